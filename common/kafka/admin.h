@@ -1,0 +1,30 @@
+// Topic administration: services create the topics they publish to and the
+// dead-letter topics they own at start-up, with explicit partition counts
+// (brokers run with auto-create off).
+//
+//   SALESOPS_RETURN_IF_ERROR(EnsureTopics(bootstrap, {{"salesops.org.events.v1", 3}},
+//                                         absl::Seconds(10)));
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace salesops {
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 3;
+  int replication_factor = 1;
+  // retention.ms; 0 keeps the broker default.
+  int64_t retention_ms = 0;
+};
+
+// Creates the topics that do not exist yet; existing ones are left alone.
+// UNAVAILABLE when the broker cannot be reached in time.
+absl::Status EnsureTopics(const std::string& bootstrap, const std::vector<TopicSpec>& topics,
+                          absl::Duration timeout);
+
+}  // namespace salesops

@@ -1,0 +1,229 @@
+#include "common/kafka/consumer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log/log.h"
+#include "common/status/errors.h"
+
+namespace salesops {
+
+class KafkaEventConsumer::Rebalancer : public RdKafka::RebalanceCb {
+ public:
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      LogInfo("kafka partitions assigned", {{"count", partitions.size()}});
+      if (consumer->rebalance_protocol() == "COOPERATIVE") {
+        consumer->incremental_assign(partitions);
+      } else {
+        consumer->assign(partitions);
+      }
+    } else {
+      // Commit what was processed before giving the partitions away, so the
+      // next owner does not redo it (it would be harmless, but wasteful).
+      consumer->commitSync();
+      LogInfo("kafka partitions revoked", {{"count", partitions.size()}});
+      if (consumer->rebalance_protocol() == "COOPERATIVE") {
+        consumer->incremental_unassign(partitions);
+      } else {
+        consumer->unassign();
+      }
+    }
+  }
+};
+
+KafkaEventConsumer::KafkaEventConsumer(ConsumerOptions options, EventHandler& handler,
+                                       KafkaProducer& dlq_producer)
+    : options_(std::move(options)), handler_(handler), dlq_producer_(dlq_producer) {}
+
+KafkaEventConsumer::~KafkaEventConsumer() { Stop(); }
+
+absl::Status KafkaEventConsumer::Start() {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  rebalancer_ = std::make_unique<Rebalancer>();
+  std::string err;
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options_.bootstrap},
+      {"group.id", options_.group_id},
+      {"enable.auto.commit", "true"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.commit.interval.ms", "1000"},
+      {"auto.offset.reset", "earliest"},
+      {"session.timeout.ms", "10000"},
+      {"heartbeat.interval.ms", "1000"},
+      {"topic.metadata.refresh.interval.ms", "5000"},
+      {"reconnect.backoff.max.ms", "1000"},
+  };
+  for (const auto& [k, v] : options_.extra) {
+    props[k] = v;
+  }
+  for (const auto& [k, v] : props) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      return InvalidField(absl::StrCat("kafka.", k), err);
+    }
+  }
+  conf->set("rebalance_cb", rebalancer_.get(), err);
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer_) {
+    return Internal("KAFKA_CREATE_FAILED", err);
+  }
+  RdKafka::ErrorCode code = consumer_->subscribe(options_.topics);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return Internal("KAFKA_SUBSCRIBE_FAILED", RdKafka::err2str(code));
+  }
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void KafkaEventConsumer::Stop() {
+  if (!consumer_) {
+    return;
+  }
+  stopping_ = true;
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  consumer_->commitSync();  // stored offsets
+  consumer_->close();
+  consumer_.reset();
+}
+
+void KafkaEventConsumer::Loop() {
+  absl::Time next_lag = absl::Now();
+  while (!stopping_.load()) {
+    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
+    if (absl::Now() >= next_lag) {
+      RefreshLag();
+      next_lag = absl::Now() + absl::Seconds(2);
+    }
+    switch (msg->err()) {
+      case RdKafka::ERR_NO_ERROR:
+        break;
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        continue;
+      default:
+        // Transient errors (broker down, unknown topic while it is being
+        // created): librdkafka recovers by itself; log and keep polling.
+        LogWarning("kafka consume error", {{"error", msg->errstr()}});
+        continue;
+    }
+    if (!Process(*msg)) {
+      return;  // stopping mid-retry: the offset stays, the record is redone later
+    }
+    std::vector<RdKafka::TopicPartition*> offsets = {RdKafka::TopicPartition::create(
+        msg->topic_name(), msg->partition(), msg->offset() + 1)};
+    consumer_->offsets_store(offsets);
+    RdKafka::TopicPartition::destroy(offsets);
+  }
+}
+
+bool KafkaEventConsumer::Process(RdKafka::Message& message) {
+  KafkaHeaders headers;
+  if (const RdKafka::Headers* h = message.headers(); h != nullptr) {
+    for (const auto& header : h->get_all()) {
+      headers.emplace_back(header.key(), std::string(static_cast<const char*>(header.value()),
+                                                     header.value_size()));
+    }
+  }
+  std::string key = message.key() ? *message.key() : "";
+  std::string value(static_cast<const char*>(message.payload()), message.len());
+  absl::StatusOr<CloudEvent> event = FromKafkaRecord(key, std::move(value), headers);
+  if (!event.ok()) {
+    return DeadLetter(message, event.status(), 1);
+  }
+  ScopedTraceId trace(event->trace_id);
+  absl::Duration backoff = options_.retry_backoff;
+  int failures = 0;
+  while (true) {
+    absl::Status s = handler_.Handle(*event);
+    if (s.ok()) {
+      ++stats_.processed;
+      return true;
+    }
+    ++stats_.retries;
+    if (!IsRetryable(s)) {
+      ++failures;
+      if (failures >= options_.max_attempts) {
+        return DeadLetter(message, s, failures);
+      }
+    } else {
+      LogWarning("event handling will be retried",
+                 {{"event_id", event->id}, {"error", std::string(s.message())}});
+    }
+    absl::Time until = absl::Now() + backoff;
+    while (absl::Now() < until) {
+      if (stopping_.load()) {
+        return false;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    backoff = std::min(backoff * 2, options_.max_retry_backoff);
+  }
+}
+
+bool KafkaEventConsumer::DeadLetter(RdKafka::Message& message, const absl::Status& why,
+                                    int attempts) {
+  KafkaHeaders headers;
+  if (const RdKafka::Headers* h = message.headers(); h != nullptr) {
+    for (const auto& header : h->get_all()) {
+      headers.emplace_back(header.key(), std::string(static_cast<const char*>(header.value()),
+                                                     header.value_size()));
+    }
+  }
+  headers.emplace_back("x-salesops-dlq-reason", std::string(why.message()));
+  headers.emplace_back("x-salesops-dlq-code", absl::StatusCodeToString(why.code()));
+  headers.emplace_back("x-salesops-dlq-topic", message.topic_name());
+  headers.emplace_back("x-salesops-dlq-partition", std::to_string(message.partition()));
+  headers.emplace_back("x-salesops-dlq-offset", std::to_string(message.offset()));
+  headers.emplace_back("x-salesops-dlq-attempts", std::to_string(attempts));
+  headers.emplace_back("x-salesops-dlq-group", options_.group_id);
+  std::string key = message.key() ? *message.key() : "";
+  std::string value(static_cast<const char*>(message.payload()), message.len());
+  LogWarning("dead-lettering record", {{"topic", message.topic_name()},
+                                       {"partition", message.partition()},
+                                       {"offset", message.offset()},
+                                       {"reason", std::string(why.message())}});
+  // The record must be durable on the DLQ before its offset moves on; wait
+  // (retrying) until it is, or until we are asked to stop.
+  absl::Duration backoff = options_.retry_backoff;
+  while (true) {
+    absl::Status s = dlq_producer_.ProduceSync(options_.dlq_topic, key, value, headers,
+                                               absl::Seconds(30));
+    if (s.ok()) {
+      ++stats_.dead_lettered;
+      return true;
+    }
+    LogError("dead-letter publish failed; retrying", {{"error", std::string(s.message())}});
+    if (stopping_.load()) {
+      return false;  // not stored: the record is redone after restart
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, options_.max_retry_backoff);
+  }
+}
+
+void KafkaEventConsumer::RefreshLag() {
+  std::vector<RdKafka::TopicPartition*> parts;
+  if (consumer_->assignment(parts) != RdKafka::ERR_NO_ERROR) {
+    return;
+  }
+  consumer_->position(parts);
+  int64_t lag = 0;
+  for (auto* tp : parts) {
+    int64_t low = 0, high = 0;
+    if (consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) ==
+            RdKafka::ERR_NO_ERROR &&
+        high >= 0) {
+      int64_t pos = tp->offset() >= 0 ? tp->offset() : low;
+      lag += std::max<int64_t>(0, high - pos);
+    }
+  }
+  RdKafka::TopicPartition::destroy(parts);
+  stats_.lag = lag;
+}
+
+}  // namespace salesops

@@ -1,0 +1,95 @@
+// A Kafka consumer-group loop that hands each record to a handler as a
+// CloudEvent, and advances the group's offset only after the handler is done
+// with it (enable.auto.offset.store=false; stored offsets are committed in the
+// background and on close/revoke). Together with a handler that records the
+// event id in the same Redis transaction as its projection update
+// (ProjectionStore), processing is effectively once.
+//
+// Poison records: a record that is not a valid CloudEvent, or whose handler
+// fails with a non-retryable error `max_attempts` times, is copied (value,
+// key, headers, plus x-salesops-dlq-* headers saying why) to the dead-letter
+// topic, and the loop goes on. Retryable errors (UNAVAILABLE: Redis down) are
+// retried with backoff, never dead-lettered: the record waits.
+//
+//   KafkaEventConsumer consumer(opts, handler, dlq_producer);
+//   consumer.Start();  ...  consumer.Stop();   // commits stored offsets
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/events/cloud_event.h"
+#include "common/kafka/producer.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+class Message;
+}
+
+namespace salesops {
+
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+  // OK when done (including "already applied"); a retryable status to try the
+  // same record again later; any other status counts as a failed attempt.
+  virtual absl::Status Handle(const CloudEvent& event) = 0;
+};
+
+struct ConsumerOptions {
+  std::string bootstrap = "127.0.0.1:9092";
+  std::string group_id;
+  std::vector<std::string> topics;
+  std::string dlq_topic;
+  int max_attempts = 3;
+  absl::Duration retry_backoff = absl::Milliseconds(200);
+  absl::Duration max_retry_backoff = absl::Seconds(5);
+  // Extra librdkafka properties.
+  std::map<std::string, std::string> extra;
+};
+
+struct ConsumerStats {
+  std::atomic<int64_t> processed{0};
+  std::atomic<int64_t> dead_lettered{0};
+  std::atomic<int64_t> retries{0};
+  std::atomic<int64_t> lag{0};  // sum over assigned partitions, refreshed every few seconds
+};
+
+class KafkaEventConsumer {
+ public:
+  KafkaEventConsumer(ConsumerOptions options, EventHandler& handler, KafkaProducer& dlq_producer);
+  ~KafkaEventConsumer();
+
+  absl::Status Start();
+  // Stops the loop after the current record, commits stored offsets, closes.
+  void Stop();
+
+  const ConsumerStats& stats() const { return stats_; }
+
+ private:
+  class Rebalancer;
+  void Loop();
+  // Returns false if stopping interrupted the retries (offset not stored).
+  bool Process(RdKafka::Message& message);
+  // False if stopping interrupted it (the offset must then not move).
+  bool DeadLetter(RdKafka::Message& message, const absl::Status& why, int attempts);
+  void RefreshLag();
+
+  ConsumerOptions options_;
+  EventHandler& handler_;
+  KafkaProducer& dlq_producer_;
+  std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  ConsumerStats stats_;
+};
+
+}  // namespace salesops

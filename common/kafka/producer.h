@@ -1,0 +1,80 @@
+// Kafka producer on librdkafka's C++ API, configured for no loss and no
+// duplicates from retries: enable.idempotence=true (implies acks=all and
+// ordered retries). Every Produce() gets exactly one delivery callback, run on
+// the producer's own poll thread; a successful callback means the broker has
+// the record durably (all in-sync replicas).
+//
+//   KafkaProducer producer({.bootstrap = "127.0.0.1:9092"});
+//   SALESOPS_RETURN_IF_ERROR(producer.Start());
+//   producer.Produce(topic, key, value, headers, [](absl::Status s) { ... });
+//   producer.Stop();   // flushes (bounded) and stops the poll thread
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/events/cloud_event.h"
+
+namespace RdKafka {
+class Producer;
+}
+
+namespace salesops {
+
+struct ProducerOptions {
+  std::string bootstrap = "127.0.0.1:9092";
+  std::string client_id = "salesops";
+  // How long a record may wait for delivery before its callback reports failure.
+  absl::Duration message_timeout = absl::Seconds(60);
+  absl::Duration linger = absl::Milliseconds(5);
+  // Extra librdkafka properties (tests, tuning).
+  std::map<std::string, std::string> extra;
+};
+
+class KafkaProducer {
+ public:
+  using DeliveryCallback = std::function<void(absl::Status)>;
+
+  explicit KafkaProducer(ProducerOptions options);
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  // Creates the client and the poll thread. INVALID_ARGUMENT on bad config.
+  absl::Status Start();
+  // Flushes for at most `flush_timeout`, then stops the poll thread.
+  void Stop(absl::Duration flush_timeout = absl::Seconds(10));
+
+  // Enqueues a record; `done` runs exactly once with the delivery result.
+  // Returns an error (and does not call `done`) only if enqueueing failed
+  // even after waiting for queue space.
+  absl::Status Produce(const std::string& topic, const std::string& key, const std::string& value,
+                       const KafkaHeaders& headers, DeliveryCallback done);
+
+  // Produces and waits for the delivery report.
+  absl::Status ProduceSync(const std::string& topic, const std::string& key,
+                           const std::string& value, const KafkaHeaders& headers,
+                           absl::Duration timeout);
+
+  absl::Status Flush(absl::Duration timeout);
+  // Records enqueued but not yet delivered or failed.
+  int OutQueueLength() const;
+
+ private:
+  class DeliveryReporter;
+  void PollLoop();
+
+  ProducerOptions options_;
+  std::unique_ptr<DeliveryReporter> reporter_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::atomic<bool> stopping_{false};
+  std::thread poll_thread_;
+};
+
+}  // namespace salesops

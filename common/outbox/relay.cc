@@ -1,0 +1,237 @@
+#include "common/outbox/relay.h"
+
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/outbox/write_batch.h"
+#include "common/status/errors.h"
+
+namespace salesops {
+
+OutboxRelay::OutboxRelay(RedisClient& redis, KafkaProducer& producer, RelayOptions options)
+    : redis_(redis), producer_(producer), options_(std::move(options)) {
+  if (options_.consumer_name.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    options_.consumer_name = absl::StrCat(host, "-", getpid());
+  }
+}
+
+OutboxRelay::~OutboxRelay() { Stop(absl::ZeroDuration()); }
+
+void OutboxRelay::Start() {
+  stopping_ = false;
+  blocking_conn_ = redis_.NewDedicatedConnection(absl::Seconds(5));
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void OutboxRelay::Stop(absl::Duration drain) {
+  if (!thread_.joinable()) {
+    return;
+  }
+  stopping_ = true;
+  thread_.join();
+  absl::Time deadline = absl::Now() + drain;
+  while (absl::Now() < deadline) {
+    (void)AckDelivered();
+    absl::MutexLock lock(&mu_);
+    if (in_flight_.empty()) {
+      break;
+    }
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](std::vector<std::string>* d) { return !d->empty(); },
+                             &delivered_),
+                         absl::Milliseconds(100));
+  }
+  (void)AckDelivered();
+}
+
+absl::Status OutboxRelay::EnsureGroup() {
+  // Start at 0, not $: entries written before the group existed must go out too.
+  auto r = redis_.Command({"XGROUP", "CREATE", options_.stream_key, options_.group, "0",
+                           "MKSTREAM"});
+  if (!r.ok() && !absl::StrContains(r.status().message(), "BUSYGROUP")) {
+    return r.status();
+  }
+  return absl::OkStatus();
+}
+
+std::vector<OutboxRelay::Entry> OutboxRelay::ParseEntries(const RedisValue& entries) {
+  std::vector<Entry> out;
+  for (const auto& e : entries.elements) {
+    if (e.elements.size() < 2 || e.elements[1].is_nil()) {
+      continue;  // deleted while pending
+    }
+    out.push_back({e.elements[0].str, AsPairs(e.elements[1])});
+  }
+  return out;
+}
+
+void OutboxRelay::Loop() {
+  bool group_ready = false;
+  absl::Time next_claim = absl::Now();
+  absl::Time next_backlog = absl::Now();
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (!stopping_.load()) {
+    absl::Status s = absl::OkStatus();
+    if (!group_ready) {
+      s = EnsureGroup();
+      group_ready = s.ok();
+    }
+    if (s.ok()) s = AckDelivered();
+    if (s.ok() && absl::Now() >= next_claim) {
+      s = Reclaim();
+      next_claim = absl::Now() + options_.claim_interval;
+    }
+    if (s.ok() && absl::Now() >= next_backlog) {
+      auto len = redis_.Command({"XLEN", options_.stream_key});
+      if (len.ok()) stats_.backlog = len->integer;
+      next_backlog = absl::Now() + absl::Seconds(1);
+    }
+    if (s.ok()) s = ReadNew();
+    if (!s.ok()) {
+      if (absl::StrContains(s.message(), "NOGROUP")) {
+        group_ready = false;  // stream or group vanished (e.g. FLUSHALL): recreate
+      }
+      LogWarning("outbox relay: redis error, retrying", {{"error", std::string(s.message())}});
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(2));
+    } else {
+      backoff = absl::Milliseconds(100);
+    }
+  }
+}
+
+absl::Status OutboxRelay::ReadNew() {
+  int room;
+  {
+    absl::MutexLock lock(&mu_);
+    room = options_.max_in_flight - static_cast<int>(in_flight_.size());
+  }
+  if (room <= 0) {
+    absl::SleepFor(absl::Milliseconds(20));
+    return absl::OkStatus();
+  }
+  int count = std::min(room, options_.batch_size);
+  // Short blocks so confirmed entries are deleted promptly and Stop() is quick.
+  auto r = blocking_conn_->Command({"XREADGROUP", "GROUP", options_.group, options_.consumer_name,
+                                    "COUNT", std::to_string(count), "BLOCK", "200", "STREAMS",
+                                    options_.stream_key, ">"});
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (r->is_nil() || r->elements.empty()) {
+    return absl::OkStatus();
+  }
+  for (Entry& e : ParseEntries(r->elements[0].elements[1])) {
+    Publish(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OutboxRelay::Reclaim() {
+  std::string cursor = "0-0";
+  do {
+    auto r = redis_.Command({"XAUTOCLAIM", options_.stream_key, options_.group,
+                             options_.consumer_name,
+                             std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)),
+                             cursor, "COUNT", std::to_string(options_.batch_size)});
+    if (!r.ok()) {
+      return r.status();
+    }
+    if (r->elements.size() < 2) {
+      return absl::OkStatus();
+    }
+    cursor = r->elements[0].str;
+    std::vector<Entry> entries = ParseEntries(r->elements[1]);
+    std::vector<std::string> deleted_ids;  // pending entries whose data is gone
+    for (const auto& e : r->elements[1].elements) {
+      if (e.elements.size() >= 2 && e.elements[1].is_nil()) deleted_ids.push_back(e.elements[0].str);
+    }
+    if (!deleted_ids.empty()) {
+      std::vector<std::string> ack = {"XACK", options_.stream_key, options_.group};
+      ack.insert(ack.end(), deleted_ids.begin(), deleted_ids.end());
+      (void)redis_.Command(ack);
+    }
+    for (Entry& e : entries) {
+      bool busy;
+      {
+        absl::MutexLock lock(&mu_);
+        busy = in_flight_.contains(e.stream_id);
+      }
+      if (busy) {
+        continue;  // ours, still waiting for Kafka: not abandoned
+      }
+      ++stats_.reclaimed;
+      Publish(std::move(e));
+    }
+  } while (cursor != "0-0" && !stopping_.load());
+  return absl::OkStatus();
+}
+
+void OutboxRelay::Publish(Entry entry) {
+  auto parsed = FromOutboxFields(entry.fields);
+  if (!parsed.ok()) {
+    // Written by our own script, so this is a bug; keep the entry (pending)
+    // for inspection rather than drop it silently.
+    LogError("outbox entry unreadable; left pending",
+             {{"stream_id", entry.stream_id}, {"error", std::string(parsed.status().message())}});
+    return;
+  }
+  const auto& [event, topic] = *parsed;
+  {
+    absl::MutexLock lock(&mu_);
+    in_flight_.insert(entry.stream_id);
+  }
+  std::string id = entry.stream_id;
+  absl::Status s = producer_.Produce(
+      topic, event.key, event.data, ToKafkaHeaders(event), [this, id](absl::Status st) {
+        absl::MutexLock lock(&mu_);
+        if (st.ok()) {
+          delivered_.push_back(id);
+          ++stats_.published;
+        } else {
+          // Stays pending in Redis; re-claimed after claim_min_idle.
+          in_flight_.erase(id);
+          ++stats_.failed;
+        }
+      });
+  if (!s.ok()) {
+    absl::MutexLock lock(&mu_);
+    in_flight_.erase(id);
+    ++stats_.failed;
+    LogWarning("outbox relay: produce failed", {{"error", std::string(s.message())}});
+  }
+}
+
+absl::Status OutboxRelay::AckDelivered() {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&mu_);
+    ids.swap(delivered_);
+  }
+  if (ids.empty()) {
+    return absl::OkStatus();
+  }
+  std::vector<std::string> ack = {"XACK", options_.stream_key, options_.group};
+  std::vector<std::string> del = {"XDEL", options_.stream_key};
+  ack.insert(ack.end(), ids.begin(), ids.end());
+  del.insert(del.end(), ids.begin(), ids.end());
+  auto r = redis_.Pipeline({ack, del});
+  if (!r.ok()) {
+    // Put them back; deleting later is safe, and if we crash first they are
+    // re-published (consumers dedupe by event id).
+    absl::MutexLock lock(&mu_);
+    delivered_.insert(delivered_.end(), ids.begin(), ids.end());
+    return r.status();
+  }
+  absl::MutexLock lock(&mu_);
+  for (const auto& id : ids) {
+    in_flight_.erase(id);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace salesops

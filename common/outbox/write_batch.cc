@@ -1,0 +1,225 @@
+#include "common/outbox/write_batch.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "common/status/errors.h"
+
+namespace salesops {
+namespace {
+
+// KEYS[1] is the outbox stream; every other key is referenced by index.
+// ARGV is a small program: guards, then writes, then stream entries.
+const LuaScript& CommitScript() {
+  static const LuaScript script(R"lua(
+local a = 1
+local function nx() local v = ARGV[a]; a = a + 1; return v end
+local ng = tonumber(nx())
+for i = 1, ng do
+  local kind = nx(); local k = KEYS[tonumber(nx())]; local p1 = nx(); local p2 = nx()
+  if kind == 'hf' then
+    local cur = redis.call('HGET', k, p1)
+    if cur == false then cur = '' end
+    if cur ~= p2 then return {0, i, cur} end
+  elseif kind == 'absent' then
+    if redis.call('EXISTS', k) == 1 then
+      local cur = ''
+      if redis.call('TYPE', k)['ok'] == 'string' then cur = redis.call('GET', k) end
+      return {0, i, cur}
+    end
+  elseif kind == 'present' then
+    if redis.call('EXISTS', k) == 0 then return {0, i, ''} end
+  elseif kind == 'setempty' then
+    local n = redis.call('SCARD', k)
+    if n ~= 0 then return {0, i, tostring(n)} end
+  else
+    return redis.error_reply('unknown guard ' .. kind)
+  end
+end
+local no = tonumber(nx())
+for i = 1, no do
+  local cmd = nx(); local k = KEYS[tonumber(nx())]; local n = tonumber(nx())
+  local args = {}
+  for j = 1, n do args[j] = nx() end
+  redis.call(cmd, k, unpack(args))
+end
+local ne = tonumber(nx())
+local ids = {}
+for i = 1, ne do
+  local n = tonumber(nx())
+  local f = {}
+  for j = 1, n do f[j] = nx() end
+  ids[i] = redis.call('XADD', KEYS[1], '*', unpack(f))
+end
+return {1, ids}
+)lua");
+  return script;
+}
+
+}  // namespace
+
+void WriteBatch::ExpectHashField(std::string key, std::string field, std::string value,
+                                 std::string tag) {
+  guards_.push_back({"hf", std::move(key), std::move(field), std::move(value), std::move(tag)});
+}
+void WriteBatch::ExpectAbsent(std::string key, std::string tag) {
+  guards_.push_back({"absent", std::move(key), "", "", std::move(tag)});
+}
+void WriteBatch::ExpectPresent(std::string key, std::string tag) {
+  guards_.push_back({"present", std::move(key), "", "", std::move(tag)});
+}
+void WriteBatch::ExpectSetEmpty(std::string key, std::string tag) {
+  guards_.push_back({"setempty", std::move(key), "", "", std::move(tag)});
+}
+
+void WriteBatch::HSet(std::string key, std::vector<std::pair<std::string, std::string>> fields) {
+  std::vector<std::string> args;
+  for (auto& [f, v] : fields) {
+    args.push_back(std::move(f));
+    args.push_back(std::move(v));
+  }
+  ops_.push_back({"HSET", std::move(key), std::move(args)});
+}
+void WriteBatch::HDel(std::string key, std::vector<std::string> fields) {
+  ops_.push_back({"HDEL", std::move(key), std::move(fields)});
+}
+void WriteBatch::HIncrBy(std::string key, std::string field, long long by) {
+  ops_.push_back({"HINCRBY", std::move(key), {std::move(field), std::to_string(by)}});
+}
+void WriteBatch::Set(std::string key, std::string value, long long ttl_seconds) {
+  std::vector<std::string> args = {std::move(value)};
+  if (ttl_seconds > 0) {
+    args.push_back("EX");
+    args.push_back(std::to_string(ttl_seconds));
+  }
+  ops_.push_back({"SET", std::move(key), std::move(args)});
+}
+void WriteBatch::Del(std::string key) { ops_.push_back({"DEL", std::move(key), {}}); }
+void WriteBatch::SAdd(std::string key, std::string member) {
+  ops_.push_back({"SADD", std::move(key), {std::move(member)}});
+}
+void WriteBatch::SRem(std::string key, std::string member) {
+  ops_.push_back({"SREM", std::move(key), {std::move(member)}});
+}
+void WriteBatch::ZAdd(std::string key, double score, std::string member) {
+  ops_.push_back({"ZADD", std::move(key), {absl::StrFormat("%.17g", score), std::move(member)}});
+}
+void WriteBatch::ZRem(std::string key, std::string member) {
+  ops_.push_back({"ZREM", std::move(key), {std::move(member)}});
+}
+
+void WriteBatch::Append(WriteBatch other) {
+  for (auto& g : other.guards_) guards_.push_back(std::move(g));
+  for (auto& o : other.ops_) ops_.push_back(std::move(o));
+  for (auto& e : other.events_) events_.push_back(std::move(e));
+}
+
+void WriteBatch::Emit(const CloudEvent& event, std::string topic) {
+  events_.push_back(ToOutboxFields(event, topic));
+}
+
+std::vector<std::string> ToOutboxFields(const CloudEvent& e, const std::string& topic) {
+  namespace f = outbox_fields;
+  return {f::kId,      e.id,    f::kSource, e.source,   f::kType,  e.type,
+          f::kSubject, e.subject, f::kKey,  e.key,      f::kTime,
+          absl::StrCat(absl::ToUnixMicros(e.time)),
+          f::kTrace,   e.trace_id, f::kTopic, topic,    f::kData,  e.data};
+}
+
+absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
+    const std::vector<std::pair<std::string, std::string>>& fields) {
+  namespace f = outbox_fields;
+  CloudEvent e;
+  std::string topic;
+  int64_t micros = 0;
+  for (const auto& [name, value] : fields) {
+    if (name == f::kId) {
+      e.id = value;
+    } else if (name == f::kSource) {
+      e.source = value;
+    } else if (name == f::kType) {
+      e.type = value;
+    } else if (name == f::kSubject) {
+      e.subject = value;
+    } else if (name == f::kKey) {
+      e.key = value;
+    } else if (name == f::kTime) {
+      if (!absl::SimpleAtoi(value, &micros)) {
+        return InvalidField("outbox.time", "not an integer");
+      }
+    } else if (name == f::kTrace) {
+      e.trace_id = value;
+    } else if (name == f::kTopic) {
+      topic = value;
+    } else if (name == f::kData) {
+      e.data = value;
+    }
+  }
+  if (e.id.empty() || e.type.empty() || topic.empty()) {
+    return InvalidField("outbox", "entry lacks id, type or topic");
+  }
+  e.time = absl::FromUnixMicros(micros);
+  return std::make_pair(std::move(e), std::move(topic));
+}
+
+absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch) {
+  std::vector<std::string> keys = {stream_key_};
+  absl::flat_hash_map<std::string, int> index = {{stream_key_, 1}};
+  auto key_ref = [&](const std::string& key) {
+    auto [it, inserted] = index.try_emplace(key, static_cast<int>(keys.size()) + 1);
+    if (inserted) {
+      keys.push_back(key);
+    }
+    return std::to_string(it->second);
+  };
+  std::vector<std::string> args;
+  args.push_back(std::to_string(batch.guards_.size()));
+  for (const auto& g : batch.guards_) {
+    args.push_back(g.kind);
+    args.push_back(key_ref(g.key));
+    args.push_back(g.a);
+    args.push_back(g.b);
+  }
+  args.push_back(std::to_string(batch.ops_.size()));
+  for (const auto& op : batch.ops_) {
+    args.push_back(op.command);
+    args.push_back(key_ref(op.key));
+    args.push_back(std::to_string(op.args.size()));
+    args.insert(args.end(), op.args.begin(), op.args.end());
+  }
+  args.push_back(std::to_string(batch.events_.size()));
+  for (const auto& fields : batch.events_) {
+    args.push_back(std::to_string(fields.size()));
+    args.insert(args.end(), fields.begin(), fields.end());
+  }
+  absl::StatusOr<RedisValue> reply = redis_.Eval(CommitScript(), keys, args);
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  const RedisValue& v = *reply;
+  if (!v.is_array() || v.elements.empty()) {
+    return Internal("OUTBOX_BAD_REPLY", "unexpected commit script reply");
+  }
+  CommitResult result;
+  if (v.elements[0].integer == 1) {
+    result.committed = true;
+    if (v.elements.size() > 1) {
+      for (const auto& id : v.elements[1].elements) {
+        result.outbox_ids.push_back(id.str);
+      }
+    }
+    return result;
+  }
+  long long guard = v.elements.size() > 1 ? v.elements[1].integer : 0;
+  if (guard >= 1 && guard <= static_cast<long long>(batch.guards_.size())) {
+    result.failed_tag = batch.guards_[guard - 1].tag;
+  }
+  if (v.elements.size() > 2) {
+    result.current = v.elements[2].str;
+  }
+  return result;
+}
+
+}  // namespace salesops

@@ -1,0 +1,119 @@
+// The transactional outbox: every mutation is one WriteBatch — guards, writes
+// and the events to publish — executed by a single Lua script, so the
+// aggregate, its indexes and its outbox entries change together or not at all.
+//
+//   WriteBatch b;
+//   b.ExpectHashField(unit_key, "version", "3", "etag");   // optimistic concurrency
+//   b.ExpectAbsent(email_key, "email");                     // uniqueness
+//   b.HSet(unit_key, {{"name", "华东"}, {"version", "4"}});
+//   b.SAdd(children_key, id);
+//   b.Emit(event, "salesops.org.events.v1");
+//   SALESOPS_ASSIGN_OR_RETURN(CommitResult r, outbox.Commit(b));
+//   if (!r.committed) { /* r.failed_tag says which guard, r.current its value */ }
+//
+// Guards are checked before any write; when one fails nothing is written.
+// Writes are a fixed set of well-typed commands, so a committed batch never
+// stops half-way. The outbox is a Redis stream (one per service keyspace, with
+// the keyspace's hash tag so a batch stays in one Redis Cluster slot); the
+// OutboxRelay publishes and deletes its entries.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/events/cloud_event.h"
+#include "common/redis/redis_client.h"
+
+namespace salesops {
+
+class WriteBatch {
+ public:
+  // Guards. `tag` names the guard in a failed CommitResult.
+  // HGET key field == value (a missing field reads as "").
+  void ExpectHashField(std::string key, std::string field, std::string value, std::string tag);
+  // The key does not exist; on failure `current` holds GET key when it is a string.
+  void ExpectAbsent(std::string key, std::string tag);
+  void ExpectPresent(std::string key, std::string tag);
+  // SCARD key == 0.
+  void ExpectSetEmpty(std::string key, std::string tag);
+
+  // Writes, applied in order.
+  void HSet(std::string key, std::vector<std::pair<std::string, std::string>> fields);
+  void HDel(std::string key, std::vector<std::string> fields);
+  void HIncrBy(std::string key, std::string field, long long by);
+  void Set(std::string key, std::string value, long long ttl_seconds = 0);
+  void Del(std::string key);
+  void SAdd(std::string key, std::string member);
+  void SRem(std::string key, std::string member);
+  void ZAdd(std::string key, double score, std::string member);
+  void ZRem(std::string key, std::string member);
+
+  // An event to publish on `topic` once the batch commits.
+  void Emit(const CloudEvent& event, std::string topic);
+
+  // Appends another batch's guards, writes and events (after this one's).
+  void Append(WriteBatch other);
+
+  bool empty() const { return guards_.empty() && ops_.empty() && events_.empty(); }
+  size_t event_count() const { return events_.size(); }
+
+ private:
+  friend class TransactionalOutbox;
+  struct Guard {
+    std::string kind, key, a, b, tag;
+  };
+  struct Op {
+    std::string command, key;
+    std::vector<std::string> args;
+  };
+  std::vector<Guard> guards_;
+  std::vector<Op> ops_;
+  std::vector<std::vector<std::string>> events_;  // stream entry field/value list
+};
+
+struct CommitResult {
+  bool committed = false;
+  std::string failed_tag;  // the failed guard's tag
+  std::string current;     // what the failed guard found
+  std::vector<std::string> outbox_ids;
+};
+
+// Field names of an outbox stream entry.
+namespace outbox_fields {
+inline constexpr char kId[] = "id";
+inline constexpr char kSource[] = "source";
+inline constexpr char kType[] = "type";
+inline constexpr char kSubject[] = "subject";
+inline constexpr char kKey[] = "key";
+inline constexpr char kTime[] = "time";
+inline constexpr char kTrace[] = "trace";
+inline constexpr char kTopic[] = "topic";
+inline constexpr char kData[] = "data";
+}  // namespace outbox_fields
+
+// Thread-safe (RedisClient is).
+class TransactionalOutbox {
+ public:
+  TransactionalOutbox(RedisClient& redis, std::string stream_key)
+      : redis_(redis), stream_key_(std::move(stream_key)) {}
+
+  // Runs the batch atomically. Errors are UNAVAILABLE (Redis down: nothing
+  // written) or INTERNAL; a failed guard is a successful call with
+  // committed == false.
+  absl::StatusOr<CommitResult> Commit(const WriteBatch& batch);
+
+  const std::string& stream_key() const { return stream_key_; }
+
+ private:
+  RedisClient& redis_;
+  std::string stream_key_;
+};
+
+// Converts between CloudEvent + topic and the stream entry's fields.
+std::vector<std::string> ToOutboxFields(const CloudEvent& event, const std::string& topic);
+absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
+    const std::vector<std::pair<std::string, std::string>>& fields);
+
+}  // namespace salesops

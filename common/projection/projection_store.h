@@ -1,0 +1,41 @@
+// Effectively-once projections: a consumer turns an event into a WriteBatch
+// (projection updates, and possibly events of its own), and ApplyOnce runs it
+// in the same Redis transaction that records the event id. A redelivered
+// event finds its id recorded and changes nothing.
+//
+//   WriteBatch b;
+//   b.HIncrBy(headcount_key, unit_id, +1);
+//   SALESOPS_ASSIGN_OR_RETURN(bool applied, store.ApplyOnce(event, std::move(b)));
+//
+// Ids are remembered for `seen_ttl` (longer than any redelivery window: Kafka
+// retention of the consumed topics). Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/events/cloud_event.h"
+#include "common/outbox/write_batch.h"
+
+namespace salesops {
+
+class ProjectionStore {
+ public:
+  // `seen_prefix` e.g. "org:{org}:headcount:seen:" (keep the keyspace's hash tag).
+  ProjectionStore(TransactionalOutbox& outbox, std::string seen_prefix,
+                  absl::Duration seen_ttl = absl::Hours(24 * 8))
+      : outbox_(outbox), seen_prefix_(std::move(seen_prefix)), seen_ttl_(seen_ttl) {}
+
+  // True when applied now, false when the event had been applied before.
+  absl::StatusOr<bool> ApplyOnce(const CloudEvent& event, WriteBatch batch);
+
+  std::string SeenKey(const CloudEvent& event) const;
+
+ private:
+  TransactionalOutbox& outbox_;
+  std::string seen_prefix_;
+  absl::Duration seen_ttl_;
+};
+
+}  // namespace salesops

@@ -1,0 +1,122 @@
+// A small, thread-safe Redis client on hiredis (0.14, synchronous API):
+// a bounded connection pool with connect/command timeouts and reconnect on
+// error, binary-safe argv commands, pipelines, and Lua scripts run by SHA
+// (EVALSHA) with a fallback to EVAL after a SCRIPT FLUSH or a server restart.
+//
+//   RedisOptions opts{.host = "127.0.0.1", .port = 6380};
+//   RedisClient redis(opts);
+//   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis.Command({"GET", "org:{org}:unit:x"}));
+//   static const LuaScript kScript("return redis.call('INCR', KEYS[1])");
+//   SALESOPS_ASSIGN_OR_RETURN(RedisValue n, redis.Eval(kScript, {"counter"}, {}));
+//
+// Errors: connection problems and timeouts are UNAVAILABLE (retryable);
+// error replies from Redis are INTERNAL with Redis's message.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+struct redisContext;
+
+namespace salesops {
+
+// A decoded Redis reply, owning its data.
+struct RedisValue {
+  enum class Type { kNil, kInteger, kString, kStatus, kArray, kError };
+  Type type = Type::kNil;
+  long long integer = 0;
+  std::string str;  // kString, kStatus, kError
+  std::vector<RedisValue> elements;
+
+  bool is_nil() const { return type == Type::kNil; }
+  bool is_array() const { return type == Type::kArray; }
+};
+
+struct RedisOptions {
+  std::string host = "127.0.0.1";
+  int port = 6380;
+  int pool_size = 8;
+  absl::Duration connect_timeout = absl::Seconds(2);
+  absl::Duration command_timeout = absl::Seconds(5);
+  // How long a caller waits for a free pooled connection.
+  absl::Duration acquire_timeout = absl::Seconds(5);
+};
+
+// A Lua script and its SHA1, computed once.
+class LuaScript {
+ public:
+  explicit LuaScript(std::string source);
+  const std::string& source() const { return source_; }
+  const std::string& sha1() const { return sha1_; }
+
+ private:
+  std::string source_;
+  std::string sha1_;
+};
+
+// One connection, not thread-safe. Used by the pool, and directly for blocking
+// commands (XREADGROUP BLOCK) that must not hold a pooled connection.
+class RedisConnection {
+ public:
+  RedisConnection(const RedisOptions& options, absl::Duration command_timeout);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  absl::StatusOr<RedisValue> Command(const std::vector<std::string>& argv);
+  absl::StatusOr<std::vector<RedisValue>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
+  absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& args);
+  // False after an I/O error: the pool then drops it and reconnects.
+  bool healthy() const { return ctx_ != nullptr; }
+
+ private:
+  absl::Status EnsureConnected();
+  void Drop();
+
+  RedisOptions options_;
+  absl::Duration command_timeout_;
+  redisContext* ctx_ = nullptr;
+};
+
+class RedisClient {
+ public:
+  explicit RedisClient(RedisOptions options);
+  ~RedisClient();
+
+  absl::StatusOr<RedisValue> Command(const std::vector<std::string>& argv);
+  absl::StatusOr<std::vector<RedisValue>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
+  absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& args);
+
+  // A new connection outside the pool, for blocking commands.
+  std::unique_ptr<RedisConnection> NewDedicatedConnection(absl::Duration command_timeout) const;
+
+  const RedisOptions& options() const { return options_; }
+
+ private:
+  class Lease;
+  std::unique_ptr<RedisConnection> Acquire(absl::Status* status);
+  void Release(std::unique_ptr<RedisConnection> conn);
+
+  RedisOptions options_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<RedisConnection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Helpers for reading replies.
+absl::StatusOr<long long> AsInteger(const RedisValue& v);
+// Field/value pairs of an HGETALL-style flat array.
+std::vector<std::pair<std::string, std::string>> AsPairs(const RedisValue& v);
+
+}  // namespace salesops

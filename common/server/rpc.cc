@@ -1,0 +1,136 @@
+#include "absl/strings/string_view.h"
+#include "common/server/rpc.h"
+
+#include <exception>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/events/cloud_event.h"
+#include "common/ids/ids.h"
+#include "common/log/log.h"
+#include "common/status/errors.h"
+#include "common/status/grpc_status.h"
+
+namespace salesops {
+namespace {
+
+std::string Metadata(const grpc::ServerContextBase& ctx, absl::string_view key) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  if (it == md.end()) {
+    return "";
+  }
+  return std::string(it->second.data(), it->second.size());
+}
+
+bool IsHex32(const std::string& s) {
+  if (s.size() != 32) return false;
+  for (char c : s) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+MethodPolicy& MethodPolicy::Allow(std::string method, std::initializer_list<Role> roles) {
+  unsigned& bits = allowed_[method];
+  for (Role r : roles) {
+    bits |= 1u << static_cast<int>(r);
+  }
+  return *this;
+}
+
+MethodPolicy& MethodPolicy::AllowAll(std::string method) {
+  return Allow(std::move(method),
+               {Role::kRep, Role::kSupervisor, Role::kManager, Role::kDirector, Role::kAdmin});
+}
+
+absl::Status MethodPolicy::Check(absl::string_view method, const Principal& principal) const {
+  auto it = allowed_.find(method);
+  if (it == allowed_.end() || (it->second & (1u << static_cast<int>(principal.role))) == 0) {
+    return PermissionDenied("ROLE_NOT_ALLOWED", absl::StrCat("role '", RoleName(principal.role),
+                                                             "' may not call ", method));
+  }
+  return absl::OkStatus();
+}
+
+RpcRunner::RpcRunner(std::string service, const JwtVerifier& verifier, MethodPolicy policy,
+                     MetricsRegistry& metrics)
+    : service_(std::move(service)),
+      verifier_(verifier),
+      policy_(std::move(policy)),
+      metrics_(metrics) {}
+
+absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::string_view method,
+                                  CallContext* call) const {
+  std::string auth = Metadata(ctx, "authorization");
+  if (auth.empty()) {
+    return Unauthenticated("TOKEN_MISSING", "missing 'authorization: Bearer <jwt>' metadata");
+  }
+  if (!absl::StartsWithIgnoreCase(auth, "bearer ")) {
+    return Unauthenticated("TOKEN_MALFORMED", "authorization metadata is not a Bearer token");
+  }
+  absl::StatusOr<Principal> principal = verifier_.Verify(absl::string_view(auth).substr(7));
+  if (!principal.ok()) {
+    return principal.status();
+  }
+  call->principal = *std::move(principal);
+  return policy_.Check(method, call->principal);
+}
+
+grpc::ServerUnaryReactor* RpcRunner::Run(
+    grpc::CallbackServerContext* ctx, absl::string_view method,
+    absl::FunctionRef<absl::Status(const CallContext&)> handler) {
+  const absl::Time start = absl::Now();
+  CallContext call;
+  call.method = std::string(method);
+  call.trace_id = Metadata(*ctx, "x-trace-id");
+  if (!IsHex32(call.trace_id)) {
+    call.trace_id = TraceIdFromTraceParent(Metadata(*ctx, "traceparent"));
+  }
+  if (!IsHex32(call.trace_id)) {
+    call.trace_id = NewTraceId();
+  }
+  ScopedTraceId trace(call.trace_id);
+  ctx->AddTrailingMetadata("x-trace-id", call.trace_id);
+
+  absl::Status status = Authorize(*ctx, method, &call);
+  if (status.ok()) {
+    try {
+      status = handler(call);
+    } catch (const std::exception& e) {
+      status = Internal("UNHANDLED_EXCEPTION", e.what());
+    } catch (...) {
+      status = Internal("UNHANDLED_EXCEPTION", "unknown exception");
+    }
+  }
+  const std::string code = absl::StatusCodeToString(status.code());
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  Labels labels = {{"service", service_}, {"method", call.method}, {"code", code}};
+  metrics_.GetCounter("salesops_rpc_total", "RPCs handled, by method and status code", labels)
+      .Increment();
+  metrics_
+      .GetHistogram("salesops_rpc_duration_seconds", "RPC latency, by method and status code",
+                    labels)
+      .Observe(seconds);
+  if (!status.ok()) {
+    LogLevel level = status.code() == absl::StatusCode::kInternal ||
+                             status.code() == absl::StatusCode::kUnavailable ||
+                             status.code() == absl::StatusCode::kUnknown
+                         ? LogLevel::kError
+                         : LogLevel::kInfo;
+    Log(level, "rpc failed",
+        {{"method", call.method},
+         {"code", code},
+         {"reason", ErrorReason(status)},
+         {"error", std::string(status.message())},
+         {"member", call.principal.member_id}});
+  }
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace salesops

@@ -1,0 +1,115 @@
+#include "common/service/service_flags.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "common/config/config.h"
+#include "common/log/log.h"
+
+ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "Redis host:port (system of record)");
+ABSL_FLAG(int, redis_pool_size, 16, "Redis connections per process");
+ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(std::string, jwt_hs256_secret, "",
+          "Shared secret for HS256 bearer tokens (>= 32 bytes)");
+ABSL_FLAG(std::string, jwt_public_key_file, "",
+          "PEM public key (RSA → RS256, EC P-256 → ES256) for bearer tokens");
+ABSL_FLAG(std::string, jwt_issuer, "salesops", "Required JWT iss ('' to skip the check)");
+ABSL_FLAG(std::string, jwt_audience, "salesops", "Required JWT aud ('' to skip the check)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(int, metrics_port, -2,
+          "Prometheus /metrics port; default gRPC port + 1000; 0 = any free port; -1 = off");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate (enables TLS)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM server private key");
+ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA for client certificates (enables mTLS)");
+ABSL_FLAG(absl::Duration, outbox_claim_min_idle, absl::Seconds(30),
+          "Outbox entries pending this long without delivery are re-claimed");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(10),
+          "How long in-flight RPCs may finish on SIGTERM");
+
+namespace salesops {
+
+ServiceSettings LoadServiceSettings(const std::string& service, const std::string& addr_flag,
+                                    const std::string& listen_addr) {
+  ConfigCheck check;
+  ServiceSettings s;
+  LogLevel level = LogLevel::kInfo;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    check.Fail("log_level", "must be debug, info, warning or error");
+  }
+  InitLogging(service, level);
+
+  std::string host;
+  int port = 0;
+  const std::string redis_addr = absl::GetFlag(FLAGS_redis_addr);
+  if (!SplitHostPort(redis_addr, &host, &port) || port == 0) {
+    check.Fail("redis_addr", "'" + redis_addr + "' is not host:port");
+  }
+  s.redis.host = host;
+  s.redis.port = port;
+  s.redis.pool_size = absl::GetFlag(FLAGS_redis_pool_size);
+  if (s.redis.pool_size < 1 || s.redis.pool_size > 1024) {
+    check.Fail("redis_pool_size", "must be 1..1024");
+  }
+
+  s.kafka_bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);
+  check.NonEmpty("kafka_bootstrap", s.kafka_bootstrap);
+  s.producer.bootstrap = s.kafka_bootstrap;
+  s.producer.client_id = "salesops-" + service;
+
+  s.jwt.hs256_secret = absl::GetFlag(FLAGS_jwt_hs256_secret);
+  s.jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  s.jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
+  const std::string key_file = absl::GetFlag(FLAGS_jwt_public_key_file);
+  if (!key_file.empty()) {
+    std::ifstream in(key_file);
+    if (!in) {
+      check.Fail("jwt_public_key_file", "cannot read " + key_file);
+    } else {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      s.jwt.public_key_pem = ss.str();
+    }
+  }
+  SystemClock clock;
+  if (absl::Status st = JwtVerifier(s.jwt, clock).CheckConfig(); !st.ok()) {
+    check.Fail(s.jwt.hs256_secret.empty() && key_file.empty() ? "jwt_hs256_secret"
+               : !s.jwt.hs256_secret.empty() && s.jwt.hs256_secret.size() < 32
+                   ? "jwt_hs256_secret"
+                   : "jwt_public_key_file",
+               st.message());
+  }
+
+  int grpc_port = 0;
+  if (!SplitHostPort(listen_addr, &host, &grpc_port)) {
+    check.Fail(addr_flag, "'" + listen_addr + "' is not host:port");
+  }
+  s.server.listen_addr = listen_addr;
+  int metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (metrics_port == -2) {
+    metrics_port = grpc_port == 0 ? 0 : grpc_port + 1000;
+  }
+  if (metrics_port < -1 || metrics_port > 65535) {
+    check.Fail("metrics_port", "must be -1..65535");
+  }
+  s.server.metrics_host = host.empty() ? "127.0.0.1" : host;
+  s.server.metrics_port = metrics_port;
+  s.server.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  s.server.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  s.server.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (s.server.tls_cert_file.empty() != s.server.tls_key_file.empty()) {
+    check.Fail("tls_cert_file", "tls_cert_file and tls_key_file go together");
+  }
+  if (!s.server.tls_client_ca_file.empty() && s.server.tls_cert_file.empty()) {
+    check.Fail("tls_client_ca_file", "mTLS needs tls_cert_file and tls_key_file too");
+  }
+  s.server.drain_timeout = absl::GetFlag(FLAGS_shutdown_drain);
+  s.outbox_claim_min_idle = absl::GetFlag(FLAGS_outbox_claim_min_idle);
+  if (s.outbox_claim_min_idle < absl::Seconds(1)) {
+    check.Fail("outbox_claim_min_idle", "must be at least 1s");
+  }
+  check.ExitIfInvalid();
+  return s;
+}
+
+}  // namespace salesops

@@ -1,0 +1,49 @@
+// Flags every service shares (each with its SALESOPS_* environment twin, see
+// config.h), and the validated settings built from them.
+//
+//   ServiceSettings s = LoadServiceSettings("org", absl::GetFlag(FLAGS_org_addr), 8101);
+//   RedisClient redis(s.redis);
+#pragma once
+
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/time/time.h"
+#include "common/auth/jwt.h"
+#include "common/kafka/producer.h"
+#include "common/redis/redis_client.h"
+#include "common/server/server.h"
+
+ABSL_DECLARE_FLAG(std::string, redis_addr);
+ABSL_DECLARE_FLAG(int, redis_pool_size);
+ABSL_DECLARE_FLAG(std::string, kafka_bootstrap);
+ABSL_DECLARE_FLAG(std::string, jwt_hs256_secret);
+ABSL_DECLARE_FLAG(std::string, jwt_public_key_file);
+ABSL_DECLARE_FLAG(std::string, jwt_issuer);
+ABSL_DECLARE_FLAG(std::string, jwt_audience);
+ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(int, metrics_port);
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, tls_key_file);
+ABSL_DECLARE_FLAG(std::string, tls_client_ca_file);
+ABSL_DECLARE_FLAG(absl::Duration, outbox_claim_min_idle);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_drain);
+
+namespace salesops {
+
+struct ServiceSettings {
+  RedisOptions redis;
+  ProducerOptions producer;
+  std::string kafka_bootstrap;
+  JwtVerifierOptions jwt;
+  ServerOptions server;
+  absl::Duration outbox_claim_min_idle;
+};
+
+// Reads and validates the shared flags plus the service's listen address
+// (flag `addr_flag`); prints every problem naming its flag/env and exits(2)
+// on bad configuration. Also initialises logging.
+ServiceSettings LoadServiceSettings(const std::string& service, const std::string& addr_flag,
+                                    const std::string& listen_addr);
+
+}  // namespace salesops

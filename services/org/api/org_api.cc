@@ -1,0 +1,641 @@
+#include "services/org/api/org_api.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids/ids.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/validation/validation.h"
+#include "salesops/org/v1/org_events.pb.h"
+#include "services/org/domain/org_rules.h"
+#include "services/org/events/org_events.h"
+
+namespace salesops::org {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+// Retries of a read-modify-write that lost a race, when the caller sent no etag.
+constexpr int kMaxInternalRetries = 5;
+
+bool ValidKind(int k) { return k >= 1 && k <= 5; }
+bool ValidRole(int r) { return r >= 1 && r <= 5; }
+bool ValidDepartment(int d) { return d >= 1 && d <= 5; }
+
+void CheckRequestId(Violations& v, const std::string& rid) {
+  if (rid.empty()) return;
+  if (rid.size() > 64) {
+    v.Add("request_id", "must have at most 64 characters");
+    return;
+  }
+  for (char c : rid) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      v.Add("request_id", "may contain only letters, digits, '-' and '_'");
+      return;
+    }
+  }
+}
+
+void CheckEmail(Violations& v, const std::string& field, const std::string& email) {
+  CheckText(v, field, email, 3, 254);
+  auto at = email.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= email.size() ||
+      email.find('@', at + 1) != std::string::npos ||
+      email.find_first_of(" \t\r\n,;<>") != std::string::npos) {
+    v.Add(field, "must be an e-mail address like name@example.com");
+  }
+}
+
+void CheckPhone(Violations& v, const std::string& field, const std::string& phone) {
+  if (phone.size() > 32) {
+    v.Add(field, "must have at most 32 characters");
+    return;
+  }
+  for (char c : phone) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != ' ' && c != '+' && c != '-') {
+      v.Add(field, "may contain only digits, spaces, '+' and '-'");
+      return;
+    }
+  }
+}
+
+absl::Status CheckEtag(const std::string& etag, int64_t version) {
+  if (!etag.empty() && etag != absl::StrCat(version)) {
+    return MakeError(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                     absl::StrCat("etag '", etag, "' is stale (current '", version,
+                                  "'); re-read and retry"),
+                     {{"field", "etag"}});
+  }
+  return absl::OkStatus();
+}
+
+bool IsRace(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kAborted &&
+         (ErrorReason(s) == "ETAG_MISMATCH" || ErrorReason(s) == "CONCURRENT_REORGANISATION");
+}
+
+// Runs a read-modify-write; with no client etag, lost races are retried.
+template <typename F>
+absl::Status WithRetry(bool client_etag, F&& attempt) {
+  absl::Status s;
+  for (int i = 0; i < kMaxInternalRetries; ++i) {
+    s = attempt();
+    if (client_etag || !IsRace(s)) {
+      return s;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+MethodPolicy OrgMethodPolicy() {
+  MethodPolicy p;
+  for (const char* m : {"CreateOrgUnit", "UpdateOrgUnit", "DeleteOrgUnit"}) {
+    p.Allow(m, {Role::kAdmin, Role::kDirector});
+  }
+  for (const char* m : {"CreateMember", "UpdateMember", "DeleteMember", "MoveMember"}) {
+    p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager});
+  }
+  for (const char* m : {"GetOrgUnit", "ListOrgUnits", "GetMember", "ListMembers"}) {
+    p.AllowAll(m);
+  }
+  return p;
+}
+
+absl::StatusOr<OrgUnit> OrgApi::LoadUnit(const std::string& id, const std::string& field,
+                                         bool missing_is_invalid) {
+  SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgUnit> unit, repo_.GetUnit(id));
+  if (!unit) {
+    if (missing_is_invalid) {
+      return InvalidArgument({{field, absl::StrCat(UnitName(id), " does not exist")}},
+                             "ORG_UNIT_NOT_FOUND");
+    }
+    return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat(UnitName(id), " does not exist"));
+  }
+  return *std::move(unit);
+}
+
+absl::StatusOr<Member> OrgApi::LoadMember(const std::string& id) {
+  SALESOPS_ASSIGN_OR_RETURN(std::optional<Member> member, repo_.GetMember(id));
+  if (!member) {
+    return NotFound("MEMBER_NOT_FOUND", absl::StrCat(MemberName(id), " does not exist"));
+  }
+  return *std::move(member);
+}
+
+absl::StatusOr<std::vector<int64_t>> OrgApi::Headcounts(const std::vector<OrgUnit>& units) {
+  std::vector<std::string> ids;
+  for (const auto& u : units) ids.push_back(u.id);
+  return repo_.Headcounts(ids);
+}
+
+absl::Status OrgApi::CheckCanManage(const CallContext& call, const std::string& unit_id) {
+  SALESOPS_ASSIGN_OR_RETURN(Ancestry ancestry, repo_.GetAncestry(unit_id));
+  if (!CanManageMembersIn(call.principal, ancestry.ids)) {
+    return PermissionDenied("OUT_OF_SCOPE",
+                            absl::StrCat(UnitName(unit_id), " is outside the caller's org scope"));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- org units
+
+absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgUnitRequest& req,
+                                   v1::CreateOrgUnitResponse* resp) {
+  const v1::OrgUnit& in = req.org_unit();
+  Violations v;
+  CheckText(v, "org_unit.display_name", in.display_name(), 1, 100);
+  CheckText(v, "org_unit.description", in.description(), 0, 1000);
+  if (!ValidKind(in.kind())) {
+    v.Add("org_unit.kind", "required: COMPANY, REGION, TEAM, PRODUCT_LINE or DEPARTMENT");
+  }
+  std::string parent_id;
+  if (!in.parent().empty()) {
+    parent_id = ParseResourceName(v, "org_unit.parent", in.parent(), "orgUnits");
+  }
+  if (!req.org_unit_id().empty() && !IsValidId(req.org_unit_id())) {
+    v.Add("org_unit_id", "letters, digits and '-', 3..63 characters");
+  }
+  CheckRequestId(v, req.request_id());
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+
+  auto replay = [&]() -> absl::Status {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(req.request_id()));
+    if (!name || !absl::StartsWith(*name, "orgUnits/")) {
+      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource",
+                           name.value_or(""));
+    }
+    std::string id = name->substr(strlen("orgUnits/"));
+    SALESOPS_ASSIGN_OR_RETURN(OrgUnit existing, LoadUnit(id, "", false));
+    SALESOPS_ASSIGN_OR_RETURN(int64_t count, repo_.Headcount(id));
+    *resp->mutable_org_unit() = ToProto(existing, count);
+    return absl::OkStatus();
+  };
+  if (!req.request_id().empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(req.request_id()));
+    if (seen) {
+      return replay();
+    }
+  }
+
+  OrgUnit unit;
+  unit.id = req.org_unit_id().empty() ? NewUuid() : req.org_unit_id();
+  unit.display_name = in.display_name();
+  unit.kind = static_cast<UnitKind>(in.kind());
+  unit.parent_id = parent_id;
+  unit.description = in.description();
+  unit.version = 1;
+  unit.create_time = unit.update_time = clock_.Now();
+
+  std::optional<OrgUnit> parent;
+  if (!parent_id.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(parent, LoadUnit(parent_id, "org_unit.parent", true));
+  }
+  SALESOPS_RETURN_IF_ERROR(CheckParent(unit, parent ? &*parent : nullptr, "org_unit.parent"));
+
+  v1::OrgUnitCreated event;
+  *event.mutable_org_unit() = ToProto(unit, 0);
+  *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
+  absl::Status s = repo_.CreateUnit(
+      unit, req.request_id(), OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time,
+                                       call.trace_id));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay();  // a concurrent retry of the same request won
+  }
+  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+    return AlreadyExists("ORG_UNIT_EXISTS", absl::StrCat(UnitName(unit.id), " already exists"),
+                         UnitName(unit.id));
+  }
+  if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
+    return InvalidArgument({{"org_unit.parent", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
+  }
+  SALESOPS_RETURN_IF_ERROR(s);
+  *resp->mutable_org_unit() = ToProto(unit, 0);
+  return absl::OkStatus();
+}
+
+absl::Status OrgApi::GetOrgUnit(const CallContext& call, const v1::GetOrgUnitRequest& req,
+                                v1::GetOrgUnitResponse* resp) {
+  Violations v;
+  std::string id = ParseResourceName(v, "name", req.name(), "orgUnits");
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+  SALESOPS_ASSIGN_OR_RETURN(OrgUnit unit, LoadUnit(id, "name", false));
+  SALESOPS_ASSIGN_OR_RETURN(int64_t count, repo_.Headcount(id));
+  *resp->mutable_org_unit() = ToProto(unit, count);
+  return absl::OkStatus();
+}
+
+absl::Status OrgApi::ListOrgUnits(const CallContext& call, const v1::ListOrgUnitsRequest& req,
+                                  v1::ListOrgUnitsResponse* resp) {
+  Violations v;
+  int page_size = CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
+  std::string parent_id;
+  if (!req.parent().empty()) {
+    parent_id = ParseResourceName(v, "parent", req.parent(), "orgUnits");
+  }
+  if (req.kind() != 0 && !ValidKind(req.kind())) {
+    v.Add("kind", "unknown kind");
+  }
+  const std::string filter = absl::StrCat(req.parent(), "|", req.kind());
+  std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+
+  std::vector<OrgUnit> matches;
+  std::string after = cursor ? cursor->after : "";
+  const int scan = std::max(page_size + 1, 200);
+  while (static_cast<int>(matches.size()) <= page_size) {
+    SALESOPS_ASSIGN_OR_RETURN(UnitPage page, repo_.ScanUnits(after, scan));
+    for (auto& u : page.units) {
+      if ((!parent_id.empty() && u.parent_id != parent_id) ||
+          (req.kind() != 0 && static_cast<int>(u.kind) != req.kind())) {
+        continue;
+      }
+      matches.push_back(std::move(u));
+      if (static_cast<int>(matches.size()) > page_size) break;
+    }
+    if (page.last_scanned.empty()) break;
+    after = page.last_scanned;
+  }
+  if (static_cast<int>(matches.size()) > page_size) {
+    matches.resize(page_size);
+    resp->set_next_page_token(EncodePageToken({matches.back().id, filter}));
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> counts, Headcounts(matches));
+  for (size_t i = 0; i < matches.size(); ++i) {
+    *resp->add_org_units() = ToProto(matches[i], counts[i]);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OrgApi::UpdateOrgUnit(const CallContext& call, const v1::UpdateOrgUnitRequest& req,
+                                   v1::UpdateOrgUnitResponse* resp) {
+  const v1::OrgUnit& in = req.org_unit();
+  Violations v;
+  std::string id = ParseResourceName(v, "org_unit.name", in.name(), "orgUnits");
+  absl::flat_hash_set<std::string> paths;
+  if (req.update_mask().paths().empty()) {
+    v.Add("update_mask", "must list the fields to change: display_name, description, parent");
+  }
+  for (const auto& p : req.update_mask().paths()) {
+    if (p != "display_name" && p != "description" && p != "parent") {
+      v.Add("update_mask", absl::StrCat("'", p, "' cannot be updated"));
+    }
+    paths.insert(p);
+  }
+  if (paths.contains("display_name")) {
+    CheckText(v, "org_unit.display_name", in.display_name(), 1, 100);
+  }
+  if (paths.contains("description")) {
+    CheckText(v, "org_unit.description", in.description(), 0, 1000);
+  }
+  std::string new_parent_id;
+  if (paths.contains("parent") && !in.parent().empty()) {
+    new_parent_id = ParseResourceName(v, "org_unit.parent", in.parent(), "orgUnits");
+  }
+  CheckText(v, "reason", req.reason(), 0, 500);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+
+  return WithRetry(!in.etag().empty(), [&]() -> absl::Status {
+    SALESOPS_ASSIGN_OR_RETURN(OrgUnit before, LoadUnit(id, "org_unit.name", false));
+    SALESOPS_RETURN_IF_ERROR(CheckEtag(in.etag(), before.version));
+    OrgUnit after = before;
+    v1::OrgUnitUpdated event;
+    if (paths.contains("display_name") && in.display_name() != before.display_name) {
+      after.display_name = in.display_name();
+      event.add_changed_fields("display_name");
+    }
+    if (paths.contains("description") && in.description() != before.description) {
+      after.description = in.description();
+      event.add_changed_fields("description");
+    }
+    std::optional<Ancestry> ancestry;
+    if (paths.contains("parent") && new_parent_id != before.parent_id) {
+      after.parent_id = new_parent_id;
+      event.add_changed_fields("parent");
+      std::optional<OrgUnit> parent;
+      if (!new_parent_id.empty()) {
+        SALESOPS_ASSIGN_OR_RETURN(parent, LoadUnit(new_parent_id, "org_unit.parent", true));
+        SALESOPS_ASSIGN_OR_RETURN(ancestry, repo_.GetAncestry(new_parent_id));
+        SALESOPS_RETURN_IF_ERROR(CheckNoCycle(before.id, ancestry->ids, "org_unit.parent"));
+      }
+      SALESOPS_RETURN_IF_ERROR(CheckParent(after, parent ? &*parent : nullptr, "org_unit.parent"));
+    }
+    SALESOPS_ASSIGN_OR_RETURN(int64_t count, repo_.Headcount(id));
+    if (event.changed_fields().empty()) {
+      *resp->mutable_org_unit() = ToProto(before, count);  // nothing to change, no event
+      return absl::OkStatus();
+    }
+    after.version = before.version + 1;
+    after.update_time = clock_.Now();
+    *event.mutable_org_unit() = ToProto(after, count);
+    *event.mutable_previous() = ToProto(before, count);
+    event.set_reason(req.reason());
+    *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
+    SALESOPS_RETURN_IF_ERROR(repo_.UpdateUnit(
+        before, after, ancestry ? &*ancestry : nullptr,
+        OrgEvent(after.id, UnitName(after.id), event, after.update_time, call.trace_id)));
+    *resp->mutable_org_unit() = ToProto(after, count);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status OrgApi::DeleteOrgUnit(const CallContext& call, const v1::DeleteOrgUnitRequest& req,
+                                   v1::DeleteOrgUnitResponse* resp) {
+  Violations v;
+  std::string id = ParseResourceName(v, "name", req.name(), "orgUnits");
+  CheckText(v, "reason", req.reason(), 0, 500);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+  return WithRetry(!req.etag().empty(), [&]() -> absl::Status {
+    SALESOPS_ASSIGN_OR_RETURN(OrgUnit unit, LoadUnit(id, "name", false));
+    SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), unit.version));
+    v1::OrgUnitDeleted event;
+    *event.mutable_org_unit() = ToProto(unit, 0);
+    event.set_reason(req.reason());
+    *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
+    return repo_.DeleteUnit(unit, OrgEvent(unit.id, UnitName(unit.id), event, clock_.Now(),
+                                           call.trace_id));
+  });
+}
+
+// ---------------------------------------------------------------- members
+
+absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMemberRequest& req,
+                                  v1::CreateMemberResponse* resp) {
+  const v1::Member& in = req.member();
+  Violations v;
+  CheckText(v, "member.display_name", in.display_name(), 1, 100);
+  CheckEmail(v, "member.email", in.email());
+  CheckPhone(v, "member.phone", in.phone());
+  if (!ValidRole(in.role())) {
+    v.Add("member.role", "required: REP, SUPERVISOR, MANAGER, DIRECTOR or ADMIN");
+  }
+  if (!ValidDepartment(in.department())) {
+    v.Add("member.department", "required: SALES, PRODUCT, MARKETING, FINANCE or HR");
+  }
+  std::string unit_id = ParseResourceName(v, "member.org_unit", in.org_unit(), "orgUnits");
+  if (!req.member_id().empty() && !IsValidId(req.member_id())) {
+    v.Add("member_id", "letters, digits and '-', 3..63 characters");
+  }
+  CheckRequestId(v, req.request_id());
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+
+  auto replay = [&]() -> absl::Status {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(req.request_id()));
+    if (!name || !absl::StartsWith(*name, "members/")) {
+      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource",
+                           name.value_or(""));
+    }
+    SALESOPS_ASSIGN_OR_RETURN(Member existing, LoadMember(name->substr(strlen("members/"))));
+    *resp->mutable_member() = ToProto(existing);
+    return absl::OkStatus();
+  };
+  if (!req.request_id().empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(req.request_id()));
+    if (seen) return replay();
+  }
+
+  Member m;
+  m.id = req.member_id().empty() ? NewUuid() : req.member_id();
+  m.display_name = in.display_name();
+  m.email = in.email();
+  m.phone = in.phone();
+  m.role = static_cast<Role>(in.role());
+  m.department = static_cast<Department>(in.department());
+  m.org_unit_id = unit_id;
+  m.version = 1;
+  m.create_time = m.update_time = clock_.Now();
+
+  SALESOPS_ASSIGN_OR_RETURN(OrgUnit unit, LoadUnit(unit_id, "member.org_unit", true));
+  SALESOPS_RETURN_IF_ERROR(CheckMemberPlacement(m.role, unit, "member.org_unit"));
+  SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, unit_id));
+  if (!CanAssignRole(call.principal, m.role)) {
+    return PermissionDenied("ROLE_ABOVE_OWN", "cannot create a member with a role above your own");
+  }
+
+  v1::MemberJoined event;
+  *event.mutable_member() = ToProto(m);
+  *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
+  absl::Status s = repo_.CreateMember(
+      m, req.request_id(), OrgEvent(m.id, MemberName(m.id), event, m.create_time, call.trace_id));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay();
+  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+    return AlreadyExists("MEMBER_EXISTS", absl::StrCat(MemberName(m.id), " already exists"),
+                         MemberName(m.id));
+  }
+  if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
+    return InvalidArgument({{"member.org_unit", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
+  }
+  SALESOPS_RETURN_IF_ERROR(s);
+  *resp->mutable_member() = ToProto(m);
+  return absl::OkStatus();
+}
+
+absl::Status OrgApi::GetMember(const CallContext& call, const v1::GetMemberRequest& req,
+                               v1::GetMemberResponse* resp) {
+  Violations v;
+  std::string id = ParseResourceName(v, "name", req.name(), "members");
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+  SALESOPS_ASSIGN_OR_RETURN(Member m, LoadMember(id));
+  SALESOPS_ASSIGN_OR_RETURN(Ancestry ancestry, repo_.GetAncestry(m.org_unit_id));
+  if (!CanSeeMember(call.principal, m, ancestry.ids)) {
+    return PermissionDenied("OUT_OF_SCOPE",
+                            absl::StrCat(MemberName(id), " is outside the caller's org scope"));
+  }
+  *resp->mutable_member() = ToProto(m);
+  return absl::OkStatus();
+}
+
+absl::Status OrgApi::ListMembers(const CallContext& call, const v1::ListMembersRequest& req,
+                                 v1::ListMembersResponse* resp) {
+  Violations v;
+  int page_size = CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
+  std::string unit_id;
+  if (!req.org_unit().empty()) {
+    unit_id = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  }
+  if (req.role() != 0 && !ValidRole(req.role())) {
+    v.Add("role", "unknown role");
+  }
+  const std::string filter = absl::StrCat(req.org_unit(), "|", req.role());
+  std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+
+  absl::flat_hash_map<std::string, std::vector<std::string>> ancestry_cache;
+  auto visible = [&](const Member& m) -> absl::StatusOr<bool> {
+    if (call.principal.role >= Role::kDirector || call.principal.member_id == m.id) return true;
+    if (call.principal.role == Role::kRep) return false;
+    auto it = ancestry_cache.find(m.org_unit_id);
+    if (it == ancestry_cache.end()) {
+      absl::StatusOr<Ancestry> a = repo_.GetAncestry(m.org_unit_id);
+      if (!a.ok() && a.status().code() != absl::StatusCode::kNotFound) return a.status();
+      it = ancestry_cache.emplace(m.org_unit_id, a.ok() ? a->ids : std::vector<std::string>{})
+               .first;
+    }
+    return CanSeeMember(call.principal, m, it->second);
+  };
+
+  std::vector<Member> matches;
+  std::string after = cursor ? cursor->after : "";
+  const int scan = std::max(page_size + 1, 200);
+  while (static_cast<int>(matches.size()) <= page_size) {
+    SALESOPS_ASSIGN_OR_RETURN(MemberPage page, repo_.ScanMembers(after, scan));
+    for (auto& m : page.members) {
+      if ((!unit_id.empty() && m.org_unit_id != unit_id) ||
+          (req.role() != 0 && static_cast<int>(m.role) != req.role())) {
+        continue;
+      }
+      SALESOPS_ASSIGN_OR_RETURN(bool ok, visible(m));
+      if (!ok) continue;
+      matches.push_back(std::move(m));
+      if (static_cast<int>(matches.size()) > page_size) break;
+    }
+    if (page.last_scanned.empty()) break;
+    after = page.last_scanned;
+  }
+  if (static_cast<int>(matches.size()) > page_size) {
+    matches.resize(page_size);
+    resp->set_next_page_token(EncodePageToken({matches.back().id, filter}));
+  }
+  for (const auto& m : matches) *resp->add_members() = ToProto(m);
+  return absl::OkStatus();
+}
+
+absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMemberRequest& req,
+                                  v1::UpdateMemberResponse* resp) {
+  const v1::Member& in = req.member();
+  Violations v;
+  std::string id = ParseResourceName(v, "member.name", in.name(), "members");
+  absl::flat_hash_set<std::string> paths;
+  if (req.update_mask().paths().empty()) {
+    v.Add("update_mask", "must list the fields to change: display_name, email, phone, role, "
+                         "department");
+  }
+  for (const auto& p : req.update_mask().paths()) {
+    if (p != "display_name" && p != "email" && p != "phone" && p != "role" && p != "department") {
+      v.Add("update_mask", absl::StrCat("'", p, "' cannot be updated (use MoveMember for org_unit)"));
+    }
+    paths.insert(p);
+  }
+  if (paths.contains("display_name")) CheckText(v, "member.display_name", in.display_name(), 1, 100);
+  if (paths.contains("email")) CheckEmail(v, "member.email", in.email());
+  if (paths.contains("phone")) CheckPhone(v, "member.phone", in.phone());
+  if (paths.contains("role") && !ValidRole(in.role())) v.Add("member.role", "unknown role");
+  if (paths.contains("department") && !ValidDepartment(in.department())) {
+    v.Add("member.department", "unknown department");
+  }
+  CheckText(v, "reason", req.reason(), 0, 500);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+
+  return WithRetry(!in.etag().empty(), [&]() -> absl::Status {
+    SALESOPS_ASSIGN_OR_RETURN(Member before, LoadMember(id));
+    SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, before.org_unit_id));
+    SALESOPS_RETURN_IF_ERROR(CheckEtag(in.etag(), before.version));
+    Member after = before;
+    v1::MemberUpdated event;
+    auto change = [&](bool in_mask, auto& field, const auto& value, const char* name) {
+      if (in_mask && field != value) {
+        field = value;
+        event.add_changed_fields(name);
+      }
+    };
+    change(paths.contains("display_name"), after.display_name, in.display_name(), "display_name");
+    change(paths.contains("email"), after.email, in.email(), "email");
+    change(paths.contains("phone"), after.phone, in.phone(), "phone");
+    change(paths.contains("role"), after.role, static_cast<Role>(in.role()), "role");
+    change(paths.contains("department"), after.department,
+           static_cast<Department>(in.department()), "department");
+    if (after.role != before.role) {
+      if (!CanAssignRole(call.principal, after.role)) {
+        return PermissionDenied("ROLE_ABOVE_OWN", "cannot give a role above your own");
+      }
+      SALESOPS_ASSIGN_OR_RETURN(OrgUnit unit, LoadUnit(after.org_unit_id, "member.org_unit", true));
+      SALESOPS_RETURN_IF_ERROR(CheckMemberPlacement(after.role, unit, "member.role"));
+    }
+    if (event.changed_fields().empty()) {
+      *resp->mutable_member() = ToProto(before);
+      return absl::OkStatus();
+    }
+    after.version = before.version + 1;
+    after.update_time = clock_.Now();
+    *event.mutable_member() = ToProto(after);
+    *event.mutable_previous() = ToProto(before);
+    event.set_reason(req.reason());
+    *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
+    absl::Status s = repo_.UpdateMember(
+        before, after, OrgEvent(after.id, MemberName(after.id), event, after.update_time,
+                                call.trace_id));
+    if (ErrorReason(s) == "EMAIL_TAKEN") {
+      return MakeError(absl::StatusCode::kAlreadyExists, "EMAIL_TAKEN", s.message(),
+                       {{"field", "member.email"}});
+    }
+    SALESOPS_RETURN_IF_ERROR(s);
+    *resp->mutable_member() = ToProto(after);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status OrgApi::DeleteMember(const CallContext& call, const v1::DeleteMemberRequest& req,
+                                  v1::DeleteMemberResponse* resp) {
+  Violations v;
+  std::string id = ParseResourceName(v, "name", req.name(), "members");
+  CheckText(v, "reason", req.reason(), 0, 500);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+  return WithRetry(!req.etag().empty(), [&]() -> absl::Status {
+    SALESOPS_ASSIGN_OR_RETURN(Member m, LoadMember(id));
+    SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, m.org_unit_id));
+    SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), m.version));
+    v1::MemberLeft event;
+    *event.mutable_member() = ToProto(m);
+    event.set_reason(req.reason());
+    *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
+    return repo_.DeleteMember(m, OrgEvent(m.id, MemberName(m.id), event, clock_.Now(),
+                                          call.trace_id));
+  });
+}
+
+absl::Status OrgApi::MoveMember(const CallContext& call, const v1::MoveMemberRequest& req,
+                                v1::MoveMemberResponse* resp) {
+  Violations v;
+  std::string id = ParseResourceName(v, "name", req.name(), "members");
+  std::string to_id = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  CheckText(v, "reason", req.reason(), 0, 500);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+  return WithRetry(!req.etag().empty(), [&]() -> absl::Status {
+    SALESOPS_ASSIGN_OR_RETURN(Member before, LoadMember(id));
+    SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, before.org_unit_id));
+    SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), before.version));
+    if (before.org_unit_id == to_id) {
+      return InvalidField("org_unit", "the member is already in this unit");
+    }
+    SALESOPS_ASSIGN_OR_RETURN(OrgUnit to, LoadUnit(to_id, "org_unit", true));
+    SALESOPS_RETURN_IF_ERROR(CheckMemberPlacement(before.role, to, "org_unit"));
+    SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, to_id));
+    Member after = before;
+    after.org_unit_id = to_id;
+    after.version = before.version + 1;
+    after.update_time = clock_.Now();
+    v1::MemberMoved event;
+    *event.mutable_member() = ToProto(after);
+    event.set_from_org_unit(UnitName(before.org_unit_id));
+    event.set_to_org_unit(UnitName(to_id));
+    event.set_reason(req.reason());
+    *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
+    absl::Status s = repo_.UpdateMember(
+        before, after, OrgEvent(after.id, MemberName(after.id), event, after.update_time,
+                                call.trace_id));
+    if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
+      return InvalidArgument({{"org_unit", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
+    }
+    SALESOPS_RETURN_IF_ERROR(s);
+    *resp->mutable_member() = ToProto(after);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace salesops::org

@@ -1,0 +1,59 @@
+// The org service's use cases, one method per RPC: validate the request (every
+// bad field named), authorise (role policy is checked by the RpcRunner;
+// object-level scope here), apply the domain rules, and persist the change
+// together with its event. Plain C++ over protobuf messages, no gRPC types, so
+// tests can call it directly; OrgGrpcService only adapts.
+//
+// Thread-safe: no mutable state of its own.
+#pragma once
+
+#include "absl/status/status.h"
+#include "common/server/rpc.h"
+#include "common/time/clock.h"
+#include "salesops/org/v1/org_service.pb.h"
+#include "services/org/domain/org_repository.h"
+
+namespace salesops::org {
+
+// Which roles may call which method (object-level checks come on top).
+MethodPolicy OrgMethodPolicy();
+
+class OrgApi {
+ public:
+  OrgApi(OrgRepository& repo, const Clock& clock) : repo_(repo), clock_(clock) {}
+
+  absl::Status CreateOrgUnit(const CallContext& call, const v1::CreateOrgUnitRequest& req,
+                      v1::CreateOrgUnitResponse* resp);
+  absl::Status GetOrgUnit(const CallContext& call, const v1::GetOrgUnitRequest& req,
+                      v1::GetOrgUnitResponse* resp);
+  absl::Status ListOrgUnits(const CallContext& call, const v1::ListOrgUnitsRequest& req,
+                      v1::ListOrgUnitsResponse* resp);
+  absl::Status UpdateOrgUnit(const CallContext& call, const v1::UpdateOrgUnitRequest& req,
+                      v1::UpdateOrgUnitResponse* resp);
+  absl::Status DeleteOrgUnit(const CallContext& call, const v1::DeleteOrgUnitRequest& req,
+                      v1::DeleteOrgUnitResponse* resp);
+  absl::Status CreateMember(const CallContext& call, const v1::CreateMemberRequest& req,
+                      v1::CreateMemberResponse* resp);
+  absl::Status GetMember(const CallContext& call, const v1::GetMemberRequest& req,
+                      v1::GetMemberResponse* resp);
+  absl::Status ListMembers(const CallContext& call, const v1::ListMembersRequest& req,
+                      v1::ListMembersResponse* resp);
+  absl::Status UpdateMember(const CallContext& call, const v1::UpdateMemberRequest& req,
+                      v1::UpdateMemberResponse* resp);
+  absl::Status DeleteMember(const CallContext& call, const v1::DeleteMemberRequest& req,
+                      v1::DeleteMemberResponse* resp);
+  absl::Status MoveMember(const CallContext& call, const v1::MoveMemberRequest& req,
+                      v1::MoveMemberResponse* resp);
+
+ private:
+  absl::StatusOr<OrgUnit> LoadUnit(const std::string& id, const std::string& field,
+                                   bool missing_is_invalid);
+  absl::StatusOr<Member> LoadMember(const std::string& id);
+  absl::StatusOr<std::vector<int64_t>> Headcounts(const std::vector<OrgUnit>& units);
+  absl::Status CheckCanManage(const CallContext& call, const std::string& unit_id);
+
+  OrgRepository& repo_;
+  const Clock& clock_;
+};
+
+}  // namespace salesops::org

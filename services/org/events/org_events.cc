@@ -1,0 +1,66 @@
+#include "services/org/events/org_events.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace salesops::org {
+namespace {
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts.set_seconds(micros / 1000000);
+  ts.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  return ts;
+}
+
+}  // namespace
+
+std::string UnitName(const std::string& id) { return absl::StrCat("orgUnits/", id); }
+std::string MemberName(const std::string& id) { return absl::StrCat("members/", id); }
+
+salesops::org::v1::OrgUnit ToProto(const OrgUnit& u, int64_t member_count) {
+  salesops::org::v1::OrgUnit p;
+  p.set_name(UnitName(u.id));
+  p.set_display_name(u.display_name);
+  p.set_kind(static_cast<salesops::org::v1::OrgUnitKind>(u.kind));
+  if (!u.parent_id.empty()) p.set_parent(UnitName(u.parent_id));
+  p.set_description(u.description);
+  p.set_member_count(member_count);
+  *p.mutable_create_time() = ToTimestamp(u.create_time);
+  *p.mutable_update_time() = ToTimestamp(u.update_time);
+  p.set_etag(absl::StrCat(u.version));
+  return p;
+}
+
+salesops::org::v1::Member ToProto(const Member& m) {
+  salesops::org::v1::Member p;
+  p.set_name(MemberName(m.id));
+  p.set_display_name(m.display_name);
+  p.set_email(m.email);
+  p.set_phone(m.phone);
+  p.set_role(static_cast<salesops::org::v1::Role>(m.role));
+  p.set_department(static_cast<salesops::org::v1::Department>(m.department));
+  p.set_org_unit(UnitName(m.org_unit_id));
+  *p.mutable_create_time() = ToTimestamp(m.create_time);
+  *p.mutable_update_time() = ToTimestamp(m.update_time);
+  p.set_etag(absl::StrCat(m.version));
+  return p;
+}
+
+salesops::common::v1::Actor MakeActor(const Principal& who, const std::string& trace_id) {
+  salesops::common::v1::Actor a;
+  a.set_member_id(who.member_id);
+  a.set_role(std::string(RoleName(who.role)));
+  a.set_org_unit_id(who.org_unit_id);
+  a.set_trace_id(trace_id);
+  return a;
+}
+
+CloudEvent OrgEvent(const std::string& aggregate_id, const std::string& subject,
+                    const google::protobuf::Message& payload, absl::Time now,
+                    const std::string& trace_id) {
+  return MakeCloudEvent(kOrgSource, aggregate_id, subject, payload, now, trace_id);
+}
+
+}  // namespace salesops::org

@@ -1,0 +1,362 @@
+#include "absl/strings/string_view.h"
+#include "services/org/store/redis_org_repository.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+
+namespace salesops::org {
+namespace {
+
+constexpr long long kRequestTtlSeconds = 24 * 3600;
+
+std::string UnitKey(const std::string& id) { return OrgKey(absl::StrCat("unit:", id)); }
+std::string MemberKey(const std::string& id) { return OrgKey(absl::StrCat("member:", id)); }
+std::string ChildrenKey(const std::string& id) { return OrgKey(absl::StrCat("children:", id)); }
+std::string UnitMembersKey(const std::string& id) {
+  return OrgKey(absl::StrCat("unit_members:", id));
+}
+std::string EmailKey(const std::string& email) {
+  return OrgKey(absl::StrCat("email:", absl::AsciiStrToLower(email)));
+}
+std::string RequestKey(const std::string& rid) { return OrgKey(absl::StrCat("req:", rid)); }
+
+std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
+
+int64_t ToInt(const std::string& s) {
+  int64_t v = 0;
+  (void)absl::SimpleAtoi(s, &v);
+  return v;
+}
+
+std::vector<std::pair<std::string, std::string>> UnitFields(const OrgUnit& u) {
+  return {{"id", u.id},
+          {"display_name", u.display_name},
+          {"kind", absl::StrCat(static_cast<int>(u.kind))},
+          {"parent", u.parent_id},
+          {"description", u.description},
+          {"version", absl::StrCat(u.version)},
+          {"create_us", Micros(u.create_time)},
+          {"update_us", Micros(u.update_time)}};
+}
+
+std::vector<std::pair<std::string, std::string>> MemberFields(const Member& m) {
+  return {{"id", m.id},
+          {"display_name", m.display_name},
+          {"email", m.email},
+          {"phone", m.phone},
+          {"role", absl::StrCat(static_cast<int>(m.role))},
+          {"department", absl::StrCat(static_cast<int>(m.department))},
+          {"org_unit", m.org_unit_id},
+          {"version", absl::StrCat(m.version)},
+          {"create_us", Micros(m.create_time)},
+          {"update_us", Micros(m.update_time)}};
+}
+
+std::optional<OrgUnit> ParseUnit(const RedisValue& v) {
+  if (!v.is_array() || v.elements.empty()) {
+    return std::nullopt;
+  }
+  OrgUnit u;
+  for (const auto& [f, val] : AsPairs(v)) {
+    if (f == "id") u.id = val;
+    else if (f == "display_name") u.display_name = val;
+    else if (f == "kind") u.kind = static_cast<UnitKind>(ToInt(val));
+    else if (f == "parent") u.parent_id = val;
+    else if (f == "description") u.description = val;
+    else if (f == "version") u.version = ToInt(val);
+    else if (f == "create_us") u.create_time = absl::FromUnixMicros(ToInt(val));
+    else if (f == "update_us") u.update_time = absl::FromUnixMicros(ToInt(val));
+  }
+  return u;
+}
+
+std::optional<Member> ParseMember(const RedisValue& v) {
+  if (!v.is_array() || v.elements.empty()) {
+    return std::nullopt;
+  }
+  Member m;
+  for (const auto& [f, val] : AsPairs(v)) {
+    if (f == "id") m.id = val;
+    else if (f == "display_name") m.display_name = val;
+    else if (f == "email") m.email = val;
+    else if (f == "phone") m.phone = val;
+    else if (f == "role") m.role = static_cast<Role>(ToInt(val));
+    else if (f == "department") m.department = static_cast<Department>(ToInt(val));
+    else if (f == "org_unit") m.org_unit_id = val;
+    else if (f == "version") m.version = ToInt(val);
+    else if (f == "create_us") m.create_time = absl::FromUnixMicros(ToInt(val));
+    else if (f == "update_us") m.update_time = absl::FromUnixMicros(ToInt(val));
+  }
+  return m;
+}
+
+absl::Status Conflict(const CommitResult& r) {
+  if (r.failed_tag == "version") {
+    return Aborted("ETAG_MISMATCH", "the resource changed since it was read (etag); re-read and retry");
+  }
+  if (r.failed_tag == "ancestry") {
+    return Aborted("CONCURRENT_REORGANISATION",
+                   "the tree changed while this change was decided; re-read and retry");
+  }
+  if (r.failed_tag == "exists") {
+    return AlreadyExists("RESOURCE_EXISTS", "a resource with this id already exists", "");
+  }
+  if (r.failed_tag == "email") {
+    return AlreadyExists("EMAIL_TAKEN",
+                         absl::StrCat("the e-mail belongs to members/", r.current),
+                         absl::StrCat("members/", r.current));
+  }
+  if (r.failed_tag == "request") {
+    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+  }
+  if (r.failed_tag == "parent" || r.failed_tag == "unit") {
+    return NotFound("ORG_UNIT_NOT_FOUND", "the org unit no longer exists");
+  }
+  if (r.failed_tag == "present") {
+    return NotFound("NOT_FOUND", "the resource no longer exists");
+  }
+  if (r.failed_tag == "children") {
+    return FailedPrecondition("ORG_UNIT_HAS_CHILDREN",
+                              absl::StrCat("the unit still has ", r.current,
+                                           " child units; move or delete them first"));
+  }
+  if (r.failed_tag == "members") {
+    return FailedPrecondition("ORG_UNIT_HAS_MEMBERS",
+                              absl::StrCat("the unit still has ", r.current,
+                                           " members; move them first"));
+  }
+  return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
+}
+
+}  // namespace
+
+std::string OrgKey(absl::string_view suffix) { return absl::StrCat(kKeyPrefix, suffix); }
+
+absl::Status RedisOrgRepository::Commit(const WriteBatch& batch) {
+  SALESOPS_ASSIGN_OR_RETURN(CommitResult r, outbox_.Commit(batch));
+  if (!r.committed) {
+    return Conflict(r);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<OrgUnit>> RedisOrgRepository::GetUnit(const std::string& id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGETALL", UnitKey(id)}));
+  return ParseUnit(v);
+}
+
+absl::StatusOr<std::optional<Member>> RedisOrgRepository::GetMember(const std::string& id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGETALL", MemberKey(id)}));
+  return ParseMember(v);
+}
+
+absl::StatusOr<Ancestry> RedisOrgRepository::GetAncestry(const std::string& unit_id) {
+  Ancestry a;
+  std::string id = unit_id;
+  while (!id.empty()) {
+    if (std::find(a.ids.begin(), a.ids.end(), id) != a.ids.end() || a.ids.size() > 64) {
+      return Internal("ORG_TREE_CORRUPT", absl::StrCat("loop in the tree at ", id));
+    }
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                              redis_.Command({"HMGET", UnitKey(id), "parent", "version"}));
+    if (v.elements.size() != 2 || v.elements[1].is_nil()) {
+      return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat("orgUnits/", id, " does not exist"));
+    }
+    a.ids.push_back(id);
+    a.versions.push_back(ToInt(v.elements[1].str));
+    id = v.elements[0].str;
+  }
+  return a;
+}
+
+absl::StatusOr<UnitPage> RedisOrgRepository::ScanUnits(const std::string& after, int scan_limit) {
+  std::string from = after.empty() ? "-" : absl::StrCat("(", after);
+  SALESOPS_ASSIGN_OR_RETURN(
+      RedisValue ids, redis_.Command({"ZRANGEBYLEX", OrgKey("units"), from, "+", "LIMIT", "0",
+                                      absl::StrCat(scan_limit)}));
+  UnitPage page;
+  if (ids.elements.empty()) {
+    return page;
+  }
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& id : ids.elements) cmds.push_back({"HGETALL", UnitKey(id.str)});
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  for (const auto& v : values) {
+    if (auto u = ParseUnit(v)) page.units.push_back(*std::move(u));
+  }
+  if (static_cast<int>(ids.elements.size()) == scan_limit) {
+    page.last_scanned = ids.elements.back().str;
+  }
+  return page;
+}
+
+absl::StatusOr<MemberPage> RedisOrgRepository::ScanMembers(const std::string& after,
+                                                           int scan_limit) {
+  std::string from = after.empty() ? "-" : absl::StrCat("(", after);
+  SALESOPS_ASSIGN_OR_RETURN(
+      RedisValue ids, redis_.Command({"ZRANGEBYLEX", OrgKey("members"), from, "+", "LIMIT", "0",
+                                      absl::StrCat(scan_limit)}));
+  MemberPage page;
+  if (ids.elements.empty()) {
+    return page;
+  }
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& id : ids.elements) cmds.push_back({"HGETALL", MemberKey(id.str)});
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  for (const auto& v : values) {
+    if (auto m = ParseMember(v)) page.members.push_back(*std::move(m));
+  }
+  if (static_cast<int>(ids.elements.size()) == scan_limit) {
+    page.last_scanned = ids.elements.back().str;
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<std::string>> RedisOrgRepository::MemberIdsOfUnit(
+    const std::string& unit_id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", UnitMembersKey(unit_id)}));
+  std::vector<std::string> ids;
+  for (const auto& e : v.elements) ids.push_back(e.str);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+absl::StatusOr<int64_t> RedisOrgRepository::Headcount(const std::string& unit_id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", OrgKey("headcount"), unit_id}));
+  return v.is_nil() ? 0 : ToInt(v.str);
+}
+
+absl::StatusOr<std::vector<int64_t>> RedisOrgRepository::Headcounts(
+    const std::vector<std::string>& unit_ids) {
+  std::vector<int64_t> out;
+  if (unit_ids.empty()) {
+    return out;
+  }
+  std::vector<std::string> cmd = {"HMGET", OrgKey("headcount")};
+  cmd.insert(cmd.end(), unit_ids.begin(), unit_ids.end());
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command(cmd));
+  for (const auto& e : v.elements) out.push_back(e.is_nil() ? 0 : ToInt(e.str));
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> RedisOrgRepository::FindRequest(
+    const std::string& request_id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"GET", RequestKey(request_id)}));
+  if (v.is_nil()) {
+    return std::nullopt;
+  }
+  return v.str;
+}
+
+absl::Status RedisOrgRepository::CreateUnit(const OrgUnit& unit, const std::string& request_id,
+                                            const CloudEvent& event) {
+  WriteBatch b;
+  if (!request_id.empty()) {
+    b.ExpectAbsent(RequestKey(request_id), "request");
+  }
+  b.ExpectAbsent(UnitKey(unit.id), "exists");
+  if (!unit.parent_id.empty()) {
+    b.ExpectPresent(UnitKey(unit.parent_id), "parent");
+    b.SAdd(ChildrenKey(unit.parent_id), unit.id);
+  }
+  b.HSet(UnitKey(unit.id), UnitFields(unit));
+  b.ZAdd(OrgKey("units"), 0, unit.id);
+  if (!request_id.empty()) {
+    b.Set(RequestKey(request_id), absl::StrCat("orgUnits/", unit.id), kRequestTtlSeconds);
+  }
+  b.Emit(event, kOrgTopic);
+  return Commit(b);
+}
+
+absl::Status RedisOrgRepository::UpdateUnit(const OrgUnit& before, const OrgUnit& after,
+                                            const Ancestry* ancestry_of_new_parent,
+                                            const CloudEvent& event) {
+  WriteBatch b;
+  b.ExpectHashField(UnitKey(before.id), "version", absl::StrCat(before.version), "version");
+  if (ancestry_of_new_parent != nullptr) {
+    // The cycle check was made on these versions; any re-parent above the new
+    // parent since then bumps one of them and aborts this write.
+    for (size_t i = 0; i < ancestry_of_new_parent->ids.size(); ++i) {
+      b.ExpectHashField(UnitKey(ancestry_of_new_parent->ids[i]), "version",
+                        absl::StrCat(ancestry_of_new_parent->versions[i]), "ancestry");
+    }
+  }
+  b.HSet(UnitKey(after.id), UnitFields(after));
+  if (before.parent_id != after.parent_id) {
+    if (!before.parent_id.empty()) b.SRem(ChildrenKey(before.parent_id), after.id);
+    if (!after.parent_id.empty()) b.SAdd(ChildrenKey(after.parent_id), after.id);
+  }
+  b.Emit(event, kOrgTopic);
+  return Commit(b);
+}
+
+absl::Status RedisOrgRepository::DeleteUnit(const OrgUnit& unit, const CloudEvent& event) {
+  WriteBatch b;
+  b.ExpectHashField(UnitKey(unit.id), "version", absl::StrCat(unit.version), "version");
+  b.ExpectSetEmpty(ChildrenKey(unit.id), "children");
+  b.ExpectSetEmpty(UnitMembersKey(unit.id), "members");
+  b.Del(UnitKey(unit.id));
+  b.ZRem(OrgKey("units"), unit.id);
+  if (!unit.parent_id.empty()) b.SRem(ChildrenKey(unit.parent_id), unit.id);
+  b.Emit(event, kOrgTopic);
+  return Commit(b);
+}
+
+absl::Status RedisOrgRepository::CreateMember(const Member& member, const std::string& request_id,
+                                              const CloudEvent& event) {
+  WriteBatch b;
+  if (!request_id.empty()) {
+    b.ExpectAbsent(RequestKey(request_id), "request");
+  }
+  b.ExpectAbsent(MemberKey(member.id), "exists");
+  b.ExpectAbsent(EmailKey(member.email), "email");
+  b.ExpectPresent(UnitKey(member.org_unit_id), "unit");
+  b.HSet(MemberKey(member.id), MemberFields(member));
+  b.ZAdd(OrgKey("members"), 0, member.id);
+  b.SAdd(UnitMembersKey(member.org_unit_id), member.id);
+  b.Set(EmailKey(member.email), member.id);
+  if (!request_id.empty()) {
+    b.Set(RequestKey(request_id), absl::StrCat("members/", member.id), kRequestTtlSeconds);
+  }
+  b.Emit(event, kOrgTopic);
+  return Commit(b);
+}
+
+absl::Status RedisOrgRepository::UpdateMember(const Member& before, const Member& after,
+                                              const CloudEvent& event) {
+  WriteBatch b;
+  b.ExpectHashField(MemberKey(before.id), "version", absl::StrCat(before.version), "version");
+  const bool email_changed =
+      absl::AsciiStrToLower(before.email) != absl::AsciiStrToLower(after.email);
+  if (email_changed) {
+    b.ExpectAbsent(EmailKey(after.email), "email");
+  }
+  if (before.org_unit_id != after.org_unit_id) {
+    b.ExpectPresent(UnitKey(after.org_unit_id), "unit");
+    b.SRem(UnitMembersKey(before.org_unit_id), after.id);
+    b.SAdd(UnitMembersKey(after.org_unit_id), after.id);
+  }
+  if (email_changed) {
+    b.Del(EmailKey(before.email));
+    b.Set(EmailKey(after.email), after.id);
+  }
+  b.HSet(MemberKey(after.id), MemberFields(after));
+  b.Emit(event, kOrgTopic);
+  return Commit(b);
+}
+
+absl::Status RedisOrgRepository::DeleteMember(const Member& member, const CloudEvent& event) {
+  WriteBatch b;
+  b.ExpectHashField(MemberKey(member.id), "version", absl::StrCat(member.version), "version");
+  b.Del(MemberKey(member.id));
+  b.ZRem(OrgKey("members"), member.id);
+  b.SRem(UnitMembersKey(member.org_unit_id), member.id);
+  b.Del(EmailKey(member.email));
+  b.Emit(event, kOrgTopic);
+  return Commit(b);
+}
+
+}  // namespace salesops::org

@@ -1,0 +1,67 @@
+// OrgRepository on Redis. The whole org tree shares one hash tag, {org}, so a
+// command that touches several units (a re-parent checks every ancestor, a
+// delete checks children) is still one atomic script in one Redis Cluster
+// slot; an org has hundreds of units and thousands of members, well within one
+// slot's reach.
+//
+// Keys (prefix "org:{org}:"):
+//   unit:<id>            hash   the unit
+//   units                zset   all unit ids (score 0, lexicographic order)
+//   children:<id>        set    child unit ids
+//   unit_members:<id>    set    member ids directly in the unit
+//   member:<id>          hash   the member
+//   members              zset   all member ids
+//   email:<email>        string member id (unique e-mail, lower case)
+//   req:<request_id>     string resource name created by that request (24 h)
+//   headcount            hash   unit id → members (projection, see events/)
+//   outbox               stream events waiting for the relay
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <string>
+
+#include "common/outbox/write_batch.h"
+#include "common/redis/redis_client.h"
+#include "services/org/domain/org_repository.h"
+
+namespace salesops::org {
+
+inline constexpr char kKeyPrefix[] = "org:{org}:";
+inline constexpr char kOrgTopic[] = "salesops.org.events.v1";
+std::string OrgKey(absl::string_view suffix);
+
+class RedisOrgRepository final : public OrgRepository {
+ public:
+  RedisOrgRepository(RedisClient& redis, TransactionalOutbox& outbox)
+      : redis_(redis), outbox_(outbox) {}
+
+  absl::StatusOr<std::optional<OrgUnit>> GetUnit(const std::string& id) override;
+  absl::StatusOr<std::optional<Member>> GetMember(const std::string& id) override;
+  absl::StatusOr<Ancestry> GetAncestry(const std::string& unit_id) override;
+  absl::StatusOr<UnitPage> ScanUnits(const std::string& after, int scan_limit) override;
+  absl::StatusOr<MemberPage> ScanMembers(const std::string& after, int scan_limit) override;
+  absl::StatusOr<std::vector<std::string>> MemberIdsOfUnit(const std::string& unit_id) override;
+  absl::StatusOr<int64_t> Headcount(const std::string& unit_id) override;
+  absl::StatusOr<std::vector<int64_t>> Headcounts(const std::vector<std::string>& unit_ids) override;
+  absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& request_id) override;
+
+  absl::Status CreateUnit(const OrgUnit& unit, const std::string& request_id,
+                          const CloudEvent& event) override;
+  absl::Status UpdateUnit(const OrgUnit& before, const OrgUnit& after,
+                          const Ancestry* ancestry_of_new_parent,
+                          const CloudEvent& event) override;
+  absl::Status DeleteUnit(const OrgUnit& unit, const CloudEvent& event) override;
+  absl::Status CreateMember(const Member& member, const std::string& request_id,
+                            const CloudEvent& event) override;
+  absl::Status UpdateMember(const Member& before, const Member& after,
+                            const CloudEvent& event) override;
+  absl::Status DeleteMember(const Member& member, const CloudEvent& event) override;
+
+ private:
+  absl::Status Commit(const WriteBatch& batch);
+
+  RedisClient& redis_;
+  TransactionalOutbox& outbox_;
+};
+
+}  // namespace salesops::org

@@ -1,0 +1,233 @@
+// salesopsctl: a small command-line client for local use and scripts.
+//
+//   salesopsctl token --sub=admin --role=admin [--org_unit=ID] [--ttl=12h]
+//       mints a bearer JWT (HS256 with $SALESOPS_JWT_HS256_SECRET, or RS256/ES256
+//       with --private_key_file) and prints it.
+//   salesopsctl org list-units   [--addr=127.0.0.1:7101] [--token=…] [--page_size=N]
+//   salesopsctl org create-unit  --display_name=华东大区 --kind=REGION --parent=orgUnits/ID [--id=ID]
+//   salesopsctl org list-members [--org_unit=orgUnits/ID]
+//   salesopsctl org create-member --display_name=张伟 --email=… --role=REP --department=SALES
+//                                 --org_unit=orgUnits/ID [--id=ID]
+//   salesopsctl org get --name=orgUnits/ID | members/ID
+//
+// Without --token, org commands mint a short-lived admin token from
+// $SALESOPS_JWT_HS256_SECRET. Output is the response as JSON.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
+#include "common/auth/jwt.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "salesops/org/v1/org_service.grpc.pb.h"
+
+namespace {
+
+using Args = std::map<std::string, std::string>;
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage:\n"
+               "  salesopsctl token --sub=ID --role=rep|supervisor|manager|director|admin "
+               "[--org_unit=ID] [--ttl=12h] [--private_key_file=PEM --alg=RS256|ES256]\n"
+               "  salesopsctl org list-units|create-unit|list-members|create-member|get "
+               "[--addr=HOST:PORT] [--token=JWT] [--field=value ...]\n");
+  return 2;
+}
+
+Args ParseArgs(int argc, char** argv, int from) {
+  Args args;
+  for (int i = from; i < argc; ++i) {
+    std::string a = argv[i];
+    if (!absl::StartsWith(a, "--")) continue;
+    auto eq = a.find('=');
+    if (eq == std::string::npos) {
+      args[a.substr(2)] = "true";
+    } else {
+      args[a.substr(2, eq - 2)] = a.substr(eq + 1);
+    }
+  }
+  return args;
+}
+
+std::string Get(const Args& a, const std::string& k, const std::string& def = "") {
+  auto it = a.find(k);
+  return it == a.end() ? def : it->second;
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+int MintToken(const Args& args, std::string* out) {
+  salesops::Principal p;
+  p.member_id = Get(args, "sub", "admin");
+  if (!salesops::ParseRole(Get(args, "role", "admin"), &p.role)) {
+    std::fprintf(stderr, "--role must be rep, supervisor, manager, director or admin\n");
+    return 2;
+  }
+  p.org_unit_id = Get(args, "org_unit");
+  absl::Duration ttl;
+  if (!absl::ParseDuration(Get(args, "ttl", "12h"), &ttl)) {
+    std::fprintf(stderr, "--ttl must be a duration like 12h\n");
+    return 2;
+  }
+  salesops::JwtMintOptions opts;
+  opts.issuer = Get(args, "iss", Env("SALESOPS_JWT_ISSUER").empty() ? "salesops"
+                                                                     : Env("SALESOPS_JWT_ISSUER"));
+  opts.audience = Get(args, "aud", Env("SALESOPS_JWT_AUDIENCE").empty()
+                                       ? "salesops"
+                                       : Env("SALESOPS_JWT_AUDIENCE"));
+  std::string key_file = Get(args, "private_key_file");
+  if (!key_file.empty()) {
+    std::ifstream in(key_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    opts.key = ss.str();
+    opts.algorithm = Get(args, "alg", "RS256");
+  } else {
+    opts.key = Get(args, "secret", Env("SALESOPS_JWT_HS256_SECRET"));
+    opts.algorithm = "HS256";
+    if (opts.key.empty()) {
+      std::fprintf(stderr, "set SALESOPS_JWT_HS256_SECRET (or --secret / --private_key_file)\n");
+      return 2;
+    }
+  }
+  auto token = salesops::MintJwt(opts, p, ttl, absl::Now());
+  if (!token.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(token.status().message()).c_str());
+    return 2;
+  }
+  *out = *token;
+  return 0;
+}
+
+void Print(const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, o);
+  std::cout << json;
+}
+
+int Report(const grpc::Status& s) {
+  if (s.ok()) return 0;
+  std::fprintf(stderr, "error %d: %s\n", s.error_code(), s.error_message().c_str());
+  return 1;
+}
+
+
+int Org(const std::string& cmd, const Args& args) {
+  namespace v1 = salesops::org::v1;
+  std::string token = Get(args, "token");
+  if (token.empty()) {
+    Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
+    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+  }
+  std::string addr = Get(args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101"
+                                                                         : Env("SALESOPS_ORG_ADDR"));
+  auto stub = v1::OrgService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  int page_size = 0;
+  (void)absl::SimpleAtoi(Get(args, "page_size", "0"), &page_size);
+  if (cmd == "list-units") {
+    v1::ListOrgUnitsRequest req;
+    req.set_page_size(page_size);
+    req.set_page_token(Get(args, "page_token"));
+    req.set_parent(Get(args, "parent"));
+    v1::ListOrgUnitsResponse resp;
+    grpc::Status s = stub->ListOrgUnits(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "list-members") {
+    v1::ListMembersRequest req;
+    req.set_page_size(page_size);
+    req.set_page_token(Get(args, "page_token"));
+    req.set_org_unit(Get(args, "org_unit"));
+    v1::ListMembersResponse resp;
+    grpc::Status s = stub->ListMembers(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "create-unit") {
+    v1::CreateOrgUnitRequest req;
+    req.mutable_org_unit()->set_display_name(Get(args, "display_name"));
+    v1::OrgUnitKind kind = v1::ORG_UNIT_KIND_UNSPECIFIED;
+    v1::OrgUnitKind_Parse("ORG_UNIT_KIND_" + Get(args, "kind"), &kind);
+    req.mutable_org_unit()->set_kind(kind);
+    req.mutable_org_unit()->set_parent(Get(args, "parent"));
+    req.set_org_unit_id(Get(args, "id"));
+    req.set_request_id(Get(args, "request_id"));
+    v1::CreateOrgUnitResponse resp;
+    grpc::Status s = stub->CreateOrgUnit(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "create-member") {
+    v1::CreateMemberRequest req;
+    auto* m = req.mutable_member();
+    m->set_display_name(Get(args, "display_name"));
+    m->set_email(Get(args, "email"));
+    m->set_phone(Get(args, "phone"));
+    v1::Role role = v1::ROLE_UNSPECIFIED;
+    v1::Role_Parse("ROLE_" + Get(args, "role"), &role);
+    m->set_role(role);
+    v1::Department dep = v1::DEPARTMENT_UNSPECIFIED;
+    v1::Department_Parse("DEPARTMENT_" + Get(args, "department", "SALES"), &dep);
+    m->set_department(dep);
+    m->set_org_unit(Get(args, "org_unit"));
+    req.set_member_id(Get(args, "id"));
+    req.set_request_id(Get(args, "request_id"));
+    v1::CreateMemberResponse resp;
+    grpc::Status s = stub->CreateMember(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "get") {
+    std::string name = Get(args, "name");
+    if (absl::StartsWith(name, "members/")) {
+      v1::GetMemberRequest req;
+      req.set_name(name);
+      v1::GetMemberResponse resp;
+      grpc::Status s = stub->GetMember(&ctx, req, &resp);
+      if (s.ok()) Print(resp);
+      return Report(s);
+    }
+    v1::GetOrgUnitRequest req;
+    req.set_name(name);
+    v1::GetOrgUnitResponse resp;
+    grpc::Status s = stub->GetOrgUnit(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  return Usage();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  std::string cmd = argv[1];
+  if (cmd == "token") {
+    std::string token;
+    int rc = MintToken(ParseArgs(argc, argv, 2), &token);
+    if (rc == 0) std::printf("%s\n", token.c_str());
+    return rc;
+  }
+  if (cmd == "org" && argc >= 3) {
+    return Org(argv[2], ParseArgs(argc, argv, 3));
+  }
+  return Usage();
+}
