@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
@@ -15,7 +18,17 @@ void AtomicAdd(std::atomic<double>& a, double by) {
   }
 }
 
-std::string FormatValue(double v) { return absl::StrFormat("%.17g", v); }
+// The fewest digits that read back as the same double: "0.1" and "0.0005",
+// not "0.10000000000000001", so le labels match what dashboards and other
+// Prometheus clients use.
+std::string FormatValue(double v) {
+  std::string s = absl::StrFormat("%.15g", v);
+  double back = 0;
+  if (!absl::SimpleAtod(s, &back) || back != v) {
+    s = absl::StrFormat("%.17g", v);
+  }
+  return s;
+}
 
 std::string EscapeLabelValue(const std::string& v) {
   std::string out;
@@ -170,12 +183,21 @@ absl::Status MetricsHttpServer::Start(const std::string& host, int port) {
   if (port_ < 0) {
     return Unavailable("METRICS_BIND_FAILED", absl::StrCat("cannot bind ", host, ":", port));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  listener_done_ = false;
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listener_done_ = true;
+  });
   return absl::OkStatus();
 }
 
 void MetricsHttpServer::Stop() {
   if (server_) {
+    // httplib's stop() does nothing until listen_after_bind() is running, so a
+    // Stop() right after Start() would leave the listener up and hang join().
+    while (thread_.joinable() && !server_->is_running() && !listener_done_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     server_->stop();
   }
   if (thread_.joinable()) {

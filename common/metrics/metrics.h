@@ -109,6 +109,7 @@ class MetricsHttpServer {
   const MetricsRegistry& registry_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listener_done_{false};  // listen_after_bind() has returned
   int port_ = 0;
 };
 

@@ -58,8 +58,13 @@ void CheckText(Violations& v, const std::string& field, absl::string_view value,
     v.Add(field, "must be valid UTF-8");
     return;
   }
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    // C0 controls (but tab and newline), DEL, and C1 controls U+0080..U+009F,
+    // which in valid UTF-8 are exactly the pairs C2 80..C2 9F.
+    const bool c1 = c == 0xC2 && i + 1 < value.size() &&
+                    static_cast<unsigned char>(value[i + 1]) <= 0x9F;
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F || c1) {
       v.Add(field, "must not contain control characters");
       return;
     }

@@ -14,6 +14,8 @@
 
 ABSL_FLAG(std::string, org_addr, "127.0.0.1:7101", "gRPC listen address of the org service");
 ABSL_FLAG(bool, org_headcount_consumer, true, "Run the headcount projection consumer");
+ABSL_FLAG(std::string, org_headcount_group, salesops::org::kHeadcountGroup,
+          "Kafka consumer group of the headcount projection");
 
 int main(int argc, char** argv) {
   using namespace salesops;
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
   ProjectionStore projection_store(outbox, OrgKey("headcount:seen:"));
   HeadcountProjection headcount(projection_store);
   KafkaEventConsumer consumer({.bootstrap = settings.kafka_bootstrap,
-                               .group_id = kHeadcountGroup,
+                               .group_id = absl::GetFlag(FLAGS_org_headcount_group),
                                .topics = {kOrgTopic},
                                .dlq_topic = kHeadcountDlq},
                               headcount, producer);
@@ -73,12 +75,13 @@ int main(int argc, char** argv) {
                        "Outbox deliveries that failed (entries retried later)",
                        {{"service", "org"}}, [&] { return relay.stats().failed.load(); });
   metrics.AddGauge("salesops_consumer_lag", "Records behind the partition ends",
-                   {{"group", kHeadcountGroup}}, [&] { return consumer.stats().lag.load(); });
+                   {{"group", absl::GetFlag(FLAGS_org_headcount_group)}},
+                   [&] { return consumer.stats().lag.load(); });
   metrics.AddCounterFn("salesops_consumer_processed_total", "Records processed",
-                       {{"group", kHeadcountGroup}},
+                       {{"group", absl::GetFlag(FLAGS_org_headcount_group)}},
                        [&] { return consumer.stats().processed.load(); });
   metrics.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ",
-                       {{"group", kHeadcountGroup}},
+                       {{"group", absl::GetFlag(FLAGS_org_headcount_group)}},
                        [&] { return consumer.stats().dead_lettered.load(); });
 
   ServerRunner runner(settings.server, metrics);

@@ -88,7 +88,7 @@ bool MayPlaceMember(Role role, UnitKind kind) {
 
 absl::Status CheckMemberPlacement(Role role, const OrgUnit& unit, const std::string& field) {
   if (!MayPlaceMember(role, unit.kind)) {
-    return InvalidArgument({{field, absl::StrCat("a ", RoleName(role), " cannot belong to a ",
+    return InvalidArgument({{field, absl::StrCat("a member with role ", RoleName(role), " cannot belong to a ",
                                                  UnitKindName(unit.kind))}},
                            "MEMBER_PLACEMENT_NOT_ALLOWED");
   }

@@ -1,0 +1,285 @@
+// The write → outbox → Kafka → consumer path of the org service against a real
+// Redis and a real Kafka broker: CloudEvents on the topic, no event lost when
+// the broker is down or the service is killed, effectively-once projection
+// under redelivery, and poison records dead-lettered while the consumer goes on.
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/cloud_event.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "salesops/org/v1/org_events.pb.h"
+#include "tests/integration/test_env.h"
+
+namespace salesops::testing {
+namespace {
+
+namespace v1 = salesops::org::v1;
+constexpr char kTopic[] = "salesops.org.events.v1";
+constexpr char kDlq[] = "salesops.org-headcount.dlq.v1";
+
+class OrgEventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sfx_ = UniqueSuffix();
+    admin_ = Token(Role::kAdmin, "admin-" + sfx_, "");
+  }
+
+  grpc::Status CreateUnit(OrgServer& server, const std::string& id, v1::OrgUnitKind kind,
+                          const std::string& parent) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin_);
+    v1::CreateOrgUnitRequest req;
+    req.set_org_unit_id(id);
+    req.mutable_org_unit()->set_display_name("单元 " + id);
+    req.mutable_org_unit()->set_kind(kind);
+    req.mutable_org_unit()->set_parent(parent.empty() ? "" : "orgUnits/" + parent);
+    v1::CreateOrgUnitResponse resp;
+    return server.stub().CreateOrgUnit(&ctx, req, &resp);
+  }
+
+  grpc::Status CreateMember(OrgServer& server, const std::string& id, const std::string& unit) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin_);
+    v1::CreateMemberRequest req;
+    req.set_member_id(id);
+    req.mutable_member()->set_display_name("王芳");
+    req.mutable_member()->set_email(id + "@example.com");
+    req.mutable_member()->set_role(v1::ROLE_REP);
+    req.mutable_member()->set_department(v1::DEPARTMENT_SALES);
+    req.mutable_member()->set_org_unit("orgUnits/" + unit);
+    v1::CreateMemberResponse resp;
+    return server.stub().CreateMember(&ctx, req, &resp);
+  }
+
+  int64_t MemberCount(OrgServer& server, const std::string& unit) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin_);
+    v1::GetOrgUnitRequest req;
+    req.set_name("orgUnits/" + unit);
+    v1::GetOrgUnitResponse resp;
+    grpc::Status s = server.stub().GetOrgUnit(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.org_unit().member_count();
+  }
+
+  // Waits until the unit's member_count equals `want` (the projection is async).
+  bool WaitForCount(OrgServer& server, const std::string& unit, int64_t want,
+                    absl::Duration timeout = absl::Seconds(30)) {
+    absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (MemberCount(server, unit) == want) return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
+  // Ids of events about subjects containing this test's suffix.
+  static std::function<bool(const Record&)> Mine(const std::string& sfx) {
+    return [sfx](const Record& r) {
+      auto it = r.headers.find("ce_subject");
+      return it != r.headers.end() && it->second.find(sfx) != std::string::npos;
+    };
+  }
+
+  std::string sfx_;
+  std::string admin_;
+};
+
+// A unit and a member created over gRPC arrive as binary-mode CloudEvents with
+// the protobuf payload, the aggregate id as key, and the actor.
+TEST_F(OrgEventsTest, WritesArriveAsCloudEvents) {
+  const TestEnv& env = TestEnv::Get();
+  OrgServer server;
+  server.Start();
+  TopicReader reader(env.kafka_bootstrap, kTopic);
+  ASSERT_TRUE(CreateUnit(server, "co-" + sfx_, v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  ASSERT_TRUE(CreateUnit(server, "team-" + sfx_, v1::ORG_UNIT_KIND_TEAM, "co-" + sfx_).ok());
+  ASSERT_TRUE(CreateMember(server, "m-" + sfx_, "team-" + sfx_).ok());
+
+  std::vector<Record> records = reader.ReadUntil(Mine(sfx_), 3, absl::Seconds(30));
+  ASSERT_EQ(records.size(), 3u);
+  const Record& unit = records[0];
+  EXPECT_EQ(unit.key, "co-" + sfx_);
+  EXPECT_EQ(unit.headers.at("ce_specversion"), "1.0");
+  EXPECT_EQ(unit.headers.at("ce_type"), "salesops.org.v1.OrgUnitCreated");
+  EXPECT_EQ(unit.headers.at("ce_source"), "/salesops/org");
+  EXPECT_EQ(unit.headers.at("ce_subject"), "orgUnits/co-" + sfx_);
+  EXPECT_EQ(unit.headers.at("content-type"), "application/protobuf");
+  EXPECT_EQ(unit.headers.at("ce_id").size(), 36u);
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, unit.headers.at("ce_time"), &t, &err)) << err;
+  EXPECT_LT(absl::AbsDuration(absl::Now() - t), absl::Minutes(1));
+  EXPECT_EQ(unit.headers.count("ce_traceparent"), 1u);
+  v1::OrgUnitCreated created;
+  ASSERT_TRUE(created.ParseFromString(unit.value));
+  EXPECT_EQ(created.org_unit().name(), "orgUnits/co-" + sfx_);
+  EXPECT_EQ(created.actor().member_id(), "admin-" + sfx_);
+  EXPECT_EQ(created.actor().role(), "admin");
+
+  const Record& joined = records[2];
+  EXPECT_EQ(joined.headers.at("ce_type"), "salesops.org.v1.MemberJoined");
+  EXPECT_EQ(joined.key, "m-" + sfx_);
+  v1::MemberJoined j;
+  ASSERT_TRUE(j.ParseFromString(joined.value));
+  EXPECT_EQ(j.member().org_unit(), "orgUnits/team-" + sfx_);
+  // The consumer's projection follows.
+  EXPECT_TRUE(WaitForCount(server, "team-" + sfx_, 1));
+}
+
+// With the broker stopped, 100 writes succeed; after it restarts, all 100
+// events arrive, each event id exactly once.
+TEST_F(OrgEventsTest, BrokerDownWritesWaitInTheOutbox) {
+  const TestEnv& env = TestEnv::Get();
+  OrgServer server;
+  server.Start();
+  ASSERT_TRUE(CreateUnit(server, "co-" + sfx_, v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  TopicReader reader(env.kafka_bootstrap, kTopic);
+  StopBroker();
+  for (int i = 0; i < 100; ++i) {
+    grpc::Status s = CreateUnit(server, absl::StrCat("r", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION,
+                                "co-" + sfx_);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
+  }
+  StartBroker();
+  std::vector<Record> records = reader.ReadUntil(
+      [&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'r'; }, 100,
+      absl::Seconds(90));
+  // Read a little longer: a duplicate would show up here.
+  for (const Record& r : reader.ReadFor(absl::Seconds(3))) {
+    if (Mine("-" + sfx_)(r) && r.key[0] == 'r') records.push_back(r);
+  }
+  std::set<std::string> ids, keys;
+  for (const auto& r : records) {
+    ids.insert(r.headers.at("ce_id"));
+    keys.insert(r.key);
+  }
+  EXPECT_EQ(records.size(), 100u);
+  EXPECT_EQ(ids.size(), 100u);
+  EXPECT_EQ(keys.size(), 100u);
+}
+
+// kill -9 while the relay holds unpublished entries; a restarted service
+// re-claims them and nothing is missing.
+TEST_F(OrgEventsTest, KilledServiceLosesNoEvent) {
+  const TestEnv& env = TestEnv::Get();
+  auto server = std::make_unique<OrgServer>();
+  server->Start();
+  ASSERT_TRUE(CreateUnit(*server, "co-" + sfx_, v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  TopicReader reader(env.kafka_bootstrap, kTopic);
+  StopBroker();  // the relay reads the entries but cannot deliver them
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(CreateUnit(*server, absl::StrCat("k", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION,
+                           "co-" + sfx_)
+                    .ok());
+  }
+  absl::SleepFor(absl::Milliseconds(500));
+  auto pending = TestRedis().Command({"XPENDING", "org:{org}:outbox", "relay"});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_GE(pending->elements[0].integer, 50) << "the relay should hold the entries as pending";
+  server->Kill9();
+  StartBroker();
+  server = std::make_unique<OrgServer>(server->group());
+  server->Start();
+  std::vector<Record> records = reader.ReadUntil(
+      [&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'k'; }, 50,
+      absl::Seconds(90));
+  std::set<std::string> keys;
+  for (const auto& r : records) keys.insert(r.key);
+  EXPECT_EQ(keys.size(), 50u);
+}
+
+// The same event delivered twice (same ce_source + ce_id) moves the
+// projection once; a new event id moves it again.
+TEST_F(OrgEventsTest, RedeliveryChangesTheProjectionOnce) {
+  const TestEnv& env = TestEnv::Get();
+  OrgServer server;
+  server.Start();
+  ASSERT_TRUE(CreateUnit(server, "co-" + sfx_, v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  ASSERT_TRUE(CreateUnit(server, "team-" + sfx_, v1::ORG_UNIT_KIND_TEAM, "co-" + sfx_).ok());
+  ASSERT_EQ(MemberCount(server, "team-" + sfx_), 0);
+
+  v1::MemberJoined joined;
+  joined.mutable_member()->set_name("members/ghost-" + sfx_);
+  joined.mutable_member()->set_org_unit("orgUnits/team-" + sfx_);
+  CloudEvent e = MakeCloudEvent("/salesops/org", "ghost-" + sfx_, "members/ghost-" + sfx_, joined,
+                                absl::Now());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kTopic, e.key, e.data, ToKafkaHeaders(e)).ok());
+  }
+  EXPECT_TRUE(WaitForCount(server, "team-" + sfx_, 1));
+  absl::SleepFor(absl::Seconds(2));  // a second apply would show by now
+  EXPECT_EQ(MemberCount(server, "team-" + sfx_), 1);
+
+  CloudEvent again = MakeCloudEvent("/salesops/org", "ghost2-" + sfx_, "members/ghost2-" + sfx_,
+                                    joined, absl::Now());
+  ASSERT_TRUE(
+      ProduceRaw(env.kafka_bootstrap, kTopic, again.key, again.data, ToKafkaHeaders(again)).ok());
+  EXPECT_TRUE(WaitForCount(server, "team-" + sfx_, 2));
+
+  // A restarted consumer group member re-reads nothing twice either.
+  server.Stop();
+  OrgServer restarted(server.group());
+  restarted.Start();
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(MemberCount(restarted, "team-" + sfx_), 2);
+}
+
+// Undecodable records go to the dead-letter topic with the reason; records
+// after them are still applied.
+TEST_F(OrgEventsTest, PoisonRecordsGoToTheDeadLetterTopic) {
+  const TestEnv& env = TestEnv::Get();
+  OrgServer server;
+  server.Start();
+  ASSERT_TRUE(CreateUnit(server, "co-" + sfx_, v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  ASSERT_TRUE(CreateUnit(server, "team-" + sfx_, v1::ORG_UNIT_KIND_TEAM, "co-" + sfx_).ok());
+  TopicReader dlq(env.kafka_bootstrap, kDlq);
+
+  // 1: no CloudEvents headers at all. 2: headers fine, payload garbage.
+  const std::string garbage("\xff\x00garbage", 9);
+  ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kTopic, "poison-" + sfx_, garbage, {}).ok());
+  v1::MemberJoined joined;
+  CloudEvent bad = MakeCloudEvent("/salesops/org", "poison2-" + sfx_, "members/poison2-" + sfx_,
+                                  joined, absl::Now());
+  bad.type = "salesops.org.v1.MemberJoined";
+  ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kTopic, bad.key, std::string("\x0a\xff\xff\xff", 4),
+                         ToKafkaHeaders(bad)).ok());
+  ASSERT_TRUE(CreateMember(server, "m-" + sfx_, "team-" + sfx_).ok());
+
+  std::vector<Record> dead = dlq.ReadUntil(
+      [&](const Record& r) { return r.key.find(sfx_) != std::string::npos; }, 2,
+      absl::Seconds(60));
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(dead[0].key, "poison-" + sfx_);
+  EXPECT_THAT(dead[0].headers.at("x-salesops-dlq-reason"), ::testing::HasSubstr("ce_id"));
+  EXPECT_EQ(dead[0].headers.at("x-salesops-dlq-topic"), kTopic);
+  EXPECT_EQ(dead[0].value, garbage);
+  EXPECT_EQ(dead[1].key, "poison2-" + sfx_);
+  EXPECT_EQ(dead[1].headers.at("x-salesops-dlq-group"), server.group());
+  // The consumer went on: the member after the poison is counted.
+  EXPECT_TRUE(WaitForCount(server, "team-" + sfx_, 1));
+}
+
+// SIGTERM: the service drains, publishes what it holds, and exits 0.
+TEST_F(OrgEventsTest, GracefulShutdownPublishesPendingEvents) {
+  const TestEnv& env = TestEnv::Get();
+  TopicReader reader(env.kafka_bootstrap, kTopic);
+  {
+    OrgServer server;
+    server.Start();
+    ASSERT_TRUE(CreateUnit(server, "co-" + sfx_, v1::ORG_UNIT_KIND_COMPANY, "").ok());
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(CreateUnit(server, absl::StrCat("g", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION,
+                             "co-" + sfx_)
+                      .ok());
+    }
+    server.Stop();
+    EXPECT_THAT(server.Logs(), ::testing::HasSubstr("\"msg\":\"stopped\""));
+  }
+  std::vector<Record> records = reader.ReadUntil(Mine("-" + sfx_), 21, absl::Seconds(30));
+  EXPECT_EQ(records.size(), 21u);
+}
+
+}  // namespace
+}  // namespace salesops::testing

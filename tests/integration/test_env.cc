@@ -1,0 +1,305 @@
+#include "tests/integration/test_env.h"
+
+#include <fcntl.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/auth/jwt.h"
+#include "common/config/config.h"
+#include "gtest/gtest.h"
+
+namespace salesops::testing {
+
+const TestEnv& TestEnv::Get() {
+  static const TestEnv* env = [] {
+    auto* e = new TestEnv;
+    auto get = [](const char* n) {
+      const char* v = std::getenv(n);
+      return std::string(v ? v : "");
+    };
+    e->redis_addr = get("SALESOPS_TEST_REDIS_ADDR");
+    e->kafka_bootstrap = get("SALESOPS_TEST_KAFKA_BOOTSTRAP");
+    e->kafka_dir = get("SALESOPS_TEST_KAFKA_DIR");
+    std::string ports = get("SALESOPS_TEST_KAFKA_PORTS");
+    auto colon = ports.find(':');
+    if (colon != std::string::npos) {
+      e->kafka_port = ports.substr(0, colon);
+      e->controller_port = ports.substr(colon + 1);
+    }
+    e->tmp = get("SALESOPS_TEST_TMP");
+    if (e->tmp.empty()) e->tmp = "/tmp";
+    return e;
+  }();
+  if (env->redis_addr.empty() || env->kafka_bootstrap.empty()) {
+    ADD_FAILURE() << "integration tests need the test Redis and Kafka: run them with `make test` "
+                     "(tests/run_tests.sh), which starts both and sets SALESOPS_TEST_*";
+  }
+  return *env;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+std::string UniqueSuffix() {
+  static absl::BitGen gen;
+  return absl::StrFormat("%08x", absl::Uniform<uint32_t>(gen));
+}
+
+std::string Token(Role role, const std::string& member_id, const std::string& org_unit_id,
+                  absl::Duration ttl) {
+  JwtMintOptions opts;
+  opts.key = kTestJwtSecret;
+  Principal p{member_id, role, org_unit_id};
+  auto t = MintJwt(opts, p, ttl, absl::Now());
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : "";
+}
+
+void Authorize(grpc::ClientContext& ctx, const std::string& token) {
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+}
+
+Process::Process(std::string binary, std::vector<std::string> args, std::string log_path)
+    : binary_(std::move(binary)), args_(std::move(args)), log_path_(std::move(log_path)) {}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      int st;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    Signal(SIGKILL);
+  }
+}
+
+void Process::Start() {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    // The child must see SIGTERM: unblock what the test runner may block.
+    sigset_t set;
+    sigemptyset(&set);
+    sigprocmask(SIG_SETMASK, &set, nullptr);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary_.c_str()));
+    for (auto& a : args_) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary_.c_str(), argv.data());
+    _exit(127);
+  }
+}
+
+int Process::Signal(int sig) {
+  if (pid_ <= 0) return 0;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+OrgServer::OrgServer(std::string group, std::vector<std::string> extra_args)
+    : group_(group.empty() ? "org-headcount-test-" + UniqueSuffix() : std::move(group)),
+      extra_args_(std::move(extra_args)) {
+  int port = FreePort();
+  addr_ = absl::StrCat("127.0.0.1:", port);
+  metrics_port_ = FreePort();
+}
+
+void OrgServer::Start() {
+  const TestEnv& env = TestEnv::Get();
+  std::vector<std::string> args = {
+      "--org_addr=" + addr_,
+      absl::StrCat("--metrics_port=", metrics_port_),
+      "--redis_addr=" + env.redis_addr,
+      "--kafka_bootstrap=" + env.kafka_bootstrap,
+      std::string("--jwt_hs256_secret=") + kTestJwtSecret,
+      "--org_headcount_group=" + group_,
+      "--outbox_claim_min_idle=2s",
+      "--shutdown_drain=2s",
+  };
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  process_ = std::make_unique<Process>(SALESOPS_ORG_SERVER, args,
+                                       absl::StrCat(env.tmp, "/org_server-", group_, ".log"));
+  process_->Start();
+  channel_ = grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials());
+  stub_ = salesops::org::v1::OrgService::NewStub(channel_);
+  // Ready when an authenticated call is answered by the service itself.
+  const std::string token = Token(Role::kAdmin, "harness", "");
+  for (int i = 0; i < 200; ++i) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    salesops::org::v1::GetOrgUnitRequest req;
+    req.set_name("orgUnits/readiness-probe");
+    salesops::org::v1::GetOrgUnitResponse resp;
+    grpc::Status s = stub_->GetOrgUnit(&ctx, req, &resp);
+    if (s.error_code() == grpc::StatusCode::NOT_FOUND) return;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ADD_FAILURE() << "org_server did not become ready; log:\n" << Logs();
+}
+
+void OrgServer::Kill9() { process_->Signal(SIGKILL); }
+void OrgServer::Stop() { process_->Signal(SIGTERM); }
+
+std::string OrgServer::Logs() const {
+  if (!process_) return "";
+  std::ifstream in(process_->log_path());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct TopicReader::Impl {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+};
+
+TopicReader::TopicReader(const std::string& bootstrap, const std::string& topic)
+    : impl_(std::make_unique<Impl>()) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("group.id", "test-reader-" + UniqueSuffix(), err);
+  conf->set("enable.auto.commit", "false", err);
+  impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  EXPECT_TRUE(impl_->consumer) << err;
+  // Assign every partition at its current end, so only new records are read.
+  RdKafka::Metadata* md = nullptr;
+  std::unique_ptr<RdKafka::Topic> t(
+      RdKafka::Topic::create(impl_->consumer.get(), topic, nullptr, err));
+  if (impl_->consumer->metadata(false, t.get(), &md, 10000) != RdKafka::ERR_NO_ERROR) {
+    ADD_FAILURE() << "no metadata for topic " << topic;
+    return;
+  }
+  std::unique_ptr<RdKafka::Metadata> md_owner(md);
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (const auto* tm : *md->topics()) {
+    for (const auto* pm : *tm->partitions()) {
+      int64_t low = 0, high = 0;
+      impl_->consumer->query_watermark_offsets(topic, pm->id(), &low, &high, 10000);
+      parts.push_back(RdKafka::TopicPartition::create(topic, pm->id(), high));
+    }
+  }
+  EXPECT_FALSE(parts.empty()) << "topic " << topic << " has no partitions";
+  impl_->consumer->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+}
+
+TopicReader::~TopicReader() {
+  if (impl_->consumer) impl_->consumer->close();
+}
+
+std::vector<Record> TopicReader::ReadUntil(const std::function<bool(const Record&)>& match,
+                                           size_t count, absl::Duration timeout) {
+  std::vector<Record> out;
+  absl::Time deadline = absl::Now() + timeout;
+  while (out.size() < count && absl::Now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(impl_->consumer->consume(200));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    Record r;
+    r.topic = m->topic_name();
+    r.partition = m->partition();
+    r.offset = m->offset();
+    r.key = m->key() ? *m->key() : "";
+    r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    if (const RdKafka::Headers* h = m->headers()) {
+      for (const auto& hd : h->get_all()) {
+        r.headers[hd.key()] =
+            std::string(static_cast<const char*>(hd.value()), hd.value_size());
+      }
+    }
+    if (match(r)) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<Record> TopicReader::ReadFor(absl::Duration window) {
+  return ReadUntil([](const Record&) { return true; }, SIZE_MAX, window);
+}
+
+absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
+                        const std::string& key, const std::string& value,
+                        const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), err));
+  if (!p) return absl::InternalError(err);
+  RdKafka::Headers* h = RdKafka::Headers::create();
+  for (const auto& [k, v] : headers) h->add(k, v.data(), v.size());
+  RdKafka::ErrorCode code = p->produce(topic, RdKafka::Topic::PARTITION_UA,
+                                       RdKafka::Producer::RK_MSG_COPY,
+                                       const_cast<char*>(value.data()), value.size(), key.data(),
+                                       key.size(), 0, h, nullptr);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    delete h;
+    return absl::UnavailableError(RdKafka::err2str(code));
+  }
+  if (p->flush(15000) != RdKafka::ERR_NO_ERROR || p->outq_len() > 0) {
+    return absl::UnavailableError("not delivered");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+void KafkaScript(const std::string& args) {
+  const std::string cmd = absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/kafka.sh ", args,
+                                       " >/dev/null 2>&1");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+}  // namespace
+
+void StopBroker() { KafkaScript("stop " + TestEnv::Get().kafka_dir); }
+void StartBroker() {
+  const TestEnv& env = TestEnv::Get();
+  KafkaScript(absl::StrCat("start ", env.kafka_dir, " ", env.kafka_port, " ", env.controller_port));
+}
+
+RedisClient& TestRedis() {
+  static RedisClient* client = [] {
+    RedisOptions opts;
+    std::string host;
+    int port = 0;
+    SplitHostPort(TestEnv::Get().redis_addr, &host, &port);
+    opts.host = host;
+    opts.port = port;
+    return new RedisClient(opts);
+  }();
+  return *client;
+}
+
+}  // namespace salesops::testing

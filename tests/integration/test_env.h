@@ -1,0 +1,127 @@
+// Shared harness for integration tests against the real Redis and Kafka that
+// tests/run_tests.sh starts (their addresses arrive in SALESOPS_TEST_*
+// environment variables). Starts service binaries as child processes on free
+// loopback ports and stops them by pid; reads and writes Kafka topics with
+// plain librdkafka clients; mints tokens.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/auth/principal.h"
+#include "common/redis/redis_client.h"
+#include "grpcpp/grpcpp.h"
+#include "salesops/org/v1/org_service.grpc.pb.h"
+
+namespace salesops::testing {
+
+inline constexpr char kTestJwtSecret[] = "integration-test-secret-0123456789abcdef";
+
+struct TestEnv {
+  std::string redis_addr;
+  std::string kafka_bootstrap;
+  std::string kafka_dir;
+  std::string kafka_port;
+  std::string controller_port;
+  std::string tmp;
+  // Fails the calling test (with how to run it) when the servers are missing.
+  static const TestEnv& Get();
+};
+
+int FreePort();
+std::string UniqueSuffix();  // short random id for names in one test
+
+std::string Token(Role role, const std::string& member_id, const std::string& org_unit_id,
+                  absl::Duration ttl = absl::Hours(1));
+
+// Adds a bearer token to a ClientContext with a 10 s deadline.
+void Authorize(grpc::ClientContext& ctx, const std::string& token);
+
+// A child process; stopped with SIGTERM (then SIGKILL) when destroyed.
+class Process {
+ public:
+  Process(std::string binary, std::vector<std::string> args, std::string log_path);
+  ~Process();
+  void Start();
+  // Sends `sig` and waits for the exit; returns the wait status.
+  int Signal(int sig);
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  std::string binary_;
+  std::vector<std::string> args_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
+// An org_server child on a free port, wired to the test Redis and Kafka.
+class OrgServer {
+ public:
+  // `group`: the headcount consumer group (unique per test unless shared on purpose).
+  explicit OrgServer(std::string group = "", std::vector<std::string> extra_args = {});
+  void Start();
+  void Kill9();
+  void Stop();  // SIGTERM, graceful
+  const std::string& addr() const { return addr_; }
+  int metrics_port() const { return metrics_port_; }
+  salesops::org::v1::OrgService::Stub& stub() { return *stub_; }
+  const std::string& group() const { return group_; }
+  std::string Logs() const;
+
+ private:
+  std::string addr_;
+  int metrics_port_;
+  std::string group_;
+  std::unique_ptr<Process> process_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<salesops::org::v1::OrgService::Stub> stub_;
+  std::vector<std::string> extra_args_;
+};
+
+struct Record {
+  std::string topic;
+  int partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+// Reads a topic from its end offsets at construction time onwards.
+class TopicReader {
+ public:
+  TopicReader(const std::string& bootstrap, const std::string& topic);
+  ~TopicReader();
+  // Collects records matching `match` until `count` are found or `timeout`.
+  std::vector<Record> ReadUntil(const std::function<bool(const Record&)>& match, size_t count,
+                                absl::Duration timeout);
+  // Everything that arrives within `window`.
+  std::vector<Record> ReadFor(absl::Duration window);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Produces one record and waits for its delivery.
+absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
+                        const std::string& key, const std::string& value,
+                        const std::vector<std::pair<std::string, std::string>>& headers);
+
+// The local broker of this test run, controlled through deploy/local/kafka.sh.
+void StopBroker();
+void StartBroker();
+
+// A Redis client on the test Redis.
+RedisClient& TestRedis();
+
+}  // namespace salesops::testing

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make test`: starts a Redis and a single-node Kafka broker on free loopback
+# ports in a temporary folder, runs ctest (unit tests in parallel, then the
+# integration tests one at a time, since they share the broker), and stops the
+# servers by pid whatever happens. Exits non-zero on any failure.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${BUILD_DIR:-build}"
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+local="$root/deploy/local"
+
+run=$(mktemp -d /tmp/salesops-test.XXXXXX)
+cleanup() {
+  "$local/kafka.sh" stop "$run/kafka" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis" >/dev/null 2>&1 || true
+  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "test servers' files kept in $run"; else rm -rf "$run"; fi
+}
+trap cleanup EXIT
+
+redis_port=$("$local/free_port.sh")
+kafka_port=$("$local/free_port.sh")
+controller_port=$("$local/free_port.sh")
+while [ "$kafka_port" = "$redis_port" ]; do kafka_port=$("$local/free_port.sh"); done
+while [ "$controller_port" = "$kafka_port" ] || [ "$controller_port" = "$redis_port" ]; do
+  controller_port=$("$local/free_port.sh")
+done
+
+echo "== unit tests"
+start=$(date +%s)
+unit_rc=0
+ctest --test-dir "$build" -L unit --output-on-failure -j "$(nproc)" || unit_rc=$?
+
+echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port"
+"$local/redis.sh" start "$run/redis" "$redis_port" >/dev/null
+"$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" >/dev/null
+
+export SALESOPS_TEST_REDIS_ADDR="127.0.0.1:$redis_port"
+export SALESOPS_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
+export SALESOPS_TEST_KAFKA_DIR="$run/kafka"
+export SALESOPS_TEST_KAFKA_PORTS="$kafka_port:$controller_port"
+export SALESOPS_TEST_REDIS_DIR="$run/redis"
+export SALESOPS_TEST_TMP="$run"
+
+echo "== integration tests (real Redis and Kafka)"
+integration_rc=0
+ctest --test-dir "$build" -L integration --output-on-failure -j 1 || integration_rc=$?
+echo "== tests took $(( $(date +%s) - start )) s"
+if [ "$unit_rc" -ne 0 ] || [ "$integration_rc" -ne 0 ]; then
+  echo "FAILED: unit rc=$unit_rc, integration rc=$integration_rc" >&2
+  exit 1
+fi
