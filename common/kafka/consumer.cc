@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/kafka/kafka_log.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
 
@@ -65,6 +66,8 @@ absl::Status KafkaEventConsumer::Start() {
     }
   }
   conf->set("rebalance_cb", rebalancer_.get(), err);
+  logger_ = std::make_unique<KafkaLogger>();
+  conf->set("event_cb", logger_.get(), err);
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer_) {
     return Internal("KAFKA_CREATE_FAILED", err);

@@ -31,6 +31,7 @@
 namespace RdKafka {
 class KafkaConsumer;
 class Message;
+class EventCb;
 }
 
 namespace salesops {
@@ -75,6 +76,7 @@ class KafkaEventConsumer {
 
  private:
   class Rebalancer;
+  std::unique_ptr<RdKafka::EventCb> logger_;
   void Loop();
   // Returns false if stopping interrupted the retries (offset not stored).
   bool Process(RdKafka::Message& message);

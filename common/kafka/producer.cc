@@ -5,6 +5,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "common/kafka/kafka_log.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
 
@@ -54,6 +55,8 @@ absl::Status KafkaProducer::Start() {
       return InvalidField(absl::StrCat("kafka.", k), err);
     }
   }
+  logger_ = std::make_unique<KafkaLogger>();
+  conf->set("event_cb", logger_.get(), err);
   if (conf->set("dr_cb", reporter_.get(), err) != RdKafka::Conf::CONF_OK) {
     return Internal("KAFKA_CONFIG", err);
   }

@@ -23,6 +23,7 @@
 
 namespace RdKafka {
 class Producer;
+class EventCb;
 }
 
 namespace salesops {
@@ -68,6 +69,7 @@ class KafkaProducer {
 
  private:
   class DeliveryReporter;
+  std::unique_ptr<RdKafka::EventCb> logger_;
   void PollLoop();
 
   ProducerOptions options_;

@@ -14,6 +14,6 @@ rm -rf "$dest/libs"
 mkdir -p "$dest/libs"
 mvn -q -B -f "$pom" dependency:copy-dependencies \
   -DincludeScope=runtime -DoutputDirectory="$dest/libs" \
-  -Dmaven.repo.local="${SALESOPS_M2:-$root/.cache/m2}"
+  -Dmaven.repo.local="${SALESOPS_M2:-${HOME:-/root}/.m2/repository}"
 ls "$dest/libs"/kafka_2.13-*.jar >/dev/null
 touch "$stamp"

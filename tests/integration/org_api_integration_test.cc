@@ -456,5 +456,43 @@ TEST_F(OrgApiTest, MetricsEndpoint) {
   EXPECT_THAT(res->body, HasSubstr("salesops_consumer_lag{"));
 }
 
+// After SCRIPT FLUSH the write script is reloaded (EVALSHA falls back to EVAL).
+TEST_F(OrgApiTest, ScriptFlushIsSurvived) {
+  ASSERT_TRUE(TestRedis().Command({"SCRIPT", "FLUSH"}).ok());
+  EXPECT_TRUE(CreateUnit(admin_, "co-" + sfx_, "公司", v1::ORG_UNIT_KIND_COMPANY, "").ok());
+}
+
+// Redis killed (-9): calls fail UNAVAILABLE (retryable), not INTERNAL; once it
+// is back the pool reconnects and every acknowledged write is still there.
+TEST_F(OrgApiTest, RedisCrashLosesNoAcknowledgedWrite) {
+  ASSERT_TRUE(CreateUnit(admin_, "co-" + sfx_, "公司", v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(CreateUnit(admin_, absl::StrCat("w", i, "-", sfx_), "区",
+                           v1::ORG_UNIT_KIND_REGION, "orgUnits/co-" + sfx_)
+                    .ok());
+  }
+  KillRedis();
+  grpc::Status down = CreateUnit(admin_, "late-" + sfx_, "区", v1::ORG_UNIT_KIND_REGION,
+                                 "orgUnits/co-" + sfx_);
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  StartRedis();
+  grpc::Status s;
+  for (int i = 0; i < 50; ++i) {  // the pool reconnects on the next call
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin_);
+    v1::ListOrgUnitsRequest req;
+    req.set_parent("orgUnits/co-" + sfx_);
+    req.set_page_size(100);
+    v1::ListOrgUnitsResponse resp;
+    s = server_->stub().ListOrgUnits(&ctx, req, &resp);
+    if (s.ok()) {
+      EXPECT_EQ(resp.org_units_size(), 20);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 }  // namespace
 }  // namespace salesops::testing

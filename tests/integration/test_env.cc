@@ -38,6 +38,7 @@ const TestEnv& TestEnv::Get() {
       e->kafka_port = ports.substr(0, colon);
       e->controller_port = ports.substr(colon + 1);
     }
+    e->redis_dir = get("SALESOPS_TEST_REDIS_DIR");
     e->tmp = get("SALESOPS_TEST_TMP");
     if (e->tmp.empty()) e->tmp = "/tmp";
     return e;
@@ -276,12 +277,20 @@ absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
 }
 
 namespace {
-void KafkaScript(const std::string& args) {
-  const std::string cmd = absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/kafka.sh ", args,
+void Script(const std::string& script, const std::string& args) {
+  const std::string cmd = absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/", script, " ", args,
                                        " >/dev/null 2>&1");
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
+void KafkaScript(const std::string& args) { Script("kafka.sh", args); }
 }  // namespace
+
+void KillRedis() { Script("redis.sh", "kill " + TestEnv::Get().redis_dir); }
+void StartRedis() {
+  const TestEnv& env = TestEnv::Get();
+  Script("redis.sh", absl::StrCat("start ", env.redis_dir, " ",
+                                  env.redis_addr.substr(env.redis_addr.rfind(':') + 1)));
+}
 
 void StopBroker() { KafkaScript("stop " + TestEnv::Get().kafka_dir); }
 void StartBroker() {

@@ -30,6 +30,7 @@ struct TestEnv {
   std::string kafka_dir;
   std::string kafka_port;
   std::string controller_port;
+  std::string redis_dir;
   std::string tmp;
   // Fails the calling test (with how to run it) when the servers are missing.
   static const TestEnv& Get();
@@ -120,6 +121,10 @@ absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
 // The local broker of this test run, controlled through deploy/local/kafka.sh.
 void StopBroker();
 void StartBroker();
+
+// The test Redis, through deploy/local/redis.sh (kill = kill -9).
+void KillRedis();
+void StartRedis();
 
 // A Redis client on the test Redis.
 RedisClient& TestRedis();
