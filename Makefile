@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build test test-unit run clean
+.PHONY: all setup build test test-unit run bench chaos fuzz clean
 
 all: build
 
@@ -31,5 +31,17 @@ test-unit: build
 run: build
 	@BUILD_DIR=$(BUILD_DIR) bash deploy/local/run.sh
 
+# Throughput/latency as ratios against baselines measured in the same run.
+bench: build
+	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run_bench.sh
+
+# kill -9 of Kafka, Redis, the service and a consumer under load: no loss, no double-apply.
+chaos: build
+	@BUILD_DIR=$(BUILD_DIR) bash tests/run_tests.sh chaos
+
+# libFuzzer (clang, ASan+UBSan) on request decoding/validation, tokens, events: 5 min each.
+fuzz: setup
+	@bash tests/fuzz/run_fuzz.sh $${FUZZ_SECONDS:-300}
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz

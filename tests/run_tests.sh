@@ -3,6 +3,7 @@
 # ports in a temporary folder, runs ctest (unit tests in parallel, then the
 # integration tests one at a time, since they share the broker), and stops the
 # servers by pid whatever happens. Exits non-zero on any failure.
+# `tests/run_tests.sh chaos` runs the chaos label instead (make chaos).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${BUILD_DIR:-build}"
@@ -25,10 +26,15 @@ while [ "$controller_port" = "$kafka_port" ] || [ "$controller_port" = "$redis_p
   controller_port=$("$local/free_port.sh")
 done
 
-echo "== unit tests"
+mode="${1:-test}"
 start=$(date +%s)
 unit_rc=0
-ctest --test-dir "$build" -L unit --output-on-failure -j "$(nproc)" || unit_rc=$?
+if [ "$mode" = test ]; then
+  echo "== unit tests"
+  ctest --test-dir "$build" -L unit --output-on-failure -j "$(nproc)" || unit_rc=$?
+  echo "== fuzzing (short run; \`make fuzz\` runs longer)"
+  "$root/tests/fuzz/run_fuzz.sh" "${FUZZ_SECONDS:-10}" || unit_rc=$?
+fi
 
 echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port"
 "$local/redis.sh" start "$run/redis" "$redis_port" >/dev/null
@@ -41,9 +47,14 @@ export SALESOPS_TEST_KAFKA_PORTS="$kafka_port:$controller_port"
 export SALESOPS_TEST_REDIS_DIR="$run/redis"
 export SALESOPS_TEST_TMP="$run"
 
-echo "== integration tests (real Redis and Kafka)"
 integration_rc=0
-ctest --test-dir "$build" -L integration --output-on-failure -j 1 || integration_rc=$?
+if [ "$mode" = chaos ]; then
+  echo "== chaos (kill -9 under load; real Redis and Kafka)"
+  ctest --test-dir "$build" -L chaos -V -j 1 || integration_rc=$?
+else
+  echo "== integration tests (real Redis and Kafka)"
+  ctest --test-dir "$build" -L integration --output-on-failure -j 1 || integration_rc=$?
+fi
 echo "== tests took $(( $(date +%s) - start )) s"
 if [ "$unit_rc" -ne 0 ] || [ "$integration_rc" -ne 0 ]; then
   echo "FAILED: unit rc=$unit_rc, integration rc=$integration_rc" >&2

@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librdkafka-dev libhiredis-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   libjwt-dev libcpp-httplib-dev nlohmann-json3-dev
   golang-github-gogo-googleapis-dev
   redis-server kcat openjdk-17-jre-headless maven

@@ -1,0 +1,222 @@
+// OrgApi over the in-memory repository: which event each use case records (with
+// its actor and trace id), what it refuses and with which field, and the
+// object-level scope rules — without Redis or gRPC.
+#include "services/org/api/org_api.h"
+
+#include "common/status/errors.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "salesops/org/v1/org_events.pb.h"
+#include "services/org/store/in_memory_org_repository.h"
+
+namespace salesops::org {
+namespace {
+
+using ::testing::ElementsAre;
+
+class OrgApiTest : public ::testing::Test {
+ protected:
+  CallContext As(Role role, std::string member, std::string unit) {
+    return CallContext{{std::move(member), role, std::move(unit)}, "trace-1", "test"};
+  }
+
+  absl::Status Unit(const CallContext& c, const std::string& id, v1::OrgUnitKind kind,
+                    const std::string& parent, const std::string& rid = "") {
+    v1::CreateOrgUnitRequest req;
+    req.set_org_unit_id(id);
+    req.set_request_id(rid);
+    req.mutable_org_unit()->set_display_name("单元" + id);
+    req.mutable_org_unit()->set_kind(kind);
+    if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    v1::CreateOrgUnitResponse resp;
+    return api_.CreateOrgUnit(c, req, &resp);
+  }
+
+  absl::Status Member(const CallContext& c, const std::string& id, const std::string& unit,
+                      v1::Role role = v1::ROLE_REP) {
+    v1::CreateMemberRequest req;
+    req.set_member_id(id);
+    req.mutable_member()->set_display_name("成员");
+    req.mutable_member()->set_email(id + "@example.com");
+    req.mutable_member()->set_role(role);
+    req.mutable_member()->set_department(v1::DEPARTMENT_SALES);
+    req.mutable_member()->set_org_unit("orgUnits/" + unit);
+    v1::CreateMemberResponse resp;
+    return api_.CreateMember(c, req, &resp);
+  }
+
+  void Tree() {
+    ASSERT_TRUE(Unit(admin_, "acme", v1::ORG_UNIT_KIND_COMPANY, "").ok());
+    ASSERT_TRUE(Unit(admin_, "east", v1::ORG_UNIT_KIND_REGION, "acme").ok());
+    ASSERT_TRUE(Unit(admin_, "west", v1::ORG_UNIT_KIND_REGION, "acme").ok());
+    ASSERT_TRUE(Unit(admin_, "t-sh", v1::ORG_UNIT_KIND_TEAM, "east").ok());
+    ASSERT_TRUE(Unit(admin_, "t-cd", v1::ORG_UNIT_KIND_TEAM, "west").ok());
+  }
+
+  std::vector<std::string> EventTypes() {
+    std::vector<std::string> out;
+    for (const auto& e : repo_.events()) out.push_back(e.type);
+    return out;
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1'790'000'000)};
+  InMemoryOrgRepository repo_;
+  OrgApi api_{repo_, clock_};
+  CallContext admin_ = As(Role::kAdmin, "admin", "");
+};
+
+// Each command records exactly its event, keyed by the aggregate, with the actor.
+TEST_F(OrgApiTest, CommandsRecordTheirEvents) {
+  Tree();
+  ASSERT_TRUE(Member(admin_, "mem-1", "t-sh").ok());
+  v1::MoveMemberRequest move;
+  move.set_name("members/mem-1");
+  move.set_org_unit("orgUnits/t-cd");
+  move.set_reason("支援西区");
+  v1::MoveMemberResponse moved;
+  ASSERT_TRUE(api_.MoveMember(admin_, move, &moved).ok());
+  v1::DeleteMemberRequest del;
+  del.set_name("members/mem-1");
+  v1::DeleteMemberResponse deleted;
+  ASSERT_TRUE(api_.DeleteMember(admin_, del, &deleted).ok());
+  EXPECT_THAT(EventTypes(),
+              ElementsAre("salesops.org.v1.OrgUnitCreated", "salesops.org.v1.OrgUnitCreated",
+                          "salesops.org.v1.OrgUnitCreated", "salesops.org.v1.OrgUnitCreated",
+                          "salesops.org.v1.OrgUnitCreated", "salesops.org.v1.MemberJoined",
+                          "salesops.org.v1.MemberMoved", "salesops.org.v1.MemberLeft"));
+  const std::vector<CloudEvent> events = repo_.events();
+  const CloudEvent& e = events[6];
+  EXPECT_EQ(e.key, "mem-1");
+  EXPECT_EQ(e.subject, "members/mem-1");
+  EXPECT_EQ(e.trace_id, "trace-1");
+  EXPECT_EQ(e.time, clock_.Now());
+  v1::MemberMoved m;
+  ASSERT_TRUE(m.ParseFromString(e.data));
+  EXPECT_EQ(m.from_org_unit(), "orgUnits/t-sh");
+  EXPECT_EQ(m.to_org_unit(), "orgUnits/t-cd");
+  EXPECT_EQ(m.reason(), "支援西区");
+  EXPECT_EQ(m.actor().member_id(), "admin");
+  EXPECT_EQ(m.member().etag(), "2");
+}
+
+// An update that changes nothing records no event and keeps the etag.
+TEST_F(OrgApiTest, NoOpUpdateRecordsNoEvent) {
+  Tree();
+  const size_t before = repo_.events().size();
+  v1::UpdateOrgUnitRequest req;
+  req.mutable_org_unit()->set_name("orgUnits/east");
+  req.mutable_org_unit()->set_display_name("单元east");
+  req.mutable_update_mask()->add_paths("display_name");
+  v1::UpdateOrgUnitResponse resp;
+  ASSERT_TRUE(api_.UpdateOrgUnit(admin_, req, &resp).ok());
+  EXPECT_EQ(resp.org_unit().etag(), "1");
+  EXPECT_EQ(repo_.events().size(), before);
+}
+
+// Re-parenting records the previous parent and the changed field.
+TEST_F(OrgApiTest, ReparentRecordsPrevious) {
+  Tree();
+  v1::UpdateOrgUnitRequest req;
+  req.mutable_org_unit()->set_name("orgUnits/t-sh");
+  req.mutable_org_unit()->set_parent("orgUnits/west");
+  req.mutable_update_mask()->add_paths("parent");
+  req.set_reason("区域调整");
+  v1::UpdateOrgUnitResponse resp;
+  ASSERT_TRUE(api_.UpdateOrgUnit(admin_, req, &resp).ok());
+  v1::OrgUnitUpdated e;
+  ASSERT_TRUE(e.ParseFromString(repo_.events().back().data));
+  EXPECT_EQ(e.previous().parent(), "orgUnits/east");
+  EXPECT_EQ(e.org_unit().parent(), "orgUnits/west");
+  EXPECT_THAT(e.changed_fields(), ElementsAre("parent"));
+}
+
+// The same request_id twice creates one unit and one event.
+TEST_F(OrgApiTest, RequestIdReplay) {
+  ASSERT_TRUE(Unit(admin_, "acme", v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  ASSERT_TRUE(Unit(admin_, "", v1::ORG_UNIT_KIND_REGION, "acme", "r-1").ok());
+  ASSERT_TRUE(Unit(admin_, "", v1::ORG_UNIT_KIND_REGION, "acme", "r-1").ok());
+  EXPECT_EQ(repo_.events().size(), 2u);
+  // The same request_id used for a member is refused, not silently mixed up.
+  v1::CreateMemberRequest m;
+  m.set_request_id("r-1");
+  m.mutable_member()->set_display_name("x");
+  m.mutable_member()->set_email("x@example.com");
+  m.mutable_member()->set_role(v1::ROLE_DIRECTOR);
+  m.mutable_member()->set_department(v1::DEPARTMENT_SALES);
+  m.mutable_member()->set_org_unit("orgUnits/acme");
+  v1::CreateMemberResponse resp;
+  EXPECT_EQ(api_.CreateMember(admin_, m, &resp).code(), absl::StatusCode::kAlreadyExists);
+}
+
+// Every violation of a create is reported at once, each with its field.
+TEST_F(OrgApiTest, AllViolationsNamed) {
+  v1::CreateMemberRequest req;
+  req.set_member_id("!");
+  req.mutable_member()->set_email("not-an-email");
+  req.mutable_member()->set_phone("12a");
+  req.mutable_member()->set_role(static_cast<v1::Role>(42));
+  v1::CreateMemberResponse resp;
+  absl::Status s = api_.CreateMember(admin_, req, &resp);
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& v : FieldViolations(s)) fields.push_back(v.field);
+  EXPECT_THAT(fields, ::testing::IsSupersetOf({"member.display_name", "member.email",
+                                               "member.phone", "member.role",
+                                               "member.department", "member.org_unit",
+                                               "member_id"}));
+}
+
+// Managers act only inside their region; nobody but an admin grants a higher role.
+TEST_F(OrgApiTest, ScopeAndRoleCeiling) {
+  Tree();
+  CallContext mgr = As(Role::kManager, "mgr", "east");
+  EXPECT_TRUE(Member(mgr, "mem-a", "t-sh").ok());
+  EXPECT_EQ(Member(mgr, "mem-b", "t-cd").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Member(mgr, "mem-c", "east", v1::ROLE_DIRECTOR).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Member(mgr, "mem-d", "east", v1::ROLE_MANAGER).ok());
+  // Moving someone out of the manager's region is refused too.
+  v1::MoveMemberRequest move;
+  move.set_name("members/mem-a");
+  move.set_org_unit("orgUnits/t-cd");
+  v1::MoveMemberResponse moved;
+  EXPECT_EQ(api_.MoveMember(mgr, move, &moved).code(), absl::StatusCode::kPermissionDenied);
+}
+
+// A rep's member list holds only the rep; a supervisor's only the team.
+TEST_F(OrgApiTest, ListsAreScoped) {
+  Tree();
+  ASSERT_TRUE(Member(admin_, "rep-1", "t-sh").ok());
+  ASSERT_TRUE(Member(admin_, "rep-2", "t-sh").ok());
+  ASSERT_TRUE(Member(admin_, "rep-3", "t-cd").ok());
+  auto list = [&](const CallContext& c) {
+    v1::ListMembersRequest req;
+    v1::ListMembersResponse resp;
+    EXPECT_TRUE(api_.ListMembers(c, req, &resp).ok());
+    std::vector<std::string> names;
+    for (const auto& m : resp.members()) names.push_back(m.name());
+    return names;
+  };
+  EXPECT_THAT(list(As(Role::kRep, "rep-1", "t-sh")), ElementsAre("members/rep-1"));
+  EXPECT_THAT(list(As(Role::kSupervisor, "s", "t-sh")), ElementsAre("members/rep-1", "members/rep-2"));
+  EXPECT_THAT(list(As(Role::kDirector, "d", "acme")),
+              ElementsAre("members/rep-1", "members/rep-2", "members/rep-3"));
+}
+
+// A page token only works with the filters it was made for.
+TEST_F(OrgApiTest, PageTokenBoundToFilter) {
+  Tree();
+  v1::ListOrgUnitsRequest req;
+  req.set_page_size(1);
+  v1::ListOrgUnitsResponse resp;
+  ASSERT_TRUE(api_.ListOrgUnits(admin_, req, &resp).ok());
+  ASSERT_FALSE(resp.next_page_token().empty());
+  req.set_page_token(resp.next_page_token());
+  req.set_kind(v1::ORG_UNIT_KIND_TEAM);
+  absl::Status s = api_.ListOrgUnits(admin_, req, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldViolations(s)[0].field, "page_token");
+}
+
+}  // namespace
+}  // namespace salesops::org

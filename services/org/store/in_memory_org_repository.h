@@ -1,0 +1,51 @@
+// OrgRepository in memory, for unit tests and fuzzing of OrgApi: the same
+// guards as the Redis adapter (versions, uniqueness, empty-before-delete,
+// ancestry versions), with the events each write would publish recorded in
+// order. Never used by the service itself. Thread-safe.
+#pragma once
+
+#include <map>
+
+#include "absl/synchronization/mutex.h"
+#include "services/org/domain/org_repository.h"
+
+namespace salesops::org {
+
+class InMemoryOrgRepository final : public OrgRepository {
+ public:
+  absl::StatusOr<std::optional<OrgUnit>> GetUnit(const std::string& id) override;
+  absl::StatusOr<std::optional<Member>> GetMember(const std::string& id) override;
+  absl::StatusOr<Ancestry> GetAncestry(const std::string& unit_id) override;
+  absl::StatusOr<UnitPage> ScanUnits(const std::string& after, int scan_limit) override;
+  absl::StatusOr<MemberPage> ScanMembers(const std::string& after, int scan_limit) override;
+  absl::StatusOr<std::vector<std::string>> MemberIdsOfUnit(const std::string& unit_id) override;
+  absl::StatusOr<int64_t> Headcount(const std::string& unit_id) override;
+  absl::StatusOr<std::vector<int64_t>> Headcounts(const std::vector<std::string>& ids) override;
+  absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& request_id) override;
+  absl::Status CreateUnit(const OrgUnit& unit, const std::string& request_id,
+                          const CloudEvent& event) override;
+  absl::Status UpdateUnit(const OrgUnit& before, const OrgUnit& after,
+                          const Ancestry* ancestry_of_new_parent,
+                          const CloudEvent& event) override;
+  absl::Status DeleteUnit(const OrgUnit& unit, const CloudEvent& event) override;
+  absl::Status CreateMember(const Member& member, const std::string& request_id,
+                            const CloudEvent& event) override;
+  absl::Status UpdateMember(const Member& before, const Member& after,
+                            const CloudEvent& event) override;
+  absl::Status DeleteMember(const Member& member, const CloudEvent& event) override;
+
+  std::vector<CloudEvent> events() const;
+
+ private:
+  absl::Status CheckUnitVersion(const OrgUnit& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckMemberVersion(const Member& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, OrgUnit> units_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Member> members_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> emails_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<CloudEvent> events_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace salesops::org

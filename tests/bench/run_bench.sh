@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# `make bench`: the project's speed claims as ratios against baselines measured in
+# the same run, with the same client, on this machine:
+#   (a) gRPC: bare echo (callback API) vs org GetOrgUnit (read) vs org CreateOrgUnit
+#       (write: Redis + outbox), one async load client, same concurrency and duration;
+#   (b) events: raw librdkafka produce+consume vs outbox → relay → Kafka → consumer;
+#   (c) Google Benchmark suites of domain and common code.
+# Starts its own Redis, Kafka, echo and org servers on free loopback ports and stops
+# them by pid. Prints a table; writes JSON to bench-results/ (git-ignored).
+#
+# Env: BENCH_CONCURRENCY (32), BENCH_DURATION (10s), BENCH_EVENTS (20000).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build="${BUILD_DIR:-build}"
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+local="$root/deploy/local"
+concurrency="${BENCH_CONCURRENCY:-32}"
+duration="${BENCH_DURATION:-10s}"
+events="${BENCH_EVENTS:-20000}"
+out="$root/bench-results"
+mkdir -p "$out"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+run=$(mktemp -d /tmp/salesops-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  "$local/kafka.sh" stop "$run/kafka" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis" >/dev/null 2>&1 || true
+  rm -rf "$run"
+}
+trap cleanup EXIT
+
+redis_port=$("$local/free_port.sh"); kafka_port=$("$local/free_port.sh")
+controller_port=$("$local/free_port.sh"); echo_port=$("$local/free_port.sh")
+org_port=$("$local/free_port.sh")
+"$local/redis.sh" start "$run/redis" "$redis_port" >/dev/null
+"$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" >/dev/null
+
+secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export SALESOPS_JWT_HS256_SECRET="$secret"
+"$build/tests/bench/echo_server" --addr="127.0.0.1:$echo_port" > "$run/echo.log" 2>&1 &
+pids+=($!)
+"$build/services/org/org_server" --org_addr="127.0.0.1:$org_port" --metrics_port=0 \
+  --redis_addr="127.0.0.1:$redis_port" --kafka_bootstrap="127.0.0.1:$kafka_port" \
+  --log_level=warning > "$run/org.log" 2>&1 &
+pids+=($!)
+ctl="$build/tools/salesopsctl/salesopsctl"
+export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
+for _ in $(seq 1 100); do "$ctl" org list-units >/dev/null 2>&1 && break; sleep 0.1; done
+"$ctl" org create-unit --id=bench-co --display_name=压测公司 --kind=COMPANY >/dev/null
+"$ctl" org create-unit --id=bench-region --display_name=压测大区 --kind=REGION \
+  --parent=orgUnits/bench-co >/dev/null
+token=$("$ctl" token --sub=bench --role=admin)
+# Echo payload = the size of a GetOrgUnit response, so bytes on the wire match.
+payload=$("$ctl" org get --name=orgUnits/bench-region | wc -c)
+
+load() {
+  "$build/tests/bench/grpc_load" --concurrency="$concurrency" --duration="$duration" "$@"
+}
+echo "== (a) gRPC: concurrency $concurrency, $duration each"
+load --target=echo --addr="127.0.0.1:$echo_port" --payload_bytes="$payload" > "$run/echo.json"
+load --target=org_read --addr="127.0.0.1:$org_port" --token="$token" \
+  --unit=orgUnits/bench-region > "$run/read.json"
+load --target=org_write --addr="127.0.0.1:$org_port" --token="$token" \
+  --unit=orgUnits/bench-region > "$run/write.json"
+echo "== (b) event pipeline: $events events"
+"$build/tests/bench/pipeline_bench" --redis_addr="127.0.0.1:$redis_port" \
+  --kafka_bootstrap="127.0.0.1:$kafka_port" --events="$events" > "$run/pipeline.json"
+echo "== (c) Google Benchmark suites"
+for b in common/common_jwt_benchmark common/common_events_benchmark \
+         common/common_validation_benchmark services/org/org_rules_benchmark; do
+  "$build/$b" --benchmark_min_time=0.2 --benchmark_format=json \
+    --benchmark_out="$out/$(basename "$b")-$stamp.json" --benchmark_out_format=json \
+    > /dev/null
+done
+
+python3 - "$run" "$out" "$stamp" <<'PY'
+import json, sys, glob, os
+run, out, stamp = sys.argv[1:4]
+def load(name):
+    with open(os.path.join(run, name)) as f:
+        return [json.loads(l) for l in f if l.strip().startswith('{')]
+echo, read, write = load('echo.json')[0], load('read.json')[0], load('write.json')[0]
+pipe = {r['target']: r for r in load('pipeline.json')}
+rows = [("echo (baseline)", echo), ("org read  GetOrgUnit", read), ("org write CreateOrgUnit", write)]
+print("\n%-26s %10s %9s %9s %7s" % ("gRPC", "QPS", "p50 us", "p99 us", "errors"))
+for name, r in rows:
+    print("%-26s %10.0f %9d %9d %7d" % (name, r['qps'], r['p50_us'], r['p99_us'], r['errors']))
+ratios = {
+    "read_over_echo": read['qps'] / echo['qps'] if echo['qps'] else 0,
+    "write_over_echo": write['qps'] / echo['qps'] if echo['qps'] else 0,
+    "pipeline_over_raw": pipe['pipeline_over_raw']['ratio'],
+}
+print("\n%-26s %10s" % ("events", "events/s"))
+print("%-26s %10.0f" % ("raw librdkafka", pipe['kafka_raw']['events_per_s']))
+print("%-26s %10.0f" % ("outbox pipeline", pipe['outbox_pipeline']['events_per_s']))
+bars = {"read_over_echo": 0.6, "write_over_echo": 0.4, "pipeline_over_raw": 0.5}
+print("\n%-20s %7s %6s %s" % ("ratio", "value", "bar", ""))
+for k, v in ratios.items():
+    print("%-20s %7.3f %6.2f %s" % (k, v, bars[k], "ok" if v >= bars[k] else "MISSED"))
+micro = {}
+for path in glob.glob(os.path.join(out, "*-%s.json" % stamp)):
+    with open(path) as f:
+        for b in json.load(f)["benchmarks"]:
+            micro[b["name"]] = round(b["real_time"], 1)
+print("\nmicro-benchmarks (ns/op):")
+for k in sorted(micro):
+    print("  %-40s %10.1f" % (k, micro[k]))
+summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write": write},
+           "events": pipe, "ratios": ratios, "bars": bars, "micro_ns": micro}
+with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
+    json.dump(summary, f, indent=1)
+print("\nwritten: bench-results/summary-%s.json" % stamp)
+PY

@@ -1,0 +1,229 @@
+// `make chaos`: under a steady write load (CreateMember with request_id, retried
+// by the client until acknowledged), kill -9 in turn the Kafka broker, Redis
+// (AOF on), the serving org_server and the consuming org_server, and restart
+// each. Then check: every acknowledged write is in Redis, every acknowledged
+// write's event reached Kafka, and the headcount projection applied each event
+// exactly once (projection == members actually in the unit). Prints a table and
+// fails on any loss or double-apply.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "salesops/org/v1/org_events.pb.h"
+#include "tests/integration/test_env.h"
+
+namespace salesops::testing {
+namespace {
+
+namespace v1 = salesops::org::v1;
+
+struct Phase {
+  std::string fault;
+  std::string unit;
+  std::set<std::string> acked;
+  int failed_calls = 0;
+};
+
+class Load {
+ public:
+  Load(std::atomic<OrgServer*>& server, std::string token) : server_(server), token_(std::move(token)) {}
+
+  void Run(Phase* phase, int writers, absl::Duration every) {
+    stop_ = false;
+    for (int w = 0; w < writers; ++w) {
+      threads_.emplace_back([=, this] {
+        for (int i = 0; !stop_.load(); ++i) {
+          const std::string id = absl::StrCat(phase->unit, "-w", w, "-", i);
+          // Retry the same request (same request_id) until it is acknowledged:
+          // that is what a careful client does, and what makes "acked" exact.
+          while (true) {
+            grpc::Status s = Create(id, phase->unit);
+            if (s.ok()) {
+              std::lock_guard<std::mutex> lock(mu_);
+              phase->acked.insert(id);
+              break;
+            }
+            {
+              std::lock_guard<std::mutex> lock(mu_);
+              ++phase->failed_calls;
+            }
+            if (stop_.load()) break;  // given up: not acknowledged
+            absl::SleepFor(absl::Milliseconds(50));
+          }
+          absl::SleepFor(every);
+        }
+      });
+    }
+  }
+
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  grpc::Status Create(const std::string& id, const std::string& unit) {
+    OrgServer* server = server_.load();
+    grpc::ClientContext ctx;
+    Authorize(ctx, token_);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    v1::CreateMemberRequest req;
+    req.set_member_id(id);
+    req.set_request_id("req-" + id);
+    req.mutable_member()->set_display_name("压测");
+    req.mutable_member()->set_email(id + "@chaos.example.com");
+    req.mutable_member()->set_role(v1::ROLE_REP);
+    req.mutable_member()->set_department(v1::DEPARTMENT_SALES);
+    req.mutable_member()->set_org_unit("orgUnits/" + unit);
+    v1::CreateMemberResponse resp;
+    grpc::Status s = server->stub().CreateMember(&ctx, req, &resp);
+    if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+      return grpc::Status::OK;  // created by an earlier attempt whose answer was lost
+    }
+    return s;
+  }
+
+  std::atomic<OrgServer*>& server_;
+  std::string token_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+};
+
+TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
+  const TestEnv& env = TestEnv::Get();
+  const std::string sfx = UniqueSuffix();
+  const std::string admin = Token(Role::kAdmin, "chaos", "");
+  TopicReader reader(env.kafka_bootstrap, "salesops.org.events.v1");
+
+  // Serving instance (no consumer) and consuming instance: killed separately.
+  const std::string group = "org-headcount-chaos-" + sfx;
+  auto serving = std::make_unique<OrgServer>(group, std::vector<std::string>{
+                                                        "--org_headcount_consumer=false"});
+  auto consuming = std::make_unique<OrgServer>(group);
+  serving->Start();
+  consuming->Start();
+  std::atomic<OrgServer*> current{serving.get()};
+  std::vector<std::unique_ptr<OrgServer>> killed;  // kept alive: load threads may still hold them
+
+  auto unit = [&](const std::string& id, v1::OrgUnitKind kind, const std::string& parent) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin);
+    v1::CreateOrgUnitRequest req;
+    req.set_org_unit_id(id);
+    req.mutable_org_unit()->set_display_name(id);
+    req.mutable_org_unit()->set_kind(kind);
+    if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    v1::CreateOrgUnitResponse resp;
+    ASSERT_TRUE(serving->stub().CreateOrgUnit(&ctx, req, &resp).ok());
+  };
+  unit("chaos-co-" + sfx, v1::ORG_UNIT_KIND_COMPANY, "");
+
+  std::vector<Phase> phases;
+  for (std::string fault : {"kafka broker", "redis", "org service", "consumer"}) {
+    Phase p;
+    p.fault = fault;
+    p.unit = absl::StrCat("chaos-", phases.size(), "-", sfx);
+    unit(p.unit, v1::ORG_UNIT_KIND_TEAM, "chaos-co-" + sfx);
+    phases.push_back(std::move(p));
+  }
+
+  Load load(current, admin);
+  for (Phase& p : phases) {
+    load.Run(&p, /*writers=*/4, /*every=*/absl::Milliseconds(20));
+    absl::SleepFor(absl::Seconds(3));
+    if (p.fault == "kafka broker") {
+      ASSERT_EQ(std::system(absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/kafka.sh kill ",
+                                         env.kafka_dir, " >/dev/null 2>&1")
+                                .c_str()),
+                0);
+      absl::SleepFor(absl::Seconds(3));
+      StartBroker();
+    } else if (p.fault == "redis") {
+      KillRedis();
+      absl::SleepFor(absl::Seconds(3));
+      StartRedis();
+    } else if (p.fault == "org service") {
+      serving->Kill9();
+      absl::SleepFor(absl::Seconds(2));
+      killed.push_back(std::move(serving));
+      serving = std::make_unique<OrgServer>(group, std::vector<std::string>{
+                                                       "--org_headcount_consumer=false"});
+      serving->Start();
+      current = serving.get();
+    } else {
+      consuming->Kill9();
+      absl::SleepFor(absl::Seconds(3));
+      killed.push_back(std::move(consuming));
+      consuming = std::make_unique<OrgServer>(group);
+      consuming->Start();
+    }
+    absl::SleepFor(absl::Seconds(4));
+    load.Stop();
+  }
+
+  // Convergence: every acked member's MemberJoined on the topic, projections settled.
+  std::set<std::string> all_acked;
+  for (const Phase& p : phases) all_acked.insert(p.acked.begin(), p.acked.end());
+  std::map<std::string, std::set<std::string>> joined_ids;  // member id -> event ids
+  std::set<std::string> seen;
+  auto absorb = [&](const std::vector<Record>& records) {
+    for (const Record& r : records) {
+      auto type = r.headers.find("ce_type");
+      if (type == r.headers.end() || type->second != "salesops.org.v1.MemberJoined") continue;
+      if (r.key.find(sfx) == std::string::npos) continue;
+      joined_ids[r.key].insert(r.headers.at("ce_id"));
+      seen.insert(r.key);
+    }
+  };
+  absl::Time deadline = absl::Now() + absl::Seconds(120);
+  while (absl::Now() < deadline) {
+    absorb(reader.ReadFor(absl::Seconds(2)));
+    bool all = true;
+    for (const auto& id : all_acked) all = all && seen.count(id);
+    if (all) break;
+  }
+  absorb(reader.ReadFor(absl::Seconds(2)));
+
+  std::printf("\n%-13s %12s %12s %16s %12s %15s %14s\n", "fault", "writes acked", "writes found",
+              "events expected", "events seen", "double-applied", "not applied");
+  bool failed = false;
+  for (const Phase& p : phases) {
+    int found = 0, events = 0;
+    for (const auto& id : p.acked) {
+      auto r = TestRedis().Command({"EXISTS", "org:{org}:member:" + id});
+      if (r.ok() && r->integer == 1) ++found;
+      if (seen.count(id)) ++events;
+    }
+    // Projection vs truth: members actually in the unit (acked or not).
+    long long actual = 0, projected = -1;
+    for (int i = 0; i < 600 && projected != actual; ++i) {
+      auto a = TestRedis().Command({"SCARD", "org:{org}:unit_members:" + p.unit});
+      auto h = TestRedis().Command({"HGET", "org:{org}:headcount", p.unit});
+      actual = a.ok() ? a->integer : -1;
+      projected = h.ok() && !h->is_nil() ? std::stoll(h->str) : 0;
+      if (projected != actual) absl::SleepFor(absl::Milliseconds(100));
+    }
+    const long long doubled = std::max(0LL, projected - actual);
+    const long long missing = std::max(0LL, actual - projected);
+    std::printf("%-13s %12zu %12d %16zu %12d %15lld %14lld\n", p.fault.c_str(), p.acked.size(),
+                found, p.acked.size(), events, doubled, missing);
+    failed |= found != static_cast<int>(p.acked.size()) ||
+              events != static_cast<int>(p.acked.size()) || doubled != 0 || missing != 0;
+    EXPECT_GT(p.acked.size(), 50u) << p.fault << ": the load did not run";
+  }
+  std::printf("(failed calls retried by the client: ");
+  for (const Phase& p : phases) std::printf("%s %d; ", p.fault.c_str(), p.failed_calls);
+  std::printf(")\n\n");
+  EXPECT_FALSE(failed) << "loss or double-apply: see the table";
+}
+
+}  // namespace
+}  // namespace salesops::testing
