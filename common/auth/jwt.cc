@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <limits>
 #include <memory>
 
 #include "absl/strings/escaping.h"
@@ -68,6 +69,30 @@ absl::Status JwtVerifier::CheckConfig() const {
 }
 
 absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  const int64_t leeway = absl::ToInt64Seconds(options_.leeway);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(token);
+    if (it != cache_.end()) {
+      if (it->second.exp + leeway > now && it->second.nbf - leeway <= now) {
+        return it->second.principal;
+      }
+      cache_.erase(it);  // expired (or not yet valid): verify afresh for the exact error
+    }
+  }
+  Cached cached;
+  absl::StatusOr<Principal> p = VerifyUncached(token, &cached);
+  if (p.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (cache_.size() >= kCacheSize) cache_.clear();  // simple bound; refills from live traffic
+    cache_.emplace(std::string(token), cached);
+  }
+  return p;
+}
+
+absl::StatusOr<Principal> JwtVerifier::VerifyUncached(absl::string_view token,
+                                                      Cached* cached) const {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty()) {
     return Reject("TOKEN_MALFORMED", "bearer token is not a JWS compact serialization");
@@ -161,6 +186,10 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
   if (p.org_unit_id.empty() && p.role != Role::kAdmin) {
     return Reject("TOKEN_ORG_UNIT_MISSING", "only an admin token may omit org_unit");
   }
+  cached->principal = p;
+  cached->exp = static_cast<int64_t>(claims["exp"].get<double>());
+  cached->nbf = claims.contains("nbf") ? static_cast<int64_t>(claims["nbf"].get<double>())
+                                       : std::numeric_limits<int64_t>::min() / 2;
   return p;
 }
 

@@ -17,7 +17,9 @@
 #include <string>
 #include "absl/strings/string_view.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
 #include "common/time/clock.h"
@@ -32,7 +34,8 @@ struct JwtVerifierOptions {
   absl::Duration leeway = absl::Seconds(30);
 };
 
-// Immutable after construction; thread-safe.
+// Thread-safe. Verified tokens are remembered (up to kCacheSize, until they
+// expire) so a client's repeated calls pay for the signature check once.
 class JwtVerifier {
  public:
   JwtVerifier(JwtVerifierOptions options, const Clock& clock);
@@ -40,10 +43,21 @@ class JwtVerifier {
   absl::Status CheckConfig() const;
   absl::StatusOr<Principal> Verify(absl::string_view token) const;
 
+  static constexpr size_t kCacheSize = 4096;
+
  private:
+  struct Cached {
+    Principal principal;
+    int64_t exp = 0;
+    int64_t nbf = 0;
+  };
+  absl::StatusOr<Principal> VerifyUncached(absl::string_view token, Cached* cached) const;
+
   JwtVerifierOptions options_;
   const Clock& clock_;
   std::string public_alg_;  // "RS256" or "ES256", from the key type
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
 };
 
 struct JwtMintOptions {

@@ -556,3 +556,28 @@ TEST_F(JwtTest, MintErrors) {
 
 }  // namespace
 }  // namespace salesops
+
+namespace salesops {
+namespace {
+
+// A token verified once (and so cached) is still rejected once it expires.
+TEST_F(JwtTest, CachedTokenStillExpires) {
+  JwtVerifier verifier = Hs256Verifier();
+  const std::string token = MintHs256({"m-1", Role::kRep, "team-1"}, absl::Minutes(5));
+  ASSERT_TRUE(verifier.Verify(token).ok());
+  ASSERT_TRUE(verifier.Verify(token).ok());  // served from the cache
+  clock_.Advance(absl::Minutes(10));
+  ExpectRejected(verifier.Verify(token), "TOKEN_EXPIRED");
+}
+
+// A tampered copy of a cached token is not served from the cache.
+TEST_F(JwtTest, CacheIsKeyedByTheWholeToken) {
+  JwtVerifier verifier = Hs256Verifier();
+  std::string token = MintHs256({"m-1", Role::kRep, "team-1"});
+  ASSERT_TRUE(verifier.Verify(token).ok());
+  token[token.size() - 2] = token[token.size() - 2] == 'A' ? 'B' : 'A';
+  ExpectRejected(verifier.Verify(token), "TOKEN_SIGNATURE_INVALID");
+}
+
+}  // namespace
+}  // namespace salesops

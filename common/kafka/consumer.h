@@ -42,6 +42,14 @@ class EventHandler {
   // OK when done (including "already applied"); a retryable status to try the
   // same record again later; any other status counts as a failed attempt.
   virtual absl::Status Handle(const CloudEvent& event) = 0;
+  // Several events at once (one Redis round trip instead of one per event);
+  // one status per event, in order. The default handles them one by one.
+  virtual std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) {
+    std::vector<absl::Status> out;
+    out.reserve(events.size());
+    for (const CloudEvent* e : events) out.push_back(Handle(*e));
+    return out;
+  }
 };
 
 struct ConsumerOptions {
@@ -50,6 +58,8 @@ struct ConsumerOptions {
   std::vector<std::string> topics;
   std::string dlq_topic;
   int max_attempts = 3;
+  // Records handed to HandleBatch at once (those already fetched; never waits to fill).
+  int max_batch = 256;
   absl::Duration retry_backoff = absl::Milliseconds(200);
   absl::Duration max_retry_backoff = absl::Seconds(5);
   // Extra librdkafka properties.
@@ -80,6 +90,9 @@ class KafkaEventConsumer {
   void Loop();
   // Returns false if stopping interrupted the retries (offset not stored).
   bool Process(RdKafka::Message& message);
+  // Handles a batch; records whose first try failed go through Process()'s
+  // retry/dead-letter path. False if stopping interrupted it.
+  bool ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch);
   // False if stopping interrupted it (the offset must then not move).
   bool DeadLetter(RdKafka::Message& message, const absl::Status& why, int attempts);
   void RefreshLag();

@@ -1,6 +1,7 @@
 #include "common/outbox/write_batch.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -164,41 +165,43 @@ absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
   return std::make_pair(std::move(e), std::move(topic));
 }
 
-absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch) {
-  std::vector<std::string> keys = {stream_key_};
+void TransactionalOutbox::Encode(const WriteBatch& batch, std::vector<std::string>* keys,
+                                 std::vector<std::string>* args) const {
+  keys->push_back(stream_key_);
   absl::flat_hash_map<std::string, int> index = {{stream_key_, 1}};
   auto key_ref = [&](const std::string& key) {
-    auto [it, inserted] = index.try_emplace(key, static_cast<int>(keys.size()) + 1);
+    auto [it, inserted] = index.try_emplace(key, static_cast<int>(keys->size()) + 1);
     if (inserted) {
-      keys.push_back(key);
+      keys->push_back(key);
     }
     return std::to_string(it->second);
   };
-  std::vector<std::string> args;
-  args.push_back(std::to_string(batch.guards_.size()));
+  args->push_back(std::to_string(batch.guards_.size()));
   for (const auto& g : batch.guards_) {
-    args.push_back(g.kind);
-    args.push_back(key_ref(g.key));
-    args.push_back(g.a);
-    args.push_back(g.b);
+    args->push_back(g.kind);
+    args->push_back(key_ref(g.key));
+    args->push_back(g.a);
+    args->push_back(g.b);
   }
-  args.push_back(std::to_string(batch.ops_.size()));
+  args->push_back(std::to_string(batch.ops_.size()));
   for (const auto& op : batch.ops_) {
-    args.push_back(op.command);
-    args.push_back(key_ref(op.key));
-    args.push_back(std::to_string(op.args.size()));
-    args.insert(args.end(), op.args.begin(), op.args.end());
+    args->push_back(op.command);
+    args->push_back(key_ref(op.key));
+    args->push_back(std::to_string(op.args.size()));
+    args->insert(args->end(), op.args.begin(), op.args.end());
   }
-  args.push_back(std::to_string(batch.events_.size()));
+  args->push_back(std::to_string(batch.events_.size()));
   for (const auto& fields : batch.events_) {
-    args.push_back(std::to_string(fields.size()));
-    args.insert(args.end(), fields.begin(), fields.end());
+    args->push_back(std::to_string(fields.size()));
+    args->insert(args->end(), fields.begin(), fields.end());
   }
-  absl::StatusOr<RedisValue> reply = redis_.Eval(CommitScript(), keys, args);
-  if (!reply.ok()) {
-    return reply.status();
+}
+
+absl::StatusOr<CommitResult> TransactionalOutbox::Decode(const WriteBatch& batch,
+                                                         const RedisValue& v) {
+  if (v.type == RedisValue::Type::kError) {
+    return Internal("REDIS_SCRIPT_ERROR", v.str);
   }
-  const RedisValue& v = *reply;
   if (!v.is_array() || v.elements.empty()) {
     return Internal("OUTBOX_BAD_REPLY", "unexpected commit script reply");
   }
@@ -220,6 +223,48 @@ absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch
     result.current = v.elements[2].str;
   }
   return result;
+}
+
+absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch) {
+  std::vector<std::string> keys, args;
+  Encode(batch, &keys, &args);
+  absl::StatusOr<RedisValue> reply = redis_.Eval(CommitScript(), keys, args);
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  return Decode(batch, *reply);
+}
+
+std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::CommitMany(
+    const std::vector<WriteBatch>& batches) {
+  std::vector<absl::StatusOr<CommitResult>> out;
+  if (batches.empty()) return out;
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(batches.size());
+  for (const auto& b : batches) {
+    std::vector<std::string> keys, args;
+    Encode(b, &keys, &args);
+    std::vector<std::string> cmd = {"EVALSHA", CommitScript().sha1(), std::to_string(keys.size())};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    commands.push_back(std::move(cmd));
+  }
+  absl::StatusOr<std::vector<RedisValue>> replies = redis_.Pipeline(commands);
+  if (!replies.ok()) {
+    // Nothing is known about which ran: report the error for every batch. The
+    // callers' guards (event ids, versions) make a retry safe.
+    for (size_t i = 0; i < batches.size(); ++i) out.push_back(replies.status());
+    return out;
+  }
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const RedisValue& v = (*replies)[i];
+    if (v.type == RedisValue::Type::kError && absl::StartsWith(v.str, "NOSCRIPT")) {
+      out.push_back(Commit(batches[i]));  // not loaded yet: EVAL loads it
+    } else {
+      out.push_back(Decode(batches[i], v));
+    }
+  }
+  return out;
 }
 
 }  // namespace salesops

@@ -103,10 +103,17 @@ class TransactionalOutbox {
   // written) or INTERNAL; a failed guard is a successful call with
   // committed == false.
   absl::StatusOr<CommitResult> Commit(const WriteBatch& batch);
+  // Several independent batches in one round trip (a Redis pipeline), each
+  // still atomic on its own; results in the same order.
+  std::vector<absl::StatusOr<CommitResult>> CommitMany(const std::vector<WriteBatch>& batches);
 
   const std::string& stream_key() const { return stream_key_; }
 
  private:
+  void Encode(const WriteBatch& batch, std::vector<std::string>* keys,
+              std::vector<std::string>* args) const;
+  static absl::StatusOr<CommitResult> Decode(const WriteBatch& batch, const RedisValue& v);
+
   RedisClient& redis_;
   std::string stream_key_;
 };

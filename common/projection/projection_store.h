@@ -29,10 +29,16 @@ class ProjectionStore {
 
   // True when applied now, false when the event had been applied before.
   absl::StatusOr<bool> ApplyOnce(const CloudEvent& event, WriteBatch batch);
+  // Many events in one Redis round trip, each applied once and atomically on
+  // its own; results in order.
+  std::vector<absl::StatusOr<bool>> ApplyOnceMany(
+      std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
 
   std::string SeenKey(const CloudEvent& event) const;
 
  private:
+  WriteBatch Guarded(const CloudEvent& event, WriteBatch batch) const;
+
   TransactionalOutbox& outbox_;
   std::string seen_prefix_;
   absl::Duration seen_ttl_;

@@ -57,11 +57,31 @@ absl::Status MethodPolicy::Check(absl::string_view method, const Principal& prin
 }
 
 RpcRunner::RpcRunner(std::string service, const JwtVerifier& verifier, MethodPolicy policy,
-                     MetricsRegistry& metrics)
+                     MetricsRegistry& metrics, WorkerPool* pool)
     : service_(std::move(service)),
       verifier_(verifier),
       policy_(std::move(policy)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      pool_(pool) {}
+
+std::pair<Counter*, Histogram*> RpcRunner::MetricsFor(const std::string& method,
+                                                      const std::string& code) {
+  const std::string key = absl::StrCat(method, "|", code);
+  {
+    absl::ReaderMutexLock lock(&metrics_mu_);
+    auto it = metric_cache_.find(key);
+    if (it != metric_cache_.end()) return it->second;
+  }
+  Labels labels = {{"service", service_}, {"method", method}, {"code", code}};
+  std::pair<Counter*, Histogram*> m = {
+      &metrics_.GetCounter("salesops_rpc_total", "RPCs handled, by method and status code",
+                           labels),
+      &metrics_.GetHistogram("salesops_rpc_duration_seconds",
+                             "RPC latency, by method and status code", labels)};
+  absl::MutexLock lock(&metrics_mu_);
+  metric_cache_.emplace(key, m);
+  return m;
+}
 
 absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::string_view method,
                                   CallContext* call) const {
@@ -80,12 +100,29 @@ absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::stri
   return policy_.Check(method, call->principal);
 }
 
-grpc::ServerUnaryReactor* RpcRunner::Run(
-    grpc::CallbackServerContext* ctx, absl::string_view method,
-    absl::FunctionRef<absl::Status(const CallContext&)> handler) {
+grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
+                                         absl::string_view method, Handler handler) {
   const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (pool_ == nullptr) {
+    Execute(ctx, reactor, std::string(method), start, handler);
+    return reactor;
+  }
+  std::string m(method);
+  if (!pool_->TrySubmit([this, ctx, reactor, m, start, h = std::move(handler)] {
+        Execute(ctx, reactor, m, start, h);
+      })) {
+    MetricsFor(m, "RESOURCE_EXHAUSTED").first->Increment();
+    reactor->Finish(ToGrpcStatus(MakeError(absl::StatusCode::kResourceExhausted, "OVERLOADED",
+                                           "server busy; retry with backoff")));
+  }
+  return reactor;
+}
+
+void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                        const std::string& method, absl::Time start, const Handler& handler) {
   CallContext call;
-  call.method = std::string(method);
+  call.method = method;
   call.trace_id = Metadata(*ctx, "x-trace-id");
   if (!IsHex32(call.trace_id)) {
     call.trace_id = TraceIdFromTraceParent(Metadata(*ctx, "traceparent"));
@@ -107,14 +144,9 @@ grpc::ServerUnaryReactor* RpcRunner::Run(
     }
   }
   const std::string code = absl::StatusCodeToString(status.code());
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  Labels labels = {{"service", service_}, {"method", call.method}, {"code", code}};
-  metrics_.GetCounter("salesops_rpc_total", "RPCs handled, by method and status code", labels)
-      .Increment();
-  metrics_
-      .GetHistogram("salesops_rpc_duration_seconds", "RPC latency, by method and status code",
-                    labels)
-      .Observe(seconds);
+  auto [counter, histogram] = MetricsFor(call.method, code);
+  counter->Increment();
+  histogram->Observe(absl::ToDoubleSeconds(absl::Now() - start));
   if (!status.ok()) {
     LogLevel level = status.code() == absl::StatusCode::kInternal ||
                              status.code() == absl::StatusCode::kUnavailable ||
@@ -128,9 +160,7 @@ grpc::ServerUnaryReactor* RpcRunner::Run(
          {"error", std::string(status.message())},
          {"member", call.principal.member_id}});
   }
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
-  return reactor;
 }
 
 }  // namespace salesops

@@ -12,9 +12,15 @@
 //   grpc::ServerUnaryReactor* GetOrgUnit(grpc::CallbackServerContext* ctx,
 //                                        const GetOrgUnitRequest* req,
 //                                        GetOrgUnitResponse* resp) override {
-//     return rpc_.Run(ctx, "GetOrgUnit", [&](const CallContext& call) {
+//     return rpc_.Run(ctx, "GetOrgUnit", [this, req, resp](const CallContext& call) {
 //       return api_.GetOrgUnit(call, *req, resp);
 //     });
+//
+// With a WorkerPool the guard and the handler run on the pool's threads (they
+// block on Redis), so gRPC's callback threads stay free; a full pool answers
+// RESOURCE_EXHAUSTED at once instead of queueing without bound. The handler
+// must therefore capture by value (the request and response pointers stay
+// valid until the call is finished).
 //   }
 #pragma once
 
@@ -22,7 +28,11 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/functional/function_ref.h"
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/concurrency/worker_pool.h"
 #include "absl/status/status.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
@@ -51,21 +61,32 @@ class MethodPolicy {
 
 class RpcRunner {
  public:
+  // `pool` may be null: handlers then run on gRPC's callback thread.
   RpcRunner(std::string service, const JwtVerifier& verifier, MethodPolicy policy,
-            MetricsRegistry& metrics);
+            MetricsRegistry& metrics, WorkerPool* pool = nullptr);
 
+  using Handler = std::function<absl::Status(const CallContext&)>;
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, absl::string_view method,
-                                absl::FunctionRef<absl::Status(const CallContext&)> handler);
+                                Handler handler);
 
   // The guard alone (no reactor), for streaming handlers and tests.
   absl::Status Authorize(const grpc::ServerContextBase& ctx, absl::string_view method,
                          CallContext* call) const;
 
  private:
+  void Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+               const std::string& method, absl::Time start, const Handler& handler);
+  // Per (method, code) metric objects, looked up once.
+  std::pair<Counter*, Histogram*> MetricsFor(const std::string& method, const std::string& code);
+
   std::string service_;
   const JwtVerifier& verifier_;
   MethodPolicy policy_;
   MetricsRegistry& metrics_;
+  WorkerPool* pool_;
+  absl::Mutex metrics_mu_;
+  absl::flat_hash_map<std::string, std::pair<Counter*, Histogram*>> metric_cache_
+      ABSL_GUARDED_BY(metrics_mu_);
 };
 
 }  // namespace salesops

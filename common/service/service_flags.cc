@@ -4,11 +4,12 @@
 #include <sstream>
 
 #include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "Redis host:port (system of record)");
-ABSL_FLAG(int, redis_pool_size, 16, "Redis connections per process");
+ABSL_FLAG(int, redis_pool_size, 40, "Redis connections per process (>= rpc_workers + 4)");
 ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka bootstrap servers");
 ABSL_FLAG(std::string, jwt_hs256_secret, "",
           "Shared secret for HS256 bearer tokens (>= 32 bytes)");
@@ -26,11 +27,17 @@ ABSL_FLAG(absl::Duration, outbox_claim_min_idle, absl::Seconds(30),
           "Outbox entries pending this long without delivery are re-claimed");
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(10),
           "How long in-flight RPCs may finish on SIGTERM");
+ABSL_FLAG(int, rpc_workers, 12,
+          "Threads running RPC handlers (they block on Redis); 0 = on gRPC's threads");
+ABSL_FLAG(int, rpc_queue, 10000, "RPCs waiting for a worker before RESOURCE_EXHAUSTED");
 
 namespace salesops {
 
 ServiceSettings LoadServiceSettings(const std::string& service, const std::string& addr_flag,
                                     const std::string& listen_addr) {
+  // Debian's Abseil is built with mutex deadlock detection on: a graph update
+  // on every lock, measurable on the RPC hot path (see README, Performance).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ConfigCheck check;
   ServiceSettings s;
   LogLevel level = LogLevel::kInfo;
@@ -108,6 +115,12 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   if (s.outbox_claim_min_idle < absl::Seconds(1)) {
     check.Fail("outbox_claim_min_idle", "must be at least 1s");
   }
+  s.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
+  s.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);
+  if (s.rpc_workers < 0 || s.rpc_workers > 1024) {
+    check.Fail("rpc_workers", "must be 0..1024 (0 runs handlers on gRPC's threads)");
+  }
+  if (s.rpc_queue < 1) check.Fail("rpc_queue", "must be >= 1");
   check.ExitIfInvalid();
   return s;
 }

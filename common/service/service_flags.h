@@ -28,6 +28,8 @@ ABSL_DECLARE_FLAG(std::string, tls_key_file);
 ABSL_DECLARE_FLAG(std::string, tls_client_ca_file);
 ABSL_DECLARE_FLAG(absl::Duration, outbox_claim_min_idle);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_drain);
+ABSL_DECLARE_FLAG(int, rpc_workers);
+ABSL_DECLARE_FLAG(int, rpc_queue);
 
 namespace salesops {
 
@@ -38,6 +40,8 @@ struct ServiceSettings {
   JwtVerifierOptions jwt;
   ServerOptions server;
   absl::Duration outbox_claim_min_idle;
+  int rpc_workers = 12;
+  int rpc_queue = 10000;
 };
 
 // Reads and validates the shared flags plus the service's listen address

@@ -1,5 +1,7 @@
 // The org service's composition root: builds the adapters, hands them in, and
 // runs until SIGTERM/SIGINT. Wiring only; no logic.
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/consumer.h"
@@ -32,7 +34,9 @@ int main(int argc, char** argv) {
   RedisOrgRepository repo(redis, outbox);
   JwtVerifier verifier(settings.jwt, clock);
   OrgApi api(repo, clock);
-  RpcRunner rpc("org", verifier, OrgMethodPolicy(), metrics);
+  WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
+  RpcRunner rpc("org", verifier, OrgMethodPolicy(), metrics,
+                settings.rpc_workers > 0 ? &workers : nullptr);
   OrgGrpcService service(api, rpc);
 
   // Topics are created explicitly (brokers run with auto-create off). A broker
@@ -67,6 +71,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  metrics.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", {{"service", "org"}},
+                   [&] { return static_cast<double>(workers.queued()); });
   metrics.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published",
                    {{"service", "org"}}, [&] { return relay.stats().backlog.load(); });
   metrics.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka",
@@ -89,6 +95,7 @@ int main(int argc, char** argv) {
   // Order matters: no more RPCs, then no more consuming (commit offsets), then
   // publish what is in flight, then flush the producer.
   runner.OnStop([&] {
+    workers.Stop();
     if (run_consumer) consumer.Stop();
     relay.Stop(absl::Seconds(5));
     producer.Stop(absl::Seconds(5));

@@ -107,6 +107,20 @@ class CountingProjection final : public EventHandler {
     if (r.ok()) ++handled;
     return r.status();
   }
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override {
+    std::vector<std::pair<const CloudEvent*, WriteBatch>> items;
+    for (const CloudEvent* e : events) {
+      WriteBatch b;
+      b.HIncrBy(key_, "applied", 1);
+      items.emplace_back(e, std::move(b));
+    }
+    std::vector<absl::Status> out;
+    for (auto& r : store_.ApplyOnceMany(std::move(items))) {
+      if (r.ok()) ++handled;
+      out.push_back(r.status());
+    }
+    return out;
+  }
   std::atomic<int64_t> handled{0};
 
  private:

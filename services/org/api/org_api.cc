@@ -225,9 +225,11 @@ absl::Status OrgApi::GetOrgUnit(const CallContext& call, const v1::GetOrgUnitReq
   Violations v;
   std::string id = ParseResourceName(v, "name", req.name(), "orgUnits");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(OrgUnit unit, LoadUnit(id, "name", false));
-  SALESOPS_ASSIGN_OR_RETURN(int64_t count, repo_.Headcount(id));
-  *resp->mutable_org_unit() = ToProto(unit, count);
+  SALESOPS_ASSIGN_OR_RETURN(auto found, repo_.GetUnitWithHeadcount(id));
+  if (!found) {
+    return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat(UnitName(id), " does not exist"));
+  }
+  *resp->mutable_org_unit() = ToProto(found->first, found->second);
   return absl::OkStatus();
 }
 

@@ -36,6 +36,9 @@ class OrgRepository {
 
   virtual absl::StatusOr<std::optional<OrgUnit>> GetUnit(const std::string& id) = 0;
   virtual absl::StatusOr<std::optional<Member>> GetMember(const std::string& id) = 0;
+  // The unit and its headcount in one round trip (the read path of GetOrgUnit).
+  virtual absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> GetUnitWithHeadcount(
+      const std::string& id) = 0;
   // NOT_FOUND if the unit does not exist. Loops are cut (defensive).
   virtual absl::StatusOr<Ancestry> GetAncestry(const std::string& unit_id) = 0;
   // Ids in order after `after`, at most `scan_limit` scanned.

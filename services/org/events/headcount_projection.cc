@@ -21,7 +21,8 @@ absl::StatusOr<std::string> UnitId(const std::string& name, const char* field) {
 
 }  // namespace
 
-absl::Status HeadcountProjection::Handle(const CloudEvent& event) {
+absl::StatusOr<std::optional<WriteBatch>> HeadcountProjection::ChangeFor(
+    const CloudEvent& event) const {
   const std::string key = OrgKey("headcount");
   WriteBatch batch;
   if (event.type == "salesops.org.v1.MemberJoined") {
@@ -46,10 +47,35 @@ absl::Status HeadcountProjection::Handle(const CloudEvent& event) {
     if (!unit.ok()) return unit.status();
     batch.HIncrBy(key, *unit, -1);
   } else {
-    return absl::OkStatus();
+    return std::nullopt;
   }
-  absl::StatusOr<bool> applied = store_.ApplyOnce(event, std::move(batch));
-  return applied.status();
+  return batch;
+}
+
+absl::Status HeadcountProjection::Handle(const CloudEvent& event) {
+  absl::StatusOr<std::optional<WriteBatch>> change = ChangeFor(event);
+  if (!change.ok()) return change.status();
+  if (!*change) return absl::OkStatus();
+  return store_.ApplyOnce(event, **std::move(change)).status();
+}
+
+std::vector<absl::Status> HeadcountProjection::HandleBatch(
+    const std::vector<const CloudEvent*>& events) {
+  std::vector<absl::Status> out(events.size(), absl::OkStatus());
+  std::vector<std::pair<const CloudEvent*, WriteBatch>> items;
+  std::vector<size_t> where;
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::StatusOr<std::optional<WriteBatch>> change = ChangeFor(*events[i]);
+    if (!change.ok()) {
+      out[i] = change.status();
+    } else if (*change) {
+      items.emplace_back(events[i], **std::move(change));
+      where.push_back(i);
+    }
+  }
+  std::vector<absl::StatusOr<bool>> applied = store_.ApplyOnceMany(std::move(items));
+  for (size_t k = 0; k < applied.size(); ++k) out[where[k]] = applied[k].status();
+  return out;
 }
 
 }  // namespace salesops::org

@@ -5,6 +5,8 @@
 // view. Events of other types are acknowledged and ignored.
 #pragma once
 
+#include <optional>
+
 #include "common/kafka/consumer.h"
 #include "common/projection/projection_store.h"
 
@@ -17,8 +19,12 @@ class HeadcountProjection final : public EventHandler {
  public:
   explicit HeadcountProjection(ProjectionStore& store) : store_(store) {}
   absl::Status Handle(const CloudEvent& event) override;
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override;
 
  private:
+  // The projection change for an event; nullopt for events it ignores.
+  absl::StatusOr<std::optional<WriteBatch>> ChangeFor(const CloudEvent& event) const;
+
   ProjectionStore& store_;
 };
 

@@ -36,6 +36,16 @@ absl::StatusOr<std::optional<Member>> InMemoryOrgRepository::GetMember(const std
   return it->second;
 }
 
+absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>>
+InMemoryOrgRepository::GetUnitWithHeadcount(const std::string& id) {
+  auto unit = GetUnit(id);
+  if (!unit.ok()) return unit.status();
+  if (!*unit) return std::nullopt;
+  auto n = Headcount(id);
+  if (!n.ok()) return n.status();
+  return std::make_pair(**unit, *n);
+}
+
 absl::StatusOr<Ancestry> InMemoryOrgRepository::GetAncestry(const std::string& unit_id) {
   absl::MutexLock lock(&mu_);
   Ancestry a;

@@ -15,6 +15,8 @@ class InMemoryOrgRepository final : public OrgRepository {
  public:
   absl::StatusOr<std::optional<OrgUnit>> GetUnit(const std::string& id) override;
   absl::StatusOr<std::optional<Member>> GetMember(const std::string& id) override;
+  absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> GetUnitWithHeadcount(
+      const std::string& id) override;
   absl::StatusOr<Ancestry> GetAncestry(const std::string& unit_id) override;
   absl::StatusOr<UnitPage> ScanUnits(const std::string& after, int scan_limit) override;
   absl::StatusOr<MemberPage> ScanMembers(const std::string& after, int scan_limit) override;

@@ -153,6 +153,16 @@ absl::StatusOr<std::optional<Member>> RedisOrgRepository::GetMember(const std::s
   return ParseMember(v);
 }
 
+absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>>
+RedisOrgRepository::GetUnitWithHeadcount(const std::string& id) {
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::vector<RedisValue> v,
+      redis_.Pipeline({{"HGETALL", UnitKey(id)}, {"HGET", OrgKey("headcount"), id}}));
+  std::optional<OrgUnit> unit = ParseUnit(v[0]);
+  if (!unit) return std::nullopt;
+  return std::make_pair(*std::move(unit), v[1].is_nil() ? int64_t{0} : ToInt(v[1].str));
+}
+
 absl::StatusOr<Ancestry> RedisOrgRepository::GetAncestry(const std::string& unit_id) {
   Ancestry a;
   std::string id = unit_id;

@@ -37,6 +37,8 @@ class RedisOrgRepository final : public OrgRepository {
 
   absl::StatusOr<std::optional<OrgUnit>> GetUnit(const std::string& id) override;
   absl::StatusOr<std::optional<Member>> GetMember(const std::string& id) override;
+  absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> GetUnitWithHeadcount(
+      const std::string& id) override;
   absl::StatusOr<Ancestry> GetAncestry(const std::string& unit_id) override;
   absl::StatusOr<UnitPage> ScanUnits(const std::string& after, int scan_limit) override;
   absl::StatusOr<MemberPage> ScanMembers(const std::string& after, int scan_limit) override;
