@@ -260,8 +260,10 @@ bool KafkaEventConsumer::DeadLetter(RdKafka::Message& message, const absl::Statu
   // (retrying) until it is, or until we are asked to stop.
   absl::Duration backoff = options_.retry_backoff;
   while (true) {
+    // Wait longer than the producer's message timeout, so a retry never
+    // queues a second copy while the first may still be delivered.
     absl::Status s = dlq_producer_.ProduceSync(options_.dlq_topic, key, value, headers,
-                                               absl::Seconds(30));
+                                               absl::Seconds(90));
     if (s.ok()) {
       ++stats_.dead_lettered;
       return true;

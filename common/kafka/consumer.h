@@ -44,6 +44,9 @@ class EventHandler {
   virtual absl::Status Handle(const CloudEvent& event) = 0;
   // Several events at once (one Redis round trip instead of one per event);
   // one status per event, in order. The default handles them one by one.
+  // Records that fail here are retried one by one after the later ones in the
+  // batch were applied: override only where per-key order does not matter
+  // (commutative projections such as counters).
   virtual std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) {
     std::vector<absl::Status> out;
     out.reserve(events.size());

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
@@ -33,6 +35,9 @@ void OutboxRelay::Stop(absl::Duration drain) {
   }
   stopping_ = true;
   thread_.join();
+  // Deliveries confirmed during the flush are acknowledged below, so they are
+  // not published again by the next relay.
+  (void)producer_.Flush(drain);
   absl::Time deadline = absl::Now() + drain;
   while (absl::Now() < deadline) {
     (void)AckDelivered();
@@ -134,10 +139,18 @@ absl::Status OutboxRelay::ReadNew() {
 absl::Status OutboxRelay::Reclaim() {
   std::string cursor = "0-0";
   do {
+    int room;
+    {
+      absl::MutexLock lock(&mu_);
+      room = options_.max_in_flight - static_cast<int>(in_flight_.size());
+    }
+    if (room <= 0) {
+      return absl::OkStatus();  // bounded like ReadNew; the rest waits for the next pass
+    }
     auto r = redis_.Command({"XAUTOCLAIM", options_.stream_key, options_.group,
                              options_.consumer_name,
                              std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)),
-                             cursor, "COUNT", std::to_string(options_.batch_size)});
+                             cursor, "COUNT", std::to_string(std::min(room, options_.batch_size))});
     if (!r.ok()) {
       return r.status();
     }
@@ -219,7 +232,9 @@ absl::Status OutboxRelay::AckDelivered() {
   std::vector<std::string> del = {"XDEL", options_.stream_key};
   ack.insert(ack.end(), ids.begin(), ids.end());
   del.insert(del.end(), ids.begin(), ids.end());
-  auto r = redis_.Pipeline({ack, del});
+  // XDEL first: a crash between the two leaves a pending id without data,
+  // which Reclaim() acknowledges; the other order could strand the entry.
+  auto r = redis_.Pipeline({del, ack});
   if (!r.ok()) {
     // Put them back; deleting later is safe, and if we crash first they are
     // re-published (consumers dedupe by event id).

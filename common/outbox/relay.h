@@ -36,7 +36,9 @@ struct RelayOptions {
   // Bound on entries handed to Kafka and not yet confirmed.
   int max_in_flight = 10000;
   // An entry pending this long with no live relay working on it is re-claimed.
-  absl::Duration claim_min_idle = absl::Seconds(30);
+  // Keep it above the producer's message timeout: a live relay's slow entries
+  // are otherwise published a second time by another replica (harmless, wasteful).
+  absl::Duration claim_min_idle = absl::Seconds(90);
   absl::Duration claim_interval = absl::Seconds(5);
 };
 

@@ -76,6 +76,7 @@ void WriteBatch::ExpectSetEmpty(std::string key, std::string tag) {
 }
 
 void WriteBatch::HSet(std::string key, std::vector<std::pair<std::string, std::string>> fields) {
+  if (fields.empty()) return;  // HSET with no field is an error that would stop the script
   std::vector<std::string> args;
   for (auto& [f, v] : fields) {
     args.push_back(std::move(f));
@@ -84,6 +85,7 @@ void WriteBatch::HSet(std::string key, std::vector<std::pair<std::string, std::s
   ops_.push_back({"HSET", std::move(key), std::move(args)});
 }
 void WriteBatch::HDel(std::string key, std::vector<std::string> fields) {
+  if (fields.empty()) return;
   ops_.push_back({"HDEL", std::move(key), std::move(fields)});
 }
 void WriteBatch::HIncrBy(std::string key, std::string field, long long by) {
@@ -200,7 +202,7 @@ void TransactionalOutbox::Encode(const WriteBatch& batch, std::vector<std::strin
 absl::StatusOr<CommitResult> TransactionalOutbox::Decode(const WriteBatch& batch,
                                                          const RedisValue& v) {
   if (v.type == RedisValue::Type::kError) {
-    return Internal("REDIS_SCRIPT_ERROR", v.str);
+    return RedisErrorStatus(v.str);
   }
   if (!v.is_array() || v.elements.empty()) {
     return Internal("OUTBOX_BAD_REPLY", "unexpected commit script reply");

@@ -12,8 +12,9 @@
 //   if (!r.committed) { /* r.failed_tag says which guard, r.current its value */ }
 //
 // Guards are checked before any write; when one fails nothing is written.
-// Writes are a fixed set of well-typed commands, so a committed batch never
-// stops half-way. The outbox is a Redis stream (one per service keyspace, with
+// Writes are a fixed set of commands and the builders drop empty ones, so a
+// batch stops half-way only if a key holds the wrong type or a counter
+// overflows (Redis does not roll back a script): keep each key's type fixed. The outbox is a Redis stream (one per service keyspace, with
 // the keyspace's hash tag so a batch stays in one Redis Cluster slot); the
 // OutboxRelay publishes and deletes its entries.
 #pragma once

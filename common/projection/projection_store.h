@@ -7,8 +7,9 @@
 //   b.HIncrBy(headcount_key, unit_id, +1);
 //   SALESOPS_ASSIGN_OR_RETURN(bool applied, store.ApplyOnce(event, std::move(b)));
 //
-// Ids are remembered for `seen_ttl` (longer than any redelivery window: Kafka
-// retention of the consumed topics). Thread-safe.
+// Ids are remembered for `seen_ttl`, which must outlast any redelivery window:
+// the retention of the consumed topics (14 days in deploy/k8s) plus a margin.
+// Thread-safe.
 #pragma once
 
 #include <string>
@@ -24,7 +25,7 @@ class ProjectionStore {
  public:
   // `seen_prefix` e.g. "org:{org}:headcount:seen:" (keep the keyspace's hash tag).
   ProjectionStore(TransactionalOutbox& outbox, std::string seen_prefix,
-                  absl::Duration seen_ttl = absl::Hours(24 * 8))
+                  absl::Duration seen_ttl = absl::Hours(24 * 15))
       : outbox_(outbox), seen_prefix_(std::move(seen_prefix)), seen_ttl_(seen_ttl) {}
 
   // True when applied now, false when the event had been applied before.

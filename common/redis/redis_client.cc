@@ -103,7 +103,7 @@ absl::StatusOr<RedisValue> RedisConnection::Command(const std::vector<std::strin
   }
   RedisValue v = std::move(values->front());
   if (v.type == RedisValue::Type::kError) {
-    return Internal("REDIS_ERROR", v.str);
+    return RedisErrorStatus(v.str);
   }
   return v;
 }
@@ -129,6 +129,14 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
       return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis append: ", why));
     }
   }
+  // Send everything first: a failure here means nothing reached Redis.
+  for (int done = 0; !done;) {
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) {
+      std::string why = ctx_->errstr;
+      Drop();
+      return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis write: ", why));
+    }
+  }
   std::vector<RedisValue> out;
   out.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
@@ -136,7 +144,8 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
     if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
       std::string why = ctx_->errstr;
       Drop();
-      return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis: ", why));
+      return MakeError(absl::StatusCode::kDeadlineExceeded, "REDIS_OUTCOME_UNKNOWN",
+                       absl::StrCat("redis: no reply (", why, "); the command may have run"));
     }
     ReplyPtr reply(static_cast<redisReply*>(raw));
     out.push_back(Convert(reply.get()));
@@ -170,11 +179,7 @@ absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
     v = std::move(r->front());
   }
   if (v.type == RedisValue::Type::kError) {
-    if (absl::StartsWith(v.str, "LOADING") || absl::StartsWith(v.str, "BUSY") ||
-        absl::StartsWith(v.str, "TRYAGAIN") || absl::StartsWith(v.str, "MASTERDOWN")) {
-      return Unavailable("REDIS_UNAVAILABLE", v.str);
-    }
-    return Internal("REDIS_SCRIPT_ERROR", v.str);
+    return RedisErrorStatus(v.str);
   }
   return v;
 }
@@ -250,6 +255,16 @@ absl::StatusOr<RedisValue> RedisClient::Eval(const LuaScript& script,
 std::unique_ptr<RedisConnection> RedisClient::NewDedicatedConnection(
     absl::Duration command_timeout) const {
   return std::make_unique<RedisConnection>(options_, command_timeout);
+}
+
+absl::Status RedisErrorStatus(const std::string& reply) {
+  for (const char* transient : {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "OOM",
+                                "NOREPLICAS", "CLUSTERDOWN"}) {
+    if (absl::StartsWith(reply, transient)) {
+      return Unavailable("REDIS_UNAVAILABLE", reply);
+    }
+  }
+  return Internal("REDIS_ERROR", reply);
 }
 
 absl::StatusOr<long long> AsInteger(const RedisValue& v) {

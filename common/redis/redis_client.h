@@ -9,8 +9,11 @@
 //   static const LuaScript kScript("return redis.call('INCR', KEYS[1])");
 //   SALESOPS_ASSIGN_OR_RETURN(RedisValue n, redis.Eval(kScript, {"counter"}, {}));
 //
-// Errors: connection problems and timeouts are UNAVAILABLE (retryable);
-// error replies from Redis are INTERNAL with Redis's message.
+// Errors: a command that could not be sent (no connection) is UNAVAILABLE:
+// nothing ran. A command sent whose reply never came (timeout, connection
+// lost) is DEADLINE_EXCEEDED with reason REDIS_OUTCOME_UNKNOWN: it may have
+// run, so retry only what is idempotent (request_id, event ids, versions).
+// Both are retryable. Error replies: see RedisErrorStatus().
 #pragma once
 
 #include <memory>
@@ -113,6 +116,11 @@ class RedisClient {
   std::vector<std::unique_ptr<RedisConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// The status for a Redis error reply: UNAVAILABLE (retryable) for the
+// transient ones (LOADING, BUSY, TRYAGAIN, MASTERDOWN, READONLY, OOM,
+// NOREPLICAS, CLUSTERDOWN), INTERNAL otherwise.
+absl::Status RedisErrorStatus(const std::string& reply);
 
 // Helpers for reading replies.
 absl::StatusOr<long long> AsInteger(const RedisValue& v);

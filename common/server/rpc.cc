@@ -121,6 +121,13 @@ grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
 
 void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
                         const std::string& method, absl::Time start, const Handler& handler) {
+  if (ctx->IsCancelled()) {
+    // The caller gave up (deadline, cancel) while the call waited for a worker:
+    // do not run a write nobody is waiting for.
+    MetricsFor(method, "CANCELLED").first->Increment();
+    reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before it ran"));
+    return;
+  }
   CallContext call;
   call.method = method;
   call.trace_id = Metadata(*ctx, "x-trace-id");

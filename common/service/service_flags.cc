@@ -23,8 +23,9 @@ ABSL_FLAG(int, metrics_port, -2,
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate (enables TLS)");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM server private key");
 ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA for client certificates (enables mTLS)");
-ABSL_FLAG(absl::Duration, outbox_claim_min_idle, absl::Seconds(30),
-          "Outbox entries pending this long without delivery are re-claimed");
+ABSL_FLAG(absl::Duration, outbox_claim_min_idle, absl::Seconds(90),
+          "Outbox entries pending this long without delivery are re-claimed by any relay "
+          "(keep it above the producer's 60 s message timeout to avoid double sends)");
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(10),
           "How long in-flight RPCs may finish on SIGTERM");
 ABSL_FLAG(int, rpc_workers, 12,

@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
   if (run_consumer) {
     if (absl::Status s = consumer.Start(); !s.ok()) {
       LogError("kafka consumer", {{"error", std::string(s.message())}});
+      relay.Stop(absl::ZeroDuration());  // before the producer: its callbacks use the relay
+      producer.Stop(absl::ZeroDuration());
       return 2;
     }
   }
@@ -102,6 +104,7 @@ int main(int argc, char** argv) {
   });
   if (absl::Status s = runner.Start(); !s.ok()) {
     LogError("server start", {{"error", std::string(s.message())}});
+    runner.Shutdown();  // runs the stop hooks in order
     return 2;
   }
   LogInfo("org service ready", {{"grpc_port", runner.port()},

@@ -23,6 +23,13 @@ constexpr int kMaxPageSize = 500;
 // Retries of a read-modify-write that lost a race, when the caller sent no etag.
 constexpr int kMaxInternalRetries = 5;
 
+// request_id is unique per caller (AIP-155): another caller's id never
+// replays someone else's resource to them.
+std::string CallerRequestId(const CallContext& call, const std::string& request_id) {
+  if (request_id.empty()) return "";
+  return absl::StrCat(call.principal.member_id, "/", request_id);
+}
+
 bool ValidKind(int k) { return k >= 1 && k <= 5; }
 bool ValidRole(int r) { return r >= 1 && r <= 5; }
 bool ValidDepartment(int d) { return d >= 1 && d <= 5; }
@@ -135,6 +142,16 @@ absl::StatusOr<std::vector<int64_t>> OrgApi::Headcounts(const std::vector<OrgUni
   return repo_.Headcounts(ids);
 }
 
+// Changing, moving or removing a member also needs reach over the member's
+// current role: a manager cannot demote or remove a director placed in the region.
+absl::Status CheckOutranks(const CallContext& call, const Member& target) {
+  if (!CanAssignRole(call.principal, target.role)) {
+    return PermissionDenied("ROLE_ABOVE_OWN", absl::StrCat(MemberName(target.id),
+                                                           " has a role above the caller's"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OrgApi::CheckCanManage(const CallContext& call, const std::string& unit_id) {
   SALESOPS_ASSIGN_OR_RETURN(Ancestry ancestry, repo_.GetAncestry(unit_id));
   if (!CanManageMembersIn(call.principal, ancestry.ids)) {
@@ -165,8 +182,9 @@ absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgU
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
 
+  const std::string rid = CallerRequestId(call, req.request_id());
   auto replay = [&]() -> absl::Status {
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(req.request_id()));
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(rid));
     if (!name || !absl::StartsWith(*name, "orgUnits/")) {
       return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource",
                            name.value_or(""));
@@ -178,7 +196,7 @@ absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgU
     return absl::OkStatus();
   };
   if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(req.request_id()));
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(rid));
     if (seen) {
       return replay();
     }
@@ -203,7 +221,7 @@ absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgU
   *event.mutable_org_unit() = ToProto(unit, 0);
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   absl::Status s = repo_.CreateUnit(
-      unit, req.request_id(), OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time,
+      unit, rid, OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time,
                                        call.trace_id));
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
     return replay();  // a concurrent retry of the same request won
@@ -387,8 +405,9 @@ absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMembe
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
 
+  const std::string rid = CallerRequestId(call, req.request_id());
   auto replay = [&]() -> absl::Status {
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(req.request_id()));
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(rid));
     if (!name || !absl::StartsWith(*name, "members/")) {
       return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource",
                            name.value_or(""));
@@ -398,7 +417,7 @@ absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMembe
     return absl::OkStatus();
   };
   if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(req.request_id()));
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(rid));
     if (seen) return replay();
   }
 
@@ -424,7 +443,7 @@ absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMembe
   *event.mutable_member() = ToProto(m);
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   absl::Status s = repo_.CreateMember(
-      m, req.request_id(), OrgEvent(m.id, MemberName(m.id), event, m.create_time, call.trace_id));
+      m, rid, OrgEvent(m.id, MemberName(m.id), event, m.create_time, call.trace_id));
   if (ErrorReason(s) == "REQUEST_REPLAYED") return replay();
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("MEMBER_EXISTS", absl::StrCat(MemberName(m.id), " already exists"),
@@ -537,6 +556,7 @@ absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMembe
   return WithRetry(!in.etag().empty(), [&]() -> absl::Status {
     SALESOPS_ASSIGN_OR_RETURN(Member before, LoadMember(id));
     SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, before.org_unit_id));
+    SALESOPS_RETURN_IF_ERROR(CheckOutranks(call, before));
     SALESOPS_RETURN_IF_ERROR(CheckEtag(in.etag(), before.version));
     Member after = before;
     v1::MemberUpdated event;
@@ -591,6 +611,7 @@ absl::Status OrgApi::DeleteMember(const CallContext& call, const v1::DeleteMembe
   return WithRetry(!req.etag().empty(), [&]() -> absl::Status {
     SALESOPS_ASSIGN_OR_RETURN(Member m, LoadMember(id));
     SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, m.org_unit_id));
+    SALESOPS_RETURN_IF_ERROR(CheckOutranks(call, m));
     SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), m.version));
     v1::MemberLeft event;
     *event.mutable_member() = ToProto(m);
@@ -611,6 +632,7 @@ absl::Status OrgApi::MoveMember(const CallContext& call, const v1::MoveMemberReq
   return WithRetry(!req.etag().empty(), [&]() -> absl::Status {
     SALESOPS_ASSIGN_OR_RETURN(Member before, LoadMember(id));
     SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, before.org_unit_id));
+    SALESOPS_RETURN_IF_ERROR(CheckOutranks(call, before));
     SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), before.version));
     if (before.org_unit_id == to_id) {
       return InvalidField("org_unit", "the member is already in this unit");

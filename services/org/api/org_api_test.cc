@@ -183,6 +183,64 @@ TEST_F(OrgApiTest, ScopeAndRoleCeiling) {
   EXPECT_EQ(api_.MoveMember(mgr, move, &moved).code(), absl::StatusCode::kPermissionDenied);
 }
 
+// A manager cannot change, move or remove a member who outranks them, even
+// inside the manager's region.
+TEST_F(OrgApiTest, ManagerCannotTouchHigherRoles) {
+  Tree();
+  ASSERT_TRUE(Member(admin_, "dir-east", "east", v1::ROLE_DIRECTOR).ok());
+  CallContext mgr = As(Role::kManager, "mgr", "east");
+  v1::UpdateMemberRequest up;
+  up.mutable_member()->set_name("members/dir-east");
+  up.mutable_member()->set_role(v1::ROLE_MANAGER);
+  up.mutable_update_mask()->add_paths("role");
+  v1::UpdateMemberResponse up_resp;
+  EXPECT_EQ(api_.UpdateMember(mgr, up, &up_resp).code(), absl::StatusCode::kPermissionDenied);
+  up.mutable_member()->set_email("mine@example.com");
+  up.mutable_update_mask()->Clear();
+  up.mutable_update_mask()->add_paths("email");
+  EXPECT_EQ(api_.UpdateMember(mgr, up, &up_resp).code(), absl::StatusCode::kPermissionDenied);
+  v1::DeleteMemberRequest del;
+  del.set_name("members/dir-east");
+  v1::DeleteMemberResponse del_resp;
+  EXPECT_EQ(api_.DeleteMember(mgr, del, &del_resp).code(), absl::StatusCode::kPermissionDenied);
+  v1::MoveMemberRequest move;
+  move.set_name("members/dir-east");
+  move.set_org_unit("orgUnits/acme");
+  v1::MoveMemberResponse move_resp;
+  EXPECT_EQ(api_.MoveMember(mgr, move, &move_resp).code(), absl::StatusCode::kPermissionDenied);
+  // The director is unchanged; the admin still can.
+  EXPECT_TRUE(api_.DeleteMember(admin_, del, &del_resp).ok());
+}
+
+// request_id is per caller: someone else's id creates a new resource instead
+// of replaying theirs.
+TEST_F(OrgApiTest, RequestIdIsPerCaller) {
+  Tree();
+  CallContext mgr_east = As(Role::kManager, "mgr-e", "east");
+  CallContext mgr_west = As(Role::kManager, "mgr-w", "west");
+  auto create = [&](const CallContext& c, const std::string& unit, const std::string& email,
+                    v1::Member* out) {
+    v1::CreateMemberRequest req;
+    req.set_request_id("same-id");
+    req.mutable_member()->set_display_name("x");
+    req.mutable_member()->set_email(email);
+    req.mutable_member()->set_role(v1::ROLE_REP);
+    req.mutable_member()->set_department(v1::DEPARTMENT_SALES);
+    req.mutable_member()->set_org_unit("orgUnits/" + unit);
+    v1::CreateMemberResponse resp;
+    absl::Status s = api_.CreateMember(c, req, &resp);
+    *out = resp.member();
+    return s;
+  };
+  v1::Member east, west, again;
+  ASSERT_TRUE(create(mgr_east, "t-sh", "e@example.com", &east).ok());
+  ASSERT_TRUE(create(mgr_west, "t-cd", "w@example.com", &west).ok());
+  EXPECT_NE(east.name(), west.name());
+  EXPECT_EQ(west.org_unit(), "orgUnits/t-cd");
+  ASSERT_TRUE(create(mgr_east, "t-sh", "e@example.com", &again).ok());
+  EXPECT_EQ(again.name(), east.name());  // the same caller's retry replays
+}
+
 // A rep's member list holds only the rep; a supervisor's only the team.
 TEST_F(OrgApiTest, ListsAreScoped) {
   Tree();

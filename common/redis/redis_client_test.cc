@@ -1,0 +1,49 @@
+// Redis client behaviour that needs no server: error classification, script
+// hashing, and the status when nothing listens.
+#include "common/redis/redis_client.h"
+
+#include "common/status/errors.h"
+#include "gtest/gtest.h"
+
+namespace salesops {
+namespace {
+
+// Transient error replies are retryable UNAVAILABLE; the rest are INTERNAL.
+TEST(RedisClientTest, ErrorRepliesAreClassified) {
+  for (const char* reply : {"LOADING Redis is loading", "BUSY script running",
+                            "READONLY You can't write against a read only replica.",
+                            "OOM command not allowed when used memory > 'maxmemory'.",
+                            "MASTERDOWN Link with MASTER is down", "TRYAGAIN", "CLUSTERDOWN",
+                            "NOREPLICAS Not enough good replicas"}) {
+    absl::Status s = RedisErrorStatus(reply);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << reply;
+    EXPECT_TRUE(IsRetryable(s)) << reply;
+  }
+  absl::Status s = RedisErrorStatus("WRONGTYPE Operation against a key holding the wrong kind");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_FALSE(IsRetryable(s));
+}
+
+// Scripts are addressed by the SHA1 Redis computes for SCRIPT LOAD.
+TEST(RedisClientTest, ScriptSha1MatchesRedis) {
+  EXPECT_EQ(LuaScript("return 1").sha1(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+}
+
+// Nothing listening: UNAVAILABLE (nothing was sent), and the pool recovers its slot.
+TEST(RedisClientTest, NoServerIsUnavailable) {
+  RedisOptions opts;
+  opts.host = "127.0.0.1";
+  opts.port = 1;
+  opts.pool_size = 1;
+  opts.connect_timeout = absl::Milliseconds(200);
+  RedisClient client(opts);
+  for (int i = 0; i < 3; ++i) {  // a leaked pool slot would exhaust the pool of 1
+    absl::StatusOr<RedisValue> r = client.Command({"PING"});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    EXPECT_EQ(ErrorReason(r.status()), "REDIS_UNAVAILABLE");
+  }
+}
+
+}  // namespace
+}  // namespace salesops
