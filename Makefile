@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build test test-unit run bench chaos fuzz clean
+.PHONY: all setup build test test-unit run bench chaos fuzz format clean
 
 all: build
 
@@ -42,6 +42,11 @@ chaos: build
 # libFuzzer (clang, ASan+UBSan) on request decoding/validation, tokens, events: 5 min each.
 fuzz: setup
 	@bash tests/fuzz/run_fuzz.sh $${FUZZ_SECONDS:-300}
+
+# Developer-only: format C++ with the root .clang-format (installs clang-format-14).
+format:
+	@command -v clang-format-14 >/dev/null || apt-get install -y -qq clang-format-14 >/dev/null
+	@git ls-files '*.cc' '*.h' | xargs clang-format-14 -i
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/auth/jwt.h"
 
 #include <jwt.h>
@@ -11,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 #include "nlohmann/json.hpp"
 
@@ -31,8 +31,7 @@ std::string AlgorithmForPublicKey(const std::string& pem) {
   if (pem.empty()) {
     return "";
   }
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), pem.size()),
-                                                &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), pem.size()), &BIO_free);
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
   if (key == nullptr) {
     return "";
@@ -57,7 +56,8 @@ JwtVerifier::JwtVerifier(JwtVerifierOptions options, const Clock& clock)
 
 absl::Status JwtVerifier::CheckConfig() const {
   if (options_.hs256_secret.empty() && options_.public_key_pem.empty()) {
-    return InvalidField("jwt_hs256_secret", "set it or jwt_public_key_file: no key to verify tokens");
+    return InvalidField("jwt_hs256_secret",
+                        "set it or jwt_public_key_file: no key to verify tokens");
   }
   if (!options_.hs256_secret.empty() && options_.hs256_secret.size() < 32) {
     return InvalidField("jwt_hs256_secret", "must be at least 32 bytes");
@@ -152,8 +152,7 @@ absl::StatusOr<Principal> JwtVerifier::VerifyUncached(absl::string_view token,
       (!claims["nbf"].is_number() || claims["nbf"].get<double>() - leeway > now)) {
     return Reject("TOKEN_NOT_YET_VALID", "token is not valid yet (nbf)");
   }
-  if (!options_.issuer.empty() &&
-      (!claims.contains("iss") || claims["iss"] != options_.issuer)) {
+  if (!options_.issuer.empty() && (!claims.contains("iss") || claims["iss"] != options_.issuer)) {
     return Reject("TOKEN_ISSUER_REJECTED", "token issuer not accepted");
   }
   if (!options_.audience.empty()) {
@@ -230,7 +229,8 @@ absl::StatusOr<std::string> MintJwt(const JwtMintOptions& options, const Princip
   }
   char* out = jwt_encode_str(jwt.get());
   if (out == nullptr) {
-    return InvalidField("key", "signing failed; is it a private key for " + options.algorithm + "?");
+    return InvalidField("key",
+                        "signing failed; is it a private key for " + options.algorithm + "?");
   }
   std::string token(out);
   free(out);

@@ -12,8 +12,8 @@ constexpr char kSecret[] = "benchmark-secret-0123456789abcdefghijkl";
 void BM_VerifyHs256Cached(benchmark::State& state) {
   SystemClock clock;
   JwtVerifier verifier({.hs256_secret = kSecret}, clock);
-  auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"},
-                       absl::Hours(1), absl::Now());
+  auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"}, absl::Hours(1),
+                       absl::Now());
   for (auto _ : state) {
     auto p = verifier.Verify(*token);
     benchmark::DoNotOptimize(p);
@@ -24,8 +24,8 @@ BENCHMARK(BM_VerifyHs256Cached);
 // First sight of a token: signature check and claims parsing.
 void BM_VerifyHs256Uncached(benchmark::State& state) {
   SystemClock clock;
-  auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"},
-                       absl::Hours(1), absl::Now());
+  auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"}, absl::Hours(1),
+                       absl::Now());
   for (auto _ : state) {
     JwtVerifier verifier({.hs256_secret = kSecret}, clock);
     auto p = verifier.Verify(*token);
@@ -37,8 +37,8 @@ BENCHMARK(BM_VerifyHs256Uncached);
 void BM_RejectTampered(benchmark::State& state) {
   SystemClock clock;
   JwtVerifier verifier({.hs256_secret = kSecret}, clock);
-  std::string token = *MintJwt({.key = kSecret}, {"m-1", Role::kRep, "t"}, absl::Hours(1),
-                               absl::Now());
+  std::string token =
+      *MintJwt({.key = kSecret}, {"m-1", Role::kRep, "t"}, absl::Hours(1), absl::Now());
   token[token.size() - 3] = token[token.size() - 3] == 'A' ? 'B' : 'A';
   for (auto _ : state) {
     auto p = verifier.Verify(token);

@@ -179,8 +179,8 @@ class JwtTest : public ::testing::Test {
   JwtVerifier Hs256Verifier() { return JwtVerifier(SecretOptions(kSecret), clock_); }
 
   std::string MintHs256(const Principal& p, absl::Duration ttl = absl::Hours(1)) {
-    absl::StatusOr<std::string> token = MintJwt({.algorithm = "HS256", .key = kSecret}, p, ttl,
-                                                clock_.Now());
+    absl::StatusOr<std::string> token =
+        MintJwt({.algorithm = "HS256", .key = kSecret}, p, ttl, clock_.Now());
     EXPECT_TRUE(token.ok()) << token.status();
     return token.value_or("");
   }
@@ -430,14 +430,14 @@ TEST_F(JwtTest, PrivilegeEscalationPayloadRejected) {
 
 // An unsigned token (alg "none", empty signature) is refused whatever key is configured.
 TEST_F(JwtTest, AlgNoneRejected) {
-  std::string token = absl::StrCat(B64(R"({"alg":"none","typ":"JWT"})"), ".",
-                                   B64(ValidClaims().dump()), ".");
+  std::string token =
+      absl::StrCat(B64(R"({"alg":"none","typ":"JWT"})"), ".", B64(ValidClaims().dump()), ".");
   ExpectRejected(Hs256Verifier().Verify(token), "TOKEN_ALGORITHM_REJECTED");
   JwtVerifier rsa_verifier(PemOptions(PublicPem(rsa_)), clock_);
   ExpectRejected(rsa_verifier.Verify(token), "TOKEN_ALGORITHM_REJECTED");
   // Case games on "none" do not help either.
-  std::string token2 = absl::StrCat(B64(R"({"alg":"None","typ":"JWT"})"), ".",
-                                    B64(ValidClaims().dump()), ".");
+  std::string token2 =
+      absl::StrCat(B64(R"({"alg":"None","typ":"JWT"})"), ".", B64(ValidClaims().dump()), ".");
   ExpectRejected(Hs256Verifier().Verify(token2), "TOKEN_ALGORITHM_REJECTED");
 }
 
@@ -453,8 +453,8 @@ TEST_F(JwtTest, Hs384Rejected) {
                                         EVP_sha384(), kSecret);
   ExpectRejected(Hs256Verifier().Verify(token), "TOKEN_ALGORITHM_REJECTED");
   // Lower-case "hs256" is not HS256.
-  std::string lower = HandMadeHmacToken(json{{"alg", "hs256"}}, ValidClaims(), EVP_sha256(),
-                                        kSecret);
+  std::string lower =
+      HandMadeHmacToken(json{{"alg", "hs256"}}, ValidClaims(), EVP_sha256(), kSecret);
   ExpectRejected(Hs256Verifier().Verify(lower), "TOKEN_ALGORITHM_REJECTED");
 }
 
@@ -469,8 +469,8 @@ TEST_F(JwtTest, AlgorithmConfusionRejected) {
   JwtVerifier verifier(PemOptions(public_pem), clock_);
   ExpectRejected(verifier.Verify(token), "TOKEN_ALGORITHM_REJECTED");
   JwtVerifier ec_verifier(PemOptions(PublicPem(ec_)), clock_);
-  ExpectRejected(ec_verifier.Verify(HandMadeHmacToken(Hs256Header(), ValidClaims(), EVP_sha256(),
-                                                      PublicPem(ec_))),
+  ExpectRejected(ec_verifier.Verify(
+                     HandMadeHmacToken(Hs256Header(), ValidClaims(), EVP_sha256(), PublicPem(ec_))),
                  "TOKEN_ALGORITHM_REJECTED");
 }
 
@@ -514,7 +514,8 @@ TEST_F(JwtTest, CheckConfig) {
                     "jwt_hs256_secret");
   EXPECT_TRUE(JwtVerifier(SecretOptions(kSecret), clock_).CheckConfig().ok());
   ExpectConfigError(
-      JwtVerifier(PemOptions("-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n"), clock_)
+      JwtVerifier(PemOptions("-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n"),
+                  clock_)
           .CheckConfig(),
       "jwt_public_key_file");
   ExpectConfigError(JwtVerifier(PemOptions("not a pem"), clock_).CheckConfig(),

@@ -1,5 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "common/auth/principal.h"
+
+#include "absl/strings/string_view.h"
 
 namespace salesops {
 

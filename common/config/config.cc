@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/config/config.h"
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 
 namespace salesops {
 

@@ -57,10 +57,9 @@ TEST(SplitHostPortTest, Ipv6) {
 
 // Missing or out-of-range ports, empty hosts and broken brackets are rejected, outputs untouched.
 TEST(SplitHostPortTest, Malformed) {
-  for (absl::string_view bad :
-       {"", "127.0.0.1", "127.0.0.1:", ":80", "host:65536", "host:99999999999", "host:-1",
-        "host:http", "host:80x", "[::1]", "[::1]7101", "[::1:7101", "[::1]:", "[]:80",
-        "[::1]:65536"}) {
+  for (absl::string_view bad : {"", "127.0.0.1", "127.0.0.1:", ":80", "host:65536",
+                                "host:99999999999", "host:-1", "host:http", "host:80x", "[::1]",
+                                "[::1]7101", "[::1:7101", "[::1]:", "[]:80", "[::1]:65536"}) {
     SCOPED_TRACE(bad);
     std::string host = "unchanged";
     int port = -42;

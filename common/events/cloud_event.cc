@@ -85,7 +85,8 @@ absl::StatusOr<CloudEvent> FromKafkaRecord(std::string key, std::string value,
   }
   Violations violations;
   if (specversion != kCloudEventsSpecVersion) {
-    violations.Add("ce_specversion", absl::StrCat("must be 1.0, got '", specversion, "'"));
+    violations.Add("ce_specversion",
+                   absl::StrCat("must be 1.0, got ", QuoteUntrusted(specversion)));
   }
   if (e.id.empty()) {
     violations.Add("ce_id", "missing");
@@ -97,12 +98,12 @@ absl::StatusOr<CloudEvent> FromKafkaRecord(std::string key, std::string value,
     violations.Add("ce_type", "missing");
   }
   if (content_type != kProtobufContentType) {
-    violations.Add("content-type", absl::StrCat("must be application/protobuf, got '",
-                                                content_type, "'"));
+    violations.Add("content-type", absl::StrCat("must be application/protobuf, got ",
+                                                QuoteUntrusted(content_type)));
   }
   std::string err;
   if (!time.empty() && !absl::ParseTime(absl::RFC3339_full, time, &e.time, &err)) {
-    violations.Add("ce_time", absl::StrCat("not RFC 3339: ", err));
+    violations.Add("ce_time", absl::StrCat("not RFC 3339: ", QuoteUntrusted(time)));
   }
   if (absl::Status s = violations.Finish("MALFORMED_CLOUD_EVENT"); !s.ok()) {
     return s;
@@ -115,7 +116,8 @@ absl::StatusOr<CloudEvent> FromKafkaRecord(std::string key, std::string value,
 
 absl::Status CheckPayloadType(const CloudEvent& event, const std::string& full_name) {
   if (event.type != full_name) {
-    return InvalidField("ce_type", absl::StrCat("expected ", full_name, ", got ", event.type));
+    return InvalidField("ce_type",
+                        absl::StrCat("expected ", full_name, ", got ", QuoteUntrusted(event.type)));
   }
   return absl::OkStatus();
 }

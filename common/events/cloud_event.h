@@ -30,9 +30,9 @@ struct CloudEvent {
   std::string type;     // full protobuf message name
   std::string subject;  // the aggregate, e.g. "orgUnits/abc"
   absl::Time time;
-  std::string key;          // Kafka record key = aggregate id
-  std::string trace_id;     // 32 hex chars or empty
-  std::string data;         // serialized protobuf
+  std::string key;       // Kafka record key = aggregate id
+  std::string trace_id;  // 32 hex chars or empty
+  std::string data;      // serialized protobuf
 };
 
 using KafkaHeaders = std::vector<std::pair<std::string, std::string>>;

@@ -83,7 +83,8 @@ void ExpectRejectsHeader(const absl::StatusOr<CloudEvent>& result, const std::st
 // MakeCloudEvent fills a fresh UUID, the payload's full proto name and its bytes.
 TEST(CloudEventTest, MakeCloudEventFillsAttributes) {
   CloudEvent e = SampleEvent();
-  EXPECT_THAT(e.id, MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  EXPECT_THAT(e.id,
+              MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
   EXPECT_EQ(e.source, "/salesops/org");
   EXPECT_EQ(e.type, "salesops.common.v1.Actor");
   EXPECT_EQ(e.subject, "orgUnits/unit-1");
@@ -176,7 +177,8 @@ TEST(CloudEventTest, WrongContentTypeRejected) {
 
 // A ce_time that is not RFC 3339 is rejected naming ce_time.
 TEST(CloudEventTest, BadTimeRejected) {
-  for (const char* bad : {"yesterday", "2023-11-14 22:13:20", "1700000000", "2023-13-40T00:00:00Z"}) {
+  for (const char* bad :
+       {"yesterday", "2023-11-14 22:13:20", "1700000000", "2023-13-40T00:00:00Z"}) {
     SCOPED_TRACE(bad);
     ExpectRejectsHeader(
         FromKafkaRecord("k", "v", Replace(ToKafkaHeaders(SampleEvent()), "ce_time", bad)),
@@ -309,6 +311,36 @@ TEST(OutboxFieldsTest, RejectsIncompleteEntries) {
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(FieldViolations(r.status()).size(), 1u);
   EXPECT_EQ(FieldViolations(r.status())[0].field, "outbox.time");
+}
+
+}  // namespace
+}  // namespace salesops
+
+namespace salesops {
+namespace {
+
+// Bytes from a poison record's headers never reach an error message as
+// invalid UTF-8 (error details are protobuf strings): found by fuzzing.
+TEST(CloudEventTest, ErrorMessagesEscapeUntrustedBytes) {
+  const std::string bad("\xff\xfe\x01x", 4);
+  KafkaHeaders headers = {{"ce_specversion", bad}, {"content-type", bad}, {"ce_time", bad},
+                          {"ce_id", "1"},          {"ce_source", "/s"},   {"ce_type", "t"}};
+  absl::StatusOr<CloudEvent> e = FromKafkaRecord("k", "v", headers);
+  ASSERT_FALSE(e.ok());
+  for (char c : e.status().message()) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    EXPECT_TRUE(u >= 0x20 && u < 0x7f) << "raw byte " << static_cast<int>(u) << " in message";
+  }
+  for (const auto& v : FieldViolations(e.status())) {
+    for (char c : v.description) EXPECT_LT(static_cast<unsigned char>(c), 0x80);
+  }
+  EXPECT_NE(e.status().message().find("\\xff\\xfe"), absl::string_view::npos);
+}
+
+// Long untrusted values are cut.
+TEST(CloudEventTest, QuoteUntrustedCuts) {
+  EXPECT_EQ(QuoteUntrusted(std::string(100, 'a'), 4), "'aaaa'...");
+  EXPECT_EQ(QuoteUntrusted("1.0"), "'1.0'");
 }
 
 }  // namespace

@@ -25,8 +25,8 @@ absl::Status EnsureTopics(const std::string& bootstrap, const std::vector<TopicS
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> handle(rk, &rd_kafka_destroy);
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   for (const auto& t : topics) {
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions,
-                                                    t.replication_factor, err, sizeof(err));
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, err, sizeof(err));
     if (nt == nullptr) {
       for (auto* p : new_topics) rd_kafka_NewTopic_destroy(p);
       return InvalidField("topic", absl::StrCat(t.name, ": ", err));
@@ -55,9 +55,9 @@ absl::Status EnsureTopics(const std::string& bootstrap, const std::vector<TopicS
     for (size_t i = 0; i < n; ++i) {
       rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        status = Unavailable("KAFKA_CREATE_TOPIC_FAILED",
-                             absl::StrCat(rd_kafka_topic_result_name(results[i]), ": ",
-                                          rd_kafka_err2str(e)));
+        status = Unavailable(
+            "KAFKA_CREATE_TOPIC_FAILED",
+            absl::StrCat(rd_kafka_topic_result_name(results[i]), ": ", rd_kafka_err2str(e)));
       }
     }
   }

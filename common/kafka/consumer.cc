@@ -116,8 +116,7 @@ void KafkaEventConsumer::Loop() {
         // created): librdkafka recovers by itself; log and keep polling.
         LogWarning("kafka consume error", {{"error", msg->errstr()}});
       }
-      if (err != RdKafka::ERR_NO_ERROR ||
-          static_cast<int>(batch.size()) >= options_.max_batch) {
+      if (err != RdKafka::ERR_NO_ERROR || static_cast<int>(batch.size()) >= options_.max_batch) {
         break;
       }
       msg.reset(consumer_->consume(0));
@@ -149,8 +148,8 @@ KafkaHeaders HeadersOf(RdKafka::Message& message) {
   KafkaHeaders headers;
   if (const RdKafka::Headers* h = message.headers(); h != nullptr) {
     for (const auto& header : h->get_all()) {
-      headers.emplace_back(header.key(), std::string(static_cast<const char*>(header.value()),
-                                                     header.value_size()));
+      headers.emplace_back(
+          header.key(), std::string(static_cast<const char*>(header.value()), header.value_size()));
     }
   }
   return headers;
@@ -170,8 +169,7 @@ bool KafkaEventConsumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Messa
     RdKafka::Message& m = *batch[i];
     absl::StatusOr<CloudEvent> e =
         FromKafkaRecord(m.key() ? *m.key() : "",
-                        std::string(static_cast<const char*>(m.payload()), m.len()),
-                        HeadersOf(m));
+                        std::string(static_cast<const char*>(m.payload()), m.len()), HeadersOf(m));
     if (e.ok()) {
       events.push_back(*std::move(e));
       index.push_back(i);
@@ -239,8 +237,8 @@ bool KafkaEventConsumer::DeadLetter(RdKafka::Message& message, const absl::Statu
   KafkaHeaders headers;
   if (const RdKafka::Headers* h = message.headers(); h != nullptr) {
     for (const auto& header : h->get_all()) {
-      headers.emplace_back(header.key(), std::string(static_cast<const char*>(header.value()),
-                                                     header.value_size()));
+      headers.emplace_back(
+          header.key(), std::string(static_cast<const char*>(header.value()), header.value_size()));
     }
   }
   headers.emplace_back("x-salesops-dlq-reason", std::string(why.message()));
@@ -262,8 +260,8 @@ bool KafkaEventConsumer::DeadLetter(RdKafka::Message& message, const absl::Statu
   while (true) {
     // Wait longer than the producer's message timeout, so a retry never
     // queues a second copy while the first may still be delivered.
-    absl::Status s = dlq_producer_.ProduceSync(options_.dlq_topic, key, value, headers,
-                                               absl::Seconds(90));
+    absl::Status s =
+        dlq_producer_.ProduceSync(options_.dlq_topic, key, value, headers, absl::Seconds(90));
     if (s.ok()) {
       ++stats_.dead_lettered;
       return true;

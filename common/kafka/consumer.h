@@ -32,7 +32,7 @@ namespace RdKafka {
 class KafkaConsumer;
 class Message;
 class EventCb;
-}
+}  // namespace RdKafka
 
 namespace salesops {
 

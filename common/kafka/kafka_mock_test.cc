@@ -1,8 +1,6 @@
 // Unit tests of KafkaProducer's delivery and error handling, against
 // librdkafka's built-in mock cluster (test.mock.num.brokers) or an address
 // where nothing listens. No real Kafka is needed.
-#include "common/kafka/producer.h"
-
 #include <atomic>
 #include <future>
 #include <memory>
@@ -11,6 +9,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/kafka/producer.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -89,8 +88,8 @@ class Deliveries {
 TEST(KafkaProducerMockTest, ProduceSyncSucceeds) {
   KafkaProducer producer(MockOptions());
   ASSERT_TRUE(producer.Start().ok());
-  absl::Status s = producer.ProduceSync("salesops.test.v1", "key-1", "value-1", kHeaders,
-                                        absl::Seconds(5));
+  absl::Status s =
+      producer.ProduceSync("salesops.test.v1", "key-1", "value-1", kHeaders, absl::Seconds(5));
   EXPECT_TRUE(s.ok()) << s;
   producer.Stop();
 }

@@ -22,8 +22,8 @@ class KafkaProducer::DeliveryReporter : public RdKafka::DeliveryReportCb {
       (*done)(absl::OkStatus());
     } else {
       (*done)(Unavailable("KAFKA_DELIVERY_FAILED",
-                          absl::StrCat("delivery to ", message.topic_name(), " failed: ",
-                                       RdKafka::err2str(message.err()))));
+                          absl::StrCat("delivery to ", message.topic_name(),
+                                       " failed: ", RdKafka::err2str(message.err()))));
     }
     delete done;
   }
@@ -142,8 +142,7 @@ absl::Status KafkaProducer::Flush(absl::Duration timeout) {
   if (!producer_) {
     return absl::OkStatus();
   }
-  RdKafka::ErrorCode code =
-      producer_->flush(static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  RdKafka::ErrorCode code = producer_->flush(static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (code != RdKafka::ERR_NO_ERROR) {
     return Unavailable("KAFKA_FLUSH_TIMEOUT", RdKafka::err2str(code));
   }

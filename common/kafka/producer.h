@@ -24,7 +24,7 @@
 namespace RdKafka {
 class Producer;
 class EventCb;
-}
+}  // namespace RdKafka
 
 namespace salesops {
 

@@ -1,10 +1,10 @@
-#include "absl/strings/string_view.h"
 #include "common/log/log.h"
 
 #include <unistd.h>
 
 #include <atomic>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 

@@ -9,8 +9,8 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
 namespace salesops {

@@ -81,7 +81,7 @@ class MetricsRegistry {
  private:
   struct Family {
     std::string type, help;
-    std::map<std::string, std::unique_ptr<Counter>> counters;      // by rendered labels
+    std::map<std::string, std::unique_ptr<Counter>> counters;  // by rendered labels
     std::map<std::string, std::unique_ptr<Histogram>> histograms;
     std::map<std::string, std::function<double()>> gauges;
   };

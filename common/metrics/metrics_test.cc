@@ -98,8 +98,8 @@ TEST(MetricsTest, LabelEscaping) {
 // Histogram buckets are cumulative, bounds are inclusive (le), and +Inf, _sum and _count follow.
 TEST(MetricsTest, HistogramRendering) {
   MetricsRegistry m;
-  Histogram& h = m.GetHistogram("salesops_rpc_seconds", "RPC latency", {{"method", "Get"}},
-                                {0.25, 0.5, 1});
+  Histogram& h =
+      m.GetHistogram("salesops_rpc_seconds", "RPC latency", {{"method", "Get"}}, {0.25, 0.5, 1});
   // Binary fractions, so the sum is exact.
   for (double v : {0.125, 0.25, 0.375, 0.75, 2.0}) {
     h.Observe(v);

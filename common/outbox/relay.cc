@@ -46,8 +46,7 @@ void OutboxRelay::Stop(absl::Duration drain) {
       break;
     }
     mu_.AwaitWithTimeout(absl::Condition(
-                             +[](std::vector<std::string>* d) { return !d->empty(); },
-                             &delivered_),
+                             +[](std::vector<std::string>* d) { return !d->empty(); }, &delivered_),
                          absl::Milliseconds(100));
   }
   (void)AckDelivered();
@@ -55,8 +54,8 @@ void OutboxRelay::Stop(absl::Duration drain) {
 
 absl::Status OutboxRelay::EnsureGroup() {
   // Start at 0, not $: entries written before the group existed must go out too.
-  auto r = redis_.Command({"XGROUP", "CREATE", options_.stream_key, options_.group, "0",
-                           "MKSTREAM"});
+  auto r =
+      redis_.Command({"XGROUP", "CREATE", options_.stream_key, options_.group, "0", "MKSTREAM"});
   if (!r.ok() && !absl::StrContains(r.status().message(), "BUSYGROUP")) {
     return r.status();
   }
@@ -147,10 +146,10 @@ absl::Status OutboxRelay::Reclaim() {
     if (room <= 0) {
       return absl::OkStatus();  // bounded like ReadNew; the rest waits for the next pass
     }
-    auto r = redis_.Command({"XAUTOCLAIM", options_.stream_key, options_.group,
-                             options_.consumer_name,
-                             std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)),
-                             cursor, "COUNT", std::to_string(std::min(room, options_.batch_size))});
+    auto r =
+        redis_.Command({"XAUTOCLAIM", options_.stream_key, options_.group, options_.consumer_name,
+                        std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), cursor,
+                        "COUNT", std::to_string(std::min(room, options_.batch_size))});
     if (!r.ok()) {
       return r.status();
     }
@@ -161,7 +160,8 @@ absl::Status OutboxRelay::Reclaim() {
     std::vector<Entry> entries = ParseEntries(r->elements[1]);
     std::vector<std::string> deleted_ids;  // pending entries whose data is gone
     for (const auto& e : r->elements[1].elements) {
-      if (e.elements.size() >= 2 && e.elements[1].is_nil()) deleted_ids.push_back(e.elements[0].str);
+      if (e.elements.size() >= 2 && e.elements[1].is_nil())
+        deleted_ids.push_back(e.elements[0].str);
     }
     if (!deleted_ids.empty()) {
       std::vector<std::string> ack = {"XACK", options_.stream_key, options_.group};
@@ -199,18 +199,18 @@ void OutboxRelay::Publish(Entry entry) {
     in_flight_.insert(entry.stream_id);
   }
   std::string id = entry.stream_id;
-  absl::Status s = producer_.Produce(
-      topic, event.key, event.data, ToKafkaHeaders(event), [this, id](absl::Status st) {
-        absl::MutexLock lock(&mu_);
-        if (st.ok()) {
-          delivered_.push_back(id);
-          ++stats_.published;
-        } else {
-          // Stays pending in Redis; re-claimed after claim_min_idle.
-          in_flight_.erase(id);
-          ++stats_.failed;
-        }
-      });
+  absl::Status s = producer_.Produce(topic, event.key, event.data, ToKafkaHeaders(event),
+                                     [this, id](absl::Status st) {
+                                       absl::MutexLock lock(&mu_);
+                                       if (st.ok()) {
+                                         delivered_.push_back(id);
+                                         ++stats_.published;
+                                       } else {
+                                         // Stays pending in Redis; re-claimed after claim_min_idle.
+                                         in_flight_.erase(id);
+                                         ++stats_.failed;
+                                       }
+                                     });
   if (!s.ok()) {
     absl::MutexLock lock(&mu_);
     in_flight_.erase(id);

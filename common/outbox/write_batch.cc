@@ -125,10 +125,11 @@ void WriteBatch::Emit(const CloudEvent& event, std::string topic) {
 
 std::vector<std::string> ToOutboxFields(const CloudEvent& e, const std::string& topic) {
   namespace f = outbox_fields;
-  return {f::kId,      e.id,    f::kSource, e.source,   f::kType,  e.type,
-          f::kSubject, e.subject, f::kKey,  e.key,      f::kTime,
-          absl::StrCat(absl::ToUnixMicros(e.time)),
-          f::kTrace,   e.trace_id, f::kTopic, topic,    f::kData,  e.data};
+  return {f::kId,    e.id,       f::kSource,  e.source,
+          f::kType,  e.type,     f::kSubject, e.subject,
+          f::kKey,   e.key,      f::kTime,    absl::StrCat(absl::ToUnixMicros(e.time)),
+          f::kTrace, e.trace_id, f::kTopic,   topic,
+          f::kData,  e.data};
 }
 
 absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(

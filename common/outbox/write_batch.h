@@ -14,9 +14,9 @@
 // Guards are checked before any write; when one fails nothing is written.
 // Writes are a fixed set of commands and the builders drop empty ones, so a
 // batch stops half-way only if a key holds the wrong type or a counter
-// overflows (Redis does not roll back a script): keep each key's type fixed. The outbox is a Redis stream (one per service keyspace, with
-// the keyspace's hash tag so a batch stays in one Redis Cluster slot); the
-// OutboxRelay publishes and deletes its entries.
+// overflows (Redis does not roll back a script): keep each key's type fixed. The outbox is a Redis
+// stream (one per service keyspace, with the keyspace's hash tag so a batch stays in one Redis
+// Cluster slot); the OutboxRelay publishes and deletes its entries.
 #pragma once
 
 #include <string>

@@ -12,8 +12,6 @@
 namespace salesops {
 namespace {
 
-
-
 RedisValue Convert(const redisReply* r) {
   RedisValue v;
   switch (r->type) {
@@ -84,8 +82,8 @@ absl::Status RedisConnection::EnsureConnected() {
     if (c) {
       redisFree(c);
     }
-    return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis ", options_.host, ":",
-                                                         options_.port, ": ", why));
+    return Unavailable("REDIS_UNAVAILABLE",
+                       absl::StrCat("redis ", options_.host, ":", options_.port, ": ", why));
   }
   timeval ctv = absl::ToTimeval(command_timeout_);
   if (redisSetTimeout(c, ctv) != REDIS_OK) {

@@ -1,10 +1,10 @@
-#include "absl/strings/string_view.h"
 #include "common/server/rpc.h"
 
 #include <exception>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/events/cloud_event.h"
 #include "common/ids/ids.h"
@@ -74,8 +74,7 @@ std::pair<Counter*, Histogram*> RpcRunner::MetricsFor(const std::string& method,
   }
   Labels labels = {{"service", service_}, {"method", method}, {"code", code}};
   std::pair<Counter*, Histogram*> m = {
-      &metrics_.GetCounter("salesops_rpc_total", "RPCs handled, by method and status code",
-                           labels),
+      &metrics_.GetCounter("salesops_rpc_total", "RPCs handled, by method and status code", labels),
       &metrics_.GetHistogram("salesops_rpc_duration_seconds",
                              "RPC latency, by method and status code", labels)};
   absl::MutexLock lock(&metrics_mu_);
@@ -100,8 +99,8 @@ absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::stri
   return policy_.Check(method, call->principal);
 }
 
-grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx,
-                                         absl::string_view method, Handler handler) {
+grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx, absl::string_view method,
+                                         Handler handler) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (pool_ == nullptr) {

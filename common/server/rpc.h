@@ -24,18 +24,17 @@
 //   }
 #pragma once
 
-#include <string>
-#include "absl/strings/string_view.h"
-
-#include "absl/container/flat_hash_map.h"
 #include <functional>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "common/concurrency/worker_pool.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
+#include "common/concurrency/worker_pool.h"
 #include "common/metrics/metrics.h"
 #include "grpcpp/grpcpp.h"
 

@@ -11,8 +11,7 @@
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "Redis host:port (system of record)");
 ABSL_FLAG(int, redis_pool_size, 40, "Redis connections per process (>= rpc_workers + 4)");
 ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka bootstrap servers");
-ABSL_FLAG(std::string, jwt_hs256_secret, "",
-          "Shared secret for HS256 bearer tokens (>= 32 bytes)");
+ABSL_FLAG(std::string, jwt_hs256_secret, "", "Shared secret for HS256 bearer tokens (>= 32 bytes)");
 ABSL_FLAG(std::string, jwt_public_key_file, "",
           "PEM public key (RSA → RS256, EC P-256 → ES256) for bearer tokens");
 ABSL_FLAG(std::string, jwt_issuer, "salesops", "Required JWT iss ('' to skip the check)");

@@ -1,8 +1,9 @@
-#include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace salesops {
@@ -111,6 +112,18 @@ absl::Status Violations::Finish(absl::string_view reason) const {
     return absl::OkStatus();
   }
   return InvalidArgument(list_, reason);
+}
+
+std::string QuoteUntrusted(absl::string_view raw, size_t max) {
+  const bool cut = raw.size() > max;
+  absl::string_view part = raw.substr(0, max);
+  bool plain = true;
+  for (char c : part) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    plain = plain && u >= 0x20 && u < 0x7f;
+  }
+  return absl::StrCat("'", plain ? std::string(part) : absl::CHexEscape(part), "'",
+                      cut ? "..." : "");
 }
 
 bool IsRetryable(const absl::Status& status) {

@@ -21,12 +21,12 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace salesops {
 
@@ -36,10 +36,8 @@ struct FieldViolation {
 };
 
 // Payload type URLs under which details are stored in an absl::Status.
-inline constexpr absl::string_view kErrorInfoPayload =
-    "type.googleapis.com/google.rpc.ErrorInfo";
-inline constexpr absl::string_view kBadRequestPayload =
-    "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr absl::string_view kErrorInfoPayload = "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kBadRequestPayload = "type.googleapis.com/google.rpc.BadRequest";
 
 // The domain reported in ErrorInfo.
 inline constexpr absl::string_view kErrorDomain = "salesops";
@@ -83,6 +81,11 @@ class Violations {
  private:
   std::vector<FieldViolation> list_;
 };
+
+// Quotes untrusted bytes for an error message: printable ASCII as is, anything
+// else (invalid UTF-8, control bytes) hex-escaped, cut at `max` bytes. Error
+// messages travel in protobuf string fields, which must be valid UTF-8.
+std::string QuoteUntrusted(absl::string_view raw, size_t max = 64);
 
 // True when retrying the same call later may succeed.
 bool IsRetryable(const absl::Status& status);

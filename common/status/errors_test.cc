@@ -58,13 +58,13 @@ T UnpackDetail(const google::rpc::Status& rpc) {
 
 // InvalidArgument stores every violation as BadRequest and defaults the reason to INVALID_ARGUMENT.
 TEST(ErrorsTest, InvalidArgumentCarriesViolationsAndReason) {
-  absl::Status s = InvalidArgument({{"org_unit.display_name", "must not be empty"},
-                                    {"org_unit.parent", "required"}});
+  absl::Status s = InvalidArgument(
+      {{"org_unit.display_name", "must not be empty"}, {"org_unit.parent", "required"}});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorReason(s), "INVALID_ARGUMENT");
-  EXPECT_THAT(FieldViolations(s), ElementsAre(IsViolation("org_unit.display_name",
-                                                          "must not be empty"),
-                                              IsViolation("org_unit.parent", "required")));
+  EXPECT_THAT(FieldViolations(s),
+              ElementsAre(IsViolation("org_unit.display_name", "must not be empty"),
+                          IsViolation("org_unit.parent", "required")));
   EXPECT_THAT(s.message(), HasSubstr("org_unit.display_name: must not be empty"));
   EXPECT_THAT(s.message(), HasSubstr("org_unit.parent: required"));
 }
@@ -98,7 +98,8 @@ TEST(ErrorsTest, ViolationsFinish) {
   absl::Status s = v.Finish("MALFORMED_THING");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorReason(s), "MALFORMED_THING");
-  EXPECT_THAT(FieldViolations(s), ElementsAre(IsViolation("a.b", "bad"), IsViolation("c", "worse")));
+  EXPECT_THAT(FieldViolations(s),
+              ElementsAre(IsViolation("a.b", "bad"), IsViolation("c", "worse")));
 }
 
 // Each helper sets its own status code and the given reason, with no field violations.

@@ -1,7 +1,7 @@
-#include "absl/strings/string_view.h"
 #include "common/status/grpc_status.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 #include "google/rpc/error_details.pb.h"
 

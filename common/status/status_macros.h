@@ -8,11 +8,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define SALESOPS_RETURN_IF_ERROR(expr)                  \
-  do {                                                  \
-    if (::absl::Status _st = (expr); !_st.ok()) {       \
-      return _st;                                       \
-    }                                                   \
+#define SALESOPS_RETURN_IF_ERROR(expr)            \
+  do {                                            \
+    if (::absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                                 \
+    }                                             \
   } while (0)
 
 #define SALESOPS_CONCAT_INNER_(a, b) a##b

@@ -1,10 +1,10 @@
-#include "absl/strings/string_view.h"
 #include "common/validation/validation.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "common/ids/ids.h"
 
 namespace salesops {
@@ -51,8 +51,7 @@ int Utf8Length(absl::string_view s) {
   return count;
 }
 
-void CheckText(Violations& v, const std::string& field, absl::string_view value, int min,
-               int max) {
+void CheckText(Violations& v, const std::string& field, absl::string_view value, int min, int max) {
   int n = Utf8Length(value);
   if (n < 0) {
     v.Add(field, "must be valid UTF-8");
@@ -62,16 +61,16 @@ void CheckText(Violations& v, const std::string& field, absl::string_view value,
     const unsigned char c = static_cast<unsigned char>(value[i]);
     // C0 controls (but tab and newline), DEL, and C1 controls U+0080..U+009F,
     // which in valid UTF-8 are exactly the pairs C2 80..C2 9F.
-    const bool c1 = c == 0xC2 && i + 1 < value.size() &&
-                    static_cast<unsigned char>(value[i + 1]) <= 0x9F;
+    const bool c1 =
+        c == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) <= 0x9F;
     if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F || c1) {
       v.Add(field, "must not contain control characters");
       return;
     }
   }
   if (n < min) {
-    v.Add(field, min == 1 ? "must not be empty" : absl::StrCat("must have at least ", min,
-                                                                " characters"));
+    v.Add(field,
+          min == 1 ? "must not be empty" : absl::StrCat("must have at least ", min, " characters"));
   } else if (n > max) {
     v.Add(field, absl::StrCat("must have at most ", max, " characters, has ", n));
   }

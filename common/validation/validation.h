@@ -12,8 +12,8 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 
 namespace salesops {

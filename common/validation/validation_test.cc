@@ -58,11 +58,13 @@ TEST(Utf8LengthTest, AcceptsRangeBoundaries) {
 TEST(Utf8LengthTest, RejectsInvalidBytes) {
   EXPECT_EQ(Utf8Length("\xFF"), -1);
   EXPECT_EQ(Utf8Length("\xFE"), -1);
-  EXPECT_EQ(Utf8Length("\x80"), -1);              // lone continuation byte
+  EXPECT_EQ(Utf8Length("\x80"), -1);  // lone continuation byte
   EXPECT_EQ(Utf8Length("abc\xBF"), -1);
-  EXPECT_EQ(Utf8Length("\xE5\x8D"), -1);          // truncated 3-byte sequence
-  EXPECT_EQ(Utf8Length("\xE5\x8D" "a"), -1);      // continuation replaced by ASCII
-  EXPECT_EQ(Utf8Length("华东\xE5"), -1);          // truncated at the end
+  EXPECT_EQ(Utf8Length("\xE5\x8D"), -1);  // truncated 3-byte sequence
+  EXPECT_EQ(Utf8Length("\xE5\x8D"
+                       "a"),
+            -1);                                      // continuation replaced by ASCII
+  EXPECT_EQ(Utf8Length("华东\xE5"), -1);              // truncated at the end
   EXPECT_EQ(Utf8Length("\xF8\x88\x80\x80\x80"), -1);  // 5-byte form
 }
 
@@ -78,10 +80,10 @@ TEST(Utf8LengthTest, RejectsOverlong) {
 
 // UTF-16 surrogates and code points above U+10FFFF are not valid UTF-8.
 TEST(Utf8LengthTest, RejectsSurrogatesAndOutOfRange) {
-  EXPECT_EQ(Utf8Length("\xED\xA0\x80"), -1);      // U+D800
-  EXPECT_EQ(Utf8Length("\xED\xBF\xBF"), -1);      // U+DFFF
+  EXPECT_EQ(Utf8Length("\xED\xA0\x80"), -1);              // U+D800
+  EXPECT_EQ(Utf8Length("\xED\xBF\xBF"), -1);              // U+DFFF
   EXPECT_EQ(Utf8Length("\xED\xA0\xBD\xED\xB8\x80"), -1);  // CESU-8 pair
-  EXPECT_EQ(Utf8Length("\xF4\x90\x80\x80"), -1);  // U+110000
+  EXPECT_EQ(Utf8Length("\xF4\x90\x80\x80"), -1);          // U+110000
   EXPECT_EQ(Utf8Length("\xF7\xBF\xBF\xBF"), -1);
 }
 
@@ -245,9 +247,9 @@ TEST(ParseResourceNameTest, EmptyIsRequired) {
 
 // Wrong collection, missing id, bad id characters, too short ids and nested paths are rejected.
 TEST(ParseResourceNameTest, Malformed) {
-  for (absl::string_view bad : {"members/acme", "orgUnits/", "orgUnits", "orgUnitsX/acme",
-                                "orgUnits/ab", "orgUnits/a b c", "orgUnits/acme/x",
-                                "orgUnits/-acme", "orgUnits/华东大区", "/orgUnits/acme"}) {
+  for (absl::string_view bad :
+       {"members/acme", "orgUnits/", "orgUnits", "orgUnitsX/acme", "orgUnits/ab", "orgUnits/a b c",
+        "orgUnits/acme/x", "orgUnits/-acme", "orgUnits/华东大区", "/orgUnits/acme"}) {
     SCOPED_TRACE(bad);
     Violations v;
     EXPECT_EQ(ParseResourceName(v, "org_unit.parent", bad, "orgUnits"), "");

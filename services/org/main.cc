@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "absl/flags/flag.h"
+#include "common/config/config.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/consumer.h"
 #include "common/log/log.h"
 #include "common/outbox/relay.h"
-#include "common/service/service_flags.h"
-#include "common/config/config.h"
 #include "common/projection/projection_store.h"
+#include "common/service/service_flags.h"
 #include "services/org/api/org_grpc_service.h"
 #include "services/org/events/headcount_projection.h"
 #include "services/org/store/redis_org_repository.h"
@@ -24,8 +24,7 @@ int main(int argc, char** argv) {
   using namespace salesops::org;
   BlockShutdownSignals();  // before any thread starts, so only sigwait sees them
   ParseFlagsWithEnv(argc, argv, "SalesOps org service: org units and members");
-  ServiceSettings settings =
-      LoadServiceSettings("org", "org_addr", absl::GetFlag(FLAGS_org_addr));
+  ServiceSettings settings = LoadServiceSettings("org", "org_addr", absl::GetFlag(FLAGS_org_addr));
 
   SystemClock clock;
   MetricsRegistry metrics;
@@ -41,8 +40,8 @@ int main(int argc, char** argv) {
 
   // Topics are created explicitly (brokers run with auto-create off). A broker
   // that is down now is not fatal: writes wait in the outbox until it is back.
-  if (absl::Status s = EnsureTopics(settings.kafka_bootstrap,
-                                    {{kOrgTopic, 3}, {kHeadcountDlq, 1}}, absl::Seconds(5));
+  if (absl::Status s = EnsureTopics(settings.kafka_bootstrap, {{kOrgTopic, 3}, {kHeadcountDlq, 1}},
+                                    absl::Seconds(5));
       !s.ok()) {
     LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
   }
@@ -51,9 +50,9 @@ int main(int argc, char** argv) {
     LogError("kafka producer", {{"error", std::string(s.message())}});
     return 2;
   }
-  OutboxRelay relay(redis, producer,
-                    {.stream_key = OrgKey("outbox"),
-                     .claim_min_idle = settings.outbox_claim_min_idle});
+  OutboxRelay relay(
+      redis, producer,
+      {.stream_key = OrgKey("outbox"), .claim_min_idle = settings.outbox_claim_min_idle});
   relay.Start();
 
   ProjectionStore projection_store(outbox, OrgKey("headcount:seen:"));

@@ -51,8 +51,8 @@ CloudEvent SampleEvent(int i, const std::string& run) {
   m->set_etag("1");
   e.mutable_actor()->set_member_id("bench");
   e.mutable_actor()->set_role("admin");
-  return MakeCloudEvent("/salesops/bench", absl::StrCat("bench-", run, "-", i),
-                        m->name(), e, absl::Now(), "0123456789abcdef0123456789abcdef");
+  return MakeCloudEvent("/salesops/bench", absl::StrCat("bench-", run, "-", i), m->name(), e,
+                        absl::Now(), "0123456789abcdef0123456789abcdef");
 }
 
 RedisOptions Redis() {
@@ -185,8 +185,9 @@ int main(int argc, char** argv) {
   const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
   const std::string raw_topic = "salesops.bench.raw." + run;
   const std::string pipe_topic = "salesops.bench.pipeline." + run;
-  if (absl::Status s = EnsureTopics(bootstrap, {{raw_topic, 3}, {pipe_topic, 3}, {pipe_topic + ".dlq", 1}},
-                                    absl::Seconds(10));
+  if (absl::Status s =
+          EnsureTopics(bootstrap, {{raw_topic, 3}, {pipe_topic, 3}, {pipe_topic + ".dlq", 1}},
+                       absl::Seconds(10));
       !s.ok()) {
     std::fprintf(stderr, "topics: %s\n", std::string(s.message()).c_str());
     return 1;
@@ -194,10 +195,12 @@ int main(int argc, char** argv) {
   size_t bytes = 0;
   const double raw = RawPhase(bootstrap, raw_topic, n, run, &bytes);
   const double pipeline = PipelinePhase(bootstrap, pipe_topic, n, run);
-  std::printf("{\"target\":\"kafka_raw\",\"events\":%d,\"event_bytes\":%zu,\"events_per_s\":%.0f}\n",
-              n, bytes, raw);
-  std::printf("{\"target\":\"outbox_pipeline\",\"events\":%d,\"event_bytes\":%zu,\"events_per_s\":%.0f}\n",
-              n, bytes, pipeline);
+  std::printf(
+      "{\"target\":\"kafka_raw\",\"events\":%d,\"event_bytes\":%zu,\"events_per_s\":%.0f}\n", n,
+      bytes, raw);
+  std::printf(
+      "{\"target\":\"outbox_pipeline\",\"events\":%d,\"event_bytes\":%zu,\"events_per_s\":%.0f}\n",
+      n, bytes, pipeline);
   std::printf("{\"target\":\"pipeline_over_raw\",\"ratio\":%.3f}\n",
               raw > 0 && pipeline > 0 ? pipeline / raw : 0.0);
   return raw > 0 && pipeline > 0 ? 0 : 1;

@@ -32,7 +32,8 @@ struct Phase {
 
 class Load {
  public:
-  Load(std::atomic<OrgServer*>& server, std::string token) : server_(server), token_(std::move(token)) {}
+  Load(std::atomic<OrgServer*>& server, std::string token)
+      : server_(server), token_(std::move(token)) {}
 
   void Run(Phase* phase, int writers, absl::Duration every) {
     stop_ = false;
@@ -105,8 +106,8 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
 
   // Serving instance (no consumer) and consuming instance: killed separately.
   const std::string group = "org-headcount-chaos-" + sfx;
-  auto serving = std::make_unique<OrgServer>(group, std::vector<std::string>{
-                                                        "--org_headcount_consumer=false"});
+  auto serving = std::make_unique<OrgServer>(
+      group, std::vector<std::string>{"--org_headcount_consumer=false"});
   auto consuming = std::make_unique<OrgServer>(group);
   serving->Start();
   consuming->Start();
@@ -154,8 +155,8 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
       serving->Kill9();
       absl::SleepFor(absl::Seconds(2));
       killed.push_back(std::move(serving));
-      serving = std::make_unique<OrgServer>(group, std::vector<std::string>{
-                                                       "--org_headcount_consumer=false"});
+      serving = std::make_unique<OrgServer>(
+          group, std::vector<std::string>{"--org_headcount_consumer=false"});
       serving->Start();
       current = serving.get();
     } else {

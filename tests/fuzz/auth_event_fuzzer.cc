@@ -21,9 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     KafkaHeaders headers;
     const int n = in.ConsumeIntegralInRange(0, 10);
     for (int i = 0; i < n; ++i) {
-      std::string k = in.PickValueInArray({"ce_id", "ce_source", "ce_type", "ce_time",
-                                           "ce_specversion", "content-type", "ce_subject",
-                                           "ce_traceparent", "x"});
+      std::string k =
+          in.PickValueInArray({"ce_id", "ce_source", "ce_type", "ce_time", "ce_specversion",
+                               "content-type", "ce_subject", "ce_traceparent", "x"});
       headers.emplace_back(k, in.ConsumeRandomLengthString(64));
     }
     std::string key = in.ConsumeRandomLengthString(32);

@@ -65,17 +65,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes = in.ConsumeRemainingBytesAsString();
   absl::Status s;
   switch (method) {
-    case 0: s = Call(&OrgApi::CreateOrgUnit, api, call, bytes); break;
-    case 1: s = Call(&OrgApi::GetOrgUnit, api, call, bytes); break;
-    case 2: s = Call(&OrgApi::ListOrgUnits, api, call, bytes); break;
-    case 3: s = Call(&OrgApi::UpdateOrgUnit, api, call, bytes); break;
-    case 4: s = Call(&OrgApi::DeleteOrgUnit, api, call, bytes); break;
-    case 5: s = Call(&OrgApi::CreateMember, api, call, bytes); break;
-    case 6: s = Call(&OrgApi::GetMember, api, call, bytes); break;
-    case 7: s = Call(&OrgApi::ListMembers, api, call, bytes); break;
-    case 8: s = Call(&OrgApi::UpdateMember, api, call, bytes); break;
-    case 9: s = Call(&OrgApi::DeleteMember, api, call, bytes); break;
-    default: s = Call(&OrgApi::MoveMember, api, call, bytes); break;
+    case 0:
+      s = Call(&OrgApi::CreateOrgUnit, api, call, bytes);
+      break;
+    case 1:
+      s = Call(&OrgApi::GetOrgUnit, api, call, bytes);
+      break;
+    case 2:
+      s = Call(&OrgApi::ListOrgUnits, api, call, bytes);
+      break;
+    case 3:
+      s = Call(&OrgApi::UpdateOrgUnit, api, call, bytes);
+      break;
+    case 4:
+      s = Call(&OrgApi::DeleteOrgUnit, api, call, bytes);
+      break;
+    case 5:
+      s = Call(&OrgApi::CreateMember, api, call, bytes);
+      break;
+    case 6:
+      s = Call(&OrgApi::GetMember, api, call, bytes);
+      break;
+    case 7:
+      s = Call(&OrgApi::ListMembers, api, call, bytes);
+      break;
+    case 8:
+      s = Call(&OrgApi::UpdateMember, api, call, bytes);
+      break;
+    case 9:
+      s = Call(&OrgApi::DeleteMember, api, call, bytes);
+      break;
+    default:
+      s = Call(&OrgApi::MoveMember, api, call, bytes);
+      break;
   }
   if (s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kUnknown) {
     __builtin_trap();  // bad input must never look like a server fault

@@ -54,10 +54,9 @@ class OrgApiTest : public ::testing::Test {
     admin_ = Token(Role::kAdmin, "admin-" + sfx_, "");
   }
 
-  grpc::Status CreateUnit(const std::string& token, const std::string& id,
-                          const std::string& name, v1::OrgUnitKind kind,
-                          const std::string& parent, v1::OrgUnit* out = nullptr,
-                          const std::string& request_id = "") {
+  grpc::Status CreateUnit(const std::string& token, const std::string& id, const std::string& name,
+                          v1::OrgUnitKind kind, const std::string& parent,
+                          v1::OrgUnit* out = nullptr, const std::string& request_id = "") {
     grpc::ClientContext ctx;
     Authorize(ctx, token);
     v1::CreateOrgUnitRequest req;
@@ -73,8 +72,7 @@ class OrgApiTest : public ::testing::Test {
   }
 
   grpc::Status CreateMember(const std::string& token, const std::string& id,
-                            const std::string& unit_id, v1::Role role,
-                            v1::Member* out = nullptr) {
+                            const std::string& unit_id, v1::Role role, v1::Member* out = nullptr) {
     grpc::ClientContext ctx;
     Authorize(ctx, token);
     v1::CreateMemberRequest req;
@@ -140,9 +138,8 @@ OrgServer* OrgApiTest::server_ = nullptr;
 // A created unit reads back with the same fields, an etag and timestamps.
 TEST_F(OrgApiTest, CreateThenGetUnit) {
   v1::OrgUnit created;
-  ASSERT_TRUE(CreateUnit(admin_, "co-" + sfx_, "示例公司", v1::ORG_UNIT_KIND_COMPANY, "",
-                         &created)
-                  .ok());
+  ASSERT_TRUE(
+      CreateUnit(admin_, "co-" + sfx_, "示例公司", v1::ORG_UNIT_KIND_COMPANY, "", &created).ok());
   EXPECT_EQ(created.name(), "orgUnits/co-" + sfx_);
   EXPECT_EQ(created.etag(), "1");
   grpc::ClientContext ctx;
@@ -251,15 +248,15 @@ TEST_F(OrgApiTest, RequestIdMakesCreateSafeToRetry) {
   MakeTree();
   v1::OrgUnit first, second;
   const std::string rid = "req-" + sfx_;
-  ASSERT_TRUE(CreateUnit(admin_, "", "杭州组", v1::ORG_UNIT_KIND_TEAM, "orgUnits/east-" + sfx_,
-                         &first, rid)
-                  .ok());
+  ASSERT_TRUE(
+      CreateUnit(admin_, "", "杭州组", v1::ORG_UNIT_KIND_TEAM, "orgUnits/east-" + sfx_, &first, rid)
+          .ok());
   ASSERT_TRUE(CreateUnit(admin_, "", "杭州组", v1::ORG_UNIT_KIND_TEAM, "orgUnits/east-" + sfx_,
                          &second, rid)
                   .ok());
   EXPECT_EQ(first.name(), second.name());
-  grpc::Status s = CreateUnit(admin_, "east-" + sfx_, "又一个", v1::ORG_UNIT_KIND_REGION,
-                              "orgUnits/co-" + sfx_);
+  grpc::Status s =
+      CreateUnit(admin_, "east-" + sfx_, "又一个", v1::ORG_UNIT_KIND_REGION, "orgUnits/co-" + sfx_);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
 }
 
@@ -404,8 +401,7 @@ TEST_F(OrgApiTest, AuthorisationMatrix) {
 
   // Org-unit writes: admin and director only.
   for (const auto& t : {rep, sup_sh, mgr_east}) {
-    EXPECT_EQ(CreateUnit(t, "", "组", v1::ORG_UNIT_KIND_TEAM, "orgUnits/east-" + sfx_)
-                  .error_code(),
+    EXPECT_EQ(CreateUnit(t, "", "组", v1::ORG_UNIT_KIND_TEAM, "orgUnits/east-" + sfx_).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   EXPECT_TRUE(CreateUnit(director, "", "组", v1::ORG_UNIT_KIND_TEAM, "orgUnits/east-" + sfx_).ok());
@@ -414,8 +410,7 @@ TEST_F(OrgApiTest, AuthorisationMatrix) {
   EXPECT_TRUE(GetMember(rep, "rep-sh-" + sfx_).ok());
   EXPECT_EQ(GetMember(rep, "rep-gz-" + sfx_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(GetMember(sup_sh, "rep-sh-" + sfx_).ok());
-  EXPECT_EQ(GetMember(sup_sh, "rep-gz-" + sfx_).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(GetMember(sup_sh, "rep-gz-" + sfx_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(GetMember(mgr_east, "rep-sh-" + sfx_).ok());
   EXPECT_EQ(GetMember(mgr_east, "rep-gz-" + sfx_).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -467,13 +462,13 @@ TEST_F(OrgApiTest, ScriptFlushIsSurvived) {
 TEST_F(OrgApiTest, RedisCrashLosesNoAcknowledgedWrite) {
   ASSERT_TRUE(CreateUnit(admin_, "co-" + sfx_, "公司", v1::ORG_UNIT_KIND_COMPANY, "").ok());
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(CreateUnit(admin_, absl::StrCat("w", i, "-", sfx_), "区",
-                           v1::ORG_UNIT_KIND_REGION, "orgUnits/co-" + sfx_)
+    ASSERT_TRUE(CreateUnit(admin_, absl::StrCat("w", i, "-", sfx_), "区", v1::ORG_UNIT_KIND_REGION,
+                           "orgUnits/co-" + sfx_)
                     .ok());
   }
   KillRedis();
-  grpc::Status down = CreateUnit(admin_, "late-" + sfx_, "区", v1::ORG_UNIT_KIND_REGION,
-                                 "orgUnits/co-" + sfx_);
+  grpc::Status down =
+      CreateUnit(admin_, "late-" + sfx_, "区", v1::ORG_UNIT_KIND_REGION, "orgUnits/co-" + sfx_);
   // Both mean "retry": UNAVAILABLE when nothing reached Redis, DEADLINE_EXCEEDED
   // when the request went out on a connection that then died (outcome unknown).
   EXPECT_TRUE(down.error_code() == grpc::StatusCode::UNAVAILABLE ||

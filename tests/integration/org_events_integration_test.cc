@@ -142,14 +142,14 @@ TEST_F(OrgEventsTest, BrokerDownWritesWaitInTheOutbox) {
   TopicReader reader(env.kafka_bootstrap, kTopic);
   StopBroker();
   for (int i = 0; i < 100; ++i) {
-    grpc::Status s = CreateUnit(server, absl::StrCat("r", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION,
-                                "co-" + sfx_);
+    grpc::Status s =
+        CreateUnit(server, absl::StrCat("r", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION, "co-" + sfx_);
     ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
   }
   StartBroker();
-  std::vector<Record> records = reader.ReadUntil(
-      [&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'r'; }, 100,
-      absl::Seconds(90));
+  std::vector<Record> records =
+      reader.ReadUntil([&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'r'; }, 100,
+                       absl::Seconds(90));
   // Read a little longer: a duplicate would show up here.
   for (const Record& r : reader.ReadFor(absl::Seconds(3))) {
     if (Mine("-" + sfx_)(r) && r.key[0] == 'r') records.push_back(r);
@@ -174,9 +174,9 @@ TEST_F(OrgEventsTest, KilledServiceLosesNoEvent) {
   TopicReader reader(env.kafka_bootstrap, kTopic);
   StopBroker();  // the relay reads the entries but cannot deliver them
   for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(CreateUnit(*server, absl::StrCat("k", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION,
-                           "co-" + sfx_)
-                    .ok());
+    ASSERT_TRUE(
+        CreateUnit(*server, absl::StrCat("k", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION, "co-" + sfx_)
+            .ok());
   }
   absl::SleepFor(absl::Milliseconds(500));
   auto pending = TestRedis().Command({"XPENDING", "org:{org}:outbox", "relay"});
@@ -186,9 +186,9 @@ TEST_F(OrgEventsTest, KilledServiceLosesNoEvent) {
   StartBroker();
   server = std::make_unique<OrgServer>(server->group());
   server->Start();
-  std::vector<Record> records = reader.ReadUntil(
-      [&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'k'; }, 50,
-      absl::Seconds(90));
+  std::vector<Record> records =
+      reader.ReadUntil([&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'k'; }, 50,
+                       absl::Seconds(90));
   std::set<std::string> keys;
   for (const auto& r : records) keys.insert(r.key);
   EXPECT_EQ(keys.size(), 50u);
@@ -248,12 +248,12 @@ TEST_F(OrgEventsTest, PoisonRecordsGoToTheDeadLetterTopic) {
                                   joined, absl::Now());
   bad.type = "salesops.org.v1.MemberJoined";
   ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kTopic, bad.key, std::string("\x0a\xff\xff\xff", 4),
-                         ToKafkaHeaders(bad)).ok());
+                         ToKafkaHeaders(bad))
+                  .ok());
   ASSERT_TRUE(CreateMember(server, "m-" + sfx_, "team-" + sfx_).ok());
 
   std::vector<Record> dead = dlq.ReadUntil(
-      [&](const Record& r) { return r.key.find(sfx_) != std::string::npos; }, 2,
-      absl::Seconds(60));
+      [&](const Record& r) { return r.key.find(sfx_) != std::string::npos; }, 2, absl::Seconds(60));
   ASSERT_EQ(dead.size(), 2u);
   EXPECT_EQ(dead[0].key, "poison-" + sfx_);
   EXPECT_THAT(dead[0].headers.at("x-salesops-dlq-reason"), ::testing::HasSubstr("ce_id"));

@@ -239,8 +239,7 @@ std::vector<Record> TopicReader::ReadUntil(const std::function<bool(const Record
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     if (const RdKafka::Headers* h = m->headers()) {
       for (const auto& hd : h->get_all()) {
-        r.headers[hd.key()] =
-            std::string(static_cast<const char*>(hd.value()), hd.value_size());
+        r.headers[hd.key()] = std::string(static_cast<const char*>(hd.value()), hd.value_size());
       }
     }
     if (match(r)) out.push_back(std::move(r));
@@ -262,10 +261,9 @@ absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
   if (!p) return absl::InternalError(err);
   RdKafka::Headers* h = RdKafka::Headers::create();
   for (const auto& [k, v] : headers) h->add(k, v.data(), v.size());
-  RdKafka::ErrorCode code = p->produce(topic, RdKafka::Topic::PARTITION_UA,
-                                       RdKafka::Producer::RK_MSG_COPY,
-                                       const_cast<char*>(value.data()), value.size(), key.data(),
-                                       key.size(), 0, h, nullptr);
+  RdKafka::ErrorCode code = p->produce(
+      topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h, nullptr);
   if (code != RdKafka::ERR_NO_ERROR) {
     delete h;
     return absl::UnavailableError(RdKafka::err2str(code));
@@ -278,8 +276,8 @@ absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
 
 namespace {
 void Script(const std::string& script, const std::string& args) {
-  const std::string cmd = absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/", script, " ", args,
-                                       " >/dev/null 2>&1");
+  const std::string cmd =
+      absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/", script, " ", args, " >/dev/null 2>&1");
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 void KafkaScript(const std::string& args) { Script("kafka.sh", args); }

@@ -29,7 +29,7 @@ namespace {
 
 const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
                            "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"};
-const char* kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
+const char* kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽",   "强", "磊", "军", "洋",   "勇", "艳",
                         "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "晨", "浩"};
 
 struct Loader {
@@ -99,14 +99,15 @@ int main(int argc, char** argv) {
   l.token = *token;
   std::mt19937 rng(absl::GetFlag(FLAGS_demo_seed));
   auto name = [&] {
-    return absl::StrCat(kSurnames[rng() % std::size(kSurnames)],
-                        kGiven[rng() % std::size(kGiven)]);
+    return absl::StrCat(kSurnames[rng() % std::size(kSurnames)], kGiven[rng() % std::size(kGiven)]);
   };
 
   l.Unit("acme", "星辰科技有限公司", v1::ORG_UNIT_KIND_COMPANY, "");
   l.Member("demo-director", name(), v1::ROLE_DIRECTOR, "acme");
-  const std::vector<std::pair<std::string, std::string>> products = {
-      {"pl-cloud", "云平台"}, {"pl-data", "数据智能"}, {"pl-security", "安全"}, {"pl-iot", "物联网"}};
+  const std::vector<std::pair<std::string, std::string>> products = {{"pl-cloud", "云平台"},
+                                                                     {"pl-data", "数据智能"},
+                                                                     {"pl-security", "安全"},
+                                                                     {"pl-iot", "物联网"}};
   for (const auto& [id, n] : products) l.Unit(id, n, v1::ORG_UNIT_KIND_PRODUCT_LINE, "acme");
   const std::vector<std::tuple<std::string, std::string, v1::Department>> departments = {
       {"dept-product", "产品部", v1::DEPARTMENT_PRODUCT},

@@ -4,9 +4,9 @@
 //       mints a bearer JWT (HS256 with $SALESOPS_JWT_HS256_SECRET, or RS256/ES256
 //       with --private_key_file) and prints it.
 //   salesopsctl org list-units   [--addr=127.0.0.1:7101] [--token=…] [--page_size=N]
-//   salesopsctl org create-unit  --display_name=华东大区 --kind=REGION --parent=orgUnits/ID [--id=ID]
-//   salesopsctl org list-members [--org_unit=orgUnits/ID]
-//   salesopsctl org create-member --display_name=张伟 --email=… --role=REP --department=SALES
+//   salesopsctl org create-unit  --display_name=华东大区 --kind=REGION --parent=orgUnits/ID
+//   [--id=ID] salesopsctl org list-members [--org_unit=orgUnits/ID] salesopsctl org create-member
+//   --display_name=张伟 --email=… --role=REP --department=SALES
 //                                 --org_unit=orgUnits/ID [--id=ID]
 //   salesopsctl org get --name=orgUnits/ID | members/ID
 //
@@ -81,11 +81,11 @@ int MintToken(const Args& args, std::string* out) {
     return 2;
   }
   salesops::JwtMintOptions opts;
-  opts.issuer = Get(args, "iss", Env("SALESOPS_JWT_ISSUER").empty() ? "salesops"
-                                                                     : Env("SALESOPS_JWT_ISSUER"));
-  opts.audience = Get(args, "aud", Env("SALESOPS_JWT_AUDIENCE").empty()
-                                       ? "salesops"
-                                       : Env("SALESOPS_JWT_AUDIENCE"));
+  opts.issuer = Get(args, "iss",
+                    Env("SALESOPS_JWT_ISSUER").empty() ? "salesops" : Env("SALESOPS_JWT_ISSUER"));
+  opts.audience =
+      Get(args, "aud",
+          Env("SALESOPS_JWT_AUDIENCE").empty() ? "salesops" : Env("SALESOPS_JWT_AUDIENCE"));
   std::string key_file = Get(args, "private_key_file");
   if (!key_file.empty()) {
     std::ifstream in(key_file);
@@ -125,7 +125,6 @@ int Report(const grpc::Status& s) {
   return 1;
 }
 
-
 int Org(const std::string& cmd, const Args& args) {
   namespace v1 = salesops::org::v1;
   std::string token = Get(args, "token");
@@ -133,9 +132,10 @@ int Org(const std::string& cmd, const Args& args) {
     Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
     if (int rc = MintToken(admin, &token); rc != 0) return rc;
   }
-  std::string addr = Get(args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101"
-                                                                         : Env("SALESOPS_ORG_ADDR"));
-  auto stub = v1::OrgService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  std::string addr = Get(
+      args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101" : Env("SALESOPS_ORG_ADDR"));
+  auto stub =
+      v1::OrgService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

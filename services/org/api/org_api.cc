@@ -73,10 +73,10 @@ void CheckPhone(Violations& v, const std::string& field, const std::string& phon
 
 absl::Status CheckEtag(const std::string& etag, int64_t version) {
   if (!etag.empty() && etag != absl::StrCat(version)) {
-    return MakeError(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                     absl::StrCat("etag '", etag, "' is stale (current '", version,
-                                  "'); re-read and retry"),
-                     {{"field", "etag"}});
+    return MakeError(
+        absl::StatusCode::kAborted, "ETAG_MISMATCH",
+        absl::StrCat("etag '", etag, "' is stale (current '", version, "'); re-read and retry"),
+        {{"field", "etag"}});
   }
   return absl::OkStatus();
 }
@@ -146,8 +146,8 @@ absl::StatusOr<std::vector<int64_t>> OrgApi::Headcounts(const std::vector<OrgUni
 // current role: a manager cannot demote or remove a director placed in the region.
 absl::Status CheckOutranks(const CallContext& call, const Member& target) {
   if (!CanAssignRole(call.principal, target.role)) {
-    return PermissionDenied("ROLE_ABOVE_OWN", absl::StrCat(MemberName(target.id),
-                                                           " has a role above the caller's"));
+    return PermissionDenied("ROLE_ABOVE_OWN",
+                            absl::StrCat(MemberName(target.id), " has a role above the caller's"));
   }
   return absl::OkStatus();
 }
@@ -221,8 +221,7 @@ absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgU
   *event.mutable_org_unit() = ToProto(unit, 0);
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   absl::Status s = repo_.CreateUnit(
-      unit, rid, OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time,
-                                       call.trace_id));
+      unit, rid, OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time, call.trace_id));
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
     return replay();  // a concurrent retry of the same request won
   }
@@ -378,8 +377,8 @@ absl::Status OrgApi::DeleteOrgUnit(const CallContext& call, const v1::DeleteOrgU
     *event.mutable_org_unit() = ToProto(unit, 0);
     event.set_reason(req.reason());
     *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-    return repo_.DeleteUnit(unit, OrgEvent(unit.id, UnitName(unit.id), event, clock_.Now(),
-                                           call.trace_id));
+    return repo_.DeleteUnit(
+        unit, OrgEvent(unit.id, UnitName(unit.id), event, clock_.Now(), call.trace_id));
   });
 }
 
@@ -495,8 +494,8 @@ absl::Status OrgApi::ListMembers(const CallContext& call, const v1::ListMembersR
     if (it == ancestry_cache.end()) {
       absl::StatusOr<Ancestry> a = repo_.GetAncestry(m.org_unit_id);
       if (!a.ok() && a.status().code() != absl::StatusCode::kNotFound) return a.status();
-      it = ancestry_cache.emplace(m.org_unit_id, a.ok() ? a->ids : std::vector<std::string>{})
-               .first;
+      it =
+          ancestry_cache.emplace(m.org_unit_id, a.ok() ? a->ids : std::vector<std::string>{}).first;
     }
     return CanSeeMember(call.principal, m, it->second);
   };
@@ -534,16 +533,19 @@ absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMembe
   std::string id = ParseResourceName(v, "member.name", in.name(), "members");
   absl::flat_hash_set<std::string> paths;
   if (req.update_mask().paths().empty()) {
-    v.Add("update_mask", "must list the fields to change: display_name, email, phone, role, "
-                         "department");
+    v.Add("update_mask",
+          "must list the fields to change: display_name, email, phone, role, "
+          "department");
   }
   for (const auto& p : req.update_mask().paths()) {
     if (p != "display_name" && p != "email" && p != "phone" && p != "role" && p != "department") {
-      v.Add("update_mask", absl::StrCat("'", p, "' cannot be updated (use MoveMember for org_unit)"));
+      v.Add("update_mask",
+            absl::StrCat("'", p, "' cannot be updated (use MoveMember for org_unit)"));
     }
     paths.insert(p);
   }
-  if (paths.contains("display_name")) CheckText(v, "member.display_name", in.display_name(), 1, 100);
+  if (paths.contains("display_name"))
+    CheckText(v, "member.display_name", in.display_name(), 1, 100);
   if (paths.contains("email")) CheckEmail(v, "member.email", in.email());
   if (paths.contains("phone")) CheckPhone(v, "member.phone", in.phone());
   if (paths.contains("role") && !ValidRole(in.role())) v.Add("member.role", "unknown role");
@@ -570,8 +572,8 @@ absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMembe
     change(paths.contains("email"), after.email, in.email(), "email");
     change(paths.contains("phone"), after.phone, in.phone(), "phone");
     change(paths.contains("role"), after.role, static_cast<Role>(in.role()), "role");
-    change(paths.contains("department"), after.department,
-           static_cast<Department>(in.department()), "department");
+    change(paths.contains("department"), after.department, static_cast<Department>(in.department()),
+           "department");
     if (after.role != before.role) {
       if (!CanAssignRole(call.principal, after.role)) {
         return PermissionDenied("ROLE_ABOVE_OWN", "cannot give a role above your own");
@@ -590,8 +592,8 @@ absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMembe
     event.set_reason(req.reason());
     *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
     absl::Status s = repo_.UpdateMember(
-        before, after, OrgEvent(after.id, MemberName(after.id), event, after.update_time,
-                                call.trace_id));
+        before, after,
+        OrgEvent(after.id, MemberName(after.id), event, after.update_time, call.trace_id));
     if (ErrorReason(s) == "EMAIL_TAKEN") {
       return MakeError(absl::StatusCode::kAlreadyExists, "EMAIL_TAKEN", s.message(),
                        {{"field", "member.email"}});
@@ -617,8 +619,8 @@ absl::Status OrgApi::DeleteMember(const CallContext& call, const v1::DeleteMembe
     *event.mutable_member() = ToProto(m);
     event.set_reason(req.reason());
     *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-    return repo_.DeleteMember(m, OrgEvent(m.id, MemberName(m.id), event, clock_.Now(),
-                                          call.trace_id));
+    return repo_.DeleteMember(m,
+                              OrgEvent(m.id, MemberName(m.id), event, clock_.Now(), call.trace_id));
   });
 }
 
@@ -651,8 +653,8 @@ absl::Status OrgApi::MoveMember(const CallContext& call, const v1::MoveMemberReq
     event.set_reason(req.reason());
     *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
     absl::Status s = repo_.UpdateMember(
-        before, after, OrgEvent(after.id, MemberName(after.id), event, after.update_time,
-                                call.trace_id));
+        before, after,
+        OrgEvent(after.id, MemberName(after.id), event, after.update_time, call.trace_id));
     if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
       return InvalidArgument({{"org_unit", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
     }

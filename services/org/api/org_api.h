@@ -23,27 +23,27 @@ class OrgApi {
   OrgApi(OrgRepository& repo, const Clock& clock) : repo_(repo), clock_(clock) {}
 
   absl::Status CreateOrgUnit(const CallContext& call, const v1::CreateOrgUnitRequest& req,
-                      v1::CreateOrgUnitResponse* resp);
+                             v1::CreateOrgUnitResponse* resp);
   absl::Status GetOrgUnit(const CallContext& call, const v1::GetOrgUnitRequest& req,
-                      v1::GetOrgUnitResponse* resp);
+                          v1::GetOrgUnitResponse* resp);
   absl::Status ListOrgUnits(const CallContext& call, const v1::ListOrgUnitsRequest& req,
-                      v1::ListOrgUnitsResponse* resp);
+                            v1::ListOrgUnitsResponse* resp);
   absl::Status UpdateOrgUnit(const CallContext& call, const v1::UpdateOrgUnitRequest& req,
-                      v1::UpdateOrgUnitResponse* resp);
+                             v1::UpdateOrgUnitResponse* resp);
   absl::Status DeleteOrgUnit(const CallContext& call, const v1::DeleteOrgUnitRequest& req,
-                      v1::DeleteOrgUnitResponse* resp);
+                             v1::DeleteOrgUnitResponse* resp);
   absl::Status CreateMember(const CallContext& call, const v1::CreateMemberRequest& req,
-                      v1::CreateMemberResponse* resp);
+                            v1::CreateMemberResponse* resp);
   absl::Status GetMember(const CallContext& call, const v1::GetMemberRequest& req,
-                      v1::GetMemberResponse* resp);
+                         v1::GetMemberResponse* resp);
   absl::Status ListMembers(const CallContext& call, const v1::ListMembersRequest& req,
-                      v1::ListMembersResponse* resp);
+                           v1::ListMembersResponse* resp);
   absl::Status UpdateMember(const CallContext& call, const v1::UpdateMemberRequest& req,
-                      v1::UpdateMemberResponse* resp);
+                            v1::UpdateMemberResponse* resp);
   absl::Status DeleteMember(const CallContext& call, const v1::DeleteMemberRequest& req,
-                      v1::DeleteMemberResponse* resp);
+                            v1::DeleteMemberResponse* resp);
   absl::Status MoveMember(const CallContext& call, const v1::MoveMemberRequest& req,
-                      v1::MoveMemberResponse* resp);
+                          v1::MoveMemberResponse* resp);
 
  private:
   absl::StatusOr<OrgUnit> LoadUnit(const std::string& id, const std::string& field,

@@ -161,9 +161,8 @@ TEST_F(OrgApiTest, AllViolationsNamed) {
   std::vector<std::string> fields;
   for (const auto& v : FieldViolations(s)) fields.push_back(v.field);
   EXPECT_THAT(fields, ::testing::IsSupersetOf({"member.display_name", "member.email",
-                                               "member.phone", "member.role",
-                                               "member.department", "member.org_unit",
-                                               "member_id"}));
+                                               "member.phone", "member.role", "member.department",
+                                               "member.org_unit", "member_id"}));
 }
 
 // Managers act only inside their region; nobody but an admin grants a higher role.
@@ -256,7 +255,8 @@ TEST_F(OrgApiTest, ListsAreScoped) {
     return names;
   };
   EXPECT_THAT(list(As(Role::kRep, "rep-1", "t-sh")), ElementsAre("members/rep-1"));
-  EXPECT_THAT(list(As(Role::kSupervisor, "s", "t-sh")), ElementsAre("members/rep-1", "members/rep-2"));
+  EXPECT_THAT(list(As(Role::kSupervisor, "s", "t-sh")),
+              ElementsAre("members/rep-1", "members/rep-2"));
   EXPECT_THAT(list(As(Role::kDirector, "d", "acme")),
               ElementsAre("members/rep-1", "members/rep-2", "members/rep-3"));
 }

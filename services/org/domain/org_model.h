@@ -1,10 +1,10 @@
 // The org service's domain types: plain structs, no I/O, no protobuf.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
 

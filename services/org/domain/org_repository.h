@@ -26,8 +26,8 @@ struct MemberPage {
 
 // A unit and the versions of its ancestors (for cycle-safe re-parenting).
 struct Ancestry {
-  std::vector<std::string> ids;    // unit first, root last
-  std::vector<int64_t> versions;   // same order
+  std::vector<std::string> ids;   // unit first, root last
+  std::vector<int64_t> versions;  // same order
 };
 
 class OrgRepository {
@@ -46,7 +46,8 @@ class OrgRepository {
   virtual absl::StatusOr<MemberPage> ScanMembers(const std::string& after, int scan_limit) = 0;
   virtual absl::StatusOr<std::vector<std::string>> MemberIdsOfUnit(const std::string& unit_id) = 0;
   virtual absl::StatusOr<int64_t> Headcount(const std::string& unit_id) = 0;
-  virtual absl::StatusOr<std::vector<int64_t>> Headcounts(const std::vector<std::string>& unit_ids) = 0;
+  virtual absl::StatusOr<std::vector<int64_t>> Headcounts(
+      const std::vector<std::string>& unit_ids) = 0;
   // The resource name stored for a create's request_id, if any.
   virtual absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& request_id) = 0;
 

@@ -1,9 +1,9 @@
-#include "absl/strings/string_view.h"
 #include "services/org/domain/org_rules.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 
 namespace salesops::org {
@@ -51,8 +51,9 @@ absl::Status CheckParent(const OrgUnit& unit, const OrgUnit* parent, const std::
     return absl::OkStatus();
   }
   if (!MayHaveParent(unit.kind, parent->kind)) {
-    return InvalidField(field, absl::StrCat("a ", UnitKindName(unit.kind), " cannot be placed under a ",
-                                            UnitKindName(parent->kind)));
+    return InvalidField(field,
+                        absl::StrCat("a ", UnitKindName(unit.kind), " cannot be placed under a ",
+                                     UnitKindName(parent->kind)));
   }
   return absl::OkStatus();
 }
@@ -62,8 +63,9 @@ absl::Status CheckNoCycle(const std::string& unit_id,
                           const std::string& field) {
   if (std::find(new_parent_ancestry.begin(), new_parent_ancestry.end(), unit_id) !=
       new_parent_ancestry.end()) {
-    return InvalidArgument({{field, "would create a cycle: the new parent is the unit itself or "
-                                    "one of its descendants"}},
+    return InvalidArgument({{field,
+                             "would create a cycle: the new parent is the unit itself or "
+                             "one of its descendants"}},
                            "ORG_TREE_CYCLE");
   }
   return absl::OkStatus();
@@ -75,8 +77,7 @@ bool MayPlaceMember(Role role, UnitKind kind) {
     case Role::kSupervisor:
       return kind == UnitKind::kTeam || kind == UnitKind::kDepartment;
     case Role::kManager:
-      return kind == UnitKind::kRegion || kind == UnitKind::kTeam ||
-             kind == UnitKind::kDepartment;
+      return kind == UnitKind::kRegion || kind == UnitKind::kTeam || kind == UnitKind::kDepartment;
     case Role::kDirector:
       return kind == UnitKind::kCompany || kind == UnitKind::kRegion ||
              kind == UnitKind::kDepartment;
@@ -88,8 +89,8 @@ bool MayPlaceMember(Role role, UnitKind kind) {
 
 absl::Status CheckMemberPlacement(Role role, const OrgUnit& unit, const std::string& field) {
   if (!MayPlaceMember(role, unit.kind)) {
-    return InvalidArgument({{field, absl::StrCat("a member with role ", RoleName(role), " cannot belong to a ",
-                                                 UnitKindName(unit.kind))}},
+    return InvalidArgument({{field, absl::StrCat("a member with role ", RoleName(role),
+                                                 " cannot belong to a ", UnitKindName(unit.kind))}},
                            "MEMBER_PLACEMENT_NOT_ALLOWED");
   }
   return absl::OkStatus();

@@ -103,7 +103,8 @@ TEST(OrgRulesTest, CheckParentRoot) {
     if (kind == UnitKind::kCompany) {
       EXPECT_TRUE(s.ok()) << s;
     } else {
-      EXPECT_EQ(ExpectFieldError(s, "update.org_unit.parent"), "a " + Name(kind) + " needs a parent");
+      EXPECT_EQ(ExpectFieldError(s, "update.org_unit.parent"),
+                "a " + Name(kind) + " needs a parent");
     }
   }
 }
@@ -206,8 +207,8 @@ Member MemberIn(std::string id, std::string unit) {
 TEST(OrgRulesTest, CanSeeSelf) {
   for (Role role : kRoles) {
     SCOPED_TRACE(Name(role));
-    EXPECT_TRUE(CanSeeMember(Who(role, "region-east", "m-self"), MemberIn("m-self", "team-2"),
-                             kTeam2));
+    EXPECT_TRUE(
+        CanSeeMember(Who(role, "region-east", "m-self"), MemberIn("m-self", "team-2"), kTeam2));
   }
 }
 
@@ -220,8 +221,8 @@ TEST(OrgRulesTest, CanSeeOthersByRole) {
     bool other_subtree;
   };
   const Row rows[] = {
-      {Role::kRep, false, false},      {Role::kSupervisor, true, false},
-      {Role::kManager, true, false},   {Role::kDirector, true, true},
+      {Role::kRep, false, false},    {Role::kSupervisor, true, false},
+      {Role::kManager, true, false}, {Role::kDirector, true, true},
       {Role::kAdmin, true, true},
   };
   for (const Row& row : rows) {
@@ -258,8 +259,8 @@ TEST(OrgRulesTest, CanManageMembersIn) {
     bool other_subtree;
   };
   const Row rows[] = {
-      {Role::kRep, false, false},      {Role::kSupervisor, false, false},
-      {Role::kManager, true, false},   {Role::kDirector, true, true},
+      {Role::kRep, false, false},    {Role::kSupervisor, false, false},
+      {Role::kManager, true, false}, {Role::kDirector, true, true},
       {Role::kAdmin, true, true},
   };
   for (const Row& row : rows) {

@@ -1,8 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "services/org/events/headcount_projection.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "services/org/store/redis_org_repository.h"

@@ -141,8 +141,7 @@ absl::Status InMemoryOrgRepository::CreateUnit(const OrgUnit& unit, const std::s
 }
 
 absl::Status InMemoryOrgRepository::UpdateUnit(const OrgUnit& before, const OrgUnit& after,
-                                               const Ancestry* ancestry,
-                                               const CloudEvent& event) {
+                                               const Ancestry* ancestry, const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = CheckUnitVersion(before); !s.ok()) return s;
   if (ancestry != nullptr) {

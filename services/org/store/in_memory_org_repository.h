@@ -27,8 +27,7 @@ class InMemoryOrgRepository final : public OrgRepository {
   absl::Status CreateUnit(const OrgUnit& unit, const std::string& request_id,
                           const CloudEvent& event) override;
   absl::Status UpdateUnit(const OrgUnit& before, const OrgUnit& after,
-                          const Ancestry* ancestry_of_new_parent,
-                          const CloudEvent& event) override;
+                          const Ancestry* ancestry_of_new_parent, const CloudEvent& event) override;
   absl::Status DeleteUnit(const OrgUnit& unit, const CloudEvent& event) override;
   absl::Status CreateMember(const Member& member, const std::string& request_id,
                             const CloudEvent& event) override;

@@ -1,9 +1,9 @@
-#include "absl/strings/string_view.h"
 #include "services/org/store/redis_org_repository.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 
@@ -61,14 +61,22 @@ std::optional<OrgUnit> ParseUnit(const RedisValue& v) {
   }
   OrgUnit u;
   for (const auto& [f, val] : AsPairs(v)) {
-    if (f == "id") u.id = val;
-    else if (f == "display_name") u.display_name = val;
-    else if (f == "kind") u.kind = static_cast<UnitKind>(ToInt(val));
-    else if (f == "parent") u.parent_id = val;
-    else if (f == "description") u.description = val;
-    else if (f == "version") u.version = ToInt(val);
-    else if (f == "create_us") u.create_time = absl::FromUnixMicros(ToInt(val));
-    else if (f == "update_us") u.update_time = absl::FromUnixMicros(ToInt(val));
+    if (f == "id")
+      u.id = val;
+    else if (f == "display_name")
+      u.display_name = val;
+    else if (f == "kind")
+      u.kind = static_cast<UnitKind>(ToInt(val));
+    else if (f == "parent")
+      u.parent_id = val;
+    else if (f == "description")
+      u.description = val;
+    else if (f == "version")
+      u.version = ToInt(val);
+    else if (f == "create_us")
+      u.create_time = absl::FromUnixMicros(ToInt(val));
+    else if (f == "update_us")
+      u.update_time = absl::FromUnixMicros(ToInt(val));
   }
   return u;
 }
@@ -79,23 +87,34 @@ std::optional<Member> ParseMember(const RedisValue& v) {
   }
   Member m;
   for (const auto& [f, val] : AsPairs(v)) {
-    if (f == "id") m.id = val;
-    else if (f == "display_name") m.display_name = val;
-    else if (f == "email") m.email = val;
-    else if (f == "phone") m.phone = val;
-    else if (f == "role") m.role = static_cast<Role>(ToInt(val));
-    else if (f == "department") m.department = static_cast<Department>(ToInt(val));
-    else if (f == "org_unit") m.org_unit_id = val;
-    else if (f == "version") m.version = ToInt(val);
-    else if (f == "create_us") m.create_time = absl::FromUnixMicros(ToInt(val));
-    else if (f == "update_us") m.update_time = absl::FromUnixMicros(ToInt(val));
+    if (f == "id")
+      m.id = val;
+    else if (f == "display_name")
+      m.display_name = val;
+    else if (f == "email")
+      m.email = val;
+    else if (f == "phone")
+      m.phone = val;
+    else if (f == "role")
+      m.role = static_cast<Role>(ToInt(val));
+    else if (f == "department")
+      m.department = static_cast<Department>(ToInt(val));
+    else if (f == "org_unit")
+      m.org_unit_id = val;
+    else if (f == "version")
+      m.version = ToInt(val);
+    else if (f == "create_us")
+      m.create_time = absl::FromUnixMicros(ToInt(val));
+    else if (f == "update_us")
+      m.update_time = absl::FromUnixMicros(ToInt(val));
   }
   return m;
 }
 
 absl::Status Conflict(const CommitResult& r) {
   if (r.failed_tag == "version") {
-    return Aborted("ETAG_MISMATCH", "the resource changed since it was read (etag); re-read and retry");
+    return Aborted("ETAG_MISMATCH",
+                   "the resource changed since it was read (etag); re-read and retry");
   }
   if (r.failed_tag == "ancestry") {
     return Aborted("CONCURRENT_REORGANISATION",
@@ -105,8 +124,7 @@ absl::Status Conflict(const CommitResult& r) {
     return AlreadyExists("RESOURCE_EXISTS", "a resource with this id already exists", "");
   }
   if (r.failed_tag == "email") {
-    return AlreadyExists("EMAIL_TAKEN",
-                         absl::StrCat("the e-mail belongs to members/", r.current),
+    return AlreadyExists("EMAIL_TAKEN", absl::StrCat("the e-mail belongs to members/", r.current),
                          absl::StrCat("members/", r.current));
   }
   if (r.failed_tag == "request") {
@@ -119,14 +137,13 @@ absl::Status Conflict(const CommitResult& r) {
     return NotFound("NOT_FOUND", "the resource no longer exists");
   }
   if (r.failed_tag == "children") {
-    return FailedPrecondition("ORG_UNIT_HAS_CHILDREN",
-                              absl::StrCat("the unit still has ", r.current,
-                                           " child units; move or delete them first"));
+    return FailedPrecondition(
+        "ORG_UNIT_HAS_CHILDREN",
+        absl::StrCat("the unit still has ", r.current, " child units; move or delete them first"));
   }
   if (r.failed_tag == "members") {
-    return FailedPrecondition("ORG_UNIT_HAS_MEMBERS",
-                              absl::StrCat("the unit still has ", r.current,
-                                           " members; move them first"));
+    return FailedPrecondition("ORG_UNIT_HAS_MEMBERS", absl::StrCat("the unit still has ", r.current,
+                                                                   " members; move them first"));
   }
   return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
 }
@@ -153,8 +170,8 @@ absl::StatusOr<std::optional<Member>> RedisOrgRepository::GetMember(const std::s
   return ParseMember(v);
 }
 
-absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>>
-RedisOrgRepository::GetUnitWithHeadcount(const std::string& id) {
+absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> RedisOrgRepository::GetUnitWithHeadcount(
+    const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(
       std::vector<RedisValue> v,
       redis_.Pipeline({{"HGETALL", UnitKey(id)}, {"HGET", OrgKey("headcount"), id}}));
@@ -184,9 +201,9 @@ absl::StatusOr<Ancestry> RedisOrgRepository::GetAncestry(const std::string& unit
 
 absl::StatusOr<UnitPage> RedisOrgRepository::ScanUnits(const std::string& after, int scan_limit) {
   std::string from = after.empty() ? "-" : absl::StrCat("(", after);
-  SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue ids, redis_.Command({"ZRANGEBYLEX", OrgKey("units"), from, "+", "LIMIT", "0",
-                                      absl::StrCat(scan_limit)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue ids,
+                            redis_.Command({"ZRANGEBYLEX", OrgKey("units"), from, "+", "LIMIT", "0",
+                                            absl::StrCat(scan_limit)}));
   UnitPage page;
   if (ids.elements.empty()) {
     return page;

@@ -17,9 +17,9 @@
 //   outbox               stream events waiting for the relay
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "common/outbox/write_batch.h"
 #include "common/redis/redis_client.h"
 #include "services/org/domain/org_repository.h"
@@ -44,14 +44,14 @@ class RedisOrgRepository final : public OrgRepository {
   absl::StatusOr<MemberPage> ScanMembers(const std::string& after, int scan_limit) override;
   absl::StatusOr<std::vector<std::string>> MemberIdsOfUnit(const std::string& unit_id) override;
   absl::StatusOr<int64_t> Headcount(const std::string& unit_id) override;
-  absl::StatusOr<std::vector<int64_t>> Headcounts(const std::vector<std::string>& unit_ids) override;
+  absl::StatusOr<std::vector<int64_t>> Headcounts(
+      const std::vector<std::string>& unit_ids) override;
   absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& request_id) override;
 
   absl::Status CreateUnit(const OrgUnit& unit, const std::string& request_id,
                           const CloudEvent& event) override;
   absl::Status UpdateUnit(const OrgUnit& before, const OrgUnit& after,
-                          const Ancestry* ancestry_of_new_parent,
-                          const CloudEvent& event) override;
+                          const Ancestry* ancestry_of_new_parent, const CloudEvent& event) override;
   absl::Status DeleteUnit(const OrgUnit& unit, const CloudEvent& event) override;
   absl::Status CreateMember(const Member& member, const std::string& request_id,
                             const CloudEvent& event) override;
