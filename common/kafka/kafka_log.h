@@ -5,12 +5,21 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <atomic>
+#include <functional>
+#include <string>
+
 #include "common/log/log.h"
 
 namespace salesops {
 
 class KafkaLogger final : public RdKafka::EventCb {
  public:
+  // `on_fatal` runs once when librdkafka reports a fatal error (e.g. the
+  // idempotent producer lost its guarantees): the client is unusable after it.
+  explicit KafkaLogger(std::function<void(const std::string&)> on_fatal = nullptr)
+      : on_fatal_(std::move(on_fatal)) {}
+
   void event_cb(RdKafka::Event& event) override {
     switch (event.type()) {
       case RdKafka::Event::EVENT_LOG: {
@@ -26,11 +35,18 @@ class KafkaLogger final : public RdKafka::EventCb {
       case RdKafka::Event::EVENT_ERROR:
         Log(event.fatal() ? LogLevel::kError : LogLevel::kWarning, "kafka client error",
             {{"error", RdKafka::err2str(event.err())}, {"detail", event.str()}});
+        if (event.fatal() && on_fatal_ && !fatal_seen_.exchange(true)) {
+          on_fatal_(event.str());
+        }
         break;
       default:
         break;
     }
   }
+
+ private:
+  std::function<void(const std::string&)> on_fatal_;
+  std::atomic<bool> fatal_seen_{false};
 };
 
 }  // namespace salesops

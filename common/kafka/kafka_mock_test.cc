@@ -202,3 +202,35 @@ TEST(KafkaProducerTest, BadPropertyFailsStart) {
 
 }  // namespace
 }  // namespace salesops
+
+namespace salesops {
+namespace {
+
+// A fatal client error reaches on_fatal exactly once, and produce fails after it.
+TEST(KafkaProducerMockTest, FatalErrorIsReportedOnce) {
+  ProducerOptions opts = MockOptions();
+  std::atomic<int> fatal_calls{0};
+  std::string reason;
+  absl::Mutex mu;
+  opts.on_fatal = [&](const std::string& why) {
+    absl::MutexLock lock(&mu);
+    reason = why;
+    ++fatal_calls;
+  };
+  KafkaProducer producer(opts);
+  ASSERT_TRUE(producer.Start().ok());
+  ASSERT_TRUE(producer.ProduceSync("fatal-test", "k", "v", {}, absl::Seconds(10)).ok());
+  producer.RaiseFatalErrorForTest("induced by the test");
+  for (int i = 0; i < 100 && fatal_calls.load() == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(fatal_calls.load(), 1);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_NE(reason.find("induced by the test"), std::string::npos) << reason;
+  }
+  EXPECT_FALSE(producer.ProduceSync("fatal-test", "k", "v", {}, absl::Seconds(5)).ok());
+  producer.Stop(absl::ZeroDuration());
+  EXPECT_EQ(fatal_calls.load(), 1);
+}
+
+}  // namespace
+}  // namespace salesops

@@ -1,5 +1,6 @@
 #include "common/kafka/producer.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <future>
@@ -55,7 +56,7 @@ absl::Status KafkaProducer::Start() {
       return InvalidField(absl::StrCat("kafka.", k), err);
     }
   }
-  logger_ = std::make_unique<KafkaLogger>();
+  logger_ = std::make_unique<KafkaLogger>(options_.on_fatal);
   conf->set("event_cb", logger_.get(), err);
   if (conf->set("dr_cb", reporter_.get(), err) != RdKafka::Conf::CONF_OK) {
     return Internal("KAFKA_CONFIG", err);
@@ -147,6 +148,13 @@ absl::Status KafkaProducer::Flush(absl::Duration timeout) {
     return Unavailable("KAFKA_FLUSH_TIMEOUT", RdKafka::err2str(code));
   }
   return absl::OkStatus();
+}
+
+void KafkaProducer::RaiseFatalErrorForTest(const std::string& reason) {
+  if (producer_) {
+    rd_kafka_test_fatal_error(producer_->c_ptr(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              reason.c_str());
+  }
 }
 
 int KafkaProducer::OutQueueLength() const { return producer_ ? producer_->outq_len() : 0; }

@@ -36,6 +36,10 @@ struct ProducerOptions {
   absl::Duration linger = absl::Milliseconds(5);
   // Extra librdkafka properties (tests, tuning).
   std::map<std::string, std::string> extra;
+  // Called once, from a librdkafka thread, on a fatal client error: nothing
+  // can be produced afterwards. Services shut down so they are restarted with
+  // a fresh producer; unpublished events wait in the outbox meanwhile.
+  std::function<void(const std::string&)> on_fatal;
 };
 
 class KafkaProducer {
@@ -66,6 +70,9 @@ class KafkaProducer {
   absl::Status Flush(absl::Duration timeout);
   // Records enqueued but not yet delivered or failed.
   int OutQueueLength() const;
+
+  // Tests only: makes librdkafka raise a fatal error on this producer.
+  void RaiseFatalErrorForTest(const std::string& reason);
 
  private:
   class DeliveryReporter;

@@ -1,6 +1,10 @@
 // The org service's composition root: builds the adapters, hands them in, and
 // runs until SIGTERM/SIGINT. Wiring only; no logic.
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
@@ -45,6 +49,15 @@ int main(int argc, char** argv) {
       !s.ok()) {
     LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
   }
+  // A fatal producer error (idempotence lost) leaves the producer unusable:
+  // shut down cleanly and exit non-zero so the orchestrator restarts us with a
+  // fresh one. Unpublished events wait in the outbox meanwhile.
+  std::atomic<int> exit_code{0};
+  settings.producer.on_fatal = [&exit_code](const std::string& why) {
+    LogError("fatal kafka producer error; shutting down for a restart", {{"error", why}});
+    exit_code = 3;
+    kill(getpid(), SIGTERM);
+  };
   KafkaProducer producer(settings.producer);
   if (absl::Status s = producer.Start(); !s.ok()) {
     LogError("kafka producer", {{"error", std::string(s.message())}});
@@ -112,5 +125,5 @@ int main(int argc, char** argv) {
                                 {"kafka", settings.kafka_bootstrap}});
   runner.WaitForShutdownSignal();
   runner.Shutdown();
-  return 0;
+  return exit_code.load();
 }
