@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <random>
 #include <string>
-#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -18,6 +17,7 @@
 #include "common/config/config.h"
 #include "grpcpp/grpcpp.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
+#include "tools/demo/demo_org.h"
 
 ABSL_FLAG(std::string, org_addr, "127.0.0.1:7101", "org service address");
 ABSL_FLAG(std::string, jwt_hs256_secret, "", "secret to mint the loader's admin token");
@@ -102,35 +102,28 @@ int main(int argc, char** argv) {
     return absl::StrCat(kSurnames[rng() % std::size(kSurnames)], kGiven[rng() % std::size(kGiven)]);
   };
 
-  l.Unit("acme", "星辰科技有限公司", v1::ORG_UNIT_KIND_COMPANY, "");
-  l.Member("demo-director", name(), v1::ROLE_DIRECTOR, "acme");
-  const std::vector<std::pair<std::string, std::string>> products = {{"pl-cloud", "云平台"},
-                                                                     {"pl-data", "数据智能"},
-                                                                     {"pl-security", "安全"},
-                                                                     {"pl-iot", "物联网"}};
-  for (const auto& [id, n] : products) l.Unit(id, n, v1::ORG_UNIT_KIND_PRODUCT_LINE, "acme");
-  const std::vector<std::tuple<std::string, std::string, v1::Department>> departments = {
-      {"dept-product", "产品部", v1::DEPARTMENT_PRODUCT},
-      {"dept-marketing", "市场部", v1::DEPARTMENT_MARKETING},
-      {"dept-finance", "财务部", v1::DEPARTMENT_FINANCE}};
-  for (const auto& [id, n, dep] : departments) {
-    l.Unit(id, n, v1::ORG_UNIT_KIND_DEPARTMENT, "acme");
-    l.Member("demo-" + id + "-lead", name(), v1::ROLE_MANAGER, id, dep);
+  // The shape (ids) is shared with the customers dataset; names come from the
+  // seed in this order, so keep the order of the calls.
+  const salesops::demo::DemoOrg& org = salesops::demo::DemoOrganisation();
+  l.Unit(org.company.id, org.company.display_name, v1::ORG_UNIT_KIND_COMPANY, "");
+  l.Member(org.director_id, name(), v1::ROLE_DIRECTOR, org.company.id);
+  for (const auto& pl : org.product_lines) {
+    l.Unit(pl.id, pl.display_name, v1::ORG_UNIT_KIND_PRODUCT_LINE, org.company.id);
   }
-  const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> regions = {
-      {"east", "华东大区", {"上海一组", "上海二组", "杭州组", "南京组"}},
-      {"south", "华南大区", {"广州组", "深圳一组", "深圳二组", "厦门组"}},
-      {"north", "华北大区", {"北京一组", "北京二组", "天津组", "济南组"}}};
-  for (const auto& [rid, rname, teams] : regions) {
-    l.Unit("region-" + rid, rname, v1::ORG_UNIT_KIND_REGION, "acme");
-    l.Member("demo-mgr-" + rid, name(), v1::ROLE_MANAGER, "region-" + rid);
-    for (size_t t = 0; t < teams.size(); ++t) {
-      std::string team = absl::StrCat("team-", rid, "-", t + 1);
-      l.Unit(team, teams[t], v1::ORG_UNIT_KIND_TEAM, "region-" + rid);
-      l.Member(absl::StrCat("demo-sup-", rid, "-", t + 1), name(), v1::ROLE_SUPERVISOR, team);
-      for (int r = 1; r <= 10; ++r) {
-        l.Member(absl::StrCat("demo-rep-", rid, "-", t + 1, "-", r), name(), v1::ROLE_REP, team);
-      }
+  const v1::Department kDepartmentKinds[] = {v1::DEPARTMENT_PRODUCT, v1::DEPARTMENT_MARKETING,
+                                             v1::DEPARTMENT_FINANCE};
+  for (size_t d = 0; d < org.departments.size(); ++d) {
+    const auto& dep = org.departments[d];
+    l.Unit(dep.id, dep.display_name, v1::ORG_UNIT_KIND_DEPARTMENT, org.company.id);
+    l.Member("demo-" + dep.id + "-lead", name(), v1::ROLE_MANAGER, dep.id, kDepartmentKinds[d]);
+  }
+  for (const auto& region : org.regions) {
+    l.Unit(region.id, region.display_name, v1::ORG_UNIT_KIND_REGION, org.company.id);
+    l.Member(region.manager_id, name(), v1::ROLE_MANAGER, region.id);
+    for (const auto& team : region.teams) {
+      l.Unit(team.id, team.display_name, v1::ORG_UNIT_KIND_TEAM, region.id);
+      l.Member(team.supervisor_id, name(), v1::ROLE_SUPERVISOR, team.id);
+      for (const auto& rep : team.rep_ids) l.Member(rep, name(), v1::ROLE_REP, team.id);
     }
   }
   std::printf("demo data: %d created, %d already there, %d failed\n", l.created, l.existing,

@@ -1,0 +1,280 @@
+#include "services/customers/api/api_helpers.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/events/cloud_event.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/validation/validation.h"
+#include "services/customers/api/customers_api.h"
+#include "services/customers/api/customers_grpc_service.h"
+#include "services/customers/domain/pool.h"
+#include "services/customers/domain/tiering.h"
+
+namespace salesops::customers::internal {
+
+google::protobuf::Timestamp ToTs(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts.set_seconds(micros / 1000000);
+  ts.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  if (ts.nanos() < 0) {
+    ts.set_seconds(ts.seconds() - 1);
+    ts.set_nanos(ts.nanos() + 1000000000);
+  }
+  return ts;
+}
+
+absl::Time FromTs(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+salesops::common::v1::Actor Actor(const CallContext& call) {
+  salesops::common::v1::Actor a;
+  a.set_member_id(call.principal.member_id);
+  a.set_role(std::string(RoleName(call.principal.role)));
+  a.set_org_unit_id(call.principal.org_unit_id);
+  a.set_trace_id(call.trace_id);
+  return a;
+}
+
+void CheckRequestId(Violations& v, const std::string& rid) {
+  if (rid.empty()) return;
+  if (rid.size() > 64) {
+    v.Add("request_id", "must have at most 64 characters");
+    return;
+  }
+  for (char c : rid) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      v.Add("request_id", "may contain only letters, digits, '-' and '_'");
+      return;
+    }
+  }
+}
+
+std::string RequestKey(const CallContext& call, const std::string& rid) {
+  return CustKey(absl::StrCat("req:", call.principal.member_id, "/", rid));
+}
+
+absl::StatusOr<std::optional<std::string>> SeenRequest(CustomersStore& store,
+                                                       const CallContext& call,
+                                                       const std::string& rid) {
+  if (rid.empty()) return std::nullopt;
+  return store.GetString(RequestKey(call, rid));
+}
+
+void GuardRequest(WriteBatch& b, const CallContext& call, const std::string& rid,
+                  const std::string& name) {
+  if (rid.empty()) return;
+  b.ExpectAbsent(RequestKey(call, rid), "request:");
+  b.Set(RequestKey(call, rid), name, 24 * 3600);
+}
+
+void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
+          const std::string& subject, const google::protobuf::Message& payload, absl::Time time) {
+  b.Emit(MakeCloudEvent(kCustomersSource, key, subject, payload, time, call.trace_id),
+         kCustomersTopic);
+}
+
+absl::StatusOr<absl::Time> EffectiveTime(const CallContext& call,
+                                         const google::protobuf::Timestamp* backfill,
+                                         bool has_backfill, absl::Time now) {
+  if (!has_backfill) return now;
+  if (call.principal.role != Role::kAdmin) {
+    return PermissionDenied("BACKFILL_ADMIN_ONLY",
+                            "backfill_time is for data migration by an admin");
+  }
+  const absl::Time t = FromTs(*backfill);
+  if (t > now + absl::Minutes(1)) {
+    return InvalidField("backfill_time", "must not be in the future");
+  }
+  if (t < absl::FromUnixSeconds(0)) return InvalidField("backfill_time", "must be after 1970");
+  return t;
+}
+
+absl::StatusOr<Policies> LoadPolicies(CustomersStore& store) {
+  Policies p;
+  SALESOPS_ASSIGN_OR_RETURN(auto tier, store.Get<v1::TierPolicy>(kPolicy, "tier"));
+  if (tier) {
+    p.tier = std::move(tier->doc);
+    p.tier_version = tier->version;
+  } else {
+    p.tier = DefaultTierPolicy();
+    p.tier.set_etag("0");
+  }
+  SALESOPS_ASSIGN_OR_RETURN(auto pool, store.Get<v1::PoolPolicy>(kPolicy, "pool"));
+  if (pool) {
+    p.pool = std::move(pool->doc);
+    p.pool_version = pool->version;
+  } else {
+    p.pool = DefaultPoolPolicy();
+    p.pool.set_etag("0");
+  }
+  return p;
+}
+
+std::string IdOf(Violations& v, const std::string& field, const std::string& name,
+                 const std::string& collection) {
+  return ParseResourceName(v, field, name, collection);
+}
+
+absl::StatusOr<Access> AccessTo(CustomersStore& store, OrgDirectory& dir, const CallContext& call,
+                                const v1::Customer& c, absl::Time now) {
+  if (InOwnerScope(call.principal, ScopeOf(c))) return Access::kOwnerScope;
+  const std::string id = StripPrefix(c.name());
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> direct,
+                            store.Range(CustomersStore::Index("grant:customer:", id), "", 1000));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> selector,
+                            store.Range(CustomersStore::Index("grant:selector"), "", 1000));
+  direct.insert(direct.end(), selector.begin(), selector.end());
+  std::vector<v1::SharingGrant> grants;
+  if (!direct.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto loaded, store.GetMany<v1::SharingGrant>(kGrant, direct));
+    for (auto& g : loaded) grants.push_back(std::move(g.doc));
+  }
+  Viewer viewer{call.principal, {}};
+  if (!grants.empty() && !call.principal.org_unit_id.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(viewer.unit_and_ancestors,
+                              dir.UnitAndAncestors(call.principal.org_unit_id));
+  }
+  return CustomerAccess(viewer, c, grants, now);
+}
+
+std::string LastActivityKey() { return CustKey("last_activity"); }
+
+std::string ScheduleKey(absl::string_view name) { return CustKey(absl::StrCat("sched:", name)); }
+
+void TouchActivity(WriteBatch& b, const v1::Customer& c, absl::Time t, const v1::PoolPolicy& pool) {
+  const std::string id = StripPrefix(c.name());
+  b.HSet(LastActivityKey(), {{id, absl::StrCat(absl::ToUnixSeconds(t))}});
+  // Scored by the activity itself (not the due time) so a changed pool policy
+  // applies to every customer at once.
+  if (c.pool_state() == v1::POOL_STATE_OWNED) {
+    b.ZAdd(ScheduleKey("activity"), static_cast<double>(absl::ToUnixSeconds(t)), id);
+  }
+}
+
+absl::Status FillDerived(CustomersStore& store, const Policies& policies,
+                         std::vector<v1::Customer*> customers) {
+  if (customers.empty()) return absl::OkStatus();
+  std::vector<std::string> argv = {"HMGET", LastActivityKey()};
+  for (const v1::Customer* c : customers) argv.push_back(StripPrefix(c->name()));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, store.redis().Command(argv));
+  for (size_t i = 0; i < customers.size(); ++i) {
+    v1::Customer& c = *customers[i];
+    int64_t secs = 0;
+    if (i < v.elements.size() && !v.elements[i].is_nil() &&
+        absl::SimpleAtoi(v.elements[i].str, &secs)) {
+      *c.mutable_last_activity_time() = ToTs(absl::FromUnixSeconds(secs));
+    }
+    const absl::Time last = FromTs(c.last_activity_time());
+    if (c.pool_state() == v1::POOL_STATE_OWNED) {
+      *c.mutable_release_due_time() = ToTs(ReleaseDueTime(policies.pool, last));
+    } else {
+      c.clear_release_due_time();
+    }
+    const v1::TierServicePlan* plan = PlanFor(policies.tier, c.tier());
+    if (plan != nullptr && plan->visit_cadence_days() > 0 &&
+        c.pool_state() == v1::POOL_STATE_OWNED) {
+      *c.mutable_next_visit_due_time() = ToTs(last + absl::Hours(24) * plan->visit_cadence_days());
+    } else {
+      c.clear_next_visit_due_time();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Versioned<v1::Customer>> LoadCustomer(CustomersStore& store, const std::string& id) {
+  SALESOPS_ASSIGN_OR_RETURN(auto c, store.Get<v1::Customer>(kCustomer, id));
+  if (!c) return NotFound("CUSTOMER_NOT_FOUND", absl::StrCat("customers/", id, " does not exist"));
+  c->doc.set_etag(absl::StrCat(c->version));
+  return *std::move(c);
+}
+
+std::string NameIndexMember(const v1::Customer& c) {
+  return absl::StrCat(c.display_name(), "\x01", StripPrefix(c.name()));
+}
+
+void ReindexCustomer(WriteBatch& b, const v1::Customer* before, const v1::Customer& after) {
+  const std::string id = StripPrefix(after.name());
+  auto idx = [](absl::string_view name, const std::string& value) {
+    return CustomersStore::Index(name, value);
+  };
+  struct Dim {
+    const char* name;
+    std::string (*get)(const v1::Customer&);
+  };
+  static constexpr Dim kDims[] = {
+      {"cust:owner:", [](const v1::Customer& c) { return StripPrefix(c.owner()); }},
+      {"cust:team:", [](const v1::Customer& c) { return StripPrefix(c.team()); }},
+      {"cust:region:", [](const v1::Customer& c) { return StripPrefix(c.tags().region()); }},
+      {"cust:industry:", [](const v1::Customer& c) { return c.tags().industry(); }},
+      {"cust:pool:",
+       [](const v1::Customer& c) { return absl::StrCat(static_cast<int>(c.pool_state())); }},
+      {"cust:tier:",
+       [](const v1::Customer& c) { return absl::StrCat(static_cast<int>(c.tier())); }},
+  };
+  if (before == nullptr) b.ZAdd(idx("cust:all", ""), 0, id);
+  for (const Dim& d : kDims) {
+    const std::string now_value = d.get(after);
+    const std::string old_value = before ? d.get(*before) : "";
+    if (before != nullptr && old_value == now_value) continue;
+    if (before != nullptr && !old_value.empty()) b.ZRem(idx(d.name, old_value), id);
+    if (!now_value.empty()) b.ZAdd(idx(d.name, now_value), 0, id);
+  }
+  if (before == nullptr || before->display_name() != after.display_name()) {
+    if (before != nullptr) b.ZRem(idx("cust:name", ""), NameIndexMember(*before));
+    b.ZAdd(idx("cust:name", ""), 0, NameIndexMember(after));
+  }
+}
+
+void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when) {
+  b.ZAdd(ScheduleKey("tier"), static_cast<double>(absl::ToUnixSeconds(when)), customer_id);
+}
+
+absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& resource) {
+  if (etag.empty() || etag == absl::StrCat(version)) return absl::OkStatus();
+  return Aborted("ETAG_MISMATCH",
+                 absl::StrCat(resource, " changed since it was read (etag ",
+                              QuoteUntrusted(etag, 20), ", now ", version, "); re-read and retry"));
+}
+
+}  // namespace salesops::customers::internal
+
+namespace salesops::customers {
+
+bool RequestCarriesEtag(const google::protobuf::Message& req) {
+  const auto* desc = req.GetDescriptor();
+  const auto* refl = req.GetReflection();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const auto* f = desc->field(i);
+    if (f->is_repeated()) continue;
+    if (f->name() == "etag" && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      if (!refl->GetString(req, f).empty()) return true;
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE &&
+               refl->HasField(req, f)) {
+      const auto& sub = refl->GetMessage(req, f);
+      const auto* etag = sub.GetDescriptor()->FindFieldByName("etag");
+      if (etag != nullptr && !etag->is_repeated() &&
+          etag->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING &&
+          !sub.GetReflection()->GetString(sub, etag).empty()) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+absl::Status RetryingStale(const google::protobuf::Message& req,
+                           const std::function<absl::Status()>& attempt) {
+  absl::Status s = attempt();
+  for (int i = 0;
+       i < 4 && absl::IsAborted(s) && ErrorReason(s) == "ETAG_MISMATCH" && !RequestCarriesEtag(req);
+       ++i) {
+    s = attempt();
+  }
+  return s;
+}
+
+}  // namespace salesops::customers

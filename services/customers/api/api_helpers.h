@@ -1,0 +1,90 @@
+// Helpers shared by the CustomersApi translation units (not a public API):
+// time conversion, request-id replay, events, policies, access checks, and
+// the activity clock that drives release to the pool.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/outbox/write_batch.h"
+#include "common/server/rpc.h"
+#include "common/status/errors.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "salesops/common/v1/common.pb.h"
+#include "salesops/customers/v1/customers_resources.pb.h"
+#include "services/customers/domain/access.h"
+#include "services/customers/events/org_directory.h"
+#include "services/customers/store/customers_store.h"
+
+namespace salesops::customers::internal {
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
+google::protobuf::Timestamp ToTs(absl::Time t);
+absl::Time FromTs(const google::protobuf::Timestamp& ts);
+salesops::common::v1::Actor Actor(const CallContext& call);
+
+// request_id is unique per caller (AIP-155).
+void CheckRequestId(Violations& v, const std::string& request_id);
+std::string RequestKey(const CallContext& call, const std::string& request_id);
+// The resource name a replayed request created, if any.
+absl::StatusOr<std::optional<std::string>> SeenRequest(CustomersStore& store,
+                                                       const CallContext& call,
+                                                       const std::string& request_id);
+void GuardRequest(WriteBatch& b, const CallContext& call, const std::string& request_id,
+                  const std::string& resource_name);
+
+void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
+          const std::string& subject, const google::protobuf::Message& payload, absl::Time time);
+
+// backfill_time: admins only, not in the future; otherwise `now`.
+absl::StatusOr<absl::Time> EffectiveTime(const CallContext& call,
+                                         const google::protobuf::Timestamp* backfill,
+                                         bool has_backfill, absl::Time now);
+
+struct Policies {
+  v1::TierPolicy tier;
+  int64_t tier_version = 0;
+  v1::PoolPolicy pool;
+  int64_t pool_version = 0;
+};
+absl::StatusOr<Policies> LoadPolicies(CustomersStore& store);
+
+// Id of "collection/id" (violation added when malformed).
+std::string IdOf(Violations& v, const std::string& field, const std::string& name,
+                 const std::string& collection);
+
+// Access of the caller to a customer (grants loaded only when needed).
+absl::StatusOr<Access> AccessTo(CustomersStore& store, OrgDirectory& dir, const CallContext& call,
+                                const v1::Customer& customer, absl::Time now);
+
+// The last-activity clock: a hash {customer id: unix seconds} kept outside the
+// customer document so activity on a customer never conflicts with edits of it.
+std::string LastActivityKey();
+void TouchActivity(WriteBatch& b, const v1::Customer& customer, absl::Time t,
+                   const v1::PoolPolicy& pool);  // pool: reserved for per-policy scheduling
+// Fills last_activity_time / release_due_time / next_visit_due_time.
+absl::Status FillDerived(CustomersStore& store, const Policies& policies,
+                         std::vector<v1::Customer*> customers);
+
+// Loads a customer; NOT_FOUND naming it.
+absl::StatusOr<Versioned<v1::Customer>> LoadCustomer(CustomersStore& store, const std::string& id);
+
+// Index writes for a customer moving from `before` (nullptr: new) to `after`.
+void ReindexCustomer(WriteBatch& b, const v1::Customer* before, const v1::Customer& after);
+std::string NameIndexMember(const v1::Customer& c);
+
+// Schedules a tier re-evaluation of the customer at `when`.
+void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when);
+
+// An etag from the request: empty = no check; otherwise must equal `version`.
+absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& resource);
+
+std::string ScheduleKey(absl::string_view name);  // "sched:<name>"
+
+}  // namespace salesops::customers::internal

@@ -1,0 +1,296 @@
+// Scheduled work of the customers service: tier re-evaluation, release to the
+// public pool (with a reminder first), overdue follow-up tasks and overdue
+// instalments. Each job reads a due-time sorted set, re-checks the condition
+// on the current document and commits with a version guard, so running it
+// twice, or on two replicas at once, changes nothing twice.
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/money/money.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "services/customers/api/api_ops.h"
+#include "services/customers/api/customers_api.h"
+#include "services/customers/domain/contracts.h"
+#include "services/customers/domain/pipeline.h"
+#include "services/customers/domain/pool.h"
+#include "services/customers/domain/tiering.h"
+
+namespace salesops::customers {
+
+using namespace internal;  // NOLINT: the API's own helpers
+
+CallContext SystemCall(const std::string& job) {
+  CallContext c;
+  c.principal.member_id = absl::StrCat("system:", job);
+  c.principal.role = Role::kAdmin;
+  c.method = job;
+  return c;
+}
+
+absl::StatusOr<TierResult> ReTier(CustomersStore& store, const Policies& policies,
+                                  Versioned<v1::Customer>& cur, v1::TierEvaluationTrigger trigger,
+                                  const CallContext& call, absl::Time now) {
+  const std::string id = StripPrefix(cur.doc.name());
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> opp_ids,
+                            store.Range(CustomersStore::Index("opp:customer:", id), "", 10000));
+  SALESOPS_ASSIGN_OR_RETURN(auto opps, store.GetMany<v1::Opportunity>(kOpportunity, opp_ids));
+  std::vector<WonDeal> won;
+  int64_t open = 0;
+  for (const auto& o : opps) {
+    if (o.doc.amount().currency_code() != policies.tier.currency_code()) continue;
+    if (o.doc.stage() == v1::OPPORTUNITY_STAGE_WON) {
+      won.push_back({FromTs(o.doc.close_time()), o.doc.amount().amount_minor()});
+    } else if (IsOpenStage(o.doc.stage())) {
+      open = CheckedAdd(open, o.doc.amount().amount_minor()).value_or(INT64_MAX);
+    }
+  }
+  TierResult r;
+  r.customer = cur.doc;
+  v1::ScoreBreakdown score = Score(policies.tier, FactsFromDeals(won, open, now), now);
+  const v1::CustomerTier tier = TierFor(policies.tier, score.total_score());
+  r.changed = tier != cur.doc.tier();
+  *r.customer.mutable_score() = score;
+  r.customer.set_tier(tier);
+  r.customer.clear_etag();
+  WriteBatch b;
+  CustomersStore::PutDoc(b, kCustomer, id, r.customer, cur.version);
+  ReindexCustomer(b, &cur.doc, r.customer);
+  ScheduleTier(b, id, now + absl::Hours(24) * policies.tier.reevaluate_every_days());
+  if (r.changed) {
+    v1::CustomerTierChanged e;
+    e.set_customer(cur.doc.name());
+    e.set_display_name(cur.doc.display_name());
+    e.set_old_tier(cur.doc.tier());
+    e.set_new_tier(tier);
+    *e.mutable_score() = score;
+    *e.mutable_previous_score() = cur.doc.score();
+    e.set_owner(cur.doc.owner());
+    e.set_team(cur.doc.team());
+    e.set_region(cur.doc.tags().region());
+    e.set_trigger(trigger);
+    *e.mutable_actor() = Actor(call);
+    Emit(b, call, id, cur.doc.name(), e, now);
+  }
+  SALESOPS_RETURN_IF_ERROR(store.Commit(b));
+  r.customer.set_etag(absl::StrCat(cur.version + 1));
+  return r;
+}
+
+absl::StatusOr<JobRun> CustomersApi::RunTierJob(int limit) {
+  const absl::Time now = clock_.Now();
+  const CallContext call = SystemCall("tier-job");
+  SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
+  SALESOPS_ASSIGN_OR_RETURN(auto ids,
+                            store_.Due(ScheduleKey("tier"), absl::ToUnixSeconds(now), limit));
+  JobRun run;
+  for (const std::string& id : ids) {
+    ++run.examined;
+    SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::Customer>(kCustomer, id));
+    if (!cur) {
+      WriteBatch b;
+      b.ZRem(ScheduleKey("tier"), id);
+      SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
+      continue;
+    }
+    // An event trigger when the schedule was pulled forward by a deal or payment.
+    const v1::TierEvaluationTrigger trigger =
+        now - FromTs(cur->doc.score().evaluate_time()) <
+                absl::Hours(24) * policies.tier.reevaluate_every_days()
+            ? v1::TIER_EVALUATION_TRIGGER_EVENT
+            : v1::TIER_EVALUATION_TRIGGER_SCHEDULE;
+    absl::StatusOr<TierResult> r = ReTier(store_, policies, *cur, trigger, call, now);
+    if (absl::IsAborted(r.status())) continue;  // changed meanwhile: next run
+    SALESOPS_RETURN_IF_ERROR(r.status());
+    run.changed += r->changed ? 1 : 0;
+  }
+  return run;
+}
+
+absl::StatusOr<JobRun> CustomersApi::RunPoolJob(int limit) {
+  const absl::Time now = clock_.Now();
+  const CallContext call = SystemCall("pool-job");
+  SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
+  const auto& pool = policies.pool;
+  const int64_t release_before =
+      absl::ToUnixSeconds(now - absl::Hours(24) * pool.release_after_days());
+  const int64_t remind_before = absl::ToUnixSeconds(
+      now - absl::Hours(24) * (pool.release_after_days() - pool.reminder_days_before_release()));
+  JobRun run;
+  // Releases: the activity clock is older than release_after_days.
+  SALESOPS_ASSIGN_OR_RETURN(auto due, store_.Due(ScheduleKey("activity"), release_before, limit));
+  for (const std::string& id : due) {
+    ++run.examined;
+    SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::Customer>(kCustomer, id));
+    SALESOPS_ASSIGN_OR_RETURN(int64_t last, store_.HGetInt(LastActivityKey(), id));
+    if (!cur || cur->doc.pool_state() != v1::POOL_STATE_OWNED) {
+      WriteBatch b;
+      b.ZRem(ScheduleKey("activity"), id);
+      SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
+      continue;
+    }
+    const absl::Time last_at = absl::FromUnixSeconds(last);
+    if (!ReleaseDue(pool, last_at, now)) continue;  // touched meanwhile
+    v1::Customer out;
+    absl::Status s = ReleaseToPool(store_, policies, *cur, v1::RELEASE_REASON_INACTIVITY, "",
+                                   DaysBetween(last_at, now), call, now, &out);
+    if (absl::IsAborted(s)) continue;
+    SALESOPS_RETURN_IF_ERROR(s);
+    ++run.changed;
+  }
+  // Reminders: inside the reminder window, once per activity-clock value.
+  SALESOPS_ASSIGN_OR_RETURN(
+      RedisValue window,
+      store_.redis().Command({"ZRANGEBYSCORE", ScheduleKey("activity"),
+                              absl::StrCat("(", release_before), absl::StrCat(remind_before),
+                              "LIMIT", "0", absl::StrCat(limit)}));
+  for (const RedisValue& e : window.elements) {
+    const std::string& id = e.str;
+    ++run.examined;
+    SALESOPS_ASSIGN_OR_RETURN(int64_t last, store_.HGetInt(LastActivityKey(), id));
+    const std::string reminded_key = CustKey(absl::StrCat("reminded:", id));
+    SALESOPS_ASSIGN_OR_RETURN(auto reminded, store_.GetString(reminded_key));
+    if (reminded && *reminded == absl::StrCat(last))
+      continue;  // already reminded for this idle spell
+    SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::Customer>(kCustomer, id));
+    if (!cur || cur->doc.pool_state() != v1::POOL_STATE_OWNED) continue;
+    const absl::Time last_at = absl::FromUnixSeconds(last);
+    if (!ReminderDue(pool, last_at, now)) continue;
+    WriteBatch b;
+    // Guarded on the marker so two replicas send one reminder.
+    b.ExpectHashField(CustomersStore::DocKey(kCustomer, id), "v", absl::StrCat(cur->version),
+                      absl::StrCat("version:customers/", id));
+    if (reminded) {
+      b.ExpectPresent(reminded_key, absl::StrCat("version:reminder ", id));
+    } else {
+      b.ExpectAbsent(reminded_key, absl::StrCat("version:reminder ", id));
+    }
+    b.Set(reminded_key, absl::StrCat(last), int64_t{pool.release_after_days()} * 24 * 3600 * 2);
+    v1::CustomerReleaseReminder r;
+    r.set_customer(cur->doc.name());
+    r.set_display_name(cur->doc.display_name());
+    r.set_owner(cur->doc.owner());
+    r.set_team(cur->doc.team());
+    *r.mutable_last_activity_time() = ToTs(last_at);
+    *r.mutable_release_due_time() = ToTs(ReleaseDueTime(pool, last_at));
+    r.set_days_without_activity(DaysBetween(last_at, now));
+    Emit(b, call, id, cur->doc.name(), r, now);
+    absl::Status s = store_.Commit(b);
+    if (absl::IsAborted(s)) continue;
+    SALESOPS_RETURN_IF_ERROR(s);
+    ++run.changed;
+  }
+  return run;
+}
+
+absl::StatusOr<JobRun> CustomersApi::RunTaskOverdueJob(int limit) {
+  const absl::Time now = clock_.Now();
+  const CallContext call = SystemCall("task-job");
+  SALESOPS_ASSIGN_OR_RETURN(
+      auto ids, store_.Due(ScheduleKey("task_due"), absl::ToUnixSeconds(now) - 1, limit));
+  JobRun run;
+  for (const std::string& id : ids) {
+    ++run.examined;
+    SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::FollowUpTask>(kTask, id));
+    WriteBatch b;
+    b.ZRem(ScheduleKey("task_due"), id);
+    if (cur && cur->doc.state() == v1::TASK_STATE_OPEN && !cur->doc.overdue() &&
+        FromTs(cur->doc.due_time()) < now) {
+      v1::FollowUpTask next = cur->doc;
+      next.set_overdue(true);
+      *next.mutable_update_time() = ToTs(now);
+      CustomersStore::PutDoc(b, kTask, id, next, cur->version);
+      SALESOPS_ASSIGN_OR_RETURN(auto cust,
+                                store_.Get<v1::Customer>(kCustomer, StripPrefix(next.customer())));
+      v1::FollowUpTaskOverdue e;
+      *e.mutable_task() = next;
+      if (cust) e.set_team(cust->doc.team());
+      Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
+      ++run.changed;
+    }
+    absl::Status s = store_.Commit(b);
+    if (absl::IsAborted(s)) continue;
+    SALESOPS_RETURN_IF_ERROR(s);
+  }
+  return run;
+}
+
+absl::StatusOr<JobRun> CustomersApi::RunPaymentOverdueJob(int limit) {
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, tz_);
+  const CallContext call = SystemCall("payment-job");
+  SALESOPS_ASSIGN_OR_RETURN(auto ids,
+                            store_.Due(ScheduleKey("instalment"), absl::ToUnixSeconds(now), limit));
+  JobRun run;
+  for (const std::string& id : ids) {
+    ++run.examined;
+    SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::Contract>(kContract, id));
+    WriteBatch b;
+    if (!cur || cur->doc.state() == v1::CONTRACT_STATE_CANCELLED ||
+        cur->doc.state() == v1::CONTRACT_STATE_DRAFT) {
+      b.ZRem(ScheduleKey("instalment"), id);
+      SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
+      continue;
+    }
+    // Which instalments were already reported overdue: a set kept next to the
+    // contract, so each instalment raises PaymentOverdue once whatever state
+    // the document shows.
+    const std::string notified_key = CustKey(absl::StrCat("overdue_notified:", id));
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue notified_v,
+                              store_.redis().Command({"SMEMBERS", notified_key}));
+    std::vector<std::string> notified;
+    for (const auto& e : notified_v.elements) notified.push_back(e.str);
+    auto was_notified = [&](const std::string& inst) {
+      return std::find(notified.begin(), notified.end(), inst) != notified.end();
+    };
+    v1::Contract next = cur->doc;
+    RefreshInstalmentStates(next, today);
+    if (next.state() == v1::CONTRACT_STATE_SIGNED && next.has_start_date() &&
+        ToCivil(next.start_date()) <= today) {
+      next.set_state(v1::CONTRACT_STATE_ACTIVE);
+    }
+    *next.mutable_update_time() = ToTs(now);
+    next.clear_etag();
+    CustomersStore::PutDoc(b, kContract, id, next, cur->version);
+    SALESOPS_ASSIGN_OR_RETURN(
+        auto opp, next.opportunity().empty()
+                      ? absl::StatusOr<std::optional<Versioned<v1::Opportunity>>>(std::nullopt)
+                      : store_.Get<v1::Opportunity>(kOpportunity, StripPrefix(next.opportunity())));
+    std::optional<absl::CivilDay> upcoming;
+    for (const auto& in : next.payment_schedule().instalments()) {
+      if (Outstanding(in) <= 0 || was_notified(in.instalment_id())) continue;
+      const absl::CivilDay due = ToCivil(in.due_date());
+      if (today <= due) {
+        if (!upcoming || due < *upcoming) upcoming = due;
+        continue;
+      }
+      b.SAdd(notified_key, in.instalment_id());
+      v1::PaymentOverdue e;
+      e.set_contract(next.name());
+      e.set_customer(next.customer());
+      e.set_instalment_id(in.instalment_id());
+      *e.mutable_due_date() = in.due_date();
+      e.mutable_outstanding()->set_amount_minor(Outstanding(in));
+      e.mutable_outstanding()->set_currency_code(next.amount().currency_code());
+      e.set_owner(next.owner());
+      e.set_team(next.team());
+      if (opp) e.set_region(opp->doc.region());
+      Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
+      ++run.changed;
+    }
+    if (upcoming) {
+      b.ZAdd(ScheduleKey("instalment"),
+             static_cast<double>(absl::ToUnixSeconds(absl::FromCivil(*upcoming + 1, tz_))), id);
+    } else {
+      b.ZRem(ScheduleKey("instalment"), id);
+    }
+    absl::Status s = store_.Commit(b);
+    if (absl::IsAborted(s)) continue;  // changed meanwhile (a payment): next round
+    SALESOPS_RETURN_IF_ERROR(s);
+  }
+  return run;
+}
+
+}  // namespace salesops::customers

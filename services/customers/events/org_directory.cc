@@ -1,0 +1,124 @@
+#include "services/customers/events/org_directory.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "salesops/org/v1/org_events.pb.h"
+#include "services/customers/store/customers_store.h"
+
+namespace salesops::customers {
+namespace {
+
+std::string MemberKey(absl::string_view id) { return CustKey(absl::StrCat("dir:member:", id)); }
+std::string UnitKey(absl::string_view id) { return CustKey(absl::StrCat("dir:unit:", id)); }
+
+absl::StatusOr<std::string> IdOf(const std::string& name, absl::string_view prefix,
+                                 const char* field) {
+  if (!absl::StartsWith(name, prefix) || name.size() == prefix.size()) {
+    return InvalidField(field, absl::StrCat("not a ", prefix, " name: ", QuoteUntrusted(name)));
+  }
+  return name.substr(prefix.size());
+}
+
+absl::StatusOr<WriteBatch> PutMember(const salesops::org::v1::Member& m, bool left) {
+  SALESOPS_ASSIGN_OR_RETURN(std::string id, IdOf(m.name(), "members/", "member.name"));
+  SALESOPS_ASSIGN_OR_RETURN(std::string team, IdOf(m.org_unit(), "orgUnits/", "member.org_unit"));
+  WriteBatch b;
+  b.HSet(MemberKey(id), {{"team", team},
+                         {"role", absl::StrCat(static_cast<int>(m.role()))},
+                         {"left", left ? "1" : "0"}});
+  return b;
+}
+
+absl::StatusOr<WriteBatch> PutUnit(const salesops::org::v1::OrgUnit& u) {
+  SALESOPS_ASSIGN_OR_RETURN(std::string id, IdOf(u.name(), "orgUnits/", "org_unit.name"));
+  std::string parent;
+  if (!u.parent().empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(parent, IdOf(u.parent(), "orgUnits/", "org_unit.parent"));
+  }
+  WriteBatch b;
+  b.HSet(UnitKey(id), {{"parent", parent}, {"kind", absl::StrCat(static_cast<int>(u.kind()))}});
+  return b;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<DirectoryMember>> OrgDirectory::Member(const std::string& member_id) {
+  SALESOPS_ASSIGN_OR_RETURN(
+      RedisValue v, redis_.Command({"HMGET", MemberKey(member_id), "team", "role", "left"}));
+  if (v.elements.size() != 3 || v.elements[0].is_nil()) return std::nullopt;
+  DirectoryMember m;
+  m.team = v.elements[0].str;
+  (void)absl::SimpleAtoi(v.elements[1].str, &m.role);
+  m.left = v.elements[2].str == "1";
+  return m;
+}
+
+absl::StatusOr<std::vector<std::string>> OrgDirectory::UnitAndAncestors(
+    const std::string& unit_id) {
+  std::vector<std::string> out;
+  std::string id = unit_id;
+  while (!id.empty() && out.size() < 32 && std::find(out.begin(), out.end(), id) == out.end()) {
+    out.push_back(id);
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", UnitKey(id), "parent"}));
+    id = v.is_nil() ? "" : v.str;
+  }
+  return out;
+}
+
+absl::StatusOr<int> OrgDirectory::KindOf(const std::string& unit_id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", UnitKey(unit_id), "kind"}));
+  int kind = 0;
+  if (!v.is_nil()) (void)absl::SimpleAtoi(v.str, &kind);
+  return kind;
+}
+
+absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
+  std::string id = unit_id;
+  for (int depth = 0; depth < 32 && !id.empty(); ++depth) {
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                              redis_.Command({"HMGET", UnitKey(id), "parent", "kind"}));
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::string();
+    if (v.elements[1].str ==
+        absl::StrCat(static_cast<int>(salesops::org::v1::ORG_UNIT_KIND_REGION))) {
+      return id;
+    }
+    id = v.elements[0].str;
+  }
+  return std::string();
+}
+
+absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
+  namespace ov1 = salesops::org::v1;
+  absl::StatusOr<WriteBatch> batch = WriteBatch();
+  const std::string& t = event.type;
+  if (t == "salesops.org.v1.MemberJoined") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberJoined>(event));
+    batch = PutMember(e.member(), false);
+  } else if (t == "salesops.org.v1.MemberUpdated") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberUpdated>(event));
+    batch = PutMember(e.member(), false);
+  } else if (t == "salesops.org.v1.MemberMoved") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberMoved>(event));
+    batch = PutMember(e.member(), false);
+  } else if (t == "salesops.org.v1.MemberLeft") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberLeft>(event));
+    batch = PutMember(e.member(), true);
+  } else if (t == "salesops.org.v1.OrgUnitCreated") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::OrgUnitCreated>(event));
+    batch = PutUnit(e.org_unit());
+  } else if (t == "salesops.org.v1.OrgUnitUpdated") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::OrgUnitUpdated>(event));
+    batch = PutUnit(e.org_unit());
+  } else {
+    return absl::OkStatus();  // other org events do not change the directory
+  }
+  if (!batch.ok()) return batch.status();
+  return store_.ApplyOnce(event, *std::move(batch)).status();
+}
+
+}  // namespace salesops::customers

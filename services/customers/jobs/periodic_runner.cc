@@ -1,0 +1,35 @@
+#include "services/customers/jobs/periodic_runner.h"
+
+#include "common/log/log.h"
+
+namespace salesops::customers {
+
+void PeriodicRunner::RunOnce() {
+  for (auto& [name, job] : jobs_) {
+    absl::Status s = job();
+    if (!s.ok()) {
+      LogWarning("scheduled job failed; retried next round",
+                 {{"job", name}, {"error", std::string(s.message())}});
+    }
+  }
+}
+
+void PeriodicRunner::Start() {
+  thread_ = std::thread([this] {
+    while (true) {
+      RunOnce();
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) return;
+    }
+  });
+}
+
+void PeriodicRunner::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace salesops::customers

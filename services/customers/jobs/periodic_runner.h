@@ -1,0 +1,45 @@
+// Runs a fixed list of jobs every `interval` on one background thread until
+// Stop(), which waits for the current round. Used for the customers service's
+// scheduled work (pool release, reminders, overdue tasks and payments,
+// re-tiering). Jobs are idempotent, so a round cut short by a crash is simply
+// done again.
+//
+//   PeriodicRunner jobs(absl::Seconds(5));
+//   jobs.Add("pool", [&] { return api.RunPoolJob(500).status(); });
+//   jobs.Start();  ...  jobs.Stop();
+#pragma once
+
+#include <functional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace salesops::customers {
+
+class PeriodicRunner {
+ public:
+  explicit PeriodicRunner(absl::Duration interval) : interval_(interval) {}
+  ~PeriodicRunner() { Stop(); }
+
+  void Add(std::string name, std::function<absl::Status()> job) {
+    jobs_.emplace_back(std::move(name), std::move(job));
+  }
+  void Start();
+  void Stop();
+  // Runs every job once on the calling thread (tests, and the first round).
+  void RunOnce();
+
+ private:
+  absl::Duration interval_;
+  std::vector<std::pair<std::string, std::function<absl::Status()>>> jobs_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace salesops::customers
