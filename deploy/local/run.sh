@@ -6,7 +6,7 @@
 # until Ctrl-C; then stops everything it started, by pid.
 #
 # Ports and folders can be changed with SALESOPS_REDIS_PORT, SALESOPS_KAFKA_PORT,
-# SALESOPS_KAFKA_CONTROLLER_PORT, SALESOPS_ORG_PORT and SALESOPS_RUN_DIR.
+# SALESOPS_KAFKA_CONTROLLER_PORT, SALESOPS_ORG_PORT, SALESOPS_CUSTOMERS_PORT and SALESOPS_RUN_DIR.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="${BUILD_DIR:-build}"
@@ -17,6 +17,7 @@ redis_port="${SALESOPS_REDIS_PORT:-6380}"
 kafka_port="${SALESOPS_KAFKA_PORT:-9092}"
 controller_port="${SALESOPS_KAFKA_CONTROLLER_PORT:-9093}"
 org_port="${SALESOPS_ORG_PORT:-7101}"
+customers_port="${SALESOPS_CUSTOMERS_PORT:-7103}"
 mkdir -p "$run"
 
 # A local signing secret, made once and kept in .run/ (git-ignored).
@@ -28,6 +29,7 @@ export SALESOPS_JWT_HS256_SECRET
 export SALESOPS_REDIS_ADDR="127.0.0.1:$redis_port"
 export SALESOPS_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
 export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
+export SALESOPS_CUSTOMERS_ADDR="127.0.0.1:$customers_port"
 
 pids=()
 stop_all() {
@@ -57,8 +59,14 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+echo "== customers service on $SALESOPS_CUSTOMERS_ADDR (metrics: http://127.0.0.1:$((customers_port + 1000))/metrics)"
+"$build/services/customers/customers_server" &
+pids+=($!)
+
 echo "== loading demo data (idempotent)"
 "$build/tools/demo/demo_loader"
+echo "== loading demo customers and pipeline (idempotent; about 2 minutes the first time)"
+"$build/tools/demo/customers_demo_loader"
 
 cat <<INFO
 
@@ -67,6 +75,9 @@ SalesOps is running. Try:
   $ctl org list-units --page_size=5
   $ctl org list-members --org_unit=orgUnits/team-east-1
   $ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1
+  grpcurl -plaintext -H "authorization: Bearer \$($ctl token --role=admin)" \\
+    -d '{"page_size": 3, "query": "杭州"}' 127.0.0.1:$customers_port salesops.customers.v1.CustomersService/ListCustomers
+  kcat -b 127.0.0.1:$kafka_port -C -t salesops.customers.events.v1 -o -5 -e -f '%k %h\n'
   kcat -b 127.0.0.1:$kafka_port -C -t salesops.org.events.v1 -o beginning -e -f '%k %h\n'
   curl -s http://127.0.0.1:$((org_port + 1000))/metrics | head
 With grpcurl (reflection is on):

@@ -3,6 +3,8 @@
 # the same run, with the same client, on this machine:
 #   (a) gRPC: bare echo (callback API) vs org GetOrgUnit (read) vs org CreateOrgUnit
 #       (write: Redis + outbox), one async load client, same concurrency and duration;
+#   (a') customers: CreateOpportunity and ChangeOpportunityStage (writes with events)
+#       against the same echo baseline;
 #   (b) events: raw librdkafka produce+consume vs outbox → relay → Kafka → consumer;
 #   (c) Google Benchmark suites of domain and common code.
 # Starts its own Redis, Kafka, echo and org servers on free loopback ports and stops
@@ -37,7 +39,7 @@ trap cleanup EXIT
 
 redis_port=$("$local/free_port.sh"); kafka_port=$("$local/free_port.sh")
 controller_port=$("$local/free_port.sh"); echo_port=$("$local/free_port.sh")
-org_port=$("$local/free_port.sh")
+org_port=$("$local/free_port.sh"); customers_port=$("$local/free_port.sh")
 "$local/redis.sh" start "$run/redis" "$redis_port" >/dev/null
 "$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" >/dev/null
 
@@ -49,6 +51,10 @@ pids+=($!)
   --redis_addr="127.0.0.1:$redis_port" --kafka_bootstrap="127.0.0.1:$kafka_port" \
   --log_level=warning > "$run/org.log" 2>&1 &
 pids+=($!)
+"$build/services/customers/customers_server" --customers_addr="127.0.0.1:$customers_port" \
+  --metrics_port=0 --redis_addr="127.0.0.1:$redis_port" --kafka_bootstrap="127.0.0.1:$kafka_port" \
+  --log_level=warning > "$run/customers.log" 2>&1 &
+pids+=($!)
 ctl="$build/tools/salesopsctl/salesopsctl"
 export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
 for _ in $(seq 1 100); do "$ctl" org list-units >/dev/null 2>&1 && break; sleep 0.1; done
@@ -56,6 +62,8 @@ for _ in $(seq 1 100); do "$ctl" org list-units >/dev/null 2>&1 && break; sleep 
 "$ctl" org create-unit --id=bench-region --display_name=压测大区 --kind=REGION \
   --parent=orgUnits/bench-co >/dev/null
 token=$("$ctl" token --sub=bench --role=admin)
+# The demo organisation: owners and product lines the customers load uses.
+"$build/tools/demo/demo_loader" > /dev/null
 # Echo payload = the size of a GetOrgUnit response, so bytes on the wire match.
 payload=$("$ctl" org get --name=orgUnits/bench-region | wc -c)
 
@@ -69,6 +77,8 @@ for _ in $(seq 1 "$rounds"); do
     --unit=orgUnits/bench-region >> "$run/read.json"
   load --target=org_write --addr="127.0.0.1:$org_port" --token="$token" \
     --unit=orgUnits/bench-region >> "$run/write.json"
+  "$build/tests/bench/customers_load" --addr="127.0.0.1:$customers_port" --token="$token" \
+    --concurrency="$concurrency" --duration="$duration" >> "$run/customers.json"
 done
 echo "== (b) event pipeline: $events events"
 "$build/tests/bench/pipeline_bench" --redis_addr="127.0.0.1:$redis_port" \
@@ -91,20 +101,27 @@ best = lambda rs: max(rs, key=lambda r: r['qps'])
 echo, read, write = best(load('echo.json')), best(load('read.json')), best(load('write.json'))
 all_rounds = {t: [round(r['qps']) for r in load(t + '.json')] for t in ('echo', 'read', 'write')}
 pipe = {r['target']: r for r in load('pipeline.json')}
-rows = [("echo (baseline)", echo), ("org read  GetOrgUnit", read), ("org write CreateOrgUnit", write)]
+cust = load('customers.json')
+c_create = best([r for r in cust if r['target'] == 'customers_create_opportunity'])
+c_stage = best([r for r in cust if r['target'] == 'customers_change_stage'])
+rows = [("echo (baseline)", echo), ("org read  GetOrgUnit", read), ("org write CreateOrgUnit", write),
+        ("customers CreateOpportunity", c_create), ("customers ChangeStage", c_stage)]
 print("\n%-26s %10s %9s %9s %7s" % ("gRPC", "QPS", "p50 us", "p99 us", "errors"))
 for name, r in rows:
-    print("%-26s %10.0f %9d %9d %7d" % (name, r['qps'], r['p50_us'], r['p99_us'], r['errors']))
+    print("%-28s %10.0f %9d %9d %7d" % (name, r['qps'], r['p50_us'], r['p99_us'], r['errors']))
 print("rounds (QPS): %s" % all_rounds)
 ratios = {
     "read_over_echo": read['qps'] / echo['qps'] if echo['qps'] else 0,
     "write_over_echo": write['qps'] / echo['qps'] if echo['qps'] else 0,
     "pipeline_over_raw": pipe['pipeline_over_raw']['ratio'],
+    "cust_create_over_echo": c_create['qps'] / echo['qps'] if echo['qps'] else 0,
+    "cust_stage_over_echo": c_stage['qps'] / echo['qps'] if echo['qps'] else 0,
 }
 print("\n%-26s %10s" % ("events", "events/s"))
 print("%-26s %10.0f" % ("raw librdkafka", pipe['kafka_raw']['events_per_s']))
 print("%-26s %10.0f" % ("outbox pipeline", pipe['outbox_pipeline']['events_per_s']))
-bars = {"read_over_echo": 0.6, "write_over_echo": 0.4, "pipeline_over_raw": 0.5}
+bars = {"read_over_echo": 0.6, "write_over_echo": 0.4, "pipeline_over_raw": 0.5,
+        "cust_create_over_echo": 0.4, "cust_stage_over_echo": 0.4}
 print("\n%-20s %7s %6s %s" % ("ratio", "value", "bar", ""))
 for k, v in ratios.items():
     print("%-20s %7.3f %6.2f %s" % (k, v, bars[k], "ok" if v >= bars[k] else "MISSED"))
@@ -116,7 +133,9 @@ for path in glob.glob(os.path.join(out, "*-%s.json" % stamp)):
 print("\nmicro-benchmarks (ns/op):")
 for k in sorted(micro):
     print("  %-40s %10.1f" % (k, micro[k]))
-summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write": write},
+summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write": write,
+                                    "customers_create_opportunity": c_create,
+                                    "customers_change_stage": c_stage},
            "grpc_rounds_qps": all_rounds,
            "events": pipe, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
