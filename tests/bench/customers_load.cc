@@ -175,6 +175,8 @@ class LoadClient {
       v1::CreateOpportunityRequest req = salesops::demo::CreateOpportunityRequestFor(
           o, data.customers[static_cast<size_t>(o.customer)]);
       req.clear_backfill_time();
+      // Historical close dates would predate a deal created now.
+      req.mutable_opportunity()->clear_expected_close_date();
       req.clear_opportunity_id();
       req.clear_request_id();
       if (!owner.empty()) req.mutable_opportunity()->set_owner(owner);
