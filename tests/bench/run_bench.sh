@@ -5,6 +5,8 @@
 #       (write: Redis + outbox), one async load client, same concurrency and duration;
 #   (a') customers: CreateOpportunity and ChangeOpportunityStage (writes with events)
 #       against the same echo baseline;
+#   (a'') re-tiering BENCH_RETIER_CUSTOMERS (100,000) customers with the tier job, against
+#       reading the same data; Redis memory per customer (own Redis instance);
 #   (b) events: raw librdkafka produce+consume vs outbox → relay → Kafka → consumer;
 #   (c) Google Benchmark suites of domain and common code.
 # Starts its own Redis, Kafka, echo and org servers on free loopback ports and stops
@@ -33,6 +35,7 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "$local/kafka.sh" stop "$run/kafka" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
   rm -rf "$run"
 }
 trap cleanup EXIT
@@ -80,6 +83,12 @@ for _ in $(seq 1 "$rounds"); do
   "$build/tests/bench/customers_load" --addr="127.0.0.1:$customers_port" --token="$token" \
     --concurrency="$concurrency" --duration="$duration" >> "$run/customers.json"
 done
+echo "== (a'') re-tiering ${BENCH_RETIER_CUSTOMERS:-100000} customers (own Redis)"
+retier_port=$("$local/free_port.sh")
+"$local/redis.sh" start "$run/redis-retier" "$retier_port" >/dev/null
+"$build/tests/bench/retier_bench" --redis_addr="127.0.0.1:$retier_port" \
+  --customers="${BENCH_RETIER_CUSTOMERS:-100000}" > "$run/retier.json"
+"$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
 echo "== (b) event pipeline: $events events"
 "$build/tests/bench/pipeline_bench" --redis_addr="127.0.0.1:$redis_port" \
   --kafka_bootstrap="127.0.0.1:$kafka_port" --events="$events" > "$run/pipeline.json"
@@ -117,6 +126,12 @@ ratios = {
     "cust_create_over_echo": c_create['qps'] / echo['qps'] if echo['qps'] else 0,
     "cust_stage_over_echo": c_stage['qps'] / echo['qps'] if echo['qps'] else 0,
 }
+retier = load('retier.json')[0]
+print("\nre-tiering %d customers: %.1f s (%.0f customers/s); reading the same data: %.1f s "
+      "(ratio %.2f); Redis %.0f B per customer, %.0f B per deal"
+      % (retier['customers'], retier['retier_s'], retier['customers_per_s'],
+         retier['read_baseline_s'], retier['retier_over_read'], retier['bytes_per_customer'],
+         retier['bytes_per_deal']))
 print("\n%-26s %10s" % ("events", "events/s"))
 print("%-26s %10.0f" % ("raw librdkafka", pipe['kafka_raw']['events_per_s']))
 print("%-26s %10.0f" % ("outbox pipeline", pipe['outbox_pipeline']['events_per_s']))
@@ -137,7 +152,7 @@ summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write":
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage},
            "grpc_rounds_qps": all_rounds,
-           "events": pipe, "ratios": ratios, "bars": bars, "micro_ns": micro}
+           "events": pipe, "retier": retier, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)

@@ -50,6 +50,7 @@ class CustomersStore {
       : redis_(redis), outbox_(outbox) {}
 
   RedisClient& redis() { return redis_; }
+  TransactionalOutbox& outbox() { return outbox_; }
 
   static std::string DocKey(absl::string_view kind, absl::string_view id);
   static std::string Index(absl::string_view name, absl::string_view value = "");
