@@ -643,6 +643,103 @@ TEST_F(CustomersTest, CsvImportIsAllOrNothingAndExportRoundTripsChineseNames) {
   EXPECT_EQ(report.skipped_count(), 1);
 }
 
+TEST_F(CustomersTest, HandOverMovesOpenDealsAndFollowUpsRaiseOverdueReminders) {
+  TopicReader reader(TestEnv::Get().kafka_bootstrap, kTopic);
+  cv1::Customer c = NewCustomer(Rep1(), Unique("交接客户"));
+  const std::string cid = c.name().substr(strlen("customers/"));
+  cv1::Opportunity open = NewOpportunity(Rep1(), c, 880000);
+  cv1::Opportunity lost = NewOpportunity(Rep1(), c, 10000);
+  ASSERT_TRUE(Stage(Rep1(), lost, cv1::OPPORTUNITY_STAGE_LOST, "预算取消").ok());
+
+  cv1::HandOverCustomerRequest ho;
+  ho.set_name(c.name());
+  ho.set_new_owner("members/" + org().rep2);
+  ho.set_include_open_opportunities(true);
+  cv1::HandOverCustomerResponse hor;
+  EXPECT_EQ(Call(Rep1(), &cv1::CustomersService::Stub::HandOverCustomer, ho, &hor).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // reps do not hand over
+  grpc::Status s = Call(Sup1(), &cv1::CustomersService::Stub::HandOverCustomer, ho, &hor);
+  EXPECT_EQ(ViolatedFieldOf(s), "reason");
+  ho.set_reason("王五调岗");
+  // Another region's rep is outside a supervisor's scope.
+  cv1::HandOverCustomerRequest far = ho;
+  far.set_new_owner("members/" + org().rep3);
+  EXPECT_EQ(Call(Sup1(), &cv1::CustomersService::Stub::HandOverCustomer, far, &hor).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Call(Sup1(), &cv1::CustomersService::Stub::HandOverCustomer, ho, &hor).ok());
+  EXPECT_EQ(hor.customer().owner(), "members/" + org().rep2);
+  cv1::GetOpportunityRequest go;
+  go.set_name(open.name());
+  cv1::GetOpportunityResponse gor;
+  ASSERT_TRUE(Call(Rep2(), &cv1::CustomersService::Stub::GetOpportunity, go, &gor).ok());
+  EXPECT_EQ(gor.opportunity().owner(), "members/" + org().rep2);
+  go.set_name(lost.name());
+  ASSERT_TRUE(Call(Sup1(), &cv1::CustomersService::Stub::GetOpportunity, go, &gor).ok());
+  EXPECT_EQ(gor.opportunity().owner(), "members/" + org().rep1) << "closed deals keep their owner";
+  cv1::GetCustomerRequest get;
+  get.set_name(c.name());
+  cv1::GetCustomerResponse got;
+  EXPECT_EQ(Call(Rep1(), &cv1::CustomersService::Stub::GetCustomer, get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED)
+      << "the previous owner lost access";
+
+  // The new owner logs a visit with a follow-up due almost at once.
+  cv1::LogActivityRequest la;
+  la.mutable_activity()->set_customer(c.name());
+  la.mutable_activity()->set_opportunity(open.name());
+  la.mutable_activity()->set_kind(cv1::ACTIVITY_KIND_VISIT);
+  la.mutable_activity()->set_outcome(cv1::ACTIVITY_OUTCOME_POSITIVE);
+  la.mutable_activity()->set_summary("上门拜访，确认二期需求");
+  la.mutable_follow_up()->set_title("发送二期报价");
+  *la.mutable_follow_up()->mutable_due_time() = Ago(-absl::Seconds(1));
+  cv1::LogActivityResponse lar;
+  ASSERT_TRUE(Call(Rep2(), &cv1::CustomersService::Stub::LogActivity, la, &lar).ok());
+  ASSERT_EQ(lar.tasks_size(), 1);
+  const std::string task = lar.tasks(0).name();
+  auto events = reader.ReadUntil(
+      [&](const Record& r) {
+        return r.key == cid && (EventType(r) == "salesops.customers.v1.CustomerHandedOver" ||
+                                EventType(r) == "salesops.customers.v1.FollowUpTaskOverdue");
+      },
+      2, absl::Seconds(20));
+  ASSERT_EQ(events.size(), 2u);
+  for (const Record& r : events) {
+    if (EventType(r) == "salesops.customers.v1.CustomerHandedOver") {
+      cv1::CustomerHandedOver e;
+      ASSERT_TRUE(e.ParseFromString(r.value));
+      EXPECT_EQ(e.from_owner(), "members/" + org().rep1);
+      EXPECT_EQ(e.to_owner(), "members/" + org().rep2);
+      ASSERT_EQ(e.moved_opportunities_size(), 1);
+      EXPECT_EQ(e.moved_opportunities(0), open.name());
+    } else {
+      cv1::FollowUpTaskOverdue e;
+      ASSERT_TRUE(e.ParseFromString(r.value));
+      EXPECT_EQ(e.task().name(), task);
+      EXPECT_EQ(e.team(), "orgUnits/" + org().team1);
+    }
+  }
+  cv1::ListTasksRequest lt;
+  lt.set_overdue_only(true);
+  cv1::ListTasksResponse tasks;
+  ASSERT_TRUE(Call(Rep2(), &cv1::CustomersService::Stub::ListTasks, lt, &tasks).ok());
+  bool found = false;
+  for (const auto& t : tasks.tasks()) found |= t.name() == task && t.overdue();
+  EXPECT_TRUE(found);
+  cv1::CompleteTaskRequest done;
+  done.set_name(task);
+  cv1::CompleteTaskResponse doner;
+  ASSERT_TRUE(Call(Rep2(), &cv1::CustomersService::Stub::CompleteTask, done, &doner).ok());
+  EXPECT_EQ(doner.task().state(), cv1::TASK_STATE_DONE);
+  EXPECT_EQ(ErrorReasonOf(Call(Rep2(), &cv1::CustomersService::Stub::CompleteTask, done, &doner)),
+            "TASK_NOT_OPEN");
+  cv1::ListActivitiesRequest lact;
+  lact.set_customer(c.name());
+  cv1::ListActivitiesResponse acts;
+  ASSERT_TRUE(Call(Rep2(), &cv1::CustomersService::Stub::ListActivities, lact, &acts).ok());
+  ASSERT_EQ(acts.activities_size(), 1);
+  EXPECT_EQ(acts.activities(0).performed_by(), "members/" + org().rep2);
+}
+
 // Runs last in the file on purpose: it changes the pool policy (and restores it).
 TEST_F(CustomersTest, ZzPoolReleasesIdleCustomersAndClaimsKeepTheirLimits) {
   TopicReader reader(TestEnv::Get().kafka_bootstrap, kTopic);
