@@ -15,9 +15,9 @@
 #include "common/projection/projection_store.h"
 #include "common/service/service_flags.h"
 #include "services/customers/api/customers_grpc_service.h"
-#include "services/customers/events/org_directory.h"
 #include "services/customers/jobs/periodic_runner.h"
 #include "services/customers/store/customers_store.h"
+#include "services/org/directory/org_directory.h"
 
 ABSL_FLAG(std::string, customers_addr, "127.0.0.1:7103",
           "gRPC listen address of the customers service");
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   RedisClient redis(settings.redis);
   TransactionalOutbox outbox(redis, CustKey("outbox"));
   CustomersStore store(redis, outbox);
-  OrgDirectory directory(redis);
+  OrgDirectory directory(redis, kKeyPrefix);
   JwtVerifier verifier(settings.jwt, clock);
   CustomersApi api(store, directory, clock, tz);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   relay.Start();
 
   ProjectionStore projection_store(outbox, CustKey("dir:seen:"));
-  OrgDirectoryProjection directory_projection(projection_store);
+  org::OrgDirectoryProjection directory_projection(projection_store, redis, kKeyPrefix);
   const std::string group = absl::GetFlag(FLAGS_customers_directory_group);
   KafkaEventConsumer consumer({.bootstrap = settings.kafka_bootstrap,
                                .group_id = group,

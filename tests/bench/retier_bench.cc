@@ -54,7 +54,7 @@ int Run() {
   RedisClient redis(o);
   TransactionalOutbox outbox(redis, CustKey("outbox"));
   CustomersStore store(redis, outbox);
-  OrgDirectory directory(redis);
+  OrgDirectory directory(redis, kKeyPrefix);
   SystemClock clock;
   CustomersApi api(store, directory, clock, absl::UTCTimeZone());
   const int n = absl::GetFlag(FLAGS_customers);

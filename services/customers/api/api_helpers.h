@@ -17,10 +17,12 @@
 #include "salesops/common/v1/common.pb.h"
 #include "salesops/customers/v1/customers_resources.pb.h"
 #include "services/customers/domain/access.h"
-#include "services/customers/events/org_directory.h"
 #include "services/customers/store/customers_store.h"
+#include "services/org/directory/org_directory.h"
 
 namespace salesops::customers::internal {
+
+using org::OrgDirectory;
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;

@@ -20,10 +20,15 @@
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/customers/v1/customers_service.pb.h"
 #include "services/customers/domain/access.h"
-#include "services/customers/events/org_directory.h"
 #include "services/customers/store/customers_store.h"
+#include "services/org/directory/org_directory.h"
 
 namespace salesops::customers {
+
+using org::DirectoryMember;
+using org::OrgDirectory;
+inline constexpr char kOrgDirectoryGroup[] = "customers-org-directory";
+inline constexpr char kOrgDirectoryDlq[] = "salesops.customers-org-directory.dlq.v1";
 
 inline constexpr char kCustomersTopic[] = "salesops.customers.events.v1";
 inline constexpr char kCustomersSource[] = "/salesops/customers";

@@ -1,150 +1,19 @@
 #include "services/customers/store/customers_store.h"
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/status/errors.h"
-#include "common/status/status_macros.h"
 
 namespace salesops::customers {
-namespace {
-
-int64_t ToInt(const std::string& s) {
-  int64_t v = 0;
-  (void)absl::SimpleAtoi(s, &v);
-  return v;
-}
-
-}  // namespace
 
 std::string CustKey(absl::string_view suffix) { return absl::StrCat(kKeyPrefix, suffix); }
 
-std::string CustomersStore::DocKey(absl::string_view kind, absl::string_view id) {
-  return absl::StrCat(kKeyPrefix, "doc:", kind, ":", id);
-}
+namespace {
 
-std::string CustomersStore::Index(absl::string_view name, absl::string_view value) {
-  return absl::StrCat(kKeyPrefix, "ix:", name, value);
-}
-
-absl::StatusOr<std::optional<int64_t>> CustomersStore::GetRaw(absl::string_view kind,
-                                                              absl::string_view id,
-                                                              google::protobuf::Message* out) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HMGET", DocKey(kind, id), "v", "pb"}));
-  if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::nullopt;
-  if (!out->ParseFromString(v.elements[1].str)) {
-    return Internal("CORRUPT_DOCUMENT", absl::StrCat("stored ", kind, " ", id, " does not parse"));
-  }
-  return ToInt(v.elements[0].str);
-}
-
-absl::StatusOr<std::vector<int64_t>> CustomersStore::GetManyRaw(
-    absl::string_view kind, const std::vector<std::string>& ids,
-    const std::vector<google::protobuf::Message*>& out) {
-  std::vector<int64_t> versions(ids.size(), 0);
-  if (ids.empty()) return versions;
-  std::vector<std::vector<std::string>> cmds;
-  cmds.reserve(ids.size());
-  for (const std::string& id : ids) cmds.push_back({"HMGET", DocKey(kind, id), "v", "pb"});
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const RedisValue& v = replies[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
-    if (!out[i]->ParseFromString(v.elements[1].str)) {
-      return Internal("CORRUPT_DOCUMENT",
-                      absl::StrCat("stored ", kind, " ", ids[i], " does not parse"));
-    }
-    versions[i] = ToInt(v.elements[0].str);
-  }
-  return versions;
-}
-
-absl::StatusOr<std::vector<std::string>> CustomersStore::Range(const std::string& index,
-                                                               const std::string& after,
-                                                               int limit) {
-  SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue v,
-      redis_.Command({"ZRANGEBYLEX", index, after.empty() ? "-" : absl::StrCat("(", after), "+",
-                      "LIMIT", "0", absl::StrCat(limit)}));
-  std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) ids.push_back(e.str);
-  return ids;
-}
-
-absl::StatusOr<std::vector<std::string>> CustomersStore::RangeFrom(const std::string& index,
-                                                                   const std::string& min,
-                                                                   int limit) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"ZRANGEBYLEX", index, min, "+", "LIMIT",
-                                                          "0", absl::StrCat(limit)}));
-  std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) ids.push_back(e.str);
-  return ids;
-}
-
-absl::StatusOr<std::vector<std::string>> CustomersStore::Due(const std::string& schedule,
-                                                             int64_t until, int limit) {
-  SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue v, redis_.Command({"ZRANGEBYSCORE", schedule, "-inf", absl::StrCat(until), "LIMIT",
-                                    "0", absl::StrCat(limit)}));
-  std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) ids.push_back(e.str);
-  return ids;
-}
-
-absl::StatusOr<int64_t> CustomersStore::Count(const std::string& index) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"ZCARD", index}));
-  return v.integer;
-}
-
-absl::StatusOr<std::optional<std::string>> CustomersStore::GetString(const std::string& key) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"GET", key}));
-  if (v.is_nil()) return std::nullopt;
-  return v.str;
-}
-
-absl::StatusOr<int64_t> CustomersStore::HGetInt(const std::string& key, const std::string& field) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", key, field}));
-  return v.is_nil() ? 0 : ToInt(v.str);
-}
-
-absl::StatusOr<bool> CustomersStore::Exists(const std::string& key) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"EXISTS", key}));
-  return v.integer > 0;
-}
-
-void CustomersStore::PutDoc(WriteBatch& b, absl::string_view kind, absl::string_view id,
-                            const google::protobuf::Message& doc, int64_t expect_version) {
-  const std::string key = DocKey(kind, id);
-  const std::string tag = absl::StrCat("version:", kind, ":", id);
-  if (expect_version == 0) {
-    b.ExpectAbsent(key, absl::StrCat("exists:", kind, ":", id));
-  } else {
-    b.ExpectHashField(key, "v", absl::StrCat(expect_version), tag);
-  }
-  b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}, {"pb", doc.SerializeAsString()}});
-}
-
-absl::Status CustomersStore::Commit(const WriteBatch& batch) {
-  SALESOPS_ASSIGN_OR_RETURN(CommitResult r, outbox_.Commit(batch));
-  if (r.committed) return absl::OkStatus();
-  // Tags are "<what>:<detail>"; see PutDoc and the API's guards.
-  std::vector<std::string> parts = absl::StrSplit(r.failed_tag, absl::MaxSplits(':', 1));
-  const std::string what = parts[0];
-  const std::string detail = parts.size() > 1 ? parts[1] : "";
-  if (what == "version") {
-    return Aborted("ETAG_MISMATCH",
-                   absl::StrCat(detail, " changed since it was read (etag); re-read and retry"));
-  }
-  if (what == "exists") {
-    return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(detail, " already exists"), detail);
-  }
-  if (what == "request") {
-    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
-  }
+absl::Status MapConflict(const std::string& what, const std::string& detail,
+                         const std::string& current) {
   if (what == "tax_id" || what == "phone" || what == "contract_number") {
     const std::string existing =
-        absl::StrCat(what == "contract_number" ? "contracts/" : "customers/", r.current);
+        absl::StrCat(what == "contract_number" ? "contracts/" : "customers/", current);
     return AlreadyExists(what == "tax_id"  ? "DUPLICATE_TAX_ID"
                          : what == "phone" ? "DUPLICATE_PHONE"
                                            : "DUPLICATE_CONTRACT_NUMBER",
@@ -157,7 +26,12 @@ absl::Status CustomersStore::Commit(const WriteBatch& batch) {
     return FailedPrecondition("RECLAIM_COOLDOWN",
                               "you released this customer recently and may not claim it yet");
   }
-  return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
+  return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", what, ":", detail));
 }
+
+}  // namespace
+
+CustomersStore::CustomersStore(RedisClient& redis, TransactionalOutbox& outbox)
+    : DocStore(redis, outbox, kKeyPrefix, MapConflict) {}
 
 }  // namespace salesops::customers

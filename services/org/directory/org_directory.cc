@@ -1,4 +1,4 @@
-#include "services/customers/events/org_directory.h"
+#include "services/org/directory/org_directory.h"
 
 #include <algorithm>
 
@@ -8,13 +8,19 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "salesops/org/v1/org_events.pb.h"
-#include "services/customers/store/customers_store.h"
 
-namespace salesops::customers {
+namespace salesops::org {
 namespace {
 
-std::string MemberKey(absl::string_view id) { return CustKey(absl::StrCat("dir:member:", id)); }
-std::string UnitKey(absl::string_view id) { return CustKey(absl::StrCat("dir:unit:", id)); }
+std::string MemberKey(absl::string_view p, absl::string_view id) {
+  return absl::StrCat(p, "dir:member:", id);
+}
+std::string UnitKey(absl::string_view p, absl::string_view id) {
+  return absl::StrCat(p, "dir:unit:", id);
+}
+std::string TeamKey(absl::string_view p, absl::string_view id) {
+  return absl::StrCat(p, "dir:unit_members:", id);
+}
 
 absl::StatusOr<std::string> IdOf(const std::string& name, absl::string_view prefix,
                                  const char* field) {
@@ -24,32 +30,40 @@ absl::StatusOr<std::string> IdOf(const std::string& name, absl::string_view pref
   return name.substr(prefix.size());
 }
 
-absl::StatusOr<WriteBatch> PutMember(const salesops::org::v1::Member& m, bool left) {
+// `previous_team`: the member's team before this event ("" if unknown).
+absl::StatusOr<WriteBatch> PutMember(absl::string_view p, const salesops::org::v1::Member& m,
+                                     bool left, const std::string& previous_team) {
   SALESOPS_ASSIGN_OR_RETURN(std::string id, IdOf(m.name(), "members/", "member.name"));
   SALESOPS_ASSIGN_OR_RETURN(std::string team, IdOf(m.org_unit(), "orgUnits/", "member.org_unit"));
   WriteBatch b;
-  b.HSet(MemberKey(id), {{"team", team},
-                         {"role", absl::StrCat(static_cast<int>(m.role()))},
-                         {"left", left ? "1" : "0"}});
+  if (!previous_team.empty() && previous_team != team) b.SRem(TeamKey(p, previous_team), id);
+  if (left) {
+    b.SRem(TeamKey(p, team), id);
+  } else {
+    b.SAdd(TeamKey(p, team), id);
+  }
+  b.HSet(MemberKey(p, id), {{"team", team},
+                            {"role", absl::StrCat(static_cast<int>(m.role()))},
+                            {"left", left ? "1" : "0"}});
   return b;
 }
 
-absl::StatusOr<WriteBatch> PutUnit(const salesops::org::v1::OrgUnit& u) {
+absl::StatusOr<WriteBatch> PutUnit(absl::string_view p, const salesops::org::v1::OrgUnit& u) {
   SALESOPS_ASSIGN_OR_RETURN(std::string id, IdOf(u.name(), "orgUnits/", "org_unit.name"));
   std::string parent;
   if (!u.parent().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(parent, IdOf(u.parent(), "orgUnits/", "org_unit.parent"));
   }
   WriteBatch b;
-  b.HSet(UnitKey(id), {{"parent", parent}, {"kind", absl::StrCat(static_cast<int>(u.kind()))}});
+  b.HSet(UnitKey(p, id), {{"parent", parent}, {"kind", absl::StrCat(static_cast<int>(u.kind()))}});
   return b;
 }
 
 }  // namespace
 
 absl::StatusOr<std::optional<DirectoryMember>> OrgDirectory::Member(const std::string& member_id) {
-  SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue v, redis_.Command({"HMGET", MemberKey(member_id), "team", "role", "left"}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HMGET", MemberKey(prefix_, member_id),
+                                                          "team", "role", "left"}));
   if (v.elements.size() != 3 || v.elements[0].is_nil()) return std::nullopt;
   DirectoryMember m;
   m.team = v.elements[0].str;
@@ -64,14 +78,16 @@ absl::StatusOr<std::vector<std::string>> OrgDirectory::UnitAndAncestors(
   std::string id = unit_id;
   while (!id.empty() && out.size() < 32 && std::find(out.begin(), out.end(), id) == out.end()) {
     out.push_back(id);
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", UnitKey(id), "parent"}));
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                              redis_.Command({"HGET", UnitKey(prefix_, id), "parent"}));
     id = v.is_nil() ? "" : v.str;
   }
   return out;
 }
 
 absl::StatusOr<int> OrgDirectory::KindOf(const std::string& unit_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", UnitKey(unit_id), "kind"}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                            redis_.Command({"HGET", UnitKey(prefix_, unit_id), "kind"}));
   int kind = 0;
   if (!v.is_nil()) (void)absl::SimpleAtoi(v.str, &kind);
   return kind;
@@ -81,7 +97,7 @@ absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
   std::string id = unit_id;
   for (int depth = 0; depth < 32 && !id.empty(); ++depth) {
     SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                              redis_.Command({"HMGET", UnitKey(id), "parent", "kind"}));
+                              redis_.Command({"HMGET", UnitKey(prefix_, id), "parent", "kind"}));
     if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::string();
     if (v.elements[1].str ==
         absl::StrCat(static_cast<int>(salesops::org::v1::ORG_UNIT_KIND_REGION))) {
@@ -92,28 +108,43 @@ absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
   return std::string();
 }
 
+absl::StatusOr<std::vector<std::string>> OrgDirectory::MembersOf(const std::string& unit_id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", TeamKey(prefix_, unit_id)}));
+  std::vector<std::string> out;
+  for (const RedisValue& e : v.elements) out.push_back(e.str);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
   namespace ov1 = salesops::org::v1;
   absl::StatusOr<WriteBatch> batch = WriteBatch();
   const std::string& t = event.type;
+  // The member's team as the directory has it, to move them between team sets.
+  auto previous_team = [&](const ov1::Member& m) -> std::string {
+    const std::string name = m.name();
+    if (name.size() <= 8) return "";
+    auto v = redis_.Command({"HGET", MemberKey(prefix_, name.substr(8)), "team"});
+    return v.ok() && !v->is_nil() ? v->str : "";
+  };
   if (t == "salesops.org.v1.MemberJoined") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberJoined>(event));
-    batch = PutMember(e.member(), false);
+    batch = PutMember(prefix_, e.member(), false, previous_team(e.member()));
   } else if (t == "salesops.org.v1.MemberUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberUpdated>(event));
-    batch = PutMember(e.member(), false);
+    batch = PutMember(prefix_, e.member(), false, previous_team(e.member()));
   } else if (t == "salesops.org.v1.MemberMoved") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberMoved>(event));
-    batch = PutMember(e.member(), false);
+    batch = PutMember(prefix_, e.member(), false, previous_team(e.member()));
   } else if (t == "salesops.org.v1.MemberLeft") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberLeft>(event));
-    batch = PutMember(e.member(), true);
+    batch = PutMember(prefix_, e.member(), true, previous_team(e.member()));
   } else if (t == "salesops.org.v1.OrgUnitCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::OrgUnitCreated>(event));
-    batch = PutUnit(e.org_unit());
+    batch = PutUnit(prefix_, e.org_unit());
   } else if (t == "salesops.org.v1.OrgUnitUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::OrgUnitUpdated>(event));
-    batch = PutUnit(e.org_unit());
+    batch = PutUnit(prefix_, e.org_unit());
   } else {
     return absl::OkStatus();  // other org events do not change the directory
   }
@@ -121,4 +152,4 @@ absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
   return store_.ApplyOnce(event, *std::move(batch)).status();
 }
 
-}  // namespace salesops::customers
+}  // namespace salesops::org

@@ -1,11 +1,11 @@
-// What the customers service knows of the org structure: each member's team
-// and role, each unit's parent and kind. It is a projection of the org
-// service's events (OrgUnitCreated/Updated/Deleted, MemberJoined/Updated/
-// Moved/Left), kept in Redis effectively-once, so the customers service never
-// calls the org service on a request path. Used to fill a customer's team and
-// region from its owner and to resolve grants to units and their subtrees.
+// The org structure as another service keeps it: each member's team and role,
+// each unit's parent and kind, each team's members. A projection of the org
+// service's events (OrgUnitCreated/Updated, MemberJoined/Updated/Moved/Left),
+// kept effectively-once in the consuming service's own Redis keyspace, so no
+// request path calls the org service. Customers fill a customer's team and
+// region from its owner; targets check that a team has members.
 //
-//   OrgDirectory dir(redis);
+//   OrgDirectory dir(redis, "cust:{cust}:");
 //   SALESOPS_ASSIGN_OR_RETURN(std::optional<DirectoryMember> m, dir.Member("m-1"));
 //   SALESOPS_ASSIGN_OR_RETURN(std::string region, dir.RegionOf(m->team));
 #pragma once
@@ -19,10 +19,7 @@
 #include "common/projection/projection_store.h"
 #include "common/redis/redis_client.h"
 
-namespace salesops::customers {
-
-inline constexpr char kOrgDirectoryGroup[] = "customers-org-directory";
-inline constexpr char kOrgDirectoryDlq[] = "salesops.customers-org-directory.dlq.v1";
+namespace salesops::org {
 
 struct DirectoryMember {
   std::string team;  // unit id
@@ -33,7 +30,9 @@ struct DirectoryMember {
 // Reads. Thread-safe.
 class OrgDirectory {
  public:
-  explicit OrgDirectory(RedisClient& redis) : redis_(redis) {}
+  // `prefix`: the consuming service's keyspace, e.g. "cust:{cust}:".
+  OrgDirectory(RedisClient& redis, std::string prefix)
+      : redis_(redis), prefix_(std::move(prefix)) {}
   absl::StatusOr<std::optional<DirectoryMember>> Member(const std::string& member_id);
   // The unit and its ancestors, the unit first (at most 32; loops cut).
   absl::StatusOr<std::vector<std::string>> UnitAndAncestors(const std::string& unit_id);
@@ -41,19 +40,25 @@ class OrgDirectory {
   absl::StatusOr<std::string> RegionOf(const std::string& unit_id);
   // The unit's kind (salesops.org.v1.OrgUnitKind), 0 when unknown.
   absl::StatusOr<int> KindOf(const std::string& unit_id);
+  // Members currently in the unit (not those who left).
+  absl::StatusOr<std::vector<std::string>> MembersOf(const std::string& unit_id);
 
  private:
   RedisClient& redis_;
+  std::string prefix_;
 };
 
 // The consumer side: org events → directory entries.
 class OrgDirectoryProjection final : public EventHandler {
  public:
-  explicit OrgDirectoryProjection(ProjectionStore& store) : store_(store) {}
+  OrgDirectoryProjection(ProjectionStore& store, RedisClient& redis, std::string prefix)
+      : store_(store), redis_(redis), prefix_(std::move(prefix)) {}
   absl::Status Handle(const CloudEvent& event) override;
 
  private:
   ProjectionStore& store_;
+  RedisClient& redis_;
+  std::string prefix_;
 };
 
-}  // namespace salesops::customers
+}  // namespace salesops::org

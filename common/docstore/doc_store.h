@@ -1,0 +1,117 @@
+// A small document store on Redis for services whose aggregates are protobuf
+// messages: each aggregate is a hash {v: version, pb: serialized proto} under
+// "<prefix>doc:<kind>:<id>"; lists are sorted-set indexes read in id order
+// (ZRANGEBYLEX), so paging is stable under concurrent writes; time-based jobs
+// read due-time sorted sets. A mutation is one WriteBatch (guards, document
+// writes, index changes and outbox events) committed by one Lua script.
+//
+//   DocStore store(redis, outbox, "tgt:{tgt}:", MapConflict);
+//   WriteBatch b;
+//   DocStore::PutDocWith(store.prefix(), b, "plan", id, plan, /*expect_version=*/3);
+//   b.Emit(event, topic);
+//   SALESOPS_RETURN_IF_ERROR(store.Commit(b));   // ABORTED on a stale version
+//
+// Guard tags are "<what>:<detail>": "version:…" (ABORTED ETAG_MISMATCH),
+// "exists:…" (ALREADY_EXISTS RESOURCE_EXISTS), "request:" (ALREADY_EXISTS
+// REQUEST_REPLAYED, message = the resource the request created); other tags go
+// to the service's mapper. Thread-safe (RedisClient is).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/outbox/write_batch.h"
+#include "common/redis/redis_client.h"
+#include "google/protobuf/message.h"
+
+namespace salesops {
+
+template <typename T>
+struct Versioned {
+  T doc;
+  int64_t version = 0;
+};
+
+class DocStore {
+ public:
+  // Maps a failed guard the store does not know (tag split at the first ':').
+  using ConflictMapper = std::function<absl::Status(
+      const std::string& what, const std::string& detail, const std::string& current)>;
+  DocStore(RedisClient& redis, TransactionalOutbox& outbox, std::string prefix,
+           ConflictMapper mapper = nullptr)
+      : redis_(redis), outbox_(outbox), prefix_(std::move(prefix)), mapper_(std::move(mapper)) {}
+
+  RedisClient& redis() { return redis_; }
+  TransactionalOutbox& outbox() { return outbox_; }
+  const std::string& prefix() const { return prefix_; }
+
+  static std::string DocKeyWith(absl::string_view prefix, absl::string_view kind,
+                                absl::string_view id);
+  static std::string IndexWith(absl::string_view prefix, absl::string_view name,
+                               absl::string_view value = "");
+  // Writes the document at version expect_version + 1, guarded on
+  // expect_version (0 = must not exist yet).
+  static void PutDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
+                         absl::string_view id, const google::protobuf::Message& doc,
+                         int64_t expect_version);
+
+  // nullopt when absent; INTERNAL when the stored bytes do not parse.
+  absl::StatusOr<std::optional<int64_t>> GetRaw(absl::string_view kind, absl::string_view id,
+                                                google::protobuf::Message* out);
+  template <typename T>
+  absl::StatusOr<std::optional<Versioned<T>>> Get(absl::string_view kind, absl::string_view id) {
+    Versioned<T> v;
+    absl::StatusOr<std::optional<int64_t>> version = GetRaw(kind, id, &v.doc);
+    if (!version.ok()) return version.status();
+    if (!*version) return std::nullopt;
+    v.version = **version;
+    return v;
+  }
+  // One round trip; absent ids are skipped.
+  template <typename T>
+  absl::StatusOr<std::vector<Versioned<T>>> GetMany(absl::string_view kind,
+                                                    const std::vector<std::string>& ids) {
+    std::vector<Versioned<T>> out;
+    std::vector<T> docs(ids.size());
+    std::vector<google::protobuf::Message*> ptrs;
+    for (T& d : docs) ptrs.push_back(&d);
+    absl::StatusOr<std::vector<int64_t>> versions = GetManyRaw(kind, ids, ptrs);
+    if (!versions.ok()) return versions.status();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if ((*versions)[i] > 0) out.push_back({std::move(docs[i]), (*versions)[i]});
+    }
+    return out;
+  }
+  // Versions (0 = absent) parallel to ids; docs parsed into `out`.
+  absl::StatusOr<std::vector<int64_t>> GetManyRaw(
+      absl::string_view kind, const std::vector<std::string>& ids,
+      const std::vector<google::protobuf::Message*>& out);
+
+  // Ids of an index after `after` (exclusive), at most `limit`, in order.
+  absl::StatusOr<std::vector<std::string>> Range(const std::string& index, const std::string& after,
+                                                 int limit);
+  // Same with a raw ZRANGEBYLEX min ("-", "(x" exclusive, "[x" inclusive).
+  absl::StatusOr<std::vector<std::string>> RangeFrom(const std::string& index,
+                                                     const std::string& min, int limit);
+  static std::string After(const std::string& after) { return after.empty() ? "-" : "(" + after; }
+  // Members of a due-time schedule with score <= `until` (seconds), at most `limit`.
+  absl::StatusOr<std::vector<std::string>> Due(const std::string& schedule, int64_t until,
+                                               int limit);
+  absl::StatusOr<int64_t> Count(const std::string& index);
+  absl::StatusOr<std::optional<std::string>> GetString(const std::string& key);
+  absl::StatusOr<int64_t> HGetInt(const std::string& key, const std::string& field);
+  absl::StatusOr<bool> Exists(const std::string& key);
+
+  absl::Status Commit(const WriteBatch& batch);
+
+ private:
+  RedisClient& redis_;
+  TransactionalOutbox& outbox_;
+  std::string prefix_;
+  ConflictMapper mapper_;
+};
+
+}  // namespace salesops
