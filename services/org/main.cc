@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
   using namespace salesops;
   using namespace salesops::org;
   BlockShutdownSignals();  // before any thread starts, so only sigwait sees them
-  ParseFlagsWithEnv(argc, argv, "SalesOps org service: org units, members, positions, reorganisation, efficiency, talent");
+  ParseFlagsWithEnv(
+      argc, argv,
+      "SalesOps org service: org units, members, positions, reorganisation, efficiency, talent");
   ServiceSettings settings = LoadServiceSettings("org", "org_addr", absl::GetFlag(FLAGS_org_addr));
 
   SystemClock clock;
@@ -50,11 +52,10 @@ int main(int argc, char** argv) {
 
   // Topics are created explicitly (brokers run with auto-create off). A broker
   // that is down now is not fatal: writes wait in the outbox until it is back.
-  if (absl::Status s = EnsureTopics(settings.kafka_bootstrap, {{kOrgTopic, 3},
-                                     {kHeadcountDlq, 1},
-                                     {kCustomersTopic, 3},
-                                     {kRevenueDlq, 1}},
-                                    absl::Seconds(5));
+  if (absl::Status s =
+          EnsureTopics(settings.kafka_bootstrap,
+                       {{kOrgTopic, 3}, {kHeadcountDlq, 1}, {kCustomersTopic, 3}, {kRevenueDlq, 1}},
+                       absl::Seconds(5));
       !s.ok()) {
     LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
   }

@@ -151,8 +151,8 @@ class OrgReorgTest : public ::testing::Test {
         return false;
       }
       static const std::set<std::string> kTypes = {
-          "salesops.org.v1.MemberMoved", "salesops.org.v1.OrgUnitDeleted",
-          "salesops.org.v1.TeamsMerged", "salesops.org.v1.TeamSplit",
+          "salesops.org.v1.MemberMoved",   "salesops.org.v1.OrgUnitDeleted",
+          "salesops.org.v1.TeamsMerged",   "salesops.org.v1.TeamSplit",
           "salesops.org.v1.TeamDissolved", "salesops.org.v1.PositionCreated"};
       if (kTypes.count(type->second) > 0) return true;
       return type->second == "salesops.org.v1.OrgUnitCreated" &&
@@ -191,10 +191,10 @@ TEST_F(OrgReorgTest, MergeEmitsEventsAndKeepsHistory) {
   EXPECT_EQ(resp.reorganisation().moves_size(), 3);
 
   std::vector<Record> records = reader.ReadUntil(Mine(), 5, absl::Seconds(30));
-  EXPECT_EQ(Types(records),
-            (std::multiset<std::string>{"salesops.org.v1.MemberMoved", "salesops.org.v1.MemberMoved",
-                                        "salesops.org.v1.MemberMoved", "salesops.org.v1.OrgUnitDeleted",
-                                        "salesops.org.v1.TeamsMerged"}));
+  EXPECT_EQ(Types(records), (std::multiset<std::string>{
+                                "salesops.org.v1.MemberMoved", "salesops.org.v1.MemberMoved",
+                                "salesops.org.v1.MemberMoved", "salesops.org.v1.OrgUnitDeleted",
+                                "salesops.org.v1.TeamsMerged"}));
   for (const auto& r : records) {
     if (r.headers.at("ce_type") != "salesops.org.v1.TeamsMerged") continue;
     EXPECT_EQ(r.key, Id("a"));
@@ -419,8 +419,8 @@ TEST_F(OrgReorgTest, PositionsAndDuties) {
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].headers.at("ce_type"), "salesops.org.v1.PositionCreated");
   // A rep may read positions, not create them.
-  grpc::Status denied = Call(&Stub::CreatePosition, Token(Role::kRep, Id("rep-1"), Id("a")),
-                             create, &created);
+  grpc::Status denied =
+      Call(&Stub::CreatePosition, Token(Role::kRep, Id("rep-1"), Id("a")), create, &created);
   EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -441,11 +441,11 @@ TEST_F(OrgReorgTest, EfficiencyFromDealEvents) {
     won.mutable_won_date()->set_year(2026);
     won.mutable_won_date()->set_month(10);
     won.mutable_won_date()->set_day(15);
-    CloudEvent e = MakeCloudEvent("/salesops/customers", id, "opportunities/" + id, won,
-                                  absl::Now());
+    CloudEvent e =
+        MakeCloudEvent("/salesops/customers", id, "opportunities/" + id, won, absl::Now());
     e.id = "evt-" + id;
-    ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kCustomersTopic, e.key, e.data, ToKafkaHeaders(e))
-                    .ok());
+    ASSERT_TRUE(
+        ProduceRaw(env.kafka_bootstrap, kCustomersTopic, e.key, e.data, ToKafkaHeaders(e)).ok());
   };
   publish("a", 300000, "pl-x", Id("o1"));
   publish("a", 300000, "pl-x", Id("o1"));  // redelivered: same source + id
@@ -542,7 +542,8 @@ TEST_F(OrgReorgTest, TalentPipelineAndVisibility) {
   // Never the assessed member, a peer, or a supervisor/manager elsewhere.
   for (const std::string& token :
        {Token(Role::kRep, Id("rep-1"), Id("a")), Token(Role::kRep, Id("rep-2"), Id("a")),
-        Token(Role::kSupervisor, Id("sup-b"), Id("b")), Token(Role::kManager, Id("mgr-w"), Id("west"))}) {
+        Token(Role::kSupervisor, Id("sup-b"), Id("b")),
+        Token(Role::kManager, Id("mgr-w"), Id("west"))}) {
     EXPECT_EQ(Call(&Stub::ListAssessments, token, list, &listed).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
@@ -601,9 +602,9 @@ TEST_F(OrgReorgTest, AuthorisationForReorganisation) {
   merge.set_target("orgUnits/" + Id("b"));
   merge.set_reason("x");
   v1::MergeTeamsResponse merged;
-  for (const std::string& token : {Token(Role::kManager, Id("mgr"), Id("east")),
-                                   Token(Role::kSupervisor, Id("sup-a"), Id("a")),
-                                   Token(Role::kRep, Id("rep-1"), Id("a"))}) {
+  for (const std::string& token :
+       {Token(Role::kManager, Id("mgr"), Id("east")),
+        Token(Role::kSupervisor, Id("sup-a"), Id("a")), Token(Role::kRep, Id("rep-1"), Id("a"))}) {
     EXPECT_EQ(Call(&Stub::MergeTeams, token, merge, &merged).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }

@@ -13,8 +13,8 @@
 #include "common/status/status_macros.h"
 #include "common/validation/validation.h"
 #include "salesops/org/v1/org_events.pb.h"
-#include "services/org/domain/org_rules.h"
 #include "services/org/api/api_util.h"
+#include "services/org/domain/org_rules.h"
 #include "services/org/domain/reorg.h"
 #include "services/org/events/org_events.h"
 
@@ -28,23 +28,22 @@ MethodPolicy OrgMethodPolicy() {
   for (const char* m : {"CreateMember", "UpdateMember", "DeleteMember", "MoveMember"}) {
     p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager});
   }
-  for (const char* m : {"GetOrgUnit", "ListOrgUnits", "GetMember", "ListMembers", "GetPosition",
-                        "ListPositions", "GetMemberDuties", "GetMemberHistory",
-                        "ListPromotionTracks"}) {
+  for (const char* m :
+       {"GetOrgUnit", "ListOrgUnits", "GetMember", "ListMembers", "GetPosition", "ListPositions",
+        "GetMemberDuties", "GetMemberHistory", "ListPromotionTracks"}) {
     p.AllowAll(m);
   }
   for (const char* m : {"CreatePosition", "ChangeDuties"}) {
     p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager});
   }
-  for (const char* m : {"SplitTeam", "MergeTeams", "DissolveTeam", "SetTeamTarget",
-                        "UpdateTalentConfig", "CreatePromotionTrack", "ApprovePromotionRequest",
-                        "RejectPromotionRequest"}) {
+  for (const char* m :
+       {"SplitTeam", "MergeTeams", "DissolveTeam", "SetTeamTarget", "UpdateTalentConfig",
+        "CreatePromotionTrack", "ApprovePromotionRequest", "RejectPromotionRequest"}) {
     p.Allow(m, {Role::kAdmin, Role::kDirector});
   }
   for (const char* m : {"ListReorganisations", "GetTeamEfficiency", "GetTalentConfig",
                         "RecordAssessment", "ListAssessments", "CreateDevelopmentPlan",
-                        "UpdateDevelopmentPlan", "SubmitPromotionRequest",
-                        "GetPromotionRequest"}) {
+                        "UpdateDevelopmentPlan", "SubmitPromotionRequest", "GetPromotionRequest"}) {
     p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager, Role::kSupervisor});
   }
   // The member reads their own plans; object-level checks do the rest.

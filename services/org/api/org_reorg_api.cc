@@ -124,9 +124,8 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_RETURN_IF_ERROR(CheckNewDutyVersion({}, effective, today, "",
-                                               in.duty_history(0).duties_size(),
-                                               "position.duty_history[0]"));
+  SALESOPS_RETURN_IF_ERROR(CheckNewDutyVersion(
+      {}, effective, today, "", in.duty_history(0).duties_size(), "position.duty_history[0]"));
 
   const std::string rid = CallerRequestId(call, req.request_id());
   auto replay = [&]() -> absl::Status {
@@ -153,8 +152,7 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   }
   SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, team_id));
   // One position per team and role: the id of that slot is reserved by an index.
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> existing,
-                            repo_.ListDocs(DocKind::kPosition, team_id));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> existing, repo_.ListDocs(DocKind::kPosition, team_id));
   for (const auto& d : existing) {
     v1::Position p;
     if (p.ParseFromString(d.data) && p.role() == in.role()) {
@@ -183,7 +181,8 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   // The (team, role) slot doubles as a uniqueness guard: a second create for
   // the same slot fails on it atomically.
   // Slots live among the team-target documents under a "slot:" id; nothing lists them.
-  DocWrite slot{DocKind::kTeamTarget, {absl::StrCat("slot:", team_id, ":", in.role()), 1, id}, 0, {}};
+  DocWrite slot{
+      DocKind::kTeamTarget, {absl::StrCat("slot:", team_id, ":", in.role()), 1, id}, 0, {}};
   DocWrite w{DocKind::kPosition, {id, 1, p.SerializeAsString()}, 0, {team_id}};
   absl::Status s = repo_.WriteDocs({w, slot}, rid, p.name(),
                                    {OrgEvent(id, p.name(), event, now, call.trace_id)});
@@ -222,7 +221,8 @@ absl::Status OrgApi::ListPositions(const CallContext& call, const v1::ListPositi
   for (const auto& d : docs) {
     if (cursor && d.id <= cursor->after) continue;
     if (taken == page_size) {
-      resp->set_next_page_token(EncodePageToken({resp->positions().rbegin()->name().substr(10), req.team()}));
+      resp->set_next_page_token(
+          EncodePageToken({resp->positions().rbegin()->name().substr(10), req.team()}));
       break;
     }
     if (resp->add_positions()->ParseFromString(d.data)) ++taken;
@@ -249,8 +249,8 @@ absl::Status OrgApi::ChangeDuties(const CallContext& call, const v1::ChangeDutie
   SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, p.team().substr(strlen("orgUnits/"))));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), doc->version));
   SALESOPS_RETURN_IF_ERROR(CheckNewDutyVersion(EffectiveDays(p), effective, today,
-                                               req.duties().reason(),
-                                               req.duties().duties_size(), "duties"));
+                                               req.duties().reason(), req.duties().duties_size(),
+                                               "duties"));
   v1::PositionDutiesChanged event;
   const std::vector<absl::CivilDay> days = EffectiveDays(p);
   const int current = DutyVersionAsOf(days, today);
@@ -271,13 +271,12 @@ absl::Status OrgApi::ChangeDuties(const CallContext& call, const v1::ChangeDutie
   return absl::OkStatus();
 }
 
-absl::Status OrgApi::GetMemberDuties(const CallContext& call,
-                                     const v1::GetMemberDutiesRequest& req,
+absl::Status OrgApi::GetMemberDuties(const CallContext& call, const v1::GetMemberDutiesRequest& req,
                                      v1::GetMemberDutiesResponse* resp) {
   Violations v;
   std::string id = ParseResourceName(v, "member", req.member(), "members");
-  absl::CivilDay day = OptionalDate(v, "as_of_date", req.has_as_of_date() ? &req.as_of_date() : nullptr,
-                                    OrgDay(clock_.Now()));
+  absl::CivilDay day = OptionalDate(
+      v, "as_of_date", req.has_as_of_date() ? &req.as_of_date() : nullptr, OrgDay(clock_.Now()));
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(id));
   if (!CanSeeMember(call.principal, found.first, found.second)) {
@@ -286,8 +285,8 @@ absl::Status OrgApi::GetMemberDuties(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(std::vector<MembershipEntry> history, HistoryOf(found.first));
   std::optional<MembershipEntry> at = MembershipAsOf(history, day);
   if (!at) {
-    return NotFound("NO_MEMBERSHIP_ON_DATE",
-                    absl::StrCat(MemberName(id), " was not a member on ", absl::FormatCivilTime(day)));
+    return NotFound("NO_MEMBERSHIP_ON_DATE", absl::StrCat(MemberName(id), " was not a member on ",
+                                                          absl::FormatCivilTime(day)));
   }
   *resp->mutable_membership() = ToProto(*at, nullptr);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs, repo_.ListDocs(DocKind::kPosition, at->unit_id));
@@ -318,8 +317,10 @@ absl::Status OrgApi::SplitTeam(const CallContext& call, const v1::SplitTeamReque
     }
     CheckText(v, f + ".display_name", t.display_name(), 1, 100);
     CheckText(v, f + ".description", t.description(), 0, 1000);
-    NewTeamSpec spec{t.org_unit_id().empty() ? NewUuid() : t.org_unit_id(), t.display_name(),
-                     t.description(), {}};
+    NewTeamSpec spec{t.org_unit_id().empty() ? NewUuid() : t.org_unit_id(),
+                     t.display_name(),
+                     t.description(),
+                     {}};
     for (int j = 0; j < t.members_size(); ++j) {
       spec.member_ids.push_back(
           ParseResourceName(v, absl::StrCat(f, ".members[", j, "]"), t.members(j), "members"));
@@ -470,10 +471,9 @@ absl::Status OrgApi::DissolveTeam(const CallContext& call, const v1::DissolveTea
   std::vector<ReorgMove> moves;
   for (int i = 0; i < req.moves_size(); ++i) {
     const std::string f = absl::StrCat("moves[", i, "]");
-    moves.push_back({ParseResourceName(v, f + ".member", req.moves(i).member(), "members"),
-                     team_id,
-                     ParseResourceName(v, f + ".to_org_unit", req.moves(i).to_org_unit(),
-                                       "orgUnits")});
+    moves.push_back(
+        {ParseResourceName(v, f + ".member", req.moves(i).member(), "members"), team_id,
+         ParseResourceName(v, f + ".to_org_unit", req.moves(i).to_org_unit(), "orgUnits")});
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(OrgUnit team, LoadUnit(team_id, "team", false));
@@ -492,8 +492,8 @@ absl::Status OrgApi::DissolveTeam(const CallContext& call, const v1::DissolveTea
   rec.unit_ids = {team.id};
   rec.removed_unit_ids = {team.id};
   rec.moves = change.moves;
-  rec.summary = absl::StrCat("dissolved ", UnitName(team.id), " (", change.moves.size(),
-                             " members moved)");
+  rec.summary =
+      absl::StrCat("dissolved ", UnitName(team.id), " (", change.moves.size(), " members moved)");
   ReorgCommit c;
   c.removed_units = {team};
   absl::flat_hash_set<std::string> guarded;
@@ -548,8 +548,9 @@ absl::Status OrgApi::ListReorganisations(const CallContext& call,
                                          v1::ListReorganisationsResponse* resp) {
   Violations v;
   std::string unit_id = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
-  absl::CivilDay from = OptionalDate(v, "start_date", req.has_start_date() ? &req.start_date() : nullptr,
-                                     absl::CivilDay(1900, 1, 1));
+  absl::CivilDay from =
+      OptionalDate(v, "start_date", req.has_start_date() ? &req.start_date() : nullptr,
+                   absl::CivilDay(1900, 1, 1));
   absl::CivilDay to = OptionalDate(v, "end_date", req.has_end_date() ? &req.end_date() : nullptr,
                                    absl::CivilDay(9999, 12, 31));
   if (v.empty() && to < from) v.Add("end_date", "must not be before start_date");
@@ -563,15 +564,16 @@ absl::Status OrgApi::ListReorganisations(const CallContext& call,
   if (ancestry.ok()) {
     if (call.principal.role < Role::kDirector &&
         !IsWithin(ancestry->ids, call.principal.org_unit_id)) {
-      return PermissionDenied("OUT_OF_SCOPE",
-                              absl::StrCat(UnitName(unit_id), " is outside the caller's org scope"));
+      return PermissionDenied(
+          "OUT_OF_SCOPE", absl::StrCat(UnitName(unit_id), " is outside the caller's org scope"));
     }
   } else if (ancestry.status().code() != absl::StatusCode::kNotFound) {
     return ancestry.status();
   } else if (call.principal.role < Role::kDirector) {
     return PermissionDenied("OUT_OF_SCOPE", "the log of removed units is for directors and admins");
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> entries, repo_.ReorgsOfUnit(unit_id, from, to));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                            repo_.ReorgsOfUnit(unit_id, from, to));
   size_t offset = 0;
   if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) offset = 0;
   for (size_t i = offset; i < entries.size(); ++i) {
@@ -606,8 +608,8 @@ absl::Status OrgApi::GetMemberHistory(const CallContext& call,
     *resp->add_periods() = ToProto(p.entry, p.end ? &*p.end : nullptr);
   }
   if (req.has_as_of_date() && resp->periods_size() == 0) {
-    return NotFound("NO_MEMBERSHIP_ON_DATE",
-                    absl::StrCat(MemberName(id), " was not a member on ", absl::FormatCivilTime(day)));
+    return NotFound("NO_MEMBERSHIP_ON_DATE", absl::StrCat(MemberName(id), " was not a member on ",
+                                                          absl::FormatCivilTime(day)));
   }
   return absl::OkStatus();
 }

@@ -240,8 +240,7 @@ TEST_F(ReorgApiTest, DutiesAsOf) {
   EXPECT_EQ(created.position().duty_history(0).author(), "members/admin");
   // Only one position per team and role.
   create.set_position_id("pos-a-rep2");
-  EXPECT_EQ(api_.CreatePosition(admin_, create, &created).code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(api_.CreatePosition(admin_, create, &created).code(), absl::StatusCode::kAlreadyExists);
 
   v1::ChangeDutiesRequest change;
   change.set_name("positions/pos-a-rep");
@@ -393,8 +392,8 @@ TEST_F(ReorgApiTest, TalentPipeline) {
   v1::ApprovePromotionRequestRequest approve;
   approve.set_name(submitted.promotion_request().name());
   v1::ApprovePromotionRequestResponse approved;
-  ASSERT_TRUE(api_.ApprovePromotionRequest(As(Role::kDirector, "dir", "acme"), approve, &approved)
-                  .ok());
+  ASSERT_TRUE(
+      api_.ApprovePromotionRequest(As(Role::kDirector, "dir", "acme"), approve, &approved).ok());
   EXPECT_EQ(approved.promotion_request().state(), v1::PROMOTION_REQUEST_STATE_APPROVED);
   EXPECT_EQ(ErrorReason(api_.ApprovePromotionRequest(admin_, approve, &approved)),
             "PROMOTION_REQUEST_DECIDED");

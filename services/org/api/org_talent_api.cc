@@ -122,10 +122,12 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
   if (v.empty() && end < start) v.Add("end_month", "must not be before start_month");
   if (v.empty() && end - start >= kMaxMonths) v.Add("end_month", "at most 24 months");
   std::string scope_id;
-  if (!req.org_unit().empty()) scope_id = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
-  for (auto [value, field] : {std::pair{req.merge_overlap_threshold_bp(), "merge_overlap_threshold_bp"},
-                              {req.low_revenue_per_head_threshold_bp(), "low_revenue_per_head_threshold_bp"},
-                              {req.low_attainment_threshold_bp(), "low_attainment_threshold_bp"}}) {
+  if (!req.org_unit().empty())
+    scope_id = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  for (auto [value, field] :
+       {std::pair{req.merge_overlap_threshold_bp(), "merge_overlap_threshold_bp"},
+        {req.low_revenue_per_head_threshold_bp(), "low_revenue_per_head_threshold_bp"},
+        {req.low_attainment_threshold_bp(), "low_attainment_threshold_bp"}}) {
     if (value < 0 || value > 100000) v.Add(field, "must be 0..100000 (0: default)");
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -134,7 +136,8 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
   if (req.low_revenue_per_head_threshold_bp() > 0) {
     th.low_revenue_per_head_bp = req.low_revenue_per_head_threshold_bp();
   }
-  if (req.low_attainment_threshold_bp() > 0) th.low_attainment_bp = req.low_attainment_threshold_bp();
+  if (req.low_attainment_threshold_bp() > 0)
+    th.low_attainment_bp = req.low_attainment_threshold_bp();
 
   // The teams in view: under org_unit (if given) and within the caller's scope.
   std::vector<OrgUnit> teams;
@@ -230,8 +233,7 @@ absl::StatusOr<v1::TalentConfig> OrgApi::LoadTalentConfig() {
   return c;
 }
 
-absl::Status OrgApi::GetTalentConfig(const CallContext& call,
-                                     const v1::GetTalentConfigRequest& req,
+absl::Status OrgApi::GetTalentConfig(const CallContext& call, const v1::GetTalentConfigRequest& req,
                                      v1::GetTalentConfigResponse* resp) {
   SALESOPS_ASSIGN_OR_RETURN(*resp->mutable_talent_config(), LoadTalentConfig());
   return absl::OkStatus();
@@ -274,7 +276,10 @@ absl::Status OrgApi::UpdateTalentConfig(const CallContext& call,
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   const absl::Time now = clock_.Now();
   SALESOPS_RETURN_IF_ERROR(repo_.WriteDocs(
-      {{DocKind::kTalentConfig, {kTalentConfigId, version + 1, c.SerializeAsString()}, version, {}}},
+      {{DocKind::kTalentConfig,
+        {kTalentConfigId, version + 1, c.SerializeAsString()},
+        version,
+        {}}},
       "", "", {OrgEvent(kTalentConfigId, "talentConfig", event, now, call.trace_id)}));
   *resp->mutable_talent_config() = std::move(c);
   return absl::OkStatus();
@@ -333,8 +338,7 @@ absl::Status OrgApi::RecordAssessment(const CallContext& call,
   return absl::OkStatus();
 }
 
-absl::Status OrgApi::ListAssessments(const CallContext& call,
-                                     const v1::ListAssessmentsRequest& req,
+absl::Status OrgApi::ListAssessments(const CallContext& call, const v1::ListAssessmentsRequest& req,
                                      v1::ListAssessmentsResponse* resp) {
   Violations v;
   std::string member_id, unit_id;
@@ -350,7 +354,8 @@ absl::Status OrgApi::ListAssessments(const CallContext& call,
   if (!member_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(member_id));
     if (!CanSeeTalent(call.principal, found.first, found.second)) return NoTalentAccess(member_id);
-    SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs, repo_.ListDocs(DocKind::kAssessment, member_id));
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs,
+                              repo_.ListDocs(DocKind::kAssessment, member_id));
     for (const auto& d : docs) {
       if (req.period().empty() || absl::EndsWith(d.id, ":" + req.period())) {
         resp->add_assessments()->ParseFromString(d.data);
@@ -362,8 +367,9 @@ absl::Status OrgApi::ListAssessments(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Member> members, MembersOf(unit_id));
   for (const auto& m : members) {
     if (!CanSeeTalent(call.principal, m, ancestry.ids)) continue;  // peers and self skipped
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> d,
-                              repo_.GetDoc(DocKind::kAssessment, absl::StrCat(m.id, ":", req.period())));
+    SALESOPS_ASSIGN_OR_RETURN(
+        std::optional<Doc> d,
+        repo_.GetDoc(DocKind::kAssessment, absl::StrCat(m.id, ":", req.period())));
     if (d) resp->add_assessments()->ParseFromString(d->data);
   }
   return absl::OkStatus();
@@ -393,9 +399,9 @@ absl::Status OrgApi::CreateDevelopmentPlan(const CallContext& call,
       return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource",
                            name.value_or(""));
     }
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> d,
-                              repo_.GetDoc(DocKind::kDevelopmentPlan,
-                                           name->substr(strlen("developmentPlans/"))));
+    SALESOPS_ASSIGN_OR_RETURN(
+        std::optional<Doc> d,
+        repo_.GetDoc(DocKind::kDevelopmentPlan, name->substr(strlen("developmentPlans/"))));
     if (!d) return NotFound("DEVELOPMENT_PLAN_NOT_FOUND", *name);
     resp->mutable_development_plan()->ParseFromString(d->data);
     return absl::OkStatus();
@@ -417,9 +423,9 @@ absl::Status OrgApi::CreateDevelopmentPlan(const CallContext& call,
   *event.mutable_development_plan() = p;
   event.set_created(true);
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-  absl::Status s = repo_.WriteDocs(
-      {{DocKind::kDevelopmentPlan, {id, 1, p.SerializeAsString()}, 0, {member_id}}}, rid, p.name(),
-      {OrgEvent(member_id, p.name(), event, now, call.trace_id)});
+  absl::Status s =
+      repo_.WriteDocs({{DocKind::kDevelopmentPlan, {id, 1, p.SerializeAsString()}, 0, {member_id}}},
+                      rid, p.name(), {OrgEvent(member_id, p.name(), event, now, call.trace_id)});
   if (ErrorReason(s) == "REQUEST_REPLAYED") return replay();
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("DEVELOPMENT_PLAN_EXISTS", absl::StrCat(p.name(), " already exists"),
@@ -458,10 +464,12 @@ absl::Status OrgApi::UpdateDevelopmentPlan(const CallContext& call,
   v1::DevelopmentPlanChanged event;
   *event.mutable_development_plan() = p;
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-  SALESOPS_RETURN_IF_ERROR(repo_.WriteDocs(
-      {{DocKind::kDevelopmentPlan, {id, doc->version + 1, p.SerializeAsString()}, doc->version,
-        {member_id}}},
-      "", "", {OrgEvent(member_id, p.name(), event, now, call.trace_id)}));
+  SALESOPS_RETURN_IF_ERROR(
+      repo_.WriteDocs({{DocKind::kDevelopmentPlan,
+                        {id, doc->version + 1, p.SerializeAsString()},
+                        doc->version,
+                        {member_id}}},
+                      "", "", {OrgEvent(member_id, p.name(), event, now, call.trace_id)}));
   *resp->mutable_development_plan() = std::move(p);
   return absl::OkStatus();
 }
@@ -498,8 +506,8 @@ absl::Status OrgApi::CreatePromotionTrack(const CallContext& call,
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   PromotionCriteria c{static_cast<Role>(in.from_role()), static_cast<Role>(in.to_role()),
-                      in.min_weighted_score_bp(), in.min_performance(),
-                      in.min_assessed_periods(), in.require_plan_complete()};
+                      in.min_weighted_score_bp(),        in.min_performance(),
+                      in.min_assessed_periods(),         in.require_plan_complete()};
   SALESOPS_RETURN_IF_ERROR(CheckCriteria(c, "promotion_track"));
   const std::string rid = CallerRequestId(call, req.request_id());
   const std::string id = req.promotion_track_id().empty() ? NewUuid() : req.promotion_track_id();
@@ -510,8 +518,9 @@ absl::Status OrgApi::CreatePromotionTrack(const CallContext& call,
   v1::PromotionTrackCreated event;
   *event.mutable_promotion_track() = t;
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-  absl::Status s = repo_.WriteDocs({{DocKind::kPromotionTrack, {id, 1, t.SerializeAsString()}, 0, {}}},
-                                   rid, t.name(), {OrgEvent(id, t.name(), event, now, call.trace_id)});
+  absl::Status s =
+      repo_.WriteDocs({{DocKind::kPromotionTrack, {id, 1, t.SerializeAsString()}, 0, {}}}, rid,
+                      t.name(), {OrgEvent(id, t.name(), event, now, call.trace_id)});
   if (ErrorReason(s) == "REQUEST_REPLAYED" || ErrorReason(s) == "RESOURCE_EXISTS") {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(rid));
     if (name && *name == t.name()) {
@@ -566,8 +575,9 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
                             repo_.GetDoc(DocKind::kPromotionTrack, track_id));
   v1::PromotionTrack track;
   if (!track_doc || !track.ParseFromString(track_doc->data)) {
-    return InvalidArgument({{"promotion_request.track", absl::StrCat(in.track(), " does not exist")}},
-                           "PROMOTION_TRACK_NOT_FOUND");
+    return InvalidArgument(
+        {{"promotion_request.track", absl::StrCat(in.track(), " does not exist")}},
+        "PROMOTION_TRACK_NOT_FOUND");
   }
   SALESOPS_ASSIGN_OR_RETURN(v1::TalentConfig config, LoadTalentConfig());
   // Assessments in period order (the config's periods by start date).
@@ -581,7 +591,8 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
   for (const auto& d : docs) {
     v1::Assessment a;
     if (!a.ParseFromString(d.data)) continue;
-    assessed.push_back({period_start[a.period()], {a.performance(), a.capability(), a.potential()}});
+    assessed.push_back(
+        {period_start[a.period()], {a.performance(), a.capability(), a.potential()}});
   }
   std::sort(assessed.begin(), assessed.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -601,10 +612,10 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
       }
     }
   }
-  PromotionCriteria criteria{static_cast<Role>(track.from_role()),
-                             static_cast<Role>(track.to_role()), track.min_weighted_score_bp(),
-                             track.min_performance(), track.min_assessed_periods(),
-                             track.require_plan_complete()};
+  PromotionCriteria criteria{
+      static_cast<Role>(track.from_role()), static_cast<Role>(track.to_role()),
+      track.min_weighted_score_bp(),        track.min_performance(),
+      track.min_assessed_periods(),         track.require_plan_complete()};
   CriteriaEvaluation eval = EvaluatePromotion(criteria, facts, WeightsOf(config));
   if (!eval.met) {
     return MakeError(absl::StatusCode::kFailedPrecondition, "PROMOTION_CRITERIA_NOT_MET",
@@ -668,10 +679,12 @@ absl::Status Decide(OrgRepository& repo, const Clock& clock, const CallContext& 
   *event.mutable_promotion_request() = r;
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   const std::string member_id = r.member().substr(strlen("members/"));
-  SALESOPS_RETURN_IF_ERROR(repo.WriteDocs(
-      {{DocKind::kPromotionRequest, {id, doc->version + 1, r.SerializeAsString()}, doc->version,
-        {member_id}}},
-      "", "", {OrgEvent(member_id, r.name(), event, now, call.trace_id)}));
+  SALESOPS_RETURN_IF_ERROR(
+      repo.WriteDocs({{DocKind::kPromotionRequest,
+                       {id, doc->version + 1, r.SerializeAsString()},
+                       doc->version,
+                       {member_id}}},
+                     "", "", {OrgEvent(member_id, r.name(), event, now, call.trace_id)}));
   *out = std::move(r);
   return absl::OkStatus();
 }

@@ -86,30 +86,29 @@ EfficiencyReport ComputeEfficiency(const std::vector<TeamFigures>& teams,
     if (median > 0) {
       const int64_t ratio = MulDiv(t.revenue_per_head_minor, 10000, median);
       if (ratio < th.low_revenue_per_head_bp) {
-        report.flags.push_back(
-            {FlagKind::kDissolveCandidate,
-             {t.team_id},
-             "LOW_REVENUE_PER_HEAD",
-             {{"revenue_per_head_minor", absl::StrCat(t.revenue_per_head_minor)},
-              {"median_revenue_per_head_minor", absl::StrCat(median)},
-              {"ratio_bp", absl::StrCat(ratio)},
-              {"threshold_bp", absl::StrCat(th.low_revenue_per_head_bp)}},
-             absl::StrCat("orgUnits/", t.team_id, " earns ", ratio,
-                          " bp of the median revenue per head (threshold ",
-                          th.low_revenue_per_head_bp, " bp)")});
+        report.flags.push_back({FlagKind::kDissolveCandidate,
+                                {t.team_id},
+                                "LOW_REVENUE_PER_HEAD",
+                                {{"revenue_per_head_minor", absl::StrCat(t.revenue_per_head_minor)},
+                                 {"median_revenue_per_head_minor", absl::StrCat(median)},
+                                 {"ratio_bp", absl::StrCat(ratio)},
+                                 {"threshold_bp", absl::StrCat(th.low_revenue_per_head_bp)}},
+                                absl::StrCat("orgUnits/", t.team_id, " earns ", ratio,
+                                             " bp of the median revenue per head (threshold ",
+                                             th.low_revenue_per_head_bp, " bp)")});
       }
     }
     if (t.target_minor > 0 && t.attainment_bp < th.low_attainment_bp) {
-      report.flags.push_back({FlagKind::kDissolveCandidate,
-                              {t.team_id},
-                              "LOW_ATTAINMENT",
-                              {{"attainment_bp", absl::StrCat(t.attainment_bp)},
-                               {"revenue_minor", absl::StrCat(t.revenue_minor)},
-                               {"target_minor", absl::StrCat(t.target_minor)},
-                               {"threshold_bp", absl::StrCat(th.low_attainment_bp)}},
-                              absl::StrCat("orgUnits/", t.team_id, " attained ", t.attainment_bp,
-                                           " bp of its target (threshold ", th.low_attainment_bp,
-                                           " bp)")});
+      report.flags.push_back(
+          {FlagKind::kDissolveCandidate,
+           {t.team_id},
+           "LOW_ATTAINMENT",
+           {{"attainment_bp", absl::StrCat(t.attainment_bp)},
+            {"revenue_minor", absl::StrCat(t.revenue_minor)},
+            {"target_minor", absl::StrCat(t.target_minor)},
+            {"threshold_bp", absl::StrCat(th.low_attainment_bp)}},
+           absl::StrCat("orgUnits/", t.team_id, " attained ", t.attainment_bp,
+                        " bp of its target (threshold ", th.low_attainment_bp, " bp)")});
     }
   }
   return report;

@@ -10,7 +10,8 @@ namespace {
 
 TeamFigures Team(std::string id, int64_t heads, int64_t revenue, int64_t target,
                  std::set<std::string> cells) {
-  return {std::move(id), heads, revenue, target, static_cast<int64_t>(cells.size()), std::move(cells)};
+  return {std::move(id),   heads, revenue, target, static_cast<int64_t>(cells.size()),
+          std::move(cells)};
 }
 
 // Overlap is measured against the smaller team's coverage.
@@ -27,16 +28,17 @@ TEST(EfficiencyTest, Figures) {
   EXPECT_EQ(r.teams[0].revenue_per_head_minor, 333);
   EXPECT_EQ(r.teams[0].attainment_bp, 2500);
   // Money-sized values do not overflow.
-  auto big = ComputeEfficiency({Team("t1", 1, 900'000'000'000'000'000, 1'000'000'000'000'000'000, {})}, {});
+  auto big = ComputeEfficiency(
+      {Team("t1", 1, 900'000'000'000'000'000, 1'000'000'000'000'000'000, {})}, {});
   EXPECT_EQ(big.teams[0].attainment_bp, 9000);
 }
 
 // Two teams covering the same cells are flagged as merge candidates with the overlap.
 TEST(EfficiencyTest, MergeCandidate) {
-  auto r = ComputeEfficiency({Team("t1", 2, 100, 0, {"e|a", "e|b"}),
-                              Team("t2", 2, 100, 0, {"e|a", "e|b", "e|c"}),
-                              Team("t3", 2, 100, 0, {"w|a"})},
-                             {});
+  auto r = ComputeEfficiency(
+      {Team("t1", 2, 100, 0, {"e|a", "e|b"}), Team("t2", 2, 100, 0, {"e|a", "e|b", "e|c"}),
+       Team("t3", 2, 100, 0, {"w|a"})},
+      {});
   ASSERT_EQ(r.flags.size(), 1u);
   EXPECT_EQ(r.flags[0].kind, FlagKind::kMergeCandidate);
   EXPECT_EQ(r.flags[0].reason, "COVERAGE_OVERLAP");
@@ -45,9 +47,9 @@ TEST(EfficiencyTest, MergeCandidate) {
   // A stricter threshold than the overlap: no flag.
   EfficiencyThresholds strict;
   strict.merge_overlap_bp = 10001;
-  EXPECT_TRUE(ComputeEfficiency({Team("t1", 2, 100, 0, {"e|a"}), Team("t2", 2, 100, 0, {"e|a"})},
-                                strict)
-                  .flags.empty());
+  EXPECT_TRUE(
+      ComputeEfficiency({Team("t1", 2, 100, 0, {"e|a"}), Team("t2", 2, 100, 0, {"e|a"})}, strict)
+          .flags.empty());
 }
 
 // Far below the median revenue per head, or low attainment: dissolve candidates.

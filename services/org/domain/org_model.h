@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/civil_time.h"
-
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
 

@@ -51,8 +51,8 @@ struct Doc {
 };
 struct DocWrite {
   DocKind kind = DocKind::kPosition;
-  Doc doc;                       // doc.version: the version after the write
-  int64_t expected_version = 0;  // 0: the document must not exist yet
+  Doc doc;                           // doc.version: the version after the write
+  int64_t expected_version = 0;      // 0: the document must not exist yet
   std::vector<std::string> indexes;  // secondary indexes (e.g. a team or member id) listing it
 };
 
@@ -65,7 +65,7 @@ struct ReorgCommit {
   std::vector<OrgUnit> units_before;  // existing units touched, as read
   std::vector<OrgUnit> units_after;   // their new state (same order)
   std::vector<OrgUnit> created_units;
-  std::vector<OrgUnit> removed_units;  // as read; their member set is guarded too
+  std::vector<OrgUnit> removed_units;              // as read; their member set is guarded too
   std::vector<std::pair<Member, Member>> members;  // before, after
   std::vector<MembershipEntry> history;
   std::optional<Ancestry> ancestry_of_new_parent;
@@ -143,8 +143,7 @@ class OrgRepository {
   // All or nothing: ABORTED ETAG_MISMATCH when a version guard fails,
   // ALREADY_EXISTS RESOURCE_EXISTS / REQUEST_REPLAYED on creates.
   // `request_id` (optional) remembers `request_resource` for safe retries.
-  virtual absl::Status WriteDocs(const std::vector<DocWrite>& writes,
-                                 const std::string& request_id,
+  virtual absl::Status WriteDocs(const std::vector<DocWrite>& writes, const std::string& request_id,
                                  const std::string& request_resource,
                                  const std::vector<CloudEvent>& events) = 0;
 

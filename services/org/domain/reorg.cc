@@ -20,10 +20,10 @@ void SortEntries(std::vector<MembershipEntry>& entries) {
 }
 
 absl::Status NotATeam(const OrgUnit& unit, const std::string& field) {
-  return MakeError(absl::StatusCode::kFailedPrecondition, "NOT_A_TEAM",
-                   absl::StrCat("orgUnits/", unit.id, " is a ", UnitKindName(unit.kind),
-                                ", not a team"),
-                   {{"field", field}});
+  return MakeError(
+      absl::StatusCode::kFailedPrecondition, "NOT_A_TEAM",
+      absl::StrCat("orgUnits/", unit.id, " is a ", UnitKindName(unit.kind), ", not a team"),
+      {{"field", field}});
 }
 
 }  // namespace
@@ -58,10 +58,10 @@ std::vector<MembershipPeriodView> MembershipPeriods(std::vector<MembershipEntry>
 absl::Status CheckAppendable(const std::vector<MembershipEntry>& entries, absl::CivilDay from) {
   for (const auto& e : entries) {
     if (e.from > from) {
-      return FailedPrecondition(
-          "HISTORY_IS_APPEND_ONLY",
-          absl::StrCat("members/", e.member_id, " already has history from ", absl::FormatCivilTime(e.from),
-                       "; a change effective ", absl::FormatCivilTime(from), " would rewrite it"));
+      return FailedPrecondition("HISTORY_IS_APPEND_ONLY",
+                                absl::StrCat("members/", e.member_id, " already has history from ",
+                                             absl::FormatCivilTime(e.from), "; a change effective ",
+                                             absl::FormatCivilTime(from), " would rewrite it"));
     }
   }
   return absl::OkStatus();
@@ -118,8 +118,7 @@ absl::StatusOr<ReorgChange> PlanMerge(const OrgUnit& source, const OrgUnit& targ
   if (target.kind != UnitKind::kTeam) return NotATeam(target, "target");
   ReorgChange change;
   for (const auto& m : source_members) {
-    SALESOPS_RETURN_IF_ERROR(
-        CheckMemberPlacement(m.role, target, absl::StrCat("members/", m.id)));
+    SALESOPS_RETURN_IF_ERROR(CheckMemberPlacement(m.role, target, absl::StrCat("members/", m.id)));
     change.moves.push_back({m.id, source.id, target.id});
   }
   change.removed_unit_ids.push_back(source.id);
@@ -146,7 +145,8 @@ absl::StatusOr<ReorgChange> PlanDissolve(const OrgUnit& team, const std::vector<
     const std::string field = absl::StrCat("moves[", i, "]");
     auto it = in_team.find(mv.member_id);
     if (it == in_team.end()) {
-      v.Add(field + ".member", absl::StrCat("members/", mv.member_id, " is not in orgUnits/", team.id));
+      v.Add(field + ".member",
+            absl::StrCat("members/", mv.member_id, " is not in orgUnits/", team.id));
       continue;
     }
     if (!moved.insert(mv.member_id).second) {

@@ -137,12 +137,13 @@ TEST(PlanSplitTest, RefusesBadRequests) {
   EXPECT_EQ(FirstField(PlanSplit(team, members, {}).status()), "new_teams");
   EXPECT_EQ(FirstField(PlanSplit(team, members, {{"t2", "x", "", {"zz"}}}).status()),
             "new_teams[0].members[0]");
-  EXPECT_EQ(FirstField(PlanSplit(team, members, {{"t2", "x", "", {"a"}}, {"t3", "y", "", {"a"}}})
-                           .status()),
-            "new_teams[1].members[0]");
-  EXPECT_EQ(FirstField(PlanSplit(team, members, {{"t2", "x", "", {}}, {"t2", "y", "", {}}})
-                           .status()),
-            "new_teams[1].org_unit_id");
+  EXPECT_EQ(
+      FirstField(
+          PlanSplit(team, members, {{"t2", "x", "", {"a"}}, {"t3", "y", "", {"a"}}}).status()),
+      "new_teams[1].members[0]");
+  EXPECT_EQ(
+      FirstField(PlanSplit(team, members, {{"t2", "x", "", {}}, {"t2", "y", "", {}}}).status()),
+      "new_teams[1].org_unit_id");
   EXPECT_EQ(FirstField(PlanSplit(team, members, {{"t1", "x", "", {}}}).status()),
             "new_teams[0].org_unit_id");
   absl::Status region = PlanSplit(Unit("r", UnitKind::kRegion), {}, {{"t2", "x", "", {}}}).status();
@@ -161,7 +162,8 @@ TEST(PlanMergeTest, MovesEveryoneAndRemovesSource) {
 
 // Merging a team into itself, or into something that is not a team, is refused.
 TEST(PlanMergeTest, RefusesSelfAndNonTeams) {
-  absl::Status self = PlanMerge(Unit("t1", UnitKind::kTeam), Unit("t1", UnitKind::kTeam), {}).status();
+  absl::Status self =
+      PlanMerge(Unit("t1", UnitKind::kTeam), Unit("t1", UnitKind::kTeam), {}).status();
   EXPECT_EQ(self.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorReason(self), "MERGE_INTO_SELF");
   EXPECT_EQ(FirstField(self), "target");
@@ -208,15 +210,18 @@ TEST_F(PlanDissolveTest, MembersNeedMoves) {
 
 // Moves into a non-team, an unknown unit or the dissolved team itself are refused.
 TEST_F(PlanDissolveTest, MovesMustGoToAnotherTeam) {
-  EXPECT_EQ(FirstField(PlanDissolve(team_, members_, {{"a", "t1", "r1"}, {"b", "t1", "t2"}}, targets_)
-                           .status()),
-            "moves[0].to_org_unit");
-  EXPECT_EQ(FirstField(PlanDissolve(team_, members_, {{"a", "t1", "t2"}, {"b", "t1", "nope"}}, targets_)
-                           .status()),
-            "moves[1].to_org_unit");
-  EXPECT_EQ(FirstField(PlanDissolve(team_, members_, {{"a", "t1", "t1"}, {"b", "t1", "t2"}}, targets_)
-                           .status()),
-            "moves[0].to_org_unit");
+  EXPECT_EQ(
+      FirstField(
+          PlanDissolve(team_, members_, {{"a", "t1", "r1"}, {"b", "t1", "t2"}}, targets_).status()),
+      "moves[0].to_org_unit");
+  EXPECT_EQ(
+      FirstField(PlanDissolve(team_, members_, {{"a", "t1", "t2"}, {"b", "t1", "nope"}}, targets_)
+                     .status()),
+      "moves[1].to_org_unit");
+  EXPECT_EQ(
+      FirstField(
+          PlanDissolve(team_, members_, {{"a", "t1", "t1"}, {"b", "t1", "t2"}}, targets_).status()),
+      "moves[0].to_org_unit");
   EXPECT_EQ(FirstField(PlanDissolve(team_, members_, {{"x", "t1", "t2"}}, targets_).status()),
             "moves[0].member");
 }

@@ -58,8 +58,8 @@ Band BandOf(int score, const NineBoxThresholds& t) {
 int PotentialAxis(const TalentScores& s, const TalentWeights& w) {
   const long long wsum = 1LL * w.capability_bp + w.potential_bp;
   if (wsum == 0) return s.potential;
-  return static_cast<int>((1LL * s.capability * w.capability_bp +
-                           1LL * s.potential * w.potential_bp) / wsum);
+  return static_cast<int>(
+      (1LL * s.capability * w.capability_bp + 1LL * s.potential * w.potential_bp) / wsum);
 }
 
 int NineBoxOf(const TalentScores& s, const TalentWeights& w, const NineBoxThresholds& t) {
@@ -104,8 +104,8 @@ CriteriaEvaluation EvaluatePromotion(const PromotionCriteria& c, const Candidate
     out.lines.push_back(absl::StrCat(text, ok ? ": met" : ": not met"));
     out.met = out.met && ok;
   };
-  line(facts.role == c.from_role, absl::StrCat("role ", RoleName(facts.role), " == ",
-                                               RoleName(c.from_role)));
+  line(facts.role == c.from_role,
+       absl::StrCat("role ", RoleName(facts.role), " == ", RoleName(c.from_role)));
   const int periods = static_cast<int>(facts.assessments.size());
   line(periods >= c.min_assessed_periods,
        absl::StrCat("assessed_periods ", periods, " >= ", c.min_assessed_periods));

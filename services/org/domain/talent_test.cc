@@ -44,11 +44,11 @@ TEST(TalentTest, NineBox) {
   EXPECT_EQ(BandOf(40, t), Band::kMedium);
   EXPECT_EQ(BandOf(69, t), Band::kMedium);
   EXPECT_EQ(BandOf(70, t), Band::kHigh);
-  EXPECT_EQ(NineBoxOf({10, 10, 10}, w, t), 1);   // underperformer
-  EXPECT_EQ(NineBoxOf({90, 10, 10}, w, t), 3);   // trusted professional
-  EXPECT_EQ(NineBoxOf({10, 90, 90}, w, t), 7);   // rough diamond
-  EXPECT_EQ(NineBoxOf({50, 50, 50}, w, t), 5);   // core player
-  EXPECT_EQ(NineBoxOf({90, 90, 90}, w, t), 9);   // star
+  EXPECT_EQ(NineBoxOf({10, 10, 10}, w, t), 1);  // underperformer
+  EXPECT_EQ(NineBoxOf({90, 10, 10}, w, t), 3);  // trusted professional
+  EXPECT_EQ(NineBoxOf({10, 90, 90}, w, t), 7);  // rough diamond
+  EXPECT_EQ(NineBoxOf({50, 50, 50}, w, t), 5);  // core player
+  EXPECT_EQ(NineBoxOf({90, 90, 90}, w, t), 9);  // star
   // Potential axis weighs capability and potential by their weights.
   EXPECT_EQ(PotentialAxis({0, 100, 40}, {4000, 3000, 3000}), 70);
   EXPECT_EQ(PotentialAxis({0, 100, 40}, {10000, 0, 0}), 40);
@@ -61,8 +61,8 @@ TEST(TalentTest, VisibleOnlyUpwards) {
   rep.role = Role::kRep;
   rep.org_unit_id = "team-1";
   const std::vector<std::string> ancestry = {"team-1", "east", "acme"};
-  EXPECT_FALSE(CanSeeTalent({"rep1", Role::kRep, "team-1"}, rep, ancestry));       // self
-  EXPECT_FALSE(CanSeeTalent({"rep2", Role::kRep, "team-1"}, rep, ancestry));       // peer
+  EXPECT_FALSE(CanSeeTalent({"rep1", Role::kRep, "team-1"}, rep, ancestry));        // self
+  EXPECT_FALSE(CanSeeTalent({"rep2", Role::kRep, "team-1"}, rep, ancestry));        // peer
   EXPECT_TRUE(CanSeeTalent({"sup1", Role::kSupervisor, "team-1"}, rep, ancestry));  // own team
   EXPECT_FALSE(CanSeeTalent({"sup2", Role::kSupervisor, "team-2"}, rep, ancestry));
   EXPECT_TRUE(CanSeeTalent({"mgr", Role::kManager, "east"}, rep, ancestry));
@@ -83,8 +83,9 @@ TEST(TalentTest, PromotionCriteria) {
   const TalentWeights w{5000, 3000, 2000};
   PromotionCriteria c{Role::kRep, Role::kSupervisor, 7000, 75, 2, true};
   EXPECT_TRUE(CheckCriteria(c, "t").ok());
-  EXPECT_EQ(FieldViolations(CheckCriteria({Role::kManager, Role::kRep, 0, 0, 0, false}, "t"))[0].field,
-            "t.to_role");
+  EXPECT_EQ(
+      FieldViolations(CheckCriteria({Role::kManager, Role::kRep, 0, 0, 0, false}, "t"))[0].field,
+      "t.to_role");
   CandidateFacts facts{Role::kRep, {{60, 60, 60}, {80, 70, 90}}, true};
   CriteriaEvaluation e = EvaluatePromotion(c, facts, w);
   EXPECT_TRUE(e.met);

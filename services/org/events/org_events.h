@@ -7,9 +7,9 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "common/auth/principal.h"
 #include "common/events/cloud_event.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "salesops/common/v1/common.pb.h"
 #include "salesops/org/v1/org_resources.pb.h"
 #include "services/org/domain/org_model.h"
@@ -29,8 +29,7 @@ salesops::common::v1::Date ToDate(absl::CivilDay day);
 bool FromDate(const salesops::common::v1::Date& d, absl::CivilDay* out);
 std::string ReorgName(const std::string& id);  // "reorganisations/<id>"
 salesops::org::v1::Reorganisation ToProto(const ReorgRecord& r);
-salesops::org::v1::MembershipPeriod ToProto(const MembershipEntry& e,
-                                            const absl::CivilDay* end);
+salesops::org::v1::MembershipPeriod ToProto(const MembershipEntry& e, const absl::CivilDay* end);
 
 salesops::common::v1::Actor MakeActor(const Principal& who, const std::string& trace_id);
 

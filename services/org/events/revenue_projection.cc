@@ -40,8 +40,8 @@ absl::StatusOr<std::optional<WriteBatch>> RevenueProjection::ChangeFor(const Clo
   b.HIncrBy(RevenueKey(m), team, won->amount().amount_minor());
   b.HIncrBy(RevenueKey(m), absl::StrCat(team, "#deals"), 1);
   if (!won->region().empty() && !won->product_line().empty()) {
-    b.SAdd(CoverageKey(m, team), absl::StrCat(StripPrefix(won->region(), "orgUnits/"), "|",
-                                               won->product_line()));
+    b.SAdd(CoverageKey(m, team),
+           absl::StrCat(StripPrefix(won->region(), "orgUnits/"), "|", won->product_line()));
   }
   return b;
 }

@@ -347,7 +347,8 @@ absl::Status InMemoryOrgRepository::WriteDocs(const std::vector<DocWrite>& write
     if (w.expected_version == 0 && it != docs_.end()) {
       return AlreadyExists("RESOURCE_EXISTS", "exists", "");
     }
-    if (w.expected_version != 0 && (it == docs_.end() || it->second.version != w.expected_version)) {
+    if (w.expected_version != 0 &&
+        (it == docs_.end() || it->second.version != w.expected_version)) {
       return Aborted("ETAG_MISMATCH", "the resource changed since it was read");
     }
   }

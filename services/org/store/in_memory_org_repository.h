@@ -73,7 +73,8 @@ class InMemoryOrgRepository final : public OrgRepository {
   };
   std::vector<StoredReorg> reorgs_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<DocKind, std::string>, Doc> docs_ ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<DocKind, std::string>, std::set<std::string>> doc_indexes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<DocKind, std::string>, std::set<std::string>> doc_indexes_
+      ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, TeamRevenue> revenue_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -29,7 +29,9 @@ std::string RequestKey(const std::string& rid) { return OrgKey(absl::StrCat("req
 
 std::string HistoryKey(const std::string& id) { return OrgKey(absl::StrCat("history:", id)); }
 std::string ReorgKey(const std::string& id) { return OrgKey(absl::StrCat("reorg:", id)); }
-std::string ReorgsOfKey(const std::string& unit) { return OrgKey(absl::StrCat("reorgs_of:", unit)); }
+std::string ReorgsOfKey(const std::string& unit) {
+  return OrgKey(absl::StrCat("reorgs_of:", unit));
+}
 
 const char* DocKindName(DocKind k) {
   switch (k) {
@@ -66,10 +68,10 @@ double DayScore(absl::CivilDay d) { return static_cast<double>(d - absl::CivilDa
 // The zero-padded record time first keeps same-day entries in recording order.
 constexpr char kSep = '\x1f';
 std::string EncodeEntry(const MembershipEntry& e) {
-  return absl::StrCat(absl::Dec(absl::ToUnixMicros(e.record_time), absl::kZeroPad20), std::string(1, kSep),
-                      e.unit_id, std::string(1, kSep), static_cast<int>(e.role), std::string(1, kSep),
-                      absl::FormatCivilTime(e.from), std::string(1, kSep), e.reorg_id,
-                      std::string(1, kSep), e.reason);
+  return absl::StrCat(absl::Dec(absl::ToUnixMicros(e.record_time), absl::kZeroPad20),
+                      std::string(1, kSep), e.unit_id, std::string(1, kSep),
+                      static_cast<int>(e.role), std::string(1, kSep), absl::FormatCivilTime(e.from),
+                      std::string(1, kSep), e.reorg_id, std::string(1, kSep), e.reason);
 }
 std::optional<MembershipEntry> DecodeEntry(const std::string& member_id, const std::string& s) {
   std::vector<std::string> f = absl::StrSplit(s, kSep);
@@ -418,8 +420,13 @@ absl::Status RedisOrgRepository::CreateMember(const Member& member, const std::s
   b.ZAdd(OrgKey("members"), 0, member.id);
   b.SAdd(UnitMembersKey(member.org_unit_id), member.id);
   b.HIncrBy(UnitKey(member.org_unit_id), "members_rev", 1);
-  const MembershipEntry joined{member.id, member.org_unit_id, member.role,
-                               OrgDay(member.create_time), member.create_time, "", "joined"};
+  const MembershipEntry joined{member.id,
+                               member.org_unit_id,
+                               member.role,
+                               OrgDay(member.create_time),
+                               member.create_time,
+                               "",
+                               "joined"};
   b.ZAdd(HistoryKey(member.id), DayScore(joined.from), EncodeEntry(joined));
   b.Set(EmailKey(member.email), member.id);
   if (!request_id.empty()) {
@@ -542,7 +549,8 @@ absl::Status RedisOrgRepository::CommitReorg(const ReorgCommit& c) {
 
 absl::StatusOr<std::vector<MembershipEntry>> RedisOrgRepository::MemberHistory(
     const std::string& member_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"ZRANGE", HistoryKey(member_id), "0", "-1"}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                            redis_.Command({"ZRANGE", HistoryKey(member_id), "0", "-1"}));
   std::vector<MembershipEntry> out;
   for (const auto& e : v.elements) {
     if (auto entry = DecodeEntry(member_id, e.str)) out.push_back(*std::move(entry));
@@ -583,7 +591,8 @@ absl::StatusOr<std::vector<Doc>> RedisOrgRepository::ListDocs(DocKind kind,
   std::vector<Doc> out;
   if (ids.elements.empty()) return out;
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids.elements) cmds.push_back({"HMGET", DocKey(kind, id.str), "version", "data"});
+  for (const auto& id : ids.elements)
+    cmds.push_back({"HMGET", DocKey(kind, id.str), "version", "data"});
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   for (size_t i = 0; i < values.size(); ++i) {
     const RedisValue& v = values[i];
@@ -608,7 +617,8 @@ absl::Status RedisOrgRepository::WriteDocs(const std::vector<DocWrite>& writes,
     }
   }
   for (const auto& w : writes) {
-    b.HSet(DocKey(w.kind, w.doc.id), {{"version", absl::StrCat(w.doc.version)}, {"data", w.doc.data}});
+    b.HSet(DocKey(w.kind, w.doc.id),
+           {{"version", absl::StrCat(w.doc.version)}, {"data", w.doc.data}});
     b.ZAdd(DocIndexKey(w.kind, ""), 0, w.doc.id);
     for (const auto& index : w.indexes) b.ZAdd(DocIndexKey(w.kind, index), 0, w.doc.id);
   }
