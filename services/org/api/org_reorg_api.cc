@@ -151,7 +151,8 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
     return InvalidArgument({{"position.team", "positions belong to a TEAM"}}, "NOT_A_TEAM");
   }
   SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, team_id));
-  // One position per team and role: the id of that slot is reserved by an index.
+  // One position per team and role: a friendly error for the common case; the
+  // slot document below makes it hold under concurrent creates too.
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> existing, repo_.ListDocs(DocKind::kPosition, team_id));
   for (const auto& d : existing) {
     v1::Position p;
@@ -178,11 +179,8 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   v1::PositionCreated event;
   *event.mutable_position() = p;
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-  // The (team, role) slot doubles as a uniqueness guard: a second create for
-  // the same slot fails on it atomically.
-  // Slots live among the team-target documents under a "slot:" id; nothing lists them.
-  DocWrite slot{
-      DocKind::kTeamTarget, {absl::StrCat("slot:", team_id, ":", in.role()), 1, id}, 0, {}};
+  // The (team, role) slot: a second create for the same slot fails on it atomically.
+  DocWrite slot{DocKind::kPositionSlot, {absl::StrCat(team_id, ":", in.role()), 1, id}, 0, {}};
   DocWrite w{DocKind::kPosition, {id, 1, p.SerializeAsString()}, 0, {team_id}};
   absl::Status s = repo_.WriteDocs({w, slot}, rid, p.name(),
                                    {OrgEvent(id, p.name(), event, now, call.trace_id)});
@@ -217,15 +215,14 @@ absl::Status OrgApi::ListPositions(const CallContext& call, const v1::ListPositi
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), req.team());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs, repo_.ListDocs(DocKind::kPosition, team_id));
-  int taken = 0;
-  for (const auto& d : docs) {
+  std::string last;
+  for (const auto& d : docs) {  // ordered by id
     if (cursor && d.id <= cursor->after) continue;
-    if (taken == page_size) {
-      resp->set_next_page_token(
-          EncodePageToken({resp->positions().rbegin()->name().substr(10), req.team()}));
+    if (resp->positions_size() == page_size) {
+      resp->set_next_page_token(EncodePageToken({last, req.team()}));
       break;
     }
-    if (resp->add_positions()->ParseFromString(d.data)) ++taken;
+    if (resp->add_positions()->ParseFromString(d.data)) last = d.id;
   }
   return absl::OkStatus();
 }

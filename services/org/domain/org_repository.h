@@ -43,6 +43,7 @@ enum class DocKind {
   kPromotionTrack,
   kPromotionRequest,
   kTeamTarget,
+  kPositionSlot,  // (team, role) → position id: one position per team and role
 };
 struct Doc {
   std::string id;

@@ -49,6 +49,8 @@ const char* DocKindName(DocKind k) {
       return "promo_request";
     case DocKind::kTeamTarget:
       return "team_target";
+    case DocKind::kPositionSlot:
+      return "position_slot";
   }
   return "unknown";
 }
