@@ -594,6 +594,128 @@ TEST_F(OrgReorgTest, TalentPipelineAndVisibility) {
   EXPECT_EQ(records.size(), 4u);
 }
 
+// The remaining commands and their events: a duty change effective tomorrow,
+// a talent-config update, a development plan, a rejected promotion request and
+// a plain MoveMember (logged as a reorganisation).
+TEST_F(OrgReorgTest, RemainingCommandsEmitTheirEvents) {
+  Tree();
+  v1::CreatePositionRequest create;
+  create.set_position_id(Id("pos"));
+  create.mutable_position()->set_team("orgUnits/" + Id("b"));
+  create.mutable_position()->set_role(v1::ROLE_REP);
+  create.mutable_position()->set_title("客户经理");
+  create.mutable_position()->add_duty_history()->add_duties("新客户开发");
+  v1::CreatePositionResponse created;
+  ASSERT_TRUE(Call(&Stub::CreatePosition, admin_, create, &created).ok());
+  TopicReader reader(TestEnv::Get().kafka_bootstrap, kTopic);
+
+  const absl::CivilDay tomorrow = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)) + 1;
+  v1::ChangeDutiesRequest change;
+  change.set_name("positions/" + Id("pos"));
+  change.set_etag("1");
+  change.mutable_duties()->mutable_effective_date()->set_year(static_cast<int>(tomorrow.year()));
+  change.mutable_duties()->mutable_effective_date()->set_month(tomorrow.month());
+  change.mutable_duties()->mutable_effective_date()->set_day(tomorrow.day());
+  change.mutable_duties()->add_duties("存量客户深耕");
+  change.mutable_duties()->set_reason("市场转向存量");
+  v1::ChangeDutiesResponse changed;
+  grpc::Status s = Call(&Stub::ChangeDuties, admin_, change, &changed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(changed.position().duty_history_size(), 2);
+  // Today the old duties still hold; tomorrow the new ones.
+  v1::GetMemberDutiesRequest duties;
+  duties.set_member("members/" + Id("rep-3"));
+  v1::GetMemberDutiesResponse today;
+  ASSERT_TRUE(Call(&Stub::GetMemberDuties, admin_, duties, &today).ok());
+  EXPECT_EQ(today.duties().duties(0), "新客户开发");
+  *duties.mutable_as_of_date() = change.duties().effective_date();
+  v1::GetMemberDutiesResponse next;
+  ASSERT_TRUE(Call(&Stub::GetMemberDuties, admin_, duties, &next).ok());
+  EXPECT_EQ(next.duties().duties(0), "存量客户深耕");
+
+  const std::string sup = Token(Role::kSupervisor, Id("sup-a"), Id("a"));
+  v1::CreateDevelopmentPlanRequest plan;
+  plan.set_development_plan_id(Id("plan"));
+  plan.mutable_development_plan()->set_member("members/" + Id("rep-1"));
+  auto* item = plan.mutable_development_plan()->add_items();
+  item->set_title("大客户谈判训练营");
+  item->set_kind(v1::DEVELOPMENT_ITEM_KIND_TRAINING);
+  *item->mutable_due_date() = change.duties().effective_date();
+  v1::CreateDevelopmentPlanResponse planned;
+  s = Call(&Stub::CreateDevelopmentPlan, sup, plan, &planned);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(planned.development_plan().items(0).status(), v1::DEVELOPMENT_ITEM_STATUS_PLANNED);
+  // The member reads their own plan; a peer does not.
+  v1::ListDevelopmentPlansRequest plans;
+  plans.set_member("members/" + Id("rep-1"));
+  v1::ListDevelopmentPlansResponse listed;
+  EXPECT_TRUE(
+      Call(&Stub::ListDevelopmentPlans, Token(Role::kRep, Id("rep-1"), Id("a")), plans, &listed)
+          .ok());
+  EXPECT_EQ(listed.development_plans_size(), 1);
+  EXPECT_EQ(
+      Call(&Stub::ListDevelopmentPlans, Token(Role::kRep, Id("rep-2"), Id("a")), plans, &listed)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::CreatePromotionTrackRequest track;
+  track.set_promotion_track_id(Id("track"));
+  track.mutable_promotion_track()->set_display_name("代表晋升主管");
+  track.mutable_promotion_track()->set_from_role(v1::ROLE_REP);
+  track.mutable_promotion_track()->set_to_role(v1::ROLE_SUPERVISOR);
+  v1::CreatePromotionTrackResponse track_resp;
+  ASSERT_TRUE(Call(&Stub::CreatePromotionTrack, admin_, track, &track_resp).ok());
+  v1::SubmitPromotionRequestRequest submit;
+  submit.mutable_promotion_request()->set_member("members/" + Id("rep-2"));
+  submit.mutable_promotion_request()->set_track("promotionTracks/" + Id("track"));
+  submit.mutable_promotion_request()->set_justification("潜力突出");
+  v1::SubmitPromotionRequestResponse submitted;
+  ASSERT_TRUE(Call(&Stub::SubmitPromotionRequest, sup, submit, &submitted).ok());
+  v1::RejectPromotionRequestRequest reject;
+  reject.set_name(submitted.promotion_request().name());
+  v1::RejectPromotionRequestResponse rejected;
+  s = Call(&Stub::RejectPromotionRequest, admin_, reject, &rejected);
+  EXPECT_EQ(Field(s), "note");  // a rejection says why
+  reject.set_note("业绩周期不足");
+  ASSERT_TRUE(Call(&Stub::RejectPromotionRequest, admin_, reject, &rejected).ok());
+  EXPECT_EQ(rejected.promotion_request().state(), v1::PROMOTION_REQUEST_STATE_REJECTED);
+
+  v1::MoveMemberRequest move;
+  move.set_name("members/" + Id("rep-w"));
+  move.set_org_unit("orgUnits/" + Id("b"));
+  move.set_reason("支援华东");
+  v1::MoveMemberResponse moved;
+  ASSERT_TRUE(Call(&Stub::MoveMember, admin_, move, &moved).ok());
+  EXPECT_EQ(TeamToday("rep-w"), "orgUnits/" + Id("b"));
+  v1::ListReorganisationsRequest log;
+  log.set_org_unit("orgUnits/" + Id("w"));
+  v1::ListReorganisationsResponse entries;
+  ASSERT_TRUE(Call(&Stub::ListReorganisations, admin_, log, &entries).ok());
+  ASSERT_EQ(entries.reorganisations_size(), 1);
+  EXPECT_EQ(entries.reorganisations(0).kind(), v1::REORGANISATION_KIND_MOVE_MEMBER);
+
+  std::vector<Record> records = reader.ReadUntil(
+      [&](const Record& r) {
+        const std::string& t = r.headers.at("ce_type");
+        return r.key.find(sfx_) != std::string::npos &&
+               (t == "salesops.org.v1.PositionDutiesChanged" ||
+                t == "salesops.org.v1.DevelopmentPlanChanged" ||
+                t == "salesops.org.v1.PromotionRequestRejected" ||
+                t == "salesops.org.v1.MemberMoved");
+      },
+      4, absl::Seconds(30));
+  EXPECT_EQ(Types(records),
+            (std::multiset<std::string>{
+                "salesops.org.v1.PositionDutiesChanged", "salesops.org.v1.DevelopmentPlanChanged",
+                "salesops.org.v1.PromotionRequestRejected", "salesops.org.v1.MemberMoved"}));
+  for (const auto& r : records) {
+    if (r.headers.at("ce_type") != "salesops.org.v1.MemberMoved") continue;
+    v1::MemberMoved m;
+    ASSERT_TRUE(m.ParseFromString(r.value));
+    EXPECT_EQ(m.reorganisation(), entries.reorganisations(0).name());
+  }
+}
+
 // Who may reorganise and read the log.
 TEST_F(OrgReorgTest, AuthorisationForReorganisation) {
   Tree();

@@ -224,6 +224,44 @@ TEST_F(ReorgApiTest, PolicyForReorgs) {
   EXPECT_FALSE(allowed("RecordAssessment", Role::kRep));
 }
 
+// The role policy of every new method, per role (object-level checks come on top).
+TEST_F(ReorgApiTest, RolePolicyMatrix) {
+  MethodPolicy p = OrgMethodPolicy();
+  // Lowest role allowed per method (roles are ordered by reach).
+  const std::vector<std::pair<const char*, Role>> lowest = {
+      {"CreatePosition", Role::kManager},
+      {"GetPosition", Role::kRep},
+      {"ListPositions", Role::kRep},
+      {"ChangeDuties", Role::kManager},
+      {"GetMemberDuties", Role::kRep},
+      {"SplitTeam", Role::kDirector},
+      {"MergeTeams", Role::kDirector},
+      {"DissolveTeam", Role::kDirector},
+      {"ListReorganisations", Role::kSupervisor},
+      {"GetMemberHistory", Role::kRep},
+      {"GetTeamEfficiency", Role::kSupervisor},
+      {"SetTeamTarget", Role::kDirector},
+      {"GetTalentConfig", Role::kSupervisor},
+      {"UpdateTalentConfig", Role::kDirector},
+      {"RecordAssessment", Role::kSupervisor},
+      {"ListAssessments", Role::kSupervisor},
+      {"CreateDevelopmentPlan", Role::kSupervisor},
+      {"UpdateDevelopmentPlan", Role::kSupervisor},
+      {"ListDevelopmentPlans", Role::kRep},
+      {"CreatePromotionTrack", Role::kDirector},
+      {"ListPromotionTracks", Role::kRep},
+      {"SubmitPromotionRequest", Role::kSupervisor},
+      {"ApprovePromotionRequest", Role::kDirector},
+      {"RejectPromotionRequest", Role::kDirector},
+      {"GetPromotionRequest", Role::kSupervisor}};
+  for (const auto& [method, min_role] : lowest) {
+    for (Role r : {Role::kRep, Role::kSupervisor, Role::kManager, Role::kDirector, Role::kAdmin}) {
+      EXPECT_EQ(p.Check(method, {"x", r, "t-a"}).ok(), r >= min_role)
+          << method << " as " << RoleName(r);
+    }
+  }
+}
+
 // Duties are effective-dated: the answer for a date is the version in force
 // then, for the member's team and role on that date.
 TEST_F(ReorgApiTest, DutiesAsOf) {
