@@ -326,6 +326,7 @@ TEST_F(ReorgApiTest, EfficiencyFlagsOverlap) {
   target.mutable_amount()->set_amount_minor(600000);
   v1::SetTeamTargetResponse set;
   ASSERT_TRUE(api_.SetTeamTarget(admin_, target, &set).ok());
+  EXPECT_EQ(repo_.events().back().type, "salesops.org.v1.TeamTargetSet");
   v1::GetTeamEfficiencyRequest req;
   *req.mutable_start_month() = Day(2026, 1, 1);
   *req.mutable_end_month() = Day(2026, 2, 1);

@@ -104,11 +104,24 @@ absl::Status OrgApi::SetTeamTarget(const CallContext& call, const v1::SetTeamTar
   return WithRetry(false, [&]() -> absl::Status {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> doc, repo_.GetDoc(DocKind::kTeamTarget, id));
     const int64_t version = doc ? doc->version : 0;
+    v1::TeamTargetSet event;
+    event.set_team(UnitName(team_id));
+    *event.mutable_month() = ToDate(absl::CivilDay(month));
+    event.mutable_amount()->set_amount_minor(req.amount().amount_minor());
+    event.mutable_amount()->set_currency_code("CNY");
+    int64_t previous = 0;
+    if (doc && absl::SimpleAtoi(doc->data, &previous)) {
+      event.mutable_previous()->set_amount_minor(previous);
+      event.mutable_previous()->set_currency_code("CNY");
+    }
+    *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
     return repo_.WriteDocs({{DocKind::kTeamTarget,
                              {id, version + 1, absl::StrCat(req.amount().amount_minor())},
                              version,
                              {}}},
-                           "", "", {});
+                           "", "",
+                           {OrgEvent(team_id, UnitName(team_id), event, clock_.Now(),
+                                     call.trace_id)});
   });
 }
 
