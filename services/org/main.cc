@@ -16,18 +16,26 @@
 #include "common/service/service_flags.h"
 #include "services/org/api/org_grpc_service.h"
 #include "services/org/events/headcount_projection.h"
+#include "services/org/events/revenue_projection.h"
 #include "services/org/store/redis_org_repository.h"
 
 ABSL_FLAG(std::string, org_addr, "127.0.0.1:7101", "gRPC listen address of the org service");
 ABSL_FLAG(bool, org_headcount_consumer, true, "Run the headcount projection consumer");
 ABSL_FLAG(std::string, org_headcount_group, salesops::org::kHeadcountGroup,
           "Kafka consumer group of the headcount projection");
+ABSL_FLAG(bool, org_revenue_consumer, true,
+          "Run the revenue projection consumer (OpportunityWon from the customers topic; feeds "
+          "the team-efficiency view)");
+ABSL_FLAG(std::string, org_revenue_group, salesops::org::kRevenueGroup,
+          "Kafka consumer group of the revenue projection");
 
 int main(int argc, char** argv) {
   using namespace salesops;
   using namespace salesops::org;
   BlockShutdownSignals();  // before any thread starts, so only sigwait sees them
-  ParseFlagsWithEnv(argc, argv, "SalesOps org service: org units and members");
+  ParseFlagsWithEnv(
+      argc, argv,
+      "SalesOps org service: org units, members, positions, reorganisation, efficiency, talent");
   ServiceSettings settings = LoadServiceSettings("org", "org_addr", absl::GetFlag(FLAGS_org_addr));
 
   SystemClock clock;
@@ -44,8 +52,10 @@ int main(int argc, char** argv) {
 
   // Topics are created explicitly (brokers run with auto-create off). A broker
   // that is down now is not fatal: writes wait in the outbox until it is back.
-  if (absl::Status s = EnsureTopics(settings.kafka_bootstrap, {{kOrgTopic, 3}, {kHeadcountDlq, 1}},
-                                    absl::Seconds(5));
+  if (absl::Status s =
+          EnsureTopics(settings.kafka_bootstrap,
+                       {{kOrgTopic, 3}, {kHeadcountDlq, 1}, {kCustomersTopic, 3}, {kRevenueDlq, 1}},
+                       absl::Seconds(5));
       !s.ok()) {
     LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
   }
@@ -84,6 +94,23 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  ProjectionStore revenue_store(outbox, OrgKey("revenue:seen:"));
+  RevenueProjection revenue(revenue_store);
+  KafkaEventConsumer revenue_consumer({.bootstrap = settings.kafka_bootstrap,
+                                       .group_id = absl::GetFlag(FLAGS_org_revenue_group),
+                                       .topics = {kCustomersTopic},
+                                       .dlq_topic = kRevenueDlq},
+                                      revenue, producer);
+  const bool run_revenue = absl::GetFlag(FLAGS_org_revenue_consumer);
+  if (run_revenue) {
+    if (absl::Status s = revenue_consumer.Start(); !s.ok()) {
+      LogError("kafka revenue consumer", {{"error", std::string(s.message())}});
+      if (run_consumer) consumer.Stop();
+      relay.Stop(absl::ZeroDuration());
+      producer.Stop(absl::ZeroDuration());
+      return 2;
+    }
+  }
 
   metrics.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", {{"service", "org"}},
                    [&] { return static_cast<double>(workers.queued()); });
@@ -104,6 +131,16 @@ int main(int argc, char** argv) {
                        {{"group", absl::GetFlag(FLAGS_org_headcount_group)}},
                        [&] { return consumer.stats().dead_lettered.load(); });
 
+  metrics.AddGauge("salesops_consumer_lag", "Records behind the partition ends",
+                   {{"group", absl::GetFlag(FLAGS_org_revenue_group)}},
+                   [&] { return revenue_consumer.stats().lag.load(); });
+  metrics.AddCounterFn("salesops_consumer_processed_total", "Records processed",
+                       {{"group", absl::GetFlag(FLAGS_org_revenue_group)}},
+                       [&] { return revenue_consumer.stats().processed.load(); });
+  metrics.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ",
+                       {{"group", absl::GetFlag(FLAGS_org_revenue_group)}},
+                       [&] { return revenue_consumer.stats().dead_lettered.load(); });
+
   ServerRunner runner(settings.server, metrics);
   runner.AddService(&service, kOrgServiceName);
   // Order matters: no more RPCs, then no more consuming (commit offsets), then
@@ -111,6 +148,7 @@ int main(int argc, char** argv) {
   runner.OnStop([&] {
     workers.Stop();
     if (run_consumer) consumer.Stop();
+    if (run_revenue) revenue_consumer.Stop();
     relay.Stop(absl::Seconds(5));
     producer.Stop(absl::Seconds(5));
   });

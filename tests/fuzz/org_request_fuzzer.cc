@@ -48,6 +48,52 @@ absl::Status Call(absl::Status (OrgApi::*method)(const CallContext&, const Req&,
   return (api.*method)(call, req, &resp);
 }
 
+using Method = absl::Status (*)(OrgApi&, const CallContext&, const std::string&);
+#define SALESOPS_FUZZ_METHOD(M)                                        \
+  [](OrgApi& api, const CallContext& call, const std::string& bytes) { \
+    return Call(&OrgApi::M, api, call, bytes);                         \
+  }
+// Every OrgService method, old and new.
+const Method kMethods[] = {
+    SALESOPS_FUZZ_METHOD(CreateOrgUnit),
+    SALESOPS_FUZZ_METHOD(GetOrgUnit),
+    SALESOPS_FUZZ_METHOD(ListOrgUnits),
+    SALESOPS_FUZZ_METHOD(UpdateOrgUnit),
+    SALESOPS_FUZZ_METHOD(DeleteOrgUnit),
+    SALESOPS_FUZZ_METHOD(CreateMember),
+    SALESOPS_FUZZ_METHOD(GetMember),
+    SALESOPS_FUZZ_METHOD(ListMembers),
+    SALESOPS_FUZZ_METHOD(UpdateMember),
+    SALESOPS_FUZZ_METHOD(DeleteMember),
+    SALESOPS_FUZZ_METHOD(MoveMember),
+    SALESOPS_FUZZ_METHOD(CreatePosition),
+    SALESOPS_FUZZ_METHOD(GetPosition),
+    SALESOPS_FUZZ_METHOD(ListPositions),
+    SALESOPS_FUZZ_METHOD(ChangeDuties),
+    SALESOPS_FUZZ_METHOD(GetMemberDuties),
+    SALESOPS_FUZZ_METHOD(SplitTeam),
+    SALESOPS_FUZZ_METHOD(MergeTeams),
+    SALESOPS_FUZZ_METHOD(DissolveTeam),
+    SALESOPS_FUZZ_METHOD(ListReorganisations),
+    SALESOPS_FUZZ_METHOD(GetMemberHistory),
+    SALESOPS_FUZZ_METHOD(GetTeamEfficiency),
+    SALESOPS_FUZZ_METHOD(SetTeamTarget),
+    SALESOPS_FUZZ_METHOD(GetTalentConfig),
+    SALESOPS_FUZZ_METHOD(UpdateTalentConfig),
+    SALESOPS_FUZZ_METHOD(RecordAssessment),
+    SALESOPS_FUZZ_METHOD(ListAssessments),
+    SALESOPS_FUZZ_METHOD(CreateDevelopmentPlan),
+    SALESOPS_FUZZ_METHOD(UpdateDevelopmentPlan),
+    SALESOPS_FUZZ_METHOD(ListDevelopmentPlans),
+    SALESOPS_FUZZ_METHOD(CreatePromotionTrack),
+    SALESOPS_FUZZ_METHOD(ListPromotionTracks),
+    SALESOPS_FUZZ_METHOD(SubmitPromotionRequest),
+    SALESOPS_FUZZ_METHOD(ApprovePromotionRequest),
+    SALESOPS_FUZZ_METHOD(RejectPromotionRequest),
+    SALESOPS_FUZZ_METHOD(GetPromotionRequest),
+};
+#undef SALESOPS_FUZZ_METHOD
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -56,49 +102,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   InMemoryOrgRepository repo;
   OrgApi api(repo, clock);
   Seed(api);
-  const int method = in.ConsumeIntegralInRange(0, 10);
+  const int method = in.ConsumeIntegralInRange<int>(0, std::size(kMethods) - 1);
   CallContext call;
   call.principal.role = static_cast<Role>(in.ConsumeIntegralInRange(1, 5));
   call.principal.member_id = in.ConsumeBool() ? "rep-1" : "someone";
   call.principal.org_unit_id = in.PickValueInArray({"", "acme", "east", "team-1", "x"});
   call.trace_id = "fuzz";
   const std::string bytes = in.ConsumeRemainingBytesAsString();
-  absl::Status s;
-  switch (method) {
-    case 0:
-      s = Call(&OrgApi::CreateOrgUnit, api, call, bytes);
-      break;
-    case 1:
-      s = Call(&OrgApi::GetOrgUnit, api, call, bytes);
-      break;
-    case 2:
-      s = Call(&OrgApi::ListOrgUnits, api, call, bytes);
-      break;
-    case 3:
-      s = Call(&OrgApi::UpdateOrgUnit, api, call, bytes);
-      break;
-    case 4:
-      s = Call(&OrgApi::DeleteOrgUnit, api, call, bytes);
-      break;
-    case 5:
-      s = Call(&OrgApi::CreateMember, api, call, bytes);
-      break;
-    case 6:
-      s = Call(&OrgApi::GetMember, api, call, bytes);
-      break;
-    case 7:
-      s = Call(&OrgApi::ListMembers, api, call, bytes);
-      break;
-    case 8:
-      s = Call(&OrgApi::UpdateMember, api, call, bytes);
-      break;
-    case 9:
-      s = Call(&OrgApi::DeleteMember, api, call, bytes);
-      break;
-    default:
-      s = Call(&OrgApi::MoveMember, api, call, bytes);
-      break;
-  }
+  const absl::Status s = kMethods[method](api, call, bytes);
   if (s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kUnknown) {
     __builtin_trap();  // bad input must never look like a server fault
   }

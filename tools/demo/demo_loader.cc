@@ -1,8 +1,11 @@
 // Loads the demo organisation into a running org service through its public
 // gRPC API: a company, 3 regions, 4 product lines, 3 other departments, 12
 // sales teams, a director, 3 regional managers, 12 supervisors and 120 reps,
-// with Chinese names generated from a fixed seed. Every resource has a fixed id,
-// so running it again changes nothing (ALREADY_EXISTS counts as done).
+// with Chinese names generated from a fixed seed; a rep and a supervisor
+// position with duties in every team, the talent criteria (weights, 9-box
+// thresholds, assessment periods) and a promotion track. Every resource has a
+// fixed id, so running it again changes nothing (ALREADY_EXISTS counts as done;
+// the talent config is written only while none exists).
 //
 //   demo_loader [--org_addr=127.0.0.1:7101]   (token minted from SALESOPS_JWT_HS256_SECRET)
 #include <cstdio>
@@ -76,6 +79,77 @@ struct Loader {
     v1::CreateMemberResponse resp;
     Count(stub->CreateMember(&ctx, req, &resp), id);
   }
+
+  void Position(const std::string& team, v1::Role role, const std::string& title,
+                const std::vector<std::string>& duties, const std::vector<std::string>& tasks) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    v1::CreatePositionRequest req;
+    req.set_position_id(absl::StrCat("pos-", team, role == v1::ROLE_REP ? "-rep" : "-sup"));
+    auto* p = req.mutable_position();
+    p->set_team("orgUnits/" + team);
+    p->set_role(role);
+    p->set_title(title);
+    auto* d = p->add_duty_history();
+    for (const auto& x : duties) d->add_duties(x);
+    for (const auto& x : tasks) d->add_tasks(x);
+    v1::CreatePositionResponse resp;
+    Count(stub->CreatePosition(&ctx, req, &resp), req.position_id());
+  }
+
+  void TalentConfig() {
+    v1::GetTalentConfigResponse current;
+    {
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", "Bearer " + token);
+      grpc::Status s = stub->GetTalentConfig(&ctx, v1::GetTalentConfigRequest(), &current);
+      if (!s.ok()) return Count(s, "talent config");
+    }
+    if (!current.talent_config().etag().empty()) {
+      ++existing;  // configured already (by us or by someone who changed it since)
+      return;
+    }
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    v1::UpdateTalentConfigRequest req;
+    auto* c = req.mutable_talent_config();
+    c->set_performance_weight_bp(5000);
+    c->set_capability_weight_bp(3000);
+    c->set_potential_weight_bp(2000);
+    c->set_low_threshold(40);
+    c->set_high_threshold(70);
+    const int halves[][4] = {{2026, 1, 6, 30}, {2026, 7, 12, 31}};
+    for (const auto& h : halves) {
+      auto* period = c->add_periods();
+      period->set_id(absl::StrCat(h[0], h[1] == 1 ? "-H1" : "-H2"));
+      period->mutable_start_date()->set_year(h[0]);
+      period->mutable_start_date()->set_month(h[1]);
+      period->mutable_start_date()->set_day(1);
+      period->mutable_end_date()->set_year(h[0]);
+      period->mutable_end_date()->set_month(h[2]);
+      period->mutable_end_date()->set_day(h[3]);
+    }
+    req.set_reason("演示数据：核心人才评估标准");
+    v1::UpdateTalentConfigResponse resp;
+    Count(stub->UpdateTalentConfig(&ctx, req, &resp), "talent config");
+  }
+
+  void Track() {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    v1::CreatePromotionTrackRequest req;
+    req.set_promotion_track_id("track-rep-to-supervisor");
+    auto* t = req.mutable_promotion_track();
+    t->set_display_name("销售代表晋升销售主管");
+    t->set_from_role(v1::ROLE_REP);
+    t->set_to_role(v1::ROLE_SUPERVISOR);
+    t->set_min_weighted_score_bp(7500);
+    t->set_min_performance(75);
+    t->set_min_assessed_periods(2);
+    t->set_require_plan_complete(true);
+    v1::CreatePromotionTrackResponse resp;
+    Count(stub->CreatePromotionTrack(&ctx, req, &resp), req.promotion_track_id());
+  }
 };
 
 }  // namespace
@@ -124,8 +198,16 @@ int main(int argc, char** argv) {
       l.Unit(team.id, team.display_name, v1::ORG_UNIT_KIND_TEAM, region.id);
       l.Member(team.supervisor_id, name(), v1::ROLE_SUPERVISOR, team.id);
       for (const auto& rep : team.rep_ids) l.Member(rep, name(), v1::ROLE_REP, team.id);
+      l.Position(team.id, v1::ROLE_REP, "客户经理",
+                 {"负责区域内新客户开发与签约", "维护 A/B 级客户关系", "按月完成个人业绩目标"},
+                 {"每周拜访不少于 5 家客户", "每日更新商机阶段", "每两周提交客户跟进小结"});
+      l.Position(team.id, v1::ROLE_SUPERVISOR, "销售主管",
+                 {"分解并跟踪团队业绩目标", "辅导销售代表提升成单率", "识别并上报重点商机风险"},
+                 {"每周团队例会", "每两周一对一辅导", "每月复盘商机漏斗"});
     }
   }
+  l.TalentConfig();
+  l.Track();
   std::printf("demo data: %d created, %d already there, %d failed\n", l.created, l.existing,
               l.failed);
   return l.failed == 0 ? 0 : 1;

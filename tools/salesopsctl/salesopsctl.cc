@@ -9,6 +9,12 @@
 //   --display_name=张伟 --email=… --role=REP --department=SALES
 //                                 --org_unit=orgUnits/ID [--id=ID]
 //   salesopsctl org get --name=orgUnits/ID | members/ID
+//   salesopsctl org positions [--team=orgUnits/ID]
+//   salesopsctl org duties  --member=members/ID [--date=YYYY-MM-DD]
+//   salesopsctl org history --member=members/ID [--date=YYYY-MM-DD]
+//   salesopsctl org reorgs  --org_unit=orgUnits/ID [--start=YYYY-MM-DD] [--end=YYYY-MM-DD]
+//   salesopsctl org efficiency --start=YYYY-MM --end=YYYY-MM [--org_unit=orgUnits/ID]
+//   salesopsctl org talent-config
 //
 // Without --token, org commands mint a short-lived admin token from
 // $SALESOPS_JWT_HS256_SECRET. Output is the response as JSON.
@@ -37,7 +43,8 @@ int Usage() {
                "usage:\n"
                "  salesopsctl token --sub=ID --role=rep|supervisor|manager|director|admin "
                "[--org_unit=ID] [--ttl=12h] [--private_key_file=PEM --alg=RS256|ES256]\n"
-               "  salesopsctl org list-units|create-unit|list-members|create-member|get "
+               "  salesopsctl org list-units|create-unit|list-members|create-member|get|positions|"
+               "duties|history|reorgs|efficiency|talent-config "
                "[--addr=HOST:PORT] [--token=JWT] [--field=value ...]\n");
   return 2;
 }
@@ -209,6 +216,70 @@ int Org(const std::string& cmd, const Args& args) {
     req.set_name(name);
     v1::GetOrgUnitResponse resp;
     grpc::Status s = stub->GetOrgUnit(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  // "YYYY-MM-DD" (or "YYYY-MM": day 1) into a Date; false when empty or malformed.
+  auto date = [&](const std::string& key, salesops::common::v1::Date* out) {
+    const std::string v = Get(args, key);
+    int y = 0, m = 0, d = 1;
+    if (v.empty() || std::sscanf(v.c_str(), "%d-%d-%d", &y, &m, &d) < 2) return false;
+    out->set_year(y);
+    out->set_month(m);
+    out->set_day(d);
+    return true;
+  };
+  if (cmd == "positions") {
+    v1::ListPositionsRequest req;
+    req.set_team(Get(args, "team"));
+    req.set_page_size(page_size);
+    v1::ListPositionsResponse resp;
+    grpc::Status s = stub->ListPositions(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "duties") {
+    v1::GetMemberDutiesRequest req;
+    req.set_member(Get(args, "member"));
+    if (!date("date", req.mutable_as_of_date())) req.clear_as_of_date();
+    v1::GetMemberDutiesResponse resp;
+    grpc::Status s = stub->GetMemberDuties(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "history") {
+    v1::GetMemberHistoryRequest req;
+    req.set_member(Get(args, "member"));
+    if (!date("date", req.mutable_as_of_date())) req.clear_as_of_date();
+    v1::GetMemberHistoryResponse resp;
+    grpc::Status s = stub->GetMemberHistory(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "reorgs") {
+    v1::ListReorganisationsRequest req;
+    req.set_org_unit(Get(args, "org_unit"));
+    if (!date("start", req.mutable_start_date())) req.clear_start_date();
+    if (!date("end", req.mutable_end_date())) req.clear_end_date();
+    req.set_page_size(page_size);
+    v1::ListReorganisationsResponse resp;
+    grpc::Status s = stub->ListReorganisations(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "efficiency") {
+    v1::GetTeamEfficiencyRequest req;
+    date("start", req.mutable_start_month());
+    date("end", req.mutable_end_month());
+    req.set_org_unit(Get(args, "org_unit"));
+    v1::GetTeamEfficiencyResponse resp;
+    grpc::Status s = stub->GetTeamEfficiency(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "talent-config") {
+    v1::GetTalentConfigResponse resp;
+    grpc::Status s = stub->GetTalentConfig(&ctx, v1::GetTalentConfigRequest(), &resp);
     if (s.ok()) Print(resp);
     return Report(s);
   }

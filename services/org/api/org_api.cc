@@ -7,99 +7,18 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/validation/validation.h"
 #include "salesops/org/v1/org_events.pb.h"
+#include "services/org/api/api_util.h"
 #include "services/org/domain/org_rules.h"
+#include "services/org/domain/reorg.h"
 #include "services/org/events/org_events.h"
 
 namespace salesops::org {
-namespace {
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-// Retries of a read-modify-write that lost a race, when the caller sent no etag.
-constexpr int kMaxInternalRetries = 5;
-
-// request_id is unique per caller (AIP-155): another caller's id never
-// replays someone else's resource to them.
-std::string CallerRequestId(const CallContext& call, const std::string& request_id) {
-  if (request_id.empty()) return "";
-  return absl::StrCat(call.principal.member_id, "/", request_id);
-}
-
-bool ValidKind(int k) { return k >= 1 && k <= 5; }
-bool ValidRole(int r) { return r >= 1 && r <= 5; }
-bool ValidDepartment(int d) { return d >= 1 && d <= 5; }
-
-void CheckRequestId(Violations& v, const std::string& rid) {
-  if (rid.empty()) return;
-  if (rid.size() > 64) {
-    v.Add("request_id", "must have at most 64 characters");
-    return;
-  }
-  for (char c : rid) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-      v.Add("request_id", "may contain only letters, digits, '-' and '_'");
-      return;
-    }
-  }
-}
-
-void CheckEmail(Violations& v, const std::string& field, const std::string& email) {
-  CheckText(v, field, email, 3, 254);
-  auto at = email.find('@');
-  if (at == std::string::npos || at == 0 || at + 1 >= email.size() ||
-      email.find('@', at + 1) != std::string::npos ||
-      email.find_first_of(" \t\r\n,;<>") != std::string::npos) {
-    v.Add(field, "must be an e-mail address like name@example.com");
-  }
-}
-
-void CheckPhone(Violations& v, const std::string& field, const std::string& phone) {
-  if (phone.size() > 32) {
-    v.Add(field, "must have at most 32 characters");
-    return;
-  }
-  for (char c : phone) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != ' ' && c != '+' && c != '-') {
-      v.Add(field, "may contain only digits, spaces, '+' and '-'");
-      return;
-    }
-  }
-}
-
-absl::Status CheckEtag(const std::string& etag, int64_t version) {
-  if (!etag.empty() && etag != absl::StrCat(version)) {
-    return MakeError(
-        absl::StatusCode::kAborted, "ETAG_MISMATCH",
-        absl::StrCat("etag '", etag, "' is stale (current '", version, "'); re-read and retry"),
-        {{"field", "etag"}});
-  }
-  return absl::OkStatus();
-}
-
-bool IsRace(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kAborted &&
-         (ErrorReason(s) == "ETAG_MISMATCH" || ErrorReason(s) == "CONCURRENT_REORGANISATION");
-}
-
-// Runs a read-modify-write; with no client etag, lost races are retried.
-template <typename F>
-absl::Status WithRetry(bool client_etag, F&& attempt) {
-  absl::Status s;
-  for (int i = 0; i < kMaxInternalRetries; ++i) {
-    s = attempt();
-    if (client_etag || !IsRace(s)) {
-      return s;
-    }
-  }
-  return s;
-}
-
-}  // namespace
 
 MethodPolicy OrgMethodPolicy() {
   MethodPolicy p;
@@ -109,9 +28,26 @@ MethodPolicy OrgMethodPolicy() {
   for (const char* m : {"CreateMember", "UpdateMember", "DeleteMember", "MoveMember"}) {
     p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager});
   }
-  for (const char* m : {"GetOrgUnit", "ListOrgUnits", "GetMember", "ListMembers"}) {
+  for (const char* m :
+       {"GetOrgUnit", "ListOrgUnits", "GetMember", "ListMembers", "GetPosition", "ListPositions",
+        "GetMemberDuties", "GetMemberHistory", "ListPromotionTracks"}) {
     p.AllowAll(m);
   }
+  for (const char* m : {"CreatePosition", "ChangeDuties"}) {
+    p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager});
+  }
+  for (const char* m :
+       {"SplitTeam", "MergeTeams", "DissolveTeam", "SetTeamTarget", "UpdateTalentConfig",
+        "CreatePromotionTrack", "ApprovePromotionRequest", "RejectPromotionRequest"}) {
+    p.Allow(m, {Role::kAdmin, Role::kDirector});
+  }
+  for (const char* m : {"ListReorganisations", "GetTeamEfficiency", "GetTalentConfig",
+                        "RecordAssessment", "ListAssessments", "CreateDevelopmentPlan",
+                        "UpdateDevelopmentPlan", "SubmitPromotionRequest", "GetPromotionRequest"}) {
+    p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager, Role::kSupervisor});
+  }
+  // The member reads their own plans; object-level checks do the rest.
+  p.AllowAll("ListDevelopmentPlans");
   return p;
 }
 
@@ -356,9 +292,28 @@ absl::Status OrgApi::UpdateOrgUnit(const CallContext& call, const v1::UpdateOrgU
     *event.mutable_previous() = ToProto(before, count);
     event.set_reason(req.reason());
     *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-    SALESOPS_RETURN_IF_ERROR(repo_.UpdateUnit(
-        before, after, ancestry ? &*ancestry : nullptr,
-        OrgEvent(after.id, UnitName(after.id), event, after.update_time, call.trace_id)));
+    CloudEvent ce = OrgEvent(after.id, UnitName(after.id), event, after.update_time, call.trace_id);
+    if (after.display_name == before.display_name && after.parent_id == before.parent_id) {
+      SALESOPS_RETURN_IF_ERROR(
+          repo_.UpdateUnit(before, after, ancestry ? &*ancestry : nullptr, ce));
+    } else {
+      // A rename or re-parent is a reorganisation: logged with the change.
+      ReorgRecord rec = NewReorg(call, ReorgKind::kUpdateUnit, req.reason(), after.update_time);
+      rec.unit_ids = {after.id};
+      if (before.parent_id != after.parent_id) {
+        if (!before.parent_id.empty()) rec.unit_ids.push_back(before.parent_id);
+        if (!after.parent_id.empty()) rec.unit_ids.push_back(after.parent_id);
+      }
+      rec.summary = absl::StrCat("updated ", UnitName(after.id), ": ",
+                                 absl::StrJoin(event.changed_fields(), ", "));
+      ReorgCommit c;
+      c.units_before = {before};
+      c.units_after = {after};
+      c.ancestry_of_new_parent = ancestry;
+      c.events = {ce};
+      AttachRecord(c, rec);
+      SALESOPS_RETURN_IF_ERROR(repo_.CommitReorg(c));
+    }
     *resp->mutable_org_unit() = ToProto(after, count);
     return absl::OkStatus();
   });
@@ -646,15 +601,25 @@ absl::Status OrgApi::MoveMember(const CallContext& call, const v1::MoveMemberReq
     after.org_unit_id = to_id;
     after.version = before.version + 1;
     after.update_time = clock_.Now();
+    ReorgRecord rec = NewReorg(call, ReorgKind::kMoveMember, req.reason(), after.update_time);
+    rec.unit_ids = {before.org_unit_id, to_id};
+    rec.moves = {{after.id, before.org_unit_id, to_id}};
+    rec.summary = absl::StrCat("moved ", MemberName(after.id), " from ",
+                               UnitName(before.org_unit_id), " to ", UnitName(to_id));
     v1::MemberMoved event;
     *event.mutable_member() = ToProto(after);
     event.set_from_org_unit(UnitName(before.org_unit_id));
     event.set_to_org_unit(UnitName(to_id));
     event.set_reason(req.reason());
     *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-    absl::Status s = repo_.UpdateMember(
-        before, after,
-        OrgEvent(after.id, MemberName(after.id), event, after.update_time, call.trace_id));
+    event.set_reorganisation(ReorgName(rec.id));
+    *event.mutable_effective_date() = ToDate(rec.effective);
+    ReorgCommit c;
+    c.members = {{before, after}};
+    c.history = {MoveEntry(after, rec)};
+    c.events = {OrgEvent(after.id, MemberName(after.id), event, after.update_time, call.trace_id)};
+    AttachRecord(c, rec);
+    absl::Status s = repo_.CommitReorg(c);
     if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
       return InvalidArgument({{"org_unit", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
     }

@@ -45,12 +45,52 @@ class OrgApi {
   absl::Status MoveMember(const CallContext& call, const v1::MoveMemberRequest& req,
                           v1::MoveMemberResponse* resp);
 
+  // Positions and duties, reorganisation and history (org_reorg_api.cc).
+#define SALESOPS_ORG_METHOD(M) \
+  absl::Status M(const CallContext& call, const v1::M##Request& req, v1::M##Response* resp);
+  SALESOPS_ORG_METHOD(CreatePosition)
+  SALESOPS_ORG_METHOD(GetPosition)
+  SALESOPS_ORG_METHOD(ListPositions)
+  SALESOPS_ORG_METHOD(ChangeDuties)
+  SALESOPS_ORG_METHOD(GetMemberDuties)
+  SALESOPS_ORG_METHOD(SplitTeam)
+  SALESOPS_ORG_METHOD(MergeTeams)
+  SALESOPS_ORG_METHOD(DissolveTeam)
+  SALESOPS_ORG_METHOD(ListReorganisations)
+  SALESOPS_ORG_METHOD(GetMemberHistory)
+  // Team efficiency and core talent (org_talent_api.cc).
+  SALESOPS_ORG_METHOD(GetTeamEfficiency)
+  SALESOPS_ORG_METHOD(SetTeamTarget)
+  SALESOPS_ORG_METHOD(GetTalentConfig)
+  SALESOPS_ORG_METHOD(UpdateTalentConfig)
+  SALESOPS_ORG_METHOD(RecordAssessment)
+  SALESOPS_ORG_METHOD(ListAssessments)
+  SALESOPS_ORG_METHOD(CreateDevelopmentPlan)
+  SALESOPS_ORG_METHOD(UpdateDevelopmentPlan)
+  SALESOPS_ORG_METHOD(ListDevelopmentPlans)
+  SALESOPS_ORG_METHOD(CreatePromotionTrack)
+  SALESOPS_ORG_METHOD(ListPromotionTracks)
+  SALESOPS_ORG_METHOD(SubmitPromotionRequest)
+  SALESOPS_ORG_METHOD(ApprovePromotionRequest)
+  SALESOPS_ORG_METHOD(RejectPromotionRequest)
+  SALESOPS_ORG_METHOD(GetPromotionRequest)
+#undef SALESOPS_ORG_METHOD
+
  private:
   absl::StatusOr<OrgUnit> LoadUnit(const std::string& id, const std::string& field,
                                    bool missing_is_invalid);
   absl::StatusOr<Member> LoadMember(const std::string& id);
   absl::StatusOr<std::vector<int64_t>> Headcounts(const std::vector<OrgUnit>& units);
   absl::Status CheckCanManage(const CallContext& call, const std::string& unit_id);
+  // The members directly in a unit, read one by one.
+  absl::StatusOr<std::vector<Member>> MembersOf(const std::string& unit_id);
+  // The member's history; a synthetic "joined" entry for members from before
+  // history was kept.
+  absl::StatusOr<std::vector<MembershipEntry>> HistoryOf(const Member& m);
+  // The member and the ancestry of their unit, for object-level checks.
+  absl::StatusOr<std::pair<Member, std::vector<std::string>>> MemberWithAncestry(
+      const std::string& id);
+  absl::StatusOr<v1::TalentConfig> LoadTalentConfig();
 
   OrgRepository& repo_;
   const Clock& clock_;

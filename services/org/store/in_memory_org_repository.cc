@@ -1,8 +1,11 @@
 #include "services/org/store/in_memory_org_repository.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "services/org/domain/reorg.h"
 
 namespace salesops::org {
 
@@ -190,6 +193,9 @@ absl::Status InMemoryOrgRepository::CreateMember(const Member& member,
   }
   if (!units_.contains(member.org_unit_id)) return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
   members_[member.id] = member;
+  units_[member.org_unit_id].members_rev++;
+  history_[member.id].push_back({member.id, member.org_unit_id, member.role,
+                                 OrgDay(member.create_time), member.create_time, "", "joined"});
   emails_[email] = member.id;
   if (!request_id.empty()) requests_[request_id] = "members/" + member.id;
   events_.push_back(event);
@@ -207,6 +213,10 @@ absl::Status InMemoryOrgRepository::UpdateMember(const Member& before, const Mem
                          "members/" + emails_[new_email]);
   }
   if (!units_.contains(after.org_unit_id)) return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
+  if (before.org_unit_id != after.org_unit_id) {
+    units_[before.org_unit_id].members_rev++;
+    units_[after.org_unit_id].members_rev++;
+  }
   emails_.erase(old_email);
   emails_[new_email] = after.id;
   members_[after.id] = after;
@@ -218,9 +228,164 @@ absl::Status InMemoryOrgRepository::DeleteMember(const Member& member, const Clo
   absl::MutexLock lock(&mu_);
   if (absl::Status s = CheckMemberVersion(member); !s.ok()) return s;
   members_.erase(member.id);
+  if (auto it = units_.find(member.org_unit_id); it != units_.end()) it->second.members_rev++;
+  history_[member.id].push_back(
+      {member.id, "", member.role, OrgDay(event.time), event.time, "", "left"});
   emails_.erase(absl::AsciiStrToLower(member.email));
   events_.push_back(event);
   return absl::OkStatus();
+}
+
+absl::Status InMemoryOrgRepository::CommitReorg(const ReorgCommit& c) {
+  absl::MutexLock lock(&mu_);
+  auto race = [] { return Aborted("CONCURRENT_REORGANISATION", "the tree changed"); };
+  for (const auto& u : c.units_before) {
+    auto it = units_.find(u.id);
+    if (it == units_.end() || it->second.version != u.version) return race();
+  }
+  for (const auto& u : c.removed_units) {
+    auto it = units_.find(u.id);
+    if (it == units_.end() || it->second.version != u.version ||
+        it->second.members_rev != u.members_rev) {
+      return race();
+    }
+  }
+  for (const auto& u : c.removed_units) {
+    for (const auto& [id, other] : units_) {
+      if (other.parent_id == u.id) {
+        return FailedPrecondition("ORG_UNIT_HAS_CHILDREN", "the unit still has child units");
+      }
+    }
+  }
+  for (const auto& u : c.created_units) {
+    if (units_.contains(u.id)) return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+  }
+  for (const auto& [before, after] : c.members) {
+    auto it = members_.find(before.id);
+    if (it == members_.end() || it->second.version != before.version) return race();
+  }
+  if (c.ancestry_of_new_parent) {
+    for (size_t i = 0; i < c.ancestry_of_new_parent->ids.size(); ++i) {
+      auto it = units_.find(c.ancestry_of_new_parent->ids[i]);
+      if (it == units_.end() || it->second.version != c.ancestry_of_new_parent->versions[i]) {
+        return race();
+      }
+    }
+  }
+  for (const auto& u : c.created_units) units_[u.id] = u;
+  for (const auto& u : c.units_after) {
+    const int64_t rev = units_[u.id].members_rev;
+    units_[u.id] = u;
+    units_[u.id].members_rev = rev;
+  }
+  for (const auto& [before, after] : c.members) {
+    if (before.org_unit_id != after.org_unit_id) {
+      units_[before.org_unit_id].members_rev++;
+      units_[after.org_unit_id].members_rev++;
+    }
+    members_[after.id] = after;
+  }
+  for (const auto& u : c.removed_units) units_.erase(u.id);
+  for (const auto& e : c.history) history_[e.member_id].push_back(e);
+  if (!c.reorg_id.empty()) reorgs_.push_back({c.effective, c.reorg_unit_ids, c.reorg_data});
+  for (const auto& e : c.events) events_.push_back(e);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<MembershipEntry>> InMemoryOrgRepository::MemberHistory(
+    const std::string& member_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = history_.find(member_id);
+  if (it == history_.end()) return std::vector<MembershipEntry>{};
+  return it->second;
+}
+
+absl::StatusOr<std::vector<std::string>> InMemoryOrgRepository::ReorgsOfUnit(
+    const std::string& unit_id, absl::CivilDay from, absl::CivilDay to) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<absl::CivilDay, std::string>> found;
+  for (const auto& r : reorgs_) {
+    if (r.effective < from || r.effective > to) continue;
+    if (std::find(r.unit_ids.begin(), r.unit_ids.end(), unit_id) == r.unit_ids.end()) continue;
+    found.emplace_back(r.effective, r.data);
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
+absl::StatusOr<std::optional<Doc>> InMemoryOrgRepository::GetDoc(DocKind kind,
+                                                                 const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = docs_.find({kind, id});
+  if (it == docs_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<std::vector<Doc>> InMemoryOrgRepository::ListDocs(DocKind kind,
+                                                                 const std::string& index) {
+  absl::MutexLock lock(&mu_);
+  std::vector<Doc> out;
+  auto it = doc_indexes_.find({kind, index});
+  if (it == doc_indexes_.end()) return out;
+  for (const auto& id : it->second) out.push_back(docs_.at({kind, id}));
+  return out;
+}
+
+absl::Status InMemoryOrgRepository::WriteDocs(const std::vector<DocWrite>& writes,
+                                              const std::string& request_id,
+                                              const std::string& request_resource,
+                                              const std::vector<CloudEvent>& events) {
+  absl::MutexLock lock(&mu_);
+  if (!request_id.empty() && requests_.contains(request_id)) {
+    return AlreadyExists("REQUEST_REPLAYED", requests_[request_id], requests_[request_id]);
+  }
+  for (const auto& w : writes) {
+    auto it = docs_.find({w.kind, w.doc.id});
+    if (w.expected_version == 0 && it != docs_.end()) {
+      return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+    }
+    if (w.expected_version != 0 &&
+        (it == docs_.end() || it->second.version != w.expected_version)) {
+      return Aborted("ETAG_MISMATCH", "the resource changed since it was read");
+    }
+  }
+  for (const auto& w : writes) {
+    docs_[{w.kind, w.doc.id}] = w.doc;
+    doc_indexes_[{w.kind, ""}].insert(w.doc.id);
+    for (const auto& ix : w.indexes) doc_indexes_[{w.kind, ix}].insert(w.doc.id);
+  }
+  if (!request_id.empty()) requests_[request_id] = request_resource;
+  for (const auto& e : events) events_.push_back(e);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<TeamRevenue>> InMemoryOrgRepository::Revenue(
+    const std::vector<std::string>& months) {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, TeamRevenue> by_team;
+  for (const auto& [key, r] : revenue_) {
+    if (std::find(months.begin(), months.end(), key.first) == months.end()) continue;
+    TeamRevenue& t = by_team[key.second];
+    t.team_id = key.second;
+    t.revenue_minor += r.revenue_minor;
+    t.won_deals += r.won_deals;
+    t.coverage.insert(r.coverage.begin(), r.coverage.end());
+  }
+  std::vector<TeamRevenue> out;
+  for (auto& [id, t] : by_team) out.push_back(std::move(t));
+  return out;
+}
+
+void InMemoryOrgRepository::AddRevenue(const std::string& month, const std::string& team,
+                                       int64_t amount_minor, const std::string& cell) {
+  absl::MutexLock lock(&mu_);
+  TeamRevenue& r = revenue_[{month, team}];
+  r.revenue_minor += amount_minor;
+  r.won_deals++;
+  r.coverage.insert(cell);
 }
 
 std::vector<CloudEvent> InMemoryOrgRepository::events() const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 
 #include "absl/synchronization/mutex.h"
 #include "services/org/domain/org_repository.h"
@@ -35,6 +36,22 @@ class InMemoryOrgRepository final : public OrgRepository {
                             const CloudEvent& event) override;
   absl::Status DeleteMember(const Member& member, const CloudEvent& event) override;
 
+  absl::Status CommitReorg(const ReorgCommit& commit) override;
+  absl::StatusOr<std::vector<MembershipEntry>> MemberHistory(const std::string& member_id) override;
+  absl::StatusOr<std::vector<std::string>> ReorgsOfUnit(const std::string& unit_id,
+                                                        absl::CivilDay from,
+                                                        absl::CivilDay to) override;
+  absl::StatusOr<std::optional<Doc>> GetDoc(DocKind kind, const std::string& id) override;
+  absl::StatusOr<std::vector<Doc>> ListDocs(DocKind kind, const std::string& index) override;
+  absl::Status WriteDocs(const std::vector<DocWrite>& writes, const std::string& request_id,
+                         const std::string& request_resource,
+                         const std::vector<CloudEvent>& events) override;
+  absl::StatusOr<std::vector<TeamRevenue>> Revenue(const std::vector<std::string>& months) override;
+
+  // Test hook: what the deal-event projection would have accumulated.
+  void AddRevenue(const std::string& month, const std::string& team, int64_t amount_minor,
+                  const std::string& cell);
+
   std::vector<CloudEvent> events() const;
 
  private:
@@ -47,6 +64,18 @@ class InMemoryOrgRepository final : public OrgRepository {
   std::map<std::string, std::string> emails_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<CloudEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<MembershipEntry>> history_ ABSL_GUARDED_BY(mu_);
+  // reorg id → (effective day, units, data)
+  struct StoredReorg {
+    absl::CivilDay effective;
+    std::vector<std::string> unit_ids;
+    std::string data;
+  };
+  std::vector<StoredReorg> reorgs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<DocKind, std::string>, Doc> docs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<DocKind, std::string>, std::set<std::string>> doc_indexes_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, TeamRevenue> revenue_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::org

@@ -1,11 +1,15 @@
 #include "services/org/store/redis_org_repository.h"
 
+#include <map>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "services/org/domain/reorg.h"
 
 namespace salesops::org {
 namespace {
@@ -22,6 +26,73 @@ std::string EmailKey(const std::string& email) {
   return OrgKey(absl::StrCat("email:", absl::AsciiStrToLower(email)));
 }
 std::string RequestKey(const std::string& rid) { return OrgKey(absl::StrCat("req:", rid)); }
+
+std::string HistoryKey(const std::string& id) { return OrgKey(absl::StrCat("history:", id)); }
+std::string ReorgKey(const std::string& id) { return OrgKey(absl::StrCat("reorg:", id)); }
+std::string ReorgsOfKey(const std::string& unit) {
+  return OrgKey(absl::StrCat("reorgs_of:", unit));
+}
+
+const char* DocKindName(DocKind k) {
+  switch (k) {
+    case DocKind::kPosition:
+      return "position";
+    case DocKind::kTalentConfig:
+      return "talent_config";
+    case DocKind::kAssessment:
+      return "assessment";
+    case DocKind::kDevelopmentPlan:
+      return "dev_plan";
+    case DocKind::kPromotionTrack:
+      return "promo_track";
+    case DocKind::kPromotionRequest:
+      return "promo_request";
+    case DocKind::kTeamTarget:
+      return "team_target";
+    case DocKind::kPositionSlot:
+      return "position_slot";
+  }
+  return "unknown";
+}
+std::string DocKey(DocKind k, const std::string& id) {
+  return OrgKey(absl::StrCat("doc:", DocKindName(k), ":", id));
+}
+std::string DocIndexKey(DocKind k, const std::string& index) {
+  return index.empty() ? OrgKey(absl::StrCat("docs:", DocKindName(k)))
+                       : OrgKey(absl::StrCat("docs:", DocKindName(k), ":", index));
+}
+
+// Days since 1970-01-01: the score of dated sorted sets.
+double DayScore(absl::CivilDay d) { return static_cast<double>(d - absl::CivilDay(1970, 1, 1)); }
+
+// A history entry as a sorted-set member: fields separated by the ASCII unit
+// separator, which validated text (no control characters) never contains.
+// The zero-padded record time first keeps same-day entries in recording order.
+constexpr char kSep = '\x1f';
+std::string EncodeEntry(const MembershipEntry& e) {
+  return absl::StrCat(absl::Dec(absl::ToUnixMicros(e.record_time), absl::kZeroPad20),
+                      std::string(1, kSep), e.unit_id, std::string(1, kSep),
+                      static_cast<int>(e.role), std::string(1, kSep), absl::FormatCivilTime(e.from),
+                      std::string(1, kSep), e.reorg_id, std::string(1, kSep), e.reason);
+}
+std::optional<MembershipEntry> DecodeEntry(const std::string& member_id, const std::string& s) {
+  std::vector<std::string> f = absl::StrSplit(s, kSep);
+  if (f.size() != 6) return std::nullopt;
+  MembershipEntry e;
+  e.member_id = member_id;
+  int64_t micros = 0;
+  int role = 0;
+  if (!absl::SimpleAtoi(f[0], &micros) || !absl::SimpleAtoi(f[2], &role) ||
+      !absl::ParseCivilTime(f[3], &e.from)) {
+    return std::nullopt;
+  }
+  e.record_time = absl::FromUnixMicros(micros);
+  e.unit_id = f[1];
+  e.role = static_cast<Role>(role);
+  e.reorg_id = f[4];
+  e.reason = f[5];
+  return e;
+}
 
 std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
 
@@ -77,6 +148,8 @@ std::optional<OrgUnit> ParseUnit(const RedisValue& v) {
       u.create_time = absl::FromUnixMicros(ToInt(val));
     else if (f == "update_us")
       u.update_time = absl::FromUnixMicros(ToInt(val));
+    else if (f == "members_rev")
+      u.members_rev = ToInt(val);
   }
   return u;
 }
@@ -116,7 +189,7 @@ absl::Status Conflict(const CommitResult& r) {
     return Aborted("ETAG_MISMATCH",
                    "the resource changed since it was read (etag); re-read and retry");
   }
-  if (r.failed_tag == "ancestry") {
+  if (r.failed_tag == "ancestry" || r.failed_tag == "reorg") {
     return Aborted("CONCURRENT_REORGANISATION",
                    "the tree changed while this change was decided; re-read and retry");
   }
@@ -151,6 +224,10 @@ absl::Status Conflict(const CommitResult& r) {
 }  // namespace
 
 std::string OrgKey(absl::string_view suffix) { return absl::StrCat(kKeyPrefix, suffix); }
+std::string RevenueKey(absl::string_view month) { return OrgKey(absl::StrCat("revenue:", month)); }
+std::string CoverageKey(absl::string_view month, absl::string_view team) {
+  return OrgKey(absl::StrCat("coverage:", month, ":", team));
+}
 
 absl::Status RedisOrgRepository::Commit(const WriteBatch& batch) {
   SALESOPS_ASSIGN_OR_RETURN(CommitResult r, outbox_.Commit(batch));
@@ -344,6 +421,15 @@ absl::Status RedisOrgRepository::CreateMember(const Member& member, const std::s
   b.HSet(MemberKey(member.id), MemberFields(member));
   b.ZAdd(OrgKey("members"), 0, member.id);
   b.SAdd(UnitMembersKey(member.org_unit_id), member.id);
+  b.HIncrBy(UnitKey(member.org_unit_id), "members_rev", 1);
+  const MembershipEntry joined{member.id,
+                               member.org_unit_id,
+                               member.role,
+                               OrgDay(member.create_time),
+                               member.create_time,
+                               "",
+                               "joined"};
+  b.ZAdd(HistoryKey(member.id), DayScore(joined.from), EncodeEntry(joined));
   b.Set(EmailKey(member.email), member.id);
   if (!request_id.empty()) {
     b.Set(RequestKey(request_id), absl::StrCat("members/", member.id), kRequestTtlSeconds);
@@ -365,6 +451,8 @@ absl::Status RedisOrgRepository::UpdateMember(const Member& before, const Member
     b.ExpectPresent(UnitKey(after.org_unit_id), "unit");
     b.SRem(UnitMembersKey(before.org_unit_id), after.id);
     b.SAdd(UnitMembersKey(after.org_unit_id), after.id);
+    b.HIncrBy(UnitKey(before.org_unit_id), "members_rev", 1);
+    b.HIncrBy(UnitKey(after.org_unit_id), "members_rev", 1);
   }
   if (email_changed) {
     b.Del(EmailKey(before.email));
@@ -381,9 +469,199 @@ absl::Status RedisOrgRepository::DeleteMember(const Member& member, const CloudE
   b.Del(MemberKey(member.id));
   b.ZRem(OrgKey("members"), member.id);
   b.SRem(UnitMembersKey(member.org_unit_id), member.id);
+  b.HIncrBy(UnitKey(member.org_unit_id), "members_rev", 1);
+  const absl::Time now = event.time;
+  const MembershipEntry left{member.id, "", member.role, OrgDay(now), now, "", "left"};
+  b.ZAdd(HistoryKey(member.id), DayScore(left.from), EncodeEntry(left));
   b.Del(EmailKey(member.email));
   b.Emit(event, kOrgTopic);
   return Commit(b);
+}
+
+absl::Status RedisOrgRepository::CommitReorg(const ReorgCommit& c) {
+  WriteBatch b;
+  for (const auto& u : c.units_before) {
+    b.ExpectHashField(UnitKey(u.id), "version", absl::StrCat(u.version), "reorg");
+  }
+  for (const auto& u : c.removed_units) {
+    b.ExpectHashField(UnitKey(u.id), "version", absl::StrCat(u.version), "reorg");
+    // Every member it had when the command was decided is moved by it: a
+    // member who joined or left since changes members_rev.
+    b.ExpectHashField(UnitKey(u.id), "members_rev",
+                      u.members_rev == 0 ? "" : absl::StrCat(u.members_rev), "reorg");
+    b.ExpectSetEmpty(ChildrenKey(u.id), "children");
+  }
+  for (const auto& u : c.created_units) b.ExpectAbsent(UnitKey(u.id), "exists");
+  for (const auto& [before, after] : c.members) {
+    b.ExpectHashField(MemberKey(before.id), "version", absl::StrCat(before.version), "reorg");
+    if (before.org_unit_id != after.org_unit_id) {
+      bool created = false;
+      for (const auto& u : c.created_units) created = created || u.id == after.org_unit_id;
+      if (!created) b.ExpectPresent(UnitKey(after.org_unit_id), "unit");
+    }
+  }
+  if (c.ancestry_of_new_parent) {
+    for (size_t i = 0; i < c.ancestry_of_new_parent->ids.size(); ++i) {
+      b.ExpectHashField(UnitKey(c.ancestry_of_new_parent->ids[i]), "version",
+                        absl::StrCat(c.ancestry_of_new_parent->versions[i]), "ancestry");
+    }
+  }
+  for (const auto& u : c.created_units) {
+    b.HSet(UnitKey(u.id), UnitFields(u));
+    b.ZAdd(OrgKey("units"), 0, u.id);
+    if (!u.parent_id.empty()) b.SAdd(ChildrenKey(u.parent_id), u.id);
+  }
+  for (size_t i = 0; i < c.units_after.size(); ++i) {
+    const OrgUnit& before = c.units_before[i];
+    const OrgUnit& after = c.units_after[i];
+    b.HSet(UnitKey(after.id), UnitFields(after));
+    if (before.parent_id != after.parent_id) {
+      if (!before.parent_id.empty()) b.SRem(ChildrenKey(before.parent_id), after.id);
+      if (!after.parent_id.empty()) b.SAdd(ChildrenKey(after.parent_id), after.id);
+    }
+  }
+  for (const auto& [before, after] : c.members) {
+    if (before.org_unit_id != after.org_unit_id) {
+      b.SRem(UnitMembersKey(before.org_unit_id), after.id);
+      b.SAdd(UnitMembersKey(after.org_unit_id), after.id);
+      b.HIncrBy(UnitKey(before.org_unit_id), "members_rev", 1);
+      b.HIncrBy(UnitKey(after.org_unit_id), "members_rev", 1);
+    }
+    b.HSet(MemberKey(after.id), MemberFields(after));
+  }
+  // Removed last: the member moves above touched their hashes.
+  for (const auto& u : c.removed_units) {
+    b.Del(UnitKey(u.id));
+    b.Del(UnitMembersKey(u.id));
+    b.ZRem(OrgKey("units"), u.id);
+    if (!u.parent_id.empty()) b.SRem(ChildrenKey(u.parent_id), u.id);
+  }
+  for (const auto& e : c.history) {
+    b.ZAdd(HistoryKey(e.member_id), DayScore(e.from), EncodeEntry(e));
+  }
+  if (!c.reorg_id.empty()) {
+    b.Set(ReorgKey(c.reorg_id), c.reorg_data);
+    for (const auto& unit : c.reorg_unit_ids) {
+      b.ZAdd(ReorgsOfKey(unit), DayScore(c.effective), c.reorg_id);
+    }
+  }
+  for (const auto& e : c.events) b.Emit(e, kOrgTopic);
+  return Commit(b);
+}
+
+absl::StatusOr<std::vector<MembershipEntry>> RedisOrgRepository::MemberHistory(
+    const std::string& member_id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                            redis_.Command({"ZRANGE", HistoryKey(member_id), "0", "-1"}));
+  std::vector<MembershipEntry> out;
+  for (const auto& e : v.elements) {
+    if (auto entry = DecodeEntry(member_id, e.str)) out.push_back(*std::move(entry));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const MembershipEntry& a, const MembershipEntry& b) {
+    return a.record_time < b.record_time;
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> RedisOrgRepository::ReorgsOfUnit(
+    const std::string& unit_id, absl::CivilDay from, absl::CivilDay to) {
+  SALESOPS_ASSIGN_OR_RETURN(
+      RedisValue ids, redis_.Command({"ZRANGEBYSCORE", ReorgsOfKey(unit_id),
+                                      absl::StrCat(DayScore(from)), absl::StrCat(DayScore(to))}));
+  std::vector<std::string> out;
+  if (ids.elements.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& id : ids.elements) cmds.push_back({"GET", ReorgKey(id.str)});
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  for (const auto& v : values) {
+    if (!v.is_nil()) out.push_back(v.str);
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<Doc>> RedisOrgRepository::GetDoc(DocKind kind, const std::string& id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                            redis_.Command({"HMGET", DocKey(kind, id), "version", "data"}));
+  if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::nullopt;
+  return Doc{id, ToInt(v.elements[0].str), v.elements[1].str};
+}
+
+absl::StatusOr<std::vector<Doc>> RedisOrgRepository::ListDocs(DocKind kind,
+                                                              const std::string& index) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue ids,
+                            redis_.Command({"ZRANGE", DocIndexKey(kind, index), "0", "-1"}));
+  std::vector<Doc> out;
+  if (ids.elements.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& id : ids.elements)
+    cmds.push_back({"HMGET", DocKey(kind, id.str), "version", "data"});
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  for (size_t i = 0; i < values.size(); ++i) {
+    const RedisValue& v = values[i];
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
+    out.push_back(Doc{ids.elements[i].str, ToInt(v.elements[0].str), v.elements[1].str});
+  }
+  return out;
+}
+
+absl::Status RedisOrgRepository::WriteDocs(const std::vector<DocWrite>& writes,
+                                           const std::string& request_id,
+                                           const std::string& request_resource,
+                                           const std::vector<CloudEvent>& events) {
+  WriteBatch b;
+  if (!request_id.empty()) b.ExpectAbsent(RequestKey(request_id), "request");
+  for (const auto& w : writes) {
+    if (w.expected_version == 0) {
+      b.ExpectAbsent(DocKey(w.kind, w.doc.id), "exists");
+    } else {
+      b.ExpectHashField(DocKey(w.kind, w.doc.id), "version", absl::StrCat(w.expected_version),
+                        "version");
+    }
+  }
+  for (const auto& w : writes) {
+    b.HSet(DocKey(w.kind, w.doc.id),
+           {{"version", absl::StrCat(w.doc.version)}, {"data", w.doc.data}});
+    b.ZAdd(DocIndexKey(w.kind, ""), 0, w.doc.id);
+    for (const auto& index : w.indexes) b.ZAdd(DocIndexKey(w.kind, index), 0, w.doc.id);
+  }
+  if (!request_id.empty()) b.Set(RequestKey(request_id), request_resource, kRequestTtlSeconds);
+  for (const auto& e : events) b.Emit(e, kOrgTopic);
+  return Commit(b);
+}
+
+absl::StatusOr<std::vector<TeamRevenue>> RedisOrgRepository::Revenue(
+    const std::vector<std::string>& months) {
+  std::vector<TeamRevenue> out;
+  if (months.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& m : months) cmds.push_back({"HGETALL", RevenueKey(m)});
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  std::map<std::string, TeamRevenue> by_team;
+  std::vector<std::vector<std::string>> coverage_cmds;
+  std::vector<std::string> coverage_team;
+  for (size_t i = 0; i < values.size(); ++i) {
+    for (const auto& [field, val] : AsPairs(values[i])) {
+      const size_t hash = field.find('#');
+      const std::string team = field.substr(0, hash);
+      TeamRevenue& t = by_team[team];
+      t.team_id = team;
+      if (hash == std::string::npos) {
+        t.revenue_minor += ToInt(val);
+        coverage_cmds.push_back({"SMEMBERS", CoverageKey(months[i], team)});
+        coverage_team.push_back(team);
+      } else {
+        t.won_deals += ToInt(val);
+      }
+    }
+  }
+  if (!coverage_cmds.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> cells, redis_.Pipeline(coverage_cmds));
+    for (size_t i = 0; i < cells.size(); ++i) {
+      for (const auto& c : cells[i].elements) by_team[coverage_team[i]].coverage.insert(c.str);
+    }
+  }
+  for (auto& [id, t] : by_team) out.push_back(std::move(t));
+  return out;
 }
 
 }  // namespace salesops::org

@@ -14,6 +14,13 @@
 //   email:<email>        string member id (unique e-mail, lower case)
 //   req:<request_id>     string resource name created by that request (24 h)
 //   headcount            hash   unit id → members (projection, see events/)
+//   history:<member>     zset   membership entries (score: effective day)
+//   reorg:<id>           string a reorganisation log entry (serialized proto)
+//   reorgs_of:<unit>     zset   reorganisation ids touching the unit (score: effective day)
+//   doc:<kind>:<id>      hash   a document: version, data (serialized proto)
+//   docs:<kind>[:<ix>]   zset   document ids, all or under a secondary index
+//   revenue:<yyyy-mm>    hash   team → won amount, team#deals → won deals (projection)
+//   coverage:<yyyy-mm>:<team> set "region|product_line" cells won (projection)
 //   outbox               stream events waiting for the relay
 #pragma once
 
@@ -29,6 +36,8 @@ namespace salesops::org {
 inline constexpr char kKeyPrefix[] = "org:{org}:";
 inline constexpr char kOrgTopic[] = "salesops.org.events.v1";
 std::string OrgKey(absl::string_view suffix);
+std::string RevenueKey(absl::string_view month);
+std::string CoverageKey(absl::string_view month, absl::string_view team);
 
 class RedisOrgRepository final : public OrgRepository {
  public:
@@ -58,6 +67,17 @@ class RedisOrgRepository final : public OrgRepository {
   absl::Status UpdateMember(const Member& before, const Member& after,
                             const CloudEvent& event) override;
   absl::Status DeleteMember(const Member& member, const CloudEvent& event) override;
+  absl::Status CommitReorg(const ReorgCommit& commit) override;
+  absl::StatusOr<std::vector<MembershipEntry>> MemberHistory(const std::string& member_id) override;
+  absl::StatusOr<std::vector<std::string>> ReorgsOfUnit(const std::string& unit_id,
+                                                        absl::CivilDay from,
+                                                        absl::CivilDay to) override;
+  absl::StatusOr<std::optional<Doc>> GetDoc(DocKind kind, const std::string& id) override;
+  absl::StatusOr<std::vector<Doc>> ListDocs(DocKind kind, const std::string& index) override;
+  absl::Status WriteDocs(const std::vector<DocWrite>& writes, const std::string& request_id,
+                         const std::string& request_resource,
+                         const std::vector<CloudEvent>& events) override;
+  absl::StatusOr<std::vector<TeamRevenue>> Revenue(const std::vector<std::string>& months) override;
 
  private:
   absl::Status Commit(const WriteBatch& batch);
