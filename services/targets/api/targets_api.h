@@ -1,0 +1,82 @@
+// The targets API as a plain class: fiscal periods, target plans and their
+// versions, allocation along product line × region × channel × customer type
+// and down to teams and reps (exact sums at every level), monthly phasing,
+// publishing, live attainment and pace, re-allocation. Domain rules live in
+// services/targets/domain; this class validates, authorises and writes one
+// atomic batch (with its events) per mutation. Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/server/rpc.h"
+#include "common/time/clock.h"
+#include "salesops/targets/v1/targets_events.pb.h"
+#include "salesops/targets/v1/targets_service.pb.h"
+#include "services/org/directory/org_directory.h"
+#include "services/targets/store/targets_store.h"
+
+namespace salesops::targets {
+
+inline constexpr char kTargetsTopic[] = "salesops.targets.events.v1";
+inline constexpr char kTargetsSource[] = "/salesops/targets";
+
+MethodPolicy TargetsMethodPolicy();
+
+struct TargetsOptions {
+  absl::TimeZone tz;
+  std::vector<std::string> channels;        // allowed channel codes
+  std::vector<std::string> customer_types;  // allowed customer type codes
+};
+
+class TargetsApi {
+ public:
+  TargetsApi(TargetsStore& store, org::OrgDirectory& directory, const Clock& clock,
+             TargetsOptions options);
+
+  absl::Status CreateFiscalPeriod(const CallContext& call, const v1::CreateFiscalPeriodRequest& req,
+                                  v1::CreateFiscalPeriodResponse* resp);
+  absl::Status GetFiscalPeriod(const CallContext& call, const v1::GetFiscalPeriodRequest& req,
+                               v1::GetFiscalPeriodResponse* resp);
+  absl::Status ListFiscalPeriods(const CallContext& call, const v1::ListFiscalPeriodsRequest& req,
+                                 v1::ListFiscalPeriodsResponse* resp);
+  absl::Status UpdateFiscalPeriod(const CallContext& call, const v1::UpdateFiscalPeriodRequest& req,
+                                  v1::UpdateFiscalPeriodResponse* resp);
+  absl::Status DeleteFiscalPeriod(const CallContext& call, const v1::DeleteFiscalPeriodRequest& req,
+                                  v1::DeleteFiscalPeriodResponse* resp);
+  absl::Status CreatePlan(const CallContext& call, const v1::CreatePlanRequest& req,
+                          v1::CreatePlanResponse* resp);
+  absl::Status GetPlan(const CallContext& call, const v1::GetPlanRequest& req,
+                       v1::GetPlanResponse* resp);
+  absl::Status ListPlans(const CallContext& call, const v1::ListPlansRequest& req,
+                         v1::ListPlansResponse* resp);
+  absl::Status CreatePlanVersion(const CallContext& call, const v1::CreatePlanVersionRequest& req,
+                                 v1::CreatePlanVersionResponse* resp);
+  absl::Status AllocatePlan(const CallContext& call, const v1::AllocatePlanRequest& req,
+                            v1::AllocatePlanResponse* resp);
+  absl::Status ListAllocationCells(const CallContext& call,
+                                   const v1::ListAllocationCellsRequest& req,
+                                   v1::ListAllocationCellsResponse* resp);
+  absl::Status SetPhasing(const CallContext& call, const v1::SetPhasingRequest& req,
+                          v1::SetPhasingResponse* resp);
+  absl::Status PublishPlan(const CallContext& call, const v1::PublishPlanRequest& req,
+                           v1::PublishPlanResponse* resp);
+  absl::Status GetAttainment(const CallContext& call, const v1::GetAttainmentRequest& req,
+                             v1::GetAttainmentResponse* resp);
+  absl::Status ListAttainment(const CallContext& call, const v1::ListAttainmentRequest& req,
+                              v1::ListAttainmentResponse* resp);
+  absl::Status SuggestReallocation(const CallContext& call,
+                                   const v1::SuggestReallocationRequest& req,
+                                   v1::SuggestReallocationResponse* resp);
+  absl::Status ApplyReallocation(const CallContext& call, const v1::ApplyReallocationRequest& req,
+                                 v1::ApplyReallocationResponse* resp);
+
+ private:
+  TargetsStore& store_;
+  org::OrgDirectory& directory_;
+  const Clock& clock_;
+  TargetsOptions options_;
+};
+
+}  // namespace salesops::targets

@@ -1,0 +1,350 @@
+// The targets service over gRPC against real Redis and Kafka, with the real
+// org service feeding its org directory: a quarterly plan decomposed from the
+// company total to a product line, a team and its reps with exact sums at every
+// level; bad input and locked cells naming the field or rule; publishing by
+// role; and attainment moved exactly once by a won opportunity, also when the
+// event is delivered again.
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/events/cloud_event.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_events.pb.h"
+#include "salesops/org/v1/org_service.grpc.pb.h"
+#include "salesops/targets/v1/targets_events.pb.h"
+#include "tests/integration/customers_env.h"
+#include "tests/integration/targets_env.h"
+
+namespace salesops::testing {
+namespace {
+
+namespace tv1 = salesops::targets::v1;
+namespace ov1 = salesops::org::v1;
+namespace cv1 = salesops::customers::v1;
+
+class TargetsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    org_ = new OrgServer();
+    org_->Start();
+    server_ = new TargetsServer();
+    server_->Start();
+    sfx_ = new std::string(UniqueSuffix());
+    const std::string admin = Token(Role::kAdmin, "admin", "");
+    auto unit = [&](const std::string& id, ov1::OrgUnitKind kind, const std::string& parent) {
+      grpc::ClientContext ctx;
+      Authorize(ctx, admin);
+      ov1::CreateOrgUnitRequest req;
+      req.set_org_unit_id(id);
+      req.mutable_org_unit()->set_display_name(id);
+      req.mutable_org_unit()->set_kind(kind);
+      if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+      ov1::CreateOrgUnitResponse resp;
+      EXPECT_TRUE(org_->stub().CreateOrgUnit(&ctx, req, &resp).ok());
+    };
+    auto member = [&](const std::string& id, ov1::Role role, const std::string& team) {
+      grpc::ClientContext ctx;
+      Authorize(ctx, admin);
+      ov1::CreateMemberRequest req;
+      req.set_member_id(id);
+      req.mutable_member()->set_display_name("销售" + id);
+      req.mutable_member()->set_email(id + "@example.com");
+      req.mutable_member()->set_role(role);
+      req.mutable_member()->set_department(ov1::DEPARTMENT_SALES);
+      req.mutable_member()->set_org_unit("orgUnits/" + team);
+      ov1::CreateMemberResponse resp;
+      EXPECT_TRUE(org_->stub().CreateMember(&ctx, req, &resp).ok());
+    };
+    unit(Id("co"), ov1::ORG_UNIT_KIND_COMPANY, "");
+    unit(Id("east"), ov1::ORG_UNIT_KIND_REGION, Id("co"));
+    unit(Id("team"), ov1::ORG_UNIT_KIND_TEAM, Id("east"));
+    unit(Id("empty"), ov1::ORG_UNIT_KIND_TEAM, Id("east"));
+    unit(Id("pl"), ov1::ORG_UNIT_KIND_PRODUCT_LINE, Id("co"));
+    member(Id("sup"), ov1::ROLE_SUPERVISOR, Id("team"));
+    member(Id("r1"), ov1::ROLE_REP, Id("team"));
+    member(Id("r2"), ov1::ROLE_REP, Id("team"));
+    member(Id("r3"), ov1::ROLE_REP, Id("team"));
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete org_;
+    delete sfx_;
+  }
+  static std::string Id(const std::string& base) { return base + "-" + *sfx_; }
+
+  tv1::TargetsService::Stub& stub() { return server_->stub(); }
+  std::string Director() { return Token(Role::kDirector, "dir", Id("co")); }
+  std::string Admin() { return Token(Role::kAdmin, "admin", ""); }
+  std::string Sup() { return Token(Role::kSupervisor, Id("sup"), Id("team")); }
+  std::string Rep(const std::string& r) { return Token(Role::kRep, Id(r), Id("team")); }
+
+  template <typename Req, typename Resp, typename Fn>
+  grpc::Status Call(const std::string& token, Fn fn, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, token);
+    return (stub().*fn)(&ctx, req, resp);
+  }
+
+  // The quarter containing today, in a fiscal year starting in January.
+  std::string CurrentQuarter() {
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    const int q = (today.month() - 1) / 3 + 1;
+    tv1::CreateFiscalPeriodRequest req;
+    auto* p = req.mutable_fiscal_period();
+    p->set_display_name(absl::StrCat(today.year(), "财年第", q, "季度"));
+    p->set_kind(tv1::FISCAL_PERIOD_KIND_QUARTER);
+    p->set_fiscal_year(static_cast<int>(today.year()));
+    p->set_number(q);
+    p->set_fiscal_year_start_month(1);
+    req.set_fiscal_period_id(Id("q"));
+    tv1::CreateFiscalPeriodResponse resp;
+    grpc::Status s = Call(Admin(), &tv1::TargetsService::Stub::CreateFiscalPeriod, req, &resp);
+    EXPECT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+    return "fiscalPeriods/" + Id("q");
+  }
+
+  tv1::TargetPlan NewPlan(const std::string& id, int64_t total) {
+    tv1::CreatePlanRequest req;
+    auto* p = req.mutable_plan();
+    p->set_display_name("季度目标");
+    p->set_period(CurrentQuarter());
+    p->set_scope("orgUnits/" + Id("co"));
+    p->mutable_total()->set_amount_minor(total);
+    p->mutable_total()->set_currency_code("CNY");
+    p->set_attainment_basis(tv1::ATTAINMENT_BASIS_BOOKING);
+    req.set_plan_id(id);
+    tv1::CreatePlanResponse resp;
+    grpc::Status s;
+    // The directory learns the company from org events: retry briefly.
+    for (int i = 0; i < 100; ++i) {
+      s = Call(Director(), &tv1::TargetsService::Stub::CreatePlan, req, &resp);
+      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.plan();
+  }
+
+  grpc::Status Allocate(const std::string& token, const std::string& plan,
+                        const std::string& parent, tv1::AllocationAxis axis,
+                        tv1::AllocationMethod method,
+                        const std::vector<std::pair<std::string, int64_t>>& inputs,
+                        tv1::AllocatePlanResponse* resp, bool lock = false) {
+    tv1::AllocatePlanRequest req;
+    req.set_plan(plan);
+    req.set_parent_cell(parent);
+    req.set_axis(axis);
+    req.set_method(method);
+    for (const auto& [key, amount] : inputs) {
+      auto* in = req.add_inputs();
+      in->set_key(key);
+      if (amount > 0 || lock) {
+        in->mutable_amount()->set_amount_minor(amount);
+        in->mutable_amount()->set_currency_code("CNY");
+        in->set_locked(lock);
+      }
+    }
+    grpc::Status s;
+    for (int i = 0; i < 100; ++i) {  // wait for the directory to know the units
+      s = Call(token, &tv1::TargetsService::Stub::AllocatePlan, req, resp);
+      const bool unit_key = !inputs.empty() && inputs[0].first.find('/') != std::string::npos;
+      if (s.ok() || !unit_key || ViolatedFieldOf(s).rfind("inputs[", 0) != 0 || i > 50) break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return s;
+  }
+
+  static inline OrgServer* org_ = nullptr;
+  static inline TargetsServer* server_ = nullptr;
+  static inline std::string* sfx_ = nullptr;
+};
+
+TEST_F(TargetsTest, DecomposesTheCompanyTotalToRepsWithExactSumsAtEveryLevel) {
+  tv1::TargetPlan plan = NewPlan(Id("plan-a"), 1'000'000'01);  // ¥1,000,000.01: not divisible by 3
+  const std::string name = plan.name();
+  tv1::AllocatePlanResponse pl, team, reps;
+  ASSERT_TRUE(Allocate(Director(), name, "", tv1::ALLOCATION_AXIS_PRODUCT_LINE,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("pl"), 0}}, &pl)
+                  .ok());
+  ASSERT_EQ(pl.cells_size(), 1);
+  ASSERT_TRUE(Allocate(Director(), name, pl.cells(0).name(), tv1::ALLOCATION_AXIS_TEAM,
+                       tv1::ALLOCATION_METHOD_CAPACITY_WEIGHTED, {{"orgUnits/" + Id("team"), 0}},
+                       &team)
+                  .ok());
+  ASSERT_EQ(team.cells_size(), 1);
+  // Supervisors allocate within their team: all its reps, equally.
+  grpc::Status s;
+  for (int i = 0; i < 100; ++i) {
+    s = Allocate(Sup(), name, team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
+                 tv1::ALLOCATION_METHOD_EQUAL, {}, &reps);
+    if (s.ok() && reps.cells_size() == 3) break;
+    absl::SleepFor(absl::Milliseconds(200));  // the third rep may not be known yet
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(reps.cells_size(), 3);
+  int64_t sum = 0;
+  for (const auto& c : reps.cells()) {
+    sum += c.amount().amount_minor();
+    int64_t months = 0;
+    for (const auto& m : c.monthly_amounts()) months += m.amount().amount_minor();
+    EXPECT_EQ(months, c.amount().amount_minor()) << "monthly phasing sums exactly";
+    EXPECT_EQ(c.monthly_amounts_size(), 3);
+  }
+  EXPECT_EQ(sum, 1'000'000'01);
+  EXPECT_EQ(team.cells(0).amount().amount_minor(), 1'000'000'01);
+  // Largest remainder: two reps get 33333334, one 33333333 (deterministic by key).
+  std::vector<int64_t> parts;
+  for (const auto& c : reps.cells()) parts.push_back(c.amount().amount_minor());
+  std::sort(parts.begin(), parts.end());
+  EXPECT_EQ(parts, (std::vector<int64_t>{33333333, 33333334, 33333334}));
+
+  // Locked cells: kept exactly; the rest shares the remainder.
+  tv1::AllocatePlanResponse locked;
+  ASSERT_TRUE(Allocate(Sup(), name, team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
+                       tv1::ALLOCATION_METHOD_MANUAL,
+                       {{"members/" + Id("r1"), 50'000'000},
+                        {"members/" + Id("r2"), 30'000'000},
+                        {"members/" + Id("r3"), 20'000'001}},
+                       &locked, true)
+                  .ok());
+  s = Allocate(
+      Sup(), name, team.cells(0).name(), tv1::ALLOCATION_AXIS_REP, tv1::ALLOCATION_METHOD_MANUAL,
+      {{"members/" + Id("r1"), 90'000'000}, {"members/" + Id("r2"), 30'000'000}}, &locked, true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorReasonOf(s), "LOCKED_EXCEEDS_TOTAL");
+}
+
+TEST_F(TargetsTest, BadInputNamesTheFieldOrRule) {
+  tv1::CreatePlanRequest req;
+  req.mutable_plan()->set_display_name("x");
+  req.mutable_plan()->set_period("fiscalPeriods/none-" + *sfx_);
+  req.mutable_plan()->set_scope("orgUnits/" + Id("co"));
+  req.mutable_plan()->mutable_total()->set_amount_minor(-1);
+  req.mutable_plan()->mutable_total()->set_currency_code("CNY");
+  req.mutable_plan()->set_attainment_basis(tv1::ATTAINMENT_BASIS_BOOKING);
+  tv1::CreatePlanResponse resp;
+  grpc::Status s = Call(Director(), &tv1::TargetsService::Stub::CreatePlan, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFieldOf(s), "plan.total.amount_minor");
+  req.mutable_plan()->mutable_total()->set_amount_minor(100);
+  s = Call(Director(), &tv1::TargetsService::Stub::CreatePlan, req, &resp);
+  EXPECT_EQ(ViolatedFieldOf(s), "plan.period");
+
+  tv1::TargetPlan plan = NewPlan(Id("plan-bad"), 900);
+  tv1::AllocatePlanResponse out;
+  s = Allocate(Director(), plan.name(), "", tv1::ALLOCATION_AXIS_CHANNEL,
+               tv1::ALLOCATION_METHOD_EQUAL, {{"carrier_pigeon", 0}}, &out);
+  EXPECT_EQ(ViolatedFieldOf(s), "inputs[0].key");
+  s = Allocate(Director(), plan.name(), "", tv1::ALLOCATION_AXIS_TEAM, tv1::ALLOCATION_METHOD_EQUAL,
+               {{"orgUnits/" + Id("empty"), 0}}, &out);
+  EXPECT_EQ(ErrorReasonOf(s), "TEAM_HAS_NO_MEMBERS") << s.error_message();
+  tv1::AllocatePlanRequest zero;
+  zero.set_plan(plan.name());
+  zero.set_axis(tv1::ALLOCATION_AXIS_CHANNEL);
+  zero.set_method(tv1::ALLOCATION_METHOD_CAPACITY_WEIGHTED);
+  auto* in = zero.add_inputs();
+  in->set_key("direct");
+  in->set_weight(0);
+  s = Call(Director(), &tv1::TargetsService::Stub::AllocatePlan, zero, &out);
+  EXPECT_EQ(ErrorReasonOf(s), "ALL_WEIGHTS_ZERO") << s.error_message();
+  // A supervisor may not publish the company plan.
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan.name());
+  tv1::PublishPlanResponse pubr;
+  EXPECT_EQ(Call(Sup(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(TargetsTest, AWonOpportunityMovesAttainmentExactlyOnceEvenWhenRedelivered) {
+  const TestEnv& env = TestEnv::Get();
+  tv1::TargetPlan plan = NewPlan(Id("plan-live"), 3'000'000);
+  tv1::AllocatePlanResponse pl, team, reps;
+  ASSERT_TRUE(Allocate(Director(), plan.name(), "", tv1::ALLOCATION_AXIS_PRODUCT_LINE,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("pl"), 0}}, &pl)
+                  .ok());
+  ASSERT_TRUE(Allocate(Director(), plan.name(), pl.cells(0).name(), tv1::ALLOCATION_AXIS_TEAM,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("team"), 0}}, &team)
+                  .ok());
+  ASSERT_TRUE(
+      Allocate(Sup(), plan.name(), team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
+               tv1::ALLOCATION_METHOD_EQUAL,
+               {{"members/" + Id("r1"), 0}, {"members/" + Id("r2"), 0}, {"members/" + Id("r3"), 0}},
+               &reps)
+          .ok());
+  TopicReader targets_topic(env.kafka_bootstrap, "salesops.targets.events.v1");
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan.name());
+  tv1::PublishPlanResponse pubr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+  EXPECT_EQ(pubr.plan().state(), tv1::PLAN_STATE_PUBLISHED);
+
+  cv1::OpportunityWon won;
+  won.set_opportunity("opportunities/" + Id("o1"));
+  won.set_customer("customers/" + Id("c1"));
+  won.set_owner("members/" + Id("r1"));
+  won.set_team("orgUnits/" + Id("team"));
+  won.set_region("orgUnits/" + Id("east"));
+  won.set_product_line("orgUnits/" + Id("pl"));
+  won.set_channel("direct");
+  won.set_customer_type("enterprise");
+  won.mutable_amount()->set_amount_minor(250'000);
+  won.mutable_amount()->set_currency_code("CNY");
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  won.mutable_won_date()->set_year(static_cast<int>(today.year()));
+  won.mutable_won_date()->set_month(today.month());
+  won.mutable_won_date()->set_day(today.day());
+  CloudEvent e =
+      MakeCloudEvent("/salesops/customers", Id("c1"), won.opportunity(), won, absl::Now());
+  ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, "salesops.customers.events.v1", e.key, e.data,
+                         ToKafkaHeaders(e))
+                  .ok());
+  tv1::GetAttainmentRequest get;
+  get.set_plan(plan.name());
+  get.set_subject("members/" + Id("r1"));
+  tv1::GetAttainmentResponse att;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Call(Rep("r1"), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
+    if (att.attainment().actual().amount_minor() > 0) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(att.attainment().actual().amount_minor(), 250'000);
+  EXPECT_EQ(att.attainment().target().amount_minor(), 1'000'000);
+  EXPECT_EQ(att.attainment().attainment_basis_points(), 2500);
+  // Delivered again (same source and id): nothing changes.
+  ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, "salesops.customers.events.v1", e.key, e.data,
+                         ToKafkaHeaders(e))
+                  .ok());
+  absl::SleepFor(absl::Seconds(3));
+  ASSERT_TRUE(Call(Rep("r1"), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
+  EXPECT_EQ(att.attainment().actual().amount_minor(), 250'000) << "a redelivered event counts once";
+  get.set_subject("orgUnits/" + Id("team"));
+  ASSERT_TRUE(Call(Sup(), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
+  EXPECT_EQ(att.attainment().actual().amount_minor(), 250'000);
+  EXPECT_EQ(att.attainment().level(), tv1::ATTAINMENT_LEVEL_TEAM);
+  // A rep reads their own figures, not a colleague's.
+  get.set_subject("members/" + Id("r1"));
+  EXPECT_EQ(Call(Rep("r2"), &tv1::TargetsService::Stub::GetAttainment, get, &att).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // AttainmentUpdated for the rep carries the cause.
+  auto events = targets_topic.ReadUntil(
+      [&](const Record& r) {
+        if (EventType(r) != "salesops.targets.v1.AttainmentUpdated") return false;
+        tv1::AttainmentUpdated u;
+        return u.ParseFromString(r.value) && u.rep() == "members/" + Id("r1");
+      },
+      1, absl::Seconds(20));
+  ASSERT_EQ(events.size(), 1u);
+  tv1::AttainmentUpdated u;
+  ASSERT_TRUE(u.ParseFromString(events[0].value));
+  EXPECT_EQ(u.cause_event_id(), e.id);
+  EXPECT_EQ(u.actual().amount_minor(), 250'000);
+  // Only once, even though the event was delivered twice.
+  for (const Record& r : targets_topic.ReadFor(absl::Seconds(2))) {
+    tv1::AttainmentUpdated again;
+    EXPECT_FALSE(EventType(r) == "salesops.targets.v1.AttainmentUpdated" &&
+                 again.ParseFromString(r.value) && again.rep() == "members/" + Id("r1"));
+  }
+}
+
+}  // namespace
+}  // namespace salesops::testing
