@@ -18,6 +18,7 @@
 #include "services/org/directory/org_directory.h"
 #include "services/targets/api/targets_grpc_service.h"
 #include "services/targets/events/attainment_projection.h"
+#include "services/targets/events/org_changes.h"
 #include "services/targets/store/targets_store.h"
 
 ABSL_FLAG(std::string, targets_addr, "127.0.0.1:7102",
@@ -30,6 +31,8 @@ ABSL_FLAG(std::string, targets_attainment_group, salesops::targets::kAttainmentG
           "Kafka consumer group of the attainment projection");
 ABSL_FLAG(std::string, targets_directory_group, "targets-org-directory",
           "Kafka consumer group of the org directory projection");
+ABSL_FLAG(std::string, targets_org_changes_group, salesops::targets::kOrgChangesGroup,
+          "Kafka consumer group applying org changes (member moves) to target plans");
 ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
 ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
           "Topic the customers service publishes on");
@@ -68,9 +71,10 @@ int main(int argc, char** argv) {
   TargetsGrpcService service(api, rpc);
 
   const std::string directory_dlq = "salesops.targets-org-directory.dlq.v1";
-  if (absl::Status s = EnsureTopics(settings.kafka_bootstrap,
-                                    {{kTargetsTopic, 3}, {kAttainmentDlq, 1}, {directory_dlq, 1}},
-                                    absl::Seconds(5));
+  if (absl::Status s = EnsureTopics(
+          settings.kafka_bootstrap,
+          {{kTargetsTopic, 3}, {kAttainmentDlq, 1}, {directory_dlq, 1}, {kOrgChangesDlq, 1}},
+          absl::Seconds(5));
       !s.ok()) {
     LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
   }
@@ -105,7 +109,14 @@ int main(int argc, char** argv) {
                                           .topics = {absl::GetFlag(FLAGS_customers_topic)},
                                           .dlq_topic = kAttainmentDlq},
                                          attainment, producer);
-  for (KafkaEventConsumer* c : {&directory_consumer, &attainment_consumer}) {
+  OrgChangeHandler org_changes(api);
+  KafkaEventConsumer org_changes_consumer(
+      {.bootstrap = settings.kafka_bootstrap,
+       .group_id = absl::GetFlag(FLAGS_targets_org_changes_group),
+       .topics = {absl::GetFlag(FLAGS_org_topic)},
+       .dlq_topic = kOrgChangesDlq},
+      org_changes, producer);
+  for (KafkaEventConsumer* c : {&directory_consumer, &attainment_consumer, &org_changes_consumer}) {
     if (absl::Status s = c->Start(); !s.ok()) {
       LogError("kafka consumer", {{"error", std::string(s.message())}});
       relay.Stop(absl::ZeroDuration());
@@ -134,6 +145,7 @@ int main(int argc, char** argv) {
   runner.OnStop([&] {
     workers.Stop();
     attainment_consumer.Stop();
+    org_changes_consumer.Stop();
     directory_consumer.Stop();
     relay.Stop(absl::Seconds(5));
     producer.Stop(absl::Seconds(5));

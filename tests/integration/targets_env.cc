@@ -25,6 +25,7 @@ void TargetsServer::Start() {
       std::string("--jwt_hs256_secret=") + kTestJwtSecret,
       "--targets_attainment_group=targets-att-test-" + suffix_,
       "--targets_directory_group=targets-dir-test-" + suffix_,
+      "--targets_org_changes_group=targets-org-test-" + suffix_,
       "--outbox_claim_min_idle=2s",
       "--shutdown_drain=2s",
   };

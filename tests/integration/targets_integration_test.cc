@@ -64,6 +64,8 @@ class TargetsTest : public ::testing::Test {
     member(Id("r1"), ov1::ROLE_REP, Id("team"));
     member(Id("r2"), ov1::ROLE_REP, Id("team"));
     member(Id("r3"), ov1::ROLE_REP, Id("team"));
+    unit(Id("team2"), ov1::ORG_UNIT_KIND_TEAM, Id("east"));
+    member(Id("r4"), ov1::ROLE_REP, Id("team2"));
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -344,6 +346,213 @@ TEST_F(TargetsTest, AWonOpportunityMovesAttainmentExactlyOnceEvenWhenRedelivered
     EXPECT_FALSE(EventType(r) == "salesops.targets.v1.AttainmentUpdated" &&
                  again.ParseFromString(r.value) && again.rep() == "members/" + Id("r1"));
   }
+}
+
+// After the won deal above: bookings recorded by this service drive the
+// historical-share method, and a re-allocation makes a new exact version.
+TEST_F(TargetsTest, HistoricalShareUsesRecordedBookingsAndReallocationKeepsSumsExact) {
+  tv1::TargetPlan plan = NewPlan(Id("plan-hist"), 900'000);
+  tv1::AllocatePlanResponse pl, team, reps;
+  ASSERT_TRUE(Allocate(Director(), plan.name(), "", tv1::ALLOCATION_AXIS_PRODUCT_LINE,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("pl"), 0}}, &pl)
+                  .ok());
+  ASSERT_TRUE(Allocate(Director(), plan.name(), pl.cells(0).name(), tv1::ALLOCATION_AXIS_TEAM,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("team"), 0}}, &team)
+                  .ok());
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  tv1::AllocatePlanRequest req;
+  req.set_plan(plan.name());
+  req.set_parent_cell(team.cells(0).name());
+  req.set_axis(tv1::ALLOCATION_AXIS_REP);
+  req.set_method(tv1::ALLOCATION_METHOD_HISTORICAL_SHARE);
+  for (const char* r : {"r1", "r2"}) req.add_inputs()->set_key("members/" + Id(r));
+  auto* from = req.mutable_history_start_date();
+  from->set_year(static_cast<int>(today.year()));
+  from->set_month(today.month());
+  from->set_day(1);
+  auto* to = req.mutable_history_end_date();
+  to->set_year(static_cast<int>(today.year()));
+  to->set_month(today.month());
+  to->set_day(today.day());
+  grpc::Status s = Call(Director(), &tv1::TargetsService::Stub::AllocatePlan, req, &reps);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(reps.cells_size(), 2);
+  for (const auto& c : reps.cells()) {
+    // r1 booked ¥2,500 this month, r2 nothing: r1 carries the whole target.
+    EXPECT_EQ(c.amount().amount_minor(), c.member() == "members/" + Id("r1") ? 900'000 : 0);
+  }
+  // Without history there is nothing to share by.
+  req.mutable_history_start_date()->set_year(2001);
+  req.mutable_history_end_date()->set_year(2001);
+  EXPECT_EQ(ErrorReasonOf(Call(Director(), &tv1::TargetsService::Stub::AllocatePlan, req, &reps)),
+            "ALL_WEIGHTS_ZERO");
+
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan.name());
+  tv1::PublishPlanResponse pubr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+  tv1::SuggestReallocationRequest sug;
+  sug.set_plan(plan.name());
+  tv1::SuggestReallocationResponse sugr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::SuggestReallocation, sug, &sugr).ok());
+  tv1::ApplyReallocationRequest apply;
+  apply.set_plan(plan.name());
+  auto* mv = apply.add_moves();
+  tv1::ListAllocationCellsRequest lc;
+  lc.set_plan(plan.name());
+  lc.set_member("members/" + Id("r1"));
+  tv1::ListAllocationCellsResponse r1cell;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::ListAllocationCells, lc, &r1cell).ok());
+  ASSERT_EQ(r1cell.cells_size(), 1);
+  lc.set_member("members/" + Id("r2"));
+  tv1::ListAllocationCellsResponse r2cell;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::ListAllocationCells, lc, &r2cell).ok());
+  mv->set_from_cell(r1cell.cells(0).name());
+  mv->set_to_cell(r2cell.cells(0).name());
+  mv->mutable_amount()->set_amount_minor(300'000);
+  mv->mutable_amount()->set_currency_code("CNY");
+  apply.set_reason("二季度重点客户转交");
+  apply.set_publish(true);
+  tv1::ApplyReallocationResponse applied;
+  s = Call(Director(), &tv1::TargetsService::Stub::ApplyReallocation, apply, &applied);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(applied.plan().state(), tv1::PLAN_STATE_PUBLISHED);
+  EXPECT_EQ(applied.plan().version(), 2);
+  lc.clear_member();
+  lc.set_plan(applied.plan().name());
+  lc.set_page_size(100);
+  tv1::ListAllocationCellsResponse all;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::ListAllocationCells, lc, &all).ok());
+  int64_t sum = 0;
+  for (const auto& c : all.cells()) {
+    if (c.member() == "members/" + Id("r1")) EXPECT_EQ(c.amount().amount_minor(), 600'000);
+    if (c.member() == "members/" + Id("r2")) EXPECT_EQ(c.amount().amount_minor(), 300'000);
+    if (!c.member().empty()) sum += c.amount().amount_minor();
+    if (c.parent_cell().empty()) EXPECT_EQ(c.amount().amount_minor(), 900'000);
+  }
+  EXPECT_EQ(sum, 900'000);
+  tv1::GetPlanRequest old;
+  old.set_name(plan.name());
+  tv1::GetPlanResponse oldr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::GetPlan, old, &oldr).ok());
+  EXPECT_EQ(oldr.plan().state(), tv1::PLAN_STATE_SUPERSEDED);
+}
+
+// Runs last: it moves r3 to another team.
+TEST_F(TargetsTest, ZzAMovedRepTakesTheOpenTargetToTheNewTeamInANewPublishedVersion) {
+  const TestEnv& env = TestEnv::Get();
+  tv1::TargetPlan plan = NewPlan(Id("plan-move"), 4'000'000);
+  tv1::AllocatePlanResponse pl, teams, reps1, reps2;
+  ASSERT_TRUE(Allocate(Director(), plan.name(), "", tv1::ALLOCATION_AXIS_PRODUCT_LINE,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("pl"), 0}}, &pl)
+                  .ok());
+  ASSERT_TRUE(Allocate(Director(), plan.name(), pl.cells(0).name(), tv1::ALLOCATION_AXIS_TEAM,
+                       tv1::ALLOCATION_METHOD_EQUAL,
+                       {{"orgUnits/" + Id("team"), 0}, {"orgUnits/" + Id("team2"), 0}}, &teams)
+                  .ok());
+  ASSERT_EQ(teams.cells_size(), 2);
+  const auto& t1 =
+      teams.cells(0).org_unit() == "orgUnits/" + Id("team") ? teams.cells(0) : teams.cells(1);
+  const auto& t2 =
+      teams.cells(0).org_unit() == "orgUnits/" + Id("team") ? teams.cells(1) : teams.cells(0);
+  ASSERT_TRUE(
+      Allocate(Director(), plan.name(), t1.name(), tv1::ALLOCATION_AXIS_REP,
+               tv1::ALLOCATION_METHOD_EQUAL,
+               {{"members/" + Id("r1"), 0}, {"members/" + Id("r2"), 0}, {"members/" + Id("r3"), 0}},
+               &reps1)
+          .ok());
+  ASSERT_TRUE(Allocate(Director(), plan.name(), t2.name(), tv1::ALLOCATION_AXIS_REP,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"members/" + Id("r4"), 0}}, &reps2)
+                  .ok());
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan.name());
+  tv1::PublishPlanResponse pubr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+
+  // r3 (target ¥6,666.67 of team ¥20,000) books ¥1,000 first.
+  cv1::OpportunityWon won;
+  won.set_opportunity("opportunities/" + Id("o-move"));
+  won.set_owner("members/" + Id("r3"));
+  won.set_team("orgUnits/" + Id("team"));
+  won.set_region("orgUnits/" + Id("east"));
+  won.set_product_line("orgUnits/" + Id("pl"));
+  won.set_channel("direct");
+  won.set_customer_type("smb");
+  won.mutable_amount()->set_amount_minor(100'000);
+  won.mutable_amount()->set_currency_code("CNY");
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  won.mutable_won_date()->set_year(static_cast<int>(today.year()));
+  won.mutable_won_date()->set_month(today.month());
+  won.mutable_won_date()->set_day(today.day());
+  CloudEvent e =
+      MakeCloudEvent("/salesops/customers", Id("c-move"), won.opportunity(), won, absl::Now());
+  ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, "salesops.customers.events.v1", e.key, e.data,
+                         ToKafkaHeaders(e))
+                  .ok());
+  tv1::GetAttainmentRequest get;
+  get.set_plan(plan.name());
+  get.set_subject("members/" + Id("r3"));
+  tv1::GetAttainmentResponse att;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
+    if (att.attainment().actual().amount_minor() > 0) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(att.attainment().actual().amount_minor(), 100'000);
+  const int64_t r3_target = att.attainment().target().amount_minor();
+  const int64_t open = r3_target - 100'000;
+
+  {
+    grpc::ClientContext ctx;
+    Authorize(ctx, Admin());
+    ov1::MoveMemberRequest mv;
+    mv.set_name("members/" + Id("r3"));
+    mv.set_org_unit("orgUnits/" + Id("team2"));
+    mv.set_reason("支援二组");
+    ov1::MoveMemberResponse mvr;
+    grpc::Status s = org_->stub().MoveMember(&ctx, mv, &mvr);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  // A new version of the series is published by the org-change rule.
+  tv1::TargetPlan v2;
+  for (int i = 0; i < 150 && v2.name().empty(); ++i) {
+    tv1::ListPlansRequest lp;
+    lp.set_series("plans/" + Id("plan-move"));
+    lp.set_state(tv1::PLAN_STATE_PUBLISHED);
+    tv1::ListPlansResponse lpr;
+    ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::ListPlans, lp, &lpr).ok());
+    for (const auto& p : lpr.plans()) {
+      if (p.version() == 2) v2 = p;
+    }
+    if (v2.name().empty()) absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_FALSE(v2.name().empty()) << server_->Logs();
+  EXPECT_EQ(v2.previous_version(), plan.name());
+  EXPECT_THAT(v2.change_reason(), ::testing::HasSubstr("moved"));
+  tv1::ListAllocationCellsRequest lc;
+  lc.set_plan(v2.name());
+  lc.set_page_size(100);
+  tv1::ListAllocationCellsResponse cells;
+  ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::ListAllocationCells, lc, &cells).ok());
+  int64_t r3_old = -1, r3_new = -1, team_total = -1, team2_total = -1, root = -1, reps_sum = 0;
+  for (const auto& c : cells.cells()) {
+    if (c.member() == "members/" + Id("r3") && c.org_unit() == "orgUnits/" + Id("team"))
+      r3_old = c.amount().amount_minor();
+    if (c.member() == "members/" + Id("r3") && c.org_unit() == "orgUnits/" + Id("team2"))
+      r3_new = c.amount().amount_minor();
+    if (c.axis() == tv1::ALLOCATION_AXIS_TEAM && c.org_unit() == "orgUnits/" + Id("team"))
+      team_total = c.amount().amount_minor();
+    if (c.axis() == tv1::ALLOCATION_AXIS_TEAM && c.org_unit() == "orgUnits/" + Id("team2"))
+      team2_total = c.amount().amount_minor();
+    if (c.parent_cell().empty()) root = c.amount().amount_minor();
+    if (!c.member().empty()) reps_sum += c.amount().amount_minor();
+  }
+  EXPECT_EQ(r3_old, 100'000) << "what was achieved stays with the old team";
+  EXPECT_EQ(r3_new, open) << "the open target moves with the rep";
+  EXPECT_EQ(team_total, 2'000'000 - open);
+  EXPECT_EQ(team2_total, 2'000'000 + open);
+  EXPECT_EQ(root, 4'000'000);
+  EXPECT_EQ(reps_sum, 4'000'000) << "every level still sums exactly";
 }
 
 }  // namespace

@@ -1427,4 +1427,169 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   return absl::OkStatus();
 }
 
+// ---------------------------------------------------------------- org changes
+
+absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::string& member_id,
+                                                                     const std::string& from_team,
+                                                                     const std::string& to_team,
+                                                                     const std::string& change_id,
+                                                                     const std::string& reason) {
+  CallContext call;
+  call.principal = {"system:org-changes", Role::kAdmin, ""};
+  call.method = "ApplyMemberMove";
+  std::vector<std::string> created;
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, options_.tz);
+  SALESOPS_ASSIGN_OR_RETURN(auto ids,
+                            store_.Range(TargetsStore::Index("plan:published"), "", 1000));
+  SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
+  for (auto& src : plans) {
+    const std::string src_id = StripName(src.doc.name());
+    SALESOPS_ASSIGN_OR_RETURN(auto period, LoadPeriod(store_, StripName(src.doc.period()), "plan"));
+    if (today > ToDay(period.doc.end_date())) continue;  // closed periods keep their history
+    SALESOPS_ASSIGN_OR_RETURN(auto cells, LoadCells(store_, src_id));
+    std::map<std::string, v1::AllocationCell> by_key;  // ordered: deterministic
+    std::string rep_key, to_team_key;
+    for (auto& c : cells) {
+      const std::string key = StripName(c.doc.name());
+      if (c.doc.member() == absl::StrCat("members/", member_id) &&
+          StripName(c.doc.org_unit()) == from_team) {
+        rep_key = key;
+      }
+      if (c.doc.axis() == v1::ALLOCATION_AXIS_TEAM && c.doc.member().empty() &&
+          StripName(c.doc.org_unit()) == to_team) {
+        to_team_key = key;
+      }
+      by_key[key] = std::move(c.doc);
+    }
+    if (rep_key.empty()) continue;
+    const std::string new_id = absl::StrCat(src.doc.series(), "-m", change_id.substr(0, 8));
+    SALESOPS_ASSIGN_OR_RETURN(auto existing, store_.Get<v1::TargetPlan>(kPlan, new_id));
+    if (!existing) {
+      SALESOPS_ASSIGN_OR_RETURN(int64_t actual, store_.HGetInt(ActualKey(src_id), rep_key));
+      v1::AllocationCell& rep = by_key[rep_key];
+      const int64_t target = rep.amount().amount_minor();
+      const int64_t open = std::max<int64_t>(0, target - std::max<int64_t>(0, actual));
+      if (open == 0) continue;
+      auto path_of = [&](std::string k) {
+        std::vector<std::string> path;
+        while (!k.empty()) {
+          path.push_back(k);
+          const auto& c = by_key[k];
+          k = c.parent_cell().empty() ? "" : StripName(c.parent_cell());
+        }
+        return path;
+      };
+      // Take the open target off the rep (they keep what they achieved here).
+      rep.mutable_amount()->set_amount_minor(target - open);
+      std::vector<std::pair<std::string, int64_t>> gains;  // cell key, amount
+      if (!to_team_key.empty()) {
+        // It follows them to the new team, as a new rep cell there.
+        const std::string new_key = absl::StrCat(to_team_key, ".rp-", member_id);
+        v1::AllocationCell moved = rep;
+        moved.set_name(CellName(src_id, new_key));
+        moved.set_parent_cell(CellName(src_id, to_team_key));
+        moved.set_org_unit(by_key[to_team_key].org_unit());
+        moved.mutable_dimensions()->CopyFrom(by_key[to_team_key].dimensions());
+        moved.mutable_amount()->set_amount_minor(0);
+        moved.set_locked(false);
+        by_key[new_key] = moved;
+        gains.push_back({new_key, open});
+      } else {
+        // The old team's remaining reps share it in proportion to their targets.
+        const std::string team_key = StripName(rep.parent_cell());
+        std::vector<Share> shares;
+        for (const auto& [k, c] : by_key) {
+          if (k != rep_key && StripName(c.parent_cell()) == team_key && !c.member().empty()) {
+            shares.push_back({k, c.amount().amount_minor(), std::nullopt});
+          }
+        }
+        if (shares.empty()) {
+          rep.mutable_amount()->set_amount_minor(target);  // nobody left: it stays
+          continue;
+        }
+        bool any = false;
+        for (const auto& sh : shares) any |= sh.weight > 0;
+        if (!any) {
+          for (auto& sh : shares) sh.weight = 1;
+        }
+        SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> parts, Allocate(open, shares, "reps"));
+        for (size_t i = 0; i < shares.size(); ++i) gains.push_back({shares[i].key, parts[i]});
+      }
+      // Apply along the paths so every level keeps summing exactly.
+      const std::vector<std::string> from_path = path_of(rep_key);
+      for (size_t i = 1; i < from_path.size(); ++i) {  // ancestors of the rep cell
+        auto& c = by_key[from_path[i]];
+        c.mutable_amount()->set_amount_minor(c.amount().amount_minor() - open);
+      }
+      for (const auto& [k, amount] : gains) {
+        for (const std::string& a : path_of(k)) {
+          auto& c = by_key[a];
+          c.mutable_amount()->set_amount_minor(c.amount().amount_minor() + amount);
+        }
+      }
+      v1::TargetPlan p = src.doc;
+      p.set_name(PlanName(new_id));
+      p.set_version(src.doc.version() + 1);
+      p.set_previous_version(src.doc.name());
+      p.set_state(v1::PLAN_STATE_DRAFT);
+      p.set_change_reason(reason);
+      *p.mutable_create_time() = Ts(now);
+      *p.mutable_update_time() = Ts(now);
+      p.clear_publish_time();
+      p.clear_published_by();
+      p.clear_etag();
+      p.set_cell_count(static_cast<int64_t>(by_key.size()));
+      WriteBatch b;
+      TargetsStore::PutDoc(b, kPlan, new_id, p, 0);
+      for (auto& [key, c] : by_key) {
+        v1::AllocationCell copy = c;
+        copy.set_name(CellName(new_id, key));
+        if (!copy.parent_cell().empty()) {
+          copy.set_parent_cell(CellName(new_id, StripName(copy.parent_cell())));
+        }
+        if (!copy.phasing_overridden()) SALESOPS_RETURN_IF_ERROR(PhaseCell(p, period.doc, copy));
+        TargetsStore::PutDoc(b, kCell, CellDocId(new_id, key), copy, 0);
+        b.ZAdd(CellsIndex(new_id), 0, key);
+        if (!copy.parent_cell().empty()) {
+          b.ZAdd(ChildrenIndex(new_id, StripName(copy.parent_cell())), 0, key);
+        }
+      }
+      b.ZAdd(TargetsStore::Index("plans"), 0, new_id);
+      b.ZAdd(TargetsStore::Index("plan:period:", StripName(p.period())), 0, new_id);
+      v1::AllocationChanged e;
+      *e.mutable_plan() = p;
+      e.set_parent_cell(CellName(new_id, StripName(by_key[rep_key].parent_cell())));
+      e.set_axis(v1::ALLOCATION_AXIS_REP);
+      e.set_reason(reason);
+      *e.mutable_actor() = Actor(call);
+      Emit(b, call, p.series(), p.name(), e, now);
+      absl::Status s = store_.Commit(b);
+      if (!s.ok() && ErrorReason(s) != "RESOURCE_EXISTS") return s;
+      // Actuals so far carry over to the new version.
+      SALESOPS_ASSIGN_OR_RETURN(RedisValue act,
+                                store_.redis().Command({"HGETALL", ActualKey(src_id)}));
+      if (!act.elements.empty()) {
+        for (size_t i = 0; i + 1 < act.elements.size(); i += 2) {
+          SALESOPS_RETURN_IF_ERROR(store_.redis()
+                                       .Command({"HSETNX", ActualKey(new_id), act.elements[i].str,
+                                                 act.elements[i + 1].str})
+                                       .status());
+        }
+      }
+      SALESOPS_ASSIGN_OR_RETURN(existing, store_.Get<v1::TargetPlan>(kPlan, new_id));
+    }
+    if (existing && existing->doc.state() == v1::PLAN_STATE_DRAFT) {
+      v1::PublishPlanRequest pub;
+      pub.set_name(PlanName(new_id));
+      pub.set_reason(reason);
+      v1::PublishPlanResponse pubr;
+      absl::Status s = PublishPlan(call, pub, &pubr);
+      if (!s.ok() && ErrorReason(s) != "PLAN_NOT_DRAFT") return s;
+    }
+    created.push_back(PlanName(new_id));
+  }
+  return created;
+}
+
 }  // namespace salesops::targets

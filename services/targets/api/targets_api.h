@@ -72,6 +72,18 @@ class TargetsApi {
   absl::Status ApplyReallocation(const CallContext& call, const v1::ApplyReallocationRequest& req,
                                  v1::ApplyReallocationResponse* resp);
 
+  // Org changes (from org events): the open target of a member who moved
+  // from one team to another follows the rule documented in the README —
+  // it moves with them when the new team is in the plan, otherwise it is
+  // shared by the old team's remaining reps — as a new, published version of
+  // every current plan that has a target for them. `change_id` (the event id)
+  // makes a redelivery a no-op. Returns the new plan names.
+  absl::StatusOr<std::vector<std::string>> ApplyMemberMove(const std::string& member_id,
+                                                           const std::string& from_team,
+                                                           const std::string& to_team,
+                                                           const std::string& change_id,
+                                                           const std::string& reason);
+
  private:
   TargetsStore& store_;
   org::OrgDirectory& directory_;
