@@ -88,7 +88,14 @@ retier_port=$("$local/free_port.sh")
 "$local/redis.sh" start "$run/redis-retier" "$retier_port" >/dev/null
 "$build/tests/bench/retier_bench" --redis_addr="127.0.0.1:$retier_port" \
   --customers="${BENCH_RETIER_CUSTOMERS:-100000}" > "$run/retier.json"
+"$build/tests/bench/attainment_bench" --redis_addr="127.0.0.1:$retier_port" \
+  --events="${BENCH_ATTAINMENT_EVENTS:-20000}" > "$run/attainment.json"
 "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
+echo "== targets allocation (Google Benchmark, 1,000 .. 100,000 reps)"
+"$build/services/targets/allocation_benchmark" --benchmark_min_time=0.2 --benchmark_format=json \
+  --benchmark_out="$out/allocation_benchmark-$stamp.json" --benchmark_out_format=json > /dev/null
+python3 "$root/services/targets/domain/allocation_benchmark_slope.py" \
+  "$out/allocation_benchmark-$stamp.json" > "$run/allocation_slope.txt" 2>&1 || true
 echo "== (b) event pipeline: $events events"
 "$build/tests/bench/pipeline_bench" --redis_addr="127.0.0.1:$redis_port" \
   --kafka_bootstrap="127.0.0.1:$kafka_port" --events="$events" > "$run/pipeline.json"
@@ -132,6 +139,12 @@ print("\nre-tiering %d customers: %.1f s (%.0f customers/s); reading the same da
       % (retier['customers'], retier['retier_s'], retier['customers_per_s'],
          retier['read_baseline_s'], retier['retier_over_read'], retier['bytes_per_customer'],
          retier['bytes_per_deal']))
+att = load('attainment.json')[0]
+print("attainment from won deals: %.0f events/s against %d cells; bare effectively-once "
+      "baseline %.0f events/s (ratio %.2f)" % (att['events_per_s'], att['cells'],
+      att['baseline_events_per_s'], att['attainment_over_baseline']))
+with open(os.path.join(run, 'allocation_slope.txt')) as f:
+    print("allocation growth: " + f.read().strip().replace("\n", "; "))
 print("\n%-26s %10s" % ("events", "events/s"))
 print("%-26s %10.0f" % ("raw librdkafka", pipe['kafka_raw']['events_per_s']))
 print("%-26s %10.0f" % ("outbox pipeline", pipe['outbox_pipeline']['events_per_s']))
@@ -152,7 +165,7 @@ summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write":
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage},
            "grpc_rounds_qps": all_rounds,
-           "events": pipe, "retier": retier, "ratios": ratios, "bars": bars, "micro_ns": micro}
+           "events": pipe, "retier": retier, "attainment": att, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)

@@ -56,16 +56,25 @@ absl::StatusOr<std::vector<Versioned<v1::AllocationCell>>> LoadCells(TargetsStor
   return out;
 }
 
+namespace {
+// The id part of "collection/id" without copying (matching runs per cell per event).
+absl::string_view Tail(const std::string& name) {
+  const size_t slash = name.rfind('/');
+  return slash == std::string::npos ? absl::string_view(name)
+                                    : absl::string_view(name).substr(slash + 1);
+}
+}  // namespace
+
 bool CellMatches(const v1::AllocationCell& c, const DealFacts& d) {
   const auto& dim = c.dimensions();
-  if (!dim.product_line().empty() && StripName(dim.product_line()) != d.product_line) return false;
-  if (!dim.region().empty() && StripName(dim.region()) != d.region) return false;
+  if (!dim.product_line().empty() && Tail(dim.product_line()) != d.product_line) return false;
+  if (!dim.region().empty() && Tail(dim.region()) != d.region) return false;
   if (!dim.channel().empty() && dim.channel() != d.channel) return false;
   if (!dim.customer_type().empty() && dim.customer_type() != d.customer_type) return false;
   if (c.axis() == v1::ALLOCATION_AXIS_TEAM || !c.member().empty()) {
-    if (!c.org_unit().empty() && StripName(c.org_unit()) != d.team) return false;
+    if (!c.org_unit().empty() && Tail(c.org_unit()) != d.team) return false;
   }
-  if (!c.member().empty() && StripName(c.member()) != d.rep) return false;
+  if (!c.member().empty() && Tail(c.member()) != d.rep) return false;
   return true;
 }
 

@@ -76,21 +76,44 @@ absl::Status AttainmentProjection::AddActual(const CloudEvent& cause, const Deal
                                              WriteBatch& b) {
   SALESOPS_ASSIGN_OR_RETURN(auto ids,
                             store_.Range(TargetsStore::Index("plan:published"), "", 1000));
-  SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
+  std::vector<std::shared_ptr<const PlanInfo>> infos;
+  std::vector<std::string> missing;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& id : ids) {
+      auto it = plans_.find(id);
+      if (it != plans_.end()) {
+        infos.push_back(it->second);
+      } else {
+        missing.push_back(id);
+      }
+    }
+  }
+  if (!missing.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto loaded, store_.GetMany<v1::TargetPlan>(kPlan, missing));
+    for (auto& p : loaded) {
+      SALESOPS_ASSIGN_OR_RETURN(auto period,
+                                store_.Get<v1::FiscalPeriod>(kPeriod, StripName(p.doc.period())));
+      if (!period) continue;
+      auto info = std::make_shared<PlanInfo>(PlanInfo{std::move(p.doc), std::move(period->doc)});
+      absl::MutexLock lock(&mu_);
+      plans_[StripName(info->plan.name())] = info;
+      infos.push_back(info);
+    }
+  }
   const absl::Time now = clock_.Now();
-  for (const auto& plan : plans) {
-    if (plan.doc.attainment_basis() != basis) continue;
-    if (plan.doc.total().currency_code() != deal.currency) continue;
-    SALESOPS_ASSIGN_OR_RETURN(auto period,
-                              store_.Get<v1::FiscalPeriod>(kPeriod, StripName(plan.doc.period())));
-    if (!period) continue;
-    const auto& s = period->doc.start_date();
-    const auto& e = period->doc.end_date();
+  for (const auto& info : infos) {
+    const v1::TargetPlan& plan_doc = info->plan;
+    const v1::FiscalPeriod& period_doc = info->period;
+    if (plan_doc.attainment_basis() != basis) continue;
+    if (plan_doc.total().currency_code() != deal.currency) continue;
+    const auto& s = period_doc.start_date();
+    const auto& e = period_doc.end_date();
     if (day < absl::CivilDay(s.year(), s.month(), s.day()) ||
         day > absl::CivilDay(e.year(), e.month(), e.day())) {
       continue;
     }
-    const std::string plan_id = StripName(plan.doc.name());
+    const std::string plan_id = StripName(plan_doc.name());
     SALESOPS_ASSIGN_OR_RETURN(auto cells, CellsOf(plan_id));
     std::vector<const v1::AllocationCell*> matched;
     std::vector<std::string> argv = {"HMGET", ActualKey(plan_id)};
@@ -110,7 +133,7 @@ absl::Status AttainmentProjection::AddActual(const CloudEvent& cause, const Deal
         (void)absl::SimpleAtoi(current.elements[i].str, &before);
       }
       v1::Attainment a =
-          AttainmentOf(plan.doc, period->doc, c, before + deal.amount_minor, now, tz_);
+          AttainmentOf(plan_doc, period_doc, c, before + deal.amount_minor, now, tz_);
       // Events for reps, teams, regions and the plan root: what the warning
       // engine and dashboards follow. Dimension-only cells stay queryable.
       if (a.level() == v1::ATTAINMENT_LEVEL_CELL) continue;

@@ -47,6 +47,13 @@ class AttainmentProjection final : public EventHandler {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<v1::AllocationCell>>> cells_
       ABSL_GUARDED_BY(mu_);
+  // A published plan's content and its period never change (a change is a new
+  // version): cached by plan id. Which plans are published is read every time.
+  struct PlanInfo {
+    v1::TargetPlan plan;
+    v1::FiscalPeriod period;
+  };
+  absl::flat_hash_map<std::string, std::shared_ptr<const PlanInfo>> plans_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::targets

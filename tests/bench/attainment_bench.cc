@@ -1,0 +1,182 @@
+// Attainment throughput (issue #5): how many won-deal events per second the
+// attainment projection applies (match against a published plan's cells,
+// effectively-once commit with the AttainmentUpdated events), against a
+// baseline measured in the same run: the bare effectively-once cost —
+// ProjectionStore::ApplyOnce of one counter increment per event.
+// Writes a plan straight into its own Redis: 4 product lines × 3 regions ×
+// 3 channels × 3 customer types = 108 cells, then `--reps` rep cells. Prints
+// one JSON line. Talks to the given Redis only; stops by itself.
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/events/cloud_event.h"
+#include "common/projection/projection_store.h"
+#include "common/time/clock.h"
+#include "salesops/customers/v1/customers_events.pb.h"
+#include "services/targets/api/plan_model.h"
+#include "services/targets/events/attainment_projection.h"
+
+ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "a Redis used by this benchmark only");
+ABSL_FLAG(int, events, 20000, "won-deal events to apply");
+ABSL_FLAG(int, reps, 1000, "rep cells in the plan");
+
+namespace salesops::targets {
+namespace {
+
+int Run() {
+  RedisOptions o;
+  std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis_addr), ':');
+  o.host = hp[0];
+  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) return 2;
+  RedisClient redis(o);
+  TransactionalOutbox outbox(redis, TgtKey("outbox"));
+  TargetsStore store(redis, outbox);
+  SystemClock clock;
+  (void)redis.Command({"FLUSHALL"});
+  const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), tz);
+  const int n_reps = absl::GetFlag(FLAGS_reps);
+  const int n_events = absl::GetFlag(FLAGS_events);
+
+  // A published plan for the current quarter.
+  v1::FiscalPeriod period;
+  period.set_name("fiscalPeriods/bench");
+  const absl::CivilMonth first(today.year(), (today.month() - 1) / 3 * 3 + 1);
+  auto date = [](absl::CivilDay d) {
+    salesops::common::v1::Date out;
+    out.set_year(static_cast<int>(d.year()));
+    out.set_month(d.month());
+    out.set_day(d.day());
+    return out;
+  };
+  *period.mutable_start_date() = date(absl::CivilDay(first));
+  *period.mutable_end_date() = date(absl::CivilDay(first + 3) - 1);
+  v1::TargetPlan plan;
+  plan.set_name("plans/bench");
+  plan.set_period(period.name());
+  plan.set_series("bench");
+  plan.set_state(v1::PLAN_STATE_PUBLISHED);
+  plan.set_attainment_basis(v1::ATTAINMENT_BASIS_BOOKING);
+  plan.mutable_total()->set_currency_code("CNY");
+  plan.mutable_total()->set_amount_minor(int64_t{1} << 40);
+  std::vector<WriteBatch> batches(1);
+  TargetsStore::PutDoc(batches[0], kPeriod, "bench", period, 0);
+  TargetsStore::PutDoc(batches[0], kPlan, "bench", plan, 0);
+  batches[0].ZAdd(TargetsStore::Index("plan:published"), 0, "bench");
+  auto add_cell = [&](const std::string& key, v1::AllocationCell c) {
+    c.set_name(CellName("bench", key));
+    c.mutable_amount()->set_amount_minor(1'000'000);
+    c.mutable_amount()->set_currency_code("CNY");
+    for (int m = 0; m < 3; ++m) {
+      auto* ma = c.add_monthly_amounts();
+      ma->set_year(static_cast<int>((first + m).year()));
+      ma->set_month((first + m).month());
+      ma->mutable_amount()->set_amount_minor(333'333 + (m == 0));
+    }
+    WriteBatch b;
+    TargetsStore::PutDoc(b, kCell, CellDocId("bench", key), c, 0);
+    b.ZAdd(CellsIndex("bench"), 0, key);
+    batches.push_back(std::move(b));
+  };
+  add_cell("root", {});
+  const char* pls[] = {"pl-cloud", "pl-data", "pl-security", "pl-iot"};
+  const char* regions[] = {"region-east", "region-south", "region-north"};
+  const char* channels[] = {"direct", "partner", "online"};
+  const char* ctypes[] = {"enterprise", "smb", "government"};
+  for (const char* pl : pls) {
+    for (const char* rg : regions) {
+      for (const char* ch : channels) {
+        for (const char* ct : ctypes) {
+          v1::AllocationCell c;
+          c.set_axis(v1::ALLOCATION_AXIS_CUSTOMER_TYPE);
+          c.set_parent_cell(CellName("bench", "root"));
+          c.mutable_dimensions()->set_product_line(absl::StrCat("orgUnits/", pl));
+          c.mutable_dimensions()->set_region(absl::StrCat("orgUnits/", rg));
+          c.mutable_dimensions()->set_channel(ch);
+          c.mutable_dimensions()->set_customer_type(ct);
+          add_cell(absl::StrCat(pl, ".", rg, ".", ch, ".", ct), c);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < n_reps; ++r) {
+    v1::AllocationCell c;
+    c.set_axis(v1::ALLOCATION_AXIS_REP);
+    c.set_parent_cell(CellName("bench", "root"));
+    c.set_org_unit(absl::StrCat("orgUnits/team-", r % 12));
+    c.set_member(absl::StrCat("members/rep-", r));
+    add_cell(absl::StrCat("rp-", r), c);
+  }
+  for (auto& r : outbox.CommitMany(batches)) {
+    if (!r.ok() || !r->committed) {
+      std::fprintf(stderr, "set-up failed\n");
+      return 1;
+    }
+  }
+
+  auto event = [&](int i, const std::string& run) {
+    salesops::customers::v1::OpportunityWon w;
+    const int rep = i % n_reps;
+    w.set_opportunity(absl::StrCat("opportunities/o-", run, "-", i));
+    w.set_owner(absl::StrCat("members/rep-", rep));
+    w.set_team(absl::StrCat("orgUnits/team-", rep % 12));
+    w.set_region(absl::StrCat("orgUnits/", regions[i % 3]));
+    w.set_product_line(absl::StrCat("orgUnits/", pls[i % 4]));
+    w.set_channel(channels[(i / 4) % 3]);
+    w.set_customer_type(ctypes[(i / 12) % 3]);
+    w.mutable_amount()->set_amount_minor(10'000 + i);
+    w.mutable_amount()->set_currency_code("CNY");
+    *w.mutable_won_date() = date(today);
+    return MakeCloudEvent("/salesops/customers", absl::StrCat("c-", i), w.opportunity(), w,
+                          absl::Now());
+  };
+
+  // Baseline: one counter increment per event, applied once.
+  ProjectionStore base_seen(outbox, TgtKey("base:seen:"));
+  absl::Time t0 = absl::Now();
+  for (int i = 0; i < n_events; ++i) {
+    CloudEvent e = event(i, "base");
+    WriteBatch b;
+    b.HIncrBy(TgtKey("base:count"), "n", 1);
+    if (!base_seen.ApplyOnce(e, std::move(b)).ok()) return 1;
+  }
+  const double base_s = absl::ToDoubleSeconds(absl::Now() - t0);
+
+  ProjectionStore seen(outbox, TgtKey("att:seen:"));
+  AttainmentProjection projection(seen, store, clock, tz);
+  t0 = absl::Now();
+  for (int i = 0; i < n_events; ++i) {
+    absl::Status s = projection.Handle(event(i, "att"));
+    if (!s.ok()) {
+      std::fprintf(stderr, "handle: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+  const double att_s = absl::ToDoubleSeconds(absl::Now() - t0);
+  // Every event landed on root, one 4-dimension cell and one rep cell.
+  auto root = redis.Command({"HGET", ActualKey("bench"), "root"});
+  int64_t expected_root = 0;
+  for (int i = 0; i < n_events; ++i) expected_root += 10'000 + i;
+  int64_t got_root = 0;
+  if (root.ok() && !root->is_nil()) (void)absl::SimpleAtoi(root->str, &got_root);
+  std::printf(
+      "{\"target\":\"attainment\",\"events\":%d,\"cells\":%d,\"attainment_s\":%.2f,"
+      "\"events_per_s\":%.0f,\"baseline_s\":%.2f,\"baseline_events_per_s\":%.0f,"
+      "\"attainment_over_baseline\":%.2f,\"root_actual_ok\":%s}\n",
+      n_events, 1 + 108 + n_reps, att_s, n_events / att_s, base_s, n_events / base_s,
+      base_s / att_s, got_root == expected_root ? "true" : "false");
+  return got_root == expected_root ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace salesops::targets
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return salesops::targets::Run();
+}
