@@ -95,7 +95,7 @@ echo "== targets allocation (Google Benchmark, 1,000 .. 100,000 reps)"
 "$build/services/targets/allocation_benchmark" --benchmark_min_time=0.2 --benchmark_format=json \
   --benchmark_out="$out/allocation_benchmark-$stamp.json" --benchmark_out_format=json > /dev/null
 python3 "$root/services/targets/domain/allocation_benchmark_slope.py" \
-  "$out/allocation_benchmark-$stamp.json" > "$run/allocation_slope.txt" 2>&1 || true
+  < "$out/allocation_benchmark-$stamp.json" > "$run/allocation_slope.txt" 2>&1 || true
 echo "== (b) event pipeline: $events events"
 "$build/tests/bench/pipeline_bench" --redis_addr="127.0.0.1:$redis_port" \
   --kafka_bootstrap="127.0.0.1:$kafka_port" --events="$events" > "$run/pipeline.json"
