@@ -6,7 +6,8 @@
 # until Ctrl-C; then stops everything it started, by pid.
 #
 # Ports and folders can be changed with SALESOPS_REDIS_PORT, SALESOPS_KAFKA_PORT,
-# SALESOPS_KAFKA_CONTROLLER_PORT, SALESOPS_ORG_PORT, SALESOPS_CUSTOMERS_PORT and SALESOPS_RUN_DIR.
+# SALESOPS_KAFKA_CONTROLLER_PORT, SALESOPS_ORG_PORT, SALESOPS_CUSTOMERS_PORT,
+# SALESOPS_TARGETS_PORT and SALESOPS_RUN_DIR.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="${BUILD_DIR:-build}"
@@ -18,6 +19,7 @@ kafka_port="${SALESOPS_KAFKA_PORT:-9092}"
 controller_port="${SALESOPS_KAFKA_CONTROLLER_PORT:-9093}"
 org_port="${SALESOPS_ORG_PORT:-7101}"
 customers_port="${SALESOPS_CUSTOMERS_PORT:-7103}"
+targets_port="${SALESOPS_TARGETS_PORT:-7102}"
 mkdir -p "$run"
 
 # A local signing secret, made once and kept in .run/ (git-ignored).
@@ -30,6 +32,7 @@ export SALESOPS_REDIS_ADDR="127.0.0.1:$redis_port"
 export SALESOPS_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
 export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
 export SALESOPS_CUSTOMERS_ADDR="127.0.0.1:$customers_port"
+export SALESOPS_TARGETS_ADDR="127.0.0.1:$targets_port"
 
 pids=()
 stop_all() {
@@ -63,8 +66,14 @@ echo "== customers service on $SALESOPS_CUSTOMERS_ADDR (metrics: http://127.0.0.
 "$build/services/customers/customers_server" &
 pids+=($!)
 
+echo "== targets service on $SALESOPS_TARGETS_ADDR (metrics: http://127.0.0.1:$((targets_port + 1000))/metrics)"
+"$build/services/targets/targets_server" &
+pids+=($!)
+
 echo "== loading demo data (idempotent)"
 "$build/tools/demo/demo_loader"
+echo "== loading the demo target plan for this quarter (idempotent)"
+"$build/tools/demo/targets_demo_loader"
 echo "== loading demo customers and pipeline (idempotent; about 2 minutes the first time)"
 "$build/tools/demo/customers_demo_loader"
 
@@ -78,6 +87,9 @@ SalesOps is running. Try:
   grpcurl -plaintext -H "authorization: Bearer \$($ctl token --role=admin)" \\
     -d '{"page_size": 3, "query": "杭州"}' 127.0.0.1:$customers_port salesops.customers.v1.CustomersService/ListCustomers
   kcat -b 127.0.0.1:$kafka_port -C -t salesops.customers.events.v1 -o -5 -e -f '%k %h\n'
+  grpcurl -plaintext -H "authorization: Bearer \$($ctl token --role=admin)" \\
+    -d '{"period": "fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 ))", "level": "ATTAINMENT_LEVEL_TEAM", "order_by": "pace", "page_size": 5}' \\
+    127.0.0.1:$targets_port salesops.targets.v1.TargetsService/ListAttainment
   kcat -b 127.0.0.1:$kafka_port -C -t salesops.org.events.v1 -o beginning -e -f '%k %h\n'
   curl -s http://127.0.0.1:$((org_port + 1000))/metrics | head
 With grpcurl (reflection is on):
