@@ -438,6 +438,117 @@ TEST_F(TargetsTest, HistoricalShareUsesRecordedBookingsAndReallocationKeepsSumsE
   EXPECT_EQ(oldr.plan().state(), tv1::PLAN_STATE_SUPERSEDED);
 }
 
+// Collection-basis plans count payments (less refunds); potential-weighted
+// allocation follows the open pipeline recorded from OpportunityCreated.
+TEST_F(TargetsTest, CollectionBasisCountsPaymentsAndPotentialFollowsThePipeline) {
+  const TestEnv& env = TestEnv::Get();
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  auto publish = [&](const google::protobuf::Message& m, const std::string& key) {
+    CloudEvent e = MakeCloudEvent("/salesops/customers", key, key, m, absl::Now());
+    ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, "salesops.customers.events.v1", e.key, e.data,
+                           ToKafkaHeaders(e))
+                    .ok());
+  };
+  // Open pipeline: r1 ¥3,000, r2 ¥7,000.
+  for (const auto& [rep, amount] :
+       {std::pair<std::string, int64_t>{"r1", 300'000}, {"r2", 700'000}}) {
+    cv1::OpportunityCreated c;
+    c.set_opportunity("opportunities/" + Id("pipe-" + rep));
+    c.set_owner("members/" + Id(rep));
+    c.set_team("orgUnits/" + Id("team"));
+    c.set_region("orgUnits/" + Id("east"));
+    c.set_product_line("orgUnits/" + Id("pl"));
+    c.set_channel("partner");
+    c.set_customer_type("smb");
+    c.mutable_amount()->set_amount_minor(amount);
+    c.mutable_amount()->set_currency_code("CNY");
+    publish(c, Id("pc-" + rep));
+  }
+  tv1::CreatePlanRequest req;
+  auto* p = req.mutable_plan();
+  p->set_display_name("回款目标");
+  p->set_period(CurrentQuarter());
+  p->set_scope("orgUnits/" + Id("co"));
+  p->mutable_total()->set_amount_minor(1'000'000);
+  p->mutable_total()->set_currency_code("CNY");
+  p->set_attainment_basis(tv1::ATTAINMENT_BASIS_COLLECTION);
+  req.set_plan_id(Id("plan-coll"));
+  tv1::CreatePlanResponse created;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::CreatePlan, req, &created).ok());
+  const std::string plan = created.plan().name();
+  tv1::AllocatePlanResponse pl, team, reps;
+  ASSERT_TRUE(Allocate(Director(), plan, "", tv1::ALLOCATION_AXIS_PRODUCT_LINE,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("pl"), 0}}, &pl)
+                  .ok());
+  ASSERT_TRUE(Allocate(Director(), plan, pl.cells(0).name(), tv1::ALLOCATION_AXIS_TEAM,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("team"), 0}}, &team)
+                  .ok());
+  grpc::Status s;
+  int64_t r1 = 0, r2 = 0;
+  for (int i = 0; i < 100; ++i) {  // until the pipeline events are consumed
+    s = Allocate(Director(), plan, team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
+                 tv1::ALLOCATION_METHOD_POTENTIAL_WEIGHTED,
+                 {{"members/" + Id("r1"), 0}, {"members/" + Id("r2"), 0}}, &reps);
+    if (s.ok()) {
+      for (const auto& c : reps.cells()) {
+        (c.member() == "members/" + Id("r1") ? r1 : r2) = c.amount().amount_minor();
+      }
+      if (r1 == 300'000 && r2 == 700'000) break;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(r1, 300'000) << s.error_message();
+  EXPECT_EQ(r2, 700'000);
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan);
+  tv1::PublishPlanResponse pubr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+
+  cv1::PaymentReceived pay;
+  pay.set_contract("contracts/" + Id("k1"));
+  pay.set_payment_id("p1");
+  pay.set_owner("members/" + Id("r2"));
+  pay.set_team("orgUnits/" + Id("team"));
+  pay.set_region("orgUnits/" + Id("east"));
+  pay.set_product_line("orgUnits/" + Id("pl"));
+  pay.set_channel("partner");
+  pay.set_customer_type("smb");
+  pay.mutable_amount()->set_amount_minor(50'000);
+  pay.mutable_amount()->set_currency_code("CNY");
+  pay.mutable_received_date()->set_year(static_cast<int>(today.year()));
+  pay.mutable_received_date()->set_month(today.month());
+  pay.mutable_received_date()->set_day(today.day());
+  publish(pay, Id("k1-pay"));
+  cv1::PaymentRefunded refund;
+  refund.set_contract(pay.contract());
+  refund.set_payment_id("r1");
+  refund.set_owner(pay.owner());
+  refund.set_team(pay.team());
+  refund.set_region(pay.region());
+  refund.set_product_line(pay.product_line());
+  refund.set_channel("partner");
+  refund.set_customer_type("smb");
+  refund.mutable_amount()->set_amount_minor(10'000);
+  refund.mutable_amount()->set_currency_code("CNY");
+  *refund.mutable_refund_date() = pay.received_date();
+  publish(refund, Id("k1-refund"));
+  tv1::GetAttainmentRequest get;
+  get.set_plan(plan);
+  get.set_subject("members/" + Id("r2"));
+  tv1::GetAttainmentResponse att;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
+    if (att.attainment().actual().amount_minor() == 40'000) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(att.attainment().actual().amount_minor(), 40'000) << "payment less refund";
+  EXPECT_EQ(att.attainment().basis(), tv1::ATTAINMENT_BASIS_COLLECTION);
+  // A booking does not count on a collection plan.
+  get.set_subject("members/" + Id("r1"));
+  ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
+  EXPECT_EQ(att.attainment().actual().amount_minor(), 0);
+}
+
 // Runs last: it moves r3 to another team.
 TEST_F(TargetsTest, ZzAMovedRepTakesTheOpenTargetToTheNewTeamInANewPublishedVersion) {
   const TestEnv& env = TestEnv::Get();
