@@ -95,6 +95,47 @@ absl::Status PhaseCell(const v1::TargetPlan& plan, const v1::FiscalPeriod& perio
   return absl::OkStatus();
 }
 
+// Stages, in `b`, the next version of `src` under `id` holding `cells` (cell
+// key → cell, renamed into the new plan): a draft with version + 1, the
+// previous version, the reason. Cells are re-phased unless `rephase` is null
+// or their phasing was overridden. Returns the new plan.
+absl::StatusOr<v1::TargetPlan> StageNewVersion(
+    const v1::TargetPlan& src, const std::string& id, const std::string& reason, absl::Time now,
+    const std::vector<std::pair<std::string, v1::AllocationCell>>& cells,
+    const v1::FiscalPeriod* rephase, WriteBatch& b) {
+  v1::TargetPlan p = src;
+  p.set_name(PlanName(id));
+  p.set_version(src.version() + 1);
+  p.set_previous_version(src.name());
+  p.set_state(v1::PLAN_STATE_DRAFT);
+  p.set_change_reason(reason);
+  *p.mutable_create_time() = Ts(now);
+  *p.mutable_update_time() = Ts(now);
+  p.clear_publish_time();
+  p.clear_published_by();
+  p.clear_etag();
+  p.set_cell_count(static_cast<int64_t>(cells.size()));
+  TargetsStore::PutDoc(b, kPlan, id, p, 0);
+  for (const auto& [key, c] : cells) {
+    v1::AllocationCell copy = c;
+    copy.set_name(CellName(id, key));
+    if (!copy.parent_cell().empty()) {
+      copy.set_parent_cell(CellName(id, StripName(copy.parent_cell())));
+    }
+    if (rephase != nullptr && !copy.phasing_overridden()) {
+      SALESOPS_RETURN_IF_ERROR(PhaseCell(p, *rephase, copy));
+    }
+    TargetsStore::PutDoc(b, kCell, CellDocId(id, key), copy, 0);
+    b.ZAdd(CellsIndex(id), 0, key);
+    if (!copy.parent_cell().empty()) {
+      b.ZAdd(ChildrenIndex(id, StripName(copy.parent_cell())), 0, key);
+    }
+  }
+  b.ZAdd(TargetsStore::Index("plans"), 0, id);
+  b.ZAdd(TargetsStore::Index("plan:period:", StripName(p.period())), 0, id);
+  return p;
+}
+
 // Who may change a plan or a part of it: directors/admins anything; managers
 // within their region; supervisors within their team.
 bool MayAllocate(const Principal& who, const v1::AllocationCell& parent) {
@@ -544,32 +585,11 @@ absl::Status TargetsApi::CreatePlanVersion(const CallContext& call,
                              ? absl::StrCat(src.doc.series(), "-v", src.doc.version() + 1)
                              : req.plan_id();
   const absl::Time now = clock_.Now();
-  v1::TargetPlan p = src.doc;
-  p.set_name(PlanName(id));
-  p.set_version(src.doc.version() + 1);
-  p.set_previous_version(src.doc.name());
-  p.set_state(v1::PLAN_STATE_DRAFT);
-  p.set_change_reason(req.change_reason());
-  *p.mutable_create_time() = Ts(now);
-  *p.mutable_update_time() = Ts(now);
-  p.clear_publish_time();
-  p.clear_published_by();
-  p.clear_etag();
+  std::vector<std::pair<std::string, v1::AllocationCell>> copies;
+  for (auto& c : cells) copies.emplace_back(StripName(c.doc.name()), std::move(c.doc));
   WriteBatch b;
-  TargetsStore::PutDoc(b, kPlan, id, p, 0);
-  for (const auto& c : cells) {
-    v1::AllocationCell copy = c.doc;
-    const std::string key = StripName(c.doc.name());
-    copy.set_name(CellName(id, key));
-    if (!copy.parent_cell().empty())
-      copy.set_parent_cell(CellName(id, StripName(copy.parent_cell())));
-    TargetsStore::PutDoc(b, kCell, CellDocId(id, key), copy, 0);
-    b.ZAdd(CellsIndex(id), 0, key);
-    if (!copy.parent_cell().empty())
-      b.ZAdd(ChildrenIndex(id, StripName(copy.parent_cell())), 0, key);
-  }
-  b.ZAdd(TargetsStore::Index("plans"), 0, id);
-  b.ZAdd(TargetsStore::Index("plan:period:", StripName(p.period())), 0, id);
+  SALESOPS_ASSIGN_OR_RETURN(
+      v1::TargetPlan p, StageNewVersion(src.doc, id, req.change_reason(), now, copies, nullptr, b));
   v1::PlanCreated e;
   *e.mutable_plan() = p;
   *e.mutable_actor() = Actor(call);
@@ -1367,33 +1387,10 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   // The new version: every cell copied, amounts as moved, phasing recomputed.
   const std::string id = absl::StrCat(src.doc.series(), "-v", src.doc.version() + 1);
   const absl::Time now = clock_.Now();
-  v1::TargetPlan p = src.doc;
-  p.set_name(PlanName(id));
-  p.set_version(src.doc.version() + 1);
-  p.set_previous_version(src.doc.name());
-  p.set_state(v1::PLAN_STATE_DRAFT);
-  p.set_change_reason(req.reason());
-  *p.mutable_create_time() = Ts(now);
-  *p.mutable_update_time() = Ts(now);
-  p.clear_publish_time();
-  p.clear_published_by();
-  p.clear_etag();
   WriteBatch b;
-  TargetsStore::PutDoc(b, kPlan, id, p, 0);
-  for (auto& [key, c] : by_key) {
-    v1::AllocationCell copy = c;
-    copy.set_name(CellName(id, key));
-    if (!copy.parent_cell().empty())
-      copy.set_parent_cell(CellName(id, StripName(copy.parent_cell())));
-    if (!copy.phasing_overridden()) SALESOPS_RETURN_IF_ERROR(PhaseCell(p, period.doc, copy));
-    TargetsStore::PutDoc(b, kCell, CellDocId(id, key), copy, 0);
-    b.ZAdd(CellsIndex(id), 0, key);
-    if (!copy.parent_cell().empty())
-      b.ZAdd(ChildrenIndex(id, StripName(copy.parent_cell())), 0, key);
-  }
-  // Actuals so far carry over to the new version.
-  b.ZAdd(TargetsStore::Index("plans"), 0, id);
-  b.ZAdd(TargetsStore::Index("plan:period:", StripName(p.period())), 0, id);
+  SALESOPS_ASSIGN_OR_RETURN(v1::TargetPlan p,
+                            StageNewVersion(src.doc, id, req.reason(), now,
+                                            {by_key.begin(), by_key.end()}, &period.doc, b));
   v1::ReallocationApplied e;
   e.set_source_plan(src.doc.name());
   e.set_plan(p.name());
@@ -1528,35 +1525,10 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
           c.mutable_amount()->set_amount_minor(c.amount().amount_minor() + amount);
         }
       }
-      v1::TargetPlan p = src.doc;
-      p.set_name(PlanName(new_id));
-      p.set_version(src.doc.version() + 1);
-      p.set_previous_version(src.doc.name());
-      p.set_state(v1::PLAN_STATE_DRAFT);
-      p.set_change_reason(reason);
-      *p.mutable_create_time() = Ts(now);
-      *p.mutable_update_time() = Ts(now);
-      p.clear_publish_time();
-      p.clear_published_by();
-      p.clear_etag();
-      p.set_cell_count(static_cast<int64_t>(by_key.size()));
       WriteBatch b;
-      TargetsStore::PutDoc(b, kPlan, new_id, p, 0);
-      for (auto& [key, c] : by_key) {
-        v1::AllocationCell copy = c;
-        copy.set_name(CellName(new_id, key));
-        if (!copy.parent_cell().empty()) {
-          copy.set_parent_cell(CellName(new_id, StripName(copy.parent_cell())));
-        }
-        if (!copy.phasing_overridden()) SALESOPS_RETURN_IF_ERROR(PhaseCell(p, period.doc, copy));
-        TargetsStore::PutDoc(b, kCell, CellDocId(new_id, key), copy, 0);
-        b.ZAdd(CellsIndex(new_id), 0, key);
-        if (!copy.parent_cell().empty()) {
-          b.ZAdd(ChildrenIndex(new_id, StripName(copy.parent_cell())), 0, key);
-        }
-      }
-      b.ZAdd(TargetsStore::Index("plans"), 0, new_id);
-      b.ZAdd(TargetsStore::Index("plan:period:", StripName(p.period())), 0, new_id);
+      SALESOPS_ASSIGN_OR_RETURN(v1::TargetPlan p,
+                                StageNewVersion(src.doc, new_id, reason, now,
+                                                {by_key.begin(), by_key.end()}, &period.doc, b));
       v1::AllocationChanged e;
       *e.mutable_plan() = p;
       e.set_parent_cell(CellName(new_id, StripName(by_key[rep_key].parent_cell())));
