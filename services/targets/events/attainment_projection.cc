@@ -46,14 +46,6 @@ void AddPerDimension(WriteBatch& b, const std::string& key, const DealFacts& d, 
   }
 }
 
-salesops::common::v1::Date DateOf(absl::CivilDay d) {
-  salesops::common::v1::Date out;
-  out.set_year(static_cast<int>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const std::vector<v1::AllocationCell>>>
