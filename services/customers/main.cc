@@ -15,6 +15,7 @@
 #include "common/projection/projection_store.h"
 #include "common/service/service_flags.h"
 #include "services/customers/api/customers_grpc_service.h"
+#include "services/customers/events/org_changes.h"
 #include "services/customers/jobs/periodic_runner.h"
 #include "services/customers/store/customers_store.h"
 #include "services/org/directory/org_directory.h"
@@ -28,6 +29,8 @@ ABSL_FLAG(absl::Duration, customers_jobs_interval, absl::Seconds(5),
           "re-tiering) run; 0 disables them");
 ABSL_FLAG(std::string, customers_directory_group, salesops::customers::kOrgDirectoryGroup,
           "Kafka consumer group of the org directory projection");
+ABSL_FLAG(std::string, customers_org_changes_group, salesops::customers::kOrgChangesGroup,
+          "Kafka consumer group applying org changes (owners moving team) to customers");
 ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
 
 int main(int argc, char** argv) {
@@ -92,6 +95,19 @@ int main(int argc, char** argv) {
                                .topics = {absl::GetFlag(FLAGS_org_topic)},
                                .dlq_topic = kOrgDirectoryDlq},
                               directory_projection, producer);
+  OrgChangeHandler org_changes(api);
+  KafkaEventConsumer org_changes_consumer(
+      {.bootstrap = settings.kafka_bootstrap,
+       .group_id = absl::GetFlag(FLAGS_customers_org_changes_group),
+       .topics = {absl::GetFlag(FLAGS_org_topic)},
+       .dlq_topic = kOrgChangesDlq},
+      org_changes, producer);
+  if (absl::Status s = org_changes_consumer.Start(); !s.ok()) {
+    LogError("kafka consumer", {{"error", std::string(s.message())}});
+    relay.Stop(absl::ZeroDuration());
+    producer.Stop(absl::ZeroDuration());
+    return 2;
+  }
   if (absl::Status s = consumer.Start(); !s.ok()) {
     LogError("kafka consumer", {{"error", std::string(s.message())}});
     relay.Stop(absl::ZeroDuration());
@@ -129,6 +145,7 @@ int main(int argc, char** argv) {
     workers.Stop();
     jobs.Stop();
     consumer.Stop();
+    org_changes_consumer.Stop();
     relay.Stop(absl::Seconds(5));
     producer.Stop(absl::Seconds(5));
   });

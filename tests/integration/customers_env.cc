@@ -26,6 +26,7 @@ void CustomersServer::Start() {
       "--kafka_bootstrap=" + env.kafka_bootstrap,
       std::string("--jwt_hs256_secret=") + kTestJwtSecret,
       "--customers_directory_group=" + group_,
+      "--customers_org_changes_group=" + group_ + "-changes",
       "--customers_jobs_interval=200ms",
       "--outbox_claim_min_idle=2s",
       "--shutdown_drain=2s",

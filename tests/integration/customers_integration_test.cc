@@ -848,5 +848,64 @@ TEST_F(CustomersTest, ZzPoolReleasesIdleCustomersAndClaimsKeepTheirLimits) {
   ASSERT_TRUE(Call(Admin(), &cv1::CustomersService::Stub::UpdatePoolPolicy, restore, &upr).ok());
 }
 
+// An owner moving team takes their customers and open deals along (org events).
+TEST_F(CustomersTest, ZzzOwnerMovingTeamTakesCustomersAndOpenDealsAlong) {
+  const std::string rep5 = "rep5-" + org().sfx;
+  {
+    grpc::ClientContext ctx;
+    Authorize(ctx, Admin());
+    ov1::CreateMemberRequest req;
+    req.set_member_id(rep5);
+    req.mutable_member()->set_display_name("赵六");
+    req.mutable_member()->set_email(rep5 + "@example.com");
+    req.mutable_member()->set_role(ov1::ROLE_REP);
+    req.mutable_member()->set_department(ov1::DEPARTMENT_SALES);
+    req.mutable_member()->set_org_unit("orgUnits/" + org().team1);
+    ov1::CreateMemberResponse resp;
+    ASSERT_TRUE(org_server_->stub().CreateMember(&ctx, req, &resp).ok());
+  }
+  grpc::Status s;
+  cv1::Customer c;
+  for (int i = 0; i < 100; ++i) {  // until the directory knows rep5
+    c = NewCustomer(Admin(), Unique("随人客户"), "", "", &s, rep5);
+    if (s.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(c.team(), "orgUnits/" + org().team1);
+  cv1::Opportunity open = NewOpportunity(Admin(), c, 120000);
+  {
+    grpc::ClientContext ctx;
+    Authorize(ctx, Admin());
+    ov1::MoveMemberRequest mv;
+    mv.set_name("members/" + rep5);
+    mv.set_org_unit("orgUnits/" + org().team2);
+    mv.set_reason("支援二组");
+    ov1::MoveMemberResponse mvr;
+    s = org_server_->stub().MoveMember(&ctx, mv, &mvr);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  cv1::GetCustomerRequest get;
+  get.set_name(c.name());
+  cv1::GetCustomerResponse got;
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_TRUE(Call(Admin(), &cv1::CustomersService::Stub::GetCustomer, get, &got).ok());
+    if (got.customer().team() == "orgUnits/" + org().team2) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(got.customer().team(), "orgUnits/" + org().team2);
+  EXPECT_EQ(got.customer().tags().region(), c.tags().region()) << "the customer's region stays";
+  cv1::GetOpportunityRequest go;
+  go.set_name(open.name());
+  cv1::GetOpportunityResponse gor;
+  ASSERT_TRUE(Call(Admin(), &cv1::CustomersService::Stub::GetOpportunity, go, &gor).ok());
+  EXPECT_EQ(gor.opportunity().team(), "orgUnits/" + org().team2);
+  // The new team's supervisor now sees it; the old one no longer does.
+  const std::string sup2 = Token(Role::kSupervisor, "sup2", org().team2);
+  EXPECT_TRUE(Call(sup2, &cv1::CustomersService::Stub::GetCustomer, get, &got).ok());
+  EXPECT_EQ(Call(Sup1(), &cv1::CustomersService::Stub::GetCustomer, get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 }  // namespace
 }  // namespace salesops::testing

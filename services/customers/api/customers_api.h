@@ -131,6 +131,14 @@ class CustomersApi {
   absl::StatusOr<JobRun> RunPaymentOverdueJob(int limit);  // PaymentOverdue, ACTIVE contracts
   absl::StatusOr<JobRun> RunTierJob(int limit);  // re-tier customers due (schedule/events)
 
+  // Org changes: when an owner moves team (MoveMember, or a merge/split of
+  // their team), their customers and open opportunities follow: `team` becomes
+  // the new team (region stays: it is where the customer is). Idempotent (a
+  // customer already on the new team is left alone). Returns how many
+  // customers and deals changed.
+  absl::StatusOr<JobRun> ApplyOwnerMove(const std::string& member_id, const std::string& to_team,
+                                        const std::string& reason);
+
  private:
   CustomersStore& store_;
   OrgDirectory& directory_;

@@ -346,4 +346,84 @@ absl::StatusOr<JobRun> CustomersApi::RunPaymentOverdueJob(int limit) {
   return run;
 }
 
+absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id,
+                                                    const std::string& to_team,
+                                                    const std::string& reason) {
+  const absl::Time now = clock_.Now();
+  const CallContext call = SystemCall("org-changes");
+  const std::string team_name = absl::StrCat("orgUnits/", to_team);
+  JobRun run;
+  SALESOPS_ASSIGN_OR_RETURN(
+      auto customer_ids, store_.Range(CustomersStore::Index("cust:owner:", member_id), "", 100000));
+  for (size_t start = 0; start < customer_ids.size(); start += 200) {
+    std::vector<std::string> ids(customer_ids.begin() + start,
+                                 customer_ids.begin() + std::min(customer_ids.size(), start + 200));
+    SALESOPS_ASSIGN_OR_RETURN(auto docs, store_.GetMany<v1::Customer>(kCustomer, ids));
+    std::vector<WriteBatch> batches;
+    for (auto& cur : docs) {
+      ++run.examined;
+      if (cur.doc.team() == team_name) continue;
+      v1::Customer next = cur.doc;
+      next.set_team(team_name);
+      *next.mutable_update_time() = ToTs(now);
+      next.clear_etag();
+      WriteBatch b;
+      CustomersStore::PutDoc(b, kCustomer, StripPrefix(next.name()), next, cur.version);
+      ReindexCustomer(b, &cur.doc, next);
+      v1::CustomerUpdated e;
+      *e.mutable_customer() = next;
+      *e.mutable_previous() = cur.doc;
+      e.add_changed_fields("team");
+      e.set_reason(reason);
+      *e.mutable_actor() = Actor(call);
+      Emit(b, call, StripPrefix(next.name()), next.name(), e, now);
+      batches.push_back(std::move(b));
+    }
+    for (auto& r : store_.outbox().CommitMany(batches)) {
+      SALESOPS_RETURN_IF_ERROR(r.status());
+      // A customer changed meanwhile stays on the old team until the event is
+      // redelivered (the consumer retries on the status below).
+      if (!r->committed) return Aborted("ETAG_MISMATCH", "a customer changed meanwhile; retry");
+      ++run.changed;
+    }
+  }
+  SALESOPS_ASSIGN_OR_RETURN(
+      auto opp_ids, store_.Range(CustomersStore::Index("opp:owner:", member_id), "", 100000));
+  for (size_t start = 0; start < opp_ids.size(); start += 200) {
+    std::vector<std::string> ids(opp_ids.begin() + start,
+                                 opp_ids.begin() + std::min(opp_ids.size(), start + 200));
+    SALESOPS_ASSIGN_OR_RETURN(auto opps, store_.GetMany<v1::Opportunity>(kOpportunity, ids));
+    std::vector<WriteBatch> batches;
+    for (auto& cur : opps) {
+      ++run.examined;
+      if (!IsOpenStage(cur.doc.stage()) || cur.doc.team() == team_name) continue;
+      v1::Opportunity next = cur.doc;
+      next.set_team(team_name);
+      *next.mutable_update_time() = ToTs(now);
+      next.clear_etag();
+      const std::string oid = StripPrefix(next.name());
+      WriteBatch b;
+      CustomersStore::PutDoc(b, kOpportunity, oid, next, cur.version);
+      if (!cur.doc.team().empty()) {
+        b.ZRem(CustomersStore::Index("opp:team:", StripPrefix(cur.doc.team())), oid);
+      }
+      b.ZAdd(CustomersStore::Index("opp:team:", to_team), 0, oid);
+      v1::OpportunityUpdated e;
+      *e.mutable_opportunity() = next;
+      *e.mutable_previous() = cur.doc;
+      e.add_changed_fields("team");
+      e.set_reason(reason);
+      *e.mutable_actor() = Actor(call);
+      Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
+      batches.push_back(std::move(b));
+    }
+    for (auto& r : store_.outbox().CommitMany(batches)) {
+      SALESOPS_RETURN_IF_ERROR(r.status());
+      if (!r->committed) return Aborted("ETAG_MISMATCH", "a deal changed meanwhile; retry");
+      ++run.changed;
+    }
+  }
+  return run;
+}
+
 }  // namespace salesops::customers
