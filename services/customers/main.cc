@@ -65,9 +65,9 @@ int main(int argc, char** argv) {
                 settings.rpc_workers > 0 ? &workers : nullptr);
   CustomersGrpcService service(api, rpc);
 
-  if (absl::Status s =
-          EnsureTopics(settings.kafka_bootstrap, {{kCustomersTopic, 3}, {kOrgDirectoryDlq, 1}},
-                       absl::Seconds(5));
+  if (absl::Status s = EnsureTopics(
+          settings.kafka_bootstrap,
+          {{kCustomersTopic, 3}, {kOrgDirectoryDlq, 1}, {kOrgChangesDlq, 1}}, absl::Seconds(5));
       !s.ok()) {
     LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
   }

@@ -626,7 +626,8 @@ TEST_F(TargetsTest, ZzAMovedRepTakesTheOpenTargetToTheNewTeamInANewPublishedVers
   }
   // A new version of the series is published by the org-change rule.
   tv1::TargetPlan v2;
-  for (int i = 0; i < 150 && v2.name().empty(); ++i) {
+  for (int i = 0; i < 300 && v2.name().empty();
+       ++i) {  // its group first catches up with the org topic
     tv1::ListPlansRequest lp;
     lp.set_series("plans/" + Id("plan-move"));
     lp.set_state(tv1::PLAN_STATE_PUBLISHED);
