@@ -82,6 +82,39 @@ absl::StatusOr<Access> OppAccess(CustomersStore& store, OrgDirectory& dir, const
   return AccessTo(store, dir, call, c->doc, now);
 }
 
+// The index a list of activities or tasks reads, once the caller is known to
+// see what the list is scoped to: a deal, a customer, or a member's own items
+// (`kind` "act" or "task", `member_index` "by" or "assignee").
+absl::StatusOr<std::string> ScopedListIndex(CustomersStore& store, OrgDirectory& dir,
+                                            const CallContext& call, absl::Time now,
+                                            const std::string& opp, const std::string& customer,
+                                            const std::string& member, absl::string_view kind,
+                                            absl::string_view member_index) {
+  if (!opp.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store, opp));
+    SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store, dir, call, o.doc, now));
+    if (!CanRead(a)) return DenyRead(OppName(opp));
+    return CustomersStore::Index(absl::StrCat(kind, ":opp:"), opp);
+  }
+  if (!customer.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store, customer));
+    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store, dir, call, c.doc, now));
+    if (!CanRead(a)) return DenyRead(absl::StrCat("customers/", customer));
+    return CustomersStore::Index(absl::StrCat(kind, ":customer:"), customer);
+  }
+  if (member != call.principal.member_id) {
+    SALESOPS_ASSIGN_OR_RETURN(auto m, dir.Member(member));
+    std::string region;
+    if (m) {
+      SALESOPS_ASSIGN_OR_RETURN(region, dir.RegionOf(m->team));
+    }
+    if (!m || !InOwnerScope(call.principal, {member, m->team, region})) {
+      return DenyRead(absl::StrCat("members/", member));
+    }
+  }
+  return CustomersStore::Index(absl::StrCat(kind, ":", member_index, ":"), member);
+}
+
 template <typename E>
 void FillDealFacts(E& e, const v1::Opportunity& o) {
   e.set_opportunity(o.name());
@@ -654,30 +687,8 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const absl::Time now = clock_.Now();
-  std::string index;
-  if (!opp.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store_, opp));
-    SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store_, directory_, call, o.doc, now));
-    if (!CanRead(a)) return DenyRead(req.opportunity());
-    index = CustomersStore::Index("act:opp:", opp);
-  } else if (!customer.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, customer));
-    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
-    if (!CanRead(a)) return DenyRead(req.customer());
-    index = CustomersStore::Index("act:customer:", customer);
-  } else {
-    if (by != call.principal.member_id) {
-      SALESOPS_ASSIGN_OR_RETURN(auto m, directory_.Member(by));
-      std::string region;
-      if (m) {
-        SALESOPS_ASSIGN_OR_RETURN(region, directory_.RegionOf(m->team));
-      }
-      if (!m || !InOwnerScope(call.principal, {by, m->team, region})) {
-        return DenyRead(req.performed_by());
-      }
-    }
-    index = CustomersStore::Index("act:by:", by);
-  }
+  SALESOPS_ASSIGN_OR_RETURN(std::string index, ScopedListIndex(store_, directory_, call, now, opp,
+                                                               customer, by, "act", "by"));
   std::string after = cursor ? cursor->after : "";
   bool exhausted = false;
   for (int round = 0; round < 8 && resp->activities_size() < page_size; ++round) {
@@ -689,6 +700,7 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(auto acts, store_.GetMany<v1::Activity>(kActivity, ids));
     after = ids.back();
     for (auto& a : acts) {
+      if (!customer.empty() && a.doc.customer() != absl::StrCat("customers/", customer)) continue;
       const absl::CivilDay day = absl::ToCivilDay(FromTs(a.doc.occur_time()), tz_);
       if (req.kind() != v1::ACTIVITY_KIND_UNSPECIFIED && a.doc.kind() != req.kind()) continue;
       if (req.has_from_date() && day < ToCivil(req.from_date())) continue;
@@ -791,30 +803,9 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const absl::Time now = clock_.Now();
-  std::string index;
-  if (!customer.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, customer));
-    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
-    if (!CanRead(a)) return DenyRead(req.customer());
-    index = CustomersStore::Index("task:customer:", customer);
-  } else if (!opp.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store_, opp));
-    SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store_, directory_, call, o.doc, now));
-    if (!CanRead(a)) return DenyRead(req.opportunity());
-    index = CustomersStore::Index("task:opp:", opp);
-  } else {
-    if (assignee != call.principal.member_id) {
-      SALESOPS_ASSIGN_OR_RETURN(auto m, directory_.Member(assignee));
-      std::string region;
-      if (m) {
-        SALESOPS_ASSIGN_OR_RETURN(region, directory_.RegionOf(m->team));
-      }
-      if (!m || !InOwnerScope(call.principal, {assignee, m->team, region})) {
-        return DenyRead(req.assignee());
-      }
-    }
-    index = CustomersStore::Index("task:assignee:", assignee);
-  }
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::string index,
+      ScopedListIndex(store_, directory_, call, now, opp, customer, assignee, "task", "assignee"));
   std::string after = cursor ? cursor->after : "";
   bool exhausted = false;
   for (int round = 0; round < 8 && resp->tasks_size() < page_size; ++round) {
@@ -830,6 +821,7 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
       const bool overdue = d.state() == v1::TASK_STATE_OPEN && FromTs(d.due_time()) < now;
       d.set_overdue(overdue);
       if (!assignee.empty() && StripPrefix(d.assignee()) != assignee) continue;
+      if (!customer.empty() && d.customer() != absl::StrCat("customers/", customer)) continue;
       if (req.state() != v1::TASK_STATE_UNSPECIFIED && d.state() != req.state()) continue;
       if (req.overdue_only() && !overdue) continue;
       if (req.has_due_before() &&
