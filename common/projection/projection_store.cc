@@ -12,7 +12,7 @@ std::string ProjectionStore::SeenKey(const CloudEvent& event) const {
 WriteBatch ProjectionStore::Guarded(const CloudEvent& event, WriteBatch batch) const {
   std::string seen = SeenKey(event);
   WriteBatch guarded;
-  guarded.ExpectAbsent(seen, "seen");
+  guarded.ExpectAbsent(seen, kSeenTag);
   guarded.Set(seen, "1", absl::ToInt64Seconds(seen_ttl_));
   guarded.Append(std::move(batch));
   return guarded;
@@ -24,6 +24,11 @@ absl::StatusOr<bool> ProjectionStore::ApplyOnce(const CloudEvent& event, WriteBa
     return r.status();
   }
   return r->committed;
+}
+
+absl::StatusOr<CommitResult> ProjectionStore::TryApplyOnce(const CloudEvent& event,
+                                                          WriteBatch batch) {
+  return outbox_.Commit(Guarded(event, std::move(batch)));
 }
 
 std::vector<absl::StatusOr<bool>> ProjectionStore::ApplyOnceMany(

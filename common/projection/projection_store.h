@@ -35,7 +35,14 @@ class ProjectionStore {
   std::vector<absl::StatusOr<bool>> ApplyOnceMany(
       std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
 
+  // Like ApplyOnce, for batches with guards of their own: the raw result, so a
+  // caller can tell "applied before" (failed_tag "seen") from its own guard
+  // failing (then re-read and try again).
+  absl::StatusOr<CommitResult> TryApplyOnce(const CloudEvent& event, WriteBatch batch);
+
   std::string SeenKey(const CloudEvent& event) const;
+  // The failed_tag of a TryApplyOnce whose event had been applied before.
+  static constexpr char kSeenTag[] = "seen";
 
  private:
   WriteBatch Guarded(const CloudEvent& event, WriteBatch batch) const;

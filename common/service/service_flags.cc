@@ -30,6 +30,9 @@ ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(10),
 ABSL_FLAG(int, rpc_workers, 12,
           "Threads running RPC handlers (they block on Redis); 0 = on gRPC's threads");
 ABSL_FLAG(int, rpc_queue, 10000, "RPCs waiting for a worker before RESOURCE_EXHAUSTED");
+ABSL_FLAG(std::string, clock_offset_file, "",
+          "TESTS ONLY: a file holding seconds added to the business clock (deadlines, stalls, "
+          "due dates), so an end-to-end test can move time; empty = the wall clock");
 
 namespace salesops {
 
@@ -123,6 +126,13 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   if (s.rpc_queue < 1) check.Fail("rpc_queue", "must be >= 1");
   check.ExitIfInvalid();
   return s;
+}
+
+std::unique_ptr<Clock> MakeBusinessClock() {
+  const std::string path = absl::GetFlag(FLAGS_clock_offset_file);
+  if (path.empty()) return std::make_unique<SystemClock>();
+  LogWarning("business clock offset by --clock_offset_file (tests only)", {{"file", path}});
+  return std::make_unique<OffsetFileClock>(path);
 }
 
 }  // namespace salesops

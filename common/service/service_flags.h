@@ -5,6 +5,7 @@
 //   RedisClient redis(s.redis);
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/flags/declare.h"
@@ -13,6 +14,7 @@
 #include "common/kafka/producer.h"
 #include "common/redis/redis_client.h"
 #include "common/server/server.h"
+#include "common/time/clock.h"
 
 ABSL_DECLARE_FLAG(std::string, redis_addr);
 ABSL_DECLARE_FLAG(int, redis_pool_size);
@@ -30,6 +32,7 @@ ABSL_DECLARE_FLAG(absl::Duration, outbox_claim_min_idle);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_drain);
 ABSL_DECLARE_FLAG(int, rpc_workers);
 ABSL_DECLARE_FLAG(int, rpc_queue);
+ABSL_DECLARE_FLAG(std::string, clock_offset_file);
 
 namespace salesops {
 
@@ -49,5 +52,9 @@ struct ServiceSettings {
 // on bad configuration. Also initialises logging.
 ServiceSettings LoadServiceSettings(const std::string& service, const std::string& addr_flag,
                                     const std::string& listen_addr);
+
+// The clock of business logic (not of token expiry): the wall clock, or an
+// OffsetFileClock when --clock_offset_file is set (end-to-end tests).
+std::unique_ptr<Clock> MakeBusinessClock();
 
 }  // namespace salesops

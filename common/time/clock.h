@@ -5,6 +5,8 @@
 //   service.Tick(clock);  clock.Advance(absl::Hours(24));
 #pragma once
 
+#include <string>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -44,6 +46,25 @@ class FakeClock final : public Clock {
  private:
   mutable absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+// Wall-clock time plus an offset read from a file (whole seconds, e.g.
+// "1296000" = 15 days ahead; absent or empty file = 0). For end-to-end tests
+// of time-based behaviour across processes (a deal stalling for two weeks):
+// the test moves every service's business clock by rewriting one file. The
+// file is re-read at most every 100 ms. Never configured in production
+// (--clock_offset_file is empty by default and the service logs a warning
+// when it is set). Thread-safe.
+class OffsetFileClock final : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
+  absl::Time Now() const override;
+
+ private:
+  std::string path_;
+  mutable absl::Mutex mu_;
+  mutable absl::Time read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  mutable absl::Duration offset_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
 };
 
 }  // namespace salesops

@@ -16,7 +16,7 @@
 #include "common/service/service_flags.h"
 #include "services/customers/api/customers_grpc_service.h"
 #include "services/customers/events/org_changes.h"
-#include "services/customers/jobs/periodic_runner.h"
+#include "common/concurrency/periodic_runner.h"
 #include "services/customers/store/customers_store.h"
 #include "services/org/directory/org_directory.h"
 
@@ -52,13 +52,15 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  SystemClock clock;
+  SystemClock wall_clock;  // token expiry
+  std::unique_ptr<Clock> business_clock = MakeBusinessClock();
+  const Clock& clock = *business_clock;
   MetricsRegistry metrics;
   RedisClient redis(settings.redis);
   TransactionalOutbox outbox(redis, CustKey("outbox"));
   CustomersStore store(redis, outbox);
   OrgDirectory directory(redis, kKeyPrefix);
-  JwtVerifier verifier(settings.jwt, clock);
+  JwtVerifier verifier(settings.jwt, wall_clock);
   CustomersApi api(store, directory, clock, tz);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("customers", verifier, CustomersMethodPolicy(), metrics,

@@ -57,13 +57,15 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  SystemClock clock;
+  SystemClock wall_clock;  // token expiry
+  std::unique_ptr<Clock> business_clock = MakeBusinessClock();
+  const Clock& clock = *business_clock;
   MetricsRegistry metrics;
   RedisClient redis(settings.redis);
   TransactionalOutbox outbox(redis, TgtKey("outbox"));
   TargetsStore store(redis, outbox);
   org::OrgDirectory directory(redis, kKeyPrefix);
-  JwtVerifier verifier(settings.jwt, clock);
+  JwtVerifier verifier(settings.jwt, wall_clock);
   TargetsApi api(store, directory, clock, options);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("targets", verifier, TargetsMethodPolicy(), metrics,

@@ -147,6 +147,8 @@ absl::Status AttainmentProjection::AddActual(const CloudEvent& cause, const Deal
       u.set_cause_event_source(cause.source);
       u.set_cause_event_id(cause.id);
       *u.mutable_as_of() = a.as_of();
+      *u.mutable_period_start_date() = period_doc.start_date();
+      *u.mutable_period_end_date() = period_doc.end_date();
       b.Emit(MakeCloudEvent(kTargetsSource, plan_id, c.name(), u, now, cause.trace_id),
              kTargetsTopic);
     }

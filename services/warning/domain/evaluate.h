@@ -47,6 +47,11 @@ struct SubjectFacts {
   // PACE_BELOW_PLAN / PIPELINE_COVERAGE_LOW / FORECAST_GAP.
   std::optional<int64_t> pace_bp;              // actual / expected-to-date, basis points
   std::optional<int32_t> period_elapsed_days;  // for grace_days
+  // When the period began and when it closes (the scheduler's due times).
+  std::optional<absl::Time> period_start;
+  std::optional<absl::Time> period_close;
+  // The business zone the period's days are counted in.
+  absl::TimeZone time_zone = absl::UTCTimeZone();
   std::optional<int64_t> target_remaining_minor;
   std::optional<int64_t> weighted_pipeline_minor;
   std::optional<int64_t> forecast_minor;

@@ -1,8 +1,8 @@
-#include "services/customers/jobs/periodic_runner.h"
+#include "common/concurrency/periodic_runner.h"
 
 #include "common/log/log.h"
 
-namespace salesops::customers {
+namespace salesops {
 
 void PeriodicRunner::RunOnce() {
   for (auto& [name, job] : jobs_) {
@@ -32,4 +32,4 @@ void PeriodicRunner::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-}  // namespace salesops::customers
+}  // namespace salesops

@@ -1,8 +1,8 @@
 // Runs a fixed list of jobs every `interval` on one background thread until
-// Stop(), which waits for the current round. Used for the customers service's
-// scheduled work (pool release, reminders, overdue tasks and payments,
-// re-tiering). Jobs are idempotent, so a round cut short by a crash is simply
-// done again.
+// Stop(), which waits for the current round. Used for scheduled work: the
+// customers service's pool release, reminders, overdue tasks and payments and
+// re-tiering; the warning engine's time-based evaluation. Jobs must be
+// idempotent, so a round cut short by a crash is simply done again.
 //
 //   PeriodicRunner jobs(absl::Seconds(5));
 //   jobs.Add("pool", [&] { return api.RunPoolJob(500).status(); });
@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace salesops::customers {
+namespace salesops {
 
 class PeriodicRunner {
  public:
@@ -42,4 +42,4 @@ class PeriodicRunner {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace salesops::customers
+}  // namespace salesops

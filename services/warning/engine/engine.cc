@@ -1,0 +1,185 @@
+#include "services/warning/engine/engine.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/events/cloud_event.h"
+#include "common/log/log.h"
+#include "common/status/status_macros.h"
+#include "salesops/warning/v1/warning_events.pb.h"
+#include "services/warning/domain/evaluate.h"
+#include "services/warning/domain/rules.h"
+
+namespace salesops::warning {
+namespace {
+
+constexpr int kRoleSupervisor = 2;  // salesops.org.v1.ROLE_SUPERVISOR
+
+std::string Strip(const std::string& name, absl::string_view prefix) {
+  return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
+}
+std::string WarningId(const v1::Warning& w) { return Strip(w.name(), "warnings/"); }
+
+}  // namespace
+
+absl::StatusOr<WarningEngine::UnitInfo> WarningEngine::Unit(const std::string& unit_id) {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = units_.find(unit_id);
+    if (it != units_.end() && now - it->second.loaded < options_.routing_ttl) return it->second;
+  }
+  UnitInfo info;
+  info.loaded = now;
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, directory_.UnitAndAncestors(unit_id));
+  for (const std::string& u : chain) info.chain.push_back(absl::StrCat("orgUnits/", u));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> members, directory_.MembersOf(unit_id));
+  for (const std::string& m : members) {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> dm, directory_.Member(m));
+    if (dm && !dm->left && dm->role >= kRoleSupervisor) {
+      info.leads.emplace_back(dm->role, absl::StrCat("members/", m));
+    }
+  }
+  std::sort(info.leads.begin(), info.leads.end());
+  absl::MutexLock lock(&mu_);
+  units_[unit_id] = info;
+  return info;
+}
+
+absl::StatusOr<Routing> WarningEngine::Route(const std::string& team, const std::string& rep) {
+  Routing r;
+  const std::string team_id = Strip(team, "orgUnits/");
+  if (team_id.empty()) return r;
+  SALESOPS_ASSIGN_OR_RETURN(UnitInfo info, Unit(team_id));
+  r.units = info.chain;
+  if (r.units.empty()) r.units.push_back(absl::StrCat("orgUnits/", team_id));
+  for (const std::string& unit : r.units) {
+    SALESOPS_ASSIGN_OR_RETURN(UnitInfo u, Unit(Strip(unit, "orgUnits/")));
+    for (const auto& [role, member] : u.leads) {
+      if (member != rep) {
+        r.supervisor = member;
+        return r;
+      }
+    }
+  }
+  return r;
+}
+
+absl::Status WarningEngine::Evaluate(std::vector<SubjectUpdate>& subjects,
+                                     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
+                                     const Cause& cause, absl::Time now, WriteBatch& b) {
+  SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const RuleList> rules, rules_.Current());
+  for (SubjectUpdate& s : subjects) {
+    SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, b));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WarningEngine::EvaluateOne(
+    SubjectUpdate& s, const RuleList& rules,
+    const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
+    absl::Time now, WriteBatch& b) {
+  const v1::SubjectState& st = s.state;
+  std::optional<int64_t> pipeline;
+  if (st.kind() == v1::SUBJECT_KIND_REP_PERIOD || st.kind() == v1::SUBJECT_KIND_TEAM_PERIOD) {
+    SALESOPS_ASSIGN_OR_RETURN(int64_t p, store_.Pipeline(st.subject()));
+    auto it = pipeline_delta.find(st.subject());
+    pipeline = p + (it == pipeline_delta.end() ? 0 : it->second);
+  }
+  SubjectFacts facts = ToFacts(st, pipeline, now, options_.tz);
+  SALESOPS_ASSIGN_OR_RETURN(Routing routing, Route(st.org_unit(), st.rep()));
+  facts.responsible_supervisor = routing.supervisor;
+
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<Versioned<v1::Warning>> active_list,
+                            store_.ActiveWarnings(s.key));
+  absl::flat_hash_map<std::string, const Versioned<v1::Warning>*> active;
+  for (const auto& w : active_list) active[w.doc.rule()] = &w;
+
+  std::optional<absl::Time> due;
+  for (const v1::Rule& rule : rules) {
+    if (!AppliesTo(rule.condition(), st.kind())) continue;
+    const v1::Rule eff = EffectiveRule(rule, routing.units);
+    absl::StatusOr<Evaluation> ev = warning::Evaluate(eff, facts, now);
+    if (!ev.ok()) {
+      LogWarning("rule not evaluable", {{"rule", rule.name()},
+                                        {"subject", s.key},
+                                        {"error", std::string(ev.status().message())}});
+      continue;
+    }
+    stats_.evaluations.fetch_add(1, std::memory_order_relaxed);
+    auto it = active.find(rule.name());
+    const Versioned<v1::Warning>* current = it == active.end() ? nullptr : it->second;
+    SALESOPS_ASSIGN_OR_RETURN(Reconciliation r,
+                              Reconcile(current ? &current->doc : nullptr, *ev, now));
+    const std::string active_key = WarningStore::ActiveKey(s.key);
+    switch (r.action) {
+      case Action::kNone:
+        break;
+      case Action::kRaise: {
+        const std::string id = NewDescendingId(now);
+        v1::Warning w = std::move(r.warning);
+        w.set_name(absl::StrCat("warnings/", id));
+        w.clear_etag();
+        // Guard: nobody raised this condition meanwhile.
+        b.ExpectHashField(active_key, rule.name(), "", absl::StrCat("raised:", s.key));
+        WarningStore::PutDoc(b, kWarningDoc, id, w, 0);
+        WarningStore::IndexWarning(b, w, routing.units, true);
+        b.HSet(active_key, {{rule.name(), id}});
+        v1::WarningRaised e;
+        *e.mutable_warning() = w;
+        e.mutable_warning()->set_etag("1");
+        e.set_cause_event_source(cause.source);
+        e.set_cause_event_id(cause.id);
+        b.Emit(MakeCloudEvent(kWarningSource, id, w.name(), e, now, cause.trace_id), kWarningTopic);
+        stats_.raised.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+      case Action::kUpdate: {
+        v1::Warning w = std::move(r.warning);
+        w.clear_etag();
+        const v1::Warning& old = current->doc;
+        WarningStore::PutDoc(b, kWarningDoc, WarningId(w), w, current->version);
+        if (old.responsible_supervisor() != w.responsible_supervisor() || old.rep() != w.rep() ||
+            old.org_unit() != w.org_unit()) {
+          WarningStore::UnindexActive(b, old, {});
+          WarningStore::IndexWarning(b, w, routing.units, true);
+        }
+        stats_.updated.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+      case Action::kResolve: {
+        v1::Warning w = std::move(r.warning);
+        w.clear_etag();
+        WarningStore::PutDoc(b, kWarningDoc, WarningId(w), w, current->version);
+        WarningStore::UnindexActive(b, w, routing.units);
+        b.HDel(active_key, {rule.name()});
+        v1::WarningResolved e;
+        *e.mutable_warning() = w;
+        e.mutable_warning()->set_etag(absl::StrCat(current->version + 1));
+        e.set_resolution(w.resolution());
+        e.set_cause_event_source(cause.source);
+        e.set_cause_event_id(cause.id);
+        b.Emit(MakeCloudEvent(kWarningSource, WarningId(w), w.name(), e, now, cause.trace_id),
+               kWarningTopic);
+        stats_.resolved.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+    }
+    if (std::optional<absl::Time> next = NextChange(eff, facts, now)) {
+      if (!due || *next < *due) due = next;
+    }
+  }
+  if (s.write) {
+    WarningStore::PutDoc(b, kSubjectDoc, s.key, s.state, s.version);
+    if (s.version == 0) b.ZAdd(WarningStore::SubjectsIndex(), 0, s.key);
+  }
+  if (due) {
+    b.ZAdd(WarningStore::DueKey(), static_cast<double>(absl::ToUnixSeconds(*due) + 1), s.key);
+  } else {
+    b.ZRem(WarningStore::DueKey(), s.key);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace salesops::warning

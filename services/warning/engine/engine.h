@@ -1,0 +1,105 @@
+// The warning engine's evaluation step, shared by the event consumer and the
+// scheduler: for each subject whose facts changed (or whose due time came),
+// evaluate every applicable rule as it applies to the subject's unit
+// (per-unit overrides), reconcile with the subject's active warnings, and add
+// the outcome to one WriteBatch: the subject's state, the warnings raised,
+// updated or resolved, their indexes, WarningRaised / WarningResolved events
+// (outbox) and the subject's next due time. The caller commits the batch
+// (with the cause event's id, for effectively-once), so a subject's facts, its
+// warnings and their events change together or not at all.
+//
+// Routing: a warning goes to the responsible supervisor of the subject's team:
+// the nearest unit, from the team up, with a member of role supervisor or
+// above other than the rep concerned (lowest such role first, then id).
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/outbox/write_batch.h"
+#include "services/org/directory/org_directory.h"
+#include "services/warning/domain/subjects.h"
+#include "services/warning/engine/rule_set.h"
+#include "services/warning/store/warning_store.h"
+
+namespace salesops::warning {
+
+struct EngineOptions {
+  absl::TimeZone tz = absl::UTCTimeZone();
+  StageWeights stage_weights = DefaultStageWeights();
+  // How long a team's routing (ancestors, supervisor) is cached.
+  absl::Duration routing_ttl = absl::Seconds(30);
+};
+
+// The event that made the engine evaluate (empty for the scheduler).
+struct Cause {
+  std::string source;
+  std::string id;
+  std::string trace_id;
+};
+
+struct SubjectUpdate {
+  std::string key;  // SubjectKey(subject, period)
+  v1::SubjectState state;
+  int64_t version = 0;  // as read; 0 = not stored yet
+  bool write = false;   // store `state`, guarded on `version`
+};
+
+struct Routing {
+  std::vector<std::string> units;  // "orgUnits/{id}": the team, then its ancestors
+  std::string supervisor;          // "members/{id}" or ""
+};
+
+struct EngineStats {
+  std::atomic<int64_t> evaluations{0};
+  std::atomic<int64_t> raised{0};
+  std::atomic<int64_t> updated{0};
+  std::atomic<int64_t> resolved{0};
+};
+
+class WarningEngine {
+ public:
+  WarningEngine(WarningStore& store, org::OrgDirectory& directory, RuleSet& rules,
+                EngineOptions options)
+      : store_(store), directory_(directory), rules_(rules), options_(std::move(options)) {}
+
+  // `pipeline_delta`: changes to the weighted pipeline (rep/team → minor)
+  // that `b` already carries but Redis does not have yet.
+  absl::Status Evaluate(std::vector<SubjectUpdate>& subjects,
+                        const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
+                        const Cause& cause, absl::Time now, WriteBatch& b);
+
+  // The routing of a team ("orgUnits/{id}"), `rep` excluded as supervisor.
+  absl::StatusOr<Routing> Route(const std::string& team, const std::string& rep);
+
+  const EngineOptions& options() const { return options_; }
+  const EngineStats& stats() const { return stats_; }
+  RuleSet& rules() { return rules_; }
+
+ private:
+  struct UnitInfo {
+    std::vector<std::string> chain;  // unit names, the unit first
+    // Members of role >= supervisor: (role, "members/{id}").
+    std::vector<std::pair<int, std::string>> leads;
+    absl::Time loaded;
+  };
+  absl::StatusOr<UnitInfo> Unit(const std::string& unit_id);
+  absl::Status EvaluateOne(SubjectUpdate& s, const RuleList& rules,
+                           const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
+                           const Cause& cause, absl::Time now, WriteBatch& b);
+
+  WarningStore& store_;
+  org::OrgDirectory& directory_;
+  RuleSet& rules_;
+  EngineOptions options_;
+  EngineStats stats_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, UnitInfo> units_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace salesops::warning

@@ -1,0 +1,202 @@
+// The warning engine's composition root: builds the adapters, hands them in,
+// and runs until SIGTERM/SIGINT. Wiring only; no logic.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "absl/flags/flag.h"
+#include "common/concurrency/periodic_runner.h"
+#include "common/config/config.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/consumer.h"
+#include "common/log/log.h"
+#include "common/outbox/relay.h"
+#include "common/projection/projection_store.h"
+#include "common/service/service_flags.h"
+#include "services/org/directory/org_directory.h"
+#include "services/warning/api/warning_grpc_service.h"
+#include "services/warning/domain/rules.h"
+#include "services/warning/events/warning_consumer.h"
+#include "services/warning/jobs/scheduler.h"
+
+ABSL_FLAG(std::string, warning_addr, "127.0.0.1:7106",
+          "gRPC listen address of the warning service");
+ABSL_FLAG(std::string, warning_time_zone, "Asia/Shanghai",
+          "Business time zone (due dates, period days)");
+ABSL_FLAG(std::string, warning_rules_file, "",
+          "Rules to seed (text-format ListRulesResponse); empty = the shipped rules. Rules "
+          "already stored (and edited through the API) are kept");
+ABSL_FLAG(std::string, warning_stage_weights,
+          "lead:1000,qualified:2500,proposal:5000,negotiation:7000,contract:9000",
+          "Win probability per open stage in basis points (weighted pipeline for coverage)");
+ABSL_FLAG(absl::Duration, warning_scan_interval, absl::Seconds(1),
+          "How often time-based rules are evaluated for the subjects due");
+ABSL_FLAG(absl::Duration, warning_rules_refresh, absl::Seconds(2),
+          "How often a replica checks for rule changes made elsewhere");
+ABSL_FLAG(std::string, warning_engine_group, salesops::warning::kEngineGroup,
+          "Kafka consumer group of the engine (customers and targets events)");
+ABSL_FLAG(std::string, warning_directory_group, "warning-org-directory",
+          "Kafka consumer group of the org directory projection");
+ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
+ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
+          "Topic the customers service publishes on");
+ABSL_FLAG(std::string, targets_topic, "salesops.targets.events.v1",
+          "Topic the targets service publishes on");
+
+int main(int argc, char** argv) {
+  using namespace salesops;
+  using namespace salesops::warning;
+  BlockShutdownSignals();
+  ParseFlagsWithEnv(argc, argv, "SalesOps warning engine");
+  ServiceSettings settings =
+      LoadServiceSettings("warning", "warning_addr", absl::GetFlag(FLAGS_warning_addr));
+  EngineOptions options;
+  if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_warning_time_zone), &options.tz)) {
+    LogError("bad setting --warning_time_zone (SALESOPS_WARNING_TIME_ZONE): unknown zone", {});
+    return 2;
+  }
+  absl::StatusOr<StageWeights> weights =
+      ParseStageWeights(absl::GetFlag(FLAGS_warning_stage_weights), "warning_stage_weights");
+  if (!weights.ok()) {
+    LogError("bad setting --warning_stage_weights (SALESOPS_WARNING_STAGE_WEIGHTS)",
+             {{"error", std::string(weights.status().message())}});
+    return 2;
+  }
+  options.stage_weights = *weights;
+  absl::StatusOr<RuleList> seed = absl::GetFlag(FLAGS_warning_rules_file).empty()
+                                      ? DefaultRules()
+                                      : LoadRulesFile(absl::GetFlag(FLAGS_warning_rules_file));
+  if (!seed.ok()) {
+    LogError("bad setting --warning_rules_file (SALESOPS_WARNING_RULES_FILE)",
+             {{"error", std::string(seed.status().message())}});
+    return 2;
+  }
+  const absl::Duration scan_interval = absl::GetFlag(FLAGS_warning_scan_interval);
+  if (scan_interval <= absl::ZeroDuration()) {
+    LogError("bad setting --warning_scan_interval: must be positive", {});
+    return 2;
+  }
+
+  SystemClock wall_clock;  // token expiry
+  std::unique_ptr<Clock> business_clock = MakeBusinessClock();
+  const Clock& clock = *business_clock;
+  MetricsRegistry metrics;
+  RedisClient redis(settings.redis);
+  TransactionalOutbox outbox(redis, WarnKey("outbox"));
+  WarningStore store(redis, outbox);
+  org::OrgDirectory directory(redis, kKeyPrefix);
+  RuleSet rules(store, absl::GetFlag(FLAGS_warning_rules_refresh));
+  if (absl::Status s = rules.Seed(*seed, clock.Now()); !s.ok()) {
+    LogError("could not store the rules", {{"error", std::string(s.message())}});
+    return 2;
+  }
+  WarningEngine engine(store, directory, rules, options);
+  WarningScheduler scheduler(store, engine, clock);
+  JwtVerifier verifier(settings.jwt, wall_clock);
+  WarningApi api(store, engine, directory, clock, options.tz, [&scheduler] {
+    if (absl::Status s = scheduler.SweepAll(); !s.ok()) {
+      LogWarning("rule change: re-evaluation not scheduled",
+                 {{"error", std::string(s.message())}});
+    }
+  });
+  WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
+  RpcRunner rpc("warning", verifier, WarningMethodPolicy(), metrics,
+                settings.rpc_workers > 0 ? &workers : nullptr);
+  WarningGrpcService service(api, rpc);
+
+  const std::string directory_dlq = "salesops.warning-org-directory.dlq.v1";
+  if (absl::Status s = EnsureTopics(settings.kafka_bootstrap,
+                                    {{kWarningTopic, 3}, {kEngineDlq, 1}, {directory_dlq, 1}},
+                                    absl::Seconds(5));
+      !s.ok()) {
+    LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
+  }
+  std::atomic<int> exit_code{0};
+  settings.producer.on_fatal = [&exit_code](const std::string& why) {
+    LogError("fatal kafka producer error; shutting down for a restart", {{"error", why}});
+    exit_code = 3;
+    kill(getpid(), SIGTERM);
+  };
+  KafkaProducer producer(settings.producer);
+  if (absl::Status s = producer.Start(); !s.ok()) {
+    LogError("kafka producer", {{"error", std::string(s.message())}});
+    return 2;
+  }
+  OutboxRelay relay(
+      redis, producer,
+      {.stream_key = WarnKey("outbox"), .claim_min_idle = settings.outbox_claim_min_idle});
+  relay.Start();
+
+  ProjectionStore directory_seen(outbox, WarnKey("dir:seen:"));
+  org::OrgDirectoryProjection directory_projection(directory_seen, redis, kKeyPrefix);
+  KafkaEventConsumer directory_consumer({.bootstrap = settings.kafka_bootstrap,
+                                         .group_id = absl::GetFlag(FLAGS_warning_directory_group),
+                                         .topics = {absl::GetFlag(FLAGS_org_topic)},
+                                         .dlq_topic = directory_dlq},
+                                        directory_projection, producer);
+  ProjectionStore engine_seen(outbox, WarnKey("eng:seen:"));
+  WarningConsumer consumer(engine_seen, store, engine, clock);
+  const std::string group = absl::GetFlag(FLAGS_warning_engine_group);
+  KafkaEventConsumer engine_consumer(
+      {.bootstrap = settings.kafka_bootstrap,
+       .group_id = group,
+       .topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic)},
+       .dlq_topic = kEngineDlq},
+      consumer, producer);
+  for (KafkaEventConsumer* c : {&directory_consumer, &engine_consumer}) {
+    if (absl::Status s = c->Start(); !s.ok()) {
+      LogError("kafka consumer", {{"error", std::string(s.message())}});
+      relay.Stop(absl::ZeroDuration());
+      producer.Stop(absl::ZeroDuration());
+      return 2;
+    }
+  }
+  PeriodicRunner jobs(scan_interval);
+  jobs.Add("due", [&] { return scheduler.RunDue().status(); });
+  jobs.Start();
+
+  const Labels svc = {{"service", "warning"}};
+  metrics.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", svc,
+                   [&] { return static_cast<double>(workers.queued()); });
+  metrics.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
+                   [&] { return relay.stats().backlog.load(); });
+  metrics.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
+                       [&] { return relay.stats().published.load(); });
+  metrics.AddGauge("salesops_consumer_lag", "Records behind the partition ends", {{"group", group}},
+                   [&] { return engine_consumer.stats().lag.load(); });
+  metrics.AddCounterFn("salesops_consumer_processed_total", "Records processed", {{"group", group}},
+                       [&] { return engine_consumer.stats().processed.load(); });
+  metrics.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ",
+                       {{"group", group}},
+                       [&] { return engine_consumer.stats().dead_lettered.load(); });
+  metrics.AddCounterFn("salesops_warning_rule_evaluations_total", "Rule evaluations", svc,
+                       [&] { return engine.stats().evaluations.load(); });
+  metrics.AddCounterFn("salesops_warnings_raised_total", "Warnings raised", svc,
+                       [&] { return engine.stats().raised.load(); });
+  metrics.AddCounterFn("salesops_warnings_resolved_total", "Warnings resolved", svc,
+                       [&] { return engine.stats().resolved.load(); });
+
+  ServerRunner runner(settings.server, metrics);
+  runner.AddService(&service, kWarningServiceName);
+  runner.OnStop([&] {
+    workers.Stop();
+    jobs.Stop();
+    engine_consumer.Stop();
+    directory_consumer.Stop();
+    relay.Stop(absl::Seconds(5));
+    producer.Stop(absl::Seconds(5));
+  });
+  if (absl::Status s = runner.Start(); !s.ok()) {
+    LogError("server start", {{"error", std::string(s.message())}});
+    runner.Shutdown();
+    return 2;
+  }
+  LogInfo("warning service ready", {{"grpc_port", runner.port()},
+                                    {"metrics_port", runner.metrics_port()},
+                                    {"kafka", settings.kafka_bootstrap}});
+  runner.WaitForShutdownSignal();
+  runner.Shutdown();
+  return exit_code.load();
+}

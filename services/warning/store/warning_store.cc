@@ -1,0 +1,102 @@
+#include "services/warning/store/warning_store.h"
+
+#include <cstdio>
+#include <limits>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+
+namespace salesops::warning {
+
+std::string WarnKey(absl::string_view suffix) { return absl::StrCat(kKeyPrefix, suffix); }
+
+std::string NewDescendingId(absl::Time now) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const int64_t micros = absl::ToUnixMicros(now);
+  const uint64_t inverted = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - micros);
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%016llx-%08llx", static_cast<unsigned long long>(inverted),
+                static_cast<unsigned long long>(rng() & 0xffffffffULL));
+  return buf;
+}
+
+WarningStore::WarningStore(RedisClient& redis, TransactionalOutbox& outbox)
+    : DocStore(redis, outbox, kKeyPrefix) {}
+
+std::string WarningStore::ActiveKey(absl::string_view subject_key) {
+  return WarnKey(absl::StrCat("active:", subject_key));
+}
+std::string WarningStore::PipelineKey() { return WarnKey("pipeline"); }
+std::string WarningStore::PeriodsKey(absl::string_view who) {
+  return WarnKey(absl::StrCat("periods:", who));
+}
+std::string WarningStore::DueKey() { return WarnKey("due"); }
+std::string WarningStore::SubjectsIndex() { return Index("subjects"); }
+std::string WarningStore::RulesIndex() { return Index("rules"); }
+std::string WarningStore::RulesVersionKey() { return WarnKey("rules:version"); }
+
+absl::StatusOr<std::vector<Versioned<v1::Warning>>> WarningStore::ActiveWarnings(
+    const std::string& subject_key) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis().Command({"HVALS", ActiveKey(subject_key)}));
+  std::vector<std::string> ids;
+  for (const RedisValue& e : v.elements) ids.push_back(e.str);
+  if (ids.empty()) return std::vector<Versioned<v1::Warning>>{};
+  return GetMany<v1::Warning>(kWarningDoc, ids);
+}
+
+absl::StatusOr<int64_t> WarningStore::Pipeline(const std::string& who) {
+  return HGetInt(PipelineKey(), who);
+}
+
+absl::StatusOr<std::vector<std::string>> WarningStore::PeriodSubjects(const std::string& who) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis().Command({"SMEMBERS", PeriodsKey(who)}));
+  std::vector<std::string> out;
+  for (const RedisValue& e : v.elements) out.push_back(e.str);
+  return out;
+}
+
+std::string WarningStore::WarningIndex(absl::string_view dim, absl::string_view value,
+                                       bool active) {
+  return Index(absl::StrCat("w:", dim, value.empty() ? "" : ":", value, active ? ":active" : ""));
+}
+
+namespace {
+std::string IdOfName(const std::string& name) {
+  return name.size() > 9 ? name.substr(9) : name;  // "warnings/"
+}
+}  // namespace
+
+void WarningStore::IndexWarning(WriteBatch& b, const v1::Warning& w,
+                                const std::vector<std::string>& units, bool active) {
+  const std::string id = IdOfName(w.name());
+  auto add = [&](absl::string_view dim, absl::string_view value) {
+    b.ZAdd(WarningIndex(dim, value, false), 0, id);
+    if (active) b.ZAdd(WarningIndex(dim, value, true), 0, id);
+  };
+  add("all", "");
+  for (const std::string& u : units) add("unit", u);
+  if (!w.responsible_supervisor().empty()) add("sup", w.responsible_supervisor());
+  if (!w.rep().empty()) add("rep", w.rep());
+  add("subj", w.subject());
+}
+
+void WarningStore::UnindexActive(WriteBatch& b, const v1::Warning& w,
+                                 const std::vector<std::string>& units) {
+  const std::string id = IdOfName(w.name());
+  b.ZRem(WarningIndex("all", "", true), id);
+  for (const std::string& u : units) b.ZRem(WarningIndex("unit", u, true), id);
+  if (!w.responsible_supervisor().empty()) {
+    b.ZRem(WarningIndex("sup", w.responsible_supervisor(), true), id);
+  }
+  if (!w.rep().empty()) b.ZRem(WarningIndex("rep", w.rep(), true), id);
+  b.ZRem(WarningIndex("subj", w.subject(), true), id);
+}
+
+std::string WarningStore::ProposalIndex(absl::string_view dim, absl::string_view value) {
+  return Index(absl::StrCat("p:", dim, value.empty() ? "" : ":", value));
+}
+
+}  // namespace salesops::warning

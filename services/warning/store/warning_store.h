@@ -1,0 +1,87 @@
+// The warning engine's Redis keyspace ("warn:{warn}:", one hash slot): rules,
+// warnings, proposals and subject projections as versioned documents
+// (DocStore), plus what the engine needs besides:
+//   - per subject, its active warnings (hash rule → warning id): one read finds
+//     every open warning of a subject, and a raise is guarded on the field
+//     being empty, so two evaluations racing cannot raise the same condition twice;
+//   - warning indexes (lex-ordered ids that sort newest first) by scope:
+//     all, per org unit (every ancestor of the subject's team, so a unit's
+//     index covers its subtree), per responsible supervisor, rep and subject,
+//     each in an "active" (OPEN/ACKNOWLEDGED) and an "all" variant;
+//   - the weighted open pipeline per rep and per team (hash, HINCRBY);
+//   - the period subjects of each rep/team, the subjects index (for sweeps) and
+//     the due schedule (sorted set by unix seconds) the scheduler reads.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/docstore/doc_store.h"
+#include "salesops/warning/v1/warning_resources.pb.h"
+#include "salesops/warning/v1/warning_store.pb.h"
+
+namespace salesops::warning {
+
+using salesops::Versioned;
+
+inline constexpr char kKeyPrefix[] = "warn:{warn}:";
+std::string WarnKey(absl::string_view suffix);
+
+inline constexpr char kWarningDoc[] = "warning";
+inline constexpr char kRuleDoc[] = "rule";
+inline constexpr char kProposalDoc[] = "proposal";
+inline constexpr char kSubjectDoc[] = "subject";
+
+// Id of a new warning or proposal: sorts newest first (inverted microseconds)
+// and is unique (random suffix).
+std::string NewDescendingId(absl::Time now);
+
+class WarningStore : public DocStore {
+ public:
+  WarningStore(RedisClient& redis, TransactionalOutbox& outbox);
+
+  static std::string DocKey(absl::string_view kind, absl::string_view id) {
+    return DocKeyWith(kKeyPrefix, kind, id);
+  }
+  static std::string Index(absl::string_view name, absl::string_view value = "") {
+    return IndexWith(kKeyPrefix, name, value);
+  }
+  static void PutDoc(WriteBatch& b, absl::string_view kind, absl::string_view id,
+                     const google::protobuf::Message& doc, int64_t expect_version) {
+    PutDocWith(kKeyPrefix, b, kind, id, doc, expect_version);
+  }
+
+  // ---- Subjects.
+  static std::string ActiveKey(absl::string_view subject_key);  // hash rule → warning id
+  static std::string PipelineKey();                              // hash rep/team → minor
+  static std::string PeriodsKey(absl::string_view who);          // set of subject keys
+  static std::string DueKey();                                   // zset subject key → seconds
+  static std::string SubjectsIndex();                            // lex index of subject keys
+
+  absl::StatusOr<std::optional<Versioned<v1::SubjectState>>> GetSubject(const std::string& key) {
+    return Get<v1::SubjectState>(kSubjectDoc, key);
+  }
+  // Active warnings of a subject (rule → warning with version).
+  absl::StatusOr<std::vector<Versioned<v1::Warning>>> ActiveWarnings(const std::string& subject_key);
+  absl::StatusOr<int64_t> Pipeline(const std::string& who);
+  absl::StatusOr<std::vector<std::string>> PeriodSubjects(const std::string& who);
+
+  // ---- Warning indexes. `units` = the subject team and its ancestors ("orgUnits/{id}").
+  // Index names: "w:all", "w:unit:<unit>", "w:sup:<member>", "w:rep:<member>",
+  // "w:subj:<subject>", each with an ":active" twin.
+  static std::string WarningIndex(absl::string_view dim, absl::string_view value, bool active);
+  static void IndexWarning(WriteBatch& b, const v1::Warning& w, const std::vector<std::string>& units,
+                           bool active);
+  static void UnindexActive(WriteBatch& b, const v1::Warning& w,
+                            const std::vector<std::string>& units);
+
+  // ---- Proposals: "p:all", "p:unit:<unit>" (each ancestor), "p:warning:<w>", "p:author:<m>".
+  static std::string ProposalIndex(absl::string_view dim, absl::string_view value);
+
+  // ---- Rules: lex index of rule ids, and a counter bumped on every change.
+  static std::string RulesIndex();
+  static std::string RulesVersionKey();
+};
+
+}  // namespace salesops::warning

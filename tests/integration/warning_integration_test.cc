@@ -1,0 +1,472 @@
+// The warning engine end to end, against real Redis and Kafka with the org,
+// customers and targets services running, all on one business clock the test
+// moves (--clock_offset_file): a plan is published and an opportunity
+// created; when it stalls past the rule's days a WarningRaised reaches the
+// team's supervisor; the supervisor acknowledges it and runs the
+// strategy-adjustment workflow; advancing the deal resolves the warning; and
+// delivering every event again raises nothing new.
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/events/cloud_event.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_service.grpc.pb.h"
+#include "salesops/org/v1/org_service.grpc.pb.h"
+#include "salesops/targets/v1/targets_service.grpc.pb.h"
+#include "salesops/warning/v1/warning_events.pb.h"
+#include "tests/integration/customers_env.h"
+#include "tests/integration/targets_env.h"
+#include "tests/integration/warning_env.h"
+
+namespace salesops::testing {
+namespace {
+
+namespace cv1 = salesops::customers::v1;
+namespace ov1 = salesops::org::v1;
+namespace tv1 = salesops::targets::v1;
+namespace wv1 = salesops::warning::v1;
+
+constexpr char kWarningTopic[] = "salesops.warning.events.v1";
+constexpr char kCustomersTopic[] = "salesops.customers.events.v1";
+
+class WarningTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sfx_ = new std::string(UniqueSuffix());
+    clock_file_ = new std::string(absl::StrCat(TestEnv::Get().tmp, "/clock-", *sfx_));
+    SetClockOffset(absl::ZeroDuration());
+    const std::string clock_flag = "--clock_offset_file=" + *clock_file_;
+    org_ = new OrgServer();
+    org_->Start();
+    customers_ = new CustomersServer({clock_flag, "--customers_jobs_interval=0s"});
+    customers_->Start();
+    targets_ = new TargetsServer({clock_flag});
+    targets_->Start();
+    warning_ = new WarningServer({clock_flag});
+    warning_->Start();
+    const std::string admin = Token(Role::kAdmin, "admin", "");
+    auto unit = [&](const std::string& id, ov1::OrgUnitKind kind, const std::string& parent) {
+      grpc::ClientContext ctx;
+      Authorize(ctx, admin);
+      ov1::CreateOrgUnitRequest req;
+      req.set_org_unit_id(id);
+      req.mutable_org_unit()->set_display_name(id);
+      req.mutable_org_unit()->set_kind(kind);
+      if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+      ov1::CreateOrgUnitResponse resp;
+      EXPECT_TRUE(org_->stub().CreateOrgUnit(&ctx, req, &resp).ok());
+    };
+    auto member = [&](const std::string& id, ov1::Role role, const std::string& team) {
+      grpc::ClientContext ctx;
+      Authorize(ctx, admin);
+      ov1::CreateMemberRequest req;
+      req.set_member_id(id);
+      req.mutable_member()->set_display_name("销售" + id);
+      req.mutable_member()->set_email(id + "@example.com");
+      req.mutable_member()->set_role(role);
+      req.mutable_member()->set_department(ov1::DEPARTMENT_SALES);
+      req.mutable_member()->set_org_unit("orgUnits/" + team);
+      ov1::CreateMemberResponse resp;
+      EXPECT_TRUE(org_->stub().CreateMember(&ctx, req, &resp).ok());
+    };
+    unit(Id("co"), ov1::ORG_UNIT_KIND_COMPANY, "");
+    unit(Id("east"), ov1::ORG_UNIT_KIND_REGION, Id("co"));
+    unit(Id("team"), ov1::ORG_UNIT_KIND_TEAM, Id("east"));
+    unit(Id("team2"), ov1::ORG_UNIT_KIND_TEAM, Id("east"));
+    unit(Id("pl"), ov1::ORG_UNIT_KIND_PRODUCT_LINE, Id("co"));
+    member(Id("mgr"), ov1::ROLE_MANAGER, Id("east"));
+    member(Id("sup"), ov1::ROLE_SUPERVISOR, Id("team"));
+    member(Id("r1"), ov1::ROLE_REP, Id("team"));
+    member(Id("r2"), ov1::ROLE_REP, Id("team"));
+    member(Id("sup2"), ov1::ROLE_SUPERVISOR, Id("team2"));
+  }
+  static void TearDownTestSuite() {
+    delete warning_;
+    delete targets_;
+    delete customers_;
+    delete org_;
+    std::remove(clock_file_->c_str());
+    delete clock_file_;
+    delete sfx_;
+  }
+  static std::string Id(const std::string& base) { return base + "-" + *sfx_; }
+  static void SetClockOffset(absl::Duration d) {
+    const std::string tmp = *clock_file_ + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << absl::ToInt64Seconds(d) << "\n";
+    }
+    std::rename(tmp.c_str(), clock_file_->c_str());  // readers never see half a file
+  }
+
+  static std::string Admin() { return Token(Role::kAdmin, "admin", ""); }
+  static std::string Director() { return Token(Role::kDirector, "dir", Id("co")); }
+  static std::string Sup() { return Token(Role::kSupervisor, Id("sup"), Id("team")); }
+  static std::string Sup2() { return Token(Role::kSupervisor, Id("sup2"), Id("team2")); }
+  static std::string Mgr() { return Token(Role::kManager, Id("mgr"), Id("east")); }
+  static std::string Rep(const std::string& r) { return Token(Role::kRep, Id(r), Id("team")); }
+
+  template <typename Stub, typename Req, typename Resp, typename Fn>
+  static grpc::Status Call(Stub& stub, const std::string& token, Fn fn, const Req& req,
+                           Resp* resp) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, token);
+    return (stub.*fn)(&ctx, req, resp);
+  }
+  template <typename Req, typename Resp, typename Fn>
+  static grpc::Status W(const std::string& token, Fn fn, const Req& req, Resp* resp) {
+    return Call(warning_->stub(), token, fn, req, resp);
+  }
+
+  // A published plan for the current quarter: team → its two reps.
+  void PublishPlan() {
+    auto& t = targets_->stub();
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    const int q = (today.month() - 1) / 3 + 1;
+    tv1::CreateFiscalPeriodRequest preq;
+    auto* p = preq.mutable_fiscal_period();
+    p->set_display_name(absl::StrCat(today.year(), "财年第", q, "季度"));
+    p->set_kind(tv1::FISCAL_PERIOD_KIND_QUARTER);
+    p->set_fiscal_year(static_cast<int>(today.year()));
+    p->set_number(q);
+    p->set_fiscal_year_start_month(1);
+    preq.set_fiscal_period_id(Id("q"));
+    tv1::CreateFiscalPeriodResponse presp;
+    ASSERT_TRUE(Call(t, Admin(), &tv1::TargetsService::Stub::CreateFiscalPeriod, preq, &presp).ok());
+    tv1::CreatePlanRequest req;
+    req.mutable_plan()->set_display_name("季度目标");
+    req.mutable_plan()->set_period("fiscalPeriods/" + Id("q"));
+    req.mutable_plan()->set_scope("orgUnits/" + Id("co"));
+    req.mutable_plan()->mutable_total()->set_amount_minor(10'000'000'00);
+    req.mutable_plan()->mutable_total()->set_currency_code("CNY");
+    req.mutable_plan()->set_attainment_basis(tv1::ATTAINMENT_BASIS_BOOKING);
+    req.set_plan_id(Id("plan"));
+    tv1::CreatePlanResponse plan;
+    grpc::Status s;
+    for (int i = 0; i < 100; ++i) {
+      s = Call(t, Director(), &tv1::TargetsService::Stub::CreatePlan, req, &plan);
+      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    auto allocate = [&](const std::string& token, const std::string& parent,
+                        tv1::AllocationAxis axis, const std::vector<std::string>& keys,
+                        tv1::AllocatePlanResponse* out) {
+      tv1::AllocatePlanRequest a;
+      a.set_plan(plan.plan().name());
+      a.set_parent_cell(parent);
+      a.set_axis(axis);
+      a.set_method(tv1::ALLOCATION_METHOD_EQUAL);
+      for (const std::string& k : keys) a.add_inputs()->set_key(k);
+      grpc::Status st;
+      for (int i = 0; i < 100; ++i) {
+        st = Call(t, token, &tv1::TargetsService::Stub::AllocatePlan, a, out);
+        if (st.ok() || st.error_code() != grpc::StatusCode::INVALID_ARGUMENT) break;
+        absl::SleepFor(absl::Milliseconds(200));
+      }
+      EXPECT_TRUE(st.ok()) << st.error_message();
+    };
+    tv1::AllocatePlanResponse pl, team, reps;
+    allocate(Director(), "", tv1::ALLOCATION_AXIS_PRODUCT_LINE, {"orgUnits/" + Id("pl")}, &pl);
+    ASSERT_EQ(pl.cells_size(), 1);
+    allocate(Director(), pl.cells(0).name(), tv1::ALLOCATION_AXIS_TEAM, {"orgUnits/" + Id("team")},
+             &team);
+    ASSERT_EQ(team.cells_size(), 1);
+    allocate(Sup(), team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
+             {"members/" + Id("r1"), "members/" + Id("r2")}, &reps);
+    ASSERT_EQ(reps.cells_size(), 2);
+    tv1::PublishPlanRequest pub;
+    pub.set_name(plan.plan().name());
+    tv1::PublishPlanResponse pubr;
+    ASSERT_TRUE(Call(t, Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+  }
+
+  cv1::Customer NewCustomer(const std::string& id, const std::string& owner) {
+    cv1::CreateCustomerRequest req;
+    req.set_customer_id(id);
+    req.mutable_customer()->set_display_name("华东精密制造" + id);
+    req.mutable_customer()->set_tax_id("91310000" + id.substr(id.size() - 8));
+    req.mutable_customer()->set_customer_type("enterprise");
+    req.mutable_customer()->mutable_tags()->set_industry("manufacturing");
+    req.mutable_customer()->set_owner("members/" + owner);
+    cv1::CreateCustomerResponse resp;
+    grpc::Status s;
+    for (int i = 0; i < 100; ++i) {  // until the customers service knows the org
+      s = Call(customers_->stub(), Rep("r1"), &cv1::CustomersService::Stub::CreateCustomer, req,
+               &resp);
+      if (s.ok()) break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.customer();
+  }
+
+  static inline std::string* sfx_ = nullptr;
+  static inline std::string* clock_file_ = nullptr;
+  static inline OrgServer* org_ = nullptr;
+  static inline CustomersServer* customers_ = nullptr;
+  static inline TargetsServer* targets_ = nullptr;
+  static inline WarningServer* warning_ = nullptr;
+};
+
+template <typename M>
+bool Decode(const Record& r, const std::string& type, M* out) {
+  return EventType(r) == type && out->ParseFromString(r.value);
+}
+
+TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyOnce) {
+  const TestEnv& env = TestEnv::Get();
+  ASSERT_NO_FATAL_FAILURE(PublishPlan());
+  TopicReader warnings(env.kafka_bootstrap, kWarningTopic);
+  TopicReader customer_events(env.kafka_bootstrap, kCustomersTopic);
+
+  // A poison record first: the engine must go past it.
+  ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kCustomersTopic, "poison", "not protobuf",
+                         {{"ce_specversion", "1.0"},
+                          {"ce_id", "poison-" + *sfx_},
+                          {"ce_source", "/salesops/customers"},
+                          {"ce_type", "salesops.customers.v1.OpportunityCreated"},
+                          {"ce_time", "2026-11-27T00:00:00Z"},
+                          {"content-type", "application/protobuf"}})
+                  .ok());
+
+  cv1::Customer customer = NewCustomer(Id("cust"), Id("r1"));
+  cv1::CreateOpportunityRequest oreq;
+  oreq.mutable_opportunity()->set_customer(customer.name());
+  oreq.mutable_opportunity()->set_display_name("年度采购项目");
+  oreq.mutable_opportunity()->mutable_amount()->set_amount_minor(1'200'000'00);
+  oreq.mutable_opportunity()->mutable_amount()->set_currency_code("CNY");
+  oreq.mutable_opportunity()->set_product_line("orgUnits/" + Id("pl"));
+  oreq.mutable_opportunity()->set_channel("direct");
+  cv1::CreateOpportunityResponse opp;
+  ASSERT_TRUE(Call(customers_->stub(), Rep("r1"),
+                   &cv1::CustomersService::Stub::CreateOpportunity, oreq, &opp)
+                  .ok());
+  ASSERT_EQ(opp.opportunity().stage(), cv1::OPPORTUNITY_STAGE_LEAD);
+  const std::string subject = opp.opportunity().name();
+
+  // Fresh: nothing to warn about. (Wait until the engine has seen the deal:
+  // its OpportunityCreated is on the topic; give the engine a moment.)
+  absl::SleepFor(absl::Seconds(3));
+  wv1::ListWarningsRequest by_subject;
+  by_subject.set_subject(subject);
+  by_subject.add_states(wv1::WARNING_STATE_OPEN);
+  by_subject.add_states(wv1::WARNING_STATE_ACKNOWLEDGED);
+  by_subject.add_states(wv1::WARNING_STATE_RESOLVED);
+  wv1::ListWarningsResponse listed;
+  ASSERT_TRUE(W(Admin(), &wv1::WarningService::Stub::ListWarnings, by_subject, &listed).ok());
+  EXPECT_EQ(listed.warnings_size(), 0);
+
+  // 29 days on: still within the lead stage's 30 days.
+  SetClockOffset(absl::Hours(24 * 29));
+  auto raised_for = [&](const Record& r) {
+    wv1::WarningRaised e;
+    return Decode(r, "salesops.warning.v1.WarningRaised", &e) && e.warning().subject() == subject;
+  };
+  EXPECT_TRUE(warnings.ReadUntil(raised_for, 1, absl::Seconds(2)).empty());
+  // 31 days on: the scheduler finds the deal stalled.
+  const absl::Time before_raise = absl::Now() + absl::Hours(24 * 31);
+  SetClockOffset(absl::Hours(24 * 31));
+  std::vector<Record> raised = warnings.ReadUntil(raised_for, 1, absl::Seconds(30));
+  ASSERT_EQ(raised.size(), 1u) << warning_->Logs();
+  wv1::WarningRaised r;
+  ASSERT_TRUE(r.ParseFromString(raised[0].value));
+  const wv1::Warning& w = r.warning();
+  EXPECT_EQ(w.rule(), "rules/opportunity-stalled-lead");
+  EXPECT_EQ(w.condition(), wv1::CONDITION_KIND_OPPORTUNITY_STALLED);
+  EXPECT_EQ(w.state(), wv1::WARNING_STATE_OPEN);
+  EXPECT_EQ(w.responsible_supervisor(), "members/" + Id("sup")) << "routed to the team's supervisor";
+  EXPECT_EQ(w.rep(), "members/" + Id("r1"));
+  EXPECT_EQ(w.org_unit(), "orgUnits/" + Id("team"));
+  EXPECT_THAT(w.message().zh(), ::testing::HasSubstr("31"));
+  EXPECT_THAT(w.message().en(), ::testing::HasSubstr("31"));
+  EXPECT_TRUE(r.cause_event_id().empty()) << "found by the scheduler, not by an event";
+  EXPECT_GE(absl::FromUnixSeconds(w.raise_time().seconds()), before_raise - absl::Minutes(1))
+      << "raised on the business clock";
+
+  // Who sees it: the supervisor, the region's manager and the rep; not
+  // another team's supervisor or a colleague.
+  wv1::ListWarningsRequest mine;
+  mine.set_subject(subject);
+  for (const std::string& token : {Sup(), Mgr(), Rep("r1"), Director()}) {
+    wv1::ListWarningsResponse got;
+    ASSERT_TRUE(W(token, &wv1::WarningService::Stub::ListWarnings, mine, &got).ok());
+    ASSERT_EQ(got.warnings_size(), 1);
+    EXPECT_EQ(got.warnings(0).name(), w.name());
+  }
+  for (const std::string& token : {Sup2(), Rep("r2")}) {
+    wv1::ListWarningsResponse got;
+    ASSERT_TRUE(W(token, &wv1::WarningService::Stub::ListWarnings, mine, &got).ok());
+    EXPECT_EQ(got.warnings_size(), 0);
+  }
+  wv1::GetWarningRequest get;
+  get.set_name(w.name());
+  wv1::GetWarningResponse got;
+  EXPECT_EQ(W(Sup2(), &wv1::WarningService::Stub::GetWarning, get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Filtering by severity and paging: a page of one with the supervisor's scope.
+  wv1::ListWarningsRequest page;
+  page.set_page_size(1);
+  page.set_min_severity(wv1::SEVERITY_CRITICAL);
+  wv1::ListWarningsResponse paged;
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::ListWarnings, page, &paged).ok());
+  for (const auto& pw : paged.warnings()) EXPECT_EQ(pw.severity(), wv1::SEVERITY_CRITICAL);
+  page.set_page_size(-1);
+  grpc::Status bad = W(Sup(), &wv1::WarningService::Stub::ListWarnings, page, &paged);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFieldOf(bad), "page_size");
+  get.set_name("bogus");
+  bad = W(Sup(), &wv1::WarningService::Stub::GetWarning, get, &got);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFieldOf(bad), "name");
+
+  // Acknowledge: reps may not; the supervisor does.
+  wv1::AcknowledgeWarningRequest ack;
+  ack.set_name(w.name());
+  ack.set_note("本周内安排客户拜访");
+  wv1::AcknowledgeWarningResponse acked;
+  EXPECT_EQ(W(Rep("r1"), &wv1::WarningService::Stub::AcknowledgeWarning, ack, &acked).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(W(Sup2(), &wv1::WarningService::Stub::AcknowledgeWarning, ack, &acked).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::AcknowledgeWarning, ack, &acked).ok());
+  EXPECT_EQ(acked.warning().state(), wv1::WARNING_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(acked.warning().acknowledged_by(), "members/" + Id("sup"));
+
+  // The strategy-adjustment workflow on it.
+  wv1::CreateProposalRequest cp;
+  cp.mutable_proposal()->set_title("重启停滞商机");
+  cp.mutable_proposal()->set_description("安排高层拜访，重新确认预算");
+  cp.mutable_proposal()->add_warnings(w.name());
+  cp.set_request_id("p1");
+  wv1::CreateProposalResponse proposal;
+  EXPECT_EQ(W(Rep("r1"), &wv1::WarningService::Stub::CreateProposal, cp, &proposal).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::CreateProposal, cp, &proposal).ok());
+  const std::string pname = proposal.proposal().name();
+  wv1::CreateProposalResponse again;
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::CreateProposal, cp, &again).ok());
+  EXPECT_EQ(again.proposal().name(), pname) << "a retried request_id opens nothing new";
+  wv1::CommentOnProposalRequest comment;
+  comment.set_proposal(pname);
+  comment.set_text("客户预算冻结到下月，建议先做技术交流");
+  comment.set_request_id("c1");
+  wv1::CommentOnProposalResponse commented;
+  ASSERT_TRUE(W(Rep("r1"), &wv1::WarningService::Stub::CommentOnProposal, comment, &commented).ok());
+  ASSERT_TRUE(W(Rep("r1"), &wv1::WarningService::Stub::CommentOnProposal, comment, &commented).ok());
+  EXPECT_EQ(commented.proposal().comments_size(), 1) << "a retried comment is added once";
+  wv1::VoteOnProposalRequest vote;
+  vote.set_proposal(pname);
+  vote.set_choice(wv1::VOTE_CHOICE_FOR);
+  wv1::VoteOnProposalResponse voted;
+  ASSERT_TRUE(W(Rep("r1"), &wv1::WarningService::Stub::VoteOnProposal, vote, &voted).ok());
+  vote.set_choice(wv1::VOTE_CHOICE_AGAINST);
+  ASSERT_TRUE(W(Rep("r2"), &wv1::WarningService::Stub::VoteOnProposal, vote, &voted).ok());
+  EXPECT_EQ(voted.proposal().tally().for_count(), 1);
+  EXPECT_EQ(voted.proposal().tally().against_count(), 1);
+  EXPECT_EQ(W(Token(Role::kRep, "outsider", Id("team2")),
+              &wv1::WarningService::Stub::VoteOnProposal, vote, &voted)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  wv1::DecideProposalRequest decide;
+  decide.set_proposal(pname);
+  decide.set_etag(voted.proposal().etag());
+  decide.set_outcome(wv1::DECISION_OUTCOME_APPROVED);
+  decide.set_rationale("先技术交流，下月推进报价");
+  auto* action = decide.add_actions();
+  action->set_description("安排技术交流会");
+  action->set_owner("members/" + Id("r1"));
+  const absl::CivilDay due = absl::ToCivilDay(absl::Now() + absl::Hours(24 * 40),
+                                              absl::FixedTimeZone(8 * 3600));
+  action->mutable_due_date()->set_year(static_cast<int>(due.year()));
+  action->mutable_due_date()->set_month(due.month());
+  action->mutable_due_date()->set_day(due.day());
+  wv1::DecideProposalResponse decided;
+  EXPECT_EQ(W(Rep("r1"), &wv1::WarningService::Stub::DecideProposal, decide, &decided).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status ds = W(Sup(), &wv1::WarningService::Stub::DecideProposal, decide, &decided);
+  ASSERT_TRUE(ds.ok()) << ds.error_message();
+  ASSERT_EQ(decided.proposal().state(), wv1::PROPOSAL_STATE_DECIDED);
+  ASSERT_EQ(decided.proposal().actions_size(), 1);
+  wv1::UpdateActionRequest done;
+  done.set_proposal(pname);
+  done.set_action_id(decided.proposal().actions(0).action_id());
+  done.mutable_action()->set_status(wv1::ACTION_STATUS_DONE);
+  done.mutable_update_mask()->add_paths("status");
+  wv1::UpdateActionResponse updated;
+  EXPECT_EQ(W(Rep("r2"), &wv1::WarningService::Stub::UpdateAction, done, &updated).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED)
+      << "only the action's owner (or the supervisor)";
+  ASSERT_TRUE(W(Rep("r1"), &wv1::WarningService::Stub::UpdateAction, done, &updated).ok());
+  EXPECT_EQ(updated.proposal().state(), wv1::PROPOSAL_STATE_CLOSED);
+  // Every step is an event.
+  std::vector<std::string> want = {"ProposalOpened", "ProposalCommented", "ProposalVoted",
+                                   "ProposalVoted", "ProposalDecided", "ActionUpdated"};
+  std::vector<Record> steps = warnings.ReadUntil(
+      [&](const Record& rec) {
+        return absl::StrContains(rec.headers.count("ce_subject") ? rec.headers.at("ce_subject") : "",
+                                 pname) ||
+               absl::StartsWith(EventType(rec), "salesops.warning.v1.Proposal") ||
+               EventType(rec) == "salesops.warning.v1.ActionUpdated";
+      },
+      want.size(), absl::Seconds(20));
+  std::vector<std::string> got_types;
+  for (const Record& rec : steps) got_types.push_back(EventType(rec).substr(20));
+  EXPECT_EQ(got_types, want);
+
+  // The deal moves on (on the same moved clock): the warning resolves, caused
+  // by the stage change.
+  cv1::ChangeOpportunityStageRequest stage;
+  stage.set_name(subject);
+  stage.set_stage(cv1::OPPORTUNITY_STAGE_QUALIFIED);
+  stage.set_reason("客户确认预算");
+  cv1::ChangeOpportunityStageResponse staged;
+  grpc::Status ss = Call(customers_->stub(), Rep("r1"),
+                         &cv1::CustomersService::Stub::ChangeOpportunityStage, stage, &staged);
+  ASSERT_TRUE(ss.ok()) << ss.error_message();
+  std::vector<Record> resolved = warnings.ReadUntil(
+      [&](const Record& rec) {
+        wv1::WarningResolved e;
+        return Decode(rec, "salesops.warning.v1.WarningResolved", &e) &&
+               e.warning().subject() == subject;
+      },
+      1, absl::Seconds(30));
+  ASSERT_EQ(resolved.size(), 1u) << warning_->Logs();
+  wv1::WarningResolved res;
+  ASSERT_TRUE(res.ParseFromString(resolved[0].value));
+  EXPECT_EQ(res.resolution(), wv1::WARNING_RESOLUTION_CONDITION_CLEARED);
+  EXPECT_EQ(res.warning().name(), w.name());
+  EXPECT_EQ(res.warning().state(), wv1::WARNING_STATE_RESOLVED);
+  EXPECT_FALSE(res.cause_event_id().empty()) << "resolved by the OpportunityStageChanged event";
+
+  // Deliver every event of this customer again (same ids): nothing new.
+  std::vector<Record> history = customer_events.ReadUntil(
+      [&](const Record& rec) { return rec.key == Id("cust"); }, 1000, absl::Seconds(5));
+  ASSERT_GE(history.size(), 3u) << "created customer, created deal, stage change";
+  for (const Record& rec : history) {
+    KafkaHeaders headers(rec.headers.begin(), rec.headers.end());
+    ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kCustomersTopic, rec.key, rec.value, headers).ok());
+  }
+  // And move time on again: the redelivered OpportunityCreated must not make
+  // the deal look stalled since its creation.
+  SetClockOffset(absl::Hours(24 * 32));
+  for (const Record& rec : warnings.ReadFor(absl::Seconds(6))) {
+    wv1::WarningRaised again_raised;
+    wv1::WarningResolved again_resolved;
+    EXPECT_FALSE(Decode(rec, "salesops.warning.v1.WarningRaised", &again_raised) &&
+                 again_raised.warning().subject() == subject)
+        << "no duplicate warning";
+    EXPECT_FALSE(Decode(rec, "salesops.warning.v1.WarningResolved", &again_resolved) &&
+                 again_resolved.warning().subject() == subject);
+  }
+  ASSERT_TRUE(W(Admin(), &wv1::WarningService::Stub::ListWarnings, by_subject, &listed).ok());
+  ASSERT_EQ(listed.warnings_size(), 1) << "one warning per condition, ever";
+  EXPECT_EQ(listed.warnings(0).state(), wv1::WARNING_STATE_RESOLVED);
+  EXPECT_EQ(listed.warnings(0).proposals_size(), 1);
+}
+
+}  // namespace
+}  // namespace salesops::testing
