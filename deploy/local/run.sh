@@ -7,7 +7,7 @@
 #
 # Ports and folders can be changed with SALESOPS_REDIS_PORT, SALESOPS_KAFKA_PORT,
 # SALESOPS_KAFKA_CONTROLLER_PORT, SALESOPS_ORG_PORT, SALESOPS_CUSTOMERS_PORT,
-# SALESOPS_TARGETS_PORT and SALESOPS_RUN_DIR.
+# SALESOPS_TARGETS_PORT, SALESOPS_WARNING_PORT and SALESOPS_RUN_DIR.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="${BUILD_DIR:-build}"
@@ -20,6 +20,7 @@ controller_port="${SALESOPS_KAFKA_CONTROLLER_PORT:-9093}"
 org_port="${SALESOPS_ORG_PORT:-7101}"
 customers_port="${SALESOPS_CUSTOMERS_PORT:-7103}"
 targets_port="${SALESOPS_TARGETS_PORT:-7102}"
+warning_port="${SALESOPS_WARNING_PORT:-7106}"
 mkdir -p "$run"
 
 # A local signing secret, made once and kept in .run/ (git-ignored).
@@ -33,6 +34,7 @@ export SALESOPS_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
 export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
 export SALESOPS_CUSTOMERS_ADDR="127.0.0.1:$customers_port"
 export SALESOPS_TARGETS_ADDR="127.0.0.1:$targets_port"
+export SALESOPS_WARNING_ADDR="127.0.0.1:$warning_port"
 
 pids=()
 stop_all() {
@@ -70,6 +72,10 @@ echo "== targets service on $SALESOPS_TARGETS_ADDR (metrics: http://127.0.0.1:$(
 "$build/services/targets/targets_server" &
 pids+=($!)
 
+echo "== warning engine on $SALESOPS_WARNING_ADDR (metrics: http://127.0.0.1:$((warning_port + 1000))/metrics)"
+"$build/services/warning/warning_server" &
+pids+=($!)
+
 echo "== loading demo data (idempotent)"
 "$build/tools/demo/demo_loader"
 echo "== loading the demo target plan for this quarter (idempotent)"
@@ -90,6 +96,9 @@ SalesOps is running. Try:
   grpcurl -plaintext -H "authorization: Bearer \$($ctl token --role=admin)" \\
     -d '{"period": "fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 ))", "level": "ATTAINMENT_LEVEL_TEAM", "order_by": "pace", "page_size": 5}' \\
     127.0.0.1:$targets_port salesops.targets.v1.TargetsService/ListAttainment
+  grpcurl -plaintext -H "authorization: Bearer \$($ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1)" \\
+    -d '{"page_size": 5, "min_severity": "SEVERITY_WARNING"}' 127.0.0.1:$warning_port salesops.warning.v1.WarningService/ListWarnings
+  kcat -b 127.0.0.1:$kafka_port -C -t salesops.warning.events.v1 -o -5 -e -f '%k %h\n'
   kcat -b 127.0.0.1:$kafka_port -C -t salesops.org.events.v1 -o beginning -e -f '%k %h\n'
   curl -s http://127.0.0.1:$((org_port + 1000))/metrics | head
 With grpcurl (reflection is on):

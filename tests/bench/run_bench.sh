@@ -7,6 +7,8 @@
 #       against the same echo baseline;
 #   (a'') re-tiering BENCH_RETIER_CUSTOMERS (100,000) customers with the tier job, against
 #       reading the same data; Redis memory per customer (own Redis instance);
+#   (a''') warning engine: events/s with 50 rules, and publish → WarningRaised p50/p99
+#       next to raw produce → consume latency on the same broker;
 #   (b) events: raw librdkafka produce+consume vs outbox → relay → Kafka → consumer;
 #   (c) Google Benchmark suites of domain and common code.
 # Starts its own Redis, Kafka, echo and org servers on free loopback ports and stops
@@ -36,6 +38,7 @@ cleanup() {
   "$local/kafka.sh" stop "$run/kafka" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
   rm -rf "$run"
 }
 trap cleanup EXIT
@@ -91,6 +94,13 @@ retier_port=$("$local/free_port.sh")
 "$build/tests/bench/attainment_bench" --redis_addr="127.0.0.1:$retier_port" \
   --events="${BENCH_ATTAINMENT_EVENTS:-20000}" > "$run/attainment.json"
 "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
+echo "== warning engine: ${BENCH_WARNING_EVENTS:-20000} events with 50 rules; publish → WarningRaised latency"
+warning_redis_port=$("$local/free_port.sh")
+"$local/redis.sh" start "$run/redis-warning" "$warning_redis_port" >/dev/null
+"$build/tests/bench/warning_bench" --redis_addr="127.0.0.1:$warning_redis_port" \
+  --kafka_bootstrap="127.0.0.1:$kafka_port" --events="${BENCH_WARNING_EVENTS:-20000}" \
+  2>"$run/warning.log" > "$run/warning.json"
+"$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
 echo "== targets allocation (Google Benchmark, 1,000 .. 100,000 reps)"
 "$build/services/targets/allocation_benchmark" --benchmark_min_time=0.2 --benchmark_format=json \
   --benchmark_out="$out/allocation_benchmark-$stamp.json" --benchmark_out_format=json > /dev/null
@@ -143,6 +153,13 @@ att = load('attainment.json')[0]
 print("attainment from won deals: %.0f events/s against %d cells; bare effectively-once "
       "baseline %.0f events/s (ratio %.2f)" % (att['events_per_s'], att['cells'],
       att['baseline_events_per_s'], att['attainment_over_baseline']))
+warn = {r['target']: r for r in load('warning.json')}
+wt, wl = warn['warning_throughput'], warn['warning_latency']
+print("warning engine: %.0f events/s with %d rules (%d warnings raised); a plain consumer reads "
+      "the same records at %.0f/s" % (wt['events_per_s'], wt['rules'], wt['warnings_raised'],
+      wt['raw_consume_events_per_s']))
+print("publish -> WarningRaised: p50 %.1f ms, p99 %.1f ms; raw produce -> consume: p50 %.1f ms, "
+      "p99 %.1f ms" % (wl['p50_ms'], wl['p99_ms'], wl['raw_p50_ms'], wl['raw_p99_ms']))
 with open(os.path.join(run, 'allocation_slope.txt')) as f:
     print("allocation growth: " + f.read().strip().replace("\n", "; "))
 print("\n%-26s %10s" % ("events", "events/s"))
@@ -165,7 +182,7 @@ summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write":
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage},
            "grpc_rounds_qps": all_rounds,
-           "events": pipe, "retier": retier, "attainment": att, "ratios": ratios, "bars": bars, "micro_ns": micro}
+           "events": pipe, "retier": retier, "attainment": att, "warning": warn, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)

@@ -13,6 +13,7 @@
 #include "common/events/cloud_event.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
 #include "salesops/targets/v1/targets_service.grpc.pb.h"
@@ -82,6 +83,7 @@ class WarningTest : public ::testing::Test {
     member(Id("r1"), ov1::ROLE_REP, Id("team"));
     member(Id("r2"), ov1::ROLE_REP, Id("team"));
     member(Id("sup2"), ov1::ROLE_SUPERVISOR, Id("team2"));
+    PublishPlan();
   }
   static void TearDownTestSuite() {
     delete warning_;
@@ -122,7 +124,7 @@ class WarningTest : public ::testing::Test {
   }
 
   // A published plan for the current quarter: team → its two reps.
-  void PublishPlan() {
+  static void PublishPlan() {
     auto& t = targets_->stub();
     const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
     const int q = (today.month() - 1) / 3 + 1;
@@ -184,6 +186,11 @@ class WarningTest : public ::testing::Test {
     ASSERT_TRUE(Call(t, Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
   }
 
+  static absl::CivilDay QuarterStart() {
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    return absl::CivilDay(today.year(), (today.month() - 1) / 3 * 3 + 1, 1);
+  }
+
   cv1::Customer NewCustomer(const std::string& id, const std::string& owner) {
     cv1::CreateCustomerRequest req;
     req.set_customer_id(id);
@@ -219,7 +226,6 @@ bool Decode(const Record& r, const std::string& type, M* out) {
 
 TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyOnce) {
   const TestEnv& env = TestEnv::Get();
-  ASSERT_NO_FATAL_FAILURE(PublishPlan());
   TopicReader warnings(env.kafka_bootstrap, kWarningTopic);
   TopicReader customer_events(env.kafka_bootstrap, kCustomersTopic);
 
@@ -466,6 +472,135 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   ASSERT_EQ(listed.warnings_size(), 1) << "one warning per condition, ever";
   EXPECT_EQ(listed.warnings(0).state(), wv1::WARNING_STATE_RESOLVED);
   EXPECT_EQ(listed.warnings(0).proposals_size(), 1);
+}
+
+// Live attainment (targets' AttainmentUpdated after a won deal) feeds the
+// period rules; a rule edited through the API re-evaluates what it covers.
+TEST_F(WarningTest, PaceAndCoverageFollowLiveAttainmentAndRuleChangesResolve) {
+  const TestEnv& env = TestEnv::Get();
+  // At least 30 days into the quarter on the business clock: past the grace days.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const int64_t behind = std::max<int64_t>(0, (QuarterStart() + 30) - today);
+  SetClockOffset(absl::Hours(24 * behind));
+  absl::SleepFor(absl::Milliseconds(300));
+  TopicReader warnings(env.kafka_bootstrap, kWarningTopic);
+
+  cv1::OpportunityWon won;
+  won.set_opportunity("opportunities/" + Id("won"));
+  won.set_customer("customers/" + Id("c-won"));
+  won.set_owner("members/" + Id("r2"));
+  won.set_team("orgUnits/" + Id("team"));
+  won.set_region("orgUnits/" + Id("east"));
+  won.set_product_line("orgUnits/" + Id("pl"));
+  won.set_channel("direct");
+  won.set_customer_type("enterprise");
+  won.mutable_amount()->set_amount_minor(1'000'00);
+  won.mutable_amount()->set_currency_code("CNY");
+  const absl::CivilDay day = today + behind;
+  won.mutable_won_date()->set_year(static_cast<int>(day.year()));
+  won.mutable_won_date()->set_month(day.month());
+  won.mutable_won_date()->set_day(day.day());
+  CloudEvent e = MakeCloudEvent("/salesops/customers", Id("c-won"), won.opportunity(), won,
+                                absl::Now() + absl::Hours(24 * behind));
+  ASSERT_TRUE(
+      ProduceRaw(env.kafka_bootstrap, kCustomersTopic, e.key, e.data, ToKafkaHeaders(e)).ok());
+
+  const std::string r2 = "members/" + Id("r2");
+  auto raised = [&](const std::string& rule, const std::string& subject) {
+    return [rule, subject](const Record& rec) {
+      wv1::WarningRaised w;
+      return Decode(rec, "salesops.warning.v1.WarningRaised", &w) && w.warning().rule() == rule &&
+             w.warning().subject() == subject;
+    };
+  };
+  std::vector<Record> pace =
+      warnings.ReadUntil(raised("rules/pace-below-plan", r2), 1, absl::Seconds(30));
+  ASSERT_EQ(pace.size(), 1u) << warning_->Logs();
+  wv1::WarningRaised p;
+  ASSERT_TRUE(p.ParseFromString(pace[0].value));
+  EXPECT_EQ(p.warning().period(), "fiscalPeriods/" + Id("q"));
+  EXPECT_EQ(p.warning().responsible_supervisor(), "members/" + Id("sup"));
+  EXPECT_EQ(p.cause_event_source(), "/salesops/targets") << "caused by AttainmentUpdated";
+  // No open deals of r2: no coverage either.
+  std::vector<Record> coverage =
+      warnings.ReadUntil(raised("rules/pipeline-coverage-low", r2), 1, absl::Seconds(30));
+  ASSERT_EQ(coverage.size(), 1u);
+
+  // Rules: leads read them, reps may not; a manager edits overrides in their
+  // region only; bad rules name the field.
+  wv1::GetRuleRequest get;
+  get.set_name("rules/pace-below-plan");
+  wv1::GetRuleResponse rule;
+  EXPECT_EQ(W(Rep("r1"), &wv1::WarningService::Stub::GetRule, get, &rule).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::GetRule, get, &rule).ok());
+  wv1::ListRulesRequest list;
+  list.set_page_size(100);
+  wv1::ListRulesResponse rules;
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::ListRules, list, &rules).ok());
+  EXPECT_GE(rules.rules_size(), 10);
+  wv1::UpdateRuleRequest upd;
+  *upd.mutable_rule() = rule.rule();
+  upd.mutable_update_mask()->add_paths("threshold");
+  upd.mutable_rule()->mutable_threshold()->set_ratio_basis_points(5000);
+  wv1::UpdateRuleResponse updated;
+  grpc::Status us = W(Mgr(), &wv1::WarningService::Stub::UpdateRule, upd, &updated);
+  EXPECT_EQ(us.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "managers: overrides only";
+  upd.mutable_update_mask()->Clear();
+  upd.mutable_update_mask()->add_paths("overrides");
+  *upd.mutable_rule() = rule.rule();
+  auto* outside = upd.mutable_rule()->add_overrides();
+  outside->set_org_unit("orgUnits/" + Id("co"));
+  outside->set_disabled(true);
+  us = W(Mgr(), &wv1::WarningService::Stub::UpdateRule, upd, &updated);
+  EXPECT_EQ(us.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "the company is above the region";
+  wv1::CreateRuleRequest bad;
+  bad.mutable_rule()->set_display_name("大单停滞");
+  bad.mutable_rule()->set_condition(wv1::CONDITION_KIND_OPPORTUNITY_STALLED);
+  bad.mutable_rule()->set_severity(wv1::SEVERITY_CRITICAL);
+  bad.mutable_rule()->set_enabled(true);
+  bad.mutable_rule()->mutable_threshold()->set_days(-3);
+  bad.mutable_rule()->mutable_message_template()->set_zh("{subject} 停滞");
+  bad.mutable_rule()->mutable_message_template()->set_en("{subject} stalled");
+  bad.set_rule_id(Id("big-stall"));
+  wv1::CreateRuleResponse created;
+  grpc::Status cs = W(Director(), &wv1::WarningService::Stub::CreateRule, bad, &created);
+  EXPECT_EQ(cs.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFieldOf(cs), "rule.threshold.days");
+
+  // The region's manager switches pace warnings off for the team: the open
+  // one resolves as RULE_CHANGED (a re-evaluation of every subject).
+  *upd.mutable_rule() = rule.rule();
+  auto* off = upd.mutable_rule()->add_overrides();
+  off->set_org_unit("orgUnits/" + Id("team"));
+  off->set_disabled(true);
+  upd.set_reason("团队本季度调整中");
+  us = W(Mgr(), &wv1::WarningService::Stub::UpdateRule, upd, &updated);
+  ASSERT_TRUE(us.ok()) << us.error_message();
+  std::vector<Record> resolved = warnings.ReadUntil(
+      [&](const Record& rec) {
+        wv1::WarningResolved w;
+        return Decode(rec, "salesops.warning.v1.WarningResolved", &w) &&
+               w.warning().rule() == "rules/pace-below-plan" && w.warning().subject() == r2;
+      },
+      1, absl::Seconds(30));
+  ASSERT_EQ(resolved.size(), 1u);
+  wv1::WarningResolved res;
+  ASSERT_TRUE(res.ParseFromString(resolved[0].value));
+  EXPECT_EQ(res.resolution(), wv1::WARNING_RESOLUTION_RULE_CHANGED);
+  // The stale etag of the first read no longer applies.
+  us = W(Director(), &wv1::WarningService::Stub::UpdateRule, upd, &updated);
+  EXPECT_EQ(us.error_code(), grpc::StatusCode::ABORTED);
+  // Switching it back on raises it again (a new warning: the old one is resolved).
+  wv1::UpdateRuleRequest back;
+  back.mutable_rule()->set_name("rules/pace-below-plan");
+  back.mutable_rule()->set_etag(updated.rule().etag());
+  back.mutable_update_mask()->add_paths("overrides");
+  us = W(Director(), &wv1::WarningService::Stub::UpdateRule, back, &updated);
+  ASSERT_TRUE(us.ok()) << us.error_message();
+  EXPECT_EQ(warnings.ReadUntil(raised("rules/pace-below-plan", r2), 1, absl::Seconds(30)).size(),
+            1u);
+  SetClockOffset(absl::ZeroDuration());
 }
 
 }  // namespace

@@ -293,25 +293,51 @@ bool ApplyContractEnded(absl::string_view contract, v1::SubjectState* s) {
   return true;
 }
 
+std::string AttainmentSubject(const targets::v1::AttainmentUpdated& e) {
+  if (e.level() == targets::v1::ATTAINMENT_LEVEL_REP) return e.rep();
+  if (e.level() == targets::v1::ATTAINMENT_LEVEL_TEAM) return e.team();
+  return "";
+}
+
 bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* s) {
-  v1::SubjectKind kind;
-  if (e.level() == targets::v1::ATTAINMENT_LEVEL_REP) {
-    kind = v1::SUBJECT_KIND_REP_PERIOD;
-  } else if (e.level() == targets::v1::ATTAINMENT_LEVEL_TEAM) {
-    kind = v1::SUBJECT_KIND_TEAM_PERIOD;
-  } else {
-    return false;
-  }
-  s->set_kind(kind);
-  s->set_subject(e.subject());
-  s->set_display_name(e.subject());
+  const std::string subject = AttainmentSubject(e);
+  if (subject.empty()) return false;
+  s->set_kind(e.level() == targets::v1::ATTAINMENT_LEVEL_REP ? v1::SUBJECT_KIND_REP_PERIOD
+                                                              : v1::SUBJECT_KIND_TEAM_PERIOD);
+  s->set_subject(subject);
+  s->set_display_name(subject);
   s->set_org_unit(e.team());
   s->set_rep(e.rep());
   s->set_period(e.period());
   if (!e.target().currency_code().empty()) s->set_currency_code(e.target().currency_code());
-  s->set_pace_bp(e.pace_basis_points());
-  s->set_target_minor(e.target().amount_minor());
-  s->set_actual_minor(e.actual().amount_minor());
+  if (s->plan() != e.plan()) {
+    s->clear_cells();
+    s->set_plan(e.plan());
+  }
+  v1::CellFigures* cell = nullptr;
+  for (v1::CellFigures& c : *s->mutable_cells()) {
+    if (c.cell() == e.subject()) cell = &c;
+  }
+  if (cell == nullptr) {
+    cell = s->add_cells();
+    cell->set_cell(e.subject());
+  }
+  cell->set_target_minor(e.target().amount_minor());
+  cell->set_actual_minor(e.actual().amount_minor());
+  cell->set_expected_minor(e.expected_to_date().amount_minor());
+  __int128 target = 0, actual = 0, expected = 0;
+  for (const v1::CellFigures& c : s->cells()) {
+    target += c.target_minor();
+    actual += c.actual_minor();
+    expected += c.expected_minor();
+  }
+  s->set_target_minor(static_cast<int64_t>(target));
+  s->set_actual_minor(static_cast<int64_t>(actual));
+  if (s->cells_size() == 1 || expected <= 0) {
+    s->set_pace_bp(e.pace_basis_points());  // targets' own figure (also when nothing is expected yet)
+  } else {
+    s->set_pace_bp(static_cast<int64_t>(actual * 10000 / expected));
+  }
   *s->mutable_period_start() = e.period_start_date();
   *s->mutable_period_end() = e.period_end_date();
   return true;

@@ -74,7 +74,13 @@ bool ApplyPaymentOverdue(const customers::v1::PaymentOverdue& e, absl::TimeZone 
 bool ApplyPaymentReceived(const customers::v1::PaymentReceived& e, v1::SubjectState* s);
 bool ApplyContractEnded(absl::string_view contract, v1::SubjectState* s);
 
-// A rep- or team-level AttainmentUpdated (other levels: false, state untouched).
+// The subject of a rep- or team-level AttainmentUpdated: the rep
+// ("members/{id}") or the team ("orgUnits/{id}"); "" for other levels.
+std::string AttainmentSubject(const targets::v1::AttainmentUpdated& e);
+// A rep- or team-level AttainmentUpdated (other levels: false, state
+// untouched). The event is about one allocation cell; the subject's figures
+// are the sums over its cells of the same plan (pace = Σ actual / Σ expected
+// to date), and a newer plan's figures replace an older plan's.
 bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* s);
 
 // ---- State → facts. `weighted_pipeline` is the open weighted pipeline of the

@@ -184,7 +184,9 @@ targets::v1::AttainmentUpdated Attainment(targets::v1::AttainmentLevel level,
   e.set_plan("plans/p1");
   e.set_period("fiscalPeriods/2026-Q4");
   e.set_level(level);
-  e.set_subject(level == targets::v1::ATTAINMENT_LEVEL_TEAM ? "orgUnits/team-1" : "members/7");
+  // The figures are one allocation cell's (as the targets service sends them).
+  e.set_subject(level == targets::v1::ATTAINMENT_LEVEL_TEAM ? "plans/p1/cells/team-1"
+                                                             : "plans/p1/cells/team-1.rep-7");
   e.set_rep(level == targets::v1::ATTAINMENT_LEVEL_TEAM ? "" : "members/7");
   e.set_team("orgUnits/team-1");
   e.mutable_target()->set_amount_minor(target);
@@ -192,6 +194,8 @@ targets::v1::AttainmentUpdated Attainment(targets::v1::AttainmentLevel level,
   e.mutable_actual()->set_amount_minor(actual);
   e.mutable_actual()->set_currency_code("CNY");
   e.set_pace_basis_points(pace_bp);
+  e.mutable_expected_to_date()->set_amount_minor(pace_bp > 0 ? actual * 10000 / pace_bp : 0);
+  e.mutable_expected_to_date()->set_currency_code("CNY");
   *e.mutable_period_start_date() = Date(2026, 10, 1);
   *e.mutable_period_end_date() = Date(2026, 12, 31);
   return e;
@@ -918,6 +922,35 @@ TEST(SubjectsAttainmentTest, OtherLevelsAreIgnoredAndLeaveTheStateUntouched) {
     EXPECT_FALSE(ApplyAttainment(e, &empty));
     EXPECT_TRUE(Same(empty, v1::SubjectState()));
   }
+}
+
+TEST(SubjectsAttainmentTest, ARepWithSeveralCellsIsTheSumOfThem) {
+  v1::SubjectState s;
+  targets::v1::AttainmentUpdated a = Attainment(targets::v1::ATTAINMENT_LEVEL_REP, 600, 300, 5000);
+  a.set_subject("plans/p1/cells/pl-a.rep-7");
+  targets::v1::AttainmentUpdated b = Attainment(targets::v1::ATTAINMENT_LEVEL_REP, 400, 100, 2500);
+  b.set_subject("plans/p1/cells/pl-b.rep-7");
+  ASSERT_TRUE(ApplyAttainment(a, &s));
+  ASSERT_TRUE(ApplyAttainment(b, &s));
+  EXPECT_EQ(s.subject(), "members/7");
+  EXPECT_EQ(s.target_minor(), 1000);
+  EXPECT_EQ(s.actual_minor(), 400);
+  // expected 600 + 400 = 1000 to date: pace 400 / 1000.
+  EXPECT_EQ(s.pace_bp(), 4000);
+  // The same cell again replaces its figures, it does not add them twice.
+  a.mutable_actual()->set_amount_minor(600);
+  a.mutable_expected_to_date()->set_amount_minor(600);
+  ASSERT_TRUE(ApplyAttainment(a, &s));
+  EXPECT_EQ(s.actual_minor(), 700);
+  EXPECT_EQ(s.pace_bp(), 7000);
+  // A newer plan's figures replace the old plan's cells.
+  targets::v1::AttainmentUpdated next = Attainment(targets::v1::ATTAINMENT_LEVEL_REP, 900, 90, 1000);
+  next.set_plan("plans/p2");
+  ASSERT_TRUE(ApplyAttainment(next, &s));
+  EXPECT_EQ(s.cells_size(), 1);
+  EXPECT_EQ(s.target_minor(), 900);
+  EXPECT_EQ(s.pace_bp(), 1000);
+  EXPECT_EQ(AttainmentSubject(next), "members/7");
 }
 
 // ---- State → facts ----

@@ -145,9 +145,11 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
       return absl::OkStatus();
     }
     if (e.period().empty()) return InvalidField("period", "AttainmentUpdated without a period");
-    const std::string key = SubjectKey(e.subject(), e.period());
+    const std::string who = AttainmentSubject(e);
+    if (who.empty()) return InvalidField("rep", "rep-level AttainmentUpdated without a rep");
+    const std::string key = SubjectKey(who, e.period());
     s = one(key, [&](v1::SubjectState* st) { return ApplyAttainment(e, st); });
-    if (s.ok() && !subjects->empty()) b->SAdd(WarningStore::PeriodsKey(e.subject()), key);
+    if (s.ok() && !subjects->empty()) b->SAdd(WarningStore::PeriodsKey(who), key);
   } else {
     return absl::OkStatus();  // not something the engine watches
   }

@@ -1,0 +1,380 @@
+// The warning engine against a real Redis and Kafka, next to raw librdkafka
+// on the same broker in the same run:
+//   throughput: N opportunity events (created + stage changed; half of the
+//     deals stalled for 40 days, so half raise a warning) already on a topic;
+//     the engine's consumer group (WarningConsumer, 50 rules) processes them,
+//     timed from start to the last one processed; baseline: a plain
+//     librdkafka consumer reading the same records.
+//   latency: stalled-deal events published one by one at a steady rate (after
+//     uncounted warm-up events); time
+//     from the producer call to the WarningRaised (outbox → relay → Kafka)
+//     read by a plain consumer, p50/p99; baseline: produce → consume of
+//     same-size records on another topic, same rate.
+// Prints JSON lines.
+//
+//   warning_bench --redis_addr=127.0.0.1:P --kafka_bootstrap=127.0.0.1:P --events=20000
+#include <librdkafka/rdkafkacpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/config/config.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/producer.h"
+#include "common/outbox/relay.h"
+#include "common/projection/projection_store.h"
+#include "common/status/status_macros.h"
+#include "common/time/clock.h"
+#include "salesops/customers/v1/customers_events.pb.h"
+#include "salesops/org/v1/org_events.pb.h"
+#include "salesops/warning/v1/warning_events.pb.h"
+#include "services/org/directory/org_directory.h"
+#include "services/warning/domain/rules.h"
+#include "services/warning/events/warning_consumer.h"
+
+ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "Redis");
+ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka");
+ABSL_FLAG(int, events, 20000, "events in the throughput phase");
+ABSL_FLAG(int, latency_events, 1000, "events in each latency phase");
+ABSL_FLAG(int, latency_warmup, 200, "events sent first in each latency phase, not counted");
+ABSL_FLAG(absl::Duration, latency_interval, absl::Milliseconds(5), "gap between latency events");
+ABSL_FLAG(int, rules, 50, "rules the engine evaluates");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(300), "give up after");
+
+namespace {
+
+using namespace salesops;
+namespace cv1 = salesops::customers::v1;
+namespace wv1 = salesops::warning::v1;
+
+constexpr int kTeams = 4;
+constexpr int kRepsPerTeam = 5;
+
+std::string Team(int i) { return absl::StrCat("bench-team-", i % kTeams); }
+std::string Rep(int i) { return absl::StrCat("bench-rep-", i % (kTeams * kRepsPerTeam)); }
+
+// The org the engine routes through: a company, four teams with a supervisor
+// and five reps each, fed to the directory projection as org events.
+absl::Status BuildOrg(RedisClient& redis, TransactionalOutbox& outbox) {
+  ProjectionStore seen(outbox, warning::WarnKey("dir:seen:"));
+  org::OrgDirectoryProjection dir(seen, redis, warning::kKeyPrefix);
+  auto unit = [&](const std::string& id, salesops::org::v1::OrgUnitKind kind,
+                  const std::string& parent) {
+    salesops::org::v1::OrgUnitCreated e;
+    e.mutable_org_unit()->set_name("orgUnits/" + id);
+    e.mutable_org_unit()->set_display_name(id);
+    e.mutable_org_unit()->set_kind(kind);
+    if (!parent.empty()) e.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    return dir.Handle(MakeCloudEvent("/salesops/org", id, "orgUnits/" + id, e, absl::Now()));
+  };
+  auto member = [&](const std::string& id, salesops::org::v1::Role role, const std::string& team) {
+    salesops::org::v1::MemberJoined e;
+    e.mutable_member()->set_name("members/" + id);
+    e.mutable_member()->set_display_name(id);
+    e.mutable_member()->set_role(role);
+    e.mutable_member()->set_org_unit("orgUnits/" + team);
+    return dir.Handle(MakeCloudEvent("/salesops/org", id, "members/" + id, e, absl::Now()));
+  };
+  SALESOPS_RETURN_IF_ERROR(unit("bench-co", salesops::org::v1::ORG_UNIT_KIND_COMPANY, ""));
+  for (int t = 0; t < kTeams; ++t) {
+    SALESOPS_RETURN_IF_ERROR(unit(Team(t), salesops::org::v1::ORG_UNIT_KIND_TEAM, "bench-co"));
+    SALESOPS_RETURN_IF_ERROR(
+        member(absl::StrCat("bench-sup-", t), salesops::org::v1::ROLE_SUPERVISOR, Team(t)));
+  }
+  for (int r = 0; r < kTeams * kRepsPerTeam; ++r) {
+    SALESOPS_RETURN_IF_ERROR(member(Rep(r), salesops::org::v1::ROLE_REP, Team(r)));
+  }
+  return absl::OkStatus();
+}
+
+// The shipped rules plus generated ones up to `n`: stalled-deal rules with
+// other day counts (they all watch the deals these events are about) and
+// neglect rules.
+absl::StatusOr<warning::RuleList> Rules(int n) {
+  SALESOPS_ASSIGN_OR_RETURN(warning::RuleList rules, warning::DefaultRules());
+  const wv1::Rule stalled = rules[0].condition() == wv1::CONDITION_KIND_OPPORTUNITY_STALLED
+                                ? rules[0]
+                                : *std::find_if(rules.begin(), rules.end(), [](const wv1::Rule& r) {
+                                    return r.condition() == wv1::CONDITION_KIND_OPPORTUNITY_STALLED;
+                                  });
+  for (int i = 0; static_cast<int>(rules.size()) < n; ++i) {
+    wv1::Rule r = stalled;
+    r.set_name(absl::StrCat("rules/bench-stalled-", i));
+    r.set_display_name(absl::StrCat("bench stalled ", i));
+    r.mutable_threshold()->set_days(45 + i);  // never reached by these deals: evaluated, not raised
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+CloudEvent Created(int i, const std::string& run, absl::Time at) {
+  cv1::OpportunityCreated e;
+  e.set_opportunity(absl::StrCat("opportunities/b", run, "-", i));
+  e.set_customer(absl::StrCat("customers/c", run, "-", i));
+  e.set_display_name(absl::StrCat("压测商机 ", i));
+  e.set_stage(cv1::OPPORTUNITY_STAGE_LEAD);
+  e.set_owner("members/" + Rep(i));
+  e.set_team("orgUnits/" + Team(i % (kTeams * kRepsPerTeam)));
+  e.set_region("orgUnits/bench-co");
+  e.set_product_line("orgUnits/pl");
+  e.set_channel("direct");
+  e.set_customer_type("enterprise");
+  e.mutable_amount()->set_amount_minor(500'000'00 + i);
+  e.mutable_amount()->set_currency_code("CNY");
+  return MakeCloudEvent("/salesops/customers", absl::StrCat("c", run, "-", i), e.opportunity(), e,
+                        at);
+}
+
+CloudEvent StageChanged(int i, const std::string& run, absl::Time at) {
+  cv1::OpportunityStageChanged e;
+  e.set_opportunity(absl::StrCat("opportunities/b", run, "-", i));
+  e.set_customer(absl::StrCat("customers/c", run, "-", i));
+  e.set_display_name(absl::StrCat("压测商机 ", i));
+  e.set_from_stage(cv1::OPPORTUNITY_STAGE_LEAD);
+  e.set_to_stage(cv1::OPPORTUNITY_STAGE_PROPOSAL);  // 14 days: stalls at 40 days
+  e.set_owner("members/" + Rep(i));
+  e.set_team("orgUnits/" + Team(i % (kTeams * kRepsPerTeam)));
+  e.set_region("orgUnits/bench-co");
+  e.set_product_line("orgUnits/pl");
+  e.set_channel("direct");
+  e.set_customer_type("enterprise");
+  e.mutable_amount()->set_amount_minor(500'000'00 + i);
+  e.mutable_amount()->set_currency_code("CNY");
+  return MakeCloudEvent("/salesops/customers", absl::StrCat("c", run, "-", i), e.opportunity(), e,
+                        at);
+}
+
+std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstrap,
+                                                      const std::string& group,
+                                                      const std::string& topic,
+                                                      const std::string& reset) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("group.id", group, err);
+  conf->set("auto.offset.reset", reset, err);
+  conf->set("fetch.wait.max.ms", "5", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+  c->subscribe({topic});
+  if (reset == "earliest") return c;  // reads from the start: nothing may be dropped
+  // Join the group (and get partitions) before anything is timed.
+  for (int i = 0; i < 100; ++i) {
+    delete c->consume(100);
+    std::vector<RdKafka::TopicPartition*> parts;
+    c->assignment(parts);
+    const bool assigned = !parts.empty();
+    RdKafka::TopicPartition::destroy(parts);
+    if (assigned && i > 10) break;
+  }
+  return c;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+std::string Header(RdKafka::Message& m, const std::string& name) {
+  const RdKafka::Headers* h = m.headers();
+  if (h == nullptr) return "";
+  for (const RdKafka::Headers::Header& x : h->get(name)) {
+    return std::string(static_cast<const char*>(x.value()), x.value_size());
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const std::string bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);
+  const int n = absl::GetFlag(FLAGS_events) / 2 * 2;
+  const int m = absl::GetFlag(FLAGS_latency_events);
+  const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
+  const std::string in_topic = "salesops.bench.warning-in." + run;
+  const std::string live_topic = "salesops.bench.warning-live." + run;
+  const std::string raw_topic = "salesops.bench.warning-raw." + run;
+  if (absl::Status s = EnsureTopics(bootstrap,
+                                    {{in_topic, 3},
+                                     {live_topic, 3},
+                                     {raw_topic, 3},
+                                     {warning::kWarningTopic, 3},
+                                     {in_topic + ".dlq", 1}},
+                                    absl::Seconds(10));
+      !s.ok()) {
+    std::fprintf(stderr, "topics: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  RedisOptions ro;
+  SplitHostPort(absl::GetFlag(FLAGS_redis_addr), &ro.host, &ro.port);
+  ro.pool_size = 8;
+  RedisClient redis(ro);
+  TransactionalOutbox outbox(redis, warning::WarnKey("outbox"));
+  warning::WarningStore store(redis, outbox);
+  if (absl::Status s = BuildOrg(redis, outbox); !s.ok()) {
+    std::fprintf(stderr, "org: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<warning::RuleList> rules = Rules(absl::GetFlag(FLAGS_rules));
+  warning::RuleSet rule_set(store, absl::Seconds(60));
+  if (!rules.ok() || !rule_set.Seed(*rules, absl::Now()).ok()) {
+    std::fprintf(stderr, "rules could not be stored\n");
+    return 1;
+  }
+  absl::TimeZone tz;
+  absl::LoadTimeZone("Asia/Shanghai", &tz);
+  org::OrgDirectory directory(redis, warning::kKeyPrefix);
+  warning::WarningEngine engine(store, directory, rule_set, {.tz = tz});
+  SystemClock clock;
+  ProjectionStore seen(outbox, warning::WarnKey("eng:seen:"));
+  warning::WarningConsumer handler(seen, store, engine, clock);
+  KafkaProducer producer({.bootstrap = bootstrap, .client_id = "bench-warning"});
+  if (!producer.Start().ok()) return 1;
+
+  // ---- Throughput: the records first, then the engine.
+  const absl::Time old = absl::Now() - absl::Hours(24 * 40);
+  for (int i = 0; i < n / 2; ++i) {
+    const absl::Time at = i % 2 == 0 ? old : absl::Now();  // even deals stall
+    for (const CloudEvent& e : {Created(i, run, at), StageChanged(i, run, at + absl::Seconds(1))}) {
+      (void)producer.Produce(in_topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
+    }
+  }
+  (void)producer.Flush(absl::Seconds(60));
+  const int64_t raised_before = engine.stats().raised.load();
+  const absl::Time start = absl::Now();
+  KafkaEventConsumer consumer({.bootstrap = bootstrap,
+                               .group_id = "bench-warning-" + run,
+                               .topics = {in_topic},
+                               .dlq_topic = in_topic + ".dlq"},
+                              handler, producer);
+  (void)consumer.Start();
+  const absl::Time deadline = start + absl::GetFlag(FLAGS_timeout);
+  while (consumer.stats().processed.load() < n && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  const double engine_secs = absl::ToDoubleSeconds(absl::Now() - start);
+  const int64_t processed = consumer.stats().processed.load();
+  const int64_t raised = engine.stats().raised.load() - raised_before;
+  consumer.Stop();
+  // Baseline: a plain consumer reading the same records (includes its group join).
+  double raw_secs = -1;
+  {
+    const absl::Time t0 = absl::Now();
+    auto c = PlainConsumer(bootstrap, "bench-warning-raw-" + run, in_topic, "earliest");
+    int got = 0;
+    while (got < n && absl::Now() < deadline + absl::Seconds(60)) {
+      std::unique_ptr<RdKafka::Message> msg(c->consume(100));
+      if (msg->err() == RdKafka::ERR_NO_ERROR) ++got;
+    }
+    if (got == n) raw_secs = absl::ToDoubleSeconds(absl::Now() - t0);
+    c->close();
+  }
+  std::printf(
+      "{\"target\":\"warning_throughput\",\"events\":%d,\"processed\":%lld,\"rules\":%zu,"
+      "\"warnings_raised\":%lld,\"events_per_s\":%.0f,\"raw_consume_events_per_s\":%.0f,"
+      "\"rule_evaluations\":%lld}\n",
+      n, static_cast<long long>(processed), rules->size(), static_cast<long long>(raised),
+      processed == n ? n / engine_secs : -1.0, raw_secs > 0 ? n / raw_secs : -1.0,
+      static_cast<long long>(engine.stats().evaluations.load()));
+
+  // ---- Latency: publish → WarningRaised, with the relay running.
+  OutboxRelay relay(redis, producer, {.stream_key = warning::WarnKey("outbox")});
+  relay.Start();
+  absl::SleepFor(absl::Seconds(2));  // the throughput phase's outbox drains
+  KafkaEventConsumer live({.bootstrap = bootstrap,
+                           .group_id = "bench-warning-live-" + run,
+                           .topics = {live_topic},
+                           .dlq_topic = in_topic + ".dlq"},
+                          handler, producer);
+  (void)live.Start();
+  auto warnings = PlainConsumer(bootstrap, "bench-warning-out-" + run, warning::kWarningTopic,
+                                "latest");
+  absl::SleepFor(absl::Seconds(3));  // the engine's group joins
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, absl::Time> sent;  // cause event id → publish time
+  std::vector<double> engine_ms;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
+    while (!done.load() && absl::Now() < end) {
+      std::unique_ptr<RdKafka::Message> msg(warnings->consume(50));
+      if (msg->err() != RdKafka::ERR_NO_ERROR) continue;
+      const absl::Time now = absl::Now();
+      if (Header(*msg, "ce_type") != "salesops.warning.v1.WarningRaised") continue;
+      wv1::WarningRaised e;
+      if (!e.ParseFromArray(msg->payload(), static_cast<int>(msg->len()))) continue;
+      absl::MutexLock lock(&mu);
+      auto it = sent.find(e.cause_event_id());
+      if (it == sent.end()) continue;
+      engine_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
+      sent.erase(it);
+      if (static_cast<int>(engine_ms.size()) == m) done = true;
+    }
+  });
+  const absl::Duration gap = absl::GetFlag(FLAGS_latency_interval);
+  const int warmup = absl::GetFlag(FLAGS_latency_warmup);
+  for (int i = -warmup; i < m; ++i) {
+    CloudEvent e = StageChanged(n + warmup + i, run, old);
+    if (i >= 0) {
+      absl::MutexLock lock(&mu);
+      sent[e.id] = absl::Now();
+    }
+    (void)producer.Produce(live_topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
+    absl::SleepFor(gap);
+  }
+  reader.join();
+  live.Stop();
+  relay.Stop(absl::Seconds(5));
+  // Baseline: produce → consume of same-size records, same rate.
+  std::vector<double> raw_ms;
+  {
+    auto c = PlainConsumer(bootstrap, "bench-warning-rawlat-" + run, raw_topic, "latest");
+    absl::flat_hash_map<std::string, absl::Time> raw_sent;
+    absl::Mutex raw_mu;
+    std::atomic<bool> raw_done{false};
+    std::thread rr([&] {
+      const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
+      while (!raw_done.load() && absl::Now() < end) {
+        std::unique_ptr<RdKafka::Message> msg(c->consume(50));
+        if (msg->err() != RdKafka::ERR_NO_ERROR) continue;
+        const absl::Time now = absl::Now();
+        absl::MutexLock lock(&raw_mu);
+        auto it = raw_sent.find(*msg->key());
+        if (it == raw_sent.end()) continue;
+        raw_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
+        raw_sent.erase(it);
+        if (static_cast<int>(raw_ms.size()) == m) raw_done = true;
+      }
+    });
+    for (int i = -warmup; i < m; ++i) {
+      CloudEvent e = StageChanged(n + m + 2 * warmup + i, run, old);
+      const std::string key = absl::StrCat("raw-", i);
+      if (i >= 0) {
+        absl::MutexLock lock(&raw_mu);
+        raw_sent[key] = absl::Now();
+      }
+      (void)producer.Produce(raw_topic, key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
+      absl::SleepFor(gap);
+    }
+    rr.join();
+    c->close();
+  }
+  warnings->close();
+  producer.Stop();
+  std::printf(
+      "{\"target\":\"warning_latency\",\"events\":%d,\"received\":%zu,\"p50_ms\":%.1f,"
+      "\"p99_ms\":%.1f,\"raw_received\":%zu,\"raw_p50_ms\":%.1f,\"raw_p99_ms\":%.1f}\n",
+      m, engine_ms.size(), Percentile(engine_ms, 0.5), Percentile(engine_ms, 0.99), raw_ms.size(),
+      Percentile(raw_ms, 0.5), Percentile(raw_ms, 0.99));
+  return processed == n && static_cast<int>(engine_ms.size()) == m ? 0 : 1;
+}
