@@ -59,6 +59,7 @@ class WriteBatch {
 
   bool empty() const { return guards_.empty() && ops_.empty() && events_.empty(); }
   size_t event_count() const { return events_.size(); }
+  size_t op_count() const { return ops_.size(); }
 
  private:
   friend class TransactionalOutbox;

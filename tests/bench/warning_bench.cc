@@ -178,6 +178,16 @@ std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstr
   return c;
 }
 
+ConsumerOptions Group(const std::string& bootstrap, const std::string& group,
+                      const std::string& topic, const std::string& dlq) {
+  ConsumerOptions o;
+  o.bootstrap = bootstrap;
+  o.group_id = group;
+  o.topics = {topic};
+  o.dlq_topic = dlq;
+  return o;
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return -1;
   std::sort(v.begin(), v.end());
@@ -234,11 +244,16 @@ int main(int argc, char** argv) {
   absl::TimeZone tz;
   absl::LoadTimeZone("Asia/Shanghai", &tz);
   org::OrgDirectory directory(redis, warning::kKeyPrefix);
-  warning::WarningEngine engine(store, directory, rule_set, {.tz = tz});
+  warning::EngineOptions engine_options;
+  engine_options.tz = tz;
+  warning::WarningEngine engine(store, directory, rule_set, engine_options);
   SystemClock clock;
   ProjectionStore seen(outbox, warning::WarnKey("eng:seen:"));
   warning::WarningConsumer handler(seen, store, engine, clock);
-  KafkaProducer producer({.bootstrap = bootstrap, .client_id = "bench-warning"});
+  ProducerOptions producer_options;
+  producer_options.bootstrap = bootstrap;
+  producer_options.client_id = "bench-warning";
+  KafkaProducer producer(producer_options);
   if (!producer.Start().ok()) return 1;
 
   // ---- Throughput: the records first, then the engine.
@@ -252,11 +267,8 @@ int main(int argc, char** argv) {
   (void)producer.Flush(absl::Seconds(60));
   const int64_t raised_before = engine.stats().raised.load();
   const absl::Time start = absl::Now();
-  KafkaEventConsumer consumer({.bootstrap = bootstrap,
-                               .group_id = "bench-warning-" + run,
-                               .topics = {in_topic},
-                               .dlq_topic = in_topic + ".dlq"},
-                              handler, producer);
+  KafkaEventConsumer consumer(
+      Group(bootstrap, "bench-warning-" + run, in_topic, in_topic + ".dlq"), handler, producer);
   (void)consumer.Start();
   const absl::Time deadline = start + absl::GetFlag(FLAGS_timeout);
   while (consumer.stats().processed.load() < n && absl::Now() < deadline) {
@@ -288,14 +300,14 @@ int main(int argc, char** argv) {
       static_cast<long long>(engine.stats().evaluations.load()));
 
   // ---- Latency: publish → WarningRaised, with the relay running.
-  OutboxRelay relay(redis, producer, {.stream_key = warning::WarnKey("outbox")});
+  RelayOptions relay_options;
+  relay_options.stream_key = warning::WarnKey("outbox");
+  OutboxRelay relay(redis, producer, relay_options);
   relay.Start();
   absl::SleepFor(absl::Seconds(2));  // the throughput phase's outbox drains
-  KafkaEventConsumer live({.bootstrap = bootstrap,
-                           .group_id = "bench-warning-live-" + run,
-                           .topics = {live_topic},
-                           .dlq_topic = in_topic + ".dlq"},
-                          handler, producer);
+  KafkaEventConsumer live(
+      Group(bootstrap, "bench-warning-live-" + run, live_topic, in_topic + ".dlq"), handler,
+      producer);
   (void)live.Start();
   auto warnings = PlainConsumer(bootstrap, "bench-warning-out-" + run, warning::kWarningTopic,
                                 "latest");
