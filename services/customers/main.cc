@@ -1,22 +1,15 @@
 // The customers service's composition root: builds the adapters, hands them
 // in, and runs until SIGTERM/SIGINT. Wiring only; no logic.
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
-#include "common/kafka/admin.h"
-#include "common/kafka/consumer.h"
 #include "common/log/log.h"
-#include "common/outbox/relay.h"
 #include "common/projection/projection_store.h"
 #include "common/service/service_flags.h"
+#include "common/service/service_runtime.h"
 #include "services/customers/api/customers_grpc_service.h"
 #include "services/customers/events/org_changes.h"
-#include "common/concurrency/periodic_runner.h"
 #include "services/customers/store/customers_store.h"
 #include "services/org/directory/org_directory.h"
 
@@ -67,99 +60,32 @@ int main(int argc, char** argv) {
                 settings.rpc_workers > 0 ? &workers : nullptr);
   CustomersGrpcService service(api, rpc);
 
-  if (absl::Status s = EnsureTopics(
-          settings.kafka_bootstrap,
-          {{kCustomersTopic, 3}, {kOrgDirectoryDlq, 1}, {kOrgChangesDlq, 1}}, absl::Seconds(5));
-      !s.ok()) {
-    LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
-  }
-  std::atomic<int> exit_code{0};
-  settings.producer.on_fatal = [&exit_code](const std::string& why) {
-    LogError("fatal kafka producer error; shutting down for a restart", {{"error", why}});
-    exit_code = 3;
-    kill(getpid(), SIGTERM);
-  };
-  KafkaProducer producer(settings.producer);
-  if (absl::Status s = producer.Start(); !s.ok()) {
-    LogError("kafka producer", {{"error", std::string(s.message())}});
+  ServiceRuntime runtime("customers", settings, metrics, redis, workers);
+  if (!runtime
+           .StartEvents(CustKey("outbox"),
+                        {{kCustomersTopic, 3}, {kOrgDirectoryDlq, 1}, {kOrgChangesDlq, 1}})
+           .ok()) {
     return 2;
   }
-  OutboxRelay relay(
-      redis, producer,
-      {.stream_key = CustKey("outbox"), .claim_min_idle = settings.outbox_claim_min_idle});
-  relay.Start();
-
+  OrgChangeHandler org_changes(api);
+  ConsumerOptions org_changes_group;
+  org_changes_group.group_id = absl::GetFlag(FLAGS_customers_org_changes_group);
+  org_changes_group.topics = {absl::GetFlag(FLAGS_org_topic)};
+  org_changes_group.dlq_topic = kOrgChangesDlq;
+  runtime.AddConsumer(org_changes_group, org_changes);
   ProjectionStore projection_store(outbox, CustKey("dir:seen:"));
   org::OrgDirectoryProjection directory_projection(projection_store, redis, kKeyPrefix);
-  const std::string group = absl::GetFlag(FLAGS_customers_directory_group);
-  KafkaEventConsumer consumer({.bootstrap = settings.kafka_bootstrap,
-                               .group_id = group,
-                               .topics = {absl::GetFlag(FLAGS_org_topic)},
-                               .dlq_topic = kOrgDirectoryDlq},
-                              directory_projection, producer);
-  OrgChangeHandler org_changes(api);
-  KafkaEventConsumer org_changes_consumer(
-      {.bootstrap = settings.kafka_bootstrap,
-       .group_id = absl::GetFlag(FLAGS_customers_org_changes_group),
-       .topics = {absl::GetFlag(FLAGS_org_topic)},
-       .dlq_topic = kOrgChangesDlq},
-      org_changes, producer);
-  if (absl::Status s = org_changes_consumer.Start(); !s.ok()) {
-    LogError("kafka consumer", {{"error", std::string(s.message())}});
-    relay.Stop(absl::ZeroDuration());
-    producer.Stop(absl::ZeroDuration());
-    return 2;
-  }
-  if (absl::Status s = consumer.Start(); !s.ok()) {
-    LogError("kafka consumer", {{"error", std::string(s.message())}});
-    relay.Stop(absl::ZeroDuration());
-    producer.Stop(absl::ZeroDuration());
-    return 2;
-  }
+  ConsumerOptions directory_group;
+  directory_group.group_id = absl::GetFlag(FLAGS_customers_directory_group);
+  directory_group.topics = {absl::GetFlag(FLAGS_org_topic)};
+  directory_group.dlq_topic = kOrgDirectoryDlq;
+  runtime.AddConsumer(directory_group, directory_projection);
 
-  PeriodicRunner jobs(jobs_interval);
-  jobs.Add("pool", [&] { return api.RunPoolJob(500).status(); });
-  jobs.Add("task-overdue", [&] { return api.RunTaskOverdueJob(500).status(); });
-  jobs.Add("payment-overdue", [&] { return api.RunPaymentOverdueJob(500).status(); });
-  jobs.Add("tier", [&] { return api.RunTierJob(500).status(); });
-  if (jobs_interval > absl::ZeroDuration()) jobs.Start();
-
-  const Labels svc = {{"service", "customers"}};
-  metrics.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", svc,
-                   [&] { return static_cast<double>(workers.queued()); });
-  metrics.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
-                   [&] { return relay.stats().backlog.load(); });
-  metrics.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
-                       [&] { return relay.stats().published.load(); });
-  metrics.AddCounterFn("salesops_outbox_delivery_failures_total",
-                       "Outbox deliveries that failed (entries retried later)", svc,
-                       [&] { return relay.stats().failed.load(); });
-  metrics.AddGauge("salesops_consumer_lag", "Records behind the partition ends", {{"group", group}},
-                   [&] { return consumer.stats().lag.load(); });
-  metrics.AddCounterFn("salesops_consumer_processed_total", "Records processed", {{"group", group}},
-                       [&] { return consumer.stats().processed.load(); });
-  metrics.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ",
-                       {{"group", group}}, [&] { return consumer.stats().dead_lettered.load(); });
-
-  ServerRunner runner(settings.server, metrics);
-  runner.AddService(&service, kCustomersServiceName);
-  runner.OnStop([&] {
-    workers.Stop();
-    jobs.Stop();
-    consumer.Stop();
-    org_changes_consumer.Stop();
-    relay.Stop(absl::Seconds(5));
-    producer.Stop(absl::Seconds(5));
-  });
-  if (absl::Status s = runner.Start(); !s.ok()) {
-    LogError("server start", {{"error", std::string(s.message())}});
-    runner.Shutdown();
-    return 2;
-  }
-  LogInfo("customers service ready", {{"grpc_port", runner.port()},
-                                      {"metrics_port", runner.metrics_port()},
-                                      {"kafka", settings.kafka_bootstrap}});
-  runner.WaitForShutdownSignal();
-  runner.Shutdown();
-  return exit_code.load();
+  runtime.AddJob("pool", [&] { return api.RunPoolJob(500).status(); }, jobs_interval);
+  runtime.AddJob("task-overdue", [&] { return api.RunTaskOverdueJob(500).status(); },
+                 jobs_interval);
+  runtime.AddJob("payment-overdue", [&] { return api.RunPaymentOverdueJob(500).status(); },
+                 jobs_interval);
+  runtime.AddJob("tier", [&] { return api.RunTierJob(500).status(); }, jobs_interval);
+  return runtime.Serve(&service, kCustomersServiceName);
 }

@@ -1,20 +1,13 @@
 // The warning engine's composition root: builds the adapters, hands them in,
 // and runs until SIGTERM/SIGINT. Wiring only; no logic.
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 
 #include "absl/flags/flag.h"
-#include "common/concurrency/periodic_runner.h"
 #include "common/config/config.h"
-#include "common/kafka/admin.h"
-#include "common/kafka/consumer.h"
 #include "common/log/log.h"
-#include "common/outbox/relay.h"
 #include "common/projection/projection_store.h"
 #include "common/service/service_flags.h"
+#include "common/service/service_runtime.h"
 #include "services/org/directory/org_directory.h"
 #include "services/warning/api/warning_grpc_service.h"
 #include "services/warning/domain/rules.h"
@@ -106,97 +99,36 @@ int main(int argc, char** argv) {
                 settings.rpc_workers > 0 ? &workers : nullptr);
   WarningGrpcService service(api, rpc);
 
+  ServiceRuntime runtime("warning", settings, metrics, redis, workers);
   const std::string directory_dlq = "salesops.warning-org-directory.dlq.v1";
-  if (absl::Status s = EnsureTopics(settings.kafka_bootstrap,
-                                    {{kWarningTopic, 3}, {kEngineDlq, 1}, {directory_dlq, 1}},
-                                    absl::Seconds(5));
-      !s.ok()) {
-    LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
-  }
-  std::atomic<int> exit_code{0};
-  settings.producer.on_fatal = [&exit_code](const std::string& why) {
-    LogError("fatal kafka producer error; shutting down for a restart", {{"error", why}});
-    exit_code = 3;
-    kill(getpid(), SIGTERM);
-  };
-  KafkaProducer producer(settings.producer);
-  if (absl::Status s = producer.Start(); !s.ok()) {
-    LogError("kafka producer", {{"error", std::string(s.message())}});
+  if (!runtime
+           .StartEvents(WarnKey("outbox"),
+                        {{kWarningTopic, 3}, {kEngineDlq, 1}, {directory_dlq, 1}})
+           .ok()) {
     return 2;
   }
-  OutboxRelay relay(
-      redis, producer,
-      {.stream_key = WarnKey("outbox"), .claim_min_idle = settings.outbox_claim_min_idle});
-  relay.Start();
-
   ProjectionStore directory_seen(outbox, WarnKey("dir:seen:"));
   org::OrgDirectoryProjection directory_projection(directory_seen, redis, kKeyPrefix);
-  KafkaEventConsumer directory_consumer({.bootstrap = settings.kafka_bootstrap,
-                                         .group_id = absl::GetFlag(FLAGS_warning_directory_group),
-                                         .topics = {absl::GetFlag(FLAGS_org_topic)},
-                                         .dlq_topic = directory_dlq},
-                                        directory_projection, producer);
+  ConsumerOptions directory_group;
+  directory_group.group_id = absl::GetFlag(FLAGS_warning_directory_group);
+  directory_group.topics = {absl::GetFlag(FLAGS_org_topic)};
+  directory_group.dlq_topic = directory_dlq;
+  runtime.AddConsumer(directory_group, directory_projection);
   ProjectionStore engine_seen(outbox, WarnKey("eng:seen:"));
   WarningConsumer consumer(engine_seen, store, engine, clock);
-  const std::string group = absl::GetFlag(FLAGS_warning_engine_group);
-  KafkaEventConsumer engine_consumer(
-      {.bootstrap = settings.kafka_bootstrap,
-       .group_id = group,
-       .topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic)},
-       .dlq_topic = kEngineDlq},
-      consumer, producer);
-  for (KafkaEventConsumer* c : {&directory_consumer, &engine_consumer}) {
-    if (absl::Status s = c->Start(); !s.ok()) {
-      LogError("kafka consumer", {{"error", std::string(s.message())}});
-      relay.Stop(absl::ZeroDuration());
-      producer.Stop(absl::ZeroDuration());
-      return 2;
-    }
-  }
-  PeriodicRunner jobs(scan_interval);
-  jobs.Add("due", [&] { return scheduler.RunDue().status(); });
-  jobs.Start();
+  ConsumerOptions engine_group;
+  engine_group.group_id = absl::GetFlag(FLAGS_warning_engine_group);
+  engine_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic)};
+  engine_group.dlq_topic = kEngineDlq;
+  runtime.AddConsumer(engine_group, consumer);
+  runtime.AddJob("due", [&] { return scheduler.RunDue().status(); }, scan_interval);
 
   const Labels svc = {{"service", "warning"}};
-  metrics.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", svc,
-                   [&] { return static_cast<double>(workers.queued()); });
-  metrics.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
-                   [&] { return relay.stats().backlog.load(); });
-  metrics.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
-                       [&] { return relay.stats().published.load(); });
-  metrics.AddGauge("salesops_consumer_lag", "Records behind the partition ends", {{"group", group}},
-                   [&] { return engine_consumer.stats().lag.load(); });
-  metrics.AddCounterFn("salesops_consumer_processed_total", "Records processed", {{"group", group}},
-                       [&] { return engine_consumer.stats().processed.load(); });
-  metrics.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ",
-                       {{"group", group}},
-                       [&] { return engine_consumer.stats().dead_lettered.load(); });
   metrics.AddCounterFn("salesops_warning_rule_evaluations_total", "Rule evaluations", svc,
                        [&] { return engine.stats().evaluations.load(); });
   metrics.AddCounterFn("salesops_warnings_raised_total", "Warnings raised", svc,
                        [&] { return engine.stats().raised.load(); });
   metrics.AddCounterFn("salesops_warnings_resolved_total", "Warnings resolved", svc,
                        [&] { return engine.stats().resolved.load(); });
-
-  ServerRunner runner(settings.server, metrics);
-  runner.AddService(&service, kWarningServiceName);
-  runner.OnStop([&] {
-    workers.Stop();
-    jobs.Stop();
-    engine_consumer.Stop();
-    directory_consumer.Stop();
-    relay.Stop(absl::Seconds(5));
-    producer.Stop(absl::Seconds(5));
-  });
-  if (absl::Status s = runner.Start(); !s.ok()) {
-    LogError("server start", {{"error", std::string(s.message())}});
-    runner.Shutdown();
-    return 2;
-  }
-  LogInfo("warning service ready", {{"grpc_port", runner.port()},
-                                    {"metrics_port", runner.metrics_port()},
-                                    {"kafka", settings.kafka_bootstrap}});
-  runner.WaitForShutdownSignal();
-  runner.Shutdown();
-  return exit_code.load();
+  return runtime.Serve(&service, kWarningServiceName);
 }

@@ -3,6 +3,7 @@
 // jobs running every 200 ms, plus small helpers for rich errors and events.
 #pragma once
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,18 +18,15 @@ class CustomersServer {
  public:
   explicit CustomersServer(std::vector<std::string> extra_args = {});
   void Start();
-  void Stop();
-  const std::string& addr() const { return addr_; }
+  void Stop() { process_.Signal(SIGTERM); }
+  const std::string& addr() const { return process_.addr(); }
   salesops::customers::v1::CustomersService::Stub& stub() { return *stub_; }
-  std::string Logs() const;
+  std::string Logs() const { return process_.Logs(); }
 
  private:
-  std::string addr_;
-  int metrics_port_;
   std::string group_;
   std::vector<std::string> extra_args_;
-  std::unique_ptr<Process> process_;
-  std::shared_ptr<grpc::Channel> channel_;
+  ServiceProcess process_;
   std::unique_ptr<salesops::customers::v1::CustomersService::Stub> stub_;
 };
 

@@ -14,15 +14,15 @@ class TargetsServer {
  public:
   explicit TargetsServer(std::vector<std::string> extra_args = {});
   void Start();
+  const std::string& addr() const { return process_.addr(); }
+  int metrics_port() const { return process_.metrics_port(); }
   salesops::targets::v1::TargetsService::Stub& stub() { return *stub_; }
-  std::string Logs() const;
+  std::string Logs() const { return process_.Logs(); }
 
  private:
-  std::string addr_, suffix_;
-  int metrics_port_;
+  std::string suffix_;
   std::vector<std::string> extra_args_;
-  std::unique_ptr<Process> process_;
-  std::shared_ptr<grpc::Channel> channel_;
+  ServiceProcess process_;
   std::unique_ptr<salesops::targets::v1::TargetsService::Stub> stub_;
 };
 

@@ -30,30 +30,11 @@ class TargetsTest : public ::testing::Test {
     server_ = new TargetsServer();
     server_->Start();
     sfx_ = new std::string(UniqueSuffix());
-    const std::string admin = Token(Role::kAdmin, "admin", "");
-    auto unit = [&](const std::string& id, ov1::OrgUnitKind kind, const std::string& parent) {
-      grpc::ClientContext ctx;
-      Authorize(ctx, admin);
-      ov1::CreateOrgUnitRequest req;
-      req.set_org_unit_id(id);
-      req.mutable_org_unit()->set_display_name(id);
-      req.mutable_org_unit()->set_kind(kind);
-      if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
-      ov1::CreateOrgUnitResponse resp;
-      EXPECT_TRUE(org_->stub().CreateOrgUnit(&ctx, req, &resp).ok());
+    auto unit = [](const std::string& id, ov1::OrgUnitKind kind, const std::string& parent) {
+      CreateOrgUnit(*org_, id, kind, parent);
     };
-    auto member = [&](const std::string& id, ov1::Role role, const std::string& team) {
-      grpc::ClientContext ctx;
-      Authorize(ctx, admin);
-      ov1::CreateMemberRequest req;
-      req.set_member_id(id);
-      req.mutable_member()->set_display_name("销售" + id);
-      req.mutable_member()->set_email(id + "@example.com");
-      req.mutable_member()->set_role(role);
-      req.mutable_member()->set_department(ov1::DEPARTMENT_SALES);
-      req.mutable_member()->set_org_unit("orgUnits/" + team);
-      ov1::CreateMemberResponse resp;
-      EXPECT_TRUE(org_->stub().CreateMember(&ctx, req, &resp).ok());
+    auto member = [](const std::string& id, ov1::Role role, const std::string& team) {
+      CreateMember(*org_, id, role, team);
     };
     unit(Id("co"), ov1::ORG_UNIT_KIND_COMPANY, "");
     unit(Id("east"), ov1::ORG_UNIT_KIND_REGION, Id("co"));

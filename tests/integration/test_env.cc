@@ -174,6 +174,86 @@ void OrgServer::Start() {
   ADD_FAILURE() << "org_server did not become ready; log:\n" << Logs();
 }
 
+ServiceProcess::ServiceProcess(std::string binary, std::string addr_flag, std::string name)
+    : binary_(std::move(binary)),
+      addr_flag_(std::move(addr_flag)),
+      name_(std::move(name)),
+      addr_(absl::StrCat("127.0.0.1:", FreePort())),
+      metrics_port_(FreePort()) {}
+
+void ServiceProcess::Start(const std::vector<std::string>& extra,
+                           const std::function<bool()>& ready) {
+  const TestEnv& env = TestEnv::Get();
+  std::vector<std::string> args = {
+      absl::StrCat("--", addr_flag_, "=", addr_),
+      absl::StrCat("--metrics_port=", metrics_port_),
+      "--redis_addr=" + env.redis_addr,
+      "--kafka_bootstrap=" + env.kafka_bootstrap,
+      std::string("--jwt_hs256_secret=") + kTestJwtSecret,
+      "--outbox_claim_min_idle=2s",
+      "--shutdown_drain=2s",
+  };
+  args.insert(args.end(), extra.begin(), extra.end());
+  process_ = std::make_unique<Process>(binary_, args,
+                                       absl::StrCat(env.tmp, "/", name_, ".log"));
+  process_->Start();
+  channel_ = grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials());
+  for (int i = 0; i < 200; ++i) {
+    if (ready()) return;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ADD_FAILURE() << name_ << " did not become ready; log:\n" << Logs();
+}
+
+void ServiceProcess::Signal(int sig) {
+  if (process_) process_->Signal(sig);
+}
+
+std::string ServiceProcess::Logs() const {
+  if (!process_) return "";
+  std::ifstream in(process_->log_path());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::function<bool()> AnswersNotFound(std::function<grpc::Status(grpc::ClientContext*)> call) {
+  return [call = std::move(call)] {
+    grpc::ClientContext ctx;
+    Authorize(ctx, Token(Role::kAdmin, "harness", ""));
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    return call(&ctx).error_code() == grpc::StatusCode::NOT_FOUND;
+  };
+}
+
+void CreateOrgUnit(OrgServer& org, const std::string& id, int kind, const std::string& parent) {
+  grpc::ClientContext ctx;
+  Authorize(ctx, Token(Role::kAdmin, "admin", ""));
+  salesops::org::v1::CreateOrgUnitRequest req;
+  req.set_org_unit_id(id);
+  req.mutable_org_unit()->set_display_name(id);
+  req.mutable_org_unit()->set_kind(static_cast<salesops::org::v1::OrgUnitKind>(kind));
+  if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+  salesops::org::v1::CreateOrgUnitResponse resp;
+  grpc::Status s = org.stub().CreateOrgUnit(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+}
+
+void CreateMember(OrgServer& org, const std::string& id, int role, const std::string& team) {
+  grpc::ClientContext ctx;
+  Authorize(ctx, Token(Role::kAdmin, "admin", ""));
+  salesops::org::v1::CreateMemberRequest req;
+  req.set_member_id(id);
+  req.mutable_member()->set_display_name("销售" + id);
+  req.mutable_member()->set_email(id + "@example.com");
+  req.mutable_member()->set_role(static_cast<salesops::org::v1::Role>(role));
+  req.mutable_member()->set_department(salesops::org::v1::DEPARTMENT_SALES);
+  req.mutable_member()->set_org_unit("orgUnits/" + team);
+  salesops::org::v1::CreateMemberResponse resp;
+  grpc::Status s = org.stub().CreateMember(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+}
+
 void OrgServer::Kill9() { process_->Signal(SIGKILL); }
 void OrgServer::Stop() { process_->Signal(SIGTERM); }
 

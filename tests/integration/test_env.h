@@ -64,6 +64,36 @@ class Process {
   pid_t pid_ = -1;
 };
 
+// A service binary as a child process on a free loopback port, wired to the
+// test Redis and Kafka and the test JWT secret; stopped by pid when destroyed.
+// The service-specific harnesses (CustomersServer, TargetsServer,
+// WarningServer) are thin wrappers around it.
+class ServiceProcess {
+ public:
+  // `addr_flag` e.g. "targets_addr"; `name` prefixes the log file.
+  ServiceProcess(std::string binary, std::string addr_flag, std::string name);
+  // Starts the binary with the common flags, then `args`, and calls `ready`
+  // (e.g. an authenticated Get of a missing resource answering NOT_FOUND)
+  // every 100 ms for up to 20 s; fails the test with the log if never ready.
+  void Start(const std::vector<std::string>& args, const std::function<bool()>& ready);
+  void Signal(int sig);
+  const std::string& addr() const { return addr_; }
+  int metrics_port() const { return metrics_port_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  std::string Logs() const;
+
+ private:
+  std::string binary_, addr_flag_, name_, addr_;
+  int metrics_port_;
+  std::unique_ptr<Process> process_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// A readiness probe for ServiceProcess::Start: `call` is made with an admin
+// token and a 500 ms deadline; ready when it answers NOT_FOUND.
+std::function<bool()> AnswersNotFound(
+    std::function<grpc::Status(grpc::ClientContext*)> call);
+
 // An org_server child on a free port, wired to the test Redis and Kafka.
 class OrgServer {
  public:
@@ -87,6 +117,11 @@ class OrgServer {
   std::unique_ptr<salesops::org::v1::OrgService::Stub> stub_;
   std::vector<std::string> extra_args_;
 };
+
+// Creates an org unit / member through the org service as an admin (the
+// test fails on an error). `kind` and `role` are salesops.org.v1 enum values.
+void CreateOrgUnit(OrgServer& org, const std::string& id, int kind, const std::string& parent);
+void CreateMember(OrgServer& org, const std::string& id, int role, const std::string& team);
 
 struct Record {
   std::string topic;

@@ -14,16 +14,15 @@ class WarningServer {
  public:
   explicit WarningServer(std::vector<std::string> extra_args = {});
   void Start();
+  const std::string& addr() const { return process_.addr(); }
+  int metrics_port() const { return process_.metrics_port(); }
   salesops::warning::v1::WarningService::Stub& stub() { return *stub_; }
-  int metrics_port() const { return metrics_port_; }
-  std::string Logs() const;
+  std::string Logs() const { return process_.Logs(); }
 
  private:
-  std::string addr_, suffix_;
-  int metrics_port_;
+  std::string suffix_;
   std::vector<std::string> extra_args_;
-  std::unique_ptr<Process> process_;
-  std::shared_ptr<grpc::Channel> channel_;
+  ServiceProcess process_;
   std::unique_ptr<salesops::warning::v1::WarningService::Stub> stub_;
 };
 

@@ -95,6 +95,39 @@ std::string Fingerprint(const google::protobuf::Message& req) {
   return absl::StrCat(std::hash<std::string>{}(copy->SerializeAsString()));
 }
 
+// One page of a list: reads `index` after `after`, hands each stored document
+// to `keep` (which filters it and may move it into the response; true = it
+// was taken) until `page` are taken or kMaxScan entries were read, and
+// returns the next page token ("" when the index is exhausted). A page can be
+// short when many entries were filtered out; the token then continues.
+template <typename Doc, typename Keep>
+absl::StatusOr<std::string> ScanPage(WarningStore& store, absl::string_view kind,
+                                     size_t name_prefix, const std::string& index,
+                                     std::string after, int page, const std::string& fingerprint,
+                                     Keep keep) {
+  int scanned = 0;
+  int taken = 0;
+  while (taken < page && scanned < kMaxScan) {
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                              store.Range(index, after, std::min(kMaxScan - scanned, page * 2)));
+    if (ids.empty()) return std::string();
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<Versioned<Doc>> docs, store.GetMany<Doc>(kind, ids));
+    absl::flat_hash_map<std::string, Versioned<Doc>*> by_id;
+    for (auto& d : docs) by_id[d.doc.name().substr(name_prefix)] = &d;
+    for (const std::string& id : ids) {
+      ++scanned;
+      after = id;
+      auto it = by_id.find(id);
+      if (it == by_id.end()) continue;
+      it->second->doc.set_etag(absl::StrCat(it->second->version));
+      SALESOPS_ASSIGN_OR_RETURN(bool took, keep(it->second->doc));
+      if (took && ++taken >= page) break;
+    }
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> more, store.Range(index, after, 1));
+  return more.empty() ? std::string() : EncodePageToken({after, fingerprint});
+}
+
 }  // namespace
 
 MethodPolicy WarningMethodPolicy() {
@@ -205,59 +238,38 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
                                        active_only);
   }
 
-  std::string after = cursor ? cursor->after : "";
-  int scanned = 0;
-  bool exhausted = false;
   std::optional<absl::Time> raised_after;
   if (req.has_raised_after()) raised_after = FromTs(req.raised_after());
-  while (static_cast<int>(resp->warnings_size()) < page && scanned < kMaxScan) {
-    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                              store_.Range(index, after, std::min(kMaxScan - scanned, page * 2)));
-    if (ids.empty()) {
-      exhausted = true;
-      break;
+  auto keep = [&](v1::Warning& w) -> absl::StatusOr<bool> {
+    const bool state_ok =
+        req.states_size() == 0
+            ? ActiveState(w.state())
+            : std::find(req.states().begin(), req.states().end(), w.state()) != req.states().end();
+    if (!state_ok) return false;
+    if (req.condition() != 0 && w.condition() != req.condition()) return false;
+    if (req.min_severity() != 0 && w.severity() < req.min_severity()) return false;
+    if (!req.responsible_supervisor().empty() &&
+        w.responsible_supervisor() != req.responsible_supervisor()) {
+      return false;
     }
-    SALESOPS_ASSIGN_OR_RETURN(auto docs, store_.GetMany<v1::Warning>(kWarningDoc, ids));
-    absl::flat_hash_map<std::string, Versioned<v1::Warning>*> by_id;
-    for (auto& d : docs) by_id[d.doc.name().substr(9)] = &d;
-    for (const std::string& id : ids) {
-      ++scanned;
-      after = id;
-      auto it = by_id.find(id);
-      if (it == by_id.end()) continue;
-      v1::Warning& w = it->second->doc;
-      const bool state_ok =
-          req.states_size() == 0
-              ? ActiveState(w.state())
-              : std::find(req.states().begin(), req.states().end(), w.state()) !=
-                    req.states().end();
-      if (!state_ok) continue;
-      if (req.condition() != 0 && w.condition() != req.condition()) continue;
-      if (req.min_severity() != 0 && w.severity() < req.min_severity()) continue;
-      if (!req.responsible_supervisor().empty() &&
-          w.responsible_supervisor() != req.responsible_supervisor()) {
-        continue;
-      }
-      if (!req.rep().empty() && w.rep() != req.rep()) continue;
-      if (!req.subject().empty() && w.subject() != req.subject()) continue;
-      if (!req.period().empty() && w.period() != req.period()) continue;
-      if (raised_after && FromTs(w.raise_time()) < *raised_after) continue;
-      if (!req.org_unit().empty()) {
-        SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, ChainOf(w.org_unit()));
-        if (std::find(chain.begin(), chain.end(), req.org_unit()) == chain.end()) continue;
-      }
-      SALESOPS_ASSIGN_OR_RETURN(bool visible, CanSee(who, w));
-      if (!visible) continue;
-      w.set_etag(absl::StrCat(it->second->version));
-      *resp->add_warnings() = std::move(w);
-      if (resp->warnings_size() >= page) break;
+    if (!req.rep().empty() && w.rep() != req.rep()) return false;
+    if (!req.subject().empty() && w.subject() != req.subject()) return false;
+    if (!req.period().empty() && w.period() != req.period()) return false;
+    if (raised_after && FromTs(w.raise_time()) < *raised_after) return false;
+    if (!req.org_unit().empty()) {
+      SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, ChainOf(w.org_unit()));
+      if (std::find(chain.begin(), chain.end(), req.org_unit()) == chain.end()) return false;
     }
-  }
-  if (!exhausted && !after.empty()) {
-    // More may follow (a page can be short when many entries were filtered out).
-    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> more, store_.Range(index, after, 1));
-    if (!more.empty()) resp->set_next_page_token(EncodePageToken({after, Fingerprint(req)}));
-  }
+    SALESOPS_ASSIGN_OR_RETURN(bool visible, CanSee(who, w));
+    if (!visible) return false;
+    *resp->add_warnings() = std::move(w);
+    return true;
+  };
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::string next, ScanPage<v1::Warning>(store_, kWarningDoc, 9, index,
+                                              cursor ? cursor->after : "", page, Fingerprint(req),
+                                              keep));
+  resp->set_next_page_token(next);
   return absl::OkStatus();
 }
 
@@ -606,6 +618,8 @@ absl::Status WarningApi::ListProposals(const CallContext& call,
     index = WarningStore::ProposalIndex("warning", req.warning());
   } else if (!req.author().empty()) {
     index = WarningStore::ProposalIndex("author", req.author());
+  } else if (!req.action_owner().empty()) {
+    index = WarningStore::ProposalIndex("owner", req.action_owner());
   } else if (!req.org_unit().empty()) {
     index = WarningStore::ProposalIndex("unit", req.org_unit());
   } else if (who.role >= Role::kDirector) {
@@ -613,44 +627,26 @@ absl::Status WarningApi::ListProposals(const CallContext& call,
   } else {
     index = WarningStore::ProposalIndex("unit", absl::StrCat("orgUnits/", who.org_unit_id));
   }
-  std::string after = cursor ? cursor->after : "";
-  int scanned = 0;
-  bool exhausted = false;
-  while (resp->proposals_size() < page && scanned < kMaxScan) {
-    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_.Range(index, after, page * 2));
-    if (ids.empty()) {
-      exhausted = true;
-      break;
+  auto keep = [&](v1::StrategyProposal& p) -> absl::StatusOr<bool> {
+    if (req.state() != 0 && p.state() != req.state()) return false;
+    if (!req.author().empty() && p.author() != req.author()) return false;
+    if (!req.action_owner().empty() &&
+        std::none_of(p.actions().begin(), p.actions().end(), [&](const v1::FollowUpAction& a) {
+          return a.owner() == req.action_owner() && (a.status() == v1::ACTION_STATUS_TODO ||
+                                                     a.status() == v1::ACTION_STATUS_IN_PROGRESS);
+        })) {
+      return false;
     }
-    SALESOPS_ASSIGN_OR_RETURN(auto docs, store_.GetMany<v1::StrategyProposal>(kProposalDoc, ids));
-    absl::flat_hash_map<std::string, Versioned<v1::StrategyProposal>*> by_id;
-    for (auto& d : docs) by_id[d.doc.name().substr(10)] = &d;
-    for (const std::string& id : ids) {
-      ++scanned;
-      after = id;
-      auto it = by_id.find(id);
-      if (it == by_id.end()) continue;
-      v1::StrategyProposal& p = it->second->doc;
-      if (req.state() != 0 && p.state() != req.state()) continue;
-      if (!req.author().empty() && p.author() != req.author()) continue;
-      if (!req.action_owner().empty() &&
-          std::none_of(p.actions().begin(), p.actions().end(), [&](const v1::FollowUpAction& a) {
-            return a.owner() == req.action_owner() && (a.status() == v1::ACTION_STATUS_TODO ||
-                                                       a.status() == v1::ACTION_STATUS_IN_PROGRESS);
-          })) {
-        continue;
-      }
-      SALESOPS_ASSIGN_OR_RETURN(bool ok, Covers(who, p.org_unit()));
-      if (!ok) continue;
-      p.set_etag(absl::StrCat(it->second->version));
-      *resp->add_proposals() = std::move(p);
-      if (resp->proposals_size() >= page) break;
-    }
-  }
-  if (!exhausted && !after.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> more, store_.Range(index, after, 1));
-    if (!more.empty()) resp->set_next_page_token(EncodePageToken({after, Fingerprint(req)}));
-  }
+    SALESOPS_ASSIGN_OR_RETURN(bool ok, Covers(who, p.org_unit()));
+    if (!ok) return false;
+    *resp->add_proposals() = std::move(p);
+    return true;
+  };
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::string next,
+      ScanPage<v1::StrategyProposal>(store_, kProposalDoc, 10, index, cursor ? cursor->after : "",
+                                     page, Fingerprint(req), keep));
+  resp->set_next_page_token(next);
   return absl::OkStatus();
 }
 
@@ -722,6 +718,17 @@ absl::Status WarningApi::VoteOnProposal(const CallContext& call,
 }
 
 namespace {
+v1::ActionUpdated ActionEvent(const ActionResult& r, const CallContext& call) {
+  v1::ActionUpdated e;
+  e.set_proposal(r.proposal.name());
+  e.set_title(r.proposal.title());
+  e.set_org_unit(r.proposal.org_unit());
+  *e.mutable_action() = r.action;
+  e.set_previous_status(r.previous_status);
+  e.set_proposal_closed(r.proposal_closed);
+  *e.mutable_actor() = ActorOf(call);
+  return e;
+}
 // Action ids are "a<n>", numbered in the order actions were added.
 std::string NextActionId(const v1::StrategyProposal& p, int offset) {
   return absl::StrCat("a", p.actions_size() + 1 + offset);
@@ -782,14 +789,7 @@ absl::Status WarningApi::AddAction(const CallContext& call, const v1::AddActionR
   SALESOPS_ASSIGN_OR_RETURN(
       ActionResult r, warning::AddAction(cur.doc, ToAction(req.action(), NextActionId(cur.doc, 0)),
                                          ctx, call.principal, clock_.Now()));
-  v1::ActionUpdated e;
-  e.set_proposal(r.proposal.name());
-  e.set_title(r.proposal.title());
-  e.set_org_unit(r.proposal.org_unit());
-  *e.mutable_action() = r.action;
-  e.set_previous_status(r.previous_status);
-  e.set_proposal_closed(r.proposal_closed);
-  *e.mutable_actor() = ActorOf(call);
+  const v1::ActionUpdated e = ActionEvent(r, call);
   WriteBatch b;
   GuardRequest(b, call, req.request_id(), r.action.action_id());
   b.ZAdd(WarningStore::ProposalIndex("owner", r.action.owner()), 0,
@@ -833,14 +833,7 @@ absl::Status WarningApi::UpdateAction(const CallContext& call,
     *resp->mutable_action() = std::move(r.action);
     return absl::OkStatus();
   }
-  v1::ActionUpdated e;
-  e.set_proposal(r.proposal.name());
-  e.set_title(r.proposal.title());
-  e.set_org_unit(r.proposal.org_unit());
-  *e.mutable_action() = r.action;
-  e.set_previous_status(r.previous_status);
-  e.set_proposal_closed(r.proposal_closed);
-  *e.mutable_actor() = ActorOf(call);
+  const v1::ActionUpdated e = ActionEvent(r, call);
   WriteBatch b;
   if (u.owner) {
     b.ZAdd(WarningStore::ProposalIndex("owner", *u.owner), 0, r.proposal.name().substr(10));

@@ -1,0 +1,124 @@
+#include "common/service/service_runtime.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "common/kafka/admin.h"
+#include "common/log/log.h"
+#include "common/server/server.h"
+
+namespace salesops {
+
+ServiceRuntime::ServiceRuntime(std::string service, ServiceSettings& settings,
+                               MetricsRegistry& metrics, RedisClient& redis, WorkerPool& workers)
+    : service_(std::move(service)),
+      settings_(settings),
+      metrics_(metrics),
+      redis_(redis),
+      workers_(workers) {}
+
+ServiceRuntime::~ServiceRuntime() { StopEvents(); }
+
+absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
+                                         const std::vector<TopicSpec>& topics) {
+  if (absl::Status s = EnsureTopics(settings_.kafka_bootstrap, topics, absl::Seconds(5)); !s.ok()) {
+    LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
+  }
+  // A fatal producer error (idempotence lost) leaves the producer unusable:
+  // shut down cleanly and exit non-zero so the orchestrator restarts us with a
+  // fresh one. Unpublished events wait in the outbox meanwhile.
+  settings_.producer.on_fatal = [this](const std::string& why) {
+    LogError("fatal kafka producer error; shutting down for a restart", {{"error", why}});
+    exit_code_ = 3;
+    kill(getpid(), SIGTERM);
+  };
+  producer_ = std::make_unique<KafkaProducer>(settings_.producer);
+  if (absl::Status s = producer_->Start(); !s.ok()) {
+    LogError("kafka producer", {{"error", std::string(s.message())}});
+    producer_.reset();
+    return s;
+  }
+  RelayOptions relay;
+  relay.stream_key = outbox_stream;
+  relay.claim_min_idle = settings_.outbox_claim_min_idle;
+  relay_ = std::make_unique<OutboxRelay>(redis_, *producer_, relay);
+  relay_->Start();
+  const Labels svc = {{"service", service_}};
+  metrics_.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
+                    [this] { return relay_->stats().backlog.load(); });
+  metrics_.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka",
+                        svc, [this] { return relay_->stats().published.load(); });
+  metrics_.AddCounterFn("salesops_outbox_delivery_failures_total",
+                        "Outbox deliveries that failed (entries retried later)", svc,
+                        [this] { return relay_->stats().failed.load(); });
+  return absl::OkStatus();
+}
+
+void ServiceRuntime::AddConsumer(ConsumerOptions options, EventHandler& handler) {
+  if (options.bootstrap.empty() || options.bootstrap == ConsumerOptions().bootstrap) {
+    options.bootstrap = settings_.kafka_bootstrap;
+  }
+  const Labels group = {{"group", options.group_id}};
+  consumers_.push_back(
+      std::make_unique<KafkaEventConsumer>(std::move(options), handler, *producer_));
+  KafkaEventConsumer* c = consumers_.back().get();
+  metrics_.AddGauge("salesops_consumer_lag", "Records behind the partition ends", group,
+                    [c] { return c->stats().lag.load(); });
+  metrics_.AddCounterFn("salesops_consumer_processed_total", "Records processed", group,
+                        [c] { return c->stats().processed.load(); });
+  metrics_.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ", group,
+                        [c] { return c->stats().dead_lettered.load(); });
+}
+
+void ServiceRuntime::AddJob(std::string name, std::function<absl::Status()> job,
+                            absl::Duration interval) {
+  if (!jobs_) {
+    jobs_ = std::make_unique<PeriodicRunner>(interval);
+    jobs_enabled_ = interval > absl::ZeroDuration();
+  }
+  jobs_->Add(std::move(name), std::move(job));
+}
+
+void ServiceRuntime::StopEvents() {
+  if (stopped_.exchange(true)) return;
+  if (jobs_) jobs_->Stop();
+  for (auto& c : consumers_) c->Stop();
+  // The relay before the producer: its delivery callbacks use the relay.
+  if (relay_) relay_->Stop(absl::Seconds(5));
+  if (producer_) producer_->Stop(absl::Seconds(5));
+}
+
+int ServiceRuntime::Serve(grpc::Service* service, const std::string& health_name) {
+  for (auto& c : consumers_) {
+    if (absl::Status s = c->Start(); !s.ok()) {
+      LogError("kafka consumer", {{"error", std::string(s.message())}});
+      StopEvents();
+      return 2;
+    }
+  }
+  if (jobs_ && jobs_enabled_) jobs_->Start();
+  metrics_.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", {{"service", service_}},
+                    [this] { return static_cast<double>(workers_.queued()); });
+
+  ServerRunner runner(settings_.server, metrics_);
+  runner.AddService(service, health_name);
+  // Order matters: no more RPCs, no more jobs, no more consuming (commit
+  // offsets), then publish what is in flight and flush the producer.
+  runner.OnStop([this] {
+    workers_.Stop();
+    StopEvents();
+  });
+  if (absl::Status s = runner.Start(); !s.ok()) {
+    LogError("server start", {{"error", std::string(s.message())}});
+    runner.Shutdown();  // runs the stop hooks in order
+    return 2;
+  }
+  LogInfo(service_ + " service ready", {{"grpc_port", runner.port()},
+                                        {"metrics_port", runner.metrics_port()},
+                                        {"kafka", settings_.kafka_bootstrap}});
+  runner.WaitForShutdownSignal();
+  runner.Shutdown();
+  return exit_code_.load();
+}
+
+}  // namespace salesops
