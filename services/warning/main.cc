@@ -26,6 +26,8 @@ ABSL_FLAG(std::string, warning_stage_weights,
           "Win probability per open stage in basis points (weighted pipeline for coverage)");
 ABSL_FLAG(absl::Duration, warning_scan_interval, absl::Seconds(1),
           "How often time-based rules are evaluated for the subjects due");
+ABSL_FLAG(int, warning_engine_lanes, 4,
+          "Events of different keys the engine evaluates at once (per consumed batch)");
 ABSL_FLAG(absl::Duration, warning_rules_refresh, absl::Seconds(2),
           "How often a replica checks for rule changes made elsewhere");
 ABSL_FLAG(std::string, warning_engine_group, salesops::warning::kEngineGroup,
@@ -64,6 +66,12 @@ int main(int argc, char** argv) {
   if (!seed.ok()) {
     LogError("bad setting --warning_rules_file (SALESOPS_WARNING_RULES_FILE)",
              {{"error", std::string(seed.status().message())}});
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_warning_engine_lanes) < 1 ||
+      absl::GetFlag(FLAGS_warning_engine_lanes) > 64) {
+    LogError("bad setting --warning_engine_lanes (SALESOPS_WARNING_ENGINE_LANES): must be 1..64",
+             {});
     return 2;
   }
   const absl::Duration scan_interval = absl::GetFlag(FLAGS_warning_scan_interval);
@@ -115,7 +123,8 @@ int main(int argc, char** argv) {
   directory_group.dlq_topic = directory_dlq;
   runtime.AddConsumer(directory_group, directory_projection);
   ProjectionStore engine_seen(outbox, WarnKey("eng:seen:"));
-  WarningConsumer consumer(engine_seen, store, engine, clock);
+  WarningConsumer consumer(engine_seen, store, engine, clock,
+                           absl::GetFlag(FLAGS_warning_engine_lanes));
   ConsumerOptions engine_group;
   engine_group.group_id = absl::GetFlag(FLAGS_warning_engine_group);
   engine_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic)};

@@ -174,6 +174,8 @@ micro = {}
 for path in glob.glob(os.path.join(out, "*-%s.json" % stamp)):
     with open(path) as f:
         for b in json.load(f)["benchmarks"]:
+            if "real_time" not in b:  # complexity fits (BigO, RMS) carry no time
+                continue
             micro[b["name"]] = round(b["real_time"], 1)
 print("\nmicro-benchmarks (ns/op):")
 for k in sorted(micro):

@@ -48,6 +48,7 @@ ABSL_FLAG(int, latency_events, 1000, "events in each latency phase");
 ABSL_FLAG(int, latency_warmup, 200, "events sent first in each latency phase, not counted");
 ABSL_FLAG(absl::Duration, latency_interval, absl::Milliseconds(5), "gap between latency events");
 ABSL_FLAG(int, rules, 50, "rules the engine evaluates");
+ABSL_FLAG(int, lanes, 4, "events of different keys evaluated at once (--warning_engine_lanes)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(300), "give up after");
 
 namespace {
@@ -249,7 +250,7 @@ int main(int argc, char** argv) {
   warning::WarningEngine engine(store, directory, rule_set, engine_options);
   SystemClock clock;
   ProjectionStore seen(outbox, warning::WarnKey("eng:seen:"));
-  warning::WarningConsumer handler(seen, store, engine, clock);
+  warning::WarningConsumer handler(seen, store, engine, clock, absl::GetFlag(FLAGS_lanes));
   ProducerOptions producer_options;
   producer_options.bootstrap = bootstrap;
   producer_options.client_id = "bench-warning";
@@ -292,10 +293,11 @@ int main(int argc, char** argv) {
     c->close();
   }
   std::printf(
-      "{\"target\":\"warning_throughput\",\"events\":%d,\"processed\":%lld,\"rules\":%zu,"
+      "{\"target\":\"warning_throughput\",\"lanes\":%d,\"events\":%d,\"processed\":%lld,\"rules\":%zu,"
       "\"warnings_raised\":%lld,\"events_per_s\":%.0f,\"raw_consume_events_per_s\":%.0f,"
       "\"rule_evaluations\":%lld}\n",
-      n, static_cast<long long>(processed), rules->size(), static_cast<long long>(raised),
+      absl::GetFlag(FLAGS_lanes), n, static_cast<long long>(processed), rules->size(),
+      static_cast<long long>(raised),
       processed == n ? n / engine_secs : -1.0, raw_secs > 0 ? n / raw_secs : -1.0,
       static_cast<long long>(engine.stats().evaluations.load()));
 

@@ -1,5 +1,9 @@
 #include "services/warning/events/warning_consumer.h"
 
+#include <thread>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
@@ -181,6 +185,33 @@ absl::Status WarningConsumer::Handle(const CloudEvent& event) {
   }
   // Lost the race every time: worth another try later, not the dead-letter topic.
   return Unavailable("WRITE_CONFLICT", "subject kept changing during evaluation");
+}
+
+std::vector<absl::Status> WarningConsumer::HandleBatch(
+    const std::vector<const CloudEvent*>& events) {
+  std::vector<absl::Status> out(events.size());
+  const size_t lanes = std::min<size_t>(std::max(1, lanes_), events.size());
+  std::vector<std::vector<size_t>> lane_items(lanes);
+  for (size_t i = 0; i < events.size(); ++i) {
+    lane_items[absl::HashOf(events[i]->key) % lanes].push_back(i);
+  }
+  auto run_lane = [&](const std::vector<size_t>& items) {
+    absl::flat_hash_set<std::string> failed_keys;
+    for (size_t i : items) {
+      const CloudEvent& e = *events[i];
+      if (failed_keys.contains(e.key)) {
+        out[i] = Unavailable("ORDER", "an earlier event of this key is not applied yet");
+        continue;
+      }
+      out[i] = Handle(e);
+      if (!out[i].ok()) failed_keys.insert(e.key);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t l = 1; l < lanes; ++l) threads.emplace_back(run_lane, std::cref(lane_items[l]));
+  run_lane(lane_items[0]);
+  for (std::thread& t : threads) t.join();
+  return out;
 }
 
 }  // namespace salesops::warning

@@ -20,10 +20,16 @@ inline constexpr char kEngineDlq[] = "salesops.warning-engine.dlq.v1";
 
 class WarningConsumer final : public EventHandler {
  public:
+  // `lanes`: how many events of different keys a batch evaluates at once.
   WarningConsumer(ProjectionStore& projections, WarningStore& store, WarningEngine& engine,
-                  const Clock& clock)
-      : projections_(projections), store_(store), engine_(engine), clock_(clock) {}
+                  const Clock& clock, int lanes = 4)
+      : projections_(projections), store_(store), engine_(engine), clock_(clock), lanes_(lanes) {}
   absl::Status Handle(const CloudEvent& event) override;
+  // Events of one Kafka key (one customer, one plan) stay in order on one
+  // lane; lanes run in parallel (Redis round trips dominate). After a failure
+  // the key's later events in the batch are not attempted (they come back
+  // failed and the consumer retries them one by one, in order).
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override;
 
  private:
   // Decodes the event and loads/updates the subjects it touches. Nothing to
@@ -36,6 +42,7 @@ class WarningConsumer final : public EventHandler {
   WarningStore& store_;
   WarningEngine& engine_;
   const Clock& clock_;
+  int lanes_;
 };
 
 }  // namespace salesops::warning
