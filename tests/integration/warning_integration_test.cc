@@ -587,5 +587,125 @@ TEST_F(WarningTest, PaceAndCoverageFollowLiveAttainmentAndRuleChangesResolve) {
   SetClockOffset(absl::ZeroDuration());
 }
 
+// Customer and payment events straight onto the customers topic (as the
+// customers service publishes them): a key account dropping a tier, a key
+// customer left without activity, an overdue instalment — each raised by its
+// event and resolved by the event that clears it.
+TEST_F(WarningTest, KeyAccountsNeglectAndOverduePaymentsWarnAndClear) {
+  const TestEnv& env = TestEnv::Get();
+  SetClockOffset(absl::ZeroDuration());
+  TopicReader warnings(env.kafka_bootstrap, kWarningTopic);
+  auto produce = [&](const std::string& key, const std::string& subject,
+                     const google::protobuf::Message& payload, absl::Time at) {
+    CloudEvent e = MakeCloudEvent("/salesops/customers", key, subject, payload, at);
+    EXPECT_TRUE(
+        ProduceRaw(env.kafka_bootstrap, kCustomersTopic, e.key, e.data, ToKafkaHeaders(e)).ok());
+    return e;
+  };
+  auto wait_for = [&](const std::string& type, const std::string& rule,
+                      const std::string& subject) {
+    std::vector<Record> got = warnings.ReadUntil(
+        [&](const Record& rec) {
+          wv1::Warning w;
+          if (EventType(rec) == "salesops.warning.v1.WarningRaised") {
+            wv1::WarningRaised e;
+            if (!e.ParseFromString(rec.value)) return false;
+            w = e.warning();
+          } else if (EventType(rec) == "salesops.warning.v1.WarningResolved") {
+            wv1::WarningResolved e;
+            if (!e.ParseFromString(rec.value)) return false;
+            w = e.warning();
+          } else {
+            return false;
+          }
+          return EventType(rec) == type && w.rule() == rule && w.subject() == subject;
+        },
+        1, absl::Seconds(30));
+    return got.size() == 1;
+  };
+  const std::string raised = "salesops.warning.v1.WarningRaised";
+  const std::string resolved = "salesops.warning.v1.WarningResolved";
+
+  // A key account (S) re-tiered to B: downgrade warning; back to S: resolved.
+  const std::string acct = "customers/" + Id("acct");
+  cv1::CustomerTierChanged down;
+  down.set_customer(acct);
+  down.set_display_name("浙江大客户");
+  down.set_old_tier(cv1::CUSTOMER_TIER_S);
+  down.set_new_tier(cv1::CUSTOMER_TIER_B);
+  down.set_owner("members/" + Id("r1"));
+  down.set_team("orgUnits/" + Id("team"));
+  produce(Id("acct"), acct, down, absl::Now());
+  EXPECT_TRUE(wait_for(raised, "rules/key-account-tier-downgrade", acct)) << warning_->Logs();
+  cv1::CustomerTierChanged up = down;
+  up.set_old_tier(cv1::CUSTOMER_TIER_B);
+  up.set_new_tier(cv1::CUSTOMER_TIER_S);
+  produce(Id("acct"), acct, up, absl::Now());
+  EXPECT_TRUE(wait_for(resolved, "rules/key-account-tier-downgrade", acct));
+
+  // A tier-A customer whose last activity was 40 days ago: neglected; a visit
+  // logged now clears it.
+  const std::string quiet = "customers/" + Id("quiet");
+  cv1::CustomerCreated created;
+  created.mutable_customer()->set_name(quiet);
+  created.mutable_customer()->set_display_name("安静的客户");
+  created.mutable_customer()->set_tier(cv1::CUSTOMER_TIER_A);
+  created.mutable_customer()->set_owner("members/" + Id("r2"));
+  created.mutable_customer()->set_team("orgUnits/" + Id("team"));
+  created.mutable_customer()->mutable_last_activity_time()->set_seconds(
+      absl::ToUnixSeconds(absl::Now() - absl::Hours(24 * 40)));
+  produce(Id("quiet"), quiet, created, absl::Now() - absl::Hours(24 * 60));
+  EXPECT_TRUE(wait_for(raised, "rules/key-customer-neglected", quiet));
+  cv1::ActivityLogged visit;
+  visit.mutable_activity()->set_name("activities/" + Id("visit"));
+  visit.mutable_activity()->set_customer(quiet);
+  visit.mutable_activity()->mutable_occur_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  visit.set_customer_owner("members/" + Id("r2"));
+  visit.set_team("orgUnits/" + Id("team"));
+  produce(Id("quiet"), quiet, visit, absl::Now());
+  EXPECT_TRUE(wait_for(resolved, "rules/key-customer-neglected", quiet));
+
+  // An instalment due five days ago and unpaid: overdue; paid in full: resolved.
+  const std::string contract = "contracts/" + Id("k");
+  cv1::PaymentOverdue overdue;
+  overdue.set_contract(contract);
+  overdue.set_customer(acct);
+  overdue.set_instalment_id("i1");
+  const absl::CivilDay due =
+      absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)) - 5;
+  overdue.mutable_due_date()->set_year(static_cast<int>(due.year()));
+  overdue.mutable_due_date()->set_month(due.month());
+  overdue.mutable_due_date()->set_day(due.day());
+  overdue.mutable_outstanding()->set_amount_minor(80'000'00);
+  overdue.mutable_outstanding()->set_currency_code("CNY");
+  overdue.set_owner("members/" + Id("r1"));
+  overdue.set_team("orgUnits/" + Id("team"));
+  produce(Id("acct"), contract, overdue, absl::Now());
+  EXPECT_TRUE(wait_for(raised, "rules/payment-overdue", contract));
+  cv1::PaymentReceived paid;
+  paid.set_contract(contract);
+  paid.set_customer(acct);
+  paid.set_payment_id("p1");
+  paid.set_instalment_id("i1");
+  paid.mutable_amount()->set_amount_minor(80'000'00);
+  paid.mutable_amount()->set_currency_code("CNY");
+  paid.set_instalment_state(cv1::INSTALMENT_STATE_RECEIVED);
+  produce(Id("acct"), contract, paid, absl::Now());
+  EXPECT_TRUE(wait_for(resolved, "rules/payment-overdue", contract));
+
+  // Each was routed to the team's supervisor and is now resolved.
+  wv1::ListWarningsRequest mine;
+  mine.set_responsible_supervisor("members/" + Id("sup"));
+  mine.add_states(wv1::WARNING_STATE_RESOLVED);
+  mine.set_page_size(500);
+  wv1::ListWarningsResponse got;
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::ListWarnings, mine, &got).ok());
+  int ours = 0;
+  for (const auto& w : got.warnings()) {
+    if (w.subject() == acct || w.subject() == quiet || w.subject() == contract) ++ours;
+  }
+  EXPECT_EQ(ours, 3);
+}
+
 }  // namespace
 }  // namespace salesops::testing
