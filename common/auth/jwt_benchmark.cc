@@ -8,10 +8,16 @@ namespace {
 
 constexpr char kSecret[] = "benchmark-secret-0123456789abcdefghijkl";
 
+JwtVerifierOptions Hs256Options() {
+  JwtVerifierOptions o;
+  o.hs256_secret = kSecret;
+  return o;
+}
+
 // A client's repeated token: served from the verifier's cache.
 void BM_VerifyHs256Cached(benchmark::State& state) {
   SystemClock clock;
-  JwtVerifier verifier({.hs256_secret = kSecret}, clock);
+  JwtVerifier verifier(Hs256Options(), clock);
   auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"}, absl::Hours(1),
                        absl::Now());
   for (auto _ : state) {
@@ -27,7 +33,7 @@ void BM_VerifyHs256Uncached(benchmark::State& state) {
   auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"}, absl::Hours(1),
                        absl::Now());
   for (auto _ : state) {
-    JwtVerifier verifier({.hs256_secret = kSecret}, clock);
+    JwtVerifier verifier(Hs256Options(), clock);
     auto p = verifier.Verify(*token);
     benchmark::DoNotOptimize(p);
   }
@@ -36,7 +42,7 @@ BENCHMARK(BM_VerifyHs256Uncached);
 
 void BM_RejectTampered(benchmark::State& state) {
   SystemClock clock;
-  JwtVerifier verifier({.hs256_secret = kSecret}, clock);
+  JwtVerifier verifier(Hs256Options(), clock);
   std::string token =
       *MintJwt({.key = kSecret}, {"m-1", Role::kRep, "t"}, absl::Hours(1), absl::Now());
   token[token.size() - 3] = token[token.size() - 3] == 'A' ? 'B' : 'A';

@@ -55,6 +55,13 @@ CloudEvent SampleEvent(int i, const std::string& run) {
                         absl::Now(), "0123456789abcdef0123456789abcdef");
 }
 
+ProducerOptions Producer(const std::string& bootstrap, const std::string& client_id) {
+  ProducerOptions o;
+  o.bootstrap = bootstrap;
+  o.client_id = client_id;
+  return o;
+}
+
 RedisOptions Redis() {
   RedisOptions o;
   SplitHostPort(absl::GetFlag(FLAGS_redis_addr), &o.host, &o.port);
@@ -64,7 +71,7 @@ RedisOptions Redis() {
 
 double RawPhase(const std::string& bootstrap, const std::string& topic, int n,
                 const std::string& run, size_t* bytes) {
-  KafkaProducer producer({.bootstrap = bootstrap, .client_id = "bench-raw"});
+  KafkaProducer producer(Producer(bootstrap, "bench-raw"));
   if (!producer.Start().ok()) return -1;
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -133,16 +140,19 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
   RedisClient redis(Redis());
   const std::string tag = absl::StrCat("{bench-", run, "}");
   TransactionalOutbox outbox(redis, absl::StrCat("bench:", tag, ":outbox"));
-  KafkaProducer producer({.bootstrap = bootstrap, .client_id = "bench-pipeline"});
+  KafkaProducer producer(Producer(bootstrap, "bench-pipeline"));
   if (!producer.Start().ok()) return -1;
-  OutboxRelay relay(redis, producer, {.stream_key = outbox.stream_key()});
+  RelayOptions relay_options;
+  relay_options.stream_key = outbox.stream_key();
+  OutboxRelay relay(redis, producer, relay_options);
   ProjectionStore store(outbox, absl::StrCat("bench:", tag, ":seen:"));
   CountingProjection handler(store, absl::StrCat("bench:", tag, ":projection"));
-  KafkaEventConsumer consumer({.bootstrap = bootstrap,
-                               .group_id = "bench-pipeline-" + run,
-                               .topics = {topic},
-                               .dlq_topic = topic + ".dlq"},
-                              handler, producer);
+  ConsumerOptions group;
+  group.bootstrap = bootstrap;
+  group.group_id = "bench-pipeline-" + run;
+  group.topics = {topic};
+  group.dlq_topic = topic + ".dlq";
+  KafkaEventConsumer consumer(group, handler, producer);
   (void)consumer.Start();
   relay.Start();
   absl::SleepFor(absl::Seconds(5));  // group join before timing

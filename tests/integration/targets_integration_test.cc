@@ -406,10 +406,16 @@ TEST_F(TargetsTest, HistoricalShareUsesRecordedBookingsAndReallocationKeepsSumsE
   ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::ListAllocationCells, lc, &all).ok());
   int64_t sum = 0;
   for (const auto& c : all.cells()) {
-    if (c.member() == "members/" + Id("r1")) EXPECT_EQ(c.amount().amount_minor(), 600'000);
-    if (c.member() == "members/" + Id("r2")) EXPECT_EQ(c.amount().amount_minor(), 300'000);
+    if (c.member() == "members/" + Id("r1")) {
+      EXPECT_EQ(c.amount().amount_minor(), 600'000);
+    }
+    if (c.member() == "members/" + Id("r2")) {
+      EXPECT_EQ(c.amount().amount_minor(), 300'000);
+    }
     if (!c.member().empty()) sum += c.amount().amount_minor();
-    if (c.parent_cell().empty()) EXPECT_EQ(c.amount().amount_minor(), 900'000);
+    if (c.parent_cell().empty()) {
+      EXPECT_EQ(c.amount().amount_minor(), 900'000);
+    }
   }
   EXPECT_EQ(sum, 900'000);
   tv1::GetPlanRequest old;

@@ -43,9 +43,8 @@ NineBoxThresholds ThresholdsOf(const v1::TalentConfig& c) {
   return {c.low_threshold(), c.high_threshold()};
 }
 
-absl::Status CheckDates(Violations& v, const std::string& prefix,
-                        const salesops::common::v1::Date& start,
-                        const salesops::common::v1::Date& end, bool required) {
+void CheckDates(Violations& v, const std::string& prefix, const salesops::common::v1::Date& start,
+                const salesops::common::v1::Date& end, bool required) {
   absl::CivilDay s, e;
   const bool has_s = start.year() != 0, has_e = end.year() != 0;
   if (required && !has_s) v.Add(prefix + ".start_date", "required");
@@ -55,7 +54,6 @@ absl::Status CheckDates(Violations& v, const std::string& prefix,
   if (has_s && has_e && FromDate(start, &s) && FromDate(end, &e) && e < s) {
     v.Add(prefix + ".end_date", "must not be before start_date");
   }
-  return absl::OkStatus();
 }
 
 void CheckItems(Violations& v, const v1::DevelopmentPlan& p) {
