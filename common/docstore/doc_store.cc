@@ -126,6 +126,25 @@ void DocStore::PutDocWith(absl::string_view prefix, WriteBatch& b, absl::string_
   b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}, {"pb", doc.SerializeAsString()}});
 }
 
+std::string DocStore::RequestKeyWith(absl::string_view prefix, absl::string_view caller,
+                                     absl::string_view request_id) {
+  return absl::StrCat(prefix, "req:", caller, "/", request_id);
+}
+
+void DocStore::GuardRequestWith(absl::string_view prefix, WriteBatch& b, absl::string_view caller,
+                                absl::string_view request_id, const std::string& resource) {
+  if (request_id.empty()) return;
+  const std::string key = RequestKeyWith(prefix, caller, request_id);
+  b.ExpectAbsent(key, "request:");
+  b.Set(key, resource, 24 * 3600);
+}
+
+absl::StatusOr<std::optional<std::string>> DocStore::SeenRequest(absl::string_view caller,
+                                                                 absl::string_view request_id) {
+  if (request_id.empty()) return std::nullopt;
+  return GetString(RequestKeyWith(prefix_, caller, request_id));
+}
+
 absl::Status DocStore::Commit(const WriteBatch& batch) {
   SALESOPS_ASSIGN_OR_RETURN(CommitResult r, outbox_.Commit(batch));
   if (r.committed) return absl::OkStatus();

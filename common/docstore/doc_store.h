@@ -107,6 +107,17 @@ class DocStore {
 
   absl::Status Commit(const WriteBatch& batch);
 
+  // request_id replay (AIP-155), scoped to the caller: a mutation guarded with
+  // GuardRequestWith records the resource it made for a day; a retry finds it
+  // with SeenRequest (and a racing twin fails with ALREADY_EXISTS
+  // REQUEST_REPLAYED). An empty request_id guards nothing.
+  static std::string RequestKeyWith(absl::string_view prefix, absl::string_view caller,
+                                    absl::string_view request_id);
+  static void GuardRequestWith(absl::string_view prefix, WriteBatch& b, absl::string_view caller,
+                               absl::string_view request_id, const std::string& resource);
+  absl::StatusOr<std::optional<std::string>> SeenRequest(absl::string_view caller,
+                                                         absl::string_view request_id);
+
  private:
   RedisClient& redis_;
   TransactionalOutbox& outbox_;

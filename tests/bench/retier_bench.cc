@@ -31,7 +31,7 @@ namespace salesops::customers {
 namespace {
 
 namespace v1 = salesops::customers::v1;
-using internal::ToTs;
+using salesops::ToTs;
 
 int64_t UsedMemory(RedisClient& redis) {
   auto v = redis.Command({"INFO", "memory"});

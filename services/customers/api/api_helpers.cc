@@ -14,61 +14,15 @@
 
 namespace salesops::customers::internal {
 
-google::protobuf::Timestamp ToTs(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t micros = absl::ToUnixMicros(t);
-  ts.set_seconds(micros / 1000000);
-  ts.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-  if (ts.nanos() < 0) {
-    ts.set_seconds(ts.seconds() - 1);
-    ts.set_nanos(ts.nanos() + 1000000000);
-  }
-  return ts;
-}
-
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-salesops::common::v1::Actor Actor(const CallContext& call) {
-  salesops::common::v1::Actor a;
-  a.set_member_id(call.principal.member_id);
-  a.set_role(std::string(RoleName(call.principal.role)));
-  a.set_org_unit_id(call.principal.org_unit_id);
-  a.set_trace_id(call.trace_id);
-  return a;
-}
-
-void CheckRequestId(Violations& v, const std::string& rid) {
-  if (rid.empty()) return;
-  if (rid.size() > 64) {
-    v.Add("request_id", "must have at most 64 characters");
-    return;
-  }
-  for (char c : rid) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-      v.Add("request_id", "may contain only letters, digits, '-' and '_'");
-      return;
-    }
-  }
-}
-
-std::string RequestKey(const CallContext& call, const std::string& rid) {
-  return CustKey(absl::StrCat("req:", call.principal.member_id, "/", rid));
-}
-
 absl::StatusOr<std::optional<std::string>> SeenRequest(CustomersStore& store,
                                                        const CallContext& call,
                                                        const std::string& rid) {
-  if (rid.empty()) return std::nullopt;
-  return store.GetString(RequestKey(call, rid));
+  return store.SeenRequest(call.principal.member_id, rid);
 }
 
 void GuardRequest(WriteBatch& b, const CallContext& call, const std::string& rid,
                   const std::string& name) {
-  if (rid.empty()) return;
-  b.ExpectAbsent(RequestKey(call, rid), "request:");
-  b.Set(RequestKey(call, rid), name, 24 * 3600);
+  DocStore::GuardRequestWith(kKeyPrefix, b, call.principal.member_id, rid, name);
 }
 
 void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
@@ -233,12 +187,6 @@ void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when
   b.ZAdd(ScheduleKey("tier"), static_cast<double>(absl::ToUnixSeconds(when)), customer_id);
 }
 
-absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& resource) {
-  if (etag.empty() || etag == absl::StrCat(version)) return absl::OkStatus();
-  return Aborted("ETAG_MISMATCH",
-                 absl::StrCat(resource, " changed since it was read (etag ",
-                              QuoteUntrusted(etag, 20), ", now ", version, "); re-read and retry"));
-}
 
 }  // namespace salesops::customers::internal
 

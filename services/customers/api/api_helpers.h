@@ -10,7 +10,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/outbox/write_batch.h"
+#include "common/server/api_support.h"
 #include "common/server/rpc.h"
+#include "common/time/proto_time.h"
 #include "common/status/errors.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -27,13 +29,8 @@ using org::OrgDirectory;
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
 
-google::protobuf::Timestamp ToTs(absl::Time t);
-absl::Time FromTs(const google::protobuf::Timestamp& ts);
-salesops::common::v1::Actor Actor(const CallContext& call);
 
 // request_id is unique per caller (AIP-155).
-void CheckRequestId(Violations& v, const std::string& request_id);
-std::string RequestKey(const CallContext& call, const std::string& request_id);
 // The resource name a replayed request created, if any.
 absl::StatusOr<std::optional<std::string>> SeenRequest(CustomersStore& store,
                                                        const CallContext& call,
@@ -84,8 +81,6 @@ std::string NameIndexMember(const v1::Customer& c);
 // Schedules a tier re-evaluation of the customer at `when`.
 void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when);
 
-// An etag from the request: empty = no check; otherwise must equal `version`.
-absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& resource);
 
 std::string ScheduleKey(absl::string_view name);  // "sched:<name>"
 

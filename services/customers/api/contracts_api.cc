@@ -298,7 +298,7 @@ absl::Status CustomersApi::SignContract(const CallContext& call, const v1::SignC
   e.set_product_line(facts.product_line);
   e.set_channel(facts.channel);
   e.set_customer_type(facts.customer_type);
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, StripPrefix(next.customer()), next.name(), e, at);
   // Signing wins the deal.
   if (!next.opportunity().empty()) {
@@ -378,7 +378,7 @@ absl::Status CustomersApi::CancelContract(const CallContext& call,
   *e.mutable_contract() = next;
   FillContractFacts(e, next, facts);
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -408,7 +408,7 @@ absl::Status CustomersApi::CloseContract(const CallContext& call,
   v1::ContractClosed e;
   *e.mutable_contract() = next;
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -472,7 +472,7 @@ absl::Status CustomersApi::RecordPayment(const CallContext& call,
     *e.mutable_received_date() = p.received_date();
     e.set_instalment_state(ap.state_after);
     FillContractFacts(e, next, facts);
-    *e.mutable_actor() = Actor(call);
+    *e.mutable_actor() = ActorOf(call);
     Emit(b, call, StripPrefix(next.customer()), next.name(), e, at);
   }
   ScheduleTier(b, StripPrefix(next.customer()), now);
@@ -532,7 +532,7 @@ absl::Status CustomersApi::RecordRefund(const CallContext& call, const v1::Recor
     *e.mutable_refund_date() = r.received_date();
     FillContractFacts(e, next, facts);
     e.set_reason(req.reason());
-    *e.mutable_actor() = Actor(call);
+    *e.mutable_actor() = ActorOf(call);
     Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   }
   absl::Status s = store_.Commit(b);

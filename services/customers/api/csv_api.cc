@@ -167,7 +167,7 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         ScheduleTier(b, id, now + absl::Hours(24) * policies.tier.reevaluate_every_days());
         v1::CustomerCreated e;
         *e.mutable_customer() = c;
-        *e.mutable_actor() = Actor(call);
+        *e.mutable_actor() = ActorOf(call);
         Emit(b, call, id, c.name(), e, now);
         result->set_status(v1::IMPORT_ROW_STATUS_CREATED);
         result->set_customer(c.name());

@@ -224,7 +224,7 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   ScheduleTier(b, id, at + absl::Hours(24) * policies.tier.reevaluate_every_days());
   v1::CustomerCreated event;
   *event.mutable_customer() = c;
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, c.name(), event, at);
   absl::Status s = store_.Commit(b);
   if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
@@ -458,7 +458,7 @@ absl::Status CustomersApi::UpdateCustomer(const CallContext& call,
   event.mutable_previous()->clear_etag();
   for (auto& c : changed) event.add_changed_fields(c);
   event.set_reason(req.reason());
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), event, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));

@@ -72,7 +72,7 @@ TierResult PlanReTier(const Policies& policies, const Versioned<v1::Customer>& c
     e.set_team(cur.doc.team());
     e.set_region(cur.doc.tags().region());
     e.set_trigger(trigger);
-    *e.mutable_actor() = Actor(call);
+    *e.mutable_actor() = ActorOf(call);
     Emit(b, call, id, cur.doc.name(), e, now);
   }
   r.customer.set_etag(absl::StrCat(cur.version + 1));
@@ -375,7 +375,7 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
       *e.mutable_previous() = cur.doc;
       e.add_changed_fields("team");
       e.set_reason(reason);
-      *e.mutable_actor() = Actor(call);
+      *e.mutable_actor() = ActorOf(call);
       Emit(b, call, StripPrefix(next.name()), next.name(), e, now);
       batches.push_back(std::move(b));
     }
@@ -413,7 +413,7 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
       *e.mutable_previous() = cur.doc;
       e.add_changed_fields("team");
       e.set_reason(reason);
-      *e.mutable_actor() = Actor(call);
+      *e.mutable_actor() = ActorOf(call);
       Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
       batches.push_back(std::move(b));
     }

@@ -122,7 +122,7 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   event.set_team(next.team());
   event.set_region(next.tags().region());
   *event.mutable_protection_until() = next.protection_until();
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), event, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -165,7 +165,7 @@ absl::Status ReleaseToPool(CustomersStore& store, const Policies& policies,
   event.set_reason(reason);
   event.set_note(note);
   event.set_days_without_activity(days_idle);
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), event, now);
   SALESOPS_RETURN_IF_ERROR(store.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -267,7 +267,7 @@ absl::Status CustomersApi::HandOverCustomer(const CallContext& call,
   event.set_to_owner(next.owner());
   event.set_to_team(next.team());
   event.set_reason(req.reason());
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), event, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -354,7 +354,7 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
   b.ZAdd(CustomersStore::Index("grant:grantee:", grantee), 0, id);
   v1::SharingGranted event;
   *event.mutable_sharing_grant() = g;
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id.empty() ? id : customer_id, g.name(), event, now);
   absl::Status s = store_.Commit(b);
   if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
@@ -401,7 +401,7 @@ absl::Status CustomersApi::RevokeSharing(const CallContext& call,
   v1::SharingRevoked event;
   *event.mutable_sharing_grant() = next;
   event.set_reason(req.reason());
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id.empty() ? id : customer_id, next.name(), event, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur->version + 1));
@@ -548,7 +548,7 @@ absl::Status CustomersApi::UpdateTierPolicy(const CallContext& call,
   *event.mutable_tier_policy() = next;
   *event.mutable_previous() = p.tier;
   event.set_reason(req.reason());
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, "tierPolicy", "tierPolicy", event, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   *resp->mutable_tier_policy() = std::move(next);
@@ -574,7 +574,7 @@ absl::Status CustomersApi::UpdatePoolPolicy(const CallContext& call,
   *event.mutable_pool_policy() = next;
   *event.mutable_previous() = p.pool;
   event.set_reason(req.reason());
-  *event.mutable_actor() = Actor(call);
+  *event.mutable_actor() = ActorOf(call);
   Emit(b, call, "poolPolicy", "poolPolicy", event, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   *resp->mutable_pool_policy() = std::move(next);

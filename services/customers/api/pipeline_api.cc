@@ -58,7 +58,7 @@ void AddStageTask(WriteBatch& b, const CallContext& call, const v1::Opportunity&
   b.ZAdd(ScheduleKey("task_due"), static_cast<double>(absl::ToUnixSeconds(at + f->due_in)), id);
   v1::FollowUpTaskCreated e;
   *e.mutable_task() = t;
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, StripPrefix(o.customer()), t.name(), e, at);
 }
 
@@ -144,7 +144,7 @@ void EmitStageChange(WriteBatch& b, const CallContext& call, const v1::Opportuni
   *sc.mutable_expected_close_date() = after.expected_close_date();
   sc.set_days_in_previous_stage(DaysBetween(FromTs(before.stage_enter_time()), at));
   sc.set_reason(reason);
-  *sc.mutable_actor() = Actor(call);
+  *sc.mutable_actor() = ActorOf(call);
   // Key = customer id: a customer's deal events stay in order on one partition.
   Emit(b, call, customer_id, after.name(), sc, at);
   if (after.stage() == v1::OPPORTUNITY_STAGE_WON) {
@@ -154,7 +154,7 @@ void EmitStageChange(WriteBatch& b, const CallContext& call, const v1::Opportuni
     w.set_contract(after.contract());
     *w.mutable_won_date() = ToDate(absl::ToCivilDay(at, tz));
     *w.mutable_close_time() = ToTs(at);
-    *w.mutable_actor() = Actor(call);
+    *w.mutable_actor() = ActorOf(call);
     Emit(b, call, customer_id, after.name(), w, at);
     ScheduleTier(b, customer_id, at);  // re-tier on its own events
   } else if (after.stage() == v1::OPPORTUNITY_STAGE_LOST) {
@@ -164,7 +164,7 @@ void EmitStageChange(WriteBatch& b, const CallContext& call, const v1::Opportuni
     l.set_reason(after.lost_reason());
     l.set_lost_to_competitor(after.lost_to_competitor());
     *l.mutable_close_time() = ToTs(at);
-    *l.mutable_actor() = Actor(call);
+    *l.mutable_actor() = ActorOf(call);
     Emit(b, call, customer_id, after.name(), l, at);
   }
   AddStageTask(b, call, after, at);
@@ -267,7 +267,7 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   e.set_customer_type(o.customer_type());
   *e.mutable_amount() = o.amount();
   *e.mutable_expected_close_date() = o.expected_close_date();
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id, o.name(), e, at);
   AddStageTask(b, call, o, at);
   absl::Status s = store_.Commit(b);
@@ -471,7 +471,7 @@ absl::Status CustomersApi::UpdateOpportunity(const CallContext& call,
   e.mutable_previous()->clear_etag();
   for (auto& c : changed) e.add_changed_fields(c);
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -629,7 +629,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   e.set_customer_owner(cust.doc.owner());
   e.set_team(cust.doc.team());
   e.set_customer_tier(cust.doc.tier());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id, act.name(), e, at);
   if (req.has_follow_up()) {
     const std::string tid = NewUuid();
@@ -654,7 +654,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     b.ZAdd(ScheduleKey("task_due"), static_cast<double>(t.due_time().seconds()), tid);
     v1::FollowUpTaskCreated te;
     *te.mutable_task() = t;
-    *te.mutable_actor() = Actor(call);
+    *te.mutable_actor() = ActorOf(call);
     Emit(b, call, customer_id, t.name(), te, at);
     t.set_etag("1");
     *resp->add_tasks() = std::move(t);
@@ -777,7 +777,7 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
   b.ZAdd(ScheduleKey("task_due"), static_cast<double>(t.due_time().seconds()), id);
   v1::FollowUpTaskCreated e;
   *e.mutable_task() = t;
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id, t.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   t.set_etag("1");
@@ -875,7 +875,7 @@ absl::Status CustomersApi::CompleteTask(const CallContext& call, const v1::Compl
   v1::FollowUpTaskCompleted e;
   *e.mutable_task() = next;
   e.set_note(req.note());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur->version + 1));

@@ -4,13 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/time/proto_time.h"
 
 namespace salesops::customers {
 namespace {
 
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 template <typename C, typename V>
 bool EmptyOrContains(const C& list, const V& value) {

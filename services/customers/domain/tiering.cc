@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/money/money.h"
 #include "common/status/errors.h"
+#include "common/time/proto_time.h"
 
 namespace salesops::customers {
 namespace {
@@ -19,11 +20,6 @@ int Ratio(int64_t fact, int64_t scale) {
   return static_cast<int>(static_cast<__int128>(fact) * kFullScore / scale);
 }
 
-google::protobuf::Timestamp ToTs(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
 
 }  // namespace
 

@@ -78,14 +78,6 @@ bool CellMatches(const v1::AllocationCell& c, const DealFacts& d) {
   return true;
 }
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& period,
                             const v1::AllocationCell& cell, int64_t actual, absl::Time now,
@@ -150,7 +142,7 @@ v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& 
   a.set_pace_basis_points(expected > 0 ? RatioBasisPoints(actual, expected) : 10000);
   *a.mutable_gap_to_expected() = money(expected - actual);
   *a.mutable_remaining() = money(target - actual);
-  *a.mutable_as_of() = Ts(now);
+  *a.mutable_as_of() = ToTs(now);
   return a;
 }
 

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "salesops/targets/v1/targets_resources.pb.h"
 #include "services/targets/store/targets_store.h"
+#include "common/time/proto_time.h"
 
 namespace salesops::targets {
 
@@ -41,7 +42,5 @@ v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& 
                             const v1::AllocationCell& cell, int64_t actual, absl::Time now,
                             absl::TimeZone tz);
 
-google::protobuf::Timestamp Ts(absl::Time t);
-absl::Time FromTs(const google::protobuf::Timestamp& ts);
 
 }  // namespace salesops::targets

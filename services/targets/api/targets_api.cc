@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "common/events/cloud_event.h"
 #include "common/ids/ids.h"
+#include "common/server/api_support.h"
 #include "common/money/money.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
@@ -29,25 +30,11 @@ constexpr int kMaxPageSize = 1000;
 
 std::string PeriodName(const std::string& id) { return absl::StrCat("fiscalPeriods/", id); }
 
-salesops::common::v1::Actor Actor(const CallContext& call) {
-  salesops::common::v1::Actor a;
-  a.set_member_id(call.principal.member_id);
-  a.set_role(std::string(RoleName(call.principal.role)));
-  a.set_org_unit_id(call.principal.org_unit_id);
-  a.set_trace_id(call.trace_id);
-  return a;
-}
-
 void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
           const std::string& subject, const google::protobuf::Message& payload, absl::Time t) {
   b.Emit(MakeCloudEvent(kTargetsSource, key, subject, payload, t, call.trace_id), kTargetsTopic);
 }
 
-absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& what) {
-  if (etag.empty() || etag == absl::StrCat(version)) return absl::OkStatus();
-  return Aborted("ETAG_MISMATCH",
-                 absl::StrCat(what, " changed since it was read; re-read and retry"));
-}
 
 salesops::common::v1::Date ToDate(absl::CivilDay d) {
   salesops::common::v1::Date out;
@@ -109,8 +96,8 @@ absl::StatusOr<v1::TargetPlan> StageNewVersion(
   p.set_previous_version(src.name());
   p.set_state(v1::PLAN_STATE_DRAFT);
   p.set_change_reason(reason);
-  *p.mutable_create_time() = Ts(now);
-  *p.mutable_update_time() = Ts(now);
+  *p.mutable_create_time() = ToTs(now);
+  *p.mutable_update_time() = ToTs(now);
   p.clear_publish_time();
   p.clear_published_by();
   p.clear_etag();
@@ -309,15 +296,15 @@ absl::Status TargetsApi::CreateFiscalPeriod(const CallContext& call,
   p.set_name(PeriodName(id));
   p.set_state(v1::FISCAL_PERIOD_STATE_OPEN);
   const absl::Time now = clock_.Now();
-  *p.mutable_create_time() = Ts(now);
-  *p.mutable_update_time() = Ts(now);
+  *p.mutable_create_time() = ToTs(now);
+  *p.mutable_update_time() = ToTs(now);
   p.clear_etag();
   WriteBatch b;
   TargetsStore::PutDoc(b, kPeriod, id, p, 0);
   b.ZAdd(TargetsStore::Index("periods"), 0, id);
   v1::FiscalPeriodCreated e;
   *e.mutable_fiscal_period() = p;
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, p.name(), e, now);
   absl::Status s = store_.Commit(b);
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
@@ -399,7 +386,7 @@ absl::Status TargetsApi::UpdateFiscalPeriod(const CallContext& call,
   }
   SALESOPS_RETURN_IF_ERROR(fv.Finish());
   const absl::Time now = clock_.Now();
-  *next.mutable_update_time() = Ts(now);
+  *next.mutable_update_time() = ToTs(now);
   next.clear_etag();
   WriteBatch b;
   TargetsStore::PutDoc(b, kPeriod, id, next, cur.version);
@@ -408,7 +395,7 @@ absl::Status TargetsApi::UpdateFiscalPeriod(const CallContext& call,
   *e.mutable_previous() = cur.doc;
   for (const auto& path : req.update_mask().paths()) e.add_changed_fields(path);
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -432,7 +419,7 @@ absl::Status TargetsApi::DeleteFiscalPeriod(const CallContext& call,
   v1::FiscalPeriodDeleted e;
   *e.mutable_fiscal_period() = cur.doc;
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, req.name(), e, clock_.Now());
   // The plans-by-period index is a sorted set: check it explicitly (SCARD
   // guards only sets).
@@ -487,8 +474,8 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
   p.clear_previous_version();
   p.set_state(v1::PLAN_STATE_DRAFT);
   p.set_cell_count(1);
-  *p.mutable_create_time() = Ts(now);
-  *p.mutable_update_time() = Ts(now);
+  *p.mutable_create_time() = ToTs(now);
+  *p.mutable_update_time() = ToTs(now);
   p.clear_publish_time();
   p.clear_published_by();
   p.clear_etag();
@@ -514,7 +501,7 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
   b.ZAdd(TargetsStore::Index("plan:series:", id), 0, absl::StrFormat("%06d", 1));
   v1::PlanCreated e;
   *e.mutable_plan() = p;
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, p.name(), e, now);
   absl::Status s = store_.Commit(b);
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
@@ -592,7 +579,7 @@ absl::Status TargetsApi::CreatePlanVersion(const CallContext& call,
       v1::TargetPlan p, StageNewVersion(src.doc, id, req.change_reason(), now, copies, nullptr, b));
   v1::PlanCreated e;
   *e.mutable_plan() = p;
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, p.series(), p.name(), e, now);
   absl::Status s = store_.Commit(b);
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
@@ -879,7 +866,7 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
   SALESOPS_ASSIGN_OR_RETURN(int64_t count, store_.Count(CellsIndex(plan_id)));
   next.set_cell_count(count - static_cast<int64_t>(old_children.size()) +
                       static_cast<int64_t>(cells.size()));
-  *next.mutable_update_time() = Ts(now);
+  *next.mutable_update_time() = ToTs(now);
   next.clear_etag();
   TargetsStore::PutDoc(b, kPlan, plan_id, next, plan.version);
   *e.mutable_plan() = next;
@@ -892,7 +879,7 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
     for (const auto& c : cells) *e.add_cells() = c;
   }
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, next.series(), next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(plan.version + 1));
@@ -1017,14 +1004,14 @@ absl::Status TargetsApi::SetPhasing(const CallContext& call, const v1::SetPhasin
            {{"v", absl::StrCat(c.version + 1)}, {"pb", c.doc.SerializeAsString()}});
   }
   const absl::Time now = clock_.Now();
-  *next.mutable_update_time() = Ts(now);
+  *next.mutable_update_time() = ToTs(now);
   next.clear_etag();
   TargetsStore::PutDoc(b, kPlan, plan_id, next, plan.version);
   v1::PhasingChanged e;
   *e.mutable_plan() = next;
   for (const auto& c : changed) *e.add_overridden_cells() = c;
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, next.series(), next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(plan.version + 1));
@@ -1070,7 +1057,7 @@ absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishP
     if (prev) {
       v1::TargetPlan old = prev->doc;
       old.set_state(v1::PLAN_STATE_SUPERSEDED);
-      *old.mutable_update_time() = Ts(now);
+      *old.mutable_update_time() = ToTs(now);
       TargetsStore::PutDoc(b, kPlan, *previous_id, old, prev->version);
       b.ZRem(TargetsStore::Index("plan:published"), *previous_id);
       superseded = old.name();
@@ -1080,9 +1067,9 @@ absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishP
   }
   v1::TargetPlan next = plan.doc;
   next.set_state(v1::PLAN_STATE_PUBLISHED);
-  *next.mutable_publish_time() = Ts(now);
+  *next.mutable_publish_time() = ToTs(now);
   next.set_published_by(absl::StrCat("members/", who.member_id));
-  *next.mutable_update_time() = Ts(now);
+  *next.mutable_update_time() = ToTs(now);
   next.clear_etag();
   TargetsStore::PutDoc(b, kPlan, plan_id, next, plan.version);
   b.Set(published_key, plan_id);
@@ -1094,7 +1081,7 @@ absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishP
   if (cells.size() <= 500) {
     for (const auto& c : cells) *e.add_cells() = c.doc;
   }
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, next.series(), next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(plan.version + 1));
@@ -1305,7 +1292,7 @@ absl::Status TargetsApi::SuggestReallocation(const CallContext& call,
       moves.size(), " moves from cells below ",
       (req.behind_pace_basis_points() == 0 ? 8000 : req.behind_pace_basis_points()) / 100,
       " % of pace to cells at or above pace; every total stays exact"));
-  *s->mutable_compute_time() = Ts(now);
+  *s->mutable_compute_time() = ToTs(now);
   return absl::OkStatus();
 }
 
@@ -1396,7 +1383,7 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   e.set_plan(p.name());
   for (const auto& m : req.moves()) *e.add_moves() = m;
   e.set_reason(req.reason());
-  *e.mutable_actor() = Actor(call);
+  *e.mutable_actor() = ActorOf(call);
   Emit(b, call, p.series(), p.name(), e, now);
   absl::Status s = store_.Commit(b);
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
@@ -1534,7 +1521,7 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       e.set_parent_cell(CellName(new_id, StripName(by_key[rep_key].parent_cell())));
       e.set_axis(v1::ALLOCATION_AXIS_REP);
       e.set_reason(reason);
-      *e.mutable_actor() = Actor(call);
+      *e.mutable_actor() = ActorOf(call);
       Emit(b, call, p.series(), p.name(), e, now);
       absl::Status s = store_.Commit(b);
       if (!s.ok() && ErrorReason(s) != "RESOURCE_EXISTS") return s;

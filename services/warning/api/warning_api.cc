@@ -9,7 +9,9 @@
 #include "common/events/cloud_event.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
+#include "common/server/api_support.h"
 #include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
 #include "common/validation/validation.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -24,23 +26,6 @@ constexpr int kMaxPage = 500;
 // Index entries a list call reads at most before answering with a shorter page.
 constexpr int kMaxScan = 5000;
 
-google::protobuf::Timestamp ToTs(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-common::v1::Actor ActorOf(const CallContext& call) {
-  common::v1::Actor a;
-  a.set_member_id(call.principal.member_id);
-  a.set_role(std::string(RoleName(call.principal.role)));
-  a.set_org_unit_id(call.principal.org_unit_id);
-  a.set_trace_id(call.trace_id);
-  return a;
-}
 std::string MemberName(const Principal& p) { return absl::StrCat("members/", p.member_id); }
 
 void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
@@ -48,29 +33,10 @@ void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
   b.Emit(MakeCloudEvent(kWarningSource, key, subject, payload, t, call.trace_id), kWarningTopic);
 }
 
-absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& what) {
-  if (etag.empty() || etag == absl::StrCat(version)) return absl::OkStatus();
-  return Aborted("ETAG_MISMATCH", absl::StrCat(what, " changed since it was read (etag ",
-                                               QuoteUntrusted(etag, 20), ", now ", version,
-                                               "); re-read and retry"));
-}
-
-void CheckRequestId(Violations& v, const std::string& rid) {
-  if (rid.empty()) return;
-  if (rid.size() > 64 || !std::all_of(rid.begin(), rid.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      })) {
-    v.Add("request_id", "up to 64 letters, digits, '-' or '_'");
-  }
-}
-std::string RequestKey(const CallContext& call, const std::string& rid) {
-  return WarnKey(absl::StrCat("req:", call.principal.member_id, "/", rid));
-}
+std::string Caller(const CallContext& call) { return call.principal.member_id; }
 void GuardRequest(WriteBatch& b, const CallContext& call, const std::string& rid,
                   const std::string& name) {
-  if (rid.empty()) return;
-  b.ExpectAbsent(RequestKey(call, rid), "request:");
-  b.Set(RequestKey(call, rid), name, 24 * 3600);
+  DocStore::GuardRequestWith(kKeyPrefix, b, Caller(call), rid, name);
 }
 
 void CheckName(Violations& v, const std::string& field, const std::string& value,
@@ -386,7 +352,7 @@ absl::Status WarningApi::CreateRule(const CallContext& call, const v1::CreateRul
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.GetString(RequestKey(call, req.request_id())));
+    SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.SeenRequest(Caller(call), req.request_id()));
     if (seen) {  // a retry: the rule the first request created
       v1::GetRuleRequest g;
       g.set_name(*seen);
@@ -551,7 +517,7 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.GetString(RequestKey(call, req.request_id())));
+    SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.SeenRequest(Caller(call), req.request_id()));
     if (seen) {
       SALESOPS_ASSIGN_OR_RETURN(auto p, LoadProposal(call, "request_id", *seen));
       *resp->mutable_proposal() = std::move(p.doc);
@@ -773,7 +739,7 @@ absl::Status WarningApi::AddAction(const CallContext& call, const v1::AddActionR
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadProposal(call, "proposal", req.proposal()));
   if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.GetString(RequestKey(call, req.request_id())));
+    SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.SeenRequest(Caller(call), req.request_id()));
     if (seen) {
       for (const v1::FollowUpAction& a : cur.doc.actions()) {
         if (a.action_id() == *seen) {

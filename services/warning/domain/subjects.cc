@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status/errors.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/time/proto_time.h"
 #include "services/warning/domain/rules.h"
 
 namespace salesops::warning {
@@ -16,16 +16,6 @@ namespace {
 using customers::v1::OpportunityStage;
 using google::protobuf::Timestamp;
 
-Timestamp Ts(absl::Time t) {
-  Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  ts.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(ts.seconds())) /
-                                    absl::Nanoseconds(1)));
-  return ts;
-}
-absl::Time FromTs(const Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 bool IsOpen(OpportunityStage stage) {
   return stage >= customers::v1::OPPORTUNITY_STAGE_LEAD &&
          stage <= customers::v1::OPPORTUNITY_STAGE_CONTRACT;
@@ -134,7 +124,7 @@ bool ApplyOpportunityCreated(const customers::v1::OpportunityCreated& e, absl::T
   if (!e.amount().currency_code().empty()) s->set_currency_code(e.amount().currency_code());
   s->set_amount_minor(e.amount().amount_minor());
   s->set_stage(e.stage());
-  *s->mutable_stage_entered() = Ts(at);
+  *s->mutable_stage_entered() = ToTs(at);
   s->set_closed(!IsOpen(e.stage()));
   Reweigh(w, s);
   return true;
@@ -157,7 +147,7 @@ bool ApplyStageChanged(const customers::v1::OpportunityStageChanged& e, absl::Ti
   if (!e.amount().currency_code().empty()) s->set_currency_code(e.amount().currency_code());
   if (e.has_amount()) s->set_amount_minor(e.amount().amount_minor());
   s->set_stage(e.to_stage());
-  *s->mutable_stage_entered() = Ts(at);
+  *s->mutable_stage_entered() = ToTs(at);
   s->set_closed(!IsOpen(e.to_stage()));
   Reweigh(w, s);
   return true;
@@ -195,7 +185,7 @@ bool ApplyCustomerCreated(const customers::v1::Customer& c, absl::Time at, v1::S
   s->set_tier(c.tier());
   s->set_closed(c.owner().empty());
   if (!s->has_last_activity()) {
-    *s->mutable_last_activity() = c.has_last_activity_time() ? c.last_activity_time() : Ts(at);
+    *s->mutable_last_activity() = c.has_last_activity_time() ? c.last_activity_time() : ToTs(at);
   }
   return true;
 }
@@ -216,7 +206,7 @@ bool ApplyActivity(absl::string_view customer, absl::Time occur, v1::SubjectStat
   if (s->has_last_activity() && FromTs(s->last_activity()) >= occur) return false;
   s->set_kind(v1::SUBJECT_KIND_CUSTOMER);
   s->set_subject(std::string(customer));
-  *s->mutable_last_activity() = Ts(occur);
+  *s->mutable_last_activity() = ToTs(occur);
   return true;
 }
 
@@ -231,7 +221,7 @@ bool ApplyCustomerOwner(absl::string_view customer, absl::string_view display_na
   s->set_closed(owner.empty());
   // A new owner starts the neglect clock afresh.
   if (!s->has_last_activity() || FromTs(s->last_activity()) < at) {
-    *s->mutable_last_activity() = Ts(at);
+    *s->mutable_last_activity() = ToTs(at);
   }
   return true;
 }
@@ -260,7 +250,7 @@ bool ApplyPaymentOverdue(const customers::v1::PaymentOverdue& e, absl::TimeZone 
   }
   v1::OverdueInstalment* i = s->add_overdue();
   i->set_instalment_id(e.instalment_id());
-  *i->mutable_due_time() = Ts(PeriodCloseTime(e.due_date(), tz));
+  *i->mutable_due_time() = ToTs(PeriodCloseTime(e.due_date(), tz));
   i->set_outstanding_minor(e.outstanding().amount_minor());
   std::sort(s->mutable_overdue()->begin(), s->mutable_overdue()->end(),
             [](const v1::OverdueInstalment& a, const v1::OverdueInstalment& b) {

@@ -17,6 +17,7 @@
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "common/time/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/warning/domain/evaluate.h"
 #include "services/warning/domain/rules.h"
@@ -75,14 +76,6 @@ common::v1::Date Date(int y, int m, int d) {
   return out;
 }
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 bool Same(const v1::SubjectState& a, const v1::SubjectState& b) {
   return MessageDifferencer::Equals(a, b);
@@ -408,7 +401,7 @@ TEST(SubjectsOpportunityTest, ALateCreatedDoesNotRewindAKnownDeal) {
   v1::SubjectState s;
   ASSERT_TRUE(ApplyOpportunityCreated(Created(kLead), kT0, DefaultStageWeights(), &s));
   s.set_stage(kProposal);
-  *s.mutable_stage_entered() = Ts(kT0 + absl::Hours(48));
+  *s.mutable_stage_entered() = ToTs(kT0 + absl::Hours(48));
   const std::string before = s.SerializeAsString();
   EXPECT_FALSE(ApplyOpportunityCreated(Created(kLead), kT0, DefaultStageWeights(), &s));
   EXPECT_EQ(s.SerializeAsString(), before);

@@ -8,8 +8,8 @@
 #include "common/events/cloud_event.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
 #include "google/protobuf/text_format.h"
-#include "google/protobuf/util/time_util.h"
 #include "salesops/warning/v1/warning_events.pb.h"
 #include "salesops/warning/v1/warning_service.pb.h"
 #include "services/warning/domain/rules.h"
@@ -28,8 +28,7 @@ absl::Status RuleSet::Seed(const RuleList& rules, absl::Time now) {
     if (existing) continue;
     v1::Rule doc = r;
     doc.clear_etag();
-    *doc.mutable_create_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
-        absl::ToUnixSeconds(now));
+    *doc.mutable_create_time() = ToTs(now);
     *doc.mutable_update_time() = doc.create_time();
     WriteBatch b;
     WarningStore::PutDoc(b, kRuleDoc, id, doc, 0);

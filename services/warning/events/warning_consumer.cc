@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/targets/v1/targets_events.pb.h"
 
@@ -14,10 +15,6 @@ namespace salesops::warning {
 namespace {
 
 namespace cv1 = customers::v1;
-
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 // The pipeline contribution of a deal moves from (rep, team, weighted) before
 // to after.
