@@ -1,4 +1,5 @@
-// Helpers the OrgApi use-case files share: request ids, etags, retries of
+// Helpers the OrgApi use-case files share (request_id checks come from
+// common/server/api_support): caller-scoped request ids, etags, retries of
 // lost races, common field checks. Internal to services/org/api.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
+#include "common/server/api_support.h"
 #include "common/server/rpc.h"
 #include "common/status/errors.h"
 #include "common/validation/validation.h"
@@ -33,20 +35,6 @@ inline std::string CallerRequestId(const CallContext& call, const std::string& r
 inline bool ValidKind(int k) { return k >= 1 && k <= 5; }
 inline bool ValidRole(int r) { return r >= 1 && r <= 5; }
 inline bool ValidDepartment(int d) { return d >= 1 && d <= 5; }
-
-inline void CheckRequestId(Violations& v, const std::string& rid) {
-  if (rid.empty()) return;
-  if (rid.size() > 64) {
-    v.Add("request_id", "must have at most 64 characters");
-    return;
-  }
-  for (char c : rid) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-      v.Add("request_id", "may contain only letters, digits, '-' and '_'");
-      return;
-    }
-  }
-}
 
 inline void CheckEmail(Violations& v, const std::string& field, const std::string& email) {
   CheckText(v, field, email, 3, 254);
