@@ -590,6 +590,92 @@ TEST_F(CustomersTest, OverdueInstalmentRaisesPaymentOverdueExactlyOnce) {
   ASSERT_EQ(listed.contracts_size(), 1);
 }
 
+TEST_F(CustomersTest, CancelAndCloseFollowTheContractRulesAndPublishTheirEvents) {
+  TopicReader reader(TestEnv::Get().kafka_bootstrap, kTopic);
+  cv1::Customer c = NewCustomer(Rep1(), Unique("合同客户"));
+  const std::string cid = c.name().substr(strlen("customers/"));
+  auto contract = [&](bool sign) {
+    cv1::CreateContractRequest cc;
+    auto* k = cc.mutable_contract();
+    k->set_customer(c.name());
+    k->set_title("年度服务合同");
+    *k->mutable_amount() = Cny(300000);
+    auto* i1 = k->mutable_payment_schedule()->add_instalments();
+    i1->set_instalment_id("1");
+    *i1->mutable_due_date() = DateOf(absl::Now() + absl::Hours(24 * 30));
+    *i1->mutable_amount() = Cny(300000);
+    cv1::CreateContractResponse created;
+    EXPECT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::CreateContract, cc, &created).ok());
+    if (!sign) return created.contract();
+    cv1::SignContractRequest s;
+    s.set_name(created.contract().name());
+    *s.mutable_sign_date() = DateOf(absl::Now());
+    cv1::SignContractResponse signed_resp;
+    EXPECT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::SignContract, s, &signed_resp).ok());
+    return signed_resp.contract();
+  };
+
+  const cv1::Contract a = contract(true);
+  cv1::CancelContractRequest cancel;
+  cancel.set_name(a.name());
+  cv1::CancelContractResponse cancelled;
+  grpc::Status s = Call(Rep1(), &cv1::CustomersService::Stub::CancelContract, cancel, &cancelled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFieldOf(s), "reason") << "a cancellation says why";
+  cancel.set_reason("客户预算取消");
+  cancel.set_etag("999");
+  s = Call(Rep1(), &cv1::CustomersService::Stub::CancelContract, cancel, &cancelled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  cancel.set_etag(a.etag());
+  s = Call(Rep2(), &cv1::CustomersService::Stub::CancelContract, cancel, &cancelled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "another rep's contract";
+  s = Call(Rep1(), &cv1::CustomersService::Stub::CancelContract, cancel, &cancelled);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(cancelled.contract().state(), cv1::CONTRACT_STATE_CANCELLED);
+  EXPECT_EQ(cancelled.contract().cancel_reason(), "客户预算取消");
+  EXPECT_NE(cancelled.contract().etag(), a.etag());
+  cv1::CloseContractRequest close;
+  close.set_name(a.name());
+  cv1::CloseContractResponse closed;
+  s = Call(Rep1(), &cv1::CustomersService::Stub::CloseContract, close, &closed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "cancelled is final";
+
+  const cv1::Contract b = contract(true);
+  close.set_name(b.name());
+  s = Call(Rep1(), &cv1::CustomersService::Stub::CloseContract, close, &closed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(closed.contract().state(), cv1::CONTRACT_STATE_CLOSED);
+
+  const cv1::Contract draft = contract(false);
+  cancel.set_name(draft.name());
+  cancel.clear_etag();
+  s = Call(Rep1(), &cv1::CustomersService::Stub::CancelContract, cancel, &cancelled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "a draft is not cancelled";
+
+  auto events = reader.ReadUntil(
+      [&](const Record& r) {
+        return r.key == cid && (EventType(r) == "salesops.customers.v1.ContractCancelled" ||
+                                EventType(r) == "salesops.customers.v1.ContractClosed");
+      },
+      2, absl::Seconds(20));
+  ASSERT_EQ(events.size(), 2u);
+  cv1::ContractCancelled ce;
+  cv1::ContractClosed cl;
+  for (const Record& r : events) {
+    if (EventType(r) == "salesops.customers.v1.ContractCancelled") {
+      ASSERT_TRUE(ce.ParseFromString(r.value));
+    } else {
+      ASSERT_TRUE(cl.ParseFromString(r.value));
+    }
+  }
+  EXPECT_EQ(ce.contract().name(), a.name());
+  EXPECT_EQ(ce.owner(), "members/" + org().rep1);
+  EXPECT_EQ(ce.reason(), "客户预算取消");
+  EXPECT_EQ(ce.actor().member_id(), org().rep1);
+  EXPECT_EQ(cl.contract().name(), b.name());
+  EXPECT_EQ(cl.contract().state(), cv1::CONTRACT_STATE_CLOSED);
+}
+
 TEST_F(CustomersTest, CsvImportIsAllOrNothingAndExportRoundTripsChineseNames) {
   const std::string p1 = "0571" + UniqueDigits(8), p2 = "0571" + UniqueDigits(8);
   const std::string n1 = Unique("宁波甬江机械有限公司"), n2 = Unique("温州瓯海\"鞋业\",有限公司");

@@ -351,69 +351,83 @@ void FillContractFacts(E& e, const v1::Contract& c, const DealFacts& f) {
   e.set_customer_type(f.customer_type);
 }
 
+// Cancel and close share their opening (validate, load, authorise, check the
+// etag and the transition) and their end (store the contract with its event).
+struct ContractChange {
+  std::string id;
+  Versioned<v1::Contract> cur;
+  v1::Contract next;
+};
+
+absl::StatusOr<ContractChange> BeginContractChange(CustomersStore& store, OrgDirectory& dir,
+                                                   const CallContext& call, absl::Time now,
+                                                   const std::string& name,
+                                                   const std::string& etag,
+                                                   const std::string& reason, int min_reason,
+                                                   v1::ContractState to) {
+  Violations v;
+  ContractChange c;
+  c.id = IdOf(v, "name", name, "contracts");
+  CheckText(v, "reason", reason, min_reason, 1000);
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+  SALESOPS_ASSIGN_OR_RETURN(c.cur, LoadContract(store, c.id));
+  SALESOPS_RETURN_IF_ERROR(AccessToContract(store, dir, call, c.cur.doc, now, true));
+  SALESOPS_RETURN_IF_ERROR(CheckEtag(etag, c.cur.version, name));
+  SALESOPS_RETURN_IF_ERROR(CheckContractTransition(c.cur.doc.state(), to));
+  c.next = c.cur.doc;
+  c.next.set_state(to);
+  *c.next.mutable_update_time() = ToTs(now);
+  c.next.clear_etag();
+  return c;
+}
+
+absl::Status FinishContractChange(CustomersStore& store, const CallContext& call, absl::Time now,
+                                  ContractChange& c, WriteBatch b,
+                                  const google::protobuf::Message& event, v1::Contract* out) {
+  Emit(b, call, StripPrefix(c.next.customer()), c.next.name(), event, now);
+  SALESOPS_RETURN_IF_ERROR(store.Commit(b));
+  c.next.set_etag(absl::StrCat(c.cur.version + 1));
+  *out = std::move(c.next);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CustomersApi::CancelContract(const CallContext& call,
                                           const v1::CancelContractRequest& req,
                                           v1::CancelContractResponse* resp) {
-  Violations v;
-  const std::string id = IdOf(v, "name", req.name(), "contracts");
-  CheckText(v, "reason", req.reason(), 1, 1000);
-  SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadContract(store_, id));
   const absl::Time now = clock_.Now();
-  SALESOPS_RETURN_IF_ERROR(AccessToContract(store_, directory_, call, cur.doc, now, true));
-  SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.name()));
-  SALESOPS_RETURN_IF_ERROR(CheckContractTransition(cur.doc.state(), v1::CONTRACT_STATE_CANCELLED));
-  v1::Contract next = cur.doc;
-  next.set_state(v1::CONTRACT_STATE_CANCELLED);
-  next.set_cancel_reason(req.reason());
-  *next.mutable_update_time() = ToTs(now);
-  next.clear_etag();
-  SALESOPS_ASSIGN_OR_RETURN(DealFacts facts, FactsOf(store_, next));
+  SALESOPS_ASSIGN_OR_RETURN(
+      ContractChange c, BeginContractChange(store_, directory_, call, now, req.name(), req.etag(),
+                                            req.reason(), 1, v1::CONTRACT_STATE_CANCELLED));
+  c.next.set_cancel_reason(req.reason());
+  SALESOPS_ASSIGN_OR_RETURN(DealFacts facts, FactsOf(store_, c.next));
   WriteBatch b;
-  CustomersStore::PutDoc(b, kContract, id, next, cur.version);
-  ScheduleInstalments(b, next, tz_);
+  CustomersStore::PutDoc(b, kContract, c.id, c.next, c.cur.version);
+  ScheduleInstalments(b, c.next, tz_);
   v1::ContractCancelled e;
-  *e.mutable_contract() = next;
-  FillContractFacts(e, next, facts);
+  *e.mutable_contract() = c.next;
+  FillContractFacts(e, c.next, facts);
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
-  Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
-  SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
-  next.set_etag(absl::StrCat(cur.version + 1));
-  *resp->mutable_contract() = std::move(next);
-  return absl::OkStatus();
+  return FinishContractChange(store_, call, now, c, std::move(b), e, resp->mutable_contract());
 }
 
 absl::Status CustomersApi::CloseContract(const CallContext& call,
                                          const v1::CloseContractRequest& req,
                                          v1::CloseContractResponse* resp) {
-  Violations v;
-  const std::string id = IdOf(v, "name", req.name(), "contracts");
-  CheckText(v, "reason", req.reason(), 0, 1000);
-  SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadContract(store_, id));
   const absl::Time now = clock_.Now();
-  SALESOPS_RETURN_IF_ERROR(AccessToContract(store_, directory_, call, cur.doc, now, true));
-  SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.name()));
-  SALESOPS_RETURN_IF_ERROR(CheckContractTransition(cur.doc.state(), v1::CONTRACT_STATE_CLOSED));
-  v1::Contract next = cur.doc;
-  next.set_state(v1::CONTRACT_STATE_CLOSED);
-  *next.mutable_update_time() = ToTs(now);
-  next.clear_etag();
+  SALESOPS_ASSIGN_OR_RETURN(
+      ContractChange c, BeginContractChange(store_, directory_, call, now, req.name(), req.etag(),
+                                            req.reason(), 0, v1::CONTRACT_STATE_CLOSED));
   WriteBatch b;
-  CustomersStore::PutDoc(b, kContract, id, next, cur.version);
+  CustomersStore::PutDoc(b, kContract, c.id, c.next, c.cur.version);
   // Money still owed on a closed contract stays tracked for overdue warnings.
   v1::ContractClosed e;
-  *e.mutable_contract() = next;
+  *e.mutable_contract() = c.next;
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
-  Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
-  SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
-  next.set_etag(absl::StrCat(cur.version + 1));
-  *resp->mutable_contract() = std::move(next);
-  return absl::OkStatus();
+  return FinishContractChange(store_, call, now, c, std::move(b), e, resp->mutable_contract());
 }
 
 absl::Status CustomersApi::RecordPayment(const CallContext& call,
