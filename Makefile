@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build test test-unit run bench chaos fuzz format clean
+.PHONY: all setup build test test-unit run bench bench-forecast chaos fuzz format clean
 
 all: build
 
@@ -34,6 +34,13 @@ run: build
 # Throughput/latency as ratios against baselines measured in the same run.
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run_bench.sh
+
+# Forecast engine vs statsforecast AutoETS/AutoTheta on 1,000 synthetic monthly
+# series: sMAPE, MASE, ms/series and PASS/FAIL bars (bench-results/forecast.json).
+bench-forecast: setup
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	@cmake --build $(BUILD_DIR) --target salesops-forecast -j $(JOBS)
+	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/forecast/run_forecast_bench.sh
 
 # kill -9 of Kafka, Redis, the service and a consumer under load: no loss, no double-apply.
 chaos: build

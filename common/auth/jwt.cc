@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <cctype>
 #include <limits>
 #include <memory>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/status/errors.h"
 #include "nlohmann/json.hpp"
 
@@ -47,7 +49,29 @@ std::string AlgorithmForPublicKey(const std::string& pem) {
   return "";
 }
 
+// A NumericDate claim as whole seconds; false when absent, not a number, or
+// outside what int64 seconds and absl::Time hold (so the casts below are defined).
+bool NumericDate(const nlohmann::json& claims, const char* name, int64_t* out) {
+  if (!claims.contains(name) || !claims[name].is_number()) return false;
+  const double v = claims[name].get<double>();
+  constexpr double kLimit = 253402300799.0;    // 9999-12-31T23:59:59Z
+  if (!(v >= 0 && v <= kLimit)) return false;  // also rejects NaN
+  *out = static_cast<int64_t>(v);
+  return true;
+}
+
 }  // namespace
+
+std::string ServiceAudience(absl::string_view service) {
+  return absl::StrCat("salesops.", service);
+}
+
+const std::vector<std::string>& AllServiceAudiences() {
+  static const auto* all = new std::vector<std::string>{
+      "salesops.org",      "salesops.targets", "salesops.customers", "salesops.performance",
+      "salesops.forecast", "salesops.warning", "salesops.sync",      "salesops.gateway"};
+  return *all;
+}
 
 JwtVerifier::JwtVerifier(JwtVerifierOptions options, const Clock& clock)
     : options_(std::move(options)),
@@ -117,6 +141,16 @@ absl::StatusOr<Principal> JwtVerifier::VerifyUncached(absl::string_view token,
   } else {
     return Reject("TOKEN_ALGORITHM_REJECTED", absl::StrCat("algorithm '", alg, "' not accepted"));
   }
+  if (!header.contains("typ") || !header["typ"].is_string()) {
+    return Reject("TOKEN_TYPE_REJECTED", "token header has no typ");
+  }
+  {
+    std::string typ = header["typ"];
+    for (char& c : typ) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (typ != "jwt") {
+      return Reject("TOKEN_TYPE_REJECTED", "token typ is not JWT");
+    }
+  }
   if (parts[2].empty()) {
     return Reject("TOKEN_SIGNATURE_INVALID", "token has no signature");
   }
@@ -142,14 +176,28 @@ absl::StatusOr<Principal> JwtVerifier::VerifyUncached(absl::string_view token,
   }
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
   const int64_t leeway = absl::ToInt64Seconds(options_.leeway);
-  if (!claims.contains("exp") || !claims["exp"].is_number()) {
+  int64_t exp = 0, iat = 0, nbf = std::numeric_limits<int64_t>::min() / 2;
+  if (!claims.contains("exp")) {
     return Reject("TOKEN_EXPIRY_MISSING", "token has no exp claim");
   }
-  if (claims["exp"].get<double>() + leeway <= now) {
+  if (!NumericDate(claims, "exp", &exp)) {
+    return Reject("TOKEN_MALFORMED", "token exp is not a valid NumericDate");
+  }
+  if (exp + leeway <= now) {
     return Reject("TOKEN_EXPIRED", "token has expired");
   }
-  if (claims.contains("nbf") &&
-      (!claims["nbf"].is_number() || claims["nbf"].get<double>() - leeway > now)) {
+  if (!NumericDate(claims, "iat", &iat)) {
+    return Reject("TOKEN_ISSUED_AT_MISSING", "token has no valid iat claim");
+  }
+  if (iat - leeway > now) {
+    return Reject("TOKEN_NOT_YET_VALID", "token is issued in the future (iat)");
+  }
+  if (exp - iat > absl::ToInt64Seconds(options_.max_ttl)) {
+    return Reject("TOKEN_LIFETIME_TOO_LONG",
+                  absl::StrCat("token lives longer than the accepted maximum of ",
+                               absl::FormatDuration(options_.max_ttl)));
+  }
+  if (claims.contains("nbf") && (!NumericDate(claims, "nbf", &nbf) || nbf - leeway > now)) {
     return Reject("TOKEN_NOT_YET_VALID", "token is not valid yet (nbf)");
   }
   if (!options_.issuer.empty() && (!claims.contains("iss") || claims["iss"] != options_.issuer)) {
@@ -186,9 +234,8 @@ absl::StatusOr<Principal> JwtVerifier::VerifyUncached(absl::string_view token,
     return Reject("TOKEN_ORG_UNIT_MISSING", "only an admin token may omit org_unit");
   }
   cached->principal = p;
-  cached->exp = static_cast<int64_t>(claims["exp"].get<double>());
-  cached->nbf = claims.contains("nbf") ? static_cast<int64_t>(claims["nbf"].get<double>())
-                                       : std::numeric_limits<int64_t>::min() / 2;
+  cached->exp = exp;
+  cached->nbf = nbf;
   return p;
 }
 
@@ -219,7 +266,15 @@ absl::StatusOr<std::string> MintJwt(const JwtMintOptions& options, const Princip
     jwt_add_grant(jwt.get(), "org_unit", principal.org_unit_id.c_str());
   }
   if (!options.issuer.empty()) jwt_add_grant(jwt.get(), "iss", options.issuer.c_str());
-  if (!options.audience.empty()) jwt_add_grant(jwt.get(), "aud", options.audience.c_str());
+  {
+    const std::vector<std::string>& auds =
+        options.audiences.empty() ? AllServiceAudiences() : options.audiences;
+    nlohmann::json aud = auds.size() == 1 ? nlohmann::json(auds[0]) : nlohmann::json(auds);
+    const std::string grants = nlohmann::json{{"aud", aud}}.dump();
+    if (jwt_add_grants_json(jwt.get(), grants.c_str()) != 0) {
+      return Internal("JWT_GRANTS", "could not add aud");
+    }
+  }
   jwt_add_grant_int(jwt.get(), "iat", iat);
   jwt_add_grant_int(jwt.get(), "nbf", iat);
   jwt_add_grant_int(jwt.get(), "exp", iat + absl::ToInt64Seconds(ttl));

@@ -133,7 +133,7 @@ json ValidClaims() {
               {"role", "manager"},
               {"org_unit", "region-east"},
               {"iss", "salesops"},
-              {"aud", "salesops"},
+              {"aud", "salesops.org"},
               {"iat", absl::ToUnixSeconds(kNow)},
               {"nbf", absl::ToUnixSeconds(kNow)},
               {"exp", absl::ToUnixSeconds(kNow + absl::Hours(1))}};
@@ -147,15 +147,18 @@ std::string Hs256(const json& claims) {
 
 Principal Manager() { return {"m-1", Role::kManager, "region-east"}; }
 
+// The org service's verifier: it accepts only tokens naming "salesops.org" in aud.
 JwtVerifierOptions SecretOptions(std::string secret) {
   JwtVerifierOptions o;
   o.hs256_secret = std::move(secret);
+  o.audience = ServiceAudience("org");
   return o;
 }
 
 JwtVerifierOptions PemOptions(std::string public_key_pem) {
   JwtVerifierOptions o;
   o.public_key_pem = std::move(public_key_pem);
+  o.audience = ServiceAudience("org");
   return o;
 }
 
@@ -221,12 +224,13 @@ TEST_F(JwtTest, MintWritesClaims) {
   ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[0], &header_json));
   ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[1], &payload_json));
   EXPECT_EQ(json::parse(header_json)["alg"], "HS256");
+  EXPECT_EQ(json::parse(header_json)["typ"], "JWT");
   json claims = json::parse(payload_json);
   EXPECT_EQ(claims["sub"], "m-1");
   EXPECT_EQ(claims["role"], "manager");
   EXPECT_EQ(claims["org_unit"], "region-east");
   EXPECT_EQ(claims["iss"], "salesops");
-  EXPECT_EQ(claims["aud"], "salesops");
+  EXPECT_EQ(claims["aud"], json(AllServiceAudiences()));
   EXPECT_EQ(claims["iat"], absl::ToUnixSeconds(kNow));
   EXPECT_EQ(claims["nbf"], absl::ToUnixSeconds(kNow));
   EXPECT_EQ(claims["exp"], absl::ToUnixSeconds(kNow + absl::Minutes(5)));
@@ -260,7 +264,7 @@ TEST_F(JwtTest, EveryRoleRoundTrips) {
 // An audience list containing ours is accepted.
 TEST_F(JwtTest, AudienceArrayAccepted) {
   json claims = ValidClaims();
-  claims["aud"] = json::array({"billing", "salesops"});
+  claims["aud"] = json::array({"billing", "salesops.org"});
   EXPECT_TRUE(Hs256Verifier().Verify(Hs256(claims)).ok());
 }
 
@@ -363,10 +367,19 @@ TEST_F(JwtTest, WrongIssuerRejected) {
 // A token for another audience, or without one, is refused.
 TEST_F(JwtTest, WrongAudienceRejected) {
   absl::StatusOr<std::string> token =
-      MintJwt({.algorithm = "HS256", .key = kSecret, .audience = "billing"}, Manager(),
+      MintJwt({.algorithm = "HS256", .key = kSecret, .audiences = {"billing"}}, Manager(),
               absl::Hours(1), kNow);
   ASSERT_TRUE(token.ok());
   ExpectRejected(Hs256Verifier().Verify(*token), "TOKEN_AUDIENCE_REJECTED");
+  // A token minted for another service of ours does not open this one.
+  token = MintJwt({.algorithm = "HS256", .key = kSecret, .audiences = {"salesops.customers"}},
+                  Manager(), absl::Hours(1), kNow);
+  ASSERT_TRUE(token.ok());
+  ExpectRejected(Hs256Verifier().Verify(*token), "TOKEN_AUDIENCE_REJECTED");
+  // The old shared audience is not enough either.
+  json shared = ValidClaims();
+  shared["aud"] = "salesops";
+  ExpectRejected(Hs256Verifier().Verify(Hs256(shared)), "TOKEN_AUDIENCE_REJECTED");
 
   json claims = ValidClaims();
   claims["aud"] = json::array({"billing", "crm"});
@@ -578,6 +591,55 @@ TEST_F(JwtTest, CacheIsKeyedByTheWholeToken) {
   ASSERT_TRUE(verifier.Verify(token).ok());
   token[token.size() - 2] = token[token.size() - 2] == 'A' ? 'B' : 'A';
   ExpectRejected(verifier.Verify(token), "TOKEN_SIGNATURE_INVALID");
+}
+
+// ---- Token type, lifetime and date claims ----------------------------------
+
+// A header without typ, or with a typ other than JWT, is refused.
+TEST_F(JwtTest, TypMustSayJwt) {
+  const json claims = ValidClaims();
+  ExpectRejected(Hs256Verifier().Verify(
+                     HandMadeHmacToken(json{{"alg", "HS256"}}, claims, EVP_sha256(), kSecret)),
+                 "TOKEN_TYPE_REJECTED");
+  ExpectRejected(Hs256Verifier().Verify(HandMadeHmacToken(json{{"alg", "HS256"}, {"typ", "JOSE"}},
+                                                          claims, EVP_sha256(), kSecret)),
+                 "TOKEN_TYPE_REJECTED");
+  ExpectRejected(Hs256Verifier().Verify(HandMadeHmacToken(json{{"alg", "HS256"}, {"typ", 7}},
+                                                          claims, EVP_sha256(), kSecret)),
+                 "TOKEN_TYPE_REJECTED");
+  EXPECT_TRUE(Hs256Verifier().Verify(Hs256(claims)).ok());  // typ "JWT"
+}
+
+// exp values that would overflow a conversion to seconds are refused, not cast.
+TEST_F(JwtTest, ExpOutOfRangeRejected) {
+  for (double exp : {1e300, 9.3e18, -1.0, 253402300800.0}) {
+    json claims = ValidClaims();
+    claims["exp"] = exp;
+    ExpectRejected(Hs256Verifier().Verify(Hs256(claims)), "TOKEN_MALFORMED");
+  }
+  json claims = ValidClaims();
+  claims["exp"] = "tomorrow";
+  ExpectRejected(Hs256Verifier().Verify(Hs256(claims)), "TOKEN_MALFORMED");
+}
+
+// iat is required: without it the lifetime cannot be bounded.
+TEST_F(JwtTest, IatRequired) {
+  json claims = ValidClaims();
+  claims.erase("iat");
+  ExpectRejected(Hs256Verifier().Verify(Hs256(claims)), "TOKEN_ISSUED_AT_MISSING");
+  claims["iat"] = absl::ToUnixSeconds(kNow + absl::Hours(2));  // issued in the future
+  ExpectRejected(Hs256Verifier().Verify(Hs256(claims)), "TOKEN_NOT_YET_VALID");
+}
+
+// A token living longer than max_ttl (default 8 h) is refused even while unexpired.
+TEST_F(JwtTest, LifetimeIsBounded) {
+  ExpectRejected(Hs256Verifier().Verify(MintHs256(Manager(), absl::Hours(8) + absl::Minutes(1))),
+                 "TOKEN_LIFETIME_TOO_LONG");
+  EXPECT_TRUE(Hs256Verifier().Verify(MintHs256(Manager(), absl::Hours(8))).ok());
+  JwtVerifierOptions strict = SecretOptions(kSecret);
+  strict.max_ttl = absl::Minutes(30);
+  ExpectRejected(JwtVerifier(strict, clock_).Verify(MintHs256(Manager(), absl::Hours(1))),
+                 "TOKEN_LIFETIME_TOO_LONG");
 }
 
 }  // namespace

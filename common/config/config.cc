@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
@@ -20,6 +22,11 @@ std::string EnvNameForFlag(absl::string_view flag) {
 
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, absl::string_view usage) {
   absl::SetProgramUsageMessage(usage);
+  ApplyEnvTwins();
+  return absl::ParseCommandLine(argc, argv);
+}
+
+void ApplyEnvTwins() {
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     const char* value = std::getenv(EnvNameForFlag(name).c_str());
     if (value == nullptr) {
@@ -32,7 +39,6 @@ std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, absl::string_view us
       std::exit(2);
     }
   }
-  return absl::ParseCommandLine(argc, argv);
 }
 
 bool SplitHostPort(absl::string_view addr, std::string* host, int* port) {
@@ -85,6 +91,21 @@ void ConfigCheck::NonEmpty(absl::string_view flag, absl::string_view value) {
   if (value.empty()) {
     Fail(flag, "must be set");
   }
+}
+
+std::string ConfigCheck::SecretFile(absl::string_view flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    Fail(flag, absl::StrCat("cannot read ", path));
+    return "";
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string secret(absl::StripTrailingAsciiWhitespace(ss.str()));
+  if (secret.empty()) {
+    Fail(flag, absl::StrCat(path, " is empty"));
+  }
+  return secret;
 }
 
 void ConfigCheck::Fail(absl::string_view flag, absl::string_view problem) {

@@ -26,6 +26,10 @@ std::string EnvNameForFlag(absl::string_view flag);
 // the variable when an environment value does not parse.
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, absl::string_view usage);
 
+// The first half of ParseFlagsWithEnv, for tools that parse their own command
+// line (salesopsctl): every defined flag takes its SALESOPS_* twin if set.
+void ApplyEnvTwins();
+
 // Collects start-up configuration errors, each naming its setting.
 class ConfigCheck {
  public:
@@ -34,6 +38,9 @@ class ConfigCheck {
   void Positive(absl::string_view flag, double value);
   void NonEmpty(absl::string_view flag, absl::string_view value);
   void Fail(absl::string_view flag, absl::string_view problem);
+  // The content of the secret file `path` named by `flag` (a password), without
+  // trailing whitespace; a problem if it cannot be read or is empty.
+  std::string SecretFile(absl::string_view flag, const std::string& path);
 
   absl::Status status() const;
   // Prints every problem (with the flag and its env twin) and exits(2) if any.

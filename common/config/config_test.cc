@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -176,6 +177,30 @@ TEST(ParseFlagsWithEnvDeathTest, BadEnvValueExits) {
         ParseFlagsWithEnv(1, argv, "test");
       },
       ::testing::ExitedWithCode(2), "configuration error: SALESOPS_CONFIG_TEST_PORT=seven");
+}
+
+// A secret file's content comes back without the trailing newline; a missing or
+// empty file is a problem naming the flag.
+TEST(ConfigCheckTest, SecretFile) {
+  const std::string dir = ::testing::TempDir();
+  const std::string good = dir + "/config_test_secret";
+  const std::string empty = dir + "/config_test_empty";
+  {
+    std::ofstream(good) << "s3cret\n";
+    std::ofstream(empty) << "\n";
+  }
+  ConfigCheck ok;
+  EXPECT_EQ(ok.SecretFile("redis_password_file", good), "s3cret");
+  EXPECT_TRUE(ok.status().ok()) << ok.status();
+
+  ConfigCheck bad;
+  bad.SecretFile("redis_password_file", dir + "/config_test_missing");
+  bad.SecretFile("kafka_password_file", empty);
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("--redis_password_file (SALESOPS_REDIS_PASSWORD_FILE): cannot read"));
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("--kafka_password_file (SALESOPS_KAFKA_PASSWORD_FILE): "));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("is empty"));
 }
 
 }  // namespace

@@ -73,6 +73,21 @@ absl::StatusOr<std::vector<std::string>> DocStore::Range(const std::string& inde
   return ids;
 }
 
+absl::StatusOr<std::vector<std::vector<std::string>>> DocStore::RangeMany(
+    const std::vector<std::string>& indexes, int limit) {
+  std::vector<std::vector<std::string>> out(indexes.size());
+  if (indexes.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& index : indexes) {
+    cmds.push_back({"ZRANGEBYLEX", index, "-", "+", "LIMIT", "0", absl::StrCat(limit)});
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  for (size_t i = 0; i < values.size() && i < out.size(); ++i) {
+    for (const RedisValue& e : values[i].elements) out[i].push_back(e.str);
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> DocStore::RangeFrom(const std::string& index,
                                                              const std::string& min, int limit) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"ZRANGEBYLEX", index, min, "+", "LIMIT",

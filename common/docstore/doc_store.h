@@ -93,6 +93,9 @@ class DocStore {
   // Ids of an index after `after` (exclusive), at most `limit`, in order.
   absl::StatusOr<std::vector<std::string>> Range(const std::string& index, const std::string& after,
                                                  int limit);
+  // The first `limit` ids of each index, all in one round trip; parallel to `indexes`.
+  absl::StatusOr<std::vector<std::vector<std::string>>> RangeMany(
+      const std::vector<std::string>& indexes, int limit);
   // Same with a raw ZRANGEBYLEX min ("-", "(x" exclusive, "[x" inclusive).
   absl::StatusOr<std::vector<std::string>> RangeFrom(const std::string& index,
                                                      const std::string& min, int limit);

@@ -4,7 +4,9 @@
 
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/kafka/kafka_log.h"
 #include "common/log/log.h"
@@ -37,6 +39,32 @@ class KafkaEventConsumer::Rebalancer : public RdKafka::RebalanceCb {
   }
 };
 
+std::string ConventionalTopicOwner(absl::string_view topic) {
+  constexpr absl::string_view kPrefix = "salesops.";
+  constexpr absl::string_view kSuffix = ".events.v1";
+  if (!absl::ConsumePrefix(&topic, kPrefix) || !absl::ConsumeSuffix(&topic, kSuffix) ||
+      topic.empty() || absl::StrContains(topic, '.')) {
+    return "";
+  }
+  return std::string(topic);
+}
+
+absl::Status CheckProvenance(const CloudEvent& event, absl::string_view owner) {
+  const std::string source = absl::StrCat("/salesops/", owner);
+  if (event.source != source) {
+    return PermissionDenied(
+        "EVENT_PROVENANCE",
+        absl::StrCat("ce_source '", event.source, "' is not the topic owner's ('", source, "')"));
+  }
+  const std::string type_prefix = absl::StrCat("salesops.", owner, ".v1.");
+  if (!absl::StartsWith(event.type, type_prefix) || event.type.size() == type_prefix.size()) {
+    return PermissionDenied("EVENT_PROVENANCE", absl::StrCat("ce_type '", event.type,
+                                                             "' is not one of the topic owner's ('",
+                                                             type_prefix, "*')"));
+  }
+  return absl::OkStatus();
+}
+
 KafkaEventConsumer::KafkaEventConsumer(ConsumerOptions options, EventHandler& handler,
                                        KafkaProducer& dlq_producer)
     : options_(std::move(options)), handler_(handler), dlq_producer_(dlq_producer) {}
@@ -44,6 +72,16 @@ KafkaEventConsumer::KafkaEventConsumer(ConsumerOptions options, EventHandler& ha
 KafkaEventConsumer::~KafkaEventConsumer() { Stop(); }
 
 absl::Status KafkaEventConsumer::Start() {
+  for (const std::string& topic : options_.topics) {
+    if (options_.topic_owners.count(topic) > 0) continue;
+    std::string owner = ConventionalTopicOwner(topic);
+    if (owner.empty()) {
+      return InvalidField("topic_owners",
+                          absl::StrCat("consumer group ", options_.group_id, ": topic ", topic,
+                                       " has no declared owner (whose events may it carry?)"));
+    }
+    options_.topic_owners[topic] = std::move(owner);
+  }
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   rebalancer_ = std::make_unique<Rebalancer>();
   std::string err;
@@ -59,6 +97,9 @@ absl::Status KafkaEventConsumer::Start() {
       {"topic.metadata.refresh.interval.ms", "5000"},
       {"reconnect.backoff.max.ms", "1000"},
   };
+  for (const auto& [k, v] : KafkaSaslProperties(options_.sasl)) {
+    props[k] = v;
+  }
   for (const auto& [k, v] : options_.extra) {
     props[k] = v;
   }
@@ -104,7 +145,7 @@ void KafkaEventConsumer::Loop() {
     std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
     if (absl::Now() >= next_lag) {
       RefreshLag();
-      next_lag = absl::Now() + absl::Seconds(2);
+      next_lag = absl::Now() + absl::Seconds(1);
     }
     // Take what has already arrived, up to max_batch, without waiting for more.
     while (true) {
@@ -166,10 +207,7 @@ bool KafkaEventConsumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Messa
   std::vector<bool> done(batch.size(), false);
   events.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    RdKafka::Message& m = *batch[i];
-    absl::StatusOr<CloudEvent> e =
-        FromKafkaRecord(m.key() ? *m.key() : "",
-                        std::string(static_cast<const char*>(m.payload()), m.len()), HeadersOf(m));
+    absl::StatusOr<CloudEvent> e = Decode(*batch[i]);
     if (e.ok()) {
       events.push_back(*std::move(e));
       index.push_back(i);
@@ -184,8 +222,8 @@ bool KafkaEventConsumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Messa
       ++stats_.processed;
     }
   }
-  // Undecodable records and first-try failures take the one-by-one path
-  // (retries, dead-lettering), in their original order.
+  // Undecodable or foreign records and first-try failures take the one-by-one
+  // path (retries, dead-lettering), in their original order.
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!done[i] && !Process(*batch[i])) {
       return false;
@@ -194,11 +232,27 @@ bool KafkaEventConsumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Messa
   return true;
 }
 
+absl::StatusOr<CloudEvent> KafkaEventConsumer::Decode(RdKafka::Message& message) const {
+  absl::StatusOr<CloudEvent> event = FromKafkaRecord(
+      message.key() ? *message.key() : "",
+      std::string(static_cast<const char*>(message.payload()), message.len()), HeadersOf(message));
+  if (!event.ok()) {
+    return event;
+  }
+  auto owner = options_.topic_owners.find(message.topic_name());
+  if (owner == options_.topic_owners.end()) {
+    // Subscribed topics all have an owner (Start); anything else is not ours to trust.
+    return PermissionDenied("EVENT_PROVENANCE",
+                            absl::StrCat("topic ", message.topic_name(), " has no declared owner"));
+  }
+  if (absl::Status s = CheckProvenance(*event, owner->second); !s.ok()) {
+    return s;
+  }
+  return event;
+}
+
 bool KafkaEventConsumer::Process(RdKafka::Message& message) {
-  KafkaHeaders headers = HeadersOf(message);
-  std::string key = message.key() ? *message.key() : "";
-  std::string value(static_cast<const char*>(message.payload()), message.len());
-  absl::StatusOr<CloudEvent> event = FromKafkaRecord(key, std::move(value), headers);
+  absl::StatusOr<CloudEvent> event = Decode(message);
   if (!event.ok()) {
     return DeadLetter(message, event.status(), 1);
   }
@@ -282,6 +336,7 @@ void KafkaEventConsumer::RefreshLag() {
   }
   consumer_->position(parts);
   int64_t lag = 0;
+  bool ends_known = !parts.empty();
   for (auto* tp : parts) {
     int64_t low = 0, high = 0;
     if (consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) ==
@@ -289,10 +344,13 @@ void KafkaEventConsumer::RefreshLag() {
         high >= 0) {
       int64_t pos = tp->offset() >= 0 ? tp->offset() : low;
       lag += std::max<int64_t>(0, high - pos);
+    } else {
+      ends_known = false;  // no fetch answered yet: not "nothing to do"
     }
   }
   RdKafka::TopicPartition::destroy(parts);
   stats_.lag = lag;
+  stats_.caught_up = ends_known && lag == 0 ? 1 : 0;
 }
 
 }  // namespace salesops

@@ -11,6 +11,14 @@
 // topic, and the loop goes on. Retryable errors (UNAVAILABLE: Redis down) are
 // retried with backoff, never dead-lettered: the record waits.
 //
+// Provenance: every topic has an owner, the one service that may publish on
+// it (declared in `topic_owners`, or by the name salesops.<owner>.events.v1).
+// A record whose ce_source is not "/salesops/<owner>" or whose ce_type does
+// not start with "salesops.<owner>.v1." never reaches the handler: it is
+// dead-lettered (PERMISSION_DENIED, reason EVENT_PROVENANCE). Broker ACLs keep
+// other services from writing the topic; this keeps a service that may write
+// it from passing off events as another's.
+//
 //   KafkaEventConsumer consumer(opts, handler, dlq_producer);
 //   consumer.Start();  ...  consumer.Stop();   // commits stored offsets
 #pragma once
@@ -24,9 +32,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/events/cloud_event.h"
 #include "common/kafka/producer.h"
+#include "common/kafka/sasl.h"
 
 namespace RdKafka {
 class KafkaConsumer;
@@ -57,8 +67,13 @@ class EventHandler {
 
 struct ConsumerOptions {
   std::string bootstrap = "127.0.0.1:9092";
+  KafkaSasl sasl;
   std::string group_id;
   std::vector<std::string> topics;
+  // topic -> the service that publishes on it ("org" for /salesops/org and
+  // salesops.org.v1.*). Topics named salesops.<service>.events.v1 need no
+  // entry; Start() fails for any other topic without one.
+  std::map<std::string, std::string> topic_owners;
   std::string dlq_topic;
   int max_attempts = 3;
   // Records handed to HandleBatch at once (those already fetched; never waits to fill).
@@ -73,14 +88,26 @@ struct ConsumerStats {
   std::atomic<int64_t> processed{0};
   std::atomic<int64_t> dead_lettered{0};
   std::atomic<int64_t> retries{0};
-  std::atomic<int64_t> lag{0};  // sum over assigned partitions, refreshed every few seconds
+  std::atomic<int64_t> lag{0};  // sum over assigned partitions, refreshed every second
+  // 1 when partitions are assigned, all their ends are known and nothing is
+  // left to process (at the last refresh): the consumer has caught up.
+  std::atomic<int64_t> caught_up{0};
 };
+
+// The owner of a topic named salesops.<service>.events.v1, else "".
+std::string ConventionalTopicOwner(absl::string_view topic);
+
+// OK when `event` comes from `owner` (ce_source "/salesops/<owner>", ce_type
+// "salesops.<owner>.v1.*"); PERMISSION_DENIED with reason EVENT_PROVENANCE
+// naming the attribute otherwise.
+absl::Status CheckProvenance(const CloudEvent& event, absl::string_view owner);
 
 class KafkaEventConsumer {
  public:
   KafkaEventConsumer(ConsumerOptions options, EventHandler& handler, KafkaProducer& dlq_producer);
   ~KafkaEventConsumer();
 
+  // INVALID_ARGUMENT (field topic_owners) when a topic has no known owner.
   absl::Status Start();
   // Stops the loop after the current record, commits stored offsets, closes.
   void Stop();
@@ -93,6 +120,8 @@ class KafkaEventConsumer {
   void Loop();
   // Returns false if stopping interrupted the retries (offset not stored).
   bool Process(RdKafka::Message& message);
+  // The record's CloudEvent if it decodes and comes from its topic's owner.
+  absl::StatusOr<CloudEvent> Decode(RdKafka::Message& message) const;
   // Handles a batch; records whose first try failed go through Process()'s
   // retry/dead-letter path. False if stopping interrupted it.
   bool ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch);

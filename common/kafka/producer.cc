@@ -48,6 +48,9 @@ absl::Status KafkaProducer::Start() {
       {"compression.type", "lz4"},
       {"reconnect.backoff.max.ms", "1000"},
   };
+  for (const auto& [k, v] : KafkaSaslProperties(options_.sasl)) {
+    props[k] = v;
+  }
   for (const auto& [k, v] : options_.extra) {
     props[k] = v;
   }

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/events/cloud_event.h"
+#include "common/kafka/sasl.h"
 
 namespace RdKafka {
 class Producer;
@@ -31,6 +32,8 @@ namespace salesops {
 struct ProducerOptions {
   std::string bootstrap = "127.0.0.1:9092";
   std::string client_id = "salesops";
+  // How to authenticate (the broker's ACLs decide which topics we may write).
+  KafkaSasl sasl;
   // How long a record may wait for delivery before its callback reports failure.
   absl::Duration message_timeout = absl::Seconds(60);
   absl::Duration linger = absl::Milliseconds(5);

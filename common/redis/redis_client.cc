@@ -90,6 +90,34 @@ absl::Status RedisConnection::EnsureConnected() {
     redisFree(c);
     return Unavailable("REDIS_UNAVAILABLE", "redis: cannot set timeout");
   }
+  if (!options_.user.empty() || !options_.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!options_.user.empty()) auth.push_back(options_.user);
+    auth.push_back(options_.password);
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : auth) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    ReplyPtr reply(static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+    if (reply == nullptr) {
+      std::string why = c->errstr;
+      redisFree(c);
+      return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis ", options_.host, ":",
+                                                           options_.port, ": AUTH: ", why));
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      // Never echo the password; the user name and Redis' reason are enough.
+      std::string why(reply->str, reply->len);
+      redisFree(c);
+      return Unavailable(
+          "REDIS_AUTH_FAILED",
+          absl::StrCat("redis ", options_.host, ":", options_.port, " refused user '",
+                       options_.user.empty() ? "default" : options_.user, "': ", why));
+    }
+  }
   ctx_ = c;
   return absl::OkStatus();
 }
@@ -256,6 +284,13 @@ std::unique_ptr<RedisConnection> RedisClient::NewDedicatedConnection(
 }
 
 absl::Status RedisErrorStatus(const std::string& reply) {
+  if (absl::StartsWith(reply, "NOAUTH") || absl::StartsWith(reply, "WRONGPASS")) {
+    return Unavailable("REDIS_AUTH_FAILED", reply);
+  }
+  if (absl::StartsWith(reply, "NOPERM") ||
+      absl::StrContains(reply, "can't access at least one of the keys")) {
+    return Internal("REDIS_NOPERM", reply);
+  }
   for (const char* transient : {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "OOM",
                                 "NOREPLICAS", "CLUSTERDOWN"}) {
     if (absl::StartsWith(reply, transient)) {

@@ -2,8 +2,10 @@
 // a bounded connection pool with connect/command timeouts and reconnect on
 // error, binary-safe argv commands, pipelines, and Lua scripts run by SHA
 // (EVALSHA) with a fallback to EVAL after a SCRIPT FLUSH or a server restart.
+// With a user (Redis ACLs) every new connection first sends AUTH, so a
+// reconnect after a restart or a dropped connection is authenticated too.
 //
-//   RedisOptions opts{.host = "127.0.0.1", .port = 6380};
+//   RedisOptions opts{.host = "127.0.0.1", .port = 6380, .user = "org", .password = pw};
 //   RedisClient redis(opts);
 //   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis.Command({"GET", "org:{org}:unit:x"}));
 //   static const LuaScript kScript("return redis.call('INCR', KEYS[1])");
@@ -13,7 +15,10 @@
 // nothing ran. A command sent whose reply never came (timeout, connection
 // lost) is DEADLINE_EXCEEDED with reason REDIS_OUTCOME_UNKNOWN: it may have
 // run, so retry only what is idempotent (request_id, event ids, versions).
-// Both are retryable. Error replies: see RedisErrorStatus().
+// Both are retryable. Error replies: see RedisErrorStatus(). Credentials the
+// server refuses (AUTH) are UNAVAILABLE with reason REDIS_AUTH_FAILED: nothing
+// ran, and it lasts until an operator fixes the setting, so callers wait
+// (consumers retry) rather than treat their input as bad.
 #pragma once
 
 #include <memory>
@@ -45,6 +50,10 @@ struct RedisValue {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6380;
+  // ACL user and password sent with AUTH on connect; no AUTH when both are
+  // empty, `AUTH password` (the default user) when only the password is set.
+  std::string user;
+  std::string password;
   int pool_size = 8;
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(5);
@@ -119,7 +128,9 @@ class RedisClient {
 
 // The status for a Redis error reply: UNAVAILABLE (retryable) for the
 // transient ones (LOADING, BUSY, TRYAGAIN, MASTERDOWN, READONLY, OOM,
-// NOREPLICAS, CLUSTERDOWN), INTERNAL otherwise.
+// NOREPLICAS, CLUSTERDOWN) and for refused credentials (NOAUTH, WRONGPASS:
+// reason REDIS_AUTH_FAILED), INTERNAL otherwise (NOPERM, a key or command the
+// ACL user may not use, with reason REDIS_NOPERM: a bug, not bad input).
 absl::Status RedisErrorStatus(const std::string& reply);
 
 // Helpers for reading replies.

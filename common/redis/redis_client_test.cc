@@ -1,5 +1,7 @@
-// Redis client behaviour that needs no server: error classification, script
-// hashing, and the status when nothing listens.
+// Redis client behaviour that needs no server: error classification (ACL
+// replies included), script hashing, and the status when nothing listens.
+// AUTH on connect is covered against the real server in
+// tests/integration/infra_security_integration_test.cc.
 #include "common/redis/redis_client.h"
 
 #include "common/status/errors.h"
@@ -22,6 +24,26 @@ TEST(RedisClientTest, ErrorRepliesAreClassified) {
   absl::Status s = RedisErrorStatus("WRONGTYPE Operation against a key holding the wrong kind");
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
   EXPECT_FALSE(IsRetryable(s));
+}
+
+// Refused credentials wait for an operator (retryable, nothing ran); a key or
+// command outside the user's ACL is a bug, not a transient condition.
+TEST(RedisClientTest, AclRepliesAreClassified) {
+  for (const char* reply : {"NOAUTH Authentication required.",
+                            "WRONGPASS invalid username-password pair or user is disabled."}) {
+    absl::Status s = RedisErrorStatus(reply);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << reply;
+    EXPECT_EQ(ErrorReason(s), "REDIS_AUTH_FAILED") << reply;
+  }
+  for (const char* reply :
+       {"NOPERM this user has no permissions to access one of the keys used as arguments",
+        "ERR The user executing the script can't access at least one of the keys mentioned in "
+        "the command arguments script: e003d6, on @user_script:1."}) {
+    absl::Status s = RedisErrorStatus(reply);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << reply;
+    EXPECT_EQ(ErrorReason(s), "REDIS_NOPERM") << reply;
+    EXPECT_FALSE(IsRetryable(s)) << reply;
+  }
 }
 
 // Scripts are addressed by the SHA1 Redis computes for SCRIPT LOAD.

@@ -1,6 +1,7 @@
 #include "common/server/api_support.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace salesops {
@@ -17,8 +18,8 @@ salesops::common::v1::Actor ActorOf(const CallContext& call) {
 absl::Status CheckEtag(absl::string_view etag, int64_t version, absl::string_view resource) {
   if (etag.empty() || etag == absl::StrCat(version)) return absl::OkStatus();
   return Aborted("ETAG_MISMATCH",
-                 absl::StrCat(resource, " changed since it was read (etag ", QuoteUntrusted(etag, 20),
-                              ", now ", version, "); re-read and retry"));
+                 absl::StrCat(resource, " changed since it was read (etag ",
+                              QuoteUntrusted(etag, 20), ", now ", version, "); re-read and retry"));
 }
 
 void CheckRequestId(Violations& v, absl::string_view rid) {
@@ -33,6 +34,19 @@ void CheckRequestId(Violations& v, absl::string_view rid) {
       return;
     }
   }
+}
+
+absl::Status CheckReplayTarget(absl::string_view stored, absl::string_view expected) {
+  const bool ok = absl::EndsWith(expected, "/")
+                      ? absl::StartsWith(stored, expected) && stored.size() > expected.size()
+                      : stored == expected;
+  if (ok) return absl::OkStatus();
+  return RequestIdReused();
+}
+
+absl::Status RequestIdReused() {
+  return AlreadyExists("REQUEST_ID_REUSED",
+                       "request_id was already used for another request; use a new one", "");
 }
 
 }  // namespace salesops

@@ -1,5 +1,7 @@
 #include "common/server/rpc.h"
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 
 #include "absl/strings/match.h"
@@ -32,7 +34,33 @@ bool IsHex32(const std::string& s) {
   return true;
 }
 
+// What the client sees of an error. Internal and dependency errors carry text
+// written for operators (Redis addresses, script errors, exception messages):
+// the client gets the code, a stable reason and the trace id to quote.
+absl::Status ForClient(const absl::Status& s, const std::string& trace_id) {
+  switch (s.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+      return MakeError(absl::StatusCode::kInternal, "INTERNAL",
+                       absl::StrCat("internal error; quote trace id ", trace_id));
+    case absl::StatusCode::kUnavailable: {
+      std::string reason = ErrorReason(s);
+      return MakeError(
+          absl::StatusCode::kUnavailable, reason.empty() ? "UNAVAILABLE" : reason,
+          absl::StrCat("temporarily unavailable; retry with backoff (trace id ", trace_id, ")"));
+    }
+    default:
+      return s;
+  }
+}
+
 }  // namespace
+
+absl::Status DeadlineExceeded(absl::string_view what) {
+  return MakeError(absl::StatusCode::kDeadlineExceeded, "DEADLINE",
+                   absl::StrCat(what, " ran out of time; narrow the request or retry"));
+}
 
 MethodPolicy& MethodPolicy::Allow(std::string method, std::initializer_list<Role> roles) {
   unsigned& bits = allowed_[method];
@@ -96,6 +124,9 @@ absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::stri
     return principal.status();
   }
   call->principal = *std::move(principal);
+  if (resolver_ != nullptr) {
+    if (absl::Status s = resolver_->Check(call->principal); !s.ok()) return s;
+  }
   return policy_.Check(method, call->principal);
 }
 
@@ -139,7 +170,21 @@ void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReact
   ScopedTraceId trace(call.trace_id);
   ctx->AddTrailingMetadata("x-trace-id", call.trace_id);
 
+  call.deadline = start + max_duration_;
+  if (const auto client = ctx->deadline(); client != std::chrono::system_clock::time_point::max()) {
+    call.deadline = std::min(call.deadline, absl::FromChrono(client));
+  }
   absl::Status status = Authorize(*ctx, method, &call);
+  if (status.ok() && limiter_ != nullptr) {
+    absl::Duration wait;
+    if (!limiter_->Allow(call.principal, &wait)) {
+      status =
+          MakeError(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+                    absl::StrCat("too many requests; retry after ",
+                                 absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))),
+                    {{"retry_after_ms", absl::StrCat(absl::ToInt64Milliseconds(wait) + 1)}});
+    }
+  }
   if (status.ok()) {
     try {
       status = handler(call);
@@ -149,6 +194,7 @@ void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReact
       status = Internal("UNHANDLED_EXCEPTION", "unknown exception");
     }
   }
+  if (status.ok() && call.replayed) ctx->AddTrailingMetadata("salesops-replayed", "1");
   const std::string code = absl::StatusCodeToString(status.code());
   auto [counter, histogram] = MetricsFor(call.method, code);
   counter->Increment();
@@ -166,7 +212,7 @@ void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReact
          {"error", std::string(status.message())},
          {"member", call.principal.member_id}});
   }
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(ToGrpcStatus(ForClient(status, call.trace_id)));
 }
 
 }  // namespace salesops

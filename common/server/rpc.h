@@ -1,9 +1,13 @@
 // The per-call guard every RPC handler goes through (our "interceptor"): it
 // reads the trace id (x-trace-id or traceparent metadata; made up if absent),
-// verifies the bearer JWT, checks the method's role policy (default deny),
+// verifies the bearer JWT, checks the token's member against the service's
+// view of the org (left, demoted or moved members are refused), checks the
+// method's role policy (default deny), applies the per-caller rate limit,
+// bounds the handler's time (the client's deadline, at most max_duration),
 // runs the handler, turns exceptions into INTERNAL, maps absl::Status to
-// grpc::Status in one place, records per-method count and latency, and logs
-// failures as JSON.
+// grpc::Status in one place (internal error text never reaches the client:
+// it is logged with the trace id, the client gets the trace id), records
+// per-method count and latency, and logs failures as JSON.
 //
 // It is a wrapper the handler calls rather than a grpc::experimental server
 // interceptor because gRPC 1.51's interceptors cannot fail a call with a
@@ -32,10 +36,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
+#include "common/auth/principal_resolver.h"
 #include "common/concurrency/worker_pool.h"
 #include "common/metrics/metrics.h"
+#include "common/server/rate_limiter.h"
 #include "grpcpp/grpcpp.h"
 
 namespace salesops {
@@ -44,7 +52,18 @@ struct CallContext {
   Principal principal;
   std::string trace_id;
   std::string method;
+  // When the handler must have answered: the client's deadline, at most the
+  // server's max_duration. Loops over data check Expired() and stop.
+  absl::Time deadline = absl::InfiniteFuture();
+  bool Expired() const { return absl::Now() >= deadline; }
+  // Set by a handler that answered a request_id seen before (AIP-155) with what
+  // that request made: the reply carries trailer `salesops-replayed: 1`, so a
+  // client (the demo loaders) can tell "created now" from "was already there".
+  mutable bool replayed = false;
 };
+
+// DEADLINE_EXCEEDED for a handler that ran out of time (reason DEADLINE).
+absl::Status DeadlineExceeded(absl::string_view what);
 
 // Which roles may call which method. Methods not listed are denied.
 class MethodPolicy {
@@ -72,6 +91,13 @@ class RpcRunner {
   absl::Status Authorize(const grpc::ServerContextBase& ctx, absl::string_view method,
                          CallContext* call) const;
 
+  // Optional parts of the guard, set before serving. Not owned.
+  void SetPrincipalResolver(PrincipalResolver* resolver) { resolver_ = resolver; }
+  void SetRateLimiter(PrincipalRateLimiter* limiter) { limiter_ = limiter; }
+  // Upper bound of a handler's time whatever the client's deadline.
+  void SetMaxDuration(absl::Duration d) { max_duration_ = d; }
+  const MethodPolicy& policy() const { return policy_; }
+
  private:
   void Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
                const std::string& method, absl::Time start, const Handler& handler);
@@ -83,6 +109,9 @@ class RpcRunner {
   MethodPolicy policy_;
   MetricsRegistry& metrics_;
   WorkerPool* pool_;
+  PrincipalResolver* resolver_ = nullptr;
+  PrincipalRateLimiter* limiter_ = nullptr;
+  absl::Duration max_duration_ = absl::Seconds(30);
   absl::Mutex metrics_mu_;
   absl::flat_hash_map<std::string, std::pair<Counter*, Histogram*>> metric_cache_
       ABSL_GUARDED_BY(metrics_mu_);

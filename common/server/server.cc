@@ -6,12 +6,17 @@
 #include <sstream>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 
 namespace salesops {
 namespace {
@@ -26,7 +31,53 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
   return ss.str();
 }
 
+// Linking grpc++_reflection registers its plugin for every ServerBuilder (a
+// static initializer in the library), so switching reflection off means
+// taking the plugin out of this builder.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+      return dynamic_cast<const grpc::reflection::ProtoServerReflectionPlugin*>(p.get()) != nullptr;
+    });
+  }
+};
+
 }  // namespace
+
+bool IsLoopbackHost(absl::string_view host) {
+  if (absl::ConsumePrefix(&host, "[")) {
+    if (!absl::ConsumeSuffix(&host, "]")) return false;
+  }
+  if (host == "::1" || absl::AsciiStrToLower(host) == "localhost") return true;
+  // 127.0.0.0/8: four decimal octets, the first 127.
+  if (!absl::StartsWith(host, "127.")) return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+absl::Status CheckTransportSecurity(const ServerOptions& options) {
+  const bool tls = !options.tls_cert_file.empty() && !options.tls_key_file.empty();
+  if (tls || options.allow_plaintext) return absl::OkStatus();
+  if (absl::StartsWith(options.listen_addr, "unix:")) return absl::OkStatus();  // local socket
+  std::string host;
+  int port = 0;
+  if (SplitHostPort(options.listen_addr, &host, &port) && IsLoopbackHost(host)) {
+    return absl::OkStatus();
+  }
+  return InvalidField("allow_plaintext",
+                      absl::StrCat("refusing plaintext gRPC on ", options.listen_addr,
+                                   " (not loopback): set --tls_cert_file and --tls_key_file, or "
+                                   "--allow_plaintext if something else encrypts the traffic"));
+}
 
 void BlockShutdownSignals() {
   sigset_t set;
@@ -50,8 +101,16 @@ void ServerRunner::OnStop(std::function<void()> hook) { stop_hooks_.push_back(st
 int ServerRunner::metrics_port() const { return metrics_server_ ? metrics_server_->port() : -1; }
 
 absl::Status ServerRunner::Start() {
+  if (absl::Status s = CheckTransportSecurity(options_); !s.ok()) {
+    return s;
+  }
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  if (options_.reflection) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  } else {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
     auto cert = ReadFile("tls_cert_file", options_.tls_cert_file);
@@ -70,7 +129,6 @@ absl::Status ServerRunner::Start() {
   } else {
     creds = grpc::InsecureServerCredentials();
   }
-  grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen_addr, creds, &port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
@@ -100,7 +158,13 @@ absl::Status ServerRunner::Start() {
       return s;
     }
   }
-  LogInfo("server listening", {{"grpc_port", port_}, {"metrics_port", metrics_port()}});
+  LogInfo("server listening", {{"grpc_port", port_},
+                               {"tls", options_.tls_cert_file.empty()        ? "off"
+                                       : options_.tls_client_ca_file.empty() ? "on"
+                                                                             : "mtls"},
+                               {"reflection", options_.reflection},
+                               {"metrics_host", options_.metrics_host},
+                               {"metrics_port", metrics_port()}});
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
-// gRPC server bootstrap shared by every service: listen address, optional TLS
-// or mTLS, max message size, keepalive, grpc.health.v1 with a status per
-// service, server reflection, the Prometheus endpoint on its own port, and
+// gRPC server bootstrap shared by every service: listen address, TLS or mTLS
+// (plaintext only on loopback, unless allowed explicitly), max message size,
+// keepalive, grpc.health.v1 with a status per service, server reflection (can
+// be switched off), the Prometheus endpoint on its own host and port, and
 // graceful shutdown on SIGTERM/SIGINT: mark NOT_SERVING, stop accepting and
 // drain in-flight RPCs (bounded), then run the registered stop hooks in order
 // (stop relays, flush the producer, commit consumer offsets).
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/metrics/metrics.h"
 #include "grpcpp/grpcpp.h"
@@ -27,7 +29,8 @@ namespace salesops {
 
 struct ServerOptions {
   std::string listen_addr = "127.0.0.1:0";
-  // Metrics HTTP; -1 disables, 0 picks a free port.
+  // Metrics HTTP, on its own host (not the gRPC one: scraping needs no public
+  // address); -1 disables, 0 picks a free port.
   std::string metrics_host = "127.0.0.1";
   int metrics_port = -1;
   int max_message_bytes = 4 * 1024 * 1024;
@@ -38,7 +41,20 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // Plaintext gRPC off loopback exposes tokens and data to the network: only
+  // with this set (e.g. behind a mesh sidecar that terminates mTLS).
+  bool allow_plaintext = false;
+  // grpc.reflection.v1alpha: handy locally (grpcurl), a map of the API for an
+  // attacker in production.
+  bool reflection = true;
 };
+
+// True for 127.0.0.0/8, ::1 and localhost (brackets allowed around IPv6).
+bool IsLoopbackHost(absl::string_view host);
+
+// INVALID_ARGUMENT naming allow_plaintext when `options` would serve plaintext
+// gRPC on a non-loopback address (0.0.0.0, ::, a host name or a public IP).
+absl::Status CheckTransportSecurity(const ServerOptions& options);
 
 // Blocks SIGTERM/SIGINT in the calling thread (and in threads it creates
 // later). Call first thing in main, before any thread starts.

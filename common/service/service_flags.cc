@@ -6,22 +6,45 @@
 #include "absl/flags/flag.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
+#include "common/kafka/sasl.h"
 #include "common/log/log.h"
+#include "common/service/test_hooks.h"
+#include "common/status/errors.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "Redis host:port (system of record)");
 ABSL_FLAG(int, redis_pool_size, 40, "Redis connections per process (>= rpc_workers + 4)");
+ABSL_FLAG(std::string, redis_user, "",
+          "Redis ACL user (AUTH on every connection); empty = the default user");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "File holding the Redis password (of --redis_user, or of the default user)");
 ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(std::string, kafka_sasl_mechanism, "",
+          "SASL mechanism for Kafka: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty = no "
+          "authentication (PLAINTEXT). SCRAM with Kafka 4 brokers needs librdkafka >= 2.6.1");
+ABSL_FLAG(std::string, kafka_user, "", "Kafka SASL user (the broker's ACLs are per user)");
+ABSL_FLAG(std::string, kafka_password_file, "", "File holding the Kafka SASL password");
+ABSL_FLAG(std::string, kafka_ca_file, "",
+          "PEM CA of the Kafka brokers' certificates; set = TLS to Kafka (SASL_SSL)");
 ABSL_FLAG(std::string, jwt_hs256_secret, "", "Shared secret for HS256 bearer tokens (>= 32 bytes)");
 ABSL_FLAG(std::string, jwt_public_key_file, "",
           "PEM public key (RSA → RS256, EC P-256 → ES256) for bearer tokens");
 ABSL_FLAG(std::string, jwt_issuer, "salesops", "Required JWT iss ('' to skip the check)");
-ABSL_FLAG(std::string, jwt_audience, "salesops", "Required JWT aud ('' to skip the check)");
+ABSL_FLAG(std::string, jwt_audience, "",
+          "Required JWT aud; empty = this service's own, salesops.<service>");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(int, metrics_port, -2,
           "Prometheus /metrics port; default gRPC port + 1000; 0 = any free port; -1 = off");
+ABSL_FLAG(std::string, metrics_addr, "127.0.0.1",
+          "Host/IP the /metrics endpoint binds to (its port is --metrics_port), independent of "
+          "the gRPC address; 0.0.0.0 where a scraper must reach it");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate (enables TLS)");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM server private key");
 ABSL_FLAG(std::string, tls_client_ca_file, "", "PEM CA for client certificates (enables mTLS)");
+ABSL_FLAG(bool, allow_plaintext, false,
+          "Serve plaintext gRPC on a non-loopback address (without it the service refuses to "
+          "start there without --tls_cert_file/--tls_key_file)");
+ABSL_FLAG(bool, grpc_reflection, true,
+          "Serve grpc.reflection (grpcurl); switch off in production (deploy/k8s does)");
 ABSL_FLAG(absl::Duration, outbox_claim_min_idle, absl::Seconds(90),
           "Outbox entries pending this long without delivery are re-claimed by any relay "
           "(keep it above the producer's 60 s message timeout to avoid double sends)");
@@ -32,7 +55,8 @@ ABSL_FLAG(int, rpc_workers, 12,
 ABSL_FLAG(int, rpc_queue, 10000, "RPCs waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(std::string, clock_offset_file, "",
           "TESTS ONLY: a file holding seconds added to the business clock (deadlines, stalls, "
-          "due dates), so an end-to-end test can move time; empty = the wall clock");
+          "due dates), so an end-to-end test can move time; empty = the wall clock. Refused by "
+          "builds without SALESOPS_TEST_HOOKS (the production image)");
 
 namespace salesops {
 
@@ -61,10 +85,46 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   if (s.redis.pool_size < 1 || s.redis.pool_size > 1024) {
     check.Fail("redis_pool_size", "must be 1..1024");
   }
+  s.redis.user = absl::GetFlag(FLAGS_redis_user);
+  const std::string redis_password_file = absl::GetFlag(FLAGS_redis_password_file);
+  if (!redis_password_file.empty()) {
+    s.redis.password = check.SecretFile("redis_password_file", redis_password_file);
+  } else if (!s.redis.user.empty()) {
+    check.Fail("redis_password_file", "must be set with --redis_user");
+  }
 
   s.kafka_bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);
   check.NonEmpty("kafka_bootstrap", s.kafka_bootstrap);
+  s.kafka_sasl.mechanism = absl::GetFlag(FLAGS_kafka_sasl_mechanism);
+  s.kafka_sasl.username = absl::GetFlag(FLAGS_kafka_user);
+  const std::string kafka_password_file = absl::GetFlag(FLAGS_kafka_password_file);
+  if (s.kafka_sasl.mechanism.empty()) {
+    if (!s.kafka_sasl.username.empty() || !kafka_password_file.empty()) {
+      check.Fail("kafka_sasl_mechanism",
+                 "must be set (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) to authenticate as "
+                 "--kafka_user");
+    }
+  } else {
+    if (!IsSupportedSaslMechanism(s.kafka_sasl.mechanism)) {
+      check.Fail("kafka_sasl_mechanism",
+                 "'" + s.kafka_sasl.mechanism + "' is not PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+    }
+    check.NonEmpty("kafka_user", s.kafka_sasl.username);
+    if (kafka_password_file.empty()) {
+      check.Fail("kafka_password_file", "must be set with --kafka_sasl_mechanism");
+    } else {
+      s.kafka_sasl.password = check.SecretFile("kafka_password_file", kafka_password_file);
+    }
+    if (s.kafka_sasl.mechanism != "PLAIN" && !LibrdkafkaScramWorksWithKafka4()) {
+      LogWarning(
+          "this librdkafka cannot do SCRAM with Kafka 4 brokers (fixed in 2.6.1); use "
+          "PLAIN there",
+          {{"kafka_sasl_mechanism", s.kafka_sasl.mechanism}});
+    }
+  }
+  s.kafka_sasl.ca_file = absl::GetFlag(FLAGS_kafka_ca_file);
   s.producer.bootstrap = s.kafka_bootstrap;
+  s.producer.sasl = s.kafka_sasl;
   s.producer.client_id = "salesops-" + service;
 
   s.jwt.hs256_secret = absl::GetFlag(FLAGS_jwt_hs256_secret);
@@ -102,7 +162,18 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   if (metrics_port < -1 || metrics_port > 65535) {
     check.Fail("metrics_port", "must be -1..65535");
   }
-  s.server.metrics_host = host.empty() ? "127.0.0.1" : host;
+  // Its own host, not the gRPC one: a service serving gRPC on 0.0.0.0 does not
+  // expose its metrics to the network unless told to.
+  s.server.metrics_host = absl::GetFlag(FLAGS_metrics_addr);
+  std::string metrics_host_part;
+  int metrics_port_part = 0;
+  if (s.server.metrics_host.empty() || s.server.metrics_host.front() == '[' ||
+      (SplitHostPort(s.server.metrics_host, &metrics_host_part, &metrics_port_part) &&
+       metrics_host_part.find(':') == std::string::npos)) {
+    check.Fail("metrics_addr", "'" + s.server.metrics_host +
+                                   "' is not a host or IP without brackets (the port is "
+                                   "--metrics_port)");
+  }
   s.server.metrics_port = metrics_port;
   s.server.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   s.server.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
@@ -113,6 +184,13 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   if (!s.server.tls_client_ca_file.empty() && s.server.tls_cert_file.empty()) {
     check.Fail("tls_client_ca_file", "mTLS needs tls_cert_file and tls_key_file too");
   }
+  s.server.allow_plaintext = absl::GetFlag(FLAGS_allow_plaintext);
+  s.server.reflection = absl::GetFlag(FLAGS_grpc_reflection);
+  if (absl::Status st = CheckTransportSecurity(s.server); !st.ok()) {
+    std::vector<FieldViolation> v = FieldViolations(st);
+    check.Fail("allow_plaintext", v.empty() ? std::string(st.message()) : v.front().description);
+  }
+  CheckTestHooks(absl::GetFlag(FLAGS_clock_offset_file), check);
   s.server.drain_timeout = absl::GetFlag(FLAGS_shutdown_drain);
   s.outbox_claim_min_idle = absl::GetFlag(FLAGS_outbox_claim_min_idle);
   if (s.outbox_claim_min_idle < absl::Seconds(1)) {
@@ -129,10 +207,7 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
 }
 
 std::unique_ptr<Clock> MakeBusinessClock() {
-  const std::string path = absl::GetFlag(FLAGS_clock_offset_file);
-  if (path.empty()) return std::make_unique<SystemClock>();
-  LogWarning("business clock offset by --clock_offset_file (tests only)", {{"file", path}});
-  return std::make_unique<OffsetFileClock>(path);
+  return MakeBusinessClockFrom(absl::GetFlag(FLAGS_clock_offset_file));
 }
 
 }  // namespace salesops

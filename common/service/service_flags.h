@@ -18,16 +18,25 @@
 
 ABSL_DECLARE_FLAG(std::string, redis_addr);
 ABSL_DECLARE_FLAG(int, redis_pool_size);
+ABSL_DECLARE_FLAG(std::string, redis_user);
+ABSL_DECLARE_FLAG(std::string, redis_password_file);
 ABSL_DECLARE_FLAG(std::string, kafka_bootstrap);
+ABSL_DECLARE_FLAG(std::string, kafka_user);
+ABSL_DECLARE_FLAG(std::string, kafka_password_file);
+ABSL_DECLARE_FLAG(std::string, kafka_sasl_mechanism);
+ABSL_DECLARE_FLAG(std::string, kafka_ca_file);
 ABSL_DECLARE_FLAG(std::string, jwt_hs256_secret);
 ABSL_DECLARE_FLAG(std::string, jwt_public_key_file);
 ABSL_DECLARE_FLAG(std::string, jwt_issuer);
 ABSL_DECLARE_FLAG(std::string, jwt_audience);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(int, metrics_port);
+ABSL_DECLARE_FLAG(std::string, metrics_addr);
 ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, tls_key_file);
 ABSL_DECLARE_FLAG(std::string, tls_client_ca_file);
+ABSL_DECLARE_FLAG(bool, allow_plaintext);
+ABSL_DECLARE_FLAG(bool, grpc_reflection);
 ABSL_DECLARE_FLAG(absl::Duration, outbox_claim_min_idle);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_drain);
 ABSL_DECLARE_FLAG(int, rpc_workers);
@@ -40,6 +49,8 @@ struct ServiceSettings {
   RedisOptions redis;
   ProducerOptions producer;
   std::string kafka_bootstrap;
+  // How every Kafka client of the service authenticates (producer, consumers, topics).
+  KafkaSasl kafka_sasl;
   JwtVerifierOptions jwt;
   ServerOptions server;
   absl::Duration outbox_claim_min_idle;
@@ -54,7 +65,8 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
                                     const std::string& listen_addr);
 
 // The clock of business logic (not of token expiry): the wall clock, or an
-// OffsetFileClock when --clock_offset_file is set (end-to-end tests).
+// OffsetFileClock when --clock_offset_file is set (end-to-end tests; builds
+// with SALESOPS_TEST_HOOKS only, see test_hooks.h).
 std::unique_ptr<Clock> MakeBusinessClock();
 
 }  // namespace salesops

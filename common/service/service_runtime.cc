@@ -6,6 +6,7 @@
 #include "common/kafka/admin.h"
 #include "common/log/log.h"
 #include "common/server/server.h"
+#include "common/status/errors.h"
 
 namespace salesops {
 
@@ -21,7 +22,17 @@ ServiceRuntime::~ServiceRuntime() { StopEvents(); }
 
 absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
                                          const std::vector<TopicSpec>& topics) {
-  if (absl::Status s = EnsureTopics(settings_.kafka_bootstrap, topics, absl::Seconds(5)); !s.ok()) {
+  // Fail fast on credentials Redis refuses; everything else (Redis not up yet)
+  // is retried by the callers as usual.
+  if (absl::StatusOr<RedisValue> pong = redis_.Command({"PING"});
+      !pong.ok() && ErrorReason(pong.status()) == "REDIS_AUTH_FAILED") {
+    LogError("redis refused our credentials (--redis_user, --redis_password_file)",
+             {{"error", std::string(pong.status().message())}});
+    return pong.status();
+  }
+  if (absl::Status s =
+          EnsureTopics(settings_.kafka_bootstrap, topics, absl::Seconds(5), settings_.kafka_sasl);
+      !s.ok()) {
     LogWarning("could not ensure topics; continuing", {{"error", std::string(s.message())}});
   }
   // A fatal producer error (idempotence lost) leaves the producer unusable:
@@ -46,8 +57,8 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
   const Labels svc = {{"service", service_}};
   metrics_.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
                     [this] { return relay_->stats().backlog.load(); });
-  metrics_.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka",
-                        svc, [this] { return relay_->stats().published.load(); });
+  metrics_.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
+                        [this] { return relay_->stats().published.load(); });
   metrics_.AddCounterFn("salesops_outbox_delivery_failures_total",
                         "Outbox deliveries that failed (entries retried later)", svc,
                         [this] { return relay_->stats().failed.load(); });
@@ -58,12 +69,18 @@ void ServiceRuntime::AddConsumer(ConsumerOptions options, EventHandler& handler)
   if (options.bootstrap.empty() || options.bootstrap == ConsumerOptions().bootstrap) {
     options.bootstrap = settings_.kafka_bootstrap;
   }
+  if (!options.sasl.enabled() && options.sasl.ca_file.empty()) {
+    options.sasl = settings_.kafka_sasl;
+  }
   const Labels group = {{"group", options.group_id}};
   consumers_.push_back(
       std::make_unique<KafkaEventConsumer>(std::move(options), handler, *producer_));
   KafkaEventConsumer* c = consumers_.back().get();
   metrics_.AddGauge("salesops_consumer_lag", "Records behind the partition ends", group,
                     [c] { return c->stats().lag.load(); });
+  metrics_.AddGauge("salesops_consumer_caught_up",
+                    "1 when partitions are assigned and nothing is left to process", group,
+                    [c] { return c->stats().caught_up.load(); });
   metrics_.AddCounterFn("salesops_consumer_processed_total", "Records processed", group,
                         [c] { return c->stats().processed.load(); });
   metrics_.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ", group,

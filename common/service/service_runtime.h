@@ -9,8 +9,8 @@
 //
 //   ServiceRuntime rt("targets", settings, metrics, redis, workers);
 //   if (!rt.StartEvents(TgtKey("outbox"), {{kTargetsTopic, 3}, {kDlq, 1}}).ok()) return 2;
-//   rt.AddConsumer({.group_id = "targets-attainment", .topics = {...}, .dlq_topic = kDlq}, handler);
-//   rt.AddJob("due", [&] { return scheduler.RunDue().status(); }, absl::Seconds(1));
+//   rt.AddConsumer({.group_id = "targets-attainment", .topics = {...}, .dlq_topic = kDlq},
+//   handler); rt.AddJob("due", [&] { return scheduler.RunDue().status(); }, absl::Seconds(1));
 //   return rt.Serve(&service, kTargetsServiceName);
 #pragma once
 
@@ -44,14 +44,16 @@ class ServiceRuntime {
   ServiceRuntime(const ServiceRuntime&) = delete;
   ServiceRuntime& operator=(const ServiceRuntime&) = delete;
 
-  // Creates `topics`, starts the producer and the relay of
-  // the outbox stream `outbox_stream`. An error (logged) means: exit 2.
-  absl::Status StartEvents(const std::string& outbox_stream,
-                           const std::vector<TopicSpec>& topics);
+  // Checks that Redis accepts the service's credentials (refused = bad
+  // configuration; unreachable is fine, it may come up later), creates
+  // `topics`, starts the producer and the relay of the outbox stream
+  // `outbox_stream`. An error (logged) means: exit 2.
+  absl::Status StartEvents(const std::string& outbox_stream, const std::vector<TopicSpec>& topics);
   KafkaProducer& producer() { return *producer_; }
 
-  // A consumer group (bootstrap from the settings when empty), started by
-  // Serve in the order added. Handlers must outlive the runtime.
+  // A consumer group (bootstrap and SASL from the settings when not set;
+  // topic owners by the topic names unless declared), started by Serve in the
+  // order added. Handlers must outlive the runtime.
   void AddConsumer(ConsumerOptions options, EventHandler& handler);
   // A job run every `interval` on one background thread from Serve; all jobs
   // share the interval of the first one added. A zero interval disables them.

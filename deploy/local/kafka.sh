@@ -3,13 +3,33 @@
 # for local runs and tests, straight from the jars deploy/local/fetch_kafka.sh puts in
 # $SALESOPS_KAFKA_HOME/libs (default <repo>/.cache/kafka/libs). Everything of one broker
 # lives in DIR: server.properties, data/ (formatted once, reused on restart), logs/,
-# kafka.out, kafka.pid. Several brokers can run at once in different DIRs/ports.
+# kafka.out, kafka.pid, users/ (passwords). Several brokers can run at once in different
+# DIRs/ports.
+#
+# Nothing is trusted by address: clients authenticate with SASL on the broker listener,
+# the controller listener takes SASL/PLAIN from the static admin user (KRaft cannot use
+# SCRAM there), and the StandardAuthorizer allows only what the ACLs below grant. Users:
+# `admin` (super user: these scripts, kcat, tests, ops) and one per service, each with a
+# random password made once per DIR in DIR/users/<user>.password (mode 0600).
+# The broker listener offers SCRAM-SHA-512 (credentials written when the storage is
+# formatted; the Java tools use it) and PLAIN with the same users and passwords: Debian
+# bookworm's librdkafka (2.0.2; our services, kcat) cannot do SCRAM with a Kafka 4 broker
+# (it repeats the client nonce, which 4.x rejects; fixed in librdkafka 2.6.1), so the C++
+# clients use PLAIN - acceptable here only because the listener is on loopback. Each
+# service may produce to (and create) only its own topics - salesops.<service>.* and its
+# dead-letter topics salesops.<service>-*.dlq.v1 - read the event topics of the services
+# it consumes, and use consumer groups named <service>-*. Write on a topic is enough
+# for the idempotent producer (Kafka >= 3.0; no IDEMPOTENT_WRITE on the cluster).
 #
 # Usage:
-#   kafka.sh start DIR BROKER_PORT CONTROLLER_PORT   start (idempotent), wait for metadata, create topics
+#   kafka.sh start DIR BROKER_PORT CONTROLLER_PORT   start (idempotent), wait for metadata,
+#                                                    apply the ACLs, create topics
 #   kafka.sh create-topics DIR BROKER_PORT           (re)create the topics of the topics file
 #   kafka.sh stop DIR                                SIGTERM, wait up to 30 s, then SIGKILL
 #   kafka.sh kill DIR                                SIGKILL (crash simulation)
+#   kafka.sh password DIR USER                       print the path of USER's password file
+# Admin client settings for other tools: DIR/admin.properties (Java clients, e.g.
+# --command-config) and DIR/kcat.conf (librdkafka / kcat -F); see also kcat.sh.
 # Env:
 #   SALESOPS_KAFKA_HOME         where libs/ is (default <repo>/.cache/kafka)
 #   SALESOPS_KAFKA_TOPICS_FILE  "name partitions" lines (default deploy/local/topics.txt)
@@ -25,6 +45,22 @@ log4j_conf="$here/kafka-log4j2.properties"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 start_timeout=90
 stop_timeout=30
+
+# Who reads what: "<service> <services whose event topics it consumes...>". A service
+# marked ":ro" gets no write access at all (the gateway only relays events to browsers).
+# Keep in step with the consumer groups in services/*/main.cc and DESIGN.md.
+principals=(
+  "org org customers"
+  "customers org"
+  "targets org customers"
+  "warning org customers targets forecast"
+  "performance org customers targets"
+  "forecast org customers targets"
+  "sync org customers targets performance forecast warning sync"
+  "gateway:ro org customers targets performance forecast warning sync"
+)
+# Bump when the ACLs derived from the table change, so existing DIRs get them too.
+acl_version=2
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
@@ -81,25 +117,153 @@ run_tool() {
     -cp "$libs/*" "$@"
 }
 
-# TopicCommand (one JVM per topic) with an AppCDS archive of its classes: halves each
-# launch (~0.8 s -> ~0.4 s here). The first run writes the archive next to libs/; it is
-# rebuilt when a jar is newer or the java binary differs. A stale or foreign archive is
-# merely ignored by the JVM (-Xshare:auto), so this never breaks the command.
-run_topic_command() {
-  local key cds tmp="" rc=0 cds_args=()
+# A CLI tool (TopicCommand, AclCommand: one JVM per call) with an AppCDS archive of its
+# classes: halves each launch (~0.8 s -> ~0.4 s here). The first run writes the archive
+# next to libs/; it is rebuilt when a jar is newer or the java binary differs. A stale or
+# foreign archive is merely ignored by the JVM (-Xshare:auto), so this never breaks the
+# command. Usage: run_cds_tool NAME MAIN_CLASS ARGS...
+run_cds_tool() {
+  local name=$1 main=$2 key cds tmp="" rc=0 cds_args=()
+  shift 2
   key=$(readlink -f "$(command -v "$java")" 2>/dev/null | cksum | cut -d' ' -f1)
-  cds="$kafka_home/topic-command-$key.jsa"
+  cds="$kafka_home/$name-$key.jsa"
   if [ -f "$cds" ] && [ -z "$(find "$libs" -newer "$cds" -print -quit)" ]; then
     cds_args=(-XX:SharedArchiveFile="$cds")
   elif [ -w "$kafka_home" ]; then
-    tmp="$cds.$$.tmp"
+    tmp="$cds.$BASHPID.tmp"  # jobs run in parallel (par_run): one archive each
     cds_args=(-XX:ArchiveClassesAtExit="$tmp")
   fi
-  run_tool "${cds_args[@]}" org.apache.kafka.tools.TopicCommand "$@" || rc=$?
+  run_tool "${cds_args[@]}" "$main" "$@" || rc=$?
   if [ -n "$tmp" ]; then
     if [ $rc -eq 0 ] && [ -s "$tmp" ]; then mv -f "$tmp" "$cds"; else rm -f "$tmp"; fi
   fi
   return $rc
+}
+
+run_topic_command() {
+  run_cds_tool topic-command org.apache.kafka.tools.TopicCommand \
+    --command-config "$dir/admin.properties" "$@"
+}
+
+run_acl_command() {
+  run_cds_tool acl-command org.apache.kafka.tools.AclCommand \
+    --command-config "$dir/admin.properties" "$@"
+}
+
+# kcat as the admin user (SASL settings in DIR/kcat.conf).
+kcat_admin() { kcat -F "$dir/kcat.conf" "$@"; }
+
+# Every user: admin and the services of the principals table.
+all_users() {
+  local entry
+  echo admin
+  for entry in "${principals[@]}"; do
+    entry=${entry%% *}
+    echo "${entry%:ro}"
+  done
+}
+
+password_file() { echo "$dir/users/$1.password"; }
+
+# A random password per user, made once per DIR (mode 0600), and the admin's client
+# settings for the Java tools and for kcat. Hex only, so it needs no quoting anywhere
+# (JAAS config, --add-scram, properties files).
+ensure_users() {
+  local user f
+  mkdir -p "$dir/users"
+  chmod 700 "$dir/users"
+  for user in $(all_users); do
+    f=$(password_file "$user")
+    if [ ! -s "$f" ]; then
+      (umask 077; openssl rand -hex 24 >"$f.tmp") || die "cannot make a password for $user"
+      mv "$f.tmp" "$f"
+    fi
+  done
+  admin_password=$(cat "$(password_file admin)")
+  (umask 077
+   cat >"$dir/admin.properties.tmp" <<EOF
+# Written by deploy/local/kafka.sh: the admin user's client settings (Java tools).
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+EOF
+   cat >"$dir/kcat.conf.tmp" <<EOF
+# Written by deploy/local/kafka.sh: the admin user's librdkafka settings (kcat -F).
+# PLAIN: librdkafka < 2.6.1 cannot do SCRAM with Kafka 4 (see kafka.sh).
+security.protocol=SASL_PLAINTEXT
+sasl.mechanisms=PLAIN
+sasl.username=admin
+sasl.password=$admin_password
+EOF
+  ) || die "cannot write the admin client settings in $dir"
+  mv "$dir/admin.properties.tmp" "$dir/admin.properties"
+  mv "$dir/kcat.conf.tmp" "$dir/kcat.conf"
+}
+
+# The ACLs of the principals table, applied once per DIR (and again when acl_version
+# changes; adding an ACL that exists is a no-op). Two AclCommand runs per service:
+#   - its own topics, salesops.<service>. and its dead-letter topics salesops.<service>-
+#     (both prefixed): WRITE, DESCRIBE, CREATE (--producer);
+#   - the event topics it consumes, salesops.<other>. (prefixed; dead-letter topics are
+#     named salesops.<other>-... and stay out), and its groups <service>- (prefixed):
+#     READ, DESCRIBE on the topics, READ on the groups (--consumer).
+apply_acls() {
+  local bport=$1 stamp="$dir/acls.applied" entry user ro reads r topics
+  [ "$(cat "$stamp" 2>/dev/null)" = "$acl_version" ] && return 0
+  par_begin
+  for entry in "${principals[@]}"; do
+    read -r user reads <<<"$entry"
+    ro=0
+    [ "${user%:ro}" != "$user" ] && { ro=1; user=${user%:ro}; }
+    if [ $ro = 0 ]; then
+      par_run "granting $user its own topics" run_acl_command \
+        --bootstrap-server "127.0.0.1:$bport" --add --allow-principal "User:$user" \
+        --producer --resource-pattern-type prefixed \
+        --topic "salesops.$user." --topic "salesops.$user-"
+    fi
+    topics=()
+    for r in $reads; do topics+=(--topic "salesops.$r."); done
+    par_run "granting $user the topics it reads" run_acl_command \
+      --bootstrap-server "127.0.0.1:$bport" --add --allow-principal "User:$user" \
+      --consumer --resource-pattern-type prefixed "${topics[@]}" --group "$user-"
+  done
+  par_end
+  echo "$acl_version" >"$stamp"
+}
+
+# A few CLI JVMs at a time (par_run), so a fresh broker's ACLs and topics take seconds,
+# not a minute: a JVM start is mostly single-threaded class loading. par_begin starts a
+# batch, par_run DESCRIPTION COMMAND... queues one (its output is kept only if it fails),
+# par_end waits for the batch and dies naming the first failure. Jobs are tracked by pid:
+# the broker itself may be a background job of this shell.
+parallel=3
+par_begin() { par_dir=$(mktemp -d "$dir/.jobs.XXXXXX"); par_pids=(); par_n=0; }
+par_live() {
+  local n=0 p
+  for p in "${par_pids[@]}"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
+  echo $n
+}
+par_run() {
+  local desc=$1
+  shift
+  while [ "$(par_live)" -ge $parallel ]; do wait -n 2>/dev/null || true; done
+  par_n=$((par_n + 1))
+  (
+    out=$("$@" 2>&1) || { printf '%s failed: %s\n' "$desc" "$out" >"$par_dir/$par_n.failed"; exit 1; }
+  ) &
+  par_pids+=($!)
+}
+par_end() {
+  local p f
+  for p in "${par_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for f in "$par_dir"/*.failed; do
+    [ -e "$f" ] || continue
+    local why
+    why=$(cat "$f")
+    rm -rf "$par_dir"
+    die "$why"
+  done
+  rm -rf "$par_dir"
 }
 
 show_logs() {
@@ -122,20 +286,49 @@ random_cluster_id() {
   echo "$id"
 }
 
+# The user_<name>="<password>" entries of the broker listener's PLAIN login module.
+plain_users() {
+  local user
+  for user in $(all_users); do
+    printf ' user_%s="%s"' "$user" "$(cat "$(password_file "$user")")"
+  done
+}
+
+listeners_line() { echo "listeners=BROKER://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2"; }
+
+# server.properties holds the admin password (JAAS): mode 0600.
 write_config() {
   local bport=$1 cport=$2
-  cat >"$dir/server.properties.tmp" <<EOF
+  (umask 077; cat >"$dir/server.properties.tmp") <<EOF
 # Written by deploy/local/kafka.sh; single-node KRaft (combined broker+controller).
 process.roles=broker,controller
 node.id=1
 # Dynamic KRaft quorum (kraft.version 1), storage formatted with --standalone.
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$bport
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+$(listeners_line "$bport" "$cport")
+advertised.listeners=BROKER://127.0.0.1:$bport
+listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+inter.broker.listener.name=BROKER
 log.dirs=$dir/data
+
+# Clients (and the broker to itself) authenticate with SCRAM-SHA-512, whose credentials
+# are written into the metadata log at format time (--add-scram), or with PLAIN against
+# the same users and passwords listed here (librdkafka < 2.6.1 cannot do SCRAM with
+# Kafka 4; see the top of kafka.sh). The controller listener cannot use SCRAM in KRaft
+# (the controller starts before the metadata holding the credentials is read):
+# SASL/PLAIN with the static admin user there.
+listener.name.broker.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.broker.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+listener.name.broker.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$admin_password"$(plain_users);
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$admin_password" user_admin="$admin_password";
+# Only what the ACLs grant (apply_acls); admin is the super user of scripts and tests.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
 
 num.partitions=3
 default.replication.factor=1
@@ -186,9 +379,10 @@ read_topics() {
 # Creates the topics of the topics file that the broker doesn't have yet. One JVM launch
 # per missing topic (TopicCommand creates one topic per run), so a restart costs none.
 create_topics() {
-  local bport=$1 meta i name parts have
+  local bport=$1 meta i name parts have created=()
   read_topics
-  meta=$(kcat -b "127.0.0.1:$bport" -L -m 10 -q 2>&1) || die "cannot list topics on 127.0.0.1:$bport: $meta"
+  par_begin
+  meta=$(kcat_admin -b "127.0.0.1:$bport" -L -m 10 -q 2>&1) || die "cannot list topics on 127.0.0.1:$bport: $meta"
   for i in "${!topic_names[@]}"; do
     name=${topic_names[$i]} parts=${topic_parts[$i]}
     have=$(awk -v t="\"$name\"" '$1 == "topic" && $2 == t { print $4 }' <<<"$meta")
@@ -197,12 +391,12 @@ create_topics() {
         echo "kafka.sh: warning: topic $name has $have partitions, $topics_file says $parts" >&2
       continue
     fi
-    local out
-    out=$(run_topic_command --bootstrap-server "127.0.0.1:$bport" \
-      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 2>&1) ||
-      die "creating topic $name failed: $out"
-    echo "kafka.sh: created topic $name ($parts partitions)"
+    par_run "creating topic $name" run_topic_command --bootstrap-server "127.0.0.1:$bport" \
+      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1
+    created+=("$name ($parts partitions)")
   done
+  par_end
+  for name in "${created[@]}"; do echo "kafka.sh: created topic $name"; done
 }
 
 wait_ready() {
@@ -212,7 +406,7 @@ wait_ready() {
       rm -f "$dir/kafka.pid"
       echo "kafka.sh: broker in $dir exited during startup" >&2; show_logs; exit 1; }
     if port_open "$bport" &&
-       kcat -b "127.0.0.1:$bport" -L -m 5 -q 2>/dev/null | grep -q '^ *broker 1 at 127\.0\.0\.1:'"$bport"'\b'; then
+       kcat_admin -b "127.0.0.1:$bport" -L -m 5 -q 2>/dev/null | grep -q '^ *broker 1 at 127\.0\.0\.1:'"$bport"'\b'; then
       return 0
     fi
     [ $SECONDS -lt $deadline ] || {
@@ -233,15 +427,20 @@ cmd_start() {
   exec 9>"$dir/.start.lock"
   flock 9
 
-  # An existing DIR keeps its config (and so its data): the ports must be the same.
-  if [ -f "$dir/server.properties" ] &&
-     ! grep -qxF "listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport" "$dir/server.properties"; then
-    die "$dir/server.properties was written for other ports ($(grep '^listeners=' "$dir/server.properties")); use those or a fresh DIR"
+  # An existing DIR keeps its config (and so its data): the ports must be the same, and
+  # it must have been set up with SASL (a DIR of an older kafka.sh has no users).
+  if [ -f "$dir/server.properties" ]; then
+    grep -q '^listener.name.broker.sasl.enabled.mechanisms=' "$dir/server.properties" ||
+      die "$dir was set up by an older kafka.sh without SASL users; remove it (rm -rf $dir) or use a fresh DIR"
+    grep -qxF "$(listeners_line "$bport" "$cport")" "$dir/server.properties" ||
+      die "$dir/server.properties was written for other ports ($(grep '^listeners=' "$dir/server.properties")); use those or a fresh DIR"
   fi
+  ensure_users
 
   if pid=$(broker_pid); then
     wait_ready "$pid" "$bport"
     echo "kafka.sh: broker already running in $dir (pid $pid) on 127.0.0.1:$bport"
+    apply_acls "$bport"
     create_topics "$bport"
     return
   fi
@@ -261,9 +460,12 @@ cmd_start() {
   mkdir -p "$dir/logs"
 
   if [ ! -f "$dir/data/meta.properties" ]; then
-    local out
+    local out user scram=()
+    for user in $(all_users); do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$(cat "$(password_file "$user")")]")
+    done
     out=$(run_tool kafka.tools.StorageTool format --config "$dir/server.properties" \
-      --cluster-id "$(random_cluster_id)" --standalone --ignore-formatted 2>&1) ||
+      --cluster-id "$(random_cluster_id)" --standalone --ignore-formatted "${scram[@]}" 2>&1) ||
       die "formatting $dir/data failed: $out"
   fi
 
@@ -290,6 +492,7 @@ cmd_start() {
 
   wait_ready "$pid" "$bport"
   echo "kafka.sh: broker up in $dir (pid $pid) on 127.0.0.1:$bport after ${SECONDS}s"
+  apply_acls "$bport"
   create_topics "$bport"
 }
 
@@ -298,7 +501,16 @@ cmd_create_topics() {
   check_port "$2"
   check_libs
   resolve_dir "$1"
+  [ -s "$dir/kcat.conf" ] || die "$dir has no admin settings; start the broker there first"
   create_topics "$2"
+}
+
+cmd_password() {
+  [ $# -eq 2 ] || usage
+  [ -d "$1" ] || die "no broker DIR $1"
+  dir=$(cd "$1" && pwd)
+  [ -s "$(password_file "$2")" ] || die "no user $2 in $dir (users: $(all_users | tr '\n' ' '))"
+  password_file "$2"
 }
 
 # Waits up to $2 seconds for pid $1 to exit; returns 1 if it is still there.
@@ -343,6 +555,7 @@ action=$1; shift
 case "$action" in
   start) cmd_start "$@" ;;
   create-topics) cmd_create_topics "$@" ;;
+  password) cmd_password "$@" ;;
   stop) cmd_stop "$@" ;;
   kill) cmd_kill "$@" ;;
   -h|--help|help) usage ;;

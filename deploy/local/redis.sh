@@ -1,13 +1,49 @@
 #!/usr/bin/env bash
 # Runs a throw-away local redis-server for local runs and tests: bound to 127.0.0.1 only,
 # AOF persistence (appendfsync everysec, no RDB snapshots), everything of one instance in
-# DIR (appendonlydir/, redis.log, redis.pid). Several instances can run in different DIRs.
+# DIR (appendonlydir/, redis.log, redis.pid, users.acl, users/). Several instances can run
+# in different DIRs.
+#
+# Access is by ACL user only (DIR/users.acl, rewritten on every start): a connection that
+# has not sent AUTH can do nothing, since the `default` user has a random password that
+# nothing uses (it keeps all permissions because Redis 7.0 replays the AOF's MULTI/EXEC
+# blocks - our scripts' effects - as the default user: restricting it loses every script's
+# writes on restart); `admin` may do everything (tests, benchmarks, ops); each service's
+# user may touch only its own keyspace
+# (org:{org}:*, cust:{cust}:*, tgt:{tgt}:*, warn:{warn}:*; ready for perf:{perf}:*,
+# fcst:{fcst}:*, sync:{sync}:*, gw:{gw}:*) with the commands the services use - scripts
+# included: Redis checks every key a script touches against the caller's patterns.
+# Passwords are random, made once per DIR in DIR/users/<user>.password (mode 0600); the
+# ACL file holds only their SHA-256.
 #
 # Usage:
-#   redis.sh start DIR PORT   start daemonized (idempotent) and wait for PONG (20 s)
-#   redis.sh stop DIR         SIGTERM, wait up to 10 s, then SIGKILL
-#   redis.sh kill DIR         SIGKILL (crash simulation; AOF keeps writes older than ~1 s)
+#   redis.sh start DIR PORT     start daemonized (idempotent) and wait for PONG (20 s)
+#   redis.sh stop DIR           SIGTERM, wait up to 10 s, then SIGKILL
+#   redis.sh kill DIR           SIGKILL (crash simulation; AOF keeps writes older than ~1 s)
+#   redis.sh password DIR USER  print the path of USER's password file
+#   redis.sh cli DIR PORT ARGS  redis-cli as admin (e.g. `redis.sh cli .run/redis 6380 info`)
 set -euo pipefail
+
+# "<user> <key prefix>": the services' keyspaces. Keep in step with kKeyPrefix in
+# services/*/store (every key a service touches, outbox stream and processed-event
+# `seen:` keys included, starts with its prefix).
+service_users=(
+  "org org:{org}:"
+  "customers cust:{cust}:"
+  "targets tgt:{tgt}:"
+  "warning warn:{warn}:"
+  "performance perf:{perf}:"
+  "forecast fcst:{fcst}:"
+  "sync sync:{sync}:"
+  "gateway gw:{gw}:"
+)
+# What common/redis, common/outbox, common/docstore and the services' stores send (grep
+# for the command names there when adding one). Scripts (EVAL/EVALSHA) may call only
+# what the caller may call, on keys the caller may touch.
+service_commands="-@all +ping +get +set +del +exists +type +hget +hmget +hgetall +hvals
+  +hset +hsetnx +hincrby +hdel +sadd +srem +smembers +scard +zadd +zrem +zrange +zrangebylex
+  +zrangebyscore +zcard +xadd +xlen +xgroup|create +xreadgroup +xack +xdel +xautoclaim
+  +eval +evalsha"
 
 start_timeout=20
 stop_timeout=10
@@ -38,11 +74,44 @@ redis_pid() {
   echo "$pid"
 }
 
-ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]; }
+password_file() { echo "$dir/users/$1.password"; }
 
-# Pid of the redis-server answering on 127.0.0.1:$1 (empty if none answers).
+# redis-cli as admin on 127.0.0.1:$1 (the password through the environment, not argv).
+admin_cli() {
+  local port=$1
+  shift
+  REDISCLI_AUTH=$(cat "$(password_file admin)") redis-cli --user admin -h 127.0.0.1 -p "$port" "$@"
+}
+
+ping() { [ "$(admin_cli "$1" ping 2>/dev/null)" = PONG ]; }
+
+# Pid of the redis-server answering on 127.0.0.1:$1 (empty if none answers to our admin).
 served_by() {
-  redis-cli -h 127.0.0.1 -p "$1" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p'
+  admin_cli "$1" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p'
+}
+
+# Passwords (made once per DIR, hex so they need no quoting) and DIR/users.acl from them.
+write_acl() {
+  local user prefix f entry
+  mkdir -p "$dir/users"
+  chmod 700 "$dir/users"
+  for user in default admin $(for entry in "${service_users[@]}"; do echo "${entry%% *}"; done); do
+    f=$(password_file "$user")
+    if [ ! -s "$f" ]; then
+      (umask 077; openssl rand -hex 24 >"$f.tmp") || die "cannot make a password for $user"
+      mv "$f.tmp" "$f"
+    fi
+  done
+  sha() { printf '%s' "$(cat "$(password_file "$1")")" | sha256sum | cut -d' ' -f1; }
+  {
+    echo "user default on #$(sha default) ~* &* +@all"
+    echo "user admin on #$(sha admin) ~* &* +@all"
+    for entry in "${service_users[@]}"; do
+      read -r user prefix <<<"$entry"
+      echo "user $user on #$(sha "$user") resetchannels ~$prefix* $(echo $service_commands)"
+    done
+  } | (umask 077; cat >"$dir/users.acl.tmp") || die "cannot write $dir/users.acl"
+  mv "$dir/users.acl.tmp" "$dir/users.acl"
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -70,7 +139,8 @@ cmd_start() {
   dir=$(cd "$1" && pwd)
 
   if pid=$(redis_pid); then
-    # Ours is running: it must be the one answering on this port.
+    # Ours is running (with the ACL file it was started with): it must be the one
+    # answering on this port.
     if [ "$(served_by "$port")" = "$pid" ]; then
       echo "redis.sh: redis already running in $dir (pid $pid) on 127.0.0.1:$port"
       return 0
@@ -78,6 +148,7 @@ cmd_start() {
     die "redis in $dir (pid $pid) is running but not answering on port $port; stop it first"
   fi
   rm -f "$dir/redis.pid"
+  write_acl
   # Don't start into a port someone else holds: the PONG would come from the wrong server.
   local deadline=$((SECONDS + 5))
   while port_open "$port"; do
@@ -86,6 +157,7 @@ cmd_start() {
   done
 
   redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --protected-mode yes \
+    --aclfile "$dir/users.acl" \
     --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
     --appendonly yes --appendfsync everysec --save "" </dev/null >/dev/null ||
     { show_log; die "redis-server failed to start"; }
@@ -134,10 +206,30 @@ cmd_kill() {
   rm -f "$dir/redis.pid"
 }
 
+cmd_password() {
+  [ $# -eq 2 ] || usage
+  [ -d "$1" ] || die "no redis DIR $1"
+  dir=$(cd "$1" && pwd)
+  [ -s "$(password_file "$2")" ] || die "no user $2 in $dir (see $dir/users.acl)"
+  password_file "$2"
+}
+
+cmd_cli() {
+  [ $# -ge 2 ] || usage
+  [ -d "$1" ] || die "no redis DIR $1"
+  dir=$(cd "$1" && pwd)
+  local port=$2
+  shift 2
+  [ -s "$(password_file admin)" ] || die "no admin password in $dir; start redis there first"
+  admin_cli "$port" "$@"
+}
+
 [ $# -ge 1 ] || usage
 action=$1; shift
 case "$action" in
   start) cmd_start "$@" ;;
+  password) cmd_password "$@" ;;
+  cli) cmd_cli "$@" ;;
   stop) cmd_stop "$@" ;;
   kill) cmd_kill "$@" ;;
   *) usage ;;

@@ -5,9 +5,22 @@
 # reach everything, and stays in the foreground with the services' JSON logs
 # until Ctrl-C; then stops everything it started, by pid.
 #
+# Nothing is open by address: the services serve gRPC over mTLS (certificates of
+# deploy/local/tls.sh in .cache/tls), Redis takes only its ACL users and Kafka only
+# its SASL users; each service runs as its own Redis and Kafka user (passwords in
+# .run/redis/users and .run/kafka/users), the tools use the tools' client certificate.
+#
 # Ports and folders can be changed with SALESOPS_REDIS_PORT, SALESOPS_KAFKA_PORT,
-# SALESOPS_KAFKA_CONTROLLER_PORT, SALESOPS_ORG_PORT, SALESOPS_CUSTOMERS_PORT,
-# SALESOPS_TARGETS_PORT, SALESOPS_WARNING_PORT and SALESOPS_RUN_DIR.
+# SALESOPS_KAFKA_CONTROLLER_PORT, SALESOPS_ORG_PORT, SALESOPS_TARGETS_PORT,
+# SALESOPS_CUSTOMERS_PORT, SALESOPS_PERFORMANCE_PORT, SALESOPS_FORECAST_PORT,
+# SALESOPS_WARNING_PORT, SALESOPS_GATEWAY_PORT (each service's metrics: port + 1000)
+# and SALESOPS_RUN_DIR. Every port is checked before anything starts: a busy one
+# stops the run at once, naming it, what holds it and the variable that moves it.
+#
+# Re-runs are safe: the loaders keep what is already there (and what a user changed
+# since: counted as conflicts, never a failure); a run stopped hard (Ctrl-C at any
+# moment, kill -9) leaves services that the next run stops first. Only a service
+# that cannot be reached (or dies) fails the run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="${BUILD_DIR:-build}"
@@ -21,7 +34,72 @@ org_port="${SALESOPS_ORG_PORT:-7101}"
 customers_port="${SALESOPS_CUSTOMERS_PORT:-7103}"
 targets_port="${SALESOPS_TARGETS_PORT:-7102}"
 warning_port="${SALESOPS_WARNING_PORT:-7106}"
+performance_port="${SALESOPS_PERFORMANCE_PORT:-7104}"
+forecast_port="${SALESOPS_FORECAST_PORT:-7105}"
+gateway_port="${SALESOPS_GATEWAY_PORT:-8080}"
+tls="$root/.cache/tls"
 mkdir -p "$run"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# "pid (command)" of the process listening on 127.0.0.1/0.0.0.0/:: port $1, if /proc shows it.
+port_holder() {
+  local hex inode fd pid
+  hex=$(printf '%04X' "$1")
+  inode=$(awk -v p=":$hex" '$2 ~ (p "$") && $4 == "0A" { print $10; exit }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+  [ -n "$inode" ] || return 1
+  for fd in /proc/[0-9]*/fd/*; do
+    if [ "$(readlink "$fd" 2>/dev/null)" = "socket:[$inode]" ]; then
+      pid=${fd#/proc/}
+      pid=${pid%%/*}
+      echo "pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null))"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Services left running by an earlier run that was stopped hard: ours (listed in
+# $run/services.pids and still running our binaries), so stop them.
+if [ -f "$run/services.pids" ]; then
+  while read -r pid; do
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    case "$exe" in "$build"/*)
+      echo "== stopping $(basename "$exe") (pid $pid), left running by an earlier run"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      ;;
+    esac
+  done <"$run/services.pids"
+  rm -f "$run/services.pids"
+fi
+
+# Every port this run needs, before anything starts. Redis and Kafka of an earlier
+# run in the same folder are reused by redis.sh / kafka.sh, so their ports are ours.
+ours=" $(cat "$run/redis/redis.pid" "$run/kafka/kafka.pid" 2>/dev/null | tr '\n' ' ' || true) "
+busy=0
+check_port() {  # port variable what
+  local holder="" hp=""
+  port_open "$1" || return 0
+  holder=$(port_holder "$1" || true)
+  hp=${holder#pid }
+  hp=${hp%% *}
+  if [ -n "$hp" ] && [[ "$ours" == *" $hp "* ]]; then return 0; fi
+  echo "make run: port $1 on 127.0.0.1 ($3) is in use${holder:+ by $holder}; free it, or move" \
+    "this run with $2=<another port>" >&2
+  busy=1
+}
+check_port "$redis_port" SALESOPS_REDIS_PORT "Redis"
+check_port "$kafka_port" SALESOPS_KAFKA_PORT "Kafka broker"
+check_port "$controller_port" SALESOPS_KAFKA_CONTROLLER_PORT "Kafka controller"
+for svc in org targets customers performance forecast warning gateway; do
+  var="${svc}_port"
+  name=$(echo "$svc" | tr a-z A-Z)
+  check_port "${!var}" "SALESOPS_${name}_PORT" "$svc service"
+  check_port "$(( ${!var} + 1000 ))" "SALESOPS_${name}_PORT" "$svc metrics, its port + 1000"
+done
+[ "$busy" = 0 ] || exit 1
 
 # A local signing secret, made once and kept in .run/ (git-ignored).
 if [ -z "${SALESOPS_JWT_HS256_SECRET:-}" ]; then
@@ -35,6 +113,24 @@ export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
 export SALESOPS_CUSTOMERS_ADDR="127.0.0.1:$customers_port"
 export SALESOPS_TARGETS_ADDR="127.0.0.1:$targets_port"
 export SALESOPS_WARNING_ADDR="127.0.0.1:$warning_port"
+export SALESOPS_PERFORMANCE_ADDR="127.0.0.1:$performance_port"
+export SALESOPS_FORECAST_ADDR="127.0.0.1:$forecast_port"
+export SALESOPS_GATEWAY_ADDR="127.0.0.1:$gateway_port"
+# Servers: TLS with client certificates required (mTLS). Clients (salesopsctl, demo
+# loaders): the local CA and the tools' certificate.
+export SALESOPS_TLS_CERT_FILE="$tls/server.pem" SALESOPS_TLS_KEY_FILE="$tls/server.key"
+export SALESOPS_TLS_CLIENT_CA_FILE="$tls/ca.pem"
+export SALESOPS_TLS_CA_FILE="$tls/ca.pem"
+export SALESOPS_TLS_CLIENT_CERT_FILE="$tls/client-tools.pem"
+export SALESOPS_TLS_CLIENT_KEY_FILE="$tls/client-tools.key"
+# PLAIN, not SCRAM: Debian's librdkafka (2.0.2) cannot do SCRAM with Kafka 4 (kafka.sh).
+export SALESOPS_KAFKA_SASL_MECHANISM=PLAIN
+
+# A service's own Redis and Kafka users: flags, not env, since they differ per process.
+creds() {
+  echo "--redis_user=$1" "--redis_password_file=$run/redis/users/$1.password" \
+    "--kafka_user=$1" "--kafka_password_file=$run/kafka/users/$1.password"
+}
 
 pids=()
 stop_all() {
@@ -43,20 +139,48 @@ stop_all() {
   echo "== stopping"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f "$run/services.pids"
   "$local/kafka.sh" stop "$run/kafka" || true
   "$local/redis.sh" stop "$run/redis" || true
   echo "== stopped"
 }
 trap stop_all INT TERM EXIT
+# A service in the background; its pid kept for stop_all and for the next run.
+start() {
+  "$@" &
+  pids+=($!)
+  echo "$!" >>"$run/services.pids"
+}
+# A loader: a user's changes are kept (exit 0); errors it did not expect are reported
+# and the run goes on; a service it cannot reach (exit 2) stops the run.
+load() {
+  local rc=0
+  "$@" || rc=$?
+  case $rc in
+    0) ;;
+    2) echo "== $(basename "$1"): a service could not be reached; stopping" >&2; exit 1 ;;
+    *) echo "== $(basename "$1") reported errors (above); the suite keeps running" >&2 ;;
+  esac
+}
 
-echo "== redis on 127.0.0.1:$redis_port (data: $run/redis)"
+echo "== TLS certificates (local CA) in $tls"
+"$local/tls.sh" "$tls"
+echo "== redis on 127.0.0.1:$redis_port, ACL users only (data: $run/redis)"
 "$local/redis.sh" start "$run/redis" "$redis_port"
-echo "== kafka on 127.0.0.1:$kafka_port (logs: $run/kafka/logs)"
+# A broker folder of an older run has no SASL users: set it aside (events only; Redis
+# holds the data) rather than fail.
+if [ -f "$run/kafka/server.properties" ] &&
+   ! grep -q '^listener.name.broker.sasl.enabled.mechanisms=' "$run/kafka/server.properties"; then
+  "$local/kafka.sh" stop "$run/kafka" || true
+  aside="$run/kafka.plaintext-$(date +%Y%m%d%H%M%S)"
+  mv "$run/kafka" "$aside"
+  echo "== kafka: the old broker folder had no SASL users; moved it to $aside"
+fi
+echo "== kafka on 127.0.0.1:$kafka_port, SASL users and ACLs (logs: $run/kafka/logs)"
 "$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port"
 
-echo "== org service on $SALESOPS_ORG_ADDR (metrics: http://127.0.0.1:$((org_port + 1000))/metrics)"
-"$build/services/org/org_server" &
-pids+=($!)
+echo "== org service on $SALESOPS_ORG_ADDR, mTLS (metrics: http://127.0.0.1:$((org_port + 1000))/metrics)"
+start "$build/services/org/org_server" $(creds org)
 
 ctl="$build/tools/salesopsctl/salesopsctl"
 for _ in $(seq 1 100); do
@@ -64,45 +188,69 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-echo "== customers service on $SALESOPS_CUSTOMERS_ADDR (metrics: http://127.0.0.1:$((customers_port + 1000))/metrics)"
-"$build/services/customers/customers_server" &
-pids+=($!)
+echo "== customers service on $SALESOPS_CUSTOMERS_ADDR, mTLS (metrics: http://127.0.0.1:$((customers_port + 1000))/metrics)"
+start "$build/services/customers/customers_server" $(creds customers)
 
-echo "== targets service on $SALESOPS_TARGETS_ADDR (metrics: http://127.0.0.1:$((targets_port + 1000))/metrics)"
-"$build/services/targets/targets_server" &
-pids+=($!)
+echo "== targets service on $SALESOPS_TARGETS_ADDR, mTLS (metrics: http://127.0.0.1:$((targets_port + 1000))/metrics)"
+start "$build/services/targets/targets_server" $(creds targets)
 
-echo "== warning engine on $SALESOPS_WARNING_ADDR (metrics: http://127.0.0.1:$((warning_port + 1000))/metrics)"
-"$build/services/warning/warning_server" &
-pids+=($!)
+echo "== warning engine on $SALESOPS_WARNING_ADDR, mTLS (metrics: http://127.0.0.1:$((warning_port + 1000))/metrics)"
+start "$build/services/warning/warning_server" $(creds warning)
+
+echo "== performance service on $SALESOPS_PERFORMANCE_ADDR, mTLS (metrics: http://127.0.0.1:$((performance_port + 1000))/metrics)"
+start "$build/services/performance/performance_server" $(creds performance)
+
+echo "== forecast service on $SALESOPS_FORECAST_ADDR, mTLS (metrics: http://127.0.0.1:$((forecast_port + 1000))/metrics)"
+start "$build/services/forecast/forecast_server" $(creds forecast)
+
+# The gateway: HTTP (Connect) for every RPC and the live stream, for curl and browsers;
+# it calls the services over mTLS with the tools' certificate.
+echo "== gateway on http://$SALESOPS_GATEWAY_ADDR (metrics: http://127.0.0.1:$((gateway_port + 1000))/metrics)"
+start env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS_TLS_CLIENT_CA_FILE \
+  "$build/services/gateway/gateway_server" $(creds gateway) --web_root="$root/web/dist"
 
 echo "== loading demo data (idempotent)"
-"$build/tools/demo/demo_loader"
+load "$build/tools/demo/demo_loader"
 echo "== loading the demo target plan for this quarter (idempotent)"
-"$build/tools/demo/targets_demo_loader"
+load "$build/tools/demo/targets_demo_loader"
+echo "== loading the demo commission plan, KPIs and OKRs (idempotent)"
+load "$build/tools/demo/performance_demo_loader"
 echo "== loading demo customers and pipeline (idempotent; about 2 minutes the first time)"
-"$build/tools/demo/customers_demo_loader"
+load "$build/tools/demo/customers_demo_loader"
+
+for pid in "${pids[@]}"; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "== a service (pid $pid) has stopped; see its log above" >&2
+    exit 1
+  fi
+done
 
 cat <<INFO
 
-SalesOps is running. Try:
+SalesOps is running (gRPC over mTLS; Redis and Kafka by ACL user). Try:
   export SALESOPS_JWT_HS256_SECRET=$SALESOPS_JWT_HS256_SECRET
+  export SALESOPS_TLS_CA_FILE=$tls/ca.pem
+  export SALESOPS_TLS_CLIENT_CERT_FILE=$tls/client-tools.pem SALESOPS_TLS_CLIENT_KEY_FILE=$tls/client-tools.key
   $ctl org list-units --page_size=5
   $ctl org list-members --org_unit=orgUnits/team-east-1
   $ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1
-  grpcurl -plaintext -H "authorization: Bearer \$($ctl token --role=admin)" \\
+  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --role=admin)" \\
     -d '{"page_size": 3, "query": "杭州"}' 127.0.0.1:$customers_port salesops.customers.v1.CustomersService/ListCustomers
-  kcat -b 127.0.0.1:$kafka_port -C -t salesops.customers.events.v1 -o -5 -e -f '%k %h\n'
-  grpcurl -plaintext -H "authorization: Bearer \$($ctl token --role=admin)" \\
+  $local/kcat.sh -C -t salesops.customers.events.v1 -o -5 -e -f '%k %h\n'
+  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --role=admin)" \\
     -d '{"period": "fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 ))", "level": "ATTAINMENT_LEVEL_TEAM", "order_by": "pace", "page_size": 5}' \\
     127.0.0.1:$targets_port salesops.targets.v1.TargetsService/ListAttainment
-  grpcurl -plaintext -H "authorization: Bearer \$($ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1)" \\
+  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1)" \\
     -d '{"page_size": 5, "min_severity": "SEVERITY_WARNING"}' 127.0.0.1:$warning_port salesops.warning.v1.WarningService/ListWarnings
-  kcat -b 127.0.0.1:$kafka_port -C -t salesops.warning.events.v1 -o -5 -e -f '%k %h\n'
-  kcat -b 127.0.0.1:$kafka_port -C -t salesops.org.events.v1 -o beginning -e -f '%k %h\n'
+  $local/kcat.sh -C -t salesops.warning.events.v1 -o -5 -e -f '%k %h\n'
+  curl -s -H "authorization: Bearer \$($ctl token --role=admin --aud=salesops.org)" -H 'content-type: application/json' \\
+    -d '{"page_size": 3}' http://$SALESOPS_GATEWAY_ADDR/salesops.org.v1.OrgService/ListOrgUnits
+  $ctl forecast list --period=fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 )) --category=PIPELINE --order_by="gap_to_target desc" --page_size=5
+  $local/kcat.sh -C -t salesops.org.events.v1 -o beginning -e -f '%k %h\n'
+  $local/redis.sh cli $run/redis $redis_port info keyspace
   curl -s http://127.0.0.1:$((org_port + 1000))/metrics | head
-With grpcurl (reflection is on):
-  grpcurl -plaintext -H "authorization: Bearer \$($ctl token --role=admin)" 127.0.0.1:$org_port list
+With grpcurl (reflection is on locally; off in deploy/k8s):
+  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --role=admin)" 127.0.0.1:$org_port list
 
 Ctrl-C stops everything.
 INFO

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything `make run` and `make test` need on Debian bookworm (as root),
 # idempotently: apt packages, then the Apache Kafka broker's jars from Maven Central
-# into .cache/kafka (git-ignored). Re-running does nothing when all is present.
+# into .cache/kafka, then the local CA and TLS certificates into .cache/tls (tls.sh;
+# both git-ignored). Re-running does nothing when all is present.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -14,7 +15,7 @@ packages=(
   libjwt-dev libcpp-httplib-dev nlohmann-json3-dev
   golang-github-gogo-googleapis-dev
   redis-server kcat openjdk-17-jre-headless maven
-  procps iproute2 curl netcat-openbsd python3
+  procps iproute2 curl netcat-openbsd python3 openssl
 )
 
 missing=()
@@ -35,3 +36,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$here/fetch_kafka.sh"
+"$here/tls.sh"

@@ -1,0 +1,33 @@
+#include "common/kafka/sasl.h"
+
+#include <librdkafka/rdkafka.h>
+
+namespace salesops {
+
+bool IsSupportedSaslMechanism(const std::string& mechanism) {
+  return mechanism == "PLAIN" || mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-512";
+}
+
+std::map<std::string, std::string> KafkaSaslProperties(const KafkaSasl& sasl) {
+  std::map<std::string, std::string> props;
+  const bool tls = !sasl.ca_file.empty();
+  if (sasl.enabled()) {
+    props["security.protocol"] = tls ? "SASL_SSL" : "SASL_PLAINTEXT";
+    props["sasl.mechanisms"] = sasl.mechanism;
+    props["sasl.username"] = sasl.username;
+    props["sasl.password"] = sasl.password;
+  } else {
+    props["security.protocol"] = tls ? "SSL" : "PLAINTEXT";
+  }
+  if (tls) {
+    props["ssl.ca.location"] = sasl.ca_file;
+  }
+  return props;
+}
+
+bool LibrdkafkaScramWorksWithKafka4() {
+  // rd_kafka_version() is 0xMMmmrrxx; 2.6.1 fixed the SCRAM client nonce.
+  return rd_kafka_version() >= 0x02060100;
+}
+
+}  // namespace salesops
