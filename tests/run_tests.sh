@@ -3,7 +3,12 @@
 # ports in a temporary folder, runs ctest (unit tests in parallel, then the
 # integration tests one at a time, since they share the broker), and stops the
 # servers by pid whatever happens. Exits non-zero on any failure.
-# `tests/run_tests.sh chaos` runs the chaos label instead (make chaos).
+# As in `make run`, Redis and Kafka take only their ACL users (passwords in
+# their folders) and the services serve mTLS with the certificates of
+# deploy/local/tls.sh (.cache/tls); the harness finds them through SALESOPS_TEST_*.
+# `tests/run_tests.sh chaos` runs the chaos label instead (make chaos);
+# `tests/run_tests.sh integration` only the integration tests. TEST_FILTER (a
+# ctest -R regex) narrows either, for a developer re-running one suite.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${BUILD_DIR:-build}"
@@ -36,7 +41,9 @@ if [ "$mode" = test ]; then
   "$root/tests/fuzz/run_fuzz.sh" "${FUZZ_SECONDS:-10}" || unit_rc=$?
 fi
 
-echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port"
+echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port (ACLs on)"
+tls_dir="$root/.cache/tls"
+"$local/tls.sh" "$tls_dir" >/dev/null
 "$local/redis.sh" start "$run/redis" "$redis_port" >/dev/null
 "$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" >/dev/null
 
@@ -45,6 +52,7 @@ export SALESOPS_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
 export SALESOPS_TEST_KAFKA_DIR="$run/kafka"
 export SALESOPS_TEST_KAFKA_PORTS="$kafka_port:$controller_port"
 export SALESOPS_TEST_REDIS_DIR="$run/redis"
+export SALESOPS_TEST_TLS_DIR="$tls_dir"
 export SALESOPS_TEST_TMP="$run"
 
 integration_rc=0
@@ -53,7 +61,8 @@ if [ "$mode" = chaos ]; then
   ctest --test-dir "$build" -L chaos -V -j 1 || integration_rc=$?
 else
   echo "== integration tests (real Redis and Kafka)"
-  ctest --test-dir "$build" -L integration --output-on-failure -j 1 || integration_rc=$?
+  ctest --test-dir "$build" -L integration ${TEST_FILTER:+-R "$TEST_FILTER"} ${CTEST_EXTRA:-} --output-on-failure \
+    -j 1 || integration_rc=$?
 fi
 echo "== tests took $(( $(date +%s) - start )) s"
 if [ "$unit_rc" -ne 0 ] || [ "$integration_rc" -ne 0 ]; then

@@ -6,6 +6,7 @@
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
+#include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/service/service_runtime.h"
 #include "services/customers/api/customers_grpc_service.h"
@@ -53,11 +54,14 @@ int main(int argc, char** argv) {
   TransactionalOutbox outbox(redis, CustKey("outbox"));
   CustomersStore store(redis, outbox);
   OrgDirectory directory(redis, kKeyPrefix);
+  ApplyTokenFlags("customers", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
   CustomersApi api(store, directory, clock, tz);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("customers", verifier, CustomersMethodPolicy(), metrics,
                 settings.rpc_workers > 0 ? &workers : nullptr);
+  org::DirectoryMemberLookup member_lookup(directory);
+  CallGuard call_guard(rpc, &member_lookup, wall_clock);
   CustomersGrpcService service(api, rpc);
 
   ServiceRuntime runtime("customers", settings, metrics, redis, workers);
@@ -81,11 +85,13 @@ int main(int argc, char** argv) {
   directory_group.dlq_topic = kOrgDirectoryDlq;
   runtime.AddConsumer(directory_group, directory_projection);
 
-  runtime.AddJob("pool", [&] { return api.RunPoolJob(500).status(); }, jobs_interval);
-  runtime.AddJob("task-overdue", [&] { return api.RunTaskOverdueJob(500).status(); },
-                 jobs_interval);
-  runtime.AddJob("payment-overdue", [&] { return api.RunPaymentOverdueJob(500).status(); },
-                 jobs_interval);
-  runtime.AddJob("tier", [&] { return api.RunTierJob(500).status(); }, jobs_interval);
+  runtime.AddJob(
+      "pool", [&] { return api.RunPoolJob(500).status(); }, jobs_interval);
+  runtime.AddJob(
+      "task-overdue", [&] { return api.RunTaskOverdueJob(500).status(); }, jobs_interval);
+  runtime.AddJob(
+      "payment-overdue", [&] { return api.RunPaymentOverdueJob(500).status(); }, jobs_interval);
+  runtime.AddJob(
+      "tier", [&] { return api.RunTierJob(500).status(); }, jobs_interval);
   return runtime.Serve(&service, kCustomersServiceName);
 }

@@ -6,8 +6,10 @@
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
+#include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/service/service_runtime.h"
+#include "services/org/api/member_lookup.h"
 #include "services/org/api/org_grpc_service.h"
 #include "services/org/events/headcount_projection.h"
 #include "services/org/events/revenue_projection.h"
@@ -37,19 +39,21 @@ int main(int argc, char** argv) {
   RedisClient redis(settings.redis);
   TransactionalOutbox outbox(redis, OrgKey("outbox"));
   RedisOrgRepository repo(redis, outbox);
+  ApplyTokenFlags("org", settings.jwt);
   JwtVerifier verifier(settings.jwt, clock);
   OrgApi api(repo, clock);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("org", verifier, OrgMethodPolicy(), metrics,
                 settings.rpc_workers > 0 ? &workers : nullptr);
+  RepositoryMemberLookup member_lookup(repo);
+  CallGuard call_guard(rpc, &member_lookup, clock);
   OrgGrpcService service(api, rpc);
 
   ServiceRuntime runtime("org", settings, metrics, redis, workers);
   if (!runtime
-           .StartEvents(OrgKey("outbox"), {{kOrgTopic, 3},
-                                           {kHeadcountDlq, 1},
-                                           {kCustomersTopic, 3},
-                                           {kRevenueDlq, 1}})
+           .StartEvents(
+               OrgKey("outbox"),
+               {{kOrgTopic, 3}, {kHeadcountDlq, 1}, {kCustomersTopic, 3}, {kRevenueDlq, 1}})
            .ok()) {
     return 2;
   }

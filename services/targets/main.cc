@@ -7,6 +7,7 @@
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
+#include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/service/service_runtime.h"
 #include "services/org/directory/org_directory.h"
@@ -59,20 +60,23 @@ int main(int argc, char** argv) {
   TransactionalOutbox outbox(redis, TgtKey("outbox"));
   TargetsStore store(redis, outbox);
   org::OrgDirectory directory(redis, kKeyPrefix);
+  ApplyTokenFlags("targets", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
-  TargetsApi api(store, directory, clock, options);
+  PlanModelCache plan_models(store, directory);
+  TargetsApi api(store, directory, plan_models, clock, options);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("targets", verifier, TargetsMethodPolicy(), metrics,
                 settings.rpc_workers > 0 ? &workers : nullptr);
+  org::DirectoryMemberLookup member_lookup(directory);
+  CallGuard call_guard(rpc, &member_lookup, wall_clock);
   TargetsGrpcService service(api, rpc);
 
   ServiceRuntime runtime("targets", settings, metrics, redis, workers);
   const std::string directory_dlq = "salesops.targets-org-directory.dlq.v1";
   if (!runtime
-           .StartEvents(TgtKey("outbox"), {{kTargetsTopic, 3},
-                                           {kAttainmentDlq, 1},
-                                           {directory_dlq, 1},
-                                           {kOrgChangesDlq, 1}})
+           .StartEvents(
+               TgtKey("outbox"),
+               {{kTargetsTopic, 3}, {kAttainmentDlq, 1}, {directory_dlq, 1}, {kOrgChangesDlq, 1}})
            .ok()) {
     return 2;
   }
@@ -84,7 +88,7 @@ int main(int argc, char** argv) {
   directory_group.dlq_topic = directory_dlq;
   runtime.AddConsumer(directory_group, directory_projection);
   ProjectionStore attainment_seen(outbox, TgtKey("att:seen:"));
-  AttainmentProjection attainment(attainment_seen, store, clock, options.tz);
+  AttainmentProjection attainment(attainment_seen, store, plan_models, clock, options.tz);
   ConsumerOptions attainment_group;
   attainment_group.group_id = absl::GetFlag(FLAGS_targets_attainment_group);
   attainment_group.topics = {absl::GetFlag(FLAGS_customers_topic)};

@@ -6,6 +6,7 @@
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
+#include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/service/service_runtime.h"
 #include "services/org/directory/org_directory.h"
@@ -31,7 +32,7 @@ ABSL_FLAG(int, warning_engine_lanes, 4,
 ABSL_FLAG(absl::Duration, warning_rules_refresh, absl::Seconds(2),
           "How often a replica checks for rule changes made elsewhere");
 ABSL_FLAG(std::string, warning_engine_group, salesops::warning::kEngineGroup,
-          "Kafka consumer group of the engine (customers and targets events)");
+          "Kafka consumer group of the engine (customers, targets and forecast events)");
 ABSL_FLAG(std::string, warning_directory_group, "warning-org-directory",
           "Kafka consumer group of the org directory projection");
 ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
@@ -39,6 +40,8 @@ ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
           "Topic the customers service publishes on");
 ABSL_FLAG(std::string, targets_topic, "salesops.targets.events.v1",
           "Topic the targets service publishes on");
+ABSL_FLAG(std::string, forecast_topic, "salesops.forecast.events.v1",
+          "Topic the forecast service publishes on (the forecast-gap rule's facts)");
 
 int main(int argc, char** argv) {
   using namespace salesops;
@@ -95,16 +98,18 @@ int main(int argc, char** argv) {
   }
   WarningEngine engine(store, directory, rules, options);
   WarningScheduler scheduler(store, engine, clock);
+  ApplyTokenFlags("warning", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
   WarningApi api(store, engine, directory, clock, options.tz, [&scheduler] {
     if (absl::Status s = scheduler.SweepAll(); !s.ok()) {
-      LogWarning("rule change: re-evaluation not scheduled",
-                 {{"error", std::string(s.message())}});
+      LogWarning("rule change: re-evaluation not scheduled", {{"error", std::string(s.message())}});
     }
   });
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("warning", verifier, WarningMethodPolicy(), metrics,
                 settings.rpc_workers > 0 ? &workers : nullptr);
+  org::DirectoryMemberLookup member_lookup(directory);
+  CallGuard call_guard(rpc, &member_lookup, wall_clock);
   WarningGrpcService service(api, rpc);
 
   ServiceRuntime runtime("warning", settings, metrics, redis, workers);
@@ -127,10 +132,12 @@ int main(int argc, char** argv) {
                            absl::GetFlag(FLAGS_warning_engine_lanes));
   ConsumerOptions engine_group;
   engine_group.group_id = absl::GetFlag(FLAGS_warning_engine_group);
-  engine_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic)};
+  engine_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic),
+                         absl::GetFlag(FLAGS_forecast_topic)};
   engine_group.dlq_topic = kEngineDlq;
   runtime.AddConsumer(engine_group, consumer);
-  runtime.AddJob("due", [&] { return scheduler.RunDue().status(); }, scan_interval);
+  runtime.AddJob(
+      "due", [&] { return scheduler.RunDue().status(); }, scan_interval);
 
   const Labels svc = {{"service", "warning"}};
   metrics.AddCounterFn("salesops_warning_rule_evaluations_total", "Rule evaluations", svc,

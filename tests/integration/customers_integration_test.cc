@@ -273,9 +273,15 @@ TEST_F(CustomersTest, DuplicateTaxIdOrPhoneIsAlreadyExistsNamingTheCustomer) {
   check.set_tax_id(tax);
   cv1::CheckCustomerConflictsResponse conflicts;
   ASSERT_TRUE(
-      Call(Rep2(), &cv1::CustomersService::Stub::CheckCustomerConflicts, check, &conflicts).ok());
+      Call(Sup1(), &cv1::CustomersService::Stub::CheckCustomerConflicts, check, &conflicts).ok());
   ASSERT_EQ(conflicts.conflicts_size(), 1);
   EXPECT_EQ(conflicts.conflicts(0).customer(), first.name());
+  // Another rep learns only that it exists (security review, finding 4).
+  ASSERT_TRUE(
+      Call(Rep2(), &cv1::CustomersService::Stub::CheckCustomerConflicts, check, &conflicts).ok());
+  ASSERT_EQ(conflicts.conflicts_size(), 1);
+  EXPECT_EQ(conflicts.conflicts(0).customer(), "");
+  EXPECT_EQ(conflicts.conflicts(0).owner(), "");
 }
 
 TEST_F(CustomersTest, BadInputNamesTheField) {

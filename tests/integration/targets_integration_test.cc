@@ -4,6 +4,8 @@
 // level; bad input and locked cells naming the field or rule; publishing by
 // role; and attainment moved exactly once by a won opportunity, also when the
 // event is delivered again.
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/events/cloud_event.h"
@@ -47,6 +49,15 @@ class TargetsTest : public ::testing::Test {
     member(Id("r3"), ov1::ROLE_REP, Id("team"));
     unit(Id("team2"), ov1::ORG_UNIT_KIND_TEAM, Id("east"));
     member(Id("r4"), ov1::ROLE_REP, Id("team2"));
+    // Roll-ups: a region with its own team and three more product lines.
+    unit(Id("south"), ov1::ORG_UNIT_KIND_REGION, Id("co"));
+    unit(Id("team3"), ov1::ORG_UNIT_KIND_TEAM, Id("south"));
+    member(Id("r5"), ov1::ROLE_REP, Id("team3"));
+    member(Id("r6"), ov1::ROLE_REP, Id("team3"));
+    member(Id("sup3"), ov1::ROLE_SUPERVISOR, Id("team3"));
+    for (const char* pl : {"pla", "plb", "plc", "pld"}) {
+      unit(Id(pl), ov1::ORG_UNIT_KIND_PRODUCT_LINE, Id("co"));
+    }
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -308,24 +319,23 @@ TEST_F(TargetsTest, AWonOpportunityMovesAttainmentExactlyOnceEvenWhenRedelivered
   get.set_subject("members/" + Id("r1"));
   EXPECT_EQ(Call(Rep("r2"), &tv1::TargetsService::Stub::GetAttainment, get, &att).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  // AttainmentUpdated for the rep carries the cause.
-  auto events = targets_topic.ReadUntil(
-      [&](const Record& r) {
-        if (EventType(r) != "salesops.targets.v1.AttainmentUpdated") return false;
-        tv1::AttainmentUpdated u;
-        return u.ParseFromString(r.value) && u.rep() == "members/" + Id("r1");
-      },
-      1, absl::Seconds(20));
+  // AttainmentUpdated for the rep's roll-up carries the cause.
+  auto rep_update = [&](const Record& r) {
+    if (EventType(r) != "salesops.targets.v1.AttainmentUpdated") return false;
+    tv1::AttainmentUpdated u;
+    return u.ParseFromString(r.value) && u.subject() == "members/" + Id("r1") &&
+           u.cause_event_id() == e.id;
+  };
+  auto events = targets_topic.ReadUntil(rep_update, 1, absl::Seconds(20));
   ASSERT_EQ(events.size(), 1u);
   tv1::AttainmentUpdated u;
   ASSERT_TRUE(u.ParseFromString(events[0].value));
-  EXPECT_EQ(u.cause_event_id(), e.id);
+  EXPECT_EQ(u.level(), tv1::ATTAINMENT_LEVEL_REP);
   EXPECT_EQ(u.actual().amount_minor(), 250'000);
+  EXPECT_EQ(u.target().amount_minor(), 1'000'000);
   // Only once, even though the event was delivered twice.
   for (const Record& r : targets_topic.ReadFor(absl::Seconds(2))) {
-    tv1::AttainmentUpdated again;
-    EXPECT_FALSE(EventType(r) == "salesops.targets.v1.AttainmentUpdated" &&
-                 again.ParseFromString(r.value) && again.rep() == "members/" + Id("r1"));
+    EXPECT_FALSE(rep_update(r));
   }
 }
 
@@ -652,6 +662,186 @@ TEST_F(TargetsTest, ZzAMovedRepTakesTheOpenTargetToTheNewTeamInANewPublishedVers
   EXPECT_EQ(team2_total, 2'000'000 + open);
   EXPECT_EQ(root, 4'000'000);
   EXPECT_EQ(reps_sum, 4'000'000) << "every level still sums exactly";
+}
+
+// A won deal for the fixture's roll-up tests, produced as the customers
+// service would, dated today.
+CloudEvent WonDeal(const std::string& id, const std::string& rep, const std::string& team,
+                   const std::string& region, const std::string& pl, int64_t amount) {
+  cv1::OpportunityWon won;
+  won.set_opportunity("opportunities/" + id);
+  won.set_customer("customers/c-" + id);
+  won.set_owner("members/" + rep);
+  won.set_team("orgUnits/" + team);
+  won.set_region("orgUnits/" + region);
+  won.set_product_line("orgUnits/" + pl);
+  won.set_channel("direct");
+  won.set_customer_type("enterprise");
+  won.mutable_amount()->set_amount_minor(amount);
+  won.mutable_amount()->set_currency_code("CNY");
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  won.mutable_won_date()->set_year(static_cast<int>(today.year()));
+  won.mutable_won_date()->set_month(today.month());
+  won.mutable_won_date()->set_day(today.day());
+  return MakeCloudEvent("/salesops/customers", "c-" + id, won.opportunity(), won, absl::Now());
+}
+
+// Issue 22: a rep with cells in three product lines wins a deal in each; the
+// rep's total is the sum of all three, the team, region and company move by
+// the same amounts; a fourth deal in a product line the plan did not give the
+// rep is unplanned at every level, and the company still reconciles to every
+// booking. The breakdown by product line shows each.
+TEST_F(TargetsTest, RollupsAnswerHowAmIDoingAcrossEveryCell) {
+  const TestEnv& env = TestEnv::Get();
+  tv1::TargetPlan plan = NewPlan(Id("plan-rollup"), 3'000'000);
+  tv1::AllocatePlanResponse pls;
+  ASSERT_TRUE(Allocate(Director(), plan.name(), "", tv1::ALLOCATION_AXIS_PRODUCT_LINE,
+                       tv1::ALLOCATION_METHOD_EQUAL,
+                       {{"orgUnits/" + Id("pla"), 0},
+                        {"orgUnits/" + Id("plb"), 0},
+                        {"orgUnits/" + Id("plc"), 0}},
+                       &pls)
+                  .ok());
+  ASSERT_EQ(pls.cells_size(), 3);
+  for (const auto& pl_cell : pls.cells()) {
+    tv1::AllocatePlanResponse team, reps;
+    ASSERT_TRUE(Allocate(Director(), plan.name(), pl_cell.name(), tv1::ALLOCATION_AXIS_TEAM,
+                         tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("team3"), 0}}, &team)
+                    .ok());
+    ASSERT_TRUE(Allocate(Director(), plan.name(), team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
+                         tv1::ALLOCATION_METHOD_EQUAL,
+                         {{"members/" + Id("r5"), 0}, {"members/" + Id("r6"), 0}}, &reps)
+                    .ok());
+  }
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan.name());
+  tv1::PublishPlanResponse pubr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+  auto get = [&](const std::string& subject, tv1::Attainment* out,
+                 const std::string& breakdown = "") {
+    tv1::GetAttainmentRequest req;
+    req.set_plan(plan.name());
+    req.set_subject(subject);
+    req.set_breakdown_by(breakdown);
+    tv1::GetAttainmentResponse resp;
+    grpc::Status s = Call(Director(), &tv1::TargetsService::Stub::GetAttainment, req, &resp);
+    *out = resp.attainment();
+    return s;
+  };
+  tv1::Attainment company_before, r5;
+  ASSERT_TRUE(get(plan.scope(), &company_before).ok());
+  ASSERT_TRUE(get("members/" + Id("r5"), &r5).ok());
+  EXPECT_EQ(r5.target().amount_minor(), 1'500'000) << "three cells of 500,000";
+  EXPECT_EQ(r5.actual().amount_minor(), 0);
+
+  const std::vector<CloudEvent> deals = {
+      WonDeal(Id("ru-a"), Id("r5"), Id("team3"), Id("south"), Id("pla"), 100'000),
+      WonDeal(Id("ru-b"), Id("r5"), Id("team3"), Id("south"), Id("plb"), 20'000),
+      WonDeal(Id("ru-c"), Id("r5"), Id("team3"), Id("south"), Id("plc"), 3'000),
+      WonDeal(Id("ru-d"), Id("r5"), Id("team3"), Id("south"), Id("pld"), 400)};
+  for (const CloudEvent& e : deals) {
+    ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, "salesops.customers.events.v1", e.key, e.data,
+                           ToKafkaHeaders(e))
+                    .ok());
+  }
+  for (int i = 0; i < 150 && r5.actual().amount_minor() != 123'400; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    ASSERT_TRUE(get("members/" + Id("r5"), &r5, "product_line").ok());
+  }
+  EXPECT_EQ(r5.actual().amount_minor(), 123'400) << "every deal of the rep counts";
+  EXPECT_EQ(r5.unplanned().amount_minor(), 400) << "the pld deal is unplanned, not dropped";
+  EXPECT_EQ(r5.level(), tv1::ATTAINMENT_LEVEL_REP);
+  EXPECT_EQ(r5.attainment_basis_points(), 123'400 * 10000 / 1'500'000);
+  std::map<std::string, std::pair<int64_t, int64_t>> by_pl;  // value → target, actual
+  for (const auto& row : r5.breakdown()) {
+    by_pl[row.value()] = {row.target().amount_minor(), row.actual().amount_minor()};
+  }
+  EXPECT_EQ(by_pl["orgUnits/" + Id("pla")], std::make_pair(int64_t{500'000}, int64_t{100'000}));
+  EXPECT_EQ(by_pl["orgUnits/" + Id("plc")], std::make_pair(int64_t{500'000}, int64_t{3'000}));
+  EXPECT_EQ(by_pl["orgUnits/" + Id("pld")], std::make_pair(int64_t{0}, int64_t{400}));
+
+  tv1::Attainment team, region, company;
+  ASSERT_TRUE(get("orgUnits/" + Id("team3"), &team).ok());
+  ASSERT_TRUE(get("orgUnits/" + Id("south"), &region).ok());
+  ASSERT_TRUE(get(plan.scope(), &company).ok());
+  EXPECT_EQ(team.level(), tv1::ATTAINMENT_LEVEL_TEAM);
+  EXPECT_EQ(team.target().amount_minor(), 3'000'000);
+  EXPECT_EQ(team.actual().amount_minor(), 123'400);
+  EXPECT_EQ(region.level(), tv1::ATTAINMENT_LEVEL_REGION);
+  EXPECT_EQ(region.actual().amount_minor(), 123'400);
+  EXPECT_EQ(region.unplanned().amount_minor(), 400);
+  EXPECT_EQ(company.level(), tv1::ATTAINMENT_LEVEL_COMPANY);
+  EXPECT_EQ(company.actual().amount_minor() - company_before.actual().amount_minor(), 123'400)
+      << "the company moves by exactly the bookings";
+  EXPECT_EQ(company.unplanned().amount_minor() - company_before.unplanned().amount_minor(), 400);
+
+  // One row per subject at a level, the rep total (not a cell) each; visible to their supervisor.
+  tv1::ListAttainmentRequest list;
+  list.set_plan(plan.name());
+  list.set_level(tv1::ATTAINMENT_LEVEL_REP);
+  list.set_org_unit("orgUnits/" + Id("team3"));
+  tv1::ListAttainmentResponse rows;
+  ASSERT_TRUE(Call(Token(Role::kSupervisor, Id("sup3"), Id("team3")),
+                   &tv1::TargetsService::Stub::ListAttainment, list, &rows)
+                  .ok());
+  ASSERT_EQ(rows.attainments_size(), 2);
+  for (const auto& row : rows.attainments()) {
+    EXPECT_EQ(row.target().amount_minor(), 1'500'000) << row.subject();
+    EXPECT_EQ(row.actual().amount_minor(), row.subject() == "members/" + Id("r5") ? 123'400 : 0);
+  }
+}
+
+// Finding 9 of the security review: a deal booked between a re-allocation
+// staged as a draft and its publication is counted in the new version.
+TEST_F(TargetsTest, BookingsBetweenADraftVersionAndItsPublicationAreCounted) {
+  const TestEnv& env = TestEnv::Get();
+  tv1::TargetPlan plan = NewPlan(Id("plan-f9"), 1'000'000);
+  tv1::AllocatePlanResponse team, reps;
+  ASSERT_TRUE(Allocate(Director(), plan.name(), "", tv1::ALLOCATION_AXIS_TEAM,
+                       tv1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/" + Id("team3"), 0}}, &team)
+                  .ok());
+  ASSERT_TRUE(Allocate(Director(), plan.name(), team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
+                       tv1::ALLOCATION_METHOD_EQUAL,
+                       {{"members/" + Id("r5"), 0}, {"members/" + Id("r6"), 0}}, &reps)
+                  .ok());
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan.name());
+  tv1::PublishPlanResponse pubr;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+  auto actual_of = [&](const std::string& plan_name) {
+    tv1::GetAttainmentRequest req;
+    req.set_plan(plan_name);
+    req.set_subject("members/" + Id("r6"));
+    tv1::GetAttainmentResponse resp;
+    EXPECT_TRUE(Call(Director(), &tv1::TargetsService::Stub::GetAttainment, req, &resp).ok());
+    return resp.attainment().actual().amount_minor();
+  };
+  const int64_t before = actual_of(plan.name());
+  tv1::ApplyReallocationRequest apply;
+  apply.set_plan(plan.name());
+  apply.set_reason("内部调整");
+  auto* mv = apply.add_moves();
+  mv->set_from_cell(reps.cells(0).name());
+  mv->set_to_cell(reps.cells(1).name());
+  mv->mutable_amount()->set_amount_minor(1'000);
+  mv->mutable_amount()->set_currency_code("CNY");
+  tv1::ApplyReallocationResponse draft;
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::ApplyReallocation, apply, &draft).ok());
+  ASSERT_EQ(draft.plan().state(), tv1::PLAN_STATE_DRAFT);
+  // The deal lands while the new version is a draft (barrier: the published one counts it).
+  const CloudEvent deal = WonDeal(Id("f9"), Id("r6"), Id("team3"), Id("south"), Id("pla"), 77'000);
+  ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, "salesops.customers.events.v1", deal.key, deal.data,
+                         ToKafkaHeaders(deal))
+                  .ok());
+  for (int i = 0; i < 150 && actual_of(plan.name()) != before + 77'000; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(actual_of(plan.name()), before + 77'000);
+  EXPECT_EQ(actual_of(draft.plan().name()), before + 77'000) << "the draft shows it too";
+  pub.set_name(draft.plan().name());
+  ASSERT_TRUE(Call(Director(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+  EXPECT_EQ(actual_of(draft.plan().name()), before + 77'000)
+      << "the deal booked before publication is counted by the published version";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "tests/integration/test_env.h"
 
 #include <fcntl.h>
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -13,12 +14,15 @@
 #include <sstream>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 
 namespace salesops::testing {
 
@@ -39,15 +43,124 @@ const TestEnv& TestEnv::Get() {
       e->controller_port = ports.substr(colon + 1);
     }
     e->redis_dir = get("SALESOPS_TEST_REDIS_DIR");
+    e->tls_dir = get("SALESOPS_TEST_TLS_DIR");
     e->tmp = get("SALESOPS_TEST_TMP");
     if (e->tmp.empty()) e->tmp = "/tmp";
     return e;
   }();
-  if (env->redis_addr.empty() || env->kafka_bootstrap.empty()) {
-    ADD_FAILURE() << "integration tests need the test Redis and Kafka: run them with `make test` "
-                     "(tests/run_tests.sh), which starts both and sets SALESOPS_TEST_*";
+  if (env->redis_addr.empty() || env->kafka_bootstrap.empty() || env->tls_dir.empty()) {
+    ADD_FAILURE() << "integration tests need the test Redis and Kafka and the local TLS files: "
+                     "run them with `make test` (tests/run_tests.sh), which starts both and sets "
+                     "SALESOPS_TEST_*";
   }
   return *env;
+}
+
+namespace {
+
+std::string ReadSecret(const std::string& path) {
+  std::ifstream in(path);
+  std::string secret;
+  std::getline(in, secret);
+  EXPECT_FALSE(secret.empty()) << "no password in " << path;
+  return secret;
+}
+
+std::string RedisPasswordFile(const std::string& user) {
+  return absl::StrCat(TestEnv::Get().redis_dir, "/users/", user, ".password");
+}
+
+std::string KafkaPasswordFile(const std::string& user) {
+  return absl::StrCat(TestEnv::Get().kafka_dir, "/users/", user, ".password");
+}
+
+// The local broker offers SCRAM and PLAIN; this librdkafka can only do PLAIN
+// with Kafka 4 (see deploy/local/kafka.sh).
+constexpr char kKafkaMechanism[] = "PLAIN";
+
+}  // namespace
+
+void WaitForConsumersCaughtUp(int metrics_port, const std::string& name) {
+  httplib::Client client("127.0.0.1", metrics_port);
+  client.set_connection_timeout(1);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    httplib::Result r = client.Get("/metrics");
+    if (!r) return;  // metrics off (e.g. --metrics_port=-1): nothing to go by
+    if (r->status == 200) {
+      bool all = true;
+      for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
+        if (absl::StartsWith(line, "salesops_consumer_caught_up{") && !absl::EndsWith(line, " 1")) {
+          all = false;
+        }
+      }
+      if (all) return;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  std::fprintf(stderr, "%s: consumers not caught up after 30 s; going on\n", name.c_str());
+}
+
+std::shared_ptr<grpc::Channel> TestChannel(const std::string& addr) {
+  // The channel is made while the server is still starting: its first connection
+  // attempts fail, and gRPC's default reconnect backoff (1 s, growing 1.6x) would
+  // leave it idle for seconds after the server is up. (Not the minimum backoff: it
+  // is also the connect timeout, and a TLS handshake on a busy machine needs time.)
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return grpc::CreateCustomChannel(addr, ToolCredentials(), args);
+}
+
+RedisOptions RedisAs(const std::string& user) {
+  RedisOptions opts;
+  std::string host;
+  int port = 0;
+  SplitHostPort(TestEnv::Get().redis_addr, &host, &port);
+  opts.host = host;
+  opts.port = port;
+  opts.user = user;
+  opts.password = ReadSecret(RedisPasswordFile(user));
+  return opts;
+}
+
+KafkaSasl KafkaAs(const std::string& user) {
+  KafkaSasl sasl;
+  sasl.mechanism = kKafkaMechanism;
+  sasl.username = user;
+  sasl.password = ReadSecret(KafkaPasswordFile(user));
+  return sasl;
+}
+
+ClientTlsOptions ToolTls() {
+  const std::string& dir = TestEnv::Get().tls_dir;
+  return {.ca_file = dir + "/ca.pem",
+          .cert_file = dir + "/client-tools.pem",
+          .key_file = dir + "/client-tools.key"};
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ToolCredentials() {
+  static const std::shared_ptr<grpc::ChannelCredentials>* creds = [] {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> c = MakeChannelCredentials(ToolTls());
+    EXPECT_TRUE(c.ok()) << c.status();
+    return new std::shared_ptr<grpc::ChannelCredentials>(
+        c.ok() ? *c : grpc::InsecureChannelCredentials());
+  }();
+  return *creds;
+}
+
+std::vector<std::string> ServiceSecurityArgs(const std::string& service) {
+  const TestEnv& env = TestEnv::Get();
+  return {
+      "--tls_cert_file=" + env.tls_dir + "/server.pem",
+      "--tls_key_file=" + env.tls_dir + "/server.key",
+      "--tls_client_ca_file=" + env.tls_dir + "/ca.pem",
+      "--redis_user=" + service,
+      "--redis_password_file=" + RedisPasswordFile(service),
+      std::string("--kafka_sasl_mechanism=") + kKafkaMechanism,
+      "--kafka_user=" + service,
+      "--kafka_password_file=" + KafkaPasswordFile(service),
+  };
 }
 
 int FreePort() {
@@ -123,6 +236,20 @@ void Process::Start() {
   }
 }
 
+int Process::WaitForExit(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (pid_ > 0) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;  // reaped: the pid may be reused, never signal it again
+      return status;
+    }
+    if (absl::Now() >= deadline) return -1;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return -1;
+}
+
 int Process::Signal(int sig) {
   if (pid_ <= 0) return 0;
   kill(pid_, sig);
@@ -143,7 +270,7 @@ OrgServer::OrgServer(std::string group, std::vector<std::string> extra_args)
 void OrgServer::Start() {
   const TestEnv& env = TestEnv::Get();
   std::vector<std::string> args = {
-      "--org_addr=" + addr_,
+      "--org_addr=" + (listen_host_.empty() ? addr_ : absl::StrCat(listen_host_, ":", port())),
       absl::StrCat("--metrics_port=", metrics_port_),
       "--redis_addr=" + env.redis_addr,
       "--kafka_bootstrap=" + env.kafka_bootstrap,
@@ -152,11 +279,13 @@ void OrgServer::Start() {
       "--outbox_claim_min_idle=2s",
       "--shutdown_drain=2s",
   };
+  const std::vector<std::string> security = ServiceSecurityArgs("org");
+  args.insert(args.end(), security.begin(), security.end());
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_ = std::make_unique<Process>(SALESOPS_ORG_SERVER, args,
                                        absl::StrCat(env.tmp, "/org_server-", group_, ".log"));
   process_->Start();
-  channel_ = grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials());
+  channel_ = TestChannel(addr_);
   stub_ = salesops::org::v1::OrgService::NewStub(channel_);
   // Ready when an authenticated call is answered by the service itself.
   const std::string token = Token(Role::kAdmin, "harness", "");
@@ -164,11 +293,17 @@ void OrgServer::Start() {
     grpc::ClientContext ctx;
     Authorize(ctx, token);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    // Wait for the connection within the deadline: the call's thread then drives
+    // the TLS handshake (otherwise only gRPC's 5 s backup poller would).
+    ctx.set_wait_for_ready(true);
     salesops::org::v1::GetOrgUnitRequest req;
     req.set_name("orgUnits/readiness-probe");
     salesops::org::v1::GetOrgUnitResponse resp;
     grpc::Status s = stub_->GetOrgUnit(&ctx, req, &resp);
-    if (s.error_code() == grpc::StatusCode::NOT_FOUND) return;
+    if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+      WaitForConsumersCaughtUp(metrics_port_, "org_server");
+      return;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   ADD_FAILURE() << "org_server did not become ready; log:\n" << Logs();
@@ -193,13 +328,18 @@ void ServiceProcess::Start(const std::vector<std::string>& extra,
       "--outbox_claim_min_idle=2s",
       "--shutdown_drain=2s",
   };
+  const std::string service = addr_flag_.substr(0, addr_flag_.rfind("_addr"));
+  const std::vector<std::string> security = ServiceSecurityArgs(service);
+  args.insert(args.end(), security.begin(), security.end());
   args.insert(args.end(), extra.begin(), extra.end());
-  process_ = std::make_unique<Process>(binary_, args,
-                                       absl::StrCat(env.tmp, "/", name_, ".log"));
+  process_ = std::make_unique<Process>(binary_, args, absl::StrCat(env.tmp, "/", name_, ".log"));
   process_->Start();
-  channel_ = grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials());
+  channel_ = TestChannel(addr_);
   for (int i = 0; i < 200; ++i) {
-    if (ready()) return;
+    if (ready()) {
+      WaitForConsumersCaughtUp(metrics_port_, name_);
+      return;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   ADD_FAILURE() << name_ << " did not become ready; log:\n" << Logs();
@@ -222,6 +362,9 @@ std::function<bool()> AnswersNotFound(std::function<grpc::Status(grpc::ClientCon
     grpc::ClientContext ctx;
     Authorize(ctx, Token(Role::kAdmin, "harness", ""));
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    // Wait for the connection within the deadline: the call's thread then drives
+    // the TLS handshake (otherwise only gRPC's 5 s backup poller would).
+    ctx.set_wait_for_ready(true);
     return call(&ctx).error_code() == grpc::StatusCode::NOT_FOUND;
   };
 }
@@ -274,6 +417,7 @@ TopicReader::TopicReader(const std::string& bootstrap, const std::string& topic)
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
+  for (const auto& [k, v] : KafkaSaslProperties(KafkaAs("admin"))) conf->set(k, v, err);
   conf->set("group.id", "test-reader-" + UniqueSuffix(), err);
   conf->set("enable.auto.commit", "false", err);
   impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
@@ -331,12 +475,42 @@ std::vector<Record> TopicReader::ReadFor(absl::Duration window) {
   return ReadUntil([](const Record&) { return true; }, SIZE_MAX, window);
 }
 
+int OrgServer::port() const {
+  std::string host;
+  int port = 0;
+  SplitHostPort(addr_, &host, &port);
+  return port;
+}
+
 absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
                         const std::string& key, const std::string& value,
                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  return ProduceRawAs(KafkaAs("admin"), bootstrap, topic, key, value, headers);
+}
+
+namespace {
+
+// Keeps the error of the last delivery report.
+class LastDelivery : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override { err = message.err(); }
+  RdKafka::ErrorCode err = RdKafka::ERR__STATE;  // no report yet
+};
+
+}  // namespace
+
+absl::Status ProduceRawAs(const KafkaSasl& sasl, const std::string& bootstrap,
+                          const std::string& topic, const std::string& key,
+                          const std::string& value,
+                          const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
+  for (const auto& [k, v] : KafkaSaslProperties(sasl)) conf->set(k, v, err);
+  conf->set("enable.idempotence", "true", err);  // as the services' producers
+  conf->set("message.timeout.ms", "15000", err);
+  LastDelivery delivery;
+  conf->set("dr_cb", &delivery, err);
   std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), err));
   if (!p) return absl::InternalError(err);
   RdKafka::Headers* h = RdKafka::Headers::create();
@@ -348,10 +522,27 @@ absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
     delete h;
     return absl::UnavailableError(RdKafka::err2str(code));
   }
-  if (p->flush(15000) != RdKafka::ERR_NO_ERROR || p->outq_len() > 0) {
+  if (p->flush(20000) != RdKafka::ERR_NO_ERROR || p->outq_len() > 0) {
     return absl::UnavailableError("not delivered");
   }
-  return absl::OkStatus();
+  if (delivery.err == RdKafka::ERR_NO_ERROR) {
+    return absl::OkStatus();
+  }
+  // An idempotent producer that may write no topic at all cannot even get a
+  // producer id: a fatal error, and its records are purged. Report the cause.
+  std::string fatal;
+  if (RdKafka::ErrorCode cause = p->fatal_error(fatal); cause != RdKafka::ERR_NO_ERROR) {
+    delivery.err = cause;
+  }
+  const std::string why =
+      absl::StrCat(rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(delivery.err)), ": ",
+                   RdKafka::err2str(delivery.err));
+  if (delivery.err == RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED ||
+      delivery.err == RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED ||
+      delivery.err == RdKafka::ERR__AUTHENTICATION) {
+    return absl::PermissionDeniedError(why);
+  }
+  return absl::UnavailableError(why);
 }
 
 namespace {
@@ -377,15 +568,7 @@ void StartBroker() {
 }
 
 RedisClient& TestRedis() {
-  static RedisClient* client = [] {
-    RedisOptions opts;
-    std::string host;
-    int port = 0;
-    SplitHostPort(TestEnv::Get().redis_addr, &host, &port);
-    opts.host = host;
-    opts.port = port;
-    return new RedisClient(opts);
-  }();
+  static RedisClient* client = new RedisClient(RedisAs("admin"));
   return *client;
 }
 

@@ -3,6 +3,13 @@
 // environment variables). Starts service binaries as child processes on free
 // loopback ports and stops them by pid; reads and writes Kafka topics with
 // plain librdkafka clients; mints tokens.
+//
+// Nothing runs unauthenticated, as in `make run`: every service serves gRPC
+// with TLS and requires client certificates (mTLS, certificates from
+// deploy/local/tls.sh), and gets its own Redis ACL user and Kafka SASL user
+// (passwords from the servers' instance directories). The harness itself
+// calls the services with the tools' client certificate and inspects or
+// wipes Redis and Kafka as the admin user.
 #pragma once
 
 #include <sys/types.h>
@@ -16,7 +23,9 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
+#include "common/kafka/sasl.h"
 #include "common/redis/redis_client.h"
+#include "common/server/client_credentials.h"
 #include "grpcpp/grpcpp.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
 
@@ -31,10 +40,30 @@ struct TestEnv {
   std::string kafka_port;
   std::string controller_port;
   std::string redis_dir;
+  std::string tls_dir;  // deploy/local/tls.sh output
   std::string tmp;
   // Fails the calling test (with how to run it) when the servers are missing.
   static const TestEnv& Get();
 };
+
+// The Redis connection settings of `user` ("admin" or a service) on the test Redis.
+RedisOptions RedisAs(const std::string& user);
+// The Kafka SASL settings of `user` ("admin" or a service) on the test broker.
+KafkaSasl KafkaAs(const std::string& user);
+// The tools' TLS client settings (CA + client certificate) and credentials.
+ClientTlsOptions ToolTls();
+std::shared_ptr<grpc::ChannelCredentials> ToolCredentials();
+// A channel to a service of the test, with the tools' credentials and a short
+// reconnect backoff (the service may still be starting).
+std::shared_ptr<grpc::Channel> TestChannel(const std::string& addr);
+// Waits (up to 30 s, then goes on) until every consumer group of the service
+// with this metrics port has caught up with its topics
+// (salesops_consumer_caught_up): a started service has applied what was
+// published before it, as the tests that start it next expect.
+void WaitForConsumersCaughtUp(int metrics_port, const std::string& name);
+// The flags that give `service` ("org", "customers", ...) its TLS server
+// certificate (mTLS), its Redis user and its Kafka user.
+std::vector<std::string> ServiceSecurityArgs(const std::string& service);
 
 int FreePort();
 std::string UniqueSuffix();  // short random id for names in one test
@@ -53,6 +82,9 @@ class Process {
   void Start();
   // Sends `sig` and waits for the exit; returns the wait status.
   int Signal(int sig);
+  // Waits up to `timeout` for the process to exit by itself; its wait status,
+  // or -1 if it is still running.
+  int WaitForExit(absl::Duration timeout);
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
@@ -65,16 +97,18 @@ class Process {
 };
 
 // A service binary as a child process on a free loopback port, wired to the
-// test Redis and Kafka and the test JWT secret; stopped by pid when destroyed.
-// The service-specific harnesses (CustomersServer, TargetsServer,
-// WarningServer) are thin wrappers around it.
+// test Redis and Kafka (as its own users) and the test JWT secret, serving
+// mTLS; stopped by pid when destroyed. The service-specific harnesses
+// (CustomersServer, TargetsServer, WarningServer) are thin wrappers around it.
 class ServiceProcess {
  public:
-  // `addr_flag` e.g. "targets_addr"; `name` prefixes the log file.
+  // `addr_flag` e.g. "targets_addr" (the service is what precedes "_addr");
+  // `name` prefixes the log file.
   ServiceProcess(std::string binary, std::string addr_flag, std::string name);
   // Starts the binary with the common flags, then `args`, and calls `ready`
   // (e.g. an authenticated Get of a missing resource answering NOT_FOUND)
   // every 100 ms for up to 20 s; fails the test with the log if never ready.
+  // Then waits for its consumers to catch up (WaitForConsumersCaughtUp).
   void Start(const std::vector<std::string>& args, const std::function<bool()>& ready);
   void Signal(int sig);
   const std::string& addr() const { return addr_; }
@@ -91,18 +125,20 @@ class ServiceProcess {
 
 // A readiness probe for ServiceProcess::Start: `call` is made with an admin
 // token and a 500 ms deadline; ready when it answers NOT_FOUND.
-std::function<bool()> AnswersNotFound(
-    std::function<grpc::Status(grpc::ClientContext*)> call);
+std::function<bool()> AnswersNotFound(std::function<grpc::Status(grpc::ClientContext*)> call);
 
 // An org_server child on a free port, wired to the test Redis and Kafka.
 class OrgServer {
  public:
   // `group`: the headcount consumer group (unique per test unless shared on purpose).
   explicit OrgServer(std::string group = "", std::vector<std::string> extra_args = {});
+  // Listen on `host` (e.g. 0.0.0.0) instead of 127.0.0.1, same port; call before Start.
+  void set_listen_host(std::string host) { listen_host_ = std::move(host); }
   void Start();
   void Kill9();
   void Stop();  // SIGTERM, graceful
   const std::string& addr() const { return addr_; }
+  int port() const;
   int metrics_port() const { return metrics_port_; }
   salesops::org::v1::OrgService::Stub& stub() { return *stub_; }
   const std::string& group() const { return group_; }
@@ -116,6 +152,7 @@ class OrgServer {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<salesops::org::v1::OrgService::Stub> stub_;
   std::vector<std::string> extra_args_;
+  std::string listen_host_;
 };
 
 // Creates an org unit / member through the org service as an admin (the
@@ -148,10 +185,17 @@ class TopicReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// Produces one record and waits for its delivery.
+// Produces one record as the admin user and waits for its delivery.
 absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
                         const std::string& key, const std::string& value,
                         const std::vector<std::pair<std::string, std::string>>& headers);
+// The same as `sasl`'s user. A refused delivery is PERMISSION_DENIED (authorization)
+// or UNAVAILABLE, with librdkafka's error name (e.g. TOPIC_AUTHORIZATION_FAILED)
+// in the message.
+absl::Status ProduceRawAs(const KafkaSasl& sasl, const std::string& bootstrap,
+                          const std::string& topic, const std::string& key,
+                          const std::string& value,
+                          const std::vector<std::pair<std::string, std::string>>& headers);
 
 // The local broker of this test run, controlled through deploy/local/kafka.sh.
 void StopBroker();
@@ -161,7 +205,7 @@ void StartBroker();
 void KillRedis();
 void StartRedis();
 
-// A Redis client on the test Redis.
+// A Redis client on the test Redis, as the admin user.
 RedisClient& TestRedis();
 
 }  // namespace salesops::testing

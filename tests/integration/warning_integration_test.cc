@@ -118,7 +118,8 @@ class WarningTest : public ::testing::Test {
     p->set_fiscal_year_start_month(1);
     preq.set_fiscal_period_id(Id("q"));
     tv1::CreateFiscalPeriodResponse presp;
-    ASSERT_TRUE(Call(t, Admin(), &tv1::TargetsService::Stub::CreateFiscalPeriod, preq, &presp).ok());
+    ASSERT_TRUE(
+        Call(t, Admin(), &tv1::TargetsService::Stub::CreateFiscalPeriod, preq, &presp).ok());
     tv1::CreatePlanRequest req;
     req.mutable_plan()->set_display_name("季度目标");
     req.mutable_plan()->set_period("fiscalPeriods/" + Id("q"));
@@ -229,8 +230,8 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   oreq.mutable_opportunity()->set_product_line("orgUnits/" + Id("pl"));
   oreq.mutable_opportunity()->set_channel("direct");
   cv1::CreateOpportunityResponse opp;
-  ASSERT_TRUE(Call(customers_->stub(), Rep("r1"),
-                   &cv1::CustomersService::Stub::CreateOpportunity, oreq, &opp)
+  ASSERT_TRUE(Call(customers_->stub(), Rep("r1"), &cv1::CustomersService::Stub::CreateOpportunity,
+                   oreq, &opp)
                   .ok());
   ASSERT_EQ(opp.opportunity().stage(), cv1::OPPORTUNITY_STAGE_LEAD);
   const std::string subject = opp.opportunity().name();
@@ -265,7 +266,8 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   EXPECT_EQ(w.rule(), "rules/opportunity-stalled-lead");
   EXPECT_EQ(w.condition(), wv1::CONDITION_KIND_OPPORTUNITY_STALLED);
   EXPECT_EQ(w.state(), wv1::WARNING_STATE_OPEN);
-  EXPECT_EQ(w.responsible_supervisor(), "members/" + Id("sup")) << "routed to the team's supervisor";
+  EXPECT_EQ(w.responsible_supervisor(), "members/" + Id("sup"))
+      << "routed to the team's supervisor";
   EXPECT_EQ(w.rep(), "members/" + Id("r1"));
   EXPECT_EQ(w.org_unit(), "orgUnits/" + Id("team"));
   EXPECT_THAT(w.message().zh(), ::testing::HasSubstr("31"));
@@ -342,8 +344,10 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   comment.set_text("客户预算冻结到下月，建议先做技术交流");
   comment.set_request_id("c1");
   wv1::CommentOnProposalResponse commented;
-  ASSERT_TRUE(W(Rep("r1"), &wv1::WarningService::Stub::CommentOnProposal, comment, &commented).ok());
-  ASSERT_TRUE(W(Rep("r1"), &wv1::WarningService::Stub::CommentOnProposal, comment, &commented).ok());
+  ASSERT_TRUE(
+      W(Rep("r1"), &wv1::WarningService::Stub::CommentOnProposal, comment, &commented).ok());
+  ASSERT_TRUE(
+      W(Rep("r1"), &wv1::WarningService::Stub::CommentOnProposal, comment, &commented).ok());
   EXPECT_EQ(commented.proposal().comments_size(), 1) << "a retried comment is added once";
   wv1::VoteOnProposalRequest vote;
   vote.set_proposal(pname);
@@ -366,8 +370,8 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   auto* action = decide.add_actions();
   action->set_description("安排技术交流会");
   action->set_owner("members/" + Id("r1"));
-  const absl::CivilDay due = absl::ToCivilDay(absl::Now() + absl::Hours(24 * 40),
-                                              absl::FixedTimeZone(8 * 3600));
+  const absl::CivilDay due =
+      absl::ToCivilDay(absl::Now() + absl::Hours(24 * 40), absl::FixedTimeZone(8 * 3600));
   action->mutable_due_date()->set_year(static_cast<int>(due.year()));
   action->mutable_due_date()->set_month(due.month());
   action->mutable_due_date()->set_day(due.day());
@@ -378,6 +382,38 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   ASSERT_TRUE(ds.ok()) << ds.error_message();
   ASSERT_EQ(decided.proposal().state(), wv1::PROPOSAL_STATE_DECIDED);
   ASSERT_EQ(decided.proposal().actions_size(), 1);
+  // A follow-up added later with a request_id: a retry returns the same
+  // action; the same request_id on another proposal answers REQUEST_ID_REUSED
+  // (security review, finding 1), not that proposal's action of the same id.
+  wv1::AddActionRequest add;
+  add.set_proposal(pname);
+  add.set_request_id("act-1");
+  add.mutable_action()->set_description("准备报价方案");
+  add.mutable_action()->set_owner("members/" + Id("r1"));
+  *add.mutable_action()->mutable_due_date() = action->due_date();
+  wv1::AddActionResponse added, added_again;
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::AddAction, add, &added).ok());
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::AddAction, add, &added_again).ok());
+  EXPECT_EQ(added_again.action().action_id(), added.action().action_id());
+  EXPECT_EQ(added_again.proposal().actions_size(), 2);
+  wv1::CreateProposalRequest cp2 = cp;
+  cp2.set_request_id("p2");
+  cp2.mutable_proposal()->set_title("备选方案");
+  wv1::CreateProposalResponse proposal2;
+  ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::CreateProposal, cp2, &proposal2).ok());
+  add.set_proposal(proposal2.proposal().name());
+  wv1::AddActionResponse crossed;
+  grpc::Status cs = W(Sup(), &wv1::WarningService::Stub::AddAction, add, &crossed);
+  EXPECT_EQ(ErrorReasonOf(cs), "REQUEST_ID_REUSED") << cs.error_message();
+  EXPECT_FALSE(crossed.has_action());
+  wv1::UpdateActionRequest extra_done;
+  extra_done.set_proposal(pname);
+  extra_done.set_action_id(added.action().action_id());
+  extra_done.mutable_action()->set_status(wv1::ACTION_STATUS_DONE);
+  extra_done.mutable_update_mask()->add_paths("status");
+  wv1::UpdateActionResponse extra_updated;
+  ASSERT_TRUE(
+      W(Rep("r1"), &wv1::WarningService::Stub::UpdateAction, extra_done, &extra_updated).ok());
   wv1::UpdateActionRequest done;
   done.set_proposal(pname);
   done.set_action_id(decided.proposal().actions(0).action_id());
@@ -390,14 +426,15 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   ASSERT_TRUE(W(Rep("r1"), &wv1::WarningService::Stub::UpdateAction, done, &updated).ok());
   EXPECT_EQ(updated.proposal().state(), wv1::PROPOSAL_STATE_CLOSED);
   // Every step is an event.
+  // (The proposal's own events, in order: they share its key.)
   std::vector<std::string> want = {"ProposalOpened", "ProposalCommented", "ProposalVoted",
-                                   "ProposalVoted", "ProposalDecided", "ActionUpdated"};
+                                   "ProposalVoted",  "ProposalDecided",   "ActionUpdated",
+                                   "ActionUpdated",  "ActionUpdated"};
   std::vector<Record> steps = warnings.ReadUntil(
       [&](const Record& rec) {
-        return absl::StrContains(rec.headers.count("ce_subject") ? rec.headers.at("ce_subject") : "",
-                                 pname) ||
-               absl::StartsWith(EventType(rec), "salesops.warning.v1.Proposal") ||
-               EventType(rec) == "salesops.warning.v1.ActionUpdated";
+        return (rec.headers.count("ce_subject") ? rec.headers.at("ce_subject") : "") == pname &&
+               (absl::StartsWith(EventType(rec), "salesops.warning.v1.Proposal") ||
+                EventType(rec) == "salesops.warning.v1.ActionUpdated");
       },
       want.size(), absl::Seconds(20));
   std::vector<std::string> got_types;
@@ -452,7 +489,7 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   ASSERT_TRUE(W(Admin(), &wv1::WarningService::Stub::ListWarnings, by_subject, &listed).ok());
   ASSERT_EQ(listed.warnings_size(), 1) << "one warning per condition, ever";
   EXPECT_EQ(listed.warnings(0).state(), wv1::WARNING_STATE_RESOLVED);
-  EXPECT_EQ(listed.warnings(0).proposals_size(), 1);
+  EXPECT_EQ(listed.warnings(0).proposals_size(), 2);
 }
 
 // Live attainment (targets' AttainmentUpdated after a won deal) feeds the
@@ -537,7 +574,8 @@ TEST_F(WarningTest, PaceAndCoverageFollowLiveAttainmentAndRuleChangesResolve) {
   outside->set_org_unit("orgUnits/" + Id("co"));
   outside->set_disabled(true);
   us = W(Mgr(), &wv1::WarningService::Stub::UpdateRule, upd, &updated);
-  EXPECT_EQ(us.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "the company is above the region";
+  EXPECT_EQ(us.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << "the company is above the region";
   wv1::CreateRuleRequest bad;
   bad.mutable_rule()->set_display_name("大单停滞");
   bad.mutable_rule()->set_condition(wv1::CONDITION_KIND_OPPORTUNITY_STALLED);
@@ -671,8 +709,7 @@ TEST_F(WarningTest, KeyAccountsNeglectAndOverduePaymentsWarnAndClear) {
   overdue.set_contract(contract);
   overdue.set_customer(acct);
   overdue.set_instalment_id("i1");
-  const absl::CivilDay due =
-      absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)) - 5;
+  const absl::CivilDay due = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)) - 5;
   overdue.mutable_due_date()->set_year(static_cast<int>(due.year()));
   overdue.mutable_due_date()->set_month(due.month());
   overdue.mutable_due_date()->set_day(due.day());

@@ -17,7 +17,9 @@ namespace salesops::customers::internal {
 absl::StatusOr<std::optional<std::string>> SeenRequest(CustomersStore& store,
                                                        const CallContext& call,
                                                        const std::string& rid) {
-  return store.SeenRequest(call.principal.member_id, rid);
+  auto seen = store.SeenRequest(call.principal.member_id, rid);
+  if (seen.ok() && seen->has_value()) call.replayed = true;
+  return seen;
 }
 
 void GuardRequest(WriteBatch& b, const CallContext& call, const std::string& rid,
@@ -76,23 +78,85 @@ std::string IdOf(Violations& v, const std::string& field, const std::string& nam
 absl::StatusOr<Access> AccessTo(CustomersStore& store, OrgDirectory& dir, const CallContext& call,
                                 const v1::Customer& c, absl::Time now) {
   if (InOwnerScope(call.principal, ScopeOf(c))) return Access::kOwnerScope;
-  const std::string id = StripPrefix(c.name());
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> direct,
-                            store.Range(CustomersStore::Index("grant:customer:", id), "", 1000));
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> selector,
-                            store.Range(CustomersStore::Index("grant:selector"), "", 1000));
-  direct.insert(direct.end(), selector.begin(), selector.end());
-  std::vector<v1::SharingGrant> grants;
-  if (!direct.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto loaded, store.GetMany<v1::SharingGrant>(kGrant, direct));
-    for (auto& g : loaded) grants.push_back(std::move(g.doc));
+  AccessChecker checker(store, dir, call, now);
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<Access> a, checker.Check({&c}));
+  return a[0];
+}
+
+absl::Status AccessChecker::LoadShared() {
+  if (shared_loaded_) return absl::OkStatus();
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::vector<std::string> ids,
+      store_.Range(CustomersStore::Index("grant:selector"), "", kMaxGrantsConsidered));
+  if (!ids.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto loaded, store_.GetMany<v1::SharingGrant>(kGrant, ids));
+    for (auto& g : loaded) selector_grants_.push_back(std::move(g.doc));
   }
-  Viewer viewer{call.principal, {}};
-  if (!grants.empty() && !call.principal.org_unit_id.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(viewer.unit_and_ancestors,
-                              dir.UnitAndAncestors(call.principal.org_unit_id));
+  viewer_.principal = call_.principal;
+  if (!call_.principal.org_unit_id.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(viewer_.unit_and_ancestors,
+                              dir_.UnitAndAncestors(call_.principal.org_unit_id));
   }
-  return CustomerAccess(viewer, c, grants, now);
+  shared_loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Access>> AccessChecker::Check(
+    const std::vector<const v1::Customer*>& customers) {
+  std::vector<Access> out(customers.size(), Access::kNone);
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    if (InOwnerScope(call_.principal, ScopeOf(*customers[i]))) {
+      out[i] = Access::kOwnerScope;
+    } else {
+      todo.push_back(i);
+    }
+  }
+  if (todo.empty()) return out;
+  SALESOPS_RETURN_IF_ERROR(LoadShared());
+  std::vector<std::string> indexes;
+  for (size_t i : todo) {
+    indexes.push_back(CustomersStore::Index("grant:customer:", StripPrefix(customers[i]->name())));
+  }
+  SALESOPS_ASSIGN_OR_RETURN(auto direct_ids, store_.RangeMany(indexes, kMaxGrantsConsidered));
+  std::vector<std::string> all_ids;
+  for (const auto& ids : direct_ids) all_ids.insert(all_ids.end(), ids.begin(), ids.end());
+  absl::flat_hash_map<std::string, v1::SharingGrant> direct;
+  if (!all_ids.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto loaded, store_.GetMany<v1::SharingGrant>(kGrant, all_ids));
+    for (auto& g : loaded) direct[StripPrefix(g.doc.name())] = std::move(g.doc);
+  }
+  for (size_t k = 0; k < todo.size(); ++k) {
+    std::vector<v1::SharingGrant> grants = selector_grants_;
+    for (const std::string& id : direct_ids[k]) {
+      auto it = direct.find(id);
+      if (it != direct.end()) grants.push_back(it->second);
+    }
+    out[todo[k]] = CustomerAccess(viewer_, *customers[todo[k]], grants, now_);
+  }
+  return out;
+}
+
+absl::Status AccessMemo::Prefetch(const std::vector<std::string>& customer_names) {
+  std::vector<std::string> ids;
+  for (const std::string& n : customer_names) {
+    if (readable_.contains(n)) continue;
+    readable_[n] = false;
+    ids.push_back(StripPrefix(n));
+  }
+  if (ids.empty()) return absl::OkStatus();
+  SALESOPS_ASSIGN_OR_RETURN(auto docs, store_.GetMany<v1::Customer>(kCustomer, ids));
+  std::vector<const v1::Customer*> ptrs;
+  for (const auto& d : docs) ptrs.push_back(&d.doc);
+  AccessChecker checker(store_, dir_, call_, now_);
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<Access> access, checker.Check(ptrs));
+  for (size_t i = 0; i < ptrs.size(); ++i) readable_[ptrs[i]->name()] = CanRead(access[i]);
+  return absl::OkStatus();
+}
+
+bool AccessMemo::CanReadCustomer(const std::string& customer_name) const {
+  auto it = readable_.find(customer_name);
+  return it != readable_.end() && it->second;
 }
 
 std::string LastActivityKey() { return CustKey("last_activity"); }
@@ -107,6 +171,41 @@ void TouchActivity(WriteBatch& b, const v1::Customer& c, absl::Time t, const v1:
   if (c.pool_state() == v1::POOL_STATE_OWNED) {
     b.ZAdd(ScheduleKey("activity"), static_cast<double>(absl::ToUnixSeconds(t)), id);
   }
+}
+
+absl::Status CheckNamedMember(OrgDirectory& dir, const CallContext& call,
+                              const v1::Customer& customer, const std::string& member_id,
+                              const std::string& field) {
+  if (member_id == call.principal.member_id) return absl::OkStatus();
+  SALESOPS_ASSIGN_OR_RETURN(std::optional<DirectoryMember> m, dir.Member(member_id));
+  if (!m || m->left) {
+    return InvalidArgument(
+        {{field, absl::StrCat("members/", member_id, " is not an active member")}},
+        "MEMBER_UNKNOWN");
+  }
+  if (StripPrefix(customer.owner()) == member_id) return absl::OkStatus();
+  SALESOPS_ASSIGN_OR_RETURN(std::string region, dir.RegionOf(m->team));
+  if (call.principal.role == Role::kRep ||
+      !InOwnerScope(call.principal, {member_id, m->team, region})) {
+    return PermissionDenied("NOT_IN_SCOPE",
+                            absl::StrCat(field, ": members/", member_id, " is outside your scope"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TouchActivityForward(CustomersStore& store, WriteBatch& b,
+                                  const v1::Customer& customer, absl::Time t,
+                                  const v1::PoolPolicy& pool) {
+  const std::string id = StripPrefix(customer.name());
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue cur, store.redis().Command({"HGET", LastActivityKey(), id}));
+  int64_t recorded = 0;
+  const std::string seen = cur.is_nil() ? "" : cur.str;
+  if (!seen.empty() && absl::SimpleAtoi(seen, &recorded) && absl::ToUnixSeconds(t) <= recorded) {
+    return absl::OkStatus();  // not later: the clock stays
+  }
+  b.ExpectHashField(LastActivityKey(), id, seen, "version:last_activity");
+  TouchActivity(b, customer, t, pool);
+  return absl::OkStatus();
 }
 
 absl::Status FillDerived(CustomersStore& store, const Policies& policies,
@@ -186,7 +285,6 @@ void ReindexCustomer(WriteBatch& b, const v1::Customer* before, const v1::Custom
 void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when) {
   b.ZAdd(ScheduleKey("tier"), static_cast<double>(absl::ToUnixSeconds(when)), customer_id);
 }
-
 
 }  // namespace salesops::customers::internal
 

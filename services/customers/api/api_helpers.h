@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/outbox/write_batch.h"
 #include "common/server/api_support.h"
 #include "common/server/rpc.h"
-#include "common/time/proto_time.h"
 #include "common/status/errors.h"
+#include "common/time/proto_time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "salesops/common/v1/common.pb.h"
@@ -28,7 +29,11 @@ using org::OrgDirectory;
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
-
+// Sharing grants considered per customer, and selector grants per request.
+inline constexpr int kMaxGrantsConsidered = 200;
+// Candidates a filtered customer list reads at most per call before it
+// answers a shorter page with a token to continue (AIP-158).
+inline constexpr int kMaxScanPerCall = 1000;
 
 // request_id is unique per caller (AIP-155).
 // The resource name a replayed request created, if any.
@@ -62,6 +67,48 @@ std::string IdOf(Violations& v, const std::string& field, const std::string& nam
 absl::StatusOr<Access> AccessTo(CustomersStore& store, OrgDirectory& dir, const CallContext& call,
                                 const v1::Customer& customer, absl::Time now);
 
+// The same for many customers of one request (a list page): the caller's
+// units and the selector grants are read once per request, the per-customer
+// grants of a batch in one round trip, so checking a page costs a bounded
+// number of round trips whatever its size.
+class AccessChecker {
+ public:
+  AccessChecker(CustomersStore& store, OrgDirectory& dir, const CallContext& call, absl::Time now)
+      : store_(store), dir_(dir), call_(call), now_(now) {}
+  absl::StatusOr<std::vector<Access>> Check(const std::vector<const v1::Customer*>& customers);
+
+ private:
+  absl::Status LoadShared();
+
+  CustomersStore& store_;
+  OrgDirectory& dir_;
+  const CallContext& call_;
+  absl::Time now_;
+  bool shared_loaded_ = false;
+  std::vector<v1::SharingGrant> selector_grants_;
+  Viewer viewer_;
+};
+
+// The caller's access to the customers of a list's items (activities, tasks of
+// a member span many customers), each customer loaded and checked once per
+// request, a page's worth in one round trip.
+class AccessMemo {
+ public:
+  AccessMemo(CustomersStore& store, OrgDirectory& dir, const CallContext& call, absl::Time now)
+      : store_(store), dir_(dir), call_(call), now_(now) {}
+  // Loads and checks the customers (names "customers/{id}") not seen yet.
+  absl::Status Prefetch(const std::vector<std::string>& customer_names);
+  // After Prefetch: whether the caller may read the customer (absent: no).
+  bool CanReadCustomer(const std::string& customer_name) const;
+
+ private:
+  CustomersStore& store_;
+  OrgDirectory& dir_;
+  const CallContext& call_;
+  absl::Time now_;
+  absl::flat_hash_map<std::string, bool> readable_;
+};
+
 // The last-activity clock: a hash {customer id: unix seconds} kept outside the
 // customer document so activity on a customer never conflicts with edits of it.
 std::string LastActivityKey();
@@ -78,9 +125,24 @@ absl::StatusOr<Versioned<v1::Customer>> LoadCustomer(CustomersStore& store, cons
 void ReindexCustomer(WriteBatch& b, const v1::Customer* before, const v1::Customer& after);
 std::string NameIndexMember(const v1::Customer& c);
 
+// Who a caller may name as the person doing or owning work on `customer`
+// (activity performer, task assignee): themself; otherwise an active member in
+// the caller's scope, or the customer's owner (a shared collaborator hands a
+// follow-up to the owner). INVALID_ARGUMENT naming `field` for an unknown or
+// departed member; PERMISSION_DENIED for one outside the caller's reach.
+absl::Status CheckNamedMember(OrgDirectory& dir, const CallContext& call,
+                              const v1::Customer& customer, const std::string& member_id,
+                              const std::string& field);
+
+// Moves the customer's activity clock to `t` only if that is later than the
+// recorded one (a backdated visit must not make a customer look neglected),
+// guarded so a concurrent touch is not lost (ABORTED ETAG_MISMATCH: retried).
+absl::Status TouchActivityForward(CustomersStore& store, WriteBatch& b,
+                                  const v1::Customer& customer, absl::Time t,
+                                  const v1::PoolPolicy& pool);
+
 // Schedules a tier re-evaluation of the customer at `when`.
 void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when);
-
 
 std::string ScheduleKey(absl::string_view name);  // "sched:<name>"
 

@@ -6,6 +6,7 @@
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "services/customers/api/api_ops.h"
 #include "services/customers/api/customers_api.h"
@@ -90,6 +91,7 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
                                           v1::CreateContractResponse* resp) {
   Violations v;
   v1::Contract c = req.contract();
+  ClearOutputOnly(&c);  // state, owner, team, money received, payments: ours to set
   const std::string customer_id = IdOf(v, "contract.customer", c.customer(), "customers");
   std::string opp_id;
   if (!c.opportunity().empty())
@@ -102,10 +104,10 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(ValidateNewContract(c));
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
   auto replay = [&](const std::string& name) -> absl::Status {
-    if (!absl::StartsWith(name, "contracts/")) {
-      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", name);
-    }
+    SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(name, "contracts/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadContract(store_, StripPrefix(name)));
+    SALESOPS_RETURN_IF_ERROR(
+        AccessToContract(store_, directory_, call, existing.doc, clock_.Now(), false));
     *resp->mutable_contract() = std::move(existing.doc);
     return absl::OkStatus();
   };
@@ -361,8 +363,7 @@ struct ContractChange {
 
 absl::StatusOr<ContractChange> BeginContractChange(CustomersStore& store, OrgDirectory& dir,
                                                    const CallContext& call, absl::Time now,
-                                                   const std::string& name,
-                                                   const std::string& etag,
+                                                   const std::string& name, const std::string& etag,
                                                    const std::string& reason, int min_reason,
                                                    v1::ContractState to) {
   Violations v;
@@ -438,12 +439,18 @@ absl::Status CustomersApi::RecordPayment(const CallContext& call,
   CheckRequestId(v, req.request_id());
   if (req.payment().payment_id().size() > 64) v.Add("payment.payment_id", "at most 64 characters");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
-  if (seen) {  // a retried payment is recorded once
+  // A retried payment is recorded once; the retry gets the contract it paid
+  // into, and only that one, under the same access check as a fresh call.
+  auto replay = [&](const std::string& stored) -> absl::Status {
+    SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(stored, ContractName(id)));
     SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadContract(store_, id));
+    SALESOPS_RETURN_IF_ERROR(
+        AccessToContract(store_, directory_, call, existing.doc, clock_.Now(), false));
     *resp->mutable_contract() = std::move(existing.doc);
     return absl::OkStatus();
-  }
+  };
+  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
+  if (seen) return replay(*seen);
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadContract(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_RETURN_IF_ERROR(AccessToContract(store_, directory_, call, cur.doc, now, true));
@@ -491,11 +498,7 @@ absl::Status CustomersApi::RecordPayment(const CallContext& call,
   }
   ScheduleTier(b, StripPrefix(next.customer()), now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadContract(store_, id));
-    *resp->mutable_contract() = std::move(existing.doc);
-    return absl::OkStatus();
-  }
+  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
   SALESOPS_RETURN_IF_ERROR(s);
   next.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_contract() = std::move(next);
@@ -509,12 +512,18 @@ absl::Status CustomersApi::RecordRefund(const CallContext& call, const v1::Recor
   CheckRequestId(v, req.request_id());
   CheckText(v, "reason", req.reason(), 1, 1000);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
-  if (seen) {
+  // A retried refund is recorded once; the retry gets the contract it was
+  // recorded on, and only that one, under the same access check as a fresh call.
+  auto replay = [&](const std::string& stored) -> absl::Status {
+    SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(stored, ContractName(id)));
     SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadContract(store_, id));
+    SALESOPS_RETURN_IF_ERROR(
+        AccessToContract(store_, directory_, call, existing.doc, clock_.Now(), false));
     *resp->mutable_contract() = std::move(existing.doc);
     return absl::OkStatus();
-  }
+  };
+  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
+  if (seen) return replay(*seen);
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadContract(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_RETURN_IF_ERROR(AccessToContract(store_, directory_, call, cur.doc, now, true));
@@ -550,11 +559,7 @@ absl::Status CustomersApi::RecordRefund(const CallContext& call, const v1::Recor
     Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   }
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadContract(store_, id));
-    *resp->mutable_contract() = std::move(existing.doc);
-    return absl::OkStatus();
-  }
+  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
   SALESOPS_RETURN_IF_ERROR(s);
   next.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_contract() = std::move(next);

@@ -7,13 +7,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/csv/csv.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/validation/validation.h"
 #include "services/customers/api/api_ops.h"
 #include "services/customers/api/customers_api.h"
-#include "services/customers/domain/csv.h"
 #include "services/customers/domain/customer_csv.h"
 #include "services/customers/domain/customer_rules.h"
 #include "services/customers/domain/pool.h"
@@ -24,15 +24,18 @@ namespace salesops::customers {
 using namespace internal;  // NOLINT: the API's own helpers
 
 namespace {
-constexpr size_t kMaxImportRows = 5000;
-constexpr size_t kMaxImportBytes = 8 << 20;
+// One import is one all-or-nothing script; Redis runs nothing else meanwhile.
+// 1,000 rows keep that script around 10 ms; larger files go in parts (each
+// part all-or-nothing, a retried part recognised by its request_id).
+constexpr size_t kMaxImportRows = 1000;
+constexpr size_t kMaxImportBytes = 2 << 20;
 }  // namespace
 
 absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
                                               const v1::ImportCustomersCsvRequest& req,
                                               v1::ImportCustomersCsvResponse* resp) {
   Violations v;
-  if (req.csv().size() > kMaxImportBytes) v.Add("csv", "larger than 8 MiB; split the file");
+  if (req.csv().size() > kMaxImportBytes) v.Add("csv", "larger than 2 MiB; split the file");
   if (req.on_conflict() == v1::IMPORT_CONFLICT_POLICY_UPDATE) {
     v.Add("on_conflict", "UPDATE is not supported by import; use SKIP or FAIL and UpdateCustomer");
   }
@@ -84,14 +87,24 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
           team = m->team;
           std::string owner_region;
           SALESOPS_ASSIGN_OR_RETURN(owner_region, directory_.RegionOf(team));
-          if (region.empty()) region = owner_region;
+          // An owned customer sits in its owner's region (as CreateCustomer).
+          if (!region.empty() && region != owner_region) {
+            fail("region", "must be the owner's region or empty");
+          }
+          region = owner_region;
           if (!InOwnerScope(call.principal, {owner, team, owner_region})) {
             fail("owner", absl::StrCat("members/", owner, " is outside your scope"));
           }
         }
-      } else if (owner.empty() && !InOwnerScope(call.principal, {"", "", region}) &&
-                 call.principal.role != Role::kAdmin && call.principal.role != Role::kDirector) {
-        fail("region", "pool customers outside your region need a director");
+      } else if (owner.empty() && result->errors_size() == 0) {
+        if (!region.empty()) {
+          SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(region));
+          if (kind != 2) fail("region", "is not a known region");  // ORG_UNIT_KIND_REGION
+        }
+        if (!InOwnerScope(call.principal, {"", "", region}) &&
+            call.principal.role != Role::kAdmin && call.principal.role != Role::kDirector) {
+          fail("region", "pool customers outside your region need a director");
+        }
       }
       // Duplicates against the file and the store.
       const std::string tax = NormalTaxId(c.tax_id()), phone = NormalPhone(c.phone());

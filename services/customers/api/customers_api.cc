@@ -3,11 +3,13 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "services/customers/api/api_helpers.h"
 #include "services/customers/domain/customer_rules.h"
@@ -121,6 +123,7 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
       absl::Time at, EffectiveTime(call, &req.backfill_time(), req.has_backfill_time(), now));
   Violations v;
   v1::Customer c = req.customer();
+  ClearOutputOnly(&c);  // team, tier, score, state, protection, timestamps: ours to set
   CheckCustomerFields(v, "customer", c);
   if (!req.customer_id().empty() && !IsValidId(req.customer_id())) {
     v.Add("customer_id", "letters, digits and '-', 3..63 characters");
@@ -156,17 +159,38 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   Placement place;
   if (!owner.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(place, PlaceOwner(directory_, call, owner, "customer.owner"));
-  }
-  if (region.empty()) region = place.region;
-  if (!region.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(region));
-    if (kind != 0 && kind != 2) {  // salesops.org.v1.ORG_UNIT_KIND_REGION
-      return InvalidArgument({{"customer.tags.region", "is not a region"}}, "NOT_A_REGION");
+    // An owned customer sits in its owner's region, whatever the request says:
+    // the region decides who else sees it (managers) and where its deals count.
+    if (!region.empty() && region != place.region) {
+      return InvalidArgument({{"customer.tags.region",
+                               absl::StrCat("must be the owner's region (orgUnits/", place.region,
+                                            ") or empty; it is derived from the owner")}},
+                             "REGION_NOT_OWNERS");
     }
-  }
-  if (!owner.empty() && !InOwnerScope(call.principal, {owner, place.team, region})) {
-    return PermissionDenied("NOT_IN_SCOPE",
-                            absl::StrCat("members/", owner, " is outside your scope"));
+    region = place.region;
+    if (!InOwnerScope(call.principal, {owner, place.team, region})) {
+      return PermissionDenied("NOT_IN_SCOPE",
+                              absl::StrCat("members/", owner, " is outside your scope"));
+    }
+  } else if (!region.empty()) {
+    // A pool customer's region is the caller's choice, within their own reach.
+    SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(region));
+    if (kind != 2) {  // salesops.org.v1.ORG_UNIT_KIND_REGION
+      return InvalidArgument(
+          {{"customer.tags.region", kind == 0 ? "is not a known org unit" : "is not a region"}},
+          kind == 0 ? "ORG_UNIT_NOT_FOUND" : "NOT_A_REGION");
+    }
+    const Principal& who = call.principal;
+    if (who.role == Role::kManager && region != who.org_unit_id) {
+      return PermissionDenied("NOT_IN_SCOPE", "a manager adds pool customers to their own region");
+    }
+    if (who.role == Role::kSupervisor) {
+      SALESOPS_ASSIGN_OR_RETURN(std::string own_region, directory_.RegionOf(who.org_unit_id));
+      if (region != own_region) {
+        return PermissionDenied("NOT_IN_SCOPE",
+                                "a supervisor adds pool customers to their team's region");
+      }
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
 
@@ -176,7 +200,11 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   c.set_team(place.team.empty() ? "" : absl::StrCat("orgUnits/", place.team));
   c.mutable_tags()->set_region(region.empty() ? "" : absl::StrCat("orgUnits/", region));
   c.set_pool_state(owner.empty() ? v1::POOL_STATE_PUBLIC_POOL : v1::POOL_STATE_OWNED);
-  if (!owner.empty()) *c.mutable_protection_until() = ToTs(ProtectionUntil(policies.pool, at));
+  if (!owner.empty()) {
+    *c.mutable_protection_until() = ToTs(ProtectionUntil(policies.pool, at));
+  } else {
+    c.clear_protection_until();  // nobody's protection: anyone may claim it
+  }
   int n = 0;
   for (auto& contact : *c.mutable_contacts()) {
     ++n;
@@ -306,11 +334,13 @@ absl::Status CustomersApi::ListCustomers(const CallContext& call,
   std::string after = cursor ? cursor->after : "";
   // The name index starts at the query prefix itself (inclusive).
   bool from_prefix = name_index && after.empty();
-  const int scan_limit = std::max(page_size * 4, 200);
+  const int scan_limit = std::min(std::max(page_size * 2, 200), kMaxScanPerCall);
   int scanned = 0;
   std::string last;
   bool exhausted = false;
-  while (resp->customers_size() < page_size && scanned < scan_limit && !exhausted) {
+  AccessChecker checker(store_, directory_, call, now);
+  while (resp->customers_size() < page_size && scanned < scan_limit && !exhausted &&
+         !call.Expired()) {
     SALESOPS_ASSIGN_OR_RETURN(
         std::vector<std::string> keys,
         store_.RangeFrom(
@@ -338,6 +368,13 @@ absl::Status CustomersApi::ListCustomers(const CallContext& call,
     for (auto& d : docs) ptrs.push_back(&d);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> versions,
                               store_.GetManyRaw(kCustomer, ids, ptrs));
+    std::vector<const v1::Customer*> present;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (versions[i] != 0) present.push_back(&docs[i]);
+    }
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<Access> access_list, checker.Check(present));
+    absl::flat_hash_map<const v1::Customer*, Access> access;
+    for (size_t i = 0; i < present.size(); ++i) access[present[i]] = access_list[i];
     for (size_t i = 0; i < ids.size(); ++i) {
       ++scanned;
       last = name_index ? keys[i] : ids[i];
@@ -359,7 +396,7 @@ absl::Status CustomersApi::ListCustomers(const CallContext& call,
         labels_match &= it != c.tags().labels().end() && it->second == val;
       }
       if (!labels_match) continue;
-      SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c, now));
+      const Access a = access[&c];
       if (!CanRead(a)) continue;
       if (IsMinimised(a)) MinimisePersonalData(c);
       *resp->add_customers() = std::move(c);
@@ -503,12 +540,22 @@ absl::Status CustomersApi::CheckCustomerConflicts(const CallContext& call,
     if (std::find(order.begin(), order.end(), id) == order.end()) order.push_back(id);
   }
   SALESOPS_ASSIGN_OR_RETURN(auto docs, store_.GetMany<v1::Customer>(kCustomer, order));
+  const absl::Time now = clock_.Now();
   for (const auto& d : docs) {
     std::vector<std::string> fields;
     for (const auto& [id, f] : hits) {
       if (CustomerName(id) == d.doc.name()) fields.push_back(f);
     }
-    *resp->add_conflicts() = ConflictOf(d.doc, std::move(fields));
+    v1::CustomerConflict conflict = ConflictOf(d.doc, std::move(fields));
+    // Outside the caller's view the answer is only "this already exists, owned
+    // or in the pool": no name, no owner, no id to look it up by.
+    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, d.doc, now));
+    if (!CanRead(a)) {
+      conflict.clear_customer();
+      conflict.clear_display_name();
+      conflict.clear_owner();
+    }
+    *resp->add_conflicts() = std::move(conflict);
   }
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "services/customers/api/api_helpers.h"
 #include "services/customers/api/api_ops.h"
@@ -282,6 +283,7 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
                                         v1::GrantSharingResponse* resp) {
   Violations v;
   v1::SharingGrant g = req.sharing_grant();
+  ClearOutputOnly(&g);
   std::string customer_id;
   if (!g.customer().empty())
     customer_id = IdOf(v, "sharing_grant.customer", g.customer(), "customers");
@@ -290,6 +292,17 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
     v.Add("sharing_grant.access", "READ_ONLY or COLLABORATE");
   }
   CheckText(v, "sharing_grant.purpose", g.purpose(), 1, 500);
+  // Selectors are small sets; every grant is read on access checks.
+  for (const auto& [field, n] :
+       {std::pair<const char*, int>{"regions", g.selector().regions_size()},
+        {"tiers", g.selector().tiers_size()},
+        {"industries", g.selector().industries_size()}}) {
+    if (n > 50) v.Add(absl::StrCat("sharing_grant.selector.", field), "at most 50 values");
+  }
+  for (int i = 0; i < g.selector().industries_size(); ++i) {
+    CheckText(v, absl::StrCat("sharing_grant.selector.industries[", i, "]"),
+              g.selector().industries(i), 1, 100);
+  }
   for (int i = 0; i < g.selector().regions_size(); ++i) {
     IdOf(v, absl::StrCat("sharing_grant.selector.regions[", i, "]"), g.selector().regions(i),
          "orgUnits");
@@ -308,10 +321,18 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
   auto replay = [&](const std::string& name) -> absl::Status {
+    SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(name, "sharingGrants/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing,
                               store_.Get<v1::SharingGrant>(kGrant, StripPrefix(name)));
-    if (!existing || !absl::StartsWith(name, "sharingGrants/")) {
-      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", name);
+    if (!existing) return RequestIdReused();
+    // The grant this caller made; still only while its customer is theirs to share.
+    if (existing->doc.granted_by() != absl::StrCat("members/", call.principal.member_id)) {
+      return RequestIdReused();
+    }
+    if (!existing->doc.customer().empty()) {
+      SALESOPS_ASSIGN_OR_RETURN(auto c,
+                                LoadCustomer(store_, StripPrefix(existing->doc.customer())));
+      if (!InOwnerScope(call.principal, ScopeOf(c.doc))) return DenyRead(name);
     }
     *resp->mutable_sharing_grant() = std::move(existing->doc);
     resp->mutable_sharing_grant()->set_etag(absl::StrCat(existing->version));

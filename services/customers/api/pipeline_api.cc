@@ -8,6 +8,7 @@
 #include "common/money/money.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "services/customers/api/api_ops.h"
 #include "services/customers/api/customers_api.h"
@@ -178,6 +179,8 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
       absl::Time at, EffectiveTime(call, &req.backfill_time(), req.has_backfill_time(), now));
   Violations v;
   v1::Opportunity o = req.opportunity();
+  // Owner, team and region come from the customer; history and state from us.
+  ClearOutputOnly(&o);
   const std::string customer_id = IdOf(v, "opportunity.customer", o.customer(), "customers");
   const std::string product_line =
       IdOf(v, "opportunity.product_line", o.product_line(), "orgUnits");
@@ -198,10 +201,11 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
 
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
   auto replay = [&](const std::string& name) -> absl::Status {
-    if (!absl::StartsWith(name, "opportunities/")) {
-      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", name);
-    }
+    SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(name, "opportunities/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadOpp(store_, StripPrefix(name)));
+    SALESOPS_ASSIGN_OR_RETURN(Access a,
+                              OppAccess(store_, directory_, call, existing.doc, clock_.Now()));
+    if (!CanRead(a)) return DenyRead(name);
     *resp->mutable_opportunity() = std::move(existing.doc);
     return absl::OkStatus();
   };
@@ -499,6 +503,9 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
     Violations av;
     CheckMoney(av, "amount", {req.amount().amount_minor(), req.amount().currency_code()},
                MoneyRule::kNonNegative);
+    if (req.amount().amount_minor() > kMaxDealAmountMinor) {
+      av.Add("amount.amount_minor", "is implausibly large (over 10^14 minor units)");
+    }
     if (req.amount().currency_code() != cur.doc.amount().currency_code()) {
       av.Add("amount.currency_code", "the currency of a deal cannot change");
     }
@@ -551,6 +558,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
       absl::Time at, EffectiveTime(call, &req.backfill_time(), req.has_backfill_time(), now));
   Violations v;
   v1::Activity act = req.activity();
+  ClearOutputOnly(&act);
   const std::string customer_id = IdOf(v, "activity.customer", act.customer(), "customers");
   std::string opp_id;
   if (!act.opportunity().empty())
@@ -564,6 +572,10 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   if (act.duration_minutes() < 0 || act.duration_minutes() > 24 * 60) {
     v.Add("activity.duration_minutes", "between 0 and 1440");
   }
+  if (act.has_satisfaction_score() &&
+      (act.satisfaction_score() < 1 || act.satisfaction_score() > 5)) {
+    v.Add("activity.satisfaction_score", "between 1 and 5 when set");
+  }
   absl::Time occur = act.has_occur_time() ? FromTs(act.occur_time()) : at;
   if (occur > now + absl::Minutes(5)) v.Add("activity.occur_time", "must not be in the future");
   if (req.has_follow_up()) {
@@ -575,11 +587,13 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
   if (seen) {
+    SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "activities/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing,
                               store_.Get<v1::Activity>(kActivity, StripPrefix(*seen)));
-    if (!existing || !absl::StartsWith(*seen, "activities/")) {
-      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", *seen);
-    }
+    if (!existing) return RequestIdReused();
+    SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, StripPrefix(existing->doc.customer())));
+    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
+    if (!CanRead(a)) return DenyRead(existing->doc.name());
     *resp->mutable_activity() = std::move(existing->doc);
     return absl::OkStatus();
   }
@@ -608,6 +622,16 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     if (performer != call.principal.member_id && call.principal.role == Role::kRep) {
       return PermissionDenied("NOT_IN_SCOPE", "a rep logs their own activities");
     }
+    SALESOPS_RETURN_IF_ERROR(
+        CheckNamedMember(directory_, call, cust.doc, performer, "activity.performed_by"));
+  }
+  std::string follow_up_assignee = performer;
+  if (req.has_follow_up() && !req.follow_up().assignee().empty()) {
+    Violations fv;
+    follow_up_assignee = IdOf(fv, "follow_up.assignee", req.follow_up().assignee(), "members");
+    SALESOPS_RETURN_IF_ERROR(fv.Finish());
+    SALESOPS_RETURN_IF_ERROR(
+        CheckNamedMember(directory_, call, cust.doc, follow_up_assignee, "follow_up.assignee"));
   }
   // Time-ordered ids: listing an index in id order lists activities by time.
   const std::string id =
@@ -623,7 +647,8 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   b.ZAdd(CustomersStore::Index("act:customer:", customer_id), 0, id);
   if (!opp_id.empty()) b.ZAdd(CustomersStore::Index("act:opp:", opp_id), 0, id);
   b.ZAdd(CustomersStore::Index("act:by:", performer), 0, id);
-  TouchActivity(b, cust.doc, std::max(occur, absl::FromUnixSeconds(0)), policies.pool);
+  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(
+      store_, b, cust.doc, std::max(occur, absl::FromUnixSeconds(0)), policies.pool));
   v1::ActivityLogged e;
   *e.mutable_activity() = act;
   e.set_customer_owner(cust.doc.owner());
@@ -638,8 +663,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     t.set_customer(cust.doc.name());
     t.set_opportunity(act.opportunity());
     t.set_activity(act.name());
-    t.set_assignee(req.follow_up().assignee().empty() ? act.performed_by()
-                                                      : req.follow_up().assignee());
+    t.set_assignee(absl::StrCat("members/", follow_up_assignee));
     t.set_title(req.follow_up().title());
     t.set_description(req.follow_up().description());
     *t.mutable_due_time() = req.follow_up().due_time();
@@ -689,6 +713,10 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(std::string index, ScopedListIndex(store_, directory_, call, now, opp,
                                                                customer, by, "act", "by"));
+  // Someone else's activities span customers: each one is checked (your own
+  // are yours to see).
+  const bool by_member = customer.empty() && opp.empty() && by != call.principal.member_id;
+  AccessMemo memo(store_, directory_, call, now);
   std::string after = cursor ? cursor->after : "";
   bool exhausted = false;
   for (int round = 0; round < 8 && resp->activities_size() < page_size; ++round) {
@@ -699,8 +727,14 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
     }
     SALESOPS_ASSIGN_OR_RETURN(auto acts, store_.GetMany<v1::Activity>(kActivity, ids));
     after = ids.back();
+    if (by_member) {  // a member's activities span customers: each one checked
+      std::vector<std::string> names;
+      for (const auto& a : acts) names.push_back(a.doc.customer());
+      SALESOPS_RETURN_IF_ERROR(memo.Prefetch(names));
+    }
     for (auto& a : acts) {
       if (!customer.empty() && a.doc.customer() != absl::StrCat("customers/", customer)) continue;
+      if (by_member && !memo.CanReadCustomer(a.doc.customer())) continue;
       const absl::CivilDay day = absl::ToCivilDay(FromTs(a.doc.occur_time()), tz_);
       if (req.kind() != v1::ACTIVITY_KIND_UNSPECIFIED && a.doc.kind() != req.kind()) continue;
       if (req.has_from_date() && day < ToCivil(req.from_date())) continue;
@@ -722,6 +756,7 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
                                       v1::CreateTaskResponse* resp) {
   Violations v;
   v1::FollowUpTask t = req.task();
+  ClearOutputOnly(&t);
   const std::string customer_id = IdOf(v, "task.customer", t.customer(), "customers");
   std::string opp_id;
   if (!t.opportunity().empty())
@@ -733,18 +768,20 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
   if (!t.has_due_time()) v.Add("task.due_time", "required");
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
+  const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
   if (seen) {
+    SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "tasks/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing,
                               store_.Get<v1::FollowUpTask>(kTask, StripPrefix(*seen)));
-    if (!existing || !absl::StartsWith(*seen, "tasks/")) {
-      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", *seen);
-    }
+    if (!existing) return RequestIdReused();
+    SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, StripPrefix(existing->doc.customer())));
+    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
+    if (!CanRead(a)) return DenyRead(existing->doc.name());
     existing->doc.set_etag(absl::StrCat(existing->version));
     *resp->mutable_task() = std::move(existing->doc);
     return absl::OkStatus();
   }
-  const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, customer_id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
   if (!CanRead(a)) return DenyRead(t.customer());
@@ -758,6 +795,7 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
   }
   if (assignee.empty()) assignee = StripPrefix(cust.doc.owner());
   if (assignee.empty()) assignee = call.principal.member_id;
+  SALESOPS_RETURN_IF_ERROR(CheckNamedMember(directory_, call, cust.doc, assignee, "task.assignee"));
   const std::string id = NewUuid();
   t.set_name(absl::StrCat("tasks/", id));
   t.set_assignee(absl::StrCat("members/", assignee));
@@ -806,6 +844,8 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
   SALESOPS_ASSIGN_OR_RETURN(
       std::string index,
       ScopedListIndex(store_, directory_, call, now, opp, customer, assignee, "task", "assignee"));
+  const bool by_member = customer.empty() && opp.empty() && assignee != call.principal.member_id;
+  AccessMemo memo(store_, directory_, call, now);
   std::string after = cursor ? cursor->after : "";
   bool exhausted = false;
   for (int round = 0; round < 8 && resp->tasks_size() < page_size; ++round) {
@@ -816,8 +856,14 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
     }
     SALESOPS_ASSIGN_OR_RETURN(auto tasks, store_.GetMany<v1::FollowUpTask>(kTask, ids));
     after = ids.back();
+    if (by_member) {  // a member's tasks span customers: each one checked
+      std::vector<std::string> names;
+      for (const auto& t : tasks) names.push_back(t.doc.customer());
+      SALESOPS_RETURN_IF_ERROR(memo.Prefetch(names));
+    }
     for (auto& t : tasks) {
       auto& d = t.doc;
+      if (by_member && !memo.CanReadCustomer(d.customer())) continue;
       const bool overdue = d.state() == v1::TASK_STATE_OPEN && FromTs(d.due_time()) < now;
       d.set_overdue(overdue);
       if (!assignee.empty() && StripPrefix(d.assignee()) != assignee) continue;

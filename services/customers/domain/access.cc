@@ -9,7 +9,6 @@
 namespace salesops::customers {
 namespace {
 
-
 template <typename C, typename V>
 bool EmptyOrContains(const C& list, const V& value) {
   return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
@@ -22,7 +21,11 @@ bool CanWrite(Access a) { return a == Access::kOwnerScope; }
 bool CanLogActivity(Access a) {
   return a == Access::kOwnerScope || a == Access::kSharedCollaborate;
 }
-bool IsMinimised(Access a) { return a == Access::kSharedRead || a == Access::kSharedCollaborate; }
+bool IsMinimised(Access a) {
+  // The pool is visible to the whole sales line so anyone may claim: its
+  // contacts' phones and e-mails are for the one who claims it, not for all.
+  return a == Access::kSharedRead || a == Access::kSharedCollaborate || a == Access::kPoolRead;
+}
 
 std::string StripPrefix(const std::string& name) {
   const size_t slash = name.find('/');

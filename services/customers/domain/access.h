@@ -1,6 +1,7 @@
 // Who may see and change which customer. Reps their own customers, supervisors
 // their team's, managers their region's, directors and admins all; the public
-// pool is visible to the sales line (to claim from it); sharing grants give
+// pool is visible to the sales line (to claim from it; personal data
+// minimised until claimed); sharing grants give
 // another unit (and its subtree) a view with personal data minimised. Applied
 // to every id a request carries, not only to lists.
 //
@@ -38,7 +39,7 @@ enum class Access {
   kNone,
   kSharedRead,         // via a READ_ONLY grant: minimised view
   kSharedCollaborate,  // via a COLLABORATE grant: minimised view, may log activities/tasks
-  kPoolRead,           // unowned customer: full view, may claim
+  kPoolRead,           // unowned customer: minimised view, may claim
   kOwnerScope,         // owner, their supervisor/manager, director, admin
 };
 

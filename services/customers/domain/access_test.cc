@@ -280,13 +280,15 @@ TEST(AccessGrantTest, GrantWithUnspecifiedAccessGivesNothing) {
 
 // ---- Public pool ------------------------------------------------------------------
 
-TEST(AccessPoolTest, PoolCustomerIsReadableInFullButNotWritable) {
+// A pool customer is readable (to claim it) but its personal data is minimised
+// until someone owns it.
+TEST(AccessPoolTest, PoolCustomerIsReadableMinimisedNotWritable) {
   const Access a = CustomerAccess(Marketing(), PoolCustomer(), {}, kNow);
   EXPECT_EQ(a, Access::kPoolRead);
   EXPECT_TRUE(CanRead(a));
   EXPECT_FALSE(CanWrite(a));
   EXPECT_FALSE(CanLogActivity(a));
-  EXPECT_FALSE(IsMinimised(a));
+  EXPECT_TRUE(IsMinimised(a));
 }
 
 TEST(AccessPoolTest, OwnedCustomerIsNotPoolReadable) {

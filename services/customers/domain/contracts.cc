@@ -8,6 +8,7 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/validation/validation.h"
+#include "services/customers/domain/pipeline.h"
 
 namespace salesops::customers {
 
@@ -35,6 +36,9 @@ absl::Status ValidateNewContract(const v1::Contract& c) {
   CheckText(v, "contract.contract_number", c.contract_number(), 0, 64);
   CheckMoney(v, "contract.amount", {c.amount().amount_minor(), c.amount().currency_code()},
              MoneyRule::kPositive);
+  if (c.amount().amount_minor() > kMaxDealAmountMinor) {
+    v.Add("contract.amount.amount_minor", "is implausibly large (over 10^14 minor units)");
+  }
   const bool has_start = c.has_start_date(), has_end = c.has_end_date();
   if (has_start && !IsValidDate(c.start_date()))
     v.Add("contract.start_date", "is not a valid date");

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "common/csv/csv.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/customers/domain/csv.h"
 #include "services/customers/domain/customer_rules.h"
 
 namespace salesops::customers {

@@ -90,8 +90,8 @@ absl::Status ValidateOpportunityFields(const v1::Opportunity& o, absl::Time crea
   CheckText(v, "opportunity.display_name", o.display_name(), 1, 200);
   CheckMoney(v, "opportunity.amount", {o.amount().amount_minor(), o.amount().currency_code()},
              MoneyRule::kNonNegative);
-  if (o.amount().amount_minor() > 1'000'000'000'000'000'000LL) {  // 10^16 yuan: a typo, not a deal
-    v.Add("opportunity.amount.amount_minor", "is implausibly large (over 10^18 minor units)");
+  if (o.amount().amount_minor() > kMaxDealAmountMinor) {
+    v.Add("opportunity.amount.amount_minor", "is implausibly large (over 10^14 minor units)");
   }
   CheckText(v, "opportunity.channel", o.channel(), 1, 63);
   CheckText(v, "opportunity.customer_type", o.customer_type(), 0, 63);

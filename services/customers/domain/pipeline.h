@@ -6,6 +6,7 @@
 //   std::optional<StageFollowUp> next = FollowUpForStage(OPPORTUNITY_STAGE_PROPOSAL);
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,12 @@
 #include "salesops/customers/v1/customers_resources.pb.h"
 
 namespace salesops::customers {
+
+// The largest amount one deal or contract may carry: 10^14 minor units
+// (1 trillion yuan). Far above any real deal, and far enough below INT64_MAX
+// that the projections' sums of many deals (attainment, pipeline, revenue)
+// cannot overflow: a poison amount is refused at the door, not in a consumer.
+inline constexpr int64_t kMaxDealAmountMinor = 100'000'000'000'000;
 
 using v1::OpportunityStage;
 

@@ -222,10 +222,11 @@ TEST(PipelineTest, ZeroAmountIsAllowed) {
 
 TEST(PipelineTest, ImplausiblyLargeAmountNamesAmountMinor) {
   v1::Opportunity o = ValidOpportunity();
-  o.mutable_amount()->set_amount_minor(1'000'000'000'000'000'001LL);
+  // The cap (10^14 minor units) keeps sums of many deals far from int64 overflow.
+  o.mutable_amount()->set_amount_minor(kMaxDealAmountMinor + 1);
   EXPECT_THAT(Fields(ValidateOpportunityFields(o, kCreated, absl::UTCTimeZone())),
               ElementsAre("opportunity.amount.amount_minor"));
-  o.mutable_amount()->set_amount_minor(1'000'000'000'000'000'000LL);
+  o.mutable_amount()->set_amount_minor(kMaxDealAmountMinor);
   EXPECT_TRUE(ValidateOpportunityFields(o, kCreated, absl::UTCTimeZone()).ok());
 }
 

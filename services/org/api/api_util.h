@@ -22,6 +22,9 @@ namespace salesops::org {
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 500;
+// Rows a filtered list reads at most per call before it returns a shorter page
+// with a token to continue: a rare filter cannot make one call read everything.
+inline constexpr int kMaxScanPerCall = 2000;
 // Retries of a read-modify-write that lost a race, when the caller sent no etag.
 inline constexpr int kMaxInternalRetries = 5;
 

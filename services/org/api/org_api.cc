@@ -82,8 +82,9 @@ absl::StatusOr<std::vector<int64_t>> OrgApi::Headcounts(const std::vector<OrgUni
 // current role: a manager cannot demote or remove a director placed in the region.
 absl::Status CheckOutranks(const CallContext& call, const Member& target) {
   if (!CanAssignRole(call.principal, target.role)) {
-    return PermissionDenied("ROLE_ABOVE_OWN",
-                            absl::StrCat(MemberName(target.id), " has a role above the caller's"));
+    return PermissionDenied(
+        "ROLE_NOT_BELOW_OWN",
+        absl::StrCat(MemberName(target.id), " has a role at or above the caller's"));
   }
   return absl::OkStatus();
 }
@@ -204,9 +205,19 @@ absl::Status OrgApi::ListOrgUnits(const CallContext& call, const v1::ListOrgUnit
   std::vector<OrgUnit> matches;
   std::string after = cursor ? cursor->after : "";
   const int scan = std::max(page_size + 1, 200);
+  // A filter that matches little must not read the whole org in one call: after
+  // kMaxScanPerCall units the page ends early with a token to continue (AIP-158).
+  int scanned = 0;
+  bool budget_spent = false;
   while (static_cast<int>(matches.size()) <= page_size) {
+    if (scanned >= kMaxScanPerCall || call.Expired()) {
+      budget_spent = true;
+      break;
+    }
     SALESOPS_ASSIGN_OR_RETURN(UnitPage page, repo_.ScanUnits(after, scan));
     for (auto& u : page.units) {
+      ++scanned;
+      after = u.id;
       if ((!parent_id.empty() && u.parent_id != parent_id) ||
           (req.kind() != 0 && static_cast<int>(u.kind) != req.kind())) {
         continue;
@@ -215,11 +226,13 @@ absl::Status OrgApi::ListOrgUnits(const CallContext& call, const v1::ListOrgUnit
       if (static_cast<int>(matches.size()) > page_size) break;
     }
     if (page.last_scanned.empty()) break;
-    after = page.last_scanned;
+    if (static_cast<int>(matches.size()) <= page_size) after = page.last_scanned;
   }
   if (static_cast<int>(matches.size()) > page_size) {
     matches.resize(page_size);
     resp->set_next_page_token(EncodePageToken({matches.back().id, filter}));
+  } else if (budget_spent && !after.empty()) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> counts, Headcounts(matches));
   for (size_t i = 0; i < matches.size(); ++i) {
@@ -390,7 +403,8 @@ absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMembe
   SALESOPS_RETURN_IF_ERROR(CheckMemberPlacement(m.role, unit, "member.org_unit"));
   SALESOPS_RETURN_IF_ERROR(CheckCanManage(call, unit_id));
   if (!CanAssignRole(call.principal, m.role)) {
-    return PermissionDenied("ROLE_ABOVE_OWN", "cannot create a member with a role above your own");
+    return PermissionDenied("ROLE_NOT_BELOW_OWN",
+                            "cannot create a member with a role at or above your own");
   }
 
   v1::MemberJoined event;
@@ -458,9 +472,17 @@ absl::Status OrgApi::ListMembers(const CallContext& call, const v1::ListMembersR
   std::vector<Member> matches;
   std::string after = cursor ? cursor->after : "";
   const int scan = std::max(page_size + 1, 200);
+  int scanned = 0;
+  bool budget_spent = false;
   while (static_cast<int>(matches.size()) <= page_size) {
+    if (scanned >= kMaxScanPerCall || call.Expired()) {
+      budget_spent = true;
+      break;
+    }
     SALESOPS_ASSIGN_OR_RETURN(MemberPage page, repo_.ScanMembers(after, scan));
     for (auto& m : page.members) {
+      ++scanned;
+      after = m.id;
       if ((!unit_id.empty() && m.org_unit_id != unit_id) ||
           (req.role() != 0 && static_cast<int>(m.role) != req.role())) {
         continue;
@@ -471,11 +493,13 @@ absl::Status OrgApi::ListMembers(const CallContext& call, const v1::ListMembersR
       if (static_cast<int>(matches.size()) > page_size) break;
     }
     if (page.last_scanned.empty()) break;
-    after = page.last_scanned;
+    if (static_cast<int>(matches.size()) <= page_size) after = page.last_scanned;
   }
   if (static_cast<int>(matches.size()) > page_size) {
     matches.resize(page_size);
     resp->set_next_page_token(EncodePageToken({matches.back().id, filter}));
+  } else if (budget_spent && !after.empty()) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
   }
   for (const auto& m : matches) *resp->add_members() = ToProto(m);
   return absl::OkStatus();
@@ -531,7 +555,7 @@ absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMembe
            "department");
     if (after.role != before.role) {
       if (!CanAssignRole(call.principal, after.role)) {
-        return PermissionDenied("ROLE_ABOVE_OWN", "cannot give a role above your own");
+        return PermissionDenied("ROLE_NOT_BELOW_OWN", "cannot give a role at or above your own");
       }
       SALESOPS_ASSIGN_OR_RETURN(OrgUnit unit, LoadUnit(after.org_unit_id, "member.org_unit", true));
       SALESOPS_RETURN_IF_ERROR(CheckMemberPlacement(after.role, unit, "member.role"));

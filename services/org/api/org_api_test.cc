@@ -3,10 +3,12 @@
 // object-level scope rules — without Redis or gRPC.
 #include "services/org/api/org_api.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "salesops/org/v1/org_events.pb.h"
+#include "services/org/api/api_util.h"
 #include "services/org/store/in_memory_org_repository.h"
 
 namespace salesops::org {
@@ -173,7 +175,10 @@ TEST_F(OrgApiTest, ScopeAndRoleCeiling) {
   EXPECT_EQ(Member(mgr, "mem-b", "t-cd").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Member(mgr, "mem-c", "east", v1::ROLE_DIRECTOR).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Member(mgr, "mem-d", "east", v1::ROLE_MANAGER).ok());
+  // Nor a peer: managers are created by directors and admins.
+  EXPECT_EQ(Member(mgr, "mem-d", "east", v1::ROLE_MANAGER).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Member(mgr, "mem-e", "t-sh", v1::ROLE_SUPERVISOR).ok());
   // Moving someone out of the manager's region is refused too.
   v1::MoveMemberRequest move;
   move.set_name("members/mem-a");
@@ -274,6 +279,55 @@ TEST_F(OrgApiTest, PageTokenBoundToFilter) {
   absl::Status s = api_.ListOrgUnits(admin_, req, &resp);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldViolations(s)[0].field, "page_token");
+}
+
+// Security review, finding 5: a list filter matching little does not read
+// the whole org in one call — the page ends at the scan budget with a token,
+// and following the tokens reaches every match.
+TEST_F(OrgApiTest, FilteredListsStopAtTheirScanBudget) {
+  Tree();
+  for (int i = 0; i < kMaxScanPerCall + 150; ++i) {
+    ASSERT_TRUE(Member(admin_, absl::StrCat("m-", 10000 + i), "t-sh").ok());
+  }
+  ASSERT_TRUE(Member(admin_, "zz-the-one", "t-cd").ok());
+  v1::ListMembersRequest req;
+  req.set_org_unit("orgUnits/t-cd");
+  req.set_page_size(10);
+  v1::ListMembersResponse page;
+  ASSERT_TRUE(api_.ListMembers(admin_, req, &page).ok());
+  EXPECT_EQ(page.members_size(), 0);
+  EXPECT_FALSE(page.next_page_token().empty()) << "one call scanned past the budget";
+  std::vector<std::string> found;
+  for (int calls = 0; calls < 10; ++calls) {
+    for (const auto& m : page.members()) found.push_back(m.name());
+    if (page.next_page_token().empty()) break;
+    req.set_page_token(page.next_page_token());
+    page.Clear();
+    ASSERT_TRUE(api_.ListMembers(admin_, req, &page).ok());
+  }
+  EXPECT_THAT(found, ElementsAre("members/zz-the-one"));
+
+  v1::ListOrgUnitsRequest units;
+  units.set_kind(v1::ORG_UNIT_KIND_PRODUCT_LINE);  // none: the scan of 5 units ends at once
+  v1::ListOrgUnitsResponse none;
+  ASSERT_TRUE(api_.ListOrgUnits(admin_, units, &none).ok());
+  EXPECT_EQ(none.org_units_size(), 0);
+  EXPECT_TRUE(none.next_page_token().empty());
+}
+
+// Security review, finding 8: a manager may not create, promote or remove a peer.
+TEST_F(OrgApiTest, ManagersCannotManagePeers) {
+  Tree();
+  ASSERT_TRUE(Member(admin_, "mgr-a", "east", v1::ROLE_MANAGER).ok());
+  const CallContext mgr = As(Role::kManager, "mgr-b", "east");
+  absl::Status s = Member(mgr, "mgr-c", "east", v1::ROLE_MANAGER);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorReason(s), "ROLE_NOT_BELOW_OWN");
+  v1::DeleteMemberRequest del;
+  del.set_name("members/mgr-a");
+  v1::DeleteMemberResponse deleted;
+  EXPECT_EQ(api_.DeleteMember(mgr, del, &deleted).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Member(mgr, "sup-x", "t-sh", v1::ROLE_SUPERVISOR).ok());
 }
 
 }  // namespace

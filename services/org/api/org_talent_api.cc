@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -113,13 +114,12 @@ absl::Status OrgApi::SetTeamTarget(const CallContext& call, const v1::SetTeamTar
       event.mutable_previous()->set_currency_code("CNY");
     }
     *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-    return repo_.WriteDocs({{DocKind::kTeamTarget,
-                             {id, version + 1, absl::StrCat(req.amount().amount_minor())},
-                             version,
-                             {}}},
-                           "", "",
-                           {OrgEvent(team_id, UnitName(team_id), event, clock_.Now(),
-                                     call.trace_id)});
+    return repo_.WriteDocs(
+        {{DocKind::kTeamTarget,
+          {id, version + 1, absl::StrCat(req.amount().amount_minor())},
+          version,
+          {}}},
+        "", "", {OrgEvent(team_id, UnitName(team_id), event, clock_.Now(), call.trace_id)});
   });
 }
 
@@ -151,21 +151,35 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
     th.low_attainment_bp = req.low_attainment_threshold_bp();
 
   // The teams in view: under org_unit (if given) and within the caller's scope.
-  std::vector<OrgUnit> teams;
+  // Every unit is read once (500 a round trip) and ancestries are walked in
+  // memory, instead of one ancestry read per team.
+  std::vector<OrgUnit> all;
   std::string after;
   while (true) {
+    if (call.Expired()) return DeadlineExceeded("GetTeamEfficiency");
     SALESOPS_ASSIGN_OR_RETURN(UnitPage page, repo_.ScanUnits(after, 500));
-    for (auto& u : page.units) {
-      if (u.kind != UnitKind::kTeam) continue;
-      SALESOPS_ASSIGN_OR_RETURN(Ancestry a, repo_.GetAncestry(u.id));
-      if (!scope_id.empty() && !IsWithin(a.ids, scope_id)) continue;
-      if (call.principal.role < Role::kDirector && !IsWithin(a.ids, call.principal.org_unit_id)) {
-        continue;
-      }
-      teams.push_back(std::move(u));
-    }
+    for (auto& u : page.units) all.push_back(std::move(u));
     if (page.last_scanned.empty()) break;
     after = page.last_scanned;
+  }
+  absl::flat_hash_map<std::string, std::string> parent_of;
+  for (const auto& u : all) parent_of[u.id] = u.parent_id;
+  auto ancestry = [&](const std::string& id) {
+    std::vector<std::string> chain;
+    for (std::string k = id; !k.empty() && chain.size() < 64; k = parent_of[k]) {
+      chain.push_back(k);
+    }
+    return chain;
+  };
+  std::vector<OrgUnit> teams;
+  for (auto& u : all) {
+    if (u.kind != UnitKind::kTeam) continue;
+    const std::vector<std::string> a = ancestry(u.id);
+    if (!scope_id.empty() && !IsWithin(a, scope_id)) continue;
+    if (call.principal.role < Role::kDirector && !IsWithin(a, call.principal.org_unit_id)) {
+      continue;
+    }
+    teams.push_back(std::move(u));
   }
   std::vector<std::string> months;
   for (absl::CivilMonth m = start; m <= end; ++m) months.push_back(MonthKey(m));
@@ -174,6 +188,13 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
   for (auto& r : revenue) revenue_by_team[r.team_id] = std::move(r);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> heads, Headcounts(teams));
 
+  // Every team's monthly targets in one round trip.
+  std::vector<std::string> target_ids;
+  for (const auto& t : teams) {
+    for (const auto& m : months) target_ids.push_back(absl::StrCat("target:", t.id, ":", m));
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> targets,
+                            repo_.GetDocs(DocKind::kTeamTarget, target_ids));
   std::vector<TeamFigures> figures;
   for (size_t i = 0; i < teams.size(); ++i) {
     TeamFigures f;
@@ -184,10 +205,8 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
       f.won_deals = it->second.won_deals;
       f.coverage = it->second.coverage;
     }
-    for (const auto& m : months) {
-      SALESOPS_ASSIGN_OR_RETURN(
-          std::optional<Doc> target,
-          repo_.GetDoc(DocKind::kTeamTarget, absl::StrCat("target:", f.team_id, ":", m)));
+    for (size_t j = 0; j < months.size(); ++j) {
+      const std::optional<Doc>& target = targets[i * months.size() + j];
       int64_t amount = 0;
       if (target && absl::SimpleAtoi(target->data, &amount)) f.target_minor += amount;
     }
@@ -414,7 +433,11 @@ absl::Status OrgApi::CreateDevelopmentPlan(const CallContext& call,
         std::optional<Doc> d,
         repo_.GetDoc(DocKind::kDevelopmentPlan, name->substr(strlen("developmentPlans/"))));
     if (!d) return NotFound("DEVELOPMENT_PLAN_NOT_FOUND", *name);
-    resp->mutable_development_plan()->ParseFromString(d->data);
+    v1::DevelopmentPlan stored;
+    stored.ParseFromString(d->data);
+    // The plan that request_id made, for the member this request is about.
+    if (stored.member() != in.member()) return RequestIdReused();
+    *resp->mutable_development_plan() = std::move(stored);
     return absl::OkStatus();
   };
   if (!rid.empty()) {
@@ -572,6 +595,7 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
   if (!rid.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(rid));
     if (seen) {
+      SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "promotionRequests/"));
       v1::GetPromotionRequestRequest get;
       get.set_name(*seen);
       v1::GetPromotionRequestResponse got;

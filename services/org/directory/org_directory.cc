@@ -72,6 +72,21 @@ absl::StatusOr<std::optional<DirectoryMember>> OrgDirectory::Member(const std::s
   return m;
 }
 
+absl::StatusOr<std::optional<CurrentMember>> DirectoryMemberLookup::Lookup(
+    const std::string& member_id) {
+  SALESOPS_ASSIGN_OR_RETURN(std::optional<DirectoryMember> m, directory_.Member(member_id));
+  if (!m) return std::nullopt;
+  CurrentMember c;
+  // salesops.org.v1.Role numbers match Role's (1 rep … 5 admin).
+  if (m->role < static_cast<int>(Role::kRep) || m->role > static_cast<int>(Role::kAdmin)) {
+    return std::nullopt;  // an org event without a role: nothing to compare with
+  }
+  c.role = static_cast<Role>(m->role);
+  c.org_unit_id = m->team;
+  c.left = m->left;
+  return c;
+}
+
 absl::StatusOr<std::vector<std::string>> OrgDirectory::UnitAndAncestors(
     const std::string& unit_id) {
   std::vector<std::string> out;

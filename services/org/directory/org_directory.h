@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/auth/principal_resolver.h"
 #include "common/kafka/consumer.h"
 #include "common/projection/projection_store.h"
 #include "common/redis/redis_client.h"
@@ -46,6 +47,17 @@ class OrgDirectory {
  private:
   RedisClient& redis_;
   std::string prefix_;
+};
+
+// The caller check of services that keep a directory: the member's current
+// role and unit as the org service last published them.
+class DirectoryMemberLookup final : public MemberLookup {
+ public:
+  explicit DirectoryMemberLookup(OrgDirectory& directory) : directory_(directory) {}
+  absl::StatusOr<std::optional<CurrentMember>> Lookup(const std::string& member_id) override;
+
+ private:
+  OrgDirectory& directory_;
 };
 
 // The consumer side: org events → directory entries.

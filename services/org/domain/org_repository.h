@@ -139,6 +139,9 @@ class OrgRepository {
 
   // ---- documents
   virtual absl::StatusOr<std::optional<Doc>> GetDoc(DocKind kind, const std::string& id) = 0;
+  // Several documents in one round trip; parallel to `ids` (nullopt = absent).
+  virtual absl::StatusOr<std::vector<std::optional<Doc>>> GetDocs(
+      DocKind kind, const std::vector<std::string>& ids) = 0;
   // All documents of a kind listed under `index` ("" = every document of the kind), by id.
   virtual absl::StatusOr<std::vector<Doc>> ListDocs(DocKind kind, const std::string& index) = 0;
   // All or nothing: ABORTED ETAG_MISMATCH when a version guard fails,

@@ -136,7 +136,7 @@ bool CanManageMembersIn(const Principal& who, const std::vector<std::string>& un
 namespace salesops::org {
 
 bool CanAssignRole(const Principal& who, Role role) {
-  return who.role == Role::kAdmin || static_cast<int>(role) <= static_cast<int>(who.role);
+  return who.role == Role::kAdmin || static_cast<int>(role) < static_cast<int>(who.role);
 }
 
 }  // namespace salesops::org

@@ -55,7 +55,9 @@ bool CanManageMembersIn(const Principal& who, const std::vector<std::string>& un
 
 namespace salesops::org {
 
-// Nobody but an admin may give a member a role above their own.
+// Nobody but an admin may give a member a role at or above their own, nor
+// change or remove a member holding one: a manager cannot create, promote or
+// remove another manager (a peer), only the ranks below.
 bool CanAssignRole(const Principal& who, Role role);
 
 }  // namespace salesops::org

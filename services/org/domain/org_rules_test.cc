@@ -277,12 +277,13 @@ TEST(OrgRulesTest, CanManageMembersIn) {
   EXPECT_FALSE(CanManageMembersIn(Who(Role::kSupervisor, "team-1"), kTeam1));
 }
 
-// Rows: caller's role; columns: role being assigned. Nobody but an admin assigns above their own.
+// Rows: caller's role; columns: role being assigned. Nobody but an admin assigns
+// their own rank or above (no peers).
 constexpr bool kCanAssign[5][5] = {
-    /* rep        */ {true, false, false, false, false},
-    /* supervisor */ {true, true, false, false, false},
-    /* manager    */ {true, true, true, false, false},
-    /* director   */ {true, true, true, true, false},
+    /* rep        */ {false, false, false, false, false},
+    /* supervisor */ {true, false, false, false, false},
+    /* manager    */ {true, true, false, false, false},
+    /* director   */ {true, true, true, false, false},
     /* admin      */ {true, true, true, true, true},
 };
 

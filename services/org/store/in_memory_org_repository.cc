@@ -324,6 +324,17 @@ absl::StatusOr<std::optional<Doc>> InMemoryOrgRepository::GetDoc(DocKind kind,
   return it->second;
 }
 
+absl::StatusOr<std::vector<std::optional<Doc>>> InMemoryOrgRepository::GetDocs(
+    DocKind kind, const std::vector<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::optional<Doc>> out;
+  for (const auto& id : ids) {
+    auto it = docs_.find({kind, id});
+    out.push_back(it == docs_.end() ? std::nullopt : std::optional<Doc>(it->second));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<Doc>> InMemoryOrgRepository::ListDocs(DocKind kind,
                                                                  const std::string& index) {
   absl::MutexLock lock(&mu_);

@@ -586,6 +586,21 @@ absl::StatusOr<std::optional<Doc>> RedisOrgRepository::GetDoc(DocKind kind, cons
   return Doc{id, ToInt(v.elements[0].str), v.elements[1].str};
 }
 
+absl::StatusOr<std::vector<std::optional<Doc>>> RedisOrgRepository::GetDocs(
+    DocKind kind, const std::vector<std::string>& ids) {
+  std::vector<std::optional<Doc>> out(ids.size());
+  if (ids.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& id : ids) cmds.push_back({"HMGET", DocKey(kind, id), "version", "data"});
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  for (size_t i = 0; i < values.size() && i < ids.size(); ++i) {
+    const RedisValue& v = values[i];
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
+    out[i] = Doc{ids[i], ToInt(v.elements[0].str), v.elements[1].str};
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<Doc>> RedisOrgRepository::ListDocs(DocKind kind,
                                                               const std::string& index) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue ids,

@@ -73,6 +73,8 @@ class RedisOrgRepository final : public OrgRepository {
                                                         absl::CivilDay from,
                                                         absl::CivilDay to) override;
   absl::StatusOr<std::optional<Doc>> GetDoc(DocKind kind, const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<Doc>>> GetDocs(
+      DocKind kind, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<Doc>> ListDocs(DocKind kind, const std::string& index) override;
   absl::Status WriteDocs(const std::vector<DocWrite>& writes, const std::string& request_id,
                          const std::string& request_resource,

@@ -11,15 +11,17 @@
 #include "absl/strings/str_format.h"
 #include "common/events/cloud_event.h"
 #include "common/ids/ids.h"
-#include "common/server/api_support.h"
 #include "common/money/money.h"
+#include "common/server/api_support.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "salesops/org/v1/org_resources.pb.h"
 #include "services/targets/api/plan_model.h"
 #include "services/targets/domain/allocation.h"
 #include "services/targets/domain/fiscal_calendar.h"
+#include "services/targets/events/attainment_projection.h"
 
 namespace salesops::targets {
 namespace {
@@ -34,7 +36,6 @@ void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
           const std::string& subject, const google::protobuf::Message& payload, absl::Time t) {
   b.Emit(MakeCloudEvent(kTargetsSource, key, subject, payload, t, call.trace_id), kTargetsTopic);
 }
-
 
 salesops::common::v1::Date ToDate(absl::CivilDay d) {
   salesops::common::v1::Date out;
@@ -121,6 +122,17 @@ absl::StatusOr<v1::TargetPlan> StageNewVersion(
   b.ZAdd(TargetsStore::Index("plans"), 0, id);
   b.ZAdd(TargetsStore::Index("plan:period:", StripName(p.period())), 0, id);
   return p;
+}
+
+constexpr int kMaxMoves = 200;
+// Children one AllocatePlan call may create (a team's reps, a plan's regions …).
+constexpr int kMaxAllocationInputs = 500;
+
+// A new version's id: the series, the version number and a random part, so
+// nobody can create the next version's name in advance (a caller-chosen
+// plan_id) and have a re-allocation collide with it.
+std::string NewVersionId(const v1::TargetPlan& src) {
+  return absl::StrCat(src.series(), "-v", src.version() + 1, "-", NewUuid().substr(0, 8));
 }
 
 // Who may change a plan or a part of it: directors/admins anything; managers
@@ -234,16 +246,25 @@ MethodPolicy TargetsMethodPolicy() {
                         "PublishPlan", "SuggestReallocation", "ApplyReallocation"}) {
     p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager, Role::kSupervisor});
   }
-  for (const char* m : {"GetFiscalPeriod", "ListFiscalPeriods", "GetPlan", "ListPlans",
-                        "ListAllocationCells", "GetAttainment", "ListAttainment"}) {
+  for (const char* m : {"GetFiscalPeriod", "ListFiscalPeriods", "ListAllocationCells",
+                        "GetAttainment", "ListAttainment"}) {
     p.AllowAll(m);
+  }
+  // Plans (company and unit totals) are for those who plan; a rep reads their
+  // own cells and attainment.
+  for (const char* m : {"GetPlan", "ListPlans"}) {
+    p.Allow(m, {Role::kAdmin, Role::kDirector, Role::kManager, Role::kSupervisor});
   }
   return p;
 }
 
-TargetsApi::TargetsApi(TargetsStore& store, org::OrgDirectory& directory, const Clock& clock,
-                       TargetsOptions options)
-    : store_(store), directory_(directory), clock_(clock), options_(std::move(options)) {}
+TargetsApi::TargetsApi(TargetsStore& store, org::OrgDirectory& directory, PlanModelCache& models,
+                       const Clock& clock, TargetsOptions options)
+    : store_(store),
+      directory_(directory),
+      models_(models),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 // ---------------------------------------------------------------- periods
 
@@ -252,6 +273,7 @@ absl::Status TargetsApi::CreateFiscalPeriod(const CallContext& call,
                                             v1::CreateFiscalPeriodResponse* resp) {
   Violations v;
   v1::FiscalPeriod p = req.fiscal_period();
+  ClearOutputOnly(&p);
   CheckText(v, "fiscal_period.display_name", p.display_name(), 1, 100);
   if (p.kind() != v1::FISCAL_PERIOD_KIND_QUARTER && p.kind() != v1::FISCAL_PERIOD_KIND_YEAR &&
       p.kind() != v1::FISCAL_PERIOD_KIND_MONTH) {
@@ -437,6 +459,7 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
                                     v1::CreatePlanResponse* resp) {
   Violations v;
   v1::TargetPlan p = req.plan();
+  ClearOutputOnly(&p);
   CheckText(v, "plan.display_name", p.display_name(), 1, 200);
   const std::string period_id = ParseResourceName(v, "plan.period", p.period(), "fiscalPeriods");
   const std::string scope = ParseResourceName(v, "plan.scope", p.scope(), "orgUnits");
@@ -514,17 +537,34 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
   return absl::OkStatus();
 }
 
-absl::Status TargetsApi::GetPlan(const CallContext&, const v1::GetPlanRequest& req,
+absl::Status TargetsApi::GetPlan(const CallContext& call, const v1::GetPlanRequest& req,
                                  v1::GetPlanResponse* resp) {
   Violations v;
   const std::string id = ParseResourceName(v, "name", req.name(), "plans");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto p, LoadPlan(store_, id));
+  SALESOPS_RETURN_IF_ERROR(RedactPlanFor(call.principal, p.doc));
   *resp->mutable_plan() = std::move(p.doc);
   return absl::OkStatus();
 }
 
-absl::Status TargetsApi::ListPlans(const CallContext&, const v1::ListPlansRequest& req,
+// A plan's total is its scope's number: directors and admins see every one; a
+// manager or supervisor the plans of their own unit (or the region above a
+// supervisor's team); for other plans they see the plan without its total, so
+// they can still find their own cells in it.
+absl::Status TargetsApi::RedactPlanFor(const Principal& who, v1::TargetPlan& plan) {
+  if (who.role == Role::kAdmin || who.role == Role::kDirector) return absl::OkStatus();
+  const std::string scope = StripName(plan.scope());
+  bool reaches = !who.org_unit_id.empty() && scope == who.org_unit_id;
+  if (!reaches && who.role == Role::kManager && !scope.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(scope));
+    reaches = region == who.org_unit_id;
+  }
+  if (!reaches) plan.clear_total();
+  return absl::OkStatus();
+}
+
+absl::Status TargetsApi::ListPlans(const CallContext& call, const v1::ListPlansRequest& req,
                                    v1::ListPlansResponse* resp) {
   Violations v;
   const int page_size =
@@ -543,6 +583,7 @@ absl::Status TargetsApi::ListPlans(const CallContext&, const v1::ListPlansReques
     if (req.state() != 0 && p.doc.state() != req.state()) continue;
     if (!req.series().empty() && p.doc.series() != StripName(req.series())) continue;
     if (!req.scope().empty() && p.doc.scope() != req.scope()) continue;
+    SALESOPS_RETURN_IF_ERROR(RedactPlanFor(call.principal, p.doc));
     p.doc.set_etag(absl::StrCat(p.version));
     *resp->add_plans() = std::move(p.doc);
   }
@@ -568,9 +609,7 @@ absl::Status TargetsApi::CreatePlanVersion(const CallContext& call,
       return PermissionDenied("NOT_IN_SCOPE", "you may not change this plan");
     }
   }
-  const std::string id = req.plan_id().empty()
-                             ? absl::StrCat(src.doc.series(), "-v", src.doc.version() + 1)
-                             : req.plan_id();
+  const std::string id = req.plan_id().empty() ? NewVersionId(src.doc) : req.plan_id();
   const absl::Time now = clock_.Now();
   std::vector<std::pair<std::string, v1::AllocationCell>> copies;
   for (auto& c : cells) copies.emplace_back(StripName(c.doc.name()), std::move(c.doc));
@@ -614,6 +653,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
     v.Add("method", "HISTORICAL_SHARE, EQUAL, CAPACITY_WEIGHTED, POTENTIAL_WEIGHTED or MANUAL");
   }
   CheckText(v, "reason", req.reason(), 0, 1000);
+  if (req.inputs_size() > kMaxAllocationInputs) {
+    v.Add("inputs", absl::StrCat("at most ", kMaxAllocationInputs, " per request"));
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto plan, LoadPlan(store_, plan_id));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), plan.version, req.plan()));
@@ -893,7 +935,7 @@ absl::Status TargetsApi::ListAllocationCells(const CallContext& call,
                                              v1::ListAllocationCellsResponse* resp) {
   Violations v;
   const std::string plan_id = ParseResourceName(v, "plan", req.plan(), "plans");
-  const int page_size = CheckPageSize(v, "page_size", req.page_size(), 100, 5000);
+  const int page_size = CheckPageSize(v, "page_size", req.page_size(), 100, kMaxPageSize);
   std::string parent_key;
   if (!req.parent_cell().empty()) {
     auto parsed = ParseCellName(req.parent_cell());
@@ -1023,7 +1065,44 @@ absl::Status TargetsApi::SetPhasing(const CallContext& call, const v1::SetPhasin
   return absl::OkStatus();
 }
 
+absl::Status TargetsApi::StageCounters(const PlanModel& model, WriteBatch& b,
+                                       absl::flat_hash_map<std::string, int64_t>* counters) {
+  SALESOPS_ASSIGN_OR_RETURN(PeriodBookings facts, LoadPeriodBookings(store_, model));
+  *counters = RollupFromBookings(model.rollup, facts.bookings);
+  // A booking recorded after the read above would be missed: the commit then
+  // fails on the bookings revision and the publication is computed again.
+  b.ExpectHashField(
+      RevsKey(), FactsRevField(model.plan.attainment_basis(), model.plan.total().currency_code()),
+      facts.revision, "version:bookings");
+  const std::string plan_id = StripName(model.plan.name());
+  b.Del(RollupKey(plan_id));
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_key;
+  for (const auto& [field, value] : *counters) {
+    if (value == 0) continue;
+    auto [key, f] = CounterLocation(plan_id, field);
+    by_key[key].emplace_back(std::move(f), absl::StrCat(value));
+  }
+  for (auto& [key, fields] : by_key) {
+    if (key != RollupKey(plan_id)) b.Del(key);
+    b.HSet(key, std::move(fields));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishPlanRequest& req,
+                                     v1::PublishPlanResponse* resp) {
+  // Bookings arriving while the counters are computed fail the bookings guard
+  // (ABORTED): compute again. A caller's stale etag fails CheckEtag instead.
+  absl::Status s;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    resp->Clear();
+    s = PublishOnce(call, req, resp);
+    if (!absl::IsAborted(s) || ErrorReason(s) != "ETAG_MISMATCH" || !req.etag().empty()) break;
+  }
+  return s;
+}
+
+absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishPlanRequest& req,
                                      v1::PublishPlanResponse* resp) {
   Violations v;
   const std::string plan_id = ParseResourceName(v, "name", req.name(), "plans");
@@ -1077,12 +1156,46 @@ absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishP
   v1::PlanPublished e;
   *e.mutable_plan() = next;
   e.set_superseded_plan(superseded);
-  SALESOPS_ASSIGN_OR_RETURN(auto cells, LoadCells(store_, plan_id));
-  if (cells.size() <= 500) {
-    for (const auto& c : cells) *e.add_cells() = c.doc;
+  SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanModel> model,
+                            LoadPlanModel(store_, directory_, plan_id));
+  if (model->cells.size() <= 500) {
+    for (const auto& c : model->cells) *e.add_cells() = c;
   }
   *e.mutable_actor() = ActorOf(call);
-  Emit(b, call, next.series(), next.name(), e, now);
+  const CloudEvent published =
+      MakeCloudEvent(kTargetsSource, next.series(), next.name(), e, now, call.trace_id);
+  b.Emit(published, kTargetsTopic);
+  // From now on the projection adds bookings to this version: it starts from
+  // every booking of the period so far, computed in this same commit.
+  absl::flat_hash_map<std::string, int64_t> counters;
+  SALESOPS_RETURN_IF_ERROR(StageCounters(*model, b, &counters));
+  b.HIncrBy(RevsKey(), kPlansRevField, 1);
+  // Every roll-up's figures against the new targets, for those who follow them.
+  for (RollupLevel level :
+       {RollupLevel::kRep, RollupLevel::kTeam, RollupLevel::kRegion, RollupLevel::kCompany}) {
+    std::vector<RollupSubject> subjects = model->rollup.Subjects(level);
+    const std::string prefix = ActualField({level, ""});
+    for (const auto& [field, value] : counters) {
+      if (!absl::StartsWith(field, prefix) || field.find('|', prefix.size()) != std::string::npos) {
+        continue;
+      }
+      RollupSubject s{level, field.substr(prefix.size())};
+      if (std::find(subjects.begin(), subjects.end(), s) == subjects.end()) subjects.push_back(s);
+    }
+    for (const RollupSubject& s : subjects) {
+      auto get = [&](const std::string& f) {
+        auto it = counters.find(f);
+        return it == counters.end() ? int64_t{0} : it->second;
+      };
+      v1::Attainment a = RollupAttainment(*model, s, get(ActualField(s)), get(UnplannedField(s)),
+                                          now, options_.tz);
+      a.set_plan(next.name());
+      b.Emit(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
+                            AttainmentEvent(a, model->period, published.source, published.id), now,
+                            call.trace_id),
+             kTargetsTopic);
+    }
+  }
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(plan.version + 1));
   *resp->mutable_plan() = std::move(next);
@@ -1092,20 +1205,13 @@ absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishP
 
 // ---------------------------------------------------------------- attainment
 
-namespace {
+int64_t TargetsApi::Measured::Get(const std::string& field) const {
+  auto it = counters.find(field);
+  return it == counters.end() ? 0 : it->second;
+}
 
-// The published plan measured for a period (or the one named), its period,
-// its cells and their actuals.
-struct Measured {
-  Versioned<v1::TargetPlan> plan;
-  Versioned<v1::FiscalPeriod> period;
-  std::vector<Versioned<v1::AllocationCell>> cells;
-  absl::flat_hash_map<std::string, int64_t> actual;  // cell key → minor units
-};
-
-absl::StatusOr<Measured> LoadMeasured(TargetsStore& store, const std::string& plan_name,
-                                      const std::string& period_name) {
-  Measured m;
+absl::StatusOr<TargetsApi::Measured> TargetsApi::LoadMeasured(const std::string& plan_name,
+                                                              const std::string& period_name) {
   std::string plan_id;
   if (!plan_name.empty()) {
     Violations v;
@@ -1116,8 +1222,8 @@ absl::StatusOr<Measured> LoadMeasured(TargetsStore& store, const std::string& pl
     const std::string period_id = ParseResourceName(v, "period", period_name, "fiscalPeriods");
     SALESOPS_RETURN_IF_ERROR(v.Finish());
     SALESOPS_ASSIGN_OR_RETURN(auto ids,
-                              store.Range(TargetsStore::Index("plan:published"), "", 1000));
-    SALESOPS_ASSIGN_OR_RETURN(auto plans, store.GetMany<v1::TargetPlan>(kPlan, ids));
+                              store_.Range(TargetsStore::Index("plan:published"), "", 1000));
+    SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
     for (const auto& p : plans) {
       if (StripName(p.doc.period()) == period_id) plan_id = StripName(p.doc.name());
     }
@@ -1125,52 +1231,185 @@ absl::StatusOr<Measured> LoadMeasured(TargetsStore& store, const std::string& pl
       return NotFound("NO_PUBLISHED_PLAN", absl::StrCat("no published plan for ", period_name));
     }
   }
-  SALESOPS_ASSIGN_OR_RETURN(m.plan, LoadPlan(store, plan_id));
-  SALESOPS_ASSIGN_OR_RETURN(m.period, LoadPeriod(store, StripName(m.plan.doc.period()), "plan"));
-  SALESOPS_ASSIGN_OR_RETURN(m.cells, LoadCells(store, plan_id));
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue all, store.redis().Command({"HGETALL", ActualKey(plan_id)}));
-  for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
-    int64_t x = 0;
-    (void)absl::SimpleAtoi(all.elements[i + 1].str, &x);
-    m.actual[all.elements[i].str] = x;
+  Measured m;
+  SALESOPS_ASSIGN_OR_RETURN(m.model, models_.Get(plan_id));
+  const v1::PlanState state = m.model->plan.state();
+  if (state == v1::PLAN_STATE_PUBLISHED || state == v1::PLAN_STATE_SUPERSEDED) {
+    // Kept live by the attainment projection since publication.
+    m.live = true;
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue all,
+                              store_.redis().Command({"HGETALL", RollupKey(plan_id)}));
+    for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
+      int64_t x = 0;
+      (void)absl::SimpleAtoi(all.elements[i + 1].str, &x);
+      m.counters[all.elements[i].str] = x;
+    }
+  } else {
+    // A draft: what it would show, from every booking of its period.
+    SALESOPS_ASSIGN_OR_RETURN(PeriodBookings facts, LoadPeriodBookings(store_, *m.model));
+    m.counters = RollupFromBookings(m.model->rollup, facts.bookings);
   }
   return m;
 }
 
+namespace {
+
+// Which roll-up subject a request names: "members/{id}" a rep; "orgUnits/{id}"
+// the plan's own unit (the whole plan), a region or a team.
+absl::StatusOr<RollupSubject> SubjectOf(org::OrgDirectory& dir, const PlanModel& model,
+                                        const std::string& name, const std::string& field) {
+  if (absl::StartsWith(name, "members/") && name.size() > 8) {
+    return RollupSubject::Rep(name.substr(8));
+  }
+  if (absl::StartsWith(name, "orgUnits/") && name.size() > 9) {
+    const std::string id = name.substr(9);
+    if (name == model.plan.scope()) return RollupSubject::Company();
+    SALESOPS_ASSIGN_OR_RETURN(int kind, dir.KindOf(id));
+    if (kind == ov1::ORG_UNIT_KIND_REGION) return RollupSubject::Region(id);
+    if (kind == ov1::ORG_UNIT_KIND_TEAM) return RollupSubject::Team(id);
+    // Not (yet) in the directory: whatever the plan says it is.
+    for (RollupLevel l : {RollupLevel::kTeam, RollupLevel::kRegion}) {
+      for (const RollupSubject& s : model.rollup.Subjects(l)) {
+        if (s.id == id) return s;
+      }
+    }
+    return NotFound("NO_TARGET",
+                    absl::StrCat(name, " is not a team or region of ", model.plan.name()));
+  }
+  return InvalidField(field, "a cell, members/{id} or orgUnits/{id}");
+}
+
+// May the caller read a roll-up figure? Reps their own; supervisors their
+// team and its reps; managers their region, its teams and reps; directors and
+// admins everything.
+bool MayReadSubject(const Principal& who, const v1::Attainment& a) {
+  switch (who.role) {
+    case Role::kAdmin:
+    case Role::kDirector:
+      return true;
+    case Role::kManager:
+      return a.level() != v1::ATTAINMENT_LEVEL_COMPANY && !who.org_unit_id.empty() &&
+             StripName(a.region()) == who.org_unit_id;
+    case Role::kSupervisor:
+      return (a.level() == v1::ATTAINMENT_LEVEL_REP || a.level() == v1::ATTAINMENT_LEVEL_TEAM) &&
+             !who.org_unit_id.empty() && StripName(a.team()) == who.org_unit_id;
+    case Role::kRep:
+      return a.level() == v1::ATTAINMENT_LEVEL_REP && StripName(a.rep()) == who.member_id;
+  }
+  return false;
+}
+
 }  // namespace
+
+absl::StatusOr<v1::Attainment> TargetsApi::SubjectAttainment(const Measured& m,
+                                                             const RollupSubject& s,
+                                                             RollupDimension* breakdown,
+                                                             absl::Time now) {
+  const PlanModel& model = *m.model;
+  v1::Attainment a =
+      RollupAttainment(model, s, m.Get(ActualField(s)), m.Get(UnplannedField(s)), now, options_.tz);
+  // A rep or team the plan has no cell for: where they sit comes from the org.
+  if (s.level == RollupLevel::kRep && a.team().empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto member, directory_.Member(s.id));
+    if (member) {
+      a.set_team(absl::StrCat("orgUnits/", member->team));
+      SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(member->team));
+      if (!region.empty()) a.set_region(absl::StrCat("orgUnits/", region));
+    }
+  } else if (s.level == RollupLevel::kTeam && a.region().empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(s.id));
+    if (!region.empty()) a.set_region(absl::StrCat("orgUnits/", region));
+  }
+  if (breakdown != nullptr) {
+    static const char* kNames[] = {"product_line", "channel", "customer_type"};
+    const char* dim_name = kNames[static_cast<int>(*breakdown)];
+    const char* code = *breakdown == RollupDimension::kProductLine ? "pl="
+                       : *breakdown == RollupDimension::kChannel   ? "ch="
+                                                                   : "ct=";
+    absl::flat_hash_map<std::string, int64_t> actual_by;
+    if (m.live) {
+      SALESOPS_ASSIGN_OR_RETURN(
+          RedisValue all,
+          store_.redis().Command({"HGETALL", RollupBreakdownKey(StripName(model.plan.name()), s)}));
+      for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
+        if (!absl::StartsWith(all.elements[i].str, code)) continue;
+        int64_t x = 0;
+        (void)absl::SimpleAtoi(all.elements[i + 1].str, &x);
+        actual_by[all.elements[i].str.substr(3)] += x;
+      }
+    } else {
+      const std::string prefix = BreakdownField(s, *breakdown, "");
+      for (const auto& [field, value] : m.counters) {
+        if (absl::StartsWith(field, prefix)) actual_by[field.substr(prefix.size())] += value;
+      }
+    }
+    absl::flat_hash_map<std::string, int64_t> target_by = model.rollup.TargetBy(s, *breakdown);
+    std::vector<std::string> values;
+    for (const auto& [v, t] : target_by) values.push_back(v);
+    for (const auto& [v, x] : actual_by) {
+      if (!target_by.contains(v)) values.push_back(v);
+    }
+    std::sort(values.begin(), values.end());
+    const std::string cur = model.plan.total().currency_code();
+    for (const std::string& v : values) {
+      v1::AttainmentBreakdown* row = a.add_breakdown();
+      row->set_dimension(dim_name);
+      row->set_value(!v.empty() && *breakdown == RollupDimension::kProductLine
+                         ? absl::StrCat("orgUnits/", v)
+                         : v);
+      const int64_t target = target_by.contains(v) ? target_by[v] : 0;
+      const int64_t actual = actual_by.contains(v) ? actual_by[v] : 0;
+      *row->mutable_target() = Money(target, cur);
+      *row->mutable_actual() = Money(actual, cur);
+      row->set_attainment_basis_points(RatioBasisPoints(actual, target));
+    }
+  }
+  return a;
+}
 
 absl::Status TargetsApi::GetAttainment(const CallContext& call, const v1::GetAttainmentRequest& req,
                                        v1::GetAttainmentResponse* resp) {
-  if (req.plan().empty() && req.period().empty())
-    return InvalidField("period", "give period or plan");
-  if (req.subject().empty())
-    return InvalidField("subject", "a cell, members/{id} or orgUnits/{id}");
-  SALESOPS_ASSIGN_OR_RETURN(Measured m, LoadMeasured(store_, req.plan(), req.period()));
-  const v1::AllocationCell* found = nullptr;
-  for (const auto& c : m.cells) {
-    const bool match =
-        c.doc.name() == req.subject() ||
-        (absl::StartsWith(req.subject(), "members/") && c.doc.member() == req.subject()) ||
-        (absl::StartsWith(req.subject(), "orgUnits/") && c.doc.member().empty() &&
-         c.doc.org_unit() == req.subject() &&
-         (c.doc.axis() == v1::ALLOCATION_AXIS_TEAM || c.doc.axis() == v1::ALLOCATION_AXIS_REGION ||
-          c.doc.parent_cell().empty()));
-    if (match) {
-      found = &c.doc;
-      break;
+  Violations v;
+  if (req.plan().empty() && req.period().empty()) v.Add("period", "give period or plan");
+  if (req.subject().empty()) v.Add("subject", "a cell, members/{id} or orgUnits/{id}");
+  RollupDimension dim;
+  const bool breakdown = !req.breakdown_by().empty();
+  if (breakdown && !ParseRollupDimension(req.breakdown_by(), &dim)) {
+    v.Add("breakdown_by", "\"product_line\", \"channel\" or \"customer_type\"");
+  }
+  SALESOPS_RETURN_IF_ERROR(v.Finish());
+  SALESOPS_ASSIGN_OR_RETURN(Measured m, LoadMeasured(req.plan(), req.period()));
+  const PlanModel& model = *m.model;
+  const absl::Time now = clock_.Now();
+  if (absl::StartsWith(req.subject(), "plans/")) {
+    auto parsed = ParseCellName(req.subject());
+    auto it = parsed ? model.cell_index.find(parsed->second) : model.cell_index.end();
+    if (!parsed || parsed->first != StripName(model.plan.name()) || it == model.cell_index.end()) {
+      return NotFound("NO_TARGET",
+                      absl::StrCat(req.subject(), " is not a cell of ", model.plan.name()));
     }
+    const v1::AllocationCell& cell = model.cells[it->second];
+    if (!MayRead(call.principal, cell)) {
+      return PermissionDenied("NOT_IN_SCOPE", absl::StrCat("you may not read ", req.subject()));
+    }
+    *resp->mutable_attainment() = AttainmentOf(model.plan, model.period, cell,
+                                               m.Get(CellField(parsed->second)), now, options_.tz);
+    resp->mutable_attainment()->set_level(v1::ATTAINMENT_LEVEL_CELL);
+    return absl::OkStatus();
   }
-  if (found == nullptr) {
-    return NotFound("NO_TARGET",
-                    absl::StrCat(req.subject(), " has no target in ", m.plan.doc.name()));
-  }
-  if (!MayRead(call.principal, *found)) {
+  SALESOPS_ASSIGN_OR_RETURN(RollupSubject s,
+                            SubjectOf(directory_, model, req.subject(), "subject"));
+  SALESOPS_ASSIGN_OR_RETURN(v1::Attainment a,
+                            SubjectAttainment(m, s, breakdown ? &dim : nullptr, now));
+  if (!MayReadSubject(call.principal, a)) {
     return PermissionDenied("NOT_IN_SCOPE", absl::StrCat("you may not read ", req.subject()));
   }
-  auto it = m.actual.find(StripName(found->name()));
-  *resp->mutable_attainment() =
-      AttainmentOf(m.plan.doc, m.period.doc, *found, it == m.actual.end() ? 0 : it->second,
-                   clock_.Now(), options_.tz);
+  if (a.target().amount_minor() == 0 && a.actual().amount_minor() == 0 &&
+      model.rollup.TopmostCells(s).empty()) {
+    return NotFound("NO_TARGET", absl::StrCat(req.subject(), " has no target and no bookings in ",
+                                              model.plan.name()));
+  }
+  *resp->mutable_attainment() = std::move(a);
   return absl::OkStatus();
 }
 
@@ -1178,31 +1417,81 @@ absl::Status TargetsApi::ListAttainment(const CallContext& call,
                                         const v1::ListAttainmentRequest& req,
                                         v1::ListAttainmentResponse* resp) {
   Violations v;
-  const int page_size = CheckPageSize(v, "page_size", req.page_size(), 100, 5000);
+  const int page_size = CheckPageSize(v, "page_size", req.page_size(), 100, kMaxPageSize);
   if (req.plan().empty() && req.period().empty()) v.Add("period", "give period or plan");
   if (!req.order_by().empty() && req.order_by() != "pace" && req.order_by() != "attainment") {
     v.Add("order_by", "\"pace\" or \"attainment\" (ascending: most behind first)");
   }
+  if (req.level() == v1::ATTAINMENT_LEVEL_UNSPECIFIED ||
+      !v1::AttainmentLevel_IsValid(req.level())) {
+    v.Add("level", "CELL, REP, TEAM, REGION or COMPANY");
+  }
+  RollupDimension dim;
+  const bool breakdown = !req.breakdown_by().empty();
+  if (breakdown && !ParseRollupDimension(req.breakdown_by(), &dim)) {
+    v.Add("breakdown_by", "\"product_line\", \"channel\" or \"customer_type\"");
+  }
+  std::string unit;
+  if (!req.org_unit().empty()) unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  const std::string filter = absl::StrCat(req.plan(), "|", req.period(), "|", req.order_by(), "|",
+                                          req.level(), "|", unit, "|", req.breakdown_by());
+  std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(Measured m, LoadMeasured(store_, req.plan(), req.period()));
+  SALESOPS_ASSIGN_OR_RETURN(Measured m, LoadMeasured(req.plan(), req.period()));
+  const PlanModel& model = *m.model;
   const absl::Time now = clock_.Now();
   std::vector<v1::Attainment> out;
-  for (const auto& c : m.cells) {
-    if (!MayRead(call.principal, c.doc)) continue;
-    if (!req.org_unit().empty() && c.doc.org_unit() != req.org_unit()) continue;
-    const auto& d = req.dimensions();
-    if ((!d.product_line().empty() && c.doc.dimensions().product_line() != d.product_line()) ||
-        (!d.region().empty() && c.doc.dimensions().region() != d.region()) ||
-        (!d.channel().empty() && c.doc.dimensions().channel() != d.channel()) ||
-        (!d.customer_type().empty() && c.doc.dimensions().customer_type() != d.customer_type())) {
-      continue;
+  if (req.level() == v1::ATTAINMENT_LEVEL_CELL) {
+    for (const auto& c : model.cells) {
+      if (!MayRead(call.principal, c)) continue;
+      if (!unit.empty() && StripName(c.org_unit()) != unit &&
+          StripName(c.dimensions().region()) != unit) {
+        continue;
+      }
+      const auto& d = req.dimensions();
+      if ((!d.product_line().empty() && c.dimensions().product_line() != d.product_line()) ||
+          (!d.region().empty() && c.dimensions().region() != d.region()) ||
+          (!d.channel().empty() && c.dimensions().channel() != d.channel()) ||
+          (!d.customer_type().empty() && c.dimensions().customer_type() != d.customer_type())) {
+        continue;
+      }
+      v1::Attainment a = AttainmentOf(model.plan, model.period, c,
+                                      m.Get(CellField(StripName(c.name()))), now, options_.tz);
+      a.set_level(v1::ATTAINMENT_LEVEL_CELL);
+      out.push_back(std::move(a));
     }
-    auto it = m.actual.find(StripName(c.doc.name()));
-    v1::Attainment a = AttainmentOf(m.plan.doc, m.period.doc, c.doc,
-                                    it == m.actual.end() ? 0 : it->second, now, options_.tz);
-    if (req.level() != 0 && a.level() != req.level()) continue;
-    out.push_back(std::move(a));
+  } else {
+    const RollupLevel level = req.level() == v1::ATTAINMENT_LEVEL_REP      ? RollupLevel::kRep
+                              : req.level() == v1::ATTAINMENT_LEVEL_TEAM   ? RollupLevel::kTeam
+                              : req.level() == v1::ATTAINMENT_LEVEL_REGION ? RollupLevel::kRegion
+                                                                           : RollupLevel::kCompany;
+    // One row per subject: those with a target, and those with bookings only
+    // (all unplanned), so nothing booked is left out.
+    std::vector<RollupSubject> subjects = model.rollup.Subjects(level);
+    const std::string prefix = ActualField({level, ""});
+    for (const auto& [field, value] : m.counters) {
+      if (!absl::StartsWith(field, prefix) || field.find('|', prefix.size()) != std::string::npos) {
+        continue;
+      }
+      RollupSubject s{level, field.substr(prefix.size())};
+      if (std::find(subjects.begin(), subjects.end(), s) == subjects.end()) subjects.push_back(s);
+    }
+    for (const RollupSubject& s : subjects) {
+      if (call.Expired()) return DeadlineExceeded("ListAttainment");
+      SALESOPS_ASSIGN_OR_RETURN(v1::Attainment a,
+                                SubjectAttainment(m, s, breakdown ? &dim : nullptr, now));
+      if (!MayReadSubject(call.principal, a)) continue;
+      if (!unit.empty() && StripName(a.subject()) != unit && StripName(a.team()) != unit &&
+          StripName(a.region()) != unit) {
+        continue;
+      }
+      out.push_back(std::move(a));
+    }
   }
+  auto by_subject = [](const v1::Attainment& a, const v1::Attainment& b) {
+    return a.subject() < b.subject();
+  };
+  std::stable_sort(out.begin(), out.end(), by_subject);
   if (req.order_by() == "pace") {
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
       return a.pace_basis_points() < b.pace_basis_points();
@@ -1213,19 +1502,12 @@ absl::Status TargetsApi::ListAttainment(const CallContext& call,
     });
   }
   size_t start = 0;
-  if (!req.page_token().empty()) {
-    Violations tv;
-    auto cursor = DecodePageToken(tv, "page_token", req.page_token(),
-                                  absl::StrCat(req.plan(), req.period(), req.order_by()));
-    SALESOPS_RETURN_IF_ERROR(tv.Finish());
-    if (cursor) (void)absl::SimpleAtoi(cursor->after, &start);
-  }
+  if (cursor) (void)absl::SimpleAtoi(cursor->after, &start);
   for (size_t i = start; i < out.size() && resp->attainments_size() < page_size; ++i) {
     *resp->add_attainments() = std::move(out[i]);
   }
   if (start + static_cast<size_t>(page_size) < out.size()) {
-    resp->set_next_page_token(EncodePageToken(
-        {absl::StrCat(start + page_size), absl::StrCat(req.plan(), req.period(), req.order_by())}));
+    resp->set_next_page_token(EncodePageToken({absl::StrCat(start + page_size), filter}));
   }
   return absl::OkStatus();
 }
@@ -1249,10 +1531,11 @@ absl::Status TargetsApi::SuggestReallocation(const CallContext& call,
   }
   if (req.max_moves() < 0 || req.max_moves() > 1000) v.Add("max_moves", "0..1000");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(Measured m, LoadMeasured(store_, req.plan(), ""));
+  SALESOPS_ASSIGN_OR_RETURN(Measured m, LoadMeasured(req.plan(), ""));
+  const PlanModel& model = *m.model;
   const v1::AllocationCell* scope = nullptr;
-  for (const auto& c : m.cells) {
-    if (StripName(c.doc.name()) == scope_key) scope = &c.doc;
+  for (const auto& c : model.cells) {
+    if (StripName(c.name()) == scope_key) scope = &c;
   }
   if (scope == nullptr) return InvalidArgument({{"scope", "no such cell"}}, "CELL_NOT_FOUND");
   if (!MayAllocate(call.principal, *scope)) {
@@ -1260,32 +1543,31 @@ absl::Status TargetsApi::SuggestReallocation(const CallContext& call,
   }
   // The leaf cells under the scope are the candidates.
   absl::flat_hash_set<std::string> parents;
-  for (const auto& c : m.cells) {
-    if (!c.doc.parent_cell().empty()) parents.insert(c.doc.parent_cell());
+  for (const auto& c : model.cells) {
+    if (!c.parent_cell().empty()) parents.insert(c.parent_cell());
   }
   const absl::Time now = clock_.Now();
   std::vector<PaceCell> pace;
-  for (const auto& c : m.cells) {
-    if (parents.contains(c.doc.name())) continue;  // not a leaf
-    const std::string key = StripName(c.doc.name());
+  for (const auto& c : model.cells) {
+    if (parents.contains(c.name())) continue;  // not a leaf
+    const std::string key = StripName(c.name());
     if (scope_key != "root" && key.rfind(scope_key + ".", 0) != 0 && key != scope_key) continue;
-    auto it = m.actual.find(key);
-    const int64_t actual = it == m.actual.end() ? 0 : it->second;
-    v1::Attainment a = AttainmentOf(m.plan.doc, m.period.doc, c.doc, actual, now, options_.tz);
-    pace.push_back({key, c.doc.amount().amount_minor(), actual, a.expected_to_date().amount_minor(),
-                    c.doc.locked()});
+    const int64_t actual = m.Get(CellField(key));
+    v1::Attainment a = AttainmentOf(model.plan, model.period, c, actual, now, options_.tz);
+    pace.push_back(
+        {key, c.amount().amount_minor(), actual, a.expected_to_date().amount_minor(), c.locked()});
   }
   std::vector<Move> moves = SuggestMoves(
       pace, req.behind_pace_basis_points() == 0 ? 8000 : req.behind_pace_basis_points(),
       req.max_moves() == 0 ? 20 : req.max_moves());
   v1::ReallocationSuggestion* s = resp->mutable_suggestion();
-  s->set_plan(m.plan.doc.name());
+  s->set_plan(model.plan.name());
   s->set_scope(scope->name());
   for (const Move& mv : moves) {
     v1::ReallocationMove* out = s->add_moves();
-    out->set_from_cell(CellName(StripName(m.plan.doc.name()), mv.from));
-    out->set_to_cell(CellName(StripName(m.plan.doc.name()), mv.to));
-    *out->mutable_amount() = Money(mv.amount, m.plan.doc.total().currency_code());
+    out->set_from_cell(CellName(StripName(model.plan.name()), mv.from));
+    out->set_to_cell(CellName(StripName(model.plan.name()), mv.to));
+    *out->mutable_amount() = Money(mv.amount, model.plan.total().currency_code());
     out->set_reason("behind pace → ahead of pace");
   }
   s->set_rationale(absl::StrCat(
@@ -1304,11 +1586,33 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   if (req.moves_size() == 0) v.Add("moves", "at least one move");
   CheckText(v, "reason", req.reason(), 1, 1000);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
+  if (req.moves_size() > kMaxMoves) {
+    return InvalidField("moves", absl::StrCat("at most ", kMaxMoves, " moves per request"));
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto src, LoadPlan(store_, src_id));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), src.version, req.plan()));
+  // Re-allocation moves target of the plan in force; drafts are edited with
+  // AllocatePlan, and superseded versions are history.
+  if (src.doc.state() != v1::PLAN_STATE_PUBLISHED) {
+    return FailedPrecondition("PLAN_NOT_PUBLISHED",
+                              "re-allocation applies to the published version of a plan");
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto cells, LoadCells(store_, src_id));
   absl::flat_hash_map<std::string, v1::AllocationCell> by_key;
   for (auto& c : cells) by_key[StripName(c.doc.name())] = c.doc;
+  // A move is the caller's to make when the part of the plan it changes — the
+  // cells from either end up to their common ancestor — lies in a subtree the
+  // caller may allocate: both ends in their team (supervisor) or region (manager).
+  auto in_callers_subtree = [&](std::string k) {
+    const Role r = call.principal.role;
+    if (r == Role::kAdmin || r == Role::kDirector) return true;
+    for (int depth = 0; !k.empty() && depth < 64; ++depth) {
+      const v1::AllocationCell& c = by_key[k];
+      if (MayAllocate(call.principal, c)) return true;
+      k = c.parent_cell().empty() ? "" : StripName(c.parent_cell());
+    }
+    return false;
+  };
   // Apply each move along both ancestor paths up to (not including) the
   // common ancestor, so every level keeps summing exactly.
   Violations mv;
@@ -1333,10 +1637,6 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
       mv.Add(f, "locked cells do not move");
       continue;
     }
-    if (!MayAllocate(call.principal, by_key[from->second]) && call.principal.role != Role::kAdmin &&
-        call.principal.role != Role::kDirector) {
-      return PermissionDenied("NOT_IN_SCOPE", absl::StrCat(f, ": outside your scope"));
-    }
     std::vector<std::string> up_from, up_to;
     for (std::string k = from->second; !k.empty();
          k = by_key[k].parent_cell().empty() ? "" : StripName(by_key[k].parent_cell())) {
@@ -1353,6 +1653,13 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
         lca = k;
         break;
       }
+    }
+    if (lca.empty() || !in_callers_subtree(lca)) {
+      return PermissionDenied(
+          "NOT_IN_SCOPE",
+          absl::StrCat(f,
+                       ": moves target between cells outside the part of the plan you "
+                       "allocate (both ends must be in your team or region)"));
     }
     for (const auto& k : up_from) {
       if (k == lca) break;
@@ -1372,7 +1679,7 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(mv.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto period, LoadPeriod(store_, StripName(src.doc.period()), "plan"));
   // The new version: every cell copied, amounts as moved, phasing recomputed.
-  const std::string id = absl::StrCat(src.doc.series(), "-v", src.doc.version() + 1);
+  const std::string id = NewVersionId(src.doc);
   const absl::Time now = clock_.Now();
   WriteBatch b;
   SALESOPS_ASSIGN_OR_RETURN(v1::TargetPlan p,
@@ -1390,13 +1697,8 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
     return AlreadyExists("PLAN_EXISTS", absl::StrCat(p.name(), " already exists"), p.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue actual,
-                            store_.redis().Command({"HGETALL", ActualKey(src_id)}));
-  if (!actual.elements.empty()) {
-    std::vector<std::string> cmd = {"HSET", ActualKey(id)};
-    for (const auto& el : actual.elements) cmd.push_back(el.str);
-    SALESOPS_RETURN_IF_ERROR(store_.redis().Command(cmd).status());
-  }
+  // No actuals are copied: a draft shows what every booking of its period
+  // gives it, and publishing computes its counters from them (in the commit).
   p.set_etag("1");
   if (req.publish()) {
     v1::PublishPlanRequest pub;
@@ -1450,7 +1752,8 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
     const std::string new_id = absl::StrCat(src.doc.series(), "-m", change_id.substr(0, 8));
     SALESOPS_ASSIGN_OR_RETURN(auto existing, store_.Get<v1::TargetPlan>(kPlan, new_id));
     if (!existing) {
-      SALESOPS_ASSIGN_OR_RETURN(int64_t actual, store_.HGetInt(ActualKey(src_id), rep_key));
+      SALESOPS_ASSIGN_OR_RETURN(int64_t actual,
+                                store_.HGetInt(RollupKey(src_id), CellField(rep_key)));
       v1::AllocationCell& rep = by_key[rep_key];
       const int64_t target = rep.amount().amount_minor();
       const int64_t open = std::max<int64_t>(0, target - std::max<int64_t>(0, actual));
@@ -1525,17 +1828,7 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       Emit(b, call, p.series(), p.name(), e, now);
       absl::Status s = store_.Commit(b);
       if (!s.ok() && ErrorReason(s) != "RESOURCE_EXISTS") return s;
-      // Actuals so far carry over to the new version.
-      SALESOPS_ASSIGN_OR_RETURN(RedisValue act,
-                                store_.redis().Command({"HGETALL", ActualKey(src_id)}));
-      if (!act.elements.empty()) {
-        for (size_t i = 0; i + 1 < act.elements.size(); i += 2) {
-          SALESOPS_RETURN_IF_ERROR(store_.redis()
-                                       .Command({"HSETNX", ActualKey(new_id), act.elements[i].str,
-                                                 act.elements[i + 1].str})
-                                       .status());
-        }
-      }
+      // The new version's actuals are computed from the bookings when it is published.
       SALESOPS_ASSIGN_OR_RETURN(existing, store_.Get<v1::TargetPlan>(kPlan, new_id));
     }
     if (existing && existing->doc.state() == v1::PLAN_STATE_DRAFT) {

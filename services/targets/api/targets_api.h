@@ -15,6 +15,8 @@
 #include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/targets/v1/targets_service.pb.h"
 #include "services/org/directory/org_directory.h"
+#include "services/targets/api/plan_model.h"
+#include "services/targets/domain/rollup.h"
 #include "services/targets/store/targets_store.h"
 
 namespace salesops::targets {
@@ -32,8 +34,9 @@ struct TargetsOptions {
 
 class TargetsApi {
  public:
-  TargetsApi(TargetsStore& store, org::OrgDirectory& directory, const Clock& clock,
-             TargetsOptions options);
+  // `models`: published plans' models, shared with the attainment projection.
+  TargetsApi(TargetsStore& store, org::OrgDirectory& directory, PlanModelCache& models,
+             const Clock& clock, TargetsOptions options);
 
   absl::Status CreateFiscalPeriod(const CallContext& call, const v1::CreateFiscalPeriodRequest& req,
                                   v1::CreateFiscalPeriodResponse* resp);
@@ -85,8 +88,31 @@ class TargetsApi {
                                                            const std::string& reason);
 
  private:
+  absl::Status RedactPlanFor(const Principal& who, v1::TargetPlan& plan);
+  absl::Status PublishOnce(const CallContext& call, const v1::PublishPlanRequest& req,
+                           v1::PublishPlanResponse* resp);
+
+  // A plan version with its attainment counters: kept live by the projection
+  // for published versions, computed from the period's bookings for drafts.
+  struct Measured {
+    std::shared_ptr<const PlanModel> model;
+    bool live = false;
+    absl::flat_hash_map<std::string, int64_t> counters;
+    int64_t Get(const std::string& field) const;
+  };
+  // The named plan, or the published plan of the period.
+  absl::StatusOr<Measured> LoadMeasured(const std::string& plan_name,
+                                        const std::string& period_name);
+  absl::StatusOr<v1::Attainment> SubjectAttainment(const Measured& m, const RollupSubject& s,
+                                                   RollupDimension* breakdown, absl::Time now);
+  // Stages in `b` a version's counters computed from every booking of its
+  // period, guarded by the bookings revision they were computed at.
+  absl::Status StageCounters(const PlanModel& model, WriteBatch& b,
+                             absl::flat_hash_map<std::string, int64_t>* counters);
+
   TargetsStore& store_;
   org::OrgDirectory& directory_;
+  PlanModelCache& models_;
   const Clock& clock_;
   TargetsOptions options_;
 };

@@ -48,108 +48,108 @@ void AddPerDimension(WriteBatch& b, const std::string& key, const DealFacts& d, 
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const std::vector<v1::AllocationCell>>>
-AttainmentProjection::CellsOf(const std::string& plan_id) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = cells_.find(plan_id);
-    if (it != cells_.end()) return it->second;
-  }
-  SALESOPS_ASSIGN_OR_RETURN(auto loaded, LoadCells(store_, plan_id));
-  auto cells = std::make_shared<std::vector<v1::AllocationCell>>();
-  for (auto& c : loaded) cells->push_back(std::move(c.doc));
-  absl::MutexLock lock(&mu_);
-  cells_[plan_id] = cells;
-  return std::shared_ptr<const std::vector<v1::AllocationCell>>(cells);
+v1::AttainmentUpdated AttainmentEvent(const v1::Attainment& a, const v1::FiscalPeriod& period,
+                                      const std::string& cause_source,
+                                      const std::string& cause_id) {
+  v1::AttainmentUpdated u;
+  u.set_plan(a.plan());
+  u.set_period(a.period());
+  u.set_level(a.level());
+  u.set_subject(a.subject());
+  u.set_rep(a.rep());
+  u.set_team(a.team());
+  u.set_region(a.region());
+  *u.mutable_dimensions() = a.dimensions();
+  u.set_basis(a.basis());
+  *u.mutable_target() = a.target();
+  *u.mutable_actual() = a.actual();
+  *u.mutable_expected_to_date() = a.expected_to_date();
+  *u.mutable_unplanned() = a.unplanned();
+  u.set_attainment_basis_points(a.attainment_basis_points());
+  u.set_pace_basis_points(a.pace_basis_points());
+  u.set_cause_event_source(cause_source);
+  u.set_cause_event_id(cause_id);
+  *u.mutable_as_of() = a.as_of();
+  *u.mutable_period_start_date() = period.start_date();
+  *u.mutable_period_end_date() = period.end_date();
+  return u;
 }
 
-absl::Status AttainmentProjection::AddActual(const CloudEvent& cause, const DealFacts& deal,
-                                             absl::CivilDay day, v1::AttainmentBasis basis,
-                                             WriteBatch& b) {
-  SALESOPS_ASSIGN_OR_RETURN(auto ids,
-                            store_.Range(TargetsStore::Index("plan:published"), "", 1000));
-  std::vector<std::shared_ptr<const PlanInfo>> infos;
-  std::vector<std::string> missing;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& id : ids) {
-      auto it = plans_.find(id);
-      if (it != plans_.end()) {
-        infos.push_back(it->second);
-      } else {
-        missing.push_back(id);
-      }
-    }
-  }
-  if (!missing.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto loaded, store_.GetMany<v1::TargetPlan>(kPlan, missing));
-    for (auto& p : loaded) {
-      SALESOPS_ASSIGN_OR_RETURN(auto period,
-                                store_.Get<v1::FiscalPeriod>(kPeriod, StripName(p.doc.period())));
-      if (!period) continue;
-      auto info = std::make_shared<PlanInfo>(PlanInfo{std::move(p.doc), std::move(period->doc)});
-      absl::MutexLock lock(&mu_);
-      plans_[StripName(info->plan.name())] = info;
-      infos.push_back(info);
-    }
-  }
+absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const DealFacts& deal,
+                                              absl::CivilDay day, v1::AttainmentBasis basis,
+                                              WriteBatch& b) {
+  const RollupBooking booking = BookingOf(deal);
+  b.HIncrBy(FactsKey(basis, deal.currency, absl::CivilMonth(day)), BookingTuple(booking),
+            deal.amount_minor);
+  b.HIncrBy(RevsKey(), FactsRevField(basis, deal.currency), 1);
+  // Which versions are published is read every time, under the revision a
+  // publication bumps: if one is published meanwhile, this commit fails and
+  // the event is applied again against the new list.
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::vector<RedisValue> head,
+      store_.redis().Pipeline({{"HGET", RevsKey(), kPlansRevField},
+                               {"ZRANGEBYLEX", TargetsStore::Index("plan:published"), "-", "+",
+                                "LIMIT", "0", "1000"}}));
+  b.ExpectHashField(RevsKey(), kPlansRevField, head[0].is_nil() ? "" : head[0].str, "plans_rev");
   const absl::Time now = clock_.Now();
-  for (const auto& info : infos) {
-    const v1::TargetPlan& plan_doc = info->plan;
-    const v1::FiscalPeriod& period_doc = info->period;
-    if (plan_doc.attainment_basis() != basis) continue;
-    if (plan_doc.total().currency_code() != deal.currency) continue;
-    const auto& s = period_doc.start_date();
-    const auto& e = period_doc.end_date();
+  for (const RedisValue& id : head[1].elements) {
+    const std::string& plan_id = id.str;
+    SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanModel> model, models_.Get(plan_id));
+    if (model->plan.attainment_basis() != basis) continue;
+    if (model->plan.total().currency_code() != deal.currency) continue;
+    const auto& s = model->period.start_date();
+    const auto& e = model->period.end_date();
     if (day < absl::CivilDay(s.year(), s.month(), s.day()) ||
         day > absl::CivilDay(e.year(), e.month(), e.day())) {
       continue;
     }
-    const std::string plan_id = StripName(plan_doc.name());
-    SALESOPS_ASSIGN_OR_RETURN(auto cells, CellsOf(plan_id));
-    std::vector<const v1::AllocationCell*> matched;
-    std::vector<std::string> argv = {"HMGET", ActualKey(plan_id)};
-    for (const auto& c : *cells) {
-      if (CellMatches(c, deal)) {
-        matched.push_back(&c);
-        argv.push_back(StripName(c.name()));
-      }
+    const std::vector<RollupSubject> subjects = model->rollup.Attribute(booking);
+    const bool planned = model->rollup.IsPlanned(booking);
+    // The subjects' figures before this booking, for the events' totals.
+    std::vector<std::string> argv = {"HMGET", RollupKey(plan_id)};
+    for (const RollupSubject& subject : subjects) {
+      argv.push_back(ActualField(subject));
+      argv.push_back(UnplannedField(subject));
     }
-    if (matched.empty()) continue;
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue current, store_.redis().Command(argv));
-    for (size_t i = 0; i < matched.size(); ++i) {
-      const v1::AllocationCell& c = *matched[i];
-      b.HIncrBy(ActualKey(plan_id), StripName(c.name()), deal.amount_minor);
-      int64_t before = 0;
-      if (i < current.elements.size() && !current.elements[i].is_nil()) {
-        (void)absl::SimpleAtoi(current.elements[i].str, &before);
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue before, store_.redis().Command(argv));
+    for (const auto& [field, delta] : model->rollup.Increments(booking)) {
+      auto [key, f] = CounterLocation(plan_id, field);
+      b.HIncrBy(std::move(key), std::move(f), delta);
+    }
+    for (size_t i = 0; i < subjects.size(); ++i) {
+      int64_t actual = 0, unplanned = 0;
+      if (2 * i + 1 < before.elements.size()) {
+        (void)absl::SimpleAtoi(before.elements[2 * i].str, &actual);
+        (void)absl::SimpleAtoi(before.elements[2 * i + 1].str, &unplanned);
       }
-      v1::Attainment a =
-          AttainmentOf(plan_doc, period_doc, c, before + deal.amount_minor, now, tz_);
-      // Events for reps, teams, regions and the plan root: what the warning
-      // engine and dashboards follow. Dimension-only cells stay queryable.
-      if (a.level() == v1::ATTAINMENT_LEVEL_CELL) continue;
-      v1::AttainmentUpdated u;
-      u.set_plan(a.plan());
-      u.set_period(a.period());
-      u.set_level(a.level());
-      u.set_subject(a.subject());
-      u.set_rep(a.rep());
-      u.set_team(a.team());
-      u.set_region(a.region());
-      *u.mutable_dimensions() = a.dimensions();
-      u.set_basis(a.basis());
-      *u.mutable_target() = a.target();
-      *u.mutable_actual() = a.actual();
-      *u.mutable_expected_to_date() = a.expected_to_date();
-      u.set_attainment_basis_points(a.attainment_basis_points());
-      u.set_pace_basis_points(a.pace_basis_points());
+      actual += deal.amount_minor;
+      if (!planned) unplanned += deal.amount_minor;
+      const v1::Attainment a = RollupAttainment(*model, subjects[i], actual, unplanned, now, tz_);
+      b.Emit(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
+                            AttainmentEvent(a, model->period, cause.source, cause.id), now,
+                            cause.trace_id),
+             kTargetsTopic);
+    }
+    if (!planned) {
+      v1::BookingUnplanned u;
+      u.set_plan(model->plan.name());
+      u.set_period(model->plan.period());
+      if (!deal.rep.empty()) u.set_rep(absl::StrCat("members/", deal.rep));
+      if (!deal.team.empty()) u.set_team(absl::StrCat("orgUnits/", deal.team));
+      const std::string region = model->rollup.RegionOfTeam(deal.team);
+      if (!region.empty()) u.set_region(absl::StrCat("orgUnits/", region));
+      auto* d = u.mutable_dimensions();
+      if (!deal.product_line.empty())
+        d->set_product_line(absl::StrCat("orgUnits/", deal.product_line));
+      if (!deal.region.empty()) d->set_region(absl::StrCat("orgUnits/", deal.region));
+      d->set_channel(deal.channel);
+      d->set_customer_type(deal.customer_type);
+      u.set_basis(basis);
+      u.mutable_amount()->set_amount_minor(deal.amount_minor);
+      u.mutable_amount()->set_currency_code(deal.currency);
       u.set_cause_event_source(cause.source);
       u.set_cause_event_id(cause.id);
-      *u.mutable_as_of() = a.as_of();
-      *u.mutable_period_start_date() = period_doc.start_date();
-      *u.mutable_period_end_date() = period_doc.end_date();
-      b.Emit(MakeCloudEvent(kTargetsSource, plan_id, c.name(), u, now, cause.trace_id),
+      b.Emit(MakeCloudEvent(kTargetsSource, plan_id, model->plan.name(), u, now, cause.trace_id),
              kTargetsTopic);
     }
   }
@@ -157,6 +157,21 @@ absl::Status AttainmentProjection::AddActual(const CloudEvent& cause, const Deal
 }
 
 absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
+  // A publication between reading the published plans and committing fails
+  // the plans guard: build the change again against the new list.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    SALESOPS_ASSIGN_OR_RETURN(WriteBatch b, BatchFor(event));
+    if (b.empty()) return absl::OkStatus();
+    SALESOPS_ASSIGN_OR_RETURN(CommitResult r, projections_.TryApplyOnce(event, std::move(b)));
+    if (r.committed || r.failed_tag == ProjectionStore::kSeenTag) return absl::OkStatus();
+    if (r.failed_tag != "plans_rev") {
+      return Internal("ATTAINMENT_GUARD", absl::StrCat("unexpected guard ", r.failed_tag));
+    }
+  }
+  return Unavailable("PLANS_CHANGING", "plans kept being published while applying the event");
+}
+
+absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& event) {
   const std::string& t = event.type;
   WriteBatch b;
   if (t == "salesops.customers.v1.OpportunityCreated") {
@@ -183,7 +198,7 @@ absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
       cur = e.amount().currency_code();
       closed = e.to_stage() == salesops::customers::v1::OPPORTUNITY_STAGE_WON ||
                e.to_stage() == salesops::customers::v1::OPPORTUNITY_STAGE_LOST;
-      if (closed) return absl::OkStatus();  // the Won/Lost event that follows closes it
+      if (closed) return WriteBatch();  // the Won/Lost event that follows closes it
     } else if (t == "salesops.customers.v1.OpportunityWon") {
       SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityWon>(event));
       opp = e.opportunity();
@@ -193,7 +208,7 @@ absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
       won_day = absl::CivilDay(e.won_date().year(), e.won_date().month(), e.won_date().day());
       closed = true;
       AddPerDimension(b, BookKey(won.currency, won_day), won, won.amount_minor);
-      SALESOPS_RETURN_IF_ERROR(AddActual(event, won, won_day, v1::ATTAINMENT_BASIS_BOOKING, b));
+      SALESOPS_RETURN_IF_ERROR(AddBooking(event, won, won_day, v1::ATTAINMENT_BASIS_BOOKING, b));
     } else {
       SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityLost>(event));
       opp = e.opportunity();
@@ -248,12 +263,9 @@ absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
       d.amount_minor = -d.amount_minor;
       day = absl::CivilDay(e.refund_date().year(), e.refund_date().month(), e.refund_date().day());
     }
-    SALESOPS_RETURN_IF_ERROR(AddActual(event, d, day, v1::ATTAINMENT_BASIS_COLLECTION, b));
-  } else {
-    return absl::OkStatus();
+    SALESOPS_RETURN_IF_ERROR(AddBooking(event, d, day, v1::ATTAINMENT_BASIS_COLLECTION, b));
   }
-  if (b.empty()) return absl::OkStatus();
-  return projections_.ApplyOnce(event, std::move(b)).status();
+  return b;
 }
 
 }  // namespace salesops::targets

@@ -5,8 +5,12 @@
 //                      dimension value (the potential-weighted method's facts)
 // Each event's changes (and the AttainmentUpdated events it causes) commit in
 // one script together with its id, so a redelivered event changes nothing.
-// A deal counts towards every cell of the published plan for the period of
-// its date whose fixed dimensions, team and rep match it.
+// A booking is kept as a fact of its month (so a plan published later counts
+// it too), and counts towards every published plan of its period: the cells
+// whose fixed dimensions, team and rep match it, and the roll-ups of its rep,
+// team, region and company (domain/rollup.h) — unplanned where no cell
+// covers it. One AttainmentUpdated per roll-up subject it moved; a
+// BookingUnplanned when no cell covered it.
 #pragma once
 
 #include <memory>
@@ -16,6 +20,7 @@
 #include "common/kafka/consumer.h"
 #include "common/projection/projection_store.h"
 #include "common/time/clock.h"
+#include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/targets/v1/targets_resources.pb.h"
 #include "services/targets/api/plan_model.h"
 
@@ -26,34 +31,29 @@ inline constexpr char kAttainmentDlq[] = "salesops.targets-attainment.dlq.v1";
 
 class AttainmentProjection final : public EventHandler {
  public:
-  AttainmentProjection(ProjectionStore& projections, TargetsStore& store, const Clock& clock,
-                       absl::TimeZone tz)
-      : projections_(projections), store_(store), clock_(clock), tz_(tz) {}
+  // `models`: published plans' models (shared with the API).
+  AttainmentProjection(ProjectionStore& projections, TargetsStore& store, PlanModelCache& models,
+                       const Clock& clock, absl::TimeZone tz)
+      : projections_(projections), store_(store), models_(models), clock_(clock), tz_(tz) {}
   absl::Status Handle(const CloudEvent& event) override;
 
  private:
-  // Published plans do not change: their cells are cached by plan id.
-  absl::StatusOr<std::shared_ptr<const std::vector<v1::AllocationCell>>> CellsOf(
-      const std::string& plan_id);
-  // Adds actuals for a deal dated `day` to matching cells of the published
-  // plans with that basis; appends AttainmentUpdated events.
-  absl::Status AddActual(const CloudEvent& cause, const DealFacts& deal, absl::CivilDay day,
-                         v1::AttainmentBasis basis, WriteBatch& b);
+  // The whole change an event makes, guarded by the plans revision it read.
+  absl::StatusOr<WriteBatch> BatchFor(const CloudEvent& event);
+  // Records the booking as a fact of its month and adds it to every published
+  // plan of its period with that basis; appends the events it causes.
+  absl::Status AddBooking(const CloudEvent& cause, const DealFacts& deal, absl::CivilDay day,
+                          v1::AttainmentBasis basis, WriteBatch& b);
 
   ProjectionStore& projections_;
   TargetsStore& store_;
+  PlanModelCache& models_;
   const Clock& clock_;
   absl::TimeZone tz_;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<v1::AllocationCell>>> cells_
-      ABSL_GUARDED_BY(mu_);
-  // A published plan's content and its period never change (a change is a new
-  // version): cached by plan id. Which plans are published is read every time.
-  struct PlanInfo {
-    v1::TargetPlan plan;
-    v1::FiscalPeriod period;
-  };
-  absl::flat_hash_map<std::string, std::shared_ptr<const PlanInfo>> plans_ ABSL_GUARDED_BY(mu_);
 };
+
+// The AttainmentUpdated event of a roll-up figure.
+v1::AttainmentUpdated AttainmentEvent(const v1::Attainment& a, const v1::FiscalPeriod& period,
+                                      const std::string& cause_source, const std::string& cause_id);
 
 }  // namespace salesops::targets

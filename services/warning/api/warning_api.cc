@@ -8,10 +8,11 @@
 #include "absl/strings/str_join.h"
 #include "common/events/cloud_event.h"
 #include "common/ids/ids.h"
-#include "common/status/errors.h"
 #include "common/server/api_support.h"
+#include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
+#include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -182,7 +183,8 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
     return PermissionDenied("OUTSIDE_SCOPE", "a rep lists only their own warnings");
   }
   bool active_only = req.states_size() > 0;
-  for (int s : req.states()) active_only = active_only && ActiveState(static_cast<v1::WarningState>(s));
+  for (int s : req.states())
+    active_only = active_only && ActiveState(static_cast<v1::WarningState>(s));
   if (req.states_size() == 0) active_only = true;
 
   // The most selective index the caller may read; every entry is filtered again below.
@@ -200,8 +202,8 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
   } else if (who.role >= Role::kDirector) {
     index = WarningStore::WarningIndex("all", "", active_only);
   } else {
-    index = WarningStore::WarningIndex("unit", absl::StrCat("orgUnits/", who.org_unit_id),
-                                       active_only);
+    index =
+        WarningStore::WarningIndex("unit", absl::StrCat("orgUnits/", who.org_unit_id), active_only);
   }
 
   std::optional<absl::Time> raised_after;
@@ -231,10 +233,9 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
     *resp->add_warnings() = std::move(w);
     return true;
   };
-  SALESOPS_ASSIGN_OR_RETURN(
-      std::string next, ScanPage<v1::Warning>(store_, kWarningDoc, 9, index,
-                                              cursor ? cursor->after : "", page, Fingerprint(req),
-                                              keep));
+  SALESOPS_ASSIGN_OR_RETURN(std::string next, ScanPage<v1::Warning>(store_, kWarningDoc, 9, index,
+                                                                    cursor ? cursor->after : "",
+                                                                    page, Fingerprint(req), keep));
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -268,9 +269,9 @@ absl::Status WarningApi::AcknowledgeWarning(const CallContext& call,
     return absl::OkStatus();
   }
   if (cur.doc.state() != v1::WARNING_STATE_OPEN) {
-    return FailedPrecondition("WARNING_NOT_OPEN",
-                              absl::StrCat(req.name(), " is not open (",
-                                           v1::WarningState_Name(cur.doc.state()), ")"));
+    return FailedPrecondition(
+        "WARNING_NOT_OPEN",
+        absl::StrCat(req.name(), " is not open (", v1::WarningState_Name(cur.doc.state()), ")"));
   }
   const absl::Time now = clock_.Now();
   v1::Warning next = cur.doc;
@@ -353,7 +354,9 @@ absl::Status WarningApi::CreateRule(const CallContext& call, const v1::CreateRul
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (!req.request_id().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.SeenRequest(Caller(call), req.request_id()));
-    if (seen) {  // a retry: the rule the first request created
+    if (seen) {
+      call.replayed = true;  // a retry: the rule the first request created
+      SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "rules/"));
       v1::GetRuleRequest g;
       g.set_name(*seen);
       v1::GetRuleResponse got;
@@ -364,6 +367,7 @@ absl::Status WarningApi::CreateRule(const CallContext& call, const v1::CreateRul
   }
   const absl::Time now = clock_.Now();
   v1::Rule rule = req.rule();
+  ClearOutputOnly(&rule);
   const std::string id = req.rule_id().empty() ? NewUuid() : req.rule_id();
   rule.set_name(absl::StrCat("rules/", id));
   rule.clear_etag();
@@ -389,9 +393,10 @@ absl::Status WarningApi::CreateRule(const CallContext& call, const v1::CreateRul
 
 absl::Status WarningApi::UpdateRule(const CallContext& call, const v1::UpdateRuleRequest& req,
                                     v1::UpdateRuleResponse* resp) {
-  static const std::vector<std::string> kPaths = {
-      "display_name", "scope",           "enabled",   "threshold",
-      "severity",     "message_template", "overrides", "renotify_after_hours"};
+  static const std::vector<std::string> kPaths = {"display_name", "scope",
+                                                  "enabled",      "threshold",
+                                                  "severity",     "message_template",
+                                                  "overrides",    "renotify_after_hours"};
   Violations v;
   const std::string id = ParseResourceName(v, "rule.name", req.rule().name(), "rules");
   if (req.update_mask().paths_size() == 0) v.Add("update_mask", "name the fields to change");
@@ -519,6 +524,8 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
   if (!req.request_id().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.SeenRequest(Caller(call), req.request_id()));
     if (seen) {
+      call.replayed = true;
+      SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "proposals/"));
       SALESOPS_ASSIGN_OR_RETURN(auto p, LoadProposal(call, "request_id", *seen));
       *resp->mutable_proposal() = std::move(p.doc);
       return absl::OkStatus();
@@ -526,10 +533,11 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
   }
   SALESOPS_ASSIGN_OR_RETURN(Versioned<v1::Warning> warning,
                             LoadWarning("proposal.warnings[0]", req.proposal().warnings(0)));
-  const std::string unit = req.proposal().org_unit().empty() ? warning.doc.org_unit()
-                                                             : req.proposal().org_unit();
+  const std::string unit =
+      req.proposal().org_unit().empty() ? warning.doc.org_unit() : req.proposal().org_unit();
   SALESOPS_ASSIGN_OR_RETURN(ProposalContext ctx, ContextOf(unit));
   v1::StrategyProposal draft = req.proposal();
+  ClearOutputOnly(&draft);
   const absl::Time now = clock_.Now();
   const std::string id = req.proposal_id().empty() ? NewDescendingId(now) : req.proposal_id();
   draft.set_name(absl::StrCat("proposals/", id));
@@ -542,7 +550,8 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
   w.add_proposals(p.name());
   WarningStore::PutDoc(b, kWarningDoc, w.name().substr(9), w, warning.version);
   b.ZAdd(WarningStore::ProposalIndex("all", ""), 0, id);
-  for (const std::string& u : ctx.unit_and_ancestors) b.ZAdd(WarningStore::ProposalIndex("unit", u), 0, id);
+  for (const std::string& u : ctx.unit_and_ancestors)
+    b.ZAdd(WarningStore::ProposalIndex("unit", u), 0, id);
   b.ZAdd(WarningStore::ProposalIndex("warning", warning.doc.name()), 0, id);
   b.ZAdd(WarningStore::ProposalIndex("author", p.author()), 0, id);
   v1::ProposalOpened e;
@@ -561,8 +570,7 @@ absl::Status WarningApi::GetProposal(const CallContext& call, const v1::GetPropo
   return absl::OkStatus();
 }
 
-absl::Status WarningApi::ListProposals(const CallContext& call,
-                                       const v1::ListProposalsRequest& req,
+absl::Status WarningApi::ListProposals(const CallContext& call, const v1::ListProposalsRequest& req,
                                        v1::ListProposalsResponse* resp) {
   Violations v;
   const int page = CheckPageSize(v, "page_size", req.page_size(), kDefaultPage, kMaxPage);
@@ -577,7 +585,8 @@ absl::Status WarningApi::ListProposals(const CallContext& call,
   const Principal& who = call.principal;
   if (!req.org_unit().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(bool ok, Covers(who, req.org_unit()));
-    if (!ok) return PermissionDenied("OUTSIDE_SCOPE", absl::StrCat(req.org_unit(), " is not yours"));
+    if (!ok)
+      return PermissionDenied("OUTSIDE_SCOPE", absl::StrCat(req.org_unit(), " is not yours"));
   }
   std::string index;
   if (!req.warning().empty()) {
@@ -720,9 +729,9 @@ absl::Status WarningApi::DecideProposal(const CallContext& call,
   for (int i = 0; i < req.actions_size(); ++i) {
     actions.push_back(ToAction(req.actions(i), NextActionId(cur.doc, i)));
   }
-  SALESOPS_ASSIGN_OR_RETURN(v1::StrategyProposal next,
-                            Decide(cur.doc, req.outcome(), req.rationale(), actions, ctx,
-                                   call.principal, clock_.Now()));
+  SALESOPS_ASSIGN_OR_RETURN(
+      v1::StrategyProposal next,
+      Decide(cur.doc, req.outcome(), req.rationale(), actions, ctx, call.principal, clock_.Now()));
   v1::ProposalDecided e;
   *e.mutable_proposal() = next;
   *e.mutable_actor() = ActorOf(call);
@@ -741,13 +750,19 @@ absl::Status WarningApi::AddAction(const CallContext& call, const v1::AddActionR
   if (!req.request_id().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.SeenRequest(Caller(call), req.request_id()));
     if (seen) {
+      call.replayed = true;
+      // Recorded as "<proposal>/actions/<action id>": only a retry on the same
+      // proposal finds its action.
+      const std::string prefix = absl::StrCat(cur.doc.name(), "/actions/");
+      SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, prefix));
       for (const v1::FollowUpAction& a : cur.doc.actions()) {
-        if (a.action_id() == *seen) {
+        if (absl::StrCat(prefix, a.action_id()) == *seen) {
           *resp->mutable_proposal() = cur.doc;
           *resp->mutable_action() = a;
           return absl::OkStatus();
         }
       }
+      return RequestIdReused();
     }
   }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.proposal()));
@@ -757,9 +772,9 @@ absl::Status WarningApi::AddAction(const CallContext& call, const v1::AddActionR
                                          ctx, call.principal, clock_.Now()));
   const v1::ActionUpdated e = ActionEvent(r, call);
   WriteBatch b;
-  GuardRequest(b, call, req.request_id(), r.action.action_id());
-  b.ZAdd(WarningStore::ProposalIndex("owner", r.action.owner()), 0,
-         r.proposal.name().substr(10));
+  GuardRequest(b, call, req.request_id(),
+               absl::StrCat(r.proposal.name(), "/actions/", r.action.action_id()));
+  b.ZAdd(WarningStore::ProposalIndex("owner", r.action.owner()), 0, r.proposal.name().substr(10));
   SALESOPS_RETURN_IF_ERROR(SaveProposal(call, r.proposal, cur.version, e, std::move(b)));
   r.proposal.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_proposal() = std::move(r.proposal);
@@ -767,8 +782,7 @@ absl::Status WarningApi::AddAction(const CallContext& call, const v1::AddActionR
   return absl::OkStatus();
 }
 
-absl::Status WarningApi::UpdateAction(const CallContext& call,
-                                      const v1::UpdateActionRequest& req,
+absl::Status WarningApi::UpdateAction(const CallContext& call, const v1::UpdateActionRequest& req,
                                       v1::UpdateActionResponse* resp) {
   Violations v;
   if (req.action_id().empty()) v.Add("action_id", "required");

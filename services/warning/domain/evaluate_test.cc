@@ -434,10 +434,13 @@ TEST(TierDowngradeTest, MessageNamesBothTiers) {
             "重点客户 customers/3 由 S 级降为 B 级");
 }
 
-// ---- Forecast gap (shipped disabled; 10% of target, grace 14) ----
+// ---- Forecast gap (shipped enabled; 10% of target, grace 14) ----
 
-TEST(ForecastGapTest, ShippedDisabledSoItNeverFires) {
-  Evaluation ev = Eval(Shipped("rules/forecast-gap"), Forecast(0, 1'000'000));
+TEST(ForecastGapTest, ShippedEnabledAndSwitchedOffClears) {
+  EXPECT_EQ(VerdictOf(Shipped("rules/forecast-gap"), Forecast(0, 1'000'000)), Verdict::kHolds);
+  v1::Rule off = Shipped("rules/forecast-gap");
+  off.set_enabled(false);
+  Evaluation ev = Eval(off, Forecast(0, 1'000'000));
   EXPECT_EQ(ev.verdict, Verdict::kClear);
   EXPECT_EQ(ev.resolution, v1::WARNING_RESOLUTION_RULE_CHANGED);
 }

@@ -149,7 +149,7 @@ constexpr absl::string_view kDefaultRules[] = {
       name: "rules/forecast-gap"
       display_name: "预测缺口 / Forecast gap"
       condition: CONDITION_KIND_FORECAST_GAP
-      enabled: false
+      enabled: true
       threshold { ratio_basis_points: 1000 grace_days: 14 }
       severity: SEVERITY_WARNING
       message_template {
@@ -284,7 +284,9 @@ class ParseErrors : public google::protobuf::io::ErrorCollector {
   void AddError(int line, google::protobuf::io::ColumnNumber column,
                 const std::string& message) override {
     if (first.empty()) {
-      first = absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
+      // The message may quote the input, which need not be UTF-8.
+      first = absl::StrCat("line ", line + 1, " column ", column + 1, ": ",
+                           QuoteUntrusted(message, 200));
     }
   }
   std::string first;
@@ -376,7 +378,8 @@ absl::Status ValidateRule(const v1::Rule& rule) {
     if (!IsResourceName(o.org_unit(), "orgUnits/")) {
       v.Add(field + ".org_unit", "must be orgUnits/{id}");
     } else if (!units.insert(o.org_unit()).second) {
-      v.Add(field + ".org_unit", absl::StrCat(o.org_unit(), " already has an override"));
+      v.Add(field + ".org_unit",
+            absl::StrCat(QuoteUntrusted(o.org_unit()), " already has an override"));
     }
     if (o.has_threshold()) {
       ValidateThreshold(kind, o.threshold(), field + ".threshold", v);

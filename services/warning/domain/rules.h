@@ -24,9 +24,9 @@ namespace salesops::warning {
 // The shipped rules, parsed from the embedded textproto and validated:
 // pace below plan, pipeline coverage low, opportunity stalled (one rule per
 // open stage), key customer neglected, payment overdue, key-account tier
-// downgrade and forecast gap (shipped disabled until the forecast projection
-// feeds it). Sorted by name; INTERNAL only if the embedded data is broken
-// (a test guards that).
+// downgrade and forecast gap (fed by the forecast service's ForecastUpdated
+// events; a subject without a forecast stays unknown, never raised). Sorted by name; INTERNAL only
+// if the embedded data is broken (a test guards that).
 absl::StatusOr<std::vector<v1::Rule>> DefaultRules();
 
 // Parses one rule from text format (configuration files, admin uploads) and

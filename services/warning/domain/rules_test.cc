@@ -90,7 +90,7 @@ TEST(DefaultRulesTest, ShipTheAgreedThresholds) {
   EXPECT_EQ(ShippedRule("rules/payment-overdue").threshold().days(), 1);
   EXPECT_THAT(ShippedRule("rules/key-account-tier-downgrade").threshold().tiers(),
               ElementsAre(customers::v1::CUSTOMER_TIER_S, customers::v1::CUSTOMER_TIER_A));
-  EXPECT_FALSE(ShippedRule("rules/forecast-gap").enabled());
+  EXPECT_TRUE(ShippedRule("rules/forecast-gap").enabled());
   EXPECT_TRUE(ShippedRule("rules/pace-below-plan").enabled());
 }
 
@@ -235,6 +235,22 @@ TEST(ParseRuleTest, SyntaxErrorIsInvalidArgumentWithStableReason) {
   EXPECT_EQ(ErrorReason(r.status()), "RULE_PARSE_ERROR");
   EXPECT_THAT(Fields(r.status()), ElementsAre("rule"));
   EXPECT_THAT(FieldViolations(r.status())[0].description, ::testing::HasSubstr("line 1"));
+}
+
+// Found by warning_rules_fuzzer: the parser's message quotes the offending
+// input, so non-UTF-8 bytes in it broke the BadRequest detail (a proto string)
+// and the error arrived without its field violation.
+TEST(ParseRuleTest, SyntaxErrorOnNonUtf8InputStillNamesTheField) {
+  absl::StatusOr<v1::Rule> r = ParseRule("display_name \"\xE5\x96\" x");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(r.status()), "RULE_PARSE_ERROR");
+  EXPECT_THAT(Fields(r.status()), ElementsAre("rule"));
+}
+
+TEST(ParseRuleTest, DuplicateOverrideOfANonUtf8UnitStillNamesTheField) {
+  v1::Rule rule = ShippedRule("rules/payment-overdue");
+  for (int i = 0; i < 2; ++i) rule.add_overrides()->set_org_unit("orgUnits/\xFF");
+  EXPECT_THAT(Fields(ValidateRule(rule)), ElementsAre("rule.overrides[1].org_unit"));
 }
 
 TEST(ParseRuleTest, ValidTextButInvalidRuleReportsFields) {

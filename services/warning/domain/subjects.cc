@@ -1,8 +1,10 @@
 #include "services/warning/domain/subjects.h"
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -30,7 +32,8 @@ bool ValidDate(const common::v1::Date& d) {
 // Re-weights the deal; true when anything changed.
 bool Reweigh(const StageWeights& w, v1::SubjectState* s) {
   const int64_t weighted =
-      s->closed() ? 0 : WeightedAmount(w, s->stage(), s->has_amount_minor() ? s->amount_minor() : 0);
+      s->closed() ? 0
+                  : WeightedAmount(w, s->stage(), s->has_amount_minor() ? s->amount_minor() : 0);
   const bool changed = weighted != s->weighted_minor();
   s->set_weighted_minor(weighted);
   return changed;
@@ -65,8 +68,7 @@ absl::StatusOr<StageWeights> ParseStageWeights(absl::string_view spec, absl::str
                            [&](const auto& e) { return e.first == kv.first; });
     int64_t bp = 0;
     if (it == kStages.end()) {
-      return InvalidField(std::string(field),
-                          absl::StrCat("unknown open stage '", kv.first, "'"));
+      return InvalidField(std::string(field), absl::StrCat("unknown open stage '", kv.first, "'"));
     }
     if (!absl::SimpleAtoi(kv.second, &bp) || bp < 0 || bp > 10000) {
       return InvalidField(std::string(field),
@@ -264,11 +266,13 @@ bool ApplyPaymentReceived(const customers::v1::PaymentReceived& e, v1::SubjectSt
   for (int i = 0; i < list->size(); ++i) {
     v1::OverdueInstalment& inst = list->at(i);
     if (inst.instalment_id() != e.instalment_id()) continue;
-    const int64_t left = inst.outstanding_minor() - e.amount().amount_minor();
+    // In 128 bits: event amounts are untrusted, int64 subtraction could overflow.
+    const __int128 left = __int128{inst.outstanding_minor()} - e.amount().amount_minor();
     if (e.instalment_state() == customers::v1::INSTALMENT_STATE_RECEIVED || left <= 0) {
       list->DeleteSubrange(i, 1);
     } else {
-      inst.set_outstanding_minor(left);
+      inst.set_outstanding_minor(
+          static_cast<int64_t>(std::min<__int128>(left, std::numeric_limits<int64_t>::max())));
     }
     return true;
   }
@@ -283,6 +287,39 @@ bool ApplyContractEnded(absl::string_view contract, v1::SubjectState* s) {
   return true;
 }
 
+std::string ForecastSubject(const forecast::v1::Forecast& f) {
+  if (f.category() != forecast::v1::FORECAST_CATEGORY_PIPELINE ||
+      !f.scope().product_line().empty()) {
+    return "";
+  }
+  if (f.scope().level() == forecast::v1::FORECAST_LEVEL_MEMBER) return f.scope().member();
+  if (f.scope().level() == forecast::v1::FORECAST_LEVEL_TEAM) return f.scope().org_unit();
+  return "";
+}
+
+bool ApplyForecast(const forecast::v1::Forecast& f, v1::SubjectState* s) {
+  const std::string subject = ForecastSubject(f);
+  if (subject.empty() || f.period().empty()) return false;
+  const v1::SubjectState before = *s;
+  const bool member = f.scope().level() == forecast::v1::FORECAST_LEVEL_MEMBER;
+  s->set_kind(member ? v1::SUBJECT_KIND_REP_PERIOD : v1::SUBJECT_KIND_TEAM_PERIOD);
+  s->set_subject(subject);
+  if (s->display_name().empty()) s->set_display_name(subject);
+  if (!f.scope().org_unit().empty()) s->set_org_unit(f.scope().org_unit());
+  if (member) s->set_rep(f.scope().member());
+  s->set_period(f.period());
+  if (!f.amount().currency_code().empty()) s->set_currency_code(f.amount().currency_code());
+  s->set_forecast_minor(f.amount().amount_minor());
+  s->set_forecast_target_minor(f.target().amount_minor());
+  if (!ValidDate(s->period_start()) && ValidDate(f.period_start_date())) {
+    *s->mutable_period_start() = f.period_start_date();
+  }
+  if (!ValidDate(s->period_end()) && ValidDate(f.period_end_date())) {
+    *s->mutable_period_end() = f.period_end_date();
+  }
+  return before.SerializeAsString() != s->SerializeAsString();
+}
+
 std::string AttainmentSubject(const targets::v1::AttainmentUpdated& e) {
   if (e.level() == targets::v1::ATTAINMENT_LEVEL_REP) return e.rep();
   if (e.level() == targets::v1::ATTAINMENT_LEVEL_TEAM) return e.team();
@@ -293,7 +330,7 @@ bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* 
   const std::string subject = AttainmentSubject(e);
   if (subject.empty()) return false;
   s->set_kind(e.level() == targets::v1::ATTAINMENT_LEVEL_REP ? v1::SUBJECT_KIND_REP_PERIOD
-                                                              : v1::SUBJECT_KIND_TEAM_PERIOD);
+                                                             : v1::SUBJECT_KIND_TEAM_PERIOD);
   s->set_subject(subject);
   s->set_display_name(subject);
   s->set_org_unit(e.team());
@@ -303,6 +340,16 @@ bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* 
   if (s->plan() != e.plan()) {
     s->clear_cells();
     s->set_plan(e.plan());
+  }
+  // Since targets publishes roll-ups ("members/…", "orgUnits/…": the subject's
+  // totals over all its cells), one such event is the whole figure. Per-cell
+  // events of older versions are summed as before, but never on top of a roll-up.
+  const bool rollup = !absl::StartsWith(e.subject(), "plans/");
+  const bool have_rollup = s->cells_size() == 1 && !absl::StartsWith(s->cells(0).cell(), "plans/");
+  if (rollup) {
+    s->clear_cells();
+  } else if (have_rollup) {
+    return false;
   }
   v1::CellFigures* cell = nullptr;
   for (v1::CellFigures& c : *s->mutable_cells()) {
@@ -324,7 +371,8 @@ bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* 
   s->set_target_minor(static_cast<int64_t>(target));
   s->set_actual_minor(static_cast<int64_t>(actual));
   if (s->cells_size() == 1 || expected <= 0) {
-    s->set_pace_bp(e.pace_basis_points());  // targets' own figure (also when nothing is expected yet)
+    s->set_pace_bp(
+        e.pace_basis_points());  // targets' own figure (also when nothing is expected yet)
   } else {
     s->set_pace_bp(static_cast<int64_t>(actual * 10000 / expected));
   }
@@ -371,8 +419,17 @@ SubjectFacts ToFacts(const v1::SubjectState& s, std::optional<int64_t> weighted_
       if (s.has_pace_bp()) f.pace_bp = s.pace_bp();
       if (s.has_target_minor()) {
         f.target_minor = s.target_minor();
-        f.target_remaining_minor =
-            std::max<int64_t>(0, s.target_minor() - (s.has_actual_minor() ? s.actual_minor() : 0));
+        // In 128 bits: the figures come from events, int64 subtraction could overflow.
+        const __int128 remaining =
+            __int128{s.target_minor()} - (s.has_actual_minor() ? s.actual_minor() : 0);
+        f.target_remaining_minor = static_cast<int64_t>(
+            std::clamp<__int128>(remaining, 0, std::numeric_limits<int64_t>::max()));
+      }
+      if (s.has_forecast_minor()) f.forecast_minor = s.forecast_minor();
+      // A subject the targets service has not reported on yet (no booking in
+      // the period) still has the plan's target through the forecast.
+      if (!f.target_minor && s.has_forecast_target_minor() && s.forecast_target_minor() > 0) {
+        f.target_minor = s.forecast_target_minor();
       }
       f.weighted_pipeline_minor = weighted_pipeline;
       if (ValidDate(s.period_start())) {
@@ -429,11 +486,12 @@ std::optional<absl::Time> NextChange(const v1::Rule& rule, const SubjectFacts& f
       // Grace days are calendar days in the business zone (as period_elapsed_days).
       std::optional<absl::Time> grace_end;
       if (f.period_start) {
-        grace_end = absl::FromCivil(
-            absl::ToCivilDay(*f.period_start, f.time_zone) + t.grace_days(), f.time_zone);
+        grace_end = absl::FromCivil(absl::ToCivilDay(*f.period_start, f.time_zone) + t.grace_days(),
+                                    f.time_zone);
       }
       if (grace_end && *grace_end > now) {
-        at = *grace_end;
+        // A grace longer than the period: the close (which resolves) comes first.
+        at = f.period_close ? std::min(*grace_end, *f.period_close) : *grace_end;
       } else if (f.period_close) {
         at = *f.period_close;
       }

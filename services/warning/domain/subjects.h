@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
+#include "salesops/forecast/v1/forecast_resources.pb.h"
 #include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/warning/v1/warning_resources.pb.h"
 #include "salesops/warning/v1/warning_store.pb.h"
@@ -82,6 +83,18 @@ std::string AttainmentSubject(const targets::v1::AttainmentUpdated& e);
 // are the sums over its cells of the same plan (pace = Σ actual / Σ expected
 // to date), and a newer plan's figures replace an older plan's.
 bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* s);
+
+// The subject the forecast-gap rule evaluates for a forecast: the member
+// ("members/{id}") of a member-level or the team ("orgUnits/{id}") of a
+// team-level PIPELINE forecast over all product lines; "" for any other
+// forecast (regions, the company, product lines, COMMIT / BEST_CASE).
+std::string ForecastSubject(const forecast::v1::Forecast& f);
+// A forecast of such a subject (from ForecastUpdated, or the figures of
+// ForecastGapDetected / ForecastGapClosed): its amount and target become the
+// subject's forecast facts; the period's days fill in when the subject has
+// none yet. False when nothing changed or the forecast is not one the rule
+// watches.
+bool ApplyForecast(const forecast::v1::Forecast& f, v1::SubjectState* s);
 
 // ---- State → facts. `weighted_pipeline` is the open weighted pipeline of the
 // rep or team (period subjects only). Period subjects close the day after the

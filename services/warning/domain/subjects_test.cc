@@ -15,9 +15,9 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/status/errors.h"
+#include "common/time/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "common/time/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/warning/domain/evaluate.h"
 #include "services/warning/domain/rules.h"
@@ -75,7 +75,6 @@ common::v1::Date Date(int y, int m, int d) {
   out.set_day(d);
   return out;
 }
-
 
 bool Same(const v1::SubjectState& a, const v1::SubjectState& b) {
   return MessageDifferencer::Equals(a, b);
@@ -179,7 +178,7 @@ targets::v1::AttainmentUpdated Attainment(targets::v1::AttainmentLevel level,
   e.set_level(level);
   // The figures are one allocation cell's (as the targets service sends them).
   e.set_subject(level == targets::v1::ATTAINMENT_LEVEL_TEAM ? "plans/p1/cells/team-1"
-                                                             : "plans/p1/cells/team-1.rep-7");
+                                                            : "plans/p1/cells/team-1.rep-7");
   e.set_rep(level == targets::v1::ATTAINMENT_LEVEL_TEAM ? "" : "members/7");
   e.set_team("orgUnits/team-1");
   e.mutable_target()->set_amount_minor(target);
@@ -828,6 +827,18 @@ TEST(SubjectsContractTest, PartialPaymentReducesFullPaymentRemoves) {
   EXPECT_EQ(s.overdue_size(), 0);
 }
 
+// Found while fuzzing the warning domain (UBSan): outstanding - amount
+// overflowed int64 for a malformed PaymentReceived with a huge negative amount.
+TEST(SubjectsContractTest, ExtremePaymentAmountDoesNotOverflow) {
+  v1::SubjectState s;
+  ApplyPaymentOverdue(Overdue("i1", Date(2026, 1, 31), 10'000'00), Shanghai(), &s);
+  EXPECT_TRUE(ApplyPaymentReceived(
+      Received("i1", std::numeric_limits<int64_t>::min(), customers::v1::INSTALMENT_STATE_OVERDUE),
+      &s));
+  ASSERT_EQ(s.overdue_size(), 1);
+  EXPECT_EQ(s.overdue(0).outstanding_minor(), std::numeric_limits<int64_t>::max());
+}
+
 TEST(SubjectsContractTest, OverpaymentRemovesTheInstalment) {
   v1::SubjectState s;
   ApplyPaymentOverdue(Overdue("i1", Date(2026, 1, 31), 10'000'00), Shanghai(), &s);
@@ -937,13 +948,38 @@ TEST(SubjectsAttainmentTest, ARepWithSeveralCellsIsTheSumOfThem) {
   EXPECT_EQ(s.actual_minor(), 700);
   EXPECT_EQ(s.pace_bp(), 7000);
   // A newer plan's figures replace the old plan's cells.
-  targets::v1::AttainmentUpdated next = Attainment(targets::v1::ATTAINMENT_LEVEL_REP, 900, 90, 1000);
+  targets::v1::AttainmentUpdated next =
+      Attainment(targets::v1::ATTAINMENT_LEVEL_REP, 900, 90, 1000);
   next.set_plan("plans/p2");
   ASSERT_TRUE(ApplyAttainment(next, &s));
   EXPECT_EQ(s.cells_size(), 1);
   EXPECT_EQ(s.target_minor(), 900);
   EXPECT_EQ(s.pace_bp(), 1000);
   EXPECT_EQ(AttainmentSubject(next), "members/7");
+}
+
+// A roll-up event (subject "members/…", the rep's totals over all cells) is
+// the whole figure: it replaces earlier cells, and later per-cell events of an
+// older targets version are not added on top of it.
+TEST(SubjectsAttainmentTest, RollupEventIsTheWholeFigure) {
+  v1::SubjectState s;
+  targets::v1::AttainmentUpdated cell =
+      Attainment(targets::v1::ATTAINMENT_LEVEL_REP, 600, 300, 5000);
+  cell.set_subject("plans/p1/cells/pl-a.rep-7");
+  ASSERT_TRUE(ApplyAttainment(cell, &s));
+  targets::v1::AttainmentUpdated rollup =
+      Attainment(targets::v1::ATTAINMENT_LEVEL_REP, 1'000, 450, 6000);
+  rollup.set_subject("members/7");
+  ASSERT_TRUE(ApplyAttainment(rollup, &s));
+  EXPECT_EQ(s.target_minor(), 1'000);
+  EXPECT_EQ(s.actual_minor(), 450);
+  EXPECT_EQ(s.pace_bp(), 6000);
+  EXPECT_FALSE(ApplyAttainment(cell, &s));
+  EXPECT_EQ(s.actual_minor(), 450);
+  rollup.mutable_actual()->set_amount_minor(500);
+  ASSERT_TRUE(ApplyAttainment(rollup, &s));
+  EXPECT_EQ(s.actual_minor(), 500);
+  EXPECT_EQ(s.cells_size(), 1);
 }
 
 // ---- State → facts ----
@@ -1077,6 +1113,20 @@ TEST(SubjectsToFactsTest, TargetRemainingIsClampedAtZero) {
   const SubjectFacts f = ToFacts(s, 0, now, sh);
   EXPECT_FALSE(f.target_minor.has_value());
   EXPECT_FALSE(f.target_remaining_minor.has_value());
+}
+
+// Found while fuzzing the warning domain (UBSan): target - actual overflowed
+// int64 for extreme figures in the projection (e.g. from a poison event).
+TEST(SubjectsToFactsTest, TargetRemainingDoesNotOverflowOnExtremeFigures) {
+  const absl::TimeZone sh = Shanghai();
+  const absl::Time now = Local(2026, 11, 1, 12, 0, 0, sh);
+  v1::SubjectState s = RepPeriod();
+  s.set_target_minor(std::numeric_limits<int64_t>::min() + 1);
+  s.set_actual_minor(std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(ToFacts(s, 0, now, sh).target_remaining_minor, 0);
+  s.set_target_minor(std::numeric_limits<int64_t>::max());
+  s.set_actual_minor(-1'000);
+  EXPECT_EQ(ToFacts(s, 0, now, sh).target_remaining_minor, std::numeric_limits<int64_t>::max());
 }
 
 TEST(SubjectsToFactsTest, ElapsedDaysCountShanghaiCalendarDays) {
@@ -1329,6 +1379,22 @@ TEST(SubjectsNextChangeTest, PeriodRulesDueAtGraceEndThenAtClose) {
   EXPECT_EQ(NextChange(coverage, f, now), std::nullopt);
 }
 
+// Found while writing warning_rules_fuzzer's "no change before NextChange"
+// check: with a grace longer than the period, the grace end was returned
+// although the period closes (and resolves the subject) before it.
+TEST(SubjectsNextChangeTest, GraceEndingAfterThePeriodClosesIsDueAtClose) {
+  const absl::TimeZone sh = Shanghai();
+  v1::SubjectState s = RepPeriod();
+  s.clear_pace_bp();
+  v1::Rule pace = Shipped("rules/pace-below-plan");
+  pace.mutable_threshold()->set_grace_days(100);
+  const absl::Time now = Local(2026, 12, 20, 9, 0, 0, sh);
+  const absl::Time close = Local(2027, 1, 1, 0, 0, 0, sh);
+  EXPECT_EQ(NextChange(pace, ToFacts(s, 0, now, sh), now), close);
+  EXPECT_EQ(VerdictAt(pace, ToFacts(s, 0, now, sh), now), "UNKNOWN (facts.pace_bp)");
+  EXPECT_EQ(VerdictAt(pace, ToFacts(s, 0, close, sh), close), "CLEAR");
+}
+
 TEST(SubjectsNextChangeTest, PeriodRuleWithoutGraceIsDueAtClose) {
   const absl::TimeZone sh = Shanghai();
   v1::Rule pace = Shipped("rules/pace-below-plan");
@@ -1338,14 +1404,73 @@ TEST(SubjectsNextChangeTest, PeriodRuleWithoutGraceIsDueAtClose) {
             Local(2027, 1, 1, 0, 0, 0, sh));
 }
 
-TEST(SubjectsNextChangeTest, ForecastGapShippedDisabledIsNeverDue) {
+TEST(SubjectsNextChangeTest, ForecastGapIsDueWhenItsGraceEnds) {
   const absl::TimeZone sh = Shanghai();
   const absl::Time now = Local(2026, 10, 2, 9, 0, 0, sh);
   const SubjectFacts f = ToFacts(RepPeriod(), 0, now, sh);
   v1::Rule gap = Shipped("rules/forecast-gap");
-  EXPECT_EQ(NextChange(gap, f, now), std::nullopt);
-  gap.set_enabled(true);
   EXPECT_EQ(NextChange(gap, f, now), Local(2026, 10, 15, 0, 0, 0, sh));
+  gap.set_enabled(false);
+  EXPECT_EQ(NextChange(gap, f, now), std::nullopt);
+}
+
+// The forecast service's team forecast feeds the forecast-gap rule: without
+// any attainment event the subject gets the plan's target from the forecast;
+// 25% short after the grace days holds, a forecast back at target clears;
+// regions, product lines and COMMIT forecasts are not this rule's facts.
+TEST(SubjectsForecastTest, TeamForecastFeedsTheGapRule) {
+  const absl::TimeZone sh = Shanghai();
+  forecast::v1::Forecast f;
+  f.mutable_scope()->set_org_unit("orgUnits/team-7");
+  f.mutable_scope()->set_level(forecast::v1::FORECAST_LEVEL_TEAM);
+  f.set_period("fiscalPeriods/FY2026-Q4");
+  f.set_category(forecast::v1::FORECAST_CATEGORY_PIPELINE);
+  f.mutable_amount()->set_amount_minor(750'000'00);
+  f.mutable_amount()->set_currency_code("CNY");
+  f.mutable_target()->set_amount_minor(1'000'000'00);
+  f.mutable_period_start_date()->set_year(2026);
+  f.mutable_period_start_date()->set_month(10);
+  f.mutable_period_start_date()->set_day(1);
+  f.mutable_period_end_date()->set_year(2026);
+  f.mutable_period_end_date()->set_month(12);
+  f.mutable_period_end_date()->set_day(31);
+  EXPECT_EQ(ForecastSubject(f), "orgUnits/team-7");
+  v1::SubjectState s;
+  ASSERT_TRUE(ApplyForecast(f, &s));
+  EXPECT_FALSE(ApplyForecast(f, &s));  // the same figures again change nothing
+  EXPECT_EQ(s.kind(), v1::SUBJECT_KIND_TEAM_PERIOD);
+  EXPECT_EQ(s.org_unit(), "orgUnits/team-7");
+  const v1::Rule rule = Shipped("rules/forecast-gap");
+  absl::Time now = Local(2026, 11, 20, 9, 0, 0, sh);
+  absl::StatusOr<Evaluation> ev = Evaluate(rule, ToFacts(s, std::nullopt, now, sh), now);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->verdict, Verdict::kHolds);
+  now = Local(2026, 10, 10, 9, 0, 0, sh);  // inside the 14 grace days
+  EXPECT_EQ(Evaluate(rule, ToFacts(s, std::nullopt, now, sh), now)->verdict, Verdict::kClear);
+  f.mutable_amount()->set_amount_minor(1'000'000'00);
+  ASSERT_TRUE(ApplyForecast(f, &s));
+  now = Local(2026, 11, 20, 9, 0, 0, sh);
+  EXPECT_EQ(Evaluate(rule, ToFacts(s, std::nullopt, now, sh), now)->verdict, Verdict::kClear);
+
+  forecast::v1::Forecast region = f;
+  region.mutable_scope()->set_level(forecast::v1::FORECAST_LEVEL_REGION);
+  forecast::v1::Forecast line = f;
+  line.mutable_scope()->set_product_line("orgUnits/pl-1");
+  forecast::v1::Forecast commit = f;
+  commit.set_category(forecast::v1::FORECAST_CATEGORY_COMMIT);
+  v1::SubjectState untouched;
+  for (const auto& other : {region, line, commit}) {
+    EXPECT_EQ(ForecastSubject(other), "");
+    EXPECT_FALSE(ApplyForecast(other, &untouched));
+  }
+  forecast::v1::Forecast rep = f;
+  rep.mutable_scope()->set_member("members/m-7");
+  rep.mutable_scope()->set_level(forecast::v1::FORECAST_LEVEL_MEMBER);
+  EXPECT_EQ(ForecastSubject(rep), "members/m-7");
+  v1::SubjectState rs;
+  ASSERT_TRUE(ApplyForecast(rep, &rs));
+  EXPECT_EQ(rs.kind(), v1::SUBJECT_KIND_REP_PERIOD);
+  EXPECT_EQ(rs.rep(), "members/m-7");
 }
 
 TEST(SubjectsNextChangeTest, TierDowngradeIsNeverTimeDriven) {

@@ -9,6 +9,7 @@
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
+#include "salesops/forecast/v1/forecast_events.pb.h"
 #include "salesops/targets/v1/targets_events.pb.h"
 
 namespace salesops::warning {
@@ -73,9 +74,8 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
   absl::Status s = absl::OkStatus();
   if (t == "salesops.customers.v1.OpportunityCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityCreated>(event));
-    s = one(e.opportunity(), [&](v1::SubjectState* st) {
-      return ApplyOpportunityCreated(e, event.time, w, st);
-    });
+    s = one(e.opportunity(),
+            [&](v1::SubjectState* st) { return ApplyOpportunityCreated(e, event.time, w, st); });
   } else if (t == "salesops.customers.v1.OpportunityStageChanged") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityStageChanged>(event));
     s = one(e.opportunity(),
@@ -150,6 +150,35 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
     if (who.empty()) return InvalidField("rep", "rep-level AttainmentUpdated without a rep");
     const std::string key = SubjectKey(who, e.period());
     s = one(key, [&](v1::SubjectState* st) { return ApplyAttainment(e, st); });
+    if (s.ok() && !subjects->empty()) b->SAdd(WarningStore::PeriodsKey(who), key);
+  } else if (t == "salesops.forecast.v1.ForecastUpdated" ||
+             t == "salesops.forecast.v1.ForecastGapDetected" ||
+             t == "salesops.forecast.v1.ForecastGapClosed") {
+    // The forecast-gap rule's facts: the rep's or team's PIPELINE forecast and its target.
+    forecast::v1::Forecast f;
+    if (t == "salesops.forecast.v1.ForecastUpdated") {
+      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<forecast::v1::ForecastUpdated>(event));
+      f = e.forecast();
+    } else if (t == "salesops.forecast.v1.ForecastGapDetected") {
+      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<forecast::v1::ForecastGapDetected>(event));
+      *f.mutable_scope() = e.scope();
+      f.set_period(e.period());
+      f.set_category(e.category());
+      *f.mutable_amount() = e.amount();
+      *f.mutable_target() = e.target();
+    } else {
+      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<forecast::v1::ForecastGapClosed>(event));
+      *f.mutable_scope() = e.scope();
+      f.set_period(e.period());
+      f.set_category(e.category());
+      *f.mutable_amount() = e.amount();
+      *f.mutable_target() = e.target();
+    }
+    const std::string who = ForecastSubject(f);
+    if (who.empty()) return absl::OkStatus();  // regions, the company, product lines, categories
+    if (f.period().empty()) return InvalidField("forecast.period", "a forecast without a period");
+    const std::string key = SubjectKey(who, f.period());
+    s = one(key, [&](v1::SubjectState* st) { return ApplyForecast(f, st); });
     if (s.ok() && !subjects->empty()) b->SAdd(WarningStore::PeriodsKey(who), key);
   } else {
     return absl::OkStatus();  // not something the engine watches

@@ -1,6 +1,8 @@
 // The warning engine's consumer: customer, opportunity, activity, payment and
-// contract events (customers topic) and attainment events (targets topic)
-// update the subject projections, and the subjects they touched are
+// contract events (customers topic), attainment events (targets topic) and
+// reps' and teams' PIPELINE forecasts (forecast topic: ForecastUpdated,
+// ForecastGapDetected / Closed — the forecast-gap rule's facts) update the
+// subject projections, and the subjects they touched are
 // evaluated at once (WarningEngine). The projection change, the warnings and
 // their events commit in one script together with the event id
 // (ProjectionStore::TryApplyOnce), so a redelivered event changes nothing and

@@ -1,0 +1,1554 @@
+// The authorization matrix, generated: every RPC of every service, called by
+// every role (rep, supervisor, manager, director, admin) on objects in the
+// caller's own scope, in another team of the caller's region and in another
+// region, against the real services. The expected answer of each call comes
+// from the service's own policy table (which roles may call the method at
+// all) and the row's reach rule (which objects each role may touch);
+// PERMISSION_DENIED (or NOT_FOUND, hiding existence) is a denial, any other
+// answer past the guard is an allow; a call the service refuses as invalid,
+// or cannot answer, is a broken row. The test prints the counts and fails on
+// any unexpected outcome, and on any RPC of a covered service without a row,
+// so a new RPC cannot land without its authorization being stated.
+#include <array>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_service.grpc.pb.h"
+#include "salesops/org/v1/org_service.grpc.pb.h"
+#include "salesops/targets/v1/targets_service.grpc.pb.h"
+#include "salesops/warning/v1/warning_service.grpc.pb.h"
+#include "services/customers/api/customers_api.h"
+#include "services/org/api/org_api.h"
+#include "services/targets/api/targets_api.h"
+#include "services/warning/api/warning_api.h"
+#include "tests/integration/customers_env.h"
+#include "tests/integration/targets_env.h"
+#include "tests/integration/warning_env.h"
+
+namespace salesops::testing {
+namespace {
+
+namespace cv1 = salesops::customers::v1;
+namespace ov1 = salesops::org::v1;
+namespace tv1 = salesops::targets::v1;
+namespace wv1 = salesops::warning::v1;
+
+// Where the object of a call sits, seen from the callers (all of team t11, region r1).
+enum class Scope { kOwn, kTeam, kRegion };
+constexpr Scope kScopes[] = {Scope::kOwn, Scope::kTeam, Scope::kRegion};
+const char* ScopeName(Scope s) {
+  return s == Scope::kOwn ? "own" : s == Scope::kTeam ? "other-team" : "other-region";
+}
+constexpr Role kRoles[] = {Role::kRep, Role::kSupervisor, Role::kManager, Role::kDirector,
+                           Role::kAdmin};
+
+// Which objects each role reaches once its role may call the method:
+// rows = role (rep .. admin), columns = scope (own, other team, other region).
+using Reach = std::array<std::array<bool, 3>, 5>;
+// Reps their own, supervisors their team, managers their region, directors
+// and admins everything: the rule of customers, deals, members, numbers.
+constexpr Reach kOwner = {{{1, 0, 0}, {1, 0, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 1}}};
+// Everything the role may call at all (reference data, company-wide objects).
+constexpr Reach kAny = {{{1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}}};
+// A team's plan: its supervisor, directors and admins (managers plan regions).
+constexpr Reach kTeamPlan = {{{0, 0, 0}, {1, 0, 0}, {0, 0, 0}, {1, 1, 1}, {1, 1, 1}}};
+// The company-level part of a plan: directors and admins.
+constexpr Reach kCompany = {{{0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {1, 1, 1}, {1, 1, 1}}};
+// A vote on a team's proposal: members of that team only (the team decides how it works).
+constexpr Reach kTeamMembers = {{{1, 0, 0}, {1, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}}};
+
+int RoleIndex(Role r) { return static_cast<int>(r) - 1; }
+
+enum class Outcome { kAllowed, kDenied, kBroken };
+struct Result {
+  Outcome outcome;
+  std::string detail;
+};
+
+// PERMISSION_DENIED and NOT_FOUND deny; the answers a caller gets past the
+// guard (OK and business refusals) allow; anything else means the row itself
+// is wrong (an invalid request, an unauthenticated token, a server error).
+Result FromStatus(const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::NOT_FOUND:
+      return {Outcome::kDenied, s.error_message()};
+    case grpc::StatusCode::OK:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+      return {Outcome::kAllowed, s.error_message()};
+    default:
+      return {Outcome::kBroken, absl::StrCat(s.error_code(), " ", ErrorReasonOf(s), ": ",
+                                             s.error_message(), " ", ViolatedFieldOf(s))};
+  }
+}
+// A list: allowed when the scope's object is in it, denied when the call is
+// refused or the object is left out.
+Result Listed(const grpc::Status& s, bool included) {
+  if (!s.ok()) {
+    Result r = FromStatus(s);
+    if (r.outcome == Outcome::kAllowed) r.outcome = Outcome::kBroken;
+    return r;
+  }
+  return {included ? Outcome::kAllowed : Outcome::kDenied, ""};
+}
+
+struct Caller {
+  Role role;
+  std::string member, unit, token;
+};
+
+class World;
+struct Row {
+  std::string service;  // full service name
+  std::string method;
+  Reach reach;
+  std::function<Result(World&, const Caller&, Scope)> call;
+};
+
+salesops::common::v1::Money Cny(int64_t minor) {
+  salesops::common::v1::Money m;
+  m.set_amount_minor(minor);
+  m.set_currency_code("CNY");
+  return m;
+}
+salesops::common::v1::Date DateOf(absl::Time t) {
+  const absl::CivilDay d = absl::ToCivilDay(t, absl::FixedTimeZone(8 * 3600));
+  salesops::common::v1::Date out;
+  out.set_year(static_cast<int>(d.year()));
+  out.set_month(d.month());
+  out.set_day(d.day());
+  return out;
+}
+
+template <typename Stub, typename Req, typename Resp>
+grpc::Status Invoke(Stub& stub, const std::string& token,
+                    grpc::Status (Stub::*fn)(grpc::ClientContext*, const Req&, Resp*),
+                    const Req& req, Resp* resp) {
+  grpc::ClientContext ctx;
+  Authorize(ctx, token);
+  return (stub.*fn)(&ctx, req, resp);
+}
+
+// The fixture org and the objects of each scope, built through the services.
+class World {
+ public:
+  std::string sfx = UniqueSuffix();
+  std::string clock_file;
+  std::unique_ptr<OrgServer> org;
+  std::unique_ptr<CustomersServer> customers;
+  std::unique_ptr<TargetsServer> targets;
+  std::unique_ptr<WarningServer> warning;
+
+  std::string Id(const std::string& base) const { return base + "-" + sfx; }
+  std::string company() const { return Id("co"); }
+  std::string pl() const { return Id("pl"); }
+  std::string marketing() const { return Id("mkt"); }
+  // Per scope: the region, the team, its two reps, its supervisor.
+  std::string Region(Scope s) const { return Id(s == Scope::kRegion ? "r2" : "r1"); }
+  std::string Team(Scope s) const {
+    return Id(s == Scope::kOwn ? "t11" : s == Scope::kTeam ? "t12" : "t21");
+  }
+  std::string Rep(Scope s) const { return Team(s) + "-rep"; }
+  std::string Rep2(Scope s) const { return Team(s) + "-rep2"; }
+  std::string Sup(Scope s) const { return Team(s) + "-sup"; }
+  std::string Admin() const { return Token(Role::kAdmin, "admin-" + sfx, ""); }
+  std::string Director() const { return Token(Role::kDirector, Id("dir"), company()); }
+
+  std::vector<Caller> Callers() const {
+    return {{Role::kRep, Rep(Scope::kOwn), Team(Scope::kOwn), ""},
+            {Role::kSupervisor, Sup(Scope::kOwn), Team(Scope::kOwn), ""},
+            {Role::kManager, Id("mgr1"), Region(Scope::kOwn), ""},
+            {Role::kDirector, Id("dir"), company(), ""},
+            {Role::kAdmin, "admin-" + sfx, "", ""}};
+  }
+
+  int next = 0;
+  std::string Fresh(const std::string& base) { return absl::StrCat(base, "-", sfx, "-", next++); }
+
+  void SetClockOffset(absl::Duration d) {
+    const std::string tmp = clock_file + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << absl::ToInt64Seconds(d) << "\n";
+    }
+    std::rename(tmp.c_str(), clock_file.c_str());
+  }
+
+  // ---- org
+  template <typename Req, typename Resp>
+  grpc::Status O(const std::string& token,
+                 grpc::Status (ov1::OrgService::Stub::*fn)(grpc::ClientContext*, const Req&, Resp*),
+                 const Req& req, Resp* resp) {
+    return Invoke(org->stub(), token, fn, req, resp);
+  }
+  template <typename Req, typename Resp>
+  grpc::Status C(const std::string& token,
+                 grpc::Status (cv1::CustomersService::Stub::*fn)(grpc::ClientContext*, const Req&,
+                                                                 Resp*),
+                 const Req& req, Resp* resp) {
+    return Invoke(customers->stub(), token, fn, req, resp);
+  }
+  template <typename Req, typename Resp>
+  grpc::Status T(const std::string& token,
+                 grpc::Status (tv1::TargetsService::Stub::*fn)(grpc::ClientContext*, const Req&,
+                                                               Resp*),
+                 const Req& req, Resp* resp) {
+    return Invoke(targets->stub(), token, fn, req, resp);
+  }
+  template <typename Req, typename Resp>
+  grpc::Status W(const std::string& token,
+                 grpc::Status (wv1::WarningService::Stub::*fn)(grpc::ClientContext*, const Req&,
+                                                               Resp*),
+                 const Req& req, Resp* resp) {
+    return Invoke(warning->stub(), token, fn, req, resp);
+  }
+
+  std::string NewTeam(Scope s, int members = 1) {
+    const std::string id = Fresh("tm");
+    CreateOrgUnit(*org, id, ov1::ORG_UNIT_KIND_TEAM, Region(s));
+    for (int i = 0; i < members; ++i)
+      CreateMember(*org, id + "-m" + std::to_string(i), ov1::ROLE_REP, id);
+    return id;
+  }
+  std::string NewRep(Scope s) {
+    const std::string id = Fresh("rep");
+    CreateMember(*org, id, ov1::ROLE_REP, Team(s));
+    return id;
+  }
+  std::string NewPosition(Scope s) {
+    const std::string team = NewTeam(s, 0);
+    ov1::CreatePositionRequest req;
+    req.set_position_id(Fresh("pos"));
+    req.mutable_position()->set_team("orgUnits/" + team);
+    req.mutable_position()->set_role(ov1::ROLE_REP);
+    req.mutable_position()->set_title("客户经理");
+    req.mutable_position()->add_duty_history()->add_duties("新客户开发");
+    ov1::CreatePositionResponse resp;
+    EXPECT_TRUE(O(Admin(), &ov1::OrgService::Stub::CreatePosition, req, &resp).ok());
+    return resp.position().name();
+  }
+  std::string NewDevelopmentPlan(Scope s) {
+    ov1::CreateDevelopmentPlanRequest req;
+    req.mutable_development_plan()->set_member("members/" + Rep(s));
+    auto* item = req.mutable_development_plan()->add_items();
+    item->set_title("谈判课程");
+    item->set_kind(ov1::DEVELOPMENT_ITEM_KIND_TRAINING);
+    ov1::CreateDevelopmentPlanResponse resp;
+    grpc::Status st = O(Admin(), &ov1::OrgService::Stub::CreateDevelopmentPlan, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.development_plan().name();
+  }
+  std::string NewPromotionRequest(Scope s) {
+    ov1::SubmitPromotionRequestRequest req;
+    req.mutable_promotion_request()->set_member("members/" + Rep(s));
+    req.mutable_promotion_request()->set_track("promotionTracks/" + Id("track"));
+    req.mutable_promotion_request()->set_justification("业绩突出");
+    ov1::SubmitPromotionRequestResponse resp;
+    grpc::Status st = O(Admin(), &ov1::OrgService::Stub::SubmitPromotionRequest, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.promotion_request().name();
+  }
+
+  // ---- customers
+  cv1::Customer NewCustomer(Scope s) {
+    cv1::CreateCustomerRequest req;
+    req.mutable_customer()->set_display_name("矩阵客户" + Fresh("c"));
+    req.mutable_customer()->set_tax_id("9133" + std::to_string(absl::ToUnixMicros(absl::Now())) +
+                                       std::to_string(next++));
+    req.mutable_customer()->set_owner("members/" + Rep(s));
+    req.mutable_customer()->add_contacts()->set_display_name("王经理");
+    cv1::CreateCustomerResponse resp;
+    grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::CreateCustomer, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.customer();
+  }
+  cv1::Customer NewPoolCustomer(Scope s) {
+    cv1::CreateCustomerRequest req;
+    req.mutable_customer()->set_display_name("矩阵公海" + Fresh("p"));
+    req.mutable_customer()->mutable_tags()->set_region("orgUnits/" + Region(s));
+    cv1::CreateCustomerResponse resp;
+    grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::CreateCustomer, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.customer();
+  }
+  cv1::Opportunity NewDeal(Scope s) {
+    cv1::CreateOpportunityRequest req;
+    req.mutable_opportunity()->set_customer(NewCustomer(s).name());
+    req.mutable_opportunity()->set_display_name("矩阵项目");
+    *req.mutable_opportunity()->mutable_amount() = Cny(100000);
+    req.mutable_opportunity()->set_product_line("orgUnits/" + pl());
+    req.mutable_opportunity()->set_channel("direct");
+    cv1::CreateOpportunityResponse resp;
+    grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::CreateOpportunity, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.opportunity();
+  }
+  cv1::Contract NewContract(Scope s, bool sign) {
+    const cv1::Customer c = NewCustomer(s);
+    cv1::CreateContractRequest req;
+    req.mutable_contract()->set_customer(c.name());
+    req.mutable_contract()->set_title("矩阵合同");
+    *req.mutable_contract()->mutable_amount() = Cny(50000);
+    auto* in = req.mutable_contract()->mutable_payment_schedule()->add_instalments();
+    in->set_instalment_id("1");
+    *in->mutable_due_date() = DateOf(absl::Now() + absl::Hours(24 * 30));
+    *in->mutable_amount() = Cny(50000);
+    cv1::CreateContractResponse resp;
+    grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::CreateContract, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    if (!sign) return resp.contract();
+    cv1::SignContractRequest sreq;
+    sreq.set_name(resp.contract().name());
+    cv1::SignContractResponse signed_resp;
+    EXPECT_TRUE(C(Admin(), &cv1::CustomersService::Stub::SignContract, sreq, &signed_resp).ok());
+    return signed_resp.contract();
+  }
+  cv1::FollowUpTask NewTask(Scope s) {
+    cv1::CreateTaskRequest req;
+    req.mutable_task()->set_customer(NewCustomer(s).name());
+    req.mutable_task()->set_title("回访");
+    req.mutable_task()->set_assignee("members/" + Rep(s));
+    req.mutable_task()->mutable_due_time()->set_seconds(
+        absl::ToUnixSeconds(absl::Now() + absl::Hours(48)));
+    cv1::CreateTaskResponse resp;
+    grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::CreateTask, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.task();
+  }
+  cv1::SharingGrant NewGrant(Scope s) {
+    cv1::GrantSharingRequest req;
+    req.mutable_sharing_grant()->set_customer(NewCustomer(s).name());
+    req.mutable_sharing_grant()->set_grantee("orgUnits/" + marketing());
+    req.mutable_sharing_grant()->set_access(cv1::SHARING_ACCESS_READ_ONLY);
+    req.mutable_sharing_grant()->set_purpose("市场活动");
+    cv1::GrantSharingResponse resp;
+    grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::GrantSharing, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.sharing_grant();
+  }
+
+  // ---- targets: a published plan company → region → team → reps (current quarter).
+  std::string period, plan, draft;
+  std::map<std::string, std::string> team_cell, rep_cell;  // team / rep id → cell name
+
+  // ---- warnings: one stalled-deal warning per scope; a proposal per scope.
+  std::map<Scope, std::string> warning_of, proposal_of;
+};
+
+// Builds everything; returns false (and fails the test) when a service never caught up.
+void BuildWorld(World& w) {
+  w.clock_file = absl::StrCat(TestEnv::Get().tmp, "/matrix-clock-", w.sfx);
+  w.SetClockOffset(absl::ZeroDuration());
+  const std::string clock_flag = "--clock_offset_file=" + w.clock_file;
+  // Rate limiting is tested on its own (common_rpc_guard_test): here it would
+  // turn object-level denials into RESOURCE_EXHAUSTED.
+  const std::string no_limit = "--rpc_rate_limit=0";
+  w.org = std::make_unique<OrgServer>("", std::vector<std::string>{no_limit});
+  w.org->Start();
+  w.customers = std::make_unique<CustomersServer>(
+      std::vector<std::string>{clock_flag, no_limit, "--customers_jobs_interval=0s"});
+  w.customers->Start();
+  w.targets = std::make_unique<TargetsServer>(std::vector<std::string>{clock_flag, no_limit});
+  w.targets->Start();
+  w.warning = std::make_unique<WarningServer>(std::vector<std::string>{clock_flag, no_limit});
+  w.warning->Start();
+
+  CreateOrgUnit(*w.org, w.company(), ov1::ORG_UNIT_KIND_COMPANY, "");
+  CreateOrgUnit(*w.org, w.Id("r1"), ov1::ORG_UNIT_KIND_REGION, w.company());
+  CreateOrgUnit(*w.org, w.Id("r2"), ov1::ORG_UNIT_KIND_REGION, w.company());
+  CreateOrgUnit(*w.org, w.pl(), ov1::ORG_UNIT_KIND_PRODUCT_LINE, w.company());
+  CreateOrgUnit(*w.org, w.marketing(), ov1::ORG_UNIT_KIND_DEPARTMENT, w.company());
+  for (Scope s : kScopes) {
+    CreateOrgUnit(*w.org, w.Team(s), ov1::ORG_UNIT_KIND_TEAM, w.Region(s));
+    CreateMember(*w.org, w.Rep(s), ov1::ROLE_REP, w.Team(s));
+    CreateMember(*w.org, w.Rep2(s), ov1::ROLE_REP, w.Team(s));
+    CreateMember(*w.org, w.Sup(s), ov1::ROLE_SUPERVISOR, w.Team(s));
+  }
+  CreateOrgUnit(*w.org, w.Id("t22"), ov1::ORG_UNIT_KIND_TEAM, w.Id("r2"));
+  CreateMember(*w.org, w.Id("mgr1"), ov1::ROLE_MANAGER, w.Id("r1"));
+  CreateMember(*w.org, w.Id("mgr2"), ov1::ROLE_MANAGER, w.Id("r2"));
+  CreateMember(*w.org, w.Id("dir"), ov1::ROLE_DIRECTOR, w.company());
+
+  // Talent: periods and a track anyone qualifies for.
+  ov1::UpdateTalentConfigRequest cfg;
+  auto* c = cfg.mutable_talent_config();
+  c->set_performance_weight_bp(5000);
+  c->set_capability_weight_bp(3000);
+  c->set_potential_weight_bp(2000);
+  c->set_low_threshold(40);
+  c->set_high_threshold(70);
+  auto* p = c->add_periods();
+  p->set_id("matrix-h1");
+  p->mutable_start_date()->set_year(2026);
+  p->mutable_start_date()->set_month(1);
+  p->mutable_start_date()->set_day(1);
+  p->mutable_end_date()->set_year(2026);
+  p->mutable_end_date()->set_month(6);
+  p->mutable_end_date()->set_day(30);
+  {  // The config is one per company: other suites on this Redis may have set it.
+    ov1::GetTalentConfigResponse current;
+    ASSERT_TRUE(w.O(w.Admin(), &ov1::OrgService::Stub::GetTalentConfig,
+                    ov1::GetTalentConfigRequest(), &current)
+                    .ok());
+    c->set_etag(current.talent_config().etag());
+  }
+  ov1::UpdateTalentConfigResponse cfgr;
+  const grpc::Status cfg_status =
+      w.O(w.Admin(), &ov1::OrgService::Stub::UpdateTalentConfig, cfg, &cfgr);
+  ASSERT_TRUE(cfg_status.ok()) << cfg_status.error_message();
+  ov1::CreatePromotionTrackRequest track;
+  track.set_promotion_track_id(w.Id("track"));
+  track.mutable_promotion_track()->set_display_name("代表晋升");
+  track.mutable_promotion_track()->set_from_role(ov1::ROLE_REP);
+  track.mutable_promotion_track()->set_to_role(ov1::ROLE_SUPERVISOR);
+  ov1::CreatePromotionTrackResponse trackr;
+  ASSERT_TRUE(w.O(w.Admin(), &ov1::OrgService::Stub::CreatePromotionTrack, track, &trackr).ok());
+
+  // Customers learns the org from events: wait until it places the last rep.
+  bool ready = false;
+  for (int i = 0; i < 300 && !ready; ++i) {
+    cv1::CreateCustomerRequest req;
+    req.set_customer_id(w.Id("probe"));
+    req.mutable_customer()->set_display_name("探针" + w.sfx);
+    req.mutable_customer()->set_owner("members/" + w.Rep(Scope::kRegion));
+    cv1::CreateCustomerResponse resp;
+    grpc::Status s = w.C(w.Admin(), &cv1::CustomersService::Stub::CreateCustomer, req, &resp);
+    ready = s.ok() || s.error_code() == grpc::StatusCode::ALREADY_EXISTS;
+    if (!ready) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(ready) << w.customers->Logs();
+
+  // The plan.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  tv1::CreateFiscalPeriodRequest preq;
+  preq.set_fiscal_period_id(w.Id("q"));
+  preq.mutable_fiscal_period()->set_display_name("本季度");
+  preq.mutable_fiscal_period()->set_kind(tv1::FISCAL_PERIOD_KIND_QUARTER);
+  preq.mutable_fiscal_period()->set_fiscal_year(static_cast<int>(today.year()));
+  preq.mutable_fiscal_period()->set_number((today.month() - 1) / 3 + 1);
+  tv1::CreateFiscalPeriodResponse presp;
+  ASSERT_TRUE(w.T(w.Admin(), &tv1::TargetsService::Stub::CreateFiscalPeriod, preq, &presp).ok());
+  w.period = presp.fiscal_period().name();
+  auto allocate = [&](const std::string& plan, const std::string& parent, tv1::AllocationAxis axis,
+                      const std::vector<std::string>& keys) {
+    tv1::AllocatePlanRequest req;
+    req.set_plan(plan);
+    req.set_parent_cell(parent);
+    req.set_axis(axis);
+    req.set_method(tv1::ALLOCATION_METHOD_EQUAL);
+    for (const auto& k : keys) req.add_inputs()->set_key(k);
+    tv1::AllocatePlanResponse resp;
+    grpc::Status s;
+    for (int i = 0; i < 100; ++i) {
+      s = w.T(w.Admin(), &tv1::TargetsService::Stub::AllocatePlan, req, &resp);
+      if (s.ok() || i > 60) break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  };
+  auto make_plan = [&](const std::string& id) {
+    tv1::CreatePlanRequest cp;
+    cp.set_plan_id(id);
+    cp.mutable_plan()->set_display_name("矩阵计划");
+    cp.mutable_plan()->set_period(w.period);
+    cp.mutable_plan()->set_scope("orgUnits/" + w.company());
+    *cp.mutable_plan()->mutable_total() = Cny(6'000'000);
+    cp.mutable_plan()->set_attainment_basis(tv1::ATTAINMENT_BASIS_BOOKING);
+    tv1::CreatePlanResponse plan;
+    grpc::Status s;
+    for (int i = 0; i < 100; ++i) {
+      s = w.T(w.Admin(), &tv1::TargetsService::Stub::CreatePlan, cp, &plan);
+      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    const auto regions = allocate(plan.plan().name(), "", tv1::ALLOCATION_AXIS_REGION,
+                                  {"orgUnits/" + w.Id("r1"), "orgUnits/" + w.Id("r2")});
+    for (const auto& rc : regions.cells()) {
+      std::vector<std::string> teams;
+      for (Scope s : kScopes) {
+        if ("orgUnits/" + w.Region(s) == rc.dimensions().region()) {
+          teams.push_back("orgUnits/" + w.Team(s));
+        }
+      }
+      const auto team_cells =
+          allocate(plan.plan().name(), rc.name(), tv1::ALLOCATION_AXIS_TEAM, teams);
+      for (const auto& tc : team_cells.cells()) {
+        const std::string team = tc.org_unit().substr(9);
+        w.team_cell[team] = tc.name();
+        const auto reps = allocate(plan.plan().name(), tc.name(), tv1::ALLOCATION_AXIS_REP,
+                                   {"members/" + team + "-rep", "members/" + team + "-rep2"});
+        for (const auto& rc2 : reps.cells()) w.rep_cell[rc2.member().substr(8)] = rc2.name();
+      }
+    }
+    return plan.plan().name();
+  };
+  w.plan = make_plan(w.Id("plan"));
+  tv1::PublishPlanRequest pub;
+  pub.set_name(w.plan);
+  tv1::PublishPlanResponse pubr;
+  ASSERT_TRUE(w.T(w.Admin(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
+
+  // One stalled deal per scope; the business clock moves on; the warnings come.
+  std::map<Scope, std::string> deal_of;
+  for (Scope s : kScopes) deal_of[s] = w.NewDeal(s).name();
+  w.SetClockOffset(absl::Hours(24 * 40));
+  for (int i = 0; i < 300 && w.warning_of.size() < 3; ++i) {
+    for (Scope s : kScopes) {
+      if (w.warning_of.contains(s)) continue;
+      wv1::ListWarningsRequest req;
+      req.set_subject(deal_of[s]);
+      wv1::ListWarningsResponse resp;
+      if (w.W(w.Admin(), &wv1::WarningService::Stub::ListWarnings, req, &resp).ok() &&
+          resp.warnings_size() > 0) {
+        w.warning_of[s] = resp.warnings(0).name();
+      }
+    }
+    if (w.warning_of.size() < 3) absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(w.warning_of.size(), 3u) << w.warning->Logs();
+  for (Scope s : kScopes) {
+    wv1::CreateProposalRequest cp;
+    cp.mutable_proposal()->set_title("推进方案");
+    cp.mutable_proposal()->set_description("安排高层拜访");
+    cp.mutable_proposal()->add_warnings(w.warning_of[s]);
+    wv1::CreateProposalResponse resp;
+    grpc::Status st = w.W(Token(Role::kSupervisor, w.Sup(s), w.Team(s)),
+                          &wv1::WarningService::Stub::CreateProposal, cp, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.proposal_of[s] = resp.proposal().name();
+  }
+}
+
+// A proposal of the scope decided with one action owned by the scope's rep.
+wv1::StrategyProposal DecidedProposal(World& w, Scope s) {
+  const std::string sup = Token(Role::kSupervisor, w.Sup(s), w.Team(s));
+  wv1::CreateProposalRequest cp;
+  cp.mutable_proposal()->set_title("决策方案");
+  cp.mutable_proposal()->set_description("说明");
+  cp.mutable_proposal()->add_warnings(w.warning_of[s]);
+  wv1::CreateProposalResponse created;
+  EXPECT_TRUE(w.W(sup, &wv1::WarningService::Stub::CreateProposal, cp, &created).ok());
+  wv1::DecideProposalRequest d;
+  d.set_proposal(created.proposal().name());
+  d.set_etag(created.proposal().etag());
+  d.set_outcome(wv1::DECISION_OUTCOME_APPROVED);
+  d.set_rationale("同意");
+  auto* a = d.add_actions();
+  a->set_description("拜访");
+  a->set_owner("members/" + w.Rep(s));
+  *a->mutable_due_date() = DateOf(absl::Now() + absl::Hours(24 * 60));
+  wv1::DecideProposalResponse decided;
+  grpc::Status st = w.W(sup, &wv1::WarningService::Stub::DecideProposal, d, &decided);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return decided.proposal();
+}
+
+std::vector<Row> Rows();
+
+class AuthzMatrixTest : public ::testing::Test {};
+
+TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
+  World w;
+  BuildWorld(w);
+  if (HasFatalFailure()) return;
+  const std::vector<Row> rows = Rows();
+  // Every method of every covered service has a row.
+  const std::map<std::string, MethodPolicy> policies = {
+      {"salesops.org.v1.OrgService", org::OrgMethodPolicy()},
+      {"salesops.customers.v1.CustomersService", customers::CustomersMethodPolicy()},
+      {"salesops.targets.v1.TargetsService", targets::TargetsMethodPolicy()},
+      {"salesops.warning.v1.WarningService", warning::WarningMethodPolicy()}};
+  std::vector<std::string> missing;
+  for (const auto& [service, policy] : policies) {
+    const auto* d = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(d, nullptr) << service;
+    for (int i = 0; i < d->method_count(); ++i) {
+      bool found = false;
+      for (const Row& r : rows) found |= r.service == service && r.method == d->method(i)->name();
+      if (!found) missing.push_back(absl::StrCat(service, "/", d->method(i)->name()));
+    }
+  }
+  EXPECT_TRUE(missing.empty()) << "RPCs without a row in the authorization matrix:\n  "
+                               << absl::StrJoin(missing, "\n  ");
+
+  int calls = 0, allowed = 0, denied = 0;
+  std::vector<std::string> unexpected;
+  std::vector<Caller> callers = w.Callers();
+  for (Caller& c : callers) c.token = Token(c.role, c.member, c.unit);
+  for (const Row& row : rows) {
+    const MethodPolicy& policy = policies.at(row.service);
+    for (Scope s : kScopes) {
+      for (const Caller& c : callers) {
+        const bool role_ok = policy.Check(row.method, {c.member, c.role, c.unit}).ok();
+        const bool expect = role_ok && row.reach[RoleIndex(c.role)][static_cast<int>(s)];
+        const Result r = row.call(w, c, s);
+        ++calls;
+        if (r.outcome == Outcome::kAllowed) ++allowed;
+        if (r.outcome == Outcome::kDenied) ++denied;
+        const bool ok = r.outcome != Outcome::kBroken && (r.outcome == Outcome::kAllowed) == expect;
+        if (!ok) {
+          unexpected.push_back(
+              absl::StrCat(row.method, " as ", RoleName(c.role), " on ", ScopeName(s),
+                           ": expected ", expect ? "allow" : "deny", ", got ",
+                           r.outcome == Outcome::kAllowed  ? "allow"
+                           : r.outcome == Outcome::kDenied ? "deny"
+                                                           : "broken",
+                           r.detail.empty() ? "" : " (" + r.detail.substr(0, 160) + ")"));
+        }
+      }
+    }
+  }
+  std::printf("authorization matrix: %zu rows, %d calls, %d allowed, %d denied, %zu unexpected\n",
+              rows.size(), calls, allowed, denied, unexpected.size());
+  EXPECT_TRUE(unexpected.empty()) << absl::StrJoin(unexpected, "\n");
+}
+
+// ---- the rows ----------------------------------------------------------------------
+
+#define ORG "salesops.org.v1.OrgService"
+#define CUST "salesops.customers.v1.CustomersService"
+#define TGT "salesops.targets.v1.TargetsService"
+#define WARN "salesops.warning.v1.WarningService"
+
+template <typename List, typename Pred>
+bool Any(const List& items, Pred pred) {
+  for (const auto& i : items) {
+    if (pred(i)) return true;
+  }
+  return false;
+}
+
+std::vector<Row> OrgRows() {
+  using S = ov1::OrgService::Stub;
+  std::vector<Row> r;
+  r.push_back({ORG, "CreateOrgUnit", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::CreateOrgUnitRequest req;
+                 req.set_org_unit_id(w.Fresh("ou"));
+                 req.mutable_org_unit()->set_display_name("新组");
+                 req.mutable_org_unit()->set_kind(ov1::ORG_UNIT_KIND_TEAM);
+                 req.mutable_org_unit()->set_parent("orgUnits/" + w.Region(s));
+                 ov1::CreateOrgUnitResponse resp;
+                 return FromStatus(w.O(c.token, &S::CreateOrgUnit, req, &resp));
+               }});
+  r.push_back({ORG, "GetOrgUnit", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::GetOrgUnitRequest req;
+                 req.set_name("orgUnits/" + w.Team(s));
+                 ov1::GetOrgUnitResponse resp;
+                 return FromStatus(w.O(c.token, &S::GetOrgUnit, req, &resp));
+               }});
+  r.push_back({ORG, "ListOrgUnits", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::ListOrgUnitsRequest req;
+                 req.set_parent("orgUnits/" + w.Region(s));
+                 ov1::ListOrgUnitsResponse resp;
+                 grpc::Status st = w.O(c.token, &S::ListOrgUnits, req, &resp);
+                 return Listed(st, Any(resp.org_units(), [&](const auto& u) {
+                                 return u.name() == "orgUnits/" + w.Team(s);
+                               }));
+               }});
+  r.push_back({ORG, "UpdateOrgUnit", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::UpdateOrgUnitRequest req;
+                 req.mutable_org_unit()->set_name("orgUnits/" + w.NewTeam(s, 0));
+                 req.mutable_org_unit()->set_display_name("改名");
+                 req.mutable_update_mask()->add_paths("display_name");
+                 ov1::UpdateOrgUnitResponse resp;
+                 return FromStatus(w.O(c.token, &S::UpdateOrgUnit, req, &resp));
+               }});
+  r.push_back({ORG, "DeleteOrgUnit", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::DeleteOrgUnitRequest req;
+                 req.set_name("orgUnits/" + w.NewTeam(s, 0));
+                 ov1::DeleteOrgUnitResponse resp;
+                 return FromStatus(w.O(c.token, &S::DeleteOrgUnit, req, &resp));
+               }});
+  r.push_back({ORG, "CreateMember", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::CreateMemberRequest req;
+                 req.set_member_id(w.Fresh("m"));
+                 req.mutable_member()->set_display_name("新人");
+                 req.mutable_member()->set_email(req.member_id() + "@example.com");
+                 req.mutable_member()->set_role(ov1::ROLE_REP);
+                 req.mutable_member()->set_department(ov1::DEPARTMENT_SALES);
+                 req.mutable_member()->set_org_unit("orgUnits/" + w.Team(s));
+                 ov1::CreateMemberResponse resp;
+                 return FromStatus(w.O(c.token, &S::CreateMember, req, &resp));
+               }});
+  r.push_back({ORG, "GetMember", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::GetMemberRequest req;
+                 req.set_name("members/" + w.Rep(s));
+                 ov1::GetMemberResponse resp;
+                 return FromStatus(w.O(c.token, &S::GetMember, req, &resp));
+               }});
+  r.push_back({ORG, "ListMembers", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::ListMembersRequest req;
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 ov1::ListMembersResponse resp;
+                 grpc::Status st = w.O(c.token, &S::ListMembers, req, &resp);
+                 return Listed(st, Any(resp.members(), [&](const auto& m) {
+                                 return m.name() == "members/" + w.Rep(s);
+                               }));
+               }});
+  r.push_back({ORG, "UpdateMember", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::UpdateMemberRequest req;
+                 req.mutable_member()->set_name("members/" + w.NewRep(s));
+                 req.mutable_member()->set_display_name("改名");
+                 req.mutable_update_mask()->add_paths("display_name");
+                 ov1::UpdateMemberResponse resp;
+                 return FromStatus(w.O(c.token, &S::UpdateMember, req, &resp));
+               }});
+  r.push_back({ORG, "DeleteMember", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::DeleteMemberRequest req;
+                 req.set_name("members/" + w.NewRep(s));
+                 ov1::DeleteMemberResponse resp;
+                 return FromStatus(w.O(c.token, &S::DeleteMember, req, &resp));
+               }});
+  r.push_back({ORG, "MoveMember", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::MoveMemberRequest req;
+                 req.set_name("members/" + w.NewRep(s));
+                 // Within the same region: the other team there.
+                 req.set_org_unit("orgUnits/" + (s == Scope::kOwn    ? w.Team(Scope::kTeam)
+                                                 : s == Scope::kTeam ? w.Team(Scope::kOwn)
+                                                                     : w.Id("t22")));
+                 ov1::MoveMemberResponse resp;
+                 return FromStatus(w.O(c.token, &S::MoveMember, req, &resp));
+               }});
+  r.push_back({ORG, "CreatePosition", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::CreatePositionRequest req;
+                 req.set_position_id(w.Fresh("pos"));
+                 req.mutable_position()->set_team("orgUnits/" + w.NewTeam(s, 0));
+                 req.mutable_position()->set_role(ov1::ROLE_REP);
+                 req.mutable_position()->set_title("客户经理");
+                 req.mutable_position()->add_duty_history()->add_duties("开发");
+                 ov1::CreatePositionResponse resp;
+                 return FromStatus(w.O(c.token, &S::CreatePosition, req, &resp));
+               }});
+  r.push_back({ORG, "GetPosition", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::GetPositionRequest req;
+                 req.set_name(w.NewPosition(s));
+                 ov1::GetPositionResponse resp;
+                 return FromStatus(w.O(c.token, &S::GetPosition, req, &resp));
+               }});
+  r.push_back({ORG, "ListPositions", kAny, [](World& w, const Caller& c, Scope s) {
+                 const std::string name = w.NewPosition(s);
+                 ov1::GetPositionRequest get;
+                 get.set_name(name);
+                 ov1::GetPositionResponse got;
+                 (void)w.O(w.Admin(), &S::GetPosition, get, &got);
+                 ov1::ListPositionsRequest req;
+                 req.set_team(got.position().team());
+                 ov1::ListPositionsResponse resp;
+                 grpc::Status st = w.O(c.token, &S::ListPositions, req, &resp);
+                 return Listed(
+                     st, Any(resp.positions(), [&](const auto& p) { return p.name() == name; }));
+               }});
+  r.push_back({ORG, "ChangeDuties", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::ChangeDutiesRequest req;
+                 req.set_name(w.NewPosition(s));
+                 req.set_etag("1");
+                 *req.mutable_duties()->mutable_effective_date() =
+                     DateOf(absl::Now() + absl::Hours(24 * 10));
+                 req.mutable_duties()->add_duties("重点客户");
+                 req.mutable_duties()->set_reason("市场变化");
+                 ov1::ChangeDutiesResponse resp;
+                 return FromStatus(w.O(c.token, &S::ChangeDuties, req, &resp));
+               }});
+  r.push_back({ORG, "GetMemberDuties", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::GetMemberDutiesRequest req;
+                 req.set_member("members/" + w.Rep(s));
+                 ov1::GetMemberDutiesResponse resp;
+                 return FromStatus(w.O(c.token, &S::GetMemberDuties, req, &resp));
+               }});
+  r.push_back({ORG, "SplitTeam", kAny, [](World& w, const Caller& c, Scope s) {
+                 const std::string team = w.NewTeam(s, 2);
+                 ov1::SplitTeamRequest req;
+                 req.set_team("orgUnits/" + team);
+                 req.set_reason("拆分");
+                 auto* nt = req.add_new_teams();
+                 nt->set_org_unit_id(w.Fresh("split"));
+                 nt->set_display_name("新组");
+                 nt->add_members("members/" + team + "-m0");
+                 ov1::SplitTeamResponse resp;
+                 return FromStatus(w.O(c.token, &S::SplitTeam, req, &resp));
+               }});
+  r.push_back({ORG, "MergeTeams", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::MergeTeamsRequest req;
+                 req.set_source("orgUnits/" + w.NewTeam(s, 1));
+                 req.set_target("orgUnits/" + w.NewTeam(s, 1));
+                 req.set_reason("合并");
+                 ov1::MergeTeamsResponse resp;
+                 return FromStatus(w.O(c.token, &S::MergeTeams, req, &resp));
+               }});
+  r.push_back({ORG, "DissolveTeam", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::DissolveTeamRequest req;
+                 req.set_team("orgUnits/" + w.NewTeam(s, 0));
+                 req.set_reason("撤销");
+                 ov1::DissolveTeamResponse resp;
+                 return FromStatus(w.O(c.token, &S::DissolveTeam, req, &resp));
+               }});
+  r.push_back({ORG, "ListReorganisations", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::ListReorganisationsRequest req;
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 ov1::ListReorganisationsResponse resp;
+                 return FromStatus(w.O(c.token, &S::ListReorganisations, req, &resp));
+               }});
+  r.push_back({ORG, "GetMemberHistory", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::GetMemberHistoryRequest req;
+                 req.set_member("members/" + w.Rep(s));
+                 ov1::GetMemberHistoryResponse resp;
+                 return FromStatus(w.O(c.token, &S::GetMemberHistory, req, &resp));
+               }});
+  r.push_back({ORG, "GetTeamEfficiency", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::GetTeamEfficiencyRequest req;
+                 *req.mutable_start_month() = DateOf(absl::Now());
+                 *req.mutable_end_month() = DateOf(absl::Now());
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 ov1::GetTeamEfficiencyResponse resp;
+                 grpc::Status st = w.O(c.token, &S::GetTeamEfficiency, req, &resp);
+                 return Listed(st, Any(resp.teams(), [&](const auto& t) {
+                                 return t.team() == "orgUnits/" + w.Team(s);
+                               }));
+               }});
+  r.push_back({ORG, "SetTeamTarget", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::SetTeamTargetRequest req;
+                 req.set_team("orgUnits/" + w.Team(s));
+                 *req.mutable_month() = DateOf(absl::Now());
+                 *req.mutable_amount() = Cny(100000);
+                 ov1::SetTeamTargetResponse resp;
+                 return FromStatus(w.O(c.token, &S::SetTeamTarget, req, &resp));
+               }});
+  r.push_back({ORG, "GetTalentConfig", kAny, [](World& w, const Caller& c, Scope) {
+                 ov1::GetTalentConfigRequest req;
+                 ov1::GetTalentConfigResponse resp;
+                 return FromStatus(w.O(c.token, &S::GetTalentConfig, req, &resp));
+               }});
+  r.push_back({ORG, "UpdateTalentConfig", kAny, [](World& w, const Caller& c, Scope) {
+                 ov1::GetTalentConfigRequest get;
+                 ov1::GetTalentConfigResponse cur;
+                 (void)w.O(w.Admin(), &S::GetTalentConfig, get, &cur);
+                 ov1::UpdateTalentConfigRequest req;
+                 *req.mutable_talent_config() = cur.talent_config();
+                 req.set_reason("复核");
+                 ov1::UpdateTalentConfigResponse resp;
+                 return FromStatus(w.O(c.token, &S::UpdateTalentConfig, req, &resp));
+               }});
+  r.push_back({ORG, "RecordAssessment", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::RecordAssessmentRequest req;
+                 req.mutable_assessment()->set_member("members/" + w.Rep(s));
+                 req.mutable_assessment()->set_period("matrix-h1");
+                 req.mutable_assessment()->set_performance(80);
+                 req.mutable_assessment()->set_capability(70);
+                 req.mutable_assessment()->set_potential(75);
+                 ov1::RecordAssessmentResponse resp;
+                 return FromStatus(w.O(c.token, &S::RecordAssessment, req, &resp));
+               }});
+  r.push_back({ORG, "ListAssessments", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::ListAssessmentsRequest req;
+                 req.set_member("members/" + w.Rep(s));
+                 ov1::ListAssessmentsResponse resp;
+                 return FromStatus(w.O(c.token, &S::ListAssessments, req, &resp));
+               }});
+  r.push_back({ORG, "CreateDevelopmentPlan", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::CreateDevelopmentPlanRequest req;
+                 req.mutable_development_plan()->set_member("members/" + w.Rep(s));
+                 auto* item = req.mutable_development_plan()->add_items();
+                 item->set_title("课程");
+                 item->set_kind(ov1::DEVELOPMENT_ITEM_KIND_TRAINING);
+                 ov1::CreateDevelopmentPlanResponse resp;
+                 return FromStatus(w.O(c.token, &S::CreateDevelopmentPlan, req, &resp));
+               }});
+  r.push_back({ORG, "UpdateDevelopmentPlan", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::UpdateDevelopmentPlanRequest req;
+                 req.mutable_development_plan()->set_name(w.NewDevelopmentPlan(s));
+                 req.mutable_development_plan()->set_etag("1");
+                 req.mutable_development_plan()->set_member("members/" + w.Rep(s));
+                 auto* item = req.mutable_development_plan()->add_items();
+                 item->set_title("课程二");
+                 item->set_kind(ov1::DEVELOPMENT_ITEM_KIND_TRAINING);
+                 ov1::UpdateDevelopmentPlanResponse resp;
+                 return FromStatus(w.O(c.token, &S::UpdateDevelopmentPlan, req, &resp));
+               }});
+  r.push_back({ORG, "ListDevelopmentPlans", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::ListDevelopmentPlansRequest req;
+                 req.set_member("members/" + w.Rep(s));
+                 ov1::ListDevelopmentPlansResponse resp;
+                 return FromStatus(w.O(c.token, &S::ListDevelopmentPlans, req, &resp));
+               }});
+  r.push_back({ORG, "CreatePromotionTrack", kAny, [](World& w, const Caller& c, Scope) {
+                 ov1::CreatePromotionTrackRequest req;
+                 req.set_promotion_track_id(w.Fresh("trk"));
+                 req.mutable_promotion_track()->set_display_name("晋升");
+                 req.mutable_promotion_track()->set_from_role(ov1::ROLE_REP);
+                 req.mutable_promotion_track()->set_to_role(ov1::ROLE_SUPERVISOR);
+                 ov1::CreatePromotionTrackResponse resp;
+                 return FromStatus(w.O(c.token, &S::CreatePromotionTrack, req, &resp));
+               }});
+  r.push_back({ORG, "ListPromotionTracks", kAny, [](World& w, const Caller& c, Scope) {
+                 ov1::ListPromotionTracksRequest req;
+                 ov1::ListPromotionTracksResponse resp;
+                 return FromStatus(w.O(c.token, &S::ListPromotionTracks, req, &resp));
+               }});
+  r.push_back({ORG, "SubmitPromotionRequest", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::SubmitPromotionRequestRequest req;
+                 req.mutable_promotion_request()->set_member("members/" + w.Rep(s));
+                 req.mutable_promotion_request()->set_track("promotionTracks/" + w.Id("track"));
+                 req.mutable_promotion_request()->set_justification("业绩");
+                 ov1::SubmitPromotionRequestResponse resp;
+                 return FromStatus(w.O(c.token, &S::SubmitPromotionRequest, req, &resp));
+               }});
+  r.push_back({ORG, "ApprovePromotionRequest", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::ApprovePromotionRequestRequest req;
+                 req.set_name(w.NewPromotionRequest(s));
+                 ov1::ApprovePromotionRequestResponse resp;
+                 return FromStatus(w.O(c.token, &S::ApprovePromotionRequest, req, &resp));
+               }});
+  r.push_back({ORG, "RejectPromotionRequest", kAny, [](World& w, const Caller& c, Scope s) {
+                 ov1::RejectPromotionRequestRequest req;
+                 req.set_name(w.NewPromotionRequest(s));
+                 req.set_note("再观察");
+                 ov1::RejectPromotionRequestResponse resp;
+                 return FromStatus(w.O(c.token, &S::RejectPromotionRequest, req, &resp));
+               }});
+  r.push_back({ORG, "GetPromotionRequest", kOwner, [](World& w, const Caller& c, Scope s) {
+                 ov1::GetPromotionRequestRequest req;
+                 req.set_name(w.NewPromotionRequest(s));
+                 ov1::GetPromotionRequestResponse resp;
+                 return FromStatus(w.O(c.token, &S::GetPromotionRequest, req, &resp));
+               }});
+  return r;
+}
+
+std::vector<Row> CustomersRows() {
+  using S = cv1::CustomersService::Stub;
+  std::vector<Row> r;
+  r.push_back({CUST, "CreateCustomer", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::CreateCustomerRequest req;
+                 req.mutable_customer()->set_display_name("新客户" + w.Fresh("n"));
+                 req.mutable_customer()->set_owner("members/" + w.Rep(s));
+                 cv1::CreateCustomerResponse resp;
+                 return FromStatus(w.C(c.token, &S::CreateCustomer, req, &resp));
+               }});
+  r.push_back({CUST, "GetCustomer", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::GetCustomerRequest req;
+                 req.set_name(w.NewCustomer(s).name());
+                 cv1::GetCustomerResponse resp;
+                 return FromStatus(w.C(c.token, &S::GetCustomer, req, &resp));
+               }});
+  r.push_back({CUST, "ListCustomers", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const std::string name = w.NewCustomer(s).name();
+                 cv1::ListCustomersRequest req;
+                 req.set_owner("members/" + w.Rep(s));
+                 req.set_page_size(500);
+                 cv1::ListCustomersResponse resp;
+                 grpc::Status st = w.C(c.token, &S::ListCustomers, req, &resp);
+                 return Listed(
+                     st, Any(resp.customers(), [&](const auto& x) { return x.name() == name; }));
+               }});
+  r.push_back({CUST, "UpdateCustomer", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::UpdateCustomerRequest req;
+                 req.mutable_customer()->set_name(w.NewCustomer(s).name());
+                 req.mutable_customer()->set_address("杭州市");
+                 req.mutable_update_mask()->add_paths("address");
+                 cv1::UpdateCustomerResponse resp;
+                 return FromStatus(w.C(c.token, &S::UpdateCustomer, req, &resp));
+               }});
+  r.push_back({CUST, "CheckCustomerConflicts", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const cv1::Customer existing = w.NewCustomer(s);
+                 cv1::CheckCustomerConflictsRequest req;
+                 req.set_tax_id(existing.tax_id());
+                 cv1::CheckCustomerConflictsResponse resp;
+                 grpc::Status st = w.C(c.token, &S::CheckCustomerConflicts, req, &resp);
+                 return Listed(st, Any(resp.conflicts(), [&](const auto& x) {
+                                 return x.customer() == existing.name();
+                               }));
+               }});
+  r.push_back({CUST, "EvaluateCustomerTier", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::EvaluateCustomerTierRequest req;
+                 req.set_name(w.NewCustomer(s).name());
+                 cv1::EvaluateCustomerTierResponse resp;
+                 return FromStatus(w.C(c.token, &S::EvaluateCustomerTier, req, &resp));
+               }});
+  r.push_back({CUST, "ClaimCustomer", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::ClaimCustomerRequest req;
+                 req.set_name(w.NewPoolCustomer(s).name());
+                 req.set_owner("members/" + w.Rep(s));
+                 cv1::ClaimCustomerResponse resp;
+                 return FromStatus(w.C(c.token, &S::ClaimCustomer, req, &resp));
+               }});
+  r.push_back({CUST, "ReleaseCustomer", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::ReleaseCustomerRequest req;
+                 req.set_name(w.NewCustomer(s).name());
+                 cv1::ReleaseCustomerResponse resp;
+                 return FromStatus(w.C(c.token, &S::ReleaseCustomer, req, &resp));
+               }});
+  r.push_back({CUST, "HandOverCustomer", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::HandOverCustomerRequest req;
+                 req.set_name(w.NewCustomer(s).name());
+                 req.set_new_owner("members/" + w.Rep2(s));
+                 req.set_reason("转交");
+                 cv1::HandOverCustomerResponse resp;
+                 return FromStatus(w.C(c.token, &S::HandOverCustomer, req, &resp));
+               }});
+  r.push_back({CUST, "GrantSharing", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::GrantSharingRequest req;
+                 req.mutable_sharing_grant()->set_customer(w.NewCustomer(s).name());
+                 req.mutable_sharing_grant()->set_grantee("orgUnits/" + w.marketing());
+                 req.mutable_sharing_grant()->set_access(cv1::SHARING_ACCESS_READ_ONLY);
+                 req.mutable_sharing_grant()->set_purpose("市场活动");
+                 cv1::GrantSharingResponse resp;
+                 return FromStatus(w.C(c.token, &S::GrantSharing, req, &resp));
+               }});
+  r.push_back({CUST, "RevokeSharing", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::RevokeSharingRequest req;
+                 req.set_name(w.NewGrant(s).name());
+                 cv1::RevokeSharingResponse resp;
+                 return FromStatus(w.C(c.token, &S::RevokeSharing, req, &resp));
+               }});
+  r.push_back({CUST, "ListSharingGrants", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const cv1::SharingGrant g = w.NewGrant(s);
+                 cv1::ListSharingGrantsRequest req;
+                 req.set_customer(g.customer());
+                 cv1::ListSharingGrantsResponse resp;
+                 grpc::Status st = w.C(c.token, &S::ListSharingGrants, req, &resp);
+                 return Listed(st, Any(resp.sharing_grants(),
+                                       [&](const auto& x) { return x.name() == g.name(); }));
+               }});
+  r.push_back({CUST, "GetTierPolicy", kAny, [](World& w, const Caller& c, Scope) {
+                 cv1::GetTierPolicyRequest req;
+                 cv1::GetTierPolicyResponse resp;
+                 return FromStatus(w.C(c.token, &S::GetTierPolicy, req, &resp));
+               }});
+  r.push_back({CUST, "UpdateTierPolicy", kAny, [](World& w, const Caller& c, Scope) {
+                 cv1::GetTierPolicyRequest get;
+                 cv1::GetTierPolicyResponse cur;
+                 (void)w.C(w.Admin(), &S::GetTierPolicy, get, &cur);
+                 cv1::UpdateTierPolicyRequest req;
+                 req.mutable_tier_policy()->set_reevaluate_every_days(
+                     cur.tier_policy().reevaluate_every_days());
+                 req.mutable_update_mask()->add_paths("reevaluate_every_days");
+                 req.set_reason("复核");
+                 cv1::UpdateTierPolicyResponse resp;
+                 return FromStatus(w.C(c.token, &S::UpdateTierPolicy, req, &resp));
+               }});
+  r.push_back({CUST, "GetPoolPolicy", kAny, [](World& w, const Caller& c, Scope) {
+                 cv1::GetPoolPolicyRequest req;
+                 cv1::GetPoolPolicyResponse resp;
+                 return FromStatus(w.C(c.token, &S::GetPoolPolicy, req, &resp));
+               }});
+  r.push_back({CUST, "UpdatePoolPolicy", kAny, [](World& w, const Caller& c, Scope) {
+                 cv1::GetPoolPolicyRequest get;
+                 cv1::GetPoolPolicyResponse cur;
+                 (void)w.C(w.Admin(), &S::GetPoolPolicy, get, &cur);
+                 cv1::UpdatePoolPolicyRequest req;
+                 req.mutable_pool_policy()->set_protection_days(
+                     cur.pool_policy().protection_days());
+                 req.mutable_update_mask()->add_paths("protection_days");
+                 req.set_reason("复核");
+                 cv1::UpdatePoolPolicyResponse resp;
+                 return FromStatus(w.C(c.token, &S::UpdatePoolPolicy, req, &resp));
+               }});
+  r.push_back({CUST, "CreateOpportunity", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::CreateOpportunityRequest req;
+                 req.mutable_opportunity()->set_customer(w.NewCustomer(s).name());
+                 req.mutable_opportunity()->set_display_name("项目");
+                 *req.mutable_opportunity()->mutable_amount() = Cny(1000);
+                 req.mutable_opportunity()->set_product_line("orgUnits/" + w.pl());
+                 req.mutable_opportunity()->set_channel("direct");
+                 cv1::CreateOpportunityResponse resp;
+                 return FromStatus(w.C(c.token, &S::CreateOpportunity, req, &resp));
+               }});
+  r.push_back({CUST, "GetOpportunity", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::GetOpportunityRequest req;
+                 req.set_name(w.NewDeal(s).name());
+                 cv1::GetOpportunityResponse resp;
+                 return FromStatus(w.C(c.token, &S::GetOpportunity, req, &resp));
+               }});
+  r.push_back({CUST, "ListOpportunities", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const cv1::Opportunity o = w.NewDeal(s);
+                 cv1::ListOpportunitiesRequest req;
+                 req.set_owner("members/" + w.Rep(s));
+                 req.set_page_size(500);
+                 cv1::ListOpportunitiesResponse resp;
+                 grpc::Status st = w.C(c.token, &S::ListOpportunities, req, &resp);
+                 return Listed(st, Any(resp.opportunities(),
+                                       [&](const auto& x) { return x.name() == o.name(); }));
+               }});
+  r.push_back({CUST, "UpdateOpportunity", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::UpdateOpportunityRequest req;
+                 req.mutable_opportunity()->set_name(w.NewDeal(s).name());
+                 req.mutable_opportunity()->set_next_step("报价");
+                 req.mutable_update_mask()->add_paths("next_step");
+                 cv1::UpdateOpportunityResponse resp;
+                 return FromStatus(w.C(c.token, &S::UpdateOpportunity, req, &resp));
+               }});
+  r.push_back({CUST, "ChangeOpportunityStage", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::ChangeOpportunityStageRequest req;
+                 req.set_name(w.NewDeal(s).name());
+                 req.set_stage(cv1::OPPORTUNITY_STAGE_QUALIFIED);
+                 cv1::ChangeOpportunityStageResponse resp;
+                 return FromStatus(w.C(c.token, &S::ChangeOpportunityStage, req, &resp));
+               }});
+  r.push_back({CUST, "LogActivity", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::LogActivityRequest req;
+                 req.mutable_activity()->set_customer(w.NewCustomer(s).name());
+                 req.mutable_activity()->set_kind(cv1::ACTIVITY_KIND_CALL);
+                 req.mutable_activity()->set_summary("电话");
+                 cv1::LogActivityResponse resp;
+                 return FromStatus(w.C(c.token, &S::LogActivity, req, &resp));
+               }});
+  r.push_back({CUST, "ListActivities", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::ListActivitiesRequest req;
+                 req.set_customer(w.NewCustomer(s).name());
+                 cv1::ListActivitiesResponse resp;
+                 return FromStatus(w.C(c.token, &S::ListActivities, req, &resp));
+               }});
+  r.push_back({CUST, "CreateTask", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::CreateTaskRequest req;
+                 req.mutable_task()->set_customer(w.NewCustomer(s).name());
+                 req.mutable_task()->set_title("回访");
+                 req.mutable_task()->mutable_due_time()->set_seconds(
+                     absl::ToUnixSeconds(absl::Now() + absl::Hours(48)));
+                 cv1::CreateTaskResponse resp;
+                 return FromStatus(w.C(c.token, &S::CreateTask, req, &resp));
+               }});
+  r.push_back({CUST, "ListTasks", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::ListTasksRequest req;
+                 req.set_customer(w.NewTask(s).customer());
+                 cv1::ListTasksResponse resp;
+                 return FromStatus(w.C(c.token, &S::ListTasks, req, &resp));
+               }});
+  r.push_back({CUST, "CompleteTask", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::CompleteTaskRequest req;
+                 req.set_name(w.NewTask(s).name());
+                 cv1::CompleteTaskResponse resp;
+                 return FromStatus(w.C(c.token, &S::CompleteTask, req, &resp));
+               }});
+  r.push_back({CUST, "CreateContract", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::CreateContractRequest req;
+                 req.mutable_contract()->set_customer(w.NewCustomer(s).name());
+                 req.mutable_contract()->set_title("合同");
+                 *req.mutable_contract()->mutable_amount() = Cny(1000);
+                 auto* in = req.mutable_contract()->mutable_payment_schedule()->add_instalments();
+                 in->set_instalment_id("1");
+                 *in->mutable_due_date() = DateOf(absl::Now() + absl::Hours(24 * 30));
+                 *in->mutable_amount() = Cny(1000);
+                 cv1::CreateContractResponse resp;
+                 return FromStatus(w.C(c.token, &S::CreateContract, req, &resp));
+               }});
+  r.push_back({CUST, "GetContract", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::GetContractRequest req;
+                 req.set_name(w.NewContract(s, false).name());
+                 cv1::GetContractResponse resp;
+                 return FromStatus(w.C(c.token, &S::GetContract, req, &resp));
+               }});
+  r.push_back({CUST, "ListContracts", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const cv1::Contract k = w.NewContract(s, false);
+                 cv1::ListContractsRequest req;
+                 req.set_customer(k.customer());
+                 cv1::ListContractsResponse resp;
+                 grpc::Status st = w.C(c.token, &S::ListContracts, req, &resp);
+                 return Listed(st, Any(resp.contracts(),
+                                       [&](const auto& x) { return x.name() == k.name(); }));
+               }});
+  r.push_back({CUST, "SignContract", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::SignContractRequest req;
+                 req.set_name(w.NewContract(s, false).name());
+                 cv1::SignContractResponse resp;
+                 return FromStatus(w.C(c.token, &S::SignContract, req, &resp));
+               }});
+  r.push_back({CUST, "CancelContract", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::CancelContractRequest req;
+                 req.set_name(w.NewContract(s, true).name());
+                 req.set_reason("客户撤单");
+                 cv1::CancelContractResponse resp;
+                 return FromStatus(w.C(c.token, &S::CancelContract, req, &resp));
+               }});
+  r.push_back({CUST, "CloseContract", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::CloseContractRequest req;
+                 req.set_name(w.NewContract(s, true).name());
+                 req.set_reason("履约完成");
+                 cv1::CloseContractResponse resp;
+                 return FromStatus(w.C(c.token, &S::CloseContract, req, &resp));
+               }});
+  r.push_back({CUST, "RecordPayment", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::RecordPaymentRequest req;
+                 req.set_contract(w.NewContract(s, true).name());
+                 *req.mutable_payment()->mutable_amount() = Cny(100);
+                 *req.mutable_payment()->mutable_received_date() = DateOf(absl::Now());
+                 cv1::RecordPaymentResponse resp;
+                 return FromStatus(w.C(c.token, &S::RecordPayment, req, &resp));
+               }});
+  r.push_back({CUST, "RecordRefund", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::RecordPaymentRequest pay;
+                 pay.set_contract(w.NewContract(s, true).name());
+                 *pay.mutable_payment()->mutable_amount() = Cny(100);
+                 *pay.mutable_payment()->mutable_received_date() = DateOf(absl::Now());
+                 cv1::RecordPaymentResponse paid;
+                 EXPECT_TRUE(w.C(w.Admin(), &S::RecordPayment, pay, &paid).ok());
+                 cv1::RecordRefundRequest req;
+                 req.set_contract(pay.contract());
+                 *req.mutable_refund()->mutable_amount() = Cny(50);
+                 *req.mutable_refund()->mutable_received_date() = DateOf(absl::Now());
+                 req.set_reason("退款");
+                 cv1::RecordRefundResponse resp;
+                 return FromStatus(w.C(c.token, &S::RecordRefund, req, &resp));
+               }});
+  r.push_back({CUST, "ImportCustomersCsv", kOwner, [](World& w, const Caller& c, Scope s) {
+                 cv1::ImportCustomersCsvRequest req;
+                 req.set_csv("display_name\r\n导入客户" + w.Fresh("i") + "\r\n");
+                 req.set_default_owner("members/" + w.Rep(s));
+                 req.set_request_id(w.Fresh("imp"));
+                 cv1::ImportCustomersCsvResponse resp;
+                 // Out-of-scope owners are refused row by row (the import then writes nothing).
+                 grpc::Status st = w.C(c.token, &S::ImportCustomersCsv, req, &resp);
+                 return Listed(st, resp.created_count() == 1);
+               }});
+  r.push_back({CUST, "ExportCustomersCsv", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const cv1::Customer x = w.NewCustomer(s);
+                 cv1::ExportCustomersCsvRequest req;
+                 req.set_owner("members/" + w.Rep(s));
+                 cv1::ExportCustomersCsvResponse resp;
+                 grpc::Status st = w.C(c.token, &S::ExportCustomersCsv, req, &resp);
+                 return Listed(st, absl::StrContains(resp.csv(), x.display_name()));
+               }});
+  return r;
+}
+
+std::vector<Row> TargetsRows() {
+  using S = tv1::TargetsService::Stub;
+  std::vector<Row> r;
+  r.push_back({TGT, "CreateFiscalPeriod", kAny, [](World& w, const Caller& c, Scope) {
+                 tv1::CreateFiscalPeriodRequest req;
+                 req.set_fiscal_period_id(w.Fresh("fp"));
+                 req.mutable_fiscal_period()->set_display_name("月度");
+                 req.mutable_fiscal_period()->set_kind(tv1::FISCAL_PERIOD_KIND_MONTH);
+                 req.mutable_fiscal_period()->set_fiscal_year(2031);
+                 req.mutable_fiscal_period()->set_number(1);
+                 tv1::CreateFiscalPeriodResponse resp;
+                 return FromStatus(w.T(c.token, &S::CreateFiscalPeriod, req, &resp));
+               }});
+  r.push_back({TGT, "GetFiscalPeriod", kAny, [](World& w, const Caller& c, Scope) {
+                 tv1::GetFiscalPeriodRequest req;
+                 req.set_name(w.period);
+                 tv1::GetFiscalPeriodResponse resp;
+                 return FromStatus(w.T(c.token, &S::GetFiscalPeriod, req, &resp));
+               }});
+  r.push_back({TGT, "ListFiscalPeriods", kAny, [](World& w, const Caller& c, Scope) {
+                 tv1::ListFiscalPeriodsRequest req;
+                 req.set_page_size(1000);
+                 tv1::ListFiscalPeriodsResponse resp;
+                 grpc::Status st = w.T(c.token, &S::ListFiscalPeriods, req, &resp);
+                 return FromStatus(st);
+               }});
+  r.push_back({TGT, "UpdateFiscalPeriod", kAny, [](World& w, const Caller& c, Scope) {
+                 tv1::UpdateFiscalPeriodRequest req;
+                 req.mutable_fiscal_period()->set_name(w.period);
+                 req.mutable_fiscal_period()->set_display_name("本季度（改）");
+                 req.mutable_update_mask()->add_paths("display_name");
+                 tv1::UpdateFiscalPeriodResponse resp;
+                 return FromStatus(w.T(c.token, &S::UpdateFiscalPeriod, req, &resp));
+               }});
+  r.push_back({TGT, "DeleteFiscalPeriod", kAny, [](World& w, const Caller& c, Scope) {
+                 tv1::CreateFiscalPeriodRequest create;
+                 create.set_fiscal_period_id(w.Fresh("del"));
+                 create.mutable_fiscal_period()->set_display_name("临时");
+                 create.mutable_fiscal_period()->set_kind(tv1::FISCAL_PERIOD_KIND_MONTH);
+                 create.mutable_fiscal_period()->set_fiscal_year(2032);
+                 create.mutable_fiscal_period()->set_number(2);
+                 tv1::CreateFiscalPeriodResponse created;
+                 EXPECT_TRUE(w.T(w.Admin(), &S::CreateFiscalPeriod, create, &created).ok());
+                 tv1::DeleteFiscalPeriodRequest req;
+                 req.set_name(created.fiscal_period().name());
+                 tv1::DeleteFiscalPeriodResponse resp;
+                 return FromStatus(w.T(c.token, &S::DeleteFiscalPeriod, req, &resp));
+               }});
+  r.push_back({TGT, "CreatePlan", kTeamPlan, [](World& w, const Caller& c, Scope s) {
+                 tv1::CreatePlanRequest req;
+                 req.set_plan_id(w.Fresh("tp"));
+                 req.mutable_plan()->set_display_name("团队计划");
+                 req.mutable_plan()->set_period(w.period);
+                 req.mutable_plan()->set_scope("orgUnits/" + w.Team(s));
+                 *req.mutable_plan()->mutable_total() = Cny(100000);
+                 req.mutable_plan()->set_attainment_basis(tv1::ATTAINMENT_BASIS_BOOKING);
+                 tv1::CreatePlanResponse resp;
+                 return FromStatus(w.T(c.token, &S::CreatePlan, req, &resp));
+               }});
+  r.push_back({TGT, "GetPlan", kAny, [](World& w, const Caller& c, Scope) {
+                 tv1::GetPlanRequest req;
+                 req.set_name(w.plan);
+                 tv1::GetPlanResponse resp;
+                 return FromStatus(w.T(c.token, &S::GetPlan, req, &resp));
+               }});
+  r.push_back({TGT, "ListPlans", kAny, [](World& w, const Caller& c, Scope) {
+                 tv1::ListPlansRequest req;
+                 req.set_period(w.period);
+                 tv1::ListPlansResponse resp;
+                 grpc::Status st = w.T(c.token, &S::ListPlans, req, &resp);
+                 return FromStatus(st);
+               }});
+  r.push_back({TGT, "CreatePlanVersion", kCompany, [](World& w, const Caller& c, Scope) {
+                 tv1::CreatePlanVersionRequest req;
+                 req.set_source_plan(w.plan);
+                 req.set_change_reason("复核");
+                 tv1::CreatePlanVersionResponse resp;
+                 return FromStatus(w.T(c.token, &S::CreatePlanVersion, req, &resp));
+               }});
+  r.push_back({TGT, "AllocatePlan", kOwner, [](World& w, const Caller& c, Scope s) {
+                 // A draft version of the plan, split in the scope's team cell.
+                 tv1::CreatePlanVersionRequest v;
+                 v.set_source_plan(w.plan);
+                 v.set_change_reason("分解");
+                 tv1::CreatePlanVersionResponse draft;
+                 EXPECT_TRUE(w.T(w.Admin(), &S::CreatePlanVersion, v, &draft).ok());
+                 const std::string cell = w.team_cell[w.Team(s)];
+                 tv1::AllocatePlanRequest req;
+                 req.set_plan(draft.plan().name());
+                 req.set_parent_cell(draft.plan().name() + cell.substr(cell.find("/cells/")));
+                 req.set_axis(tv1::ALLOCATION_AXIS_CHANNEL);
+                 req.set_method(tv1::ALLOCATION_METHOD_EQUAL);
+                 req.add_inputs()->set_key("direct");
+                 tv1::AllocatePlanResponse resp;
+                 return FromStatus(w.T(c.token, &S::AllocatePlan, req, &resp));
+               }});
+  r.push_back({TGT, "ListAllocationCells", kOwner, [](World& w, const Caller& c, Scope s) {
+                 tv1::ListAllocationCellsRequest req;
+                 req.set_plan(w.plan);
+                 req.set_member("members/" + w.Rep(s));
+                 tv1::ListAllocationCellsResponse resp;
+                 grpc::Status st = w.T(c.token, &S::ListAllocationCells, req, &resp);
+                 return Listed(st, resp.cells_size() > 0);
+               }});
+  r.push_back({TGT, "SetPhasing", kCompany, [](World& w, const Caller& c, Scope) {
+                 tv1::CreatePlanVersionRequest v;
+                 v.set_source_plan(w.plan);
+                 v.set_change_reason("季节性");
+                 tv1::CreatePlanVersionResponse draft;
+                 EXPECT_TRUE(w.T(w.Admin(), &S::CreatePlanVersion, v, &draft).ok());
+                 tv1::SetPhasingRequest req;
+                 req.set_plan(draft.plan().name());
+                 for (int share : {3000, 3000, 4000}) {
+                   req.mutable_seasonality()->add_month_share_basis_points(share);
+                 }
+                 tv1::SetPhasingResponse resp;
+                 return FromStatus(w.T(c.token, &S::SetPhasing, req, &resp));
+               }});
+  r.push_back({TGT, "PublishPlan", kCompany, [](World& w, const Caller& c, Scope) {
+                 tv1::CreatePlanVersionRequest v;
+                 v.set_source_plan(w.plan);
+                 v.set_change_reason("发布");
+                 tv1::CreatePlanVersionResponse draft;
+                 EXPECT_TRUE(w.T(w.Admin(), &S::CreatePlanVersion, v, &draft).ok());
+                 tv1::PublishPlanRequest req;
+                 req.set_name(draft.plan().name());
+                 tv1::PublishPlanResponse resp;
+                 grpc::Status st = w.T(c.token, &S::PublishPlan, req, &resp);
+                 if (st.ok()) w.plan = resp.plan().name();  // the published version from now on
+                 return FromStatus(st);
+               }});
+  r.push_back({TGT, "GetAttainment", kOwner, [](World& w, const Caller& c, Scope s) {
+                 tv1::GetAttainmentRequest req;
+                 req.set_period(w.period);
+                 req.set_subject("members/" + w.Rep(s));
+                 tv1::GetAttainmentResponse resp;
+                 return FromStatus(w.T(c.token, &S::GetAttainment, req, &resp));
+               }});
+  r.push_back({TGT, "ListAttainment", kOwner, [](World& w, const Caller& c, Scope s) {
+                 tv1::ListAttainmentRequest req;
+                 req.set_period(w.period);
+                 req.set_level(tv1::ATTAINMENT_LEVEL_REP);
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 tv1::ListAttainmentResponse resp;
+                 grpc::Status st = w.T(c.token, &S::ListAttainment, req, &resp);
+                 return Listed(st, Any(resp.attainments(), [&](const auto& a) {
+                                 return a.subject() == "members/" + w.Rep(s);
+                               }));
+               }});
+  r.push_back({TGT, "SuggestReallocation", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const std::string cell = w.team_cell[w.Team(s)];
+                 tv1::SuggestReallocationRequest req;
+                 req.set_plan(w.plan);
+                 req.set_scope(w.plan + cell.substr(cell.find("/cells/")));
+                 tv1::SuggestReallocationResponse resp;
+                 return FromStatus(w.T(c.token, &S::SuggestReallocation, req, &resp));
+               }});
+  r.push_back({TGT, "ApplyReallocation", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const std::string a = w.rep_cell[w.Rep(s)], b = w.rep_cell[w.Rep2(s)];
+                 tv1::ApplyReallocationRequest req;
+                 req.set_plan(w.plan);
+                 req.set_reason("调整");
+                 auto* mv = req.add_moves();
+                 mv->set_from_cell(w.plan + a.substr(a.find("/cells/")));
+                 mv->set_to_cell(w.plan + b.substr(b.find("/cells/")));
+                 *mv->mutable_amount() = Cny(100);
+                 tv1::ApplyReallocationResponse resp;
+                 return FromStatus(w.T(c.token, &S::ApplyReallocation, req, &resp));
+               }});
+  return r;
+}
+
+std::vector<Row> WarningRows() {
+  using S = wv1::WarningService::Stub;
+  std::vector<Row> r;
+  r.push_back({WARN, "ListWarnings", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::ListWarningsRequest req;
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 req.add_states(wv1::WARNING_STATE_OPEN);
+                 req.add_states(wv1::WARNING_STATE_ACKNOWLEDGED);
+                 req.set_page_size(500);
+                 wv1::ListWarningsResponse resp;
+                 grpc::Status st = w.W(c.token, &S::ListWarnings, req, &resp);
+                 return Listed(st, Any(resp.warnings(),
+                                       [&](const auto& x) { return x.name() == w.warning_of[s]; }));
+               }});
+  r.push_back({WARN, "GetWarning", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::GetWarningRequest req;
+                 req.set_name(w.warning_of[s]);
+                 wv1::GetWarningResponse resp;
+                 return FromStatus(w.W(c.token, &S::GetWarning, req, &resp));
+               }});
+  r.push_back({WARN, "AcknowledgeWarning", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::AcknowledgeWarningRequest req;
+                 req.set_name(w.warning_of[s]);
+                 req.set_note("已安排");
+                 wv1::AcknowledgeWarningResponse resp;
+                 return FromStatus(w.W(c.token, &S::AcknowledgeWarning, req, &resp));
+               }});
+  r.push_back({WARN, "ListRules", kAny, [](World& w, const Caller& c, Scope) {
+                 wv1::ListRulesRequest req;
+                 wv1::ListRulesResponse resp;
+                 return FromStatus(w.W(c.token, &S::ListRules, req, &resp));
+               }});
+  r.push_back({WARN, "GetRule", kAny, [](World& w, const Caller& c, Scope) {
+                 wv1::GetRuleRequest req;
+                 req.set_name("rules/opportunity-stalled-proposal");
+                 wv1::GetRuleResponse resp;
+                 return FromStatus(w.W(c.token, &S::GetRule, req, &resp));
+               }});
+  r.push_back({WARN, "CreateRule", kAny, [](World& w, const Caller& c, Scope) {
+                 wv1::GetRuleRequest get;
+                 get.set_name("rules/opportunity-stalled-proposal");
+                 wv1::GetRuleResponse base;
+                 EXPECT_TRUE(w.W(w.Admin(), &S::GetRule, get, &base).ok());
+                 wv1::CreateRuleRequest req;
+                 *req.mutable_rule() = base.rule();
+                 req.mutable_rule()->set_enabled(false);
+                 req.mutable_rule()->clear_overrides();
+                 req.set_rule_id(w.Fresh("rule"));
+                 wv1::CreateRuleResponse resp;
+                 return FromStatus(w.W(c.token, &S::CreateRule, req, &resp));
+               }});
+  r.push_back({WARN, "UpdateRule", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::GetRuleRequest get;
+                 get.set_name("rules/opportunity-stalled-proposal");
+                 wv1::GetRuleResponse base;
+                 EXPECT_TRUE(w.W(w.Admin(), &S::GetRule, get, &base).ok());
+                 wv1::UpdateRuleRequest req;
+                 req.mutable_rule()->set_name(base.rule().name());
+                 *req.mutable_rule()->mutable_overrides() = base.rule().overrides();
+                 bool present = false;
+                 for (const auto& o : base.rule().overrides()) {
+                   present |= o.org_unit() == "orgUnits/" + w.Team(s);
+                 }
+                 if (!present) {
+                   auto* o = req.mutable_rule()->add_overrides();
+                   o->set_org_unit("orgUnits/" + w.Team(s));
+                   o->set_severity(base.rule().severity());
+                 }
+                 req.mutable_update_mask()->add_paths("overrides");
+                 req.set_reason("团队阈值");
+                 wv1::UpdateRuleResponse resp;
+                 return FromStatus(w.W(c.token, &S::UpdateRule, req, &resp));
+               }});
+  r.push_back({WARN, "CreateProposal", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::CreateProposalRequest req;
+                 req.mutable_proposal()->set_title("方案");
+                 req.mutable_proposal()->set_description("说明");
+                 req.mutable_proposal()->add_warnings(w.warning_of[s]);
+                 wv1::CreateProposalResponse resp;
+                 return FromStatus(w.W(c.token, &S::CreateProposal, req, &resp));
+               }});
+  r.push_back({WARN, "GetProposal", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::GetProposalRequest req;
+                 req.set_name(w.proposal_of[s]);
+                 wv1::GetProposalResponse resp;
+                 return FromStatus(w.W(c.token, &S::GetProposal, req, &resp));
+               }});
+  r.push_back({WARN, "ListProposals", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::ListProposalsRequest req;
+                 req.set_warning(w.warning_of[s]);
+                 wv1::ListProposalsResponse resp;
+                 grpc::Status st = w.W(c.token, &S::ListProposals, req, &resp);
+                 return Listed(st, Any(resp.proposals(), [&](const auto& x) {
+                                 return x.name() == w.proposal_of[s];
+                               }));
+               }});
+  r.push_back({WARN, "CommentOnProposal", kOwner, [](World& w, const Caller& c, Scope s) {
+                 wv1::CommentOnProposalRequest req;
+                 req.set_proposal(w.proposal_of[s]);
+                 req.set_text("同意");
+                 wv1::CommentOnProposalResponse resp;
+                 return FromStatus(w.W(c.token, &S::CommentOnProposal, req, &resp));
+               }});
+  r.push_back({WARN, "VoteOnProposal", kTeamMembers, [](World& w, const Caller& c, Scope s) {
+                 wv1::VoteOnProposalRequest req;
+                 req.set_proposal(w.proposal_of[s]);
+                 req.set_choice(wv1::VOTE_CHOICE_FOR);
+                 wv1::VoteOnProposalResponse resp;
+                 return FromStatus(w.W(c.token, &S::VoteOnProposal, req, &resp));
+               }});
+  r.push_back({WARN, "DecideProposal", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const std::string sup = Token(Role::kSupervisor, w.Sup(s), w.Team(s));
+                 wv1::CreateProposalRequest cp;
+                 cp.mutable_proposal()->set_title("待决");
+                 cp.mutable_proposal()->set_description("说明");
+                 cp.mutable_proposal()->add_warnings(w.warning_of[s]);
+                 wv1::CreateProposalResponse created;
+                 EXPECT_TRUE(w.W(sup, &S::CreateProposal, cp, &created).ok());
+                 wv1::DecideProposalRequest req;
+                 req.set_proposal(created.proposal().name());
+                 req.set_etag(created.proposal().etag());
+                 req.set_outcome(wv1::DECISION_OUTCOME_REJECTED);
+                 req.set_rationale("暂缓");
+                 wv1::DecideProposalResponse resp;
+                 return FromStatus(w.W(c.token, &S::DecideProposal, req, &resp));
+               }});
+  r.push_back({WARN, "AddAction", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const wv1::StrategyProposal p = DecidedProposal(w, s);
+                 wv1::AddActionRequest req;
+                 req.set_proposal(p.name());
+                 req.mutable_action()->set_description("补充");
+                 req.mutable_action()->set_owner("members/" + w.Rep(s));
+                 *req.mutable_action()->mutable_due_date() =
+                     DateOf(absl::Now() + absl::Hours(24 * 60));
+                 wv1::AddActionResponse resp;
+                 return FromStatus(w.W(c.token, &S::AddAction, req, &resp));
+               }});
+  r.push_back({WARN, "UpdateAction", kOwner, [](World& w, const Caller& c, Scope s) {
+                 const wv1::StrategyProposal p = DecidedProposal(w, s);
+                 wv1::UpdateActionRequest req;
+                 req.set_proposal(p.name());
+                 req.set_action_id(p.actions(0).action_id());
+                 req.mutable_action()->set_note("进行中");
+                 req.mutable_update_mask()->add_paths("note");
+                 wv1::UpdateActionResponse resp;
+                 return FromStatus(w.W(c.token, &S::UpdateAction, req, &resp));
+               }});
+  return r;
+}
+
+std::vector<Row> Rows() {
+  std::vector<Row> all;
+  for (auto rows : {OrgRows(), CustomersRows(), TargetsRows(), WarningRows()}) {
+    for (auto& r : rows) all.push_back(std::move(r));
+  }
+  return all;
+}
+
+}  // namespace
+}  // namespace salesops::testing
