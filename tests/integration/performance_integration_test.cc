@@ -1,0 +1,487 @@
+// The performance service end to end over Kafka and Redis, with the real org
+// service (its directory) and the real customers service (deals): a won deal
+// moves the rep's statement and scorecard; a refund claws back exactly once
+// even when its event is delivered twice; a poison record is dead-lettered and
+// the consumer goes on; and wiping the service's keyspace and replaying the
+// topics from the beginning gives the same statements and scorecards, byte
+// for byte. Waits are on conditions (the state or a barrier event), never on
+// time alone.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/events/cloud_event.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_events.pb.h"
+#include "salesops/customers/v1/customers_service.grpc.pb.h"
+#include "salesops/org/v1/org_service.grpc.pb.h"
+#include "salesops/performance/v1/performance_events.pb.h"
+#include "salesops/performance/v1/performance_service.grpc.pb.h"
+#include "tests/integration/customers_env.h"
+#include "tests/integration/performance_env.h"
+
+namespace salesops::testing {
+namespace {
+
+namespace pv1 = salesops::performance::v1;
+namespace ov1 = salesops::org::v1;
+namespace cv1 = salesops::customers::v1;
+
+constexpr char kCustomersTopic[] = "salesops.customers.events.v1";
+constexpr char kPerformanceTopic[] = "salesops.performance.events.v1";
+constexpr char kCreditDlq[] = "salesops.performance-credit.dlq.v1";
+
+absl::TimeZone China() { return absl::FixedTimeZone(8 * 3600); }
+
+// The fiscal quarter (calendar fiscal year) containing `d`, as the service names it.
+struct Quarter {
+  std::string id;
+  absl::CivilDay first, last;
+};
+Quarter QuarterOf(absl::CivilDay d) {
+  const int q = (d.month() - 1) / 3 + 1;
+  const absl::CivilMonth first(d.year(), 3 * (q - 1) + 1);
+  return {absl::StrFormat("FY%04d-Q%d", static_cast<int>(d.year()), q), absl::CivilDay(first),
+          absl::CivilDay(first + 3) - 1};
+}
+
+salesops::common::v1::Money Cny(int64_t minor) {
+  salesops::common::v1::Money m;
+  m.set_amount_minor(minor);
+  m.set_currency_code("CNY");
+  return m;
+}
+
+salesops::common::v1::Date Date(absl::CivilDay d) {
+  salesops::common::v1::Date out;
+  out.set_year(static_cast<int>(d.year()));
+  out.set_month(d.month());
+  out.set_day(d.day());
+  return out;
+}
+
+// Polls `done` every 100 ms until it holds or `limit` passes.
+bool WaitFor(const std::function<bool()>& done, absl::Duration limit = absl::Seconds(60)) {
+  const absl::Time end = absl::Now() + limit;
+  while (absl::Now() < end) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return done();
+}
+
+// Deletes every key of the performance service (the test owns its keyspace
+// in the test Redis: a KPI set of an earlier run would change the weights).
+void WipeKeyspace() {
+  RedisClient& redis = TestRedis();
+  std::string cursor = "0";
+  do {
+    auto page = redis.Command({"SCAN", cursor, "MATCH", "perf:{perf}:*", "COUNT", "1000"});
+    ASSERT_TRUE(page.ok() && page->elements.size() == 2) << page.status();
+    cursor = page->elements[0].str;
+    for (const RedisValue& k : page->elements[1].elements) {
+      ASSERT_TRUE(redis.Command({"DEL", k.str}).ok());
+    }
+  } while (cursor != "0");
+}
+
+class PerformanceE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    WipeKeyspace();
+    sfx_ = new std::string(UniqueSuffix());
+    org_ = new OrgServer();
+    org_->Start();
+    customers_ = new CustomersServer();
+    customers_->Start();
+    perf_ = new PerformanceServer();
+    perf_->Start();
+    CreateOrgUnit(*org_, Id("co"), ov1::ORG_UNIT_KIND_COMPANY, "");
+    CreateOrgUnit(*org_, Id("east"), ov1::ORG_UNIT_KIND_REGION, Id("co"));
+    CreateOrgUnit(*org_, Id("team"), ov1::ORG_UNIT_KIND_TEAM, Id("east"));
+    CreateOrgUnit(*org_, Id("pl"), ov1::ORG_UNIT_KIND_PRODUCT_LINE, Id("co"));
+    CreateMember(*org_, Id("sup"), ov1::ROLE_SUPERVISOR, Id("team"));
+    CreateMember(*org_, Id("r1"), ov1::ROLE_REP, Id("team"));
+    CreateMember(*org_, Id("r2"), ov1::ROLE_REP, Id("team"));
+    Configure();
+    // The service learns the org from events: a supervisor sees a team
+    // member's (missing) statement as NOT_FOUND once it knows the member.
+    ASSERT_TRUE(WaitFor([] {
+      pv1::GetCommissionStatementRequest req;
+      req.set_member("members/" + Id("r2"));
+      req.set_period("fiscalPeriods/FY2000-Q1");
+      pv1::GetCommissionStatementResponse resp;
+      return Call(Sup(), &pv1::PerformanceService::Stub::GetCommissionStatement, req, &resp)
+                 .error_code() == grpc::StatusCode::NOT_FOUND;
+    })) << perf_->Logs();
+  }
+  static void TearDownTestSuite() {
+    delete perf_;
+    delete customers_;
+    delete org_;
+    delete sfx_;
+  }
+
+  // The commission plan (2 % to target, 3 % above; refunds within 365 days
+  // clawed back; ¥100,000 per quarter when no target plan names one) and two
+  // KPIs, by fixed ids so a replay can set them up again.
+  static void Configure() {
+    pv1::CreateCommissionPlanRequest plan;
+    plan.set_commission_plan_id(Id("plan"));
+    auto* p = plan.mutable_commission_plan();
+    p->set_display_name("集成测试提成方案");
+    *p->mutable_effective_start_date() = Date(absl::CivilDay(2020, 1, 1));
+    p->add_members("members/" + Id("r1"));
+    p->add_members("members/" + Id("r2"));
+    p->set_basis(pv1::COMMISSION_BASIS_BOOKING);
+    p->set_tier_mode(pv1::TIER_MODE_MARGINAL);
+    auto* b1 = p->add_bands();
+    b1->set_max_attainment_basis_points(10'000);
+    b1->set_rate_millionths(20'000);
+    auto* b2 = p->add_bands();
+    b2->set_min_attainment_basis_points(10'000);
+    b2->set_rate_millionths(30'000);
+    p->set_clawback_window_days(365);
+    *p->mutable_default_target() = Cny(100'000'00);
+    pv1::CreateCommissionPlanResponse created;
+    grpc::Status s =
+        Call(Admin(), &pv1::PerformanceService::Stub::CreateCommissionPlan, plan, &created);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    pv1::ActivateCommissionPlanRequest act;
+    act.set_name("commissionPlans/" + Id("plan"));
+    pv1::ActivateCommissionPlanResponse activated;
+    s = Call(Admin(), &pv1::PerformanceService::Stub::ActivateCommissionPlan, act, &activated);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const auto& [id, metric, weight] :
+         std::vector<std::tuple<std::string, pv1::KpiMetric, int>>{
+             {Id("bookings"), pv1::KPI_METRIC_BOOKINGS, 7'000},
+             {Id("activities"), pv1::KPI_METRIC_ACTIVITIES, 3'000}}) {
+      pv1::CreateKpiDefinitionRequest kpi;
+      kpi.set_kpi_definition_id(id);
+      auto* k = kpi.mutable_kpi_definition();
+      k->set_display_name(id);
+      k->set_metric(metric);
+      if (metric == pv1::KPI_METRIC_BOOKINGS) {
+        *k->mutable_target()->mutable_money() = Cny(100'000'00);
+      } else {
+        k->mutable_target()->set_count(20);
+      }
+      k->set_weight_basis_points(weight);
+      k->set_direction(pv1::KPI_DIRECTION_HIGHER_IS_BETTER);
+      pv1::CreateKpiDefinitionResponse resp;
+      s = Call(Admin(), &pv1::PerformanceService::Stub::CreateKpiDefinition, kpi, &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+  }
+
+  static std::string Id(const std::string& base) { return base + "-" + *sfx_; }
+  static std::string Admin() { return Token(Role::kAdmin, "admin", ""); }
+  static std::string Sup() { return Token(Role::kSupervisor, Id("sup"), Id("team")); }
+  static std::string Rep(const std::string& r) { return Token(Role::kRep, Id(r), Id("team")); }
+
+  template <typename Req, typename Resp, typename Fn>
+  static grpc::Status Call(const std::string& token, Fn fn, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, token);
+    return (perf_->stub().*fn)(&ctx, req, resp);
+  }
+  template <typename Req, typename Resp, typename Fn>
+  static grpc::Status CallCustomers(const std::string& token, Fn fn, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, token);
+    return (customers_->stub().*fn)(&ctx, req, resp);
+  }
+
+  static absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), China()); }
+
+  pv1::CommissionStatement Statement(const std::string& rep, const std::string& period,
+                                     const std::string& token = "") {
+    pv1::GetCommissionStatementRequest req;
+    req.set_member("members/" + Id(rep));
+    req.set_period("fiscalPeriods/" + period);
+    pv1::GetCommissionStatementResponse resp;
+    (void)Call(token.empty() ? Admin() : token,
+               &pv1::PerformanceService::Stub::GetCommissionStatement, req, &resp);
+    return resp.commission_statement();
+  }
+
+  // A customers event as the customers service would publish it, produced raw.
+  CloudEvent Publish(const google::protobuf::Message& payload, const std::string& key,
+                     const std::string& subject, const std::string& id = "") {
+    CloudEvent e = MakeCloudEvent("/salesops/customers", key, subject, payload, absl::Now());
+    if (!id.empty()) e.id = id;
+    EXPECT_TRUE(ProduceRaw(TestEnv::Get().kafka_bootstrap, kCustomersTopic, e.key, e.data,
+                           ToKafkaHeaders(e))
+                    .ok());
+    return e;
+  }
+  void Republish(const CloudEvent& e) {
+    ASSERT_TRUE(ProduceRaw(TestEnv::Get().kafka_bootstrap, kCustomersTopic, e.key, e.data,
+                           ToKafkaHeaders(e))
+                    .ok());
+  }
+
+  cv1::OpportunityWon WonEvent(const std::string& opp, const std::string& rep, int64_t amount,
+                               absl::CivilDay day) {
+    cv1::OpportunityWon w;
+    w.set_opportunity("opportunities/" + opp);
+    w.set_customer("customers/" + Id("c-raw"));
+    w.set_owner("members/" + Id(rep));
+    w.set_team("orgUnits/" + Id("team"));
+    w.set_region("orgUnits/" + Id("east"));
+    w.set_product_line("orgUnits/" + Id("pl"));
+    *w.mutable_amount() = Cny(amount);
+    *w.mutable_won_date() = Date(day);
+    return w;
+  }
+
+  static inline std::string* sfx_ = nullptr;
+  static inline OrgServer* org_ = nullptr;
+  static inline CustomersServer* customers_ = nullptr;
+  static inline PerformanceServer* perf_ = nullptr;
+};
+
+// Through the real customers service: a deal won by rep 1 becomes a line of
+// their statement and moves their scorecard; CommissionAccrued names it.
+TEST_F(PerformanceE2eTest, AWonDealMovesTheRepsStatementAndScorecard) {
+  TopicReader perf_topic(TestEnv::Get().kafka_bootstrap, kPerformanceTopic);
+  const std::string period = QuarterOf(Today()).id;
+  // The customers service learns the org from events too.
+  cv1::CreateCustomerRequest cc;
+  cc.set_customer_id(Id("c1"));
+  cc.mutable_customer()->set_display_name("杭州恒通科技有限公司" + *sfx_);
+  cc.mutable_customer()->set_customer_type("enterprise");
+  cc.mutable_customer()->set_owner("members/" + Id("r1"));
+  cv1::CreateCustomerResponse customer;
+  ASSERT_TRUE(WaitFor([&] {
+    return CallCustomers(Admin(), &cv1::CustomersService::Stub::CreateCustomer, cc, &customer).ok();
+  })) << customers_->Logs();
+  cv1::CreateOpportunityRequest co;
+  co.mutable_opportunity()->set_customer(customer.customer().name());
+  co.mutable_opportunity()->set_display_name("年度采购项目");
+  *co.mutable_opportunity()->mutable_amount() = Cny(80'000'00);
+  co.mutable_opportunity()->set_product_line("orgUnits/" + Id("pl"));
+  co.mutable_opportunity()->set_channel("direct");
+  cv1::CreateOpportunityResponse opp;
+  grpc::Status s =
+      CallCustomers(Rep("r1"), &cv1::CustomersService::Stub::CreateOpportunity, co, &opp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  cv1::Opportunity o = opp.opportunity();
+  for (cv1::OpportunityStage stage :
+       {cv1::OPPORTUNITY_STAGE_CONTRACT, cv1::OPPORTUNITY_STAGE_WON}) {
+    cv1::ChangeOpportunityStageRequest req;
+    req.set_name(o.name());
+    req.set_etag(o.etag());
+    req.set_stage(stage);
+    cv1::ChangeOpportunityStageResponse resp;
+    s = CallCustomers(Rep("r1"), &cv1::CustomersService::Stub::ChangeOpportunityStage, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    o = resp.opportunity();
+  }
+  // A satisfaction score outside 1..5 is refused naming the field; a good one is kept.
+  cv1::LogActivityRequest la;
+  la.mutable_activity()->set_customer(customer.customer().name());
+  la.mutable_activity()->set_kind(cv1::ACTIVITY_KIND_VISIT);
+  la.mutable_activity()->set_outcome(cv1::ACTIVITY_OUTCOME_POSITIVE);
+  la.mutable_activity()->set_satisfaction_score(6);
+  cv1::LogActivityResponse lar;
+  s = CallCustomers(Rep("r1"), &cv1::CustomersService::Stub::LogActivity, la, &lar);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFieldOf(s), "activity.satisfaction_score");
+  la.mutable_activity()->set_satisfaction_score(5);
+  s = CallCustomers(Rep("r1"), &cv1::CustomersService::Stub::LogActivity, la, &lar);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(lar.activity().satisfaction_score(), 5);
+
+  pv1::CommissionStatement st;
+  ASSERT_TRUE(WaitFor([&] {
+    st = Statement("r1", period, Rep("r1"));
+    return st.net_payable().amount_minor() == 1'600'00;  // 80,000 × 2 %
+  })) << perf_->Logs();
+  ASSERT_GE(st.lines_size(), 1);
+  EXPECT_EQ(st.lines(0).kind(), pv1::STATEMENT_LINE_KIND_BASE);
+  EXPECT_EQ(st.lines(0).opportunity(), o.name());
+  EXPECT_EQ(st.target().amount_minor(), 100'000'00);
+  // A rep asking for another rep's statement is refused.
+  pv1::GetCommissionStatementRequest other;
+  other.set_member("members/" + Id("r1"));
+  other.set_period("fiscalPeriods/" + period);
+  pv1::GetCommissionStatementResponse resp;
+  EXPECT_EQ(Call(Rep("r2"), &pv1::PerformanceService::Stub::GetCommissionStatement, other, &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  pv1::GetScorecardRequest card;
+  card.set_subject("members/" + Id("r1"));
+  card.set_period("fiscalPeriods/" + period);
+  pv1::GetScorecardResponse sc;
+  auto line = [&](const std::string& kpi) {
+    for (const auto& l : sc.scorecard().kpi_lines()) {
+      if (l.kpi() == "kpis/" + Id(kpi)) return l;
+    }
+    return pv1::ScorecardKpiLine();
+  };
+  ASSERT_TRUE(WaitFor([&] {
+    return Call(Rep("r1"), &pv1::PerformanceService::Stub::GetScorecard, card, &sc).ok() &&
+           line("bookings").actual().money().amount_minor() == 80'000'00 &&
+           line("activities").actual().count() == 1;
+  })) << perf_->Logs();
+  // Activities 1/20 = 5 % × 30 % = 150; bookings 80 % × 70 % = 5600.
+  EXPECT_EQ(sc.scorecard().total_score_basis_points(), 5'750);
+  EXPECT_EQ(sc.scorecard().rank_in_team(), 1);
+
+  auto accrued = perf_topic.ReadUntil(
+      [&](const Record& r) {
+        pv1::CommissionAccrued a;
+        return EventType(r) == "salesops.performance.v1.CommissionAccrued" &&
+               a.ParseFromString(r.value) && a.member() == "members/" + Id("r1");
+      },
+      1, absl::Seconds(30));
+  ASSERT_EQ(accrued.size(), 1u);
+  pv1::CommissionAccrued a;
+  ASSERT_TRUE(a.ParseFromString(accrued[0].value));
+  EXPECT_EQ(a.cause_event_source(), "/salesops/customers");
+  EXPECT_EQ(a.net_payable().amount_minor(), 1'600'00);
+}
+
+// A refund of a deal credited last quarter claws its commission back once,
+// though the refund event is delivered twice; a later event of the same key
+// is the barrier that shows the duplicate was handled.
+TEST_F(PerformanceE2eTest, ARefundClawsBackExactlyOnceEvenWhenDeliveredTwice) {
+  TopicReader perf_topic(TestEnv::Get().kafka_bootstrap, kPerformanceTopic);
+  const Quarter now = QuarterOf(Today());
+  const Quarter before = QuarterOf(now.first - 1);
+  const std::string key = Id("k-refund");
+  Publish(WonEvent(Id("o-refund"), "r2", 50'000'00, before.last - 5), key, "o");
+  ASSERT_TRUE(WaitFor([&] {
+    return Statement("r2", before.id).net_payable().amount_minor() == 1'000'00;
+  })) << perf_->Logs();
+  cv1::PaymentRefunded refund;
+  refund.set_opportunity("opportunities/" + Id("o-refund"));
+  refund.set_contract("contracts/" + Id("k-refund"));
+  refund.set_payment_id("p-1");
+  refund.set_owner("members/" + Id("r2"));
+  refund.set_team("orgUnits/" + Id("team"));
+  *refund.mutable_amount() = Cny(10'000'00);
+  *refund.mutable_refund_date() = Date(Today());
+  const CloudEvent first = Publish(refund, key, "r");
+  Republish(first);
+  const CloudEvent barrier = Publish(WonEvent(Id("o-barrier"), "r2", 1'000'00, Today()), key, "b");
+  pv1::CommissionStatement st;
+  ASSERT_TRUE(WaitFor([&] {
+    st = Statement("r2", now.id);
+    for (const auto& l : st.lines()) {
+      if (l.event_id() == barrier.id) return true;
+    }
+    return false;
+  })) << perf_->Logs();
+  EXPECT_EQ(st.clawback_total().amount_minor(), 200'00);  // 1/5 of 1,000
+  ASSERT_EQ(st.clawbacks_size(), 1);
+  EXPECT_EQ(st.clawbacks(0).original_statement(),
+            "commissionStatements/" + before.id + "." + Id("r2"));
+  // On the topic: one CommissionClawedBack before the barrier's accrual.
+  int clawbacks = 0;
+  auto seen = perf_topic.ReadUntil(
+      [&](const Record& r) {
+        if (EventType(r) == "salesops.performance.v1.CommissionClawedBack") {
+          pv1::CommissionClawedBack c;
+          if (c.ParseFromString(r.value) && c.member() == "members/" + Id("r2")) {
+            ++clawbacks;
+            EXPECT_EQ(c.cause_event_id(), first.id);
+          }
+        }
+        pv1::CommissionAccrued a;
+        return EventType(r) == "salesops.performance.v1.CommissionAccrued" &&
+               a.ParseFromString(r.value) && a.cause_event_id() == barrier.id;
+      },
+      1, absl::Seconds(30));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(clawbacks, 1);
+}
+
+// A record that is no event the projection can read goes to the dead-letter
+// topic; the next good record is applied.
+TEST_F(PerformanceE2eTest, APoisonRecordIsDeadLettered) {
+  TopicReader dlq(TestEnv::Get().kafka_bootstrap, kCreditDlq);
+  const std::string key = Id("k-poison");
+  CloudEvent poison = MakeCloudEvent("/salesops/customers", key, "opportunities/x",
+                                     WonEvent(Id("o-poison"), "r1", 1, Today()), absl::Now());
+  poison.data = "\xff\xff not a protobuf";
+  ASSERT_TRUE(ProduceRaw(TestEnv::Get().kafka_bootstrap, kCustomersTopic, key, poison.data,
+                         ToKafkaHeaders(poison))
+                  .ok());
+  const CloudEvent good = Publish(WonEvent(Id("o-after"), "r1", 5'000'00, Today()), key, "g");
+  auto dead = dlq.ReadUntil([&](const Record& r) { return r.key == key; }, 1, absl::Seconds(60));
+  ASSERT_EQ(dead.size(), 1u) << perf_->Logs();
+  EXPECT_EQ(dead[0].headers["ce_id"], poison.id);
+  ASSERT_TRUE(WaitFor([&] {
+    const pv1::CommissionStatement st = Statement("r1", QuarterOf(Today()).id);
+    for (const auto& l : st.lines()) {
+      if (l.event_id() == good.id) return true;
+    }
+    return false;
+  })) << perf_->Logs();
+}
+
+// Wipe the keyspace, replay every topic from the beginning into a fresh
+// instance: the same statements and scorecards, byte for byte.
+TEST_F(PerformanceE2eTest, ZzReplayingTheTopicsGivesTheSameStatementsAndScorecards) {
+  RedisClient& redis = TestRedis();
+  auto quiet = [&] {
+    auto work = redis.Command({"ZCARD", "perf:{perf}:ix:work"});
+    return work.ok() && work->integer == 0;
+  };
+  // A barrier event, then nothing left to recompute.
+  const CloudEvent last =
+      Publish(WonEvent(Id("o-last"), "r2", 2'000'00, Today()), Id("k-last"), "l");
+  ASSERT_TRUE(WaitFor([&] {
+    const pv1::CommissionStatement st = Statement("r2", QuarterOf(Today()).id);
+    for (const auto& l : st.lines()) {
+      if (l.event_id() == last.id) return quiet();
+    }
+    return false;
+  })) << perf_->Logs();
+  // This suite's statements and scorecards as stored.
+  std::map<std::string, std::string> before;
+  for (const char* kind : {"st", "card"}) {
+    auto ids = redis.Command({"ZRANGE", absl::StrCat("perf:{perf}:ix:", kind), "0", "-1"});
+    ASSERT_TRUE(ids.ok());
+    for (const RedisValue& id : ids->elements) {
+      if (!absl::StrContains(id.str, *sfx_)) continue;
+      const std::string key = absl::StrCat("perf:{perf}:doc:", kind, ":", id.str);
+      auto pb = redis.Command({"HGET", key, "pb"});
+      ASSERT_TRUE(pb.ok() && !pb->is_nil());
+      before[key] = pb->str;
+    }
+  }
+  ASSERT_GE(before.size(), 6u);  // two reps' statements (two quarters), their and the team's cards
+
+  perf_->Stop();
+  WipeKeyspace();
+
+  delete perf_;
+  perf_ = new PerformanceServer();  // new consumer groups: from the beginning
+  perf_->Start();
+  Configure();
+  std::string diff;
+  const bool same = WaitFor(
+      [&] {
+        if (!quiet()) return false;
+        diff.clear();
+        for (const auto& [key, bytes] : before) {
+          auto pb = redis.Command({"HGET", key, "pb"});
+          if (!pb.ok() || pb->is_nil() || pb->str != bytes) diff += key + " ";
+        }
+        return diff.empty();
+      },
+      absl::Seconds(240));
+  EXPECT_TRUE(same) << "differ after replay: " << diff << "\n" << perf_->Logs();
+}
+
+}  // namespace
+}  // namespace salesops::testing
