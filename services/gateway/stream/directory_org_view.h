@@ -1,0 +1,54 @@
+// The OrgView of the live stream over the gateway's org directory projection
+// (services/org/directory, in Redis under gw:{gw}:), with a small in-memory
+// cache: every event asks for the teams and regions it names, and the answers
+// change only with reorganisations. Answers are remembered for `ttl` (unknown
+// ones for a second, so a member who just joined is found soon); Redis errors
+// are not remembered (the event is then scoped by what its payload names).
+//
+//   DirectoryOrgView view(directory, clock, absl::Seconds(30));
+//   std::string region = view.RegionOf("team-east-1");
+//
+// Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/time/clock.h"
+#include "services/gateway/domain/event_scope.h"
+#include "services/org/directory/org_directory.h"
+
+namespace salesops::gateway {
+
+class DirectoryOrgView final : public OrgView {
+ public:
+  DirectoryOrgView(org::OrgDirectory& directory, const Clock& clock, absl::Duration ttl,
+                   size_t max_entries = 50000)
+      : directory_(directory), clock_(clock), ttl_(ttl), max_entries_(max_entries) {}
+
+  std::string TeamOf(const std::string& member_id) override;
+  std::string RegionOf(const std::string& unit_id) override;
+
+ private:
+  struct Entry {
+    std::string value;
+    absl::Time expires;
+  };
+  // The cached answer for key, or runs `load` (ok: remembered; error: "").
+  template <typename Load>
+  std::string Cached(absl::flat_hash_map<std::string, Entry>& cache, const std::string& key,
+                     Load load);
+
+  org::OrgDirectory& directory_;
+  const Clock& clock_;
+  const absl::Duration ttl_;
+  const size_t max_entries_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> teams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Entry> regions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace salesops::gateway
