@@ -5,8 +5,14 @@
 // ProjectionStore::ApplyOnce of one counter increment per event.
 // Writes a plan straight into its own Redis: 4 product lines × 3 regions ×
 // 3 channels × 3 customer types = 108 cells, then `--reps` rep cells. Prints
-// one JSON line. Talks to the given Redis only; stops by itself.
+// one JSON line. With --kafka_bootstrap it also measures how soon a won deal
+// published on Kafka shows in its rep's roll-up (the figure GetAttainment
+// answers with), next to raw produce → consume of the same records on the same
+// broker: a second JSON line. Talks to the given Redis and Kafka only; stops by
+// itself.
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -14,25 +20,125 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/config/config.h"
 #include "common/events/cloud_event.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/producer.h"
 #include "common/projection/projection_store.h"
 #include "common/time/clock.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "services/targets/api/plan_model.h"
 #include "services/targets/events/attainment_projection.h"
+#include "tests/bench/bench_backends.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "a Redis used by this benchmark only");
 ABSL_FLAG(int, events, 20000, "won-deal events to apply");
 ABSL_FLAG(int, reps, 1000, "rep cells in the plan");
+ABSL_FLAG(std::string, kafka_bootstrap, "", "a broker for the latency phase (empty: skipped)");
+ABSL_FLAG(int, latency_events, 200, "won deals published one by one in the latency phase");
 
 namespace salesops::targets {
 namespace {
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+// Won deals published one at a time on a customers-style topic, consumed by
+// the projection in a consumer group: time until the rep's roll-up moved; then
+// the same records produced and consumed raw on another topic.
+template <typename MakeEvent>
+int Latency(const std::string& bootstrap, RedisClient& redis, AttainmentProjection& projection,
+            MakeEvent& event, int offset) {
+  const int m = absl::GetFlag(FLAGS_latency_events);
+  const std::string run = absl::StrCat(absl::ToUnixMicros(absl::Now()));
+  const std::string topic = "salesops.customers.events.v1";
+  ProducerOptions po;
+  po.bootstrap = bootstrap;
+  po.sasl = salesops::bench::KafkaAuth();
+  po.linger = absl::ZeroDuration();
+  KafkaProducer producer(po);
+  if (!producer.Start().ok()) return 1;
+  ConsumerOptions co;
+  co.bootstrap = bootstrap;
+  co.sasl = salesops::bench::KafkaAuth();
+  co.group_id = "bench-rollup-latency-" + run;
+  co.topics = {topic};
+  co.dlq_topic = "salesops.targets-attainment.dlq.v1";
+  co.extra = {{"auto.offset.reset", "latest"}, {"fetch.wait.max.ms", "5"}};
+  KafkaEventConsumer consumer(co, projection, producer);
+  if (!consumer.Start().ok()) return 1;
+  // Joined and caught up before anything is timed.
+  for (int i = 0; i < 200 && consumer.stats().caught_up.load() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  auto rep_total = [&](const std::string& rep) {
+    int64_t v = 0;
+    auto r = redis.Command({"HGET", RollupKey("bench"), ActualField(RollupSubject::Rep(rep))});
+    if (r.ok() && !r->is_nil()) (void)absl::SimpleAtoi(r->str, &v);
+    return v;
+  };
+  std::vector<double> rollup_ms;
+  for (int i = 0; i < m; ++i) {
+    CloudEvent e = event(offset + i, "lat-" + run);
+    salesops::customers::v1::OpportunityWon w;
+    w.ParseFromString(e.data);
+    const std::string rep = w.owner().substr(8);
+    const int64_t before = rep_total(rep);
+    const absl::Time t0 = absl::Now();
+    (void)producer.Produce(topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
+    while (rep_total(rep) == before && absl::Now() - t0 < absl::Seconds(10)) {
+      std::this_thread::yield();
+    }
+    rollup_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+  }
+  consumer.Stop();
+  // Baseline: the same records, produced and consumed raw.
+  std::vector<double> raw_ms;
+  {
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", bootstrap, err);
+    salesops::bench::ApplyKafkaAuth(*conf);
+    conf->set("group.id", "bench-rollup-raw-" + run, err);
+    conf->set("auto.offset.reset", "latest", err);
+    conf->set("fetch.wait.max.ms", "5", err);
+    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+    c->subscribe({"salesops.targets.events.v1"});
+    for (int i = 0; i < 40; ++i) delete c->consume(100);  // joined before timing
+    for (int i = 0; i < m; ++i) {
+      CloudEvent e = event(offset + m + i, "raw-" + run);
+      const std::string key = absl::StrCat("raw-", run, "-", i);
+      const absl::Time t0 = absl::Now();
+      (void)producer.Produce("salesops.targets.events.v1", key, e.data, ToKafkaHeaders(e),
+                             [](absl::Status) {});
+      while (absl::Now() - t0 < absl::Seconds(10)) {
+        std::unique_ptr<RdKafka::Message> msg(c->consume(20));
+        if (msg->err() == RdKafka::ERR_NO_ERROR && msg->key() != nullptr && *msg->key() == key) {
+          break;
+        }
+      }
+      raw_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+    }
+    c->close();
+  }
+  producer.Stop(absl::Seconds(5));
+  std::printf(
+      "{\"target\":\"rollup_latency\",\"events\":%d,\"p50_ms\":%.1f,\"p99_ms\":%.1f,"
+      "\"max_ms\":%.1f,\"raw_p50_ms\":%.1f,\"raw_p99_ms\":%.1f}\n",
+      m, Percentile(rollup_ms, 0.5), Percentile(rollup_ms, 0.99), Percentile(rollup_ms, 1.0),
+      Percentile(raw_ms, 0.5), Percentile(raw_ms, 0.99));
+  return 0;
+}
 
 int Run() {
   RedisOptions o;
   std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis_addr), ':');
   o.host = hp[0];
   if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) return 2;
+  salesops::bench::ApplyRedisAuth(&o);
   RedisClient redis(o);
   TransactionalOutbox outbox(redis, TgtKey("outbox"));
   TargetsStore store(redis, outbox);
@@ -148,7 +254,9 @@ int Run() {
   const double base_s = absl::ToDoubleSeconds(absl::Now() - t0);
 
   ProjectionStore seen(outbox, TgtKey("att:seen:"));
-  AttainmentProjection projection(seen, store, clock, tz);
+  org::OrgDirectory directory(redis, kKeyPrefix);
+  PlanModelCache models(store, directory);
+  AttainmentProjection projection(seen, store, models, clock, tz);
   t0 = absl::Now();
   for (int i = 0; i < n_events; ++i) {
     absl::Status s = projection.Handle(event(i, "att"));
@@ -159,7 +267,7 @@ int Run() {
   }
   const double att_s = absl::ToDoubleSeconds(absl::Now() - t0);
   // Every event landed on root, one 4-dimension cell and one rep cell.
-  auto root = redis.Command({"HGET", ActualKey("bench"), "root"});
+  auto root = redis.Command({"HGET", RollupKey("bench"), CellField("root")});
   int64_t expected_root = 0;
   for (int i = 0; i < n_events; ++i) expected_root += 10'000 + i;
   int64_t got_root = 0;
@@ -170,13 +278,15 @@ int Run() {
       "\"attainment_over_baseline\":%.2f,\"root_actual_ok\":%s}\n",
       n_events, 1 + 108 + n_reps, att_s, n_events / att_s, base_s, n_events / base_s,
       base_s / att_s, got_root == expected_root ? "true" : "false");
-  return got_root == expected_root ? 0 : 1;
+  if (got_root != expected_root) return 1;
+  const std::string bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);
+  return bootstrap.empty() ? 0 : Latency(bootstrap, redis, projection, event, n_events);
 }
 
 }  // namespace
 }  // namespace salesops::targets
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  salesops::ParseFlagsWithEnv(argc, argv, "Attainment benchmark (make bench)");
   return salesops::targets::Run();
 }

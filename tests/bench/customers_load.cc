@@ -31,6 +31,7 @@
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
+#include "common/server/client_credentials.h"
 #include "common/status/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -385,12 +386,14 @@ int main(int argc, char** argv) {
        .now = absl::Now(),
        .id_prefix = "b" + run_id});
 
+  const std::shared_ptr<grpc::ChannelCredentials> creds =
+      salesops::ChannelCredentialsFromFlagsOrDie();
   std::vector<std::unique_ptr<Stub>> stubs;
   for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
     grpc::ChannelArguments args;
     args.SetInt("salesops.bench.channel", i);  // distinct args ⇒ distinct connections
-    stubs.push_back(v1::CustomersService::NewStub(grpc::CreateCustomChannel(
-        absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(v1::CustomersService::NewStub(
+        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_addr), creds, args)));
   }
   LoadClient client(std::move(stubs), token, run_id);
   if (!client.SetUp(data)) {

@@ -27,6 +27,7 @@
 #include "common/outbox/write_batch.h"
 #include "common/projection/projection_store.h"
 #include "salesops/org/v1/org_events.pb.h"
+#include "tests/bench/bench_backends.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "Redis");
 ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka");
@@ -51,13 +52,14 @@ CloudEvent SampleEvent(int i, const std::string& run) {
   m->set_etag("1");
   e.mutable_actor()->set_member_id("bench");
   e.mutable_actor()->set_role("admin");
-  return MakeCloudEvent("/salesops/bench", absl::StrCat("bench-", run, "-", i), m->name(), e,
+  return MakeCloudEvent("/salesops/org", absl::StrCat("bench-", run, "-", i), m->name(), e,
                         absl::Now(), "0123456789abcdef0123456789abcdef");
 }
 
 ProducerOptions Producer(const std::string& bootstrap, const std::string& client_id) {
   ProducerOptions o;
   o.bootstrap = bootstrap;
+  o.sasl = salesops::bench::KafkaAuth();
   o.client_id = client_id;
   return o;
 }
@@ -66,6 +68,7 @@ RedisOptions Redis() {
   RedisOptions o;
   SplitHostPort(absl::GetFlag(FLAGS_redis_addr), &o.host, &o.port);
   o.pool_size = absl::GetFlag(FLAGS_writers) + 4;
+  salesops::bench::ApplyRedisAuth(&o);
   return o;
 }
 
@@ -76,6 +79,7 @@ double RawPhase(const std::string& bootstrap, const std::string& topic, int n,
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
+  salesops::bench::ApplyKafkaAuth(*conf);
   conf->set("group.id", "bench-raw-" + run, err);
   conf->set("auto.offset.reset", "earliest", err);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
@@ -149,8 +153,10 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
   CountingProjection handler(store, absl::StrCat("bench:", tag, ":projection"));
   ConsumerOptions group;
   group.bootstrap = bootstrap;
+  group.sasl = salesops::bench::KafkaAuth();
   group.group_id = "bench-pipeline-" + run;
   group.topics = {topic};
+  group.topic_owners = {{topic, "org"}};  // the events are the org service's MemberJoined
   group.dlq_topic = topic + ".dlq";
   KafkaEventConsumer consumer(group, handler, producer);
   (void)consumer.Start();
@@ -189,7 +195,7 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  salesops::ParseFlagsWithEnv(argc, argv, "Event pipeline benchmark (make bench)");
   const std::string bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);
   const int n = absl::GetFlag(FLAGS_events);
   const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
@@ -197,7 +203,7 @@ int main(int argc, char** argv) {
   const std::string pipe_topic = "salesops.bench.pipeline." + run;
   if (absl::Status s =
           EnsureTopics(bootstrap, {{raw_topic, 3}, {pipe_topic, 3}, {pipe_topic + ".dlq", 1}},
-                       absl::Seconds(10));
+                       absl::Seconds(10), salesops::bench::KafkaAuth());
       !s.ok()) {
     std::fprintf(stderr, "topics: %s\n", std::string(s.message()).c_str());
     return 1;

@@ -16,12 +16,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/config/config.h"
 #include "common/outbox/write_batch.h"
 #include "common/redis/redis_client.h"
 #include "common/time/clock.h"
 #include "services/customers/api/api_helpers.h"
 #include "services/customers/api/customers_api.h"
 #include "services/customers/domain/tiering.h"
+#include "tests/bench/bench_backends.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "a Redis used by this benchmark only");
 ABSL_FLAG(int, customers, 100000, "customers to write and re-tier");
@@ -51,6 +53,7 @@ int Run() {
   o.host = hp[0];
   if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) return 2;
   o.pool_size = 4;
+  salesops::bench::ApplyRedisAuth(&o);
   RedisClient redis(o);
   TransactionalOutbox outbox(redis, CustKey("outbox"));
   CustomersStore store(redis, outbox);
@@ -180,6 +183,6 @@ int Run() {
 }  // namespace salesops::customers
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  salesops::ParseFlagsWithEnv(argc, argv, "Re-tiering benchmark (make bench)");
   return salesops::customers::Run();
 }

@@ -40,6 +40,7 @@
 #include "services/org/directory/org_directory.h"
 #include "services/warning/domain/rules.h"
 #include "services/warning/events/warning_consumer.h"
+#include "tests/bench/bench_backends.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "Redis");
 ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka");
@@ -161,6 +162,7 @@ std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstr
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
+  salesops::bench::ApplyKafkaAuth(*conf);
   conf->set("group.id", group, err);
   conf->set("auto.offset.reset", reset, err);
   conf->set("fetch.wait.max.ms", "5", err);
@@ -183,8 +185,10 @@ ConsumerOptions Group(const std::string& bootstrap, const std::string& group,
                       const std::string& topic, const std::string& dlq) {
   ConsumerOptions o;
   o.bootstrap = bootstrap;
+  o.sasl = salesops::bench::KafkaAuth();
   o.group_id = group;
   o.topics = {topic};
+  o.topic_owners = {{topic, "customers"}};  // the bench's deal events are the customers service's
   o.dlq_topic = dlq;
   return o;
 }
@@ -207,7 +211,7 @@ std::string Header(RdKafka::Message& m, const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  salesops::ParseFlagsWithEnv(argc, argv, "Warning engine benchmark (make bench)");
   const std::string bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);
   const int n = absl::GetFlag(FLAGS_events) / 2 * 2;
   const int m = absl::GetFlag(FLAGS_latency_events);
@@ -221,7 +225,7 @@ int main(int argc, char** argv) {
                                      {raw_topic, 3},
                                      {warning::kWarningTopic, 3},
                                      {in_topic + ".dlq", 1}},
-                                    absl::Seconds(10));
+                                    absl::Seconds(10), salesops::bench::KafkaAuth());
       !s.ok()) {
     std::fprintf(stderr, "topics: %s\n", std::string(s.message()).c_str());
     return 1;
@@ -229,6 +233,7 @@ int main(int argc, char** argv) {
   RedisOptions ro;
   SplitHostPort(absl::GetFlag(FLAGS_redis_addr), &ro.host, &ro.port);
   ro.pool_size = 8;
+  salesops::bench::ApplyRedisAuth(&ro);
   RedisClient redis(ro);
   TransactionalOutbox outbox(redis, warning::WarnKey("outbox"));
   warning::WarningStore store(redis, outbox);
@@ -253,6 +258,7 @@ int main(int argc, char** argv) {
   warning::WarningConsumer handler(seen, store, engine, clock, absl::GetFlag(FLAGS_lanes));
   ProducerOptions producer_options;
   producer_options.bootstrap = bootstrap;
+  producer_options.sasl = salesops::bench::KafkaAuth();
   producer_options.client_id = "bench-warning";
   KafkaProducer producer(producer_options);
   if (!producer.Start().ok()) return 1;
@@ -268,8 +274,8 @@ int main(int argc, char** argv) {
   (void)producer.Flush(absl::Seconds(60));
   const int64_t raised_before = engine.stats().raised.load();
   const absl::Time start = absl::Now();
-  KafkaEventConsumer consumer(
-      Group(bootstrap, "bench-warning-" + run, in_topic, in_topic + ".dlq"), handler, producer);
+  KafkaEventConsumer consumer(Group(bootstrap, "bench-warning-" + run, in_topic, in_topic + ".dlq"),
+                              handler, producer);
   (void)consumer.Start();
   const absl::Time deadline = start + absl::GetFlag(FLAGS_timeout);
   while (consumer.stats().processed.load() < n && absl::Now() < deadline) {
@@ -293,12 +299,13 @@ int main(int argc, char** argv) {
     c->close();
   }
   std::printf(
-      "{\"target\":\"warning_throughput\",\"lanes\":%d,\"events\":%d,\"processed\":%lld,\"rules\":%zu,"
+      "{\"target\":\"warning_throughput\",\"lanes\":%d,\"events\":%d,\"processed\":%lld,\"rules\":%"
+      "zu,"
       "\"warnings_raised\":%lld,\"events_per_s\":%.0f,\"raw_consume_events_per_s\":%.0f,"
       "\"rule_evaluations\":%lld}\n",
       absl::GetFlag(FLAGS_lanes), n, static_cast<long long>(processed), rules->size(),
-      static_cast<long long>(raised),
-      processed == n ? n / engine_secs : -1.0, raw_secs > 0 ? n / raw_secs : -1.0,
+      static_cast<long long>(raised), processed == n ? n / engine_secs : -1.0,
+      raw_secs > 0 ? n / raw_secs : -1.0,
       static_cast<long long>(engine.stats().evaluations.load()));
 
   // ---- Latency: publish → WarningRaised, with the relay running.
@@ -311,8 +318,8 @@ int main(int argc, char** argv) {
       Group(bootstrap, "bench-warning-live-" + run, live_topic, in_topic + ".dlq"), handler,
       producer);
   (void)live.Start();
-  auto warnings = PlainConsumer(bootstrap, "bench-warning-out-" + run, warning::kWarningTopic,
-                                "latest");
+  auto warnings =
+      PlainConsumer(bootstrap, "bench-warning-out-" + run, warning::kWarningTopic, "latest");
   absl::SleepFor(absl::Seconds(3));  // the engine's group joins
   absl::Mutex mu;
   absl::flat_hash_map<std::string, absl::Time> sent;  // cause event id → publish time

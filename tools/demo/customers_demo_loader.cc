@@ -32,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
+#include "common/server/client_credentials.h"
 #include "common/status/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -124,12 +125,42 @@ bool AlreadyThere(const grpc::Status& s, absl::string_view name) {
 }
 
 struct Counter {
-  std::atomic<int64_t> created{0}, existing{0};
+  std::atomic<int64_t> created{0}, existing{0}, conflicts{0};
   void Add(bool fresh) { ++(fresh ? created : existing); }
 };
 
+// The server could not be reached or would not take us: nothing to keep going for.
+bool Unreachable(const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::CANCELLED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The server holds something else than the demo planned, because a user changed
+// it (moved a deal, signed or cancelled a contract, released a customer): theirs
+// to keep. Counted and reported, never a failure.
+bool UserConflict(const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct Stats {
-  std::atomic<int64_t> customers_done{0}, calls{0}, retries{0}, errors{0};
+  std::atomic<int64_t> customers_done{0}, calls{0}, retries{0}, errors{0}, unreachable{0},
+      conflicts{0};
   Counter customers, opportunities, stage_changes, activities, contracts, signatures, payments,
       releases;
 };
@@ -187,8 +218,11 @@ class Loader {
 
   // One call, retried while Retryable() for up to retry_for_ (same request,
   // so creates stay idempotent through their request_id).
+  // `replayed`, when given, is set when the server answered a request_id it had
+  // seen before (trailer salesops-replayed): the resource was already there.
   template <typename Req, typename Resp>
-  grpc::Status Call(Stub& stub, Method<Req, Resp> method, const Req& req, Resp* resp) {
+  grpc::Status Call(Stub& stub, Method<Req, Resp> method, const Req& req, Resp* resp,
+                    bool* replayed = nullptr) {
     const absl::Time give_up = absl::Now() + retry_for_;
     absl::Duration backoff = absl::Milliseconds(50);
     for (;;) {
@@ -197,6 +231,9 @@ class Loader {
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
       ++stats_.calls;
       grpc::Status s = (stub.*method)(&ctx, req, resp);
+      if (replayed != nullptr) {
+        *replayed = s.ok() && ctx.GetServerTrailingMetadata().count("salesops-replayed") > 0;
+      }
       if (s.ok() || !Retryable(s) || absl::Now() + backoff > give_up) return s;
       ++stats_.retries;
       absl::SleepFor(backoff);
@@ -204,8 +241,22 @@ class Loader {
     }
   }
 
-  // An unexpected failure: counted, and the first ones printed.
-  void Fail(absl::string_view what, const grpc::Status& s) {
+  // A failure: a user's change is a conflict (counted, the first ones printed);
+  // an unreachable server or anything else an error.
+  void Fail(absl::string_view what, const grpc::Status& s, Counter* counter = nullptr) {
+    if (UserConflict(s)) {
+      if (counter != nullptr) ++counter->conflicts;
+      const int64_t n = ++stats_.conflicts;
+      if (n <= 10) {
+        std::fprintf(stderr, "customers_demo_loader: kept as changed: %s: %s %s: %s\n",
+                     std::string(what).c_str(), CodeName(s.error_code()), Reason(s).c_str(),
+                     s.error_message().c_str());
+      } else if (n == 11) {
+        std::fprintf(stderr, "customers_demo_loader: more changed data kept, not printed\n");
+      }
+      return;
+    }
+    if (Unreachable(s)) ++stats_.unreachable;
     const int64_t n = ++stats_.errors;
     if (n <= 20) {
       const std::string reason = Reason(s);
@@ -245,17 +296,18 @@ class Loader {
   void CreateOpportunity(Stub& stub, const CustomerSpec& c, const OpportunitySpec& o,
                          OppState& st) {
     v1::CreateOpportunityResponse resp;
+    bool replayed = false;
     grpc::Status s = Call(stub, &Stub::CreateOpportunity,
-                          salesops::demo::CreateOpportunityRequestFor(o, c), &resp);
-    if (s.ok()) {
+                          salesops::demo::CreateOpportunityRequestFor(o, c), &resp, &replayed);
+    if (s.ok() && !replayed) {
       stats_.opportunities.Add(true);
       st.ok = true;
       st.etag = resp.opportunity().etag();
       st.stage = salesops::demo::FromProto(resp.opportunity().stage());
       return;
     }
-    if (!AlreadyThere(s, salesops::demo::OpportunityName(o.id))) {
-      Fail(absl::StrCat("CreateOpportunity ", o.id), s);
+    if (!s.ok() && !AlreadyThere(s, salesops::demo::OpportunityName(o.id))) {
+      Fail(absl::StrCat("CreateOpportunity ", o.id), s, &stats_.opportunities);
       return;
     }
     // Loaded before (maybe partly): read where it stands and what it has.
@@ -285,7 +337,8 @@ class Loader {
         Fail(absl::StrCat("ChangeOpportunityStage ", o.id),
              grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           absl::StrCat("opportunity is ", salesops::demo::StageName(st.stage),
-                                       ", which its planned path does not reach")));
+                                       ", which its planned path does not reach")),
+             &stats_.stage_changes);
         st.ok = false;
         return;
       }
@@ -296,9 +349,10 @@ class Loader {
       v1::ChangeOpportunityStageRequest req = salesops::demo::ChangeStageRequestFor(o, o.path[k]);
       req.set_etag(st.etag);
       v1::ChangeOpportunityStageResponse resp;
-      grpc::Status s = Call(stub, &Stub::ChangeOpportunityStage, req, &resp);
+      bool replayed = false;
+      grpc::Status s = Call(stub, &Stub::ChangeOpportunityStage, req, &resp, &replayed);
       if (s.ok()) {
-        stats_.stage_changes.Add(true);
+        stats_.stage_changes.Add(!replayed);
         st.etag = resp.opportunity().etag();
         st.stage = salesops::demo::FromProto(resp.opportunity().stage());
         return;
@@ -309,7 +363,7 @@ class Loader {
       if (!reread || attempt == 3) {
         Fail(absl::StrCat("ChangeOpportunityStage ", o.id, " to ",
                           salesops::demo::StageName(o.path[k].stage)),
-             s);
+             s, &stats_.stage_changes);
         st.ok = false;
         return;
       }
@@ -327,12 +381,14 @@ class Loader {
       return;
     }
     v1::LogActivityResponse resp;
-    grpc::Status s = Call(stub, &Stub::LogActivity,
-                          salesops::demo::LogActivityRequestFor(o.activities[index], o, c), &resp);
+    bool replayed = false;
+    grpc::Status s =
+        Call(stub, &Stub::LogActivity,
+             salesops::demo::LogActivityRequestFor(o.activities[index], o, c), &resp, &replayed);
     if (s.ok() || AlreadyThere(s, "")) {
-      stats_.activities.Add(s.ok());
+      stats_.activities.Add(s.ok() && !replayed);
     } else {
-      Fail(absl::StrCat("LogActivity ", o.activities[index].id), s);
+      Fail(absl::StrCat("LogActivity ", o.activities[index].id), s, &stats_.activities);
     }
   }
 
@@ -343,19 +399,21 @@ class Loader {
     v1::Contract contract;
     {
       v1::CreateContractResponse resp;
-      grpc::Status s =
-          Call(stub, &Stub::CreateContract, salesops::demo::CreateContractRequestFor(o, c), &resp);
+      bool replayed = false;
+      grpc::Status s = Call(stub, &Stub::CreateContract,
+                            salesops::demo::CreateContractRequestFor(o, c), &resp, &replayed);
       if (s.ok()) {
-        stats_.contracts.Add(true);
+        stats_.contracts.Add(!replayed);
         contract = resp.contract();
       } else if (AlreadyThere(s, salesops::demo::ContractName(k.id))) {
         stats_.contracts.Add(false);
         if (!GetContract(stub, k, &contract)) return;
       } else {
-        Fail(absl::StrCat("CreateContract ", k.id), s);
+        Fail(absl::StrCat("CreateContract ", k.id), s, &stats_.contracts);
         return;
       }
     }
+    bool signed_now = false;
     for (int attempt = 0; contract.state() == v1::CONTRACT_STATE_DRAFT; ++attempt) {
       v1::SignContractRequest req = salesops::demo::SignContractRequestFor(k);
       req.set_etag(contract.etag());
@@ -363,18 +421,19 @@ class Loader {
       grpc::Status s = Call(stub, &Stub::SignContract, req, &resp);
       if (s.ok()) {
         stats_.signatures.Add(true);
+        signed_now = true;
         contract = resp.contract();
         st.stage = salesops::demo::FromProto(resp.opportunity().stage());
         st.etag = resp.opportunity().etag();
         break;
       }
       if (attempt == 3 || (s.error_code() != grpc::StatusCode::ABORTED && !Retryable(s))) {
-        Fail(absl::StrCat("SignContract ", k.id), s);
+        Fail(absl::StrCat("SignContract ", k.id), s, &stats_.signatures);
         return;
       }
       if (!GetContract(stub, k, &contract)) return;
     }
-    if (contract.state() != v1::CONTRACT_STATE_DRAFT && st.stage != Stage::kWon) {
+    if (!signed_now && contract.state() != v1::CONTRACT_STATE_DRAFT) {
       stats_.signatures.Add(false);  // signed on an earlier run
     }
     std::vector<std::string> present;
@@ -387,12 +446,14 @@ class Loader {
         continue;
       }
       v1::RecordPaymentResponse resp;
-      grpc::Status s =
-          Call(stub, &Stub::RecordPayment, salesops::demo::RecordPaymentRequestFor(k, in), &resp);
+      bool replayed = false;
+      grpc::Status s = Call(stub, &Stub::RecordPayment,
+                            salesops::demo::RecordPaymentRequestFor(k, in), &resp, &replayed);
       if (s.ok() || AlreadyThere(s, "")) {
-        stats_.payments.Add(s.ok());
+        stats_.payments.Add(s.ok() && !replayed);
       } else {
-        Fail(absl::StrCat("RecordPayment ", k.id, " instalment ", in.instalment_id), s);
+        Fail(absl::StrCat("RecordPayment ", k.id, " instalment ", in.instalment_id), s,
+             &stats_.payments);
       }
     }
   }
@@ -436,7 +497,7 @@ class Loader {
         return;
       }
       if (s.error_code() != grpc::StatusCode::ABORTED || attempt == 3) {
-        Fail(absl::StrCat("ReleaseCustomer ", c.id), s);
+        Fail(absl::StrCat("ReleaseCustomer ", c.id), s, &stats_.releases);
         return;
       }
     }
@@ -446,12 +507,13 @@ class Loader {
     const CustomerSpec& c = data_.customers[ci];
     {
       v1::CreateCustomerResponse resp;
-      grpc::Status s =
-          Call(stub, &Stub::CreateCustomer, salesops::demo::CreateCustomerRequestFor(c), &resp);
+      bool replayed = false;
+      grpc::Status s = Call(stub, &Stub::CreateCustomer,
+                            salesops::demo::CreateCustomerRequestFor(c), &resp, &replayed);
       if (s.ok() || AlreadyThere(s, salesops::demo::CustomerName(c.id))) {
-        stats_.customers.Add(s.ok());
+        stats_.customers.Add(s.ok() && !replayed);
       } else {
-        Fail(absl::StrCat("CreateCustomer ", c.id), s);
+        Fail(absl::StrCat("CreateCustomer ", c.id), s, &stats_.customers);
         return;
       }
     }
@@ -581,12 +643,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   // A few connections, so the server's threads share the load.
+  const std::shared_ptr<grpc::ChannelCredentials> creds =
+      salesops::ChannelCredentialsFromFlagsOrDie();
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < 4; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("salesops.demo.channel", i);  // distinct args ⇒ distinct connections
-    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_customers_addr),
-                                                 grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_customers_addr), creds, args));
   }
   Loader loader(data, channels, *token, absl::GetFlag(FLAGS_retry_for),
                 absl::GetFlag(FLAGS_max_errors));
@@ -618,7 +681,7 @@ int main(int argc, char** argv) {
     }
     return false;
   };
-  if (!set_release_after(3650, "demo migration: pause release to the pool while loading")) return 1;
+  if (!set_release_after(3650, "demo migration: pause release to the pool while loading")) return 2;
 
   absl::Notification done;
   std::thread progress([&] {
@@ -642,13 +705,17 @@ int main(int argc, char** argv) {
 
   const auto& s = loader.stats();
   auto line = [](const char* what, const Counter& c) {
-    std::printf("  %-16s %7lld new, %7lld already there\n", what,
-                static_cast<long long>(c.created.load()),
-                static_cast<long long>(c.existing.load()));
+    std::printf("  %-16s %7lld created, %7lld already there, %5lld changed by a user (kept)\n",
+                what, static_cast<long long>(c.created.load()),
+                static_cast<long long>(c.existing.load()),
+                static_cast<long long>(c.conflicts.load()));
   };
-  std::printf("demo customers loaded in %.1f s (%lld calls, %lld retries, %lld errors):\n",
-              absl::ToDoubleSeconds(absl::Now() - t0), static_cast<long long>(s.calls.load()),
-              static_cast<long long>(s.retries.load()), static_cast<long long>(s.errors.load()));
+  std::printf(
+      "demo customers loaded in %.1f s (%lld calls, %lld retries, %lld conflicts kept, %lld "
+      "errors):\n",
+      absl::ToDoubleSeconds(absl::Now() - t0), static_cast<long long>(s.calls.load()),
+      static_cast<long long>(s.retries.load()), static_cast<long long>(s.conflicts.load()),
+      static_cast<long long>(s.errors.load()));
   line("customers", s.customers);
   line("opportunities", s.opportunities);
   line("stage changes", s.stage_changes);
@@ -663,5 +730,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(data.customers.size()) - s.customers_done.load(),
                 data.customers.size());
   }
+  // 0: loaded (a user's changes kept); 2: the service could not be reached;
+  // 1: it answered with errors the loader did not expect (printed above).
+  if (s.unreachable.load() > 0) return 2;
   return s.errors.load() == 0 ? 0 : 1;
 }

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
+#include "common/server/client_credentials.h"
 #include "grpcpp/grpcpp.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
 #include "tools/demo/demo_org.h"
@@ -162,8 +163,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   Loader l;
-  l.stub = v1::OrgService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_org_addr), grpc::InsecureChannelCredentials()));
+  l.stub = v1::OrgService::NewStub(grpc::CreateChannel(
+      absl::GetFlag(FLAGS_org_addr), salesops::ChannelCredentialsFromFlagsOrDie()));
   auto token = salesops::MintJwt({.key = secret}, {"demo-loader", salesops::Role::kAdmin, ""},
                                  absl::Minutes(10), absl::Now());
   if (!token.ok()) {

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
+#include "common/server/client_credentials.h"
 #include "grpcpp/grpcpp.h"
 #include "salesops/targets/v1/targets_service.grpc.pb.h"
 #include "tools/demo/demo_org.h"
@@ -97,9 +98,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(token.status().message()).c_str());
     return 2;
   }
-  Loader l(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_targets_addr), grpc::InsecureChannelCredentials()),
-      *token);
+  Loader l(grpc::CreateChannel(absl::GetFlag(FLAGS_targets_addr),
+                               salesops::ChannelCredentialsFromFlagsOrDie()),
+           *token);
   const auto& org = salesops::demo::DemoOrganisation();
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
   const int q = (today.month() - 1) / 3 + 1;

@@ -15,23 +15,43 @@
 //   salesopsctl org reorgs  --org_unit=orgUnits/ID [--start=YYYY-MM-DD] [--end=YYYY-MM-DD]
 //   salesopsctl org efficiency --start=YYYY-MM --end=YYYY-MM [--org_unit=orgUnits/ID]
 //   salesopsctl org talent-config
+//   salesopsctl forecast get  --org_unit=orgUnits/ID | --member=members/ID | --name=forecasts/ID
+//                             --period=fiscalPeriods/ID [--category=COMMIT|BEST_CASE|PIPELINE]
+//                             [--product_line=orgUnits/ID] [--addr=127.0.0.1:7105]
+//   salesopsctl forecast list --period=fiscalPeriods/ID [--org_unit=orgUnits/ID] [--category=…]
+//                             [--members_only] [--order_by="gap_to_target desc"] [--page_size=N]
+//   salesopsctl health [--addr=HOST:PORT] [--service=salesops.org.v1.OrgService]
+//                      [--tls_server_name=NAME]
+//       grpc.health.v1 check (exit 0 when SERVING): Kubernetes' own gRPC probes
+//       cannot speak TLS, so deploy/k8s probes with this.
 //
-// Without --token, org commands mint a short-lived admin token from
-// $SALESOPS_JWT_HS256_SECRET. Output is the response as JSON.
+// Without --token, org and forecast commands mint a short-lived admin token from
+// $SALESOPS_JWT_HS256_SECRET. Output is the response as JSON. Calls use TLS
+// (and mTLS) from --tls_ca_file, --tls_client_cert_file, --tls_client_key_file
+// or their SALESOPS_TLS_* twins; without a CA they are plaintext.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
+#include "common/config/config.h"
+#include "common/server/client_credentials.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "salesops/customers/v1/customers_service.grpc.pb.h"
+#include "salesops/forecast/v1/forecast_service.grpc.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
 
 namespace {
@@ -45,7 +65,14 @@ int Usage() {
                "[--org_unit=ID] [--ttl=12h] [--private_key_file=PEM --alg=RS256|ES256]\n"
                "  salesopsctl org list-units|create-unit|list-members|create-member|get|positions|"
                "duties|history|reorgs|efficiency|talent-config "
-               "[--addr=HOST:PORT] [--token=JWT] [--field=value ...]\n");
+               "[--addr=HOST:PORT] [--token=JWT] [--field=value ...]\n"
+               "  salesopsctl forecast get|list --period=fiscalPeriods/ID [--org_unit=orgUnits/ID] "
+               "[--member=members/ID] [--category=PIPELINE] [--addr=HOST:PORT] [--token=JWT]\n"
+               "  salesopsctl customers get-opportunity|move-stage --name=opportunities/ID "
+               "[--stage=PROPOSAL] [--reason=TEXT] [--addr=HOST:PORT] [--token=JWT]\n"
+               "  salesopsctl health [--addr=HOST:PORT] [--service=NAME]\n"
+               "TLS: --tls_ca_file, --tls_client_cert_file, --tls_client_key_file "
+               "(or SALESOPS_TLS_*)\n");
   return 2;
 }
 
@@ -83,16 +110,19 @@ int MintToken(const Args& args, std::string* out) {
   }
   p.org_unit_id = Get(args, "org_unit");
   absl::Duration ttl;
-  if (!absl::ParseDuration(Get(args, "ttl", "12h"), &ttl)) {
-    std::fprintf(stderr, "--ttl must be a duration like 12h\n");
+  // Short by default: a token is a key to the company's customers and pay.
+  // Services refuse tokens living longer than --jwt_max_ttl (8h by default).
+  if (!absl::ParseDuration(Get(args, "ttl", "1h"), &ttl) || ttl <= absl::ZeroDuration() ||
+      ttl > absl::Hours(8)) {
+    std::fprintf(stderr, "--ttl must be a duration from 1s to 8h, like 1h\n");
     return 2;
   }
   salesops::JwtMintOptions opts;
   opts.issuer = Get(args, "iss",
                     Env("SALESOPS_JWT_ISSUER").empty() ? "salesops" : Env("SALESOPS_JWT_ISSUER"));
-  opts.audience =
-      Get(args, "aud",
-          Env("SALESOPS_JWT_AUDIENCE").empty() ? "salesops" : Env("SALESOPS_JWT_AUDIENCE"));
+  // aud: every service by default (a user's sign-in); --aud=salesops.org,… narrows it.
+  const std::string aud = Get(args, "aud", Env("SALESOPS_JWT_AUDIENCE"));
+  if (!aud.empty()) opts.audiences = absl::StrSplit(aud, ',', absl::SkipEmpty());
   std::string key_file = Get(args, "private_key_file");
   if (!key_file.empty()) {
     std::ifstream in(key_file);
@@ -129,7 +159,82 @@ void Print(const google::protobuf::Message& m) {
 int Report(const grpc::Status& s) {
   if (s.ok()) return 0;
   std::fprintf(stderr, "error %d: %s\n", s.error_code(), s.error_message().c_str());
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && absl::GetFlag(FLAGS_tls_ca_file).empty()) {
+    std::fprintf(stderr,
+                 "(this was plaintext: the services serve TLS; set --tls_ca_file or "
+                 "SALESOPS_TLS_CA_FILE, and a client certificate for mTLS)\n");
+  }
   return 1;
+}
+
+// The channel credentials from the TLS flags: SALESOPS_TLS_* twins, then
+// --tls_* arguments. False (after printing why) on a bad setting.
+bool Credentials(const Args& args, std::shared_ptr<grpc::ChannelCredentials>* out) {
+  salesops::ApplyEnvTwins();
+  for (const char* name : {"tls_ca_file", "tls_client_cert_file", "tls_client_key_file"}) {
+    auto it = args.find(name);
+    if (it == args.end()) continue;
+    std::string error;
+    if (!absl::FindCommandLineFlag(name)->ParseFrom(it->second, &error)) {
+      std::fprintf(stderr, "--%s: %s\n", name, error.c_str());
+      return false;
+    }
+  }
+  auto creds = salesops::MakeChannelCredentials(salesops::ClientTlsOptionsFromFlags());
+  if (!creds.ok()) {
+    std::fprintf(stderr, "configuration error: %s\n",
+                 std::string(creds.status().message()).c_str());
+    return false;
+  }
+  *out = *std::move(creds);
+  return true;
+}
+
+// A channel to `addr`; --tls_server_name checks the server's certificate for
+// that name instead of the address (a probe on 127.0.0.1 of a pod whose
+// certificate names its Service).
+std::shared_ptr<grpc::Channel> Channel(const std::string& addr, const Args& args,
+                                       const std::shared_ptr<grpc::ChannelCredentials>& creds) {
+  grpc::ChannelArguments channel_args;
+  if (const std::string name = Get(args, "tls_server_name"); !name.empty()) {
+    channel_args.SetSslTargetNameOverride(name);
+  }
+  return grpc::CreateCustomChannel(addr, creds, channel_args);
+}
+
+// grpc.health.v1.Health/Check by hand (no generated stub in Debian's gRPC):
+// the request is {1: service}, a SERVING answer is {1: 1}.
+int Health(const Args& args) {
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!Credentials(args, &creds)) return 2;
+  std::string addr = Get(
+      args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101" : Env("SALESOPS_ORG_ADDR"));
+  const std::string service = Get(args, "service");
+  if (service.size() > 127) {
+    std::fprintf(stderr, "--service: too long\n");
+    return 2;
+  }
+  std::string request = "\x0a" + std::string(1, static_cast<char>(service.size())) + service;
+  grpc::Slice slice(request.data(), request.size());
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer response_buffer;
+  grpc::GenericStub stub(Channel(addr, args, creds));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request_buffer,
+                 &response_buffer, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  grpc::Status s = done.get_future().get();
+  if (!s.ok()) return Report(s);
+  std::vector<grpc::Slice> slices;
+  (void)response_buffer.Dump(&slices);
+  std::string response;
+  for (const auto& sl : slices) {
+    response.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  }
+  const bool serving = response == std::string("\x08\x01", 2);
+  std::printf("%s\n", serving ? "SERVING" : "NOT_SERVING");
+  return serving ? 0 : 1;
 }
 
 int Org(const std::string& cmd, const Args& args) {
@@ -141,8 +246,9 @@ int Org(const std::string& cmd, const Args& args) {
   }
   std::string addr = Get(
       args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101" : Env("SALESOPS_ORG_ADDR"));
-  auto stub =
-      v1::OrgService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!Credentials(args, &creds)) return 2;
+  auto stub = v1::OrgService::NewStub(Channel(addr, args, creds));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -286,6 +392,113 @@ int Org(const std::string& cmd, const Args& args) {
   return Usage();
 }
 
+// The forecast service: one forecast, or a page of them.
+int Forecast(const std::string& cmd, const Args& args) {
+  namespace v1 = salesops::forecast::v1;
+  std::string token = Get(args, "token");
+  if (token.empty()) {
+    Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
+    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+  }
+  const std::string addr =
+      Get(args, "addr",
+          Env("SALESOPS_FORECAST_ADDR").empty() ? "127.0.0.1:7105" : Env("SALESOPS_FORECAST_ADDR"));
+  v1::ForecastCategory category = v1::FORECAST_CATEGORY_UNSPECIFIED;
+  const std::string cat = Get(args, "category", cmd == "get" ? "PIPELINE" : "");
+  if (!cat.empty() && !v1::ForecastCategory_Parse("FORECAST_CATEGORY_" + cat, &category)) {
+    std::fprintf(stderr, "--category must be COMMIT, BEST_CASE or PIPELINE\n");
+    return 2;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!Credentials(args, &creds)) return 2;
+  auto stub = v1::ForecastService::NewStub(Channel(addr, args, creds));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (cmd == "get") {
+    v1::GetForecastRequest req;
+    req.set_name(Get(args, "name"));
+    req.mutable_scope()->set_org_unit(Get(args, "org_unit"));
+    req.mutable_scope()->set_member(Get(args, "member"));
+    req.mutable_scope()->set_product_line(Get(args, "product_line"));
+    req.set_period(Get(args, "period"));
+    req.set_category(category);
+    v1::GetForecastResponse resp;
+    grpc::Status s = stub->GetForecast(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "list") {
+    v1::ListForecastsRequest req;
+    int page_size = 0;
+    (void)absl::SimpleAtoi(Get(args, "page_size", "0"), &page_size);
+    req.set_page_size(page_size);
+    req.set_page_token(Get(args, "page_token"));
+    req.set_period(Get(args, "period"));
+    req.set_category(category);
+    req.set_org_unit(Get(args, "org_unit"));
+    req.set_product_line(Get(args, "product_line"));
+    req.set_members_only(Get(args, "members_only") == "true");
+    req.set_order_by(Get(args, "order_by"));
+    v1::ListForecastsResponse resp;
+    grpc::Status s = stub->ListForecasts(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  return Usage();
+}
+
+int Customers(const std::string& cmd, const Args& args) {
+  namespace v1 = salesops::customers::v1;
+  std::string token = Get(args, "token");
+  if (token.empty()) {
+    Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
+    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+  }
+  const std::string addr = Get(
+      args, "addr",
+      Env("SALESOPS_CUSTOMERS_ADDR").empty() ? "127.0.0.1:7103" : Env("SALESOPS_CUSTOMERS_ADDR"));
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!Credentials(args, &creds)) return 2;
+  auto stub = v1::CustomersService::NewStub(Channel(addr, args, creds));
+  auto context = [&](grpc::ClientContext* ctx) {
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  };
+  v1::GetOpportunityRequest get;
+  get.set_name(Get(args, "name"));
+  v1::GetOpportunityResponse got;
+  {
+    grpc::ClientContext ctx;
+    context(&ctx);
+    grpc::Status s = stub->GetOpportunity(&ctx, get, &got);
+    if (!s.ok() || cmd == "get-opportunity") {
+      if (s.ok()) Print(got);
+      return Report(s);
+    }
+  }
+  if (cmd == "move-stage") {
+    // The current etag, read just before: a by-hand move, as a user would do it.
+    v1::ChangeOpportunityStageRequest req;
+    req.set_name(get.name());
+    req.set_etag(got.opportunity().etag());
+    v1::OpportunityStage stage = v1::OPPORTUNITY_STAGE_UNSPECIFIED;
+    if (!v1::OpportunityStage_Parse("OPPORTUNITY_STAGE_" + Get(args, "stage"), &stage)) {
+      std::fprintf(stderr, "--stage must be QUALIFIED, PROPOSAL, NEGOTIATION, CONTRACT or LOST\n");
+      return 2;
+    }
+    req.set_stage(stage);
+    req.set_reason(Get(args, "reason"));
+    v1::ChangeOpportunityStageResponse resp;
+    grpc::ClientContext ctx;
+    context(&ctx);
+    grpc::Status s = stub->ChangeOpportunityStage(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  return Usage();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -299,6 +512,15 @@ int main(int argc, char** argv) {
   }
   if (cmd == "org" && argc >= 3) {
     return Org(argv[2], ParseArgs(argc, argv, 3));
+  }
+  if (cmd == "forecast" && argc >= 3) {
+    return Forecast(argv[2], ParseArgs(argc, argv, 3));
+  }
+  if (cmd == "customers" && argc >= 3) {
+    return Customers(argv[2], ParseArgs(argc, argv, 3));
+  }
+  if (cmd == "health") {
+    return Health(ParseArgs(argc, argv, 2));
   }
   return Usage();
 }
