@@ -83,7 +83,7 @@ stop_run() {  # Ctrl-C: SIGINT to the run's process group, as a terminal sends i
 }
 
 echo "== 1. a busy port"
-python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(600)' \
+python3 -c 'import signal,socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); signal.pause()' \
   "$SALESOPS_KAFKA_PORT" &
 holder_pid=$!
 for _ in $(seq 1 100); do port_open "$SALESOPS_KAFKA_PORT" && break; sleep 0.05; done
