@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
@@ -79,6 +80,18 @@ TEST_F(TranscoderTest, EveryMethodOfEveryLinkedServiceHasARoute) {
       << ::testing::PrintToString(families);
   EXPECT_EQ(registry_.Find("/salesops.bench.v1.EchoService/Echo"),
             nullptr);  // not a service family
+}
+
+// The live stream renders events by type name from the same pool: every routed
+// family's events file must be linked in as well (the linker drops what nothing
+// refers to; LinkedServiceFiles refers to them).
+TEST_F(TranscoderTest, EveryRoutedFamilysEventsAreInThePool) {
+  const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const std::string& family : registry_.Families()) {
+    const std::string file = absl::StrCat("salesops/", family, "/v1/", family, "_events.proto");
+    EXPECT_NE(pool->FindFileByName(file), nullptr) << file;
+  }
+  EXPECT_NE(pool->FindMessageTypeByName("salesops.customers.v1.FollowUpTaskOverdue"), nullptr);
 }
 
 TEST_F(TranscoderTest, JsonInJsonOutInLowerCamelCase) {
