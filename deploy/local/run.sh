@@ -243,7 +243,7 @@ SalesOps is running (gRPC over mTLS; Redis and Kafka by ACL user). Try:
   $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1)" \\
     -d '{"page_size": 5, "min_severity": "SEVERITY_WARNING"}' 127.0.0.1:$warning_port salesops.warning.v1.WarningService/ListWarnings
   $local/kcat.sh -C -t salesops.warning.events.v1 -o -5 -e -f '%k %h\n'
-  curl -s -H "authorization: Bearer \$($ctl token --role=admin --aud=salesops.org)" -H 'content-type: application/json' \\
+  curl -s -H "authorization: Bearer \$($ctl token --role=admin)" -H 'content-type: application/json' \\
     -d '{"page_size": 3}' http://$SALESOPS_GATEWAY_ADDR/salesops.org.v1.OrgService/ListOrgUnits
   $ctl forecast list --period=fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 )) --category=PIPELINE --order_by="gap_to_target desc" --page_size=5
   $local/kcat.sh -C -t salesops.org.events.v1 -o beginning -e -f '%k %h\n'
