@@ -33,13 +33,14 @@ run: build
 
 # Throughput/latency as ratios against baselines measured in the same run.
 bench: build
+	@cmake --build $(BUILD_DIR) --target benchmarks -j $(JOBS)
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run_bench.sh
 
 # Forecast engine vs statsforecast AutoETS/AutoTheta on 1,000 synthetic monthly
 # series: sMAPE, MASE, ms/series and PASS/FAIL bars (bench-results/forecast.json).
 bench-forecast: setup
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
-	@cmake --build $(BUILD_DIR) --target salesops-forecast -j $(JOBS)
+	@cmake --build $(BUILD_DIR) --target salesops-forecast forecast_backtest_bench -j $(JOBS)
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/forecast/run_forecast_bench.sh
 
 # kill -9 of Kafka, Redis, the service and a consumer under load: no loss, no double-apply.

@@ -45,9 +45,15 @@ function(salesops_cc_binary)
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS})
 endfunction()
 
+# Benchmarks are not part of the default build (make test does not run them):
+# `cmake --build … --target benchmarks` (make bench) builds them all.
+if(NOT TARGET benchmarks)
+  add_custom_target(benchmarks)
+endif()
 function(salesops_cc_benchmark)
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
-  add_executable(${A_NAME} ${A_SRCS})
+  add_executable(${A_NAME} EXCLUDE_FROM_ALL ${A_SRCS})
+  add_dependencies(benchmarks ${A_NAME})
   target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/protos)
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} benchmark::benchmark_main)
 endfunction()
