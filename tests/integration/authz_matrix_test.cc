@@ -13,21 +13,29 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
+#include "salesops/forecast/v1/forecast_service.grpc.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
+#include "salesops/performance/v1/performance_service.grpc.pb.h"
 #include "salesops/targets/v1/targets_service.grpc.pb.h"
 #include "salesops/warning/v1/warning_service.grpc.pb.h"
 #include "services/customers/api/customers_api.h"
+#include "services/forecast/api/forecast_api.h"
 #include "services/org/api/org_api.h"
+#include "services/performance/api/performance_api.h"
 #include "services/targets/api/targets_api.h"
 #include "services/warning/api/warning_api.h"
 #include "tests/integration/customers_env.h"
+#include "tests/integration/forecast_env.h"
+#include "tests/integration/performance_env.h"
 #include "tests/integration/targets_env.h"
 #include "tests/integration/warning_env.h"
 
@@ -35,7 +43,9 @@ namespace salesops::testing {
 namespace {
 
 namespace cv1 = salesops::customers::v1;
+namespace fv1 = salesops::forecast::v1;
 namespace ov1 = salesops::org::v1;
+namespace pv1 = salesops::performance::v1;
 namespace tv1 = salesops::targets::v1;
 namespace wv1 = salesops::warning::v1;
 
@@ -62,6 +72,20 @@ constexpr Reach kTeamPlan = {{{0, 0, 0}, {1, 0, 0}, {0, 0, 0}, {1, 1, 1}, {1, 1,
 constexpr Reach kCompany = {{{0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {1, 1, 1}, {1, 1, 1}}};
 // A vote on a team's proposal: members of that team only (the team decides how it works).
 constexpr Reach kTeamMembers = {{{1, 0, 0}, {1, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}}};
+// A unit's own numbers (forecast's rule): the leads of the unit and those
+// above it; a rep sees only the forecasts of their own member scope.
+constexpr Reach kUnitLeads = {{{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 1}}};
+// A rep's forecast call (forecast's rule): the rep submits their own number;
+// managers and above adjust the numbers of the scopes below them (their
+// region; directors and admins everything); a supervisor neither submits a
+// rep's number nor adjusts it.
+constexpr Reach kForecastCall = {{{1, 0, 0}, {0, 0, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 1}}};
+// A commission plan (performance's rule): a rep sees the plans that apply to
+// them (the scope's plan names its reps); every other role sees all plans.
+constexpr Reach kPlanReaders = {{{1, 0, 0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}}};
+// A dispute on a statement (performance's rule): only the rep whose statement
+// it is raises one, never their supervisors.
+constexpr Reach kStatementRep = {{{1, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}}};
 
 int RoleIndex(Role r) { return static_cast<int>(r) - 1; }
 
@@ -98,6 +122,42 @@ Result Listed(const grpc::Status& s, bool included) {
     return r;
   }
   return {included ? Outcome::kAllowed : Outcome::kDenied, ""};
+}
+
+// The reviews-and-coaching methods of issue 14: the performance service runs
+// its guard (token, role policy) and then answers UNIMPLEMENTED with reason
+// NOT_IMPLEMENTED_YET. The role check is all the matrix can state about them
+// today, so for these methods only that answer means "allowed past the
+// guard"; a role the policy refuses must still get PERMISSION_DENIED, and
+// UNIMPLEMENTED from any other method is a broken row.
+const std::set<std::string>& NotImplementedYet() {
+  static const auto* methods = new std::set<std::string>{"GenerateReview",
+                                                         "GetReview",
+                                                         "ListReviews",
+                                                         "UpdateReview",
+                                                         "AddActionItem",
+                                                         "UpdateActionItem",
+                                                         "CreateSalesScript",
+                                                         "GetSalesScript",
+                                                         "ListSalesScripts",
+                                                         "AddScriptVersion",
+                                                         "RateSalesScript",
+                                                         "RecordScriptUse",
+                                                         "CreateTrainingProgramme",
+                                                         "GetTrainingProgramme",
+                                                         "ListTrainingProgrammes",
+                                                         "EnrolMember",
+                                                         "ListEnrolments",
+                                                         "RecordDrill",
+                                                         "ListDrills"};
+  return *methods;
+}
+Result PastGuard(const std::string& method, const grpc::Status& s) {
+  if (NotImplementedYet().contains(method) && s.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+      ErrorReasonOf(s) == "NOT_IMPLEMENTED_YET") {
+    return {Outcome::kAllowed, "not implemented yet"};
+  }
+  return FromStatus(s);
 }
 
 struct Caller {
@@ -146,6 +206,8 @@ class World {
   std::unique_ptr<CustomersServer> customers;
   std::unique_ptr<TargetsServer> targets;
   std::unique_ptr<WarningServer> warning;
+  std::unique_ptr<ForecastServer> forecast;
+  std::unique_ptr<PerformanceServer> performance;
 
   std::string Id(const std::string& base) const { return base + "-" + sfx; }
   std::string company() const { return Id("co"); }
@@ -210,6 +272,23 @@ class World {
                  const Req& req, Resp* resp) {
     return Invoke(warning->stub(), token, fn, req, resp);
   }
+
+  template <typename Req, typename Resp>
+  grpc::Status F(const std::string& token,
+                 grpc::Status (fv1::ForecastService::Stub::*fn)(grpc::ClientContext*, const Req&,
+                                                                Resp*),
+                 const Req& req, Resp* resp) {
+    return Invoke(forecast->stub(), token, fn, req, resp);
+  }
+  template <typename Req, typename Resp>
+  grpc::Status P(const std::string& token,
+                 grpc::Status (pv1::PerformanceService::Stub::*fn)(grpc::ClientContext*, const Req&,
+                                                                   Resp*),
+                 const Req& req, Resp* resp) {
+    return Invoke(performance->stub(), token, fn, req, resp);
+  }
+  std::string RepToken(Scope s) const { return Token(Role::kRep, Rep(s), Team(s)); }
+  std::string SupToken(Scope s) const { return Token(Role::kSupervisor, Sup(s), Team(s)); }
 
   std::string NewTeam(Scope s, int members = 1) {
     const std::string id = Fresh("tm");
@@ -341,7 +420,249 @@ class World {
 
   // ---- warnings: one stalled-deal warning per scope; a proposal per scope.
   std::map<Scope, std::string> warning_of, proposal_of;
+
+  // ---- forecast: a call on each scope's rep (in the targets period).
+  std::map<Scope, std::string> forecast_call_of;
+  fv1::ForecastScope MemberScope(Scope s) const {
+    fv1::ForecastScope out;
+    out.set_member("members/" + Rep(s));
+    return out;
+  }
+
+  // ---- performance (its own quarter names, "fiscalPeriods/FY2026-Q4"): a KPI;
+  // per scope an active commission plan naming the scope's reps, a won deal
+  // of each rep, the rep's statement issued with a dispute on its first line,
+  // the second rep's statement still a draft, an active OKR of the rep.
+  std::string quarter, kpi;
+  std::map<Scope, std::string> perf_plan_of, won_deal_of, issued_of, draft_of, okr_of;
+  std::string Quarter() const { return "fiscalPeriods/" + quarter; }
+
+  pv1::CommissionPlan PlanFor(const std::vector<std::string>& members) {
+    pv1::CommissionPlan p;
+    p.set_display_name("矩阵提成方案" + Fresh("cp"));
+    p.mutable_effective_start_date()->set_year(2020);
+    p.mutable_effective_start_date()->set_month(1);
+    p.mutable_effective_start_date()->set_day(1);
+    for (const auto& m : members) p.add_members("members/" + m);
+    p.set_basis(pv1::COMMISSION_BASIS_BOOKING);
+    p.set_tier_mode(pv1::TIER_MODE_MARGINAL);
+    auto* b1 = p.add_bands();
+    b1->set_max_attainment_basis_points(10'000);
+    b1->set_rate_millionths(20'000);
+    auto* b2 = p.add_bands();
+    b2->set_min_attainment_basis_points(10'000);
+    b2->set_rate_millionths(30'000);
+    p.set_clawback_window_days(365);
+    *p.mutable_default_target() = Cny(100'000'00);
+    auto* bonus = p.add_bonuses();
+    bonus->set_bonus_id("special");
+    bonus->set_kind(pv1::BONUS_KIND_SPECIAL_CONTRIBUTION);
+    bonus->set_display_name("特殊贡献奖");
+    *bonus->mutable_amount() = Cny(1'000'00);
+    return p;
+  }
+  // A DRAFT plan for nobody of the fixture (so activating it moves no statement).
+  std::string NewDraftPlan() {
+    pv1::CreateCommissionPlanRequest req;
+    *req.mutable_commission_plan() = PlanFor({Fresh("nobody")});
+    pv1::CreateCommissionPlanResponse resp;
+    grpc::Status st = P(Admin(), &pv1::PerformanceService::Stub::CreateCommissionPlan, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.commission_plan().name();
+  }
+  pv1::KpiDefinition KpiFor(const std::string& name) {
+    pv1::KpiDefinition k;
+    k.set_display_name(name);
+    k.set_metric(pv1::KPI_METRIC_BOOKINGS);
+    *k.mutable_target()->mutable_money() = Cny(100'000'00);
+    k.set_weight_basis_points(10'000);
+    k.set_direction(pv1::KPI_DIRECTION_HIGHER_IS_BETTER);
+    return k;
+  }
+  pv1::Okr OkrFor(Scope s) {
+    pv1::Okr o;
+    o.set_subject("members/" + Rep(s));
+    o.set_period(Quarter());
+    o.set_objective("拓展新客户");
+    auto* kr = o.add_key_results();
+    kr->set_key_result_id("kr1");
+    kr->set_description("签约五家新客户");
+    kr->set_weight_basis_points(10'000);
+    kr->set_source(pv1::KEY_RESULT_SOURCE_RECORDED);
+    return o;
+  }
+  // A deal of `owner` (a member of scope `s`) won through the customers service.
+  std::string WonDeal(const std::string& owner) {
+    cv1::CreateCustomerRequest creq;
+    creq.mutable_customer()->set_display_name("矩阵赢单客户" + Fresh("w"));
+    creq.mutable_customer()->set_owner("members/" + owner);
+    cv1::CreateCustomerResponse customer;
+    grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::CreateCustomer, creq, &customer);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    cv1::CreateOpportunityRequest req;
+    req.mutable_opportunity()->set_customer(customer.customer().name());
+    req.mutable_opportunity()->set_display_name("矩阵赢单");
+    *req.mutable_opportunity()->mutable_amount() = Cny(100000);
+    req.mutable_opportunity()->set_product_line("orgUnits/" + pl());
+    req.mutable_opportunity()->set_channel("direct");
+    cv1::CreateOpportunityResponse opp;
+    st = C(Admin(), &cv1::CustomersService::Stub::CreateOpportunity, req, &opp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    cv1::Opportunity o = opp.opportunity();
+    for (cv1::OpportunityStage stage :
+         {cv1::OPPORTUNITY_STAGE_CONTRACT, cv1::OPPORTUNITY_STAGE_WON}) {
+      cv1::ChangeOpportunityStageRequest sreq;
+      sreq.set_name(o.name());
+      sreq.set_etag(o.etag());
+      sreq.set_stage(stage);
+      cv1::ChangeOpportunityStageResponse sresp;
+      st = C(Admin(), &cv1::CustomersService::Stub::ChangeOpportunityStage, sreq, &sresp);
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      o = sresp.opportunity();
+    }
+    return o.name();
+  }
 };
+
+// Polls `done` every 200 ms until it holds or about a minute passed.
+bool Eventually(const std::function<bool()>& done, int tries = 300) {
+  for (int i = 0; i < tries; ++i) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return done();
+}
+
+// Forecast and performance objects per scope, through the public RPCs; each
+// wait is on the object (or the service's directory) showing up.
+void BuildForecastAndPerformance(World& w) {
+  using PS = pv1::PerformanceService::Stub;
+  using FS = fv1::ForecastService::Stub;
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  w.quarter =
+      absl::StrFormat("FY%04d-Q%d", static_cast<int>(today.year()), (today.month() - 1) / 3 + 1);
+
+  // A KPI for the fixture's company; per scope a plan for its two reps.
+  pv1::CreateKpiDefinitionRequest kreq;
+  *kreq.mutable_kpi_definition() = w.KpiFor("矩阵签约额");
+  kreq.mutable_kpi_definition()->add_org_units("orgUnits/" + w.company());
+  pv1::CreateKpiDefinitionResponse kresp;
+  grpc::Status st = w.P(w.Admin(), &PS::CreateKpiDefinition, kreq, &kresp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  w.kpi = kresp.kpi_definition().name();
+  for (Scope s : kScopes) {
+    pv1::CreateCommissionPlanRequest req;
+    *req.mutable_commission_plan() = w.PlanFor({w.Rep(s), w.Rep2(s)});
+    pv1::CreateCommissionPlanResponse created;
+    st = w.P(w.Admin(), &PS::CreateCommissionPlan, req, &created);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    pv1::ActivateCommissionPlanRequest act;
+    act.set_name(created.commission_plan().name());
+    pv1::ActivateCommissionPlanResponse activated;
+    st = w.P(w.Admin(), &PS::ActivateCommissionPlan, act, &activated);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.perf_plan_of[s] = created.commission_plan().name();
+  }
+
+  // A won deal of each rep: statements, scorecards and forecasts follow from its events.
+  for (Scope s : kScopes) {
+    w.won_deal_of[s] = w.WonDeal(w.Rep(s));
+    (void)w.WonDeal(w.Rep2(s));
+  }
+  if (::testing::Test::HasFailure()) return;
+  auto statement = [&](const std::string& token, const std::string& member) {
+    pv1::GetCommissionStatementRequest req;
+    req.set_member("members/" + member);
+    req.set_period(w.Quarter());
+    pv1::GetCommissionStatementResponse resp;
+    const grpc::Status s = w.P(token, &PS::GetCommissionStatement, req, &resp);
+    return s.ok() && resp.commission_statement().lines_size() > 0
+               ? std::optional<pv1::CommissionStatement>(resp.commission_statement())
+               : std::nullopt;
+  };
+  // The supervisor sees both reps' statements once the service placed them in
+  // its org directory and credited their wins.
+  for (Scope s : kScopes) {
+    ASSERT_TRUE(Eventually([&] {
+      return statement(w.SupToken(s), w.Rep(s)) && statement(w.SupToken(s), w.Rep2(s));
+    })) << ScopeName(s)
+        << "\n"
+        << w.performance->Logs();
+  }
+  for (Scope s : kScopes) {
+    const pv1::CommissionStatement rep = *statement(w.Admin(), w.Rep(s));
+    w.draft_of[s] = statement(w.Admin(), w.Rep2(s))->name();
+    pv1::IssueCommissionStatementRequest issue;
+    issue.set_name(rep.name());
+    pv1::IssueCommissionStatementResponse issued;
+    st = w.P(w.Admin(), &PS::IssueCommissionStatement, issue, &issued);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.issued_of[s] = rep.name();
+    pv1::RaiseStatementDisputeRequest raise;
+    raise.set_statement(rep.name());
+    raise.set_line_number(issued.commission_statement().lines(0).line_number());
+    raise.set_reason("金额有误");
+    pv1::RaiseStatementDisputeResponse raised;
+    st = w.P(w.RepToken(s), &PS::RaiseStatementDispute, raise, &raised);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_EQ(raised.dispute().dispute_id(), "d-1");
+
+    pv1::CreateOkrRequest okr;
+    *okr.mutable_okr() = w.OkrFor(s);
+    pv1::CreateOkrResponse created;
+    st = w.P(w.Admin(), &PS::CreateOkr, okr, &created);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    pv1::UpdateOkrRequest activate;
+    activate.mutable_okr()->set_name(created.okr().name());
+    activate.mutable_okr()->set_state(pv1::OKR_STATE_ACTIVE);
+    activate.mutable_update_mask()->add_paths("state");
+    pv1::UpdateOkrResponse active;
+    st = w.P(w.Admin(), &PS::UpdateOkr, activate, &active);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.okr_of[s] = created.okr().name();
+  }
+  // Each rep's scorecard is computed from the win (and the OKR).
+  for (Scope s : kScopes) {
+    ASSERT_TRUE(Eventually([&] {
+      pv1::GetScorecardRequest req;
+      req.set_subject("members/" + w.Rep(s));
+      req.set_period(w.Quarter());
+      pv1::GetScorecardResponse resp;
+      return w.P(w.Admin(), &PS::GetScorecard, req, &resp).ok();
+    })) << ScopeName(s)
+        << "\n"
+        << w.performance->Logs();
+  }
+
+  // Forecasts: each rep's and each team's, seen by the team's supervisor
+  // (the forecast service's own directory placed them).
+  for (Scope s : kScopes) {
+    ASSERT_TRUE(Eventually([&] {
+      fv1::GetForecastRequest req;
+      *req.mutable_scope() = w.MemberScope(s);
+      req.set_period(w.period);
+      req.set_category(fv1::FORECAST_CATEGORY_PIPELINE);
+      fv1::GetForecastResponse resp;
+      fv1::GetForecastRequest team = req;
+      team.clear_scope();
+      team.mutable_scope()->set_org_unit("orgUnits/" + w.Team(s));
+      return w.F(w.SupToken(s), &FS::GetForecast, req, &resp).ok() &&
+             w.F(w.SupToken(s), &FS::GetForecast, team, &resp).ok();
+    })) << ScopeName(s)
+        << "\n"
+        << w.forecast->Logs();
+    fv1::SubmitForecastCallRequest call;
+    *call.mutable_call()->mutable_scope() = w.MemberScope(s);
+    call.mutable_call()->set_period(w.period);
+    call.mutable_call()->set_category(fv1::FORECAST_CATEGORY_COMMIT);
+    *call.mutable_call()->mutable_amount() = Cny(80000);
+    call.set_kind(fv1::FORECAST_CALL_KIND_SUBMITTED);
+    fv1::SubmitForecastCallResponse resp;
+    st = w.F(w.RepToken(s), &FS::SubmitForecastCall, call, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.forecast_call_of[s] = resp.call().name();
+  }
+}
 
 // Builds everything; returns false (and fails the test) when a service never caught up.
 void BuildWorld(World& w) {
@@ -360,6 +681,12 @@ void BuildWorld(World& w) {
   w.targets->Start();
   w.warning = std::make_unique<WarningServer>(std::vector<std::string>{clock_flag, no_limit});
   w.warning->Start();
+  // Forecast and performance run on the wall clock: their objects are built
+  // before the business clock of the others moves on (below).
+  w.forecast = std::make_unique<ForecastServer>(std::vector<std::string>{no_limit});
+  w.forecast->Start();
+  w.performance = std::make_unique<PerformanceServer>(std::vector<std::string>{no_limit});
+  w.performance->Start();
 
   CreateOrgUnit(*w.org, w.company(), ov1::ORG_UNIT_KIND_COMPANY, "");
   CreateOrgUnit(*w.org, w.Id("r1"), ov1::ORG_UNIT_KIND_REGION, w.company());
@@ -498,6 +825,9 @@ void BuildWorld(World& w) {
   tv1::PublishPlanResponse pubr;
   ASSERT_TRUE(w.T(w.Admin(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
 
+  BuildForecastAndPerformance(w);
+  if (::testing::Test::HasFatalFailure()) return;
+
   // One stalled deal per scope; the business clock moves on; the warnings come.
   std::map<Scope, std::string> deal_of;
   for (Scope s : kScopes) deal_of[s] = w.NewDeal(s).name();
@@ -567,7 +897,9 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
       {"salesops.org.v1.OrgService", org::OrgMethodPolicy()},
       {"salesops.customers.v1.CustomersService", customers::CustomersMethodPolicy()},
       {"salesops.targets.v1.TargetsService", targets::TargetsMethodPolicy()},
-      {"salesops.warning.v1.WarningService", warning::WarningMethodPolicy()}};
+      {"salesops.warning.v1.WarningService", warning::WarningMethodPolicy()},
+      {"salesops.forecast.v1.ForecastService", forecast::ForecastMethodPolicy()},
+      {"salesops.performance.v1.PerformanceService", performance::PerformanceMethodPolicy()}};
   std::vector<std::string> missing;
   for (const auto& [service, policy] : policies) {
     const auto* d = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
@@ -619,6 +951,8 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
 #define CUST "salesops.customers.v1.CustomersService"
 #define TGT "salesops.targets.v1.TargetsService"
 #define WARN "salesops.warning.v1.WarningService"
+#define FCST "salesops.forecast.v1.ForecastService"
+#define PERF "salesops.performance.v1.PerformanceService"
 
 template <typename List, typename Pred>
 bool Any(const List& items, Pred pred) {
@@ -1542,9 +1876,357 @@ std::vector<Row> WarningRows() {
   return r;
 }
 
+std::vector<Row> ForecastRows() {
+  using S = fv1::ForecastService::Stub;
+  std::vector<Row> r;
+  r.push_back({FCST, "GetForecast", kOwner, [](World& w, const Caller& c, Scope s) {
+                 fv1::GetForecastRequest req;
+                 *req.mutable_scope() = w.MemberScope(s);
+                 req.set_period(w.period);
+                 req.set_category(fv1::FORECAST_CATEGORY_PIPELINE);
+                 fv1::GetForecastResponse resp;
+                 return FromStatus(w.F(c.token, &S::GetForecast, req, &resp));
+               }});
+  r.push_back({FCST, "ListForecasts", kOwner, [](World& w, const Caller& c, Scope s) {
+                 fv1::ListForecastsRequest req;
+                 req.set_period(w.period);
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 req.set_category(fv1::FORECAST_CATEGORY_PIPELINE);
+                 req.set_members_only(true);
+                 req.set_page_size(500);
+                 fv1::ListForecastsResponse resp;
+                 grpc::Status st = w.F(c.token, &S::ListForecasts, req, &resp);
+                 return Listed(st, Any(resp.forecasts(), [&](const auto& f) {
+                                 return f.scope().member() == "members/" + w.Rep(s);
+                               }));
+               }});
+  r.push_back({FCST, "RollUp", kUnitLeads, [](World& w, const Caller& c, Scope s) {
+                 fv1::RollUpRequest req;
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 req.set_period(w.period);
+                 req.set_category(fv1::FORECAST_CATEGORY_PIPELINE);
+                 fv1::RollUpResponse resp;
+                 return FromStatus(w.F(c.token, &S::RollUp, req, &resp));
+               }});
+  r.push_back({FCST, "GetAccuracy", kOwner, [](World& w, const Caller& c, Scope s) {
+                 fv1::GetAccuracyRequest req;
+                 *req.mutable_scope() = w.MemberScope(s);
+                 req.set_category(fv1::FORECAST_CATEGORY_PIPELINE);
+                 fv1::GetAccuracyResponse resp;
+                 return FromStatus(w.F(c.token, &S::GetAccuracy, req, &resp));
+               }});
+  r.push_back({FCST, "ListForecastSnapshots", kOwner, [](World& w, const Caller& c, Scope s) {
+                 fv1::ListForecastSnapshotsRequest req;
+                 *req.mutable_scope() = w.MemberScope(s);
+                 req.set_period(w.period);
+                 fv1::ListForecastSnapshotsResponse resp;
+                 return FromStatus(w.F(c.token, &S::ListForecastSnapshots, req, &resp));
+               }});
+  r.push_back({FCST, "ListStageProbabilities", kOwner, [](World& w, const Caller& c, Scope s) {
+                 fv1::ListStageProbabilitiesRequest req;
+                 req.set_team("orgUnits/" + w.Team(s));
+                 fv1::ListStageProbabilitiesResponse resp;
+                 return FromStatus(w.F(c.token, &S::ListStageProbabilities, req, &resp));
+               }});
+  r.push_back({FCST, "SubmitForecastCall", kForecastCall, [](World& w, const Caller& c, Scope s) {
+                 // The scope's rep's number: a rep submits it (their own), the
+                 // others adjust it (a scope below them).
+                 fv1::SubmitForecastCallRequest req;
+                 *req.mutable_call()->mutable_scope() = w.MemberScope(s);
+                 req.mutable_call()->set_period(w.period);
+                 req.mutable_call()->set_category(fv1::FORECAST_CATEGORY_BEST_CASE);
+                 *req.mutable_call()->mutable_amount() = Cny(90000);
+                 req.set_kind(c.role == Role::kRep ? fv1::FORECAST_CALL_KIND_SUBMITTED
+                                                   : fv1::FORECAST_CALL_KIND_ADJUSTED);
+                 fv1::SubmitForecastCallResponse resp;
+                 return FromStatus(w.F(c.token, &S::SubmitForecastCall, req, &resp));
+               }});
+  r.push_back({FCST, "ListForecastCalls", kOwner, [](World& w, const Caller& c, Scope s) {
+                 fv1::ListForecastCallsRequest req;
+                 req.set_period(w.period);
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 req.set_page_size(500);
+                 fv1::ListForecastCallsResponse resp;
+                 grpc::Status st = w.F(c.token, &S::ListForecastCalls, req, &resp);
+                 return Listed(st, Any(resp.calls(), [&](const auto& x) {
+                                 return x.name() == w.forecast_call_of[s];
+                               }));
+               }});
+  return r;
+}
+
+std::vector<Row> PerformanceRows() {
+  using S = pv1::PerformanceService::Stub;
+  std::vector<Row> r;
+  // ---- KPI definitions: company-wide reference data.
+  r.push_back({PERF, "CreateKpiDefinition", kAny, [](World& w, const Caller& c, Scope) {
+                 pv1::CreateKpiDefinitionRequest req;
+                 *req.mutable_kpi_definition() = w.KpiFor("矩阵指标" + w.Fresh("k"));
+                 // For directors only: no rep's or team's scorecard changes.
+                 req.mutable_kpi_definition()->add_roles("director");
+                 req.mutable_kpi_definition()->set_weight_basis_points(0);
+                 pv1::CreateKpiDefinitionResponse resp;
+                 return FromStatus(w.P(c.token, &S::CreateKpiDefinition, req, &resp));
+               }});
+  r.push_back({PERF, "GetKpiDefinition", kAny, [](World& w, const Caller& c, Scope) {
+                 pv1::GetKpiDefinitionRequest req;
+                 req.set_name(w.kpi);
+                 pv1::GetKpiDefinitionResponse resp;
+                 return FromStatus(w.P(c.token, &S::GetKpiDefinition, req, &resp));
+               }});
+  r.push_back({PERF, "ListKpiDefinitions", kAny, [](World& w, const Caller& c, Scope) {
+                 pv1::ListKpiDefinitionsRequest req;
+                 req.set_page_size(500);
+                 pv1::ListKpiDefinitionsResponse resp;
+                 grpc::Status st = w.P(c.token, &S::ListKpiDefinitions, req, &resp);
+                 return Listed(st, Any(resp.kpi_definitions(),
+                                       [&](const auto& k) { return k.name() == w.kpi; }));
+               }});
+  r.push_back({PERF, "UpdateKpiDefinition", kAny, [](World& w, const Caller& c, Scope) {
+                 pv1::UpdateKpiDefinitionRequest req;
+                 req.mutable_kpi_definition()->set_name(w.kpi);
+                 req.mutable_kpi_definition()->set_display_name("矩阵签约额" + w.Fresh("v"));
+                 req.mutable_update_mask()->add_paths("display_name");
+                 req.set_reason("改名");
+                 pv1::UpdateKpiDefinitionResponse resp;
+                 return FromStatus(w.P(c.token, &S::UpdateKpiDefinition, req, &resp));
+               }});
+  // ---- OKRs of the scope's rep.
+  r.push_back({PERF, "CreateOkr", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::CreateOkrRequest req;
+                 *req.mutable_okr() = w.OkrFor(s);
+                 pv1::CreateOkrResponse resp;
+                 return FromStatus(w.P(c.token, &S::CreateOkr, req, &resp));
+               }});
+  r.push_back({PERF, "GetOkr", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::GetOkrRequest req;
+                 req.set_name(w.okr_of[s]);
+                 pv1::GetOkrResponse resp;
+                 return FromStatus(w.P(c.token, &S::GetOkr, req, &resp));
+               }});
+  r.push_back({PERF, "ListOkrs", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::ListOkrsRequest req;
+                 req.set_subject("members/" + w.Rep(s));
+                 req.set_period(w.Quarter());
+                 req.set_page_size(500);
+                 pv1::ListOkrsResponse resp;
+                 grpc::Status st = w.P(c.token, &S::ListOkrs, req, &resp);
+                 return Listed(
+                     st, Any(resp.okrs(), [&](const auto& o) { return o.name() == w.okr_of[s]; }));
+               }});
+  r.push_back({PERF, "UpdateOkr", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::UpdateOkrRequest req;
+                 req.mutable_okr()->set_name(w.okr_of[s]);
+                 req.mutable_okr()->set_objective("拓展新客户" + w.Fresh("o"));
+                 req.mutable_update_mask()->add_paths("objective");
+                 pv1::UpdateOkrResponse resp;
+                 return FromStatus(w.P(c.token, &S::UpdateOkr, req, &resp));
+               }});
+  r.push_back({PERF, "GradeKeyResult", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::GradeKeyResultRequest req;
+                 req.set_okr(w.okr_of[s]);
+                 req.set_key_result_id("kr1");
+                 req.set_grade_basis_points(5000);
+                 req.set_grade_note("过半");
+                 pv1::GradeKeyResultResponse resp;
+                 return FromStatus(w.P(c.token, &S::GradeKeyResult, req, &resp));
+               }});
+  // ---- Scorecards of the scope's rep.
+  r.push_back({PERF, "GetScorecard", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::GetScorecardRequest req;
+                 req.set_subject("members/" + w.Rep(s));
+                 req.set_period(w.Quarter());
+                 pv1::GetScorecardResponse resp;
+                 return FromStatus(w.P(c.token, &S::GetScorecard, req, &resp));
+               }});
+  r.push_back({PERF, "ListScorecards", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::ListScorecardsRequest req;
+                 req.set_period(w.Quarter());
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 req.set_page_size(500);
+                 pv1::ListScorecardsResponse resp;
+                 grpc::Status st = w.P(c.token, &S::ListScorecards, req, &resp);
+                 return Listed(st, Any(resp.scorecards(), [&](const auto& x) {
+                                 return x.subject() == "members/" + w.Rep(s);
+                               }));
+               }});
+  r.push_back({PERF, "ComputeScorecard", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::ComputeScorecardRequest req;
+                 req.set_subject("members/" + w.Rep(s));
+                 req.set_period(w.Quarter());
+                 pv1::ComputeScorecardResponse resp;
+                 return FromStatus(w.P(c.token, &S::ComputeScorecard, req, &resp));
+               }});
+  // ---- Commission plans: company-wide; the scope's plan names its reps.
+  r.push_back({PERF, "CreateCommissionPlan", kAny, [](World& w, const Caller& c, Scope) {
+                 pv1::CreateCommissionPlanRequest req;
+                 *req.mutable_commission_plan() = w.PlanFor({w.Fresh("nobody")});
+                 pv1::CreateCommissionPlanResponse resp;
+                 return FromStatus(w.P(c.token, &S::CreateCommissionPlan, req, &resp));
+               }});
+  r.push_back({PERF, "GetCommissionPlan", kPlanReaders, [](World& w, const Caller& c, Scope s) {
+                 pv1::GetCommissionPlanRequest req;
+                 req.set_name(w.perf_plan_of[s]);
+                 pv1::GetCommissionPlanResponse resp;
+                 return FromStatus(w.P(c.token, &S::GetCommissionPlan, req, &resp));
+               }});
+  r.push_back({PERF, "ListCommissionPlans", kPlanReaders, [](World& w, const Caller& c, Scope s) {
+                 pv1::ListCommissionPlansRequest req;
+                 req.set_member("members/" + w.Rep(s));
+                 req.set_page_size(500);
+                 pv1::ListCommissionPlansResponse resp;
+                 grpc::Status st = w.P(c.token, &S::ListCommissionPlans, req, &resp);
+                 return Listed(st, Any(resp.commission_plans(), [&](const auto& p) {
+                                 return p.name() == w.perf_plan_of[s];
+                               }));
+               }});
+  r.push_back({PERF, "UpdateCommissionPlan", kAny, [](World& w, const Caller& c, Scope) {
+                 pv1::UpdateCommissionPlanRequest req;
+                 req.mutable_commission_plan()->set_name(w.NewDraftPlan());
+                 req.mutable_commission_plan()->set_display_name("改名" + w.Fresh("cp"));
+                 req.mutable_update_mask()->add_paths("display_name");
+                 req.set_reason("改名");
+                 pv1::UpdateCommissionPlanResponse resp;
+                 return FromStatus(w.P(c.token, &S::UpdateCommissionPlan, req, &resp));
+               }});
+  r.push_back({PERF, "ActivateCommissionPlan", kAny, [](World& w, const Caller& c, Scope) {
+                 pv1::ActivateCommissionPlanRequest req;
+                 req.set_name(w.NewDraftPlan());
+                 pv1::ActivateCommissionPlanResponse resp;
+                 return FromStatus(w.P(c.token, &S::ActivateCommissionPlan, req, &resp));
+               }});
+  // ---- Credit splits of the scope's rep's won deal.
+  r.push_back({PERF, "SetCreditSplit", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::SetCreditSplitRequest req;
+                 req.mutable_credit_split()->set_opportunity(w.won_deal_of[s]);
+                 auto* share = req.mutable_credit_split()->add_shares();
+                 share->set_member("members/" + w.Rep(s));
+                 share->set_share_millionths(1'000'000);
+                 req.set_reason("独立完成");
+                 pv1::SetCreditSplitResponse resp;
+                 return FromStatus(w.P(c.token, &S::SetCreditSplit, req, &resp));
+               }});
+  r.push_back({PERF, "GetCreditSplit", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::GetCreditSplitRequest req;
+                 req.set_opportunity(w.won_deal_of[s]);
+                 pv1::GetCreditSplitResponse resp;
+                 return FromStatus(w.P(c.token, &S::GetCreditSplit, req, &resp));
+               }});
+  // ---- Statements: the rep's (issued, disputed) and the second rep's (a draft).
+  r.push_back({PERF, "GetCommissionStatement", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::GetCommissionStatementRequest req;
+                 req.set_name(w.issued_of[s]);
+                 pv1::GetCommissionStatementResponse resp;
+                 return FromStatus(w.P(c.token, &S::GetCommissionStatement, req, &resp));
+               }});
+  r.push_back({PERF, "ListCommissionStatements", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::ListCommissionStatementsRequest req;
+                 req.set_member("members/" + w.Rep(s));
+                 req.set_period(w.Quarter());
+                 pv1::ListCommissionStatementsResponse resp;
+                 grpc::Status st = w.P(c.token, &S::ListCommissionStatements, req, &resp);
+                 return Listed(st, Any(resp.commission_statements(),
+                                       [&](const auto& x) { return x.name() == w.issued_of[s]; }));
+               }});
+  r.push_back({PERF, "AwardBonus", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::AwardBonusRequest req;
+                 req.set_statement(w.draft_of[s]);
+                 req.set_bonus_id("special");
+                 *req.mutable_amount() = Cny(100);
+                 req.set_reason("攻克重点客户");
+                 pv1::AwardBonusResponse resp;
+                 return FromStatus(w.P(c.token, &S::AwardBonus, req, &resp));
+               }});
+  r.push_back({PERF, "AdjustCommissionStatement", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::AdjustCommissionStatementRequest req;
+                 req.set_statement(w.draft_of[s]);
+                 *req.mutable_amount() = Cny(-100);
+                 req.set_reason("更正");
+                 pv1::AdjustCommissionStatementResponse resp;
+                 return FromStatus(w.P(c.token, &S::AdjustCommissionStatement, req, &resp));
+               }});
+  r.push_back({PERF, "IssueCommissionStatement", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::IssueCommissionStatementRequest req;
+                 req.set_name(w.draft_of[s]);
+                 pv1::IssueCommissionStatementResponse resp;
+                 return FromStatus(w.P(c.token, &S::IssueCommissionStatement, req, &resp));
+               }});
+  r.push_back({PERF, "MarkCommissionStatementPaid", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::MarkCommissionStatementPaidRequest req;
+                 req.set_name(w.issued_of[s]);
+                 req.set_payment_reference("PAY-" + w.sfx);
+                 pv1::MarkCommissionStatementPaidResponse resp;
+                 return FromStatus(w.P(c.token, &S::MarkCommissionStatementPaid, req, &resp));
+               }});
+  r.push_back(
+      {PERF, "RaiseStatementDispute", kStatementRep, [](World& w, const Caller& c, Scope s) {
+         pv1::RaiseStatementDisputeRequest req;
+         req.set_statement(w.issued_of[s]);
+         req.set_line_number(1);
+         req.set_reason("提成比例不对");
+         pv1::RaiseStatementDisputeResponse resp;
+         return FromStatus(w.P(c.token, &S::RaiseStatementDispute, req, &resp));
+       }});
+  r.push_back({PERF, "ResolveStatementDispute", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::ResolveStatementDisputeRequest req;
+                 req.set_statement(w.issued_of[s]);
+                 req.set_dispute_id("d-1");
+                 req.set_resolution(pv1::DISPUTE_RESOLUTION_REJECT);
+                 req.set_reason("按方案计算无误");
+                 pv1::ResolveStatementDisputeResponse resp;
+                 return FromStatus(w.P(c.token, &S::ResolveStatementDispute, req, &resp));
+               }});
+  r.push_back({PERF, "ListStatementDisputes", kOwner, [](World& w, const Caller& c, Scope s) {
+                 pv1::ListStatementDisputesRequest req;
+                 req.set_member("members/" + w.Rep(s));
+                 req.set_page_size(500);
+                 pv1::ListStatementDisputesResponse resp;
+                 grpc::Status st = w.P(c.token, &S::ListStatementDisputes, req, &resp);
+                 return Listed(st, Any(resp.disputes(), [&](const auto& d) {
+                                 return d.statement() == w.issued_of[s] && d.dispute_id() == "d-1";
+                               }));
+               }});
+  r.push_back({PERF, "ExportCommissionStatements", kAny, [](World& w, const Caller& c, Scope s) {
+                 pv1::ExportCommissionStatementsRequest req;
+                 req.set_period(w.Quarter());
+                 req.set_org_unit("orgUnits/" + w.Team(s));
+                 pv1::ExportCommissionStatementsResponse resp;
+                 return FromStatus(w.P(c.token, &S::ExportCommissionStatements, req, &resp));
+               }});
+  // ---- Reviews and coaching (issue 14): the guard only, see NotImplementedYet().
+#define NOT_YET_ROW(M)                                                  \
+  r.push_back({PERF, #M, kAny, [](World& w, const Caller& c, Scope) {   \
+                 pv1::M##Request req;                                   \
+                 pv1::M##Response resp;                                 \
+                 return PastGuard(#M, w.P(c.token, &S::M, req, &resp)); \
+               }})
+  NOT_YET_ROW(GenerateReview);
+  NOT_YET_ROW(GetReview);
+  NOT_YET_ROW(ListReviews);
+  NOT_YET_ROW(UpdateReview);
+  NOT_YET_ROW(AddActionItem);
+  NOT_YET_ROW(UpdateActionItem);
+  NOT_YET_ROW(CreateSalesScript);
+  NOT_YET_ROW(GetSalesScript);
+  NOT_YET_ROW(ListSalesScripts);
+  NOT_YET_ROW(AddScriptVersion);
+  NOT_YET_ROW(RateSalesScript);
+  NOT_YET_ROW(RecordScriptUse);
+  NOT_YET_ROW(CreateTrainingProgramme);
+  NOT_YET_ROW(GetTrainingProgramme);
+  NOT_YET_ROW(ListTrainingProgrammes);
+  NOT_YET_ROW(EnrolMember);
+  NOT_YET_ROW(ListEnrolments);
+  NOT_YET_ROW(RecordDrill);
+  NOT_YET_ROW(ListDrills);
+#undef NOT_YET_ROW
+  return r;
+}
+
 std::vector<Row> Rows() {
   std::vector<Row> all;
-  for (auto rows : {OrgRows(), CustomersRows(), TargetsRows(), WarningRows()}) {
+  for (auto rows : {OrgRows(), CustomersRows(), TargetsRows(), WarningRows(), ForecastRows(),
+                    PerformanceRows()}) {
     for (auto& r : rows) all.push_back(std::move(r));
   }
   return all;
