@@ -8,7 +8,9 @@
 #include <future>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/server/client_credentials.h"
+#include "common/server/health_check.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -113,6 +115,33 @@ TEST(ServerReflectionTest, OnAndOff) {
               on ? grpc::StatusCode::OK : grpc::StatusCode::UNIMPLEMENTED);
     runner.Shutdown();
   }
+}
+
+// The probe's check (salesops-health, salesopsctl health): SERVING for the server and
+// its services, NOT_FOUND for a service it does not serve, NOT_SERVING once it drains.
+TEST(HealthCheckTest, ServingUnknownAndDraining) {
+  MetricsRegistry metrics;
+  ServerOptions o;
+  EchoServer echo;
+  ServerRunner runner(o, metrics);
+  runner.AddService(&echo, "salesops.bench.v1.EchoService");
+  ASSERT_TRUE(runner.Start().ok());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runner.port()),
+                                     grpc::InsecureChannelCredentials());
+  const absl::StatusOr<bool> server = CheckHealth(channel, "", absl::Seconds(5));
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(*server);
+  const absl::StatusOr<bool> echo_service =
+      CheckHealth(channel, "salesops.bench.v1.EchoService", absl::Seconds(5));
+  ASSERT_TRUE(echo_service.ok()) << echo_service.status();
+  EXPECT_TRUE(*echo_service);
+  EXPECT_EQ(CheckHealth(channel, "salesops.nope.v1.Nothing", absl::Seconds(5)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(CheckHealth(channel, std::string(128, 'x'), absl::Seconds(5)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  runner.Shutdown();
+  const absl::StatusOr<bool> after = CheckHealth(channel, "", absl::Seconds(1));
+  EXPECT_FALSE(after.ok() && *after) << "a stopped server must not report SERVING";
 }
 
 ClientTlsOptions Tls(std::string ca, std::string cert, std::string key) {

@@ -47,6 +47,7 @@
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
 #include "common/server/client_credentials.h"
+#include "common/server/health_check.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -202,39 +203,20 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& addr, const Args& args
   return grpc::CreateCustomChannel(addr, creds, channel_args);
 }
 
-// grpc.health.v1.Health/Check by hand (no generated stub in Debian's gRPC):
-// the request is {1: service}, a SERVING answer is {1: 1}.
+// grpc.health.v1.Health/Check (common/server/health_check.h).
 int Health(const Args& args) {
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (!Credentials(args, &creds)) return 2;
   std::string addr = Get(
       args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101" : Env("SALESOPS_ORG_ADDR"));
-  const std::string service = Get(args, "service");
-  if (service.size() > 127) {
-    std::fprintf(stderr, "--service: too long\n");
+  const absl::StatusOr<bool> serving =
+      salesops::CheckHealth(Channel(addr, args, creds), Get(args, "service"), absl::Seconds(5));
+  if (!serving.ok()) {
+    std::fprintf(stderr, "%s\n", serving.status().ToString().c_str());
     return 2;
   }
-  std::string request = "\x0a" + std::string(1, static_cast<char>(service.size())) + service;
-  grpc::Slice slice(request.data(), request.size());
-  grpc::ByteBuffer request_buffer(&slice, 1);
-  grpc::ByteBuffer response_buffer;
-  grpc::GenericStub stub(Channel(addr, args, creds));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request_buffer,
-                 &response_buffer, [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  grpc::Status s = done.get_future().get();
-  if (!s.ok()) return Report(s);
-  std::vector<grpc::Slice> slices;
-  (void)response_buffer.Dump(&slices);
-  std::string response;
-  for (const auto& sl : slices) {
-    response.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-  }
-  const bool serving = response == std::string("\x08\x01", 2);
-  std::printf("%s\n", serving ? "SERVING" : "NOT_SERVING");
-  return serving ? 0 : 1;
+  std::printf("%s\n", *serving ? "SERVING" : "NOT_SERVING");
+  return *serving ? 0 : 1;
 }
 
 int Org(const std::string& cmd, const Args& args) {
