@@ -173,6 +173,10 @@ class PerformanceE2eTest : public ::testing::Test {
       }
       k->set_weight_basis_points(weight);
       k->set_direction(pv1::KPI_DIRECTION_HIGHER_IS_BETTER);
+      // Scoped to this run's company: the test Redis is shared with the other
+      // integration tests, and an unscoped KPI set would apply to their
+      // subjects as well (weights of two sets summing past 10000).
+      k->add_org_units("orgUnits/" + Id("co"));
       pv1::CreateKpiDefinitionResponse resp;
       s = Call(Admin(), &pv1::PerformanceService::Stub::CreateKpiDefinition, kpi, &resp);
       ASSERT_TRUE(s.ok()) << s.error_message();
