@@ -6,20 +6,29 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build test test-unit run bench bench-forecast chaos fuzz format clean
+.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format clean
 
 all: build
 
 setup:
 	@bash deploy/local/setup.sh
 
+# `make test` also needs Debian's chromium for the dashboard's browser tests.
+setup-test:
+	@SALESOPS_SETUP_BROWSER=1 bash deploy/local/setup.sh
+
 build: setup
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The phone dashboard (web/ → web/dist, served by the gateway): npm ci from the
+# lock file, clients generated from protos/, type check, Vite build.
+web: setup
+	@bash deploy/local/web.sh
+
 # Builds, starts Redis and Kafka on free loopback ports, runs every test
 # (unit + integration), stops the servers by pid. Non-zero on any failure.
-test: build
+test: setup-test build web
 	@BUILD_DIR=$(BUILD_DIR) bash tests/run_tests.sh
 
 # Unit tests only: no servers.
@@ -28,7 +37,7 @@ test-unit: build
 
 # Starts Redis (6380), Kafka (9092/9093) and the services in the foreground,
 # loads demo data, and stops everything on Ctrl-C.
-run: build
+run: build web
 	@BUILD_DIR=$(BUILD_DIR) bash deploy/local/run.sh
 
 # Throughput/latency as ratios against baselines measured in the same run.

@@ -225,9 +225,23 @@ for pid in "${pids[@]}"; do
   fi
 done
 
+# A sign-in link for a demo supervisor (王娟 of team-east-1): the dashboard keeps
+# the token for the tab only; it lasts 8 h (the services' limit).
+sign_in=""
+if [ -f "$root/web/dist/index.html" ]; then
+  sup_token=$("$ctl" token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1 --ttl=8h)
+  sign_in="http://$SALESOPS_GATEWAY_ADDR/#/signin?token=$sup_token"
+fi
+
 cat <<INFO
 
-SalesOps is running (gRPC over mTLS; Redis and Kafka by ACL user). Try:
+SalesOps is running (gRPC over mTLS; Redis and Kafka by ACL user).
+${sign_in:+
+Dashboard (open on a phone-sized window; Chinese first, English in the header),
+signed in as the demo supervisor of team-east-1 for 8 h:
+  $sign_in
+}
+Try:
   export SALESOPS_JWT_HS256_SECRET=$SALESOPS_JWT_HS256_SECRET
   export SALESOPS_TLS_CA_FILE=$tls/ca.pem
   export SALESOPS_TLS_CLIENT_CERT_FILE=$tls/client-tools.pem SALESOPS_TLS_CLIENT_KEY_FILE=$tls/client-tools.key

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything `make run` and `make test` need on Debian bookworm (as root),
 # idempotently: apt packages, then the Apache Kafka broker's jars from Maven Central
-# into .cache/kafka, then the local CA and TLS certificates into .cache/tls (tls.sh;
-# both git-ignored). Re-running does nothing when all is present.
+# into .cache/kafka, then the local CA and TLS certificates into .cache/tls (tls.sh),
+# then Node.js for the dashboard into .cache/node (node.sh; all git-ignored). Re-running does nothing when all is present.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,6 +17,11 @@ packages=(
   redis-server kcat openjdk-17-jre-headless maven
   procps iproute2 curl netcat-openbsd python3 openssl
 )
+# `make test` also drives the dashboard in Debian's chromium (never a browser
+# download), with a font that has the Chinese glyphs.
+if [ "${SALESOPS_SETUP_BROWSER:-0}" = 1 ]; then
+  packages+=(chromium fonts-wqy-microhei)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -37,3 +42,5 @@ fi
 
 "$here/fetch_kafka.sh"
 "$here/tls.sh"
+# Node.js for the dashboard's build (pinned, from the npm registry).
+"$here/node.sh"

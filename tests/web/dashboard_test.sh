@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The phone dashboard in a real browser (issue 17): starts the whole suite with
+# `make run`'s own script (real Redis, Kafka, services, gateway serving web/dist,
+# a small demo) on free loopback ports in a temporary folder, picks a supervisor
+# whose team has an open warning about a deal, and runs web/tests (Playwright in
+# Debian's chromium at 390×844). Screenshots land in $SALESOPS_WEB_ARTIFACTS
+# (default BUILD_DIR/web-artifacts). Waits on the run's output, never a sleep.
+#   tests/web/dashboard_test.sh BUILD_DIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:?build dir}" && pwd)
+local="$root/deploy/local"
+tmp=$(mktemp -d /tmp/salesops-web.XXXXXX)
+artifacts=${SALESOPS_WEB_ARTIFACTS:-$build/web-artifacts}
+run_pid=""
+cleanup() {
+  if [ -n "$run_pid" ]; then
+    kill -INT -- "-$run_pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$run_pid" 2>/dev/null || true
+  fi
+  "$local/kafka.sh" stop "$tmp/run/kafka" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$tmp/run/redis" >/dev/null 2>&1 || true
+  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tail -n 60 "$tmp/run.log" >&2 || true; exit 1; }
+
+[ -f "$root/web/dist/index.html" ] || fail "web/dist is not built (make web)"
+command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || fail "no chromium (make setup-test installs Debian's)"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+taken=" "
+pick() {  # a free port p with p + 1000 free too (the metrics port)
+  local p
+  for _ in $(seq 1 100); do
+    p=$("$local/free_port.sh")
+    if [ "$p" -lt 64000 ] && ! port_open $((p + 1000)) && [[ "$taken" != *" $p "* ]] &&
+       [[ "$taken" != *" $((p + 1000)) "* ]]; then
+      taken+="$p $((p + 1000)) "
+      echo "$p"
+      return
+    fi
+  done
+  fail "no free port pair"
+}
+export SALESOPS_RUN_DIR="$tmp/run"
+for v in REDIS KAFKA KAFKA_CONTROLLER ORG TARGETS CUSTOMERS PERFORMANCE FORECAST WARNING GATEWAY; do
+  export "SALESOPS_${v}_PORT=$(pick)"
+done
+export BUILD_DIR="$build" SALESOPS_DEMO_SCALE=${SALESOPS_DEMO_SCALE:-0.02}
+
+echo "== starting the suite (make run's script, demo scale $SALESOPS_DEMO_SCALE)"
+# Its own process group, SIGINT at its default (a background job starts with it
+# ignored): stopped below as Ctrl-C would.
+python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execvp("bash", ["bash", sys.argv[1]])' "$local/run.sh" >"$tmp/run.log" 2>&1 &
+run_pid=$!
+deadline=$((SECONDS + 900))
+until grep -q "SalesOps is running" "$tmp/run.log"; do
+  kill -0 "$run_pid" 2>/dev/null || fail "make run stopped"
+  [ $SECONDS -lt $deadline ] || fail "no 'SalesOps is running' within 900 s"
+  sleep 0.2
+done
+
+ctl="$build/tools/salesopsctl/salesopsctl"
+export SALESOPS_JWT_HS256_SECRET=$(cat "$SALESOPS_RUN_DIR/jwt-secret")
+gateway="http://127.0.0.1:$SALESOPS_GATEWAY_PORT"
+admin=$("$ctl" token --sub=browser-test-admin --role=admin --ttl=1h)
+
+# A supervisor with an open warning about one of their team's deals (the demo's
+# stalled-deal rules raise some as the warning engine catches up: wait for one).
+pick_team() {
+  curl -s -H "authorization: Bearer $admin" -H 'content-type: application/json' \
+    -d '{"page_size": 200, "states": ["WARNING_STATE_OPEN"]}' \
+    "$gateway/salesops.warning.v1.WarningService/ListWarnings" | python3 -c '
+import json, sys
+for w in json.load(sys.stdin).get("warnings", []):
+    if w.get("subject", "").startswith("opportunities/") and w.get("responsibleSupervisor") and w.get("orgUnit"):
+        print(w["responsibleSupervisor"].split("/", 1)[1], w["orgUnit"].split("/", 1)[1])
+        break'
+}
+deadline=$((SECONDS + 300))
+found=""
+until [ -n "$found" ]; do
+  found=$(pick_team || true)
+  [ -n "$found" ] && break
+  [ $SECONDS -lt $deadline ] || fail "no open warning about a deal within 300 s"
+  sleep 1
+done
+read -r sup team <<<"$found"
+echo "== supervisor $sup of $team; gateway $gateway"
+
+export SALESOPS_GATEWAY_URL="$gateway" SALESOPS_TEST_TEAM="$team" SALESOPS_TEST_ADMIN_TOKEN="$admin"
+export SALESOPS_TEST_SUP_TOKEN=$("$ctl" token --sub="$sup" --role=supervisor --org_unit="$team" --ttl=1h)
+export SALESOPS_TEST_ARTIFACTS="$artifacts"
+export PATH="$(bash "$local/node.sh" --bin):$PATH"
+cd "$root/web"
+node --test --test-concurrency=1 tests/dashboard.test.mjs
+echo "PASS: dashboard in chromium; screenshots in $artifacts"
