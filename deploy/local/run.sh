@@ -207,7 +207,8 @@ start "$build/services/forecast/forecast_server" $(creds forecast)
 # it calls the services over mTLS with the tools' certificate.
 echo "== gateway on http://$SALESOPS_GATEWAY_ADDR (metrics: http://127.0.0.1:$((gateway_port + 1000))/metrics)"
 start env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS_TLS_CLIENT_CA_FILE \
-  "$build/services/gateway/gateway_server" $(creds gateway) --web_root="$root/web/dist"
+  "$build/services/gateway/gateway_server" $(creds gateway) --web_root="$root/web/dist" \
+  --sync_addr=  # no sync service yet (issue 16): its RPCs answer UNIMPLEMENTED
 
 echo "== loading demo data (idempotent)"
 load "$build/tools/demo/demo_loader"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The phone dashboard in a real browser (issue 17): starts the whole suite with
+# The gateway over HTTP and the phone dashboard in a real browser (issue 17):
+# starts the whole suite with
 # `make run`'s own script (real Redis, Kafka, services, gateway serving web/dist,
 # a small demo) on free loopback ports in a temporary folder, picks a supervisor
-# whose team has an open warning about a deal, and runs web/tests (Playwright in
+# whose team has an open warning about a deal, and runs web/tests: the gateway
+# test (every RPC, statuses, the stream's scope) and the dashboard (Playwright in
 # Debian's chromium at 390×844). Screenshots land in $SALESOPS_WEB_ARTIFACTS
 # (default BUILD_DIR/web-artifacts). Waits on the run's output, never a sleep.
 #   tests/web/dashboard_test.sh BUILD_DIR
@@ -70,8 +72,27 @@ export SALESOPS_JWT_HS256_SECRET=$(cat "$SALESOPS_RUN_DIR/jwt-secret")
 gateway="http://127.0.0.1:$SALESOPS_GATEWAY_PORT"
 admin=$("$ctl" token --sub=browser-test-admin --role=admin --ttl=1h)
 
+# The barrier: every service's consumers caught up with the demo's events (their
+# salesops_consumer_caught_up gauges), so that the warnings on screen are the
+# settled ones, not ones the backlog is about to resolve.
+caught_up() {
+  local v port lines
+  for v in ORG TARGETS CUSTOMERS PERFORMANCE FORECAST WARNING; do
+    port=$(( $(printenv "SALESOPS_${v}_PORT") + 1000 ))
+    lines=$(curl -s "http://127.0.0.1:$port/metrics" | grep '^salesops_consumer_caught_up' || true)
+    [ -n "$lines" ] || return 1
+    ! grep -qv ' 1$' <<<"$lines" || return 1
+  done
+}
+deadline=$((SECONDS + 300))
+until caught_up; do
+  [ $SECONDS -lt $deadline ] || fail "the services' consumers did not catch up within 300 s"
+  sleep 0.5
+done
+echo "== every service's consumers caught up"
+
 # A supervisor with an open warning about one of their team's deals (the demo's
-# stalled-deal rules raise some as the warning engine catches up: wait for one).
+# stalled-deal rules raise some).
 pick_team() {
   curl -s -H "authorization: Bearer $admin" -H 'content-type: application/json' \
     -d '{"page_size": 200, "states": ["WARNING_STATE_OPEN"]}' \
@@ -79,7 +100,7 @@ pick_team() {
 import json, sys
 for w in json.load(sys.stdin).get("warnings", []):
     if w.get("subject", "").startswith("opportunities/") and w.get("responsibleSupervisor") and w.get("orgUnit"):
-        print(w["responsibleSupervisor"].split("/", 1)[1], w["orgUnit"].split("/", 1)[1])
+        print(w["responsibleSupervisor"].split("/", 1)[1], w["orgUnit"].split("/", 1)[1], w["name"])
         break'
 }
 deadline=$((SECONDS + 300))
@@ -90,13 +111,14 @@ until [ -n "$found" ]; do
   [ $SECONDS -lt $deadline ] || fail "no open warning about a deal within 300 s"
   sleep 1
 done
-read -r sup team <<<"$found"
-echo "== supervisor $sup of $team; gateway $gateway"
+read -r sup team warning <<<"$found"
+echo "== supervisor $sup of $team, $warning; gateway $gateway"
 
-export SALESOPS_GATEWAY_URL="$gateway" SALESOPS_TEST_TEAM="$team" SALESOPS_TEST_ADMIN_TOKEN="$admin"
+export SALESOPS_GATEWAY_URL="$gateway" SALESOPS_TEST_TEAM="$team" SALESOPS_TEST_ADMIN_TOKEN="$admin" \
+  SALESOPS_TEST_WARNING="$warning"
 export SALESOPS_TEST_SUP_TOKEN=$("$ctl" token --sub="$sup" --role=supervisor --org_unit="$team" --ttl=1h)
 export SALESOPS_TEST_ARTIFACTS="$artifacts"
 export PATH="$(bash "$local/node.sh" --bin):$PATH"
 cd "$root/web"
-node --test --test-concurrency=1 tests/dashboard.test.mjs
-echo "PASS: dashboard in chromium; screenshots in $artifacts"
+node --test --test-concurrency=1 tests/gateway.test.mjs tests/dashboard.test.mjs
+echo "PASS: gateway over HTTP and the dashboard in chromium; screenshots in $artifacts"

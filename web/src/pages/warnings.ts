@@ -125,7 +125,7 @@ export const warningsPage: Page = (root, ctx) => {
         states: [WarningState.OPEN, WarningState.ACKNOWLEDGED],
         orgUnit: ctx.session.role === "admin" ? "" : ctx.session.orgUnit,
         rep: ctx.session.role === "rep" ? ctx.session.member : "",
-        pageSize: 50,
+        pageSize: 100,
       });
       if (r.warnings.length === 0) return h("p", { class: "muted" }, tr.noWarnings);
       const open = r.warnings.filter((w) => w.state === WarningState.OPEN);
