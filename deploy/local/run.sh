@@ -133,8 +133,13 @@ creds() {
 }
 
 pids=()
+names=()
 stop_all() {
   trap - INT TERM EXIT
+  # Whatever happens to the terminal (`make run | tee run.log`: Ctrl-C ends tee
+  # first, and the next echo would die of SIGPIPE), everything gets stopped.
+  trap '' PIPE
+  set +e
   echo
   echo "== stopping"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -145,10 +150,20 @@ stop_all() {
   echo "== stopped"
 }
 trap stop_all INT TERM EXIT
-# A service in the background; its pid kept for stop_all and for the next run.
+# A service in the background, its JSON log in $run/logs/NAME.log (on the terminal
+# with SALESOPS_RUN_LOGS=terminal); its pid kept for stop_all and for the next run.
+logs="$run/logs"
+mkdir -p "$logs"
 start() {
-  "$@" &
+  local name=$1
+  shift
+  if [ "${SALESOPS_RUN_LOGS:-file}" = terminal ]; then
+    "$@" &
+  else
+    "$@" >>"$logs/$name.log" 2>&1 &
+  fi
   pids+=($!)
+  names+=("$name")
   echo "$!" >>"$run/services.pids"
 }
 # A loader: a user's changes are kept (exit 0); errors it did not expect are reported
@@ -180,7 +195,7 @@ echo "== kafka on 127.0.0.1:$kafka_port, SASL users and ACLs (logs: $run/kafka/l
 "$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port"
 
 echo "== org service on $SALESOPS_ORG_ADDR, mTLS (metrics: http://127.0.0.1:$((org_port + 1000))/metrics)"
-start "$build/services/org/org_server" $(creds org)
+start org "$build/services/org/org_server" $(creds org)
 
 ctl="$build/tools/salesopsctl/salesopsctl"
 for _ in $(seq 1 100); do
@@ -189,24 +204,24 @@ for _ in $(seq 1 100); do
 done
 
 echo "== customers service on $SALESOPS_CUSTOMERS_ADDR, mTLS (metrics: http://127.0.0.1:$((customers_port + 1000))/metrics)"
-start "$build/services/customers/customers_server" $(creds customers)
+start customers "$build/services/customers/customers_server" $(creds customers)
 
 echo "== targets service on $SALESOPS_TARGETS_ADDR, mTLS (metrics: http://127.0.0.1:$((targets_port + 1000))/metrics)"
-start "$build/services/targets/targets_server" $(creds targets)
+start targets "$build/services/targets/targets_server" $(creds targets)
 
 echo "== warning engine on $SALESOPS_WARNING_ADDR, mTLS (metrics: http://127.0.0.1:$((warning_port + 1000))/metrics)"
-start "$build/services/warning/warning_server" $(creds warning)
+start warning "$build/services/warning/warning_server" $(creds warning)
 
 echo "== performance service on $SALESOPS_PERFORMANCE_ADDR, mTLS (metrics: http://127.0.0.1:$((performance_port + 1000))/metrics)"
-start "$build/services/performance/performance_server" $(creds performance)
+start performance "$build/services/performance/performance_server" $(creds performance)
 
 echo "== forecast service on $SALESOPS_FORECAST_ADDR, mTLS (metrics: http://127.0.0.1:$((forecast_port + 1000))/metrics)"
-start "$build/services/forecast/forecast_server" $(creds forecast)
+start forecast "$build/services/forecast/forecast_server" $(creds forecast)
 
 # The gateway: HTTP (Connect) for every RPC and the live stream, for curl and browsers;
 # it calls the services over mTLS with the tools' certificate.
 echo "== gateway on http://$SALESOPS_GATEWAY_ADDR (metrics: http://127.0.0.1:$((gateway_port + 1000))/metrics)"
-start env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS_TLS_CLIENT_CA_FILE \
+start gateway env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS_TLS_CLIENT_CA_FILE \
   "$build/services/gateway/gateway_server" $(creds gateway) --web_root="$root/web/dist" \
   --sync_addr=  # no sync service yet (issue 16): its RPCs answer UNIMPLEMENTED
 
@@ -219,9 +234,10 @@ load "$build/tools/demo/performance_demo_loader"
 echo "== loading demo customers and pipeline (idempotent; about 2 minutes the first time)"
 load "$build/tools/demo/customers_demo_loader"
 
-for pid in "${pids[@]}"; do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "== a service (pid $pid) has stopped; see its log above" >&2
+for i in "${!pids[@]}"; do
+  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+    echo "== the ${names[$i]} service (pid ${pids[$i]}) has stopped; the end of its log:" >&2
+    tail -n 20 "$logs/${names[$i]}.log" >&2 2>/dev/null || true
     exit 1
   fi
 done
@@ -237,6 +253,7 @@ fi
 cat <<INFO
 
 SalesOps is running (gRPC over mTLS; Redis and Kafka by ACL user).
+Service logs (JSON lines): $logs/<service>.log, e.g. tail -f $logs/warning.log
 ${sign_in:+
 Dashboard (open on a phone-sized window; Chinese first, English in the header),
 signed in as the demo supervisor of team-east-1 for 8 h:
