@@ -234,6 +234,17 @@ load "$build/tools/demo/performance_demo_loader"
 echo "== loading demo customers and pipeline (idempotent; about 2 minutes the first time)"
 load "$build/tools/demo/customers_demo_loader"
 
+# A sales floor at work (salesops-sim through the public API), so that the
+# dashboard, warnings and forecasts move while you watch; SALESOPS_SIM_RATE=0
+# keeps the demo still.
+sim_rate=${SALESOPS_SIM_RATE:-0.5}
+sim_note=""
+if [ "$sim_rate" != 0 ]; then
+  echo "== salesops-sim: $sim_rate actions a second (deals, stage moves, wins, losses, visits, payments)"
+  start sim "$build/tools/sim/salesops-sim" --rate="$sim_rate"
+  sim_note="The demo moves: salesops-sim acts $sim_rate times a second (tail -f $logs/sim.log; SALESOPS_SIM_RATE=0 for a still demo)."
+fi
+
 for i in "${!pids[@]}"; do
   if ! kill -0 "${pids[$i]}" 2>/dev/null; then
     echo "== the ${names[$i]} service (pid ${pids[$i]}) has stopped; the end of its log:" >&2
@@ -254,6 +265,7 @@ cat <<INFO
 
 SalesOps is running (gRPC over mTLS; Redis and Kafka by ACL user).
 Service logs (JSON lines): $logs/<service>.log, e.g. tail -f $logs/warning.log
+${sim_note}
 ${sign_in:+
 Dashboard (open on a phone-sized window; Chinese first, English in the header),
 signed in as the demo supervisor of team-east-1 for 8 h:

@@ -52,6 +52,8 @@ done
 export BUILD_DIR="$build"
 # 1 % of the demo (50 customers): the same code paths, in seconds.
 export SALESOPS_DEMO_SCALE=0.01
+# The demo still: the simulator's changes would be "a user's changes" to the loader.
+export SALESOPS_SIM_RATE=0
 
 # Waits (up to $2 s) for the run in the background to print $1, or to die.
 wait_for() {

@@ -50,7 +50,8 @@ export SALESOPS_RUN_DIR="$tmp/run"
 for v in REDIS KAFKA KAFKA_CONTROLLER ORG TARGETS CUSTOMERS PERFORMANCE FORECAST WARNING GATEWAY; do
   export "SALESOPS_${v}_PORT=$(pick)"
 done
-export BUILD_DIR="$build" SALESOPS_DEMO_SCALE=${SALESOPS_DEMO_SCALE:-0.02}
+# The simulator off while the browser counts deals; run on its own at the end.
+export BUILD_DIR="$build" SALESOPS_DEMO_SCALE=${SALESOPS_DEMO_SCALE:-0.02} SALESOPS_SIM_RATE=0
 
 echo "== starting the suite (make run's script, demo scale $SALESOPS_DEMO_SCALE)"
 # Its own process group, SIGINT at its default (a background job starts with it
@@ -121,4 +122,21 @@ export SALESOPS_TEST_ARTIFACTS="$artifacts"
 export PATH="$(bash "$local/node.sh" --bin):$PATH"
 cd "$root/web"
 node --test --test-concurrency=1 tests/gateway.test.mjs tests/dashboard.test.mjs
-echo "PASS: gateway over HTTP and the dashboard in chromium; screenshots in $artifacts"
+
+# salesops-sim against the same suite: 60 actions through the public API, each
+# accepted or refused by the service with a reason, none lost to an error.
+echo "== salesops-sim, 60 actions"
+tls="$root/.cache/tls"
+export SALESOPS_CUSTOMERS_ADDR="127.0.0.1:$SALESOPS_CUSTOMERS_PORT" SALESOPS_TLS_CA_FILE="$tls/ca.pem" \
+  SALESOPS_TLS_CLIENT_CERT_FILE="$tls/client-tools.pem" SALESOPS_TLS_CLIENT_KEY_FILE="$tls/client-tools.key"
+sim_out=$("$build/tools/sim/salesops-sim" --rate=200 --steps=60 --seed=17 --quiet) || fail "salesops-sim exited $?"
+echo "$sim_out"
+python3 - "$sim_out" <<'PY' || fail "salesops-sim did not act"
+import re, sys
+m = re.search(r"(\d+) actions \((\d+) new deals, (\d+) stage moves, (\d+) won, (\d+) lost, (\d+) activities, (\d+) payments\), (\d+) refused", sys.argv[1])
+assert m, "no summary"
+actions, refused = int(m.group(1)), int(m.group(8))
+assert actions >= 45, f"only {actions} of 60 steps acted"
+assert int(m.group(2)) > 0 and int(m.group(3)) > 0, "no new deal or no stage move"
+PY
+echo "PASS: gateway over HTTP, the dashboard in chromium, salesops-sim; screenshots in $artifacts"
