@@ -28,27 +28,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.log; do echo "---- $f" >&2; tail -n 40 "$f" >&2; done; exit 1; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-taken=" "
-# A free port p (p + 1000 free too: the metrics port), not handed out before.
-pick() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$("$local/free_port.sh")
-    if [ "$p" -lt 64000 ] && ! port_open $((p + 1000)) && [[ "$taken" != *" $p "* ]] &&
-       [[ "$taken" != *" $((p + 1000)) "* ]]; then
-      taken+="$p $((p + 1000)) "
-      echo "$p"
-      return
-    fi
-  done
-  fail "no free port pair"
-}
-export SALESOPS_RUN_DIR="$tmp/run"
-for v in REDIS KAFKA KAFKA_CONTROLLER ORG TARGETS CUSTOMERS PERFORMANCE FORECAST WARNING GATEWAY; do
-  p=$(pick)
-  export "SALESOPS_${v}_PORT=$p"
-done
+. "$root/tests/lib/run_ports.sh"
+salesops_pick_ports "$tmp/run" || fail "no free loopback port pairs"
 export BUILD_DIR="$build"
 # 1 % of the demo (50 customers): the same code paths, in seconds.
 export SALESOPS_DEMO_SCALE=0.01

@@ -31,25 +31,8 @@ fail() { echo "FAIL: $*" >&2; tail -n 60 "$tmp/run.log" >&2 || true; exit 1; }
 [ -f "$root/web/dist/index.html" ] || fail "web/dist is not built (make web)"
 command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || fail "no chromium (make setup-test installs Debian's)"
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-taken=" "
-pick() {  # a free port p with p + 1000 free too (the metrics port)
-  local p
-  for _ in $(seq 1 100); do
-    p=$("$local/free_port.sh")
-    if [ "$p" -lt 64000 ] && ! port_open $((p + 1000)) && [[ "$taken" != *" $p "* ]] &&
-       [[ "$taken" != *" $((p + 1000)) "* ]]; then
-      taken+="$p $((p + 1000)) "
-      echo "$p"
-      return
-    fi
-  done
-  fail "no free port pair"
-}
-export SALESOPS_RUN_DIR="$tmp/run"
-for v in REDIS KAFKA KAFKA_CONTROLLER ORG TARGETS CUSTOMERS PERFORMANCE FORECAST WARNING GATEWAY; do
-  export "SALESOPS_${v}_PORT=$(pick)"
-done
+. "$root/tests/lib/run_ports.sh"
+salesops_pick_ports "$tmp/run" || fail "no free loopback port pairs"
 # The simulator off while the browser counts deals; run on its own at the end.
 export BUILD_DIR="$build" SALESOPS_DEMO_SCALE=${SALESOPS_DEMO_SCALE:-0.02} SALESOPS_SIM_RATE=0
 
