@@ -271,30 +271,23 @@ Dashboard (open on a phone-sized window; Chinese first, English in the header),
 signed in as the demo supervisor of team-east-1 for 8 h:
   $sign_in
 }
-Try:
+Try (curl and the tools make setup installed):
   export SALESOPS_JWT_HS256_SECRET=$SALESOPS_JWT_HS256_SECRET
   export SALESOPS_TLS_CA_FILE=$tls/ca.pem
   export SALESOPS_TLS_CLIENT_CERT_FILE=$tls/client-tools.pem SALESOPS_TLS_CLIENT_KEY_FILE=$tls/client-tools.key
-  $ctl org list-units --page_size=5
   $ctl org list-members --org_unit=orgUnits/team-east-1
-  $ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1
-  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --role=admin)" \\
-    -d '{"page_size": 3, "query": "杭州"}' 127.0.0.1:$customers_port salesops.customers.v1.CustomersService/ListCustomers
-  $local/kcat.sh -C -t salesops.customers.events.v1 -o -5 -e -f '%k %h\n'
-  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --role=admin)" \\
-    -d '{"period": "fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 ))", "level": "ATTAINMENT_LEVEL_TEAM", "order_by": "pace", "page_size": 5}' \\
-    127.0.0.1:$targets_port salesops.targets.v1.TargetsService/ListAttainment
-  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1)" \\
-    -d '{"page_size": 5, "min_severity": "SEVERITY_WARNING"}' 127.0.0.1:$warning_port salesops.warning.v1.WarningService/ListWarnings
-  $local/kcat.sh -C -t salesops.warning.events.v1 -o -5 -e -f '%k %h\n'
-  curl -s -H "authorization: Bearer \$($ctl token --role=admin)" -H 'content-type: application/json' \\
-    -d '{"page_size": 3}' http://$SALESOPS_GATEWAY_ADDR/salesops.org.v1.OrgService/ListOrgUnits
   $ctl forecast list --period=fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 )) --category=PIPELINE --order_by="gap_to_target desc" --page_size=5
-  $local/kcat.sh -C -t salesops.org.events.v1 -o beginning -e -f '%k %h\n'
-  $local/redis.sh cli $run/redis $redis_port info keyspace
+  TOKEN=\$($ctl token --sub=demo-sup-east-1 --role=supervisor --org_unit=team-east-1)
+  curl -s -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
+    -d '{"page_size": 3, "min_severity": "SEVERITY_WARNING"}' http://$SALESOPS_GATEWAY_ADDR/salesops.warning.v1.WarningService/ListWarnings
+  curl -s -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
+    -d '{"period": "fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 ))", "subject": "orgUnits/team-east-1"}' \\
+    http://$SALESOPS_GATEWAY_ADDR/salesops.targets.v1.TargetsService/GetAttainment
+  curl -sN -H "authorization: Bearer \$TOKEN" http://$SALESOPS_GATEWAY_ADDR/v1/stream     # live events, Ctrl-C to leave
+  $local/kcat.sh -C -t salesops.customers.events.v1 -o -5 -e -f '%k %h\n'
   curl -s http://127.0.0.1:$((org_port + 1000))/metrics | head
-With grpcurl (reflection is on locally; off in deploy/k8s):
-  $local/grpcurl.sh -H "authorization: Bearer \$($ctl token --role=admin)" 127.0.0.1:$org_port list
+Every RPC of every service answers at http://$SALESOPS_GATEWAY_ADDR/<package>.<Service>/<Method>
+(services/gateway/README.md); grpcurl, if you have it: $local/grpcurl.sh (reflection is on locally).
 
 Ctrl-C stops everything.
 INFO
