@@ -20,6 +20,15 @@
 //                             [--product_line=orgUnits/ID] [--addr=127.0.0.1:7105]
 //   salesopsctl forecast list --period=fiscalPeriods/ID [--org_unit=orgUnits/ID] [--category=…]
 //                             [--members_only] [--order_by="gap_to_target desc"] [--page_size=N]
+//   salesopsctl call salesops.<svc>.v1.<Service>/<Method> ['{"json": "request"}']
+//                    [--output=json|table] [--token=JWT] [--addr=HOST:PORT]
+//       any RPC of any service: the request as JSON (field names as in the protos or
+//       lowerCamel), the answer as JSON, or for a list as a table of its rows; the
+//       address from the package (SALESOPS_<SVC>_ADDR, else the default port). E.g.
+//         salesopsctl call salesops.warning.v1.WarningService/ListWarnings
+//           '{"org_unit": "orgUnits/team-east-1", "states": ["WARNING_STATE_OPEN"]}' --output=table
+//         salesopsctl call salesops.targets.v1.TargetsService/GetAttainment
+//           '{"period": "fiscalPeriods/FY2026-Q4", "subject": "members/demo-rep-east-1-7"}'
 //   salesopsctl health [--addr=HOST:PORT] [--service=salesops.org.v1.OrgService]
 //                      [--tls_server_name=NAME]
 //       grpc.health.v1 check (exit 0 when SERVING): Kubernetes' own gRPC probes
@@ -29,6 +38,7 @@
 // $SALESOPS_JWT_HS256_SECRET. Output is the response as JSON. Calls use TLS
 // (and mTLS) from --tls_ca_file, --tls_client_cert_file, --tls_client_key_file
 // or their SALESOPS_TLS_* twins; without a CA they are plaintext.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -37,6 +47,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -44,6 +55,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
 #include "common/server/client_credentials.h"
@@ -51,9 +63,15 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/forecast/v1/forecast_service.grpc.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
+#include "salesops/performance/v1/performance_service.grpc.pb.h"
+#include "salesops/sync/v1/sync_service.grpc.pb.h"
+#include "salesops/targets/v1/targets_service.grpc.pb.h"
+#include "salesops/warning/v1/warning_service.grpc.pb.h"
 
 namespace {
 
@@ -67,6 +85,8 @@ int Usage() {
                "  salesopsctl org list-units|create-unit|list-members|create-member|get|positions|"
                "duties|history|reorgs|efficiency|talent-config "
                "[--addr=HOST:PORT] [--token=JWT] [--field=value ...]\n"
+               "  salesopsctl call salesops.<svc>.v1.<Service>/<Method> ['{json request}'] "
+               "[--output=json|table] [--token=JWT] [--addr=HOST:PORT]\n"
                "  salesopsctl forecast get|list --period=fiscalPeriods/ID [--org_unit=orgUnits/ID] "
                "[--member=members/ID] [--category=PIPELINE] [--addr=HOST:PORT] [--token=JWT]\n"
                "  salesopsctl customers get-opportunity|move-stage --name=opportunities/ID "
@@ -481,6 +501,233 @@ int Customers(const std::string& cmd, const Args& args) {
   return Usage();
 }
 
+// Every service's descriptors linked in (the static libraries' objects are
+// pulled by naming one message of each service file), so that `call` finds any
+// method in the generated pool; and each package's address.
+struct ServiceHome {
+  const char* package;
+  const char* env;
+  const char* default_addr;
+  const google::protobuf::Descriptor* (*anchor)();
+};
+const ServiceHome kHomes[] = {
+    {"salesops.org.v1", "SALESOPS_ORG_ADDR", "127.0.0.1:7101",
+     &salesops::org::v1::ListOrgUnitsRequest::descriptor},
+    {"salesops.targets.v1", "SALESOPS_TARGETS_ADDR", "127.0.0.1:7102",
+     &salesops::targets::v1::GetAttainmentRequest::descriptor},
+    {"salesops.customers.v1", "SALESOPS_CUSTOMERS_ADDR", "127.0.0.1:7103",
+     &salesops::customers::v1::ListCustomersRequest::descriptor},
+    {"salesops.performance.v1", "SALESOPS_PERFORMANCE_ADDR", "127.0.0.1:7104",
+     &salesops::performance::v1::GetScorecardRequest::descriptor},
+    {"salesops.forecast.v1", "SALESOPS_FORECAST_ADDR", "127.0.0.1:7105",
+     &salesops::forecast::v1::GetForecastRequest::descriptor},
+    {"salesops.warning.v1", "SALESOPS_WARNING_ADDR", "127.0.0.1:7106",
+     &salesops::warning::v1::ListWarningsRequest::descriptor},
+    {"salesops.sync.v1", "SALESOPS_SYNC_ADDR", "127.0.0.1:7107",
+     &salesops::sync::v1::ListFeedbackRequest::descriptor},
+};
+
+// One cell of a table: scalars as text, enums by name, Money as "amount CCY",
+// Timestamps as RFC 3339, other messages and lists by their size.
+std::string Cell(const google::protobuf::Message& m, const google::protobuf::FieldDescriptor* f) {
+  using FD = google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* r = m.GetReflection();
+  if (f->is_repeated()) return "[" + std::to_string(r->FieldSize(m, f)) + "]";
+  switch (f->cpp_type()) {
+    case FD::CPPTYPE_STRING: return r->GetString(m, f);
+    case FD::CPPTYPE_INT32: return std::to_string(r->GetInt32(m, f));
+    case FD::CPPTYPE_INT64: return std::to_string(r->GetInt64(m, f));
+    case FD::CPPTYPE_UINT32: return std::to_string(r->GetUInt32(m, f));
+    case FD::CPPTYPE_UINT64: return std::to_string(r->GetUInt64(m, f));
+    case FD::CPPTYPE_BOOL: return r->GetBool(m, f) ? "true" : "false";
+    case FD::CPPTYPE_DOUBLE: return std::to_string(r->GetDouble(m, f));
+    case FD::CPPTYPE_FLOAT: return std::to_string(r->GetFloat(m, f));
+    case FD::CPPTYPE_ENUM: return r->GetEnum(m, f)->name();
+    case FD::CPPTYPE_MESSAGE: {
+      if (!r->HasField(m, f)) return "";
+      const google::protobuf::Message& sub = r->GetMessage(m, f);
+      const std::string type = sub.GetDescriptor()->full_name();
+      if (type == "salesops.common.v1.Money") {
+        const auto* amount = sub.GetDescriptor()->FindFieldByName("amount_minor");
+        const auto* code = sub.GetDescriptor()->FindFieldByName("currency_code");
+        const int64_t minor = sub.GetReflection()->GetInt64(sub, amount);
+        std::string ccy = sub.GetReflection()->GetString(sub, code);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.2f %s", minor / 100.0, ccy.empty() ? "CNY" : ccy.c_str());
+        return buf;
+      }
+      if (type == "google.protobuf.Timestamp") {
+        const auto* secs = sub.GetDescriptor()->FindFieldByName("seconds");
+        return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(sub.GetReflection()->GetInt64(sub, secs)),
+                                absl::LocalTimeZone());
+      }
+      return "{…}";
+    }
+  }
+  return "";
+}
+
+// Columns a terminal gives `cp`: two for East Asian wide characters (Chinese),
+// one otherwise.
+size_t Columns(char32_t cp) {
+  const bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+                    (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                    (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                    (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
+  return wide ? 2 : 1;
+}
+
+// Decodes the UTF-8 sequence at v[*i] and moves *i past it.
+char32_t NextCodePoint(const std::string& v, size_t* i) {
+  const unsigned char b = static_cast<unsigned char>(v[*i]);
+  const size_t n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  char32_t cp = n == 1 ? b : b & (0x3F >> (n - 1));
+  for (size_t k = 1; k < n && *i + k < v.size(); ++k) cp = (cp << 6) | (v[*i + k] & 0x3F);
+  *i += n;
+  return cp;
+}
+
+size_t DisplayWidth(const std::string& v) {
+  size_t w = 0;
+  for (size_t i = 0; i < v.size();) w += Columns(NextCodePoint(v, &i));
+  return w;
+}
+
+// `v` cut to at most `max` columns, with "…" when cut.
+std::string Clip(const std::string& v, size_t max) {
+  size_t w = 0;
+  for (size_t i = 0; i < v.size();) {
+    const size_t at = i;
+    w += Columns(NextCodePoint(v, &i));
+    if (w > max - 1 && i < v.size()) return v.substr(0, at) + "…";
+  }
+  return v;
+}
+
+// A list answer (its first repeated message field) as a table of the rows'
+// plain fields; anything else as JSON.
+void PrintTable(const google::protobuf::Message& resp) {
+  const google::protobuf::Descriptor* d = resp.GetDescriptor();
+  const google::protobuf::FieldDescriptor* rows = nullptr;
+  for (int i = 0; i < d->field_count() && !rows; ++i) {
+    const auto* f = d->field(i);
+    if (f->is_repeated() && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) rows = f;
+  }
+  if (!rows) {
+    Print(resp);
+    return;
+  }
+  const google::protobuf::Reflection* r = resp.GetReflection();
+  const google::protobuf::Descriptor* rd = rows->message_type();
+  std::vector<const google::protobuf::FieldDescriptor*> cols;
+  for (int i = 0; i < rd->field_count() && cols.size() < 8; ++i) {
+    const auto* f = rd->field(i);
+    const bool plain = !f->is_repeated() &&
+                       (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+                        f->message_type()->full_name() == "salesops.common.v1.Money");
+    if (plain && f->name() != "etag") cols.push_back(f);
+  }
+  std::vector<std::vector<std::string>> cells;
+  std::vector<size_t> width(cols.size());
+  for (size_t c = 0; c < cols.size(); ++c) width[c] = cols[c]->name().size();
+  for (int i = 0; i < r->FieldSize(resp, rows); ++i) {
+    const google::protobuf::Message& row = r->GetRepeatedMessage(resp, rows, i);
+    std::vector<std::string> line;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      std::string v = Clip(Cell(row, cols[c]), 40);
+      width[c] = std::max(width[c], DisplayWidth(v));
+      line.push_back(v);
+    }
+    cells.push_back(std::move(line));
+  }
+  auto emit = [&](const std::vector<std::string>& line) {
+    std::string out;
+    for (size_t c = 0; c < line.size(); ++c) {
+      out += line[c];
+      if (c + 1 < line.size()) out += std::string(width[c] - DisplayWidth(line[c]) + 2, ' ');
+    }
+    std::cout << out << "\n";
+  };
+  std::vector<std::string> head;
+  for (const auto* f : cols) head.push_back(f->name());
+  emit(head);
+  for (const auto& line : cells) emit(line);
+  const auto* next = d->FindFieldByName("next_page_token");
+  if (next && !r->GetString(resp, next).empty()) {
+    std::cout << "(more: add \"page_token\": \"" << r->GetString(resp, next) << "\")\n";
+  }
+}
+
+// salesopsctl call: any unary RPC, by its full name, JSON in, JSON or a table out.
+int Call(const std::string& full, const std::string& json, const Args& args) {
+  for (const ServiceHome& h : kHomes) (void)h.anchor();
+  const size_t slash = full.find('/');
+  const google::protobuf::MethodDescriptor* method =
+      slash == std::string::npos
+          ? nullptr
+          : google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+                full.substr(0, slash) + "." + full.substr(slash + 1));
+  if (method == nullptr) {
+    std::fprintf(stderr, "no method %s (salesops.<svc>.v1.<Service>/<Method>)\n", full.c_str());
+    return 2;
+  }
+  const std::string package = method->service()->file()->package();
+  std::string addr = Get(args, "addr");
+  for (const ServiceHome& h : kHomes) {
+    if (addr.empty() && package == h.package) addr = Env(h.env).empty() ? h.default_addr : Env(h.env);
+  }
+  google::protobuf::MessageFactory* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<google::protobuf::Message> req(factory->GetPrototype(method->input_type())->New());
+  std::unique_ptr<google::protobuf::Message> resp(factory->GetPrototype(method->output_type())->New());
+  if (!json.empty()) {
+    const auto st = google::protobuf::util::JsonStringToMessage(json, req.get());
+    if (!st.ok()) {
+      std::fprintf(stderr, "the request is not a %s: %s\n", method->input_type()->full_name().c_str(),
+                   st.ToString().c_str());
+      return 2;
+    }
+  }
+  std::string token = Get(args, "token");
+  if (token.empty()) {
+    Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
+    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!Credentials(args, &creds)) return 2;
+  grpc::GenericStub stub(Channel(addr, args, creds));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  const std::string bytes = req->SerializeAsString();
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareUnaryCall(&ctx, "/" + method->service()->full_name() + "/" + method->name(),
+                                    request, &cq);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  if (!status.ok()) return Report(status);
+  std::vector<grpc::Slice> slices;
+  (void)response.Dump(&slices);
+  std::string out;
+  for (const grpc::Slice& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  if (!resp->ParseFromString(out)) {
+    std::fprintf(stderr, "the answer is not a %s\n", method->output_type()->full_name().c_str());
+    return 1;
+  }
+  if (Get(args, "output", "json") == "table") {
+    PrintTable(*resp);
+  } else {
+    Print(*resp);
+    std::cout << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -503,6 +750,10 @@ int main(int argc, char** argv) {
   }
   if (cmd == "health") {
     return Health(ParseArgs(argc, argv, 2));
+  }
+  if (cmd == "call" && argc >= 3) {
+    const std::string json = argc >= 4 && !absl::StartsWith(argv[3], "--") ? argv[3] : "";
+    return Call(argv[2], json, ParseArgs(argc, argv, 3));
   }
   return Usage();
 }
