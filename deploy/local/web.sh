@@ -16,7 +16,7 @@ cd "$web"
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f node_modules/.lock-sum ] || [ "$(cat node_modules/.lock-sum)" != "$lock_sum" ]; then
   echo "web: npm ci (from package-lock.json)"
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null
   echo "$lock_sum" >node_modules/.lock-sum
 fi
 

@@ -3,6 +3,8 @@
 # the same run, with the same client, on this machine:
 #   (a) gRPC: bare echo (callback API) vs org GetOrgUnit (read) vs org CreateOrgUnit
 #       (write: Redis + outbox), one async load client, same concurrency and duration;
+#       the same read through the gateway over HTTP/JSON (http_load: as many
+#       keep-alive connections as calls in flight) against the read over gRPC;
 #   (a') customers: CreateOpportunity and ChangeOpportunityStage (writes with events)
 #       against the same echo baseline;
 #   (a'') re-tiering BENCH_RETIER_CUSTOMERS (100,000) customers with the tier job, against
@@ -83,9 +85,20 @@ pids+=($!)
   --metrics_port=0 --redis_addr="127.0.0.1:$redis_port" --kafka_bootstrap="127.0.0.1:$kafka_port" \
   $(creds customers "$run/redis") --log_level=warning > "$run/customers.log" 2>&1 &
 pids+=($!)
+# The gateway in front of the org service (plain HTTP on loopback, mTLS to org), for
+# the same read over HTTP/JSON and the live stream's fan-out.
+gateway_port=$("$local/free_port.sh")
+env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS_TLS_CLIENT_CA_FILE \
+  "$build/services/gateway/gateway_server" --gateway_addr="127.0.0.1:$gateway_port" \
+  --org_addr="127.0.0.1:$org_port" --customers_addr="127.0.0.1:$customers_port" --sync_addr= \
+  --web_root= --metrics_port=0 --redis_addr="127.0.0.1:$redis_port" \
+  --kafka_bootstrap="127.0.0.1:$kafka_port" $(creds gateway "$run/redis") --log_level=warning \
+  > "$run/gateway.log" 2>&1 &
+pids+=($!)
 ctl="$build/tools/salesopsctl/salesopsctl"
 export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
 for _ in $(seq 1 100); do "$ctl" org list-units >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$gateway_port/healthz" >/dev/null && break; sleep 0.1; done
 "$ctl" org create-unit --id=bench-co --display_name=压测公司 --kind=COMPANY >/dev/null
 "$ctl" org create-unit --id=bench-region --display_name=压测大区 --kind=REGION \
   --parent=orgUnits/bench-co >/dev/null
@@ -98,16 +111,61 @@ payload=$("$ctl" org get --name=orgUnits/bench-region | wc -c)
 load() {
   "$build/tests/bench/grpc_load" --concurrency="$concurrency" --duration="$duration" "$@"
 }
+gateway_read() {
+  "$build/tests/bench/http_load" --port="$gateway_port" --token="$token" \
+    --path=/salesops.org.v1.OrgService/GetOrgUnit --body='{"name":"orgUnits/bench-region"}' \
+    --concurrency="$concurrency" --duration="$duration"
+}
+# SSE fan-out: BENCH_SSE_CONNECTIONS (1,000) stream connections, 50 org units created
+# through the gateway, commit → frame p50/p99 (tests/bench/sse_fanout.mjs).
+sse_fanout() {
+  "$(bash "$local/node.sh" --bin)/node" "$root/tests/bench/sse_fanout.mjs" \
+    --url="http://127.0.0.1:$gateway_port" --token="$token" --parent=orgUnits/bench-region \
+    --connections="${BENCH_SSE_CONNECTIONS:-1000}" --events="${BENCH_SSE_EVENTS:-50}"
+}
+# BENCH_ONLY=gateway: the gateway's two figures alone (a minute, not the whole suite).
+if [ "${BENCH_ONLY:-}" = gateway ]; then
+  echo "== gateway: GetOrgUnit over gRPC and over HTTP/JSON, $rounds rounds of $duration; SSE fan-out"
+  for _ in $(seq 1 "$rounds"); do
+    load --target=org_read --addr="127.0.0.1:$org_port" --token="$token" \
+      --unit=orgUnits/bench-region >> "$run/read.json"
+    gateway_read >> "$run/gateway.json"
+  done
+  sse_fanout > "$run/sse.json"
+  python3 - "$run" <<'PY'
+import json, os, sys
+run = sys.argv[1]
+rows = lambda n: [json.loads(l) for l in open(os.path.join(run, n)) if l.startswith('{')]
+read = max(rows('read.json'), key=lambda r: r['qps'])
+gw = max(rows('gateway.json'), key=lambda r: r['qps'])
+sse = rows('sse.json')[0]
+print("%-30s %9s %8s %8s" % ("GetOrgUnit", "QPS", "p50 us", "p99 us"))
+for name, r in (("gRPC direct", read), ("gateway HTTP/JSON", gw)):
+    print("%-30s %9.0f %8d %8d" % (name, r['qps'], r['p50_us'], r['p99_us']))
+print("rounds (QPS): grpc %s, gateway %s" % ([round(r['qps']) for r in rows('read.json')],
+                                           [round(r['qps']) for r in rows('gateway.json')]))
+ratio = gw['qps'] / read['qps']
+print("gateway_read_over_grpc_read %.3f (bar 0.50) %s" % (ratio, "ok" if ratio >= 0.5 else "MISSED"))
+print("SSE fan-out: %d connections x %d events, %d deliveries, %d missed; commit -> frame "
+      "p50 %d ms, p99 %d ms, max %d ms" % (sse['connections'], sse['events'], sse['deliveries'],
+      sse['missed'], sse['p50_ms'], sse['p99_ms'], sse['max_ms']))
+PY
+  exit 0
+fi
+
 echo "== (a) gRPC: concurrency $concurrency, $rounds rounds of $duration per target"
 for _ in $(seq 1 "$rounds"); do
   load --target=echo --addr="127.0.0.1:$echo_port" --payload_bytes="$payload" >> "$run/echo.json"
   load --target=org_read --addr="127.0.0.1:$org_port" --token="$token" \
     --unit=orgUnits/bench-region >> "$run/read.json"
+  gateway_read >> "$run/gateway.json"
   load --target=org_write --addr="127.0.0.1:$org_port" --token="$token" \
     --unit=orgUnits/bench-region >> "$run/write.json"
   "$build/tests/bench/customers_load" --addr="127.0.0.1:$customers_port" --token="$token" \
     --concurrency="$concurrency" --duration="$duration" >> "$run/customers.json"
 done
+echo "== gateway: SSE fan-out to ${BENCH_SSE_CONNECTIONS:-1000} connections"
+sse_fanout > "$run/sse.json"
 echo "== (a'') re-tiering ${BENCH_RETIER_CUSTOMERS:-100000} customers (own Redis)"
 retier_port=$("$local/free_port.sh")
 "$local/redis.sh" start "$run/redis-retier" "$retier_port" >/dev/null
@@ -162,23 +220,30 @@ def load(name):
         return [json.loads(l) for l in f if l.strip().startswith('{')]
 best = lambda rs: max(rs, key=lambda r: r['qps'])
 echo, read, write = best(load('echo.json')), best(load('read.json')), best(load('write.json'))
-all_rounds = {t: [round(r['qps']) for r in load(t + '.json')] for t in ('echo', 'read', 'write')}
+gateway = best(load('gateway.json'))
+all_rounds = {t: [round(r['qps']) for r in load(t + '.json')] for t in ('echo', 'read', 'write', 'gateway')}
 pipe = {r['target']: r for r in load('pipeline.json')}
 cust = load('customers.json')
 c_create = best([r for r in cust if r['target'] == 'customers_create_opportunity'])
 c_stage = best([r for r in cust if r['target'] == 'customers_change_stage'])
 rows = [("echo (baseline)", echo), ("org read  GetOrgUnit", read), ("org write CreateOrgUnit", write),
-        ("customers CreateOpportunity", c_create), ("customers ChangeStage", c_stage)]
+        ("customers CreateOpportunity", c_create), ("customers ChangeStage", c_stage),
+        ("gateway GetOrgUnit HTTP/JSON", gateway)]
 print("\n%-26s %10s %9s %9s %7s" % ("gRPC", "QPS", "p50 us", "p99 us", "errors"))
 for name, r in rows:
     print("%-28s %10.0f %9d %9d %7d" % (name, r['qps'], r['p50_us'], r['p99_us'], r['errors']))
 print("rounds (QPS): %s" % all_rounds)
+sse = load('sse.json')[0]
+print("SSE fan-out: %d connections x %d events, %d deliveries, %d missed; commit -> frame "
+      "p50 %d ms, p99 %d ms, max %d ms" % (sse['connections'], sse['events'], sse['deliveries'],
+      sse['missed'], sse['p50_ms'], sse['p99_ms'], sse['max_ms']))
 ratios = {
     "read_over_echo": read['qps'] / echo['qps'] if echo['qps'] else 0,
     "write_over_echo": write['qps'] / echo['qps'] if echo['qps'] else 0,
     "pipeline_over_raw": pipe['pipeline_over_raw']['ratio'],
     "cust_create_over_echo": c_create['qps'] / echo['qps'] if echo['qps'] else 0,
     "cust_stage_over_echo": c_stage['qps'] / echo['qps'] if echo['qps'] else 0,
+    "gateway_read_over_grpc_read": gateway['qps'] / read['qps'] if read['qps'] else 0,
 }
 retier = load('retier.json')[0]
 print("\nre-tiering %d customers: %.1f s (%.0f customers/s); reading the same data: %.1f s "
@@ -203,6 +268,9 @@ print("warning engine: %.0f events/s with %d rules (%d warnings raised); a plain
       wt['raw_consume_events_per_s']))
 print("publish -> WarningRaised: p50 %.1f ms, p99 %.1f ms; raw produce -> consume: p50 %.1f ms, "
       "p99 %.1f ms" % (wl['p50_ms'], wl['p99_ms'], wl['raw_p50_ms'], wl['raw_p99_ms']))
+if wl['raw_p99_ms']:
+    print("SSE fan-out commit -> frame p99 / raw produce -> consume p99: %.1f / %.1f ms = %.1fx"
+          % (sse['p99_ms'], wl['raw_p99_ms'], sse['p99_ms'] / wl['raw_p99_ms']))
 with open(os.path.join(run, 'allocation_slope.txt')) as f:
     print("allocation growth: " + f.read().strip().replace("\n", "; "))
 perf = load('performance.json')
@@ -217,7 +285,7 @@ print("%-26s %10.0f" % ("raw librdkafka", pipe['kafka_raw']['events_per_s']))
 print("%-26s %10.0f" % ("outbox pipeline", pipe['outbox_pipeline']['events_per_s']))
 bars = {"read_over_echo": 0.6, "write_over_echo": 0.4, "pipeline_over_raw": 0.5,
         "cust_create_over_echo": 0.4, "cust_stage_over_echo": 0.4,
-        "performance_replay_over_apply": 0.5}
+        "performance_replay_over_apply": 0.5, "gateway_read_over_grpc_read": 0.5}
 print("\n%-20s %7s %6s %s" % ("ratio", "value", "bar", ""))
 for k, v in ratios.items():
     print("%-20s %7.3f %6.2f %s" % (k, v, bars[k], "ok" if v >= bars[k] else "MISSED"))
@@ -233,9 +301,9 @@ for k in sorted(micro):
     print("  %-40s %10.1f" % (k, micro[k]))
 summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write": write,
                                     "customers_create_opportunity": c_create,
-                                    "customers_change_stage": c_stage},
+                                    "customers_change_stage": c_stage, "gateway_read": gateway},
            "grpc_rounds_qps": all_rounds,
-           "events": pipe, "retier": retier, "attainment": att, "warning": warn, "performance": perf, "ratios": ratios, "bars": bars, "micro_ns": micro}
+           "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "warning": warn, "performance": perf, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)

@@ -106,12 +106,27 @@ export PATH="$(bash "$local/node.sh" --bin):$PATH"
 cd "$root/web"
 node --test --test-concurrency=1 tests/gateway.test.mjs tests/dashboard.test.mjs
 
-# salesops-sim against the same suite: 60 actions through the public API, each
-# accepted or refused by the service with a reason, none lost to an error.
-echo "== salesops-sim, 60 actions"
+# salesopsctl call: any RPC by name, JSON in, a table or JSON out.
+echo "== salesopsctl call"
 tls="$root/.cache/tls"
 export SALESOPS_CUSTOMERS_ADDR="127.0.0.1:$SALESOPS_CUSTOMERS_PORT" SALESOPS_TLS_CA_FILE="$tls/ca.pem" \
   SALESOPS_TLS_CLIENT_CERT_FILE="$tls/client-tools.pem" SALESOPS_TLS_CLIENT_KEY_FILE="$tls/client-tools.key"
+export SALESOPS_WARNING_ADDR="127.0.0.1:$SALESOPS_WARNING_PORT" SALESOPS_TARGETS_ADDR="127.0.0.1:$SALESOPS_TARGETS_PORT"
+table=$("$ctl" call salesops.warning.v1.WarningService/ListWarnings \
+  "{\"org_unit\": \"orgUnits/$team\", \"states\": [\"WARNING_STATE_OPEN\", \"WARNING_STATE_ACKNOWLEDGED\"], \"page_size\": 100}" --output=table) || fail "salesopsctl call failed"
+head -1 <<<"$table" | grep -q '^name  *rule  *condition' || fail "no table header: $(head -1 <<<"$table")"
+grep -q "^$warning " <<<"$table" || fail "the table lacks $warning"
+json=$("$ctl" call salesops.targets.v1.TargetsService/GetAttainment \
+  "{\"period\": \"fiscalPeriods/FY$(date +%Y)-Q$(( ($(date +%-m) - 1) / 3 + 1 ))\", \"subject\": \"orgUnits/$team\"}") ||
+  fail "salesopsctl call GetAttainment failed"
+python3 -c 'import json,sys; a=json.loads(sys.argv[1])["attainment"]; assert a["subject"]==sys.argv[2], a' "$json" "orgUnits/$team" ||
+  fail "GetAttainment through salesopsctl call: $json"
+rc=0; "$ctl" call salesops.org.v1.OrgService/GetOrgUnit '{"nmae": "x"}' 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "a request that is not JSON of the message exited $rc, not 2"
+
+# salesops-sim against the same suite: 60 actions through the public API, each
+# accepted or refused by the service with a reason, none lost to an error.
+echo "== salesops-sim, 60 actions"
 sim_out=$("$build/tools/sim/salesops-sim" --rate=200 --steps=60 --seed=17 --quiet) || fail "salesops-sim exited $?"
 echo "$sim_out"
 python3 - "$sim_out" <<'PY' || fail "salesops-sim did not act"
