@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
   std::sort(latencies_us.begin(), latencies_us.end());
   auto pct = [&](double p) -> int64_t {
     if (latencies_us.empty()) return 0;
-    return latencies_us[std::min(latencies_us.size() - 1, static_cast<size_t>(p * latencies_us.size()))];
+    return latencies_us[std::min(latencies_us.size() - 1,
+                                 static_cast<size_t>(p * latencies_us.size()))];
   };
   const double secs = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration));
   std::printf(

@@ -152,7 +152,7 @@ done
 # broke: the run's next line of output meets a closed pipe.
 tee_pid=$(pgrep -P "$run_pid" -x tee) || fail "no tee under the run"
 kill -INT "$tee_pid"
-while kill -0 "$tee_pid" 2>/dev/null; do sleep 0.1; done
+tail --pid="$tee_pid" -s 0.1 -f /dev/null  # returns when tee has exited
 stop_run
 for v in REDIS KAFKA ORG CUSTOMERS WARNING GATEWAY; do
   p=$(printenv "SALESOPS_${v}_PORT")

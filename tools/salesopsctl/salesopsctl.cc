@@ -60,11 +60,11 @@
 #include "common/config/config.h"
 #include "common/server/client_credentials.h"
 #include "common/server/health_check.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/message.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/forecast/v1/forecast_service.grpc.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
@@ -534,15 +534,24 @@ std::string Cell(const google::protobuf::Message& m, const google::protobuf::Fie
   const google::protobuf::Reflection* r = m.GetReflection();
   if (f->is_repeated()) return "[" + std::to_string(r->FieldSize(m, f)) + "]";
   switch (f->cpp_type()) {
-    case FD::CPPTYPE_STRING: return r->GetString(m, f);
-    case FD::CPPTYPE_INT32: return std::to_string(r->GetInt32(m, f));
-    case FD::CPPTYPE_INT64: return std::to_string(r->GetInt64(m, f));
-    case FD::CPPTYPE_UINT32: return std::to_string(r->GetUInt32(m, f));
-    case FD::CPPTYPE_UINT64: return std::to_string(r->GetUInt64(m, f));
-    case FD::CPPTYPE_BOOL: return r->GetBool(m, f) ? "true" : "false";
-    case FD::CPPTYPE_DOUBLE: return std::to_string(r->GetDouble(m, f));
-    case FD::CPPTYPE_FLOAT: return std::to_string(r->GetFloat(m, f));
-    case FD::CPPTYPE_ENUM: return r->GetEnum(m, f)->name();
+    case FD::CPPTYPE_STRING:
+      return r->GetString(m, f);
+    case FD::CPPTYPE_INT32:
+      return std::to_string(r->GetInt32(m, f));
+    case FD::CPPTYPE_INT64:
+      return std::to_string(r->GetInt64(m, f));
+    case FD::CPPTYPE_UINT32:
+      return std::to_string(r->GetUInt32(m, f));
+    case FD::CPPTYPE_UINT64:
+      return std::to_string(r->GetUInt64(m, f));
+    case FD::CPPTYPE_BOOL:
+      return r->GetBool(m, f) ? "true" : "false";
+    case FD::CPPTYPE_DOUBLE:
+      return std::to_string(r->GetDouble(m, f));
+    case FD::CPPTYPE_FLOAT:
+      return std::to_string(r->GetFloat(m, f));
+    case FD::CPPTYPE_ENUM:
+      return r->GetEnum(m, f)->name();
     case FD::CPPTYPE_MESSAGE: {
       if (!r->HasField(m, f)) return "";
       const google::protobuf::Message& sub = r->GetMessage(m, f);
@@ -558,7 +567,8 @@ std::string Cell(const google::protobuf::Message& m, const google::protobuf::Fie
       }
       if (type == "google.protobuf.Timestamp") {
         const auto* secs = sub.GetDescriptor()->FindFieldByName("seconds");
-        return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(sub.GetReflection()->GetInt64(sub, secs)),
+        return absl::FormatTime("%Y-%m-%d %H:%M",
+                                absl::FromUnixSeconds(sub.GetReflection()->GetInt64(sub, secs)),
                                 absl::LocalTimeZone());
       }
       return "{…}";
@@ -611,7 +621,8 @@ void PrintTable(const google::protobuf::Message& resp) {
   const google::protobuf::FieldDescriptor* rows = nullptr;
   for (int i = 0; i < d->field_count() && !rows; ++i) {
     const auto* f = d->field(i);
-    if (f->is_repeated() && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) rows = f;
+    if (f->is_repeated() && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
+      rows = f;
   }
   if (!rows) {
     Print(resp);
@@ -622,9 +633,9 @@ void PrintTable(const google::protobuf::Message& resp) {
   std::vector<const google::protobuf::FieldDescriptor*> cols;
   for (int i = 0; i < rd->field_count() && cols.size() < 8; ++i) {
     const auto* f = rd->field(i);
-    const bool plain = !f->is_repeated() &&
-                       (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
-                        f->message_type()->full_name() == "salesops.common.v1.Money");
+    const bool plain =
+        !f->is_repeated() && (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+                              f->message_type()->full_name() == "salesops.common.v1.Money");
     if (plain && f->name() != "etag") cols.push_back(f);
   }
   std::vector<std::vector<std::string>> cells;
@@ -674,16 +685,19 @@ int Call(const std::string& full, const std::string& json, const Args& args) {
   const std::string package = method->service()->file()->package();
   std::string addr = Get(args, "addr");
   for (const ServiceHome& h : kHomes) {
-    if (addr.empty() && package == h.package) addr = Env(h.env).empty() ? h.default_addr : Env(h.env);
+    if (addr.empty() && package == h.package)
+      addr = Env(h.env).empty() ? h.default_addr : Env(h.env);
   }
   google::protobuf::MessageFactory* factory = google::protobuf::MessageFactory::generated_factory();
-  std::unique_ptr<google::protobuf::Message> req(factory->GetPrototype(method->input_type())->New());
-  std::unique_ptr<google::protobuf::Message> resp(factory->GetPrototype(method->output_type())->New());
+  std::unique_ptr<google::protobuf::Message> req(
+      factory->GetPrototype(method->input_type())->New());
+  std::unique_ptr<google::protobuf::Message> resp(
+      factory->GetPrototype(method->output_type())->New());
   if (!json.empty()) {
     const auto st = google::protobuf::util::JsonStringToMessage(json, req.get());
     if (!st.ok()) {
-      std::fprintf(stderr, "the request is not a %s: %s\n", method->input_type()->full_name().c_str(),
-                   st.ToString().c_str());
+      std::fprintf(stderr, "the request is not a %s: %s\n",
+                   method->input_type()->full_name().c_str(), st.ToString().c_str());
       return 2;
     }
   }
@@ -702,8 +716,8 @@ int Call(const std::string& full, const std::string& json, const Args& args) {
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1), response;
   grpc::CompletionQueue cq;
-  auto call = stub.PrepareUnaryCall(&ctx, "/" + method->service()->full_name() + "/" + method->name(),
-                                    request, &cq);
+  auto call = stub.PrepareUnaryCall(
+      &ctx, "/" + method->service()->full_name() + "/" + method->name(), request, &cq);
   call->StartCall();
   grpc::Status status;
   call->Finish(&response, &status, reinterpret_cast<void*>(1));
@@ -714,7 +728,8 @@ int Call(const std::string& full, const std::string& json, const Args& args) {
   std::vector<grpc::Slice> slices;
   (void)response.Dump(&slices);
   std::string out;
-  for (const grpc::Slice& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  for (const grpc::Slice& sl : slices)
+    out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
   if (!resp->ParseFromString(out)) {
     std::fprintf(stderr, "the answer is not a %s\n", method->output_type()->full_name().c_str());
     return 1;

@@ -53,14 +53,22 @@ std::string Strip(const std::string& name) {
 
 const char* StageZh(v1::OpportunityStage s) {
   switch (s) {
-    case v1::OPPORTUNITY_STAGE_LEAD: return "线索";
-    case v1::OPPORTUNITY_STAGE_QUALIFIED: return "已确认";
-    case v1::OPPORTUNITY_STAGE_PROPOSAL: return "方案";
-    case v1::OPPORTUNITY_STAGE_NEGOTIATION: return "谈判";
-    case v1::OPPORTUNITY_STAGE_CONTRACT: return "合同";
-    case v1::OPPORTUNITY_STAGE_WON: return "赢单";
-    case v1::OPPORTUNITY_STAGE_LOST: return "丢单";
-    default: return "?";
+    case v1::OPPORTUNITY_STAGE_LEAD:
+      return "线索";
+    case v1::OPPORTUNITY_STAGE_QUALIFIED:
+      return "已确认";
+    case v1::OPPORTUNITY_STAGE_PROPOSAL:
+      return "方案";
+    case v1::OPPORTUNITY_STAGE_NEGOTIATION:
+      return "谈判";
+    case v1::OPPORTUNITY_STAGE_CONTRACT:
+      return "合同";
+    case v1::OPPORTUNITY_STAGE_WON:
+      return "赢单";
+    case v1::OPPORTUNITY_STAGE_LOST:
+      return "丢单";
+    default:
+      return "?";
   }
 }
 
@@ -114,22 +122,29 @@ class Sim {
     if (deals_.empty()) return Refresh() && !deals_.empty() ? Step() : !unreachable_;
     std::discrete_distribution<int> pick({25, 35, 8, 7, 18, 7});
     switch (pick(rng_)) {
-      case 0: return NewDeal();
-      case 1: return Advance();
-      case 2: return Win();
-      case 3: return Lose();
-      case 4: return Activity();
-      default: return Payment();
+      case 0:
+        return NewDeal();
+      case 1:
+        return Advance();
+      case 2:
+        return Win();
+      case 3:
+        return Lose();
+      case 4:
+        return Activity();
+      default:
+        return Payment();
     }
   }
 
   void Summary() const {
-    std::printf("salesops-sim: %lld actions (%lld new deals, %lld stage moves, %lld won, %lld lost, "
-                "%lld activities, %lld payments), %lld refused\n",
-                static_cast<long long>(total_), static_cast<long long>(created_),
-                static_cast<long long>(moved_), static_cast<long long>(won_),
-                static_cast<long long>(lost_), static_cast<long long>(activities_),
-                static_cast<long long>(payments_), static_cast<long long>(refused_));
+    std::printf(
+        "salesops-sim: %lld actions (%lld new deals, %lld stage moves, %lld won, %lld lost, "
+        "%lld activities, %lld payments), %lld refused\n",
+        static_cast<long long>(total_), static_cast<long long>(created_),
+        static_cast<long long>(moved_), static_cast<long long>(won_), static_cast<long long>(lost_),
+        static_cast<long long>(activities_), static_cast<long long>(payments_),
+        static_cast<long long>(refused_));
   }
 
  private:
@@ -178,8 +193,8 @@ class Sim {
     v1::CreateOpportunityRequest req;
     auto* o = req.mutable_opportunity();
     o->set_customer(like.customer());
-    o->set_display_name(absl::StrCat(like.display_name().substr(0, like.display_name().rfind("项目")),
-                                     kWhat[Any(6)], "项目"));
+    o->set_display_name(absl::StrCat(
+        like.display_name().substr(0, like.display_name().rfind("项目")), kWhat[Any(6)], "项目"));
     o->mutable_amount()->set_amount_minor(
         static_cast<int64_t>(std::uniform_int_distribution<int>(20, 800)(rng_)) * 10'000'00);
     o->mutable_amount()->set_currency_code("CNY");
@@ -205,7 +220,8 @@ class Sim {
     return true;
   }
 
-  bool Move(size_t i, v1::OpportunityStage to, const std::string& reason, const std::string& competitor) {
+  bool Move(size_t i, v1::OpportunityStage to, const std::string& reason,
+            const std::string& competitor) {
     v1::Opportunity& o = deals_[i];
     v1::ChangeOpportunityStageRequest req;
     req.set_name(o.name());
@@ -281,8 +297,8 @@ class Sim {
 
   bool Activity() {
     const v1::Opportunity& o = deals_[Any(deals_.size())];
-    static const char* const kSummary[] = {"上门拜访，演示方案", "电话沟通报价", "与技术负责人确认需求",
-                                           "商务谈判，讨论付款条件"};
+    static const char* const kSummary[] = {"上门拜访，演示方案", "电话沟通报价",
+                                           "与技术负责人确认需求", "商务谈判，讨论付款条件"};
     v1::LogActivityRequest req;
     auto* a = req.mutable_activity();
     a->set_customer(o.customer());
@@ -348,8 +364,8 @@ class Sim {
   std::vector<v1::Opportunity> deals_;
   std::vector<v1::Contract> contracts_;
   std::map<std::string, std::pair<std::string, absl::Time>> tokens_;
-  int64_t total_ = 0, created_ = 0, moved_ = 0, won_ = 0, lost_ = 0, activities_ = 0,
-          payments_ = 0, refused_ = 0;
+  int64_t total_ = 0, created_ = 0, moved_ = 0, won_ = 0, lost_ = 0, activities_ = 0, payments_ = 0,
+          refused_ = 0;
 };
 
 }  // namespace
@@ -390,7 +406,8 @@ int main(int argc, char** argv) {
     }
     next += every;
     const absl::Duration wait = next - absl::Now();
-    if (wait > absl::ZeroDuration()) absl::SleepFor(wait);  // the pace asked for, not a wait on anything
+    if (wait > absl::ZeroDuration())
+      absl::SleepFor(wait);  // the pace asked for, not a wait on anything
   }
   sim.Summary();
   return 0;
