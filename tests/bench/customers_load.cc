@@ -36,6 +36,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
+#include "tests/bench/load_report.h"
 #include "tools/demo/demo_dataset.h"
 #include "tools/demo/demo_requests.h"
 
@@ -69,21 +70,6 @@ std::string Reason(const grpc::Status& s) {
   return "";
 }
 
-std::string JsonEscape(const std::string& in) {
-  std::string out;
-  for (char ch : in) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      out += ' ';
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 // What a phase measured: calls started after the warm-up and finished before
 // the end; later completions only drain.
 struct Window {
@@ -109,21 +95,11 @@ struct Window {
     ++errors;
   }
   void Print(const std::string& target, int concurrency, const std::string& extra) {
-    std::sort(latencies_us.begin(), latencies_us.end());
-    auto pct = [&](double p) -> long long {
-      if (latencies_us.empty()) return 0;
-      return latencies_us[std::min(latencies_us.size() - 1,
-                                   static_cast<size_t>(p * latencies_us.size()))];
-    };
-    const double secs = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration));
-    std::printf(
-        "{\"target\":\"%s\",\"concurrency\":%d,\"seconds\":%.1f,\"calls\":%zu,\"qps\":%.1f,"
-        "\"p50_us\":%lld,\"p99_us\":%lld,\"errors\":%lld,\"first_error\":\"%s\"%s}\n",
-        target.c_str(), concurrency, secs, latencies_us.size(), latencies_us.size() / secs,
-        pct(0.50), pct(0.99), static_cast<long long>(errors), JsonEscape(first_error).c_str(),
-        extra.c_str());
-    std::fflush(stdout);
+    salesops::bench::PrintLoadLine(target, concurrency,
+                                   absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)),
+                                   latencies_us, errors, first_error, extra);
   }
+
 };
 
 struct Opp {

@@ -22,6 +22,7 @@
 #include "grpcpp/grpcpp.h"
 #include "salesops/bench/v1/echo_service.grpc.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
+#include "tests/bench/load_report.h"
 
 ABSL_FLAG(std::string, target, "echo", "echo, org_read or org_write");
 ABSL_FLAG(std::string, addr, "127.0.0.1:7101", "server address");
@@ -129,18 +130,8 @@ int main(int argc, char** argv) {
       ++in_flight;
     }
   }
-  std::sort(latencies_us.begin(), latencies_us.end());
-  auto pct = [&](double p) -> int64_t {
-    if (latencies_us.empty()) return 0;
-    return latencies_us[std::min(latencies_us.size() - 1,
-                                 static_cast<size_t>(p * latencies_us.size()))];
-  };
-  const double secs = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration));
-  std::printf(
-      "{\"target\":\"%s\",\"concurrency\":%d,\"seconds\":%.1f,\"calls\":%zu,\"qps\":%.1f,"
-      "\"p50_us\":%lld,\"p99_us\":%lld,\"errors\":%lld,\"first_error\":\"%s\"}\n",
-      target.c_str(), concurrency, secs, latencies_us.size(), latencies_us.size() / secs,
-      static_cast<long long>(pct(0.50)), static_cast<long long>(pct(0.99)),
-      static_cast<long long>(errors), first_error.c_str());
+  salesops::bench::PrintLoadLine(target, concurrency,
+                                 absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)),
+                                 latencies_us, errors, first_error);
   return errors > 0 && latencies_us.empty() ? 1 : 0;
 }

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "common/config/config.h"
 #include "httplib.h"
+#include "tests/bench/load_report.h"
 
 ABSL_FLAG(std::string, target, "gateway_read", "name in the JSON line");
 ABSL_FLAG(int, port, 8080, "gateway port on 127.0.0.1");
@@ -75,18 +76,8 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  std::sort(latencies_us.begin(), latencies_us.end());
-  auto pct = [&](double p) -> int64_t {
-    if (latencies_us.empty()) return 0;
-    return latencies_us[std::min(latencies_us.size() - 1,
-                                 static_cast<size_t>(p * latencies_us.size()))];
-  };
-  const double secs = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration));
-  std::printf(
-      "{\"target\":\"%s\",\"concurrency\":%d,\"seconds\":%.1f,\"calls\":%zu,\"qps\":%.1f,"
-      "\"p50_us\":%lld,\"p99_us\":%lld,\"errors\":%lld,\"first_error\":\"%s\"}\n",
-      absl::GetFlag(FLAGS_target).c_str(), concurrency, secs, latencies_us.size(),
-      latencies_us.size() / secs, static_cast<long long>(pct(0.50)),
-      static_cast<long long>(pct(0.99)), static_cast<long long>(errors), first_error.c_str());
+  salesops::bench::PrintLoadLine(absl::GetFlag(FLAGS_target), concurrency,
+                                 absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)),
+                                 latencies_us, errors, first_error);
   return errors > 0 && latencies_us.empty() ? 1 : 0;
 }
