@@ -1,5 +1,8 @@
 // The performance service's composition root: builds the adapters, hands them
 // in, and runs until SIGTERM/SIGINT. Wiring only; no logic.
+#include <fstream>
+#include <sstream>
+
 #include <algorithm>
 #include <vector>
 
@@ -36,6 +39,11 @@ ABSL_FLAG(absl::Duration, performance_recompute_interval, absl::Milliseconds(200
           "How often statements and scorecards whose inputs moved are recomputed");
 ABSL_FLAG(int, performance_recompute_lanes, 4,
           "Statements and scorecards recomputed at once by the recompute job");
+ABSL_FLAG(std::string, performance_review_rules, "",
+          "Tab-separated file of biweekly review rules (domain/review.h); empty: the defaults");
+ABSL_FLAG(absl::Duration, performance_review_interval, absl::Seconds(60),
+          "How often the scheduler looks for reps without a review of the last cycle, and for "
+          "overdue action items");
 ABSL_FLAG(std::string, performance_credit_group, salesops::performance::kCreditGroup,
           "Kafka consumer group of the credit projection (customers and targets events)");
 ABSL_FLAG(std::string, performance_directory_group, salesops::performance::kDirectoryGroup,
@@ -83,6 +91,18 @@ int main(int argc, char** argv) {
   if (options.recompute_lanes < 1 || options.recompute_lanes > 64) {
     LogError("bad setting --performance_recompute_lanes: must be 1..64");
     return 2;
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_performance_review_rules); !path.empty()) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<std::vector<ReviewRule>> rules = ParseReviewRules(text.str());
+    if (!in || !rules.ok()) {
+      LogError(absl::StrCat("bad setting --performance_review_rules (", path, "): ",
+                            in ? rules.status().ToString() : "cannot read the file"));
+      return 2;
+    }
+    options.review_rules = *std::move(rules);
   }
   options.scorecard.kpi_share_bp = absl::GetFlag(FLAGS_performance_kpi_share_bp);
   options.scorecard.bands.clear();
@@ -139,5 +159,16 @@ int main(int argc, char** argv) {
       "recompute",
       [&recomputer] { return recomputer.RunPending(absl::Seconds(2), /*debounce=*/true).status(); },
       absl::GetFlag(FLAGS_performance_recompute_interval));
+  // Reviews of the last completed cycle for every rep, and overdue action
+  // items: safe on every replica (a review is written only if absent, an
+  // overdue event only with the review's version).
+  runtime.AddJob(
+      "reviews",
+      [&api] {
+        absl::Status s = api.GenerateDueReviews(absl::Seconds(20)).status();
+        absl::Status o = api.NotifyOverdueActionItems().status();
+        return s.ok() ? o : s;
+      },
+      absl::GetFlag(FLAGS_performance_review_interval));
   return runtime.Serve(&service, kPerformanceServiceName);
 }

@@ -22,6 +22,8 @@
 #include "salesops/org/v1/org_service.grpc.pb.h"
 #include "salesops/performance/v1/performance_events.pb.h"
 #include "salesops/performance/v1/performance_service.grpc.pb.h"
+#include "common/time/proto_time.h"
+#include "services/performance/domain/review.h"
 #include "tests/integration/customers_env.h"
 #include "tests/integration/performance_env.h"
 
@@ -356,6 +358,115 @@ TEST_F(PerformanceE2eTest, AWonDealMovesTheRepsStatementAndScorecard) {
 // A refund of a deal credited last quarter claws its commission back once,
 // though the refund event is delivered twice; a later event of the same key
 // is the barrier that shows the duplicate was handled.
+// Biweekly reviews through Kafka: rep 1 loses 7 of 12 closed deals at
+// PROPOSAL in one cycle (rep 2: 2 of 25); their review suggests the
+// objection-handling practice citing those figures. The supervisor makes it
+// an action item, the rep closes it, and the next cycle's wins show in the
+// next review as the coaching's before/after.
+TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBeforeAndAfter) {
+  using salesops::performance::BiweeklyCycle;
+  using salesops::performance::CycleOf;
+  using salesops::performance::PreviousCycle;
+  const BiweeklyCycle next = PreviousCycle(CycleOf(Today(), 1), 1);
+  const BiweeklyCycle coached = PreviousCycle(next, 1);
+  const std::string key = Id("k-review");  // one partition: in order
+  auto lost = [&](const std::string& opp, const std::string& rep, absl::CivilDay d,
+                  cv1::OpportunityStage from) {
+    cv1::OpportunityLost l;
+    l.set_opportunity("opportunities/" + opp);
+    l.set_customer("customers/" + Id("c-raw"));
+    l.set_owner("members/" + Id(rep));
+    l.set_team("orgUnits/" + Id("team"));
+    l.set_from_stage(from);
+    l.set_reason("价格太高");
+    *l.mutable_amount() = Cny(30'000'00);
+    *l.mutable_close_time() = ToTs(absl::FromCivil(absl::CivilHour(d) + 12, China()));
+    Publish(l, key, l.opportunity());
+  };
+  const absl::CivilDay d1 = coached.first + 2;
+  for (int i = 0; i < 15; ++i) Publish(WonEvent(Id(absl::StrCat("rv2w", i)), "r2", 10'000'00, d1), key, "w");
+  for (int i = 0; i < 10; ++i) {
+    lost(Id(absl::StrCat("rv2l", i)), "r2", d1,
+         i < 2 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_QUALIFIED);
+  }
+  for (int i = 0; i < 2; ++i) Publish(WonEvent(Id(absl::StrCat("rv1w", i)), "r1", 10'000'00, d1), key, "w");
+  for (int i = 0; i < 10; ++i) {
+    lost(Id(absl::StrCat("rv1l", i)), "r1", d1,
+         i < 7 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_NEGOTIATION);
+  }
+  // The supervisor generates the review; its figures refresh until every
+  // event is in (rep 1's last loss was published last).
+  auto generate = [&](const BiweeklyCycle& c, pv1::BiweeklyReview* out) {
+    pv1::GenerateReviewRequest req;
+    req.set_member("members/" + Id("r1"));
+    *req.mutable_end_date() = Date(c.last);
+    pv1::GenerateReviewResponse resp;
+    grpc::Status s = Call(Sup(), &pv1::PerformanceService::Stub::GenerateReview, req, &resp);
+    *out = resp.review();
+    return s;
+  };
+  pv1::BiweeklyReview review;
+  ASSERT_TRUE(WaitFor([&] {
+    return generate(coached, &review).ok() && review.pipeline().lost_count() == 10;
+  })) << review.DebugString() << perf_->Logs();
+  EXPECT_EQ(review.pipeline().won_count(), 2);
+  const pv1::Suggestion* suggestion = nullptr;
+  for (const auto& s : review.suggestions()) {
+    if (s.rule_id() == "stage_loss.proposal") suggestion = &s;
+  }
+  ASSERT_NE(suggestion, nullptr) << review.DebugString();
+  std::map<std::string, int64_t> evidence;
+  for (const auto& e : suggestion->evidence()) {
+    evidence[e.key()] = e.value().has_basis_points() ? e.value().basis_points() : e.value().count();
+  }
+  EXPECT_EQ(evidence["lost_from_proposal"], 7);
+  EXPECT_EQ(evidence["closed_deals"], 12);
+  EXPECT_EQ(evidence["team_closed_deals"], 25);
+  EXPECT_EQ(evidence["team_loss_share_proposal"], 800);
+  ASSERT_EQ(review.loss_reasons_size(), 1);
+  EXPECT_EQ(review.loss_reasons(0).count(), 10);
+  // The next cycle's review exists before the item is added (as the
+  // scheduler may already have made it): the item stays where it was made.
+  pv1::BiweeklyReview later;
+  ASSERT_TRUE(generate(next, &later).ok());
+
+  pv1::AddActionItemRequest add;
+  add.set_review(review.name());
+  add.mutable_action_item()->set_description("两周内做四次异议处理角色扮演");
+  add.mutable_action_item()->set_suggestion_id(suggestion->suggestion_id());
+  *add.mutable_action_item()->mutable_due_date() = Date(next.last);
+  pv1::AddActionItemResponse added;
+  grpc::Status s = Call(Sup(), &pv1::PerformanceService::Stub::AddActionItem, add, &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(added.review().action_items_size(), 1);
+  EXPECT_EQ(added.review().action_items(0).metric_before().basis_points(), 1666);  // 2 of 12
+  // The rep closes it; another rep cannot touch it.
+  pv1::UpdateActionItemRequest done;
+  done.set_review(review.name());
+  done.set_action_item_id(added.review().action_items(0).action_item_id());
+  done.set_state(pv1::ACTION_ITEM_STATE_DONE);
+  pv1::UpdateActionItemResponse updated;
+  EXPECT_EQ(Call(Rep("r2"), &pv1::PerformanceService::Stub::UpdateActionItem, done, &updated)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call(Rep("r1"), &pv1::PerformanceService::Stub::UpdateActionItem, done, &updated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // The next cycle: 3 won, 1 lost.
+  const absl::CivilDay d2 = next.first + 1;
+  for (int i = 0; i < 3; ++i) Publish(WonEvent(Id(absl::StrCat("rv1x", i)), "r1", 10'000'00, d2), key, "w");
+  lost(Id("rv1y"), "r1", d2, cv1::OPPORTUNITY_STAGE_NEGOTIATION);
+  ASSERT_TRUE(WaitFor([&] {
+    return generate(next, &later).ok() && later.pipeline().lost_count() == 1 &&
+           later.pipeline().won_count() == 3;
+  })) << later.DebugString() << perf_->Logs();
+  EXPECT_EQ(later.previous_review(), review.name());
+  ASSERT_EQ(later.outcomes_size(), 1) << later.DebugString();
+  EXPECT_EQ(later.outcomes(0).metric(), pv1::KPI_METRIC_WIN_RATE);
+  EXPECT_EQ(later.outcomes(0).metric_before().basis_points(), 1666);
+  EXPECT_EQ(later.outcomes(0).metric_after().basis_points(), 7500);  // 3 of 4
+}
+
 TEST_F(PerformanceE2eTest, ARefundClawsBackExactlyOnceEvenWhenDeliveredTwice) {
   TopicReader perf_topic(TestEnv::Get().kafka_bootstrap, kPerformanceTopic);
   const Quarter now = QuarterOf(Today());

@@ -9,6 +9,7 @@ import type { Page, PageContext } from "./page.js";
 import { customersPage } from "./pages/customers.js";
 import { forecastPage } from "./pages/forecast.js";
 import { pipelinePage } from "./pages/pipeline.js";
+import { reviewsPage } from "./pages/reviews.js";
 import { teamPage } from "./pages/team.js";
 import { todayPage } from "./pages/today.js";
 import { warningsPage } from "./pages/warnings.js";
@@ -21,6 +22,7 @@ const pages: Record<string, { page: Page; label: () => string; icon: string }> =
   warnings: { page: warningsPage, label: () => t().navWarnings, icon: "⚠" },
   pipeline: { page: pipelinePage, label: () => t().navPipeline, icon: "▥" },
   customers: { page: customersPage, label: () => t().navCustomers, icon: "☺" },
+  reviews: { page: reviewsPage, label: () => t().navReviews, icon: "✎" },
   forecast: { page: forecastPage, label: () => t().navForecast, icon: "↗" },
 };
 

@@ -27,7 +27,7 @@ for (const [k, v] of Object.entries({ url, supToken, adminToken, team })) {
 }
 mkdirSync(artifacts, { recursive: true });
 
-const PAGES = ["today", "team", "warnings", "pipeline", "customers", "forecast"];
+const PAGES = ["today", "team", "warnings", "pipeline", "customers", "forecast", "reviews"];
 const WAIT = 60_000;
 
 // A Connect unary call through the gateway, as any HTTP client would make it.
@@ -168,6 +168,43 @@ test("zh-CN: sign in, acknowledge a warning, a new deal shows up live", async ()
   await newDeal();
   await page.waitForFunction((n) => Number(document.querySelector('li[data-stage="LEAD"]')?.dataset.count) === n + 1, before, { timeout: WAIT });
   assert.equal(await page.evaluate(() => window.__notReloaded), true, "the page reloaded");
+
+  // Biweekly reviews: the supervisor generates the team's for this cycle,
+  // opens one, adds an action item; an item finished elsewhere shows up live;
+  // finishing one on the page is stored.
+  await open("reviews");
+  await page.click('[data-testid="generate-reviews"]');
+  await page.waitForSelector("[data-review]", { timeout: WAIT });
+  const reviewName = await page.$eval("[data-review]", (a) => a.dataset.review);
+  await page.click(`[data-review="${reviewName}"]`);
+  await page.waitForSelector("table.changes tbody tr", { timeout: WAIT });
+  assert.match(await page.textContent("main#page"), /本期变化/);
+  assert.match(await page.textContent("main#page"), /赢单率/);
+  const items = async () => page.$$eval("li.item", (l) => l.length);
+  const itemsBefore = await items();
+  await page.click('button:has-text("添加行动项")');
+  await page.fill('[data-testid="item-form"] input[type="text"]', "每周两次异议处理角色扮演");
+  await page.click('[data-testid="item-form"] button[type="submit"]');
+  await page.waitForFunction((n) => document.querySelectorAll("li.item").length === n + 1, itemsBefore, { timeout: WAIT });
+  const added = await call(supToken, "salesops.performance.v1.PerformanceService/GetReview", { name: reviewName });
+  const mine = added.review.actionItems.find((a) => a.description === "每周两次异议处理角色扮演");
+  assert.ok(mine, `the item is not stored: ${JSON.stringify(added.review.actionItems)}`);
+  assert.equal(mine.state, "ACTION_ITEM_STATE_OPEN");
+  // A second item, finished by someone else: the page shows it done without a reload.
+  await page.evaluate(() => { window.__notReloaded = true; });
+  const other = await call(adminToken, "salesops.performance.v1.PerformanceService/AddActionItem", {
+    review: reviewName, actionItem: { description: "拜访两家A类客户", dueDate: { year: 2030, month: 1, day: 1 } },
+  });
+  const otherId = other.review.actionItems.at(-1).actionItemId;
+  await call(adminToken, "salesops.performance.v1.PerformanceService/UpdateActionItem", {
+    review: reviewName, actionItemId: otherId, state: "ACTION_ITEM_STATE_DONE",
+  });
+  await page.waitForSelector(`li.item[data-item="${otherId}"] .badge.ok`, { timeout: WAIT });
+  assert.equal(await page.evaluate(() => window.__notReloaded), true, "the page reloaded");
+  await page.click(`li.item[data-item="${mine.actionItemId}"] button.primary`);
+  await page.waitForSelector(`li.item[data-item="${mine.actionItemId}"] .badge.ok`, { timeout: WAIT });
+  const done = await call(supToken, "salesops.performance.v1.PerformanceService/GetReview", { name: reviewName });
+  assert.equal(done.review.actionItems.find((a) => a.actionItemId === mine.actionItemId).state, "ACTION_ITEM_STATE_DONE");
 
   await shoot("zh-CN");
   assert.deepEqual(seen, []);

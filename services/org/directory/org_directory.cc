@@ -21,6 +21,7 @@ std::string UnitKey(absl::string_view p, absl::string_view id) {
 std::string TeamKey(absl::string_view p, absl::string_view id) {
   return absl::StrCat(p, "dir:unit_members:", id);
 }
+std::string UnitsKey(absl::string_view p) { return absl::StrCat(p, "dir:units"); }
 
 absl::StatusOr<std::string> IdOf(const std::string& name, absl::string_view prefix,
                                  const char* field) {
@@ -56,6 +57,7 @@ absl::StatusOr<WriteBatch> PutUnit(absl::string_view p, const salesops::org::v1:
   }
   WriteBatch b;
   b.HSet(UnitKey(p, id), {{"parent", parent}, {"kind", absl::StrCat(static_cast<int>(u.kind()))}});
+  b.SAdd(UnitsKey(p), id);
   return b;
 }
 
@@ -125,6 +127,14 @@ absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
 
 absl::StatusOr<std::vector<std::string>> OrgDirectory::MembersOf(const std::string& unit_id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", TeamKey(prefix_, unit_id)}));
+  std::vector<std::string> out;
+  for (const RedisValue& e : v.elements) out.push_back(e.str);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> OrgDirectory::Units() {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", UnitsKey(prefix_)}));
   std::vector<std::string> out;
   for (const RedisValue& e : v.elements) out.push_back(e.str);
   std::sort(out.begin(), out.end());

@@ -43,6 +43,8 @@ class OrgDirectory {
   absl::StatusOr<int> KindOf(const std::string& unit_id);
   // Members currently in the unit (not those who left).
   absl::StatusOr<std::vector<std::string>> MembersOf(const std::string& unit_id);
+  // Every unit the directory has seen, sorted.
+  absl::StatusOr<std::vector<std::string>> Units();
 
  private:
   RedisClient& redis_;

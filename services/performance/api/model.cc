@@ -56,6 +56,12 @@ std::string ScorecardId(absl::string_view period, absl::string_view subject) {
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
+bool IsValidDate(const salesops::common::v1::Date& d) {
+  return d.year() >= 1970 && d.year() <= 9998 && d.month() >= 1 && d.month() <= 12 &&
+         d.day() >= 1 && d.day() <= 31 &&
+         absl::CivilDay(d.year(), d.month(), d.day()).day() == d.day();
+}
+
 absl::CivilDay DayOf(const salesops::common::v1::Date& d) {
   return absl::CivilDay(d.year(), d.month(), d.day());
 }

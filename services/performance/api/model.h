@@ -51,6 +51,8 @@ std::string SubjectKey(absl::string_view subject);
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t micros);
 absl::CivilDay DayOf(const salesops::common::v1::Date& d);
+// A real calendar day between 1970 and 9998 (2026-02-30 is not).
+bool IsValidDate(const salesops::common::v1::Date& d);
 salesops::common::v1::Date ToDate(absl::CivilDay d);
 salesops::common::v1::Money Money(int64_t minor, absl::string_view currency);
 // "12345.67" (exact, sign first), for CSV and explanations.

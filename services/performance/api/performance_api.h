@@ -11,8 +11,8 @@
 //
 // Covered (issue 13): KPI definitions, OKRs, scorecards, commission plans,
 // statements and their lifecycle, disputes, credit splits, the payroll
-// export. Reviews, action items, scripts, training and drills (issue 14)
-// answer UNIMPLEMENTED; they are already in the method policy.
+// export; biweekly reviews and action items (issue 14). Scripts, training
+// and drills answer UNIMPLEMENTED; they are already in the method policy.
 // Thread-safe: no mutable state of its own.
 #pragma once
 
@@ -28,6 +28,7 @@
 #include "salesops/performance/v1/performance_service.pb.h"
 #include "services/performance/api/access.h"
 #include "services/performance/api/recompute.h"
+#include "services/performance/domain/review.h"
 #include "services/performance/store/org_view.h"
 #include "services/performance/store/performance_repository.h"
 
@@ -79,9 +80,24 @@ class PerformanceApi {
   SALESOPS_PERFORMANCE_METHOD(ResolveStatementDispute)
   SALESOPS_PERFORMANCE_METHOD(ListStatementDisputes)
   SALESOPS_PERFORMANCE_METHOD(ExportCommissionStatements)
+  // Biweekly reviews and action items (review_api.cc).
+  SALESOPS_PERFORMANCE_METHOD(GenerateReview)
+  SALESOPS_PERFORMANCE_METHOD(GetReview)
+  SALESOPS_PERFORMANCE_METHOD(ListReviews)
+  SALESOPS_PERFORMANCE_METHOD(UpdateReview)
+  SALESOPS_PERFORMANCE_METHOD(AddActionItem)
+  SALESOPS_PERFORMANCE_METHOD(UpdateActionItem)
 #undef SALESOPS_PERFORMANCE_METHOD
 
-  // The methods of the second performance issue (reviews, coaching).
+  // The scheduler's pass: a review of the last completed cycle for every rep
+  // in the directory who has none yet (once per rep and cycle, however many
+  // replicas run it), within `budget`; the next pass goes on. Returns how
+  // many it generated.
+  absl::StatusOr<int> GenerateDueReviews(absl::Duration budget);
+  // Publishes ActionItemOverdue once for every open item past its due date.
+  absl::StatusOr<int> NotifyOverdueActionItems();
+
+  // The coaching methods of the second performance issue (scripts, training, drills).
   static absl::Status Unimplemented(absl::string_view method);
 
  private:
@@ -111,6 +127,18 @@ class PerformanceApi {
   absl::Status GradeFromActuals(v1::Okr& okr);
   absl::Status CheckOkrScope(const CallContext& call, const v1::Okr& okr);
   absl::Status CheckPlan(const v1::CommissionPlan& plan, const std::string& field);
+  // Reviews (review_api.cc): the figures and analysis of a rep's cycle; the
+  // review written (created, or refreshed while GENERATED when `refresh`).
+  absl::StatusOr<v1::BiweeklyReview> BuildReview(const std::string& member,
+                                                 const BiweeklyCycle& cycle);
+  absl::StatusOr<v1::BiweeklyReview> WriteReview(const std::string& member,
+                                                 const BiweeklyCycle& cycle,
+                                                 const CallContext* call, bool refresh,
+                                                 const std::string& request_id);
+  // The review named by a request, its rep in the caller's scope.
+  absl::StatusOr<Loaded<v1::BiweeklyReview>> LoadReview(const CallContext& call,
+                                                        const std::string& field,
+                                                        const std::string& name);
 
   PerformanceRepository& repo_;
   OrgView& org_;

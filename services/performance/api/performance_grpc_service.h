@@ -220,42 +220,43 @@ class PerformanceGrpcService final : public v1::PerformanceService::CallbackServ
   grpc::ServerUnaryReactor* GenerateReview(grpc::CallbackServerContext* ctx,
                                            const v1::GenerateReviewRequest* req,
                                            v1::GenerateReviewResponse* resp) override {
-    return rpc_.Run(ctx, "GenerateReview", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("GenerateReview");
+    return rpc_.Run(ctx, "GenerateReview", [this, req, resp](const CallContext& call) {
+      return api_.GenerateReview(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* GetReview(grpc::CallbackServerContext* ctx,
                                       const v1::GetReviewRequest* req,
                                       v1::GetReviewResponse* resp) override {
-    return rpc_.Run(ctx, "GetReview",
-                    [](const CallContext&) { return PerformanceApi::Unimplemented("GetReview"); });
+    return rpc_.Run(ctx, "GetReview", [this, req, resp](const CallContext& call) {
+      return api_.GetReview(call, *req, resp);
+    });
   }
   grpc::ServerUnaryReactor* ListReviews(grpc::CallbackServerContext* ctx,
                                         const v1::ListReviewsRequest* req,
                                         v1::ListReviewsResponse* resp) override {
-    return rpc_.Run(ctx, "ListReviews", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("ListReviews");
+    return rpc_.Run(ctx, "ListReviews", [this, req, resp](const CallContext& call) {
+      return api_.ListReviews(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* UpdateReview(grpc::CallbackServerContext* ctx,
                                          const v1::UpdateReviewRequest* req,
                                          v1::UpdateReviewResponse* resp) override {
-    return rpc_.Run(ctx, "UpdateReview", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("UpdateReview");
+    return rpc_.Run(ctx, "UpdateReview", [this, req, resp](const CallContext& call) {
+      return api_.UpdateReview(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* AddActionItem(grpc::CallbackServerContext* ctx,
                                           const v1::AddActionItemRequest* req,
                                           v1::AddActionItemResponse* resp) override {
-    return rpc_.Run(ctx, "AddActionItem", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("AddActionItem");
+    return rpc_.Run(ctx, "AddActionItem", [this, req, resp](const CallContext& call) {
+      return api_.AddActionItem(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* UpdateActionItem(grpc::CallbackServerContext* ctx,
                                              const v1::UpdateActionItemRequest* req,
                                              v1::UpdateActionItemResponse* resp) override {
-    return rpc_.Run(ctx, "UpdateActionItem", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("UpdateActionItem");
+    return rpc_.Run(ctx, "UpdateActionItem", [this, req, resp](const CallContext& call) {
+      return api_.UpdateActionItem(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* CreateSalesScript(grpc::CallbackServerContext* ctx,

@@ -90,6 +90,9 @@ std::string MemberCountersId(absl::string_view period, absl::string_view member,
                              absl::string_view team) {
   return absl::StrCat(period, ":", member, "@", team);
 }
+std::string ReviewCountersId(absl::string_view cycle, absl::string_view member) {
+  return absl::StrCat(cycle, ":", member, "@");
+}
 std::string MemberTeamsIndex(absl::string_view member, absl::string_view period) {
   return absl::StrCat("mt:", member, "|", period);
 }

@@ -38,6 +38,7 @@
 #include "salesops/performance/v1/performance_resources.pb.h"
 #include "salesops/performance/v1/performance_store.pb.h"
 #include "services/performance/api/model.h"
+#include "services/performance/domain/review.h"
 #include "services/performance/store/org_view.h"
 #include "services/performance/store/performance_repository.h"
 
@@ -52,6 +53,10 @@ struct PerformanceOptions {
   // Work items RunPending recomputes at once (each is a few Redis round trips
   // and one commit; items never share a key but the work index).
   int recompute_lanes = 4;
+  // Biweekly reviews: the rules (domain/review.h) and how many cycles, this
+  // one included, the rates are measured over.
+  std::vector<ReviewRule> review_rules = DefaultReviewRules();
+  int review_window_cycles = 6;
 };
 
 // ---- work items
@@ -74,6 +79,9 @@ std::string PeriodsIndex(absl::string_view member);
 std::string MemberCountersId(absl::string_view period, absl::string_view member,
                              absl::string_view team);
 std::string MemberTeamsIndex(absl::string_view member, absl::string_view period);
+// A rep's counters of one biweekly cycle for reviews (MapKind::kCounters id;
+// fields in domain/review.h review_counter).
+std::string ReviewCountersId(absl::string_view cycle, absl::string_view member);
 std::string TeamMembersIndex(absl::string_view team, absl::string_view period);
 std::string MemberStatementsIndex(absl::string_view member);
 inline constexpr char kStatementsIndex[] = "st";

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
@@ -17,6 +19,7 @@
 #include "salesops/targets/v1/targets_events.pb.h"
 #include "services/performance/api/deal_credit.h"
 #include "services/performance/api/model.h"
+#include "services/performance/domain/review.h"
 
 namespace salesops::performance {
 namespace {
@@ -54,6 +57,10 @@ struct Parsed {
   bool first_instalment = false;
   bool visit = false;
   std::optional<int> csat;
+  // kLost: the stage it was lost from ("PROPOSAL"), the reason and competitor.
+  std::string from_stage, reason, competitor;
+  // kWon: the stage it was won from.
+  std::string won_from;
   // kAttainment
   std::string subject;
   std::string period;
@@ -80,10 +87,21 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return InvalidField(field, what);
 }
 
-bool ValidDate(const salesops::common::v1::Date& d) {
-  return d.year() >= 1970 && d.year() <= 9998 && d.month() >= 1 && d.month() <= 12 &&
-         d.day() >= 1 && d.day() <= 31 &&
-         absl::CivilDay(d.year(), d.month(), d.day()).day() == d.day();
+// "OPPORTUNITY_STAGE_PROPOSAL" → "PROPOSAL"; "" for unknown values.
+std::string StageCode(int stage) {
+  if (!cv1::OpportunityStage_IsValid(stage) || stage == 0) return "";
+  std::string name = cv1::OpportunityStage_Name(static_cast<cv1::OpportunityStage>(stage));
+  return name.substr(std::string("OPPORTUNITY_STAGE_").size());
+}
+
+// Free text used as a counter field (loss reasons, competitors): trimmed,
+// at most 48 bytes cut at a character boundary.
+std::string CounterLabel(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.size() <= 48) return std::string(text);
+  size_t end = 48;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end));
 }
 
 template <typename E>
@@ -108,7 +126,7 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     Common(p, e, o);
     p.opportunity = Strip(e.opportunity());
     p.customer = Strip(e.customer());
-    if (e.has_expected_close_date() && ValidDate(e.expected_close_date())) {
+    if (e.has_expected_close_date() && IsValidDate(e.expected_close_date())) {
       p.expected_period = QuarterOf(DayOf(e.expected_close_date()), o.fiscal_year_start_month).id;
     }
   } else if (t == "salesops.customers.v1.OpportunityStageChanged") {
@@ -118,7 +136,7 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.opportunity = Strip(e.opportunity());
     p.open_stage =
         e.to_stage() != cv1::OPPORTUNITY_STAGE_WON && e.to_stage() != cv1::OPPORTUNITY_STAGE_LOST;
-    if (e.has_expected_close_date() && ValidDate(e.expected_close_date())) {
+    if (e.has_expected_close_date() && IsValidDate(e.expected_close_date())) {
       p.expected_period = QuarterOf(DayOf(e.expected_close_date()), o.fiscal_year_start_month).id;
     }
   } else if (t == "salesops.customers.v1.OpportunityWon") {
@@ -128,7 +146,7 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.opportunity = Strip(e.opportunity());
     p.customer = Strip(e.customer());
     p.contract = Strip(e.contract());
-    if (!e.has_won_date() || !ValidDate(e.won_date())) return Invalid("won_date", "required");
+    if (!e.has_won_date() || !IsValidDate(e.won_date())) return Invalid("won_date", "required");
     p.day = DayOf(e.won_date());
     // The close instant when it is on the won day, else noon of that day.
     const absl::Time close = e.has_close_time() ? FromTs(e.close_time()) : absl::InfinitePast();
@@ -138,6 +156,9 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.kind = Kind::kLost;
     Common(p, e, o);
     p.opportunity = Strip(e.opportunity());
+    p.from_stage = StageCode(e.from_stage());
+    p.reason = CounterLabel(e.reason());
+    p.competitor = CounterLabel(e.lost_to_competitor());
     if (e.has_close_time()) {
       p.time = FromTs(e.close_time());
       p.day = ChinaDay(p.time, o.tz);
@@ -154,7 +175,7 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
       p.payment = e.payment_id();
       p.instalment = e.instalment_id();
       date = e.refund_date();
-      if (!ValidDate(date)) return Invalid("refund_date", "required");
+      if (!IsValidDate(date)) return Invalid("refund_date", "required");
     } else {
       SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentReceived>(ev));
       Common(p, e, o);
@@ -165,7 +186,7 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
       p.first_instalment =
           e.instalment_id() == "1" && e.instalment_state() == cv1::INSTALMENT_STATE_RECEIVED;
       date = e.received_date();
-      if (!ValidDate(date)) return Invalid("received_date", "required");
+      if (!IsValidDate(date)) return Invalid("received_date", "required");
     }
     p.kind = refund ? Kind::kRefund : Kind::kPayment;
     p.day = DayOf(date);
@@ -216,7 +237,7 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.instalment = e.instalment_id();
     p.amount = e.outstanding().amount_minor();
     p.counted_currency = e.outstanding().currency_code() == o.currency;
-    if (!ValidDate(e.due_date())) return Invalid("due_date", "required");
+    if (!IsValidDate(e.due_date())) return Invalid("due_date", "required");
     p.day = DayOf(e.due_date());
   } else if (t == "salesops.targets.v1.AttainmentUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<tv1::AttainmentUpdated>(ev));
@@ -228,7 +249,7 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     if (!absl::StartsWith(p.subject, "members/") && !absl::StartsWith(p.subject, "orgUnits/")) {
       return Invalid("subject", "a member or org unit name");
     }
-    if (!ValidDate(e.period_start_date()) || !ValidDate(e.period_end_date())) {
+    if (!IsValidDate(e.period_start_date()) || !IsValidDate(e.period_end_date())) {
       return Invalid("period_start_date", "required");
     }
     // Only a plan for exactly one of our fiscal quarters sets its target.
@@ -288,6 +309,10 @@ class BatchBuilder {
       case Kind::kLost:
         Close(p);
         Count(p, Period(p.day), counter::kLost, 1);
+        CountCycle(p, review_counter::kLost, 1);
+        if (!p.from_stage.empty()) CountCycle(p, review_counter::LostFrom(p.from_stage), 1);
+        if (!p.reason.empty()) CountCycle(p, review_counter::Reason(p.reason), 1);
+        if (!p.competitor.empty()) CountCycle(p, review_counter::Competitor(p.competitor), 1);
         break;
       case Kind::kPayment:
       case Kind::kRefund:
@@ -299,10 +324,16 @@ class BatchBuilder {
       case Kind::kActivity: {
         const std::string period = Period(p.day);
         Count(p, period, counter::kActivities, 1);
-        if (p.visit) Count(p, period, counter::kVisits, 1);
+        CountCycle(p, review_counter::kActivities, 1);
+        if (p.visit) {
+          Count(p, period, counter::kVisits, 1);
+          CountCycle(p, review_counter::kVisits, 1);
+        }
         if (p.csat) {
           Count(p, period, counter::kCsatSum, *p.csat);
           Count(p, period, counter::kCsatCount, 1);
+          CountCycle(p, review_counter::kCsatSum, *p.csat);
+          CountCycle(p, review_counter::kCsatCount, 1);
         }
         break;
       }
@@ -341,6 +372,12 @@ class BatchBuilder {
     }
     if (cause != nullptr) NoteLastCause(c_, work, *cause);
   }
+  // Counts for the rep's biweekly review (one map per rep and cycle).
+  void CountCycle(const Parsed& p, const std::string& field, int64_t by) {
+    if (by == 0 || p.owner.empty()) return;
+    const std::string cycle = CycleOf(p.day, o_.fiscal_year_start_month).id;
+    c_.AddToField(MapKind::kCounters, ReviewCountersId(cycle, p.owner), field, by);
+  }
   // Counts for the member within their team; the team's figures are the sums
   // over its members (Recomputer::Actuals), so one increment serves both.
   void Count(const Parsed& p, const std::string& period, const char* field, int64_t by) {
@@ -375,6 +412,8 @@ class BatchBuilder {
     o.set_create_micros(ToMicros(p.time));
     o.set_open(true);
     PutOpp(p.opportunity, o);
+    CountCycle(p, review_counter::kCreated, 1);
+    if (p.counted_currency) CountCycle(p, review_counter::kCreatedAmount, p.amount);
     if (!p.expected_period.empty()) {
       CountPair(o.owner(), o.team(), o.expected_period(), counter::kPipeline, o.amount_minor(),
                 p.event);
@@ -456,8 +495,10 @@ class BatchBuilder {
     std::optional<absl::CivilDay> created = Close(p);
     if (p.counted_currency) {
       Count(p, period, counter::kBookings, p.amount);
+      CountCycle(p, review_counter::kBookings, p.amount);
     }
     Count(p, period, counter::kWon, 1);
+    CountCycle(p, review_counter::kWon, 1);
     if (created && *created <= p.day) {
       Count(p, period, counter::kCycleDays, p.day - *created);
       Count(p, period, counter::kCycleDeals, 1);

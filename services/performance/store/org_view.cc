@@ -64,4 +64,11 @@ absl::StatusOr<std::vector<std::string>> InMemoryOrgView::MembersOf(const std::s
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> InMemoryOrgView::Units() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, parent] : parents_) out.push_back(id);
+  return out;
+}
+
 }  // namespace salesops::performance

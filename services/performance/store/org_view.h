@@ -40,6 +40,8 @@ class OrgView {
   virtual absl::StatusOr<std::vector<std::string>> UnitAndAncestors(const std::string& unit_id) = 0;
   // Members currently in the unit, sorted.
   virtual absl::StatusOr<std::vector<std::string>> MembersOf(const std::string& unit_id) = 0;
+  // Every unit, sorted.
+  virtual absl::StatusOr<std::vector<std::string>> Units() = 0;
 };
 
 class DirectoryOrgView final : public OrgView {
@@ -48,6 +50,7 @@ class DirectoryOrgView final : public OrgView {
   absl::StatusOr<std::optional<OrgMember>> Member(const std::string& member_id) override;
   absl::StatusOr<std::vector<std::string>> UnitAndAncestors(const std::string& unit_id) override;
   absl::StatusOr<std::vector<std::string>> MembersOf(const std::string& unit_id) override;
+  absl::StatusOr<std::vector<std::string>> Units() override { return directory_.Units(); }
 
  private:
   org::OrgDirectory& directory_;
@@ -60,6 +63,7 @@ class InMemoryOrgView final : public OrgView {
   absl::StatusOr<std::optional<OrgMember>> Member(const std::string& member_id) override;
   absl::StatusOr<std::vector<std::string>> UnitAndAncestors(const std::string& unit_id) override;
   absl::StatusOr<std::vector<std::string>> MembersOf(const std::string& unit_id) override;
+  absl::StatusOr<std::vector<std::string>> Units() override;
 
  private:
   absl::Mutex mu_;

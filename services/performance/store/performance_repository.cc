@@ -20,6 +20,10 @@ absl::string_view DocKindName(DocKind kind) {
       return "card";
     case DocKind::kSplit:
       return "split";
+    case DocKind::kReview:
+      return "review";
+    case DocKind::kScript:
+      return "script";
   }
   return "unknown";
 }
@@ -63,6 +67,10 @@ std::string DocResourceName(DocKind kind, absl::string_view id) {
       return absl::StrCat("scorecards/", id);
     case DocKind::kSplit:
       return absl::StrCat("opportunities/", id, "/creditSplit");
+    case DocKind::kReview:
+      return absl::StrCat("reviews/", id);
+    case DocKind::kScript:
+      return absl::StrCat("scripts/", id);
   }
   return std::string(id);
 }

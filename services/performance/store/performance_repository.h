@@ -43,6 +43,8 @@ enum class DocKind {
   kIssue,      // StoredIssue of an issued statement, same id
   kScorecard,  // Scorecard, id = "<period>.<m|t>.<member or unit>"
   kSplit,      // CreditSplit, id = opportunity id
+  kReview,     // BiweeklyReview, id = "<cycle>.<member>"
+  kScript,     // SalesScript with all versions, id = script id
 };
 absl::string_view DocKindName(DocKind kind);
 // The API resource a document is, for messages: "kpis/x", "commissionPlans/x", …
