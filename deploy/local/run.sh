@@ -233,6 +233,8 @@ echo "== loading the demo commission plan, KPIs and OKRs (idempotent)"
 load "$build/tools/demo/performance_demo_loader"
 echo "== loading demo customers and pipeline (idempotent; about 2 minutes the first time)"
 load "$build/tools/demo/customers_demo_loader"
+echo "== loading the demo script library, training programme and drills (idempotent)"
+load "$build/tools/demo/coaching_demo_loader"
 # Biweekly reviews: the performance service's scheduler writes every rep's
 # review of the last completed two-week cycle by itself; the demo team also
 # gets this cycle's so far, with the history the loader just played in.

@@ -41,6 +41,9 @@ ABSL_FLAG(int, performance_recompute_lanes, 4,
           "Statements and scorecards recomputed at once by the recompute job");
 ABSL_FLAG(std::string, performance_review_rules, "",
           "Tab-separated file of biweekly review rules (domain/review.h); empty: the defaults");
+ABSL_FLAG(int64_t, performance_case_min_amount_minor, 500'000'00,
+          "A won or lost deal this large (minor units of --performance_currency) enters the "
+          "negotiation case library");
 ABSL_FLAG(absl::Duration, performance_review_interval, absl::Seconds(60),
           "How often the scheduler looks for reps without a review of the last cycle, and for "
           "overdue action items");
@@ -103,6 +106,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.review_rules = *std::move(rules);
+  }
+  options.case_min_amount_minor = absl::GetFlag(FLAGS_performance_case_min_amount_minor);
+  if (options.case_min_amount_minor < 0) {
+    LogError("bad setting --performance_case_min_amount_minor: must be >= 0");
+    return 2;
   }
   options.scorecard.kpi_share_bp = absl::GetFlag(FLAGS_performance_kpi_share_bp);
   options.scorecard.bands.clear();

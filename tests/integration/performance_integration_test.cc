@@ -467,6 +467,114 @@ TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBefo
   EXPECT_EQ(later.outcomes(0).metric_after().basis_points(), 7500);  // 3 of 4
 }
 
+// The script library through Kafka and Redis: uses recorded on deals (before
+// and after they close) count each deal's outcome once per version; the win
+// rate carries its 95 % Wilson interval; a lost key-account deal enters the
+// case library.
+TEST_F(PerformanceE2eTest, ScriptWinRatesFollowDealOutcomesAndBigLossesBecomeCases) {
+  pv1::CreateSalesScriptRequest cs;
+  cs.set_script_id(Id("script"));
+  cs.mutable_script()->set_title("价格异议：先认同再拆解");
+  cs.mutable_script()->set_scenario(pv1::SCRIPT_SCENARIO_OBJECTION_HANDLING);
+  cs.set_body("1. 认同 2. 提问 3. 拆解价值");
+  pv1::CreateSalesScriptResponse created;
+  grpc::Status s = Call(Sup(), &pv1::PerformanceService::Stub::CreateSalesScript, cs, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (pv1::ScriptVersionState to :
+       {pv1::SCRIPT_VERSION_STATE_IN_REVIEW, pv1::SCRIPT_VERSION_STATE_PUBLISHED}) {
+    pv1::SetScriptVersionStateRequest mv;
+    mv.set_script(created.script().name());
+    mv.set_version(1);
+    mv.set_state(to);
+    pv1::SetScriptVersionStateResponse moved;
+    s = Call(Sup(), &pv1::PerformanceService::Stub::SetScriptVersionState, mv, &moved);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::string key = Id("k-script");
+  const absl::CivilDay today = Today();
+  std::vector<std::string> opps;
+  for (int i = 0; i < 5; ++i) {
+    cv1::OpportunityCreated c;
+    c.set_opportunity("opportunities/" + Id(absl::StrCat("so", i)));
+    c.set_customer("customers/" + Id("c-raw"));
+    c.set_owner("members/" + Id("r1"));
+    c.set_team("orgUnits/" + Id("team"));
+    *c.mutable_amount() = Cny(600'000'00);
+    Publish(c, key, c.opportunity());
+    opps.push_back(c.opportunity());
+  }
+  auto use = [&](const std::string& opp) {
+    pv1::RecordScriptUseRequest req;
+    req.set_script(created.script().name());
+    req.set_opportunity(opp);
+    pv1::RecordScriptUseResponse resp;
+    return Call(Rep("r1"), &pv1::PerformanceService::Stub::RecordScriptUse, req, &resp);
+  };
+  // The service learns the deals from their events; then the rep records uses on four.
+  ASSERT_TRUE(WaitFor([&] { return use(opps[0]).ok(); })) << perf_->Logs();
+  for (int i = 1; i < 4; ++i) ASSERT_TRUE(use(opps[i]).ok());
+  // Rep 2 cannot record on rep 1's deal.
+  {
+    pv1::RecordScriptUseRequest req;
+    req.set_script(created.script().name());
+    req.set_opportunity(opps[4]);
+    pv1::RecordScriptUseResponse resp;
+    EXPECT_EQ(Call(Rep("r2"), &pv1::PerformanceService::Stub::RecordScriptUse, req, &resp)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Two won, two lost (one of them a ¥600,000 key account), one won without a use.
+  for (int i : {0, 1, 4}) {
+    cv1::OpportunityWon w = WonEvent(Id(absl::StrCat("so", i)), "r1", 600'000'00, today);
+    Publish(w, key, w.opportunity());
+  }
+  for (int i : {2, 3}) {
+    cv1::OpportunityLost l;
+    l.set_opportunity(opps[i]);
+    l.set_customer("customers/" + Id("c-raw"));
+    l.set_display_name(absl::StrCat("华东制造集团框架 ", *sfx_, " ", i));
+    l.set_owner("members/" + Id("r1"));
+    l.set_team("orgUnits/" + Id("team"));
+    l.set_from_stage(cv1::OPPORTUNITY_STAGE_NEGOTIATION);
+    l.set_reason("价格高于竞品");
+    l.set_lost_to_competitor("竞品B");
+    *l.mutable_amount() = Cny(600'000'00);
+    Publish(l, key, l.opportunity());
+  }
+  pv1::SalesScript got;
+  ASSERT_TRUE(WaitFor([&] {
+    pv1::GetSalesScriptRequest req;
+    req.set_name(created.script().name());
+    pv1::GetSalesScriptResponse resp;
+    if (!Call(Sup(), &pv1::PerformanceService::Stub::GetSalesScript, req, &resp).ok()) return false;
+    got = resp.script();
+    return got.closed_use_count() == 4;
+  })) << got.DebugString() << perf_->Logs();
+  // Deal 4 closed won without a use; recorded now, it counts at once.
+  ASSERT_TRUE(use(opps[4]).ok());
+  ASSERT_TRUE(use(opps[4]).ok());  // once per deal
+  pv1::GetSalesScriptRequest req;
+  req.set_name(created.script().name());
+  pv1::GetSalesScriptResponse resp;
+  ASSERT_TRUE(Call(Rep("r1"), &pv1::PerformanceService::Stub::GetSalesScript, req, &resp).ok());
+  ASSERT_EQ(resp.script().versions_size(), 1);
+  const pv1::SalesScriptVersion& v = resp.script().versions(0);
+  EXPECT_EQ(v.use_count(), 5);
+  EXPECT_EQ(v.closed_use_count(), 5);
+  EXPECT_EQ(v.won_use_count(), 3);
+  EXPECT_EQ(v.win_rate_basis_points(), 6000);
+  EXPECT_EQ(v.win_rate_low_basis_points(), 2307);  // Wilson 3/5: 0.2307 .. 0.8824
+  EXPECT_EQ(v.win_rate_high_basis_points(), 8824);
+  // The lost key accounts are cases anyone can search.
+  pv1::ListNegotiationCasesRequest lc;
+  lc.set_query(absl::StrCat("华东制造集团框架 ", *sfx_));
+  pv1::ListNegotiationCasesResponse cases;
+  ASSERT_TRUE(Call(Rep("r2"), &pv1::PerformanceService::Stub::ListNegotiationCases, lc, &cases).ok());
+  ASSERT_EQ(cases.cases_size(), 2);
+  EXPECT_EQ(cases.cases(0).lost_to_competitor(), "竞品B");
+  EXPECT_EQ(cases.cases(0).outcome(), pv1::NEGOTIATION_OUTCOME_LOST);
+}
+
 TEST_F(PerformanceE2eTest, ARefundClawsBackExactlyOnceEvenWhenDeliveredTwice) {
   TopicReader perf_topic(TestEnv::Get().kafka_bootstrap, kPerformanceTopic);
   const Quarter now = QuarterOf(Today());

@@ -31,16 +31,18 @@ MethodPolicy PerformanceMethodPolicy() {
     p.Allow(m, kSupervisorUp);
   }
   p.Allow("AwardBonus", {Role::kManager, Role::kDirector, Role::kAdmin});
-  // Reviews and coaching (issue 14; UNIMPLEMENTED until then), with the roles
-  // their proto documents.
+  // Reviews and coaching (issue 14), with the roles their proto documents;
+  // the object checks (own, team, peer) are the API's.
   for (const char* m : {"GenerateReview", "UpdateReview", "CreateSalesScript", "AddScriptVersion",
-                        "CreateTrainingProgramme"}) {
+                        "SetScriptVersionState", "CreateTrainingProgramme", "RecordAttendance"}) {
     p.Allow(m, kSupervisorUp);
   }
   for (const char* m :
        {"GetReview", "ListReviews", "AddActionItem", "UpdateActionItem", "GetSalesScript",
-        "ListSalesScripts", "RateSalesScript", "RecordScriptUse", "GetTrainingProgramme",
-        "ListTrainingProgrammes", "EnrolMember", "ListEnrolments", "RecordDrill", "ListDrills"}) {
+        "ListSalesScripts", "CompareScriptVersions", "RateSalesScript", "RecordScriptUse",
+        "GetTrainingProgramme", "ListTrainingProgrammes", "EnrolMember", "ListEnrolments",
+        "RecordDrill", "ListDrills", "GetDrillProgress", "ListNegotiationCases",
+        "AnnotateNegotiationCase"}) {
     p.AllowAll(m);
   }
   return p;
@@ -80,11 +82,5 @@ absl::Status MarkAllReps(PerformanceRepository& repo, Change& c) {
   return MarkAll(repo, c, kRepsIndex, false);
 }
 
-absl::Status PerformanceApi::Unimplemented(absl::string_view method) {
-  return MakeError(absl::StatusCode::kUnimplemented, "NOT_IMPLEMENTED_YET",
-                   absl::StrCat(method,
-                                " is part of reviews and coaching, which this service does not "
-                                "offer yet"));
-}
 
 }  // namespace salesops::performance

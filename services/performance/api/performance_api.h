@@ -11,8 +11,8 @@
 //
 // Covered (issue 13): KPI definitions, OKRs, scorecards, commission plans,
 // statements and their lifecycle, disputes, credit splits, the payroll
-// export; biweekly reviews and action items (issue 14). Scripts, training
-// and drills answer UNIMPLEMENTED; they are already in the method policy.
+// export; biweekly reviews and action items, the script library, training
+// programmes, drills and the negotiation case library (issue 14).
 // Thread-safe: no mutable state of its own.
 #pragma once
 
@@ -35,6 +35,9 @@
 namespace salesops::performance {
 
 inline constexpr char kPerformanceServiceName[] = "salesops.performance.v1.PerformanceService";
+
+// The index of scripts of one scenario ("OBJECTION_HANDLING").
+std::string ScriptsByScenarioIndex(absl::string_view scenario);
 
 // Which roles may call which method (object-level checks come on top).
 MethodPolicy PerformanceMethodPolicy();
@@ -87,6 +90,27 @@ class PerformanceApi {
   SALESOPS_PERFORMANCE_METHOD(UpdateReview)
   SALESOPS_PERFORMANCE_METHOD(AddActionItem)
   SALESOPS_PERFORMANCE_METHOD(UpdateActionItem)
+  // The sales-script library (script_api.cc).
+  SALESOPS_PERFORMANCE_METHOD(CreateSalesScript)
+  SALESOPS_PERFORMANCE_METHOD(GetSalesScript)
+  SALESOPS_PERFORMANCE_METHOD(ListSalesScripts)
+  SALESOPS_PERFORMANCE_METHOD(AddScriptVersion)
+  SALESOPS_PERFORMANCE_METHOD(SetScriptVersionState)
+  SALESOPS_PERFORMANCE_METHOD(CompareScriptVersions)
+  SALESOPS_PERFORMANCE_METHOD(RateSalesScript)
+  SALESOPS_PERFORMANCE_METHOD(RecordScriptUse)
+  // Training, drills and the case library (coaching_api.cc).
+  SALESOPS_PERFORMANCE_METHOD(CreateTrainingProgramme)
+  SALESOPS_PERFORMANCE_METHOD(GetTrainingProgramme)
+  SALESOPS_PERFORMANCE_METHOD(ListTrainingProgrammes)
+  SALESOPS_PERFORMANCE_METHOD(EnrolMember)
+  SALESOPS_PERFORMANCE_METHOD(ListEnrolments)
+  SALESOPS_PERFORMANCE_METHOD(RecordAttendance)
+  SALESOPS_PERFORMANCE_METHOD(RecordDrill)
+  SALESOPS_PERFORMANCE_METHOD(ListDrills)
+  SALESOPS_PERFORMANCE_METHOD(GetDrillProgress)
+  SALESOPS_PERFORMANCE_METHOD(ListNegotiationCases)
+  SALESOPS_PERFORMANCE_METHOD(AnnotateNegotiationCase)
 #undef SALESOPS_PERFORMANCE_METHOD
 
   // The scheduler's pass: a review of the last completed cycle for every rep
@@ -96,9 +120,11 @@ class PerformanceApi {
   absl::StatusOr<int> GenerateDueReviews(absl::Duration budget);
   // Publishes ActionItemOverdue once for every open item past its due date.
   absl::StatusOr<int> NotifyOverdueActionItems();
+  // The script a review suggests for a scenario ("OBJECTION_HANDLING"): the
+  // published current version with the highest low end of its 95 % win-rate
+  // interval; "" when the library has none (retired and draft versions never).
+  absl::StatusOr<std::string> BestScriptFor(const std::string& scenario);
 
-  // The coaching methods of the second performance issue (scripts, training, drills).
-  static absl::Status Unimplemented(absl::string_view method);
 
  private:
   template <typename T>
@@ -135,6 +161,15 @@ class PerformanceApi {
                                                  const BiweeklyCycle& cycle,
                                                  const CallContext* call, bool refresh,
                                                  const std::string& request_id);
+  // Scripts (script_api.cc): joins the counts of the stats map into a script;
+  // loads one by name; the best published script of a scenario ("" if none).
+  static void DecorateScript(v1::SalesScript& s, const FieldMap& stats);
+  absl::StatusOr<Loaded<v1::SalesScript>> LoadScript(const std::string& field,
+                                                     const std::string& name);
+  // Training (coaching_api.cc): the enrolment named "trainingProgrammes/{p}/enrolments/{m}".
+  absl::StatusOr<Loaded<v1::Enrolment>> LoadEnrolment(const CallContext& call,
+                                                     const std::string& field,
+                                                     const std::string& name);
   // The review named by a request, its rep in the caller's scope.
   absl::StatusOr<Loaded<v1::BiweeklyReview>> LoadReview(const CallContext& call,
                                                         const std::string& field,

@@ -198,8 +198,6 @@ TEST_F(PerformanceApiTest, MethodPolicy) {
                         "ListEnrolments", "UpdateActionItem"}) {
     EXPECT_TRUE(p.Has(m)) << m;
   }
-  const absl::Status u = PerformanceApi::Unimplemented("GenerateReview");
-  EXPECT_EQ(u.code(), absl::StatusCode::kUnimplemented);
 
   SetUpPlan();
   v1::GetCommissionPlanRequest get;

@@ -262,92 +262,129 @@ class PerformanceGrpcService final : public v1::PerformanceService::CallbackServ
   grpc::ServerUnaryReactor* CreateSalesScript(grpc::CallbackServerContext* ctx,
                                               const v1::CreateSalesScriptRequest* req,
                                               v1::CreateSalesScriptResponse* resp) override {
-    return rpc_.Run(ctx, "CreateSalesScript", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("CreateSalesScript");
+    return rpc_.Run(ctx, "CreateSalesScript", [this, req, resp](const CallContext& call) {
+      return api_.CreateSalesScript(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* GetSalesScript(grpc::CallbackServerContext* ctx,
                                            const v1::GetSalesScriptRequest* req,
                                            v1::GetSalesScriptResponse* resp) override {
-    return rpc_.Run(ctx, "GetSalesScript", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("GetSalesScript");
+    return rpc_.Run(ctx, "GetSalesScript", [this, req, resp](const CallContext& call) {
+      return api_.GetSalesScript(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* ListSalesScripts(grpc::CallbackServerContext* ctx,
                                              const v1::ListSalesScriptsRequest* req,
                                              v1::ListSalesScriptsResponse* resp) override {
-    return rpc_.Run(ctx, "ListSalesScripts", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("ListSalesScripts");
+    return rpc_.Run(ctx, "ListSalesScripts", [this, req, resp](const CallContext& call) {
+      return api_.ListSalesScripts(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* AddScriptVersion(grpc::CallbackServerContext* ctx,
                                              const v1::AddScriptVersionRequest* req,
                                              v1::AddScriptVersionResponse* resp) override {
-    return rpc_.Run(ctx, "AddScriptVersion", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("AddScriptVersion");
+    return rpc_.Run(ctx, "AddScriptVersion", [this, req, resp](const CallContext& call) {
+      return api_.AddScriptVersion(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* RateSalesScript(grpc::CallbackServerContext* ctx,
                                             const v1::RateSalesScriptRequest* req,
                                             v1::RateSalesScriptResponse* resp) override {
-    return rpc_.Run(ctx, "RateSalesScript", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("RateSalesScript");
+    return rpc_.Run(ctx, "RateSalesScript", [this, req, resp](const CallContext& call) {
+      return api_.RateSalesScript(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* RecordScriptUse(grpc::CallbackServerContext* ctx,
                                             const v1::RecordScriptUseRequest* req,
                                             v1::RecordScriptUseResponse* resp) override {
-    return rpc_.Run(ctx, "RecordScriptUse", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("RecordScriptUse");
+    return rpc_.Run(ctx, "RecordScriptUse", [this, req, resp](const CallContext& call) {
+      return api_.RecordScriptUse(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* CreateTrainingProgramme(
       grpc::CallbackServerContext* ctx, const v1::CreateTrainingProgrammeRequest* req,
       v1::CreateTrainingProgrammeResponse* resp) override {
-    return rpc_.Run(ctx, "CreateTrainingProgramme", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("CreateTrainingProgramme");
+    return rpc_.Run(ctx, "CreateTrainingProgramme", [this, req, resp](const CallContext& call) {
+      return api_.CreateTrainingProgramme(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* GetTrainingProgramme(grpc::CallbackServerContext* ctx,
                                                  const v1::GetTrainingProgrammeRequest* req,
                                                  v1::GetTrainingProgrammeResponse* resp) override {
-    return rpc_.Run(ctx, "GetTrainingProgramme", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("GetTrainingProgramme");
+    return rpc_.Run(ctx, "GetTrainingProgramme", [this, req, resp](const CallContext& call) {
+      return api_.GetTrainingProgramme(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* ListTrainingProgrammes(
       grpc::CallbackServerContext* ctx, const v1::ListTrainingProgrammesRequest* req,
       v1::ListTrainingProgrammesResponse* resp) override {
-    return rpc_.Run(ctx, "ListTrainingProgrammes", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("ListTrainingProgrammes");
+    return rpc_.Run(ctx, "ListTrainingProgrammes", [this, req, resp](const CallContext& call) {
+      return api_.ListTrainingProgrammes(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* EnrolMember(grpc::CallbackServerContext* ctx,
                                         const v1::EnrolMemberRequest* req,
                                         v1::EnrolMemberResponse* resp) override {
-    return rpc_.Run(ctx, "EnrolMember", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("EnrolMember");
+    return rpc_.Run(ctx, "EnrolMember", [this, req, resp](const CallContext& call) {
+      return api_.EnrolMember(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* ListEnrolments(grpc::CallbackServerContext* ctx,
                                            const v1::ListEnrolmentsRequest* req,
                                            v1::ListEnrolmentsResponse* resp) override {
-    return rpc_.Run(ctx, "ListEnrolments", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("ListEnrolments");
+    return rpc_.Run(ctx, "ListEnrolments", [this, req, resp](const CallContext& call) {
+      return api_.ListEnrolments(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* RecordDrill(grpc::CallbackServerContext* ctx,
                                         const v1::RecordDrillRequest* req,
                                         v1::RecordDrillResponse* resp) override {
-    return rpc_.Run(ctx, "RecordDrill", [](const CallContext&) {
-      return PerformanceApi::Unimplemented("RecordDrill");
+    return rpc_.Run(ctx, "RecordDrill", [this, req, resp](const CallContext& call) {
+      return api_.RecordDrill(call, *req, resp);
+    });
+  }
+  grpc::ServerUnaryReactor* SetScriptVersionState(grpc::CallbackServerContext* ctx, const v1::SetScriptVersionStateRequest* req,
+                                   v1::SetScriptVersionStateResponse* resp) override {
+    return rpc_.Run(ctx, "SetScriptVersionState", [this, req, resp](const CallContext& call) {
+      return api_.SetScriptVersionState(call, *req, resp);
+    });
+  }
+  grpc::ServerUnaryReactor* CompareScriptVersions(grpc::CallbackServerContext* ctx, const v1::CompareScriptVersionsRequest* req,
+                                   v1::CompareScriptVersionsResponse* resp) override {
+    return rpc_.Run(ctx, "CompareScriptVersions", [this, req, resp](const CallContext& call) {
+      return api_.CompareScriptVersions(call, *req, resp);
+    });
+  }
+  grpc::ServerUnaryReactor* RecordAttendance(grpc::CallbackServerContext* ctx, const v1::RecordAttendanceRequest* req,
+                                   v1::RecordAttendanceResponse* resp) override {
+    return rpc_.Run(ctx, "RecordAttendance", [this, req, resp](const CallContext& call) {
+      return api_.RecordAttendance(call, *req, resp);
+    });
+  }
+  grpc::ServerUnaryReactor* GetDrillProgress(grpc::CallbackServerContext* ctx, const v1::GetDrillProgressRequest* req,
+                                   v1::GetDrillProgressResponse* resp) override {
+    return rpc_.Run(ctx, "GetDrillProgress", [this, req, resp](const CallContext& call) {
+      return api_.GetDrillProgress(call, *req, resp);
+    });
+  }
+  grpc::ServerUnaryReactor* ListNegotiationCases(grpc::CallbackServerContext* ctx, const v1::ListNegotiationCasesRequest* req,
+                                   v1::ListNegotiationCasesResponse* resp) override {
+    return rpc_.Run(ctx, "ListNegotiationCases", [this, req, resp](const CallContext& call) {
+      return api_.ListNegotiationCases(call, *req, resp);
+    });
+  }
+  grpc::ServerUnaryReactor* AnnotateNegotiationCase(grpc::CallbackServerContext* ctx, const v1::AnnotateNegotiationCaseRequest* req,
+                                   v1::AnnotateNegotiationCaseResponse* resp) override {
+    return rpc_.Run(ctx, "AnnotateNegotiationCase", [this, req, resp](const CallContext& call) {
+      return api_.AnnotateNegotiationCase(call, *req, resp);
     });
   }
   grpc::ServerUnaryReactor* ListDrills(grpc::CallbackServerContext* ctx,
                                        const v1::ListDrillsRequest* req,
                                        v1::ListDrillsResponse* resp) override {
-    return rpc_.Run(ctx, "ListDrills",
-                    [](const CallContext&) { return PerformanceApi::Unimplemented("ListDrills"); });
+    return rpc_.Run(ctx, "ListDrills", [this, req, resp](const CallContext& call) {
+      return api_.ListDrills(call, *req, resp);
+    });
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
@@ -89,6 +90,10 @@ void NoteLastCause(Change& c, const std::string& work, const CloudEvent& cause) 
 std::string MemberCountersId(absl::string_view period, absl::string_view member,
                              absl::string_view team) {
   return absl::StrCat(period, ":", member, "@", team);
+}
+std::string CaseIndexKey(absl::Time close, absl::string_view opportunity) {
+  const int64_t s = std::max<int64_t>(0, absl::ToUnixSeconds(close));
+  return absl::StrFormat("%012d|%s", 999'999'999'999 - s, opportunity);
 }
 std::string ReviewCountersId(absl::string_view cycle, absl::string_view member) {
   return absl::StrCat(cycle, ":", member, "@");

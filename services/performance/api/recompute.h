@@ -57,6 +57,9 @@ struct PerformanceOptions {
   // one included, the rates are measured over.
   std::vector<ReviewRule> review_rules = DefaultReviewRules();
   int review_window_cycles = 6;
+  // A deal this large (minor units, in `currency`) that is won or lost enters
+  // the negotiation case library.
+  int64_t case_min_amount_minor = 500'000'00;
 };
 
 // ---- work items
@@ -90,6 +93,9 @@ inline constexpr char kScorecardsIndex[] = "card";
 inline constexpr char kPlansRevision[] = "plans";
 inline constexpr char kKpisRevision[] = "kpis";
 
+// The negotiation case library, newest first: "<inverted close time>|<opportunity>".
+inline constexpr char kCasesIndex[] = "case";
+std::string CaseIndexKey(absl::Time close, absl::string_view opportunity);
 // Counter fields of a subject and period (MapKind::kCounters).
 namespace counter {
 inline constexpr char kBookings[] = "bookings";

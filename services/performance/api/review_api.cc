@@ -243,7 +243,10 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
     *x->mutable_expected_impact() = Money(s.impact_minor, o.currency);
     x->set_metric(static_cast<v1::KpiMetric>(s.metric));
     *x->mutable_metric_value() = FactValue(s.metric_unit, s.metric_value, o.currency);
-    // The script library's scenario to practise (ListSalesScripts by scenario).
+    // The library's best published script of the scenario to practise, and
+    // the scenario itself (ListSalesScripts by scenario).
+    SALESOPS_ASSIGN_OR_RETURN(std::string script, BestScriptFor(s.scenario));
+    if (!script.empty()) x->add_resources(script);
     if (!s.scenario.empty()) x->add_resources(absl::StrCat("scriptScenarios/", s.scenario));
   }
   using namespace review_counter;

@@ -5,13 +5,13 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
@@ -61,6 +61,8 @@ struct Parsed {
   std::string from_stage, reason, competitor;
   // kWon: the stage it was won from.
   std::string won_from;
+  // kWon / kLost: the deal's name.
+  std::string display_name;
   // kAttainment
   std::string subject;
   std::string period;
@@ -144,6 +146,8 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.kind = Kind::kWon;
     Common(p, e, o);
     p.opportunity = Strip(e.opportunity());
+    p.won_from = StageCode(e.from_stage());
+    p.display_name = e.display_name();
     p.customer = Strip(e.customer());
     p.contract = Strip(e.contract());
     if (!e.has_won_date() || !IsValidDate(e.won_date())) return Invalid("won_date", "required");
@@ -157,6 +161,8 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     Common(p, e, o);
     p.opportunity = Strip(e.opportunity());
     p.from_stage = StageCode(e.from_stage());
+    p.display_name = e.display_name();
+    p.customer = Strip(e.customer());
     p.reason = CounterLabel(e.reason());
     p.competitor = CounterLabel(e.lost_to_competitor());
     if (e.has_close_time()) {
@@ -285,6 +291,7 @@ struct Snapshot {
   std::map<std::string, FieldMap> targets;       // subject → period → StoredTarget
   std::map<std::string, std::vector<std::string>> team_members;  // "<team>|<period>" → members
   std::map<std::string, std::string> revisions;                  // guard key → revision
+  std::map<std::string, FieldMap> script_uses;                   // opportunity → script uses
 };
 
 std::string DayKey(absl::CivilDay d) {
@@ -308,6 +315,8 @@ class BatchBuilder {
         break;
       case Kind::kLost:
         Close(p);
+        CloseScripts(p, false);
+        KeepCase(p, false);
         Count(p, Period(p.day), counter::kLost, 1);
         CountCycle(p, review_counter::kLost, 1);
         if (!p.from_stage.empty()) CountCycle(p, review_counter::LostFrom(p.from_stage), 1);
@@ -505,6 +514,48 @@ class BatchBuilder {
     }
     FirstWin(p, period);
     if (p.counted_currency && p.amount > 0) Record(p, FactKind::kDealWon, period);
+    CloseScripts(p, true);
+    KeepCase(p, true);
+  }
+
+  // The scripts used on a deal count its outcome, once (a use recorded
+  // meanwhile bumps the deal's "u|" revision: this batch is decided again).
+  void CloseScripts(const Parsed& p, bool won) {
+    const std::string key = absl::StrCat("u|", p.opportunity);
+    Guard(key);
+    const FieldMap& uses = s_.script_uses[p.opportunity];
+    if (Field(uses, "!outcome")) return;  // counted before
+    for (const auto& [field, value] : uses) {
+      if (field.empty() || field[0] == '!') continue;
+      const size_t bar = field.rfind('|');
+      if (bar == std::string::npos) continue;
+      const std::string script = field.substr(0, bar), version = field.substr(bar + 1);
+      c_.AddToField(MapKind::kScriptStats, script, absl::StrCat(version, ":closed"), 1);
+      if (won) c_.AddToField(MapKind::kScriptStats, script, absl::StrCat(version, ":won"), 1);
+    }
+    c_.SetField(MapKind::kScriptUses, p.opportunity, "!outcome", won ? "won" : "lost");
+    s_.script_uses[p.opportunity].push_back({"!outcome", won ? "won" : "lost"});
+  }
+
+  // A key-account negotiation (a deal at or above the case amount) enters the
+  // case library when it closes.
+  void KeepCase(const Parsed& p, bool won) {
+    if (!p.counted_currency || p.amount < o_.case_min_amount_minor) return;
+    v1::NegotiationCase k;
+    k.set_opportunity(absl::StrCat("opportunities/", p.opportunity));
+    k.set_display_name(p.display_name);
+    if (!p.customer.empty()) k.set_customer(absl::StrCat("customers/", p.customer));
+    k.set_owner(MemberName(p.owner));
+    if (!p.team.empty()) k.set_team(UnitName(p.team));
+    if (!p.product_line.empty()) k.set_product_line(UnitName(p.product_line));
+    *k.mutable_amount() = Money(p.amount, o_.currency);
+    k.set_outcome(won ? v1::NEGOTIATION_OUTCOME_WON : v1::NEGOTIATION_OUTCOME_LOST);
+    k.set_from_stage(won ? p.won_from : p.from_stage);
+    k.set_reason(p.reason);
+    k.set_lost_to_competitor(p.competitor);
+    *k.mutable_close_time() = ToTs(p.time);
+    c_.SetField(MapKind::kCases, "", p.opportunity, k.SerializeAsString());
+    c_.AddToIndex(kCasesIndex, CaseIndexKey(p.time, p.opportunity));
   }
 
   // A customer's first won deal counts as a new customer for its owner; a
@@ -614,17 +665,21 @@ class BatchBuilder {
 
 // Reads what the parsed events need, in a few round trips.
 absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Parsed>& events) {
-  std::set<std::string> deals, opps, customers, overdue, subjects, teams;
+  std::set<std::string> deals, opps, customers, overdue, subjects, teams, closed;
   for (const Parsed& p : events) {
     switch (p.kind) {
       case Kind::kWon:
         deals.insert(p.opportunity);
         opps.insert(p.opportunity);
+        closed.insert(p.opportunity);
         if (!p.customer.empty()) customers.insert(p.customer);
+        break;
+      case Kind::kLost:
+        closed.insert(p.opportunity);
+        opps.insert(p.opportunity);
         break;
       case Kind::kCreated:
       case Kind::kStage:
-      case Kind::kLost:
         opps.insert(p.opportunity);
         break;
       case Kind::kPayment:
@@ -691,6 +746,12 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
     SALESOPS_ASSIGN_OR_RETURN(
         s.team_members[t],
         repo.Range(TeamMembersIndex(t.substr(0, bar), t.substr(bar + 1)), "", "", 10'000));
+  }
+  const std::vector<std::string> closed_ids(closed.begin(), closed.end());
+  SALESOPS_ASSIGN_OR_RETURN(auto uses, repo.GetMaps(MapKind::kScriptUses, closed_ids));
+  for (size_t i = 0; i < closed_ids.size(); ++i) {
+    s.script_uses[closed_ids[i]] = std::move(uses[i]);
+    keys.push_back(absl::StrCat("u|", closed_ids[i]));
   }
   SALESOPS_ASSIGN_OR_RETURN(auto revs, repo.GetFields(MapKind::kRevisions, "", keys));
   for (size_t i = 0; i < keys.size(); ++i) s.revisions[keys[i]] = revs[i].value_or("");

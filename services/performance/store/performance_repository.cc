@@ -24,6 +24,12 @@ absl::string_view DocKindName(DocKind kind) {
       return "review";
     case DocKind::kScript:
       return "script";
+    case DocKind::kProgramme:
+      return "prog";
+    case DocKind::kEnrolment:
+      return "enrol";
+    case DocKind::kDrill:
+      return "drill";
   }
   return "unknown";
 }
@@ -48,6 +54,12 @@ absl::string_view MapKindName(MapKind kind) {
       return "cause";
     case MapKind::kRevisions:
       return "rev";
+    case MapKind::kScriptUses:
+      return "suse";
+    case MapKind::kScriptStats:
+      return "sstat";
+    case MapKind::kCases:
+      return "cases";
   }
   return "unknown";
 }
@@ -71,6 +83,12 @@ std::string DocResourceName(DocKind kind, absl::string_view id) {
       return absl::StrCat("reviews/", id);
     case DocKind::kScript:
       return absl::StrCat("scripts/", id);
+    case DocKind::kProgramme:
+      return absl::StrCat("trainingProgrammes/", id);
+    case DocKind::kEnrolment:
+      return absl::StrCat("enrolments/", id);
+    case DocKind::kDrill:
+      return absl::StrCat("drills/", id);
   }
   return std::string(id);
 }

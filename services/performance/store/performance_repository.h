@@ -45,6 +45,9 @@ enum class DocKind {
   kSplit,      // CreditSplit, id = opportunity id
   kReview,     // BiweeklyReview, id = "<cycle>.<member>"
   kScript,     // SalesScript with all versions, id = script id
+  kProgramme,  // TrainingProgramme, id = programme id
+  kEnrolment,  // Enrolment, id = "<programme>.<member>"
+  kDrill,      // Drill, id = drill id
 };
 absl::string_view DocKindName(DocKind kind);
 // The API resource a document is, for messages: "kpis/x", "commissionPlans/x", …
@@ -61,6 +64,9 @@ enum class MapKind {
   kOverdue,      // "": "<contract>|<instalment>" → overdue amount and whose
   kCauses,       // "<work key>": events applied and not yet reported on
   kRevisions,    // "": work key → bumped by every change of its inputs
+  kScriptUses,   // "<opportunity>": "<script>|<version>" → "1"; "!outcome" → won | lost
+  kScriptStats,  // "<script>": "<version>:uses|closed|won", "drills", "drill_sum", "r:<member>"
+  kCases,        // "": opportunity → NegotiationCase (key-account deals closed)
 };
 absl::string_view MapKindName(MapKind kind);
 
