@@ -54,13 +54,13 @@ principals=(
   "customers org"
   "targets org customers"
   "warning org customers targets forecast"
-  "performance org customers targets"
+  "performance org customers targets warning"
   "forecast org customers targets"
   "sync org customers targets performance forecast warning sync"
   "gateway:ro org customers targets performance forecast warning sync"
 )
 # Bump when the ACLs derived from the table change, so existing DIRs get them too.
-acl_version=2
+acl_version=3
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 

@@ -54,6 +54,8 @@ ABSL_FLAG(std::string, performance_directory_group, salesops::performance::kDire
 ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
 ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
           "Topic the customers service publishes on");
+ABSL_FLAG(std::string, warning_topic, "salesops.warning.events.v1",
+          "Topic the warning engine publishes on (open warnings for reviews)");
 ABSL_FLAG(std::string, targets_topic, "salesops.targets.events.v1",
           "Topic the targets service publishes on");
 
@@ -159,7 +161,8 @@ int main(int argc, char** argv) {
   CreditProjection credit(repo, options);
   ConsumerOptions credit_group;
   credit_group.group_id = absl::GetFlag(FLAGS_performance_credit_group);
-  credit_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic)};
+  credit_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic),
+                         absl::GetFlag(FLAGS_warning_topic)};
   credit_group.dlq_topic = kCreditDlq;
   credit_group.max_batch = kCreditMaxBatch;
   runtime.AddConsumer(credit_group, credit);

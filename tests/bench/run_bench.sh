@@ -191,6 +191,13 @@ perf_redis_port=$("$local/free_port.sh")
   --scale="${BENCH_PERFORMANCE_SCALE:-1.0}" 2>"$run/performance.log" > "$run/performance.json" ||
   echo "performance_bench failed (log: $run/performance.log)"
 "$local/redis.sh" stop "$run/redis-perf" >/dev/null 2>&1 || true
+echo "== biweekly reviews: one cycle for 1,000 .. 50,000 reps (own Redis)"
+review_redis_port=$("$local/free_port.sh")
+"$local/redis.sh" start "$run/redis-review" "$review_redis_port" >/dev/null
+"$build/tests/bench/review_bench" --redis_addr="127.0.0.1:$review_redis_port" \
+  $(creds admin "$run/redis-review") --sizes="${BENCH_REVIEW_SIZES:-1000,5000,20000,50000}" \
+  2>"$run/review.log" > "$run/review.json" || echo "review_bench failed (log: $run/review.log)"
+"$local/redis.sh" stop "$run/redis-review" >/dev/null 2>&1 || true
 echo "== commission statements (Google Benchmark, 1,000 .. 100,000 reps)"
 "$build/services/performance/commission_benchmark" --benchmark_min_time=0.2 --benchmark_format=json \
   --benchmark_out="$out/commission_benchmark-$stamp.json" --benchmark_out_format=json > /dev/null
@@ -280,6 +287,13 @@ if perf.get('replay_over_baseline') is not None:
     ratios['performance_replay_over_apply'] = perf['replay_over_baseline']
 with open(os.path.join(run, 'commission_slope.txt')) as f:
     print("commission statements growth: " + f.read().strip().replace("\n", "; "))
+review = load('review.json')
+review = review[-1] if review else {}
+if review:
+    print("biweekly review cycle: " + ", ".join(
+        "%d reps %.2f s (%.0f us/review, %d B/review in Redis)" % (p['reps'], p['seconds'],
+        p['us_per_review'], p['redis_bytes_per_review']) for p in review['sizes']) +
+        "; growth exponent %.3f (bar <= 1.1)" % review['growth_exponent'])
 print("\n%-26s %10s" % ("events", "events/s"))
 print("%-26s %10.0f" % ("raw librdkafka", pipe['kafka_raw']['events_per_s']))
 print("%-26s %10.0f" % ("outbox pipeline", pipe['outbox_pipeline']['events_per_s']))
@@ -303,7 +317,7 @@ summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write":
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage, "gateway_read": gateway},
            "grpc_rounds_qps": all_rounds,
-           "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "warning": warn, "performance": perf, "ratios": ratios, "bars": bars, "micro_ns": micro}
+           "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "warning": warn, "performance": perf, "review": review, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)

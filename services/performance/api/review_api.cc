@@ -260,6 +260,16 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
   TopReasons(in.current, "reason:", r.mutable_loss_reasons(), kMaxReasons);
   TopReasons(in.current, "competitor:", r.mutable_lost_to_competitors(), kMaxReasons);
   if (in.has_target) *r.mutable_target_gap() = Money(in.gap_minor, o.currency);
+  SALESOPS_ASSIGN_OR_RETURN(auto warnings, repo_.GetMaps(MapKind::kOpenWarnings, {member}));
+  std::vector<v1::WarningSummary> open;
+  for (const auto& [name, raw] : warnings[0]) {
+    v1::WarningSummary w;
+    if (w.ParseFromString(raw)) open.push_back(std::move(w));
+  }
+  std::stable_sort(open.begin(), open.end(), [](const auto& a, const auto& b) {
+    return a.raise_time().seconds() < b.raise_time().seconds();
+  });
+  for (auto& w : open) *r.add_open_warnings() = std::move(w);
   return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "salesops/warning/v1/warning_events.pb.h"
 #include "services/performance/api/test_support.h"
 
 namespace salesops::performance {
@@ -152,6 +153,40 @@ TEST_F(ReviewApiTest, LossesAtOneStageProduceASuggestionCitingThem) {
   // rep-2 is above the team at proposal: no such suggestion.
   v1::BiweeklyReview r2 = Generate(sup1_, "rep-2", absl::CivilDay(2026, 11, 18));
   EXPECT_EQ(FindSuggestion(r2, "stage_loss.proposal"), nullptr);
+}
+
+TEST_F(ReviewApiTest, OpenWarningsAboutTheRepAreListed) {
+  namespace wv1 = salesops::warning::v1;
+  wv1::WarningRaised raised;
+  auto* w = raised.mutable_warning();
+  w->set_name("warnings/w-1");
+  w->set_rep("members/rep-1");
+  w->set_subject("opportunities/o-9");
+  w->set_severity(wv1::SEVERITY_WARNING);
+  w->mutable_message()->set_zh("商机停滞 21 天：华东制造集团框架");
+  CloudEvent e =
+      MakeCloudEvent("/salesops/warning", "w-1", w->name(), raised, ChinaNoon(2026, 11, 25));
+  e.id = "raised-w-1";
+  wv1::WarningRaised team_only = raised;
+  team_only.mutable_warning()->set_name("warnings/w-2");
+  team_only.mutable_warning()->clear_rep();
+  CloudEvent e2 = MakeCloudEvent("/salesops/warning", "w-2", "warnings/w-2", team_only,
+                                 ChinaNoon(2026, 11, 25));
+  e2.id = "raised-w-2";
+  Deliver({e, e2});
+  v1::BiweeklyReview r = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 26));
+  ASSERT_EQ(r.open_warnings_size(), 1);
+  EXPECT_EQ(r.open_warnings(0).warning(), "warnings/w-1");
+  EXPECT_EQ(r.open_warnings(0).severity(), "SEVERITY_WARNING");
+  EXPECT_THAT(r.open_warnings(0).text(), HasSubstr("商机停滞"));
+  wv1::WarningResolved resolved;
+  *resolved.mutable_warning() = raised.warning();
+  CloudEvent e3 =
+      MakeCloudEvent("/salesops/warning", "w-1", w->name(), resolved, ChinaNoon(2026, 11, 26));
+  e3.id = "resolved-w-1";
+  Deliver({e3});
+  r = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 26));  // refreshed while GENERATED
+  EXPECT_EQ(r.open_warnings_size(), 0);
 }
 
 TEST_F(ReviewApiTest, NoSuggestionFromFiveDeals) {

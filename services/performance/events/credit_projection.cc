@@ -17,6 +17,7 @@
 #include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/targets/v1/targets_events.pb.h"
+#include "salesops/warning/v1/warning_events.pb.h"
 #include "services/performance/api/deal_credit.h"
 #include "services/performance/api/model.h"
 #include "services/performance/domain/review.h"
@@ -26,6 +27,7 @@ namespace {
 
 namespace cv1 = salesops::customers::v1;
 namespace tv1 = salesops::targets::v1;
+namespace wv1 = salesops::warning::v1;
 
 constexpr int kMaxAttempts = 8;
 
@@ -41,6 +43,8 @@ enum class Kind {
   kTaskDone,
   kOverdue,
   kAttainment,
+  kWarningOpen,
+  kWarningClosed,
 };
 
 // What the projection needs from one event, checked.
@@ -63,6 +67,8 @@ struct Parsed {
   std::string won_from;
   // kWon / kLost: the deal's name.
   std::string display_name;
+  // kWarningOpen: the WarningSummary to keep.
+  std::string payload;
   // kAttainment
   std::string subject;
   std::string period;
@@ -98,10 +104,10 @@ std::string StageCode(int stage) {
 
 // Free text used as a counter field (loss reasons, competitors): trimmed,
 // at most 48 bytes cut at a character boundary.
-std::string CounterLabel(absl::string_view text) {
+std::string CounterLabel(absl::string_view text, size_t max = 48) {
   text = absl::StripAsciiWhitespace(text);
-  if (text.size() <= 48) return std::string(text);
-  size_t end = 48;
+  if (text.size() <= max) return std::string(text);
+  size_t end = max;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return std::string(text.substr(0, end));
 }
@@ -245,6 +251,31 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.counted_currency = e.outstanding().currency_code() == o.currency;
     if (!IsValidDate(e.due_date())) return Invalid("due_date", "required");
     p.day = DayOf(e.due_date());
+  } else if (t == "salesops.warning.v1.WarningRaised" ||
+             t == "salesops.warning.v1.WarningResolved") {
+    // Open warnings about a rep, for their biweekly review.
+    const bool raised = t == "salesops.warning.v1.WarningRaised";
+    wv1::Warning w;
+    if (raised) {
+      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<wv1::WarningRaised>(ev));
+      w = e.warning();
+    } else {
+      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<wv1::WarningResolved>(ev));
+      w = e.warning();
+    }
+    if (w.rep().empty()) return std::nullopt;  // about a team or region
+    if (w.name().empty()) return Invalid("warning.name", "required");
+    p.kind = raised ? Kind::kWarningOpen : Kind::kWarningClosed;
+    p.owner = Strip(w.rep());
+    p.subject = w.name();
+    v1::WarningSummary summary;
+    summary.set_warning(w.name());
+    summary.set_text(
+        CounterLabel(w.message().zh().empty() ? w.message().en() : w.message().zh(), 300));
+    summary.set_severity(wv1::Severity_Name(w.severity()));
+    *summary.mutable_raise_time() = w.raise_time();
+    p.payload = summary.SerializeAsString();
+    return p;
   } else if (t == "salesops.targets.v1.AttainmentUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<tv1::AttainmentUpdated>(ev));
     if (e.level() != tv1::ATTAINMENT_LEVEL_REP && e.level() != tv1::ATTAINMENT_LEVEL_TEAM) {
@@ -354,6 +385,12 @@ class BatchBuilder {
         break;
       case Kind::kAttainment:
         Attainment(p);
+        break;
+      case Kind::kWarningOpen:
+        c_.SetField(MapKind::kOpenWarnings, p.owner, p.subject, p.payload);
+        break;
+      case Kind::kWarningClosed:
+        c_.DelField(MapKind::kOpenWarnings, p.owner, p.subject);
         break;
     }
   }

@@ -32,7 +32,10 @@ void InMemoryOrgView::AddUnit(const std::string& id, const std::string& parent) 
 
 void InMemoryOrgView::AddMember(const std::string& id, const std::string& team, Role role) {
   absl::MutexLock lock(&mu_);
+  auto it = members_.find(id);
+  if (it != members_.end()) team_members_[it->second.team].erase(id);
   members_[id] = OrgMember{team, role, false};
+  team_members_[team].insert(id);
 }
 
 absl::StatusOr<std::optional<OrgMember>> InMemoryOrgView::Member(const std::string& member_id) {
@@ -57,11 +60,9 @@ absl::StatusOr<std::vector<std::string>> InMemoryOrgView::UnitAndAncestors(
 
 absl::StatusOr<std::vector<std::string>> InMemoryOrgView::MembersOf(const std::string& unit_id) {
   absl::MutexLock lock(&mu_);
-  std::vector<std::string> out;
-  for (const auto& [id, m] : members_) {
-    if (m.team == unit_id && !m.left) out.push_back(id);
-  }
-  return out;
+  auto it = team_members_.find(unit_id);
+  if (it == team_members_.end()) return std::vector<std::string>();
+  return std::vector<std::string>(it->second.begin(), it->second.end());  // sorted
 }
 
 absl::StatusOr<std::vector<std::string>> InMemoryOrgView::Units() {

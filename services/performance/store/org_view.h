@@ -15,6 +15,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,7 @@ class InMemoryOrgView final : public OrgView {
   absl::Mutex mu_;
   std::map<std::string, std::string> parents_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, OrgMember> members_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::set<std::string>> team_members_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::performance

@@ -60,6 +60,8 @@ absl::string_view MapKindName(MapKind kind) {
       return "sstat";
     case MapKind::kCases:
       return "cases";
+    case MapKind::kOpenWarnings:
+      return "warn";
   }
   return "unknown";
 }

@@ -67,6 +67,7 @@ enum class MapKind {
   kScriptUses,   // "<opportunity>": "<script>|<version>" → "1"; "!outcome" → won | lost
   kScriptStats,  // "<script>": "<version>:uses|closed|won", "drills", "drill_sum", "r:<member>"
   kCases,        // "": opportunity → NegotiationCase (key-account deals closed)
+  kOpenWarnings, // "<member>": warning name → WarningSummary (open warnings about the rep)
 };
 absl::string_view MapKindName(MapKind kind);
 
