@@ -89,16 +89,19 @@ void ServiceRuntime::AddConsumer(ConsumerOptions options, EventHandler& handler)
 
 void ServiceRuntime::AddJob(std::string name, std::function<absl::Status()> job,
                             absl::Duration interval) {
-  if (!jobs_) {
-    jobs_ = std::make_unique<PeriodicRunner>(interval);
-    jobs_enabled_ = interval > absl::ZeroDuration();
+  for (auto& [every, runner] : jobs_) {
+    if (every == interval) {
+      runner->Add(std::move(name), std::move(job));
+      return;
+    }
   }
-  jobs_->Add(std::move(name), std::move(job));
+  jobs_.emplace_back(interval, std::make_unique<PeriodicRunner>(interval));
+  jobs_.back().second->Add(std::move(name), std::move(job));
 }
 
 void ServiceRuntime::StopEvents() {
   if (stopped_.exchange(true)) return;
-  if (jobs_) jobs_->Stop();
+  for (auto& [every, runner] : jobs_) runner->Stop();
   for (auto& c : consumers_) c->Stop();
   // The relay before the producer: its delivery callbacks use the relay.
   if (relay_) relay_->Stop(absl::Seconds(5));
@@ -113,7 +116,9 @@ int ServiceRuntime::Serve(grpc::Service* service, const std::string& health_name
       return 2;
     }
   }
-  if (jobs_ && jobs_enabled_) jobs_->Start();
+  for (auto& [every, runner] : jobs_) {
+    if (every > absl::ZeroDuration()) runner->Start();
+  }
   metrics_.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", {{"service", service_}},
                     [this] { return static_cast<double>(workers_.queued()); });
 

@@ -55,8 +55,9 @@ class ServiceRuntime {
   // topic owners by the topic names unless declared), started by Serve in the
   // order added. Handlers must outlive the runtime.
   void AddConsumer(ConsumerOptions options, EventHandler& handler);
-  // A job run every `interval` on one background thread from Serve; all jobs
-  // share the interval of the first one added. A zero interval disables them.
+  // A job run every `interval` from Serve; jobs of the same interval share one
+  // background thread, each interval has its own. A zero interval disables
+  // the jobs added with it.
   void AddJob(std::string name, std::function<absl::Status()> job, absl::Duration interval);
 
   // Starts the consumers, the jobs and the gRPC server with `service`, logs
@@ -77,8 +78,9 @@ class ServiceRuntime {
   std::unique_ptr<KafkaProducer> producer_;
   std::unique_ptr<OutboxRelay> relay_;
   std::vector<std::unique_ptr<KafkaEventConsumer>> consumers_;
-  std::unique_ptr<PeriodicRunner> jobs_;
-  bool jobs_enabled_ = false;
+  // One runner (thread) per interval: jobs added with the same interval share
+  // it; an interval of zero or less keeps its jobs off.
+  std::vector<std::pair<absl::Duration, std::unique_ptr<PeriodicRunner>>> jobs_;
 };
 
 }  // namespace salesops

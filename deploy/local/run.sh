@@ -149,7 +149,11 @@ stop_all() {
   "$local/redis.sh" stop "$run/redis" || true
   echo "== stopped"
 }
-trap stop_all INT TERM EXIT
+# Ctrl-C or a TERM stops everything and ends the script there (not the next
+# loader against services that are gone).
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
 # A service in the background, its JSON log in $run/logs/NAME.log (on the terminal
 # with SALESOPS_RUN_LOGS=terminal); its pid kept for stop_all and for the next run.
 logs="$run/logs"

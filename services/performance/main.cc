@@ -46,7 +46,7 @@ ABSL_FLAG(int64_t, performance_case_min_amount_minor, 500'000'00,
           "negotiation case library");
 ABSL_FLAG(absl::Duration, performance_review_interval, absl::Seconds(60),
           "How often the scheduler looks for reps without a review of the last cycle, and for "
-          "overdue action items");
+          "overdue action items (0: never)");
 ABSL_FLAG(std::string, performance_credit_group, salesops::performance::kCreditGroup,
           "Kafka consumer group of the credit projection (customers and targets events)");
 ABSL_FLAG(std::string, performance_directory_group, salesops::performance::kDirectoryGroup,
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
   runtime.AddJob(
       "reviews",
       [&api] {
-        absl::Status s = api.GenerateDueReviews(absl::Seconds(20)).status();
+        absl::Status s = api.GenerateDueReviews(absl::Seconds(10)).status();
         absl::Status o = api.NotifyOverdueActionItems().status();
         return s.ok() ? o : s;
       },

@@ -118,6 +118,9 @@ const zh = {
   wonDeals: "赢单",
   lostDeals: "丢单",
   practise: "练习话术",
+  scorecard: "KPI 得分",
+  sinceLastReview: "较上次复盘",
+  openWarnings: "未处理预警",
   metric: {
     KPI_METRIC_BOOKINGS: "签约额",
     KPI_METRIC_WIN_RATE: "赢单率",
@@ -265,6 +268,9 @@ const en: Dict = {
   wonDeals: "Won",
   lostDeals: "Lost",
   practise: "Practise scripts",
+  scorecard: "KPI score",
+  sinceLastReview: "Since last review",
+  openWarnings: "Open warnings",
   metric: {
     KPI_METRIC_BOOKINGS: "Bookings",
     KPI_METRIC_WIN_RATE: "Win rate",

@@ -260,6 +260,22 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
   TopReasons(in.current, "reason:", r.mutable_loss_reasons(), kMaxReasons);
   TopReasons(in.current, "competitor:", r.mutable_lost_to_competitors(), kMaxReasons);
   if (in.has_target) *r.mutable_target_gap() = Money(in.gap_minor, o.currency);
+  // The scorecard of the quarter, and its change since the previous review.
+  const std::string card_id = ScorecardId(quarter.id, MemberName(member));
+  const std::string prev_id = ReviewId(PreviousCycle(cycle, o.fiscal_year_start_month).id, member);
+  SALESOPS_ASSIGN_OR_RETURN(auto card_doc, repo_.GetDoc(DocKind::kScorecard, card_id));
+  v1::Scorecard card;
+  if (card_doc && card.ParseFromString(card_doc->data)) {
+    r.set_scorecard(absl::StrCat("scorecards/", card_id));
+    r.set_scorecard_score_basis_points(card.total_score_basis_points());
+    r.set_scorecard_rating(card.rating());
+    SALESOPS_ASSIGN_OR_RETURN(auto prev_doc, repo_.GetDoc(DocKind::kReview, prev_id));
+    v1::BiweeklyReview prev;
+    if (prev_doc && prev.ParseFromString(prev_doc->data) && !prev.scorecard().empty()) {
+      r.set_scorecard_change_basis_points(card.total_score_basis_points() -
+                                          prev.scorecard_score_basis_points());
+    }
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto warnings, repo_.GetMaps(MapKind::kOpenWarnings, {member}));
   std::vector<v1::WarningSummary> open;
   for (const auto& [name, raw] : warnings[0]) {

@@ -150,6 +150,8 @@ TEST_F(ReviewApiTest, LossesAtOneStageProduceASuggestionCitingThem) {
   ASSERT_EQ(r.lost_to_competitors_size(), 1);
   EXPECT_EQ(r.lost_to_competitors(0).count(), 10);
   EXPECT_EQ(CountEvents("salesops.performance.v1.ReviewGenerated"), 1);
+  // No KPIs configured here: no scorecard to show.
+  EXPECT_EQ(r.scorecard(), "");
   // rep-2 is above the team at proposal: no such suggestion.
   v1::BiweeklyReview r2 = Generate(sup1_, "rep-2", absl::CivilDay(2026, 11, 18));
   EXPECT_EQ(FindSuggestion(r2, "stage_loss.proposal"), nullptr);
@@ -187,6 +189,29 @@ TEST_F(ReviewApiTest, OpenWarningsAboutTheRepAreListed) {
   Deliver({e3});
   r = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 26));  // refreshed while GENERATED
   EXPECT_EQ(r.open_warnings_size(), 0);
+}
+
+TEST_F(ReviewApiTest, TheScorecardAndItsChangeSinceTheLastReview) {
+  SetUpKpis();
+  // Cycle B23: bookings ¥40,000 (40 % of the ¥100,000 KPI) and 4 visits.
+  std::vector<CloudEvent> first;
+  first.push_back(
+      Won("sc-w1", "sc-o1", "rep-1", "team-east-1", 40'000'00, absl::CivilDay(2026, 11, 10)));
+  for (int i = 0; i < 4; ++i) {
+    first.push_back(Activity("sc-a" + std::to_string(i), "rep-1", "team-east-1",
+                             absl::CivilDay(2026, 11, 10), true, 0));
+  }
+  Deliver(first);
+  v1::BiweeklyReview r1 = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 18));
+  EXPECT_EQ(r1.scorecard(), "scorecards/FY2026-Q4.m.rep-1");
+  const int before = r1.scorecard_score_basis_points();
+  EXPECT_GT(before, 0);
+  EXPECT_EQ(r1.scorecard_change_basis_points(), 0);  // no previous review
+  // Cycle B24: another ¥40,000.
+  Deliver({Won("sc-w2", "sc-o2", "rep-1", "team-east-1", 40'000'00, absl::CivilDay(2026, 11, 25))});
+  v1::BiweeklyReview r2 = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 26));
+  EXPECT_GT(r2.scorecard_score_basis_points(), before);
+  EXPECT_EQ(r2.scorecard_change_basis_points(), r2.scorecard_score_basis_points() - before);
 }
 
 TEST_F(ReviewApiTest, NoSuggestionFromFiveDeals) {

@@ -248,6 +248,11 @@ function detailPage(root: HTMLElement, ctx: PageContext, id: string): () => void
       h("h1", {}, ctx.names(r.member), h("span", { class: "sub" }, ` · ${r.cycle} ${day(r.startDate)} – ${day(r.endDate)}`)),
       h("p", {}, h("span", { class: "badge" }, stateText(r.state)),
         r.targetGap ? h("span", { class: "muted" }, ` ${tr.gap} ${money(r.targetGap)}`) : null),
+      r.scorecard ? h("div", { class: "stats", "data-testid": "review-scorecard" },
+        stat(tr.scorecard, `${bp(r.scorecardScoreBasisPoints)}${r.scorecardRating ? ` · ${r.scorecardRating}` : ""}`),
+        stat(tr.sinceLastReview, `${r.scorecardChangeBasisPoints >= 0 ? "+" : ""}${bp(r.scorecardChangeBasisPoints)}`)) : null,
+      r.openWarnings.length ? section(tr.openWarnings, h("ul", {}, r.openWarnings.map((w) =>
+        h("li", {}, h("a", { href: "#/warnings" }, w.text || w.warning))))) : null,
       section(tr.changes, h("table", { class: "changes" },
         h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, tr.previousCycle), h("th", {}, tr.cycle), h("th", {}, tr.teamMedian))),
         h("tbody", {}, r.changes.map((c) => h("tr", {},
