@@ -1,9 +1,8 @@
 // The performance service's composition root: builds the adapters, hands them
 // in, and runs until SIGTERM/SIGINT. Wiring only; no logic.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
-
-#include <algorithm>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -103,8 +102,8 @@ int main(int argc, char** argv) {
     text << in.rdbuf();
     absl::StatusOr<std::vector<ReviewRule>> rules = ParseReviewRules(text.str());
     if (!in || !rules.ok()) {
-      LogError(absl::StrCat("bad setting --performance_review_rules (", path, "): ",
-                            in ? rules.status().ToString() : "cannot read the file"));
+      LogError(absl::StrCat("bad setting --performance_review_rules (", path,
+                            "): ", in ? rules.status().ToString() : "cannot read the file"));
       return 2;
     }
     options.review_rules = *std::move(rules);

@@ -99,7 +99,6 @@ struct Window {
                                    absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)),
                                    latencies_us, errors, first_error, extra);
   }
-
 };
 
 struct Opp {

@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     }
   }
   salesops::bench::PrintLoadLine(target, concurrency,
-                                 absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)),
-                                 latencies_us, errors, first_error);
+                                 absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)), latencies_us,
+                                 errors, first_error);
   return errors > 0 && latencies_us.empty() ? 1 : 0;
 }

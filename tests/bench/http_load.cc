@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   salesops::bench::PrintLoadLine(absl::GetFlag(FLAGS_target), concurrency,
-                                 absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)),
-                                 latencies_us, errors, first_error);
+                                 absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)), latencies_us,
+                                 errors, first_error);
   return errors > 0 && latencies_us.empty() ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/events/cloud_event.h"
+#include "common/time/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "salesops/customers/v1/customers_events.pb.h"
@@ -22,7 +23,6 @@
 #include "salesops/org/v1/org_service.grpc.pb.h"
 #include "salesops/performance/v1/performance_events.pb.h"
 #include "salesops/performance/v1/performance_service.grpc.pb.h"
-#include "common/time/proto_time.h"
 #include "services/performance/domain/review.h"
 #include "tests/integration/customers_env.h"
 #include "tests/integration/performance_env.h"
@@ -384,12 +384,14 @@ TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBefo
     Publish(l, key, l.opportunity());
   };
   const absl::CivilDay d1 = coached.first + 2;
-  for (int i = 0; i < 15; ++i) Publish(WonEvent(Id(absl::StrCat("rv2w", i)), "r2", 10'000'00, d1), key, "w");
+  for (int i = 0; i < 15; ++i)
+    Publish(WonEvent(Id(absl::StrCat("rv2w", i)), "r2", 10'000'00, d1), key, "w");
   for (int i = 0; i < 10; ++i) {
     lost(Id(absl::StrCat("rv2l", i)), "r2", d1,
          i < 2 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_QUALIFIED);
   }
-  for (int i = 0; i < 2; ++i) Publish(WonEvent(Id(absl::StrCat("rv1w", i)), "r1", 10'000'00, d1), key, "w");
+  for (int i = 0; i < 2; ++i)
+    Publish(WonEvent(Id(absl::StrCat("rv1w", i)), "r1", 10'000'00, d1), key, "w");
   for (int i = 0; i < 10; ++i) {
     lost(Id(absl::StrCat("rv1l", i)), "r1", d1,
          i < 7 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_NEGOTIATION);
@@ -408,7 +410,8 @@ TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBefo
   pv1::BiweeklyReview review;
   ASSERT_TRUE(WaitFor([&] {
     return generate(coached, &review).ok() && review.pipeline().lost_count() == 10;
-  })) << review.DebugString() << perf_->Logs();
+  })) << review.DebugString()
+      << perf_->Logs();
   EXPECT_EQ(review.pipeline().won_count(), 2);
   const pv1::Suggestion* suggestion = nullptr;
   for (const auto& s : review.suggestions()) {
@@ -454,12 +457,14 @@ TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBefo
 
   // The next cycle: 3 won, 1 lost.
   const absl::CivilDay d2 = next.first + 1;
-  for (int i = 0; i < 3; ++i) Publish(WonEvent(Id(absl::StrCat("rv1x", i)), "r1", 10'000'00, d2), key, "w");
+  for (int i = 0; i < 3; ++i)
+    Publish(WonEvent(Id(absl::StrCat("rv1x", i)), "r1", 10'000'00, d2), key, "w");
   lost(Id("rv1y"), "r1", d2, cv1::OPPORTUNITY_STAGE_NEGOTIATION);
   ASSERT_TRUE(WaitFor([&] {
     return generate(next, &later).ok() && later.pipeline().lost_count() == 1 &&
            later.pipeline().won_count() == 3;
-  })) << later.DebugString() << perf_->Logs();
+  })) << later.DebugString()
+      << perf_->Logs();
   EXPECT_EQ(later.previous_review(), review.name());
   ASSERT_EQ(later.outcomes_size(), 1) << later.DebugString();
   EXPECT_EQ(later.outcomes(0).metric(), pv1::KPI_METRIC_WIN_RATE);
@@ -519,9 +524,9 @@ TEST_F(PerformanceE2eTest, ScriptWinRatesFollowDealOutcomesAndBigLossesBecomeCas
     req.set_script(created.script().name());
     req.set_opportunity(opps[4]);
     pv1::RecordScriptUseResponse resp;
-    EXPECT_EQ(Call(Rep("r2"), &pv1::PerformanceService::Stub::RecordScriptUse, req, &resp)
-                  .error_code(),
-              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(
+        Call(Rep("r2"), &pv1::PerformanceService::Stub::RecordScriptUse, req, &resp).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
   }
   // Two won, two lost (one of them a ¥600,000 key account), one won without a use.
   for (int i : {0, 1, 4}) {
@@ -549,7 +554,8 @@ TEST_F(PerformanceE2eTest, ScriptWinRatesFollowDealOutcomesAndBigLossesBecomeCas
     if (!Call(Sup(), &pv1::PerformanceService::Stub::GetSalesScript, req, &resp).ok()) return false;
     got = resp.script();
     return got.closed_use_count() == 4;
-  })) << got.DebugString() << perf_->Logs();
+  })) << got.DebugString()
+      << perf_->Logs();
   // Deal 4 closed won without a use; recorded now, it counts at once.
   ASSERT_TRUE(use(opps[4]).ok());
   ASSERT_TRUE(use(opps[4]).ok());  // once per deal
@@ -569,7 +575,8 @@ TEST_F(PerformanceE2eTest, ScriptWinRatesFollowDealOutcomesAndBigLossesBecomeCas
   pv1::ListNegotiationCasesRequest lc;
   lc.set_query(absl::StrCat("华东制造集团框架 ", *sfx_));
   pv1::ListNegotiationCasesResponse cases;
-  ASSERT_TRUE(Call(Rep("r2"), &pv1::PerformanceService::Stub::ListNegotiationCases, lc, &cases).ok());
+  ASSERT_TRUE(
+      Call(Rep("r2"), &pv1::PerformanceService::Stub::ListNegotiationCases, lc, &cases).ok());
   ASSERT_EQ(cases.cases_size(), 2);
   EXPECT_EQ(cases.cases(0).lost_to_competitor(), "竞品B");
   EXPECT_EQ(cases.cases(0).outcome(), pv1::NEGOTIATION_OUTCOME_LOST);

@@ -82,5 +82,4 @@ absl::Status MarkAllReps(PerformanceRepository& repo, Change& c) {
   return MarkAll(repo, c, kRepsIndex, false);
 }
 
-
 }  // namespace salesops::performance

@@ -125,7 +125,6 @@ class PerformanceApi {
   // interval; "" when the library has none (retired and draft versions never).
   absl::StatusOr<std::string> BestScriptFor(const std::string& scenario);
 
-
  private:
   template <typename T>
   struct Loaded {
@@ -168,8 +167,8 @@ class PerformanceApi {
                                                      const std::string& name);
   // Training (coaching_api.cc): the enrolment named "trainingProgrammes/{p}/enrolments/{m}".
   absl::StatusOr<Loaded<v1::Enrolment>> LoadEnrolment(const CallContext& call,
-                                                     const std::string& field,
-                                                     const std::string& name);
+                                                      const std::string& field,
+                                                      const std::string& name);
   // The review named by a request, its rep in the caller's scope.
   absl::StatusOr<Loaded<v1::BiweeklyReview>> LoadReview(const CallContext& call,
                                                         const std::string& field,

@@ -343,38 +343,44 @@ class PerformanceGrpcService final : public v1::PerformanceService::CallbackServ
       return api_.RecordDrill(call, *req, resp);
     });
   }
-  grpc::ServerUnaryReactor* SetScriptVersionState(grpc::CallbackServerContext* ctx, const v1::SetScriptVersionStateRequest* req,
-                                   v1::SetScriptVersionStateResponse* resp) override {
+  grpc::ServerUnaryReactor* SetScriptVersionState(
+      grpc::CallbackServerContext* ctx, const v1::SetScriptVersionStateRequest* req,
+      v1::SetScriptVersionStateResponse* resp) override {
     return rpc_.Run(ctx, "SetScriptVersionState", [this, req, resp](const CallContext& call) {
       return api_.SetScriptVersionState(call, *req, resp);
     });
   }
-  grpc::ServerUnaryReactor* CompareScriptVersions(grpc::CallbackServerContext* ctx, const v1::CompareScriptVersionsRequest* req,
-                                   v1::CompareScriptVersionsResponse* resp) override {
+  grpc::ServerUnaryReactor* CompareScriptVersions(
+      grpc::CallbackServerContext* ctx, const v1::CompareScriptVersionsRequest* req,
+      v1::CompareScriptVersionsResponse* resp) override {
     return rpc_.Run(ctx, "CompareScriptVersions", [this, req, resp](const CallContext& call) {
       return api_.CompareScriptVersions(call, *req, resp);
     });
   }
-  grpc::ServerUnaryReactor* RecordAttendance(grpc::CallbackServerContext* ctx, const v1::RecordAttendanceRequest* req,
-                                   v1::RecordAttendanceResponse* resp) override {
+  grpc::ServerUnaryReactor* RecordAttendance(grpc::CallbackServerContext* ctx,
+                                             const v1::RecordAttendanceRequest* req,
+                                             v1::RecordAttendanceResponse* resp) override {
     return rpc_.Run(ctx, "RecordAttendance", [this, req, resp](const CallContext& call) {
       return api_.RecordAttendance(call, *req, resp);
     });
   }
-  grpc::ServerUnaryReactor* GetDrillProgress(grpc::CallbackServerContext* ctx, const v1::GetDrillProgressRequest* req,
-                                   v1::GetDrillProgressResponse* resp) override {
+  grpc::ServerUnaryReactor* GetDrillProgress(grpc::CallbackServerContext* ctx,
+                                             const v1::GetDrillProgressRequest* req,
+                                             v1::GetDrillProgressResponse* resp) override {
     return rpc_.Run(ctx, "GetDrillProgress", [this, req, resp](const CallContext& call) {
       return api_.GetDrillProgress(call, *req, resp);
     });
   }
-  grpc::ServerUnaryReactor* ListNegotiationCases(grpc::CallbackServerContext* ctx, const v1::ListNegotiationCasesRequest* req,
-                                   v1::ListNegotiationCasesResponse* resp) override {
+  grpc::ServerUnaryReactor* ListNegotiationCases(grpc::CallbackServerContext* ctx,
+                                                 const v1::ListNegotiationCasesRequest* req,
+                                                 v1::ListNegotiationCasesResponse* resp) override {
     return rpc_.Run(ctx, "ListNegotiationCases", [this, req, resp](const CallContext& call) {
       return api_.ListNegotiationCases(call, *req, resp);
     });
   }
-  grpc::ServerUnaryReactor* AnnotateNegotiationCase(grpc::CallbackServerContext* ctx, const v1::AnnotateNegotiationCaseRequest* req,
-                                   v1::AnnotateNegotiationCaseResponse* resp) override {
+  grpc::ServerUnaryReactor* AnnotateNegotiationCase(
+      grpc::CallbackServerContext* ctx, const v1::AnnotateNegotiationCaseRequest* req,
+      v1::AnnotateNegotiationCaseResponse* resp) override {
     return rpc_.Run(ctx, "AnnotateNegotiationCase", [this, req, resp](const CallContext& call) {
       return api_.AnnotateNegotiationCase(call, *req, resp);
     });

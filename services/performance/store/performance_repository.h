@@ -55,19 +55,19 @@ std::string DocResourceName(DocKind kind, absl::string_view id);
 
 // Field maps: hashes whose fields are set, deleted or incremented one by one.
 enum class MapKind {
-  kRepInputs,    // "<member>:<period>": the inputs of a statement (facts, awards, adjustments)
-  kDeal,         // "<deal>": the deal's facts and owner
-  kCounters,     // "<period>:<subject key>": KPI inputs (integers)
-  kTargets,      // "<period>": subject name → StoredTarget
-  kOpportunity,  // "<opportunity>": StoredOpportunity
-  kFirstWin,     // "": customer → its first won deal
-  kOverdue,      // "": "<contract>|<instalment>" → overdue amount and whose
-  kCauses,       // "<work key>": events applied and not yet reported on
-  kRevisions,    // "": work key → bumped by every change of its inputs
-  kScriptUses,   // "<opportunity>": "<script>|<version>" → "1"; "!outcome" → won | lost
-  kScriptStats,  // "<script>": "<version>:uses|closed|won", "drills", "drill_sum", "r:<member>"
-  kCases,        // "": opportunity → NegotiationCase (key-account deals closed)
-  kOpenWarnings, // "<member>": warning name → WarningSummary (open warnings about the rep)
+  kRepInputs,     // "<member>:<period>": the inputs of a statement (facts, awards, adjustments)
+  kDeal,          // "<deal>": the deal's facts and owner
+  kCounters,      // "<period>:<subject key>": KPI inputs (integers)
+  kTargets,       // "<period>": subject name → StoredTarget
+  kOpportunity,   // "<opportunity>": StoredOpportunity
+  kFirstWin,      // "": customer → its first won deal
+  kOverdue,       // "": "<contract>|<instalment>" → overdue amount and whose
+  kCauses,        // "<work key>": events applied and not yet reported on
+  kRevisions,     // "": work key → bumped by every change of its inputs
+  kScriptUses,    // "<opportunity>": "<script>|<version>" → "1"; "!outcome" → won | lost
+  kScriptStats,   // "<script>": "<version>:uses|closed|won", "drills", "drill_sum", "r:<member>"
+  kCases,         // "": opportunity → NegotiationCase (key-account deals closed)
+  kOpenWarnings,  // "<member>": warning name → WarningSummary (open warnings about the rep)
 };
 absl::string_view MapKindName(MapKind kind);
 
