@@ -35,6 +35,13 @@ inline CloudEvent CallEvent(const CallContext& call, const std::string& key,
   return MakeCloudEvent(kPerformanceSource, key, subject, payload, now, call.trace_id);
 }
 
+// A resource as it is stored: without its etag (the stored version is the etag).
+template <typename T>
+std::string StoredDoc(T doc) {
+  doc.clear_etag();
+  return doc.SerializeAsString();
+}
+
 // Resources with an etag carry their stored version as it.
 template <typename T>
 void SetEtag(T& doc, int64_t version) {

@@ -49,12 +49,6 @@ std::string EnrolmentName(absl::string_view programme, absl::string_view member)
   return absl::StrCat("trainingProgrammes/", programme, "/enrolments/", member);
 }
 
-template <typename T>
-std::string StoredDoc(T d) {
-  d.clear_etag();
-  return d.SerializeAsString();
-}
-
 std::vector<Weighted> RubricOf(const v1::TrainingModule& m) {
   std::vector<Weighted> out;
   for (const auto& c : m.rubric()) out.push_back({c.criterion(), c.weight_basis_points()});

@@ -53,11 +53,6 @@ std::string ReviewId(absl::string_view cycle, absl::string_view member) {
   return absl::StrCat(cycle, ".", member);
 }
 
-std::string Stored(v1::BiweeklyReview r) {
-  r.clear_etag();
-  return r.SerializeAsString();
-}
-
 Counts ToCounts(const FieldMap& m) {
   Counts c;
   for (const auto& [field, value] : m) {
@@ -363,12 +358,12 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::WriteReview(const std::string
       }
       if (changed) {
         *prev.mutable_update_time() = ToTs(now);
-        c.PutDoc(DocKind::kReview, prev_id, Stored(prev), prev_doc->version);
+        c.PutDoc(DocKind::kReview, prev_id, StoredDoc(prev), prev_doc->version);
         IndexOpenItems(c, prev_id, prev);
       }
     }
     *r.mutable_update_time() = ToTs(now);
-    c.PutDoc(DocKind::kReview, id, Stored(r), existing ? existing->version : 0);
+    c.PutDoc(DocKind::kReview, id, StoredDoc(r), existing ? existing->version : 0);
     c.AddToIndex(kReviewsIndex, NewestFirstKey(cycle, id));
     c.AddToIndex(ByMemberIndex(member), NewestFirstKey(cycle, id));
     if (!r.supervisor().empty()) {
@@ -463,7 +458,7 @@ absl::StatusOr<int> PerformanceApi::NotifyOverdueActionItems() {
     }
     if (c.empty()) continue;
     *r.mutable_update_time() = ToTs(now);
-    c.PutDoc(DocKind::kReview, ids[i], Stored(r), docs[i]->version);
+    c.PutDoc(DocKind::kReview, ids[i], StoredDoc(r), docs[i]->version);
     absl::Status s = repo_.Commit(c);
     if (ErrorReason(s) == "ETAG_MISMATCH") continue;  // changed meanwhile: next pass
     SALESOPS_RETURN_IF_ERROR(s);
@@ -641,7 +636,7 @@ absl::Status PerformanceApi::UpdateReview(const CallContext& call,
   *r.mutable_update_time() = ToTs(clock_.Now());
   Change c;
   const std::string id = StripName(r.name());
-  c.PutDoc(DocKind::kReview, id, Stored(r), cur.version);
+  c.PutDoc(DocKind::kReview, id, StoredDoc(r), cur.version);
   SALESOPS_RETURN_IF_ERROR(repo_.Commit(c));
   SetEtag(r, cur.version + 1);
   *resp->mutable_review() = std::move(r);
@@ -718,7 +713,7 @@ absl::Status PerformanceApi::AddActionItem(const CallContext& call,
   *r.add_action_items() = item;
   *r.mutable_update_time() = ToTs(now);
   const std::string id = StripName(r.name());
-  c.PutDoc(DocKind::kReview, id, Stored(r), cur.version);
+  c.PutDoc(DocKind::kReview, id, StoredDoc(r), cur.version);
   IndexOpenItems(c, id, r);
   c.RememberRequest(call.principal.member_id, req.request_id(), r.name());
   SALESOPS_RETURN_IF_ERROR(repo_.Commit(c));
@@ -785,7 +780,7 @@ absl::Status PerformanceApi::UpdateActionItem(const CallContext& call,
   }
   *r.mutable_update_time() = ToTs(now);
   const std::string id = StripName(r.name());
-  c.PutDoc(DocKind::kReview, id, Stored(r), cur.version);
+  c.PutDoc(DocKind::kReview, id, StoredDoc(r), cur.version);
   IndexOpenItems(c, id, r);
   SALESOPS_RETURN_IF_ERROR(repo_.Commit(c));
   SetEtag(r, cur.version + 1);

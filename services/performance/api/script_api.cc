@@ -460,7 +460,6 @@ absl::Status PerformanceApi::SetScriptVersionState(const CallContext& call,
   *s.mutable_update_time() = ToTs(now);
   c.PutDoc(DocKind::kScript, id, Stored(s), cur.version);
   SALESOPS_RETURN_IF_ERROR(repo_.Commit(c));
-  DecorateScript(s, {});
   SALESOPS_ASSIGN_OR_RETURN(auto fresh, LoadScript("script", s.name()));
   *resp->mutable_script() = std::move(fresh.doc);
   return absl::OkStatus();
