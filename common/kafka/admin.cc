@@ -54,6 +54,9 @@ absl::Status EnsureTopics(const std::string& bootstrap, const std::vector<TopicS
     if (t.retention_ms > 0) {
       rd_kafka_NewTopic_set_config(nt, "retention.ms", std::to_string(t.retention_ms).c_str());
     }
+    if (t.compact) {
+      rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    }
     new_topics.push_back(nt);
   }
   if (new_topics.empty()) {

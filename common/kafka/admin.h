@@ -23,6 +23,8 @@ struct TopicSpec {
   int replication_factor = 1;
   // retention.ms; 0 keeps the broker default.
   int64_t retention_ms = 0;
+  // cleanup.policy=compact: the latest record per key is kept (state topics).
+  bool compact = false;
 };
 
 // Creates the topics that do not exist yet (as far as this user may see);

@@ -100,6 +100,12 @@ void KafkaProducer::Stop(absl::Duration flush_timeout) {
 absl::Status KafkaProducer::Produce(const std::string& topic, const std::string& key,
                                     const std::string& value, const KafkaHeaders& headers,
                                     DeliveryCallback done) {
+  return ProduceRaw(topic, key, value.data(), value.size(), headers, std::move(done));
+}
+
+absl::Status KafkaProducer::ProduceRaw(const std::string& topic, const std::string& key,
+                                       const char* value, size_t value_size,
+                                       const KafkaHeaders& headers, DeliveryCallback done) {
   if (!producer_) {
     return FailedPrecondition("KAFKA_NOT_STARTED", "producer not started");
   }
@@ -111,7 +117,7 @@ absl::Status KafkaProducer::Produce(const std::string& topic, const std::string&
     }
     RdKafka::ErrorCode code = producer_->produce(
         topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h, opaque);
+        const_cast<char*>(value), value_size, key.data(), key.size(), 0, h, opaque);
     if (code == RdKafka::ERR_NO_ERROR) {
       return absl::OkStatus();  // headers now owned by librdkafka
     }
@@ -133,8 +139,23 @@ absl::Status KafkaProducer::ProduceSync(const std::string& topic, const std::str
   std::future<absl::Status> result = promise->get_future();
   absl::Status s = Produce(topic, key, value, headers,
                            [promise](absl::Status st) { promise->set_value(std::move(st)); });
-  if (!s.ok()) {
-    return s;
+  return Await(std::move(s), result, timeout);
+}
+
+absl::Status KafkaProducer::ProduceTombstoneSync(const std::string& topic, const std::string& key,
+                                                 const KafkaHeaders& headers,
+                                                 absl::Duration timeout) {
+  auto promise = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> result = promise->get_future();
+  absl::Status s = ProduceRaw(topic, key, nullptr, 0, headers,
+                              [promise](absl::Status st) { promise->set_value(std::move(st)); });
+  return Await(std::move(s), result, timeout);
+}
+
+absl::Status KafkaProducer::Await(absl::Status enqueued, std::future<absl::Status>& result,
+                                  absl::Duration timeout) {
+  if (!enqueued.ok()) {
+    return enqueued;
   }
   if (result.wait_for(absl::ToChronoMilliseconds(timeout)) != std::future_status::ready) {
     return Unavailable("KAFKA_DELIVERY_TIMEOUT", "no delivery report in time");

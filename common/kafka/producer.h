@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -69,6 +70,9 @@ class KafkaProducer {
   absl::Status ProduceSync(const std::string& topic, const std::string& key,
                            const std::string& value, const KafkaHeaders& headers,
                            absl::Duration timeout);
+  // A record with a null value (a tombstone on a compacted topic), waited for.
+  absl::Status ProduceTombstoneSync(const std::string& topic, const std::string& key,
+                                    const KafkaHeaders& headers, absl::Duration timeout);
 
   absl::Status Flush(absl::Duration timeout);
   // Records enqueued but not yet delivered or failed.
@@ -81,6 +85,11 @@ class KafkaProducer {
   class DeliveryReporter;
   std::unique_ptr<RdKafka::EventCb> logger_;
   void PollLoop();
+  // `value` nullptr = a null value.
+  absl::Status ProduceRaw(const std::string& topic, const std::string& key, const char* value,
+                          size_t value_size, const KafkaHeaders& headers, DeliveryCallback done);
+  absl::Status Await(absl::Status enqueued, std::future<absl::Status>& result,
+                     absl::Duration timeout);
 
   ProducerOptions options_;
   std::unique_ptr<DeliveryReporter> reporter_;

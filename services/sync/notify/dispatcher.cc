@@ -1,0 +1,330 @@
+#include "services/sync/notify/dispatcher.h"
+
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
+#include "salesops/sync/v1/sync_events.pb.h"
+#include "services/sync/domain/indexing.h"
+#include "services/sync/domain/names.h"
+#include "services/sync/notify/platforms.h"
+
+namespace salesops::sync {
+namespace {
+
+std::string StateIndex(v1::DeliveryState s) { return Ix("dlv:state:", absl::StrCat(s)); }
+
+// Moves the delivery between state indexes and writes it.
+void PutDelivery(Change& c, const std::string& id, const v1::NotificationDelivery& d,
+                 v1::DeliveryState from, int64_t version) {
+  const std::string entry = Entry(NewestFirst(FromTs(d.create_time())), id);
+  if (from != d.state()) {
+    c.Unindex(StateIndex(from), entry);
+    c.Index(StateIndex(d.state()), entry);
+  }
+  c.Put(DocKind::kDelivery, id, d, version);
+}
+
+void DeadLetter(Change& c, const v1::NotificationDelivery& d, const std::string& reason,
+                absl::Time now) {
+  v1::NotificationDeadLettered e;
+  *e.mutable_delivery() = d;
+  e.mutable_delivery()->clear_text();
+  e.set_reason(reason);
+  c.Emit(MakeCloudEvent(kSyncSource, d.route(), d.name(), e, now), kSyncTopic);
+}
+
+std::string RouteOf(const std::string& delivery_id) {
+  return delivery_id.substr(0, delivery_id.find('~'));
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(SyncRepository& repo, const RouteTable& routes, WebhookTransport& http,
+                       const Clock& clock, DispatcherOptions options, MetricsRegistry* metrics,
+                       std::function<double()> jitter)
+    : repo_(repo),
+      routes_(routes),
+      http_(http),
+      clock_(clock),
+      options_(options),
+      metrics_(metrics),
+      jitter_(std::move(jitter)) {
+  if (!jitter_) {
+    auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+    auto mu = std::make_shared<absl::Mutex>();
+    jitter_ = [rng, mu] {
+      absl::MutexLock lock(mu.get());
+      return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+    };
+  }
+  if (metrics_ != nullptr) {
+    latency_ = &metrics_->GetHistogram("salesops_sync_notification_latency_seconds",
+                                       "From queued to accepted by the group robot", {});
+  }
+}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Count(const char* result) {
+  if (metrics_ == nullptr) return;
+  metrics_
+      ->GetCounter("salesops_sync_notifications_total", "Notification attempts by result",
+                   {{"result", result}})
+      .Increment();
+}
+
+void Dispatcher::Start() {
+  absl::MutexLock lock(&mu_);
+  if (running_) return;
+  running_ = true;
+  stopping_ = false;
+  pool_ = std::make_unique<WorkerPool>(std::max(1, options_.workers), 10000);
+  loop_ = std::thread([this] { Loop(); });
+}
+
+void Dispatcher::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!running_) return;
+    stopping_ = true;
+    wake_ = true;
+  }
+  if (loop_.joinable()) loop_.join();
+  if (pool_) pool_->Stop();  // attempts in flight finish and are recorded
+  absl::MutexLock lock(&mu_);
+  running_ = false;
+}
+
+void Dispatcher::Wake() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+void Dispatcher::Loop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&woken), options_.poll_interval);
+      if (stopping_) return;
+      wake_ = false;
+    }
+    if (absl::StatusOr<int> swept = SweepInDoubt(); !swept.ok()) {
+      LogError("notification lease sweep failed", {{"error", swept.status().ToString()}});
+    }
+    absl::StatusOr<std::vector<std::string>> due =
+        repo_.Due(kDeliveryDue, absl::ToUnixMillis(clock_.Now()), options_.batch);
+    if (!due.ok()) {
+      LogError("reading due notifications failed", {{"error", due.status().ToString()}});
+      continue;
+    }
+    std::map<std::string, std::vector<std::string>> by_route;
+    for (const std::string& id : *due) by_route[RouteOf(id)].push_back(id);
+    for (auto& [route, ids] : by_route) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_ || !busy_routes_.insert(route).second) continue;
+      }
+      const bool queued = pool_->TrySubmit([this, route = route, ids = std::move(ids)] {
+        DeliverAll(route, ids);
+        absl::MutexLock lock(&mu_);
+        busy_routes_.erase(route);
+        wake_ = true;  // more of this route may have come due meanwhile
+      });
+      if (!queued) {
+        absl::MutexLock lock(&mu_);
+        busy_routes_.erase(route);
+      }
+    }
+  }
+}
+
+absl::StatusOr<int> Dispatcher::RunOnce() {
+  SALESOPS_ASSIGN_OR_RETURN(int swept, SweepInDoubt());
+  (void)swept;
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::vector<std::string> due,
+      repo_.Due(kDeliveryDue, absl::ToUnixMillis(clock_.Now()), options_.batch));
+  std::map<std::string, std::vector<std::string>> by_route;
+  for (const std::string& id : due) by_route[RouteOf(id)].push_back(id);
+  int attempted = 0;
+  for (const auto& [route, ids] : by_route) attempted += DeliverAll(route, ids);
+  return attempted;
+}
+
+int Dispatcher::DeliverAll(const std::string& route_id, const std::vector<std::string>& ids) {
+  const Route* route = routes_.Find(route_id);
+  int attempted = 0;
+  for (const std::string& id : ids) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+    }
+    if (DeliverOne(route, id)) ++attempted;
+  }
+  return attempted;
+}
+
+bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
+  absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>> loaded =
+      LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
+  if (!loaded.ok() || !*loaded) {
+    if (loaded.ok()) {  // a schedule entry without its document: drop it
+      Change c;
+      c.Unschedule(kDeliveryDue, id);
+      (void)repo_.Commit(c);
+    }
+    return false;
+  }
+  v1::NotificationDelivery d = (*loaded)->doc;
+  const int64_t version = (*loaded)->version;
+  absl::Time now = clock_.Now();
+  if (d.state() != v1::DELIVERY_STATE_PENDING) {
+    // A stale due entry. Drop it only if the delivery is still as read: a
+    // sender that had it SENDING may have rescheduled it meanwhile, and an
+    // unguarded removal would strand it PENDING with no due entry.
+    Change c;
+    c.Put(DocKind::kDelivery, id, d, version);
+    c.Unschedule(kDeliveryDue, id);
+    (void)repo_.Commit(c);
+    return false;
+  }
+  if (FromTs(d.next_attempt_time()) > now) return false;  // rescheduled meanwhile
+
+  if (route == nullptr) {  // the route left the configuration
+    d.set_state(v1::DELIVERY_STATE_DEAD);
+    d.set_last_error("route no longer configured");
+    *d.mutable_update_time() = ToTs(now);
+    Change c;
+    PutDelivery(c, id, d, v1::DELIVERY_STATE_PENDING, version);
+    c.Unschedule(kDeliveryDue, id);
+    DeadLetter(c, d, d.last_error(), now);
+    if (repo_.Commit(c).ok()) Count("dead");
+    return false;
+  }
+
+  // 1. Claim: from here until the outcome is recorded the delivery is SENDING.
+  v1::NotificationDelivery claimed = d;
+  claimed.set_state(v1::DELIVERY_STATE_SENDING);
+  claimed.set_attempts(d.attempts() + 1);
+  *claimed.mutable_next_attempt_time() = ToTs(now + options_.lease);
+  *claimed.mutable_update_time() = ToTs(now);
+  {
+    Change c;
+    PutDelivery(c, id, claimed, v1::DELIVERY_STATE_PENDING, version);
+    c.Unschedule(kDeliveryDue, id);
+    c.Schedule(kDeliveryLease, id, absl::ToUnixMillis(now + options_.lease));
+    if (!repo_.Commit(c).ok()) return false;  // another sender has it, or Redis is down
+  }
+
+  // 2. Post.
+  const WebhookRequest request = BuildRequest(*route, claimed.title(), claimed.text(), now);
+  const HttpResult http = http_.Post(request.url, request.body);
+  const Verdict verdict = Classify(route->platform, http.status, http.body, http.error);
+
+  // 3. Record.
+  now = clock_.Now();
+  v1::NotificationDelivery done = claimed;
+  *done.mutable_update_time() = ToTs(now);
+  const char* result = "sent";
+  if (verdict.outcome == Outcome::kAccepted) {
+    done.set_state(v1::DELIVERY_STATE_SENT);
+    *done.mutable_sent_time() = ToTs(now);
+    done.clear_next_attempt_time();
+    done.clear_last_error();
+  } else if (verdict.outcome == Outcome::kRetry && claimed.attempts() < options_.max_attempts) {
+    done.set_state(v1::DELIVERY_STATE_PENDING);
+    done.set_last_error(verdict.error);
+    *done.mutable_next_attempt_time() = ToTs(
+        now + Backoff(claimed.attempts(), options_.backoff_base, options_.backoff_cap, jitter_()));
+    result = "retry";
+  } else {
+    done.set_state(v1::DELIVERY_STATE_DEAD);
+    done.set_last_error(verdict.error);
+    done.clear_next_attempt_time();
+    result = "dead";
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>> cur =
+        attempt == 0 ? absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>>(
+                           Loaded<v1::NotificationDelivery>{claimed, version + 1})
+                     : LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
+    if (!cur.ok() || !*cur) break;
+    const v1::NotificationDelivery& now_stored = (*cur)->doc;
+    // Only our own attempt's record may be overwritten: SENDING by us, or
+    // IN_DOUBT because our lease ran out before the answer came.
+    if (now_stored.attempts() != claimed.attempts() ||
+        (now_stored.state() != v1::DELIVERY_STATE_SENDING &&
+         now_stored.state() != v1::DELIVERY_STATE_IN_DOUBT)) {
+      break;
+    }
+    Change c;
+    PutDelivery(c, id, done, now_stored.state(), (*cur)->version);
+    c.Unschedule(kDeliveryLease, id);
+    if (done.state() == v1::DELIVERY_STATE_PENDING) {
+      c.Schedule(kDeliveryDue, id, absl::ToUnixMillis(FromTs(done.next_attempt_time())));
+    }
+    if (done.state() == v1::DELIVERY_STATE_DEAD) DeadLetter(c, done, verdict.error, now);
+    const absl::Status s = repo_.Commit(c);
+    if (s.ok()) {
+      Count(result);
+      if (done.state() == v1::DELIVERY_STATE_SENT && latency_ != nullptr) {
+        latency_->Observe(absl::ToDoubleSeconds(now - FromTs(d.create_time())));
+      }
+      if (done.state() != v1::DELIVERY_STATE_SENT) {
+        LogWarning("notification not delivered", {{"delivery", id},
+                                                  {"error", verdict.error},
+                                                  {"attempt", absl::StrCat(claimed.attempts())},
+                                                  {"state", result}});
+      }
+      break;
+    }
+    if (s.code() != absl::StatusCode::kAborted) {
+      // Redis is down: the lease runs out and the attempt becomes IN_DOUBT,
+      // unless a later try here records it first.
+      LogError("recording a notification attempt failed",
+               {{"delivery", id}, {"error", s.ToString()}});
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<int> Dispatcher::SweepInDoubt() {
+  const absl::Time now = clock_.Now();
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> expired,
+                            repo_.Due(kDeliveryLease, absl::ToUnixMillis(now), options_.batch));
+  int swept = 0;
+  for (const std::string& id : expired) {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::NotificationDelivery>> loaded,
+                              LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id));
+    Change c;
+    c.Unschedule(kDeliveryLease, id);
+    if (loaded && loaded->doc.state() == v1::DELIVERY_STATE_SENDING &&
+        FromTs(loaded->doc.next_attempt_time()) <= now) {
+      v1::NotificationDelivery d = loaded->doc;
+      d.set_state(v1::DELIVERY_STATE_IN_DOUBT);
+      d.set_last_error(
+          "the attempt was in flight when its sender stopped; the group may have it — not "
+          "re-sent automatically");
+      d.clear_next_attempt_time();
+      *d.mutable_update_time() = ToTs(now);
+      PutDelivery(c, id, d, v1::DELIVERY_STATE_SENDING, loaded->version);
+      DeadLetter(c, d, "IN_DOUBT", now);
+      if (repo_.Commit(c).ok()) {
+        ++swept;
+        Count("in_doubt");
+        LogWarning("notification in doubt", {{"delivery", id}});
+      }
+      continue;
+    }
+    if (!loaded || loaded->doc.state() != v1::DELIVERY_STATE_SENDING) (void)repo_.Commit(c);
+  }
+  return swept;
+}
+
+}  // namespace salesops::sync

@@ -1,0 +1,113 @@
+// Delivers queued notifications to the group robots: retries with exponential
+// backoff and jitter, a dead letter after the last try, and never the same
+// event twice to one route.
+//
+// Each (route, event) is one NotificationDelivery document, created PENDING
+// by the notification projection in the same transaction that records the
+// event as applied. Sending one:
+//   1. claim   PENDING → SENDING (attempts + 1, a lease), guarded by the
+//              document's version: one sender per delivery, across replicas;
+//   2. POST    the stored text, signed per platform (platforms.h);
+//   3. record  SENT; or PENDING again with the next attempt after a backoff;
+//              or DEAD (attempts exhausted, or refused for good) with a
+//              NotificationDeadLettered event.
+// The guarantee: every delivery is posted at most once per attempt and
+// attempts stop at the first success, so a group never gets an event twice
+// from us — except that a platform which accepted a request and then failed
+// to answer within the time-out sees the retry too (none of the three takes
+// an idempotency key). A stop (SIGTERM) lets the attempts in flight finish
+// and records them. A crash (kill -9) during step 2 leaves the delivery
+// SENDING; when its lease runs out it becomes IN_DOUBT — a dead letter that is
+// never re-sent by itself (the group may have it): an admin decides
+// (RetryDelivery). Deliveries not in flight are untouched by a crash and go
+// out after the restart. A late answer to an attempt already marked IN_DOUBT
+// is still recorded (SENT, PENDING or DEAD).
+//
+// Deliveries of one route go out one at a time, oldest first (a group reads
+// them in order and the platforms rate-limit per robot); routes in parallel
+// on `workers` threads.
+//
+//   Dispatcher d(repo, routes, http, clock, {.workers = 4});
+//   d.Start();  ...  d.Wake();  ...  d.Stop();
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/concurrency/worker_pool.h"
+#include "common/metrics/metrics.h"
+#include "common/time/clock.h"
+#include "services/sync/domain/sync_repository.h"
+#include "services/sync/notify/routes.h"
+#include "services/sync/notify/webhook_client.h"
+
+namespace salesops::sync {
+
+struct DispatcherOptions {
+  int workers = 4;
+  // Attempts per delivery, the first included.
+  int max_attempts = 6;
+  absl::Duration backoff_base = absl::Seconds(2);
+  absl::Duration backoff_cap = absl::Minutes(5);
+  // How long an attempt may be in flight before it counts as IN_DOUBT; keep it
+  // above the HTTP client's connect + write + read time-outs.
+  absl::Duration lease = absl::Seconds(30);
+  absl::Duration poll_interval = absl::Milliseconds(200);
+  int batch = 200;
+};
+
+class Dispatcher {
+ public:
+  // `jitter` returns a number in [0, 1) (default: a random one).
+  Dispatcher(SyncRepository& repo, const RouteTable& routes, WebhookTransport& http,
+             const Clock& clock, DispatcherOptions options, MetricsRegistry* metrics = nullptr,
+             std::function<double()> jitter = nullptr);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void Start();
+  // No new attempts; waits for those in flight and records them. Idempotent.
+  void Stop();
+  // Something was queued: look now instead of at the next poll.
+  void Wake();
+
+  // For tests: one pass in the calling thread — in-doubt leases swept, then
+  // every due delivery attempted once. The number of attempts made.
+  absl::StatusOr<int> RunOnce();
+
+ private:
+  void Loop();
+  absl::StatusOr<int> SweepInDoubt();
+  // Attempts the due deliveries of one route, in order.
+  int DeliverAll(const std::string& route_id, const std::vector<std::string>& ids);
+  // False when nothing was attempted (not due, taken by another sender, …).
+  bool DeliverOne(const Route* route, const std::string& id);
+  void Count(const char* result);
+
+  SyncRepository& repo_;
+  const RouteTable& routes_;
+  WebhookTransport& http_;
+  const Clock& clock_;
+  DispatcherOptions options_;
+  MetricsRegistry* metrics_;
+  std::function<double()> jitter_;
+  Histogram* latency_ = nullptr;
+
+  std::unique_ptr<WorkerPool> pool_;
+  std::thread loop_;
+  absl::Mutex mu_;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> busy_routes_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace salesops::sync
