@@ -59,8 +59,13 @@ principals=(
   "sync org customers targets performance forecast warning sync"
   "gateway:ro org customers targets performance forecast warning sync"
 )
+# Topic prefixes a service writes besides its own: the sync service publishes the
+# compacted customer-sharing topic other company systems read (salesops.share.*).
+extra_writes=(
+  "sync share"
+)
 # Bump when the ACLs derived from the table change, so existing DIRs get them too.
-acl_version=3
+acl_version=4
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
@@ -208,7 +213,7 @@ EOF
 #     named salesops.<other>-... and stay out), and its groups <service>- (prefixed):
 #     READ, DESCRIBE on the topics, READ on the groups (--consumer).
 apply_acls() {
-  local bport=$1 stamp="$dir/acls.applied" entry user ro reads r topics
+  local bport=$1 stamp="$dir/acls.applied" entry user ro reads r topics owner prefixes p
   [ "$(cat "$stamp" 2>/dev/null)" = "$acl_version" ] && return 0
   par_begin
   for entry in "${principals[@]}"; do
@@ -216,10 +221,15 @@ apply_acls() {
     ro=0
     [ "${user%:ro}" != "$user" ] && { ro=1; user=${user%:ro}; }
     if [ $ro = 0 ]; then
+      topics=(--topic "salesops.$user." --topic "salesops.$user-")
+      for entry in "${extra_writes[@]}"; do
+        read -r owner prefixes <<<"$entry"
+        [ "$owner" = "$user" ] || continue
+        for p in $prefixes; do topics+=(--topic "salesops.$p."); done
+      done
       par_run "granting $user its own topics" run_acl_command \
         --bootstrap-server "127.0.0.1:$bport" --add --allow-principal "User:$user" \
-        --producer --resource-pattern-type prefixed \
-        --topic "salesops.$user." --topic "salesops.$user-"
+        --producer --resource-pattern-type prefixed "${topics[@]}"
     fi
     topics=()
     for r in $reads; do topics+=(--topic "salesops.$r."); done
@@ -361,30 +371,33 @@ EOF
   mv "$dir/server.properties.tmp" "$dir/server.properties"
 }
 
-# Reads the "name partitions" lines of the topics file into the arrays topic_names/topic_parts.
+# Reads the "name partitions [compact]" lines of the topics file into the arrays
+# topic_names/topic_parts/topic_configs.
 read_topics() {
   [ -r "$topics_file" ] || die "topics file $topics_file not found"
-  topic_names=() topic_parts=()
-  local line name parts extra
+  topic_names=() topic_parts=() topic_configs=()
+  local line name parts policy extra
   while IFS= read -r line || [ -n "$line" ]; do
     line=${line%%#*}
-    read -r name parts extra <<<"$line" || true
+    read -r name parts policy extra <<<"$line" || true
     [ -n "${name:-}" ] || continue
-    [[ "${parts:-}" =~ ^[1-9][0-9]*$ ]] && [ -z "${extra:-}" ] ||
-      die "$topics_file: bad line '$line' (want: name partitions)"
+    [[ "${parts:-}" =~ ^[1-9][0-9]*$ ]] && [[ "${policy:-}" =~ ^(|compact)$ ]] &&
+      [ -z "${extra:-}" ] || die "$topics_file: bad line '$line' (want: name partitions [compact])"
     topic_names+=("$name") topic_parts+=("$parts")
+    topic_configs+=("${policy:+cleanup.policy=$policy}")
   done <"$topics_file"
 }
 
 # Creates the topics of the topics file that the broker doesn't have yet. One JVM launch
 # per missing topic (TopicCommand creates one topic per run), so a restart costs none.
 create_topics() {
-  local bport=$1 meta i name parts have created=()
+  local bport=$1 meta i name parts have config created=()
   read_topics
   par_begin
   meta=$(kcat_admin -b "127.0.0.1:$bport" -L -m 10 -q 2>&1) || die "cannot list topics on 127.0.0.1:$bport: $meta"
   for i in "${!topic_names[@]}"; do
-    name=${topic_names[$i]} parts=${topic_parts[$i]}
+    name=${topic_names[$i]} parts=${topic_parts[$i]} config=()
+    [ -z "${topic_configs[$i]}" ] || config=(--config "${topic_configs[$i]}")
     have=$(awk -v t="\"$name\"" '$1 == "topic" && $2 == t { print $4 }' <<<"$meta")
     if [ -n "$have" ]; then
       [ "$have" = "$parts" ] ||
@@ -392,7 +405,8 @@ create_topics() {
       continue
     fi
     par_run "creating topic $name" run_topic_command --bootstrap-server "127.0.0.1:$bport" \
-      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1
+      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \
+      "${config[@]}"
     created+=("$name ($parts partitions)")
   done
   par_end

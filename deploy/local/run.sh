@@ -36,6 +36,7 @@ targets_port="${SALESOPS_TARGETS_PORT:-7102}"
 warning_port="${SALESOPS_WARNING_PORT:-7106}"
 performance_port="${SALESOPS_PERFORMANCE_PORT:-7104}"
 forecast_port="${SALESOPS_FORECAST_PORT:-7105}"
+sync_port="${SALESOPS_SYNC_PORT:-7107}"
 gateway_port="${SALESOPS_GATEWAY_PORT:-8080}"
 tls="$root/.cache/tls"
 mkdir -p "$run"
@@ -93,7 +94,7 @@ check_port() {  # port variable what
 check_port "$redis_port" SALESOPS_REDIS_PORT "Redis"
 check_port "$kafka_port" SALESOPS_KAFKA_PORT "Kafka broker"
 check_port "$controller_port" SALESOPS_KAFKA_CONTROLLER_PORT "Kafka controller"
-for svc in org targets customers performance forecast warning gateway; do
+for svc in org targets customers performance forecast warning sync gateway; do
   var="${svc}_port"
   name=$(echo "$svc" | tr a-z A-Z)
   check_port "${!var}" "SALESOPS_${name}_PORT" "$svc service"
@@ -115,6 +116,7 @@ export SALESOPS_TARGETS_ADDR="127.0.0.1:$targets_port"
 export SALESOPS_WARNING_ADDR="127.0.0.1:$warning_port"
 export SALESOPS_PERFORMANCE_ADDR="127.0.0.1:$performance_port"
 export SALESOPS_FORECAST_ADDR="127.0.0.1:$forecast_port"
+export SALESOPS_SYNC_ADDR="127.0.0.1:$sync_port"
 export SALESOPS_GATEWAY_ADDR="127.0.0.1:$gateway_port"
 # Servers: TLS with client certificates required (mTLS). Clients (salesopsctl, demo
 # loaders): the local CA and the tools' certificate.
@@ -222,12 +224,46 @@ start performance "$build/services/performance/performance_server" $(creds perfo
 echo "== forecast service on $SALESOPS_FORECAST_ADDR, mTLS (metrics: http://127.0.0.1:$((forecast_port + 1000))/metrics)"
 start forecast "$build/services/forecast/forecast_server" $(creds forecast)
 
+# Group chats, played locally: a receiver on a free loopback port stands in for the
+# WeCom, DingTalk and Feishu robots (checking formats and signatures) and prints what
+# each group would see; the sync service's routes point at it.
+sink_port_file="$run/webhook-sink.port"
+rm -f "$sink_port_file"
+[ -s "$run/webhook-secret" ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/webhook-secret"
+webhook_secret=$(cat "$run/webhook-secret")
+echo "== group-robot receiver (WeCom, DingTalk, Feishu) on loopback; what the groups see: $logs/webhook-sink.log"
+start webhook-sink "$build/services/sync/sync_webhook_sink" --port=0 --port_file="$sink_port_file" \
+  --wecom_key=team-east-1 --dingtalk_token=region-east --feishu_hook=team-south-1 \
+  --dingtalk_secret="$webhook_secret" --feishu_secret="$webhook_secret"
+for _ in $(seq 1 100); do [ -s "$sink_port_file" ] && break; sleep 0.1; done
+[ -s "$sink_port_file" ] || { echo "make run: the group-robot receiver did not start (see $logs/webhook-sink.log)" >&2; exit 1; }
+sink="http://127.0.0.1:$(cat "$sink_port_file")"
+# One route per org unit and event type; URLs and secrets stay in this file (mode 0600).
+(umask 077; cat >"$run/routes.json" <<ROUTES
+{"routes": [
+  {"id": "east-1-wecom", "org_unit": "team-east-1", "platform": "wecom",
+   "url": "$sink/wecom/send?key=team-east-1",
+   "events": ["warning_raised", "task_force_proposed", "task_force_formed", "feedback_answered",
+              "review_due", "lead_handed_over", "lead_contact_overdue", "reception_planned"]},
+  {"id": "east-dingtalk", "org_unit": "region-east", "platform": "dingtalk",
+   "url": "$sink/dingtalk/robot/send?access_token=region-east", "secret": "$webhook_secret",
+   "include_subunits": true,
+   "events": ["forecast_gap", "plan_published", "task_force_proposed", "launch_announced",
+              "insight_published"]},
+  {"id": "south-1-feishu", "org_unit": "team-south-1", "platform": "feishu",
+   "url": "$sink/feishu/hook/team-south-1", "secret": "$webhook_secret",
+   "events": ["warning_raised", "task_force_proposed", "feedback_answered", "review_due"]}
+]}
+ROUTES
+)
+echo "== sync service on $SALESOPS_SYNC_ADDR, mTLS (metrics: http://127.0.0.1:$((sync_port + 1000))/metrics)"
+start sync "$build/services/sync/sync_server" $(creds sync) --sync_routes_file="$run/routes.json"
+
 # The gateway: HTTP (Connect) for every RPC and the live stream, for curl and browsers;
 # it calls the services over mTLS with the tools' certificate.
 echo "== gateway on http://$SALESOPS_GATEWAY_ADDR (metrics: http://127.0.0.1:$((gateway_port + 1000))/metrics)"
 start gateway env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS_TLS_CLIENT_CA_FILE \
-  "$build/services/gateway/gateway_server" $(creds gateway) --web_root="$root/web/dist" \
-  --sync_addr=  # no sync service yet (issue 16): its RPCs answer UNIMPLEMENTED
+  "$build/services/gateway/gateway_server" $(creds gateway) --web_root="$root/web/dist"
 
 echo "== loading demo data (idempotent)"
 load "$build/tools/demo/demo_loader"

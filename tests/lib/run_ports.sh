@@ -11,7 +11,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 salesops_pick_ports() {
   local taken=" " v p _
   export SALESOPS_RUN_DIR=$1
-  for v in REDIS KAFKA KAFKA_CONTROLLER ORG TARGETS CUSTOMERS PERFORMANCE FORECAST WARNING GATEWAY; do
+  for v in REDIS KAFKA KAFKA_CONTROLLER ORG TARGETS CUSTOMERS PERFORMANCE FORECAST WARNING SYNC GATEWAY; do
     p=""
     for _ in $(seq 1 100); do
       p=$("$_salesops_free_port")

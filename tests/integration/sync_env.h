@@ -1,0 +1,36 @@
+// A sync_server child on a free port, wired to the test Redis and Kafka as the
+// service's own users, with consumer groups unique to the instance and the
+// given notification routes file; retries after 100 ms so the tests' waits
+// stay short.
+#pragma once
+
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "salesops/sync/v1/sync_service.grpc.pb.h"
+#include "tests/integration/test_env.h"
+
+namespace salesops::testing {
+
+class SyncServer {
+ public:
+  SyncServer(std::string routes_file, std::vector<std::string> extra_args = {});
+  void Start();
+  void Stop() { process_.Signal(SIGTERM); }
+  void Kill9() { process_.Signal(SIGKILL); }
+  const std::string& addr() const { return process_.addr(); }
+  int metrics_port() const { return process_.metrics_port(); }
+  salesops::sync::v1::SyncService::Stub& stub() { return *stub_; }
+  std::string Logs() const { return process_.Logs(); }
+
+ private:
+  std::string suffix_;
+  std::string routes_file_;
+  std::vector<std::string> extra_args_;
+  ServiceProcess process_;
+  std::unique_ptr<salesops::sync::v1::SyncService::Stub> stub_;
+};
+
+}  // namespace salesops::testing
