@@ -54,7 +54,7 @@ principals=(
   "customers org"
   "targets org customers"
   "warning org customers targets forecast"
-  "performance org customers targets warning"
+  "performance org customers targets warning sync"
   "forecast org customers targets"
   "sync org customers targets performance forecast warning sync"
   "gateway:ro org customers targets performance forecast warning sync"
@@ -65,7 +65,7 @@ extra_writes=(
   "sync share"
 )
 # Bump when the ACLs derived from the table change, so existing DIRs get them too.
-acl_version=4
+acl_version=5
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 

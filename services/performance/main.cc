@@ -55,6 +55,8 @@ ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
           "Topic the customers service publishes on");
 ABSL_FLAG(std::string, warning_topic, "salesops.warning.events.v1",
           "Topic the warning engine publishes on (open warnings for reviews)");
+ABSL_FLAG(std::string, sync_topic, "salesops.sync.events.v1",
+          "Topic the sync service publishes on (market insights for reviews)");
 ABSL_FLAG(std::string, targets_topic, "salesops.targets.events.v1",
           "Topic the targets service publishes on");
 
@@ -161,7 +163,7 @@ int main(int argc, char** argv) {
   ConsumerOptions credit_group;
   credit_group.group_id = absl::GetFlag(FLAGS_performance_credit_group);
   credit_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic),
-                         absl::GetFlag(FLAGS_warning_topic)};
+                         absl::GetFlag(FLAGS_warning_topic), absl::GetFlag(FLAGS_sync_topic)};
   credit_group.dlq_topic = kCreditDlq;
   credit_group.max_batch = kCreditMaxBatch;
   runtime.AddConsumer(credit_group, credit);

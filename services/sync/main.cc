@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/service/call_guard.h"
@@ -37,6 +38,10 @@ ABSL_FLAG(absl::Duration, sync_notify_backoff_cap, absl::Minutes(5),
           "Longest wait between two attempts of a notification");
 ABSL_FLAG(absl::Duration, sync_notify_poll, absl::Milliseconds(200),
           "How often due notifications are looked for when nothing woke the sender");
+ABSL_FLAG(absl::Duration, sync_notify_lease, absl::ZeroDuration(),
+          "How long a notification may be in flight before a crashed sender's attempt counts as "
+          "in doubt (never re-sent by itself); 0: max(30s, the HTTP time-outs + 10s). At least the "
+          "connect, write and read time-outs together");
 ABSL_FLAG(absl::Duration, sync_sla_interval, absl::Seconds(5),
           "How often overdue feedback, uncontacted leads and expired shares are looked for (0: "
           "never)");

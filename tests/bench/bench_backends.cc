@@ -1,5 +1,6 @@
 #include "tests/bench/bench_backends.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -40,6 +41,59 @@ KafkaSasl KafkaAuth() {
 void ApplyKafkaAuth(RdKafka::Conf& conf) {
   std::string err;
   for (const auto& [k, v] : KafkaSaslProperties(KafkaAuth())) conf.set(k, v, err);
+}
+
+std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstrap,
+                                                      const std::string& group,
+                                                      const std::string& topic,
+                                                      const std::string& reset) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  ApplyKafkaAuth(*conf);
+  conf->set("group.id", group, err);
+  conf->set("auto.offset.reset", reset, err);
+  conf->set("fetch.wait.max.ms", "5", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+  c->subscribe({topic});
+  if (reset == "earliest") return c;  // reads from the start: nothing may be dropped
+  // Join the group (and get partitions) before anything is timed.
+  for (int i = 0; i < 100; ++i) {
+    delete c->consume(100);
+    std::vector<RdKafka::TopicPartition*> parts;
+    c->assignment(parts);
+    const bool assigned = !parts.empty();
+    RdKafka::TopicPartition::destroy(parts);
+    if (assigned && i > 10) break;
+  }
+  return c;
+}
+
+ConsumerOptions Group(const std::string& bootstrap, const std::string& group,
+                      const std::string& topic, const std::string& dlq, const std::string& owner) {
+  ConsumerOptions o;
+  o.bootstrap = bootstrap;
+  o.sasl = KafkaAuth();
+  o.group_id = group;
+  o.topics = {topic};
+  o.topic_owners = {{topic, owner}};
+  o.dlq_topic = dlq;
+  return o;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+std::string Header(RdKafka::Message& m, const std::string& name) {
+  const RdKafka::Headers* h = m.headers();
+  if (h == nullptr) return "";
+  for (const RdKafka::Headers::Header& x : h->get(name)) {
+    return std::string(static_cast<const char*>(x.value()), x.value_size());
+  }
+  return "";
 }
 
 }  // namespace salesops::bench

@@ -13,6 +13,11 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/kafka/consumer.h"
 #include "common/kafka/sasl.h"
 #include "common/redis/redis_client.h"
 
@@ -26,5 +31,23 @@ KafkaSasl KafkaAuth();
 
 // Sets the SASL properties of KafkaAuth() on a raw librdkafka configuration.
 void ApplyKafkaAuth(RdKafka::Conf& conf);
+
+// A plain librdkafka consumer of `topic` (the baselines). With reset "latest"
+// it has joined its group and holds partitions before it is returned.
+std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstrap,
+                                                      const std::string& group,
+                                                      const std::string& topic,
+                                                      const std::string& reset);
+
+// Our consumer group options for a benchmark topic whose records are `owner`'s events.
+ConsumerOptions Group(const std::string& bootstrap, const std::string& group,
+                      const std::string& topic, const std::string& dlq,
+                      const std::string& owner = "customers");
+
+// The p-quantile (0..1) of `v` (nearest rank); -1 when empty.
+double Percentile(std::vector<double> v, double p);
+
+// The value of header `name` of a raw record ("" if absent).
+std::string Header(RdKafka::Message& m, const std::string& name);
 
 }  // namespace salesops::bench

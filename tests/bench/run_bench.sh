@@ -48,6 +48,7 @@ cleanup() {
   "$local/redis.sh" stop "$run/redis" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis-notify" >/dev/null 2>&1 || true
   rm -rf "$run"
 }
 trap cleanup EXIT
@@ -198,6 +199,14 @@ review_redis_port=$("$local/free_port.sh")
   $(creds admin "$run/redis-review") --sizes="${BENCH_REVIEW_SIZES:-1000,5000,20000,50000}" \
   2>"$run/review.log" > "$run/review.json" || echo "review_bench failed (log: $run/review.log)"
 "$local/redis.sh" stop "$run/redis-review" >/dev/null 2>&1 || true
+echo "== group notifications: ${BENCH_NOTIFY_EVENTS:-5000} WarningRaised events to local WeCom robots; publish → group latency"
+notify_redis_port=$("$local/free_port.sh")
+"$local/redis.sh" start "$run/redis-notify" "$notify_redis_port" >/dev/null
+"$build/tests/bench/notify_bench" --redis_addr="127.0.0.1:$notify_redis_port" \
+  $(creds admin "$run/redis-notify") --kafka_bootstrap="127.0.0.1:$kafka_port" \
+  --events="${BENCH_NOTIFY_EVENTS:-5000}" 2>"$run/notify.log" > "$run/notify.json" ||
+  echo "notify_bench failed (log: $run/notify.log)"
+"$local/redis.sh" stop "$run/redis-notify" >/dev/null 2>&1 || true
 echo "== commission statements (Google Benchmark, 1,000 .. 100,000 reps)"
 "$build/services/performance/commission_benchmark" --benchmark_min_time=0.2 --benchmark_format=json \
   --benchmark_out="$out/commission_benchmark-$stamp.json" --benchmark_out_format=json > /dev/null
@@ -294,6 +303,15 @@ if review:
         "%d reps %.2f s (%.0f us/review, %d B/review in Redis)" % (p['reps'], p['seconds'],
         p['us_per_review'], p['redis_bytes_per_review']) for p in review['sizes']) +
         "; growth exponent %.3f (bar <= 1.1)" % review['growth_exponent'])
+notify = {r['target']: r for r in load('notify.json')}
+if notify:
+    t, l = notify.get('notify_throughput', {}), notify.get('notify_latency', {})
+    print("group notifications: %s events/s to %s robots (%s delivered, %s duplicates) vs plain "
+          "consumer %s events/s (ratio %.4f); publish -> group p50 %s ms, p99 %s ms vs raw "
+          "produce -> consume p99 %s ms (%.2fx)" % (t.get('events_per_s'), t.get('routes'),
+          t.get('delivered'), t.get('duplicates'), t.get('raw_consume_events_per_s'),
+          t.get('ratio', -1), l.get('p50_ms'), l.get('p99_ms'), l.get('raw_p99_ms'),
+          l.get('p99_vs_raw', -1)))
 print("\n%-26s %10s" % ("events", "events/s"))
 print("%-26s %10.0f" % ("raw librdkafka", pipe['kafka_raw']['events_per_s']))
 print("%-26s %10.0f" % ("outbox pipeline", pipe['outbox_pipeline']['events_per_s']))
@@ -317,7 +335,7 @@ summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write":
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage, "gateway_read": gateway},
            "grpc_rounds_qps": all_rounds,
-           "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "warning": warn, "performance": perf, "review": review, "ratios": ratios, "bars": bars, "micro_ns": micro}
+           "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "warning": warn, "performance": perf, "review": review, "notify": notify, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)

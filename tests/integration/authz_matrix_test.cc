@@ -25,17 +25,20 @@
 #include "salesops/forecast/v1/forecast_service.grpc.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
 #include "salesops/performance/v1/performance_service.grpc.pb.h"
+#include "salesops/sync/v1/sync_service.grpc.pb.h"
 #include "salesops/targets/v1/targets_service.grpc.pb.h"
 #include "salesops/warning/v1/warning_service.grpc.pb.h"
 #include "services/customers/api/customers_api.h"
 #include "services/forecast/api/forecast_api.h"
 #include "services/org/api/org_api.h"
 #include "services/performance/api/performance_api.h"
+#include "services/sync/api/sync_api.h"
 #include "services/targets/api/targets_api.h"
 #include "services/warning/api/warning_api.h"
 #include "tests/integration/customers_env.h"
 #include "tests/integration/forecast_env.h"
 #include "tests/integration/performance_env.h"
+#include "tests/integration/sync_env.h"
 #include "tests/integration/targets_env.h"
 #include "tests/integration/warning_env.h"
 
@@ -46,6 +49,7 @@ namespace cv1 = salesops::customers::v1;
 namespace fv1 = salesops::forecast::v1;
 namespace ov1 = salesops::org::v1;
 namespace pv1 = salesops::performance::v1;
+namespace sv1 = salesops::sync::v1;
 namespace tv1 = salesops::targets::v1;
 namespace wv1 = salesops::warning::v1;
 
@@ -89,6 +93,22 @@ constexpr Reach kStatementRep = {{{1, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0
 // Company-wide coaching material (scripts, programmes): supervisors and above
 // write it, whatever the scope.
 constexpr Reach kSupervisorsUp = {{{0, 0, 0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}}};
+// The sync service's department-owned work (routing and answering feedback,
+// launches, archiving an admin's insight): none of the callers is in product
+// or marketing, so admins only.
+constexpr Reach kAdminOnly = {{{0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {1, 1, 1}}};
+// Feedback insights: a manager their own region, directors and admins all.
+constexpr Reach kManagersUp = {{{0, 0, 0}, {0, 0, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 1}}};
+// Publishing a market insight: managers and above, whatever the scope.
+constexpr Reach kManagersAny = {{{0, 0, 0}, {0, 0, 0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}}};
+// A task force's milestones: its lead (the rep) and sponsor (the supervisor),
+// directors and admins; the deal's manager decides on the task force, not its plan.
+constexpr Reach kLeadSponsor = {{{1, 0, 0}, {1, 0, 0}, {0, 0, 0}, {1, 1, 1}, {1, 1, 1}}};
+// Revoking a customer share: who shared it (the rep), the customer's manager,
+// directors and admins; not the supervisor.
+constexpr Reach kSharerOrManager = {{{1, 0, 0}, {0, 0, 0}, {1, 1, 0}, {1, 1, 1}, {1, 1, 1}}};
+// Working a campaign lead: the assigned rep's line and admins; directors only read it.
+constexpr Reach kLeadWorkers = {{{1, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 0, 0}, {1, 1, 1}}};
 
 int RoleIndex(Role r) { return static_cast<int>(r) - 1; }
 
@@ -411,6 +431,21 @@ class World {
   std::string script, programme;
   std::map<Scope, std::string> case_of;
   std::string Quarter() const { return "fiscalPeriods/" + quarter; }
+  // ---- sync: per scope a ¥2,000,000 deal at PROPOSAL with its automatic task
+  // force, the rep's feedback on it, a reception the rep planned, a share the
+  // rep made, a campaign lead assigned to the rep; an announced launch, an
+  // insight, a campaign (admin's), and one notification delivery.
+  std::unique_ptr<SyncServer> sync;
+  std::string routes_file, launch, insight, campaign, delivery;
+  std::map<Scope, std::string> sync_customer_of, sync_deal_of, tf_of, feedback_of, reception_of,
+      share_of, lead_of;
+  template <typename Req, typename Resp>
+  grpc::Status Y(const std::string& token,
+                 grpc::Status (sv1::SyncService::Stub::*fn)(grpc::ClientContext*, const Req&,
+                                                            Resp*),
+                 const Req& req, Resp* resp) {
+    return Invoke(sync->stub(), token, fn, req, resp);
+  }
 
   pv1::CommissionPlan PlanFor(const std::vector<std::string>& members) {
     pv1::CommissionPlan p;
@@ -750,6 +785,8 @@ void BuildForecastAndPerformance(World& w) {
 }
 
 // Builds everything; returns false (and fails the test) when a service never caught up.
+void BuildSync(World& w);
+
 void BuildWorld(World& w) {
   w.clock_file = absl::StrCat(TestEnv::Get().tmp, "/matrix-clock-", w.sfx);
   w.SetClockOffset(absl::ZeroDuration());
@@ -774,6 +811,19 @@ void BuildWorld(World& w) {
   w.performance = std::make_unique<PerformanceServer>(
       std::vector<std::string>{no_limit, "--performance_case_min_amount_minor=1"});
   w.performance->Start();
+  // The sync service, with one group route (the own team's task force
+  // proposals) to a loopback port nothing listens on: its deliveries die
+  // after one attempt, so the rows have a dead letter to retry.
+  w.routes_file = absl::StrCat(TestEnv::Get().tmp, "/matrix-routes-", w.sfx, ".json");
+  {
+    std::ofstream out(w.routes_file);
+    out << R"({"routes": [{"id": "matrix-)" << w.sfx << R"(", "org_unit": ")" << w.Team(Scope::kOwn)
+        << R"(", "platform": "wecom", "url": "http://127.0.0.1:)" << FreePort()
+        << R"(/cgi-bin/webhook/send?key=matrix", "events": ["task_force_proposed"]}]})";
+  }
+  w.sync = std::make_unique<SyncServer>(
+      w.routes_file, std::vector<std::string>{no_limit, "--sync_notify_max_attempts=1"});
+  w.sync->Start();
 
   CreateOrgUnit(*w.org, w.company(), ov1::ORG_UNIT_KIND_COMPANY, "");
   CreateOrgUnit(*w.org, w.Id("r1"), ov1::ORG_UNIT_KIND_REGION, w.company());
@@ -944,6 +994,7 @@ void BuildWorld(World& w) {
     ASSERT_TRUE(st.ok()) << st.error_message();
     w.proposal_of[s] = resp.proposal().name();
   }
+  BuildSync(w);
 }
 
 // A proposal of the scope decided with one action owned by the scope's rep.
@@ -970,6 +1021,130 @@ wv1::StrategyProposal DecidedProposal(World& w, Scope s) {
   return decided.proposal();
 }
 
+// The sync objects per scope, through the public RPCs of customers and sync;
+// each wait is on the object showing up in the sync service.
+void BuildSync(World& w) {
+  using YS = sv1::SyncService::Stub;
+  grpc::Status st;
+  for (Scope s : kScopes) {
+    const cv1::Customer customer = w.NewCustomer(s);
+    w.sync_customer_of[s] = customer.name();
+    cv1::CreateOpportunityRequest co;
+    co.mutable_opportunity()->set_customer(customer.name());
+    co.mutable_opportunity()->set_display_name("矩阵大项目");
+    *co.mutable_opportunity()->mutable_amount() = Cny(2'000'000'00);
+    co.mutable_opportunity()->set_product_line("orgUnits/" + w.pl());
+    co.mutable_opportunity()->set_channel("direct");
+    cv1::CreateOpportunityResponse opp;
+    st = w.C(w.Admin(), &cv1::CustomersService::Stub::CreateOpportunity, co, &opp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    cv1::ChangeOpportunityStageRequest stage;
+    stage.set_name(opp.opportunity().name());
+    stage.set_etag(opp.opportunity().etag());
+    stage.set_stage(cv1::OPPORTUNITY_STAGE_PROPOSAL);
+    cv1::ChangeOpportunityStageResponse staged;
+    st = w.C(w.Admin(), &cv1::CustomersService::Stub::ChangeOpportunityStage, stage, &staged);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.sync_deal_of[s] = opp.opportunity().name();
+  }
+  for (Scope s : kScopes) {
+    ASSERT_TRUE(Eventually([&] {
+      sv1::ListTaskForcesRequest req;
+      req.set_opportunity(w.sync_deal_of[s]);
+      sv1::ListTaskForcesResponse resp;
+      if (!w.Y(w.Admin(), &YS::ListTaskForces, req, &resp).ok() || resp.task_forces_size() == 0) {
+        return false;
+      }
+      w.tf_of[s] = resp.task_forces(0).name();
+      return true;
+    })) << ScopeName(s)
+        << "\n"
+        << w.sync->Logs();
+    sv1::SubmitFeedbackRequest fb;
+    fb.mutable_feedback()->set_kind(sv1::FEEDBACK_KIND_FEATURE_REQUEST);
+    fb.mutable_feedback()->set_title("矩阵反馈");
+    fb.mutable_feedback()->add_opportunities(w.sync_deal_of[s]);
+    sv1::SubmitFeedbackResponse submitted;
+    st = w.Y(w.RepToken(s), &YS::SubmitFeedback, fb, &submitted);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.feedback_of[s] = submitted.feedback().name();
+    sv1::PlanReceptionRequest plan;
+    sv1::CustomerReception* r = plan.mutable_reception();
+    r->set_customer(w.sync_customer_of[s]);
+    r->set_title("矩阵客户来访");
+    *r->mutable_visit_date() = DateOf(absl::Now() + absl::Hours(24 * 7));
+    sv1::ReceptionHost* h1 = r->add_hosts();
+    h1->set_member("members/" + w.Rep(s));
+    h1->set_department(sv1::DEPARTMENT_SALES);
+    sv1::ReceptionHost* h2 = r->add_hosts();
+    h2->set_member("members/" + w.Rep2(s));
+    h2->set_department(sv1::DEPARTMENT_PRODUCT);
+    sv1::PlanReceptionResponse planned;
+    st = w.Y(w.RepToken(s), &YS::PlanReception, plan, &planned);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.reception_of[s] = planned.reception().name();
+    sv1::ShareCustomerRequest share;
+    share.mutable_share()->set_customer(w.sync_customer_of[s]);
+    share.mutable_share()->set_recipient("systems/matrix-erp");
+    share.mutable_share()->set_purpose("矩阵共享");
+    sv1::ShareCustomerResponse shared;
+    st = w.Y(w.RepToken(s), &YS::ShareCustomer, share, &shared);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    w.share_of[s] = shared.share().name();
+  }
+  sv1::CreateLaunchRequest cl;
+  cl.mutable_launch()->set_title("矩阵新品");
+  cl.mutable_launch()->set_kind(sv1::LAUNCH_KIND_NEW_PRODUCT);
+  cl.mutable_launch()->set_product_line("orgUnits/" + w.pl());
+  sv1::CreateLaunchResponse launched;
+  st = w.Y(w.Admin(), &YS::CreateLaunch, cl, &launched);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  w.launch = launched.launch().name();
+  sv1::AnnounceLaunchRequest an;
+  an.set_name(w.launch);
+  sv1::AnnounceLaunchResponse announced;
+  st = w.Y(w.Admin(), &YS::AnnounceLaunch, an, &announced);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  sv1::PublishInsightRequest pi;
+  pi.mutable_insight()->set_kind(sv1::INSIGHT_KIND_COMPETITOR);
+  pi.mutable_insight()->set_title("矩阵竞品动态");
+  sv1::PublishInsightResponse published;
+  st = w.Y(w.Admin(), &YS::PublishInsight, pi, &published);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  w.insight = published.insight().name();
+  sv1::CreateCampaignRequest cc;
+  cc.mutable_campaign()->set_title("矩阵峰会");
+  cc.mutable_campaign()->set_first_contact_sla_hours(48);
+  sv1::CreateCampaignResponse campaign;
+  st = w.Y(w.Admin(), &YS::CreateCampaign, cc, &campaign);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  w.campaign = campaign.campaign().name();
+  for (Scope s : kScopes) {
+    sv1::HandOverLeadsRequest ho;
+    ho.set_campaign(w.campaign);
+    sv1::CampaignLead* l = ho.add_leads();
+    l->set_company_name("矩阵线索公司" + w.Fresh("l"));
+    l->set_contact_phone("13800000000");
+    l->set_assigned_rep("members/" + w.Rep(s));
+    sv1::HandOverLeadsResponse handed;
+    st = w.Y(w.Admin(), &YS::HandOverLeads, ho, &handed);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_EQ(handed.leads_size(), 1);
+    w.lead_of[s] = handed.leads(0).name();
+  }
+  // The own team's route took the task force proposal: a delivery exists.
+  ASSERT_TRUE(Eventually([&] {
+    sv1::ListDeliveriesRequest req;
+    req.set_route("notificationRoutes/matrix-" + w.sfx);
+    sv1::ListDeliveriesResponse resp;
+    if (!w.Y(w.Admin(), &YS::ListDeliveries, req, &resp).ok() || resp.deliveries_size() == 0) {
+      return false;
+    }
+    w.delivery = resp.deliveries(0).name();
+    return true;
+  })) << w.sync->Logs();
+}
+
 std::vector<Row> Rows();
 
 class AuthzMatrixTest : public ::testing::Test {};
@@ -986,7 +1161,8 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
       {"salesops.targets.v1.TargetsService", targets::TargetsMethodPolicy()},
       {"salesops.warning.v1.WarningService", warning::WarningMethodPolicy()},
       {"salesops.forecast.v1.ForecastService", forecast::ForecastMethodPolicy()},
-      {"salesops.performance.v1.PerformanceService", performance::PerformanceMethodPolicy()}};
+      {"salesops.performance.v1.PerformanceService", performance::PerformanceMethodPolicy()},
+      {"salesops.sync.v1.SyncService", sync::SyncMethodPolicy()}};
   std::vector<std::string> missing;
   for (const auto& [service, policy] : policies) {
     const auto* d = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
@@ -1040,6 +1216,7 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
 #define WARN "salesops.warning.v1.WarningService"
 #define FCST "salesops.forecast.v1.ForecastService"
 #define PERF "salesops.performance.v1.PerformanceService"
+#define SYNC "salesops.sync.v1.SyncService"
 
 template <typename List, typename Pred>
 bool Any(const List& items, Pred pred) {
@@ -2485,10 +2662,393 @@ std::vector<Row> PerformanceRows() {
   return r;
 }
 
+std::vector<Row> SyncRows() {
+  using S = sv1::SyncService::Stub;
+  std::vector<Row> r;
+  // ---- feedback
+  r.push_back({SYNC, "SubmitFeedback", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::SubmitFeedbackRequest req;
+                 req.mutable_feedback()->set_kind(sv1::FEEDBACK_KIND_DEFECT);
+                 req.mutable_feedback()->set_title("矩阵缺陷");
+                 req.mutable_feedback()->add_opportunities(w.sync_deal_of[s]);
+                 sv1::SubmitFeedbackResponse resp;
+                 return FromStatus(w.Y(c.token, &S::SubmitFeedback, req, &resp));
+               }});
+  r.push_back({SYNC, "GetFeedback", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::GetFeedbackRequest req;
+                 req.set_name(w.feedback_of[s]);
+                 sv1::GetFeedbackResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetFeedback, req, &resp));
+               }});
+  r.push_back({SYNC, "ListFeedback", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::ListFeedbackRequest req;
+                 req.set_author("members/" + w.Rep(s));
+                 req.set_page_size(500);
+                 sv1::ListFeedbackResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListFeedback, req, &resp);
+                 return Listed(st, Any(resp.feedback(), [&](const auto& f) {
+                                 return f.name() == w.feedback_of[s];
+                               }));
+               }});
+  // Routing and answering are the routed department's (none of the callers
+  // is in product or marketing) and admins'.
+  r.push_back({SYNC, "RouteFeedback", kAdminOnly, [](World& w, const Caller& c, Scope s) {
+                 sv1::RouteFeedbackRequest req;
+                 req.set_name(w.feedback_of[s]);
+                 req.set_routed_to("orgUnits/" + w.marketing());
+                 sv1::RouteFeedbackResponse resp;
+                 return FromStatus(w.Y(c.token, &S::RouteFeedback, req, &resp));
+               }});
+  r.push_back({SYNC, "RespondToFeedback", kAdminOnly, [](World& w, const Caller& c, Scope s) {
+                 sv1::RespondToFeedbackRequest req;
+                 req.set_name(w.feedback_of[s]);
+                 req.set_state(sv1::FEEDBACK_STATE_DONE);
+                 req.set_response("已支持");
+                 sv1::RespondToFeedbackResponse resp;
+                 return FromStatus(w.Y(c.token, &S::RespondToFeedback, req, &resp));
+               }});
+  r.push_back({SYNC, "GetFeedbackRouting", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::GetFeedbackRoutingResponse resp;
+                 return FromStatus(
+                     w.Y(c.token, &S::GetFeedbackRouting, sv1::GetFeedbackRoutingRequest(), &resp));
+               }});
+  r.push_back({SYNC, "UpdateFeedbackRouting", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::GetFeedbackRoutingResponse current;
+                 grpc::Status st = w.Y(w.Admin(), &S::GetFeedbackRouting,
+                                       sv1::GetFeedbackRoutingRequest(), &current);
+                 if (!st.ok()) return FromStatus(st);
+                 sv1::UpdateFeedbackRoutingRequest req;
+                 *req.mutable_routing() = current.routing();
+                 req.mutable_routing()->clear_etag();
+                 sv1::UpdateFeedbackRoutingResponse resp;
+                 return FromStatus(w.Y(c.token, &S::UpdateFeedbackRouting, req, &resp));
+               }});
+  // Managers see their region's insights; directors and admins all.
+  r.push_back({SYNC, "GetFeedbackInsights", kManagersUp, [](World& w, const Caller& c, Scope s) {
+                 sv1::GetFeedbackInsightsRequest req;
+                 req.set_region("orgUnits/" + w.Region(s));
+                 sv1::GetFeedbackInsightsResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetFeedbackInsights, req, &resp));
+               }});
+  // ---- launches: written by product and marketing (and admins), read by all once announced
+  r.push_back({SYNC, "CreateLaunch", kAdminOnly, [](World& w, const Caller& c, Scope) {
+                 sv1::CreateLaunchRequest req;
+                 req.mutable_launch()->set_title("矩阵新版本");
+                 req.mutable_launch()->set_kind(sv1::LAUNCH_KIND_NEW_VERSION);
+                 req.mutable_launch()->set_product_line("orgUnits/" + w.pl());
+                 sv1::CreateLaunchResponse resp;
+                 return FromStatus(w.Y(c.token, &S::CreateLaunch, req, &resp));
+               }});
+  r.push_back({SYNC, "GetLaunch", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::GetLaunchRequest req;
+                 req.set_name(w.launch);
+                 sv1::GetLaunchResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetLaunch, req, &resp));
+               }});
+  r.push_back({SYNC, "ListLaunches", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::ListLaunchesRequest req;
+                 req.set_product_line("orgUnits/" + w.pl());
+                 req.set_page_size(500);
+                 sv1::ListLaunchesResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListLaunches, req, &resp);
+                 return Listed(
+                     st, Any(resp.launches(), [&](const auto& l) { return l.name() == w.launch; }));
+               }});
+  r.push_back({SYNC, "UpdateLaunch", kAdminOnly, [](World& w, const Caller& c, Scope) {
+                 sv1::UpdateLaunchRequest req;
+                 req.mutable_launch()->set_name(w.launch);
+                 req.mutable_launch()->set_title("矩阵新品（修订）");
+                 req.mutable_update_mask()->add_paths("title");
+                 sv1::UpdateLaunchResponse resp;
+                 return FromStatus(w.Y(c.token, &S::UpdateLaunch, req, &resp));
+               }});
+  r.push_back({SYNC, "AnnounceLaunch", kAdminOnly, [](World& w, const Caller& c, Scope) {
+                 sv1::AnnounceLaunchRequest req;
+                 req.set_name(w.launch);
+                 sv1::AnnounceLaunchResponse resp;
+                 return FromStatus(w.Y(c.token, &S::AnnounceLaunch, req, &resp));
+               }});
+  // ---- insights: managers and up (and product, marketing) publish; everyone reads
+  r.push_back({SYNC, "PublishInsight", kManagersAny, [](World& w, const Caller& c, Scope) {
+                 sv1::PublishInsightRequest req;
+                 req.mutable_insight()->set_kind(sv1::INSIGHT_KIND_MARKET_TREND);
+                 req.mutable_insight()->set_title("矩阵市场变化");
+                 sv1::PublishInsightResponse resp;
+                 return FromStatus(w.Y(c.token, &S::PublishInsight, req, &resp));
+               }});
+  r.push_back({SYNC, "GetInsight", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::GetInsightRequest req;
+                 req.set_name(w.insight);
+                 sv1::GetInsightResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetInsight, req, &resp));
+               }});
+  r.push_back({SYNC, "ListInsights", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::ListInsightsRequest req;
+                 req.set_kind(sv1::INSIGHT_KIND_COMPETITOR);
+                 req.set_page_size(500);
+                 sv1::ListInsightsResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListInsights, req, &resp);
+                 return Listed(st, Any(resp.insights(),
+                                       [&](const auto& i) { return i.name() == w.insight; }));
+               }});
+  // Its author (an admin here) or an admin archives it.
+  r.push_back({SYNC, "ArchiveInsight", kAdminOnly, [](World& w, const Caller& c, Scope) {
+                 sv1::ArchiveInsightRequest req;
+                 req.set_name(w.insight);
+                 sv1::ArchiveInsightResponse resp;
+                 return FromStatus(w.Y(c.token, &S::ArchiveInsight, req, &resp));
+               }});
+  // ---- campaigns and leads: marketing (directors, admins) runs campaigns;
+  // the assigned rep's line works a lead (directors only read it).
+  r.push_back({SYNC, "CreateCampaign", kCompany, [](World& w, const Caller& c, Scope) {
+                 sv1::CreateCampaignRequest req;
+                 req.mutable_campaign()->set_title("矩阵活动");
+                 req.mutable_campaign()->set_first_contact_sla_hours(24);
+                 sv1::CreateCampaignResponse resp;
+                 return FromStatus(w.Y(c.token, &S::CreateCampaign, req, &resp));
+               }});
+  r.push_back({SYNC, "GetCampaign", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::GetCampaignRequest req;
+                 req.set_name(w.campaign);
+                 sv1::GetCampaignResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetCampaign, req, &resp));
+               }});
+  r.push_back({SYNC, "ListCampaigns", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::ListCampaignsRequest req;
+                 req.set_page_size(500);
+                 sv1::ListCampaignsResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListCampaigns, req, &resp);
+                 return Listed(st, Any(resp.campaigns(),
+                                       [&](const auto& x) { return x.name() == w.campaign; }));
+               }});
+  r.push_back({SYNC, "HandOverLeads", kCompany, [](World& w, const Caller& c, Scope s) {
+                 sv1::HandOverLeadsRequest req;
+                 req.set_campaign(w.campaign);
+                 sv1::CampaignLead* l = req.add_leads();
+                 l->set_company_name("矩阵线索" + w.Fresh("hl"));
+                 l->set_assigned_rep("members/" + w.Rep(s));
+                 sv1::HandOverLeadsResponse resp;
+                 return FromStatus(w.Y(c.token, &S::HandOverLeads, req, &resp));
+               }});
+  r.push_back({SYNC, "GetLead", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::GetLeadRequest req;
+                 req.set_name(w.lead_of[s]);
+                 sv1::GetLeadResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetLead, req, &resp));
+               }});
+  r.push_back({SYNC, "ListLeads", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::ListLeadsRequest req;
+                 req.set_assigned_rep("members/" + w.Rep(s));
+                 req.set_page_size(500);
+                 sv1::ListLeadsResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListLeads, req, &resp);
+                 return Listed(st, Any(resp.leads(),
+                                       [&](const auto& l) { return l.name() == w.lead_of[s]; }));
+               }});
+  r.push_back({SYNC, "RecordLeadContact", kLeadWorkers, [](World& w, const Caller& c, Scope s) {
+                 sv1::RecordLeadContactRequest req;
+                 req.set_name(w.lead_of[s]);
+                 req.set_note("已电话联系");
+                 sv1::RecordLeadContactResponse resp;
+                 return FromStatus(w.Y(c.token, &S::RecordLeadContact, req, &resp));
+               }});
+  r.push_back({SYNC, "UpdateLeadOutcome", kLeadWorkers, [](World& w, const Caller& c, Scope s) {
+                 sv1::UpdateLeadOutcomeRequest req;
+                 req.set_name(w.lead_of[s]);
+                 req.set_state(sv1::LEAD_STATE_DISQUALIFIED);
+                 req.set_note("无预算");
+                 sv1::UpdateLeadOutcomeResponse resp;
+                 return FromStatus(w.Y(c.token, &S::UpdateLeadOutcome, req, &resp));
+               }});
+  // ---- customer shares
+  r.push_back({SYNC, "ShareCustomer", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::ShareCustomerRequest req;
+                 req.mutable_share()->set_customer(w.sync_customer_of[s]);
+                 req.mutable_share()->set_recipient("systems/matrix-bi");
+                 req.mutable_share()->set_purpose("经营分析");
+                 sv1::ShareCustomerResponse resp;
+                 return FromStatus(w.Y(c.token, &S::ShareCustomer, req, &resp));
+               }});
+  r.push_back({SYNC, "ListCustomerShares", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::ListCustomerSharesRequest req;
+                 req.set_customer(w.sync_customer_of[s]);
+                 req.set_page_size(500);
+                 sv1::ListCustomerSharesResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListCustomerShares, req, &resp);
+                 return Listed(st, Any(resp.shares(),
+                                       [&](const auto& x) { return x.name() == w.share_of[s]; }));
+               }});
+  // Who shared it, the customer's manager, directors and admins (not the supervisor).
+  r.push_back(
+      {SYNC, "RevokeCustomerShare", kSharerOrManager, [](World& w, const Caller& c, Scope s) {
+         sv1::RevokeCustomerShareRequest req;
+         req.set_name(w.share_of[s]);
+         req.set_reason("矩阵撤销");
+         sv1::RevokeCustomerShareResponse resp;
+         return FromStatus(w.Y(c.token, &S::RevokeCustomerShare, req, &resp));
+       }});
+  // ---- task forces (each scope's deal has one, proposed automatically; the
+  // first allowed call forms it, later ones meet its state)
+  r.push_back({SYNC, "ProposeTaskForce", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::ProposeTaskForceRequest req;
+                 req.mutable_task_force()->set_opportunity(w.sync_deal_of[s]);
+                 sv1::ProposeTaskForceResponse resp;
+                 return FromStatus(w.Y(c.token, &S::ProposeTaskForce, req, &resp));
+               }});
+  r.push_back({SYNC, "GetTaskForce", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::GetTaskForceRequest req;
+                 req.set_name(w.tf_of[s]);
+                 sv1::GetTaskForceResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetTaskForce, req, &resp));
+               }});
+  r.push_back({SYNC, "ListTaskForces", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::ListTaskForcesRequest req;
+                 req.set_opportunity(w.sync_deal_of[s]);
+                 sv1::ListTaskForcesResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListTaskForces, req, &resp);
+                 return Listed(st, Any(resp.task_forces(),
+                                       [&](const auto& t) { return t.name() == w.tf_of[s]; }));
+               }});
+  r.push_back({SYNC, "FormTaskForce", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::FormTaskForceRequest req;
+                 req.set_name(w.tf_of[s]);
+                 auto add = [&](const std::string& m, sv1::TaskForceRole role,
+                                sv1::TaskForceFunction f) {
+                   sv1::TaskForceMember* x = req.add_members();
+                   x->set_member("members/" + m);
+                   x->set_role(role);
+                   x->set_function(f);
+                 };
+                 add(w.Rep(s), sv1::TASK_FORCE_ROLE_LEAD, sv1::TASK_FORCE_FUNCTION_SALES);
+                 add(w.Sup(s), sv1::TASK_FORCE_ROLE_SPONSOR, sv1::TASK_FORCE_FUNCTION_SALES);
+                 add(w.Rep2(s), sv1::TASK_FORCE_ROLE_MEMBER, sv1::TASK_FORCE_FUNCTION_PRE_SALES);
+                 sv1::FormTaskForceResponse resp;
+                 return FromStatus(w.Y(c.token, &S::FormTaskForce, req, &resp));
+               }});
+  r.push_back({SYNC, "DeclineTaskForce", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::DeclineTaskForceRequest req;
+                 req.set_name(w.tf_of[s]);
+                 req.set_reason("矩阵婉拒");
+                 sv1::DeclineTaskForceResponse resp;
+                 return FromStatus(w.Y(c.token, &S::DeclineTaskForce, req, &resp));
+               }});
+  r.push_back({SYNC, "AddTaskForceMember", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::AddTaskForceMemberRequest req;
+                 req.set_name(w.tf_of[s]);
+                 req.mutable_member()->set_member("members/" + w.Rep2(s));
+                 req.mutable_member()->set_role(sv1::TASK_FORCE_ROLE_MEMBER);
+                 req.mutable_member()->set_function(sv1::TASK_FORCE_FUNCTION_DELIVERY);
+                 sv1::AddTaskForceMemberResponse resp;
+                 return FromStatus(w.Y(c.token, &S::AddTaskForceMember, req, &resp));
+               }});
+  // Milestones are the working team's: lead, sponsor (and a milestone's owner), directors, admins.
+  r.push_back({SYNC, "UpdateMilestone", kLeadSponsor, [](World& w, const Caller& c, Scope s) {
+                 sv1::UpdateMilestoneRequest req;
+                 req.set_task_force(w.tf_of[s]);
+                 req.mutable_milestone()->set_title("矩阵里程碑");
+                 sv1::UpdateMilestoneResponse resp;
+                 return FromStatus(w.Y(c.token, &S::UpdateMilestone, req, &resp));
+               }});
+  r.push_back({SYNC, "PostTaskForceUpdate", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::PostTaskForceUpdateRequest req;
+                 req.set_task_force(w.tf_of[s]);
+                 req.set_text("矩阵进展");
+                 sv1::PostTaskForceUpdateResponse resp;
+                 return FromStatus(w.Y(c.token, &S::PostTaskForceUpdate, req, &resp));
+               }});
+  r.push_back({SYNC, "AgreeCreditSplit", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::AgreeCreditSplitRequest req;
+                 req.set_name(w.tf_of[s]);
+                 sv1::CreditShare* x = req.add_shares();
+                 x->set_member("members/" + w.Rep(s));
+                 x->set_share_millionths(1'000'000);
+                 sv1::AgreeCreditSplitResponse resp;
+                 return FromStatus(w.Y(c.token, &S::AgreeCreditSplit, req, &resp));
+               }});
+  r.push_back({SYNC, "CloseTaskForce", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::CloseTaskForceRequest req;
+                 req.set_name(w.tf_of[s]);
+                 req.set_outcome(sv1::TASK_FORCE_OUTCOME_WON);
+                 sv1::CloseTaskForceResponse resp;
+                 return FromStatus(w.Y(c.token, &S::CloseTaskForce, req, &resp));
+               }});
+  r.push_back({SYNC, "GetTaskForcePolicy", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::GetTaskForcePolicyResponse resp;
+                 return FromStatus(
+                     w.Y(c.token, &S::GetTaskForcePolicy, sv1::GetTaskForcePolicyRequest(), &resp));
+               }});
+  r.push_back({SYNC, "UpdateTaskForcePolicy", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::UpdateTaskForcePolicyRequest req;
+                 req.mutable_policy()->set_enabled(true);
+                 req.mutable_update_mask()->add_paths("enabled");
+                 sv1::UpdateTaskForcePolicyResponse resp;
+                 return FromStatus(w.Y(c.token, &S::UpdateTaskForcePolicy, req, &resp));
+               }});
+  // ---- receptions (planned by each scope's rep)
+  r.push_back({SYNC, "PlanReception", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::PlanReceptionRequest req;
+                 sv1::CustomerReception* x = req.mutable_reception();
+                 x->set_customer(w.sync_customer_of[s]);
+                 x->set_title("矩阵来访");
+                 *x->mutable_visit_date() = DateOf(absl::Now() + absl::Hours(24 * 10));
+                 sv1::ReceptionHost* h1 = x->add_hosts();
+                 h1->set_member("members/" + w.Rep(s));
+                 h1->set_department(sv1::DEPARTMENT_SALES);
+                 sv1::ReceptionHost* h2 = x->add_hosts();
+                 h2->set_member("members/" + w.Rep2(s));
+                 h2->set_department(sv1::DEPARTMENT_MARKETING);
+                 sv1::PlanReceptionResponse resp;
+                 return FromStatus(w.Y(c.token, &S::PlanReception, req, &resp));
+               }});
+  r.push_back({SYNC, "GetReception", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::GetReceptionRequest req;
+                 req.set_name(w.reception_of[s]);
+                 sv1::GetReceptionResponse resp;
+                 return FromStatus(w.Y(c.token, &S::GetReception, req, &resp));
+               }});
+  r.push_back({SYNC, "ListReceptions", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::ListReceptionsRequest req;
+                 req.set_customer(w.sync_customer_of[s]);
+                 req.set_page_size(500);
+                 sv1::ListReceptionsResponse resp;
+                 grpc::Status st = w.Y(c.token, &S::ListReceptions, req, &resp);
+                 return Listed(st, Any(resp.receptions(), [&](const auto& x) {
+                                 return x.name() == w.reception_of[s];
+                               }));
+               }});
+  r.push_back({SYNC, "UpdateReception", kOwner, [](World& w, const Caller& c, Scope s) {
+                 sv1::UpdateReceptionRequest req;
+                 req.set_name(w.reception_of[s]);
+                 req.set_state(sv1::RECEPTION_STATE_CONFIRMED);
+                 req.set_summary("确认来访");
+                 sv1::UpdateReceptionResponse resp;
+                 return FromStatus(w.Y(c.token, &S::UpdateReception, req, &resp));
+               }});
+  // ---- notifications: routes and deliveries for directors and admins; a retry for admins
+  r.push_back({SYNC, "ListNotificationRoutes", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::ListNotificationRoutesResponse resp;
+                 return FromStatus(w.Y(c.token, &S::ListNotificationRoutes,
+                                       sv1::ListNotificationRoutesRequest(), &resp));
+               }});
+  r.push_back({SYNC, "ListDeliveries", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::ListDeliveriesRequest req;
+                 req.set_page_size(5);
+                 sv1::ListDeliveriesResponse resp;
+                 return FromStatus(w.Y(c.token, &S::ListDeliveries, req, &resp));
+               }});
+  r.push_back({SYNC, "RetryDelivery", kAny, [](World& w, const Caller& c, Scope) {
+                 sv1::RetryDeliveryRequest req;
+                 req.set_name(w.delivery);
+                 sv1::RetryDeliveryResponse resp;
+                 return FromStatus(w.Y(c.token, &S::RetryDelivery, req, &resp));
+               }});
+  return r;
+}
+
 std::vector<Row> Rows() {
   std::vector<Row> all;
   for (auto rows : {OrgRows(), CustomersRows(), TargetsRows(), WarningRows(), ForecastRows(),
-                    PerformanceRows()}) {
+                    PerformanceRows(), SyncRows()}) {
     for (auto& r : rows) all.push_back(std::move(r));
   }
   return all;

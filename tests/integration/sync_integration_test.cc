@@ -84,7 +84,7 @@ class SyncE2eTest : public ::testing::Test {
     org_->Start();
     customers_ = new CustomersServer();
     customers_->Start();
-    sync_ = new SyncServer(*routes_file_);
+    sync_ = NewSync();
     sync_->Start();
     CreateOrgUnit(*org_, Id("co"), ov1::ORG_UNIT_KIND_COMPANY, "");
     CreateOrgUnit(*org_, Id("east"), ov1::ORG_UNIT_KIND_REGION, Id("co"));
@@ -128,6 +128,27 @@ class SyncE2eTest : public ::testing::Test {
     delete routes_file_;
     delete sfx_;
   }
+
+  // Short webhook time-outs and lease, so a crashed delivery turns in doubt
+  // within seconds (the lease must cover connect 3 s + write + read).
+  static SyncServer* NewSync() {
+    return new SyncServer(*routes_file_, {"--sync_webhook_timeout=1s", "--sync_notify_lease=6s"});
+  }
+  static void RaiseWarning(const std::string& subject) {
+    wv1::WarningRaised e;
+    wv1::Warning* w = e.mutable_warning();
+    w->set_name(absl::StrCat("warnings/", UniqueSuffix()));
+    w->set_org_unit("orgUnits/" + Id("team"));
+    w->set_subject_display_name(subject);
+    w->set_rule("warningRules/stalled-deal");
+    w->set_severity(wv1::SEVERITY_WARNING);
+    const CloudEvent ev =
+        MakeCloudEvent("/salesops/warning", IdOf(w->name()), w->name(), e, absl::Now());
+    ASSERT_TRUE(ProduceRaw(TestEnv::Get().kafka_bootstrap, kWarningTopic, ev.key, ev.data,
+                           ToKafkaHeaders(ev))
+                    .ok());
+  }
+  static std::string IdOf(const std::string& name) { return name.substr(name.find('/') + 1); }
 
   static std::string Id(const std::string& base) { return base + "-" + *sfx_; }
   static std::string Admin() { return Token(Role::kAdmin, "admin", ""); }
@@ -312,6 +333,54 @@ TEST_F(SyncE2eTest, FeedbackIsRoutedAnsweredAndTheRepsGroupIsTold) {
     return CountTitled(robot_->MessagesOf("team"), "支持飞书审批" + *sfx_) >= 1;
   })) << sync_->Logs();
   EXPECT_EQ(CountTitled(robot_->MessagesOf("team"), "支持飞书审批" + *sfx_), 1);
+}
+
+// kill -9 while a message is on the wire (the group robot holds its answer):
+// after the restart the message is never sent again by itself — it turns
+// IN_DOUBT once its lease ran out (the group may have it) — while new events
+// flow as usual, and the restarted service replaying every topic from the
+// beginning queues nothing twice. An admin may send it again on purpose.
+TEST_F(SyncE2eTest, KilledMidDeliveryTheGroupGetsTheMessageOnceAfterRestart) {
+  const std::string before = "重启前" + *sfx_;
+  const std::string after = "重启后" + *sfx_;
+  robot_->Script("team", {salesops::sync::RobotAnswer::Late(absl::Seconds(30))});
+  RaiseWarning(before);
+  ASSERT_TRUE(WaitFor([&] { return CountTitled(robot_->MessagesOf("team"), before) == 1; }))
+      << sync_->Logs();
+  sync_->Kill9();
+  delete sync_;
+  sync_ = NewSync();
+  sync_->Start();
+
+  sv1::NotificationDelivery in_doubt;
+  ASSERT_TRUE(WaitFor([&] {
+    sv1::ListDeliveriesRequest req;
+    req.set_route("notificationRoutes/team-wecom");
+    req.set_state(sv1::DELIVERY_STATE_IN_DOUBT);
+    req.set_page_size(100);
+    sv1::ListDeliveriesResponse resp;
+    if (!Call(Admin(), &sv1::SyncService::Stub::ListDeliveries, req, &resp).ok()) return false;
+    for (const auto& d : resp.deliveries()) {
+      if (absl::StrContains(d.title(), before)) in_doubt = d;
+    }
+    return !in_doubt.name().empty();
+  })) << sync_->Logs();
+  EXPECT_EQ(in_doubt.attempts(), 1);
+  RaiseWarning(after);
+  ASSERT_TRUE(WaitFor([&] { return CountTitled(robot_->MessagesOf("team"), after) == 1; }))
+      << sync_->Logs();
+  EXPECT_EQ(CountTitled(robot_->MessagesOf("team"), before), 1);
+  EXPECT_TRUE(robot_->rejected().empty());
+
+  sv1::RetryDeliveryRequest retry;
+  retry.set_name(in_doubt.name());
+  sv1::RetryDeliveryResponse retried;
+  EXPECT_EQ(Call(Mgr(), &sv1::SyncService::Stub::RetryDelivery, retry, &retried).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status s = Call(Admin(), &sv1::SyncService::Stub::RetryDelivery, retry, &retried);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(WaitFor([&] { return CountTitled(robot_->MessagesOf("team"), before) == 2; }))
+      << sync_->Logs();
 }
 
 TEST_F(SyncE2eTest, ShareTopicCarriesAMinimisedRecordThenATombstone) {

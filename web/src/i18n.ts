@@ -121,6 +121,7 @@ const zh = {
   scorecard: "KPI 得分",
   sinceLastReview: "较上次复盘",
   openWarnings: "未处理预警",
+  marketInsights: "市场动态",
   metric: {
     KPI_METRIC_BOOKINGS: "签约额",
     KPI_METRIC_WIN_RATE: "赢单率",
@@ -271,6 +272,7 @@ const en: Dict = {
   scorecard: "KPI score",
   sinceLastReview: "Since last review",
   openWarnings: "Open warnings",
+  marketInsights: "Market insights",
   metric: {
     KPI_METRIC_BOOKINGS: "Bookings",
     KPI_METRIC_WIN_RATE: "Win rate",

@@ -156,6 +156,8 @@ class PerformanceApi {
   // review written (created, or refreshed while GENERATED when `refresh`).
   absl::StatusOr<v1::BiweeklyReview> BuildReview(const std::string& member,
                                                  const BiweeklyCycle& cycle);
+  // The market insights (sync service) meant for the rep's team and still valid.
+  absl::Status AddMarketInsights(const std::string& team, v1::BiweeklyReview& r);
   absl::StatusOr<v1::BiweeklyReview> WriteReview(const std::string& member,
                                                  const BiweeklyCycle& cycle,
                                                  const CallContext* call, bool refresh,

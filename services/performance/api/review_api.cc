@@ -281,7 +281,39 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
     return a.raise_time().seconds() < b.raise_time().seconds();
   });
   for (auto& w : open) *r.add_open_warnings() = std::move(w);
+  SALESOPS_RETURN_IF_ERROR(AddMarketInsights(m->team, r));
   return r;
+}
+
+// The market insights meant for the rep's team (or a unit above it, or for
+// everyone) and still valid today, newest first, at most five.
+absl::Status PerformanceApi::AddMarketInsights(const std::string& team, v1::BiweeklyReview& r) {
+  constexpr int kMaxInsights = 5;
+  SALESOPS_ASSIGN_OR_RETURN(auto maps, repo_.GetMaps(MapKind::kInsights, {""}));
+  if (maps[0].empty()) return absl::OkStatus();
+  std::set<std::string> chain;
+  if (!team.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> units, org_.UnitAndAncestors(team));
+    for (const std::string& u : units) chain.insert(absl::StrCat("orgUnits/", u));
+  }
+  const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), recomputer_.options().tz);
+  std::vector<v1::InsightSummary> found;
+  for (const auto& [name, raw] : maps[0]) {
+    v1::InsightSummary in;
+    if (!in.ParseFromString(raw)) continue;
+    const auto& d = in.valid_until();
+    if (in.has_valid_until() && absl::CivilDay(d.year(), d.month(), d.day()) < today) continue;
+    bool meant = in.audience_units().empty();
+    for (const std::string& u : in.audience_units()) meant = meant || chain.count(u) > 0;
+    if (meant) found.push_back(std::move(in));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.publish_time().seconds() > b.publish_time().seconds();
+  });
+  for (size_t i = 0; i < found.size() && static_cast<int>(i) < kMaxInsights; ++i) {
+    *r.add_market_insights() = std::move(found[i]);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::BiweeklyReview> PerformanceApi::WriteReview(const std::string& member,

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "salesops/sync/v1/sync_events.pb.h"
 #include "salesops/warning/v1/warning_events.pb.h"
 #include "services/performance/api/test_support.h"
 
@@ -189,6 +190,47 @@ TEST_F(ReviewApiTest, OpenWarningsAboutTheRepAreListed) {
   Deliver({e3});
   r = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 26));  // refreshed while GENERATED
   EXPECT_EQ(r.open_warnings_size(), 0);
+}
+
+// Market insights the sync service published: those for the rep's team, a
+// unit above it or everyone, still valid, newest first; not another
+// region's, not expired ones, not archived ones.
+TEST_F(ReviewApiTest, MarketInsightsMeantForTheRepAreListed) {
+  namespace sv1 = salesops::sync::v1;
+  auto publish = [&](const std::string& id, const std::string& title, const std::string& unit,
+                     absl::Time at, std::optional<absl::CivilDay> valid_until) {
+    sv1::InsightPublished p;
+    sv1::MarketInsight* in = p.mutable_insight();
+    in->set_name("insights/" + id);
+    in->set_kind(sv1::INSIGHT_KIND_COMPETITOR);
+    in->set_title(title);
+    in->set_body("竞品B 在华东下调报价 15%，重点针对制造业客户。");
+    if (!unit.empty()) in->mutable_audience()->add_org_units("orgUnits/" + unit);
+    if (valid_until) *in->mutable_valid_until() = ToDate(*valid_until);
+    *in->mutable_publish_time() = ToTs(at);
+    CloudEvent e = MakeCloudEvent("/salesops/sync", id, in->name(), p, at);
+    e.id = "published-" + id;
+    return e;
+  };
+  Deliver({publish("i-east", "竞品B 华东降价", "region-east", ChinaNoon(2026, 11, 20), {}),
+           publish("i-all", "行业政策更新", "", ChinaNoon(2026, 11, 21), {}),
+           publish("i-west", "西区新对手", "region-west", ChinaNoon(2026, 11, 22), {}),
+           publish("i-old", "过期动态", "", ChinaNoon(2026, 11, 1), absl::CivilDay(2026, 11, 10))});
+  v1::BiweeklyReview r = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 26));
+  ASSERT_EQ(r.market_insights_size(), 2);
+  EXPECT_EQ(r.market_insights(0).insight(), "insights/i-all");
+  EXPECT_EQ(r.market_insights(1).insight(), "insights/i-east");
+  EXPECT_EQ(r.market_insights(1).kind(), "INSIGHT_KIND_COMPETITOR");
+  EXPECT_THAT(r.market_insights(1).summary(), HasSubstr("下调报价"));
+  sv1::InsightArchived archived;
+  archived.set_insight("insights/i-all");
+  CloudEvent e = MakeCloudEvent("/salesops/sync", "i-all", "insights/i-all", archived,
+                                ChinaNoon(2026, 11, 26));
+  e.id = "archived-i-all";
+  Deliver({e});
+  r = Generate(sup1_, "rep-1", absl::CivilDay(2026, 11, 26));  // refreshed while GENERATED
+  ASSERT_EQ(r.market_insights_size(), 1);
+  EXPECT_EQ(r.market_insights(0).insight(), "insights/i-east");
 }
 
 TEST_F(ReviewApiTest, TheScorecardAndItsChangeSinceTheLastReview) {

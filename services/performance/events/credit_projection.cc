@@ -16,6 +16,7 @@
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
+#include "salesops/sync/v1/sync_events.pb.h"
 #include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/warning/v1/warning_events.pb.h"
 #include "services/performance/api/deal_credit.h"
@@ -28,6 +29,7 @@ namespace {
 namespace cv1 = salesops::customers::v1;
 namespace tv1 = salesops::targets::v1;
 namespace wv1 = salesops::warning::v1;
+namespace sv1 = salesops::sync::v1;
 
 constexpr int kMaxAttempts = 8;
 
@@ -45,6 +47,8 @@ enum class Kind {
   kAttainment,
   kWarningOpen,
   kWarningClosed,
+  kInsightOpen,
+  kInsightClosed,
 };
 
 // What the projection needs from one event, checked.
@@ -67,7 +71,7 @@ struct Parsed {
   std::string won_from;
   // kWon / kLost: the deal's name.
   std::string display_name;
-  // kWarningOpen: the WarningSummary to keep.
+  // kWarningOpen: the WarningSummary to keep; kInsightOpen: the InsightSummary.
   std::string payload;
   // kAttainment
   std::string subject;
@@ -276,6 +280,29 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     *summary.mutable_raise_time() = w.raise_time();
     p.payload = summary.SerializeAsString();
     return p;
+  } else if (t == "salesops.sync.v1.InsightPublished") {
+    // Market insights, for the reviews of the reps they are meant for.
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<sv1::InsightPublished>(ev));
+    const sv1::MarketInsight& in = e.insight();
+    if (in.name().empty()) return Invalid("insight.name", "required");
+    p.kind = Kind::kInsightOpen;
+    p.subject = in.name();
+    v1::InsightSummary summary;
+    summary.set_insight(in.name());
+    summary.set_title(CounterLabel(in.title(), 200));
+    summary.set_kind(sv1::InsightKind_Name(in.kind()));
+    summary.set_summary(CounterLabel(in.body(), 300));
+    *summary.mutable_publish_time() = in.publish_time();
+    for (const std::string& u : in.audience().org_units()) summary.add_audience_units(u);
+    if (in.has_valid_until()) *summary.mutable_valid_until() = in.valid_until();
+    p.payload = summary.SerializeAsString();
+    return p;
+  } else if (t == "salesops.sync.v1.InsightArchived") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<sv1::InsightArchived>(ev));
+    if (e.insight().empty()) return Invalid("insight", "required");
+    p.kind = Kind::kInsightClosed;
+    p.subject = e.insight();
+    return p;
   } else if (t == "salesops.targets.v1.AttainmentUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<tv1::AttainmentUpdated>(ev));
     if (e.level() != tv1::ATTAINMENT_LEVEL_REP && e.level() != tv1::ATTAINMENT_LEVEL_TEAM) {
@@ -391,6 +418,12 @@ class BatchBuilder {
         break;
       case Kind::kWarningClosed:
         c_.DelField(MapKind::kOpenWarnings, p.owner, p.subject);
+        break;
+      case Kind::kInsightOpen:
+        c_.SetField(MapKind::kInsights, "", p.subject, p.payload);
+        break;
+      case Kind::kInsightClosed:
+        c_.DelField(MapKind::kInsights, "", p.subject);
         break;
     }
   }

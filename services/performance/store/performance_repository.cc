@@ -62,6 +62,8 @@ absl::string_view MapKindName(MapKind kind) {
       return "cases";
     case MapKind::kOpenWarnings:
       return "warn";
+    case MapKind::kInsights:
+      return "insights";
   }
   return "unknown";
 }

@@ -68,6 +68,7 @@ enum class MapKind {
   kScriptStats,   // "<script>": "<version>:uses|closed|won", "drills", "drill_sum", "r:<member>"
   kCases,         // "": opportunity → NegotiationCase (key-account deals closed)
   kOpenWarnings,  // "<member>": warning name → WarningSummary (open warnings about the rep)
+  kInsights,      // "": insight name → InsightSummary (market insights not archived)
 };
 absl::string_view MapKindName(MapKind kind);
 

@@ -519,6 +519,30 @@ TEST_F(SyncApiTest, ReceptionIsHostedByTwoDepartments) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(SyncApiTest, CustomerWithoutRegionTagTakesItsTeamsRegionForScope) {
+  CloudEvent created = CustomerCreated("cust-9", cv1::CUSTOMER_TIER_B);
+  cv1::CustomerCreated e = *DecodePayload<cv1::CustomerCreated>(created);
+  e.mutable_customer()->mutable_tags()->clear_region();
+  created.data = e.SerializeAsString();
+  ASSERT_TRUE(projection_.Handle(created).ok());
+  // The region's manager reaches the customer through its team's region.
+  v1::PlanReceptionRequest req;
+  v1::CustomerReception* r = req.mutable_reception();
+  r->set_customer("customers/cust-9");
+  r->set_title("区域经理陪同拜访");
+  *r->mutable_visit_date() = ToDate(absl::CivilDay(2026, 11, 21));
+  for (const auto& [member, dept] : std::vector<std::pair<std::string, v1::Department>>{
+           {"members/mgr-east", v1::DEPARTMENT_SALES}, {"members/pm-1", v1::DEPARTMENT_PRODUCT}}) {
+    v1::ReceptionHost* h = r->add_hosts();
+    h->set_member(member);
+    h->set_department(dept);
+  }
+  v1::PlanReceptionResponse resp;
+  absl::Status s = api_.PlanReception(mgr_, req, &resp);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(resp.reception().region(), "orgUnits/region-east");
+}
+
 // ---------------------------------------------------------------- feedback
 
 TEST_F(SyncApiTest, FeedbackGoesToProductAnsweredRepNotifiedOverdueOnce) {

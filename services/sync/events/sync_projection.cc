@@ -203,6 +203,12 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
     next = cur->doc;
     patch(next);
   }
+  // The sales line's region: the owner's team's, when the customer's own
+  // region tag names none (scope checks read it).
+  if (next.region().empty() && !next.team().empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(IdOf(next.team())));
+    if (!region.empty()) next.set_region(Name(kUnitColl, region));
+  }
   if (cur && cur->doc.SerializeAsString() == next.SerializeAsString()) return absl::OkStatus();
   c.Put(DocKind::kCustomer, id, next, cur ? cur->version : 0);
   // A customer on the share topic gets its record published again.

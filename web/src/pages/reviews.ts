@@ -253,6 +253,9 @@ function detailPage(root: HTMLElement, ctx: PageContext, id: string): () => void
         stat(tr.sinceLastReview, `${r.scorecardChangeBasisPoints >= 0 ? "+" : ""}${bp(r.scorecardChangeBasisPoints)}`)) : null,
       r.openWarnings.length ? section(tr.openWarnings, h("ul", {}, r.openWarnings.map((w) =>
         h("li", {}, h("a", { href: "#/warnings" }, w.text || w.warning))))) : null,
+      r.marketInsights.length ? section(tr.marketInsights, h("ul", { "data-testid": "review-insights" },
+        r.marketInsights.map((i) => h("li", {}, h("strong", {}, i.title),
+          i.summary ? h("span", { class: "muted" }, ` ${i.summary}`) : null)))) : null,
       section(tr.changes, h("table", { class: "changes" },
         h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, tr.previousCycle), h("th", {}, tr.cycle), h("th", {}, tr.teamMedian))),
         h("tbody", {}, r.changes.map((c) => h("tr", {},
