@@ -267,6 +267,16 @@ start gateway env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS
 
 echo "== loading demo data (idempotent)"
 load "$build/tools/demo/demo_loader"
+# A competitor move marketing publishes for the east region: the reviews generated
+# below list it, and region-east's DingTalk group hears of it (ALREADY_EXISTS on a re-run).
+insight='{"insightId": "demo-competitor-east", "insight": {"kind": "INSIGHT_KIND_COMPETITOR",
+  "title": "竞品B 在华东下调报价 15%", "body": "竞品B 针对制造业客户下调云平台报价约 15%，并附送一年运维；报价阶段请提前准备价值对比。",
+  "source": "市场部竞品跟踪", "audience": {"orgUnits": ["orgUnits/region-east"]}}}'
+for _ in $(seq 1 50); do
+  out=$("$ctl" call salesops.sync.v1.SyncService/PublishInsight "$insight" 2>&1) && break
+  case "$out" in *ALREADY_EXISTS*|*already\ exists*) break ;; esac
+  sleep 0.2
+done
 echo "== loading the demo target plan for this quarter (idempotent)"
 load "$build/tools/demo/targets_demo_loader"
 echo "== loading the demo commission plan, KPIs and OKRs (idempotent)"

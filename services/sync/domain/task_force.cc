@@ -81,12 +81,34 @@ bool ShouldPropose(const v1::TaskForcePolicy& policy, const cv1::Opportunity& de
          deal.amount().amount_minor() >= min.amount_minor();
 }
 
+namespace {
+
+// The stage as a sales team says it.
+const char* StageText(cv1::OpportunityStage s) {
+  switch (s) {
+    case cv1::OPPORTUNITY_STAGE_LEAD:
+      return "线索";
+    case cv1::OPPORTUNITY_STAGE_QUALIFIED:
+      return "需求确认";
+    case cv1::OPPORTUNITY_STAGE_PROPOSAL:
+      return "方案";
+    case cv1::OPPORTUNITY_STAGE_NEGOTIATION:
+      return "商务谈判";
+    case cv1::OPPORTUNITY_STAGE_CONTRACT:
+      return "合同";
+    default:
+      return "关键";
+  }
+}
+
+}  // namespace
+
 v1::TaskForce ProposedTaskForce(const v1::TaskForcePolicy& policy, const cv1::Opportunity& deal,
                                 cv1::CustomerTier tier, const std::string& supervisor_id,
                                 absl::Time now) {
   v1::TaskForce t;
   t.set_title(absl::StrCat(deal.display_name(), " 联合攻坚组"));
-  t.set_objective(absl::StrCat("商机进入", cv1::OpportunityStage_Name(deal.stage()),
+  t.set_objective(absl::StrCat("商机进入", StageText(deal.stage()),
                                "阶段，组建售前、产品、交付联合团队推进签约"));
   t.set_opportunity(deal.name());
   t.set_customer(deal.customer());

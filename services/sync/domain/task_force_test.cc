@@ -26,6 +26,7 @@ namespace cv1 = salesops::customers::v1;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'767'225'600);  // 2026-01-01 00:00 UTC
 
@@ -211,6 +212,7 @@ TEST(ProposedTaskForceTest, CopiesTheDealAndIsAnAutoProposal) {
   const v1::TaskForce t = ProposedTaskForce(p, d, cv1::CUSTOMER_TIER_S, "sup-1", kNow);
   EXPECT_EQ(t.title(), "某省电网项目 联合攻坚组");
   EXPECT_THAT(t.objective(), HasSubstr("联合团队"));
+  EXPECT_THAT(t.objective(), Not(HasSubstr("OPPORTUNITY_STAGE")));
   EXPECT_EQ(t.opportunity(), "opportunities/o-1");
   EXPECT_EQ(t.customer(), "customers/c-1");
   EXPECT_EQ(t.amount().amount_minor(), 100'000'000);
