@@ -2,8 +2,9 @@
 
 namespace salesops::testing {
 
-SyncServer::SyncServer(std::string routes_file, std::vector<std::string> extra_args)
-    : suffix_(UniqueSuffix()),
+SyncServer::SyncServer(std::string routes_file, std::vector<std::string> extra_args,
+                       std::string suffix)
+    : suffix_(suffix.empty() ? UniqueSuffix() : std::move(suffix)),
       routes_file_(std::move(routes_file)),
       extra_args_(std::move(extra_args)),
       process_(SALESOPS_SYNC_SERVER, "sync_addr", "sync_server-" + suffix_) {}
