@@ -99,9 +99,17 @@ int main(int argc, char** argv) {
   http_options.write_timeout = absl::GetFlag(FLAGS_sync_webhook_timeout);
   http_options.ca_file = absl::GetFlag(FLAGS_sync_webhook_ca_file);
   // A claim must outlast the longest request it covers.
-  dispatch.lease =
-      std::max(absl::Seconds(30),
-               http_options.connect_timeout + 2 * http_options.read_timeout + absl::Seconds(10));
+  const absl::Duration longest_request =
+      http_options.connect_timeout + http_options.write_timeout + http_options.read_timeout;
+  dispatch.lease = absl::GetFlag(FLAGS_sync_notify_lease);
+  if (dispatch.lease == absl::ZeroDuration()) {
+    dispatch.lease = std::max(absl::Seconds(30), longest_request + absl::Seconds(10));
+  } else if (dispatch.lease < longest_request) {
+    LogError(absl::StrCat("bad setting --sync_notify_lease: at least ",
+                          absl::FormatDuration(longest_request),
+                          " (the webhook connect, write and read time-outs)"));
+    return 2;
+  }
   if (dispatch.workers < 1 || dispatch.workers > 64 || dispatch.max_attempts < 1 ||
       dispatch.max_attempts > 50 || dispatch.backoff_base <= absl::ZeroDuration() ||
       dispatch.backoff_cap < dispatch.backoff_base) {
@@ -142,7 +150,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   HttplibTransport http(http_options);
-  Dispatcher dispatcher(repo, routes, http, wall_clock, dispatch, &metrics);
+  // Deliveries are scheduled on the business clock (as the projection queues
+  // them); signatures carry the real time the platforms check.
+  dispatch.signing_clock = &wall_clock;
+  Dispatcher dispatcher(repo, routes, http, clock, dispatch, &metrics);
   DirectoryProjection directory_projection(outbox, redis);
   ConsumerOptions directory_group;
   directory_group.group_id = absl::GetFlag(FLAGS_sync_directory_group);

@@ -85,8 +85,8 @@ absl::Status SyncApi::RetryDelivery(const CallContext& call, const v1::RetryDeli
       return FailedPrecondition("DELIVERY_STATE",
                                 "only a dead-lettered or in-doubt delivery is retried by hand");
     }
-    // One more attempt: the dispatcher treats it as the last one (a retryable
-    // failure dead-letters it again rather than retrying on its own).
+    // Due now; the dispatcher's usual policy applies from the attempts it
+    // has had (a delivery that used all its attempts gets this one only).
     const absl::Time now = clock_.Now();
     v1::NotificationDelivery d = got.doc;
     d.set_state(v1::DELIVERY_STATE_PENDING);

@@ -99,9 +99,11 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
     return PermissionDenied("NOT_IN_SCOPE", absl::StrCat("you may not share ", in.customer(),
                                                          ": it is outside your scope"));
   }
+  std::optional<Loaded<cv1::SharingGrant>> grant_used;
   if (!grant_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<cv1::SharingGrant>> grant,
                               LoadDoc<cv1::SharingGrant>(repo_, DocKind::kGrant, grant_id));
+    grant_used = grant;
     if (!grant) {
       return FailedPrecondition("GRANT_NOT_FOUND",
                                 absl::StrCat(in.sharing_grant(), " is not known (yet)"));
@@ -139,6 +141,10 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
     c.Index(Ix("share:region:", IdOf(customer->doc.region())), entry);
   }
   if (!grant_id.empty()) c.Index(Ix("share:grant:", grant_id), id);
+  // The grant as it was when decided: a revocation committed meanwhile (whose
+  // projection revokes the grant's shares) makes this commit fail instead of
+  // leaving a share the revocation never saw.
+  if (grant_used) c.Put(DocKind::kGrant, grant_id, grant_used->doc, grant_used->version);
   if (in.has_expire_time()) c.Schedule(kShareExpiry, id, in.expire_time().seconds());
   c.dirty_shares.push_back(customer_id);
   v1::CustomerShared e;

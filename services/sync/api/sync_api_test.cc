@@ -6,6 +6,8 @@
 #include "services/sync/api/sync_api.h"
 
 #include <algorithm>
+#include <functional>
+#include <utility>
 
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
@@ -67,12 +69,15 @@ class RecordingSink final : public ShareSink {
  public:
   absl::Status Publish(const std::string& key, const std::optional<std::string>& value,
                        const KafkaHeaders& headers) override {
+    // What happens elsewhere while this record is on its way (once).
+    if (during_publish) std::exchange(during_publish, nullptr)();
     records.push_back({key, value});
     last_headers = headers;
     return absl::OkStatus();
   }
   std::vector<Sent> records;
   KafkaHeaders last_headers;
+  std::function<void()> during_publish;
 };
 
 class SyncApiTest : public ::testing::Test {
@@ -476,6 +481,34 @@ TEST_F(SyncApiTest, FormingNeedsALeadAndAnotherFunction) {
   EXPECT_EQ(Field(api_.AddTaskForceMember(rep1_, add, &added)), "member.member");
 }
 
+TEST_F(SyncApiTest, TheOpenTaskForceFollowsTheDealToItsNewOwner) {
+  const v1::TaskForce t = AutoTaskForce("opp-1");
+  cv1::OpportunityUpdated e;
+  cv1::Opportunity* o = e.mutable_opportunity();
+  o->set_name("opportunities/opp-1");
+  o->set_customer("customers/cust-1");
+  o->set_stage(cv1::OPPORTUNITY_STAGE_PROPOSAL);
+  o->set_owner("members/rep-3");
+  o->set_team("orgUnits/team-east-2");
+  o->set_region("orgUnits/region-east");
+  o->mutable_amount()->set_amount_minor(2'000'000'00);
+  o->mutable_amount()->set_currency_code("CNY");
+  CloudEvent ev = MakeCloudEvent("/salesops/customers", "cust-1", o->name(), e, clock_.Now());
+  ev.id = "moved-opp-1";
+  ASSERT_TRUE(projection_.Handle(ev).ok());
+  v1::GetTaskForceRequest get;
+  get.set_name(t.name());
+  v1::GetTaskForceResponse got;
+  ASSERT_TRUE(api_.GetTaskForce(rep3_, get, &got).ok()) << "the new owner reads it";
+  EXPECT_EQ(got.task_force().team(), "orgUnits/team-east-2");
+  // The new team's supervisor finds it in the team's list; the old one no longer.
+  v1::ListTaskForcesResponse theirs, ours;
+  ASSERT_TRUE(api_.ListTaskForces(As(Role::kSupervisor, "sup-2", "team-east-2"), {}, &theirs).ok());
+  EXPECT_EQ(theirs.task_forces_size(), 1);
+  ASSERT_TRUE(api_.ListTaskForces(sup1_, {}, &ours).ok());
+  EXPECT_EQ(ours.task_forces_size(), 0);
+}
+
 // ---------------------------------------------------------------- receptions
 
 TEST_F(SyncApiTest, ReceptionIsHostedByTwoDepartments) {
@@ -651,6 +684,35 @@ TEST_F(SyncApiTest, ShareTopicCarriesAMinimisedRecordThenATombstone) {
   EXPECT_FALSE(sink_.records[1].value.has_value()) << "a tombstone";
 }
 
+// Two publishers (replicas): A reads the customer with its share active; the
+// share is revoked and B publishes the tombstone and clears the mark; then A's
+// older record goes out. A marks the customer again, so the next pass puts
+// the tombstone back on top.
+TEST_F(SyncApiTest, AnOlderRecordPublishedLateIsFollowedByTheCurrentState) {
+  ASSERT_TRUE(projection_.Handle(CustomerCreated("cust-1", cv1::CUSTOMER_TIER_A)).ok());
+  v1::ShareCustomerRequest req;
+  req.mutable_share()->set_customer("customers/cust-1");
+  req.mutable_share()->set_recipient("systems/finance-erp");
+  req.mutable_share()->set_purpose("开票与回款核对");
+  v1::ShareCustomerResponse shared;
+  ASSERT_TRUE(api_.ShareCustomer(rep1_, req, &shared).ok());
+  RecordingSink other_sink;
+  SharePublisher replica_b(repo_, other_sink, clock_);
+  sink_.during_publish = [&] {
+    v1::RevokeCustomerShareRequest revoke;
+    revoke.set_name(shared.share().name());
+    v1::RevokeCustomerShareResponse revoked;
+    ASSERT_TRUE(api_.RevokeCustomerShare(rep1_, revoke, &revoked).ok());
+    ASSERT_EQ(*replica_b.RunOnce(), 1);
+    ASSERT_FALSE(other_sink.records.back().value.has_value());
+  };
+  ASSERT_EQ(*publisher_.RunOnce(), 1);
+  ASSERT_TRUE(sink_.records.back().value.has_value()) << "the older record, late";
+  ASSERT_EQ(*publisher_.RunOnce(), 1);
+  EXPECT_FALSE(sink_.records.back().value.has_value()) << "the current state after it";
+  EXPECT_EQ(*publisher_.RunOnce(), 0);
+}
+
 TEST_F(SyncApiTest, ExpiredShareBecomesATombstone) {
   ASSERT_TRUE(projection_.Handle(CustomerCreated("cust-1", cv1::CUSTOMER_TIER_A)).ok());
   v1::ShareCustomerRequest req;
@@ -723,6 +785,8 @@ TEST_F(SyncApiTest, BadInputNamesTheField) {
   EXPECT_EQ(Field(api_.ProposeTaskForce(sup1_, propose, &p)), "task_force.opportunity");
   propose.mutable_task_force()->set_opportunity("opportunities/opp-x");
   propose.set_task_force_id("bad id!");
+  EXPECT_EQ(Field(api_.ProposeTaskForce(sup1_, propose, &p)), "task_force_id");
+  propose.set_task_force_id("auto-opp-1");
   EXPECT_EQ(Field(api_.ProposeTaskForce(sup1_, propose, &p)), "task_force_id");
   v1::GetTaskForceResponse g;
   v1::GetTaskForceRequest get;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "common/server/api_support.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
@@ -122,6 +123,19 @@ std::string NextMilestoneId(const v1::TaskForce& t) {
   return absl::StrCat("m", max + 1);
 }
 
+// Every listed member a current member of the organisation.
+absl::Status CheckKnownMembers(Directory& directory, const std::string& prefix,
+                               const google::protobuf::RepeatedPtrField<v1::TaskForceMember>& ms) {
+  for (int i = 0; i < ms.size(); ++i) {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<MemberInfo> m, directory.Member(IdOf(ms[i].member())));
+    if (!m || m->left) {
+      return InvalidField(absl::StrCat(prefix, "[", i, "].member"),
+                          absl::StrCat(ms[i].member(), " is not a current member"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 void StampNewMembers(v1::TaskForce& t, absl::Time now) {
   for (v1::TaskForceMember& m : *t.mutable_members()) {
     if (!m.has_join_time()) *m.mutable_join_time() = ToTs(now);
@@ -150,9 +164,12 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
   }
   if (!req.task_force_id().empty() && !IsValidId(req.task_force_id())) {
     v.Add("task_force_id", "letters, digits and '-', 3..63 characters");
+  } else if (absl::StartsWith(req.task_force_id(), "auto-")) {
+    v.Add("task_force_id", "\"auto-\" is kept for the proposals the service makes itself");
   }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
+  SALESOPS_RETURN_IF_ERROR(CheckKnownMembers(directory_, "task_force.members", in.members()));
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
   const std::string caller = call.principal.member_id;
   auto replay = [&](const std::string& stored) -> absl::Status {
@@ -231,12 +248,19 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
     if (seen) return replay(*seen);
   }
-  if (ErrorReason(s) == "ETAG_MISMATCH") {
-    // The marker moved: another proposal for this deal won the race.
+  if (ErrorReason(s) == "ETAG_MISMATCH" || ErrorReason(s) == "RESOURCE_EXISTS") {
+    // Another proposal for this deal won the race (the marker moved), or the
+    // chosen id is taken.
     SALESOPS_ASSIGN_OR_RETURN(OpenMarker now_open, LoadOpenMarker(repo_, opp_id));
-    return AlreadyExists("TASK_FORCE_EXISTS",
-                         absl::StrCat(in.opportunity(), " got an open task force meanwhile"),
-                         now_open.open_task_force);
+    if (!now_open.open_task_force.empty()) {
+      return AlreadyExists("TASK_FORCE_EXISTS",
+                           absl::StrCat(in.opportunity(), " got an open task force meanwhile"),
+                           now_open.open_task_force);
+    }
+    if (ErrorReason(s) == "RESOURCE_EXISTS") {
+      return AlreadyExists("TASK_FORCE_EXISTS", absl::StrCat(t.name(), " already exists"),
+                           t.name());
+    }
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_task_force() = WithEtag(t, 1);
@@ -342,6 +366,7 @@ absl::Status SyncApi::FormTaskForce(const CallContext& call, const v1::FormTaskF
   }
   if (!req.members().empty()) CheckMembers(v, "members", req.members(), true);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
+  SALESOPS_RETURN_IF_ERROR(CheckKnownMembers(directory_, "members", req.members()));
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
   v1::TaskForce out;
   int64_t version = 0;
@@ -360,6 +385,12 @@ absl::Status SyncApi::FormTaskForce(const CallContext& call, const v1::FormTaskF
         }
         const absl::Time now = clock_.Now();
         if (!req.members().empty()) {
+          // Who is no longer a member leaves the member's list index.
+          for (const v1::TaskForceMember& old : t.members()) {
+            bool kept = false;
+            for (const v1::TaskForceMember& m : req.members()) kept |= m.member() == old.member();
+            if (!kept) c.Unindex(Ix("tf:member:", IdOf(old.member())), TaskForceEntry(t, id));
+          }
           *t.mutable_members() = req.members();
           StampNewMembers(t, now);
         } else {
@@ -544,7 +575,8 @@ absl::Status SyncApi::UpdateMilestone(const CallContext& call,
         // A milestone's owner updates their own milestone.
         const std::string me = Name(kMemberColl, call.principal.member_id);
         for (const v1::Milestone& m : t.milestones()) {
-          if (!create && m.milestone_id() == in.milestone_id() && m.owner() == me) {
+          if (!create && m.milestone_id() == in.milestone_id() && m.owner() == me &&
+              IsTaskForceMember(t, call.principal.member_id)) {
             return absl::OkStatus();
           }
         }
@@ -653,7 +685,7 @@ absl::Status SyncApi::PostTaskForceUpdate(const CallContext& call,
   v1::TaskForceUpdate posted;
   v1::TaskForce out;
   int64_t version = 0;
-  SALESOPS_RETURN_IF_ERROR(UpdateTaskForceDoc(
+  const absl::Status posted_status = UpdateTaskForceDoc(
       repo_, id, req.task_force(), "", authorise,
       [&](v1::TaskForce& t, Change& c) -> absl::Status {
         if (!IsLive(t)) return Closed(t);
@@ -678,7 +710,18 @@ absl::Status SyncApi::PostTaskForceUpdate(const CallContext& call,
         }
         return absl::OkStatus();
       },
-      &out, &version));
+      &out, &version);
+  if (ErrorReason(posted_status) == "REQUEST_REPLAYED") {
+    // A retry of the same request won the race: answer with its update.
+    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
+    if (seen && seen->rfind(prefix, 0) == 0) {
+      SALESOPS_ASSIGN_OR_RETURN(
+          auto got, MustLoad<v1::TaskForce>(repo_, DocKind::kTaskForce, id, "TASK_FORCE_NOT_FOUND",
+                                            req.task_force()));
+      return find(got.doc, *seen);
+    }
+  }
+  SALESOPS_RETURN_IF_ERROR(posted_status);
   *resp->mutable_update() = posted;
   return absl::OkStatus();
 }

@@ -8,7 +8,7 @@
 namespace salesops::sync {
 namespace {
 
-constexpr int kMaxSharesPerCustomer = 1000;
+constexpr int kPage = 500;
 
 }  // namespace
 
@@ -26,17 +26,22 @@ absl::StatusOr<int> SharePublisher::RunOnce(int limit) {
     SALESOPS_ASSIGN_OR_RETURN(
         std::optional<Loaded<v1::MinimisedCustomer>> customer,
         LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, d.customer));
-    SALESOPS_ASSIGN_OR_RETURN(
-        std::vector<std::string> entries,
-        repo_.Range(Ix("share:customer:", d.customer), "", kMaxSharesPerCustomer));
-    std::vector<std::string> ids;
-    for (const std::string& e : entries) ids.push_back(EntryId(e));
-    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<StoredDoc>> docs,
-                              repo_.GetMany(DocKind::kShare, ids));
+    // Every share of the customer, page by page (ended ones stay listed).
     std::vector<v1::CustomerShare> shares;
-    for (const auto& doc : docs) {
-      v1::CustomerShare s;
-      if (doc && s.ParseFromString(doc->data)) shares.push_back(std::move(s));
+    for (std::string after;;) {
+      SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                                repo_.Range(Ix("share:customer:", d.customer), after, kPage));
+      if (entries.empty()) break;
+      after = entries.back();
+      std::vector<std::string> ids;
+      for (const std::string& e : entries) ids.push_back(EntryId(e));
+      SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<StoredDoc>> docs,
+                                repo_.GetMany(DocKind::kShare, ids));
+      for (const auto& doc : docs) {
+        v1::CustomerShare s;
+        if (doc && s.ParseFromString(doc->data)) shares.push_back(std::move(s));
+      }
+      if (static_cast<int>(entries.size()) < kPage) break;
     }
     const absl::Time now = clock_.Now();
     std::optional<v1::SharedCustomerRecord> record;
@@ -53,7 +58,14 @@ absl::StatusOr<int> SharePublisher::RunOnce(int limit) {
     CloudEvent envelope = MakeCloudEvent(kSyncSource, d.customer, subject, payload, now, "");
     SALESOPS_RETURN_IF_ERROR(sink_.Publish(d.customer, value, ToKafkaHeaders(envelope)));
     SALESOPS_ASSIGN_OR_RETURN(bool cleared, repo_.ClearDirtyShare(d));
-    (void)cleared;  // changed meanwhile: the mark stays, the next pass publishes again
+    if (!cleared) {
+      // Changed meanwhile, and perhaps published (and cleared) by another
+      // replica before this older record went out: mark it again so the
+      // current state is published after it.
+      Change again;
+      again.dirty_shares.push_back(d.customer);
+      SALESOPS_RETURN_IF_ERROR(repo_.Commit(again));
+    }
     ++published;
   }
   return published;

@@ -24,7 +24,7 @@ namespace {
 namespace cv1 = salesops::customers::v1;
 
 constexpr int kMaxAttempts = 5;
-constexpr int kMaxGrantShares = 500;
+constexpr int kGrantPage = 500;
 constexpr int kMaxDealLeads = 100;
 
 // The deal's facts as the flat customers events carry them.
@@ -136,7 +136,7 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
     patch = [e](v1::MinimisedCustomer& m) {
       m.set_owner(e.owner());
       m.set_team(e.team());
-      if (!e.region().empty()) m.set_region(e.region());
+      m.set_region(e.region());  // "": derived from the new team below
     };
   } else if (t == "salesops.customers.v1.CustomerHandedOver") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::CustomerHandedOver>(event));
@@ -144,6 +144,7 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
     patch = [e](v1::MinimisedCustomer& m) {
       m.set_owner(e.to_owner());
       m.set_team(e.to_team());
+      m.clear_region();  // the new team's, derived below
     };
   } else if (t == "salesops.customers.v1.SharingGranted" ||
              t == "salesops.customers.v1.SharingRevoked") {
@@ -161,8 +162,15 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
     c.Put(DocKind::kGrant, grant_id, grant, cur ? cur->version : 0);
     if (t == "salesops.customers.v1.SharingRevoked") {
       // The shares it allowed end with it.
-      SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                                repo_.Range(Ix("share:grant:", grant_id), "", kMaxGrantShares));
+      std::vector<std::string> ids;
+      for (std::string after;;) {
+        SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> page,
+                                  repo_.Range(Ix("share:grant:", grant_id), after, kGrantPage));
+        if (page.empty()) break;
+        after = page.back();
+        ids.insert(ids.end(), page.begin(), page.end());
+        if (static_cast<int>(page.size()) < kGrantPage) break;
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<StoredDoc>> docs,
                                 repo_.GetMany(DocKind::kShare, ids));
       for (size_t i = 0; i < ids.size(); ++i) {
@@ -268,6 +276,34 @@ absl::Status SyncProjection::Deal(const CloudEvent& event, Change& c) {
   }
   c.Put(DocKind::kOpportunity, opp_id, deal, cur ? cur->version : 0);
   const absl::Time now = clock_.Now();
+
+  // The deal's open task force follows its sales line (owner, team, region):
+  // its scope checks and lists are the line's.
+  if (cur && (cur->doc.owner() != deal.owner() || cur->doc.team() != deal.team() ||
+              cur->doc.region() != deal.region())) {
+    SALESOPS_ASSIGN_OR_RETURN(OpenMarker marker, LoadOpenMarker(repo_, opp_id));
+    if (!marker.open_task_force.empty()) {
+      const std::string tf_id = IdOf(marker.open_task_force);
+      SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::TaskForce>> tf,
+                                LoadDoc<v1::TaskForce>(repo_, DocKind::kTaskForce, tf_id));
+      if (tf) {
+        v1::TaskForce t = tf->doc;
+        const std::string entry = TaskForceEntry(t, tf_id);
+        auto move = [&](const char* index, const std::string& from, const std::string& to) {
+          if (from == to) return;
+          if (!from.empty()) c.Unindex(Ix(index, IdOf(from)), entry);
+          if (!to.empty()) c.Index(Ix(index, IdOf(to)), entry);
+        };
+        move("tf:team:", t.team(), deal.team());
+        move("tf:region:", t.region(), deal.region());
+        t.set_owner(deal.owner());
+        t.set_team(deal.team());
+        t.set_region(deal.region());
+        *t.mutable_update_time() = ToTs(now);
+        c.Put(DocKind::kTaskForce, tf_id, t, tf->version);
+      }
+    }
+  }
 
   // An automatic task force, once per deal.
   if (IsOpenStage(deal.stage())) {

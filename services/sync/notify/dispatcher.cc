@@ -223,7 +223,9 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
   }
 
   // 2. Post.
-  const WebhookRequest request = BuildRequest(*route, claimed.title(), claimed.text(), now);
+  const absl::Time signed_at =
+      options_.signing_clock != nullptr ? options_.signing_clock->Now() : now;
+  const WebhookRequest request = BuildRequest(*route, claimed.title(), claimed.text(), signed_at);
   const HttpResult http = http_.Post(request.url, request.body);
   const Verdict verdict = Classify(route->platform, http.status, http.body, http.error);
 

@@ -61,6 +61,9 @@ struct DispatcherOptions {
   absl::Duration lease = absl::Seconds(30);
   absl::Duration poll_interval = absl::Milliseconds(200);
   int batch = 200;
+  // The time request signatures carry (DingTalk and Feishu check it against
+  // theirs); nullptr: the dispatcher's clock.
+  const Clock* signing_clock = nullptr;
 };
 
 class Dispatcher {
