@@ -834,5 +834,115 @@ TEST_F(SyncApiTest, BadInputNamesTheField) {
   EXPECT_EQ(Field(api_.ListNotificationRoutes(admin_, routes, &rtr)), "org_unit");
 }
 
+// The feedback, outreach and share RPCs: each bad request names its field.
+TEST_F(SyncApiTest, BadInputNamesTheFieldInFeedbackOutreachAndShares) {
+  {
+    v1::SubmitFeedbackRequest req;
+    req.mutable_feedback()->set_title("缺类别");
+    v1::SubmitFeedbackResponse resp;
+    EXPECT_EQ(Field(api_.SubmitFeedback(rep1_, req, &resp)), "feedback.kind");
+  }
+  {
+    v1::GetFeedbackRequest req;
+    req.set_name("launches/x-1");
+    v1::GetFeedbackResponse resp;
+    EXPECT_EQ(Field(api_.GetFeedback(rep1_, req, &resp)), "name");
+  }
+  {
+    v1::ListFeedbackRequest req;
+    req.set_department(v1::DEPARTMENT_FINANCE);
+    v1::ListFeedbackResponse resp;
+    EXPECT_EQ(Field(api_.ListFeedback(rep1_, req, &resp)), "department");
+  }
+  {
+    v1::RouteFeedbackRequest req;
+    req.set_name("feedback/fb-1");
+    v1::RouteFeedbackResponse resp;
+    EXPECT_EQ(Field(api_.RouteFeedback(pm1_, req, &resp)), "routed_to");
+  }
+  {
+    v1::RespondToFeedbackRequest req;
+    req.set_name("feedback/fb-1");
+    req.set_response("好");
+    v1::RespondToFeedbackResponse resp;
+    EXPECT_EQ(Field(api_.RespondToFeedback(pm1_, req, &resp)), "state");
+  }
+  {
+    v1::GetFeedbackInsightsRequest req;
+    req.set_limit(1000);
+    v1::GetFeedbackInsightsResponse resp;
+    EXPECT_EQ(Field(api_.GetFeedbackInsights(dir1_, req, &resp)), "limit");
+  }
+  {
+    v1::CreateLaunchRequest req;
+    req.mutable_launch()->set_kind(v1::LAUNCH_KIND_NEW_PRODUCT);
+    req.mutable_launch()->set_product_line("orgUnits/pl-cloud");
+    v1::CreateLaunchResponse resp;
+    EXPECT_EQ(Field(api_.CreateLaunch(admin_, req, &resp)), "launch.title");
+  }
+  {
+    v1::UpdateLaunchRequest req;
+    req.mutable_launch()->set_name("launches/l-1");
+    v1::UpdateLaunchResponse resp;
+    EXPECT_EQ(Field(api_.UpdateLaunch(admin_, req, &resp)), "update_mask");
+  }
+  {
+    v1::AnnounceLaunchRequest req;
+    v1::AnnounceLaunchResponse resp;
+    EXPECT_EQ(Field(api_.AnnounceLaunch(admin_, req, &resp)), "name");
+  }
+  {
+    v1::ListLaunchesRequest req;
+    req.set_page_size(-5);
+    v1::ListLaunchesResponse resp;
+    EXPECT_EQ(Field(api_.ListLaunches(rep1_, req, &resp)), "page_size");
+  }
+  {
+    v1::PublishInsightRequest req;
+    req.mutable_insight()->set_title("无类别");
+    v1::PublishInsightResponse resp;
+    EXPECT_EQ(Field(api_.PublishInsight(mgr_, req, &resp)), "insight.kind");
+  }
+  {
+    v1::ArchiveInsightRequest req;
+    req.set_name("insight/i-1");
+    v1::ArchiveInsightResponse resp;
+    EXPECT_EQ(Field(api_.ArchiveInsight(admin_, req, &resp)), "name");
+  }
+  {
+    v1::CreateCampaignRequest req;
+    req.mutable_campaign()->set_title("峰会");
+    v1::CreateCampaignResponse resp;
+    EXPECT_EQ(Field(api_.CreateCampaign(dir1_, req, &resp)), "campaign.first_contact_sla_hours");
+  }
+  {
+    v1::HandOverLeadsRequest req;
+    req.set_campaign("campaigns/c-1");
+    v1::HandOverLeadsResponse resp;
+    EXPECT_EQ(Field(api_.HandOverLeads(dir1_, req, &resp)), "leads");
+  }
+  {
+    v1::UpdateLeadOutcomeRequest req;
+    req.set_name("leads/l-1");
+    req.set_state(v1::LEAD_STATE_WON);
+    v1::UpdateLeadOutcomeResponse resp;
+    EXPECT_EQ(Field(api_.UpdateLeadOutcome(rep1_, req, &resp)), "state");
+  }
+  {
+    v1::ShareCustomerRequest req;
+    req.mutable_share()->set_customer("customers/cust-1");
+    req.mutable_share()->set_recipient("somewhere/x");
+    req.mutable_share()->set_purpose("用途");
+    v1::ShareCustomerResponse resp;
+    EXPECT_EQ(Field(api_.ShareCustomer(rep1_, req, &resp)), "share.recipient");
+  }
+  {
+    v1::RevokeCustomerShareRequest req;
+    req.set_name("shares/s-1");
+    v1::RevokeCustomerShareResponse resp;
+    EXPECT_EQ(Field(api_.RevokeCustomerShare(rep1_, req, &resp)), "name");
+  }
+}
+
 }  // namespace
 }  // namespace salesops::sync
