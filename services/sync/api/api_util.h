@@ -98,6 +98,20 @@ absl::Status ScanPage(SyncRepository& repo, const CallContext& call, DocKind kin
   return absl::OkStatus();
 }
 
+// request_id replay (AIP-155): what `replay` answers for the resource an
+// earlier request of `caller` with this id made; nullopt when there is none
+// (or no request_id) and the call goes on. Used before a create, and after
+// its commit lost to a racing retry (REQUEST_REPLAYED).
+template <typename Replay>
+std::optional<absl::Status> ReplayIfSeen(SyncRepository& repo, const std::string& caller,
+                                         const std::string& request_id, Replay&& replay) {
+  if (request_id.empty()) return std::nullopt;
+  absl::StatusOr<std::optional<std::string>> seen = repo.FindRequest(caller, request_id);
+  if (!seen.ok()) return seen.status();
+  if (!*seen) return std::nullopt;
+  return replay(**seen);
+}
+
 // Lists of a request: at most `max` entries (violation on `field`).
 template <typename List>
 bool CheckCount(Violations& v, const std::string& field, const List& list, int max) {

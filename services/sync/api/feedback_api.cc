@@ -85,11 +85,7 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
     *resp->mutable_feedback() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen,
-                              repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
 
   // The deals it is about: known to the sync service, in the caller's scope;
   // the open ones' amounts are the revenue at stake.
@@ -181,9 +177,7 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), f.name());
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen,
-                              repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_feedback() = WithEtag(f, 1);

@@ -112,10 +112,7 @@ absl::Status SyncApi::CreateLaunch(const CallContext& call, const v1::CreateLaun
     *resp->mutable_launch() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   const absl::Time now = clock_.Now();
   const std::string id = req.launch_id().empty() ? NewId() : req.launch_id();
   l.set_name(Name(kLaunchColl, id));
@@ -131,8 +128,7 @@ absl::Status SyncApi::CreateLaunch(const CallContext& call, const v1::CreateLaun
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), l.name());
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("LAUNCH_EXISTS", absl::StrCat(l.name(), " already exists"), l.name());
@@ -317,10 +313,7 @@ absl::Status SyncApi::PublishInsight(const CallContext& call, const v1::PublishI
     *resp->mutable_insight() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   const absl::Time now = clock_.Now();
   const std::string id = req.insight_id().empty() ? NewId() : req.insight_id();
   in.set_name(Name(kInsightColl, id));
@@ -339,8 +332,7 @@ absl::Status SyncApi::PublishInsight(const CallContext& call, const v1::PublishI
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("INSIGHT_EXISTS", absl::StrCat(in.name(), " already exists"), in.name());
@@ -503,10 +495,7 @@ absl::Status SyncApi::CreateCampaign(const CallContext& call, const v1::CreateCa
     SALESOPS_ASSIGN_OR_RETURN(*resp->mutable_campaign(), WithStats(repo_, got.doc, got.version));
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   const absl::Time now = clock_.Now();
   const std::string id = req.campaign_id().empty() ? NewId() : req.campaign_id();
   in.set_name(Name(kCampaignColl, id));
@@ -524,8 +513,7 @@ absl::Status SyncApi::CreateCampaign(const CallContext& call, const v1::CreateCa
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("CAMPAIGN_EXISTS", absl::StrCat(in.name(), " already exists"), in.name());
@@ -607,10 +595,7 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
     }
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   SALESOPS_ASSIGN_OR_RETURN(auto campaign,
                             MustLoad<v1::Campaign>(repo_, DocKind::kCampaign, campaign_id,
                                                    "CAMPAIGN_NOT_FOUND", req.campaign()));
@@ -659,8 +644,7 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), absl::StrJoin(names, ","));
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   SALESOPS_RETURN_IF_ERROR(s);
   for (v1::CampaignLead& l : leads) *resp->add_leads() = WithEtag(std::move(l), 1);

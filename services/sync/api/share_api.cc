@@ -85,10 +85,7 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
     *resp->mutable_share() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::MinimisedCustomer>> customer,
                             LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, customer_id));
   if (!customer) {
@@ -158,8 +155,7 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_share() = WithEtag(in, 1);

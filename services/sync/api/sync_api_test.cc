@@ -834,6 +834,32 @@ TEST_F(SyncApiTest, BadInputNamesTheField) {
   EXPECT_EQ(Field(api_.ListNotificationRoutes(admin_, routes, &rtr)), "org_unit");
 }
 
+// A retried create (same request_id) answers with what the first made, in
+// every create the helper serves; another caller's id is theirs.
+TEST_F(SyncApiTest, RetriedCreatesAnswerWithTheFirstResult) {
+  v1::SubmitFeedbackRequest fb;
+  fb.mutable_feedback()->set_kind(v1::FEEDBACK_KIND_PRICING);
+  fb.mutable_feedback()->set_title("报价审批太慢");
+  fb.set_request_id("33333333-3333-4333-8333-333333333333");
+  v1::SubmitFeedbackResponse f1, f2, f3;
+  ASSERT_TRUE(api_.SubmitFeedback(rep1_, fb, &f1).ok());
+  ASSERT_TRUE(api_.SubmitFeedback(rep1_, fb, &f2).ok());
+  EXPECT_EQ(f1.feedback().name(), f2.feedback().name());
+  ASSERT_TRUE(api_.SubmitFeedback(rep3_, fb, &f3).ok());
+  EXPECT_NE(f3.feedback().name(), f1.feedback().name());
+  EXPECT_EQ(EventsOf("salesops.sync.v1.FeedbackSubmitted"), 2);
+
+  v1::CreateCampaignRequest cc;
+  cc.mutable_campaign()->set_title("华东峰会");
+  cc.mutable_campaign()->set_first_contact_sla_hours(24);
+  cc.set_request_id("44444444-4444-4444-8444-444444444444");
+  v1::CreateCampaignResponse c1, c2;
+  ASSERT_TRUE(api_.CreateCampaign(dir1_, cc, &c1).ok());
+  ASSERT_TRUE(api_.CreateCampaign(dir1_, cc, &c2).ok());
+  EXPECT_EQ(c1.campaign().name(), c2.campaign().name());
+  EXPECT_EQ(EventsOf("salesops.sync.v1.CampaignCreated"), 1);
+}
+
 // The feedback, outreach and share RPCs: each bad request names its field.
 TEST_F(SyncApiTest, BadInputNamesTheFieldInFeedbackOutreachAndShares) {
   {

@@ -123,6 +123,18 @@ std::string NextMilestoneId(const v1::TaskForce& t) {
   return absl::StrCat("m", max + 1);
 }
 
+// Declined or closed: the end state, why and when; the deal may get another.
+absl::Status EndTaskForce(SyncRepository& repo, v1::TaskForce& t, v1::TaskForceState state,
+                          const std::string& reason, absl::Time now, Change& c) {
+  t.set_state(state);
+  t.set_close_reason(reason);
+  *t.mutable_close_time() = ToTs(now);
+  *t.mutable_update_time() = ToTs(now);
+  SALESOPS_ASSIGN_OR_RETURN(OpenMarker marker, LoadOpenMarker(repo, IdOf(t.opportunity())));
+  if (marker.open_task_force == t.name()) PutOpenMarker(c, marker, "");
+  return absl::OkStatus();
+}
+
 // Every listed member a current member of the organisation.
 absl::Status CheckKnownMembers(Directory& directory, const std::string& prefix,
                                const google::protobuf::RepeatedPtrField<v1::TaskForceMember>& ms) {
@@ -181,10 +193,7 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
     *resp->mutable_task_force() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<cv1::Opportunity>> deal,
                             LoadDoc<cv1::Opportunity>(repo_, DocKind::kOpportunity, opp_id));
   if (!deal) {
@@ -245,8 +254,7 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), t.name());
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   if (ErrorReason(s) == "ETAG_MISMATCH" || ErrorReason(s) == "RESOURCE_EXISTS") {
     // Another proposal for this deal won the race (the marker moved), or the
@@ -450,12 +458,8 @@ absl::Status SyncApi::DeclineTaskForce(const CallContext& call,
           return FailedPrecondition("TASK_FORCE_STATE", "only a proposed task force is declined");
         }
         const absl::Time now = clock_.Now();
-        t.set_state(v1::TASK_FORCE_STATE_DECLINED);
-        t.set_close_reason(req.reason());
-        *t.mutable_close_time() = ToTs(now);
-        *t.mutable_update_time() = ToTs(now);
-        SALESOPS_ASSIGN_OR_RETURN(OpenMarker marker, LoadOpenMarker(repo_, IdOf(t.opportunity())));
-        if (marker.open_task_force == t.name()) PutOpenMarker(c, marker, "");
+        SALESOPS_RETURN_IF_ERROR(
+            EndTaskForce(repo_, t, v1::TASK_FORCE_STATE_DECLINED, req.reason(), now, c));
         v1::TaskForceDeclined e;
         *e.mutable_task_force() = t;
         e.set_reason(req.reason());
@@ -753,13 +757,9 @@ absl::Status SyncApi::CloseTaskForce(const CallContext& call, const v1::CloseTas
           return FailedPrecondition("TASK_FORCE_STATE", "only a formed task force is closed");
         }
         const absl::Time now = clock_.Now();
-        t.set_state(v1::TASK_FORCE_STATE_CLOSED);
         t.set_outcome(req.outcome());
-        t.set_close_reason(req.reason());
-        *t.mutable_close_time() = ToTs(now);
-        *t.mutable_update_time() = ToTs(now);
-        SALESOPS_ASSIGN_OR_RETURN(OpenMarker marker, LoadOpenMarker(repo_, IdOf(t.opportunity())));
-        if (marker.open_task_force == t.name()) PutOpenMarker(c, marker, "");
+        SALESOPS_RETURN_IF_ERROR(
+            EndTaskForce(repo_, t, v1::TASK_FORCE_STATE_CLOSED, req.reason(), now, c));
         v1::TaskForceClosed e;
         *e.mutable_task_force() = t;
         e.set_reason(req.reason());
@@ -967,10 +967,7 @@ absl::Status SyncApi::PlanReception(const CallContext& call, const v1::PlanRecep
     *resp->mutable_reception() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (!req.request_id().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
-  }
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::MinimisedCustomer>> customer,
                             LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, customer_id));
   if (!customer) {
@@ -1016,8 +1013,7 @@ absl::Status SyncApi::PlanReception(const CallContext& call, const v1::PlanRecep
   if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
-    if (seen) return replay(*seen);
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_reception() = WithEtag(in, 1);
