@@ -52,10 +52,14 @@ std::string AlgorithmForPublicKey(const std::string& pem) {
 // A NumericDate claim as whole seconds; false when absent, not a number, or
 // outside what int64 seconds and absl::Time hold (so the casts below are defined).
 bool NumericDate(const nlohmann::json& claims, const char* name, int64_t* out) {
-  if (!claims.contains(name) || !claims[name].is_number()) return false;
+  if (!claims.contains(name) || !claims[name].is_number()) {
+    return false;
+  }
   const double v = claims[name].get<double>();
-  constexpr double kLimit = 253402300799.0;    // 9999-12-31T23:59:59Z
-  if (!(v >= 0 && v <= kLimit)) return false;  // also rejects NaN
+  constexpr double kLimit = 253402300799.0;  // 9999-12-31T23:59:59Z
+  if (!(v >= 0 && v <= kLimit)) {
+    return false;  // also rejects NaN
+  }
   *out = static_cast<int64_t>(v);
   return true;
 }
@@ -109,7 +113,9 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
   absl::StatusOr<Principal> p = VerifyUncached(token, &cached);
   if (p.ok()) {
     absl::MutexLock lock(&mu_);
-    if (cache_.size() >= kCacheSize) cache_.clear();  // simple bound; refills from live traffic
+    if (cache_.size() >= kCacheSize) {
+      cache_.clear();  // simple bound; refills from live traffic
+    }
     cache_.emplace(std::string(token), cached);
   }
   return p;
@@ -146,7 +152,9 @@ absl::StatusOr<Principal> JwtVerifier::VerifyUncached(absl::string_view token,
   }
   {
     std::string typ = header["typ"];
-    for (char& c : typ) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : typ) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
     if (typ != "jwt") {
       return Reject("TOKEN_TYPE_REJECTED", "token typ is not JWT");
     }
@@ -210,7 +218,9 @@ absl::StatusOr<Principal> JwtVerifier::VerifyUncached(absl::string_view token,
       if (aud.is_string()) {
         ok = aud == options_.audience;
       } else if (aud.is_array()) {
-        for (const auto& a : aud) ok = ok || (a.is_string() && a == options_.audience);
+        for (const auto& a : aud) {
+          ok = ok || (a.is_string() && a == options_.audience);
+        }
       }
     }
     if (!ok) {
@@ -265,7 +275,9 @@ absl::StatusOr<std::string> MintJwt(const JwtMintOptions& options, const Princip
   if (!principal.org_unit_id.empty()) {
     jwt_add_grant(jwt.get(), "org_unit", principal.org_unit_id.c_str());
   }
-  if (!options.issuer.empty()) jwt_add_grant(jwt.get(), "iss", options.issuer.c_str());
+  if (!options.issuer.empty()) {
+    jwt_add_grant(jwt.get(), "iss", options.issuer.c_str());
+  }
   {
     const std::vector<std::string>& auds =
         options.audiences.empty() ? AllServiceAudiences() : options.audiences;

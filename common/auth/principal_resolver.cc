@@ -6,7 +6,9 @@
 namespace salesops {
 
 absl::Status CheckAgainst(const Principal& claimed, const std::optional<CurrentMember>& current) {
-  if (!current) return absl::OkStatus();  // not known yet: the issuer's word stands
+  if (!current) {
+    return absl::OkStatus();  // not known yet: the issuer's word stands
+  }
   if (current->left) {
     return Unauthenticated("MEMBER_LEFT", "the token's member has left the organisation");
   }
@@ -39,7 +41,9 @@ absl::Status CachingPrincipalResolver::Check(const Principal& claimed) {
   }
   {
     absl::MutexLock lock(&mu_);
-    if (cache_.size() >= max_entries_) cache_.clear();
+    if (cache_.size() >= max_entries_) {
+      cache_.clear();
+    }
     cache_[claimed.member_id] = Entry{*current, now + ttl_};
   }
   return CheckAgainst(claimed, *current);

@@ -14,9 +14,13 @@ class FakeLookup final : public MemberLookup {
   absl::StatusOr<std::optional<CurrentMember>> Lookup(const std::string& id) override {
     absl::MutexLock lock(&mu_);
     ++calls;
-    if (down) return absl::UnavailableError("redis down");
+    if (down) {
+      return absl::UnavailableError("redis down");
+    }
     auto it = members.find(id);
-    if (it == members.end()) return std::nullopt;
+    if (it == members.end()) {
+      return std::nullopt;
+    }
     return it->second;
   }
   absl::Mutex mu_;

@@ -19,7 +19,9 @@ void PeriodicRunner::Start() {
     while (true) {
       RunOnce();
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) return;
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) {
+        return;
+      }
     }
   });
 }
@@ -29,7 +31,9 @@ void PeriodicRunner::Stop() {
     absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 }  // namespace salesops

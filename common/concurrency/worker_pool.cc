@@ -27,11 +27,15 @@ size_t WorkerPool::queued() const {
 void WorkerPool::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return;
+    if (stopping_) {
+      return;
+    }
     stopping_ = true;
   }
   for (auto& t : threads_) {
-    if (t.joinable()) t.join();
+    if (t.joinable()) {
+      t.join();
+    }
   }
 }
 
@@ -44,7 +48,9 @@ void WorkerPool::Work() {
           +[](WorkerPool* p)
                ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) { return p->stopping_ || !p->queue_.empty(); },
           this));
-      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.empty()) {
+        return;  // stopping and drained
+      }
       task = std::move(queue_.front());
       queue_.pop_front();
     }

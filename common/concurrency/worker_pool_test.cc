@@ -18,10 +18,14 @@ TEST(WorkerPoolTest, RunsEveryTaskOnce) {
     std::vector<std::thread> submitters;
     for (int s = 0; s < 4; ++s) {
       submitters.emplace_back([&] {
-        for (int i = 0; i < 250; ++i) ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }));
+        for (int i = 0; i < 250; ++i) {
+          ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }));
+        }
       });
     }
-    for (auto& t : submitters) t.join();
+    for (auto& t : submitters) {
+      t.join();
+    }
     pool.Stop();
   }
   EXPECT_EQ(ran.load(), 1000);

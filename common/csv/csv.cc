@@ -20,7 +20,9 @@ struct Record {
 }  // namespace
 
 absl::StatusOr<CsvDocument> ParseCsv(absl::string_view in, size_t max_rows) {
-  if (absl::StartsWith(in, kUtf8Bom)) in.remove_prefix(kUtf8Bom.size());
+  if (absl::StartsWith(in, kUtf8Bom)) {
+    in.remove_prefix(kUtf8Bom.size());
+  }
   std::vector<Record> records;
   size_t i = 0;
   int line = 1;
@@ -40,7 +42,9 @@ absl::StatusOr<CsvDocument> ParseCsv(absl::string_view in, size_t max_rows) {
             ++i;
           }
         } else {
-          if (ch == '\n') ++line;
+          if (ch == '\n') {
+            ++line;
+          }
           cell.push_back(ch);
           ++i;
         }
@@ -64,7 +68,9 @@ absl::StatusOr<CsvDocument> ParseCsv(absl::string_view in, size_t max_rows) {
           break;
         case '\r':
           ++i;
-          if (i < in.size() && in[i] == '\n') ++i;
+          if (i < in.size() && in[i] == '\n') {
+            ++i;
+          }
           ++line;
           end_of_record = true;
           break;
@@ -74,7 +80,9 @@ absl::StatusOr<CsvDocument> ParseCsv(absl::string_view in, size_t max_rows) {
           end_of_record = true;
           break;
         default:
-          if (quoted) rec.bad_quote = true;  // text after a closing quote
+          if (quoted) {
+            rec.bad_quote = true;  // text after a closing quote
+          }
           cell.push_back(ch);
           ++i;
       }
@@ -85,13 +93,17 @@ absl::StatusOr<CsvDocument> ParseCsv(absl::string_view in, size_t max_rows) {
     }
     rec.cells.push_back(std::move(cell));
     const bool blank = rec.cells.size() == 1 && rec.cells[0].empty() && !quoted;
-    if (!blank) records.push_back(std::move(rec));
+    if (!blank) {
+      records.push_back(std::move(rec));
+    }
     if (records.size() > max_rows + 1) {
       return InvalidField("csv", absl::StrCat("more than ", max_rows,
                                               " rows; split the file into smaller imports"));
     }
   }
-  if (records.empty()) return InvalidField("csv", "is empty; the first line must be the header");
+  if (records.empty()) {
+    return InvalidField("csv", "is empty; the first line must be the header");
+  }
   CsvDocument doc;
   doc.header = std::move(records[0].cells);
   for (std::string& h : doc.header) {
@@ -124,23 +136,35 @@ absl::StatusOr<CsvDocument> ParseCsv(absl::string_view in, size_t max_rows) {
 }
 
 bool LooksLikeFormula(absl::string_view v) {
-  if (v.empty()) return false;
+  if (v.empty()) {
+    return false;
+  }
   // A leading tab or carriage return is itself a trigger in some spreadsheets;
   // spaces and line breaks are skipped before a formula sign by others.
-  if (v[0] == '\t' || v[0] == '\r') return true;
+  if (v[0] == '\t' || v[0] == '\r') {
+    return true;
+  }
   size_t i = 0;
-  while (i < v.size() && (v[i] == ' ' || v[i] == '\n')) ++i;
+  while (i < v.size() && (v[i] == ' ' || v[i] == '\n')) {
+    ++i;
+  }
   return i < v.size() &&
          (v[i] == '=' || v[i] == '+' || v[i] == '-' || v[i] == '@' || v[i] == '\t' || v[i] == '\r');
 }
 
 std::string CsvCell(absl::string_view value) {
   std::string v(value);
-  if (LooksLikeFormula(v)) v.insert(0, "'");
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  if (LooksLikeFormula(v)) {
+    v.insert(0, "'");
+  }
+  if (v.find_first_of(",\"\r\n") == std::string::npos) {
+    return v;
+  }
   std::string out = "\"";
   for (char c : v) {
-    if (c == '"') out.push_back('"');
+    if (c == '"') {
+      out.push_back('"');
+    }
     out.push_back(c);
   }
   out.push_back('"');
@@ -152,15 +176,21 @@ std::string WriteCsv(const std::vector<std::string>& header,
   std::string out = bom ? std::string(kUtf8Bom) : "";
   auto line = [&out](const std::vector<std::string>& cells) {
     // A lone empty cell would be a blank line, which readers skip: quote it.
-    if (cells.size() == 1 && cells[0].empty()) out += "\"\"";
+    if (cells.size() == 1 && cells[0].empty()) {
+      out += "\"\"";
+    }
     for (size_t i = 0; i < cells.size(); ++i) {
-      if (i > 0) out.push_back(',');
+      if (i > 0) {
+        out.push_back(',');
+      }
       out += CsvCell(cells[i]);
     }
     out += "\r\n";
   };
   line(header);
-  for (const auto& r : rows) line(r);
+  for (const auto& r : rows) {
+    line(r);
+  }
   return out;
 }
 

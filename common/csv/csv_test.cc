@@ -20,7 +20,9 @@ using ::testing::IsEmpty;
 
 std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 
@@ -279,7 +281,9 @@ TEST(CsvWriteTest, RandomCellsRoundTrip) {
     for (auto& row : rows) {
       for (int c = 0; c < 3; ++c) {
         std::string cell;
-        for (int n = rng() % 6; n > 0; --n) cell += alphabet[rng() % alphabet.size()];
+        for (int n = rng() % 6; n > 0; --n) {
+          cell += alphabet[rng() % alphabet.size()];
+        }
         row.push_back(cell);
       }
     }
@@ -288,7 +292,9 @@ TEST(CsvWriteTest, RandomCellsRoundTrip) {
     for (size_t r = 0; r < rows.size(); ++r) {
       for (int c = 0; c < 3; ++c) {
         std::string want = rows[r][c];
-        if (LooksLikeFormula(want)) want.insert(0, "'");
+        if (LooksLikeFormula(want)) {
+          want.insert(0, "'");
+        }
         ASSERT_EQ(doc.rows[r].cells.at(c), want) << "iteration " << iter;
       }
       ASSERT_THAT(doc.rows[r].error, IsEmpty());

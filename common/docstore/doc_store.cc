@@ -33,7 +33,9 @@ absl::StatusOr<std::optional<int64_t>> DocStore::GetRaw(absl::string_view kind,
                                                         google::protobuf::Message* out) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
                             redis_.Command({"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"}));
-  if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::nullopt;
+  if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+    return std::nullopt;
+  }
   if (!out->ParseFromString(v.elements[1].str)) {
     return Internal("CORRUPT_DOCUMENT", absl::StrCat("stored ", kind, " ", id, " does not parse"));
   }
@@ -44,15 +46,20 @@ absl::StatusOr<std::vector<int64_t>> DocStore::GetManyRaw(
     absl::string_view kind, const std::vector<std::string>& ids,
     const std::vector<google::protobuf::Message*>& out) {
   std::vector<int64_t> versions(ids.size(), 0);
-  if (ids.empty()) return versions;
+  if (ids.empty()) {
+    return versions;
+  }
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(ids.size());
-  for (const std::string& id : ids)
+  for (const std::string& id : ids) {
     cmds.push_back({"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
   for (size_t i = 0; i < ids.size(); ++i) {
     const RedisValue& v = replies[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+      continue;
+    }
     if (!out[i]->ParseFromString(v.elements[1].str)) {
       return Internal("CORRUPT_DOCUMENT",
                       absl::StrCat("stored ", kind, " ", ids[i], " does not parse"));
@@ -69,21 +76,27 @@ absl::StatusOr<std::vector<std::string>> DocStore::Range(const std::string& inde
       redis_.Command({"ZRANGEBYLEX", index, after.empty() ? "-" : absl::StrCat("(", after), "+",
                       "LIMIT", "0", absl::StrCat(limit)}));
   std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) ids.push_back(e.str);
+  for (const RedisValue& e : v.elements) {
+    ids.push_back(e.str);
+  }
   return ids;
 }
 
 absl::StatusOr<std::vector<std::vector<std::string>>> DocStore::RangeMany(
     const std::vector<std::string>& indexes, int limit) {
   std::vector<std::vector<std::string>> out(indexes.size());
-  if (indexes.empty()) return out;
+  if (indexes.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
   for (const auto& index : indexes) {
     cmds.push_back({"ZRANGEBYLEX", index, "-", "+", "LIMIT", "0", absl::StrCat(limit)});
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   for (size_t i = 0; i < values.size() && i < out.size(); ++i) {
-    for (const RedisValue& e : values[i].elements) out[i].push_back(e.str);
+    for (const RedisValue& e : values[i].elements) {
+      out[i].push_back(e.str);
+    }
   }
   return out;
 }
@@ -93,7 +106,9 @@ absl::StatusOr<std::vector<std::string>> DocStore::RangeFrom(const std::string& 
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"ZRANGEBYLEX", index, min, "+", "LIMIT",
                                                           "0", absl::StrCat(limit)}));
   std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) ids.push_back(e.str);
+  for (const RedisValue& e : v.elements) {
+    ids.push_back(e.str);
+  }
   return ids;
 }
 
@@ -103,7 +118,9 @@ absl::StatusOr<std::vector<std::string>> DocStore::Due(const std::string& schedu
       RedisValue v, redis_.Command({"ZRANGEBYSCORE", schedule, "-inf", absl::StrCat(until), "LIMIT",
                                     "0", absl::StrCat(limit)}));
   std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) ids.push_back(e.str);
+  for (const RedisValue& e : v.elements) {
+    ids.push_back(e.str);
+  }
   return ids;
 }
 
@@ -114,7 +131,9 @@ absl::StatusOr<int64_t> DocStore::Count(const std::string& index) {
 
 absl::StatusOr<std::optional<std::string>> DocStore::GetString(const std::string& key) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"GET", key}));
-  if (v.is_nil()) return std::nullopt;
+  if (v.is_nil()) {
+    return std::nullopt;
+  }
   return v.str;
 }
 
@@ -148,7 +167,9 @@ std::string DocStore::RequestKeyWith(absl::string_view prefix, absl::string_view
 
 void DocStore::GuardRequestWith(absl::string_view prefix, WriteBatch& b, absl::string_view caller,
                                 absl::string_view request_id, const std::string& resource) {
-  if (request_id.empty()) return;
+  if (request_id.empty()) {
+    return;
+  }
   const std::string key = RequestKeyWith(prefix, caller, request_id);
   b.ExpectAbsent(key, "request:");
   b.Set(key, resource, 24 * 3600);
@@ -156,13 +177,17 @@ void DocStore::GuardRequestWith(absl::string_view prefix, WriteBatch& b, absl::s
 
 absl::StatusOr<std::optional<std::string>> DocStore::SeenRequest(absl::string_view caller,
                                                                  absl::string_view request_id) {
-  if (request_id.empty()) return std::nullopt;
+  if (request_id.empty()) {
+    return std::nullopt;
+  }
   return GetString(RequestKeyWith(prefix_, caller, request_id));
 }
 
 absl::Status DocStore::Commit(const WriteBatch& batch) {
   SALESOPS_ASSIGN_OR_RETURN(CommitResult r, outbox_.Commit(batch));
-  if (r.committed) return absl::OkStatus();
+  if (r.committed) {
+    return absl::OkStatus();
+  }
   // Tags are "<what>:<detail>"; see PutDoc and the API's guards.
   std::vector<std::string> parts = absl::StrSplit(r.failed_tag, absl::MaxSplits(':', 1));
   const std::string what = parts[0];
@@ -177,7 +202,9 @@ absl::Status DocStore::Commit(const WriteBatch& batch) {
   if (what == "request") {
     return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
   }
-  if (mapper_) return mapper_(what, detail, r.current);
+  if (mapper_) {
+    return mapper_(what, detail, r.current);
+  }
   return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
 }
 

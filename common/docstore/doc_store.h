@@ -65,8 +65,12 @@ class DocStore {
   absl::StatusOr<std::optional<Versioned<T>>> Get(absl::string_view kind, absl::string_view id) {
     Versioned<T> v;
     absl::StatusOr<std::optional<int64_t>> version = GetRaw(kind, id, &v.doc);
-    if (!version.ok()) return version.status();
-    if (!*version) return std::nullopt;
+    if (!version.ok()) {
+      return version.status();
+    }
+    if (!*version) {
+      return std::nullopt;
+    }
     v.version = **version;
     return v;
   }
@@ -77,11 +81,17 @@ class DocStore {
     std::vector<Versioned<T>> out;
     std::vector<T> docs(ids.size());
     std::vector<google::protobuf::Message*> ptrs;
-    for (T& d : docs) ptrs.push_back(&d);
+    for (T& d : docs) {
+      ptrs.push_back(&d);
+    }
     absl::StatusOr<std::vector<int64_t>> versions = GetManyRaw(kind, ids, ptrs);
-    if (!versions.ok()) return versions.status();
+    if (!versions.ok()) {
+      return versions.status();
+    }
     for (size_t i = 0; i < ids.size(); ++i) {
-      if ((*versions)[i] > 0) out.push_back({std::move(docs[i]), (*versions)[i]});
+      if ((*versions)[i] > 0) {
+        out.push_back({std::move(docs[i]), (*versions)[i]});
+      }
     }
     return out;
   }

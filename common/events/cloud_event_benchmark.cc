@@ -19,14 +19,18 @@ CloudEvent Sample() {
 
 void BM_ToKafkaHeaders(benchmark::State& state) {
   CloudEvent e = Sample();
-  for (auto _ : state) benchmark::DoNotOptimize(ToKafkaHeaders(e));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ToKafkaHeaders(e));
+  }
 }
 BENCHMARK(BM_ToKafkaHeaders);
 
 void BM_FromKafkaRecord(benchmark::State& state) {
   CloudEvent e = Sample();
   KafkaHeaders h = ToKafkaHeaders(e);
-  for (auto _ : state) benchmark::DoNotOptimize(FromKafkaRecord(e.key, e.data, h));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(FromKafkaRecord(e.key, e.data, h));
+  }
 }
 BENCHMARK(BM_FromKafkaRecord);
 
@@ -35,7 +39,9 @@ void BM_OutboxFieldsRoundTrip(benchmark::State& state) {
   for (auto _ : state) {
     std::vector<std::string> f = ToOutboxFields(e, "salesops.org.events.v1");
     std::vector<std::pair<std::string, std::string>> pairs;
-    for (size_t i = 0; i + 1 < f.size(); i += 2) pairs.emplace_back(f[i], f[i + 1]);
+    for (size_t i = 0; i + 1 < f.size(); i += 2) {
+      pairs.emplace_back(f[i], f[i + 1]);
+    }
     benchmark::DoNotOptimize(FromOutboxFields(pairs));
   }
 }

@@ -332,7 +332,9 @@ TEST(CloudEventTest, ErrorMessagesEscapeUntrustedBytes) {
     EXPECT_TRUE(u >= 0x20 && u < 0x7f) << "raw byte " << static_cast<int>(u) << " in message";
   }
   for (const auto& v : FieldViolations(e.status())) {
-    for (char c : v.description) EXPECT_LT(static_cast<unsigned char>(c), 0x80);
+    for (char c : v.description) {
+      EXPECT_LT(static_cast<unsigned char>(c), 0x80);
+    }
   }
   EXPECT_NE(e.status().message().find("\\xff\\xfe"), absl::string_view::npos);
 }

@@ -38,17 +38,23 @@ absl::Status EnsureTopics(const std::string& bootstrap, const std::vector<TopicS
                         static_cast<int>(absl::ToInt64Milliseconds(timeout))) ==
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     for (int i = 0; i < md->topic_cnt; ++i) {
-      if (md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) existing.insert(md->topics[i].topic);
+      if (md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        existing.insert(md->topics[i].topic);
+      }
     }
     rd_kafka_metadata_destroy(md);
   }
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   for (const auto& t : topics) {
-    if (existing.count(t.name) > 0) continue;
+    if (existing.count(t.name) > 0) {
+      continue;
+    }
     rd_kafka_NewTopic_t* nt =
         rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, err, sizeof(err));
     if (nt == nullptr) {
-      for (auto* p : new_topics) rd_kafka_NewTopic_destroy(p);
+      for (auto* p : new_topics) {
+        rd_kafka_NewTopic_destroy(p);
+      }
       return InvalidField("topic", absl::StrCat(t.name, ": ", err));
     }
     if (t.retention_ms > 0) {
@@ -87,10 +93,14 @@ absl::Status EnsureTopics(const std::string& bootstrap, const std::vector<TopicS
       }
     }
   }
-  if (ev) rd_kafka_event_destroy(ev);
+  if (ev) {
+    rd_kafka_event_destroy(ev);
+  }
   rd_kafka_queue_destroy(queue);
   rd_kafka_AdminOptions_destroy(opts);
-  for (auto* p : new_topics) rd_kafka_NewTopic_destroy(p);
+  for (auto* p : new_topics) {
+    rd_kafka_NewTopic_destroy(p);
+  }
   return status;
 }
 

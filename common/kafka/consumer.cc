@@ -73,7 +73,9 @@ KafkaEventConsumer::~KafkaEventConsumer() { Stop(); }
 
 absl::Status KafkaEventConsumer::Start() {
   for (const std::string& topic : options_.topics) {
-    if (options_.topic_owners.count(topic) > 0) continue;
+    if (options_.topic_owners.count(topic) > 0) {
+      continue;
+    }
     std::string owner = ConventionalTopicOwner(topic);
     if (owner.empty()) {
       return InvalidField("topic_owners",
@@ -214,7 +216,9 @@ bool KafkaEventConsumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Messa
     }
   }
   std::vector<const CloudEvent*> ptrs;
-  for (const auto& e : events) ptrs.push_back(&e);
+  for (const auto& e : events) {
+    ptrs.push_back(&e);
+  }
   std::vector<absl::Status> results = handler_.HandleBatch(ptrs);
   for (size_t k = 0; k < results.size() && k < index.size(); ++k) {
     if (results[k].ok()) {

@@ -60,7 +60,9 @@ class EventHandler {
   virtual std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) {
     std::vector<absl::Status> out;
     out.reserve(events.size());
-    for (const CloudEvent* e : events) out.push_back(Handle(*e));
+    for (const CloudEvent* e : events) {
+      out.push_back(Handle(*e));
+    }
     return out;
   }
 };

@@ -138,7 +138,9 @@ std::vector<DlqRecord> ReadDlq(const std::string& bootstrap, size_t n) {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (out.size() < n && absl::Now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(reader->consume(200));
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      continue;
+    }
     DlqRecord r;
     for (const auto& h : m->headers()->get_all()) {
       r.headers[h.key()] = std::string(static_cast<const char*>(h.value()), h.value_size());

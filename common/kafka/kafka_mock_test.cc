@@ -64,7 +64,9 @@ class Deliveries {
   int total() const {
     absl::MutexLock lock(&mu_);
     int n = 0;
-    for (int c : calls_) n += c;
+    for (int c : calls_) {
+      n += c;
+    }
     return n;
   }
   // Waits (bounded) until `n` callbacks have run in total.
@@ -72,7 +74,9 @@ class Deliveries {
     absl::MutexLock lock(&mu_);
     auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       int t = 0;
-      for (int c : calls_) t += c;
+      for (int c : calls_) {
+        t += c;
+      }
       return t >= n;
     };
     return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
@@ -221,7 +225,9 @@ TEST(KafkaProducerMockTest, FatalErrorIsReportedOnce) {
   ASSERT_TRUE(producer.Start().ok());
   ASSERT_TRUE(producer.ProduceSync("fatal-test", "k", "v", {}, absl::Seconds(10)).ok());
   producer.RaiseFatalErrorForTest("induced by the test");
-  for (int i = 0; i < 100 && fatal_calls.load() == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  for (int i = 0; i < 100 && fatal_calls.load() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   EXPECT_EQ(fatal_calls.load(), 1);
   {
     absl::MutexLock lock(&mu);

@@ -62,7 +62,9 @@ std::vector<double> LatencyBuckets() {
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)),
       buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {
-  for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i] = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    buckets_[i] = 0;
+  }
 }
 
 void Histogram::Observe(double v) {
@@ -112,7 +114,9 @@ Counter& MetricsRegistry::GetCounter(const std::string& name, const std::string&
                                      const Labels& labels) {
   absl::MutexLock lock(&mu_);
   auto& slot = GetFamily(name, "counter", help).counters[RenderLabels(labels)];
-  if (!slot) slot = std::make_unique<Counter>();
+  if (!slot) {
+    slot = std::make_unique<Counter>();
+  }
   return *slot;
 }
 
@@ -120,7 +124,9 @@ Histogram& MetricsRegistry::GetHistogram(const std::string& name, const std::str
                                          const Labels& labels, const std::vector<double>& bounds) {
   absl::MutexLock lock(&mu_);
   auto& slot = GetFamily(name, "histogram", help).histograms[RenderLabels(labels)];
-  if (!slot) slot = std::make_unique<Histogram>(bounds);
+  if (!slot) {
+    slot = std::make_unique<Histogram>(bounds);
+  }
   return *slot;
 }
 

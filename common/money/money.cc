@@ -36,10 +36,14 @@ bool IsKnownCurrency(absl::string_view code) {
 int CurrencyMinorDigits(absl::string_view code) {
   for (absl::string_view c : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
                               "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}) {
-    if (code == c) return 0;
+    if (code == c) {
+      return 0;
+    }
   }
   for (absl::string_view c : {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}) {
-    if (code == c) return 3;
+    if (code == c) {
+      return 3;
+    }
   }
   return 2;
 }
@@ -60,7 +64,9 @@ void CheckMoney(Violations& v, const std::string& field, const MoneyValue& money
 
 std::optional<int64_t> CheckedAdd(int64_t a, int64_t b) {
   int64_t out = 0;
-  if (__builtin_add_overflow(a, b, &out)) return std::nullopt;
+  if (__builtin_add_overflow(a, b, &out)) {
+    return std::nullopt;
+  }
   return out;
 }
 
@@ -71,9 +77,13 @@ std::string FormatMoney(const MoneyValue& money) {
   uint64_t abs = negative ? 0 - static_cast<uint64_t>(money.amount_minor)
                           : static_cast<uint64_t>(money.amount_minor);
   uint64_t scale = 1;
-  for (int i = 0; i < digits; ++i) scale *= 10;
+  for (int i = 0; i < digits; ++i) {
+    scale *= 10;
+  }
   std::string frac = absl::StrCat(abs % scale);
-  if (digits > 0) frac.insert(0, digits - frac.size(), '0');
+  if (digits > 0) {
+    frac.insert(0, digits - frac.size(), '0');
+  }
   return absl::StrCat(negative ? "-" : "", abs / scale, digits > 0 ? "." : "",
                       digits > 0 ? frac : "", " ", money.currency_code);
 }
@@ -82,23 +92,35 @@ std::optional<int64_t> ParseMajorUnits(absl::string_view text, absl::string_view
   text = absl::StripAsciiWhitespace(text);
   const int digits = CurrencyMinorDigits(currency_code);
   std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
-  if (parts.empty() || parts.size() > 2 || parts[0].empty()) return std::nullopt;
+  if (parts.empty() || parts.size() > 2 || parts[0].empty()) {
+    return std::nullopt;
+  }
   for (char c : parts[0]) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return std::nullopt;
+    }
   }
   std::string frac = parts.size() == 2 ? std::string(parts[1]) : "";
   if (static_cast<int>(frac.size()) > digits || (parts.size() == 2 && frac.empty())) {
     return std::nullopt;
   }
   for (char c : frac) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return std::nullopt;
+    }
   }
   frac.append(digits - frac.size(), '0');
   int64_t major = 0, minor = 0;
-  if (!absl::SimpleAtoi(parts[0], &major)) return std::nullopt;
-  if (!frac.empty() && !absl::SimpleAtoi(frac, &minor)) return std::nullopt;
+  if (!absl::SimpleAtoi(parts[0], &major)) {
+    return std::nullopt;
+  }
+  if (!frac.empty() && !absl::SimpleAtoi(frac, &minor)) {
+    return std::nullopt;
+  }
   int64_t scale = 1;
-  for (int i = 0; i < digits; ++i) scale *= 10;
+  for (int i = 0; i < digits; ++i) {
+    scale *= 10;
+  }
   int64_t out = 0;
   if (__builtin_mul_overflow(major, scale, &out) || __builtin_add_overflow(out, minor, &out)) {
     return std::nullopt;

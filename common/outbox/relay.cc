@@ -84,17 +84,23 @@ void OutboxRelay::Loop() {
       s = EnsureGroup();
       group_ready = s.ok();
     }
-    if (s.ok()) s = AckDelivered();
+    if (s.ok()) {
+      s = AckDelivered();
+    }
     if (s.ok() && absl::Now() >= next_claim) {
       s = Reclaim();
       next_claim = absl::Now() + options_.claim_interval;
     }
     if (s.ok() && absl::Now() >= next_backlog) {
       auto len = redis_.Command({"XLEN", options_.stream_key});
-      if (len.ok()) stats_.backlog = len->integer;
+      if (len.ok()) {
+        stats_.backlog = len->integer;
+      }
       next_backlog = absl::Now() + absl::Seconds(1);
     }
-    if (s.ok()) s = ReadNew();
+    if (s.ok()) {
+      s = ReadNew();
+    }
     if (!s.ok()) {
       if (absl::StrContains(s.message(), "NOGROUP")) {
         group_ready = false;  // stream or group vanished (e.g. FLUSHALL): recreate
@@ -160,8 +166,9 @@ absl::Status OutboxRelay::Reclaim() {
     std::vector<Entry> entries = ParseEntries(r->elements[1]);
     std::vector<std::string> deleted_ids;  // pending entries whose data is gone
     for (const auto& e : r->elements[1].elements) {
-      if (e.elements.size() >= 2 && e.elements[1].is_nil())
+      if (e.elements.size() >= 2 && e.elements[1].is_nil()) {
         deleted_ids.push_back(e.elements[0].str);
+      }
     }
     if (!deleted_ids.empty()) {
       std::vector<std::string> ack = {"XACK", options_.stream_key, options_.group};

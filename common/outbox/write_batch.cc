@@ -76,7 +76,9 @@ void WriteBatch::ExpectSetEmpty(std::string key, std::string tag) {
 }
 
 void WriteBatch::HSet(std::string key, std::vector<std::pair<std::string, std::string>> fields) {
-  if (fields.empty()) return;  // HSET with no field is an error that would stop the script
+  if (fields.empty()) {
+    return;  // HSET with no field is an error that would stop the script
+  }
   std::vector<std::string> args;
   for (auto& [f, v] : fields) {
     args.push_back(std::move(f));
@@ -85,7 +87,9 @@ void WriteBatch::HSet(std::string key, std::vector<std::pair<std::string, std::s
   ops_.push_back({"HSET", std::move(key), std::move(args)});
 }
 void WriteBatch::HDel(std::string key, std::vector<std::string> fields) {
-  if (fields.empty()) return;
+  if (fields.empty()) {
+    return;
+  }
   ops_.push_back({"HDEL", std::move(key), std::move(fields)});
 }
 void WriteBatch::HIncrBy(std::string key, std::string field, long long by) {
@@ -114,9 +118,15 @@ void WriteBatch::ZRem(std::string key, std::string member) {
 }
 
 void WriteBatch::Append(WriteBatch other) {
-  for (auto& g : other.guards_) guards_.push_back(std::move(g));
-  for (auto& o : other.ops_) ops_.push_back(std::move(o));
-  for (auto& e : other.events_) events_.push_back(std::move(e));
+  for (auto& g : other.guards_) {
+    guards_.push_back(std::move(g));
+  }
+  for (auto& o : other.ops_) {
+    ops_.push_back(std::move(o));
+  }
+  for (auto& e : other.events_) {
+    events_.push_back(std::move(e));
+  }
 }
 
 void WriteBatch::Emit(const CloudEvent& event, std::string topic) {
@@ -241,7 +251,9 @@ absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch
 std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::CommitMany(
     const std::vector<WriteBatch>& batches) {
   std::vector<absl::StatusOr<CommitResult>> out;
-  if (batches.empty()) return out;
+  if (batches.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> commands;
   commands.reserve(batches.size());
   for (const auto& b : batches) {
@@ -256,7 +268,9 @@ std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::CommitMany(
   if (!replies.ok()) {
     // Nothing is known about which ran: report the error for every batch. The
     // callers' guards (event ids, versions) make a retry safe.
-    for (size_t i = 0; i < batches.size(); ++i) out.push_back(replies.status());
+    for (size_t i = 0; i < batches.size(); ++i) {
+      out.push_back(replies.status());
+    }
     return out;
   }
   for (size_t i = 0; i < batches.size(); ++i) {

@@ -27,7 +27,7 @@ absl::StatusOr<bool> ProjectionStore::ApplyOnce(const CloudEvent& event, WriteBa
 }
 
 absl::StatusOr<CommitResult> ProjectionStore::TryApplyOnce(const CloudEvent& event,
-                                                          WriteBatch batch) {
+                                                           WriteBatch batch) {
   return outbox_.Commit(Guarded(event, std::move(batch)));
 }
 
@@ -35,7 +35,9 @@ std::vector<absl::StatusOr<bool>> ProjectionStore::ApplyOnceMany(
     std::vector<std::pair<const CloudEvent*, WriteBatch>> items) {
   std::vector<WriteBatch> batches;
   batches.reserve(items.size());
-  for (auto& [event, batch] : items) batches.push_back(Guarded(*event, std::move(batch)));
+  for (auto& [event, batch] : items) {
+    batches.push_back(Guarded(*event, std::move(batch)));
+  }
   std::vector<absl::StatusOr<bool>> out;
   for (auto& r : outbox_.CommitMany(batches)) {
     if (r.ok()) {

@@ -92,7 +92,9 @@ absl::Status RedisConnection::EnsureConnected() {
   }
   if (!options_.user.empty() || !options_.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
-    if (!options_.user.empty()) auth.push_back(options_.user);
+    if (!options_.user.empty()) {
+      auth.push_back(options_.user);
+    }
     auth.push_back(options_.password);
     std::vector<const char*> argv;
     std::vector<size_t> lens;

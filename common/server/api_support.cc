@@ -16,14 +16,18 @@ salesops::common::v1::Actor ActorOf(const CallContext& call) {
 }
 
 absl::Status CheckEtag(absl::string_view etag, int64_t version, absl::string_view resource) {
-  if (etag.empty() || etag == absl::StrCat(version)) return absl::OkStatus();
+  if (etag.empty() || etag == absl::StrCat(version)) {
+    return absl::OkStatus();
+  }
   return Aborted("ETAG_MISMATCH",
                  absl::StrCat(resource, " changed since it was read (etag ",
                               QuoteUntrusted(etag, 20), ", now ", version, "); re-read and retry"));
 }
 
 void CheckRequestId(Violations& v, absl::string_view rid) {
-  if (rid.empty()) return;
+  if (rid.empty()) {
+    return;
+  }
   if (rid.size() > 64) {
     v.Add("request_id", "must have at most 64 characters");
     return;
@@ -40,7 +44,9 @@ absl::Status CheckReplayTarget(absl::string_view stored, absl::string_view expec
   const bool ok = absl::EndsWith(expected, "/")
                       ? absl::StartsWith(stored, expected) && stored.size() > expected.size()
                       : stored == expected;
-  if (ok) return absl::OkStatus();
+  if (ok) {
+    return absl::OkStatus();
+  }
   return RequestIdReused();
 }
 

@@ -55,7 +55,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
     if (!options.cert_file.empty()) {
       check.Fail("tls_ca_file", "a client certificate needs TLS: set tls_ca_file too");
     }
-    if (!check.status().ok()) return check.status();
+    if (!check.status().ok()) {
+      return check.status();
+    }
     return grpc::InsecureChannelCredentials();
   }
   grpc::SslCredentialsOptions ssl;
@@ -64,7 +66,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
     ReadPem("tls_client_cert_file", options.cert_file, &ssl.pem_cert_chain, check);
     ReadPem("tls_client_key_file", options.key_file, &ssl.pem_private_key, check);
   }
-  if (!check.status().ok()) return check.status();
+  if (!check.status().ok()) {
+    return check.status();
+  }
   return grpc::SslCredentials(ssl);
 }
 

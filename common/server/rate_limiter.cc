@@ -7,7 +7,9 @@
 namespace salesops {
 
 bool PrincipalRateLimiter::Allow(const Principal& who, absl::Duration* retry_after) {
-  if (!enabled()) return true;
+  if (!enabled()) {
+    return true;
+  }
   const double scale = who.role == Role::kAdmin ? options_.admin_multiplier : 1.0;
   const double rate = options_.per_second * scale;
   const double burst = std::max(1.0, options_.burst * scale);
@@ -17,7 +19,9 @@ bool PrincipalRateLimiter::Allow(const Principal& who, absl::Duration* retry_aft
   absl::MutexLock lock(&mu_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= options_.max_principals) EvictIdle(now);
+    if (buckets_.size() >= options_.max_principals) {
+      EvictIdle(now);
+    }
     it = buckets_.emplace(key, Bucket{burst, now}).first;
   }
   Bucket& b = it->second;
@@ -28,7 +32,9 @@ bool PrincipalRateLimiter::Allow(const Principal& who, absl::Duration* retry_aft
     b.tokens -= 1.0;
     return true;
   }
-  if (retry_after != nullptr) *retry_after = absl::Seconds((1.0 - b.tokens) / rate);
+  if (retry_after != nullptr) {
+    *retry_after = absl::Seconds((1.0 - b.tokens) / rate);
+  }
   return false;
 }
 
@@ -42,7 +48,9 @@ void PrincipalRateLimiter::EvictIdle(absl::Time now) {
       ++it;
     }
   }
-  if (buckets_.size() >= options_.max_principals) buckets_.clear();  // under attack: start over
+  if (buckets_.size() >= options_.max_principals) {
+    buckets_.clear();  // under attack: start over
+  }
 }
 
 }  // namespace salesops

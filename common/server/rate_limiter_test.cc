@@ -12,7 +12,9 @@ const Principal kRep{"rep-1", Role::kRep, "team-1"};
 TEST(RateLimiterTest, BurstThenRefused) {
   FakeClock clock(kT0);
   PrincipalRateLimiter limiter({.per_second = 10, .burst = 5}, clock);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.Allow(kRep, nullptr)) << i;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(limiter.Allow(kRep, nullptr)) << i;
+  }
   absl::Duration wait;
   EXPECT_FALSE(limiter.Allow(kRep, &wait));
   EXPECT_GT(wait, absl::ZeroDuration());
@@ -44,10 +46,14 @@ TEST(RateLimiterTest, AdminMultiplierAndDisabled) {
   FakeClock clock(kT0);
   PrincipalRateLimiter limiter({.per_second = 1, .burst = 2, .admin_multiplier = 10}, clock);
   const Principal admin{"root", Role::kAdmin, ""};
-  for (int i = 0; i < 20; ++i) EXPECT_TRUE(limiter.Allow(admin, nullptr)) << i;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(limiter.Allow(admin, nullptr)) << i;
+  }
   EXPECT_FALSE(limiter.Allow(admin, nullptr));
   PrincipalRateLimiter off({.per_second = 0}, clock);
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(off.Allow(kRep, nullptr));
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(off.Allow(kRep, nullptr));
+  }
 }
 
 // The bucket table stays bounded under many distinct callers.

@@ -27,9 +27,13 @@ std::string Metadata(const grpc::ServerContextBase& ctx, absl::string_view key) 
 }
 
 bool IsHex32(const std::string& s) {
-  if (s.size() != 32) return false;
+  if (s.size() != 32) {
+    return false;
+  }
   for (char c : s) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
   }
   return true;
 }
@@ -98,7 +102,9 @@ std::pair<Counter*, Histogram*> RpcRunner::MetricsFor(const std::string& method,
   {
     absl::ReaderMutexLock lock(&metrics_mu_);
     auto it = metric_cache_.find(key);
-    if (it != metric_cache_.end()) return it->second;
+    if (it != metric_cache_.end()) {
+      return it->second;
+    }
   }
   Labels labels = {{"service", service_}, {"method", method}, {"code", code}};
   std::pair<Counter*, Histogram*> m = {
@@ -125,7 +131,9 @@ absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::stri
   }
   call->principal = *std::move(principal);
   if (resolver_ != nullptr) {
-    if (absl::Status s = resolver_->Check(call->principal); !s.ok()) return s;
+    if (absl::Status s = resolver_->Check(call->principal); !s.ok()) {
+      return s;
+    }
   }
   return policy_.Check(method, call->principal);
 }
@@ -194,7 +202,9 @@ void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReact
       status = Internal("UNHANDLED_EXCEPTION", "unknown exception");
     }
   }
-  if (status.ok() && call.replayed) ctx->AddTrailingMetadata("salesops-replayed", "1");
+  if (status.ok() && call.replayed) {
+    ctx->AddTrailingMetadata("salesops-replayed", "1");
+  }
   const std::string code = absl::StatusCodeToString(status.code());
   auto [counter, histogram] = MetricsFor(call.method, code);
   counter->Increment();

@@ -19,7 +19,9 @@ constexpr char kSecret[] = "rpc-guard-test-secret-0123456789abcdef";
 class FixedLookup final : public MemberLookup {
  public:
   absl::StatusOr<std::optional<CurrentMember>> Lookup(const std::string& id) override {
-    if (id == "gone") return CurrentMember{Role::kRep, "team-1", true};
+    if (id == "gone") {
+      return CurrentMember{Role::kRep, "team-1", true};
+    }
     return std::nullopt;
   }
 };
@@ -35,7 +37,9 @@ class GuardedEcho final : public salesops::bench::v1::EchoService::CallbackServi
       if (req->payload() == "internal") {
         return Internal("SCRIPT_FAILED", "ERR script failed at redis 10.0.0.5:6380");
       }
-      if (req->payload() == "throw") throw std::runtime_error("secret detail");
+      if (req->payload() == "throw") {
+        throw std::runtime_error("secret detail");
+      }
       {
         absl::MutexLock lock(&mu_);
         last_deadline_ = call.deadline;
@@ -119,7 +123,9 @@ TEST_F(RpcGuardTest, RateLimitedPerCaller) {
   PrincipalRateLimiter limiter({.per_second = 0.001, .burst = 3}, clock_);
   rpc_->SetRateLimiter(&limiter);
   const std::string a = Token("rep-a");
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Call("x", a).ok()) << i;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Call("x", a).ok()) << i;
+  }
   grpc::Status s = Call("x", a);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(ErrorReason(FromGrpcStatus(s)), "RATE_LIMITED");

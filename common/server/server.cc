@@ -48,11 +48,17 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
 
 bool IsLoopbackHost(absl::string_view host) {
   if (absl::ConsumePrefix(&host, "[")) {
-    if (!absl::ConsumeSuffix(&host, "]")) return false;
+    if (!absl::ConsumeSuffix(&host, "]")) {
+      return false;
+    }
   }
-  if (host == "::1" || absl::AsciiStrToLower(host) == "localhost") return true;
+  if (host == "::1" || absl::AsciiStrToLower(host) == "localhost") {
+    return true;
+  }
   // 127.0.0.0/8: four decimal octets, the first 127.
-  if (!absl::StartsWith(host, "127.")) return false;
+  if (!absl::StartsWith(host, "127.")) {
+    return false;
+  }
   int dots = 0;
   for (char c : host) {
     if (c == '.') {
@@ -66,8 +72,12 @@ bool IsLoopbackHost(absl::string_view host) {
 
 absl::Status CheckTransportSecurity(const ServerOptions& options) {
   const bool tls = !options.tls_cert_file.empty() && !options.tls_key_file.empty();
-  if (tls || options.allow_plaintext) return absl::OkStatus();
-  if (absl::StartsWith(options.listen_addr, "unix:")) return absl::OkStatus();  // local socket
+  if (tls || options.allow_plaintext) {
+    return absl::OkStatus();
+  }
+  if (absl::StartsWith(options.listen_addr, "unix:")) {
+    return absl::OkStatus();  // local socket
+  }
   std::string host;
   int port = 0;
   if (SplitHostPort(options.listen_addr, &host, &port) && IsLoopbackHost(host)) {
@@ -114,14 +124,20 @@ absl::Status ServerRunner::Start() {
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
     auto cert = ReadFile("tls_cert_file", options_.tls_cert_file);
-    if (!cert.ok()) return cert.status();
+    if (!cert.ok()) {
+      return cert.status();
+    }
     auto key = ReadFile("tls_key_file", options_.tls_key_file);
-    if (!key.ok()) return key.status();
+    if (!key.ok()) {
+      return key.status();
+    }
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     if (!options_.tls_client_ca_file.empty()) {
       auto ca = ReadFile("tls_client_ca_file", options_.tls_client_ca_file);
-      if (!ca.ok()) return ca.status();
+      if (!ca.ok()) {
+        return ca.status();
+      }
       ssl.pem_root_certs = *ca;
       ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }

@@ -18,13 +18,19 @@ namespace salesops {
 
 void ApplyTokenFlags(const std::string& service, JwtVerifierOptions& jwt) {
   ConfigCheck check;
-  if (jwt.audience.empty()) jwt.audience = ServiceAudience(service);
+  if (jwt.audience.empty()) {
+    jwt.audience = ServiceAudience(service);
+  }
   jwt.max_ttl = absl::GetFlag(FLAGS_jwt_max_ttl);
   if (jwt.max_ttl < absl::Minutes(1) || jwt.max_ttl > absl::Hours(24 * 7)) {
     check.Fail("jwt_max_ttl", "must be between 1m and 168h");
   }
-  if (absl::GetFlag(FLAGS_rpc_rate_limit) < 0) check.Fail("rpc_rate_limit", "must be >= 0");
-  if (absl::GetFlag(FLAGS_rpc_rate_burst) < 1) check.Fail("rpc_rate_burst", "must be >= 1");
+  if (absl::GetFlag(FLAGS_rpc_rate_limit) < 0) {
+    check.Fail("rpc_rate_limit", "must be >= 0");
+  }
+  if (absl::GetFlag(FLAGS_rpc_rate_burst) < 1) {
+    check.Fail("rpc_rate_burst", "must be >= 1");
+  }
   if (absl::GetFlag(FLAGS_rpc_max_duration) < absl::Seconds(1)) {
     check.Fail("rpc_max_duration", "must be at least 1s");
   }
@@ -40,7 +46,9 @@ CallGuard::CallGuard(RpcRunner& rpc, MemberLookup* lookup, const Clock& clock) {
   limits.per_second = absl::GetFlag(FLAGS_rpc_rate_limit);
   limits.burst = absl::GetFlag(FLAGS_rpc_rate_burst);
   limiter_ = std::make_unique<PrincipalRateLimiter>(limits, clock);
-  if (limiter_->enabled()) rpc.SetRateLimiter(limiter_.get());
+  if (limiter_->enabled()) {
+    rpc.SetRateLimiter(limiter_.get());
+  }
   if (lookup != nullptr) {
     resolver_ = std::make_unique<CachingPrincipalResolver>(*lookup, clock,
                                                            absl::GetFlag(FLAGS_member_check_ttl));

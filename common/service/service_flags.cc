@@ -201,7 +201,9 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   if (s.rpc_workers < 0 || s.rpc_workers > 1024) {
     check.Fail("rpc_workers", "must be 0..1024 (0 runs handlers on gRPC's threads)");
   }
-  if (s.rpc_queue < 1) check.Fail("rpc_queue", "must be >= 1");
+  if (s.rpc_queue < 1) {
+    check.Fail("rpc_queue", "must be >= 1");
+  }
   check.ExitIfInvalid();
   return s;
 }

@@ -100,12 +100,22 @@ void ServiceRuntime::AddJob(std::string name, std::function<absl::Status()> job,
 }
 
 void ServiceRuntime::StopEvents() {
-  if (stopped_.exchange(true)) return;
-  for (auto& [every, runner] : jobs_) runner->Stop();
-  for (auto& c : consumers_) c->Stop();
+  if (stopped_.exchange(true)) {
+    return;
+  }
+  for (auto& [every, runner] : jobs_) {
+    runner->Stop();
+  }
+  for (auto& c : consumers_) {
+    c->Stop();
+  }
   // The relay before the producer: its delivery callbacks use the relay.
-  if (relay_) relay_->Stop(absl::Seconds(5));
-  if (producer_) producer_->Stop(absl::Seconds(5));
+  if (relay_) {
+    relay_->Stop(absl::Seconds(5));
+  }
+  if (producer_) {
+    producer_->Stop(absl::Seconds(5));
+  }
 }
 
 int ServiceRuntime::Serve(grpc::Service* service, const std::string& health_name) {
@@ -117,7 +127,9 @@ int ServiceRuntime::Serve(grpc::Service* service, const std::string& health_name
     }
   }
   for (auto& [every, runner] : jobs_) {
-    if (every > absl::ZeroDuration()) runner->Start();
+    if (every > absl::ZeroDuration()) {
+      runner->Start();
+    }
   }
   metrics_.AddGauge("salesops_rpc_queued", "RPCs waiting for a worker", {{"service", service_}},
                     [this] { return static_cast<double>(workers_.queued()); });

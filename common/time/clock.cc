@@ -15,7 +15,9 @@ absl::Time OffsetFileClock::Now() const {
     read_at_ = wall;
     std::ifstream in(path_);
     std::stringstream text;
-    if (in) text << in.rdbuf();
+    if (in) {
+      text << in.rdbuf();
+    }
     int64_t seconds = 0;
     const std::string s = text.str();
     // A half-written or malformed file keeps the last good offset.

@@ -27,7 +27,9 @@ void ClearOutputOnly(pb::Message* m) {
       r->ClearField(m, f);
       continue;
     }
-    if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_map()) continue;
+    if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_map()) {
+      continue;
+    }
     if (f->is_repeated()) {
       for (int j = 0; j < r->FieldSize(*m, f); ++j) {
         ClearOutputOnly(r->MutableRepeatedMessage(m, f, j));
@@ -41,7 +43,9 @@ void ClearOutputOnly(pb::Message* m) {
 namespace {
 void Collect(const pb::Descriptor& d, const std::string& prefix, int depth,
              std::vector<std::string>* out) {
-  if (depth <= 0) return;
+  if (depth <= 0) {
+    return;
+  }
   for (int i = 0; i < d.field_count(); ++i) {
     const pb::FieldDescriptor* f = d.field(i);
     const std::string path = prefix.empty() ? f->name() : prefix + "." + f->name();

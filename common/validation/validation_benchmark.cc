@@ -7,7 +7,9 @@ namespace {
 
 void BM_CheckTextChinese(benchmark::State& state) {
   std::string name;
-  for (int i = 0; i < state.range(0); ++i) name += "华";
+  for (int i = 0; i < state.range(0); ++i) {
+    name += "华";
+  }
   for (auto _ : state) {
     Violations v;
     CheckText(v, "org_unit.display_name", name, 1, 100);

@@ -18,9 +18,10 @@ packages=(
   procps iproute2 curl netcat-openbsd python3 openssl
 )
 # `make test` also drives the dashboard in Debian's chromium (never a browser
-# download), with a font that has the Chinese glyphs.
+# download), with a font that has the Chinese glyphs, and checks the C++
+# formatting with clang-format 16 (the first in bookworm with InsertBraces).
 if [ "${SALESOPS_SETUP_BROWSER:-0}" = 1 ]; then
-  packages+=(chromium fonts-wqy-microhei)
+  packages+=(chromium fonts-wqy-microhei clang-format-16)
 fi
 
 missing=()

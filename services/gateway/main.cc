@@ -126,7 +126,9 @@ int main(int argc, char** argv) {
 
   ConfigCheck check;
   absl::StatusOr<CorsPolicy> cors = CorsPolicy::Parse(absl::GetFlag(FLAGS_cors_origins));
-  if (!cors.ok()) check.Fail("cors_origins", FieldViolations(cors.status()).front().description);
+  if (!cors.ok()) {
+    check.Fail("cors_origins", FieldViolations(cors.status()).front().description);
+  }
   const int64_t max_body = absl::GetFlag(FLAGS_http_max_request_bytes);
   if (max_body < 1024 || max_body > (int64_t{1} << 30)) {
     check.Fail("http_max_request_bytes", "must be 1 KiB .. 1 GiB");
@@ -134,13 +136,21 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_http_max_deadline) < absl::Seconds(1)) {
     check.Fail("http_max_deadline", "must be at least 1s");
   }
-  if (absl::GetFlag(FLAGS_http_threads) < 4) check.Fail("http_threads", "must be >= 4");
-  if (absl::GetFlag(FLAGS_http_queue) < 1) check.Fail("http_queue", "must be >= 1");
+  if (absl::GetFlag(FLAGS_http_threads) < 4) {
+    check.Fail("http_threads", "must be >= 4");
+  }
+  if (absl::GetFlag(FLAGS_http_queue) < 1) {
+    check.Fail("http_queue", "must be >= 1");
+  }
   if (absl::GetFlag(FLAGS_backend_channels) < 1 || absl::GetFlag(FLAGS_backend_channels) > 64) {
     check.Fail("backend_channels", "must be 1..64");
   }
-  if (absl::GetFlag(FLAGS_stream_ring) < 1) check.Fail("stream_ring", "must be >= 1");
-  if (absl::GetFlag(FLAGS_stream_queue) < 1) check.Fail("stream_queue", "must be >= 1");
+  if (absl::GetFlag(FLAGS_stream_ring) < 1) {
+    check.Fail("stream_ring", "must be >= 1");
+  }
+  if (absl::GetFlag(FLAGS_stream_queue) < 1) {
+    check.Fail("stream_queue", "must be >= 1");
+  }
   if (absl::GetFlag(FLAGS_stream_heartbeat) < absl::Seconds(1)) {
     check.Fail("stream_heartbeat", "must be at least 1s");
   }
@@ -154,7 +164,9 @@ int main(int argc, char** argv) {
       {"sync", absl::GetFlag(FLAGS_sync_addr)},
   };
   for (const auto& [family, addr] : backend_addrs) {
-    if (!addr.empty()) check.HostPort(absl::StrCat(family, "_addr"), addr);
+    if (!addr.empty()) {
+      check.HostPort(absl::StrCat(family, "_addr"), addr);
+    }
   }
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
       MakeChannelCredentials(ClientTlsOptionsFromFlags());

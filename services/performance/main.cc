@@ -67,7 +67,9 @@ bool ParseBands(const std::string& text, std::vector<salesops::performance::Rati
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     std::vector<std::string> kv = absl::StrSplit(part, absl::MaxSplits(':', 1));
     int min = 0;
-    if (kv.size() != 2 || !absl::SimpleAtoi(kv[0], &min) || kv[1].empty()) return false;
+    if (kv.size() != 2 || !absl::SimpleAtoi(kv[0], &min) || kv[1].empty()) {
+      return false;
+    }
     out->push_back({min, kv[1]});
   }
   return true;

@@ -41,7 +41,9 @@ namespace salesops::targets {
 namespace {
 
 double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return -1;
+  if (v.empty()) {
+    return -1;
+  }
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
@@ -60,7 +62,9 @@ int Latency(const std::string& bootstrap, RedisClient& redis, AttainmentProjecti
   po.sasl = salesops::bench::KafkaAuth();
   po.linger = absl::ZeroDuration();
   KafkaProducer producer(po);
-  if (!producer.Start().ok()) return 1;
+  if (!producer.Start().ok()) {
+    return 1;
+  }
   ConsumerOptions co;
   co.bootstrap = bootstrap;
   co.sasl = salesops::bench::KafkaAuth();
@@ -69,7 +73,9 @@ int Latency(const std::string& bootstrap, RedisClient& redis, AttainmentProjecti
   co.dlq_topic = "salesops.targets-attainment.dlq.v1";
   co.extra = {{"auto.offset.reset", "latest"}, {"fetch.wait.max.ms", "5"}};
   KafkaEventConsumer consumer(co, projection, producer);
-  if (!consumer.Start().ok()) return 1;
+  if (!consumer.Start().ok()) {
+    return 1;
+  }
   // Joined and caught up before anything is timed.
   for (int i = 0; i < 200 && consumer.stats().caught_up.load() == 0; ++i) {
     absl::SleepFor(absl::Milliseconds(50));
@@ -77,7 +83,9 @@ int Latency(const std::string& bootstrap, RedisClient& redis, AttainmentProjecti
   auto rep_total = [&](const std::string& rep) {
     int64_t v = 0;
     auto r = redis.Command({"HGET", RollupKey("bench"), ActualField(RollupSubject::Rep(rep))});
-    if (r.ok() && !r->is_nil()) (void)absl::SimpleAtoi(r->str, &v);
+    if (r.ok() && !r->is_nil()) {
+      (void)absl::SimpleAtoi(r->str, &v);
+    }
     return v;
   };
   std::vector<double> rollup_ms;
@@ -107,7 +115,9 @@ int Latency(const std::string& bootstrap, RedisClient& redis, AttainmentProjecti
     conf->set("fetch.wait.max.ms", "5", err);
     std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
     c->subscribe({"salesops.targets.events.v1"});
-    for (int i = 0; i < 40; ++i) delete c->consume(100);  // joined before timing
+    for (int i = 0; i < 40; ++i) {
+      delete c->consume(100);  // joined before timing
+    }
     for (int i = 0; i < m; ++i) {
       CloudEvent e = event(offset + m + i, "raw-" + run);
       const std::string key = absl::StrCat("raw-", run, "-", i);
@@ -137,7 +147,9 @@ int Run() {
   RedisOptions o;
   std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis_addr), ':');
   o.host = hp[0];
-  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) return 2;
+  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) {
+    return 2;
+  }
   salesops::bench::ApplyRedisAuth(&o);
   RedisClient redis(o);
   TransactionalOutbox outbox(redis, TgtKey("outbox"));
@@ -249,7 +261,9 @@ int Run() {
     CloudEvent e = event(i, "base");
     WriteBatch b;
     b.HIncrBy(TgtKey("base:count"), "n", 1);
-    if (!base_seen.ApplyOnce(e, std::move(b)).ok()) return 1;
+    if (!base_seen.ApplyOnce(e, std::move(b)).ok()) {
+      return 1;
+    }
   }
   const double base_s = absl::ToDoubleSeconds(absl::Now() - t0);
 
@@ -269,16 +283,22 @@ int Run() {
   // Every event landed on root, one 4-dimension cell and one rep cell.
   auto root = redis.Command({"HGET", RollupKey("bench"), CellField("root")});
   int64_t expected_root = 0;
-  for (int i = 0; i < n_events; ++i) expected_root += 10'000 + i;
+  for (int i = 0; i < n_events; ++i) {
+    expected_root += 10'000 + i;
+  }
   int64_t got_root = 0;
-  if (root.ok() && !root->is_nil()) (void)absl::SimpleAtoi(root->str, &got_root);
+  if (root.ok() && !root->is_nil()) {
+    (void)absl::SimpleAtoi(root->str, &got_root);
+  }
   std::printf(
       "{\"target\":\"attainment\",\"events\":%d,\"cells\":%d,\"attainment_s\":%.2f,"
       "\"events_per_s\":%.0f,\"baseline_s\":%.2f,\"baseline_events_per_s\":%.0f,"
       "\"attainment_over_baseline\":%.2f,\"root_actual_ok\":%s}\n",
       n_events, 1 + 108 + n_reps, att_s, n_events / att_s, base_s, n_events / base_s,
       base_s / att_s, got_root == expected_root ? "true" : "false");
-  if (got_root != expected_root) return 1;
+  if (got_root != expected_root) {
+    return 1;
+  }
   const std::string bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);
   return bootstrap.empty() ? 0 : Latency(bootstrap, redis, projection, event, n_events);
 }

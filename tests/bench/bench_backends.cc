@@ -40,7 +40,9 @@ KafkaSasl KafkaAuth() {
 
 void ApplyKafkaAuth(RdKafka::Conf& conf) {
   std::string err;
-  for (const auto& [k, v] : KafkaSaslProperties(KafkaAuth())) conf.set(k, v, err);
+  for (const auto& [k, v] : KafkaSaslProperties(KafkaAuth())) {
+    conf.set(k, v, err);
+  }
 }
 
 std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstrap,
@@ -56,7 +58,9 @@ std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstr
   conf->set("fetch.wait.max.ms", "5", err);
   std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
   c->subscribe({topic});
-  if (reset == "earliest") return c;  // reads from the start: nothing may be dropped
+  if (reset == "earliest") {
+    return c;  // reads from the start: nothing may be dropped
+  }
   // Join the group (and get partitions) before anything is timed.
   for (int i = 0; i < 100; ++i) {
     delete c->consume(100);
@@ -64,7 +68,9 @@ std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstr
     c->assignment(parts);
     const bool assigned = !parts.empty();
     RdKafka::TopicPartition::destroy(parts);
-    if (assigned && i > 10) break;
+    if (assigned && i > 10) {
+      break;
+    }
   }
   return c;
 }
@@ -82,14 +88,18 @@ ConsumerOptions Group(const std::string& bootstrap, const std::string& group,
 }
 
 double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return -1;
+  if (v.empty()) {
+    return -1;
+  }
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
 std::string Header(RdKafka::Message& m, const std::string& name) {
   const RdKafka::Headers* h = m.headers();
-  if (h == nullptr) return "";
+  if (h == nullptr) {
+    return "";
+  }
   for (const RdKafka::Headers::Header& x : h->get(name)) {
     return std::string(static_cast<const char*>(x.value()), x.value_size());
   }

@@ -65,7 +65,9 @@ std::string Reason(const grpc::Status& s) {
   google::rpc::Status details = salesops::RpcStatusDetails(s);
   for (const auto& any : details.details()) {
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
+    if (any.UnpackTo(&info)) {
+      return info.reason();
+    }
   }
   return "";
 }
@@ -84,7 +86,9 @@ struct Window {
     latencies_us.reserve(1 << 20);
   }
   void Record(absl::Time start, absl::Time now, const grpc::Status& s) {
-    if (start < measure_from || now > stop_at) return;
+    if (start < measure_from || now > stop_at) {
+      return;
+    }
     if (s.ok()) {
       latencies_us.push_back(absl::ToInt64Microseconds(now - start));
       return;
@@ -134,7 +138,9 @@ class LoadClient {
     for (size_t i = 0; i < data.customers.size(); ++i) {
       v1::CreateCustomerRequest req = salesops::demo::CreateCustomerRequestFor(data.customers[i]);
       req.clear_backfill_time();  // the normal path, not a migration
-      if (!owner.empty()) req.mutable_customer()->set_owner(owner);
+      if (!owner.empty()) {
+        req.mutable_customer()->set_owner(owner);
+      }
       v1::CreateCustomerResponse resp;
       grpc::Status s = Waiting(&Stub::CreateCustomer, req, &resp);
       if (s.ok()) {
@@ -147,7 +153,9 @@ class LoadClient {
       }
     }
     for (const salesops::demo::OpportunitySpec& o : data.opportunities) {
-      if (!created[static_cast<size_t>(o.customer)]) continue;
+      if (!created[static_cast<size_t>(o.customer)]) {
+        continue;
+      }
       v1::CreateOpportunityRequest req = salesops::demo::CreateOpportunityRequestFor(
           o, data.customers[static_cast<size_t>(o.customer)]);
       req.clear_backfill_time();
@@ -155,13 +163,19 @@ class LoadClient {
       req.mutable_opportunity()->clear_expected_close_date();
       req.clear_opportunity_id();
       req.clear_request_id();
-      if (!owner.empty()) req.mutable_opportunity()->set_owner(owner);
-      if (!product_line.empty()) req.mutable_opportunity()->set_product_line(product_line);
+      if (!owner.empty()) {
+        req.mutable_opportunity()->set_owner(owner);
+      }
+      if (!product_line.empty()) {
+        req.mutable_opportunity()->set_product_line(product_line);
+      }
       templates_.push_back(std::move(req));
     }
     std::fprintf(stderr, "customers_load: %d customers, %zu opportunity templates\n", ok,
                  templates_.size());
-    if (ok == 0 || templates_.empty()) return false;
+    if (ok == 0 || templates_.empty()) {
+      return false;
+    }
     // One opportunity first, so the measured phase does not start before the
     // service knows the product lines.
     v1::CreateOpportunityRequest probe = templates_[0];
@@ -180,7 +194,9 @@ class LoadClient {
   // Phase (a). The opportunities it creates feed phase (b).
   void CreatePhase(int concurrency) {
     Window w(absl::Now());
-    for (int i = 0; i < concurrency; ++i) StartCreate(i, false);
+    for (int i = 0; i < concurrency; ++i) {
+      StartCreate(i, false);
+    }
     int in_flight = concurrency;
     void* tag;
     bool ok;
@@ -189,7 +205,9 @@ class LoadClient {
       const absl::Time now = absl::Now();
       w.Record(c->start, now, c->status);
       if (c->status.ok()) {
-        if (resp_bytes_ == 0) resp_bytes_ = c->create_resp.ByteSizeLong();
+        if (resp_bytes_ == 0) {
+          resp_bytes_ = c->create_resp.ByteSizeLong();
+        }
         pool_.push_back(FromResponse(c->create_resp.opportunity()));
       }
       --in_flight;
@@ -215,7 +233,9 @@ class LoadClient {
     auto next = [&](int slot) {
       Opp& opp = slots[static_cast<size_t>(slot)];
       if (opp.name.empty() || opp.stage >= last) {
-        if (!opp.name.empty()) ++walked;
+        if (!opp.name.empty()) {
+          ++walked;
+        }
         opp = Opp();
         if (pool_.empty()) {
           ++refills;
@@ -236,7 +256,9 @@ class LoadClient {
       c->stage = StubFor(slot).AsyncChangeOpportunityStage(&c->ctx, req, &cq_);
       c->stage->Finish(&c->stage_resp, &c->status, c);
     };
-    for (int i = 0; i < concurrency; ++i) next(i);
+    for (int i = 0; i < concurrency; ++i) {
+      next(i);
+    }
     int in_flight = concurrency;
     void* tag;
     bool ok;
@@ -291,7 +313,9 @@ class LoadClient {
                         (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
                          absl::EndsWith(reason, "_UNKNOWN")) ||
                         reason == "UNKNOWN_PRODUCT_LINE" || reason == "REQUEST_REPLAYED";
-      if (!wait || absl::Now() + backoff > give_up) return s;
+      if (!wait || absl::Now() + backoff > give_up) {
+        return s;
+      }
       absl::SleepFor(backoff);
     }
   }
@@ -376,7 +400,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string phases = absl::GetFlag(FLAGS_phases);
-  if (absl::StrContains(phases, "create")) client.CreatePhase(concurrency);
-  if (absl::StrContains(phases, "stage")) client.StagePhase(concurrency);
+  if (absl::StrContains(phases, "create")) {
+    client.CreatePhase(concurrency);
+  }
+  if (absl::StrContains(phases, "stage")) {
+    client.StagePhase(concurrency);
+  }
   return 0;
 }

@@ -83,7 +83,9 @@ int main(int argc, char** argv) {
     auto* c = new Call;
     c->start = absl::Now();
     c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token.empty()) c->ctx.AddMetadata("authorization", "Bearer " + token);
+    if (!token.empty()) {
+      c->ctx.AddMetadata("authorization", "Bearer " + token);
+    }
     size_t ch = static_cast<size_t>(slot) % echo_stubs.size();
     if (target == "echo") {
       c->echo = echo_stubs[ch]->AsyncEcho(&c->ctx, echo_req, &cq);
@@ -105,7 +107,9 @@ int main(int argc, char** argv) {
   const absl::Time t0 = absl::Now();
   const absl::Time measure_from = t0 + absl::GetFlag(FLAGS_warmup);
   const absl::Time stop_at = measure_from + absl::GetFlag(FLAGS_duration);
-  for (int i = 0; i < concurrency; ++i) start_call(i);
+  for (int i = 0; i < concurrency; ++i) {
+    start_call(i);
+  }
   std::vector<int64_t> latencies_us;
   latencies_us.reserve(1 << 20);
   int64_t errors = 0, in_flight = concurrency, slot = concurrency;
@@ -119,7 +123,9 @@ int main(int argc, char** argv) {
       if (c->status.ok()) {
         latencies_us.push_back(absl::ToInt64Microseconds(now - c->start));
       } else {
-        if (first_error.empty()) first_error = c->status.error_message();
+        if (first_error.empty()) {
+          first_error = c->status.error_message();
+        }
         ++errors;
       }
     }

@@ -56,10 +56,14 @@ int main(int argc, char** argv) {
       std::string my_error;
       for (;;) {
         const absl::Time start = absl::Now();
-        if (start >= stop_at) break;
+        if (start >= stop_at) {
+          break;
+        }
         httplib::Result res = cli.Post(path, headers, body, "application/json");
         const absl::Time end = absl::Now();
-        if (start < measure_from || end > stop_at) continue;
+        if (start < measure_from || end > stop_at) {
+          continue;
+        }
         if (res && res->status == 200) {
           mine.push_back(absl::ToInt64Microseconds(end - start));
         } else {
@@ -72,10 +76,14 @@ int main(int argc, char** argv) {
       absl::MutexLock lock(&mu);
       latencies_us.insert(latencies_us.end(), mine.begin(), mine.end());
       errors += my_errors;
-      if (first_error.empty()) first_error = my_error;
+      if (first_error.empty()) {
+        first_error = my_error;
+      }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) {
+    t.join();
+  }
   salesops::bench::PrintLoadLine(absl::GetFlag(FLAGS_target), concurrency,
                                  absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)), latencies_us,
                                  errors, first_error);

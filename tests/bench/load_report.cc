@@ -28,7 +28,9 @@ void PrintLoadLine(const std::string& target, int concurrency, double seconds,
                    const std::string& first_error, const std::string& extra) {
   std::sort(latencies_us.begin(), latencies_us.end());
   auto pct = [&](double p) -> long long {
-    if (latencies_us.empty()) return 0;
+    if (latencies_us.empty()) {
+      return 0;
+    }
     return latencies_us[std::min(latencies_us.size() - 1,
                                  static_cast<size_t>(p * latencies_us.size()))];
   };

@@ -72,7 +72,9 @@ absl::Status BuildOrg(sync::DirectoryProjection& dir, const std::string& run, in
     e.mutable_org_unit()->set_name("orgUnits/" + id);
     e.mutable_org_unit()->set_display_name(id);
     e.mutable_org_unit()->set_kind(kind);
-    if (!parent.empty()) e.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    if (!parent.empty()) {
+      e.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    }
     return dir.Handle(MakeCloudEvent("/salesops/org", id, "orgUnits/" + id, e, absl::Now()));
   };
   const std::string co = absl::StrCat("nb-", run, "-co");
@@ -101,11 +103,15 @@ CloudEvent Raised(const std::string& run, int i, int teams) {
 int SeqOf(const std::string& title) {
   const std::string open = "压测商机〔";
   const size_t a = title.find(open);
-  if (a == std::string::npos) return -1;
+  if (a == std::string::npos) {
+    return -1;
+  }
   const size_t from = a + open.size();
   const size_t b = title.find("〕", from);
   int n = -1;
-  if (b == std::string::npos || !absl::SimpleAtoi(title.substr(from, b - from), &n)) return -1;
+  if (b == std::string::npos || !absl::SimpleAtoi(title.substr(from, b - from), &n)) {
+    return -1;
+  }
   return n;
 }
 
@@ -152,7 +158,9 @@ int main(int argc, char** argv) {
   robot.set_on_message([&](const sync::RobotMessage& msg) {
     const int seq = SeqOf(msg.title);
     absl::MutexLock lock(&mu);
-    if (seq >= 0) arrived.emplace(seq, msg.arrival);
+    if (seq >= 0) {
+      arrived.emplace(seq, msg.arrival);
+    }
   });
   // Until `k` distinct messages arrived (the robot's callback has run for each).
   auto wait_arrived = [&](size_t k, absl::Duration timeout) {
@@ -160,8 +168,12 @@ int main(int argc, char** argv) {
     auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return arrived.size() >= k; };
     return mu.AwaitWithTimeout(absl::Condition(&enough), timeout);
   };
-  for (int t = 0; t < teams; ++t) robot.AddWeCom(Team(run, t), absl::StrCat("k", t));
-  if (!robot.Start().ok()) return 1;
+  for (int t = 0; t < teams; ++t) {
+    robot.AddWeCom(Team(run, t), absl::StrCat("k", t));
+  }
+  if (!robot.Start().ok()) {
+    return 1;
+  }
   std::string routes_json = "{\"routes\": [";
   for (int t = 0; t < teams; ++t) {
     absl::StrAppend(&routes_json, t ? "," : "", "{\"id\": \"nb-", run, "-", t,
@@ -187,7 +199,9 @@ int main(int argc, char** argv) {
   producer_options.sasl = salesops::bench::KafkaAuth();
   producer_options.client_id = "bench-notify";
   KafkaProducer producer(producer_options);
-  if (!producer.Start().ok()) return 1;
+  if (!producer.Start().ok()) {
+    return 1;
+  }
 
   // ---- Throughput: the records first, then projection and dispatcher.
   for (int i = 0; i < n; ++i) {
@@ -214,16 +228,24 @@ int main(int argc, char** argv) {
     std::string after;
     while (true) {
       absl::StatusOr<std::vector<std::string>> page = repo.Range("dlv:all", after, 1000);
-      if (!page.ok() || page->empty()) break;
+      if (!page.ok() || page->empty()) {
+        break;
+      }
       std::vector<std::string> ids;
-      for (const std::string& e : *page) ids.push_back(sync::EntryId(e));
+      for (const std::string& e : *page) {
+        ids.push_back(sync::EntryId(e));
+      }
       after = page->back();
       absl::StatusOr<std::vector<std::optional<sync::StoredDoc>>> docs =
           repo.GetMany(sync::DocKind::kDelivery, ids);
-      if (!docs.ok()) break;
+      if (!docs.ok()) {
+        break;
+      }
       for (const auto& d : *docs) {
         salesops::sync::v1::NotificationDelivery x;
-        if (!d || !x.ParseFromString(d->data) || x.attempts() <= 1) continue;
+        if (!d || !x.ParseFromString(d->data) || x.attempts() <= 1) {
+          continue;
+        }
         ++*retried;
         if (retry_errors->size() < 300) {
           absl::StrAppend(retry_errors, x.name(), " ", x.attempts(), " ", x.last_error(), "; ");
@@ -234,10 +256,14 @@ int main(int argc, char** argv) {
   // Messages the groups got more than once (by sequence number).
   auto duplicated = [&robot] {
     std::map<int, int> seen;
-    for (const auto& msg : robot.messages()) ++seen[SeqOf(msg.title)];
+    for (const auto& msg : robot.messages()) {
+      ++seen[SeqOf(msg.title)];
+    }
     std::string out;
     for (const auto& [seq, count] : seen) {
-      if (count > 1 && out.size() < 200) absl::StrAppend(&out, seq, "x", count, " ");
+      if (count > 1 && out.size() < 200) {
+        absl::StrAppend(&out, seq, "x", count, " ");
+      }
     }
     return out;
   };
@@ -253,9 +279,13 @@ int main(int argc, char** argv) {
     int got = 0;
     while (got < n && absl::Now() < deadline + absl::Seconds(60)) {
       std::unique_ptr<RdKafka::Message> msg(c->consume(100));
-      if (msg->err() == RdKafka::ERR_NO_ERROR) ++got;
+      if (msg->err() == RdKafka::ERR_NO_ERROR) {
+        ++got;
+      }
     }
-    if (got == n) raw_secs = absl::ToDoubleSeconds(absl::Now() - t0);
+    if (got == n) {
+      raw_secs = absl::ToDoubleSeconds(absl::Now() - t0);
+    }
     c->close();
   }
   const double eps = delivered == n ? n / notify_secs : -1.0;
@@ -281,7 +311,9 @@ int main(int argc, char** argv) {
   const int first = n + 1000;
   for (int i = -warmup; i < m; ++i) {
     const CloudEvent e = Raised(run, first + warmup + i, teams);
-    if (i >= 0) sent[first + warmup + i] = absl::Now();
+    if (i >= 0) {
+      sent[first + warmup + i] = absl::Now();
+    }
     (void)producer.Produce(live_topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
     absl::SleepFor(gap);
   }
@@ -291,7 +323,9 @@ int main(int argc, char** argv) {
     absl::MutexLock lock(&mu);
     for (const auto& [seq, at] : sent) {
       auto it = arrived.find(seq);
-      if (it != arrived.end()) notify_ms.push_back(absl::ToDoubleMilliseconds(it->second - at));
+      if (it != arrived.end()) {
+        notify_ms.push_back(absl::ToDoubleMilliseconds(it->second - at));
+      }
     }
   }
   live.Stop();
@@ -307,14 +341,20 @@ int main(int argc, char** argv) {
       const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
       while (!raw_done.load() && absl::Now() < end) {
         std::unique_ptr<RdKafka::Message> msg(c->consume(50));
-        if (msg->err() != RdKafka::ERR_NO_ERROR) continue;
+        if (msg->err() != RdKafka::ERR_NO_ERROR) {
+          continue;
+        }
         const absl::Time now = absl::Now();
         absl::MutexLock lock(&raw_mu);
         auto it = raw_sent.find(*msg->key());
-        if (it == raw_sent.end()) continue;
+        if (it == raw_sent.end()) {
+          continue;
+        }
         raw_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
         raw_sent.erase(it);
-        if (static_cast<int>(raw_ms.size()) == m) raw_done = true;
+        if (static_cast<int>(raw_ms.size()) == m) {
+          raw_done = true;
+        }
       }
     });
     for (int i = -warmup; i < m; ++i) {

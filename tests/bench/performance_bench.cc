@@ -92,7 +92,9 @@ std::vector<CloudEvent> History(const demo::Dataset& data, int* deals, int* paym
       w.set_channel(o.channel);
       w.set_customer_type(c.customer_type);
       *w.mutable_amount() = Cny(o.FinalAmountMinor());
-      if (o.has_contract) w.set_contract("contracts/" + o.contract.id);
+      if (o.has_contract) {
+        w.set_contract("contracts/" + o.contract.id);
+      }
       *w.mutable_won_date() = DateOf(demo::ChinaDate(o.CloseTime()));
       *w.mutable_close_time() = ToTs(o.CloseTime());
       out.push_back(MakeCloudEvent(source, c.id, opp, w, o.CloseTime()));
@@ -116,10 +118,14 @@ std::vector<CloudEvent> History(const demo::Dataset& data, int* deals, int* paym
       *n.mutable_expected_close_date() = DateOf(o.expected_close_date);
       out.push_back(MakeCloudEvent(source, c.id, opp, n, o.create_time));
     }
-    if (!o.has_contract) continue;
+    if (!o.has_contract) {
+      continue;
+    }
     const demo::ContractSpec& k = o.contract;
     for (const demo::InstalmentSpec& inst : k.instalments) {
-      if (!inst.paid) continue;
+      if (!inst.paid) {
+        continue;
+      }
       ++*payments;
       cv1::PaymentReceived p;
       p.set_contract("contracts/" + k.id);
@@ -230,10 +236,14 @@ int Run() {
     v1::ActivateCommissionPlanRequest act;
     act.set_name(absl::StrCat("commissionPlans/", demo::kDemoPlanId));
     absl::Status s = api.CreateCommissionPlan(admin, demo::DemoPlan(today), &plan);
-    if (s.ok()) s = api.ActivateCommissionPlan(admin, act, &active);
+    if (s.ok()) {
+      s = api.ActivateCommissionPlan(admin, act, &active);
+    }
     for (const auto& k : demo::DemoKpis()) {
       v1::CreateKpiDefinitionResponse kpi;
-      if (s.ok()) s = api.CreateKpiDefinition(admin, k, &kpi);
+      if (s.ok()) {
+        s = api.CreateKpiDefinition(admin, k, &kpi);
+      }
     }
     if (!s.ok()) {
       std::fprintf(stderr, "set-up: %s\n", s.ToString().c_str());
@@ -252,7 +262,9 @@ int Run() {
   po.sasl = bench::KafkaAuth();
   po.client_id = "bench-performance";
   KafkaProducer producer(po);
-  if (!producer.Start().ok()) return 1;
+  if (!producer.Start().ok()) {
+    return 1;
+  }
   for (const CloudEvent& e : events) {
     (void)producer.Produce(topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
   }
@@ -269,11 +281,15 @@ int Run() {
   double base_s = -1;
   {
     KafkaEventConsumer c(Group(bootstrap, "bench-perf-base-" + run, topic, dlq), base, producer);
-    if (!c.Start().ok()) return 1;
+    if (!c.Start().ok()) {
+      return 1;
+    }
     while (c.stats().processed.load() < n && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
     }
-    if (c.stats().processed.load() >= n) base_s = absl::ToDoubleSeconds(absl::Now() - t0);
+    if (c.stats().processed.load() >= n) {
+      base_s = absl::ToDoubleSeconds(absl::Now() - t0);
+    }
     c.Stop();
   }
 
@@ -289,7 +305,9 @@ int Run() {
       const absl::Time pass = absl::Now();
       if (absl::GetFlag(FLAGS_recompute_while_consuming) || consumed.load()) {
         absl::StatusOr<int> ran = recomputer.RunPending(absl::Seconds(2), /*debounce=*/true);
-        if (ran.ok()) recomputed += *ran;
+        if (ran.ok()) {
+          recomputed += *ran;
+        }
         if (ran.ok() && *ran == 0 && consumed.load() && Count(redis, kWorkIndex) == 0) {
           done = true;
           break;
@@ -304,7 +322,9 @@ int Run() {
     ConsumerOptions group = Group(bootstrap, "bench-perf-" + run, topic, dlq);
     group.max_batch = kCreditMaxBatch;  // as the service configures its credit consumer
     KafkaEventConsumer c(group, projection, producer);
-    if (!c.Start().ok()) return 1;
+    if (!c.Start().ok()) {
+      return 1;
+    }
     while (c.stats().processed.load() < n && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
     }

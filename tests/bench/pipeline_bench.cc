@@ -75,7 +75,9 @@ RedisOptions Redis() {
 double RawPhase(const std::string& bootstrap, const std::string& topic, int n,
                 const std::string& run, size_t* bytes) {
   KafkaProducer producer(Producer(bootstrap, "bench-raw"));
-  if (!producer.Start().ok()) return -1;
+  if (!producer.Start().ok()) {
+    return -1;
+  }
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
@@ -85,9 +87,13 @@ double RawPhase(const std::string& bootstrap, const std::string& topic, int n,
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   consumer->subscribe({topic});
   // Join the group before timing.
-  for (int i = 0; i < 50; ++i) delete consumer->consume(100);
+  for (int i = 0; i < 50; ++i) {
+    delete consumer->consume(100);
+  }
   std::vector<CloudEvent> events;
-  for (int i = 0; i < n; ++i) events.push_back(SampleEvent(i, run));
+  for (int i = 0; i < n; ++i) {
+    events.push_back(SampleEvent(i, run));
+  }
   *bytes = events[0].data.size();
   const absl::Time start = absl::Now();
   std::thread writer([&] {
@@ -99,7 +105,9 @@ double RawPhase(const std::string& bootstrap, const std::string& topic, int n,
   const absl::Time deadline = start + absl::GetFlag(FLAGS_timeout);
   while (seen < n && absl::Now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
-    if (m->err() == RdKafka::ERR_NO_ERROR) ++seen;
+    if (m->err() == RdKafka::ERR_NO_ERROR) {
+      ++seen;
+    }
   }
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
   writer.join();
@@ -115,7 +123,9 @@ class CountingProjection final : public EventHandler {
     WriteBatch b;
     b.HIncrBy(key_, "applied", 1);
     auto r = store_.ApplyOnce(e, std::move(b));
-    if (r.ok()) ++handled;
+    if (r.ok()) {
+      ++handled;
+    }
     return r.status();
   }
   std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override {
@@ -127,7 +137,9 @@ class CountingProjection final : public EventHandler {
     }
     std::vector<absl::Status> out;
     for (auto& r : store_.ApplyOnceMany(std::move(items))) {
-      if (r.ok()) ++handled;
+      if (r.ok()) {
+        ++handled;
+      }
       out.push_back(r.status());
     }
     return out;
@@ -145,7 +157,9 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
   const std::string tag = absl::StrCat("{bench-", run, "}");
   TransactionalOutbox outbox(redis, absl::StrCat("bench:", tag, ":outbox"));
   KafkaProducer producer(Producer(bootstrap, "bench-pipeline"));
-  if (!producer.Start().ok()) return -1;
+  if (!producer.Start().ok()) {
+    return -1;
+  }
   RelayOptions relay_options;
   relay_options.stream_key = outbox.stream_key();
   OutboxRelay relay(redis, producer, relay_options);
@@ -163,7 +177,9 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
   relay.Start();
   absl::SleepFor(absl::Seconds(5));  // group join before timing
   std::vector<CloudEvent> events;
-  for (int i = 0; i < n; ++i) events.push_back(SampleEvent(i, run));
+  for (int i = 0; i < n; ++i) {
+    events.push_back(SampleEvent(i, run));
+  }
   const absl::Time start = absl::Now();
   const int writers = absl::GetFlag(FLAGS_writers);
   std::vector<std::thread> threads;
@@ -175,7 +191,9 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
         b.HSet(absl::StrCat("bench:", tag, ":agg:", i), {{"v", "1"}});
         b.Emit(events[i], topic);
         auto r = outbox.Commit(b);
-        if (!r.ok() || !r->committed) ++failures;
+        if (!r.ok() || !r->committed) {
+          ++failures;
+        }
       }
     });
   }
@@ -184,7 +202,9 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
     absl::SleepFor(absl::Milliseconds(5));
   }
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) {
+    t.join();
+  }
   const bool done = handler.handled.load() == n && failures.load() == 0;
   consumer.Stop();
   relay.Stop();

@@ -37,11 +37,15 @@ using salesops::ToTs;
 
 int64_t UsedMemory(RedisClient& redis) {
   auto v = redis.Command({"INFO", "memory"});
-  if (!v.ok()) return -1;
+  if (!v.ok()) {
+    return -1;
+  }
   for (absl::string_view line : absl::StrSplit(v->str, "\r\n")) {
     if (absl::ConsumePrefix(&line, "used_memory:")) {
       int64_t n = 0;
-      if (absl::SimpleAtoi(line, &n)) return n;
+      if (absl::SimpleAtoi(line, &n)) {
+        return n;
+      }
     }
   }
   return -1;
@@ -51,7 +55,9 @@ int Run() {
   RedisOptions o;
   std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis_addr), ':');
   o.host = hp[0];
-  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) return 2;
+  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) {
+    return 2;
+  }
   o.pool_size = 4;
   salesops::bench::ApplyRedisAuth(&o);
   RedisClient redis(o);
@@ -125,9 +131,13 @@ int Run() {
     }
     return true;
   };
-  if (!write(false)) return 1;
+  if (!write(false)) {
+    return 1;
+  }
   const int64_t mem1 = UsedMemory(redis);
-  if (!write(true)) return 1;
+  if (!write(true)) {
+    return 1;
+  }
   const int64_t mem2 = UsedMemory(redis);
 
   // Baseline: the reads the job does, batched as it batches them (1,000
@@ -136,8 +146,9 @@ int Run() {
   int64_t read_deals = 0;
   for (int start = 0; start < n; start += 1000) {
     std::vector<std::string> ids;
-    for (int i = start; i < std::min(n, start + 1000); ++i)
+    for (int i = start; i < std::min(n, start + 1000); ++i) {
       ids.push_back(absl::StrCat("bench-c-", i));
+    }
     auto docs = store.GetMany<v1::Customer>(kCustomer, ids);
     std::vector<std::vector<std::string>> cmds;
     for (const auto& id : ids) {
@@ -145,13 +156,19 @@ int Run() {
                       "0", "10000"});
     }
     auto ranges = redis.Pipeline(cmds);
-    if (!docs.ok() || !ranges.ok()) return 1;
+    if (!docs.ok() || !ranges.ok()) {
+      return 1;
+    }
     std::vector<std::string> opp_ids;
     for (const auto& r : *ranges) {
-      for (const auto& e : r.elements) opp_ids.push_back(e.str);
+      for (const auto& e : r.elements) {
+        opp_ids.push_back(e.str);
+      }
     }
     auto deals = store.GetMany<v1::Opportunity>(kOpportunity, opp_ids);
-    if (!deals.ok()) return 1;
+    if (!deals.ok()) {
+      return 1;
+    }
     read_deals += static_cast<int64_t>(deals->size());
   }
   const double read_s = absl::ToDoubleSeconds(absl::Now() - t0);
@@ -164,7 +181,9 @@ int Run() {
       std::fprintf(stderr, "tier job: %s\n", std::string(run.status().message()).c_str());
       return 1;
     }
-    if (run->examined == 0) break;
+    if (run->examined == 0) {
+      break;
+    }
     examined += run->examined;
     changed += run->changed;
   }

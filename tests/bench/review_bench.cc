@@ -37,11 +37,15 @@ namespace {
 
 int64_t UsedMemory(RedisClient& redis) {
   auto v = redis.Command({"INFO", "memory"});
-  if (!v.ok()) return -1;
+  if (!v.ok()) {
+    return -1;
+  }
   for (absl::string_view line : absl::StrSplit(v->str, '\n')) {
     if (absl::ConsumePrefix(&line, "used_memory:")) {
       int64_t n = 0;
-      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &n)) return n;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &n)) {
+        return n;
+      }
     }
   }
   return -1;
@@ -65,7 +69,9 @@ absl::StatusOr<Point> OneSize(RedisClient& redis, int reps) {
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), options.tz);
   const BiweeklyCycle due = PreviousCycle(CycleOf(today, 1), 1);
   std::vector<BiweeklyCycle> window{due};
-  while (window.size() < 6) window.push_back(PreviousCycle(window.back(), 1));
+  while (window.size() < 6) {
+    window.push_back(PreviousCycle(window.back(), 1));
+  }
   // Counters: written in chunks of a few hundred reps per commit.
   Change c;
   for (int i = 0; i < reps; ++i) {
@@ -102,7 +108,9 @@ absl::StatusOr<Point> OneSize(RedisClient& redis, int reps) {
   for (int pass = 0; pass < 1000; ++pass) {
     SALESOPS_ASSIGN_OR_RETURN(int n, api.GenerateDueReviews(absl::Seconds(60)));
     generated += n;
-    if (n == 0) break;
+    if (n == 0) {
+      break;
+    }
   }
   Point p;
   p.reps = reps;

@@ -79,7 +79,9 @@ absl::Status BuildOrg(RedisClient& redis, TransactionalOutbox& outbox) {
     e.mutable_org_unit()->set_name("orgUnits/" + id);
     e.mutable_org_unit()->set_display_name(id);
     e.mutable_org_unit()->set_kind(kind);
-    if (!parent.empty()) e.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    if (!parent.empty()) {
+      e.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    }
     return dir.Handle(MakeCloudEvent("/salesops/org", id, "orgUnits/" + id, e, absl::Now()));
   };
   auto member = [&](const std::string& id, salesops::org::v1::Role role, const std::string& team) {
@@ -212,7 +214,9 @@ int main(int argc, char** argv) {
   producer_options.sasl = salesops::bench::KafkaAuth();
   producer_options.client_id = "bench-warning";
   KafkaProducer producer(producer_options);
-  if (!producer.Start().ok()) return 1;
+  if (!producer.Start().ok()) {
+    return 1;
+  }
 
   // ---- Throughput: the records first, then the engine.
   const absl::Time old = absl::Now() - absl::Hours(24 * 40);
@@ -244,9 +248,13 @@ int main(int argc, char** argv) {
     int got = 0;
     while (got < n && absl::Now() < deadline + absl::Seconds(60)) {
       std::unique_ptr<RdKafka::Message> msg(c->consume(100));
-      if (msg->err() == RdKafka::ERR_NO_ERROR) ++got;
+      if (msg->err() == RdKafka::ERR_NO_ERROR) {
+        ++got;
+      }
     }
-    if (got == n) raw_secs = absl::ToDoubleSeconds(absl::Now() - t0);
+    if (got == n) {
+      raw_secs = absl::ToDoubleSeconds(absl::Now() - t0);
+    }
     c->close();
   }
   std::printf(
@@ -280,17 +288,27 @@ int main(int argc, char** argv) {
     const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
     while (!done.load() && absl::Now() < end) {
       std::unique_ptr<RdKafka::Message> msg(warnings->consume(50));
-      if (msg->err() != RdKafka::ERR_NO_ERROR) continue;
+      if (msg->err() != RdKafka::ERR_NO_ERROR) {
+        continue;
+      }
       const absl::Time now = absl::Now();
-      if (Header(*msg, "ce_type") != "salesops.warning.v1.WarningRaised") continue;
+      if (Header(*msg, "ce_type") != "salesops.warning.v1.WarningRaised") {
+        continue;
+      }
       wv1::WarningRaised e;
-      if (!e.ParseFromArray(msg->payload(), static_cast<int>(msg->len()))) continue;
+      if (!e.ParseFromArray(msg->payload(), static_cast<int>(msg->len()))) {
+        continue;
+      }
       absl::MutexLock lock(&mu);
       auto it = sent.find(e.cause_event_id());
-      if (it == sent.end()) continue;
+      if (it == sent.end()) {
+        continue;
+      }
       engine_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
       sent.erase(it);
-      if (static_cast<int>(engine_ms.size()) == m) done = true;
+      if (static_cast<int>(engine_ms.size()) == m) {
+        done = true;
+      }
     }
   });
   const absl::Duration gap = absl::GetFlag(FLAGS_latency_interval);
@@ -318,14 +336,20 @@ int main(int argc, char** argv) {
       const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
       while (!raw_done.load() && absl::Now() < end) {
         std::unique_ptr<RdKafka::Message> msg(c->consume(50));
-        if (msg->err() != RdKafka::ERR_NO_ERROR) continue;
+        if (msg->err() != RdKafka::ERR_NO_ERROR) {
+          continue;
+        }
         const absl::Time now = absl::Now();
         absl::MutexLock lock(&raw_mu);
         auto it = raw_sent.find(*msg->key());
-        if (it == raw_sent.end()) continue;
+        if (it == raw_sent.end()) {
+          continue;
+        }
         raw_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
         raw_sent.erase(it);
-        if (static_cast<int>(raw_ms.size()) == m) raw_done = true;
+        if (static_cast<int>(raw_ms.size()) == m) {
+          raw_done = true;
+        }
       }
     });
     for (int i = -warmup; i < m; ++i) {

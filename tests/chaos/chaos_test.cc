@@ -54,7 +54,9 @@ class Load {
               std::lock_guard<std::mutex> lock(mu_);
               ++phase->failed_calls;
             }
-            if (stop_.load()) break;  // given up: not acknowledged
+            if (stop_.load()) {
+              break;  // given up: not acknowledged
+            }
             absl::SleepFor(absl::Milliseconds(50));
           }
           absl::SleepFor(every);
@@ -65,7 +67,9 @@ class Load {
 
   void Stop() {
     stop_ = true;
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_) {
+      t.join();
+    }
     threads_.clear();
   }
 
@@ -121,7 +125,9 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     req.set_org_unit_id(id);
     req.mutable_org_unit()->set_display_name(id);
     req.mutable_org_unit()->set_kind(kind);
-    if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    if (!parent.empty()) {
+      req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    }
     v1::CreateOrgUnitResponse resp;
     ASSERT_TRUE(serving->stub().CreateOrgUnit(&ctx, req, &resp).ok());
   };
@@ -172,14 +178,20 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
 
   // Convergence: every acked member's MemberJoined on the topic, projections settled.
   std::set<std::string> all_acked;
-  for (const Phase& p : phases) all_acked.insert(p.acked.begin(), p.acked.end());
+  for (const Phase& p : phases) {
+    all_acked.insert(p.acked.begin(), p.acked.end());
+  }
   std::map<std::string, std::set<std::string>> joined_ids;  // member id -> event ids
   std::set<std::string> seen;
   auto absorb = [&](const std::vector<Record>& records) {
     for (const Record& r : records) {
       auto type = r.headers.find("ce_type");
-      if (type == r.headers.end() || type->second != "salesops.org.v1.MemberJoined") continue;
-      if (r.key.find(sfx) == std::string::npos) continue;
+      if (type == r.headers.end() || type->second != "salesops.org.v1.MemberJoined") {
+        continue;
+      }
+      if (r.key.find(sfx) == std::string::npos) {
+        continue;
+      }
       joined_ids[r.key].insert(r.headers.at("ce_id"));
       seen.insert(r.key);
     }
@@ -188,8 +200,12 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   while (absl::Now() < deadline) {
     absorb(reader.ReadFor(absl::Seconds(2)));
     bool all = true;
-    for (const auto& id : all_acked) all = all && seen.count(id);
-    if (all) break;
+    for (const auto& id : all_acked) {
+      all = all && seen.count(id);
+    }
+    if (all) {
+      break;
+    }
   }
   absorb(reader.ReadFor(absl::Seconds(2)));
 
@@ -200,8 +216,12 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     int found = 0, events = 0;
     for (const auto& id : p.acked) {
       auto r = TestRedis().Command({"EXISTS", "org:{org}:member:" + id});
-      if (r.ok() && r->integer == 1) ++found;
-      if (seen.count(id)) ++events;
+      if (r.ok() && r->integer == 1) {
+        ++found;
+      }
+      if (seen.count(id)) {
+        ++events;
+      }
     }
     // Projection vs truth: members actually in the unit (acked or not).
     long long actual = 0, projected = -1;
@@ -210,7 +230,9 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
       auto h = TestRedis().Command({"HGET", "org:{org}:headcount", p.unit});
       actual = a.ok() ? a->integer : -1;
       projected = h.ok() && !h->is_nil() ? std::stoll(h->str) : 0;
-      if (projected != actual) absl::SleepFor(absl::Milliseconds(100));
+      if (projected != actual) {
+        absl::SleepFor(absl::Milliseconds(100));
+      }
     }
     const long long doubled = std::max(0LL, projected - actual);
     const long long missing = std::max(0LL, actual - projected);
@@ -221,7 +243,9 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     EXPECT_GT(p.acked.size(), 50u) << p.fault << ": the load did not run";
   }
   std::printf("(failed calls retried by the client: ");
-  for (const Phase& p : phases) std::printf("%s %d; ", p.fault.c_str(), p.failed_calls);
+  for (const Phase& p : phases) {
+    std::printf("%s %d; ", p.fault.c_str(), p.failed_calls);
+  }
   std::printf(")\n\n");
   EXPECT_FALSE(failed) << "loss or double-apply: see the table";
 }

@@ -29,7 +29,9 @@ const std::vector<const google::protobuf::Descriptor*>& EventTypes() {
          {salesops::org::v1::MemberMoved::descriptor()->file(),
           salesops::customers::v1::CustomerCreated::descriptor()->file(),
           salesops::targets::v1::AttainmentUpdated::descriptor()->file()}) {
-      for (int i = 0; i < f->message_type_count(); ++i) out->push_back(f->message_type(i));
+      for (int i = 0; i < f->message_type_count(); ++i) {
+        out->push_back(f->message_type(i));
+      }
     }
     return out;
   }();
@@ -39,7 +41,9 @@ const std::vector<const google::protobuf::Descriptor*>& EventTypes() {
 // DecodePayload<M> for the M that `type` names.
 void DecodeAs(const salesops::CloudEvent& e, const google::protobuf::Descriptor* type) {
   if (!salesops::CheckPayloadType(e, type->full_name()).ok()) {
-    if (e.type == type->full_name()) __builtin_trap();
+    if (e.type == type->full_name()) {
+      __builtin_trap();
+    }
     return;
   }
   std::unique_ptr<google::protobuf::Message> m(
@@ -57,7 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int what = in.ConsumeIntegralInRange(0, 2);
   if (what == 0) {
     const std::string token = in.ConsumeRemainingBytesAsString();
-    if (verifier.Verify(token).ok()) __builtin_trap();  // nobody knows the secret
+    if (verifier.Verify(token).ok()) {
+      __builtin_trap();  // nobody knows the secret
+    }
   } else if (what == 1) {
     KafkaHeaders headers;
     const int n = in.ConsumeIntegralInRange(0, 10);
@@ -82,7 +88,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       DecodeAs(*e, as);
       const google::protobuf::Descriptor* named =
           google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(e->type);
-      if (named != nullptr) DecodeAs(*e, named);
+      if (named != nullptr) {
+        DecodeAs(*e, named);
+      }
     }
   } else {
     Violations v;

@@ -39,12 +39,20 @@ using namespace salesops::customers;
 
 // A file-level CSV error: INVALID_ARGUMENT with the field "csv" and a message.
 void CheckFileError(const absl::Status& s) {
-  if (s.code() != absl::StatusCode::kInvalidArgument) __builtin_trap();
-  if (Utf8Length(s.message()) < 0) __builtin_trap();  // it travels in proto string fields
+  if (s.code() != absl::StatusCode::kInvalidArgument) {
+    __builtin_trap();
+  }
+  if (Utf8Length(s.message()) < 0) {
+    __builtin_trap();  // it travels in proto string fields
+  }
   const std::vector<FieldViolation> fv = FieldViolations(s);
-  if (fv.empty()) __builtin_trap();
+  if (fv.empty()) {
+    __builtin_trap();
+  }
   for (const FieldViolation& v : fv) {
-    if (v.field != "csv" || v.description.empty()) __builtin_trap();
+    if (v.field != "csv" || v.description.empty()) {
+      __builtin_trap();
+    }
   }
 }
 
@@ -61,18 +69,28 @@ void Import(FuzzedDataProvider& in) {
     CheckFileError(doc.status());
     return;
   }
-  if (doc->rows.size() > max_rows) __builtin_trap();
+  if (doc->rows.size() > max_rows) {
+    __builtin_trap();
+  }
   int last_line = 1;
   for (const CsvRow& row : doc->rows) {
-    if (row.line <= last_line) __builtin_trap();
+    if (row.line <= last_line) {
+      __builtin_trap();
+    }
     last_line = row.line;
     if (!row.error.empty()) {
-      if (Utf8Length(row.error) < 0) __builtin_trap();
+      if (Utf8Length(row.error) < 0) {
+        __builtin_trap();
+      }
       continue;
     }
-    if (row.cells.size() != doc->header.size()) __builtin_trap();
+    if (row.cells.size() != doc->header.size()) {
+      __builtin_trap();
+    }
     for (const std::string& c : row.cells) {
-      if (Utf8Length(c) < 0) __builtin_trap();
+      if (Utf8Length(c) < 0) {
+        __builtin_trap();
+      }
     }
   }
   absl::StatusOr<CustomerColumns> cols = MapHeader(doc->header);
@@ -80,35 +98,55 @@ void Import(FuzzedDataProvider& in) {
     CheckFileError(cols.status());
     return;
   }
-  if (cols->index.size() != CustomerCsvColumns().size()) __builtin_trap();
+  if (cols->index.size() != CustomerCsvColumns().size()) {
+    __builtin_trap();
+  }
   std::vector<int> used;
   for (int i : cols->index) {
-    if (i < -1 || i >= static_cast<int>(doc->header.size())) __builtin_trap();
-    if (i >= 0) used.push_back(i);
+    if (i < -1 || i >= static_cast<int>(doc->header.size())) {
+      __builtin_trap();
+    }
+    if (i >= 0) {
+      used.push_back(i);
+    }
   }
   std::sort(used.begin(), used.end());
-  if (std::adjacent_find(used.begin(), used.end()) != used.end()) __builtin_trap();
-  if (cols->Of("display_name") < 0) __builtin_trap();
+  if (std::adjacent_find(used.begin(), used.end()) != used.end()) {
+    __builtin_trap();
+  }
+  if (cols->Of("display_name") < 0) {
+    __builtin_trap();
+  }
 
   // Only the first rows get the (more expensive) export round trip.
   int round_trips = 0;
   for (const CsvRow& row : doc->rows) {
-    if (!row.error.empty()) continue;  // reported as is by the import
+    if (!row.error.empty()) {
+      continue;  // reported as is by the import
+    }
     const CustomerRow parsed = RowToCustomer(*cols, row.cells);
     for (const ColumnError& e : parsed.errors) {
       if (!IsKnownColumn(e.column) || e.message.empty() || Utf8Length(e.message) < 0) {
         __builtin_trap();
       }
     }
-    if (!parsed.errors.empty() || round_trips++ >= 4) continue;
+    if (!parsed.errors.empty() || round_trips++ >= 4) {
+      continue;
+    }
     const std::vector<std::string>& all = CustomerCsvColumns();
     absl::StatusOr<CsvDocument> back =
         ParseCsv(WriteCsv(all, {CustomerToRow(parsed.customer, {})}), 10);
-    if (!back.ok() || back->rows.size() != 1 || !back->rows[0].error.empty()) __builtin_trap();
+    if (!back.ok() || back->rows.size() != 1 || !back->rows[0].error.empty()) {
+      __builtin_trap();
+    }
     absl::StatusOr<CustomerColumns> back_cols = MapHeader(back->header);
-    if (!back_cols.ok()) __builtin_trap();
+    if (!back_cols.ok()) {
+      __builtin_trap();
+    }
     const CustomerRow again = RowToCustomer(*back_cols, back->rows[0].cells);
-    if (!again.errors.empty()) __builtin_trap();
+    if (!again.errors.empty()) {
+      __builtin_trap();
+    }
     if (!google::protobuf::util::MessageDifferencer::Equals(again.customer, parsed.customer)) {
       __builtin_trap();
     }
@@ -143,34 +181,54 @@ void RoundTrip(FuzzedDataProvider& in) {
   std::vector<std::string> header;
   for (size_t i = 0; i < width; ++i) {
     std::string h = FuzzCell(in);
-    if (Utf8Length(h) < 0) h = "h";  // a non-UTF-8 header is a file error (tested in Import)
+    if (Utf8Length(h) < 0) {
+      h = "h";  // a non-UTF-8 header is a file error (tested in Import)
+    }
     header.push_back(h);
   }
   // Without a BOM of our own, a header starting with one would lose it as "the" BOM.
-  if (!bom && absl::StartsWith(header[0], kUtf8Bom)) header[0].insert(0, "x");
+  if (!bom && absl::StartsWith(header[0], kUtf8Bom)) {
+    header[0].insert(0, "x");
+  }
   std::vector<std::vector<std::string>> rows(in.ConsumeIntegralInRange(0, 4));
   for (auto& row : rows) {
     const size_t n = in.ConsumeIntegralInRange(0, 3) == 0 ? in.ConsumeIntegralInRange(1, 6) : width;
-    for (size_t c = 0; c < n; ++c) row.push_back(FuzzCell(in));
+    for (size_t c = 0; c < n; ++c) {
+      row.push_back(FuzzCell(in));
+    }
   }
   const std::string csv = WriteCsv(header, rows, bom);
   absl::StatusOr<CsvDocument> doc = ParseCsv(csv, 20000);
-  if (!doc.ok()) __builtin_trap();  // what we write must parse
-  if (doc->header.size() != width) __builtin_trap();
-  for (size_t i = 0; i < width; ++i) {
-    if (doc->header[i] != absl::StripAsciiWhitespace(Neutralised(header[i]))) __builtin_trap();
+  if (!doc.ok()) {
+    __builtin_trap();  // what we write must parse
   }
-  if (doc->rows.size() != rows.size()) __builtin_trap();
+  if (doc->header.size() != width) {
+    __builtin_trap();
+  }
+  for (size_t i = 0; i < width; ++i) {
+    if (doc->header[i] != absl::StripAsciiWhitespace(Neutralised(header[i]))) {
+      __builtin_trap();
+    }
+  }
+  if (doc->rows.size() != rows.size()) {
+    __builtin_trap();
+  }
   for (size_t r = 0; r < rows.size(); ++r) {
     const CsvRow& got = doc->rows[r];
-    if (got.cells.size() != rows[r].size()) __builtin_trap();
+    if (got.cells.size() != rows[r].size()) {
+      __builtin_trap();
+    }
     bool utf8 = true;
     for (size_t c = 0; c < rows[r].size(); ++c) {
-      if (got.cells[c] != Neutralised(rows[r][c])) __builtin_trap();
+      if (got.cells[c] != Neutralised(rows[r][c])) {
+        __builtin_trap();
+      }
       utf8 = utf8 && Utf8Length(rows[r][c]) >= 0;
     }
     const bool ok = rows[r].size() == width && utf8;
-    if (ok != got.error.empty()) __builtin_trap();
+    if (ok != got.error.empty()) {
+      __builtin_trap();
+    }
   }
 }
 

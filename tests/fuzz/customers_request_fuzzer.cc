@@ -59,17 +59,23 @@ constexpr size_t kParamBytes = 32;
 constexpr int kMaxDepth = 6;
 
 void Check(bool invariant) {
-  if (!invariant) __builtin_trap();
+  if (!invariant) {
+    __builtin_trap();
+  }
 }
 
 // The status rules every handler's errors follow (STYLE.md example 5);
 // `prefix` is the field path every violation must start with ("" = any).
 void CheckStatus(const absl::Status& s, absl::string_view prefix = "") {
-  if (s.ok()) return;
+  if (s.ok()) {
+    return;
+  }
   Check(s.code() != absl::StatusCode::kInternal && s.code() != absl::StatusCode::kUnknown);
   Check(!ErrorReason(s).empty());
   Check(Utf8Length(s.message()) >= 0);  // it travels in proto string fields
-  if (s.code() != absl::StatusCode::kInvalidArgument) return;
+  if (s.code() != absl::StatusCode::kInvalidArgument) {
+    return;
+  }
   const std::vector<FieldViolation> fv = FieldViolations(s);
   Check(!fv.empty());
   for (const FieldViolation& v : fv) {
@@ -105,14 +111,18 @@ v1::Contract SeededContract(int64_t paid) {
   *c.mutable_payment_schedule()->add_instalments() = Instalment("1", 2026, 1, 31, 30'000'000);
   *c.mutable_payment_schedule()->add_instalments() = Instalment("2", 2026, 4, 30, 30'000'000);
   *c.mutable_payment_schedule()->add_instalments() = Instalment("3", 2026, 7, 31, 40'000'000);
-  if (!ValidateNewContract(c).ok()) __builtin_trap();
+  if (!ValidateNewContract(c).ok()) {
+    __builtin_trap();
+  }
   c.set_state(v1::CONTRACT_STATE_SIGNED);
   if (paid > 0) {
     v1::Payment p;
     p.mutable_amount()->set_amount_minor(paid);
     p.mutable_amount()->set_currency_code("CNY");
     *p.mutable_received_date() = ToDate(absl::CivilDay(2026, 2, 1));
-    if (!ApplyPayment(c, p, absl::CivilDay(2026, 2, 1)).ok()) __builtin_trap();
+    if (!ApplyPayment(c, p, absl::CivilDay(2026, 2, 1)).ok()) {
+      __builtin_trap();
+    }
   }
   return c;
 }
@@ -188,7 +198,9 @@ void OnCustomer(const v1::Customer& c, const Context& ctx) {
   Check(!CanWrite(a) || CanRead(a));
   Check(!CanLogActivity(a) || CanRead(a));
   Check(CanWrite(a) == InOwnerScope(who, ScopeOf(c)));
-  if (who.role == Role::kAdmin || who.role == Role::kDirector) Check(a == Access::kOwnerScope);
+  if (who.role == Role::kAdmin || who.role == Role::kDirector) {
+    Check(a == Access::kOwnerScope);
+  }
   if (ctx.grants.empty() && c.pool_state() != v1::POOL_STATE_PUBLIC_POOL) {
     Check(a == Access::kNone || a == Access::kOwnerScope);
   }
@@ -212,7 +224,9 @@ void OnOpportunity(const v1::Opportunity& o, const std::string& reason, const Co
   }
   const absl::Status t = CheckStageChange(ctx.from_stage, o.stage(), reason);
   CheckStatus(t);
-  if (t.ok()) Check(IsAllowedTransition(ctx.from_stage, o.stage()));
+  if (t.ok()) {
+    Check(IsAllowedTransition(ctx.from_stage, o.stage()));
+  }
   Check(!StageName(o.stage()).empty());
   (void)FollowUpForStage(o.stage());
 }
@@ -246,7 +260,9 @@ void OnContract(const v1::Contract& raw, const Context& ctx) {
   const absl::Status s = ValidateNewContract(c);
   CheckStatus(s, "contract.");
   (void)CheckContractTransition(raw.state(), v1::CONTRACT_STATE_SIGNED);
-  if (!s.ok()) return;
+  if (!s.ok()) {
+    return;
+  }
   const auto& insts = c.payment_schedule().instalments();
   Int128 sum = 0;
   for (const v1::Instalment& in : insts) {
@@ -303,7 +319,9 @@ void OnPayment(const v1::Payment& p, bool refund, const Context& ctx) {
 void OnPoolPolicy(const v1::PoolPolicy& p, const Context& ctx) {
   const absl::Status s = ValidatePoolPolicy(p);
   CheckStatus(s, "pool_policy.");
-  if (!s.ok()) return;
+  if (!s.ok()) {
+    return;
+  }
   const absl::Status claim = CheckClaim(p, ctx.claim);
   CheckStatus(claim);
   if (claim.ok()) {
@@ -326,7 +344,9 @@ void OnTierPolicy(const v1::TierPolicy& p, const Context& ctx) {
   const PurchaseFacts& f = ctx.purchase;
   Check(f.revenue_last_12_months_minor >= 0 && f.open_pipeline_minor >= 0);
   Check(f.purchases_last_12_months <= static_cast<int>(ctx.won.size()));
-  if (!s.ok()) return;
+  if (!s.ok()) {
+    return;
+  }
   const v1::ScoreBreakdown b = Score(p, f, ctx.now);
   for (int score : {b.value_score(), b.recency_score(), b.frequency_score(), b.monetary_score(),
                     b.potential_score(), b.total_score()}) {
@@ -366,7 +386,9 @@ void OnMoney(const salesops::common::v1::Money& m, const std::string& path) {
 }
 
 void OnDate(const salesops::common::v1::Date& d) {
-  if (!IsValidDate(d)) return;
+  if (!IsValidDate(d)) {
+    return;
+  }
   const salesops::common::v1::Date back = ToDate(ToCivil(d));
   Check(back.year() == d.year() && back.month() == d.month() && back.day() == d.day());
 }
@@ -375,16 +397,24 @@ void OnDate(const salesops::common::v1::Date& d) {
 
 // Whether no OUTPUT_ONLY field is set anywhere in `m`.
 bool NoOutputOnly(const pb::Message& m, int depth) {
-  if (depth > kMaxDepth) return true;
+  if (depth > kMaxDepth) {
+    return true;
+  }
   const pb::Reflection* r = m.GetReflection();
   std::vector<const pb::FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   for (const pb::FieldDescriptor* f : fields) {
-    if (IsOutputOnly(*f)) return false;
-    if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_map()) continue;
+    if (IsOutputOnly(*f)) {
+      return false;
+    }
+    if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_map()) {
+      continue;
+    }
     if (f->is_repeated()) {
       for (int i = 0; i < r->FieldSize(m, f); ++i) {
-        if (!NoOutputOnly(r->GetRepeatedMessage(m, f, i), depth + 1)) return false;
+        if (!NoOutputOnly(r->GetRepeatedMessage(m, f, i), depth + 1)) {
+          return false;
+        }
       }
     } else if (!NoOutputOnly(r->GetMessage(m, f), depth + 1)) {
       return false;
@@ -441,7 +471,9 @@ void VisitField(const pb::Message& m, const pb::FieldDescriptor* f, int index,
 }
 
 void Visit(const pb::Message& m, const std::string& path, int depth, const Context& ctx) {
-  if (depth > kMaxDepth) return;
+  if (depth > kMaxDepth) {
+    return;
+  }
   const pb::Descriptor* d = m.GetDescriptor();
   if (d == v1::Customer::descriptor()) {
     OnCustomer(static_cast<const v1::Customer&>(m), ctx);
@@ -472,7 +504,9 @@ void Visit(const pb::Message& m, const std::string& path, int depth, const Conte
       continue;
     }
     const int n = std::min(r->FieldSize(m, f), 20);
-    for (int i = 0; i < n; ++i) VisitField(m, f, i, absl::StrCat(at, "[", i, "]"), depth, ctx);
+    for (int i = 0; i < n; ++i) {
+      VisitField(m, f, i, absl::StrCat(at, "[", i, "]"), depth, ctx);
+    }
   }
 }
 
@@ -507,7 +541,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(prototype != nullptr);
   std::unique_ptr<pb::Message> req(prototype->New());
   const std::string bytes = in.ConsumeRemainingBytesAsString();
-  if (!req->ParseFromString(bytes)) return 0;  // gRPC rejects it before any handler
+  if (!req->ParseFromString(bytes)) {
+    return 0;  // gRPC rejects it before any handler
+  }
 
   Visit(*req, "", 0, ctx);
 
@@ -516,6 +552,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cleared->CopyFrom(*req);
   ClearOutputOnly(cleared.get());
   Check(NoOutputOnly(*cleared, 0));
-  if (!pb::util::MessageDifferencer::Equals(*cleared, *req)) Visit(*cleared, "", 0, ctx);
+  if (!pb::util::MessageDifferencer::Equals(*cleared, *req)) {
+    Visit(*cleared, "", 0, ctx);
+  }
   return 0;
 }

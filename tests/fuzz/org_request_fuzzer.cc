@@ -21,7 +21,9 @@ void Seed(OrgApi& api) {
     req.set_org_unit_id(id);
     req.mutable_org_unit()->set_display_name(id);
     req.mutable_org_unit()->set_kind(kind);
-    if (parent[0]) req.mutable_org_unit()->set_parent(std::string("orgUnits/") + parent);
+    if (parent[0]) {
+      req.mutable_org_unit()->set_parent(std::string("orgUnits/") + parent);
+    }
     v1::CreateOrgUnitResponse resp;
     (void)api.CreateOrgUnit(admin, req, &resp);
   };
@@ -43,7 +45,9 @@ template <typename Req, typename Resp>
 absl::Status Call(absl::Status (OrgApi::*method)(const CallContext&, const Req&, Resp*),
                   OrgApi& api, const CallContext& call, const std::string& bytes) {
   Req req;
-  if (!req.ParseFromString(bytes)) return absl::OkStatus();  // gRPC would reject it first
+  if (!req.ParseFromString(bytes)) {
+    return absl::OkStatus();  // gRPC would reject it first
+  }
   Resp resp;
   return (api.*method)(call, req, &resp);
 }

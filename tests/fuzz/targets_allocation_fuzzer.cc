@@ -39,7 +39,9 @@ using namespace salesops::targets;
 using Int128 = __int128;
 
 void Check(bool invariant) {
-  if (!invariant) __builtin_trap();
+  if (!invariant) {
+    __builtin_trap();
+  }
 }
 
 void CheckError(const absl::Status& s) {
@@ -49,7 +51,9 @@ void CheckError(const absl::Status& s) {
   if (s.code() == absl::StatusCode::kInvalidArgument) {
     const std::vector<FieldViolation> fv = FieldViolations(s);
     Check(!fv.empty());
-    for (const FieldViolation& v : fv) Check(!v.field.empty() && !v.description.empty());
+    for (const FieldViolation& v : fv) {
+      Check(!v.field.empty() && !v.description.empty());
+    }
     return;
   }
   Check(s.code() == absl::StatusCode::kFailedPrecondition);
@@ -73,9 +77,12 @@ int64_t Amount(FuzzedDataProvider& in) {
 // A permutation of 0..n-1 from the fuzzer.
 std::vector<size_t> Permutation(FuzzedDataProvider& in, size_t n) {
   std::vector<size_t> p(n);
-  for (size_t i = 0; i < n; ++i) p[i] = i;
-  for (size_t i = n; i > 1; --i)
+  for (size_t i = 0; i < n; ++i) {
+    p[i] = i;
+  }
+  for (size_t i = n; i > 1; --i) {
     std::swap(p[i - 1], p[in.ConsumeIntegralInRange<size_t>(0, i - 1)]);
+  }
   return p;
 }
 
@@ -87,13 +94,16 @@ void FuzzAllocate(FuzzedDataProvider& in) {
     Share& s = shares[i];
     s.key = unique_keys ? absl::StrCat("rep-", i) : in.PickValueInArray({"a", "b", "c", ""});
     s.weight = in.ConsumeBool() ? in.ConsumeIntegralInRange<int64_t>(-1, 10) : Amount(in);
-    if (in.ConsumeIntegralInRange(0, 3) == 0) s.locked = Amount(in);
+    if (in.ConsumeIntegralInRange(0, 3) == 0) {
+      s.locked = Amount(in);
+    }
   }
   absl::StatusOr<std::vector<int64_t>> parts = Allocate(total, shares, "inputs");
   if (!parts.ok()) {
     CheckError(parts.status());
-    if (total < 0 && !shares.empty())
+    if (total < 0 && !shares.empty()) {
       Check(parts.status().code() == absl::StatusCode::kInvalidArgument);
+    }
     return;
   }
   Check(total >= 0 && parts->size() == shares.size());
@@ -126,10 +136,14 @@ void FuzzAllocate(FuzzedDataProvider& in) {
   // Same input in another order ⇒ same part per key.
   const std::vector<size_t> perm = Permutation(in, shares.size());
   std::vector<Share> shuffled;
-  for (size_t i : perm) shuffled.push_back(shares[i]);
+  for (size_t i : perm) {
+    shuffled.push_back(shares[i]);
+  }
   absl::StatusOr<std::vector<int64_t>> again = Allocate(total, shuffled, "inputs");
   Check(again.ok());
-  for (size_t k = 0; k < perm.size(); ++k) Check((*again)[k] == (*parts)[perm[k]]);
+  for (size_t k = 0; k < perm.size(); ++k) {
+    Check((*again)[k] == (*parts)[perm[k]]);
+  }
 }
 
 void FuzzPhase(FuzzedDataProvider& in) {
@@ -140,7 +154,9 @@ void FuzzPhase(FuzzedDataProvider& in) {
     case 0:
       break;   // equal months
     case 1: {  // a valid profile: 10000 basis points spread at random
-      if (months <= 0) break;
+      if (months <= 0) {
+        break;
+      }
       profile.assign(static_cast<size_t>(months), 0);
       int32_t left = 10000;
       for (int m = 0; m + 1 < months && left > 0; ++m) {
@@ -153,7 +169,9 @@ void FuzzPhase(FuzzedDataProvider& in) {
     }
     default: {
       const size_t n = in.ConsumeIntegralInRange<size_t>(0, 20);
-      for (size_t i = 0; i < n; ++i) profile.push_back(in.ConsumeIntegral<int32_t>());
+      for (size_t i = 0; i < n; ++i) {
+        profile.push_back(in.ConsumeIntegral<int32_t>());
+      }
     }
   }
   absl::StatusOr<std::vector<int64_t>> parts = Phase(amount, months, profile);
@@ -168,12 +186,16 @@ void FuzzPhase(FuzzedDataProvider& in) {
     Check((*parts)[m] >= 0);
     sum += (*parts)[m];
     const int64_t w = profile.empty() ? 1 : profile[m];
-    if (w == 0) Check((*parts)[m] == 0);
+    if (w == 0) {
+      Check((*parts)[m] == 0);
+    }
   }
   Check(sum == amount);
   for (size_t m = 1; m < parts->size(); ++m) {  // equal shares: the earlier month gets the unit
     const int64_t w0 = profile.empty() ? 1 : profile[m - 1], w1 = profile.empty() ? 1 : profile[m];
-    if (w0 == w1) Check((*parts)[m - 1] >= (*parts)[m]);
+    if (w0 == w1) {
+      Check((*parts)[m - 1] >= (*parts)[m]);
+    }
   }
 
   // Pace over the phased months.
@@ -194,17 +216,27 @@ void FuzzPhase(FuzzedDataProvider& in) {
   Check(ExpectedToDate(later) >= expected);
   const int64_t actual = Amount(in);
   const int32_t bp = RatioBasisPoints(actual, expected);
-  if (expected == 0) Check(bp == 0);
-  if (expected > 0 && actual >= 0) Check(bp >= 0);
-  if (expected > 0 && actual < 0) Check(bp <= 0);
+  if (expected == 0) {
+    Check(bp == 0);
+  }
+  if (expected > 0 && actual >= 0) {
+    Check(bp >= 0);
+  }
+  if (expected > 0 && actual < 0) {
+    Check(bp <= 0);
+  }
 }
 
 void FuzzExpectedRaw(FuzzedDataProvider& in) {
   PeriodProgress p;
   const size_t n = in.ConsumeIntegralInRange<size_t>(0, 16);
-  for (size_t i = 0; i < n; ++i) p.monthly.push_back(Amount(in));
+  for (size_t i = 0; i < n; ++i) {
+    p.monthly.push_back(Amount(in));
+  }
   const size_t d = in.ConsumeBool() ? n : in.ConsumeIntegralInRange<size_t>(0, 16);
-  for (size_t i = 0; i < d; ++i) p.days_in_month.push_back(in.ConsumeIntegralInRange(-1, 31));
+  for (size_t i = 0; i < d; ++i) {
+    p.days_in_month.push_back(in.ConsumeIntegralInRange(-1, 31));
+  }
   p.month_index = in.ConsumeIntegral<int>();
   p.day_of_month = in.ConsumeIntegral<int>();
   (void)ExpectedToDate(p);
@@ -224,7 +256,9 @@ struct Key {
 
 std::vector<Key> Sorted(const std::vector<Move>& moves) {
   std::vector<Key> out;
-  for (const Move& m : moves) out.push_back({m.from, m.to, m.amount});
+  for (const Move& m : moves) {
+    out.push_back({m.from, m.to, m.amount});
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -245,7 +279,9 @@ void FuzzSuggestMoves(FuzzedDataProvider& in) {
   Check(static_cast<int>(moves.size()) <= std::max(max_moves, 0));
   std::map<std::string, Int128> given, taken;
   std::map<std::string, const PaceCell*> by_key;
-  for (const PaceCell& c : cells) by_key[c.key] = &c;
+  for (const PaceCell& c : cells) {
+    by_key[c.key] = &c;
+  }
   for (const Move& m : moves) {
     Check(m.amount > 0 && m.from != m.to);
     Check(by_key.count(m.from) == 1 && by_key.count(m.to) == 1);
@@ -269,7 +305,9 @@ void FuzzSuggestMoves(FuzzedDataProvider& in) {
   }
   const std::vector<size_t> perm = Permutation(in, cells.size());
   std::vector<PaceCell> shuffled;
-  for (size_t i : perm) shuffled.push_back(cells[i]);
+  for (size_t i : perm) {
+    shuffled.push_back(cells[i]);
+  }
   Check(Sorted(SuggestMoves(shuffled, behind, max_moves)) == Sorted(moves));
 }
 
@@ -297,7 +335,9 @@ void FuzzCalendar(FuzzedDataProvider& in) {
   Check(months.size() == 3 && months[0] == absl::CivilMonth(q.start));
   int days = 0;
   for (size_t i = 0; i < months.size(); ++i) {
-    if (i > 0) Check(months[i] == months[i - 1] + 1);
+    if (i > 0) {
+      Check(months[i] == months[i - 1] + 1);
+    }
     const int d = DaysIn(months[i]);
     Check(d >= 28 && d <= 31);
     days += d;

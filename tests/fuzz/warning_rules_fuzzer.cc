@@ -56,15 +56,21 @@ namespace tv1 = salesops::targets::v1;
 constexpr size_t kParamBytes = 16;
 
 void Check(bool invariant) {
-  if (!invariant) __builtin_trap();
+  if (!invariant) {
+    __builtin_trap();
+  }
 }
 
 void CheckStatus(const absl::Status& s, absl::string_view prefix = "") {
-  if (s.ok()) return;
+  if (s.ok()) {
+    return;
+  }
   Check(s.code() != absl::StatusCode::kInternal && s.code() != absl::StatusCode::kUnknown);
   Check(!ErrorReason(s).empty());
   Check(Utf8Length(s.message()) >= 0);  // it travels in proto string fields
-  if (s.code() != absl::StatusCode::kInvalidArgument) return;
+  if (s.code() != absl::StatusCode::kInvalidArgument) {
+    return;
+  }
   const std::vector<FieldViolation> fv = FieldViolations(s);
   Check(!fv.empty());
   for (const FieldViolation& v : fv) {
@@ -75,7 +81,9 @@ void CheckStatus(const absl::Status& s, absl::string_view prefix = "") {
 const std::vector<v1::Rule>& ShippedRules() {
   static const auto* rules = [] {
     absl::StatusOr<std::vector<v1::Rule>> r = DefaultRules();
-    if (!r.ok()) __builtin_trap();
+    if (!r.ok()) {
+      __builtin_trap();
+    }
     return new std::vector<v1::Rule>(*std::move(r));
   }();
   return *rules;
@@ -143,7 +151,9 @@ Verdict EvaluateChecked(const v1::Rule& rule, const SubjectFacts& f, absl::Time 
     CheckStatus(Reconcile(&other, *ev, now).status());
   }
   const Verdict verdict = ev->verdict;
-  if (out != nullptr) *out = *std::move(ev);
+  if (out != nullptr) {
+    *out = *std::move(ev);
+  }
   return verdict;
 }
 
@@ -155,11 +165,19 @@ void EvaluateState(const v1::Rule& rule, const v1::SubjectState& s, std::optiona
   const SubjectFacts f = ToFacts(s, weighted, now, Zone());
   const Verdict verdict = EvaluateChecked(rule, f, now);
   const std::optional<absl::Time> next = NextChange(rule, f, now);
-  if (next.has_value()) Check(*next > now);
-  if (!whole_seconds || probe_seconds <= 0) return;
+  if (next.has_value()) {
+    Check(*next > now);
+  }
+  if (!whole_seconds || probe_seconds <= 0) {
+    return;
+  }
   const absl::Time later = now + absl::Seconds(probe_seconds);
-  if (next.has_value() && later >= *next) return;
-  if (rule.name().empty() || f.subject.empty()) return;
+  if (next.has_value() && later >= *next) {
+    return;
+  }
+  if (rule.name().empty() || f.subject.empty()) {
+    return;
+  }
   Check(EvaluateChecked(rule, ToFacts(s, weighted, later, Zone()), later) == verdict);
 }
 
@@ -167,7 +185,9 @@ void EvaluateState(const v1::Rule& rule, const v1::SubjectState& s, std::optiona
 // them (see EvaluateState).
 bool WholeSeconds(const v1::SubjectState& s) {
   bool whole = s.stage_entered().nanos() == 0 && s.last_activity().nanos() == 0;
-  for (const v1::OverdueInstalment& o : s.overdue()) whole = whole && o.due_time().nanos() == 0;
+  for (const v1::OverdueInstalment& o : s.overdue()) {
+    whole = whole && o.due_time().nanos() == 0;
+  }
   return whole;
 }
 
@@ -192,7 +212,9 @@ std::optional<v1::Rule> FuzzedShippedRule(FuzzedDataProvider& p) {
     default:
       break;
   }
-  if (!ValidateRule(rule).ok()) return std::nullopt;
+  if (!ValidateRule(rule).ok()) {
+    return std::nullopt;
+  }
   return rule;
 }
 
@@ -203,14 +225,20 @@ void FuzzRule(FuzzedDataProvider& p, const std::string& bytes) {
   if (p.ConsumeBool()) {
     absl::StatusOr<v1::Rule> parsed = ParseRule(bytes);
     CheckStatus(parsed.status(), "rule");
-    if (!parsed.ok()) return;
+    if (!parsed.ok()) {
+      return;
+    }
     rule = *std::move(parsed);
     Check(ValidateRule(rule).ok());
   } else {
-    if (!rule.ParseFromString(bytes)) return;
+    if (!rule.ParseFromString(bytes)) {
+      return;
+    }
     const absl::Status s = ValidateRule(rule);
     CheckStatus(s, "rule.");
-    if (!s.ok()) return;
+    if (!s.ok()) {
+      return;
+    }
   }
   (void)PlaceholdersFor(rule.condition());
   (void)StalledRuleStage(rule);
@@ -239,10 +267,14 @@ void FuzzState(FuzzedDataProvider& p, const std::string& bytes) {
   const absl::Time now =
       Base() + absl::Seconds(p.ConsumeIntegralInRange<int64_t>(-400LL * 86400, 400LL * 86400));
   std::optional<int64_t> weighted;
-  if (p.ConsumeBool()) weighted = p.ConsumeIntegral<int64_t>();
+  if (p.ConsumeBool()) {
+    weighted = p.ConsumeIntegral<int64_t>();
+  }
   const int64_t probe = p.ConsumeIntegralInRange<int64_t>(1, 120LL * 86400);
   v1::SubjectState s;
-  if (!rule.has_value() || !s.ParseFromString(bytes)) return;
+  if (!rule.has_value() || !s.ParseFromString(bytes)) {
+    return;
+  }
   EvaluateState(*rule, s, weighted, now, probe, WholeSeconds(s));
 }
 
@@ -292,11 +324,14 @@ void ApplyEvent(FuzzedDataProvider& in, v1::SubjectState* s, absl::Time at) {
       }
       break;
     case 5:
-      if (auto e = Decode<cv1::CustomerCreated>(data, at))
+      if (auto e = Decode<cv1::CustomerCreated>(data, at)) {
         ApplyCustomerCreated(e->customer(), at, s);
+      }
       break;
     case 6:
-      if (auto e = Decode<cv1::CustomerTierChanged>(data, at)) ApplyTierChanged(*e, s);
+      if (auto e = Decode<cv1::CustomerTierChanged>(data, at)) {
+        ApplyTierChanged(*e, s);
+      }
       break;
     case 7:
       if (auto e = Decode<cv1::ActivityLogged>(data, at)) {
@@ -321,10 +356,14 @@ void ApplyEvent(FuzzedDataProvider& in, v1::SubjectState* s, absl::Time at) {
       }
       break;
     case 11:
-      if (auto e = Decode<cv1::PaymentOverdue>(data, at)) ApplyPaymentOverdue(*e, Zone(), s);
+      if (auto e = Decode<cv1::PaymentOverdue>(data, at)) {
+        ApplyPaymentOverdue(*e, Zone(), s);
+      }
       break;
     case 12:
-      if (auto e = Decode<cv1::PaymentReceived>(data, at)) ApplyPaymentReceived(*e, s);
+      if (auto e = Decode<cv1::PaymentReceived>(data, at)) {
+        ApplyPaymentReceived(*e, s);
+      }
       break;
     case 13:
       if (auto e = Decode<cv1::ContractCancelled>(data, at)) {
@@ -332,13 +371,16 @@ void ApplyEvent(FuzzedDataProvider& in, v1::SubjectState* s, absl::Time at) {
       }
       break;
     case 14:
-      if (auto e = Decode<cv1::ContractClosed>(data, at))
+      if (auto e = Decode<cv1::ContractClosed>(data, at)) {
         ApplyContractEnded(e->contract().name(), s);
+      }
       break;
     default:
       if (auto e = Decode<tv1::AttainmentUpdated>(data, at)) {
         // The consumer skips other levels and events without a period or subject.
-        if (!AttainmentSubject(*e).empty() && !e->period().empty()) ApplyAttainment(*e, s);
+        if (!AttainmentSubject(*e).empty() && !e->period().empty()) {
+          ApplyAttainment(*e, s);
+        }
       }
   }
 }
@@ -355,9 +397,13 @@ void FuzzEvents(FuzzedDataProvider& in) {
   const absl::Time now = at + absl::Seconds(in.ConsumeIntegralInRange<int64_t>(0, 90LL * 86400));
   const int64_t probe = in.ConsumeIntegralInRange<int64_t>(1, 120LL * 86400);
   std::optional<int64_t> weighted;
-  if (in.ConsumeBool()) weighted = in.ConsumeIntegralInRange<int64_t>(0, 100'000'000'000);
+  if (in.ConsumeBool()) {
+    weighted = in.ConsumeIntegralInRange<int64_t>(0, 100'000'000'000);
+  }
   for (const v1::Rule& shipped : ShippedRules()) {
-    if (!AppliesTo(shipped.condition(), s.kind())) continue;
+    if (!AppliesTo(shipped.condition(), s.kind())) {
+      continue;
+    }
     v1::Rule rule = shipped;
     rule.set_enabled(true);
     EvaluateState(rule, s, weighted, now, probe, whole);
@@ -399,8 +445,12 @@ ActionDraft FuzzAction(FuzzedDataProvider& in, absl::Time now) {
   a.set_action_id(in.PickValueInArray({"a1", "a2", "a3", ""}));
   a.set_description(FuzzText(in));
   a.set_owner(in.PickValueInArray({"members/rep-1", "members/rep-2", "rep-1", ""}));
-  if (in.ConsumeBool()) *a.mutable_due_date() = FuzzDate(in, now);
-  if (in.ConsumeBool()) a.set_note(FuzzText(in));
+  if (in.ConsumeBool()) {
+    *a.mutable_due_date() = FuzzDate(in, now);
+  }
+  if (in.ConsumeBool()) {
+    a.set_note(FuzzText(in));
+  }
   return a;
 }
 
@@ -430,9 +480,13 @@ void CheckProposal(const v1::StrategyProposal& p, const ProposalContext& ctx) {
   Check(t.abstain_count() == counts[v1::VOTE_CHOICE_ABSTAIN]);
   Check(t.pending_count() + p.votes_size() == static_cast<int>(ctx.members.size()));
   absl::flat_hash_set<std::string> ids;
-  for (const v1::FollowUpAction& a : p.actions()) Check(ids.insert(a.action_id()).second);
+  for (const v1::FollowUpAction& a : p.actions()) {
+    Check(ids.insert(a.action_id()).second);
+  }
   absl::flat_hash_set<std::string> comments;
-  for (const v1::ProposalComment& c : p.comments()) Check(comments.insert(c.comment_id()).second);
+  for (const v1::ProposalComment& c : p.comments()) {
+    Check(comments.insert(c.comment_id()).second);
+  }
 }
 
 void FuzzProposal(FuzzedDataProvider& in) {
@@ -483,7 +537,9 @@ void FuzzProposal(FuzzedDataProvider& in) {
         c.set_text(FuzzText(in));
         c.set_reply_to(in.PickValueInArray({"", "c1", "nope"}));
         next = AddComment(*p, c, ctx, who, now);
-        if (next.ok()) Check(member || authority);
+        if (next.ok()) {
+          Check(member || authority);
+        }
         break;
       }
       case 2: {
@@ -500,7 +556,9 @@ void FuzzProposal(FuzzedDataProvider& in) {
       case 3: {
         const auto outcome = static_cast<v1::DecisionOutcome>(in.ConsumeIntegralInRange(-1, 6));
         std::vector<ActionDraft> actions(in.ConsumeIntegralInRange(0, 3));
-        for (ActionDraft& a : actions) a = FuzzAction(in, now);
+        for (ActionDraft& a : actions) {
+          a = FuzzAction(in, now);
+        }
         next = Decide(*p, outcome, FuzzText(in), actions, ctx, who, now);
         if (next.ok()) {
           Check(authority || p->author() == "members/" + who.member_id);
@@ -511,16 +569,25 @@ void FuzzProposal(FuzzedDataProvider& in) {
       case 4: {
         absl::StatusOr<ActionResult> r = AddAction(*p, FuzzAction(in, now), ctx, who, now);
         next = r.ok() ? absl::StatusOr<v1::StrategyProposal>(r->proposal) : r.status();
-        if (r.ok()) Check(p->state() == v1::PROPOSAL_STATE_DECIDED);
+        if (r.ok()) {
+          Check(p->state() == v1::PROPOSAL_STATE_DECIDED);
+        }
         break;
       }
       default: {
         ActionUpdate u;
-        if (in.ConsumeBool())
+        if (in.ConsumeBool()) {
           u.status = static_cast<v1::ActionStatus>(in.ConsumeIntegralInRange(-1, 6));
-        if (in.ConsumeBool()) u.owner = in.PickValueInArray({"members/rep-2", "x"});
-        if (in.ConsumeBool()) u.due_date = FuzzDate(in, now);
-        if (in.ConsumeBool()) u.note = FuzzText(in);
+        }
+        if (in.ConsumeBool()) {
+          u.owner = in.PickValueInArray({"members/rep-2", "x"});
+        }
+        if (in.ConsumeBool()) {
+          u.due_date = FuzzDate(in, now);
+        }
+        if (in.ConsumeBool()) {
+          u.note = FuzzText(in);
+        }
         absl::StatusOr<ActionResult> r =
             UpdateAction(*p, in.PickValueInArray({"a1", "a2", "zz"}), u, ctx, who, now);
         next = r.ok() ? absl::StatusOr<v1::StrategyProposal>(r->proposal) : r.status();
@@ -530,11 +597,15 @@ void FuzzProposal(FuzzedDataProvider& in) {
       }
     }
     if (!next.ok()) {
-      if (next.status().code() != absl::StatusCode::kUnknown) CheckStatus(next.status());
+      if (next.status().code() != absl::StatusCode::kUnknown) {
+        CheckStatus(next.status());
+      }
       continue;
     }
     CheckProposal(*next, ctx);
-    if (p.has_value()) Check(StateRank(next->state()) >= StateRank(p->state()));
+    if (p.has_value()) {
+      Check(StateRank(next->state()) >= StateRank(p->state()));
+    }
     p = *std::move(next);
   }
 }

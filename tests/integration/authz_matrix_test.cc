@@ -141,7 +141,9 @@ Result FromStatus(const grpc::Status& s) {
 Result Listed(const grpc::Status& s, bool included) {
   if (!s.ok()) {
     Result r = FromStatus(s);
-    if (r.outcome == Outcome::kAllowed) r.outcome = Outcome::kBroken;
+    if (r.outcome == Outcome::kAllowed) {
+      r.outcome = Outcome::kBroken;
+    }
     return r;
   }
   return {included ? Outcome::kAllowed : Outcome::kDenied, ""};
@@ -280,8 +282,9 @@ class World {
   std::string NewTeam(Scope s, int members = 1) {
     const std::string id = Fresh("tm");
     CreateOrgUnit(*org, id, ov1::ORG_UNIT_KIND_TEAM, Region(s));
-    for (int i = 0; i < members; ++i)
+    for (int i = 0; i < members; ++i) {
       CreateMember(*org, id + "-m" + std::to_string(i), ov1::ROLE_REP, id);
+    }
     return id;
   }
   std::string NewRep(Scope s) {
@@ -370,7 +373,9 @@ class World {
     cv1::CreateContractResponse resp;
     grpc::Status st = C(Admin(), &cv1::CustomersService::Stub::CreateContract, req, &resp);
     EXPECT_TRUE(st.ok()) << st.error_message();
-    if (!sign) return resp.contract();
+    if (!sign) {
+      return resp.contract();
+    }
     cv1::SignContractRequest sreq;
     sreq.set_name(resp.contract().name());
     cv1::SignContractResponse signed_resp;
@@ -453,7 +458,9 @@ class World {
     p.mutable_effective_start_date()->set_year(2020);
     p.mutable_effective_start_date()->set_month(1);
     p.mutable_effective_start_date()->set_day(1);
-    for (const auto& m : members) p.add_members("members/" + m);
+    for (const auto& m : members) {
+      p.add_members("members/" + m);
+    }
     p.set_basis(pv1::COMMISSION_BASIS_BOOKING);
     p.set_tier_mode(pv1::TIER_MODE_MARGINAL);
     auto* b1 = p.add_bands();
@@ -537,7 +544,9 @@ class World {
 // Polls `done` every 200 ms until it holds or about a minute passed.
 bool Eventually(const std::function<bool()>& done, int tries = 300) {
   for (int i = 0; i < tries; ++i) {
-    if (done()) return true;
+    if (done()) {
+      return true;
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
   return done();
@@ -579,7 +588,9 @@ void BuildForecastAndPerformance(World& w) {
     w.won_deal_of[s] = w.WonDeal(w.Rep(s));
     (void)w.WonDeal(w.Rep2(s));
   }
-  if (::testing::Test::HasFailure()) return;
+  if (::testing::Test::HasFailure()) {
+    return;
+  }
   auto statement = [&](const std::string& token, const std::string& member) {
     pv1::GetCommissionStatementRequest req;
     req.set_member("members/" + member);
@@ -643,7 +654,9 @@ void BuildForecastAndPerformance(World& w) {
       pv1::AddScriptVersionResponse added;
       st = w.P(w.Admin(), &PS::AddScriptVersion, next, &added);
       ASSERT_TRUE(st.ok()) << st.error_message();
-      if (std::string(body) != "第二版") break;
+      if (std::string(body) != "第二版") {
+        break;
+      }
       for (pv1::ScriptVersionState to :
            {pv1::SCRIPT_VERSION_STATE_IN_REVIEW, pv1::SCRIPT_VERSION_STATE_PUBLISHED}) {
         pv1::SetScriptVersionStateRequest mv;
@@ -695,9 +708,13 @@ void BuildForecastAndPerformance(World& w) {
       lc.set_query("矩阵赢单");
       lc.set_page_size(500);
       pv1::ListNegotiationCasesResponse cases;
-      if (!w.P(w.Admin(), &PS::ListNegotiationCases, lc, &cases).ok()) return false;
+      if (!w.P(w.Admin(), &PS::ListNegotiationCases, lc, &cases).ok()) {
+        return false;
+      }
       for (const auto& k : cases.cases()) {
-        if (k.opportunity() == w.won_deal_of[s]) w.case_of[s] = k.name();
+        if (k.opportunity() == w.won_deal_of[s]) {
+          w.case_of[s] = k.name();
+        }
       }
       return !w.case_of[s].empty();
     })) << ScopeName(s)
@@ -886,7 +903,9 @@ void BuildWorld(World& w) {
     cv1::CreateCustomerResponse resp;
     grpc::Status s = w.C(w.Admin(), &cv1::CustomersService::Stub::CreateCustomer, req, &resp);
     ready = s.ok() || s.error_code() == grpc::StatusCode::ALREADY_EXISTS;
-    if (!ready) absl::SleepFor(absl::Milliseconds(100));
+    if (!ready) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
   }
   ASSERT_TRUE(ready) << w.customers->Logs();
 
@@ -908,12 +927,16 @@ void BuildWorld(World& w) {
     req.set_parent_cell(parent);
     req.set_axis(axis);
     req.set_method(tv1::ALLOCATION_METHOD_EQUAL);
-    for (const auto& k : keys) req.add_inputs()->set_key(k);
+    for (const auto& k : keys) {
+      req.add_inputs()->set_key(k);
+    }
     tv1::AllocatePlanResponse resp;
     grpc::Status s;
     for (int i = 0; i < 100; ++i) {
       s = w.T(w.Admin(), &tv1::TargetsService::Stub::AllocatePlan, req, &resp);
-      if (s.ok() || i > 60) break;
+      if (s.ok() || i > 60) {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -931,7 +954,9 @@ void BuildWorld(World& w) {
     grpc::Status s;
     for (int i = 0; i < 100; ++i) {
       s = w.T(w.Admin(), &tv1::TargetsService::Stub::CreatePlan, cp, &plan);
-      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -951,7 +976,9 @@ void BuildWorld(World& w) {
         w.team_cell[team] = tc.name();
         const auto reps = allocate(plan.plan().name(), tc.name(), tv1::ALLOCATION_AXIS_REP,
                                    {"members/" + team + "-rep", "members/" + team + "-rep2"});
-        for (const auto& rc2 : reps.cells()) w.rep_cell[rc2.member().substr(8)] = rc2.name();
+        for (const auto& rc2 : reps.cells()) {
+          w.rep_cell[rc2.member().substr(8)] = rc2.name();
+        }
       }
     }
     return plan.plan().name();
@@ -963,15 +990,21 @@ void BuildWorld(World& w) {
   ASSERT_TRUE(w.T(w.Admin(), &tv1::TargetsService::Stub::PublishPlan, pub, &pubr).ok());
 
   BuildForecastAndPerformance(w);
-  if (::testing::Test::HasFatalFailure()) return;
+  if (::testing::Test::HasFatalFailure()) {
+    return;
+  }
 
   // One stalled deal per scope; the business clock moves on; the warnings come.
   std::map<Scope, std::string> deal_of;
-  for (Scope s : kScopes) deal_of[s] = w.NewDeal(s).name();
+  for (Scope s : kScopes) {
+    deal_of[s] = w.NewDeal(s).name();
+  }
   w.SetClockOffset(absl::Hours(24 * 40));
   for (int i = 0; i < 300 && w.warning_of.size() < 3; ++i) {
     for (Scope s : kScopes) {
-      if (w.warning_of.contains(s)) continue;
+      if (w.warning_of.contains(s)) {
+        continue;
+      }
       wv1::ListWarningsRequest req;
       req.set_subject(deal_of[s]);
       wv1::ListWarningsResponse resp;
@@ -980,7 +1013,9 @@ void BuildWorld(World& w) {
         w.warning_of[s] = resp.warnings(0).name();
       }
     }
-    if (w.warning_of.size() < 3) absl::SleepFor(absl::Milliseconds(200));
+    if (w.warning_of.size() < 3) {
+      absl::SleepFor(absl::Milliseconds(200));
+    }
   }
   ASSERT_EQ(w.warning_of.size(), 3u) << w.warning->Logs();
   for (Scope s : kScopes) {
@@ -1152,7 +1187,9 @@ class AuthzMatrixTest : public ::testing::Test {};
 TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
   World w;
   BuildWorld(w);
-  if (HasFatalFailure()) return;
+  if (HasFatalFailure()) {
+    return;
+  }
   const std::vector<Row> rows = Rows();
   // Every method of every covered service has a row.
   const std::map<std::string, MethodPolicy> policies = {
@@ -1169,8 +1206,12 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
     ASSERT_NE(d, nullptr) << service;
     for (int i = 0; i < d->method_count(); ++i) {
       bool found = false;
-      for (const Row& r : rows) found |= r.service == service && r.method == d->method(i)->name();
-      if (!found) missing.push_back(absl::StrCat(service, "/", d->method(i)->name()));
+      for (const Row& r : rows) {
+        found |= r.service == service && r.method == d->method(i)->name();
+      }
+      if (!found) {
+        missing.push_back(absl::StrCat(service, "/", d->method(i)->name()));
+      }
     }
   }
   EXPECT_TRUE(missing.empty()) << "RPCs without a row in the authorization matrix:\n  "
@@ -1179,7 +1220,9 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
   int calls = 0, allowed = 0, denied = 0;
   std::vector<std::string> unexpected;
   std::vector<Caller> callers = w.Callers();
-  for (Caller& c : callers) c.token = Token(c.role, c.member, c.unit);
+  for (Caller& c : callers) {
+    c.token = Token(c.role, c.member, c.unit);
+  }
   for (const Row& row : rows) {
     const MethodPolicy& policy = policies.at(row.service);
     for (Scope s : kScopes) {
@@ -1188,8 +1231,12 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
         const bool expect = role_ok && row.reach[RoleIndex(c.role)][static_cast<int>(s)];
         const Result r = row.call(w, c, s);
         ++calls;
-        if (r.outcome == Outcome::kAllowed) ++allowed;
-        if (r.outcome == Outcome::kDenied) ++denied;
+        if (r.outcome == Outcome::kAllowed) {
+          ++allowed;
+        }
+        if (r.outcome == Outcome::kDenied) {
+          ++denied;
+        }
         const bool ok = r.outcome != Outcome::kBroken && (r.outcome == Outcome::kAllowed) == expect;
         if (!ok) {
           unexpected.push_back(
@@ -1221,7 +1268,9 @@ TEST_F(AuthzMatrixTest, EveryRpcEveryRoleEveryScope) {
 template <typename List, typename Pred>
 bool Any(const List& items, Pred pred) {
   for (const auto& i : items) {
-    if (pred(i)) return true;
+    if (pred(i)) {
+      return true;
+    }
   }
   return false;
 }
@@ -1946,7 +1995,9 @@ std::vector<Row> TargetsRows() {
                  req.set_name(draft.plan().name());
                  tv1::PublishPlanResponse resp;
                  grpc::Status st = w.T(c.token, &S::PublishPlan, req, &resp);
-                 if (st.ok()) w.plan = resp.plan().name();  // the published version from now on
+                 if (st.ok()) {
+                   w.plan = resp.plan().name();  // the published version from now on
+                 }
                  return FromStatus(st);
                }});
   r.push_back({TGT, "GetAttainment", kOwner, [](World& w, const Caller& c, Scope s) {
@@ -2716,7 +2767,9 @@ std::vector<Row> SyncRows() {
                  sv1::GetFeedbackRoutingResponse current;
                  grpc::Status st = w.Y(w.Admin(), &S::GetFeedbackRouting,
                                        sv1::GetFeedbackRoutingRequest(), &current);
-                 if (!st.ok()) return FromStatus(st);
+                 if (!st.ok()) {
+                   return FromStatus(st);
+                 }
                  sv1::UpdateFeedbackRoutingRequest req;
                  *req.mutable_routing() = current.routing();
                  req.mutable_routing()->clear_etag();
@@ -3049,7 +3102,9 @@ std::vector<Row> Rows() {
   std::vector<Row> all;
   for (auto rows : {OrgRows(), CustomersRows(), TargetsRows(), WarningRows(), ForecastRows(),
                     PerformanceRows(), SyncRows()}) {
-    for (auto& r : rows) all.push_back(std::move(r));
+    for (auto& r : rows) {
+      all.push_back(std::move(r));
+    }
   }
   return all;
 }

@@ -34,7 +34,9 @@ std::string ErrorReasonOf(const grpc::Status& s) {
   google::rpc::Status rpc = RpcStatusDetails(s);
   for (const auto& any : rpc.details()) {
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
+    if (any.UnpackTo(&info)) {
+      return info.reason();
+    }
   }
   return "";
 }
@@ -43,7 +45,9 @@ std::string ViolatedFieldOf(const grpc::Status& s) {
   google::rpc::Status rpc = RpcStatusDetails(s);
   for (const auto& any : rpc.details()) {
     google::rpc::BadRequest br;
-    if (any.UnpackTo(&br) && br.field_violations_size() > 0) return br.field_violations(0).field();
+    if (any.UnpackTo(&br) && br.field_violations_size() > 0) {
+      return br.field_violations(0).field();
+    }
   }
   return "";
 }

@@ -83,7 +83,9 @@ class CustomersTest : public ::testing::Test {
       req.set_org_unit_id(id);
       req.mutable_org_unit()->set_display_name(id);
       req.mutable_org_unit()->set_kind(kind);
-      if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+      if (!parent.empty()) {
+        req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+      }
       ov1::CreateOrgUnitResponse resp;
       grpc::Status s = org_server_->stub().CreateOrgUnit(&ctx, req, &resp);
       EXPECT_TRUE(s.ok()) << s.error_message();
@@ -175,7 +177,9 @@ class CustomersTest : public ::testing::Test {
     req.mutable_customer()->set_phone(phone);
     req.mutable_customer()->set_customer_type("enterprise");
     req.mutable_customer()->mutable_tags()->set_industry("manufacturing");
-    if (!owner.empty()) req.mutable_customer()->set_owner("members/" + owner);
+    if (!owner.empty()) {
+      req.mutable_customer()->set_owner("members/" + owner);
+    }
     cv1::Contact* ct = req.mutable_customer()->add_contacts();
     ct->set_display_name("王经理");
     ct->set_phone("13800000000");
@@ -218,7 +222,9 @@ class CustomersTest : public ::testing::Test {
     req.set_reason(reason);
     cv1::ChangeOpportunityStageResponse resp;
     grpc::Status s = Call(token, &cv1::CustomersService::Stub::ChangeOpportunityStage, req, &resp);
-    if (s.ok()) o = resp.opportunity();
+    if (s.ok()) {
+      o = resp.opportunity();
+    }
     return s;
   }
 
@@ -233,7 +239,9 @@ std::string Unique(const std::string& base) { return base + UniqueSuffix(); }
 std::string UniqueDigits(int n) {
   static std::atomic<int64_t> counter{absl::ToUnixMicros(absl::Now())};
   std::string s = absl::StrCat(counter.fetch_add(7919));
-  while (static_cast<int>(s.size()) < n) s = "9" + s;
+  while (static_cast<int>(s.size()) < n) {
+    s = "9" + s;
+  }
   return s.substr(s.size() - n);
 }
 
@@ -407,7 +415,9 @@ TEST_F(CustomersTest, DealToContractToPaymentCarriesTheFactsDownstreamNeedsOnce)
       },
       2, absl::Seconds(20));
   for (const Record& r : reader.ReadFor(absl::Seconds(2))) {
-    if (r.key == cid) records.push_back(r);
+    if (r.key == cid) {
+      records.push_back(r);
+    }
   }
   int won = 0, received = 0;
   for (const Record& r : records) {
@@ -473,7 +483,9 @@ TEST_F(CustomersTest, ObjectLevelAuthorisationPerRole) {
   list.set_page_size(1000);
   cv1::ListCustomersResponse listed;
   ASSERT_TRUE(Call(Rep2(), &cv1::CustomersService::Stub::ListCustomers, list, &listed).ok());
-  for (const auto& x : listed.customers()) EXPECT_EQ(x.owner(), "members/" + org().rep2);
+  for (const auto& x : listed.customers()) {
+    EXPECT_EQ(x.owner(), "members/" + org().rep2);
+  }
   // Policies are for directors and admins.
   cv1::UpdatePoolPolicyRequest up;
   cv1::UpdatePoolPolicyResponse upr;
@@ -612,7 +624,9 @@ TEST_F(CustomersTest, CancelAndCloseFollowTheContractRulesAndPublishTheirEvents)
     *i1->mutable_amount() = Cny(300000);
     cv1::CreateContractResponse created;
     EXPECT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::CreateContract, cc, &created).ok());
-    if (!sign) return created.contract();
+    if (!sign) {
+      return created.contract();
+    }
     cv1::SignContractRequest s;
     s.set_name(created.contract().name());
     *s.mutable_sign_date() = DateOf(absl::Now());
@@ -815,7 +829,9 @@ TEST_F(CustomersTest, HandOverMovesOpenDealsAndFollowUpsRaiseOverdueReminders) {
   cv1::ListTasksResponse tasks;
   ASSERT_TRUE(Call(Rep2(), &cv1::CustomersService::Stub::ListTasks, lt, &tasks).ok());
   bool found = false;
-  for (const auto& t : tasks.tasks()) found |= t.name() == task && t.overdue();
+  for (const auto& t : tasks.tasks()) {
+    found |= t.name() == task && t.overdue();
+  }
   EXPECT_TRUE(found);
   cv1::CompleteTaskRequest done;
   done.set_name(task);
@@ -916,7 +932,9 @@ TEST_F(CustomersTest, ZzPoolReleasesIdleCustomersAndClaimsKeepTheirLimits) {
   });
   a.join();
   b.join();
-  for (const auto& r : results) wins += r.ok() ? 1 : 0;
+  for (const auto& r : results) {
+    wins += r.ok() ? 1 : 0;
+  }
   EXPECT_EQ(wins.load(), 1) << results[0].error_message() << " / " << results[1].error_message();
 
   // Monthly claim limit: with limit 0 claims left, a claim is refused by rule.
@@ -960,7 +978,9 @@ TEST_F(CustomersTest, ZzzOwnerMovingTeamTakesCustomersAndOpenDealsAlong) {
   cv1::Customer c;
   for (int i = 0; i < 100; ++i) {  // until the directory knows rep5
     c = NewCustomer(Admin(), Unique("随人客户"), "", "", &s, rep5);
-    if (s.ok()) break;
+    if (s.ok()) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -985,7 +1005,9 @@ TEST_F(CustomersTest, ZzzOwnerMovingTeamTakesCustomersAndOpenDealsAlong) {
   // a minute.
   for (int i = 0; i < 600; ++i) {
     ASSERT_TRUE(Call(Admin(), &cv1::CustomersService::Stub::GetCustomer, get, &got).ok());
-    if (got.customer().team() == "orgUnits/" + org().team2) break;
+    if (got.customer().team() == "orgUnits/" + org().team2) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(got.customer().team(), "orgUnits/" + org().team2);

@@ -46,7 +46,9 @@ absl::TimeZone Shanghai() { return absl::FixedTimeZone(8 * 3600); }
 bool Eventually(const std::function<bool()>& check, absl::Duration timeout = absl::Seconds(30)) {
   const absl::Time until = absl::Now() + timeout;
   while (absl::Now() < until) {
-    if (check()) return true;
+    if (check()) {
+      return true;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   return check();
@@ -192,7 +194,9 @@ class ForecastTest : public ::testing::Test {
       a.set_parent_cell(parent);
       a.set_axis(axis);
       a.set_method(tv1::ALLOCATION_METHOD_EQUAL);
-      for (const std::string& k : keys) a.add_inputs()->set_key(k);
+      for (const std::string& k : keys) {
+        a.add_inputs()->set_key(k);
+      }
       grpc::Status st;
       EXPECT_TRUE(Eventually([&] {
         st = Call(t, token, &tv1::TargetsService::Stub::AllocatePlan, a, out);
@@ -265,7 +269,9 @@ class ForecastTest : public ::testing::Test {
     cv1::ChangeOpportunityStageResponse resp;
     grpc::Status s = Call(customers_->stub(), Rep(owner),
                           &cv1::CustomersService::Stub::ChangeOpportunityStage, req, &resp);
-    if (s.ok()) o = resp.opportunity();
+    if (s.ok()) {
+      o = resp.opportunity();
+    }
     return s;
   }
 
@@ -277,7 +283,9 @@ class ForecastTest : public ::testing::Test {
     req.set_period("fiscalPeriods/" + Id("q"));
     req.set_category(category);
     fv1::GetForecastResponse resp;
-    if (!F(token, &fv1::ForecastService::Stub::GetForecast, req, &resp).ok()) return std::nullopt;
+    if (!F(token, &fv1::ForecastService::Stub::GetForecast, req, &resp).ok()) {
+      return std::nullopt;
+    }
     return resp.forecast();
   }
 
@@ -355,7 +363,9 @@ TEST_F(ForecastTest, AWonDealMovesTheTeamForecastAndTheGapWarningFollows) {
   fv1::RollUpResponse rolled;
   ASSERT_TRUE(F(Mgr(), &fv1::ForecastService::Stub::RollUp, roll, &rolled).ok());
   int64_t sum = 0;
-  for (const fv1::Forecast& child : rolled.children()) sum += child.amount().amount_minor();
+  for (const fv1::Forecast& child : rolled.children()) {
+    sum += child.amount().amount_minor();
+  }
   EXPECT_EQ(rolled.total().amount().amount_minor(), sum);
   EXPECT_GE(rolled.total().closed_to_date().amount_minor(), 200'000'00);
 

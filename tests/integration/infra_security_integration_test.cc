@@ -59,7 +59,9 @@ TEST(RedisAclTest, ServiceCannotReadOrWriteAnotherServicesKeys) {
     EXPECT_EQ(ReasonOf(redis.Eval(kGetKey, {mine}, {})), "OK");
     EXPECT_EQ(ReasonOf(redis.Command({"DEL", mine})), "OK");
     for (const auto& [other, theirs] : Keyspaces()) {
-      if (other == user) continue;
+      if (other == user) {
+        continue;
+      }
       SCOPED_TRACE("keys of " + other);
       const std::string key = theirs + "acl-probe";
       EXPECT_EQ(ReasonOf(redis.Command({"GET", key})), "REDIS_NOPERM");
@@ -163,11 +165,15 @@ std::string ConsumeAs(const std::string& user, const std::string& topic, const s
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", TestEnv::Get().kafka_bootstrap, err);
-  for (const auto& [k, v] : KafkaSaslProperties(KafkaAs(user))) conf->set(k, v, err);
+  for (const auto& [k, v] : KafkaSaslProperties(KafkaAs(user))) {
+    conf->set(k, v, err);
+  }
   conf->set("group.id", group, err);
   conf->set("log_level", "0", err);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer) return "CREATE_FAILED: " + err;
+  if (!consumer) {
+    return "CREATE_FAILED: " + err;
+  }
   consumer->subscribe({topic});
   std::string result = "TIMEOUT";
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -280,9 +286,13 @@ std::vector<std::string> ListeningAddresses(int port) {
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
       std::vector<std::string> cols = absl::StrSplit(line, ' ', absl::SkipEmpty());
-      if (cols.size() < 4 || cols[3] != "0A") continue;  // LISTEN
+      if (cols.size() < 4 || cols[3] != "0A") {
+        continue;  // LISTEN
+      }
       std::vector<std::string> local = absl::StrSplit(cols[1], ':');
-      if (local.size() == 2 && local[1] == hex_port) out.push_back(local[0]);
+      if (local.size() == 2 && local[1] == hex_port) {
+        out.push_back(local[0]);
+      }
     }
   }
   return out;

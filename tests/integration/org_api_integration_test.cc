@@ -33,7 +33,9 @@ std::string Reason(const grpc::Status& s) {
   google::rpc::Status rpc = RpcStatusDetails(s);
   for (const auto& any : rpc.details()) {
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
+    if (any.UnpackTo(&info)) {
+      return info.reason();
+    }
   }
   return "";
 }
@@ -67,7 +69,9 @@ class OrgApiTest : public ::testing::Test {
     req.mutable_org_unit()->set_parent(parent);
     v1::CreateOrgUnitResponse resp;
     grpc::Status s = server_->stub().CreateOrgUnit(&ctx, req, &resp);
-    if (out) *out = resp.org_unit();
+    if (out) {
+      *out = resp.org_unit();
+    }
     return s;
   }
 
@@ -85,7 +89,9 @@ class OrgApiTest : public ::testing::Test {
     m->set_org_unit("orgUnits/" + unit_id);
     v1::CreateMemberResponse resp;
     grpc::Status s = server_->stub().CreateMember(&ctx, req, &resp);
-    if (out) *out = resp.member();
+    if (out) {
+      *out = resp.member();
+    }
     return s;
   }
 
@@ -179,7 +185,9 @@ TEST_F(OrgApiTest, BadInputNamesTheField) {
   }
   // 100 Chinese characters fit (length counts characters, not bytes).
   std::string hundred;
-  for (int i = 0; i < 100; ++i) hundred += "组";
+  for (int i = 0; i < 100; ++i) {
+    hundred += "组";
+  }
   EXPECT_TRUE(
       CreateUnit(admin_, "", hundred, v1::ORG_UNIT_KIND_TEAM, "orgUnits/east-" + sfx_).ok());
 
@@ -281,7 +289,9 @@ TEST_F(OrgApiTest, PaginationVisitsEachUnitOnce) {
     v1::ListOrgUnitsResponse resp;
     ASSERT_TRUE(server_->stub().ListOrgUnits(&ctx, req, &resp).ok());
     EXPECT_LE(resp.org_units_size(), 3);
-    for (const auto& u : resp.org_units()) seen.push_back(u.name());
+    for (const auto& u : resp.org_units()) {
+      seen.push_back(u.name());
+    }
     token = resp.next_page_token();
     ++pages;
   } while (!token.empty() && pages < 20);
@@ -348,7 +358,9 @@ TEST_F(OrgApiTest, MemberLifecycle) {
     req.set_reason("支援华南");
     v1::MoveMemberResponse resp;
     grpc::Status st = server_->stub().MoveMember(&ctx, req, &resp);
-    if (out) *out = resp.member();
+    if (out) {
+      *out = resp.member();
+    }
     return st;
   };
   EXPECT_EQ(move("gz-" + sfx_, "9", nullptr).error_code(), grpc::StatusCode::ABORTED);
@@ -363,7 +375,9 @@ TEST_F(OrgApiTest, MemberLifecycle) {
 TEST_F(OrgApiTest, AuthenticationFailures) {
   auto call = [&](const std::string& auth) {
     grpc::ClientContext ctx;
-    if (!auth.empty()) ctx.AddMetadata("authorization", auth);
+    if (!auth.empty()) {
+      ctx.AddMetadata("authorization", auth);
+    }
     v1::ListOrgUnitsRequest req;
     v1::ListOrgUnitsResponse resp;
     return server_->stub().ListOrgUnits(&ctx, req, &resp);

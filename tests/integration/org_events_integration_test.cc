@@ -69,7 +69,9 @@ class OrgEventsTest : public ::testing::Test {
                     absl::Duration timeout = absl::Seconds(30)) {
     absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
-      if (MemberCount(server, unit) == want) return true;
+      if (MemberCount(server, unit) == want) {
+        return true;
+      }
       absl::SleepFor(absl::Milliseconds(100));
     }
     return false;
@@ -102,7 +104,9 @@ TEST_F(OrgEventsTest, WritesArriveAsCloudEvents) {
   ASSERT_EQ(records.size(), 3u);
   // Different aggregates land on different partitions: no order across them.
   std::map<std::string, Record> by_key;
-  for (const auto& r : records) by_key[r.key] = r;
+  for (const auto& r : records) {
+    by_key[r.key] = r;
+  }
   ASSERT_EQ(by_key.size(), 3u);
   const Record& unit = by_key["co-" + sfx_];
   EXPECT_EQ(unit.key, "co-" + sfx_);
@@ -153,7 +157,9 @@ TEST_F(OrgEventsTest, BrokerDownWritesWaitInTheOutbox) {
                        absl::Seconds(90));
   // Read a little longer: a duplicate would show up here.
   for (const Record& r : reader.ReadFor(absl::Seconds(3))) {
-    if (Mine("-" + sfx_)(r) && r.key[0] == 'r') records.push_back(r);
+    if (Mine("-" + sfx_)(r) && r.key[0] == 'r') {
+      records.push_back(r);
+    }
   }
   std::set<std::string> ids, keys;
   for (const auto& r : records) {
@@ -191,7 +197,9 @@ TEST_F(OrgEventsTest, KilledServiceLosesNoEvent) {
       reader.ReadUntil([&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'k'; }, 50,
                        absl::Seconds(90));
   std::set<std::string> keys;
-  for (const auto& r : records) keys.insert(r.key);
+  for (const auto& r : records) {
+    keys.insert(r.key);
+  }
   EXPECT_EQ(keys.size(), 50u);
 }
 
@@ -258,7 +266,9 @@ TEST_F(OrgEventsTest, PoisonRecordsGoToTheDeadLetterTopic) {
   ASSERT_EQ(dead.size(), 2u);
   // The two poison records may sit on different partitions: no order between them.
   std::map<std::string, Record> by_key;
-  for (const auto& r : dead) by_key[r.key] = r;
+  for (const auto& r : dead) {
+    by_key[r.key] = r;
+  }
   ASSERT_EQ(by_key.count("poison-" + sfx_), 1u);
   ASSERT_EQ(by_key.count("poison2-" + sfx_), 1u);
   const Record& headerless = by_key["poison-" + sfx_];

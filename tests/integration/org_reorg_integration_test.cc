@@ -41,7 +41,9 @@ std::string Reason(const grpc::Status& s) {
   google::rpc::Status rpc = RpcStatusDetails(s);
   for (const auto& any : rpc.details()) {
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
+    if (any.UnpackTo(&info)) {
+      return info.reason();
+    }
   }
   return "";
 }
@@ -85,7 +87,9 @@ class OrgReorgTest : public ::testing::Test {
     req.set_org_unit_id(Id(base));
     req.mutable_org_unit()->set_display_name("单元 " + base);
     req.mutable_org_unit()->set_kind(kind);
-    if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + Id(parent));
+    if (!parent.empty()) {
+      req.mutable_org_unit()->set_parent("orgUnits/" + Id(parent));
+    }
     v1::CreateOrgUnitResponse resp;
     grpc::Status s = Call(&Stub::CreateOrgUnit, admin_, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -134,7 +138,9 @@ class OrgReorgTest : public ::testing::Test {
     *req.mutable_as_of_date() = Today();
     v1::GetMemberHistoryResponse resp;
     grpc::Status s = Call(&Stub::GetMemberHistory, admin_, req, &resp);
-    if (!s.ok() || resp.periods_size() != 1) return "error: " + s.error_message();
+    if (!s.ok() || resp.periods_size() != 1) {
+      return "error: " + s.error_message();
+    }
     return resp.periods(0).org_unit();
   }
 
@@ -154,7 +160,9 @@ class OrgReorgTest : public ::testing::Test {
           "salesops.org.v1.MemberMoved",   "salesops.org.v1.OrgUnitDeleted",
           "salesops.org.v1.TeamsMerged",   "salesops.org.v1.TeamSplit",
           "salesops.org.v1.TeamDissolved", "salesops.org.v1.PositionCreated"};
-      if (kTypes.count(type->second) > 0) return true;
+      if (kTypes.count(type->second) > 0) {
+        return true;
+      }
       return type->second == "salesops.org.v1.OrgUnitCreated" &&
              subject->second.find(created) != std::string::npos;
     };
@@ -162,7 +170,9 @@ class OrgReorgTest : public ::testing::Test {
 
   static std::multiset<std::string> Types(const std::vector<Record>& records) {
     std::multiset<std::string> out;
-    for (const auto& r : records) out.insert(r.headers.at("ce_type"));
+    for (const auto& r : records) {
+      out.insert(r.headers.at("ce_type"));
+    }
     return out;
   }
 
@@ -196,7 +206,9 @@ TEST_F(OrgReorgTest, MergeEmitsEventsAndKeepsHistory) {
                                 "salesops.org.v1.MemberMoved", "salesops.org.v1.OrgUnitDeleted",
                                 "salesops.org.v1.TeamsMerged"}));
   for (const auto& r : records) {
-    if (r.headers.at("ce_type") != "salesops.org.v1.TeamsMerged") continue;
+    if (r.headers.at("ce_type") != "salesops.org.v1.TeamsMerged") {
+      continue;
+    }
     EXPECT_EQ(r.key, Id("a"));
     v1::TeamsMerged merged;
     ASSERT_TRUE(merged.ParseFromString(r.value));
@@ -229,7 +241,9 @@ TEST_F(OrgReorgTest, MergeEmitsEventsAndKeepsHistory) {
     v1::GetOrgUnitResponse got;
     ASSERT_TRUE(Call(&Stub::GetOrgUnit, admin_, get, &got).ok());
     count = got.org_unit().member_count();
-    if (count == 4) break;
+    if (count == 4) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(count, 4);
@@ -462,12 +476,16 @@ TEST_F(OrgReorgTest, EfficiencyFromDealEvents) {
   while (absl::Now() < deadline) {
     resp.Clear();
     ASSERT_TRUE(Call(&Stub::GetTeamEfficiency, admin_, req, &resp).ok());
-    if (resp.teams_size() == 2 && resp.teams(0).won_deals() + resp.teams(1).won_deals() >= 2) break;
+    if (resp.teams_size() == 2 && resp.teams(0).won_deals() + resp.teams(1).won_deals() >= 2) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
   ASSERT_EQ(resp.teams_size(), 2);
   std::map<std::string, v1::TeamEfficiency> by_team;
-  for (const auto& t : resp.teams()) by_team[t.team()] = t;
+  for (const auto& t : resp.teams()) {
+    by_team[t.team()] = t;
+  }
   const auto& a = by_team["orgUnits/" + Id("a")];
   EXPECT_EQ(a.revenue().amount_minor(), 300000);  // once, not twice
   EXPECT_EQ(a.won_deals(), 1);
@@ -517,7 +535,9 @@ TEST_F(OrgReorgTest, TalentPipelineAndVisibility) {
   grpc::Status s;
   for (int i = 0; i < 5; ++i) {
     s = Call(&Stub::UpdateTalentConfig, admin_, cfg, &updated);
-    if (s.error_code() != grpc::StatusCode::ABORTED) break;
+    if (s.error_code() != grpc::StatusCode::ABORTED) {
+      break;
+    }
     ASSERT_TRUE(Call(&Stub::GetTalentConfig, admin_, get_cfg, &current).ok());
     c->set_etag(current.talent_config().etag());
   }
@@ -709,7 +729,9 @@ TEST_F(OrgReorgTest, RemainingCommandsEmitTheirEvents) {
                 "salesops.org.v1.PositionDutiesChanged", "salesops.org.v1.DevelopmentPlanChanged",
                 "salesops.org.v1.PromotionRequestRejected", "salesops.org.v1.MemberMoved"}));
   for (const auto& r : records) {
-    if (r.headers.at("ce_type") != "salesops.org.v1.MemberMoved") continue;
+    if (r.headers.at("ce_type") != "salesops.org.v1.MemberMoved") {
+      continue;
+    }
     v1::MemberMoved m;
     ASSERT_TRUE(m.ParseFromString(r.value));
     EXPECT_EQ(m.reorganisation(), entries.reorganisations(0).name());

@@ -71,7 +71,9 @@ salesops::common::v1::Date Date(absl::CivilDay d) {
 bool WaitFor(const std::function<bool()>& done, absl::Duration limit = absl::Seconds(60)) {
   const absl::Time end = absl::Now() + limit;
   while (absl::Now() < end) {
-    if (done()) return true;
+    if (done()) {
+      return true;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   return done();
@@ -220,7 +222,9 @@ class PerformanceE2eTest : public ::testing::Test {
   CloudEvent Publish(const google::protobuf::Message& payload, const std::string& key,
                      const std::string& subject, const std::string& id = "") {
     CloudEvent e = MakeCloudEvent("/salesops/customers", key, subject, payload, absl::Now());
-    if (!id.empty()) e.id = id;
+    if (!id.empty()) {
+      e.id = id;
+    }
     EXPECT_TRUE(ProduceRaw(TestEnv::Get().kafka_bootstrap, kCustomersTopic, e.key, e.data,
                            ToKafkaHeaders(e))
                     .ok());
@@ -328,7 +332,9 @@ TEST_F(PerformanceE2eTest, AWonDealMovesTheRepsStatementAndScorecard) {
   pv1::GetScorecardResponse sc;
   auto line = [&](const std::string& kpi) {
     for (const auto& l : sc.scorecard().kpi_lines()) {
-      if (l.kpi() == "kpis/" + Id(kpi)) return l;
+      if (l.kpi() == "kpis/" + Id(kpi)) {
+        return l;
+      }
     }
     return pv1::ScorecardKpiLine();
   };
@@ -384,14 +390,16 @@ TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBefo
     Publish(l, key, l.opportunity());
   };
   const absl::CivilDay d1 = coached.first + 2;
-  for (int i = 0; i < 15; ++i)
+  for (int i = 0; i < 15; ++i) {
     Publish(WonEvent(Id(absl::StrCat("rv2w", i)), "r2", 10'000'00, d1), key, "w");
+  }
   for (int i = 0; i < 10; ++i) {
     lost(Id(absl::StrCat("rv2l", i)), "r2", d1,
          i < 2 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_QUALIFIED);
   }
-  for (int i = 0; i < 2; ++i)
+  for (int i = 0; i < 2; ++i) {
     Publish(WonEvent(Id(absl::StrCat("rv1w", i)), "r1", 10'000'00, d1), key, "w");
+  }
   for (int i = 0; i < 10; ++i) {
     lost(Id(absl::StrCat("rv1l", i)), "r1", d1,
          i < 7 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_NEGOTIATION);
@@ -415,7 +423,9 @@ TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBefo
   EXPECT_EQ(review.pipeline().won_count(), 2);
   const pv1::Suggestion* suggestion = nullptr;
   for (const auto& s : review.suggestions()) {
-    if (s.rule_id() == "stage_loss.proposal") suggestion = &s;
+    if (s.rule_id() == "stage_loss.proposal") {
+      suggestion = &s;
+    }
   }
   ASSERT_NE(suggestion, nullptr) << review.DebugString();
   std::map<std::string, int64_t> evidence;
@@ -457,8 +467,9 @@ TEST_F(PerformanceE2eTest, LossesAtOneStageBecomeASuggestionAndCoachingShowsBefo
 
   // The next cycle: 3 won, 1 lost.
   const absl::CivilDay d2 = next.first + 1;
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3; ++i) {
     Publish(WonEvent(Id(absl::StrCat("rv1x", i)), "r1", 10'000'00, d2), key, "w");
+  }
   lost(Id("rv1y"), "r1", d2, cv1::OPPORTUNITY_STAGE_NEGOTIATION);
   ASSERT_TRUE(WaitFor([&] {
     return generate(next, &later).ok() && later.pipeline().lost_count() == 1 &&
@@ -517,7 +528,9 @@ TEST_F(PerformanceE2eTest, ScriptWinRatesFollowDealOutcomesAndBigLossesBecomeCas
   };
   // The service learns the deals from their events; then the rep records uses on four.
   ASSERT_TRUE(WaitFor([&] { return use(opps[0]).ok(); })) << perf_->Logs();
-  for (int i = 1; i < 4; ++i) ASSERT_TRUE(use(opps[i]).ok());
+  for (int i = 1; i < 4; ++i) {
+    ASSERT_TRUE(use(opps[i]).ok());
+  }
   // Rep 2 cannot record on rep 1's deal.
   {
     pv1::RecordScriptUseRequest req;
@@ -551,7 +564,9 @@ TEST_F(PerformanceE2eTest, ScriptWinRatesFollowDealOutcomesAndBigLossesBecomeCas
     pv1::GetSalesScriptRequest req;
     req.set_name(created.script().name());
     pv1::GetSalesScriptResponse resp;
-    if (!Call(Sup(), &pv1::PerformanceService::Stub::GetSalesScript, req, &resp).ok()) return false;
+    if (!Call(Sup(), &pv1::PerformanceService::Stub::GetSalesScript, req, &resp).ok()) {
+      return false;
+    }
     got = resp.script();
     return got.closed_use_count() == 4;
   })) << got.DebugString()
@@ -606,7 +621,9 @@ TEST_F(PerformanceE2eTest, ARefundClawsBackExactlyOnceEvenWhenDeliveredTwice) {
   ASSERT_TRUE(WaitFor([&] {
     st = Statement("r2", now.id);
     for (const auto& l : st.lines()) {
-      if (l.event_id() == barrier.id) return true;
+      if (l.event_id() == barrier.id) {
+        return true;
+      }
     }
     return false;
   })) << perf_->Logs();
@@ -652,7 +669,9 @@ TEST_F(PerformanceE2eTest, APoisonRecordIsDeadLettered) {
   ASSERT_TRUE(WaitFor([&] {
     const pv1::CommissionStatement st = Statement("r1", QuarterOf(Today()).id);
     for (const auto& l : st.lines()) {
-      if (l.event_id() == good.id) return true;
+      if (l.event_id() == good.id) {
+        return true;
+      }
     }
     return false;
   })) << perf_->Logs();
@@ -672,7 +691,9 @@ TEST_F(PerformanceE2eTest, ZzReplayingTheTopicsGivesTheSameStatementsAndScorecar
   ASSERT_TRUE(WaitFor([&] {
     const pv1::CommissionStatement st = Statement("r2", QuarterOf(Today()).id);
     for (const auto& l : st.lines()) {
-      if (l.event_id() == last.id) return quiet();
+      if (l.event_id() == last.id) {
+        return quiet();
+      }
     }
     return false;
   })) << perf_->Logs();
@@ -682,7 +703,9 @@ TEST_F(PerformanceE2eTest, ZzReplayingTheTopicsGivesTheSameStatementsAndScorecar
     auto ids = redis.Command({"ZRANGE", absl::StrCat("perf:{perf}:ix:", kind), "0", "-1"});
     ASSERT_TRUE(ids.ok());
     for (const RedisValue& id : ids->elements) {
-      if (!absl::StrContains(id.str, *sfx_)) continue;
+      if (!absl::StrContains(id.str, *sfx_)) {
+        continue;
+      }
       const std::string key = absl::StrCat("perf:{perf}:doc:", kind, ":", id.str);
       auto pb = redis.Command({"HGET", key, "pb"});
       ASSERT_TRUE(pb.ok() && !pb->is_nil());
@@ -701,11 +724,15 @@ TEST_F(PerformanceE2eTest, ZzReplayingTheTopicsGivesTheSameStatementsAndScorecar
   std::string diff;
   const bool same = WaitFor(
       [&] {
-        if (!quiet()) return false;
+        if (!quiet()) {
+          return false;
+        }
         diff.clear();
         for (const auto& [key, bytes] : before) {
           auto pb = redis.Command({"HGET", key, "pb"});
-          if (!pb.ok() || pb->is_nil() || pb->str != bytes) diff += key + " ";
+          if (!pb.ok() || pb->is_nil() || pb->str != bytes) {
+            diff += key + " ";
+          }
         }
         return diff.empty();
       },

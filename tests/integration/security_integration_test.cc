@@ -53,7 +53,9 @@ salesops::common::v1::Date DateOf(absl::Time t) {
 std::string Digits(int n) {
   static std::atomic<int64_t> counter{absl::ToUnixMicros(absl::Now())};
   std::string s = absl::StrCat(counter.fetch_add(7919));
-  while (static_cast<int>(s.size()) < n) s = "9" + s;
+  while (static_cast<int>(s.size()) < n) {
+    s = "9" + s;
+  }
   return s.substr(s.size() - n);
 }
 
@@ -117,7 +119,9 @@ class SecurityTest : public ::testing::Test {
       grpc::Status s = customers_->stub().CreateCustomer(&admin_ctx, req, &resp);
       ready = (s.ok() && !resp.customer().tags().region().empty()) ||
               s.error_code() == grpc::StatusCode::ALREADY_EXISTS;
-      if (!ready) absl::SleepFor(absl::Milliseconds(100));
+      if (!ready) {
+        absl::SleepFor(absl::Milliseconds(100));
+      }
     }
     ASSERT_TRUE(ready) << "customers never learned the org:\n" << customers_->Logs();
   }
@@ -176,7 +180,9 @@ class SecurityTest : public ::testing::Test {
     req.mutable_customer()->set_display_name("安全测试客户" + UniqueSuffix());
     req.mutable_customer()->set_customer_type("enterprise");
     req.mutable_customer()->set_tax_id(tax);
-    if (!owner.empty()) req.mutable_customer()->set_owner("members/" + owner);
+    if (!owner.empty()) {
+      req.mutable_customer()->set_owner("members/" + owner);
+    }
     cv1::Contact* ct = req.mutable_customer()->add_contacts();
     ct->set_display_name("王经理");
     ct->set_phone("138" + Digits(8));
@@ -345,11 +351,16 @@ void Fill(pb::Message* m, int depth) {
   }
   for (int i = 0; i < d->field_count() && depth > 0; ++i) {
     const pb::FieldDescriptor* f = d->field(i);
-    if (f->is_map()) continue;
+    if (f->is_map()) {
+      continue;
+    }
     if (f->is_repeated()) {
-      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE)
+      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
         Fill(r->AddMessage(m, f), depth - 1);
-      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) r->AddString(m, f, kText);
+      }
+      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+        r->AddString(m, f, kText);
+      }
       continue;
     }
     switch (f->cpp_type()) {
@@ -391,7 +402,9 @@ void SetPath(pb::Message* m, const std::string& path) {
       continue;
     }
     if (f->is_repeated()) {
-      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) r->AddString(m, f, kText);
+      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+        r->AddString(m, f, kText);
+      }
       return;
     }
     switch (f->cpp_type()) {
@@ -430,12 +443,16 @@ bool Contains(const pb::Message& m) {
         case pb::FieldDescriptor::CPPTYPE_STRING: {
           const std::string v =
               f->is_repeated() ? r->GetRepeatedString(m, f, i) : r->GetString(m, f);
-          if (absl::StrContains(v, kText)) return true;
+          if (absl::StrContains(v, kText)) {
+            return true;
+          }
           break;
         }
         case pb::FieldDescriptor::CPPTYPE_INT64: {
           const int64_t v = f->is_repeated() ? r->GetRepeatedInt64(m, f, i) : r->GetInt64(m, f);
-          if (v == kNumber || v == kSeconds) return true;
+          if (v == kNumber || v == kSeconds) {
+            return true;
+          }
           break;
         }
         case pb::FieldDescriptor::CPPTYPE_MESSAGE:
@@ -470,7 +487,9 @@ TEST_F(SecurityTest, F3OutputOnlyFieldsAreIgnoredOnEveryCreate) {
           pb::MessageFactory::generated_factory()->GetPrototype(&resp_resource)->New());
       grpc::Status s = create(*forged, out.get());
       ++checked;
-      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) continue;  // refused: fine
+      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        continue;  // refused: fine
+      }
       ASSERT_TRUE(s.ok()) << what << " with junk in " << path << ": " << s.error_message();
       EXPECT_FALSE(junk::Contains(*out)) << what << ": junk in " << path << " was kept:\n"
                                          << out->DebugString();
@@ -641,7 +660,9 @@ TEST_F(SecurityTest, F4MemberListsShowOnlyReadableCustomers) {
   ASSERT_TRUE(Cust(Rep11(), &cv1::CustomersService::Stub::ListActivities, acts, &mine).ok());
   auto has = [&](const auto& items, const std::string& name) {
     for (const auto& i : items) {
-      if (i.name() == name) return true;
+      if (i.name() == name) {
+        return true;
+      }
     }
     return false;
   };
@@ -708,7 +729,9 @@ TEST_F(SecurityTest, F4PlansAreForPlanners) {
   grpc::Status s;
   for (int i = 0; i < 100; ++i) {  // the directory learns the company from org events
     s = Tgt(Director(), &tv1::TargetsService::Stub::CreatePlan, cp, &plan);
-    if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+    if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -743,7 +766,9 @@ TEST_F(SecurityTest, F5StageChangeAmountIsCapped) {
 // continue instead of reading every candidate in one call.
 TEST_F(SecurityTest, F5CustomerListStopsAtItsScanBudget) {
   std::string csv = "display_name\r\n";
-  for (int i = 0; i < 1000; ++i) absl::StrAppend(&csv, "扫描客户", org().sfx, "-", i, "\r\n");
+  for (int i = 0; i < 1000; ++i) {
+    absl::StrAppend(&csv, "扫描客户", org().sfx, "-", i, "\r\n");
+  }
   for (int part = 0; part < 2; ++part) {
     cv1::ImportCustomersCsvRequest imp;
     imp.set_csv(part == 0 ? csv
@@ -814,7 +839,9 @@ TEST_F(SecurityTest, F6TokensOfLeftOrDemotedMembersAreRefused) {
       stale_reason = ErrorReasonOf(
           Cust(sup_token, &cv1::CustomersService::Stub::ListCustomers, list, &listed));
     }
-    if (left_reason.empty() || stale_reason.empty()) absl::SleepFor(absl::Milliseconds(100));
+    if (left_reason.empty() || stale_reason.empty()) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
   }
   EXPECT_EQ(left_reason, "MEMBER_LEFT");
   EXPECT_EQ(stale_reason, "TOKEN_STALE");
@@ -898,7 +925,9 @@ class SecurityTargetsTest : public SecurityTest {
     tv1::CreatePlanResponse plan;
     for (int i = 0; i < 100; ++i) {
       s = Tgt(Director(), &tv1::TargetsService::Stub::CreatePlan, cp, &plan);
-      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -912,7 +941,9 @@ class SecurityTargetsTest : public SecurityTest {
     tv1::AllocatePlanResponse team_cells;
     for (int i = 0; i < 100; ++i) {
       s = Tgt(Director(), &tv1::TargetsService::Stub::AllocatePlan, teams, &team_cells);
-      if (s.ok() || i > 60) break;
+      if (s.ok() || i > 60) {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(s.ok()) << s.error_message();

@@ -22,7 +22,9 @@ void SyncServer::Start() {
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_.Start(args, AnswersNotFound([this](grpc::ClientContext* ctx) {
-                   if (!stub_) stub_ = salesops::sync::v1::SyncService::NewStub(process_.channel());
+                   if (!stub_) {
+                     stub_ = salesops::sync::v1::SyncService::NewStub(process_.channel());
+                   }
                    salesops::sync::v1::GetTaskForceRequest req;
                    req.set_name("taskForces/readiness-probe");
                    salesops::sync::v1::GetTaskForceResponse resp;

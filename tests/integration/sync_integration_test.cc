@@ -48,7 +48,9 @@ salesops::common::v1::Money Cny(int64_t minor) {
 bool WaitFor(const std::function<bool()>& done, absl::Duration limit = absl::Seconds(60)) {
   const absl::Time end = absl::Now() + limit;
   while (absl::Now() < end) {
-    if (done()) return true;
+    if (done()) {
+      return true;
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
   return done();
@@ -56,7 +58,9 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration limit = absl::Sec
 
 int CountTitled(const std::vector<salesops::sync::RobotMessage>& ms, const std::string& part) {
   int n = 0;
-  for (const auto& m : ms) n += absl::StrContains(m.title, part) ? 1 : 0;
+  for (const auto& m : ms) {
+    n += absl::StrContains(m.title, part) ? 1 : 0;
+  }
   return n;
 }
 
@@ -320,7 +324,9 @@ TEST_F(SyncE2eTest, FeedbackIsRoutedAnsweredAndTheRepsGroupIsTold) {
   s = Call(Pm(), &sv1::SyncService::Stub::ListFeedback, queue, &listed);
   ASSERT_TRUE(s.ok()) << s.error_message();
   bool found = false;
-  for (const auto& f : listed.feedback()) found = found || f.name() == submitted.feedback().name();
+  for (const auto& f : listed.feedback()) {
+    found = found || f.name() == submitted.feedback().name();
+  }
   EXPECT_TRUE(found);
 
   sv1::RespondToFeedbackRequest answer;
@@ -361,9 +367,13 @@ TEST_F(SyncE2eTest, KilledMidDeliveryTheGroupGetsTheMessageOnceAfterRestart) {
     req.set_state(sv1::DELIVERY_STATE_IN_DOUBT);
     req.set_page_size(100);
     sv1::ListDeliveriesResponse resp;
-    if (!Call(Admin(), &sv1::SyncService::Stub::ListDeliveries, req, &resp).ok()) return false;
+    if (!Call(Admin(), &sv1::SyncService::Stub::ListDeliveries, req, &resp).ok()) {
+      return false;
+    }
     for (const auto& d : resp.deliveries()) {
-      if (absl::StrContains(d.title(), before)) in_doubt = d;
+      if (absl::StrContains(d.title(), before)) {
+        in_doubt = d;
+      }
     }
     return !in_doubt.name().empty();
   })) << sync_->Logs();

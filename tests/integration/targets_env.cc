@@ -15,7 +15,9 @@ void TargetsServer::Start() {
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_.Start(args, AnswersNotFound([this](grpc::ClientContext* ctx) {
-                   if (!stub_) stub_ = salesops::targets::v1::TargetsService::NewStub(process_.channel());
+                   if (!stub_) {
+                     stub_ = salesops::targets::v1::TargetsService::NewStub(process_.channel());
+                   }
                    salesops::targets::v1::GetPlanRequest req;
                    req.set_name("plans/readiness-probe");
                    salesops::targets::v1::GetPlanResponse resp;

@@ -112,7 +112,9 @@ class TargetsTest : public ::testing::Test {
     // The directory learns the company from org events: retry briefly.
     for (int i = 0; i < 100; ++i) {
       s = Call(Director(), &tv1::TargetsService::Stub::CreatePlan, req, &resp);
-      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -142,7 +144,9 @@ class TargetsTest : public ::testing::Test {
     for (int i = 0; i < 100; ++i) {  // wait for the directory to know the units
       s = Call(token, &tv1::TargetsService::Stub::AllocatePlan, req, resp);
       const bool unit_key = !inputs.empty() && inputs[0].first.find('/') != std::string::npos;
-      if (s.ok() || !unit_key || ViolatedFieldOf(s).rfind("inputs[", 0) != 0 || i > 50) break;
+      if (s.ok() || !unit_key || ViolatedFieldOf(s).rfind("inputs[", 0) != 0 || i > 50) {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     return s;
@@ -171,7 +175,9 @@ TEST_F(TargetsTest, DecomposesTheCompanyTotalToRepsWithExactSumsAtEveryLevel) {
   for (int i = 0; i < 100; ++i) {
     s = Allocate(Sup(), name, team.cells(0).name(), tv1::ALLOCATION_AXIS_REP,
                  tv1::ALLOCATION_METHOD_EQUAL, {}, &reps);
-    if (s.ok() && reps.cells_size() == 3) break;
+    if (s.ok() && reps.cells_size() == 3) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(200));  // the third rep may not be known yet
   }
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -180,7 +186,9 @@ TEST_F(TargetsTest, DecomposesTheCompanyTotalToRepsWithExactSumsAtEveryLevel) {
   for (const auto& c : reps.cells()) {
     sum += c.amount().amount_minor();
     int64_t months = 0;
-    for (const auto& m : c.monthly_amounts()) months += m.amount().amount_minor();
+    for (const auto& m : c.monthly_amounts()) {
+      months += m.amount().amount_minor();
+    }
     EXPECT_EQ(months, c.amount().amount_minor()) << "monthly phasing sums exactly";
     EXPECT_EQ(c.monthly_amounts_size(), 3);
   }
@@ -188,7 +196,9 @@ TEST_F(TargetsTest, DecomposesTheCompanyTotalToRepsWithExactSumsAtEveryLevel) {
   EXPECT_EQ(team.cells(0).amount().amount_minor(), 1'000'000'01);
   // Largest remainder: two reps get 33333334, one 33333333 (deterministic by key).
   std::vector<int64_t> parts;
-  for (const auto& c : reps.cells()) parts.push_back(c.amount().amount_minor());
+  for (const auto& c : reps.cells()) {
+    parts.push_back(c.amount().amount_minor());
+  }
   std::sort(parts.begin(), parts.end());
   EXPECT_EQ(parts, (std::vector<int64_t>{33333333, 33333334, 33333334}));
 
@@ -298,7 +308,9 @@ TEST_F(TargetsTest, AWonOpportunityMovesAttainmentExactlyOnceEvenWhenRedelivered
   tv1::GetAttainmentResponse att;
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(Call(Rep("r1"), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
-    if (att.attainment().actual().amount_minor() > 0) break;
+    if (att.attainment().actual().amount_minor() > 0) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
   EXPECT_EQ(att.attainment().actual().amount_minor(), 250'000);
@@ -321,7 +333,9 @@ TEST_F(TargetsTest, AWonOpportunityMovesAttainmentExactlyOnceEvenWhenRedelivered
             grpc::StatusCode::PERMISSION_DENIED);
   // AttainmentUpdated for the rep's roll-up carries the cause.
   auto rep_update = [&](const Record& r) {
-    if (EventType(r) != "salesops.targets.v1.AttainmentUpdated") return false;
+    if (EventType(r) != "salesops.targets.v1.AttainmentUpdated") {
+      return false;
+    }
     tv1::AttainmentUpdated u;
     return u.ParseFromString(r.value) && u.subject() == "members/" + Id("r1") &&
            u.cause_event_id() == e.id;
@@ -356,7 +370,9 @@ TEST_F(TargetsTest, HistoricalShareUsesRecordedBookingsAndReallocationKeepsSumsE
   req.set_parent_cell(team.cells(0).name());
   req.set_axis(tv1::ALLOCATION_AXIS_REP);
   req.set_method(tv1::ALLOCATION_METHOD_HISTORICAL_SHARE);
-  for (const char* r : {"r1", "r2"}) req.add_inputs()->set_key("members/" + Id(r));
+  for (const char* r : {"r1", "r2"}) {
+    req.add_inputs()->set_key("members/" + Id(r));
+  }
   auto* from = req.mutable_history_start_date();
   from->set_year(static_cast<int>(today.year()));
   from->set_month(today.month());
@@ -422,7 +438,9 @@ TEST_F(TargetsTest, HistoricalShareUsesRecordedBookingsAndReallocationKeepsSumsE
     if (c.member() == "members/" + Id("r2")) {
       EXPECT_EQ(c.amount().amount_minor(), 300'000);
     }
-    if (!c.member().empty()) sum += c.amount().amount_minor();
+    if (!c.member().empty()) {
+      sum += c.amount().amount_minor();
+    }
     if (c.parent_cell().empty()) {
       EXPECT_EQ(c.amount().amount_minor(), 900'000);
     }
@@ -490,7 +508,9 @@ TEST_F(TargetsTest, CollectionBasisCountsPaymentsAndPotentialFollowsThePipeline)
       for (const auto& c : reps.cells()) {
         (c.member() == "members/" + Id("r1") ? r1 : r2) = c.amount().amount_minor();
       }
-      if (r1 == 300'000 && r2 == 700'000) break;
+      if (r1 == 300'000 && r2 == 700'000) {
+        break;
+      }
     }
     absl::SleepFor(absl::Milliseconds(200));
   }
@@ -535,7 +555,9 @@ TEST_F(TargetsTest, CollectionBasisCountsPaymentsAndPotentialFollowsThePipeline)
   tv1::GetAttainmentResponse att;
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
-    if (att.attainment().actual().amount_minor() == 40'000) break;
+    if (att.attainment().actual().amount_minor() == 40'000) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
   EXPECT_EQ(att.attainment().actual().amount_minor(), 40'000) << "payment less refund";
@@ -603,7 +625,9 @@ TEST_F(TargetsTest, ZzAMovedRepTakesTheOpenTargetToTheNewTeamInANewPublishedVers
   tv1::GetAttainmentResponse att;
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::GetAttainment, get, &att).ok());
-    if (att.attainment().actual().amount_minor() > 0) break;
+    if (att.attainment().actual().amount_minor() > 0) {
+      break;
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
   ASSERT_EQ(att.attainment().actual().amount_minor(), 100'000);
@@ -631,9 +655,13 @@ TEST_F(TargetsTest, ZzAMovedRepTakesTheOpenTargetToTheNewTeamInANewPublishedVers
     tv1::ListPlansResponse lpr;
     ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::ListPlans, lp, &lpr).ok());
     for (const auto& p : lpr.plans()) {
-      if (p.version() == 2) v2 = p;
+      if (p.version() == 2) {
+        v2 = p;
+      }
     }
-    if (v2.name().empty()) absl::SleepFor(absl::Milliseconds(200));
+    if (v2.name().empty()) {
+      absl::SleepFor(absl::Milliseconds(200));
+    }
   }
   ASSERT_FALSE(v2.name().empty()) << server_->Logs();
   EXPECT_EQ(v2.previous_version(), plan.name());
@@ -645,16 +673,24 @@ TEST_F(TargetsTest, ZzAMovedRepTakesTheOpenTargetToTheNewTeamInANewPublishedVers
   ASSERT_TRUE(Call(Admin(), &tv1::TargetsService::Stub::ListAllocationCells, lc, &cells).ok());
   int64_t r3_old = -1, r3_new = -1, team_total = -1, team2_total = -1, root = -1, reps_sum = 0;
   for (const auto& c : cells.cells()) {
-    if (c.member() == "members/" + Id("r3") && c.org_unit() == "orgUnits/" + Id("team"))
+    if (c.member() == "members/" + Id("r3") && c.org_unit() == "orgUnits/" + Id("team")) {
       r3_old = c.amount().amount_minor();
-    if (c.member() == "members/" + Id("r3") && c.org_unit() == "orgUnits/" + Id("team2"))
+    }
+    if (c.member() == "members/" + Id("r3") && c.org_unit() == "orgUnits/" + Id("team2")) {
       r3_new = c.amount().amount_minor();
-    if (c.axis() == tv1::ALLOCATION_AXIS_TEAM && c.org_unit() == "orgUnits/" + Id("team"))
+    }
+    if (c.axis() == tv1::ALLOCATION_AXIS_TEAM && c.org_unit() == "orgUnits/" + Id("team")) {
       team_total = c.amount().amount_minor();
-    if (c.axis() == tv1::ALLOCATION_AXIS_TEAM && c.org_unit() == "orgUnits/" + Id("team2"))
+    }
+    if (c.axis() == tv1::ALLOCATION_AXIS_TEAM && c.org_unit() == "orgUnits/" + Id("team2")) {
       team2_total = c.amount().amount_minor();
-    if (c.parent_cell().empty()) root = c.amount().amount_minor();
-    if (!c.member().empty()) reps_sum += c.amount().amount_minor();
+    }
+    if (c.parent_cell().empty()) {
+      root = c.amount().amount_minor();
+    }
+    if (!c.member().empty()) {
+      reps_sum += c.amount().amount_minor();
+    }
   }
   EXPECT_EQ(r3_old, 100'000) << "what was achieved stays with the old team";
   EXPECT_EQ(r3_new, open) << "the open target moves with the rep";

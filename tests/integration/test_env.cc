@@ -45,7 +45,9 @@ const TestEnv& TestEnv::Get() {
     e->redis_dir = get("SALESOPS_TEST_REDIS_DIR");
     e->tls_dir = get("SALESOPS_TEST_TLS_DIR");
     e->tmp = get("SALESOPS_TEST_TMP");
-    if (e->tmp.empty()) e->tmp = "/tmp";
+    if (e->tmp.empty()) {
+      e->tmp = "/tmp";
+    }
     return e;
   }();
   if (env->redis_addr.empty() || env->kafka_bootstrap.empty() || env->tls_dir.empty()) {
@@ -86,7 +88,9 @@ void WaitForConsumersCaughtUp(int metrics_port, const std::string& name) {
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     httplib::Result r = client.Get("/metrics");
-    if (!r) return;  // metrics off (e.g. --metrics_port=-1): nothing to go by
+    if (!r) {
+      return;  // metrics off (e.g. --metrics_port=-1): nothing to go by
+    }
     if (r->status == 200) {
       bool all = true;
       for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
@@ -94,7 +98,9 @@ void WaitForConsumersCaughtUp(int metrics_port, const std::string& name) {
           all = false;
         }
       }
-      if (all) return;
+      if (all) {
+        return;
+      }
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
@@ -193,7 +199,9 @@ std::string Token(Role role, const std::string& member_id, const std::string& or
 }
 
 void Authorize(grpc::ClientContext& ctx, const std::string& token) {
-  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  if (!token.empty()) {
+    ctx.AddMetadata("authorization", "Bearer " + token);
+  }
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
 }
 
@@ -229,7 +237,9 @@ void Process::Start() {
     sigprocmask(SIG_SETMASK, &set, nullptr);
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(binary_.c_str()));
-    for (auto& a : args_) argv.push_back(const_cast<char*>(a.c_str()));
+    for (auto& a : args_) {
+      argv.push_back(const_cast<char*>(a.c_str()));
+    }
     argv.push_back(nullptr);
     execv(binary_.c_str(), argv.data());
     _exit(127);
@@ -244,14 +254,18 @@ int Process::WaitForExit(absl::Duration timeout) {
       pid_ = -1;  // reaped: the pid may be reused, never signal it again
       return status;
     }
-    if (absl::Now() >= deadline) return -1;
+    if (absl::Now() >= deadline) {
+      return -1;
+    }
     absl::SleepFor(absl::Milliseconds(20));
   }
   return -1;
 }
 
 int Process::Signal(int sig) {
-  if (pid_ <= 0) return 0;
+  if (pid_ <= 0) {
+    return 0;
+  }
   kill(pid_, sig);
   int status = 0;
   waitpid(pid_, &status, 0);
@@ -346,11 +360,15 @@ void ServiceProcess::Start(const std::vector<std::string>& extra,
 }
 
 void ServiceProcess::Signal(int sig) {
-  if (process_) process_->Signal(sig);
+  if (process_) {
+    process_->Signal(sig);
+  }
 }
 
 std::string ServiceProcess::Logs() const {
-  if (!process_) return "";
+  if (!process_) {
+    return "";
+  }
   std::ifstream in(process_->log_path());
   std::stringstream ss;
   ss << in.rdbuf();
@@ -376,7 +394,9 @@ void CreateOrgUnit(OrgServer& org, const std::string& id, int kind, const std::s
   req.set_org_unit_id(id);
   req.mutable_org_unit()->set_display_name(id);
   req.mutable_org_unit()->set_kind(static_cast<salesops::org::v1::OrgUnitKind>(kind));
-  if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+  if (!parent.empty()) {
+    req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+  }
   salesops::org::v1::CreateOrgUnitResponse resp;
   grpc::Status s = org.stub().CreateOrgUnit(&ctx, req, &resp);
   EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
@@ -401,7 +421,9 @@ void OrgServer::Kill9() { process_->Signal(SIGKILL); }
 void OrgServer::Stop() { process_->Signal(SIGTERM); }
 
 std::string OrgServer::Logs() const {
-  if (!process_) return "";
+  if (!process_) {
+    return "";
+  }
   std::ifstream in(process_->log_path());
   std::stringstream ss;
   ss << in.rdbuf();
@@ -417,7 +439,9 @@ TopicReader::TopicReader(const std::string& bootstrap, const std::string& topic)
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
-  for (const auto& [k, v] : KafkaSaslProperties(KafkaAs("admin"))) conf->set(k, v, err);
+  for (const auto& [k, v] : KafkaSaslProperties(KafkaAs("admin"))) {
+    conf->set(k, v, err);
+  }
   conf->set("group.id", "test-reader-" + UniqueSuffix(), err);
   conf->set("enable.auto.commit", "false", err);
   impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
@@ -445,7 +469,9 @@ TopicReader::TopicReader(const std::string& bootstrap, const std::string& topic)
 }
 
 TopicReader::~TopicReader() {
-  if (impl_->consumer) impl_->consumer->close();
+  if (impl_->consumer) {
+    impl_->consumer->close();
+  }
 }
 
 std::vector<Record> TopicReader::ReadUntil(const std::function<bool(const Record&)>& match,
@@ -454,7 +480,9 @@ std::vector<Record> TopicReader::ReadUntil(const std::function<bool(const Record
   absl::Time deadline = absl::Now() + timeout;
   while (out.size() < count && absl::Now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(impl_->consumer->consume(200));
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      continue;
+    }
     Record r;
     r.topic = m->topic_name();
     r.partition = m->partition();
@@ -466,7 +494,9 @@ std::vector<Record> TopicReader::ReadUntil(const std::function<bool(const Record
         r.headers[hd.key()] = std::string(static_cast<const char*>(hd.value()), hd.value_size());
       }
     }
-    if (match(r)) out.push_back(std::move(r));
+    if (match(r)) {
+      out.push_back(std::move(r));
+    }
   }
   return out;
 }
@@ -506,15 +536,21 @@ absl::Status ProduceRawAs(const KafkaSasl& sasl, const std::string& bootstrap,
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
-  for (const auto& [k, v] : KafkaSaslProperties(sasl)) conf->set(k, v, err);
+  for (const auto& [k, v] : KafkaSaslProperties(sasl)) {
+    conf->set(k, v, err);
+  }
   conf->set("enable.idempotence", "true", err);  // as the services' producers
   conf->set("message.timeout.ms", "15000", err);
   LastDelivery delivery;
   conf->set("dr_cb", &delivery, err);
   std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), err));
-  if (!p) return absl::InternalError(err);
+  if (!p) {
+    return absl::InternalError(err);
+  }
   RdKafka::Headers* h = RdKafka::Headers::create();
-  for (const auto& [k, v] : headers) h->add(k, v.data(), v.size());
+  for (const auto& [k, v] : headers) {
+    h->add(k, v.data(), v.size());
+  }
   RdKafka::ErrorCode code = p->produce(
       topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
       const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h, nullptr);

@@ -15,7 +15,9 @@ void WarningServer::Start() {
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_.Start(args, AnswersNotFound([this](grpc::ClientContext* ctx) {
-                   if (!stub_) stub_ = salesops::warning::v1::WarningService::NewStub(process_.channel());
+                   if (!stub_) {
+                     stub_ = salesops::warning::v1::WarningService::NewStub(process_.channel());
+                   }
                    salesops::warning::v1::GetWarningRequest req;
                    req.set_name("warnings/readiness-probe");
                    salesops::warning::v1::GetWarningResponse resp;

@@ -132,7 +132,9 @@ class WarningTest : public ::testing::Test {
     grpc::Status s;
     for (int i = 0; i < 100; ++i) {
       s = Call(t, Director(), &tv1::TargetsService::Stub::CreatePlan, req, &plan);
-      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") break;
+      if (s.ok() || ErrorReasonOf(s) != "ORG_UNIT_NOT_FOUND") {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -144,11 +146,15 @@ class WarningTest : public ::testing::Test {
       a.set_parent_cell(parent);
       a.set_axis(axis);
       a.set_method(tv1::ALLOCATION_METHOD_EQUAL);
-      for (const std::string& k : keys) a.add_inputs()->set_key(k);
+      for (const std::string& k : keys) {
+        a.add_inputs()->set_key(k);
+      }
       grpc::Status st;
       for (int i = 0; i < 100; ++i) {
         st = Call(t, token, &tv1::TargetsService::Stub::AllocatePlan, a, out);
-        if (st.ok() || st.error_code() != grpc::StatusCode::INVALID_ARGUMENT) break;
+        if (st.ok() || st.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+          break;
+        }
         absl::SleepFor(absl::Milliseconds(200));
       }
       EXPECT_TRUE(st.ok()) << st.error_message();
@@ -186,7 +192,9 @@ class WarningTest : public ::testing::Test {
     for (int i = 0; i < 100; ++i) {  // until the customers service knows the org
       s = Call(customers_->stub(), Rep("r1"), &cv1::CustomersService::Stub::CreateCustomer, req,
                &resp);
-      if (s.ok()) break;
+      if (s.ok()) {
+        break;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -302,7 +310,9 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   page.set_min_severity(wv1::SEVERITY_CRITICAL);
   wv1::ListWarningsResponse paged;
   ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::ListWarnings, page, &paged).ok());
-  for (const auto& pw : paged.warnings()) EXPECT_EQ(pw.severity(), wv1::SEVERITY_CRITICAL);
+  for (const auto& pw : paged.warnings()) {
+    EXPECT_EQ(pw.severity(), wv1::SEVERITY_CRITICAL);
+  }
   page.set_page_size(-1);
   grpc::Status bad = W(Sup(), &wv1::WarningService::Stub::ListWarnings, page, &paged);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -438,7 +448,9 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
       },
       want.size(), absl::Seconds(20));
   std::vector<std::string> got_types;
-  for (const Record& rec : steps) got_types.push_back(EventType(rec).substr(20));
+  for (const Record& rec : steps) {
+    got_types.push_back(EventType(rec).substr(20));
+  }
   EXPECT_EQ(got_types, want);
 
   // The deal moves on (on the same moved clock): the warning resolves, caused
@@ -647,11 +659,15 @@ TEST_F(WarningTest, KeyAccountsNeglectAndOverduePaymentsWarnAndClear) {
           wv1::Warning w;
           if (EventType(rec) == "salesops.warning.v1.WarningRaised") {
             wv1::WarningRaised e;
-            if (!e.ParseFromString(rec.value)) return false;
+            if (!e.ParseFromString(rec.value)) {
+              return false;
+            }
             w = e.warning();
           } else if (EventType(rec) == "salesops.warning.v1.WarningResolved") {
             wv1::WarningResolved e;
-            if (!e.ParseFromString(rec.value)) return false;
+            if (!e.ParseFromString(rec.value)) {
+              return false;
+            }
             w = e.warning();
           } else {
             return false;
@@ -739,7 +755,9 @@ TEST_F(WarningTest, KeyAccountsNeglectAndOverduePaymentsWarnAndClear) {
   ASSERT_TRUE(W(Sup(), &wv1::WarningService::Stub::ListWarnings, mine, &got).ok());
   int ours = 0;
   for (const auto& w : got.warnings()) {
-    if (w.subject() == acct || w.subject() == quiet || w.subject() == contract) ++ours;
+    if (w.subject() == acct || w.subject() == quiet || w.subject() == contract) {
+      ++ours;
+    }
   }
   EXPECT_EQ(ours, 3);
 }

@@ -59,7 +59,9 @@ grpc::Status CallWith(Stub& stub, const std::string& token,
 // A stable small number from a string (which deals get which script).
 uint32_t Mix(const std::string& s) {
   uint32_t h = 2166136261u;
-  for (unsigned char c : s) h = (h ^ c) * 16777619u;
+  for (unsigned char c : s) {
+    h = (h ^ c) * 16777619u;
+  }
   return h;
 }
 
@@ -160,7 +162,9 @@ class Loader {
   // used a price-objection version (by a stable hash), one in three discovery.
   void Uses(const salesops::demo::DemoOrg& org) {
     for (const auto& region : org.regions) {
-      if (region.key != "east") continue;
+      if (region.key != "east") {
+        continue;
+      }
       for (const auto& team : region.teams) {
         std::string page;
         for (int pages = 0; pages < 50 && !unreachable; ++pages) {
@@ -179,11 +183,17 @@ class Loader {
           }
           for (const cv1::Opportunity& o : resp.opportunities()) {
             const uint32_t h = Mix(o.name());
-            if (h % 3 != 2) Use("demo-price-objection", h % 3 == 0 ? 1 : 2, o.name());
-            if (h % 3 == 1) Use("demo-discovery", 1, o.name());
+            if (h % 3 != 2) {
+              Use("demo-price-objection", h % 3 == 0 ? 1 : 2, o.name());
+            }
+            if (h % 3 == 1) {
+              Use("demo-discovery", 1, o.name());
+            }
           }
           page = resp.next_page_token();
-          if (page.empty()) break;
+          if (page.empty()) {
+            break;
+          }
         }
       }
     }
@@ -197,10 +207,11 @@ class Loader {
     v1::RecordScriptUseResponse resp;
     grpc::Status s = P(admin_, &v1::PerformanceService::Stub::RecordScriptUse, req, &resp);
     // A deal the performance service has not seen yet is skipped (NOT_FOUND).
-    if (s.ok())
+    if (s.ok()) {
       ++uses;
-    else if (s.error_code() != grpc::StatusCode::NOT_FOUND)
+    } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
       Note("script use", s);
+    }
   }
 
   void Training(const salesops::demo::DemoOrg& org,
@@ -251,7 +262,9 @@ class Loader {
     Note("programme", P(admin_, &v1::PerformanceService::Stub::CreateTrainingProgramme, cp, &prog));
     for (const auto& region : org.regions) {
       for (const auto& team : region.teams) {
-        if (team.id != "team-east-1") continue;
+        if (team.id != "team-east-1") {
+          continue;
+        }
         const std::string sup = sup_token(team.supervisor_id);
         for (size_t i = 0; i < team.rep_ids.size(); ++i) {
           const std::string& rep = team.rep_ids[i];
@@ -326,13 +339,17 @@ int main(int argc, char** argv) {
            grpc::CreateChannel(absl::GetFlag(FLAGS_customers_addr), creds), admin);
   const salesops::demo::DemoOrg& org = salesops::demo::DemoOrganisation();
   l.Library();
-  if (!l.unreachable) l.Uses(org);
+  if (!l.unreachable) {
+    l.Uses(org);
+  }
   if (!l.unreachable) {
     l.Training(org, [&](const std::string& sup) {
       // The supervisor coaches: drills name them as the coach.
       for (const auto& region : org.regions) {
         for (const auto& team : region.teams) {
-          if (team.supervisor_id == sup) return mint(sup, salesops::Role::kSupervisor, team.id);
+          if (team.supervisor_id == sup) {
+            return mint(sup, salesops::Role::kSupervisor, team.id);
+          }
         }
       }
       return admin;

@@ -67,7 +67,9 @@ std::string Reason(const grpc::Status& s) {
   google::rpc::Status details = salesops::RpcStatusDetails(s);
   for (const auto& any : details.details()) {
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
+    if (any.UnpackTo(&info)) {
+      return info.reason();
+    }
   }
   return "";
 }
@@ -117,10 +119,16 @@ bool Retryable(const grpc::Status& s) {
 // ALREADY_EXISTS because `name` itself is there (loaded before), not because
 // another resource holds its tax id, phone, number or request_id.
 bool AlreadyThere(const grpc::Status& s, absl::string_view name) {
-  if (s.error_code() != grpc::StatusCode::ALREADY_EXISTS) return false;
+  if (s.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+    return false;
+  }
   const std::string reason = Reason(s);
-  if (reason == "REQUEST_REPLAYED" || reason == "REQUEST_ID_REUSED") return false;
-  if (absl::StartsWith(reason, "DUPLICATE_")) return absl::EndsWith(s.error_message(), name);
+  if (reason == "REQUEST_REPLAYED" || reason == "REQUEST_ID_REUSED") {
+    return false;
+  }
+  if (absl::StartsWith(reason, "DUPLICATE_")) {
+    return absl::EndsWith(s.error_message(), name);
+  }
   return true;
 }
 
@@ -193,13 +201,17 @@ class Loader {
         for (;;) {
           const size_t i = next_.fetch_add(1);
           // A dead or misconfigured server: stop rather than wait out every customer.
-          if (i >= data_.customers.size() || stats_.errors.load() >= max_errors_) break;
+          if (i >= data_.customers.size() || stats_.errors.load() >= max_errors_) {
+            break;
+          }
           LoadCustomer(*stub, i);
           ++stats_.customers_done;
         }
       });
     }
-    for (std::thread& t : threads) t.join();
+    for (std::thread& t : threads) {
+      t.join();
+    }
   }
 
   const Stats& stats() const { return stats_; }
@@ -234,7 +246,9 @@ class Loader {
       if (replayed != nullptr) {
         *replayed = s.ok() && ctx.GetServerTrailingMetadata().count("salesops-replayed") > 0;
       }
-      if (s.ok() || !Retryable(s) || absl::Now() + backoff > give_up) return s;
+      if (s.ok() || !Retryable(s) || absl::Now() + backoff > give_up) {
+        return s;
+      }
       ++stats_.retries;
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(2));
@@ -245,7 +259,9 @@ class Loader {
   // an unreachable server or anything else an error.
   void Fail(absl::string_view what, const grpc::Status& s, Counter* counter = nullptr) {
     if (UserConflict(s)) {
-      if (counter != nullptr) ++counter->conflicts;
+      if (counter != nullptr) {
+        ++counter->conflicts;
+      }
       const int64_t n = ++stats_.conflicts;
       if (n <= 10) {
         std::fprintf(stderr, "customers_demo_loader: kept as changed: %s: %s %s: %s\n",
@@ -256,7 +272,9 @@ class Loader {
       }
       return;
     }
-    if (Unreachable(s)) ++stats_.unreachable;
+    if (Unreachable(s)) {
+      ++stats_.unreachable;
+    }
     const int64_t n = ++stats_.errors;
     if (n <= 20) {
       const std::string reason = Reason(s);
@@ -271,11 +289,17 @@ class Loader {
   // Position of `stage` on the opportunity's planned path (0 = LEAD), or -1
   // when the server has it somewhere the plan never goes.
   static int PathPosition(const OpportunitySpec& o, Stage stage) {
-    if (stage == Stage::kLead) return 0;
-    for (size_t i = 0; i < o.path.size(); ++i) {
-      if (o.path[i].stage == stage) return static_cast<int>(i) + 1;
+    if (stage == Stage::kLead) {
+      return 0;
     }
-    if (stage == Stage::kWon && o.has_contract) return static_cast<int>(o.path.size()) + 1;
+    for (size_t i = 0; i < o.path.size(); ++i) {
+      if (o.path[i].stage == stage) {
+        return static_cast<int>(i) + 1;
+      }
+    }
+    if (stage == Stage::kWon && o.has_contract) {
+      return static_cast<int>(o.path.size()) + 1;
+    }
     return -1;
   }
 
@@ -312,7 +336,9 @@ class Loader {
     }
     // Loaded before (maybe partly): read where it stands and what it has.
     stats_.opportunities.Add(false);
-    if (!Refresh(stub, o, st)) return;
+    if (!Refresh(stub, o, st)) {
+      return;
+    }
     v1::ListActivitiesRequest list;
     list.set_opportunity(salesops::demo::OpportunityName(o.id));
     list.set_page_size(100);
@@ -324,7 +350,9 @@ class Loader {
         return;
       }
       st.activities_present += page.activities_size();
-      if (page.next_page_token().empty()) break;
+      if (page.next_page_token().empty()) {
+        break;
+      }
       list.set_page_token(page.next_page_token());
     }
     st.ok = true;
@@ -407,7 +435,9 @@ class Loader {
         contract = resp.contract();
       } else if (AlreadyThere(s, salesops::demo::ContractName(k.id))) {
         stats_.contracts.Add(false);
-        if (!GetContract(stub, k, &contract)) return;
+        if (!GetContract(stub, k, &contract)) {
+          return;
+        }
       } else {
         Fail(absl::StrCat("CreateContract ", k.id), s, &stats_.contracts);
         return;
@@ -431,15 +461,21 @@ class Loader {
         Fail(absl::StrCat("SignContract ", k.id), s, &stats_.signatures);
         return;
       }
-      if (!GetContract(stub, k, &contract)) return;
+      if (!GetContract(stub, k, &contract)) {
+        return;
+      }
     }
     if (!signed_now && contract.state() != v1::CONTRACT_STATE_DRAFT) {
       stats_.signatures.Add(false);  // signed on an earlier run
     }
     std::vector<std::string> present;
-    for (const v1::Payment& p : contract.payments()) present.push_back(p.payment_id());
+    for (const v1::Payment& p : contract.payments()) {
+      present.push_back(p.payment_id());
+    }
     for (const InstalmentSpec& in : k.instalments) {
-      if (!in.paid) continue;
+      if (!in.paid) {
+        continue;
+      }
       if (std::find(present.begin(), present.end(), salesops::demo::PaymentIdFor(in)) !=
           present.end()) {
         stats_.payments.Add(false);
@@ -529,9 +565,13 @@ class Loader {
       for (size_t a = 0; a < o.activities.size(); ++a) {
         steps.push_back({o.activities[a].occur_time, Kind::kActivity, j, a});
       }
-      if (o.has_contract) steps.push_back({o.contract.sign_time, Kind::kContract, j, 0});
+      if (o.has_contract) {
+        steps.push_back({o.contract.sign_time, Kind::kContract, j, 0});
+      }
     }
-    if (c.in_pool) steps.push_back({absl::InfiniteFuture(), Kind::kRelease, 0, 0});
+    if (c.in_pool) {
+      steps.push_back({absl::InfiniteFuture(), Kind::kRelease, 0, 0});
+    }
     std::stable_sort(steps.begin(), steps.end(),
                      [](const Step& a, const Step& b) { return a.time < b.time; });
 
@@ -548,7 +588,9 @@ class Loader {
         CreateOpportunity(stub, c, o, st);
         continue;
       }
-      if (!st.ok) continue;  // its creation failed (reported)
+      if (!st.ok) {
+        continue;  // its creation failed (reported)
+      }
       switch (step.kind) {
         case Kind::kStage:
           ChangeStage(stub, o, step.index, st);
@@ -576,7 +618,9 @@ class Loader {
 
 void PrintDataset(const Dataset& d) {
   int pool = 0, won = 0, lost = 0, payments = 0;
-  for (const CustomerSpec& c : d.customers) pool += c.in_pool;
+  for (const CustomerSpec& c : d.customers) {
+    pool += c.in_pool;
+  }
   for (const OpportunitySpec& o : d.opportunities) {
     won += o.FinalStage() == Stage::kWon;
     lost += o.FinalStage() == Stage::kLost;
@@ -600,13 +644,19 @@ void PrintSamples(const Dataset& d) {
     for (int oi : c.opportunities) {
       const OpportunitySpec& o = d.opportunities[static_cast<size_t>(oi)];
       std::string path = "LEAD";
-      for (const auto& s : o.path) absl::StrAppend(&path, ">", salesops::demo::StageName(s.stage));
-      if (o.has_contract) absl::StrAppend(&path, ">(sign)WON");
+      for (const auto& s : o.path) {
+        absl::StrAppend(&path, ">", salesops::demo::StageName(s.stage));
+      }
+      if (o.has_contract) {
+        absl::StrAppend(&path, ">(sign)WON");
+      }
       std::printf("    %s %s ¥%lld %s %s created %s\n", o.id.c_str(), o.display_name.c_str(),
                   static_cast<long long>(o.FinalAmountMinor() / 100), o.channel.c_str(),
                   path.c_str(),
                   absl::FormatTime("%Y-%m-%d", o.create_time, absl::UTCTimeZone()).c_str());
-      for (const ActivitySpec& a : o.activities) std::printf("      %s\n", a.summary.c_str());
+      for (const ActivitySpec& a : o.activities) {
+        std::printf("      %s\n", a.summary.c_str());
+      }
     }
   }
 }
@@ -671,7 +721,9 @@ int main(int argc, char** argv) {
       req.set_reason(reason);
       v1::UpdatePoolPolicyResponse resp;
       grpc::Status st = stub->UpdatePoolPolicy(&ctx, req, &resp);
-      if (st.ok()) return true;
+      if (st.ok()) {
+        return true;
+      }
       if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
           st.error_code() != grpc::StatusCode::ABORTED) {
         std::fprintf(stderr, "UpdatePoolPolicy: %s\n", st.error_message().c_str());
@@ -681,7 +733,9 @@ int main(int argc, char** argv) {
     }
     return false;
   };
-  if (!set_release_after(3650, "demo migration: pause release to the pool while loading")) return 2;
+  if (!set_release_after(3650, "demo migration: pause release to the pool while loading")) {
+    return 2;
+  }
 
   absl::Notification done;
   std::thread progress([&] {
@@ -732,6 +786,8 @@ int main(int argc, char** argv) {
   }
   // 0: loaded (a user's changes kept); 2: the service could not be reached;
   // 1: it answered with errors the loader did not expect (printed above).
-  if (s.unreachable.load() > 0) return 2;
+  if (s.unreachable.load() > 0) {
+    return 2;
+  }
   return s.errors.load() == 0 ? 0 : 1;
 }

@@ -32,10 +32,14 @@ int64_t SplitMix64::Between(int64_t lo, int64_t hi) {
 
 size_t SplitMix64::Weighted(const std::vector<int>& weights) {
   uint64_t total = 0;
-  for (int w : weights) total += static_cast<uint64_t>(w);
+  for (int w : weights) {
+    total += static_cast<uint64_t>(w);
+  }
   uint64_t r = Below(total);
   for (size_t i = 0; i < weights.size(); ++i) {
-    if (r < static_cast<uint64_t>(weights[i])) return i;
+    if (r < static_cast<uint64_t>(weights[i])) {
+      return i;
+    }
     r -= static_cast<uint64_t>(weights[i]);
   }
   return weights.size() - 1;
@@ -198,7 +202,9 @@ std::string UnifiedSocialCreditCode(SplitMix64& rng, bool government, const char
 
 std::string Digits(SplitMix64& rng, int n) {
   std::string s;
-  for (int i = 0; i < n; ++i) s += static_cast<char>('0' + rng.Below(10));
+  for (int i = 0; i < n; ++i) {
+    s += static_cast<char>('0' + rng.Below(10));
+  }
   return s;
 }
 
@@ -228,7 +234,9 @@ void Generator::Customer(int index) {
   const City& city = Pick(rng, kCities);
   const DemoRegion* region = &org.regions[0];
   for (const DemoRegion& r : org.regions) {
-    if (r.key == city.region_key) region = &r;
+    if (r.key == city.region_key) {
+      region = &r;
+    }
   }
   const DemoTeam& team = region->teams[rng.Below(region->teams.size())];
   c.owner_id = team.rep_ids[rng.Below(team.rep_ids.size())];
@@ -247,7 +255,9 @@ void Generator::Customer(int index) {
     const char* agency = Pick(rng, kAgencies);
     const uint64_t district = rng.Below(5);  // 4 = the city itself
     const bool joint_stock = rng.Percent(30);
-    if (attempt >= 40 && type == 2) type = 0;  // government names exhausted: make it a company
+    if (attempt >= 40 && type == 2) {
+      type = 0;  // government names exhausted: make it a company
+    }
     if (type == 2) {
       short_name = district == 4 ? absl::StrCat(city.name, "市")
                                  : absl::StrCat(city.name, "市", city.districts[district], "区");
@@ -260,7 +270,9 @@ void Generator::Customer(int index) {
                           joint_stock && type == 0 ? "股份有限公司" : "有限公司");
       industry = ind.code;
     }
-    if (names.insert(name).second) break;
+    if (names.insert(name).second) {
+      break;
+    }
   }
   c.display_name = name;
   c.short_name = short_name;
@@ -299,12 +311,18 @@ void Generator::Customer(int index) {
   const char* erp_name = Pick(rng, kErps);
   const bool listed = rng.Percent(30);
   const bool priority = rng.Percent(15);
-  if (rated) c.labels.emplace_back("credit_rating", rating);
-  if (erp && type != 2) c.labels.emplace_back("erp", erp_name);
+  if (rated) {
+    c.labels.emplace_back("credit_rating", rating);
+  }
+  if (erp && type != 2) {
+    c.labels.emplace_back("erp", erp_name);
+  }
   if (listed && type == 0 && (c.size == "large" || c.size == "key_account")) {
     c.labels.emplace_back("listed", "true");
   }
-  if (priority) c.labels.emplace_back("priority", "high");
+  if (priority) {
+    c.labels.emplace_back("priority", "high");
+  }
 
   const size_t contacts = 1 + rng.Weighted({30, 45, 25});
   for (size_t j = 0; j < contacts; ++j) {
@@ -316,9 +334,15 @@ void Generator::Customer(int index) {
     const bool email = rng.Percent(40);
     const bool wechat = rng.Percent(50);
     std::string wx = "wxid_";
-    for (int k = 0; k < 10; ++k) wx += "abcdefghijklmnopqrstuvwxyz0123456789"[rng.Below(36)];
-    if (email) ct.email = absl::StrCat("contact", j + 1, "@c", index + 1, ".demo.example.cn");
-    if (wechat) ct.wechat_id = wx;
+    for (int k = 0; k < 10; ++k) {
+      wx += "abcdefghijklmnopqrstuvwxyz0123456789"[rng.Below(36)];
+    }
+    if (email) {
+      ct.email = absl::StrCat("contact", j + 1, "@c", index + 1, ".demo.example.cn");
+    }
+    if (wechat) {
+      ct.wechat_id = wx;
+    }
     ct.primary = j == 0;
     c.contacts.push_back(std::move(ct));
   }
@@ -365,7 +389,9 @@ void Generator::Opportunity(int index, const std::vector<int64_t>& cumulative_we
     const int64_t gap = rng.Between(2 * kDay, 35 * kDay);
     const bool discount = rng.Percent(40);
     const int64_t pct = rng.Between(2, 12);
-    if (i >= forward) continue;
+    if (i >= forward) {
+      continue;
+    }
     StageStep step;
     step.stage = kForward[i];
     if (step.stage == Stage::kNegotiation && discount) {
@@ -384,13 +410,17 @@ void Generator::Opportunity(int index, const std::vector<int64_t>& cumulative_we
       StageStep step;
       step.stage = Stage::kLost;
       step.reason = kLostReasons[reason];
-      if (named && (reason == 1 || reason == 3)) step.lost_to_competitor = competitor;
+      if (named && (reason == 1 || reason == 3)) {
+        step.lost_to_competitor = competitor;
+      }
       o.path.push_back(std::move(step));
       gaps.push_back(gap);
     }
   }
   int64_t elapsed = 0;
-  for (int64_t g : gaps) elapsed += g;
+  for (int64_t g : gaps) {
+    elapsed += g;
+  }
 
   // Place it in time: closed deals uniformly over the window, open ones skewed
   // towards recent; closed deals end at least a day before now, so sign and
@@ -492,7 +522,9 @@ void Generator::Contract(OpportunitySpec& o, const CustomerSpec& c,
   // server does not see a finished contract before its payments are loaded).
   const Date today = ChinaDate(options.now);
   k.end_date = AddDays(k.start_date, 364);
-  if (k.end_date <= AddDays(today, 30)) k.end_date = AddDays(k.start_date, 729);
+  if (k.end_date <= AddDays(today, 30)) {
+    k.end_date = AddDays(k.start_date, 729);
+  }
 
   static const std::vector<std::vector<int64_t>> kSplits[] = {
       {{100}},
@@ -507,7 +539,9 @@ void Generator::Contract(OpportunitySpec& o, const CustomerSpec& c,
   for (size_t i = 0; i < split.size(); ++i) {
     InstalmentSpec in;
     in.instalment_id = absl::StrCat(i + 1);
-    if (i > 0) due = AddDays(due, rng.Between(60, 120));
+    if (i > 0) {
+      due = AddDays(due, rng.Between(60, 120));
+    }
     in.due_date = due;
     in.amount_minor =
         i + 1 == split.size() ? k.amount_minor - assigned : k.amount_minor * split[i] / 100;
@@ -524,8 +558,12 @@ void Generator::Contract(OpportunitySpec& o, const CustomerSpec& c,
       const int64_t days = DaysBetween(k.sign_date, last_day);
       in.received_date = AddDays(k.sign_date, static_cast<int64_t>(early_day) % (days + 1));
     }
-    if (in.paid && in.received_date < k.sign_date) in.received_date = k.sign_date;
-    if (in.paid) ++data.paid_instalment_count;
+    if (in.paid && in.received_date < k.sign_date) {
+      in.received_date = k.sign_date;
+    }
+    if (in.paid) {
+      ++data.paid_instalment_count;
+    }
     k.instalments.push_back(std::move(in));
   }
 }
@@ -535,22 +573,30 @@ void Generator::Contract(OpportunitySpec& o, const CustomerSpec& c,
 Date ChinaDate(absl::Time t) { return FromCivil(absl::ToCivilDay(t, China())); }
 
 Stage OpportunitySpec::FinalStage() const {
-  if (has_contract) return Stage::kWon;
+  if (has_contract) {
+    return Stage::kWon;
+  }
   return path.empty() ? Stage::kLead : path.back().stage;
 }
 
 int64_t OpportunitySpec::FinalAmountMinor() const {
   int64_t amount = amount_minor;
   for (const StageStep& s : path) {
-    if (s.amount_minor > 0) amount = s.amount_minor;
+    if (s.amount_minor > 0) {
+      amount = s.amount_minor;
+    }
   }
   return amount;
 }
 
 absl::Time OpportunitySpec::CloseTime() const {
-  if (has_contract) return contract.sign_time;
+  if (has_contract) {
+    return contract.sign_time;
+  }
   const Stage s = FinalStage();
-  if (s == Stage::kWon || s == Stage::kLost) return path.back().time;
+  if (s == Stage::kWon || s == Stage::kLost) {
+    return path.back().time;
+  }
   return absl::InfiniteFuture();
 }
 
@@ -581,7 +627,9 @@ Dataset GenerateDataset(const DemoOrg& org, const DatasetOptions& options) {
   const int opportunities =
       std::max<int>(0, static_cast<int>(std::llround(kDemoOpportunities * options.scale)));
   g.data.customers.reserve(static_cast<size_t>(customers));
-  for (int i = 0; i < customers; ++i) g.Customer(i);
+  for (int i = 0; i < customers; ++i) {
+    g.Customer(i);
+  }
 
   // Bigger customers get more deals.
   std::vector<int> owned;
@@ -589,13 +637,17 @@ Dataset GenerateDataset(const DemoOrg& org, const DatasetOptions& options) {
   int64_t total = 0;
   for (size_t i = 0; i < g.data.customers.size(); ++i) {
     const CustomerSpec& c = g.data.customers[i];
-    if (c.in_pool) continue;
+    if (c.in_pool) {
+      continue;
+    }
     total += c.size == "key_account" ? 7 : c.size == "large" ? 4 : c.size == "medium" ? 2 : 1;
     owned.push_back(static_cast<int>(i));
     cumulative.push_back(total);
   }
   g.data.opportunities.reserve(static_cast<size_t>(opportunities));
-  for (int i = 0; i < opportunities; ++i) g.Opportunity(i, cumulative, owned);
+  for (int i = 0; i < opportunities; ++i) {
+    g.Opportunity(i, cumulative, owned);
+  }
 
   for (size_t i = 0; i < g.data.opportunities.size(); ++i) {
     g.data.customers[static_cast<size_t>(g.data.opportunities[i].customer)].opportunities.push_back(

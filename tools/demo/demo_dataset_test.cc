@@ -25,7 +25,9 @@ std::string Shape(const Dataset& d, absl::Time now) {
     absl::StrAppend(&s, c.id, c.display_name, c.tax_id, c.phone, c.address, c.customer_type,
                     c.industry, c.size, c.source, c.region_id, c.owner_id, c.team_id, c.in_pool,
                     ago(c.create_time));
-    for (const auto& [k, v] : c.labels) absl::StrAppend(&s, k, "=", v, ";");
+    for (const auto& [k, v] : c.labels) {
+      absl::StrAppend(&s, k, "=", v, ";");
+    }
     for (const ContactSpec& ct : c.contacts) {
       absl::StrAppend(&s, ct.contact_id, ct.display_name, ct.title, ct.phone, ct.email,
                       ct.wechat_id, ct.primary, ";");
@@ -149,7 +151,9 @@ TEST(DemoDatasetTest, SchedulesSumExactlyAndPaymentsAreInThePast) {
   const Date yesterday = ChinaDate(kNow - absl::Hours(24));
   int contracts = 0, paid = 0, instalments = 0;
   for (const OpportunitySpec& o : d.opportunities) {
-    if (!o.has_contract) continue;
+    if (!o.has_contract) {
+      continue;
+    }
     ++contracts;
     const ContractSpec& k = o.contract;
     EXPECT_EQ(k.amount_minor, o.FinalAmountMinor());

@@ -60,7 +60,9 @@ struct Loader {
     req.set_org_unit_id(id);
     req.mutable_org_unit()->set_display_name(name);
     req.mutable_org_unit()->set_kind(kind);
-    if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    if (!parent.empty()) {
+      req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    }
     v1::CreateOrgUnitResponse resp;
     Count(stub->CreateOrgUnit(&ctx, req, &resp), id);
   }
@@ -92,8 +94,12 @@ struct Loader {
     p->set_role(role);
     p->set_title(title);
     auto* d = p->add_duty_history();
-    for (const auto& x : duties) d->add_duties(x);
-    for (const auto& x : tasks) d->add_tasks(x);
+    for (const auto& x : duties) {
+      d->add_duties(x);
+    }
+    for (const auto& x : tasks) {
+      d->add_tasks(x);
+    }
     v1::CreatePositionResponse resp;
     Count(stub->CreatePosition(&ctx, req, &resp), req.position_id());
   }
@@ -104,7 +110,9 @@ struct Loader {
       grpc::ClientContext ctx;
       ctx.AddMetadata("authorization", "Bearer " + token);
       grpc::Status s = stub->GetTalentConfig(&ctx, v1::GetTalentConfigRequest(), &current);
-      if (!s.ok()) return Count(s, "talent config");
+      if (!s.ok()) {
+        return Count(s, "talent config");
+      }
     }
     if (!current.talent_config().etag().empty()) {
       ++existing;  // configured already (by us or by someone who changed it since)
@@ -198,7 +206,9 @@ int main(int argc, char** argv) {
     for (const auto& team : region.teams) {
       l.Unit(team.id, team.display_name, v1::ORG_UNIT_KIND_TEAM, region.id);
       l.Member(team.supervisor_id, name(), v1::ROLE_SUPERVISOR, team.id);
-      for (const auto& rep : team.rep_ids) l.Member(rep, name(), v1::ROLE_REP, team.id);
+      for (const auto& rep : team.rep_ids) {
+        l.Member(rep, name(), v1::ROLE_REP, team.id);
+      }
       l.Position(team.id, v1::ROLE_REP, "客户经理",
                  {"负责区域内新客户开发与签约", "维护 A/B 级客户关系", "按月完成个人业绩目标"},
                  {"每周拜访不少于 5 家客户", "每日更新商机阶段", "每两周提交客户跟进小结"});

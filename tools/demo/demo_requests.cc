@@ -63,7 +63,9 @@ customers_v1::CreateCustomerRequest CreateCustomerRequestFor(const CustomerSpec&
   tags->set_size(c.size);
   tags->set_region(OrgUnitName(c.region_id));
   tags->set_source(c.source);
-  for (const auto& [key, value] : c.labels) (*tags->mutable_labels())[key] = value;
+  for (const auto& [key, value] : c.labels) {
+    (*tags->mutable_labels())[key] = value;
+  }
   for (const ContactSpec& ct : c.contacts) {
     customers_v1::Contact* p = m->add_contacts();
     p->set_contact_id(ct.contact_id);
@@ -101,7 +103,9 @@ customers_v1::ChangeOpportunityStageRequest ChangeStageRequestFor(const Opportun
   customers_v1::ChangeOpportunityStageRequest req;
   req.set_name(OpportunityName(o.id));
   req.set_stage(ToProto(step.stage));
-  if (step.amount_minor > 0) SetMoney(step.amount_minor, req.mutable_amount());
+  if (step.amount_minor > 0) {
+    SetMoney(step.amount_minor, req.mutable_amount());
+  }
   req.set_reason(step.reason);
   req.set_lost_to_competitor(step.lost_to_competitor);
   SetTime(step.time, req.mutable_backfill_time());

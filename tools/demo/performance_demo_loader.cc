@@ -73,7 +73,9 @@ class Loader {
       get.set_name(std::string("commissionPlans/") + salesops::demo::kDemoPlanId);
       v1::GetCommissionPlanResponse got;
       s = Call(&Stub::GetCommissionPlan, get, &got);
-      if (!s.ok()) return Conflict("the demo plan", s);
+      if (!s.ok()) {
+        return Conflict("the demo plan", s);
+      }
       plan = got.commission_plan();
       if (plan.state() != v1::COMMISSION_PLAN_STATE_DRAFT) {
         ++already;
@@ -88,7 +90,9 @@ class Loader {
     act.set_reason("demo");
     v1::ActivateCommissionPlanResponse activated;
     s = Call(&Stub::ActivateCommissionPlan, act, &activated);
-    if (!s.ok()) Conflict("activating the demo plan", s);
+    if (!s.ok()) {
+      Conflict("activating the demo plan", s);
+    }
   }
 
   void Kpis() {
@@ -163,7 +167,9 @@ class Loader {
       grade.set_grade_note("已完成一个标杆案例");
       v1::GradeKeyResultResponse graded;
       s = Call(&Stub::GradeKeyResult, grade, &graded);
-      if (!s.ok()) Conflict("grading OKR " + req.okr_id(), s);
+      if (!s.ok()) {
+        Conflict("grading OKR " + req.okr_id(), s);
+      }
     }
   }
 
@@ -191,8 +197,12 @@ int main(int argc, char** argv) {
            *token);
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
   l.Plan(today);
-  if (!l.unreachable) l.Kpis();
-  if (!l.unreachable) l.Okrs(today);
+  if (!l.unreachable) {
+    l.Kpis();
+  }
+  if (!l.unreachable) {
+    l.Okrs(today);
+  }
   if (l.unreachable) {
     std::fprintf(stderr, "performance demo: the performance service at %s is unreachable\n",
                  absl::GetFlag(FLAGS_performance_addr).c_str());

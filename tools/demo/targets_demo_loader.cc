@@ -51,7 +51,9 @@ class Loader {
                          (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
                           s.error_message().find("has no members") != std::string::npos) ||
                          learning;
-      if (!retry) return s;
+      if (!retry) {
+        return s;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     return s;
@@ -140,8 +142,9 @@ int main(int argc, char** argv) {
     plan->mutable_total()->set_amount_minor(30'000'000'000);  // ¥300,000,000
     plan->mutable_total()->set_currency_code("CNY");
     plan->set_attainment_basis(v1::ATTAINMENT_BASIS_BOOKING);
-    for (int share : {3400, 3300, 3300})
+    for (int share : {3400, 3300, 3300}) {
       plan->mutable_seasonality()->add_month_share_basis_points(share);
+    }
     v1::CreatePlanResponse created;
     s = l.Call(&v1::TargetsService::Stub::CreatePlan, create, &created);
     if (!s.ok()) {
@@ -161,14 +164,20 @@ int main(int argc, char** argv) {
                                    v1::ALLOCATION_METHOD_CAPACITY_WEIGHTED, pls)) {
     ++cells;
     std::vector<std::pair<std::string, int64_t>> regions;
-    for (const auto& r : org.regions) regions.push_back({"orgUnits/" + r.id, 0});
+    for (const auto& r : org.regions) {
+      regions.push_back({"orgUnits/" + r.id, 0});
+    }
     for (const auto& rc : l.Allocate(plan, pl.name(), v1::ALLOCATION_AXIS_REGION,
                                      v1::ALLOCATION_METHOD_EQUAL, regions)) {
       ++cells;
       std::vector<std::pair<std::string, int64_t>> teams;
       for (const auto& r : org.regions) {
-        if ("orgUnits/" + r.id != rc.dimensions().region()) continue;
-        for (const auto& t : r.teams) teams.push_back({"orgUnits/" + t.id, 0});
+        if ("orgUnits/" + r.id != rc.dimensions().region()) {
+          continue;
+        }
+        for (const auto& t : r.teams) {
+          teams.push_back({"orgUnits/" + t.id, 0});
+        }
       }
       for (const auto& tc : l.Allocate(plan, rc.name(), v1::ALLOCATION_AXIS_TEAM,
                                        v1::ALLOCATION_METHOD_CAPACITY_WEIGHTED, teams)) {
@@ -179,7 +188,9 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (l.failed) return 1;
+  if (l.failed) {
+    return 1;
+  }
   v1::PublishPlanRequest pub;
   pub.set_name(plan);
   pub.set_reason("demo");

@@ -101,7 +101,9 @@ Args ParseArgs(int argc, char** argv, int from) {
   Args args;
   for (int i = from; i < argc; ++i) {
     std::string a = argv[i];
-    if (!absl::StartsWith(a, "--")) continue;
+    if (!absl::StartsWith(a, "--")) {
+      continue;
+    }
     auto eq = a.find('=');
     if (eq == std::string::npos) {
       args[a.substr(2)] = "true";
@@ -143,7 +145,9 @@ int MintToken(const Args& args, std::string* out) {
                     Env("SALESOPS_JWT_ISSUER").empty() ? "salesops" : Env("SALESOPS_JWT_ISSUER"));
   // aud: every service by default (a user's sign-in); --aud=salesops.org,… narrows it.
   const std::string aud = Get(args, "aud", Env("SALESOPS_JWT_AUDIENCE"));
-  if (!aud.empty()) opts.audiences = absl::StrSplit(aud, ',', absl::SkipEmpty());
+  if (!aud.empty()) {
+    opts.audiences = absl::StrSplit(aud, ',', absl::SkipEmpty());
+  }
   std::string key_file = Get(args, "private_key_file");
   if (!key_file.empty()) {
     std::ifstream in(key_file);
@@ -178,7 +182,9 @@ void Print(const google::protobuf::Message& m) {
 }
 
 int Report(const grpc::Status& s) {
-  if (s.ok()) return 0;
+  if (s.ok()) {
+    return 0;
+  }
   std::fprintf(stderr, "error %d: %s\n", s.error_code(), s.error_message().c_str());
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE && absl::GetFlag(FLAGS_tls_ca_file).empty()) {
     std::fprintf(stderr,
@@ -194,7 +200,9 @@ bool Credentials(const Args& args, std::shared_ptr<grpc::ChannelCredentials>* ou
   salesops::ApplyEnvTwins();
   for (const char* name : {"tls_ca_file", "tls_client_cert_file", "tls_client_key_file"}) {
     auto it = args.find(name);
-    if (it == args.end()) continue;
+    if (it == args.end()) {
+      continue;
+    }
     std::string error;
     if (!absl::FindCommandLineFlag(name)->ParseFrom(it->second, &error)) {
       std::fprintf(stderr, "--%s: %s\n", name, error.c_str());
@@ -226,7 +234,9 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& addr, const Args& args
 // grpc.health.v1.Health/Check (common/server/health_check.h).
 int Health(const Args& args) {
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!Credentials(args, &creds)) return 2;
+  if (!Credentials(args, &creds)) {
+    return 2;
+  }
   std::string addr = Get(
       args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101" : Env("SALESOPS_ORG_ADDR"));
   const absl::StatusOr<bool> serving =
@@ -244,12 +254,16 @@ int Org(const std::string& cmd, const Args& args) {
   std::string token = Get(args, "token");
   if (token.empty()) {
     Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
-    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+    if (int rc = MintToken(admin, &token); rc != 0) {
+      return rc;
+    }
   }
   std::string addr = Get(
       args, "addr", Env("SALESOPS_ORG_ADDR").empty() ? "127.0.0.1:7101" : Env("SALESOPS_ORG_ADDR"));
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!Credentials(args, &creds)) return 2;
+  if (!Credentials(args, &creds)) {
+    return 2;
+  }
   auto stub = v1::OrgService::NewStub(Channel(addr, args, creds));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
@@ -263,7 +277,9 @@ int Org(const std::string& cmd, const Args& args) {
     req.set_parent(Get(args, "parent"));
     v1::ListOrgUnitsResponse resp;
     grpc::Status s = stub->ListOrgUnits(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "list-members") {
@@ -273,7 +289,9 @@ int Org(const std::string& cmd, const Args& args) {
     req.set_org_unit(Get(args, "org_unit"));
     v1::ListMembersResponse resp;
     grpc::Status s = stub->ListMembers(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "create-unit") {
@@ -287,7 +305,9 @@ int Org(const std::string& cmd, const Args& args) {
     req.set_request_id(Get(args, "request_id"));
     v1::CreateOrgUnitResponse resp;
     grpc::Status s = stub->CreateOrgUnit(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "create-member") {
@@ -307,7 +327,9 @@ int Org(const std::string& cmd, const Args& args) {
     req.set_request_id(Get(args, "request_id"));
     v1::CreateMemberResponse resp;
     grpc::Status s = stub->CreateMember(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "get") {
@@ -317,21 +339,27 @@ int Org(const std::string& cmd, const Args& args) {
       req.set_name(name);
       v1::GetMemberResponse resp;
       grpc::Status s = stub->GetMember(&ctx, req, &resp);
-      if (s.ok()) Print(resp);
+      if (s.ok()) {
+        Print(resp);
+      }
       return Report(s);
     }
     v1::GetOrgUnitRequest req;
     req.set_name(name);
     v1::GetOrgUnitResponse resp;
     grpc::Status s = stub->GetOrgUnit(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   // "YYYY-MM-DD" (or "YYYY-MM": day 1) into a Date; false when empty or malformed.
   auto date = [&](const std::string& key, salesops::common::v1::Date* out) {
     const std::string v = Get(args, key);
     int y = 0, m = 0, d = 1;
-    if (v.empty() || std::sscanf(v.c_str(), "%d-%d-%d", &y, &m, &d) < 2) return false;
+    if (v.empty() || std::sscanf(v.c_str(), "%d-%d-%d", &y, &m, &d) < 2) {
+      return false;
+    }
     out->set_year(y);
     out->set_month(m);
     out->set_day(d);
@@ -343,36 +371,52 @@ int Org(const std::string& cmd, const Args& args) {
     req.set_page_size(page_size);
     v1::ListPositionsResponse resp;
     grpc::Status s = stub->ListPositions(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "duties") {
     v1::GetMemberDutiesRequest req;
     req.set_member(Get(args, "member"));
-    if (!date("date", req.mutable_as_of_date())) req.clear_as_of_date();
+    if (!date("date", req.mutable_as_of_date())) {
+      req.clear_as_of_date();
+    }
     v1::GetMemberDutiesResponse resp;
     grpc::Status s = stub->GetMemberDuties(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "history") {
     v1::GetMemberHistoryRequest req;
     req.set_member(Get(args, "member"));
-    if (!date("date", req.mutable_as_of_date())) req.clear_as_of_date();
+    if (!date("date", req.mutable_as_of_date())) {
+      req.clear_as_of_date();
+    }
     v1::GetMemberHistoryResponse resp;
     grpc::Status s = stub->GetMemberHistory(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "reorgs") {
     v1::ListReorganisationsRequest req;
     req.set_org_unit(Get(args, "org_unit"));
-    if (!date("start", req.mutable_start_date())) req.clear_start_date();
-    if (!date("end", req.mutable_end_date())) req.clear_end_date();
+    if (!date("start", req.mutable_start_date())) {
+      req.clear_start_date();
+    }
+    if (!date("end", req.mutable_end_date())) {
+      req.clear_end_date();
+    }
     req.set_page_size(page_size);
     v1::ListReorganisationsResponse resp;
     grpc::Status s = stub->ListReorganisations(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "efficiency") {
@@ -382,13 +426,17 @@ int Org(const std::string& cmd, const Args& args) {
     req.set_org_unit(Get(args, "org_unit"));
     v1::GetTeamEfficiencyResponse resp;
     grpc::Status s = stub->GetTeamEfficiency(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "talent-config") {
     v1::GetTalentConfigResponse resp;
     grpc::Status s = stub->GetTalentConfig(&ctx, v1::GetTalentConfigRequest(), &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   return Usage();
@@ -400,7 +448,9 @@ int Forecast(const std::string& cmd, const Args& args) {
   std::string token = Get(args, "token");
   if (token.empty()) {
     Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
-    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+    if (int rc = MintToken(admin, &token); rc != 0) {
+      return rc;
+    }
   }
   const std::string addr =
       Get(args, "addr",
@@ -412,7 +462,9 @@ int Forecast(const std::string& cmd, const Args& args) {
     return 2;
   }
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!Credentials(args, &creds)) return 2;
+  if (!Credentials(args, &creds)) {
+    return 2;
+  }
   auto stub = v1::ForecastService::NewStub(Channel(addr, args, creds));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
@@ -427,7 +479,9 @@ int Forecast(const std::string& cmd, const Args& args) {
     req.set_category(category);
     v1::GetForecastResponse resp;
     grpc::Status s = stub->GetForecast(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "list") {
@@ -444,7 +498,9 @@ int Forecast(const std::string& cmd, const Args& args) {
     req.set_order_by(Get(args, "order_by"));
     v1::ListForecastsResponse resp;
     grpc::Status s = stub->ListForecasts(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   return Usage();
@@ -455,13 +511,17 @@ int Customers(const std::string& cmd, const Args& args) {
   std::string token = Get(args, "token");
   if (token.empty()) {
     Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
-    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+    if (int rc = MintToken(admin, &token); rc != 0) {
+      return rc;
+    }
   }
   const std::string addr = Get(
       args, "addr",
       Env("SALESOPS_CUSTOMERS_ADDR").empty() ? "127.0.0.1:7103" : Env("SALESOPS_CUSTOMERS_ADDR"));
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!Credentials(args, &creds)) return 2;
+  if (!Credentials(args, &creds)) {
+    return 2;
+  }
   auto stub = v1::CustomersService::NewStub(Channel(addr, args, creds));
   auto context = [&](grpc::ClientContext* ctx) {
     ctx->AddMetadata("authorization", "Bearer " + token);
@@ -475,7 +535,9 @@ int Customers(const std::string& cmd, const Args& args) {
     context(&ctx);
     grpc::Status s = stub->GetOpportunity(&ctx, get, &got);
     if (!s.ok() || cmd == "get-opportunity") {
-      if (s.ok()) Print(got);
+      if (s.ok()) {
+        Print(got);
+      }
       return Report(s);
     }
   }
@@ -495,7 +557,9 @@ int Customers(const std::string& cmd, const Args& args) {
     grpc::ClientContext ctx;
     context(&ctx);
     grpc::Status s = stub->ChangeOpportunityStage(&ctx, req, &resp);
-    if (s.ok()) Print(resp);
+    if (s.ok()) {
+      Print(resp);
+    }
     return Report(s);
   }
   return Usage();
@@ -532,7 +596,9 @@ const ServiceHome kHomes[] = {
 std::string Cell(const google::protobuf::Message& m, const google::protobuf::FieldDescriptor* f) {
   using FD = google::protobuf::FieldDescriptor;
   const google::protobuf::Reflection* r = m.GetReflection();
-  if (f->is_repeated()) return "[" + std::to_string(r->FieldSize(m, f)) + "]";
+  if (f->is_repeated()) {
+    return "[" + std::to_string(r->FieldSize(m, f)) + "]";
+  }
   switch (f->cpp_type()) {
     case FD::CPPTYPE_STRING:
       return r->GetString(m, f);
@@ -553,7 +619,9 @@ std::string Cell(const google::protobuf::Message& m, const google::protobuf::Fie
     case FD::CPPTYPE_ENUM:
       return r->GetEnum(m, f)->name();
     case FD::CPPTYPE_MESSAGE: {
-      if (!r->HasField(m, f)) return "";
+      if (!r->HasField(m, f)) {
+        return "";
+      }
       const google::protobuf::Message& sub = r->GetMessage(m, f);
       const std::string type = sub.GetDescriptor()->full_name();
       if (type == "salesops.common.v1.Money") {
@@ -592,14 +660,18 @@ char32_t NextCodePoint(const std::string& v, size_t* i) {
   const unsigned char b = static_cast<unsigned char>(v[*i]);
   const size_t n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
   char32_t cp = n == 1 ? b : b & (0x3F >> (n - 1));
-  for (size_t k = 1; k < n && *i + k < v.size(); ++k) cp = (cp << 6) | (v[*i + k] & 0x3F);
+  for (size_t k = 1; k < n && *i + k < v.size(); ++k) {
+    cp = (cp << 6) | (v[*i + k] & 0x3F);
+  }
   *i += n;
   return cp;
 }
 
 size_t DisplayWidth(const std::string& v) {
   size_t w = 0;
-  for (size_t i = 0; i < v.size();) w += Columns(NextCodePoint(v, &i));
+  for (size_t i = 0; i < v.size();) {
+    w += Columns(NextCodePoint(v, &i));
+  }
   return w;
 }
 
@@ -609,7 +681,9 @@ std::string Clip(const std::string& v, size_t max) {
   for (size_t i = 0; i < v.size();) {
     const size_t at = i;
     w += Columns(NextCodePoint(v, &i));
-    if (w > max - 1 && i < v.size()) return v.substr(0, at) + "…";
+    if (w > max - 1 && i < v.size()) {
+      return v.substr(0, at) + "…";
+    }
   }
   return v;
 }
@@ -621,8 +695,9 @@ void PrintTable(const google::protobuf::Message& resp) {
   const google::protobuf::FieldDescriptor* rows = nullptr;
   for (int i = 0; i < d->field_count() && !rows; ++i) {
     const auto* f = d->field(i);
-    if (f->is_repeated() && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
+    if (f->is_repeated() && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
       rows = f;
+    }
   }
   if (!rows) {
     Print(resp);
@@ -636,11 +711,15 @@ void PrintTable(const google::protobuf::Message& resp) {
     const bool plain =
         !f->is_repeated() && (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
                               f->message_type()->full_name() == "salesops.common.v1.Money");
-    if (plain && f->name() != "etag") cols.push_back(f);
+    if (plain && f->name() != "etag") {
+      cols.push_back(f);
+    }
   }
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width(cols.size());
-  for (size_t c = 0; c < cols.size(); ++c) width[c] = cols[c]->name().size();
+  for (size_t c = 0; c < cols.size(); ++c) {
+    width[c] = cols[c]->name().size();
+  }
   for (int i = 0; i < r->FieldSize(resp, rows); ++i) {
     const google::protobuf::Message& row = r->GetRepeatedMessage(resp, rows, i);
     std::vector<std::string> line;
@@ -655,14 +734,20 @@ void PrintTable(const google::protobuf::Message& resp) {
     std::string out;
     for (size_t c = 0; c < line.size(); ++c) {
       out += line[c];
-      if (c + 1 < line.size()) out += std::string(width[c] - DisplayWidth(line[c]) + 2, ' ');
+      if (c + 1 < line.size()) {
+        out += std::string(width[c] - DisplayWidth(line[c]) + 2, ' ');
+      }
     }
     std::cout << out << "\n";
   };
   std::vector<std::string> head;
-  for (const auto* f : cols) head.push_back(f->name());
+  for (const auto* f : cols) {
+    head.push_back(f->name());
+  }
   emit(head);
-  for (const auto& line : cells) emit(line);
+  for (const auto& line : cells) {
+    emit(line);
+  }
   const auto* next = d->FindFieldByName("next_page_token");
   if (next && !r->GetString(resp, next).empty()) {
     std::cout << "(more: add \"page_token\": \"" << r->GetString(resp, next) << "\")\n";
@@ -671,7 +756,9 @@ void PrintTable(const google::protobuf::Message& resp) {
 
 // salesopsctl call: any unary RPC, by its full name, JSON in, JSON or a table out.
 int Call(const std::string& full, const std::string& json, const Args& args) {
-  for (const ServiceHome& h : kHomes) (void)h.anchor();
+  for (const ServiceHome& h : kHomes) {
+    (void)h.anchor();
+  }
   const size_t slash = full.find('/');
   const google::protobuf::MethodDescriptor* method =
       slash == std::string::npos
@@ -685,8 +772,9 @@ int Call(const std::string& full, const std::string& json, const Args& args) {
   const std::string package = method->service()->file()->package();
   std::string addr = Get(args, "addr");
   for (const ServiceHome& h : kHomes) {
-    if (addr.empty() && package == h.package)
+    if (addr.empty() && package == h.package) {
       addr = Env(h.env).empty() ? h.default_addr : Env(h.env);
+    }
   }
   google::protobuf::MessageFactory* factory = google::protobuf::MessageFactory::generated_factory();
   std::unique_ptr<google::protobuf::Message> req(
@@ -704,10 +792,14 @@ int Call(const std::string& full, const std::string& json, const Args& args) {
   std::string token = Get(args, "token");
   if (token.empty()) {
     Args admin = {{"sub", "salesopsctl"}, {"role", "admin"}, {"ttl", "5m"}};
-    if (int rc = MintToken(admin, &token); rc != 0) return rc;
+    if (int rc = MintToken(admin, &token); rc != 0) {
+      return rc;
+    }
   }
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!Credentials(args, &creds)) return 2;
+  if (!Credentials(args, &creds)) {
+    return 2;
+  }
   grpc::GenericStub stub(Channel(addr, args, creds));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
@@ -724,12 +816,15 @@ int Call(const std::string& full, const std::string& json, const Args& args) {
   void* tag = nullptr;
   bool ok = false;
   cq.Next(&tag, &ok);
-  if (!status.ok()) return Report(status);
+  if (!status.ok()) {
+    return Report(status);
+  }
   std::vector<grpc::Slice> slices;
   (void)response.Dump(&slices);
   std::string out;
-  for (const grpc::Slice& sl : slices)
+  for (const grpc::Slice& sl : slices) {
     out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  }
   if (!resp->ParseFromString(out)) {
     std::fprintf(stderr, "the answer is not a %s\n", method->output_type()->full_name().c_str());
     return 1;
@@ -746,12 +841,16 @@ int Call(const std::string& full, const std::string& json, const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return Usage();
+  if (argc < 2) {
+    return Usage();
+  }
   std::string cmd = argv[1];
   if (cmd == "token") {
     std::string token;
     int rc = MintToken(ParseArgs(argc, argv, 2), &token);
-    if (rc == 0) std::printf("%s\n", token.c_str());
+    if (rc == 0) {
+      std::printf("%s\n", token.c_str());
+    }
     return rc;
   }
   if (cmd == "org" && argc >= 3) {

@@ -97,10 +97,16 @@ class Sim {
       grpc::ClientContext ctx;
       Prepare(ctx, Admin());
       grpc::Status st = stub_->ListOpportunities(&ctx, req, &resp);
-      if (!st.ok()) return Failed("ListOpportunities", st);
-      for (const auto& o : resp.opportunities()) deals_.push_back(o);
+      if (!st.ok()) {
+        return Failed("ListOpportunities", st);
+      }
+      for (const auto& o : resp.opportunities()) {
+        deals_.push_back(o);
+      }
       page = resp.next_page_token();
-      if (page.empty()) break;
+      if (page.empty()) {
+        break;
+      }
     }
     contracts_.clear();
     for (auto state : {v1::CONTRACT_STATE_SIGNED, v1::CONTRACT_STATE_ACTIVE}) {
@@ -111,15 +117,21 @@ class Sim {
       grpc::ClientContext ctx;
       Prepare(ctx, Admin());
       grpc::Status st = stub_->ListContracts(&ctx, req, &resp);
-      if (!st.ok()) return Failed("ListContracts", st);
-      for (const auto& c : resp.contracts()) contracts_.push_back(c);
+      if (!st.ok()) {
+        return Failed("ListContracts", st);
+      }
+      for (const auto& c : resp.contracts()) {
+        contracts_.push_back(c);
+      }
     }
     return true;
   }
 
   // One action; false when the service cannot be reached.
   bool Step() {
-    if (deals_.empty()) return Refresh() && !deals_.empty() ? Step() : !unreachable_;
+    if (deals_.empty()) {
+      return Refresh() && !deals_.empty() ? Step() : !unreachable_;
+    }
     std::discrete_distribution<int> pick({25, 35, 8, 7, 18, 7});
     switch (pick(rng_)) {
       case 0:
@@ -155,7 +167,9 @@ class Sim {
       return it->second.first;
     }
     auto t = salesops::MintJwt({.key = secret_}, {sub, role, unit}, absl::Hours(1), absl::Now());
-    if (!t.ok()) return "";
+    if (!t.ok()) {
+      return "";
+    }
     tokens_[key] = {*t, absl::Now() + absl::Hours(1)};
     return *t;
   }
@@ -183,7 +197,9 @@ class Sim {
   size_t Any(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
   void Say(const std::string& line) {
     ++total_;
-    if (!quiet_) std::printf("  %s\n", line.c_str());
+    if (!quiet_) {
+      std::printf("  %s\n", line.c_str());
+    }
     std::fflush(stdout);
   }
 
@@ -207,12 +223,16 @@ class Sim {
     o->mutable_expected_close_date()->set_day(close.day());
     std::string owner;
     const std::string token = CustomerOwner(like.customer(), &owner);
-    if (token.empty()) return Activity();
+    if (token.empty()) {
+      return Activity();
+    }
     v1::CreateOpportunityResponse resp;
     grpc::ClientContext ctx;
     Prepare(ctx, token);
     grpc::Status st = stub_->CreateOpportunity(&ctx, req, &resp);
-    if (!st.ok()) return Failed("CreateOpportunity", st);
+    if (!st.ok()) {
+      return Failed("CreateOpportunity", st);
+    }
     deals_.push_back(resp.opportunity());
     ++created_;
     Say(absl::StrFormat("%s 新建商机 %s ¥%.0f", owner, resp.opportunity().display_name(),
@@ -266,7 +286,9 @@ class Sim {
     v1::GetCustomerResponse resp;
     grpc::ClientContext ctx;
     Prepare(ctx, Admin());
-    if (!stub_->GetCustomer(&ctx, req, &resp).ok() || resp.customer().owner().empty()) return "";
+    if (!stub_->GetCustomer(&ctx, req, &resp).ok() || resp.customer().owner().empty()) {
+      return "";
+    }
     *owner = Strip(resp.customer().owner());
     return Token(*owner, salesops::Role::kRep, Strip(resp.customer().team()));
   }
@@ -276,7 +298,9 @@ class Sim {
   bool Win() {
     std::vector<size_t> ready;
     for (size_t j = 0; j < deals_.size(); ++j) {
-      if (deals_[j].stage() == v1::OPPORTUNITY_STAGE_CONTRACT) ready.push_back(j);
+      if (deals_[j].stage() == v1::OPPORTUNITY_STAGE_CONTRACT) {
+        ready.push_back(j);
+      }
     }
     if (ready.empty()) {
       const size_t i = Any(deals_.size());
@@ -312,25 +336,35 @@ class Sim {
     a->mutable_occur_time()->set_seconds(absl::ToUnixSeconds(now) - 60);
     std::string owner;
     const std::string token = CustomerOwner(o.customer(), &owner);
-    if (token.empty()) return true;  // a pool customer: nobody visits it
+    if (token.empty()) {
+      return true;  // a pool customer: nobody visits it
+    }
     v1::LogActivityResponse resp;
     grpc::ClientContext ctx;
     Prepare(ctx, token);
     grpc::Status st = stub_->LogActivity(&ctx, req, &resp);
-    if (!st.ok()) return Failed("LogActivity", st);
+    if (!st.ok()) {
+      return Failed("LogActivity", st);
+    }
     ++activities_;
     Say(absl::StrFormat("%s 跟进 %s：%s", owner, o.display_name(), kSummary[k]));
     return true;
   }
 
   bool Payment() {
-    if (contracts_.empty()) return Activity();
+    if (contracts_.empty()) {
+      return Activity();
+    }
     const size_t i = Any(contracts_.size());
     const v1::Contract& c = contracts_[i];
     for (const auto& inst : c.payment_schedule().instalments()) {
-      if (inst.state() == v1::INSTALMENT_STATE_RECEIVED) continue;
+      if (inst.state() == v1::INSTALMENT_STATE_RECEIVED) {
+        continue;
+      }
       const int64_t left = inst.amount().amount_minor() - inst.received_amount().amount_minor();
-      if (left <= 0) continue;
+      if (left <= 0) {
+        continue;
+      }
       v1::RecordPaymentRequest req;
       req.set_contract(c.name());
       auto* p = req.mutable_payment();
@@ -347,7 +381,9 @@ class Sim {
       Prepare(ctx, Admin());
       grpc::Status st = stub_->RecordPayment(&ctx, req, &resp);
       contracts_.erase(contracts_.begin() + static_cast<long>(i));  // refreshed later
-      if (!st.ok()) return Failed("RecordPayment", st);
+      if (!st.ok()) {
+        return Failed("RecordPayment", st);
+      }
       ++payments_;
       Say(absl::StrFormat("回款 %s ¥%.0f", c.title().empty() ? c.name() : c.title(), left / 100.0));
       return true;
@@ -376,17 +412,23 @@ int main(int argc, char** argv) {
   check.HostPort("customers_addr", absl::GetFlag(FLAGS_customers_addr));
   check.NonEmpty("jwt_hs256_secret", absl::GetFlag(FLAGS_jwt_hs256_secret));
   check.Positive("rate", absl::GetFlag(FLAGS_rate));
-  if (absl::GetFlag(FLAGS_steps) < 0) check.Fail("steps", "must be 0 (no limit) or more");
+  if (absl::GetFlag(FLAGS_steps) < 0) {
+    check.Fail("steps", "must be 0 (no limit) or more");
+  }
   check.ExitIfInvalid();
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   uint64_t seed = absl::GetFlag(FLAGS_seed);
-  if (seed == 0) seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+  if (seed == 0) {
+    seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+  }
   Sim sim(grpc::CreateChannel(absl::GetFlag(FLAGS_customers_addr),
                               salesops::ChannelCredentialsFromFlagsOrDie()),
           absl::GetFlag(FLAGS_jwt_hs256_secret), seed, absl::GetFlag(FLAGS_quiet));
-  if (!sim.Refresh()) return 2;
+  if (!sim.Refresh()) {
+    return 2;
+  }
 
   const absl::Duration every = absl::Seconds(1.0 / absl::GetFlag(FLAGS_rate));
   const int64_t steps = absl::GetFlag(FLAGS_steps);
@@ -406,8 +448,9 @@ int main(int argc, char** argv) {
     }
     next += every;
     const absl::Duration wait = next - absl::Now();
-    if (wait > absl::ZeroDuration())
+    if (wait > absl::ZeroDuration()) {
       absl::SleepFor(wait);  // the pace asked for, not a wait on anything
+    }
   }
   sim.Summary();
   return 0;

@@ -18,7 +18,9 @@ absl::StatusOr<std::optional<std::string>> SeenRequest(CustomersStore& store,
                                                        const CallContext& call,
                                                        const std::string& rid) {
   auto seen = store.SeenRequest(call.principal.member_id, rid);
-  if (seen.ok() && seen->has_value()) call.replayed = true;
+  if (seen.ok() && seen->has_value()) {
+    call.replayed = true;
+  }
   return seen;
 }
 
@@ -36,7 +38,9 @@ void Emit(WriteBatch& b, const CallContext& call, const std::string& key,
 absl::StatusOr<absl::Time> EffectiveTime(const CallContext& call,
                                          const google::protobuf::Timestamp* backfill,
                                          bool has_backfill, absl::Time now) {
-  if (!has_backfill) return now;
+  if (!has_backfill) {
+    return now;
+  }
   if (call.principal.role != Role::kAdmin) {
     return PermissionDenied("BACKFILL_ADMIN_ONLY",
                             "backfill_time is for data migration by an admin");
@@ -45,7 +49,9 @@ absl::StatusOr<absl::Time> EffectiveTime(const CallContext& call,
   if (t > now + absl::Minutes(1)) {
     return InvalidField("backfill_time", "must not be in the future");
   }
-  if (t < absl::FromUnixSeconds(0)) return InvalidField("backfill_time", "must be after 1970");
+  if (t < absl::FromUnixSeconds(0)) {
+    return InvalidField("backfill_time", "must be after 1970");
+  }
   return t;
 }
 
@@ -77,20 +83,26 @@ std::string IdOf(Violations& v, const std::string& field, const std::string& nam
 
 absl::StatusOr<Access> AccessTo(CustomersStore& store, OrgDirectory& dir, const CallContext& call,
                                 const v1::Customer& c, absl::Time now) {
-  if (InOwnerScope(call.principal, ScopeOf(c))) return Access::kOwnerScope;
+  if (InOwnerScope(call.principal, ScopeOf(c))) {
+    return Access::kOwnerScope;
+  }
   AccessChecker checker(store, dir, call, now);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Access> a, checker.Check({&c}));
   return a[0];
 }
 
 absl::Status AccessChecker::LoadShared() {
-  if (shared_loaded_) return absl::OkStatus();
+  if (shared_loaded_) {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(
       std::vector<std::string> ids,
       store_.Range(CustomersStore::Index("grant:selector"), "", kMaxGrantsConsidered));
   if (!ids.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto loaded, store_.GetMany<v1::SharingGrant>(kGrant, ids));
-    for (auto& g : loaded) selector_grants_.push_back(std::move(g.doc));
+    for (auto& g : loaded) {
+      selector_grants_.push_back(std::move(g.doc));
+    }
   }
   viewer_.principal = call_.principal;
   if (!call_.principal.org_unit_id.empty()) {
@@ -112,7 +124,9 @@ absl::StatusOr<std::vector<Access>> AccessChecker::Check(
       todo.push_back(i);
     }
   }
-  if (todo.empty()) return out;
+  if (todo.empty()) {
+    return out;
+  }
   SALESOPS_RETURN_IF_ERROR(LoadShared());
   std::vector<std::string> indexes;
   for (size_t i : todo) {
@@ -120,17 +134,23 @@ absl::StatusOr<std::vector<Access>> AccessChecker::Check(
   }
   SALESOPS_ASSIGN_OR_RETURN(auto direct_ids, store_.RangeMany(indexes, kMaxGrantsConsidered));
   std::vector<std::string> all_ids;
-  for (const auto& ids : direct_ids) all_ids.insert(all_ids.end(), ids.begin(), ids.end());
+  for (const auto& ids : direct_ids) {
+    all_ids.insert(all_ids.end(), ids.begin(), ids.end());
+  }
   absl::flat_hash_map<std::string, v1::SharingGrant> direct;
   if (!all_ids.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto loaded, store_.GetMany<v1::SharingGrant>(kGrant, all_ids));
-    for (auto& g : loaded) direct[StripPrefix(g.doc.name())] = std::move(g.doc);
+    for (auto& g : loaded) {
+      direct[StripPrefix(g.doc.name())] = std::move(g.doc);
+    }
   }
   for (size_t k = 0; k < todo.size(); ++k) {
     std::vector<v1::SharingGrant> grants = selector_grants_;
     for (const std::string& id : direct_ids[k]) {
       auto it = direct.find(id);
-      if (it != direct.end()) grants.push_back(it->second);
+      if (it != direct.end()) {
+        grants.push_back(it->second);
+      }
     }
     out[todo[k]] = CustomerAccess(viewer_, *customers[todo[k]], grants, now_);
   }
@@ -140,17 +160,25 @@ absl::StatusOr<std::vector<Access>> AccessChecker::Check(
 absl::Status AccessMemo::Prefetch(const std::vector<std::string>& customer_names) {
   std::vector<std::string> ids;
   for (const std::string& n : customer_names) {
-    if (readable_.contains(n)) continue;
+    if (readable_.contains(n)) {
+      continue;
+    }
     readable_[n] = false;
     ids.push_back(StripPrefix(n));
   }
-  if (ids.empty()) return absl::OkStatus();
+  if (ids.empty()) {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto docs, store_.GetMany<v1::Customer>(kCustomer, ids));
   std::vector<const v1::Customer*> ptrs;
-  for (const auto& d : docs) ptrs.push_back(&d.doc);
+  for (const auto& d : docs) {
+    ptrs.push_back(&d.doc);
+  }
   AccessChecker checker(store_, dir_, call_, now_);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Access> access, checker.Check(ptrs));
-  for (size_t i = 0; i < ptrs.size(); ++i) readable_[ptrs[i]->name()] = CanRead(access[i]);
+  for (size_t i = 0; i < ptrs.size(); ++i) {
+    readable_[ptrs[i]->name()] = CanRead(access[i]);
+  }
   return absl::OkStatus();
 }
 
@@ -176,14 +204,18 @@ void TouchActivity(WriteBatch& b, const v1::Customer& c, absl::Time t, const v1:
 absl::Status CheckNamedMember(OrgDirectory& dir, const CallContext& call,
                               const v1::Customer& customer, const std::string& member_id,
                               const std::string& field) {
-  if (member_id == call.principal.member_id) return absl::OkStatus();
+  if (member_id == call.principal.member_id) {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<DirectoryMember> m, dir.Member(member_id));
   if (!m || m->left) {
     return InvalidArgument(
         {{field, absl::StrCat("members/", member_id, " is not an active member")}},
         "MEMBER_UNKNOWN");
   }
-  if (StripPrefix(customer.owner()) == member_id) return absl::OkStatus();
+  if (StripPrefix(customer.owner()) == member_id) {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::string region, dir.RegionOf(m->team));
   if (call.principal.role == Role::kRep ||
       !InOwnerScope(call.principal, {member_id, m->team, region})) {
@@ -210,9 +242,13 @@ absl::Status TouchActivityForward(CustomersStore& store, WriteBatch& b,
 
 absl::Status FillDerived(CustomersStore& store, const Policies& policies,
                          std::vector<v1::Customer*> customers) {
-  if (customers.empty()) return absl::OkStatus();
+  if (customers.empty()) {
+    return absl::OkStatus();
+  }
   std::vector<std::string> argv = {"HMGET", LastActivityKey()};
-  for (const v1::Customer* c : customers) argv.push_back(StripPrefix(c->name()));
+  for (const v1::Customer* c : customers) {
+    argv.push_back(StripPrefix(c->name()));
+  }
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, store.redis().Command(argv));
   for (size_t i = 0; i < customers.size(); ++i) {
     v1::Customer& c = *customers[i];
@@ -240,7 +276,9 @@ absl::Status FillDerived(CustomersStore& store, const Policies& policies,
 
 absl::StatusOr<Versioned<v1::Customer>> LoadCustomer(CustomersStore& store, const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(auto c, store.Get<v1::Customer>(kCustomer, id));
-  if (!c) return NotFound("CUSTOMER_NOT_FOUND", absl::StrCat("customers/", id, " does not exist"));
+  if (!c) {
+    return NotFound("CUSTOMER_NOT_FOUND", absl::StrCat("customers/", id, " does not exist"));
+  }
   c->doc.set_etag(absl::StrCat(c->version));
   return *std::move(c);
 }
@@ -268,16 +306,26 @@ void ReindexCustomer(WriteBatch& b, const v1::Customer* before, const v1::Custom
       {"cust:tier:",
        [](const v1::Customer& c) { return absl::StrCat(static_cast<int>(c.tier())); }},
   };
-  if (before == nullptr) b.ZAdd(idx("cust:all", ""), 0, id);
+  if (before == nullptr) {
+    b.ZAdd(idx("cust:all", ""), 0, id);
+  }
   for (const Dim& d : kDims) {
     const std::string now_value = d.get(after);
     const std::string old_value = before ? d.get(*before) : "";
-    if (before != nullptr && old_value == now_value) continue;
-    if (before != nullptr && !old_value.empty()) b.ZRem(idx(d.name, old_value), id);
-    if (!now_value.empty()) b.ZAdd(idx(d.name, now_value), 0, id);
+    if (before != nullptr && old_value == now_value) {
+      continue;
+    }
+    if (before != nullptr && !old_value.empty()) {
+      b.ZRem(idx(d.name, old_value), id);
+    }
+    if (!now_value.empty()) {
+      b.ZAdd(idx(d.name, now_value), 0, id);
+    }
   }
   if (before == nullptr || before->display_name() != after.display_name()) {
-    if (before != nullptr) b.ZRem(idx("cust:name", ""), NameIndexMember(*before));
+    if (before != nullptr) {
+      b.ZRem(idx("cust:name", ""), NameIndexMember(*before));
+    }
     b.ZAdd(idx("cust:name", ""), 0, NameIndexMember(after));
   }
 }
@@ -295,9 +343,13 @@ bool RequestCarriesEtag(const google::protobuf::Message& req) {
   const auto* refl = req.GetReflection();
   for (int i = 0; i < desc->field_count(); ++i) {
     const auto* f = desc->field(i);
-    if (f->is_repeated()) continue;
+    if (f->is_repeated()) {
+      continue;
+    }
     if (f->name() == "etag" && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      if (!refl->GetString(req, f).empty()) return true;
+      if (!refl->GetString(req, f).empty()) {
+        return true;
+      }
     } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE &&
                refl->HasField(req, f)) {
       const auto& sub = refl->GetMessage(req, f);

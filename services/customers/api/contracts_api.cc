@@ -23,7 +23,9 @@ std::string ContractName(const std::string& id) { return absl::StrCat("contracts
 
 absl::StatusOr<Versioned<v1::Contract>> LoadContract(CustomersStore& store, const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(auto c, store.Get<v1::Contract>(kContract, id));
-  if (!c) return NotFound("CONTRACT_NOT_FOUND", absl::StrCat(ContractName(id), " does not exist"));
+  if (!c) {
+    return NotFound("CONTRACT_NOT_FOUND", absl::StrCat(ContractName(id), " does not exist"));
+  }
   c->doc.set_etag(absl::StrCat(c->version));
   return *std::move(c);
 }
@@ -59,7 +61,9 @@ void ScheduleInstalments(WriteBatch& b, const v1::Contract& c, absl::TimeZone tz
   for (const auto& in : c.payment_schedule().instalments()) {
     if (Outstanding(in) > 0) {  // the job skips instalments it already reported
       const absl::CivilDay d = ToCivil(in.due_date());
-      if (!next || d < *next) next = d;
+      if (!next || d < *next) {
+        next = d;
+      }
     }
   }
   const bool open =
@@ -79,8 +83,12 @@ absl::Status AccessToContract(CustomersStore& store, OrgDirectory& dir, const Ca
   }
   SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store, StripPrefix(c.customer())));
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store, dir, call, cust.doc, now));
-  if (!CanRead(a)) return DenyRead(c.name());
-  if (write && !CanWrite(a)) return DenyWrite(c.name());
+  if (!CanRead(a)) {
+    return DenyRead(c.name());
+  }
+  if (write && !CanWrite(a)) {
+    return DenyWrite(c.name());
+  }
   return absl::OkStatus();
 }
 
@@ -94,8 +102,9 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
   ClearOutputOnly(&c);  // state, owner, team, money received, payments: ours to set
   const std::string customer_id = IdOf(v, "contract.customer", c.customer(), "customers");
   std::string opp_id;
-  if (!c.opportunity().empty())
+  if (!c.opportunity().empty()) {
     opp_id = IdOf(v, "contract.opportunity", c.opportunity(), "opportunities");
+  }
   if (!req.contract_id().empty() && !IsValidId(req.contract_id())) {
     v.Add("contract_id", "letters, digits and '-', 3..63 characters");
   }
@@ -111,17 +120,24 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
     *resp->mutable_contract() = std::move(existing.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, customer_id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
-  if (!CanRead(a)) return DenyRead(c.customer());
-  if (!CanWrite(a)) return DenyWrite(c.customer());
+  if (!CanRead(a)) {
+    return DenyRead(c.customer());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(c.customer());
+  }
   std::optional<Versioned<v1::Opportunity>> opp;
   if (!opp_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto o, store_.Get<v1::Opportunity>(kOpportunity, opp_id));
-    if (!o)
+    if (!o) {
       return InvalidArgument({{"contract.opportunity", "does not exist"}}, "OPPORTUNITY_NOT_FOUND");
+    }
     if (o->doc.customer() != cust.doc.name()) {
       return InvalidArgument({{"contract.opportunity", "belongs to another customer"}},
                              "OPPORTUNITY_OF_OTHER_CUSTOMER");
@@ -168,8 +184,9 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
   }
   b.ZAdd(CustomersStore::Index("con:all"), 0, id);
   b.ZAdd(CustomersStore::Index("con:customer:", customer_id), 0, id);
-  if (!c.owner().empty())
+  if (!c.owner().empty()) {
     b.ZAdd(CustomersStore::Index("con:owner:", StripPrefix(c.owner())), 0, id);
+  }
   if (opp) {
     v1::Opportunity linked = opp->doc;
     linked.set_contract(c.name());
@@ -177,7 +194,9 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
     CustomersStore::PutDoc(b, kOpportunity, opp_id, linked, opp->version);
   }
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("CONTRACT_EXISTS", absl::StrCat(c.name(), " already exists"), c.name());
   }
@@ -206,9 +225,15 @@ absl::Status CustomersApi::ListContracts(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string customer, owner;
-  if (!req.customer().empty()) customer = IdOf(v, "customer", req.customer(), "customers");
-  if (!req.owner().empty()) owner = IdOf(v, "owner", req.owner(), "members");
-  if (!v1::ContractState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!req.customer().empty()) {
+    customer = IdOf(v, "customer", req.customer(), "customers");
+  }
+  if (!req.owner().empty()) {
+    owner = IdOf(v, "owner", req.owner(), "members");
+  }
+  if (!v1::ContractState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter =
       absl::StrCat(customer, "|", owner, "|", req.state(), "|", req.overdue_only());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
@@ -236,17 +261,25 @@ absl::Status CustomersApi::ListContracts(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(auto cons, store_.GetMany<v1::Contract>(kContract, ids));
     after = ids.back();
     for (auto& c : cons) {
-      if (!owner.empty() && StripPrefix(c.doc.owner()) != owner) continue;
-      if (req.state() != v1::CONTRACT_STATE_UNSPECIFIED && c.doc.state() != req.state()) continue;
+      if (!owner.empty() && StripPrefix(c.doc.owner()) != owner) {
+        continue;
+      }
+      if (req.state() != v1::CONTRACT_STATE_UNSPECIFIED && c.doc.state() != req.state()) {
+        continue;
+      }
       RefreshInstalmentStates(c.doc, today);
       if (req.overdue_only()) {
         bool any = false;
         for (const auto& in : c.doc.payment_schedule().instalments()) {
           any |= in.state() == v1::INSTALMENT_STATE_OVERDUE;
         }
-        if (!any) continue;
+        if (!any) {
+          continue;
+        }
       }
-      if (!AccessToContract(store_, directory_, call, c.doc, now, false).ok()) continue;
+      if (!AccessToContract(store_, directory_, call, c.doc, now, false).ok()) {
+        continue;
+      }
       c.doc.set_etag(absl::StrCat(c.version));
       *resp->add_contracts() = std::move(c.doc);
     }
@@ -255,7 +288,9 @@ absl::Status CustomersApi::ListContracts(const CallContext& call,
       break;
     }
   }
-  if (!exhausted) resp->set_next_page_token(EncodePageToken({after, filter}));
+  if (!exhausted) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
+  }
   return absl::OkStatus();
 }
 
@@ -263,7 +298,9 @@ absl::Status CustomersApi::SignContract(const CallContext& call, const v1::SignC
                                         v1::SignContractResponse* resp) {
   Violations v;
   const std::string id = IdOf(v, "name", req.name(), "contracts");
-  if (req.has_sign_date() && !IsValidDate(req.sign_date())) v.Add("sign_date", "not a valid date");
+  if (req.has_sign_date() && !IsValidDate(req.sign_date())) {
+    v.Add("sign_date", "not a valid date");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadContract(store_, id));
   const absl::Time now = clock_.Now();
@@ -272,7 +309,9 @@ absl::Status CustomersApi::SignContract(const CallContext& call, const v1::SignC
   SALESOPS_RETURN_IF_ERROR(CheckContractTransition(cur.doc.state(), v1::CONTRACT_STATE_SIGNED));
   const absl::CivilDay today = absl::ToCivilDay(now, tz_);
   const absl::CivilDay sign_day = req.has_sign_date() ? ToCivil(req.sign_date()) : today;
-  if (sign_day > today) return InvalidField("sign_date", "must not be in the future");
+  if (sign_day > today) {
+    return InvalidField("sign_date", "must not be in the future");
+  }
   // The instant of signing: the sign day at the current time of day, or
   // noon for a past day (so backdated history lands inside that day).
   const absl::Time at =
@@ -280,8 +319,9 @@ absl::Status CustomersApi::SignContract(const CallContext& call, const v1::SignC
   v1::Contract next = cur.doc;
   next.set_state(v1::CONTRACT_STATE_SIGNED);
   *next.mutable_sign_date() = ToDate(sign_day);
-  if (next.has_start_date() && ToCivil(next.start_date()) <= today)
+  if (next.has_start_date() && ToCivil(next.start_date()) <= today) {
     next.set_state(v1::CONTRACT_STATE_ACTIVE);
+  }
   RefreshInstalmentStates(next, today);
   *next.mutable_update_time() = ToTs(now);
   next.clear_etag();
@@ -437,7 +477,9 @@ absl::Status CustomersApi::RecordPayment(const CallContext& call,
   Violations v;
   const std::string id = IdOf(v, "contract", req.contract(), "contracts");
   CheckRequestId(v, req.request_id());
-  if (req.payment().payment_id().size() > 64) v.Add("payment.payment_id", "at most 64 characters");
+  if (req.payment().payment_id().size() > 64) {
+    v.Add("payment.payment_id", "at most 64 characters");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // A retried payment is recorded once; the retry gets the contract it paid
   // into, and only that one, under the same access check as a fresh call.
@@ -450,13 +492,17 @@ absl::Status CustomersApi::RecordPayment(const CallContext& call,
     return absl::OkStatus();
   };
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadContract(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_RETURN_IF_ERROR(AccessToContract(store_, directory_, call, cur.doc, now, true));
   const absl::CivilDay today = absl::ToCivilDay(now, tz_);
   v1::Payment p = req.payment();
-  if (p.payment_id().empty()) p.set_payment_id(NewUuid());
+  if (p.payment_id().empty()) {
+    p.set_payment_id(NewUuid());
+  }
   for (const auto& existing : cur.doc.payments()) {
     if (existing.payment_id() == p.payment_id()) {
       return AlreadyExists("PAYMENT_EXISTS",
@@ -498,7 +544,9 @@ absl::Status CustomersApi::RecordPayment(const CallContext& call,
   }
   ScheduleTier(b, StripPrefix(next.customer()), now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   SALESOPS_RETURN_IF_ERROR(s);
   next.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_contract() = std::move(next);
@@ -523,13 +571,17 @@ absl::Status CustomersApi::RecordRefund(const CallContext& call, const v1::Recor
     return absl::OkStatus();
   };
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadContract(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_RETURN_IF_ERROR(AccessToContract(store_, directory_, call, cur.doc, now, true));
   const absl::CivilDay today = absl::ToCivilDay(now, tz_);
   v1::Payment r = req.refund();
-  if (r.payment_id().empty()) r.set_payment_id(NewUuid());
+  if (r.payment_id().empty()) {
+    r.set_payment_id(NewUuid());
+  }
   if (IsValidDate(r.received_date()) && ToCivil(r.received_date()) > today) {
     return InvalidField("refund.received_date", "must not be in the future");
   }
@@ -559,7 +611,9 @@ absl::Status CustomersApi::RecordRefund(const CallContext& call, const v1::Recor
     Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   }
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   SALESOPS_RETURN_IF_ERROR(s);
   next.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_contract() = std::move(next);

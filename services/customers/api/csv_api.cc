@@ -35,14 +35,19 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
                                               const v1::ImportCustomersCsvRequest& req,
                                               v1::ImportCustomersCsvResponse* resp) {
   Violations v;
-  if (req.csv().size() > kMaxImportBytes) v.Add("csv", "larger than 2 MiB; split the file");
+  if (req.csv().size() > kMaxImportBytes) {
+    v.Add("csv", "larger than 2 MiB; split the file");
+  }
   if (req.on_conflict() == v1::IMPORT_CONFLICT_POLICY_UPDATE) {
     v.Add("on_conflict", "UPDATE is not supported by import; use SKIP or FAIL and UpdateCustomer");
   }
-  if (!v1::ImportConflictPolicy_IsValid(req.on_conflict())) v.Add("on_conflict", "unknown policy");
+  if (!v1::ImportConflictPolicy_IsValid(req.on_conflict())) {
+    v.Add("on_conflict", "unknown policy");
+  }
   std::string default_owner;
-  if (!req.default_owner().empty())
+  if (!req.default_owner().empty()) {
     default_owner = IdOf(v, "default_owner", req.default_owner(), "members");
+  }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
@@ -72,7 +77,9 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
       fail("", row.error);
     } else {
       CustomerRow parsed = RowToCustomer(cols, row.cells);
-      for (const auto& e : parsed.errors) fail(e.column, e.message);
+      for (const auto& e : parsed.errors) {
+        fail(e.column, e.message);
+      }
       v1::Customer& c = parsed.customer;
       if (!parsed.customer_id.empty() && !IsValidId(parsed.customer_id)) {
         fail("customer_id", "letters, digits and '-', 3..63 characters");
@@ -99,7 +106,9 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
       } else if (owner.empty() && result->errors_size() == 0) {
         if (!region.empty()) {
           SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(region));
-          if (kind != 2) fail("region", "is not a known region");  // ORG_UNIT_KIND_REGION
+          if (kind != 2) {
+            fail("region", "is not a known region");  // ORG_UNIT_KIND_REGION
+          }
         }
         if (!InOwnerScope(call.principal, {"", "", region}) &&
             call.principal.role != Role::kAdmin && call.principal.role != Role::kDirector) {
@@ -115,7 +124,9 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         } else {
           SALESOPS_ASSIGN_OR_RETURN(auto existing,
                                     store_.GetString(CustKey(absl::StrCat("uniq:tax:", tax))));
-          if (existing) dup = absl::StrCat("tax_id is already used by customers/", *existing);
+          if (existing) {
+            dup = absl::StrCat("tax_id is already used by customers/", *existing);
+          }
         }
       }
       if (!phone.empty() && dup.empty()) {
@@ -124,7 +135,9 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         } else {
           SALESOPS_ASSIGN_OR_RETURN(auto existing,
                                     store_.GetString(CustKey(absl::StrCat("uniq:phone:", phone))));
-          if (existing) dup = absl::StrCat("phone is already used by customers/", *existing);
+          if (existing) {
+            dup = absl::StrCat("phone is already used by customers/", *existing);
+          }
         }
       }
       const std::string id = parsed.customer_id.empty() ? NewUuid() : parsed.customer_id;
@@ -134,7 +147,9 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         } else {
           SALESOPS_ASSIGN_OR_RETURN(bool exists,
                                     store_.Exists(CustomersStore::DocKey(kCustomer, id)));
-          if (exists && dup.empty()) dup = absl::StrCat("customers/", id, " already exists");
+          if (exists && dup.empty()) {
+            dup = absl::StrCat("customers/", id, " already exists");
+          }
         }
       }
       if (result->errors_size() == 0 && !dup.empty()) {
@@ -148,18 +163,25 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         fail("", dup);
       }
       if (result->errors_size() == 0) {
-        if (!tax.empty()) tax_rows[tax] = row.line;
-        if (!phone.empty()) phone_rows[phone] = row.line;
+        if (!tax.empty()) {
+          tax_rows[tax] = row.line;
+        }
+        if (!phone.empty()) {
+          phone_rows[phone] = row.line;
+        }
         id_rows[id] = row.line;
         c.set_name(absl::StrCat("customers/", id));
         c.set_owner(owner.empty() ? "" : absl::StrCat("members/", owner));
         c.set_team(team.empty() ? "" : absl::StrCat("orgUnits/", team));
         c.mutable_tags()->set_region(region.empty() ? "" : absl::StrCat("orgUnits/", region));
         c.set_pool_state(owner.empty() ? v1::POOL_STATE_PUBLIC_POOL : v1::POOL_STATE_OWNED);
-        if (!owner.empty())
+        if (!owner.empty()) {
           *c.mutable_protection_until() = ToTs(ProtectionUntil(policies.pool, now));
+        }
         int n = 0;
-        for (auto& ct : *c.mutable_contacts()) ct.set_contact_id(absl::StrCat("c", ++n));
+        for (auto& ct : *c.mutable_contacts()) {
+          ct.set_contact_id(absl::StrCat("c", ++n));
+        }
         *c.mutable_score() = Score(policies.tier, PurchaseFacts{}, now);
         c.set_tier(TierFor(policies.tier, c.score().total_score()));
         *c.mutable_create_time() = ToTs(now);
@@ -175,7 +197,9 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
           b.Set(CustKey(absl::StrCat("uniq:phone:", phone)), id);
         }
         ReindexCustomer(b, nullptr, c);
-        if (!owner.empty()) b.HIncrBy(CustKey("owned"), owner, 1);
+        if (!owner.empty()) {
+          b.HIncrBy(CustKey("owned"), owner, 1);
+        }
         TouchActivity(b, c, now, policies.pool);
         ScheduleTier(b, id, now + absl::Hours(24) * policies.tier.reevaluate_every_days());
         v1::CustomerCreated e;
@@ -237,7 +261,9 @@ absl::Status CustomersApi::ExportCustomersCsv(const CallContext& call,
             absl::StrCat("unknown column ", QuoteUntrusted(req.columns(i))));
     }
   }
-  if (req.page_size() < 0) v.Add("page_size", "must not be negative");
+  if (req.page_size() < 0) {
+    v.Add("page_size", "must not be negative");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   v1::ListCustomersRequest list;
   list.set_page_size(req.page_size() == 0 ? 1000 : std::min(req.page_size(), 1000));
@@ -253,9 +279,13 @@ absl::Status CustomersApi::ExportCustomersCsv(const CallContext& call,
   v1::ListCustomersResponse page;
   SALESOPS_RETURN_IF_ERROR(ListCustomers(call, list, &page));
   std::vector<std::string> columns(req.columns().begin(), req.columns().end());
-  if (columns.empty()) columns = CustomerCsvColumns();
+  if (columns.empty()) {
+    columns = CustomerCsvColumns();
+  }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : page.customers()) rows.push_back(CustomerToRow(c, columns));
+  for (const auto& c : page.customers()) {
+    rows.push_back(CustomerToRow(c, columns));
+  }
   // Only the first page carries the BOM, so pages can be concatenated.
   resp->set_csv(WriteCsv(columns, rows, req.page_token().empty()));
   resp->set_row_count(static_cast<int>(rows.size()));

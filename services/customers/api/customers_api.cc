@@ -105,7 +105,9 @@ v1::CustomerConflict ConflictOf(const v1::Customer& c, std::vector<std::string> 
   v1::CustomerConflict out;
   out.set_customer(c.name());
   out.set_display_name(c.display_name());
-  for (auto& f : fields) out.add_matched_fields(std::move(f));
+  for (auto& f : fields) {
+    out.add_matched_fields(std::move(f));
+  }
   out.set_owner(c.owner());
   out.set_pool_state(c.pool_state());
   return out;
@@ -130,10 +132,13 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   }
   CheckRequestId(v, req.request_id());
   std::string owner;
-  if (!c.owner().empty()) owner = IdOf(v, "customer.owner", c.owner(), "members");
+  if (!c.owner().empty()) {
+    owner = IdOf(v, "customer.owner", c.owner(), "members");
+  }
   std::string region;
-  if (!c.tags().region().empty())
+  if (!c.tags().region().empty()) {
     region = IdOf(v, "customer.tags.region", c.tags().region(), "orgUnits");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
 
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
@@ -148,11 +153,15 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
     *resp->mutable_customer() = std::move(*r.mutable_customer());
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
 
   // Who owns it: a rep creates for themself; managers and above may name a
   // rep in their scope; no owner means the public pool.
-  if (owner.empty() && call.principal.role == Role::kRep) owner = call.principal.member_id;
+  if (owner.empty() && call.principal.role == Role::kRep) {
+    owner = call.principal.member_id;
+  }
   if (call.principal.role == Role::kRep && owner != call.principal.member_id) {
     return PermissionDenied("NOT_IN_SCOPE", "a rep creates customers for themself only");
   }
@@ -208,7 +217,9 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   int n = 0;
   for (auto& contact : *c.mutable_contacts()) {
     ++n;
-    if (contact.contact_id().empty()) contact.set_contact_id(absl::StrCat("c", n));
+    if (contact.contact_id().empty()) {
+      contact.set_contact_id(absl::StrCat("c", n));
+    }
   }
   *c.mutable_score() = Score(policies.tier, PurchaseFacts{}, at);
   c.set_tier(TierFor(policies.tier, c.score().total_score()));
@@ -225,7 +236,9 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   for (const auto& [key, what, value] :
        {std::tuple<std::string, std::string, std::string>{tax_key, "tax_id", tax},
         {phone_key, "phone", phone}}) {
-    if (value.empty()) continue;
+    if (value.empty()) {
+      continue;
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_.GetString(key));
     if (existing) {
       return AlreadyExists(
@@ -247,7 +260,9 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
     b.Set(phone_key, id);
   }
   ReindexCustomer(b, nullptr, c);
-  if (!owner.empty()) b.HIncrBy(CustKey("owned"), owner, 1);
+  if (!owner.empty()) {
+    b.HIncrBy(CustKey("owned"), owner, 1);
+  }
   TouchActivity(b, c, at, policies.pool);
   ScheduleTier(b, id, at + absl::Hours(24) * policies.tier.reevaluate_every_days());
   v1::CustomerCreated event;
@@ -255,7 +270,9 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, c.name(), event, at);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("CUSTOMER_EXISTS", absl::StrCat(c.name(), " already exists"), c.name());
   }
@@ -273,8 +290,12 @@ absl::Status CustomersApi::GetCustomer(const CallContext& call, const v1::GetCus
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, clock_.Now()));
-  if (!CanRead(a)) return DenyRead(req.name());
-  if (IsMinimised(a)) MinimisePersonalData(c.doc);
+  if (!CanRead(a)) {
+    return DenyRead(req.name());
+  }
+  if (IsMinimised(a)) {
+    MinimisePersonalData(c.doc);
+  }
   SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
   SALESOPS_RETURN_IF_ERROR(FillDerived(store_, policies, {&c.doc}));
   *resp->mutable_customer() = std::move(c.doc);
@@ -288,11 +309,21 @@ absl::Status CustomersApi::ListCustomers(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string owner, team, region;
-  if (!req.owner().empty()) owner = IdOf(v, "owner", req.owner(), "members");
-  if (!req.team().empty()) team = IdOf(v, "team", req.team(), "orgUnits");
-  if (!req.region().empty()) region = IdOf(v, "region", req.region(), "orgUnits");
-  if (!v1::PoolState_IsValid(req.pool_state())) v.Add("pool_state", "unknown pool state");
-  if (!v1::CustomerTier_IsValid(req.tier())) v.Add("tier", "unknown tier");
+  if (!req.owner().empty()) {
+    owner = IdOf(v, "owner", req.owner(), "members");
+  }
+  if (!req.team().empty()) {
+    team = IdOf(v, "team", req.team(), "orgUnits");
+  }
+  if (!req.region().empty()) {
+    region = IdOf(v, "region", req.region(), "orgUnits");
+  }
+  if (!v1::PoolState_IsValid(req.pool_state())) {
+    v.Add("pool_state", "unknown pool state");
+  }
+  if (!v1::CustomerTier_IsValid(req.tier())) {
+    v.Add("tier", "unknown tier");
+  }
   CheckText(v, "query", req.query(), 0, 200);
   const std::string filter =
       absl::StrCat(owner, "|", team, "|", region, "|", req.pool_state(), "|", req.tier(), "|",
@@ -365,21 +396,29 @@ absl::Status CustomersApi::ListCustomers(const CallContext& call,
     }
     std::vector<v1::Customer> docs(ids.size());
     std::vector<google::protobuf::Message*> ptrs;
-    for (auto& d : docs) ptrs.push_back(&d);
+    for (auto& d : docs) {
+      ptrs.push_back(&d);
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> versions,
                               store_.GetManyRaw(kCustomer, ids, ptrs));
     std::vector<const v1::Customer*> present;
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (versions[i] != 0) present.push_back(&docs[i]);
+      if (versions[i] != 0) {
+        present.push_back(&docs[i]);
+      }
     }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<Access> access_list, checker.Check(present));
     absl::flat_hash_map<const v1::Customer*, Access> access;
-    for (size_t i = 0; i < present.size(); ++i) access[present[i]] = access_list[i];
+    for (size_t i = 0; i < present.size(); ++i) {
+      access[present[i]] = access_list[i];
+    }
     for (size_t i = 0; i < ids.size(); ++i) {
       ++scanned;
       last = name_index ? keys[i] : ids[i];
       after = last;
-      if (versions[i] == 0) continue;
+      if (versions[i] == 0) {
+        continue;
+      }
       v1::Customer& c = docs[i];
       c.set_etag(absl::StrCat(versions[i]));
       if ((!owner.empty() && StripPrefix(c.owner()) != owner) ||
@@ -395,17 +434,29 @@ absl::Status CustomersApi::ListCustomers(const CallContext& call,
         auto it = c.tags().labels().find(k);
         labels_match &= it != c.tags().labels().end() && it->second == val;
       }
-      if (!labels_match) continue;
+      if (!labels_match) {
+        continue;
+      }
       const Access a = access[&c];
-      if (!CanRead(a)) continue;
-      if (IsMinimised(a)) MinimisePersonalData(c);
+      if (!CanRead(a)) {
+        continue;
+      }
+      if (IsMinimised(a)) {
+        MinimisePersonalData(c);
+      }
       *resp->add_customers() = std::move(c);
-      if (resp->customers_size() >= page_size) break;
+      if (resp->customers_size() >= page_size) {
+        break;
+      }
     }
-    if (keys.size() < static_cast<size_t>(std::min(page_size * 2, 500))) exhausted = true;
+    if (keys.size() < static_cast<size_t>(std::min(page_size * 2, 500))) {
+      exhausted = true;
+    }
   }
   std::vector<v1::Customer*> out;
-  for (auto& c : *resp->mutable_customers()) out.push_back(&c);
+  for (auto& c : *resp->mutable_customers()) {
+    out.push_back(&c);
+  }
   SALESOPS_RETURN_IF_ERROR(FillDerived(store_, policies, out));
   if (!exhausted && !last.empty()) {
     resp->set_next_page_token(EncodePageToken({last, filter}));
@@ -419,7 +470,9 @@ absl::Status CustomersApi::UpdateCustomer(const CallContext& call,
   Violations v;
   const v1::Customer& in = req.customer();
   const std::string id = IdOf(v, "customer.name", in.name(), "customers");
-  if (req.update_mask().paths_size() == 0) v.Add("update_mask", "name the fields to change");
+  if (req.update_mask().paths_size() == 0) {
+    v.Add("update_mask", "name the fields to change");
+  }
   static const std::vector<std::string> kUpdatable = {
       "display_name",  "tax_id",    "phone",       "address",     "customer_type", "tags",
       "tags.industry", "tags.size", "tags.source", "tags.labels", "contacts"};
@@ -437,33 +490,57 @@ absl::Status CustomersApi::UpdateCustomer(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadCustomer(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cur.doc, now));
-  if (!CanRead(a)) return DenyRead(in.name());
-  if (!CanWrite(a)) return DenyWrite(in.name());
+  if (!CanRead(a)) {
+    return DenyRead(in.name());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(in.name());
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(in.etag(), cur.version, in.name()));
 
   v1::Customer next = cur.doc;
   std::vector<std::string> changed;
   for (const std::string& path : req.update_mask().paths()) {
-    if (path == "display_name") next.set_display_name(in.display_name());
-    if (path == "tax_id") next.set_tax_id(in.tax_id());
-    if (path == "phone") next.set_phone(in.phone());
-    if (path == "address") next.set_address(in.address());
-    if (path == "customer_type") next.set_customer_type(in.customer_type());
+    if (path == "display_name") {
+      next.set_display_name(in.display_name());
+    }
+    if (path == "tax_id") {
+      next.set_tax_id(in.tax_id());
+    }
+    if (path == "phone") {
+      next.set_phone(in.phone());
+    }
+    if (path == "address") {
+      next.set_address(in.address());
+    }
+    if (path == "customer_type") {
+      next.set_customer_type(in.customer_type());
+    }
     if (path == "tags") {
       const std::string keep_region = next.tags().region();
       *next.mutable_tags() = in.tags();
       next.mutable_tags()->set_region(keep_region);
     }
-    if (path == "tags.industry") next.mutable_tags()->set_industry(in.tags().industry());
-    if (path == "tags.size") next.mutable_tags()->set_size(in.tags().size());
-    if (path == "tags.source") next.mutable_tags()->set_source(in.tags().source());
-    if (path == "tags.labels") *next.mutable_tags()->mutable_labels() = in.tags().labels();
+    if (path == "tags.industry") {
+      next.mutable_tags()->set_industry(in.tags().industry());
+    }
+    if (path == "tags.size") {
+      next.mutable_tags()->set_size(in.tags().size());
+    }
+    if (path == "tags.source") {
+      next.mutable_tags()->set_source(in.tags().source());
+    }
+    if (path == "tags.labels") {
+      *next.mutable_tags()->mutable_labels() = in.tags().labels();
+    }
     if (path == "contacts") {
       *next.mutable_contacts() = in.contacts();
       int n = 0;
       for (auto& ct : *next.mutable_contacts()) {
         ++n;
-        if (ct.contact_id().empty()) ct.set_contact_id(absl::StrCat("u", cur.version, "-", n));
+        if (ct.contact_id().empty()) {
+          ct.set_contact_id(absl::StrCat("u", cur.version, "-", n));
+        }
       }
     }
     changed.push_back(path);
@@ -480,8 +557,12 @@ absl::Status CustomersApi::UpdateCustomer(const CallContext& call,
        {std::tuple<std::string, std::string, std::string>{"tax", NormalTaxId(cur.doc.tax_id()),
                                                           NormalTaxId(next.tax_id())},
         {"phone", NormalPhone(cur.doc.phone()), NormalPhone(next.phone())}}) {
-    if (before == after) continue;
-    if (!before.empty()) b.Del(CustKey(absl::StrCat("uniq:", what, ":", before)));
+    if (before == after) {
+      continue;
+    }
+    if (!before.empty()) {
+      b.Del(CustKey(absl::StrCat("uniq:", what, ":", before)));
+    }
     if (!after.empty()) {
       const std::string key = CustKey(absl::StrCat("uniq:", what, ":", after));
       b.ExpectAbsent(key, what == "tax" ? "tax_id:" : "phone:");
@@ -493,7 +574,9 @@ absl::Status CustomersApi::UpdateCustomer(const CallContext& call,
   *event.mutable_customer() = next;
   *event.mutable_previous() = cur.doc;
   event.mutable_previous()->clear_etag();
-  for (auto& c : changed) event.add_changed_fields(c);
+  for (auto& c : changed) {
+    event.add_changed_fields(c);
+  }
   event.set_reason(req.reason());
   *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), event, now);
@@ -519,11 +602,15 @@ absl::Status CustomersApi::CheckCustomerConflicts(const CallContext& call,
   std::vector<std::pair<std::string, std::string>> hits;  // id, field
   if (std::string t = NormalTaxId(req.tax_id()); !t.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto id, store_.GetString(CustKey(absl::StrCat("uniq:tax:", t))));
-    if (id) hits.emplace_back(*id, "tax_id");
+    if (id) {
+      hits.emplace_back(*id, "tax_id");
+    }
   }
   if (std::string p = NormalPhone(req.phone()); !p.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto id, store_.GetString(CustKey(absl::StrCat("uniq:phone:", p))));
-    if (id) hits.emplace_back(*id, "phone");
+    if (id) {
+      hits.emplace_back(*id, "phone");
+    }
   }
   if (!req.display_name().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(
@@ -537,14 +624,18 @@ absl::Status CustomersApi::CheckCustomerConflicts(const CallContext& call,
   }
   std::vector<std::string> order;
   for (const auto& [id, f] : hits) {
-    if (std::find(order.begin(), order.end(), id) == order.end()) order.push_back(id);
+    if (std::find(order.begin(), order.end(), id) == order.end()) {
+      order.push_back(id);
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(auto docs, store_.GetMany<v1::Customer>(kCustomer, order));
   const absl::Time now = clock_.Now();
   for (const auto& d : docs) {
     std::vector<std::string> fields;
     for (const auto& [id, f] : hits) {
-      if (CustomerName(id) == d.doc.name()) fields.push_back(f);
+      if (CustomerName(id) == d.doc.name()) {
+        fields.push_back(f);
+      }
     }
     v1::CustomerConflict conflict = ConflictOf(d.doc, std::move(fields));
     // Outside the caller's view the answer is only "this already exists, owned

@@ -42,7 +42,9 @@ TierResult PlanReTier(const Policies& policies, const Versioned<v1::Customer>& c
   std::vector<WonDeal> won;
   int64_t open = 0;
   for (const auto& o : opps) {
-    if (o.doc.amount().currency_code() != policies.tier.currency_code()) continue;
+    if (o.doc.amount().currency_code() != policies.tier.currency_code()) {
+      continue;
+    }
     if (o.doc.stage() == v1::OPPORTUNITY_STAGE_WON) {
       won.push_back({FromTs(o.doc.close_time()), o.doc.amount().amount_minor()});
     } else if (IsOpenStage(o.doc.stage())) {
@@ -103,10 +105,14 @@ absl::StatusOr<JobRun> CustomersApi::RunTierJob(int limit) {
   SALESOPS_ASSIGN_OR_RETURN(auto ids,
                             store_.Due(ScheduleKey("tier"), absl::ToUnixSeconds(now), limit));
   JobRun run;
-  if (ids.empty()) return run;
+  if (ids.empty()) {
+    return run;
+  }
   std::vector<v1::Customer> docs(ids.size());
   std::vector<google::protobuf::Message*> ptrs;
-  for (auto& d : docs) ptrs.push_back(&d);
+  for (auto& d : docs) {
+    ptrs.push_back(&d);
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> versions, store_.GetManyRaw(kCustomer, ids, ptrs));
   std::vector<std::vector<std::string>> range_cmds;
   for (const std::string& id : ids) {
@@ -118,12 +124,16 @@ absl::StatusOr<JobRun> CustomersApi::RunTierJob(int limit) {
   std::vector<size_t> first(ids.size() + 1, 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     first[i] = all_opp_ids.size();
-    for (const RedisValue& e : ranges[i].elements) all_opp_ids.push_back(e.str);
+    for (const RedisValue& e : ranges[i].elements) {
+      all_opp_ids.push_back(e.str);
+    }
   }
   first[ids.size()] = all_opp_ids.size();
   std::vector<v1::Opportunity> opp_docs(all_opp_ids.size());
   std::vector<google::protobuf::Message*> opp_ptrs;
-  for (auto& d : opp_docs) opp_ptrs.push_back(&d);
+  for (auto& d : opp_docs) {
+    opp_ptrs.push_back(&d);
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> opp_versions,
                             store_.GetManyRaw(kOpportunity, all_opp_ids, opp_ptrs));
   std::vector<WriteBatch> batches;
@@ -140,7 +150,9 @@ absl::StatusOr<JobRun> CustomersApi::RunTierJob(int limit) {
     Versioned<v1::Customer> cur{std::move(docs[i]), versions[i]};
     std::vector<Versioned<v1::Opportunity>> opps;
     for (size_t k = first[i]; k < first[i + 1]; ++k) {
-      if (opp_versions[k] > 0) opps.push_back({std::move(opp_docs[k]), opp_versions[k]});
+      if (opp_versions[k] > 0) {
+        opps.push_back({std::move(opp_docs[k]), opp_versions[k]});
+      }
     }
     // An event trigger when the schedule was pulled forward by a deal or payment.
     const v1::TierEvaluationTrigger trigger =
@@ -157,7 +169,9 @@ absl::StatusOr<JobRun> CustomersApi::RunTierJob(int limit) {
     SALESOPS_RETURN_IF_ERROR(results[i].status());
     // A failed version guard: the customer changed meanwhile; it stays due for
     // the next run.
-    if (results[i]->committed && changed[i]) ++run.changed;
+    if (results[i]->committed && changed[i]) {
+      ++run.changed;
+    }
   }
   return run;
 }
@@ -185,11 +199,15 @@ absl::StatusOr<JobRun> CustomersApi::RunPoolJob(int limit) {
       continue;
     }
     const absl::Time last_at = absl::FromUnixSeconds(last);
-    if (!ReleaseDue(pool, last_at, now)) continue;  // touched meanwhile
+    if (!ReleaseDue(pool, last_at, now)) {
+      continue;  // touched meanwhile
+    }
     v1::Customer out;
     absl::Status s = ReleaseToPool(store_, policies, *cur, v1::RELEASE_REASON_INACTIVITY, "",
                                    DaysBetween(last_at, now), call, now, &out);
-    if (absl::IsAborted(s)) continue;
+    if (absl::IsAborted(s)) {
+      continue;
+    }
     SALESOPS_RETURN_IF_ERROR(s);
     ++run.changed;
   }
@@ -205,12 +223,17 @@ absl::StatusOr<JobRun> CustomersApi::RunPoolJob(int limit) {
     SALESOPS_ASSIGN_OR_RETURN(int64_t last, store_.HGetInt(LastActivityKey(), id));
     const std::string reminded_key = CustKey(absl::StrCat("reminded:", id));
     SALESOPS_ASSIGN_OR_RETURN(auto reminded, store_.GetString(reminded_key));
-    if (reminded && *reminded == absl::StrCat(last))
+    if (reminded && *reminded == absl::StrCat(last)) {
       continue;  // already reminded for this idle spell
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::Customer>(kCustomer, id));
-    if (!cur || cur->doc.pool_state() != v1::POOL_STATE_OWNED) continue;
+    if (!cur || cur->doc.pool_state() != v1::POOL_STATE_OWNED) {
+      continue;
+    }
     const absl::Time last_at = absl::FromUnixSeconds(last);
-    if (!ReminderDue(pool, last_at, now)) continue;
+    if (!ReminderDue(pool, last_at, now)) {
+      continue;
+    }
     WriteBatch b;
     // Guarded on the marker so two replicas send one reminder.
     b.ExpectHashField(CustomersStore::DocKey(kCustomer, id), "v", absl::StrCat(cur->version),
@@ -231,7 +254,9 @@ absl::StatusOr<JobRun> CustomersApi::RunPoolJob(int limit) {
     r.set_days_without_activity(DaysBetween(last_at, now));
     Emit(b, call, id, cur->doc.name(), r, now);
     absl::Status s = store_.Commit(b);
-    if (absl::IsAborted(s)) continue;
+    if (absl::IsAborted(s)) {
+      continue;
+    }
     SALESOPS_RETURN_IF_ERROR(s);
     ++run.changed;
   }
@@ -259,12 +284,16 @@ absl::StatusOr<JobRun> CustomersApi::RunTaskOverdueJob(int limit) {
                                 store_.Get<v1::Customer>(kCustomer, StripPrefix(next.customer())));
       v1::FollowUpTaskOverdue e;
       *e.mutable_task() = next;
-      if (cust) e.set_team(cust->doc.team());
+      if (cust) {
+        e.set_team(cust->doc.team());
+      }
       Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
       ++run.changed;
     }
     absl::Status s = store_.Commit(b);
-    if (absl::IsAborted(s)) continue;
+    if (absl::IsAborted(s)) {
+      continue;
+    }
     SALESOPS_RETURN_IF_ERROR(s);
   }
   return run;
@@ -294,7 +323,9 @@ absl::StatusOr<JobRun> CustomersApi::RunPaymentOverdueJob(int limit) {
     SALESOPS_ASSIGN_OR_RETURN(RedisValue notified_v,
                               store_.redis().Command({"SMEMBERS", notified_key}));
     std::vector<std::string> notified;
-    for (const auto& e : notified_v.elements) notified.push_back(e.str);
+    for (const auto& e : notified_v.elements) {
+      notified.push_back(e.str);
+    }
     auto was_notified = [&](const std::string& inst) {
       return std::find(notified.begin(), notified.end(), inst) != notified.end();
     };
@@ -313,10 +344,14 @@ absl::StatusOr<JobRun> CustomersApi::RunPaymentOverdueJob(int limit) {
                       : store_.Get<v1::Opportunity>(kOpportunity, StripPrefix(next.opportunity())));
     std::optional<absl::CivilDay> upcoming;
     for (const auto& in : next.payment_schedule().instalments()) {
-      if (Outstanding(in) <= 0 || was_notified(in.instalment_id())) continue;
+      if (Outstanding(in) <= 0 || was_notified(in.instalment_id())) {
+        continue;
+      }
       const absl::CivilDay due = ToCivil(in.due_date());
       if (today <= due) {
-        if (!upcoming || due < *upcoming) upcoming = due;
+        if (!upcoming || due < *upcoming) {
+          upcoming = due;
+        }
         continue;
       }
       b.SAdd(notified_key, in.instalment_id());
@@ -329,7 +364,9 @@ absl::StatusOr<JobRun> CustomersApi::RunPaymentOverdueJob(int limit) {
       e.mutable_outstanding()->set_currency_code(next.amount().currency_code());
       e.set_owner(next.owner());
       e.set_team(next.team());
-      if (opp) e.set_region(opp->doc.region());
+      if (opp) {
+        e.set_region(opp->doc.region());
+      }
       Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
       ++run.changed;
     }
@@ -340,7 +377,9 @@ absl::StatusOr<JobRun> CustomersApi::RunPaymentOverdueJob(int limit) {
       b.ZRem(ScheduleKey("instalment"), id);
     }
     absl::Status s = store_.Commit(b);
-    if (absl::IsAborted(s)) continue;  // changed meanwhile (a payment): next round
+    if (absl::IsAborted(s)) {
+      continue;  // changed meanwhile (a payment): next round
+    }
     SALESOPS_RETURN_IF_ERROR(s);
   }
   return run;
@@ -362,7 +401,9 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
     std::vector<WriteBatch> batches;
     for (auto& cur : docs) {
       ++run.examined;
-      if (cur.doc.team() == team_name) continue;
+      if (cur.doc.team() == team_name) {
+        continue;
+      }
       v1::Customer next = cur.doc;
       next.set_team(team_name);
       *next.mutable_update_time() = ToTs(now);
@@ -383,7 +424,9 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
       SALESOPS_RETURN_IF_ERROR(r.status());
       // A customer changed meanwhile stays on the old team until the event is
       // redelivered (the consumer retries on the status below).
-      if (!r->committed) return Aborted("ETAG_MISMATCH", "a customer changed meanwhile; retry");
+      if (!r->committed) {
+        return Aborted("ETAG_MISMATCH", "a customer changed meanwhile; retry");
+      }
       ++run.changed;
     }
   }
@@ -396,7 +439,9 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
     std::vector<WriteBatch> batches;
     for (auto& cur : opps) {
       ++run.examined;
-      if (!IsOpenStage(cur.doc.stage()) || cur.doc.team() == team_name) continue;
+      if (!IsOpenStage(cur.doc.stage()) || cur.doc.team() == team_name) {
+        continue;
+      }
       v1::Opportunity next = cur.doc;
       next.set_team(team_name);
       *next.mutable_update_time() = ToTs(now);
@@ -419,7 +464,9 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
     }
     for (auto& r : store_.outbox().CommitMany(batches)) {
       SALESOPS_RETURN_IF_ERROR(r.status());
-      if (!r->committed) return Aborted("ETAG_MISMATCH", "a deal changed meanwhile; retry");
+      if (!r->committed) {
+        return Aborted("ETAG_MISMATCH", "a deal changed meanwhile; retry");
+      }
       ++run.changed;
     }
   }

@@ -42,8 +42,12 @@ absl::Status CustomersApi::EvaluateCustomerTier(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadCustomer(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cur.doc, now));
-  if (!CanRead(a)) return DenyRead(req.name());
-  if (!CanWrite(a)) return DenyWrite(req.name());
+  if (!CanRead(a)) {
+    return DenyRead(req.name());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(req.name());
+  }
   SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
   SALESOPS_ASSIGN_OR_RETURN(
       TierResult r, ReTier(store_, policies, cur, v1::TIER_EVALUATION_TRIGGER_MANUAL, call, now));
@@ -59,7 +63,9 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   Violations v;
   const std::string id = IdOf(v, "name", req.name(), "customers");
   std::string owner = call.principal.member_id;
-  if (!req.owner().empty()) owner = IdOf(v, "owner", req.owner(), "members");
+  if (!req.owner().empty()) {
+    owner = IdOf(v, "owner", req.owner(), "members");
+  }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (call.principal.role == Role::kRep && owner != call.principal.member_id) {
@@ -88,21 +94,26 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   ClaimFacts facts;
   facts.now = now;
   facts.in_pool = cur.doc.pool_state() == v1::POOL_STATE_PUBLIC_POOL;
-  if (cur.doc.has_protection_until()) facts.protection_until = FromTs(cur.doc.protection_until());
+  if (cur.doc.has_protection_until()) {
+    facts.protection_until = FromTs(cur.doc.protection_until());
+  }
   SALESOPS_ASSIGN_OR_RETURN(int64_t owned, store_.HGetInt(CustKey("owned"), owner));
   SALESOPS_ASSIGN_OR_RETURN(int64_t claims, store_.HGetInt(ClaimsKey(owner), month));
   facts.owned_by_claimant = static_cast<int>(owned);
   facts.claims_this_month = static_cast<int>(claims);
   SALESOPS_ASSIGN_OR_RETURN(auto cooldown, store_.GetString(CooldownKey(id, owner)));
   int64_t until = 0;
-  if (cooldown && absl::SimpleAtoi(*cooldown, &until))
+  if (cooldown && absl::SimpleAtoi(*cooldown, &until)) {
     facts.cooldown_until = absl::FromUnixSeconds(until);
+  }
   SALESOPS_RETURN_IF_ERROR(CheckClaim(policies.pool, facts));
 
   v1::Customer next = cur.doc;
   next.set_owner(Member(owner));
   next.set_team(Unit(team));
-  if (next.tags().region().empty()) next.mutable_tags()->set_region(Unit(owner_region));
+  if (next.tags().region().empty()) {
+    next.mutable_tags()->set_region(Unit(owner_region));
+  }
   next.set_pool_state(v1::POOL_STATE_OWNED);
   *next.mutable_protection_until() = ToTs(ProtectionUntil(policies.pool, now));
   *next.mutable_update_time() = ToTs(now);
@@ -184,8 +195,12 @@ absl::Status CustomersApi::ReleaseCustomer(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadCustomer(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cur.doc, now));
-  if (!CanRead(a)) return DenyRead(req.name());
-  if (!CanWrite(a)) return DenyWrite(req.name());
+  if (!CanRead(a)) {
+    return DenyRead(req.name());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(req.name());
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.name()));
   if (cur.doc.pool_state() != v1::POOL_STATE_OWNED) {
     return FailedPrecondition("CUSTOMER_NOT_OWNED", "the customer is already in the public pool");
@@ -210,8 +225,12 @@ absl::Status CustomersApi::HandOverCustomer(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadCustomer(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cur.doc, now));
-  if (!CanRead(a)) return DenyRead(req.name());
-  if (!CanWrite(a)) return DenyWrite(req.name());
+  if (!CanRead(a)) {
+    return DenyRead(req.name());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(req.name());
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.name()));
   if (StripPrefix(cur.doc.owner()) == to) {
     return FailedPrecondition("SAME_OWNER", "the customer already belongs to new_owner");
@@ -238,7 +257,9 @@ absl::Status CustomersApi::HandOverCustomer(const CallContext& call,
   WriteBatch b;
   CustomersStore::PutDoc(b, kCustomer, id, next, cur.version);
   ReindexCustomer(b, &cur.doc, next);
-  if (!cur.doc.owner().empty()) b.HIncrBy(CustKey("owned"), StripPrefix(cur.doc.owner()), -1);
+  if (!cur.doc.owner().empty()) {
+    b.HIncrBy(CustKey("owned"), StripPrefix(cur.doc.owner()), -1);
+  }
   b.HIncrBy(CustKey("owned"), to, 1);
   TouchActivity(b, next, now, policies.pool);
   v1::CustomerHandedOver event;
@@ -247,7 +268,9 @@ absl::Status CustomersApi::HandOverCustomer(const CallContext& call,
                               store_.Range(CustomersStore::Index("opp:customer:", id), "", 1000));
     SALESOPS_ASSIGN_OR_RETURN(auto opps, store_.GetMany<v1::Opportunity>(kOpportunity, opp_ids));
     for (auto& o : opps) {
-      if (!IsOpenStage(o.doc.stage())) continue;
+      if (!IsOpenStage(o.doc.stage())) {
+        continue;
+      }
       const std::string oid = StripPrefix(o.doc.name());
       v1::Opportunity moved = o.doc;
       moved.set_owner(req.new_owner());
@@ -285,8 +308,9 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
   v1::SharingGrant g = req.sharing_grant();
   ClearOutputOnly(&g);
   std::string customer_id;
-  if (!g.customer().empty())
+  if (!g.customer().empty()) {
     customer_id = IdOf(v, "sharing_grant.customer", g.customer(), "customers");
+  }
   const std::string grantee = IdOf(v, "sharing_grant.grantee", g.grantee(), "orgUnits");
   if (g.access() != v1::SHARING_ACCESS_READ_ONLY && g.access() != v1::SHARING_ACCESS_COLLABORATE) {
     v.Add("sharing_grant.access", "READ_ONLY or COLLABORATE");
@@ -297,7 +321,9 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
        {std::pair<const char*, int>{"regions", g.selector().regions_size()},
         {"tiers", g.selector().tiers_size()},
         {"industries", g.selector().industries_size()}}) {
-    if (n > 50) v.Add(absl::StrCat("sharing_grant.selector.", field), "at most 50 values");
+    if (n > 50) {
+      v.Add(absl::StrCat("sharing_grant.selector.", field), "at most 50 values");
+    }
   }
   for (int i = 0; i < g.selector().industries_size(); ++i) {
     CheckText(v, absl::StrCat("sharing_grant.selector.industries[", i, "]"),
@@ -324,7 +350,9 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
     SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(name, "sharingGrants/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing,
                               store_.Get<v1::SharingGrant>(kGrant, StripPrefix(name)));
-    if (!existing) return RequestIdReused();
+    if (!existing) {
+      return RequestIdReused();
+    }
     // The grant this caller made; still only while its customer is theirs to share.
     if (existing->doc.granted_by() != absl::StrCat("members/", call.principal.member_id)) {
       return RequestIdReused();
@@ -332,16 +360,22 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
     if (!existing->doc.customer().empty()) {
       SALESOPS_ASSIGN_OR_RETURN(auto c,
                                 LoadCustomer(store_, StripPrefix(existing->doc.customer())));
-      if (!InOwnerScope(call.principal, ScopeOf(c.doc))) return DenyRead(name);
+      if (!InOwnerScope(call.principal, ScopeOf(c.doc))) {
+        return DenyRead(name);
+      }
     }
     *resp->mutable_sharing_grant() = std::move(existing->doc);
     resp->mutable_sharing_grant()->set_etag(absl::StrCat(existing->version));
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   if (!customer_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, customer_id));
-    if (!InOwnerScope(call.principal, ScopeOf(c.doc))) return DenyWrite(g.customer());
+    if (!InOwnerScope(call.principal, ScopeOf(c.doc))) {
+      return DenyWrite(g.customer());
+    }
   } else {
     // A selector grant shares many customers: managers within their region, directors all.
     const Role r = call.principal.role;
@@ -378,7 +412,9 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
   *event.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id.empty() ? id : customer_id, g.name(), event, now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   SALESOPS_RETURN_IF_ERROR(s);
   g.set_etag("1");
   *resp->mutable_sharing_grant() = std::move(g);
@@ -393,7 +429,9 @@ absl::Status CustomersApi::RevokeSharing(const CallContext& call,
   CheckText(v, "reason", req.reason(), 0, 1000);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::SharingGrant>(kGrant, id));
-  if (!cur) return NotFound("SHARING_GRANT_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  if (!cur) {
+    return NotFound("SHARING_GRANT_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur->version, req.name()));
   const std::string customer_id = StripPrefix(cur->doc.customer());
   const Role r = call.principal.role;
@@ -404,7 +442,9 @@ absl::Status CustomersApi::RevokeSharing(const CallContext& call,
       SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, customer_id));
       in_scope = InOwnerScope(call.principal, ScopeOf(c.doc));
     }
-    if (!in_scope) return DenyWrite(req.name());
+    if (!in_scope) {
+      return DenyWrite(req.name());
+    }
   }
   if (cur->doc.has_revoke_time()) {
     *resp->mutable_sharing_grant() = cur->doc;
@@ -437,15 +477,21 @@ absl::Status CustomersApi::ListSharingGrants(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string customer_id, grantee;
-  if (!req.customer().empty()) customer_id = IdOf(v, "customer", req.customer(), "customers");
-  if (!req.grantee().empty()) grantee = IdOf(v, "grantee", req.grantee(), "orgUnits");
+  if (!req.customer().empty()) {
+    customer_id = IdOf(v, "customer", req.customer(), "customers");
+  }
+  if (!req.grantee().empty()) {
+    grantee = IdOf(v, "grantee", req.grantee(), "orgUnits");
+  }
   const std::string filter = absl::StrCat(customer_id, "|", grantee, "|", req.include_inactive());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const Role r = call.principal.role;
   if (!customer_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, customer_id));
-    if (!InOwnerScope(call.principal, ScopeOf(c.doc))) return DenyRead(req.customer());
+    if (!InOwnerScope(call.principal, ScopeOf(c.doc))) {
+      return DenyRead(req.customer());
+    }
   } else if (r != Role::kAdmin && r != Role::kDirector &&
              !(grantee.empty() ? false : grantee == call.principal.org_unit_id)) {
     return PermissionDenied("NOT_IN_SCOPE",
@@ -468,10 +514,14 @@ absl::Status CustomersApi::ListSharingGrants(const CallContext& call,
     scanned += static_cast<int>(ids.size());
     after = ids.back();
     for (auto& g : grants) {
-      if (!customer_id.empty() && StripPrefix(g.doc.customer()) != customer_id) continue;
+      if (!customer_id.empty() && StripPrefix(g.doc.customer()) != customer_id) {
+        continue;
+      }
       const bool active = !g.doc.has_revoke_time() &&
                           (!g.doc.has_expire_time() || FromTs(g.doc.expire_time()) > now);
-      if (!active && !req.include_inactive()) continue;
+      if (!active && !req.include_inactive()) {
+        continue;
+      }
       g.doc.set_etag(absl::StrCat(g.version));
       *resp->add_sharing_grants() = std::move(g.doc);
     }
@@ -480,7 +530,9 @@ absl::Status CustomersApi::ListSharingGrants(const CallContext& call,
       break;
     }
   }
-  if (!exhausted) resp->set_next_page_token(EncodePageToken({after, filter}));
+  if (!exhausted) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
+  }
   return absl::OkStatus();
 }
 
@@ -512,7 +564,9 @@ absl::Status ApplyMask(const T& in, const google::protobuf::FieldMask& mask, con
   const auto* refl = T::GetReflection();
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   if (mask.paths_size() == 0) {
-    for (int i = 0; i < desc->field_count(); ++i) fields.push_back(desc->field(i));
+    for (int i = 0; i < desc->field_count(); ++i) {
+      fields.push_back(desc->field(i));
+    }
   } else {
     Violations v;
     for (int i = 0; i < mask.paths_size(); ++i) {
@@ -529,7 +583,9 @@ absl::Status ApplyMask(const T& in, const google::protobuf::FieldMask& mask, con
     SALESOPS_RETURN_IF_ERROR(v.Finish());
   }
   for (const auto* f : fields) {
-    if (f->name() == "name" || f->name() == "etag" || f->name() == "update_time") continue;
+    if (f->name() == "name" || f->name() == "etag" || f->name() == "update_time") {
+      continue;
+    }
     if (f->is_repeated()) {
       refl->ClearField(out, f);
       for (int i = 0; i < refl->FieldSize(in, f); ++i) {

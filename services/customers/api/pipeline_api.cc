@@ -28,17 +28,23 @@ void IndexOpp(WriteBatch& b, const v1::Opportunity& o) {
   const std::string id = StripPrefix(o.name());
   b.ZAdd(CustomersStore::Index("opp:all"), 0, id);
   b.ZAdd(CustomersStore::Index("opp:customer:", StripPrefix(o.customer())), 0, id);
-  if (!o.owner().empty())
+  if (!o.owner().empty()) {
     b.ZAdd(CustomersStore::Index("opp:owner:", StripPrefix(o.owner())), 0, id);
-  if (!o.team().empty()) b.ZAdd(CustomersStore::Index("opp:team:", StripPrefix(o.team())), 0, id);
-  if (!o.region().empty())
+  }
+  if (!o.team().empty()) {
+    b.ZAdd(CustomersStore::Index("opp:team:", StripPrefix(o.team())), 0, id);
+  }
+  if (!o.region().empty()) {
     b.ZAdd(CustomersStore::Index("opp:region:", StripPrefix(o.region())), 0, id);
+  }
 }
 
 // Follow-up task for a stage just entered (FollowUpForStage), with its event.
 void AddStageTask(WriteBatch& b, const CallContext& call, const v1::Opportunity& o, absl::Time at) {
   std::optional<StageFollowUp> f = FollowUpForStage(o.stage());
-  if (!f || o.owner().empty()) return;
+  if (!f || o.owner().empty()) {
+    return;
+  }
   const std::string id = NewUuid();
   v1::FollowUpTask t;
   t.set_name(absl::StrCat("tasks/", id));
@@ -65,7 +71,9 @@ void AddStageTask(WriteBatch& b, const CallContext& call, const v1::Opportunity&
 
 absl::StatusOr<Versioned<v1::Opportunity>> LoadOpp(CustomersStore& store, const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(auto o, store.Get<v1::Opportunity>(kOpportunity, id));
-  if (!o) return NotFound("OPPORTUNITY_NOT_FOUND", absl::StrCat(OppName(id), " does not exist"));
+  if (!o) {
+    return NotFound("OPPORTUNITY_NOT_FOUND", absl::StrCat(OppName(id), " does not exist"));
+  }
   o->doc.set_etag(absl::StrCat(o->version));
   return *std::move(o);
 }
@@ -79,7 +87,9 @@ absl::StatusOr<Access> OppAccess(CustomersStore& store, OrgDirectory& dir, const
     return Access::kOwnerScope;
   }
   SALESOPS_ASSIGN_OR_RETURN(auto c, store.Get<v1::Customer>(kCustomer, StripPrefix(o.customer())));
-  if (!c) return Access::kNone;
+  if (!c) {
+    return Access::kNone;
+  }
   return AccessTo(store, dir, call, c->doc, now);
 }
 
@@ -94,13 +104,17 @@ absl::StatusOr<std::string> ScopedListIndex(CustomersStore& store, OrgDirectory&
   if (!opp.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store, opp));
     SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store, dir, call, o.doc, now));
-    if (!CanRead(a)) return DenyRead(OppName(opp));
+    if (!CanRead(a)) {
+      return DenyRead(OppName(opp));
+    }
     return CustomersStore::Index(absl::StrCat(kind, ":opp:"), opp);
   }
   if (!customer.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store, customer));
     SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store, dir, call, c.doc, now));
-    if (!CanRead(a)) return DenyRead(absl::StrCat("customers/", customer));
+    if (!CanRead(a)) {
+      return DenyRead(absl::StrCat("customers/", customer));
+    }
     return CustomersStore::Index(absl::StrCat(kind, ":customer:"), customer);
   }
   if (member != call.principal.member_id) {
@@ -187,8 +201,9 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   if (o.stage() != v1::OPPORTUNITY_STAGE_UNSPECIFIED && !IsOpenStage(o.stage())) {
     v.Add("opportunity.stage", "a new opportunity starts in an open stage (lead..contract)");
   }
-  if (!o.channel().empty() && !IsCode(o.channel()))
+  if (!o.channel().empty() && !IsCode(o.channel())) {
     v.Add("opportunity.channel", "a lower_snake code");
+  }
   if (!o.customer_type().empty() && !IsCode(o.customer_type())) {
     v.Add("opportunity.customer_type", "a lower_snake code");
   }
@@ -205,16 +220,24 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadOpp(store_, StripPrefix(name)));
     SALESOPS_ASSIGN_OR_RETURN(Access a,
                               OppAccess(store_, directory_, call, existing.doc, clock_.Now()));
-    if (!CanRead(a)) return DenyRead(name);
+    if (!CanRead(a)) {
+      return DenyRead(name);
+    }
     *resp->mutable_opportunity() = std::move(existing.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
 
   SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, customer_id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
-  if (!CanRead(a)) return DenyRead(o.customer());
-  if (!CanWrite(a)) return DenyWrite(o.customer());
+  if (!CanRead(a)) {
+    return DenyRead(o.customer());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(o.customer());
+  }
   if (cust.doc.pool_state() != v1::POOL_STATE_OWNED) {
     return FailedPrecondition("CUSTOMER_IN_POOL",
                               "claim the customer before opening deals with it");
@@ -232,9 +255,15 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
 
   const std::string id = req.opportunity_id().empty() ? NewUuid() : req.opportunity_id();
   o.set_name(OppName(id));
-  if (o.stage() == v1::OPPORTUNITY_STAGE_UNSPECIFIED) o.set_stage(v1::OPPORTUNITY_STAGE_LEAD);
-  if (o.customer_type().empty()) o.set_customer_type(cust.doc.customer_type());
-  if (o.region().empty()) o.set_region(cust.doc.tags().region());
+  if (o.stage() == v1::OPPORTUNITY_STAGE_UNSPECIFIED) {
+    o.set_stage(v1::OPPORTUNITY_STAGE_LEAD);
+  }
+  if (o.customer_type().empty()) {
+    o.set_customer_type(cust.doc.customer_type());
+  }
+  if (o.region().empty()) {
+    o.set_region(cust.doc.tags().region());
+  }
   o.set_owner(cust.doc.owner());
   o.set_team(cust.doc.team());
   o.clear_stage_history();
@@ -275,7 +304,9 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   Emit(b, call, customer_id, o.name(), e, at);
   AddStageTask(b, call, o, at);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("OPPORTUNITY_EXISTS", absl::StrCat(o.name(), " already exists"), o.name());
   }
@@ -293,7 +324,9 @@ absl::Status CustomersApi::GetOpportunity(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store_, id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store_, directory_, call, o.doc, clock_.Now()));
-  if (!CanRead(a)) return DenyRead(req.name());
+  if (!CanRead(a)) {
+    return DenyRead(req.name());
+  }
   *resp->mutable_opportunity() = std::move(o.doc);
   return absl::OkStatus();
 }
@@ -305,11 +338,21 @@ absl::Status CustomersApi::ListOpportunities(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string customer, owner, team, region, product_line;
-  if (!req.customer().empty()) customer = IdOf(v, "customer", req.customer(), "customers");
-  if (!req.owner().empty()) owner = IdOf(v, "owner", req.owner(), "members");
-  if (!req.team().empty()) team = IdOf(v, "team", req.team(), "orgUnits");
-  if (!req.region().empty()) region = IdOf(v, "region", req.region(), "orgUnits");
-  if (!req.product_line().empty()) product_line = req.product_line();
+  if (!req.customer().empty()) {
+    customer = IdOf(v, "customer", req.customer(), "customers");
+  }
+  if (!req.owner().empty()) {
+    owner = IdOf(v, "owner", req.owner(), "members");
+  }
+  if (!req.team().empty()) {
+    team = IdOf(v, "team", req.team(), "orgUnits");
+  }
+  if (!req.region().empty()) {
+    region = IdOf(v, "region", req.region(), "orgUnits");
+  }
+  if (!req.product_line().empty()) {
+    product_line = req.product_line();
+  }
   for (int i = 0; i < req.stages_size(); ++i) {
     if (!v1::OpportunityStage_IsValid(req.stages(i)) || req.stages(i) == 0) {
       v.Add(absl::StrCat("stages[", i, "]"), "unknown stage");
@@ -321,10 +364,14 @@ absl::Status CustomersApi::ListOpportunities(const CallContext& call,
   if (req.has_expected_close_to() && !IsValidDate(req.expected_close_to())) {
     v.Add("expected_close_to", "is not a valid date");
   }
-  if (req.stalled_for_days() < 0) v.Add("stalled_for_days", "must not be negative");
+  if (req.stalled_for_days() < 0) {
+    v.Add("stalled_for_days", "must not be negative");
+  }
   std::string filter = absl::StrCat(customer, "|", owner, "|", team, "|", region, "|", product_line,
                                     "|", req.stalled_for_days(), "|");
-  for (int s : req.stages()) absl::StrAppend(&filter, s, ",");
+  for (int s : req.stages()) {
+    absl::StrAppend(&filter, s, ",");
+  }
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const absl::Time now = clock_.Now();
@@ -333,7 +380,9 @@ absl::Status CustomersApi::ListOpportunities(const CallContext& call,
   if (!customer.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, customer));
     SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
-    if (!CanRead(a)) return DenyRead(req.customer());
+    if (!CanRead(a)) {
+      return DenyRead(req.customer());
+    }
     index = CustomersStore::Index("opp:customer:", customer);
   } else if (!owner.empty()) {
     index = CustomersStore::Index("opp:owner:", owner);
@@ -393,20 +442,28 @@ absl::Status CustomersApi::ListOpportunities(const CallContext& call,
       }
       if (customer.empty()) {
         SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store_, directory_, call, d, now));
-        if (!CanRead(a)) continue;
+        if (!CanRead(a)) {
+          continue;
+        }
       }
       o.doc.set_etag(absl::StrCat(o.version));
       *resp->add_opportunities() = std::move(o.doc);
-      if (resp->opportunities_size() >= page_size) break;
+      if (resp->opportunities_size() >= page_size) {
+        break;
+      }
     }
     scanned += static_cast<int>(used);
     if (used == opps.size() && static_cast<int>(ids.size()) < batch) {
       exhausted = true;
       break;
     }
-    if (used == opps.size()) after = ids.back();
+    if (used == opps.size()) {
+      after = ids.back();
+    }
   }
-  if (!exhausted) resp->set_next_page_token(EncodePageToken({after, filter}));
+  if (!exhausted) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
+  }
   return absl::OkStatus();
 }
 
@@ -416,7 +473,9 @@ absl::Status CustomersApi::UpdateOpportunity(const CallContext& call,
   Violations v;
   const v1::Opportunity& in = req.opportunity();
   const std::string id = IdOf(v, "opportunity.name", in.name(), "opportunities");
-  if (req.update_mask().paths_size() == 0) v.Add("update_mask", "name the fields to change");
+  if (req.update_mask().paths_size() == 0) {
+    v.Add("update_mask", "name the fields to change");
+  }
   static const std::vector<std::string> kUpdatable = {
       "display_name", "amount",        "expected_close_date", "next_step",
       "channel",      "customer_type", "product_line"};
@@ -432,8 +491,12 @@ absl::Status CustomersApi::UpdateOpportunity(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadOpp(store_, id));
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store_, directory_, call, cur.doc, now));
-  if (!CanRead(a)) return DenyRead(in.name());
-  if (!CanWrite(a)) return DenyWrite(in.name());
+  if (!CanRead(a)) {
+    return DenyRead(in.name());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(in.name());
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(in.etag(), cur.version, in.name()));
   if (IsTerminal(cur.doc.stage())) {
     return FailedPrecondition("OPPORTUNITY_CLOSED", "a won or lost opportunity cannot be edited");
@@ -441,20 +504,36 @@ absl::Status CustomersApi::UpdateOpportunity(const CallContext& call,
   v1::Opportunity next = cur.doc;
   std::vector<std::string> changed;
   for (const std::string& p : req.update_mask().paths()) {
-    if (p == "display_name") next.set_display_name(in.display_name());
-    if (p == "amount") *next.mutable_amount() = in.amount();
-    if (p == "expected_close_date") *next.mutable_expected_close_date() = in.expected_close_date();
-    if (p == "next_step") next.set_next_step(in.next_step());
-    if (p == "channel") next.set_channel(in.channel());
-    if (p == "customer_type") next.set_customer_type(in.customer_type());
-    if (p == "product_line") next.set_product_line(in.product_line());
+    if (p == "display_name") {
+      next.set_display_name(in.display_name());
+    }
+    if (p == "amount") {
+      *next.mutable_amount() = in.amount();
+    }
+    if (p == "expected_close_date") {
+      *next.mutable_expected_close_date() = in.expected_close_date();
+    }
+    if (p == "next_step") {
+      next.set_next_step(in.next_step());
+    }
+    if (p == "channel") {
+      next.set_channel(in.channel());
+    }
+    if (p == "customer_type") {
+      next.set_customer_type(in.customer_type());
+    }
+    if (p == "product_line") {
+      next.set_product_line(in.product_line());
+    }
     changed.push_back(p);
   }
   Violations fv;
   if (next.amount().currency_code() != cur.doc.amount().currency_code()) {
     fv.Add("opportunity.amount.currency_code", "the currency of a deal cannot change");
   }
-  if (!IsCode(next.channel())) fv.Add("opportunity.channel", "a lower_snake code");
+  if (!IsCode(next.channel())) {
+    fv.Add("opportunity.channel", "a lower_snake code");
+  }
   std::string pl = IdOf(fv, "opportunity.product_line", next.product_line(), "orgUnits");
   SALESOPS_RETURN_IF_ERROR(fv.Finish());
   SALESOPS_RETURN_IF_ERROR(ValidateOpportunityFields(next, FromTs(cur.doc.create_time()), tz_));
@@ -473,7 +552,9 @@ absl::Status CustomersApi::UpdateOpportunity(const CallContext& call,
   *e.mutable_opportunity() = next;
   *e.mutable_previous() = cur.doc;
   e.mutable_previous()->clear_etag();
-  for (auto& c : changed) e.add_changed_fields(c);
+  for (auto& c : changed) {
+    e.add_changed_fields(c);
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
@@ -495,8 +576,12 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadOpp(store_, id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store_, directory_, call, cur.doc, now));
-  if (!CanRead(a)) return DenyRead(req.name());
-  if (!CanWrite(a)) return DenyWrite(req.name());
+  if (!CanRead(a)) {
+    return DenyRead(req.name());
+  }
+  if (!CanWrite(a)) {
+    return DenyWrite(req.name());
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.name()));
   SALESOPS_RETURN_IF_ERROR(CheckStageChange(cur.doc.stage(), req.stage(), req.reason()));
   if (req.has_amount()) {
@@ -521,7 +606,9 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   }
   v1::Opportunity next = cur.doc;
   next.set_stage(req.stage());
-  if (req.has_amount()) *next.mutable_amount() = req.amount();
+  if (req.has_amount()) {
+    *next.mutable_amount() = req.amount();
+  }
   v1::StageChange* h = next.add_stage_history();
   h->set_from_stage(cur.doc.stage());
   h->set_to_stage(req.stage());
@@ -530,7 +617,9 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   h->set_reason(req.reason());
   *h->mutable_amount() = next.amount();
   *next.mutable_stage_enter_time() = ToTs(at);
-  if (IsTerminal(req.stage())) *next.mutable_close_time() = ToTs(at);
+  if (IsTerminal(req.stage())) {
+    *next.mutable_close_time() = ToTs(at);
+  }
   if (req.stage() == v1::OPPORTUNITY_STAGE_LOST) {
     next.set_lost_reason(req.reason());
     next.set_lost_to_competitor(req.lost_to_competitor());
@@ -561,12 +650,15 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   ClearOutputOnly(&act);
   const std::string customer_id = IdOf(v, "activity.customer", act.customer(), "customers");
   std::string opp_id;
-  if (!act.opportunity().empty())
+  if (!act.opportunity().empty()) {
     opp_id = IdOf(v, "activity.opportunity", act.opportunity(), "opportunities");
+  }
   if (act.kind() < v1::ACTIVITY_KIND_VISIT || act.kind() > v1::ACTIVITY_KIND_EMAIL) {
     v.Add("activity.kind", "visit, call, meeting or email");
   }
-  if (!v1::ActivityOutcome_IsValid(act.outcome())) v.Add("activity.outcome", "unknown outcome");
+  if (!v1::ActivityOutcome_IsValid(act.outcome())) {
+    v.Add("activity.outcome", "unknown outcome");
+  }
   CheckText(v, "activity.summary", act.summary(), 0, 4000);
   CheckText(v, "activity.location", act.location(), 0, 300);
   if (act.duration_minutes() < 0 || act.duration_minutes() > 24 * 60) {
@@ -577,11 +669,15 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     v.Add("activity.satisfaction_score", "between 1 and 5 when set");
   }
   absl::Time occur = act.has_occur_time() ? FromTs(act.occur_time()) : at;
-  if (occur > now + absl::Minutes(5)) v.Add("activity.occur_time", "must not be in the future");
+  if (occur > now + absl::Minutes(5)) {
+    v.Add("activity.occur_time", "must not be in the future");
+  }
   if (req.has_follow_up()) {
     CheckText(v, "follow_up.title", req.follow_up().title(), 1, 200);
     CheckText(v, "follow_up.description", req.follow_up().description(), 0, 4000);
-    if (!req.follow_up().has_due_time()) v.Add("follow_up.due_time", "required");
+    if (!req.follow_up().has_due_time()) {
+      v.Add("follow_up.due_time", "required");
+    }
   }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -590,17 +686,25 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "activities/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing,
                               store_.Get<v1::Activity>(kActivity, StripPrefix(*seen)));
-    if (!existing) return RequestIdReused();
+    if (!existing) {
+      return RequestIdReused();
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, StripPrefix(existing->doc.customer())));
     SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
-    if (!CanRead(a)) return DenyRead(existing->doc.name());
+    if (!CanRead(a)) {
+      return DenyRead(existing->doc.name());
+    }
     *resp->mutable_activity() = std::move(existing->doc);
     return absl::OkStatus();
   }
   SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, customer_id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
-  if (!CanRead(a)) return DenyRead(act.customer());
-  if (!CanLogActivity(a)) return DenyWrite(act.customer());
+  if (!CanRead(a)) {
+    return DenyRead(act.customer());
+  }
+  if (!CanLogActivity(a)) {
+    return DenyWrite(act.customer());
+  }
   if (!opp_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store_, opp_id));
     if (o.doc.customer() != cust.doc.name()) {
@@ -610,9 +714,12 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   }
   for (int i = 0; i < act.contact_ids_size(); ++i) {
     bool found = false;
-    for (const auto& ct : cust.doc.contacts()) found |= ct.contact_id() == act.contact_ids(i);
-    if (!found)
+    for (const auto& ct : cust.doc.contacts()) {
+      found |= ct.contact_id() == act.contact_ids(i);
+    }
+    if (!found) {
       return InvalidField(absl::StrCat("activity.contact_ids[", i, "]"), "no such contact");
+    }
   }
   std::string performer = call.principal.member_id;
   if (!act.performed_by().empty()) {
@@ -645,7 +752,9 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   CustomersStore::PutDoc(b, kActivity, id, act, 0);
   GuardRequest(b, call, req.request_id(), act.name());
   b.ZAdd(CustomersStore::Index("act:customer:", customer_id), 0, id);
-  if (!opp_id.empty()) b.ZAdd(CustomersStore::Index("act:opp:", opp_id), 0, id);
+  if (!opp_id.empty()) {
+    b.ZAdd(CustomersStore::Index("act:opp:", opp_id), 0, id);
+  }
   b.ZAdd(CustomersStore::Index("act:by:", performer), 0, id);
   SALESOPS_RETURN_IF_ERROR(TouchActivityForward(
       store_, b, cust.doc, std::max(occur, absl::FromUnixSeconds(0)), policies.pool));
@@ -674,7 +783,9 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     CustomersStore::PutDoc(b, kTask, tid, t, 0);
     b.ZAdd(CustomersStore::Index("task:assignee:", StripPrefix(t.assignee())), 0, tid);
     b.ZAdd(CustomersStore::Index("task:customer:", customer_id), 0, tid);
-    if (!opp_id.empty()) b.ZAdd(CustomersStore::Index("task:opp:", opp_id), 0, tid);
+    if (!opp_id.empty()) {
+      b.ZAdd(CustomersStore::Index("task:opp:", opp_id), 0, tid);
+    }
     b.ZAdd(ScheduleKey("task_due"), static_cast<double>(t.due_time().seconds()), tid);
     v1::FollowUpTaskCreated te;
     *te.mutable_task() = t;
@@ -699,14 +810,24 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string customer, opp, by;
-  if (!req.customer().empty()) customer = IdOf(v, "customer", req.customer(), "customers");
-  if (!req.opportunity().empty()) opp = IdOf(v, "opportunity", req.opportunity(), "opportunities");
-  if (!req.performed_by().empty()) by = IdOf(v, "performed_by", req.performed_by(), "members");
+  if (!req.customer().empty()) {
+    customer = IdOf(v, "customer", req.customer(), "customers");
+  }
+  if (!req.opportunity().empty()) {
+    opp = IdOf(v, "opportunity", req.opportunity(), "opportunities");
+  }
+  if (!req.performed_by().empty()) {
+    by = IdOf(v, "performed_by", req.performed_by(), "members");
+  }
   if (customer.empty() && opp.empty() && by.empty()) {
     by = call.principal.member_id;  // my own activities
   }
-  if (req.has_from_date() && !IsValidDate(req.from_date())) v.Add("from_date", "not a valid date");
-  if (req.has_to_date() && !IsValidDate(req.to_date())) v.Add("to_date", "not a valid date");
+  if (req.has_from_date() && !IsValidDate(req.from_date())) {
+    v.Add("from_date", "not a valid date");
+  }
+  if (req.has_to_date() && !IsValidDate(req.to_date())) {
+    v.Add("to_date", "not a valid date");
+  }
   const std::string filter = absl::StrCat(customer, "|", opp, "|", by, "|", req.kind());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -729,16 +850,28 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
     after = ids.back();
     if (by_member) {  // a member's activities span customers: each one checked
       std::vector<std::string> names;
-      for (const auto& a : acts) names.push_back(a.doc.customer());
+      for (const auto& a : acts) {
+        names.push_back(a.doc.customer());
+      }
       SALESOPS_RETURN_IF_ERROR(memo.Prefetch(names));
     }
     for (auto& a : acts) {
-      if (!customer.empty() && a.doc.customer() != absl::StrCat("customers/", customer)) continue;
-      if (by_member && !memo.CanReadCustomer(a.doc.customer())) continue;
+      if (!customer.empty() && a.doc.customer() != absl::StrCat("customers/", customer)) {
+        continue;
+      }
+      if (by_member && !memo.CanReadCustomer(a.doc.customer())) {
+        continue;
+      }
       const absl::CivilDay day = absl::ToCivilDay(FromTs(a.doc.occur_time()), tz_);
-      if (req.kind() != v1::ACTIVITY_KIND_UNSPECIFIED && a.doc.kind() != req.kind()) continue;
-      if (req.has_from_date() && day < ToCivil(req.from_date())) continue;
-      if (req.has_to_date() && day > ToCivil(req.to_date())) continue;
+      if (req.kind() != v1::ACTIVITY_KIND_UNSPECIFIED && a.doc.kind() != req.kind()) {
+        continue;
+      }
+      if (req.has_from_date() && day < ToCivil(req.from_date())) {
+        continue;
+      }
+      if (req.has_to_date() && day > ToCivil(req.to_date())) {
+        continue;
+      }
       *resp->add_activities() = std::move(a.doc);
     }
     if (static_cast<int>(ids.size()) < page_size) {
@@ -746,7 +879,9 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
       break;
     }
   }
-  if (!exhausted) resp->set_next_page_token(EncodePageToken({after, filter}));
+  if (!exhausted) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
+  }
   return absl::OkStatus();
 }
 
@@ -759,13 +894,18 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
   ClearOutputOnly(&t);
   const std::string customer_id = IdOf(v, "task.customer", t.customer(), "customers");
   std::string opp_id;
-  if (!t.opportunity().empty())
+  if (!t.opportunity().empty()) {
     opp_id = IdOf(v, "task.opportunity", t.opportunity(), "opportunities");
+  }
   std::string assignee;
-  if (!t.assignee().empty()) assignee = IdOf(v, "task.assignee", t.assignee(), "members");
+  if (!t.assignee().empty()) {
+    assignee = IdOf(v, "task.assignee", t.assignee(), "members");
+  }
   CheckText(v, "task.title", t.title(), 1, 200);
   CheckText(v, "task.description", t.description(), 0, 4000);
-  if (!t.has_due_time()) v.Add("task.due_time", "required");
+  if (!t.has_due_time()) {
+    v.Add("task.due_time", "required");
+  }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const absl::Time now = clock_.Now();
@@ -774,18 +914,26 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
     SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "tasks/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing,
                               store_.Get<v1::FollowUpTask>(kTask, StripPrefix(*seen)));
-    if (!existing) return RequestIdReused();
+    if (!existing) {
+      return RequestIdReused();
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, StripPrefix(existing->doc.customer())));
     SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
-    if (!CanRead(a)) return DenyRead(existing->doc.name());
+    if (!CanRead(a)) {
+      return DenyRead(existing->doc.name());
+    }
     existing->doc.set_etag(absl::StrCat(existing->version));
     *resp->mutable_task() = std::move(existing->doc);
     return absl::OkStatus();
   }
   SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, customer_id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
-  if (!CanRead(a)) return DenyRead(t.customer());
-  if (!CanLogActivity(a)) return DenyWrite(t.customer());
+  if (!CanRead(a)) {
+    return DenyRead(t.customer());
+  }
+  if (!CanLogActivity(a)) {
+    return DenyWrite(t.customer());
+  }
   if (!opp_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store_, opp_id));
     if (o.doc.customer() != cust.doc.name()) {
@@ -793,8 +941,12 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
                              "OPPORTUNITY_OF_OTHER_CUSTOMER");
     }
   }
-  if (assignee.empty()) assignee = StripPrefix(cust.doc.owner());
-  if (assignee.empty()) assignee = call.principal.member_id;
+  if (assignee.empty()) {
+    assignee = StripPrefix(cust.doc.owner());
+  }
+  if (assignee.empty()) {
+    assignee = call.principal.member_id;
+  }
   SALESOPS_RETURN_IF_ERROR(CheckNamedMember(directory_, call, cust.doc, assignee, "task.assignee"));
   const std::string id = NewUuid();
   t.set_name(absl::StrCat("tasks/", id));
@@ -811,7 +963,9 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
   GuardRequest(b, call, req.request_id(), t.name());
   b.ZAdd(CustomersStore::Index("task:assignee:", assignee), 0, id);
   b.ZAdd(CustomersStore::Index("task:customer:", customer_id), 0, id);
-  if (!opp_id.empty()) b.ZAdd(CustomersStore::Index("task:opp:", opp_id), 0, id);
+  if (!opp_id.empty()) {
+    b.ZAdd(CustomersStore::Index("task:opp:", opp_id), 0, id);
+  }
   b.ZAdd(ScheduleKey("task_due"), static_cast<double>(t.due_time().seconds()), id);
   v1::FollowUpTaskCreated e;
   *e.mutable_task() = t;
@@ -829,13 +983,24 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string assignee, customer, opp;
-  if (!req.assignee().empty()) assignee = IdOf(v, "assignee", req.assignee(), "members");
-  if (!req.customer().empty()) customer = IdOf(v, "customer", req.customer(), "customers");
-  if (!req.opportunity().empty()) opp = IdOf(v, "opportunity", req.opportunity(), "opportunities");
-  if (assignee.empty() && customer.empty() && opp.empty()) assignee = call.principal.member_id;
-  if (!v1::TaskState_IsValid(req.state())) v.Add("state", "unknown state");
-  if (req.has_due_before() && !IsValidDate(req.due_before()))
+  if (!req.assignee().empty()) {
+    assignee = IdOf(v, "assignee", req.assignee(), "members");
+  }
+  if (!req.customer().empty()) {
+    customer = IdOf(v, "customer", req.customer(), "customers");
+  }
+  if (!req.opportunity().empty()) {
+    opp = IdOf(v, "opportunity", req.opportunity(), "opportunities");
+  }
+  if (assignee.empty() && customer.empty() && opp.empty()) {
+    assignee = call.principal.member_id;
+  }
+  if (!v1::TaskState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
+  if (req.has_due_before() && !IsValidDate(req.due_before())) {
     v.Add("due_before", "not a valid date");
+  }
   const std::string filter =
       absl::StrCat(assignee, "|", customer, "|", opp, "|", req.state(), "|", req.overdue_only());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
@@ -858,18 +1023,30 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
     after = ids.back();
     if (by_member) {  // a member's tasks span customers: each one checked
       std::vector<std::string> names;
-      for (const auto& t : tasks) names.push_back(t.doc.customer());
+      for (const auto& t : tasks) {
+        names.push_back(t.doc.customer());
+      }
       SALESOPS_RETURN_IF_ERROR(memo.Prefetch(names));
     }
     for (auto& t : tasks) {
       auto& d = t.doc;
-      if (by_member && !memo.CanReadCustomer(d.customer())) continue;
+      if (by_member && !memo.CanReadCustomer(d.customer())) {
+        continue;
+      }
       const bool overdue = d.state() == v1::TASK_STATE_OPEN && FromTs(d.due_time()) < now;
       d.set_overdue(overdue);
-      if (!assignee.empty() && StripPrefix(d.assignee()) != assignee) continue;
-      if (!customer.empty() && d.customer() != absl::StrCat("customers/", customer)) continue;
-      if (req.state() != v1::TASK_STATE_UNSPECIFIED && d.state() != req.state()) continue;
-      if (req.overdue_only() && !overdue) continue;
+      if (!assignee.empty() && StripPrefix(d.assignee()) != assignee) {
+        continue;
+      }
+      if (!customer.empty() && d.customer() != absl::StrCat("customers/", customer)) {
+        continue;
+      }
+      if (req.state() != v1::TASK_STATE_UNSPECIFIED && d.state() != req.state()) {
+        continue;
+      }
+      if (req.overdue_only() && !overdue) {
+        continue;
+      }
       if (req.has_due_before() &&
           absl::ToCivilDay(FromTs(d.due_time()), tz_) >= ToCivil(req.due_before())) {
         continue;
@@ -882,7 +1059,9 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
       break;
     }
   }
-  if (!exhausted) resp->set_next_page_token(EncodePageToken({after, filter}));
+  if (!exhausted) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
+  }
   return absl::OkStatus();
 }
 
@@ -897,13 +1076,19 @@ absl::Status CustomersApi::CompleteTask(const CallContext& call, const v1::Compl
   CheckText(v, "note", req.note(), 0, 2000);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::FollowUpTask>(kTask, id));
-  if (!cur) return NotFound("TASK_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  if (!cur) {
+    return NotFound("TASK_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  }
   const absl::Time now = clock_.Now();
   if (StripPrefix(cur->doc.assignee()) != call.principal.member_id) {
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, StripPrefix(cur->doc.customer())));
     SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
-    if (!CanRead(a)) return DenyRead(req.name());
-    if (!CanWrite(a)) return DenyWrite(req.name());
+    if (!CanRead(a)) {
+      return DenyRead(req.name());
+    }
+    if (!CanWrite(a)) {
+      return DenyWrite(req.name());
+    }
   }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur->version, req.name()));
   if (cur->doc.state() != v1::TASK_STATE_OPEN) {

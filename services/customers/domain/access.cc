@@ -52,24 +52,34 @@ bool InOwnerScope(const Principal& who, const OwnershipScope& s) {
 }
 
 v1::SharingAccess GrantAccess(const v1::SharingGrant& g, const v1::Customer& c, absl::Time now) {
-  if (g.has_revoke_time()) return v1::SHARING_ACCESS_UNSPECIFIED;
-  if (g.has_expire_time() && FromTs(g.expire_time()) <= now) return v1::SHARING_ACCESS_UNSPECIFIED;
+  if (g.has_revoke_time()) {
+    return v1::SHARING_ACCESS_UNSPECIFIED;
+  }
+  if (g.has_expire_time() && FromTs(g.expire_time()) <= now) {
+    return v1::SHARING_ACCESS_UNSPECIFIED;
+  }
   if (!g.customer().empty()) {
     return g.customer() == c.name() ? g.access() : v1::SHARING_ACCESS_UNSPECIFIED;
   }
   const auto& sel = g.selector();
-  if (!EmptyOrContains(sel.tiers(), static_cast<int>(c.tier())))
+  if (!EmptyOrContains(sel.tiers(), static_cast<int>(c.tier()))) {
     return v1::SHARING_ACCESS_UNSPECIFIED;
-  if (!EmptyOrContains(sel.regions(), c.tags().region())) return v1::SHARING_ACCESS_UNSPECIFIED;
-  if (!EmptyOrContains(sel.industries(), c.tags().industry()))
+  }
+  if (!EmptyOrContains(sel.regions(), c.tags().region())) {
     return v1::SHARING_ACCESS_UNSPECIFIED;
+  }
+  if (!EmptyOrContains(sel.industries(), c.tags().industry())) {
+    return v1::SHARING_ACCESS_UNSPECIFIED;
+  }
   return g.access();
 }
 
 Access CustomerAccess(const Viewer& viewer, const v1::Customer& c,
                       const std::vector<v1::SharingGrant>& grants, absl::Time now) {
   const Principal& who = viewer.principal;
-  if (InOwnerScope(who, ScopeOf(c))) return Access::kOwnerScope;
+  if (InOwnerScope(who, ScopeOf(c))) {
+    return Access::kOwnerScope;
+  }
   Access best = Access::kNone;
   for (const auto& g : grants) {
     const std::string grantee = StripPrefix(g.grantee());
@@ -82,7 +92,9 @@ Access CustomerAccess(const Viewer& viewer, const v1::Customer& c,
         best = Access::kSharedCollaborate;
         break;
       case v1::SHARING_ACCESS_READ_ONLY:
-        if (best == Access::kNone) best = Access::kSharedRead;
+        if (best == Access::kNone) {
+          best = Access::kSharedRead;
+        }
         break;
       default:
         break;
@@ -92,7 +104,9 @@ Access CustomerAccess(const Viewer& viewer, const v1::Customer& c,
   if (c.pool_state() == v1::POOL_STATE_PUBLIC_POOL && best != Access::kSharedCollaborate) {
     return Access::kPoolRead;
   }
-  if (best != Access::kNone) return best;
+  if (best != Access::kNone) {
+    return best;
+  }
   return Access::kNone;
 }
 

@@ -25,7 +25,9 @@ salesops::common::v1::Date ToDate(absl::CivilDay d) {
 }
 
 bool IsValidDate(const salesops::common::v1::Date& d) {
-  if (d.year() < 1970 || d.year() > 2200) return false;
+  if (d.year() < 1970 || d.year() > 2200) {
+    return false;
+  }
   absl::CivilDay c(d.year(), d.month(), d.day());
   return c.year() == d.year() && c.month() == d.month() && c.day() == d.day();
 }
@@ -40,9 +42,12 @@ absl::Status ValidateNewContract(const v1::Contract& c) {
     v.Add("contract.amount.amount_minor", "is implausibly large (over 10^14 minor units)");
   }
   const bool has_start = c.has_start_date(), has_end = c.has_end_date();
-  if (has_start && !IsValidDate(c.start_date()))
+  if (has_start && !IsValidDate(c.start_date())) {
     v.Add("contract.start_date", "is not a valid date");
-  if (has_end && !IsValidDate(c.end_date())) v.Add("contract.end_date", "is not a valid date");
+  }
+  if (has_end && !IsValidDate(c.end_date())) {
+    v.Add("contract.end_date", "is not a valid date");
+  }
   if (has_start && has_end && IsValidDate(c.start_date()) && IsValidDate(c.end_date()) &&
       ToCivil(c.end_date()) < ToCivil(c.start_date())) {
     v.Add("contract.end_date", "must not be before start_date");
@@ -74,7 +79,9 @@ absl::Status ValidateNewContract(const v1::Contract& c) {
       v.Add(absl::StrCat(f, ".amount.currency_code"), "must be the contract's currency");
     }
     std::optional<int64_t> s = CheckedAdd(sum, in.amount().amount_minor());
-    if (!s) overflow = true;
+    if (!s) {
+      overflow = true;
+    }
     sum = s.value_or(sum);
   }
   if (!insts.empty() && (overflow || sum != c.amount().amount_minor())) {
@@ -99,7 +106,9 @@ absl::Status CheckContractTransition(v1::ContractState from, v1::ContractState t
     default:
       ok = false;
   }
-  if (ok) return absl::OkStatus();
+  if (ok) {
+    return absl::OkStatus();
+  }
   return FailedPrecondition("CONTRACT_STATE",
                             absl::StrCat("a contract in state ", v1::ContractState_Name(from),
                                          " cannot become ", v1::ContractState_Name(to)));
@@ -112,7 +121,9 @@ int64_t Outstanding(const v1::Instalment& in) {
 namespace {
 
 v1::InstalmentState StateAt(const v1::Instalment& in, absl::CivilDay today) {
-  if (Outstanding(in) <= 0) return v1::INSTALMENT_STATE_RECEIVED;
+  if (Outstanding(in) <= 0) {
+    return v1::INSTALMENT_STATE_RECEIVED;
+  }
   return today > ToCivil(in.due_date()) ? v1::INSTALMENT_STATE_OVERDUE : v1::INSTALMENT_STATE_DUE;
 }
 
@@ -132,9 +143,12 @@ absl::Status CheckPaymentInput(const v1::Contract& c, const v1::Payment& p, cons
   CheckText(v, absl::StrCat(f, ".reference"), p.reference(), 0, 200);
   if (!p.instalment_id().empty()) {
     bool found = false;
-    for (const auto& in : c.payment_schedule().instalments())
+    for (const auto& in : c.payment_schedule().instalments()) {
       found |= in.instalment_id() == p.instalment_id();
-    if (!found) v.Add(absl::StrCat(f, ".instalment_id"), "no such instalment in this contract");
+    }
+    if (!found) {
+      v.Add(absl::StrCat(f, ".instalment_id"), "no such instalment in this contract");
+    }
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (c.state() != v1::CONTRACT_STATE_SIGNED && c.state() != v1::CONTRACT_STATE_ACTIVE &&
@@ -168,8 +182,9 @@ absl::StatusOr<std::vector<PaymentApplied>> ApplyPayment(v1::Contract& c, const 
   SALESOPS_RETURN_IF_ERROR(CheckPaymentInput(c, p, "payment"));
   int64_t owed = 0;
   for (const auto& in : c.payment_schedule().instalments()) {
-    if (p.instalment_id().empty() || in.instalment_id() == p.instalment_id())
+    if (p.instalment_id().empty() || in.instalment_id() == p.instalment_id()) {
       owed += Outstanding(in);
+    }
   }
   if (p.amount().amount_minor() > owed) {
     return FailedPrecondition("PAYMENT_EXCEEDS_OUTSTANDING",
@@ -179,13 +194,21 @@ absl::StatusOr<std::vector<PaymentApplied>> ApplyPayment(v1::Contract& c, const 
   std::vector<PaymentApplied> applied;
   int64_t left = p.amount().amount_minor();
   for (auto& in : *c.mutable_payment_schedule()->mutable_instalments()) {
-    if (left == 0) break;
-    if (!p.instalment_id().empty() && in.instalment_id() != p.instalment_id()) continue;
+    if (left == 0) {
+      break;
+    }
+    if (!p.instalment_id().empty() && in.instalment_id() != p.instalment_id()) {
+      continue;
+    }
     const int64_t take = std::min(left, Outstanding(in));
-    if (take <= 0) continue;
+    if (take <= 0) {
+      continue;
+    }
     SetReceived(in, in.received_amount().amount_minor() + take, c.amount().currency_code());
     left -= take;
-    if (Outstanding(in) == 0) *in.mutable_received_date() = p.received_date();
+    if (Outstanding(in) == 0) {
+      *in.mutable_received_date() = p.received_date();
+    }
     applied.push_back({in.instalment_id(), take, StateAt(in, today)});
   }
   v1::Payment* rec = c.add_payments();
@@ -214,9 +237,13 @@ absl::StatusOr<std::vector<PaymentApplied>> ApplyRefund(v1::Contract& c, const v
   auto& insts = *c.mutable_payment_schedule()->mutable_instalments();
   for (int i = insts.size() - 1; i >= 0 && left > 0; --i) {  // newest money first
     auto& in = insts[i];
-    if (!r.instalment_id().empty() && in.instalment_id() != r.instalment_id()) continue;
+    if (!r.instalment_id().empty() && in.instalment_id() != r.instalment_id()) {
+      continue;
+    }
     const int64_t take = std::min(left, in.received_amount().amount_minor());
-    if (take <= 0) continue;
+    if (take <= 0) {
+      continue;
+    }
     SetReceived(in, in.received_amount().amount_minor() - take, c.amount().currency_code());
     in.clear_received_date();
     left -= take;
@@ -247,8 +274,9 @@ std::vector<std::string> RefreshInstalmentStates(v1::Contract& c, absl::CivilDay
 std::optional<absl::CivilDay> NextOpenDueDate(const v1::Contract& c) {
   std::optional<absl::CivilDay> best;
   for (const auto& in : c.payment_schedule().instalments()) {
-    if (Outstanding(in) > 0 && (!best || ToCivil(in.due_date()) < *best))
+    if (Outstanding(in) > 0 && (!best || ToCivil(in.due_date()) < *best)) {
       best = ToCivil(in.due_date());
+    }
   }
   return best;
 }

@@ -22,7 +22,9 @@ using ::testing::IsEmpty;
 
 std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 
@@ -79,7 +81,9 @@ struct Split {
 };
 std::vector<Split> Splits(const std::vector<PaymentApplied>& applied) {
   std::vector<Split> out;
-  for (const auto& a : applied) out.push_back({a.instalment_id, a.amount_minor, a.state_after});
+  for (const auto& a : applied) {
+    out.push_back({a.instalment_id, a.amount_minor, a.state_after});
+  }
   return out;
 }
 bool operator==(const Split& a, const Split& b) {
@@ -234,7 +238,9 @@ TEST(ContractTransitionTest, OnlyTheDocumentedTransitionsAreAllowed) {
                                   {v1::CONTRACT_STATE_SIGNED, v1::CONTRACT_STATE_CLOSED},
                                   {v1::CONTRACT_STATE_ACTIVE, v1::CONTRACT_STATE_CLOSED}};
     for (const auto& [f, t] : ok) {
-      if (f == from && t == to) return true;
+      if (f == from && t == to) {
+        return true;
+      }
     }
     return false;
   };
@@ -318,7 +324,9 @@ TEST(ContractPaymentTest, UnnamedPaymentSkipsFullyPaidInstalments) {
 TEST(ContractPaymentTest, PayingEverythingReceivesEveryInstalment) {
   v1::Contract c = SignedContract();
   ASSERT_TRUE(ApplyPayment(c, Pay(100'000), kToday).ok());
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(StateOf(c, i), v1::INSTALMENT_STATE_RECEIVED) << i;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(StateOf(c, i), v1::INSTALMENT_STATE_RECEIVED) << i;
+  }
   EXPECT_EQ(c.received_total().amount_minor(), 100'000);
   EXPECT_FALSE(NextOpenDueDate(c).has_value());
 }

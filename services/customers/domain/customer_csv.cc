@@ -46,7 +46,9 @@ std::string Unescape(const std::string& cell) {
 }
 
 std::string WithPrefix(const std::string& collection, const std::string& v) {
-  if (v.empty() || v.find('/') != std::string::npos) return v;
+  if (v.empty() || v.find('/') != std::string::npos) {
+    return v;
+  }
   return absl::StrCat(collection, "/", v);
 }
 
@@ -55,7 +57,9 @@ std::string WithPrefix(const std::string& collection, const std::string& v) {
 const std::vector<std::string>& CustomerCsvColumns() {
   static const auto* cols = [] {
     auto* v = new std::vector<std::string>;
-    for (const Column& c : kColumns) v->push_back(c.name);
+    for (const Column& c : kColumns) {
+      v->push_back(c.name);
+    }
     return v;
   }();
   return *cols;
@@ -74,7 +78,9 @@ absl::StatusOr<CustomerColumns> MapHeader(const std::vector<std::string>& header
     const std::string name = absl::AsciiStrToLower(header[h]);
     int found = -1;
     for (int c = 0; c < static_cast<int>(std::size(kColumns)); ++c) {
-      if (name == kColumns[c].name || header[h] == kColumns[c].alias) found = c;
+      if (name == kColumns[c].name || header[h] == kColumns[c].alias) {
+        found = c;
+      }
     }
     if (found < 0) {
       return InvalidField(
@@ -139,11 +145,18 @@ CustomerRow RowToCustomer(const CustomerColumns& cols, const std::vector<std::st
   CheckCustomerFields(v, "customer", c);
   for (const FieldViolation& fv : FieldViolations(v.Finish())) {
     std::string column = fv.field.substr(sizeof("customer.") - 1);
-    if (absl::StartsWith(column, "tags.labels")) column = "labels";
-    if (absl::StartsWith(column, "tags.")) column = column.substr(5);
-    if (absl::StartsWith(column, "contacts[0]."))
+    if (absl::StartsWith(column, "tags.labels")) {
+      column = "labels";
+    }
+    if (absl::StartsWith(column, "tags.")) {
+      column = column.substr(5);
+    }
+    if (absl::StartsWith(column, "contacts[0].")) {
       column = absl::StrCat("contact_", column.substr(12));
-    if (column == "contact_display_name") column = "contact_name";
+    }
+    if (column == "contact_display_name") {
+      column = "contact_name";
+    }
     r.errors.push_back({column, fv.description});
   }
   return r;
@@ -153,44 +166,90 @@ std::vector<std::string> CustomerToRow(const v1::Customer& c,
                                        const std::vector<std::string>& columns) {
   const v1::Contact* primary = nullptr;
   for (const auto& ct : c.contacts()) {
-    if (ct.primary() || primary == nullptr) primary = &ct;
+    if (ct.primary() || primary == nullptr) {
+      primary = &ct;
+    }
   }
   std::vector<std::string> labels;
   std::vector<std::pair<std::string, std::string>> sorted(c.tags().labels().begin(),
                                                           c.tags().labels().end());
   std::sort(sorted.begin(), sorted.end());
-  for (const auto& [k, v] : sorted) labels.push_back(absl::StrCat(k, ":", v));
+  for (const auto& [k, v] : sorted) {
+    labels.push_back(absl::StrCat(k, ":", v));
+  }
   auto tier = [&c] {
-    if (c.tier() == v1::CUSTOMER_TIER_UNSPECIFIED) return std::string();
+    if (c.tier() == v1::CUSTOMER_TIER_UNSPECIFIED) {
+      return std::string();
+    }
     return v1::CustomerTier_Name(c.tier()).substr(sizeof("CUSTOMER_TIER_") - 1);
   };
   auto value = [&](const std::string& col) -> std::string {
-    if (col == "customer_id") return c.name().substr(c.name().find('/') + 1);
-    if (col == "display_name") return c.display_name();
-    if (col == "tax_id") return c.tax_id();
-    if (col == "phone") return c.phone();
-    if (col == "address") return c.address();
-    if (col == "customer_type") return c.customer_type();
-    if (col == "industry") return c.tags().industry();
-    if (col == "size") return c.tags().size();
-    if (col == "region") return c.tags().region();
-    if (col == "source") return c.tags().source();
-    if (col == "labels") return absl::StrJoin(labels, ";");
-    if (col == "owner") return c.owner();
-    if (col == "team") return c.team();
-    if (col == "tier") return tier();
-    if (col == "pool_state")
+    if (col == "customer_id") {
+      return c.name().substr(c.name().find('/') + 1);
+    }
+    if (col == "display_name") {
+      return c.display_name();
+    }
+    if (col == "tax_id") {
+      return c.tax_id();
+    }
+    if (col == "phone") {
+      return c.phone();
+    }
+    if (col == "address") {
+      return c.address();
+    }
+    if (col == "customer_type") {
+      return c.customer_type();
+    }
+    if (col == "industry") {
+      return c.tags().industry();
+    }
+    if (col == "size") {
+      return c.tags().size();
+    }
+    if (col == "region") {
+      return c.tags().region();
+    }
+    if (col == "source") {
+      return c.tags().source();
+    }
+    if (col == "labels") {
+      return absl::StrJoin(labels, ";");
+    }
+    if (col == "owner") {
+      return c.owner();
+    }
+    if (col == "team") {
+      return c.team();
+    }
+    if (col == "tier") {
+      return tier();
+    }
+    if (col == "pool_state") {
       return c.pool_state() == v1::POOL_STATE_PUBLIC_POOL ? "public_pool" : "owned";
-    if (primary == nullptr) return "";
-    if (col == "contact_name") return primary->display_name();
-    if (col == "contact_title") return primary->title();
-    if (col == "contact_phone") return primary->phone();
-    if (col == "contact_email") return primary->email();
+    }
+    if (primary == nullptr) {
+      return "";
+    }
+    if (col == "contact_name") {
+      return primary->display_name();
+    }
+    if (col == "contact_title") {
+      return primary->title();
+    }
+    if (col == "contact_phone") {
+      return primary->phone();
+    }
+    if (col == "contact_email") {
+      return primary->email();
+    }
     return "";
   };
   std::vector<std::string> row;
-  for (const std::string& col : columns.empty() ? CustomerCsvColumns() : columns)
+  for (const std::string& col : columns.empty() ? CustomerCsvColumns() : columns) {
     row.push_back(value(col));
+  }
   return row;
 }
 

@@ -25,13 +25,17 @@ using ::testing::UnorderedElementsAre;
 
 std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 
 std::vector<std::string> ErrorColumns(const CustomerRow& r) {
   std::vector<std::string> out;
-  for (const ColumnError& e : r.errors) out.push_back(e.column);
+  for (const ColumnError& e : r.errors) {
+    out.push_back(e.column);
+  }
   return out;
 }
 
@@ -300,7 +304,9 @@ TEST(CustomerCsvRowTest, FieldErrorsNameTheCsvColumn) {
     SCOPED_TRACE(c.column);
     std::vector<std::pair<std::string, std::string>> cells = {{"display_name", "X"},
                                                               {c.column, c.value}};
-    if (std::string(c.column).rfind("contact_", 0) == 0) cells.push_back({"contact_name", "张三"});
+    if (std::string(c.column).rfind("contact_", 0) == 0) {
+      cells.push_back({"contact_name", "张三"});
+    }
     EXPECT_THAT(ErrorColumns(RowOf(cells)), ElementsAre(c.error_column));
   }
 }

@@ -34,18 +34,26 @@ std::string NormalTaxId(absl::string_view tax_id) {
 std::string NormalPhone(absl::string_view phone) {
   std::string digits;
   for (char c : phone) {
-    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) digits.push_back(c);
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      digits.push_back(c);
+    }
   }
   const bool plus = absl::StartsWith(absl::StripLeadingAsciiWhitespace(phone), "+");
-  if (plus && absl::StartsWith(digits, "86")) digits.erase(0, 2);
-  if (!plus && absl::StartsWith(digits, "0086")) digits.erase(0, 4);
+  if (plus && absl::StartsWith(digits, "86")) {
+    digits.erase(0, 2);
+  }
+  if (!plus && absl::StartsWith(digits, "0086")) {
+    digits.erase(0, 4);
+  }
   return digits;
 }
 
 namespace {
 
 bool IsPhoneText(absl::string_view p) {
-  if (p.size() > 32) return false;
+  if (p.size() > 32) {
+    return false;
+  }
   for (char c : p) {
     if (!(absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == ' ' || c == '+' || c == '-')) {
       return false;
@@ -82,7 +90,9 @@ void CheckCustomerFields(Violations& v, const std::string& prefix, const v1::Cus
       v.Add(f(absl::StrCat("tags.", name)), "a lower_snake code such as \"manufacturing\"");
     }
   }
-  if (t.labels_size() > 50) v.Add(f("tags.labels"), "at most 50 labels");
+  if (t.labels_size() > 50) {
+    v.Add(f("tags.labels"), "at most 50 labels");
+  }
   for (const auto& [key, value] : t.labels()) {
     if (!IsCode(key)) {
       v.Add(f(absl::StrCat("tags.labels[", QuoteUntrusted(key, 40), "]")),
@@ -91,7 +101,9 @@ void CheckCustomerFields(Violations& v, const std::string& prefix, const v1::Cus
       CheckText(v, f(absl::StrCat("tags.labels[", key, "]")), value, 0, 256);
     }
   }
-  if (c.contacts_size() > 100) v.Add(f("contacts"), "at most 100 contacts");
+  if (c.contacts_size() > 100) {
+    v.Add(f("contacts"), "at most 100 contacts");
+  }
   int primaries = 0;
   absl::flat_hash_set<std::string> ids;
   for (int i = 0; i < c.contacts_size() && i < 100; ++i) {
@@ -114,7 +126,9 @@ void CheckCustomerFields(Violations& v, const std::string& prefix, const v1::Cus
     }
     primaries += ct.primary() ? 1 : 0;
   }
-  if (primaries > 1) v.Add(f("contacts"), "at most one contact may be primary");
+  if (primaries > 1) {
+    v.Add(f("contacts"), "at most one contact may be primary");
+  }
 }
 
 }  // namespace salesops::customers

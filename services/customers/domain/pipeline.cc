@@ -24,10 +24,16 @@ bool IsOpenStage(OpportunityStage s) {
 }
 
 bool IsAllowedTransition(OpportunityStage from, OpportunityStage to) {
-  if (!IsOpenStage(from) || from == to) return false;
-  if (to == OPPORTUNITY_STAGE_LOST) return true;
+  if (!IsOpenStage(from) || from == to) {
+    return false;
+  }
+  if (to == OPPORTUNITY_STAGE_LOST) {
+    return true;
+  }
   // Won only from the contract stage: a deal is won when it is signed.
-  if (to == OPPORTUNITY_STAGE_WON) return from == OPPORTUNITY_STAGE_CONTRACT;
+  if (to == OPPORTUNITY_STAGE_WON) {
+    return from == OPPORTUNITY_STAGE_CONTRACT;
+  }
   return IsOpenStage(to);
 }
 
@@ -49,7 +55,9 @@ absl::Status CheckStageChange(OpportunityStage from, OpportunityStage to,
     v.Add("reason", "required when the opportunity is lost");
   }
   CheckText(v, "reason", reason, 0, 1000);
-  if (!v.empty()) return v.Finish();
+  if (!v.empty()) {
+    return v.Finish();
+  }
   if (!IsAllowedTransition(from, to)) {
     std::string why = IsTerminal(from) ? "a closed opportunity cannot change stage"
                       : to == OPPORTUNITY_STAGE_WON
@@ -110,7 +118,9 @@ absl::Status ValidateOpportunityFields(const v1::Opportunity& o, absl::Time crea
 }
 
 int DaysBetween(absl::Time from, absl::Time to) {
-  if (to <= from) return 0;
+  if (to <= from) {
+    return 0;
+  }
   return static_cast<int>((to - from) / absl::Hours(24));
 }
 

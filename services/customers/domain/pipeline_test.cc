@@ -31,7 +31,9 @@ constexpr OpportunityStage kStages[] = {kLead,     kQualified, kProposal, kNegot
 
 std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 
@@ -306,7 +308,9 @@ TEST(PipelineTest, EmptyDisplayNameNamesDisplayName) {
 TEST(PipelineTest, DisplayNameLengthCountsCharactersNotBytes) {
   v1::Opportunity o = ValidOpportunity();
   std::string name;
-  for (int i = 0; i < 200; ++i) name += "项";  // 200 characters, 600 bytes
+  for (int i = 0; i < 200; ++i) {
+    name += "项";  // 200 characters, 600 bytes
+  }
   o.set_display_name(name);
   EXPECT_TRUE(ValidateOpportunityFields(o, kCreated, absl::UTCTimeZone()).ok());
   o.set_display_name(name + "目");

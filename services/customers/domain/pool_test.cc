@@ -23,7 +23,9 @@ const absl::Time kBase =
 
 std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 
@@ -185,11 +187,21 @@ TEST(PoolClaimTest, ReasonsComeInOrderOfPrecedence) {
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_EQ(ErrorReason(s), reason);
     const std::string r = reason;
-    if (r == "CUSTOMER_NOT_IN_POOL") f.in_pool = true;
-    if (r == "CUSTOMER_PROTECTED") f.protection_until = kBase;
-    if (r == "RECLAIM_COOLDOWN") f.cooldown_until = kBase;
-    if (r == "OWNED_LIMIT_REACHED") f.owned_by_claimant = 199;
-    if (r == "MONTHLY_CLAIM_LIMIT_REACHED") f.claims_this_month = 19;
+    if (r == "CUSTOMER_NOT_IN_POOL") {
+      f.in_pool = true;
+    }
+    if (r == "CUSTOMER_PROTECTED") {
+      f.protection_until = kBase;
+    }
+    if (r == "RECLAIM_COOLDOWN") {
+      f.cooldown_until = kBase;
+    }
+    if (r == "OWNED_LIMIT_REACHED") {
+      f.owned_by_claimant = 199;
+    }
+    if (r == "MONTHLY_CLAIM_LIMIT_REACHED") {
+      f.claims_this_month = 19;
+    }
   }
   EXPECT_TRUE(CheckClaim(p, f).ok());
 }

@@ -14,12 +14,15 @@ using v1::CustomerTier;
 
 // min(full, fact * full / scale) without overflow (fact, scale > 0).
 int Ratio(int64_t fact, int64_t scale) {
-  if (fact <= 0 || scale <= 0) return 0;
-  if (fact >= scale) return kFullScore;
+  if (fact <= 0 || scale <= 0) {
+    return 0;
+  }
+  if (fact >= scale) {
+    return kFullScore;
+  }
   // fact < scale here; __int128 keeps fact * 10000 exact for any int64.
   return static_cast<int>(static_cast<__int128>(fact) * kFullScore / scale);
 }
-
 
 }  // namespace
 
@@ -29,7 +32,9 @@ PurchaseFacts FactsFromDeals(const std::vector<WonDeal>& won, int64_t open_pipel
   f.open_pipeline_minor = std::max<int64_t>(0, open_pipeline_minor);
   absl::Time last = absl::InfinitePast();
   for (const WonDeal& d : won) {
-    if (d.close_time > now) continue;  // not yet (clock skew): ignore
+    if (d.close_time > now) {
+      continue;  // not yet (clock skew): ignore
+    }
     last = std::max(last, d.close_time);
     if (now - d.close_time <= absl::Hours(24 * 365)) {
       f.revenue_last_12_months_minor =
@@ -136,7 +141,9 @@ absl::Status ValidateTierPolicy(const v1::TierPolicy& p) {
         {"potential_full_score_minor", p.potential_full_score_minor()},
         {"frequency_full_score_count", p.frequency_full_score_count()},
         {"recency_full_score_days", p.recency_full_score_days()}}) {
-    if (value <= 0) v.Add(absl::StrCat("tier_policy.", name), "must be greater than 0");
+    if (value <= 0) {
+      v.Add(absl::StrCat("tier_policy.", name), "must be greater than 0");
+    }
   }
   if (p.recency_zero_score_days() <= p.recency_full_score_days()) {
     v.Add("tier_policy.recency_zero_score_days", "must be greater than recency_full_score_days");
@@ -183,14 +190,18 @@ v1::ScoreBreakdown Score(const v1::TierPolicy& p, const PurchaseFacts& f, absl::
 
 v1::CustomerTier TierFor(const v1::TierPolicy& p, int total) {
   for (const auto& plan : p.service_plans()) {  // ordered S..C
-    if (total >= plan.min_total_score()) return plan.tier();
+    if (total >= plan.min_total_score()) {
+      return plan.tier();
+    }
   }
   return v1::CUSTOMER_TIER_C;
 }
 
 const v1::TierServicePlan* PlanFor(const v1::TierPolicy& p, v1::CustomerTier tier) {
   for (const auto& plan : p.service_plans()) {
-    if (plan.tier() == tier) return &plan;
+    if (plan.tier() == tier) {
+      return &plan;
+    }
   }
   return nullptr;
 }

@@ -27,7 +27,9 @@ const absl::Time kNow =
 
 std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 

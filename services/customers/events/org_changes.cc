@@ -10,7 +10,9 @@
 namespace salesops::customers {
 
 absl::Status OrgChangeHandler::Handle(const CloudEvent& event) {
-  if (event.type != "salesops.org.v1.MemberMoved") return absl::OkStatus();
+  if (event.type != "salesops.org.v1.MemberMoved") {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<salesops::org::v1::MemberMoved>(event));
   if (!absl::StartsWith(e.member().name(), "members/") ||
       !absl::StartsWith(e.to_org_unit(), "orgUnits/")) {
@@ -22,7 +24,9 @@ absl::Status OrgChangeHandler::Handle(const CloudEvent& event) {
   absl::Status s =
       api_.ApplyOwnerMove(e.member().name().substr(8), e.to_org_unit().substr(9), reason).status();
   // A lost race is worth another try, not the dead-letter topic.
-  if (absl::IsAborted(s)) return Unavailable("RETRY", std::string(s.message()));
+  if (absl::IsAborted(s)) {
+    return Unavailable("RETRY", std::string(s.message()));
+  }
   return s;
 }
 

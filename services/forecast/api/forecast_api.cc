@@ -37,9 +37,13 @@ constexpr int kNoteMaxChars = 500;
 // '_', up to 128 characters (ids come from the org and targets services; the
 // forecast ids built from them use '~' as separator, which this excludes).
 bool ValidRef(absl::string_view id) {
-  if (id.empty() || id.size() > 128 || id == kNone) return false;
+  if (id.empty() || id.size() > 128 || id == kNone) {
+    return false;
+  }
   for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      return false;
+    }
   }
   return true;
 }
@@ -55,26 +59,36 @@ std::string PeriodId(Violations& v, const std::string& field, const std::string&
     return "";
   }
   const std::string id = IdIn(name, "fiscalPeriods");
-  if (id.empty() || !ValidRef(id)) v.Add(field, "must be fiscalPeriods/{id}");
+  if (id.empty() || !ValidRef(id)) {
+    v.Add(field, "must be fiscalPeriods/{id}");
+  }
   return id;
 }
 
 // An optional "orgUnits/{id}" → id ("" when empty); violation when malformed.
 std::string OptionalUnit(Violations& v, const std::string& field, const std::string& name) {
-  if (name.empty()) return "";
+  if (name.empty()) {
+    return "";
+  }
   const std::string id = IdIn(name, "orgUnits");
-  if (id.empty() || !ValidRef(id)) v.Add(field, "must be orgUnits/{id}");
+  if (id.empty() || !ValidRef(id)) {
+    v.Add(field, "must be orgUnits/{id}");
+  }
   return id;
 }
 
 std::optional<Category> CategoryOf(Violations& v, const std::string& field, v1::ForecastCategory c,
                                    bool required) {
   if (c == v1::FORECAST_CATEGORY_UNSPECIFIED) {
-    if (required) v.Add(field, "required: COMMIT, BEST_CASE or PIPELINE");
+    if (required) {
+      v.Add(field, "required: COMMIT, BEST_CASE or PIPELINE");
+    }
     return std::nullopt;
   }
   std::optional<Category> out = FromProto(c);
-  if (!out) v.Add(field, "must be COMMIT, BEST_CASE or PIPELINE");
+  if (!out) {
+    v.Add(field, "must be COMMIT, BEST_CASE or PIPELINE");
+  }
   return out;
 }
 
@@ -119,14 +133,18 @@ absl::StatusOr<ScopeId> ForecastApi::ResolveScope(const v1::ForecastScope& scope
   ScopeId s;
   if (!scope.member().empty()) {
     s.member = IdIn(scope.member(), "members");
-    if (s.member.empty() || !ValidRef(s.member)) v.Add(field + ".member", "must be members/{id}");
+    if (s.member.empty() || !ValidRef(s.member)) {
+      v.Add(field + ".member", "must be members/{id}");
+    }
   }
   s.unit = OptionalUnit(v, field + ".org_unit", scope.org_unit());
   s.product_line = OptionalUnit(v, field + ".product_line", scope.product_line());
   if (scope.member().empty() && scope.org_unit().empty()) {
     v.Add(field + ".org_unit", "a scope needs an org unit or a member");
   }
-  if (!v.empty() || s.member.empty()) return s;
+  if (!v.empty() || s.member.empty()) {
+    return s;
+  }
   // A member's forecasts are filed under their team.
   SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> m, org_.Member(s.member));
   if (s.unit.empty()) {
@@ -149,7 +167,9 @@ absl::StatusOr<bool> ForecastApi::CanSee(const CallContext& call, const ScopeId&
       return !scope.member.empty() && scope.member == p.member_id;
     case Role::kSupervisor:
     case Role::kManager: {
-      if (p.org_unit_id.empty()) return false;
+      if (p.org_unit_id.empty()) {
+        return false;
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, org_.UnitAndAncestors(scope.unit));
       return std::find(chain.begin(), chain.end(), p.org_unit_id) != chain.end();
     }
@@ -159,21 +179,31 @@ absl::StatusOr<bool> ForecastApi::CanSee(const CallContext& call, const ScopeId&
 
 absl::Status ForecastApi::CheckCanSee(const CallContext& call, const ScopeId& scope) {
   SALESOPS_ASSIGN_OR_RETURN(bool ok, CanSee(call, scope));
-  if (!ok) return NotInScope(absl::StrCat("forecasts of ", ScopeKey(scope)));
+  if (!ok) {
+    return NotInScope(absl::StrCat("forecasts of ", ScopeKey(scope)));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ForecastApi::DefaultUnit(const CallContext& call) {
   const Principal& p = call.principal;
-  if (p.role == Role::kAdmin || p.role == Role::kDirector) return std::string();
-  if (!p.org_unit_id.empty()) return p.org_unit_id;
+  if (p.role == Role::kAdmin || p.role == Role::kDirector) {
+    return std::string();
+  }
+  if (!p.org_unit_id.empty()) {
+    return p.org_unit_id;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> m, org_.Member(p.member_id));
-  if (!m) return NotInScope("forecasts: your token names no org unit");
+  if (!m) {
+    return NotInScope("forecasts: your token names no org unit");
+  }
   return m->team;
 }
 
 absl::Status ForecastApi::AddCalls(std::vector<v1::Forecast*> forecasts) {
-  if (forecasts.empty()) return absl::OkStatus();
+  if (forecasts.empty()) {
+    return absl::OkStatus();
+  }
   std::vector<std::string> ids;
   for (const v1::Forecast* f : forecasts) {
     const std::string id = IdIn(f->name(), "forecasts");
@@ -184,8 +214,12 @@ absl::Status ForecastApi::AddCalls(std::vector<v1::Forecast*> forecasts) {
                             repo_.GetDocs(DocKind::kCall, ids));
   SALESOPS_ASSIGN_OR_RETURN(auto calls, Parsed<v1::ForecastCall>(docs));
   for (size_t i = 0; i < forecasts.size(); ++i) {
-    if (calls[2 * i]) *forecasts[i]->mutable_submitted_call() = calls[2 * i]->amount();
-    if (calls[2 * i + 1]) *forecasts[i]->mutable_adjusted_call() = calls[2 * i + 1]->amount();
+    if (calls[2 * i]) {
+      *forecasts[i]->mutable_submitted_call() = calls[2 * i]->amount();
+    }
+    if (calls[2 * i + 1]) {
+      *forecasts[i]->mutable_adjusted_call() = calls[2 * i + 1]->amount();
+    }
   }
   return absl::OkStatus();
 }
@@ -252,10 +286,18 @@ absl::Status ForecastApi::ListForecasts(const CallContext& call,
   // The cheap filters on the id; visibility on the scope (cached chains).
   auto matches = [&](const std::string& id) -> absl::StatusOr<bool> {
     std::optional<ForecastKey> k = ParseForecastId(id);
-    if (!k) return false;
-    if (category && k->category != *category) return false;
-    if (!req.product_line().empty() && k->scope.product_line != line) return false;
-    if (req.members_only() && k->scope.member.empty()) return false;
+    if (!k) {
+      return false;
+    }
+    if (category && k->category != *category) {
+      return false;
+    }
+    if (!req.product_line().empty() && k->scope.product_line != line) {
+      return false;
+    }
+    if (req.members_only() && k->scope.member.empty()) {
+      return false;
+    }
     return CanSee(call, k->scope);
   };
 
@@ -273,7 +315,9 @@ absl::Status ForecastApi::ListForecasts(const CallContext& call,
       std::vector<std::string> keep;
       for (const std::string& id : ids) {
         SALESOPS_ASSIGN_OR_RETURN(bool ok, matches(id));
-        if (ok) keep.push_back(id);
+        if (ok) {
+          keep.push_back(id);
+        }
       }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                                 repo_.GetDocs(DocKind::kForecast, keep));
@@ -298,26 +342,34 @@ absl::Status ForecastApi::ListForecasts(const CallContext& call,
         next_token = EncodePageToken({after, filter});
         break;
       }
-      if (static_cast<int>(ids.size()) < kChunk) break;
+      if (static_cast<int>(ids.size()) < kChunk) {
+        break;
+      }
     }
   } else {
     // Ordered by shortfall: every match is read and sorted; the token is an offset.
     std::vector<std::string> ids;
     std::string scan_after;
     for (;;) {
-      if (call.Expired()) return DeadlineExceeded("ListForecasts ordered by gap");
+      if (call.Expired()) {
+        return DeadlineExceeded("ListForecasts ordered by gap");
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> page,
                                 repo_.Range(index, scan_after, kChunk));
       for (const std::string& id : page) {
         SALESOPS_ASSIGN_OR_RETURN(bool ok, matches(id));
-        if (ok) ids.push_back(id);
+        if (ok) {
+          ids.push_back(id);
+        }
       }
       if (static_cast<int>(ids.size()) > kMaxOrdered) {
         return InvalidField("order_by", absl::StrCat("more than ", kMaxOrdered,
                                                      " forecasts to order; narrow the list with "
                                                      "org_unit, category or product_line"));
       }
-      if (static_cast<int>(page.size()) < kChunk) break;
+      if (static_cast<int>(page.size()) < kChunk) {
+        break;
+      }
       scan_after = page.back();
     }
     std::vector<v1::Forecast> all;
@@ -328,14 +380,18 @@ absl::Status ForecastApi::ListForecasts(const CallContext& call,
                                 repo_.GetDocs(DocKind::kForecast, chunk));
       SALESOPS_ASSIGN_OR_RETURN(auto parsed, Parsed<v1::Forecast>(docs));
       for (auto& f : parsed) {
-        if (f) all.push_back(*std::move(f));
+        if (f) {
+          all.push_back(*std::move(f));
+        }
       }
     }
     std::stable_sort(all.begin(), all.end(), [](const v1::Forecast& a, const v1::Forecast& b) {
       return a.gap_to_target().amount_minor() > b.gap_to_target().amount_minor();
     });
     int64_t offset = 0;
-    if (cursor) (void)absl::SimpleAtoi(cursor->after, &offset);
+    if (cursor) {
+      (void)absl::SimpleAtoi(cursor->after, &offset);
+    }
     for (int64_t i = offset;
          i < static_cast<int64_t>(all.size()) && static_cast<int>(found.size()) < page_size; ++i) {
       found.push_back(all[i]);
@@ -344,9 +400,13 @@ absl::Status ForecastApi::ListForecasts(const CallContext& call,
       next_token = EncodePageToken({absl::StrCat(offset + found.size()), filter});
     }
   }
-  for (v1::Forecast& f : found) *resp->add_forecasts() = std::move(f);
+  for (v1::Forecast& f : found) {
+    *resp->add_forecasts() = std::move(f);
+  }
   std::vector<v1::Forecast*> ptrs;
-  for (v1::Forecast& f : *resp->mutable_forecasts()) ptrs.push_back(&f);
+  for (v1::Forecast& f : *resp->mutable_forecasts()) {
+    ptrs.push_back(&f);
+  }
   SALESOPS_RETURN_IF_ERROR(AddCalls(ptrs));
   resp->set_next_page_token(next_token);
   return absl::OkStatus();
@@ -356,7 +416,9 @@ absl::Status ForecastApi::RollUp(const CallContext& call, const v1::RollUpReques
                                  v1::RollUpResponse* resp) {
   Violations v;
   std::string unit = OptionalUnit(v, "org_unit", req.org_unit());
-  if (req.org_unit().empty()) v.Add("org_unit", "required: orgUnits/{id}");
+  if (req.org_unit().empty()) {
+    v.Add("org_unit", "required: orgUnits/{id}");
+  }
   const std::string period = PeriodId(v, "period", req.period());
   const std::optional<Category> category = CategoryOf(v, "category", req.category(), true);
   const std::string line = OptionalUnit(v, "product_line", req.product_line());
@@ -381,11 +443,15 @@ absl::Status ForecastApi::RollUp(const CallContext& call, const v1::RollUpReques
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                             repo_.GetDocs(DocKind::kForecast, child_ids));
   for (const std::optional<Doc>& d : docs) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, resp->add_children()));
   }
   std::vector<v1::Forecast*> ptrs = {resp->mutable_total()};
-  for (v1::Forecast& f : *resp->mutable_children()) ptrs.push_back(&f);
+  for (v1::Forecast& f : *resp->mutable_children()) {
+    ptrs.push_back(&f);
+  }
   return AddCalls(ptrs);
 }
 
@@ -399,8 +465,12 @@ absl::Status ForecastApi::GetAccuracy(const CallContext& call, const v1::GetAccu
   if (req.weeks_before_period_end() < 0 || req.weeks_before_period_end() > 60) {
     v.Add("weeks_before_period_end", "must be 0..60 (0 = every snapshot)");
   }
-  if (req.period_count() < 0 || req.period_count() > 40) v.Add("period_count", "must be 0..40");
-  if (!v1::ForecastModel_IsValid(req.model())) v.Add("model", "unknown model");
+  if (req.period_count() < 0 || req.period_count() > 40) {
+    v.Add("period_count", "must be 0..40");
+  }
+  if (!v1::ForecastModel_IsValid(req.model())) {
+    v.Add("model", "unknown model");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_RETURN_IF_ERROR(CheckCanSee(call, scope));
   const int periods_wanted = req.period_count() == 0 ? 4 : req.period_count();
@@ -410,14 +480,18 @@ absl::Status ForecastApi::GetAccuracy(const CallContext& call, const v1::GetAccu
       repo_.Range(SnapshotIndex(ScopeKey(scope), *category), "", kMaxSnapshots));
   std::vector<v1::ForecastSnapshot> snaps;
   for (size_t start = 0; start < ids.size(); start += kChunk) {
-    if (call.Expired()) return DeadlineExceeded("GetAccuracy");
+    if (call.Expired()) {
+      return DeadlineExceeded("GetAccuracy");
+    }
     std::vector<std::string> chunk(ids.begin() + start,
                                    ids.begin() + std::min(ids.size(), start + kChunk));
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                               repo_.GetDocs(DocKind::kSnapshot, chunk));
     SALESOPS_ASSIGN_OR_RETURN(auto parsed, Parsed<v1::ForecastSnapshot>(docs));
     for (auto& s : parsed) {
-      if (!s || !s->has_actual()) continue;
+      if (!s || !s->has_actual()) {
+        continue;
+      }
       if (req.weeks_before_period_end() > 0 &&
           s->weeks_before_period_end() != req.weeks_before_period_end()) {
         continue;
@@ -432,7 +506,9 @@ absl::Status ForecastApi::GetAccuracy(const CallContext& call, const v1::GetAccu
     const auto& e = s.forecast().period_end_date();
     by_period[{e.year(), e.month(), e.day(), s.forecast().period()}].push_back(&s);
   }
-  while (static_cast<int>(by_period.size()) > periods_wanted) by_period.erase(by_period.begin());
+  while (static_cast<int>(by_period.size()) > periods_wanted) {
+    by_period.erase(by_period.begin());
+  }
 
   struct Series {
     v1::ForecastSource source;
@@ -485,7 +561,9 @@ absl::Status ForecastApi::GetAccuracy(const CallContext& call, const v1::GetAccu
     a.set_model(s.model);
     a.set_source(s.source);
     a.set_weeks_before_period_end(req.weeks_before_period_end());
-    for (const std::string& p : periods) a.add_periods(p);
+    for (const std::string& p : periods) {
+      a.add_periods(p);
+    }
     a.set_snapshot_count(static_cast<int64_t>(s.points.size()));
     a.set_mape_basis_points(sum.mape_bp);
     a.set_bias_basis_points(sum.bias_bp);
@@ -504,12 +582,16 @@ absl::Status ForecastApi::GetAccuracy(const CallContext& call, const v1::GetAccu
   std::vector<std::pair<v1::ForecastAccuracy, int>> all;
   for (const auto& [key, s] : series) {
     auto a = accuracy_of(s);
-    if (a.second > 0) all.push_back(std::move(a));
+    if (a.second > 0) {
+      all.push_back(std::move(a));
+    }
   }
   std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
     return a.first.mape_basis_points() < b.first.mape_basis_points();
   });
-  for (auto& [a, n] : all) *resp->add_comparison() = std::move(a);
+  for (auto& [a, n] : all) {
+    *resp->add_comparison() = std::move(a);
+  }
   if (resp->comparison_size() > 0) {
     resp->set_most_accurate_source(resp->comparison(0).source());
     resp->set_most_accurate_model(resp->comparison(0).model());
@@ -530,7 +612,9 @@ absl::Status ForecastApi::ListForecastSnapshots(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(scope, ResolveScope(req.scope(), "scope", v));
   }
   std::string period;
-  if (!req.period().empty() || !has_scope) period = PeriodId(v, "period", req.period());
+  if (!req.period().empty() || !has_scope) {
+    period = PeriodId(v, "period", req.period());
+  }
   const std::optional<Category> category = CategoryOf(v, "category", req.category(), false);
   const std::string filter =
       absl::StrCat(has_scope ? ScopeKey(scope) : "", "|", period, "|", req.category());
@@ -542,12 +626,16 @@ absl::Status ForecastApi::ListForecastSnapshots(const CallContext& call,
     // A scope's snapshots are few: read them all and give the newest first.
     std::vector<std::string> ids;
     for (Category c : {Category::kCommit, Category::kBestCase, Category::kPipeline}) {
-      if (category && c != *category) continue;
+      if (category && c != *category) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> part,
                                 repo_.Range(SnapshotIndex(ScopeKey(scope), c), "", kMaxSnapshots));
       for (std::string& id : part) {
         std::optional<ForecastKey> k = ParseForecastId(ForecastIdOf(id));
-        if (!period.empty() && (!k || k->period != period)) continue;
+        if (!period.empty() && (!k || k->period != period)) {
+          continue;
+        }
         ids.push_back(std::move(id));
       }
     }
@@ -557,16 +645,22 @@ absl::Status ForecastApi::ListForecastSnapshots(const CallContext& call,
       return wa != wb ? wa > wb : a < b;
     });
     int64_t offset = 0;
-    if (cursor) (void)absl::SimpleAtoi(cursor->after, &offset);
+    if (cursor) {
+      (void)absl::SimpleAtoi(cursor->after, &offset);
+    }
     offset = std::clamp<int64_t>(offset, 0, static_cast<int64_t>(ids.size()));
     const size_t end = std::min(ids.size(), static_cast<size_t>(offset + page_size));
     std::vector<std::string> page(ids.begin() + offset, ids.begin() + end);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                               repo_.GetDocs(DocKind::kSnapshot, page));
     for (const std::optional<Doc>& d : docs) {
-      if (d) SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, resp->add_snapshots()));
+      if (d) {
+        SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, resp->add_snapshots()));
+      }
     }
-    if (end < ids.size()) resp->set_next_page_token(EncodePageToken({absl::StrCat(end), filter}));
+    if (end < ids.size()) {
+      resp->set_next_page_token(EncodePageToken({absl::StrCat(end), filter}));
+    }
     return absl::OkStatus();
   }
 
@@ -583,9 +677,13 @@ absl::Status ForecastApi::ListForecastSnapshots(const CallContext& call,
     std::vector<std::string> keep;
     for (const std::string& id : ids) {
       std::optional<ForecastKey> k = ParseForecastId(ForecastIdOf(id));
-      if (!k || (category && k->category != *category)) continue;
+      if (!k || (category && k->category != *category)) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(bool ok, CanSee(call, k->scope));
-      if (ok) keep.push_back(id);
+      if (ok) {
+        keep.push_back(id);
+      }
     }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                               repo_.GetDocs(DocKind::kSnapshot, keep));
@@ -594,7 +692,9 @@ absl::Status ForecastApi::ListForecastSnapshots(const CallContext& call,
       ++scanned;
       after = id;
       if (k < keep.size() && keep[k] == id) {
-        if (docs[k]) SALESOPS_RETURN_IF_ERROR(ParseDoc(*docs[k], resp->add_snapshots()));
+        if (docs[k]) {
+          SALESOPS_RETURN_IF_ERROR(ParseDoc(*docs[k], resp->add_snapshots()));
+        }
         ++k;
       }
       if (resp->snapshots_size() == page_size) {
@@ -602,7 +702,9 @@ absl::Status ForecastApi::ListForecastSnapshots(const CallContext& call,
         return absl::OkStatus();
       }
     }
-    if (static_cast<int>(ids.size()) < kChunk) return absl::OkStatus();
+    if (static_cast<int>(ids.size()) < kChunk) {
+      return absl::OkStatus();
+    }
   }
 }
 
@@ -619,12 +721,16 @@ absl::Status ForecastApi::ListStageProbabilities(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // Supervisors and managers: their teams' figures and the company-wide ones.
   auto visible = [&](const std::string& t) -> absl::StatusOr<bool> {
-    if (t.empty()) return true;
+    if (t.empty()) {
+      return true;
+    }
     return CanSee(call, ScopeId{t, "", ""});
   };
   if (!team.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(bool ok, visible(team));
-    if (!ok) return NotInScope(absl::StrCat("stage probabilities of ", req.team()));
+    if (!ok) {
+      return NotInScope(absl::StrCat("stage probabilities of ", req.team()));
+    }
   }
   std::string after = cursor ? cursor->after : "";
   int scanned = 0;
@@ -640,14 +746,22 @@ absl::Status ForecastApi::ListStageProbabilities(const CallContext& call,
     for (size_t i = 0; i < ids.size(); ++i) {
       ++scanned;
       after = ids[i];
-      if (!docs[i]) continue;
+      if (!docs[i]) {
+        continue;
+      }
       v1::StageProbability p;
       SALESOPS_RETURN_IF_ERROR(ParseDoc(*docs[i], &p));
       const std::string t = IdIn(p.team(), "orgUnits");
-      if (!team.empty() && t != team) continue;
-      if (!line.empty() && IdIn(p.product_line(), "orgUnits") != line) continue;
+      if (!team.empty() && t != team) {
+        continue;
+      }
+      if (!line.empty() && IdIn(p.product_line(), "orgUnits") != line) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(bool ok, visible(t));
-      if (!ok) continue;
+      if (!ok) {
+        continue;
+      }
       *resp->add_stage_probabilities() = std::move(p);
       if (resp->stage_probabilities_size() == page_size) {
         if (i + 1 < ids.size() || static_cast<int>(ids.size()) == kChunk) {
@@ -656,7 +770,9 @@ absl::Status ForecastApi::ListStageProbabilities(const CallContext& call,
         return absl::OkStatus();
       }
     }
-    if (static_cast<int>(ids.size()) < kChunk) return absl::OkStatus();
+    if (static_cast<int>(ids.size()) < kChunk) {
+      return absl::OkStatus();
+    }
   }
 }
 
@@ -665,12 +781,16 @@ absl::Status ForecastApi::ListStageProbabilities(const CallContext& call,
 absl::Status ForecastApi::CheckCanCall(const CallContext& call, const ScopeId& scope,
                                        bool adjusted) {
   const Principal& p = call.principal;
-  if (p.role == Role::kAdmin) return absl::OkStatus();
+  if (p.role == Role::kAdmin) {
+    return absl::OkStatus();
+  }
   const bool own = scope.member.empty()
                        ? (p.role >= Role::kSupervisor && scope.unit == p.org_unit_id)
                        : scope.member == p.member_id;
   if (!adjusted) {
-    if (own) return absl::OkStatus();
+    if (own) {
+      return absl::OkStatus();
+    }
     return PermissionDenied("NOT_YOUR_SCOPE",
                             "a SUBMITTED call is for your own number (yourself, or the unit you "
                             "lead); use ADJUSTED for the scopes below you");
@@ -678,10 +798,13 @@ absl::Status ForecastApi::CheckCanCall(const CallContext& call, const ScopeId& s
   if (p.role < Role::kManager) {
     return PermissionDenied("ADJUSTMENT_NOT_ALLOWED", "only managers and above adjust calls");
   }
-  if (own)
+  if (own) {
     return PermissionDenied("ADJUSTMENT_NOT_ALLOWED", "you submit, not adjust, your own number");
+  }
   SALESOPS_ASSIGN_OR_RETURN(bool visible, CanSee(call, scope));
-  if (!visible) return NotInScope(absl::StrCat("forecasts of ", ScopeKey(scope)));
+  if (!visible) {
+    return NotInScope(absl::StrCat("forecasts of ", ScopeKey(scope)));
+  }
   return absl::OkStatus();
 }
 
@@ -691,12 +814,16 @@ absl::Status ForecastApi::ReplayCall(const CallContext& call, const std::string&
   SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(stored, expected));
   const std::string id = IdIn(stored, "forecastCalls");
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> doc, repo_.GetDoc(DocKind::kCall, id));
-  if (!doc) return RequestIdReused();
+  if (!doc) {
+    return RequestIdReused();
+  }
   v1::ForecastCall c;
   SALESOPS_RETURN_IF_ERROR(ParseDoc(*doc, &c));
   // The same check as a fresh call: a replay shows nothing the caller may not write.
   std::optional<ForecastKey> key = ParseForecastId(ForecastIdOf(id));
-  if (!key) return RequestIdReused();
+  if (!key) {
+    return RequestIdReused();
+  }
   SALESOPS_RETURN_IF_ERROR(CheckCanCall(call, key->scope, adjusted));
   c.set_etag(absl::StrCat(doc->version));
   *resp->mutable_call() = std::move(c);
@@ -715,7 +842,9 @@ absl::Status ForecastApi::SubmitForecastCall(const CallContext& call,
   if (!in.has_amount()) {
     v.Add("call.amount", "required");
   } else {
-    if (in.amount().amount_minor() < 0) v.Add("call.amount.amount_minor", "must be >= 0");
+    if (in.amount().amount_minor() < 0) {
+      v.Add("call.amount.amount_minor", "must be >= 0");
+    }
     if (!in.amount().currency_code().empty() && in.amount().currency_code() != options_.currency) {
       v.Add("call.amount.currency_code", absl::StrCat("forecasts are in ", options_.currency));
     }
@@ -741,7 +870,9 @@ absl::Status ForecastApi::SubmitForecastCall(const CallContext& call,
 
   SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen,
                             repo_.SeenRequest(caller, req.request_id()));
-  if (seen) return ReplayCall(call, *seen, name, adjusted, resp);
+  if (seen) {
+    return ReplayCall(call, *seen, name, adjusted, resp);
+  }
   SALESOPS_RETURN_IF_ERROR(CheckCanCall(call, scope, adjusted));
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, org_.UnitAndAncestors(scope.unit));
 
@@ -753,14 +884,19 @@ absl::Status ForecastApi::SubmitForecastCall(const CallContext& call,
     const std::optional<Doc>& existing = r[0].docs[0];
     SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), existing ? existing->version : 0, name));
     v1::ForecastCall before;
-    if (existing) SALESOPS_RETURN_IF_ERROR(ParseDoc(*existing, &before));
+    if (existing) {
+      SALESOPS_RETURN_IF_ERROR(ParseDoc(*existing, &before));
+    }
     v1::ForecastCall c;
     c.set_name(name);
     v1::ForecastScope* s = c.mutable_scope();
-    if (!scope.member.empty()) s->set_member(absl::StrCat("members/", scope.member));
+    if (!scope.member.empty()) {
+      s->set_member(absl::StrCat("members/", scope.member));
+    }
     s->set_org_unit(absl::StrCat("orgUnits/", scope.unit));
-    if (!scope.product_line.empty())
+    if (!scope.product_line.empty()) {
       s->set_product_line(absl::StrCat("orgUnits/", scope.product_line));
+    }
     c.set_period(absl::StrCat("fiscalPeriods/", period));
     c.set_category(ToProto(*category));
     *c.mutable_amount() = Money(in.amount().amount_minor(), options_.currency);
@@ -781,12 +917,16 @@ absl::Status ForecastApi::SubmitForecastCall(const CallContext& call,
     change.PutDoc(DocKind::kCall, id, c.SerializeAsString(), existing ? existing->version : 0);
     if (!existing) {
       change.AddToIndex(CallIndex(period, ""), id);
-      for (const std::string& unit : chain) change.AddToIndex(CallIndex(period, unit), id);
+      for (const std::string& unit : chain) {
+        change.AddToIndex(CallIndex(period, unit), id);
+      }
     }
     change.RememberRequest(caller, req.request_id(), name);
     v1::ForecastCallSubmitted event;
     *event.mutable_call() = c;
-    if (existing) *event.mutable_previous() = before;
+    if (existing) {
+      *event.mutable_previous() = before;
+    }
     *event.mutable_actor() = ActorOf(call);
     change.Emit(MakeCloudEvent(kForecastSource, id, name, event, now, call.trace_id));
     SALESOPS_ASSIGN_OR_RETURN(CommitOutcome out, repo_.Commit(change, nullptr));
@@ -795,7 +935,9 @@ absl::Status ForecastApi::SubmitForecastCall(const CallContext& call,
       *resp->mutable_call() = std::move(c);
       return absl::OkStatus();
     }
-    if (out.failed_tag == "request:") return ReplayCall(call, out.current, name, adjusted, resp);
+    if (out.failed_tag == "request:") {
+      return ReplayCall(call, out.current, name, adjusted, resp);
+    }
     // Someone submitted meanwhile: the caller's etag decides, else read again.
     if (!req.etag().empty() || attempt + 1 >= kMaxInternalRetries) {
       return Aborted("ETAG_MISMATCH", absl::StrCat(name, " changed meanwhile; re-read and retry"));
@@ -812,7 +954,9 @@ absl::Status ForecastApi::ListForecastCalls(const CallContext& call,
   const std::string period = PeriodId(v, "period", req.period());
   const std::string unit = OptionalUnit(v, "org_unit", req.org_unit());
   const std::optional<Category> category = CategoryOf(v, "category", req.category(), false);
-  if (!v1::ForecastCallKind_IsValid(req.kind())) v.Add("kind", "unknown kind");
+  if (!v1::ForecastCallKind_IsValid(req.kind())) {
+    v.Add("kind", "unknown kind");
+  }
   const std::string filter = absl::StrCat(period, "|", unit, "|", req.category(), "|", req.kind());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -832,12 +976,20 @@ absl::Status ForecastApi::ListForecastCalls(const CallContext& call,
     std::vector<std::string> keep;
     for (const std::string& id : ids) {
       std::optional<ForecastKey> k = ParseForecastId(ForecastIdOf(id));
-      if (!k || (category && k->category != *category)) continue;
+      if (!k || (category && k->category != *category)) {
+        continue;
+      }
       const bool adjusted = id.size() > 9 && id.substr(id.size() - 9) == "~adjusted";
-      if (req.kind() == v1::FORECAST_CALL_KIND_ADJUSTED && !adjusted) continue;
-      if (req.kind() == v1::FORECAST_CALL_KIND_SUBMITTED && adjusted) continue;
+      if (req.kind() == v1::FORECAST_CALL_KIND_ADJUSTED && !adjusted) {
+        continue;
+      }
+      if (req.kind() == v1::FORECAST_CALL_KIND_SUBMITTED && adjusted) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(bool ok, CanSee(call, k->scope));
-      if (ok) keep.push_back(id);
+      if (ok) {
+        keep.push_back(id);
+      }
     }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                               repo_.GetDocs(DocKind::kCall, keep));
@@ -858,7 +1010,9 @@ absl::Status ForecastApi::ListForecastCalls(const CallContext& call,
         return absl::OkStatus();
       }
     }
-    if (static_cast<int>(ids.size()) < kChunk) return absl::OkStatus();
+    if (static_cast<int>(ids.size()) < kChunk) {
+      return absl::OkStatus();
+    }
   }
 }
 

@@ -22,7 +22,9 @@ constexpr char kQ4[] = "fiscalPeriods/FY2026-Q4";
 
 std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 
@@ -43,8 +45,12 @@ class ForecastApiTest : public ::testing::Test {
   absl::Status Get(const CallContext& c, const std::string& unit, const std::string& member,
                    v1::GetForecastResponse* resp = nullptr) {
     v1::GetForecastRequest req;
-    if (!member.empty()) req.mutable_scope()->set_member("members/" + member);
-    if (!unit.empty()) req.mutable_scope()->set_org_unit("orgUnits/" + unit);
+    if (!member.empty()) {
+      req.mutable_scope()->set_member("members/" + member);
+    }
+    if (!unit.empty()) {
+      req.mutable_scope()->set_org_unit("orgUnits/" + unit);
+    }
     req.set_period(kQ4);
     req.set_category(v1::FORECAST_CATEGORY_PIPELINE);
     v1::GetForecastResponse r;
@@ -55,12 +61,16 @@ class ForecastApiTest : public ::testing::Test {
     req.set_period(kQ4);
     req.set_category(v1::FORECAST_CATEGORY_PIPELINE);
     req.set_page_size(500);
-    if (!unit.empty()) req.set_org_unit("orgUnits/" + unit);
+    if (!unit.empty()) {
+      req.set_org_unit("orgUnits/" + unit);
+    }
     v1::ListForecastsResponse resp;
     EXPECT_TRUE(api_.ListForecasts(c, req, &resp).ok());
     std::vector<std::string> out;
     for (const v1::Forecast& f : resp.forecasts()) {
-      if (f.scope().product_line().empty()) out.push_back(IdIn(f.name(), "forecasts"));
+      if (f.scope().product_line().empty()) {
+        out.push_back(IdIn(f.name(), "forecasts"));
+      }
     }
     return out;
   }
@@ -69,8 +79,12 @@ class ForecastApiTest : public ::testing::Test {
                       v1::SubmitForecastCallResponse* resp = nullptr,
                       const std::string& etag = "") {
     v1::SubmitForecastCallRequest req;
-    if (!member.empty()) req.mutable_call()->mutable_scope()->set_member("members/" + member);
-    if (!unit.empty()) req.mutable_call()->mutable_scope()->set_org_unit("orgUnits/" + unit);
+    if (!member.empty()) {
+      req.mutable_call()->mutable_scope()->set_member("members/" + member);
+    }
+    if (!unit.empty()) {
+      req.mutable_call()->mutable_scope()->set_org_unit("orgUnits/" + unit);
+    }
     req.mutable_call()->set_period(kQ4);
     req.mutable_call()->set_category(v1::FORECAST_CATEGORY_COMMIT);
     req.mutable_call()->mutable_amount()->set_amount_minor(amount);
@@ -138,7 +152,9 @@ TEST_F(ForecastApiTest, RollUpListsChildrenThatSumToTheTotal) {
   ASSERT_TRUE(api_.RollUp(mgr_, req, &resp).ok());
   ASSERT_EQ(resp.children_size(), 2);
   int64_t sum = 0;
-  for (const v1::Forecast& c : resp.children()) sum += c.amount().amount_minor();
+  for (const v1::Forecast& c : resp.children()) {
+    sum += c.amount().amount_minor();
+  }
   EXPECT_EQ(resp.total().amount().amount_minor(), sum);
   EXPECT_EQ(api_.RollUp(s1_, req, &resp).code(), absl::StatusCode::kPermissionDenied);
 }
@@ -311,7 +327,9 @@ TEST_F(ForecastApiTest, AccuracyComparesModelAndCalls) {
   EXPECT_EQ(resp.comparison(0).mape_basis_points(), 333);
   bool has_model = false;
   for (const v1::ForecastAccuracy& a : resp.comparison()) {
-    if (a.source() == v1::FORECAST_SOURCE_MODEL) has_model = true;
+    if (a.source() == v1::FORECAST_SOURCE_MODEL) {
+      has_model = true;
+    }
   }
   EXPECT_TRUE(has_model);
   // A rep cannot ask about the team.

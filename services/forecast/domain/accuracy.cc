@@ -15,7 +15,9 @@ int32_t ToBp(double ratio) {
 }  // namespace
 
 int32_t AbsolutePercentageErrorBp(int64_t forecast_minor, int64_t actual_minor) {
-  if (actual_minor <= 0) return 0;
+  if (actual_minor <= 0) {
+    return 0;
+  }
   return ToBp(std::abs(static_cast<double>(forecast_minor) - static_cast<double>(actual_minor)) /
               static_cast<double>(actual_minor));
 }
@@ -25,7 +27,9 @@ AccuracySummary Summarize(absl::Span<const AccuracyPoint> points) {
   double ape = 0, bias = 0;
   int inside = 0;
   for (const AccuracyPoint& p : points) {
-    if (p.actual_minor <= 0) continue;
+    if (p.actual_minor <= 0) {
+      continue;
+    }
     const double actual = static_cast<double>(p.actual_minor);
     const double error = static_cast<double>(p.forecast_minor) - actual;
     ape += std::abs(error) / actual;
@@ -33,14 +37,18 @@ AccuracySummary Summarize(absl::Span<const AccuracyPoint> points) {
     ++s.count;
     if (p.low_minor && p.high_minor) {
       ++s.with_interval;
-      if (p.actual_minor >= *p.low_minor && p.actual_minor <= *p.high_minor) ++inside;
+      if (p.actual_minor >= *p.low_minor && p.actual_minor <= *p.high_minor) {
+        ++inside;
+      }
     }
   }
   if (s.count > 0) {
     s.mape_bp = ToBp(ape / s.count);
     s.bias_bp = ToBp(bias / s.count);
   }
-  if (s.with_interval > 0) s.coverage_bp = ToBp(static_cast<double>(inside) / s.with_interval);
+  if (s.with_interval > 0) {
+    s.coverage_bp = ToBp(static_cast<double>(inside) / s.with_interval);
+  }
   return s;
 }
 

@@ -8,36 +8,52 @@
 namespace salesops::forecast {
 
 std::optional<ClosedDeal> AsClosedDeal(const DealRecord& deal) {
-  if (deal.outcome == Outcome::kOpen || deal.stages.empty()) return std::nullopt;
+  if (deal.outcome == Outcome::kOpen || deal.stages.empty()) {
+    return std::nullopt;
+  }
   ClosedDeal c;
   c.team = deal.team;
   c.product_line = deal.product_line;
   c.won = deal.outcome == Outcome::kWon;
   c.close_date = deal.closed;
   for (const StageEntry& e : deal.stages) {
-    if (!IsOpenStage(e.stage)) continue;
+    if (!IsOpenStage(e.stage)) {
+      continue;
+    }
     c.stages.push_back({e.stage, std::min(e.entered, deal.closed)});
   }
-  if (c.stages.empty()) return std::nullopt;
+  if (c.stages.empty()) {
+    return std::nullopt;
+  }
   return c;
 }
 
 std::optional<OpenDeal> OpenAsOf(const DealRecord& deal, absl::CivilDay day,
                                  bool with_expected_close) {
-  if (deal.created > day) return std::nullopt;
-  if (deal.outcome != Outcome::kOpen && deal.closed <= day) return std::nullopt;
+  if (deal.created > day) {
+    return std::nullopt;
+  }
+  if (deal.outcome != Outcome::kOpen && deal.closed <= day) {
+    return std::nullopt;
+  }
   const StageEntry* current = nullptr;
   for (const StageEntry& e : deal.stages) {
-    if (e.entered <= day && IsOpenStage(e.stage)) current = &e;
+    if (e.entered <= day && IsOpenStage(e.stage)) {
+      current = &e;
+    }
   }
-  if (current == nullptr) return std::nullopt;
+  if (current == nullptr) {
+    return std::nullopt;
+  }
   OpenDeal o;
   o.id = deal.id;
   o.team = deal.team;
   o.product_line = deal.product_line;
   o.stage = current->stage;
   o.entered_stage = current->entered;
-  if (with_expected_close) o.expected_close = deal.expected_close;
+  if (with_expected_close) {
+    o.expected_close = deal.expected_close;
+  }
   o.amount_minor = std::max<int64_t>(0, deal.amount_minor);
   return o;
 }
@@ -49,12 +65,18 @@ absl::StatusOr<StageStatistics> LearnAsOf(absl::Span<const DealRecord> deals, ab
   // The longest any won deal took from (last) entering a stage to closing.
   std::map<Stage, int64_t> longest_won;
   for (const DealRecord& d : deals) {
-    if (d.outcome == Outcome::kOpen || d.closed > day || d.team.empty()) continue;
+    if (d.outcome == Outcome::kOpen || d.closed > day || d.team.empty()) {
+      continue;
+    }
     std::optional<ClosedDeal> c = AsClosedDeal(d);
-    if (!c) continue;
+    if (!c) {
+      continue;
+    }
     if (c->won) {
       std::map<Stage, absl::CivilDay> last;
-      for (const StageEntry& e : c->stages) last[e.stage] = std::max(last[e.stage], e.entered);
+      for (const StageEntry& e : c->stages) {
+        last[e.stage] = std::max(last[e.stage], e.entered);
+      }
       for (const auto& [stage, entered] : last) {
         longest_won[stage] = std::max<int64_t>(longest_won[stage], c->close_date - entered);
       }
@@ -66,20 +88,30 @@ absl::StatusOr<StageStatistics> LearnAsOf(absl::Span<const DealRecord> deals, ab
   // closed deals alone would leave out every deal that stalls without being
   // closed, and overstate the win probability of the ones that move.
   for (const DealRecord& d : deals) {
-    if (d.team.empty()) continue;
+    if (d.team.empty()) {
+      continue;
+    }
     std::optional<OpenDeal> open = OpenAsOf(d, day, false);
-    if (!open) continue;
+    if (!open) {
+      continue;
+    }
     auto it = longest_won.find(open->stage);
-    if (it == longest_won.end() || day - open->entered_stage <= it->second) continue;
+    if (it == longest_won.end() || day - open->entered_stage <= it->second) {
+      continue;
+    }
     ClosedDeal c;
     c.team = d.team;
     c.product_line = d.product_line;
     c.won = false;
     c.close_date = day;
     for (const StageEntry& e : d.stages) {
-      if (e.entered <= day && IsOpenStage(e.stage)) c.stages.push_back(e);
+      if (e.entered <= day && IsOpenStage(e.stage)) {
+        c.stages.push_back(e);
+      }
     }
-    if (!c.stages.empty()) closed.push_back(std::move(c));
+    if (!c.stages.empty()) {
+      closed.push_back(std::move(c));
+    }
   }
   return StageStatistics::Learn(closed, min_sample);
 }
@@ -97,12 +129,18 @@ int64_t BookedBetween(absl::Span<const DealRecord* const> deals, absl::CivilDay 
 
 std::vector<double> MonthlyBookings(absl::Span<const DealRecord* const> deals,
                                     absl::CivilMonth first, absl::CivilMonth last) {
-  if (last < first) return {};
+  if (last < first) {
+    return {};
+  }
   std::vector<double> out(static_cast<size_t>(last - first + 1), 0.0);
   for (const DealRecord* d : deals) {
-    if (d->outcome != Outcome::kWon) continue;
+    if (d->outcome != Outcome::kWon) {
+      continue;
+    }
     const absl::CivilMonth m(d->closed);
-    if (m < first || m > last) continue;
+    if (m < first || m > last) {
+      continue;
+    }
     out[static_cast<size_t>(m - first)] += static_cast<double>(d->amount_minor);
   }
   return out;
@@ -120,7 +158,9 @@ std::string CalendarQuarterId(absl::CivilDay day) {
 
 std::vector<absl::CivilMonth> MonthsOf(const Period& period) {
   std::vector<absl::CivilMonth> out;
-  for (absl::CivilMonth m(period.start); m <= absl::CivilMonth(period.end); ++m) out.push_back(m);
+  for (absl::CivilMonth m(period.start); m <= absl::CivilMonth(period.end); ++m) {
+    out.push_back(m);
+  }
   return out;
 }
 
@@ -151,7 +191,9 @@ std::string IsoWeek(absl::CivilDay day) {
 }
 
 int WeeksBefore(absl::CivilDay day, absl::CivilDay end) {
-  if (end < day) return 0;
+  if (end < day) {
+    return 0;
+  }
   return static_cast<int>((end - day) / 7);
 }
 

@@ -10,9 +10,15 @@ namespace salesops::forecast {
 namespace {
 
 int64_t ToMinor(double v) {
-  if (!std::isfinite(v)) return 0;
-  if (v >= 9.0e18) return static_cast<int64_t>(9'000'000'000'000'000'000LL);
-  if (v <= -9.0e18) return -static_cast<int64_t>(9'000'000'000'000'000'000LL);
+  if (!std::isfinite(v)) {
+    return 0;
+  }
+  if (v >= 9.0e18) {
+    return static_cast<int64_t>(9'000'000'000'000'000'000LL);
+  }
+  if (v <= -9.0e18) {
+    return -static_cast<int64_t>(9'000'000'000'000'000'000LL);
+  }
   return std::llround(v);
 }
 
@@ -21,14 +27,20 @@ int64_t ToMinor(double v) {
 absl::StatusOr<std::optional<SeriesModel>> FitMonthlySeries(
     absl::Span<const DealRecord* const> deals, absl::CivilDay as_of, absl::CivilMonth until,
     const SeriesFitOptions& options) {
-  if (deals.empty()) return std::nullopt;
+  if (deals.empty()) {
+    return std::nullopt;
+  }
   const absl::CivilMonth last = absl::CivilMonth(as_of) - 1;  // last complete month
   absl::CivilMonth first = absl::CivilMonth(as_of) - std::max(1, options.history_months);
   absl::CivilDay earliest = deals.front()->created;
-  for (const DealRecord* d : deals) earliest = std::min(earliest, d->created);
+  for (const DealRecord* d : deals) {
+    earliest = std::min(earliest, d->created);
+  }
   // Months before the scope's first deal are not zeros, they are unknown.
   first = std::max(first, absl::CivilMonth(earliest));
-  if (first > last || until <= last) return std::nullopt;
+  if (first > last || until <= last) {
+    return std::nullopt;
+  }
   const std::vector<double> y = MonthlyBookings(deals, first, last);
   ForecastOptions fo;
   fo.horizon = static_cast<int>(until - last);
@@ -36,7 +48,9 @@ absl::StatusOr<std::optional<SeriesModel>> FitMonthlySeries(
   fo.confidence = options.confidence;
   fo.method = options.method;
   absl::StatusOr<SeriesForecast> f = ForecastSeries(y, fo);
-  if (!f.ok()) return f.status();
+  if (!f.ok()) {
+    return f.status();
+  }
   SeriesModel m;
   m.method = f->method;
   m.detail = f->detail;
@@ -63,7 +77,9 @@ std::optional<Figures> SeriesForPeriod(
       continue;
     }
     const int64_t index = m - path.first;
-    if (index < 0 || index >= static_cast<int64_t>(path.mean.size())) return std::nullopt;
+    if (index < 0 || index >= static_cast<int64_t>(path.mean.size())) {
+      return std::nullopt;
+    }
     const size_t i = static_cast<size_t>(index);
     f.amount_minor += std::max(booked, path.mean[i]);
     f.low_minor += std::max(booked, std::min(path.low[i], path.mean[i]));
@@ -87,7 +103,9 @@ std::vector<BacktestOrigin> BacktestOrigins(const Period& current, absl::CivilDa
 }
 
 std::optional<double> AbsolutePercentageError(int64_t forecast_minor, int64_t actual_minor) {
-  if (actual_minor <= 0) return std::nullopt;
+  if (actual_minor <= 0) {
+    return std::nullopt;
+  }
   return std::abs(static_cast<double>(forecast_minor) - static_cast<double>(actual_minor)) /
          static_cast<double>(actual_minor);
 }
@@ -146,12 +164,18 @@ absl::StatusOr<Backtest> RunBacktest(absl::Span<const DealRecord* const> deals,
   double pipe_sum = 0, series_sum = 0, pipe_alone = 0;
   int pipe_alone_n = 0;
   for (const BacktestPoint& p : out.points) {
-    if (!p.pipeline_minor) continue;
+    if (!p.pipeline_minor) {
+      continue;
+    }
     const std::optional<double> pe = AbsolutePercentageError(*p.pipeline_minor, p.actual_minor);
-    if (!pe) continue;
+    if (!pe) {
+      continue;
+    }
     pipe_alone += *pe;
     ++pipe_alone_n;
-    if (!p.series_minor) continue;
+    if (!p.series_minor) {
+      continue;
+    }
     pipe_sum += *pe;
     series_sum += *AbsolutePercentageError(*p.series_minor, p.actual_minor);
     ++out.compared;

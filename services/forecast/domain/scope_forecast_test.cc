@@ -19,8 +19,12 @@ TEST(ScopeForecastTest, SeriesForPeriodMidQuarter) {
   path.high = {120, 130};
   const Period q4{absl::CivilDay(2026, 10, 1), absl::CivilDay(2026, 12, 31)};
   auto booked = [](absl::CivilMonth m) -> int64_t {
-    if (m == absl::CivilMonth(2026, 10)) return 90;
-    if (m == absl::CivilMonth(2026, 11)) return 110;  // already above its forecast
+    if (m == absl::CivilMonth(2026, 10)) {
+      return 90;
+    }
+    if (m == absl::CivilMonth(2026, 11)) {
+      return 110;  // already above its forecast
+    }
     return 0;
   };
   std::optional<Figures> f = SeriesForPeriod(path, q4, absl::CivilDay(2026, 11, 20), booked);
@@ -71,7 +75,9 @@ TEST(ScopeForecastTest, BacktestComparesPipelineAndSeries) {
     deals.push_back(small);
   }
   std::vector<const DealRecord*> ptrs;
-  for (const DealRecord& d : deals) ptrs.push_back(&d);
+  for (const DealRecord& d : deals) {
+    ptrs.push_back(&d);
+  }
   const Period q4{absl::CivilDay(2026, 10, 1), absl::CivilDay(2026, 12, 31)};
   std::vector<BacktestOrigin> origins = BacktestOrigins(q4, absl::CivilDay(2026, 10, 10), 4);
   std::vector<StageStatistics> stats;
@@ -80,7 +86,9 @@ TEST(ScopeForecastTest, BacktestComparesPipelineAndSeries) {
     ASSERT_TRUE(s.ok()) << s.status();
     stats.push_back(*std::move(s));
   }
-  for (size_t i = 0; i < origins.size(); ++i) origins[i].stats = &stats[i];
+  for (size_t i = 0; i < origins.size(); ++i) {
+    origins[i].stats = &stats[i];
+  }
   absl::StatusOr<Backtest> bt = RunBacktest(ptrs, origins, {});
   ASSERT_TRUE(bt.ok()) << bt.status();
   ASSERT_EQ(bt->points.size(), 4u);

@@ -31,10 +31,16 @@ int64_t ToInt(const std::string& s) {
 }
 
 int32_t SaturatingBp(__int128 numerator, __int128 denominator) {
-  if (denominator == 0) return 0;
+  if (denominator == 0) {
+    return 0;
+  }
   const __int128 v = numerator * 10000 / denominator;
-  if (v > std::numeric_limits<int32_t>::max()) return std::numeric_limits<int32_t>::max();
-  if (v < std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::min();
+  if (v > std::numeric_limits<int32_t>::max()) {
+    return std::numeric_limits<int32_t>::max();
+  }
+  if (v < std::numeric_limits<int32_t>::min()) {
+    return std::numeric_limits<int32_t>::min();
+  }
   return static_cast<int32_t>(v);
 }
 
@@ -105,15 +111,21 @@ absl::StatusOr<std::map<Stage, double>> ParsePriors(absl::string_view spec,
     }
     bool known = false;
     for (const auto& [name, stage] : kNames) {
-      if (kv[0] != name) continue;
+      if (kv[0] != name) {
+        continue;
+      }
       known = true;
       if (!out.emplace(stage, bp / 10000.0).second) {
         return InvalidField(field, absl::StrCat("stage '", name, "' given twice"));
       }
     }
-    if (!known) return InvalidField(field, absl::StrCat("unknown open stage '", kv[0], "'"));
+    if (!known) {
+      return InvalidField(field, absl::StrCat("unknown open stage '", kv[0], "'"));
+    }
   }
-  if (out.size() != 5) return InvalidField(field, "every open stage needs a prior");
+  if (out.size() != 5) {
+    return InvalidField(field, "every open stage needs a prior");
+  }
   return out;
 }
 
@@ -122,7 +134,9 @@ absl::StatusOr<std::map<Stage, double>> ParsePriors(absl::string_view spec,
 absl::StatusOr<std::shared_ptr<const StageStatistics>> StatsCache::Get() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
-  if (stats_ != nullptr && now - checked_ < options_.stats_refresh) return stats_;
+  if (stats_ != nullptr && now - checked_ < options_.stats_refresh) {
+    return stats_;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> rev,
                             repo_.GetFields(MetaHash(), {"hist_rev"}));
   checked_ = now;
@@ -154,7 +168,9 @@ absl::Status StatsCache::Load(const std::string& revision) {
   }
   absl::StatusOr<StageStatistics> learned =
       LearnAsOf(deals, absl::ToCivilDay(clock_.Now(), options_.tz), options_.min_sample);
-  if (!learned.ok()) return Internal("STAGE_LEARNING", std::string(learned.status().message()));
+  if (!learned.ok()) {
+    return Internal("STAGE_LEARNING", std::string(learned.status().message()));
+  }
   stats_ = std::make_shared<const StageStatistics>(*std::move(learned));
   revision_ = revision;
   loaded_ = absl::Now();
@@ -166,21 +182,29 @@ absl::Status StatsCache::Load(const std::string& revision) {
 absl::StatusOr<std::vector<v1::PeriodRecord>> ForecastEngine::Periods() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
-  if (periods_loaded_ && now - periods_checked_ < absl::Seconds(1)) return periods_;
+  if (periods_loaded_ && now - periods_checked_ < absl::Seconds(1)) {
+    return periods_;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> rev,
                             repo_.GetFields(MetaHash(), {"periods_rev"}));
   periods_checked_ = now;
-  if (periods_loaded_ && rev[0] == periods_rev_) return periods_;
+  if (periods_loaded_ && rev[0] == periods_rev_) {
+    return periods_;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
                             repo_.Range(PeriodsIndex(), "", kMaxPeriods));
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                             repo_.GetDocs(DocKind::kPeriod, ids));
   std::vector<v1::PeriodRecord> out;
   for (const std::optional<Doc>& d : docs) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     v1::PeriodRecord r;
     SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, &r));
-    if (!ValidDate(r.start()) || !ValidDate(r.end())) continue;
+    if (!ValidDate(r.start()) || !ValidDate(r.end())) {
+      continue;
+    }
     out.push_back(std::move(r));
   }
   periods_ = std::move(out);
@@ -199,14 +223,20 @@ absl::StatusOr<std::vector<ActivePeriod>> ForecastEngine::ActivePeriods(absl::Ci
   SALESOPS_ASSIGN_OR_RETURN(std::vector<v1::PeriodRecord> all, Periods());
   std::vector<ActivePeriod> out;
   std::set<std::string> stored;
-  for (const v1::PeriodRecord& r : all) stored.insert(r.id());
+  for (const v1::PeriodRecord& r : all) {
+    stored.insert(r.id());
+  }
   // Periods of the targets service containing `day`; a calendar quarter when none.
   auto containing = [&](absl::CivilDay day) {
     std::vector<ActivePeriod> found;
     for (const v1::PeriodRecord& r : all) {
-      if (r.deleted() || r.fallback()) continue;
+      if (r.deleted() || r.fallback()) {
+        continue;
+      }
       const Period p = PeriodOf(r);
-      if (p.start <= day && day <= p.end) found.push_back({r.id(), p});
+      if (p.start <= day && day <= p.end) {
+        found.push_back({r.id(), p});
+      }
     }
     if (found.empty()) {
       const std::string id = CalendarQuarterId(day);
@@ -232,7 +262,9 @@ absl::StatusOr<std::vector<ActivePeriod>> ForecastEngine::ActivePeriods(absl::Ci
   };
   out = containing(today);
   absl::CivilDay last = today;
-  for (const ActivePeriod& p : out) last = std::max(last, p.period.end);
+  for (const ActivePeriod& p : out) {
+    last = std::max(last, p.period.end);
+  }
   for (ActivePeriod& p : containing(last + 1)) {
     if (std::none_of(out.begin(), out.end(), [&](const ActivePeriod& o) { return o.id == p.id; })) {
       out.push_back(std::move(p));
@@ -241,7 +273,9 @@ absl::StatusOr<std::vector<ActivePeriod>> ForecastEngine::ActivePeriods(absl::Ci
   std::sort(out.begin(), out.end(), [](const ActivePeriod& a, const ActivePeriod& b) {
     return std::tie(a.period.start, a.id) < std::tie(b.period.start, b.id);
   });
-  if (static_cast<int>(out.size()) > options_.max_periods) out.resize(options_.max_periods);
+  if (static_cast<int>(out.size()) > options_.max_periods) {
+    out.resize(options_.max_periods);
+  }
   return out;
 }
 
@@ -306,10 +340,14 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
   std::vector<Leaf> leaves = leaves_in;
   std::sort(leaves.begin(), leaves.end());
   leaves.erase(std::unique(leaves.begin(), leaves.end()), leaves.end());
-  if (leaves.empty()) return absl::OkStatus();
+  if (leaves.empty()) {
+    return absl::OkStatus();
+  }
   const absl::CivilDay today = absl::ToCivilDay(now, options_.tz);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<ActivePeriod> periods, ActivePeriods(today, &change));
-  if (periods.empty()) return absl::OkStatus();
+  if (periods.empty()) {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const StageStatistics> stats, stats_.Get());
   ++stats_counters_.recomputes;
 
@@ -336,8 +374,12 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
     members[NodeKey(leaf.team, leaf.member)] = {leaf.team, leaf.member, chain};
   }
   std::vector<std::string> node_keys;
-  for (const auto& [key, m] : members) node_keys.push_back(key);
-  for (const auto& [unit, u] : units) node_keys.push_back(NodeKey(unit, ""));
+  for (const auto& [key, m] : members) {
+    node_keys.push_back(key);
+  }
+  for (const auto& [unit, u] : units) {
+    node_keys.push_back(NodeKey(unit, ""));
+  }
 
   // ---- revisions before anything else (see the header comment)
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> revs,
@@ -345,10 +387,12 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
 
   // ---- the tree around them and the leaves' open deals
   std::vector<ReadOp> ops;
-  for (const auto& [unit, u] : units)
+  for (const auto& [unit, u] : units) {
     ops.push_back(RangeOp(KidsIndex(NodeKey(unit, "")), "", kMaxKids));
-  for (const auto& [key, m] : members)
+  }
+  for (const auto& [key, m] : members) {
     ops.push_back(RangeOp(ProductLinesIndex(key), "", kMaxLines));
+  }
   for (const Leaf& leaf : leaves) {
     ops.push_back(RangeOp(OpenDealsIndex(ScopeKey(leaf.Scope())), "", kMaxOpenPerLeaf));
   }
@@ -374,7 +418,9 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
       set.insert(it->second.begin(), it->second.end());
     }
     if (auto it = pending.open_removed.find(key); it != pending.open_removed.end()) {
-      for (const std::string& id : it->second) set.erase(id);
+      for (const std::string& id : it->second) {
+        set.erase(id);
+      }
     }
   }
   // The leaves' places in the tree (idempotent; only what is missing is written).
@@ -422,11 +468,15 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
     p.units = m.chain;
     p.level = v1::FORECAST_LEVEL_MEMBER;
     p.scope = {m.team, m.member, ""};
-    for (const std::string& line : lines[key]) p.children.push_back(ChildScopeKey(key, line));
+    for (const std::string& line : lines[key]) {
+      p.children.push_back(ChildScopeKey(key, line));
+    }
     order.push_back(std::move(p));
   }
   std::vector<std::pair<int, std::string>> by_depth;
-  for (const auto& [unit, u] : units) by_depth.emplace_back(-u.depth, unit);
+  for (const auto& [unit, u] : units) {
+    by_depth.emplace_back(-u.depth, unit);
+  }
   std::sort(by_depth.begin(), by_depth.end());
   for (const auto& [neg_depth, unit] : by_depth) {
     const UnitNode& u = units[unit];
@@ -444,26 +494,34 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
       p.units = u.chain;
       p.level = level;
       p.scope = {unit, "", line};
-      for (const std::string& k : kids[unit]) p.children.push_back(ChildScopeKey(k, line));
+      for (const std::string& k : kids[unit]) {
+        p.children.push_back(ChildScopeKey(k, line));
+      }
       order.push_back(std::move(p));
     }
   }
   std::set<std::string> computed_keys;
-  for (const Pending2& p : order) computed_keys.insert(ScopeKey(p.scope));
+  for (const Pending2& p : order) {
+    computed_keys.insert(ScopeKey(p.scope));
+  }
 
   // ---- what they are computed from
   const absl::CivilMonth this_month(today);
   std::set<absl::CivilMonth> months;
   for (const ActivePeriod& ap : periods) {
     for (absl::CivilMonth m : MonthsOf(ap.period)) {
-      if (m <= this_month) months.insert(m);
+      if (m <= this_month) {
+        months.insert(m);
+      }
     }
   }
   std::vector<std::string> scope_keys(computed_keys.begin(), computed_keys.end());
   std::vector<std::string> deal_ids;
   for (const auto& [key, ids] : open) {
     for (const std::string& id : ids) {
-      if (!pending.deals.contains(id)) deal_ids.push_back(id);
+      if (!pending.deals.contains(id)) {
+        deal_ids.push_back(id);
+      }
     }
   }
   std::sort(deal_ids.begin(), deal_ids.end());
@@ -476,7 +534,9 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
       }
       for (const Pending2& p : order) {
         for (const std::string& child : p.children) {
-          if (computed_keys.contains(child)) continue;
+          if (computed_keys.contains(child)) {
+            continue;
+          }
           if (std::optional<ScopeId> s = ParseScopeKey(child)) {
             child_ids.push_back(ForecastId(ap.id, *s, c));
           }
@@ -489,7 +549,9 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
   std::vector<std::string> target_nodes;
   for (const std::string& key : scope_keys) {
     const ScopeId s = *ParseScopeKey(key);
-    if (s.product_line.empty()) target_nodes.push_back(NodeKey(s.unit, s.member));
+    if (s.product_line.empty()) {
+      target_nodes.push_back(NodeKey(s.unit, s.member));
+    }
   }
 
   ops.clear();
@@ -497,29 +559,41 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
   ops.push_back(DocsOp(DocKind::kScopeModel, scope_keys));
   ops.push_back(DocsOp(DocKind::kForecast, existing_ids));
   ops.push_back(DocsOp(DocKind::kForecast, child_ids));
-  for (absl::CivilMonth m : months) ops.push_back(FieldsOp(BookingsHash(m), scope_keys));
-  for (const ActivePeriod& ap : periods) ops.push_back(FieldsOp(TargetsHash(ap.id), target_nodes));
+  for (absl::CivilMonth m : months) {
+    ops.push_back(FieldsOp(BookingsHash(m), scope_keys));
+  }
+  for (const ActivePeriod& ap : periods) {
+    ops.push_back(FieldsOp(TargetsHash(ap.id), target_nodes));
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<ReadResult> data, repo_.Read(ops));
 
   absl::flat_hash_map<std::string, DealRecord> deals = pending.deals;
   for (const std::optional<Doc>& d : data[0].docs) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     v1::DealRecord r;
     SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, &r));
     deals.emplace(d->id, FromProto(r));
   }
   absl::flat_hash_map<std::string, v1::ScopeModel> models;
   for (const std::optional<Doc>& d : data[1].docs) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     v1::ScopeModel m;
     SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, &m));
     models[d->id] = std::move(m);
   }
   absl::flat_hash_map<std::string, std::optional<Doc>> existing;
-  for (size_t i = 0; i < existing_ids.size(); ++i) existing[existing_ids[i]] = data[2].docs[i];
+  for (size_t i = 0; i < existing_ids.size(); ++i) {
+    existing[existing_ids[i]] = data[2].docs[i];
+  }
   absl::flat_hash_map<std::string, Figs> figs;  // forecast id → figures (children read or computed)
   for (const std::optional<Doc>& d : data[3].docs) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     v1::Forecast f;
     SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, &f));
     Figs g;
@@ -532,8 +606,9 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
     g.model = f.model();
     g.pipeline_total = g.amount;
     for (const v1::ForecastCandidate& c : f.candidates()) {
-      if (c.model() == v1::FORECAST_MODEL_PIPELINE_WEIGHTED)
+      if (c.model() == v1::FORECAST_MODEL_PIPELINE_WEIGHTED) {
         g.pipeline_total = c.amount().amount_minor();
+      }
     }
     figs[d->id] = std::move(g);
   }
@@ -542,11 +617,14 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
   size_t at = 4;
   for (absl::CivilMonth m : months) {
     const ReadResult& r = data[at++];
-    for (size_t i = 0; i < scope_keys.size(); ++i) booked[{m, scope_keys[i]}] = ToInt(r.values[i]);
+    for (size_t i = 0; i < scope_keys.size(); ++i) {
+      booked[{m, scope_keys[i]}] = ToInt(r.values[i]);
+    }
   }
   for (const auto& [mk, delta] : pending.bookings) {
-    if (std::optional<absl::CivilMonth> m = ParseMonthKey(mk.first))
+    if (std::optional<absl::CivilMonth> m = ParseMonthKey(mk.first)) {
       booked[{*m, mk.second}] += delta;
+    }
   }
   std::map<std::pair<std::string, std::string>, int64_t> targets;  // (period, node) → target
   for (const ActivePeriod& ap : periods) {
@@ -566,9 +644,13 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
     for (const Pending2& p : order) {
       const std::string key = ScopeKey(p.scope);
       int64_t closed = 0;
-      for (absl::CivilMonth m : MonthsOf(ap.period)) closed += booked_in(key, m);
+      for (absl::CivilMonth m : MonthsOf(ap.period)) {
+        closed += booked_in(key, m);
+      }
       const v1::ScopeModel* model = nullptr;
-      if (auto it = models.find(key); it != models.end()) model = &it->second;
+      if (auto it = models.find(key); it != models.end()) {
+        model = &it->second;
+      }
       std::optional<Figures> series;
       if (model != nullptr && model->mean_minor_size() > 0) {
         if (std::optional<absl::CivilMonth> first = ParseMonthKey(model->first_month())) {
@@ -594,7 +676,9 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
         in.prior_win_probability = options_.priors;
         for (const std::string& id : open[key]) {
           auto it = deals.find(id);
-          if (it == deals.end()) continue;  // index ahead of the document: skip
+          if (it == deals.end()) {
+            continue;  // index ahead of the document: skip
+          }
           if (std::optional<OpenDeal> d = OpenAsOf(it->second, today, true)) {
             in.deals.push_back(*std::move(d));
           }
@@ -617,15 +701,19 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
           g.weighted = f->weighted_pipeline_minor;
           g.pipeline_total = g.amount;
           std::map<ScopeLevel, int> levels;
-          for (const DealContribution& d : f->deals) ++levels[d.level];
+          for (const DealContribution& d : f->deals) {
+            ++levels[d.level];
+          }
           std::vector<std::string> where;
-          for (const auto& [level, n] : levels)
+          for (const auto& [level, n] : levels) {
             where.push_back(absl::StrCat(ScopeLevelName(level), " ", n));
+          }
           g.detail =
               absl::StrCat("closed ", FormatMinor(closed), " + ", f->deals.size(), " open deals (",
                            FormatMinor(g.open), ") weighted ", FormatMinor(g.weighted));
-          if (!where.empty())
+          if (!where.empty()) {
             absl::StrAppend(&g.detail, "; win probabilities from ", absl::StrJoin(where, ", "));
+          }
           if (c == Category::kPipeline) {
             const int32_t periods_tested = model != nullptr ? model->backtest_periods() : 0;
             const bool use_series = series.has_value() && model != nullptr &&
@@ -666,9 +754,13 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
         std::map<v1::ForecastModel, int> child_models;
         for (const std::string& child : p.children) {
           std::optional<ScopeId> cs = ParseScopeKey(child);
-          if (!cs) continue;
+          if (!cs) {
+            continue;
+          }
           auto it = figs.find(ForecastId(ap.id, *cs, c));
-          if (it == figs.end()) continue;
+          if (it == figs.end()) {
+            continue;
+          }
           const Figs& f = it->second;
           nodes.push_back({child, "parent", Figures{f.amount, f.low, f.high}});
           total.closed += f.closed;
@@ -677,18 +769,25 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
           total.pipeline_total += f.pipeline_total;
           ++child_models[f.model];
         }
-        if (nodes.size() == 1) continue;  // nothing under it (yet)
-        if (c == Category::kPipeline && series) nodes[0].own = *series;
+        if (nodes.size() == 1) {
+          continue;  // nothing under it (yet)
+        }
+        if (c == Category::kPipeline && series) {
+          nodes[0].own = *series;
+        }
         absl::StatusOr<std::map<std::string, RolledUp>> r = RollUp(nodes);
-        if (!r.ok()) return Internal("ROLL_UP", absl::StrCat(key, ": ", r.status().message()));
+        if (!r.ok()) {
+          return Internal("ROLL_UP", absl::StrCat(key, ": ", r.status().message()));
+        }
         const RolledUp& parent = r->at("parent");
         total.amount = parent.figures.amount_minor;
         total.low = parent.figures.low_minor;
         total.high = parent.figures.high_minor;
         total.model = v1::FORECAST_MODEL_ROLL_UP;
         std::vector<std::string> parts;
-        for (const auto& [m, n] : child_models)
+        for (const auto& [m, n] : child_models) {
           parts.push_back(absl::StrCat(ModelShortName(m), " ", n));
+        }
         total.detail =
             absl::StrCat("sum of ", nodes.size() - 1, " (", absl::StrJoin(parts, ", "), ")");
         if (nodes[0].own) {
@@ -724,7 +823,9 @@ absl::Status ForecastEngine::Recompute(const std::vector<Leaf>& leaves_in, const
     std::optional<ForecastKey> fk = ParseForecastId(calc.id);
     const ActivePeriod* ap = nullptr;
     for (const ActivePeriod& p : periods) {
-      if (p.id == fk->period) ap = &p;
+      if (p.id == fk->period) {
+        ap = &p;
+      }
     }
     int64_t target = 0;
     if (calc.scope.product_line.empty()) {
@@ -762,8 +863,12 @@ void Complete(v1::Forecast& f, int64_t target, const std::optional<Doc>& existin
   f.set_gap_detected(gap_rule && gap_bp > threshold_bp);
 
   v1::Forecast before;
-  if (existing) (void)before.ParseFromString(existing->data);
-  if (existing && Comparable(before) == Comparable(f)) return;
+  if (existing) {
+    (void)before.ParseFromString(existing->data);
+  }
+  if (existing && Comparable(before) == Comparable(f)) {
+    return;
+  }
   *f.mutable_as_of() = ToTs(now);
   *f.mutable_compute_time() = ToTs(now);
   const std::string id = IdIn(f.name(), "forecasts");
@@ -772,7 +877,9 @@ void Complete(v1::Forecast& f, int64_t target, const std::optional<Doc>& existin
   if (!existing) {
     const std::string period = IdIn(f.period(), "fiscalPeriods");
     change.AddToIndex(ForecastIndex(period, ""), id);
-    for (const std::string& unit : units) change.AddToIndex(ForecastIndex(period, unit), id);
+    for (const std::string& unit : units) {
+      change.AddToIndex(ForecastIndex(period, unit), id);
+    }
   }
   const bool material = !existing || before.amount().amount_minor() != amount ||
                         before.interval_low().amount_minor() != f.interval_low().amount_minor() ||
@@ -828,7 +935,9 @@ void ForecastEngine::Finish(const ScopeCalc& calc, const std::optional<Doc>& exi
   v1::Forecast f;
   f.set_name(absl::StrCat("forecasts/", calc.id));
   v1::ForecastScope* s = f.mutable_scope();
-  if (!calc.scope.member.empty()) s->set_member(absl::StrCat("members/", calc.scope.member));
+  if (!calc.scope.member.empty()) {
+    s->set_member(absl::StrCat("members/", calc.scope.member));
+  }
   s->set_org_unit(absl::StrCat("orgUnits/", calc.scope.unit));
   if (!calc.scope.product_line.empty()) {
     s->set_product_line(absl::StrCat("orgUnits/", calc.scope.product_line));
@@ -848,12 +957,16 @@ void ForecastEngine::Finish(const ScopeCalc& calc, const std::optional<Doc>& exi
   *f.mutable_weighted_pipeline() = Money(calc.figs.weighted, cur);
   *f.mutable_period_start_date() = ToDate(period.period.start);
   *f.mutable_period_end_date() = ToDate(period.period.end);
-  for (const v1::ForecastCandidate& c : calc.figs.candidates) *f.add_candidates() = c;
+  for (const v1::ForecastCandidate& c : calc.figs.candidates) {
+    *f.add_candidates() = c;
+  }
   // Who answers for a gap: the lead of the scope's unit (a member's team lead).
   std::string responsible;
   if (calc.category == Category::kPipeline && target_minor > 0) {
     absl::StatusOr<std::string> lead = org_.LeadOf(calc.scope.unit);
-    if (lead.ok() && *lead != calc.scope.member) responsible = *lead;
+    if (lead.ok() && *lead != calc.scope.member) {
+      responsible = *lead;
+    }
   }
   Complete(f, target_minor, existing, calc.units, options_.gap_threshold_bp, responsible, cause,
            now, change, stats_counters_);
@@ -863,23 +976,33 @@ absl::Status ForecastEngine::ApplyTarget(const std::string& period, const std::s
                                          const Cause& cause, absl::Time now, int64_t target_minor,
                                          ForecastChange& change) {
   std::optional<ScopeId> scope = ScopeOfNode(node, "");
-  if (!scope) return InvalidField("subject", absl::StrCat("not a forecast node: ", node));
+  if (!scope) {
+    return InvalidField("subject", absl::StrCat("not a forecast node: ", node));
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> revs,
                             repo_.GetFields(RevisionsHash(), {node}));
   std::vector<std::string> ids;
-  for (Category c : kCategories) ids.push_back(ForecastId(period, *scope, c));
+  for (Category c : kCategories) {
+    ids.push_back(ForecastId(period, *scope, c));
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                             repo_.GetDocs(DocKind::kForecast, ids));
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, Chain(scope->unit));
   for (const std::optional<Doc>& d : docs) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     v1::Forecast f;
     SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, &f));
-    if (f.target().amount_minor() == target_minor) continue;
+    if (f.target().amount_minor() == target_minor) {
+      continue;
+    }
     std::string responsible;
     if (f.category() == v1::FORECAST_CATEGORY_PIPELINE && target_minor > 0) {
       absl::StatusOr<std::string> lead = org_.LeadOf(scope->unit);
-      if (lead.ok() && *lead != scope->member) responsible = *lead;
+      if (lead.ok() && *lead != scope->member) {
+        responsible = *lead;
+      }
     }
     Complete(f, target_minor, d, chain, options_.gap_threshold_bp, responsible, cause, now, change,
              stats_counters_);

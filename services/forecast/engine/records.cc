@@ -43,7 +43,9 @@ DealRecord FromProto(const v1::DealRecord& r) {
   d.outcome = r.outcome() == v1::DEAL_OUTCOME_WON    ? Outcome::kWon
               : r.outcome() == v1::DEAL_OUTCOME_LOST ? Outcome::kLost
                                                      : Outcome::kOpen;
-  if (r.has_closed()) d.closed = FromDate(r.closed());
+  if (r.has_closed()) {
+    d.closed = FromDate(r.closed());
+  }
   if (r.has_expected_close() && ValidDate(r.expected_close())) {
     d.expected_close = FromDate(r.expected_close());
   }
@@ -66,8 +68,12 @@ v1::DealRecord ToProto(const DealRecord& d) {
   r.set_outcome(d.outcome == Outcome::kWon    ? v1::DEAL_OUTCOME_WON
                 : d.outcome == Outcome::kLost ? v1::DEAL_OUTCOME_LOST
                                               : v1::DEAL_OUTCOME_OPEN);
-  if (d.outcome != Outcome::kOpen) *r.mutable_closed() = ToDate(d.closed);
-  if (d.expected_close) *r.mutable_expected_close() = ToDate(*d.expected_close);
+  if (d.outcome != Outcome::kOpen) {
+    *r.mutable_closed() = ToDate(d.closed);
+  }
+  if (d.expected_close) {
+    *r.mutable_expected_close() = ToDate(*d.expected_close);
+  }
   return r;
 }
 
@@ -127,7 +133,9 @@ common::v1::Money Money(int64_t amount_minor, absl::string_view currency) {
 
 std::string IdIn(absl::string_view name, absl::string_view collection) {
   const std::string prefix = absl::StrCat(collection, "/");
-  if (!absl::StartsWith(name, prefix) || name.size() == prefix.size()) return "";
+  if (!absl::StartsWith(name, prefix) || name.size() == prefix.size()) {
+    return "";
+  }
   return std::string(name.substr(prefix.size()));
 }
 
@@ -138,7 +146,9 @@ std::string FormatMinor(int64_t amount_minor) {
   std::string whole = absl::StrCat(v / 100);
   std::string grouped;
   for (size_t i = 0; i < whole.size(); ++i) {
-    if (i > 0 && (whole.size() - i) % 3 == 0) grouped += ',';
+    if (i > 0 && (whole.size() - i) % 3 == 0) {
+      grouped += ',';
+    }
     grouped += whole[i];
   }
   return absl::StrFormat("%s%s.%02d", negative ? "-" : "", grouped, static_cast<int>(v % 100));

@@ -31,9 +31,15 @@ template <typename E>
 absl::Status TakeFacts(const E& e, const std::string& currency, DealRecord& d) {
   const std::string owner = IdIn(e.owner(), "members");
   const std::string team = IdIn(e.team(), "orgUnits");
-  if (team.empty()) return InvalidField("team", "a deal event must name the owner's team");
-  if (owner.empty()) return InvalidField("owner", "a deal event must name its owner");
-  if (e.amount().amount_minor() < 0) return InvalidField("amount.amount_minor", "must be >= 0");
+  if (team.empty()) {
+    return InvalidField("team", "a deal event must name the owner's team");
+  }
+  if (owner.empty()) {
+    return InvalidField("owner", "a deal event must name its owner");
+  }
+  if (e.amount().amount_minor() < 0) {
+    return InvalidField("amount.amount_minor", "must be >= 0");
+  }
   if (!e.amount().currency_code().empty() && e.amount().currency_code() != currency) {
     return InvalidField("amount.currency_code",
                         absl::StrCat("only ", currency, " deals are forecast"));
@@ -46,12 +52,16 @@ absl::Status TakeFacts(const E& e, const std::string& currency, DealRecord& d) {
 }
 
 void AddEntry(DealRecord& d, cv1::OpportunityStage stage, absl::CivilDay day) {
-  if (!IsOpenProtoStage(stage)) return;
+  if (!IsOpenProtoStage(stage)) {
+    return;
+  }
   d.stages.push_back({static_cast<Stage>(stage), day});
 }
 
 std::optional<absl::CivilDay> DayOf(const common::v1::Date& date) {
-  if (!ValidDate(date)) return std::nullopt;
+  if (!ValidDate(date)) {
+    return std::nullopt;
+  }
   return FromDate(date);
 }
 
@@ -65,17 +75,25 @@ absl::StatusOr<std::optional<DealRecord>> FoldDealEvent(const std::optional<Deal
   const std::string& t = event.type;
   const absl::CivilDay day = absl::ToCivilDay(event.time, tz);
   DealRecord d;
-  if (before) d = *before;
+  if (before) {
+    d = *before;
+  }
   auto start = [&](const std::string& id) {
-    if (before) return;
+    if (before) {
+      return;
+    }
     d.id = id;
     d.created = day;
   };
   if (t == "salesops.customers.v1.OpportunityCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityCreated>(event));
     const std::string id = OppId(e.opportunity());
-    if (id.empty()) return InvalidField("opportunity", "must be opportunities/{id}");
-    if (before) return before;  // created twice (a replay under a new event id): keep the history
+    if (id.empty()) {
+      return InvalidField("opportunity", "must be opportunities/{id}");
+    }
+    if (before) {
+      return before;  // created twice (a replay under a new event id): keep the history
+    }
     start(id);
     SALESOPS_RETURN_IF_ERROR(TakeFacts(e, currency, d));
     AddEntry(d, IsOpenProtoStage(e.stage()) ? e.stage() : cv1::OPPORTUNITY_STAGE_LEAD, day);
@@ -85,7 +103,9 @@ absl::StatusOr<std::optional<DealRecord>> FoldDealEvent(const std::optional<Deal
   if (t == "salesops.customers.v1.OpportunityStageChanged") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityStageChanged>(event));
     const std::string id = OppId(e.opportunity());
-    if (id.empty()) return InvalidField("opportunity", "must be opportunities/{id}");
+    if (id.empty()) {
+      return InvalidField("opportunity", "must be opportunities/{id}");
+    }
     SALESOPS_RETURN_IF_ERROR(TakeFacts(e, currency, d));
     if (!before) {
       // The creation was never seen: the previous stage from the event itself.
@@ -93,23 +113,33 @@ absl::StatusOr<std::optional<DealRecord>> FoldDealEvent(const std::optional<Deal
       d.created = day - std::max(0, e.days_in_previous_stage());
       AddEntry(d, e.from_stage(), d.created);
     }
-    if (d.outcome == Outcome::kOpen) AddEntry(d, e.to_stage(), day);
-    if (std::optional<absl::CivilDay> c = DayOf(e.expected_close_date())) d.expected_close = c;
+    if (d.outcome == Outcome::kOpen) {
+      AddEntry(d, e.to_stage(), day);
+    }
+    if (std::optional<absl::CivilDay> c = DayOf(e.expected_close_date())) {
+      d.expected_close = c;
+    }
     return d;
   }
   if (t == "salesops.customers.v1.OpportunityUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityUpdated>(event));
     const cv1::Opportunity& o = e.opportunity();
     const std::string id = OppId(o.name());
-    if (id.empty()) return InvalidField("opportunity.name", "must be opportunities/{id}");
+    if (id.empty()) {
+      return InvalidField("opportunity.name", "must be opportunities/{id}");
+    }
     SALESOPS_RETURN_IF_ERROR(TakeFacts(o, currency, d));
     if (!before) {
       start(id);
-      if (o.has_create_time()) d.created = absl::ToCivilDay(FromTs(o.create_time()), tz);
+      if (o.has_create_time()) {
+        d.created = absl::ToCivilDay(FromTs(o.create_time()), tz);
+      }
       for (const cv1::StageChange& h : o.stage_history()) {
         AddEntry(d, h.to_stage(), absl::ToCivilDay(FromTs(h.change_time()), tz));
       }
-      if (d.stages.empty()) AddEntry(d, o.stage(), d.created);
+      if (d.stages.empty()) {
+        AddEntry(d, o.stage(), d.created);
+      }
     }
     d.expected_close = DayOf(o.expected_close_date());
     return d;
@@ -117,15 +147,21 @@ absl::StatusOr<std::optional<DealRecord>> FoldDealEvent(const std::optional<Deal
   if (t == "salesops.customers.v1.OpportunityWon") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityWon>(event));
     const std::string id = OppId(e.opportunity());
-    if (id.empty()) return InvalidField("opportunity", "must be opportunities/{id}");
+    if (id.empty()) {
+      return InvalidField("opportunity", "must be opportunities/{id}");
+    }
     std::optional<absl::CivilDay> won = DayOf(e.won_date());
-    if (!won) return InvalidField("won_date", "must be a valid date");
+    if (!won) {
+      return InvalidField("won_date", "must be a valid date");
+    }
     SALESOPS_RETURN_IF_ERROR(TakeFacts(e, currency, d));
     if (!before) {
       start(id);
       AddEntry(d, e.from_stage(), std::min(day, *won));
     }
-    if (d.outcome == Outcome::kWon) return before;  // won twice: booked once
+    if (d.outcome == Outcome::kWon) {
+      return before;  // won twice: booked once
+    }
     d.outcome = Outcome::kWon;
     d.closed = *won;
     return d;
@@ -133,7 +169,9 @@ absl::StatusOr<std::optional<DealRecord>> FoldDealEvent(const std::optional<Deal
   if (t == "salesops.customers.v1.OpportunityLost") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityLost>(event));
     const std::string id = OppId(e.opportunity());
-    if (id.empty()) return InvalidField("opportunity", "must be opportunities/{id}");
+    if (id.empty()) {
+      return InvalidField("opportunity", "must be opportunities/{id}");
+    }
     SALESOPS_RETURN_IF_ERROR(TakeFacts(e, currency, d));
     const absl::CivilDay lost =
         e.has_close_time() ? absl::ToCivilDay(FromTs(e.close_time()), tz) : day;
@@ -141,7 +179,9 @@ absl::StatusOr<std::optional<DealRecord>> FoldDealEvent(const std::optional<Deal
       start(id);
       AddEntry(d, e.from_stage(), std::min(day, lost));
     }
-    if (d.outcome != Outcome::kOpen) return before;
+    if (d.outcome != Outcome::kOpen) {
+      return before;
+    }
     d.outcome = Outcome::kLost;
     d.closed = lost;
     return d;
@@ -153,12 +193,15 @@ absl::Status ForecastProjection::Handle(const CloudEvent& event) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     ForecastChange change;
     SALESOPS_RETURN_IF_ERROR(Build(event, change));
-    if (change.empty()) return absl::OkStatus();
+    if (change.empty()) {
+      return absl::OkStatus();
+    }
     SALESOPS_ASSIGN_OR_RETURN(CommitOutcome r, repo_.Commit(change, &event));
     if (r.committed) {
       ++stats_.applied;
-      if (absl::StartsWith(event.type, "salesops.targets.v1.FiscalPeriod"))
+      if (absl::StartsWith(event.type, "salesops.targets.v1.FiscalPeriod")) {
         engine_.InvalidatePeriods();
+      }
       return absl::OkStatus();
     }
     if (r.failed_tag == "seen") {
@@ -186,7 +229,9 @@ absl::Status ForecastProjection::Build(const CloudEvent& event, ForecastChange& 
       t == "salesops.targets.v1.FiscalPeriodDeleted") {
     return BuildPeriod(event, change);
   }
-  if (t == "salesops.targets.v1.AttainmentUpdated") return BuildTarget(event, change);
+  if (t == "salesops.targets.v1.AttainmentUpdated") {
+    return BuildTarget(event, change);
+  }
   return absl::OkStatus();  // not something forecasts depend on
 }
 
@@ -205,13 +250,19 @@ absl::Status ForecastProjection::AddDeal(const DealState& deal, ForecastChange& 
   const std::string after_data = ToProto(after).SerializeAsString();
   pending.deals[id] = after;
   change.PutDoc(DocKind::kDeal, id, after_data, deal.version);
-  if (deal.version == 0) change.AddToIndex(DealsIndex(), id);
+  if (deal.version == 0) {
+    change.AddToIndex(DealsIndex(), id);
+  }
 
   auto leaf_of = [](const DealRecord& d) { return Leaf{d.team, d.owner, d.product_line}; };
   const bool open_before = before && before->outcome == Outcome::kOpen;
   const bool open_after = after.outcome == Outcome::kOpen;
-  if (open_before) leaves.push_back(leaf_of(*before));
-  if (open_after || after.outcome == Outcome::kWon) leaves.push_back(leaf_of(after));
+  if (open_before) {
+    leaves.push_back(leaf_of(*before));
+  }
+  if (open_after || after.outcome == Outcome::kWon) {
+    leaves.push_back(leaf_of(after));
+  }
   const std::string key_before = open_before ? ScopeKey(leaf_of(*before).Scope()) : "";
   const std::string key_after = open_after ? ScopeKey(leaf_of(after).Scope()) : "";
   if (!key_before.empty() && key_before != key_after) {
@@ -259,12 +310,18 @@ absl::StatusOr<ForecastProjection::DealState> ForecastProjection::LoadDeal(
 absl::Status ForecastProjection::BuildDeal(const CloudEvent& event, ForecastChange& change) {
   const EngineOptions& o = engine_.options();
   SALESOPS_ASSIGN_OR_RETURN(std::string id, DealIdOf(event));
-  if (id.empty()) return absl::OkStatus();
+  if (id.empty()) {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> doc, repo_.GetDoc(DocKind::kDeal, id));
   SALESOPS_ASSIGN_OR_RETURN(DealState deal, LoadDeal(id, doc));
   SALESOPS_ASSIGN_OR_RETURN(deal.after, FoldDealEvent(deal.before, event, o.tz, o.currency));
-  if (!deal.after) return absl::OkStatus();
-  if (doc && doc->data == ToProto(*deal.after).SerializeAsString()) return absl::OkStatus();
+  if (!deal.after) {
+    return absl::OkStatus();
+  }
+  if (doc && doc->data == ToProto(*deal.after).SerializeAsString()) {
+    return absl::OkStatus();
+  }
   Pending pending;
   std::vector<Leaf> leaves;
   SALESOPS_RETURN_IF_ERROR(AddDeal(deal, change, pending, leaves));
@@ -277,7 +334,9 @@ std::vector<absl::Status> ForecastProjection::HandleBatch(
   std::vector<absl::Status> out(events.size(), absl::OkStatus());
   if (static_cast<int>(events.size()) >= kMinTogether) {
     absl::Status together = HandleTogether(events);
-    if (together.ok()) return out;
+    if (together.ok()) {
+      return out;
+    }
     if (!IsRetryable(together) && ErrorReason(together) != "NOT_TOGETHER") {
       LogInfo("forecast batch applied one by one",
               {{"events", events.size()}, {"why", std::string(together.message())}});
@@ -292,7 +351,9 @@ std::vector<absl::Status> ForecastProjection::HandleBatch(
       continue;
     }
     out[i] = Handle(*events[i]);
-    if (!out[i].ok()) failed_keys.insert(events[i]->key);
+    if (!out[i].ok()) {
+      failed_keys.insert(events[i]->key);
+    }
   }
   return out;
 }
@@ -314,7 +375,9 @@ absl::Status ForecastProjection::HandleTogether(const std::vector<const CloudEve
       continue;
     }
     SALESOPS_ASSIGN_OR_RETURN(event_ids[i], DealIdOf(*events[i]));
-    if (!event_ids[i].empty()) ids.push_back(event_ids[i]);
+    if (!event_ids[i].empty()) {
+      ids.push_back(event_ids[i]);
+    }
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -330,11 +393,15 @@ absl::Status ForecastProjection::HandleTogether(const std::vector<const CloudEve
     causes.clear();
     for (size_t i = 0; i < events.size(); ++i) {
       causes.push_back(events[i]);
-      if (event_ids[i].empty()) continue;
+      if (event_ids[i].empty()) {
+        continue;
+      }
       DealState& d = deals[event_ids[i]];
       SALESOPS_ASSIGN_OR_RETURN(std::optional<DealRecord> next,
                                 FoldDealEvent(d.after, *events[i], o.tz, o.currency));
-      if (next) d.after = std::move(next);
+      if (next) {
+        d.after = std::move(next);
+      }
     }
     ForecastChange change;
     Pending pending;
@@ -356,8 +423,9 @@ absl::Status ForecastProjection::HandleTogether(const std::vector<const CloudEve
       return absl::OkStatus();
     }
     // A redelivered event among them: one by one sorts out which.
-    if (r.failed_tag == "seen")
+    if (r.failed_tag == "seen") {
       return FailedPrecondition("NOT_TOGETHER", "an event was seen before");
+    }
     ++stats_.conflicts;
     engine_.InvalidatePeriods();
   }
@@ -379,9 +447,13 @@ absl::Status ForecastProjection::BuildPeriod(const CloudEvent& event, ForecastCh
     deleted = true;
   }
   // Forecasts are per quarter; years and months are the targets service's business.
-  if (p.kind() != tv1::FISCAL_PERIOD_KIND_QUARTER) return absl::OkStatus();
+  if (p.kind() != tv1::FISCAL_PERIOD_KIND_QUARTER) {
+    return absl::OkStatus();
+  }
   const std::string id = IdIn(p.name(), "fiscalPeriods");
-  if (id.empty()) return InvalidField("fiscal_period.name", "must be fiscalPeriods/{id}");
+  if (id.empty()) {
+    return InvalidField("fiscal_period.name", "must be fiscalPeriods/{id}");
+  }
   if (!ValidDate(p.start_date()) || !ValidDate(p.end_date()) ||
       FromDate(p.end_date()) < FromDate(p.start_date())) {
     return InvalidField("fiscal_period.start_date", "a quarter needs valid start and end dates");
@@ -400,7 +472,9 @@ absl::Status ForecastProjection::BuildPeriod(const CloudEvent& event, ForecastCh
 absl::Status ForecastProjection::BuildTarget(const CloudEvent& event, ForecastChange& change) {
   SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<tv1::AttainmentUpdated>(event));
   const std::string period = IdIn(e.period(), "fiscalPeriods");
-  if (period.empty()) return InvalidField("period", "must be fiscalPeriods/{id}");
+  if (period.empty()) {
+    return InvalidField("period", "must be fiscalPeriods/{id}");
+  }
   std::string node;
   switch (e.level()) {
     case tv1::ATTAINMENT_LEVEL_REP: {
@@ -416,7 +490,9 @@ absl::Status ForecastProjection::BuildTarget(const CloudEvent& event, ForecastCh
     case tv1::ATTAINMENT_LEVEL_REGION:
     case tv1::ATTAINMENT_LEVEL_COMPANY: {
       const std::string unit = IdIn(e.subject(), "orgUnits");
-      if (unit.empty()) return InvalidField("subject", "must be orgUnits/{id} at this level");
+      if (unit.empty()) {
+        return InvalidField("subject", "must be orgUnits/{id} at this level");
+      }
       node = NodeKey(unit, "");
       break;
     }
@@ -430,7 +506,9 @@ absl::Status ForecastProjection::BuildTarget(const CloudEvent& event, ForecastCh
   const int64_t target = e.target().amount_minor();
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> stored,
                             repo_.GetFields(TargetsHash(period), {node}));
-  if (stored[0] == absl::StrCat(target)) return absl::OkStatus();
+  if (stored[0] == absl::StrCat(target)) {
+    return absl::OkStatus();
+  }
   change.SetField(TargetsHash(period), node, absl::StrCat(target));
   const Cause cause{event.source, event.id, event.trace_id};
   return engine_.ApplyTarget(period, node, cause, clock_.Now(), target, change);

@@ -186,13 +186,21 @@ TEST_F(ProjectionTest, BatchesApplyTogetherAndOnce) {
     const std::string id = absl::StrCat("b-", i);
     events.push_back(w_.Created(id, i % 2 ? "r1" : "r3", "pl-a", (i + 1) * 100'00, Stage::kLead));
     events.push_back(w_.Moved(id, Stage::kNegotiation));
-    if (i % 3 == 0) events.push_back(w_.Won(id));
+    if (i % 3 == 0) {
+      events.push_back(w_.Won(id));
+    }
   }
   std::vector<const CloudEvent*> batch;
-  for (const CloudEvent& e : events) batch.push_back(&e);
-  for (const absl::Status& st : w_.projection.HandleBatch(batch)) EXPECT_TRUE(st.ok()) << st;
+  for (const CloudEvent& e : events) {
+    batch.push_back(&e);
+  }
+  for (const absl::Status& st : w_.projection.HandleBatch(batch)) {
+    EXPECT_TRUE(st.ok()) << st;
+  }
   EXPECT_EQ(w_.projection.stats().batches.load(), 1);
-  for (const CloudEvent& e : events) ASSERT_TRUE(one_by_one.Apply(e).ok());
+  for (const CloudEvent& e : events) {
+    ASSERT_TRUE(one_by_one.Apply(e).ok());
+  }
   // The same facts (the weights may differ: event by event, a later recompute
   // already learns from the wins before it).
   for (const ScopeId& s :
@@ -206,15 +214,20 @@ TEST_F(ProjectionTest, BatchesApplyTogetherAndOnce) {
     }
   }
   const int64_t commits = w_.repo.commits();
-  for (const absl::Status& st : w_.projection.HandleBatch(batch)) EXPECT_TRUE(st.ok()) << st;
+  for (const absl::Status& st : w_.projection.HandleBatch(batch)) {
+    EXPECT_TRUE(st.ok()) << st;
+  }
   EXPECT_EQ(w_.repo.commits(), commits);
 
   std::vector<CloudEvent> more;
-  for (int i = 0; i < 8; ++i)
+  for (int i = 0; i < 8; ++i) {
     more.push_back(w_.Created(absl::StrCat("p-", i), "r2", "pl-b", 100'00));
+  }
   more[3].data = "not a protobuf";
   std::vector<const CloudEvent*> mixed;
-  for (const CloudEvent& e : more) mixed.push_back(&e);
+  for (const CloudEvent& e : more) {
+    mixed.push_back(&e);
+  }
   std::vector<absl::Status> st = w_.projection.HandleBatch(mixed);
   for (size_t i = 0; i < st.size(); ++i) {
     EXPECT_EQ(st[i].ok(), i != 3) << i << ": " << st[i];
@@ -253,9 +266,15 @@ TEST(ProjectionLearningTest, ProbabilitiesMatchTheHistoryCounts) {
                             : w.Lost(id, absl::CivilDay(2026, 4, 1)))
                     .ok());
   };
-  for (int i = 0; i < 8; ++i) deal("r1", "pl-a", true, i < 6);
-  for (int i = 0; i < 2; ++i) deal("r2", "pl-a", false, false);
-  for (int i = 0; i < 4; ++i) deal("r3", "pl-b", true, i < 1);
+  for (int i = 0; i < 8; ++i) {
+    deal("r1", "pl-a", true, i < 6);
+  }
+  for (int i = 0; i < 2; ++i) {
+    deal("r2", "pl-a", false, false);
+  }
+  for (int i = 0; i < 4; ++i) {
+    deal("r3", "pl-b", true, i < 1);
+  }
   absl::StatusOr<bool> refreshed = w.jobs.Refresh(w.clock.Now(), true);
   ASSERT_TRUE(refreshed.ok()) << refreshed.status();
   EXPECT_TRUE(*refreshed);
@@ -263,7 +282,9 @@ TEST(ProjectionLearningTest, ProbabilitiesMatchTheHistoryCounts) {
     absl::StatusOr<std::optional<Doc>> d = w.repo.GetDoc(DocKind::kStageProbability, id);
     v1::StageProbability p;
     EXPECT_TRUE(d.ok() && *d) << id;
-    if (d.ok() && *d) EXPECT_TRUE(p.ParseFromString((*d)->data));
+    if (d.ok() && *d) {
+      EXPECT_TRUE(p.ParseFromString((*d)->data));
+    }
     return p;
   };
   v1::StageProbability t1a = prob("t1~pl-a~PROPOSAL");

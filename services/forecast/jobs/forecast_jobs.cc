@@ -37,7 +37,9 @@ absl::StatusOr<std::vector<std::string>> AllIds(ForecastRepository& repo,
   for (;;) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> page, repo.Range(index, after, kPage));
     out.insert(out.end(), page.begin(), page.end());
-    if (static_cast<int>(page.size()) < kPage) return out;
+    if (static_cast<int>(page.size()) < kPage) {
+      return out;
+    }
     after = page.back();
   }
 }
@@ -48,9 +50,13 @@ absl::Status ForecastJobs::RunOnce() {
   const absl::Time now = clock_.Now();
   absl::Status first;
   auto note = [&](const char* job, const absl::Status& s) {
-    if (s.ok()) return;
+    if (s.ok()) {
+      return;
+    }
     LogWarning("forecast job failed", {{"job", job}, {"error", std::string(s.message())}});
-    if (first.ok()) first = s;
+    if (first.ok()) {
+      first = s;
+    }
   };
   note("snapshots", TakeSnapshots(now).status());
   note("close", ClosePeriods(now).status());
@@ -60,7 +66,9 @@ absl::Status ForecastJobs::RunOnce() {
 
 absl::Status ForecastJobs::CommitInBatches(std::vector<ForecastChange>& changes) {
   for (const ForecastChange& c : changes) {
-    if (c.empty()) continue;
+    if (c.empty()) {
+      continue;
+    }
     SALESOPS_ASSIGN_OR_RETURN(CommitOutcome r, repo_.Commit(c, nullptr));
     if (!r.committed) {
       return Aborted("WRITE_CONFLICT", absl::StrCat("job write guard failed: ", r.failed_tag));
@@ -78,16 +86,22 @@ absl::StatusOr<int> ForecastJobs::TakeSnapshots(absl::Time now) {
                             engine_.ActivePeriods(today, nullptr));
   int taken = 0;
   for (const ActivePeriod& ap : periods) {
-    if (ap.period.start > today || ap.period.end < today) continue;  // current periods only
+    if (ap.period.start > today || ap.period.end < today) {
+      continue;  // current periods only
+    }
     const std::string marker = absl::StrCat("snap:", ap.id, ":", week);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> done, repo_.GetFields(MetaHash(), {marker}));
-    if (!done[0].empty()) continue;
+    if (!done[0].empty()) {
+      continue;
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
                               AllIds(repo_, ForecastIndex(ap.id, "")));
     std::vector<std::string> all_lines;
     for (const std::string& id : ids) {
       std::optional<ForecastKey> k = ParseForecastId(id);
-      if (k && k->scope.product_line.empty()) all_lines.push_back(id);
+      if (k && k->scope.product_line.empty()) {
+        all_lines.push_back(id);
+      }
     }
     for (size_t start = 0; start < all_lines.size(); start += options_.batch) {
       const size_t end = std::min(all_lines.size(), start + options_.batch);
@@ -105,7 +119,9 @@ absl::StatusOr<int> ForecastJobs::TakeSnapshots(absl::Time now) {
       std::vector<ForecastChange> one_each;
       ForecastChange all;
       for (size_t i = 0; i < ids_chunk.size(); ++i) {
-        if (!r[0].docs[i] || r[2].docs[i]) continue;  // gone, or already taken this week
+        if (!r[0].docs[i] || r[2].docs[i]) {
+          continue;  // gone, or already taken this week
+        }
         v1::ForecastSnapshot s;
         SALESOPS_RETURN_IF_ERROR(ParseDoc(*r[0].docs[i], s.mutable_forecast()));
         s.set_name(absl::StrCat("forecastSnapshots/", snap_ids[i]));
@@ -114,7 +130,9 @@ absl::StatusOr<int> ForecastJobs::TakeSnapshots(absl::Time now) {
         s.set_week(week);
         for (int k = 0; k < 2; ++k) {
           const std::optional<Doc>& call = r[1].docs[2 * i + k];
-          if (!call) continue;
+          if (!call) {
+            continue;
+          }
           v1::ForecastCall c;
           SALESOPS_RETURN_IF_ERROR(ParseDoc(*call, &c));
           *(k == 0 ? s.mutable_submitted_call() : s.mutable_adjusted_call()) = c.amount();
@@ -130,7 +148,9 @@ absl::StatusOr<int> ForecastJobs::TakeSnapshots(absl::Time now) {
         all.AddToIndex(SnapshotPeriodIndex(ap.id), snap_ids[i]);
         one_each.push_back(std::move(c));
       }
-      if (one_each.empty()) continue;
+      if (one_each.empty()) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(CommitOutcome out, repo_.Commit(all, nullptr));
       if (out.committed) {
         taken += static_cast<int>(one_each.size());
@@ -139,7 +159,9 @@ absl::StatusOr<int> ForecastJobs::TakeSnapshots(absl::Time now) {
       // Another instance is taking the same snapshots: one by one, skipping theirs.
       for (const ForecastChange& c : one_each) {
         SALESOPS_ASSIGN_OR_RETURN(CommitOutcome o, repo_.Commit(c, nullptr));
-        if (o.committed) ++taken;
+        if (o.committed) {
+          ++taken;
+        }
       }
     }
     ForecastChange mark;
@@ -159,13 +181,19 @@ absl::StatusOr<int> ForecastJobs::ClosePeriods(absl::Time now) {
                             repo_.GetDocs(DocKind::kPeriod, period_ids));
   int closed = 0;
   for (const std::optional<Doc>& pd : period_docs) {
-    if (!pd) continue;
+    if (!pd) {
+      continue;
+    }
     v1::PeriodRecord p;
     SALESOPS_RETURN_IF_ERROR(ParseDoc(*pd, &p));
-    if (p.deleted() || !ValidDate(p.end()) || FromDate(p.end()) >= today) continue;
+    if (p.deleted() || !ValidDate(p.end()) || FromDate(p.end()) >= today) {
+      continue;
+    }
     const std::string marker = absl::StrCat("closed:", p.id());
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> done, repo_.GetFields(MetaHash(), {marker}));
-    if (!done[0].empty()) continue;
+    if (!done[0].empty()) {
+      continue;
+    }
     const Period period = PeriodOf(p);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
                               AllIds(repo_, SnapshotPeriodIndex(p.id())));
@@ -180,18 +208,25 @@ absl::StatusOr<int> ForecastJobs::ClosePeriods(absl::Time now) {
       for (size_t i = 0; i < chunk.size(); ++i) {
         std::optional<ForecastKey> k = ParseForecastId(ForecastIdOf(chunk[i]));
         scope_keys.push_back(k ? ScopeKey(k->scope) : "");
-        if (docs[i]) SALESOPS_RETURN_IF_ERROR(ParseDoc(*docs[i], &snaps[i]));
+        if (docs[i]) {
+          SALESOPS_RETURN_IF_ERROR(ParseDoc(*docs[i], &snaps[i]));
+        }
       }
       std::vector<ReadOp> ops;
-      for (absl::CivilMonth m : MonthsOf(period))
+      for (absl::CivilMonth m : MonthsOf(period)) {
         ops.push_back(FieldsOp(BookingsHash(m), scope_keys));
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<ReadResult> booked, repo_.Read(ops));
       ForecastChange c;
       int in_chunk = 0;
       for (size_t i = 0; i < chunk.size(); ++i) {
-        if (!docs[i] || snaps[i].has_actual()) continue;
+        if (!docs[i] || snaps[i].has_actual()) {
+          continue;
+        }
         int64_t actual = 0;
-        for (const ReadResult& r : booked) actual += ToInt(r.values[i]);
+        for (const ReadResult& r : booked) {
+          actual += ToInt(r.values[i]);
+        }
         v1::ForecastSnapshot& s = snaps[i];
         const std::string currency = s.forecast().amount().currency_code();
         const int64_t amount = s.forecast().amount().amount_minor();
@@ -203,7 +238,9 @@ absl::StatusOr<int> ForecastJobs::ClosePeriods(absl::Time now) {
         c.PutDoc(DocKind::kSnapshot, chunk[i], s.SerializeAsString(), docs[i]->version);
         ++in_chunk;
       }
-      if (in_chunk == 0) continue;
+      if (in_chunk == 0) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(CommitOutcome r, repo_.Commit(c, nullptr));
       if (!r.committed) {
         return Aborted("WRITE_CONFLICT", "snapshots changed while closing the period; next round");
@@ -230,7 +267,9 @@ absl::StatusOr<std::vector<DealRecord>> ForecastJobs::LoadDeals() {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs,
                               repo_.GetDocs(DocKind::kDeal, chunk));
     for (const std::optional<Doc>& d : docs) {
-      if (!d) continue;
+      if (!d) {
+        continue;
+      }
       v1::DealRecord r;
       SALESOPS_RETURN_IF_ERROR(ParseDoc(*d, &r));
       out.push_back(FromProto(r));
@@ -255,7 +294,9 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   claim.SetField(MetaHash(), "refresh_at", absl::StrCat(absl::ToUnixSeconds(now)));
   claim.SetField(MetaHash(), "refresh_periods_rev", meta[1]);
   SALESOPS_ASSIGN_OR_RETURN(CommitOutcome won, repo_.Commit(claim, nullptr));
-  if (!won.committed) return false;
+  if (!won.committed) {
+    return false;
+  }
 
   const absl::Time started = absl::Now();
   SALESOPS_ASSIGN_OR_RETURN(std::vector<DealRecord> deals, LoadDeals());
@@ -281,7 +322,9 @@ absl::Status ForecastJobs::LearnStageProbabilities(const std::vector<DealRecord>
   };
   std::map<std::pair<std::string, std::string>, Window> scopes;
   for (const DealRecord& d : deals) {
-    if (d.outcome == Outcome::kOpen || d.team.empty()) continue;
+    if (d.outcome == Outcome::kOpen || d.team.empty()) {
+      continue;
+    }
     for (const auto& key :
          {std::make_pair(d.team, d.product_line), std::make_pair(d.team, std::string()),
           std::make_pair(std::string(), d.product_line),
@@ -296,12 +339,18 @@ absl::Status ForecastJobs::LearnStageProbabilities(const std::vector<DealRecord>
     const auto& [team, line] = key;
     for (Stage stage : kOpenStages) {
       absl::StatusOr<StageEstimate> e = raw.Estimate(team, line, stage);
-      if (!e.ok() || e->team != team || e->product_line != line) continue;
+      if (!e.ok() || e->team != team || e->product_line != line) {
+        continue;
+      }
       v1::StageProbability p;
       const std::string id = StageProbabilityId(team, line, StageName(stage));
       p.set_name(absl::StrCat("stageProbabilities/", id));
-      if (!team.empty()) p.set_team(absl::StrCat("orgUnits/", team));
-      if (!line.empty()) p.set_product_line(absl::StrCat("orgUnits/", line));
+      if (!team.empty()) {
+        p.set_team(absl::StrCat("orgUnits/", team));
+      }
+      if (!line.empty()) {
+        p.set_product_line(absl::StrCat("orgUnits/", line));
+      }
       p.set_stage(static_cast<customers::v1::OpportunityStage>(static_cast<int>(stage)));
       p.set_win_probability_basis_points(e->win_probability_bp);
       p.set_median_days_to_close(e->time_to_close.median_days);
@@ -313,7 +362,9 @@ absl::Status ForecastJobs::LearnStageProbabilities(const std::vector<DealRecord>
     }
   }
   std::vector<std::string> ids;
-  for (const v1::StageProbability& p : docs) ids.push_back(IdIn(p.name(), "stageProbabilities"));
+  for (const v1::StageProbability& p : docs) {
+    ids.push_back(IdIn(p.name(), "stageProbabilities"));
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> stored,
                             repo_.GetDocs(DocKind::kStageProbability, ids));
   v1::StageProbabilitiesUpdated event;
@@ -324,12 +375,18 @@ absl::Status ForecastJobs::LearnStageProbabilities(const std::vector<DealRecord>
       v1::StageProbability old;
       SALESOPS_RETURN_IF_ERROR(ParseDoc(*stored[i], &old));
       old.clear_update_time();
-      if (old.SerializeAsString() == p.SerializeAsString()) continue;
+      if (old.SerializeAsString() == p.SerializeAsString()) {
+        continue;
+      }
     }
     *p.mutable_update_time() = ToTs(now);
-    if (changes.back().puts().size() >= static_cast<size_t>(options_.batch)) changes.emplace_back();
+    if (changes.back().puts().size() >= static_cast<size_t>(options_.batch)) {
+      changes.emplace_back();
+    }
     changes.back().PutDoc(DocKind::kStageProbability, ids[i], p.SerializeAsString(), kAnyVersion);
-    if (!stored[i]) changes.back().AddToIndex(StageProbabilityIndex(), ids[i]);
+    if (!stored[i]) {
+      changes.back().AddToIndex(StageProbabilityIndex(), ids[i]);
+    }
     *event.add_stage_probabilities() = p;
   }
   if (event.stage_probabilities_size() > 0) {
@@ -343,9 +400,13 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
   const absl::CivilDay today = absl::ToCivilDay(now, engine_.options().tz);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<ActivePeriod> periods,
                             engine_.ActivePeriods(today, nullptr));
-  if (periods.empty()) return absl::OkStatus();
+  if (periods.empty()) {
+    return absl::OkStatus();
+  }
   absl::CivilMonth until(periods.front().period.end);
-  for (const ActivePeriod& p : periods) until = std::max(until, absl::CivilMonth(p.period.end));
+  for (const ActivePeriod& p : periods) {
+    until = std::max(until, absl::CivilMonth(p.period.end));
+  }
   const Period& current = periods.front().period;
 
   // The deals of every scope: a member's line, the member, each unit above (per line and all).
@@ -353,7 +414,9 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
   std::set<std::string> leaves;
   absl::flat_hash_map<std::string, std::vector<std::string>> chains;
   for (const DealRecord& d : deals) {
-    if (d.team.empty() || d.owner.empty()) continue;
+    if (d.team.empty() || d.owner.empty()) {
+      continue;
+    }
     auto it = chains.find(d.team);
     if (it == chains.end()) {
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, engine_.Chain(d.team));
@@ -378,7 +441,9 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
                               LearnAsOf(deals, o.as_of, engine_.options().min_sample));
     origin_stats.push_back(std::move(s));
   }
-  for (size_t i = 0; i < origins.size(); ++i) origins[i].stats = &origin_stats[i];
+  for (size_t i = 0; i < origins.size(); ++i) {
+    origins[i].stats = &origin_stats[i];
+  }
   BacktestOptions bo;
   bo.series.history_months = options_.history_months;
   bo.series.confidence = engine_.options().confidence;
@@ -386,7 +451,9 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
   SeriesFitOptions so = bo.series;
 
   std::vector<std::string> keys;
-  for (const auto& [key, list] : by_scope) keys.push_back(key);
+  for (const auto& [key, list] : by_scope) {
+    keys.push_back(key);
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> stored,
                             repo_.GetDocs(DocKind::kScopeModel, keys));
   std::vector<ForecastChange> changes(1);
@@ -408,7 +475,9 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
     if (stored[i]) {
       v1::ScopeModel old;
       SALESOPS_RETURN_IF_ERROR(ParseDoc(*stored[i], &old));
-      if (old.fingerprint() == fingerprint) continue;
+      if (old.fingerprint() == fingerprint) {
+        continue;
+      }
     }
     v1::ScopeModel m;
     m.set_scope(keys[i]);
@@ -431,17 +500,25 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
       absl::StatusOr<Backtest> bt = RunBacktest(list, origins, bo);
       if (bt.ok()) {
         m.set_backtest_periods(bt->compared);
-        if (bt->pipeline_mape)
+        if (bt->pipeline_mape) {
           m.set_pipeline_mape_bp(static_cast<int32_t>(std::llround(*bt->pipeline_mape * 10000)));
-        if (bt->series_mape)
+        }
+        if (bt->series_mape) {
           m.set_series_mape_bp(static_cast<int32_t>(std::llround(*bt->series_mape * 10000)));
-        if (bt->series_better && m.mean_minor_size() > 0) m.set_chosen(m.series_model());
+        }
+        if (bt->series_better && m.mean_minor_size() > 0) {
+          m.set_chosen(m.series_model());
+        }
       }
     }
     ++stats_counters_.models_fitted;
-    if (changes.back().puts().size() >= static_cast<size_t>(options_.batch)) changes.emplace_back();
+    if (changes.back().puts().size() >= static_cast<size_t>(options_.batch)) {
+      changes.emplace_back();
+    }
     changes.back().PutDoc(DocKind::kScopeModel, keys[i], m.SerializeAsString(), kAnyVersion);
-    if (!stored[i]) changes.back().AddToIndex(ScopeModelIndex(), keys[i]);
+    if (!stored[i]) {
+      changes.back().AddToIndex(ScopeModelIndex(), keys[i]);
+    }
   }
   return CommitInBatches(changes);
 }
@@ -449,7 +526,9 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
 absl::Status ForecastJobs::RecomputeAll(const std::vector<DealRecord>& deals, absl::Time now) {
   std::map<std::string, std::set<Leaf>> by_team;
   for (const DealRecord& d : deals) {
-    if (d.team.empty() || d.owner.empty()) continue;
+    if (d.team.empty() || d.owner.empty()) {
+      continue;
+    }
     by_team[d.team].insert(Leaf{d.team, d.owner, d.product_line});
   }
   for (const auto& [team, set] : by_team) {
@@ -458,13 +537,17 @@ absl::Status ForecastJobs::RecomputeAll(const std::vector<DealRecord>& deals, ab
     for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
       ForecastChange change;
       last = engine_.Recompute(leaves, Pending{}, Cause{}, now, change);
-      if (!last.ok()) break;
+      if (!last.ok()) {
+        break;
+      }
       absl::StatusOr<CommitOutcome> r = repo_.Commit(change, nullptr);
       if (!r.ok()) {
         last = r.status();
         break;
       }
-      if (r->committed) break;
+      if (r->committed) {
+        break;
+      }
       engine_.InvalidatePeriods();
       last = Aborted("WRITE_CONFLICT", absl::StrCat("team ", team, " kept changing"));
     }

@@ -18,7 +18,9 @@ void ForecastChange::SetField(std::string hash, std::string field, std::string v
   fields_.push_back({FieldWrite::kSet, std::move(hash), std::move(field), std::move(value), 0});
 }
 void ForecastChange::IncrementField(std::string hash, std::string field, int64_t by) {
-  if (by == 0) return;
+  if (by == 0) {
+    return;
+  }
   fields_.push_back({FieldWrite::kIncrement, std::move(hash), std::move(field), "", by});
 }
 void ForecastChange::DeleteField(std::string hash, std::string field) {
@@ -40,7 +42,9 @@ void ForecastChange::Emit(CloudEvent event) { events_.push_back(std::move(event)
 
 absl::StatusOr<std::vector<std::optional<Doc>>> ForecastRepository::GetDocs(
     DocKind kind, std::vector<std::string> ids) {
-  if (ids.empty()) return std::vector<std::optional<Doc>>();
+  if (ids.empty()) {
+    return std::vector<std::optional<Doc>>();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<ReadResult> r, Read({DocsOp(kind, std::move(ids))}));
   return std::move(r[0].docs);
 }
@@ -59,7 +63,9 @@ absl::StatusOr<std::vector<std::string>> ForecastRepository::Range(const std::st
 
 absl::StatusOr<std::vector<std::string>> ForecastRepository::GetFields(
     const std::string& hash, std::vector<std::string> fields) {
-  if (fields.empty()) return std::vector<std::string>();
+  if (fields.empty()) {
+    return std::vector<std::string>();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<ReadResult> r, Read({FieldsOp(hash, std::move(fields))}));
   return std::move(r[0].values);
 }

@@ -166,7 +166,9 @@ class ForecastRepository {
                                                    absl::Span<const CloudEvent* const> causes) = 0;
   // The same with at most one cause (nullptr: none).
   absl::StatusOr<CommitOutcome> Commit(const ForecastChange& change, const CloudEvent* cause) {
-    if (cause == nullptr) return CommitOnce(change, {});
+    if (cause == nullptr) {
+      return CommitOnce(change, {});
+    }
     const CloudEvent* one[] = {cause};
     return CommitOnce(change, one);
   }

@@ -33,7 +33,9 @@ absl::StatusOr<std::vector<ReadResult>> InMemoryForecastRepository::Read(
         break;
       case ReadOp::kRange: {
         auto ix = indexes_.find(op.name);
-        if (ix == indexes_.end()) break;
+        if (ix == indexes_.end()) {
+          break;
+        }
         auto it = op.after.empty() ? ix->second.begin() : ix->second.upper_bound(op.after);
         for (; it != ix->second.end() && static_cast<int>(r.ids.size()) < op.limit; ++it) {
           r.ids.push_back(*it);
@@ -46,7 +48,9 @@ absl::StatusOr<std::vector<ReadResult>> InMemoryForecastRepository::Read(
           std::string v;
           if (h != hashes_.end()) {
             auto it = h->second.find(f);
-            if (it != h->second.end()) v = it->second;
+            if (it != h->second.end()) {
+              v = it->second;
+            }
           }
           r.values.push_back(std::move(v));
         }
@@ -55,7 +59,9 @@ absl::StatusOr<std::vector<ReadResult>> InMemoryForecastRepository::Read(
       case ReadOp::kAllFields: {
         auto h = hashes_.find(op.name);
         if (h != hashes_.end()) {
-          for (const auto& [f, v] : h->second) r.fields.emplace_back(f, v);
+          for (const auto& [f, v] : h->second) {
+            r.fields.emplace_back(f, v);
+          }
         }
         break;
       }
@@ -66,10 +72,14 @@ absl::StatusOr<std::vector<ReadResult>> InMemoryForecastRepository::Read(
 
 absl::StatusOr<std::optional<std::string>> InMemoryForecastRepository::SeenRequest(
     const std::string& caller, const std::string& request_id) {
-  if (request_id.empty()) return std::nullopt;
+  if (request_id.empty()) {
+    return std::nullopt;
+  }
   absl::MutexLock lock(&mu_);
   auto it = requests_.find(absl::StrCat(caller, "/", request_id));
-  if (it == requests_.end()) return std::nullopt;
+  if (it == requests_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -87,20 +97,28 @@ absl::StatusOr<CommitOutcome> InMemoryForecastRepository::CommitOnce(
   std::vector<std::string> seen_keys;
   for (const CloudEvent* cause : causes) {
     seen_keys.push_back(absl::StrCat(cause->source, "|", cause->id));
-    if (seen_.contains(seen_keys.back())) return fail("seen");
+    if (seen_.contains(seen_keys.back())) {
+      return fail("seen");
+    }
   }
   for (const auto& g : change.guards()) {
     std::string value;
     auto h = hashes_.find(g.hash);
     if (h != hashes_.end()) {
       auto it = h->second.find(g.field);
-      if (it != h->second.end()) value = it->second;
+      if (it != h->second.end()) {
+        value = it->second;
+      }
     }
-    if (value != g.value) return fail(g.tag, value);
+    if (value != g.value) {
+      return fail(g.tag, value);
+    }
   }
   for (const auto& p : change.puts()) {
     auto it = docs_.find({p.kind, p.id});
-    if (p.expect_version == 0 && it != docs_.end()) return fail(Tag("exists", p.kind, p.id));
+    if (p.expect_version == 0 && it != docs_.end()) {
+      return fail(Tag("exists", p.kind, p.id));
+    }
     if (p.expect_version > 0 && (it == docs_.end() || it->second.version != p.expect_version)) {
       return fail(Tag("version", p.kind, p.id));
     }
@@ -140,9 +158,13 @@ absl::StatusOr<CommitOutcome> InMemoryForecastRepository::CommitOnce(
       indexes_[ix.index].erase(ix.id);
     }
   }
-  if (!change.request_id().empty()) requests_[request_key] = change.request_resource();
+  if (!change.request_id().empty()) {
+    requests_[request_key] = change.request_resource();
+  }
   seen_.insert(seen_keys.begin(), seen_keys.end());
-  for (const CloudEvent& e : change.events()) events_.push_back(e);
+  for (const CloudEvent& e : change.events()) {
+    events_.push_back(e);
+  }
   ++commits_;
   return CommitOutcome{true, "", ""};
 }

@@ -12,7 +12,9 @@ absl::StatusOr<DirectoryOrgView::UnitEntry> DirectoryOrgView::Unit(const std::st
   {
     absl::MutexLock lock(&mu_);
     auto it = units_.find(unit);
-    if (it != units_.end() && now - it->second.loaded < ttl_) return it->second;
+    if (it != units_.end() && now - it->second.loaded < ttl_) {
+      return it->second;
+    }
   }
   UnitEntry e;
   e.loaded = now;
@@ -22,7 +24,9 @@ absl::StatusOr<DirectoryOrgView::UnitEntry> DirectoryOrgView::Unit(const std::st
   int best_role = 0;
   for (const std::string& id : members) {  // sorted by id
     SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> m, directory_.Member(id));
-    if (!m || m->left || m->role < 2) continue;  // supervisor and above
+    if (!m || m->left || m->role < 2) {
+      continue;  // supervisor and above
+    }
     if (best_role == 0 || m->role < best_role) {
       best_role = m->role;
       e.lead = id;
@@ -32,9 +36,13 @@ absl::StatusOr<DirectoryOrgView::UnitEntry> DirectoryOrgView::Unit(const std::st
   // the unit or an ancestor yet (it runs beside the deal consumer), and a
   // cached gap would hide the unit's place in the tree for a whole ttl.
   SALESOPS_ASSIGN_OR_RETURN(int root_kind, directory_.KindOf(e.chain.back()));
-  if (e.kind == 0 || root_kind == 0) return e;
+  if (e.kind == 0 || root_kind == 0) {
+    return e;
+  }
   absl::MutexLock lock(&mu_);
-  if (units_.size() > 10000) units_.clear();  // bounded
+  if (units_.size() > 10000) {
+    units_.clear();  // bounded
+  }
   units_[unit] = e;
   return e;
 }
@@ -58,7 +66,9 @@ absl::StatusOr<std::string> DirectoryOrgView::LeadOf(const std::string& unit) {
 absl::StatusOr<std::optional<OrgMember>> DirectoryOrgView::Member(const std::string& member) {
   // Not cached: the API's object checks must see a move at once.
   SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> m, directory_.Member(member));
-  if (!m) return std::nullopt;
+  if (!m) {
+    return std::nullopt;
+  }
   return OrgMember{m->team, m->role, m->left};
 }
 
@@ -94,7 +104,9 @@ absl::StatusOr<int> InMemoryOrgView::KindOf(const std::string& unit) {
 absl::StatusOr<std::optional<OrgMember>> InMemoryOrgView::Member(const std::string& member) {
   absl::MutexLock lock(&mu_);
   auto it = members_.find(member);
-  if (it == members_.end()) return std::nullopt;
+  if (it == members_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -103,7 +115,9 @@ absl::StatusOr<std::string> InMemoryOrgView::LeadOf(const std::string& unit) {
   std::string lead;
   int best = 0;
   for (const auto& [id, m] : members_) {
-    if (m.team != unit || m.left || m.role < 2) continue;
+    if (m.team != unit || m.left || m.role < 2) {
+      continue;
+    }
     if (best == 0 || m.role < best) {
       best = m.role;
       lead = id;

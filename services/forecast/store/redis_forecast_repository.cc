@@ -56,8 +56,9 @@ absl::StatusOr<std::vector<ReadResult>> RedisForecastRepository::Read(
   for (const ReadOp& op : ops) {
     switch (op.kind) {
       case ReadOp::kDocs:
-        for (const std::string& id : op.keys)
+        for (const std::string& id : op.keys) {
           cmds.push_back({"HMGET", DocKey(op.doc_kind, id), "v", "pb"});
+        }
         break;
       case ReadOp::kRange:
         cmds.push_back({"ZRANGEBYLEX", IndexKey(op.name), DocStore::After(op.after), "+", "LIMIT",
@@ -66,7 +67,9 @@ absl::StatusOr<std::vector<ReadResult>> RedisForecastRepository::Read(
       case ReadOp::kFields: {
         std::vector<std::string> argv = {"HMGET", HashKey(op.name)};
         argv.insert(argv.end(), op.keys.begin(), op.keys.end());
-        if (op.keys.empty()) argv.push_back("-");  // HMGET needs a field
+        if (op.keys.empty()) {
+          argv.push_back("-");  // HMGET needs a field
+        }
         cmds.push_back(std::move(argv));
         break;
       }
@@ -100,7 +103,9 @@ absl::StatusOr<std::vector<ReadResult>> RedisForecastRepository::Read(
         }
         break;
       case ReadOp::kRange:
-        for (const RedisValue& e : replies[next++].elements) r.ids.push_back(e.str);
+        for (const RedisValue& e : replies[next++].elements) {
+          r.ids.push_back(e.str);
+        }
         break;
       case ReadOp::kFields: {
         const RedisValue& v = replies[next++];
@@ -130,7 +135,9 @@ absl::StatusOr<std::optional<std::string>> RedisForecastRepository::SeenRequest(
 absl::StatusOr<CommitOutcome> RedisForecastRepository::CommitOnce(
     const ForecastChange& change, absl::Span<const CloudEvent* const> causes) {
   WriteBatch b;
-  for (const auto& g : change.guards()) b.ExpectHashField(HashKey(g.hash), g.field, g.value, g.tag);
+  for (const auto& g : change.guards()) {
+    b.ExpectHashField(HashKey(g.hash), g.field, g.value, g.tag);
+  }
   for (const auto& p : change.puts()) {
     const std::string key = DocKey(p.kind, p.id);
     if (p.expect_version == kAnyVersion) {
@@ -169,7 +176,9 @@ absl::StatusOr<CommitOutcome> RedisForecastRepository::CommitOnce(
     DocStore::GuardRequestWith(kKeyPrefix, b, change.request_caller(), change.request_id(),
                                change.request_resource());
   }
-  for (const CloudEvent& e : change.events()) b.Emit(e, kForecastTopic);
+  for (const CloudEvent& e : change.events()) {
+    b.Emit(e, kForecastTopic);
+  }
   CommitResult r;
   if (causes.size() == 1) {
     SALESOPS_ASSIGN_OR_RETURN(r, seen_.TryApplyOnce(*causes[0], std::move(b)));
@@ -180,7 +189,9 @@ absl::StatusOr<CommitOutcome> RedisForecastRepository::CommitOnce(
       b.ExpectAbsent(seen_.SeenKey(*cause), ProjectionStore::kSeenTag);
       b.Set(seen_.SeenKey(*cause), "1", kSeenTtlSeconds);
     }
-    if (b.empty()) return CommitOutcome{true, "", ""};
+    if (b.empty()) {
+      return CommitOutcome{true, "", ""};
+    }
     SALESOPS_ASSIGN_OR_RETURN(r, outbox_.Commit(b));
   }
   CommitOutcome out;

@@ -46,9 +46,15 @@ absl::string_view CategoryCode(Category category) {
 }
 
 std::optional<Category> ParseCategoryCode(absl::string_view code) {
-  if (code == "commit") return Category::kCommit;
-  if (code == "best_case") return Category::kBestCase;
-  if (code == "pipeline") return Category::kPipeline;
+  if (code == "commit") {
+    return Category::kCommit;
+  }
+  if (code == "best_case") {
+    return Category::kBestCase;
+  }
+  if (code == "pipeline") {
+    return Category::kPipeline;
+  }
   return std::nullopt;
 }
 
@@ -59,11 +65,15 @@ std::string ForecastId(absl::string_view period, const ScopeId& scope, Category 
 
 std::optional<ForecastKey> ParseForecastId(absl::string_view id) {
   std::vector<absl::string_view> parts = absl::StrSplit(id, kSep);
-  if (parts.size() != 5 || parts[0].empty()) return std::nullopt;
+  if (parts.size() != 5 || parts[0].empty()) {
+    return std::nullopt;
+  }
   std::optional<ScopeId> scope = ParseScopeKey(
       absl::StrCat(parts[1], std::string(1, kSep), parts[2], std::string(1, kSep), parts[3]));
   std::optional<Category> category = ParseCategoryCode(parts[4]);
-  if (!scope || !category) return std::nullopt;
+  if (!scope || !category) {
+    return std::nullopt;
+  }
   return ForecastKey{std::string(parts[0]), *std::move(scope), *category};
 }
 

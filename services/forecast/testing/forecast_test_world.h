@@ -81,7 +81,9 @@ struct ForecastTestWorld {
     e.set_stage(static_cast<cv1::OpportunityStage>(static_cast<int>(stage)));
     e.mutable_amount()->set_amount_minor(amount);
     e.mutable_amount()->set_currency_code("CNY");
-    if (expected) *e.mutable_expected_close_date() = ToDate(*expected);
+    if (expected) {
+      *e.mutable_expected_close_date() = ToDate(*expected);
+    }
     deals[opp] = {rep, line, amount};
     return Event("/salesops/customers", "c-" + opp, e, at);
   }
@@ -159,9 +161,13 @@ struct ForecastTestWorld {
                                        Category category) {
     absl::StatusOr<std::optional<Doc>> d =
         repo.GetDoc(DocKind::kForecast, ForecastId(period, scope, category));
-    if (!d.ok() || !*d) return std::nullopt;
+    if (!d.ok() || !*d) {
+      return std::nullopt;
+    }
     v1::Forecast f;
-    if (!f.ParseFromString((*d)->data)) return std::nullopt;
+    if (!f.ParseFromString((*d)->data)) {
+      return std::nullopt;
+    }
     return f;
   }
   int64_t Amount(const std::string& period, const ScopeId& scope, Category category) {
@@ -171,7 +177,9 @@ struct ForecastTestWorld {
   std::vector<CloudEvent> EventsOfType(absl::string_view type) {
     std::vector<CloudEvent> out;
     for (const CloudEvent& e : repo.events()) {
-      if (e.type == type) out.push_back(e);
+      if (e.type == type) {
+        out.push_back(e);
+      }
     }
     return out;
   }

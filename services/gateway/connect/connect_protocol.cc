@@ -21,8 +21,12 @@ std::optional<Codec> CodecOf(absl::string_view content_type) {
   if (absl::ConsumePrefix(&rest, "application/proto")) {
     return rest.empty() ? std::optional<Codec>(Codec::kProto) : std::nullopt;
   }
-  if (!absl::ConsumePrefix(&rest, "application/json")) return std::nullopt;
-  if (rest.empty()) return Codec::kJson;
+  if (!absl::ConsumePrefix(&rest, "application/json")) {
+    return std::nullopt;
+  }
+  if (rest.empty()) {
+    return Codec::kJson;
+  }
   // Only the charset parameter, and only UTF-8 (JSON is UTF-8 by definition).
   absl::ConsumePrefix(&rest, ";");
   rest = absl::StripAsciiWhitespace(rest);
@@ -38,10 +42,14 @@ absl::string_view ContentTypeOf(Codec codec) {
 
 absl::StatusOr<std::optional<absl::Duration>> ParseTimeoutMs(absl::string_view header) {
   header = absl::StripAsciiWhitespace(header);
-  if (header.empty()) return std::optional<absl::Duration>();
+  if (header.empty()) {
+    return std::optional<absl::Duration>();
+  }
   int64_t ms = 0;
   bool digits = header.size() <= 10;
-  for (char c : header) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+  for (char c : header) {
+    digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+  }
   if (!digits || !absl::SimpleAtoi(header, &ms)) {
     return absl::InvalidArgumentError(
         absl::StrCat("Connect-Timeout-Ms must be 1 to 10 digits, got '",
@@ -126,7 +134,9 @@ int HttpStatusForCode(grpc::StatusCode code) {
 std::string Base64Unpadded(absl::string_view bytes) {
   std::string out;
   absl::Base64Escape(bytes, &out);
-  while (!out.empty() && out.back() == '=') out.pop_back();
+  while (!out.empty() && out.back() == '=') {
+    out.pop_back();
+  }
   return out;
 }
 
@@ -137,14 +147,22 @@ namespace {
 nlohmann::json DebugJson(absl::string_view type, const std::string& value) {
   const google::protobuf::Descriptor* d =
       google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(type));
-  if (d == nullptr) return nullptr;
+  if (d == nullptr) {
+    return nullptr;
+  }
   const google::protobuf::Message* prototype =
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(d);
-  if (prototype == nullptr) return nullptr;
+  if (prototype == nullptr) {
+    return nullptr;
+  }
   std::unique_ptr<google::protobuf::Message> m(prototype->New());
-  if (!m->ParseFromString(value)) return nullptr;
+  if (!m->ParseFromString(value)) {
+    return nullptr;
+  }
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(*m, &json).ok()) return nullptr;
+  if (!google::protobuf::util::MessageToJsonString(*m, &json).ok()) {
+    return nullptr;
+  }
   nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   return parsed.is_discarded() ? nlohmann::json(nullptr) : parsed;
 }
@@ -154,7 +172,9 @@ nlohmann::json DebugJson(absl::string_view type, const std::string& value) {
 std::string ConnectErrorJson(grpc::StatusCode code, absl::string_view message,
                              absl::string_view status_details) {
   nlohmann::json body = {{"code", std::string(ConnectCodeName(code))}};
-  if (!message.empty()) body["message"] = std::string(message);
+  if (!message.empty()) {
+    body["message"] = std::string(message);
+  }
   google::rpc::Status rpc;
   if (!status_details.empty() &&
       rpc.ParseFromArray(status_details.data(), static_cast<int>(status_details.size()))) {
@@ -171,7 +191,9 @@ std::string ConnectErrorJson(grpc::StatusCode code, absl::string_view message,
       }
       details.push_back(std::move(d));
     }
-    if (!details.empty()) body["details"] = std::move(details);
+    if (!details.empty()) {
+      body["details"] = std::move(details);
+    }
   }
   // Error messages may quote untrusted bytes; never fail on invalid UTF-8.
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -11,7 +11,9 @@ GrpcBackends::GrpcBackends(const std::map<std::string, std::string>& addrs,
                            std::shared_ptr<grpc::ChannelCredentials> credentials,
                            int channels_per_backend) {
   for (const auto& [family, addr] : addrs) {
-    if (addr.empty()) continue;
+    if (addr.empty()) {
+      continue;
+    }
     auto backend = std::make_unique<Backend>();
     for (int i = 0; i < std::max(1, channels_per_backend); ++i) {
       grpc::ChannelArguments args;
@@ -44,7 +46,9 @@ BackendResult GrpcBackends::Call(const BackendCall& call) {
       b.channels[b.next.fetch_add(1, std::memory_order_relaxed) % b.channels.size()];
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(call.deadline));
-  for (const auto& [k, v] : call.metadata) ctx.AddMetadata(k, v);
+  for (const auto& [k, v] : call.metadata) {
+    ctx.AddMetadata(k, v);
+  }
   grpc::Slice slice(call.request);
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
@@ -58,7 +62,9 @@ BackendResult GrpcBackends::Call(const BackendCall& call) {
     std::vector<grpc::Slice> slices;
     if (response.Dump(&slices).ok()) {
       size_t size = 0;
-      for (const grpc::Slice& s : slices) size += s.size();
+      for (const grpc::Slice& s : slices) {
+        size += s.size();
+      }
       out.response.reserve(size);
       for (const grpc::Slice& s : slices) {
         out.response.append(reinterpret_cast<const char*>(s.begin()), s.size());

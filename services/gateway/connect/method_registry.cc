@@ -14,13 +14,17 @@ const std::vector<std::string>& KnownFamilies() {
 
 MethodRegistry MethodRegistry::FromGeneratedPool(const std::vector<std::string>& families) {
   MethodRegistry r;
-  if (LinkedServiceFiles() == 0) return r;
+  if (LinkedServiceFiles() == 0) {
+    return r;
+  }
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   google::protobuf::MessageFactory* factory = google::protobuf::MessageFactory::generated_factory();
   for (const std::string& family : families) {
     const google::protobuf::FileDescriptor* file =
         pool->FindFileByName(absl::StrCat("salesops/", family, "/v1/", family, "_service.proto"));
-    if (file == nullptr) continue;  // not linked into this binary
+    if (file == nullptr) {
+      continue;  // not linked into this binary
+    }
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int m = 0; m < service->method_count(); ++m) {
@@ -50,13 +54,17 @@ const MethodInfo* MethodRegistry::Find(absl::string_view path) const {
 std::vector<const MethodInfo*> MethodRegistry::All() const {
   std::vector<const MethodInfo*> out;
   out.reserve(methods_.size());
-  for (const auto& [path, info] : methods_) out.push_back(&info);
+  for (const auto& [path, info] : methods_) {
+    out.push_back(&info);
+  }
   return out;
 }
 
 std::vector<std::string> MethodRegistry::Families() const {
   std::set<std::string> families;
-  for (const auto& [path, info] : methods_) families.insert(info.family);
+  for (const auto& [path, info] : methods_) {
+    families.insert(info.family);
+  }
   return {families.begin(), families.end()};
 }
 

@@ -14,9 +14,13 @@ namespace salesops::gateway {
 namespace {
 
 bool IsTraceId(absl::string_view s) {
-  if (s.size() != 32) return false;
+  if (s.size() != 32) {
+    return false;
+  }
   for (char c : s) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
   }
   return true;
 }
@@ -84,7 +88,9 @@ ConnectReply ConnectTranscoder::Handle(const ConnectRequest& request) const {
     return fail(Error(grpc::StatusCode::INVALID_ARGUMENT, timeout.status().message()));
   }
   absl::Duration budget = options_.max_deadline;
-  if (timeout->has_value()) budget = std::min(budget, **timeout);
+  if (timeout->has_value()) {
+    budget = std::min(budget, **timeout);
+  }
 
   BackendCall call;
   call.method = method;
@@ -116,10 +122,13 @@ ConnectReply ConnectTranscoder::Handle(const ConnectRequest& request) const {
     call.request = request.body;
   }
   const std::string trace_id = IsTraceId(request.trace_id) ? request.trace_id : NewTraceId();
-  if (!request.authorization.empty())
+  if (!request.authorization.empty()) {
     call.metadata.emplace_back("authorization", request.authorization);
+  }
   call.metadata.emplace_back("x-trace-id", trace_id);
-  if (!request.traceparent.empty()) call.metadata.emplace_back("traceparent", request.traceparent);
+  if (!request.traceparent.empty()) {
+    call.metadata.emplace_back("traceparent", request.traceparent);
+  }
 
   BackendResult result = backend_.Call(call);
   ConnectReply r;

@@ -53,7 +53,9 @@ class TranscoderTest : public ::testing::Test {
   static nlohmann::json Body(const ConnectReply& r) { return nlohmann::json::parse(r.body); }
   static std::string Header(const ConnectReply& r, const std::string& name) {
     for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
+      if (k == name) {
+        return v;
+      }
     }
     return "";
   }
@@ -226,7 +228,9 @@ TEST_F(TranscoderTest, AMissingOrMalformedTraceIdIsReplaced) {
   const std::string id = Header(r, "X-Trace-Id");
   EXPECT_EQ(id.size(), 32u);
   EXPECT_THAT(backend_.last.metadata, Contains(Pair("x-trace-id", id)));
-  for (const auto& [k, v] : backend_.last.metadata) EXPECT_NE(k, "authorization");
+  for (const auto& [k, v] : backend_.last.metadata) {
+    EXPECT_NE(k, "authorization");
+  }
 }
 
 TEST_F(TranscoderTest, ServiceErrorsKeepTheirCodeMessageAndDetails) {
@@ -266,9 +270,13 @@ TEST_F(TranscoderTest, AReplyThatDoesNotParseIsInternal) {
 TEST_F(TranscoderTest, FamiliesWithoutABackendAreUnimplemented) {
   const MethodInfo* sync_method = nullptr;
   for (const MethodInfo* m : registry_.All()) {
-    if (m->family == "sync") sync_method = m;
+    if (m->family == "sync") {
+      sync_method = m;
+    }
   }
-  if (sync_method == nullptr) GTEST_SKIP() << "sync protos not linked";
+  if (sync_method == nullptr) {
+    GTEST_SKIP() << "sync protos not linked";
+  }
   ConnectReply r = transcoder_.Handle(Json(sync_method->path, "{}"));
   EXPECT_EQ(r.http_status, 501);
   EXPECT_EQ(Body(r)["code"], "unimplemented");

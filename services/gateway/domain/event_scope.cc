@@ -19,13 +19,19 @@ constexpr absl::string_view kOrgUnits = "orgUnits/";
 constexpr int kMaxDepth = 8;
 
 void AddOnce(std::vector<std::string>& list, absl::string_view id) {
-  if (id.empty()) return;
-  if (std::find(list.begin(), list.end(), id) == list.end()) list.emplace_back(id);
+  if (id.empty()) {
+    return;
+  }
+  if (std::find(list.begin(), list.end(), id) == list.end()) {
+    list.emplace_back(id);
+  }
 }
 
 // "members/m-1" → "m-1" (a sub-resource "members/m-1/x" names m-1 too); "" otherwise.
 absl::string_view IdIn(absl::string_view value, absl::string_view collection) {
-  if (!absl::ConsumePrefix(&value, collection)) return "";
+  if (!absl::ConsumePrefix(&value, collection)) {
+    return "";
+  }
   return value.substr(0, value.find('/'));
 }
 
@@ -51,14 +57,20 @@ bool Skipped(const FieldDescriptor* f, const std::vector<absl::string_view>& ski
 
 void Walk(const Message& m, const std::vector<absl::string_view>& skip, int depth,
           EventScope* out) {
-  if (depth > kMaxDepth) return;
+  if (depth > kMaxDepth) {
+    return;
+  }
   const Reflection* r = m.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   for (const FieldDescriptor* f : fields) {
-    if (Skipped(f, skip)) continue;
+    if (Skipped(f, skip)) {
+      continue;
+    }
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      if (f->type() == FieldDescriptor::TYPE_BYTES) continue;
+      if (f->type() == FieldDescriptor::TYPE_BYTES) {
+        continue;
+      }
       if (f->is_repeated()) {
         for (int i = 0; i < r->FieldSize(m, f); ++i) {
           TakeRef(f->name(), r->GetRepeatedString(m, f, i), out);
@@ -112,8 +124,12 @@ const Message* MessageField(const Message& m, absl::string_view name) {
 
 // Reads the named string fields of `m` as references (members/…, orgUnits/…).
 void TakeFields(const Message* m, std::initializer_list<absl::string_view> names, EventScope* out) {
-  if (m == nullptr) return;
-  for (absl::string_view name : names) TakeRef(name, StringField(*m, name), out);
+  if (m == nullptr) {
+    return;
+  }
+  for (absl::string_view name : names) {
+    TakeRef(name, StringField(*m, name), out);
+  }
 }
 
 }  // namespace
@@ -143,10 +159,18 @@ bool MaySee(const Viewer& viewer, const EventScope& scope) {
   auto has = [](const std::vector<std::string>& list, const std::string& id) {
     return !id.empty() && std::find(list.begin(), list.end(), id) != list.end();
   };
-  if (viewer.role < scope.min_role) return false;
-  if (viewer.role >= Role::kDirector) return true;
-  if (has(scope.members, viewer.member_id)) return true;
-  if (viewer.role >= Role::kSupervisor && has(scope.units, viewer.unit)) return true;
+  if (viewer.role < scope.min_role) {
+    return false;
+  }
+  if (viewer.role >= Role::kDirector) {
+    return true;
+  }
+  if (has(scope.members, viewer.member_id)) {
+    return true;
+  }
+  if (viewer.role >= Role::kSupervisor && has(scope.units, viewer.unit)) {
+    return true;
+  }
   if (viewer.role >= Role::kManager &&
       (has(scope.regions, viewer.region) || has(scope.units, viewer.region))) {
     return true;
@@ -157,7 +181,9 @@ bool MaySee(const Viewer& viewer, const EventScope& scope) {
 EventScope OrgEventScope(const Message& event) {
   const absl::string_view type = TypeName(event);
   // Company-wide settings of the talent programme.
-  if (IsOneOf(type, {"TalentConfigUpdated", "PromotionTrackCreated"})) return {};
+  if (IsOneOf(type, {"TalentConfigUpdated", "PromotionTrackCreated"})) {
+    return {};
+  }
   EventScope scope = NamedRefs(event);
   // Assessments and promotion requests are for the people who assess (the org
   // service lets no rep read them), not for the person assessed.
@@ -170,7 +196,9 @@ EventScope OrgEventScope(const Message& event) {
 
 EventScope CustomersEventScope(const Message& event) {
   // Tiering and pool policies apply to everyone.
-  if (IsOneOf(TypeName(event), {"TierPolicyUpdated", "PoolPolicyUpdated"})) return {};
+  if (IsOneOf(TypeName(event), {"TierPolicyUpdated", "PoolPolicyUpdated"})) {
+    return {};
+  }
   // Product lines are org units too, but nobody manages a deal through one.
   return NamedRefs(event, {"product_line", "product_lines"});
 }
@@ -190,7 +218,9 @@ EventScope TargetsEventScope(const Message& event) {
 
 EventScope WarningEventScope(const Message& event) {
   const absl::string_view type = TypeName(event);
-  if (IsOneOf(type, {"RuleCreated", "RuleUpdated"})) return {};  // thresholds: configuration
+  if (IsOneOf(type, {"RuleCreated", "RuleUpdated"})) {
+    return {};  // thresholds: configuration
+  }
   if (IsOneOf(type, {"WarningRaised", "WarningAcknowledged", "WarningResolved"})) {
     // The warning's own routing, not the facts it quotes.
     EventScope scope;
@@ -206,7 +236,9 @@ EventScope WarningEventScope(const Message& event) {
 EventScope ForecastEventScope(const Message& event) {
   const absl::string_view type = TypeName(event);
   // Learned win rates of every team: a model input for the whole company.
-  if (type == "StageProbabilitiesUpdated") return {};
+  if (type == "StageProbabilitiesUpdated") {
+    return {};
+  }
   EventScope scope;
   if (type == "ForecastUpdated") {
     const Message* forecast = MessageField(event, "forecast");
@@ -245,13 +277,27 @@ EventScope SyncEventScope(const Message& event) {
 
 EventScope ScopeOfEvent(const Message& event) {
   const std::string& package = event.GetDescriptor()->file()->package();
-  if (package == "salesops.org.v1") return OrgEventScope(event);
-  if (package == "salesops.customers.v1") return CustomersEventScope(event);
-  if (package == "salesops.targets.v1") return TargetsEventScope(event);
-  if (package == "salesops.warning.v1") return WarningEventScope(event);
-  if (package == "salesops.forecast.v1") return ForecastEventScope(event);
-  if (package == "salesops.performance.v1") return PerformanceEventScope(event);
-  if (package == "salesops.sync.v1") return SyncEventScope(event);
+  if (package == "salesops.org.v1") {
+    return OrgEventScope(event);
+  }
+  if (package == "salesops.customers.v1") {
+    return CustomersEventScope(event);
+  }
+  if (package == "salesops.targets.v1") {
+    return TargetsEventScope(event);
+  }
+  if (package == "salesops.warning.v1") {
+    return WarningEventScope(event);
+  }
+  if (package == "salesops.forecast.v1") {
+    return ForecastEventScope(event);
+  }
+  if (package == "salesops.performance.v1") {
+    return PerformanceEventScope(event);
+  }
+  if (package == "salesops.sync.v1") {
+    return SyncEventScope(event);
+  }
   return NamedRefs(event, {"product_line", "product_lines"});
 }
 

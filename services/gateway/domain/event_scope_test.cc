@@ -45,7 +45,9 @@ std::set<std::string> Audience(const EventScope& scope) {
   std::set<std::string> out;
   for (const Viewer* v :
        {&kRep1, &kRep2, &kSup1, &kSup2, &kSup3, &kMgr1, &kMgr2, &kDirector, &kAdmin}) {
-    if (MaySee(*v, scope)) out.insert(v->member_id);
+    if (MaySee(*v, scope)) {
+      out.insert(v->member_id);
+    }
   }
   return out;
 }
@@ -320,7 +322,9 @@ TEST(MaySeeTest, MinRoleKeepsLowerRolesOutEvenWhenNamed) {
 
 // Sets every string field (nested messages too, except timestamps) to `value`.
 void Fill(Message* m, const std::string& value, int depth = 0) {
-  if (depth > 4) return;
+  if (depth > 4) {
+    return;
+  }
   const Descriptor* d = m->GetDescriptor();
   const google::protobuf::Reflection* r = m->GetReflection();
   for (int i = 0; i < d->field_count(); ++i) {
@@ -339,7 +343,9 @@ void Fill(Message* m, const std::string& value, int depth = 0) {
 }
 
 bool HasStringField(const Descriptor* d, int depth = 0) {
-  if (depth > 4) return false;
+  if (depth > 4) {
+    return false;
+  }
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
@@ -378,7 +384,9 @@ TEST(EventScopeExhaustiveTest, EveryEventTypeNamingSomeoneIsScopedUnlessCompanyW
        {"org", "targets", "customers", "performance", "forecast", "warning", "sync"}) {
     const google::protobuf::FileDescriptor* file =
         pool->FindFileByName(absl::StrCat("salesops/", family, "/v1/", family, "_events.proto"));
-    if (file == nullptr) continue;  // not linked
+    if (file == nullptr) {
+      continue;  // not linked
+    }
     auto design = CompanyWideByDesign().find(family);
     const bool stable = design != CompanyWideByDesign().end();
     for (int i = 0; i < file->message_type_count(); ++i) {

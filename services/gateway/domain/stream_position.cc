@@ -8,9 +8,13 @@ namespace salesops::gateway {
 namespace {
 
 bool AllDigits(absl::string_view s) {
-  if (s.empty() || s.size() > 19) return false;
+  if (s.empty() || s.size() > 19) {
+    return false;
+  }
   for (char c : s) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
   }
   return true;
 }
@@ -23,9 +27,13 @@ std::string FormatStreamId(const StreamPosition& p) {
 
 std::optional<StreamPosition> ParseStreamId(absl::string_view id) {
   const size_t last = id.rfind('-');
-  if (last == absl::string_view::npos || last == 0) return std::nullopt;
+  if (last == absl::string_view::npos || last == 0) {
+    return std::nullopt;
+  }
   const size_t middle = id.rfind('-', last - 1);
-  if (middle == absl::string_view::npos || middle == 0) return std::nullopt;
+  if (middle == absl::string_view::npos || middle == 0) {
+    return std::nullopt;
+  }
   const absl::string_view partition = id.substr(middle + 1, last - middle - 1);
   const absl::string_view offset = id.substr(last + 1);
   StreamPosition p;

@@ -19,7 +19,9 @@ constexpr char kMaxAge[] = "7200";
 constexpr char kExposed[] = "Content-Encoding, Connect-Content-Encoding, X-Trace-Id";
 
 bool ValidOrigin(absl::string_view o) {
-  if (!absl::ConsumePrefix(&o, "https://") && !absl::ConsumePrefix(&o, "http://")) return false;
+  if (!absl::ConsumePrefix(&o, "https://") && !absl::ConsumePrefix(&o, "http://")) {
+    return false;
+  }
   if (o.empty() || absl::StrContains(o, '/') || absl::StrContains(o, '?') ||
       absl::StrContains(o, '#') || absl::StrContains(o, '@')) {
     return false;
@@ -71,8 +73,12 @@ const std::vector<std::string>& CorsPolicy::AllowedRequestHeaders() {
 }
 
 bool CorsPolicy::Allows(absl::string_view origin) const {
-  if (origin.empty()) return false;
-  if (any_) return true;
+  if (origin.empty()) {
+    return false;
+  }
+  if (any_) {
+    return true;
+  }
   const std::string lower = absl::AsciiStrToLower(origin);
   return std::find(origins_.begin(), origins_.end(), lower) != origins_.end();
 }
@@ -105,7 +111,9 @@ CorsPolicy::Answer CorsPolicy::Preflight(absl::string_view origin, absl::string_
 }
 
 HeaderList CorsPolicy::ResponseHeaders(absl::string_view origin) const {
-  if (!Allows(origin)) return {};
+  if (!Allows(origin)) {
+    return {};
+  }
   return {{"Access-Control-Allow-Origin", any_ ? "*" : std::string(origin)},
           {"Access-Control-Expose-Headers", kExposed},
           {"Vary", "Origin"}};

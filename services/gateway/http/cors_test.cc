@@ -52,7 +52,9 @@ TEST(CorsTest, PreflightRefusesOtherOriginsMethodsAndHeaders) {
   EXPECT_EQ(p.Preflight("https://dash.example.com", "DELETE", "").status, 403);
   CorsPolicy::Answer a = p.Preflight("https://dash.example.com", "POST", "x-evil");
   EXPECT_EQ(a.status, 403);
-  for (const auto& [k, v] : a.headers) EXPECT_NE(k, "Access-Control-Allow-Origin");
+  for (const auto& [k, v] : a.headers) {
+    EXPECT_NE(k, "Access-Control-Allow-Origin");
+  }
 }
 
 TEST(CorsTest, ResponseHeadersOnlyForAllowedOrigins) {

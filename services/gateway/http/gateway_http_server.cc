@@ -30,7 +30,9 @@ constexpr int kGzipLevel = 5;
 
 std::string BearerToken(const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
-  if (absl::StartsWithIgnoreCase(auth, "bearer ")) return auth.substr(7);
+  if (absl::StartsWithIgnoreCase(auth, "bearer ")) {
+    return auth.substr(7);
+  }
   // EventSource cannot send headers: a browser passes the token as a query
   // parameter (never logged by the gateway; keep tokens short-lived).
   return req.get_param_value("access_token");
@@ -132,14 +134,20 @@ absl::Status GatewayHttpServer::Start() {
           cors_.Preflight(t_origin, req.get_header_value("Access-Control-Request-Method"),
                           req.get_header_value("Access-Control-Request-Headers"));
       res.status = a.status;
-      for (const auto& [k, v] : a.headers) res.set_header(k, v);
+      for (const auto& [k, v] : a.headers) {
+        res.set_header(k, v);
+      }
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server_->set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
-    if (res.has_header("Access-Control-Allow-Origin")) return;  // a preflight answer
-    for (const auto& [k, v] : cors_.ResponseHeaders(t_origin)) res.set_header(k, v);
+    if (res.has_header("Access-Control-Allow-Origin")) {
+      return;  // a preflight answer
+    }
+    for (const auto& [k, v] : cors_.ResponseHeaders(t_origin)) {
+      res.set_header(k, v);
+    }
   });
   server_->Post(R"(/[^/]+/[^/]+)",
                 [this](const httplib::Request& req, httplib::Response& res,
@@ -168,7 +176,9 @@ absl::Status GatewayHttpServer::Start() {
   };
   server_->set_error_handler(std::move(on_error));
   server_->set_logger([this](const httplib::Request&, const httplib::Response& res) {
-    if (t_route == "stream") return;  // a stream's "latency" is its lifetime
+    if (t_route == "stream") {
+      return;  // a stream's "latency" is its lifetime
+    }
     Record(t_route, t_code.empty() ? absl::StrCat(res.status) : t_code, absl::Now() - t_start);
   });
 
@@ -189,10 +199,18 @@ absl::Status GatewayHttpServer::Start() {
 }
 
 void GatewayHttpServer::Stop() {
-  if (stopping_.exchange(true)) return;
-  if (hub_ != nullptr) hub_->CloseAll();  // streams end first: they never finish by themselves
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (stopping_.exchange(true)) {
+    return;
+  }
+  if (hub_ != nullptr) {
+    hub_->CloseAll();  // streams end first: they never finish by themselves
+  }
+  if (server_) {
+    server_->stop();
+  }
+  if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 void GatewayHttpServer::Record(const std::string& route, const std::string& code,
@@ -220,7 +238,9 @@ void GatewayHttpServer::Record(const std::string& route, const std::string& code
 void GatewayHttpServer::Send(httplib::Response& res, int status, std::string content_type,
                              std::string body, bool compressible) {
   res.status = status;
-  if (compressible) res.set_header("Vary", "Accept-Encoding");
+  if (compressible) {
+    res.set_header("Vary", "Accept-Encoding");
+  }
   if (compressible && body.size() >= options_.gzip_min_bytes && AcceptsGzip(t_accept_encoding)) {
     std::string gz = GzipCompress(body, kGzipLevel);
     if (!gz.empty()) {
@@ -284,7 +304,9 @@ void GatewayHttpServer::HandleRpc(const httplib::Request& req, httplib::Response
   ConnectReply reply = transcoder_.Handle(cr);
   t_route = reply.method != nullptr ? reply.method->path : "rpc_unknown";
   t_code = std::string(ConnectCodeName(reply.code));
-  for (const auto& [k, v] : reply.headers) res.set_header(k, v);
+  for (const auto& [k, v] : reply.headers) {
+    res.set_header(k, v);
+  }
   const bool json = reply.content_type == "application/json";
   Send(res, reply.http_status, std::move(reply.content_type), std::move(reply.body), json);
 }
@@ -345,22 +367,30 @@ void GatewayHttpServer::HandleStream(const httplib::Request& req, httplib::Respo
     return;
   }
   std::string last_id = req.get_header_value("Last-Event-ID");
-  if (last_id.empty()) last_id = req.get_param_value("lastEventId");
+  if (last_id.empty()) {
+    last_id = req.get_param_value("lastEventId");
+  }
   std::optional<StreamPosition> resume;
   std::string reset_reason;
   if (!last_id.empty()) {
     resume = ParseStreamId(last_id);
-    if (!resume.has_value()) reset_reason = "unknown_position";
+    if (!resume.has_value()) {
+      reset_reason = "unknown_position";
+    }
   }
   ResumeResult resumed;
   auto state = std::make_shared<StreamState>();
   state->sub = hub_->Subscribe(*std::move(viewer), resume, &resumed);
-  if (resumed.kind == ResumeResult::Kind::kReset) reset_reason = resumed.reason;
+  if (resumed.kind == ResumeResult::Kind::kReset) {
+    reset_reason = resumed.reason;
+  }
   state->token = token;
   state->opening = RetryFrame(options_.reconnect_delay);
   // A comment first, so a client knows it is subscribed before any event.
   absl::StrAppend(&state->opening, ": subscribed\n\n");
-  if (!reset_reason.empty()) absl::StrAppend(&state->opening, ResetFrame(reset_reason));
+  if (!reset_reason.empty()) {
+    absl::StrAppend(&state->opening, ResetFrame(reset_reason));
+  }
   state->next_recheck = absl::Now() + options_.heartbeat;
   ++streams_;
   res.set_header("Cache-Control", "no-store");
@@ -383,7 +413,9 @@ bool GatewayHttpServer::Pump(StreamState& st, httplib::DataSink& sink) {
   }
   std::vector<EventPtr> batch;
   const Subscription::State state = st.sub->Next(options_.heartbeat, &batch);
-  for (const EventPtr& e : batch) out += e->frame;
+  for (const EventPtr& e : batch) {
+    out += e->frame;
+  }
   bool end = false;
   if (state == Subscription::State::kOverflowed) {
     // Too slow to keep up: it has missed events, so it must reload.
@@ -401,10 +433,16 @@ bool GatewayHttpServer::Pump(StreamState& st, httplib::DataSink& sink) {
         end = true;
       }
     }
-    if (out.empty()) out = HeartbeatFrame();  // Next() waited a heartbeat for nothing
+    if (out.empty()) {
+      out = HeartbeatFrame();  // Next() waited a heartbeat for nothing
+    }
   }
-  if (!out.empty() && !sink.write(out.data(), out.size())) return false;  // the client left
-  if (end) sink.done();
+  if (!out.empty() && !sink.write(out.data(), out.size())) {
+    return false;  // the client left
+  }
+  if (end) {
+    sink.done();
+  }
   return true;
 }
 

@@ -42,7 +42,9 @@ class FakeBackend final : public UnaryBackend {
     r.response = resp.SerializeAsString();
     last_authorization.clear();
     for (const auto& [k, v] : call.metadata) {
-      if (k == "authorization") last_authorization = v;
+      if (k == "authorization") {
+        last_authorization = v;
+      }
     }
     return r;
   }

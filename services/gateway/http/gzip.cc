@@ -12,7 +12,9 @@ bool AcceptsGzip(absl::string_view accept_encoding) {
   for (absl::string_view item : absl::StrSplit(accept_encoding, ',')) {
     std::vector<absl::string_view> parts = absl::StrSplit(item, ';');
     const std::string coding = absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[0]));
-    if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
+    if (coding != "gzip" && coding != "x-gzip" && coding != "*") {
+      continue;
+    }
     bool refused = false;
     for (size_t i = 1; i < parts.size(); ++i) {
       absl::string_view p = absl::StripAsciiWhitespace(parts[i]);
@@ -22,7 +24,9 @@ bool AcceptsGzip(absl::string_view accept_encoding) {
                   absl::string_view::npos;
       }
     }
-    if (!refused) return true;
+    if (!refused) {
+      return true;
+    }
   }
   return false;
 }
@@ -30,7 +34,9 @@ bool AcceptsGzip(absl::string_view accept_encoding) {
 std::string GzipCompress(absl::string_view data, int level) {
   z_stream zs{};
   // windowBits 15 + 16: a gzip header and trailer rather than zlib's.
-  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return "";
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return "";
+  }
   std::string out;
   out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 32);
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -45,7 +51,9 @@ std::string GzipCompress(absl::string_view data, int level) {
 
 absl::StatusOr<std::string> GzipDecompress(absl::string_view data, size_t max_bytes) {
   z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) return absl::InternalError("inflateInit2 failed");
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+    return absl::InternalError("inflateInit2 failed");
+  }
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
   std::string out;

@@ -8,7 +8,9 @@ namespace {
 
 TEST(GzipTest, RoundTripsAndShrinksRepetitiveJson) {
   std::string json;
-  for (int i = 0; i < 200; ++i) json += R"({"displayName":"杭州西湖科技有限公司","tier":"A"},)";
+  for (int i = 0; i < 200; ++i) {
+    json += R"({"displayName":"杭州西湖科技有限公司","tier":"A"},)";
+  }
   const std::string gz = GzipCompress(json);
   ASSERT_FALSE(gz.empty());
   EXPECT_LT(gz.size(), json.size() / 10);

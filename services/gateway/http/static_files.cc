@@ -19,7 +19,9 @@ std::string Extension(absl::string_view relative) {
   const absl::string_view name =
       slash == absl::string_view::npos ? relative : relative.substr(slash + 1);
   const size_t dot = name.rfind('.');
-  if (dot == absl::string_view::npos || dot == 0) return "";
+  if (dot == absl::string_view::npos || dot == 0) {
+    return "";
+  }
   return absl::AsciiStrToLower(name.substr(dot + 1));
 }
 
@@ -29,15 +31,23 @@ bool HasContentHash(absl::string_view relative) {
   const size_t slash = relative.rfind('/');
   absl::string_view name = slash == absl::string_view::npos ? relative : relative.substr(slash + 1);
   const size_t dot = name.rfind('.');
-  if (dot == absl::string_view::npos) return false;
+  if (dot == absl::string_view::npos) {
+    return false;
+  }
   name = name.substr(0, dot);
   const size_t sep = name.find_last_of("-.");
-  if (sep == absl::string_view::npos) return false;
+  if (sep == absl::string_view::npos) {
+    return false;
+  }
   const absl::string_view hash = name.substr(sep + 1);
-  if (hash.size() < 8) return false;
+  if (hash.size() < 8) {
+    return false;
+  }
   bool digit = false;
   for (char c : hash) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') {
+      return false;
+    }
     digit = digit || absl::ascii_isdigit(static_cast<unsigned char>(c));
   }
   return digit;
@@ -74,7 +84,9 @@ std::string StaticFiles::MimeType(absl::string_view relative) {
   };
   const std::string ext = Extension(relative);
   for (const auto& [e, type] : *types) {
-    if (e == ext) return type;
+    if (e == ext) {
+      return type;
+    }
   }
   return "application/octet-stream";
 }
@@ -101,7 +113,9 @@ bool StaticFiles::Compressible(absl::string_view content_type) {
 std::optional<StaticFiles::File> StaticFiles::Stat(const std::string& relative) const {
   const std::string path = absl::StrCat(root_, "/", relative);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return std::nullopt;
+  }
   File f;
   f.path = path;
   f.relative = relative;
@@ -115,7 +129,9 @@ std::optional<StaticFiles::File> StaticFiles::Stat(const std::string& relative) 
 bool StaticFiles::enabled() const { return !root_.empty() && Stat("index.html").has_value(); }
 
 std::optional<StaticFiles::File> StaticFiles::Resolve(absl::string_view url_path) const {
-  if (root_.empty()) return std::nullopt;
+  if (root_.empty()) {
+    return std::nullopt;
+  }
   // The path as httplib decoded it: every segment must be a plain name (no
   // "..", no hidden files, no NUL or backslash), so nothing outside the root
   // (or a .git/.env inside it) can be named.
@@ -130,7 +146,9 @@ std::optional<StaticFiles::File> StaticFiles::Resolve(absl::string_view url_path
   if (relative.empty() || absl::EndsWith(url_path, "/")) {
     relative = relative.empty() ? "index.html" : absl::StrCat(relative, "/index.html");
   }
-  if (std::optional<File> f = Stat(relative); f.has_value()) return f;
+  if (std::optional<File> f = Stat(relative); f.has_value()) {
+    return f;
+  }
   // A page of the client-side router, not a file.
   if (Extension(relative).empty() || absl::EndsWith(relative, "/index.html")) {
     return Stat("index.html");

@@ -74,7 +74,9 @@ void ElasticTaskQueue::enqueue(std::function<void()> fn) {
     return;
   }
   ++s.shed_total;
-  if (!s.shed_thread && Spawn(state_, &ShedMain)) s.shed_thread = true;
+  if (!s.shed_thread && Spawn(state_, &ShedMain)) {
+    s.shed_thread = true;
+  }
   if (s.shed_thread && s.shed_jobs.size() < s.options.max_queue) {
     s.shed_jobs.push_back(std::move(fn));
     return;
@@ -104,7 +106,9 @@ void ElasticTaskQueue::Work(State& s) {
       s.mu.Lock();
       continue;
     }
-    if (s.stopping || !woke) break;  // shutting down, or idle for long enough
+    if (s.stopping || !woke) {
+      break;  // shutting down, or idle for long enough
+    }
   }
   --s.threads;
 }
@@ -124,7 +128,9 @@ void ElasticTaskQueue::Shed(State& s) {
       s.mu.Lock();
       continue;
     }
-    if (s.stopping || !woke) break;
+    if (s.stopping || !woke) {
+      break;
+    }
   }
   s.shed_thread = false;
 }

@@ -26,7 +26,9 @@ Subscription::State Subscription::state() const {
 
 bool Subscription::Offer(EventPtr event) {
   absl::MutexLock lock(&mu_);
-  if (state_ != State::kOpen) return false;
+  if (state_ != State::kOpen) {
+    return false;
+  }
   if (queue_.size() >= capacity_) {
     state_ = State::kOverflowed;
     queue_.clear();
@@ -38,7 +40,9 @@ bool Subscription::Offer(EventPtr event) {
 
 void Subscription::Close() {
   absl::MutexLock lock(&mu_);
-  if (state_ == State::kOpen) state_ = State::kClosed;
+  if (state_ == State::kOpen) {
+    state_ = State::kClosed;
+  }
 }
 
 void EventHub::Publish(StreamEvent event) {
@@ -65,7 +69,9 @@ void EventHub::Publish(StreamEvent event) {
       ++stats_.delivered;
       ++it;
     } else {
-      if (sub.state() == Subscription::State::kOverflowed) ++stats_.overflowed;
+      if (sub.state() == Subscription::State::kOverflowed) {
+        ++stats_.overflowed;
+      }
       it = subs_.erase(it);  // its writer sends the final reset and closes
     }
   }
@@ -93,7 +99,9 @@ bool EventHub::Replay(const StreamPosition& after, Subscription& sub, size_t* co
       return false;
     }
     for (auto e = ring.events.rbegin(); e != ring.events.rend() && (*e)->seq > seen; ++e) {
-      if (MaySee(sub.viewer(), (*e)->scope)) missed.push_back(*e);
+      if (MaySee(sub.viewer(), (*e)->scope)) {
+        missed.push_back(*e);
+      }
     }
   }
   if (missed.size() > sub.capacity_) {
@@ -102,7 +110,9 @@ bool EventHub::Replay(const StreamPosition& after, Subscription& sub, size_t* co
   }
   std::sort(missed.begin(), missed.end(),
             [](const EventPtr& a, const EventPtr& b) { return a->seq < b->seq; });
-  for (EventPtr& e : missed) sub.Offer(std::move(e));
+  for (EventPtr& e : missed) {
+    sub.Offer(std::move(e));
+  }
   *count = missed.size();
   return true;
 }
@@ -134,7 +144,9 @@ void EventHub::Unsubscribe(const std::shared_ptr<Subscription>& sub) {
 
 void EventHub::CloseAll() {
   absl::MutexLock lock(&mu_);
-  for (auto& sub : subs_) sub->Close();
+  for (auto& sub : subs_) {
+    sub->Close();
+  }
   subs_.clear();
 }
 

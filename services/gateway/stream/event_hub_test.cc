@@ -38,7 +38,9 @@ std::vector<std::string> Drain(Subscription& sub) {
   std::vector<EventPtr> batch;
   sub.Next(absl::ZeroDuration(), &batch);
   std::vector<std::string> ids;
-  for (const EventPtr& e : batch) ids.push_back(e->frame);
+  for (const EventPtr& e : batch) {
+    ids.push_back(e->frame);
+  }
   return ids;
 }
 
@@ -99,7 +101,9 @@ TEST(EventHubTest, UnknownPositionsReset) {
 
 TEST(EventHubTest, AnIdOlderThanTheRingResets) {
   EventHub hub({.ring_per_partition = 3, .queue_per_connection = 100});
-  for (int64_t o = 1; o <= 5; ++o) hub.Publish(Event(kTopicA, 0, o, "rep1"));
+  for (int64_t o = 1; o <= 5; ++o) {
+    hub.Publish(Event(kTopicA, 0, o, "rep1"));
+  }
   ResumeResult r;
   hub.Subscribe(kRep1, StreamPosition{kTopicA, 0, 1}, &r);
   EXPECT_EQ(r.kind, ResumeResult::Kind::kReset);
@@ -112,7 +116,9 @@ TEST(EventHubTest, AnIdOlderThanTheRingResets) {
 TEST(EventHubTest, AnotherPartitionHavingDroppedANewerEventResets) {
   EventHub hub({.ring_per_partition = 2, .queue_per_connection = 100});
   hub.Publish(Event(kTopicA, 0, 1, "rep1"));  // the client's last event
-  for (int64_t o = 1; o <= 3; ++o) hub.Publish(Event(kTopicB, 0, o, "rep1"));  // B drops o=1
+  for (int64_t o = 1; o <= 3; ++o) {
+    hub.Publish(Event(kTopicB, 0, o, "rep1"));  // B drops o=1
+  }
   ResumeResult r;
   hub.Subscribe(kRep1, StreamPosition{kTopicA, 0, 1}, &r);
   EXPECT_EQ(r.kind, ResumeResult::Kind::kReset);
@@ -121,7 +127,9 @@ TEST(EventHubTest, AnotherPartitionHavingDroppedANewerEventResets) {
 
 TEST(EventHubTest, AReplayLargerThanTheQueueResets) {
   EventHub hub({.ring_per_partition = 100, .queue_per_connection = 3});
-  for (int64_t o = 1; o <= 10; ++o) hub.Publish(Event(kTopicA, 0, o, "rep1"));
+  for (int64_t o = 1; o <= 10; ++o) {
+    hub.Publish(Event(kTopicA, 0, o, "rep1"));
+  }
   ResumeResult r;
   auto sub = hub.Subscribe(kRep1, StreamPosition{kTopicA, 0, 2}, &r);
   EXPECT_EQ(r.kind, ResumeResult::Kind::kReset);
@@ -169,7 +177,9 @@ TEST(EventHubTest, ResumingWhileEventsPourInHasNoGapAndNoDuplicate) {
   constexpr int64_t kEvents = 20000;
   hub.Publish(Event(kTopicA, 0, 0, "rep1"));
   std::thread producer([&] {
-    for (int64_t o = 1; o <= kEvents; ++o) hub.Publish(Event(kTopicA, o % 3, o, "rep1"));
+    for (int64_t o = 1; o <= kEvents; ++o) {
+      hub.Publish(Event(kTopicA, o % 3, o, "rep1"));
+    }
   });
   absl::SleepFor(absl::Milliseconds(2));
   ResumeResult r;
@@ -182,7 +192,9 @@ TEST(EventHubTest, ResumingWhileEventsPourInHasNoGapAndNoDuplicate) {
     all.insert(all.end(), batch.begin(), batch.end());
   }
   ASSERT_EQ(all.size(), static_cast<size_t>(kEvents));
-  for (int64_t i = 0; i < kEvents; ++i) EXPECT_EQ(all[i]->position.offset, i + 1);
+  for (int64_t i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(all[i]->position.offset, i + 1);
+  }
 }
 
 }  // namespace

@@ -37,7 +37,9 @@ class KafkaSource::Rebalancer : public RdKafka::RebalanceCb {
       stats_.assigned = static_cast<int64_t>(partitions.size());
       LogInfo("kafka partitions assigned", {{"count", partitions.size()}, {"from_end", from_end_}});
     } else {
-      if (!from_end_) consumer->commitSync();
+      if (!from_end_) {
+        consumer->commitSync();
+      }
       consumer->unassign();
       stats_.assigned = 0;
       LogInfo("kafka partitions revoked", {{"count", partitions.size()}});
@@ -79,8 +81,12 @@ absl::Status KafkaSource::Start() {
       {"fetch.wait.max.ms", "20"},
       {"client.id", "salesops-gateway"},
   };
-  for (const auto& [k, v] : KafkaSaslProperties(options_.sasl)) props[k] = v;
-  for (const auto& [k, v] : options_.extra) props[k] = v;
+  for (const auto& [k, v] : KafkaSaslProperties(options_.sasl)) {
+    props[k] = v;
+  }
+  for (const auto& [k, v] : options_.extra) {
+    props[k] = v;
+  }
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
   for (const auto& [k, v] : props) {
@@ -93,7 +99,9 @@ absl::Status KafkaSource::Start() {
   logger_ = std::make_unique<KafkaLogger>();
   conf->set("event_cb", logger_.get(), err);
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer_) return Internal("KAFKA_CREATE_FAILED", err);
+  if (!consumer_) {
+    return Internal("KAFKA_CREATE_FAILED", err);
+  }
   if (RdKafka::ErrorCode code = consumer_->subscribe(options_.topics);
       code != RdKafka::ERR_NO_ERROR) {
     return Internal("KAFKA_SUBSCRIBE_FAILED", RdKafka::err2str(code));
@@ -104,10 +112,16 @@ absl::Status KafkaSource::Start() {
 }
 
 void KafkaSource::Stop() {
-  if (!consumer_) return;
+  if (!consumer_) {
+    return;
+  }
   stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-  if (!options_.from_end) consumer_->commitSync();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  if (!options_.from_end) {
+    consumer_->commitSync();
+  }
   consumer_->close();
   consumer_.reset();
   stats_.assigned = 0;
@@ -122,13 +136,17 @@ void KafkaSource::Loop() {
       next_lag = absl::Now() + absl::Seconds(1);
     }
     const RdKafka::ErrorCode err = msg->err();
-    if (err == RdKafka::ERR__TIMED_OUT || err == RdKafka::ERR__PARTITION_EOF) continue;
+    if (err == RdKafka::ERR__TIMED_OUT || err == RdKafka::ERR__PARTITION_EOF) {
+      continue;
+    }
     if (err != RdKafka::ERR_NO_ERROR) {
       // Broker down, topic not created yet: librdkafka recovers by itself.
       LogWarning("kafka consume error", {{"error", msg->errstr()}});
       continue;
     }
-    if (!Process(*msg)) return;  // stopping mid-retry: the offset stays
+    if (!Process(*msg)) {
+      return;  // stopping mid-retry: the offset stays
+    }
     if (!options_.from_end) {
       std::vector<RdKafka::TopicPartition*> offsets = {
           RdKafka::TopicPartition::create(msg->topic_name(), msg->partition(), msg->offset() + 1)};
@@ -155,7 +173,9 @@ bool KafkaSource::Process(RdKafka::Message& message) {
     absl::Status provenance =
         owner == owners_.end() ? PermissionDenied("EVENT_PROVENANCE", "topic has no declared owner")
                                : CheckProvenance(*event, owner->second);
-    if (!provenance.ok()) event = provenance;
+    if (!provenance.ok()) {
+      event = provenance;
+    }
   }
   if (!event.ok()) {
     ++stats_.skipped;
@@ -184,7 +204,9 @@ bool KafkaSource::Process(RdKafka::Message& message) {
                {{"event_id", event->id}, {"error", std::string(s.message())}});
     const absl::Time until = absl::Now() + backoff;
     while (absl::Now() < until) {
-      if (stopping_.load()) return false;
+      if (stopping_.load()) {
+        return false;
+      }
       absl::SleepFor(absl::Milliseconds(20));
     }
     backoff = std::min(backoff * 2, options_.max_retry_backoff);
@@ -193,7 +215,9 @@ bool KafkaSource::Process(RdKafka::Message& message) {
 
 void KafkaSource::RefreshLag() {
   std::vector<RdKafka::TopicPartition*> parts;
-  if (consumer_->assignment(parts) != RdKafka::ERR_NO_ERROR) return;
+  if (consumer_->assignment(parts) != RdKafka::ERR_NO_ERROR) {
+    return;
+  }
   consumer_->position(parts);
   int64_t lag = 0;
   bool ends_known = !parts.empty();

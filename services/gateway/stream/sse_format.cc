@@ -12,7 +12,9 @@ namespace {
 std::string OneLine(absl::string_view v) {
   std::string out(v);
   for (char& c : out) {
-    if (c == '\r' || c == '\n') c = ' ';
+    if (c == '\r' || c == '\n') {
+      c = ' ';
+    }
   }
   return out;
 }

@@ -10,16 +10,22 @@ absl::StatusOr<Principal> StreamAuthenticator::Check(absl::string_view token) {
                            "missing 'Authorization: Bearer <jwt>' (or access_token parameter)");
   }
   absl::StatusOr<Principal> p = verifier_.Verify(token);
-  if (!p.ok()) return p.status();
+  if (!p.ok()) {
+    return p.status();
+  }
   if (resolver_ != nullptr) {
-    if (absl::Status s = resolver_->Check(*p); !s.ok()) return s;
+    if (absl::Status s = resolver_->Check(*p); !s.ok()) {
+      return s;
+    }
   }
   return p;
 }
 
 absl::StatusOr<Viewer> StreamAuthenticator::Authenticate(absl::string_view token) {
   absl::StatusOr<Principal> p = Check(token);
-  if (!p.ok()) return p.status();
+  if (!p.ok()) {
+    return p.status();
+  }
   Viewer v;
   v.role = p->role;
   v.member_id = p->member_id;

@@ -41,7 +41,9 @@ absl::StatusOr<StreamEvent> RenderStreamEvent(const StreamPosition& at, const Cl
 
 absl::Status StreamFeed::Handle(const StreamPosition& at, const CloudEvent& event) {
   absl::StatusOr<StreamEvent> e = RenderStreamEvent(at, event, org_);
-  if (!e.ok()) return e.status();
+  if (!e.ok()) {
+    return e.status();
+  }
   hub_.Publish(*std::move(e));
   return absl::OkStatus();
 }

@@ -31,7 +31,9 @@ inline constexpr int kMaxInternalRetries = 5;
 // request_id is unique per caller (AIP-155): another caller's id never
 // replays someone else's resource to them.
 inline std::string CallerRequestId(const CallContext& call, const std::string& request_id) {
-  if (request_id.empty()) return "";
+  if (request_id.empty()) {
+    return "";
+  }
   return absl::StrCat(call.principal.member_id, "/", request_id);
 }
 

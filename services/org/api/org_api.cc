@@ -74,7 +74,9 @@ absl::StatusOr<Member> OrgApi::LoadMember(const std::string& id) {
 
 absl::StatusOr<std::vector<int64_t>> OrgApi::Headcounts(const std::vector<OrgUnit>& units) {
   std::vector<std::string> ids;
-  for (const auto& u : units) ids.push_back(u.id);
+  for (const auto& u : units) {
+    ids.push_back(u.id);
+  }
   return repo_.Headcounts(ids);
 }
 
@@ -223,10 +225,16 @@ absl::Status OrgApi::ListOrgUnits(const CallContext& call, const v1::ListOrgUnit
         continue;
       }
       matches.push_back(std::move(u));
-      if (static_cast<int>(matches.size()) > page_size) break;
+      if (static_cast<int>(matches.size()) > page_size) {
+        break;
+      }
     }
-    if (page.last_scanned.empty()) break;
-    if (static_cast<int>(matches.size()) <= page_size) after = page.last_scanned;
+    if (page.last_scanned.empty()) {
+      break;
+    }
+    if (static_cast<int>(matches.size()) <= page_size) {
+      after = page.last_scanned;
+    }
   }
   if (static_cast<int>(matches.size()) > page_size) {
     matches.resize(page_size);
@@ -314,8 +322,12 @@ absl::Status OrgApi::UpdateOrgUnit(const CallContext& call, const v1::UpdateOrgU
       ReorgRecord rec = NewReorg(call, ReorgKind::kUpdateUnit, req.reason(), after.update_time);
       rec.unit_ids = {after.id};
       if (before.parent_id != after.parent_id) {
-        if (!before.parent_id.empty()) rec.unit_ids.push_back(before.parent_id);
-        if (!after.parent_id.empty()) rec.unit_ids.push_back(after.parent_id);
+        if (!before.parent_id.empty()) {
+          rec.unit_ids.push_back(before.parent_id);
+        }
+        if (!after.parent_id.empty()) {
+          rec.unit_ids.push_back(after.parent_id);
+        }
       }
       rec.summary = absl::StrCat("updated ", UnitName(after.id), ": ",
                                  absl::StrJoin(event.changed_fields(), ", "));
@@ -385,7 +397,9 @@ absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMembe
   };
   if (!req.request_id().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(rid));
-    if (seen) return replay();
+    if (seen) {
+      return replay();
+    }
   }
 
   Member m;
@@ -412,7 +426,9 @@ absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMembe
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   absl::Status s = repo_.CreateMember(
       m, rid, OrgEvent(m.id, MemberName(m.id), event, m.create_time, call.trace_id));
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay();
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay();
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("MEMBER_EXISTS", absl::StrCat(MemberName(m.id), " already exists"),
                          MemberName(m.id));
@@ -457,12 +473,18 @@ absl::Status OrgApi::ListMembers(const CallContext& call, const v1::ListMembersR
 
   absl::flat_hash_map<std::string, std::vector<std::string>> ancestry_cache;
   auto visible = [&](const Member& m) -> absl::StatusOr<bool> {
-    if (call.principal.role >= Role::kDirector || call.principal.member_id == m.id) return true;
-    if (call.principal.role == Role::kRep) return false;
+    if (call.principal.role >= Role::kDirector || call.principal.member_id == m.id) {
+      return true;
+    }
+    if (call.principal.role == Role::kRep) {
+      return false;
+    }
     auto it = ancestry_cache.find(m.org_unit_id);
     if (it == ancestry_cache.end()) {
       absl::StatusOr<Ancestry> a = repo_.GetAncestry(m.org_unit_id);
-      if (!a.ok() && a.status().code() != absl::StatusCode::kNotFound) return a.status();
+      if (!a.ok() && a.status().code() != absl::StatusCode::kNotFound) {
+        return a.status();
+      }
       it =
           ancestry_cache.emplace(m.org_unit_id, a.ok() ? a->ids : std::vector<std::string>{}).first;
     }
@@ -488,12 +510,20 @@ absl::Status OrgApi::ListMembers(const CallContext& call, const v1::ListMembersR
         continue;
       }
       SALESOPS_ASSIGN_OR_RETURN(bool ok, visible(m));
-      if (!ok) continue;
+      if (!ok) {
+        continue;
+      }
       matches.push_back(std::move(m));
-      if (static_cast<int>(matches.size()) > page_size) break;
+      if (static_cast<int>(matches.size()) > page_size) {
+        break;
+      }
     }
-    if (page.last_scanned.empty()) break;
-    if (static_cast<int>(matches.size()) <= page_size) after = page.last_scanned;
+    if (page.last_scanned.empty()) {
+      break;
+    }
+    if (static_cast<int>(matches.size()) <= page_size) {
+      after = page.last_scanned;
+    }
   }
   if (static_cast<int>(matches.size()) > page_size) {
     matches.resize(page_size);
@@ -501,7 +531,9 @@ absl::Status OrgApi::ListMembers(const CallContext& call, const v1::ListMembersR
   } else if (budget_spent && !after.empty()) {
     resp->set_next_page_token(EncodePageToken({after, filter}));
   }
-  for (const auto& m : matches) *resp->add_members() = ToProto(m);
+  for (const auto& m : matches) {
+    *resp->add_members() = ToProto(m);
+  }
   return absl::OkStatus();
 }
 
@@ -523,11 +555,18 @@ absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMembe
     }
     paths.insert(p);
   }
-  if (paths.contains("display_name"))
+  if (paths.contains("display_name")) {
     CheckText(v, "member.display_name", in.display_name(), 1, 100);
-  if (paths.contains("email")) CheckEmail(v, "member.email", in.email());
-  if (paths.contains("phone")) CheckPhone(v, "member.phone", in.phone());
-  if (paths.contains("role") && !ValidRole(in.role())) v.Add("member.role", "unknown role");
+  }
+  if (paths.contains("email")) {
+    CheckEmail(v, "member.email", in.email());
+  }
+  if (paths.contains("phone")) {
+    CheckPhone(v, "member.phone", in.phone());
+  }
+  if (paths.contains("role") && !ValidRole(in.role())) {
+    v.Add("member.role", "unknown role");
+  }
   if (paths.contains("department") && !ValidDepartment(in.department())) {
     v.Add("member.department", "unknown department");
   }

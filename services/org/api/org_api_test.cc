@@ -29,7 +29,9 @@ class OrgApiTest : public ::testing::Test {
     req.set_request_id(rid);
     req.mutable_org_unit()->set_display_name("单元" + id);
     req.mutable_org_unit()->set_kind(kind);
-    if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    if (!parent.empty()) {
+      req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    }
     v1::CreateOrgUnitResponse resp;
     return api_.CreateOrgUnit(c, req, &resp);
   }
@@ -57,7 +59,9 @@ class OrgApiTest : public ::testing::Test {
 
   std::vector<std::string> EventTypes() {
     std::vector<std::string> out;
-    for (const auto& e : repo_.events()) out.push_back(e.type);
+    for (const auto& e : repo_.events()) {
+      out.push_back(e.type);
+    }
     return out;
   }
 
@@ -161,7 +165,9 @@ TEST_F(OrgApiTest, AllViolationsNamed) {
   absl::Status s = api_.CreateMember(admin_, req, &resp);
   ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   std::vector<std::string> fields;
-  for (const auto& v : FieldViolations(s)) fields.push_back(v.field);
+  for (const auto& v : FieldViolations(s)) {
+    fields.push_back(v.field);
+  }
   EXPECT_THAT(fields, ::testing::IsSupersetOf({"member.display_name", "member.email",
                                                "member.phone", "member.role", "member.department",
                                                "member.org_unit", "member_id"}));
@@ -256,7 +262,9 @@ TEST_F(OrgApiTest, ListsAreScoped) {
     v1::ListMembersResponse resp;
     EXPECT_TRUE(api_.ListMembers(c, req, &resp).ok());
     std::vector<std::string> names;
-    for (const auto& m : resp.members()) names.push_back(m.name());
+    for (const auto& m : resp.members()) {
+      names.push_back(m.name());
+    }
     return names;
   };
   EXPECT_THAT(list(As(Role::kRep, "rep-1", "t-sh")), ElementsAre("members/rep-1"));
@@ -299,8 +307,12 @@ TEST_F(OrgApiTest, FilteredListsStopAtTheirScanBudget) {
   EXPECT_FALSE(page.next_page_token().empty()) << "one call scanned past the budget";
   std::vector<std::string> found;
   for (int calls = 0; calls < 10; ++calls) {
-    for (const auto& m : page.members()) found.push_back(m.name());
-    if (page.next_page_token().empty()) break;
+    for (const auto& m : page.members()) {
+      found.push_back(m.name());
+    }
+    if (page.next_page_token().empty()) {
+      break;
+    }
     req.set_page_token(page.next_page_token());
     page.Clear();
     ASSERT_TRUE(api_.ListMembers(admin_, req, &page).ok());

@@ -41,8 +41,12 @@ std::vector<absl::CivilDay> EffectiveDays(const v1::Position& p) {
 }
 
 void CheckDutyLists(Violations& v, const std::string& prefix, const v1::DutyVersion& d) {
-  if (d.duties_size() > 50) v.Add(prefix + ".duties", "at most 50 duties");
-  if (d.tasks_size() > 100) v.Add(prefix + ".tasks", "at most 100 tasks");
+  if (d.duties_size() > 50) {
+    v.Add(prefix + ".duties", "at most 50 duties");
+  }
+  if (d.tasks_size() > 100) {
+    v.Add(prefix + ".tasks", "at most 100 tasks");
+  }
   for (int i = 0; i < d.duties_size(); ++i) {
     CheckText(v, absl::StrCat(prefix, ".duties[", i, "]"), d.duties(i), 1, 500);
   }
@@ -55,15 +59,21 @@ void CheckDutyLists(Violations& v, const std::string& prefix, const v1::DutyVers
 // The date of `d`, or `today` when unset; a violation when malformed.
 absl::CivilDay DateOr(Violations& v, const std::string& field, const v1::DutyVersion& d,
                       absl::CivilDay today) {
-  if (!d.has_effective_date()) return today;
+  if (!d.has_effective_date()) {
+    return today;
+  }
   absl::CivilDay day;
-  if (!FromDate(d.effective_date(), &day)) v.Add(field, "not a calendar date");
+  if (!FromDate(d.effective_date(), &day)) {
+    v.Add(field, "not a calendar date");
+  }
   return day;
 }
 
 absl::CivilDay OptionalDate(Violations& v, const std::string& field,
                             const salesops::common::v1::Date* d, absl::CivilDay fallback) {
-  if (d == nullptr) return fallback;
+  if (d == nullptr) {
+    return fallback;
+  }
   absl::CivilDay day;
   if (!FromDate(*d, &day)) {
     v.Add(field, "not a calendar date");
@@ -79,7 +89,9 @@ absl::StatusOr<std::vector<Member>> OrgApi::MembersOf(const std::string& unit_id
   std::vector<Member> out;
   for (const auto& id : ids) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<Member> m, repo_.GetMember(id));
-    if (m) out.push_back(*std::move(m));
+    if (m) {
+      out.push_back(*std::move(m));
+    }
   }
   return out;
 }
@@ -109,7 +121,9 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   const absl::CivilDay today = OrgDay(now);
   Violations v;
   std::string team_id = ParseResourceName(v, "position.team", in.team(), "orgUnits");
-  if (!ValidRole(in.role())) v.Add("position.role", "required: REP … ADMIN");
+  if (!ValidRole(in.role())) {
+    v.Add("position.role", "required: REP … ADMIN");
+  }
   CheckText(v, "position.title", in.title(), 1, 100);
   if (in.duty_history_size() != 1) {
     v.Add("position.duty_history", "give exactly one entry: the first duty version");
@@ -143,7 +157,9 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   };
   if (!rid.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(rid));
-    if (seen) return replay();
+    if (seen) {
+      return replay();
+    }
   }
 
   SALESOPS_ASSIGN_OR_RETURN(OrgUnit team, LoadUnit(team_id, "position.team", true));
@@ -184,7 +200,9 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   DocWrite w{DocKind::kPosition, {id, 1, p.SerializeAsString()}, 0, {team_id}};
   absl::Status s = repo_.WriteDocs({w, slot}, rid, p.name(),
                                    {OrgEvent(id, p.name(), event, now, call.trace_id)});
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay();
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay();
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("POSITION_EXISTS",
                          "the position id or the team's position for this role exists", p.name());
@@ -211,18 +229,24 @@ absl::Status OrgApi::ListPositions(const CallContext& call, const v1::ListPositi
   Violations v;
   int page_size = CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string team_id;
-  if (!req.team().empty()) team_id = ParseResourceName(v, "team", req.team(), "orgUnits");
+  if (!req.team().empty()) {
+    team_id = ParseResourceName(v, "team", req.team(), "orgUnits");
+  }
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), req.team());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs, repo_.ListDocs(DocKind::kPosition, team_id));
   std::string last;
   for (const auto& d : docs) {  // ordered by id
-    if (cursor && d.id <= cursor->after) continue;
+    if (cursor && d.id <= cursor->after) {
+      continue;
+    }
     if (resp->positions_size() == page_size) {
       resp->set_next_page_token(EncodePageToken({last, req.team()}));
       break;
     }
-    if (resp->add_positions()->ParseFromString(d.data)) last = d.id;
+    if (resp->add_positions()->ParseFromString(d.data)) {
+      last = d.id;
+    }
   }
   return absl::OkStatus();
 }
@@ -233,7 +257,9 @@ absl::Status OrgApi::ChangeDuties(const CallContext& call, const v1::ChangeDutie
   const absl::CivilDay today = OrgDay(now);
   Violations v;
   std::string id = ParseResourceName(v, "name", req.name(), "positions");
-  if (req.etag().empty()) v.Add("etag", "required: the position's etag");
+  if (req.etag().empty()) {
+    v.Add("etag", "required: the position's etag");
+  }
   CheckDutyLists(v, "duties", req.duties());
   absl::CivilDay effective = DateOr(v, "duties.effective_date", req.duties(), today);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -251,7 +277,9 @@ absl::Status OrgApi::ChangeDuties(const CallContext& call, const v1::ChangeDutie
   v1::PositionDutiesChanged event;
   const std::vector<absl::CivilDay> days = EffectiveDays(p);
   const int current = DutyVersionAsOf(days, today);
-  if (current >= 0) *event.mutable_previous() = p.duty_history(current);
+  if (current >= 0) {
+    *event.mutable_previous() = p.duty_history(current);
+  }
   v1::DutyVersion* d = p.add_duty_history();
   *d = req.duties();
   *d->mutable_effective_date() = ToDate(effective);
@@ -289,11 +317,15 @@ absl::Status OrgApi::GetMemberDuties(const CallContext& call, const v1::GetMembe
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs, repo_.ListDocs(DocKind::kPosition, at->unit_id));
   for (const auto& d : docs) {
     v1::Position p;
-    if (!p.ParseFromString(d.data) || p.role() != static_cast<int>(at->role)) continue;
+    if (!p.ParseFromString(d.data) || p.role() != static_cast<int>(at->role)) {
+      continue;
+    }
     resp->set_position(p.name());
     resp->set_title(p.title());
     const int i = DutyVersionAsOf(EffectiveDays(p), day);
-    if (i >= 0) *resp->mutable_duties() = p.duty_history(i);
+    if (i >= 0) {
+      *resp->mutable_duties() = p.duty_history(i);
+    }
   }
   return absl::OkStatus();
 }
@@ -360,7 +392,9 @@ absl::Status OrgApi::SplitTeam(const CallContext& call, const v1::SplitTeamReque
     *split.add_new_teams() = ToProto(u, 0);
   }
   absl::flat_hash_map<std::string, const Member*> by_id;
-  for (const auto& m : members) by_id[m.id] = &m;
+  for (const auto& m : members) {
+    by_id[m.id] = &m;
+  }
   rec.moves = change.moves;
   for (const auto& mv : change.moves) {
     Member before = *by_id[mv.member_id];
@@ -391,7 +425,9 @@ absl::Status OrgApi::SplitTeam(const CallContext& call, const v1::SplitTeamReque
   AttachRecord(c, rec);
   SALESOPS_RETURN_IF_ERROR(ReorgError(repo_.CommitReorg(c)));
   *resp->mutable_reorganisation() = ToProto(rec);
-  for (const auto& u : c.created_units) *resp->add_new_teams() = ToProto(u, 0);
+  for (const auto& u : c.created_units) {
+    *resp->add_new_teams() = ToProto(u, 0);
+  }
   return absl::OkStatus();
 }
 
@@ -478,9 +514,13 @@ absl::Status OrgApi::DissolveTeam(const CallContext& call, const v1::DissolveTea
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Member> members, MembersOf(team_id));
   absl::flat_hash_map<std::string, OrgUnit> targets;
   for (const auto& mv : moves) {
-    if (targets.contains(mv.to_unit_id)) continue;
+    if (targets.contains(mv.to_unit_id)) {
+      continue;
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgUnit> u, repo_.GetUnit(mv.to_unit_id));
-    if (u) targets.emplace(mv.to_unit_id, *std::move(u));
+    if (u) {
+      targets.emplace(mv.to_unit_id, *std::move(u));
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(ReorgChange change, PlanDissolve(team, members, moves, targets));
 
@@ -506,7 +546,9 @@ absl::Status OrgApi::DissolveTeam(const CallContext& call, const v1::DissolveTea
     }
   }
   absl::flat_hash_map<std::string, const Member*> by_id;
-  for (const auto& m : members) by_id[m.id] = &m;
+  for (const auto& m : members) {
+    by_id[m.id] = &m;
+  }
   for (const auto& mv : change.moves) {
     Member before = *by_id[mv.member_id];
     Member moved = before;
@@ -550,7 +592,9 @@ absl::Status OrgApi::ListReorganisations(const CallContext& call,
                    absl::CivilDay(1900, 1, 1));
   absl::CivilDay to = OptionalDate(v, "end_date", req.has_end_date() ? &req.end_date() : nullptr,
                                    absl::CivilDay(9999, 12, 31));
-  if (v.empty() && to < from) v.Add("end_date", "must not be before start_date");
+  if (v.empty() && to < from) {
+    v.Add("end_date", "must not be before start_date");
+  }
   int page_size = CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   const std::string filter = absl::StrCat(req.org_unit(), "|", absl::FormatCivilTime(from), "|",
                                           absl::FormatCivilTime(to));
@@ -572,7 +616,9 @@ absl::Status OrgApi::ListReorganisations(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> entries,
                             repo_.ReorgsOfUnit(unit_id, from, to));
   size_t offset = 0;
-  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) offset = 0;
+  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) {
+    offset = 0;
+  }
   for (size_t i = offset; i < entries.size(); ++i) {
     if (resp->reorganisations_size() == page_size) {
       resp->set_next_page_token(EncodePageToken({absl::StrCat(i), filter}));
@@ -600,8 +646,12 @@ absl::Status OrgApi::GetMemberHistory(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(std::vector<MembershipEntry> history, HistoryOf(found.first));
   std::vector<MembershipPeriodView> periods = MembershipPeriods(history);
   for (const auto& p : periods) {
-    if (req.has_as_of_date() && (p.entry.from > day || (p.end && *p.end <= day))) continue;
-    if (req.has_as_of_date() && p.entry.unit_id.empty()) continue;
+    if (req.has_as_of_date() && (p.entry.from > day || (p.end && *p.end <= day))) {
+      continue;
+    }
+    if (req.has_as_of_date() && p.entry.unit_id.empty()) {
+      continue;
+    }
     *resp->add_periods() = ToProto(p.entry, p.end ? &*p.end : nullptr);
   }
   if (req.has_as_of_date() && resp->periods_size() == 0) {

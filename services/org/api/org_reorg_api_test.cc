@@ -38,7 +38,9 @@ class ReorgApiTest : public ::testing::Test {
     req.set_org_unit_id(id);
     req.mutable_org_unit()->set_display_name("单元" + id);
     req.mutable_org_unit()->set_kind(kind);
-    if (!parent.empty()) req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    if (!parent.empty()) {
+      req.mutable_org_unit()->set_parent("orgUnits/" + parent);
+    }
     v1::CreateOrgUnitResponse resp;
     ASSERT_TRUE(api_.CreateOrgUnit(admin_, req, &resp).ok());
   }
@@ -71,13 +73,17 @@ class ReorgApiTest : public ::testing::Test {
     *req.mutable_as_of_date() = d;
     v1::GetMemberHistoryResponse resp;
     absl::Status s = api_.GetMemberHistory(admin_, req, &resp);
-    if (!s.ok()) return std::string(s.message());
+    if (!s.ok()) {
+      return std::string(s.message());
+    }
     return resp.periods(0).org_unit();
   }
   std::vector<std::string> EventTypesSince(size_t from) {
     std::vector<std::string> out;
     auto events = repo_.events();
-    for (size_t i = from; i < events.size(); ++i) out.push_back(events[i].type);
+    for (size_t i = from; i < events.size(); ++i) {
+      out.push_back(events[i].type);
+    }
     return out;
   }
   void AdvanceDays(int days) { clock_.Advance(absl::Hours(24 * days)); }

@@ -32,7 +32,9 @@ std::string MonthKey(absl::CivilMonth m) {
 }
 
 bool ToMonth(const salesops::common::v1::Date& d, absl::CivilMonth* out) {
-  if (d.year() < 1900 || d.year() > 9999 || d.month() < 1 || d.month() > 12) return false;
+  if (d.year() < 1900 || d.year() > 9999 || d.month() < 1 || d.month() > 12) {
+    return false;
+  }
   *out = absl::CivilMonth(d.year(), d.month());
   return true;
 }
@@ -48,17 +50,27 @@ void CheckDates(Violations& v, const std::string& prefix, const salesops::common
                 const salesops::common::v1::Date& end, bool required) {
   absl::CivilDay s, e;
   const bool has_s = start.year() != 0, has_e = end.year() != 0;
-  if (required && !has_s) v.Add(prefix + ".start_date", "required");
-  if (required && !has_e) v.Add(prefix + ".end_date", "required");
-  if (has_s && !FromDate(start, &s)) v.Add(prefix + ".start_date", "not a calendar date");
-  if (has_e && !FromDate(end, &e)) v.Add(prefix + ".end_date", "not a calendar date");
+  if (required && !has_s) {
+    v.Add(prefix + ".start_date", "required");
+  }
+  if (required && !has_e) {
+    v.Add(prefix + ".end_date", "required");
+  }
+  if (has_s && !FromDate(start, &s)) {
+    v.Add(prefix + ".start_date", "not a calendar date");
+  }
+  if (has_e && !FromDate(end, &e)) {
+    v.Add(prefix + ".end_date", "not a calendar date");
+  }
   if (has_s && has_e && FromDate(start, &s) && FromDate(end, &e) && e < s) {
     v.Add(prefix + ".end_date", "must not be before start_date");
   }
 }
 
 void CheckItems(Violations& v, const v1::DevelopmentPlan& p) {
-  if (p.items_size() > 50) v.Add("development_plan.items", "at most 50 items");
+  if (p.items_size() > 50) {
+    v.Add("development_plan.items", "at most 50 items");
+  }
   for (int i = 0; i < p.items_size(); ++i) {
     const auto& it = p.items(i);
     const std::string f = absl::StrCat("development_plan.items[", i, "]");
@@ -66,7 +78,9 @@ void CheckItems(Violations& v, const v1::DevelopmentPlan& p) {
     if (it.kind() < 1 || it.kind() > 4) {
       v.Add(f + ".kind", "required: TRAINING, STRETCH_ASSIGNMENT, MENTORING or ROTATION");
     }
-    if (it.status() < 0 || it.status() > 4) v.Add(f + ".status", "unknown status");
+    if (it.status() < 0 || it.status() > 4) {
+      v.Add(f + ".status", "unknown status");
+    }
     absl::CivilDay d;
     if (it.has_due_date() && !FromDate(it.due_date(), &d)) {
       v.Add(f + ".due_date", "not a calendar date");
@@ -89,8 +103,12 @@ absl::Status OrgApi::SetTeamTarget(const CallContext& call, const v1::SetTeamTar
   Violations v;
   std::string team_id = ParseResourceName(v, "team", req.team(), "orgUnits");
   absl::CivilMonth month;
-  if (!ToMonth(req.month(), &month)) v.Add("month", "required: year and month");
-  if (req.amount().amount_minor() < 0) v.Add("amount.amount_minor", "must not be negative");
+  if (!ToMonth(req.month(), &month)) {
+    v.Add("month", "required: year and month");
+  }
+  if (req.amount().amount_minor() < 0) {
+    v.Add("amount.amount_minor", "must not be negative");
+  }
   if (!req.amount().currency_code().empty() && req.amount().currency_code() != "CNY") {
     v.Add("amount.currency_code", "only CNY is supported");
   }
@@ -128,27 +146,41 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
                                        v1::GetTeamEfficiencyResponse* resp) {
   Violations v;
   absl::CivilMonth start, end;
-  if (!ToMonth(req.start_month(), &start)) v.Add("start_month", "required: year and month");
-  if (!ToMonth(req.end_month(), &end)) v.Add("end_month", "required: year and month");
-  if (v.empty() && end < start) v.Add("end_month", "must not be before start_month");
-  if (v.empty() && end - start >= kMaxMonths) v.Add("end_month", "at most 24 months");
+  if (!ToMonth(req.start_month(), &start)) {
+    v.Add("start_month", "required: year and month");
+  }
+  if (!ToMonth(req.end_month(), &end)) {
+    v.Add("end_month", "required: year and month");
+  }
+  if (v.empty() && end < start) {
+    v.Add("end_month", "must not be before start_month");
+  }
+  if (v.empty() && end - start >= kMaxMonths) {
+    v.Add("end_month", "at most 24 months");
+  }
   std::string scope_id;
-  if (!req.org_unit().empty())
+  if (!req.org_unit().empty()) {
     scope_id = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  }
   for (auto [value, field] :
        {std::pair{req.merge_overlap_threshold_bp(), "merge_overlap_threshold_bp"},
         {req.low_revenue_per_head_threshold_bp(), "low_revenue_per_head_threshold_bp"},
         {req.low_attainment_threshold_bp(), "low_attainment_threshold_bp"}}) {
-    if (value < 0 || value > 100000) v.Add(field, "must be 0..100000 (0: default)");
+    if (value < 0 || value > 100000) {
+      v.Add(field, "must be 0..100000 (0: default)");
+    }
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   EfficiencyThresholds th;
-  if (req.merge_overlap_threshold_bp() > 0) th.merge_overlap_bp = req.merge_overlap_threshold_bp();
+  if (req.merge_overlap_threshold_bp() > 0) {
+    th.merge_overlap_bp = req.merge_overlap_threshold_bp();
+  }
   if (req.low_revenue_per_head_threshold_bp() > 0) {
     th.low_revenue_per_head_bp = req.low_revenue_per_head_threshold_bp();
   }
-  if (req.low_attainment_threshold_bp() > 0)
+  if (req.low_attainment_threshold_bp() > 0) {
     th.low_attainment_bp = req.low_attainment_threshold_bp();
+  }
 
   // The teams in view: under org_unit (if given) and within the caller's scope.
   // Every unit is read once (500 a round trip) and ancestries are walked in
@@ -156,14 +188,22 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
   std::vector<OrgUnit> all;
   std::string after;
   while (true) {
-    if (call.Expired()) return DeadlineExceeded("GetTeamEfficiency");
+    if (call.Expired()) {
+      return DeadlineExceeded("GetTeamEfficiency");
+    }
     SALESOPS_ASSIGN_OR_RETURN(UnitPage page, repo_.ScanUnits(after, 500));
-    for (auto& u : page.units) all.push_back(std::move(u));
-    if (page.last_scanned.empty()) break;
+    for (auto& u : page.units) {
+      all.push_back(std::move(u));
+    }
+    if (page.last_scanned.empty()) {
+      break;
+    }
     after = page.last_scanned;
   }
   absl::flat_hash_map<std::string, std::string> parent_of;
-  for (const auto& u : all) parent_of[u.id] = u.parent_id;
+  for (const auto& u : all) {
+    parent_of[u.id] = u.parent_id;
+  }
   auto ancestry = [&](const std::string& id) {
     std::vector<std::string> chain;
     for (std::string k = id; !k.empty() && chain.size() < 64; k = parent_of[k]) {
@@ -173,25 +213,35 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
   };
   std::vector<OrgUnit> teams;
   for (auto& u : all) {
-    if (u.kind != UnitKind::kTeam) continue;
+    if (u.kind != UnitKind::kTeam) {
+      continue;
+    }
     const std::vector<std::string> a = ancestry(u.id);
-    if (!scope_id.empty() && !IsWithin(a, scope_id)) continue;
+    if (!scope_id.empty() && !IsWithin(a, scope_id)) {
+      continue;
+    }
     if (call.principal.role < Role::kDirector && !IsWithin(a, call.principal.org_unit_id)) {
       continue;
     }
     teams.push_back(std::move(u));
   }
   std::vector<std::string> months;
-  for (absl::CivilMonth m = start; m <= end; ++m) months.push_back(MonthKey(m));
+  for (absl::CivilMonth m = start; m <= end; ++m) {
+    months.push_back(MonthKey(m));
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<TeamRevenue> revenue, repo_.Revenue(months));
   std::map<std::string, TeamRevenue> revenue_by_team;
-  for (auto& r : revenue) revenue_by_team[r.team_id] = std::move(r);
+  for (auto& r : revenue) {
+    revenue_by_team[r.team_id] = std::move(r);
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> heads, Headcounts(teams));
 
   // Every team's monthly targets in one round trip.
   std::vector<std::string> target_ids;
   for (const auto& t : teams) {
-    for (const auto& m : months) target_ids.push_back(absl::StrCat("target:", t.id, ":", m));
+    for (const auto& m : months) {
+      target_ids.push_back(absl::StrCat("target:", t.id, ":", m));
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> targets,
                             repo_.GetDocs(DocKind::kTeamTarget, target_ids));
@@ -208,7 +258,9 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
     for (size_t j = 0; j < months.size(); ++j) {
       const std::optional<Doc>& target = targets[i * months.size() + j];
       int64_t amount = 0;
-      if (target && absl::SimpleAtoi(target->data, &amount)) f.target_minor += amount;
+      if (target && absl::SimpleAtoi(target->data, &amount)) {
+        f.target_minor += amount;
+      }
     }
     figures.push_back(std::move(f));
   }
@@ -230,14 +282,20 @@ absl::Status OrgApi::GetTeamEfficiency(const CallContext& call,
     *out->mutable_target() = money(t.target_minor);
     out->set_attainment_bp(t.attainment_bp);
     out->set_won_deals(t.won_deals);
-    for (const auto& c : t.coverage) out->add_coverage(c);
+    for (const auto& c : t.coverage) {
+      out->add_coverage(c);
+    }
   }
   for (const auto& f : report.flags) {
     v1::EfficiencyFlag* out = resp->add_flags();
     out->set_kind(static_cast<v1::EfficiencyFlagKind>(f.kind));
-    for (const auto& t : f.team_ids) out->add_teams(UnitName(t));
+    for (const auto& t : f.team_ids) {
+      out->add_teams(UnitName(t));
+    }
     out->set_reason(f.reason);
-    for (const auto& [k, val] : f.figures) (*out->mutable_figures())[k] = val;
+    for (const auto& [k, val] : f.figures) {
+      (*out->mutable_figures())[k] = val;
+    }
     out->set_explanation(f.explanation);
   }
   return absl::OkStatus();
@@ -275,13 +333,19 @@ absl::Status OrgApi::UpdateTalentConfig(const CallContext& call,
   const v1::TalentConfig& in = req.talent_config();
   Violations v;
   CheckText(v, "reason", req.reason(), 0, 500);
-  if (in.periods_size() > 100) v.Add("talent_config.periods", "at most 100 periods");
+  if (in.periods_size() > 100) {
+    v.Add("talent_config.periods", "at most 100 periods");
+  }
   absl::flat_hash_set<std::string> ids;
   for (int i = 0; i < in.periods_size(); ++i) {
     const auto& p = in.periods(i);
     const std::string f = absl::StrCat("talent_config.periods[", i, "]");
-    if (!IsValidId(p.id())) v.Add(f + ".id", "letters, digits and '-', 3..63 characters");
-    if (!ids.insert(p.id()).second) v.Add(f + ".id", "listed twice");
+    if (!IsValidId(p.id())) {
+      v.Add(f + ".id", "letters, digits and '-', 3..63 characters");
+    }
+    if (!ids.insert(p.id()).second) {
+      v.Add(f + ".id", "listed twice");
+    }
     CheckDates(v, f, p.start_date(), p.end_date(), true);
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -323,14 +387,18 @@ absl::Status OrgApi::RecordAssessment(const CallContext& call,
   const v1::Assessment& in = req.assessment();
   Violations v;
   std::string member_id = ParseResourceName(v, "assessment.member", in.member(), "members");
-  if (in.period().empty()) v.Add("assessment.period", "required: an assessment period id");
+  if (in.period().empty()) {
+    v.Add("assessment.period", "required: an assessment period id");
+  }
   CheckText(v, "assessment.comment", in.comment(), 0, 2000);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const TalentScores scores{in.performance(), in.capability(), in.potential()};
   SALESOPS_RETURN_IF_ERROR(CheckScores(scores, "assessment"));
   SALESOPS_ASSIGN_OR_RETURN(v1::TalentConfig config, LoadTalentConfig());
   bool known = false;
-  for (const auto& p : config.periods()) known = known || p.id() == in.period();
+  for (const auto& p : config.periods()) {
+    known = known || p.id() == in.period();
+  }
   if (!known) {
     return InvalidArgument(
         {{"assessment.period", absl::StrCat("unknown assessment period '", in.period(),
@@ -338,7 +406,9 @@ absl::Status OrgApi::RecordAssessment(const CallContext& call,
         "UNKNOWN_PERIOD");
   }
   SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(member_id));
-  if (!CanSeeTalent(call.principal, found.first, found.second)) return NoTalentAccess(member_id);
+  if (!CanSeeTalent(call.principal, found.first, found.second)) {
+    return NoTalentAccess(member_id);
+  }
 
   const std::string id = absl::StrCat(member_id, ":", in.period());
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> doc, repo_.GetDoc(DocKind::kAssessment, id));
@@ -378,12 +448,16 @@ absl::Status OrgApi::ListAssessments(const CallContext& call, const v1::ListAsse
     member_id = ParseResourceName(v, "member", req.member(), "members");
   } else {
     unit_id = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
-    if (req.period().empty()) v.Add("period", "required with org_unit");
+    if (req.period().empty()) {
+      v.Add("period", "required with org_unit");
+    }
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (!member_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(member_id));
-    if (!CanSeeTalent(call.principal, found.first, found.second)) return NoTalentAccess(member_id);
+    if (!CanSeeTalent(call.principal, found.first, found.second)) {
+      return NoTalentAccess(member_id);
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs,
                               repo_.ListDocs(DocKind::kAssessment, member_id));
     for (const auto& d : docs) {
@@ -396,11 +470,15 @@ absl::Status OrgApi::ListAssessments(const CallContext& call, const v1::ListAsse
   SALESOPS_ASSIGN_OR_RETURN(Ancestry ancestry, repo_.GetAncestry(unit_id));
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Member> members, MembersOf(unit_id));
   for (const auto& m : members) {
-    if (!CanSeeTalent(call.principal, m, ancestry.ids)) continue;  // peers and self skipped
+    if (!CanSeeTalent(call.principal, m, ancestry.ids)) {
+      continue;  // peers and self skipped
+    }
     SALESOPS_ASSIGN_OR_RETURN(
         std::optional<Doc> d,
         repo_.GetDoc(DocKind::kAssessment, absl::StrCat(m.id, ":", req.period())));
-    if (d) resp->add_assessments()->ParseFromString(d->data);
+    if (d) {
+      resp->add_assessments()->ParseFromString(d->data);
+    }
   }
   return absl::OkStatus();
 }
@@ -422,7 +500,9 @@ absl::Status OrgApi::CreateDevelopmentPlan(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const std::string rid = CallerRequestId(call, req.request_id());
   SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(member_id));
-  if (!CanSeeTalent(call.principal, found.first, found.second)) return NoTalentAccess(member_id);
+  if (!CanSeeTalent(call.principal, found.first, found.second)) {
+    return NoTalentAccess(member_id);
+  }
   auto replay = [&]() -> absl::Status {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(rid));
     if (!name || !absl::StartsWith(*name, "developmentPlans/")) {
@@ -432,24 +512,32 @@ absl::Status OrgApi::CreateDevelopmentPlan(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(
         std::optional<Doc> d,
         repo_.GetDoc(DocKind::kDevelopmentPlan, name->substr(strlen("developmentPlans/"))));
-    if (!d) return NotFound("DEVELOPMENT_PLAN_NOT_FOUND", *name);
+    if (!d) {
+      return NotFound("DEVELOPMENT_PLAN_NOT_FOUND", *name);
+    }
     v1::DevelopmentPlan stored;
     stored.ParseFromString(d->data);
     // The plan that request_id made, for the member this request is about.
-    if (stored.member() != in.member()) return RequestIdReused();
+    if (stored.member() != in.member()) {
+      return RequestIdReused();
+    }
     *resp->mutable_development_plan() = std::move(stored);
     return absl::OkStatus();
   };
   if (!rid.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, repo_.FindRequest(rid));
-    if (seen) return replay();
+    if (seen) {
+      return replay();
+    }
   }
   const absl::Time now = clock_.Now();
   const std::string id = req.development_plan_id().empty() ? NewUuid() : req.development_plan_id();
   v1::DevelopmentPlan p = in;
   p.set_name(absl::StrCat("developmentPlans/", id));
   for (auto& it : *p.mutable_items()) {
-    if (it.status() == 0) it.set_status(v1::DEVELOPMENT_ITEM_STATUS_PLANNED);
+    if (it.status() == 0) {
+      it.set_status(v1::DEVELOPMENT_ITEM_STATUS_PLANNED);
+    }
   }
   *p.mutable_update_time() = ToTimestamp(now);
   p.set_etag("1");
@@ -460,7 +548,9 @@ absl::Status OrgApi::CreateDevelopmentPlan(const CallContext& call,
   absl::Status s =
       repo_.WriteDocs({{DocKind::kDevelopmentPlan, {id, 1, p.SerializeAsString()}, 0, {member_id}}},
                       rid, p.name(), {OrgEvent(member_id, p.name(), event, now, call.trace_id)});
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay();
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay();
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("DEVELOPMENT_PLAN_EXISTS", absl::StrCat(p.name(), " already exists"),
                          p.name());
@@ -476,7 +566,9 @@ absl::Status OrgApi::UpdateDevelopmentPlan(const CallContext& call,
   const v1::DevelopmentPlan& in = req.development_plan();
   Violations v;
   std::string id = ParseResourceName(v, "development_plan.name", in.name(), "developmentPlans");
-  if (in.etag().empty()) v.Add("development_plan.etag", "required");
+  if (in.etag().empty()) {
+    v.Add("development_plan.etag", "required");
+  }
   CheckItems(v, in);
   CheckDates(v, "development_plan", in.start_date(), in.end_date(), false);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -487,7 +579,9 @@ absl::Status OrgApi::UpdateDevelopmentPlan(const CallContext& call,
   }
   const std::string member_id = p.member().substr(strlen("members/"));
   SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(member_id));
-  if (!CanSeeTalent(call.principal, found.first, found.second)) return NoTalentAccess(member_id);
+  if (!CanSeeTalent(call.principal, found.first, found.second)) {
+    return NoTalentAccess(member_id);
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(in.etag(), doc->version));
   const absl::Time now = clock_.Now();
   *p.mutable_items() = in.items();
@@ -520,7 +614,9 @@ absl::Status OrgApi::ListDevelopmentPlans(const CallContext& call,
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs,
                             repo_.ListDocs(DocKind::kDevelopmentPlan, member_id));
-  for (const auto& d : docs) resp->add_development_plans()->ParseFromString(d.data);
+  for (const auto& d : docs) {
+    resp->add_development_plans()->ParseFromString(d.data);
+  }
   return absl::OkStatus();
 }
 
@@ -532,8 +628,12 @@ absl::Status OrgApi::CreatePromotionTrack(const CallContext& call,
   const v1::PromotionTrack& in = req.promotion_track();
   Violations v;
   CheckText(v, "promotion_track.display_name", in.display_name(), 1, 100);
-  if (!ValidRole(in.from_role())) v.Add("promotion_track.from_role", "required");
-  if (!ValidRole(in.to_role())) v.Add("promotion_track.to_role", "required");
+  if (!ValidRole(in.from_role())) {
+    v.Add("promotion_track.from_role", "required");
+  }
+  if (!ValidRole(in.to_role())) {
+    v.Add("promotion_track.to_role", "required");
+  }
   if (!req.promotion_track_id().empty() && !IsValidId(req.promotion_track_id())) {
     v.Add("promotion_track_id", "letters, digits and '-', 3..63 characters");
   }
@@ -576,7 +676,9 @@ absl::Status OrgApi::ListPromotionTracks(const CallContext& call,
                                          const v1::ListPromotionTracksRequest& req,
                                          v1::ListPromotionTracksResponse* resp) {
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> docs, repo_.ListDocs(DocKind::kPromotionTrack, ""));
-  for (const auto& d : docs) resp->add_promotion_tracks()->ParseFromString(d.data);
+  for (const auto& d : docs) {
+    resp->add_promotion_tracks()->ParseFromString(d.data);
+  }
   return absl::OkStatus();
 }
 
@@ -605,7 +707,9 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
     }
   }
   SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(member_id));
-  if (!CanSeeTalent(call.principal, found.first, found.second)) return NoTalentAccess(member_id);
+  if (!CanSeeTalent(call.principal, found.first, found.second)) {
+    return NoTalentAccess(member_id);
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> track_doc,
                             repo_.GetDoc(DocKind::kPromotionTrack, track_id));
   v1::PromotionTrack track;
@@ -625,7 +729,9 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
   std::vector<std::pair<std::string, TalentScores>> assessed;
   for (const auto& d : docs) {
     v1::Assessment a;
-    if (!a.ParseFromString(d.data)) continue;
+    if (!a.ParseFromString(d.data)) {
+      continue;
+    }
     assessed.push_back(
         {period_start[a.period()], {a.performance(), a.capability(), a.potential()}});
   }
@@ -633,13 +739,17 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
             [](const auto& a, const auto& b) { return a.first < b.first; });
   CandidateFacts facts;
   facts.role = found.first.role;
-  for (const auto& [start, s] : assessed) facts.assessments.push_back(s);
+  for (const auto& [start, s] : assessed) {
+    facts.assessments.push_back(s);
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Doc> plans,
                             repo_.ListDocs(DocKind::kDevelopmentPlan, member_id));
   facts.plan_complete = true;
   for (const auto& d : plans) {
     v1::DevelopmentPlan p;
-    if (!p.ParseFromString(d.data)) continue;
+    if (!p.ParseFromString(d.data)) {
+      continue;
+    }
     for (const auto& it : p.items()) {
       if (it.status() != v1::DEVELOPMENT_ITEM_STATUS_DONE &&
           it.status() != v1::DEVELOPMENT_ITEM_STATUS_CANCELLED) {
@@ -665,7 +775,9 @@ absl::Status OrgApi::SubmitPromotionRequest(const CallContext& call,
   r.set_track(track.name());
   r.set_state(v1::PROMOTION_REQUEST_STATE_SUBMITTED);
   r.set_justification(in.justification());
-  for (const auto& l : eval.lines) r.add_evaluation(l);
+  for (const auto& l : eval.lines) {
+    r.add_evaluation(l);
+  }
   r.set_submitted_by(MemberName(call.principal.member_id));
   *r.mutable_create_time() = ToTimestamp(now);
   *r.mutable_update_time() = ToTimestamp(now);
@@ -755,7 +867,9 @@ absl::Status OrgApi::GetPromotionRequest(const CallContext& call,
   }
   const std::string member_id = r.member().substr(strlen("members/"));
   SALESOPS_ASSIGN_OR_RETURN(auto found, MemberWithAncestry(member_id));
-  if (!CanSeeTalent(call.principal, found.first, found.second)) return NoTalentAccess(member_id);
+  if (!CanSeeTalent(call.principal, found.first, found.second)) {
+    return NoTalentAccess(member_id);
+  }
   *resp->mutable_promotion_request() = std::move(r);
   return absl::OkStatus();
 }

@@ -37,7 +37,9 @@ absl::StatusOr<WriteBatch> PutMember(absl::string_view p, const salesops::org::v
   SALESOPS_ASSIGN_OR_RETURN(std::string id, IdOf(m.name(), "members/", "member.name"));
   SALESOPS_ASSIGN_OR_RETURN(std::string team, IdOf(m.org_unit(), "orgUnits/", "member.org_unit"));
   WriteBatch b;
-  if (!previous_team.empty() && previous_team != team) b.SRem(TeamKey(p, previous_team), id);
+  if (!previous_team.empty() && previous_team != team) {
+    b.SRem(TeamKey(p, previous_team), id);
+  }
   if (left) {
     b.SRem(TeamKey(p, team), id);
   } else {
@@ -66,7 +68,9 @@ absl::StatusOr<WriteBatch> PutUnit(absl::string_view p, const salesops::org::v1:
 absl::StatusOr<std::optional<DirectoryMember>> OrgDirectory::Member(const std::string& member_id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HMGET", MemberKey(prefix_, member_id),
                                                           "team", "role", "left"}));
-  if (v.elements.size() != 3 || v.elements[0].is_nil()) return std::nullopt;
+  if (v.elements.size() != 3 || v.elements[0].is_nil()) {
+    return std::nullopt;
+  }
   DirectoryMember m;
   m.team = v.elements[0].str;
   (void)absl::SimpleAtoi(v.elements[1].str, &m.role);
@@ -77,7 +81,9 @@ absl::StatusOr<std::optional<DirectoryMember>> OrgDirectory::Member(const std::s
 absl::StatusOr<std::optional<CurrentMember>> DirectoryMemberLookup::Lookup(
     const std::string& member_id) {
   SALESOPS_ASSIGN_OR_RETURN(std::optional<DirectoryMember> m, directory_.Member(member_id));
-  if (!m) return std::nullopt;
+  if (!m) {
+    return std::nullopt;
+  }
   CurrentMember c;
   // salesops.org.v1.Role numbers match Role's (1 rep … 5 admin).
   if (m->role < static_cast<int>(Role::kRep) || m->role > static_cast<int>(Role::kAdmin)) {
@@ -106,7 +112,9 @@ absl::StatusOr<int> OrgDirectory::KindOf(const std::string& unit_id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
                             redis_.Command({"HGET", UnitKey(prefix_, unit_id), "kind"}));
   int kind = 0;
-  if (!v.is_nil()) (void)absl::SimpleAtoi(v.str, &kind);
+  if (!v.is_nil()) {
+    (void)absl::SimpleAtoi(v.str, &kind);
+  }
   return kind;
 }
 
@@ -115,7 +123,9 @@ absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
   for (int depth = 0; depth < 32 && !id.empty(); ++depth) {
     SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
                               redis_.Command({"HMGET", UnitKey(prefix_, id), "parent", "kind"}));
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::string();
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+      return std::string();
+    }
     if (v.elements[1].str ==
         absl::StrCat(static_cast<int>(salesops::org::v1::ORG_UNIT_KIND_REGION))) {
       return id;
@@ -128,7 +138,9 @@ absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
 absl::StatusOr<std::vector<std::string>> OrgDirectory::MembersOf(const std::string& unit_id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", TeamKey(prefix_, unit_id)}));
   std::vector<std::string> out;
-  for (const RedisValue& e : v.elements) out.push_back(e.str);
+  for (const RedisValue& e : v.elements) {
+    out.push_back(e.str);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -136,7 +148,9 @@ absl::StatusOr<std::vector<std::string>> OrgDirectory::MembersOf(const std::stri
 absl::StatusOr<std::vector<std::string>> OrgDirectory::Units() {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", UnitsKey(prefix_)}));
   std::vector<std::string> out;
-  for (const RedisValue& e : v.elements) out.push_back(e.str);
+  for (const RedisValue& e : v.elements) {
+    out.push_back(e.str);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -148,7 +162,9 @@ absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
   // The member's team as the directory has it, to move them between team sets.
   auto previous_team = [&](const ov1::Member& m) -> std::string {
     const std::string name = m.name();
-    if (name.size() <= 8) return "";
+    if (name.size() <= 8) {
+      return "";
+    }
     auto v = redis_.Command({"HGET", MemberKey(prefix_, name.substr(8)), "team"});
     return v.ok() && !v->is_nil() ? v->str : "";
   };
@@ -173,7 +189,9 @@ absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
   } else {
     return absl::OkStatus();  // other org events do not change the directory
   }
-  if (!batch.ok()) return batch.status();
+  if (!batch.ok()) {
+    return batch.status();
+  }
   return store_.ApplyOnce(event, *std::move(batch)).status();
 }
 

@@ -8,7 +8,9 @@ namespace salesops::org {
 int DutyVersionAsOf(const std::vector<absl::CivilDay>& effective_days, absl::CivilDay day) {
   int found = -1;
   for (size_t i = 0; i < effective_days.size(); ++i) {
-    if (effective_days[i] > day) break;
+    if (effective_days[i] > day) {
+      break;
+    }
     found = static_cast<int>(i);
   }
   return found;
@@ -24,11 +26,15 @@ absl::Status CheckNewDutyVersion(const std::vector<absl::CivilDay>& effective_da
           absl::StrCat("must not be in the past (today is ", absl::FormatCivilTime(today),
                        "): history is never rewritten"));
   }
-  if (duty_count == 0) v.Add(field_prefix + ".duties", "must list at least one duty");
+  if (duty_count == 0) {
+    v.Add(field_prefix + ".duties", "must list at least one duty");
+  }
   if (!effective_days.empty() && reason.empty()) {
     v.Add(field_prefix + ".reason", "a duty change needs a reason");
   }
-  if (absl::Status s = v.Finish(); !s.ok()) return s;
+  if (absl::Status s = v.Finish(); !s.ok()) {
+    return s;
+  }
   if (!effective_days.empty() && effective <= effective_days.back()) {
     return MakeError(absl::StatusCode::kFailedPrecondition,
                      "DUTIES_EFFECTIVE_DATE_NOT_AFTER_LATEST",

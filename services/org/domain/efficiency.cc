@@ -15,9 +15,13 @@ int64_t MulDiv(int64_t a, int64_t b, int64_t c) {
 }  // namespace
 
 int64_t CoverageOverlapBp(const std::set<std::string>& a, const std::set<std::string>& b) {
-  if (a.empty() || b.empty()) return 0;
+  if (a.empty() || b.empty()) {
+    return 0;
+  }
   int64_t shared = 0;
-  for (const auto& cell : a) shared += b.count(cell);
+  for (const auto& cell : a) {
+    shared += b.count(cell);
+  }
   return shared * 10000 / static_cast<int64_t>(std::min(a.size(), b.size()));
 }
 
@@ -37,7 +41,9 @@ EfficiencyReport ComputeEfficiency(const std::vector<TeamFigures>& teams,
       f.revenue_per_head_minor = t.revenue_minor / t.headcount;
       per_head.push_back(f.revenue_per_head_minor);
     }
-    if (t.target_minor > 0) f.attainment_bp = MulDiv(t.revenue_minor, 10000, t.target_minor);
+    if (t.target_minor > 0) {
+      f.attainment_bp = MulDiv(t.revenue_minor, 10000, t.target_minor);
+    }
     report.teams.push_back(std::move(f));
   }
 
@@ -47,7 +53,9 @@ EfficiencyReport ComputeEfficiency(const std::vector<TeamFigures>& teams,
       const auto& a = report.teams[i];
       const auto& b = report.teams[j];
       const int64_t overlap = CoverageOverlapBp(a.coverage, b.coverage);
-      if (overlap == 0 || overlap < th.merge_overlap_bp) continue;
+      if (overlap == 0 || overlap < th.merge_overlap_bp) {
+        continue;
+      }
       std::vector<std::string> shared;
       std::set_intersection(a.coverage.begin(), a.coverage.end(), b.coverage.begin(),
                             b.coverage.end(), std::back_inserter(shared));

@@ -58,7 +58,9 @@ TEST(EfficiencyTest, DissolveCandidates) {
                               Team("t3", 4, 4000, 20000, {"c"}), Team("t4", 0, 0, 0, {})},
                              {});
   std::vector<std::string> reasons;
-  for (const auto& f : r.flags) reasons.push_back(f.team_ids[0] + ":" + f.reason);
+  for (const auto& f : r.flags) {
+    reasons.push_back(f.team_ids[0] + ":" + f.reason);
+  }
   EXPECT_EQ(reasons, (std::vector<std::string>{"t3:LOW_REVENUE_PER_HEAD", "t3:LOW_ATTAINMENT",
                                                "t4:NO_MEMBERS"}));
   const auto& low = r.flags[0];

@@ -14,7 +14,9 @@ namespace {
 void SortEntries(std::vector<MembershipEntry>& entries) {
   std::stable_sort(entries.begin(), entries.end(),
                    [](const MembershipEntry& a, const MembershipEntry& b) {
-                     if (a.from != b.from) return a.from < b.from;
+                     if (a.from != b.from) {
+                       return a.from < b.from;
+                     }
                      return a.record_time < b.record_time;
                    });
 }
@@ -36,10 +38,14 @@ std::optional<MembershipEntry> MembershipAsOf(std::vector<MembershipEntry> entri
   SortEntries(entries);
   std::optional<MembershipEntry> found;
   for (auto& e : entries) {
-    if (e.from > day) break;
+    if (e.from > day) {
+      break;
+    }
     found = std::move(e);
   }
-  if (found && found->unit_id.empty()) return std::nullopt;
+  if (found && found->unit_id.empty()) {
+    return std::nullopt;
+  }
   return found;
 }
 
@@ -47,9 +53,13 @@ std::vector<MembershipPeriodView> MembershipPeriods(std::vector<MembershipEntry>
   SortEntries(entries);
   std::vector<MembershipPeriodView> out;
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (i + 1 < entries.size() && entries[i + 1].from == entries[i].from) continue;
+    if (i + 1 < entries.size() && entries[i + 1].from == entries[i].from) {
+      continue;
+    }
     MembershipPeriodView p{entries[i], std::nullopt};
-    if (i + 1 < entries.size()) p.end = entries[i + 1].from;
+    if (i + 1 < entries.size()) {
+      p.end = entries[i + 1].from;
+    }
     out.push_back(std::move(p));
   }
   return out;
@@ -69,17 +79,25 @@ absl::Status CheckAppendable(const std::vector<MembershipEntry>& entries, absl::
 
 absl::StatusOr<ReorgChange> PlanSplit(const OrgUnit& team, const std::vector<Member>& members,
                                       const std::vector<NewTeamSpec>& new_teams) {
-  if (team.kind != UnitKind::kTeam) return NotATeam(team, "team");
+  if (team.kind != UnitKind::kTeam) {
+    return NotATeam(team, "team");
+  }
   Violations v;
-  if (new_teams.empty()) v.Add("new_teams", "a split needs at least one new team");
+  if (new_teams.empty()) {
+    v.Add("new_teams", "a split needs at least one new team");
+  }
   absl::flat_hash_map<std::string, const Member*> in_team;
-  for (const auto& m : members) in_team[m.id] = &m;
+  for (const auto& m : members) {
+    in_team[m.id] = &m;
+  }
   absl::flat_hash_set<std::string> seen_members, seen_ids;
   ReorgChange change;
   for (size_t i = 0; i < new_teams.size(); ++i) {
     const NewTeamSpec& spec = new_teams[i];
     const std::string field = absl::StrCat("new_teams[", i, "]");
-    if (spec.id == team.id) v.Add(field + ".org_unit_id", "must differ from the team being split");
+    if (spec.id == team.id) {
+      v.Add(field + ".org_unit_id", "must differ from the team being split");
+    }
     if (!spec.id.empty() && !seen_ids.insert(spec.id).second) {
       v.Add(field + ".org_unit_id", "listed twice");
     }
@@ -114,8 +132,12 @@ absl::StatusOr<ReorgChange> PlanMerge(const OrgUnit& source, const OrgUnit& targ
   if (source.id == target.id) {
     return InvalidArgument({{"target", "a team cannot be merged into itself"}}, "MERGE_INTO_SELF");
   }
-  if (source.kind != UnitKind::kTeam) return NotATeam(source, "source");
-  if (target.kind != UnitKind::kTeam) return NotATeam(target, "target");
+  if (source.kind != UnitKind::kTeam) {
+    return NotATeam(source, "source");
+  }
+  if (target.kind != UnitKind::kTeam) {
+    return NotATeam(target, "target");
+  }
   ReorgChange change;
   for (const auto& m : source_members) {
     SALESOPS_RETURN_IF_ERROR(CheckMemberPlacement(m.role, target, absl::StrCat("members/", m.id)));
@@ -128,7 +150,9 @@ absl::StatusOr<ReorgChange> PlanMerge(const OrgUnit& source, const OrgUnit& targ
 absl::StatusOr<ReorgChange> PlanDissolve(const OrgUnit& team, const std::vector<Member>& members,
                                          const std::vector<ReorgMove>& moves,
                                          const absl::flat_hash_map<std::string, OrgUnit>& targets) {
-  if (team.kind != UnitKind::kTeam) return NotATeam(team, "team");
+  if (team.kind != UnitKind::kTeam) {
+    return NotATeam(team, "team");
+  }
   if (!members.empty() && moves.empty()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, "ORG_UNIT_HAS_MEMBERS",
                      absl::StrCat("orgUnits/", team.id, " still has ", members.size(),
@@ -136,7 +160,9 @@ absl::StatusOr<ReorgChange> PlanDissolve(const OrgUnit& team, const std::vector<
                      {{"field", "moves"}});
   }
   absl::flat_hash_map<std::string, const Member*> in_team;
-  for (const auto& m : members) in_team[m.id] = &m;
+  for (const auto& m : members) {
+    in_team[m.id] = &m;
+  }
   Violations v;
   absl::flat_hash_set<std::string> moved;
   ReorgChange change;

@@ -13,10 +13,14 @@ absl::Status CheckWeights(const TalentWeights& w, const std::string& prefix) {
                                                {w.potential_bp, "potential_weight_bp"}};
   long long sum = 0;
   for (const auto& [bp, name] : parts) {
-    if (bp < 0 || bp > kFullWeightBp) v.Add(absl::StrCat(prefix, ".", name), "must be 0..10000");
+    if (bp < 0 || bp > kFullWeightBp) {
+      v.Add(absl::StrCat(prefix, ".", name), "must be 0..10000");
+    }
     sum += bp;
   }
-  if (!v.empty()) return v.Finish();
+  if (!v.empty()) {
+    return v.Finish();
+  }
   if (sum != kFullWeightBp) {
     v.Add(prefix + ".performance_weight_bp",
           absl::StrCat("the three weights must sum to 10000 (100 %), not ", sum));
@@ -27,8 +31,12 @@ absl::Status CheckWeights(const TalentWeights& w, const std::string& prefix) {
 
 absl::Status CheckThresholds(const NineBoxThresholds& t, const std::string& prefix) {
   Violations v;
-  if (t.low <= 0 || t.low > 100) v.Add(prefix + ".low_threshold", "must be 1..100");
-  if (t.high <= 0 || t.high > 100) v.Add(prefix + ".high_threshold", "must be 1..100");
+  if (t.low <= 0 || t.low > 100) {
+    v.Add(prefix + ".low_threshold", "must be 1..100");
+  }
+  if (t.high <= 0 || t.high > 100) {
+    v.Add(prefix + ".high_threshold", "must be 1..100");
+  }
   if (v.empty() && t.low >= t.high) {
     v.Add(prefix + ".high_threshold", "must be above low_threshold");
   }
@@ -37,9 +45,15 @@ absl::Status CheckThresholds(const NineBoxThresholds& t, const std::string& pref
 
 absl::Status CheckScores(const TalentScores& s, const std::string& prefix) {
   Violations v;
-  if (s.performance < 0 || s.performance > 100) v.Add(prefix + ".performance", "must be 0..100");
-  if (s.capability < 0 || s.capability > 100) v.Add(prefix + ".capability", "must be 0..100");
-  if (s.potential < 0 || s.potential > 100) v.Add(prefix + ".potential", "must be 0..100");
+  if (s.performance < 0 || s.performance > 100) {
+    v.Add(prefix + ".performance", "must be 0..100");
+  }
+  if (s.capability < 0 || s.capability > 100) {
+    v.Add(prefix + ".capability", "must be 0..100");
+  }
+  if (s.potential < 0 || s.potential > 100) {
+    v.Add(prefix + ".potential", "must be 0..100");
+  }
   return v.Finish();
 }
 
@@ -50,14 +64,20 @@ int WeightedScoreBp(const TalentScores& s, const TalentWeights& w) {
 }
 
 Band BandOf(int score, const NineBoxThresholds& t) {
-  if (score < t.low) return Band::kLow;
-  if (score >= t.high) return Band::kHigh;
+  if (score < t.low) {
+    return Band::kLow;
+  }
+  if (score >= t.high) {
+    return Band::kHigh;
+  }
   return Band::kMedium;
 }
 
 int PotentialAxis(const TalentScores& s, const TalentWeights& w) {
   const long long wsum = 1LL * w.capability_bp + w.potential_bp;
-  if (wsum == 0) return s.potential;
+  if (wsum == 0) {
+    return s.potential;
+  }
   return static_cast<int>(
       (1LL * s.capability * w.capability_bp + 1LL * s.potential * w.potential_bp) / wsum);
 }
@@ -70,10 +90,18 @@ int NineBoxOf(const TalentScores& s, const TalentWeights& w, const NineBoxThresh
 
 bool CanSeeTalent(const Principal& viewer, const Member& member,
                   const std::vector<std::string>& member_unit_ancestry) {
-  if (viewer.member_id == member.id) return false;
-  if (viewer.role <= member.role) return false;  // peers and those below never
-  if (viewer.role >= Role::kDirector) return true;
-  if (viewer.role == Role::kRep) return false;
+  if (viewer.member_id == member.id) {
+    return false;
+  }
+  if (viewer.role <= member.role) {
+    return false;  // peers and those below never
+  }
+  if (viewer.role >= Role::kDirector) {
+    return true;
+  }
+  if (viewer.role == Role::kRep) {
+    return false;
+  }
   return !viewer.org_unit_id.empty() && IsWithin(member_unit_ancestry, viewer.org_unit_id);
 }
 
@@ -84,7 +112,9 @@ bool CanSeeDevelopmentPlan(const Principal& viewer, const Member& member,
 
 absl::Status CheckCriteria(const PromotionCriteria& c, const std::string& prefix) {
   Violations v;
-  if (c.to_role <= c.from_role) v.Add(prefix + ".to_role", "must be above from_role");
+  if (c.to_role <= c.from_role) {
+    v.Add(prefix + ".to_role", "must be above from_role");
+  }
   if (c.min_weighted_score_bp < 0 || c.min_weighted_score_bp > kFullWeightBp) {
     v.Add(prefix + ".min_weighted_score_bp", "must be 0..10000");
   }
@@ -119,7 +149,9 @@ CriteriaEvaluation EvaluatePromotion(const PromotionCriteria& c, const Candidate
     line(latest.performance >= c.min_performance,
          absl::StrCat("performance ", latest.performance, " >= ", c.min_performance));
   }
-  if (c.require_plan_complete) line(facts.plan_complete, "development plan complete");
+  if (c.require_plan_complete) {
+    line(facts.plan_complete, "development plan complete");
+  }
   return out;
 }
 

@@ -27,24 +27,38 @@ absl::StatusOr<std::optional<WriteBatch>> HeadcountProjection::ChangeFor(
   WriteBatch batch;
   if (event.type == "salesops.org.v1.MemberJoined") {
     auto e = DecodePayload<salesops::org::v1::MemberJoined>(event);
-    if (!e.ok()) return e.status();
+    if (!e.ok()) {
+      return e.status();
+    }
     auto unit = UnitId(e->member().org_unit(), "member.org_unit");
-    if (!unit.ok()) return unit.status();
+    if (!unit.ok()) {
+      return unit.status();
+    }
     batch.HIncrBy(key, *unit, 1);
   } else if (event.type == "salesops.org.v1.MemberMoved") {
     auto e = DecodePayload<salesops::org::v1::MemberMoved>(event);
-    if (!e.ok()) return e.status();
+    if (!e.ok()) {
+      return e.status();
+    }
     auto from = UnitId(e->from_org_unit(), "from_org_unit");
-    if (!from.ok()) return from.status();
+    if (!from.ok()) {
+      return from.status();
+    }
     auto to = UnitId(e->to_org_unit(), "to_org_unit");
-    if (!to.ok()) return to.status();
+    if (!to.ok()) {
+      return to.status();
+    }
     batch.HIncrBy(key, *from, -1);
     batch.HIncrBy(key, *to, 1);
   } else if (event.type == "salesops.org.v1.MemberLeft") {
     auto e = DecodePayload<salesops::org::v1::MemberLeft>(event);
-    if (!e.ok()) return e.status();
+    if (!e.ok()) {
+      return e.status();
+    }
     auto unit = UnitId(e->member().org_unit(), "member.org_unit");
-    if (!unit.ok()) return unit.status();
+    if (!unit.ok()) {
+      return unit.status();
+    }
     batch.HIncrBy(key, *unit, -1);
   } else {
     return std::nullopt;
@@ -54,8 +68,12 @@ absl::StatusOr<std::optional<WriteBatch>> HeadcountProjection::ChangeFor(
 
 absl::Status HeadcountProjection::Handle(const CloudEvent& event) {
   absl::StatusOr<std::optional<WriteBatch>> change = ChangeFor(event);
-  if (!change.ok()) return change.status();
-  if (!*change) return absl::OkStatus();
+  if (!change.ok()) {
+    return change.status();
+  }
+  if (!*change) {
+    return absl::OkStatus();
+  }
   return store_.ApplyOnce(event, **std::move(change)).status();
 }
 
@@ -74,7 +92,9 @@ std::vector<absl::Status> HeadcountProjection::HandleBatch(
     }
   }
   std::vector<absl::StatusOr<bool>> applied = store_.ApplyOnceMany(std::move(items));
-  for (size_t k = 0; k < applied.size(); ++k) out[where[k]] = applied[k].status();
+  for (size_t k = 0; k < applied.size(); ++k) {
+    out[where[k]] = applied[k].status();
+  }
   return out;
 }
 

@@ -27,7 +27,9 @@ bool FromDate(const salesops::common::v1::Date& d, absl::CivilDay* out) {
     return false;
   }
   absl::CivilDay day(d.year(), d.month(), d.day());
-  if (day.month() != d.month() || day.day() != d.day()) return false;  // normalised: 2-30 → 3-2
+  if (day.month() != d.month() || day.day() != d.day()) {
+    return false;  // normalised: 2-30 → 3-2
+  }
   *out = day;
   return true;
 }
@@ -38,15 +40,21 @@ salesops::org::v1::Reorganisation ToProto(const ReorgRecord& r) {
   salesops::org::v1::Reorganisation p;
   p.set_name(ReorgName(r.id));
   p.set_kind(static_cast<salesops::org::v1::ReorganisationKind>(r.kind));
-  for (const auto& u : r.unit_ids) p.add_org_units(UnitName(u));
+  for (const auto& u : r.unit_ids) {
+    p.add_org_units(UnitName(u));
+  }
   for (const auto& m : r.moves) {
     auto* mv = p.add_moves();
     mv->set_member(MemberName(m.member_id));
     mv->set_from_org_unit(UnitName(m.from_unit_id));
     mv->set_to_org_unit(UnitName(m.to_unit_id));
   }
-  for (const auto& u : r.created_unit_ids) p.add_created_org_units(UnitName(u));
-  for (const auto& u : r.removed_unit_ids) p.add_removed_org_units(UnitName(u));
+  for (const auto& u : r.created_unit_ids) {
+    p.add_created_org_units(UnitName(u));
+  }
+  for (const auto& u : r.removed_unit_ids) {
+    p.add_removed_org_units(UnitName(u));
+  }
   *p.mutable_effective_date() = ToDate(r.effective);
   p.set_reason(r.reason);
   *p.mutable_actor() = MakeActor(r.actor, r.trace_id);
@@ -58,11 +66,17 @@ salesops::org::v1::Reorganisation ToProto(const ReorgRecord& r) {
 salesops::org::v1::MembershipPeriod ToProto(const MembershipEntry& e, const absl::CivilDay* end) {
   salesops::org::v1::MembershipPeriod p;
   p.set_member(MemberName(e.member_id));
-  if (!e.unit_id.empty()) p.set_org_unit(UnitName(e.unit_id));
+  if (!e.unit_id.empty()) {
+    p.set_org_unit(UnitName(e.unit_id));
+  }
   p.set_role(static_cast<salesops::org::v1::Role>(e.role));
   *p.mutable_start_date() = ToDate(e.from);
-  if (end != nullptr) *p.mutable_end_date() = ToDate(*end);
-  if (!e.reorg_id.empty()) p.set_reorganisation(ReorgName(e.reorg_id));
+  if (end != nullptr) {
+    *p.mutable_end_date() = ToDate(*end);
+  }
+  if (!e.reorg_id.empty()) {
+    p.set_reorganisation(ReorgName(e.reorg_id));
+  }
   p.set_reason(e.reason);
   return p;
 }
@@ -75,7 +89,9 @@ salesops::org::v1::OrgUnit ToProto(const OrgUnit& u, int64_t member_count) {
   p.set_name(UnitName(u.id));
   p.set_display_name(u.display_name);
   p.set_kind(static_cast<salesops::org::v1::OrgUnitKind>(u.kind));
-  if (!u.parent_id.empty()) p.set_parent(UnitName(u.parent_id));
+  if (!u.parent_id.empty()) {
+    p.set_parent(UnitName(u.parent_id));
+  }
   p.set_description(u.description);
   p.set_member_count(member_count);
   *p.mutable_create_time() = ToTimestamp(u.create_time);

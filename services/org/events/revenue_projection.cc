@@ -18,11 +18,17 @@ std::string StripPrefix(const std::string& name, absl::string_view prefix) {
 }  // namespace
 
 absl::StatusOr<std::optional<WriteBatch>> RevenueProjection::ChangeFor(const CloudEvent& event) {
-  if (event.type != "salesops.customers.v1.OpportunityWon") return std::nullopt;
+  if (event.type != "salesops.customers.v1.OpportunityWon") {
+    return std::nullopt;
+  }
   auto won = DecodePayload<salesops::customers::v1::OpportunityWon>(event);
-  if (!won.ok()) return won.status();
+  if (!won.ok()) {
+    return won.status();
+  }
   const std::string team = StripPrefix(won->team(), "orgUnits/");
-  if (team.empty()) return InvalidField("team", "an OpportunityWon needs the owner's team");
+  if (team.empty()) {
+    return InvalidField("team", "an OpportunityWon needs the owner's team");
+  }
   if (!won->amount().currency_code().empty() && won->amount().currency_code() != "CNY") {
     return InvalidField("amount.currency_code", "only CNY revenue is projected");
   }
@@ -48,8 +54,12 @@ absl::StatusOr<std::optional<WriteBatch>> RevenueProjection::ChangeFor(const Clo
 
 absl::Status RevenueProjection::Handle(const CloudEvent& event) {
   absl::StatusOr<std::optional<WriteBatch>> change = ChangeFor(event);
-  if (!change.ok()) return change.status();
-  if (!*change) return absl::OkStatus();
+  if (!change.ok()) {
+    return change.status();
+  }
+  if (!*change) {
+    return absl::OkStatus();
+  }
   return store_.ApplyOnce(event, **std::move(change)).status();
 }
 
@@ -68,7 +78,9 @@ std::vector<absl::Status> RevenueProjection::HandleBatch(
     }
   }
   std::vector<absl::StatusOr<bool>> applied = store_.ApplyOnceMany(std::move(items));
-  for (size_t k = 0; k < applied.size(); ++k) out[where[k]] = applied[k].status();
+  for (size_t k = 0; k < applied.size(); ++k) {
+    out[where[k]] = applied[k].status();
+  }
   return out;
 }
 

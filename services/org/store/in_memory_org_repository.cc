@@ -28,24 +28,34 @@ absl::Status InMemoryOrgRepository::CheckMemberVersion(const Member& m) {
 absl::StatusOr<std::optional<OrgUnit>> InMemoryOrgRepository::GetUnit(const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = units_.find(id);
-  if (it == units_.end()) return std::nullopt;
+  if (it == units_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
 absl::StatusOr<std::optional<Member>> InMemoryOrgRepository::GetMember(const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = members_.find(id);
-  if (it == members_.end()) return std::nullopt;
+  if (it == members_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
 absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>>
 InMemoryOrgRepository::GetUnitWithHeadcount(const std::string& id) {
   auto unit = GetUnit(id);
-  if (!unit.ok()) return unit.status();
-  if (!*unit) return std::nullopt;
+  if (!unit.ok()) {
+    return unit.status();
+  }
+  if (!*unit) {
+    return std::nullopt;
+  }
   auto n = Headcount(id);
-  if (!n.ok()) return n.status();
+  if (!n.ok()) {
+    return n.status();
+  }
   return std::make_pair(**unit, *n);
 }
 
@@ -58,7 +68,9 @@ absl::StatusOr<Ancestry> InMemoryOrgRepository::GetAncestry(const std::string& u
     if (it == units_.end()) {
       return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat("orgUnits/", id, " does not exist"));
     }
-    if (a.ids.size() > 64) return Internal("ORG_TREE_CORRUPT", "loop");
+    if (a.ids.size() > 64) {
+      return Internal("ORG_TREE_CORRUPT", "loop");
+    }
     a.ids.push_back(id);
     a.versions.push_back(it->second.version);
     id = it->second.parent_id;
@@ -74,7 +86,9 @@ absl::StatusOr<UnitPage> InMemoryOrgRepository::ScanUnits(const std::string& aft
        it != units_.end() && static_cast<int>(page.units.size()) < scan_limit; ++it) {
     page.units.push_back(it->second);
   }
-  if (static_cast<int>(page.units.size()) == scan_limit) page.last_scanned = page.units.back().id;
+  if (static_cast<int>(page.units.size()) == scan_limit) {
+    page.last_scanned = page.units.back().id;
+  }
   return page;
 }
 
@@ -97,14 +111,18 @@ absl::StatusOr<std::vector<std::string>> InMemoryOrgRepository::MemberIdsOfUnit(
   absl::MutexLock lock(&mu_);
   std::vector<std::string> ids;
   for (const auto& [id, m] : members_) {
-    if (m.org_unit_id == unit_id) ids.push_back(id);
+    if (m.org_unit_id == unit_id) {
+      ids.push_back(id);
+    }
   }
   return ids;
 }
 
 absl::StatusOr<int64_t> InMemoryOrgRepository::Headcount(const std::string& unit_id) {
   auto ids = MemberIdsOfUnit(unit_id);
-  if (!ids.ok()) return ids.status();
+  if (!ids.ok()) {
+    return ids.status();
+  }
   return static_cast<int64_t>(ids->size());
 }
 
@@ -113,7 +131,9 @@ absl::StatusOr<std::vector<int64_t>> InMemoryOrgRepository::Headcounts(
   std::vector<int64_t> out;
   for (const auto& id : ids) {
     auto n = Headcount(id);
-    if (!n.ok()) return n.status();
+    if (!n.ok()) {
+      return n.status();
+    }
     out.push_back(*n);
   }
   return out;
@@ -123,7 +143,9 @@ absl::StatusOr<std::optional<std::string>> InMemoryOrgRepository::FindRequest(
     const std::string& request_id) {
   absl::MutexLock lock(&mu_);
   auto it = requests_.find(request_id);
-  if (it == requests_.end()) return std::nullopt;
+  if (it == requests_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -133,12 +155,16 @@ absl::Status InMemoryOrgRepository::CreateUnit(const OrgUnit& unit, const std::s
   if (!request_id.empty() && requests_.contains(request_id)) {
     return AlreadyExists("REQUEST_REPLAYED", requests_[request_id], requests_[request_id]);
   }
-  if (units_.contains(unit.id)) return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+  if (units_.contains(unit.id)) {
+    return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+  }
   if (!unit.parent_id.empty() && !units_.contains(unit.parent_id)) {
     return NotFound("ORG_UNIT_NOT_FOUND", "parent vanished");
   }
   units_[unit.id] = unit;
-  if (!request_id.empty()) requests_[request_id] = "orgUnits/" + unit.id;
+  if (!request_id.empty()) {
+    requests_[request_id] = "orgUnits/" + unit.id;
+  }
   events_.push_back(event);
   return absl::OkStatus();
 }
@@ -146,7 +172,9 @@ absl::Status InMemoryOrgRepository::CreateUnit(const OrgUnit& unit, const std::s
 absl::Status InMemoryOrgRepository::UpdateUnit(const OrgUnit& before, const OrgUnit& after,
                                                const Ancestry* ancestry, const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
-  if (absl::Status s = CheckUnitVersion(before); !s.ok()) return s;
+  if (absl::Status s = CheckUnitVersion(before); !s.ok()) {
+    return s;
+  }
   if (ancestry != nullptr) {
     for (size_t i = 0; i < ancestry->ids.size(); ++i) {
       auto it = units_.find(ancestry->ids[i]);
@@ -162,7 +190,9 @@ absl::Status InMemoryOrgRepository::UpdateUnit(const OrgUnit& before, const OrgU
 
 absl::Status InMemoryOrgRepository::DeleteUnit(const OrgUnit& unit, const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
-  if (absl::Status s = CheckUnitVersion(unit); !s.ok()) return s;
+  if (absl::Status s = CheckUnitVersion(unit); !s.ok()) {
+    return s;
+  }
   for (const auto& [id, u] : units_) {
     if (u.parent_id == unit.id) {
       return FailedPrecondition("ORG_UNIT_HAS_CHILDREN", "the unit still has child units");
@@ -185,19 +215,25 @@ absl::Status InMemoryOrgRepository::CreateMember(const Member& member,
   if (!request_id.empty() && requests_.contains(request_id)) {
     return AlreadyExists("REQUEST_REPLAYED", requests_[request_id], requests_[request_id]);
   }
-  if (members_.contains(member.id)) return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+  if (members_.contains(member.id)) {
+    return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+  }
   const std::string email = absl::AsciiStrToLower(member.email);
   if (emails_.contains(email)) {
     return AlreadyExists("EMAIL_TAKEN", "the e-mail belongs to members/" + emails_[email],
                          "members/" + emails_[email]);
   }
-  if (!units_.contains(member.org_unit_id)) return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
+  if (!units_.contains(member.org_unit_id)) {
+    return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
+  }
   members_[member.id] = member;
   units_[member.org_unit_id].members_rev++;
   history_[member.id].push_back({member.id, member.org_unit_id, member.role,
                                  OrgDay(member.create_time), member.create_time, "", "joined"});
   emails_[email] = member.id;
-  if (!request_id.empty()) requests_[request_id] = "members/" + member.id;
+  if (!request_id.empty()) {
+    requests_[request_id] = "members/" + member.id;
+  }
   events_.push_back(event);
   return absl::OkStatus();
 }
@@ -205,14 +241,18 @@ absl::Status InMemoryOrgRepository::CreateMember(const Member& member,
 absl::Status InMemoryOrgRepository::UpdateMember(const Member& before, const Member& after,
                                                  const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
-  if (absl::Status s = CheckMemberVersion(before); !s.ok()) return s;
+  if (absl::Status s = CheckMemberVersion(before); !s.ok()) {
+    return s;
+  }
   const std::string old_email = absl::AsciiStrToLower(before.email);
   const std::string new_email = absl::AsciiStrToLower(after.email);
   if (old_email != new_email && emails_.contains(new_email)) {
     return AlreadyExists("EMAIL_TAKEN", "the e-mail belongs to members/" + emails_[new_email],
                          "members/" + emails_[new_email]);
   }
-  if (!units_.contains(after.org_unit_id)) return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
+  if (!units_.contains(after.org_unit_id)) {
+    return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
+  }
   if (before.org_unit_id != after.org_unit_id) {
     units_[before.org_unit_id].members_rev++;
     units_[after.org_unit_id].members_rev++;
@@ -226,9 +266,13 @@ absl::Status InMemoryOrgRepository::UpdateMember(const Member& before, const Mem
 
 absl::Status InMemoryOrgRepository::DeleteMember(const Member& member, const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
-  if (absl::Status s = CheckMemberVersion(member); !s.ok()) return s;
+  if (absl::Status s = CheckMemberVersion(member); !s.ok()) {
+    return s;
+  }
   members_.erase(member.id);
-  if (auto it = units_.find(member.org_unit_id); it != units_.end()) it->second.members_rev++;
+  if (auto it = units_.find(member.org_unit_id); it != units_.end()) {
+    it->second.members_rev++;
+  }
   history_[member.id].push_back(
       {member.id, "", member.role, OrgDay(event.time), event.time, "", "left"});
   emails_.erase(absl::AsciiStrToLower(member.email));
@@ -241,7 +285,9 @@ absl::Status InMemoryOrgRepository::CommitReorg(const ReorgCommit& c) {
   auto race = [] { return Aborted("CONCURRENT_REORGANISATION", "the tree changed"); };
   for (const auto& u : c.units_before) {
     auto it = units_.find(u.id);
-    if (it == units_.end() || it->second.version != u.version) return race();
+    if (it == units_.end() || it->second.version != u.version) {
+      return race();
+    }
   }
   for (const auto& u : c.removed_units) {
     auto it = units_.find(u.id);
@@ -258,11 +304,15 @@ absl::Status InMemoryOrgRepository::CommitReorg(const ReorgCommit& c) {
     }
   }
   for (const auto& u : c.created_units) {
-    if (units_.contains(u.id)) return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+    if (units_.contains(u.id)) {
+      return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+    }
   }
   for (const auto& [before, after] : c.members) {
     auto it = members_.find(before.id);
-    if (it == members_.end() || it->second.version != before.version) return race();
+    if (it == members_.end() || it->second.version != before.version) {
+      return race();
+    }
   }
   if (c.ancestry_of_new_parent) {
     for (size_t i = 0; i < c.ancestry_of_new_parent->ids.size(); ++i) {
@@ -272,7 +322,9 @@ absl::Status InMemoryOrgRepository::CommitReorg(const ReorgCommit& c) {
       }
     }
   }
-  for (const auto& u : c.created_units) units_[u.id] = u;
+  for (const auto& u : c.created_units) {
+    units_[u.id] = u;
+  }
   for (const auto& u : c.units_after) {
     const int64_t rev = units_[u.id].members_rev;
     units_[u.id] = u;
@@ -285,10 +337,18 @@ absl::Status InMemoryOrgRepository::CommitReorg(const ReorgCommit& c) {
     }
     members_[after.id] = after;
   }
-  for (const auto& u : c.removed_units) units_.erase(u.id);
-  for (const auto& e : c.history) history_[e.member_id].push_back(e);
-  if (!c.reorg_id.empty()) reorgs_.push_back({c.effective, c.reorg_unit_ids, c.reorg_data});
-  for (const auto& e : c.events) events_.push_back(e);
+  for (const auto& u : c.removed_units) {
+    units_.erase(u.id);
+  }
+  for (const auto& e : c.history) {
+    history_[e.member_id].push_back(e);
+  }
+  if (!c.reorg_id.empty()) {
+    reorgs_.push_back({c.effective, c.reorg_unit_ids, c.reorg_data});
+  }
+  for (const auto& e : c.events) {
+    events_.push_back(e);
+  }
   return absl::OkStatus();
 }
 
@@ -296,7 +356,9 @@ absl::StatusOr<std::vector<MembershipEntry>> InMemoryOrgRepository::MemberHistor
     const std::string& member_id) {
   absl::MutexLock lock(&mu_);
   auto it = history_.find(member_id);
-  if (it == history_.end()) return std::vector<MembershipEntry>{};
+  if (it == history_.end()) {
+    return std::vector<MembershipEntry>{};
+  }
   return it->second;
 }
 
@@ -305,14 +367,20 @@ absl::StatusOr<std::vector<std::string>> InMemoryOrgRepository::ReorgsOfUnit(
   absl::MutexLock lock(&mu_);
   std::vector<std::pair<absl::CivilDay, std::string>> found;
   for (const auto& r : reorgs_) {
-    if (r.effective < from || r.effective > to) continue;
-    if (std::find(r.unit_ids.begin(), r.unit_ids.end(), unit_id) == r.unit_ids.end()) continue;
+    if (r.effective < from || r.effective > to) {
+      continue;
+    }
+    if (std::find(r.unit_ids.begin(), r.unit_ids.end(), unit_id) == r.unit_ids.end()) {
+      continue;
+    }
     found.emplace_back(r.effective, r.data);
   }
   std::stable_sort(found.begin(), found.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> out;
-  for (auto& f : found) out.push_back(std::move(f.second));
+  for (auto& f : found) {
+    out.push_back(std::move(f.second));
+  }
   return out;
 }
 
@@ -320,7 +388,9 @@ absl::StatusOr<std::optional<Doc>> InMemoryOrgRepository::GetDoc(DocKind kind,
                                                                  const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = docs_.find({kind, id});
-  if (it == docs_.end()) return std::nullopt;
+  if (it == docs_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -340,8 +410,12 @@ absl::StatusOr<std::vector<Doc>> InMemoryOrgRepository::ListDocs(DocKind kind,
   absl::MutexLock lock(&mu_);
   std::vector<Doc> out;
   auto it = doc_indexes_.find({kind, index});
-  if (it == doc_indexes_.end()) return out;
-  for (const auto& id : it->second) out.push_back(docs_.at({kind, id}));
+  if (it == doc_indexes_.end()) {
+    return out;
+  }
+  for (const auto& id : it->second) {
+    out.push_back(docs_.at({kind, id}));
+  }
   return out;
 }
 
@@ -366,10 +440,16 @@ absl::Status InMemoryOrgRepository::WriteDocs(const std::vector<DocWrite>& write
   for (const auto& w : writes) {
     docs_[{w.kind, w.doc.id}] = w.doc;
     doc_indexes_[{w.kind, ""}].insert(w.doc.id);
-    for (const auto& ix : w.indexes) doc_indexes_[{w.kind, ix}].insert(w.doc.id);
+    for (const auto& ix : w.indexes) {
+      doc_indexes_[{w.kind, ix}].insert(w.doc.id);
+    }
   }
-  if (!request_id.empty()) requests_[request_id] = request_resource;
-  for (const auto& e : events) events_.push_back(e);
+  if (!request_id.empty()) {
+    requests_[request_id] = request_resource;
+  }
+  for (const auto& e : events) {
+    events_.push_back(e);
+  }
   return absl::OkStatus();
 }
 
@@ -378,7 +458,9 @@ absl::StatusOr<std::vector<TeamRevenue>> InMemoryOrgRepository::Revenue(
   absl::MutexLock lock(&mu_);
   std::map<std::string, TeamRevenue> by_team;
   for (const auto& [key, r] : revenue_) {
-    if (std::find(months.begin(), months.end(), key.first) == months.end()) continue;
+    if (std::find(months.begin(), months.end(), key.first) == months.end()) {
+      continue;
+    }
     TeamRevenue& t = by_team[key.second];
     t.team_id = key.second;
     t.revenue_minor += r.revenue_minor;
@@ -386,7 +468,9 @@ absl::StatusOr<std::vector<TeamRevenue>> InMemoryOrgRepository::Revenue(
     t.coverage.insert(r.coverage.begin(), r.coverage.end());
   }
   std::vector<TeamRevenue> out;
-  for (auto& [id, t] : by_team) out.push_back(std::move(t));
+  for (auto& [id, t] : by_team) {
+    out.push_back(std::move(t));
+  }
   return out;
 }
 

@@ -77,7 +77,9 @@ std::string EncodeEntry(const MembershipEntry& e) {
 }
 std::optional<MembershipEntry> DecodeEntry(const std::string& member_id, const std::string& s) {
   std::vector<std::string> f = absl::StrSplit(s, kSep);
-  if (f.size() != 6) return std::nullopt;
+  if (f.size() != 6) {
+    return std::nullopt;
+  }
   MembershipEntry e;
   e.member_id = member_id;
   int64_t micros = 0;
@@ -132,24 +134,25 @@ std::optional<OrgUnit> ParseUnit(const RedisValue& v) {
   }
   OrgUnit u;
   for (const auto& [f, val] : AsPairs(v)) {
-    if (f == "id")
+    if (f == "id") {
       u.id = val;
-    else if (f == "display_name")
+    } else if (f == "display_name") {
       u.display_name = val;
-    else if (f == "kind")
+    } else if (f == "kind") {
       u.kind = static_cast<UnitKind>(ToInt(val));
-    else if (f == "parent")
+    } else if (f == "parent") {
       u.parent_id = val;
-    else if (f == "description")
+    } else if (f == "description") {
       u.description = val;
-    else if (f == "version")
+    } else if (f == "version") {
       u.version = ToInt(val);
-    else if (f == "create_us")
+    } else if (f == "create_us") {
       u.create_time = absl::FromUnixMicros(ToInt(val));
-    else if (f == "update_us")
+    } else if (f == "update_us") {
       u.update_time = absl::FromUnixMicros(ToInt(val));
-    else if (f == "members_rev")
+    } else if (f == "members_rev") {
       u.members_rev = ToInt(val);
+    }
   }
   return u;
 }
@@ -160,26 +163,27 @@ std::optional<Member> ParseMember(const RedisValue& v) {
   }
   Member m;
   for (const auto& [f, val] : AsPairs(v)) {
-    if (f == "id")
+    if (f == "id") {
       m.id = val;
-    else if (f == "display_name")
+    } else if (f == "display_name") {
       m.display_name = val;
-    else if (f == "email")
+    } else if (f == "email") {
       m.email = val;
-    else if (f == "phone")
+    } else if (f == "phone") {
       m.phone = val;
-    else if (f == "role")
+    } else if (f == "role") {
       m.role = static_cast<Role>(ToInt(val));
-    else if (f == "department")
+    } else if (f == "department") {
       m.department = static_cast<Department>(ToInt(val));
-    else if (f == "org_unit")
+    } else if (f == "org_unit") {
       m.org_unit_id = val;
-    else if (f == "version")
+    } else if (f == "version") {
       m.version = ToInt(val);
-    else if (f == "create_us")
+    } else if (f == "create_us") {
       m.create_time = absl::FromUnixMicros(ToInt(val));
-    else if (f == "update_us")
+    } else if (f == "update_us") {
       m.update_time = absl::FromUnixMicros(ToInt(val));
+    }
   }
   return m;
 }
@@ -253,7 +257,9 @@ absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> RedisOrgRepository::G
       std::vector<RedisValue> v,
       redis_.Pipeline({{"HGETALL", UnitKey(id)}, {"HGET", OrgKey("headcount"), id}}));
   std::optional<OrgUnit> unit = ParseUnit(v[0]);
-  if (!unit) return std::nullopt;
+  if (!unit) {
+    return std::nullopt;
+  }
   return std::make_pair(*std::move(unit), v[1].is_nil() ? int64_t{0} : ToInt(v[1].str));
 }
 
@@ -286,10 +292,14 @@ absl::StatusOr<UnitPage> RedisOrgRepository::ScanUnits(const std::string& after,
     return page;
   }
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids.elements) cmds.push_back({"HGETALL", UnitKey(id.str)});
+  for (const auto& id : ids.elements) {
+    cmds.push_back({"HGETALL", UnitKey(id.str)});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   for (const auto& v : values) {
-    if (auto u = ParseUnit(v)) page.units.push_back(*std::move(u));
+    if (auto u = ParseUnit(v)) {
+      page.units.push_back(*std::move(u));
+    }
   }
   if (static_cast<int>(ids.elements.size()) == scan_limit) {
     page.last_scanned = ids.elements.back().str;
@@ -308,10 +318,14 @@ absl::StatusOr<MemberPage> RedisOrgRepository::ScanMembers(const std::string& af
     return page;
   }
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids.elements) cmds.push_back({"HGETALL", MemberKey(id.str)});
+  for (const auto& id : ids.elements) {
+    cmds.push_back({"HGETALL", MemberKey(id.str)});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   for (const auto& v : values) {
-    if (auto m = ParseMember(v)) page.members.push_back(*std::move(m));
+    if (auto m = ParseMember(v)) {
+      page.members.push_back(*std::move(m));
+    }
   }
   if (static_cast<int>(ids.elements.size()) == scan_limit) {
     page.last_scanned = ids.elements.back().str;
@@ -323,7 +337,9 @@ absl::StatusOr<std::vector<std::string>> RedisOrgRepository::MemberIdsOfUnit(
     const std::string& unit_id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", UnitMembersKey(unit_id)}));
   std::vector<std::string> ids;
-  for (const auto& e : v.elements) ids.push_back(e.str);
+  for (const auto& e : v.elements) {
+    ids.push_back(e.str);
+  }
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -342,7 +358,9 @@ absl::StatusOr<std::vector<int64_t>> RedisOrgRepository::Headcounts(
   std::vector<std::string> cmd = {"HMGET", OrgKey("headcount")};
   cmd.insert(cmd.end(), unit_ids.begin(), unit_ids.end());
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command(cmd));
-  for (const auto& e : v.elements) out.push_back(e.is_nil() ? 0 : ToInt(e.str));
+  for (const auto& e : v.elements) {
+    out.push_back(e.is_nil() ? 0 : ToInt(e.str));
+  }
   return out;
 }
 
@@ -390,8 +408,12 @@ absl::Status RedisOrgRepository::UpdateUnit(const OrgUnit& before, const OrgUnit
   }
   b.HSet(UnitKey(after.id), UnitFields(after));
   if (before.parent_id != after.parent_id) {
-    if (!before.parent_id.empty()) b.SRem(ChildrenKey(before.parent_id), after.id);
-    if (!after.parent_id.empty()) b.SAdd(ChildrenKey(after.parent_id), after.id);
+    if (!before.parent_id.empty()) {
+      b.SRem(ChildrenKey(before.parent_id), after.id);
+    }
+    if (!after.parent_id.empty()) {
+      b.SAdd(ChildrenKey(after.parent_id), after.id);
+    }
   }
   b.Emit(event, kOrgTopic);
   return Commit(b);
@@ -404,7 +426,9 @@ absl::Status RedisOrgRepository::DeleteUnit(const OrgUnit& unit, const CloudEven
   b.ExpectSetEmpty(UnitMembersKey(unit.id), "members");
   b.Del(UnitKey(unit.id));
   b.ZRem(OrgKey("units"), unit.id);
-  if (!unit.parent_id.empty()) b.SRem(ChildrenKey(unit.parent_id), unit.id);
+  if (!unit.parent_id.empty()) {
+    b.SRem(ChildrenKey(unit.parent_id), unit.id);
+  }
   b.Emit(event, kOrgTopic);
   return Commit(b);
 }
@@ -491,13 +515,19 @@ absl::Status RedisOrgRepository::CommitReorg(const ReorgCommit& c) {
                       u.members_rev == 0 ? "" : absl::StrCat(u.members_rev), "reorg");
     b.ExpectSetEmpty(ChildrenKey(u.id), "children");
   }
-  for (const auto& u : c.created_units) b.ExpectAbsent(UnitKey(u.id), "exists");
+  for (const auto& u : c.created_units) {
+    b.ExpectAbsent(UnitKey(u.id), "exists");
+  }
   for (const auto& [before, after] : c.members) {
     b.ExpectHashField(MemberKey(before.id), "version", absl::StrCat(before.version), "reorg");
     if (before.org_unit_id != after.org_unit_id) {
       bool created = false;
-      for (const auto& u : c.created_units) created = created || u.id == after.org_unit_id;
-      if (!created) b.ExpectPresent(UnitKey(after.org_unit_id), "unit");
+      for (const auto& u : c.created_units) {
+        created = created || u.id == after.org_unit_id;
+      }
+      if (!created) {
+        b.ExpectPresent(UnitKey(after.org_unit_id), "unit");
+      }
     }
   }
   if (c.ancestry_of_new_parent) {
@@ -509,15 +539,21 @@ absl::Status RedisOrgRepository::CommitReorg(const ReorgCommit& c) {
   for (const auto& u : c.created_units) {
     b.HSet(UnitKey(u.id), UnitFields(u));
     b.ZAdd(OrgKey("units"), 0, u.id);
-    if (!u.parent_id.empty()) b.SAdd(ChildrenKey(u.parent_id), u.id);
+    if (!u.parent_id.empty()) {
+      b.SAdd(ChildrenKey(u.parent_id), u.id);
+    }
   }
   for (size_t i = 0; i < c.units_after.size(); ++i) {
     const OrgUnit& before = c.units_before[i];
     const OrgUnit& after = c.units_after[i];
     b.HSet(UnitKey(after.id), UnitFields(after));
     if (before.parent_id != after.parent_id) {
-      if (!before.parent_id.empty()) b.SRem(ChildrenKey(before.parent_id), after.id);
-      if (!after.parent_id.empty()) b.SAdd(ChildrenKey(after.parent_id), after.id);
+      if (!before.parent_id.empty()) {
+        b.SRem(ChildrenKey(before.parent_id), after.id);
+      }
+      if (!after.parent_id.empty()) {
+        b.SAdd(ChildrenKey(after.parent_id), after.id);
+      }
     }
   }
   for (const auto& [before, after] : c.members) {
@@ -534,7 +570,9 @@ absl::Status RedisOrgRepository::CommitReorg(const ReorgCommit& c) {
     b.Del(UnitKey(u.id));
     b.Del(UnitMembersKey(u.id));
     b.ZRem(OrgKey("units"), u.id);
-    if (!u.parent_id.empty()) b.SRem(ChildrenKey(u.parent_id), u.id);
+    if (!u.parent_id.empty()) {
+      b.SRem(ChildrenKey(u.parent_id), u.id);
+    }
   }
   for (const auto& e : c.history) {
     b.ZAdd(HistoryKey(e.member_id), DayScore(e.from), EncodeEntry(e));
@@ -545,7 +583,9 @@ absl::Status RedisOrgRepository::CommitReorg(const ReorgCommit& c) {
       b.ZAdd(ReorgsOfKey(unit), DayScore(c.effective), c.reorg_id);
     }
   }
-  for (const auto& e : c.events) b.Emit(e, kOrgTopic);
+  for (const auto& e : c.events) {
+    b.Emit(e, kOrgTopic);
+  }
   return Commit(b);
 }
 
@@ -555,7 +595,9 @@ absl::StatusOr<std::vector<MembershipEntry>> RedisOrgRepository::MemberHistory(
                             redis_.Command({"ZRANGE", HistoryKey(member_id), "0", "-1"}));
   std::vector<MembershipEntry> out;
   for (const auto& e : v.elements) {
-    if (auto entry = DecodeEntry(member_id, e.str)) out.push_back(*std::move(entry));
+    if (auto entry = DecodeEntry(member_id, e.str)) {
+      out.push_back(*std::move(entry));
+    }
   }
   std::stable_sort(out.begin(), out.end(), [](const MembershipEntry& a, const MembershipEntry& b) {
     return a.record_time < b.record_time;
@@ -569,12 +611,18 @@ absl::StatusOr<std::vector<std::string>> RedisOrgRepository::ReorgsOfUnit(
       RedisValue ids, redis_.Command({"ZRANGEBYSCORE", ReorgsOfKey(unit_id),
                                       absl::StrCat(DayScore(from)), absl::StrCat(DayScore(to))}));
   std::vector<std::string> out;
-  if (ids.elements.empty()) return out;
+  if (ids.elements.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids.elements) cmds.push_back({"GET", ReorgKey(id.str)});
+  for (const auto& id : ids.elements) {
+    cmds.push_back({"GET", ReorgKey(id.str)});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   for (const auto& v : values) {
-    if (!v.is_nil()) out.push_back(v.str);
+    if (!v.is_nil()) {
+      out.push_back(v.str);
+    }
   }
   return out;
 }
@@ -582,20 +630,28 @@ absl::StatusOr<std::vector<std::string>> RedisOrgRepository::ReorgsOfUnit(
 absl::StatusOr<std::optional<Doc>> RedisOrgRepository::GetDoc(DocKind kind, const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
                             redis_.Command({"HMGET", DocKey(kind, id), "version", "data"}));
-  if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::nullopt;
+  if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+    return std::nullopt;
+  }
   return Doc{id, ToInt(v.elements[0].str), v.elements[1].str};
 }
 
 absl::StatusOr<std::vector<std::optional<Doc>>> RedisOrgRepository::GetDocs(
     DocKind kind, const std::vector<std::string>& ids) {
   std::vector<std::optional<Doc>> out(ids.size());
-  if (ids.empty()) return out;
+  if (ids.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids) cmds.push_back({"HMGET", DocKey(kind, id), "version", "data"});
+  for (const auto& id : ids) {
+    cmds.push_back({"HMGET", DocKey(kind, id), "version", "data"});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   for (size_t i = 0; i < values.size() && i < ids.size(); ++i) {
     const RedisValue& v = values[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+      continue;
+    }
     out[i] = Doc{ids[i], ToInt(v.elements[0].str), v.elements[1].str};
   }
   return out;
@@ -606,14 +662,19 @@ absl::StatusOr<std::vector<Doc>> RedisOrgRepository::ListDocs(DocKind kind,
   SALESOPS_ASSIGN_OR_RETURN(RedisValue ids,
                             redis_.Command({"ZRANGE", DocIndexKey(kind, index), "0", "-1"}));
   std::vector<Doc> out;
-  if (ids.elements.empty()) return out;
+  if (ids.elements.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids.elements)
+  for (const auto& id : ids.elements) {
     cmds.push_back({"HMGET", DocKey(kind, id.str), "version", "data"});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   for (size_t i = 0; i < values.size(); ++i) {
     const RedisValue& v = values[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+      continue;
+    }
     out.push_back(Doc{ids.elements[i].str, ToInt(v.elements[0].str), v.elements[1].str});
   }
   return out;
@@ -624,7 +685,9 @@ absl::Status RedisOrgRepository::WriteDocs(const std::vector<DocWrite>& writes,
                                            const std::string& request_resource,
                                            const std::vector<CloudEvent>& events) {
   WriteBatch b;
-  if (!request_id.empty()) b.ExpectAbsent(RequestKey(request_id), "request");
+  if (!request_id.empty()) {
+    b.ExpectAbsent(RequestKey(request_id), "request");
+  }
   for (const auto& w : writes) {
     if (w.expected_version == 0) {
       b.ExpectAbsent(DocKey(w.kind, w.doc.id), "exists");
@@ -637,19 +700,29 @@ absl::Status RedisOrgRepository::WriteDocs(const std::vector<DocWrite>& writes,
     b.HSet(DocKey(w.kind, w.doc.id),
            {{"version", absl::StrCat(w.doc.version)}, {"data", w.doc.data}});
     b.ZAdd(DocIndexKey(w.kind, ""), 0, w.doc.id);
-    for (const auto& index : w.indexes) b.ZAdd(DocIndexKey(w.kind, index), 0, w.doc.id);
+    for (const auto& index : w.indexes) {
+      b.ZAdd(DocIndexKey(w.kind, index), 0, w.doc.id);
+    }
   }
-  if (!request_id.empty()) b.Set(RequestKey(request_id), request_resource, kRequestTtlSeconds);
-  for (const auto& e : events) b.Emit(e, kOrgTopic);
+  if (!request_id.empty()) {
+    b.Set(RequestKey(request_id), request_resource, kRequestTtlSeconds);
+  }
+  for (const auto& e : events) {
+    b.Emit(e, kOrgTopic);
+  }
   return Commit(b);
 }
 
 absl::StatusOr<std::vector<TeamRevenue>> RedisOrgRepository::Revenue(
     const std::vector<std::string>& months) {
   std::vector<TeamRevenue> out;
-  if (months.empty()) return out;
+  if (months.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& m : months) cmds.push_back({"HGETALL", RevenueKey(m)});
+  for (const auto& m : months) {
+    cmds.push_back({"HGETALL", RevenueKey(m)});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
   std::map<std::string, TeamRevenue> by_team;
   std::vector<std::vector<std::string>> coverage_cmds;
@@ -672,10 +745,14 @@ absl::StatusOr<std::vector<TeamRevenue>> RedisOrgRepository::Revenue(
   if (!coverage_cmds.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> cells, redis_.Pipeline(coverage_cmds));
     for (size_t i = 0; i < cells.size(); ++i) {
-      for (const auto& c : cells[i].elements) by_team[coverage_team[i]].coverage.insert(c.str);
+      for (const auto& c : cells[i].elements) {
+        by_team[coverage_team[i]].coverage.insert(c.str);
+      }
     }
   }
-  for (auto& [id, t] : by_team) out.push_back(std::move(t));
+  for (auto& [id, t] : by_team) {
+    out.push_back(std::move(t));
+  }
   return out;
 }
 

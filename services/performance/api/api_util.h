@@ -45,7 +45,9 @@ std::string StoredDoc(T doc) {
 // Resources with an etag carry their stored version as it.
 template <typename T>
 void SetEtag(T& doc, int64_t version) {
-  if constexpr (requires { doc.set_etag(std::string()); }) doc.set_etag(absl::StrCat(version));
+  if constexpr (requires { doc.set_etag(std::string()); }) {
+    doc.set_etag(absl::StrCat(version));
+  }
 }
 
 template <typename T>
@@ -53,7 +55,9 @@ absl::StatusOr<PerformanceApi::Loaded<T>> PerformanceApi::Load(DocKind kind, con
                                                                const std::string& name,
                                                                absl::string_view reason) {
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> d, repo_.GetDoc(kind, id));
-  if (!d) return NotFound(reason, absl::StrCat(QuoteUntrusted(name, 120), " does not exist"));
+  if (!d) {
+    return NotFound(reason, absl::StrCat(QuoteUntrusted(name, 120), " does not exist"));
+  }
   Loaded<T> out;
   if (!out.doc.ParseFromString(d->data)) {
     return Internal("CORRUPT_DOCUMENT", absl::StrCat(name, " does not parse"));
@@ -110,24 +114,36 @@ absl::Status ScanPage(PerformanceRepository& repo, const CallContext& call, DocK
   while (static_cast<int>(out->size()) < page_size) {
     if (scanned >= kMaxScanPerCall || call.Expired()) {
       // A shorter page: the caller continues from here.
-      if (!after.empty()) *next = EncodePageToken({after, filter});
+      if (!after.empty()) {
+        *next = EncodePageToken({after, filter});
+      }
       return absl::OkStatus();
     }
     const int want = std::min(page_size - static_cast<int>(out->size()), 200);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo.Range(index, prefix, after, want));
-    if (ids.empty()) return absl::OkStatus();
+    if (ids.empty()) {
+      return absl::OkStatus();
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto docs, repo.GetDocs(kind, ids));
     for (size_t i = 0; i < ids.size(); ++i) {
       after = ids[i];
       ++scanned;
-      if (!docs[i]) continue;
+      if (!docs[i]) {
+        continue;
+      }
       T doc;
-      if (!doc.ParseFromString(docs[i]->data)) continue;
+      if (!doc.ParseFromString(docs[i]->data)) {
+        continue;
+      }
       SetEtag(doc, docs[i]->version);
       SALESOPS_ASSIGN_OR_RETURN(bool kept, keep(doc));
-      if (kept) out->push_back(std::move(doc));
+      if (kept) {
+        out->push_back(std::move(doc));
+      }
     }
-    if (static_cast<int>(ids.size()) < want) return absl::OkStatus();
+    if (static_cast<int>(ids.size()) < want) {
+      return absl::OkStatus();
+    }
   }
   *next = EncodePageToken({after, filter});
   return absl::OkStatus();

@@ -51,13 +51,17 @@ std::string EnrolmentName(absl::string_view programme, absl::string_view member)
 
 std::vector<Weighted> RubricOf(const v1::TrainingModule& m) {
   std::vector<Weighted> out;
-  for (const auto& c : m.rubric()) out.push_back({c.criterion(), c.weight_basis_points()});
+  for (const auto& c : m.rubric()) {
+    out.push_back({c.criterion(), c.weight_basis_points()});
+  }
   return out;
 }
 
 const v1::TrainingModule* FindModule(const v1::TrainingProgramme& p, const std::string& id) {
   for (const auto& m : p.modules()) {
-    if (m.module_id() == id) return &m;
+    if (m.module_id() == id) {
+      return &m;
+    }
   }
   return nullptr;
 }
@@ -71,10 +75,14 @@ bool ValidModuleId(const std::string& id) {
 std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 
 bool CaseMatches(const v1::NegotiationCase& k, const std::string& query) {
-  if (query.empty()) return true;
+  if (query.empty()) {
+    return true;
+  }
   std::string hay = absl::StrCat(k.display_name(), "\n", k.customer(), "\n", k.reason(), "\n",
                                  k.lost_to_competitor(), "\n", k.from_stage(), "\n", k.owner());
-  for (const auto& n : k.notes()) absl::StrAppend(&hay, "\n", n.text());
+  for (const auto& n : k.notes()) {
+    absl::StrAppend(&hay, "\n", n.text());
+  }
   return absl::StrContains(Lower(hay), Lower(query));
 }
 
@@ -95,7 +103,9 @@ absl::Status PerformanceApi::CreateTrainingProgramme(const CallContext& call,
   }
   for (int i = 0; i < in.roles_size(); ++i) {
     Role r;
-    if (!ParseRole(in.roles(i), &r)) v.Add(absl::StrCat("programme.roles[", i, "]"), "a role code");
+    if (!ParseRole(in.roles(i), &r)) {
+      v.Add(absl::StrCat("programme.roles[", i, "]"), "a role code");
+    }
   }
   if (in.modules_size() == 0 || in.modules_size() > kMaxModules) {
     v.Add("programme.modules", absl::StrCat("1..", kMaxModules, " modules"));
@@ -109,22 +119,32 @@ absl::Status PerformanceApi::CreateTrainingProgramme(const CallContext& call,
     } else if (!module_ids.insert(m.module_id()).second) {
       v.Add(at + ".module_id", "used twice");
     }
-    if (m.title().empty() || m.title().size() > kMaxText) v.Add(at + ".title", "required");
-    if (!v1::ScriptScenario_IsValid(m.drill_scenario())) v.Add(at + ".drill_scenario", "unknown");
+    if (m.title().empty() || m.title().size() > kMaxText) {
+      v.Add(at + ".title", "required");
+    }
+    if (!v1::ScriptScenario_IsValid(m.drill_scenario())) {
+      v.Add(at + ".drill_scenario", "unknown");
+    }
     if (m.pass_score_basis_points() < 0 || m.pass_score_basis_points() > 10'000) {
       v.Add(at + ".pass_score_basis_points", "0..10000");
     }
     for (int j = 0; j < m.scripts_size(); ++j) {
       const std::string sid =
           ParseResourceName(v, absl::StrCat(at, ".scripts[", j, "]"), m.scripts(j), "scripts");
-      if (!sid.empty()) scripts.insert(sid);
+      if (!sid.empty()) {
+        scripts.insert(sid);
+      }
     }
     absl::Status r = CheckRubric(RubricOf(m), at + ".rubric");
     if (!r.ok()) {
-      for (const auto& fv : FieldViolations(r)) v.Add(fv.field, fv.description);
+      for (const auto& fv : FieldViolations(r)) {
+        v.Add(fv.field, fv.description);
+      }
     }
   }
-  if (in.sessions_size() > kMaxSessions) v.Add("programme.sessions", "too many");
+  if (in.sessions_size() > kMaxSessions) {
+    v.Add("programme.sessions", "too many");
+  }
   std::set<std::string> session_ids;
   for (int i = 0; i < in.sessions_size(); ++i) {
     const v1::TrainingSession& ss = in.sessions(i);
@@ -132,7 +152,9 @@ absl::Status PerformanceApi::CreateTrainingProgramme(const CallContext& call,
     if (!ValidModuleId(ss.session_id()) || !session_ids.insert(ss.session_id()).second) {
       v.Add(at + ".session_id", "required, distinct: letters, digits, '-' or '_'");
     }
-    if (ss.title().empty() || ss.title().size() > kMaxText) v.Add(at + ".title", "required");
+    if (ss.title().empty() || ss.title().size() > kMaxText) {
+      v.Add(at + ".title", "required");
+    }
     if (!ss.module_id().empty() && !module_ids.contains(ss.module_id())) {
       v.Add(at + ".module_id", "not a module of the programme");
     }
@@ -161,7 +183,9 @@ absl::Status PerformanceApi::CreateTrainingProgramme(const CallContext& call,
     *resp->mutable_programme() = std::move(p.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   const std::string id = req.programme_id().empty() ? NewUuid() : req.programme_id();
   const absl::Time now = clock_.Now();
   v1::TrainingProgramme p = in;
@@ -183,7 +207,9 @@ absl::Status PerformanceApi::CreateTrainingProgramme(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, p.name(), e, now));
   absl::Status st = repo_.Commit(c);
-  if (ErrorReason(st) == "REQUEST_REPLAYED") return replay(std::string(st.message()));
+  if (ErrorReason(st) == "REQUEST_REPLAYED") {
+    return replay(std::string(st.message()));
+  }
   if (ErrorReason(st) == "RESOURCE_EXISTS") {
     return AlreadyExists("PROGRAMME_EXISTS", absl::StrCat(p.name(), " already exists"), p.name());
   }
@@ -212,7 +238,9 @@ absl::Status PerformanceApi::ListTrainingProgrammes(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   Role role;
-  if (!req.role().empty() && !ParseRole(req.role(), &role)) v.Add("role", "a role code");
+  if (!req.role().empty() && !ParseRole(req.role(), &role)) {
+    v.Add("role", "a role code");
+  }
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), req.role());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   std::vector<v1::TrainingProgramme> out;
@@ -224,7 +252,9 @@ absl::Status PerformanceApi::ListTrainingProgrammes(const CallContext& call,
                std::find(p.roles().begin(), p.roles().end(), req.role()) != p.roles().end();
       },
       &out, &next));
-  for (auto& p : out) *resp->add_programmes() = std::move(p);
+  for (auto& p : out) {
+    *resp->add_programmes() = std::move(p);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -243,7 +273,9 @@ absl::StatusOr<PerformanceApi::Loaded<v1::Enrolment>> PerformanceApi::LoadEnrolm
       auto e, Load<v1::Enrolment>(DocKind::kEnrolment, EnrolmentId(parts[1], parts[3]), name,
                                   "ENROLMENT_NOT_FOUND"));
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, parts[3]));
-  if (!ok) return DenyAccess(name);
+  if (!ok) {
+    return DenyAccess(name);
+  }
   return e;
 }
 
@@ -255,7 +287,9 @@ absl::Status PerformanceApi::EnrolMember(const CallContext& call, const v1::Enro
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-  if (!ok) return DenyAccess(MemberName(member));
+  if (!ok) {
+    return DenyAccess(MemberName(member));
+  }
   SALESOPS_ASSIGN_OR_RETURN(
       auto p, Load<v1::TrainingProgramme>(DocKind::kProgramme, programme, req.programme(),
                                           "PROGRAMME_NOT_FOUND"));
@@ -309,17 +343,23 @@ absl::Status PerformanceApi::ListEnrolments(const CallContext& call,
   if (!req.programme().empty()) {
     programme = ParseResourceName(v, "programme", req.programme(), "trainingProgrammes");
   }
-  if (!req.member().empty()) member = ParseResourceName(v, "member", req.member(), "members");
+  if (!req.member().empty()) {
+    member = ParseResourceName(v, "member", req.member(), "members");
+  }
   if (req.programme().empty() && req.member().empty()) {
     v.Add("programme", "programme or member is required");
   }
-  if (!v1::EnrolmentState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::EnrolmentState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter = absl::StrCat(programme, "|", member, "|", req.state());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (!member.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-    if (!ok) return DenyAccess(MemberName(member));
+    if (!ok) {
+      return DenyAccess(MemberName(member));
+    }
   }
   std::map<std::string, bool> covered;
   std::vector<v1::Enrolment> out;
@@ -345,7 +385,9 @@ absl::Status PerformanceApi::ListEnrolments(const CallContext& call,
         return it->second;
       },
       &out, &next));
-  for (auto& e : out) *resp->add_enrolments() = std::move(e);
+  for (auto& e : out) {
+    *resp->add_enrolments() = std::move(e);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -354,8 +396,12 @@ absl::Status PerformanceApi::RecordAttendance(const CallContext& call,
                                               const v1::RecordAttendanceRequest& req,
                                               v1::RecordAttendanceResponse* resp) {
   Violations v;
-  if (req.session_id().empty()) v.Add("session_id", "required");
-  if (req.enrolment().empty()) v.Add("enrolment", "required");
+  if (req.session_id().empty()) {
+    v.Add("session_id", "required");
+  }
+  if (req.enrolment().empty()) {
+    v.Add("enrolment", "required");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadEnrolment(call, "enrolment", req.enrolment()));
   const std::string programme = std::vector<std::string>(absl::StrSplit(req.enrolment(), '/'))[1];
@@ -374,9 +420,13 @@ absl::Status PerformanceApi::RecordAttendance(const CallContext& call,
   v1::Enrolment e = cur.doc;
   google::protobuf::RepeatedPtrField<std::string> attended;
   for (const std::string& s : e.attended_session_ids()) {
-    if (s != req.session_id()) *attended.Add() = s;
+    if (s != req.session_id()) {
+      *attended.Add() = s;
+    }
   }
-  if (req.attended()) *attended.Add() = req.session_id();
+  if (req.attended()) {
+    *attended.Add() = req.session_id();
+  }
   *e.mutable_attended_session_ids() = std::move(attended);
   if (e.state() == v1::ENROLMENT_STATE_ENROLLED && req.attended()) {
     e.set_state(v1::ENROLMENT_STATE_IN_PROGRESS);
@@ -406,7 +456,9 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
   const v1::Drill& in = req.drill();
   const std::string member = IdOf(v, "drill.member", in.member(), "members");
   std::string coach = call.principal.member_id;
-  if (!in.coach().empty()) coach = ParseResourceName(v, "drill.coach", in.coach(), "members");
+  if (!in.coach().empty()) {
+    coach = ParseResourceName(v, "drill.coach", in.coach(), "members");
+  }
   if (!v1::DrillKind_IsValid(in.kind()) || in.kind() == v1::DRILL_KIND_UNSPECIFIED) {
     v.Add("drill.kind", "ROLE_PLAY or SCENARIO");
   }
@@ -417,20 +469,28 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
   std::string programme;
   if (!in.programme().empty()) {
     programme = ParseResourceName(v, "drill.programme", in.programme(), "trainingProgrammes");
-    if (in.module_id().empty()) v.Add("drill.module_id", "required with a programme");
+    if (in.module_id().empty()) {
+      v.Add("drill.module_id", "required with a programme");
+    }
   } else if (!in.module_id().empty()) {
     v.Add("drill.programme", "required with a module_id");
   }
   std::string script;
-  if (!in.script().empty()) script = ParseResourceName(v, "drill.script", in.script(), "scripts");
-  if (in.feedback().size() > kMaxNote) v.Add("drill.feedback", "at most 2000 bytes");
+  if (!in.script().empty()) {
+    script = ParseResourceName(v, "drill.script", in.script(), "scripts");
+  }
+  if (in.feedback().size() > kMaxNote) {
+    v.Add("drill.feedback", "at most 2000 bytes");
+  }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // The coach is the caller; nobody scores themself.
   if (coach != call.principal.member_id) {
     return InvalidField("drill.coach", "must be the caller (or empty)");
   }
-  if (member == coach) return InvalidField("drill.member", "a rep cannot score their own drill");
+  if (member == coach) {
+    return InvalidField("drill.member", "a rep cannot score their own drill");
+  }
   // A supervisor (and above) of the rep, or a peer of the same team for a role play.
   SALESOPS_ASSIGN_OR_RETURN(bool covers, scope_.CoversMember(call.principal, member));
   if (!covers || call.principal.role == Role::kRep) {
@@ -440,7 +500,9 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
       SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> b, org_.Member(coach));
       peer = a && b && !a->team.empty() && a->team == b->team && !a->left && !b->left;
     }
-    if (!peer) return DenyAccess(MemberName(member));
+    if (!peer) {
+      return DenyAccess(MemberName(member));
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(auto seen,
                             repo_.FindRequest(call.principal.member_id, req.request_id()));
@@ -474,10 +536,14 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
   }
   if (!script.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto s, repo_.GetDoc(DocKind::kScript, script));
-    if (!s) return InvalidField("drill.script", absl::StrCat(in.script(), " does not exist"));
+    if (!s) {
+      return InvalidField("drill.script", absl::StrCat(in.script(), " does not exist"));
+    }
   }
   std::vector<CriterionScoreIn> scores;
-  for (const auto& c : in.criteria()) scores.push_back({c.criterion(), c.score_basis_points()});
+  for (const auto& c : in.criteria()) {
+    scores.push_back({c.criterion(), c.score_basis_points()});
+  }
   SALESOPS_ASSIGN_OR_RETURN(int64_t overall, ScoreDrill(rubric, scores, in.score_basis_points()));
   const absl::Time now = clock_.Now();
   const std::string id = NewUuid();
@@ -486,7 +552,9 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
   d.set_member(MemberName(member));
   d.set_coach(MemberName(coach));
   d.set_score_basis_points(static_cast<int32_t>(overall));
-  if (!d.has_drill_time()) *d.mutable_drill_time() = ToTs(now);
+  if (!d.has_drill_time()) {
+    *d.mutable_drill_time() = ToTs(now);
+  }
   *d.mutable_create_time() = ToTs(now);
   Change c;
   c.PutDoc(DocKind::kDrill, id, d.SerializeAsString(), 0);
@@ -510,7 +578,9 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
     }
     bool found = false;
     for (v1::ModuleScore& ms : *e.mutable_module_scores()) {
-      if (ms.module_id() != module->module_id()) continue;
+      if (ms.module_id() != module->module_id()) {
+        continue;
+      }
       found = true;
       ms.set_best_score_basis_points(
           std::max<int32_t>(ms.best_score_basis_points(), static_cast<int32_t>(overall)));
@@ -525,10 +595,14 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
     const bool passed = overall >= module->pass_score_basis_points();
     const bool had = std::find(e.completed_module_ids().begin(), e.completed_module_ids().end(),
                                module->module_id()) != e.completed_module_ids().end();
-    if (passed && !had) e.add_completed_module_ids(module->module_id());
+    if (passed && !had) {
+      e.add_completed_module_ids(module->module_id());
+    }
     e.set_progress_basis_points(static_cast<int32_t>(
         EnrolmentProgressBp(e.completed_module_ids_size(), prog->doc.modules_size())));
-    if (e.state() == v1::ENROLMENT_STATE_ENROLLED) e.set_state(v1::ENROLMENT_STATE_IN_PROGRESS);
+    if (e.state() == v1::ENROLMENT_STATE_ENROLLED) {
+      e.set_state(v1::ENROLMENT_STATE_IN_PROGRESS);
+    }
     if (e.completed_module_ids_size() == prog->doc.modules_size() &&
         e.state() != v1::ENROLMENT_STATE_COMPLETED) {
       e.set_state(v1::ENROLMENT_STATE_COMPLETED);
@@ -541,7 +615,9 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
     }
     c.PutDoc(DocKind::kEnrolment, EnrolmentId(programme, member), StoredDoc(e), enrol_doc->version);
     SetEtag(e, enrol_doc->version + 1);
-    if (passed) enrolment = std::move(e);
+    if (passed) {
+      enrolment = std::move(e);
+    }
   }
   absl::Status st = repo_.Commit(c);
   if (ErrorReason(st) == "ETAG_MISMATCH") {
@@ -549,7 +625,9 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
   }
   SALESOPS_RETURN_IF_ERROR(st);
   *resp->mutable_drill() = std::move(d);
-  if (enrolment) *resp->mutable_enrolment() = std::move(*enrolment);
+  if (enrolment) {
+    *resp->mutable_enrolment() = std::move(*enrolment);
+  }
   return absl::OkStatus();
 }
 
@@ -559,9 +637,15 @@ absl::Status PerformanceApi::ListDrills(const CallContext& call, const v1::ListD
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string member, coach;
-  if (!req.member().empty()) member = ParseResourceName(v, "member", req.member(), "members");
-  if (!req.coach().empty()) coach = ParseResourceName(v, "coach", req.coach(), "members");
-  if (!v1::ScriptScenario_IsValid(req.scenario())) v.Add("scenario", "unknown scenario");
+  if (!req.member().empty()) {
+    member = ParseResourceName(v, "member", req.member(), "members");
+  }
+  if (!req.coach().empty()) {
+    coach = ParseResourceName(v, "coach", req.coach(), "members");
+  }
+  if (!v1::ScriptScenario_IsValid(req.scenario())) {
+    v.Add("scenario", "unknown scenario");
+  }
   if (!req.programme().empty()) {
     ParseResourceName(v, "programme", req.programme(), "trainingProgrammes");
   }
@@ -569,10 +653,14 @@ absl::Status PerformanceApi::ListDrills(const CallContext& call, const v1::ListD
       absl::StrCat(member, "|", coach, "|", req.scenario(), "|", req.programme());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  if (call.principal.role == Role::kRep && member.empty()) member = call.principal.member_id;
+  if (call.principal.role == Role::kRep && member.empty()) {
+    member = call.principal.member_id;
+  }
   if (!member.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-    if (!ok) return DenyAccess(MemberName(member));
+    if (!ok) {
+      return DenyAccess(MemberName(member));
+    }
   }
   // Index entries carry the drill id after the sort key.
   std::map<std::string, bool> covered;
@@ -582,39 +670,55 @@ absl::Status PerformanceApi::ListDrills(const CallContext& call, const v1::ListD
   std::string next;
   while (resp->drills_size() < page_size) {
     if (scanned >= kMaxScanPerCall || call.Expired()) {
-      if (!after.empty()) next = EncodePageToken({after, filter});
+      if (!after.empty()) {
+        next = EncodePageToken({after, filter});
+      }
       break;
     }
     const int want = std::min(page_size - resp->drills_size(), 200);
     SALESOPS_ASSIGN_OR_RETURN(auto keys, repo_.Range(index, "", after, want));
-    if (keys.empty()) break;
+    if (keys.empty()) {
+      break;
+    }
     std::vector<std::string> ids;
-    for (const std::string& k : keys) ids.push_back(AfterBar(k));
+    for (const std::string& k : keys) {
+      ids.push_back(AfterBar(k));
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kDrill, ids));
     for (size_t i = 0; i < keys.size(); ++i) {
       after = keys[i];
       ++scanned;
       v1::Drill d;
-      if (!docs[i] || !d.ParseFromString(docs[i]->data)) continue;
-      if (!coach.empty() && d.coach() != MemberName(coach)) continue;
+      if (!docs[i] || !d.ParseFromString(docs[i]->data)) {
+        continue;
+      }
+      if (!coach.empty() && d.coach() != MemberName(coach)) {
+        continue;
+      }
       if (req.scenario() != v1::SCRIPT_SCENARIO_UNSPECIFIED && d.scenario() != req.scenario()) {
         continue;
       }
-      if (!req.programme().empty() && d.programme() != req.programme()) continue;
+      if (!req.programme().empty() && d.programme() != req.programme()) {
+        continue;
+      }
       const std::string who = StripName(d.member());
       auto it = covered.find(who);
       if (it == covered.end()) {
         SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, who));
         it = covered.emplace(who, ok).first;
       }
-      if (!it->second) continue;
+      if (!it->second) {
+        continue;
+      }
       *resp->add_drills() = std::move(d);
     }
     if (resp->drills_size() >= page_size) {
       next = EncodePageToken({after, filter});
       break;
     }
-    if (static_cast<int>(keys.size()) < want) break;
+    if (static_cast<int>(keys.size()) < want) {
+      break;
+    }
   }
   resp->set_next_page_token(next);
   return absl::OkStatus();
@@ -625,25 +729,34 @@ absl::Status PerformanceApi::GetDrillProgress(const CallContext& call,
                                               v1::GetDrillProgressResponse* resp) {
   Violations v;
   const std::string member = IdOf(v, "member", req.member(), "members");
-  if (!v1::ScriptScenario_IsValid(req.scenario())) v.Add("scenario", "unknown scenario");
+  if (!v1::ScriptScenario_IsValid(req.scenario())) {
+    v.Add("scenario", "unknown scenario");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-  if (!ok) return DenyAccess(MemberName(member));
+  if (!ok) {
+    return DenyAccess(MemberName(member));
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto keys,
                             repo_.Range(DrillsOfIndex(member), "", "", kMaxProgressDrills));
   std::vector<std::string> ids;
-  for (const std::string& k : keys) ids.push_back(AfterBar(k));
+  for (const std::string& k : keys) {
+    ids.push_back(AfterBar(k));
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kDrill, ids));
   std::vector<DrillPoint> points;
   for (const auto& doc : docs) {
     v1::Drill d;
-    if (!doc || !d.ParseFromString(doc->data)) continue;
+    if (!doc || !d.ParseFromString(doc->data)) {
+      continue;
+    }
     if (req.scenario() != v1::SCRIPT_SCENARIO_UNSPECIFIED && d.scenario() != req.scenario()) {
       continue;
     }
     DrillPoint p{FromTs(d.drill_time()), d.name(), d.score_basis_points(), {}};
-    for (const auto& c : d.criteria())
+    for (const auto& c : d.criteria()) {
       p.criteria.push_back({c.criterion(), c.score_basis_points()});
+    }
     points.push_back(std::move(p));
   }
   const Progress pr = ProgressOf(std::move(points));
@@ -677,8 +790,12 @@ absl::Status PerformanceApi::ListNegotiationCases(const CallContext& call,
   Violations v;
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
-  if (req.query().size() > kMaxText) v.Add("query", "at most 200 bytes");
-  if (!v1::NegotiationOutcome_IsValid(req.outcome())) v.Add("outcome", "unknown outcome");
+  if (req.query().size() > kMaxText) {
+    v.Add("query", "at most 200 bytes");
+  }
+  if (!v1::NegotiationOutcome_IsValid(req.outcome())) {
+    v.Add("outcome", "unknown outcome");
+  }
   const std::string filter = absl::StrCat(req.query(), "|", req.outcome());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -687,24 +804,34 @@ absl::Status PerformanceApi::ListNegotiationCases(const CallContext& call,
   std::string next;
   while (resp->cases_size() < page_size) {
     if (scanned >= kMaxScanPerCall || call.Expired()) {
-      if (!after.empty()) next = EncodePageToken({after, filter});
+      if (!after.empty()) {
+        next = EncodePageToken({after, filter});
+      }
       break;
     }
     const int want = std::min(page_size - resp->cases_size(), 200);
     SALESOPS_ASSIGN_OR_RETURN(auto keys, repo_.Range(kCasesIndex, "", after, want));
-    if (keys.empty()) break;
+    if (keys.empty()) {
+      break;
+    }
     std::vector<std::string> opps;
-    for (const std::string& k : keys) opps.push_back(AfterBar(k));
+    for (const std::string& k : keys) {
+      opps.push_back(AfterBar(k));
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto raw, repo_.GetFields(MapKind::kCases, "", opps));
     for (size_t i = 0; i < keys.size(); ++i) {
       after = keys[i];
       ++scanned;
       v1::NegotiationCase k;
-      if (!raw[i] || !k.ParseFromString(*raw[i])) continue;
+      if (!raw[i] || !k.ParseFromString(*raw[i])) {
+        continue;
+      }
       if (req.outcome() != v1::NEGOTIATION_OUTCOME_UNSPECIFIED && k.outcome() != req.outcome()) {
         continue;
       }
-      if (!CaseMatches(k, req.query())) continue;
+      if (!CaseMatches(k, req.query())) {
+        continue;
+      }
       k.set_name(absl::StrCat("negotiationCases/", opps[i]));
       k.set_etag(absl::StrCat(k.notes_size()));
       *resp->add_cases() = std::move(k);
@@ -713,7 +840,9 @@ absl::Status PerformanceApi::ListNegotiationCases(const CallContext& call,
       next = EncodePageToken({after, filter});
       break;
     }
-    if (static_cast<int>(keys.size()) < want) break;
+    if (static_cast<int>(keys.size()) < want) {
+      break;
+    }
   }
   resp->set_next_page_token(next);
   return absl::OkStatus();
@@ -735,7 +864,9 @@ absl::Status PerformanceApi::AnnotateNegotiationCase(const CallContext& call,
                     absl::StrCat(QuoteUntrusted(req.name(), 120), " does not exist"));
   }
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, StripName(k.owner())));
-  if (!ok) return DenyAccess(req.name());
+  if (!ok) {
+    return DenyAccess(req.name());
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), k.notes_size(), req.name()));
   const absl::Time now = clock_.Now();
   v1::CaseNote* n = k.add_notes();

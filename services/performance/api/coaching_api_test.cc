@@ -68,7 +68,9 @@ class CoachingApiTest : public PerformanceTest {
     req.set_state(to);
     v1::SetScriptVersionStateResponse resp;
     absl::Status s = api_.SetScriptVersionState(sup1_, req, &resp);
-    if (out != nullptr) *out = resp.script();
+    if (out != nullptr) {
+      *out = resp.script();
+    }
     return s;
   }
   void Publish(const std::string& id, int version) {
@@ -140,7 +142,9 @@ class CoachingApiTest : public PerformanceTest {
     b->set_score_basis_points(handle);
     v1::RecordDrillResponse resp;
     absl::Status s = api_.RecordDrill(coach, req, &resp);
-    if (out != nullptr) *out = resp;
+    if (out != nullptr) {
+      *out = resp;
+    }
     return s;
   }
 };
@@ -183,18 +187,22 @@ TEST_F(CoachingApiTest, WinRatePerVersionFollowsDealOutcomesWithAWilsonInterval)
   Create("price", v1::SCRIPT_SCENARIO_OBJECTION_HANDLING);
   Publish("price", 1);
   std::vector<CloudEvent> created;
-  for (int i = 0; i < 6; ++i)
+  for (int i = 0; i < 6; ++i) {
     created.push_back(Created("opp-u" + std::to_string(i), "rep-1", "team-east-1"));
+  }
   Deliver(created);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Use(rep1_, "price", "opp-u" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Use(rep1_, "price", "opp-u" + std::to_string(i)).ok());
+  }
   EXPECT_TRUE(Use(rep1_, "price", "opp-u0").ok());  // once per deal and version
   // Someone else's deal.
   EXPECT_EQ(Use(rep2_, "price", "opp-u0").code(), absl::StatusCode::kPermissionDenied);
   std::vector<CloudEvent> closed;
   const absl::CivilDay d(2026, 11, 20);
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3; ++i) {
     closed.push_back(Won("won-u" + std::to_string(i), "opp-u" + std::to_string(i), "rep-1",
                          "team-east-1", 100'000'00, d));
+  }
   closed.push_back(LostDeal("opp-u3", "rep-1", "team-east-1", 100'000'00, "价格"));
   closed.push_back(LostDeal("opp-u4", "rep-1", "team-east-1", 100'000'00, "价格"));
   Deliver(closed);

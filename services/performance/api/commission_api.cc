@@ -50,21 +50,28 @@ absl::Status PerformanceApi::CheckPlan(const v1::CommissionPlan& p, const std::s
       v.Add(at("effective_end_date"), "must not be before effective_start_date");
     }
   }
-  if (!p.supersedes().empty())
+  if (!p.supersedes().empty()) {
     (void)ParseResourceName(v, at("supersedes"), p.supersedes(), "commissionPlans");
-  if (p.roles_size() > 5) v.Add(at("roles"), "at most 5 role codes");
+  }
+  if (p.roles_size() > 5) {
+    v.Add(at("roles"), "at most 5 role codes");
+  }
   for (int i = 0; i < p.roles_size(); ++i) {
     Role r;
     if (!ParseRole(p.roles(i), &r)) {
       v.Add(absl::StrCat(field, ".roles[", i, "]"), "rep, supervisor, manager, director or admin");
     }
   }
-  if (p.org_units_size() > kMaxApplicability) v.Add(at("org_units"), "at most 500");
+  if (p.org_units_size() > kMaxApplicability) {
+    v.Add(at("org_units"), "at most 500");
+  }
   for (int i = 0; i < p.org_units_size() && i < kMaxApplicability; ++i) {
     (void)ParseResourceName(v, absl::StrCat(field, ".org_units[", i, "]"), p.org_units(i),
                             "orgUnits");
   }
-  if (p.members_size() > kMaxApplicability) v.Add(at("members"), "at most 500");
+  if (p.members_size() > kMaxApplicability) {
+    v.Add(at("members"), "at most 500");
+  }
   for (int i = 0; i < p.members_size() && i < kMaxApplicability; ++i) {
     (void)ParseResourceName(v, absl::StrCat(field, ".members[", i, "]"), p.members(i), "members");
   }
@@ -81,7 +88,9 @@ absl::Status PerformanceApi::CheckPlan(const v1::CommissionPlan& p, const std::s
                          {"decelerators", p.decelerators_size()},
                          {"bonuses", p.bonuses_size()},
                          {"spiffs", p.spiffs_size()}}) {
-    if (n > kMaxPlanItems) v.Add(at(name), "at most 50 entries");
+    if (n > kMaxPlanItems) {
+      v.Add(at(name), "at most 50 entries");
+    }
   }
   if (p.has_default_target()) {
     CheckMoney(v, at("default_target"),
@@ -118,7 +127,9 @@ absl::Status PerformanceApi::CreateCommissionPlan(const CallContext& call,
     *resp->mutable_commission_plan() = std::move(existing.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   SALESOPS_RETURN_IF_ERROR(CheckPlan(p, "commission_plan"));
   p.set_version(1);
   if (!p.supersedes().empty()) {
@@ -146,7 +157,9 @@ absl::Status PerformanceApi::CreateCommissionPlan(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, p.name(), e, now));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("COMMISSION_PLAN_EXISTS", absl::StrCat(p.name(), " already exists"),
                          p.name());
@@ -162,15 +175,23 @@ namespace {
 // Whether a plan names the member (directly, by unit or role, or by naming nobody).
 bool AppliesTo(const v1::CommissionPlan& p, const std::string& member,
                const std::vector<std::string>& units, Role role) {
-  if (p.members().empty() && p.org_units().empty() && p.roles().empty()) return true;
+  if (p.members().empty() && p.org_units().empty() && p.roles().empty()) {
+    return true;
+  }
   for (const auto& m : p.members()) {
-    if (StripName(m) == member) return true;
+    if (StripName(m) == member) {
+      return true;
+    }
   }
   for (const auto& u : p.org_units()) {
-    if (std::find(units.begin(), units.end(), StripName(u)) != units.end()) return true;
+    if (std::find(units.begin(), units.end(), StripName(u)) != units.end()) {
+      return true;
+    }
   }
   for (const auto& r : p.roles()) {
-    if (r == RoleName(role)) return true;
+    if (r == RoleName(role)) {
+      return true;
+    }
   }
   return false;
 }
@@ -192,8 +213,9 @@ absl::Status PerformanceApi::GetCommissionPlan(const CallContext& call,
     if (m) {
       SALESOPS_ASSIGN_OR_RETURN(units, org_.UnitAndAncestors(m->team));
     }
-    if (!AppliesTo(p.doc, call.principal.member_id, units, Role::kRep))
+    if (!AppliesTo(p.doc, call.principal.member_id, units, Role::kRep)) {
       return DenyAccess(req.name());
+    }
   }
   *resp->mutable_commission_plan() = std::move(p.doc);
   return absl::OkStatus();
@@ -205,7 +227,9 @@ absl::Status PerformanceApi::ListCommissionPlans(const CallContext& call,
   Violations v;
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
-  if (!v1::CommissionPlanState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::CommissionPlanState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   std::optional<absl::CivilDay> on;
   if (req.has_effective_on()) {
     if (!ValidDate(req.effective_on())) {
@@ -215,13 +239,17 @@ absl::Status PerformanceApi::ListCommissionPlans(const CallContext& call,
     }
   }
   std::string member;
-  if (!req.member().empty()) member = ParseResourceName(v, "member", req.member(), "members");
+  if (!req.member().empty()) {
+    member = ParseResourceName(v, "member", req.member(), "members");
+  }
   const std::string filter =
       absl::StrCat(req.state(), "|", on ? absl::FormatCivilTime(*on) : "", "|", req.member());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // A rep lists the plans that apply to them, whatever they asked for.
-  if (call.principal.role == Role::kRep) member = call.principal.member_id;
+  if (call.principal.role == Role::kRep) {
+    member = call.principal.member_id;
+  }
   std::vector<std::string> units;
   Role role = Role::kRep;
   if (!member.empty()) {
@@ -246,7 +274,9 @@ absl::Status PerformanceApi::ListCommissionPlans(const CallContext& call,
         return member.empty() || AppliesTo(p, member, units, role);
       },
       &out, &next));
-  for (auto& p : out) *resp->add_commission_plans() = std::move(p);
+  for (auto& p : out) {
+    *resp->add_commission_plans() = std::move(p);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -257,7 +287,9 @@ absl::Status PerformanceApi::UpdateCommissionPlan(const CallContext& call,
   Violations v;
   const std::string id =
       IdOf(v, "commission_plan.name", req.commission_plan().name(), "commissionPlans");
-  if (req.update_mask().paths().empty()) v.Add("update_mask", "must list the fields to change");
+  if (req.update_mask().paths().empty()) {
+    v.Add("update_mask", "must list the fields to change");
+  }
   const auto* desc = v1::CommissionPlan::descriptor();
   for (int i = 0; i < req.update_mask().paths_size(); ++i) {
     const std::string& path = req.update_mask().paths(i);
@@ -301,7 +333,9 @@ absl::Status PerformanceApi::UpdateCommissionPlan(const CallContext& call,
   *e.mutable_commission_plan() = next;
   e.mutable_commission_plan()->set_etag(absl::StrCat(cur.version + 1));
   *e.mutable_previous() = cur.doc;
-  for (const auto& path : req.update_mask().paths()) e.add_changed_fields(path);
+  for (const auto& path : req.update_mask().paths()) {
+    e.add_changed_fields(path);
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, next.name(), e, now));
@@ -374,7 +408,9 @@ absl::Status PerformanceApi::ActivateCommissionPlan(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(MarkAllReps(repo_, c));
   SALESOPS_RETURN_IF_ERROR(repo_.Commit(c));
   *resp->mutable_commission_plan() = std::move(next);
-  if (superseded) *resp->mutable_superseded() = std::move(*superseded);
+  if (superseded) {
+    *resp->mutable_superseded() = std::move(*superseded);
+  }
   return absl::OkStatus();
 }
 
@@ -386,8 +422,12 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
   Violations v;
   const v1::CreditSplit& in = req.credit_split();
   const std::string opp = IdOf(v, "credit_split.opportunity", in.opportunity(), "opportunities");
-  if (in.shares_size() == 0) v.Add("credit_split.shares", "at least one share");
-  if (in.shares_size() > 20) v.Add("credit_split.shares", "at most 20 shares");
+  if (in.shares_size() == 0) {
+    v.Add("credit_split.shares", "at least one share");
+  }
+  if (in.shares_size() > 20) {
+    v.Add("credit_split.shares", "at most 20 shares");
+  }
   std::vector<CreditShare> shares;
   for (int i = 0; i < in.shares_size() && i < 20; ++i) {
     const std::string at = absl::StrCat("credit_split.shares[", i, "]");
@@ -420,11 +460,15 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
                             repo_.FindRequest(call.principal.member_id, req.request_id()));
   auto visible = [&](const v1::CreditSplit& split,
                      const std::string& owner) -> absl::StatusOr<bool> {
-    if (!owner.empty()) return scope_.CoversMember(call.principal, owner);
+    if (!owner.empty()) {
+      return scope_.CoversMember(call.principal, owner);
+    }
     for (const auto& s : split.shares()) {
       SALESOPS_ASSIGN_OR_RETURN(bool ok,
                                 scope_.CoversMember(call.principal, StripName(s.member())));
-      if (!ok) return false;
+      if (!ok) {
+        return false;
+      }
     }
     return true;
   };
@@ -434,16 +478,24 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     std::optional<v1::CreditSplit> previous;
     if (doc) {
       previous.emplace();
-      if (!previous->ParseFromString(doc->data)) previous.reset();
+      if (!previous->ParseFromString(doc->data)) {
+        previous.reset();
+      }
     }
     DealCredit deal = DealCredit::Parse(opp, deal_maps[0], previous);
     std::string owner = deal.owner();
-    if (owner.empty() && !deal.facts().empty()) owner = deal.facts().begin()->second.owner();
+    if (owner.empty() && !deal.facts().empty()) {
+      owner = deal.facts().begin()->second.owner();
+    }
     if (seen) {
       SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, name));
-      if (!previous) return RequestIdReused();
+      if (!previous) {
+        return RequestIdReused();
+      }
       SALESOPS_ASSIGN_OR_RETURN(bool ok, visible(*previous, owner));
-      if (!ok) return DenyAccess(name);
+      if (!ok) {
+        return DenyAccess(name);
+      }
       *resp->mutable_credit_split() = *previous;
       resp->mutable_credit_split()->set_etag(absl::StrCat(doc->version));
       return absl::OkStatus();
@@ -451,7 +503,9 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     // The owner's supervisor and above (any member shares in; a task force
     // spans teams). A deal not seen yet: every member shared with must be in scope.
     SALESOPS_ASSIGN_OR_RETURN(bool ok, visible(in, owner));
-    if (!ok) return DenyAccess(name);
+    if (!ok) {
+      return DenyAccess(name);
+    }
     if (!in.etag().empty()) {
       SALESOPS_RETURN_IF_ERROR(CheckEtag(in.etag(), doc ? doc->version : 0, name));
     }
@@ -460,7 +514,9 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     next.set_opportunity(absl::StrCat("opportunities/", opp));
     // Members in id order: the same split however it was listed.
     std::vector<std::pair<std::string, int64_t>> sorted;
-    for (const CreditShare& s : shares) sorted.push_back({s.member_id, s.share});
+    for (const CreditShare& s : shares) {
+      sorted.push_back({s.member_id, s.share});
+    }
     std::sort(sorted.begin(), sorted.end());
     for (const auto& [m, share] : sorted) {
       auto* s = next.add_shares();
@@ -480,7 +536,9 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     c.RememberRequest(call.principal.member_id, req.request_id(), name);
     v1::CreditSplitUpdated e;
     *e.mutable_credit_split() = next;
-    if (previous) *e.mutable_previous() = *previous;
+    if (previous) {
+      *e.mutable_previous() = *previous;
+    }
     e.set_reason(req.reason());
     *e.mutable_actor() = ActorOf(call);
     c.Emit(CallEvent(call, opp, name, e, now));
@@ -489,13 +547,19 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
       seen = std::string(s.message());
       continue;
     }
-    if (ErrorReason(s) == "ETAG_MISMATCH" && in.etag().empty()) continue;
-    if (ErrorReason(s) == "RESOURCE_EXISTS") continue;  // a split was set meanwhile
+    if (ErrorReason(s) == "ETAG_MISMATCH" && in.etag().empty()) {
+      continue;
+    }
+    if (ErrorReason(s) == "RESOURCE_EXISTS") {
+      continue;  // a split was set meanwhile
+    }
     SALESOPS_RETURN_IF_ERROR(s);
     // The statements of everyone the split touched, now (the job would too).
     for (const std::string& m : touched) {
       absl::Status r = recomputer_.RecomputeRep(m);
-      if (!r.ok()) LogWarning("recompute after split", {{"member", m}, {"error", r.ToString()}});
+      if (!r.ok()) {
+        LogWarning("recompute after split", {{"member", m}, {"error", r.ToString()}});
+      }
     }
     next.set_etag(absl::StrCat(doc ? doc->version + 1 : 1));
     *resp->mutable_credit_split() = std::move(next);
@@ -515,10 +579,14 @@ absl::Status PerformanceApi::GetCreditSplit(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(auto deal_maps, repo_.GetMaps(MapKind::kDeal, {opp}));
   DealCredit deal = DealCredit::Parse(opp, deal_maps[0], std::nullopt);
   std::string owner = deal.owner();
-  if (owner.empty() && !deal.facts().empty()) owner = deal.facts().begin()->second.owner();
+  if (owner.empty() && !deal.facts().empty()) {
+    owner = deal.facts().begin()->second.owner();
+  }
   v1::CreditSplit split;
   if (doc) {
-    if (!split.ParseFromString(doc->data)) return Internal("CORRUPT_DOCUMENT", name);
+    if (!split.ParseFromString(doc->data)) {
+      return Internal("CORRUPT_DOCUMENT", name);
+    }
     split.set_etag(absl::StrCat(doc->version));
   } else if (!owner.empty()) {
     // No split set: all of it to the owner.
@@ -536,10 +604,14 @@ absl::Status PerformanceApi::GetCreditSplit(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(ok, scope_.CoversMember(call.principal, owner));
   }
   for (const auto& s : split.shares()) {
-    if (ok) break;
+    if (ok) {
+      break;
+    }
     SALESOPS_ASSIGN_OR_RETURN(ok, scope_.CoversMember(call.principal, StripName(s.member())));
   }
-  if (!ok) return DenyAccess(name);
+  if (!ok) {
+    return DenyAccess(name);
+  }
   *resp->mutable_credit_split() = std::move(split);
   return absl::OkStatus();
 }

@@ -17,7 +17,9 @@ std::string InputsId(const std::string& member, const std::string& period) {
 
 bool SameSplit(const v1::StoredFact& f, const std::optional<v1::CreditSplit>& split) {
   const int n = split ? split->shares_size() : 0;
-  if (f.split_size() != n) return false;
+  if (f.split_size() != n) {
+    return false;
+  }
   for (int i = 0; i < n; ++i) {
     if (f.split(i).member() != split->shares(i).member() ||
         f.split(i).share_millionths() != split->shares(i).share_millionths()) {
@@ -34,7 +36,9 @@ void TouchRep(Change& c, const std::string& member, const std::string& period,
   c.AddToIndex(PeriodsIndex(member), period);
   c.AddToIndex(kRepsIndex, member);
   MarkWork(c, RepWork(member));
-  if (cause != nullptr) NoteCause(c, RepWork(member), *cause);
+  if (cause != nullptr) {
+    NoteCause(c, RepWork(member), *cause);
+  }
 }
 
 DealCredit DealCredit::Parse(std::string deal_id, const FieldMap& fields,
@@ -42,13 +46,17 @@ DealCredit DealCredit::Parse(std::string deal_id, const FieldMap& fields,
   DealCredit d;
   d.id_ = std::move(deal_id);
   d.split_ = split;
-  if (d.split_ && d.split_->shares_size() == 0) d.split_.reset();
+  if (d.split_ && d.split_->shares_size() == 0) {
+    d.split_.reset();
+  }
   for (const auto& [field, value] : fields) {
     if (field == "owner") {
       d.owner_ = value;
     } else if (absl::StartsWith(field, "f:")) {
       v1::StoredFact f;
-      if (f.ParseFromString(value)) d.facts_[f.event_id()] = std::move(f);
+      if (f.ParseFromString(value)) {
+        d.facts_[f.event_id()] = std::move(f);
+      }
     }
   }
   return d;
@@ -57,7 +65,9 @@ DealCredit DealCredit::Parse(std::string deal_id, const FieldMap& fields,
 std::vector<std::string> DealCredit::CreditedFor(const std::string& fact_owner) const {
   std::vector<std::string> out;
   if (split_) {
-    for (const auto& s : split_->shares()) out.push_back(StripName(s.member()));
+    for (const auto& s : split_->shares()) {
+      out.push_back(StripName(s.member()));
+    }
     std::sort(out.begin(), out.end());
   } else if (!owner_.empty()) {
     out.push_back(owner_);
@@ -85,10 +95,14 @@ void DealCredit::Record(Change& c, v1::StoredFact fact, const CloudEvent* cause)
     Replace(c, nullptr);
   }
   fact.clear_credited();
-  for (const std::string& m : CreditedFor(fact.owner())) fact.add_credited(m);
+  for (const std::string& m : CreditedFor(fact.owner())) {
+    fact.add_credited(m);
+  }
   fact.clear_split();
   if (split_) {
-    for (const auto& s : split_->shares()) *fact.add_split() = s;
+    for (const auto& s : split_->shares()) {
+      *fact.add_split() = s;
+    }
   }
   Place(c, fact, cause);
   facts_[fact.event_id()] = std::move(fact);
@@ -99,9 +113,13 @@ std::vector<std::string> DealCredit::Replace(Change& c, const CloudEvent* cause)
   for (auto& [event_id, f] : facts_) {
     const std::vector<std::string> now = CreditedFor(f.owner());
     const std::vector<std::string> was(f.credited().begin(), f.credited().end());
-    if (now == was && SameSplit(f, split_)) continue;
+    if (now == was && SameSplit(f, split_)) {
+      continue;
+    }
     for (const std::string& m : was) {
-      if (std::find(now.begin(), now.end(), m) != now.end()) continue;
+      if (std::find(now.begin(), now.end(), m) != now.end()) {
+        continue;
+      }
       c.DelField(MapKind::kRepInputs, InputsId(m, f.period()), absl::StrCat("f:", event_id));
       TouchRep(c, m, f.period(), cause);
       touched.insert(m);
@@ -113,7 +131,9 @@ std::vector<std::string> DealCredit::Replace(Change& c, const CloudEvent* cause)
     }
     f.clear_split();
     if (split_) {
-      for (const auto& s : split_->shares()) *f.add_split() = s;
+      for (const auto& s : split_->shares()) {
+        *f.add_split() = s;
+      }
     }
     Place(c, f, cause);
   }

@@ -59,7 +59,9 @@ absl::Status PerformanceApi::CreateKpiDefinition(const CallContext& call,
     *resp->mutable_kpi_definition() = std::move(existing.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   const std::string id = req.kpi_definition_id().empty() ? NewUuid() : req.kpi_definition_id();
   k.set_name(KpiName(id));
   SALESOPS_RETURN_IF_ERROR(ToDomainKpi(k, "kpi_definition").status());
@@ -77,7 +79,9 @@ absl::Status PerformanceApi::CreateKpiDefinition(const CallContext& call,
   c.Emit(CallEvent(call, id, k.name(), e, now));
   SALESOPS_RETURN_IF_ERROR(MarkAllCards(repo_, c));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("KPI_EXISTS", absl::StrCat(k.name(), " already exists"), k.name());
   }
@@ -137,7 +141,9 @@ absl::Status PerformanceApi::ListKpiDefinitions(const CallContext& call,
         return true;
       },
       &out, &next));
-  for (auto& k : out) *resp->add_kpi_definitions() = std::move(k);
+  for (auto& k : out) {
+    *resp->add_kpi_definitions() = std::move(k);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -160,13 +166,27 @@ absl::Status PerformanceApi::UpdateKpiDefinition(const CallContext& call,
   const v1::KpiDefinition& in = req.kpi_definition();
   std::vector<std::string> changed;
   for (const std::string& path : req.update_mask().paths()) {
-    if (path == "display_name") next.set_display_name(in.display_name());
-    if (path == "target") *next.mutable_target() = in.target();
-    if (path == "weight_basis_points") next.set_weight_basis_points(in.weight_basis_points());
-    if (path == "direction") next.set_direction(in.direction());
-    if (path == "curve") *next.mutable_curve() = in.curve();
-    if (path == "roles") *next.mutable_roles() = in.roles();
-    if (path == "org_units") *next.mutable_org_units() = in.org_units();
+    if (path == "display_name") {
+      next.set_display_name(in.display_name());
+    }
+    if (path == "target") {
+      *next.mutable_target() = in.target();
+    }
+    if (path == "weight_basis_points") {
+      next.set_weight_basis_points(in.weight_basis_points());
+    }
+    if (path == "direction") {
+      next.set_direction(in.direction());
+    }
+    if (path == "curve") {
+      *next.mutable_curve() = in.curve();
+    }
+    if (path == "roles") {
+      *next.mutable_roles() = in.roles();
+    }
+    if (path == "org_units") {
+      *next.mutable_org_units() = in.org_units();
+    }
     if (path == "effective_start_date") {
       if (in.has_effective_start_date()) {
         *next.mutable_effective_start_date() = in.effective_start_date();
@@ -197,7 +217,9 @@ absl::Status PerformanceApi::UpdateKpiDefinition(const CallContext& call,
   *e.mutable_kpi_definition() = next;
   e.mutable_kpi_definition()->set_etag(absl::StrCat(cur.version + 1));
   *e.mutable_previous() = cur.doc;
-  for (const std::string& f : changed) e.add_changed_fields(f);
+  for (const std::string& f : changed) {
+    e.add_changed_fields(f);
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, next.name(), e, now));
@@ -212,29 +234,39 @@ absl::Status PerformanceApi::UpdateKpiDefinition(const CallContext& call,
 
 absl::Status PerformanceApi::CheckOkrScope(const CallContext& call, const v1::Okr& okr) {
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversSubject(call.principal, okr.subject()));
-  if (!ok) return DenyAccess(okr.name().empty() ? okr.subject() : okr.name());
+  if (!ok) {
+    return DenyAccess(okr.name().empty() ? okr.subject() : okr.name());
+  }
   return absl::OkStatus();
 }
 
 absl::Status PerformanceApi::GradeFromActuals(v1::Okr& okr) {
-  if (okr.state() == v1::OKR_STATE_CLOSED) return absl::OkStatus();  // frozen
+  if (okr.state() == v1::OKR_STATE_CLOSED) {
+    return absl::OkStatus();  // frozen
+  }
   SALESOPS_ASSIGN_OR_RETURN(Okr d, ToDomainOkr(okr));
   std::set<std::string> wanted;
   for (const KeyResult& k : d.key_results) {
-    if (!k.kpi_id.empty()) wanted.insert(k.kpi_id);
+    if (!k.kpi_id.empty()) {
+      wanted.insert(k.kpi_id);
+    }
   }
   std::vector<KpiActual> actuals;
   if (!wanted.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto all, recomputer_.Kpis());
     std::vector<v1::KpiDefinition> kpis;
     for (const auto& k : *all) {
-      if (wanted.contains(StripName(k.name()))) kpis.push_back(k);
+      if (wanted.contains(StripName(k.name()))) {
+        kpis.push_back(k);
+      }
     }
     SALESOPS_ASSIGN_OR_RETURN(actuals,
                               recomputer_.Actuals(StripName(okr.period()), okr.subject(), kpis));
   }
   absl::StatusOr<OkrGrade> g = GradeOkr(d, actuals, "okr");
-  if (!g.ok()) return ProtoFieldPaths(g.status(), "okr", "okr");
+  if (!g.ok()) {
+    return ProtoFieldPaths(g.status(), "okr", "okr");
+  }
   okr.set_grade_basis_points(g->grade_bp);
   for (size_t i = 0; i < g->key_results.size() && static_cast<int>(i) < okr.key_results_size();
        ++i) {
@@ -255,14 +287,17 @@ absl::Status PerformanceApi::CreateOkr(const CallContext& call, const v1::Create
   CheckRequestId(v, req.request_id());
   if (absl::StartsWith(o.subject(), "members/")) {
     (void)ParseResourceName(v, "okr.subject", o.subject(), "members");
-    if (o.subject_kind() == v1::SUBJECT_KIND_UNSPECIFIED)
+    if (o.subject_kind() == v1::SUBJECT_KIND_UNSPECIFIED) {
       o.set_subject_kind(v1::SUBJECT_KIND_MEMBER);
-    if (o.subject_kind() != v1::SUBJECT_KIND_MEMBER)
+    }
+    if (o.subject_kind() != v1::SUBJECT_KIND_MEMBER) {
       v.Add("okr.subject_kind", "MEMBER for a member");
+    }
   } else if (absl::StartsWith(o.subject(), "orgUnits/")) {
     (void)ParseResourceName(v, "okr.subject", o.subject(), "orgUnits");
-    if (o.subject_kind() == v1::SUBJECT_KIND_UNSPECIFIED)
+    if (o.subject_kind() == v1::SUBJECT_KIND_UNSPECIFIED) {
       o.set_subject_kind(v1::SUBJECT_KIND_ORG_UNIT);
+    }
     if (o.subject_kind() != v1::SUBJECT_KIND_ORG_UNIT) {
       v.Add("okr.subject_kind", "ORG_UNIT for an org unit");
     }
@@ -273,8 +308,12 @@ absl::Status PerformanceApi::CreateOkr(const CallContext& call, const v1::Create
   if (!period.empty() && !ParseQuarter(period, recomputer_.options().fiscal_year_start_month)) {
     v.Add("okr.period", "a fiscal quarter like fiscalPeriods/FY2026-Q4");
   }
-  if (!o.parent_okr().empty()) (void)ParseResourceName(v, "okr.parent_okr", o.parent_okr(), "okrs");
-  if (o.key_results_size() > kMaxRequestItems) v.Add("okr.key_results", "at most 50 key results");
+  if (!o.parent_okr().empty()) {
+    (void)ParseResourceName(v, "okr.parent_okr", o.parent_okr(), "okrs");
+  }
+  if (o.key_results_size() > kMaxRequestItems) {
+    v.Add("okr.key_results", "at most 50 key results");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto seen,
                             repo_.FindRequest(call.principal.member_id, req.request_id()));
@@ -286,12 +325,16 @@ absl::Status PerformanceApi::CreateOkr(const CallContext& call, const v1::Create
     *resp->mutable_okr() = std::move(existing.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   SALESOPS_RETURN_IF_ERROR(CheckOkrScope(call, o));
   if (!o.parent_okr().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> parent,
                               repo_.GetDoc(DocKind::kOkr, StripName(o.parent_okr())));
-    if (!parent) return InvalidField("okr.parent_okr", "no such OKR");
+    if (!parent) {
+      return InvalidField("okr.parent_okr", "no such OKR");
+    }
   }
   const std::string id = req.okr_id().empty() ? NewUuid() : req.okr_id();
   o.set_name(OkrName(id));
@@ -316,7 +359,9 @@ absl::Status PerformanceApi::CreateOkr(const CallContext& call, const v1::Create
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, o.name(), e, now));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("OKR_EXISTS", absl::StrCat(o.name(), " already exists"), o.name());
   }
@@ -346,9 +391,15 @@ absl::Status PerformanceApi::ListOkrs(const CallContext& call, const v1::ListOkr
       !absl::StartsWith(req.subject(), "orgUnits/")) {
     v.Add("subject", "\"members/{id}\" or \"orgUnits/{id}\"");
   }
-  if (!req.period().empty()) (void)ParseResourceName(v, "period", req.period(), "fiscalPeriods");
-  if (!req.parent_okr().empty()) (void)ParseResourceName(v, "parent_okr", req.parent_okr(), "okrs");
-  if (!v1::OkrState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!req.period().empty()) {
+    (void)ParseResourceName(v, "period", req.period(), "fiscalPeriods");
+  }
+  if (!req.parent_okr().empty()) {
+    (void)ParseResourceName(v, "parent_okr", req.parent_okr(), "okrs");
+  }
+  if (!v1::OkrState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter =
       absl::StrCat(req.subject(), "|", req.period(), "|", req.state(), "|", req.parent_okr());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
@@ -358,14 +409,24 @@ absl::Status PerformanceApi::ListOkrs(const CallContext& call, const v1::ListOkr
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::Okr>(
       repo_, call, DocKind::kOkr, "okr", "", cursor, filter, page_size,
       [&](v1::Okr& o) -> absl::StatusOr<bool> {
-        if (!req.subject().empty() && o.subject() != req.subject()) return false;
-        if (!req.period().empty() && o.period() != req.period()) return false;
-        if (req.state() != v1::OKR_STATE_UNSPECIFIED && o.state() != req.state()) return false;
-        if (!req.parent_okr().empty() && o.parent_okr() != req.parent_okr()) return false;
+        if (!req.subject().empty() && o.subject() != req.subject()) {
+          return false;
+        }
+        if (!req.period().empty() && o.period() != req.period()) {
+          return false;
+        }
+        if (req.state() != v1::OKR_STATE_UNSPECIFIED && o.state() != req.state()) {
+          return false;
+        }
+        if (!req.parent_okr().empty() && o.parent_okr() != req.parent_okr()) {
+          return false;
+        }
         return scope_.CoversSubject(call.principal, o.subject());
       },
       &out, &next));
-  for (auto& o : out) *resp->add_okrs() = std::move(o);
+  for (auto& o : out) {
+    *resp->add_okrs() = std::move(o);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -403,7 +464,9 @@ absl::Status PerformanceApi::UpdateOkr(const CallContext& call, const v1::Update
   if (InMask(req.update_mask(), "key_results")) {
     // Replaces the list; grades (and who gave them) of kept ids stay.
     std::map<std::string, v1::KeyResult> kept;
-    for (const auto& k : cur.doc.key_results()) kept[k.key_result_id()] = k;
+    for (const auto& k : cur.doc.key_results()) {
+      kept[k.key_result_id()] = k;
+    }
     next.clear_key_results();
     for (const auto& in : req.okr().key_results()) {
       v1::KeyResult k = in;
@@ -416,7 +479,9 @@ absl::Status PerformanceApi::UpdateOkr(const CallContext& call, const v1::Update
         k.set_grade_note(it->second.grade_note());
         k.set_graded_by(it->second.graded_by());
         *k.mutable_grade_time() = it->second.grade_time();
-        if (!in.has_current_value()) *k.mutable_current_value() = it->second.current_value();
+        if (!in.has_current_value()) {
+          *k.mutable_current_value() = it->second.current_value();
+        }
       }
       *next.add_key_results() = std::move(k);
     }
@@ -437,12 +502,18 @@ absl::Status PerformanceApi::UpdateOkr(const CallContext& call, const v1::Update
     }
     changed.push_back("state");
   }
-  if (next.state() != v1::OKR_STATE_CLOSED) SALESOPS_RETURN_IF_ERROR(GradeFromActuals(next));
+  if (next.state() != v1::OKR_STATE_CLOSED) {
+    SALESOPS_RETURN_IF_ERROR(GradeFromActuals(next));
+  }
   if (!next.parent_okr().empty() && next.parent_okr() != cur.doc.parent_okr()) {
-    if (next.parent_okr() == next.name()) return InvalidField("okr.parent_okr", "not itself");
+    if (next.parent_okr() == next.name()) {
+      return InvalidField("okr.parent_okr", "not itself");
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> parent,
                               repo_.GetDoc(DocKind::kOkr, StripName(next.parent_okr())));
-    if (!parent) return InvalidField("okr.parent_okr", "no such OKR");
+    if (!parent) {
+      return InvalidField("okr.parent_okr", "no such OKR");
+    }
   }
   if (Stored(next) == Stored(cur.doc)) {
     *resp->mutable_okr() = std::move(cur.doc);
@@ -457,7 +528,9 @@ absl::Status PerformanceApi::UpdateOkr(const CallContext& call, const v1::Update
   *e.mutable_okr() = next;
   e.mutable_okr()->set_etag(absl::StrCat(cur.version + 1));
   *e.mutable_previous() = cur.doc;
-  for (const auto& f : changed) e.add_changed_fields(f);
+  for (const auto& f : changed) {
+    e.add_changed_fields(f);
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, next.name(), e, now));
@@ -472,7 +545,9 @@ absl::Status PerformanceApi::GradeKeyResult(const CallContext& call,
                                             v1::GradeKeyResultResponse* resp) {
   Violations v;
   const std::string id = IdOf(v, "okr", req.okr(), "okrs");
-  if (req.key_result_id().empty()) v.Add("key_result_id", "required");
+  if (req.key_result_id().empty()) {
+    v.Add("key_result_id", "required");
+  }
   if (req.grade_basis_points() < 0 || req.grade_basis_points() > 10'000) {
     v.Add("grade_basis_points", "must be in 0..10000");
   }

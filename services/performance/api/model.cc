@@ -43,11 +43,15 @@ std::string StatementName(absl::string_view statement_id) {
 }
 std::optional<std::pair<std::string, std::string>> SplitStatementId(absl::string_view id) {
   const size_t dot = id.find('.');
-  if (dot == absl::string_view::npos || dot == 0 || dot + 1 >= id.size()) return std::nullopt;
+  if (dot == absl::string_view::npos || dot == 0 || dot + 1 >= id.size()) {
+    return std::nullopt;
+  }
   return std::make_pair(std::string(id.substr(0, dot)), std::string(id.substr(dot + 1)));
 }
 std::string SubjectKey(absl::string_view subject) {
-  if (absl::StartsWith(subject, "orgUnits/")) return absl::StrCat("t.", subject.substr(9));
+  if (absl::StartsWith(subject, "orgUnits/")) {
+    return absl::StrCat("t.", subject.substr(9));
+  }
   return absl::StrCat("m.", StripName(subject));
 }
 std::string ScorecardId(absl::string_view period, absl::string_view subject) {
@@ -97,14 +101,18 @@ CreditFact ToCreditFact(const v1::StoredFact& f) {
   c.payment_id = f.payment_id();
   c.product_line = f.product_line();
   c.amount_minor = f.amount_minor();
-  for (const auto& s : f.split()) c.split.push_back({StripName(s.member()), s.share_millionths()});
+  for (const auto& s : f.split()) {
+    c.split.push_back({StripName(s.member()), s.share_millionths()});
+  }
   c.first_instalment_received = f.first_instalment_received();
   return c;
 }
 
 std::vector<CreditShare> SharesOf(const v1::CreditSplit& split) {
   std::vector<CreditShare> out;
-  for (const auto& s : split.shares()) out.push_back({StripName(s.member()), s.share_millionths()});
+  for (const auto& s : split.shares()) {
+    out.push_back({StripName(s.member()), s.share_millionths()});
+  }
   return out;
 }
 
@@ -127,7 +135,9 @@ v1::StoredCarry ToStoredCarry(const CarryForward& c) {
   v1::StoredCarry s;
   s.set_draw_balance_minor(c.draw_balance_minor);
   s.set_negative_balance_minor(c.negative_balance_minor);
-  for (const Adjustment& a : c.adjustments) *s.add_adjustments() = ToStoredAdjustment(a);
+  for (const Adjustment& a : c.adjustments) {
+    *s.add_adjustments() = ToStoredAdjustment(a);
+  }
   for (const CreditRecord& r : c.credits) {
     v1::StoredCredit* o = s.add_credits();
     o->set_credit_key(r.credit_key);
@@ -161,7 +171,9 @@ CarryForward FromStoredCarry(const v1::StoredCarry& s) {
   CarryForward c;
   c.draw_balance_minor = s.draw_balance_minor();
   c.negative_balance_minor = s.negative_balance_minor();
-  for (const auto& a : s.adjustments()) c.adjustments.push_back(FromStoredAdjustment(a));
+  for (const auto& a : s.adjustments()) {
+    c.adjustments.push_back(FromStoredAdjustment(a));
+  }
   for (const auto& o : s.credits()) {
     CreditRecord r;
     r.credit_key = o.credit_key();
@@ -257,8 +269,12 @@ absl::StatusOr<CommissionPlan> ToDomainPlan(const v1::CommissionPlan& p,
     x.product_line = StripName(s.product_line());
     x.min_deal_amount_minor = s.min_deal_amount().amount_minor();
     x.amount_per_deal_minor = s.amount_per_deal().amount_minor();
-    if (s.has_start_time()) x.start = FromTs(s.start_time());
-    if (s.has_end_time()) x.end = FromTs(s.end_time());
+    if (s.has_start_time()) {
+      x.start = FromTs(s.start_time());
+    }
+    if (s.has_end_time()) {
+      x.end = FromTs(s.end_time());
+    }
     x.max_deals_per_period = s.max_deals_per_period();
     d.spiffs.push_back(std::move(x));
   }
@@ -270,7 +286,9 @@ absl::StatusOr<CommissionPlan> ToDomainPlan(const v1::CommissionPlan& p,
 
 absl::Status ProtoFieldPaths(const absl::Status& s, absl::string_view domain_root,
                              absl::string_view proto_root) {
-  if (s.code() != absl::StatusCode::kInvalidArgument) return s;
+  if (s.code() != absl::StatusCode::kInvalidArgument) {
+    return s;
+  }
   std::vector<FieldViolation> out;
   for (FieldViolation v : FieldViolations(s)) {
     std::string f = v.field;
@@ -301,10 +319,14 @@ absl::Status ProtoFieldPaths(const absl::Status& s, absl::string_view domain_roo
       f = absl::StrCat(f.substr(0, f.size() - std::string(".amount_minor").size()),
                        ".amount.amount_minor");
     }
-    if (absl::EndsWith(f, "].end") && absl::StrContains(f, ".spiffs[")) f += "_time";
+    if (absl::EndsWith(f, "].end") && absl::StrContains(f, ".spiffs[")) {
+      f += "_time";
+    }
     out.push_back({std::move(f), std::move(v.description)});
   }
-  if (out.empty()) return s;
+  if (out.empty()) {
+    return s;
+  }
   const std::string reason = ErrorReason(s);
   return InvalidArgument(std::move(out), reason.empty() ? "INVALID_ARGUMENT" : reason);
 }
@@ -351,7 +373,9 @@ v1::StatementLineKind ToProtoLineKind(LineKind kind) {
 
 LineKind FromProtoLineKind(v1::StatementLineKind kind) {
   for (int k = 1; k <= 16; ++k) {
-    if (ToProtoLineKind(static_cast<LineKind>(k)) == kind) return static_cast<LineKind>(k);
+    if (ToProtoLineKind(static_cast<LineKind>(k)) == kind) {
+      return static_cast<LineKind>(k);
+    }
   }
   return LineKind::kAdjustment;
 }
@@ -384,13 +408,17 @@ std::string Describe(const StatementLine& l) {
     absl::StrAppend(&out, " ", FormatMinor(l.base_minor), " × ", l.rate_millionths / 10000, ".",
                     absl::StrFormat("%04d", static_cast<int>(l.rate_millionths % 10000)), "%");
   }
-  if (!l.note.empty()) absl::StrAppend(&out, "（", l.note, "）");
+  if (!l.note.empty()) {
+    absl::StrAppend(&out, "（", l.note, "）");
+  }
   return out;
 }
 
 std::string SourceName(const std::string& source) {
   // The engine's "deals/{id}" are opportunities in the API.
-  if (absl::StartsWith(source, "deals/")) return absl::StrCat("opportunities/", source.substr(6));
+  if (absl::StartsWith(source, "deals/")) {
+    return absl::StrCat("opportunities/", source.substr(6));
+  }
   return source;
 }
 
@@ -419,17 +447,25 @@ v1::CommissionStatement ToStatementProto(const Statement& st, const PlanVersionN
     o->set_kind(ToProtoLineKind(l.kind));
     o->set_description(Describe(l));
     o->set_source(SourceName(l.source));
-    if (!l.product_line.empty()) o->set_product_line(UnitName(l.product_line));
+    if (!l.product_line.empty()) {
+      o->set_product_line(UnitName(l.product_line));
+    }
     *o->mutable_credited_amount() = Money(l.base_minor, cur);
     o->set_rate_basis_points(static_cast<int32_t>(l.rate_millionths / 100));
     *o->mutable_amount() = Money(l.amount_minor, cur);
     o->set_line_number(l.line_no);
     o->set_event_id(l.event_id);
     o->set_related_event_id(l.related_event_id);
-    if (!l.deal_id.empty()) o->set_opportunity(absl::StrCat("opportunities/", l.deal_id));
-    if (!l.contract_id.empty()) o->set_contract(absl::StrCat("contracts/", l.contract_id));
+    if (!l.deal_id.empty()) {
+      o->set_opportunity(absl::StrCat("opportunities/", l.deal_id));
+    }
+    if (!l.contract_id.empty()) {
+      o->set_contract(absl::StrCat("contracts/", l.contract_id));
+    }
     o->set_payment_id(l.payment_id);
-    if (!l.plan_id.empty()) o->set_plan(plan_name(l.plan_version));
+    if (!l.plan_id.empty()) {
+      o->set_plan(plan_name(l.plan_version));
+    }
     o->set_plan_version(l.plan_version);
     o->set_rule(l.rule);
     o->set_rate_millionths(l.rate_millionths);
@@ -456,7 +492,9 @@ v1::CommissionStatement ToStatementProto(const Statement& st, const PlanVersionN
   *s.mutable_clawback_total() = Money(t.clawback_minor, cur);
   *s.mutable_net() =
       Money(t.gross_minor - t.cap_reduction_minor + t.bonus_minor - t.clawback_minor, cur);
-  if (compute_time != absl::InfinitePast()) *s.mutable_compute_time() = ToTs(compute_time);
+  if (compute_time != absl::InfinitePast()) {
+    *s.mutable_compute_time() = ToTs(compute_time);
+  }
   *s.mutable_held() = Money(t.held_minor, cur);
   *s.mutable_released() = Money(t.released_minor, cur);
   *s.mutable_adjustment_total() = Money(t.adjustment_minor, cur);
@@ -531,11 +569,16 @@ v1::Dispute ToProtoDispute(const Dispute& d, absl::string_view statement_name,
   o.set_state(d.state == DisputeState::kAccepted   ? v1::DISPUTE_STATE_ACCEPTED
               : d.state == DisputeState::kRejected ? v1::DISPUTE_STATE_REJECTED
                                                    : v1::DISPUTE_STATE_OPEN);
-  if (!d.resolved_by.empty()) o.set_resolved_by(MemberName(d.resolved_by));
+  if (!d.resolved_by.empty()) {
+    o.set_resolved_by(MemberName(d.resolved_by));
+  }
   o.set_resolution(d.resolution);
-  if (d.state == DisputeState::kAccepted)
+  if (d.state == DisputeState::kAccepted) {
     *o.mutable_adjustment() = Money(d.adjustment_minor, currency);
-  if (d.state != DisputeState::kOpen) *o.mutable_resolve_time() = ToTs(d.resolve_time);
+  }
+  if (d.state != DisputeState::kOpen) {
+    *o.mutable_resolve_time() = ToTs(d.resolve_time);
+  }
   o.set_statement(std::string(statement_name));
   return o;
 }
@@ -600,7 +643,9 @@ namespace {
 void CheckKpiValue(Violations& v, const std::string& field, v1::KpiMetric metric,
                    const v1::KpiValue& value, bool required) {
   if (value.value_case() == v1::KpiValue::VALUE_NOT_SET) {
-    if (required) v.Add(field, "required");
+    if (required) {
+      v.Add(field, "required");
+    }
     return;
   }
   const bool want_money = IsMoneyMetric(metric);
@@ -612,7 +657,9 @@ void CheckKpiValue(Violations& v, const std::string& field, v1::KpiMetric metric
   } else if (!want_money && !want_bp && value.value_case() != v1::KpiValue::kCount) {
     v.Add(field, "the metric is a count: set count");
   }
-  if (KpiValueOf(value) < 0) v.Add(field, "must not be negative");
+  if (KpiValueOf(value) < 0) {
+    v.Add(field, "must not be negative");
+  }
 }
 
 }  // namespace
@@ -636,14 +683,18 @@ absl::StatusOr<KpiDefinition> ToDomainKpi(const v1::KpiDefinition& k, absl::stri
   if (k.weight_basis_points() < 0 || k.weight_basis_points() > 10000) {
     v.Add(f + ".weight_basis_points", "must be in 0..10000");
   }
-  if (k.roles_size() > 5) v.Add(f + ".roles", "at most 5 role codes");
+  if (k.roles_size() > 5) {
+    v.Add(f + ".roles", "at most 5 role codes");
+  }
   for (int i = 0; i < k.roles_size(); ++i) {
     Role r;
     if (!ParseRole(k.roles(i), &r)) {
       v.Add(absl::StrCat(f, ".roles[", i, "]"), "rep, supervisor, manager, director or admin");
     }
   }
-  if (k.org_units_size() > 50) v.Add(f + ".org_units", "at most 50 org units");
+  if (k.org_units_size() > 50) {
+    v.Add(f + ".org_units", "at most 50 org units");
+  }
   for (int i = 0; i < k.org_units_size(); ++i) {
     (void)ParseResourceName(v, absl::StrCat(f, ".org_units[", i, "]"), k.org_units(i), "orgUnits");
   }
@@ -668,13 +719,19 @@ absl::StatusOr<KpiDefinition> ToDomainKpi(const v1::KpiDefinition& k, absl::stri
   }
   d.curve.floor_bp = c.floor_basis_points();
   d.curve.cap_bp = c.cap_basis_points() == 0 ? 10000 : c.cap_basis_points();
-  if (c.points_size() > 50) v.Add(f + ".curve.points", "at most 50 points");
+  if (c.points_size() > 50) {
+    v.Add(f + ".curve.points", "at most 50 points");
+  }
   for (const auto& p : c.points()) {
     d.curve.points.push_back({p.achievement_basis_points(), p.score_basis_points()});
   }
   absl::Status curve = ProtoFieldPaths(ValidateCurve(d.curve, f + ".curve"), f, f);
-  for (const FieldViolation& fv : FieldViolations(curve)) v.Add(fv.field, fv.description);
-  if (!curve.ok() && FieldViolations(curve).empty()) return curve;
+  for (const FieldViolation& fv : FieldViolations(curve)) {
+    v.Add(fv.field, fv.description);
+  }
+  if (!curve.ok() && FieldViolations(curve).empty()) {
+    return curve;
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   return d;
 }
@@ -682,7 +739,9 @@ absl::StatusOr<KpiDefinition> ToDomainKpi(const v1::KpiDefinition& k, absl::stri
 absl::StatusOr<Okr> ToDomainOkr(const v1::Okr& o) {
   Violations v;
   CheckText(v, "okr.objective", o.objective(), 1, 200);
-  if (o.key_results_size() == 0) v.Add("okr.key_results", "at least one key result");
+  if (o.key_results_size() == 0) {
+    v.Add("okr.key_results", "at least one key result");
+  }
   if (o.key_results_size() > kMaxKeyResults) {
     v.Add("okr.key_results", absl::StrCat("at most ", kMaxKeyResults, " key results"));
   }
@@ -692,7 +751,9 @@ absl::StatusOr<Okr> ToDomainOkr(const v1::Okr& o) {
   d.state = o.state() == v1::OKR_STATE_ACTIVE   ? OkrState::kActive
             : o.state() == v1::OKR_STATE_CLOSED ? OkrState::kClosed
                                                 : OkrState::kDraft;
-  if (d.state == OkrState::kClosed) d.final_grade_bp = o.grade_basis_points();
+  if (d.state == OkrState::kClosed) {
+    d.final_grade_bp = o.grade_basis_points();
+  }
   for (int i = 0; i < o.key_results_size() && i < kMaxKeyResults; ++i) {
     const v1::KeyResult& k = o.key_results(i);
     const std::string at = absl::StrCat("okr.key_results[", i, "]");
@@ -709,8 +770,9 @@ absl::StatusOr<Okr> ToDomainOkr(const v1::Okr& o) {
     r.current_value = KpiValueOf(k.current_value());
     if (!k.kpi().empty()) {
       r.kpi_id = ParseResourceName(v, at + ".kpi", k.kpi(), "kpis");
-      if (r.source != ProgressSource::kMeasured)
+      if (r.source != ProgressSource::kMeasured) {
         v.Add(at + ".kpi", "only for MEASURED key results");
+      }
     }
     d.key_results.push_back(std::move(r));
   }

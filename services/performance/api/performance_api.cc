@@ -57,11 +57,15 @@ absl::Status MarkAll(PerformanceRepository& repo, Change& c, const char* index, 
   int marked = 0;
   while (marked < kMaxMarked) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo.Range(index, "", after, 1000));
-    if (ids.empty()) break;
+    if (ids.empty()) {
+      break;
+    }
     for (const std::string& id : ids) {
       if (cards) {
         const size_t bar = id.find('|');
-        if (bar != std::string::npos) MarkWork(c, CardWork(id.substr(0, bar), id.substr(bar + 1)));
+        if (bar != std::string::npos) {
+          MarkWork(c, CardWork(id.substr(0, bar), id.substr(bar + 1)));
+        }
       } else {
         MarkWork(c, RepWork(id));
       }

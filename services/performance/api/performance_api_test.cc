@@ -89,7 +89,9 @@ TEST_F(PerformanceApiTest, ArrivalOrderDoesNotMatter) {
                       absl::CivilDay(2026, 10, 3)),
       Won("w-3", "opp-3", "rep-1", "team-east-1", 30'000'00, absl::CivilDay(2026, 10, 4),
           "cust-3")};
-  for (const CloudEvent& e : events) Deliver({e});
+  for (const CloudEvent& e : events) {
+    Deliver({e});
+  }
   const std::string q3 = Statement("FY2026-Q3", "rep-1").SerializeAsString();
   const std::string q4 = Statement("FY2026-Q4", "rep-1").SerializeAsString();
 
@@ -110,7 +112,9 @@ TEST_F(PerformanceApiTest, ArrivalOrderDoesNotMatter) {
     ASSERT_TRUE(other.Commit(c, {}).ok());
   }
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
-    for (const absl::Status& s : projection.HandleBatch({&*it})) ASSERT_TRUE(s.ok());
+    for (const absl::Status& s : projection.HandleBatch({&*it})) {
+      ASSERT_TRUE(s.ok());
+    }
     ASSERT_TRUE(rc.RunPending(absl::Seconds(30)).ok());
   }
   auto again = [&](const std::string& id) {
@@ -161,7 +165,9 @@ TEST_F(PerformanceApiTest, StatementScopePerRole) {
     v1::ListCommissionStatementsResponse resp;
     EXPECT_TRUE(api_.ListCommissionStatements(who, req, &resp).ok());
     std::vector<std::string> members;
-    for (const auto& s : resp.commission_statements()) members.push_back(s.member());
+    for (const auto& s : resp.commission_statements()) {
+      members.push_back(s.member());
+    }
     return members;
   };
   EXPECT_THAT(list(rep1_), ElementsAre("members/rep-1"));
@@ -378,7 +384,9 @@ TEST_F(PerformanceApiTest, LifecycleDisputesAndAdjustments) {
   const v1::CommissionStatement q4 = Statement("FY2026-Q4", "rep-1");
   int64_t adjustments = 0;
   for (const auto& l : q4.lines()) {
-    if (l.kind() == v1::STATEMENT_LINE_KIND_ADJUSTMENT) adjustments += l.amount().amount_minor();
+    if (l.kind() == v1::STATEMENT_LINE_KIND_ADJUSTMENT) {
+      adjustments += l.amount().amount_minor();
+    }
   }
   EXPECT_EQ(adjustments, -300'00 + 100'00);  // the dispute, and 5,000 × 2 %
   EXPECT_EQ(Statement("FY2026-Q3", "rep-1").net_payable().amount_minor(), 1'000'00);

@@ -31,34 +31,50 @@ int64_t Int(const FieldMap& m, absl::string_view field) {
   auto it = std::lower_bound(m.begin(), m.end(), field,
                              [](const auto& p, absl::string_view f) { return p.first < f; });
   int64_t v = 0;
-  if (it != m.end() && it->first == field) (void)absl::SimpleAtoi(it->second, &v);
+  if (it != m.end() && it->first == field) {
+    (void)absl::SimpleAtoi(it->second, &v);
+  }
   return v;
 }
 
 std::optional<std::string> Field(const FieldMap& m, absl::string_view field) {
   auto it = std::lower_bound(m.begin(), m.end(), field,
                              [](const auto& p, absl::string_view f) { return p.first < f; });
-  if (it != m.end() && it->first == field) return it->second;
+  if (it != m.end() && it->first == field) {
+    return it->second;
+  }
   return std::nullopt;
 }
 
 bool Overlaps(const v1::CommissionPlan& p, const FiscalQuarter& q) {
-  if (p.has_effective_start_date() && DayOf(p.effective_start_date()) > q.last) return false;
-  if (p.has_effective_end_date() && DayOf(p.effective_end_date()) < q.first) return false;
+  if (p.has_effective_start_date() && DayOf(p.effective_start_date()) > q.last) {
+    return false;
+  }
+  if (p.has_effective_end_date() && DayOf(p.effective_end_date()) < q.first) {
+    return false;
+  }
   return true;
 }
 
 bool Covers(const v1::CommissionPlan& p, absl::CivilDay day) {
-  if (p.has_effective_start_date() && DayOf(p.effective_start_date()) > day) return false;
-  if (p.has_effective_end_date() && DayOf(p.effective_end_date()) < day) return false;
+  if (p.has_effective_start_date() && DayOf(p.effective_start_date()) > day) {
+    return false;
+  }
+  if (p.has_effective_end_date() && DayOf(p.effective_end_date()) < day) {
+    return false;
+  }
   return true;
 }
 
 std::optional<v1::StoredTarget> TargetOf(const FieldMap& m, const std::string& period) {
   std::optional<std::string> raw = Field(m, period);
-  if (!raw) return std::nullopt;
+  if (!raw) {
+    return std::nullopt;
+  }
   v1::StoredTarget t;
-  if (!t.ParseFromString(*raw)) return std::nullopt;
+  if (!t.ParseFromString(*raw)) {
+    return std::nullopt;
+  }
   return t;
 }
 
@@ -111,7 +127,9 @@ std::string MemberStatementsIndex(absl::string_view member) {
 
 ChainEntry* RepState::Find(const std::string& period) {
   for (ChainEntry& e : chain) {
-    if (e.period.id == period) return &e;
+    if (e.period.id == period) {
+      return &e;
+    }
   }
   return nullptr;
 }
@@ -134,10 +152,14 @@ std::string PlanCatalog::Select(const std::string& member, const std::vector<std
       latest = &p;
       overlaps |= Overlaps(p, period);
     }
-    if (latest == nullptr || !overlaps) continue;
+    if (latest == nullptr || !overlaps) {
+      continue;
+    }
     int rank = 99;
     for (const std::string& m : latest->members()) {
-      if (StripName(m) == member) rank = std::min(rank, 0);
+      if (StripName(m) == member) {
+        rank = std::min(rank, 0);
+      }
     }
     for (const std::string& u : latest->org_units()) {
       if (std::find(units.begin(), units.end(), StripName(u)) != units.end()) {
@@ -145,7 +167,9 @@ std::string PlanCatalog::Select(const std::string& member, const std::vector<std
       }
     }
     for (const std::string& r : latest->roles()) {
-      if (r == RoleName(role)) rank = std::min(rank, 2);
+      if (r == RoleName(role)) {
+        rank = std::min(rank, 2);
+      }
     }
     if (latest->members().empty() && latest->org_units().empty() && latest->roles().empty()) {
       rank = std::min(rank, 3);
@@ -163,7 +187,9 @@ absl::StatusOr<std::vector<CommissionPlan>> PlanCatalog::Versions(const std::str
                                                                   PlanVersionNames* names) const {
   std::vector<CommissionPlan> out;
   auto it = chains.find(root);
-  if (it == chains.end()) return out;
+  if (it == chains.end()) {
+    return out;
+  }
   for (const std::string& id : it->second) {
     const v1::CommissionPlan& p = plans.at(id);
     if (p.state() == v1::COMMISSION_PLAN_STATE_DRAFT ||
@@ -179,12 +205,18 @@ absl::StatusOr<std::vector<CommissionPlan>> PlanCatalog::Versions(const std::str
 
 std::string PlanCatalog::VersionOn(const std::string& root, absl::CivilDay day) const {
   auto it = chains.find(root);
-  if (it == chains.end()) return "";
+  if (it == chains.end()) {
+    return "";
+  }
   std::string found;
   for (const std::string& id : it->second) {
     const v1::CommissionPlan& p = plans.at(id);
-    if (p.state() == v1::COMMISSION_PLAN_STATE_DRAFT) continue;
-    if (Covers(p, day)) found = id;
+    if (p.state() == v1::COMMISSION_PLAN_STATE_DRAFT) {
+      continue;
+    }
+    if (Covers(p, day)) {
+      found = id;
+    }
   }
   return found;
 }
@@ -198,18 +230,26 @@ absl::StatusOr<std::shared_ptr<const PlanCatalog>> Recomputer::Plans() {
   const std::string r = rev[0].value_or("");
   {
     absl::MutexLock lock(&mu_);
-    if (plans_ && plans_rev_ == r) return plans_;
+    if (plans_ && plans_rev_ == r) {
+      return plans_;
+    }
   }
   auto catalog = std::make_shared<PlanCatalog>();
   std::string after;
   for (int round = 0; round < 100; ++round) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo_.Range("plan", "", after, 500));
-    if (ids.empty()) break;
+    if (ids.empty()) {
+      break;
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kPlan, ids));
     for (auto& d : docs) {
-      if (!d) continue;
+      if (!d) {
+        continue;
+      }
       v1::CommissionPlan p;
-      if (!p.ParseFromString(d->data)) continue;
+      if (!p.ParseFromString(d->data)) {
+        continue;
+      }
       p.set_etag(absl::StrCat(d->version));
       catalog->plans[d->id] = std::move(p);
       catalog->docs[d->id] = std::move(*d);
@@ -220,9 +260,13 @@ absl::StatusOr<std::shared_ptr<const PlanCatalog>> Recomputer::Plans() {
     std::string root = id;
     for (int depth = 0; depth < 32; ++depth) {
       auto it = catalog->plans.find(root);
-      if (it == catalog->plans.end() || it->second.supersedes().empty()) break;
+      if (it == catalog->plans.end() || it->second.supersedes().empty()) {
+        break;
+      }
       const std::string up = StripName(it->second.supersedes());
-      if (!catalog->plans.contains(up)) break;
+      if (!catalog->plans.contains(up)) {
+        break;
+      }
       root = up;
     }
     catalog->root_of[id] = root;
@@ -245,18 +289,26 @@ absl::StatusOr<std::shared_ptr<const std::vector<v1::KpiDefinition>>> Recomputer
   const std::string r = rev[0].value_or("");
   {
     absl::MutexLock lock(&mu_);
-    if (kpis_ && kpis_rev_ == r) return kpis_;
+    if (kpis_ && kpis_rev_ == r) {
+      return kpis_;
+    }
   }
   auto kpis = std::make_shared<std::vector<v1::KpiDefinition>>();
   std::string after;
   for (int round = 0; round < 100; ++round) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo_.Range("kpi", "", after, 500));
-    if (ids.empty()) break;
+    if (ids.empty()) {
+      break;
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kKpi, ids));
     for (auto& d : docs) {
-      if (!d) continue;
+      if (!d) {
+        continue;
+      }
       v1::KpiDefinition k;
-      if (!k.ParseFromString(d->data)) continue;
+      if (!k.ParseFromString(d->data)) {
+        continue;
+      }
       k.set_etag(absl::StrCat(d->version));
       kpis->push_back(std::move(k));
     }
@@ -282,13 +334,17 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
                             repo_.Range(MemberStatementsIndex(member), "", "", kMaxPeriodsPerRep));
   std::set<std::string> all(periods.begin(), periods.end());
   for (const std::string& id : ids) {
-    if (auto p = SplitStatementId(id)) all.insert(p->first);
+    if (auto p = SplitStatementId(id)) {
+      all.insert(p->first);
+    }
   }
   const int start_month = options_.fiscal_year_start_month;
   std::vector<std::string> statement_ids, input_ids;
   for (const std::string& p : all) {
     std::optional<FiscalQuarter> q = ParseQuarter(p, start_month);
-    if (!q) continue;
+    if (!q) {
+      continue;
+    }
     ChainEntry e;
     e.period = *q;
     e.id = StatementId(q->id, member);
@@ -309,15 +365,21 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
         return Internal("CORRUPT_DOCUMENT", absl::StrCat("statement ", e.id, " does not parse"));
       }
       e.state = FromProtoState(e.current.state());
-      if (e.state != StatementState::kDraft) issued_ids.push_back(e.id);
+      if (e.state != StatementState::kDraft) {
+        issued_ids.push_back(e.id);
+      }
     }
   }
   SALESOPS_ASSIGN_OR_RETURN(auto issues, repo_.GetDocs(DocKind::kIssue, issued_ids));
   std::map<std::string, v1::StoredIssue> issue_of;
   for (auto& d : issues) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     v1::StoredIssue s;
-    if (s.ParseFromString(d->data)) issue_of[d->id] = std::move(s);
+    if (s.ParseFromString(d->data)) {
+      issue_of[d->id] = std::move(s);
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanCatalog> plans, Plans());
   SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> who, org_.Member(member));
@@ -335,7 +397,9 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
     for (const auto& [field, value] : inputs[i]) {
       if (absl::StartsWith(field, "f:")) {
         v1::StoredFact f;
-        if (!f.ParseFromString(value)) continue;
+        if (!f.ParseFromString(value)) {
+          continue;
+        }
         if (std::make_pair(f.time_micros(), f.event_id()) > std::make_pair(latest, latest_event)) {
           latest = f.time_micros();
           latest_event = f.event_id();
@@ -344,15 +408,23 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
         e.facts.push_back(std::move(f));
       } else if (absl::StartsWith(field, "a:")) {
         v1::StoredAward a;
-        if (!a.ParseFromString(value)) continue;
+        if (!a.ParseFromString(value)) {
+          continue;
+        }
         awards[i].push_back({a.award_id(), a.bonus_id(), a.amount_minor(), a.reason()});
       } else if (absl::StartsWith(field, "m:") || absl::StartsWith(field, "d:")) {
         v1::StoredAdjustment a;
-        if (a.ParseFromString(value)) adjustments[i].push_back(FromStoredAdjustment(a));
+        if (a.ParseFromString(value)) {
+          adjustments[i].push_back(FromStoredAdjustment(a));
+        }
       }
     }
-    if (teams[i].empty() && who) teams[i] = who->team;
-    if (!teams[i].empty()) team_names.insert(UnitName(teams[i]));
+    if (teams[i].empty() && who) {
+      teams[i] = who->team;
+    }
+    if (!teams[i].empty()) {
+      team_names.insert(UnitName(teams[i]));
+    }
   }
   std::vector<std::string> target_subjects = {MemberName(member)};
   target_subjects.insert(target_subjects.end(), team_names.begin(), team_names.end());
@@ -387,13 +459,17 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
       CreditFact cf = ToCreditFact(f);
       // Without a split the fact is the member's whoever its own event named
       // (the deal's owner when the win came after it).
-      if (cf.split.empty()) cf.member_id = member;
+      if (cf.split.empty()) {
+        cf.member_id = member;
+      }
       in.facts.push_back(std::move(cf));
     }
     in.awards = awards[i];
     if (!teams[i].empty()) {
       auto t = TargetOf(targets[UnitName(teams[i])], e.period.id);
-      if (t) in.team_attainment_bp = t->attainment_basis_points();
+      if (t) {
+        in.team_attainment_bp = t->attainment_basis_points();
+      }
     }
     // The plan chain for the member in this period.
     std::vector<std::string> units;
@@ -408,7 +484,9 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
     const v1::StoredIssue* issue = nullptr;
     if (e.state != StatementState::kDraft) {
       auto it = issue_of.find(e.id);
-      if (it != issue_of.end()) issue = &it->second;
+      if (it != issue_of.end()) {
+        issue = &it->second;
+      }
     }
     e.plan_root = issue != nullptr && !issue->plan_id().empty()
                       ? issue->plan_id()
@@ -442,10 +520,14 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
                                    absl::StrCat("no target for ", member, " in ", e.period.id));
     }
     absl::Time latest_fact = absl::InfinitePast();
-    for (const CreditFact& f : in.facts) latest_fact = std::max(latest_fact, f.time);
+    for (const CreditFact& f : in.facts) {
+      latest_fact = std::max(latest_fact, f.time);
+    }
 
     if (e.state != StatementState::kDraft) {
-      if (issue == nullptr) continue;  // issued before its carry was kept: nothing to restate
+      if (issue == nullptr) {
+        continue;  // issued before its carry was kept: nothing to restate
+      }
       in.carried = FromStoredCarry(issue->carried_in());
       if (e.error.ok()) {
         absl::StatusOr<Statement> again = ComputeStatement(in);
@@ -454,8 +536,12 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
           for (Adjustment& a : RestatementAdjustments(issued, *again)) {
             auto& [paid, parts] = consumed[a.adjustment_id];
             const int64_t remaining = a.amount_minor - paid;
-            if (remaining == 0) continue;
-            if (parts > 0) absl::StrAppend(&a.adjustment_id, "#", parts + 1);
+            if (remaining == 0) {
+              continue;
+            }
+            if (parts > 0) {
+              absl::StrAppend(&a.adjustment_id, "#", parts + 1);
+            }
             a.amount_minor = remaining;
             pending.push_back(std::move(a));
           }
@@ -466,10 +552,16 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
       continue;
     }
     in.carried = carried;
-    for (Adjustment& a : pending) in.carried.adjustments.push_back(std::move(a));
+    for (Adjustment& a : pending) {
+      in.carried.adjustments.push_back(std::move(a));
+    }
     pending.clear();
-    for (const Adjustment& a : adjustments[i]) in.carried.adjustments.push_back(a);
-    if (!e.error.ok()) continue;
+    for (const Adjustment& a : adjustments[i]) {
+      in.carried.adjustments.push_back(a);
+    }
+    if (!e.error.ok()) {
+      continue;
+    }
     absl::StatusOr<Statement> computed = ComputeStatement(in);
     if (!computed.ok()) {
       e.error = computed.status();
@@ -487,10 +579,14 @@ absl::Status Recomputer::CommitRep(const RepState& st, Change extra) {
   const std::string work = RepWork(st.member);
   c.ExpectField(MapKind::kRevisions, "", work, st.revision);
   c.RemoveFromIndex(kWorkIndex, work);
-  for (const auto& [field, value] : st.causes) c.DelField(MapKind::kCauses, work, field);
+  for (const auto& [field, value] : st.causes) {
+    c.DelField(MapKind::kCauses, work, field);
+  }
   const absl::Time now = clock_.Now();
   for (const ChainEntry& e : st.chain) {
-    if (e.state != StatementState::kDraft) continue;
+    if (e.state != StatementState::kDraft) {
+      continue;
+    }
     if (!e.computed) {
       if (!e.error.ok()) {
         LogWarning("statement not computed",
@@ -509,7 +605,9 @@ absl::Status Recomputer::CommitRep(const RepState& st, Change extra) {
     // A clawback line not on the stored statement is new: say so once.
     std::set<std::pair<std::string, std::string>> before;
     for (const auto& l : e.current.lines()) {
-      if (l.kind() == v1::STATEMENT_LINE_KIND_CLAWBACK) before.insert({l.event_id(), l.source()});
+      if (l.kind() == v1::STATEMENT_LINE_KIND_CLAWBACK) {
+        before.insert({l.event_id(), l.source()});
+      }
     }
     for (const auto& l : e.proto.lines()) {
       if (l.kind() != v1::STATEMENT_LINE_KIND_CLAWBACK ||
@@ -520,11 +618,15 @@ absl::Status Recomputer::CommitRep(const RepState& st, Change extra) {
       cb.set_member(MemberName(st.member));
       cb.set_statement(StatementName(e.id));
       for (const auto& x : e.proto.clawbacks()) {
-        if (x.clawback_id() == absl::StrCat("line-", l.line_number())) *cb.mutable_clawback() = x;
+        if (x.clawback_id() == absl::StrCat("line-", l.line_number())) {
+          *cb.mutable_clawback() = x;
+        }
       }
       *cb.mutable_clawback()->mutable_create_time() = ToTs(now);
       for (const v1::StoredFact& f : e.facts) {
-        if (f.event_id() == l.event_id()) cb.set_cause_event_source(f.event_source());
+        if (f.event_id() == l.event_id()) {
+          cb.set_cause_event_source(f.event_source());
+        }
       }
       cb.set_cause_event_id(l.event_id());
       c.Emit(Event(st.member, StatementName(e.id), cb, now));
@@ -533,16 +635,24 @@ absl::Status Recomputer::CommitRep(const RepState& st, Change extra) {
   // What each event applied since the last run added to the statements.
   for (const auto& [field, value] : st.causes) {
     const size_t bar = field.rfind('|');
-    if (bar == std::string::npos) continue;
+    if (bar == std::string::npos) {
+      continue;
+    }
     const std::string source = field.substr(0, bar);
     const std::string id = field.substr(bar + 1);
     for (const ChainEntry& e : st.chain) {
-      if (e.state != StatementState::kDraft || !e.computed) continue;
+      if (e.state != StatementState::kDraft || !e.computed) {
+        continue;
+      }
       v1::CommissionAccrued a;
       for (const auto& l : e.proto.lines()) {
-        if (l.event_id() == id) *a.add_lines() = l;
+        if (l.event_id() == id) {
+          *a.add_lines() = l;
+        }
       }
-      if (a.lines_size() == 0) continue;
+      if (a.lines_size() == 0) {
+        continue;
+      }
       a.set_member(MemberName(st.member));
       a.set_statement(StatementName(e.id));
       *a.mutable_net_payable() = e.proto.net_payable();
@@ -559,9 +669,13 @@ absl::Status Recomputer::RecomputeRep(const std::string& member) {
   absl::Status s;
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     absl::StatusOr<RepState> st = ComputeRep(member);
-    if (!st.ok()) return st.status();
+    if (!st.ok()) {
+      return st.status();
+    }
     s = CommitRep(*st);
-    if (!IsRace(s)) return s;
+    if (!IsRace(s)) {
+      return s;
+    }
   }
   return s;
 }
@@ -571,7 +685,9 @@ absl::Status Recomputer::RecomputeRep(const std::string& member) {
 absl::StatusOr<std::vector<v1::KpiDefinition>> Recomputer::KpisFor(const std::string& period,
                                                                    const std::string& subject) {
   std::optional<FiscalQuarter> q = ParseQuarter(period, options_.fiscal_year_start_month);
-  if (!q) return InvalidField("period", "not a fiscal quarter like FY2026-Q4");
+  if (!q) {
+    return InvalidField("period", "not a fiscal quarter like FY2026-Q4");
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto all, Kpis());
   Role role = Role::kRep;
   std::vector<std::string> units;
@@ -586,8 +702,12 @@ absl::StatusOr<std::vector<v1::KpiDefinition>> Recomputer::KpisFor(const std::st
   }
   std::vector<v1::KpiDefinition> out;
   for (const v1::KpiDefinition& k : *all) {
-    if (k.has_effective_start_date() && DayOf(k.effective_start_date()) > q->last) continue;
-    if (k.has_effective_end_date() && DayOf(k.effective_end_date()) < q->first) continue;
+    if (k.has_effective_start_date() && DayOf(k.effective_start_date()) > q->last) {
+      continue;
+    }
+    if (k.has_effective_end_date() && DayOf(k.effective_end_date()) < q->first) {
+      continue;
+    }
     if (!k.roles().empty() &&
         std::find(k.roles().begin(), k.roles().end(), RoleName(role)) == k.roles().end()) {
       continue;
@@ -597,7 +717,9 @@ absl::StatusOr<std::vector<v1::KpiDefinition>> Recomputer::KpisFor(const std::st
       for (const std::string& u : k.org_units()) {
         in |= std::find(units.begin(), units.end(), StripName(u)) != units.end();
       }
-      if (!in) continue;
+      if (!in) {
+        continue;
+      }
     }
     out.push_back(k);
   }
@@ -624,11 +746,15 @@ absl::StatusOr<std::vector<KpiActual>> Recomputer::Actuals(
   for (const FieldMap& m : counters) {
     for (const auto& [field, value] : m) {
       int64_t v = 0;
-      if (absl::SimpleAtoi(value, &v)) sums[field] += v;
+      if (absl::SimpleAtoi(value, &v)) {
+        sums[field] += v;
+      }
     }
   }
   FieldMap c;
-  for (const auto& [field, v] : sums) c.emplace_back(field, absl::StrCat(v));
+  for (const auto& [field, v] : sums) {
+    c.emplace_back(field, absl::StrCat(v));
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto targets, repo_.GetMaps(MapKind::kTargets, {subject}));
   std::optional<v1::StoredTarget> figure = TargetOf(targets[0], period);
   const int64_t target =
@@ -643,11 +769,15 @@ absl::StatusOr<std::vector<KpiActual>> Recomputer::Actuals(
     switch (k.metric()) {
       case v1::KPI_METRIC_BOOKINGS:
         v = Int(c, counter::kBookings);
-        if (target > 0) a.target = target;
+        if (target > 0) {
+          a.target = target;
+        }
         break;
       case v1::KPI_METRIC_COLLECTIONS:
         v = Int(c, counter::kCollections);
-        if (target > 0) a.target = target;
+        if (target > 0) {
+          a.target = target;
+        }
         break;
       case v1::KPI_METRIC_TARGET_ATTAINMENT:
         v = figure ? figure->attainment_basis_points() : 0;
@@ -701,7 +831,9 @@ absl::StatusOr<std::vector<KpiActual>> Recomputer::Actuals(
         break;
     }
     a.value = std::max<int64_t>(0, v);
-    if (overrides != nullptr && a.target) (*overrides)[a.kpi_id] = *a.target;
+    if (overrides != nullptr && a.target) {
+      (*overrides)[a.kpi_id] = *a.target;
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -732,20 +864,32 @@ absl::StatusOr<CardState> Recomputer::ComputeCard(const std::string& period,
   in.actuals = actuals;
   for (const v1::KpiDefinition& k : kpis) {
     absl::StatusOr<KpiDefinition> d = ToDomainKpi(k, "kpi_definition");
-    if (!d.ok()) continue;  // validated when written; a bad one scores nothing
+    if (!d.ok()) {
+      continue;  // validated when written; a bad one scores nothing
+    }
     in.kpis.push_back(*std::move(d));
   }
   for (auto& d : okr_docs) {
-    if (!d) continue;
+    if (!d) {
+      continue;
+    }
     v1::Okr o;
-    if (!o.ParseFromString(d->data)) continue;
-    if (o.state() != v1::OKR_STATE_ACTIVE && o.state() != v1::OKR_STATE_CLOSED) continue;
+    if (!o.ParseFromString(d->data)) {
+      continue;
+    }
+    if (o.state() != v1::OKR_STATE_ACTIVE && o.state() != v1::OKR_STATE_CLOSED) {
+      continue;
+    }
     int32_t grade = o.grade_basis_points();
     if (o.state() == v1::OKR_STATE_ACTIVE) {
       absl::StatusOr<Okr> okr = ToDomainOkr(o);
-      if (!okr.ok()) continue;
+      if (!okr.ok()) {
+        continue;
+      }
       absl::StatusOr<OkrGrade> g = GradeOkr(*okr, actuals);
-      if (!g.ok()) continue;
+      if (!g.ok()) {
+        continue;
+      }
       grade = g->grade_bp;
     }
     in.okrs.push_back({d->id, o.objective(), grade, 0});
@@ -754,11 +898,15 @@ absl::StatusOr<CardState> Recomputer::ComputeCard(const std::string& period,
   std::vector<KpiActual> kept;
   for (const KpiActual& a : in.actuals) {
     for (const KpiDefinition& k : in.kpis) {
-      if (k.kpi_id == a.kpi_id) kept.push_back(a);
+      if (k.kpi_id == a.kpi_id) {
+        kept.push_back(a);
+      }
     }
   }
   in.actuals = std::move(kept);
-  if (in.kpis.empty() && in.okrs.empty()) return st;
+  if (in.kpis.empty() && in.okrs.empty()) {
+    return st;
+  }
   absl::StatusOr<Scorecard> card = ComputeScorecard(in);
   if (!card.ok()) {
     st.error = card.status();
@@ -774,11 +922,15 @@ absl::StatusOr<std::optional<v1::Scorecard>> Recomputer::CommitCard(const CardSt
   const std::string work = CardWork(st.period, st.subject);
   c.ExpectField(MapKind::kRevisions, "", work, st.revision);
   c.RemoveFromIndex(kWorkIndex, work);
-  for (const auto& [field, value] : st.causes) c.DelField(MapKind::kCauses, work, field);
+  for (const auto& [field, value] : st.causes) {
+    c.DelField(MapKind::kCauses, work, field);
+  }
   std::optional<v1::Scorecard> before;
   if (st.stored) {
     before.emplace();
-    if (!before->ParseFromString(st.stored->data)) before.reset();
+    if (!before->ParseFromString(st.stored->data)) {
+      before.reset();
+    }
   }
   if (!st.computed) {
     if (!st.error.ok()) {
@@ -804,9 +956,12 @@ absl::StatusOr<std::optional<v1::Scorecard>> Recomputer::CommitCard(const CardSt
     if (before) {
       u.set_previous_total_score_basis_points(before->total_score_basis_points());
       u.set_previous_rating(before->rating());
-      for (const auto& l : before->kpi_lines())
+      for (const auto& l : before->kpi_lines()) {
         old_lines[l.kpi()] = l.weighted_score_basis_points();
-      for (const auto& l : before->okr_lines()) old_lines[l.okr()] = l.contribution_basis_points();
+      }
+      for (const auto& l : before->okr_lines()) {
+        old_lines[l.okr()] = l.contribution_basis_points();
+      }
     }
     for (const auto& l : st.computed->kpi_lines()) {
       auto it = old_lines.find(l.kpi());
@@ -846,7 +1001,9 @@ absl::StatusOr<std::optional<v1::Scorecard>> Recomputer::RecomputeCard(const std
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     SALESOPS_ASSIGN_OR_RETURN(CardState st, ComputeCard(period, subject));
     absl::StatusOr<std::optional<v1::Scorecard>> r = CommitCard(st);
-    if (r.ok() || !IsRace(r.status())) return r;
+    if (r.ok() || !IsRace(r.status())) {
+      return r;
+    }
     s = r.status();
   }
   return s;
@@ -858,14 +1015,20 @@ absl::Status Recomputer::RunOne(const std::string& item) {
     s = RecomputeRep(item.substr(2));
   } else if (absl::StartsWith(item, "c|")) {
     std::vector<std::string> parts = absl::StrSplit(item, absl::MaxSplits('|', 2));
-    if (parts.size() == 3) s = RecomputeCard(parts[1], parts[2]).status();
+    if (parts.size() == 3) {
+      s = RecomputeCard(parts[1], parts[2]).status();
+    }
   } else {
     Change drop;
     drop.RemoveFromIndex(kWorkIndex, item);
     s = repo_.Commit(drop);
   }
-  if (s.ok() || IsRace(s)) return absl::OkStatus();  // a lost race stays listed
-  if (IsRetryable(s)) return s;
+  if (s.ok() || IsRace(s)) {
+    return absl::OkStatus();  // a lost race stays listed
+  }
+  if (IsRetryable(s)) {
+    return s;
+  }
   // A permanent failure is logged and the item dropped, so it cannot block the list.
   LogWarning("recompute failed", {{"work", item}, {"error", std::string(s.message())}});
   Change drop;
@@ -881,7 +1044,9 @@ absl::StatusOr<int> Recomputer::RunPending(absl::Duration budget, bool debounce)
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> items,
                               repo_.Range(kWorkIndex, "", after, 64));
     if (items.empty()) {
-      if (after.empty() || debounce) break;
+      if (after.empty() || debounce) {
+        break;
+      }
       after.clear();  // wrap around: items left by a lost race run again
       continue;
     }
@@ -890,7 +1055,9 @@ absl::StatusOr<int> Recomputer::RunPending(absl::Duration budget, bool debounce)
     if (debounce) {
       SALESOPS_ASSIGN_OR_RETURN(auto revs, repo_.GetFields(MapKind::kRevisions, "", items));
       absl::MutexLock lock(&mu_);
-      if (last_seen_.size() > 200'000) last_seen_.clear();
+      if (last_seen_.size() > 200'000) {
+        last_seen_.clear();
+      }
       for (size_t i = 0; i < items.size(); ++i) {
         const std::string rev = revs[i].value_or("");
         auto [it, fresh] = last_seen_.try_emplace(items[i], rev, 0);
@@ -906,7 +1073,9 @@ absl::StatusOr<int> Recomputer::RunPending(absl::Duration budget, bool debounce)
     // Items on a few lanes: each waits on Redis most of its time.
     std::vector<size_t> todo;
     for (size_t i = 0; i < items.size(); ++i) {
-      if (run[i]) todo.push_back(i);
+      if (run[i]) {
+        todo.push_back(i);
+      }
     }
     std::atomic<size_t> next{0};
     std::atomic<int> ran{0};
@@ -914,7 +1083,9 @@ absl::StatusOr<int> Recomputer::RunPending(absl::Duration budget, bool debounce)
     absl::Status error;
     auto lane = [&] {
       for (size_t k = next++; k < todo.size(); k = next++) {
-        if (absl::Now() >= deadline) return;
+        if (absl::Now() >= deadline) {
+          return;
+        }
         absl::Status s = RunOne(items[todo[k]]);
         if (!s.ok()) {
           absl::MutexLock lock(&error_mu);
@@ -926,9 +1097,13 @@ absl::StatusOr<int> Recomputer::RunPending(absl::Duration budget, bool debounce)
     };
     const int lanes = std::max(1, std::min<int>(options_.recompute_lanes, todo.size()));
     std::vector<std::thread> threads;
-    for (int t = 1; t < lanes; ++t) threads.emplace_back(lane);
+    for (int t = 1; t < lanes; ++t) {
+      threads.emplace_back(lane);
+    }
     lane();
-    for (std::thread& t : threads) t.join();
+    for (std::thread& t : threads) {
+      t.join();
+    }
     done += ran.load();
     SALESOPS_RETURN_IF_ERROR(error);
   }

@@ -57,7 +57,9 @@ Counts ToCounts(const FieldMap& m) {
   Counts c;
   for (const auto& [field, value] : m) {
     int64_t n = 0;
-    if (absl::SimpleAtoi(value, &n)) c[field] = n;
+    if (absl::SimpleAtoi(value, &n)) {
+      c[field] = n;
+    }
   }
   return c;
 }
@@ -93,7 +95,9 @@ void TopReasons(const Counts& c, absl::string_view prefix,
                 google::protobuf::RepeatedPtrField<v1::ReasonCount>* out, int limit) {
   std::vector<std::pair<int64_t, std::string>> v;
   for (const auto& [k, n] : c) {
-    if (absl::StartsWith(k, prefix) && n > 0) v.push_back({n, k.substr(prefix.size())});
+    if (absl::StartsWith(k, prefix) && n > 0) {
+      v.push_back({n, k.substr(prefix.size())});
+    }
   }
   std::stable_sort(v.begin(), v.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -106,7 +110,9 @@ void TopReasons(const Counts& c, absl::string_view prefix,
 
 bool HasOpenItem(const v1::BiweeklyReview& r) {
   for (const auto& a : r.action_items()) {
-    if (a.state() == v1::ACTION_ITEM_STATE_OPEN && a.carried_to().empty()) return true;
+    if (a.state() == v1::ACTION_ITEM_STATE_OPEN && a.carried_to().empty()) {
+      return true;
+    }
   }
   return false;
 }
@@ -123,7 +129,9 @@ std::string NextItemId(const v1::BiweeklyReview& r) {
   int max = 0;
   for (const auto& a : r.action_items()) {
     int n = 0;
-    if (absl::SimpleAtoi(absl::StripPrefix(a.action_item_id(), "a"), &n)) max = std::max(max, n);
+    if (absl::SimpleAtoi(absl::StripPrefix(a.action_item_id(), "a"), &n)) {
+      max = std::max(max, n);
+    }
   }
   return absl::StrCat("a", max + 1);
 }
@@ -146,11 +154,19 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
   if (!m->team.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids, org_.MembersOf(m->team));
     for (const std::string& id : ids) {
-      if (id == member) continue;
+      if (id == member) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> x, org_.Member(id));
-      if (!x || x->left) continue;
-      if (x->role == Role::kSupervisor && supervisor.empty()) supervisor = id;
-      if (x->role == Role::kRep) mates.push_back(id);
+      if (!x || x->left) {
+        continue;
+      }
+      if (x->role == Role::kSupervisor && supervisor.empty()) {
+        supervisor = id;
+      }
+      if (x->role == Role::kRep) {
+        mates.push_back(id);
+      }
     }
   }
   // The window: this cycle and the ones before it, for everyone, in one read.
@@ -165,7 +181,9 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
          all.insert(all.end(), mates.begin(), mates.end());
          return all;
        }()) {
-    for (const BiweeklyCycle& c : window) ids.push_back(ReviewCountersId(c.id, who));
+    for (const BiweeklyCycle& c : window) {
+      ids.push_back(ReviewCountersId(c.id, who));
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<FieldMap> maps, repo_.GetMaps(MapKind::kCounters, ids));
   auto counts_of = [&](size_t person, size_t cycle_index) {
@@ -177,14 +195,18 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
   for (size_t i = 0; i < window.size(); ++i) {
     const Counts c = counts_of(0, i);
     AddCounts(in.window, c);
-    if (i > 0) AddCounts(in.history, c);
+    if (i > 0) {
+      AddCounts(in.history, c);
+    }
   }
   in.history_cycles = static_cast<int>(window.size()) - 1;
   for (size_t p = 0; p < mates.size(); ++p) {
     Peer peer;
     peer.member = mates[p];
     peer.current = counts_of(p + 1, 0);
-    for (size_t i = 0; i < window.size(); ++i) AddCounts(peer.window, counts_of(p + 1, i));
+    for (size_t i = 0; i < window.size(); ++i) {
+      AddCounts(peer.window, counts_of(p + 1, i));
+    }
     in.team.push_back(std::move(peer));
   }
   // What is left of the rep's target for the quarter the cycle ends in.
@@ -203,7 +225,9 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
   v1::BiweeklyReview r;
   r.set_name(absl::StrCat("reviews/", ReviewId(cycle.id, member)));
   r.set_member(MemberName(member));
-  if (!supervisor.empty()) r.set_supervisor(MemberName(supervisor));
+  if (!supervisor.empty()) {
+    r.set_supervisor(MemberName(supervisor));
+  }
   *r.mutable_start_date() = ToDate(cycle.first);
   *r.mutable_end_date() = ToDate(cycle.last);
   r.set_cycle(cycle.id);
@@ -241,8 +265,12 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
     // The library's best published script of the scenario to practise, and
     // the scenario itself (ListSalesScripts by scenario).
     SALESOPS_ASSIGN_OR_RETURN(std::string script, BestScriptFor(s.scenario));
-    if (!script.empty()) x->add_resources(script);
-    if (!s.scenario.empty()) x->add_resources(absl::StrCat("scriptScenarios/", s.scenario));
+    if (!script.empty()) {
+      x->add_resources(script);
+    }
+    if (!s.scenario.empty()) {
+      x->add_resources(absl::StrCat("scriptScenarios/", s.scenario));
+    }
   }
   using namespace review_counter;
   v1::PipelineMovement* p = r.mutable_pipeline();
@@ -254,7 +282,9 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
   TopReasons(in.current, "lost_from:", p->mutable_lost_by_stage(), 10);
   TopReasons(in.current, "reason:", r.mutable_loss_reasons(), kMaxReasons);
   TopReasons(in.current, "competitor:", r.mutable_lost_to_competitors(), kMaxReasons);
-  if (in.has_target) *r.mutable_target_gap() = Money(in.gap_minor, o.currency);
+  if (in.has_target) {
+    *r.mutable_target_gap() = Money(in.gap_minor, o.currency);
+  }
   // The scorecard of the quarter, and its change since the previous review.
   const std::string card_id = ScorecardId(quarter.id, MemberName(member));
   const std::string prev_id = ReviewId(PreviousCycle(cycle, o.fiscal_year_start_month).id, member);
@@ -275,12 +305,16 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
   std::vector<v1::WarningSummary> open;
   for (const auto& [name, raw] : warnings[0]) {
     v1::WarningSummary w;
-    if (w.ParseFromString(raw)) open.push_back(std::move(w));
+    if (w.ParseFromString(raw)) {
+      open.push_back(std::move(w));
+    }
   }
   std::stable_sort(open.begin(), open.end(), [](const auto& a, const auto& b) {
     return a.raise_time().seconds() < b.raise_time().seconds();
   });
-  for (auto& w : open) *r.add_open_warnings() = std::move(w);
+  for (auto& w : open) {
+    *r.add_open_warnings() = std::move(w);
+  }
   SALESOPS_RETURN_IF_ERROR(AddMarketInsights(m->team, r));
   return r;
 }
@@ -290,22 +324,34 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::BuildReview(const std::string
 absl::Status PerformanceApi::AddMarketInsights(const std::string& team, v1::BiweeklyReview& r) {
   constexpr int kMaxInsights = 5;
   SALESOPS_ASSIGN_OR_RETURN(auto maps, repo_.GetMaps(MapKind::kInsights, {""}));
-  if (maps[0].empty()) return absl::OkStatus();
+  if (maps[0].empty()) {
+    return absl::OkStatus();
+  }
   std::set<std::string> chain;
   if (!team.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> units, org_.UnitAndAncestors(team));
-    for (const std::string& u : units) chain.insert(absl::StrCat("orgUnits/", u));
+    for (const std::string& u : units) {
+      chain.insert(absl::StrCat("orgUnits/", u));
+    }
   }
   const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), recomputer_.options().tz);
   std::vector<v1::InsightSummary> found;
   for (const auto& [name, raw] : maps[0]) {
     v1::InsightSummary in;
-    if (!in.ParseFromString(raw)) continue;
+    if (!in.ParseFromString(raw)) {
+      continue;
+    }
     const auto& d = in.valid_until();
-    if (in.has_valid_until() && absl::CivilDay(d.year(), d.month(), d.day()) < today) continue;
+    if (in.has_valid_until() && absl::CivilDay(d.year(), d.month(), d.day()) < today) {
+      continue;
+    }
     bool meant = in.audience_units().empty();
-    for (const std::string& u : in.audience_units()) meant = meant || chain.count(u) > 0;
-    if (meant) found.push_back(std::move(in));
+    for (const std::string& u : in.audience_units()) {
+      meant = meant || chain.count(u) > 0;
+    }
+    if (meant) {
+      found.push_back(std::move(in));
+    }
   }
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
     return a.publish_time().seconds() > b.publish_time().seconds();
@@ -345,7 +391,9 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::WriteReview(const std::string
       // Figures refreshed; what people wrote stays.
       for (v1::Suggestion& s : *r.mutable_suggestions()) {
         for (const v1::Suggestion& before : old.suggestions()) {
-          if (before.rule_id() == s.rule_id() && before.accepted()) s.set_accepted(true);
+          if (before.rule_id() == s.rule_id() && before.accepted()) {
+            s.set_accepted(true);
+          }
         }
       }
       *r.mutable_action_items() = old.action_items();
@@ -378,7 +426,9 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::WriteReview(const std::string
         } else if (item.state() == v1::ACTION_ITEM_STATE_DONE &&
                    item.metric() != v1::KPI_METRIC_UNSPECIFIED) {
           std::optional<int64_t> v = MetricValue(item.metric(), after);
-          if (!v) continue;
+          if (!v) {
+            continue;
+          }
           const v1::KpiValue value = MakeKpiValue(item.metric(), *v, o.currency);
           if (!item.has_metric_after() ||
               item.metric_after().SerializeAsString() != value.SerializeAsString()) {
@@ -416,7 +466,9 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::WriteReview(const std::string
       return AlreadyExists("REVIEW_EXISTS", absl::StrCat(name, " already exists"), name);
     }
     // The previous review or a refreshed one changed meanwhile: read again.
-    if (ErrorReason(s) == "ETAG_MISMATCH" && attempt < 3) continue;
+    if (ErrorReason(s) == "ETAG_MISMATCH" && attempt < 3) {
+      continue;
+    }
     SALESOPS_RETURN_IF_ERROR(s);
     SetEtag(r, existing ? existing->version + 1 : 1);
     return r;
@@ -431,20 +483,30 @@ absl::StatusOr<int> PerformanceApi::GenerateDueReviews(absl::Duration budget) {
       PreviousCycle(CycleOf(today, o.fiscal_year_start_month), o.fiscal_year_start_month);
   SALESOPS_ASSIGN_OR_RETURN(auto done,
                             repo_.GetFields(MapKind::kRevisions, "", {kReviewsDoneField}));
-  if (done[0] && *done[0] == due.id) return 0;
+  if (done[0] && *done[0] == due.id) {
+    return 0;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> units, org_.Units());
   // An empty directory (the org topic not read yet) is not "every rep done".
-  if (units.empty()) return 0;
+  if (units.empty()) {
+    return 0;
+  }
   int generated = 0;
   for (const std::string& unit : units) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> members, org_.MembersOf(unit));
     for (const std::string& member : members) {
       SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> m, org_.Member(member));
-      if (!m || m->left || m->role != Role::kRep || m->team != unit) continue;
+      if (!m || m->left || m->role != Role::kRep || m->team != unit) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> have,
                                 repo_.GetDoc(DocKind::kReview, ReviewId(due.id, member)));
-      if (have) continue;
-      if (clock_.Now() > deadline) return generated;  // the next pass goes on
+      if (have) {
+        continue;
+      }
+      if (clock_.Now() > deadline) {
+        return generated;  // the next pass goes on
+      }
       absl::StatusOr<v1::BiweeklyReview> r = WriteReview(member, due, nullptr, false, "");
       if (r.ok()) {
         ++generated;
@@ -465,12 +527,16 @@ absl::StatusOr<int> PerformanceApi::NotifyOverdueActionItems() {
   const absl::CivilDay today = absl::ToCivilDay(now, o.tz);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
                             repo_.Range(kOpenItemsIndex, "", "", kOverdueScan));
-  if (ids.empty()) return 0;
+  if (ids.empty()) {
+    return 0;
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kReview, ids));
   int raised = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     v1::BiweeklyReview r;
-    if (!docs[i] || !r.ParseFromString(docs[i]->data)) continue;
+    if (!docs[i] || !r.ParseFromString(docs[i]->data)) {
+      continue;
+    }
     Change c;
     for (v1::ActionItem& item : *r.mutable_action_items()) {
       if (item.state() != v1::ACTION_ITEM_STATE_OPEN || !item.carried_to().empty() ||
@@ -488,11 +554,15 @@ absl::StatusOr<int> PerformanceApi::NotifyOverdueActionItems() {
       c.Emit(MakeCloudEvent(kPerformanceSource, StripName(r.member()), r.name(), e, now, ""));
       ++raised;
     }
-    if (c.empty()) continue;
+    if (c.empty()) {
+      continue;
+    }
     *r.mutable_update_time() = ToTs(now);
     c.PutDoc(DocKind::kReview, ids[i], StoredDoc(r), docs[i]->version);
     absl::Status s = repo_.Commit(c);
-    if (ErrorReason(s) == "ETAG_MISMATCH") continue;  // changed meanwhile: next pass
+    if (ErrorReason(s) == "ETAG_MISMATCH") {
+      continue;  // changed meanwhile: next pass
+    }
     SALESOPS_RETURN_IF_ERROR(s);
   }
   return raised;
@@ -520,7 +590,9 @@ absl::Status PerformanceApi::GenerateReview(const CallContext& call,
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-  if (!ok) return DenyAccess(MemberName(member));
+  if (!ok) {
+    return DenyAccess(MemberName(member));
+  }
   const BiweeklyCycle cycle = CycleOf(end, o.fiscal_year_start_month);
   SALESOPS_ASSIGN_OR_RETURN(auto seen,
                             repo_.FindRequest(call.principal.member_id, req.request_id()));
@@ -532,10 +604,13 @@ absl::Status PerformanceApi::GenerateReview(const CallContext& call,
     *resp->mutable_review() = std::move(r.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   absl::StatusOr<v1::BiweeklyReview> r = WriteReview(member, cycle, &call, true, req.request_id());
-  if (ErrorReason(r.status()) == "REQUEST_REPLAYED")
+  if (ErrorReason(r.status()) == "REQUEST_REPLAYED") {
     return replay(std::string(r.status().message()));
+  }
   SALESOPS_RETURN_IF_ERROR(r.status());
   *resp->mutable_review() = *std::move(r);
   return absl::OkStatus();
@@ -550,7 +625,9 @@ absl::StatusOr<PerformanceApi::Loaded<v1::BiweeklyReview>> PerformanceApi::LoadR
       auto r, Load<v1::BiweeklyReview>(DocKind::kReview, id, name, "REVIEW_NOT_FOUND"));
   SALESOPS_ASSIGN_OR_RETURN(bool ok,
                             scope_.CoversMember(call.principal, StripName(r.doc.member())));
-  if (!ok) return DenyAccess(name);
+  if (!ok) {
+    return DenyAccess(name);
+  }
   return r;
 }
 
@@ -567,22 +644,32 @@ absl::Status PerformanceApi::ListReviews(const CallContext& call, const v1::List
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string member, supervisor;
-  if (!req.member().empty()) member = ParseResourceName(v, "member", req.member(), "members");
+  if (!req.member().empty()) {
+    member = ParseResourceName(v, "member", req.member(), "members");
+  }
   if (!req.supervisor().empty()) {
     supervisor = ParseResourceName(v, "supervisor", req.supervisor(), "members");
   }
-  if (!v1::ReviewState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::ReviewState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter =
       absl::StrCat(member, "|", supervisor, "|", req.state(), "|", req.open_action_items_only());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // A rep lists their own reviews only.
   if (call.principal.role == Role::kRep) {
-    if (member.empty()) member = call.principal.member_id;
-    if (member != call.principal.member_id) return DenyAccess(MemberName(member));
+    if (member.empty()) {
+      member = call.principal.member_id;
+    }
+    if (member != call.principal.member_id) {
+      return DenyAccess(MemberName(member));
+    }
   } else if (!member.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-    if (!ok) return DenyAccess(MemberName(member));
+    if (!ok) {
+      return DenyAccess(MemberName(member));
+    }
   }
   const std::string index = !member.empty()       ? ByMemberIndex(member)
                             : !supervisor.empty() ? BySupervisorIndex(supervisor)
@@ -596,30 +683,46 @@ absl::Status PerformanceApi::ListReviews(const CallContext& call, const v1::List
   int scanned = 0;
   while (static_cast<int>(out.size()) < page_size) {
     if (scanned >= kMaxScanPerCall || call.Expired()) {
-      if (!after.empty()) next = EncodePageToken({after, filter});
+      if (!after.empty()) {
+        next = EncodePageToken({after, filter});
+      }
       break;
     }
     const int want = std::min(page_size - static_cast<int>(out.size()), 200);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> keys, repo_.Range(index, "", after, want));
-    if (keys.empty()) break;
+    if (keys.empty()) {
+      break;
+    }
     std::vector<std::string> ids;
-    for (const std::string& k : keys) ids.push_back(IdFromIndexKey(k));
+    for (const std::string& k : keys) {
+      ids.push_back(IdFromIndexKey(k));
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kReview, ids));
     for (size_t i = 0; i < keys.size() && static_cast<int>(out.size()) < page_size; ++i) {
       after = keys[i];
       ++scanned;
       v1::BiweeklyReview r;
-      if (!docs[i] || !r.ParseFromString(docs[i]->data)) continue;
-      if (!supervisor.empty() && r.supervisor() != MemberName(supervisor)) continue;
-      if (req.state() != v1::REVIEW_STATE_UNSPECIFIED && r.state() != req.state()) continue;
-      if (req.open_action_items_only() && !HasOpenItem(r)) continue;
+      if (!docs[i] || !r.ParseFromString(docs[i]->data)) {
+        continue;
+      }
+      if (!supervisor.empty() && r.supervisor() != MemberName(supervisor)) {
+        continue;
+      }
+      if (req.state() != v1::REVIEW_STATE_UNSPECIFIED && r.state() != req.state()) {
+        continue;
+      }
+      if (req.open_action_items_only() && !HasOpenItem(r)) {
+        continue;
+      }
       const std::string who = StripName(r.member());
       auto it = covered.find(who);
       if (it == covered.end()) {
         SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, who));
         it = covered.emplace(who, ok).first;
       }
-      if (!it->second) continue;
+      if (!it->second) {
+        continue;
+      }
       SetEtag(r, docs[i]->version);
       out.push_back(std::move(r));
     }
@@ -627,9 +730,13 @@ absl::Status PerformanceApi::ListReviews(const CallContext& call, const v1::List
       next = EncodePageToken({after, filter});
       break;
     }
-    if (static_cast<int>(keys.size()) < want) break;
+    if (static_cast<int>(keys.size()) < want) {
+      break;
+    }
   }
-  for (auto& r : out) *resp->add_reviews() = std::move(r);
+  for (auto& r : out) {
+    *resp->add_reviews() = std::move(r);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -686,7 +793,9 @@ absl::Status PerformanceApi::AddActionItem(const CallContext& call,
     v.Add("action_item.description", absl::StrCat("at most ", kMaxDescription, " bytes"));
   }
   std::string owner;
-  if (!in.owner().empty()) owner = ParseResourceName(v, "action_item.owner", in.owner(), "members");
+  if (!in.owner().empty()) {
+    owner = ParseResourceName(v, "action_item.owner", in.owner(), "members");
+  }
   if (!in.has_due_date()) {
     v.Add("action_item.due_date", "required");
   } else if (!IsValidDate(in.due_date())) {
@@ -723,7 +832,9 @@ absl::Status PerformanceApi::AddActionItem(const CallContext& call,
   if (!in.suggestion_id().empty()) {
     v1::Suggestion* s = nullptr;
     for (v1::Suggestion& x : *r.mutable_suggestions()) {
-      if (x.suggestion_id() == in.suggestion_id()) s = &x;
+      if (x.suggestion_id() == in.suggestion_id()) {
+        s = &x;
+      }
     }
     if (s == nullptr) {
       return InvalidField(
@@ -758,10 +869,18 @@ absl::Status PerformanceApi::UpdateActionItem(const CallContext& call,
                                               const v1::UpdateActionItemRequest& req,
                                               v1::UpdateActionItemResponse* resp) {
   Violations v;
-  if (req.action_item_id().empty()) v.Add("action_item_id", "required");
-  if (!v1::ActionItemState_IsValid(req.state())) v.Add("state", "unknown state");
-  if (req.note().size() > kMaxNote) v.Add("note", absl::StrCat("at most ", kMaxNote, " bytes"));
-  if (req.has_due_date() && !IsValidDate(req.due_date())) v.Add("due_date", "not a calendar date");
+  if (req.action_item_id().empty()) {
+    v.Add("action_item_id", "required");
+  }
+  if (!v1::ActionItemState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
+  if (req.note().size() > kMaxNote) {
+    v.Add("note", absl::StrCat("at most ", kMaxNote, " bytes"));
+  }
+  if (req.has_due_date() && !IsValidDate(req.due_date())) {
+    v.Add("due_date", "not a calendar date");
+  }
   if (req.state() == v1::ACTION_ITEM_STATE_UNSPECIFIED && !req.has_due_date() &&
       req.note().empty()) {
     v.Add("state", "nothing to change: give a state, a note or a due_date");
@@ -772,7 +891,9 @@ absl::Status PerformanceApi::UpdateActionItem(const CallContext& call,
   v1::BiweeklyReview r = cur.doc;
   v1::ActionItem* item = nullptr;
   for (v1::ActionItem& a : *r.mutable_action_items()) {
-    if (a.action_item_id() == req.action_item_id()) item = &a;
+    if (a.action_item_id() == req.action_item_id()) {
+      item = &a;
+    }
   }
   if (item == nullptr) {
     return NotFound("ACTION_ITEM_NOT_FOUND",
@@ -789,7 +910,9 @@ absl::Status PerformanceApi::UpdateActionItem(const CallContext& call,
                                            v1::ActionItemState_Name(item->state())));
   }
   const absl::Time now = clock_.Now();
-  if (!req.note().empty()) item->set_note(req.note());
+  if (!req.note().empty()) {
+    item->set_note(req.note());
+  }
   if (req.has_due_date()) {
     *item->mutable_due_date() = req.due_date();
     item->set_overdue_notified(false);
@@ -801,7 +924,9 @@ absl::Status PerformanceApi::UpdateActionItem(const CallContext& call,
     item->set_state(req.state());
     *item->mutable_complete_time() = ToTs(now);
     const bool closed = !HasOpenItem(r) && r.state() != v1::REVIEW_STATE_GENERATED;
-    if (closed) r.set_state(v1::REVIEW_STATE_CLOSED);
+    if (closed) {
+      r.set_state(v1::REVIEW_STATE_CLOSED);
+    }
     v1::ActionItemCompleted e;
     e.set_review(r.name());
     e.set_member(r.member());

@@ -42,25 +42,28 @@ class ReviewApiTest : public PerformanceTest {
   void SetUpLosses() {
     std::vector<CloudEvent> events;
     const absl::CivilDay d(2026, 11, 10);
-    for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < 2; ++i) {
       events.push_back(Won("w1-" + std::to_string(i), "o1-" + std::to_string(i), "rep-1",
                            "team-east-1", 100'000'00, d));
+    }
     for (int i = 0; i < 10; ++i) {
       events.push_back(
           Lost("l1-" + std::to_string(i), "rep-1", "team-east-1", d,
                i < 7 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_NEGOTIATION,
                i < 5 ? "价格太高" : "需求变化"));
     }
-    for (int i = 0; i < 15; ++i)
+    for (int i = 0; i < 15; ++i) {
       events.push_back(Won("w2-" + std::to_string(i), "o2-" + std::to_string(i), "rep-2",
                            "team-east-1", 80'000'00, d));
+    }
     for (int i = 0; i < 10; ++i) {
       events.push_back(Lost(
           "l2-" + std::to_string(i), "rep-2", "team-east-1", d,
           i < 2 ? cv1::OPPORTUNITY_STAGE_PROPOSAL : cv1::OPPORTUNITY_STAGE_QUALIFIED, "预算取消"));
     }
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 3; ++i) {
       events.push_back(Activity("a1-" + std::to_string(i), "rep-1", "team-east-1", d, true, 0));
+    }
     Deliver(events);
   }
 
@@ -77,14 +80,18 @@ class ReviewApiTest : public PerformanceTest {
 
   const v1::Suggestion* FindSuggestion(const v1::BiweeklyReview& r, const std::string& rule) {
     for (const auto& s : r.suggestions()) {
-      if (s.rule_id() == rule) return &s;
+      if (s.rule_id() == rule) {
+        return &s;
+      }
     }
     return nullptr;
   }
 
   int64_t Evidence(const v1::Suggestion& s, const std::string& key) {
     for (const auto& e : s.evidence()) {
-      if (e.key() == key) return KpiValueOf(e.value());
+      if (e.key() == key) {
+        return KpiValueOf(e.value());
+      }
     }
     ADD_FAILURE() << "no evidence " << key;
     return -1;
@@ -113,7 +120,9 @@ class ReviewApiTest : public PerformanceTest {
     req.set_state(state);
     v1::UpdateActionItemResponse resp;
     absl::Status s = api_.UpdateActionItem(who, req, &resp);
-    if (out != nullptr) *out = resp.review();
+    if (out != nullptr) {
+      *out = resp.review();
+    }
     return s;
   }
 };
@@ -205,8 +214,12 @@ TEST_F(ReviewApiTest, MarketInsightsMeantForTheRepAreListed) {
     in->set_kind(sv1::INSIGHT_KIND_COMPETITOR);
     in->set_title(title);
     in->set_body("竞品B 在华东下调报价 15%，重点针对制造业客户。");
-    if (!unit.empty()) in->mutable_audience()->add_org_units("orgUnits/" + unit);
-    if (valid_until) *in->mutable_valid_until() = ToDate(*valid_until);
+    if (!unit.empty()) {
+      in->mutable_audience()->add_org_units("orgUnits/" + unit);
+    }
+    if (valid_until) {
+      *in->mutable_valid_until() = ToDate(*valid_until);
+    }
     *in->mutable_publish_time() = ToTs(at);
     CloudEvent e = MakeCloudEvent("/salesops/sync", id, in->name(), p, at);
     e.id = "published-" + id;
@@ -288,9 +301,10 @@ TEST_F(ReviewApiTest, ClosingTheActionItemAndLaterWinsShowBeforeAndAfter) {
   // Next cycle (B24, 11-19 .. 12-02): 3 won, 1 lost.
   std::vector<CloudEvent> later;
   const absl::CivilDay d(2026, 11, 25);
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3; ++i) {
     later.push_back(Won("w1b-" + std::to_string(i), "o1b-" + std::to_string(i), "rep-1",
                         "team-east-1", 100'000'00, d));
+  }
   later.push_back(
       Lost("l1b", "rep-1", "team-east-1", d, cv1::OPPORTUNITY_STAGE_NEGOTIATION, "价格"));
   Deliver(later);
@@ -352,7 +366,9 @@ TEST_F(ReviewApiTest, OverdueItemsRaiseOneEventEach) {
   EXPECT_EQ(*api_.NotifyOverdueActionItems(), 0);
   EXPECT_EQ(CountEvents("salesops.performance.v1.ActionItemOverdue"), 1);
   for (const CloudEvent& e : repo_.events()) {
-    if (e.type != "salesops.performance.v1.ActionItemOverdue") continue;
+    if (e.type != "salesops.performance.v1.ActionItemOverdue") {
+      continue;
+    }
     v1::ActionItemOverdue o;
     ASSERT_TRUE(o.ParseFromString(e.data));
     EXPECT_EQ(o.action_item().action_item_id(), "a1");
@@ -388,7 +404,9 @@ TEST_F(ReviewApiTest, OneReviewPerRepAndCycleWithTwoSchedulersAndARestart) {
   EXPECT_EQ(CountEvents("salesops.performance.v1.ReviewGenerated"), 4);
   std::set<std::string> subjects;
   for (const CloudEvent& e : repo_.events()) {
-    if (e.type == "salesops.performance.v1.ReviewGenerated") subjects.insert(e.subject);
+    if (e.type == "salesops.performance.v1.ReviewGenerated") {
+      subjects.insert(e.subject);
+    }
   }
   EXPECT_EQ(subjects.size(), 4u);
 }

@@ -16,11 +16,19 @@ constexpr int kMaxCardsPerPeriod = 20'000;
 // "<period>.m.<member>" → "members/<member>"; "<period>.t.<unit>" → "orgUnits/<unit>".
 std::optional<std::pair<std::string, std::string>> PeriodAndSubject(const std::string& id) {
   const size_t dot = id.find('.');
-  if (dot == std::string::npos || id.size() < dot + 4 || id[dot + 2] != '.') return std::nullopt;
+  if (dot == std::string::npos || id.size() < dot + 4 || id[dot + 2] != '.') {
+    return std::nullopt;
+  }
   const std::string rest = id.substr(dot + 3);
-  if (rest.empty()) return std::nullopt;
-  if (id[dot + 1] == 'm') return std::make_pair(id.substr(0, dot), MemberName(rest));
-  if (id[dot + 1] == 't') return std::make_pair(id.substr(0, dot), UnitName(rest));
+  if (rest.empty()) {
+    return std::nullopt;
+  }
+  if (id[dot + 1] == 'm') {
+    return std::make_pair(id.substr(0, dot), MemberName(rest));
+  }
+  if (id[dot + 1] == 't') {
+    return std::make_pair(id.substr(0, dot), UnitName(rest));
+  }
   return std::nullopt;
 }
 
@@ -33,7 +41,9 @@ absl::Status PerformanceApi::GetScorecard(const CallContext& call,
   std::string id;
   if (!req.name().empty()) {
     id = ParseDottedName(v, "name", req.name(), "scorecards");
-    if (!id.empty() && !PeriodAndSubject(id)) v.Add("name", "not a scorecard name");
+    if (!id.empty() && !PeriodAndSubject(id)) {
+      v.Add("name", "not a scorecard name");
+    }
   } else {
     const std::string period = IdOf(v, "period", req.period(), "fiscalPeriods");
     if (!absl::StartsWith(req.subject(), "members/") &&
@@ -49,7 +59,9 @@ absl::Status PerformanceApi::GetScorecard(const CallContext& call,
   const auto [period, subject] = *PeriodAndSubject(id);
   const std::string name = absl::StrCat("scorecards/", id);
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversSubject(call.principal, subject));
-  if (!ok) return DenyAccess(name);
+  if (!ok) {
+    return DenyAccess(name);
+  }
   SALESOPS_ASSIGN_OR_RETURN(
       auto card, Load<v1::Scorecard>(DocKind::kScorecard, id, name, "SCORECARD_NOT_FOUND"));
   // Rank among the team's members in the same period, computed on read so a
@@ -60,7 +72,9 @@ absl::Status PerformanceApi::GetScorecard(const CallContext& call,
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> mates, org_.MembersOf(m->team));
       std::vector<std::string> ids;
       for (const std::string& mate : mates) {
-        if (mate != StripName(subject)) ids.push_back(ScorecardId(period, MemberName(mate)));
+        if (mate != StripName(subject)) {
+          ids.push_back(ScorecardId(period, MemberName(mate)));
+        }
       }
       SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kScorecard, ids));
       int rank = 1;
@@ -86,8 +100,12 @@ absl::Status PerformanceApi::ListScorecards(const CallContext& call,
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   const std::string period = IdOf(v, "period", req.period(), "fiscalPeriods");
   std::string unit;
-  if (!req.org_unit().empty()) unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
-  if (!v1::SubjectKind_IsValid(req.subject_kind())) v.Add("subject_kind", "unknown kind");
+  if (!req.org_unit().empty()) {
+    unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  }
+  if (!v1::SubjectKind_IsValid(req.subject_kind())) {
+    v.Add("subject_kind", "unknown kind");
+  }
   const bool by_subject = req.order_by() == "subject";
   if (!req.order_by().empty() && !by_subject && req.order_by() != "total_score desc") {
     v.Add("order_by", "\"total_score desc\" (default) or \"subject\"");
@@ -96,35 +114,49 @@ absl::Status PerformanceApi::ListScorecards(const CallContext& call,
       absl::StrCat(period, "|", unit, "|", req.subject_kind(), "|", req.order_by());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   int offset = 0;
-  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) v.Add("page_token", "malformed");
+  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) {
+    v.Add("page_token", "malformed");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // A period has one scorecard per member and team with inputs: read them
   // all (bounded), then filter, rank, sort and page.
   std::vector<v1::Scorecard> cards;
   std::string after;
   while (static_cast<int>(cards.size()) < kMaxCardsPerPeriod) {
-    if (call.Expired()) return DeadlineExceeded("ListScorecards");
+    if (call.Expired()) {
+      return DeadlineExceeded("ListScorecards");
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto ids,
                               repo_.Range(kScorecardsIndex, absl::StrCat(period, "."), after, 500));
-    if (ids.empty()) break;
+    if (ids.empty()) {
+      break;
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kScorecard, ids));
     for (auto& d : docs) {
       v1::Scorecard c;
-      if (d && c.ParseFromString(d->data)) cards.push_back(std::move(c));
+      if (d && c.ParseFromString(d->data)) {
+        cards.push_back(std::move(c));
+      }
     }
     after = ids.back();
   }
   // Teams of members (for ranks and the org_unit filter).
   std::map<std::string, std::string> team_of;
   for (const v1::Scorecard& c : cards) {
-    if (c.subject_kind() != v1::SUBJECT_KIND_MEMBER) continue;
+    if (c.subject_kind() != v1::SUBJECT_KIND_MEMBER) {
+      continue;
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> m, org_.Member(StripName(c.subject())));
-    if (m) team_of[c.subject()] = m->team;
+    if (m) {
+      team_of[c.subject()] = m->team;
+    }
   }
   std::map<std::string, std::vector<int32_t>> team_totals;
   for (const v1::Scorecard& c : cards) {
     auto it = team_of.find(c.subject());
-    if (it != team_of.end()) team_totals[it->second].push_back(c.total_score_basis_points());
+    if (it != team_of.end()) {
+      team_totals[it->second].push_back(c.total_score_basis_points());
+    }
   }
   std::vector<v1::Scorecard> kept;
   for (v1::Scorecard& c : cards) {
@@ -133,24 +165,34 @@ absl::Status PerformanceApi::ListScorecards(const CallContext& call,
       continue;
     }
     SALESOPS_ASSIGN_OR_RETURN(bool visible, scope_.CoversSubject(call.principal, c.subject()));
-    if (!visible) continue;
+    if (!visible) {
+      continue;
+    }
     if (!unit.empty()) {
       const std::string at = c.subject_kind() == v1::SUBJECT_KIND_MEMBER ? team_of[c.subject()]
                                                                          : StripName(c.subject());
-      if (at.empty()) continue;
+      if (at.empty()) {
+        continue;
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> up, org_.UnitAndAncestors(at));
-      if (std::find(up.begin(), up.end(), unit) == up.end()) continue;
+      if (std::find(up.begin(), up.end(), unit) == up.end()) {
+        continue;
+      }
     }
     auto team = team_of.find(c.subject());
     if (team != team_of.end()) {
       int rank = 1;
-      for (int32_t t : team_totals[team->second]) rank += t > c.total_score_basis_points();
+      for (int32_t t : team_totals[team->second]) {
+        rank += t > c.total_score_basis_points();
+      }
       c.set_rank_in_team(rank);
     }
     kept.push_back(std::move(c));
   }
   std::stable_sort(kept.begin(), kept.end(), [&](const v1::Scorecard& a, const v1::Scorecard& b) {
-    if (by_subject) return a.subject() < b.subject();
+    if (by_subject) {
+      return a.subject() < b.subject();
+    }
     if (a.total_score_basis_points() != b.total_score_basis_points()) {
       return a.total_score_basis_points() > b.total_score_basis_points();
     }
@@ -182,11 +224,15 @@ absl::Status PerformanceApi::ComputeScorecard(const CallContext& call,
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversSubject(call.principal, req.subject()));
-  if (!ok) return DenyAccess(req.subject());
+  if (!ok) {
+    return DenyAccess(req.subject());
+  }
   absl::Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     SALESOPS_ASSIGN_OR_RETURN(CardState st, recomputer_.ComputeCard(period, req.subject()));
-    if (!st.error.ok()) return st.error;
+    if (!st.error.ok()) {
+      return st.error;
+    }
     if (!st.computed) {
       return FailedPrecondition(
           "NOTHING_TO_SCORE",
@@ -210,7 +256,9 @@ absl::Status PerformanceApi::ComputeScorecard(const CallContext& call,
       return absl::OkStatus();
     }
     last = card.status();
-    if (ErrorReason(last) != "ETAG_MISMATCH") return last;
+    if (ErrorReason(last) != "ETAG_MISMATCH") {
+      return last;
+    }
   }
   return last;
 }

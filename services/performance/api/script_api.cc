@@ -56,7 +56,9 @@ std::string Stored(v1::SalesScript s) {
 int64_t Count(const FieldMap& m, const std::string& field) {
   for (const auto& [f, v] : m) {
     int64_t n = 0;
-    if (f == field && absl::SimpleAtoi(v, &n)) return n;
+    if (f == field && absl::SimpleAtoi(v, &n)) {
+      return n;
+    }
   }
   return 0;
 }
@@ -81,7 +83,9 @@ bool Published(const v1::SalesScript& s) {
 
 v1::SalesScriptVersion* FindVersion(v1::SalesScript& s, int version) {
   for (v1::SalesScriptVersion& v : *s.mutable_versions()) {
-    if (v.version() == version) return &v;
+    if (v.version() == version) {
+      return &v;
+    }
   }
   return nullptr;
 }
@@ -89,7 +93,9 @@ v1::SalesScriptVersion* FindVersion(v1::SalesScript& s, int version) {
 // What a rep is shown: published and retired versions only; nothing when no
 // version was ever published.
 bool ShapeForRole(v1::SalesScript& s, Role role) {
-  if (role != Role::kRep) return true;
+  if (role != Role::kRep) {
+    return true;
+  }
   google::protobuf::RepeatedPtrField<v1::SalesScriptVersion> keep;
   for (const auto& v : s.versions()) {
     if (v.state() == v1::SCRIPT_VERSION_STATE_PUBLISHED ||
@@ -109,9 +115,12 @@ void CheckScriptFields(Violations& v, const v1::SalesScript& s, const std::strin
       s.scenario() == v1::SCRIPT_SCENARIO_UNSPECIFIED) {
     v.Add(at + ".scenario", "required: one of the SCRIPT_SCENARIO_ values");
   }
-  if (!s.product_line().empty())
+  if (!s.product_line().empty()) {
     ParseResourceName(v, at + ".product_line", s.product_line(), "orgUnits");
-  if (s.tags_size() > kMaxTags) v.Add(at + ".tags", absl::StrCat("at most ", kMaxTags));
+  }
+  if (s.tags_size() > kMaxTags) {
+    v.Add(at + ".tags", absl::StrCat("at most ", kMaxTags));
+  }
   for (int i = 0; i < s.tags_size(); ++i) {
     if (s.tags(i).empty() || s.tags(i).size() > 50) {
       v.Add(absl::StrCat(at, ".tags[", i, "]"), "1..50 bytes");
@@ -123,7 +132,9 @@ void CheckBody(Violations& v, const std::string& body, const std::string& note) 
   if (body.empty() || body.size() > kMaxBody) {
     v.Add("body", absl::StrCat("required, at most ", kMaxBody, " bytes"));
   }
-  if (note.size() > kMaxNote) v.Add("change_note", absl::StrCat("at most ", kMaxNote, " bytes"));
+  if (note.size() > kMaxNote) {
+    v.Add("change_note", absl::StrCat("at most ", kMaxNote, " bytes"));
+  }
 }
 
 }  // namespace
@@ -178,21 +189,29 @@ absl::StatusOr<PerformanceApi::Loaded<v1::SalesScript>> PerformanceApi::LoadScri
 }
 
 absl::StatusOr<std::string> PerformanceApi::BestScriptFor(const std::string& scenario) {
-  if (scenario.empty()) return std::string();
+  if (scenario.empty()) {
+    return std::string();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
                             repo_.Range(ScriptsByScenarioIndex(scenario), "", "", 200));
-  if (ids.empty()) return std::string();
+  if (ids.empty()) {
+    return std::string();
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kScript, ids));
   SALESOPS_ASSIGN_OR_RETURN(auto stats, repo_.GetMaps(MapKind::kScriptStats, ids));
   std::string best;
   int64_t best_low = -1;
   for (size_t i = 0; i < ids.size(); ++i) {
     v1::SalesScript s;
-    if (!docs[i] || !s.ParseFromString(docs[i]->data)) continue;
+    if (!docs[i] || !s.ParseFromString(docs[i]->data)) {
+      continue;
+    }
     DecorateScript(s, stats[i]);
     v1::SalesScriptVersion* current = FindVersion(s, s.current_version());
     // Only a published current version is ever suggested (retired ones never).
-    if (current == nullptr || current->state() != v1::SCRIPT_VERSION_STATE_PUBLISHED) continue;
+    if (current == nullptr || current->state() != v1::SCRIPT_VERSION_STATE_PUBLISHED) {
+      continue;
+    }
     // Ranked by the low end of the 95 % interval: proven beats lucky.
     if (current->win_rate_low_basis_points() > best_low) {
       best_low = current->win_rate_low_basis_points();
@@ -221,7 +240,9 @@ absl::Status PerformanceApi::CreateSalesScript(const CallContext& call,
     *resp->mutable_script() = std::move(s.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   const std::string id = req.script_id().empty() ? NewUuid() : req.script_id();
   const absl::Time now = clock_.Now();
   v1::SalesScript s;
@@ -251,7 +272,9 @@ absl::Status PerformanceApi::CreateSalesScript(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, s.name(), e, now));
   absl::Status st = repo_.Commit(c);
-  if (ErrorReason(st) == "REQUEST_REPLAYED") return replay(std::string(st.message()));
+  if (ErrorReason(st) == "REQUEST_REPLAYED") {
+    return replay(std::string(st.message()));
+  }
   if (ErrorReason(st) == "RESOURCE_EXISTS") {
     return AlreadyExists("SCRIPT_EXISTS", absl::StrCat(s.name(), " already exists"), s.name());
   }
@@ -280,9 +303,12 @@ absl::Status PerformanceApi::ListSalesScripts(const CallContext& call,
   Violations v;
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
-  if (!v1::ScriptScenario_IsValid(req.scenario())) v.Add("scenario", "unknown scenario");
-  if (!req.product_line().empty())
+  if (!v1::ScriptScenario_IsValid(req.scenario())) {
+    v.Add("scenario", "unknown scenario");
+  }
+  if (!req.product_line().empty()) {
     ParseResourceName(v, "product_line", req.product_line(), "orgUnits");
+  }
   if (!req.order_by().empty() && req.order_by() != "win_rate desc" &&
       req.order_by() != "rating desc") {
     v.Add("order_by", "\"win_rate desc\", \"rating desc\" or empty (by title)");
@@ -291,7 +317,9 @@ absl::Status PerformanceApi::ListSalesScripts(const CallContext& call,
       absl::StrCat(req.scenario(), "|", req.product_line(), "|", req.tag(), "|", req.order_by());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   int offset = 0;
-  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) v.Add("page_token", "malformed");
+  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) {
+    v.Add("page_token", "malformed");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const std::string index =
       req.scenario() == v1::SCRIPT_SCENARIO_UNSPECIFIED
@@ -303,14 +331,20 @@ absl::Status PerformanceApi::ListSalesScripts(const CallContext& call,
   std::vector<v1::SalesScript> all;
   for (size_t i = 0; i < ids.size(); ++i) {
     v1::SalesScript s;
-    if (!docs[i] || !s.ParseFromString(docs[i]->data)) continue;
-    if (!req.product_line().empty() && s.product_line() != req.product_line()) continue;
+    if (!docs[i] || !s.ParseFromString(docs[i]->data)) {
+      continue;
+    }
+    if (!req.product_line().empty() && s.product_line() != req.product_line()) {
+      continue;
+    }
     if (!req.tag().empty() &&
         std::find(s.tags().begin(), s.tags().end(), req.tag()) == s.tags().end()) {
       continue;
     }
     DecorateScript(s, stats[i]);
-    if (!ShapeForRole(s, call.principal.role)) continue;
+    if (!ShapeForRole(s, call.principal.role)) {
+      continue;
+    }
     SetEtag(s, docs[i]->version);
     all.push_back(std::move(s));
   }
@@ -325,7 +359,9 @@ absl::Status PerformanceApi::ListSalesScripts(const CallContext& call,
       // sum/count compared exactly: a.sum × b.count vs b.sum × a.count.
       const int64_t l = a.rating_sum() * std::max<int64_t>(1, b.rating_count());
       const int64_t r = b.rating_sum() * std::max<int64_t>(1, a.rating_count());
-      if (l != r) return l > r;
+      if (l != r) {
+        return l > r;
+      }
       return a.rating_count() > b.rating_count();
     }
     return a.title() < b.title();
@@ -334,7 +370,9 @@ absl::Status PerformanceApi::ListSalesScripts(const CallContext& call,
     v1::SalesScript& s = all[i];
     // Pages stay small: the current version's body only.
     for (v1::SalesScriptVersion& ver : *s.mutable_versions()) {
-      if (ver.version() != s.current_version()) ver.clear_body();
+      if (ver.version() != s.current_version()) {
+        ver.clear_body();
+      }
     }
     *resp->add_scripts() = std::move(s);
   }
@@ -366,7 +404,9 @@ absl::Status PerformanceApi::AddScriptVersion(const CallContext& call,
                               absl::StrCat(s.name(), " has ", kMaxVersions, " versions"));
   }
   int next = 0;
-  for (const auto& ver : s.versions()) next = std::max(next, ver.version());
+  for (const auto& ver : s.versions()) {
+    next = std::max(next, ver.version());
+  }
   ++next;
   const absl::Time now = clock_.Now();
   v1::SalesScriptVersion ver;
@@ -402,12 +442,16 @@ absl::Status PerformanceApi::SetScriptVersionState(const CallContext& call,
                                                    const v1::SetScriptVersionStateRequest& req,
                                                    v1::SetScriptVersionStateResponse* resp) {
   Violations v;
-  if (req.version() <= 0) v.Add("version", "required: 1, 2, …");
+  if (req.version() <= 0) {
+    v.Add("version", "required: 1, 2, …");
+  }
   if (!v1::ScriptVersionState_IsValid(req.state()) ||
       req.state() == v1::SCRIPT_VERSION_STATE_UNSPECIFIED) {
     v.Add("state", "IN_REVIEW, PUBLISHED, RETIRED or DRAFT");
   }
-  if (req.note().size() > kMaxNote) v.Add("note", absl::StrCat("at most ", kMaxNote, " bytes"));
+  if (req.note().size() > kMaxNote) {
+    v.Add("note", absl::StrCat("at most ", kMaxNote, " bytes"));
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadScript("script", req.script()));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, cur.doc.name()));
@@ -421,7 +465,9 @@ absl::Status PerformanceApi::SetScriptVersionState(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(CheckScriptTransition(ToDomain(from), ToDomain(req.state())));
   const absl::Time now = clock_.Now();
   ver->set_state(req.state());
-  if (!req.note().empty()) ver->set_review_note(req.note());
+  if (!req.note().empty()) {
+    ver->set_review_note(req.note());
+  }
   Change c;
   const std::string id = StripName(s.name());
   if (req.state() == v1::SCRIPT_VERSION_STATE_PUBLISHED) {
@@ -429,7 +475,9 @@ absl::Status PerformanceApi::SetScriptVersionState(const CallContext& call,
     v1::SalesScriptVersion* current = FindVersion(s, s.current_version());
     const bool current_live =
         current != nullptr && current->state() == v1::SCRIPT_VERSION_STATE_PUBLISHED;
-    if (!ver->keep_current() || !current_live) s.set_current_version(req.version());
+    if (!ver->keep_current() || !current_live) {
+      s.set_current_version(req.version());
+    }
     v1::SalesScriptPublished e;
     e.set_script(s.name());
     e.set_title(s.title());
@@ -443,8 +491,9 @@ absl::Status PerformanceApi::SetScriptVersionState(const CallContext& call,
       // The newest other published version takes over, if any.
       int next = 0;
       for (const auto& other : s.versions()) {
-        if (other.state() == v1::SCRIPT_VERSION_STATE_PUBLISHED)
+        if (other.state() == v1::SCRIPT_VERSION_STATE_PUBLISHED) {
           next = std::max(next, other.version());
+        }
       }
       s.set_current_version(next);
     }
@@ -469,8 +518,12 @@ absl::Status PerformanceApi::CompareScriptVersions(const CallContext& call,
                                                    const v1::CompareScriptVersionsRequest& req,
                                                    v1::CompareScriptVersionsResponse* resp) {
   Violations v;
-  if (req.version_a() <= 0) v.Add("version_a", "required: 1, 2, …");
-  if (req.version_b() <= 0) v.Add("version_b", "required: 1, 2, …");
+  if (req.version_a() <= 0) {
+    v.Add("version_a", "required: 1, 2, …");
+  }
+  if (req.version_b() <= 0) {
+    v.Add("version_b", "required: 1, 2, …");
+  }
   if (req.version_a() > 0 && req.version_a() == req.version_b()) {
     v.Add("version_b", "must differ from version_a");
   }
@@ -501,9 +554,12 @@ absl::Status PerformanceApi::RateSalesScript(const CallContext& call,
                                              const v1::RateSalesScriptRequest& req,
                                              v1::RateSalesScriptResponse* resp) {
   Violations v;
-  if (req.stars() < 1 || req.stars() > 5) v.Add("stars", "1..5");
-  if (req.comment().size() > kMaxNote)
+  if (req.stars() < 1 || req.stars() > 5) {
+    v.Add("stars", "1..5");
+  }
+  if (req.comment().size() > kMaxNote) {
     v.Add("comment", absl::StrCat("at most ", kMaxNote, " bytes"));
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   for (int attempt = 0;; ++attempt) {
     SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadScript("script", req.script()));
@@ -516,15 +572,21 @@ absl::Status PerformanceApi::RateSalesScript(const CallContext& call,
     const std::string field = absl::StrCat("r:", call.principal.member_id);
     SALESOPS_ASSIGN_OR_RETURN(auto before, repo_.GetFields(MapKind::kScriptStats, id, {field}));
     int64_t previous = 0;
-    if (before[0]) (void)absl::SimpleAtoi(*before[0], &previous);
+    if (before[0]) {
+      (void)absl::SimpleAtoi(*before[0], &previous);
+    }
     v1::SalesScript s = cur.doc;
-    if (previous == 0) s.set_rating_count(s.rating_count() + 1);
+    if (previous == 0) {
+      s.set_rating_count(s.rating_count() + 1);
+    }
     s.set_rating_sum(s.rating_sum() - previous + req.stars());
     Change c;
     c.PutDoc(DocKind::kScript, id, Stored(s), cur.version);
     c.SetField(MapKind::kScriptStats, id, field, absl::StrCat(req.stars()));
     absl::Status st = repo_.Commit(c);
-    if (ErrorReason(st) == "ETAG_MISMATCH" && attempt < 4) continue;
+    if (ErrorReason(st) == "ETAG_MISMATCH" && attempt < 4) {
+      continue;
+    }
     SALESOPS_RETURN_IF_ERROR(st);
     SetEtag(s, cur.version + 1);
     ShapeForRole(s, call.principal.role);
@@ -537,9 +599,13 @@ absl::Status PerformanceApi::RecordScriptUse(const CallContext& call,
                                              const v1::RecordScriptUseRequest& req,
                                              v1::RecordScriptUseResponse* /*resp*/) {
   Violations v;
-  if (req.version() < 0) v.Add("version", "0 (the current one) or a version number");
+  if (req.version() < 0) {
+    v.Add("version", "0 (the current one) or a version number");
+  }
   const std::string opp = IdOf(v, "opportunity", req.opportunity(), "opportunities");
-  if (!req.activity().empty()) ParseResourceName(v, "activity", req.activity(), "activities");
+  if (!req.activity().empty()) {
+    ParseResourceName(v, "activity", req.activity(), "activities");
+  }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto script, LoadScript("script", req.script()));
@@ -563,7 +629,9 @@ absl::Status PerformanceApi::RecordScriptUse(const CallContext& call,
   v1::StoredOpportunity o;
   bool known = false;
   for (const auto& [f, value] : opp_map[0]) {
-    if (f == "s") known = o.ParseFromString(value);
+    if (f == "s") {
+      known = o.ParseFromString(value);
+    }
   }
   if (!known) {
     return NotFound("OPPORTUNITY_NOT_FOUND",
@@ -571,13 +639,17 @@ absl::Status PerformanceApi::RecordScriptUse(const CallContext& call,
                                  " is not known to the performance service (yet)"));
   }
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, o.owner()));
-  if (!ok) return DenyAccess(req.opportunity());
+  if (!ok) {
+    return DenyAccess(req.opportunity());
+  }
   const std::string id = StripName(script.doc.name());
   const std::string use = absl::StrCat(id, "|", version);
   for (int attempt = 0;; ++attempt) {
     SALESOPS_ASSIGN_OR_RETURN(auto fields,
                               repo_.GetFields(MapKind::kScriptUses, opp, {use, "!outcome"}));
-    if (fields[0]) return absl::OkStatus();  // recorded before: once per script version and deal
+    if (fields[0]) {
+      return absl::OkStatus();  // recorded before: once per script version and deal
+    }
     const std::string outcome = fields[1].value_or("");
     const absl::Time now = clock_.Now();
     Change c;
@@ -591,7 +663,9 @@ absl::Status PerformanceApi::RecordScriptUse(const CallContext& call,
     c.AddToField(MapKind::kScriptStats, id, k + "uses", 1);
     if (!outcome.empty()) {
       c.AddToField(MapKind::kScriptStats, id, k + "closed", 1);
-      if (outcome == "won") c.AddToField(MapKind::kScriptStats, id, k + "won", 1);
+      if (outcome == "won") {
+        c.AddToField(MapKind::kScriptStats, id, k + "won", 1);
+      }
     }
     v1::ScriptUseRecorded e;
     e.set_script(script.doc.name());
@@ -602,7 +676,9 @@ absl::Status PerformanceApi::RecordScriptUse(const CallContext& call,
     *e.mutable_actor() = ActorOf(call);
     c.Emit(CallEvent(call, id, script.doc.name(), e, now));
     absl::Status st = repo_.Commit(c);
-    if (ErrorReason(st) == "ETAG_MISMATCH" && attempt < 4) continue;
+    if (ErrorReason(st) == "ETAG_MISMATCH" && attempt < 4) {
+      continue;
+    }
     return st;
   }
 }

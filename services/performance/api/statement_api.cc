@@ -39,7 +39,9 @@ absl::Status CheckStatementMoney(Violations& v, const std::string& field,
     if (!IsKnownCurrency(m.currency_code())) {
       v.Add(field + ".currency_code", "an ISO 4217 currency code, e.g. CNY");
     }
-    if (m.amount_minor() == 0) v.Add(field + ".amount_minor", "must not be 0");
+    if (m.amount_minor() == 0) {
+      v.Add(field + ".amount_minor", "must not be 0");
+    }
   }
   if (m.amount_minor() > kMaxAmountMinor || m.amount_minor() < -kMaxAmountMinor) {
     v.Add(field + ".amount_minor", "must be within ±10^15");
@@ -73,12 +75,16 @@ absl::StatusOr<PerformanceApi::Loaded<v1::CommissionStatement>> PerformanceApi::
   std::optional<std::pair<std::string, std::string>> parts;
   if (!id.empty()) {
     parts = SplitStatementId(id);
-    if (!parts) v.Add(field, "not a statement name");
+    if (!parts) {
+      v.Add(field, "not a statement name");
+    }
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // Scope before existence: a name outside the caller's scope says nothing.
   SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, parts->second));
-  if (!ok) return DenyAccess(name);
+  if (!ok) {
+    return DenyAccess(name);
+  }
   return Load<v1::CommissionStatement>(DocKind::kStatement, id, name, "STATEMENT_NOT_FOUND");
 }
 
@@ -113,17 +119,27 @@ absl::Status PerformanceApi::ListCommissionStatements(
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string member, period, unit;
-  if (!req.member().empty()) member = ParseResourceName(v, "member", req.member(), "members");
-  if (!req.period().empty()) period = ParseResourceName(v, "period", req.period(), "fiscalPeriods");
-  if (!req.org_unit().empty()) unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
-  if (!v1::StatementState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!req.member().empty()) {
+    member = ParseResourceName(v, "member", req.member(), "members");
+  }
+  if (!req.period().empty()) {
+    period = ParseResourceName(v, "period", req.period(), "fiscalPeriods");
+  }
+  if (!req.org_unit().empty()) {
+    unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  }
+  if (!v1::StatementState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter =
       absl::StrCat(member, "|", period, "|", unit, "|", static_cast<int>(req.state()));
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (!member.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-    if (!ok) return DenyAccess(req.member());
+    if (!ok) {
+      return DenyAccess(req.member());
+    }
   }
   const std::string index = member.empty() ? kStatementsIndex : MemberStatementsIndex(member);
   const std::string prefix = period.empty() ? "" : absl::StrCat(period, ".");
@@ -137,17 +153,23 @@ absl::Status PerformanceApi::ListCommissionStatements(
         }
         const std::string who = StripName(s.member());
         SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, who));
-        if (!ok) return false;
+        if (!ok) {
+          return false;
+        }
         if (!unit.empty()) {
           SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> m, org_.Member(who));
-          if (!m) return false;
+          if (!m) {
+            return false;
+          }
           SALESOPS_ASSIGN_OR_RETURN(auto up, org_.UnitAndAncestors(m->team));
           return std::find(up.begin(), up.end(), unit) != up.end();
         }
         return true;
       },
       &out, &next));
-  for (auto& s : out) *resp->add_commission_statements() = std::move(s);
+  for (auto& s : out) {
+    *resp->add_commission_statements() = std::move(s);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -166,7 +188,9 @@ absl::Status PerformanceApi::IssueCommissionStatement(
     // Issue what the facts say now (the stored draft may be a moment behind).
     SALESOPS_ASSIGN_OR_RETURN(RepState rep, recomputer_.ComputeRep(member));
     ChainEntry* e = rep.Find(period);
-    if (e == nullptr || !e->stored) return NotFound("STATEMENT_NOT_FOUND", req.name());
+    if (e == nullptr || !e->stored) {
+      return NotFound("STATEMENT_NOT_FOUND", req.name());
+    }
     if (e->state != StatementState::kDraft) {
       return FailedPrecondition("STATEMENT_NOT_DRAFT", "only a DRAFT statement can be issued");
     }
@@ -205,7 +229,9 @@ absl::Status PerformanceApi::IssueCommissionStatement(
       *resp->mutable_commission_statement() = std::move(issued);
       return absl::OkStatus();
     }
-    if (ErrorReason(last) != "ETAG_MISMATCH" || !req.etag().empty()) return last;
+    if (ErrorReason(last) != "ETAG_MISMATCH" || !req.etag().empty()) {
+      return last;
+    }
   }
   return last;
 }
@@ -255,7 +281,9 @@ absl::Status PerformanceApi::ChangeDraft(const CallContext& call, const std::str
     *out = std::move(st.doc);
     return absl::OkStatus();
   };
-  if (seen) return replay(*seen);
+  if (seen) {
+    return replay(*seen);
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto st, LoadStatement(call, field, name));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(etag, st.version, name));
   if (st.doc.state() != v1::STATEMENT_STATE_DRAFT) {
@@ -270,7 +298,9 @@ absl::Status PerformanceApi::ChangeDraft(const CallContext& call, const std::str
   c.RememberRequest(call.principal.member_id, request_id, name);
   c.Emit(CallEvent(call, member, name, event, clock_.Now()));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") return replay(std::string(s.message()));
+  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    return replay(std::string(s.message()));
+  }
   SALESOPS_RETURN_IF_ERROR(s);
   SALESOPS_RETURN_IF_ERROR(recomputer_.RecomputeRep(member));
   SALESOPS_ASSIGN_OR_RETURN(*out, Reload(id));
@@ -280,7 +310,9 @@ absl::Status PerformanceApi::ChangeDraft(const CallContext& call, const std::str
 absl::Status PerformanceApi::AwardBonus(const CallContext& call, const v1::AwardBonusRequest& req,
                                         v1::AwardBonusResponse* resp) {
   Violations v;
-  if (req.bonus_id().empty()) v.Add("bonus_id", "required");
+  if (req.bonus_id().empty()) {
+    v.Add("bonus_id", "required");
+  }
   CheckText(v, "reason", req.reason(), 1, 500);
   CheckRequestId(v, req.request_id());
   (void)CheckStatementMoney(v, "amount", req.amount(), "", true);
@@ -292,7 +324,9 @@ absl::Status PerformanceApi::AwardBonus(const CallContext& call, const v1::Award
   const v1::Bonus* bonus = nullptr;
   if (plan != plans->plans.end()) {
     for (const auto& b : plan->second.bonuses()) {
-      if (b.bonus_id() == req.bonus_id()) bonus = &b;
+      if (b.bonus_id() == req.bonus_id()) {
+        bonus = &b;
+      }
     }
   }
   if (bonus == nullptr || bonus->kind() != v1::BONUS_KIND_SPECIAL_CONTRIBUTION) {
@@ -360,7 +394,9 @@ absl::Status PerformanceApi::RaiseStatementDispute(const CallContext& call,
                                                    const v1::RaiseStatementDisputeRequest& req,
                                                    v1::RaiseStatementDisputeResponse* resp) {
   Violations v;
-  if (req.line_number() < 1) v.Add("line_number", "a line of the statement (1, 2, …)");
+  if (req.line_number() < 1) {
+    v.Add("line_number", "a line of the statement (1, 2, …)");
+  }
   CheckText(v, "reason", req.reason(), 1, 1000);
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -387,7 +423,9 @@ absl::Status PerformanceApi::RaiseStatementDispute(const CallContext& call,
   StatementRecord rec;
   rec.statement = FromStatementProto(st.doc);
   rec.state = FromProtoState(st.doc.state());
-  for (const auto& d : st.doc.disputes()) rec.disputes.push_back(FromProtoDispute(d));
+  for (const auto& d : st.doc.disputes()) {
+    rec.disputes.push_back(FromProtoDispute(d));
+  }
   const absl::Time now = clock_.Now();
   const std::string dispute_id = absl::StrCat("d-", st.doc.disputes_size() + 1);
   SALESOPS_ASSIGN_OR_RETURN(
@@ -406,7 +444,9 @@ absl::Status PerformanceApi::RaiseStatementDispute(const CallContext& call,
   e.set_member(next.member());
   *e.mutable_dispute() = pd;
   for (const auto& l : next.lines()) {
-    if (l.line_number() == req.line_number()) *e.mutable_line() = l;
+    if (l.line_number() == req.line_number()) {
+      *e.mutable_line() = l;
+    }
   }
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, member, next.name(), e, now));
@@ -421,7 +461,9 @@ absl::Status PerformanceApi::ResolveStatementDispute(const CallContext& call,
                                                      const v1::ResolveStatementDisputeRequest& req,
                                                      v1::ResolveStatementDisputeResponse* resp) {
   Violations v;
-  if (req.dispute_id().empty()) v.Add("dispute_id", "required");
+  if (req.dispute_id().empty()) {
+    v.Add("dispute_id", "required");
+  }
   if (req.resolution() != v1::DISPUTE_RESOLUTION_ACCEPT &&
       req.resolution() != v1::DISPUTE_RESOLUTION_REJECT) {
     v.Add("resolution", "ACCEPT or REJECT");
@@ -442,7 +484,9 @@ absl::Status PerformanceApi::ResolveStatementDispute(const CallContext& call,
   StatementRecord rec;
   rec.statement = FromStatementProto(st.doc);
   rec.state = FromProtoState(st.doc.state());
-  for (const auto& d : st.doc.disputes()) rec.disputes.push_back(FromProtoDispute(d));
+  for (const auto& d : st.doc.disputes()) {
+    rec.disputes.push_back(FromProtoDispute(d));
+  }
   const absl::Time now = clock_.Now();
   Change c;
   std::string adjustment_statement;
@@ -453,7 +497,9 @@ absl::Status PerformanceApi::ResolveStatementDispute(const CallContext& call,
     // The adjustment goes on the member's next statement that is still a DRAFT.
     const int start_month = recomputer_.options().fiscal_year_start_month;
     std::optional<FiscalQuarter> q = ParseQuarter(period, start_month);
-    if (!q) return Internal("BAD_PERIOD", period);
+    if (!q) {
+      return Internal("BAD_PERIOD", period);
+    }
     FiscalQuarter target = NextQuarter(*q, start_month);
     for (int i = 0; i < kMaxLookAhead; ++i) {
       SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> d,
@@ -476,7 +522,9 @@ absl::Status PerformanceApi::ResolveStatementDispute(const CallContext& call,
   next.clear_etag();
   v1::Dispute resolved;
   for (size_t i = 0; i < rec.disputes.size(); ++i) {
-    if (rec.disputes[i].dispute_id != req.dispute_id()) continue;
+    if (rec.disputes[i].dispute_id != req.dispute_id()) {
+      continue;
+    }
     resolved = ToProtoDispute(rec.disputes[i], next.name(), currency);
     resolved.set_adjustment_statement(adjustment_statement);
     *next.mutable_disputes(static_cast<int>(i)) = resolved;
@@ -491,8 +539,9 @@ absl::Status PerformanceApi::ResolveStatementDispute(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(repo_.Commit(c));
   if (!adjustment_statement.empty()) {
     absl::Status r = recomputer_.RecomputeRep(member);
-    if (!r.ok())
+    if (!r.ok()) {
       LogWarning("recompute after dispute", {{"member", member}, {"error", r.ToString()}});
+    }
   }
   next.set_etag(absl::StrCat(st.version + 1));
   *resp->mutable_dispute() = resolved;
@@ -507,16 +556,22 @@ absl::Status PerformanceApi::ListStatementDisputes(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string member, statement;
-  if (!req.member().empty()) member = ParseResourceName(v, "member", req.member(), "members");
+  if (!req.member().empty()) {
+    member = ParseResourceName(v, "member", req.member(), "members");
+  }
   if (!req.statement().empty()) {
     statement = ParseDottedName(v, "statement", req.statement(), "commissionStatements");
   }
-  if (!v1::DisputeState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::DisputeState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter =
       absl::StrCat(member, "|", statement, "|", static_cast<int>(req.state()));
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   int offset = 0;
-  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) v.Add("page_token", "malformed");
+  if (cursor && !absl::SimpleAtoi(cursor->after, &offset)) {
+    v.Add("page_token", "malformed");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   std::vector<v1::CommissionStatement> statements;
   if (!statement.empty()) {
@@ -525,23 +580,33 @@ absl::Status PerformanceApi::ListStatementDisputes(const CallContext& call,
   } else {
     if (!member.empty()) {
       SALESOPS_ASSIGN_OR_RETURN(bool ok, scope_.CoversMember(call.principal, member));
-      if (!ok) return DenyAccess(req.member());
+      if (!ok) {
+        return DenyAccess(req.member());
+      }
     }
     const std::string index = member.empty() ? kStatementsIndex : MemberStatementsIndex(member);
     std::string after;
     int scanned = 0;
     while (scanned < kMaxScanPerCall * 5) {
-      if (call.Expired()) return DeadlineExceeded("ListStatementDisputes");
+      if (call.Expired()) {
+        return DeadlineExceeded("ListStatementDisputes");
+      }
       SALESOPS_ASSIGN_OR_RETURN(auto ids, repo_.Range(index, "", after, 500));
-      if (ids.empty()) break;
+      if (ids.empty()) {
+        break;
+      }
       SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kStatement, ids));
       for (auto& d : docs) {
         ++scanned;
         v1::CommissionStatement s;
-        if (!d || !s.ParseFromString(d->data) || s.disputes().empty()) continue;
+        if (!d || !s.ParseFromString(d->data) || s.disputes().empty()) {
+          continue;
+        }
         SALESOPS_ASSIGN_OR_RETURN(bool ok,
                                   scope_.CoversMember(call.principal, StripName(s.member())));
-        if (ok) statements.push_back(std::move(s));
+        if (ok) {
+          statements.push_back(std::move(s));
+        }
       }
       after = ids.back();
     }
@@ -549,14 +614,18 @@ absl::Status PerformanceApi::ListStatementDisputes(const CallContext& call,
   std::vector<v1::Dispute> all;
   for (const auto& s : statements) {
     for (const auto& d : s.disputes()) {
-      if (req.state() != v1::DISPUTE_STATE_UNSPECIFIED && d.state() != req.state()) continue;
+      if (req.state() != v1::DISPUTE_STATE_UNSPECIFIED && d.state() != req.state()) {
+        continue;
+      }
       all.push_back(d);
     }
   }
   // Newest first; ties by statement and id so pages are stable.
   std::sort(all.begin(), all.end(), [](const v1::Dispute& a, const v1::Dispute& b) {
     const auto ta = FromTs(a.raise_time()), tb = FromTs(b.raise_time());
-    if (ta != tb) return ta > tb;
+    if (ta != tb) {
+      return ta > tb;
+    }
     return std::tie(a.statement(), a.dispute_id()) < std::tie(b.statement(), b.dispute_id());
   });
   for (int i = offset; i < static_cast<int>(all.size()) && i < offset + page_size; ++i) {
@@ -574,30 +643,44 @@ absl::Status PerformanceApi::ExportCommissionStatements(
   Violations v;
   const std::string period = IdOf(v, "period", req.period(), "fiscalPeriods");
   std::string unit;
-  if (!req.org_unit().empty()) unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  if (!req.org_unit().empty()) {
+    unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   std::vector<v1::CommissionStatement> statements;
   std::string after;
   while (true) {
-    if (call.Expired()) return DeadlineExceeded("ExportCommissionStatements");
+    if (call.Expired()) {
+      return DeadlineExceeded("ExportCommissionStatements");
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto ids,
                               repo_.Range(kStatementsIndex, absl::StrCat(period, "."), after, 500));
-    if (ids.empty()) break;
+    if (ids.empty()) {
+      break;
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto docs, repo_.GetDocs(DocKind::kStatement, ids));
     for (auto& d : docs) {
       v1::CommissionStatement s;
-      if (!d || !s.ParseFromString(d->data)) continue;
+      if (!d || !s.ParseFromString(d->data)) {
+        continue;
+      }
       if (s.state() != v1::STATEMENT_STATE_ISSUED && s.state() != v1::STATEMENT_STATE_PAID) {
         continue;
       }
       SALESOPS_ASSIGN_OR_RETURN(bool ok,
                                 scope_.CoversMember(call.principal, StripName(s.member())));
-      if (!ok) continue;
+      if (!ok) {
+        continue;
+      }
       if (!unit.empty()) {
         SALESOPS_ASSIGN_OR_RETURN(std::optional<OrgMember> m, org_.Member(StripName(s.member())));
-        if (!m) continue;
+        if (!m) {
+          continue;
+        }
         SALESOPS_ASSIGN_OR_RETURN(auto up, org_.UnitAndAncestors(m->team));
-        if (std::find(up.begin(), up.end(), unit) == up.end()) continue;
+        if (std::find(up.begin(), up.end(), unit) == up.end()) {
+          continue;
+        }
       }
       if (static_cast<int>(statements.size()) >= kMaxExported) {
         return FailedPrecondition("EXPORT_TOO_LARGE",
@@ -614,7 +697,9 @@ absl::Status PerformanceApi::ExportCommissionStatements(
   auto money = [](const salesops::common::v1::Money& m) { return FormatMinor(m.amount_minor()); };
   for (const v1::CommissionStatement& s : statements) {
     std::optional<int64_t> sum = CheckedAdd(total, s.net_payable().amount_minor());
-    if (!sum) return FailedPrecondition("AMOUNT_OVERFLOW", "the total does not fit");
+    if (!sum) {
+      return FailedPrecondition("AMOUNT_OVERFLOW", "the total does not fit");
+    }
     total = *sum;
     currency = s.net_payable().currency_code();
     const std::string member = StripName(s.member());

@@ -90,7 +90,9 @@ inline CloudEvent Activity(const std::string& event_id, const std::string& owner
   a.mutable_activity()->set_performed_by("members/" + owner);
   *a.mutable_activity()->mutable_occur_time() =
       ToTs(ChinaNoon(static_cast<int>(day.year()), day.month(), day.day()));
-  if (csat > 0) a.mutable_activity()->set_satisfaction_score(csat);
+  if (csat > 0) {
+    a.mutable_activity()->set_satisfaction_score(csat);
+  }
   a.set_customer_owner("members/" + owner);
   a.set_team("orgUnits/" + team);
   CloudEvent e = MakeCloudEvent("/salesops/customers", "cust-1", "activities/" + event_id, a,
@@ -175,8 +177,12 @@ class PerformanceTest : public ::testing::Test {
   // the recompute job until nothing is left.
   void Deliver(const std::vector<CloudEvent>& events) {
     std::vector<const CloudEvent*> batch;
-    for (const CloudEvent& e : events) batch.push_back(&e);
-    for (const absl::Status& s : projection_.HandleBatch(batch)) ASSERT_TRUE(s.ok()) << s;
+    for (const CloudEvent& e : events) {
+      batch.push_back(&e);
+    }
+    for (const absl::Status& s : projection_.HandleBatch(batch)) {
+      ASSERT_TRUE(s.ok()) << s;
+    }
     ASSERT_TRUE(recomputer_.RunPending(absl::Seconds(30)).ok());
   }
 
@@ -191,12 +197,16 @@ class PerformanceTest : public ::testing::Test {
 
   std::vector<std::string> EventTypes() {
     std::vector<std::string> out;
-    for (const CloudEvent& e : repo_.events()) out.push_back(e.type);
+    for (const CloudEvent& e : repo_.events()) {
+      out.push_back(e.type);
+    }
     return out;
   }
   int CountEvents(const std::string& type) {
     int n = 0;
-    for (const CloudEvent& e : repo_.events()) n += e.type == type;
+    for (const CloudEvent& e : repo_.events()) {
+      n += e.type == type;
+    }
     return n;
   }
 
@@ -218,7 +228,9 @@ class PerformanceTest : public ::testing::Test {
 
 inline std::vector<std::string> Fields(const absl::Status& s) {
   std::vector<std::string> out;
-  for (const FieldViolation& v : FieldViolations(s)) out.push_back(v.field);
+  for (const FieldViolation& v : FieldViolations(s)) {
+    out.push_back(v.field);
+  }
   return out;
 }
 

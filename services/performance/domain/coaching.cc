@@ -34,7 +34,9 @@ absl::Status CheckScriptTransition(ScriptState from, ScriptState to) {
                   (from == ScriptState::kInReview && to == ScriptState::kDraft) ||
                   (from == ScriptState::kPublished && to == ScriptState::kRetired) ||
                   (from == ScriptState::kDraft && to == ScriptState::kRetired);
-  if (ok) return absl::OkStatus();
+  if (ok) {
+    return absl::OkStatus();
+  }
   return FailedPrecondition("SCRIPT_VERSION_TRANSITION",
                             absl::StrCat("a ", Name(from), " version cannot become ", Name(to)));
 }
@@ -62,7 +64,9 @@ VersionComparison CompareWinRates(WinCount a, WinCount b, int64_t min_closed) {
 }
 
 absl::Status CheckRubric(const std::vector<Weighted>& rubric, const std::string& field) {
-  if (rubric.empty()) return absl::OkStatus();
+  if (rubric.empty()) {
+    return absl::OkStatus();
+  }
   std::set<std::string> seen;
   int64_t sum = 0;
   for (size_t i = 0; i < rubric.size(); ++i) {
@@ -89,8 +93,9 @@ absl::StatusOr<int64_t> ScoreDrill(const std::vector<Weighted>& rubric,
   std::map<std::string, int64_t> given;
   for (size_t i = 0; i < scores.size(); ++i) {
     const std::string at = absl::StrCat("drill.criteria[", i, "]");
-    if (scores[i].criterion.empty())
+    if (scores[i].criterion.empty()) {
       return InvalidField(absl::StrCat(at, ".criterion"), "required");
+    }
     if (scores[i].score_bp < 0 || scores[i].score_bp > 10'000) {
       return InvalidField(absl::StrCat(at, ".score_basis_points"), "0..10000");
     }
@@ -111,7 +116,9 @@ absl::StatusOr<int64_t> ScoreDrill(const std::vector<Weighted>& rubric,
       return overall;
     }
     int64_t sum = 0;
-    for (const auto& [c, s] : given) sum += s;
+    for (const auto& [c, s] : given) {
+      sum += s;
+    }
     return (sum + static_cast<int64_t>(given.size()) / 2) / static_cast<int64_t>(given.size());
   }
   int64_t total = 0;
@@ -136,7 +143,9 @@ Progress ProgressOf(std::vector<DrillPoint> drills) {
     for (const CriterionScoreIn& c : d.criteria) {
       CriterionTrend& t = by[c.criterion];
       t.criterion = c.criterion;
-      if (t.count == 0) t.first_bp = c.score_bp;
+      if (t.count == 0) {
+        t.first_bp = c.score_bp;
+      }
       ++t.count;
       t.latest_bp = c.score_bp;
       t.best_bp = std::max(t.best_bp, c.score_bp);
@@ -152,7 +161,9 @@ Progress ProgressOf(std::vector<DrillPoint> drills) {
 }
 
 int64_t EnrolmentProgressBp(int64_t passed, int64_t modules) {
-  if (modules <= 0) return 0;
+  if (modules <= 0) {
+    return 0;
+  }
   return std::min<int64_t>(passed, modules) * 10'000 / modules;
 }
 

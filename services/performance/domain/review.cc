@@ -39,29 +39,45 @@ int64_t Bp(int64_t a, int64_t b) { return b == 0 ? 0 : a * 10'000 / b; }
 
 std::string Pct(int64_t bp) {
   // One decimal only when it matters: "43%", "4.5%".
-  if (bp % 100 == 0 || bp >= 1000) return absl::StrCat((bp + 50) / 100, "%");
+  if (bp % 100 == 0 || bp >= 1000) {
+    return absl::StrCat((bp + 50) / 100, "%");
+  }
   return absl::StrFormat("%.1f%%", bp / 100.0);
 }
 
 std::string StageLabel(absl::string_view stage) {
-  if (stage == "LEAD") return "线索";
-  if (stage == "QUALIFIED") return "需求确认";
-  if (stage == "PROPOSAL") return "方案";
-  if (stage == "NEGOTIATION") return "谈判";
-  if (stage == "CONTRACT") return "合同";
+  if (stage == "LEAD") {
+    return "线索";
+  }
+  if (stage == "QUALIFIED") {
+    return "需求确认";
+  }
+  if (stage == "PROPOSAL") {
+    return "方案";
+  }
+  if (stage == "NEGOTIATION") {
+    return "谈判";
+  }
+  if (stage == "CONTRACT") {
+    return "合同";
+  }
   return std::string(stage);
 }
 
 std::string Lower(absl::string_view s) {
   std::string out(s);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
   }
   return out;
 }
 
 int64_t Median(std::vector<int64_t> v) {
-  if (v.empty()) return 0;
+  if (v.empty()) {
+    return 0;
+  }
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -74,7 +90,9 @@ int64_t Closed(const Counts& c) {
 // The team's pooled window counts.
 Counts TeamWindow(const ReviewInput& in) {
   Counts t;
-  for (const Peer& p : in.team) AddCounts(t, p.window);
+  for (const Peer& p : in.team) {
+    AddCounts(t, p.window);
+  }
   return t;
 }
 
@@ -97,7 +115,9 @@ int64_t CapAtGap(const ReviewInput& in, int64_t impact) {
 // Counts of this cycle for every member of the team, the rep included.
 std::vector<int64_t> TeamValues(const ReviewInput& in, const std::string& key) {
   std::vector<int64_t> v{Get(in.current, key)};
-  for (const Peer& p : in.team) v.push_back(Get(p.current, key));
+  for (const Peer& p : in.team) {
+    v.push_back(Get(p.current, key));
+  }
   return v;
 }
 
@@ -155,7 +175,9 @@ class Analyser {
     using namespace review_counter;
     auto team_median = [&](auto f) {
       std::vector<int64_t> v{f(in_.current)};
-      for (const Peer& p : in_.team) v.push_back(f(p.current));
+      for (const Peer& p : in_.team) {
+        v.push_back(f(p.current));
+      }
       return Median(v);
     };
     auto count = [](const char* key) { return [key](const Counts& c) { return Get(c, key); }; };
@@ -197,9 +219,13 @@ class Analyser {
     const std::string key = LostFrom(r.stage);
     const int64_t n = Closed(in_.window), lost = Get(in_.window, key);
     const int64_t tn = Closed(team_), tlost = Get(team_, key);
-    if (n < r.min_sample || tn < r.min_team_sample) return;
+    if (n < r.min_sample || tn < r.min_team_sample) {
+      return;
+    }
     const int64_t share = Bp(lost, n), team_share = Bp(tlost, tn);
-    if (share - team_share < r.min_gap_bp) return;
+    if (share - team_share < r.min_gap_bp) {
+      return;
+    }
     // Deals lost beyond the team's share, had they closed at the team's win rate.
     const int64_t excess_milli = (lost * tn - tlost * n) * 1000 / tn;  // thousandths of a deal
     const int64_t impact =
@@ -229,7 +255,9 @@ class Analyser {
     using namespace review_counter;
     const int64_t n = Closed(in_.window), won = Get(in_.window, kWon);
     const int64_t tn = Closed(team_), twon = Get(team_, kWon);
-    if (n < r.min_sample || tn < r.min_team_sample) return;
+    if (n < r.min_sample || tn < r.min_team_sample) {
+      return;
+    }
     const int64_t rate = Bp(won, n), team_rate = Bp(twon, tn);
     std::vector<Fact> ev = {{"won_deals", "赢单", Unit::kCount, won},
                             {"closed_deals", "结案商机", Unit::kCount, n},
@@ -243,7 +271,9 @@ class Analyser {
            ev});
       return;
     }
-    if (team_rate - rate < r.min_gap_bp) return;
+    if (team_rate - rate < r.min_gap_bp) {
+      return;
+    }
     const int64_t excess_milli = (twon * n - won * tn) * 1000 / tn;
     const int64_t impact = excess_milli * AverageDeal(in_.window, team_) / 1000;
     Suggest(r, absl::StrCat("赢单率 ", Pct(rate), "（", won, "/", n, "），团队 ", Pct(team_rate)),
@@ -256,12 +286,18 @@ class Analyser {
     using namespace review_counter;
     const int64_t mine = Get(in_.current, key);
     std::vector<int64_t> peers;
-    for (const Peer& p : in_.team) peers.push_back(Get(p.current, key));
-    if (peers.empty()) return;
+    for (const Peer& p : in_.team) {
+      peers.push_back(Get(p.current, key));
+    }
+    if (peers.empty()) {
+      return;
+    }
     const int64_t median = Median(peers);
     const int64_t own_avg =
         in_.history_cycles == 0 ? 0 : Get(in_.history, key) / in_.history_cycles;
-    if (median < r.min_sample) return;
+    if (median < r.min_sample) {
+      return;
+    }
     std::vector<Fact> ev = {
         {key, absl::StrCat("本期", what), Unit::kCount, mine},
         {absl::StrCat("team_median_", key), absl::StrCat("团队本期", what, "中位数"), Unit::kCount,
@@ -275,7 +311,9 @@ class Analyser {
            absl::StrCat("本期", what, " ", mine, " 次，高于团队中位数 ", median, " 次"), ev});
       return;
     }
-    if (median - mine < median * r.min_gap_bp / 10'000) return;
+    if (median - mine < median * r.min_gap_bp / 10'000) {
+      return;
+    }
     // Bookings the team makes per visit/activity, times the shortfall.
     const int64_t per = Get(team_, key) == 0 ? 0 : Get(team_, kBookings) / Get(team_, key);
     const std::string trend = in_.history_cycles == 0 ? ""
@@ -291,9 +329,13 @@ class Analyser {
   void Satisfaction(const ReviewRule& r) {
     using namespace review_counter;
     const int64_t n = Get(in_.window, kCsatCount), tn = Get(team_, kCsatCount);
-    if (n < r.min_sample || tn < r.min_team_sample) return;
+    if (n < r.min_sample || tn < r.min_team_sample) {
+      return;
+    }
     const int64_t mine = CsatBp(in_.window), team = CsatBp(team_);
-    if (team - mine < r.min_gap_bp) return;
+    if (team - mine < r.min_gap_bp) {
+      return;
+    }
     std::vector<Fact> ev = {{"satisfaction", "客户满意度", Unit::kBasisPoints, mine},
                             {"satisfaction_scored", "评分次数", Unit::kCount, n},
                             {"team_satisfaction", "团队满意度", Unit::kBasisPoints, team},
@@ -314,7 +356,9 @@ class Analyser {
 
 BiweeklyCycle CycleOf(absl::CivilDay day, int start_month) {
   int fiscal_year = static_cast<int>(day.year());
-  if (day < absl::CivilDay(fiscal_year, start_month, 1)) --fiscal_year;
+  if (day < absl::CivilDay(fiscal_year, start_month, 1)) {
+    --fiscal_year;
+  }
   const int64_t offset = day - absl::CivilDay(fiscal_year, start_month, 1);
   const int number = std::min<int>(static_cast<int>(offset / 14) + 1, kCyclesPerYear);
   return Make(fiscal_year, number, start_month);
@@ -355,15 +399,27 @@ int64_t Get(const Counts& c, const std::string& key) {
 }
 
 void AddCounts(Counts& into, const Counts& from) {
-  for (const auto& [k, v] : from) into[k] += v;
+  for (const auto& [k, v] : from) {
+    into[k] += v;
+  }
 }
 
 absl::StatusOr<RuleKind> ParseRuleKind(absl::string_view name) {
-  if (name == "stage_loss") return RuleKind::kStageLoss;
-  if (name == "win_rate") return RuleKind::kWinRate;
-  if (name == "visits") return RuleKind::kVisits;
-  if (name == "activities") return RuleKind::kActivities;
-  if (name == "satisfaction") return RuleKind::kSatisfaction;
+  if (name == "stage_loss") {
+    return RuleKind::kStageLoss;
+  }
+  if (name == "win_rate") {
+    return RuleKind::kWinRate;
+  }
+  if (name == "visits") {
+    return RuleKind::kVisits;
+  }
+  if (name == "activities") {
+    return RuleKind::kActivities;
+  }
+  if (name == "satisfaction") {
+    return RuleKind::kSatisfaction;
+  }
   return InvalidField("kind", "one of stage_loss, win_rate, visits, activities, satisfaction");
 }
 
@@ -392,23 +448,35 @@ absl::StatusOr<std::vector<ReviewRule>> ParseReviewRules(absl::string_view tsv) 
   for (absl::string_view line : absl::StrSplit(tsv, '\n')) {
     ++line_no;
     line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line[0] == '#') continue;
+    if (line.empty() || line[0] == '#') {
+      continue;
+    }
     std::vector<std::string> col = absl::StrSplit(line, '\t');
     auto bad = [&](absl::string_view column, absl::string_view what) {
       return InvalidField(absl::StrCat("line ", line_no, ".", column), what);
     };
-    if (col.size() != 8) return bad("columns", "8 tab-separated columns");
+    if (col.size() != 8) {
+      return bad("columns", "8 tab-separated columns");
+    }
     ReviewRule r;
     r.id = col[0];
-    if (r.id.empty()) return bad("id", "required");
+    if (r.id.empty()) {
+      return bad("id", "required");
+    }
     for (const ReviewRule& other : out) {
-      if (other.id == r.id) return bad("id", "used twice");
+      if (other.id == r.id) {
+        return bad("id", "used twice");
+      }
     }
     absl::StatusOr<RuleKind> kind = ParseRuleKind(col[1]);
-    if (!kind.ok()) return bad("kind", kind.status().message());
+    if (!kind.ok()) {
+      return bad("kind", kind.status().message());
+    }
     r.kind = *kind;
     r.stage = col[2] == "-" ? "" : col[2];
-    if (r.kind == RuleKind::kStageLoss && r.stage.empty()) return bad("stage", "required");
+    if (r.kind == RuleKind::kStageLoss && r.stage.empty()) {
+      return bad("stage", "required");
+    }
     if (!absl::SimpleAtoi(col[3], &r.min_sample) || r.min_sample < 0) {
       return bad("min_sample", "a whole number >= 0");
     }
@@ -420,10 +488,14 @@ absl::StatusOr<std::vector<ReviewRule>> ParseReviewRules(absl::string_view tsv) 
     }
     r.scenario = col[6] == "-" ? "" : col[6];
     r.advice = col[7];
-    if (r.advice.empty()) return bad("advice", "required");
+    if (r.advice.empty()) {
+      return bad("advice", "required");
+    }
     out.push_back(std::move(r));
   }
-  if (out.empty()) return InvalidField("rules", "no rule in the file");
+  if (out.empty()) {
+    return InvalidField("rules", "no rule in the file");
+  }
   return out;
 }
 
@@ -435,7 +507,9 @@ std::optional<int64_t> MetricValue(int metric, const Counts& c) {
   using namespace review_counter;
   switch (metric) {
     case kWinRateMetric:
-      if (Closed(c) == 0) return std::nullopt;
+      if (Closed(c) == 0) {
+        return std::nullopt;
+      }
       return Bp(Get(c, kWon), Closed(c));
     case kVisitsMetric:
       return Get(c, kVisits);
@@ -444,7 +518,9 @@ std::optional<int64_t> MetricValue(int metric, const Counts& c) {
     case kBookingsMetric:
       return Get(c, kBookings);
     case kSatisfactionMetric:
-      if (Get(c, kCsatCount) == 0) return std::nullopt;
+      if (Get(c, kCsatCount) == 0) {
+        return std::nullopt;
+      }
       return CsatBp(c);
     default:
       return std::nullopt;
@@ -452,7 +528,9 @@ std::optional<int64_t> MetricValue(int metric, const Counts& c) {
 }
 
 Interval WilsonInterval(int64_t successes, int64_t n) {
-  if (n <= 0) return {0, 0};
+  if (n <= 0) {
+    return {0, 0};
+  }
   const double z = 1.959963984540054;
   const double p = static_cast<double>(successes) / static_cast<double>(n);
   const double nn = static_cast<double>(n);

@@ -101,7 +101,9 @@ const SuggestionOut* Find(const ReviewAnalysis& a, const std::string& rule) {
 
 int64_t FactValue(const std::vector<Fact>& ev, const std::string& key) {
   for (const Fact& f : ev) {
-    if (f.key == key) return f.value;
+    if (f.key == key) {
+      return f.value;
+    }
   }
   ADD_FAILURE() << "no fact " << key;
   return -1;
@@ -226,7 +228,9 @@ TEST(ReviewRulesTest, SuggestionsRankByImpactAndRulesAreData) {
               rules.end());
   EXPECT_EQ(Find(AnalyseReview(in, rules), "visits"), nullptr);
   // A stricter threshold silences the stage rule.
-  for (ReviewRule& r : rules) r.min_gap_bp = 5'000;
+  for (ReviewRule& r : rules) {
+    r.min_gap_bp = 5'000;
+  }
   EXPECT_EQ(Find(AnalyseReview(in, rules), "stage_loss.proposal"), nullptr);
 }
 

@@ -83,7 +83,9 @@ std::string Strip(const std::string& name) { return StripName(name); }
 
 std::optional<std::string> Field(const FieldMap& m, const std::string& field) {
   for (const auto& [f, v] : m) {
-    if (f == field) return v;
+    if (f == field) {
+      return v;
+    }
   }
   return std::nullopt;
 }
@@ -101,7 +103,9 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 
 // "OPPORTUNITY_STAGE_PROPOSAL" → "PROPOSAL"; "" for unknown values.
 std::string StageCode(int stage) {
-  if (!cv1::OpportunityStage_IsValid(stage) || stage == 0) return "";
+  if (!cv1::OpportunityStage_IsValid(stage) || stage == 0) {
+    return "";
+  }
   std::string name = cv1::OpportunityStage_Name(static_cast<cv1::OpportunityStage>(stage));
   return name.substr(std::string("OPPORTUNITY_STAGE_").size());
 }
@@ -110,9 +114,13 @@ std::string StageCode(int stage) {
 // at most 48 bytes cut at a character boundary.
 std::string CounterLabel(absl::string_view text, size_t max = 48) {
   text = absl::StripAsciiWhitespace(text);
-  if (text.size() <= max) return std::string(text);
+  if (text.size() <= max) {
+    return std::string(text);
+  }
   size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
   return std::string(text.substr(0, end));
 }
 
@@ -160,7 +168,9 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.display_name = e.display_name();
     p.customer = Strip(e.customer());
     p.contract = Strip(e.contract());
-    if (!e.has_won_date() || !IsValidDate(e.won_date())) return Invalid("won_date", "required");
+    if (!e.has_won_date() || !IsValidDate(e.won_date())) {
+      return Invalid("won_date", "required");
+    }
     p.day = DayOf(e.won_date());
     // The close instant when it is on the won day, else noon of that day.
     const absl::Time close = e.has_close_time() ? FromTs(e.close_time()) : absl::InfinitePast();
@@ -191,7 +201,9 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
       p.payment = e.payment_id();
       p.instalment = e.instalment_id();
       date = e.refund_date();
-      if (!IsValidDate(date)) return Invalid("refund_date", "required");
+      if (!IsValidDate(date)) {
+        return Invalid("refund_date", "required");
+      }
     } else {
       SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentReceived>(ev));
       Common(p, e, o);
@@ -202,12 +214,16 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
       p.first_instalment =
           e.instalment_id() == "1" && e.instalment_state() == cv1::INSTALMENT_STATE_RECEIVED;
       date = e.received_date();
-      if (!IsValidDate(date)) return Invalid("received_date", "required");
+      if (!IsValidDate(date)) {
+        return Invalid("received_date", "required");
+      }
     }
     p.kind = refund ? Kind::kRefund : Kind::kPayment;
     p.day = DayOf(date);
     p.time = Noon(p.day, o.tz);
-    if (p.payment.empty()) p.payment = ev.id;
+    if (p.payment.empty()) {
+      p.payment = ev.id;
+    }
   } else if (t == "salesops.customers.v1.ContractCancelled") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::ContractCancelled>(ev));
     p.kind = Kind::kCancel;
@@ -253,7 +269,9 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     p.instalment = e.instalment_id();
     p.amount = e.outstanding().amount_minor();
     p.counted_currency = e.outstanding().currency_code() == o.currency;
-    if (!IsValidDate(e.due_date())) return Invalid("due_date", "required");
+    if (!IsValidDate(e.due_date())) {
+      return Invalid("due_date", "required");
+    }
     p.day = DayOf(e.due_date());
   } else if (t == "salesops.warning.v1.WarningRaised" ||
              t == "salesops.warning.v1.WarningResolved") {
@@ -267,8 +285,12 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
       SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<wv1::WarningResolved>(ev));
       w = e.warning();
     }
-    if (w.rep().empty()) return std::nullopt;  // about a team or region
-    if (w.name().empty()) return Invalid("warning.name", "required");
+    if (w.rep().empty()) {
+      return std::nullopt;  // about a team or region
+    }
+    if (w.name().empty()) {
+      return Invalid("warning.name", "required");
+    }
     p.kind = raised ? Kind::kWarningOpen : Kind::kWarningClosed;
     p.owner = Strip(w.rep());
     p.subject = w.name();
@@ -284,7 +306,9 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     // Market insights, for the reviews of the reps they are meant for.
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<sv1::InsightPublished>(ev));
     const sv1::MarketInsight& in = e.insight();
-    if (in.name().empty()) return Invalid("insight.name", "required");
+    if (in.name().empty()) {
+      return Invalid("insight.name", "required");
+    }
     p.kind = Kind::kInsightOpen;
     p.subject = in.name();
     v1::InsightSummary summary;
@@ -293,13 +317,19 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
     summary.set_kind(sv1::InsightKind_Name(in.kind()));
     summary.set_summary(CounterLabel(in.body(), 300));
     *summary.mutable_publish_time() = in.publish_time();
-    for (const std::string& u : in.audience().org_units()) summary.add_audience_units(u);
-    if (in.has_valid_until()) *summary.mutable_valid_until() = in.valid_until();
+    for (const std::string& u : in.audience().org_units()) {
+      summary.add_audience_units(u);
+    }
+    if (in.has_valid_until()) {
+      *summary.mutable_valid_until() = in.valid_until();
+    }
     p.payload = summary.SerializeAsString();
     return p;
   } else if (t == "salesops.sync.v1.InsightArchived") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<sv1::InsightArchived>(ev));
-    if (e.insight().empty()) return Invalid("insight", "required");
+    if (e.insight().empty()) {
+      return Invalid("insight", "required");
+    }
     p.kind = Kind::kInsightClosed;
     p.subject = e.insight();
     return p;
@@ -336,7 +366,9 @@ absl::StatusOr<std::optional<Parsed>> Parse(const CloudEvent& ev, const Performa
   if (p.kind != Kind::kAttainment && p.kind != Kind::kTaskDone && p.owner.empty()) {
     return Invalid("owner", "required");
   }
-  if (p.amount < 0) return Invalid("amount.amount_minor", "must not be negative");
+  if (p.amount < 0) {
+    return Invalid("amount.amount_minor", "must not be negative");
+  }
   return p;
 }
 
@@ -377,9 +409,15 @@ class BatchBuilder {
         KeepCase(p, false);
         Count(p, Period(p.day), counter::kLost, 1);
         CountCycle(p, review_counter::kLost, 1);
-        if (!p.from_stage.empty()) CountCycle(p, review_counter::LostFrom(p.from_stage), 1);
-        if (!p.reason.empty()) CountCycle(p, review_counter::Reason(p.reason), 1);
-        if (!p.competitor.empty()) CountCycle(p, review_counter::Competitor(p.competitor), 1);
+        if (!p.from_stage.empty()) {
+          CountCycle(p, review_counter::LostFrom(p.from_stage), 1);
+        }
+        if (!p.reason.empty()) {
+          CountCycle(p, review_counter::Reason(p.reason), 1);
+        }
+        if (!p.competitor.empty()) {
+          CountCycle(p, review_counter::Competitor(p.competitor), 1);
+        }
         break;
       case Kind::kPayment:
       case Kind::kRefund:
@@ -449,11 +487,15 @@ class BatchBuilder {
       c_.AddToIndex(kSubjectsIndex, absl::StrCat(period, "|", subject));
       MarkWork(c_, work);
     }
-    if (cause != nullptr) NoteLastCause(c_, work, *cause);
+    if (cause != nullptr) {
+      NoteLastCause(c_, work, *cause);
+    }
   }
   // Counts for the rep's biweekly review (one map per rep and cycle).
   void CountCycle(const Parsed& p, const std::string& field, int64_t by) {
-    if (by == 0 || p.owner.empty()) return;
+    if (by == 0 || p.owner.empty()) {
+      return;
+    }
     const std::string cycle = CycleOf(p.day, o_.fiscal_year_start_month).id;
     c_.AddToField(MapKind::kCounters, ReviewCountersId(cycle, p.owner), field, by);
   }
@@ -464,14 +506,20 @@ class BatchBuilder {
   }
   void CountPair(const std::string& member, const std::string& team, const std::string& period,
                  const char* field, int64_t by, const CloudEvent* cause) {
-    if (by == 0 || member.empty()) return;
+    if (by == 0 || member.empty()) {
+      return;
+    }
     c_.AddToField(MapKind::kCounters, MemberCountersId(period, member, team), field, by);
     if (listed_.insert(absl::StrCat(period, "|", member, "|", team)).second) {
       c_.AddToIndex(MemberTeamsIndex(member, period), team);
-      if (!team.empty()) c_.AddToIndex(TeamMembersIndex(team, period), member);
+      if (!team.empty()) {
+        c_.AddToIndex(TeamMembersIndex(team, period), member);
+      }
     }
     TouchCard(MemberName(member), period, cause);
-    if (!team.empty()) TouchCard(UnitName(team), period, cause);
+    if (!team.empty()) {
+      TouchCard(UnitName(team), period, cause);
+    }
   }
 
   void PutOpp(const std::string& id, const v1::StoredOpportunity& o) {
@@ -481,7 +529,9 @@ class BatchBuilder {
 
   void Created(const Parsed& p) {
     auto& rec = s_.opps[p.opportunity];
-    if (rec) return;  // created once
+    if (rec) {
+      return;  // created once
+    }
     v1::StoredOpportunity o;
     o.set_owner(p.owner);
     o.set_team(p.team);
@@ -492,7 +542,9 @@ class BatchBuilder {
     o.set_open(true);
     PutOpp(p.opportunity, o);
     CountCycle(p, review_counter::kCreated, 1);
-    if (p.counted_currency) CountCycle(p, review_counter::kCreatedAmount, p.amount);
+    if (p.counted_currency) {
+      CountCycle(p, review_counter::kCreatedAmount, p.amount);
+    }
     if (!p.expected_period.empty()) {
       CountPair(o.owner(), o.team(), o.expected_period(), counter::kPipeline, o.amount_minor(),
                 p.event);
@@ -501,11 +553,15 @@ class BatchBuilder {
 
   void Stage(const Parsed& p) {
     auto it = s_.opps.find(p.opportunity);
-    if (!p.open_stage || it == s_.opps.end() || !it->second || !it->second->open()) return;
+    if (!p.open_stage || it == s_.opps.end() || !it->second || !it->second->open()) {
+      return;
+    }
     v1::StoredOpportunity o = *it->second;
     const int64_t amount = p.counted_currency ? p.amount : o.amount_minor();
     const std::string period = p.expected_period.empty() ? o.expected_period() : p.expected_period;
-    if (amount == o.amount_minor() && period == o.expected_period()) return;
+    if (amount == o.amount_minor() && period == o.expected_period()) {
+      return;
+    }
     if (!o.expected_period().empty()) {
       CountPair(o.owner(), o.team(), o.expected_period(), counter::kPipeline, -o.amount_minor(),
                 p.event);
@@ -521,7 +577,9 @@ class BatchBuilder {
   // Takes a closed deal out of the open pipeline; returns when it was created.
   std::optional<absl::CivilDay> Close(const Parsed& p) {
     auto it = s_.opps.find(p.opportunity);
-    if (it == s_.opps.end() || !it->second) return std::nullopt;
+    if (it == s_.opps.end() || !it->second) {
+      return std::nullopt;
+    }
     v1::StoredOpportunity o = *it->second;
     const absl::CivilDay created = ChinaDay(FromMicros(o.create_micros()), o_.tz);
     if (o.open()) {
@@ -562,7 +620,9 @@ class BatchBuilder {
 
   void Record(const Parsed& p, FactKind kind, const std::string& period) {
     DealCredit& deal = Deal(p.opportunity);
-    if (deal.Has(p.event->id)) return;
+    if (deal.Has(p.event->id)) {
+      return;
+    }
     deal.Record(c_, Fact(p, kind, period), p.event);
     if (!p.team.empty() && !p.owner.empty()) {
       c_.AddToIndex(TeamMembersIndex(p.team, period), p.owner);
@@ -583,7 +643,9 @@ class BatchBuilder {
       Count(p, period, counter::kCycleDeals, 1);
     }
     FirstWin(p, period);
-    if (p.counted_currency && p.amount > 0) Record(p, FactKind::kDealWon, period);
+    if (p.counted_currency && p.amount > 0) {
+      Record(p, FactKind::kDealWon, period);
+    }
     CloseScripts(p, true);
     KeepCase(p, true);
   }
@@ -594,14 +656,22 @@ class BatchBuilder {
     const std::string key = absl::StrCat("u|", p.opportunity);
     Guard(key);
     const FieldMap& uses = s_.script_uses[p.opportunity];
-    if (Field(uses, "!outcome")) return;  // counted before
+    if (Field(uses, "!outcome")) {
+      return;  // counted before
+    }
     for (const auto& [field, value] : uses) {
-      if (field.empty() || field[0] == '!') continue;
+      if (field.empty() || field[0] == '!') {
+        continue;
+      }
       const size_t bar = field.rfind('|');
-      if (bar == std::string::npos) continue;
+      if (bar == std::string::npos) {
+        continue;
+      }
       const std::string script = field.substr(0, bar), version = field.substr(bar + 1);
       c_.AddToField(MapKind::kScriptStats, script, absl::StrCat(version, ":closed"), 1);
-      if (won) c_.AddToField(MapKind::kScriptStats, script, absl::StrCat(version, ":won"), 1);
+      if (won) {
+        c_.AddToField(MapKind::kScriptStats, script, absl::StrCat(version, ":won"), 1);
+      }
     }
     c_.SetField(MapKind::kScriptUses, p.opportunity, "!outcome", won ? "won" : "lost");
     s_.script_uses[p.opportunity].push_back({"!outcome", won ? "won" : "lost"});
@@ -610,14 +680,22 @@ class BatchBuilder {
   // A key-account negotiation (a deal at or above the case amount) enters the
   // case library when it closes.
   void KeepCase(const Parsed& p, bool won) {
-    if (!p.counted_currency || p.amount < o_.case_min_amount_minor) return;
+    if (!p.counted_currency || p.amount < o_.case_min_amount_minor) {
+      return;
+    }
     v1::NegotiationCase k;
     k.set_opportunity(absl::StrCat("opportunities/", p.opportunity));
     k.set_display_name(p.display_name);
-    if (!p.customer.empty()) k.set_customer(absl::StrCat("customers/", p.customer));
+    if (!p.customer.empty()) {
+      k.set_customer(absl::StrCat("customers/", p.customer));
+    }
     k.set_owner(MemberName(p.owner));
-    if (!p.team.empty()) k.set_team(UnitName(p.team));
-    if (!p.product_line.empty()) k.set_product_line(UnitName(p.product_line));
+    if (!p.team.empty()) {
+      k.set_team(UnitName(p.team));
+    }
+    if (!p.product_line.empty()) {
+      k.set_product_line(UnitName(p.product_line));
+    }
     *k.mutable_amount() = Money(p.amount, o_.currency);
     k.set_outcome(won ? v1::NEGOTIATION_OUTCOME_WON : v1::NEGOTIATION_OUTCOME_LOST);
     k.set_from_stage(won ? p.won_from : p.from_stage);
@@ -631,11 +709,15 @@ class BatchBuilder {
   // A customer's first won deal counts as a new customer for its owner; a
   // win found earlier than the one counted moves the count.
   void FirstWin(const Parsed& p, const std::string& period) {
-    if (p.customer.empty()) return;
+    if (p.customer.empty()) {
+      return;
+    }
     const std::string mine =
         absl::StrCat(DayKey(p.day), "|", p.opportunity, "|", p.owner, "|", p.team);
     std::string& cur = s_.first_win[p.customer];
-    if (!cur.empty() && cur <= mine) return;
+    if (!cur.empty() && cur <= mine) {
+      return;
+    }
     if (!cur.empty()) {
       std::vector<std::string> old = absl::StrSplit(cur, '|');
       if (old.size() == 4) {
@@ -655,7 +737,9 @@ class BatchBuilder {
   void Payment(const Parsed& p) {
     const std::string period = Period(p.day);
     const bool refund = p.kind == Kind::kRefund;
-    if (p.counted_currency) Count(p, period, counter::kCollections, refund ? -p.amount : p.amount);
+    if (p.counted_currency) {
+      Count(p, period, counter::kCollections, refund ? -p.amount : p.amount);
+    }
     if (!refund && !p.instalment.empty()) {
       // A payment of an overdue instalment takes it off the overdue figure.
       const std::string key = absl::StrCat(p.contract, "|", p.instalment);
@@ -675,14 +759,18 @@ class BatchBuilder {
   }
 
   void Cancel(const Parsed& p) {
-    if (p.opportunity.empty()) return;  // a contract without a deal credits nobody
+    if (p.opportunity.empty()) {
+      return;  // a contract without a deal credits nobody
+    }
     Record(p, FactKind::kContractCancelled, Period(p.day));
   }
 
   void Overdue(const Parsed& p) {
     const std::string key = absl::StrCat(p.contract, "|", p.instalment);
     std::string& cur = s_.overdue[key];
-    if (!cur.empty() || !p.counted_currency) return;  // raised once per instalment
+    if (!cur.empty() || !p.counted_currency) {
+      return;  // raised once per instalment
+    }
     const std::string period = Period(p.day);
     cur = absl::StrCat(p.amount, "|", p.owner, "|", p.team, "|", period);
     c_.SetField(MapKind::kOverdue, "", key, cur);
@@ -692,7 +780,9 @@ class BatchBuilder {
   void Attainment(const Parsed& p) {
     FieldMap& m = s_.targets[p.subject];
     for (const auto& [period, raw] : m) {
-      if (period != p.period) continue;
+      if (period != p.period) {
+        continue;
+      }
       v1::StoredTarget cur;
       if (cur.ParseFromString(raw) &&
           std::make_pair(cur.as_of_micros(), cur.cause_event_id()) >=
@@ -742,7 +832,9 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
         deals.insert(p.opportunity);
         opps.insert(p.opportunity);
         closed.insert(p.opportunity);
-        if (!p.customer.empty()) customers.insert(p.customer);
+        if (!p.customer.empty()) {
+          customers.insert(p.customer);
+        }
         break;
       case Kind::kLost:
         closed.insert(p.opportunity);
@@ -753,11 +845,15 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
         opps.insert(p.opportunity);
         break;
       case Kind::kPayment:
-        if (!p.instalment.empty()) overdue.insert(absl::StrCat(p.contract, "|", p.instalment));
+        if (!p.instalment.empty()) {
+          overdue.insert(absl::StrCat(p.contract, "|", p.instalment));
+        }
         [[fallthrough]];
       case Kind::kRefund:
       case Kind::kCancel:
-        if (!p.opportunity.empty()) deals.insert(p.opportunity);
+        if (!p.opportunity.empty()) {
+          deals.insert(p.opportunity);
+        }
         break;
       case Kind::kOverdue:
         overdue.insert(absl::StrCat(p.contract, "|", p.instalment));
@@ -781,7 +877,9 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
     std::optional<v1::CreditSplit> split;
     if (splits[i]) {
       split.emplace();
-      if (!split->ParseFromString(splits[i]->data)) split.reset();
+      if (!split->ParseFromString(splits[i]->data)) {
+        split.reset();
+      }
     }
     s.deals.emplace(deal_ids[i], DealCredit::Parse(deal_ids[i], deal_maps[i], split));
     keys.push_back(absl::StrCat("d|", deal_ids[i]));
@@ -792,7 +890,9 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
     std::optional<v1::StoredOpportunity> o;
     if (auto raw = Field(opp_maps[i], "s")) {
       o.emplace();
-      if (!o->ParseFromString(*raw)) o.reset();
+      if (!o->ParseFromString(*raw)) {
+        o.reset();
+      }
     }
     s.opps[opp_ids[i]] = std::move(o);
   }
@@ -824,7 +924,9 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
     keys.push_back(absl::StrCat("u|", closed_ids[i]));
   }
   SALESOPS_ASSIGN_OR_RETURN(auto revs, repo.GetFields(MapKind::kRevisions, "", keys));
-  for (size_t i = 0; i < keys.size(); ++i) s.revisions[keys[i]] = revs[i].value_or("");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    s.revisions[keys[i]] = revs[i].value_or("");
+  }
   return s;
 }
 
@@ -843,32 +945,44 @@ std::vector<absl::Status> CreditProjection::HandleBatch(
       out[i] = p.status();
       continue;
     }
-    if (!*p) continue;
+    if (!*p) {
+      continue;
+    }
     parsed.push_back(**std::move(p));
     index.push_back(i);
   }
   for (int attempt = 0; attempt < kMaxAttempts && !parsed.empty(); ++attempt) {
     // Drop what was applied before (a redelivery, or another instance).
     std::vector<const CloudEvent*> pending;
-    for (const Parsed& p : parsed) pending.push_back(p.event);
+    for (const Parsed& p : parsed) {
+      pending.push_back(p.event);
+    }
     absl::StatusOr<std::vector<bool>> applied = repo_.Applied(pending);
     if (!applied.ok()) {
-      for (size_t i : index) out[i] = applied.status();
+      for (size_t i : index) {
+        out[i] = applied.status();
+      }
       return out;
     }
     std::vector<Parsed> fresh;
     std::vector<size_t> fresh_index;
     for (size_t i = 0; i < parsed.size(); ++i) {
-      if ((*applied)[i]) continue;
+      if ((*applied)[i]) {
+        continue;
+      }
       fresh.push_back(parsed[i]);
       fresh_index.push_back(index[i]);
     }
     parsed = std::move(fresh);
     index = std::move(fresh_index);
-    if (parsed.empty()) break;
+    if (parsed.empty()) {
+      break;
+    }
     absl::StatusOr<Snapshot> snapshot = Read(repo_, parsed);
     if (!snapshot.ok()) {
-      for (size_t i : index) out[i] = snapshot.status();
+      for (size_t i : index) {
+        out[i] = snapshot.status();
+      }
       return out;
     }
     Change c;
@@ -879,13 +993,17 @@ std::vector<absl::Status> CreditProjection::HandleBatch(
       applying.push_back(p.event);
     }
     absl::Status s = repo_.Commit(c, applying);
-    if (s.ok()) return out;
+    if (s.ok()) {
+      return out;
+    }
     const std::string reason = ErrorReason(s);
     if (s.code() == absl::StatusCode::kAborted &&
         (reason == "ETAG_MISMATCH" || reason == "EVENT_ALREADY_APPLIED")) {
       continue;  // read again and decide again
     }
-    for (size_t i : index) out[i] = s;
+    for (size_t i : index) {
+      out[i] = s;
+    }
     return out;
   }
   if (!parsed.empty()) {

@@ -44,7 +44,9 @@ TEST_F(CreditProjectionTest, BadEventFailsAlone) {
   ASSERT_TRUE(recomputer_.RunPending(absl::Seconds(10)).ok());
   EXPECT_EQ(Statement("FY2026-Q4", "rep-1").net_payable().amount_minor(), 200'00);
   const size_t events = repo_.events().size();
-  for (const absl::Status& again : projection_.HandleBatch({&good})) EXPECT_TRUE(again.ok());
+  for (const absl::Status& again : projection_.HandleBatch({&good})) {
+    EXPECT_TRUE(again.ok());
+  }
   ASSERT_TRUE(recomputer_.RunPending(absl::Seconds(10)).ok());
   EXPECT_EQ(repo_.events().size(), events);
   EXPECT_EQ(Statement("FY2026-Q4", "rep-1").net_payable().amount_minor(), 200'00);

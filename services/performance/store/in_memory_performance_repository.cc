@@ -18,7 +18,9 @@ absl::StatusOr<std::optional<Doc>> InMemoryPerformanceRepository::GetDoc(DocKind
                                                                          const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = docs_.find({kind, id});
-  if (it == docs_.end()) return std::nullopt;
+  if (it == docs_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -28,7 +30,9 @@ absl::StatusOr<std::vector<std::optional<Doc>>> InMemoryPerformanceRepository::G
   std::vector<std::optional<Doc>> out(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     auto it = docs_.find({kind, ids[i]});
-    if (it != docs_.end()) out[i] = it->second;
+    if (it != docs_.end()) {
+      out[i] = it->second;
+    }
   }
   return out;
 }
@@ -38,12 +42,20 @@ absl::StatusOr<std::vector<std::string>> InMemoryPerformanceRepository::Range(
   absl::MutexLock lock(&mu_);
   std::vector<std::string> out;
   auto it = indexes_.find(index);
-  if (it == indexes_.end()) return out;
+  if (it == indexes_.end()) {
+    return out;
+  }
   for (auto m = it->second.upper_bound(std::max(after, std::string()));
        m != it->second.end() && static_cast<int>(out.size()) < limit; ++m) {
-    if (!after.empty() && *m <= after) continue;
-    if (*m < prefix) continue;
-    if (!absl::StartsWith(*m, prefix)) break;
+    if (!after.empty() && *m <= after) {
+      continue;
+    }
+    if (*m < prefix) {
+      continue;
+    }
+    if (!absl::StartsWith(*m, prefix)) {
+      break;
+    }
     out.push_back(*m);
   }
   return out;
@@ -54,10 +66,14 @@ absl::StatusOr<std::vector<std::optional<std::string>>> InMemoryPerformanceRepos
   absl::MutexLock lock(&mu_);
   std::vector<std::optional<std::string>> out(fields.size());
   auto it = maps_.find({map, id});
-  if (it == maps_.end()) return out;
+  if (it == maps_.end()) {
+    return out;
+  }
   for (size_t i = 0; i < fields.size(); ++i) {
     auto f = it->second.find(fields[i]);
-    if (f != it->second.end()) out[i] = f->second;
+    if (f != it->second.end()) {
+      out[i] = f->second;
+    }
   }
   return out;
 }
@@ -68,7 +84,9 @@ absl::StatusOr<std::vector<FieldMap>> InMemoryPerformanceRepository::GetMaps(
   std::vector<FieldMap> out(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     auto it = maps_.find({map, ids[i]});
-    if (it == maps_.end()) continue;
+    if (it == maps_.end()) {
+      continue;
+    }
     out[i].assign(it->second.begin(), it->second.end());
   }
   return out;
@@ -77,9 +95,13 @@ absl::StatusOr<std::vector<FieldMap>> InMemoryPerformanceRepository::GetMaps(
 absl::StatusOr<std::optional<std::string>> InMemoryPerformanceRepository::FindRequest(
     const std::string& caller, const std::string& request_id) {
   absl::MutexLock lock(&mu_);
-  if (request_id.empty()) return std::nullopt;
+  if (request_id.empty()) {
+    return std::nullopt;
+  }
   auto it = requests_.find(absl::StrCat(caller, "/", request_id));
-  if (it == requests_.end()) return std::nullopt;
+  if (it == requests_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -88,7 +110,9 @@ absl::StatusOr<std::vector<bool>> InMemoryPerformanceRepository::Applied(
   absl::MutexLock lock(&mu_);
   std::vector<bool> out;
   out.reserve(events.size());
-  for (const CloudEvent* e : events) out.push_back(applied_.contains(EventKey(*e)));
+  for (const CloudEvent* e : events) {
+    out.push_back(applied_.contains(EventKey(*e)));
+  }
   return out;
 }
 
@@ -108,7 +132,9 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
   const std::string request_key = absl::StrCat(change.request_caller, "/", change.request_id);
   if (!change.request_id.empty()) {
     auto it = requests_.find(request_key);
-    if (it != requests_.end()) return AlreadyExists("REQUEST_REPLAYED", it->second, it->second);
+    if (it != requests_.end()) {
+      return AlreadyExists("REQUEST_REPLAYED", it->second, it->second);
+    }
   }
   for (const Change::DocPut& d : change.docs) {
     auto it = docs_.find({d.kind, d.id});
@@ -123,20 +149,28 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
     }
   }
   for (const Change::FieldOp& f : change.fields) {
-    if (f.op != Change::FieldOp::kExpect) continue;
+    if (f.op != Change::FieldOp::kExpect) {
+      continue;
+    }
     std::string current;
     auto m = maps_.find({f.map, f.id});
     if (m != maps_.end()) {
       auto v = m->second.find(f.field);
-      if (v != m->second.end()) current = v->second;
+      if (v != m->second.end()) {
+        current = v->second;
+      }
     }
     if (current != f.value) {
       return Aborted("ETAG_MISMATCH", "changed since it was read; re-read and retry");
     }
   }
   // Writes.
-  for (const CloudEvent* e : applying) applied_.insert(EventKey(*e));
-  if (!change.request_id.empty()) requests_[request_key] = change.request_resource;
+  for (const CloudEvent* e : applying) {
+    applied_.insert(EventKey(*e));
+  }
+  if (!change.request_id.empty()) {
+    requests_[request_key] = change.request_resource;
+  }
   for (const Change::DocPut& d : change.docs) {
     docs_[{d.kind, d.id}] = Doc{d.id, d.expect_version + 1, d.data};
   }
@@ -149,12 +183,16 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
         auto m = maps_.find({f.map, f.id});
         if (m != maps_.end()) {
           m->second.erase(f.field);
-          if (m->second.empty()) maps_.erase(m);
+          if (m->second.empty()) {
+            maps_.erase(m);
+          }
         }
         break;
       }
       case Change::FieldOp::kAdd: {
-        if (f.by == 0) break;
+        if (f.by == 0) {
+          break;
+        }
         std::string& v = maps_[{f.map, f.id}][f.field];
         int64_t n = 0;
         (void)absl::SimpleAtoi(v, &n);
@@ -168,12 +206,16 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
   for (const Change::IndexOp& i : change.indexes) {
     if (i.remove) {
       auto it = indexes_.find(i.index);
-      if (it != indexes_.end()) it->second.erase(i.member);
+      if (it != indexes_.end()) {
+        it->second.erase(i.member);
+      }
     } else {
       indexes_[i.index].insert(i.member);
     }
   }
-  for (const CloudEvent& e : change.events) events_.push_back(e);
+  for (const CloudEvent& e : change.events) {
+    events_.push_back(e);
+  }
   return absl::OkStatus();
 }
 

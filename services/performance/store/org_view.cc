@@ -8,7 +8,9 @@ namespace salesops::performance {
 
 absl::StatusOr<std::optional<OrgMember>> DirectoryOrgView::Member(const std::string& member_id) {
   SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> m, directory_.Member(member_id));
-  if (!m) return std::nullopt;
+  if (!m) {
+    return std::nullopt;
+  }
   // salesops.org.v1.Role numbers match Role's (1 rep … 5 admin).
   if (m->role < static_cast<int>(Role::kRep) || m->role > static_cast<int>(Role::kAdmin)) {
     return std::nullopt;
@@ -33,7 +35,9 @@ void InMemoryOrgView::AddUnit(const std::string& id, const std::string& parent) 
 void InMemoryOrgView::AddMember(const std::string& id, const std::string& team, Role role) {
   absl::MutexLock lock(&mu_);
   auto it = members_.find(id);
-  if (it != members_.end()) team_members_[it->second.team].erase(id);
+  if (it != members_.end()) {
+    team_members_[it->second.team].erase(id);
+  }
   members_[id] = OrgMember{team, role, false};
   team_members_[team].insert(id);
 }
@@ -41,7 +45,9 @@ void InMemoryOrgView::AddMember(const std::string& id, const std::string& team, 
 absl::StatusOr<std::optional<OrgMember>> InMemoryOrgView::Member(const std::string& member_id) {
   absl::MutexLock lock(&mu_);
   auto it = members_.find(member_id);
-  if (it == members_.end()) return std::nullopt;
+  if (it == members_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -61,14 +67,18 @@ absl::StatusOr<std::vector<std::string>> InMemoryOrgView::UnitAndAncestors(
 absl::StatusOr<std::vector<std::string>> InMemoryOrgView::MembersOf(const std::string& unit_id) {
   absl::MutexLock lock(&mu_);
   auto it = team_members_.find(unit_id);
-  if (it == team_members_.end()) return std::vector<std::string>();
+  if (it == team_members_.end()) {
+    return std::vector<std::string>();
+  }
   return std::vector<std::string>(it->second.begin(), it->second.end());  // sorted
 }
 
 absl::StatusOr<std::vector<std::string>> InMemoryOrgView::Units() {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> out;
-  for (const auto& [id, parent] : parents_) out.push_back(id);
+  for (const auto& [id, parent] : parents_) {
+    out.push_back(id);
+  }
   return out;
 }
 

@@ -43,7 +43,9 @@ std::string RedisPerformanceRepository::DocKey(DocKind kind, absl::string_view i
 }
 
 std::string RedisPerformanceRepository::MapKey(MapKind map, absl::string_view id) {
-  if (id.empty()) return absl::StrCat(kKeyPrefix, MapKindName(map));
+  if (id.empty()) {
+    return absl::StrCat(kKeyPrefix, MapKindName(map));
+  }
   return absl::StrCat(kKeyPrefix, MapKindName(map), ":", id);
 }
 
@@ -65,14 +67,20 @@ absl::StatusOr<std::optional<Doc>> RedisPerformanceRepository::GetDoc(DocKind ki
 absl::StatusOr<std::vector<std::optional<Doc>>> RedisPerformanceRepository::GetDocs(
     DocKind kind, const std::vector<std::string>& ids) {
   std::vector<std::optional<Doc>> out(ids.size());
-  if (ids.empty()) return out;
+  if (ids.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(ids.size());
-  for (const std::string& id : ids) cmds.push_back({"HMGET", DocKey(kind, id), "v", "pb"});
+  for (const std::string& id : ids) {
+    cmds.push_back({"HMGET", DocKey(kind, id), "v", "pb"});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
   for (size_t i = 0; i < ids.size() && i < replies.size(); ++i) {
     const RedisValue& v = replies[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+      continue;
+    }
     out[i] = Doc{ids[i], ToInt(v.elements[0].str), v.elements[1].str};
   }
   return out;
@@ -86,19 +94,25 @@ absl::StatusOr<std::vector<std::string>> RedisPerformanceRepository::Range(
                                             absl::StrCat(std::max(limit, 0))}));
   std::vector<std::string> out;
   out.reserve(v.elements.size());
-  for (const RedisValue& e : v.elements) out.push_back(e.str);
+  for (const RedisValue& e : v.elements) {
+    out.push_back(e.str);
+  }
   return out;
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> RedisPerformanceRepository::GetFields(
     MapKind map, const std::string& id, const std::vector<std::string>& fields) {
   std::vector<std::optional<std::string>> out(fields.size());
-  if (fields.empty()) return out;
+  if (fields.empty()) {
+    return out;
+  }
   std::vector<std::string> cmd = {"HMGET", MapKey(map, id)};
   cmd.insert(cmd.end(), fields.begin(), fields.end());
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command(cmd));
   for (size_t i = 0; i < fields.size() && i < v.elements.size(); ++i) {
-    if (!v.elements[i].is_nil()) out[i] = v.elements[i].str;
+    if (!v.elements[i].is_nil()) {
+      out[i] = v.elements[i].str;
+    }
   }
   return out;
 }
@@ -106,16 +120,22 @@ absl::StatusOr<std::vector<std::optional<std::string>>> RedisPerformanceReposito
 absl::StatusOr<std::vector<FieldMap>> RedisPerformanceRepository::GetMaps(
     MapKind map, const std::vector<std::string>& ids) {
   std::vector<FieldMap> out(ids.size());
-  if (ids.empty()) return out;
+  if (ids.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(ids.size());
-  for (const std::string& id : ids) cmds.push_back({"HGETALL", MapKey(map, id)});
+  for (const std::string& id : ids) {
+    cmds.push_back({"HGETALL", MapKey(map, id)});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
   for (size_t i = 0; i < ids.size() && i < replies.size(); ++i) {
     const auto& e = replies[i].elements;
     FieldMap& m = out[i];
     m.reserve(e.size() / 2);
-    for (size_t j = 0; j + 1 < e.size(); j += 2) m.emplace_back(e[j].str, e[j + 1].str);
+    for (size_t j = 0; j + 1 < e.size(); j += 2) {
+      m.emplace_back(e[j].str, e[j + 1].str);
+    }
     std::sort(m.begin(), m.end());
   }
   return out;
@@ -123,21 +143,29 @@ absl::StatusOr<std::vector<FieldMap>> RedisPerformanceRepository::GetMaps(
 
 absl::StatusOr<std::optional<std::string>> RedisPerformanceRepository::FindRequest(
     const std::string& caller, const std::string& request_id) {
-  if (request_id.empty()) return std::nullopt;
+  if (request_id.empty()) {
+    return std::nullopt;
+  }
   SALESOPS_ASSIGN_OR_RETURN(
       RedisValue v,
       redis_.Command({"GET", PerfKey(absl::StrCat("req:", caller, "/", request_id))}));
-  if (v.is_nil()) return std::nullopt;
+  if (v.is_nil()) {
+    return std::nullopt;
+  }
   return v.str;
 }
 
 absl::StatusOr<std::vector<bool>> RedisPerformanceRepository::Applied(
     const std::vector<const CloudEvent*>& events) {
   std::vector<bool> out(events.size(), false);
-  if (events.empty()) return out;
+  if (events.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(events.size());
-  for (const CloudEvent* e : events) cmds.push_back({"EXISTS", SeenKey(*e)});
+  for (const CloudEvent* e : events) {
+    cmds.push_back({"EXISTS", SeenKey(*e)});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
   for (size_t i = 0; i < events.size() && i < replies.size(); ++i) {
     out[i] = replies[i].integer > 0;
@@ -149,7 +177,9 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
                                                 const std::vector<const CloudEvent*>& applying) {
   WriteBatch b;
   // Guards first (a failed guard writes nothing).
-  for (const CloudEvent* e : applying) b.ExpectAbsent(SeenKey(*e), kSeenTag);
+  for (const CloudEvent* e : applying) {
+    b.ExpectAbsent(SeenKey(*e), kSeenTag);
+  }
   if (!change.request_id.empty()) {
     b.ExpectAbsent(PerfKey(absl::StrCat("req:", change.request_caller, "/", change.request_id)),
                    "request:");
@@ -172,7 +202,9 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
   // Writes. A batch of events repeats itself (the same counter, work item or
   // index entry for many events): field writes are folded to their final
   // effect and additions summed, which keeps the script short.
-  for (const CloudEvent* e : applying) b.Set(SeenKey(*e), "1", absl::ToInt64Seconds(seen_ttl_));
+  for (const CloudEvent* e : applying) {
+    b.Set(SeenKey(*e), "1", absl::ToInt64Seconds(seen_ttl_));
+  }
   if (!change.request_id.empty()) {
     b.Set(PerfKey(absl::StrCat("req:", change.request_caller, "/", change.request_id)),
           change.request_resource, 24 * 3600);
@@ -190,10 +222,14 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
   std::map<std::tuple<MapKind, std::string, std::string>, Folded> fields;
   size_t order = 0;
   for (const Change::FieldOp& f : change.fields) {
-    if (f.op == Change::FieldOp::kExpect) continue;
+    if (f.op == Change::FieldOp::kExpect) {
+      continue;
+    }
     auto [it, fresh] = fields.try_emplace({f.map, f.id, f.field});
     Folded& x = it->second;
-    if (fresh) x.order = order++;
+    if (fresh) {
+      x.order = order++;
+    }
     if (f.op == Change::FieldOp::kAdd) {
       x.added += f.by;
     } else {
@@ -204,7 +240,9 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
     }
   }
   std::vector<std::pair<size_t, const std::tuple<MapKind, std::string, std::string>*>> in_order;
-  for (const auto& [key, x] : fields) in_order.push_back({x.order, &key});
+  for (const auto& [key, x] : fields) {
+    in_order.push_back({x.order, &key});
+  }
   std::sort(in_order.begin(), in_order.end());
   for (const auto& [unused, key] : in_order) {
     const auto& [map, id, field] = *key;
@@ -215,18 +253,24 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
     } else if (x.assigned) {
       b.HSet(k, {{field, x.value}});
     }
-    if (x.added != 0) b.HIncrBy(k, field, x.added);
+    if (x.added != 0) {
+      b.HIncrBy(k, field, x.added);
+    }
   }
   // Index entries: the last operation on a member decides.
   std::map<std::pair<std::string, std::string>, std::pair<size_t, bool>> members;
   order = 0;
   for (const Change::IndexOp& i : change.indexes) {
     auto [it, fresh] = members.try_emplace({i.index, i.member}, order, i.remove);
-    if (fresh) ++order;
+    if (fresh) {
+      ++order;
+    }
     it->second.second = i.remove;
   }
   std::vector<std::pair<size_t, const std::pair<std::string, std::string>*>> index_order;
-  for (const auto& [key, v] : members) index_order.push_back({v.first, &key});
+  for (const auto& [key, v] : members) {
+    index_order.push_back({v.first, &key});
+  }
   std::sort(index_order.begin(), index_order.end());
   for (const auto& [unused, key] : index_order) {
     if (members.at(*key).second) {
@@ -235,10 +279,16 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
       b.ZAdd(IndexKey(key->first), 0, key->second);
     }
   }
-  for (const CloudEvent& e : change.events) b.Emit(e, kPerformanceTopic);
-  if (b.empty()) return absl::OkStatus();
+  for (const CloudEvent& e : change.events) {
+    b.Emit(e, kPerformanceTopic);
+  }
+  if (b.empty()) {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(CommitResult r, outbox_.Commit(b));
-  if (r.committed) return absl::OkStatus();
+  if (r.committed) {
+    return absl::OkStatus();
+  }
   std::vector<std::string> parts = absl::StrSplit(r.failed_tag, absl::MaxSplits(':', 1));
   const std::string& what = parts[0];
   const std::string detail = parts.size() > 1 ? parts[1] : "";
@@ -248,7 +298,9 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
   if (what == "exists") {
     return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(detail, " already exists"), detail);
   }
-  if (what == "request") return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+  if (what == "request") {
+    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+  }
   return Aborted("ETAG_MISMATCH",
                  absl::StrCat(detail, " changed since it was read (etag); re-read and retry"));
 }

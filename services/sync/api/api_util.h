@@ -44,7 +44,9 @@ template <typename M>
 absl::StatusOr<Loaded<M>> MustLoad(SyncRepository& repo, DocKind kind, const std::string& id,
                                    const char* reason, const std::string& resource) {
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<M>> got, LoadDoc<M>(repo, kind, id));
-  if (!got) return NotFound(reason, absl::StrCat(resource, " does not exist"));
+  if (!got) {
+    return NotFound(reason, absl::StrCat(resource, " does not exist"));
+  }
   return *std::move(got);
 }
 
@@ -64,24 +66,34 @@ absl::Status ScanPage(SyncRepository& repo, const CallContext& call, DocKind kin
   const int chunk = std::max(page_size + 1, 100);
   while (static_cast<int>(out->size()) < page_size) {
     if (scanned >= kMaxScanPerCall || call.Expired()) {
-      if (!after.empty()) *next_token = EncodePageToken({after, filter});
+      if (!after.empty()) {
+        *next_token = EncodePageToken({after, filter});
+      }
       return absl::OkStatus();
     }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> entries, repo.Range(index, after, chunk));
-    if (entries.empty()) return absl::OkStatus();
+    if (entries.empty()) {
+      return absl::OkStatus();
+    }
     std::vector<std::string> ids;
-    for (const std::string& e : entries) ids.push_back(EntryId(e));
+    for (const std::string& e : entries) {
+      ids.push_back(EntryId(e));
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<StoredDoc>> docs, repo.GetMany(kind, ids));
     for (size_t i = 0; i < entries.size(); ++i) {
       ++scanned;
       after = entries[i];
-      if (!docs[i]) continue;  // removed meanwhile
+      if (!docs[i]) {
+        continue;  // removed meanwhile
+      }
       Loaded<M> l;
       if (!l.doc.ParseFromString(docs[i]->data)) {
         return Internal("CORRUPT_DOCUMENT", absl::StrCat("stored ", ids[i], " does not parse"));
       }
       l.version = docs[i]->version;
-      if (!keep(l.doc)) continue;
+      if (!keep(l.doc)) {
+        continue;
+      }
       if (static_cast<int>(out->size()) == page_size) {
         // One more match exists: the page ends at the previous match.
         *next_token = EncodePageToken({last_returned, filter});
@@ -90,11 +102,15 @@ absl::Status ScanPage(SyncRepository& repo, const CallContext& call, DocKind kin
       out->push_back(std::move(l));
       last_returned = entries[i];
     }
-    if (static_cast<int>(entries.size()) < chunk) return absl::OkStatus();
+    if (static_cast<int>(entries.size()) < chunk) {
+      return absl::OkStatus();
+    }
   }
   // Full page: is there anything after it?
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> more, repo.Range(index, last_returned, 1));
-  if (!more.empty()) *next_token = EncodePageToken({last_returned, filter});
+  if (!more.empty()) {
+    *next_token = EncodePageToken({last_returned, filter});
+  }
   return absl::OkStatus();
 }
 
@@ -105,10 +121,16 @@ absl::Status ScanPage(SyncRepository& repo, const CallContext& call, DocKind kin
 template <typename Replay>
 std::optional<absl::Status> ReplayIfSeen(SyncRepository& repo, const std::string& caller,
                                          const std::string& request_id, Replay&& replay) {
-  if (request_id.empty()) return std::nullopt;
+  if (request_id.empty()) {
+    return std::nullopt;
+  }
   absl::StatusOr<std::optional<std::string>> seen = repo.FindRequest(caller, request_id);
-  if (!seen.ok()) return seen.status();
-  if (!*seen) return std::nullopt;
+  if (!seen.ok()) {
+    return seen.status();
+  }
+  if (!*seen) {
+    return std::nullopt;
+  }
   return replay(**seen);
 }
 

@@ -35,7 +35,9 @@ v1::Feedback WithEtag(v1::Feedback f, int64_t version) {
 absl::StatusOr<Loaded<v1::FeedbackRouting>> LoadRouting(SyncRepository& repo) {
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::FeedbackRouting>> got,
                             LoadDoc<v1::FeedbackRouting>(repo, DocKind::kConfig, kRoutingId));
-  if (got) return *std::move(got);
+  if (got) {
+    return *std::move(got);
+  }
   return Loaded<v1::FeedbackRouting>{DefaultRouting(), 0};
 }
 
@@ -52,7 +54,9 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
     v.Add("feedback.kind",
           "required: FEATURE_REQUEST, DEFECT, PRICING, COMPETITOR, DELIVERY or OTHER");
   }
-  if (!v1::Priority_IsValid(f.priority())) v.Add("feedback.priority", "unknown priority");
+  if (!v1::Priority_IsValid(f.priority())) {
+    v.Add("feedback.priority", "unknown priority");
+  }
   if (!f.product_line().empty()) {
     ParseResourceName(v, "feedback.product_line", f.product_line(), kUnitColl);
   }
@@ -81,11 +85,15 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
     SALESOPS_ASSIGN_OR_RETURN(auto got,
                               MustLoad<v1::Feedback>(repo_, DocKind::kFeedback, IdOf(stored),
                                                      "FEEDBACK_NOT_FOUND", stored));
-    if (!CanReadFeedback(viewer, got.doc)) return RequestIdReused();
+    if (!CanReadFeedback(viewer, got.doc)) {
+      return RequestIdReused();
+    }
     *resp->mutable_feedback() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
 
   // The deals it is about: known to the sync service, in the caller's scope;
   // the open ones' amounts are the revenue at stake.
@@ -115,7 +123,9 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
   const absl::Time now = clock_.Now();
   std::string team = call.principal.org_unit_id;
   SALESOPS_ASSIGN_OR_RETURN(std::optional<MemberInfo> me, directory_.Member(caller));
-  if (me && !me->team.empty()) team = me->team;
+  if (me && !me->team.empty()) {
+    team = me->team;
+  }
   std::string region;
   if (!team.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(region, directory_.RegionOf(team));
@@ -128,7 +138,9 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
   f.set_author(Name(kMemberColl, caller));
   f.set_author_team(Name(kUnitColl, team));
   f.set_author_region(Name(kUnitColl, region));
-  if (f.priority() == v1::PRIORITY_UNSPECIFIED) f.set_priority(v1::PRIORITY_MEDIUM);
+  if (f.priority() == v1::PRIORITY_UNSPECIFIED) {
+    f.set_priority(v1::PRIORITY_MEDIUM);
+  }
   if (f.kind() == v1::FEEDBACK_KIND_FEATURE_REQUEST && f.capability().empty()) {
     f.set_capability(f.title());
   }
@@ -148,8 +160,12 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
   const std::string entry = Entry(NewestFirst(now), id);
   c.Index(Ix("fb:all"), entry);
   c.Index(Ix("fb:author:", caller), entry);
-  if (!team.empty()) c.Index(Ix("fb:team:", team), entry);
-  if (!region.empty()) c.Index(Ix("fb:region:", region), entry);
+  if (!team.empty()) {
+    c.Index(Ix("fb:team:", team), entry);
+  }
+  if (!region.empty()) {
+    c.Index(Ix("fb:region:", region), entry);
+  }
   c.Index(DeptIndex(route.department), entry);
   c.Index(Ix("fb:rev:all"), Entry(RevenueKey(f), id));
   c.Index(Ix("fb:rev:", absl::StrCat(route.department)), Entry(RevenueKey(f), id));
@@ -174,10 +190,14 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
   *routed.mutable_feedback() = f;
   routed.set_reason(route.rule_id.empty() ? "default routing" : "routing rule " + route.rule_id);
   c.Emit(SyncEvent(id, f.name(), routed, now, &call), kSyncTopic);
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), f.name());
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), f.name());
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_feedback() = WithEtag(f, 1);
@@ -209,12 +229,22 @@ absl::Status SyncApi::ListFeedback(const CallContext& call, const v1::ListFeedba
   if (!req.product_line().empty()) {
     ParseResourceName(v, "product_line", req.product_line(), kUnitColl);
   }
-  if (!v1::FeedbackState_IsValid(req.state())) v.Add("state", "unknown state");
-  if (!v1::FeedbackKind_IsValid(req.kind())) v.Add("kind", "unknown kind");
+  if (!v1::FeedbackState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
+  if (!v1::FeedbackKind_IsValid(req.kind())) {
+    v.Add("kind", "unknown kind");
+  }
   std::string author;
-  if (!req.author().empty()) author = ParseResourceName(v, "author", req.author(), kMemberColl);
-  if (!req.routed_to().empty()) ParseResourceName(v, "routed_to", req.routed_to(), kUnitColl);
-  if (!req.assignee().empty()) ParseResourceName(v, "assignee", req.assignee(), kMemberColl);
+  if (!req.author().empty()) {
+    author = ParseResourceName(v, "author", req.author(), kMemberColl);
+  }
+  if (!req.routed_to().empty()) {
+    ParseResourceName(v, "routed_to", req.routed_to(), kUnitColl);
+  }
+  if (!req.assignee().empty()) {
+    ParseResourceName(v, "assignee", req.assignee(), kMemberColl);
+  }
   const bool by_revenue = req.order_by() == "revenue_at_stake desc";
   if (!req.order_by().empty() && !by_revenue) {
     v.Add("order_by", "\"revenue_at_stake desc\" or empty (newest first)");
@@ -276,7 +306,9 @@ absl::Status SyncApi::ListFeedback(const CallContext& call, const v1::ListFeedba
   std::string next;
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::Feedback>(repo_, call, DocKind::kFeedback, index, cursor,
                                                   page_size, filter, keep, &page, &next));
-  for (auto& l : page) *resp->add_feedback() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_feedback() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -286,7 +318,9 @@ absl::Status SyncApi::RouteFeedback(const CallContext& call, const v1::RouteFeed
   Violations v;
   const std::string id = ParseResourceName(v, "name", req.name(), kFeedbackColl);
   ParseResourceName(v, "routed_to", req.routed_to(), kUnitColl);
-  if (!req.assignee().empty()) ParseResourceName(v, "assignee", req.assignee(), kMemberColl);
+  if (!req.assignee().empty()) {
+    ParseResourceName(v, "assignee", req.assignee(), kMemberColl);
+  }
   CheckText(v, "reason", req.reason(), 0, 500);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
@@ -358,7 +392,9 @@ absl::Status SyncApi::RespondToFeedback(const CallContext& call,
     f.set_state(req.state());
     f.set_response(req.response());
     f.set_responded_by(Name(kMemberColl, call.principal.member_id));
-    if (req.has_planned_date()) *f.mutable_planned_date() = req.planned_date();
+    if (req.has_planned_date()) {
+      *f.mutable_planned_date() = req.planned_date();
+    }
     *f.mutable_respond_time() = ToTs(now);
     *f.mutable_update_time() = ToTs(now);
     Change c;
@@ -422,8 +458,12 @@ absl::Status SyncApi::GetFeedbackInsights(const CallContext& call,
   if (!req.product_line().empty()) {
     pl = ParseResourceName(v, "product_line", req.product_line(), kUnitColl);
   }
-  if (!req.region().empty()) region = ParseResourceName(v, "region", req.region(), kUnitColl);
-  if (req.limit() < 0 || req.limit() > 100) v.Add("limit", "0..100");
+  if (!req.region().empty()) {
+    region = ParseResourceName(v, "region", req.region(), kUnitColl);
+  }
+  if (req.limit() < 0 || req.limit() > 100) {
+    v.Add("limit", "0..100");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
   if (!viewer.SeesAll() && !InProductOrMarketing(viewer)) {

@@ -21,10 +21,14 @@ absl::Status SyncApi::ListNotificationRoutes(const CallContext& call,
                                              v1::ListNotificationRoutesResponse* resp) {
   Violations v;
   std::string unit;
-  if (!req.org_unit().empty()) unit = ParseResourceName(v, "org_unit", req.org_unit(), kUnitColl);
+  if (!req.org_unit().empty()) {
+    unit = ParseResourceName(v, "org_unit", req.org_unit(), kUnitColl);
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   for (const Route& r : routes_.routes()) {
-    if (!unit.empty() && r.org_unit != unit) continue;
+    if (!unit.empty() && r.org_unit != unit) {
+      continue;
+    }
     *resp->add_routes() = RouteTable::ToProto(r);
   }
   return absl::OkStatus();
@@ -43,7 +47,9 @@ absl::Status SyncApi::ListDeliveries(const CallContext& call, const v1::ListDeli
       v.Add("route", "a configured \"notificationRoutes/{id}\"");
     }
   }
-  if (!v1::DeliveryState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::DeliveryState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter = absl::StrCat(req.route(), "|", req.state());
   auto cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -61,7 +67,9 @@ absl::Status SyncApi::ListDeliveries(const CallContext& call, const v1::ListDeli
   std::string next;
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::NotificationDelivery>(
       repo_, call, DocKind::kDelivery, index, cursor, page_size, filter, keep, &page, &next));
-  for (auto& l : page) *resp->add_deliveries() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_deliveries() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }

@@ -39,7 +39,9 @@ void CheckAudience(Violations& v, const std::string& p, const v1::Audience& a) {
   if (CheckCount(v, p + ".customer_tiers", a.customer_tiers(), 4)) {
     for (int i = 0; i < a.customer_tiers_size(); ++i) {
       const int t = a.customer_tiers(i);
-      if (t < 1 || t > 4) v.Add(absl::StrCat(p, ".customer_tiers[", i, "]"), "a tier S, A, B or C");
+      if (t < 1 || t > 4) {
+        v.Add(absl::StrCat(p, ".customer_tiers[", i, "]"), "a tier S, A, B or C");
+      }
     }
   }
 }
@@ -53,7 +55,9 @@ void CheckLaunch(Violations& v, const v1::ProductLaunch& l) {
   if (l.kind() == v1::LAUNCH_KIND_UNSPECIFIED || !v1::LaunchKind_IsValid(l.kind())) {
     v.Add("launch.kind", "required: NEW_PRODUCT, NEW_VERSION or PRICE_CHANGE");
   }
-  if (l.has_launch_date()) CheckDate(v, "launch.launch_date", l.launch_date());
+  if (l.has_launch_date()) {
+    CheckDate(v, "launch.launch_date", l.launch_date());
+  }
   CheckAudience(v, "launch.audience", l.audience());
   if (CheckCount(v, "launch.selling_points", l.selling_points(), 20)) {
     for (int i = 0; i < l.selling_points_size(); ++i) {
@@ -71,9 +75,13 @@ void CheckLaunch(Violations& v, const v1::ProductLaunch& l) {
 
 // Whether an audience includes the viewer (no units = everyone).
 bool ForViewer(const v1::Audience& a, const Viewer& viewer) {
-  if (a.org_units().empty()) return true;
+  if (a.org_units().empty()) {
+    return true;
+  }
   for (const std::string& u : a.org_units()) {
-    if (viewer.Within(IdOf(u))) return true;
+    if (viewer.Within(IdOf(u))) {
+      return true;
+    }
   }
   return false;
 }
@@ -112,7 +120,9 @@ absl::Status SyncApi::CreateLaunch(const CallContext& call, const v1::CreateLaun
     *resp->mutable_launch() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
   const absl::Time now = clock_.Now();
   const std::string id = req.launch_id().empty() ? NewId() : req.launch_id();
   l.set_name(Name(kLaunchColl, id));
@@ -125,10 +135,14 @@ absl::Status SyncApi::CreateLaunch(const CallContext& call, const v1::CreateLaun
   const std::string entry = Entry(NewestFirst(now), id);
   c.Index(Ix("launch:all"), entry);
   c.Index(Ix("launch:pl:", IdOf(l.product_line())), entry);
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), l.name());
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), l.name());
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("LAUNCH_EXISTS", absl::StrCat(l.name(), " already exists"), l.name());
@@ -163,7 +177,9 @@ absl::Status SyncApi::ListLaunches(const CallContext& call, const v1::ListLaunch
   if (!req.product_line().empty()) {
     pl = ParseResourceName(v, "product_line", req.product_line(), kUnitColl);
   }
-  if (!v1::LaunchState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::LaunchState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter = absl::StrCat(req.product_line(), "|", req.state(), "|", req.for_me());
   auto cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -177,7 +193,9 @@ absl::Status SyncApi::ListLaunches(const CallContext& call, const v1::ListLaunch
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::ProductLaunch>(
       repo_, call, DocKind::kLaunch, pl.empty() ? Ix("launch:all") : Ix("launch:pl:", pl), cursor,
       page_size, filter, keep, &page, &next));
-  for (auto& l : page) *resp->add_launches() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_launches() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -191,9 +209,13 @@ absl::Status SyncApi::UpdateLaunch(const CallContext& call, const v1::UpdateLaun
   static const std::set<std::string> kPaths = {
       "product_line",   "title",        "summary",   "launch_date", "audience",
       "selling_points", "pricing_note", "materials", "kind",        "briefing"};
-  if (req.update_mask().paths().empty()) v.Add("update_mask", "name the fields to change");
+  if (req.update_mask().paths().empty()) {
+    v.Add("update_mask", "name the fields to change");
+  }
   for (const std::string& p : req.update_mask().paths()) {
-    if (kPaths.count(p) == 0) v.Add("update_mask", absl::StrCat("cannot change ", p));
+    if (kPaths.count(p) == 0) {
+      v.Add("update_mask", absl::StrCat("cannot change ", p));
+    }
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
@@ -210,16 +232,36 @@ absl::Status SyncApi::UpdateLaunch(const CallContext& call, const v1::UpdateLaun
     }
     v1::ProductLaunch l = got.doc;
     for (const std::string& p : req.update_mask().paths()) {
-      if (p == "product_line") l.set_product_line(in.product_line());
-      if (p == "title") l.set_title(in.title());
-      if (p == "summary") l.set_summary(in.summary());
-      if (p == "launch_date") *l.mutable_launch_date() = in.launch_date();
-      if (p == "audience") *l.mutable_audience() = in.audience();
-      if (p == "selling_points") *l.mutable_selling_points() = in.selling_points();
-      if (p == "pricing_note") l.set_pricing_note(in.pricing_note());
-      if (p == "materials") *l.mutable_materials() = in.materials();
-      if (p == "kind") l.set_kind(in.kind());
-      if (p == "briefing") l.set_briefing(in.briefing());
+      if (p == "product_line") {
+        l.set_product_line(in.product_line());
+      }
+      if (p == "title") {
+        l.set_title(in.title());
+      }
+      if (p == "summary") {
+        l.set_summary(in.summary());
+      }
+      if (p == "launch_date") {
+        *l.mutable_launch_date() = in.launch_date();
+      }
+      if (p == "audience") {
+        *l.mutable_audience() = in.audience();
+      }
+      if (p == "selling_points") {
+        *l.mutable_selling_points() = in.selling_points();
+      }
+      if (p == "pricing_note") {
+        l.set_pricing_note(in.pricing_note());
+      }
+      if (p == "materials") {
+        *l.mutable_materials() = in.materials();
+      }
+      if (p == "kind") {
+        l.set_kind(in.kind());
+      }
+      if (p == "briefing") {
+        l.set_briefing(in.briefing());
+      }
     }
     Violations after;
     CheckLaunch(after, l);
@@ -294,7 +336,9 @@ absl::Status SyncApi::PublishInsight(const CallContext& call, const v1::PublishI
     }
   }
   CheckAudience(v, "insight.audience", in.audience());
-  if (in.has_valid_until()) CheckDate(v, "insight.valid_until", in.valid_until());
+  if (in.has_valid_until()) {
+    CheckDate(v, "insight.valid_until", in.valid_until());
+  }
   if (!req.insight_id().empty() && !IsValidId(req.insight_id())) {
     v.Add("insight_id", "letters, digits and '-', 3..63 characters");
   }
@@ -313,7 +357,9 @@ absl::Status SyncApi::PublishInsight(const CallContext& call, const v1::PublishI
     *resp->mutable_insight() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
   const absl::Time now = clock_.Now();
   const std::string id = req.insight_id().empty() ? NewId() : req.insight_id();
   in.set_name(Name(kInsightColl, id));
@@ -329,10 +375,14 @@ absl::Status SyncApi::PublishInsight(const CallContext& call, const v1::PublishI
   *e.mutable_insight() = in;
   *e.mutable_actor() = ActorOf(call);
   c.Emit(SyncEvent(id, in.name(), e, now, &call), kSyncTopic);
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), in.name());
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("INSIGHT_EXISTS", absl::StrCat(in.name(), " already exists"), in.name());
@@ -358,8 +408,12 @@ absl::Status SyncApi::ListInsights(const CallContext& call, const v1::ListInsigh
   Violations v;
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
-  if (!v1::InsightKind_IsValid(req.kind())) v.Add("kind", "unknown kind");
-  if (!v1::InsightState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::InsightKind_IsValid(req.kind())) {
+    v.Add("kind", "unknown kind");
+  }
+  if (!v1::InsightState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   if (!req.product_line().empty()) {
     ParseResourceName(v, "product_line", req.product_line(), kUnitColl);
   }
@@ -371,15 +425,21 @@ absl::Status SyncApi::ListInsights(const CallContext& call, const v1::ListInsigh
   const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), options_.tz);
   auto keep = [&](const v1::MarketInsight& in) {
     if (req.state() != 0) {
-      if (in.state() != req.state()) return false;
+      if (in.state() != req.state()) {
+        return false;
+      }
     } else {
-      if (in.state() == v1::INSIGHT_STATE_ARCHIVED) return false;
+      if (in.state() == v1::INSIGHT_STATE_ARCHIVED) {
+        return false;
+      }
       const auto& d = in.valid_until();
       if (in.has_valid_until() && absl::CivilDay(d.year(), d.month(), d.day()) < today) {
         return false;
       }
     }
-    if (req.kind() != 0 && in.kind() != req.kind()) return false;
+    if (req.kind() != 0 && in.kind() != req.kind()) {
+      return false;
+    }
     if (!req.product_line().empty() &&
         std::find(in.product_lines().begin(), in.product_lines().end(), req.product_line()) ==
             in.product_lines().end()) {
@@ -392,7 +452,9 @@ absl::Status SyncApi::ListInsights(const CallContext& call, const v1::ListInsigh
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::MarketInsight>(repo_, call, DocKind::kInsight,
                                                        Ix("insight:all"), cursor, page_size, filter,
                                                        keep, &page, &next));
-  for (auto& l : page) *resp->add_insights() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_insights() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -450,7 +512,9 @@ absl::StatusOr<v1::Campaign> WithStats(SyncRepository& repo, v1::Campaign c, int
 }
 
 void CheckPhone(Violations& v, const std::string& field, const std::string& phone) {
-  if (phone.size() > 32) v.Add(field, "at most 32 characters");
+  if (phone.size() > 32) {
+    v.Add(field, "at most 32 characters");
+  }
   for (char ch : phone) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(ch)) && ch != ' ' && ch != '+' &&
         ch != '-') {
@@ -475,8 +539,12 @@ absl::Status SyncApi::CreateCampaign(const CallContext& call, const v1::CreateCa
   if (in.first_contact_sla_hours() < 1 || in.first_contact_sla_hours() > 720) {
     v.Add("campaign.first_contact_sla_hours", "required: 1..720");
   }
-  if (in.has_start_date()) CheckDate(v, "campaign.start_date", in.start_date());
-  if (in.has_end_date()) CheckDate(v, "campaign.end_date", in.end_date());
+  if (in.has_start_date()) {
+    CheckDate(v, "campaign.start_date", in.start_date());
+  }
+  if (in.has_end_date()) {
+    CheckDate(v, "campaign.end_date", in.end_date());
+  }
   if (!req.campaign_id().empty() && !IsValidId(req.campaign_id())) {
     v.Add("campaign_id", "letters, digits and '-', 3..63 characters");
   }
@@ -495,7 +563,9 @@ absl::Status SyncApi::CreateCampaign(const CallContext& call, const v1::CreateCa
     SALESOPS_ASSIGN_OR_RETURN(*resp->mutable_campaign(), WithStats(repo_, got.doc, got.version));
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
   const absl::Time now = clock_.Now();
   const std::string id = req.campaign_id().empty() ? NewId() : req.campaign_id();
   in.set_name(Name(kCampaignColl, id));
@@ -510,10 +580,14 @@ absl::Status SyncApi::CreateCampaign(const CallContext& call, const v1::CreateCa
   *e.mutable_campaign() = in;
   *e.mutable_actor() = ActorOf(call);
   c.Emit(SyncEvent(id, in.name(), e, now, &call), kSyncTopic);
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), in.name());
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   if (ErrorReason(s) == "RESOURCE_EXISTS") {
     return AlreadyExists("CAMPAIGN_EXISTS", absl::StrCat(in.name(), " already exists"), in.name());
@@ -539,7 +613,9 @@ absl::Status SyncApi::ListCampaigns(const CallContext& call, const v1::ListCampa
   Violations v;
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
-  if (!v1::CampaignState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::CampaignState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter = absl::StrCat(req.state());
   auto cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -560,7 +636,9 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
                                     v1::HandOverLeadsResponse* resp) {
   Violations v;
   const std::string campaign_id = ParseResourceName(v, "campaign", req.campaign(), kCampaignColl);
-  if (req.leads().empty()) v.Add("leads", "1..500 leads");
+  if (req.leads().empty()) {
+    v.Add("leads", "1..500 leads");
+  }
   std::vector<v1::CampaignLead> leads;
   if (CheckCount(v, "leads", req.leads(), 500)) {
     for (int i = 0; i < req.leads_size(); ++i) {
@@ -570,7 +648,9 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
       CheckText(v, p + ".company_name", l.company_name(), 1, 200);
       CheckText(v, p + ".contact_name", l.contact_name(), 0, 100);
       CheckPhone(v, p + ".contact_phone", l.contact_phone());
-      if (!l.customer().empty()) ParseResourceName(v, p + ".customer", l.customer(), kCustomerColl);
+      if (!l.customer().empty()) {
+        ParseResourceName(v, p + ".customer", l.customer(), kCustomerColl);
+      }
       ParseResourceName(v, p + ".assigned_rep", l.assigned_rep(), kMemberColl);
       CheckText(v, p + ".note", l.note(), 0, 2000);
       leads.push_back(std::move(l));
@@ -590,12 +670,16 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
       SALESOPS_ASSIGN_OR_RETURN(
           auto got, MustLoad<v1::CampaignLead>(repo_, DocKind::kLead, IdOf(name), "LEAD_NOT_FOUND",
                                                std::string(name)));
-      if (got.doc.campaign() != req.campaign()) return RequestIdReused();
+      if (got.doc.campaign() != req.campaign()) {
+        return RequestIdReused();
+      }
       *resp->add_leads() = WithEtag(got.doc, got.version);
     }
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto campaign,
                             MustLoad<v1::Campaign>(repo_, DocKind::kCampaign, campaign_id,
                                                    "CAMPAIGN_NOT_FOUND", req.campaign()));
@@ -630,7 +714,9 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
     c.Index(Ix("lead:campaign:", campaign_id), entry);
     c.Index(Ix("lead:rep:", rep), entry);
     c.Index(Ix("lead:team:", m->team), entry);
-    if (!region.empty()) c.Index(Ix("lead:region:", region), entry);
+    if (!region.empty()) {
+      c.Index(Ix("lead:region:", region), entry);
+    }
     c.Schedule(kLeadDue, id, absl::ToUnixSeconds(due));
     v1::LeadHandedOver e;
     *e.mutable_lead() = l;
@@ -641,13 +727,19 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   c.Count(StatsKey(campaign_id), "handed_over", static_cast<int64_t>(leads.size()));
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), absl::StrJoin(names, ","));
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), absl::StrJoin(names, ","));
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   SALESOPS_RETURN_IF_ERROR(s);
-  for (v1::CampaignLead& l : leads) *resp->add_leads() = WithEtag(std::move(l), 1);
+  for (v1::CampaignLead& l : leads) {
+    *resp->add_leads() = WithEtag(std::move(l), 1);
+  }
   return absl::OkStatus();
 }
 
@@ -672,12 +764,15 @@ absl::Status SyncApi::ListLeads(const CallContext& call, const v1::ListLeadsRequ
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string campaign, rep;
-  if (!req.campaign().empty())
+  if (!req.campaign().empty()) {
     campaign = ParseResourceName(v, "campaign", req.campaign(), kCampaignColl);
+  }
   if (!req.assigned_rep().empty()) {
     rep = ParseResourceName(v, "assigned_rep", req.assigned_rep(), kMemberColl);
   }
-  if (!v1::LeadState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::LeadState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter = absl::StrCat(req.campaign(), "|", req.assigned_rep(), "|", req.state(),
                                           "|", req.overdue_only());
   auto cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
@@ -707,7 +802,9 @@ absl::Status SyncApi::ListLeads(const CallContext& call, const v1::ListLeadsRequ
   std::string next;
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::CampaignLead>(repo_, call, DocKind::kLead, index, cursor,
                                                       page_size, filter, keep, &page, &next));
-  for (auto& l : page) *resp->add_leads() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_leads() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -732,7 +829,9 @@ absl::Status SyncApi::RecordLeadContact(const CallContext& call,
     v1::CampaignLead l = got.doc;
     l.set_state(v1::LEAD_STATE_CONTACTED);
     *l.mutable_first_contact_time() = ToTs(now);
-    if (!req.note().empty()) l.set_outcome_note(req.note());
+    if (!req.note().empty()) {
+      l.set_outcome_note(req.note());
+    }
     *l.mutable_update_time() = ToTs(now);
     Change c;
     c.Put(DocKind::kLead, id, l, got.version);
@@ -757,7 +856,9 @@ absl::Status SyncApi::UpdateLeadOutcome(const CallContext& call,
   if (req.state() == v1::LEAD_STATE_QUALIFIED) {
     opp = ParseResourceName(v, "opportunity", req.opportunity(), kOpportunityColl);
   } else if (req.state() == v1::LEAD_STATE_DISQUALIFIED) {
-    if (!req.opportunity().empty()) v.Add("opportunity", "only with LEAD_STATE_QUALIFIED");
+    if (!req.opportunity().empty()) {
+      v.Add("opportunity", "only with LEAD_STATE_QUALIFIED");
+    }
   } else {
     v.Add("state", "LEAD_STATE_QUALIFIED or LEAD_STATE_DISQUALIFIED");
   }
@@ -777,13 +878,17 @@ absl::Status SyncApi::UpdateLeadOutcome(const CallContext& call,
     const v1::LeadState previous = l.state();
     l.set_state(req.state());
     l.set_opportunity(req.opportunity());
-    if (!req.note().empty()) l.set_outcome_note(req.note());
+    if (!req.note().empty()) {
+      l.set_outcome_note(req.note());
+    }
     *l.mutable_update_time() = ToTs(now);
     Change c;
     c.Put(DocKind::kLead, id, l, got.version);
     c.Unschedule(kLeadDue, id);
     // The deal's Won / Lost event finds the lead through this index.
-    if (!opp.empty()) c.Index(Ix("lead:opp:", opp), id);
+    if (!opp.empty()) {
+      c.Index(Ix("lead:opp:", opp), id);
+    }
     c.Count(StatsKey(IdOf(l.campaign())),
             req.state() == v1::LEAD_STATE_QUALIFIED ? "qualified" : "disqualified", 1);
     v1::LeadOutcomeChanged e;

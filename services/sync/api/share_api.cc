@@ -28,15 +28,23 @@ SalesScope CustomerScope(const v1::MinimisedCustomer& c) {
 // Who shared it, members of the recipient unit (and below), the customer's
 // supervisor and manager, directors and admins.
 bool CanReadShare(const Viewer& v, const v1::CustomerShare& s) {
-  if (s.shared_by() == Name(kMemberColl, v.principal.member_id)) return true;
-  if (s.recipient().rfind("orgUnits/", 0) == 0 && v.Within(IdOf(s.recipient()))) return true;
+  if (s.shared_by() == Name(kMemberColl, v.principal.member_id)) {
+    return true;
+  }
+  if (s.recipient().rfind("orgUnits/", 0) == 0 && v.Within(IdOf(s.recipient()))) {
+    return true;
+  }
   return LeadsSalesScope(v, CustomerScope(s.data()));
 }
 
 bool ValidSystemId(const std::string& id) {
-  if (id.empty() || id.size() > 63) return false;
+  if (id.empty() || id.size() > 63) {
+    return false;
+  }
   for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      return false;
+    }
   }
   return true;
 }
@@ -81,11 +89,15 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
     SALESOPS_ASSIGN_OR_RETURN(auto got,
                               MustLoad<v1::CustomerShare>(repo_, DocKind::kShare, IdOf(stored),
                                                           "SHARE_NOT_FOUND", stored));
-    if (!CanReadShare(viewer, got.doc)) return RequestIdReused();
+    if (!CanReadShare(viewer, got.doc)) {
+      return RequestIdReused();
+    }
     *resp->mutable_share() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::MinimisedCustomer>> customer,
                             LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, customer_id));
   if (!customer) {
@@ -133,16 +145,24 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
   c.Index(Ix("share:customer:", customer_id), entry);
   c.Index(Ix("share:recipient:", RecipientKey(in.recipient())), entry);
   c.Index(Ix("share:by:", caller), entry);
-  if (!customer->doc.team().empty()) c.Index(Ix("share:team:", IdOf(customer->doc.team())), entry);
+  if (!customer->doc.team().empty()) {
+    c.Index(Ix("share:team:", IdOf(customer->doc.team())), entry);
+  }
   if (!customer->doc.region().empty()) {
     c.Index(Ix("share:region:", IdOf(customer->doc.region())), entry);
   }
-  if (!grant_id.empty()) c.Index(Ix("share:grant:", grant_id), id);
+  if (!grant_id.empty()) {
+    c.Index(Ix("share:grant:", grant_id), id);
+  }
   // The grant as it was when decided: a revocation committed meanwhile (whose
   // projection revokes the grant's shares) makes this commit fail instead of
   // leaving a share the revocation never saw.
-  if (grant_used) c.Put(DocKind::kGrant, grant_id, grant_used->doc, grant_used->version);
-  if (in.has_expire_time()) c.Schedule(kShareExpiry, id, in.expire_time().seconds());
+  if (grant_used) {
+    c.Put(DocKind::kGrant, grant_id, grant_used->doc, grant_used->version);
+  }
+  if (in.has_expire_time()) {
+    c.Schedule(kShareExpiry, id, in.expire_time().seconds());
+  }
   c.dirty_shares.push_back(customer_id);
   v1::CustomerShared e;
   e.set_share(in.name());
@@ -152,10 +172,14 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
   e.set_sharing_grant(in.sharing_grant());
   *e.mutable_actor() = ActorOf(call);
   c.Emit(SyncEvent(id, in.name(), e, now, &call), kSyncTopic);
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), in.name());
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_share() = WithEtag(in, 1);
@@ -169,13 +193,16 @@ absl::Status SyncApi::ListCustomerShares(const CallContext& call,
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string customer;
-  if (!req.customer().empty())
+  if (!req.customer().empty()) {
     customer = ParseResourceName(v, "customer", req.customer(), kCustomerColl);
+  }
   if (!req.recipient().empty() && req.recipient().rfind("orgUnits/", 0) != 0 &&
       req.recipient().rfind("systems/", 0) != 0) {
     v.Add("recipient", "\"orgUnits/{id}\" or \"systems/{id}\"");
   }
-  if (!v1::ShareState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::ShareState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   const std::string filter = absl::StrCat(req.customer(), "|", req.recipient(), "|", req.state());
   auto cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -203,7 +230,9 @@ absl::Status SyncApi::ListCustomerShares(const CallContext& call,
   std::string next;
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::CustomerShare>(repo_, call, DocKind::kShare, index, cursor,
                                                        page_size, filter, keep, &page, &next));
-  for (auto& l : page) *resp->add_shares() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_shares() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }

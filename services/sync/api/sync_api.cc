@@ -38,7 +38,9 @@ absl::StatusOr<Viewer> SyncApi::ViewerOf(const CallContext& call) {
   if (!call.principal.member_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<MemberInfo> m,
                               directory_.Member(call.principal.member_id));
-    if (m && !m->left) v.department = m->department;
+    if (m && !m->left) {
+      v.department = m->department;
+    }
   }
   if (!call.principal.org_unit_id.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(v.units, directory_.UnitAndAncestors(call.principal.org_unit_id));

@@ -70,7 +70,9 @@ class RecordingSink final : public ShareSink {
   absl::Status Publish(const std::string& key, const std::optional<std::string>& value,
                        const KafkaHeaders& headers) override {
     // What happens elsewhere while this record is on its way (once).
-    if (during_publish) std::exchange(during_publish, nullptr)();
+    if (during_publish) {
+      std::exchange(during_publish, nullptr)();
+    }
     records.push_back({key, value});
     last_headers = headers;
     return absl::OkStatus();
@@ -745,7 +747,9 @@ TEST_F(SyncApiTest, WarningReachesOnlyItsTeamsRouteOnce) {
   std::vector<v1::NotificationDelivery> d = Deliveries();
   ASSERT_EQ(d.size(), 2u);
   std::vector<std::string> routes;
-  for (const auto& x : d) routes.push_back(x.route());
+  for (const auto& x : d) {
+    routes.push_back(x.route());
+  }
   EXPECT_THAT(routes, ::testing::UnorderedElementsAre("notificationRoutes/east-1-wecom",
                                                       "notificationRoutes/east-2-feishu"));
   for (const auto& x : d) {

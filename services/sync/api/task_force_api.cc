@@ -27,7 +27,9 @@ absl::StatusOr<Loaded<v1::TaskForcePolicy>> LoadTaskForcePolicy(SyncRepository& 
   SALESOPS_ASSIGN_OR_RETURN(
       std::optional<Loaded<v1::TaskForcePolicy>> got,
       LoadDoc<v1::TaskForcePolicy>(repo, DocKind::kConfig, kTaskForcePolicyId));
-  if (got) return *std::move(got);
+  if (got) {
+    return *std::move(got);
+  }
   v1::TaskForcePolicy p = DefaultTaskForcePolicy();
   p.set_name(kTaskForcePolicyId);
   return Loaded<v1::TaskForcePolicy>{p, 0};
@@ -67,12 +69,20 @@ void AddNewTaskForce(Change& c, const std::string& id, const v1::TaskForce& t,
   const std::string entry = TaskForceEntry(t, id);
   c.Index(Ix("tf:all"), entry);
   c.Index(Ix("tf:opp:", IdOf(t.opportunity())), entry);
-  if (!t.customer().empty()) c.Index(Ix("tf:customer:", IdOf(t.customer())), entry);
-  if (!t.team().empty()) c.Index(Ix("tf:team:", IdOf(t.team())), entry);
-  if (!t.region().empty()) c.Index(Ix("tf:region:", IdOf(t.region())), entry);
+  if (!t.customer().empty()) {
+    c.Index(Ix("tf:customer:", IdOf(t.customer())), entry);
+  }
+  if (!t.team().empty()) {
+    c.Index(Ix("tf:team:", IdOf(t.team())), entry);
+  }
+  if (!t.region().empty()) {
+    c.Index(Ix("tf:region:", IdOf(t.region())), entry);
+  }
   std::set<std::string> seen;
   for (const v1::TaskForceMember& m : t.members()) {
-    if (seen.insert(m.member()).second) c.Index(Ix("tf:member:", IdOf(m.member())), entry);
+    if (seen.insert(m.member()).second) {
+      c.Index(Ix("tf:member:", IdOf(m.member())), entry);
+    }
   }
 }
 
@@ -82,11 +92,15 @@ void IndexTaskForceMember(Change& c, const std::string& id, const v1::TaskForce&
 }
 
 absl::StatusOr<std::string> SupervisorOf(Directory& directory, const std::string& team_id) {
-  if (team_id.empty()) return std::string();
+  if (team_id.empty()) {
+    return std::string();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> members, directory.MembersOf(team_id));
   for (const std::string& id : members) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<MemberInfo> m, directory.Member(id));
-    if (m && !m->left && m->role == static_cast<int>(Role::kSupervisor)) return id;
+    if (m && !m->left && m->role == static_cast<int>(Role::kSupervisor)) {
+      return id;
+    }
   }
   return std::string();
 }
@@ -131,7 +145,9 @@ absl::Status EndTaskForce(SyncRepository& repo, v1::TaskForce& t, v1::TaskForceS
   *t.mutable_close_time() = ToTs(now);
   *t.mutable_update_time() = ToTs(now);
   SALESOPS_ASSIGN_OR_RETURN(OpenMarker marker, LoadOpenMarker(repo, IdOf(t.opportunity())));
-  if (marker.open_task_force == t.name()) PutOpenMarker(c, marker, "");
+  if (marker.open_task_force == t.name()) {
+    PutOpenMarker(c, marker, "");
+  }
   return absl::OkStatus();
 }
 
@@ -150,7 +166,9 @@ absl::Status CheckKnownMembers(Directory& directory, const std::string& prefix,
 
 void StampNewMembers(v1::TaskForce& t, absl::Time now) {
   for (v1::TaskForceMember& m : *t.mutable_members()) {
-    if (!m.has_join_time()) *m.mutable_join_time() = ToTs(now);
+    if (!m.has_join_time()) {
+      *m.mutable_join_time() = ToTs(now);
+    }
   }
 }
 
@@ -168,7 +186,9 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
       ParseResourceName(v, "task_force.opportunity", in.opportunity(), kOpportunityColl);
   CheckText(v, "task_force.title", in.title(), 0, 200);
   CheckText(v, "task_force.objective", in.objective(), 0, 2000);
-  if (!in.members().empty()) CheckMembers(v, "task_force.members", in.members(), false);
+  if (!in.members().empty()) {
+    CheckMembers(v, "task_force.members", in.members(), false);
+  }
   if (CheckCount(v, "task_force.milestones", in.milestones(), kMaxMilestones)) {
     for (int i = 0; i < in.milestones_size(); ++i) {
       CheckMilestone(v, absl::StrCat("task_force.milestones[", i, "]"), in.milestones(i), true);
@@ -189,11 +209,15 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(auto got,
                               MustLoad<v1::TaskForce>(repo_, DocKind::kTaskForce, IdOf(stored),
                                                       "TASK_FORCE_NOT_FOUND", stored));
-    if (!CanReadTaskForce(viewer, got.doc)) return RequestIdReused();
+    if (!CanReadTaskForce(viewer, got.doc)) {
+      return RequestIdReused();
+    }
     *resp->mutable_task_force() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<cv1::Opportunity>> deal,
                             LoadDoc<cv1::Opportunity>(repo_, DocKind::kOpportunity, opp_id));
   if (!deal) {
@@ -214,7 +238,9 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(
       std::optional<Loaded<v1::MinimisedCustomer>> customer,
       LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, IdOf(deal->doc.customer())));
-  if (customer) tier = customer->doc.tier();
+  if (customer) {
+    tier = customer->doc.tier();
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::string supervisor,
                             SupervisorOf(directory_, IdOf(deal->doc.team())));
   SALESOPS_ASSIGN_OR_RETURN(OpenMarker marker, LoadOpenMarker(repo_, opp_id));
@@ -230,8 +256,12 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
   t.set_name(Name(kTaskForceColl, id));
   t.set_trigger(v1::TASK_FORCE_TRIGGER_MANUAL);
   t.set_proposed_by(Name(kMemberColl, caller));
-  if (!in.title().empty()) t.set_title(in.title());
-  if (!in.objective().empty()) t.set_objective(in.objective());
+  if (!in.title().empty()) {
+    t.set_title(in.title());
+  }
+  if (!in.objective().empty()) {
+    t.set_objective(in.objective());
+  }
   if (!in.members().empty()) {
     *t.mutable_members() = in.members();
     StampNewMembers(t, now);
@@ -251,10 +281,14 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
   *e.mutable_task_force() = t;
   *e.mutable_actor() = ActorOf(call);
   c.Emit(SyncEvent(id, t.name(), e, now, &call), kSyncTopic);
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), t.name());
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), t.name());
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   if (ErrorReason(s) == "ETAG_MISMATCH" || ErrorReason(s) == "RESOURCE_EXISTS") {
     // Another proposal for this deal won the race (the marker moved), or the
@@ -295,9 +329,13 @@ absl::Status SyncApi::ListTaskForces(const CallContext& call, const v1::ListTask
   Violations v;
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
-  if (!v1::TaskForceState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::TaskForceState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   std::string member, opp, customer;
-  if (!req.member().empty()) member = ParseResourceName(v, "member", req.member(), kMemberColl);
+  if (!req.member().empty()) {
+    member = ParseResourceName(v, "member", req.member(), kMemberColl);
+  }
   if (!req.opportunity().empty()) {
     opp = ParseResourceName(v, "opportunity", req.opportunity(), kOpportunityColl);
   }
@@ -334,7 +372,9 @@ absl::Status SyncApi::ListTaskForces(const CallContext& call, const v1::ListTask
   std::string next;
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::TaskForce>(repo_, call, DocKind::kTaskForce, index, cursor,
                                                    page_size, filter, keep, &page, &next));
-  for (auto& l : page) *resp->add_task_forces() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_task_forces() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -372,7 +412,9 @@ absl::Status SyncApi::FormTaskForce(const CallContext& call, const v1::FormTaskF
       CheckMilestone(v, absl::StrCat("milestones[", i, "]"), req.milestones(i), true);
     }
   }
-  if (!req.members().empty()) CheckMembers(v, "members", req.members(), true);
+  if (!req.members().empty()) {
+    CheckMembers(v, "members", req.members(), true);
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_RETURN_IF_ERROR(CheckKnownMembers(directory_, "members", req.members()));
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
@@ -396,8 +438,12 @@ absl::Status SyncApi::FormTaskForce(const CallContext& call, const v1::FormTaskF
           // Who is no longer a member leaves the member's list index.
           for (const v1::TaskForceMember& old : t.members()) {
             bool kept = false;
-            for (const v1::TaskForceMember& m : req.members()) kept |= m.member() == old.member();
-            if (!kept) c.Unindex(Ix("tf:member:", IdOf(old.member())), TaskForceEntry(t, id));
+            for (const v1::TaskForceMember& m : req.members()) {
+              kept |= m.member() == old.member();
+            }
+            if (!kept) {
+              c.Unindex(Ix("tf:member:", IdOf(old.member())), TaskForceEntry(t, id));
+            }
           }
           *t.mutable_members() = req.members();
           StampNewMembers(t, now);
@@ -422,7 +468,9 @@ absl::Status SyncApi::FormTaskForce(const CallContext& call, const v1::FormTaskF
         t.set_state(v1::TASK_FORCE_STATE_FORMED);
         *t.mutable_form_time() = ToTs(now);
         *t.mutable_update_time() = ToTs(now);
-        for (const v1::TaskForceMember& m : t.members()) IndexTaskForceMember(c, id, t, m.member());
+        for (const v1::TaskForceMember& m : t.members()) {
+          IndexTaskForceMember(c, id, t, m.member());
+        }
         v1::TaskForceFormed e;
         *e.mutable_task_force() = t;
         *e.mutable_actor() = ActorOf(call);
@@ -508,7 +556,9 @@ absl::Status SyncApi::AddTaskForceMember(const CallContext& call,
         return absl::OkStatus();
       },
       [&](v1::TaskForce& t, Change& c) -> absl::Status {
-        if (!IsLive(t)) return Closed(t);
+        if (!IsLive(t)) {
+          return Closed(t);
+        }
         if (IsTaskForceMember(t, member_id)) {
           return AlreadyExists("MEMBER_EXISTS", absl::StrCat(m.member(), " is a member already"),
                                t.name());
@@ -546,27 +596,37 @@ absl::Status SyncApi::UpdateMilestone(const CallContext& call,
   ClearOutputOnly(&in);
   const bool create = in.milestone_id().empty();
   for (const std::string& p : req.update_mask().paths()) {
-    if (kPaths.count(p) == 0) v.Add("update_mask", absl::StrCat("cannot change ", p));
+    if (kPaths.count(p) == 0) {
+      v.Add("update_mask", absl::StrCat("cannot change ", p));
+    }
   }
   if (!create && req.update_mask().paths().empty()) {
     v.Add("update_mask", "name the fields to change");
   }
   auto changes = [&](const char* path) {
-    if (create) return true;
+    if (create) {
+      return true;
+    }
     const auto& paths = req.update_mask().paths();
     return std::find(paths.begin(), paths.end(), path) != paths.end();
   };
   // The fields that change must be valid on their own; the whole milestone
   // is checked again after merging.
-  if (create || changes("title")) CheckText(v, "milestone.title", in.title(), 1, 200);
-  if (changes("due_date") && in.has_due_date()) CheckDate(v, "milestone.due_date", in.due_date());
+  if (create || changes("title")) {
+    CheckText(v, "milestone.title", in.title(), 1, 200);
+  }
+  if (changes("due_date") && in.has_due_date()) {
+    CheckDate(v, "milestone.due_date", in.due_date());
+  }
   if (changes("owner") && !in.owner().empty()) {
     ParseResourceName(v, "milestone.owner", in.owner(), kMemberColl);
   }
   if (changes("state") && !v1::MilestoneState_IsValid(in.state())) {
     v.Add("milestone.state", "unknown state");
   }
-  if (changes("note")) CheckText(v, "milestone.note", in.note(), 0, 2000);
+  if (changes("note")) {
+    CheckText(v, "milestone.note", in.note(), 0, 2000);
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
   v1::Milestone result;
@@ -575,7 +635,9 @@ absl::Status SyncApi::UpdateMilestone(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(UpdateTaskForceDoc(
       repo_, id, req.task_force(), req.etag(),
       [&](const v1::TaskForce& t) -> absl::Status {
-        if (CanSteerTaskForce(viewer, t)) return absl::OkStatus();
+        if (CanSteerTaskForce(viewer, t)) {
+          return absl::OkStatus();
+        }
         // A milestone's owner updates their own milestone.
         const std::string me = Name(kMemberColl, call.principal.member_id);
         for (const v1::Milestone& m : t.milestones()) {
@@ -588,7 +650,9 @@ absl::Status SyncApi::UpdateMilestone(const CallContext& call,
                                 "the lead, the sponsor and a milestone's owner update milestones");
       },
       [&](v1::TaskForce& t, Change& c) -> absl::Status {
-        if (!IsLive(t)) return Closed(t);
+        if (!IsLive(t)) {
+          return Closed(t);
+        }
         const absl::Time now = clock_.Now();
         v1::Milestone* target = nullptr;
         v1::MilestoneState previous = v1::MILESTONE_STATE_UNSPECIFIED;
@@ -608,7 +672,9 @@ absl::Status SyncApi::UpdateMilestone(const CallContext& call,
           changed = {"title", "due_date", "owner", "state", "note"};
         } else {
           for (v1::Milestone& m : *t.mutable_milestones()) {
-            if (m.milestone_id() == in.milestone_id()) target = &m;
+            if (m.milestone_id() == in.milestone_id()) {
+              target = &m;
+            }
           }
           if (target == nullptr) {
             return NotFound(
@@ -617,11 +683,21 @@ absl::Status SyncApi::UpdateMilestone(const CallContext& call,
           }
           previous = target->state();
           for (const std::string& p : req.update_mask().paths()) {
-            if (p == "title") target->set_title(in.title());
-            if (p == "due_date") *target->mutable_due_date() = in.due_date();
-            if (p == "owner") target->set_owner(in.owner());
-            if (p == "state") target->set_state(in.state());
-            if (p == "note") target->set_note(in.note());
+            if (p == "title") {
+              target->set_title(in.title());
+            }
+            if (p == "due_date") {
+              *target->mutable_due_date() = in.due_date();
+            }
+            if (p == "owner") {
+              target->set_owner(in.owner());
+            }
+            if (p == "state") {
+              target->set_state(in.state());
+            }
+            if (p == "note") {
+              target->set_note(in.note());
+            }
             changed.push_back(p);
           }
         }
@@ -636,7 +712,9 @@ absl::Status SyncApi::UpdateMilestone(const CallContext& call,
         e.set_title(t.title());
         *e.mutable_milestone() = *target;
         e.set_previous_state(previous);
-        for (const std::string& p : changed) e.add_changed_fields(p);
+        for (const std::string& p : changed) {
+          e.add_changed_fields(p);
+        }
         *e.mutable_actor() = ActorOf(call);
         c.Emit(SyncEvent(id, t.name(), e, now, &call), kSyncTopic);
         return absl::OkStatus();
@@ -678,7 +756,9 @@ absl::Status SyncApi::PostTaskForceUpdate(const CallContext& call,
   if (!req.request_id().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
     if (seen) {
-      if (seen->rfind(prefix, 0) != 0) return RequestIdReused();
+      if (seen->rfind(prefix, 0) != 0) {
+        return RequestIdReused();
+      }
       SALESOPS_ASSIGN_OR_RETURN(
           auto got, MustLoad<v1::TaskForce>(repo_, DocKind::kTaskForce, id, "TASK_FORCE_NOT_FOUND",
                                             req.task_force()));
@@ -692,7 +772,9 @@ absl::Status SyncApi::PostTaskForceUpdate(const CallContext& call,
   const absl::Status posted_status = UpdateTaskForceDoc(
       repo_, id, req.task_force(), "", authorise,
       [&](v1::TaskForce& t, Change& c) -> absl::Status {
-        if (!IsLive(t)) return Closed(t);
+        if (!IsLive(t)) {
+          return Closed(t);
+        }
         const absl::Time now = clock_.Now();
         posted.set_update_id(NewId());
         posted.set_author(Name(kMemberColl, caller));
@@ -778,7 +860,9 @@ absl::Status SyncApi::AgreeCreditSplit(const CallContext& call,
   Violations v;
   const std::string id = ParseResourceName(v, "name", req.name(), kTaskForceColl);
   CheckText(v, "note", req.note(), 0, 1000);
-  if (req.shares().empty()) v.Add("shares", "required: who gets which share of the credit");
+  if (req.shares().empty()) {
+    v.Add("shares", "required: who gets which share of the credit");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
   v1::TaskForce out;
@@ -844,7 +928,9 @@ absl::Status SyncApi::UpdateTaskForcePolicy(const CallContext& call,
   ClearOutputOnly(&in);
   Violations v;
   for (const std::string& p : req.update_mask().paths()) {
-    if (kPaths.count(p) == 0) v.Add("update_mask", absl::StrCat("cannot change ", p));
+    if (kPaths.count(p) == 0) {
+      v.Add("update_mask", absl::StrCat("cannot change ", p));
+    }
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   return WithRetry(!in.etag().empty(), [&]() -> absl::Status {
@@ -855,13 +941,21 @@ absl::Status SyncApi::UpdateTaskForcePolicy(const CallContext& call,
       next = in;
     } else {
       for (const std::string& p : req.update_mask().paths()) {
-        if (p == "enabled") next.set_enabled(in.enabled());
-        if (p == "min_amount") *next.mutable_min_amount() = in.min_amount();
-        if (p == "trigger_stage") next.set_trigger_stage(in.trigger_stage());
+        if (p == "enabled") {
+          next.set_enabled(in.enabled());
+        }
+        if (p == "min_amount") {
+          *next.mutable_min_amount() = in.min_amount();
+        }
+        if (p == "trigger_stage") {
+          next.set_trigger_stage(in.trigger_stage());
+        }
         if (p == "default_departments") {
           *next.mutable_default_departments() = in.default_departments();
         }
-        if (p == "tiers_any_amount") *next.mutable_tiers_any_amount() = in.tiers_any_amount();
+        if (p == "tiers_any_amount") {
+          *next.mutable_tiers_any_amount() = in.tiers_any_amount();
+        }
       }
     }
     Violations after;
@@ -963,11 +1057,15 @@ absl::Status SyncApi::PlanReception(const CallContext& call, const v1::PlanRecep
     SALESOPS_ASSIGN_OR_RETURN(
         auto got, MustLoad<v1::CustomerReception>(repo_, DocKind::kReception, IdOf(stored),
                                                   "RECEPTION_NOT_FOUND", stored));
-    if (!CanReadReception(viewer, got.doc)) return RequestIdReused();
+    if (!CanReadReception(viewer, got.doc)) {
+      return RequestIdReused();
+    }
     *resp->mutable_reception() = WithEtag(got.doc, got.version);
     return absl::OkStatus();
   };
-  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+  if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+    return *r;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::MinimisedCustomer>> customer,
                             LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, customer_id));
   if (!customer) {
@@ -1002,18 +1100,28 @@ absl::Status SyncApi::PlanReception(const CallContext& call, const v1::PlanRecep
   const std::string entry = ReceptionEntry(in, id);
   c.Index(Ix("rcp:all"), entry);
   c.Index(Ix("rcp:customer:", customer_id), entry);
-  if (!in.team().empty()) c.Index(Ix("rcp:team:", IdOf(in.team())), entry);
-  if (!in.region().empty()) c.Index(Ix("rcp:region:", IdOf(in.region())), entry);
+  if (!in.team().empty()) {
+    c.Index(Ix("rcp:team:", IdOf(in.team())), entry);
+  }
+  if (!in.region().empty()) {
+    c.Index(Ix("rcp:region:", IdOf(in.region())), entry);
+  }
   c.Index(Ix("rcp:host:", caller), entry);
-  for (const std::string& h : hosts) c.Index(Ix("rcp:host:", IdOf(h)), entry);
+  for (const std::string& h : hosts) {
+    c.Index(Ix("rcp:host:", IdOf(h)), entry);
+  }
   v1::ReceptionPlanned e;
   *e.mutable_reception() = in;
   *e.mutable_actor() = ActorOf(call);
   c.Emit(SyncEvent(id, in.name(), e, now, &call), kSyncTopic);
-  if (!req.request_id().empty()) c.Remember(caller, req.request_id(), in.name());
+  if (!req.request_id().empty()) {
+    c.Remember(caller, req.request_id(), in.name());
+  }
   absl::Status s = repo_.Commit(c);
   if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) return *r;
+    if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
+      return *r;
+    }
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_reception() = WithEtag(in, 1);
@@ -1041,12 +1149,16 @@ absl::Status SyncApi::ListReceptions(const CallContext& call, const v1::ListRece
   Violations v;
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
-  if (!v1::ReceptionState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::ReceptionState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   std::string customer, host;
   if (!req.customer().empty()) {
     customer = ParseResourceName(v, "customer", req.customer(), kCustomerColl);
   }
-  if (!req.host().empty()) host = ParseResourceName(v, "host", req.host(), kMemberColl);
+  if (!req.host().empty()) {
+    host = ParseResourceName(v, "host", req.host(), kMemberColl);
+  }
   const std::string filter = absl::StrCat(req.customer(), "|", req.state(), "|", req.host());
   auto cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
@@ -1067,11 +1179,17 @@ absl::Status SyncApi::ListReceptions(const CallContext& call, const v1::ListRece
     index = Ix("rcp:host:", call.principal.member_id);
   }
   auto keep = [&](const v1::CustomerReception& r) {
-    if (req.state() != 0 && r.state() != req.state()) return false;
+    if (req.state() != 0 && r.state() != req.state()) {
+      return false;
+    }
     if (!host.empty()) {
       bool hosting = r.organizer() == req.host();
-      for (const v1::ReceptionHost& h : r.hosts()) hosting = hosting || h.member() == req.host();
-      if (!hosting) return false;
+      for (const v1::ReceptionHost& h : r.hosts()) {
+        hosting = hosting || h.member() == req.host();
+      }
+      if (!hosting) {
+        return false;
+      }
     }
     return CanReadReception(viewer, r);
   };
@@ -1079,7 +1197,9 @@ absl::Status SyncApi::ListReceptions(const CallContext& call, const v1::ListRece
   std::string next;
   SALESOPS_RETURN_IF_ERROR(ScanPage<v1::CustomerReception>(
       repo_, call, DocKind::kReception, index, cursor, page_size, filter, keep, &page, &next));
-  for (auto& l : page) *resp->add_receptions() = WithEtag(std::move(l.doc), l.version);
+  for (auto& l : page) {
+    *resp->add_receptions() = WithEtag(std::move(l.doc), l.version);
+  }
   resp->set_next_page_token(next);
   return absl::OkStatus();
 }
@@ -1089,9 +1209,13 @@ absl::Status SyncApi::UpdateReception(const CallContext& call,
                                       v1::UpdateReceptionResponse* resp) {
   Violations v;
   const std::string id = ParseResourceName(v, "name", req.name(), kReceptionColl);
-  if (req.state() != 0 && !v1::ReceptionState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (req.state() != 0 && !v1::ReceptionState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   CheckText(v, "summary", req.summary(), 0, 5000);
-  if (req.state() == 0 && req.summary().empty()) v.Add("state", "send a state or a summary");
+  if (req.state() == 0 && req.summary().empty()) {
+    v.Add("state", "send a state or a summary");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(Viewer viewer, ViewerOf(call));
   return WithRetry(!req.etag().empty(), [&]() -> absl::Status {
@@ -1109,7 +1233,9 @@ absl::Status SyncApi::UpdateReception(const CallContext& call,
       SALESOPS_RETURN_IF_ERROR(CheckReceptionStep(r.state(), req.state()));
       r.set_state(req.state());
     }
-    if (!req.summary().empty()) r.set_summary(req.summary());
+    if (!req.summary().empty()) {
+      r.set_summary(req.summary());
+    }
     const absl::Time now = clock_.Now();
     *r.mutable_update_time() = ToTs(now);
     r.clear_etag();

@@ -42,13 +42,17 @@ SalesScope AuthorScope(const v1::Feedback& f) {
 }
 
 bool CanReadFeedback(const Viewer& v, const v1::Feedback& f) {
-  if (InSalesScope(v, AuthorScope(f))) return true;
+  if (InSalesScope(v, AuthorScope(f))) {
+    return true;
+  }
   return f.routed_department() != v1::DEPARTMENT_UNSPECIFIED &&
          v.department == f.routed_department();
 }
 
 bool CanHandleFeedback(const Viewer& v, const v1::Feedback& f) {
-  if (v.IsAdmin()) return true;
+  if (v.IsAdmin()) {
+    return true;
+  }
   return f.routed_department() != v1::DEPARTMENT_UNSPECIFIED &&
          v.department == f.routed_department();
 }
@@ -93,7 +97,9 @@ SalesScope DealScope(const v1::TaskForce& t) {
 bool IsTaskForceMember(const v1::TaskForce& t, const std::string& member_id) {
   const std::string name = Name(kMemberColl, member_id);
   for (const auto& m : t.members()) {
-    if (m.member() == name) return true;
+    if (m.member() == name) {
+      return true;
+    }
   }
   return false;
 }
@@ -102,7 +108,9 @@ bool HasTaskForceRole(const v1::TaskForce& t, const std::string& member_id,
                       v1::TaskForceRole role) {
   const std::string name = Name(kMemberColl, member_id);
   for (const auto& m : t.members()) {
-    if (m.member() == name && m.role() == role) return true;
+    if (m.member() == name && m.role() == role) {
+      return true;
+    }
   }
   return false;
 }
@@ -112,7 +120,9 @@ bool CanReadTaskForce(const Viewer& v, const v1::TaskForce& t) {
 }
 
 bool CanDecideTaskForce(const Viewer& v, const v1::TaskForce& t) {
-  if (v.SeesAll()) return true;
+  if (v.SeesAll()) {
+    return true;
+  }
   return v.principal.role == Role::kManager && LeadsSalesScope(v, DealScope(t));
 }
 
@@ -126,10 +136,14 @@ SalesScope ReceptionScope(const v1::CustomerReception& r) {
 }
 
 bool CanReadReception(const Viewer& v, const v1::CustomerReception& r) {
-  if (InSalesScope(v, ReceptionScope(r))) return true;
+  if (InSalesScope(v, ReceptionScope(r))) {
+    return true;
+  }
   const std::string me = Name(kMemberColl, v.principal.member_id);
   for (const auto& h : r.hosts()) {
-    if (h.member() == me) return true;
+    if (h.member() == me) {
+      return true;
+    }
   }
   return false;
 }

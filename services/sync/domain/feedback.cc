@@ -21,9 +21,13 @@ bool IsDepartmentQueue(v1::Department d) {
 }
 
 bool ValidRuleId(const std::string& id) {
-  if (id.empty() || id.size() > 63) return false;
+  if (id.empty() || id.size() > 63) {
+    return false;
+  }
   for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      return false;
+    }
   }
   return true;
 }
@@ -33,7 +37,9 @@ std::string CutChars(const std::string& s, int max) {
   int chars = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (chars == max) return s.substr(0, i);
+      if (chars == max) {
+        return s.substr(0, i);
+      }
       ++chars;
     }
   }
@@ -66,8 +72,12 @@ RouteDecision RouteFor(const v1::FeedbackRouting& routing, v1::FeedbackKind kind
   for (const v1::FeedbackRoutingRule& rule : routing.rules()) {
     const bool kind_set = rule.kind() != v1::FEEDBACK_KIND_UNSPECIFIED;
     const bool pl_set = !rule.product_line().empty();
-    if (kind_set && rule.kind() != kind) continue;
-    if (pl_set && rule.product_line() != product_line) continue;
+    if (kind_set && rule.kind() != kind) {
+      continue;
+    }
+    if (pl_set && rule.product_line() != product_line) {
+      continue;
+    }
     const int rank = (pl_set ? 2 : 0) + (kind_set ? 1 : 0);
     if (rank > best_rank) {
       best = &rule;
@@ -102,14 +112,18 @@ void CheckRouting(Violations& v, const std::string& prefix, const v1::FeedbackRo
     } else if (!ids.insert(r.rule_id()).second) {
       v.Add(p + ".rule_id", "used by an earlier rule");
     }
-    if (!v1::FeedbackKind_IsValid(r.kind())) v.Add(p + ".kind", "unknown kind");
+    if (!v1::FeedbackKind_IsValid(r.kind())) {
+      v.Add(p + ".kind", "unknown kind");
+    }
     if (!r.product_line().empty()) {
       ParseResourceName(v, p + ".product_line", r.product_line(), "orgUnits");
     }
     if (!IsDepartmentQueue(r.department())) {
       v.Add(p + ".department", "must be DEPARTMENT_PRODUCT or DEPARTMENT_MARKETING");
     }
-    if (!r.routed_to().empty()) ParseResourceName(v, p + ".routed_to", r.routed_to(), "orgUnits");
+    if (!r.routed_to().empty()) {
+      ParseResourceName(v, p + ".routed_to", r.routed_to(), "orgUnits");
+    }
     if (r.sla_hours() < 1 || r.sla_hours() > kMaxSlaHours) {
       v.Add(p + ".sla_hours", absl::StrCat("must be 1..", kMaxSlaHours));
     }
@@ -132,7 +146,9 @@ absl::Status CheckAnswer(v1::FeedbackState from, v1::FeedbackState to) {
                         to == v1::FEEDBACK_STATE_DONE)) ||
       (from == v1::FEEDBACK_STATE_ACCEPTED &&
        (to == v1::FEEDBACK_STATE_DONE || to == v1::FEEDBACK_STATE_DECLINED));
-  if (ok) return absl::OkStatus();
+  if (ok) {
+    return absl::OkStatus();
+  }
   return FailedPrecondition("FEEDBACK_CLOSED",
                             absl::StrCat("feedback in state ", v1::FeedbackState_Name(from),
                                          " cannot become ", v1::FeedbackState_Name(to)));
@@ -163,12 +179,20 @@ std::vector<Row> SumByKey(const InsightCounters& counters, const std::vector<std
   std::map<std::string, Row> rows;
   for (size_t col = 0; col < hashes.size(); ++col) {
     auto it = counters.find(hashes[col]);
-    if (it == counters.end()) continue;
+    if (it == counters.end()) {
+      continue;
+    }
     for (const auto& [field, value] : it->second) {
       std::vector<std::string> parts = absl::StrSplit(field, absl::MaxSplits(kSep, 2));
-      if (parts.size() != 3 || parts[2].empty()) continue;
-      if (!product_line.empty() && parts[0] != product_line) continue;
-      if (!region.empty() && parts[1] != region) continue;
+      if (parts.size() != 3 || parts[2].empty()) {
+        continue;
+      }
+      if (!product_line.empty() && parts[0] != product_line) {
+        continue;
+      }
+      if (!region.empty() && parts[1] != region) {
+        continue;
+      }
       Row& r = rows[parts[2]];
       r.key = parts[2];
       int64_t* cell[] = {&r.a, &r.b, &r.c, &r.d};
@@ -176,7 +200,9 @@ std::vector<Row> SumByKey(const InsightCounters& counters, const std::vector<std
     }
   }
   std::vector<Row> out;
-  for (auto& [k, r] : rows) out.push_back(std::move(r));
+  for (auto& [k, r] : rows) {
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -193,8 +219,12 @@ v1::FeedbackInsights AggregateInsights(const InsightCounters& counters,
                                        const std::string& product_line, const std::string& region,
                                        int limit) {
   v1::FeedbackInsights out;
-  if (!product_line.empty()) out.set_product_line(absl::StrCat("orgUnits/", product_line));
-  if (!region.empty()) out.set_region(absl::StrCat("orgUnits/", region));
+  if (!product_line.empty()) {
+    out.set_product_line(absl::StrCat("orgUnits/", product_line));
+  }
+  if (!region.empty()) {
+    out.set_region(absl::StrCat("orgUnits/", region));
+  }
   // Ties broken by key so the answer is stable.
   std::vector<Row> caps =
       SumByKey(counters, {kCapAmount, kCapCount, kCapOpps}, product_line, region);

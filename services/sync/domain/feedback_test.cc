@@ -24,7 +24,9 @@ using ::testing::IsEmpty;
 
 std::vector<std::string> Fields(const Violations& v) {
   std::vector<std::string> out;
-  for (const FieldViolation& f : FieldViolations(v.Finish())) out.push_back(f.field);
+  for (const FieldViolation& f : FieldViolations(v.Finish())) {
+    out.push_back(f.field);
+  }
   return out;
 }
 
@@ -360,7 +362,9 @@ TEST(InsightKeyTest, EmptyAndBlankBecomeEmpty) {
 
 TEST(InsightKeyTest, KeepsAtMost50CharactersCountingChineseAsOneEach) {
   std::string fifty_han;
-  for (int i = 0; i < 50; ++i) fifty_han += "权";
+  for (int i = 0; i < 50; ++i) {
+    fifty_han += "权";
+  }
   EXPECT_EQ(InsightKey(fifty_han), fifty_han);
   const std::string key = InsightKey(fifty_han + "限制");
   EXPECT_EQ(key, fifty_han);
@@ -368,14 +372,18 @@ TEST(InsightKeyTest, KeepsAtMost50CharactersCountingChineseAsOneEach) {
   EXPECT_EQ(InsightKey(std::string(51, 'a')), std::string(50, 'a'));
   // 4-byte characters count once too.
   std::string emoji;
-  for (int i = 0; i < 51; ++i) emoji += "\xF0\x9F\x98\x80";  // U+1F600
+  for (int i = 0; i < 51; ++i) {
+    emoji += "\xF0\x9F\x98\x80";  // U+1F600
+  }
   EXPECT_EQ(InsightKey(emoji), emoji.substr(0, 200));
 }
 
 TEST(InsightKeyTest, CountsCharactersAfterCollapsingWhitespace) {
   // 25 "ab" words separated by runs of spaces: 25*2 + 24 = 74 characters once collapsed.
   std::string text;
-  for (int i = 0; i < 25; ++i) text += "ab     ";
+  for (int i = 0; i < 25; ++i) {
+    text += "ab     ";
+  }
   const std::string key = InsightKey(text);
   EXPECT_EQ(key.size(), 50u);
   EXPECT_EQ(key.substr(0, 8), "ab ab ab");
@@ -433,7 +441,9 @@ TEST(AggregateInsightsTest, CapabilitiesSumOverRegionsAndRankByRevenueAtStake) {
 
 TEST(AggregateInsightsTest, CapabilityTiesGoToTheMostFeedbackThenTheKey) {
   InsightCounters c;
-  for (const char* k : {"b", "a", "c"}) c[kCapAmount][InsightField("p", "r", k)] = 100;
+  for (const char* k : {"b", "a", "c"}) {
+    c[kCapAmount][InsightField("p", "r", k)] = 100;
+  }
   c[kCapCount][InsightField("p", "r", "c")] = 9;
   const v1::FeedbackInsights in = AggregateInsights(c, "", "", 10);
   ASSERT_EQ(in.top_capabilities_size(), 3);
@@ -472,7 +482,9 @@ TEST(AggregateInsightsTest, LossReasonsRankByCountThenAmountThenKey) {
   c[kLossCount][InsightField("p", "r", "a-tie")] = 1;
   const v1::FeedbackInsights in = AggregateInsights(c, "", "", 10);
   std::vector<std::string> order;
-  for (const auto& l : in.loss_reasons()) order.push_back(l.reason());
+  for (const auto& l : in.loss_reasons()) {
+    order.push_back(l.reason());
+  }
   EXPECT_THAT(order, ElementsAre("功能", "关系", "价格", "a-tie", "b-tie"));
   EXPECT_EQ(in.loss_reasons(1).lost_count(), 3);
   EXPECT_EQ(in.loss_reasons(1).lost_amount().amount_minor(), 900);
@@ -492,7 +504,9 @@ TEST(AggregateInsightsTest, CompetitorsRankByLostDealsThenFeedback) {
   c[kCompLost][InsightField("p", "r", "D")] = 3;
   const v1::FeedbackInsights in = AggregateInsights(c, "", "", 10);
   std::vector<std::string> order;
-  for (const auto& x : in.competitors()) order.push_back(x.competitor());
+  for (const auto& x : in.competitors()) {
+    order.push_back(x.competitor());
+  }
   EXPECT_THAT(order, ElementsAre("D", "B", "A", "C"));
   EXPECT_EQ(in.competitors(1).lost_count(), 2);
   EXPECT_EQ(in.competitors(1).feedback_count(), 5);
@@ -510,7 +524,9 @@ TEST(AggregateInsightsTest, CompetitorsWithEqualLostAndFeedbackRankByAmountThenK
   c[kCompAmount][InsightField("p", "r", "Z")] = 5;
   const v1::FeedbackInsights in = AggregateInsights(c, "", "", 10);
   std::vector<std::string> order;
-  for (const auto& x : in.competitors()) order.push_back(x.competitor());
+  for (const auto& x : in.competitors()) {
+    order.push_back(x.competitor());
+  }
   EXPECT_THAT(order, ElementsAre("Z", "X", "Y"));
 }
 

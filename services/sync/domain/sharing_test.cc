@@ -40,9 +40,13 @@ bool IsUtf8(const std::string& s) {
     } else {
       return false;
     }
-    if (i + len > s.size()) return false;
+    if (i + len > s.size()) {
+      return false;
+    }
     for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+        return false;
+      }
     }
     i += len;
   }
@@ -206,7 +210,9 @@ TEST(MinimiseCustomerTest, MasksTheFirstPrimaryContact) {
 
 TEST(MinimiseCustomerTest, WithoutAPrimaryContactTheFirstContactIsMasked) {
   cv1::Customer c = FullCustomer();
-  for (auto& contact : *c.mutable_contacts()) contact.set_primary(false);
+  for (auto& contact : *c.mutable_contacts()) {
+    contact.set_primary(false);
+  }
   const v1::MinimisedCustomer m = MinimiseCustomer(c);
   EXPECT_EQ(m.primary_contact().display_name(), "李*");
   EXPECT_EQ(m.primary_contact().phone(), "139****1111");
@@ -322,7 +328,9 @@ v1::CustomerShare Share(const std::string& id, bool include_contact,
   s.set_purpose("联合营销活动邀请 " + id);
   s.set_include_primary_contact(include_contact);
   s.set_state(state);
-  if (expire) *s.mutable_expire_time() = ToTs(*expire);
+  if (expire) {
+    *s.mutable_expire_time() = ToTs(*expire);
+  }
   return s;
 }
 

@@ -190,8 +190,12 @@ template <typename M>
 absl::StatusOr<std::optional<Loaded<M>>> LoadDoc(SyncRepository& repo, DocKind kind,
                                                  const std::string& id) {
   absl::StatusOr<std::optional<StoredDoc>> got = repo.Get(kind, id);
-  if (!got.ok()) return got.status();
-  if (!*got) return std::nullopt;
+  if (!got.ok()) {
+    return got.status();
+  }
+  if (!*got) {
+    return std::nullopt;
+  }
   Loaded<M> out;
   if (!out.doc.ParseFromString((*got)->data)) {
     return absl::InternalError(std::string("stored document does not parse: ") +

@@ -21,7 +21,9 @@ bool ValidFunction(v1::TaskForceFunction f) {
 
 bool IsTaskForceMemberName(const v1::TaskForce& t, const std::string& name) {
   for (const auto& m : t.members()) {
-    if (m.member() == name) return true;
+    if (m.member() == name) {
+      return true;
+    }
   }
   return false;
 }
@@ -56,7 +58,9 @@ void CheckTaskForcePolicy(Violations& v, const std::string& prefix, const v1::Ta
     ParseResourceName(v, absl::StrCat(prefix, ".default_departments[", i, "]"),
                       p.default_departments(i), kUnitColl);
   }
-  if (p.tiers_any_amount_size() > 4) v.Add(prefix + ".tiers_any_amount", "at most 4");
+  if (p.tiers_any_amount_size() > 4) {
+    v.Add(prefix + ".tiers_any_amount", "at most 4");
+  }
   for (int i = 0; i < p.tiers_any_amount_size() && i < 4; ++i) {
     const int t = p.tiers_any_amount(i);
     if (t < cv1::CUSTOMER_TIER_S || t > cv1::CUSTOMER_TIER_C) {
@@ -71,10 +75,16 @@ bool IsOpenStage(cv1::OpportunityStage s) {
 
 bool ShouldPropose(const v1::TaskForcePolicy& policy, const cv1::Opportunity& deal,
                    cv1::CustomerTier tier) {
-  if (!policy.enabled() || !IsOpenStage(deal.stage())) return false;
-  if (deal.stage() < policy.trigger_stage()) return false;
+  if (!policy.enabled() || !IsOpenStage(deal.stage())) {
+    return false;
+  }
+  if (deal.stage() < policy.trigger_stage()) {
+    return false;
+  }
   for (int t : policy.tiers_any_amount()) {
-    if (t == tier && tier != cv1::CUSTOMER_TIER_UNSPECIFIED) return true;
+    if (t == tier && tier != cv1::CUSTOMER_TIER_UNSPECIFIED) {
+      return true;
+    }
   }
   const auto& min = policy.min_amount();
   return deal.amount().currency_code() == min.currency_code() &&
@@ -137,7 +147,9 @@ v1::TaskForce ProposedTaskForce(const v1::TaskForcePolicy& policy, const cv1::Op
     sponsor->set_function(v1::TASK_FORCE_FUNCTION_SALES);
     *sponsor->mutable_join_time() = ToTs(now);
   }
-  for (const std::string& d : policy.default_departments()) t.add_invited_departments(d);
+  for (const std::string& d : policy.default_departments()) {
+    t.add_invited_departments(d);
+  }
   *t.mutable_create_time() = ToTs(now);
   *t.mutable_update_time() = ToTs(now);
   return t;
@@ -157,19 +169,33 @@ void CheckMembers(Violations& v, const std::string& prefix,
     const v1::TaskForceMember& m = members[i];
     const std::string p = absl::StrCat(prefix, "[", i, "]");
     ParseResourceName(v, p + ".member", m.member(), kMemberColl);
-    if (!seen.insert(m.member()).second) v.Add(p + ".member", "listed twice");
-    if (!m.department().empty()) ParseResourceName(v, p + ".department", m.department(), kUnitColl);
-    if (!ValidRole(m.role())) v.Add(p + ".role", "required: LEAD, SPONSOR, MEMBER or ADVISOR");
+    if (!seen.insert(m.member()).second) {
+      v.Add(p + ".member", "listed twice");
+    }
+    if (!m.department().empty()) {
+      ParseResourceName(v, p + ".department", m.department(), kUnitColl);
+    }
+    if (!ValidRole(m.role())) {
+      v.Add(p + ".role", "required: LEAD, SPONSOR, MEMBER or ADVISOR");
+    }
     if (!ValidFunction(m.function())) {
       v.Add(p + ".function", "required: SALES, PRE_SALES, PRODUCT, DELIVERY, MARKETING or FINANCE");
     }
     CheckText(v, p + ".responsibility", m.responsibility(), 0, 200);
-    if (m.role() == v1::TASK_FORCE_ROLE_LEAD) ++leads;
-    if (m.function() == v1::TASK_FORCE_FUNCTION_SALES) sales = true;
-    if (ValidFunction(m.function()) && m.function() != v1::TASK_FORCE_FUNCTION_SALES) other = true;
+    if (m.role() == v1::TASK_FORCE_ROLE_LEAD) {
+      ++leads;
+    }
+    if (m.function() == v1::TASK_FORCE_FUNCTION_SALES) {
+      sales = true;
+    }
+    if (ValidFunction(m.function()) && m.function() != v1::TASK_FORCE_FUNCTION_SALES) {
+      other = true;
+    }
   }
   if (need_lead) {
-    if (leads != 1) v.Add(prefix, "exactly one member must be the LEAD");
+    if (leads != 1) {
+      v.Add(prefix, "exactly one member must be the LEAD");
+    }
     if (!sales || !other) {
       v.Add(prefix,
             "a task force needs sales and at least one other function (pre-sales, "
@@ -182,7 +208,9 @@ void CheckMilestone(Violations& v, const std::string& prefix, const v1::Mileston
                     bool require_title) {
   CheckText(v, prefix + ".title", m.title(), require_title ? 1 : 0, 200);
   CheckText(v, prefix + ".note", m.note(), 0, 2000);
-  if (!m.owner().empty()) ParseResourceName(v, prefix + ".owner", m.owner(), kMemberColl);
+  if (!m.owner().empty()) {
+    ParseResourceName(v, prefix + ".owner", m.owner(), kMemberColl);
+  }
   if (m.has_due_date()) {
     const auto& d = m.due_date();
     if (d.year() < 2000 || d.year() > 2100 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||

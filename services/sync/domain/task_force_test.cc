@@ -32,7 +32,9 @@ const absl::Time kNow = absl::FromUnixSeconds(1'767'225'600);  // 2026-01-01 00:
 
 std::vector<std::string> Fields(const Violations& v) {
   std::vector<std::string> out;
-  for (const FieldViolation& f : FieldViolations(v.Finish())) out.push_back(f.field);
+  for (const FieldViolation& f : FieldViolations(v.Finish())) {
+    out.push_back(f.field);
+  }
   return out;
 }
 
@@ -93,7 +95,9 @@ TEST(TaskForcePolicyTest, CheckNamesEachBadField) {
 
 TEST(TaskForcePolicyTest, AtMost20DepartmentsAnd4Tiers) {
   v1::TaskForcePolicy p = DefaultTaskForcePolicy();
-  for (int i = 0; i < 20; ++i) p.add_default_departments("orgUnits/d-" + std::to_string(i));
+  for (int i = 0; i < 20; ++i) {
+    p.add_default_departments("orgUnits/d-" + std::to_string(i));
+  }
   p.add_tiers_any_amount(cv1::CUSTOMER_TIER_A);
   p.add_tiers_any_amount(cv1::CUSTOMER_TIER_B);
   p.add_tiers_any_amount(cv1::CUSTOMER_TIER_C);

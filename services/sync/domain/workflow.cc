@@ -22,7 +22,9 @@ absl::Status CheckLeadStep(v1::LeadState from, v1::LeadState to) {
     default:
       break;
   }
-  if (ok) return absl::OkStatus();
+  if (ok) {
+    return absl::OkStatus();
+  }
   return FailedPrecondition("LEAD_STATE", absl::StrCat("a lead in state ", v1::LeadState_Name(from),
                                                        " cannot become ", v1::LeadState_Name(to)));
 }
@@ -35,7 +37,9 @@ absl::Status CheckReceptionStep(v1::ReceptionState from, v1::ReceptionState to) 
   } else if (from == v1::RECEPTION_STATE_CONFIRMED) {
     ok = to == v1::RECEPTION_STATE_DONE || to == v1::RECEPTION_STATE_CANCELLED;
   }
-  if (ok) return absl::OkStatus();
+  if (ok) {
+    return absl::OkStatus();
+  }
   return FailedPrecondition("RECEPTION_STATE",
                             absl::StrCat("a reception in state ", v1::ReceptionState_Name(from),
                                          " cannot become ", v1::ReceptionState_Name(to)));

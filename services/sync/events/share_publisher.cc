@@ -15,7 +15,9 @@ constexpr int kPage = 500;
 absl::Status KafkaShareSink::Publish(const std::string& key,
                                      const std::optional<std::string>& value,
                                      const KafkaHeaders& headers) {
-  if (!value) return producer_.ProduceTombstoneSync(topic_, key, headers, absl::Seconds(10));
+  if (!value) {
+    return producer_.ProduceTombstoneSync(topic_, key, headers, absl::Seconds(10));
+  }
   return producer_.ProduceSync(topic_, key, *value, headers, absl::Seconds(10));
 }
 
@@ -31,21 +33,31 @@ absl::StatusOr<int> SharePublisher::RunOnce(int limit) {
     for (std::string after;;) {
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> entries,
                                 repo_.Range(Ix("share:customer:", d.customer), after, kPage));
-      if (entries.empty()) break;
+      if (entries.empty()) {
+        break;
+      }
       after = entries.back();
       std::vector<std::string> ids;
-      for (const std::string& e : entries) ids.push_back(EntryId(e));
+      for (const std::string& e : entries) {
+        ids.push_back(EntryId(e));
+      }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<StoredDoc>> docs,
                                 repo_.GetMany(DocKind::kShare, ids));
       for (const auto& doc : docs) {
         v1::CustomerShare s;
-        if (doc && s.ParseFromString(doc->data)) shares.push_back(std::move(s));
+        if (doc && s.ParseFromString(doc->data)) {
+          shares.push_back(std::move(s));
+        }
       }
-      if (static_cast<int>(entries.size()) < kPage) break;
+      if (static_cast<int>(entries.size()) < kPage) {
+        break;
+      }
     }
     const absl::Time now = clock_.Now();
     std::optional<v1::SharedCustomerRecord> record;
-    if (customer) record = TopicRecord(customer->doc, shares, now);
+    if (customer) {
+      record = TopicRecord(customer->doc, shares, now);
+    }
     const std::string subject = Name(kCustomerColl, d.customer);
     std::optional<std::string> value;
     v1::SharedCustomerRecord payload;

@@ -55,18 +55,38 @@ DealFacts FlatFacts(const E& e) {
 
 void Merge(const DealFacts& f, cv1::Opportunity& o) {
   o.set_name(f.opportunity);
-  if (!f.customer.empty()) o.set_customer(f.customer);
-  if (!f.display_name.empty()) o.set_display_name(f.display_name);
-  if (f.stage != cv1::OPPORTUNITY_STAGE_UNSPECIFIED) o.set_stage(f.stage);
-  if (f.has_amount) *o.mutable_amount() = f.amount;
+  if (!f.customer.empty()) {
+    o.set_customer(f.customer);
+  }
+  if (!f.display_name.empty()) {
+    o.set_display_name(f.display_name);
+  }
+  if (f.stage != cv1::OPPORTUNITY_STAGE_UNSPECIFIED) {
+    o.set_stage(f.stage);
+  }
+  if (f.has_amount) {
+    *o.mutable_amount() = f.amount;
+  }
   o.set_owner(f.owner);
   o.set_team(f.team);
-  if (!f.region.empty()) o.set_region(f.region);
-  if (!f.product_line.empty()) o.set_product_line(f.product_line);
-  if (!f.channel.empty()) o.set_channel(f.channel);
-  if (!f.customer_type.empty()) o.set_customer_type(f.customer_type);
-  if (!f.lost_reason.empty()) o.set_lost_reason(f.lost_reason);
-  if (!f.lost_to_competitor.empty()) o.set_lost_to_competitor(f.lost_to_competitor);
+  if (!f.region.empty()) {
+    o.set_region(f.region);
+  }
+  if (!f.product_line.empty()) {
+    o.set_product_line(f.product_line);
+  }
+  if (!f.channel.empty()) {
+    o.set_channel(f.channel);
+  }
+  if (!f.customer_type.empty()) {
+    o.set_customer_type(f.customer_type);
+  }
+  if (!f.lost_reason.empty()) {
+    o.set_lost_reason(f.lost_reason);
+  }
+  if (!f.lost_to_competitor.empty()) {
+    o.set_lost_to_competitor(f.lost_to_competitor);
+  }
 }
 
 bool IsRace(const absl::Status& s) {
@@ -82,16 +102,22 @@ absl::Status SyncProjection::Handle(const CloudEvent& event) {
     Change c;
     int deliveries = 0;
     SALESOPS_RETURN_IF_ERROR(Build(event, c, &deliveries));
-    if (c.empty()) return absl::OkStatus();
+    if (c.empty()) {
+      return absl::OkStatus();
+    }
     absl::StatusOr<ApplyOutcome> r = repo_.ApplyOnce(kSyncGroup, event, c);
     if (r.ok()) {
-      if (*r == ApplyOutcome::kApplied && deliveries > 0 && queued_) queued_();
+      if (*r == ApplyOutcome::kApplied && deliveries > 0 && queued_) {
+        queued_();
+      }
       return absl::OkStatus();
     }
     last = r.status();
     // A document the change was decided on moved (an API write meanwhile):
     // decide again on what is there now.
-    if (!IsRace(last)) return last;
+    if (!IsRace(last)) {
+      return last;
+    }
   }
   return Aborted("PROJECTION_CONTENDED", absl::StrCat("event ", event.id, " lost ", kMaxAttempts,
                                                       " races: ", last.message()));
@@ -157,7 +183,9 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
       grant = e.sharing_grant();
     }
     const std::string grant_id = IdOf(grant.name());
-    if (grant_id.empty()) return InvalidField("sharing_grant.name", "missing");
+    if (grant_id.empty()) {
+      return InvalidField("sharing_grant.name", "missing");
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::optional<StoredDoc> cur, repo_.Get(DocKind::kGrant, grant_id));
     c.Put(DocKind::kGrant, grant_id, grant, cur ? cur->version : 0);
     if (t == "salesops.customers.v1.SharingRevoked") {
@@ -166,17 +194,25 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
       for (std::string after;;) {
         SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> page,
                                   repo_.Range(Ix("share:grant:", grant_id), after, kGrantPage));
-        if (page.empty()) break;
+        if (page.empty()) {
+          break;
+        }
         after = page.back();
         ids.insert(ids.end(), page.begin(), page.end());
-        if (static_cast<int>(page.size()) < kGrantPage) break;
+        if (static_cast<int>(page.size()) < kGrantPage) {
+          break;
+        }
       }
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<StoredDoc>> docs,
                                 repo_.GetMany(DocKind::kShare, ids));
       for (size_t i = 0; i < ids.size(); ++i) {
         v1::CustomerShare s;
-        if (!docs[i] || !s.ParseFromString(docs[i]->data)) continue;
-        if (s.state() != v1::SHARE_STATE_ACTIVE) continue;
+        if (!docs[i] || !s.ParseFromString(docs[i]->data)) {
+          continue;
+        }
+        if (s.state() != v1::SHARE_STATE_ACTIVE) {
+          continue;
+        }
         s.set_state(v1::SHARE_STATE_REVOKED);
         *s.mutable_revoke_time() = ToTs(now);
         s.set_revoke_reason(absl::StrCat(grant.name(), " was revoked"));
@@ -200,14 +236,18 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
   }
 
   const std::string id = whole ? IdOf(whole->customer()) : patch_id;
-  if (id.empty()) return InvalidField("customer", "missing");
+  if (id.empty()) {
+    return InvalidField("customer", "missing");
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::MinimisedCustomer>> cur,
                             LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, id));
   v1::MinimisedCustomer next;
   if (whole) {
     next = *whole;
   } else {
-    if (!cur) return absl::OkStatus();  // its creation was before our time: nothing to patch
+    if (!cur) {
+      return absl::OkStatus();  // its creation was before our time: nothing to patch
+    }
     next = cur->doc;
     patch(next);
   }
@@ -215,14 +255,20 @@ absl::Status SyncProjection::Customers(const CloudEvent& event, Change& c) {
   // region tag names none (scope checks read it).
   if (next.region().empty() && !next.team().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(IdOf(next.team())));
-    if (!region.empty()) next.set_region(Name(kUnitColl, region));
+    if (!region.empty()) {
+      next.set_region(Name(kUnitColl, region));
+    }
   }
-  if (cur && cur->doc.SerializeAsString() == next.SerializeAsString()) return absl::OkStatus();
+  if (cur && cur->doc.SerializeAsString() == next.SerializeAsString()) {
+    return absl::OkStatus();
+  }
   c.Put(DocKind::kCustomer, id, next, cur ? cur->version : 0);
   // A customer on the share topic gets its record published again.
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> shared,
                             repo_.Range(Ix("share:customer:", id), "", 1));
-  if (!shared.empty()) c.dirty_shares.push_back(id);
+  if (!shared.empty()) {
+    c.dirty_shares.push_back(id);
+  }
   return absl::OkStatus();
 }
 
@@ -260,7 +306,9 @@ absl::Status SyncProjection::Deal(const CloudEvent& event, Change& c) {
     return absl::OkStatus();
   }
   const std::string opp_id = IdOf(whole ? whole->name() : f.opportunity);
-  if (opp_id.empty()) return InvalidField("opportunity", "missing");
+  if (opp_id.empty()) {
+    return InvalidField("opportunity", "missing");
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<cv1::Opportunity>> cur,
                             LoadDoc<cv1::Opportunity>(repo_, DocKind::kOpportunity, opp_id));
   cv1::Opportunity deal = cur ? cur->doc : cv1::Opportunity();
@@ -290,9 +338,15 @@ absl::Status SyncProjection::Deal(const CloudEvent& event, Change& c) {
         v1::TaskForce t = tf->doc;
         const std::string entry = TaskForceEntry(t, tf_id);
         auto move = [&](const char* index, const std::string& from, const std::string& to) {
-          if (from == to) return;
-          if (!from.empty()) c.Unindex(Ix(index, IdOf(from)), entry);
-          if (!to.empty()) c.Index(Ix(index, IdOf(to)), entry);
+          if (from == to) {
+            return;
+          }
+          if (!from.empty()) {
+            c.Unindex(Ix(index, IdOf(from)), entry);
+          }
+          if (!to.empty()) {
+            c.Index(Ix(index, IdOf(to)), entry);
+          }
         };
         move("tf:team:", t.team(), deal.team());
         move("tf:region:", t.region(), deal.region());
@@ -312,7 +366,9 @@ absl::Status SyncProjection::Deal(const CloudEvent& event, Change& c) {
     SALESOPS_ASSIGN_OR_RETURN(
         std::optional<Loaded<v1::MinimisedCustomer>> customer,
         LoadDoc<v1::MinimisedCustomer>(repo_, DocKind::kCustomer, IdOf(deal.customer())));
-    if (customer) tier = customer->doc.tier();
+    if (customer) {
+      tier = customer->doc.tier();
+    }
     if (ShouldPropose(policy.doc, deal, tier)) {
       const std::string tf_id = absl::StrCat("auto-", opp_id);
       SALESOPS_ASSIGN_OR_RETURN(std::optional<StoredDoc> existing,
@@ -342,8 +398,12 @@ absl::Status SyncProjection::Deal(const CloudEvent& event, Change& c) {
                               repo_.GetMany(DocKind::kLead, lead_ids));
     for (size_t i = 0; i < lead_ids.size(); ++i) {
       v1::CampaignLead l;
-      if (!leads[i] || !l.ParseFromString(leads[i]->data)) continue;
-      if (l.state() != v1::LEAD_STATE_QUALIFIED) continue;
+      if (!leads[i] || !l.ParseFromString(leads[i]->data)) {
+        continue;
+      }
+      if (l.state() != v1::LEAD_STATE_QUALIFIED) {
+        continue;
+      }
       const v1::LeadState previous = l.state();
       l.set_state(won ? v1::LEAD_STATE_WON : v1::LEAD_STATE_LOST);
       *l.mutable_update_time() = ToTs(now);
@@ -383,23 +443,33 @@ absl::Status SyncProjection::Deal(const CloudEvent& event, Change& c) {
 // -------------------------------------------------------- notifications
 
 absl::Status SyncProjection::Notify(const CloudEvent& event, Change& c, int* deliveries) {
-  if (!routes_.Routes(event.type)) return absl::OkStatus();
+  if (!routes_.Routes(event.type)) {
+    return absl::OkStatus();
+  }
   // What the event is about: rendered once per language the routes use.
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Notice> probe, NoticeFor(event, "zh", options_.tz));
-  if (!probe) return absl::OkStatus();
+  if (!probe) {
+    return absl::OkStatus();
+  }
   std::vector<std::string> units = probe->units;
   if (!probe->member.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<MemberInfo> m, directory_.Member(probe->member));
-    if (m && !m->team.empty()) units.push_back(m->team);
+    if (m && !m->team.empty()) {
+      units.push_back(m->team);
+    }
   }
-  if (units.empty() && !probe->audience) return absl::OkStatus();
+  if (units.empty() && !probe->audience) {
+    return absl::OkStatus();
+  }
   auto chain_of = [this](const std::string& unit) {
     absl::StatusOr<std::vector<std::string>> chain = directory_.UnitAndAncestors(unit);
     return chain.ok() ? *chain : std::vector<std::string>{unit};
   };
   const std::vector<const Route*> matched =
       routes_.Match(event.type, units, probe->audience, chain_of);
-  if (matched.empty()) return absl::OkStatus();
+  if (matched.empty()) {
+    return absl::OkStatus();
+  }
   std::map<std::string, Notice> by_language = {{"zh", *probe}};
   const absl::Time now = clock_.Now();
   for (const Route* r : matched) {

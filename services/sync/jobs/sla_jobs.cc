@@ -14,8 +14,12 @@ namespace {
 
 // A lost race means another replica took the item: not an error.
 absl::StatusOr<bool> Committed(const absl::Status& s) {
-  if (s.ok()) return true;
-  if (ErrorReason(s) == "ETAG_MISMATCH") return false;
+  if (s.ok()) {
+    return true;
+  }
+  if (ErrorReason(s) == "ETAG_MISMATCH") {
+    return false;
+  }
   return s;
 }
 
@@ -58,7 +62,9 @@ absl::StatusOr<bool> SlaJobs::FeedbackDue(const std::string& id, absl::Time now)
   if (!got || !IsOpen(got->doc.state()) || got->doc.overdue()) {
     return Drop(repo_, kFeedbackDue, id);
   }
-  if (!IsOverdue(FromTs(got->doc.response_due_time()), now)) return false;  // moved later
+  if (!IsOverdue(FromTs(got->doc.response_due_time()), now)) {
+    return false;  // moved later
+  }
   v1::Feedback f = got->doc;
   f.set_overdue(true);
   f.clear_etag();
@@ -77,7 +83,9 @@ absl::StatusOr<bool> SlaJobs::LeadDue(const std::string& id, absl::Time now) {
   if (!got || got->doc.state() != v1::LEAD_STATE_HANDED_OVER || got->doc.overdue()) {
     return Drop(repo_, kLeadDue, id);
   }
-  if (!IsOverdue(FromTs(got->doc.first_contact_due_time()), now)) return false;
+  if (!IsOverdue(FromTs(got->doc.first_contact_due_time()), now)) {
+    return false;
+  }
   SALESOPS_ASSIGN_OR_RETURN(
       std::optional<Loaded<v1::Campaign>> campaign,
       LoadDoc<v1::Campaign>(repo_, DocKind::kCampaign, IdOf(got->doc.campaign())));
@@ -90,7 +98,9 @@ absl::StatusOr<bool> SlaJobs::LeadDue(const std::string& id, absl::Time now) {
   c.Count(absl::StrCat("campaign:stats:", IdOf(l.campaign())), "overdue", 1);
   v1::LeadContactOverdue e;
   *e.mutable_lead() = l;
-  if (campaign) e.set_campaign_title(campaign->doc.title());
+  if (campaign) {
+    e.set_campaign_title(campaign->doc.title());
+  }
   c.Emit(MakeCloudEvent(kSyncSource, id, l.name(), e, now), kSyncTopic);
   return Committed(repo_.Commit(c));
 }
@@ -98,8 +108,12 @@ absl::StatusOr<bool> SlaJobs::LeadDue(const std::string& id, absl::Time now) {
 absl::StatusOr<bool> SlaJobs::ShareDue(const std::string& id, absl::Time now) {
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Loaded<v1::CustomerShare>> got,
                             LoadDoc<v1::CustomerShare>(repo_, DocKind::kShare, id));
-  if (!got || got->doc.state() != v1::SHARE_STATE_ACTIVE) return Drop(repo_, kShareExpiry, id);
-  if (!got->doc.has_expire_time() || FromTs(got->doc.expire_time()) > now) return false;
+  if (!got || got->doc.state() != v1::SHARE_STATE_ACTIVE) {
+    return Drop(repo_, kShareExpiry, id);
+  }
+  if (!got->doc.has_expire_time() || FromTs(got->doc.expire_time()) > now) {
+    return false;
+  }
   v1::CustomerShare s = got->doc;
   s.set_state(v1::SHARE_STATE_EXPIRED);
   s.clear_etag();

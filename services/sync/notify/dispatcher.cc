@@ -71,7 +71,9 @@ Dispatcher::Dispatcher(SyncRepository& repo, const RouteTable& routes, WebhookTr
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Count(const char* result) {
-  if (metrics_ == nullptr) return;
+  if (metrics_ == nullptr) {
+    return;
+  }
   metrics_
       ->GetCounter("salesops_sync_notifications_total", "Notification attempts by result",
                    {{"result", result}})
@@ -80,7 +82,9 @@ void Dispatcher::Count(const char* result) {
 
 void Dispatcher::Start() {
   absl::MutexLock lock(&mu_);
-  if (running_) return;
+  if (running_) {
+    return;
+  }
   running_ = true;
   stopping_ = false;
   pool_ = std::make_unique<WorkerPool>(std::max(1, options_.workers), 10000);
@@ -90,12 +94,18 @@ void Dispatcher::Start() {
 void Dispatcher::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (!running_) return;
+    if (!running_) {
+      return;
+    }
     stopping_ = true;
     wake_ = true;
   }
-  if (loop_.joinable()) loop_.join();
-  if (pool_) pool_->Stop();  // attempts in flight finish and are recorded
+  if (loop_.joinable()) {
+    loop_.join();
+  }
+  if (pool_) {
+    pool_->Stop();  // attempts in flight finish and are recorded
+  }
   absl::MutexLock lock(&mu_);
   running_ = false;
 }
@@ -111,7 +121,9 @@ void Dispatcher::Loop() {
       absl::MutexLock lock(&mu_);
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
       mu_.AwaitWithTimeout(absl::Condition(&woken), options_.poll_interval);
-      if (stopping_) return;
+      if (stopping_) {
+        return;
+      }
       wake_ = false;
     }
     if (absl::StatusOr<int> swept = SweepInDoubt(); !swept.ok()) {
@@ -124,11 +136,15 @@ void Dispatcher::Loop() {
       continue;
     }
     std::map<std::string, std::vector<std::string>> by_route;
-    for (const std::string& id : *due) by_route[RouteOf(id)].push_back(id);
+    for (const std::string& id : *due) {
+      by_route[RouteOf(id)].push_back(id);
+    }
     for (auto& [route, ids] : by_route) {
       {
         absl::MutexLock lock(&mu_);
-        if (stopping_ || !busy_routes_.insert(route).second) continue;
+        if (stopping_ || !busy_routes_.insert(route).second) {
+          continue;
+        }
       }
       const bool queued = pool_->TrySubmit([this, route = route, ids = std::move(ids)] {
         DeliverAll(route, ids);
@@ -151,9 +167,13 @@ absl::StatusOr<int> Dispatcher::RunOnce() {
       std::vector<std::string> due,
       repo_.Due(kDeliveryDue, absl::ToUnixMillis(clock_.Now()), options_.batch));
   std::map<std::string, std::vector<std::string>> by_route;
-  for (const std::string& id : due) by_route[RouteOf(id)].push_back(id);
+  for (const std::string& id : due) {
+    by_route[RouteOf(id)].push_back(id);
+  }
   int attempted = 0;
-  for (const auto& [route, ids] : by_route) attempted += DeliverAll(route, ids);
+  for (const auto& [route, ids] : by_route) {
+    attempted += DeliverAll(route, ids);
+  }
   return attempted;
 }
 
@@ -163,9 +183,13 @@ int Dispatcher::DeliverAll(const std::string& route_id, const std::vector<std::s
   for (const std::string& id : ids) {
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) break;
+      if (stopping_) {
+        break;
+      }
     }
-    if (DeliverOne(route, id)) ++attempted;
+    if (DeliverOne(route, id)) {
+      ++attempted;
+    }
   }
   return attempted;
 }
@@ -194,7 +218,9 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
     (void)repo_.Commit(c);
     return false;
   }
-  if (FromTs(d.next_attempt_time()) > now) return false;  // rescheduled meanwhile
+  if (FromTs(d.next_attempt_time()) > now) {
+    return false;  // rescheduled meanwhile
+  }
 
   if (route == nullptr) {  // the route left the configuration
     d.set_state(v1::DELIVERY_STATE_DEAD);
@@ -204,7 +230,9 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
     PutDelivery(c, id, d, v1::DELIVERY_STATE_PENDING, version);
     c.Unschedule(kDeliveryDue, id);
     DeadLetter(c, d, d.last_error(), now);
-    if (repo_.Commit(c).ok()) Count("dead");
+    if (repo_.Commit(c).ok()) {
+      Count("dead");
+    }
     return false;
   }
 
@@ -219,7 +247,9 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
     PutDelivery(c, id, claimed, v1::DELIVERY_STATE_PENDING, version);
     c.Unschedule(kDeliveryDue, id);
     c.Schedule(kDeliveryLease, id, absl::ToUnixMillis(now + options_.lease));
-    if (!repo_.Commit(c).ok()) return false;  // another sender has it, or Redis is down
+    if (!repo_.Commit(c).ok()) {
+      return false;  // another sender has it, or Redis is down
+    }
   }
 
   // 2. Post.
@@ -256,7 +286,9 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
         attempt == 0 ? absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>>(
                            Loaded<v1::NotificationDelivery>{claimed, version + 1})
                      : LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
-    if (!cur.ok() || !*cur) break;
+    if (!cur.ok() || !*cur) {
+      break;
+    }
     const v1::NotificationDelivery& now_stored = (*cur)->doc;
     // Only our own attempt's record may be overwritten: SENDING by us, or
     // IN_DOUBT because our lease ran out before the answer came.
@@ -271,7 +303,9 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
     if (done.state() == v1::DELIVERY_STATE_PENDING) {
       c.Schedule(kDeliveryDue, id, absl::ToUnixMillis(FromTs(done.next_attempt_time())));
     }
-    if (done.state() == v1::DELIVERY_STATE_DEAD) DeadLetter(c, done, verdict.error, now);
+    if (done.state() == v1::DELIVERY_STATE_DEAD) {
+      DeadLetter(c, done, verdict.error, now);
+    }
     const absl::Status s = repo_.Commit(c);
     if (s.ok()) {
       Count(result);
@@ -324,7 +358,9 @@ absl::StatusOr<int> Dispatcher::SweepInDoubt() {
       }
       continue;
     }
-    if (!loaded || loaded->doc.state() != v1::DELIVERY_STATE_SENDING) (void)repo_.Commit(c);
+    if (!loaded || loaded->doc.state() != v1::DELIVERY_STATE_SENDING) {
+      (void)repo_.Commit(c);
+    }
   }
   return swept;
 }

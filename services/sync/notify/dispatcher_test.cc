@@ -146,7 +146,9 @@ class DispatcherTest : public testing::Test {
       absl::StatusOr<v1::NotificationDeadLettered> p =
           DecodePayload<v1::NotificationDeadLettered>(e.event);
       EXPECT_TRUE(p.ok()) << p.status();
-      if (p.ok()) out.push_back(*p);
+      if (p.ok()) {
+        out.push_back(*p);
+      }
     }
     return out;
   }
@@ -485,7 +487,9 @@ TEST_F(DispatcherTest, TwoReplicasPostEachDeliveryExactlyOnce) {
   const auto messages = robot_.messages();
   EXPECT_EQ(messages.size(), 30u);
   std::set<std::string> titles;
-  for (const RobotMessage& m : messages) titles.insert(m.title);
+  for (const RobotMessage& m : messages) {
+    titles.insert(m.title);
+  }
   EXPECT_EQ(titles.size(), 30u);
   for (const std::string& id : ids) {
     EXPECT_EQ(Load(id).state(), v1::DELIVERY_STATE_SENT) << id;
@@ -560,10 +564,14 @@ TEST_F(DispatcherTest, OneRoutesDeliveriesGoOutOldestFirst) {
   }
   EXPECT_EQ(Run(d), 6);
   std::vector<std::string> wecom;
-  for (const RobotMessage& m : robot_.MessagesOf("east-wecom")) wecom.push_back(m.title);
+  for (const RobotMessage& m : robot_.MessagesOf("east-wecom")) {
+    wecom.push_back(m.title);
+  }
   EXPECT_THAT(wecom, ElementsAre("c-oldest", "b-middle", "a-newest"));
   std::vector<std::string> feishu;
-  for (const RobotMessage& m : robot_.MessagesOf("west-feishu")) feishu.push_back(m.title);
+  for (const RobotMessage& m : robot_.MessagesOf("west-feishu")) {
+    feishu.push_back(m.title);
+  }
   EXPECT_THAT(feishu, ElementsAre("c-oldest", "b-middle", "a-newest"));
 }
 
@@ -685,15 +693,21 @@ TEST_F(DispatcherTest, StaleCleanUpByAnotherReplicaKeepsTheRetryScheduled) {
   absl::Notification b_listed, a_claimed, b_read, a_recorded;
   HookedRepository b_repo(repo_);
   b_repo.after_due = [&](const std::string& schedule) {
-    if (schedule == kDeliveryDue && !b_listed.HasBeenNotified()) b_listed.Notify();
+    if (schedule == kDeliveryDue && !b_listed.HasBeenNotified()) {
+      b_listed.Notify();
+    }
   };
   b_repo.before_get = [&] { a_claimed.WaitForNotificationWithTimeout(kWait); };
   b_repo.before_commit = [&] {
-    if (!b_read.HasBeenNotified()) b_read.Notify();
+    if (!b_read.HasBeenNotified()) {
+      b_read.Notify();
+    }
     a_recorded.WaitForNotificationWithTimeout(kWait);
   };
   HookedTransport a_http(*http_, [&] {
-    if (!a_claimed.HasBeenNotified()) a_claimed.Notify();
+    if (!a_claimed.HasBeenNotified()) {
+      a_claimed.Notify();
+    }
     b_read.WaitForNotificationWithTimeout(kWait);
   });
   Dispatcher& a = NewDispatcher(&a_http);

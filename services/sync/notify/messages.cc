@@ -24,11 +24,15 @@ class Lines {
  public:
   explicit Lines(bool zh) : zh_(zh) {}
   Lines& Add(const char* zh, const char* en, const std::string& value) {
-    if (!value.empty()) absl::StrAppend(&out_, "> ", zh_ ? zh : en, zh_ ? "：" : ": ", value, "\n");
+    if (!value.empty()) {
+      absl::StrAppend(&out_, "> ", zh_ ? zh : en, zh_ ? "：" : ": ", value, "\n");
+    }
     return *this;
   }
   Lines& Text(const std::string& text) {
-    if (!text.empty()) absl::StrAppend(&out_, text, "\n\n");
+    if (!text.empty()) {
+      absl::StrAppend(&out_, text, "\n\n");
+    }
     return *this;
   }
   std::string Done() const { return out_; }
@@ -42,7 +46,9 @@ std::string Group(uint64_t v) {
   std::string digits = absl::StrCat(v);
   std::string out;
   for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out.push_back(',');
+    }
     out.push_back(digits[i]);
   }
   return out;
@@ -51,19 +57,27 @@ std::string Group(uint64_t v) {
 // At most `max_bytes` of `text`, never ending inside a UTF-8 character (a
 // split one would not survive a proto3 string field or the platforms' JSON).
 std::string Prefix(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
+  if (text.size() <= max_bytes) {
+    return text;
+  }
   size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
   return text.substr(0, end);
 }
 
 std::string Day(const salesops::common::v1::Date& d) {
-  if (d.year() == 0) return "";
+  if (d.year() == 0) {
+    return "";
+  }
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
 
 std::string When(const google::protobuf::Timestamp& ts, absl::TimeZone tz) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
+  if (ts.seconds() == 0 && ts.nanos() == 0) {
+    return "";
+  }
   return absl::FormatTime("%Y-%m-%d %H:%M", FromTs(ts), tz);
 }
 
@@ -116,7 +130,9 @@ Notice Make(std::string subject, std::string title, std::string markdown,
   n.title = std::move(title);
   n.markdown = std::move(markdown);
   for (std::string& u : units) {
-    if (!u.empty()) n.units.push_back(IdOf(u));
+    if (!u.empty()) {
+      n.units.push_back(IdOf(u));
+    }
   }
   n.audience = audience;
   return n;
@@ -146,7 +162,9 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   Lines l(zh);
   if (t == "salesops.warning.v1.WarningRaised") {
     auto ev = Decode<wv1::WarningRaised>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     const wv1::Warning& w = ev->warning();
     const std::string text = zh ? w.message().zh() : w.message().en();
     l.Text(absl::StrCat("**", text.empty() ? w.subject_display_name() : text, "**"))
@@ -166,15 +184,21 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
     sv1::TaskForce f;
     if (proposed) {
       auto ev = Decode<sv1::TaskForceProposed>(e);
-      if (!ev.ok()) return ev.status();
+      if (!ev.ok()) {
+        return ev.status();
+      }
       f = ev->task_force();
     } else {
       auto ev = Decode<sv1::TaskForceFormed>(e);
-      if (!ev.ok()) return ev.status();
+      if (!ev.ok()) {
+        return ev.status();
+      }
       f = ev->task_force();
     }
     std::vector<std::string> members;
-    for (const auto& m : f.members()) members.push_back(m.member());
+    for (const auto& m : f.members()) {
+      members.push_back(m.member());
+    }
     l.Text(f.objective())
         .Add("商机", "Deal", f.opportunity())
         .Add("金额", "Amount", f.has_amount() ? DisplayMoney(f.amount()) : "")
@@ -188,7 +212,9 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   }
   if (t == "salesops.sync.v1.FeedbackResponded") {
     auto ev = Decode<sv1::FeedbackResponded>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     const sv1::Feedback& f = ev->feedback();
     l.Text(f.response())
         .Add("结论", "Decision", FeedbackStateText(f.state(), zh))
@@ -204,11 +230,15 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
     sv1::Feedback f;
     if (overdue) {
       auto ev = Decode<sv1::FeedbackOverdue>(e);
-      if (!ev.ok()) return ev.status();
+      if (!ev.ok()) {
+        return ev.status();
+      }
       f = ev->feedback();
     } else {
       auto ev = Decode<sv1::FeedbackRouted>(e);
-      if (!ev.ok()) return ev.status();
+      if (!ev.ok()) {
+        return ev.status();
+      }
       f = ev->feedback();
     }
     l.Text(Prefix(f.body(), 600))
@@ -226,7 +256,9 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   }
   if (t == "salesops.performance.v1.ReviewGenerated") {
     auto ev = Decode<salesops::performance::v1::ReviewGenerated>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     const auto& r = ev->review();
     l.Add("销售", "Rep", r.member())
         .Add("主管", "Supervisor", r.supervisor())
@@ -240,10 +272,14 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   }
   if (t == "salesops.sync.v1.LaunchAnnounced") {
     auto ev = Decode<sv1::LaunchAnnounced>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     const sv1::ProductLaunch& x = ev->launch();
     std::string points;
-    for (const std::string& p : x.selling_points()) absl::StrAppend(&points, "- ", p, "\n");
+    for (const std::string& p : x.selling_points()) {
+      absl::StrAppend(&points, "- ", p, "\n");
+    }
     l.Text(x.summary())
         .Text(points)
         .Add("上市日期", "Launch date", Day(x.launch_date()))
@@ -254,7 +290,9 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   }
   if (t == "salesops.sync.v1.InsightPublished") {
     auto ev = Decode<sv1::InsightPublished>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     const sv1::MarketInsight& x = ev->insight();
     l.Text(Prefix(x.body(), 1200)).Add("来源", "Source", x.source()).Add("编号", "Id", x.name());
     return Make(x.name(), absl::StrCat(zh ? "【市场洞察】" : "[Market insight] ", x.title()),
@@ -266,12 +304,16 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
     std::string campaign;
     if (overdue) {
       auto ev = Decode<sv1::LeadContactOverdue>(e);
-      if (!ev.ok()) return ev.status();
+      if (!ev.ok()) {
+        return ev.status();
+      }
       x = ev->lead();
       campaign = ev->campaign_title();
     } else {
       auto ev = Decode<sv1::LeadHandedOver>(e);
-      if (!ev.ok()) return ev.status();
+      if (!ev.ok()) {
+        return ev.status();
+      }
       x = ev->lead();
       campaign = ev->campaign_title();
     }
@@ -288,10 +330,14 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   }
   if (t == "salesops.sync.v1.ReceptionPlanned") {
     auto ev = Decode<sv1::ReceptionPlanned>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     const sv1::CustomerReception& x = ev->reception();
     std::vector<std::string> hosts;
-    for (const auto& h : x.hosts()) hosts.push_back(h.member());
+    for (const auto& h : x.hosts()) {
+      hosts.push_back(h.member());
+    }
     l.Add("日期", "Date", Day(x.visit_date()))
         .Add("地点", "Location", x.location())
         .Add("来访", "Visitors", absl::StrJoin(x.visitor_titles(), "、"))
@@ -302,7 +348,9 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   }
   if (t == "salesops.forecast.v1.ForecastGapDetected") {
     auto ev = Decode<salesops::forecast::v1::ForecastGapDetected>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     l.Add("预测", "Forecast", DisplayMoney(ev->amount()))
         .Add("目标", "Target", DisplayMoney(ev->target()))
         .Add("缺口", "Gap",
@@ -315,7 +363,9 @@ absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::
   }
   if (t == "salesops.targets.v1.PlanPublished") {
     auto ev = Decode<salesops::targets::v1::PlanPublished>(e);
-    if (!ev.ok()) return ev.status();
+    if (!ev.ok()) {
+      return ev.status();
+    }
     const auto& p = ev->plan();
     l.Add("周期", "Period", p.period()).Add("编号", "Id", p.name());
     return Make(p.name(), absl::StrCat(zh ? "【目标发布】" : "[Plan published] ", p.display_name()),

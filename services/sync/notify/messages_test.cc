@@ -60,9 +60,13 @@ bool IsUtf8(const std::string& s) {
     } else {
       return false;
     }
-    if (i + len > s.size()) return false;
+    if (i + len > s.size()) {
+      return false;
+    }
     for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+        return false;
+      }
     }
     i += len;
   }
@@ -92,7 +96,9 @@ CloudEvent Event(const google::protobuf::Message& payload) {
 Notice NoticeOf(const google::protobuf::Message& payload, const std::string& language = "zh") {
   absl::StatusOr<std::optional<Notice>> n = NoticeFor(Event(payload), language, kShanghai);
   EXPECT_TRUE(n.ok()) << n.status();
-  if (!n.ok()) return Notice();
+  if (!n.ok()) {
+    return Notice();
+  }
   EXPECT_TRUE(n->has_value()) << payload.GetDescriptor()->full_name();
   return n->value_or(Notice());
 }
@@ -265,7 +271,9 @@ TEST(NoticeForTest, ALongFeedbackBodyIsCutWithoutSplittingACharacter) {
   sv1::FeedbackRouted e;
   *e.mutable_feedback() = Feedback();
   std::string body = "a";  // one ASCII byte first, so 600 bytes fall inside a character
-  for (int i = 0; i < 400; ++i) body += "掉";
+  for (int i = 0; i < 400; ++i) {
+    body += "掉";
+  }
   e.mutable_feedback()->set_body(body);
   const Notice n = NoticeOf(e);
   EXPECT_TRUE(IsUtf8(n.markdown));
@@ -402,7 +410,9 @@ TEST(NoticeForTest, ALongInsightBodyIsCutWithoutSplittingACharacter) {
   sv1::InsightPublished e;
   e.mutable_insight()->set_name("insights/i-1");
   std::string body = "ab";  // two ASCII bytes first, so 1200 bytes fall inside a character
-  for (int i = 0; i < 800; ++i) body += "降";
+  for (int i = 0; i < 800; ++i) {
+    body += "降";
+  }
   e.mutable_insight()->set_body(body);
   const Notice n = NoticeOf(e);
   EXPECT_TRUE(IsUtf8(n.markdown));

@@ -61,12 +61,16 @@ std::string FeishuSign(int64_t timestamp_s, const std::string& secret) {
 }
 
 std::string CutUtf8(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
+  if (text.size() <= max_bytes) {
+    return text;
+  }
   static const std::string kEllipsis = "…";
   // Too little room for the ellipsis: cut without it rather than exceed max_bytes.
   const bool mark = max_bytes >= kEllipsis.size();
   size_t end = mark ? max_bytes - kEllipsis.size() : max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
   return text.substr(0, end) + (mark ? kEllipsis : "");
 }
 
@@ -128,12 +132,16 @@ Verdict Classify(v1::NotifyPlatform platform, int http_status, const std::string
   if (http_status == 408 || http_status == 429 || http_status >= 500) {
     return {Outcome::kRetry, absl::StrCat("HTTP ", http_status)};
   }
-  if (http_status >= 400) return {Outcome::kRefused, absl::StrCat("HTTP ", http_status)};
+  if (http_status >= 400) {
+    return {Outcome::kRefused, absl::StrCat("HTTP ", http_status)};
+  }
   if (http_status < 200 || http_status >= 300) {
     return {Outcome::kRetry, absl::StrCat("HTTP ", http_status)};
   }
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return {Outcome::kRetry, "answer is not JSON"};
+  if (j.is_discarded() || !j.is_object()) {
+    return {Outcome::kRetry, "answer is not JSON"};
+  }
   // The platforms answer 200 with an error code of their own; rate limits and
   // busy answers among them pass with time, so every such answer is retried
   // until the attempts run out.
@@ -144,13 +152,17 @@ Verdict Classify(v1::NotifyPlatform platform, int http_status, const std::string
     return {Outcome::kRetry, absl::StrCat("answer has no ", field)};
   }
   const int64_t code = j[field].get<int64_t>();
-  if (code == 0) return {Outcome::kAccepted, ""};
+  if (code == 0) {
+    return {Outcome::kAccepted, ""};
+  }
   return {Outcome::kRetry, absl::StrCat(field, " ", code)};
 }
 
 absl::Duration Backoff(int retry, absl::Duration base, absl::Duration cap, double jitter01) {
   absl::Duration d = base;
-  for (int i = 1; i < retry && d < cap; ++i) d *= 2;
+  for (int i = 1; i < retry && d < cap; ++i) {
+    d *= 2;
+  }
   d = std::min(d, cap);
   jitter01 = std::clamp(jitter01, 0.0, 1.0);
   return d / 2 + (d / 2) * jitter01;

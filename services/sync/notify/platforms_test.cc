@@ -38,9 +38,13 @@ bool IsUtf8(const std::string& s) {
     } else {
       return false;
     }
-    if (i + len > s.size()) return false;
+    if (i + len > s.size()) {
+      return false;
+    }
     for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+        return false;
+      }
     }
     i += len;
   }
@@ -99,7 +103,9 @@ TEST(HmacSha256Test, Rfc4231Vectors) {
   EXPECT_EQ(Hex(HmacSha256(std::string(20, '\xaa'), std::string(50, '\xdd'))),
             "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
   std::string key4;
-  for (char c = 1; c <= 25; ++c) key4.push_back(c);
+  for (char c = 1; c <= 25; ++c) {
+    key4.push_back(c);
+  }
   EXPECT_EQ(Hex(HmacSha256(key4, std::string(50, '\xcd'))),
             "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
   EXPECT_EQ(Hex(HmacSha256(std::string(131, '\xaa'),
@@ -213,7 +219,9 @@ TEST(BuildRequestTest, WeComSendsMarkdownContentToTheUrlAsIs) {
 
 TEST(BuildRequestTest, WeComContentIsCutWithinTheLimit) {
   std::string md;
-  for (int i = 0; i < 3000; ++i) md += "字";  // 9000 bytes
+  for (int i = 0; i < 3000; ++i) {
+    md += "字";  // 9000 bytes
+  }
   const nlohmann::json j =
       Body(BuildRequest(MakeRoute(v1::NOTIFY_PLATFORM_WECOM, kWeComUrl), "t", md, kNow));
   const std::string content = j["markdown"]["content"].get<std::string>();
@@ -253,7 +261,9 @@ TEST(BuildRequestTest, DingTalkSignedUrlWithoutQueryStartsOne) {
 
 TEST(BuildRequestTest, DingTalkTitleAndTextAreCut) {
   std::string long_title;
-  for (int i = 0; i < 100; ++i) long_title += "标题";  // 600 bytes
+  for (int i = 0; i < 100; ++i) {
+    long_title += "标题";  // 600 bytes
+  }
   const nlohmann::json j = Body(BuildRequest(MakeRoute(v1::NOTIFY_PLATFORM_DINGTALK, kDingUrl),
                                              long_title, std::string(5000, 'x'), kNow));
   const std::string title = j["markdown"]["title"].get<std::string>();

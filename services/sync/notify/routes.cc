@@ -37,17 +37,25 @@ const std::map<std::string, std::string>& Aliases() {
 }
 
 bool ValidRouteId(const std::string& id) {
-  if (id.empty() || id.size() > 63) return false;
+  if (id.empty() || id.size() > 63) {
+    return false;
+  }
   for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      return false;
+    }
   }
   return true;
 }
 
 bool IsLoopbackHost(absl::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
+  if (host == "localhost" || host == "[::1]") {
+    return true;
+  }
   // 127.0.0.0/8 as a dotted address only: a name such as "127.example.com" is not loopback.
-  if (!absl::StartsWith(host, "127.")) return false;
+  if (!absl::StartsWith(host, "127.")) {
+    return false;
+  }
   return std::all_of(host.begin(), host.end(), [](char c) {
     return absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.';
   });
@@ -56,9 +64,13 @@ bool IsLoopbackHost(absl::string_view host) {
 // The host (without port) of an http(s) URL, "" when malformed.
 std::string HostOf(const std::string& url) {
   absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "https://") && !absl::ConsumePrefix(&rest, "http://")) return "";
+  if (!absl::ConsumePrefix(&rest, "https://") && !absl::ConsumePrefix(&rest, "http://")) {
+    return "";
+  }
   rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (absl::StartsWith(rest, "[")) return std::string(rest.substr(0, rest.find(']') + 1));
+  if (absl::StartsWith(rest, "[")) {
+    return std::string(rest.substr(0, rest.find(']') + 1));
+  }
   return std::string(rest.substr(0, rest.find(':')));
 }
 
@@ -78,7 +90,9 @@ std::string ExpandEventType(const std::string& name) {
 const std::set<std::string>& NotifiableEventTypes() {
   static const auto* s = [] {
     auto* out = new std::set<std::string>();
-    for (const auto& [alias, type] : Aliases()) out->insert(type);
+    for (const auto& [alias, type] : Aliases()) {
+      out->insert(type);
+    }
     return out;
   }();
   return *s;
@@ -87,7 +101,9 @@ const std::set<std::string>& NotifiableEventTypes() {
 std::string WebhookHost(const std::string& url) {
   const bool https = absl::StartsWith(url, "https://");
   const bool http = absl::StartsWith(url, "http://");
-  if (!https && !http) return "";
+  if (!https && !http) {
+    return "";
+  }
   absl::string_view rest = absl::string_view(url).substr(https ? 8 : 7);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   return absl::StrCat(https ? "https://" : "http://", rest);
@@ -107,7 +123,9 @@ absl::StatusOr<RouteTable> RouteTable::FromFile(const std::string& path) {
 absl::StatusOr<RouteTable> RouteTable::FromJson(const std::string& text,
                                                 const std::string& setting) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return Bad(setting, "", "not a JSON object");
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Bad(setting, "", "not a JSON object");
+  }
   if (!doc.contains("routes") || !doc["routes"].is_array()) {
     return Bad(setting, "routes", "required: an array of routes");
   }
@@ -117,16 +135,24 @@ absl::StatusOr<RouteTable> RouteTable::FromJson(const std::string& text,
   for (size_t i = 0; i < list.size(); ++i) {
     const auto& e = list[i];
     const std::string p = absl::StrCat("routes[", i, "]");
-    if (!e.is_object()) return Bad(setting, p, "not an object");
+    if (!e.is_object()) {
+      return Bad(setting, p, "not an object");
+    }
     auto str = [&](const char* key) -> std::string {
       return e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : "";
     };
     Route r;
     r.id = str("id");
-    if (!ValidRouteId(r.id)) return Bad(setting, p + ".id", "letters, digits, '-', '_', 1..63");
-    if (table.Find(r.id) != nullptr) return Bad(setting, p + ".id", "used by an earlier route");
+    if (!ValidRouteId(r.id)) {
+      return Bad(setting, p + ".id", "letters, digits, '-', '_', 1..63");
+    }
+    if (table.Find(r.id) != nullptr) {
+      return Bad(setting, p + ".id", "used by an earlier route");
+    }
     r.org_unit = IdOf(str("org_unit"));
-    if (r.org_unit.empty()) return Bad(setting, p + ".org_unit", "required");
+    if (r.org_unit.empty()) {
+      return Bad(setting, p + ".org_unit", "required");
+    }
     const std::string platform = absl::AsciiStrToLower(str("platform"));
     if (platform == "wecom") {
       r.platform = v1::NOTIFY_PLATFORM_WECOM;
@@ -139,19 +165,27 @@ absl::StatusOr<RouteTable> RouteTable::FromJson(const std::string& text,
     }
     r.url = str("url");
     const std::string host = HostOf(r.url);
-    if (host.empty()) return Bad(setting, p + ".url", "an http(s) URL");
+    if (host.empty()) {
+      return Bad(setting, p + ".url", "an http(s) URL");
+    }
     if (!absl::StartsWith(r.url, "https://") && !IsLoopbackHost(host)) {
       return Bad(setting, p + ".url", "must be https (plain http only to a loopback receiver)");
     }
     r.secret = str("secret");
     const std::string secret_file = str("secret_file");
     if (!secret_file.empty()) {
-      if (!r.secret.empty()) return Bad(setting, p + ".secret_file", "give secret or secret_file");
+      if (!r.secret.empty()) {
+        return Bad(setting, p + ".secret_file", "give secret or secret_file");
+      }
       std::ifstream in(secret_file);
-      if (!in) return Bad(setting, p + ".secret_file", "cannot be read");
+      if (!in) {
+        return Bad(setting, p + ".secret_file", "cannot be read");
+      }
       std::getline(in, r.secret);
       r.secret = std::string(absl::StripAsciiWhitespace(r.secret));
-      if (r.secret.empty()) return Bad(setting, p + ".secret_file", "is empty");
+      if (r.secret.empty()) {
+        return Bad(setting, p + ".secret_file", "is empty");
+      }
     }
     if (!r.secret.empty() && r.platform == v1::NOTIFY_PLATFORM_WECOM) {
       return Bad(setting, p + ".secret", "WeCom group robots take no signing secret");
@@ -174,7 +208,9 @@ absl::StatusOr<RouteTable> RouteTable::FromJson(const std::string& text,
     for (size_t j = 0; j < e["events"].size(); ++j) {
       const auto& t = e["events"][j];
       const std::string f = absl::StrCat(p, ".events[", j, "]");
-      if (!t.is_string()) return Bad(setting, f, "a string");
+      if (!t.is_string()) {
+        return Bad(setting, f, "a string");
+      }
       const std::string type = ExpandEventType(t.get<std::string>());
       if (NotifiableEventTypes().count(type) == 0) {
         return Bad(setting, f, absl::StrCat("unknown event type ", QuoteUntrusted(type, 80)));
@@ -195,7 +231,9 @@ absl::StatusOr<RouteTable> RouteTable::FromJson(const std::string& text,
 
 const Route* RouteTable::Find(const std::string& id) const {
   for (const Route& r : routes_) {
-    if (r.id == id) return &r;
+    if (r.id == id) {
+      return &r;
+    }
   }
   return nullptr;
 }
@@ -204,11 +242,17 @@ std::vector<const Route*> RouteTable::Match(
     const std::string& event_type, const std::vector<std::string>& targets, bool audience,
     const std::function<std::vector<std::string>(const std::string&)>& chain_of) const {
   std::vector<const Route*> out;
-  if (!Routes(event_type)) return out;
+  if (!Routes(event_type)) {
+    return out;
+  }
   std::vector<std::vector<std::string>> target_chains;
-  for (const std::string& t : targets) target_chains.push_back(chain_of(t));
+  for (const std::string& t : targets) {
+    target_chains.push_back(chain_of(t));
+  }
   for (const Route& r : routes_) {
-    if (r.event_types.count(event_type) == 0) continue;
+    if (r.event_types.count(event_type) == 0) {
+      continue;
+    }
     bool match = audience && targets.empty();
     for (size_t i = 0; i < targets.size() && !match; ++i) {
       const auto& chain = target_chains[i];
@@ -222,7 +266,9 @@ std::vector<const Route*> RouteTable::Match(
         match = std::find(route_chain.begin(), route_chain.end(), targets[i]) != route_chain.end();
       }
     }
-    if (match) out.push_back(&r);
+    if (match) {
+      out.push_back(&r);
+    }
   }
   return out;
 }
@@ -231,7 +277,9 @@ v1::NotificationRoute RouteTable::ToProto(const Route& r) {
   v1::NotificationRoute p;
   p.set_name(Name(kRouteColl, r.id));
   p.set_org_unit(Name(kUnitColl, r.org_unit));
-  for (const std::string& t : r.event_types) p.add_event_types(t);
+  for (const std::string& t : r.event_types) {
+    p.add_event_types(t);
+  }
   p.set_platform(r.platform);
   p.set_webhook_host(WebhookHost(r.url));
   p.set_signed_(!r.secret.empty());

@@ -38,7 +38,9 @@ std::string Entry(const std::string& id, const std::string& extra = "",
 
 std::string Config(const std::vector<std::string>& entries) {
   std::string out = R"({"routes":[)";
-  for (size_t i = 0; i < entries.size(); ++i) out += (i > 0 ? "," : "") + entries[i];
+  for (size_t i = 0; i < entries.size(); ++i) {
+    out += (i > 0 ? "," : "") + entries[i];
+  }
   return out + "]}";
 }
 
@@ -50,7 +52,9 @@ void ExpectBad(const std::string& json, const std::string& field, const std::str
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << json;
   EXPECT_THAT(s.message(), HasSubstr(std::string("bad setting ") + kSetting)) << json;
   EXPECT_THAT(s.message(), HasSubstr(field + ":")) << json;
-  if (!what.empty()) EXPECT_THAT(s.message(), HasSubstr(what)) << json;
+  if (!what.empty()) {
+    EXPECT_THAT(s.message(), HasSubstr(what)) << json;
+  }
   EXPECT_THAT(s.message(), Not(HasSubstr(kToken))) << json;
   EXPECT_THAT(s.message(), Not(HasSubstr("qyapi"))) << json;
 }
@@ -355,7 +359,9 @@ RouteTable Table() {
 
 std::vector<std::string> Ids(const std::vector<const Route*>& routes) {
   std::vector<std::string> out;
-  for (const Route* r : routes) out.push_back(r->id);
+  for (const Route* r : routes) {
+    out.push_back(r->id);
+  }
   return out;
 }
 

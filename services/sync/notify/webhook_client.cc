@@ -13,11 +13,17 @@ constexpr size_t kMaxIdlePerOrigin = 8;
 // "https://host:port/path?q" → ("https://host:port", "/path?q").
 std::pair<std::string, std::string> SplitUrl(const std::string& url) {
   const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return {"", ""};
+  if (scheme_end == std::string::npos) {
+    return {"", ""};
+  }
   const size_t path = url.find_first_of("/?", scheme_end + 3);
-  if (path == std::string::npos) return {url, "/"};
+  if (path == std::string::npos) {
+    return {url, "/"};
+  }
   std::string rest = url.substr(path);
-  if (rest[0] == '?') rest = "/" + rest;
+  if (rest[0] == '?') {
+    rest = "/" + rest;
+  }
   return {url.substr(0, path), rest};
 }
 
@@ -74,7 +80,9 @@ std::unique_ptr<httplib::Client> HttplibTransport::Take(const std::string& origi
 void HttplibTransport::Give(const std::string& origin, std::unique_ptr<httplib::Client> client) {
   absl::MutexLock lock(&mu_);
   auto& pool = idle_[origin];
-  if (pool.size() < kMaxIdlePerOrigin) pool.push_back(std::move(client));
+  if (pool.size() < kMaxIdlePerOrigin) {
+    pool.push_back(std::move(client));
+  }
 }
 
 HttpResult HttplibTransport::Post(const std::string& url, const std::string& json_body) {

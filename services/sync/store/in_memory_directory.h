@@ -27,7 +27,9 @@ class InMemoryDirectory final : public Directory {
   absl::StatusOr<std::optional<MemberInfo>> Member(const std::string& member_id) override {
     absl::MutexLock lock(&mu_);
     auto it = members_.find(member_id);
-    if (it == members_.end()) return std::nullopt;
+    if (it == members_.end()) {
+      return std::nullopt;
+    }
     return it->second;
   }
   absl::StatusOr<std::vector<std::string>> UnitAndAncestors(const std::string& unit_id) override {
@@ -44,8 +46,12 @@ class InMemoryDirectory final : public Directory {
     absl::MutexLock lock(&mu_);
     for (std::string id = unit_id; !id.empty();) {
       auto it = units_.find(id);
-      if (it == units_.end()) return std::string();
-      if (it->second.second) return id;
+      if (it == units_.end()) {
+        return std::string();
+      }
+      if (it->second.second) {
+        return id;
+      }
       id = it->second.first;
     }
     return std::string();
@@ -54,7 +60,9 @@ class InMemoryDirectory final : public Directory {
     absl::MutexLock lock(&mu_);
     std::vector<std::string> out;
     for (const auto& [id, m] : members_) {
-      if (m.team == unit_id && !m.left) out.push_back(id);
+      if (m.team == unit_id && !m.left) {
+        out.push_back(id);
+      }
     }
     return out;
   }

@@ -11,7 +11,9 @@ absl::StatusOr<std::optional<StoredDoc>> InMemorySyncRepository::Get(DocKind kin
                                                                      const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = docs_.find({kind, id});
-  if (it == docs_.end()) return std::nullopt;
+  if (it == docs_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -32,7 +34,9 @@ absl::StatusOr<std::vector<std::string>> InMemorySyncRepository::Range(const std
   absl::MutexLock lock(&mu_);
   std::vector<std::string> out;
   auto it = indexes_.find(index);
-  if (it == indexes_.end()) return out;
+  if (it == indexes_.end()) {
+    return out;
+  }
   for (auto m = after.empty() ? it->second.begin() : it->second.upper_bound(after);
        m != it->second.end() && static_cast<int>(out.size()) < limit; ++m) {
     out.push_back(*m);
@@ -47,7 +51,9 @@ absl::StatusOr<std::vector<std::string>> InMemorySyncRepository::Due(const std::
   auto it = schedules_.find(schedule);
   if (it != schedules_.end()) {
     for (const auto& [member, score] : it->second) {
-      if (score <= until) due.push_back({score, member});
+      if (score <= until) {
+        due.push_back({score, member});
+      }
     }
   }
   std::sort(due.begin(), due.end());
@@ -62,7 +68,9 @@ absl::StatusOr<std::map<std::string, int64_t>> InMemorySyncRepository::Counters(
     const std::string& hash) {
   absl::MutexLock lock(&mu_);
   auto it = counters_.find(hash);
-  if (it == counters_.end()) return std::map<std::string, int64_t>();
+  if (it == counters_.end()) {
+    return std::map<std::string, int64_t>();
+  }
   return it->second;
 }
 
@@ -70,7 +78,9 @@ absl::StatusOr<std::optional<std::string>> InMemorySyncRepository::FindRequest(
     const std::string& caller, const std::string& request_id) {
   absl::MutexLock lock(&mu_);
   auto it = requests_.find(absl::StrCat(caller, "/", request_id));
-  if (it == requests_.end()) return std::nullopt;
+  if (it == requests_.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -78,7 +88,9 @@ absl::Status InMemorySyncRepository::CommitLocked(const Change& c) {
   // Guards first: nothing is written when one fails.
   if (!c.request_id.empty()) {
     auto it = requests_.find(absl::StrCat(c.request_caller, "/", c.request_id));
-    if (it != requests_.end()) return AlreadyExists("REQUEST_REPLAYED", it->second, it->second);
+    if (it != requests_.end()) {
+      return AlreadyExists("REQUEST_REPLAYED", it->second, it->second);
+    }
   }
   for (const DocPut& p : c.puts) {
     auto it = docs_.find({p.kind, p.id});
@@ -95,7 +107,9 @@ absl::Status InMemorySyncRepository::CommitLocked(const Change& c) {
   if (!c.request_id.empty()) {
     requests_[absl::StrCat(c.request_caller, "/", c.request_id)] = c.request_resource;
   }
-  for (const DocPut& p : c.puts) docs_[{p.kind, p.id}] = StoredDoc{p.data, p.expect_version + 1};
+  for (const DocPut& p : c.puts) {
+    docs_[{p.kind, p.id}] = StoredDoc{p.data, p.expect_version + 1};
+  }
   for (const IndexOp& op : c.indexes) {
     if (op.add) {
       indexes_[op.index].insert(op.member);
@@ -110,12 +124,16 @@ absl::Status InMemorySyncRepository::CommitLocked(const Change& c) {
       schedules_[op.schedule].erase(op.member);
     }
   }
-  for (const CounterOp& op : c.counters) counters_[op.hash][op.field] += op.delta;
+  for (const CounterOp& op : c.counters) {
+    counters_[op.hash][op.field] += op.delta;
+  }
   for (const std::string& customer : c.dirty_shares) {
     ++share_seq_[customer];
     share_dirty_[customer] = absl::ToUnixMillis(clock_.Now());
   }
-  for (const OutEvent& e : c.events) events_.push_back(e);
+  for (const OutEvent& e : c.events) {
+    events_.push_back(e);
+  }
   return absl::OkStatus();
 }
 
@@ -129,9 +147,13 @@ absl::StatusOr<ApplyOutcome> InMemorySyncRepository::ApplyOnce(const std::string
                                                                const Change& change) {
   absl::MutexLock lock(&mu_);
   const std::string key = absl::StrCat(consumer, "|", cause.source, "|", cause.id);
-  if (seen_.count(key) > 0) return ApplyOutcome::kSeen;
+  if (seen_.count(key) > 0) {
+    return ApplyOutcome::kSeen;
+  }
   absl::Status s = CommitLocked(change);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    return s;
+  }
   seen_.insert(key);
   return ApplyOutcome::kApplied;
 }
@@ -139,7 +161,9 @@ absl::StatusOr<ApplyOutcome> InMemorySyncRepository::ApplyOnce(const std::string
 absl::StatusOr<std::vector<DirtyShare>> InMemorySyncRepository::DirtyShares(int limit) {
   absl::MutexLock lock(&mu_);
   std::vector<std::pair<int64_t, std::string>> due;
-  for (const auto& [customer, ms] : share_dirty_) due.push_back({ms, customer});
+  for (const auto& [customer, ms] : share_dirty_) {
+    due.push_back({ms, customer});
+  }
   std::sort(due.begin(), due.end());
   std::vector<DirtyShare> out;
   for (size_t i = 0; i < due.size() && static_cast<int>(i) < limit; ++i) {
@@ -150,7 +174,9 @@ absl::StatusOr<std::vector<DirtyShare>> InMemorySyncRepository::DirtyShares(int 
 
 absl::StatusOr<bool> InMemorySyncRepository::ClearDirtyShare(const DirtyShare& d) {
   absl::MutexLock lock(&mu_);
-  if (share_seq_[d.customer] != d.seq) return false;
+  if (share_seq_[d.customer] != d.seq) {
+    return false;
+  }
   share_dirty_.erase(d.customer);
   return true;
 }
@@ -164,7 +190,9 @@ std::vector<OutEvent> InMemorySyncRepository::EventsOfType(const std::string& ty
   absl::MutexLock lock(&mu_);
   std::vector<OutEvent> out;
   for (const OutEvent& e : events_) {
-    if (e.event.type == type) out.push_back(e);
+    if (e.event.type == type) {
+      out.push_back(e);
+    }
   }
   return out;
 }

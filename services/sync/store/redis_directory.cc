@@ -16,7 +16,9 @@ std::string DeptKey() { return SyncKey("dir:dept"); }
 
 absl::StatusOr<std::optional<MemberInfo>> RedisDirectory::Member(const std::string& member_id) {
   SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> m, org_.Member(member_id));
-  if (!m) return std::nullopt;
+  if (!m) {
+    return std::nullopt;
+  }
   SALESOPS_ASSIGN_OR_RETURN(RedisValue dept, redis_.Command({"HGET", DeptKey(), member_id}));
   MemberInfo info;
   info.team = m->team;

@@ -37,7 +37,9 @@ absl::Status Failure(const CommitResult& r) {
   if (what == "exists") {
     return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(detail, " already exists"), detail);
   }
-  if (what == "request") return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+  if (what == "request") {
+    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+  }
   return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
 }
 
@@ -52,21 +54,29 @@ RedisSyncRepository::RedisSyncRepository(RedisClient& redis, TransactionalOutbox
 absl::StatusOr<std::optional<StoredDoc>> RedisSyncRepository::Get(DocKind kind,
                                                                   const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HMGET", DocKey(kind, id), "v", "pb"}));
-  if (v.elements.size() != 2 || v.elements[0].is_nil()) return std::nullopt;
+  if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+    return std::nullopt;
+  }
   return StoredDoc{v.elements[1].str, ToInt(v.elements[0].str)};
 }
 
 absl::StatusOr<std::vector<std::optional<StoredDoc>>> RedisSyncRepository::GetMany(
     DocKind kind, const std::vector<std::string>& ids) {
   std::vector<std::optional<StoredDoc>> out(ids.size());
-  if (ids.empty()) return out;
+  if (ids.empty()) {
+    return out;
+  }
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(ids.size());
-  for (const std::string& id : ids) cmds.push_back({"HMGET", DocKey(kind, id), "v", "pb"});
+  for (const std::string& id : ids) {
+    cmds.push_back({"HMGET", DocKey(kind, id), "v", "pb"});
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
   for (size_t i = 0; i < ids.size() && i < replies.size(); ++i) {
     const RedisValue& v = replies[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) continue;
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+      continue;
+    }
     out[i] = StoredDoc{v.elements[1].str, ToInt(v.elements[0].str)};
   }
   return out;
@@ -127,13 +137,17 @@ WriteBatch RedisSyncRepository::ToBatch(const Change& c) const {
       b.ZRem(ScheduleKey(op.schedule), op.member);
     }
   }
-  for (const CounterOp& op : c.counters) b.HIncrBy(CounterKey(op.hash), op.field, op.delta);
+  for (const CounterOp& op : c.counters) {
+    b.HIncrBy(CounterKey(op.hash), op.field, op.delta);
+  }
   const int64_t now_ms = absl::ToUnixMillis(clock_.Now());
   for (const std::string& customer : c.dirty_shares) {
     b.HIncrBy(SyncKey("share:seq"), customer, 1);
     b.ZAdd(SyncKey("share:dirty"), static_cast<double>(now_ms), customer);
   }
-  for (const OutEvent& e : c.events) b.Emit(e.event, e.topic);
+  for (const OutEvent& e : c.events) {
+    b.Emit(e.event, e.topic);
+  }
   return b;
 }
 
@@ -147,8 +161,12 @@ absl::StatusOr<ApplyOutcome> RedisSyncRepository::ApplyOnce(const std::string& c
                                                             const Change& change) {
   ProjectionStore seen(outbox_, SyncKey(absl::StrCat("seen:", consumer, ":")));
   SALESOPS_ASSIGN_OR_RETURN(CommitResult r, seen.TryApplyOnce(cause, ToBatch(change)));
-  if (r.committed) return ApplyOutcome::kApplied;
-  if (r.failed_tag == ProjectionStore::kSeenTag) return ApplyOutcome::kSeen;
+  if (r.committed) {
+    return ApplyOutcome::kApplied;
+  }
+  if (r.failed_tag == ProjectionStore::kSeenTag) {
+    return ApplyOutcome::kSeen;
+  }
   return Failure(r);
 }
 
@@ -157,7 +175,9 @@ absl::StatusOr<std::vector<DirtyShare>> RedisSyncRepository::DirtyShares(int lim
       std::vector<std::string> customers,
       docs_.Due(SyncKey("share:dirty"), std::numeric_limits<int64_t>::max(), limit));
   std::vector<DirtyShare> out;
-  if (customers.empty()) return out;
+  if (customers.empty()) {
+    return out;
+  }
   std::vector<std::string> cmd = {"HMGET", SyncKey("share:seq")};
   cmd.insert(cmd.end(), customers.begin(), customers.end());
   SALESOPS_ASSIGN_OR_RETURN(RedisValue seqs, redis_.Command(cmd));

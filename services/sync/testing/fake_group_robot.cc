@@ -66,9 +66,13 @@ bool SameSecret(const std::string& a, const std::string& b) {
 }
 
 bool AllDigits(const std::string& s) {
-  if (s.empty() || s.size() > 18) return false;
+  if (s.empty() || s.size() > 18) {
+    return false;
+  }
   for (char c : s) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
   }
   return true;
 }
@@ -86,7 +90,9 @@ std::string AnswerBody(v1::NotifyPlatform platform, int64_t code, const std::str
   if (platform == v1::NOTIFY_PLATFORM_FEISHU) {
     j["code"] = code;
     j["msg"] = code == 0 ? "success" : msg;
-    if (code == 0) j["data"] = Json::object();
+    if (code == 0) {
+      j["data"] = Json::object();
+    }
   } else {
     j["errcode"] = code;
     j["errmsg"] = code == 0 ? "ok" : msg;
@@ -103,15 +109,21 @@ struct Shown {
 // Checks the body's shape; the reason it is wrong, or "" (and `shown`).
 std::string CheckShape(v1::NotifyPlatform platform, const Json& j, Shown& shown) {
   if (platform == v1::NOTIFY_PLATFORM_WECOM || platform == v1::NOTIFY_PLATFORM_DINGTALK) {
-    if (!IsString(j, "msgtype") || j["msgtype"] != "markdown") return "msgtype is not markdown";
-    if (!j.contains("markdown") || !j["markdown"].is_object()) return "no markdown object";
+    if (!IsString(j, "msgtype") || j["msgtype"] != "markdown") {
+      return "msgtype is not markdown";
+    }
+    if (!j.contains("markdown") || !j["markdown"].is_object()) {
+      return "no markdown object";
+    }
     const Json& md = j["markdown"];
     if (platform == v1::NOTIFY_PLATFORM_WECOM) {
       if (!IsString(md, "content") || md["content"].get<std::string>().empty()) {
         return "markdown.content missing";
       }
       shown.text = md["content"].get<std::string>();
-      if (shown.text.size() > kWeComMaxContentBytes) return "markdown.content exceeds 4096 bytes";
+      if (shown.text.size() > kWeComMaxContentBytes) {
+        return "markdown.content exceeds 4096 bytes";
+      }
       std::string first = shown.text.substr(0, shown.text.find('\n'));
       absl::string_view title = first;
       while (absl::ConsumePrefix(&title, "#")) {
@@ -133,7 +145,9 @@ std::string CheckShape(v1::NotifyPlatform platform, const Json& j, Shown& shown)
   if (!IsString(j, "msg_type") || j["msg_type"] != "interactive") {
     return "msg_type is not interactive";
   }
-  if (!j.contains("card") || !j["card"].is_object()) return "no card object";
+  if (!j.contains("card") || !j["card"].is_object()) {
+    return "no card object";
+  }
   const Json& card = j["card"];
   if (!card.contains("header") || !card["header"].is_object() ||
       !card["header"].contains("title") || !card["header"]["title"].is_object() ||
@@ -144,9 +158,13 @@ std::string CheckShape(v1::NotifyPlatform platform, const Json& j, Shown& shown)
     return "card.elements missing";
   }
   for (const Json& e : card["elements"]) {
-    if (!e.is_object() || !IsString(e, "tag")) return "card element without a tag";
+    if (!e.is_object() || !IsString(e, "tag")) {
+      return "card element without a tag";
+    }
     if (e["tag"] == "markdown") {
-      if (!IsString(e, "content")) return "markdown element without content";
+      if (!IsString(e, "content")) {
+        return "markdown element without content";
+      }
       absl::StrAppend(&shown.text, shown.text.empty() ? "" : "\n", e["content"].get<std::string>());
     }
   }
@@ -187,7 +205,9 @@ void FakeGroupRobot::AddFeishu(const std::string& name, const std::string& hook,
 std::string FakeGroupRobot::UrlOf(const std::string& name) const {
   absl::MutexLock lock(&mu_);
   auto it = robots_.find(name);
-  if (it == robots_.end()) return "";
+  if (it == robots_.end()) {
+    return "";
+  }
   const Robot& r = it->second;
   const std::string origin = absl::StrCat("http://127.0.0.1:", port_);
   switch (r.platform) {
@@ -218,7 +238,9 @@ int FakeGroupRobot::port() const {
 void FakeGroupRobot::Script(const std::string& name, std::vector<RobotAnswer> answers) {
   absl::MutexLock lock(&mu_);
   auto& script = robots_[name].script;
-  for (RobotAnswer& a : answers) script.push_back(a);
+  for (RobotAnswer& a : answers) {
+    script.push_back(a);
+  }
 }
 
 std::vector<RobotMessage> FakeGroupRobot::messages() const {
@@ -230,7 +252,9 @@ std::vector<RobotMessage> FakeGroupRobot::MessagesOf(const std::string& name) co
   absl::MutexLock lock(&mu_);
   std::vector<RobotMessage> out;
   for (const RobotMessage& m : messages_) {
-    if (m.robot == name) out.push_back(m);
+    if (m.robot == name) {
+      out.push_back(m);
+    }
   }
   return out;
 }
@@ -277,7 +301,9 @@ FakeGroupRobot::Reply FakeGroupRobot::Handle(
     Robot* robot = nullptr;
     for (auto& entry : robots_) {
       Robot& r = entry.second;
-      if (r.platform == platform && !credential.empty() && r.credential == credential) robot = &r;
+      if (r.platform == platform && !credential.empty() && r.credential == credential) {
+        robot = &r;
+      }
     }
     auto reject = [&](int64_t code, const std::string& msg, const std::string& reason) {
       rejected = RejectedRequest{platform, robot != nullptr ? robot->name : "", path, reason, now};
@@ -331,7 +357,9 @@ FakeGroupRobot::Reply FakeGroupRobot::Handle(
                                          robot->secret, absl::StrCat(ts, "\n", robot->secret))))) {
           problem = "sign mismatch";
         }
-        if (!problem.empty()) reject(kDingTalkSignMismatch, "sign not match", problem);
+        if (!problem.empty()) {
+          reject(kDingTalkSignMismatch, "sign not match", problem);
+        }
       } else if (!robot->secret.empty() && platform == v1::NOTIFY_PLATFORM_FEISHU) {
         // timestamp (s, a string) and sign in the body; sign = base64(HMAC(ts\nsecret, "")).
         std::string ts;
@@ -373,13 +401,19 @@ FakeGroupRobot::Reply FakeGroupRobot::Handle(
       }
     }
   }
-  if (shown_message && on_message_) on_message_(*shown_message);
-  if (rejected && on_rejected_) on_rejected_(*rejected);
+  if (shown_message && on_message_) {
+    on_message_(*shown_message);
+  }
+  if (rejected && on_rejected_) {
+    on_rejected_(*rejected);
+  }
   return reply;
 }
 
 absl::Status FakeGroupRobot::Start(int port) {
-  if (server_ != nullptr) return FailedPrecondition("ROBOT_STARTED", "the fake robot runs already");
+  if (server_ != nullptr) {
+    return FailedPrecondition("ROBOT_STARTED", "the fake robot runs already");
+  }
   server_ = std::make_unique<httplib::Server>();
   // Idle kept-alive connections must not hold Stop() up for long.
   server_->set_keep_alive_timeout(1);
@@ -429,8 +463,12 @@ void FakeGroupRobot::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (server_ != nullptr) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_ != nullptr) {
+    server_->stop();
+  }
+  if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 }  // namespace salesops::sync

@@ -64,7 +64,9 @@ bool WritePortFile(const std::string& path, int port) {
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << port << "\n";
-    if (!out.flush()) return false;
+    if (!out.flush()) {
+      return false;
+    }
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
@@ -98,7 +100,9 @@ int main(int argc, char** argv) {
 
   salesops::SystemClock clock;
   salesops::sync::FakeGroupRobot robot(clock);
-  for (const std::string& key : wecom) robot.AddWeCom(key, key);
+  for (const std::string& key : wecom) {
+    robot.AddWeCom(key, key);
+  }
   for (const std::string& token : dingtalk) {
     robot.AddDingTalk(token, token, absl::GetFlag(FLAGS_dingtalk_secret));
   }

@@ -48,13 +48,21 @@ absl::StatusOr<std::vector<Versioned<v1::AllocationCell>>> LoadCells(TargetsStor
   while (true) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> keys,
                               store.Range(CellsIndex(plan_id), after, 5000));
-    if (keys.empty()) break;
+    if (keys.empty()) {
+      break;
+    }
     std::vector<std::string> ids;
-    for (const auto& k : keys) ids.push_back(CellDocId(plan_id, k));
+    for (const auto& k : keys) {
+      ids.push_back(CellDocId(plan_id, k));
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto cells, store.GetMany<v1::AllocationCell>(kCell, ids));
-    for (auto& c : cells) out.push_back(std::move(c));
+    for (auto& c : cells) {
+      out.push_back(std::move(c));
+    }
     after = keys.back();
-    if (keys.size() < 5000) break;
+    if (keys.size() < 5000) {
+      break;
+    }
   }
   return out;
 }
@@ -70,14 +78,26 @@ absl::string_view Tail(const std::string& name) {
 
 bool CellMatches(const v1::AllocationCell& c, const DealFacts& d) {
   const auto& dim = c.dimensions();
-  if (!dim.product_line().empty() && Tail(dim.product_line()) != d.product_line) return false;
-  if (!dim.region().empty() && Tail(dim.region()) != d.region) return false;
-  if (!dim.channel().empty() && dim.channel() != d.channel) return false;
-  if (!dim.customer_type().empty() && dim.customer_type() != d.customer_type) return false;
-  if (c.axis() == v1::ALLOCATION_AXIS_TEAM || !c.member().empty()) {
-    if (!c.org_unit().empty() && Tail(c.org_unit()) != d.team) return false;
+  if (!dim.product_line().empty() && Tail(dim.product_line()) != d.product_line) {
+    return false;
   }
-  if (!c.member().empty() && Tail(c.member()) != d.rep) return false;
+  if (!dim.region().empty() && Tail(dim.region()) != d.region) {
+    return false;
+  }
+  if (!dim.channel().empty() && dim.channel() != d.channel) {
+    return false;
+  }
+  if (!dim.customer_type().empty() && dim.customer_type() != d.customer_type) {
+    return false;
+  }
+  if (c.axis() == v1::ALLOCATION_AXIS_TEAM || !c.member().empty()) {
+    if (!c.org_unit().empty() && Tail(c.org_unit()) != d.team) {
+      return false;
+    }
+  }
+  if (!c.member().empty() && Tail(c.member()) != d.rep) {
+    return false;
+  }
   return true;
 }
 
@@ -90,8 +110,9 @@ v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& 
   a.set_subject(cell.name());
   *a.mutable_dimensions() = cell.dimensions();
   a.set_rep(cell.member());
-  if (cell.axis() == v1::ALLOCATION_AXIS_TEAM || !cell.member().empty())
+  if (cell.axis() == v1::ALLOCATION_AXIS_TEAM || !cell.member().empty()) {
     a.set_team(cell.org_unit());
+  }
   a.set_region(cell.dimensions().region());
   a.set_level(!cell.member().empty()                      ? v1::ATTAINMENT_LEVEL_REP
               : cell.axis() == v1::ALLOCATION_AXIS_TEAM   ? v1::ATTAINMENT_LEVEL_TEAM
@@ -248,7 +269,9 @@ std::string BookingTuple(const RollupBooking& b) {
 
 bool ParseBookingTuple(absl::string_view tuple, RollupBooking* out) {
   std::vector<absl::string_view> p = absl::StrSplit(tuple, '|');
-  if (p.size() != 6) return false;
+  if (p.size() != 6) {
+    return false;
+  }
   out->rep = Unescape(p[0]);
   out->team = Unescape(p[1]);
   out->region = Unescape(p[2]);
@@ -267,7 +290,9 @@ absl::StatusOr<std::shared_ptr<const PlanModel>> LoadPlanModel(TargetsStore& sto
                                                                const std::string& plan_id) {
   auto m = std::make_shared<PlanModel>();
   SALESOPS_ASSIGN_OR_RETURN(auto plan, store.Get<v1::TargetPlan>(kPlan, plan_id));
-  if (!plan) return NotFound("PLAN_NOT_FOUND", absl::StrCat(PlanName(plan_id), " does not exist"));
+  if (!plan) {
+    return NotFound("PLAN_NOT_FOUND", absl::StrCat(PlanName(plan_id), " does not exist"));
+  }
   m->plan = std::move(plan->doc);
   m->version = plan->version;
   m->plan.set_etag(absl::StrCat(plan->version));
@@ -289,7 +314,9 @@ absl::StatusOr<std::shared_ptr<const PlanModel>> LoadPlanModel(TargetsStore& sto
     r.parent = d.parent_cell().empty() ? "" : StripName(d.parent_cell());
     r.member = d.member().empty() ? "" : StripName(d.member());
     r.team_axis = d.axis() == v1::ALLOCATION_AXIS_TEAM && d.member().empty();
-    if (r.team_axis || !r.member.empty()) r.team = StripName(d.org_unit());
+    if (r.team_axis || !r.member.empty()) {
+      r.team = StripName(d.org_unit());
+    }
     r.product_line = StripName(d.dimensions().product_line());
     r.region = StripName(d.dimensions().region());
     r.channel = d.dimensions().channel();
@@ -310,14 +337,18 @@ absl::StatusOr<std::shared_ptr<const PlanModel>> PlanModelCache::Get(const std::
   {
     absl::MutexLock lock(&mu_);
     auto it = models_.find(plan_id);
-    if (it != models_.end()) return it->second;
+    if (it != models_.end()) {
+      return it->second;
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanModel> m,
                             LoadPlanModel(store_, directory_, plan_id));
   // Only a published (or superseded) version is frozen; a draft still changes.
   if (m->plan.state() == v1::PLAN_STATE_PUBLISHED || m->plan.state() == v1::PLAN_STATE_SUPERSEDED) {
     absl::MutexLock lock(&mu_);
-    if (models_.size() >= 64) models_.clear();
+    if (models_.size() >= 64) {
+      models_.clear();
+    }
     models_[plan_id] = m;
   }
   return m;
@@ -384,11 +415,15 @@ v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, 
   std::string team;
   for (const std::string& key : model.rollup.TopmostCells(s)) {
     auto it = model.cell_index.find(key);
-    if (it == model.cell_index.end()) continue;
+    if (it == model.cell_index.end()) {
+      continue;
+    }
     const v1::AllocationCell& cell = model.cells[it->second];
     expected +=
         AttainmentOf(model.plan, model.period, cell, 0, now, tz).expected_to_date().amount_minor();
-    if (team.empty() && s.level == RollupLevel::kRep) team = StripName(cell.org_unit());
+    if (team.empty() && s.level == RollupLevel::kRep) {
+      team = StripName(cell.org_unit());
+    }
   }
   v1::Attainment a;
   a.set_plan(model.plan.name());
@@ -398,10 +433,16 @@ v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, 
   a.set_basis(model.plan.attainment_basis());
   if (s.level == RollupLevel::kRep) {
     a.set_rep(a.subject());
-    if (!team.empty()) a.set_team(absl::StrCat("orgUnits/", team));
+    if (!team.empty()) {
+      a.set_team(absl::StrCat("orgUnits/", team));
+    }
   }
-  if (s.level == RollupLevel::kTeam) team = s.id;
-  if (s.level == RollupLevel::kTeam) a.set_team(a.subject());
+  if (s.level == RollupLevel::kTeam) {
+    team = s.id;
+  }
+  if (s.level == RollupLevel::kTeam) {
+    a.set_team(a.subject());
+  }
   const std::string region =
       s.level == RollupLevel::kRegion ? s.id : model.rollup.RegionOfTeam(team);
   if (!region.empty() && s.level != RollupLevel::kCompany) {

@@ -174,7 +174,9 @@ bool MayRead(const Principal& who, const v1::AllocationCell& c) {
 
 absl::StatusOr<Versioned<v1::TargetPlan>> LoadPlan(TargetsStore& store, const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(auto p, store.Get<v1::TargetPlan>(kPlan, id));
-  if (!p) return NotFound("PLAN_NOT_FOUND", absl::StrCat(PlanName(id), " does not exist"));
+  if (!p) {
+    return NotFound("PLAN_NOT_FOUND", absl::StrCat(PlanName(id), " does not exist"));
+  }
   p->doc.set_etag(absl::StrCat(p->version));
   return *std::move(p);
 }
@@ -279,8 +281,9 @@ absl::Status TargetsApi::CreateFiscalPeriod(const CallContext& call,
       p.kind() != v1::FISCAL_PERIOD_KIND_MONTH) {
     v.Add("fiscal_period.kind", "YEAR, QUARTER or MONTH");
   }
-  if (p.fiscal_year() < 2000 || p.fiscal_year() > 2200)
+  if (p.fiscal_year() < 2000 || p.fiscal_year() > 2200) {
     v.Add("fiscal_period.fiscal_year", "2000..2200");
+  }
   const int start_month = p.fiscal_year_start_month() == 0 ? 1 : p.fiscal_year_start_month();
   if (!FiscalCalendar::Validate(start_month).ok()) {
     v.Add("fiscal_period.fiscal_year_start_month", "a month, 1..12");
@@ -301,18 +304,24 @@ absl::Status TargetsApi::CreateFiscalPeriod(const CallContext& call,
     FiscalQuarter q = cal.Quarter(p.fiscal_year(), p.number());
     *p.mutable_start_date() = ToDate(q.start);
     *p.mutable_end_date() = ToDate(q.end);
-    if (id.empty()) id = absl::StrFormat("FY%d-Q%d", p.fiscal_year(), p.number());
+    if (id.empty()) {
+      id = absl::StrFormat("FY%d-Q%d", p.fiscal_year(), p.number());
+    }
   } else if (p.kind() == v1::FISCAL_PERIOD_KIND_YEAR) {
     FiscalQuarter q1 = cal.Quarter(p.fiscal_year(), 1), q4 = cal.Quarter(p.fiscal_year(), 4);
     *p.mutable_start_date() = ToDate(q1.start);
     *p.mutable_end_date() = ToDate(q4.end);
     p.set_number(0);
-    if (id.empty()) id = absl::StrFormat("FY%d", p.fiscal_year());
+    if (id.empty()) {
+      id = absl::StrFormat("FY%d", p.fiscal_year());
+    }
   } else {
     const absl::CivilMonth m = absl::CivilMonth(p.fiscal_year(), start_month) + (p.number() - 1);
     *p.mutable_start_date() = ToDate(absl::CivilDay(m));
     *p.mutable_end_date() = ToDate(absl::CivilDay(m + 1) - 1);
-    if (id.empty()) id = absl::StrFormat("FY%d-M%02d", p.fiscal_year(), p.number());
+    if (id.empty()) {
+      id = absl::StrFormat("FY%d-M%02d", p.fiscal_year(), p.number());
+    }
   }
   p.set_fiscal_year_start_month(start_month);
   p.set_name(PeriodName(id));
@@ -344,7 +353,9 @@ absl::Status TargetsApi::GetFiscalPeriod(const CallContext&, const v1::GetFiscal
   const std::string id = ParseResourceName(v, "name", req.name(), "fiscalPeriods");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto p, store_.Get<v1::FiscalPeriod>(kPeriod, id));
-  if (!p) return NotFound("PERIOD_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  if (!p) {
+    return NotFound("PERIOD_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  }
   p->doc.set_etag(absl::StrCat(p->version));
   *resp->mutable_fiscal_period() = std::move(p->doc);
   return absl::OkStatus();
@@ -363,8 +374,12 @@ absl::Status TargetsApi::ListFiscalPeriods(const CallContext&,
                                                    cursor ? cursor->after : "", page_size));
   SALESOPS_ASSIGN_OR_RETURN(auto periods, store_.GetMany<v1::FiscalPeriod>(kPeriod, ids));
   for (auto& p : periods) {
-    if (req.kind() != 0 && p.doc.kind() != req.kind()) continue;
-    if (req.fiscal_year() != 0 && p.doc.fiscal_year() != req.fiscal_year()) continue;
+    if (req.kind() != 0 && p.doc.kind() != req.kind()) {
+      continue;
+    }
+    if (req.fiscal_year() != 0 && p.doc.fiscal_year() != req.fiscal_year()) {
+      continue;
+    }
     if (req.has_contains_date() && (ToDay(req.contains_date()) < ToDay(p.doc.start_date()) ||
                                     ToDay(req.contains_date()) > ToDay(p.doc.end_date()))) {
       continue;
@@ -390,15 +405,21 @@ absl::Status TargetsApi::UpdateFiscalPeriod(const CallContext& call,
       v.Add(absl::StrCat("update_mask.paths[", i, "]"), "only display_name and state can change");
     }
   }
-  if (req.update_mask().paths_size() == 0) v.Add("update_mask", "name the fields to change");
+  if (req.update_mask().paths_size() == 0) {
+    v.Add("update_mask", "name the fields to change");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadPeriod(store_, id, "fiscal_period.name"));
   SALESOPS_RETURN_IF_ERROR(
       CheckEtag(req.fiscal_period().etag(), cur.version, req.fiscal_period().name()));
   v1::FiscalPeriod next = cur.doc;
   for (const auto& path : req.update_mask().paths()) {
-    if (path == "display_name") next.set_display_name(req.fiscal_period().display_name());
-    if (path == "state") next.set_state(req.fiscal_period().state());
+    if (path == "display_name") {
+      next.set_display_name(req.fiscal_period().display_name());
+    }
+    if (path == "state") {
+      next.set_state(req.fiscal_period().state());
+    }
   }
   Violations fv;
   CheckText(fv, "fiscal_period.display_name", next.display_name(), 1, 100);
@@ -415,7 +436,9 @@ absl::Status TargetsApi::UpdateFiscalPeriod(const CallContext& call,
   v1::FiscalPeriodUpdated e;
   *e.mutable_fiscal_period() = next;
   *e.mutable_previous() = cur.doc;
-  for (const auto& path : req.update_mask().paths()) e.add_changed_fields(path);
+  for (const auto& path : req.update_mask().paths()) {
+    e.add_changed_fields(path);
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), e, now);
@@ -488,7 +511,9 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
                         scope == who.org_unit_id) ||
                        (who.role == Role::kSupervisor && kind == ov1::ORG_UNIT_KIND_TEAM &&
                         scope == who.org_unit_id);
-  if (!allowed) return PermissionDenied("NOT_IN_SCOPE", "you may not plan for this scope");
+  if (!allowed) {
+    return PermissionDenied("NOT_IN_SCOPE", "you may not plan for this scope");
+  }
   const std::string id = req.plan_id().empty() ? NewUuid() : req.plan_id();
   const absl::Time now = clock_.Now();
   p.set_name(PlanName(id));
@@ -505,7 +530,9 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
   v1::AllocationCell root;
   root.set_name(CellName(id, "root"));
   *root.mutable_amount() = p.total();
-  if (kind == ov1::ORG_UNIT_KIND_REGION) root.mutable_dimensions()->set_region(p.scope());
+  if (kind == ov1::ORG_UNIT_KIND_REGION) {
+    root.mutable_dimensions()->set_region(p.scope());
+  }
   if (kind == ov1::ORG_UNIT_KIND_TEAM) {
     root.set_axis(v1::ALLOCATION_AXIS_TEAM);
     root.set_org_unit(p.scope());
@@ -553,14 +580,18 @@ absl::Status TargetsApi::GetPlan(const CallContext& call, const v1::GetPlanReque
 // supervisor's team); for other plans they see the plan without its total, so
 // they can still find their own cells in it.
 absl::Status TargetsApi::RedactPlanFor(const Principal& who, v1::TargetPlan& plan) {
-  if (who.role == Role::kAdmin || who.role == Role::kDirector) return absl::OkStatus();
+  if (who.role == Role::kAdmin || who.role == Role::kDirector) {
+    return absl::OkStatus();
+  }
   const std::string scope = StripName(plan.scope());
   bool reaches = !who.org_unit_id.empty() && scope == who.org_unit_id;
   if (!reaches && who.role == Role::kManager && !scope.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(scope));
     reaches = region == who.org_unit_id;
   }
-  if (!reaches) plan.clear_total();
+  if (!reaches) {
+    plan.clear_total();
+  }
   return absl::OkStatus();
 }
 
@@ -570,7 +601,9 @@ absl::Status TargetsApi::ListPlans(const CallContext& call, const v1::ListPlansR
   const int page_size =
       CheckPageSize(v, "page_size", req.page_size(), kDefaultPageSize, kMaxPageSize);
   std::string period;
-  if (!req.period().empty()) period = ParseResourceName(v, "period", req.period(), "fiscalPeriods");
+  if (!req.period().empty()) {
+    period = ParseResourceName(v, "period", req.period(), "fiscalPeriods");
+  }
   const std::string filter =
       absl::StrCat(period, "|", req.state(), "|", req.series(), "|", req.scope());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
@@ -580,9 +613,15 @@ absl::Status TargetsApi::ListPlans(const CallContext& call, const v1::ListPlansR
   SALESOPS_ASSIGN_OR_RETURN(auto ids, store_.Range(index, cursor ? cursor->after : "", page_size));
   SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
   for (auto& p : plans) {
-    if (req.state() != 0 && p.doc.state() != req.state()) continue;
-    if (!req.series().empty() && p.doc.series() != StripName(req.series())) continue;
-    if (!req.scope().empty() && p.doc.scope() != req.scope()) continue;
+    if (req.state() != 0 && p.doc.state() != req.state()) {
+      continue;
+    }
+    if (!req.series().empty() && p.doc.series() != StripName(req.series())) {
+      continue;
+    }
+    if (!req.scope().empty() && p.doc.scope() != req.scope()) {
+      continue;
+    }
     SALESOPS_RETURN_IF_ERROR(RedactPlanFor(call.principal, p.doc));
     p.doc.set_etag(absl::StrCat(p.version));
     *resp->add_plans() = std::move(p.doc);
@@ -599,8 +638,9 @@ absl::Status TargetsApi::CreatePlanVersion(const CallContext& call,
   Violations v;
   const std::string src_id = ParseResourceName(v, "source_plan", req.source_plan(), "plans");
   CheckText(v, "change_reason", req.change_reason(), 1, 1000);
-  if (!req.plan_id().empty() && !IsValidId(req.plan_id()))
+  if (!req.plan_id().empty() && !IsValidId(req.plan_id())) {
     v.Add("plan_id", "letters, digits and '-'");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto src, LoadPlan(store_, src_id));
   SALESOPS_ASSIGN_OR_RETURN(auto cells, LoadCells(store_, src_id));
@@ -612,7 +652,9 @@ absl::Status TargetsApi::CreatePlanVersion(const CallContext& call,
   const std::string id = req.plan_id().empty() ? NewVersionId(src.doc) : req.plan_id();
   const absl::Time now = clock_.Now();
   std::vector<std::pair<std::string, v1::AllocationCell>> copies;
-  for (auto& c : cells) copies.emplace_back(StripName(c.doc.name()), std::move(c.doc));
+  for (auto& c : cells) {
+    copies.emplace_back(StripName(c.doc.name()), std::move(c.doc));
+  }
   WriteBatch b;
   SALESOPS_ASSIGN_OR_RETURN(
       v1::TargetPlan p, StageNewVersion(src.doc, id, req.change_reason(), now, copies, nullptr, b));
@@ -666,8 +708,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
   }
   SALESOPS_ASSIGN_OR_RETURN(auto parent,
                             store_.Get<v1::AllocationCell>(kCell, CellDocId(plan_id, parent_key)));
-  if (!parent)
+  if (!parent) {
     return InvalidArgument({{"parent_cell", "no such cell in this plan"}}, "CELL_NOT_FOUND");
+  }
   if (!MayAllocate(call.principal, parent->doc)) {
     return PermissionDenied("NOT_IN_SCOPE", "you may not allocate this part of the plan");
   }
@@ -689,7 +732,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
                               directory_.MembersOf(StripName(parent->doc.org_unit())));
     for (const auto& m : members) {
       SALESOPS_ASSIGN_OR_RETURN(auto info, directory_.Member(m));
-      if (!info || info->role != ov1::ROLE_REP) continue;  // targets are for reps
+      if (!info || info->role != ov1::ROLE_REP) {
+        continue;  // targets are for reps
+      }
       v1::AllocationInput in;
       in.set_key(absl::StrCat("members/", m));
       inputs.push_back(in);
@@ -700,7 +745,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
           absl::StrCat(parent->doc.org_unit(), " has no members to allocate to"));
     }
   }
-  if (inputs.empty()) return InvalidField("inputs", "name the cells to allocate to");
+  if (inputs.empty()) {
+    return InvalidField("inputs", "name the cells to allocate to");
+  }
   Violations iv;
   std::vector<std::string> keys;  // bare ids / codes
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -712,7 +759,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
       case v1::ALLOCATION_AXIS_REGION:
       case v1::ALLOCATION_AXIS_TEAM: {
         bare = ParseResourceName(iv, absl::StrCat(f, ".key"), key, "orgUnits");
-        if (bare.empty()) break;
+        if (bare.empty()) {
+          break;
+        }
         SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(bare));
         const int want = req.axis() == v1::ALLOCATION_AXIS_PRODUCT_LINE
                              ? ov1::ORG_UNIT_KIND_PRODUCT_LINE
@@ -753,7 +802,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
       }
       case v1::ALLOCATION_AXIS_REP: {
         bare = ParseResourceName(iv, absl::StrCat(f, ".key"), key, "members");
-        if (bare.empty()) break;
+        if (bare.empty()) {
+          break;
+        }
         SALESOPS_ASSIGN_OR_RETURN(auto m, directory_.Member(bare));
         if (!m || m->left) {
           iv.Add(absl::StrCat(f, ".key"), "is not an active member");
@@ -770,7 +821,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
         (inputs[i].locked() || req.method() == v1::ALLOCATION_METHOD_MANUAL)) {
       iv.Add(absl::StrCat(f, ".amount.currency_code"), absl::StrCat("must be the plan's ", cur));
     }
-    if (inputs[i].weight() < 0) iv.Add(absl::StrCat(f, ".weight"), "must not be negative");
+    if (inputs[i].weight() < 0) {
+      iv.Add(absl::StrCat(f, ".weight"), "must not be negative");
+    }
     keys.push_back(bare);
   }
   if (req.method() == v1::ALLOCATION_METHOD_HISTORICAL_SHARE) {
@@ -813,7 +866,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
     std::vector<std::vector<std::string>> cmds;
     for (const auto& h : hashes) {
       std::vector<std::string> cmd = {"HMGET", h};
-      for (const auto& k : keys) cmd.push_back(HistoryField(req.axis(), k));
+      for (const auto& k : keys) {
+        cmd.push_back(HistoryField(req.axis(), k));
+      }
       cmds.push_back(std::move(cmd));
     }
     SALESOPS_ASSIGN_OR_RETURN(auto replies, store_.redis().Pipeline(cmds));
@@ -918,7 +973,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
   // Large allocations (10,000 reps) would make one huge event: carry the
   // cells only when there are few; consumers re-read the plan otherwise.
   if (cells.size() <= 500) {
-    for (const auto& c : cells) *e.add_cells() = c;
+    for (const auto& c : cells) {
+      *e.add_cells() = c;
+    }
   }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
@@ -926,7 +983,9 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(plan.version + 1));
   *resp->mutable_plan() = std::move(next);
-  for (auto& c : cells) *resp->add_cells() = std::move(c);
+  for (auto& c : cells) {
+    *resp->add_cells() = std::move(c);
+  }
   return absl::OkStatus();
 }
 
@@ -939,10 +998,11 @@ absl::Status TargetsApi::ListAllocationCells(const CallContext& call,
   std::string parent_key;
   if (!req.parent_cell().empty()) {
     auto parsed = ParseCellName(req.parent_cell());
-    if (!parsed)
+    if (!parsed) {
       v.Add("parent_cell", "must look like plans/{plan}/cells/{cell}");
-    else
+    } else {
       parent_key = parsed->second;
+    }
   }
   const std::string filter = absl::StrCat(plan_id, "|", parent_key, "|", req.org_unit(), "|",
                                           req.member(), "|", req.axis());
@@ -960,14 +1020,24 @@ absl::Status TargetsApi::ListAllocationCells(const CallContext& call,
       break;
     }
     std::vector<std::string> ids;
-    for (const auto& k : keys) ids.push_back(CellDocId(plan_id, k));
+    for (const auto& k : keys) {
+      ids.push_back(CellDocId(plan_id, k));
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto cells, store_.GetMany<v1::AllocationCell>(kCell, ids));
     after = keys.back();
     for (auto& c : cells) {
-      if (!req.org_unit().empty() && c.doc.org_unit() != req.org_unit()) continue;
-      if (!req.member().empty() && c.doc.member() != req.member()) continue;
-      if (req.axis() != 0 && c.doc.axis() != req.axis()) continue;
-      if (!MayRead(call.principal, c.doc)) continue;
+      if (!req.org_unit().empty() && c.doc.org_unit() != req.org_unit()) {
+        continue;
+      }
+      if (!req.member().empty() && c.doc.member() != req.member()) {
+        continue;
+      }
+      if (req.axis() != 0 && c.doc.axis() != req.axis()) {
+        continue;
+      }
+      if (!MayRead(call.principal, c.doc)) {
+        continue;
+      }
       *resp->add_cells() = std::move(c.doc);
     }
     if (static_cast<int>(keys.size()) < page_size) {
@@ -975,7 +1045,9 @@ absl::Status TargetsApi::ListAllocationCells(const CallContext& call,
       break;
     }
   }
-  if (!exhausted) resp->set_next_page_token(EncodePageToken({after, filter}));
+  if (!exhausted) {
+    resp->set_next_page_token(EncodePageToken({after, filter}));
+  }
   return absl::OkStatus();
 }
 
@@ -1040,7 +1112,9 @@ absl::Status TargetsApi::SetPhasing(const CallContext& call, const v1::SetPhasin
       changed.push_back(c.doc);
     } else {
       absl::Status s = PhaseCell(next, period.doc, c.doc);
-      if (!s.ok()) return s;
+      if (!s.ok()) {
+        return s;
+      }
     }
     b.HSet(TargetsStore::DocKey(kCell, CellDocId(plan_id, key)),
            {{"v", absl::StrCat(c.version + 1)}, {"pb", c.doc.SerializeAsString()}});
@@ -1051,7 +1125,9 @@ absl::Status TargetsApi::SetPhasing(const CallContext& call, const v1::SetPhasin
   TargetsStore::PutDoc(b, kPlan, plan_id, next, plan.version);
   v1::PhasingChanged e;
   *e.mutable_plan() = next;
-  for (const auto& c : changed) *e.add_overridden_cells() = c;
+  for (const auto& c : changed) {
+    *e.add_overridden_cells() = c;
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, next.series(), next.name(), e, now);
@@ -1059,7 +1135,9 @@ absl::Status TargetsApi::SetPhasing(const CallContext& call, const v1::SetPhasin
   next.set_etag(absl::StrCat(plan.version + 1));
   *resp->mutable_plan() = std::move(next);
   for (auto& c : cells) {
-    if (resp->cells_size() >= 1000) break;
+    if (resp->cells_size() >= 1000) {
+      break;
+    }
     *resp->add_cells() = std::move(c.doc);
   }
   return absl::OkStatus();
@@ -1078,12 +1156,16 @@ absl::Status TargetsApi::StageCounters(const PlanModel& model, WriteBatch& b,
   b.Del(RollupKey(plan_id));
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_key;
   for (const auto& [field, value] : *counters) {
-    if (value == 0) continue;
+    if (value == 0) {
+      continue;
+    }
     auto [key, f] = CounterLocation(plan_id, field);
     by_key[key].emplace_back(std::move(f), absl::StrCat(value));
   }
   for (auto& [key, fields] : by_key) {
-    if (key != RollupKey(plan_id)) b.Del(key);
+    if (key != RollupKey(plan_id)) {
+      b.Del(key);
+    }
     b.HSet(key, std::move(fields));
   }
   return absl::OkStatus();
@@ -1097,7 +1179,9 @@ absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishP
   for (int attempt = 0; attempt < 5; ++attempt) {
     resp->Clear();
     s = PublishOnce(call, req, resp);
-    if (!absl::IsAborted(s) || ErrorReason(s) != "ETAG_MISMATCH" || !req.etag().empty()) break;
+    if (!absl::IsAborted(s) || ErrorReason(s) != "ETAG_MISMATCH" || !req.etag().empty()) {
+      break;
+    }
   }
   return s;
 }
@@ -1114,7 +1198,9 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
   }
   SALESOPS_ASSIGN_OR_RETURN(auto root,
                             store_.Get<v1::AllocationCell>(kCell, CellDocId(plan_id, "root")));
-  if (!root) return Internal("PLAN_WITHOUT_ROOT", "the plan has no root cell");
+  if (!root) {
+    return Internal("PLAN_WITHOUT_ROOT", "the plan has no root cell");
+  }
   // Company plans: directors and admins; a region's: its manager; a team's: its supervisor.
   const Principal& who = call.principal;
   SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(StripName(plan.doc.scope())));
@@ -1159,7 +1245,9 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanModel> model,
                             LoadPlanModel(store_, directory_, plan_id));
   if (model->cells.size() <= 500) {
-    for (const auto& c : model->cells) *e.add_cells() = c;
+    for (const auto& c : model->cells) {
+      *e.add_cells() = c;
+    }
   }
   *e.mutable_actor() = ActorOf(call);
   const CloudEvent published =
@@ -1180,7 +1268,9 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
         continue;
       }
       RollupSubject s{level, field.substr(prefix.size())};
-      if (std::find(subjects.begin(), subjects.end(), s) == subjects.end()) subjects.push_back(s);
+      if (std::find(subjects.begin(), subjects.end(), s) == subjects.end()) {
+        subjects.push_back(s);
+      }
     }
     for (const RollupSubject& s : subjects) {
       auto get = [&](const std::string& f) {
@@ -1225,7 +1315,9 @@ absl::StatusOr<TargetsApi::Measured> TargetsApi::LoadMeasured(const std::string&
                               store_.Range(TargetsStore::Index("plan:published"), "", 1000));
     SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
     for (const auto& p : plans) {
-      if (StripName(p.doc.period()) == period_id) plan_id = StripName(p.doc.name());
+      if (StripName(p.doc.period()) == period_id) {
+        plan_id = StripName(p.doc.name());
+      }
     }
     if (plan_id.empty()) {
       return NotFound("NO_PUBLISHED_PLAN", absl::StrCat("no published plan for ", period_name));
@@ -1263,14 +1355,22 @@ absl::StatusOr<RollupSubject> SubjectOf(org::OrgDirectory& dir, const PlanModel&
   }
   if (absl::StartsWith(name, "orgUnits/") && name.size() > 9) {
     const std::string id = name.substr(9);
-    if (name == model.plan.scope()) return RollupSubject::Company();
+    if (name == model.plan.scope()) {
+      return RollupSubject::Company();
+    }
     SALESOPS_ASSIGN_OR_RETURN(int kind, dir.KindOf(id));
-    if (kind == ov1::ORG_UNIT_KIND_REGION) return RollupSubject::Region(id);
-    if (kind == ov1::ORG_UNIT_KIND_TEAM) return RollupSubject::Team(id);
+    if (kind == ov1::ORG_UNIT_KIND_REGION) {
+      return RollupSubject::Region(id);
+    }
+    if (kind == ov1::ORG_UNIT_KIND_TEAM) {
+      return RollupSubject::Team(id);
+    }
     // Not (yet) in the directory: whatever the plan says it is.
     for (RollupLevel l : {RollupLevel::kTeam, RollupLevel::kRegion}) {
       for (const RollupSubject& s : model.rollup.Subjects(l)) {
-        if (s.id == id) return s;
+        if (s.id == id) {
+          return s;
+        }
       }
     }
     return NotFound("NO_TARGET",
@@ -1314,11 +1414,15 @@ absl::StatusOr<v1::Attainment> TargetsApi::SubjectAttainment(const Measured& m,
     if (member) {
       a.set_team(absl::StrCat("orgUnits/", member->team));
       SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(member->team));
-      if (!region.empty()) a.set_region(absl::StrCat("orgUnits/", region));
+      if (!region.empty()) {
+        a.set_region(absl::StrCat("orgUnits/", region));
+      }
     }
   } else if (s.level == RollupLevel::kTeam && a.region().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(std::string region, directory_.RegionOf(s.id));
-    if (!region.empty()) a.set_region(absl::StrCat("orgUnits/", region));
+    if (!region.empty()) {
+      a.set_region(absl::StrCat("orgUnits/", region));
+    }
   }
   if (breakdown != nullptr) {
     static const char* kNames[] = {"product_line", "channel", "customer_type"};
@@ -1332,7 +1436,9 @@ absl::StatusOr<v1::Attainment> TargetsApi::SubjectAttainment(const Measured& m,
           RedisValue all,
           store_.redis().Command({"HGETALL", RollupBreakdownKey(StripName(model.plan.name()), s)}));
       for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
-        if (!absl::StartsWith(all.elements[i].str, code)) continue;
+        if (!absl::StartsWith(all.elements[i].str, code)) {
+          continue;
+        }
         int64_t x = 0;
         (void)absl::SimpleAtoi(all.elements[i + 1].str, &x);
         actual_by[all.elements[i].str.substr(3)] += x;
@@ -1340,14 +1446,20 @@ absl::StatusOr<v1::Attainment> TargetsApi::SubjectAttainment(const Measured& m,
     } else {
       const std::string prefix = BreakdownField(s, *breakdown, "");
       for (const auto& [field, value] : m.counters) {
-        if (absl::StartsWith(field, prefix)) actual_by[field.substr(prefix.size())] += value;
+        if (absl::StartsWith(field, prefix)) {
+          actual_by[field.substr(prefix.size())] += value;
+        }
       }
     }
     absl::flat_hash_map<std::string, int64_t> target_by = model.rollup.TargetBy(s, *breakdown);
     std::vector<std::string> values;
-    for (const auto& [v, t] : target_by) values.push_back(v);
+    for (const auto& [v, t] : target_by) {
+      values.push_back(v);
+    }
     for (const auto& [v, x] : actual_by) {
-      if (!target_by.contains(v)) values.push_back(v);
+      if (!target_by.contains(v)) {
+        values.push_back(v);
+      }
     }
     std::sort(values.begin(), values.end());
     const std::string cur = model.plan.total().currency_code();
@@ -1370,8 +1482,12 @@ absl::StatusOr<v1::Attainment> TargetsApi::SubjectAttainment(const Measured& m,
 absl::Status TargetsApi::GetAttainment(const CallContext& call, const v1::GetAttainmentRequest& req,
                                        v1::GetAttainmentResponse* resp) {
   Violations v;
-  if (req.plan().empty() && req.period().empty()) v.Add("period", "give period or plan");
-  if (req.subject().empty()) v.Add("subject", "a cell, members/{id} or orgUnits/{id}");
+  if (req.plan().empty() && req.period().empty()) {
+    v.Add("period", "give period or plan");
+  }
+  if (req.subject().empty()) {
+    v.Add("subject", "a cell, members/{id} or orgUnits/{id}");
+  }
   RollupDimension dim;
   const bool breakdown = !req.breakdown_by().empty();
   if (breakdown && !ParseRollupDimension(req.breakdown_by(), &dim)) {
@@ -1418,7 +1534,9 @@ absl::Status TargetsApi::ListAttainment(const CallContext& call,
                                         v1::ListAttainmentResponse* resp) {
   Violations v;
   const int page_size = CheckPageSize(v, "page_size", req.page_size(), 100, kMaxPageSize);
-  if (req.plan().empty() && req.period().empty()) v.Add("period", "give period or plan");
+  if (req.plan().empty() && req.period().empty()) {
+    v.Add("period", "give period or plan");
+  }
   if (!req.order_by().empty() && req.order_by() != "pace" && req.order_by() != "attainment") {
     v.Add("order_by", "\"pace\" or \"attainment\" (ascending: most behind first)");
   }
@@ -1432,7 +1550,9 @@ absl::Status TargetsApi::ListAttainment(const CallContext& call,
     v.Add("breakdown_by", "\"product_line\", \"channel\" or \"customer_type\"");
   }
   std::string unit;
-  if (!req.org_unit().empty()) unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  if (!req.org_unit().empty()) {
+    unit = ParseResourceName(v, "org_unit", req.org_unit(), "orgUnits");
+  }
   const std::string filter = absl::StrCat(req.plan(), "|", req.period(), "|", req.order_by(), "|",
                                           req.level(), "|", unit, "|", req.breakdown_by());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
@@ -1443,7 +1563,9 @@ absl::Status TargetsApi::ListAttainment(const CallContext& call,
   std::vector<v1::Attainment> out;
   if (req.level() == v1::ATTAINMENT_LEVEL_CELL) {
     for (const auto& c : model.cells) {
-      if (!MayRead(call.principal, c)) continue;
+      if (!MayRead(call.principal, c)) {
+        continue;
+      }
       if (!unit.empty() && StripName(c.org_unit()) != unit &&
           StripName(c.dimensions().region()) != unit) {
         continue;
@@ -1474,13 +1596,19 @@ absl::Status TargetsApi::ListAttainment(const CallContext& call,
         continue;
       }
       RollupSubject s{level, field.substr(prefix.size())};
-      if (std::find(subjects.begin(), subjects.end(), s) == subjects.end()) subjects.push_back(s);
+      if (std::find(subjects.begin(), subjects.end(), s) == subjects.end()) {
+        subjects.push_back(s);
+      }
     }
     for (const RollupSubject& s : subjects) {
-      if (call.Expired()) return DeadlineExceeded("ListAttainment");
+      if (call.Expired()) {
+        return DeadlineExceeded("ListAttainment");
+      }
       SALESOPS_ASSIGN_OR_RETURN(v1::Attainment a,
                                 SubjectAttainment(m, s, breakdown ? &dim : nullptr, now));
-      if (!MayReadSubject(call.principal, a)) continue;
+      if (!MayReadSubject(call.principal, a)) {
+        continue;
+      }
       if (!unit.empty() && StripName(a.subject()) != unit && StripName(a.team()) != unit &&
           StripName(a.region()) != unit) {
         continue;
@@ -1502,7 +1630,9 @@ absl::Status TargetsApi::ListAttainment(const CallContext& call,
     });
   }
   size_t start = 0;
-  if (cursor) (void)absl::SimpleAtoi(cursor->after, &start);
+  if (cursor) {
+    (void)absl::SimpleAtoi(cursor->after, &start);
+  }
   for (size_t i = start; i < out.size() && resp->attainments_size() < page_size; ++i) {
     *resp->add_attainments() = std::move(out[i]);
   }
@@ -1521,37 +1651,50 @@ absl::Status TargetsApi::SuggestReallocation(const CallContext& call,
   std::string scope_key = "root";
   if (!req.scope().empty()) {
     auto parsed = ParseCellName(req.scope());
-    if (!parsed)
+    if (!parsed) {
       v.Add("scope", "a cell: plans/{plan}/cells/{cell}");
-    else
+    } else {
       scope_key = parsed->second;
+    }
   }
   if (req.behind_pace_basis_points() < 0 || req.behind_pace_basis_points() > 10000) {
     v.Add("behind_pace_basis_points", "0..10000 (e.g. 8000 = below 80 % of pace)");
   }
-  if (req.max_moves() < 0 || req.max_moves() > 1000) v.Add("max_moves", "0..1000");
+  if (req.max_moves() < 0 || req.max_moves() > 1000) {
+    v.Add("max_moves", "0..1000");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(Measured m, LoadMeasured(req.plan(), ""));
   const PlanModel& model = *m.model;
   const v1::AllocationCell* scope = nullptr;
   for (const auto& c : model.cells) {
-    if (StripName(c.name()) == scope_key) scope = &c;
+    if (StripName(c.name()) == scope_key) {
+      scope = &c;
+    }
   }
-  if (scope == nullptr) return InvalidArgument({{"scope", "no such cell"}}, "CELL_NOT_FOUND");
+  if (scope == nullptr) {
+    return InvalidArgument({{"scope", "no such cell"}}, "CELL_NOT_FOUND");
+  }
   if (!MayAllocate(call.principal, *scope)) {
     return PermissionDenied("NOT_IN_SCOPE", "you may not re-allocate this part of the plan");
   }
   // The leaf cells under the scope are the candidates.
   absl::flat_hash_set<std::string> parents;
   for (const auto& c : model.cells) {
-    if (!c.parent_cell().empty()) parents.insert(c.parent_cell());
+    if (!c.parent_cell().empty()) {
+      parents.insert(c.parent_cell());
+    }
   }
   const absl::Time now = clock_.Now();
   std::vector<PaceCell> pace;
   for (const auto& c : model.cells) {
-    if (parents.contains(c.name())) continue;  // not a leaf
+    if (parents.contains(c.name())) {
+      continue;  // not a leaf
+    }
     const std::string key = StripName(c.name());
-    if (scope_key != "root" && key.rfind(scope_key + ".", 0) != 0 && key != scope_key) continue;
+    if (scope_key != "root" && key.rfind(scope_key + ".", 0) != 0 && key != scope_key) {
+      continue;
+    }
     const int64_t actual = m.Get(CellField(key));
     v1::Attainment a = AttainmentOf(model.plan, model.period, c, actual, now, options_.tz);
     pace.push_back(
@@ -1583,7 +1726,9 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
                                            v1::ApplyReallocationResponse* resp) {
   Violations v;
   const std::string src_id = ParseResourceName(v, "plan", req.plan(), "plans");
-  if (req.moves_size() == 0) v.Add("moves", "at least one move");
+  if (req.moves_size() == 0) {
+    v.Add("moves", "at least one move");
+  }
   CheckText(v, "reason", req.reason(), 1, 1000);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   if (req.moves_size() > kMaxMoves) {
@@ -1599,16 +1744,22 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   }
   SALESOPS_ASSIGN_OR_RETURN(auto cells, LoadCells(store_, src_id));
   absl::flat_hash_map<std::string, v1::AllocationCell> by_key;
-  for (auto& c : cells) by_key[StripName(c.doc.name())] = c.doc;
+  for (auto& c : cells) {
+    by_key[StripName(c.doc.name())] = c.doc;
+  }
   // A move is the caller's to make when the part of the plan it changes — the
   // cells from either end up to their common ancestor — lies in a subtree the
   // caller may allocate: both ends in their team (supervisor) or region (manager).
   auto in_callers_subtree = [&](std::string k) {
     const Role r = call.principal.role;
-    if (r == Role::kAdmin || r == Role::kDirector) return true;
+    if (r == Role::kAdmin || r == Role::kDirector) {
+      return true;
+    }
     for (int depth = 0; !k.empty() && depth < 64; ++depth) {
       const v1::AllocationCell& c = by_key[k];
-      if (MayAllocate(call.principal, c)) return true;
+      if (MayAllocate(call.principal, c)) {
+        return true;
+      }
       k = c.parent_cell().empty() ? "" : StripName(c.parent_cell());
     }
     return false;
@@ -1662,7 +1813,9 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
                        "allocate (both ends must be in your team or region)"));
     }
     for (const auto& k : up_from) {
-      if (k == lca) break;
+      if (k == lca) {
+        break;
+      }
       auto& c = by_key[k];
       if (c.amount().amount_minor() < amount) {
         mv.Add(absl::StrCat(f, ".amount"), absl::StrCat(k, " would go negative"));
@@ -1671,7 +1824,9 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
       c.mutable_amount()->set_amount_minor(c.amount().amount_minor() - amount);
     }
     for (const auto& k : up_to) {
-      if (k == lca) break;
+      if (k == lca) {
+        break;
+      }
       auto& c = by_key[k];
       c.mutable_amount()->set_amount_minor(c.amount().amount_minor() + amount);
     }
@@ -1688,7 +1843,9 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   v1::ReallocationApplied e;
   e.set_source_plan(src.doc.name());
   e.set_plan(p.name());
-  for (const auto& m : req.moves()) *e.add_moves() = m;
+  for (const auto& m : req.moves()) {
+    *e.add_moves() = m;
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, p.series(), p.name(), e, now);
@@ -1732,7 +1889,9 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
   for (auto& src : plans) {
     const std::string src_id = StripName(src.doc.name());
     SALESOPS_ASSIGN_OR_RETURN(auto period, LoadPeriod(store_, StripName(src.doc.period()), "plan"));
-    if (today > ToDay(period.doc.end_date())) continue;  // closed periods keep their history
+    if (today > ToDay(period.doc.end_date())) {
+      continue;  // closed periods keep their history
+    }
     SALESOPS_ASSIGN_OR_RETURN(auto cells, LoadCells(store_, src_id));
     std::map<std::string, v1::AllocationCell> by_key;  // ordered: deterministic
     std::string rep_key, to_team_key;
@@ -1748,7 +1907,9 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       }
       by_key[key] = std::move(c.doc);
     }
-    if (rep_key.empty()) continue;
+    if (rep_key.empty()) {
+      continue;
+    }
     const std::string new_id = absl::StrCat(src.doc.series(), "-m", change_id.substr(0, 8));
     SALESOPS_ASSIGN_OR_RETURN(auto existing, store_.Get<v1::TargetPlan>(kPlan, new_id));
     if (!existing) {
@@ -1757,7 +1918,9 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       v1::AllocationCell& rep = by_key[rep_key];
       const int64_t target = rep.amount().amount_minor();
       const int64_t open = std::max<int64_t>(0, target - std::max<int64_t>(0, actual));
-      if (open == 0) continue;
+      if (open == 0) {
+        continue;
+      }
       auto path_of = [&](std::string k) {
         std::vector<std::string> path;
         while (!k.empty()) {
@@ -1796,12 +1959,18 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
           continue;
         }
         bool any = false;
-        for (const auto& sh : shares) any |= sh.weight > 0;
+        for (const auto& sh : shares) {
+          any |= sh.weight > 0;
+        }
         if (!any) {
-          for (auto& sh : shares) sh.weight = 1;
+          for (auto& sh : shares) {
+            sh.weight = 1;
+          }
         }
         SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> parts, Allocate(open, shares, "reps"));
-        for (size_t i = 0; i < shares.size(); ++i) gains.push_back({shares[i].key, parts[i]});
+        for (size_t i = 0; i < shares.size(); ++i) {
+          gains.push_back({shares[i].key, parts[i]});
+        }
       }
       // Apply along the paths so every level keeps summing exactly.
       const std::vector<std::string> from_path = path_of(rep_key);
@@ -1827,7 +1996,9 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       *e.mutable_actor() = ActorOf(call);
       Emit(b, call, p.series(), p.name(), e, now);
       absl::Status s = store_.Commit(b);
-      if (!s.ok() && ErrorReason(s) != "RESOURCE_EXISTS") return s;
+      if (!s.ok() && ErrorReason(s) != "RESOURCE_EXISTS") {
+        return s;
+      }
       // The new version's actuals are computed from the bookings when it is published.
       SALESOPS_ASSIGN_OR_RETURN(existing, store_.Get<v1::TargetPlan>(kPlan, new_id));
     }
@@ -1837,7 +2008,9 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       pub.set_reason(reason);
       v1::PublishPlanResponse pubr;
       absl::Status s = PublishPlan(call, pub, &pubr);
-      if (!s.ok() && ErrorReason(s) != "PLAN_NOT_DRAFT") return s;
+      if (!s.ok() && ErrorReason(s) != "PLAN_NOT_DRAFT") {
+        return s;
+      }
     }
     created.push_back(PlanName(new_id));
   }

@@ -105,7 +105,9 @@ absl::StatusOr<RollupModel> RollupModel::Build(
   for (size_t i = 0; i < m.cells_.size(); ++i) {
     const RollupCell& c = m.cells_[i];
     if (c.parent.empty()) {
-      if (!m.root_.empty()) return InvalidField("cells", "more than one root cell");
+      if (!m.root_.empty()) {
+        return InvalidField("cells", "more than one root cell");
+      }
       m.root_ = c.key;
     } else if (!m.by_key_.contains(c.parent)) {
       return InvalidField(
@@ -114,15 +116,21 @@ absl::StatusOr<RollupModel> RollupModel::Build(
       m.children_[c.parent].push_back(i);
     }
   }
-  if (m.root_.empty()) return InvalidField("cells", "the plan has no root cell");
+  if (m.root_.empty()) {
+    return InvalidField("cells", "the plan has no root cell");
+  }
   m.Index();
   size_t reached = 0;
   // Every cell must hang off the root (a cycle would leave some unreached).
   std::function<void(size_t)> count = [&](size_t i) {
     ++reached;
     auto it = m.children_.find(m.cells_[i].key);
-    if (it == m.children_.end()) return;
-    for (size_t c : it->second) count(c);
+    if (it == m.children_.end()) {
+      return;
+    }
+    for (size_t c : it->second) {
+      count(c);
+    }
   };
   count(m.by_key_.at(m.root_));
   if (reached != m.cells_.size()) {
@@ -143,7 +151,9 @@ bool RollupModel::Belongs(const RollupCell& c, const RollupSubject& s) const {
     case RollupLevel::kTeam:
       return (c.team_axis || !c.member.empty()) && !c.team.empty() && c.team == s.id;
     case RollupLevel::kRegion:
-      if (!c.region.empty()) return c.region == s.id;
+      if (!c.region.empty()) {
+        return c.region == s.id;
+      }
       return (c.team_axis || !c.member.empty()) && !c.team.empty() && RegionOfTeam(c.team) == s.id;
     case RollupLevel::kCompany:
       return c.parent.empty();
@@ -158,7 +168,9 @@ void RollupModel::Index() {
       [&](size_t i, absl::flat_hash_set<std::string> claimed) {
         const RollupCell& c = cells_[i];
         std::vector<RollupSubject> mine;
-        if (!c.member.empty()) mine.push_back(RollupSubject::Rep(c.member));
+        if (!c.member.empty()) {
+          mine.push_back(RollupSubject::Rep(c.member));
+        }
         if ((c.team_axis || !c.member.empty()) && !c.team.empty()) {
           mine.push_back(RollupSubject::Team(c.team));
         }
@@ -166,41 +178,67 @@ void RollupModel::Index() {
         if (region.empty() && (c.team_axis || !c.member.empty()) && !c.team.empty()) {
           region = RegionOfTeam(c.team);
         }
-        if (!region.empty()) mine.push_back(RollupSubject::Region(region));
-        if (c.parent.empty()) mine.push_back(RollupSubject::Company());
+        if (!region.empty()) {
+          mine.push_back(RollupSubject::Region(region));
+        }
+        if (c.parent.empty()) {
+          mine.push_back(RollupSubject::Company());
+        }
         for (const RollupSubject& s : mine) {
           const std::string field = ActualField(s);
-          if (claimed.insert(field).second) topmost_[field].push_back(i);
+          if (claimed.insert(field).second) {
+            topmost_[field].push_back(i);
+          }
         }
         auto it = children_.find(c.key);
         if (it == children_.end()) {
           leaves_.push_back(i);
           return;
         }
-        for (size_t child : it->second) walk(child, claimed);
+        for (size_t child : it->second) {
+          walk(child, claimed);
+        }
       };
   walk(by_key_.at(root_), {});
-  for (auto& [field, list] : topmost_) std::sort(list.begin(), list.end());
+  for (auto& [field, list] : topmost_) {
+    std::sort(list.begin(), list.end());
+  }
   std::sort(leaves_.begin(), leaves_.end());
 }
 
 bool RollupModel::Matches(const RollupCell& c, const RollupBooking& b) const {
-  if (!c.product_line.empty() && c.product_line != b.product_line) return false;
-  if (!c.region.empty() && c.region != b.region) return false;
-  if (!c.channel.empty() && c.channel != b.channel) return false;
-  if (!c.customer_type.empty() && c.customer_type != b.customer_type) return false;
-  if ((c.team_axis || !c.member.empty()) && !c.team.empty() && c.team != b.team) return false;
-  if (!c.member.empty() && c.member != b.rep) return false;
+  if (!c.product_line.empty() && c.product_line != b.product_line) {
+    return false;
+  }
+  if (!c.region.empty() && c.region != b.region) {
+    return false;
+  }
+  if (!c.channel.empty() && c.channel != b.channel) {
+    return false;
+  }
+  if (!c.customer_type.empty() && c.customer_type != b.customer_type) {
+    return false;
+  }
+  if ((c.team_axis || !c.member.empty()) && !c.team.empty() && c.team != b.team) {
+    return false;
+  }
+  if (!c.member.empty() && c.member != b.rep) {
+    return false;
+  }
   return true;
 }
 
 std::vector<RollupSubject> RollupModel::Attribute(const RollupBooking& b) const {
   std::vector<RollupSubject> out;
-  if (!b.rep.empty()) out.push_back(RollupSubject::Rep(b.rep));
+  if (!b.rep.empty()) {
+    out.push_back(RollupSubject::Rep(b.rep));
+  }
   if (!b.team.empty()) {
     out.push_back(RollupSubject::Team(b.team));
     const std::string region = RegionOfTeam(b.team);
-    if (!region.empty()) out.push_back(RollupSubject::Region(region));
+    if (!region.empty()) {
+      out.push_back(RollupSubject::Region(region));
+    }
   }
   out.push_back(RollupSubject::Company());
   return out;
@@ -209,25 +247,33 @@ std::vector<RollupSubject> RollupModel::Attribute(const RollupBooking& b) const 
 std::vector<std::string> RollupModel::MatchingCells(const RollupBooking& b) const {
   std::vector<std::string> out;
   for (const RollupCell& c : cells_) {
-    if (Matches(c, b)) out.push_back(c.key);
+    if (Matches(c, b)) {
+      out.push_back(c.key);
+    }
   }
   return out;
 }
 
 bool RollupModel::IsPlanned(const RollupBooking& b) const {
   for (size_t i : leaves_) {
-    if (Matches(cells_[i], b)) return true;
+    if (Matches(cells_[i], b)) {
+      return true;
+    }
   }
   return false;
 }
 
 std::vector<std::pair<std::string, int64_t>> RollupModel::Increments(const RollupBooking& b) const {
   std::vector<std::pair<std::string, int64_t>> out;
-  for (const std::string& key : MatchingCells(b)) out.emplace_back(CellField(key), b.amount);
+  for (const std::string& key : MatchingCells(b)) {
+    out.emplace_back(CellField(key), b.amount);
+  }
   const bool planned = IsPlanned(b);
   for (const RollupSubject& s : Attribute(b)) {
     out.emplace_back(ActualField(s), b.amount);
-    if (!planned) out.emplace_back(UnplannedField(s), b.amount);
+    if (!planned) {
+      out.emplace_back(UnplannedField(s), b.amount);
+    }
     for (RollupDimension d : kDimensions) {
       out.emplace_back(BreakdownField(s, d, BookingValue(b, d)), b.amount);
     }
@@ -238,16 +284,24 @@ std::vector<std::pair<std::string, int64_t>> RollupModel::Increments(const Rollu
 int64_t RollupModel::Target(const RollupSubject& s) const {
   int64_t sum = 0;
   auto it = topmost_.find(ActualField(s));
-  if (it == topmost_.end()) return 0;
-  for (size_t i : it->second) sum += cells_[i].target;
+  if (it == topmost_.end()) {
+    return 0;
+  }
+  for (size_t i : it->second) {
+    sum += cells_[i].target;
+  }
   return sum;
 }
 
 std::vector<std::string> RollupModel::TopmostCells(const RollupSubject& s) const {
   std::vector<std::string> out;
   auto it = topmost_.find(ActualField(s));
-  if (it == topmost_.end()) return out;
-  for (size_t i : it->second) out.push_back(cells_[i].key);
+  if (it == topmost_.end()) {
+    return out;
+  }
+  for (size_t i : it->second) {
+    out.push_back(cells_[i].key);
+  }
   return out;
 }
 
@@ -255,7 +309,9 @@ std::vector<RollupSubject> RollupModel::Subjects(RollupLevel level) const {
   std::vector<RollupSubject> out;
   const std::string prefix = absl::StrCat("a|", std::string(1, LevelCode(level)), "|");
   for (const auto& [field, list] : topmost_) {
-    if (field.rfind(prefix, 0) == 0) out.push_back({level, field.substr(prefix.size())});
+    if (field.rfind(prefix, 0) == 0) {
+      out.push_back({level, field.substr(prefix.size())});
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const RollupSubject& a, const RollupSubject& b) { return a.id < b.id; });
@@ -273,11 +329,17 @@ absl::flat_hash_map<std::string, int64_t> RollupModel::TargetBy(const RollupSubj
       out[v] += c.target;
       return;
     }
-    for (size_t child : it->second) down(child);
+    for (size_t child : it->second) {
+      down(child);
+    }
   };
   auto it = topmost_.find(ActualField(s));
-  if (it == topmost_.end()) return out;
-  for (size_t i : it->second) down(i);
+  if (it == topmost_.end()) {
+    return out;
+  }
+  for (size_t i : it->second) {
+    down(i);
+  }
   return out;
 }
 
@@ -285,7 +347,9 @@ absl::flat_hash_map<std::string, int64_t> RollupFromBookings(
     const RollupModel& model, const std::vector<RollupBooking>& bookings) {
   absl::flat_hash_map<std::string, int64_t> out;
   for (const RollupBooking& b : bookings) {
-    for (const auto& [field, delta] : model.Increments(b)) out[field] += delta;
+    for (const auto& [field, delta] : model.Increments(b)) {
+      out[field] += delta;
+    }
   }
   return out;
 }

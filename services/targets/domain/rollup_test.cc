@@ -31,8 +31,12 @@ std::vector<RollupCell> ExamplePlan() {
   std::vector<RollupCell> cells;
   cells.push_back(Cell("root", "", 1000));
   auto add = [&](RollupCell c, const RollupCell& parent) {
-    if (c.product_line.empty()) c.product_line = parent.product_line;
-    if (c.region.empty()) c.region = parent.region;
+    if (c.product_line.empty()) {
+      c.product_line = parent.product_line;
+    }
+    if (c.region.empty()) {
+      c.region = parent.region;
+    }
     cells.push_back(c);
     return c;
   };
@@ -203,11 +207,14 @@ struct RandomWorld {
 // Splits `amount` into `n` non-negative parts summing exactly to it.
 std::vector<int64_t> Split(std::mt19937& rng, int64_t amount, int n) {
   std::vector<int64_t> cuts = {0, amount};
-  for (int i = 1; i < n; ++i)
+  for (int i = 1; i < n; ++i) {
     cuts.push_back(std::uniform_int_distribution<int64_t>(0, amount)(rng));
+  }
   std::sort(cuts.begin(), cuts.end());
   std::vector<int64_t> out;
-  for (int i = 0; i < n; ++i) out.push_back(cuts[i + 1] - cuts[i]);
+  for (int i = 0; i < n; ++i) {
+    out.push_back(cuts[i + 1] - cuts[i]);
+  }
   return out;
 }
 
@@ -228,7 +235,9 @@ RandomWorld MakeWorld(std::mt19937& rng) {
     w.cells.push_back(c);
     if (c.team_axis) {  // reps (or stop: a team leaf)
       const int t = std::stoi(c.team.substr(1));
-      if (rng() % 4 == 0) return;
+      if (rng() % 4 == 0) {
+        return;
+      }
       auto parts = Split(rng, c.target, static_cast<int>(w.reps_of_team[t].size()));
       for (size_t i = 0; i < parts.size(); ++i) {
         RollupCell r = c;
@@ -276,8 +285,12 @@ RandomWorld MakeWorld(std::mt19937& rng) {
     }
   };
   std::vector<int> axes;
-  if (rng() % 2) axes.push_back(0);
-  if (rng() % 2) axes.push_back(1);
+  if (rng() % 2) {
+    axes.push_back(0);
+  }
+  if (rng() % 2) {
+    axes.push_back(1);
+  }
   std::shuffle(axes.begin(), axes.end(), rng);
   RollupCell root = Cell("root", "", std::uniform_int_distribution<int64_t>(0, 1'000'000)(rng));
   grow(root, axes);
@@ -314,8 +327,9 @@ TEST(RollupPropertyTest, LevelsReconcileToTheCent) {
     ASSERT_TRUE(built.ok()) << built.status();
     const RollupModel& m = *built;
     std::vector<RollupBooking> bookings;
-    for (int n = static_cast<int>(rng() % 40); n > 0; --n)
+    for (int n = static_cast<int>(rng() % 40); n > 0; --n) {
       bookings.push_back(RandomBooking(rng, w));
+    }
     const auto c = RollupFromBookings(m, bookings);
 
     int64_t total = 0;
@@ -323,15 +337,22 @@ TEST(RollupPropertyTest, LevelsReconcileToTheCent) {
     int64_t no_rep_in_team = 0, no_region = 0;
     for (const auto& b : bookings) {
       total += b.amount;
-      if (!b.rep.empty()) by_rep[b.rep] += b.amount;
+      if (!b.rep.empty()) {
+        by_rep[b.rep] += b.amount;
+      }
       by_team[b.team] += b.amount;
       const std::string g = m.RegionOfTeam(b.team);
-      if (!g.empty())
+      if (!g.empty()) {
         by_region[g] += b.amount;
-      else
+      } else {
         no_region += b.amount;
-      if (b.rep.empty()) no_rep_in_team += b.amount;
-      if (!m.IsPlanned(b)) unplanned_team[b.team] += b.amount;
+      }
+      if (b.rep.empty()) {
+        no_rep_in_team += b.amount;
+      }
+      if (!m.IsPlanned(b)) {
+        unplanned_team[b.team] += b.amount;
+      }
     }
     ASSERT_EQ(Get(c, ActualField(RollupSubject::Company())), total) << iter;
     int64_t regions_sum = 0;
@@ -340,7 +361,9 @@ TEST(RollupPropertyTest, LevelsReconcileToTheCent) {
       regions_sum += a;
       int64_t teams_sum = 0;
       for (const auto& [t, ta] : by_team) {
-        if (m.RegionOfTeam(t) == g) teams_sum += Get(c, ActualField(RollupSubject::Team(t)));
+        if (m.RegionOfTeam(t) == g) {
+          teams_sum += Get(c, ActualField(RollupSubject::Team(t)));
+        }
       }
       ASSERT_EQ(teams_sum, a) << "region " << g << " != sum of its teams, iter " << iter;
     }
@@ -366,14 +389,18 @@ TEST(RollupPropertyTest, LevelsReconcileToTheCent) {
     absl::flat_hash_map<std::string, int> child_count;
     for (const auto& cell : w.cells) {
       by_key[cell.key] = &cell;
-      if (!cell.parent.empty()) child_count[cell.parent]++;
+      if (!cell.parent.empty()) {
+        child_count[cell.parent]++;
+      }
     }
     for (RollupLevel level :
          {RollupLevel::kRep, RollupLevel::kTeam, RollupLevel::kRegion, RollupLevel::kCompany}) {
       for (const RollupSubject& s : m.Subjects(level)) {
         int64_t leaves = 0;
         for (const auto& cell : w.cells) {
-          if (child_count.contains(cell.key)) continue;  // not a leaf
+          if (child_count.contains(cell.key)) {
+            continue;  // not a leaf
+          }
           bool under = false;
           for (const RollupCell* p = &cell; p != nullptr;
                p = p->parent.empty() ? nullptr : by_key[p->parent]) {
@@ -394,11 +421,15 @@ TEST(RollupPropertyTest, LevelsReconcileToTheCent) {
                 break;
             }
           }
-          if (under) leaves += cell.target;
+          if (under) {
+            leaves += cell.target;
+          }
         }
         ASSERT_EQ(m.Target(s), leaves) << ActualField(s) << " iter " << iter;
         int64_t by_pl = 0;
-        for (const auto& [v, t] : m.TargetBy(s, RollupDimension::kProductLine)) by_pl += t;
+        for (const auto& [v, t] : m.TargetBy(s, RollupDimension::kProductLine)) {
+          by_pl += t;
+        }
         ASSERT_EQ(by_pl, m.Target(s)) << iter;
       }
     }

@@ -42,7 +42,9 @@ std::vector<std::pair<std::string, std::string>> Fields(const DealFacts& d) {
 
 void AddPerDimension(WriteBatch& b, const std::string& key, const DealFacts& d, int64_t amount) {
   for (const auto& [axis, value] : Fields(d)) {
-    if (!value.empty()) b.HIncrBy(key, absl::StrCat(axis, "=", value), amount);
+    if (!value.empty()) {
+      b.HIncrBy(key, absl::StrCat(axis, "=", value), amount);
+    }
   }
 }
 
@@ -95,8 +97,12 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
   for (const RedisValue& id : head[1].elements) {
     const std::string& plan_id = id.str;
     SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanModel> model, models_.Get(plan_id));
-    if (model->plan.attainment_basis() != basis) continue;
-    if (model->plan.total().currency_code() != deal.currency) continue;
+    if (model->plan.attainment_basis() != basis) {
+      continue;
+    }
+    if (model->plan.total().currency_code() != deal.currency) {
+      continue;
+    }
     const auto& s = model->period.start_date();
     const auto& e = model->period.end_date();
     if (day < absl::CivilDay(s.year(), s.month(), s.day()) ||
@@ -123,7 +129,9 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
         (void)absl::SimpleAtoi(before.elements[2 * i + 1].str, &unplanned);
       }
       actual += deal.amount_minor;
-      if (!planned) unplanned += deal.amount_minor;
+      if (!planned) {
+        unplanned += deal.amount_minor;
+      }
       const v1::Attainment a = RollupAttainment(*model, subjects[i], actual, unplanned, now, tz_);
       b.Emit(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
                             AttainmentEvent(a, model->period, cause.source, cause.id), now,
@@ -134,14 +142,23 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
       v1::BookingUnplanned u;
       u.set_plan(model->plan.name());
       u.set_period(model->plan.period());
-      if (!deal.rep.empty()) u.set_rep(absl::StrCat("members/", deal.rep));
-      if (!deal.team.empty()) u.set_team(absl::StrCat("orgUnits/", deal.team));
+      if (!deal.rep.empty()) {
+        u.set_rep(absl::StrCat("members/", deal.rep));
+      }
+      if (!deal.team.empty()) {
+        u.set_team(absl::StrCat("orgUnits/", deal.team));
+      }
       const std::string region = model->rollup.RegionOfTeam(deal.team);
-      if (!region.empty()) u.set_region(absl::StrCat("orgUnits/", region));
+      if (!region.empty()) {
+        u.set_region(absl::StrCat("orgUnits/", region));
+      }
       auto* d = u.mutable_dimensions();
-      if (!deal.product_line.empty())
+      if (!deal.product_line.empty()) {
         d->set_product_line(absl::StrCat("orgUnits/", deal.product_line));
-      if (!deal.region.empty()) d->set_region(absl::StrCat("orgUnits/", deal.region));
+      }
+      if (!deal.region.empty()) {
+        d->set_region(absl::StrCat("orgUnits/", deal.region));
+      }
       d->set_channel(deal.channel);
       d->set_customer_type(deal.customer_type);
       u.set_basis(basis);
@@ -161,9 +178,13 @@ absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
   // the plans guard: build the change again against the new list.
   for (int attempt = 0; attempt < 8; ++attempt) {
     SALESOPS_ASSIGN_OR_RETURN(WriteBatch b, BatchFor(event));
-    if (b.empty()) return absl::OkStatus();
+    if (b.empty()) {
+      return absl::OkStatus();
+    }
     SALESOPS_ASSIGN_OR_RETURN(CommitResult r, projections_.TryApplyOnce(event, std::move(b)));
-    if (r.committed || r.failed_tag == ProjectionStore::kSeenTag) return absl::OkStatus();
+    if (r.committed || r.failed_tag == ProjectionStore::kSeenTag) {
+      return absl::OkStatus();
+    }
     if (r.failed_tag != "plans_rev") {
       return Internal("ATTAINMENT_GUARD", absl::StrCat("unexpected guard ", r.failed_tag));
     }
@@ -177,10 +198,14 @@ absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& even
   if (t == "salesops.customers.v1.OpportunityCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityCreated>(event));
     DealFacts d = FactsOf(e);
-    if (d.amount_minor < 0) return InvalidField("amount", "negative");
+    if (d.amount_minor < 0) {
+      return InvalidField("amount", "negative");
+    }
     std::vector<std::pair<std::string, std::string>> rec = {
         {"cur", d.currency}, {"amount", absl::StrCat(d.amount_minor)}};
-    for (const auto& f : Fields(d)) rec.push_back(f);
+    for (const auto& f : Fields(d)) {
+      rec.push_back(f);
+    }
     b.HSet(OppKey(e.opportunity()), rec);
     AddPerDimension(b, PipeKey(d.currency), d, d.amount_minor);
   } else if (t == "salesops.customers.v1.OpportunityStageChanged" ||
@@ -198,13 +223,19 @@ absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& even
       cur = e.amount().currency_code();
       closed = e.to_stage() == salesops::customers::v1::OPPORTUNITY_STAGE_WON ||
                e.to_stage() == salesops::customers::v1::OPPORTUNITY_STAGE_LOST;
-      if (closed) return WriteBatch();  // the Won/Lost event that follows closes it
+      if (closed) {
+        return WriteBatch();  // the Won/Lost event that follows closes it
+      }
     } else if (t == "salesops.customers.v1.OpportunityWon") {
       SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityWon>(event));
       opp = e.opportunity();
       won = FactsOf(e);
-      if (won.amount_minor < 0) return InvalidField("amount", "negative");
-      if (!e.has_won_date()) return InvalidField("won_date", "required");
+      if (won.amount_minor < 0) {
+        return InvalidField("amount", "negative");
+      }
+      if (!e.has_won_date()) {
+        return InvalidField("won_date", "required");
+      }
       won_day = absl::CivilDay(e.won_date().year(), e.won_date().month(), e.won_date().day());
       closed = true;
       AddPerDimension(b, BookKey(won.currency, won_day), won, won.amount_minor);
@@ -223,22 +254,23 @@ absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& even
       for (size_t i = 0; i + 1 < rec.elements.size(); i += 2) {
         const std::string& f = rec.elements[i].str;
         const std::string& v = rec.elements[i + 1].str;
-        if (f == "cur")
+        if (f == "cur") {
           d.currency = v;
-        else if (f == "amount")
+        } else if (f == "amount") {
           (void)absl::SimpleAtoi(v, &recorded);
-        else if (f == "pl")
+        } else if (f == "pl") {
           d.product_line = v;
-        else if (f == "rg")
+        } else if (f == "rg") {
           d.region = v;
-        else if (f == "ch")
+        } else if (f == "ch") {
           d.channel = v;
-        else if (f == "ct")
+        } else if (f == "ct") {
           d.customer_type = v;
-        else if (f == "tm")
+        } else if (f == "tm") {
           d.team = v;
-        else if (f == "rp")
+        } else if (f == "rp") {
           d.rep = v;
+        }
       }
       if (closed) {
         AddPerDimension(b, PipeKey(d.currency), d, -recorded);

@@ -10,7 +10,9 @@
 namespace salesops::targets {
 
 absl::Status OrgChangeHandler::Handle(const CloudEvent& event) {
-  if (event.type != "salesops.org.v1.MemberMoved") return absl::OkStatus();
+  if (event.type != "salesops.org.v1.MemberMoved") {
+    return absl::OkStatus();
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<salesops::org::v1::MemberMoved>(event));
   if (e.member().name().empty() || e.from_org_unit().empty() || e.to_org_unit().empty()) {
     return InvalidField("member", "MemberMoved without member or units");

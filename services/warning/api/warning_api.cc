@@ -42,7 +42,9 @@ void GuardRequest(WriteBatch& b, const CallContext& call, const std::string& rid
 
 void CheckName(Violations& v, const std::string& field, const std::string& value,
                absl::string_view collection, bool required) {
-  if (value.empty() && !required) return;
+  if (value.empty() && !required) {
+    return;
+  }
   (void)ParseResourceName(v, field, value, collection);
 }
 
@@ -57,7 +59,9 @@ std::string Fingerprint(const google::protobuf::Message& req) {
   const auto* d = copy->GetDescriptor();
   const auto* r = copy->GetReflection();
   for (const char* f : {"page_size", "page_token"}) {
-    if (const auto* fd = d->FindFieldByName(f)) r->ClearField(copy.get(), fd);
+    if (const auto* fd = d->FindFieldByName(f)) {
+      r->ClearField(copy.get(), fd);
+    }
   }
   return absl::StrCat(std::hash<std::string>{}(copy->SerializeAsString()));
 }
@@ -77,18 +81,26 @@ absl::StatusOr<std::string> ScanPage(WarningStore& store, absl::string_view kind
   while (taken < page && scanned < kMaxScan) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
                               store.Range(index, after, std::min(kMaxScan - scanned, page * 2)));
-    if (ids.empty()) return std::string();
+    if (ids.empty()) {
+      return std::string();
+    }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<Versioned<Doc>> docs, store.GetMany<Doc>(kind, ids));
     absl::flat_hash_map<std::string, Versioned<Doc>*> by_id;
-    for (auto& d : docs) by_id[d.doc.name().substr(name_prefix)] = &d;
+    for (auto& d : docs) {
+      by_id[d.doc.name().substr(name_prefix)] = &d;
+    }
     for (const std::string& id : ids) {
       ++scanned;
       after = id;
       auto it = by_id.find(id);
-      if (it == by_id.end()) continue;
+      if (it == by_id.end()) {
+        continue;
+      }
       it->second->doc.set_etag(absl::StrCat(it->second->version));
       SALESOPS_ASSIGN_OR_RETURN(bool took, keep(it->second->doc));
-      if (took && ++taken >= page) break;
+      if (took && ++taken >= page) {
+        break;
+      }
     }
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> more, store.Range(index, after, 1));
@@ -117,22 +129,32 @@ MethodPolicy WarningMethodPolicy() {
 // ---------------------------------------------------------------- scope
 
 absl::StatusOr<std::vector<std::string>> WarningApi::ChainOf(const std::string& unit) {
-  if (unit.empty()) return std::vector<std::string>{};
+  if (unit.empty()) {
+    return std::vector<std::string>{};
+  }
   SALESOPS_ASSIGN_OR_RETURN(Routing r, engine_.Route(unit, ""));
   return r.units;
 }
 
 absl::StatusOr<bool> WarningApi::Covers(const Principal& who, const std::string& unit) {
-  if (who.role >= Role::kDirector) return true;
-  if (who.org_unit_id.empty() || unit.empty()) return false;
+  if (who.role >= Role::kDirector) {
+    return true;
+  }
+  if (who.org_unit_id.empty() || unit.empty()) {
+    return false;
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, ChainOf(unit));
   const std::string mine = absl::StrCat("orgUnits/", who.org_unit_id);
   return std::find(chain.begin(), chain.end(), mine) != chain.end();
 }
 
 absl::StatusOr<bool> WarningApi::CanSee(const Principal& who, const v1::Warning& w) {
-  if (who.role == Role::kRep) return w.rep() == MemberName(who);
-  if (w.responsible_supervisor() == MemberName(who)) return true;
+  if (who.role == Role::kRep) {
+    return w.rep() == MemberName(who);
+  }
+  if (w.responsible_supervisor() == MemberName(who)) {
+    return true;
+  }
   return Covers(who, w.org_unit());
 }
 
@@ -142,7 +164,9 @@ absl::StatusOr<Versioned<v1::Warning>> WarningApi::LoadWarning(const std::string
   const std::string id = ParseResourceName(v, field, name, "warnings");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto got, store_.Get<v1::Warning>(kWarningDoc, id));
-  if (!got) return NotFound("WARNING_NOT_FOUND", absl::StrCat(name, " does not exist"));
+  if (!got) {
+    return NotFound("WARNING_NOT_FOUND", absl::StrCat(name, " does not exist"));
+  }
   got->doc.set_etag(absl::StrCat(got->version));
   return *std::move(got);
 }
@@ -160,8 +184,12 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
       v.Add(absl::StrCat("states[", i, "]"), "must be OPEN, ACKNOWLEDGED or RESOLVED");
     }
   }
-  if (!v1::ConditionKind_IsValid(req.condition())) v.Add("condition", "unknown condition");
-  if (!v1::Severity_IsValid(req.min_severity())) v.Add("min_severity", "unknown severity");
+  if (!v1::ConditionKind_IsValid(req.condition())) {
+    v.Add("condition", "unknown condition");
+  }
+  if (!v1::Severity_IsValid(req.min_severity())) {
+    v.Add("min_severity", "unknown severity");
+  }
   CheckName(v, "org_unit", req.org_unit(), "orgUnits", false);
   CheckName(v, "responsible_supervisor", req.responsible_supervisor(), "members", false);
   CheckName(v, "rep", req.rep(), "members", false);
@@ -183,9 +211,12 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
     return PermissionDenied("OUTSIDE_SCOPE", "a rep lists only their own warnings");
   }
   bool active_only = req.states_size() > 0;
-  for (int s : req.states())
+  for (int s : req.states()) {
     active_only = active_only && ActiveState(static_cast<v1::WarningState>(s));
-  if (req.states_size() == 0) active_only = true;
+  }
+  if (req.states_size() == 0) {
+    active_only = true;
+  }
 
   // The most selective index the caller may read; every entry is filtered again below.
   std::string index;
@@ -207,29 +238,49 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
   }
 
   std::optional<absl::Time> raised_after;
-  if (req.has_raised_after()) raised_after = FromTs(req.raised_after());
+  if (req.has_raised_after()) {
+    raised_after = FromTs(req.raised_after());
+  }
   auto keep = [&](v1::Warning& w) -> absl::StatusOr<bool> {
     const bool state_ok =
         req.states_size() == 0
             ? ActiveState(w.state())
             : std::find(req.states().begin(), req.states().end(), w.state()) != req.states().end();
-    if (!state_ok) return false;
-    if (req.condition() != 0 && w.condition() != req.condition()) return false;
-    if (req.min_severity() != 0 && w.severity() < req.min_severity()) return false;
+    if (!state_ok) {
+      return false;
+    }
+    if (req.condition() != 0 && w.condition() != req.condition()) {
+      return false;
+    }
+    if (req.min_severity() != 0 && w.severity() < req.min_severity()) {
+      return false;
+    }
     if (!req.responsible_supervisor().empty() &&
         w.responsible_supervisor() != req.responsible_supervisor()) {
       return false;
     }
-    if (!req.rep().empty() && w.rep() != req.rep()) return false;
-    if (!req.subject().empty() && w.subject() != req.subject()) return false;
-    if (!req.period().empty() && w.period() != req.period()) return false;
-    if (raised_after && FromTs(w.raise_time()) < *raised_after) return false;
+    if (!req.rep().empty() && w.rep() != req.rep()) {
+      return false;
+    }
+    if (!req.subject().empty() && w.subject() != req.subject()) {
+      return false;
+    }
+    if (!req.period().empty() && w.period() != req.period()) {
+      return false;
+    }
+    if (raised_after && FromTs(w.raise_time()) < *raised_after) {
+      return false;
+    }
     if (!req.org_unit().empty()) {
       SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, ChainOf(w.org_unit()));
-      if (std::find(chain.begin(), chain.end(), req.org_unit()) == chain.end()) return false;
+      if (std::find(chain.begin(), chain.end(), req.org_unit()) == chain.end()) {
+        return false;
+      }
     }
     SALESOPS_ASSIGN_OR_RETURN(bool visible, CanSee(who, w));
-    if (!visible) return false;
+    if (!visible) {
+      return false;
+    }
     *resp->add_warnings() = std::move(w);
     return true;
   };
@@ -244,7 +295,9 @@ absl::Status WarningApi::GetWarning(const CallContext& call, const v1::GetWarnin
                                     v1::GetWarningResponse* resp) {
   SALESOPS_ASSIGN_OR_RETURN(Versioned<v1::Warning> w, LoadWarning("name", req.name()));
   SALESOPS_ASSIGN_OR_RETURN(bool visible, CanSee(call.principal, w.doc));
-  if (!visible) return PermissionDenied("OUTSIDE_SCOPE", absl::StrCat(req.name(), " is not yours"));
+  if (!visible) {
+    return PermissionDenied("OUTSIDE_SCOPE", absl::StrCat(req.name(), " is not yours"));
+  }
   *resp->mutable_warning() = std::move(w.doc);
   return absl::OkStatus();
 }
@@ -302,23 +355,35 @@ absl::Status WarningApi::ListRules(const CallContext& call, const v1::ListRulesR
   const int page = CheckPageSize(v, "page_size", req.page_size(), kDefaultPage, kMaxPage);
   std::optional<PageCursor> cursor =
       DecodePageToken(v, "page_token", req.page_token(), Fingerprint(req));
-  if (!v1::ConditionKind_IsValid(req.condition())) v.Add("condition", "unknown condition");
+  if (!v1::ConditionKind_IsValid(req.condition())) {
+    v.Add("condition", "unknown condition");
+  }
   CheckName(v, "org_unit", req.org_unit(), "orgUnits", false);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   std::vector<std::string> chain;
   if (!req.org_unit().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(chain, ChainOf(req.org_unit()));
-    if (chain.empty()) chain.push_back(req.org_unit());
+    if (chain.empty()) {
+      chain.push_back(req.org_unit());
+    }
   }
   SALESOPS_ASSIGN_OR_RETURN(RuleList rules, engine_.rules().LoadAll());
   const std::string after = cursor ? cursor->after : "";
   for (v1::Rule& r : rules) {
-    if (!after.empty() && r.name() <= after) continue;
-    if (req.condition() != 0 && r.condition() != req.condition()) continue;
-    if (req.enabled_only() && !r.enabled()) continue;
+    if (!after.empty() && r.name() <= after) {
+      continue;
+    }
+    if (req.condition() != 0 && r.condition() != req.condition()) {
+      continue;
+    }
+    if (req.enabled_only() && !r.enabled()) {
+      continue;
+    }
     if (!req.org_unit().empty()) {
       // The rule as it applies there (scope and overrides).
-      if (!EffectiveRule(r, chain).enabled() && req.enabled_only()) continue;
+      if (!EffectiveRule(r, chain).enabled() && req.enabled_only()) {
+        continue;
+      }
       if (!r.scope().empty() && std::find(chain.begin(), chain.end(), r.scope()) == chain.end()) {
         continue;
       }
@@ -338,7 +403,9 @@ absl::Status WarningApi::GetRule(const CallContext&, const v1::GetRuleRequest& r
   const std::string id = ParseResourceName(v, "name", req.name(), "rules");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto got, store_.Get<v1::Rule>(kRuleDoc, id));
-  if (!got) return NotFound("RULE_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  if (!got) {
+    return NotFound("RULE_NOT_FOUND", absl::StrCat(req.name(), " does not exist"));
+  }
   got->doc.set_etag(absl::StrCat(got->version));
   *resp->mutable_rule() = std::move(got->doc);
   return absl::OkStatus();
@@ -385,7 +452,9 @@ absl::Status WarningApi::CreateRule(const CallContext& call, const v1::CreateRul
   Emit(b, call, id, rule.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   engine_.rules().Invalidate();
-  if (on_rules_changed_) on_rules_changed_();
+  if (on_rules_changed_) {
+    on_rules_changed_();
+  }
   rule.set_etag("1");
   *resp->mutable_rule() = std::move(rule);
   return absl::OkStatus();
@@ -399,7 +468,9 @@ absl::Status WarningApi::UpdateRule(const CallContext& call, const v1::UpdateRul
                                                   "overrides",    "renotify_after_hours"};
   Violations v;
   const std::string id = ParseResourceName(v, "rule.name", req.rule().name(), "rules");
-  if (req.update_mask().paths_size() == 0) v.Add("update_mask", "name the fields to change");
+  if (req.update_mask().paths_size() == 0) {
+    v.Add("update_mask", "name the fields to change");
+  }
   for (int i = 0; i < req.update_mask().paths_size(); ++i) {
     if (std::find(kPaths.begin(), kPaths.end(), req.update_mask().paths(i)) == kPaths.end()) {
       v.Add(absl::StrCat("update_mask.paths[", i, "]"),
@@ -409,7 +480,9 @@ absl::Status WarningApi::UpdateRule(const CallContext& call, const v1::UpdateRul
   CheckText(v, "reason", req.reason(), 0, 2000);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto cur, store_.Get<v1::Rule>(kRuleDoc, id));
-  if (!cur) return NotFound("RULE_NOT_FOUND", absl::StrCat(req.rule().name(), " does not exist"));
+  if (!cur) {
+    return NotFound("RULE_NOT_FOUND", absl::StrCat(req.rule().name(), " does not exist"));
+  }
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.rule().etag(), cur->version, req.rule().name()));
   v1::Rule next = cur->doc;
   google::protobuf::util::FieldMaskUtil::MergeOptions merge;
@@ -434,9 +507,13 @@ absl::Status WarningApi::UpdateRule(const CallContext& call, const v1::UpdateRul
       for (const v1::RuleOverride& o : a.overrides()) {
         bool same = false;
         for (const v1::RuleOverride& p : b2.overrides()) {
-          if (google::protobuf::util::MessageDifferencer::Equals(o, p)) same = true;
+          if (google::protobuf::util::MessageDifferencer::Equals(o, p)) {
+            same = true;
+          }
         }
-        if (!same) out->push_back(o.org_unit());
+        if (!same) {
+          out->push_back(o.org_unit());
+        }
       }
     };
     std::vector<std::string> units;
@@ -456,13 +533,17 @@ absl::Status WarningApi::UpdateRule(const CallContext& call, const v1::UpdateRul
   v1::RuleUpdated e;
   *e.mutable_rule() = next;
   *e.mutable_previous() = cur->doc;
-  for (const std::string& p : req.update_mask().paths()) e.add_changed_fields(p);
+  for (const std::string& p : req.update_mask().paths()) {
+    e.add_changed_fields(p);
+  }
   e.set_reason(req.reason());
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), e, now);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   engine_.rules().Invalidate();
-  if (on_rules_changed_) on_rules_changed_();
+  if (on_rules_changed_) {
+    on_rules_changed_();
+  }
   next.set_etag(absl::StrCat(cur->version + 1));
   *resp->mutable_rule() = std::move(next);
   return absl::OkStatus();
@@ -474,10 +555,14 @@ absl::StatusOr<ProposalContext> WarningApi::ContextOf(const std::string& unit) {
   ProposalContext ctx;
   ctx.time_zone = tz_;
   SALESOPS_ASSIGN_OR_RETURN(ctx.unit_and_ancestors, ChainOf(unit));
-  if (ctx.unit_and_ancestors.empty()) ctx.unit_and_ancestors.push_back(unit);
+  if (ctx.unit_and_ancestors.empty()) {
+    ctx.unit_and_ancestors.push_back(unit);
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> members,
                             directory_.MembersOf(unit.substr(unit.find('/') + 1)));
-  for (const std::string& m : members) ctx.members.push_back(absl::StrCat("members/", m));
+  for (const std::string& m : members) {
+    ctx.members.push_back(absl::StrCat("members/", m));
+  }
   std::sort(ctx.members.begin(), ctx.members.end());
   return ctx;
 }
@@ -489,7 +574,9 @@ absl::StatusOr<Versioned<v1::StrategyProposal>> WarningApi::LoadProposal(const C
   const std::string id = ParseResourceName(v, field, name, "proposals");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto got, store_.Get<v1::StrategyProposal>(kProposalDoc, id));
-  if (!got) return NotFound("PROPOSAL_NOT_FOUND", absl::StrCat(name, " does not exist"));
+  if (!got) {
+    return NotFound("PROPOSAL_NOT_FOUND", absl::StrCat(name, " does not exist"));
+  }
   SALESOPS_ASSIGN_OR_RETURN(bool ok, Covers(call.principal, got->doc.org_unit()));
   if (!ok) {
     return PermissionDenied("OUTSIDE_SCOPE", absl::StrCat(name, " belongs to another unit"));
@@ -550,8 +637,9 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
   w.add_proposals(p.name());
   WarningStore::PutDoc(b, kWarningDoc, w.name().substr(9), w, warning.version);
   b.ZAdd(WarningStore::ProposalIndex("all", ""), 0, id);
-  for (const std::string& u : ctx.unit_and_ancestors)
+  for (const std::string& u : ctx.unit_and_ancestors) {
     b.ZAdd(WarningStore::ProposalIndex("unit", u), 0, id);
+  }
   b.ZAdd(WarningStore::ProposalIndex("warning", warning.doc.name()), 0, id);
   b.ZAdd(WarningStore::ProposalIndex("author", p.author()), 0, id);
   v1::ProposalOpened e;
@@ -580,13 +668,16 @@ absl::Status WarningApi::ListProposals(const CallContext& call, const v1::ListPr
   CheckName(v, "author", req.author(), "members", false);
   CheckName(v, "warning", req.warning(), "warnings", false);
   CheckName(v, "action_owner", req.action_owner(), "members", false);
-  if (!v1::ProposalState_IsValid(req.state())) v.Add("state", "unknown state");
+  if (!v1::ProposalState_IsValid(req.state())) {
+    v.Add("state", "unknown state");
+  }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const Principal& who = call.principal;
   if (!req.org_unit().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(bool ok, Covers(who, req.org_unit()));
-    if (!ok)
+    if (!ok) {
       return PermissionDenied("OUTSIDE_SCOPE", absl::StrCat(req.org_unit(), " is not yours"));
+    }
   }
   std::string index;
   if (!req.warning().empty()) {
@@ -603,8 +694,12 @@ absl::Status WarningApi::ListProposals(const CallContext& call, const v1::ListPr
     index = WarningStore::ProposalIndex("unit", absl::StrCat("orgUnits/", who.org_unit_id));
   }
   auto keep = [&](v1::StrategyProposal& p) -> absl::StatusOr<bool> {
-    if (req.state() != 0 && p.state() != req.state()) return false;
-    if (!req.author().empty() && p.author() != req.author()) return false;
+    if (req.state() != 0 && p.state() != req.state()) {
+      return false;
+    }
+    if (!req.author().empty() && p.author() != req.author()) {
+      return false;
+    }
     if (!req.action_owner().empty() &&
         std::none_of(p.actions().begin(), p.actions().end(), [&](const v1::FollowUpAction& a) {
           return a.owner() == req.action_owner() && (a.status() == v1::ACTION_STATUS_TODO ||
@@ -613,7 +708,9 @@ absl::Status WarningApi::ListProposals(const CallContext& call, const v1::ListPr
       return false;
     }
     SALESOPS_ASSIGN_OR_RETURN(bool ok, Covers(who, p.org_unit()));
-    if (!ok) return false;
+    if (!ok) {
+      return false;
+    }
     *resp->add_proposals() = std::move(p);
     return true;
   };
@@ -658,7 +755,9 @@ absl::Status WarningApi::CommentOnProposal(const CallContext& call,
     *e.mutable_comment() = added;
     *e.mutable_actor() = ActorOf(call);
     absl::Status s = SaveProposal(call, next, cur.version, e);
-    if (absl::IsAborted(s) && attempt < 3) continue;  // someone else commented: again
+    if (absl::IsAborted(s) && attempt < 3) {
+      continue;  // someone else commented: again
+    }
     SALESOPS_RETURN_IF_ERROR(s);
     next.set_etag(absl::StrCat(cur.version + 1));
     *resp->mutable_proposal() = std::move(next);
@@ -680,11 +779,15 @@ absl::Status WarningApi::VoteOnProposal(const CallContext& call,
     e.set_title(r.proposal.title());
     e.set_org_unit(r.proposal.org_unit());
     *e.mutable_vote() = r.vote;
-    if (r.previous) *e.mutable_previous_vote() = *r.previous;
+    if (r.previous) {
+      *e.mutable_previous_vote() = *r.previous;
+    }
     *e.mutable_tally() = r.proposal.tally();
     *e.mutable_actor() = ActorOf(call);
     absl::Status s = SaveProposal(call, r.proposal, cur.version, e);
-    if (absl::IsAborted(s) && attempt < 3) continue;  // another vote landed first: again
+    if (absl::IsAborted(s) && attempt < 3) {
+      continue;  // another vote landed first: again
+    }
     SALESOPS_RETURN_IF_ERROR(s);
     r.proposal.set_etag(absl::StrCat(cur.version + 1));
     *resp->mutable_proposal() = std::move(r.proposal);
@@ -721,7 +824,9 @@ v1::FollowUpAction ToAction(const v1::ActionInput& in, std::string id) {
 absl::Status WarningApi::DecideProposal(const CallContext& call,
                                         const v1::DecideProposalRequest& req,
                                         v1::DecideProposalResponse* resp) {
-  if (req.etag().empty()) return InvalidField("etag", "required: decide on the version you saw");
+  if (req.etag().empty()) {
+    return InvalidField("etag", "required: decide on the version you saw");
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadProposal(call, "proposal", req.proposal()));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.proposal()));
   SALESOPS_ASSIGN_OR_RETURN(ProposalContext ctx, ContextOf(cur.doc.org_unit()));
@@ -785,8 +890,12 @@ absl::Status WarningApi::AddAction(const CallContext& call, const v1::AddActionR
 absl::Status WarningApi::UpdateAction(const CallContext& call, const v1::UpdateActionRequest& req,
                                       v1::UpdateActionResponse* resp) {
   Violations v;
-  if (req.action_id().empty()) v.Add("action_id", "required");
-  if (req.update_mask().paths_size() == 0) v.Add("update_mask", "name the fields to change");
+  if (req.action_id().empty()) {
+    v.Add("action_id", "required");
+  }
+  if (req.update_mask().paths_size() == 0) {
+    v.Add("update_mask", "name the fields to change");
+  }
   ActionUpdate u;
   for (int i = 0; i < req.update_mask().paths_size(); ++i) {
     const std::string& p = req.update_mask().paths(i);

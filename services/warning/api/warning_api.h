@@ -82,9 +82,8 @@ class WarningApi {
                                                                const std::string& name);
   absl::StatusOr<ProposalContext> ContextOf(const std::string& unit);
   // Stores a changed proposal (guarded on `version`) with its event.
-  absl::Status SaveProposal(const CallContext& call, const v1::StrategyProposal& p,
-                            int64_t version, const google::protobuf::Message& event,
-                            WriteBatch b = WriteBatch());
+  absl::Status SaveProposal(const CallContext& call, const v1::StrategyProposal& p, int64_t version,
+                            const google::protobuf::Message& event, WriteBatch b = WriteBatch());
 
   WarningStore& store_;
   WarningEngine& engine_;

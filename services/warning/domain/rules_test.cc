@@ -249,7 +249,9 @@ TEST(ParseRuleTest, SyntaxErrorOnNonUtf8InputStillNamesTheField) {
 
 TEST(ParseRuleTest, DuplicateOverrideOfANonUtf8UnitStillNamesTheField) {
   v1::Rule rule = ShippedRule("rules/payment-overdue");
-  for (int i = 0; i < 2; ++i) rule.add_overrides()->set_org_unit("orgUnits/\xFF");
+  for (int i = 0; i < 2; ++i) {
+    rule.add_overrides()->set_org_unit("orgUnits/\xFF");
+  }
   EXPECT_THAT(Fields(ValidateRule(rule)), ElementsAre("rule.overrides[1].org_unit"));
 }
 

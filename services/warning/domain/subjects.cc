@@ -88,7 +88,9 @@ absl::StatusOr<StageWeights> ParseStageWeights(absl::string_view spec, absl::str
 
 int64_t WeightedAmount(const StageWeights& weights, OpportunityStage stage, int64_t amount_minor) {
   auto it = weights.find(stage);
-  if (!IsOpen(stage) || it == weights.end() || amount_minor <= 0) return 0;
+  if (!IsOpen(stage) || it == weights.end() || amount_minor <= 0) {
+    return 0;
+  }
   return static_cast<int64_t>(static_cast<__int128>(amount_minor) * it->second / 10000);
 }
 
@@ -117,13 +119,17 @@ std::string SubjectKey(absl::string_view subject, absl::string_view period) {
 bool ApplyOpportunityCreated(const customers::v1::OpportunityCreated& e, absl::Time at,
                              const StageWeights& w, v1::SubjectState* s) {
   // Creation is a deal's first event: anything recorded already is newer.
-  if (s->kind() == v1::SUBJECT_KIND_OPPORTUNITY && s->stage() != 0) return false;
+  if (s->kind() == v1::SUBJECT_KIND_OPPORTUNITY && s->stage() != 0) {
+    return false;
+  }
   s->set_kind(v1::SUBJECT_KIND_OPPORTUNITY);
   s->set_subject(e.opportunity());
   s->set_display_name(e.display_name());
   s->set_org_unit(e.team());
   s->set_rep(e.owner());
-  if (!e.amount().currency_code().empty()) s->set_currency_code(e.amount().currency_code());
+  if (!e.amount().currency_code().empty()) {
+    s->set_currency_code(e.amount().currency_code());
+  }
   s->set_amount_minor(e.amount().amount_minor());
   s->set_stage(e.stage());
   *s->mutable_stage_entered() = ToTs(at);
@@ -135,7 +141,9 @@ bool ApplyOpportunityCreated(const customers::v1::OpportunityCreated& e, absl::T
 bool ApplyStageChanged(const customers::v1::OpportunityStageChanged& e, absl::Time at,
                        const StageWeights& w, v1::SubjectState* s) {
   // An older stage change arriving after a newer one (replayed history) does not rewind.
-  if (s->has_stage_entered() && FromTs(s->stage_entered()) > at && s->stage() != 0) return false;
+  if (s->has_stage_entered() && FromTs(s->stage_entered()) > at && s->stage() != 0) {
+    return false;
+  }
   // Won and lost are final: a late stage change does not reopen the deal.
   if (s->kind() == v1::SUBJECT_KIND_OPPORTUNITY && s->closed() && !IsOpen(s->stage()) &&
       s->stage() != 0) {
@@ -143,11 +151,17 @@ bool ApplyStageChanged(const customers::v1::OpportunityStageChanged& e, absl::Ti
   }
   s->set_kind(v1::SUBJECT_KIND_OPPORTUNITY);
   s->set_subject(e.opportunity());
-  if (!e.display_name().empty()) s->set_display_name(e.display_name());
+  if (!e.display_name().empty()) {
+    s->set_display_name(e.display_name());
+  }
   s->set_org_unit(e.team());
   s->set_rep(e.owner());
-  if (!e.amount().currency_code().empty()) s->set_currency_code(e.amount().currency_code());
-  if (e.has_amount()) s->set_amount_minor(e.amount().amount_minor());
+  if (!e.amount().currency_code().empty()) {
+    s->set_currency_code(e.amount().currency_code());
+  }
+  if (e.has_amount()) {
+    s->set_amount_minor(e.amount().amount_minor());
+  }
   s->set_stage(e.to_stage());
   *s->mutable_stage_entered() = ToTs(at);
   s->set_closed(!IsOpen(e.to_stage()));
@@ -157,19 +171,25 @@ bool ApplyStageChanged(const customers::v1::OpportunityStageChanged& e, absl::Ti
 
 bool ApplyOpportunityUpdated(const customers::v1::Opportunity& o, const StageWeights& w,
                              v1::SubjectState* s) {
-  if (s->kind() != v1::SUBJECT_KIND_OPPORTUNITY) return false;  // never seen created
+  if (s->kind() != v1::SUBJECT_KIND_OPPORTUNITY) {
+    return false;  // never seen created
+  }
   const std::string before = s->SerializeAsString();
   s->set_display_name(o.display_name());
   s->set_org_unit(o.team());
   s->set_rep(o.owner());
-  if (o.has_amount()) s->set_amount_minor(o.amount().amount_minor());
+  if (o.has_amount()) {
+    s->set_amount_minor(o.amount().amount_minor());
+  }
   Reweigh(w, s);
   return s->SerializeAsString() != before;
 }
 
 bool ApplyOpportunityClosed(absl::string_view opportunity, OpportunityStage stage,
                             v1::SubjectState* s) {
-  if (s->closed() && s->stage() == stage) return false;
+  if (s->closed() && s->stage() == stage) {
+    return false;
+  }
   s->set_kind(v1::SUBJECT_KIND_OPPORTUNITY);
   s->set_subject(std::string(opportunity));
   s->set_stage(stage);
@@ -193,10 +213,14 @@ bool ApplyCustomerCreated(const customers::v1::Customer& c, absl::Time at, v1::S
 }
 
 bool ApplyTierChanged(const customers::v1::CustomerTierChanged& e, v1::SubjectState* s) {
-  if (s->kind() == v1::SUBJECT_KIND_CUSTOMER && s->tier() == e.new_tier()) return false;
+  if (s->kind() == v1::SUBJECT_KIND_CUSTOMER && s->tier() == e.new_tier()) {
+    return false;
+  }
   s->set_kind(v1::SUBJECT_KIND_CUSTOMER);
   s->set_subject(e.customer());
-  if (!e.display_name().empty()) s->set_display_name(e.display_name());
+  if (!e.display_name().empty()) {
+    s->set_display_name(e.display_name());
+  }
   s->set_org_unit(e.team());
   s->set_rep(e.owner());
   s->set_previous_tier(e.old_tier());
@@ -205,7 +229,9 @@ bool ApplyTierChanged(const customers::v1::CustomerTierChanged& e, v1::SubjectSt
 }
 
 bool ApplyActivity(absl::string_view customer, absl::Time occur, v1::SubjectState* s) {
-  if (s->has_last_activity() && FromTs(s->last_activity()) >= occur) return false;
+  if (s->has_last_activity() && FromTs(s->last_activity()) >= occur) {
+    return false;
+  }
   s->set_kind(v1::SUBJECT_KIND_CUSTOMER);
   s->set_subject(std::string(customer));
   *s->mutable_last_activity() = ToTs(occur);
@@ -217,7 +243,9 @@ bool ApplyCustomerOwner(absl::string_view customer, absl::string_view display_na
                         v1::SubjectState* s) {
   s->set_kind(v1::SUBJECT_KIND_CUSTOMER);
   s->set_subject(std::string(customer));
-  if (!display_name.empty()) s->set_display_name(std::string(display_name));
+  if (!display_name.empty()) {
+    s->set_display_name(std::string(display_name));
+  }
   s->set_rep(std::string(owner));
   s->set_org_unit(std::string(team));
   s->set_closed(owner.empty());
@@ -229,7 +257,9 @@ bool ApplyCustomerOwner(absl::string_view customer, absl::string_view display_na
 }
 
 bool ApplyCustomerReleased(absl::string_view customer, v1::SubjectState* s) {
-  if (s->closed() && s->rep().empty()) return false;
+  if (s->closed() && s->rep().empty()) {
+    return false;
+  }
   s->set_kind(v1::SUBJECT_KIND_CUSTOMER);
   s->set_subject(std::string(customer));
   s->clear_rep();
@@ -241,14 +271,18 @@ bool ApplyPaymentOverdue(const customers::v1::PaymentOverdue& e, absl::TimeZone 
                          v1::SubjectState* s) {
   s->set_kind(v1::SUBJECT_KIND_CONTRACT);
   s->set_subject(e.contract());
-  if (s->display_name().empty()) s->set_display_name(e.contract());
+  if (s->display_name().empty()) {
+    s->set_display_name(e.contract());
+  }
   s->set_org_unit(e.team());
   s->set_rep(e.owner());
   if (!e.outstanding().currency_code().empty()) {
     s->set_currency_code(e.outstanding().currency_code());
   }
   for (const v1::OverdueInstalment& i : s->overdue()) {
-    if (i.instalment_id() == e.instalment_id()) return false;  // raised once per instalment
+    if (i.instalment_id() == e.instalment_id()) {
+      return false;  // raised once per instalment
+    }
   }
   v1::OverdueInstalment* i = s->add_overdue();
   i->set_instalment_id(e.instalment_id());
@@ -265,7 +299,9 @@ bool ApplyPaymentReceived(const customers::v1::PaymentReceived& e, v1::SubjectSt
   auto* list = s->mutable_overdue();
   for (int i = 0; i < list->size(); ++i) {
     v1::OverdueInstalment& inst = list->at(i);
-    if (inst.instalment_id() != e.instalment_id()) continue;
+    if (inst.instalment_id() != e.instalment_id()) {
+      continue;
+    }
     // In 128 bits: event amounts are untrusted, int64 subtraction could overflow.
     const __int128 left = __int128{inst.outstanding_minor()} - e.amount().amount_minor();
     if (e.instalment_state() == customers::v1::INSTALMENT_STATE_RECEIVED || left <= 0) {
@@ -280,7 +316,9 @@ bool ApplyPaymentReceived(const customers::v1::PaymentReceived& e, v1::SubjectSt
 }
 
 bool ApplyContractEnded(absl::string_view contract, v1::SubjectState* s) {
-  if (s->closed()) return false;
+  if (s->closed()) {
+    return false;
+  }
   s->set_kind(v1::SUBJECT_KIND_CONTRACT);
   s->set_subject(std::string(contract));
   s->set_closed(true);
@@ -292,23 +330,37 @@ std::string ForecastSubject(const forecast::v1::Forecast& f) {
       !f.scope().product_line().empty()) {
     return "";
   }
-  if (f.scope().level() == forecast::v1::FORECAST_LEVEL_MEMBER) return f.scope().member();
-  if (f.scope().level() == forecast::v1::FORECAST_LEVEL_TEAM) return f.scope().org_unit();
+  if (f.scope().level() == forecast::v1::FORECAST_LEVEL_MEMBER) {
+    return f.scope().member();
+  }
+  if (f.scope().level() == forecast::v1::FORECAST_LEVEL_TEAM) {
+    return f.scope().org_unit();
+  }
   return "";
 }
 
 bool ApplyForecast(const forecast::v1::Forecast& f, v1::SubjectState* s) {
   const std::string subject = ForecastSubject(f);
-  if (subject.empty() || f.period().empty()) return false;
+  if (subject.empty() || f.period().empty()) {
+    return false;
+  }
   const v1::SubjectState before = *s;
   const bool member = f.scope().level() == forecast::v1::FORECAST_LEVEL_MEMBER;
   s->set_kind(member ? v1::SUBJECT_KIND_REP_PERIOD : v1::SUBJECT_KIND_TEAM_PERIOD);
   s->set_subject(subject);
-  if (s->display_name().empty()) s->set_display_name(subject);
-  if (!f.scope().org_unit().empty()) s->set_org_unit(f.scope().org_unit());
-  if (member) s->set_rep(f.scope().member());
+  if (s->display_name().empty()) {
+    s->set_display_name(subject);
+  }
+  if (!f.scope().org_unit().empty()) {
+    s->set_org_unit(f.scope().org_unit());
+  }
+  if (member) {
+    s->set_rep(f.scope().member());
+  }
   s->set_period(f.period());
-  if (!f.amount().currency_code().empty()) s->set_currency_code(f.amount().currency_code());
+  if (!f.amount().currency_code().empty()) {
+    s->set_currency_code(f.amount().currency_code());
+  }
   s->set_forecast_minor(f.amount().amount_minor());
   s->set_forecast_target_minor(f.target().amount_minor());
   if (!ValidDate(s->period_start()) && ValidDate(f.period_start_date())) {
@@ -321,14 +373,20 @@ bool ApplyForecast(const forecast::v1::Forecast& f, v1::SubjectState* s) {
 }
 
 std::string AttainmentSubject(const targets::v1::AttainmentUpdated& e) {
-  if (e.level() == targets::v1::ATTAINMENT_LEVEL_REP) return e.rep();
-  if (e.level() == targets::v1::ATTAINMENT_LEVEL_TEAM) return e.team();
+  if (e.level() == targets::v1::ATTAINMENT_LEVEL_REP) {
+    return e.rep();
+  }
+  if (e.level() == targets::v1::ATTAINMENT_LEVEL_TEAM) {
+    return e.team();
+  }
   return "";
 }
 
 bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* s) {
   const std::string subject = AttainmentSubject(e);
-  if (subject.empty()) return false;
+  if (subject.empty()) {
+    return false;
+  }
   s->set_kind(e.level() == targets::v1::ATTAINMENT_LEVEL_REP ? v1::SUBJECT_KIND_REP_PERIOD
                                                              : v1::SUBJECT_KIND_TEAM_PERIOD);
   s->set_subject(subject);
@@ -336,7 +394,9 @@ bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* 
   s->set_org_unit(e.team());
   s->set_rep(e.rep());
   s->set_period(e.period());
-  if (!e.target().currency_code().empty()) s->set_currency_code(e.target().currency_code());
+  if (!e.target().currency_code().empty()) {
+    s->set_currency_code(e.target().currency_code());
+  }
   if (s->plan() != e.plan()) {
     s->clear_cells();
     s->set_plan(e.plan());
@@ -353,7 +413,9 @@ bool ApplyAttainment(const targets::v1::AttainmentUpdated& e, v1::SubjectState* 
   }
   v1::CellFigures* cell = nullptr;
   for (v1::CellFigures& c : *s->mutable_cells()) {
-    if (c.cell() == e.subject()) cell = &c;
+    if (c.cell() == e.subject()) {
+      cell = &c;
+    }
   }
   if (cell == nullptr) {
     cell = s->add_cells();
@@ -393,18 +455,26 @@ SubjectFacts ToFacts(const v1::SubjectState& s, std::optional<int64_t> weighted_
   f.org_unit = s.org_unit();
   f.rep = s.rep();
   f.period = s.period();
-  if (!s.currency_code().empty()) f.currency_code = s.currency_code();
+  if (!s.currency_code().empty()) {
+    f.currency_code = s.currency_code();
+  }
   f.subject_closed = s.closed();
   switch (s.kind()) {
     case v1::SUBJECT_KIND_OPPORTUNITY:
       f.stage = s.stage();
-      if (s.has_stage_entered()) f.stage_entered = FromTs(s.stage_entered());
-      if (s.has_amount_minor()) f.amount_minor = s.amount_minor();
+      if (s.has_stage_entered()) {
+        f.stage_entered = FromTs(s.stage_entered());
+      }
+      if (s.has_amount_minor()) {
+        f.amount_minor = s.amount_minor();
+      }
       break;
     case v1::SUBJECT_KIND_CUSTOMER:
       f.tier = s.tier();
       f.previous_tier = s.previous_tier();
-      if (s.has_last_activity()) f.last_activity = FromTs(s.last_activity());
+      if (s.has_last_activity()) {
+        f.last_activity = FromTs(s.last_activity());
+      }
       break;
     case v1::SUBJECT_KIND_CONTRACT:
       if (s.overdue().empty()) {
@@ -416,7 +486,9 @@ SubjectFacts ToFacts(const v1::SubjectState& s, std::optional<int64_t> weighted_
       break;
     case v1::SUBJECT_KIND_REP_PERIOD:
     case v1::SUBJECT_KIND_TEAM_PERIOD: {
-      if (s.has_pace_bp()) f.pace_bp = s.pace_bp();
+      if (s.has_pace_bp()) {
+        f.pace_bp = s.pace_bp();
+      }
       if (s.has_target_minor()) {
         f.target_minor = s.target_minor();
         // In 128 bits: the figures come from events, int64 subtraction could overflow.
@@ -425,7 +497,9 @@ SubjectFacts ToFacts(const v1::SubjectState& s, std::optional<int64_t> weighted_
         f.target_remaining_minor = static_cast<int64_t>(
             std::clamp<__int128>(remaining, 0, std::numeric_limits<int64_t>::max()));
       }
-      if (s.has_forecast_minor()) f.forecast_minor = s.forecast_minor();
+      if (s.has_forecast_minor()) {
+        f.forecast_minor = s.forecast_minor();
+      }
       // A subject the targets service has not reported on yet (no booking in
       // the period) still has the plan's target through the forecast.
       if (!f.target_minor && s.has_forecast_target_minor() && s.forecast_target_minor() > 0) {
@@ -441,7 +515,9 @@ SubjectFacts ToFacts(const v1::SubjectState& s, std::optional<int64_t> weighted_
       }
       if (ValidDate(s.period_end())) {
         f.period_close = PeriodCloseTime(s.period_end(), tz);
-        if (now >= *f.period_close) f.subject_closed = true;
+        if (now >= *f.period_close) {
+          f.subject_closed = true;
+        }
       }
       break;
     }
@@ -453,27 +529,39 @@ SubjectFacts ToFacts(const v1::SubjectState& s, std::optional<int64_t> weighted_
 
 std::optional<absl::Time> NextChange(const v1::Rule& rule, const SubjectFacts& facts,
                                      absl::Time now) {
-  if (!rule.enabled() || facts.subject_closed) return std::nullopt;
+  if (!rule.enabled() || facts.subject_closed) {
+    return std::nullopt;
+  }
   const v1::Threshold& t = rule.threshold();
   const SubjectFacts& f = facts;
   std::optional<absl::Time> at;
   switch (rule.condition()) {
     case v1::CONDITION_KIND_OPPORTUNITY_STALLED: {
-      if (!IsOpen(f.stage) || !f.stage_entered) break;
+      if (!IsOpen(f.stage) || !f.stage_entered) {
+        break;
+      }
       std::optional<OpportunityStage> only = StalledRuleStage(rule);
-      if (only && *only != f.stage) break;
+      if (only && *only != f.stage) {
+        break;
+      }
       at = *f.stage_entered + absl::Hours(24) * t.days();
       break;
     }
     case v1::CONDITION_KIND_KEY_CUSTOMER_NEGLECTED: {
       const int days = t.days() > 0 ? t.days() : f.visit_cadence_days.value_or(0);
-      if (!f.last_activity || days <= 0) break;
-      if (std::find(t.tiers().begin(), t.tiers().end(), f.tier) == t.tiers().end()) break;
+      if (!f.last_activity || days <= 0) {
+        break;
+      }
+      if (std::find(t.tiers().begin(), t.tiers().end(), f.tier) == t.tiers().end()) {
+        break;
+      }
       at = *f.last_activity + absl::Hours(24) * days;
       break;
     }
     case v1::CONDITION_KIND_PAYMENT_OVERDUE:
-      if (!f.payment_due || f.overdue_amount_minor.value_or(0) <= 0) break;
+      if (!f.payment_due || f.overdue_amount_minor.value_or(0) <= 0) {
+        break;
+      }
       // "now > due" and whole days overdue >= days.
       // (at days = 0, "now > due" needs one second past the due instant).
       at = *f.payment_due + absl::Hours(24) * t.days() +
@@ -500,7 +588,9 @@ std::optional<absl::Time> NextChange(const v1::Rule& rule, const SubjectFacts& f
     default:
       break;
   }
-  if (at && *at <= now) at.reset();  // already reached: only an event changes it now
+  if (at && *at <= now) {
+    at.reset();  // already reached: only an event changes it now
+  }
   return at;
 }
 

@@ -96,7 +96,9 @@ v1::Rule Shipped(absl::string_view name) {
 std::string VerdictAt(const v1::Rule& rule, const SubjectFacts& f, absl::Time now) {
   absl::StatusOr<Evaluation> ev = Evaluate(rule, f, now);
   EXPECT_TRUE(ev.ok()) << ev.status();
-  if (!ev.ok()) return "ERROR";
+  if (!ev.ok()) {
+    return "ERROR";
+  }
   switch (ev->verdict) {
     case Verdict::kHolds:
       return "HOLDS";
@@ -296,7 +298,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadSpec>& info) {
       std::string name = info.param.what;
       for (char& ch : name) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+        if (!std::isalnum(static_cast<unsigned char>(ch))) {
+          ch = '_';
+        }
       }
       return name;
     });

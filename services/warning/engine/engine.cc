@@ -28,12 +28,16 @@ absl::StatusOr<WarningEngine::UnitInfo> WarningEngine::Unit(const std::string& u
   {
     absl::MutexLock lock(&mu_);
     auto it = units_.find(unit_id);
-    if (it != units_.end() && now - it->second.loaded < options_.routing_ttl) return it->second;
+    if (it != units_.end() && now - it->second.loaded < options_.routing_ttl) {
+      return it->second;
+    }
   }
   UnitInfo info;
   info.loaded = now;
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, directory_.UnitAndAncestors(unit_id));
-  for (const std::string& u : chain) info.chain.push_back(absl::StrCat("orgUnits/", u));
+  for (const std::string& u : chain) {
+    info.chain.push_back(absl::StrCat("orgUnits/", u));
+  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> members, directory_.MembersOf(unit_id));
   for (const std::string& m : members) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> dm, directory_.Member(m));
@@ -50,10 +54,14 @@ absl::StatusOr<WarningEngine::UnitInfo> WarningEngine::Unit(const std::string& u
 absl::StatusOr<Routing> WarningEngine::Route(const std::string& team, const std::string& rep) {
   Routing r;
   const std::string team_id = Strip(team, "orgUnits/");
-  if (team_id.empty()) return r;
+  if (team_id.empty()) {
+    return r;
+  }
   SALESOPS_ASSIGN_OR_RETURN(UnitInfo info, Unit(team_id));
   r.units = info.chain;
-  if (r.units.empty()) r.units.push_back(absl::StrCat("orgUnits/", team_id));
+  if (r.units.empty()) {
+    r.units.push_back(absl::StrCat("orgUnits/", team_id));
+  }
   for (const std::string& unit : r.units) {
     SALESOPS_ASSIGN_OR_RETURN(UnitInfo u, Unit(Strip(unit, "orgUnits/")));
     for (const auto& [role, member] : u.leads) {
@@ -66,9 +74,10 @@ absl::StatusOr<Routing> WarningEngine::Route(const std::string& team, const std:
   return r;
 }
 
-absl::Status WarningEngine::Evaluate(std::vector<SubjectUpdate>& subjects,
-                                     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
-                                     const Cause& cause, absl::Time now, WriteBatch& b) {
+absl::Status WarningEngine::Evaluate(
+    std::vector<SubjectUpdate>& subjects,
+    const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
+    absl::Time now, WriteBatch& b) {
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const RuleList> rules, rules_.Current());
   for (SubjectUpdate& s : subjects) {
     SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, b));
@@ -94,11 +103,15 @@ absl::Status WarningEngine::EvaluateOne(
   SALESOPS_ASSIGN_OR_RETURN(std::vector<Versioned<v1::Warning>> active_list,
                             store_.ActiveWarnings(s.key));
   absl::flat_hash_map<std::string, const Versioned<v1::Warning>*> active;
-  for (const auto& w : active_list) active[w.doc.rule()] = &w;
+  for (const auto& w : active_list) {
+    active[w.doc.rule()] = &w;
+  }
 
   std::optional<absl::Time> due;
   for (const v1::Rule& rule : rules) {
-    if (!AppliesTo(rule.condition(), st.kind())) continue;
+    if (!AppliesTo(rule.condition(), st.kind())) {
+      continue;
+    }
     const v1::Rule eff = EffectiveRule(rule, routing.units);
     absl::StatusOr<Evaluation> ev = warning::Evaluate(eff, facts, now);
     if (!ev.ok()) {
@@ -167,12 +180,16 @@ absl::Status WarningEngine::EvaluateOne(
       }
     }
     if (std::optional<absl::Time> next = NextChange(eff, facts, now)) {
-      if (!due || *next < *due) due = next;
+      if (!due || *next < *due) {
+        due = next;
+      }
     }
   }
   if (s.write) {
     WarningStore::PutDoc(b, kSubjectDoc, s.key, s.state, s.version);
-    if (s.version == 0) b.ZAdd(WarningStore::SubjectsIndex(), 0, s.key);
+    if (s.version == 0) {
+      b.ZAdd(WarningStore::SubjectsIndex(), 0, s.key);
+    }
   }
   if (due) {
     b.ZAdd(WarningStore::DueKey(), static_cast<double>(absl::ToUnixSeconds(*due) + 1), s.key);

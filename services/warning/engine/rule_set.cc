@@ -25,7 +25,9 @@ absl::Status RuleSet::Seed(const RuleList& rules, absl::Time now) {
     SALESOPS_RETURN_IF_ERROR(ValidateRule(r));
     const std::string id = RuleId(r.name());
     SALESOPS_ASSIGN_OR_RETURN(auto existing, store_.Get<v1::Rule>(kRuleDoc, id));
-    if (existing) continue;
+    if (existing) {
+      continue;
+    }
     v1::Rule doc = r;
     doc.clear_etag();
     *doc.mutable_create_time() = ToTs(now);
@@ -39,7 +41,9 @@ absl::Status RuleSet::Seed(const RuleList& rules, absl::Time now) {
     e.mutable_actor()->set_member_id("system");
     b.Emit(MakeCloudEvent(kWarningSource, id, doc.name(), e, now), kWarningTopic);
     absl::Status s = store_.Commit(b);
-    if (!s.ok() && !absl::IsAborted(s) && !absl::IsAlreadyExists(s)) return s;  // a replica raced
+    if (!s.ok() && !absl::IsAborted(s) && !absl::IsAlreadyExists(s)) {
+      return s;  // a replica raced
+    }
   }
   Invalidate();
   return absl::OkStatus();
@@ -51,7 +55,9 @@ absl::StatusOr<RuleList> RuleSet::LoadAll() {
   while (true) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> page,
                               store_.Range(WarningStore::RulesIndex(), after, 500));
-    if (page.empty()) break;
+    if (page.empty()) {
+      break;
+    }
     after = page.back();
     ids.insert(ids.end(), page.begin(), page.end());
   }
@@ -70,10 +76,11 @@ absl::StatusOr<std::shared_ptr<const RuleList>> RuleSet::Current() {
   const absl::Time now = absl::Now();
   {
     absl::MutexLock lock(&mu_);
-    if (cached_ && now - checked_ < refresh_) return cached_;
+    if (cached_ && now - checked_ < refresh_) {
+      return cached_;
+    }
   }
-  SALESOPS_ASSIGN_OR_RETURN(int64_t version,
-                            store_.HGetInt(WarningStore::RulesVersionKey(), "v"));
+  SALESOPS_ASSIGN_OR_RETURN(int64_t version, store_.HGetInt(WarningStore::RulesVersionKey(), "v"));
   {
     absl::MutexLock lock(&mu_);
     if (cached_ && version == cached_version_) {
@@ -97,7 +104,9 @@ void RuleSet::Invalidate() {
 
 absl::StatusOr<RuleList> LoadRulesFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return InvalidField("warning_rules_file", absl::StrCat("cannot read ", path));
+  if (!in) {
+    return InvalidField("warning_rules_file", absl::StrCat("cannot read ", path));
+  }
   std::stringstream text;
   text << in.rdbuf();
   v1::ListRulesResponse parsed;

@@ -22,7 +22,9 @@ namespace cv1 = customers::v1;
 void PipelineDelta(const v1::SubjectState& before, const v1::SubjectState& after,
                    absl::flat_hash_map<std::string, int64_t>* delta) {
   auto add = [&](const std::string& who, int64_t by) {
-    if (!who.empty() && by != 0) (*delta)[who] += by;
+    if (!who.empty() && by != 0) {
+      (*delta)[who] += by;
+    }
   };
   add(before.rep(), -before.weighted_minor());
   add(before.org_unit(), -before.weighted_minor());
@@ -60,13 +62,19 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
   const absl::TimeZone tz = engine_.options().tz;
   // One subject: load, apply `fn`, keep it when it changed.
   auto one = [&](const std::string& key, auto fn) -> absl::Status {
-    if (key.empty()) return InvalidField("subject", absl::StrCat(t, " names no subject"));
+    if (key.empty()) {
+      return InvalidField("subject", absl::StrCat(t, " names no subject"));
+    }
     SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate u, Load(key));
     const v1::SubjectState before = u.state;
-    if (!fn(&u.state)) return absl::OkStatus();
+    if (!fn(&u.state)) {
+      return absl::OkStatus();
+    }
     u.state.mutable_update_time()->set_seconds(absl::ToUnixSeconds(event.time));
     u.write = true;
-    if (u.state.kind() == v1::SUBJECT_KIND_OPPORTUNITY) PipelineDelta(before, u.state, delta);
+    if (u.state.kind() == v1::SUBJECT_KIND_OPPORTUNITY) {
+      PipelineDelta(before, u.state, delta);
+    }
     subjects->push_back(std::move(u));
     return absl::OkStatus();
   };
@@ -145,12 +153,18 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
         e.level() != targets::v1::ATTAINMENT_LEVEL_TEAM) {
       return absl::OkStatus();
     }
-    if (e.period().empty()) return InvalidField("period", "AttainmentUpdated without a period");
+    if (e.period().empty()) {
+      return InvalidField("period", "AttainmentUpdated without a period");
+    }
     const std::string who = AttainmentSubject(e);
-    if (who.empty()) return InvalidField("rep", "rep-level AttainmentUpdated without a rep");
+    if (who.empty()) {
+      return InvalidField("rep", "rep-level AttainmentUpdated without a rep");
+    }
     const std::string key = SubjectKey(who, e.period());
     s = one(key, [&](v1::SubjectState* st) { return ApplyAttainment(e, st); });
-    if (s.ok() && !subjects->empty()) b->SAdd(WarningStore::PeriodsKey(who), key);
+    if (s.ok() && !subjects->empty()) {
+      b->SAdd(WarningStore::PeriodsKey(who), key);
+    }
   } else if (t == "salesops.forecast.v1.ForecastUpdated" ||
              t == "salesops.forecast.v1.ForecastGapDetected" ||
              t == "salesops.forecast.v1.ForecastGapClosed") {
@@ -175,11 +189,17 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
       *f.mutable_target() = e.target();
     }
     const std::string who = ForecastSubject(f);
-    if (who.empty()) return absl::OkStatus();  // regions, the company, product lines, categories
-    if (f.period().empty()) return InvalidField("forecast.period", "a forecast without a period");
+    if (who.empty()) {
+      return absl::OkStatus();  // regions, the company, product lines, categories
+    }
+    if (f.period().empty()) {
+      return InvalidField("forecast.period", "a forecast without a period");
+    }
     const std::string key = SubjectKey(who, f.period());
     s = one(key, [&](v1::SubjectState* st) { return ApplyForecast(f, st); });
-    if (s.ok() && !subjects->empty()) b->SAdd(WarningStore::PeriodsKey(who), key);
+    if (s.ok() && !subjects->empty()) {
+      b->SAdd(WarningStore::PeriodsKey(who), key);
+    }
   } else {
     return absl::OkStatus();  // not something the engine watches
   }
@@ -191,7 +211,9 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> keys, store_.PeriodSubjects(who));
     for (const std::string& key : keys) {
       SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate u, Load(key));
-      if (u.version > 0) subjects->push_back(std::move(u));
+      if (u.version > 0) {
+        subjects->push_back(std::move(u));
+      }
     }
   }
   return absl::OkStatus();
@@ -204,10 +226,14 @@ absl::Status WarningConsumer::Handle(const CloudEvent& event) {
     absl::flat_hash_map<std::string, int64_t> delta;
     WriteBatch b;
     SALESOPS_RETURN_IF_ERROR(Build(event, &subjects, &delta, &b));
-    if (subjects.empty()) return absl::OkStatus();
+    if (subjects.empty()) {
+      return absl::OkStatus();
+    }
     SALESOPS_RETURN_IF_ERROR(engine_.Evaluate(subjects, delta, cause, clock_.Now(), b));
     SALESOPS_ASSIGN_OR_RETURN(CommitResult r, projections_.TryApplyOnce(event, std::move(b)));
-    if (r.committed || r.failed_tag == ProjectionStore::kSeenTag) return absl::OkStatus();
+    if (r.committed || r.failed_tag == ProjectionStore::kSeenTag) {
+      return absl::OkStatus();
+    }
   }
   // Lost the race every time: worth another try later, not the dead-letter topic.
   return Unavailable("WRITE_CONFLICT", "subject kept changing during evaluation");
@@ -230,13 +256,19 @@ std::vector<absl::Status> WarningConsumer::HandleBatch(
         continue;
       }
       out[i] = Handle(e);
-      if (!out[i].ok()) failed_keys.insert(e.key);
+      if (!out[i].ok()) {
+        failed_keys.insert(e.key);
+      }
     }
   };
   std::vector<std::thread> threads;
-  for (size_t l = 1; l < lanes; ++l) threads.emplace_back(run_lane, std::cref(lane_items[l]));
+  for (size_t l = 1; l < lanes; ++l) {
+    threads.emplace_back(run_lane, std::cref(lane_items[l]));
+  }
   run_lane(lane_items[0]);
-  for (std::thread& t : threads) t.join();
+  for (std::thread& t : threads) {
+    t.join();
+  }
   return out;
 }
 

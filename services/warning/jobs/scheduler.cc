@@ -9,9 +9,8 @@ absl::StatusOr<int> WarningScheduler::RunDue() {
   int done = 0;
   const absl::Time now = clock_.Now();
   while (true) {
-    SALESOPS_ASSIGN_OR_RETURN(
-        std::vector<std::string> keys,
-        store_.Due(WarningStore::DueKey(), absl::ToUnixSeconds(now), batch_));
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                              store_.Due(WarningStore::DueKey(), absl::ToUnixSeconds(now), batch_));
     int progressed = 0;
     for (const std::string& key : keys) {
       SALESOPS_ASSIGN_OR_RETURN(auto got, store_.GetSubject(key));
@@ -39,7 +38,9 @@ absl::StatusOr<int> WarningScheduler::RunDue() {
         return s;
       }  // lost a race with the consumer: still due, evaluated next pass
     }
-    if (static_cast<int>(keys.size()) < batch_ || progressed == 0) break;
+    if (static_cast<int>(keys.size()) < batch_ || progressed == 0) {
+      break;
+    }
   }
   return done;
 }
@@ -49,10 +50,14 @@ absl::Status WarningScheduler::SweepAll() {
   while (true) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> keys,
                               store_.Range(WarningStore::SubjectsIndex(), after, 1000));
-    if (keys.empty()) break;
+    if (keys.empty()) {
+      break;
+    }
     after = keys.back();
     WriteBatch b;
-    for (const std::string& k : keys) b.ZAdd(WarningStore::DueKey(), 0, k);
+    for (const std::string& k : keys) {
+      b.ZAdd(WarningStore::DueKey(), 0, k);
+    }
     SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   }
   return absl::OkStatus();

@@ -20,8 +20,7 @@ namespace salesops::warning {
 
 class WarningScheduler {
  public:
-  WarningScheduler(WarningStore& store, WarningEngine& engine, const Clock& clock,
-                   int batch = 200)
+  WarningScheduler(WarningStore& store, WarningEngine& engine, const Clock& clock, int batch = 200)
       : store_(store), engine_(engine), clock_(clock), batch_(batch) {}
 
   // Evaluates every subject due by now. Returns how many were evaluated.

@@ -42,8 +42,12 @@ absl::StatusOr<std::vector<Versioned<v1::Warning>>> WarningStore::ActiveWarnings
     const std::string& subject_key) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis().Command({"HVALS", ActiveKey(subject_key)}));
   std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) ids.push_back(e.str);
-  if (ids.empty()) return std::vector<Versioned<v1::Warning>>{};
+  for (const RedisValue& e : v.elements) {
+    ids.push_back(e.str);
+  }
+  if (ids.empty()) {
+    return std::vector<Versioned<v1::Warning>>{};
+  }
   return GetMany<v1::Warning>(kWarningDoc, ids);
 }
 
@@ -54,7 +58,9 @@ absl::StatusOr<int64_t> WarningStore::Pipeline(const std::string& who) {
 absl::StatusOr<std::vector<std::string>> WarningStore::PeriodSubjects(const std::string& who) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis().Command({"SMEMBERS", PeriodsKey(who)}));
   std::vector<std::string> out;
-  for (const RedisValue& e : v.elements) out.push_back(e.str);
+  for (const RedisValue& e : v.elements) {
+    out.push_back(e.str);
+  }
   return out;
 }
 
@@ -74,12 +80,20 @@ void WarningStore::IndexWarning(WriteBatch& b, const v1::Warning& w,
   const std::string id = IdOfName(w.name());
   auto add = [&](absl::string_view dim, absl::string_view value) {
     b.ZAdd(WarningIndex(dim, value, false), 0, id);
-    if (active) b.ZAdd(WarningIndex(dim, value, true), 0, id);
+    if (active) {
+      b.ZAdd(WarningIndex(dim, value, true), 0, id);
+    }
   };
   add("all", "");
-  for (const std::string& u : units) add("unit", u);
-  if (!w.responsible_supervisor().empty()) add("sup", w.responsible_supervisor());
-  if (!w.rep().empty()) add("rep", w.rep());
+  for (const std::string& u : units) {
+    add("unit", u);
+  }
+  if (!w.responsible_supervisor().empty()) {
+    add("sup", w.responsible_supervisor());
+  }
+  if (!w.rep().empty()) {
+    add("rep", w.rep());
+  }
   add("subj", w.subject());
 }
 
@@ -87,11 +101,15 @@ void WarningStore::UnindexActive(WriteBatch& b, const v1::Warning& w,
                                  const std::vector<std::string>& units) {
   const std::string id = IdOfName(w.name());
   b.ZRem(WarningIndex("all", "", true), id);
-  for (const std::string& u : units) b.ZRem(WarningIndex("unit", u, true), id);
+  for (const std::string& u : units) {
+    b.ZRem(WarningIndex("unit", u, true), id);
+  }
   if (!w.responsible_supervisor().empty()) {
     b.ZRem(WarningIndex("sup", w.responsible_supervisor(), true), id);
   }
-  if (!w.rep().empty()) b.ZRem(WarningIndex("rep", w.rep(), true), id);
+  if (!w.rep().empty()) {
+    b.ZRem(WarningIndex("rep", w.rep(), true), id);
+  }
   b.ZRem(WarningIndex("subj", w.subject(), true), id);
 }
 

@@ -54,16 +54,17 @@ class WarningStore : public DocStore {
 
   // ---- Subjects.
   static std::string ActiveKey(absl::string_view subject_key);  // hash rule → warning id
-  static std::string PipelineKey();                              // hash rep/team → minor
-  static std::string PeriodsKey(absl::string_view who);          // set of subject keys
-  static std::string DueKey();                                   // zset subject key → seconds
-  static std::string SubjectsIndex();                            // lex index of subject keys
+  static std::string PipelineKey();                             // hash rep/team → minor
+  static std::string PeriodsKey(absl::string_view who);         // set of subject keys
+  static std::string DueKey();                                  // zset subject key → seconds
+  static std::string SubjectsIndex();                           // lex index of subject keys
 
   absl::StatusOr<std::optional<Versioned<v1::SubjectState>>> GetSubject(const std::string& key) {
     return Get<v1::SubjectState>(kSubjectDoc, key);
   }
   // Active warnings of a subject (rule → warning with version).
-  absl::StatusOr<std::vector<Versioned<v1::Warning>>> ActiveWarnings(const std::string& subject_key);
+  absl::StatusOr<std::vector<Versioned<v1::Warning>>> ActiveWarnings(
+      const std::string& subject_key);
   absl::StatusOr<int64_t> Pipeline(const std::string& who);
   absl::StatusOr<std::vector<std::string>> PeriodSubjects(const std::string& who);
 
@@ -71,8 +72,8 @@ class WarningStore : public DocStore {
   // Index names: "w:all", "w:unit:<unit>", "w:sup:<member>", "w:rep:<member>",
   // "w:subj:<subject>", each with an ":active" twin.
   static std::string WarningIndex(absl::string_view dim, absl::string_view value, bool active);
-  static void IndexWarning(WriteBatch& b, const v1::Warning& w, const std::vector<std::string>& units,
-                           bool active);
+  static void IndexWarning(WriteBatch& b, const v1::Warning& w,
+                           const std::vector<std::string>& units, bool active);
   static void UnindexActive(WriteBatch& b, const v1::Warning& w,
                             const std::vector<std::string>& units);
 

@@ -22,7 +22,9 @@ TEST(NewDescendingIdTest, NewerSortsFirstAndIdsAreUnique) {
   // Same instant: still distinct.
   EXPECT_NE(NewDescendingId(t0), NewDescendingId(t0));
   // Valid as resource ids: hex digits and '-'.
-  for (char c : NewDescendingId(t0)) EXPECT_TRUE(std::isxdigit(c) || c == '-') << c;
+  for (char c : NewDescendingId(t0)) {
+    EXPECT_TRUE(std::isxdigit(c) || c == '-') << c;
+  }
 }
 
 TEST(WarningStoreKeysTest, OneHashSlotAndScopedIndexes) {

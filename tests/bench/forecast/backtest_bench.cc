@@ -52,7 +52,9 @@ DealRecord ToRecord(const demo::OpportunitySpec& o, const demo::CustomerSpec& c)
   d.stages.push_back({Stage::kLead, d.created});
   for (const demo::StageStep& s : o.path) {
     const Stage stage = FromDemo(s.stage);
-    if (IsOpenStage(stage)) d.stages.push_back({stage, Day(s.time)});
+    if (IsOpenStage(stage)) {
+      d.stages.push_back({stage, Day(s.time)});
+    }
   }
   const demo::Stage final = o.FinalStage();
   if (final == demo::Stage::kWon) {
@@ -68,9 +70,13 @@ DealRecord ToRecord(const demo::OpportunitySpec& o, const demo::CustomerSpec& c)
 }
 
 double Mean(const std::vector<double>& v) {
-  if (v.empty()) return 0;
+  if (v.empty()) {
+    return 0;
+  }
   double s = 0;
-  for (double x : v) s += x;
+  for (double x : v) {
+    s += x;
+  }
   return s / static_cast<double>(v.size());
 }
 
@@ -107,8 +113,12 @@ int main(int argc, char** argv) {
   const int offset = std::max(1, absl::GetFlag(FLAGS_snapshot_day)) - 1;
   std::vector<Period> quarters;
   for (Period q = CalendarQuarterOf(first_day);; q = ShiftMonths(q, 3)) {
-    if (q.end >= today) break;
-    if (q.start >= first_day) quarters.push_back(q);
+    if (q.end >= today) {
+      break;
+    }
+    if (q.start >= first_day) {
+      quarters.push_back(q);
+    }
   }
   std::vector<StageStatistics> stats;
   std::vector<BacktestOrigin> origins;
@@ -154,8 +164,12 @@ int main(int argc, char** argv) {
                          : std::nullopt;
     const std::optional<double> se =
         p.series_minor ? AbsolutePercentageError(*p.series_minor, p.actual_minor) : std::nullopt;
-    if (pe) pipe_apes.push_back(*pe);
-    if (se) series_apes.push_back(*se);
+    if (pe) {
+      pipe_apes.push_back(*pe);
+    }
+    if (se) {
+      series_apes.push_back(*se);
+    }
     std::printf("%-10s %-10s %16.2f %16.2f %16.2f %7.1f%% %16s %7s\n", name.c_str(),
                 absl::FormatCivilTime(p.as_of).c_str(), p.closed_at_as_of_minor / 100.0,
                 p.actual_minor / 100.0, p.pipeline_minor.value_or(0) / 100.0, pe.value_or(0) * 100,
@@ -176,10 +190,14 @@ int main(int argc, char** argv) {
   nlohmann::json teams = nlohmann::json::object();
   for (const auto& [team, list] : by_team) {
     absl::StatusOr<Backtest> bt = RunBacktest(list, origins, bo);
-    if (!bt.ok()) continue;
+    if (!bt.ok()) {
+      continue;
+    }
     std::vector<double> apes;
     for (const BacktestPoint& p : bt->points) {
-      if (!p.pipeline_minor) continue;
+      if (!p.pipeline_minor) {
+        continue;
+      }
       if (std::optional<double> e = AbsolutePercentageError(*p.pipeline_minor, p.actual_minor)) {
         apes.push_back(*e);
         team_apes.push_back(*e);
