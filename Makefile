@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check clean
+.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check test-alone clean
 
 all: build
 
@@ -31,9 +31,14 @@ web: setup
 test: setup-test format-check build web
 	@BUILD_DIR=$(BUILD_DIR) bash tests/run_tests.sh
 
-# Unit tests only: no servers.
+# Unit tests only: no servers (in a random order, as make test runs them).
 test-unit: build
-	@ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j $(JOBS)
+	@GTEST_SHUFFLE=1 ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j $(JOBS)
+
+# Every unit test case in a process of its own: a test that passes only after
+# another one ran shows up here.
+test-alone: build
+	@BUILD_DIR=$(BUILD_DIR) bash tests/each_alone.sh
 
 # Starts Redis (6380), Kafka (9092/9093) and the services in the foreground,
 # loads demo data, and stops everything on Ctrl-C.

@@ -33,6 +33,10 @@ while [ "$controller_port" = "$kafka_port" ] || [ "$controller_port" = "$redis_p
 done
 
 mode="${1:-test}"
+# Every gtest binary runs its tests in a random order (gtest prints "Randomizing
+# tests' orders with a seed of N"; GTEST_RANDOM_SEED=N replays it), so no test
+# can lean on what another left behind. GTEST_SHUFFLE=0 turns it off.
+export GTEST_SHUFFLE="${GTEST_SHUFFLE:-1}"
 start=$(date +%s)
 unit_rc=0
 fuzz_build_pid=""

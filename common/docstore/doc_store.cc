@@ -1,10 +1,13 @@
 #include "common/docstore/doc_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 
 namespace salesops {
@@ -32,7 +35,7 @@ absl::StatusOr<std::optional<int64_t>> DocStore::GetRaw(absl::string_view kind,
                                                         absl::string_view id,
                                                         google::protobuf::Message* out) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                            redis_.Command({"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"}));
+                            kv_.ReadOne({"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"}));
   if (v.elements.size() != 2 || v.elements[0].is_nil()) {
     return std::nullopt;
   }
@@ -54,7 +57,7 @@ absl::StatusOr<std::vector<int64_t>> DocStore::GetManyRaw(
   for (const std::string& id : ids) {
     cmds.push_back({"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"});
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, kv_.Read(cmds));
   for (size_t i = 0; i < ids.size(); ++i) {
     const RedisValue& v = replies[i];
     if (v.elements.size() != 2 || v.elements[0].is_nil()) {
@@ -73,8 +76,8 @@ absl::StatusOr<std::vector<std::string>> DocStore::Range(const std::string& inde
                                                          const std::string& after, int limit) {
   SALESOPS_ASSIGN_OR_RETURN(
       RedisValue v,
-      redis_.Command({"ZRANGEBYLEX", index, after.empty() ? "-" : absl::StrCat("(", after), "+",
-                      "LIMIT", "0", absl::StrCat(limit)}));
+      kv_.ReadOne({"ZRANGEBYLEX", index, after.empty() ? "-" : absl::StrCat("(", after), "+",
+                   "LIMIT", "0", absl::StrCat(limit)}));
   std::vector<std::string> ids;
   for (const RedisValue& e : v.elements) {
     ids.push_back(e.str);
@@ -92,7 +95,7 @@ absl::StatusOr<std::vector<std::vector<std::string>>> DocStore::RangeMany(
   for (const auto& index : indexes) {
     cmds.push_back({"ZRANGEBYLEX", index, "-", "+", "LIMIT", "0", absl::StrCat(limit)});
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, kv_.Read(cmds));
   for (size_t i = 0; i < values.size() && i < out.size(); ++i) {
     for (const RedisValue& e : values[i].elements) {
       out[i].push_back(e.str);
@@ -103,8 +106,8 @@ absl::StatusOr<std::vector<std::vector<std::string>>> DocStore::RangeMany(
 
 absl::StatusOr<std::vector<std::string>> DocStore::RangeFrom(const std::string& index,
                                                              const std::string& min, int limit) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"ZRANGEBYLEX", index, min, "+", "LIMIT",
-                                                          "0", absl::StrCat(limit)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"ZRANGEBYLEX", index, min, "+", "LIMIT", "0",
+                                                       absl::StrCat(limit)}));
   std::vector<std::string> ids;
   for (const RedisValue& e : v.elements) {
     ids.push_back(e.str);
@@ -115,8 +118,8 @@ absl::StatusOr<std::vector<std::string>> DocStore::RangeFrom(const std::string& 
 absl::StatusOr<std::vector<std::string>> DocStore::Due(const std::string& schedule, int64_t until,
                                                        int limit) {
   SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue v, redis_.Command({"ZRANGEBYSCORE", schedule, "-inf", absl::StrCat(until), "LIMIT",
-                                    "0", absl::StrCat(limit)}));
+      RedisValue v, kv_.ReadOne({"ZRANGEBYSCORE", schedule, "-inf", absl::StrCat(until), "LIMIT",
+                                 "0", absl::StrCat(limit)}));
   std::vector<std::string> ids;
   for (const RedisValue& e : v.elements) {
     ids.push_back(e.str);
@@ -124,13 +127,63 @@ absl::StatusOr<std::vector<std::string>> DocStore::Due(const std::string& schedu
   return ids;
 }
 
+absl::StatusOr<std::vector<std::string>> DocStore::DueBetween(const std::string& schedule,
+                                                              int64_t after, int64_t until,
+                                                              int limit) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                            kv_.ReadOne({"ZRANGEBYSCORE", schedule, absl::StrCat("(", after),
+                                         absl::StrCat(until), "LIMIT", "0", absl::StrCat(limit)}));
+  return Strings(v);
+}
+
+absl::StatusOr<std::vector<std::string>> DocStore::RangeBetween(const std::string& index,
+                                                                const std::string& min,
+                                                                const std::string& max, int limit) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"ZRANGEBYLEX", index, min, max, "LIMIT", "0",
+                                                       absl::StrCat(limit)}));
+  return Strings(v);
+}
+
+absl::StatusOr<std::optional<std::string>> DocStore::HGet(const std::string& key,
+                                                          const std::string& field) {
+  return kv_.HGet(key, field);
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> DocStore::HMGet(
+    const std::string& key, const std::vector<std::string>& fields) {
+  std::vector<std::optional<std::string>> out(fields.size());
+  if (fields.empty()) {
+    return out;
+  }
+  std::vector<std::string> argv = {"HMGET", key};
+  argv.insert(argv.end(), fields.begin(), fields.end());
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne(std::move(argv)));
+  for (size_t i = 0; i < fields.size() && i < v.elements.size(); ++i) {
+    if (!v.elements[i].is_nil()) {
+      out[i] = std::move(v.elements[i].str);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DocStore::HGetAll(
+    const std::string& key) {
+  return kv_.HGetAll(key);
+}
+
+absl::StatusOr<std::vector<std::string>> DocStore::Members(const std::string& key) {
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> m, kv_.SMembers(key));
+  std::sort(m.begin(), m.end());
+  return m;
+}
+
 absl::StatusOr<int64_t> DocStore::Count(const std::string& index) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"ZCARD", index}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"ZCARD", index}));
   return v.integer;
 }
 
 absl::StatusOr<std::optional<std::string>> DocStore::GetString(const std::string& key) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"GET", key}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"GET", key}));
   if (v.is_nil()) {
     return std::nullopt;
   }
@@ -138,12 +191,12 @@ absl::StatusOr<std::optional<std::string>> DocStore::GetString(const std::string
 }
 
 absl::StatusOr<int64_t> DocStore::HGetInt(const std::string& key, const std::string& field) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", key, field}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"HGET", key, field}));
   return v.is_nil() ? 0 : ToInt(v.str);
 }
 
 absl::StatusOr<bool> DocStore::Exists(const std::string& key) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"EXISTS", key}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"EXISTS", key}));
   return v.integer > 0;
 }
 
@@ -193,19 +246,19 @@ absl::Status DocStore::Commit(const WriteBatch& batch) {
   const std::string what = parts[0];
   const std::string detail = parts.size() > 1 ? parts[1] : "";
   if (what == "version") {
-    return Aborted("ETAG_MISMATCH",
+    return Aborted(reason::kEtagMismatch,
                    absl::StrCat(detail, " changed since it was read (etag); re-read and retry"));
   }
   if (what == "exists") {
-    return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(detail, " already exists"), detail);
+    return AlreadyExists(reason::kResourceExists, absl::StrCat(detail, " already exists"), detail);
   }
   if (what == "request") {
-    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+    return AlreadyExists(reason::kRequestReplayed, r.current, r.current);
   }
   if (mapper_) {
     return mapper_(what, detail, r.current);
   }
-  return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
+  return Aborted(reason::kWriteConflict, absl::StrCat("write guard failed: ", r.failed_tag));
 }
 
 }  // namespace salesops

@@ -18,11 +18,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/docstore/kv.h"
 #include "common/outbox/write_batch.h"
 #include "common/redis/redis_client.h"
 #include "google/protobuf/message.h"
@@ -40,12 +42,21 @@ class DocStore {
   // Maps a failed guard the store does not know (tag split at the first ':').
   using ConflictMapper = std::function<absl::Status(
       const std::string& what, const std::string& detail, const std::string& current)>;
+  // Reads through `kv`, commits through `committer`: Redis in the services
+  // (RedisKvReader + TransactionalOutbox), InMemoryKv for both in unit tests.
+  DocStore(KvReader& kv, BatchCommitter& committer, std::string prefix,
+           ConflictMapper mapper = nullptr)
+      : kv_(kv), outbox_(committer), prefix_(std::move(prefix)), mapper_(std::move(mapper)) {}
   DocStore(RedisClient& redis, TransactionalOutbox& outbox, std::string prefix,
            ConflictMapper mapper = nullptr)
-      : redis_(redis), outbox_(outbox), prefix_(std::move(prefix)), mapper_(std::move(mapper)) {}
+      : owned_kv_(std::make_unique<RedisKvReader>(redis)),
+        kv_(*owned_kv_),
+        outbox_(outbox),
+        prefix_(std::move(prefix)),
+        mapper_(std::move(mapper)) {}
+  virtual ~DocStore() = default;
 
-  RedisClient& redis() { return redis_; }
-  TransactionalOutbox& outbox() { return outbox_; }
+  BatchCommitter& outbox() { return outbox_; }
   const std::string& prefix() const { return prefix_; }
 
   static std::string DocKeyWith(absl::string_view prefix, absl::string_view kind,
@@ -113,10 +124,24 @@ class DocStore {
   // Members of a due-time schedule with score <= `until` (seconds), at most `limit`.
   absl::StatusOr<std::vector<std::string>> Due(const std::string& schedule, int64_t until,
                                                int limit);
+  // Members with after < score <= until (seconds), at most `limit`, by score.
+  absl::StatusOr<std::vector<std::string>> DueBetween(const std::string& schedule, int64_t after,
+                                                      int64_t until, int limit);
+  // Index members between two raw ZRANGEBYLEX bounds ("[a", "(b", "-", "+").
+  absl::StatusOr<std::vector<std::string>> RangeBetween(const std::string& index,
+                                                        const std::string& min,
+                                                        const std::string& max, int limit);
   absl::StatusOr<int64_t> Count(const std::string& index);
   absl::StatusOr<std::optional<std::string>> GetString(const std::string& key);
   absl::StatusOr<int64_t> HGetInt(const std::string& key, const std::string& field);
   absl::StatusOr<bool> Exists(const std::string& key);
+  absl::StatusOr<std::optional<std::string>> HGet(const std::string& key, const std::string& field);
+  // Parallel to `fields`; nullopt for an absent field.
+  absl::StatusOr<std::vector<std::optional<std::string>>> HMGet(
+      const std::string& key, const std::vector<std::string>& fields);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HGetAll(const std::string& key);
+  // A set's members, sorted.
+  absl::StatusOr<std::vector<std::string>> Members(const std::string& key);
 
   absl::Status Commit(const WriteBatch& batch);
 
@@ -131,9 +156,14 @@ class DocStore {
   absl::StatusOr<std::optional<std::string>> SeenRequest(absl::string_view caller,
                                                          absl::string_view request_id);
 
+ protected:
+  // Reads beyond documents and indexes, for the service stores' own keys.
+  KvReader& kv() { return kv_; }
+
  private:
-  RedisClient& redis_;
-  TransactionalOutbox& outbox_;
+  std::unique_ptr<KvReader> owned_kv_;
+  KvReader& kv_;
+  BatchCommitter& outbox_;
   std::string prefix_;
   ConflictMapper mapper_;
 };

@@ -63,6 +63,7 @@ class WriteBatch {
 
  private:
   friend class TransactionalOutbox;
+  friend class InMemoryKv;
   struct Guard {
     std::string kind, key, a, b, tag;
   };
@@ -95,19 +96,31 @@ inline constexpr char kTopic[] = "topic";
 inline constexpr char kData[] = "data";
 }  // namespace outbox_fields
 
+// Where batches are committed: TransactionalOutbox on Redis, InMemoryKv
+// (common/docstore/in_memory_kv.h) in api unit tests.
+class BatchCommitter {
+ public:
+  virtual ~BatchCommitter() = default;
+  // Runs the batch atomically. Errors are UNAVAILABLE (store down: nothing
+  // written) or INTERNAL; a failed guard is a successful call with
+  // committed == false.
+  virtual absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) = 0;
+  // Several independent batches in one round trip, each still atomic on its
+  // own; results in the same order.
+  virtual std::vector<absl::StatusOr<CommitResult>> CommitMany(
+      const std::vector<WriteBatch>& batches) = 0;
+};
+
 // Thread-safe (RedisClient is).
-class TransactionalOutbox {
+class TransactionalOutbox final : public BatchCommitter {
  public:
   TransactionalOutbox(RedisClient& redis, std::string stream_key)
       : redis_(redis), stream_key_(std::move(stream_key)) {}
 
-  // Runs the batch atomically. Errors are UNAVAILABLE (Redis down: nothing
-  // written) or INTERNAL; a failed guard is a successful call with
-  // committed == false.
-  absl::StatusOr<CommitResult> Commit(const WriteBatch& batch);
-  // Several independent batches in one round trip (a Redis pipeline), each
-  // still atomic on its own; results in the same order.
-  std::vector<absl::StatusOr<CommitResult>> CommitMany(const std::vector<WriteBatch>& batches);
+  absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) override;
+  // One Redis pipeline of EVALSHAs.
+  std::vector<absl::StatusOr<CommitResult>> CommitMany(
+      const std::vector<WriteBatch>& batches) override;
 
   const std::string& stream_key() const { return stream_key_; }
 

@@ -24,7 +24,7 @@ namespace salesops {
 class ProjectionStore {
  public:
   // `seen_prefix` e.g. "org:{org}:headcount:seen:" (keep the keyspace's hash tag).
-  ProjectionStore(TransactionalOutbox& outbox, std::string seen_prefix,
+  ProjectionStore(BatchCommitter& outbox, std::string seen_prefix,
                   absl::Duration seen_ttl = absl::Hours(24 * 15))
       : outbox_(outbox), seen_prefix_(std::move(seen_prefix)), seen_ttl_(seen_ttl) {}
 
@@ -47,7 +47,7 @@ class ProjectionStore {
  private:
   WriteBatch Guarded(const CloudEvent& event, WriteBatch batch) const;
 
-  TransactionalOutbox& outbox_;
+  BatchCommitter& outbox_;
   std::string seen_prefix_;
   absl::Duration seen_ttl_;
 };

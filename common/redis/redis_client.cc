@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 
 namespace salesops {
 namespace {
@@ -82,13 +83,13 @@ absl::Status RedisConnection::EnsureConnected() {
     if (c) {
       redisFree(c);
     }
-    return Unavailable("REDIS_UNAVAILABLE",
+    return Unavailable(reason::kRedisUnavailable,
                        absl::StrCat("redis ", options_.host, ":", options_.port, ": ", why));
   }
   timeval ctv = absl::ToTimeval(command_timeout_);
   if (redisSetTimeout(c, ctv) != REDIS_OK) {
     redisFree(c);
-    return Unavailable("REDIS_UNAVAILABLE", "redis: cannot set timeout");
+    return Unavailable(reason::kRedisUnavailable, "redis: cannot set timeout");
   }
   if (!options_.user.empty() || !options_.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
@@ -107,15 +108,15 @@ absl::Status RedisConnection::EnsureConnected() {
     if (reply == nullptr) {
       std::string why = c->errstr;
       redisFree(c);
-      return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis ", options_.host, ":",
-                                                           options_.port, ": AUTH: ", why));
+      return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis ", options_.host, ":",
+                                                                 options_.port, ": AUTH: ", why));
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       // Never echo the password; the user name and Redis' reason are enough.
       std::string why(reply->str, reply->len);
       redisFree(c);
       return Unavailable(
-          "REDIS_AUTH_FAILED",
+          reason::kRedisAuthFailed,
           absl::StrCat("redis ", options_.host, ":", options_.port, " refused user '",
                        options_.user.empty() ? "default" : options_.user, "': ", why));
     }
@@ -154,7 +155,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
         REDIS_OK) {
       std::string why = ctx_->errstr;
       Drop();
-      return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis append: ", why));
+      return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis append: ", why));
     }
   }
   // Send everything first: a failure here means nothing reached Redis.
@@ -162,7 +163,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
     if (redisBufferWrite(ctx_, &done) != REDIS_OK) {
       std::string why = ctx_->errstr;
       Drop();
-      return Unavailable("REDIS_UNAVAILABLE", absl::StrCat("redis write: ", why));
+      return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis write: ", why));
     }
   }
   std::vector<RedisValue> out;
@@ -287,7 +288,7 @@ std::unique_ptr<RedisConnection> RedisClient::NewDedicatedConnection(
 
 absl::Status RedisErrorStatus(const std::string& reply) {
   if (absl::StartsWith(reply, "NOAUTH") || absl::StartsWith(reply, "WRONGPASS")) {
-    return Unavailable("REDIS_AUTH_FAILED", reply);
+    return Unavailable(reason::kRedisAuthFailed, reply);
   }
   if (absl::StartsWith(reply, "NOPERM") ||
       absl::StrContains(reply, "can't access at least one of the keys")) {
@@ -296,7 +297,7 @@ absl::Status RedisErrorStatus(const std::string& reply) {
   for (const char* transient : {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "OOM",
                                 "NOREPLICAS", "CLUSTERDOWN"}) {
     if (absl::StartsWith(reply, transient)) {
-      return Unavailable("REDIS_UNAVAILABLE", reply);
+      return Unavailable(reason::kRedisUnavailable, reply);
     }
   }
   return Internal("REDIS_ERROR", reply);
@@ -316,5 +317,7 @@ std::vector<std::pair<std::string, std::string>> AsPairs(const RedisValue& v) {
   }
   return out;
 }
+
+absl::Status RedisClient::Ping() { return Command({"PING"}).status(); }
 
 }  // namespace salesops

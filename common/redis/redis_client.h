@@ -104,6 +104,8 @@ class RedisClient {
   explicit RedisClient(RedisOptions options);
   ~RedisClient();
 
+  // PING: OK when Redis answers (reason REDIS_AUTH_FAILED when it refuses our credentials).
+  absl::Status Ping();
   absl::StatusOr<RedisValue> Command(const std::vector<std::string>& argv);
   absl::StatusOr<std::vector<RedisValue>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/reasons.h"
 
 namespace salesops {
 
@@ -19,7 +20,7 @@ absl::Status CheckEtag(absl::string_view etag, int64_t version, absl::string_vie
   if (etag.empty() || etag == absl::StrCat(version)) {
     return absl::OkStatus();
   }
-  return Aborted("ETAG_MISMATCH",
+  return Aborted(reason::kEtagMismatch,
                  absl::StrCat(resource, " changed since it was read (etag ",
                               QuoteUntrusted(etag, 20), ", now ", version, "); re-read and retry"));
 }

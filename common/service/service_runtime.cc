@@ -7,6 +7,7 @@
 #include "common/log/log.h"
 #include "common/server/server.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 
 namespace salesops {
 
@@ -24,11 +25,11 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
                                          const std::vector<TopicSpec>& topics) {
   // Fail fast on credentials Redis refuses; everything else (Redis not up yet)
   // is retried by the callers as usual.
-  if (absl::StatusOr<RedisValue> pong = redis_.Command({"PING"});
-      !pong.ok() && ErrorReason(pong.status()) == "REDIS_AUTH_FAILED") {
+  if (absl::Status pong = redis_.Ping();
+      !pong.ok() && ErrorReason(pong) == reason::kRedisAuthFailed) {
     LogError("redis refused our credentials (--redis_user, --redis_password_file)",
-             {{"error", std::string(pong.status().message())}});
-    return pong.status();
+             {{"error", std::string(pong.message())}});
+    return pong;
   }
   if (absl::Status s =
           EnsureTopics(settings_.kafka_bootstrap, topics, absl::Seconds(5), settings_.kafka_sasl);

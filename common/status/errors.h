@@ -7,7 +7,7 @@
 // google.rpc.Status by ToGrpcStatus() (grpc_status.h).
 //
 //   return InvalidArgument({{"org_unit.display_name", "must not be empty"}});
-//   return Aborted("ETAG_MISMATCH", "org unit changed since it was read");
+//   return Aborted(reason::kEtagMismatch, "org unit changed since it was read");
 //
 // Which code means what:
 //   INVALID_ARGUMENT    the request itself is wrong, whatever the state (field named)
@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/status/reasons.h"
 
 namespace salesops {
 

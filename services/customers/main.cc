@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
+#include "common/directory/org_directory.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
 #include "common/service/call_guard.h"
@@ -12,7 +13,6 @@
 #include "services/customers/api/customers_grpc_service.h"
 #include "services/customers/events/org_changes.h"
 #include "services/customers/store/customers_store.h"
-#include "services/org/directory/org_directory.h"
 
 ABSL_FLAG(std::string, customers_addr, "127.0.0.1:7103",
           "gRPC listen address of the customers service");

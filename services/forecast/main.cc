@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
+#include "common/directory/org_directory.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
 #include "common/service/call_guard.h"
@@ -15,7 +16,6 @@
 #include "services/forecast/jobs/forecast_jobs.h"
 #include "services/forecast/store/org_view.h"
 #include "services/forecast/store/redis_forecast_repository.h"
-#include "services/org/directory/org_directory.h"
 
 ABSL_FLAG(std::string, forecast_addr, "127.0.0.1:7105",
           "gRPC listen address of the forecast service");

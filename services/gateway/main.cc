@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/config/config.h"
+#include "common/directory/org_directory.h"
 #include "common/ids/ids.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
@@ -19,6 +20,7 @@
 #include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "services/gateway/connect/grpc_backends.h"
 #include "services/gateway/connect/method_registry.h"
 #include "services/gateway/connect/transcoder.h"
@@ -27,7 +29,6 @@
 #include "services/gateway/stream/kafka_source.h"
 #include "services/gateway/stream/stream_auth.h"
 #include "services/gateway/stream/stream_feed.h"
-#include "services/org/directory/org_directory.h"
 
 ABSL_DECLARE_FLAG(absl::Duration, member_check_ttl);  // common/service/call_guard.cc
 
@@ -185,10 +186,10 @@ int main(int argc, char** argv) {
   SystemClock clock;
   MetricsRegistry metrics;
   RedisClient redis(settings.redis);
-  if (absl::StatusOr<RedisValue> pong = redis.Command({"PING"});
-      !pong.ok() && ErrorReason(pong.status()) == "REDIS_AUTH_FAILED") {
+  if (absl::Status pong = redis.Ping();
+      !pong.ok() && ErrorReason(pong) == reason::kRedisAuthFailed) {
     LogError("redis refused our credentials (--redis_user, --redis_password_file)",
-             {{"error", std::string(pong.status().message())}});
+             {{"error", std::string(pong.message())}});
     return 2;
   }
 

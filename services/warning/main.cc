@@ -4,12 +4,12 @@
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
+#include "common/directory/org_directory.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
 #include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/service/service_runtime.h"
-#include "services/org/directory/org_directory.h"
 #include "services/warning/api/warning_grpc_service.h"
 #include "services/warning/domain/rules.h"
 #include "services/warning/events/warning_consumer.h"

@@ -187,10 +187,6 @@ bool AccessMemo::CanReadCustomer(const std::string& customer_name) const {
   return it != readable_.end() && it->second;
 }
 
-std::string LastActivityKey() { return CustKey("last_activity"); }
-
-std::string ScheduleKey(absl::string_view name) { return CustKey(absl::StrCat("sched:", name)); }
-
 void TouchActivity(WriteBatch& b, const v1::Customer& c, absl::Time t, const v1::PoolPolicy& pool) {
   const std::string id = StripPrefix(c.name());
   b.HSet(LastActivityKey(), {{id, absl::StrCat(absl::ToUnixSeconds(t))}});
@@ -229,9 +225,8 @@ absl::Status TouchActivityForward(CustomersStore& store, WriteBatch& b,
                                   const v1::Customer& customer, absl::Time t,
                                   const v1::PoolPolicy& pool) {
   const std::string id = StripPrefix(customer.name());
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue cur, store.redis().Command({"HGET", LastActivityKey(), id}));
+  SALESOPS_ASSIGN_OR_RETURN(const std::string seen, store.LastActivityText(id));
   int64_t recorded = 0;
-  const std::string seen = cur.is_nil() ? "" : cur.str;
   if (!seen.empty() && absl::SimpleAtoi(seen, &recorded) && absl::ToUnixSeconds(t) <= recorded) {
     return absl::OkStatus();  // not later: the clock stays
   }
@@ -245,17 +240,15 @@ absl::Status FillDerived(CustomersStore& store, const Policies& policies,
   if (customers.empty()) {
     return absl::OkStatus();
   }
-  std::vector<std::string> argv = {"HMGET", LastActivityKey()};
+  std::vector<std::string> ids;
   for (const v1::Customer* c : customers) {
-    argv.push_back(StripPrefix(c->name()));
+    ids.push_back(StripPrefix(c->name()));
   }
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, store.redis().Command(argv));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<int64_t>> last, store.LastActivities(ids));
   for (size_t i = 0; i < customers.size(); ++i) {
     v1::Customer& c = *customers[i];
-    int64_t secs = 0;
-    if (i < v.elements.size() && !v.elements[i].is_nil() &&
-        absl::SimpleAtoi(v.elements[i].str, &secs)) {
-      *c.mutable_last_activity_time() = ToTs(absl::FromUnixSeconds(secs));
+    if (i < last.size() && last[i]) {
+      *c.mutable_last_activity_time() = ToTs(absl::FromUnixSeconds(*last[i]));
     }
     const absl::Time last = FromTs(c.last_activity_time());
     if (c.pool_state() == v1::POOL_STATE_OWNED) {
@@ -335,44 +328,3 @@ void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when
 }
 
 }  // namespace salesops::customers::internal
-
-namespace salesops::customers {
-
-bool RequestCarriesEtag(const google::protobuf::Message& req) {
-  const auto* desc = req.GetDescriptor();
-  const auto* refl = req.GetReflection();
-  for (int i = 0; i < desc->field_count(); ++i) {
-    const auto* f = desc->field(i);
-    if (f->is_repeated()) {
-      continue;
-    }
-    if (f->name() == "etag" && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      if (!refl->GetString(req, f).empty()) {
-        return true;
-      }
-    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE &&
-               refl->HasField(req, f)) {
-      const auto& sub = refl->GetMessage(req, f);
-      const auto* etag = sub.GetDescriptor()->FindFieldByName("etag");
-      if (etag != nullptr && !etag->is_repeated() &&
-          etag->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING &&
-          !sub.GetReflection()->GetString(sub, etag).empty()) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-absl::Status RetryingStale(const google::protobuf::Message& req,
-                           const std::function<absl::Status()>& attempt) {
-  absl::Status s = attempt();
-  for (int i = 0;
-       i < 4 && absl::IsAborted(s) && ErrorReason(s) == "ETAG_MISMATCH" && !RequestCarriesEtag(req);
-       ++i) {
-    s = attempt();
-  }
-  return s;
-}
-
-}  // namespace salesops::customers

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/directory/org_directory.h"
 #include "common/outbox/write_batch.h"
 #include "common/server/api_support.h"
 #include "common/server/rpc.h"
@@ -21,7 +22,6 @@
 #include "salesops/customers/v1/customers_resources.pb.h"
 #include "services/customers/domain/access.h"
 #include "services/customers/store/customers_store.h"
-#include "services/org/directory/org_directory.h"
 
 namespace salesops::customers::internal {
 
@@ -109,9 +109,7 @@ class AccessMemo {
   absl::flat_hash_map<std::string, bool> readable_;
 };
 
-// The last-activity clock: a hash {customer id: unix seconds} kept outside the
-// customer document so activity on a customer never conflicts with edits of it.
-std::string LastActivityKey();
+// Moves the last-activity clock (store/customers_store.h, LastActivityKey).
 void TouchActivity(WriteBatch& b, const v1::Customer& customer, absl::Time t,
                    const v1::PoolPolicy& pool);  // pool: reserved for per-policy scheduling
 // Fills last_activity_time / release_due_time / next_visit_due_time.
@@ -143,7 +141,5 @@ absl::Status TouchActivityForward(CustomersStore& store, WriteBatch& b,
 
 // Schedules a tier re-evaluation of the customer at `when`.
 void ScheduleTier(WriteBatch& b, const std::string& customer_id, absl::Time when);
-
-std::string ScheduleKey(absl::string_view name);  // "sched:<name>"
 
 }  // namespace salesops::customers::internal

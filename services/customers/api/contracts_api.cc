@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/validation/output_only.h"
 #include "common/validation/validation.h"
@@ -194,10 +195,10 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
     CustomersStore::PutDoc(b, kOpportunity, opp_id, linked, opp->version);
   }
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("CONTRACT_EXISTS", absl::StrCat(c.name(), " already exists"), c.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -544,7 +545,7 @@ absl::Status CustomersApi::RecordPayment(const CallContext& call,
   }
   ScheduleTier(b, StripPrefix(next.customer()), now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -611,7 +612,7 @@ absl::Status CustomersApi::RecordRefund(const CallContext& call, const v1::Recor
     Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
   }
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
   SALESOPS_RETURN_IF_ERROR(s);

@@ -10,6 +10,7 @@
 #include "common/csv/csv.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/validation/validation.h"
 #include "services/customers/api/api_ops.h"
@@ -17,6 +18,7 @@
 #include "services/customers/domain/customer_csv.h"
 #include "services/customers/domain/customer_rules.h"
 #include "services/customers/domain/pool.h"
+#include "services/customers/domain/reasons.h"
 #include "services/customers/domain/tiering.h"
 
 namespace salesops::customers {
@@ -237,8 +239,8 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
   }
   GuardRequest(b, call, req.request_id(), absl::StrCat("imports/", req.request_id()));
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "DUPLICATE_TAX_ID" || ErrorReason(s) == "DUPLICATE_PHONE" ||
-      ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kDuplicateTaxId || ErrorReason(s) == reason::kDuplicatePhone ||
+      ErrorReason(s) == reason::kResourceExists) {
     return Aborted("IMPORT_CONFLICT",
                    absl::StrCat("a customer created meanwhile conflicts with this import (",
                                 s.message(), "); nothing was imported, run it again"));

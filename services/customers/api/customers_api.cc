@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/validation/output_only.h"
 #include "common/validation/validation.h"
@@ -15,6 +16,7 @@
 #include "services/customers/domain/customer_rules.h"
 #include "services/customers/domain/pipeline.h"
 #include "services/customers/domain/pool.h"
+#include "services/customers/domain/reasons.h"
 #include "services/customers/domain/tiering.h"
 
 namespace salesops::customers {
@@ -242,7 +244,7 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_.GetString(key));
     if (existing) {
       return AlreadyExists(
-          what == "tax_id" ? "DUPLICATE_TAX_ID" : "DUPLICATE_PHONE",
+          what == "tax_id" ? reason::kDuplicateTaxId : reason::kDuplicatePhone,
           absl::StrCat("customer.", what, " is already used by customers/", *existing),
           CustomerName(*existing));
     }
@@ -270,10 +272,10 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, c.name(), event, at);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("CUSTOMER_EXISTS", absl::StrCat(c.name(), " already exists"), c.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -613,13 +615,10 @@ absl::Status CustomersApi::CheckCustomerConflicts(const CallContext& call,
     }
   }
   if (!req.display_name().empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(
-        RedisValue r, store_.redis().Command({"ZRANGEBYLEX", CustomersStore::Index("cust:name", ""),
-                                              absl::StrCat("[", req.display_name(), "\x01"),
-                                              absl::StrCat("[", req.display_name(), "\x01\xff"),
-                                              "LIMIT", "0", "20"}));
-    for (const RedisValue& e : r.elements) {
-      hits.emplace_back(e.str.substr(e.str.rfind('\x01') + 1), "display_name");
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> named,
+                              store_.CustomersNamed(req.display_name(), 20));
+    for (const std::string& m : named) {
+      hits.emplace_back(m.substr(m.rfind('\x01') + 1), "display_name");
     }
   }
   std::vector<std::string> order;

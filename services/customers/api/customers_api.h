@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/directory/org_directory.h"
 #include "common/events/cloud_event.h"
 #include "common/server/rpc.h"
 #include "common/time/clock.h"
@@ -21,7 +22,6 @@
 #include "salesops/customers/v1/customers_service.pb.h"
 #include "services/customers/domain/access.h"
 #include "services/customers/store/customers_store.h"
-#include "services/org/directory/org_directory.h"
 
 namespace salesops::customers {
 

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "common/server/rpc.h"
+#include "common/status/write_race.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "services/customers/api/customers_api.h"
 
@@ -14,11 +15,11 @@ namespace salesops::customers {
 inline constexpr char kCustomersServiceName[] = "salesops.customers.v1.CustomersService";
 
 // A read-modify-write that lost a race with another writer (a scheduled job,
-// say) is ABORTED/ETAG_MISMATCH and wrote nothing. When the caller sent no
-// etag it asked for "latest wins", so run it again on fresh data (bounded).
-bool RequestCarriesEtag(const google::protobuf::Message& req);
-absl::Status RetryingStale(const google::protobuf::Message& req,
-                           const std::function<absl::Status()>& attempt);
+// say) wrote nothing; common/status/write_race.h decides whether it runs again.
+inline absl::Status RetryingStale(const google::protobuf::Message& req,
+                                  const std::function<absl::Status()>& attempt) {
+  return RetryWriteRace(CarriesEtag(req), attempt);
+}
 
 class CustomersGrpcService final : public v1::CustomersService::CallbackService {
  public:

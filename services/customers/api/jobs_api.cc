@@ -10,6 +10,7 @@
 #include "common/log/log.h"
 #include "common/money/money.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "services/customers/api/api_ops.h"
 #include "services/customers/api/customers_api.h"
@@ -114,19 +115,17 @@ absl::StatusOr<JobRun> CustomersApi::RunTierJob(int limit) {
     ptrs.push_back(&d);
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> versions, store_.GetManyRaw(kCustomer, ids, ptrs));
-  std::vector<std::vector<std::string>> range_cmds;
+  std::vector<std::string> opp_indexes;
   for (const std::string& id : ids) {
-    range_cmds.push_back({"ZRANGEBYLEX", CustomersStore::Index("opp:customer:", id), "-", "+",
-                          "LIMIT", "0", "10000"});
+    opp_indexes.push_back(CustomersStore::Index("opp:customer:", id));
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> ranges, store_.redis().Pipeline(range_cmds));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> ranges,
+                            store_.RangeMany(opp_indexes, 10000));
   std::vector<std::string> all_opp_ids;
   std::vector<size_t> first(ids.size() + 1, 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     first[i] = all_opp_ids.size();
-    for (const RedisValue& e : ranges[i].elements) {
-      all_opp_ids.push_back(e.str);
-    }
+    all_opp_ids.insert(all_opp_ids.end(), ranges[i].begin(), ranges[i].end());
   }
   first[ids.size()] = all_opp_ids.size();
   std::vector<v1::Opportunity> opp_docs(all_opp_ids.size());
@@ -212,13 +211,9 @@ absl::StatusOr<JobRun> CustomersApi::RunPoolJob(int limit) {
     ++run.changed;
   }
   // Reminders: inside the reminder window, once per activity-clock value.
-  SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue window,
-      store_.redis().Command({"ZRANGEBYSCORE", ScheduleKey("activity"),
-                              absl::StrCat("(", release_before), absl::StrCat(remind_before),
-                              "LIMIT", "0", absl::StrCat(limit)}));
-  for (const RedisValue& e : window.elements) {
-    const std::string& id = e.str;
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> window,
+                            store_.ActivityDueBetween(release_before, remind_before, limit));
+  for (const std::string& id : window) {
     ++run.examined;
     SALESOPS_ASSIGN_OR_RETURN(int64_t last, store_.HGetInt(LastActivityKey(), id));
     const std::string reminded_key = CustKey(absl::StrCat("reminded:", id));
@@ -319,13 +314,8 @@ absl::StatusOr<JobRun> CustomersApi::RunPaymentOverdueJob(int limit) {
     // Which instalments were already reported overdue: a set kept next to the
     // contract, so each instalment raises PaymentOverdue once whatever state
     // the document shows.
-    const std::string notified_key = CustKey(absl::StrCat("overdue_notified:", id));
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue notified_v,
-                              store_.redis().Command({"SMEMBERS", notified_key}));
-    std::vector<std::string> notified;
-    for (const auto& e : notified_v.elements) {
-      notified.push_back(e.str);
-    }
+    const std::string notified_key = OverdueNotifiedKey(id);
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> notified, store_.OverdueNotified(id));
     auto was_notified = [&](const std::string& inst) {
       return std::find(notified.begin(), notified.end(), inst) != notified.end();
     };
@@ -425,7 +415,7 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
       // A customer changed meanwhile stays on the old team until the event is
       // redelivered (the consumer retries on the status below).
       if (!r->committed) {
-        return Aborted("ETAG_MISMATCH", "a customer changed meanwhile; retry");
+        return Aborted(reason::kEtagMismatch, "a customer changed meanwhile; retry");
       }
       ++run.changed;
     }
@@ -465,7 +455,7 @@ absl::StatusOr<JobRun> CustomersApi::ApplyOwnerMove(const std::string& member_id
     for (auto& r : store_.outbox().CommitMany(batches)) {
       SALESOPS_RETURN_IF_ERROR(r.status());
       if (!r->committed) {
-        return Aborted("ETAG_MISMATCH", "a deal changed meanwhile; retry");
+        return Aborted(reason::kEtagMismatch, "a deal changed meanwhile; retry");
       }
       ++run.changed;
     }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/validation/output_only.h"
 #include "common/validation/validation.h"
@@ -412,7 +413,7 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
   *event.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id.empty() ? id : customer_id, g.name(), event, now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
   SALESOPS_RETURN_IF_ERROR(s);

@@ -7,6 +7,7 @@
 #include "common/ids/ids.h"
 #include "common/money/money.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/validation/output_only.h"
 #include "common/validation/validation.h"
@@ -304,10 +305,10 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   Emit(b, call, customer_id, o.name(), e, at);
   AddStageTask(b, call, o, at);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("OPPORTUNITY_EXISTS", absl::StrCat(o.name(), " already exists"), o.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -795,8 +796,9 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     *resp->add_tasks() = std::move(t);
   }
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
-    return AlreadyExists("REQUEST_REPLAYED", "the same request_id is being processed; retry", "");
+  if (ErrorReason(s) == reason::kRequestReplayed) {
+    return AlreadyExists(reason::kRequestReplayed, "the same request_id is being processed; retry",
+                         "");
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_activity() = std::move(act);

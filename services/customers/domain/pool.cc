@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
+#include "services/customers/domain/reasons.h"
 
 namespace salesops::customers {
 
@@ -65,8 +66,9 @@ absl::Status CheckClaim(const v1::PoolPolicy& p, const ClaimFacts& f) {
   }
   if (f.now < f.cooldown_until) {
     return FailedPrecondition(
-        "RECLAIM_COOLDOWN", absl::StrCat("you released this customer; you may claim it again from ",
-                                         absl::FormatTime(f.cooldown_until)));
+        reason::kReclaimCooldown,
+        absl::StrCat("you released this customer; you may claim it again from ",
+                     absl::FormatTime(f.cooldown_until)));
   }
   if (p.max_owned_per_rep() > 0 && f.owned_by_claimant >= p.max_owned_per_rep()) {
     return FailedPrecondition("OWNED_LIMIT_REACHED",

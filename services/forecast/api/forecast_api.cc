@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/server/api_support.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
@@ -940,7 +941,8 @@ absl::Status ForecastApi::SubmitForecastCall(const CallContext& call,
     }
     // Someone submitted meanwhile: the caller's etag decides, else read again.
     if (!req.etag().empty() || attempt + 1 >= kMaxInternalRetries) {
-      return Aborted("ETAG_MISMATCH", absl::StrCat(name, " changed meanwhile; re-read and retry"));
+      return Aborted(reason::kEtagMismatch,
+                     absl::StrCat(name, " changed meanwhile; re-read and retry"));
     }
   }
 }

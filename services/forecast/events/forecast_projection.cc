@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
@@ -213,7 +214,7 @@ absl::Status ForecastProjection::Handle(const CloudEvent& event) {
     engine_.InvalidatePeriods();
   }
   // Lost the race every time: worth another try later, not the dead-letter topic.
-  return Unavailable("WRITE_CONFLICT", "forecasts kept changing while applying the event");
+  return Unavailable(reason::kWriteConflict, "forecasts kept changing while applying the event");
 }
 
 absl::Status ForecastProjection::Build(const CloudEvent& event, ForecastChange& change) {
@@ -429,7 +430,7 @@ absl::Status ForecastProjection::HandleTogether(const std::vector<const CloudEve
     ++stats_.conflicts;
     engine_.InvalidatePeriods();
   }
-  return Unavailable("WRITE_CONFLICT", "forecasts kept changing while applying the batch");
+  return Unavailable(reason::kWriteConflict, "forecasts kept changing while applying the batch");
 }
 
 absl::Status ForecastProjection::BuildPeriod(const CloudEvent& event, ForecastChange& change) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/forecast/v1/forecast_events.pb.h"
@@ -71,7 +72,8 @@ absl::Status ForecastJobs::CommitInBatches(std::vector<ForecastChange>& changes)
     }
     SALESOPS_ASSIGN_OR_RETURN(CommitOutcome r, repo_.Commit(c, nullptr));
     if (!r.committed) {
-      return Aborted("WRITE_CONFLICT", absl::StrCat("job write guard failed: ", r.failed_tag));
+      return Aborted(reason::kWriteConflict,
+                     absl::StrCat("job write guard failed: ", r.failed_tag));
     }
   }
   return absl::OkStatus();
@@ -243,7 +245,8 @@ absl::StatusOr<int> ForecastJobs::ClosePeriods(absl::Time now) {
       }
       SALESOPS_ASSIGN_OR_RETURN(CommitOutcome r, repo_.Commit(c, nullptr));
       if (!r.committed) {
-        return Aborted("WRITE_CONFLICT", "snapshots changed while closing the period; next round");
+        return Aborted(reason::kWriteConflict,
+                       "snapshots changed while closing the period; next round");
       }
       closed += in_chunk;
     }
@@ -549,7 +552,7 @@ absl::Status ForecastJobs::RecomputeAll(const std::vector<DealRecord>& deals, ab
         break;
       }
       engine_.InvalidatePeriods();
-      last = Aborted("WRITE_CONFLICT", absl::StrCat("team ", team, " kept changing"));
+      last = Aborted(reason::kWriteConflict, absl::StrCat("team ", team, " kept changing"));
     }
     if (!last.ok()) {
       // One team's trouble does not stop the others; the next round tries again.

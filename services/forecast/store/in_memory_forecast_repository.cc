@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 
 namespace salesops::forecast {
 namespace {
@@ -88,7 +89,7 @@ absl::StatusOr<CommitOutcome> InMemoryForecastRepository::CommitOnce(
   absl::MutexLock lock(&mu_);
   if (fail_next_) {
     fail_next_ = false;
-    return Unavailable("REDIS_UNAVAILABLE", "storage is down (test)");
+    return Unavailable(reason::kRedisUnavailable, "storage is down (test)");
   }
   auto fail = [](std::string tag, std::string current = "") {
     return CommitOutcome{false, std::move(tag), std::move(current)};

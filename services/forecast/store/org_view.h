@@ -17,8 +17,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/directory/org_directory.h"
 #include "common/time/clock.h"
-#include "services/org/directory/org_directory.h"
 
 namespace salesops::forecast {
 

@@ -17,9 +17,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/directory/org_directory.h"
 #include "common/time/clock.h"
 #include "services/gateway/domain/event_scope.h"
-#include "services/org/directory/org_directory.h"
 
 namespace salesops::gateway {
 

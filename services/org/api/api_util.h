@@ -13,6 +13,8 @@
 #include "common/server/api_support.h"
 #include "common/server/rpc.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
+#include "common/status/write_race.h"
 #include "common/validation/validation.h"
 #include "services/org/domain/org_repository.h"
 #include "services/org/domain/reorg.h"
@@ -26,7 +28,6 @@ inline constexpr int kMaxPageSize = 500;
 // with a token to continue: a rare filter cannot make one call read everything.
 inline constexpr int kMaxScanPerCall = 2000;
 // Retries of a read-modify-write that lost a race, when the caller sent no etag.
-inline constexpr int kMaxInternalRetries = 5;
 
 // request_id is unique per caller (AIP-155): another caller's id never
 // replays someone else's resource to them.
@@ -67,29 +68,18 @@ inline void CheckPhone(Violations& v, const std::string& field, const std::strin
 inline absl::Status CheckEtag(const std::string& etag, int64_t version) {
   if (!etag.empty() && etag != absl::StrCat(version)) {
     return MakeError(
-        absl::StatusCode::kAborted, "ETAG_MISMATCH",
+        absl::StatusCode::kAborted, reason::kEtagMismatch,
         absl::StrCat("etag '", etag, "' is stale (current '", version, "'); re-read and retry"),
         {{"field", "etag"}});
   }
   return absl::OkStatus();
 }
 
-inline bool IsRace(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kAborted &&
-         (ErrorReason(s) == "ETAG_MISMATCH" || ErrorReason(s) == "CONCURRENT_REORGANISATION");
-}
-
-// Runs a read-modify-write; with no client etag, lost races are retried.
+// Runs a read-modify-write under the common write-race policy
+// (common/status/write_race.h): with no client etag, lost races run again.
 template <typename F>
 absl::Status WithRetry(bool client_etag, F&& attempt) {
-  absl::Status s;
-  for (int i = 0; i < kMaxInternalRetries; ++i) {
-    s = attempt();
-    if (client_etag || !IsRace(s)) {
-      return s;
-    }
-  }
-  return s;
+  return RetryWriteRace(client_etag, std::forward<F>(attempt));
 }
 
 // A new reorganisation log entry by the caller, effective today.

@@ -10,11 +10,13 @@
 #include "absl/strings/str_join.h"
 #include "common/ids/ids.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/validation/validation.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "services/org/api/api_util.h"
 #include "services/org/domain/org_rules.h"
+#include "services/org/domain/reasons.h"
 #include "services/org/domain/reorg.h"
 #include "services/org/events/org_events.h"
 
@@ -57,9 +59,9 @@ absl::StatusOr<OrgUnit> OrgApi::LoadUnit(const std::string& id, const std::strin
   if (!unit) {
     if (missing_is_invalid) {
       return InvalidArgument({{field, absl::StrCat(UnitName(id), " does not exist")}},
-                             "ORG_UNIT_NOT_FOUND");
+                             reason::kOrgUnitNotFound);
     }
-    return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat(UnitName(id), " does not exist"));
+    return NotFound(reason::kOrgUnitNotFound, absl::StrCat(UnitName(id), " does not exist"));
   }
   return *std::move(unit);
 }
@@ -161,15 +163,16 @@ absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgU
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   absl::Status s = repo_.CreateUnit(
       unit, rid, OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time, call.trace_id));
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay();  // a concurrent retry of the same request won
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("ORG_UNIT_EXISTS", absl::StrCat(UnitName(unit.id), " already exists"),
                          UnitName(unit.id));
   }
-  if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
-    return InvalidArgument({{"org_unit.parent", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
+  if (ErrorReason(s) == reason::kOrgUnitNotFound) {
+    return InvalidArgument({{"org_unit.parent", "was deleted meanwhile"}},
+                           reason::kOrgUnitNotFound);
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_org_unit() = ToProto(unit, 0);
@@ -183,7 +186,7 @@ absl::Status OrgApi::GetOrgUnit(const CallContext& call, const v1::GetOrgUnitReq
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_ASSIGN_OR_RETURN(auto found, repo_.GetUnitWithHeadcount(id));
   if (!found) {
-    return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat(UnitName(id), " does not exist"));
+    return NotFound(reason::kOrgUnitNotFound, absl::StrCat(UnitName(id), " does not exist"));
   }
   *resp->mutable_org_unit() = ToProto(found->first, found->second);
   return absl::OkStatus();
@@ -426,15 +429,16 @@ absl::Status OrgApi::CreateMember(const CallContext& call, const v1::CreateMembe
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
   absl::Status s = repo_.CreateMember(
       m, rid, OrgEvent(m.id, MemberName(m.id), event, m.create_time, call.trace_id));
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay();
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("MEMBER_EXISTS", absl::StrCat(MemberName(m.id), " already exists"),
                          MemberName(m.id));
   }
-  if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
-    return InvalidArgument({{"member.org_unit", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
+  if (ErrorReason(s) == reason::kOrgUnitNotFound) {
+    return InvalidArgument({{"member.org_unit", "was deleted meanwhile"}},
+                           reason::kOrgUnitNotFound);
   }
   SALESOPS_RETURN_IF_ERROR(s);
   *resp->mutable_member() = ToProto(m);
@@ -612,8 +616,8 @@ absl::Status OrgApi::UpdateMember(const CallContext& call, const v1::UpdateMembe
     absl::Status s = repo_.UpdateMember(
         before, after,
         OrgEvent(after.id, MemberName(after.id), event, after.update_time, call.trace_id));
-    if (ErrorReason(s) == "EMAIL_TAKEN") {
-      return MakeError(absl::StatusCode::kAlreadyExists, "EMAIL_TAKEN", s.message(),
+    if (ErrorReason(s) == reason::kEmailTaken) {
+      return MakeError(absl::StatusCode::kAlreadyExists, reason::kEmailTaken, s.message(),
                        {{"field", "member.email"}});
     }
     SALESOPS_RETURN_IF_ERROR(s);
@@ -683,8 +687,8 @@ absl::Status OrgApi::MoveMember(const CallContext& call, const v1::MoveMemberReq
     c.events = {OrgEvent(after.id, MemberName(after.id), event, after.update_time, call.trace_id)};
     AttachRecord(c, rec);
     absl::Status s = repo_.CommitReorg(c);
-    if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
-      return InvalidArgument({{"org_unit", "was deleted meanwhile"}}, "ORG_UNIT_NOT_FOUND");
+    if (ErrorReason(s) == reason::kOrgUnitNotFound) {
+      return InvalidArgument({{"org_unit", "was deleted meanwhile"}}, reason::kOrgUnitNotFound);
     }
     SALESOPS_RETURN_IF_ERROR(s);
     *resp->mutable_member() = ToProto(after);

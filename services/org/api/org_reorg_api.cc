@@ -9,23 +9,26 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "services/org/api/api_util.h"
 #include "services/org/api/org_api.h"
 #include "services/org/domain/duties.h"
 #include "services/org/domain/org_rules.h"
+#include "services/org/domain/reasons.h"
 
 namespace salesops::org {
 namespace {
 
 // Maps the repository's guard failures of a reorganisation to what callers see.
 absl::Status ReorgError(absl::Status s) {
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("ORG_UNIT_EXISTS", "a new team's id is taken", "");
   }
-  if (ErrorReason(s) == "ORG_UNIT_NOT_FOUND") {
-    return Aborted("CONCURRENT_REORGANISATION", "a unit of the command was removed meanwhile");
+  if (ErrorReason(s) == reason::kOrgUnitNotFound) {
+    return Aborted(reason::kConcurrentReorganisation,
+                   "a unit of the command was removed meanwhile");
   }
   return s;
 }
@@ -200,10 +203,10 @@ absl::Status OrgApi::CreatePosition(const CallContext& call, const v1::CreatePos
   DocWrite w{DocKind::kPosition, {id, 1, p.SerializeAsString()}, 0, {team_id}};
   absl::Status s = repo_.WriteDocs({w, slot}, rid, p.name(),
                                    {OrgEvent(id, p.name(), event, now, call.trace_id)});
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay();
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("POSITION_EXISTS",
                          "the position id or the team's position for this role exists", p.name());
   }

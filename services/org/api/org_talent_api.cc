@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "services/org/api/api_util.h"
@@ -414,7 +415,7 @@ absl::Status OrgApi::RecordAssessment(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> doc, repo_.GetDoc(DocKind::kAssessment, id));
   const int64_t version = doc ? doc->version : 0;
   if (doc && in.etag().empty()) {
-    return MakeError(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+    return MakeError(absl::StatusCode::kAborted, reason::kEtagMismatch,
                      "an assessment of this period exists; send its etag to replace it",
                      {{"field", "assessment.etag"}});
   }
@@ -548,10 +549,10 @@ absl::Status OrgApi::CreateDevelopmentPlan(const CallContext& call,
   absl::Status s =
       repo_.WriteDocs({{DocKind::kDevelopmentPlan, {id, 1, p.SerializeAsString()}, 0, {member_id}}},
                       rid, p.name(), {OrgEvent(member_id, p.name(), event, now, call.trace_id)});
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay();
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("DEVELOPMENT_PLAN_EXISTS", absl::StrCat(p.name(), " already exists"),
                          p.name());
   }
@@ -655,7 +656,7 @@ absl::Status OrgApi::CreatePromotionTrack(const CallContext& call,
   absl::Status s =
       repo_.WriteDocs({{DocKind::kPromotionTrack, {id, 1, t.SerializeAsString()}, 0, {}}}, rid,
                       t.name(), {OrgEvent(id, t.name(), event, now, call.trace_id)});
-  if (ErrorReason(s) == "REQUEST_REPLAYED" || ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kRequestReplayed || ErrorReason(s) == reason::kResourceExists) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> name, repo_.FindRequest(rid));
     if (name && *name == t.name()) {
       SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> d, repo_.GetDoc(DocKind::kPromotionTrack, id));

@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
+#include "services/org/domain/reasons.h"
 #include "services/org/domain/reorg.h"
 
 namespace salesops::org {
@@ -12,7 +14,7 @@ namespace salesops::org {
 absl::Status InMemoryOrgRepository::CheckUnitVersion(const OrgUnit& u) {
   auto it = units_.find(u.id);
   if (it == units_.end() || it->second.version != u.version) {
-    return Aborted("ETAG_MISMATCH", "the resource changed since it was read");
+    return Aborted(reason::kEtagMismatch, "the resource changed since it was read");
   }
   return absl::OkStatus();
 }
@@ -20,7 +22,7 @@ absl::Status InMemoryOrgRepository::CheckUnitVersion(const OrgUnit& u) {
 absl::Status InMemoryOrgRepository::CheckMemberVersion(const Member& m) {
   auto it = members_.find(m.id);
   if (it == members_.end() || it->second.version != m.version) {
-    return Aborted("ETAG_MISMATCH", "the resource changed since it was read");
+    return Aborted(reason::kEtagMismatch, "the resource changed since it was read");
   }
   return absl::OkStatus();
 }
@@ -66,7 +68,7 @@ absl::StatusOr<Ancestry> InMemoryOrgRepository::GetAncestry(const std::string& u
   while (!id.empty()) {
     auto it = units_.find(id);
     if (it == units_.end()) {
-      return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat("orgUnits/", id, " does not exist"));
+      return NotFound(reason::kOrgUnitNotFound, absl::StrCat("orgUnits/", id, " does not exist"));
     }
     if (a.ids.size() > 64) {
       return Internal("ORG_TREE_CORRUPT", "loop");
@@ -153,13 +155,13 @@ absl::Status InMemoryOrgRepository::CreateUnit(const OrgUnit& unit, const std::s
                                                const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
   if (!request_id.empty() && requests_.contains(request_id)) {
-    return AlreadyExists("REQUEST_REPLAYED", requests_[request_id], requests_[request_id]);
+    return AlreadyExists(reason::kRequestReplayed, requests_[request_id], requests_[request_id]);
   }
   if (units_.contains(unit.id)) {
-    return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+    return AlreadyExists(reason::kResourceExists, "exists", "");
   }
   if (!unit.parent_id.empty() && !units_.contains(unit.parent_id)) {
-    return NotFound("ORG_UNIT_NOT_FOUND", "parent vanished");
+    return NotFound(reason::kOrgUnitNotFound, "parent vanished");
   }
   units_[unit.id] = unit;
   if (!request_id.empty()) {
@@ -179,7 +181,7 @@ absl::Status InMemoryOrgRepository::UpdateUnit(const OrgUnit& before, const OrgU
     for (size_t i = 0; i < ancestry->ids.size(); ++i) {
       auto it = units_.find(ancestry->ids[i]);
       if (it == units_.end() || it->second.version != ancestry->versions[i]) {
-        return Aborted("CONCURRENT_REORGANISATION", "the tree changed");
+        return Aborted(reason::kConcurrentReorganisation, "the tree changed");
       }
     }
   }
@@ -213,18 +215,18 @@ absl::Status InMemoryOrgRepository::CreateMember(const Member& member,
                                                  const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
   if (!request_id.empty() && requests_.contains(request_id)) {
-    return AlreadyExists("REQUEST_REPLAYED", requests_[request_id], requests_[request_id]);
+    return AlreadyExists(reason::kRequestReplayed, requests_[request_id], requests_[request_id]);
   }
   if (members_.contains(member.id)) {
-    return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+    return AlreadyExists(reason::kResourceExists, "exists", "");
   }
   const std::string email = absl::AsciiStrToLower(member.email);
   if (emails_.contains(email)) {
-    return AlreadyExists("EMAIL_TAKEN", "the e-mail belongs to members/" + emails_[email],
+    return AlreadyExists(reason::kEmailTaken, "the e-mail belongs to members/" + emails_[email],
                          "members/" + emails_[email]);
   }
   if (!units_.contains(member.org_unit_id)) {
-    return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
+    return NotFound(reason::kOrgUnitNotFound, "unit vanished");
   }
   members_[member.id] = member;
   units_[member.org_unit_id].members_rev++;
@@ -247,11 +249,11 @@ absl::Status InMemoryOrgRepository::UpdateMember(const Member& before, const Mem
   const std::string old_email = absl::AsciiStrToLower(before.email);
   const std::string new_email = absl::AsciiStrToLower(after.email);
   if (old_email != new_email && emails_.contains(new_email)) {
-    return AlreadyExists("EMAIL_TAKEN", "the e-mail belongs to members/" + emails_[new_email],
+    return AlreadyExists(reason::kEmailTaken, "the e-mail belongs to members/" + emails_[new_email],
                          "members/" + emails_[new_email]);
   }
   if (!units_.contains(after.org_unit_id)) {
-    return NotFound("ORG_UNIT_NOT_FOUND", "unit vanished");
+    return NotFound(reason::kOrgUnitNotFound, "unit vanished");
   }
   if (before.org_unit_id != after.org_unit_id) {
     units_[before.org_unit_id].members_rev++;
@@ -282,7 +284,7 @@ absl::Status InMemoryOrgRepository::DeleteMember(const Member& member, const Clo
 
 absl::Status InMemoryOrgRepository::CommitReorg(const ReorgCommit& c) {
   absl::MutexLock lock(&mu_);
-  auto race = [] { return Aborted("CONCURRENT_REORGANISATION", "the tree changed"); };
+  auto race = [] { return Aborted(reason::kConcurrentReorganisation, "the tree changed"); };
   for (const auto& u : c.units_before) {
     auto it = units_.find(u.id);
     if (it == units_.end() || it->second.version != u.version) {
@@ -305,7 +307,7 @@ absl::Status InMemoryOrgRepository::CommitReorg(const ReorgCommit& c) {
   }
   for (const auto& u : c.created_units) {
     if (units_.contains(u.id)) {
-      return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+      return AlreadyExists(reason::kResourceExists, "exists", "");
     }
   }
   for (const auto& [before, after] : c.members) {
@@ -425,16 +427,16 @@ absl::Status InMemoryOrgRepository::WriteDocs(const std::vector<DocWrite>& write
                                               const std::vector<CloudEvent>& events) {
   absl::MutexLock lock(&mu_);
   if (!request_id.empty() && requests_.contains(request_id)) {
-    return AlreadyExists("REQUEST_REPLAYED", requests_[request_id], requests_[request_id]);
+    return AlreadyExists(reason::kRequestReplayed, requests_[request_id], requests_[request_id]);
   }
   for (const auto& w : writes) {
     auto it = docs_.find({w.kind, w.doc.id});
     if (w.expected_version == 0 && it != docs_.end()) {
-      return AlreadyExists("RESOURCE_EXISTS", "exists", "");
+      return AlreadyExists(reason::kResourceExists, "exists", "");
     }
     if (w.expected_version != 0 &&
         (it == docs_.end() || it->second.version != w.expected_version)) {
-      return Aborted("ETAG_MISMATCH", "the resource changed since it was read");
+      return Aborted(reason::kEtagMismatch, "the resource changed since it was read");
     }
   }
   for (const auto& w : writes) {

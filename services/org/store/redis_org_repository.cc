@@ -8,7 +8,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
+#include "services/org/domain/reasons.h"
 #include "services/org/domain/reorg.h"
 
 namespace salesops::org {
@@ -190,25 +192,26 @@ std::optional<Member> ParseMember(const RedisValue& v) {
 
 absl::Status Conflict(const CommitResult& r) {
   if (r.failed_tag == "version") {
-    return Aborted("ETAG_MISMATCH",
+    return Aborted(reason::kEtagMismatch,
                    "the resource changed since it was read (etag); re-read and retry");
   }
   if (r.failed_tag == "ancestry" || r.failed_tag == "reorg") {
-    return Aborted("CONCURRENT_REORGANISATION",
+    return Aborted(reason::kConcurrentReorganisation,
                    "the tree changed while this change was decided; re-read and retry");
   }
   if (r.failed_tag == "exists") {
-    return AlreadyExists("RESOURCE_EXISTS", "a resource with this id already exists", "");
+    return AlreadyExists(reason::kResourceExists, "a resource with this id already exists", "");
   }
   if (r.failed_tag == "email") {
-    return AlreadyExists("EMAIL_TAKEN", absl::StrCat("the e-mail belongs to members/", r.current),
+    return AlreadyExists(reason::kEmailTaken,
+                         absl::StrCat("the e-mail belongs to members/", r.current),
                          absl::StrCat("members/", r.current));
   }
   if (r.failed_tag == "request") {
-    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+    return AlreadyExists(reason::kRequestReplayed, r.current, r.current);
   }
   if (r.failed_tag == "parent" || r.failed_tag == "unit") {
-    return NotFound("ORG_UNIT_NOT_FOUND", "the org unit no longer exists");
+    return NotFound(reason::kOrgUnitNotFound, "the org unit no longer exists");
   }
   if (r.failed_tag == "present") {
     return NotFound("NOT_FOUND", "the resource no longer exists");
@@ -222,7 +225,7 @@ absl::Status Conflict(const CommitResult& r) {
     return FailedPrecondition("ORG_UNIT_HAS_MEMBERS", absl::StrCat("the unit still has ", r.current,
                                                                    " members; move them first"));
   }
-  return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
+  return Aborted(reason::kWriteConflict, absl::StrCat("write guard failed: ", r.failed_tag));
 }
 
 }  // namespace
@@ -273,7 +276,7 @@ absl::StatusOr<Ancestry> RedisOrgRepository::GetAncestry(const std::string& unit
     SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
                               redis_.Command({"HMGET", UnitKey(id), "parent", "version"}));
     if (v.elements.size() != 2 || v.elements[1].is_nil()) {
-      return NotFound("ORG_UNIT_NOT_FOUND", absl::StrCat("orgUnits/", id, " does not exist"));
+      return NotFound(reason::kOrgUnitNotFound, absl::StrCat("orgUnits/", id, " does not exist"));
     }
     a.ids.push_back(id);
     a.versions.push_back(ToInt(v.elements[1].str));

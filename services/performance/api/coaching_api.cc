@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/ids/ids.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "services/performance/api/api_util.h"
 #include "services/performance/api/performance_api.h"
@@ -207,10 +208,10 @@ absl::Status PerformanceApi::CreateTrainingProgramme(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, p.name(), e, now));
   absl::Status st = repo_.Commit(c);
-  if (ErrorReason(st) == "REQUEST_REPLAYED") {
+  if (ErrorReason(st) == reason::kRequestReplayed) {
     return replay(std::string(st.message()));
   }
-  if (ErrorReason(st) == "RESOURCE_EXISTS") {
+  if (ErrorReason(st) == reason::kResourceExists) {
     return AlreadyExists("PROGRAMME_EXISTS", absl::StrCat(p.name(), " already exists"), p.name());
   }
   SALESOPS_RETURN_IF_ERROR(st);
@@ -324,7 +325,7 @@ absl::Status PerformanceApi::EnrolMember(const CallContext& call, const v1::Enro
   *ev.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, member, name, ev, now));
   absl::Status st = repo_.Commit(c);
-  if (ErrorReason(st) == "RESOURCE_EXISTS") {
+  if (ErrorReason(st) == reason::kResourceExists) {
     return AlreadyExists("ENROLMENT_EXISTS", absl::StrCat(name, " already exists"), name);
   }
   SALESOPS_RETURN_IF_ERROR(st);
@@ -620,8 +621,9 @@ absl::Status PerformanceApi::RecordDrill(const CallContext& call, const v1::Reco
     }
   }
   absl::Status st = repo_.Commit(c);
-  if (ErrorReason(st) == "ETAG_MISMATCH") {
-    return Aborted("ETAG_MISMATCH", "the enrolment changed meanwhile; record the drill again");
+  if (ErrorReason(st) == reason::kEtagMismatch) {
+    return Aborted(reason::kEtagMismatch,
+                   "the enrolment changed meanwhile; record the drill again");
   }
   SALESOPS_RETURN_IF_ERROR(st);
   *resp->mutable_drill() = std::move(d);

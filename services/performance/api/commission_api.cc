@@ -6,6 +6,7 @@
 #include "common/ids/ids.h"
 #include "common/log/log.h"
 #include "common/money/money.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "google/protobuf/util/field_mask_util.h"
@@ -157,10 +158,10 @@ absl::Status PerformanceApi::CreateCommissionPlan(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, p.name(), e, now));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("COMMISSION_PLAN_EXISTS", absl::StrCat(p.name(), " already exists"),
                          p.name());
   }
@@ -543,14 +544,14 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     *e.mutable_actor() = ActorOf(call);
     c.Emit(CallEvent(call, opp, name, e, now));
     absl::Status s = repo_.Commit(c);
-    if (ErrorReason(s) == "REQUEST_REPLAYED") {
+    if (ErrorReason(s) == reason::kRequestReplayed) {
       seen = std::string(s.message());
       continue;
     }
-    if (ErrorReason(s) == "ETAG_MISMATCH" && in.etag().empty()) {
+    if (ErrorReason(s) == reason::kEtagMismatch && in.etag().empty()) {
       continue;
     }
-    if (ErrorReason(s) == "RESOURCE_EXISTS") {
+    if (ErrorReason(s) == reason::kResourceExists) {
       continue;  // a split was set meanwhile
     }
     SALESOPS_RETURN_IF_ERROR(s);

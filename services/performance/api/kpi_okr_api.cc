@@ -3,6 +3,7 @@
 
 #include "absl/strings/match.h"
 #include "common/ids/ids.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "services/performance/api/api_util.h"
@@ -79,10 +80,10 @@ absl::Status PerformanceApi::CreateKpiDefinition(const CallContext& call,
   c.Emit(CallEvent(call, id, k.name(), e, now));
   SALESOPS_RETURN_IF_ERROR(MarkAllCards(repo_, c));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("KPI_EXISTS", absl::StrCat(k.name(), " already exists"), k.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -359,10 +360,10 @@ absl::Status PerformanceApi::CreateOkr(const CallContext& call, const v1::Create
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, o.name(), e, now));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("OKR_EXISTS", absl::StrCat(o.name(), " already exists"), o.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);

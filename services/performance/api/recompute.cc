@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 
@@ -24,7 +25,7 @@ constexpr int kMaxOkrsPerSubject = 200;
 constexpr int kMaxRetries = 5;
 
 bool IsRace(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kAborted && ErrorReason(s) == "ETAG_MISMATCH";
+  return s.code() == absl::StatusCode::kAborted && ErrorReason(s) == reason::kEtagMismatch;
 }
 
 int64_t Int(const FieldMap& m, absl::string_view field) {

@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "common/ids/ids.h"
 #include "common/log/log.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "services/performance/api/api_util.h"
 #include "services/performance/api/performance_api.h"
@@ -462,11 +463,11 @@ absl::StatusOr<v1::BiweeklyReview> PerformanceApi::WriteReview(const std::string
       c.Emit(MakeCloudEvent(kPerformanceSource, member, name, e, now, ""));
     }
     absl::Status s = repo_.Commit(c);
-    if (ErrorReason(s) == "RESOURCE_EXISTS") {
+    if (ErrorReason(s) == reason::kResourceExists) {
       return AlreadyExists("REVIEW_EXISTS", absl::StrCat(name, " already exists"), name);
     }
     // The previous review or a refreshed one changed meanwhile: read again.
-    if (ErrorReason(s) == "ETAG_MISMATCH" && attempt < 3) {
+    if (ErrorReason(s) == reason::kEtagMismatch && attempt < 3) {
       continue;
     }
     SALESOPS_RETURN_IF_ERROR(s);
@@ -560,7 +561,7 @@ absl::StatusOr<int> PerformanceApi::NotifyOverdueActionItems() {
     *r.mutable_update_time() = ToTs(now);
     c.PutDoc(DocKind::kReview, ids[i], StoredDoc(r), docs[i]->version);
     absl::Status s = repo_.Commit(c);
-    if (ErrorReason(s) == "ETAG_MISMATCH") {
+    if (ErrorReason(s) == reason::kEtagMismatch) {
       continue;  // changed meanwhile: next pass
     }
     SALESOPS_RETURN_IF_ERROR(s);
@@ -608,7 +609,7 @@ absl::Status PerformanceApi::GenerateReview(const CallContext& call,
     return replay(*seen);
   }
   absl::StatusOr<v1::BiweeklyReview> r = WriteReview(member, cycle, &call, true, req.request_id());
-  if (ErrorReason(r.status()) == "REQUEST_REPLAYED") {
+  if (ErrorReason(r.status()) == reason::kRequestReplayed) {
     return replay(std::string(r.status().message()));
   }
   SALESOPS_RETURN_IF_ERROR(r.status());

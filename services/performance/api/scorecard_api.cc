@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/match.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "services/performance/api/api_util.h"
 #include "services/performance/api/performance_api.h"
@@ -256,7 +257,7 @@ absl::Status PerformanceApi::ComputeScorecard(const CallContext& call,
       return absl::OkStatus();
     }
     last = card.status();
-    if (ErrorReason(last) != "ETAG_MISMATCH") {
+    if (ErrorReason(last) != reason::kEtagMismatch) {
       return last;
     }
   }

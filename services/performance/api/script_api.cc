@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "common/ids/ids.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "services/performance/api/api_util.h"
 #include "services/performance/api/performance_api.h"
@@ -272,10 +273,10 @@ absl::Status PerformanceApi::CreateSalesScript(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   c.Emit(CallEvent(call, id, s.name(), e, now));
   absl::Status st = repo_.Commit(c);
-  if (ErrorReason(st) == "REQUEST_REPLAYED") {
+  if (ErrorReason(st) == reason::kRequestReplayed) {
     return replay(std::string(st.message()));
   }
-  if (ErrorReason(st) == "RESOURCE_EXISTS") {
+  if (ErrorReason(st) == reason::kResourceExists) {
     return AlreadyExists("SCRIPT_EXISTS", absl::StrCat(s.name(), " already exists"), s.name());
   }
   SALESOPS_RETURN_IF_ERROR(st);
@@ -584,7 +585,7 @@ absl::Status PerformanceApi::RateSalesScript(const CallContext& call,
     c.PutDoc(DocKind::kScript, id, Stored(s), cur.version);
     c.SetField(MapKind::kScriptStats, id, field, absl::StrCat(req.stars()));
     absl::Status st = repo_.Commit(c);
-    if (ErrorReason(st) == "ETAG_MISMATCH" && attempt < 4) {
+    if (ErrorReason(st) == reason::kEtagMismatch && attempt < 4) {
       continue;
     }
     SALESOPS_RETURN_IF_ERROR(st);
@@ -676,7 +677,7 @@ absl::Status PerformanceApi::RecordScriptUse(const CallContext& call,
     *e.mutable_actor() = ActorOf(call);
     c.Emit(CallEvent(call, id, script.doc.name(), e, now));
     absl::Status st = repo_.Commit(c);
-    if (ErrorReason(st) == "ETAG_MISMATCH" && attempt < 4) {
+    if (ErrorReason(st) == reason::kEtagMismatch && attempt < 4) {
       continue;
     }
     return st;

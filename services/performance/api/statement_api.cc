@@ -9,6 +9,7 @@
 #include "common/ids/ids.h"
 #include "common/log/log.h"
 #include "common/money/money.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "services/performance/api/api_util.h"
 #include "services/performance/api/deal_credit.h"
@@ -229,7 +230,7 @@ absl::Status PerformanceApi::IssueCommissionStatement(
       *resp->mutable_commission_statement() = std::move(issued);
       return absl::OkStatus();
     }
-    if (ErrorReason(last) != "ETAG_MISMATCH" || !req.etag().empty()) {
+    if (ErrorReason(last) != reason::kEtagMismatch || !req.etag().empty()) {
       return last;
     }
   }
@@ -298,7 +299,7 @@ absl::Status PerformanceApi::ChangeDraft(const CallContext& call, const std::str
   c.RememberRequest(call.principal.member_id, request_id, name);
   c.Emit(CallEvent(call, member, name, event, clock_.Now()));
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
   SALESOPS_RETURN_IF_ERROR(s);

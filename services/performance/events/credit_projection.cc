@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
@@ -996,9 +997,9 @@ std::vector<absl::Status> CreditProjection::HandleBatch(
     if (s.ok()) {
       return out;
     }
-    const std::string reason = ErrorReason(s);
+    const std::string why = ErrorReason(s);
     if (s.code() == absl::StatusCode::kAborted &&
-        (reason == "ETAG_MISMATCH" || reason == "EVENT_ALREADY_APPLIED")) {
+        (why == reason::kEtagMismatch || why == "EVENT_ALREADY_APPLIED")) {
       continue;  // read again and decide again
     }
     for (size_t i : index) {

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 
 namespace salesops::performance {
 namespace {
@@ -121,7 +122,7 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
   absl::MutexLock lock(&mu_);
   if (fail_next_ > 0) {
     --fail_next_;
-    return Aborted("ETAG_MISMATCH", "simulated concurrent change");
+    return Aborted(reason::kEtagMismatch, "simulated concurrent change");
   }
   // Guards, in the Redis adapter's order.
   for (const CloudEvent* e : applying) {
@@ -133,7 +134,7 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
   if (!change.request_id.empty()) {
     auto it = requests_.find(request_key);
     if (it != requests_.end()) {
-      return AlreadyExists("REQUEST_REPLAYED", it->second, it->second);
+      return AlreadyExists(reason::kRequestReplayed, it->second, it->second);
     }
   }
   for (const Change::DocPut& d : change.docs) {
@@ -141,10 +142,10 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
     const std::string name = DocResourceName(d.kind, d.id);
     if (d.expect_version == 0) {
       if (it != docs_.end()) {
-        return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(name, " already exists"), name);
+        return AlreadyExists(reason::kResourceExists, absl::StrCat(name, " already exists"), name);
       }
     } else if (it == docs_.end() || it->second.version != d.expect_version) {
-      return Aborted("ETAG_MISMATCH",
+      return Aborted(reason::kEtagMismatch,
                      absl::StrCat(name, " changed since it was read (etag); re-read and retry"));
     }
   }
@@ -161,7 +162,7 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
       }
     }
     if (current != f.value) {
-      return Aborted("ETAG_MISMATCH", "changed since it was read; re-read and retry");
+      return Aborted(reason::kEtagMismatch, "changed since it was read; re-read and retry");
     }
   }
   // Writes.

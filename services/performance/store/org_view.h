@@ -23,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/principal.h"
-#include "services/org/directory/org_directory.h"
+#include "common/directory/org_directory.h"
 
 namespace salesops::performance {
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 
 namespace salesops::performance {
@@ -296,12 +297,12 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
     return Aborted("EVENT_ALREADY_APPLIED", "an event of this change was applied meanwhile");
   }
   if (what == "exists") {
-    return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(detail, " already exists"), detail);
+    return AlreadyExists(reason::kResourceExists, absl::StrCat(detail, " already exists"), detail);
   }
   if (what == "request") {
-    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+    return AlreadyExists(reason::kRequestReplayed, r.current, r.current);
   }
-  return Aborted("ETAG_MISMATCH",
+  return Aborted(reason::kEtagMismatch,
                  absl::StrCat(detail, " changed since it was read (etag); re-read and retry"));
 }
 

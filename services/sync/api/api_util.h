@@ -14,6 +14,7 @@
 #include "common/ids/ids.h"
 #include "common/server/rpc.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/validation/validation.h"
 #include "salesops/common/v1/common.pb.h"
@@ -170,7 +171,7 @@ absl::Status WithRetry(bool client_etag, F&& attempt) {
   for (int i = 0; i < kMaxInternalRetries; ++i) {
     s = attempt();
     if (client_etag || s.code() != absl::StatusCode::kAborted ||
-        ErrorReason(s) != "ETAG_MISMATCH") {
+        ErrorReason(s) != reason::kEtagMismatch) {
       return s;
     }
   }

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "common/money/money.h"
 #include "common/server/api_support.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "salesops/customers/v1/customers_resources.pb.h"
@@ -194,7 +195,7 @@ absl::Status SyncApi::SubmitFeedback(const CallContext& call, const v1::SubmitFe
     c.Remember(caller, req.request_id(), f.name());
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }

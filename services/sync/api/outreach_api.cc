@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/server/api_support.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "salesops/sync/v1/sync_events.pb.h"
@@ -139,12 +140,12 @@ absl::Status SyncApi::CreateLaunch(const CallContext& call, const v1::CreateLaun
     c.Remember(caller, req.request_id(), l.name());
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("LAUNCH_EXISTS", absl::StrCat(l.name(), " already exists"), l.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -379,12 +380,12 @@ absl::Status SyncApi::PublishInsight(const CallContext& call, const v1::PublishI
     c.Remember(caller, req.request_id(), in.name());
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("INSIGHT_EXISTS", absl::StrCat(in.name(), " already exists"), in.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -584,12 +585,12 @@ absl::Status SyncApi::CreateCampaign(const CallContext& call, const v1::CreateCa
     c.Remember(caller, req.request_id(), in.name());
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }
   }
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("CAMPAIGN_EXISTS", absl::StrCat(in.name(), " already exists"), in.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -731,7 +732,7 @@ absl::Status SyncApi::HandOverLeads(const CallContext& call, const v1::HandOverL
     c.Remember(caller, req.request_id(), absl::StrJoin(names, ","));
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }

@@ -3,6 +3,7 @@
 // change marks the customer for the compacted share topic (share/).
 #include "absl/strings/ascii.h"
 #include "common/server/api_support.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "salesops/customers/v1/customers_resources.pb.h"
@@ -176,7 +177,7 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
     c.Remember(caller, req.request_id(), in.name());
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }

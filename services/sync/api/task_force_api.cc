@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "common/server/api_support.h"
+#include "common/status/reasons.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "salesops/customers/v1/customers_resources.pb.h"
@@ -285,12 +286,12 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
     c.Remember(caller, req.request_id(), t.name());
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }
   }
-  if (ErrorReason(s) == "ETAG_MISMATCH" || ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kEtagMismatch || ErrorReason(s) == reason::kResourceExists) {
     // Another proposal for this deal won the race (the marker moved), or the
     // chosen id is taken.
     SALESOPS_ASSIGN_OR_RETURN(OpenMarker now_open, LoadOpenMarker(repo_, opp_id));
@@ -299,7 +300,7 @@ absl::Status SyncApi::ProposeTaskForce(const CallContext& call,
                            absl::StrCat(in.opportunity(), " got an open task force meanwhile"),
                            now_open.open_task_force);
     }
-    if (ErrorReason(s) == "RESOURCE_EXISTS") {
+    if (ErrorReason(s) == reason::kResourceExists) {
       return AlreadyExists("TASK_FORCE_EXISTS", absl::StrCat(t.name(), " already exists"),
                            t.name());
     }
@@ -797,7 +798,7 @@ absl::Status SyncApi::PostTaskForceUpdate(const CallContext& call,
         return absl::OkStatus();
       },
       &out, &version);
-  if (ErrorReason(posted_status) == "REQUEST_REPLAYED") {
+  if (ErrorReason(posted_status) == reason::kRequestReplayed) {
     // A retry of the same request won the race: answer with its update.
     SALESOPS_ASSIGN_OR_RETURN(auto seen, repo_.FindRequest(caller, req.request_id()));
     if (seen && seen->rfind(prefix, 0) == 0) {
@@ -1118,7 +1119,7 @@ absl::Status SyncApi::PlanReception(const CallContext& call, const v1::PlanRecep
     c.Remember(caller, req.request_id(), in.name());
   }
   absl::Status s = repo_.Commit(c);
-  if (ErrorReason(s) == "REQUEST_REPLAYED") {
+  if (ErrorReason(s) == reason::kRequestReplayed) {
     if (auto r = ReplayIfSeen(repo_, caller, req.request_id(), replay)) {
       return *r;
     }

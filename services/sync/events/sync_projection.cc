@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
@@ -90,8 +91,8 @@ void Merge(const DealFacts& f, cv1::Opportunity& o) {
 }
 
 bool IsRace(const absl::Status& s) {
-  const std::string reason = ErrorReason(s);
-  return reason == "ETAG_MISMATCH" || reason == "RESOURCE_EXISTS";
+  const std::string why = ErrorReason(s);
+  return why == reason::kEtagMismatch || why == reason::kResourceExists;
 }
 
 }  // namespace

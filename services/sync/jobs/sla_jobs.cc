@@ -1,6 +1,7 @@
 #include "services/sync/jobs/sla_jobs.h"
 
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/sync/v1/sync_events.pb.h"
@@ -17,7 +18,7 @@ absl::StatusOr<bool> Committed(const absl::Status& s) {
   if (s.ok()) {
     return true;
   }
-  if (ErrorReason(s) == "ETAG_MISMATCH") {
+  if (ErrorReason(s) == reason::kEtagMismatch) {
     return false;
   }
   return s;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 
 namespace salesops::sync {
 
@@ -89,7 +90,7 @@ absl::Status InMemorySyncRepository::CommitLocked(const Change& c) {
   if (!c.request_id.empty()) {
     auto it = requests_.find(absl::StrCat(c.request_caller, "/", c.request_id));
     if (it != requests_.end()) {
-      return AlreadyExists("REQUEST_REPLAYED", it->second, it->second);
+      return AlreadyExists(reason::kRequestReplayed, it->second, it->second);
     }
   }
   for (const DocPut& p : c.puts) {
@@ -97,10 +98,10 @@ absl::Status InMemorySyncRepository::CommitLocked(const Change& c) {
     const std::string what = absl::StrCat(DocKindName(p.kind), "/", p.id);
     if (p.expect_version == 0) {
       if (it != docs_.end()) {
-        return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(what, " already exists"), what);
+        return AlreadyExists(reason::kResourceExists, absl::StrCat(what, " already exists"), what);
       }
     } else if (it == docs_.end() || it->second.version != p.expect_version) {
-      return Aborted("ETAG_MISMATCH",
+      return Aborted(reason::kEtagMismatch,
                      absl::StrCat(what, " changed since it was read (etag); re-read and retry"));
     }
   }

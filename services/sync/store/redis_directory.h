@@ -13,11 +13,11 @@
 #include <memory>
 #include <string>
 
+#include "common/directory/org_directory.h"
 #include "common/kafka/consumer.h"
 #include "common/outbox/write_batch.h"
 #include "common/projection/projection_store.h"
 #include "common/redis/redis_client.h"
-#include "services/org/directory/org_directory.h"
 #include "services/sync/domain/directory.h"
 
 namespace salesops::sync {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "common/projection/projection_store.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 
 namespace salesops::sync {
@@ -31,16 +32,16 @@ absl::Status Failure(const CommitResult& r) {
   const std::string& what = parts[0];
   const std::string detail = parts.size() > 1 ? parts[1] : "";
   if (what == "version") {
-    return Aborted("ETAG_MISMATCH",
+    return Aborted(reason::kEtagMismatch,
                    absl::StrCat(detail, " changed since it was read (etag); re-read and retry"));
   }
   if (what == "exists") {
-    return AlreadyExists("RESOURCE_EXISTS", absl::StrCat(detail, " already exists"), detail);
+    return AlreadyExists(reason::kResourceExists, absl::StrCat(detail, " already exists"), detail);
   }
   if (what == "request") {
-    return AlreadyExists("REQUEST_REPLAYED", r.current, r.current);
+    return AlreadyExists(reason::kRequestReplayed, r.current, r.current);
   }
-  return Aborted("WRITE_CONFLICT", absl::StrCat("write guard failed: ", r.failed_tag));
+  return Aborted(reason::kWriteConflict, absl::StrCat("write guard failed: ", r.failed_tag));
 }
 
 }  // namespace

@@ -237,7 +237,6 @@ std::string FactsKey(v1::AttainmentBasis basis, const std::string& currency, abs
   return TgtKey(
       absl::StrFormat("facts:%s:%s:%04d-%02d", BasisCode(basis), currency, m.year(), m.month()));
 }
-std::string RevsKey() { return TgtKey("revs"); }
 std::string FactsRevField(v1::AttainmentBasis basis, const std::string& currency) {
   return absl::StrCat("facts:", BasisCode(basis), ":", currency);
 }
@@ -361,18 +360,18 @@ absl::StatusOr<PeriodBookings> LoadPeriodBookings(TargetsStore& store, const Pla
   const absl::CivilMonth first(s.year(), s.month()), last(e.year(), e.month());
   const v1::AttainmentBasis basis = model.plan.attainment_basis();
   const std::string cur = model.plan.total().currency_code();
-  std::vector<std::vector<std::string>> cmds = {{"HGET", RevsKey(), FactsRevField(basis, cur)}};
+  std::vector<std::string> month_keys;
   for (absl::CivilMonth m = first; m <= last; ++m) {
-    cmds.push_back({"HGETALL", FactsKey(basis, cur, m)});
+    month_keys.push_back(FactsKey(basis, cur, m));
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, store.redis().Pipeline(cmds));
-  out.revision = values[0].is_nil() ? "" : values[0].str;
-  for (size_t i = 1; i < values.size(); ++i) {
-    for (size_t j = 0; j + 1 < values[i].elements.size(); j += 2) {
+  SALESOPS_ASSIGN_OR_RETURN(FactsRead facts,
+                            store.ReadFacts(FactsRevField(basis, cur), month_keys));
+  out.revision = facts.revision;
+  for (const auto& month : facts.months) {
+    for (const auto& [tuple, value] : month) {
       RollupBooking b;
       int64_t amount = 0;
-      if (!ParseBookingTuple(values[i].elements[j].str, &b) ||
-          !absl::SimpleAtoi(values[i].elements[j + 1].str, &amount)) {
+      if (!ParseBookingTuple(tuple, &b) || !absl::SimpleAtoi(value, &amount)) {
         continue;  // not ours: the tuple format is the projection's
       }
       b.amount = amount;

@@ -23,9 +23,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/directory/org_directory.h"
 #include "common/time/proto_time.h"
 #include "salesops/targets/v1/targets_resources.pb.h"
-#include "services/org/directory/org_directory.h"
 #include "services/targets/domain/rollup.h"
 #include "services/targets/store/targets_store.h"
 
@@ -63,8 +63,6 @@ v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& 
 std::string RollupKey(const std::string& plan_id);
 std::string RollupBreakdownKey(const std::string& plan_id, const RollupSubject& s);
 std::string FactsKey(v1::AttainmentBasis basis, const std::string& currency, absl::CivilMonth m);
-std::string RevsKey();
-inline constexpr char kPlansRevField[] = "plans";
 std::string FactsRevField(v1::AttainmentBasis basis, const std::string& currency);
 // A counter field of RollupModel routed to its hash: breakdown fields go to
 // the subject's own small hash (read whole for a breakdown), the rest to the

@@ -14,13 +14,16 @@
 #include "common/money/money.h"
 #include "common/server/api_support.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
+#include "common/status/write_race.h"
 #include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "salesops/org/v1/org_resources.pb.h"
 #include "services/targets/api/plan_model.h"
 #include "services/targets/domain/allocation.h"
 #include "services/targets/domain/fiscal_calendar.h"
+#include "services/targets/domain/reasons.h"
 #include "services/targets/events/attainment_projection.h"
 
 namespace salesops::targets {
@@ -338,7 +341,7 @@ absl::Status TargetsApi::CreateFiscalPeriod(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, p.name(), e, now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("PERIOD_EXISTS", absl::StrCat(p.name(), " already exists"), p.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -554,7 +557,7 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, id, p.name(), e, now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("PLAN_EXISTS", absl::StrCat(p.name(), " already exists"), p.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -663,7 +666,7 @@ absl::Status TargetsApi::CreatePlanVersion(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, p.series(), p.name(), e, now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("PLAN_EXISTS", absl::StrCat(p.name(), " already exists"), p.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -703,7 +706,7 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), plan.version, req.plan()));
   if (plan.doc.state() != v1::PLAN_STATE_DRAFT) {
     return FailedPrecondition(
-        "PLAN_NOT_DRAFT",
+        reason::kPlanNotDraft,
         "a published plan does not change; create a new version (CreatePlanVersion)");
   }
   SALESOPS_ASSIGN_OR_RETURN(auto parent,
@@ -863,20 +866,16 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
     } else {
       hashes.push_back(TgtKey(absl::StrCat("pipe:", cur)));
     }
-    std::vector<std::vector<std::string>> cmds;
-    for (const auto& h : hashes) {
-      std::vector<std::string> cmd = {"HMGET", h};
-      for (const auto& k : keys) {
-        cmd.push_back(HistoryField(req.axis(), k));
-      }
-      cmds.push_back(std::move(cmd));
+    std::vector<std::string> fields;
+    for (const auto& k : keys) {
+      fields.push_back(HistoryField(req.axis(), k));
     }
-    SALESOPS_ASSIGN_OR_RETURN(auto replies, store_.redis().Pipeline(cmds));
+    SALESOPS_ASSIGN_OR_RETURN(auto replies, store_.HMGetMany(hashes, fields));
     std::fill(weights.begin(), weights.end(), 0);
     for (const auto& r : replies) {
-      for (size_t i = 0; i < keys.size() && i < r.elements.size(); ++i) {
+      for (size_t i = 0; i < keys.size() && i < r.size(); ++i) {
         int64_t x = 0;
-        if (!r.elements[i].is_nil() && absl::SimpleAtoi(r.elements[i].str, &x) && x > 0) {
+        if (r[i] && absl::SimpleAtoi(*r[i], &x) && x > 0) {
           weights[i] = CheckedAdd(weights[i], x).value_or(INT64_MAX);
         }
       }
@@ -1059,7 +1058,7 @@ absl::Status TargetsApi::SetPhasing(const CallContext& call, const v1::SetPhasin
   SALESOPS_ASSIGN_OR_RETURN(auto plan, LoadPlan(store_, plan_id));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), plan.version, req.plan()));
   if (plan.doc.state() != v1::PLAN_STATE_DRAFT) {
-    return FailedPrecondition("PLAN_NOT_DRAFT",
+    return FailedPrecondition(reason::kPlanNotDraft,
                               "a published plan does not change; create a new version");
   }
   SALESOPS_ASSIGN_OR_RETURN(auto period, LoadPeriod(store_, StripName(plan.doc.period()), "plan"));
@@ -1175,15 +1174,10 @@ absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishP
                                      v1::PublishPlanResponse* resp) {
   // Bookings arriving while the counters are computed fail the bookings guard
   // (ABORTED): compute again. A caller's stale etag fails CheckEtag instead.
-  absl::Status s;
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  return RetryWriteRace(!req.etag().empty(), [&] {
     resp->Clear();
-    s = PublishOnce(call, req, resp);
-    if (!absl::IsAborted(s) || ErrorReason(s) != "ETAG_MISMATCH" || !req.etag().empty()) {
-      break;
-    }
-  }
-  return s;
+    return PublishOnce(call, req, resp);
+  });
 }
 
 absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishPlanRequest& req,
@@ -1194,7 +1188,7 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
   SALESOPS_ASSIGN_OR_RETURN(auto plan, LoadPlan(store_, plan_id));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), plan.version, req.name()));
   if (plan.doc.state() != v1::PLAN_STATE_DRAFT) {
-    return FailedPrecondition("PLAN_NOT_DRAFT", "only a draft can be published");
+    return FailedPrecondition(reason::kPlanNotDraft, "only a draft can be published");
   }
   SALESOPS_ASSIGN_OR_RETURN(auto root,
                             store_.Get<v1::AllocationCell>(kCell, CellDocId(plan_id, "root")));
@@ -1329,12 +1323,11 @@ absl::StatusOr<TargetsApi::Measured> TargetsApi::LoadMeasured(const std::string&
   if (state == v1::PLAN_STATE_PUBLISHED || state == v1::PLAN_STATE_SUPERSEDED) {
     // Kept live by the attainment projection since publication.
     m.live = true;
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue all,
-                              store_.redis().Command({"HGETALL", RollupKey(plan_id)}));
-    for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
+    SALESOPS_ASSIGN_OR_RETURN(auto all, store_.HGetAll(RollupKey(plan_id)));
+    for (const auto& [field, value] : all) {
       int64_t x = 0;
-      (void)absl::SimpleAtoi(all.elements[i + 1].str, &x);
-      m.counters[all.elements[i].str] = x;
+      (void)absl::SimpleAtoi(value, &x);
+      m.counters[field] = x;
     }
   } else {
     // A draft: what it would show, from every booking of its period.
@@ -1433,15 +1426,14 @@ absl::StatusOr<v1::Attainment> TargetsApi::SubjectAttainment(const Measured& m,
     absl::flat_hash_map<std::string, int64_t> actual_by;
     if (m.live) {
       SALESOPS_ASSIGN_OR_RETURN(
-          RedisValue all,
-          store_.redis().Command({"HGETALL", RollupBreakdownKey(StripName(model.plan.name()), s)}));
-      for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
-        if (!absl::StartsWith(all.elements[i].str, code)) {
+          auto all, store_.HGetAll(RollupBreakdownKey(StripName(model.plan.name()), s)));
+      for (const auto& [field, value] : all) {
+        if (!absl::StartsWith(field, code)) {
           continue;
         }
         int64_t x = 0;
-        (void)absl::SimpleAtoi(all.elements[i + 1].str, &x);
-        actual_by[all.elements[i].str.substr(3)] += x;
+        (void)absl::SimpleAtoi(value, &x);
+        actual_by[field.substr(3)] += x;
       }
     } else {
       const std::string prefix = BreakdownField(s, *breakdown, "");
@@ -1850,7 +1842,7 @@ absl::Status TargetsApi::ApplyReallocation(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, p.series(), p.name(), e, now);
   absl::Status s = store_.Commit(b);
-  if (ErrorReason(s) == "RESOURCE_EXISTS") {
+  if (ErrorReason(s) == reason::kResourceExists) {
     return AlreadyExists("PLAN_EXISTS", absl::StrCat(p.name(), " already exists"), p.name());
   }
   SALESOPS_RETURN_IF_ERROR(s);
@@ -1996,7 +1988,7 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       *e.mutable_actor() = ActorOf(call);
       Emit(b, call, p.series(), p.name(), e, now);
       absl::Status s = store_.Commit(b);
-      if (!s.ok() && ErrorReason(s) != "RESOURCE_EXISTS") {
+      if (!s.ok() && ErrorReason(s) != reason::kResourceExists) {
         return s;
       }
       // The new version's actuals are computed from the bookings when it is published.
@@ -2008,7 +2000,7 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
       pub.set_reason(reason);
       v1::PublishPlanResponse pubr;
       absl::Status s = PublishPlan(call, pub, &pubr);
-      if (!s.ok() && ErrorReason(s) != "PLAN_NOT_DRAFT") {
+      if (!s.ok() && ErrorReason(s) != reason::kPlanNotDraft) {
         return s;
       }
     }

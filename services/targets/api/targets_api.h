@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/directory/org_directory.h"
 #include "common/server/rpc.h"
 #include "common/time/clock.h"
 #include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/targets/v1/targets_service.pb.h"
-#include "services/org/directory/org_directory.h"
 #include "services/targets/api/plan_model.h"
 #include "services/targets/domain/rollup.h"
 #include "services/targets/store/targets_store.h"

@@ -87,15 +87,10 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
   // Which versions are published is read every time, under the revision a
   // publication bumps: if one is published meanwhile, this commit fails and
   // the event is applied again against the new list.
-  SALESOPS_ASSIGN_OR_RETURN(
-      std::vector<RedisValue> head,
-      store_.redis().Pipeline({{"HGET", RevsKey(), kPlansRevField},
-                               {"ZRANGEBYLEX", TargetsStore::Index("plan:published"), "-", "+",
-                                "LIMIT", "0", "1000"}}));
-  b.ExpectHashField(RevsKey(), kPlansRevField, head[0].is_nil() ? "" : head[0].str, "plans_rev");
+  SALESOPS_ASSIGN_OR_RETURN(PublishedPlans head, store_.ReadPublishedPlans(1000));
+  b.ExpectHashField(RevsKey(), kPlansRevField, head.revision, "plans_rev");
   const absl::Time now = clock_.Now();
-  for (const RedisValue& id : head[1].elements) {
-    const std::string& plan_id = id.str;
+  for (const std::string& plan_id : head.plan_ids) {
     SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanModel> model, models_.Get(plan_id));
     if (model->plan.attainment_basis() != basis) {
       continue;
@@ -112,21 +107,22 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
     const std::vector<RollupSubject> subjects = model->rollup.Attribute(booking);
     const bool planned = model->rollup.IsPlanned(booking);
     // The subjects' figures before this booking, for the events' totals.
-    std::vector<std::string> argv = {"HMGET", RollupKey(plan_id)};
+    std::vector<std::string> fields;
     for (const RollupSubject& subject : subjects) {
-      argv.push_back(ActualField(subject));
-      argv.push_back(UnplannedField(subject));
+      fields.push_back(ActualField(subject));
+      fields.push_back(UnplannedField(subject));
     }
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue before, store_.redis().Command(argv));
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> before,
+                              store_.HMGet(RollupKey(plan_id), fields));
     for (const auto& [field, delta] : model->rollup.Increments(booking)) {
       auto [key, f] = CounterLocation(plan_id, field);
       b.HIncrBy(std::move(key), std::move(f), delta);
     }
     for (size_t i = 0; i < subjects.size(); ++i) {
       int64_t actual = 0, unplanned = 0;
-      if (2 * i + 1 < before.elements.size()) {
-        (void)absl::SimpleAtoi(before.elements[2 * i].str, &actual);
-        (void)absl::SimpleAtoi(before.elements[2 * i + 1].str, &unplanned);
+      if (2 * i + 1 < before.size()) {
+        (void)absl::SimpleAtoi(before[2 * i].value_or(""), &actual);
+        (void)absl::SimpleAtoi(before[2 * i + 1].value_or(""), &unplanned);
       }
       actual += deal.amount_minor;
       if (!planned) {
@@ -247,13 +243,11 @@ absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& even
     }
     // The open pipeline: take the deal's recorded amount out (closed) or
     // adjust it to the new amount (still open).
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue rec, store_.redis().Command({"HGETALL", OppKey(opp)}));
-    if (!rec.elements.empty()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto rec, store_.HGetAll(OppKey(opp)));
+    if (!rec.empty()) {
       DealFacts d;
       int64_t recorded = 0;
-      for (size_t i = 0; i + 1 < rec.elements.size(); i += 2) {
-        const std::string& f = rec.elements[i].str;
-        const std::string& v = rec.elements[i + 1].str;
+      for (const auto& [f, v] : rec) {
         if (f == "cur") {
           d.currency = v;
         } else if (f == "amount") {

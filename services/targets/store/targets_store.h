@@ -6,7 +6,10 @@
 // "tgt:{tgt}:pipe" {<dimension>=<value>: minor units}.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/docstore/doc_store.h"
 
@@ -21,9 +24,37 @@ inline constexpr char kPeriod[] = "period";
 inline constexpr char kPlan[] = "plan";
 inline constexpr char kCell[] = "cell";
 
+// Revision counters (a hash): "plans" bumps when a plan version is published or
+// superseded; "facts:<basis>:<currency>" when bookings of that kind move.
+std::string RevsKey();
+inline constexpr char kPlansRevField[] = "plans";
+
+// Monthly booking facts as read for a plan's roll-up: the facts revision they
+// were read under and each month's hash, in the order asked.
+struct FactsRead {
+  std::string revision;  // "" when never bumped
+  std::vector<std::vector<std::pair<std::string, std::string>>> months;
+};
+// The published plans, read with the revision a publication bumps.
+struct PublishedPlans {
+  std::string revision;
+  std::vector<std::string> plan_ids;
+};
+
 class TargetsStore : public DocStore {
  public:
   TargetsStore(RedisClient& redis, TransactionalOutbox& outbox);
+  // For api unit tests: InMemoryKv as both.
+  TargetsStore(KvReader& kv, BatchCommitter& committer);
+
+  // One round trip: the facts revision `rev_field` and the hashes `month_keys`.
+  absl::StatusOr<FactsRead> ReadFacts(const std::string& rev_field,
+                                      const std::vector<std::string>& month_keys);
+  // One round trip: the plans revision and up to `limit` published plan ids.
+  absl::StatusOr<PublishedPlans> ReadPublishedPlans(int limit);
+  // One round trip: `fields` of each hash, parallel to `keys`.
+  absl::StatusOr<std::vector<std::vector<std::optional<std::string>>>> HMGetMany(
+      const std::vector<std::string>& keys, const std::vector<std::string>& fields);
   static std::string DocKey(absl::string_view kind, absl::string_view id) {
     return DocKeyWith(kKeyPrefix, kind, id);
   }

@@ -11,6 +11,7 @@
 #include "common/server/api_support.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/status/write_race.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "common/validation/validation.h"
@@ -728,7 +729,9 @@ absl::Status WarningApi::CommentOnProposal(const CallContext& call,
   Violations v;
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  for (int attempt = 0;; ++attempt) {
+  // Someone else commenting meanwhile is a lost race: run again (write_race.h).
+  return RetryWriteRace(/*caller_sent_etag=*/false, [&]() -> absl::Status {
+    resp->Clear();
     SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadProposal(call, "proposal", req.proposal()));
     SALESOPS_ASSIGN_OR_RETURN(ProposalContext ctx, ContextOf(cur.doc.org_unit()));
     v1::ProposalComment c;
@@ -754,22 +757,20 @@ absl::Status WarningApi::CommentOnProposal(const CallContext& call,
     e.set_org_unit(next.org_unit());
     *e.mutable_comment() = added;
     *e.mutable_actor() = ActorOf(call);
-    absl::Status s = SaveProposal(call, next, cur.version, e);
-    if (absl::IsAborted(s) && attempt < 3) {
-      continue;  // someone else commented: again
-    }
-    SALESOPS_RETURN_IF_ERROR(s);
+    SALESOPS_RETURN_IF_ERROR(SaveProposal(call, next, cur.version, e));
     next.set_etag(absl::StrCat(cur.version + 1));
     *resp->mutable_proposal() = std::move(next);
     *resp->mutable_comment() = std::move(added);
     return absl::OkStatus();
-  }
+  });
 }
 
 absl::Status WarningApi::VoteOnProposal(const CallContext& call,
                                         const v1::VoteOnProposalRequest& req,
                                         v1::VoteOnProposalResponse* resp) {
-  for (int attempt = 0;; ++attempt) {
+  // Another vote landing first is a lost race: run again (write_race.h).
+  return RetryWriteRace(/*caller_sent_etag=*/false, [&]() -> absl::Status {
+    resp->Clear();
     SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadProposal(call, "proposal", req.proposal()));
     SALESOPS_ASSIGN_OR_RETURN(ProposalContext ctx, ContextOf(cur.doc.org_unit()));
     SALESOPS_ASSIGN_OR_RETURN(VoteResult r, CastVote(cur.doc, req.choice(), req.comment(), ctx,
@@ -784,15 +785,11 @@ absl::Status WarningApi::VoteOnProposal(const CallContext& call,
     }
     *e.mutable_tally() = r.proposal.tally();
     *e.mutable_actor() = ActorOf(call);
-    absl::Status s = SaveProposal(call, r.proposal, cur.version, e);
-    if (absl::IsAborted(s) && attempt < 3) {
-      continue;  // another vote landed first: again
-    }
-    SALESOPS_RETURN_IF_ERROR(s);
+    SALESOPS_RETURN_IF_ERROR(SaveProposal(call, r.proposal, cur.version, e));
     r.proposal.set_etag(absl::StrCat(cur.version + 1));
     *resp->mutable_proposal() = std::move(r.proposal);
     return absl::OkStatus();
-  }
+  });
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "salesops/customers/v1/customers_events.pb.h"
@@ -236,7 +237,7 @@ absl::Status WarningConsumer::Handle(const CloudEvent& event) {
     }
   }
   // Lost the race every time: worth another try later, not the dead-letter topic.
-  return Unavailable("WRITE_CONFLICT", "subject kept changing during evaluation");
+  return Unavailable(reason::kWriteConflict, "subject kept changing during evaluation");
 }
 
 std::vector<absl::Status> WarningConsumer::HandleBatch(

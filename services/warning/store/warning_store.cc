@@ -25,6 +25,8 @@ std::string NewDescendingId(absl::Time now) {
 
 WarningStore::WarningStore(RedisClient& redis, TransactionalOutbox& outbox)
     : DocStore(redis, outbox, kKeyPrefix) {}
+WarningStore::WarningStore(KvReader& kv, BatchCommitter& committer)
+    : DocStore(kv, committer, kKeyPrefix) {}
 
 std::string WarningStore::ActiveKey(absl::string_view subject_key) {
   return WarnKey(absl::StrCat("active:", subject_key));
@@ -40,10 +42,10 @@ std::string WarningStore::RulesVersionKey() { return WarnKey("rules:version"); }
 
 absl::StatusOr<std::vector<Versioned<v1::Warning>>> WarningStore::ActiveWarnings(
     const std::string& subject_key) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis().Command({"HVALS", ActiveKey(subject_key)}));
+  SALESOPS_ASSIGN_OR_RETURN(auto active, HGetAll(ActiveKey(subject_key)));
   std::vector<std::string> ids;
-  for (const RedisValue& e : v.elements) {
-    ids.push_back(e.str);
+  for (auto& [rule, warning_id] : active) {
+    ids.push_back(std::move(warning_id));
   }
   if (ids.empty()) {
     return std::vector<Versioned<v1::Warning>>{};
@@ -56,12 +58,7 @@ absl::StatusOr<int64_t> WarningStore::Pipeline(const std::string& who) {
 }
 
 absl::StatusOr<std::vector<std::string>> WarningStore::PeriodSubjects(const std::string& who) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis().Command({"SMEMBERS", PeriodsKey(who)}));
-  std::vector<std::string> out;
-  for (const RedisValue& e : v.elements) {
-    out.push_back(e.str);
-  }
-  return out;
+  return Members(PeriodsKey(who));
 }
 
 std::string WarningStore::WarningIndex(absl::string_view dim, absl::string_view value,

@@ -40,6 +40,8 @@ std::string NewDescendingId(absl::Time now);
 class WarningStore : public DocStore {
  public:
   WarningStore(RedisClient& redis, TransactionalOutbox& outbox);
+  // For api unit tests: InMemoryKv as both.
+  WarningStore(KvReader& kv, BatchCommitter& committer);
 
   static std::string DocKey(absl::string_view kind, absl::string_view id) {
     return DocKeyWith(kKeyPrefix, kind, id);

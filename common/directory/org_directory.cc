@@ -1,4 +1,4 @@
-#include "services/org/directory/org_directory.h"
+#include "common/directory/org_directory.h"
 
 #include <algorithm>
 
@@ -66,8 +66,8 @@ absl::StatusOr<WriteBatch> PutUnit(absl::string_view p, const salesops::org::v1:
 }  // namespace
 
 absl::StatusOr<std::optional<DirectoryMember>> OrgDirectory::Member(const std::string& member_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HMGET", MemberKey(prefix_, member_id),
-                                                          "team", "role", "left"}));
+  SALESOPS_ASSIGN_OR_RETURN(
+      RedisValue v, kv_.ReadOne({"HMGET", MemberKey(prefix_, member_id), "team", "role", "left"}));
   if (v.elements.size() != 3 || v.elements[0].is_nil()) {
     return std::nullopt;
   }
@@ -101,16 +101,14 @@ absl::StatusOr<std::vector<std::string>> OrgDirectory::UnitAndAncestors(
   std::string id = unit_id;
   while (!id.empty() && out.size() < 32 && std::find(out.begin(), out.end(), id) == out.end()) {
     out.push_back(id);
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                              redis_.Command({"HGET", UnitKey(prefix_, id), "parent"}));
+    SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"HGET", UnitKey(prefix_, id), "parent"}));
     id = v.is_nil() ? "" : v.str;
   }
   return out;
 }
 
 absl::StatusOr<int> OrgDirectory::KindOf(const std::string& unit_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                            redis_.Command({"HGET", UnitKey(prefix_, unit_id), "kind"}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"HGET", UnitKey(prefix_, unit_id), "kind"}));
   int kind = 0;
   if (!v.is_nil()) {
     (void)absl::SimpleAtoi(v.str, &kind);
@@ -122,7 +120,7 @@ absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
   std::string id = unit_id;
   for (int depth = 0; depth < 32 && !id.empty(); ++depth) {
     SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                              redis_.Command({"HMGET", UnitKey(prefix_, id), "parent", "kind"}));
+                              kv_.ReadOne({"HMGET", UnitKey(prefix_, id), "parent", "kind"}));
     if (v.elements.size() != 2 || v.elements[0].is_nil()) {
       return std::string();
     }
@@ -136,7 +134,7 @@ absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
 }
 
 absl::StatusOr<std::vector<std::string>> OrgDirectory::MembersOf(const std::string& unit_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", TeamKey(prefix_, unit_id)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"SMEMBERS", TeamKey(prefix_, unit_id)}));
   std::vector<std::string> out;
   for (const RedisValue& e : v.elements) {
     out.push_back(e.str);
@@ -146,7 +144,7 @@ absl::StatusOr<std::vector<std::string>> OrgDirectory::MembersOf(const std::stri
 }
 
 absl::StatusOr<std::vector<std::string>> OrgDirectory::Units() {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", UnitsKey(prefix_)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"SMEMBERS", UnitsKey(prefix_)}));
   std::vector<std::string> out;
   for (const RedisValue& e : v.elements) {
     out.push_back(e.str);
@@ -165,7 +163,7 @@ absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
     if (name.size() <= 8) {
       return "";
     }
-    auto v = redis_.Command({"HGET", MemberKey(prefix_, name.substr(8)), "team"});
+    auto v = kv_.ReadOne({"HGET", MemberKey(prefix_, name.substr(8)), "team"});
     return v.ok() && !v->is_nil() ? v->str : "";
   };
   if (t == "salesops.org.v1.MemberJoined") {

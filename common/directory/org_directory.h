@@ -10,12 +10,14 @@
 //   SALESOPS_ASSIGN_OR_RETURN(std::string region, dir.RegionOf(m->team));
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/auth/principal_resolver.h"
+#include "common/docstore/kv.h"
 #include "common/kafka/consumer.h"
 #include "common/projection/projection_store.h"
 #include "common/redis/redis_client.h"
@@ -32,8 +34,9 @@ struct DirectoryMember {
 class OrgDirectory {
  public:
   // `prefix`: the consuming service's keyspace, e.g. "cust:{cust}:".
+  OrgDirectory(KvReader& kv, std::string prefix) : kv_(kv), prefix_(std::move(prefix)) {}
   OrgDirectory(RedisClient& redis, std::string prefix)
-      : redis_(redis), prefix_(std::move(prefix)) {}
+      : owned_(std::make_unique<RedisKvReader>(redis)), kv_(*owned_), prefix_(std::move(prefix)) {}
   absl::StatusOr<std::optional<DirectoryMember>> Member(const std::string& member_id);
   // The unit and its ancestors, the unit first (at most 32; loops cut).
   absl::StatusOr<std::vector<std::string>> UnitAndAncestors(const std::string& unit_id);
@@ -47,7 +50,8 @@ class OrgDirectory {
   absl::StatusOr<std::vector<std::string>> Units();
 
  private:
-  RedisClient& redis_;
+  std::unique_ptr<KvReader> owned_;
+  KvReader& kv_;
   std::string prefix_;
 };
 
@@ -65,13 +69,19 @@ class DirectoryMemberLookup final : public MemberLookup {
 // The consumer side: org events → directory entries.
 class OrgDirectoryProjection final : public EventHandler {
  public:
+  OrgDirectoryProjection(ProjectionStore& store, KvReader& kv, std::string prefix)
+      : store_(store), kv_(kv), prefix_(std::move(prefix)) {}
   OrgDirectoryProjection(ProjectionStore& store, RedisClient& redis, std::string prefix)
-      : store_(store), redis_(redis), prefix_(std::move(prefix)) {}
+      : store_(store),
+        owned_(std::make_unique<RedisKvReader>(redis)),
+        kv_(*owned_),
+        prefix_(std::move(prefix)) {}
   absl::Status Handle(const CloudEvent& event) override;
 
  private:
   ProjectionStore& store_;
-  RedisClient& redis_;
+  std::unique_ptr<KvReader> owned_;
+  KvReader& kv_;
   std::string prefix_;
 };
 

@@ -1,0 +1,345 @@
+#include "common/docstore/kv_contract.h"
+
+#include <algorithm>
+
+#include "common/docstore/doc_store.h"
+#include "common/status/errors.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/wrappers.pb.h"
+
+namespace salesops::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+}  // namespace
+
+void KvContractTest::SetUp() {
+  kv_ = GetParam()();
+  ASSERT_NE(kv_.reader, nullptr);
+  ASSERT_NE(kv_.committer, nullptr);
+}
+
+RedisValue KvContractTest::Read(std::vector<std::string> command) {
+  absl::StatusOr<RedisValue> v = kv_.reader->ReadOne(std::move(command));
+  EXPECT_TRUE(v.ok()) << v.status();
+  return v.ok() ? *std::move(v) : RedisValue{};
+}
+
+CommitResult KvContractTest::Commit(const WriteBatch& b) {
+  absl::StatusOr<CommitResult> r = kv_.committer->Commit(b);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *std::move(r) : CommitResult{};
+}
+
+TEST_P(KvContractTest, AFailedGuardWritesNothingAndSaysWhatItFound) {
+  WriteBatch seed;
+  seed.Set(K("email"), "u-1");
+  ASSERT_TRUE(Commit(seed).committed);
+
+  WriteBatch b;
+  b.HSet(K("unit"), {{"name", "east"}});
+  b.ExpectAbsent(K("email"), "exists:email");
+  b.SAdd(K("set"), "x");
+  CommitResult r = Commit(b);
+  EXPECT_FALSE(r.committed);
+  EXPECT_EQ(r.failed_tag, "exists:email");
+  EXPECT_EQ(r.current, "u-1");
+  EXPECT_THAT(r.outbox_ids, IsEmpty());
+  EXPECT_EQ(Read({"EXISTS", K("unit")}).integer, 0) << "a write before the guard was applied";
+  EXPECT_EQ(Read({"EXISTS", K("set")}).integer, 0);
+}
+
+TEST_P(KvContractTest, HashFieldGuardReadsAMissingFieldAsEmpty) {
+  WriteBatch create;
+  create.ExpectHashField(K("doc"), "v", "", "version:doc");
+  create.HSet(K("doc"), {{"v", "1"}});
+  ASSERT_TRUE(Commit(create).committed);
+
+  WriteBatch stale;
+  stale.ExpectHashField(K("doc"), "v", "", "version:doc");
+  stale.HSet(K("doc"), {{"v", "2"}});
+  CommitResult r = Commit(stale);
+  EXPECT_FALSE(r.committed);
+  EXPECT_EQ(r.failed_tag, "version:doc");
+  EXPECT_EQ(r.current, "1");
+
+  WriteBatch fresh;
+  fresh.ExpectHashField(K("doc"), "v", "1", "version:doc");
+  fresh.HSet(K("doc"), {{"v", "2"}});
+  EXPECT_TRUE(Commit(fresh).committed);
+  EXPECT_EQ(Read({"HGET", K("doc"), "v"}).str, "2");
+}
+
+TEST_P(KvContractTest, PresentAndEmptySetGuards) {
+  WriteBatch b;
+  b.ExpectPresent(K("nothing"), "present:nothing");
+  CommitResult r = Commit(b);
+  EXPECT_FALSE(r.committed);
+  EXPECT_EQ(r.failed_tag, "present:nothing");
+
+  WriteBatch add;
+  add.SAdd(K("members"), "m-1");
+  add.SAdd(K("members"), "m-2");
+  ASSERT_TRUE(Commit(add).committed);
+  WriteBatch empty;
+  empty.ExpectSetEmpty(K("members"), "members:team");
+  r = Commit(empty);
+  EXPECT_FALSE(r.committed);
+  EXPECT_EQ(r.current, "2");
+
+  WriteBatch present;
+  present.ExpectPresent(K("members"), "present:members");
+  present.ExpectSetEmpty(K("other"), "members:other");
+  EXPECT_TRUE(Commit(present).committed);
+}
+
+TEST_P(KvContractTest, EachWriteCommandReadsBack) {
+  WriteBatch b;
+  b.HSet(K("h"), {{"a", "1"}, {"b", "2"}, {"c", "3"}});
+  b.HDel(K("h"), {"b"});
+  b.HIncrBy(K("h"), "a", 41);
+  b.HIncrBy(K("h"), "n", -5);
+  b.Set(K("s"), "text", 3600);
+  b.Set(K("gone"), "x");
+  b.Del(K("gone"));
+  b.SAdd(K("set"), "p");
+  b.SAdd(K("set"), "q");
+  b.SRem(K("set"), "p");
+  b.ZAdd(K("z"), 5, "five");
+  b.ZAdd(K("z"), 1.5, "one-and-a-half");
+  b.ZAdd(K("z"), 9, "nine");
+  b.ZRem(K("z"), "nine");
+  ASSERT_TRUE(Commit(b).committed);
+
+  EXPECT_EQ(Read({"HGET", K("h"), "a"}).str, "42");
+  EXPECT_TRUE(Read({"HGET", K("h"), "b"}).is_nil());
+  EXPECT_EQ(Read({"HGET", K("h"), "n"}).str, "-5");
+  RedisValue m = Read({"HMGET", K("h"), "c", "b", "a"});
+  ASSERT_EQ(m.elements.size(), 3u);
+  EXPECT_EQ(m.elements[0].str, "3");
+  EXPECT_TRUE(m.elements[1].is_nil());
+  EXPECT_EQ(m.elements[2].str, "42");
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> all =
+      kv_.reader->HGetAll(K("h"));
+  ASSERT_TRUE(all.ok());
+  EXPECT_THAT(*all, UnorderedElementsAre(std::pair<std::string, std::string>("a", "42"),
+                                         std::pair<std::string, std::string>("c", "3"),
+                                         std::pair<std::string, std::string>("n", "-5")));
+  EXPECT_EQ(Read({"GET", K("s")}).str, "text");
+  EXPECT_TRUE(Read({"GET", K("gone")}).is_nil());
+  EXPECT_EQ(Read({"EXISTS", K("gone")}).integer, 0);
+  EXPECT_THAT(Strings(Read({"SMEMBERS", K("set")})), ElementsAre("q"));
+  EXPECT_EQ(Read({"SCARD", K("set")}).integer, 1);
+  EXPECT_EQ(Read({"ZCARD", K("z")}).integer, 2);
+  EXPECT_EQ(Read({"ZSCORE", K("z"), "five"}).str, "5");
+  EXPECT_EQ(Read({"ZSCORE", K("z"), "one-and-a-half"}).str, "1.5");
+  EXPECT_TRUE(Read({"ZSCORE", K("z"), "nine"}).is_nil());
+  EXPECT_TRUE(Read({"HGET", K("absent"), "a"}).is_nil());
+  EXPECT_THAT(Read({"HMGET", K("absent"), "a"}).elements.size(), 1u);
+  EXPECT_THAT(Strings(Read({"SMEMBERS", K("absent")})), IsEmpty());
+}
+
+TEST_P(KvContractTest, AnEmptiedContainerNoLongerExists) {
+  WriteBatch b;
+  b.SAdd(K("set"), "only");
+  b.HSet(K("h"), {{"f", "v"}});
+  b.ZAdd(K("z"), 0, "m");
+  ASSERT_TRUE(Commit(b).committed);
+  WriteBatch drain;
+  drain.SRem(K("set"), "only");
+  drain.HDel(K("h"), {"f"});
+  drain.ZRem(K("z"), "m");
+  ASSERT_TRUE(Commit(drain).committed);
+  EXPECT_EQ(Read({"EXISTS", K("set")}).integer, 0);
+  EXPECT_EQ(Read({"EXISTS", K("h")}).integer, 0);
+  EXPECT_EQ(Read({"EXISTS", K("z")}).integer, 0);
+  WriteBatch absent;
+  absent.ExpectAbsent(K("set"), "exists:set");
+  EXPECT_TRUE(Commit(absent).committed);
+}
+
+TEST_P(KvContractTest, LexRangesFollowRedisBoundsAndLimit) {
+  WriteBatch b;
+  for (const char* m : {"b", "a", "c\x01x", "c", "d", "ba"}) {
+    b.ZAdd(K("ix"), 0, m);
+  }
+  ASSERT_TRUE(Commit(b).committed);
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("ix"), "-", "+"})),
+              ElementsAre("a", "b", "ba", "c", "c\x01x", "d"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("ix"), "(b", "+", "LIMIT", "0", "2"})),
+              ElementsAre("ba", "c"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("ix"), "[b", "(c", "LIMIT", "0", "10"})),
+              ElementsAre("b", "ba"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("ix"), "[c\x01", "[c\x01\xff"})),
+              ElementsAre("c\x01x"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("ix"), "-", "+", "LIMIT", "2", "2"})),
+              ElementsAre("ba", "c"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("ix"), "-", "+", "LIMIT", "4", "-1"})),
+              ElementsAre("c\x01x", "d"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("ix"), "(d", "+"})), IsEmpty());
+  EXPECT_THAT(Strings(Read({"ZRANGEBYLEX", K("none"), "-", "+"})), IsEmpty());
+  EXPECT_FALSE(kv_.reader->ReadOne({"ZRANGEBYLEX", K("ix"), "b", "+"}).ok())
+      << "a bound without [ or ( is an error";
+}
+
+TEST_P(KvContractTest, ScoreRangesFollowRedisBoundsAndLimit) {
+  WriteBatch b;
+  b.ZAdd(K("due"), 300, "c");
+  b.ZAdd(K("due"), 100, "a");
+  b.ZAdd(K("due"), 200, "b2");
+  b.ZAdd(K("due"), 200, "b1");
+  ASSERT_TRUE(Commit(b).committed);
+  EXPECT_THAT(Strings(Read({"ZRANGEBYSCORE", K("due"), "-inf", "+inf"})),
+              ElementsAre("a", "b1", "b2", "c"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYSCORE", K("due"), "-inf", "200", "LIMIT", "0", "2"})),
+              ElementsAre("a", "b1"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYSCORE", K("due"), "(100", "(300"})), ElementsAre("b1", "b2"));
+  EXPECT_THAT(Strings(Read({"ZRANGEBYSCORE", K("due"), "150", "250"})), ElementsAre("b1", "b2"));
+  EXPECT_FALSE(kv_.reader->ReadOne({"ZRANGEBYSCORE", K("due"), "x", "+inf"}).ok());
+}
+
+TEST_P(KvContractTest, ReadsAndWritesOfTheWrongTypeFail) {
+  WriteBatch b;
+  b.Set(K("str"), "v");
+  b.SAdd(K("set"), "m");
+  b.HSet(K("h"), {{"f", "not a number"}});
+  ASSERT_TRUE(Commit(b).committed);
+  EXPECT_EQ(kv_.reader->ReadOne({"HGET", K("set"), "f"}).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_FALSE(kv_.reader->ReadOne({"SMEMBERS", K("str")}).ok());
+  EXPECT_FALSE(kv_.reader->ReadOne({"GET", K("h")}).ok());
+  WriteBatch wrong;
+  wrong.HSet(K("str"), {{"f", "v"}});
+  EXPECT_FALSE(kv_.committer->Commit(wrong).ok());
+  WriteBatch nan;
+  nan.HIncrBy(K("h"), "f", 1);
+  EXPECT_FALSE(kv_.committer->Commit(nan).ok());
+  WriteBatch guard_on_set;
+  guard_on_set.ExpectHashField(K("set"), "f", "", "version:set");
+  EXPECT_FALSE(kv_.committer->Commit(guard_on_set).ok());
+}
+
+TEST_P(KvContractTest, OnlyReadCommandsAreAllowed) {
+  for (std::vector<std::string> c :
+       std::vector<std::vector<std::string>>{{"DEL", K("x")},
+                                             {"SET", K("x"), "1"},
+                                             {"FLUSHALL"},
+                                             {"HGET", K("x")},
+                                             {"ZRANGEBYLEX", K("x"), "-", "+", "LIMIT", "0"},
+                                             {}}) {
+    absl::StatusOr<RedisValue> v = kv_.reader->ReadOne(c);
+    EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument)
+        << (c.empty() ? "(empty)" : c[0]);
+  }
+  EXPECT_EQ(Read({"EXISTS", K("x")}).integer, 0);
+}
+
+TEST_P(KvContractTest, EventsCommitWithTheBatchOnly) {
+  CloudEvent e;
+  e.id = "e-1";
+  e.source = "/salesops/test";
+  e.type = "salesops.test.v1.Happened";
+  e.key = "k";
+  e.data = "payload";
+  WriteBatch ok;
+  ok.HSet(K("h"), {{"f", "1"}});
+  ok.Emit(e, "salesops.test.events.v1");
+  e.id = "e-2";
+  ok.Emit(e, "salesops.test.events.v1");
+  CommitResult r = Commit(ok);
+  EXPECT_TRUE(r.committed);
+  EXPECT_EQ(r.outbox_ids.size(), 2u);
+
+  WriteBatch refused;
+  refused.ExpectAbsent(K("h"), "exists:h");
+  refused.Emit(e, "salesops.test.events.v1");
+  r = Commit(refused);
+  EXPECT_FALSE(r.committed);
+  EXPECT_THAT(r.outbox_ids, IsEmpty());
+}
+
+TEST_P(KvContractTest, CommitManyKeepsEachBatchAtomicOnItsOwn) {
+  std::vector<WriteBatch> batches(3);
+  batches[0].SAdd(K("set"), "first");
+  batches[1].ExpectPresent(K("nothing"), "present:nothing");
+  batches[1].SAdd(K("set"), "second");
+  batches[2].ExpectSetEmpty(K("other"), "empty:other");
+  batches[2].SAdd(K("set"), "third");
+  std::vector<absl::StatusOr<CommitResult>> results = kv_.committer->CommitMany(batches);
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_TRUE(results[0].ok() && results[1].ok() && results[2].ok());
+  EXPECT_TRUE(results[0]->committed);
+  EXPECT_FALSE(results[1]->committed);
+  EXPECT_EQ(results[1]->failed_tag, "present:nothing");
+  EXPECT_TRUE(results[2]->committed);
+  std::vector<std::string> members = Strings(Read({"SMEMBERS", K("set")}));
+  std::sort(members.begin(), members.end());
+  EXPECT_THAT(members, ElementsAre("first", "third"));
+}
+
+TEST_P(KvContractTest, DocStoreVersionsReplaysAndPaging) {
+  DocStore store(*kv_.reader, *kv_.committer, kv_.prefix);
+  google::protobuf::StringValue doc;
+  doc.set_value("v1");
+  WriteBatch create;
+  DocStore::PutDocWith(kv_.prefix, create, "note", "n-1", doc, 0);
+  create.ZAdd(DocStore::IndexWith(kv_.prefix, "notes"), 0, "n-1");
+  DocStore::GuardRequestWith(kv_.prefix, create, "members/m-1", "req-1", "notes/n-1");
+  ASSERT_TRUE(store.Commit(create).ok());
+
+  auto got = store.Get<google::protobuf::StringValue>("note", "n-1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->version, 1);
+  EXPECT_EQ((*got)->doc.value(), "v1");
+
+  WriteBatch again;
+  DocStore::PutDocWith(kv_.prefix, again, "note", "n-1", doc, 0);
+  absl::Status s = store.Commit(again);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorReason(s), "RESOURCE_EXISTS");
+
+  WriteBatch replay;
+  DocStore::GuardRequestWith(kv_.prefix, replay, "members/m-1", "req-1", "notes/n-2");
+  s = store.Commit(replay);
+  EXPECT_EQ(ErrorReason(s), "REQUEST_REPLAYED");
+  auto seen = store.SeenRequest("members/m-1", "req-1");
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->value_or(""), "notes/n-1");
+  auto other_caller = store.SeenRequest("members/m-2", "req-1");
+  ASSERT_TRUE(other_caller.ok());
+  EXPECT_FALSE(other_caller->has_value());
+
+  doc.set_value("v2");
+  WriteBatch stale;
+  DocStore::PutDocWith(kv_.prefix, stale, "note", "n-1", doc, 7);
+  s = store.Commit(stale);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ErrorReason(s), "ETAG_MISMATCH");
+  WriteBatch update;
+  DocStore::PutDocWith(kv_.prefix, update, "note", "n-1", doc, 1);
+  ASSERT_TRUE(store.Commit(update).ok());
+
+  for (const char* id : {"n-3", "n-2"}) {
+    WriteBatch b;
+    DocStore::PutDocWith(kv_.prefix, b, "note", id, doc, 0);
+    b.ZAdd(DocStore::IndexWith(kv_.prefix, "notes"), 0, id);
+    ASSERT_TRUE(store.Commit(b).ok());
+  }
+  auto page1 = store.Range(DocStore::IndexWith(kv_.prefix, "notes"), "", 2);
+  ASSERT_TRUE(page1.ok());
+  EXPECT_THAT(*page1, ElementsAre("n-1", "n-2"));
+  auto page2 = store.Range(DocStore::IndexWith(kv_.prefix, "notes"), page1->back(), 2);
+  ASSERT_TRUE(page2.ok());
+  EXPECT_THAT(*page2, ElementsAre("n-3"));
+  auto many = store.GetMany<google::protobuf::StringValue>("note", {"n-3", "missing", "n-1"});
+  ASSERT_TRUE(many.ok());
+  ASSERT_EQ(many->size(), 2u);
+  EXPECT_EQ((*many)[1].version, 2);
+  EXPECT_EQ((*many)[1].doc.value(), "v2");
+  EXPECT_EQ(*store.Count(DocStore::IndexWith(kv_.prefix, "notes")), 3);
+}
+
+}  // namespace salesops::testing

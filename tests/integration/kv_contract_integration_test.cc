@@ -1,0 +1,27 @@
+// The KvReader/BatchCommitter contract (common/docstore/kv_contract.h) on a
+// real Redis with the TransactionalOutbox's Lua commit: the suite the api unit
+// tests' InMemoryKv passes, so a difference between the two fails here.
+// Each test gets its own key prefix and outbox stream; no relay reads them.
+#include "absl/strings/str_cat.h"
+#include "common/docstore/kv_contract.h"
+#include "tests/integration/test_env.h"
+
+namespace salesops::testing {
+namespace {
+
+struct RedisKv {
+  RedisKvReader reader{TestRedis()};
+  TransactionalOutbox outbox;
+  explicit RedisKv(const std::string& stream) : outbox(TestRedis(), stream) {}
+};
+
+KvUnderTest MakeRedis() {
+  const std::string prefix = absl::StrCat("kvc:{kvc}:", UniqueSuffix(), ":");
+  auto kv = std::make_shared<RedisKv>(prefix + "outbox");
+  return KvUnderTest{&kv->reader, &kv->outbox, prefix, kv};
+}
+
+INSTANTIATE_TEST_SUITE_P(Redis, KvContractTest, ::testing::Values(KvFactory(&MakeRedis)));
+
+}  // namespace
+}  // namespace salesops::testing
