@@ -332,7 +332,9 @@ absl::Status CustomersApi::SignContract(const CallContext& call, const v1::SignC
   WriteBatch b;
   CustomersStore::PutDoc(b, kContract, id, next, cur.version);
   ScheduleInstalments(b, next, tz_);
-  TouchActivity(b, cust.doc, at, policies.pool);
+  // A backdated sign_date must not move the activity clock back (the pool
+  // would release a customer someone just visited).
+  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(store_, b, cust.doc, at, policies.pool));
   v1::ContractSigned e;
   *e.mutable_contract() = next;
   e.set_owner(next.owner());

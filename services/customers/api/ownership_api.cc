@@ -72,6 +72,23 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   if (call.principal.role == Role::kRep && owner != call.principal.member_id) {
     return PermissionDenied("NOT_IN_SCOPE", "a rep claims customers for themself only");
   }
+  // A retried claim (same request_id, lost reply) answers with the customer it
+  // claimed instead of CUSTOMER_NOT_IN_POOL.
+  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
+  auto replay = [&](const std::string& name) -> absl::Status {
+    if (name != req.name()) {
+      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", name);
+    }
+    v1::GetCustomerRequest g;
+    g.set_name(name);
+    v1::GetCustomerResponse r;
+    SALESOPS_RETURN_IF_ERROR(GetCustomer(call, g, &r));
+    *resp->mutable_customer() = std::move(*r.mutable_customer());
+    return absl::OkStatus();
+  };
+  if (seen) {
+    return replay(*seen);
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadCustomer(store_, id));
   SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), cur.version, req.name()));
   const absl::Time now = clock_.Now();
@@ -137,7 +154,13 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   *event.mutable_protection_until() = next.protection_until();
   *event.mutable_actor() = ActorOf(call);
   Emit(b, call, id, next.name(), event, now);
-  SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
+  GuardRequest(b, call, req.request_id(), next.name());
+  absl::Status s = store_.Commit(b);
+  if (ErrorReason(s) == reason::kRequestReplayed) {
+    call.replayed = true;
+    return replay(std::string(s.message()));
+  }
+  SALESOPS_RETURN_IF_ERROR(s);
   next.set_etag(absl::StrCat(cur.version + 1));
   SALESOPS_RETURN_IF_ERROR(FillDerived(store_, policies, {&next}));
   *resp->mutable_customer() = std::move(next);

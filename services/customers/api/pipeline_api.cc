@@ -287,7 +287,8 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   CustomersStore::PutDoc(b, kOpportunity, id, o, 0);
   GuardRequest(b, call, req.request_id(), o.name());
   IndexOpp(b, o);
-  TouchActivity(b, cust.doc, at, policies.pool);
+  // `at` may be an admin's backfill_time: the activity clock only moves forward.
+  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(store_, b, cust.doc, at, policies.pool));
   v1::OpportunityCreated e;
   e.set_opportunity(o.name());
   e.set_customer(o.customer());
@@ -631,7 +632,8 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, StripPrefix(next.customer())));
   WriteBatch b;
   CustomersStore::PutDoc(b, kOpportunity, id, next, cur.version);
-  TouchActivity(b, cust.doc, at, policies.pool);
+  // `at` may be an admin's backfill_time: the activity clock only moves forward.
+  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(store_, b, cust.doc, at, policies.pool));
   EmitStageChange(b, call, cur.doc, next, req.reason(), at, tz_);
   SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
