@@ -12,6 +12,7 @@
 #include "common/service/service_runtime.h"
 #include "services/customers/api/customers_grpc_service.h"
 #include "services/customers/events/org_changes.h"
+#include "services/customers/jobs/customers_jobs.h"
 #include "services/customers/store/customers_store.h"
 
 ABSL_FLAG(std::string, customers_addr, "127.0.0.1:7103",
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   ApplyTokenFlags("customers", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
   CustomersApi api(store, directory, clock, tz);
+  CustomersJobs jobs(store, clock, tz);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("customers", verifier, CustomersMethodPolicy(), metrics,
                 settings.rpc_workers > 0 ? &workers : nullptr);
@@ -71,7 +73,7 @@ int main(int argc, char** argv) {
            .ok()) {
     return 2;
   }
-  OrgChangeHandler org_changes(api);
+  OrgChangeHandler org_changes(jobs);
   ConsumerOptions org_changes_group;
   org_changes_group.group_id = absl::GetFlag(FLAGS_customers_org_changes_group);
   org_changes_group.topics = {absl::GetFlag(FLAGS_org_topic)};
@@ -86,12 +88,12 @@ int main(int argc, char** argv) {
   runtime.AddConsumer(directory_group, directory_projection);
 
   runtime.AddJob(
-      "pool", [&] { return api.RunPoolJob(500).status(); }, jobs_interval);
+      "pool", [&] { return jobs.RunPoolJob(500).status(); }, jobs_interval);
   runtime.AddJob(
-      "task-overdue", [&] { return api.RunTaskOverdueJob(500).status(); }, jobs_interval);
+      "task-overdue", [&] { return jobs.RunTaskOverdueJob(500).status(); }, jobs_interval);
   runtime.AddJob(
-      "payment-overdue", [&] { return api.RunPaymentOverdueJob(500).status(); }, jobs_interval);
+      "payment-overdue", [&] { return jobs.RunPaymentOverdueJob(500).status(); }, jobs_interval);
   runtime.AddJob(
-      "tier", [&] { return api.RunTierJob(500).status(); }, jobs_interval);
+      "tier", [&] { return jobs.RunTierJob(500).status(); }, jobs_interval);
   return runtime.Serve(&service, kCustomersServiceName);
 }

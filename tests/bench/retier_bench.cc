@@ -2,7 +2,7 @@
 // with one won and one open opportunity, straight into a dedicated Redis
 // through the customers store, then measures
 //   - Redis memory per customer (document + indexes + schedules), and per deal;
-//   - the tier job re-evaluating every customer (the same CustomersApi code the
+//   - the tier job re-evaluating every customer (the same CustomersJobs code the
 //     service runs on its schedule), against a baseline measured in the same
 //     run: reading exactly the data the job reads (customer, deal index, deals)
 //     batched the same way, with no scoring or writes.
@@ -21,8 +21,8 @@
 #include "common/redis/redis_client.h"
 #include "common/time/clock.h"
 #include "services/customers/api/api_helpers.h"
-#include "services/customers/api/customers_api.h"
 #include "services/customers/domain/tiering.h"
+#include "services/customers/jobs/customers_jobs.h"
 #include "tests/bench/bench_backends.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "a Redis used by this benchmark only");
@@ -63,9 +63,8 @@ int Run() {
   RedisClient redis(o);
   TransactionalOutbox outbox(redis, CustKey("outbox"));
   CustomersStore store(redis, outbox);
-  OrgDirectory directory(redis, kKeyPrefix);
   SystemClock clock;
-  CustomersApi api(store, directory, clock, absl::UTCTimeZone());
+  CustomersJobs jobs(store, clock, absl::UTCTimeZone());
   const int n = absl::GetFlag(FLAGS_customers);
   const int batch = absl::GetFlag(FLAGS_batch);
   const absl::Time now = absl::Now();
@@ -176,7 +175,7 @@ int Run() {
   t0 = absl::Now();
   int examined = 0, changed = 0;
   while (true) {
-    auto run = api.RunTierJob(1000);
+    auto run = jobs.RunTierJob(1000);
     if (!run.ok()) {
       std::fprintf(stderr, "tier job: %s\n", std::string(run.status().message()).c_str());
       return 1;

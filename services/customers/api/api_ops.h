@@ -14,6 +14,12 @@ struct TierResult {
 // Scores the customer from its deals, stores the breakdown, moves the tier
 // index and emits CustomerTierChanged when the tier changed; reschedules the
 // next evaluation. ABORTED when the customer changed meanwhile.
+// The scoring and the write of one re-evaluation, given the customer's deals
+// (no I/O): shared by ReTier and the batched tier job.
+TierResult PlanReTier(const internal::Policies& policies, const Versioned<v1::Customer>& cur,
+                      const std::vector<Versioned<v1::Opportunity>>& opps,
+                      v1::TierEvaluationTrigger trigger, const CallContext& call, absl::Time now,
+                      WriteBatch& b);
 absl::StatusOr<TierResult> ReTier(CustomersStore& store, const internal::Policies& policies,
                                   Versioned<v1::Customer>& cur, v1::TierEvaluationTrigger trigger,
                                   const CallContext& call, absl::Time now);

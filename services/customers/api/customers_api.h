@@ -36,12 +36,6 @@ inline constexpr char kCustomersSource[] = "/salesops/customers";
 // Which roles may call which method; object-level checks happen inside.
 MethodPolicy CustomersMethodPolicy();
 
-// What one run of a scheduled job did.
-struct JobRun {
-  int examined = 0;
-  int changed = 0;  // customers released, reminders sent, tasks/instalments flagged, tiers changed
-};
-
 class CustomersApi {
  public:
   // `tz`: the business time zone for dates (due dates, claim months).
@@ -123,21 +117,6 @@ class CustomersApi {
                                   v1::ImportCustomersCsvResponse* resp);
   absl::Status ExportCustomersCsv(const CallContext& call, const v1::ExportCustomersCsvRequest& req,
                                   v1::ExportCustomersCsvResponse* resp);
-
-  // Scheduled jobs (idempotent; safe on several replicas at once). Each looks
-  // at most `limit` due items.
-  absl::StatusOr<JobRun> RunPoolJob(int limit);            // reminders and releases
-  absl::StatusOr<JobRun> RunTaskOverdueJob(int limit);     // FollowUpTaskOverdue
-  absl::StatusOr<JobRun> RunPaymentOverdueJob(int limit);  // PaymentOverdue, ACTIVE contracts
-  absl::StatusOr<JobRun> RunTierJob(int limit);  // re-tier customers due (schedule/events)
-
-  // Org changes: when an owner moves team (MoveMember, or a merge/split of
-  // their team), their customers and open opportunities follow: `team` becomes
-  // the new team (region stays: it is where the customer is). Idempotent (a
-  // customer already on the new team is left alone). Returns how many
-  // customers and deals changed.
-  absl::StatusOr<JobRun> ApplyOwnerMove(const std::string& member_id, const std::string& to_team,
-                                        const std::string& reason);
 
  private:
   CustomersStore& store_;

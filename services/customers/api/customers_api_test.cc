@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "salesops/common/v1/common.pb.h"
 #include "salesops/customers/v1/customers_events.pb.h"
+#include "services/customers/jobs/customers_jobs.h"
 #include "services/customers/store/customers_store.h"
 
 namespace salesops::customers {
@@ -265,6 +266,7 @@ class CustomersApiTest : public ::testing::Test {
   CustomersStore store_{kv_, kv_};
   OrgDirectory directory_{kv_, kKeyPrefix};
   CustomersApi api_{store_, directory_, clock_, tz_};
+  CustomersJobs jobs_{store_, clock_, tz_};
 
   const CallContext rep1_ = As(Role::kRep, "rep-1", "t-hz");
   const CallContext rep2_ = As(Role::kRep, "rep-2", "t-hz");
@@ -828,10 +830,10 @@ TEST_F(CustomersApiTest, ActivityWithFollowUpCreatesATask) {
 
   // The task job flags it once when it is past due.
   clock_.Advance(absl::Hours(25));
-  absl::StatusOr<JobRun> run = api_.RunTaskOverdueJob(500);
+  absl::StatusOr<JobRun> run = jobs_.RunTaskOverdueJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 1);
-  run = api_.RunTaskOverdueJob(500);
+  run = jobs_.RunTaskOverdueJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0);
   EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.FollowUpTaskOverdue").size(), 1u);
@@ -856,15 +858,15 @@ TEST_F(CustomersApiTest, ActivityWithFollowUpCreatesATask) {
 TEST_F(CustomersApiTest, PoolJobRemindsThenReleasesANeglectedCustomer) {
   v1::Customer c = NewCustomer(rep1_, "沉睡客户");
   clock_.Advance(absl::Hours(24 * 82));
-  absl::StatusOr<JobRun> run = api_.RunPoolJob(500);
+  absl::StatusOr<JobRun> run = jobs_.RunPoolJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0) << "82 days idle: not yet in the reminder window";
 
   clock_.Advance(absl::Hours(24 * 2));  // 84 days
-  run = api_.RunPoolJob(500);
+  run = jobs_.RunPoolJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 1);
-  run = api_.RunPoolJob(500);  // a second replica, or the next tick
+  run = jobs_.RunPoolJob(500);  // a second replica, or the next tick
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0);
   std::vector<v1::CustomerReleaseReminder> reminders =
@@ -877,7 +879,7 @@ TEST_F(CustomersApiTest, PoolJobRemindsThenReleasesANeglectedCustomer) {
   EXPECT_TRUE(kv_.EventsOfType("salesops.customers.v1.CustomerReleasedToPool").empty());
 
   clock_.Advance(absl::Hours(24 * 7));  // 91 days
-  run = api_.RunPoolJob(500);
+  run = jobs_.RunPoolJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 1);
   std::vector<v1::CustomerReleasedToPool> released =
@@ -896,7 +898,7 @@ TEST_F(CustomersApiTest, PoolJobRemindsThenReleasesANeglectedCustomer) {
   EXPECT_EQ(pooled->owner(), "");
   EXPECT_EQ(pooled->team(), "");
   EXPECT_EQ(pooled->tags().region(), "orgUnits/east");
-  run = api_.RunPoolJob(500);
+  run = jobs_.RunPoolJob(500);
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->changed, 0);
 
@@ -917,7 +919,7 @@ TEST_F(CustomersApiTest, PoolJobKeepsACustomerWithRecentActivity) {
   clock_.Advance(absl::Hours(24 * 60));
   ASSERT_TRUE(LogVisit(rep1_, c).ok());
   clock_.Advance(absl::Hours(24 * 31));  // day 91
-  absl::StatusOr<JobRun> run = api_.RunPoolJob(500);
+  absl::StatusOr<JobRun> run = jobs_.RunPoolJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0);
   absl::StatusOr<v1::Customer> read = Get(rep1_, c.name());
@@ -926,7 +928,7 @@ TEST_F(CustomersApiTest, PoolJobKeepsACustomerWithRecentActivity) {
   EXPECT_TRUE(kv_.EventsOfType("salesops.customers.v1.CustomerReleasedToPool").empty());
 
   clock_.Advance(absl::Hours(24 * 59));  // 90 days after the visit
-  run = api_.RunPoolJob(500);
+  run = jobs_.RunPoolJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 1);
   std::vector<v1::CustomerReleasedToPool> released =
@@ -1007,15 +1009,15 @@ TEST_F(CustomersApiTest, PaymentOverdueJobReportsEachUnpaidInstalmentOnce) {
   ASSERT_TRUE(Sign(rep1_, *k).ok());
 
   clock_.Advance(absl::Hours(24 * 30));  // instalment 1's due day
-  absl::StatusOr<JobRun> run = api_.RunPaymentOverdueJob(500);
+  absl::StatusOr<JobRun> run = jobs_.RunPaymentOverdueJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0);
 
   clock_.Advance(absl::Hours(24 * 2));
-  run = api_.RunPaymentOverdueJob(500);
+  run = jobs_.RunPaymentOverdueJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 1);
-  run = api_.RunPaymentOverdueJob(500);
+  run = jobs_.RunPaymentOverdueJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0);
 
@@ -1028,7 +1030,7 @@ TEST_F(CustomersApiTest, PaymentOverdueJobReportsEachUnpaidInstalmentOnce) {
   v1::RecordPaymentResponse paid;
   ASSERT_TRUE(api_.RecordPayment(rep1_, pay, &paid).ok());
   clock_.Advance(absl::Hours(24 * 70));
-  run = api_.RunPaymentOverdueJob(500);
+  run = jobs_.RunPaymentOverdueJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0);
 
@@ -1080,7 +1082,7 @@ TEST_F(CustomersApiTest, BackdatedContractSigningDoesNotMoveTheActivityClockBack
   absl::StatusOr<v1::Customer> read = Get(rep1_, c.name());
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(FromTs(read->last_activity_time()), t0 + absl::Hours(24 * 60));
-  absl::StatusOr<JobRun> run = api_.RunPoolJob(500);
+  absl::StatusOr<JobRun> run = jobs_.RunPoolJob(500);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->changed, 0);
   read = Get(rep1_, c.name());

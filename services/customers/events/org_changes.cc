@@ -22,7 +22,7 @@ absl::Status OrgChangeHandler::Handle(const CloudEvent& event) {
       "owner ", e.member().name(), " moved from ", e.from_org_unit(), " to ", e.to_org_unit(),
       e.reorganisation().empty() ? "" : absl::StrCat(" (", e.reorganisation(), ")"));
   absl::Status s =
-      api_.ApplyOwnerMove(e.member().name().substr(8), e.to_org_unit().substr(9), reason).status();
+      jobs_.ApplyOwnerMove(e.member().name().substr(8), e.to_org_unit().substr(9), reason).status();
   // A lost race is worth another try, not the dead-letter topic.
   if (absl::IsAborted(s)) {
     return Unavailable("RETRY", std::string(s.message()));

@@ -16,7 +16,7 @@
 #include "common/time/clock.h"
 #include "salesops/warning/v1/warning_service.pb.h"
 #include "services/warning/domain/proposal.h"
-#include "services/warning/engine/engine.h"
+#include "services/warning/events/engine.h"
 
 namespace salesops::warning {
 

@@ -13,7 +13,7 @@
 #include "common/kafka/consumer.h"
 #include "common/projection/projection_store.h"
 #include "common/time/clock.h"
-#include "services/warning/engine/engine.h"
+#include "services/warning/events/engine.h"
 
 namespace salesops::warning {
 

@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
-#include "services/warning/engine/engine.h"
+#include "services/warning/events/engine.h"
 
 namespace salesops::warning {
 

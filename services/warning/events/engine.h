@@ -24,7 +24,7 @@
 #include "common/directory/org_directory.h"
 #include "common/outbox/write_batch.h"
 #include "services/warning/domain/subjects.h"
-#include "services/warning/engine/rule_set.h"
+#include "services/warning/store/rule_set.h"
 #include "services/warning/store/warning_store.h"
 
 namespace salesops::warning {

@@ -1,4 +1,4 @@
-#include "services/warning/engine/engine.h"
+#include "services/warning/events/engine.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "services/warning/engine/rule_set.h"
+#include "services/warning/store/rule_set.h"
 
 #include <algorithm>
 #include <fstream>
