@@ -9,6 +9,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -848,8 +849,9 @@ TEST_F(CustomersTest, HandOverMovesOpenDealsAndFollowUpsRaiseOverdueReminders) {
   EXPECT_EQ(acts.activities(0).performed_by(), "members/" + org().rep2);
 }
 
-// Runs last in the file on purpose: it changes the pool policy (and restores it).
-TEST_F(CustomersTest, ZzPoolReleasesIdleCustomersAndClaimsKeepTheirLimits) {
+// Changes the pool policy and restores it when it ends, whatever happens in
+// between, so it may run at any point of a shuffled order.
+TEST_F(CustomersTest, PoolReleasesIdleCustomersAndClaimsKeepTheirLimits) {
   TopicReader reader(TestEnv::Get().kafka_bootstrap, kTopic);
   cv1::GetPoolPolicyResponse before;
   ASSERT_TRUE(Call(Admin(), &cv1::CustomersService::Stub::GetPoolPolicy,
@@ -867,6 +869,15 @@ TEST_F(CustomersTest, ZzPoolReleasesIdleCustomersAndClaimsKeepTheirLimits) {
   cv1::UpdatePoolPolicyResponse upr;
   grpc::Status s = Call(Admin(), &cv1::CustomersService::Stub::UpdatePoolPolicy, up, &upr);
   ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message() << " " << ViolatedFieldOf(s);
+  absl::Cleanup restore_policy = [&] {
+    cv1::UpdatePoolPolicyRequest restore;
+    *restore.mutable_pool_policy() = before.pool_policy();
+    restore.mutable_pool_policy()->clear_etag();
+    restore.set_reason("integration test: restore");
+    cv1::UpdatePoolPolicyResponse restored;
+    EXPECT_TRUE(
+        Call(Admin(), &cv1::CustomersService::Stub::UpdatePoolPolicy, restore, &restored).ok());
+  };
   // Bad policy names the field.
   cv1::UpdatePoolPolicyRequest bad = up;
   bad.mutable_pool_policy()->set_reminder_days_before_release(5);
@@ -950,16 +961,10 @@ TEST_F(CustomersTest, ZzPoolReleasesIdleCustomersAndClaimsKeepTheirLimits) {
   claim.set_name(pool2.name());
   s = Call(rep_token, &cv1::CustomersService::Stub::ClaimCustomer, claim, &claimed);
   EXPECT_EQ(ErrorReasonOf(s), "MONTHLY_CLAIM_LIMIT_REACHED") << s.error_message();
-
-  // Restore the policy for other suites.
-  cv1::UpdatePoolPolicyRequest restore;
-  *restore.mutable_pool_policy() = before.pool_policy();
-  restore.mutable_pool_policy()->clear_etag();
-  ASSERT_TRUE(Call(Admin(), &cv1::CustomersService::Stub::UpdatePoolPolicy, restore, &upr).ok());
 }
 
 // An owner moving team takes their customers and open deals along (org events).
-TEST_F(CustomersTest, ZzzOwnerMovingTeamTakesCustomersAndOpenDealsAlong) {
+TEST_F(CustomersTest, OwnerMovingTeamTakesCustomersAndOpenDealsAlong) {
   const std::string rep5 = "rep5-" + org().sfx;
   {
     grpc::ClientContext ctx;

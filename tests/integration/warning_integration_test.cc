@@ -536,6 +536,20 @@ TEST_F(WarningTest, PaceAndCoverageFollowLiveAttainmentAndRuleChangesResolve) {
       ProduceRaw(env.kafka_bootstrap, kCustomersTopic, e.key, e.data, ToKafkaHeaders(e)).ok());
 
   const std::string r2 = "members/" + Id("r2");
+  // Barrier: the targets service has counted the deal (its AttainmentUpdated
+  // is what the period rules evaluate), however soon after start-up this runs.
+  tv1::GetAttainmentRequest att_req;
+  att_req.set_plan("plans/" + Id("plan"));
+  att_req.set_subject(r2);
+  tv1::GetAttainmentResponse att;
+  for (int i = 0; i < 300 && att.attainment().actual().amount_minor() == 0; ++i) {
+    grpc::Status as =
+        Call(targets_->stub(), Admin(), &tv1::TargetsService::Stub::GetAttainment, att_req, &att);
+    if (!as.ok() || att.attainment().actual().amount_minor() == 0) {
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+  }
+  ASSERT_EQ(att.attainment().actual().amount_minor(), 1'000'00) << targets_->Logs();
   auto raised = [&](const std::string& rule, const std::string& subject) {
     return [rule, subject](const Record& rec) {
       wv1::WarningRaised w;
