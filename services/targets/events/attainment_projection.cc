@@ -128,7 +128,13 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
       if (!planned) {
         unplanned += deal.amount_minor;
       }
-      const v1::Attainment a = RollupAttainment(*model, subjects[i], actual, unplanned, now, tz_);
+      v1::Attainment a = RollupAttainment(*model, subjects[i], actual, unplanned, now, tz_);
+      // A rep without a cell in this plan (new, or booking outside it) has no
+      // team from the plan: the deal's team is where the booking happened.
+      // Consumers (forecast) need it on every rep-level update.
+      if (a.level() == v1::ATTAINMENT_LEVEL_REP && a.team().empty() && !deal.team.empty()) {
+        a.set_team(absl::StrCat("orgUnits/", deal.team));
+      }
       b.Emit(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
                             AttainmentEvent(a, model->period, cause.source, cause.id), now,
                             cause.trace_id),
