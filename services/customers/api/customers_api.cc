@@ -144,16 +144,8 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
 
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
-  auto replay = [&](const std::string& name) -> absl::Status {
-    if (!absl::StartsWith(name, "customers/")) {
-      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", name);
-    }
-    v1::GetCustomerRequest g;
-    g.set_name(name);
-    v1::GetCustomerResponse r;
-    SALESOPS_RETURN_IF_ERROR(GetCustomer(call, g, &r));
-    *resp->mutable_customer() = std::move(*r.mutable_customer());
-    return absl::OkStatus();
+  auto replay = [&](const std::string& name) {
+    return ReplayCustomer(call, name, "", resp->mutable_customer());
   };
   if (seen) {
     return replay(*seen);
@@ -282,6 +274,19 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   c.set_etag("1");
   SALESOPS_RETURN_IF_ERROR(FillDerived(store_, policies, {&c}));
   *resp->mutable_customer() = std::move(c);
+  return absl::OkStatus();
+}
+
+absl::Status CustomersApi::ReplayCustomer(const CallContext& call, const std::string& name,
+                                          const std::string& expected, v1::Customer* out) {
+  if (!absl::StartsWith(name, "customers/") || (!expected.empty() && name != expected)) {
+    return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", name);
+  }
+  v1::GetCustomerRequest g;
+  g.set_name(name);
+  v1::GetCustomerResponse r;
+  SALESOPS_RETURN_IF_ERROR(GetCustomer(call, g, &r));
+  *out = std::move(*r.mutable_customer());
   return absl::OkStatus();
 }
 

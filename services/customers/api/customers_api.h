@@ -119,6 +119,12 @@ class CustomersApi {
                                   v1::ExportCustomersCsvResponse* resp);
 
  private:
+  // Answers a replayed request (AIP-155) with the customer it made or changed,
+  // as the caller may see it now; REQUEST_ID_REUSED when the request_id was
+  // used for `expected` other than `name` ("" = any customer).
+  absl::Status ReplayCustomer(const CallContext& call, const std::string& name,
+                              const std::string& expected, v1::Customer* out);
+
   CustomersStore& store_;
   OrgDirectory& directory_;
   const Clock& clock_;

@@ -75,16 +75,8 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   // A retried claim (same request_id, lost reply) answers with the customer it
   // claimed instead of CUSTOMER_NOT_IN_POOL.
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
-  auto replay = [&](const std::string& name) -> absl::Status {
-    if (name != req.name()) {
-      return AlreadyExists("REQUEST_ID_REUSED", "request_id was used for another resource", name);
-    }
-    v1::GetCustomerRequest g;
-    g.set_name(name);
-    v1::GetCustomerResponse r;
-    SALESOPS_RETURN_IF_ERROR(GetCustomer(call, g, &r));
-    *resp->mutable_customer() = std::move(*r.mutable_customer());
-    return absl::OkStatus();
+  auto replay = [&](const std::string& name) {
+    return ReplayCustomer(call, name, req.name(), resp->mutable_customer());
   };
   if (seen) {
     return replay(*seen);
