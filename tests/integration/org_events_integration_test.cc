@@ -185,10 +185,15 @@ TEST_F(OrgEventsTest, KilledServiceLosesNoEvent) {
         CreateUnit(*server, absl::StrCat("k", i, "-", sfx_), v1::ORG_UNIT_KIND_REGION, "co-" + sfx_)
             .ok());
   }
-  absl::SleepFor(absl::Milliseconds(500));
-  auto pending = TestRedis().Command({"XPENDING", "org:{org}:outbox", "relay"});
-  ASSERT_TRUE(pending.ok());
-  EXPECT_GE(pending->elements[0].integer, 50) << "the relay should hold the entries as pending";
+  // Barrier: the relay has read the entries it cannot deliver (pending in its group).
+  int64_t held = 0;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline && held < 50;
+       absl::SleepFor(absl::Milliseconds(50))) {
+    auto pending = TestRedis().Command({"XPENDING", "org:{org}:outbox", "relay"});
+    ASSERT_TRUE(pending.ok());
+    held = pending->elements[0].integer;
+  }
+  EXPECT_GE(held, 50) << "the relay should hold the entries as pending";
   server->Kill9();
   StartBroker();
   server = std::make_unique<OrgServer>(server->group());
@@ -222,8 +227,19 @@ TEST_F(OrgEventsTest, RedeliveryChangesTheProjectionOnce) {
     ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kTopic, e.key, e.data, ToKafkaHeaders(e)).ok());
   }
   EXPECT_TRUE(WaitForCount(server, "team-" + sfx_, 1));
-  absl::SleepFor(absl::Seconds(2));  // a second apply would show by now
-  EXPECT_EQ(MemberCount(server, "team-" + sfx_), 1);
+  // Barrier: a sentinel with the same record key (same partition, so after
+  // the copies) joins another team; once it shows, every copy was processed.
+  ASSERT_TRUE(CreateUnit(server, "sentinel-" + sfx_, v1::ORG_UNIT_KIND_TEAM, "co-" + sfx_).ok());
+  auto sentinel = [&](const std::string& id, const std::string& key) {
+    v1::MemberJoined j;
+    j.mutable_member()->set_name("members/" + id);
+    j.mutable_member()->set_org_unit("orgUnits/sentinel-" + sfx_);
+    CloudEvent s = MakeCloudEvent("/salesops/org", key, "members/" + id, j, absl::Now());
+    ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kTopic, key, s.data, ToKafkaHeaders(s)).ok());
+  };
+  sentinel("sentinel1-" + sfx_, e.key);
+  EXPECT_TRUE(WaitForCount(server, "sentinel-" + sfx_, 1));
+  EXPECT_EQ(MemberCount(server, "team-" + sfx_), 1) << "a copy was applied twice";
 
   CloudEvent again = MakeCloudEvent("/salesops/org", "ghost2-" + sfx_, "members/ghost2-" + sfx_,
                                     joined, absl::Now());
@@ -235,7 +251,11 @@ TEST_F(OrgEventsTest, RedeliveryChangesTheProjectionOnce) {
   server.Stop();
   OrgServer restarted(server.group());
   restarted.Start();
-  absl::SleepFor(absl::Seconds(3));
+  // Barrier: sentinels behind both keys' records (their partitions), after
+  // everything the restarted member may read again.
+  sentinel("sentinel2-" + sfx_, e.key);
+  sentinel("sentinel3-" + sfx_, again.key);
+  EXPECT_TRUE(WaitForCount(restarted, "sentinel-" + sfx_, 3));
   EXPECT_EQ(MemberCount(restarted, "team-" + sfx_), 2);
 }
 
