@@ -476,7 +476,16 @@ TEST_F(OrgReorgTest, EfficiencyFromDealEvents) {
   while (absl::Now() < deadline) {
     resp.Clear();
     ASSERT_TRUE(Call(&Stub::GetTeamEfficiency, admin_, req, &resp).ok());
-    if (resp.teams_size() == 2 && resp.teams(0).won_deals() + resp.teams(1).won_deals() >= 2) {
+    // Both projections are asynchronous: the deals (revenue) and, when this
+    // test runs first, the members Tree() just added (headcount).
+    int64_t headcount_a = 0;
+    for (const auto& t : resp.teams()) {
+      if (t.team() == "orgUnits/" + Id("a")) {
+        headcount_a = t.headcount();
+      }
+    }
+    if (resp.teams_size() == 2 && resp.teams(0).won_deals() + resp.teams(1).won_deals() >= 2 &&
+        headcount_a == 3) {
       break;
     }
     absl::SleepFor(absl::Milliseconds(200));
