@@ -67,46 +67,6 @@ class TargetsTest : public ::testing::Test {
     for (const char* pl : {"pla", "plb", "plc", "pld"}) {
       unit(Id(pl), ov1::ORG_UNIT_KIND_PRODUCT_LINE, Id("co"));
     }
-    // Barrier: org events reach the targets service's directory asynchronously;
-    // a draft probe plan allocates to every team and rep above once it knows them.
-    tv1::TargetPlan probe = NewPlan(Id("probe"), 600);
-    tv1::AllocatePlanResponse teams;
-    ASSERT_TRUE(Eventually([&] {
-      return Allocate(Director(), probe.name(), "", tv1::ALLOCATION_AXIS_TEAM,
-                      tv1::ALLOCATION_METHOD_EQUAL,
-                      {{"orgUnits/" + Id("team"), 0},
-                       {"orgUnits/" + Id("team2"), 0},
-                       {"orgUnits/" + Id("team3"), 0}},
-                      &teams)
-          .ok();
-    }));
-    const std::map<std::string, std::vector<std::string>> reps = {
-        {"orgUnits/" + Id("team"), {"r1", "r2", "r3"}},
-        {"orgUnits/" + Id("team2"), {"r4"}},
-        {"orgUnits/" + Id("team3"), {"r5", "r6"}}};
-    for (const auto& cell : teams.cells()) {
-      std::vector<std::pair<std::string, int64_t>> inputs;
-      for (const std::string& r : reps.at(cell.org_unit())) {
-        inputs.emplace_back("members/" + Id(r), 0);
-      }
-      tv1::AllocatePlanResponse out;
-      ASSERT_TRUE(Eventually([&] {
-        return Allocate(Director(), probe.name(), cell.name(), tv1::ALLOCATION_AXIS_REP,
-                        tv1::ALLOCATION_METHOD_EQUAL, inputs, &out)
-            .ok();
-      })) << cell.org_unit();
-    }
-  }
-  // Polls `done` every 200 ms for up to 30 s.
-  template <typename F>
-  static bool Eventually(F done) {
-    for (int i = 0; i < 150; ++i) {
-      if (done()) {
-        return true;
-      }
-      absl::SleepFor(absl::Milliseconds(200));
-    }
-    return false;
   }
   static void TearDownTestSuite() {
     delete server_;
