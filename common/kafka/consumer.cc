@@ -272,7 +272,10 @@ bool KafkaEventConsumer::Process(RdKafka::Message& message) {
     ++stats_.retries;
     if (!IsRetryable(s)) {
       ++failures;
-      if (failures >= options_.max_attempts) {
+      // INVALID_ARGUMENT says the record itself is bad: another try reads
+      // the same bytes, so it goes to the dead-letter topic at once instead
+      // of holding its partition back through the backoff.
+      if (failures >= options_.max_attempts || s.code() == absl::StatusCode::kInvalidArgument) {
         return DeadLetter(message, s, failures);
       }
     } else {

@@ -8,7 +8,8 @@
 // Poison records: a record that is not a valid CloudEvent, or whose handler
 // fails with a non-retryable error `max_attempts` times, is copied (value,
 // key, headers, plus x-salesops-dlq-* headers saying why) to the dead-letter
-// topic, and the loop goes on. Retryable errors (UNAVAILABLE: Redis down) are
+// topic, and the loop goes on; INVALID_ARGUMENT (the record itself is bad) is
+// copied after the first failure. Retryable errors (UNAVAILABLE: Redis down) are
 // retried with backoff, never dead-lettered: the record waits.
 //
 // Provenance: every topic has an owner, the one service that may publish on

@@ -1,6 +1,7 @@
 // The shared consumer's provenance check: on a topic owned by a service, only
 // events whose ce_source and ce_type are that service's reach the handler;
-// the rest are dead-lettered with the reason and the consumer goes on. Runs
+// the rest are dead-lettered with the reason and the consumer goes on; a
+// record its handler calls bad is dead-lettered after one attempt. Runs
 // against librdkafka's in-process mock cluster (no real Kafka needed).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/events/cloud_event.h"
@@ -196,6 +198,64 @@ TEST(ProvenanceMockTest, ForeignEventsAreDeadLettered) {
   consumer.Stop();  // joins the loop: the counters are final
   EXPECT_EQ(consumer.stats().dead_lettered.load(), 2);
   EXPECT_EQ(consumer.stats().processed.load(), 2);
+  producer.Stop();
+}
+
+// Fails events by id: "bad-*" with INVALID_ARGUMENT (the record is bad),
+// "stubborn-*" with FAILED_PRECONDITION (not retryable, but not known to be
+// the record's fault); the rest are recorded.
+class FailingHandler : public RecordingHandler {
+ public:
+  absl::Status Handle(const CloudEvent& event) override {
+    if (absl::StartsWith(event.id, "bad-")) {
+      return InvalidField("data", "cannot be decoded");
+    }
+    if (absl::StartsWith(event.id, "stubborn-")) {
+      return absl::FailedPreconditionError("not yet");
+    }
+    return RecordingHandler::Handle(event);
+  }
+};
+
+// A record its handler calls bad (INVALID_ARGUMENT) is dead-lettered after one
+// attempt, so it does not hold its partition back through the backoff; other
+// non-retryable failures get max_attempts tries. The good records around them
+// are handled in order.
+TEST(ProvenanceMockTest, BadRecordsAreDeadLetteredAtOnceOthersAfterMaxAttempts) {
+  MockCluster cluster;
+  ProducerOptions popts;
+  popts.bootstrap = cluster.bootstrap();
+  popts.linger = absl::Milliseconds(1);
+  popts.message_timeout = absl::Seconds(10);
+  KafkaProducer producer(popts);
+  ASSERT_TRUE(producer.Start().ok());
+  for (const char* id : {"good-1", "bad-1", "stubborn-1", "good-2"}) {
+    CloudEvent e = Event(id, "/salesops/org", "salesops.org.v1.OrgUnitCreated");
+    ASSERT_TRUE(
+        producer.ProduceSync(kOrgTopic, e.key, e.data, ToKafkaHeaders(e), absl::Seconds(10)).ok());
+  }
+  FailingHandler handler;
+  ConsumerOptions copts;
+  copts.bootstrap = cluster.bootstrap();
+  copts.group_id = "org-dead-letter-test";
+  copts.topics = {kOrgTopic};
+  copts.dlq_topic = kDlq;
+  copts.max_attempts = 3;
+  copts.retry_backoff = absl::Milliseconds(10);
+  KafkaEventConsumer consumer(copts, handler, producer);
+  ASSERT_TRUE(consumer.Start().ok());
+
+  EXPECT_THAT(handler.WaitFor(2, absl::Seconds(20)), ElementsAre("good-1", "good-2"));
+  std::vector<DlqRecord> dlq = ReadDlq(cluster.bootstrap(), 2);
+  ASSERT_EQ(dlq.size(), 2u);
+  EXPECT_EQ(dlq[0].id, "bad-1");
+  EXPECT_EQ(dlq[0].headers["x-salesops-dlq-code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(dlq[0].headers["x-salesops-dlq-attempts"], "1");
+  EXPECT_EQ(dlq[1].id, "stubborn-1");
+  EXPECT_EQ(dlq[1].headers["x-salesops-dlq-code"], "FAILED_PRECONDITION");
+  EXPECT_EQ(dlq[1].headers["x-salesops-dlq-attempts"], "3");
+  consumer.Stop();
+  EXPECT_EQ(consumer.stats().dead_lettered.load(), 2);
   producer.Stop();
 }
 
