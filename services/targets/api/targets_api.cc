@@ -1273,6 +1273,16 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
       };
       v1::Attainment a = RollupAttainment(*model, s, get(ActualField(s)), get(UnplannedField(s)),
                                           now, options_.tz);
+      // A rep who booked without a cell in this plan has no team from the
+      // plan: the directory's is theirs. Consumers (forecast) need the team on
+      // every rep-level update; one they cannot place is left out, not sent.
+      if (a.level() == v1::ATTAINMENT_LEVEL_REP && a.team().empty()) {
+        SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> m, directory_.Member(s.id));
+        if (!m.has_value() || m->team.empty()) {
+          continue;
+        }
+        a.set_team(absl::StrCat("orgUnits/", m->team));
+      }
       a.set_plan(next.name());
       b.Emit(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
                             AttainmentEvent(a, model->period, published.source, published.id), now,

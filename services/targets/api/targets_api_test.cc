@@ -1,0 +1,536 @@
+// TargetsApi over InMemoryKv, wired as main.cc wires it (TargetsStore, the org
+// directory and the attainment projection on one keyspace, the org chart
+// filled through the real directory projection), with a fake clock: periods,
+// plans and their allocation down to reps, who may plan what, publishing and
+// the roll-ups it announces, won deals counted once, a moved rep's target,
+// and a failed commit that leaves nothing behind — without Redis, Kafka or gRPC.
+#include "services/targets/api/targets_api.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/directory/org_directory.h"
+#include "common/directory/testing/directory_seed.h"
+#include "common/docstore/in_memory_kv.h"
+#include "common/events/cloud_event.h"
+#include "common/projection/projection_store.h"
+#include "common/status/errors.h"
+#include "common/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_events.pb.h"
+#include "services/targets/events/attainment_projection.h"
+#include "services/targets/store/targets_store.h"
+
+namespace salesops::targets {
+namespace {
+
+namespace ov1 = ::salesops::org::v1;
+namespace cv1 = ::salesops::customers::v1;
+using ::testing::ElementsAre;
+
+constexpr char kTrace[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+absl::TimeZone BusinessZone() {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone("Asia/Shanghai", &tz)) {
+    tz = absl::FixedTimeZone(8 * 3600);
+  }
+  return tz;
+}
+
+std::string FieldOf(const absl::Status& s) {
+  std::vector<FieldViolation> v = FieldViolations(s);
+  return v.empty() ? "" : v.front().field;
+}
+
+class TargetsApiTest : public ::testing::Test {
+ protected:
+  // A company with two regions; east has two teams (t-hz with three reps and
+  // a supervisor, t-sh with one rep and a supervisor) and an empty team;
+  // west has one team. One product line.
+  void SetUp() override {
+    seed_.Unit("acme", "", ov1::ORG_UNIT_KIND_COMPANY);
+    seed_.Unit("east", "acme", ov1::ORG_UNIT_KIND_REGION);
+    seed_.Unit("west", "acme", ov1::ORG_UNIT_KIND_REGION);
+    seed_.Unit("t-hz", "east", ov1::ORG_UNIT_KIND_TEAM);
+    seed_.Unit("t-sh", "east", ov1::ORG_UNIT_KIND_TEAM);
+    seed_.Unit("t-empty", "east", ov1::ORG_UNIT_KIND_TEAM);
+    seed_.Unit("t-cd", "west", ov1::ORG_UNIT_KIND_TEAM);
+    seed_.Unit("pl-erp", "acme", ov1::ORG_UNIT_KIND_PRODUCT_LINE);
+    for (const char* r : {"rep-1", "rep-2", "rep-3"}) {
+      seed_.Member(r, "t-hz", ov1::ROLE_REP);
+    }
+    seed_.Member("rep-4", "t-sh", ov1::ROLE_REP);
+    seed_.Member("rep-5", "t-cd", ov1::ROLE_REP);
+    seed_.Member("sup-hz", "t-hz", ov1::ROLE_SUPERVISOR);
+    seed_.Member("sup-sh", "t-sh", ov1::ROLE_SUPERVISOR);
+    seed_.Member("mgr-e", "east", ov1::ROLE_MANAGER);
+  }
+
+  static CallContext As(Role role, std::string member, std::string unit) {
+    return CallContext{{std::move(member), role, std::move(unit)}, kTrace, "test"};
+  }
+  static CallContext Admin() { return As(Role::kAdmin, "admin", ""); }
+  static CallContext Director() { return As(Role::kDirector, "dir", "acme"); }
+  static CallContext SupHz() { return As(Role::kSupervisor, "sup-hz", "t-hz"); }
+  static CallContext SupSh() { return As(Role::kSupervisor, "sup-sh", "t-sh"); }
+  static CallContext MgrEast() { return As(Role::kManager, "mgr-e", "east"); }
+  static CallContext Rep(const std::string& id, const std::string& team = "t-hz") {
+    return As(Role::kRep, id, team);
+  }
+
+  // Fiscal Q4 2026 (the clock's quarter), created by an admin the first time.
+  std::string Quarter() {
+    if (quarter_created_) {
+      return "fiscalPeriods/FY2026-Q4";
+    }
+    quarter_created_ = true;
+    v1::CreateFiscalPeriodRequest req;
+    v1::FiscalPeriod* p = req.mutable_fiscal_period();
+    p->set_display_name("2026财年第四季度");
+    p->set_kind(v1::FISCAL_PERIOD_KIND_QUARTER);
+    p->set_fiscal_year(2026);
+    p->set_number(4);
+    p->set_fiscal_year_start_month(1);
+    v1::CreateFiscalPeriodResponse resp;
+    absl::Status s = api_.CreateFiscalPeriod(Admin(), req, &resp);
+    EXPECT_TRUE(s.ok() || s.code() == absl::StatusCode::kAlreadyExists) << s;
+    return "fiscalPeriods/FY2026-Q4";
+  }
+
+  absl::StatusOr<v1::TargetPlan> CreatePlan(const CallContext& call, const std::string& id,
+                                            const std::string& scope, int64_t total) {
+    v1::CreatePlanRequest req;
+    v1::TargetPlan* p = req.mutable_plan();
+    p->set_display_name("季度目标");
+    p->set_period(Quarter());
+    p->set_scope("orgUnits/" + scope);
+    p->mutable_total()->set_amount_minor(total);
+    p->mutable_total()->set_currency_code("CNY");
+    p->set_attainment_basis(v1::ATTAINMENT_BASIS_BOOKING);
+    req.set_plan_id(id);
+    v1::CreatePlanResponse resp;
+    absl::Status s = api_.CreatePlan(call, req, &resp);
+    if (!s.ok()) {
+      return s;
+    }
+    return resp.plan();
+  }
+
+  absl::StatusOr<std::vector<v1::AllocationCell>> Allocate(
+      const CallContext& call, const std::string& plan, const std::string& parent,
+      v1::AllocationAxis axis, v1::AllocationMethod method,
+      const std::vector<std::pair<std::string, int64_t>>& inputs, bool lock = false) {
+    v1::AllocatePlanRequest req;
+    req.set_plan(plan);
+    req.set_parent_cell(parent);
+    req.set_axis(axis);
+    req.set_method(method);
+    for (const auto& [key, amount] : inputs) {
+      v1::AllocationInput* in = req.add_inputs();
+      in->set_key(key);
+      if (amount > 0 || lock) {
+        in->mutable_amount()->set_amount_minor(amount);
+        in->mutable_amount()->set_currency_code("CNY");
+        in->set_locked(lock);
+      }
+    }
+    v1::AllocatePlanResponse resp;
+    absl::Status s = api_.AllocatePlan(call, req, &resp);
+    if (!s.ok()) {
+      return s;
+    }
+    return std::vector<v1::AllocationCell>(resp.cells().begin(), resp.cells().end());
+  }
+
+  // A company plan of `total` allocated to the product line, then to t-hz
+  // (and t-sh when `two_teams`), then equally to each team's reps.
+  struct Allocated {
+    v1::TargetPlan plan;
+    std::string team_cell;     // t-hz
+    std::string sh_team_cell;  // t-sh, when two_teams
+    std::vector<v1::AllocationCell> reps;
+  };
+  Allocated AllocatedPlan(const std::string& id, int64_t total, bool two_teams = false) {
+    Allocated out;
+    absl::StatusOr<v1::TargetPlan> plan = CreatePlan(Director(), id, "acme", total);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    out.plan = plan.value_or(v1::TargetPlan());
+    auto pl = Allocate(Director(), out.plan.name(), "", v1::ALLOCATION_AXIS_PRODUCT_LINE,
+                       v1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/pl-erp", 0}});
+    EXPECT_TRUE(pl.ok() && pl->size() == 1) << pl.status();
+    std::vector<std::pair<std::string, int64_t>> teams = {{"orgUnits/t-hz", 0}};
+    if (two_teams) {
+      teams.push_back({"orgUnits/t-sh", 0});
+    }
+    auto t = Allocate(Director(), out.plan.name(), (*pl)[0].name(), v1::ALLOCATION_AXIS_TEAM,
+                      v1::ALLOCATION_METHOD_EQUAL, teams);
+    EXPECT_TRUE(t.ok()) << t.status();
+    for (const v1::AllocationCell& c : *t) {
+      (c.org_unit() == "orgUnits/t-hz" ? out.team_cell : out.sh_team_cell) = c.name();
+    }
+    auto reps = Allocate(SupHz(), out.plan.name(), out.team_cell, v1::ALLOCATION_AXIS_REP,
+                         v1::ALLOCATION_METHOD_EQUAL, {});
+    EXPECT_TRUE(reps.ok()) << reps.status();
+    out.reps = reps.value_or(std::vector<v1::AllocationCell>());
+    if (two_teams) {
+      auto sh = Allocate(SupSh(), out.plan.name(), out.sh_team_cell, v1::ALLOCATION_AXIS_REP,
+                         v1::ALLOCATION_METHOD_EQUAL, {});
+      EXPECT_TRUE(sh.ok()) << sh.status();
+    }
+    return out;
+  }
+
+  absl::StatusOr<v1::PublishPlanResponse> Publish(const CallContext& call,
+                                                  const std::string& plan) {
+    v1::PublishPlanRequest req;
+    req.set_name(plan);
+    v1::PublishPlanResponse resp;
+    absl::Status s = api_.PublishPlan(call, req, &resp);
+    if (!s.ok()) {
+      return s;
+    }
+    return resp;
+  }
+
+  // A won deal as the customers service publishes it, dated on the clock's day.
+  CloudEvent WonDeal(const std::string& id, const std::string& rep, const std::string& team,
+                     const std::string& region, int64_t amount) const {
+    cv1::OpportunityWon won;
+    won.set_opportunity("opportunities/" + id);
+    won.set_customer("customers/c-" + id);
+    won.set_owner("members/" + rep);
+    won.set_team("orgUnits/" + team);
+    won.set_region("orgUnits/" + region);
+    won.set_product_line("orgUnits/pl-erp");
+    won.set_channel("direct");
+    won.set_customer_type("enterprise");
+    won.mutable_amount()->set_amount_minor(amount);
+    won.mutable_amount()->set_currency_code("CNY");
+    const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), tz_);
+    won.mutable_won_date()->set_year(static_cast<int>(today.year()));
+    won.mutable_won_date()->set_month(today.month());
+    won.mutable_won_date()->set_day(today.day());
+    return MakeCloudEvent("/salesops/customers", "c-" + id, won.opportunity(), won, clock_.Now());
+  }
+
+  absl::StatusOr<v1::Attainment> Attainment(const CallContext& call, const std::string& plan,
+                                            const std::string& subject) {
+    v1::GetAttainmentRequest req;
+    req.set_plan(plan);
+    req.set_subject(subject);
+    v1::GetAttainmentResponse resp;
+    absl::Status s = api_.GetAttainment(call, req, &resp);
+    if (!s.ok()) {
+      return s;
+    }
+    return resp.attainment();
+  }
+
+  std::vector<v1::AttainmentUpdated> AttainmentUpdates(const std::string& plan) const {
+    std::vector<v1::AttainmentUpdated> out;
+    for (const CloudEvent& e : kv_.EventsOfType("salesops.targets.v1.AttainmentUpdated")) {
+      absl::StatusOr<v1::AttainmentUpdated> u = DecodePayload<v1::AttainmentUpdated>(e);
+      EXPECT_TRUE(u.ok()) << u.status();
+      if (u.ok() && u->plan() == plan) {
+        out.push_back(*u);
+      }
+    }
+    return out;
+  }
+
+  bool quarter_created_ = false;
+  absl::TimeZone tz_ = BusinessZone();
+  FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 10, 10, 0, 0), BusinessZone())};
+  InMemoryKv kv_;
+  org::testing::DirectorySeed seed_{kv_, kKeyPrefix};
+  TargetsStore store_{kv_, kv_};
+  org::OrgDirectory directory_{kv_, kKeyPrefix};
+  PlanModelCache models_{store_, directory_};
+  TargetsApi api_{
+      store_, directory_, models_, clock_,
+      TargetsOptions{tz_, {"direct", "partner", "online"}, {"enterprise", "smb", "government"}}};
+  ProjectionStore attainment_seen_{kv_, TgtKey("att:seen:")};
+  AttainmentProjection attainment_{attainment_seen_, store_, models_, clock_, tz_};
+};
+
+// A quarter is named by its year and number, dated by the fiscal calendar and
+// announced once; a second one with that name, and bad fields, are refused.
+TEST_F(TargetsApiTest, PeriodsAreNamedDatedAndAnnouncedOnce) {
+  v1::CreateFiscalPeriodRequest req;
+  v1::FiscalPeriod* p = req.mutable_fiscal_period();
+  p->set_display_name("2026财年第四季度");
+  p->set_kind(v1::FISCAL_PERIOD_KIND_QUARTER);
+  p->set_fiscal_year(2026);
+  p->set_number(4);
+  p->set_fiscal_year_start_month(4);  // April: fiscal Q4 is January..March 2027
+  v1::CreateFiscalPeriodResponse resp;
+  ASSERT_TRUE(api_.CreateFiscalPeriod(Admin(), req, &resp).ok());
+  EXPECT_EQ(resp.fiscal_period().name(), "fiscalPeriods/FY2026-Q4");
+  EXPECT_EQ(resp.fiscal_period().start_date().year(), 2027);
+  EXPECT_EQ(resp.fiscal_period().start_date().month(), 1);
+  EXPECT_EQ(resp.fiscal_period().end_date().month(), 3);
+  EXPECT_EQ(resp.fiscal_period().end_date().day(), 31);
+  EXPECT_EQ(kv_.EventsOfType("salesops.targets.v1.FiscalPeriodCreated").size(), 1u);
+
+  absl::Status again = api_.CreateFiscalPeriod(Admin(), req, &resp);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(kv_.EventsOfType("salesops.targets.v1.FiscalPeriodCreated").size(), 1u);
+
+  p->set_number(5);
+  absl::Status bad = api_.CreateFiscalPeriod(Admin(), req, &resp);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldOf(bad), "fiscal_period.number");
+  p->set_number(1);
+  p->set_fiscal_year(1999);
+  EXPECT_EQ(FieldOf(api_.CreateFiscalPeriod(Admin(), req, &resp)), "fiscal_period.fiscal_year");
+  p->set_fiscal_year(2026);
+  p->set_fiscal_year_start_month(13);
+  EXPECT_EQ(FieldOf(api_.CreateFiscalPeriod(Admin(), req, &resp)),
+            "fiscal_period.fiscal_year_start_month");
+}
+
+// Directors plan for the company, a manager for their region, a supervisor
+// for their team; nobody for someone else's unit. Unknown scopes and periods
+// and a negative total name their field.
+TEST_F(TargetsApiTest, WhoMayPlanWhatFollowsTheOrgChart) {
+  EXPECT_TRUE(CreatePlan(Director(), "p-company", "acme", 1'000'000).ok());
+  EXPECT_TRUE(CreatePlan(MgrEast(), "p-east", "east", 500'000).ok());
+  EXPECT_TRUE(CreatePlan(SupHz(), "p-hz", "t-hz", 200'000).ok());
+  for (auto [who, scope] : {std::pair{MgrEast(), "west"}, std::pair{MgrEast(), "acme"},
+                            std::pair{SupHz(), "t-sh"}, std::pair{SupHz(), "east"}}) {
+    absl::StatusOr<v1::TargetPlan> p = CreatePlan(who, absl::StrCat("p-x-", scope), scope, 1);
+    EXPECT_EQ(p.status().code(), absl::StatusCode::kPermissionDenied)
+        << who.principal.member_id << " for " << scope;
+  }
+  absl::StatusOr<v1::TargetPlan> unknown = CreatePlan(Director(), "p-unknown", "nowhere", 1);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldOf(unknown.status()), "plan.scope");
+  EXPECT_EQ(ErrorReason(unknown.status()), "ORG_UNIT_NOT_FOUND");
+  absl::StatusOr<v1::TargetPlan> negative = CreatePlan(Director(), "p-negative", "acme", -1);
+  EXPECT_EQ(FieldOf(negative.status()), "plan.total.amount_minor");
+
+  v1::CreatePlanRequest req;
+  req.mutable_plan()->set_display_name("x");
+  req.mutable_plan()->set_period("fiscalPeriods/FY1999-Q1");
+  req.mutable_plan()->set_scope("orgUnits/acme");
+  req.mutable_plan()->mutable_total()->set_amount_minor(1);
+  req.mutable_plan()->mutable_total()->set_currency_code("CNY");
+  req.mutable_plan()->set_attainment_basis(v1::ATTAINMENT_BASIS_BOOKING);
+  v1::CreatePlanResponse resp;
+  EXPECT_EQ(FieldOf(api_.CreatePlan(Director(), req, &resp)), "plan.period");
+  // Three plans were created, each announced once.
+  EXPECT_EQ(kv_.EventsOfType("salesops.targets.v1.PlanCreated").size(), 3u);
+}
+
+// ¥1,000,000.01 down to three reps: every level sums exactly (largest
+// remainder), each rep's months sum to their amount, locked cells are kept
+// and may not exceed the parent.
+TEST_F(TargetsApiTest, AllocationSumsExactlyAtEveryLevel) {
+  Allocated a = AllocatedPlan("p-exact", 1'000'000'01);
+  ASSERT_EQ(a.reps.size(), 3u);
+  std::vector<int64_t> parts;
+  for (const v1::AllocationCell& c : a.reps) {
+    parts.push_back(c.amount().amount_minor());
+    int64_t months = 0;
+    for (const auto& m : c.monthly_amounts()) {
+      months += m.amount().amount_minor();
+    }
+    EXPECT_EQ(c.monthly_amounts_size(), 3);
+    EXPECT_EQ(months, c.amount().amount_minor()) << c.member();
+  }
+  std::sort(parts.begin(), parts.end());
+  EXPECT_THAT(parts, ElementsAre(33333333, 33333334, 33333334));
+
+  auto locked = Allocate(
+      SupHz(), a.plan.name(), a.team_cell, v1::ALLOCATION_AXIS_REP, v1::ALLOCATION_METHOD_MANUAL,
+      {{"members/rep-1", 50'000'000}, {"members/rep-2", 30'000'000}, {"members/rep-3", 20'000'001}},
+      true);
+  ASSERT_TRUE(locked.ok()) << locked.status();
+  std::map<std::string, int64_t> kept;
+  for (const v1::AllocationCell& c : *locked) {
+    kept[c.member()] = c.amount().amount_minor();
+    EXPECT_TRUE(c.locked()) << c.member();
+  }
+  EXPECT_EQ(kept, (std::map<std::string, int64_t>{{"members/rep-1", 50'000'000},
+                                                  {"members/rep-2", 30'000'000},
+                                                  {"members/rep-3", 20'000'001}}));
+  // Locked amounts short of the parent leave a rest nobody may take.
+  auto short_of = Allocate(SupHz(), a.plan.name(), a.team_cell, v1::ALLOCATION_AXIS_REP,
+                           v1::ALLOCATION_METHOD_MANUAL,
+                           {{"members/rep-1", 50'000'000}, {"members/rep-2", 30'000'000}}, true);
+  EXPECT_EQ(ErrorReason(short_of.status()), "ALL_WEIGHTS_ZERO") << short_of.status();
+
+  auto over = Allocate(SupHz(), a.plan.name(), a.team_cell, v1::ALLOCATION_AXIS_REP,
+                       v1::ALLOCATION_METHOD_MANUAL,
+                       {{"members/rep-1", 90'000'000}, {"members/rep-2", 30'000'000}}, true);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(over.status()), "LOCKED_EXCEEDS_TOTAL");
+}
+
+// Rules of allocation that name the input or the rule: an unknown channel,
+// a team without reps, all weights zero, and a supervisor reaching into
+// another team or publishing the company plan.
+TEST_F(TargetsApiTest, AllocationRefusesWhatItCannotShare) {
+  absl::StatusOr<v1::TargetPlan> plan = CreatePlan(Director(), "p-bad", "acme", 900);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  auto channel = Allocate(Director(), plan->name(), "", v1::ALLOCATION_AXIS_CHANNEL,
+                          v1::ALLOCATION_METHOD_EQUAL, {{"carrier_pigeon", 0}});
+  EXPECT_EQ(channel.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldOf(channel.status()), "inputs[0].key");
+  auto empty = Allocate(Director(), plan->name(), "", v1::ALLOCATION_AXIS_TEAM,
+                        v1::ALLOCATION_METHOD_EQUAL, {{"orgUnits/t-empty", 0}});
+  EXPECT_EQ(ErrorReason(empty.status()), "TEAM_HAS_NO_MEMBERS") << empty.status();
+
+  v1::AllocatePlanRequest zero;
+  zero.set_plan(plan->name());
+  zero.set_axis(v1::ALLOCATION_AXIS_CHANNEL);
+  zero.set_method(v1::ALLOCATION_METHOD_CAPACITY_WEIGHTED);
+  v1::AllocationInput* in = zero.add_inputs();
+  in->set_key("direct");
+  in->set_weight(0);
+  v1::AllocatePlanResponse resp;
+  EXPECT_EQ(ErrorReason(api_.AllocatePlan(Director(), zero, &resp)), "ALL_WEIGHTS_ZERO");
+
+  Allocated a = AllocatedPlan("p-scope", 300'000);
+  auto reach = Allocate(SupSh(), a.plan.name(), a.team_cell, v1::ALLOCATION_AXIS_REP,
+                        v1::ALLOCATION_METHOD_EQUAL, {});
+  EXPECT_EQ(reach.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Publish(SupHz(), a.plan.name()).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(kv_.EventsOfType("salesops.targets.v1.PlanPublished").empty());
+}
+
+// Publishing announces the plan and every roll-up's figures against it. A rep
+// who booked in the period without a cell in the plan (rep-4, t-sh) is among
+// them with their team from the directory: consumers place every rep-level
+// update in a team.
+TEST_F(TargetsApiTest, PublishAnnouncesEveryRollupWithItsTeam) {
+  Quarter();
+  ASSERT_TRUE(attainment_.Handle(WonDeal("d-sh", "rep-4", "t-sh", "east", 80'000)).ok());
+  Allocated a = AllocatedPlan("p-pub", 900'000);
+  absl::StatusOr<v1::PublishPlanResponse> pub = Publish(Director(), a.plan.name());
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(pub->plan().state(), v1::PLAN_STATE_PUBLISHED);
+  EXPECT_EQ(kv_.EventsOfType("salesops.targets.v1.PlanPublished").size(), 1u);
+
+  std::vector<v1::AttainmentUpdated> updates = AttainmentUpdates(a.plan.name());
+  int reps = 0;
+  bool saw_rep4 = false;
+  for (const v1::AttainmentUpdated& u : updates) {
+    if (u.level() != v1::ATTAINMENT_LEVEL_REP) {
+      continue;
+    }
+    ++reps;
+    EXPECT_FALSE(u.team().empty()) << u.subject();
+    if (u.subject() == "members/rep-4") {
+      saw_rep4 = true;
+      EXPECT_EQ(u.team(), "orgUnits/t-sh");
+      EXPECT_EQ(u.actual().amount_minor(), 80'000);
+      EXPECT_EQ(u.target().amount_minor(), 0);
+    } else {
+      EXPECT_EQ(u.team(), "orgUnits/t-hz") << u.subject();
+    }
+  }
+  EXPECT_EQ(reps, 4) << "three reps with cells and one who booked without";
+  EXPECT_TRUE(saw_rep4);
+  // A draft cannot be published twice.
+  EXPECT_EQ(ErrorReason(Publish(Director(), a.plan.name()).status()), "PLAN_NOT_DRAFT");
+}
+
+// A won deal after publication moves the rep, team and company once, even
+// when delivered again; a rep reads only their own figures.
+TEST_F(TargetsApiTest, AWonDealCountsOnceEvenWhenRedelivered) {
+  Allocated a = AllocatedPlan("p-live", 3'000'000);
+  ASSERT_TRUE(Publish(Director(), a.plan.name()).ok());
+  const CloudEvent won = WonDeal("d-1", "rep-1", "t-hz", "east", 250'000);
+  ASSERT_TRUE(attainment_.Handle(won).ok());
+  ASSERT_TRUE(attainment_.Handle(won).ok()) << "a redelivery is not an error";
+
+  absl::StatusOr<v1::Attainment> rep = Attainment(Rep("rep-1"), a.plan.name(), "members/rep-1");
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  EXPECT_EQ(rep->actual().amount_minor(), 250'000);
+  EXPECT_EQ(rep->target().amount_minor(), 1'000'000);
+  EXPECT_EQ(rep->attainment_basis_points(), 2500);
+  absl::StatusOr<v1::Attainment> team = Attainment(SupHz(), a.plan.name(), "orgUnits/t-hz");
+  ASSERT_TRUE(team.ok()) << team.status();
+  EXPECT_EQ(team->actual().amount_minor(), 250'000);
+  EXPECT_EQ(team->level(), v1::ATTAINMENT_LEVEL_TEAM);
+  EXPECT_EQ(Attainment(Rep("rep-2"), a.plan.name(), "members/rep-1").status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  int caused = 0;
+  for (const v1::AttainmentUpdated& u : AttainmentUpdates(a.plan.name())) {
+    if (u.cause_event_id() == won.id && u.subject() == "members/rep-1") {
+      ++caused;
+      EXPECT_EQ(u.actual().amount_minor(), 250'000);
+      EXPECT_EQ(u.team(), "orgUnits/t-hz");
+    }
+  }
+  EXPECT_EQ(caused, 1) << "one update for the rep, however often the deal is delivered";
+}
+
+// A rep who moves to a team the plan covers takes their open target along,
+// in a new published version; the same change delivered again changes nothing.
+TEST_F(TargetsApiTest, AMovedRepTakesTheTargetToTheNewTeamOnce) {
+  Allocated a = AllocatedPlan("p-move", 1'200'000, /*two_teams=*/true);
+  ASSERT_TRUE(Publish(Director(), a.plan.name()).ok());
+  seed_.Member("rep-3", "t-sh", ov1::ROLE_REP);
+  absl::StatusOr<std::vector<std::string>> moved =
+      api_.ApplyMemberMove("rep-3", "t-hz", "t-sh", "change-1", "支援上海");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  ASSERT_EQ(moved->size(), 1u);
+
+  v1::ListAllocationCellsRequest list;
+  list.set_plan(moved->front());
+  list.set_page_size(100);
+  v1::ListAllocationCellsResponse cells;
+  ASSERT_TRUE(api_.ListAllocationCells(Director(), list, &cells).ok());
+  int64_t hz = -1, sh = -1, rep3_in_sh = -1;
+  for (const v1::AllocationCell& c : cells.cells()) {
+    if (c.axis() == v1::ALLOCATION_AXIS_TEAM) {
+      (c.org_unit() == "orgUnits/t-hz" ? hz : sh) = c.amount().amount_minor();
+    }
+    if (c.member() == "members/rep-3" && c.org_unit() == "orgUnits/t-sh") {
+      rep3_in_sh = c.amount().amount_minor();
+    }
+  }
+  EXPECT_EQ(rep3_in_sh, 200'000) << "a third of t-hz's 600,000";
+  EXPECT_EQ(hz, 400'000);
+  EXPECT_EQ(sh, 800'000);
+  EXPECT_EQ(hz + sh, 1'200'000) << "the company total is unchanged";
+
+  const size_t published = kv_.EventsOfType("salesops.targets.v1.PlanPublished").size();
+  absl::StatusOr<std::vector<std::string>> again =
+      api_.ApplyMemberMove("rep-3", "t-hz", "t-sh", "change-1", "支援上海");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *moved) << "the same change, redelivered, names the same version";
+  EXPECT_EQ(kv_.EventsOfType("salesops.targets.v1.PlanPublished").size(), published)
+      << "and publishes nothing new";
+}
+
+// A write whose commit fails (Redis gone) answers the error and leaves
+// neither the plan nor its event behind.
+TEST_F(TargetsApiTest, AFailedCommitLeavesNothingBehind) {
+  Quarter();
+  const size_t before = kv_.Events().size();
+  kv_.FailNextCommit();
+  absl::StatusOr<v1::TargetPlan> plan = CreatePlan(Director(), "p-lost", "acme", 1'000);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(kv_.Events().size(), before);
+  v1::GetPlanRequest get;
+  get.set_name("plans/p-lost");
+  v1::GetPlanResponse got;
+  EXPECT_EQ(api_.GetPlan(Director(), get, &got).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(CreatePlan(Director(), "p-lost", "acme", 1'000).ok()) << "the retry succeeds";
+}
+
+}  // namespace
+}  // namespace salesops::targets
