@@ -17,7 +17,9 @@
 #include "gtest/gtest.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
+#include "services/customers/store/customers_store.h"
 #include "tests/integration/customers_env.h"
+#include "tests/integration/directory_barrier.h"
 
 namespace salesops::testing {
 namespace {
@@ -122,33 +124,23 @@ class CustomersTest : public ::testing::Test {
     o.sup1 = member("sup1-" + o.sfx, ov1::ROLE_SUPERVISOR, o.team1);
     o.mgr = member("mgr-" + o.sfx, ov1::ROLE_MANAGER, o.region);
     o.mk1 = member("mk1-" + o.sfx, ov1::ROLE_REP, o.marketing);
-    // The customers service learns the org from events: wait until it knows the
-    // last member and the product line (a create that needs both succeeds).
-    WaitForDirectory();
-  }
-
-  static void WaitForDirectory() {
-    const Org& o = *org_;
-    for (int i = 0; i < 300; ++i) {
-      cv1::Customer c;
-      c.set_display_name("探针客户" + o.sfx);
-      grpc::ClientContext ctx;
-      Authorize(ctx, Token(Role::kAdmin, "admin", ""));
-      cv1::CreateCustomerRequest req;
-      *req.mutable_customer() = c;
-      req.mutable_customer()->set_owner("members/" + o.mk1);
-      req.set_customer_id("probe-" + o.sfx);
-      cv1::CreateCustomerResponse resp;
-      grpc::Status s = server_->stub().CreateCustomer(&ctx, req, &resp);
-      if (s.ok() || s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-        if (!resp.customer().tags().region().empty() ||
-            s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-          return;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(100));
+    // The customers service learns the org from events, each unit and member
+    // on its own partition: wait until its directory holds all of them.
+    DirectoryBarrier barrier(customers::kKeyPrefix);
+    barrier.Unit(o.company, "");
+    for (const std::string* u : {&o.region, &o.region2, &o.product_line, &o.marketing}) {
+      barrier.Unit(*u, o.company);
     }
-    FAIL() << "the customers service never learned the org; log:\n" << server_->Logs();
+    barrier.Unit(o.team1, o.region);
+    barrier.Unit(o.team2, o.region);
+    barrier.Unit(o.team3, o.region2);
+    for (const std::string* m : {&o.rep1, &o.rep2, &o.sup1}) {
+      barrier.Member(*m, o.team1);
+    }
+    barrier.Member(o.rep3, o.team3);
+    barrier.Member(o.mgr, o.region);
+    barrier.Member(o.mk1, o.marketing);
+    ASSERT_TRUE(barrier.Wait()) << server_->Logs();
   }
 
   cv1::CustomersService::Stub& stub() { return server_->stub(); }

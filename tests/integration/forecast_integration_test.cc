@@ -480,6 +480,13 @@ TEST_F(ForecastTest, RedeliveredEventChangesNothingAndPoisonIsDeadLettered) {
 // Calls side by side with the model: the rep's own number and the manager's
 // adjustment show on the forecast; a retried request_id makes one call.
 TEST_F(ForecastTest, CallsSitNextToTheModel) {
+  // team2's forecast exists once its rep has an open deal (the test makes its
+  // own rather than rely on another test's): calls sit next to it.
+  const cv1::Customer c = NewCustomer(Id("c4"), "r3");
+  Deal("r3", c, 50'000'00, cv1::OPPORTUNITY_STAGE_CONTRACT);
+  ASSERT_TRUE(Eventually([&] {
+    return TeamForecast("team2", fv1::FORECAST_CATEGORY_COMMIT, Sup2()).has_value();
+  })) << forecast_->Logs();
   fv1::SubmitForecastCallRequest req;
   req.mutable_call()->mutable_scope()->set_org_unit("orgUnits/" + Id("team2"));
   req.mutable_call()->set_period("fiscalPeriods/" + Id("q"));

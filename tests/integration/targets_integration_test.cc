@@ -14,7 +14,9 @@
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/org/v1/org_service.grpc.pb.h"
 #include "salesops/targets/v1/targets_events.pb.h"
+#include "services/targets/store/targets_store.h"
 #include "tests/integration/customers_env.h"
+#include "tests/integration/directory_barrier.h"
 #include "tests/integration/targets_env.h"
 
 namespace salesops::testing {
@@ -41,11 +43,15 @@ class TargetsTest : public ::testing::Test {
   // order and alone.
   void SetUp() override {
     sfx_ = UniqueSuffix();
-    auto unit = [](const std::string& id, ov1::OrgUnitKind kind, const std::string& parent) {
+    DirectoryBarrier barrier(targets::kKeyPrefix);
+    auto unit = [&barrier](const std::string& id, ov1::OrgUnitKind kind,
+                           const std::string& parent) {
       CreateOrgUnit(*org_, id, kind, parent);
+      barrier.Unit(id, parent);
     };
-    auto member = [](const std::string& id, ov1::Role role, const std::string& team) {
+    auto member = [&barrier](const std::string& id, ov1::Role role, const std::string& team) {
       CreateMember(*org_, id, role, team);
+      barrier.Member(id, team);
     };
     unit(Id("co"), ov1::ORG_UNIT_KIND_COMPANY, "");
     unit(Id("east"), ov1::ORG_UNIT_KIND_REGION, Id("co"));
@@ -67,6 +73,10 @@ class TargetsTest : public ::testing::Test {
     for (const char* pl : {"pla", "plb", "plc", "pld"}) {
       unit(Id(pl), ov1::ORG_UNIT_KIND_PRODUCT_LINE, Id("co"));
     }
+    // The targets service learns the chart from events, each unit and member
+    // on its own partition: a test that runs first must not meet a team whose
+    // members are not known yet.
+    ASSERT_TRUE(barrier.Wait()) << server_->Logs();
   }
   static void TearDownTestSuite() {
     delete server_;
