@@ -837,7 +837,12 @@ absl::Status WarningApi::DecideProposal(const CallContext& call,
   v1::ProposalDecided e;
   *e.mutable_proposal() = next;
   *e.mutable_actor() = ActorOf(call);
-  SALESOPS_RETURN_IF_ERROR(SaveProposal(call, next, cur.version, e));
+  // The actions decided on are found by their owners, as AddAction's are.
+  WriteBatch b;
+  for (const ActionDraft& action : actions) {
+    b.ZAdd(WarningStore::ProposalIndex("owner", action.owner()), 0, next.name().substr(10));
+  }
+  SALESOPS_RETURN_IF_ERROR(SaveProposal(call, next, cur.version, e, std::move(b)));
   next.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_proposal() = std::move(next);
   return absl::OkStatus();

@@ -223,16 +223,16 @@ absl::StatusOr<v1::StrategyProposal> AddComment(const v1::StrategyProposal& prop
   }
   Violations v;
   if (comment.comment_id().empty() || comment.comment_id().size() > 64) {
-    v.Add("comment.comment_id", "must be 1..64 bytes");
+    v.Add("request_id", "must be 1..64 bytes");
   }
   if (comment.text().empty() || comment.text().size() > kMaxTextBytes) {
-    v.Add("comment.text", absl::StrCat("must be 1..", kMaxTextBytes, " bytes"));
+    v.Add("text", absl::StrCat("must be 1..", kMaxTextBytes, " bytes"));
   }
   if (!comment.reply_to().empty() &&
       std::none_of(
           proposal.comments().begin(), proposal.comments().end(),
           [&](const v1::ProposalComment& c) { return c.comment_id() == comment.reply_to(); })) {
-    v.Add("comment.reply_to", "must name an earlier comment of this proposal");
+    v.Add("reply_to", "must name an earlier comment of this proposal");
   }
   if (!v.empty()) {
     return v.Finish();
@@ -268,10 +268,10 @@ absl::StatusOr<VoteResult> CastVote(const v1::StrategyProposal& proposal, v1::Vo
   }
   Violations v;
   if (choice == v1::VOTE_CHOICE_UNSPECIFIED || !v1::VoteChoice_IsValid(choice)) {
-    v.Add("vote.choice", "must be FOR, AGAINST or ABSTAIN");
+    v.Add("choice", "must be FOR, AGAINST or ABSTAIN");
   }
   if (comment.size() > kMaxTextBytes) {
-    v.Add("vote.comment", absl::StrCat("must be at most ", kMaxTextBytes, " bytes"));
+    v.Add("comment", absl::StrCat("must be at most ", kMaxTextBytes, " bytes"));
   }
   if (!v.empty()) {
     return v.Finish();
@@ -321,14 +321,14 @@ absl::StatusOr<v1::StrategyProposal> Decide(const v1::StrategyProposal& proposal
   }
   Violations v;
   if (outcome == v1::DECISION_OUTCOME_UNSPECIFIED || !v1::DecisionOutcome_IsValid(outcome)) {
-    v.Add("decision.outcome", "must be set");
+    v.Add("outcome", "must be set");
   }
   if (rationale.empty() || rationale.size() > kMaxTextBytes) {
-    v.Add("decision.rationale", absl::StrCat("must be 1..", kMaxTextBytes, " bytes"));
+    v.Add("rationale", absl::StrCat("must be 1..", kMaxTextBytes, " bytes"));
   }
   absl::flat_hash_set<std::string> ids;
   for (size_t i = 0; i < actions.size(); ++i) {
-    const std::string field = absl::StrCat("decision.actions[", i, "]");
+    const std::string field = absl::StrCat("actions[", i, "]");
     ValidateActionDraft(actions[i], field, ctx, now, v);
     if (!actions[i].action_id().empty() && !ids.insert(actions[i].action_id()).second) {
       v.Add(field + ".action_id", "is used twice");
@@ -338,8 +338,8 @@ absl::StatusOr<v1::StrategyProposal> Decide(const v1::StrategyProposal& proposal
     return v.Finish();
   }
   if (!actions.empty() && !TakesActions(outcome)) {
-    return InvalidArgument({{"decision.actions", absl::StrCat(v1::DecisionOutcome_Name(outcome),
-                                                              " takes no follow-up actions")}},
+    return InvalidArgument({{"actions", absl::StrCat(v1::DecisionOutcome_Name(outcome),
+                                                     " takes no follow-up actions")}},
                            reasons::kOutcomeTakesNoActions);
   }
   if (proposal.state() != v1::PROPOSAL_STATE_OPEN) {
@@ -444,16 +444,16 @@ absl::StatusOr<ActionResult> UpdateAction(const v1::StrategyProposal& proposal,
   Violations v;
   if (update.status.has_value() && (*update.status == v1::ACTION_STATUS_UNSPECIFIED ||
                                     !v1::ActionStatus_IsValid(*update.status))) {
-    v.Add("update.status", "must be a known status");
+    v.Add("action.status", "must be a known status");
   }
   if (update.owner.has_value() && !IsResourceName(*update.owner, "members/")) {
-    v.Add("update.owner", "must be members/{id}");
+    v.Add("action.owner", "must be members/{id}");
   }
   if (update.due_date.has_value()) {
-    ValidateDueDate(*update.due_date, "update.due_date", ctx, now, v);
+    ValidateDueDate(*update.due_date, "action.due_date", ctx, now, v);
   }
   if (update.note.has_value() && update.note->size() > kMaxTextBytes) {
-    v.Add("update.note", absl::StrCat("must be at most ", kMaxTextBytes, " bytes"));
+    v.Add("action.note", absl::StrCat("must be at most ", kMaxTextBytes, " bytes"));
   }
   if (!v.empty()) {
     return v.Finish();

@@ -12,8 +12,9 @@
 //   SALESOPS_ASSIGN_OR_RETURN(v1::StrategyProposal p, OpenProposal(draft, warning, ctx, who, now));
 //   SALESOPS_ASSIGN_OR_RETURN(VoteResult v, CastVote(p, v1::VOTE_CHOICE_FOR, "", ctx, rep, now));
 //
-// Errors: PERMISSION_DENIED, then INVALID_ARGUMENT ("proposal.title",
-// "comment.text", "decision.actions[0].owner", ...), then FAILED_PRECONDITION;
+// Errors: PERMISSION_DENIED, then INVALID_ARGUMENT naming the request's field
+// ("proposal.title", "text", "actions[0].owner", "action.status", ...), then
+// FAILED_PRECONDITION;
 // each with a stable reason from `reasons` below.
 #pragma once
 
