@@ -90,6 +90,21 @@ void ServiceRuntime::AddConsumer(ConsumerOptions options, EventHandler& handler)
 
 void ServiceRuntime::AddJob(std::string name, std::function<absl::Status()> job,
                             absl::Duration interval) {
+  job_stats_.push_back(std::make_unique<JobStats>());
+  JobStats* stats = job_stats_.back().get();
+  const Labels labels = {{"service", service_}, {"job", name}};
+  metrics_.AddCounterFn("salesops_job_runs_total", "Completed runs of a scheduled job", labels,
+                        [stats] { return stats->runs.load(); });
+  metrics_.AddCounterFn("salesops_job_failures_total", "Runs of a scheduled job that failed",
+                        labels, [stats] { return stats->failures.load(); });
+  job = [job = std::move(job), stats] {
+    absl::Status s = job();
+    if (!s.ok()) {
+      ++stats->failures;
+    }
+    ++stats->runs;
+    return s;
+  };
   for (auto& [every, runner] : jobs_) {
     if (every == interval) {
       runner->Add(std::move(name), std::move(job));

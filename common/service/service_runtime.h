@@ -57,7 +57,9 @@ class ServiceRuntime {
   void AddConsumer(ConsumerOptions options, EventHandler& handler);
   // A job run every `interval` from Serve; jobs of the same interval share one
   // background thread, each interval has its own. A zero interval disables
-  // the jobs added with it.
+  // the jobs added with it. Each job's completed runs and failed runs are
+  // exported (salesops_job_runs_total, salesops_job_failures_total): an ops
+  // team sees a job that stopped running, a test waits for a run to finish.
   void AddJob(std::string name, std::function<absl::Status()> job, absl::Duration interval);
 
   // Starts the consumers, the jobs and the gRPC server with `service`, logs
@@ -81,6 +83,11 @@ class ServiceRuntime {
   // One runner (thread) per interval: jobs added with the same interval share
   // it; an interval of zero or less keeps its jobs off.
   std::vector<std::pair<absl::Duration, std::unique_ptr<PeriodicRunner>>> jobs_;
+  struct JobStats {
+    std::atomic<int64_t> runs{0};
+    std::atomic<int64_t> failures{0};
+  };
+  std::vector<std::unique_ptr<JobStats>> job_stats_;
 };
 
 }  // namespace salesops
