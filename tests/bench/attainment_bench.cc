@@ -27,8 +27,8 @@
 #include "common/projection/projection_store.h"
 #include "common/time/clock.h"
 #include "salesops/customers/v1/customers_events.pb.h"
-#include "services/targets/api/plan_model.h"
 #include "services/targets/events/attainment_projection.h"
+#include "services/targets/store/plan_store.h"
 #include "tests/bench/bench_backends.h"
 
 ABSL_FLAG(std::string, redis_addr, "127.0.0.1:6380", "a Redis used by this benchmark only");

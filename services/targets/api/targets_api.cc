@@ -17,14 +17,15 @@
 #include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/status/write_race.h"
+#include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "common/validation/validation.h"
 #include "salesops/org/v1/org_resources.pb.h"
-#include "services/targets/api/plan_model.h"
 #include "services/targets/domain/allocation.h"
 #include "services/targets/domain/fiscal_calendar.h"
 #include "services/targets/domain/reasons.h"
 #include "services/targets/events/attainment_projection.h"
+#include "services/targets/store/plan_store.h"
 
 namespace salesops::targets {
 namespace {
@@ -122,8 +123,8 @@ absl::StatusOr<v1::TargetPlan> StageNewVersion(
       b.ZAdd(ChildrenIndex(id, StripName(copy.parent_cell())), 0, key);
     }
   }
-  b.ZAdd(TargetsStore::Index("plans"), 0, id);
-  b.ZAdd(TargetsStore::Index("plan:period:", StripName(p.period())), 0, id);
+  b.ZAdd(PlansIndex(), 0, id);
+  b.ZAdd(PlansOfPeriodIndex(StripName(p.period())), 0, id);
   return p;
 }
 
@@ -335,7 +336,7 @@ absl::Status TargetsApi::CreateFiscalPeriod(const CallContext& call,
   p.clear_etag();
   WriteBatch b;
   TargetsStore::PutDoc(b, kPeriod, id, p, 0);
-  b.ZAdd(TargetsStore::Index("periods"), 0, id);
+  b.ZAdd(PeriodsIndex(), 0, id);
   v1::FiscalPeriodCreated e;
   *e.mutable_fiscal_period() = p;
   *e.mutable_actor() = ActorOf(call);
@@ -373,8 +374,8 @@ absl::Status TargetsApi::ListFiscalPeriods(const CallContext&,
   const std::string filter = absl::StrCat(req.kind(), "|", req.fiscal_year());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto ids, store_.Range(TargetsStore::Index("periods"),
-                                                   cursor ? cursor->after : "", page_size));
+  SALESOPS_ASSIGN_OR_RETURN(auto ids,
+                            store_.Range(PeriodsIndex(), cursor ? cursor->after : "", page_size));
   SALESOPS_ASSIGN_OR_RETURN(auto periods, store_.GetMany<v1::FiscalPeriod>(kPeriod, ids));
   for (auto& p : periods) {
     if (req.kind() != 0 && p.doc.kind() != req.kind()) {
@@ -463,7 +464,7 @@ absl::Status TargetsApi::DeleteFiscalPeriod(const CallContext& call,
   b.ExpectHashField(TargetsStore::DocKey(kPeriod, id), "v", absl::StrCat(cur.version),
                     absl::StrCat("version:", req.name()));
   b.Del(TargetsStore::DocKey(kPeriod, id));
-  b.ZRem(TargetsStore::Index("periods"), id);
+  b.ZRem(PeriodsIndex(), id);
   v1::FiscalPeriodDeleted e;
   *e.mutable_fiscal_period() = cur.doc;
   e.set_reason(req.reason());
@@ -471,7 +472,7 @@ absl::Status TargetsApi::DeleteFiscalPeriod(const CallContext& call,
   Emit(b, call, id, req.name(), e, clock_.Now());
   // The plans-by-period index is a sorted set: check it explicitly (SCARD
   // guards only sets).
-  SALESOPS_ASSIGN_OR_RETURN(int64_t plans, store_.Count(TargetsStore::Index("plan:period:", id)));
+  SALESOPS_ASSIGN_OR_RETURN(int64_t plans, store_.Count(PlansOfPeriodIndex(id)));
   if (plans > 0) {
     return FailedPrecondition(
         "PERIOD_HAS_PLANS", absl::StrCat(req.name(), " has ", plans, " plans; delete them first"));
@@ -549,9 +550,9 @@ absl::Status TargetsApi::CreatePlan(const CallContext& call, const v1::CreatePla
   TargetsStore::PutDoc(b, kPlan, id, p, 0);
   TargetsStore::PutDoc(b, kCell, CellDocId(id, "root"), root, 0);
   b.ZAdd(CellsIndex(id), 0, "root");
-  b.ZAdd(TargetsStore::Index("plans"), 0, id);
-  b.ZAdd(TargetsStore::Index("plan:period:", period_id), 0, id);
-  b.ZAdd(TargetsStore::Index("plan:series:", id), 0, absl::StrFormat("%06d", 1));
+  b.ZAdd(PlansIndex(), 0, id);
+  b.ZAdd(PlansOfPeriodIndex(period_id), 0, id);
+  b.ZAdd(PlanSeriesIndex(id), 0, absl::StrFormat("%06d", 1));
   v1::PlanCreated e;
   *e.mutable_plan() = p;
   *e.mutable_actor() = ActorOf(call);
@@ -611,8 +612,7 @@ absl::Status TargetsApi::ListPlans(const CallContext& call, const v1::ListPlansR
       absl::StrCat(period, "|", req.state(), "|", req.series(), "|", req.scope());
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  const std::string index =
-      period.empty() ? TargetsStore::Index("plans") : TargetsStore::Index("plan:period:", period);
+  const std::string index = period.empty() ? PlansIndex() : PlansOfPeriodIndex(period);
   SALESOPS_ASSIGN_OR_RETURN(auto ids, store_.Range(index, cursor ? cursor->after : "", page_size));
   SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
   for (auto& p : plans) {
@@ -861,10 +861,10 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
     if (req.method() == v1::ALLOCATION_METHOD_HISTORICAL_SHARE) {
       for (absl::CivilMonth m(ToDay(req.history_start_date()));
            m <= absl::CivilMonth(ToDay(req.history_end_date())); ++m) {
-        hashes.push_back(TgtKey(absl::StrFormat("book:%s:%04d-%02d", cur, m.year(), m.month())));
+        hashes.push_back(BookingsKey(cur, m));
       }
     } else {
-      hashes.push_back(TgtKey(absl::StrCat("pipe:", cur)));
+      hashes.push_back(PipelineKey(cur));
     }
     std::vector<std::string> fields;
     for (const auto& k : keys) {
@@ -1206,7 +1206,7 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
                                                 : "you may not publish this plan");
   }
   // The published version of the series, if any, is superseded in the same write.
-  const std::string published_key = TgtKey(absl::StrCat("published:", plan.doc.series()));
+  const std::string published_key = PublishedPlanKey(plan.doc.series());
   SALESOPS_ASSIGN_OR_RETURN(auto previous_id, store_.GetString(published_key));
   const absl::Time now = clock_.Now();
   WriteBatch b;
@@ -1218,7 +1218,7 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
       old.set_state(v1::PLAN_STATE_SUPERSEDED);
       *old.mutable_update_time() = ToTs(now);
       TargetsStore::PutDoc(b, kPlan, *previous_id, old, prev->version);
-      b.ZRem(TargetsStore::Index("plan:published"), *previous_id);
+      b.ZRem(PublishedPlansIndex(), *previous_id);
       superseded = old.name();
     }
   } else {
@@ -1232,7 +1232,7 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
   next.clear_etag();
   TargetsStore::PutDoc(b, kPlan, plan_id, next, plan.version);
   b.Set(published_key, plan_id);
-  b.ZAdd(TargetsStore::Index("plan:published"), 0, plan_id);
+  b.ZAdd(PublishedPlansIndex(), 0, plan_id);
   v1::PlanPublished e;
   *e.mutable_plan() = next;
   e.set_superseded_plan(superseded);
@@ -1315,8 +1315,7 @@ absl::StatusOr<TargetsApi::Measured> TargetsApi::LoadMeasured(const std::string&
     Violations v;
     const std::string period_id = ParseResourceName(v, "period", period_name, "fiscalPeriods");
     SALESOPS_RETURN_IF_ERROR(v.Finish());
-    SALESOPS_ASSIGN_OR_RETURN(auto ids,
-                              store_.Range(TargetsStore::Index("plan:published"), "", 1000));
+    SALESOPS_ASSIGN_OR_RETURN(auto ids, store_.Range(PublishedPlansIndex(), "", 1000));
     SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
     for (const auto& p : plans) {
       if (StripName(p.doc.period()) == period_id) {
@@ -1885,8 +1884,7 @@ absl::StatusOr<std::vector<std::string>> TargetsApi::ApplyMemberMove(const std::
   std::vector<std::string> created;
   const absl::Time now = clock_.Now();
   const absl::CivilDay today = absl::ToCivilDay(now, options_.tz);
-  SALESOPS_ASSIGN_OR_RETURN(auto ids,
-                            store_.Range(TargetsStore::Index("plan:published"), "", 1000));
+  SALESOPS_ASSIGN_OR_RETURN(auto ids, store_.Range(PublishedPlansIndex(), "", 1000));
   SALESOPS_ASSIGN_OR_RETURN(auto plans, store_.GetMany<v1::TargetPlan>(kPlan, ids));
   for (auto& src : plans) {
     const std::string src_id = StripName(src.doc.name());

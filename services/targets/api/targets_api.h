@@ -15,8 +15,8 @@
 #include "common/time/clock.h"
 #include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/targets/v1/targets_service.pb.h"
-#include "services/targets/api/plan_model.h"
 #include "services/targets/domain/rollup.h"
+#include "services/targets/store/plan_store.h"
 #include "services/targets/store/targets_store.h"
 
 namespace salesops::targets {

@@ -8,7 +8,6 @@
 #include "common/status/errors.h"
 
 namespace salesops::targets {
-namespace {
 
 char LevelCode(RollupLevel l) {
   switch (l) {
@@ -23,6 +22,15 @@ char LevelCode(RollupLevel l) {
   }
   return 'c';
 }
+
+RollupLevel LevelFromCode(char c) {
+  return c == 'r'   ? RollupLevel::kRep
+         : c == 't' ? RollupLevel::kTeam
+         : c == 'g' ? RollupLevel::kRegion
+                    : RollupLevel::kCompany;
+}
+
+namespace {
 
 const char* DimensionCode(RollupDimension d) {
   switch (d) {

@@ -53,6 +53,9 @@ struct RollupBooking {
 };
 
 enum class RollupLevel { kRep, kTeam, kRegion, kCompany };
+// One letter per level in counter field names ('r', 't', 'g', 'c') and back.
+char LevelCode(RollupLevel l);
+RollupLevel LevelFromCode(char c);
 
 struct RollupSubject {
   RollupLevel level = RollupLevel::kCompany;

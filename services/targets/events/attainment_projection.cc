@@ -15,10 +15,10 @@ namespace {
 
 namespace cv1 = salesops::customers::v1;
 
-std::string OppKey(const std::string& opp) { return TgtKey(absl::StrCat("opp:", StripName(opp))); }
-std::string PipeKey(const std::string& cur) { return TgtKey(absl::StrCat("pipe:", cur)); }
+std::string OppKey(const std::string& opp) { return OpportunityKey(StripName(opp)); }
+std::string PipeKey(const std::string& cur) { return PipelineKey(cur); }
 std::string BookKey(const std::string& cur, absl::CivilDay d) {
-  return TgtKey(absl::StrFormat("book:%s:%04d-%02d", cur, d.year(), d.month()));
+  return BookingsKey(cur, absl::CivilMonth(d));
 }
 
 template <typename E>

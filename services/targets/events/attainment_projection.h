@@ -22,7 +22,7 @@
 #include "common/time/clock.h"
 #include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/targets/v1/targets_resources.pb.h"
-#include "services/targets/api/plan_model.h"
+#include "services/targets/store/plan_store.h"
 
 namespace salesops::targets {
 

@@ -4,8 +4,9 @@
 #include "common/events/cloud_event.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
 #include "salesops/org/v1/org_events.pb.h"
-#include "services/targets/api/plan_model.h"
+#include "services/targets/store/plan_store.h"
 
 namespace salesops::targets {
 

@@ -1,6 +1,7 @@
 #include "services/targets/store/targets_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/status/errors.h"
 #include "common/status/reasons.h"
 #include "common/status/status_macros.h"
@@ -11,6 +12,28 @@ namespace salesops::targets {
 std::string TgtKey(absl::string_view suffix) { return absl::StrCat(kKeyPrefix, suffix); }
 
 std::string RevsKey() { return TgtKey("revs"); }
+
+std::string PeriodsIndex() { return TargetsStore::Index("periods"); }
+std::string PlansIndex() { return TargetsStore::Index("plans"); }
+std::string PlansOfPeriodIndex(absl::string_view period_id) {
+  return TargetsStore::Index("plan:period:", period_id);
+}
+std::string PlanSeriesIndex(absl::string_view series) {
+  return TargetsStore::Index("plan:series:", series);
+}
+std::string PublishedPlansIndex() { return TargetsStore::Index("plan:published"); }
+std::string PublishedPlanKey(absl::string_view series) {
+  return TgtKey(absl::StrCat("published:", series));
+}
+std::string OpportunityKey(absl::string_view opportunity_id) {
+  return TgtKey(absl::StrCat("opp:", opportunity_id));
+}
+std::string PipelineKey(absl::string_view currency) {
+  return TgtKey(absl::StrCat("pipe:", currency));
+}
+std::string BookingsKey(absl::string_view currency, absl::CivilMonth month) {
+  return TgtKey(absl::StrFormat("book:%s:%04d-%02d", currency, month.year(), month.month()));
+}
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/civil_time.h"
 #include "common/docstore/doc_store.h"
 
 namespace salesops::targets {
@@ -28,6 +29,20 @@ inline constexpr char kCell[] = "cell";
 // superseded; "facts:<basis>:<currency>" when bookings of that kind move.
 std::string RevsKey();
 inline constexpr char kPlansRevField[] = "plans";
+
+// Indexes (sorted sets of ids) and keys of the plans and periods.
+std::string PeriodsIndex();                                   // every fiscal period
+std::string PlansIndex();                                     // every plan version
+std::string PlansOfPeriodIndex(absl::string_view period_id);  // a period's plan versions
+std::string PlanSeriesIndex(absl::string_view series);        // a series' versions by number
+std::string PublishedPlansIndex();                       // the published version of each series
+std::string PublishedPlanKey(absl::string_view series);  // string: that version's id
+// Deals as the attainment projection records them, for historical shares:
+// an opportunity's last known facts, the open pipeline per currency (hash),
+// bookings per currency and month (hash).
+std::string OpportunityKey(absl::string_view opportunity_id);
+std::string PipelineKey(absl::string_view currency);
+std::string BookingsKey(absl::string_view currency, absl::CivilMonth month);
 
 // Monthly booking facts as read for a plan's roll-up: the facts revision they
 // were read under and each month's hash, in the order asked.
