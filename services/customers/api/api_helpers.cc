@@ -95,9 +95,8 @@ absl::Status AccessChecker::LoadShared() {
   if (shared_loaded_) {
     return absl::OkStatus();
   }
-  SALESOPS_ASSIGN_OR_RETURN(
-      std::vector<std::string> ids,
-      store_.Range(CustomersStore::Index("grant:selector"), "", kMaxGrantsConsidered));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                            store_.Range(SelectorGrantsIndex(), "", kMaxGrantsConsidered));
   if (!ids.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto loaded, store_.GetMany<v1::SharingGrant>(kGrant, ids));
     for (auto& g : loaded) {
@@ -130,7 +129,7 @@ absl::StatusOr<std::vector<Access>> AccessChecker::Check(
   SALESOPS_RETURN_IF_ERROR(LoadShared());
   std::vector<std::string> indexes;
   for (size_t i : todo) {
-    indexes.push_back(CustomersStore::Index("grant:customer:", StripPrefix(customers[i]->name())));
+    indexes.push_back(GrantsOfCustomerIndex(StripPrefix(customers[i]->name())));
   }
   SALESOPS_ASSIGN_OR_RETURN(auto direct_ids, store_.RangeMany(indexes, kMaxGrantsConsidered));
   std::vector<std::string> all_ids;
@@ -282,25 +281,23 @@ std::string NameIndexMember(const v1::Customer& c) {
 
 void ReindexCustomer(WriteBatch& b, const v1::Customer* before, const v1::Customer& after) {
   const std::string id = StripPrefix(after.name());
-  auto idx = [](absl::string_view name, const std::string& value) {
-    return CustomersStore::Index(name, value);
-  };
   struct Dim {
-    const char* name;
+    std::string (*index)(absl::string_view value);
     std::string (*get)(const v1::Customer&);
   };
   static constexpr Dim kDims[] = {
-      {"cust:owner:", [](const v1::Customer& c) { return StripPrefix(c.owner()); }},
-      {"cust:team:", [](const v1::Customer& c) { return StripPrefix(c.team()); }},
-      {"cust:region:", [](const v1::Customer& c) { return StripPrefix(c.tags().region()); }},
-      {"cust:industry:", [](const v1::Customer& c) { return c.tags().industry(); }},
-      {"cust:pool:",
+      {&CustomersOfOwnerIndex, [](const v1::Customer& c) { return StripPrefix(c.owner()); }},
+      {&CustomersOfTeamIndex, [](const v1::Customer& c) { return StripPrefix(c.team()); }},
+      {&CustomersOfRegionIndex,
+       [](const v1::Customer& c) { return StripPrefix(c.tags().region()); }},
+      {&CustomersOfIndustryIndex, [](const v1::Customer& c) { return c.tags().industry(); }},
+      {&CustomersInPoolStateIndex,
        [](const v1::Customer& c) { return absl::StrCat(static_cast<int>(c.pool_state())); }},
-      {"cust:tier:",
+      {&CustomersOfTierIndex,
        [](const v1::Customer& c) { return absl::StrCat(static_cast<int>(c.tier())); }},
   };
   if (before == nullptr) {
-    b.ZAdd(idx("cust:all", ""), 0, id);
+    b.ZAdd(AllCustomersIndex(), 0, id);
   }
   for (const Dim& d : kDims) {
     const std::string now_value = d.get(after);
@@ -309,17 +306,17 @@ void ReindexCustomer(WriteBatch& b, const v1::Customer* before, const v1::Custom
       continue;
     }
     if (before != nullptr && !old_value.empty()) {
-      b.ZRem(idx(d.name, old_value), id);
+      b.ZRem(d.index(old_value), id);
     }
     if (!now_value.empty()) {
-      b.ZAdd(idx(d.name, now_value), 0, id);
+      b.ZAdd(d.index(now_value), 0, id);
     }
   }
   if (before == nullptr || before->display_name() != after.display_name()) {
     if (before != nullptr) {
-      b.ZRem(idx("cust:name", ""), NameIndexMember(*before));
+      b.ZRem(CustomersByNameIndex(), NameIndexMember(*before));
     }
-    b.ZAdd(idx("cust:name", ""), 0, NameIndexMember(after));
+    b.ZAdd(CustomersByNameIndex(), 0, NameIndexMember(after));
   }
 }
 

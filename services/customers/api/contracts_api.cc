@@ -179,14 +179,14 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
   CustomersStore::PutDoc(b, kContract, id, c, 0);
   GuardRequest(b, call, req.request_id(), c.name());
   if (!c.contract_number().empty()) {
-    const std::string key = CustKey(absl::StrCat("uniq:contract_number:", c.contract_number()));
+    const std::string key = UniqueContractNumberKey(c.contract_number());
     b.ExpectAbsent(key, "contract_number:");
     b.Set(key, id);
   }
-  b.ZAdd(CustomersStore::Index("con:all"), 0, id);
-  b.ZAdd(CustomersStore::Index("con:customer:", customer_id), 0, id);
+  b.ZAdd(AllContractsIndex(), 0, id);
+  b.ZAdd(ContractsOfCustomerIndex(customer_id), 0, id);
   if (!c.owner().empty()) {
-    b.ZAdd(CustomersStore::Index("con:owner:", StripPrefix(c.owner())), 0, id);
+    b.ZAdd(ContractsOfOwnerIndex(StripPrefix(c.owner())), 0, id);
   }
   if (opp) {
     v1::Opportunity linked = opp->doc;
@@ -243,13 +243,13 @@ absl::Status CustomersApi::ListContracts(const CallContext& call,
   const absl::CivilDay today = absl::ToCivilDay(now, tz_);
   std::string index;
   if (!customer.empty()) {
-    index = CustomersStore::Index("con:customer:", customer);
+    index = ContractsOfCustomerIndex(customer);
   } else if (!owner.empty()) {
-    index = CustomersStore::Index("con:owner:", owner);
+    index = ContractsOfOwnerIndex(owner);
   } else if (call.principal.role == Role::kRep) {
-    index = CustomersStore::Index("con:owner:", call.principal.member_id);
+    index = ContractsOfOwnerIndex(call.principal.member_id);
   } else {
-    index = CustomersStore::Index("con:all");
+    index = AllContractsIndex();
   }
   std::string after = cursor ? cursor->after : "";
   bool exhausted = false;

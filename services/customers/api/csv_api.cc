@@ -124,8 +124,7 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         if (auto it = tax_rows.find(tax); it != tax_rows.end()) {
           fail("tax_id", absl::StrCat("same tax_id as row ", it->second));
         } else {
-          SALESOPS_ASSIGN_OR_RETURN(auto existing,
-                                    store_.GetString(CustKey(absl::StrCat("uniq:tax:", tax))));
+          SALESOPS_ASSIGN_OR_RETURN(auto existing, store_.GetString(UniqueTaxIdKey(tax)));
           if (existing) {
             dup = absl::StrCat("tax_id is already used by customers/", *existing);
           }
@@ -135,8 +134,7 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         if (auto it = phone_rows.find(phone); it != phone_rows.end()) {
           fail("phone", absl::StrCat("same phone as row ", it->second));
         } else {
-          SALESOPS_ASSIGN_OR_RETURN(auto existing,
-                                    store_.GetString(CustKey(absl::StrCat("uniq:phone:", phone))));
+          SALESOPS_ASSIGN_OR_RETURN(auto existing, store_.GetString(UniquePhoneKey(phone)));
           if (existing) {
             dup = absl::StrCat("phone is already used by customers/", *existing);
           }
@@ -191,16 +189,16 @@ absl::Status CustomersApi::ImportCustomersCsv(const CallContext& call,
         *c.mutable_last_activity_time() = ToTs(now);
         CustomersStore::PutDoc(b, kCustomer, id, c, 0);
         if (!tax.empty()) {
-          b.ExpectAbsent(CustKey(absl::StrCat("uniq:tax:", tax)), "tax_id:");
-          b.Set(CustKey(absl::StrCat("uniq:tax:", tax)), id);
+          b.ExpectAbsent(UniqueTaxIdKey(tax), "tax_id:");
+          b.Set(UniqueTaxIdKey(tax), id);
         }
         if (!phone.empty()) {
-          b.ExpectAbsent(CustKey(absl::StrCat("uniq:phone:", phone)), "phone:");
-          b.Set(CustKey(absl::StrCat("uniq:phone:", phone)), id);
+          b.ExpectAbsent(UniquePhoneKey(phone), "phone:");
+          b.Set(UniquePhoneKey(phone), id);
         }
         ReindexCustomer(b, nullptr, c);
         if (!owner.empty()) {
-          b.HIncrBy(CustKey("owned"), owner, 1);
+          b.HIncrBy(OwnedCountsKey(), owner, 1);
         }
         TouchActivity(b, c, now, policies.pool);
         ScheduleTier(b, id, now + absl::Hours(24) * policies.tier.reevaluate_every_days());

@@ -225,8 +225,8 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   // Duplicates: a fast answer naming the existing customer; the guards below
   // close the race with a concurrent create.
   const std::string tax = NormalTaxId(c.tax_id()), phone = NormalPhone(c.phone());
-  const std::string tax_key = CustKey(absl::StrCat("uniq:tax:", tax));
-  const std::string phone_key = CustKey(absl::StrCat("uniq:phone:", phone));
+  const std::string tax_key = UniqueTaxIdKey(tax);
+  const std::string phone_key = UniquePhoneKey(phone);
   for (const auto& [key, what, value] :
        {std::tuple<std::string, std::string, std::string>{tax_key, "tax_id", tax},
         {phone_key, "phone", phone}}) {
@@ -255,7 +255,7 @@ absl::Status CustomersApi::CreateCustomer(const CallContext& call,
   }
   ReindexCustomer(b, nullptr, c);
   if (!owner.empty()) {
-    b.HIncrBy(CustKey("owned"), owner, 1);
+    b.HIncrBy(OwnedCountsKey(), owner, 1);
   }
   TouchActivity(b, c, at, policies.pool);
   ScheduleTier(b, id, at + absl::Hours(24) * policies.tier.reevaluate_every_days());
@@ -344,28 +344,28 @@ absl::Status CustomersApi::ListCustomers(const CallContext& call,
   std::string index;
   bool name_index = false;
   if (!req.query().empty()) {
-    index = CustomersStore::Index("cust:name", "");
+    index = CustomersByNameIndex();
     name_index = true;
   } else if (!owner.empty()) {
-    index = CustomersStore::Index("cust:owner:", owner);
+    index = CustomersOfOwnerIndex(owner);
   } else if (!team.empty()) {
-    index = CustomersStore::Index("cust:team:", team);
+    index = CustomersOfTeamIndex(team);
   } else if (req.pool_state() != v1::POOL_STATE_UNSPECIFIED) {
-    index = CustomersStore::Index("cust:pool:", absl::StrCat(static_cast<int>(req.pool_state())));
+    index = CustomersInPoolStateIndex(absl::StrCat(static_cast<int>(req.pool_state())));
   } else if (!region.empty()) {
-    index = CustomersStore::Index("cust:region:", region);
+    index = CustomersOfRegionIndex(region);
   } else if (req.tier() != v1::CUSTOMER_TIER_UNSPECIFIED) {
-    index = CustomersStore::Index("cust:tier:", absl::StrCat(static_cast<int>(req.tier())));
+    index = CustomersOfTierIndex(absl::StrCat(static_cast<int>(req.tier())));
   } else if (!req.industry().empty()) {
-    index = CustomersStore::Index("cust:industry:", req.industry());
+    index = CustomersOfIndustryIndex(req.industry());
   } else if (who.role == Role::kRep) {
-    index = CustomersStore::Index("cust:owner:", who.member_id);
+    index = CustomersOfOwnerIndex(who.member_id);
   } else if (who.role == Role::kSupervisor && !who.org_unit_id.empty()) {
-    index = CustomersStore::Index("cust:team:", who.org_unit_id);
+    index = CustomersOfTeamIndex(who.org_unit_id);
   } else if (who.role == Role::kManager && !who.org_unit_id.empty()) {
-    index = CustomersStore::Index("cust:region:", who.org_unit_id);
+    index = CustomersOfRegionIndex(who.org_unit_id);
   } else {
-    index = CustomersStore::Index("cust:all", "");
+    index = AllCustomersIndex();
   }
   SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
   const absl::Time now = clock_.Now();
@@ -568,10 +568,10 @@ absl::Status CustomersApi::UpdateCustomer(const CallContext& call,
       continue;
     }
     if (!before.empty()) {
-      b.Del(CustKey(absl::StrCat("uniq:", what, ":", before)));
+      b.Del(UniqueKey(what, before));
     }
     if (!after.empty()) {
-      const std::string key = CustKey(absl::StrCat("uniq:", what, ":", after));
+      const std::string key = UniqueKey(what, after);
       b.ExpectAbsent(key, what == "tax" ? "tax_id:" : "phone:");
       b.Set(key, id);
     }
@@ -608,13 +608,13 @@ absl::Status CustomersApi::CheckCustomerConflicts(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   std::vector<std::pair<std::string, std::string>> hits;  // id, field
   if (std::string t = NormalTaxId(req.tax_id()); !t.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto id, store_.GetString(CustKey(absl::StrCat("uniq:tax:", t))));
+    SALESOPS_ASSIGN_OR_RETURN(auto id, store_.GetString(UniqueTaxIdKey(t)));
     if (id) {
       hits.emplace_back(*id, "tax_id");
     }
   }
   if (std::string p = NormalPhone(req.phone()); !p.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto id, store_.GetString(CustKey(absl::StrCat("uniq:phone:", p))));
+    SALESOPS_ASSIGN_OR_RETURN(auto id, store_.GetString(UniquePhoneKey(p)));
     if (id) {
       hits.emplace_back(*id, "phone");
     }

@@ -25,12 +25,6 @@ namespace {
 
 std::string Member(const std::string& id) { return id.empty() ? "" : absl::StrCat("members/", id); }
 std::string Unit(const std::string& id) { return id.empty() ? "" : absl::StrCat("orgUnits/", id); }
-std::string CooldownKey(const std::string& customer, const std::string& member) {
-  return CustKey(absl::StrCat("cooldown:", customer, ":", member));
-}
-std::string ClaimsKey(const std::string& member) {
-  return CustKey(absl::StrCat("claims:", member));
-}
 
 }  // namespace
 
@@ -107,11 +101,11 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   if (cur.doc.has_protection_until()) {
     facts.protection_until = FromTs(cur.doc.protection_until());
   }
-  SALESOPS_ASSIGN_OR_RETURN(int64_t owned, store_.HGetInt(CustKey("owned"), owner));
+  SALESOPS_ASSIGN_OR_RETURN(int64_t owned, store_.HGetInt(OwnedCountsKey(), owner));
   SALESOPS_ASSIGN_OR_RETURN(int64_t claims, store_.HGetInt(ClaimsKey(owner), month));
   facts.owned_by_claimant = static_cast<int>(owned);
   facts.claims_this_month = static_cast<int>(claims);
-  SALESOPS_ASSIGN_OR_RETURN(auto cooldown, store_.GetString(CooldownKey(id, owner)));
+  SALESOPS_ASSIGN_OR_RETURN(auto cooldown, store_.GetString(ClaimCooldownKey(id, owner)));
   int64_t until = 0;
   if (cooldown && absl::SimpleAtoi(*cooldown, &until)) {
     facts.cooldown_until = absl::FromUnixSeconds(until);
@@ -134,7 +128,7 @@ absl::Status CustomersApi::ClaimCustomer(const CallContext& call,
   // within the limits.
   b.ExpectHashField(ClaimsKey(owner), month, claims == 0 ? "" : absl::StrCat(claims), "claims:");
   b.HIncrBy(ClaimsKey(owner), month, 1);
-  b.HIncrBy(CustKey("owned"), owner, 1);
+  b.HIncrBy(OwnedCountsKey(), owner, 1);
   ReindexCustomer(b, &cur.doc, next);
   TouchActivity(b, next, now, policies.pool);
   v1::CustomerClaimed event;
@@ -176,10 +170,10 @@ absl::Status ReleaseToPool(CustomersStore& store, const Policies& policies,
   CustomersStore::PutDoc(b, kCustomer, id, next, cur.version);
   ReindexCustomer(b, &cur.doc, next);
   if (!prev_owner.empty()) {
-    b.HIncrBy(CustKey("owned"), prev_owner, -1);
+    b.HIncrBy(OwnedCountsKey(), prev_owner, -1);
     if (policies.pool.reclaim_cooldown_days() > 0) {
       const absl::Time until = now + absl::Hours(24) * policies.pool.reclaim_cooldown_days();
-      b.Set(CooldownKey(id, prev_owner), absl::StrCat(absl::ToUnixSeconds(until)),
+      b.Set(ClaimCooldownKey(id, prev_owner), absl::StrCat(absl::ToUnixSeconds(until)),
             int64_t{policies.pool.reclaim_cooldown_days()} * 24 * 3600);
     }
   }
@@ -274,14 +268,14 @@ absl::Status CustomersApi::HandOverCustomer(const CallContext& call,
   CustomersStore::PutDoc(b, kCustomer, id, next, cur.version);
   ReindexCustomer(b, &cur.doc, next);
   if (!cur.doc.owner().empty()) {
-    b.HIncrBy(CustKey("owned"), StripPrefix(cur.doc.owner()), -1);
+    b.HIncrBy(OwnedCountsKey(), StripPrefix(cur.doc.owner()), -1);
   }
-  b.HIncrBy(CustKey("owned"), to, 1);
+  b.HIncrBy(OwnedCountsKey(), to, 1);
   TouchActivity(b, next, now, policies.pool);
   v1::CustomerHandedOver event;
   if (req.include_open_opportunities()) {
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> opp_ids,
-                              store_.Range(CustomersStore::Index("opp:customer:", id), "", 1000));
+                              store_.Range(OpportunitiesOfCustomerIndex(id), "", 1000));
     SALESOPS_ASSIGN_OR_RETURN(auto opps, store_.GetMany<v1::Opportunity>(kOpportunity, opp_ids));
     for (auto& o : opps) {
       if (!IsOpenStage(o.doc.stage())) {
@@ -293,10 +287,10 @@ absl::Status CustomersApi::HandOverCustomer(const CallContext& call,
       moved.set_team(Unit(m->team));
       *moved.mutable_update_time() = ToTs(now);
       CustomersStore::PutDoc(b, kOpportunity, oid, moved, o.version);
-      b.ZRem(CustomersStore::Index("opp:owner:", StripPrefix(o.doc.owner())), oid);
-      b.ZAdd(CustomersStore::Index("opp:owner:", to), 0, oid);
-      b.ZRem(CustomersStore::Index("opp:team:", StripPrefix(o.doc.team())), oid);
-      b.ZAdd(CustomersStore::Index("opp:team:", m->team), 0, oid);
+      b.ZRem(OpportunitiesOfOwnerIndex(StripPrefix(o.doc.owner())), oid);
+      b.ZAdd(OpportunitiesOfOwnerIndex(to), 0, oid);
+      b.ZRem(OpportunitiesOfTeamIndex(StripPrefix(o.doc.team())), oid);
+      b.ZAdd(OpportunitiesOfTeamIndex(m->team), 0, oid);
       event.add_moved_opportunities(o.doc.name());
     }
   }
@@ -418,11 +412,9 @@ absl::Status CustomersApi::GrantSharing(const CallContext& call, const v1::Grant
   WriteBatch b;
   CustomersStore::PutDoc(b, kGrant, id, g, 0);
   GuardRequest(b, call, req.request_id(), g.name());
-  b.ZAdd(CustomersStore::Index("grant:all"), 0, id);
-  b.ZAdd(customer_id.empty() ? CustomersStore::Index("grant:selector")
-                             : CustomersStore::Index("grant:customer:", customer_id),
-         0, id);
-  b.ZAdd(CustomersStore::Index("grant:grantee:", grantee), 0, id);
+  b.ZAdd(AllGrantsIndex(), 0, id);
+  b.ZAdd(customer_id.empty() ? SelectorGrantsIndex() : GrantsOfCustomerIndex(customer_id), 0, id);
+  b.ZAdd(GrantsOfGranteeIndex(grantee), 0, id);
   v1::SharingGranted event;
   *event.mutable_sharing_grant() = g;
   *event.mutable_actor() = ActorOf(call);
@@ -472,9 +464,7 @@ absl::Status CustomersApi::RevokeSharing(const CallContext& call,
   *next.mutable_revoke_time() = ToTs(now);
   WriteBatch b;
   CustomersStore::PutDoc(b, kGrant, id, next, cur->version);
-  b.ZRem(customer_id.empty() ? CustomersStore::Index("grant:selector")
-                             : CustomersStore::Index("grant:customer:", customer_id),
-         id);
+  b.ZRem(customer_id.empty() ? SelectorGrantsIndex() : GrantsOfCustomerIndex(customer_id), id);
   v1::SharingRevoked event;
   *event.mutable_sharing_grant() = next;
   event.set_reason(req.reason());
@@ -514,8 +504,7 @@ absl::Status CustomersApi::ListSharingGrants(const CallContext& call,
                             "list grants of a customer in your scope, or of your own unit");
   }
   // Revoked grants leave the per-customer index; "all" and "grantee" keep them.
-  const std::string index = !grantee.empty() ? CustomersStore::Index("grant:grantee:", grantee)
-                                             : CustomersStore::Index("grant:all");
+  const std::string index = !grantee.empty() ? GrantsOfGranteeIndex(grantee) : AllGrantsIndex();
   std::string after = cursor ? cursor->after : "";
   const absl::Time now = clock_.Now();
   bool exhausted = false;

@@ -27,16 +27,16 @@ std::string OppName(const std::string& id) { return absl::StrCat("opportunities/
 
 void IndexOpp(WriteBatch& b, const v1::Opportunity& o) {
   const std::string id = StripPrefix(o.name());
-  b.ZAdd(CustomersStore::Index("opp:all"), 0, id);
-  b.ZAdd(CustomersStore::Index("opp:customer:", StripPrefix(o.customer())), 0, id);
+  b.ZAdd(AllOpportunitiesIndex(), 0, id);
+  b.ZAdd(OpportunitiesOfCustomerIndex(StripPrefix(o.customer())), 0, id);
   if (!o.owner().empty()) {
-    b.ZAdd(CustomersStore::Index("opp:owner:", StripPrefix(o.owner())), 0, id);
+    b.ZAdd(OpportunitiesOfOwnerIndex(StripPrefix(o.owner())), 0, id);
   }
   if (!o.team().empty()) {
-    b.ZAdd(CustomersStore::Index("opp:team:", StripPrefix(o.team())), 0, id);
+    b.ZAdd(OpportunitiesOfTeamIndex(StripPrefix(o.team())), 0, id);
   }
   if (!o.region().empty()) {
-    b.ZAdd(CustomersStore::Index("opp:region:", StripPrefix(o.region())), 0, id);
+    b.ZAdd(OpportunitiesOfRegionIndex(StripPrefix(o.region())), 0, id);
   }
 }
 
@@ -60,9 +60,9 @@ void AddStageTask(WriteBatch& b, const CallContext& call, const v1::Opportunity&
   *t.mutable_create_time() = ToTs(at);
   *t.mutable_update_time() = ToTs(at);
   CustomersStore::PutDoc(b, kTask, id, t, 0);
-  b.ZAdd(CustomersStore::Index("task:assignee:", StripPrefix(t.assignee())), 0, id);
-  b.ZAdd(CustomersStore::Index("task:customer:", StripPrefix(t.customer())), 0, id);
-  b.ZAdd(CustomersStore::Index("task:opp:", StripPrefix(o.name())), 0, id);
+  b.ZAdd(TasksOfAssigneeIndex(StripPrefix(t.assignee())), 0, id);
+  b.ZAdd(TasksOfCustomerIndex(StripPrefix(t.customer())), 0, id);
+  b.ZAdd(TasksOfOpportunityIndex(StripPrefix(o.name())), 0, id);
   b.ZAdd(ScheduleKey("task_due"), static_cast<double>(absl::ToUnixSeconds(at + f->due_in)), id);
   v1::FollowUpTaskCreated e;
   *e.mutable_task() = t;
@@ -97,18 +97,29 @@ absl::StatusOr<Access> OppAccess(CustomersStore& store, OrgDirectory& dir, const
 // The index a list of activities or tasks reads, once the caller is known to
 // see what the list is scoped to: a deal, a customer, or a member's own items
 // (`kind` "act" or "task", `member_index` "by" or "assignee").
+// The indexes a list of tasks or activities reads: by opportunity, by
+// customer, by member (assignee or performer).
+struct ListIndexes {
+  std::string (*of_opportunity)(absl::string_view opp_id);
+  std::string (*of_customer)(absl::string_view customer_id);
+  std::string (*of_member)(absl::string_view member_id);
+};
+constexpr ListIndexes kActivityIndexes = {&ActivitiesOfOpportunityIndex, &ActivitiesOfCustomerIndex,
+                                          &ActivitiesByIndex};
+constexpr ListIndexes kTaskIndexes = {&TasksOfOpportunityIndex, &TasksOfCustomerIndex,
+                                      &TasksOfAssigneeIndex};
+
 absl::StatusOr<std::string> ScopedListIndex(CustomersStore& store, OrgDirectory& dir,
                                             const CallContext& call, absl::Time now,
                                             const std::string& opp, const std::string& customer,
-                                            const std::string& member, absl::string_view kind,
-                                            absl::string_view member_index) {
+                                            const std::string& member, const ListIndexes& indexes) {
   if (!opp.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store, opp));
     SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store, dir, call, o.doc, now));
     if (!CanRead(a)) {
       return DenyRead(OppName(opp));
     }
-    return CustomersStore::Index(absl::StrCat(kind, ":opp:"), opp);
+    return indexes.of_opportunity(opp);
   }
   if (!customer.empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store, customer));
@@ -116,7 +127,7 @@ absl::StatusOr<std::string> ScopedListIndex(CustomersStore& store, OrgDirectory&
     if (!CanRead(a)) {
       return DenyRead(absl::StrCat("customers/", customer));
     }
-    return CustomersStore::Index(absl::StrCat(kind, ":customer:"), customer);
+    return indexes.of_customer(customer);
   }
   if (member != call.principal.member_id) {
     SALESOPS_ASSIGN_OR_RETURN(auto m, dir.Member(member));
@@ -128,7 +139,7 @@ absl::StatusOr<std::string> ScopedListIndex(CustomersStore& store, OrgDirectory&
       return DenyRead(absl::StrCat("members/", member));
     }
   }
-  return CustomersStore::Index(absl::StrCat(kind, ":", member_index, ":"), member);
+  return indexes.of_member(member);
 }
 
 template <typename E>
@@ -385,21 +396,21 @@ absl::Status CustomersApi::ListOpportunities(const CallContext& call,
     if (!CanRead(a)) {
       return DenyRead(req.customer());
     }
-    index = CustomersStore::Index("opp:customer:", customer);
+    index = OpportunitiesOfCustomerIndex(customer);
   } else if (!owner.empty()) {
-    index = CustomersStore::Index("opp:owner:", owner);
+    index = OpportunitiesOfOwnerIndex(owner);
   } else if (!team.empty()) {
-    index = CustomersStore::Index("opp:team:", team);
+    index = OpportunitiesOfTeamIndex(team);
   } else if (!region.empty()) {
-    index = CustomersStore::Index("opp:region:", region);
+    index = OpportunitiesOfRegionIndex(region);
   } else if (who.role == Role::kRep) {
-    index = CustomersStore::Index("opp:owner:", who.member_id);
+    index = OpportunitiesOfOwnerIndex(who.member_id);
   } else if (who.role == Role::kSupervisor) {
-    index = CustomersStore::Index("opp:team:", who.org_unit_id);
+    index = OpportunitiesOfTeamIndex(who.org_unit_id);
   } else if (who.role == Role::kManager) {
-    index = CustomersStore::Index("opp:region:", who.org_unit_id);
+    index = OpportunitiesOfRegionIndex(who.org_unit_id);
   } else {
-    index = CustomersStore::Index("opp:all");
+    index = AllOpportunitiesIndex();
   }
   std::string after = cursor ? cursor->after : "";
   bool exhausted = false;
@@ -754,11 +765,11 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   WriteBatch b;
   CustomersStore::PutDoc(b, kActivity, id, act, 0);
   GuardRequest(b, call, req.request_id(), act.name());
-  b.ZAdd(CustomersStore::Index("act:customer:", customer_id), 0, id);
+  b.ZAdd(ActivitiesOfCustomerIndex(customer_id), 0, id);
   if (!opp_id.empty()) {
-    b.ZAdd(CustomersStore::Index("act:opp:", opp_id), 0, id);
+    b.ZAdd(ActivitiesOfOpportunityIndex(opp_id), 0, id);
   }
-  b.ZAdd(CustomersStore::Index("act:by:", performer), 0, id);
+  b.ZAdd(ActivitiesByIndex(performer), 0, id);
   SALESOPS_RETURN_IF_ERROR(TouchActivityForward(
       store_, b, cust.doc, std::max(occur, absl::FromUnixSeconds(0)), policies.pool));
   v1::ActivityLogged e;
@@ -784,10 +795,10 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     *t.mutable_create_time() = ToTs(at);
     *t.mutable_update_time() = ToTs(at);
     CustomersStore::PutDoc(b, kTask, tid, t, 0);
-    b.ZAdd(CustomersStore::Index("task:assignee:", StripPrefix(t.assignee())), 0, tid);
-    b.ZAdd(CustomersStore::Index("task:customer:", customer_id), 0, tid);
+    b.ZAdd(TasksOfAssigneeIndex(StripPrefix(t.assignee())), 0, tid);
+    b.ZAdd(TasksOfCustomerIndex(customer_id), 0, tid);
     if (!opp_id.empty()) {
-      b.ZAdd(CustomersStore::Index("task:opp:", opp_id), 0, tid);
+      b.ZAdd(TasksOfOpportunityIndex(opp_id), 0, tid);
     }
     b.ZAdd(ScheduleKey("task_due"), static_cast<double>(t.due_time().seconds()), tid);
     v1::FollowUpTaskCreated te;
@@ -837,7 +848,7 @@ absl::Status CustomersApi::ListActivities(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(std::string index, ScopedListIndex(store_, directory_, call, now, opp,
-                                                               customer, by, "act", "by"));
+                                                               customer, by, kActivityIndexes));
   // Someone else's activities span customers: each one is checked (your own
   // are yours to see).
   const bool by_member = customer.empty() && opp.empty() && by != call.principal.member_id;
@@ -965,10 +976,10 @@ absl::Status CustomersApi::CreateTask(const CallContext& call, const v1::CreateT
   WriteBatch b;
   CustomersStore::PutDoc(b, kTask, id, t, 0);
   GuardRequest(b, call, req.request_id(), t.name());
-  b.ZAdd(CustomersStore::Index("task:assignee:", assignee), 0, id);
-  b.ZAdd(CustomersStore::Index("task:customer:", customer_id), 0, id);
+  b.ZAdd(TasksOfAssigneeIndex(assignee), 0, id);
+  b.ZAdd(TasksOfCustomerIndex(customer_id), 0, id);
   if (!opp_id.empty()) {
-    b.ZAdd(CustomersStore::Index("task:opp:", opp_id), 0, id);
+    b.ZAdd(TasksOfOpportunityIndex(opp_id), 0, id);
   }
   b.ZAdd(ScheduleKey("task_due"), static_cast<double>(t.due_time().seconds()), id);
   v1::FollowUpTaskCreated e;
@@ -1010,9 +1021,8 @@ absl::Status CustomersApi::ListTasks(const CallContext& call, const v1::ListTask
   std::optional<PageCursor> cursor = DecodePageToken(v, "page_token", req.page_token(), filter);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   const absl::Time now = clock_.Now();
-  SALESOPS_ASSIGN_OR_RETURN(
-      std::string index,
-      ScopedListIndex(store_, directory_, call, now, opp, customer, assignee, "task", "assignee"));
+  SALESOPS_ASSIGN_OR_RETURN(std::string index, ScopedListIndex(store_, directory_, call, now, opp,
+                                                               customer, assignee, kTaskIndexes));
   const bool by_member = customer.empty() && opp.empty() && assignee != call.principal.member_id;
   AccessMemo memo(store_, directory_, call, now);
   std::string after = cursor ? cursor->after : "";

@@ -80,7 +80,7 @@ absl::StatusOr<TierResult> ReTier(CustomersStore& store, const Policies& policie
                                   const CallContext& call, absl::Time now) {
   const std::string id = StripPrefix(cur.doc.name());
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> opp_ids,
-                            store.Range(CustomersStore::Index("opp:customer:", id), "", 10000));
+                            store.Range(OpportunitiesOfCustomerIndex(id), "", 10000));
   SALESOPS_ASSIGN_OR_RETURN(auto opps, store.GetMany<v1::Opportunity>(kOpportunity, opp_ids));
   WriteBatch b;
   TierResult r = PlanReTier(policies, cur, opps, trigger, call, now, b);

@@ -45,7 +45,7 @@ absl::StatusOr<JobRun> CustomersJobs::RunTierJob(int limit) {
   SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> versions, store_.GetManyRaw(kCustomer, ids, ptrs));
   std::vector<std::string> opp_indexes;
   for (const std::string& id : ids) {
-    opp_indexes.push_back(CustomersStore::Index("opp:customer:", id));
+    opp_indexes.push_back(OpportunitiesOfCustomerIndex(id));
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> ranges,
                             store_.RangeMany(opp_indexes, 10000));
@@ -144,7 +144,7 @@ absl::StatusOr<JobRun> CustomersJobs::RunPoolJob(int limit) {
   for (const std::string& id : window) {
     ++run.examined;
     SALESOPS_ASSIGN_OR_RETURN(int64_t last, store_.HGetInt(LastActivityKey(), id));
-    const std::string reminded_key = CustKey(absl::StrCat("reminded:", id));
+    const std::string reminded_key = RemindedKey(id);
     SALESOPS_ASSIGN_OR_RETURN(auto reminded, store_.GetString(reminded_key));
     if (reminded && *reminded == absl::StrCat(last)) {
       continue;  // already reminded for this idle spell
@@ -310,8 +310,8 @@ absl::StatusOr<JobRun> CustomersJobs::ApplyOwnerMove(const std::string& member_i
   const CallContext call = SystemCall("org-changes");
   const std::string team_name = absl::StrCat("orgUnits/", to_team);
   JobRun run;
-  SALESOPS_ASSIGN_OR_RETURN(
-      auto customer_ids, store_.Range(CustomersStore::Index("cust:owner:", member_id), "", 100000));
+  SALESOPS_ASSIGN_OR_RETURN(auto customer_ids,
+                            store_.Range(CustomersOfOwnerIndex(member_id), "", 100000));
   for (size_t start = 0; start < customer_ids.size(); start += 200) {
     std::vector<std::string> ids(customer_ids.begin() + start,
                                  customer_ids.begin() + std::min(customer_ids.size(), start + 200));
@@ -348,8 +348,8 @@ absl::StatusOr<JobRun> CustomersJobs::ApplyOwnerMove(const std::string& member_i
       ++run.changed;
     }
   }
-  SALESOPS_ASSIGN_OR_RETURN(
-      auto opp_ids, store_.Range(CustomersStore::Index("opp:owner:", member_id), "", 100000));
+  SALESOPS_ASSIGN_OR_RETURN(auto opp_ids,
+                            store_.Range(OpportunitiesOfOwnerIndex(member_id), "", 100000));
   for (size_t start = 0; start < opp_ids.size(); start += 200) {
     std::vector<std::string> ids(opp_ids.begin() + start,
                                  opp_ids.begin() + std::min(opp_ids.size(), start + 200));
@@ -368,9 +368,9 @@ absl::StatusOr<JobRun> CustomersJobs::ApplyOwnerMove(const std::string& member_i
       WriteBatch b;
       CustomersStore::PutDoc(b, kOpportunity, oid, next, cur.version);
       if (!cur.doc.team().empty()) {
-        b.ZRem(CustomersStore::Index("opp:team:", StripPrefix(cur.doc.team())), oid);
+        b.ZRem(OpportunitiesOfTeamIndex(StripPrefix(cur.doc.team())), oid);
       }
-      b.ZAdd(CustomersStore::Index("opp:team:", to_team), 0, oid);
+      b.ZAdd(OpportunitiesOfTeamIndex(to_team), 0, oid);
       v1::OpportunityUpdated e;
       *e.mutable_opportunity() = next;
       *e.mutable_previous() = cur.doc;

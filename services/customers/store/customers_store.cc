@@ -16,6 +16,89 @@ std::string OverdueNotifiedKey(absl::string_view contract_id) {
   return CustKey(absl::StrCat("overdue_notified:", contract_id));
 }
 
+std::string AllOpportunitiesIndex() { return CustomersStore::Index("opp:all"); }
+std::string OpportunitiesOfCustomerIndex(absl::string_view value) {
+  return CustomersStore::Index("opp:customer:", value);
+}
+std::string OpportunitiesOfOwnerIndex(absl::string_view value) {
+  return CustomersStore::Index("opp:owner:", value);
+}
+std::string OpportunitiesOfTeamIndex(absl::string_view value) {
+  return CustomersStore::Index("opp:team:", value);
+}
+std::string OpportunitiesOfRegionIndex(absl::string_view value) {
+  return CustomersStore::Index("opp:region:", value);
+}
+std::string TasksOfAssigneeIndex(absl::string_view value) {
+  return CustomersStore::Index("task:assignee:", value);
+}
+std::string TasksOfCustomerIndex(absl::string_view value) {
+  return CustomersStore::Index("task:customer:", value);
+}
+std::string TasksOfOpportunityIndex(absl::string_view value) {
+  return CustomersStore::Index("task:opp:", value);
+}
+std::string ActivitiesOfCustomerIndex(absl::string_view value) {
+  return CustomersStore::Index("act:customer:", value);
+}
+std::string ActivitiesOfOpportunityIndex(absl::string_view value) {
+  return CustomersStore::Index("act:opp:", value);
+}
+std::string ActivitiesByIndex(absl::string_view value) {
+  return CustomersStore::Index("act:by:", value);
+}
+std::string SelectorGrantsIndex() { return CustomersStore::Index("grant:selector"); }
+std::string GrantsOfCustomerIndex(absl::string_view value) {
+  return CustomersStore::Index("grant:customer:", value);
+}
+std::string GrantsOfGranteeIndex(absl::string_view value) {
+  return CustomersStore::Index("grant:grantee:", value);
+}
+std::string AllGrantsIndex() { return CustomersStore::Index("grant:all"); }
+std::string CustomersOfOwnerIndex(absl::string_view value) {
+  return CustomersStore::Index("cust:owner:", value);
+}
+std::string CustomersOfTeamIndex(absl::string_view value) {
+  return CustomersStore::Index("cust:team:", value);
+}
+std::string CustomersOfRegionIndex(absl::string_view value) {
+  return CustomersStore::Index("cust:region:", value);
+}
+std::string CustomersOfTierIndex(absl::string_view value) {
+  return CustomersStore::Index("cust:tier:", value);
+}
+std::string CustomersInPoolStateIndex(absl::string_view value) {
+  return CustomersStore::Index("cust:pool:", value);
+}
+std::string CustomersByNameIndex() { return CustomersStore::Index("cust:name"); }
+std::string CustomersOfIndustryIndex(absl::string_view value) {
+  return CustomersStore::Index("cust:industry:", value);
+}
+std::string AllCustomersIndex() { return CustomersStore::Index("cust:all"); }
+std::string ContractsOfOwnerIndex(absl::string_view value) {
+  return CustomersStore::Index("con:owner:", value);
+}
+std::string ContractsOfCustomerIndex(absl::string_view value) {
+  return CustomersStore::Index("con:customer:", value);
+}
+std::string AllContractsIndex() { return CustomersStore::Index("con:all"); }
+std::string UniqueTaxIdKey(absl::string_view tax_id) { return UniqueKey("tax", tax_id); }
+std::string UniquePhoneKey(absl::string_view phone) { return UniqueKey("phone", phone); }
+std::string UniqueKey(absl::string_view what, absl::string_view value) {
+  return CustKey(absl::StrCat("uniq:", what, ":", value));
+}
+std::string UniqueContractNumberKey(absl::string_view number) {
+  return UniqueKey("contract_number", number);
+}
+std::string OwnedCountsKey() { return CustKey("owned"); }
+std::string ClaimCooldownKey(absl::string_view customer, absl::string_view member) {
+  return CustKey(absl::StrCat("cooldown:", customer, ":", member));
+}
+std::string ClaimsKey(absl::string_view member) { return CustKey(absl::StrCat("claims:", member)); }
+std::string RemindedKey(absl::string_view task_id) {
+  return CustKey(absl::StrCat("reminded:", task_id));
+}
+
 namespace {
 
 absl::Status MapConflict(const std::string& what, const std::string& detail,

@@ -26,6 +26,46 @@ inline constexpr char kPolicy[] = "policy";
 // Keys kept outside the documents.
 // The last-activity clock: a hash {customer id: unix seconds} kept outside the
 // customer document so activity on a customer never conflicts with edits of it.
+// Index (sorted set) and key names, so no other folder spells them.
+std::string AllOpportunitiesIndex();                                // every opportunity
+std::string OpportunitiesOfCustomerIndex(absl::string_view value);  // a customer's opportunities
+std::string OpportunitiesOfOwnerIndex(absl::string_view value);     // a member's opportunities
+std::string OpportunitiesOfTeamIndex(absl::string_view value);      // a team's opportunities
+std::string OpportunitiesOfRegionIndex(absl::string_view value);    // a region's opportunities
+std::string TasksOfAssigneeIndex(absl::string_view value);          // a member's follow-up tasks
+std::string TasksOfCustomerIndex(absl::string_view value);          // a customer's tasks
+std::string TasksOfOpportunityIndex(absl::string_view value);       // an opportunity's tasks
+std::string ActivitiesOfCustomerIndex(absl::string_view value);     // a customer's activities
+std::string ActivitiesOfOpportunityIndex(absl::string_view value);  // an opportunity's activities
+std::string ActivitiesByIndex(absl::string_view value);             // activities a member performed
+std::string SelectorGrantsIndex();  // sharing grants by selector (no single customer)
+std::string GrantsOfCustomerIndex(absl::string_view value);      // a customer's sharing grants
+std::string GrantsOfGranteeIndex(absl::string_view value);       // grants to a department or member
+std::string AllGrantsIndex();                                    // every sharing grant
+std::string CustomersOfOwnerIndex(absl::string_view value);      // a member's customers
+std::string CustomersOfTeamIndex(absl::string_view value);       // a team's customers
+std::string CustomersOfRegionIndex(absl::string_view value);     // a region's customers
+std::string CustomersOfTierIndex(absl::string_view value);       // customers of a tier
+std::string CustomersInPoolStateIndex(absl::string_view value);  // customers by pool state
+std::string CustomersByNameIndex();                              // customers by display name
+std::string CustomersOfIndustryIndex(absl::string_view value);   // customers of an industry
+std::string AllCustomersIndex();                                 // every customer
+std::string ContractsOfOwnerIndex(absl::string_view value);      // a member's contracts
+std::string ContractsOfCustomerIndex(absl::string_view value);   // a customer's contracts
+std::string AllContractsIndex();                                 // every contract
+// Uniqueness claims: the id of the customer holding a tax id / phone, of the
+// contract holding a contract number; `what` is "tax" or "phone".
+std::string UniqueTaxIdKey(absl::string_view tax_id);
+std::string UniquePhoneKey(absl::string_view phone);
+std::string UniqueKey(absl::string_view what, absl::string_view value);
+std::string UniqueContractNumberKey(absl::string_view number);
+// Hash member → customers owned (the ownership limit).
+std::string OwnedCountsKey();
+// A member's claim cooldown on a customer, and their claims today.
+std::string ClaimCooldownKey(absl::string_view customer, absl::string_view member);
+std::string ClaimsKey(absl::string_view member);
+// A task's reminder sent (set when the reminder is emitted).
+std::string RemindedKey(absl::string_view task_id);
 std::string LastActivityKey();
 std::string ScheduleKey(absl::string_view name);  // due-time sorted set "sched:<name>"
 // Instalments of a contract already reported overdue (a set).
