@@ -7,6 +7,7 @@
 // limits and parallel claims, tiering on events, overdue payments raised once,
 // and CSV import/export (all or nothing, Chinese names round-trip).
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -401,17 +402,28 @@ TEST_F(CustomersTest, DealToContractToPaymentCarriesTheFactsDownstreamNeedsOnce)
   s = Call(Rep1(), &cv1::CustomersService::Stub::RecordPayment, pay, &paid);
   EXPECT_EQ(ErrorReasonOf(s), "PAYMENT_EXCEEDS_OUTSTANDING");
 
-  auto records = reader.ReadUntil(
-      [&](const Record& r) {
-        return r.key == cid && (EventType(r) == "salesops.customers.v1.OpportunityWon" ||
-                                EventType(r) == "salesops.customers.v1.PaymentReceived");
-      },
-      2, absl::Seconds(20));
-  for (const Record& r : reader.ReadFor(absl::Seconds(2))) {
-    if (r.key == cid) {
-      records.push_back(r);
-    }
-  }
+  // Barrier instead of watching a while: one more write of the customer (an
+  // activity: same key, same partition) comes after everything above,
+  // copies included.
+  cv1::LogActivityRequest sentinel;
+  sentinel.mutable_activity()->set_customer(c.name());
+  sentinel.mutable_activity()->set_kind(cv1::ACTIVITY_KIND_CALL);
+  sentinel.mutable_activity()->set_summary("付款确认电话");
+  cv1::LogActivityResponse logged;
+  ASSERT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::LogActivity, sentinel, &logged).ok());
+  std::vector<Record> records;
+  ASSERT_EQ(reader
+                .ReadUntil(
+                    [&](const Record& r) {
+                      if (r.key != cid) {
+                        return false;
+                      }
+                      records.push_back(r);
+                      return EventType(r) == "salesops.customers.v1.ActivityLogged";
+                    },
+                    1, absl::Seconds(20))
+                .size(),
+            1u);
   int won = 0, received = 0;
   for (const Record& r : records) {
     if (EventType(r) != "salesops.customers.v1.OpportunityWon" &&
@@ -562,43 +574,72 @@ TEST_F(CustomersTest, OverdueInstalmentRaisesPaymentOverdueExactlyOnce) {
   TopicReader reader(TestEnv::Get().kafka_bootstrap, kTopic);
   cv1::Customer c = NewCustomer(Rep1(), Unique("逾期客户"));
   const std::string cid = c.name().substr(strlen("customers/"));
-  cv1::CreateContractRequest cc;
-  auto* k = cc.mutable_contract();
-  k->set_customer(c.name());
-  k->set_title("服务合同");
-  *k->mutable_amount() = Cny(500000);
-  auto* i1 = k->mutable_payment_schedule()->add_instalments();
-  i1->set_instalment_id("1");
-  *i1->mutable_due_date() = DateOf(absl::Now() - absl::Hours(24 * 3));
-  *i1->mutable_amount() = Cny(500000);
-  cv1::CreateContractResponse created;
-  ASSERT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::CreateContract, cc, &created).ok());
-  cv1::SignContractRequest sign;
-  sign.set_name(created.contract().name());
-  *sign.mutable_sign_date() = DateOf(absl::Now() - absl::Hours(24 * 10));
-  cv1::SignContractResponse signed_resp;
-  ASSERT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::SignContract, sign, &signed_resp).ok());
-  auto first = reader.ReadUntil(
-      [&](const Record& r) {
-        return r.key == cid && EventType(r) == "salesops.customers.v1.PaymentOverdue";
-      },
-      1, absl::Seconds(20));
-  ASSERT_EQ(first.size(), 1u);
-  cv1::PaymentOverdue e;
-  ASSERT_TRUE(e.ParseFromString(first[0].value));
-  EXPECT_EQ(e.outstanding().amount_minor(), 500000);
-  EXPECT_EQ(e.owner(), "members/" + org().rep1);
-  // The job keeps running every 200 ms: no second event for the same instalment.
-  auto more = reader.ReadFor(absl::Seconds(3));
-  for (const Record& r : more) {
-    EXPECT_FALSE(r.key == cid && EventType(r) == "salesops.customers.v1.PaymentOverdue");
-  }
+  // A signed contract of the customer whose one instalment is 3 days overdue.
+  auto overdue_contract = [&]() {
+    cv1::CreateContractRequest cc;
+    auto* k = cc.mutable_contract();
+    k->set_customer(c.name());
+    k->set_title("服务合同");
+    *k->mutable_amount() = Cny(500000);
+    auto* i1 = k->mutable_payment_schedule()->add_instalments();
+    i1->set_instalment_id("1");
+    *i1->mutable_due_date() = DateOf(absl::Now() - absl::Hours(24 * 3));
+    *i1->mutable_amount() = Cny(500000);
+    cv1::CreateContractResponse created;
+    EXPECT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::CreateContract, cc, &created).ok());
+    cv1::SignContractRequest sign;
+    sign.set_name(created.contract().name());
+    *sign.mutable_sign_date() = DateOf(absl::Now() - absl::Hours(24 * 10));
+    cv1::SignContractResponse signed_resp;
+    EXPECT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::SignContract, sign, &signed_resp).ok());
+    return created.contract().name();
+  };
+  // PaymentOverdue events of the customer (one key, so one partition, in
+  // commit order), by contract, until `until`'s arrives.
+  std::map<std::string, int> overdue;
+  std::map<std::string, cv1::PaymentOverdue> last_of;
+  auto read_until = [&](const std::string& until) {
+    return reader
+        .ReadUntil(
+            [&](const Record& r) {
+              cv1::PaymentOverdue e;
+              if (r.key != cid || EventType(r) != "salesops.customers.v1.PaymentOverdue" ||
+                  !e.ParseFromString(r.value)) {
+                return false;
+              }
+              ++overdue[e.contract()];
+              last_of[e.contract()] = e;
+              return e.contract() == until;
+            },
+            1, absl::Seconds(20))
+        .size();
+  };
+  const std::string first = overdue_contract();
+  ASSERT_EQ(read_until(first), 1u);
+  EXPECT_EQ(last_of[first].outstanding().amount_minor(), 500000);
+  EXPECT_EQ(last_of[first].owner(), "members/" + org().rep1);
+  // Barrier instead of watching a while: two more overdue contracts, each
+  // raised by a later run of the job (which runs every 200 ms, one run at a
+  // time). The run that raised the second had the first in view, and every
+  // event of that run precedes the third's: a second PaymentOverdue for the
+  // first contract would have arrived by then.
+  const std::string second = overdue_contract();
+  ASSERT_EQ(read_until(second), 1u);
+  const std::string third = overdue_contract();
+  ASSERT_EQ(read_until(third), 1u);
+  EXPECT_EQ(overdue[first], 1) << "no second event for the same instalment";
+  EXPECT_EQ(overdue[second], 1);
+
   cv1::ListContractsRequest lc;
   lc.set_customer(c.name());
   lc.set_overdue_only(true);
   cv1::ListContractsResponse listed;
   ASSERT_TRUE(Call(Rep1(), &cv1::CustomersService::Stub::ListContracts, lc, &listed).ok());
-  ASSERT_EQ(listed.contracts_size(), 1);
+  ASSERT_EQ(listed.contracts_size(), 3);
+  for (const auto& k : listed.contracts()) {
+    EXPECT_EQ(k.payment_schedule().instalments(0).state(), cv1::INSTALMENT_STATE_OVERDUE)
+        << k.name();
+  }
 }
 
 TEST_F(CustomersTest, CancelAndCloseFollowTheContractRulesAndPublishTheirEvents) {

@@ -155,12 +155,41 @@ TEST_F(OrgEventsTest, BrokerDownWritesWaitInTheOutbox) {
   std::vector<Record> records =
       reader.ReadUntil([&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'r'; }, 100,
                        absl::Seconds(90));
-  // Read a little longer: a duplicate would show up here.
-  for (const Record& r : reader.ReadFor(absl::Seconds(3))) {
-    if (Mine("-" + sfx_)(r) && r.key[0] == 'r') {
-      records.push_back(r);
-    }
+  // Barrier instead of reading a while longer: one more write per partition
+  // the records used (a rename of a unit whose record went there, so the same
+  // key and partition), published after them; a duplicate of any of the 100
+  // would arrive before its partition's sentinel.
+  std::map<int, std::string> key_of_partition;
+  for (const Record& r : records) {
+    key_of_partition.emplace(r.partition, r.key);
   }
+  std::set<std::string> sentinel_keys;
+  for (const auto& [partition, key] : key_of_partition) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin_);
+    v1::UpdateOrgUnitRequest req;
+    req.mutable_org_unit()->set_name("orgUnits/" + key);
+    req.mutable_org_unit()->set_display_name("改名 " + key);
+    req.mutable_update_mask()->add_paths("display_name");
+    v1::UpdateOrgUnitResponse resp;
+    grpc::Status s = server.stub().UpdateOrgUnit(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    sentinel_keys.insert(key);
+  }
+  const size_t created = records.size();
+  std::vector<Record> sentinels = reader.ReadUntil(
+      [&](const Record& r) {
+        auto type = r.headers.find("ce_type");
+        const bool update =
+            type != r.headers.end() && type->second == "salesops.org.v1.OrgUnitUpdated";
+        if (!update && Mine("-" + sfx_)(r) && r.key[0] == 'r') {
+          records.push_back(r);  // a copy of a created one
+        }
+        return update && sentinel_keys.count(r.key) > 0;
+      },
+      sentinel_keys.size(), absl::Seconds(60));
+  EXPECT_EQ(sentinels.size(), sentinel_keys.size());
+  EXPECT_EQ(records.size(), created) << "copies arrived before the sentinels";
   std::set<std::string> ids, keys;
   for (const auto& r : records) {
     ids.insert(r.headers.at("ce_id"));

@@ -15,9 +15,11 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
@@ -105,6 +107,24 @@ void WaitForConsumersCaughtUp(int metrics_port, const std::string& name) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   std::fprintf(stderr, "%s: consumers not caught up after 30 s; going on\n", name.c_str());
+}
+
+double MetricValue(int metrics_port, const std::string& series) {
+  httplib::Client client("127.0.0.1", metrics_port);
+  client.set_connection_timeout(1);
+  httplib::Result r = client.Get("/metrics");
+  if (!r || r->status != 200) {
+    return -1;
+  }
+  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double v = 0;
+      if (absl::SimpleAtod(line, &v)) {
+        return v;
+      }
+    }
+  }
+  return -1;
 }
 
 std::shared_ptr<grpc::Channel> TestChannel(const std::string& addr) {

@@ -61,6 +61,10 @@ std::shared_ptr<grpc::Channel> TestChannel(const std::string& addr);
 // (salesops_consumer_caught_up): a started service has applied what was
 // published before it, as the tests that start it next expect.
 void WaitForConsumersCaughtUp(int metrics_port, const std::string& name);
+// The value of one series on the service's /metrics page, e.g.
+// `salesops_job_runs_total{job="due",service="warning"}` (labels in name order); -1 when the page
+// or the series is missing.
+double MetricValue(int metrics_port, const std::string& series);
 // The flags that give `service` ("org", "customers", ...) its TLS server
 // certificate (mTLS), its Redis user and its Kafka user.
 std::vector<std::string> ServiceSecurityArgs(const std::string& service);
