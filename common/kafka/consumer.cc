@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -342,6 +343,23 @@ void KafkaEventConsumer::RefreshLag() {
     return;
   }
   consumer_->position(parts);
+  // A partition the loop has consumed nothing from since it was assigned has
+  // no position yet: it resumes at the group's committed offset (a restarted
+  // service), or at the beginning when there is none. Without this, a
+  // partition with no new records never counted as caught up.
+  std::vector<RdKafka::TopicPartition*> unread;
+  for (auto* tp : parts) {
+    if (tp->offset() < 0) {
+      unread.push_back(RdKafka::TopicPartition::create(tp->topic(), tp->partition()));
+    }
+  }
+  absl::flat_hash_map<std::pair<std::string, int>, int64_t> committed;
+  if (!unread.empty() && consumer_->committed(unread, 2000) == RdKafka::ERR_NO_ERROR) {
+    for (auto* tp : unread) {
+      committed[{tp->topic(), tp->partition()}] = tp->offset();
+    }
+  }
+  RdKafka::TopicPartition::destroy(unread);
   int64_t lag = 0;
   bool ends_known = !parts.empty();
   for (auto* tp : parts) {
@@ -349,7 +367,11 @@ void KafkaEventConsumer::RefreshLag() {
     if (consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) ==
             RdKafka::ERR_NO_ERROR &&
         high >= 0) {
-      int64_t pos = tp->offset() >= 0 ? tp->offset() : low;
+      int64_t pos = tp->offset();
+      if (pos < 0) {
+        auto it = committed.find({tp->topic(), tp->partition()});
+        pos = it != committed.end() && it->second >= 0 ? it->second : low;
+      }
       lag += std::max<int64_t>(0, high - pos);
     } else {
       ends_known = false;  // no fetch answered yet: not "nothing to do"

@@ -93,7 +93,9 @@ struct ConsumerStats {
   std::atomic<int64_t> retries{0};
   std::atomic<int64_t> lag{0};  // sum over assigned partitions, refreshed every second
   // 1 when partitions are assigned, all their ends are known and nothing is
-  // left to process (at the last refresh): the consumer has caught up.
+  // left to process (at the last refresh): the consumer has caught up. A
+  // partition nothing was read from since assignment counts from the group's
+  // committed offset (a restarted service with nothing new is caught up).
   std::atomic<int64_t> caught_up{0};
 };
 

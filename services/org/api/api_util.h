@@ -65,14 +65,9 @@ inline void CheckPhone(Violations& v, const std::string& field, const std::strin
   }
 }
 
+// The common etag check (common/server/api_support.h): ABORTED, ETAG_MISMATCH.
 inline absl::Status CheckEtag(const std::string& etag, int64_t version) {
-  if (!etag.empty() && etag != absl::StrCat(version)) {
-    return MakeError(
-        absl::StatusCode::kAborted, reason::kEtagMismatch,
-        absl::StrCat("etag '", etag, "' is stale (current '", version, "'); re-read and retry"),
-        {{"field", "etag"}});
-  }
-  return absl::OkStatus();
+  return ::salesops::CheckEtag(etag, version, "the resource");
 }
 
 // Runs a read-modify-write under the common write-race policy

@@ -1,16 +1,14 @@
 #include "services/org/events/org_events.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/time/proto_time.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace salesops::org {
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t micros = absl::ToUnixMicros(t);
-  ts.set_seconds(micros / 1000000);
-  ts.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-  return ts;
+  // Microseconds, as the repository keeps times: a resource reads back as written.
+  return ToTs(absl::FromUnixMicros(absl::ToUnixMicros(t)));
 }
 
 salesops::common::v1::Date ToDate(absl::CivilDay day) {
