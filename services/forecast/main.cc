@@ -34,6 +34,9 @@ ABSL_FLAG(absl::Duration, forecast_refresh_interval, absl::Hours(1),
 ABSL_FLAG(
     absl::Duration, forecast_stats_refresh, absl::Seconds(10),
     "How often (at most) the deal consumer re-learns stage probabilities from new closed deals");
+ABSL_FLAG(int, forecast_max_periods, 8,
+          "Fiscal periods forecast at once (those containing today and the next ones); "
+          "more are left out, with a warning in the log");
 ABSL_FLAG(int, forecast_gap_threshold_bp, 1000,
           "ForecastGapDetected when the PIPELINE forecast is short of target by more than this "
           "(basis points of the target)");
@@ -74,6 +77,12 @@ int main(int argc, char** argv) {
   options.gap_threshold_bp = absl::GetFlag(FLAGS_forecast_gap_threshold_bp);
   options.min_sample = absl::GetFlag(FLAGS_forecast_min_sample);
   options.stats_refresh = absl::GetFlag(FLAGS_forecast_stats_refresh);
+  options.max_periods = absl::GetFlag(FLAGS_forecast_max_periods);
+  if (options.max_periods < 1 || options.max_periods > 256) {
+    LogError("bad setting --forecast_max_periods (SALESOPS_FORECAST_MAX_PERIODS): must be 1..256",
+             {});
+    return 2;
+  }
   if (!(options.confidence > 0 && options.confidence < 1)) {
     LogError("bad setting --forecast_confidence (SALESOPS_FORECAST_CONFIDENCE): must be in (0, 1)",
              {});

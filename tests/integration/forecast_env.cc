@@ -12,6 +12,9 @@ void ForecastServer::Start() {
       "--forecast_engine_group=forecast-engine-test-" + suffix_,
       "--forecast_directory_group=forecast-dir-test-" + suffix_,
       "--forecast_job_interval=200ms",
+      // One forecast keyspace serves every test company of the run, each with
+      // its own current quarter: more overlapping periods than a company has.
+      "--forecast_max_periods=128",
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_.Start(args, AnswersNotFound([this](grpc::ClientContext* ctx) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
@@ -274,6 +275,13 @@ absl::StatusOr<std::vector<ActivePeriod>> ForecastEngine::ActivePeriods(absl::Ci
     return std::tie(a.period.start, a.id) < std::tie(b.period.start, b.id);
   });
   if (static_cast<int>(out.size()) > options_.max_periods) {
+    // Not silently: the periods left out get no forecast at all.
+    if (!warned_max_periods_.exchange(true)) {
+      LogWarning("more fiscal periods active than --forecast_max_periods; the latest are left out",
+                 {{"active", static_cast<int64_t>(out.size())},
+                  {"max_periods", static_cast<int64_t>(options_.max_periods)},
+                  {"first_left_out", out[options_.max_periods].id}});
+    }
     out.resize(options_.max_periods);
   }
   return out;

@@ -30,6 +30,7 @@
 // Thread-safe: caches are locked; no other mutable state.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,7 +68,8 @@ struct EngineOptions {
   int64_t min_sample = kMinSampleSize;
   // How often the stage statistics are re-learned from the closed deals (at most).
   absl::Duration stats_refresh = absl::Seconds(10);
-  // At most this many active periods are forecast (oldest start first).
+  // At most this many active periods are forecast (oldest start first; the
+  // rest are left out with a warning). --forecast_max_periods.
   int max_periods = 8;
   std::string currency = "CNY";
 };
@@ -195,6 +197,7 @@ class ForecastEngine {
   std::string periods_rev_ ABSL_GUARDED_BY(mu_);
   absl::Time periods_checked_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool periods_loaded_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> warned_max_periods_{false};
 };
 
 }  // namespace salesops::forecast
