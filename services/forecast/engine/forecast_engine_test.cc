@@ -1,9 +1,11 @@
 // ForecastEngine over the in-memory repository: the active periods (targets'
-// quarters, calendar fallbacks, a targets quarter replacing the fallback), a
+// quarters, calendar fallbacks, a targets quarter replacing the fallback, the
+// cap on how many), a
 // concurrent recompute failing its revision guard instead of overwriting,
 // and the scope model's choice of the time series for a leaf.
 #include "services/forecast/engine/forecast_engine.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/forecast/testing/forecast_test_world.h"
@@ -30,6 +32,29 @@ TEST(EngineTest, ActivePeriodsPreferTargetsQuarters) {
   ASSERT_EQ(p->size(), 2u);
   EXPECT_EQ((*p)[0].id, "q-4");
   EXPECT_EQ((*p)[1].id, "FY2027-Q1");
+}
+
+// More overlapping periods than --forecast_max_periods: only the first ones
+// (earliest start, then id) are forecast; a larger cap takes them all.
+TEST(EngineTest, ActivePeriodsAreCappedByMaxPeriods) {
+  ForecastTestWorld w;
+  const absl::CivilDay today(2026, 11, 10);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(w.Apply(w.Quarter(absl::StrCat("q-", i), absl::CivilDay(2026, 10, 1),
+                                  absl::CivilDay(2026, 12, 31)))
+                    .ok());
+  }
+  w.options.max_periods = 8;
+  absl::StatusOr<std::vector<ActivePeriod>> p = w.engine.ActivePeriods(today, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->size(), 8u);
+  EXPECT_EQ(p->front().id, "q-0");
+  EXPECT_EQ(p->back().id, "q-7");
+  w.options.max_periods = 16;
+  p = w.engine.ActivePeriods(today, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->size(), 11u) << "ten quarters and the next (calendar) one";
+  EXPECT_EQ(p->back().id, "FY2027-Q1");
 }
 
 // Two recomputes decided on the same revisions: the second commit fails its
