@@ -17,6 +17,7 @@
 #include "common/directory/testing/directory_seed.h"
 #include "common/docstore/in_memory_kv.h"
 #include "common/status/errors.h"
+#include "common/testing/api_test_support.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
 #include "gmock/gmock.h"
@@ -35,20 +36,8 @@ using ::testing::HasSubstr;
 
 constexpr char kTrace[] = "4bf92f3577b34da6a3ce929d0e0e4736";
 
-// The zone main.cc uses by default (--customers_time_zone); UTC+8 without DST
-// if the zone database is missing.
-absl::TimeZone BusinessZone() {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Shanghai", &tz)) {
-    tz = absl::FixedTimeZone(8 * 3600);
-  }
-  return tz;
-}
-
-std::string FieldOf(const absl::Status& s) {
-  std::vector<FieldViolation> v = FieldViolations(s);
-  return v.empty() ? "" : v.front().field;
-}
+using ::salesops::test_support::BusinessZone;
+constexpr auto FieldOf = &::salesops::test_support::FirstViolatedField;
 
 std::string IdFrom(const std::string& name) { return name.substr(name.find('/') + 1); }
 

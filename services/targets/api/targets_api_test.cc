@@ -22,6 +22,7 @@
 #include "common/events/cloud_event.h"
 #include "common/projection/projection_store.h"
 #include "common/status/errors.h"
+#include "common/testing/api_test_support.h"
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -38,18 +39,8 @@ using ::testing::ElementsAre;
 
 constexpr char kTrace[] = "4bf92f3577b34da6a3ce929d0e0e4736";
 
-absl::TimeZone BusinessZone() {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Shanghai", &tz)) {
-    tz = absl::FixedTimeZone(8 * 3600);
-  }
-  return tz;
-}
-
-std::string FieldOf(const absl::Status& s) {
-  std::vector<FieldViolation> v = FieldViolations(s);
-  return v.empty() ? "" : v.front().field;
-}
+using ::salesops::test_support::BusinessZone;
+constexpr auto FieldOf = &::salesops::test_support::FirstViolatedField;
 
 class TargetsApiTest : public ::testing::Test {
  protected:

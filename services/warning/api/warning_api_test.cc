@@ -24,6 +24,7 @@
 #include "common/events/cloud_event.h"
 #include "common/projection/projection_store.h"
 #include "common/status/errors.h"
+#include "common/testing/api_test_support.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
 #include "gmock/gmock.h"
@@ -49,20 +50,8 @@ using ::testing::UnorderedElementsAre;
 constexpr char kTrace[] = "4bf92f3577b34da6a3ce929d0e0e4736";
 constexpr char kOverdueRule[] = "rules/payment-overdue";
 
-// The zone main.cc uses by default (--warning_time_zone); UTC+8 without DST if
-// the zone database is missing.
-absl::TimeZone BusinessZone() {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone("Asia/Shanghai", &tz)) {
-    tz = absl::FixedTimeZone(8 * 3600);
-  }
-  return tz;
-}
-
-std::string FieldOf(const absl::Status& s) {
-  std::vector<FieldViolation> v = FieldViolations(s);
-  return v.empty() ? "" : v.front().field;
-}
+using ::salesops::test_support::BusinessZone;
+constexpr auto FieldOf = &::salesops::test_support::FirstViolatedField;
 
 std::vector<std::string> FieldsOf(const absl::Status& s) {
   std::vector<std::string> out;
