@@ -34,23 +34,19 @@ std::string DocStore::IndexWith(absl::string_view prefix, absl::string_view name
 absl::StatusOr<std::optional<int64_t>> DocStore::GetRaw(absl::string_view kind,
                                                         absl::string_view id,
                                                         google::protobuf::Message* out) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                            kv_.ReadOne({"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"}));
-  if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> versions,
+                            GetManyRaw(kind, {std::string(id)}, {out}));
+  if (versions[0] == 0) {
     return std::nullopt;
   }
-  if (!out->ParseFromString(v.elements[1].str)) {
-    return Internal("CORRUPT_DOCUMENT", absl::StrCat("stored ", kind, " ", id, " does not parse"));
-  }
-  return ToInt(v.elements[0].str);
+  return versions[0];
 }
 
-absl::StatusOr<std::vector<int64_t>> DocStore::GetManyRaw(
-    absl::string_view kind, const std::vector<std::string>& ids,
-    const std::vector<google::protobuf::Message*>& out) {
-  std::vector<int64_t> versions(ids.size(), 0);
+absl::StatusOr<std::vector<std::optional<DocStore::Bytes>>> DocStore::GetManyBytes(
+    absl::string_view kind, const std::vector<std::string>& ids) {
+  std::vector<std::optional<Bytes>> out(ids.size());
   if (ids.empty()) {
-    return versions;
+    return out;
   }
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(ids.size());
@@ -58,16 +54,30 @@ absl::StatusOr<std::vector<int64_t>> DocStore::GetManyRaw(
     cmds.push_back({"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"});
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, kv_.Read(cmds));
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const RedisValue& v = replies[i];
+  for (size_t i = 0; i < ids.size() && i < replies.size(); ++i) {
+    RedisValue& v = replies[i];
     if (v.elements.size() != 2 || v.elements[0].is_nil()) {
       continue;
     }
-    if (!out[i]->ParseFromString(v.elements[1].str)) {
+    out[i] = Bytes{ToInt(v.elements[0].str), std::move(v.elements[1].str)};
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<int64_t>> DocStore::GetManyRaw(
+    absl::string_view kind, const std::vector<std::string>& ids,
+    const std::vector<google::protobuf::Message*>& out) {
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Bytes>> docs, GetManyBytes(kind, ids));
+  std::vector<int64_t> versions(ids.size(), 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!docs[i]) {
+      continue;
+    }
+    if (!out[i]->ParseFromString(docs[i]->data)) {
       return Internal("CORRUPT_DOCUMENT",
                       absl::StrCat("stored ", kind, " ", ids[i], " does not parse"));
     }
-    versions[i] = ToInt(v.elements[0].str);
+    versions[i] = docs[i]->version;
   }
   return versions;
 }
@@ -203,14 +213,19 @@ absl::StatusOr<bool> DocStore::Exists(const std::string& key) {
 void DocStore::PutDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
                           absl::string_view id, const google::protobuf::Message& doc,
                           int64_t expect_version) {
+  PutBytesWith(prefix, b, kind, id, doc.SerializeAsString(), expect_version);
+}
+
+void DocStore::PutBytesWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
+                            absl::string_view id, std::string bytes, int64_t expect_version) {
   const std::string key = DocKeyWith(prefix, kind, id);
-  const std::string tag = absl::StrCat("version:", kind, ":", id);
   if (expect_version == 0) {
     b.ExpectAbsent(key, absl::StrCat("exists:", kind, ":", id));
   } else {
-    b.ExpectHashField(key, "v", absl::StrCat(expect_version), tag);
+    b.ExpectHashField(key, "v", absl::StrCat(expect_version),
+                      absl::StrCat("version:", kind, ":", id));
   }
-  b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}, {"pb", doc.SerializeAsString()}});
+  b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}, {"pb", std::move(bytes)}});
 }
 
 std::string DocStore::RequestKeyWith(absl::string_view prefix, absl::string_view caller,

@@ -68,6 +68,10 @@ class DocStore {
   static void PutDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
                          absl::string_view id, const google::protobuf::Message& doc,
                          int64_t expect_version);
+  // The same with the document's bytes as they are (a document that is not a
+  // protobuf message, or one serialized already).
+  static void PutBytesWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
+                           absl::string_view id, std::string bytes, int64_t expect_version);
 
   // nullopt when absent; INTERNAL when the stored bytes do not parse.
   absl::StatusOr<std::optional<int64_t>> GetRaw(absl::string_view kind, absl::string_view id,
@@ -106,6 +110,14 @@ class DocStore {
     }
     return out;
   }
+  // A document's version and bytes, as stored.
+  struct Bytes {
+    int64_t version = 0;
+    std::string data;
+  };
+  // One round trip; parallel to `ids`, nullopt for an absent document.
+  absl::StatusOr<std::vector<std::optional<Bytes>>> GetManyBytes(
+      absl::string_view kind, const std::vector<std::string>& ids);
   // Versions (0 = absent) parallel to ids; docs parsed into `out`.
   absl::StatusOr<std::vector<int64_t>> GetManyRaw(
       absl::string_view kind, const std::vector<std::string>& ids,

@@ -1,6 +1,7 @@
-// OrgApi over the in-memory repository: which event each use case records (with
-// its actor and trace id), what it refuses and with which field, and the
-// object-level scope rules — without Redis or gRPC.
+// OrgApi over both repositories (store/testing/org_repositories.h): which
+// event each use case records (with its actor and trace id), what it refuses
+// and with which field, and the object-level scope rules — without Redis or
+// gRPC.
 #include "services/org/api/org_api.h"
 
 #include "absl/strings/str_cat.h"
@@ -9,14 +10,14 @@
 #include "gtest/gtest.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "services/org/api/api_util.h"
-#include "services/org/store/in_memory_org_repository.h"
+#include "services/org/store/testing/org_repositories.h"
 
 namespace salesops::org {
 namespace {
 
 using ::testing::ElementsAre;
 
-class OrgApiTest : public ::testing::Test {
+class OrgApiTest : public ::testing::TestWithParam<const char*> {
  protected:
   CallContext As(Role role, std::string member, std::string unit) {
     return CallContext{{std::move(member), role, std::move(unit)}, "trace-1", "test"};
@@ -59,20 +60,21 @@ class OrgApiTest : public ::testing::Test {
 
   std::vector<std::string> EventTypes() {
     std::vector<std::string> out;
-    for (const auto& e : repo_.events()) {
+    for (const auto& e : store_->events()) {
       out.push_back(e.type);
     }
     return out;
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1'790'000'000)};
-  InMemoryOrgRepository repo_;
+  std::unique_ptr<TestOrgRepository> store_ = MakeTestOrgRepository(GetParam());
+  OrgRepository& repo_ = store_->repo();
   OrgApi api_{repo_, clock_};
   CallContext admin_ = As(Role::kAdmin, "admin", "");
 };
 
 // Each command records exactly its event, keyed by the aggregate, with the actor.
-TEST_F(OrgApiTest, CommandsRecordTheirEvents) {
+TEST_P(OrgApiTest, CommandsRecordTheirEvents) {
   Tree();
   ASSERT_TRUE(Member(admin_, "mem-1", "t-sh").ok());
   v1::MoveMemberRequest move;
@@ -90,7 +92,7 @@ TEST_F(OrgApiTest, CommandsRecordTheirEvents) {
                           "salesops.org.v1.OrgUnitCreated", "salesops.org.v1.OrgUnitCreated",
                           "salesops.org.v1.OrgUnitCreated", "salesops.org.v1.MemberJoined",
                           "salesops.org.v1.MemberMoved", "salesops.org.v1.MemberLeft"));
-  const std::vector<CloudEvent> events = repo_.events();
+  const std::vector<CloudEvent> events = store_->events();
   const CloudEvent& e = events[6];
   EXPECT_EQ(e.key, "mem-1");
   EXPECT_EQ(e.subject, "members/mem-1");
@@ -106,9 +108,9 @@ TEST_F(OrgApiTest, CommandsRecordTheirEvents) {
 }
 
 // An update that changes nothing records no event and keeps the etag.
-TEST_F(OrgApiTest, NoOpUpdateRecordsNoEvent) {
+TEST_P(OrgApiTest, NoOpUpdateRecordsNoEvent) {
   Tree();
-  const size_t before = repo_.events().size();
+  const size_t before = store_->events().size();
   v1::UpdateOrgUnitRequest req;
   req.mutable_org_unit()->set_name("orgUnits/east");
   req.mutable_org_unit()->set_display_name("单元east");
@@ -116,11 +118,11 @@ TEST_F(OrgApiTest, NoOpUpdateRecordsNoEvent) {
   v1::UpdateOrgUnitResponse resp;
   ASSERT_TRUE(api_.UpdateOrgUnit(admin_, req, &resp).ok());
   EXPECT_EQ(resp.org_unit().etag(), "1");
-  EXPECT_EQ(repo_.events().size(), before);
+  EXPECT_EQ(store_->events().size(), before);
 }
 
 // Re-parenting records the previous parent and the changed field.
-TEST_F(OrgApiTest, ReparentRecordsPrevious) {
+TEST_P(OrgApiTest, ReparentRecordsPrevious) {
   Tree();
   v1::UpdateOrgUnitRequest req;
   req.mutable_org_unit()->set_name("orgUnits/t-sh");
@@ -130,18 +132,18 @@ TEST_F(OrgApiTest, ReparentRecordsPrevious) {
   v1::UpdateOrgUnitResponse resp;
   ASSERT_TRUE(api_.UpdateOrgUnit(admin_, req, &resp).ok());
   v1::OrgUnitUpdated e;
-  ASSERT_TRUE(e.ParseFromString(repo_.events().back().data));
+  ASSERT_TRUE(e.ParseFromString(store_->events().back().data));
   EXPECT_EQ(e.previous().parent(), "orgUnits/east");
   EXPECT_EQ(e.org_unit().parent(), "orgUnits/west");
   EXPECT_THAT(e.changed_fields(), ElementsAre("parent"));
 }
 
 // The same request_id twice creates one unit and one event.
-TEST_F(OrgApiTest, RequestIdReplay) {
+TEST_P(OrgApiTest, RequestIdReplay) {
   ASSERT_TRUE(Unit(admin_, "acme", v1::ORG_UNIT_KIND_COMPANY, "").ok());
   ASSERT_TRUE(Unit(admin_, "", v1::ORG_UNIT_KIND_REGION, "acme", "r-1").ok());
   ASSERT_TRUE(Unit(admin_, "", v1::ORG_UNIT_KIND_REGION, "acme", "r-1").ok());
-  EXPECT_EQ(repo_.events().size(), 2u);
+  EXPECT_EQ(store_->events().size(), 2u);
   // The same request_id used for a member is refused, not silently mixed up.
   v1::CreateMemberRequest m;
   m.set_request_id("r-1");
@@ -155,7 +157,7 @@ TEST_F(OrgApiTest, RequestIdReplay) {
 }
 
 // Every violation of a create is reported at once, each with its field.
-TEST_F(OrgApiTest, AllViolationsNamed) {
+TEST_P(OrgApiTest, AllViolationsNamed) {
   v1::CreateMemberRequest req;
   req.set_member_id("!");
   req.mutable_member()->set_email("not-an-email");
@@ -174,7 +176,7 @@ TEST_F(OrgApiTest, AllViolationsNamed) {
 }
 
 // Managers act only inside their region; nobody but an admin grants a higher role.
-TEST_F(OrgApiTest, ScopeAndRoleCeiling) {
+TEST_P(OrgApiTest, ScopeAndRoleCeiling) {
   Tree();
   CallContext mgr = As(Role::kManager, "mgr", "east");
   EXPECT_TRUE(Member(mgr, "mem-a", "t-sh").ok());
@@ -195,7 +197,7 @@ TEST_F(OrgApiTest, ScopeAndRoleCeiling) {
 
 // A manager cannot change, move or remove a member who outranks them, even
 // inside the manager's region.
-TEST_F(OrgApiTest, ManagerCannotTouchHigherRoles) {
+TEST_P(OrgApiTest, ManagerCannotTouchHigherRoles) {
   Tree();
   ASSERT_TRUE(Member(admin_, "dir-east", "east", v1::ROLE_DIRECTOR).ok());
   CallContext mgr = As(Role::kManager, "mgr", "east");
@@ -224,7 +226,7 @@ TEST_F(OrgApiTest, ManagerCannotTouchHigherRoles) {
 
 // request_id is per caller: someone else's id creates a new resource instead
 // of replaying theirs.
-TEST_F(OrgApiTest, RequestIdIsPerCaller) {
+TEST_P(OrgApiTest, RequestIdIsPerCaller) {
   Tree();
   CallContext mgr_east = As(Role::kManager, "mgr-e", "east");
   CallContext mgr_west = As(Role::kManager, "mgr-w", "west");
@@ -252,7 +254,7 @@ TEST_F(OrgApiTest, RequestIdIsPerCaller) {
 }
 
 // A rep's member list holds only the rep; a supervisor's only the team.
-TEST_F(OrgApiTest, ListsAreScoped) {
+TEST_P(OrgApiTest, ListsAreScoped) {
   Tree();
   ASSERT_TRUE(Member(admin_, "rep-1", "t-sh").ok());
   ASSERT_TRUE(Member(admin_, "rep-2", "t-sh").ok());
@@ -275,7 +277,7 @@ TEST_F(OrgApiTest, ListsAreScoped) {
 }
 
 // A page token only works with the filters it was made for.
-TEST_F(OrgApiTest, PageTokenBoundToFilter) {
+TEST_P(OrgApiTest, PageTokenBoundToFilter) {
   Tree();
   v1::ListOrgUnitsRequest req;
   req.set_page_size(1);
@@ -292,7 +294,7 @@ TEST_F(OrgApiTest, PageTokenBoundToFilter) {
 // Security review, finding 5: a list filter matching little does not read
 // the whole org in one call — the page ends at the scan budget with a token,
 // and following the tokens reaches every match.
-TEST_F(OrgApiTest, FilteredListsStopAtTheirScanBudget) {
+TEST_P(OrgApiTest, FilteredListsStopAtTheirScanBudget) {
   Tree();
   for (int i = 0; i < kMaxScanPerCall + 150; ++i) {
     ASSERT_TRUE(Member(admin_, absl::StrCat("m-", 10000 + i), "t-sh").ok());
@@ -328,7 +330,7 @@ TEST_F(OrgApiTest, FilteredListsStopAtTheirScanBudget) {
 }
 
 // Security review, finding 8: a manager may not create, promote or remove a peer.
-TEST_F(OrgApiTest, ManagersCannotManagePeers) {
+TEST_P(OrgApiTest, ManagersCannotManagePeers) {
   Tree();
   ASSERT_TRUE(Member(admin_, "mgr-a", "east", v1::ROLE_MANAGER).ok());
   const CallContext mgr = As(Role::kManager, "mgr-b", "east");
@@ -341,6 +343,8 @@ TEST_F(OrgApiTest, ManagersCannotManagePeers) {
   EXPECT_EQ(api_.DeleteMember(mgr, del, &deleted).code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(Member(mgr, "sup-x", "t-sh", v1::ROLE_SUPERVISOR).ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Repositories, OrgApiTest, ::testing::ValuesIn(kOrgRepositoryKinds));
 
 }  // namespace
 }  // namespace salesops::org

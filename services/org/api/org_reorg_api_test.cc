@@ -1,13 +1,13 @@
 // OrgApi's reorganisation, positions/duties, efficiency and talent use cases
-// over the in-memory repository with a FakeClock: the events each command
-// records, the as-of answers after days pass, the refusals and the fields
-// they name, and who may see talent data.
+// over both repositories (store/testing/org_repositories.h) with a FakeClock:
+// the events each command records, the as-of answers after days pass, the
+// refusals and the fields they name, and who may see talent data.
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "services/org/api/org_api.h"
-#include "services/org/store/in_memory_org_repository.h"
+#include "services/org/store/testing/org_repositories.h"
 
 namespace salesops::org {
 namespace {
@@ -28,7 +28,7 @@ std::string Field(const absl::Status& s) {
   return v.empty() ? "" : v[0].field;
 }
 
-class ReorgApiTest : public ::testing::Test {
+class ReorgApiTest : public ::testing::TestWithParam<const char*> {
  protected:
   CallContext As(Role role, std::string member, std::string unit) {
     return CallContext{{std::move(member), role, std::move(unit)}, "trace-1", "test"};
@@ -80,7 +80,7 @@ class ReorgApiTest : public ::testing::Test {
   }
   std::vector<std::string> EventTypesSince(size_t from) {
     std::vector<std::string> out;
-    auto events = repo_.events();
+    auto events = store_->events();
     for (size_t i = from; i < events.size(); ++i) {
       out.push_back(events[i].type);
     }
@@ -90,7 +90,8 @@ class ReorgApiTest : public ::testing::Test {
 
   // 2026-01-05 09:00 in Shanghai.
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 1, 5, 1, 0, 0), absl::UTCTimeZone())};
-  InMemoryOrgRepository repo_;
+  std::unique_ptr<TestOrgRepository> store_ = MakeTestOrgRepository(GetParam());
+  OrgRepository& repo_ = store_->repo();
   OrgApi api_{repo_, clock_};
   CallContext admin_ = As(Role::kAdmin, "admin", "");
 };
@@ -98,10 +99,10 @@ class ReorgApiTest : public ::testing::Test {
 // A merge moves every member, removes the source, records the log entry and
 // emits MemberMoved per member, OrgUnitDeleted and TeamsMerged; afterwards
 // "which team was X in on D" answers both before and after.
-TEST_F(ReorgApiTest, MergeMovesEveryoneAndKeepsHistory) {
+TEST_P(ReorgApiTest, MergeMovesEveryoneAndKeepsHistory) {
   Tree();
   AdvanceDays(30);  // 2026-02-04
-  const size_t before = repo_.events().size();
+  const size_t before = store_->events().size();
   v1::MergeTeamsRequest req;
   req.set_source("orgUnits/t-a");
   req.set_target("orgUnits/t-b");
@@ -116,7 +117,7 @@ TEST_F(ReorgApiTest, MergeMovesEveryoneAndKeepsHistory) {
                           "salesops.org.v1.MemberMoved", "salesops.org.v1.OrgUnitDeleted",
                           "salesops.org.v1.TeamsMerged"));
   v1::TeamsMerged merged;
-  ASSERT_TRUE(merged.ParseFromString(repo_.events().back().data));
+  ASSERT_TRUE(merged.ParseFromString(store_->events().back().data));
   EXPECT_EQ(merged.source().name(), "orgUnits/t-a");
   EXPECT_EQ(merged.target().name(), "orgUnits/t-b");
   EXPECT_EQ(merged.reorganisation().actor().member_id(), "admin");
@@ -142,7 +143,7 @@ TEST_F(ReorgApiTest, MergeMovesEveryoneAndKeepsHistory) {
 }
 
 // Merging into itself or into a region is refused, naming the rule.
-TEST_F(ReorgApiTest, MergeRefusals) {
+TEST_P(ReorgApiTest, MergeRefusals) {
   Tree();
   v1::MergeTeamsRequest req;
   req.set_source("orgUnits/t-a");
@@ -160,9 +161,9 @@ TEST_F(ReorgApiTest, MergeRefusals) {
 }
 
 // A split creates the new teams and moves the chosen members; the rest stay.
-TEST_F(ReorgApiTest, SplitCreatesTeams) {
+TEST_P(ReorgApiTest, SplitCreatesTeams) {
   Tree();
-  const size_t before = repo_.events().size();
+  const size_t before = store_->events().size();
   v1::SplitTeamRequest req;
   req.set_team("orgUnits/t-a");
   req.set_reason("拆分大客户组");
@@ -185,7 +186,7 @@ TEST_F(ReorgApiTest, SplitCreatesTeams) {
 }
 
 // Dissolving needs an empty team or the moves of all its members, to teams.
-TEST_F(ReorgApiTest, DissolveRules) {
+TEST_P(ReorgApiTest, DissolveRules) {
   Tree();
   v1::DissolveTeamRequest req;
   req.set_team("orgUnits/t-b");
@@ -208,7 +209,7 @@ TEST_F(ReorgApiTest, DissolveRules) {
 }
 
 // A member who joins after a dissolve was decided makes the command abort.
-TEST_F(ReorgApiTest, StaleMemberSetAborts) {
+TEST_P(ReorgApiTest, StaleMemberSetAborts) {
   Tree();
   auto team = repo_.GetUnit("t-b");
   ASSERT_TRUE(team.ok() && *team);
@@ -219,7 +220,7 @@ TEST_F(ReorgApiTest, StaleMemberSetAborts) {
 }
 
 // Reorganisation commands are for admins and directors only.
-TEST_F(ReorgApiTest, PolicyForReorgs) {
+TEST_P(ReorgApiTest, PolicyForReorgs) {
   MethodPolicy p = OrgMethodPolicy();
   auto allowed = [&](const char* m, Role r) { return p.Check(m, {"x", r, "t-a"}).ok(); };
   EXPECT_TRUE(allowed("MergeTeams", Role::kDirector));
@@ -231,7 +232,7 @@ TEST_F(ReorgApiTest, PolicyForReorgs) {
 }
 
 // The role policy of every new method, per role (object-level checks come on top).
-TEST_F(ReorgApiTest, RolePolicyMatrix) {
+TEST_P(ReorgApiTest, RolePolicyMatrix) {
   MethodPolicy p = OrgMethodPolicy();
   // Lowest role allowed per method (roles are ordered by reach).
   const std::vector<std::pair<const char*, Role>> lowest = {
@@ -270,7 +271,7 @@ TEST_F(ReorgApiTest, RolePolicyMatrix) {
 
 // Duties are effective-dated: the answer for a date is the version in force
 // then, for the member's team and role on that date.
-TEST_F(ReorgApiTest, DutiesAsOf) {
+TEST_P(ReorgApiTest, DutiesAsOf) {
   Tree();
   v1::CreatePositionRequest create;
   create.set_position_id("pos-a-rep");
@@ -321,18 +322,19 @@ TEST_F(ReorgApiTest, DutiesAsOf) {
 
 // The efficiency view: figures from the revenue projection and targets, and a
 // merge flag for two teams covering the same cells.
-TEST_F(ReorgApiTest, EfficiencyFlagsOverlap) {
+TEST_P(ReorgApiTest, EfficiencyFlagsOverlap) {
   Tree();
-  repo_.AddRevenue("2026-01", "t-a", 300000, "east|pl-a");
-  repo_.AddRevenue("2026-01", "t-b", 100000, "east|pl-a");
-  repo_.AddRevenue("2026-02", "t-a", 0, "east|pl-b");
+  store_->AddRevenue("2026-01", "t-a", 300000, "east|pl-a");
+  store_->AddRevenue("2026-01", "t-b", 100000, "east|pl-a");
+  store_->AddRevenue("2026-02", "t-a", 0, "east|pl-b");
   v1::SetTeamTargetRequest target;
   target.set_team("orgUnits/t-a");
   *target.mutable_month() = Day(2026, 1, 1);
   target.mutable_amount()->set_amount_minor(600000);
   v1::SetTeamTargetResponse set;
   ASSERT_TRUE(api_.SetTeamTarget(admin_, target, &set).ok());
-  EXPECT_EQ(repo_.events().back().type, "salesops.org.v1.TeamTargetSet");
+  EXPECT_EQ(store_->events().back().type, "salesops.org.v1.TeamTargetSet");
+  store_->CatchUp();
   v1::GetTeamEfficiencyRequest req;
   *req.mutable_start_month() = Day(2026, 1, 1);
   *req.mutable_end_month() = Day(2026, 2, 1);
@@ -359,7 +361,7 @@ TEST_F(ReorgApiTest, EfficiencyFlagsOverlap) {
 
 // Talent: weights must sum to 100 %, periods must be known, assessments are
 // visible only upwards, and promotion requests follow their criteria.
-TEST_F(ReorgApiTest, TalentPipeline) {
+TEST_P(ReorgApiTest, TalentPipeline) {
   Tree();
   v1::UpdateTalentConfigRequest cfg;
   auto* c = cfg.mutable_talent_config();
@@ -442,8 +444,10 @@ TEST_F(ReorgApiTest, TalentPipeline) {
   EXPECT_EQ(approved.promotion_request().state(), v1::PROMOTION_REQUEST_STATE_APPROVED);
   EXPECT_EQ(ErrorReason(api_.ApprovePromotionRequest(admin_, approve, &approved)),
             "PROMOTION_REQUEST_DECIDED");
-  EXPECT_EQ(repo_.events().back().type, "salesops.org.v1.PromotionRequestApproved");
+  EXPECT_EQ(store_->events().back().type, "salesops.org.v1.PromotionRequestApproved");
 }
+
+INSTANTIATE_TEST_SUITE_P(Repositories, ReorgApiTest, ::testing::ValuesIn(kOrgRepositoryKinds));
 
 }  // namespace
 }  // namespace salesops::org

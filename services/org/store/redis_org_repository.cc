@@ -1,5 +1,6 @@
 #include "services/org/store/redis_org_repository.h"
 
+#include <limits>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -56,15 +57,12 @@ const char* DocKindName(DocKind k) {
   }
   return "unknown";
 }
-std::string DocKey(DocKind k, const std::string& id) {
-  return OrgKey(absl::StrCat("doc:", DocKindName(k), ":", id));
-}
-std::string DocIndexKey(DocKind k, const std::string& index) {
-  return index.empty() ? OrgKey(absl::StrCat("docs:", DocKindName(k)))
-                       : OrgKey(absl::StrCat("docs:", DocKindName(k), ":", index));
+// Org's documents are common/docstore documents in org's keyspace; a
+// secondary index of a kind is "<kind>:<index>".
+std::string DocIndexName(DocKind k, const std::string& index) {
+  return index.empty() ? DocKindName(k) : absl::StrCat(DocKindName(k), ":", index);
 }
 
-// Days since 1970-01-01: the score of dated sorted sets.
 double DayScore(absl::CivilDay d) { return static_cast<double>(d - absl::CivilDay(1970, 1, 1)); }
 
 // A history entry as a sorted-set member: fields separated by the ASCII unit
@@ -191,7 +189,9 @@ std::optional<Member> ParseMember(const RedisValue& v) {
 }
 
 absl::Status Conflict(const CommitResult& r) {
-  if (r.failed_tag == "version") {
+  // DocStore's guards are "<what>:<detail>"; org's own are bare.
+  const absl::string_view what = absl::string_view(r.failed_tag).substr(0, r.failed_tag.find(':'));
+  if (what == "version") {
     return Aborted(reason::kEtagMismatch,
                    "the resource changed since it was read (etag); re-read and retry");
   }
@@ -199,7 +199,7 @@ absl::Status Conflict(const CommitResult& r) {
     return Aborted(reason::kConcurrentReorganisation,
                    "the tree changed while this change was decided; re-read and retry");
   }
-  if (r.failed_tag == "exists") {
+  if (what == "exists") {
     return AlreadyExists(reason::kResourceExists, "a resource with this id already exists", "");
   }
   if (r.failed_tag == "email") {
@@ -245,12 +245,12 @@ absl::Status RedisOrgRepository::Commit(const WriteBatch& batch) {
 }
 
 absl::StatusOr<std::optional<OrgUnit>> RedisOrgRepository::GetUnit(const std::string& id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGETALL", UnitKey(id)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"HGETALL", UnitKey(id)}));
   return ParseUnit(v);
 }
 
 absl::StatusOr<std::optional<Member>> RedisOrgRepository::GetMember(const std::string& id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGETALL", MemberKey(id)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"HGETALL", MemberKey(id)}));
   return ParseMember(v);
 }
 
@@ -258,7 +258,7 @@ absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> RedisOrgRepository::G
     const std::string& id) {
   SALESOPS_ASSIGN_OR_RETURN(
       std::vector<RedisValue> v,
-      redis_.Pipeline({{"HGETALL", UnitKey(id)}, {"HGET", OrgKey("headcount"), id}}));
+      kv_.Read({{"HGETALL", UnitKey(id)}, {"HGET", OrgKey("headcount"), id}}));
   std::optional<OrgUnit> unit = ParseUnit(v[0]);
   if (!unit) {
     return std::nullopt;
@@ -274,7 +274,7 @@ absl::StatusOr<Ancestry> RedisOrgRepository::GetAncestry(const std::string& unit
       return Internal("ORG_TREE_CORRUPT", absl::StrCat("loop in the tree at ", id));
     }
     SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                              redis_.Command({"HMGET", UnitKey(id), "parent", "version"}));
+                              kv_.ReadOne({"HMGET", UnitKey(id), "parent", "version"}));
     if (v.elements.size() != 2 || v.elements[1].is_nil()) {
       return NotFound(reason::kOrgUnitNotFound, absl::StrCat("orgUnits/", id, " does not exist"));
     }
@@ -287,9 +287,8 @@ absl::StatusOr<Ancestry> RedisOrgRepository::GetAncestry(const std::string& unit
 
 absl::StatusOr<UnitPage> RedisOrgRepository::ScanUnits(const std::string& after, int scan_limit) {
   std::string from = after.empty() ? "-" : absl::StrCat("(", after);
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue ids,
-                            redis_.Command({"ZRANGEBYLEX", OrgKey("units"), from, "+", "LIMIT", "0",
-                                            absl::StrCat(scan_limit)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue ids, kv_.ReadOne({"ZRANGEBYLEX", OrgKey("units"), from, "+",
+                                                         "LIMIT", "0", absl::StrCat(scan_limit)}));
   UnitPage page;
   if (ids.elements.empty()) {
     return page;
@@ -298,7 +297,7 @@ absl::StatusOr<UnitPage> RedisOrgRepository::ScanUnits(const std::string& after,
   for (const auto& id : ids.elements) {
     cmds.push_back({"HGETALL", UnitKey(id.str)});
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, kv_.Read(cmds));
   for (const auto& v : values) {
     if (auto u = ParseUnit(v)) {
       page.units.push_back(*std::move(u));
@@ -313,9 +312,9 @@ absl::StatusOr<UnitPage> RedisOrgRepository::ScanUnits(const std::string& after,
 absl::StatusOr<MemberPage> RedisOrgRepository::ScanMembers(const std::string& after,
                                                            int scan_limit) {
   std::string from = after.empty() ? "-" : absl::StrCat("(", after);
-  SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue ids, redis_.Command({"ZRANGEBYLEX", OrgKey("members"), from, "+", "LIMIT", "0",
-                                      absl::StrCat(scan_limit)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue ids,
+                            kv_.ReadOne({"ZRANGEBYLEX", OrgKey("members"), from, "+", "LIMIT", "0",
+                                         absl::StrCat(scan_limit)}));
   MemberPage page;
   if (ids.elements.empty()) {
     return page;
@@ -324,7 +323,7 @@ absl::StatusOr<MemberPage> RedisOrgRepository::ScanMembers(const std::string& af
   for (const auto& id : ids.elements) {
     cmds.push_back({"HGETALL", MemberKey(id.str)});
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, kv_.Read(cmds));
   for (const auto& v : values) {
     if (auto m = ParseMember(v)) {
       page.members.push_back(*std::move(m));
@@ -338,7 +337,7 @@ absl::StatusOr<MemberPage> RedisOrgRepository::ScanMembers(const std::string& af
 
 absl::StatusOr<std::vector<std::string>> RedisOrgRepository::MemberIdsOfUnit(
     const std::string& unit_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"SMEMBERS", UnitMembersKey(unit_id)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"SMEMBERS", UnitMembersKey(unit_id)}));
   std::vector<std::string> ids;
   for (const auto& e : v.elements) {
     ids.push_back(e.str);
@@ -348,7 +347,7 @@ absl::StatusOr<std::vector<std::string>> RedisOrgRepository::MemberIdsOfUnit(
 }
 
 absl::StatusOr<int64_t> RedisOrgRepository::Headcount(const std::string& unit_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"HGET", OrgKey("headcount"), unit_id}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"HGET", OrgKey("headcount"), unit_id}));
   return v.is_nil() ? 0 : ToInt(v.str);
 }
 
@@ -360,7 +359,7 @@ absl::StatusOr<std::vector<int64_t>> RedisOrgRepository::Headcounts(
   }
   std::vector<std::string> cmd = {"HMGET", OrgKey("headcount")};
   cmd.insert(cmd.end(), unit_ids.begin(), unit_ids.end());
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command(cmd));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne(cmd));
   for (const auto& e : v.elements) {
     out.push_back(e.is_nil() ? 0 : ToInt(e.str));
   }
@@ -369,7 +368,7 @@ absl::StatusOr<std::vector<int64_t>> RedisOrgRepository::Headcounts(
 
 absl::StatusOr<std::optional<std::string>> RedisOrgRepository::FindRequest(
     const std::string& request_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"GET", RequestKey(request_id)}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"GET", RequestKey(request_id)}));
   if (v.is_nil()) {
     return std::nullopt;
   }
@@ -595,7 +594,7 @@ absl::Status RedisOrgRepository::CommitReorg(const ReorgCommit& c) {
 absl::StatusOr<std::vector<MembershipEntry>> RedisOrgRepository::MemberHistory(
     const std::string& member_id) {
   SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                            redis_.Command({"ZRANGE", HistoryKey(member_id), "0", "-1"}));
+                            kv_.ReadOne({"ZRANGEBYSCORE", HistoryKey(member_id), "-inf", "+inf"}));
   std::vector<MembershipEntry> out;
   for (const auto& e : v.elements) {
     if (auto entry = DecodeEntry(member_id, e.str)) {
@@ -611,8 +610,8 @@ absl::StatusOr<std::vector<MembershipEntry>> RedisOrgRepository::MemberHistory(
 absl::StatusOr<std::vector<std::string>> RedisOrgRepository::ReorgsOfUnit(
     const std::string& unit_id, absl::CivilDay from, absl::CivilDay to) {
   SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue ids, redis_.Command({"ZRANGEBYSCORE", ReorgsOfKey(unit_id),
-                                      absl::StrCat(DayScore(from)), absl::StrCat(DayScore(to))}));
+      RedisValue ids, kv_.ReadOne({"ZRANGEBYSCORE", ReorgsOfKey(unit_id),
+                                   absl::StrCat(DayScore(from)), absl::StrCat(DayScore(to))}));
   std::vector<std::string> out;
   if (ids.elements.empty()) {
     return out;
@@ -621,7 +620,7 @@ absl::StatusOr<std::vector<std::string>> RedisOrgRepository::ReorgsOfUnit(
   for (const auto& id : ids.elements) {
     cmds.push_back({"GET", ReorgKey(id.str)});
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, kv_.Read(cmds));
   for (const auto& v : values) {
     if (!v.is_nil()) {
       out.push_back(v.str);
@@ -631,54 +630,35 @@ absl::StatusOr<std::vector<std::string>> RedisOrgRepository::ReorgsOfUnit(
 }
 
 absl::StatusOr<std::optional<Doc>> RedisOrgRepository::GetDoc(DocKind kind, const std::string& id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                            redis_.Command({"HMGET", DocKey(kind, id), "version", "data"}));
-  if (v.elements.size() != 2 || v.elements[0].is_nil()) {
-    return std::nullopt;
-  }
-  return Doc{id, ToInt(v.elements[0].str), v.elements[1].str};
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs, GetDocs(kind, {id}));
+  return std::move(docs[0]);
 }
 
 absl::StatusOr<std::vector<std::optional<Doc>>> RedisOrgRepository::GetDocs(
     DocKind kind, const std::vector<std::string>& ids) {
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<DocStore::Bytes>> stored,
+                            docs_.GetManyBytes(DocKindName(kind), ids));
   std::vector<std::optional<Doc>> out(ids.size());
-  if (ids.empty()) {
-    return out;
-  }
-  std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids) {
-    cmds.push_back({"HMGET", DocKey(kind, id), "version", "data"});
-  }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
-  for (size_t i = 0; i < values.size() && i < ids.size(); ++i) {
-    const RedisValue& v = values[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
-      continue;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (stored[i]) {
+      out[i] = Doc{ids[i], stored[i]->version, std::move(stored[i]->data)};
     }
-    out[i] = Doc{ids[i], ToInt(v.elements[0].str), v.elements[1].str};
   }
   return out;
 }
 
 absl::StatusOr<std::vector<Doc>> RedisOrgRepository::ListDocs(DocKind kind,
                                                               const std::string& index) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue ids,
-                            redis_.Command({"ZRANGE", DocIndexKey(kind, index), "0", "-1"}));
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::vector<std::string> ids,
+      docs_.RangeFrom(DocStore::IndexWith(kKeyPrefix, DocIndexName(kind, index)), "-",
+                      std::numeric_limits<int>::max()));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Doc>> docs, GetDocs(kind, ids));
   std::vector<Doc> out;
-  if (ids.elements.empty()) {
-    return out;
-  }
-  std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids.elements) {
-    cmds.push_back({"HMGET", DocKey(kind, id.str), "version", "data"});
-  }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
-  for (size_t i = 0; i < values.size(); ++i) {
-    const RedisValue& v = values[i];
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
-      continue;
+  for (std::optional<Doc>& d : docs) {
+    if (d) {
+      out.push_back(*std::move(d));
     }
-    out.push_back(Doc{ids.elements[i].str, ToInt(v.elements[0].str), v.elements[1].str});
   }
   return out;
 }
@@ -692,19 +672,16 @@ absl::Status RedisOrgRepository::WriteDocs(const std::vector<DocWrite>& writes,
     b.ExpectAbsent(RequestKey(request_id), "request");
   }
   for (const auto& w : writes) {
-    if (w.expected_version == 0) {
-      b.ExpectAbsent(DocKey(w.kind, w.doc.id), "exists");
-    } else {
-      b.ExpectHashField(DocKey(w.kind, w.doc.id), "version", absl::StrCat(w.expected_version),
-                        "version");
+    if (w.doc.version != w.expected_version + 1) {
+      return Internal("DOC_VERSION_SKIPPED",
+                      absl::StrCat(DocKindName(w.kind), " ", w.doc.id, " written at version ",
+                                   w.doc.version, " over ", w.expected_version));
     }
-  }
-  for (const auto& w : writes) {
-    b.HSet(DocKey(w.kind, w.doc.id),
-           {{"version", absl::StrCat(w.doc.version)}, {"data", w.doc.data}});
-    b.ZAdd(DocIndexKey(w.kind, ""), 0, w.doc.id);
+    DocStore::PutBytesWith(kKeyPrefix, b, DocKindName(w.kind), w.doc.id, w.doc.data,
+                           w.expected_version);
+    b.ZAdd(DocStore::IndexWith(kKeyPrefix, DocIndexName(w.kind, "")), 0, w.doc.id);
     for (const auto& index : w.indexes) {
-      b.ZAdd(DocIndexKey(w.kind, index), 0, w.doc.id);
+      b.ZAdd(DocStore::IndexWith(kKeyPrefix, DocIndexName(w.kind, index)), 0, w.doc.id);
     }
   }
   if (!request_id.empty()) {
@@ -726,7 +703,7 @@ absl::StatusOr<std::vector<TeamRevenue>> RedisOrgRepository::Revenue(
   for (const auto& m : months) {
     cmds.push_back({"HGETALL", RevenueKey(m)});
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, redis_.Pipeline(cmds));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> values, kv_.Read(cmds));
   std::map<std::string, TeamRevenue> by_team;
   std::vector<std::vector<std::string>> coverage_cmds;
   std::vector<std::string> coverage_team;
@@ -746,7 +723,7 @@ absl::StatusOr<std::vector<TeamRevenue>> RedisOrgRepository::Revenue(
     }
   }
   if (!coverage_cmds.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> cells, redis_.Pipeline(coverage_cmds));
+    SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> cells, kv_.Read(coverage_cmds));
     for (size_t i = 0; i < cells.size(); ++i) {
       for (const auto& c : cells[i].elements) {
         by_team[coverage_team[i]].coverage.insert(c.str);

@@ -17,16 +17,19 @@
 //   history:<member>     zset   membership entries (score: effective day)
 //   reorg:<id>           string a reorganisation log entry (serialized proto)
 //   reorgs_of:<unit>     zset   reorganisation ids touching the unit (score: effective day)
-//   doc:<kind>:<id>      hash   a document: version, data (serialized proto)
-//   docs:<kind>[:<ix>]   zset   document ids, all or under a secondary index
+//   doc:<kind>:<id>      hash   a document (common/docstore: v, pb)
+//   ix:<kind>[:<ix>]     zset   document ids, all or under a secondary index
 //   revenue:<yyyy-mm>    hash   team → won amount, team#deals → won deals (projection)
 //   coverage:<yyyy-mm>:<team> set "region|product_line" cells won (projection)
 //   outbox               stream events waiting for the relay
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/docstore/doc_store.h"
+#include "common/docstore/kv.h"
 #include "common/outbox/write_batch.h"
 #include "common/redis/redis_client.h"
 #include "services/org/domain/org_repository.h"
@@ -42,7 +45,14 @@ std::string CoverageKey(absl::string_view month, absl::string_view team);
 class RedisOrgRepository final : public OrgRepository {
  public:
   RedisOrgRepository(RedisClient& redis, TransactionalOutbox& outbox)
-      : redis_(redis), outbox_(outbox) {}
+      : owned_kv_(std::make_unique<RedisKvReader>(redis)),
+        kv_(*owned_kv_),
+        outbox_(outbox),
+        docs_(kv_, outbox_, kKeyPrefix) {}
+  // Reads through `kv`, commits through `committer` (InMemoryKv for both runs
+  // this code without Redis).
+  RedisOrgRepository(KvReader& kv, BatchCommitter& committer)
+      : kv_(kv), outbox_(committer), docs_(kv_, outbox_, kKeyPrefix) {}
 
   absl::StatusOr<std::optional<OrgUnit>> GetUnit(const std::string& id) override;
   absl::StatusOr<std::optional<Member>> GetMember(const std::string& id) override;
@@ -84,8 +94,10 @@ class RedisOrgRepository final : public OrgRepository {
  private:
   absl::Status Commit(const WriteBatch& batch);
 
-  RedisClient& redis_;
-  TransactionalOutbox& outbox_;
+  std::unique_ptr<KvReader> owned_kv_;
+  KvReader& kv_;
+  BatchCommitter& outbox_;
+  DocStore docs_;  // org's versioned documents (talent, positions, team targets)
 };
 
 }  // namespace salesops::org
