@@ -65,4 +65,26 @@ class InMemoryKv final : public KvReader, public BatchCommitter {
   bool fail_next_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A service's store on maps: the in-memory twin of its Redis store. `Store` is
+// a DocStore subclass built from (KvReader&, BatchCommitter&); the twin owns
+// the InMemoryKv it runs on, which also holds the rest of the service's
+// keyspace (its org directory, projections' seen-sets) as Redis does:
+//
+//   using InMemoryWarningStore = InMemoryStore<WarningStore>;   // store/
+//   InMemoryWarningStore store;                                 // a unit test
+//   OrgDirectory directory(store.memory(), kKeyPrefix);
+namespace internal {
+struct OwnedInMemoryKv {
+  InMemoryKv owned_kv;
+};
+}  // namespace internal
+
+template <typename Store>
+class InMemoryStore final : private internal::OwnedInMemoryKv, public Store {
+ public:
+  InMemoryStore() : Store(owned_kv, owned_kv) {}
+  // The maps, to build what shares the keyspace and to read committed events.
+  InMemoryKv& memory() { return owned_kv; }
+};
+
 }  // namespace salesops

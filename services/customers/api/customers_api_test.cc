@@ -1,8 +1,8 @@
-// CustomersApi over InMemoryKv, wired as main.cc wires it (CustomersStore and
-// OrgDirectory on one keyspace, the org chart filled through the real directory
-// projection), with a fake clock: what each use case writes and emits, what it
-// refuses and with which status, reason and field, who may see what, and the
-// scheduled pool and payment jobs — without Redis, Kafka or gRPC.
+// CustomersApi over its in-memory store (store/in_memory_customers_store.h), wired as main.cc wires
+// it (CustomersStore and OrgDirectory on one keyspace, the org chart filled through the real
+// directory projection), with a fake clock: what each use case writes and emits, what it refuses
+// and with which status, reason and field, who may see what, and the scheduled pool and payment
+// jobs — without Redis, Kafka or gRPC.
 #include "services/customers/api/customers_api.h"
 
 #include <functional>
@@ -26,6 +26,7 @@
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "services/customers/jobs/customers_jobs.h"
 #include "services/customers/store/customers_store.h"
+#include "services/customers/store/in_memory_customers_store.h"
 
 namespace salesops::customers {
 namespace {
@@ -249,10 +250,10 @@ class CustomersApiTest : public ::testing::Test {
   const absl::TimeZone tz_ = BusinessZone();
   // Monday 2026-03-02 10:00 in the business zone.
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0), BusinessZone())};
-  InMemoryKv kv_;
+  InMemoryCustomersStore store_;
+  InMemoryKv& kv_ = store_.memory();
   org::testing::DirectorySeed seed_{kv_, kKeyPrefix};
   // As main.cc: one store and one directory over the service's keyspace.
-  CustomersStore store_{kv_, kv_};
   OrgDirectory directory_{kv_, kKeyPrefix};
   CustomersApi api_{store_, directory_, clock_, tz_};
   CustomersJobs jobs_{store_, clock_, tz_};

@@ -1,5 +1,5 @@
-// TargetsApi over InMemoryKv, wired as main.cc wires it (TargetsStore, the org
-// directory and the attainment projection on one keyspace, the org chart
+// TargetsApi over its in-memory store (store/in_memory_targets_store.h), wired as main.cc wires it
+// (TargetsStore, the org directory and the attainment projection on one keyspace, the org chart
 // filled through the real directory projection), with a fake clock: periods,
 // plans and their allocation down to reps, who may plan what, publishing and
 // the roll-ups it announces, won deals counted once, a moved rep's target,
@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "services/targets/events/attainment_projection.h"
+#include "services/targets/store/in_memory_targets_store.h"
 #include "services/targets/store/targets_store.h"
 
 namespace salesops::targets {
@@ -241,9 +242,9 @@ class TargetsApiTest : public ::testing::Test {
   bool quarter_created_ = false;
   absl::TimeZone tz_ = BusinessZone();
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 10, 10, 0, 0), BusinessZone())};
-  InMemoryKv kv_;
+  InMemoryTargetsStore store_;
+  InMemoryKv& kv_ = store_.memory();
   org::testing::DirectorySeed seed_{kv_, kKeyPrefix};
-  TargetsStore store_{kv_, kv_};
   org::OrgDirectory directory_{kv_, kKeyPrefix};
   PlanModelCache models_{store_, directory_};
   TargetsApi api_{

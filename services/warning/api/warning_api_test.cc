@@ -1,5 +1,5 @@
-// WarningApi over InMemoryKv, wired as main.cc wires it (WarningStore,
-// OrgDirectory, RuleSet seeded with the shipped rules, WarningEngine,
+// WarningApi over its in-memory store (store/in_memory_warning_store.h), wired as main.cc wires it
+// (WarningStore, OrgDirectory, RuleSet seeded with the shipped rules, WarningEngine,
 // WarningScheduler re-evaluating after a rule change), the org chart filled
 // through the real directory projection, warnings raised the way production
 // raises them (a customers event handed to the WarningConsumer), and a fake
@@ -35,6 +35,7 @@
 #include "services/warning/domain/subjects.h"
 #include "services/warning/events/warning_consumer.h"
 #include "services/warning/jobs/scheduler.h"
+#include "services/warning/store/in_memory_warning_store.h"
 #include "services/warning/store/rule_set.h"
 #include "services/warning/store/warning_store.h"
 
@@ -369,10 +370,10 @@ class WarningApiTest : public ::testing::Test {
   const absl::TimeZone tz_ = BusinessZone();
   // Monday 2026-03-02 10:00 in the business zone.
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0), BusinessZone())};
-  InMemoryKv kv_;
+  InMemoryWarningStore store_;
+  InMemoryKv& kv_ = store_.memory();
   org::testing::DirectorySeed seed_{kv_, kKeyPrefix};
   // As main.cc: one store and one directory over the service's keyspace.
-  WarningStore store_{kv_, kv_};
   org::OrgDirectory directory_{kv_, kKeyPrefix};
   RuleSet rules_{store_, absl::Seconds(2)};
   WarningEngine engine_{store_, directory_, rules_, Options()};
