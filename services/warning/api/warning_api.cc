@@ -222,20 +222,24 @@ absl::Status WarningApi::ListWarnings(const CallContext& call, const v1::ListWar
   // The most selective index the caller may read; every entry is filtered again below.
   std::string index;
   if (who.role == Role::kRep) {
-    index = WarningStore::WarningIndex("rep", MemberName(who), active_only);
-  } else if (!req.subject().empty()) {
-    index = WarningStore::WarningIndex("subj", req.subject(), active_only);
-  } else if (!req.rep().empty()) {
-    index = WarningStore::WarningIndex("rep", req.rep(), active_only);
-  } else if (!req.responsible_supervisor().empty()) {
-    index = WarningStore::WarningIndex("sup", req.responsible_supervisor(), active_only);
-  } else if (!req.org_unit().empty()) {
-    index = WarningStore::WarningIndex("unit", req.org_unit(), active_only);
-  } else if (who.role >= Role::kDirector) {
-    index = WarningStore::WarningIndex("all", "", active_only);
-  } else {
     index =
-        WarningStore::WarningIndex("unit", absl::StrCat("orgUnits/", who.org_unit_id), active_only);
+        WarningStore::WarningIndex(WarningStore::WarningsBy::kRep, MemberName(who), active_only);
+  } else if (!req.subject().empty()) {
+    index =
+        WarningStore::WarningIndex(WarningStore::WarningsBy::kSubject, req.subject(), active_only);
+  } else if (!req.rep().empty()) {
+    index = WarningStore::WarningIndex(WarningStore::WarningsBy::kRep, req.rep(), active_only);
+  } else if (!req.responsible_supervisor().empty()) {
+    index = WarningStore::WarningIndex(WarningStore::WarningsBy::kSupervisor,
+                                       req.responsible_supervisor(), active_only);
+  } else if (!req.org_unit().empty()) {
+    index =
+        WarningStore::WarningIndex(WarningStore::WarningsBy::kUnit, req.org_unit(), active_only);
+  } else if (who.role >= Role::kDirector) {
+    index = WarningStore::WarningIndex(WarningStore::WarningsBy::kAll, "", active_only);
+  } else {
+    index = WarningStore::WarningIndex(WarningStore::WarningsBy::kUnit,
+                                       absl::StrCat("orgUnits/", who.org_unit_id), active_only);
   }
 
   std::optional<absl::Time> raised_after;
@@ -637,12 +641,7 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
   w.clear_etag();
   w.add_proposals(p.name());
   WarningStore::PutDoc(b, kWarningDoc, w.name().substr(9), w, warning.version);
-  b.ZAdd(WarningStore::ProposalIndex("all", ""), 0, id);
-  for (const std::string& u : ctx.unit_and_ancestors) {
-    b.ZAdd(WarningStore::ProposalIndex("unit", u), 0, id);
-  }
-  b.ZAdd(WarningStore::ProposalIndex("warning", warning.doc.name()), 0, id);
-  b.ZAdd(WarningStore::ProposalIndex("author", p.author()), 0, id);
+  WarningStore::IndexProposal(b, id, p, warning.doc.name(), ctx.unit_and_ancestors);
   v1::ProposalOpened e;
   *e.mutable_proposal() = p;
   *e.mutable_actor() = ActorOf(call);
@@ -682,17 +681,19 @@ absl::Status WarningApi::ListProposals(const CallContext& call, const v1::ListPr
   }
   std::string index;
   if (!req.warning().empty()) {
-    index = WarningStore::ProposalIndex("warning", req.warning());
+    index = WarningStore::ProposalIndex(WarningStore::ProposalsBy::kWarning, req.warning());
   } else if (!req.author().empty()) {
-    index = WarningStore::ProposalIndex("author", req.author());
+    index = WarningStore::ProposalIndex(WarningStore::ProposalsBy::kAuthor, req.author());
   } else if (!req.action_owner().empty()) {
-    index = WarningStore::ProposalIndex("owner", req.action_owner());
+    index =
+        WarningStore::ProposalIndex(WarningStore::ProposalsBy::kActionOwner, req.action_owner());
   } else if (!req.org_unit().empty()) {
-    index = WarningStore::ProposalIndex("unit", req.org_unit());
+    index = WarningStore::ProposalIndex(WarningStore::ProposalsBy::kUnit, req.org_unit());
   } else if (who.role >= Role::kDirector) {
-    index = WarningStore::ProposalIndex("all", "");
+    index = WarningStore::ProposalIndex(WarningStore::ProposalsBy::kAll, "");
   } else {
-    index = WarningStore::ProposalIndex("unit", absl::StrCat("orgUnits/", who.org_unit_id));
+    index = WarningStore::ProposalIndex(WarningStore::ProposalsBy::kUnit,
+                                        absl::StrCat("orgUnits/", who.org_unit_id));
   }
   auto keep = [&](v1::StrategyProposal& p) -> absl::StatusOr<bool> {
     if (req.state() != 0 && p.state() != req.state()) {
@@ -840,7 +841,8 @@ absl::Status WarningApi::DecideProposal(const CallContext& call,
   // The actions decided on are found by their owners, as AddAction's are.
   WriteBatch b;
   for (const ActionDraft& action : actions) {
-    b.ZAdd(WarningStore::ProposalIndex("owner", action.owner()), 0, next.name().substr(10));
+    b.ZAdd(WarningStore::ProposalIndex(WarningStore::ProposalsBy::kActionOwner, action.owner()), 0,
+           next.name().substr(10));
   }
   SALESOPS_RETURN_IF_ERROR(SaveProposal(call, next, cur.version, e, std::move(b)));
   next.set_etag(absl::StrCat(cur.version + 1));
@@ -881,7 +883,8 @@ absl::Status WarningApi::AddAction(const CallContext& call, const v1::AddActionR
   WriteBatch b;
   GuardRequest(b, call, req.request_id(),
                absl::StrCat(r.proposal.name(), "/actions/", r.action.action_id()));
-  b.ZAdd(WarningStore::ProposalIndex("owner", r.action.owner()), 0, r.proposal.name().substr(10));
+  b.ZAdd(WarningStore::ProposalIndex(WarningStore::ProposalsBy::kActionOwner, r.action.owner()), 0,
+         r.proposal.name().substr(10));
   SALESOPS_RETURN_IF_ERROR(SaveProposal(call, r.proposal, cur.version, e, std::move(b)));
   r.proposal.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_proposal() = std::move(r.proposal);
@@ -927,7 +930,8 @@ absl::Status WarningApi::UpdateAction(const CallContext& call, const v1::UpdateA
   const v1::ActionUpdated e = ActionEvent(r, call);
   WriteBatch b;
   if (u.owner) {
-    b.ZAdd(WarningStore::ProposalIndex("owner", *u.owner), 0, r.proposal.name().substr(10));
+    b.ZAdd(WarningStore::ProposalIndex(WarningStore::ProposalsBy::kActionOwner, *u.owner), 0,
+           r.proposal.name().substr(10));
   }
   SALESOPS_RETURN_IF_ERROR(SaveProposal(call, r.proposal, cur.version, e, std::move(b)));
   r.proposal.set_etag(absl::StrCat(cur.version + 1));

@@ -61,9 +61,42 @@ absl::StatusOr<std::vector<std::string>> WarningStore::PeriodSubjects(const std:
   return Members(PeriodsKey(who));
 }
 
-std::string WarningStore::WarningIndex(absl::string_view dim, absl::string_view value,
-                                       bool active) {
-  return Index(absl::StrCat("w:", dim, value.empty() ? "" : ":", value, active ? ":active" : ""));
+namespace {
+absl::string_view DimName(WarningStore::WarningsBy dim) {
+  switch (dim) {
+    case WarningStore::WarningsBy::kAll:
+      return "all";
+    case WarningStore::WarningsBy::kUnit:
+      return "unit";
+    case WarningStore::WarningsBy::kSupervisor:
+      return "sup";
+    case WarningStore::WarningsBy::kRep:
+      return "rep";
+    case WarningStore::WarningsBy::kSubject:
+      return "subj";
+  }
+  return "all";
+}
+absl::string_view DimName(WarningStore::ProposalsBy dim) {
+  switch (dim) {
+    case WarningStore::ProposalsBy::kAll:
+      return "all";
+    case WarningStore::ProposalsBy::kUnit:
+      return "unit";
+    case WarningStore::ProposalsBy::kWarning:
+      return "warning";
+    case WarningStore::ProposalsBy::kAuthor:
+      return "author";
+    case WarningStore::ProposalsBy::kActionOwner:
+      return "owner";
+  }
+  return "all";
+}
+}  // namespace
+
+std::string WarningStore::WarningIndex(WarningsBy dim, absl::string_view value, bool active) {
+  return Index(
+      absl::StrCat("w:", DimName(dim), value.empty() ? "" : ":", value, active ? ":active" : ""));
 }
 
 namespace {
@@ -75,43 +108,54 @@ std::string IdOfName(const std::string& name) {
 void WarningStore::IndexWarning(WriteBatch& b, const v1::Warning& w,
                                 const std::vector<std::string>& units, bool active) {
   const std::string id = IdOfName(w.name());
-  auto add = [&](absl::string_view dim, absl::string_view value) {
+  auto add = [&](WarningsBy dim, absl::string_view value) {
     b.ZAdd(WarningIndex(dim, value, false), 0, id);
     if (active) {
       b.ZAdd(WarningIndex(dim, value, true), 0, id);
     }
   };
-  add("all", "");
+  add(WarningsBy::kAll, "");
   for (const std::string& u : units) {
-    add("unit", u);
+    add(WarningsBy::kUnit, u);
   }
   if (!w.responsible_supervisor().empty()) {
-    add("sup", w.responsible_supervisor());
+    add(WarningsBy::kSupervisor, w.responsible_supervisor());
   }
   if (!w.rep().empty()) {
-    add("rep", w.rep());
+    add(WarningsBy::kRep, w.rep());
   }
-  add("subj", w.subject());
+  add(WarningsBy::kSubject, w.subject());
 }
 
 void WarningStore::UnindexActive(WriteBatch& b, const v1::Warning& w,
                                  const std::vector<std::string>& units) {
   const std::string id = IdOfName(w.name());
-  b.ZRem(WarningIndex("all", "", true), id);
+  b.ZRem(WarningIndex(WarningsBy::kAll, "", true), id);
   for (const std::string& u : units) {
-    b.ZRem(WarningIndex("unit", u, true), id);
+    b.ZRem(WarningIndex(WarningsBy::kUnit, u, true), id);
   }
   if (!w.responsible_supervisor().empty()) {
-    b.ZRem(WarningIndex("sup", w.responsible_supervisor(), true), id);
+    b.ZRem(WarningIndex(WarningsBy::kSupervisor, w.responsible_supervisor(), true), id);
   }
   if (!w.rep().empty()) {
-    b.ZRem(WarningIndex("rep", w.rep(), true), id);
+    b.ZRem(WarningIndex(WarningsBy::kRep, w.rep(), true), id);
   }
-  b.ZRem(WarningIndex("subj", w.subject(), true), id);
+  b.ZRem(WarningIndex(WarningsBy::kSubject, w.subject(), true), id);
 }
 
-std::string WarningStore::ProposalIndex(absl::string_view dim, absl::string_view value) {
-  return Index(absl::StrCat("p:", dim, value.empty() ? "" : ":", value));
+std::string WarningStore::ProposalIndex(ProposalsBy dim, absl::string_view value) {
+  return Index(absl::StrCat("p:", DimName(dim), value.empty() ? "" : ":", value));
+}
+
+void WarningStore::IndexProposal(WriteBatch& b, const std::string& id,
+                                 const v1::StrategyProposal& p, const std::string& warning,
+                                 const std::vector<std::string>& unit_and_ancestors) {
+  b.ZAdd(ProposalIndex(ProposalsBy::kAll, ""), 0, id);
+  for (const std::string& u : unit_and_ancestors) {
+    b.ZAdd(ProposalIndex(ProposalsBy::kUnit, u), 0, id);
+  }
+  b.ZAdd(ProposalIndex(ProposalsBy::kWarning, warning), 0, id);
+  b.ZAdd(ProposalIndex(ProposalsBy::kAuthor, p.author()), 0, id);
 }
 
 }  // namespace salesops::warning

@@ -73,14 +73,21 @@ class WarningStore : public DocStore {
   // ---- Warning indexes. `units` = the subject team and its ancestors ("orgUnits/{id}").
   // Index names: "w:all", "w:unit:<unit>", "w:sup:<member>", "w:rep:<member>",
   // "w:subj:<subject>", each with an ":active" twin.
-  static std::string WarningIndex(absl::string_view dim, absl::string_view value, bool active);
+  enum class WarningsBy { kAll, kUnit, kSupervisor, kRep, kSubject };
+  static std::string WarningIndex(WarningsBy dim, absl::string_view value, bool active);
   static void IndexWarning(WriteBatch& b, const v1::Warning& w,
                            const std::vector<std::string>& units, bool active);
   static void UnindexActive(WriteBatch& b, const v1::Warning& w,
                             const std::vector<std::string>& units);
 
-  // ---- Proposals: "p:all", "p:unit:<unit>" (each ancestor), "p:warning:<w>", "p:author:<m>".
-  static std::string ProposalIndex(absl::string_view dim, absl::string_view value);
+  // ---- Proposals: "p:all", "p:unit:<unit>" (each ancestor), "p:warning:<w>", "p:author:<m>",
+  // "p:owner:<m>" (owners of its decided actions).
+  enum class ProposalsBy { kAll, kUnit, kWarning, kAuthor, kActionOwner };
+  static std::string ProposalIndex(ProposalsBy dim, absl::string_view value);
+  // A new proposal (id) in every index but kActionOwner.
+  static void IndexProposal(WriteBatch& b, const std::string& id, const v1::StrategyProposal& p,
+                            const std::string& warning,
+                            const std::vector<std::string>& unit_and_ancestors);
 
   // ---- Rules: lex index of rule ids, and a counter bumped on every change.
   static std::string RulesIndex();

@@ -28,9 +28,10 @@ TEST(NewDescendingIdTest, NewerSortsFirstAndIdsAreUnique) {
 }
 
 TEST(WarningStoreKeysTest, OneHashSlotAndScopedIndexes) {
-  EXPECT_EQ(WarningStore::WarningIndex("unit", "orgUnits/t1", true),
+  EXPECT_EQ(WarningStore::WarningIndex(WarningStore::WarningsBy::kUnit, "orgUnits/t1", true),
             "warn:{warn}:ix:w:unit:orgUnits/t1:active");
-  EXPECT_EQ(WarningStore::WarningIndex("all", "", false), "warn:{warn}:ix:w:all");
+  EXPECT_EQ(WarningStore::WarningIndex(WarningStore::WarningsBy::kAll, "", false),
+            "warn:{warn}:ix:w:all");
   EXPECT_EQ(WarningStore::ActiveKey("members/7|fiscalPeriods/q4"),
             "warn:{warn}:active:members/7|fiscalPeriods/q4");
 }
