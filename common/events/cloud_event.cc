@@ -42,6 +42,8 @@ CloudEvent MakeCloudEvent(std::string source, std::string key, std::string subje
   return e;
 }
 
+std::string DataSchemaOf(absl::string_view type) { return absl::StrCat(kDataSchemaPrefix, type); }
+
 KafkaHeaders ToKafkaHeaders(const CloudEvent& e) {
   KafkaHeaders h = {
       {"ce_specversion", kCloudEventsSpecVersion},
@@ -49,6 +51,7 @@ KafkaHeaders ToKafkaHeaders(const CloudEvent& e) {
       {"ce_source", e.source},
       {"ce_type", e.type},
       {"ce_time", FormatRfc3339(e.time)},
+      {"ce_dataschema", DataSchemaOf(e.type)},
       {"content-type", kProtobufContentType},
   };
   if (!e.subject.empty()) {
@@ -63,7 +66,8 @@ KafkaHeaders ToKafkaHeaders(const CloudEvent& e) {
 absl::StatusOr<CloudEvent> FromKafkaRecord(std::string key, std::string value,
                                            const KafkaHeaders& headers) {
   CloudEvent e;
-  std::string specversion, content_type, time, traceparent;
+  std::string specversion, content_type, time, traceparent, dataschema;
+  bool has_dataschema = false;
   for (const auto& [name, v] : headers) {
     if (name == "ce_id") {
       e.id = v;
@@ -81,6 +85,9 @@ absl::StatusOr<CloudEvent> FromKafkaRecord(std::string key, std::string value,
       content_type = v;
     } else if (name == "ce_traceparent") {
       traceparent = v;
+    } else if (name == "ce_dataschema") {
+      dataschema = v;
+      has_dataschema = true;
     }
   }
   Violations violations;
@@ -96,6 +103,12 @@ absl::StatusOr<CloudEvent> FromKafkaRecord(std::string key, std::string value,
   }
   if (e.type.empty()) {
     violations.Add("ce_type", "missing");
+  }
+  // Optional (records written before it was added have none); when present it
+  // must name the same message as ce_type.
+  if (has_dataschema && !e.type.empty() && dataschema != DataSchemaOf(e.type)) {
+    violations.Add("ce_dataschema", absl::StrCat("must be ", DataSchemaOf(e.type), ", got ",
+                                                 QuoteUntrusted(dataschema)));
   }
   if (content_type != kProtobufContentType) {
     violations.Add("content-type", absl::StrCat("must be application/protobuf, got ",

@@ -1,8 +1,12 @@
 // Domain events as CloudEvents 1.0 in the Kafka protocol binding, binary mode:
 // attributes travel as headers (ce_id, ce_source, ce_type, ce_subject, ce_time,
-// ce_specversion, ce_traceparent), the payload is the protobuf event message
-// named by ce_type, content-type is application/protobuf, and the record key
-// is the aggregate id (so one aggregate's events stay ordered in a partition).
+// ce_specversion, ce_dataschema, ce_traceparent), the payload is the protobuf
+// event message named by ce_type, content-type is application/protobuf, and
+// the record key is the aggregate id (so one aggregate's events stay ordered
+// in a partition). ce_dataschema names the payload's protobuf message as a URI,
+// "urn:salesops:proto:<full message name>", resolvable in the descriptor set
+// every build writes (salesops.binpb, docs/events/README.md), so a consumer
+// finds the schema from the record alone.
 //
 //   CloudEvent e = MakeCloudEvent("/salesops/org", unit_id, created_proto, clock.Now());
 //   auto headers = ToKafkaHeaders(e);
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 
@@ -23,6 +28,7 @@ namespace salesops {
 
 inline constexpr char kCloudEventsSpecVersion[] = "1.0";
 inline constexpr char kProtobufContentType[] = "application/protobuf";
+inline constexpr char kDataSchemaPrefix[] = "urn:salesops:proto:";
 
 struct CloudEvent {
   std::string id;
@@ -42,10 +48,14 @@ CloudEvent MakeCloudEvent(std::string source, std::string key, std::string subje
                           const google::protobuf::Message& payload, absl::Time time,
                           std::string trace_id = "");
 
+// The ce_dataschema of an event whose ce_type is `type` (a full message name).
+std::string DataSchemaOf(absl::string_view type);
+
 KafkaHeaders ToKafkaHeaders(const CloudEvent& event);
 
 // Validates the binding: all required attributes present, spec version 1.0,
-// content type protobuf, time in RFC 3339. INVALID_ARGUMENT names what is wrong.
+// content type protobuf, time in RFC 3339, ce_dataschema (when present)
+// naming ce_type's message. INVALID_ARGUMENT names what is wrong.
 absl::StatusOr<CloudEvent> FromKafkaRecord(std::string key, std::string value,
                                            const KafkaHeaders& headers);
 

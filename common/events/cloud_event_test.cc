@@ -107,7 +107,8 @@ TEST(CloudEventTest, ToKafkaHeaders) {
   EXPECT_EQ(h["ce_time"], "2023-11-14T22:13:20.123456Z");
   EXPECT_EQ(h["content-type"], "application/protobuf");
   EXPECT_EQ(h["ce_traceparent"], "00-0af7651916cd43dd8448eb211c80319c-0000000000000001-01");
-  EXPECT_EQ(h.size(), 8u);
+  EXPECT_EQ(h["ce_dataschema"], "urn:salesops:proto:salesops.common.v1.Actor");
+  EXPECT_EQ(h.size(), 9u);
 }
 
 // ce_time is RFC 3339 in UTC with microseconds, also for whole seconds.
@@ -123,7 +124,7 @@ TEST(CloudEventTest, OptionalHeadersOmittedWhenEmpty) {
   KafkaHeaders h = ToKafkaHeaders(e);
   EXPECT_THAT(h, Not(Contains(Key("ce_subject"))));
   EXPECT_THAT(h, Not(Contains(Key("ce_traceparent"))));
-  EXPECT_EQ(h.size(), 6u);
+  EXPECT_EQ(h.size(), 7u);
 }
 
 // FromKafkaRecord(ToKafkaHeaders(e)) gives back e, including time and trace id.
@@ -148,6 +149,20 @@ TEST(CloudEventTest, AcceptsOffsetTimeAndExtraHeaders) {
   absl::StatusOr<CloudEvent> back = FromKafkaRecord("k", "", h);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->time, absl::FromUnixSeconds(1'700'000'000));
+}
+
+// ce_dataschema is optional (records from before it existed have none), and
+// when present it must name ce_type's message: a record whose schema and type
+// disagree cannot be decoded safely.
+TEST(CloudEventTest, DataSchemaMustNameTheType) {
+  const CloudEvent e = SampleEvent();
+  EXPECT_TRUE(FromKafkaRecord("k", e.data, Without(ToKafkaHeaders(e), "ce_dataschema")).ok());
+  ExpectRejectsHeader(FromKafkaRecord("k", e.data,
+                                      Replace(ToKafkaHeaders(e), "ce_dataschema",
+                                              "urn:salesops:proto:salesops.org.v1.OrgUnitCreated")),
+                      "ce_dataschema");
+  ExpectRejectsHeader(FromKafkaRecord("k", e.data, Replace(ToKafkaHeaders(e), "ce_dataschema", "")),
+                      "ce_dataschema");
 }
 
 // A record without ce_id is rejected naming ce_id.

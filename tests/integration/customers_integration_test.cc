@@ -253,6 +253,10 @@ TEST_F(CustomersTest, CreateFillsTeamAndRegionFromTheOrgAndPublishesCustomerCrea
       reader.ReadUntil([&](const Record& r) { return r.key == id; }, 1, absl::Seconds(20));
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(EventType(records[0]), "salesops.customers.v1.CustomerCreated");
+  // The record names its schema (docs/events): a consumer needs nothing else.
+  auto schema = records[0].headers.find("ce_dataschema");
+  ASSERT_NE(schema, records[0].headers.end());
+  EXPECT_EQ(schema->second, "urn:salesops:proto:salesops.customers.v1.CustomerCreated");
   cv1::CustomerCreated e;
   ASSERT_TRUE(e.ParseFromString(records[0].value));
   EXPECT_EQ(e.customer().display_name(), c.display_name());
