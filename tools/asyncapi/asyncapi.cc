@@ -324,21 +324,21 @@ Json KeyBinding(const std::string& description) {
                                 .Set("bindingVersion", Json::Str(kBindingVersion)));
 }
 
+// A string header with its meaning.
+Json StringHeader(const char* description) {
+  return Json::Object().Set("type", Json::Str("string")).Set("description", Json::Str(description));
+}
+
 // The CloudEvents binary-mode headers every record carries (common/events/cloud_event.h).
 Json CloudEventHeaders() {
-  auto str = [](const char* description) {
-    return Json::Object()
-        .Set("type", Json::Str("string"))
-        .Set("description", Json::Str(description));
-  };
   Json props = Json::Object();
   props.Set("ce_specversion", Json::Object()
                                   .Set("type", Json::Str("string"))
                                   .Set("const", Json::Str(kCloudEventsSpecVersion)));
-  props.Set("ce_id", str("unique per event with ce_source; a consumer treats a repeated "
-                         "(ce_source, ce_id) as the same event"));
-  props.Set("ce_source", str("the publishing service, /salesops/<service>"));
-  props.Set("ce_type", str("the payload's full protobuf message name"));
+  props.Set("ce_id", StringHeader("unique per event with ce_source; a consumer treats a repeated "
+                                  "(ce_source, ce_id) as the same event"));
+  props.Set("ce_source", StringHeader("the publishing service, /salesops/<service>"));
+  props.Set("ce_type", StringHeader("the payload's full protobuf message name"));
   props.Set("ce_time", Json::Object()
                            .Set("type", Json::Str("string"))
                            .Set("format", Json::Str("date-time"))
@@ -380,19 +380,16 @@ Json HeadersOf(const std::string& type, const std::string& source) {
 }
 
 Json DeadLetterHeaders() {
-  auto str = [](const char* description) {
-    return Json::Object()
-        .Set("type", Json::Str("string"))
-        .Set("description", Json::Str(description));
-  };
   Json props = Json::Object();
-  props.Set("x-salesops-dlq-reason", str("why the consumer gave up (the error message)"));
-  props.Set("x-salesops-dlq-code", str("the error's canonical code, e.g. INVALID_ARGUMENT"));
-  props.Set("x-salesops-dlq-topic", str("the topic the record was read from"));
-  props.Set("x-salesops-dlq-partition", str("its partition (decimal)"));
-  props.Set("x-salesops-dlq-offset", str("its offset (decimal)"));
-  props.Set("x-salesops-dlq-attempts", str("how many times the handler tried it (decimal)"));
-  props.Set("x-salesops-dlq-group", str("the consumer group that gave up"));
+  props.Set("x-salesops-dlq-reason", StringHeader("why the consumer gave up (the error message)"));
+  props.Set("x-salesops-dlq-code",
+            StringHeader("the error's canonical code, e.g. INVALID_ARGUMENT"));
+  props.Set("x-salesops-dlq-topic", StringHeader("the topic the record was read from"));
+  props.Set("x-salesops-dlq-partition", StringHeader("its partition (decimal)"));
+  props.Set("x-salesops-dlq-offset", StringHeader("its offset (decimal)"));
+  props.Set("x-salesops-dlq-attempts",
+            StringHeader("how many times the handler tried it (decimal)"));
+  props.Set("x-salesops-dlq-group", StringHeader("the consumer group that gave up"));
   return Json::Object()
       .Set("type", Json::Str("object"))
       .Set("description", Json::Str("The original record's headers (its CloudEvents headers when "
