@@ -346,7 +346,8 @@ Json CloudEventHeaders() {
                                 Json::Str("when it happened, RFC 3339 in UTC with microseconds")));
   props.Set(
       "ce_subject",
-      str("the aggregate's resource name (e.g. opportunities/123); absent when there is none"));
+      StringHeader(
+          "the aggregate's resource name (e.g. opportunities/123); absent when there is none"));
   props.Set("ce_dataschema",
             Json::Object()
                 .Set("type", Json::Str("string"))
@@ -355,8 +356,9 @@ Json CloudEventHeaders() {
                      Json::Str(absl::StrCat(
                          "the payload's protobuf message as a URI, ", kDataSchemaPrefix,
                          "<ce_type>; resolve the name in the descriptor set salesops.binpb"))));
-  props.Set("ce_traceparent",
-            str("W3C trace context of the request that caused the event; absent when none"));
+  props.Set(
+      "ce_traceparent",
+      StringHeader("W3C trace context of the request that caused the event; absent when none"));
   props.Set("content-type", Json::Object()
                                 .Set("type", Json::Str("string"))
                                 .Set("const", Json::Str(kProtobufContentType)));
