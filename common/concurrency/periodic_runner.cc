@@ -1,5 +1,7 @@
 #include "common/concurrency/periodic_runner.h"
 
+#include <algorithm>
+
 #include "common/log/log.h"
 
 namespace salesops {
@@ -17,9 +19,13 @@ void PeriodicRunner::RunOnce() {
 void PeriodicRunner::Start() {
   thread_ = std::thread([this] {
     while (true) {
-      RunOnce();
+      const bool open = !gate_ || gate_();
+      if (open) {
+        RunOnce();
+      }
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) {
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_),
+                               open ? interval_ : std::min(interval_, recheck_))) {
         return;
       }
     }

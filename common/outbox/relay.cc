@@ -75,31 +75,63 @@ std::vector<OutboxRelay::Entry> OutboxRelay::ParseEntries(const RedisValue& entr
 
 void OutboxRelay::Loop() {
   bool group_ready = false;
+  bool active = false;
+  // After a takeover: pending entries of every age go out before new ones.
+  bool takeover_claim = false;
   absl::Time next_claim = absl::Now();
   absl::Time next_backlog = absl::Now();
   absl::Duration backoff = absl::Milliseconds(100);
   while (!stopping_.load()) {
+    const bool may_relay = options_.lease == nullptr || options_.lease->held();
+    if (may_relay != active) {
+      active = may_relay;
+      stats_.active = active ? 1 : 0;
+      if (active) {
+        ++stats_.takeovers;
+        takeover_claim = options_.lease != nullptr;
+        next_claim = absl::Now();
+        LogInfo("outbox relay active", {{"stream", options_.stream_key}});
+      } else {
+        LogInfo("outbox relay standing by (lease held elsewhere)",
+                {{"stream", options_.stream_key}});
+      }
+    }
     absl::Status s = absl::OkStatus();
     if (!group_ready) {
       s = EnsureGroup();
       group_ready = s.ok();
     }
     if (s.ok()) {
-      s = AckDelivered();
+      s = AckDelivered();  // our own confirmed deliveries, active or not
     }
-    if (s.ok() && absl::Now() >= next_claim) {
-      s = Reclaim();
-      next_claim = absl::Now() + options_.claim_interval;
-    }
-    if (s.ok() && absl::Now() >= next_backlog) {
-      auto len = redis_.Command({"XLEN", options_.stream_key});
-      if (len.ok()) {
-        stats_.backlog = len->integer;
+    if (!active) {
+      if (s.ok()) {
+        (void)options_.lease->WaitHeld(absl::Milliseconds(200));
+        continue;
       }
-      next_backlog = absl::Now() + absl::Seconds(1);
-    }
-    if (s.ok()) {
-      s = ReadNew();
+    } else {
+      if (s.ok() && absl::Now() >= next_claim) {
+        bool done = true;
+        s = Reclaim(takeover_claim ? absl::ZeroDuration() : options_.claim_min_idle, &done);
+        if (s.ok() && done) {
+          takeover_claim = false;
+        }
+        next_claim = takeover_claim ? absl::Now() : absl::Now() + options_.claim_interval;
+      }
+      if (s.ok() && absl::Now() >= next_backlog) {
+        auto len = redis_.Command({"XLEN", options_.stream_key});
+        if (len.ok()) {
+          stats_.backlog = len->integer;
+        }
+        next_backlog = absl::Now() + absl::Seconds(1);
+      }
+      if (s.ok()) {
+        if (takeover_claim) {
+          absl::SleepFor(absl::Milliseconds(20));  // in-flight room frees as Kafka confirms
+        } else {
+          s = ReadNew();
+        }
+      }
     }
     if (!s.ok()) {
       if (absl::StrContains(s.message(), "NOGROUP")) {
@@ -112,6 +144,7 @@ void OutboxRelay::Loop() {
       backoff = absl::Milliseconds(100);
     }
   }
+  stats_.active = 0;
 }
 
 absl::Status OutboxRelay::ReadNew() {
@@ -141,8 +174,9 @@ absl::Status OutboxRelay::ReadNew() {
   return absl::OkStatus();
 }
 
-absl::Status OutboxRelay::Reclaim() {
+absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
   std::string cursor = "0-0";
+  *done = false;
   do {
     int room;
     {
@@ -150,16 +184,19 @@ absl::Status OutboxRelay::Reclaim() {
       room = options_.max_in_flight - static_cast<int>(in_flight_.size());
     }
     if (room <= 0) {
-      return absl::OkStatus();  // bounded like ReadNew; the rest waits for the next pass
+      // Bounded like ReadNew; the rest waits for the next pass, which starts
+      // again from the oldest entry (ours in flight are skipped below).
+      return absl::OkStatus();
     }
     auto r =
         redis_.Command({"XAUTOCLAIM", options_.stream_key, options_.group, options_.consumer_name,
-                        std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), cursor,
-                        "COUNT", std::to_string(std::min(room, options_.batch_size))});
+                        std::to_string(absl::ToInt64Milliseconds(min_idle)), cursor, "COUNT",
+                        std::to_string(std::min(room, options_.batch_size))});
     if (!r.ok()) {
       return r.status();
     }
     if (r->elements.size() < 2) {
+      *done = true;
       return absl::OkStatus();
     }
     cursor = r->elements[0].str;
@@ -188,6 +225,7 @@ absl::Status OutboxRelay::Reclaim() {
       Publish(std::move(e));
     }
   } while (cursor != "0-0" && !stopping_.load());
+  *done = cursor == "0-0";
   return absl::OkStatus();
 }
 

@@ -6,6 +6,14 @@
 // wait; Redis down ⇒ the relay retries. Delivery is at least once; consumers
 // drop duplicates by event id.
 //
+// Replicas: with a lease, only the replica holding it relays, so one
+// aggregate's events reach Kafka in commit order however many replicas run.
+// On taking the lease over, the relay first re-publishes every entry still
+// pending (the previous holder's unconfirmed ones, oldest first, whatever
+// their idle time) and only then reads new ones. A previous holder that was
+// cut off, not dead, may still deliver what it had handed to Kafka: a
+// duplicate of an event already published, dropped by consumers by event id.
+//
 //   OutboxRelay relay(redis, producer, {.stream_key = "org:{org}:outbox"});
 //   relay.Start();  ...  relay.Stop();
 //
@@ -24,6 +32,7 @@
 #include "absl/time/time.h"
 #include "common/kafka/producer.h"
 #include "common/redis/redis_client.h"
+#include "common/redis/redis_lease.h"
 
 namespace salesops {
 
@@ -40,13 +49,18 @@ struct RelayOptions {
   // are otherwise published a second time by another replica (harmless, wasteful).
   absl::Duration claim_min_idle = absl::Seconds(90);
   absl::Duration claim_interval = absl::Seconds(5);
+  // When set (started by the caller, outliving the relay), the relay reads
+  // and publishes only while this process holds it.
+  const RedisLease* lease = nullptr;
 };
 
 struct RelayStats {
   std::atomic<int64_t> published{0};
   std::atomic<int64_t> failed{0};
   std::atomic<int64_t> reclaimed{0};
-  std::atomic<int64_t> backlog{0};  // XLEN, refreshed every second
+  std::atomic<int64_t> backlog{0};    // XLEN, refreshed every second
+  std::atomic<int64_t> takeovers{0};  // times this relay became the active one
+  std::atomic<int> active{0};         // 1 while relaying (holding the lease, if any)
 };
 
 class OutboxRelay {
@@ -69,7 +83,9 @@ class OutboxRelay {
   void Loop();
   absl::Status EnsureGroup();
   absl::Status ReadNew();
-  absl::Status Reclaim();
+  // Re-publishes pending entries idle at least `min_idle`; false in `*done`
+  // when it stopped early for lack of room (the rest waits for the next pass).
+  absl::Status Reclaim(absl::Duration min_idle, bool* done);
   void Publish(Entry entry);
   absl::Status AckDelivered();
   std::vector<Entry> ParseEntries(const RedisValue& entries);

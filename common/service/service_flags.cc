@@ -1,9 +1,11 @@
 #include "common/service/service_flags.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/kafka/sasl.h"
@@ -48,6 +50,12 @@ ABSL_FLAG(bool, grpc_reflection, true,
 ABSL_FLAG(absl::Duration, outbox_claim_min_idle, absl::Seconds(90),
           "Outbox entries pending this long without delivery are re-claimed by any relay "
           "(keep it above the producer's 60 s message timeout to avoid double sends)");
+ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(10),
+          "Replicas share one outbox relay and one scheduler through leases in Redis: how long "
+          "a replica that died keeps them before another takes over (1s..5m)");
+ABSL_FLAG(std::string, lease_namespace, "",
+          "The set of replicas that share the relay and job leases (default: the service's "
+          "name); only an independent deployment on the same Redis needs its own");
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(10),
           "How long in-flight RPCs may finish on SIGTERM");
 ABSL_FLAG(int, rpc_workers, 12,
@@ -195,6 +203,20 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   s.outbox_claim_min_idle = absl::GetFlag(FLAGS_outbox_claim_min_idle);
   if (s.outbox_claim_min_idle < absl::Seconds(1)) {
     check.Fail("outbox_claim_min_idle", "must be at least 1s");
+  }
+  s.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
+  if (s.lease_ttl < absl::Seconds(1) || s.lease_ttl > absl::Minutes(5)) {
+    check.Fail("lease_ttl", "must be between 1s and 5m");
+  }
+  s.lease_namespace = absl::GetFlag(FLAGS_lease_namespace);
+  if (s.lease_namespace.empty()) {
+    s.lease_namespace = service;
+  }
+  if (s.lease_namespace.size() > 64 ||
+      !std::all_of(s.lease_namespace.begin(), s.lease_namespace.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
+      })) {
+    check.Fail("lease_namespace", "at most 64 letters, digits, '-', '_' or '.'");
   }
   s.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
   s.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/kafka/admin.h"
 #include "common/log/log.h"
 #include "common/server/server.h"
@@ -50,12 +51,22 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
     producer_.reset();
     return s;
   }
+  lease_prefix_ = absl::StrCat(outbox_stream, ":lease:", settings_.lease_namespace, ":");
+  relay_lease_ = std::make_unique<RedisLease>(
+      redis_,
+      LeaseOptions{.key = lease_prefix_ + "relay", .owner = "", .ttl = settings_.lease_ttl});
+  relay_lease_->Start();
+  ExportLease(*relay_lease_, "relay");
   RelayOptions relay;
   relay.stream_key = outbox_stream;
   relay.claim_min_idle = settings_.outbox_claim_min_idle;
+  relay.lease = relay_lease_.get();
   relay_ = std::make_unique<OutboxRelay>(redis_, *producer_, relay);
   relay_->Start();
   const Labels svc = {{"service", service_}};
+  metrics_.AddGauge("salesops_outbox_relay_active",
+                    "1 on the replica whose relay publishes the outbox (holds the relay lease)",
+                    svc, [this] { return relay_->stats().active.load(); });
   metrics_.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
                     [this] { return relay_->stats().backlog.load(); });
   metrics_.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
@@ -115,6 +126,15 @@ void ServiceRuntime::AddJob(std::string name, std::function<absl::Status()> job,
   jobs_.back().second->Add(std::move(name), std::move(job));
 }
 
+void ServiceRuntime::ExportLease(const RedisLease& lease, const std::string& role) {
+  const Labels labels = {{"service", service_}, {"lease", role}};
+  metrics_.AddGauge("salesops_lease_held", "1 while this replica holds the lease", labels,
+                    [&lease] { return lease.held() ? 1.0 : 0.0; });
+  metrics_.AddCounterFn("salesops_lease_acquisitions_total",
+                        "Times this replica became the lease's holder", labels,
+                        [&lease] { return lease.acquisitions(); });
+}
+
 void ServiceRuntime::StopEvents() {
   if (stopped_.exchange(true)) {
     return;
@@ -122,12 +142,18 @@ void ServiceRuntime::StopEvents() {
   for (auto& [every, runner] : jobs_) {
     runner->Stop();
   }
+  if (jobs_lease_) {
+    jobs_lease_->Stop();  // another replica's scheduler takes over now
+  }
   for (auto& c : consumers_) {
     c->Stop();
   }
   // The relay before the producer: its delivery callbacks use the relay.
   if (relay_) {
     relay_->Stop(absl::Seconds(5));
+  }
+  if (relay_lease_) {
+    relay_lease_->Stop();
   }
   if (producer_) {
     producer_->Stop(absl::Seconds(5));
@@ -142,8 +168,24 @@ int ServiceRuntime::Serve(grpc::Service* service, const std::string& health_name
       return 2;
     }
   }
+  // One scheduler among the replicas: the jobs run where the jobs lease is.
+  // A replica whose jobs are all off does not compete for it.
+  bool any_jobs = false;
+  for (auto& [every, runner] : jobs_) {
+    any_jobs |= every > absl::ZeroDuration();
+  }
+  if (any_jobs && !lease_prefix_.empty()) {
+    jobs_lease_ = std::make_unique<RedisLease>(
+        redis_,
+        LeaseOptions{.key = lease_prefix_ + "jobs", .owner = "", .ttl = settings_.lease_ttl});
+    jobs_lease_->Start();
+    ExportLease(*jobs_lease_, "jobs");
+  }
   for (auto& [every, runner] : jobs_) {
     if (every > absl::ZeroDuration()) {
+      if (jobs_lease_) {
+        runner->SetGate([lease = jobs_lease_.get()] { return lease->held(); });
+      }
       runner->Start();
     }
   }

@@ -7,6 +7,13 @@
 // (worker pool), no more jobs, no more consuming (offsets committed), publish
 // what is in flight (relay), flush the producer.
 //
+// Replicas: any number of a service's processes may run on one Redis and
+// Kafka. RPCs go to any of them and consumer groups share the partitions; the
+// outbox relay and the scheduled jobs each run on one replica at a time, the
+// holder of a lease in Redis (redis_lease.h) at
+// `<outbox stream>:lease:<--lease_namespace>:relay|jobs`. A replica that stops
+// releases its leases at once; one that dies keeps them for --lease_ttl.
+//
 //   ServiceRuntime rt("targets", settings, metrics, redis, workers);
 //   if (!rt.StartEvents(TgtKey("outbox"), {{kTargetsTopic, 3}, {kDlq, 1}}).ok()) return 2;
 //   rt.AddConsumer({.group_id = "targets-attainment", .topics = {...}, .dlq_topic = kDlq},
@@ -31,6 +38,7 @@
 #include "common/metrics/metrics.h"
 #include "common/outbox/relay.h"
 #include "common/redis/redis_client.h"
+#include "common/redis/redis_lease.h"
 #include "common/service/service_flags.h"
 #include "grpcpp/grpcpp.h"
 
@@ -69,6 +77,7 @@ class ServiceRuntime {
 
  private:
   void StopEvents();
+  void ExportLease(const RedisLease& lease, const std::string& role);
 
   std::string service_;
   ServiceSettings& settings_;
@@ -78,7 +87,10 @@ class ServiceRuntime {
   std::atomic<int> exit_code_{0};
   std::atomic<bool> stopped_{false};
   std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<RedisLease> relay_lease_;
   std::unique_ptr<OutboxRelay> relay_;
+  std::string lease_prefix_;  // "<outbox stream>:lease:<namespace>:"
+  std::unique_ptr<RedisLease> jobs_lease_;
   std::vector<std::unique_ptr<KafkaEventConsumer>> consumers_;
   // One runner (thread) per interval: jobs added with the same interval share
   // it; an interval of zero or less keeps its jobs off.

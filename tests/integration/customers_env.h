@@ -19,6 +19,8 @@ class CustomersServer {
   explicit CustomersServer(std::vector<std::string> extra_args = {});
   void Start();
   void Stop() { process_.Signal(SIGTERM); }
+  void Kill9() { process_.Signal(SIGKILL); }
+  int metrics_port() const { return process_.metrics_port(); }
   const std::string& addr() const { return process_.addr(); }
   salesops::customers::v1::CustomersService::Stub& stub() { return *stub_; }
   std::string Logs() const { return process_.Logs(); }

@@ -127,6 +127,25 @@ double MetricValue(int metrics_port, const std::string& series) {
   return -1;
 }
 
+bool WaitForMetrics(const std::vector<int>& metrics_ports, const std::string& series,
+                    const std::function<bool(const std::vector<double>&)>& done,
+                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    std::vector<double> values;
+    for (int port : metrics_ports) {
+      values.push_back(MetricValue(port, series));
+    }
+    if (done(values)) {
+      return true;
+    }
+    if (absl::Now() >= deadline) {
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(50));  // the scrape interval of this barrier
+  }
+}
+
 std::shared_ptr<grpc::Channel> TestChannel(const std::string& addr) {
   // The channel is made while the server is still starting: its first connection
   // attempts fail, and gRPC's default reconnect backoff (1 s, growing 1.6x) would
@@ -312,12 +331,17 @@ void OrgServer::Start() {
       "--org_headcount_group=" + group_,
       "--outbox_claim_min_idle=2s",
       "--shutdown_drain=2s",
+      // Servers sharing a headcount group are replicas of one deployment:
+      // they share the relay lease too. A dead holder's lease lasts 2 s.
+      "--lease_namespace=" + group_,
+      "--lease_ttl=2s",
   };
   const std::vector<std::string> security = ServiceSecurityArgs("org");
   args.insert(args.end(), security.begin(), security.end());
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  process_ = std::make_unique<Process>(SALESOPS_ORG_SERVER, args,
-                                       absl::StrCat(env.tmp, "/org_server-", group_, ".log"));
+  process_ =
+      std::make_unique<Process>(SALESOPS_ORG_SERVER, args,
+                                absl::StrCat(env.tmp, "/org_server-", group_, "-", port(), ".log"));
   process_->Start();
   channel_ = TestChannel(addr_);
   stub_ = salesops::org::v1::OrgService::NewStub(channel_);
@@ -361,6 +385,10 @@ void ServiceProcess::Start(const std::vector<std::string>& extra,
       std::string("--jwt_hs256_secret=") + kTestJwtSecret,
       "--outbox_claim_min_idle=2s",
       "--shutdown_drain=2s",
+      // Each server is its own deployment (its jobs run on its business
+      // clock) unless the test passes a shared --lease_namespace after these.
+      "--lease_namespace=test-" + UniqueSuffix(),
+      "--lease_ttl=2s",
   };
   const std::string service = addr_flag_.substr(0, addr_flag_.rfind("_addr"));
   const std::vector<std::string> security = ServiceSecurityArgs(service);

@@ -65,6 +65,11 @@ void WaitForConsumersCaughtUp(int metrics_port, const std::string& name);
 // `salesops_job_runs_total{job="due",service="warning"}` (labels in name order); -1 when the page
 // or the series is missing.
 double MetricValue(int metrics_port, const std::string& series);
+// Waits up to `timeout` until `done` holds for the services' metric values
+// (MetricValue of `series` on each port, in order); returns whether it did.
+bool WaitForMetrics(const std::vector<int>& metrics_ports, const std::string& series,
+                    const std::function<bool(const std::vector<double>&)>& done,
+                    absl::Duration timeout);
 // The flags that give `service` ("org", "customers", ...) its TLS server
 // certificate (mTLS), its Redis user and its Kafka user.
 std::vector<std::string> ServiceSecurityArgs(const std::string& service);
