@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
@@ -72,53 +73,124 @@ void RedisConnection::Drop() {
   }
 }
 
-absl::Status RedisConnection::EnsureConnected() {
-  if (ctx_ != nullptr) {
-    return absl::OkStatus();
+namespace {
+
+// One command on a raw context (connection set-up only); nullptr on I/O error.
+ReplyPtr RunRaw(redisContext* c, const std::vector<std::string>& cmd) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : cmd) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
   }
-  timeval tv = absl::ToTimeval(options_.connect_timeout);
-  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port, tv);
+  return ReplyPtr(static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+}
+
+// Connects to host:port with the timeouts and authenticates (no AUTH when
+// user and password are both empty).
+absl::Status Open(const std::string& host, int port, const std::string& user,
+                  const std::string& password, absl::Duration connect_timeout,
+                  absl::Duration command_timeout, redisContext** out) {
+  timeval tv = absl::ToTimeval(connect_timeout);
+  redisContext* c = redisConnectWithTimeout(host.c_str(), port, tv);
   if (c == nullptr || c->err) {
     std::string why = c ? c->errstr : "out of memory";
     if (c) {
       redisFree(c);
     }
     return Unavailable(reason::kRedisUnavailable,
-                       absl::StrCat("redis ", options_.host, ":", options_.port, ": ", why));
+                       absl::StrCat("redis ", host, ":", port, ": ", why));
   }
-  timeval ctv = absl::ToTimeval(command_timeout_);
+  timeval ctv = absl::ToTimeval(command_timeout);
   if (redisSetTimeout(c, ctv) != REDIS_OK) {
     redisFree(c);
     return Unavailable(reason::kRedisUnavailable, "redis: cannot set timeout");
   }
-  if (!options_.user.empty() || !options_.password.empty()) {
+  if (!user.empty() || !password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
-    if (!options_.user.empty()) {
-      auth.push_back(options_.user);
+    if (!user.empty()) {
+      auth.push_back(user);
     }
-    auth.push_back(options_.password);
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : auth) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    ReplyPtr reply(static_cast<redisReply*>(
-        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+    auth.push_back(password);
+    ReplyPtr reply = RunRaw(c, auth);
     if (reply == nullptr) {
       std::string why = c->errstr;
       redisFree(c);
-      return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis ", options_.host, ":",
-                                                                 options_.port, ": AUTH: ", why));
+      return Unavailable(reason::kRedisUnavailable,
+                         absl::StrCat("redis ", host, ":", port, ": AUTH: ", why));
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       // Never echo the password; the user name and Redis' reason are enough.
       std::string why(reply->str, reply->len);
       redisFree(c);
+      return Unavailable(reason::kRedisAuthFailed,
+                         absl::StrCat("redis ", host, ":", port, " refused user '",
+                                      user.empty() ? "default" : user, "': ", why));
+    }
+  }
+  *out = c;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RedisConnection::ResolvePrimary(std::string* host, int* port) {
+  std::string errors;
+  for (const std::string& sentinel : options_.sentinels) {
+    const size_t colon = sentinel.rfind(':');
+    int sport = 0;
+    if (colon == std::string::npos || !absl::SimpleAtoi(sentinel.substr(colon + 1), &sport)) {
+      absl::StrAppend(&errors, " ", sentinel, ": not host:port;");
+      continue;
+    }
+    redisContext* c = nullptr;
+    absl::Status s = Open(sentinel.substr(0, colon), sport, "", options_.sentinel_password,
+                          options_.connect_timeout, options_.connect_timeout, &c);
+    if (!s.ok()) {
+      absl::StrAppend(&errors, " ", s.message(), ";");
+      continue;
+    }
+    ReplyPtr r = RunRaw(c, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", options_.master_name});
+    redisFree(c);
+    if (r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        absl::SimpleAtoi(absl::string_view(r->element[1]->str, r->element[1]->len), port)) {
+      host->assign(r->element[0]->str, r->element[0]->len);
+      return absl::OkStatus();
+    }
+    absl::StrAppend(&errors, " ", sentinel, ": does not know '", options_.master_name, "';");
+  }
+  return Unavailable(reason::kRedisUnavailable,
+                     absl::StrCat("no sentinel named the redis primary:", errors));
+}
+
+absl::Status RedisConnection::EnsureConnected() {
+  if (ctx_ != nullptr) {
+    return absl::OkStatus();
+  }
+  std::string host = options_.host;
+  int port = options_.port;
+  if (!options_.sentinels.empty()) {
+    if (absl::Status s = ResolvePrimary(&host, &port); !s.ok()) {
+      return s;
+    }
+  }
+  redisContext* c = nullptr;
+  if (absl::Status s = Open(host, port, options_.user, options_.password, options_.connect_timeout,
+                            command_timeout_, &c);
+      !s.ok()) {
+    return s;
+  }
+  if (!options_.sentinels.empty()) {
+    // The sentinels may still name a primary that was just demoted (or not
+    // yet name the new one): write only to a server that says it is primary.
+    ReplyPtr role = RunRaw(c, {"ROLE"});
+    if (role == nullptr || role->type != REDIS_REPLY_ARRAY || role->elements == 0 ||
+        absl::string_view(role->element[0]->str, role->element[0]->len) != "master") {
+      redisFree(c);
       return Unavailable(
-          reason::kRedisAuthFailed,
-          absl::StrCat("redis ", options_.host, ":", options_.port, " refused user '",
-                       options_.user.empty() ? "default" : options_.user, "': ", why));
+          reason::kRedisUnavailable,
+          absl::StrCat("redis ", host, ":", port, " is not the primary (failover in progress)"));
     }
   }
   ctx_ = c;
@@ -179,36 +251,62 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
     ReplyPtr reply(static_cast<redisReply*>(raw));
     out.push_back(Convert(reply.get()));
   }
+  for (const RedisValue& v : out) {
+    if (v.type == RedisValue::Type::kError && absl::StartsWith(v.str, "READONLY")) {
+      // A demoted primary (failover): the next connection finds the new one.
+      Drop();
+      break;
+    }
+  }
   return out;
 }
 
 absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
                                                  const std::vector<std::string>& keys,
                                                  const std::vector<std::string>& args) {
-  std::vector<std::string> argv;
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(2);  // `argv` below must stay valid when WAIT is added
+  std::vector<std::string>& argv = commands.emplace_back();
   argv.reserve(3 + keys.size() + args.size());
   argv.push_back("EVALSHA");
   argv.push_back(script.sha1());
   argv.push_back(std::to_string(keys.size()));
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = Pipeline({argv});
+  if (options_.wait_replicas > 0) {
+    // Same round trip: WAIT runs right after the script, on this connection.
+    commands.push_back({"WAIT", std::to_string(options_.wait_replicas),
+                        std::to_string(absl::ToInt64Milliseconds(options_.wait_timeout))});
+  }
+  auto r = Pipeline(commands);
   if (!r.ok()) {
     return r.status();
   }
-  RedisValue v = std::move(r->front());
-  if (v.type == RedisValue::Type::kError && absl::StartsWith(v.str, "NOSCRIPT")) {
+  if (r->front().type == RedisValue::Type::kError && absl::StartsWith(r->front().str, "NOSCRIPT")) {
     // Not loaded (first use, SCRIPT FLUSH or a restarted server): EVAL loads it.
     argv[0] = "EVAL";
     argv[1] = script.source();
-    r = Pipeline({argv});
+    r = Pipeline(commands);
     if (!r.ok()) {
       return r.status();
     }
-    v = std::move(r->front());
   }
+  RedisValue v = std::move(r->front());
   if (v.type == RedisValue::Type::kError) {
     return RedisErrorStatus(v.str);
+  }
+  if (options_.wait_replicas > 0) {
+    const RedisValue& acked = r->back();
+    if (acked.type != RedisValue::Type::kInteger || acked.integer < options_.wait_replicas) {
+      return Unavailable(
+          "REDIS_NOT_REPLICATED",
+          absl::StrCat(
+              "the write reached the redis primary but ",
+              acked.type == RedisValue::Type::kInteger ? std::to_string(acked.integer) : acked.str,
+              " of ", options_.wait_replicas, " replicas within ",
+              absl::FormatDuration(options_.wait_timeout),
+              "; it may not survive a failover (retry with the same request id)"));
+    }
   }
   return v;
 }

@@ -59,6 +59,22 @@ struct RedisOptions {
   absl::Duration command_timeout = absl::Seconds(5);
   // How long a caller waits for a free pooled connection.
   absl::Duration acquire_timeout = absl::Seconds(5);
+
+  // High availability (Redis Sentinel). When `sentinels` ("host:port") is set,
+  // host/port are ignored: each new connection asks the sentinels, in turn,
+  // for the current primary of `master_name` and checks with ROLE that it is
+  // one. A connection that meets a failover (I/O error, or READONLY from a
+  // demoted primary) is dropped, so the next one finds the new primary.
+  std::vector<std::string> sentinels;
+  std::string master_name = "salesops";
+  std::string sentinel_password;  // the sentinels' requirepass; empty = none
+  // Durability across a failover: when > 0, every script (each acknowledged
+  // write is one) is followed, in the same round trip, by WAIT for this many
+  // replicas; fewer within `wait_timeout` fails the call with UNAVAILABLE
+  // (reason REDIS_NOT_REPLICATED: it ran on the primary, but may not survive
+  // its loss; a retry with the same request id is safe).
+  int wait_replicas = 0;
+  absl::Duration wait_timeout = absl::Seconds(1);
 };
 
 // A Lua script and its SHA1, computed once.
@@ -92,6 +108,8 @@ class RedisConnection {
 
  private:
   absl::Status EnsureConnected();
+  // The primary's address from the sentinels (options_.sentinels).
+  absl::Status ResolvePrimary(std::string* host, int* port);
   void Drop();
 
   RedisOptions options_;

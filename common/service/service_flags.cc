@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/kafka/sasl.h"
@@ -19,6 +20,19 @@ ABSL_FLAG(std::string, redis_user, "",
           "Redis ACL user (AUTH on every connection); empty = the default user");
 ABSL_FLAG(std::string, redis_password_file, "",
           "File holding the Redis password (of --redis_user, or of the default user)");
+ABSL_FLAG(std::string, redis_sentinels, "",
+          "Redis Sentinel addresses (host:port,...): when set, the primary of "
+          "--redis_master_name is found through them and followed across failovers, and "
+          "--redis_addr is not used");
+ABSL_FLAG(std::string, redis_master_name, "salesops", "The Sentinel name of the Redis primary");
+ABSL_FLAG(std::string, redis_sentinel_password_file, "",
+          "File holding the sentinels' password (their requirepass); empty = none");
+ABSL_FLAG(int, redis_wait_replicas, 0,
+          "Acknowledge a write only when this many Redis replicas have it (WAIT, same round "
+          "trip); 1 with a Sentinel-managed primary and replica makes acknowledged writes "
+          "survive the primary's loss");
+ABSL_FLAG(absl::Duration, redis_wait_timeout, absl::Seconds(1),
+          "How long a write waits for --redis_wait_replicas before it fails with UNAVAILABLE");
 ABSL_FLAG(std::string, kafka_bootstrap, "127.0.0.1:9092", "Kafka bootstrap servers");
 ABSL_FLAG(std::string, kafka_sasl_mechanism, "",
           "SASL mechanism for Kafka: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty = no "
@@ -99,6 +113,30 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
     s.redis.password = check.SecretFile("redis_password_file", redis_password_file);
   } else if (!s.redis.user.empty()) {
     check.Fail("redis_password_file", "must be set with --redis_user");
+  }
+  for (absl::string_view sentinel :
+       absl::StrSplit(absl::GetFlag(FLAGS_redis_sentinels), ',', absl::SkipWhitespace())) {
+    std::string shost;
+    int sport = 0;
+    if (!SplitHostPort(std::string(sentinel), &shost, &sport) || sport == 0) {
+      check.Fail("redis_sentinels", "'" + std::string(sentinel) + "' is not host:port");
+    }
+    s.redis.sentinels.emplace_back(sentinel);
+  }
+  s.redis.master_name = absl::GetFlag(FLAGS_redis_master_name);
+  if (!s.redis.sentinels.empty()) {
+    check.NonEmpty("redis_master_name", s.redis.master_name);
+  }
+  if (const std::string f = absl::GetFlag(FLAGS_redis_sentinel_password_file); !f.empty()) {
+    s.redis.sentinel_password = check.SecretFile("redis_sentinel_password_file", f);
+  }
+  s.redis.wait_replicas = absl::GetFlag(FLAGS_redis_wait_replicas);
+  if (s.redis.wait_replicas < 0 || s.redis.wait_replicas > 16) {
+    check.Fail("redis_wait_replicas", "must be 0..16");
+  }
+  s.redis.wait_timeout = absl::GetFlag(FLAGS_redis_wait_timeout);
+  if (s.redis.wait_timeout < absl::Milliseconds(1)) {
+    check.Fail("redis_wait_timeout", "must be at least 1ms");
   }
 
   s.kafka_bootstrap = absl::GetFlag(FLAGS_kafka_bootstrap);

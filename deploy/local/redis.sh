@@ -22,6 +22,17 @@
 #   redis.sh kill DIR           SIGKILL (crash simulation; AOF keeps writes older than ~1 s)
 #   redis.sh password DIR USER  print the path of USER's password file
 #   redis.sh cli DIR PORT ARGS  redis-cli as admin (e.g. `redis.sh cli .run/redis 6380 info`)
+# High availability (a primary, its replicas and three Sentinels; each in its own DIR):
+#   redis.sh start-primary DIR PORT                   like start, able to become a replica
+#   redis.sh start-replica DIR PORT PDIR PPORT        a replica of the primary in PDIR
+#                                                     (same users and passwords); also how a
+#                                                     failed primary rejoins, as a replica
+#   redis.sh start-sentinel DIR PORT PDIR PPORT       a Sentinel watching it as "salesops"
+#                                                     (quorum 2, down after 1 s); clients
+#                                                     authenticate with PDIR/users/sentinel.password
+# Nodes replicate and Sentinels monitor as `admin`; those settings (with the password) live
+# in DIR/node.conf or DIR/sentinel.conf (mode 0600, rewritten by Redis on a failover), never
+# on a command line.
 set -euo pipefail
 
 # "<user> <key prefix>": the services' keyspaces. Keep in step with kKeyPrefix in
@@ -39,11 +50,12 @@ service_users=(
 )
 # What common/redis, common/outbox, common/docstore and the services' stores send (grep
 # for the command names there when adding one). Scripts (EVAL/EVALSHA) may call only
-# what the caller may call, on keys the caller may touch.
+# what the caller may call, on keys the caller may touch. ROLE and WAIT: a client that
+# follows a Sentinel-managed primary checks the role it connected to and waits for replicas.
 service_commands="-@all +ping +get +set +del +exists +type +hget +hmget +hgetall +hvals
   +hset +hsetnx +hincrby +hdel +sadd +srem +smembers +scard +zadd +zrem +zrange +zrangebylex
   +zrangebyscore +zcard +xadd +xlen +xgroup|create +xreadgroup +xack +xdel +xautoclaim
-  +eval +evalsha"
+  +eval +evalsha +role +wait"
 
 start_timeout=20
 stop_timeout=10
@@ -156,7 +168,7 @@ cmd_start() {
     sleep 0.2
   done
 
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --protected-mode yes \
+  redis-server ${node_conf:+"$node_conf"} --daemonize yes --bind 127.0.0.1 --port "$port" --protected-mode yes \
     --aclfile "$dir/users.acl" \
     --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
     --appendonly yes --appendfsync everysec --save "" </dev/null >/dev/null ||
@@ -224,10 +236,110 @@ cmd_cli() {
   admin_cli "$port" "$@"
 }
 
+node_conf=""
+
+# DIR/node.conf: how this node authenticates to a primary, and whose replica it is.
+write_node_conf() {
+  local replica_of=$1
+  node_conf="$dir/node.conf"
+  (umask 077; {
+    echo "masteruser admin"
+    echo "masterauth $(cat "$(password_file admin)")"
+    # A new replica syncs at once instead of waiting 5 s for others to join the transfer.
+    echo "repl-diskless-sync-delay 0"
+    [ -z "$replica_of" ] || echo "replicaof 127.0.0.1 $replica_of"
+  } >"$node_conf")
+}
+
+# Copies the primary's users (passwords) into DIR so every node and Sentinel shares them.
+share_users() {
+  local pdir=$1
+  [ -s "$pdir/users/admin.password" ] || die "no primary in $pdir (start it first)"
+  mkdir -p "$dir/users"
+  chmod 700 "$dir/users"
+  cp -n "$pdir"/users/*.password "$dir/users/"
+}
+
+cmd_start_primary() {
+  [ $# -eq 2 ] || usage
+  mkdir -p "$1"
+  dir=$(cd "$1" && pwd)
+  write_acl
+  write_node_conf ""
+  cmd_start "$@"
+}
+
+cmd_start_replica() {
+  [ $# -eq 4 ] || usage
+  local pdir
+  mkdir -p "$1"
+  dir=$(cd "$1" && pwd)
+  pdir=$(cd "$3" && pwd)
+  share_users "$pdir"
+  write_acl
+  # Also how a failed primary comes back: as a replica of the one Sentinel promoted.
+  write_node_conf "$4"
+  cmd_start "$1" "$2"
+}
+
+cmd_start_sentinel() {
+  [ $# -eq 4 ] || usage
+  local port=$2 pdir pport=$4 pw pid conf deadline
+  mkdir -p "$1"
+  dir=$(cd "$1" && pwd)
+  pdir=$(cd "$3" && pwd)
+  if [ ! -s "$pdir/users/sentinel.password" ]; then
+    (umask 077; openssl rand -hex 24 >"$pdir/users/sentinel.password.tmp") ||
+      die "cannot make the sentinel password"
+    mv "$pdir/users/sentinel.password.tmp" "$pdir/users/sentinel.password"
+  fi
+  share_users "$pdir"
+  if pid=$(redis_pid); then
+    echo "redis.sh: sentinel already running in $dir (pid $pid)"
+    return 0
+  fi
+  pw=$(cat "$dir/users/sentinel.password")
+  conf="$dir/sentinel.conf"
+  # Only on the first start: the Sentinel keeps what it learnt (the current primary, the
+  # other Sentinels, the epoch) in this file.
+  if [ ! -s "$conf" ]; then
+    (umask 077; cat >"$conf" <<CONF
+port $port
+bind 127.0.0.1
+protected-mode yes
+daemonize yes
+pidfile $dir/redis.pid
+logfile $dir/redis.log
+dir $dir
+requirepass $pw
+sentinel sentinel-pass $pw
+sentinel resolve-hostnames no
+sentinel monitor salesops 127.0.0.1 $pport 2
+sentinel auth-user salesops admin
+sentinel auth-pass salesops $(cat "$dir/users/admin.password")
+sentinel down-after-milliseconds salesops 1000
+sentinel failover-timeout salesops 5000
+sentinel parallel-syncs salesops 1
+CONF
+    )
+  fi
+  rm -f "$dir/redis.pid"
+  redis-server "$conf" --sentinel </dev/null >/dev/null || { show_log; die "sentinel failed to start"; }
+  deadline=$((SECONDS + start_timeout))
+  until [ "$(REDISCLI_AUTH=$pw redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; do
+    [ $SECONDS -lt $deadline ] || { show_log; die "sentinel in $dir not answering on $port"; }
+    sleep 0.1
+  done
+  echo "redis.sh: sentinel up in $dir (pid $(cat "$dir/redis.pid" 2>/dev/null)) on 127.0.0.1:$port"
+}
+
 [ $# -ge 1 ] || usage
 action=$1; shift
 case "$action" in
   start) cmd_start "$@" ;;
+  start-primary) cmd_start_primary "$@" ;;
+  start-replica) cmd_start_replica "$@" ;;
+  start-sentinel) cmd_start_sentinel "$@" ;;
   password) cmd_password "$@" ;;
   cli) cmd_cli "$@" ;;
   stop) cmd_stop "$@" ;;

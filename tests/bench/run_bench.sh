@@ -49,6 +49,8 @@ cleanup() {
   "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-notify" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis-ha-r" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis-ha-p" >/dev/null 2>&1 || true
   rm -rf "$run"
 }
 trap cleanup EXIT
@@ -217,6 +219,18 @@ echo "== targets allocation (Google Benchmark, 1,000 .. 100,000 reps)"
   --benchmark_out="$out/allocation_benchmark-$stamp.json" --benchmark_out_format=json > /dev/null
 python3 "$root/services/targets/domain/allocation_benchmark_slope.py" \
   < "$out/allocation_benchmark-$stamp.json" > "$run/allocation_slope.txt" 2>&1 || true
+echo "== Redis durability: a write script with and without WAIT 1 (primary + replica)"
+ha_primary=$("$local/free_port.sh"); ha_replica=$("$local/free_port.sh")
+"$local/redis.sh" start-primary "$run/redis-ha-p" "$ha_primary" >/dev/null
+"$local/redis.sh" start-replica "$run/redis-ha-r" "$ha_replica" "$run/redis-ha-p" "$ha_primary" >/dev/null
+until "$local/redis.sh" cli "$run/redis-ha-p" "$ha_primary" info replication 2>/dev/null |
+    grep -q "state=online"; do sleep 0.2; done
+"$build/tests/bench/redis_durability_bench" --redis_addr="127.0.0.1:$ha_primary" \
+  --redis_user=admin --redis_password_file="$run/redis-ha-p/users/admin.password" \
+  > "$run/durability.json" 2>"$run/durability.log" || echo "redis_durability_bench failed"
+"$local/redis.sh" stop "$run/redis-ha-r" >/dev/null 2>&1 || true
+"$local/redis.sh" stop "$run/redis-ha-p" >/dev/null 2>&1 || true
+tail -n 1 "$run/durability.json" || true
 echo "== (b) event pipeline: $events events"
 "$build/tests/bench/pipeline_bench" --redis_addr="127.0.0.1:$redis_port" $(creds admin "$run/redis") \
   --kafka_bootstrap="127.0.0.1:$kafka_port" --events="$events" > "$run/pipeline.json"

@@ -93,11 +93,6 @@ std::optional<Category> CategoryOf(Violations& v, const std::string& field, v1::
   return out;
 }
 
-ScopeId ScopeOf(const v1::Forecast& f) {
-  return {IdIn(f.scope().org_unit(), "orgUnits"), IdIn(f.scope().member(), "members"),
-          IdIn(f.scope().product_line(), "orgUnits")};
-}
-
 template <typename T>
 absl::StatusOr<std::vector<std::optional<T>>> Parsed(const std::vector<std::optional<Doc>>& docs) {
   std::vector<std::optional<T>> out;
