@@ -3,7 +3,9 @@
 // (AOF on), the serving org_server and the consuming org_server, and restart
 // each. Then check: every acknowledged write is in Redis, every acknowledged
 // write's event reached Kafka, and the headcount projection applied each event
-// exactly once (projection == members actually in the unit). Prints a table and
+// exactly once (projection == members actually in the unit). The serving and the
+// consuming org_server are replicas of one deployment (they share the relay lease).
+// Prints a table (with the seconds until writes were acknowledged again) and
 // fails on any loss or double-apply.
 #include <signal.h>
 
@@ -28,6 +30,10 @@ struct Phase {
   std::string unit;
   std::set<std::string> acked;
   int failed_calls = 0;
+  // Recovery: from the fault (the kill returned) to the first acknowledgement
+  // of a write sent after it; zero when no write failed.
+  absl::Time fault_at = absl::InfiniteFuture();
+  absl::Time first_ack_after = absl::InfiniteFuture();
 };
 
 class Load {
@@ -44,10 +50,14 @@ class Load {
           // Retry the same request (same request_id) until it is acknowledged:
           // that is what a careful client does, and what makes "acked" exact.
           while (true) {
+            const absl::Time sent = absl::Now();
             grpc::Status s = Create(id, phase->unit);
             if (s.ok()) {
               std::lock_guard<std::mutex> lock(mu_);
               phase->acked.insert(id);
+              if (sent > phase->fault_at && phase->first_ack_after == absl::InfiniteFuture()) {
+                phase->first_ack_after = absl::Now();
+              }
               break;
             }
             {
@@ -63,6 +73,12 @@ class Load {
         }
       });
     }
+  }
+
+  // Called right after the fault is in place (the kill returned).
+  void MarkFault(Phase* phase) {
+    std::lock_guard<std::mutex> lock(mu_);
+    phase->fault_at = absl::Now();
   }
 
   void Stop() {
@@ -151,14 +167,17 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
                                          env.kafka_dir, " >/dev/null 2>&1")
                                 .c_str()),
                 0);
+      load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(3));
       StartBroker();
     } else if (p.fault == "redis") {
       KillRedis();
+      load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(3));
       StartRedis();
     } else if (p.fault == "org service") {
       serving->Kill9();
+      load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(2));
       killed.push_back(std::move(serving));
       serving = std::make_unique<OrgServer>(
@@ -167,6 +186,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
       current = serving.get();
     } else {
       consuming->Kill9();
+      load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(3));
       killed.push_back(std::move(consuming));
       consuming = std::make_unique<OrgServer>(group);
@@ -209,8 +229,9 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   }
   absorb(reader.ReadFor(absl::Seconds(2)));
 
-  std::printf("\n%-13s %12s %12s %16s %12s %15s %14s\n", "fault", "writes acked", "writes found",
-              "events expected", "events seen", "double-applied", "not applied");
+  std::printf("\n%-13s %12s %12s %16s %12s %15s %14s %14s\n", "fault", "writes acked",
+              "writes found", "events expected", "events seen", "double-applied", "not applied",
+              "writes back s");
   bool failed = false;
   for (const Phase& p : phases) {
     int found = 0, events = 0;
@@ -236,8 +257,13 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     }
     const long long doubled = std::max(0LL, projected - actual);
     const long long missing = std::max(0LL, actual - projected);
-    std::printf("%-13s %12zu %12d %16zu %12d %15lld %14lld\n", p.fault.c_str(), p.acked.size(),
-                found, p.acked.size(), events, doubled, missing);
+    // Seconds from the fault to the first acknowledged write sent after it.
+    const double back = p.first_ack_after == absl::InfiniteFuture()
+                            ? -1
+                            : absl::ToDoubleSeconds(p.first_ack_after - p.fault_at);
+    std::printf("%-13s %12zu %12d %16zu %12d %15lld %14lld %14.2f\n", p.fault.c_str(),
+                p.acked.size(), found, p.acked.size(), events, doubled, missing, back);
+    EXPECT_GE(back, 0) << p.fault << ": no write was acknowledged after the fault";
     failed |= found != static_cast<int>(p.acked.size()) ||
               events != static_cast<int>(p.acked.size()) || doubled != 0 || missing != 0;
     EXPECT_GT(p.acked.size(), 50u) << p.fault << ": the load did not run";
