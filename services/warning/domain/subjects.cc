@@ -588,6 +588,12 @@ std::optional<absl::Time> NextChange(const v1::Rule& rule, const SubjectFacts& f
     default:
       break;
   }
+  // The period closing resolves whatever rule watches the subject (Evaluate
+  // clears a closed subject), so it is a change for every rule, not only for
+  // the period conditions above.
+  if (f.period_close && *f.period_close > now && (!at || *f.period_close < *at)) {
+    at = *f.period_close;
+  }
   if (at && *at <= now) {
     at.reset();  // already reached: only an event changes it now
   }

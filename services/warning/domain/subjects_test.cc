@@ -1399,6 +1399,26 @@ TEST(SubjectsNextChangeTest, GraceEndingAfterThePeriodClosesIsDueAtClose) {
   EXPECT_EQ(VerdictAt(pace, ToFacts(s, 0, close, sh), close), "CLEAR");
 }
 
+// Found by warning_rules_fuzzer (CI, stop 29): a rule for another kind of
+// subject (here a tier downgrade on a rep's period) has a missing fact before the
+// close and is cleared by it, so the close is a change for it too.
+TEST(SubjectsNextChangeTest, PeriodCloseIsAChangeForEveryRule) {
+  const absl::TimeZone sh = Shanghai();
+  const v1::SubjectState s = RepPeriod();
+  const v1::Rule tier = Shipped("rules/key-account-tier-downgrade");
+  const absl::Time now = Local(2026, 10, 2, 9, 0, 0, sh);
+  const absl::Time close = Local(2027, 1, 1, 0, 0, 0, sh);
+  EXPECT_EQ(NextChange(tier, ToFacts(s, 0, now, sh), now), close);
+  EXPECT_EQ(VerdictAt(tier, ToFacts(s, 0, close - absl::Seconds(1), sh), close - absl::Seconds(1)),
+            VerdictAt(tier, ToFacts(s, 0, now, sh), now));
+  EXPECT_EQ(VerdictAt(tier, ToFacts(s, 0, close, sh), close), "CLEAR");
+  EXPECT_EQ(NextChange(tier, ToFacts(s, 0, close, sh), close), std::nullopt);
+  // A subject without a period has no close to wait for.
+  SubjectFacts opportunity;
+  opportunity.subject = "opportunities/9";
+  EXPECT_EQ(NextChange(tier, opportunity, now), std::nullopt);
+}
+
 TEST(SubjectsNextChangeTest, PeriodRuleWithoutGraceIsDueAtClose) {
   const absl::TimeZone sh = Shanghai();
   v1::Rule pace = Shipped("rules/pace-below-plan");
