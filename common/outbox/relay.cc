@@ -104,6 +104,14 @@ void OutboxRelay::Loop() {
     if (s.ok()) {
       s = AckDelivered();  // our own confirmed deliveries, active or not
     }
+    // Every replica reports the backlog, the standing-by ones too.
+    if (s.ok() && absl::Now() >= next_backlog) {
+      auto len = redis_.Command({"XLEN", options_.stream_key});
+      if (len.ok()) {
+        stats_.backlog = len->integer;
+      }
+      next_backlog = absl::Now() + absl::Seconds(1);
+    }
     if (!active) {
       if (s.ok()) {
         (void)options_.lease->WaitHeld(absl::Milliseconds(200));
@@ -117,13 +125,6 @@ void OutboxRelay::Loop() {
           takeover_claim = false;
         }
         next_claim = takeover_claim ? absl::Now() : absl::Now() + options_.claim_interval;
-      }
-      if (s.ok() && absl::Now() >= next_backlog) {
-        auto len = redis_.Command({"XLEN", options_.stream_key});
-        if (len.ok()) {
-          stats_.backlog = len->integer;
-        }
-        next_backlog = absl::Now() + absl::Seconds(1);
       }
       if (s.ok()) {
         if (takeover_claim) {
