@@ -6,7 +6,8 @@
 # As in `make run`, Redis and Kafka take only their ACL users (passwords in
 # their folders) and the services serve mTLS with the certificates of
 # deploy/local/tls.sh (.cache/tls); the harness finds them through SALESOPS_TEST_*.
-# `tests/run_tests.sh chaos` runs the chaos label instead (make chaos);
+# `tests/run_tests.sh chaos` runs the chaos label instead (make chaos), against a
+# 3-node Kafka cluster (replication factor 3, min.insync.replicas 2) as in production;
 # `tests/run_tests.sh integration` only the integration tests. TEST_FILTER (a
 # ctest -R regex) narrows either, for a developer re-running one suite.
 set -euo pipefail
@@ -50,14 +51,34 @@ if [ "$mode" = test ]; then
   fuzz_build_pid=$!
 fi
 
-echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port (ACLs on)"
 tls_dir="$root/.cache/tls"
 "$local/tls.sh" "$tls_dir" >/dev/null
 "$local/redis.sh" start "$run/redis" "$redis_port" >/dev/null
-"$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" >/dev/null
+if [ "$mode" = chaos ]; then
+  # Three nodes on six more free ports (the first pair is the one picked above).
+  nodes=("$kafka_port:$controller_port")
+  used=" $redis_port $kafka_port $controller_port "
+  while [ ${#nodes[@]} -lt 3 ]; do
+    pair=()
+    while [ ${#pair[@]} -lt 2 ]; do
+      p=$("$local/free_port.sh")
+      case "$used" in *" $p "*) continue ;; esac
+      used+="$p "
+      pair+=("$p")
+    done
+    nodes+=("${pair[0]}:${pair[1]}")
+  done
+  echo "== starting test servers: redis 127.0.0.1:$redis_port, a 3-node kafka cluster (${nodes[*]}; ACLs on)"
+  "$local/kafka.sh" start-cluster "$run/kafka" "${nodes[@]}" >/dev/null
+  export SALESOPS_TEST_KAFKA_BOOTSTRAP=$("$local/kafka.sh" bootstrap "$run/kafka")
+  export SALESOPS_TEST_KAFKA_CLUSTER=1
+else
+  echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port (ACLs on)"
+  "$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" >/dev/null
+  export SALESOPS_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
+fi
 
 export SALESOPS_TEST_REDIS_ADDR="127.0.0.1:$redis_port"
-export SALESOPS_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
 export SALESOPS_TEST_KAFKA_DIR="$run/kafka"
 export SALESOPS_TEST_KAFKA_PORTS="$kafka_port:$controller_port"
 export SALESOPS_TEST_REDIS_DIR="$run/redis"

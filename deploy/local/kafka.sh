@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs a throw-away single-node Apache Kafka 4.x broker (KRaft, combined broker+controller)
-# for local runs and tests, straight from the jars deploy/local/fetch_kafka.sh puts in
+# Runs a throw-away Apache Kafka 4.x broker (KRaft, combined broker+controller) for local
+# runs and tests - a single node, or a 3-node cluster as in production (replication factor
+# 3, min.insync.replicas 2) - straight from the jars deploy/local/fetch_kafka.sh puts in
 # $SALESOPS_KAFKA_HOME/libs (default <repo>/.cache/kafka/libs). Everything of one broker
 # lives in DIR: server.properties, data/ (formatted once, reused on restart), logs/,
-# kafka.out, kafka.pid, users/ (passwords). Several brokers can run at once in different
-# DIRs/ports.
+# kafka.out, kafka.pid, users/ (passwords). A cluster lives in DIR with one DIR/node-N per
+# node and the users and admin settings shared in DIR. Several brokers or clusters can run
+# at once in different DIRs/ports.
 #
 # Nothing is trusted by address: clients authenticate with SASL on the broker listener,
 # the controller listener takes SASL/PLAIN from the static admin user (KRaft cannot use
@@ -24,9 +26,18 @@
 # Usage:
 #   kafka.sh start DIR BROKER_PORT CONTROLLER_PORT   start (idempotent), wait for metadata,
 #                                                    apply the ACLs, create topics
+#   kafka.sh start-cluster DIR [B1:C1 B2:C2 B3:C3]   the same for a 3-node cluster (broker and
+#                                                    controller port of each node; omitted
+#                                                    when DIR has them): starts the nodes that
+#                                                    are not running, so it also restarts one
+#                                                    that was killed
+#   kafka.sh bootstrap DIR                           print the cluster's bootstrap servers
+#   kafka.sh leader DIR TOPIC PARTITION              print the node id leading a partition
 #   kafka.sh create-topics DIR BROKER_PORT           (re)create the topics of the topics file
 #   kafka.sh stop DIR                                SIGTERM, wait up to 30 s, then SIGKILL
-#   kafka.sh kill DIR                                SIGKILL (crash simulation)
+#                                                    (a cluster DIR: every node)
+#   kafka.sh kill DIR                                SIGKILL (crash simulation); a node of a
+#                                                    cluster is DIR/node-N
 #   kafka.sh password DIR USER                       print the path of USER's password file
 # Admin client settings for other tools: DIR/admin.properties (Java clients, e.g.
 # --command-config) and DIR/kcat.conf (librdkafka / kcat -F); see also kcat.sh.
@@ -102,9 +113,12 @@ broker_pid() {
   echo "$pid"
 }
 
+# dir: the node's own folder; home: where the users and admin settings are (the cluster's
+# folder for a node of a cluster, else dir itself).
 resolve_dir() {
   mkdir -p "$1"
   dir=$(cd "$1" && pwd)
+  home=$dir
 }
 
 check_libs() {
@@ -147,16 +161,16 @@ run_cds_tool() {
 
 run_topic_command() {
   run_cds_tool topic-command org.apache.kafka.tools.TopicCommand \
-    --command-config "$dir/admin.properties" "$@"
+    --command-config "$home/admin.properties" "$@"
 }
 
 run_acl_command() {
   run_cds_tool acl-command org.apache.kafka.tools.AclCommand \
-    --command-config "$dir/admin.properties" "$@"
+    --command-config "$home/admin.properties" "$@"
 }
 
 # kcat as the admin user (SASL settings in DIR/kcat.conf).
-kcat_admin() { kcat -F "$dir/kcat.conf" "$@"; }
+kcat_admin() { kcat -F "$home/kcat.conf" "$@"; }
 
 # Every user: admin and the services of the principals table.
 all_users() {
@@ -168,15 +182,15 @@ all_users() {
   done
 }
 
-password_file() { echo "$dir/users/$1.password"; }
+password_file() { echo "$home/users/$1.password"; }
 
 # A random password per user, made once per DIR (mode 0600), and the admin's client
 # settings for the Java tools and for kcat. Hex only, so it needs no quoting anywhere
 # (JAAS config, --add-scram, properties files).
 ensure_users() {
   local user f
-  mkdir -p "$dir/users"
-  chmod 700 "$dir/users"
+  mkdir -p "$home/users"
+  chmod 700 "$home/users"
   for user in $(all_users); do
     f=$(password_file "$user")
     if [ ! -s "$f" ]; then
@@ -186,13 +200,13 @@ ensure_users() {
   done
   admin_password=$(cat "$(password_file admin)")
   (umask 077
-   cat >"$dir/admin.properties.tmp" <<EOF
+   cat >"$home/admin.properties.tmp" <<EOF
 # Written by deploy/local/kafka.sh: the admin user's client settings (Java tools).
 security.protocol=SASL_PLAINTEXT
 sasl.mechanism=SCRAM-SHA-512
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
 EOF
-   cat >"$dir/kcat.conf.tmp" <<EOF
+   cat >"$home/kcat.conf.tmp" <<EOF
 # Written by deploy/local/kafka.sh: the admin user's librdkafka settings (kcat -F).
 # PLAIN: librdkafka < 2.6.1 cannot do SCRAM with Kafka 4 (see kafka.sh).
 security.protocol=SASL_PLAINTEXT
@@ -200,9 +214,9 @@ sasl.mechanisms=PLAIN
 sasl.username=admin
 sasl.password=$admin_password
 EOF
-  ) || die "cannot write the admin client settings in $dir"
-  mv "$dir/admin.properties.tmp" "$dir/admin.properties"
-  mv "$dir/kcat.conf.tmp" "$dir/kcat.conf"
+  ) || die "cannot write the admin client settings in $home"
+  mv "$home/admin.properties.tmp" "$home/admin.properties"
+  mv "$home/kcat.conf.tmp" "$home/kcat.conf"
 }
 
 # The ACLs of the principals table, applied once per DIR (and again when acl_version
@@ -213,7 +227,7 @@ EOF
 #     named salesops.<other>-... and stay out), and its groups <service>- (prefixed):
 #     READ, DESCRIBE on the topics, READ on the groups (--consumer).
 apply_acls() {
-  local bport=$1 stamp="$dir/acls.applied" entry user ro reads r topics owner prefixes p
+  local bootstrap=$1 stamp="$home/acls.applied" entry user ro reads r topics owner prefixes p
   [ "$(cat "$stamp" 2>/dev/null)" = "$acl_version" ] && return 0
   par_begin
   for entry in "${principals[@]}"; do
@@ -228,13 +242,13 @@ apply_acls() {
         for p in $prefixes; do topics+=(--topic "salesops.$p."); done
       done
       par_run "granting $user its own topics" run_acl_command \
-        --bootstrap-server "127.0.0.1:$bport" --add --allow-principal "User:$user" \
+        --bootstrap-server "$bootstrap" --add --allow-principal "User:$user" \
         --producer --resource-pattern-type prefixed "${topics[@]}"
     fi
     topics=()
     for r in $reads; do topics+=(--topic "salesops.$r."); done
     par_run "granting $user the topics it reads" run_acl_command \
-      --bootstrap-server "127.0.0.1:$bport" --add --allow-principal "User:$user" \
+      --bootstrap-server "$bootstrap" --add --allow-principal "User:$user" \
       --consumer --resource-pattern-type prefixed "${topics[@]}" --group "$user-"
   done
   par_end
@@ -247,7 +261,7 @@ apply_acls() {
 # par_end waits for the batch and dies naming the first failure. Jobs are tracked by pid:
 # the broker itself may be a background job of this shell.
 parallel=3
-par_begin() { par_dir=$(mktemp -d "$dir/.jobs.XXXXXX"); par_pids=(); par_n=0; }
+par_begin() { par_dir=$(mktemp -d "$home/.jobs.XXXXXX"); par_pids=(); par_n=0; }
 par_live() {
   local n=0 p
   for p in "${par_pids[@]}"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
@@ -306,15 +320,32 @@ plain_users() {
 
 listeners_line() { echo "listeners=BROKER://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2"; }
 
+# Replication of a single node (1) or of a cluster (3 copies, a write acknowledged once
+# 2 have it: with acks=all a node can die without losing an acknowledged record, and
+# writes go on). Set by cmd_start / cmd_start_cluster.
+replication=1
+min_insync=1
+
+# The quorum lines: a single node has a dynamic quorum (kraft.version 1, formatted with
+# --standalone); a cluster's three nodes are the static voters ($voters, "1@host:port,...").
+quorum_lines() {
+  if [ -n "${voters:-}" ]; then
+    echo "# Static KRaft quorum of the cluster's three nodes (each combined broker+controller)."
+    echo "controller.quorum.voters=$voters"
+  else
+    echo "# Dynamic KRaft quorum (kraft.version 1), storage formatted with --standalone."
+    echo "controller.quorum.bootstrap.servers=127.0.0.1:$1"
+  fi
+}
+
 # server.properties holds the admin password (JAAS): mode 0600.
 write_config() {
-  local bport=$1 cport=$2
+  local bport=$1 cport=$2 node=${3:-1}
   (umask 077; cat >"$dir/server.properties.tmp") <<EOF
-# Written by deploy/local/kafka.sh; single-node KRaft (combined broker+controller).
+# Written by deploy/local/kafka.sh; KRaft node $node (combined broker+controller).
 process.roles=broker,controller
-node.id=1
-# Dynamic KRaft quorum (kraft.version 1), storage formatted with --standalone.
-controller.quorum.bootstrap.servers=127.0.0.1:$cport
+node.id=$node
+$(quorum_lines "$cport")
 $(listeners_line "$bport" "$cport")
 advertised.listeners=BROKER://127.0.0.1:$bport
 listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
@@ -341,14 +372,17 @@ super.users=User:admin
 allow.everyone.if.no.acl.found=false
 
 num.partitions=3
-default.replication.factor=1
-min.insync.replicas=1
+default.replication.factor=$replication
+min.insync.replicas=$min_insync
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+offsets.topic.replication.factor=$replication
+transaction.state.log.replication.factor=$replication
+transaction.state.log.min.isr=$min_insync
+share.coordinator.state.topic.replication.factor=$replication
+share.coordinator.state.topic.min.isr=$min_insync
+# A follower that is not in sync never becomes leader: an acknowledged record is never
+# lost to a leader election (the default, stated because this is what acks=all relies on).
+unclean.leader.election.enable=false
 group.initial.rebalance.delay.ms=0
 
 # Small-machine settings: few threads, small internal topics (each partition costs
@@ -391,10 +425,10 @@ read_topics() {
 # Creates the topics of the topics file that the broker doesn't have yet. One JVM launch
 # per missing topic (TopicCommand creates one topic per run), so a restart costs none.
 create_topics() {
-  local bport=$1 meta i name parts have config created=()
+  local bootstrap=$1 meta i name parts have config created=()
   read_topics
   par_begin
-  meta=$(kcat_admin -b "127.0.0.1:$bport" -L -m 10 -q 2>&1) || die "cannot list topics on 127.0.0.1:$bport: $meta"
+  meta=$(kcat_admin -b "$bootstrap" -L -m 10 -q 2>&1) || die "cannot list topics on $bootstrap: $meta"
   for i in "${!topic_names[@]}"; do
     name=${topic_names[$i]} parts=${topic_parts[$i]} config=()
     [ -z "${topic_configs[$i]}" ] || config=(--config "${topic_configs[$i]}")
@@ -404,23 +438,26 @@ create_topics() {
         echo "kafka.sh: warning: topic $name has $have partitions, $topics_file says $parts" >&2
       continue
     fi
-    par_run "creating topic $name" run_topic_command --bootstrap-server "127.0.0.1:$bport" \
-      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \
-      "${config[@]}"
+    par_run "creating topic $name" run_topic_command --bootstrap-server "$bootstrap" \
+      --create --if-not-exists --topic "$name" --partitions "$parts" \
+      --replication-factor "$replication" --config "min.insync.replicas=$min_insync" "${config[@]}"
     created+=("$name ($parts partitions)")
   done
   par_end
   for name in "${created[@]}"; do echo "kafka.sh: created topic $name"; done
 }
 
+# Waits until node $3 (default 1), process $1, lists itself in the metadata it serves on
+# 127.0.0.1:$2 (for a node of a cluster: it has registered with the quorum).
 wait_ready() {
-  local pid=$1 bport=$2 deadline=$((SECONDS + start_timeout))
+  local pid=$1 bport=$2 node=${3:-1} deadline=$((SECONDS + start_timeout))
   while :; do
     pid_alive "$pid" || {
       rm -f "$dir/kafka.pid"
       echo "kafka.sh: broker in $dir exited during startup" >&2; show_logs; exit 1; }
     if port_open "$bport" &&
-       kcat_admin -b "127.0.0.1:$bport" -L -m 5 -q 2>/dev/null | grep -q '^ *broker 1 at 127\.0\.0\.1:'"$bport"'\b'; then
+       kcat_admin -b "127.0.0.1:$bport" -L -m 5 -q 2>/dev/null |
+         grep -q "^ *broker $node at 127\.0\.0\.1:$bport\b"; then
       return 0
     fi
     [ $SECONDS -lt $deadline ] || {
@@ -430,36 +467,22 @@ wait_ready() {
   done
 }
 
-cmd_start() {
-  [ $# -eq 3 ] || usage
-  local bport=$2 cport=$3 pid
-  check_port "$bport"; check_port "$cport"
-  [ "$bport" != "$cport" ] || die "broker and controller ports must differ"
-  check_libs
-  resolve_dir "$1"
-  # Serialise concurrent starts of the same DIR (the broker must not inherit fd 9).
-  exec 9>"$dir/.start.lock"
-  flock 9
+# An existing DIR keeps its config (and so its data): the ports must be the same, and
+# it must have been set up with SASL (a DIR of an older kafka.sh has no users).
+check_existing_config() {
+  local bport=$1 cport=$2
+  [ -f "$dir/server.properties" ] || return 0
+  grep -q '^listener.name.broker.sasl.enabled.mechanisms=' "$dir/server.properties" ||
+    die "$dir was set up by an older kafka.sh without SASL users; remove it (rm -rf $dir) or use a fresh DIR"
+  grep -qxF "$(listeners_line "$bport" "$cport")" "$dir/server.properties" ||
+    die "$dir/server.properties was written for other ports ($(grep '^listeners=' "$dir/server.properties")); use those or a fresh DIR"
+}
 
-  # An existing DIR keeps its config (and so its data): the ports must be the same, and
-  # it must have been set up with SASL (a DIR of an older kafka.sh has no users).
-  if [ -f "$dir/server.properties" ]; then
-    grep -q '^listener.name.broker.sasl.enabled.mechanisms=' "$dir/server.properties" ||
-      die "$dir was set up by an older kafka.sh without SASL users; remove it (rm -rf $dir) or use a fresh DIR"
-    grep -qxF "$(listeners_line "$bport" "$cport")" "$dir/server.properties" ||
-      die "$dir/server.properties was written for other ports ($(grep '^listeners=' "$dir/server.properties")); use those or a fresh DIR"
-  fi
-  ensure_users
-
-  if pid=$(broker_pid); then
-    wait_ready "$pid" "$bport"
-    echo "kafka.sh: broker already running in $dir (pid $pid) on 127.0.0.1:$bport"
-    apply_acls "$bport"
-    create_topics "$bport"
-    return
-  fi
+# Starts the broker of $dir (node $3 of cluster $4, or a single node when $4 is empty) in
+# the background and sets pid; does not wait for it.
+launch_node() {
+  local bport=$1 cport=$2 node=$3 cluster_id=$4
   rm -f "$dir/kafka.pid"
-
   # Don't start into ports someone else holds: kcat would then happily talk to the wrong
   # broker. (A broker that was just killed may hold its ports for a moment longer.)
   local p deadline=$((SECONDS + 5))
@@ -470,16 +493,18 @@ cmd_start() {
     done
   done
 
-  [ -f "$dir/server.properties" ] || write_config "$bport" "$cport"
+  [ -f "$dir/server.properties" ] || write_config "$bport" "$cport" "$node"
   mkdir -p "$dir/logs"
 
   if [ ! -f "$dir/data/meta.properties" ]; then
-    local out user scram=()
+    local out user scram=() quorum=(--standalone)
     for user in $(all_users); do
       scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$(cat "$(password_file "$user")")]")
     done
+    # The nodes of a cluster share its id and know their voters from the config.
+    [ -n "$cluster_id" ] && quorum=() || cluster_id=$(random_cluster_id)
     out=$(run_tool kafka.tools.StorageTool format --config "$dir/server.properties" \
-      --cluster-id "$(random_cluster_id)" --standalone --ignore-formatted "${scram[@]}" 2>&1) ||
+      --cluster-id "$cluster_id" "${quorum[@]}" --ignore-formatted "${scram[@]}" 2>&1) ||
       die "formatting $dir/data failed: $out"
   fi
 
@@ -503,11 +528,131 @@ cmd_start() {
   [ -s "$dir/kafka.pid.tmp" ] || { show_logs; die "broker process did not start"; }
   mv "$dir/kafka.pid.tmp" "$dir/kafka.pid"
   pid=$(cat "$dir/kafka.pid")
+}
 
-  wait_ready "$pid" "$bport"
-  echo "kafka.sh: broker up in $dir (pid $pid) on 127.0.0.1:$bport after ${SECONDS}s"
-  apply_acls "$bport"
-  create_topics "$bport"
+cmd_start() {
+  [ $# -eq 3 ] || usage
+  local bport=$2 cport=$3 pid
+  check_port "$bport"; check_port "$cport"
+  [ "$bport" != "$cport" ] || die "broker and controller ports must differ"
+  check_libs
+  resolve_dir "$1"
+  [ ! -f "$dir/cluster.conf" ] || die "$dir holds a cluster: use start-cluster"
+  # Serialise concurrent starts of the same DIR (the broker must not inherit fd 9).
+  exec 9>"$dir/.start.lock"
+  flock 9
+  check_existing_config "$bport" "$cport"
+  ensure_users
+
+  if pid=$(broker_pid); then
+    wait_ready "$pid" "$bport"
+    echo "kafka.sh: broker already running in $dir (pid $pid) on 127.0.0.1:$bport"
+  else
+    launch_node "$bport" "$cport" 1 ""
+    wait_ready "$pid" "$bport"
+    echo "kafka.sh: broker up in $dir (pid $pid) on 127.0.0.1:$bport after ${SECONDS}s"
+  fi
+  apply_acls "127.0.0.1:$bport"
+  create_topics "127.0.0.1:$bport"
+}
+
+# A cluster DIR: cluster.conf holds "B1:C1 B2:C2 B3:C3" (node N's broker and controller
+# ports). Sets cluster_specs, voters, replication and min_insync; home is the cluster DIR.
+load_cluster() {
+  local c=$1
+  read -r -a cluster_specs <"$c/cluster.conf" || die "cannot read $c/cluster.conf"
+  [ ${#cluster_specs[@]} -eq 3 ] || die "$c/cluster.conf: want three B:C port pairs"
+  local n spec
+  voters=""
+  for n in 1 2 3; do
+    spec=${cluster_specs[$((n - 1))]}
+    voters+="${voters:+,}$n@127.0.0.1:${spec#*:}"
+  done
+  replication=3
+  min_insync=2
+  home=$c
+}
+
+cluster_bootstrap() {
+  local spec out=""
+  for spec in "${cluster_specs[@]}"; do out+="${out:+,}127.0.0.1:${spec%%:*}"; done
+  echo "$out"
+}
+
+cmd_start_cluster() {
+  [ $# -eq 1 ] || [ $# -eq 4 ] || usage
+  check_libs
+  resolve_dir "$1"
+  local cluster=$dir spec n bport cport pid pids=() all_ports=()
+  exec 9>"$cluster/.start.lock"
+  flock 9
+  if [ $# -eq 4 ]; then
+    for spec in "$2" "$3" "$4"; do
+      [[ "$spec" =~ ^[0-9]+:[0-9]+$ ]] || die "bad node ports '$spec' (want BROKER_PORT:CONTROLLER_PORT)"
+      check_port "${spec%%:*}"; check_port "${spec#*:}"
+      all_ports+=("${spec%%:*}" "${spec#*:}")
+    done
+    [ "$(printf '%s\n' "${all_ports[@]}" | sort -u | wc -l)" -eq 6 ] || die "the six ports must differ"
+    if [ -f "$cluster/cluster.conf" ]; then
+      [ "$(cat "$cluster/cluster.conf")" = "$2 $3 $4" ] ||
+        die "$cluster was set up for other ports ($(cat "$cluster/cluster.conf")); use those or a fresh DIR"
+    else
+      [ ! -f "$cluster/server.properties" ] || die "$cluster holds a single broker: use start"
+      echo "$2 $3 $4" >"$cluster/cluster.conf"
+    fi
+  fi
+  [ -f "$cluster/cluster.conf" ] || die "$cluster has no cluster yet: give the three nodes' ports"
+  load_cluster "$cluster"
+  ensure_users
+  [ -s "$home/cluster.id" ] || random_cluster_id >"$home/cluster.id"
+
+  # Start every node that is not running first (a node waits for a quorum of the others),
+  # then wait for each to register.
+  for n in 1 2 3; do
+    dir="$cluster/node-$n"
+    mkdir -p "$dir"
+    spec=${cluster_specs[$((n - 1))]}
+    bport=${spec%%:*} cport=${spec#*:}
+    check_existing_config "$bport" "$cport"
+    if ! pid=$(broker_pid); then
+      launch_node "$bport" "$cport" "$n" "$(cat "$home/cluster.id")"
+    fi
+    pids+=("$pid")
+  done
+  for n in 1 2 3; do
+    dir="$cluster/node-$n"
+    spec=${cluster_specs[$((n - 1))]}
+    wait_ready "${pids[$((n - 1))]}" "${spec%%:*}" "$n"
+  done
+  dir=$cluster
+  echo "kafka.sh: cluster up in $cluster (pids ${pids[*]}) on $(cluster_bootstrap) after ${SECONDS}s"
+  apply_acls "$(cluster_bootstrap)"
+  create_topics "$(cluster_bootstrap)"
+}
+
+cmd_bootstrap() {
+  [ $# -eq 1 ] || usage
+  [ -d "$1" ] || die "no broker DIR $1"
+  dir=$(cd "$1" && pwd)
+  if [ -f "$dir/cluster.conf" ]; then
+    load_cluster "$dir"
+    cluster_bootstrap
+  else
+    sed -n 's/^advertised.listeners=BROKER:\/\///p' "$dir/server.properties"
+  fi
+}
+
+cmd_leader() {
+  [ $# -eq 3 ] || usage
+  [[ "$3" =~ ^[0-9]+$ ]] || die "bad partition '$3'"
+  local bootstrap leader
+  bootstrap=$(cmd_bootstrap "$1")
+  dir=$(cd "$1" && pwd)
+  home=$dir
+  leader=$(kcat_admin -b "$bootstrap" -L -t "$2" -m 10 2>/dev/null |
+    awk -v p="$3" '$1 == "partition" && $2 == p "," { sub(",", "", $4); print $4 }')
+  [[ "$leader" =~ ^[0-9]+$ ]] || die "no leader for $2 partition $3 on $bootstrap"
+  echo "$leader"
 }
 
 cmd_create_topics() {
@@ -515,15 +660,19 @@ cmd_create_topics() {
   check_port "$2"
   check_libs
   resolve_dir "$1"
+  [ ! -f "$dir/cluster.conf" ] || load_cluster "$dir"
   [ -s "$dir/kcat.conf" ] || die "$dir has no admin settings; start the broker there first"
-  create_topics "$2"
+  create_topics "127.0.0.1:$2"
 }
 
 cmd_password() {
   [ $# -eq 2 ] || usage
   [ -d "$1" ] || die "no broker DIR $1"
   dir=$(cd "$1" && pwd)
-  [ -s "$(password_file "$2")" ] || die "no user $2 in $dir (users: $(all_users | tr '\n' ' '))"
+  home=$dir
+  # A node of a cluster: the users are the cluster's.
+  [ -f "$dir/../cluster.conf" ] && home=$(cd "$dir/.." && pwd)
+  [ -s "$(password_file "$2")" ] || die "no user $2 in $home (users: $(all_users | tr '\n' ' '))"
   password_file "$2"
 }
 
@@ -536,38 +685,61 @@ wait_exit() {
   done
 }
 
+# The brokers' folders of DIR: its nodes for a cluster, else DIR itself.
+broker_dirs() {
+  local d
+  d=$(cd "$1" && pwd)
+  if [ -f "$d/cluster.conf" ]; then
+    echo "$d/node-1" "$d/node-2" "$d/node-3"
+  else
+    echo "$d"
+  fi
+}
+
+# SIGTERM to every broker of DIR at once (the nodes of a cluster leave together, so
+# none waits on a quorum that is going away), up to 30 s, then SIGKILL.
 cmd_stop() {
   [ $# -eq 1 ] || usage
   [ -d "$1" ] || return 0
-  dir=$(cd "$1" && pwd)
-  local pid
-  if pid=$(broker_pid); then
-    kill -TERM "$pid" 2>/dev/null || true
+  local pid pids=() d
+  for d in $(broker_dirs "$1"); do
+    dir=$d
+    if pid=$(broker_pid); then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  for pid in "${pids[@]}"; do
     if ! wait_exit "$pid" "$stop_timeout"; then
       echo "kafka.sh: broker $pid did not stop within ${stop_timeout}s, killing it" >&2
       kill -KILL "$pid" 2>/dev/null || true
       wait_exit "$pid" 10 || die "broker $pid survived SIGKILL"
     fi
-  fi
-  rm -f "$dir/kafka.pid"
+  done
+  for d in $(broker_dirs "$1"); do rm -f "$d/kafka.pid"; done
 }
 
 cmd_kill() {
   [ $# -eq 1 ] || usage
   [ -d "$1" ] || return 0
-  dir=$(cd "$1" && pwd)
-  local pid
-  if pid=$(broker_pid); then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_exit "$pid" 10 || die "broker $pid survived SIGKILL"
-  fi
-  rm -f "$dir/kafka.pid"
+  local pid d
+  for d in $(broker_dirs "$1"); do
+    dir=$d
+    if pid=$(broker_pid); then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_exit "$pid" 10 || die "broker $pid survived SIGKILL"
+    fi
+    rm -f "$dir/kafka.pid"
+  done
 }
 
 [ $# -ge 1 ] || usage
 action=$1; shift
 case "$action" in
   start) cmd_start "$@" ;;
+  start-cluster) cmd_start_cluster "$@" ;;
+  bootstrap) cmd_bootstrap "$@" ;;
+  leader) cmd_leader "$@" ;;
   create-topics) cmd_create_topics "$@" ;;
   password) cmd_password "$@" ;;
   stop) cmd_stop "$@" ;;

@@ -1,5 +1,7 @@
 // `make chaos`: under a steady write load (CreateMember with request_id, retried
-// by the client until acknowledged), kill -9 in turn the Kafka broker, Redis
+// by the client until acknowledged), kill -9 in turn a Kafka broker (on the
+// 3-node cluster make chaos starts: the node leading partition 0 of the org
+// events topic, so a leader election happens under load), Redis
 // (AOF on), the serving org_server and the consuming org_server, and restart
 // each. Then check: every acknowledged write is in Redis, every acknowledged
 // write's event reached Kafka, and the headcount projection applied each event
@@ -8,6 +10,7 @@
 // Prints a table (with the seconds until writes were acknowledged again) and
 // fails on any loss or double-apply.
 #include <signal.h>
+#include <stdio.h>
 
 #include <atomic>
 #include <cstdio>
@@ -118,6 +121,31 @@ class Load {
   std::mutex mu_;
 };
 
+// The Kafka folder to kill: the single broker's, or on a cluster the folder of
+// the node that leads `topic`'s partition 0 (kafka.sh leader).
+std::string BrokerToKill(const std::string& topic) {
+  const TestEnv& env = TestEnv::Get();
+  if (!env.kafka_cluster) {
+    return env.kafka_dir;
+  }
+  const std::string cmd = absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/kafka.sh leader ",
+                                       env.kafka_dir, " ", topic, " 0");
+  std::string out;
+  if (FILE* f = popen(cmd.c_str(), "r")) {
+    char buf[64];
+    while (fgets(buf, sizeof buf, f) != nullptr) {
+      out += buf;
+    }
+    pclose(f);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
+    out.pop_back();
+  }
+  EXPECT_FALSE(out.empty()) << cmd;
+  std::printf("killing kafka node %s (leader of %s partition 0)\n", out.c_str(), topic.c_str());
+  return absl::StrCat(env.kafka_dir, "/node-", out);
+}
+
 TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   const TestEnv& env = TestEnv::Get();
   const std::string sfx = UniqueSuffix();
@@ -164,7 +192,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     absl::SleepFor(absl::Seconds(3));
     if (p.fault == "kafka broker") {
       ASSERT_EQ(std::system(absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/kafka.sh kill ",
-                                         env.kafka_dir, " >/dev/null 2>&1")
+                                         BrokerToKill("salesops.org.events.v1"), " >/dev/null 2>&1")
                                 .c_str()),
                 0);
       load.MarkFault(&p);

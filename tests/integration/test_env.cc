@@ -44,6 +44,7 @@ const TestEnv& TestEnv::Get() {
       e->kafka_port = ports.substr(0, colon);
       e->controller_port = ports.substr(colon + 1);
     }
+    e->kafka_cluster = get("SALESOPS_TEST_KAFKA_CLUSTER") == "1";
     e->redis_dir = get("SALESOPS_TEST_REDIS_DIR");
     e->tls_dir = get("SALESOPS_TEST_TLS_DIR");
     e->tmp = get("SALESOPS_TEST_TMP");
@@ -648,6 +649,10 @@ void StartRedis() {
 void StopBroker() { KafkaScript("stop " + TestEnv::Get().kafka_dir); }
 void StartBroker() {
   const TestEnv& env = TestEnv::Get();
+  if (env.kafka_cluster) {
+    KafkaScript("start-cluster " + env.kafka_dir);
+    return;
+  }
   KafkaScript(absl::StrCat("start ", env.kafka_dir, " ", env.kafka_port, " ", env.controller_port));
 }
 

@@ -39,6 +39,9 @@ struct TestEnv {
   std::string kafka_dir;
   std::string kafka_port;
   std::string controller_port;
+  // A 3-node cluster in kafka_dir (make chaos): kafka_bootstrap lists its nodes, and
+  // StartBroker() restarts whichever of them is down.
+  bool kafka_cluster = false;
   std::string redis_dir;
   std::string tls_dir;  // deploy/local/tls.sh output
   std::string tmp;
