@@ -28,6 +28,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/config/config.h"
@@ -40,7 +41,9 @@
 #include "tools/demo/demo_dataset.h"
 #include "tools/demo/demo_requests.h"
 
-ABSL_FLAG(std::string, addr, "127.0.0.1:7103", "customers service address");
+ABSL_FLAG(std::string, addr, "127.0.0.1:7103",
+          "customers service address, or several replicas' \"a,b,c\" (channel i goes to the "
+          "(i mod n)-th; set-up goes to the first)");
 ABSL_FLAG(std::string, token, "", "bearer token (admin); minted from --jwt_hs256_secret if empty");
 ABSL_FLAG(std::string, jwt_hs256_secret, "", "secret to mint an admin token when --token is empty");
 ABSL_FLAG(int, concurrency, 32, "RPCs in flight");
@@ -354,7 +357,10 @@ int main(int argc, char** argv) {
   salesops::ParseFlagsWithEnv(argc, argv, "Customers service load client");
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   salesops::ConfigCheck check;
-  check.HostPort("addr", absl::GetFlag(FLAGS_addr));
+  const std::vector<std::string> addrs = absl::StrSplit(absl::GetFlag(FLAGS_addr), ',');
+  for (const std::string& addr : addrs) {
+    check.HostPort("addr", addr);
+  }
   check.Positive("concurrency", concurrency);
   check.Positive("customers", absl::GetFlag(FLAGS_customers));
   check.Positive("channels", absl::GetFlag(FLAGS_channels));
@@ -392,7 +398,7 @@ int main(int argc, char** argv) {
     grpc::ChannelArguments args;
     args.SetInt("salesops.bench.channel", i);  // distinct args ⇒ distinct connections
     stubs.push_back(v1::CustomersService::NewStub(
-        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_addr), creds, args)));
+        grpc::CreateCustomChannel(addrs[static_cast<size_t>(i) % addrs.size()], creds, args)));
   }
   LoadClient client(std::move(stubs), token, run_id);
   if (!client.SetUp(data)) {

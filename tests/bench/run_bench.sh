@@ -12,7 +12,10 @@
 #   (a''') warning engine: events/s with 50 rules, and publish → WarningRaised p50/p99
 #       next to raw produce → consume latency on the same broker;
 #   (b) events: raw librdkafka produce+consume vs outbox → relay → Kafka → consumer;
-#   (c) Google Benchmark suites of domain and common code.
+#   (c) Google Benchmark suites of domain and common code;
+#   (d) replicas: customers writes through 1, 2 and 3 replicas of the customers service
+#       on a 3-node Kafka cluster (replication factor 3, min.insync.replicas 2), the same
+#       load client spread over the replicas (BENCH_ONLY=replicas runs this part alone).
 # Starts its own Redis, Kafka, echo and org servers on free loopback ports and stops
 # them by pid. Prints a table; writes JSON to bench-results/ (git-ignored).
 # Secured as `make run` is: every gRPC server (the echo baseline too) serves mTLS with
@@ -51,6 +54,8 @@ cleanup() {
   "$local/redis.sh" stop "$run/redis-notify" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-ha-r" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-ha-p" >/dev/null 2>&1 || true
+  "$local/kafka.sh" stop "$run/kafka3" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis3" >/dev/null 2>&1 || true
   rm -rf "$run"
 }
 trap cleanup EXIT
@@ -126,6 +131,82 @@ sse_fanout() {
     --url="http://127.0.0.1:$gateway_port" --token="$token" --parent=orgUnits/bench-region \
     --connections="${BENCH_SSE_CONNECTIONS:-1000}" --events="${BENCH_SSE_EVENTS:-50}"
 }
+# (d) Replicas. Its own Redis, a 3-node Kafka cluster, an org service (the directory the
+# customers service checks owners against) and three customers replicas sharing the
+# relay and jobs leases; the demo organisation loaded into that org service. Rounds
+# interleave 1, 2, 3 replicas; the client (same concurrency, 6 channels: 6 is a multiple
+# of 1, 2 and 3) spreads its channels over the first n replicas. Lines "replicas": n in
+# $run/replicas.json.
+replicas_bench() {
+  local nodes=() i kb redis3 org3 ports=() n r addrs line
+  for i in 1 2 3; do nodes+=("$("$local/free_port.sh"):$("$local/free_port.sh")"); done
+  "$local/kafka.sh" start-cluster "$run/kafka3" "${nodes[@]}" >/dev/null
+  kb=$("$local/kafka.sh" bootstrap "$run/kafka3")
+  redis3=$("$local/free_port.sh")
+  "$local/redis.sh" start "$run/redis3" "$redis3" >/dev/null
+  creds3() {
+    echo "--redis_user=$1" "--redis_password_file=$run/redis3/users/$1.password" \
+      "--kafka_user=$1" "--kafka_password_file=$run/kafka3/users/$1.password"
+  }
+  org3=$("$local/free_port.sh")
+  "$build/services/org/org_server" --org_addr="127.0.0.1:$org3" --metrics_port=0 \
+    --redis_addr="127.0.0.1:$redis3" --kafka_bootstrap="$kb" $(creds3 org) \
+    --log_level=warning > "$run/org3.log" 2>&1 &
+  pids+=($!)
+  for n in 1 2 3; do
+    ports+=("$("$local/free_port.sh")")
+    "$build/services/customers/customers_server" --customers_addr="127.0.0.1:${ports[-1]}" \
+      --metrics_port=0 --redis_addr="127.0.0.1:$redis3" --kafka_bootstrap="$kb" \
+      $(creds3 customers) --log_level=warning > "$run/customers3-$n.log" 2>&1 &
+    pids+=($!)
+  done
+  for _ in $(seq 1 100); do
+    SALESOPS_ORG_ADDR="127.0.0.1:$org3" "$ctl" org list-units >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  SALESOPS_ORG_ADDR="127.0.0.1:$org3" "$build/tools/demo/demo_loader" > /dev/null
+  : > "$run/replicas.json"
+  for r in $(seq 1 "$rounds"); do
+    for n in 1 2 3; do
+      addrs=$(printf '127.0.0.1:%s,' "${ports[@]:0:$n}")
+      "$build/tests/bench/customers_load" --addr="${addrs%,}" --channels=6 --token="$token" \
+        --concurrency="$concurrency" --duration="$duration" > "$run/replicas-one.json"
+      while IFS= read -r line; do
+        case "$line" in "{"*) echo "{\"replicas\": $n, \"round\": $r, ${line#\{}" ;; esac
+      done < "$run/replicas-one.json" >> "$run/replicas.json"
+    done
+  done
+}
+replicas_table() {
+  python3 - "$run/replicas.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("\ncustomers replicas on a 3-node Kafka cluster (best of %d rounds, QPS; p99 us)"
+      % max(r['round'] for r in rows))
+print("%-10s %24s %24s" % ("replicas", "CreateOpportunity", "ChangeOpportunityStage"))
+best = {}
+for r in rows:
+    k = (r['replicas'], r['target'])
+    if k not in best or r['qps'] > best[k]['qps']:
+        best[k] = r
+one = {t: best.get((1, t), {}).get('qps', 0) for t in
+       ('customers_create_opportunity', 'customers_change_stage')}
+for n in (1, 2, 3):
+    cells = []
+    for t in ('customers_create_opportunity', 'customers_change_stage'):
+        b = best.get((n, t))
+        cells.append("%8.0f (%4.2fx) %7d" % (b['qps'], b['qps'] / one[t] if one[t] else 0,
+                                              b['p99_us']) if b else "-")
+    print("%-10d %24s %24s" % (n, cells[0], cells[1]))
+PY
+}
+if [ "${BENCH_ONLY:-}" = replicas ]; then
+  echo "== (d) customers writes through 1, 2, 3 replicas on a 3-node Kafka cluster, $rounds rounds"
+  replicas_bench
+  replicas_table
+  cp "$run/replicas.json" "$out/replicas-$stamp.json"
+  exit 0
+fi
 # BENCH_ONLY=gateway: the gateway's two figures alone (a minute, not the whole suite).
 if [ "${BENCH_ONLY:-}" = gateway ]; then
   echo "== gateway: GetOrgUnit over gRPC and over HTTP/JSON, $rounds rounds of $duration; SSE fan-out"
@@ -234,6 +315,9 @@ tail -n 1 "$run/durability.json" || true
 echo "== (b) event pipeline: $events events"
 "$build/tests/bench/pipeline_bench" --redis_addr="127.0.0.1:$redis_port" $(creds admin "$run/redis") \
   --kafka_bootstrap="127.0.0.1:$kafka_port" --events="$events" > "$run/pipeline.json"
+echo "== (d) customers writes through 1, 2, 3 replicas on a 3-node Kafka cluster"
+replicas_bench
+"$local/kafka.sh" stop "$run/kafka3" >/dev/null 2>&1 || true
 echo "== (c) Google Benchmark suites"
 for b in common/common_jwt_benchmark common/common_events_benchmark \
          common/common_validation_benchmark services/org/org_rules_benchmark; do
@@ -354,3 +438,5 @@ with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)
 PY
+replicas_table
+cp "$run/replicas.json" "$out/replicas-$stamp.json"
