@@ -2,16 +2,19 @@
 // by the client until acknowledged), kill -9 in turn a Kafka broker (on the
 // 3-node cluster make chaos starts: the node leading partition 0 of the org
 // events topic, so a leader election happens under load), Redis
-// (AOF on), the serving org_server and the consuming org_server, and restart
-// each. Then check: every acknowledged write is in Redis, every acknowledged
-// write's event reached Kafka, and the headcount projection applied each event
-// exactly once (projection == members actually in the unit). The serving and the
-// consuming org_server are replicas of one deployment (they share the relay lease).
+// (AOF on), one of two serving org_servers and the consuming org_server, and
+// restart each. Then check: every acknowledged write is in Redis, every
+// acknowledged write's event reached Kafka, and the headcount projection applied
+// each event exactly once (projection == members actually in the unit). The
+// three org_servers are replicas of one deployment (they share the relay lease);
+// the client spreads its calls over the two serving ones, as a Service would,
+// and a call that fails is retried on the next.
 // Prints a table (with the seconds until writes were acknowledged again) and
 // fails on any loss or double-apply.
 #include <signal.h>
 #include <stdio.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -39,10 +42,12 @@ struct Phase {
   absl::Time first_ack_after = absl::InfiniteFuture();
 };
 
+// The serving replicas the client alternates between (swapped when one is replaced).
+using Serving = std::array<std::atomic<OrgServer*>, 2>;
+
 class Load {
  public:
-  Load(std::atomic<OrgServer*>& server, std::string token)
-      : server_(server), token_(std::move(token)) {}
+  Load(Serving& servers, std::string token) : servers_(servers), token_(std::move(token)) {}
 
   void Run(Phase* phase, int writers, absl::Duration every) {
     stop_ = false;
@@ -94,7 +99,7 @@ class Load {
 
  private:
   grpc::Status Create(const std::string& id, const std::string& unit) {
-    OrgServer* server = server_.load();
+    OrgServer* server = servers_[next_.fetch_add(1) % servers_.size()].load();
     grpc::ClientContext ctx;
     Authorize(ctx, token_);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
@@ -114,7 +119,8 @@ class Load {
     return s;
   }
 
-  std::atomic<OrgServer*>& server_;
+  Serving& servers_;
+  std::atomic<size_t> next_{0};
   std::string token_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
@@ -152,14 +158,21 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   const std::string admin = Token(Role::kAdmin, "chaos", "");
   TopicReader reader(env.kafka_bootstrap, "salesops.org.events.v1");
 
-  // Serving instance (no consumer) and consuming instance: killed separately.
+  // Two serving replicas (no consumer) and a consuming one: killed separately.
   const std::string group = "org-headcount-chaos-" + sfx;
-  auto serving = std::make_unique<OrgServer>(
-      group, std::vector<std::string>{"--org_headcount_consumer=false"});
+  auto serving_replica = [&] {
+    return std::make_unique<OrgServer>(group,
+                                       std::vector<std::string>{"--org_headcount_consumer=false"});
+  };
+  auto serving = serving_replica();
+  auto serving_b = serving_replica();
   auto consuming = std::make_unique<OrgServer>(group);
   serving->Start();
+  serving_b->Start();
   consuming->Start();
-  std::atomic<OrgServer*> current{serving.get()};
+  Serving current;
+  current[0] = serving.get();
+  current[1] = serving_b.get();
   std::vector<std::unique_ptr<OrgServer>> killed;  // kept alive: load threads may still hold them
 
   auto unit = [&](const std::string& id, v1::OrgUnitKind kind, const std::string& parent) {
@@ -178,7 +191,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   unit("chaos-co-" + sfx, v1::ORG_UNIT_KIND_COMPANY, "");
 
   std::vector<Phase> phases;
-  for (std::string fault : {"kafka broker", "redis", "org service", "consumer"}) {
+  for (std::string fault : {"kafka broker", "redis", "org replica", "consumer"}) {
     Phase p;
     p.fault = fault;
     p.unit = absl::StrCat("chaos-", phases.size(), "-", sfx);
@@ -203,15 +216,14 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
       load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(3));
       StartRedis();
-    } else if (p.fault == "org service") {
+    } else if (p.fault == "org replica") {
       serving->Kill9();
       load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(2));
       killed.push_back(std::move(serving));
-      serving = std::make_unique<OrgServer>(
-          group, std::vector<std::string>{"--org_headcount_consumer=false"});
+      serving = serving_replica();
       serving->Start();
-      current = serving.get();
+      current[0] = serving.get();
     } else {
       consuming->Kill9();
       load.MarkFault(&p);
