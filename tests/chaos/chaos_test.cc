@@ -17,19 +17,24 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/org/v1/org_events.pb.h"
+#include "tests/integration/customers_env.h"
 #include "tests/integration/test_env.h"
 
 namespace salesops::testing {
 namespace {
 
 namespace v1 = salesops::org::v1;
+namespace cv1 = salesops::customers::v1;
 
 struct Phase {
   std::string fault;
@@ -45,9 +50,13 @@ struct Phase {
 // The serving replicas the client alternates between (swapped when one is replaced).
 using Serving = std::array<std::atomic<OrgServer*>, 2>;
 
+// One write: `id` is the new resource's id, `unit` the phase's unit. Returns OK
+// once acknowledged (ALREADY_EXISTS of an earlier attempt counts).
+using WriteFn = std::function<grpc::Status(const std::string& id, const std::string& unit)>;
+
 class Load {
  public:
-  Load(Serving& servers, std::string token) : servers_(servers), token_(std::move(token)) {}
+  explicit Load(WriteFn write) : write_(std::move(write)) {}
 
   void Run(Phase* phase, int writers, absl::Duration every) {
     stop_ = false;
@@ -59,7 +68,7 @@ class Load {
           // that is what a careful client does, and what makes "acked" exact.
           while (true) {
             const absl::Time sent = absl::Now();
-            grpc::Status s = Create(id, phase->unit);
+            grpc::Status s = write_(id, phase->unit);
             if (s.ok()) {
               std::lock_guard<std::mutex> lock(mu_);
               phase->acked.insert(id);
@@ -98,34 +107,37 @@ class Load {
   }
 
  private:
-  grpc::Status Create(const std::string& id, const std::string& unit) {
-    OrgServer* server = servers_[next_.fetch_add(1) % servers_.size()].load();
-    grpc::ClientContext ctx;
-    Authorize(ctx, token_);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-    v1::CreateMemberRequest req;
-    req.set_member_id(id);
-    req.set_request_id("req-" + id);
-    req.mutable_member()->set_display_name("压测");
-    req.mutable_member()->set_email(id + "@chaos.example.com");
-    req.mutable_member()->set_role(v1::ROLE_REP);
-    req.mutable_member()->set_department(v1::DEPARTMENT_SALES);
-    req.mutable_member()->set_org_unit("orgUnits/" + unit);
-    v1::CreateMemberResponse resp;
-    grpc::Status s = server->stub().CreateMember(&ctx, req, &resp);
-    if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-      return grpc::Status::OK;  // created by an earlier attempt whose answer was lost
-    }
-    return s;
-  }
-
-  Serving& servers_;
-  std::atomic<size_t> next_{0};
-  std::string token_;
+  WriteFn write_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
   std::mutex mu_;
 };
+
+// CreateMember through the serving replicas in turn.
+WriteFn CreateMembers(Serving& servers, std::string token) {
+  auto next = std::make_shared<std::atomic<size_t>>(0);
+  return
+      [&servers, token = std::move(token), next](const std::string& id, const std::string& unit) {
+        OrgServer* server = servers[next->fetch_add(1) % servers.size()].load();
+        grpc::ClientContext ctx;
+        Authorize(ctx, token);
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+        v1::CreateMemberRequest req;
+        req.set_member_id(id);
+        req.set_request_id("req-" + id);
+        req.mutable_member()->set_display_name("压测");
+        req.mutable_member()->set_email(id + "@chaos.example.com");
+        req.mutable_member()->set_role(v1::ROLE_REP);
+        req.mutable_member()->set_department(v1::DEPARTMENT_SALES);
+        req.mutable_member()->set_org_unit("orgUnits/" + unit);
+        v1::CreateMemberResponse resp;
+        grpc::Status s = server->stub().CreateMember(&ctx, req, &resp);
+        if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+          return grpc::Status::OK;  // created by an earlier attempt whose answer was lost
+        }
+        return s;
+      };
+}
 
 // The Kafka folder to kill: the single broker's, or on a cluster the folder of
 // the node that leads `topic`'s partition 0 (kafka.sh leader).
@@ -199,7 +211,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     phases.push_back(std::move(p));
   }
 
-  Load load(current, admin);
+  Load load(CreateMembers(current, admin));
   for (Phase& p : phases) {
     load.Run(&p, /*writers=*/4, /*every=*/absl::Milliseconds(20));
     absl::SleepFor(absl::Seconds(3));
@@ -314,6 +326,108 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   }
   std::printf(")\n\n");
   EXPECT_FALSE(failed) << "loss or double-apply: see the table";
+}
+
+// Two customers replicas (one deployment: shared leases and consumer groups) behind
+// a client that alternates between them; under a CreateCustomer load one is killed
+// with -9 and replaced. Every acknowledged customer must be readable through the
+// survivor and have exactly one CustomerCreated event id on the topic.
+TEST(ChaosTest, CustomersReplicaKilledUnderLoad) {
+  const TestEnv& env = TestEnv::Get();
+  const std::string sfx = UniqueSuffix();
+  const std::string admin = Token(Role::kAdmin, "chaos", "");
+  TopicReader reader(env.kafka_bootstrap, "salesops.customers.events.v1");
+  const std::vector<std::string> shared = {
+      "--lease_namespace=customers-chaos-" + sfx,
+      "--customers_directory_group=customers-chaos-dir-" + sfx,
+      "--customers_org_changes_group=customers-chaos-changes-" + sfx};
+  auto a = std::make_unique<CustomersServer>(shared);
+  auto b = std::make_unique<CustomersServer>(shared);
+  a->Start();
+  b->Start();
+  std::array<std::atomic<CustomersServer*>, 2> servers;
+  servers[0] = a.get();
+  servers[1] = b.get();
+  std::atomic<size_t> next{0};
+  Load load([&](const std::string& id, const std::string&) {
+    CustomersServer* server = servers[next.fetch_add(1) % servers.size()].load();
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    cv1::CreateCustomerRequest req;
+    req.set_customer_id(id);
+    req.set_request_id("req-" + id);
+    req.mutable_customer()->set_display_name("压测客户 " + id);
+    req.mutable_customer()->set_customer_type("enterprise");
+    cv1::CreateCustomerResponse resp;
+    grpc::Status s = server->stub().CreateCustomer(&ctx, req, &resp);
+    if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+      return grpc::Status::OK;  // created by an earlier attempt whose answer was lost
+    }
+    return s;
+  });
+
+  Phase p;
+  p.fault = "customers replica";
+  p.unit = "cc-" + sfx;
+  std::vector<std::unique_ptr<CustomersServer>> killed;
+  load.Run(&p, /*writers=*/4, /*every=*/absl::Milliseconds(20));
+  absl::SleepFor(absl::Seconds(3));
+  a->Kill9();
+  load.MarkFault(&p);
+  absl::SleepFor(absl::Seconds(2));
+  killed.push_back(std::move(a));
+  a = std::make_unique<CustomersServer>(shared);
+  a->Start();
+  servers[0] = a.get();
+  absl::SleepFor(absl::Seconds(4));
+  load.Stop();
+
+  // Every acked customer's CustomerCreated on the topic (one event id each).
+  std::map<std::string, std::set<std::string>> created;  // customer id -> event ids
+  auto absorb = [&](const std::vector<Record>& records) {
+    for (const Record& r : records) {
+      if (EventType(r) != "salesops.customers.v1.CustomerCreated") {
+        continue;
+      }
+      if (p.acked.count(r.key) > 0) {  // the record key is the customer id
+        created[r.key].insert(r.headers.at("ce_id"));
+      }
+    }
+  };
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(120);
+       absl::Now() < deadline && created.size() < p.acked.size();) {
+    absorb(reader.ReadFor(absl::Seconds(2)));
+  }
+  int found = 0, events = 0, doubled = 0;
+  for (const std::string& id : p.acked) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin);
+    cv1::GetCustomerRequest req;
+    req.set_name("customers/" + id);
+    cv1::GetCustomerResponse resp;
+    if (b->stub().GetCustomer(&ctx, req, &resp).ok() && resp.customer().name() == req.name()) {
+      ++found;
+    }
+    auto it = created.find(id);
+    if (it != created.end()) {
+      ++events;
+      doubled += it->second.size() > 1 ? 1 : 0;
+    }
+  }
+  const double back = p.first_ack_after == absl::InfiniteFuture()
+                          ? -1
+                          : absl::ToDoubleSeconds(p.first_ack_after - p.fault_at);
+  std::printf("\n%-18s %12s %12s %16s %12s %18s %14s\n", "fault", "writes acked", "writes found",
+              "events expected", "events seen", "two event ids", "writes back s");
+  std::printf("%-18s %12zu %12d %16zu %12d %18d %14.2f\n", p.fault.c_str(), p.acked.size(), found,
+              p.acked.size(), events, doubled, back);
+  std::printf("(failed calls retried by the client: %d)\n\n", p.failed_calls);
+  EXPECT_GT(p.acked.size(), 50u) << "the load did not run";
+  EXPECT_GE(back, 0) << "no write was acknowledged after the kill";
+  EXPECT_EQ(found, static_cast<int>(p.acked.size())) << "acknowledged customers missing";
+  EXPECT_EQ(events, static_cast<int>(p.acked.size())) << "acknowledged customers without an event";
+  EXPECT_EQ(doubled, 0) << "a customer created twice (two CustomerCreated event ids)";
 }
 
 }  // namespace
