@@ -382,6 +382,10 @@ print("warning engine: %.0f events/s with %d rules (%d warnings raised); a plain
       wt['raw_consume_events_per_s']))
 print("publish -> WarningRaised: p50 %.1f ms, p99 %.1f ms; raw produce -> consume: p50 %.1f ms, "
       "p99 %.1f ms" % (wl['p50_ms'], wl['p99_ms'], wl['raw_p50_ms'], wl['raw_p99_ms']))
+if 'stages' in wl:
+    print("  by stage (p50 / p99 ms): " + "; ".join(
+        "%s %.1f / %.1f" % (k.replace('_', ' '), v['p50_ms'], v['p99_ms'])
+        for k, v in wl['stages'].items()))
 if wl['raw_p99_ms']:
     print("SSE fan-out commit -> frame p99 / raw produce -> consume p99: %.1f / %.1f ms = %.1fx"
           % (sse['p99_ms'], wl['raw_p99_ms'], sse['p99_ms'] / wl['raw_p99_ms']))
