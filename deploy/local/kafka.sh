@@ -322,7 +322,7 @@ listeners_line() { echo "listeners=BROKER://127.0.0.1:$1,CONTROLLER://127.0.0.1:
 
 # Replication of a single node (1) or of a cluster (3 copies, a write acknowledged once
 # 2 have it: with acks=all a node can die without losing an acknowledged record, and
-# writes go on). Set by cmd_start / cmd_start_cluster.
+# writes go on). A cluster's are set by load_cluster.
 replication=1
 min_insync=1
 

@@ -17,8 +17,9 @@ args=(-F "$dir/kcat.conf")
 case " $* " in
   *" -b "*) ;;
   *)
-    broker=$(sed -n 's|^advertised.listeners=BROKER://||p' "$dir/server.properties" 2>/dev/null)
-    [ -n "$broker" ] || die "cannot find the broker address in $dir/server.properties"
+    # A single broker's address, or a cluster's bootstrap list (kafka.sh start-cluster).
+    broker=$("$root/deploy/local/kafka.sh" bootstrap "$dir" 2>/dev/null || true)
+    [ -n "$broker" ] || die "cannot find the broker address in $dir"
     args+=(-b "$broker")
     ;;
 esac
