@@ -73,9 +73,16 @@ if [ "$mode" = chaos ]; then
   export SALESOPS_TEST_KAFKA_BOOTSTRAP=$("$local/kafka.sh" bootstrap "$run/kafka")
   export SALESOPS_TEST_KAFKA_CLUSTER=1
 else
-  echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port (ACLs on)"
-  "$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" >/dev/null
+  # A third listener takes client certificates (tls.sh's, CN = the user) instead of SASL.
+  mtls_port=$("$local/free_port.sh")
+  while [ "$mtls_port" = "$redis_port" ] || [ "$mtls_port" = "$kafka_port" ] ||
+        [ "$mtls_port" = "$controller_port" ]; do
+    mtls_port=$("$local/free_port.sh")
+  done
+  echo "== starting test servers: redis 127.0.0.1:$redis_port, kafka 127.0.0.1:$kafka_port (ACLs on; client certificates on $mtls_port)"
+  "$local/kafka.sh" start "$run/kafka" "$kafka_port" "$controller_port" "$mtls_port" "$tls_dir" >/dev/null
   export SALESOPS_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
+  export SALESOPS_TEST_KAFKA_MTLS_BOOTSTRAP="127.0.0.1:$mtls_port"
 fi
 
 export SALESOPS_TEST_REDIS_ADDR="127.0.0.1:$redis_port"

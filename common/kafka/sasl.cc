@@ -10,7 +10,7 @@ bool IsSupportedSaslMechanism(const std::string& mechanism) {
 
 std::map<std::string, std::string> KafkaSaslProperties(const KafkaSasl& sasl) {
   std::map<std::string, std::string> props;
-  const bool tls = !sasl.ca_file.empty();
+  const bool tls = !sasl.ca_file.empty() || !sasl.cert_file.empty();
   if (sasl.enabled()) {
     props["security.protocol"] = tls ? "SASL_SSL" : "SASL_PLAINTEXT";
     props["sasl.mechanisms"] = sasl.mechanism;
@@ -19,8 +19,12 @@ std::map<std::string, std::string> KafkaSaslProperties(const KafkaSasl& sasl) {
   } else {
     props["security.protocol"] = tls ? "SSL" : "PLAINTEXT";
   }
-  if (tls) {
+  if (!sasl.ca_file.empty()) {
     props["ssl.ca.location"] = sasl.ca_file;
+  }
+  if (!sasl.cert_file.empty()) {
+    props["ssl.certificate.location"] = sasl.cert_file;
+    props["ssl.key.location"] = sasl.key_file;
   }
   return props;
 }

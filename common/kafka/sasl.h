@@ -1,6 +1,7 @@
 // How a Kafka client of ours authenticates: SASL with a user and a password
 // (mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512), over plaintext or, with a
-// CA file, over TLS; or not at all. One struct shared by the producer, the
+// CA file, over TLS; or with a client certificate over TLS (mTLS: Strimzi's
+// KafkaUser `authentication: tls`); or not at all. One struct shared by the producer, the
 // consumer and topic administration, so every client of a process
 // authenticates the same way (the broker's ACLs are per user).
 //
@@ -25,6 +26,10 @@ struct KafkaSasl {
   std::string password;
   // PEM CA of the brokers' certificates; set = TLS (SASL_SSL / SSL).
   std::string ca_file;
+  // PEM client certificate and its key: TLS with client authentication (the
+  // broker takes the user from the certificate's subject). Both or neither.
+  std::string cert_file;
+  std::string key_file;
 
   bool enabled() const { return !mechanism.empty(); }
 };

@@ -38,6 +38,26 @@ TEST(KafkaSaslTest, MechanismAndTls) {
   EXPECT_THAT(props, Contains(Pair("ssl.ca.location", "/etc/ca.pem")));
 }
 
+// A client certificate without a mechanism: TLS with client authentication (Strimzi's
+// `authentication: tls` users), no sasl.* settings.
+TEST(KafkaSaslTest, ClientCertificateIsMutualTls) {
+  KafkaSasl sasl;
+  sasl.ca_file = "/etc/kafka/ca.crt";
+  sasl.cert_file = "/etc/kafka/user.crt";
+  sasl.key_file = "/etc/kafka/user.key";
+  auto props = KafkaSaslProperties(sasl);
+  EXPECT_THAT(props, Contains(Pair("security.protocol", "SSL")));
+  EXPECT_THAT(props, Contains(Pair("ssl.ca.location", "/etc/kafka/ca.crt")));
+  EXPECT_THAT(props, Contains(Pair("ssl.certificate.location", "/etc/kafka/user.crt")));
+  EXPECT_THAT(props, Contains(Pair("ssl.key.location", "/etc/kafka/user.key")));
+  EXPECT_THAT(props, Not(Contains(Key("sasl.mechanisms"))));
+  // Brokers signed by a public CA: TLS with the system's CAs, still mutual.
+  sasl.ca_file.clear();
+  props = KafkaSaslProperties(sasl);
+  EXPECT_THAT(props, Contains(Pair("security.protocol", "SSL")));
+  EXPECT_THAT(props, Not(Contains(Key("ssl.ca.location"))));
+}
+
 // Only the mechanisms librdkafka implements without Kerberos or OAuth setup.
 TEST(KafkaSaslTest, SupportedMechanisms) {
   EXPECT_TRUE(IsSupportedSaslMechanism("PLAIN"));

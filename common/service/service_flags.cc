@@ -41,6 +41,12 @@ ABSL_FLAG(std::string, kafka_user, "", "Kafka SASL user (the broker's ACLs are p
 ABSL_FLAG(std::string, kafka_password_file, "", "File holding the Kafka SASL password");
 ABSL_FLAG(std::string, kafka_ca_file, "",
           "PEM CA of the Kafka brokers' certificates; set = TLS to Kafka (SASL_SSL)");
+ABSL_FLAG(std::string, kafka_client_cert_file, "",
+          "PEM client certificate for Kafka over TLS with client authentication (e.g. "
+          "Strimzi's KafkaUser with authentication tls: user.crt); with "
+          "--kafka_client_key_file");
+ABSL_FLAG(std::string, kafka_client_key_file, "",
+          "PEM key of --kafka_client_cert_file (Strimzi: user.key)");
 ABSL_FLAG(std::string, jwt_hs256_secret, "", "Shared secret for HS256 bearer tokens (>= 32 bytes)");
 ABSL_FLAG(std::string, jwt_public_key_file, "",
           "PEM public key (RSA → RS256, EC P-256 → ES256) for bearer tokens");
@@ -169,6 +175,13 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
     }
   }
   s.kafka_sasl.ca_file = absl::GetFlag(FLAGS_kafka_ca_file);
+  s.kafka_sasl.cert_file = absl::GetFlag(FLAGS_kafka_client_cert_file);
+  s.kafka_sasl.key_file = absl::GetFlag(FLAGS_kafka_client_key_file);
+  if (s.kafka_sasl.cert_file.empty() != s.kafka_sasl.key_file.empty()) {
+    check.Fail(s.kafka_sasl.cert_file.empty() ? "kafka_client_cert_file" : "kafka_client_key_file",
+               "must be set with the other of --kafka_client_cert_file and "
+               "--kafka_client_key_file");
+  }
   s.producer.bootstrap = s.kafka_bootstrap;
   s.producer.sasl = s.kafka_sasl;
   s.producer.client_id = "salesops-" + service;

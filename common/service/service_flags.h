@@ -30,6 +30,8 @@ ABSL_DECLARE_FLAG(std::string, kafka_user);
 ABSL_DECLARE_FLAG(std::string, kafka_password_file);
 ABSL_DECLARE_FLAG(std::string, kafka_sasl_mechanism);
 ABSL_DECLARE_FLAG(std::string, kafka_ca_file);
+ABSL_DECLARE_FLAG(std::string, kafka_client_cert_file);
+ABSL_DECLARE_FLAG(std::string, kafka_client_key_file);
 ABSL_DECLARE_FLAG(std::string, jwt_hs256_secret);
 ABSL_DECLARE_FLAG(std::string, jwt_public_key_file);
 ABSL_DECLARE_FLAG(std::string, jwt_issuer);

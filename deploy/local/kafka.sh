@@ -24,8 +24,12 @@
 # for the idempotent producer (Kafka >= 3.0; no IDEMPOTENT_WRITE on the cluster).
 #
 # Usage:
-#   kafka.sh start DIR BROKER_PORT CONTROLLER_PORT   start (idempotent), wait for metadata,
-#                                                    apply the ACLs, create topics
+#   kafka.sh start DIR BROKER_PORT CONTROLLER_PORT [MTLS_PORT TLS_DIR]
+#                                                    start (idempotent), wait for metadata,
+#                                                    apply the ACLs, create topics; with
+#                                                    MTLS_PORT also a TLS listener that takes
+#                                                    client certificates instead of SASL (see
+#                                                    mtls_lines)
 #   kafka.sh start-cluster DIR [B1:C1 B2:C2 B3:C3]   the same for a 3-node cluster (broker and
 #                                                    controller port of each node; omitted
 #                                                    when DIR has them): starts the nodes that
@@ -318,7 +322,43 @@ plain_users() {
   done
 }
 
-listeners_line() { echo "listeners=BROKER://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2"; }
+listeners_line() {
+  echo "listeners=BROKER://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2${mtls_port:+,MTLS://127.0.0.1:$mtls_port}"
+}
+
+# Set by `start ... MTLS_PORT TLS_DIR`: a third listener, TLS with client certificates.
+mtls_port=""
+mtls_tls_dir=""
+
+# The MTLS listener: TLS with the server certificate of deploy/local/tls.sh, client
+# certificates required and verified against its CA, and the user taken from the
+# certificate's CN (tls.sh's client-<service>.pem is CN=<service>), so the same users and
+# ACLs apply as on the SASL listener. This is how Strimzi's `authentication: tls` users
+# (the Helm chart's default) reach Kafka: the services' --kafka_client_cert_file path.
+mtls_lines() {
+  [ -n "$mtls_port" ] || return 0
+  cat <<EOF2
+listener.name.mtls.ssl.client.auth=required
+listener.name.mtls.ssl.keystore.type=PEM
+listener.name.mtls.ssl.keystore.location=$dir/mtls/keystore.pem
+listener.name.mtls.ssl.truststore.type=PEM
+listener.name.mtls.ssl.truststore.location=$dir/mtls/ca.pem
+listener.name.mtls.ssl.principal.mapping.rules=RULE:^CN=([^,]+),.*\$/\$1/,RULE:^CN=([^,]+)\$/\$1/,DEFAULT
+EOF2
+}
+
+# The MTLS listener's key store (key + certificate, PEM) and trust store, copied from
+# TLS_DIR at every start (tls.sh renews certificates in place).
+write_mtls_stores() {
+  [ -n "$mtls_port" ] && [ -n "$mtls_tls_dir" ] || return 0
+  local t=$mtls_tls_dir
+  [ -s "$t/server.pem" ] && [ -s "$t/server.key" ] && [ -s "$t/ca.pem" ] ||
+    die "$t has no server.pem, server.key and ca.pem (run deploy/local/tls.sh $t)"
+  mkdir -p "$dir/mtls"
+  (umask 077; cat "$t/server.key" "$t/server.pem" >"$dir/mtls/keystore.pem.tmp")
+  mv "$dir/mtls/keystore.pem.tmp" "$dir/mtls/keystore.pem"
+  cp "$t/ca.pem" "$dir/mtls/ca.pem"
+}
 
 # Replication of a single node (1) or of a cluster (3 copies, a write acknowledged once
 # 2 have it: with acks=all a node can die without losing an acknowledged record, and
@@ -347,8 +387,9 @@ process.roles=broker,controller
 node.id=$node
 $(quorum_lines "$cport")
 $(listeners_line "$bport" "$cport")
-advertised.listeners=BROKER://127.0.0.1:$bport
-listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+advertised.listeners=BROKER://127.0.0.1:$bport${mtls_port:+,MTLS://127.0.0.1:$mtls_port}
+listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT${mtls_port:+,MTLS:SSL}
+$(mtls_lines)
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=BROKER
 log.dirs=$dir/data
@@ -486,7 +527,7 @@ launch_node() {
   # Don't start into ports someone else holds: kcat would then happily talk to the wrong
   # broker. (A broker that was just killed may hold its ports for a moment longer.)
   local p deadline=$((SECONDS + 5))
-  for p in "$bport" "$cport"; do
+  for p in "$bport" "$cport" ${mtls_port:+"$mtls_port"}; do
     while port_open "$p"; do
       [ $SECONDS -lt $deadline ] || die "port $p on 127.0.0.1 is already in use"
       sleep 0.2
@@ -531,16 +572,26 @@ launch_node() {
 }
 
 cmd_start() {
-  [ $# -eq 3 ] || usage
+  [ $# -eq 3 ] || [ $# -eq 5 ] || usage
   local bport=$2 cport=$3 pid
   check_port "$bport"; check_port "$cport"
   [ "$bport" != "$cport" ] || die "broker and controller ports must differ"
+  if [ $# -eq 5 ]; then
+    mtls_port=$4
+    mtls_tls_dir=$(cd "$5" && pwd) || die "no TLS_DIR $5"
+    check_port "$mtls_port"
+    [ "$mtls_port" != "$bport" ] && [ "$mtls_port" != "$cport" ] || die "the MTLS port must differ from the others"
+  fi
   check_libs
   resolve_dir "$1"
   [ ! -f "$dir/cluster.conf" ] || die "$dir holds a cluster: use start-cluster"
   # Serialise concurrent starts of the same DIR (the broker must not inherit fd 9).
   exec 9>"$dir/.start.lock"
   flock 9
+  # A restart without MTLS_PORT keeps the listener the DIR was made with (and its stores).
+  if [ -z "$mtls_port" ] && [ -f "$dir/server.properties" ]; then
+    mtls_port=$(sed -n 's/^listeners=.*,MTLS:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/server.properties")
+  fi
   check_existing_config "$bport" "$cport"
   ensure_users
 
@@ -548,6 +599,7 @@ cmd_start() {
     wait_ready "$pid" "$bport"
     echo "kafka.sh: broker already running in $dir (pid $pid) on 127.0.0.1:$bport"
   else
+    write_mtls_stores
     launch_node "$bport" "$cport" 1 ""
     wait_ready "$pid" "$bport"
     echo "kafka.sh: broker up in $dir (pid $pid) on 127.0.0.1:$bport after ${SECONDS}s"

@@ -208,6 +208,77 @@ TEST(KafkaAclTest, ServiceReadsOnlyWhatItConsumes) {
             "GROUP_AUTHORIZATION_FAILED");
 }
 
+// Kafka with client certificates instead of SASL (the Helm chart's default: Strimzi
+// KafkaUsers with `authentication: tls`): the broker takes the user from the
+// certificate's CN, so the same ACLs hold — org may write its own topic, customers may
+// not — and a client without a certificate is not let in at all.
+TEST(KafkaMutualTlsTest, CertificateNamesTheUserAndItsAclsApply) {
+  const TestEnv& env = TestEnv::Get();
+  ASSERT_FALSE(env.kafka_mtls_bootstrap.empty()) << "run under tests/run_tests.sh";
+  EXPECT_TRUE(ProduceRawAs(KafkaCertAs("org"), env.kafka_mtls_bootstrap, "salesops.org.events.v1",
+                           "k", "v", ProbeHeaders("org"))
+                  .ok());
+  absl::Status s = ProduceRawAs(KafkaCertAs("customers"), env.kafka_mtls_bootstrap,
+                                "salesops.org.events.v1", "k", "v", ProbeHeaders("customers"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("TOPIC_AUTHORIZATION_FAILED"));
+  // The CA alone (TLS without a client certificate): the handshake fails, nothing is made.
+  const std::string topic = "salesops.org-mtls-probe-" + UniqueSuffix() + ".dlq.v1";
+  EXPECT_FALSE(
+      EnsureTopics(env.kafka_mtls_bootstrap, {{topic, 1}}, absl::Seconds(5), KafkaCertAs("")).ok());
+  EXPECT_TRUE(
+      EnsureTopics(env.kafka_mtls_bootstrap, {{topic, 1}}, absl::Seconds(10), KafkaCertAs("org"))
+          .ok());
+}
+
+// A service started with --kafka_client_cert_file / --kafka_client_key_file (and no
+// SASL) consumes and publishes through the certificate listener: its write's event
+// arrives on its topic.
+TEST(KafkaMutualTlsTest, ServiceWithClientCertificatePublishesItsEvents) {
+  const TestEnv& env = TestEnv::Get();
+  ASSERT_FALSE(env.kafka_mtls_bootstrap.empty()) << "run under tests/run_tests.sh";
+  const std::string sfx = UniqueSuffix();
+  // Later flags win: the SASL settings of the harness are cleared.
+  OrgServer org(
+      "org-mtls-" + sfx,
+      {"--kafka_bootstrap=" + env.kafka_mtls_bootstrap, "--kafka_sasl_mechanism=", "--kafka_user=",
+       "--kafka_password_file=", "--kafka_ca_file=" + env.tls_dir + "/ca.pem",
+       "--kafka_client_cert_file=" + env.tls_dir + "/client-org.pem",
+       "--kafka_client_key_file=" + env.tls_dir + "/client-org.key"});
+  TopicReader reader(env.kafka_bootstrap, "salesops.org.events.v1");
+  org.Start();
+  CreateOrgUnit(org, "mtls-co-" + sfx, org::v1::ORG_UNIT_KIND_COMPANY, "");
+  std::vector<Record> records = reader.ReadUntil(
+      [&](const Record& r) {
+        auto it = r.headers.find("ce_subject");
+        return it != r.headers.end() && it->second.find("mtls-co-" + sfx) != std::string::npos;
+      },
+      1, absl::Seconds(30));
+  ASSERT_EQ(records.size(), 1u) << org.Logs();
+  EXPECT_EQ(records[0].headers["ce_type"], "salesops.org.v1.OrgUnitCreated");
+}
+
+// A client certificate without its key (or the other way round) stops start-up with
+// exit code 2, naming the missing flag.
+TEST(KafkaMutualTlsTest, CertificateWithoutKeyFailsFastNamingTheFlag) {
+  const TestEnv& env = TestEnv::Get();
+  const std::string log = absl::StrCat(env.tmp, "/org_server-certnokey-", UniqueSuffix(), ".log");
+  Process org(SALESOPS_ORG_SERVER,
+              {absl::StrCat("--org_addr=127.0.0.1:", FreePort()), "--metrics_port=-1",
+               "--redis_addr=" + env.redis_addr, "--kafka_bootstrap=" + env.kafka_bootstrap,
+               std::string("--jwt_hs256_secret=") + kTestJwtSecret,
+               "--kafka_client_cert_file=" + env.tls_dir + "/client-org.pem"},
+              log);
+  org.Start();
+  const int status = org.WaitForExit(absl::Seconds(20));
+  ASSERT_NE(status, -1) << "org_server did not stop";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("--kafka_client_key_file (SALESOPS_KAFKA_CLIENT_KEY_FILE)"));
+}
+
 // An org_server with TLS and mTLS on, started once for the transport tests.
 class TransportTest : public ::testing::Test {
  protected:

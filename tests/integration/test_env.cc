@@ -45,6 +45,7 @@ const TestEnv& TestEnv::Get() {
       e->controller_port = ports.substr(colon + 1);
     }
     e->kafka_cluster = get("SALESOPS_TEST_KAFKA_CLUSTER") == "1";
+    e->kafka_mtls_bootstrap = get("SALESOPS_TEST_KAFKA_MTLS_BOOTSTRAP");
     e->redis_dir = get("SALESOPS_TEST_REDIS_DIR");
     e->tls_dir = get("SALESOPS_TEST_TLS_DIR");
     e->tmp = get("SALESOPS_TEST_TMP");
@@ -176,6 +177,17 @@ KafkaSasl KafkaAs(const std::string& user) {
   sasl.username = user;
   sasl.password = ReadSecret(KafkaPasswordFile(user));
   return sasl;
+}
+
+KafkaSasl KafkaCertAs(const std::string& user) {
+  const std::string& dir = TestEnv::Get().tls_dir;
+  KafkaSasl tls;
+  tls.ca_file = dir + "/ca.pem";
+  if (!user.empty()) {
+    tls.cert_file = absl::StrCat(dir, "/client-", user, ".pem");
+    tls.key_file = absl::StrCat(dir, "/client-", user, ".key");
+  }
+  return tls;
 }
 
 ClientTlsOptions ToolTls() {

@@ -42,6 +42,9 @@ struct TestEnv {
   // A 3-node cluster in kafka_dir (make chaos): kafka_bootstrap lists its nodes, and
   // StartBroker() restarts whichever of them is down.
   bool kafka_cluster = false;
+  // The single broker's listener that takes client certificates (tls_dir's
+  // client-<user>.pem, CN = the Kafka user) instead of SASL; empty on a cluster.
+  std::string kafka_mtls_bootstrap;
   std::string redis_dir;
   std::string tls_dir;  // deploy/local/tls.sh output
   std::string tmp;
@@ -53,6 +56,9 @@ struct TestEnv {
 RedisOptions RedisAs(const std::string& user);
 // The Kafka SASL settings of `user` ("admin" or a service) on the test broker.
 KafkaSasl KafkaAs(const std::string& user);
+// The Kafka settings of `user` on the client-certificate listener: TLS with the local
+// CA and tls_dir's client-<user>.pem (a user without a certificate there: none).
+KafkaSasl KafkaCertAs(const std::string& user);
 // The tools' TLS client settings (CA + client certificate) and credentials.
 ClientTlsOptions ToolTls();
 std::shared_ptr<grpc::ChannelCredentials> ToolCredentials();
