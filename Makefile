@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check test-alone clean asyncapi asyncapi-lint
+.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check test-alone clean asyncapi asyncapi-lint k8s-check
 
 all: build
 
@@ -91,6 +91,19 @@ asyncapi-lint:
 	  npm install --no-audit --no-fund --silent @asyncapi/parser@$(ASYNCAPI_PARSER_VERSION)
 	@cp tools/asyncapi/lint.mjs .cache/asyncapi-lint/lint.mjs
 	@node .cache/asyncapi-lint/lint.mjs docs/events/asyncapi.json
+
+# Developer check, needs Go >= 1.26 and the Go module proxy (not on a fresh bookworm, so
+# not part of `make test`): the Helm chart deploy/helm/salesops linted as `helm lint
+# --strict` and rendered as `helm template` (Helm v4 SDK) for its defaults and each
+# ci/*.yaml value set, every object decoded strictly into the k8s.io/api v0.37.2 types
+# (and typed ServiceMonitor / Strimzi / cert-manager structs), then reviewed (probes,
+# resources, security context, PDB/HPA/NetworkPolicy per Deployment, selectors, Secrets,
+# who may call whom), and every flag the pods are given (args, SALESOPS_* twins, probe
+# commands) asked of the built binaries' --helpfull; then the checker's own tests.
+k8s-check: build
+	@cd tools/k8scheck && go run . --chart ../../deploy/helm/salesops --topics ../../deploy/local/topics.txt \
+	  --bin-dir $(abspath $(BUILD_DIR))
+	@cd tools/k8scheck && go test ./...
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz
