@@ -8,7 +8,7 @@
 //   SALESOPS_ASSIGN_OR_RETURN(bool applied, store.ApplyOnce(event, std::move(b)));
 //
 // Ids are remembered for `seen_ttl`, which must outlast any redelivery window:
-// the retention of the consumed topics (14 days in deploy/k8s) plus a margin.
+// the retention of the consumed topics (14 days for event topics in the Helm chart) plus a margin.
 // Thread-safe.
 #pragma once
 

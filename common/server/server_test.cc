@@ -100,7 +100,7 @@ grpc::StatusCode ListServicesByReflection(int port) {
   return done.get_future().get().error_code();
 }
 
-// --grpc_reflection: served when on, UNIMPLEMENTED when off (deploy/k8s runs it off).
+// --grpc_reflection: served when on, UNIMPLEMENTED when off (the Helm chart runs it off).
 TEST(ServerReflectionTest, OnAndOff) {
   for (bool on : {false, true, false}) {
     SCOPED_TRACE(on ? "reflection on" : "reflection off");

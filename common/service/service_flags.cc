@@ -66,7 +66,7 @@ ABSL_FLAG(bool, allow_plaintext, false,
           "Serve plaintext gRPC on a non-loopback address (without it the service refuses to "
           "start there without --tls_cert_file/--tls_key_file)");
 ABSL_FLAG(bool, grpc_reflection, true,
-          "Serve grpc.reflection (grpcurl); switch off in production (deploy/k8s does)");
+          "Serve grpc.reflection (grpcurl); switch off in production (the Helm chart does)");
 ABSL_FLAG(absl::Duration, outbox_claim_min_idle, absl::Seconds(90),
           "Outbox entries pending this long without delivery are re-claimed by any relay "
           "(keep it above the producer's 60 s message timeout to avoid double sends)");

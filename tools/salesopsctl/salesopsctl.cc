@@ -32,7 +32,7 @@
 //   salesopsctl health [--addr=HOST:PORT] [--service=salesops.org.v1.OrgService]
 //                      [--tls_server_name=NAME]
 //       grpc.health.v1 check (exit 0 when SERVING): Kubernetes' own gRPC probes
-//       cannot speak TLS, so deploy/k8s probes with this.
+//       cannot speak TLS, so the Helm chart probes with this.
 //
 // Without --token, org and forecast commands mint a short-lived admin token from
 // $SALESOPS_JWT_HS256_SECRET. Output is the response as JSON. Calls use TLS
