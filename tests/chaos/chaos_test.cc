@@ -1,9 +1,12 @@
 // `make chaos`: under a steady write load (CreateMember with request_id, retried
 // by the client until acknowledged), kill -9 in turn a Kafka broker (on the
 // 3-node cluster make chaos starts: the node leading partition 0 of the org
-// events topic, so a leader election happens under load), Redis
-// (AOF on), one of two serving org_servers and the consuming org_server, and
-// restart each. Then check: every acknowledged write is in Redis, every
+// events topic, so a leader election happens under load), the Redis primary
+// (a primary, one replica and three Sentinels, as in production: the services
+// follow the primary through the Sentinels and acknowledge a write only once
+// the replica has it, WAIT 1; Sentinel promotes the replica and the old primary
+// comes back as its replica), one of two serving org_servers and the consuming
+// org_server, and restart each. Then check: every acknowledged write is in Redis, every
 // acknowledged write's event reached Kafka, and the headcount projection applied
 // each event exactly once (projection == members actually in the unit). The
 // three org_servers are replicas of one deployment (they share the relay lease);
@@ -28,6 +31,7 @@
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "tests/integration/customers_env.h"
+#include "tests/integration/redis_ha.h"
 #include "tests/integration/test_env.h"
 
 namespace salesops::testing {
@@ -169,16 +173,30 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   const std::string sfx = UniqueSuffix();
   const std::string admin = Token(Role::kAdmin, "chaos", "");
   TopicReader reader(env.kafka_bootstrap, "salesops.org.events.v1");
+  RedisHa ha;
+  ASSERT_NO_FATAL_FAILURE(ha.Start());
+  int primary = 0;  // the node Sentinel names the primary
+  // Every read of the checks below goes to the primary of the moment; a pooled
+  // connection to a killed one fails once, then reconnects.
+  RedisClient ha_admin(ha.As("admin"));
+  auto redis = [&](std::vector<std::string> cmd) {
+    auto r = ha_admin.Command(cmd);
+    for (int attempt = 0; attempt < 3 && !r.ok(); ++attempt) {
+      r = ha_admin.Command(cmd);
+    }
+    return r;
+  };
 
   // Two serving replicas (no consumer) and a consuming one: killed separately.
   const std::string group = "org-headcount-chaos-" + sfx;
   auto serving_replica = [&] {
-    return std::make_unique<OrgServer>(group,
-                                       std::vector<std::string>{"--org_headcount_consumer=false"});
+    std::vector<std::string> args = ha.ServiceArgs("org");
+    args.push_back("--org_headcount_consumer=false");
+    return std::make_unique<OrgServer>(group, args);
   };
   auto serving = serving_replica();
   auto serving_b = serving_replica();
-  auto consuming = std::make_unique<OrgServer>(group);
+  auto consuming = std::make_unique<OrgServer>(group, ha.ServiceArgs("org"));
   serving->Start();
   serving_b->Start();
   consuming->Start();
@@ -203,7 +221,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   unit("chaos-co-" + sfx, v1::ORG_UNIT_KIND_COMPANY, "");
 
   std::vector<Phase> phases;
-  for (std::string fault : {"kafka broker", "redis", "org replica", "consumer"}) {
+  for (std::string fault : {"kafka broker", "redis primary", "org replica", "consumer"}) {
     Phase p;
     p.fault = fault;
     p.unit = absl::StrCat("chaos-", phases.size(), "-", sfx);
@@ -223,11 +241,14 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
       load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(3));
       StartBroker();
-    } else if (p.fault == "redis") {
-      KillRedis();
-      load.MarkFault(&p);
-      absl::SleepFor(absl::Seconds(3));
-      StartRedis();
+    } else if (p.fault == "redis primary") {
+      const int replica = 1 - primary;
+      ASSERT_NO_FATAL_FAILURE(
+          ha.KillPrimaryUntilPromoted(primary, replica, [&] { load.MarkFault(&p); }));
+      // Back as the new primary's replica (the orchestrator's restart): until it has
+      // synced, WAIT 1 cannot be met and writes are refused and retried.
+      ASSERT_NO_FATAL_FAILURE(ha.RestartAsReplica(primary, replica));
+      primary = replica;
     } else if (p.fault == "org replica") {
       serving->Kill9();
       load.MarkFault(&p);
@@ -241,7 +262,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
       load.MarkFault(&p);
       absl::SleepFor(absl::Seconds(3));
       killed.push_back(std::move(consuming));
-      consuming = std::make_unique<OrgServer>(group);
+      consuming = std::make_unique<OrgServer>(group, ha.ServiceArgs("org"));
       consuming->Start();
     }
     absl::SleepFor(absl::Seconds(4));
@@ -281,14 +302,14 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   }
   absorb(reader.ReadFor(absl::Seconds(2)));
 
-  std::printf("\n%-13s %12s %12s %16s %12s %15s %14s %14s\n", "fault", "writes acked",
+  std::printf("\n%-14s %12s %12s %16s %12s %15s %14s %14s\n", "fault", "writes acked",
               "writes found", "events expected", "events seen", "double-applied", "not applied",
               "writes back s");
   bool failed = false;
   for (const Phase& p : phases) {
     int found = 0, events = 0;
     for (const auto& id : p.acked) {
-      auto r = TestRedis().Command({"EXISTS", "org:{org}:member:" + id});
+      auto r = redis({"EXISTS", "org:{org}:member:" + id});
       if (r.ok() && r->integer == 1) {
         ++found;
       }
@@ -299,8 +320,8 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     // Projection vs truth: members actually in the unit (acked or not).
     long long actual = 0, projected = -1;
     for (int i = 0; i < 600 && projected != actual; ++i) {
-      auto a = TestRedis().Command({"SCARD", "org:{org}:unit_members:" + p.unit});
-      auto h = TestRedis().Command({"HGET", "org:{org}:headcount", p.unit});
+      auto a = redis({"SCARD", "org:{org}:unit_members:" + p.unit});
+      auto h = redis({"HGET", "org:{org}:headcount", p.unit});
       actual = a.ok() ? a->integer : -1;
       projected = h.ok() && !h->is_nil() ? std::stoll(h->str) : 0;
       if (projected != actual) {
@@ -313,7 +334,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     const double back = p.first_ack_after == absl::InfiniteFuture()
                             ? -1
                             : absl::ToDoubleSeconds(p.first_ack_after - p.fault_at);
-    std::printf("%-13s %12zu %12d %16zu %12d %15lld %14lld %14.2f\n", p.fault.c_str(),
+    std::printf("%-14s %12zu %12d %16zu %12d %15lld %14lld %14.2f\n", p.fault.c_str(),
                 p.acked.size(), found, p.acked.size(), events, doubled, missing, back);
     EXPECT_GE(back, 0) << p.fault << ": no write was acknowledged after the fault";
     failed |= found != static_cast<int>(p.acked.size()) ||

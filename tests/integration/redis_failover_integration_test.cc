@@ -29,6 +29,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status/errors.h"
 #include "gtest/gtest.h"
+#include "tests/integration/redis_ha.h"
 #include "tests/integration/test_env.h"
 
 namespace salesops::testing {
@@ -36,118 +37,11 @@ namespace {
 
 namespace v1 = salesops::org::v1;
 
-std::string RedisSh() { return absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/redis.sh"); }
-
-int Sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
-
-// The HA set, each node in its own directory; stopped (by pid) when destroyed.
-class RedisHa {
- public:
-  RedisHa() : dir_(absl::StrCat(TestEnv::Get().tmp, "/redis-ha-", UniqueSuffix())) {}
-  ~RedisHa() {
-    for (const std::string& d : dirs_) {
-      Sh(absl::StrCat(RedisSh(), " stop ", d));
-    }
-  }
-
-  void Start() {
-    for (int i = 0; i < 3; ++i) {
-      sentinels_.push_back(FreePort());
-    }
-    nodes_ = {FreePort(), FreePort()};
-    ASSERT_EQ(Sh(absl::StrCat(RedisSh(), " start-primary ", Node(0), " ", nodes_[0])), 0);
-    dirs_.push_back(Node(0));
-    for (int i = 1; i < 2; ++i) {
-      ASSERT_EQ(Sh(absl::StrCat(RedisSh(), " start-replica ", Node(i), " ", nodes_[i], " ", Node(0),
-                                " ", nodes_[0])),
-                0);
-      dirs_.push_back(Node(i));
-    }
-    for (int i = 0; i < 3; ++i) {
-      const std::string d = absl::StrCat(dir_, "/sentinel", i);
-      ASSERT_EQ(Sh(absl::StrCat(RedisSh(), " start-sentinel ", d, " ", sentinels_[i], " ", Node(0),
-                                " ", nodes_[0])),
-                0);
-      dirs_.push_back(d);
-    }
-  }
-
-  std::string Node(int i) const { return absl::StrCat(dir_, "/node", i); }
-  std::string PasswordFile(const std::string& user) const {
-    return absl::StrCat(Node(0), "/users/", user, ".password");
-  }
-  std::string SentinelList() const {
-    std::vector<std::string> a;
-    for (int p : sentinels_) {
-      a.push_back(absl::StrCat("127.0.0.1:", p));
-    }
-    return absl::StrJoin(a, ",");
-  }
-  // Client settings of `user` that follow the primary through the Sentinels.
-  RedisOptions As(const std::string& user) const {
-    RedisOptions o;
-    o.sentinels = absl::StrSplit(SentinelList(), ',');
-    o.user = user;
-    o.password = ReadFile(PasswordFile(user));
-    o.sentinel_password = ReadFile(PasswordFile("sentinel"));
-    return o;
-  }
-  // A Sentinel's view of the primary as field → value.
-  std::map<std::string, std::string> SentinelView(int i) const {
-    RedisOptions o;
-    o.port = sentinels_[i];
-    o.password = ReadFile(PasswordFile("sentinel"));
-    RedisClient c(o);
-    std::map<std::string, std::string> out;
-    auto r = c.Command({"SENTINEL", "MASTER", "salesops"});
-    if (r.ok()) {
-      for (auto& [k, v] : AsPairs(*r)) {
-        out[k] = v;
-      }
-    }
-    return out;
-  }
-  int node_port(int i) const { return nodes_[i]; }
-  // Restarts node `i` as a replica of node `primary` (a failed primary's return).
-  void RestartAsReplica(int i, int primary) {
-    ASSERT_EQ(Sh(absl::StrCat(RedisSh(), " start-replica ", Node(i), " ", nodes_[i], " ",
-                              Node(primary), " ", nodes_[primary])),
-              0);
-  }
-
- private:
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream in(path);
-    std::string s;
-    std::getline(in, s);
-    return s;
-  }
-  std::string dir_;
-  std::vector<int> nodes_, sentinels_;
-  std::vector<std::string> dirs_;
-};
-
 TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
   const TestEnv& env = TestEnv::Get();
   RedisHa ha;
   ASSERT_NO_FATAL_FAILURE(ha.Start());
-  // Ready: the replica attached and synced, every Sentinel sees it and the others.
   RedisClient admin(ha.As("admin"));
-  bool ready = false;
-  for (int i = 0; i < 300 && !ready; ++i) {
-    auto info = admin.Command({"INFO", "replication"});
-    // Attached and done with the initial sync ("online"), not only connected.
-    ready = info.ok() && absl::StrContains(info->str, "connected_slaves:1") &&
-            absl::StrContains(info->str, "state=online");
-    for (int s = 0; s < 3 && ready; ++s) {
-      auto view = ha.SentinelView(s);
-      ready = view["num-slaves"] == "1" && view["num-other-sentinels"] == "2";
-    }
-    if (!ready) {
-      absl::SleepFor(absl::Milliseconds(100));  // polling the servers' own state: the barrier
-    }
-  }
-  ASSERT_TRUE(ready) << "the replicas or the Sentinels never came together";
 
   // A write no replica set can confirm is not acknowledged.
   {
@@ -166,10 +60,7 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
   }
 
   const std::string sfx = UniqueSuffix();
-  OrgServer org("org-ha-" + sfx, {"--redis_sentinels=" + ha.SentinelList(),
-                                  "--redis_password_file=" + ha.PasswordFile("org"),
-                                  "--redis_sentinel_password_file=" + ha.PasswordFile("sentinel"),
-                                  "--redis_wait_replicas=1", "--redis_wait_timeout=500ms"});
+  OrgServer org("org-ha-" + sfx, ha.ServiceArgs("org"));
   org.Start();
   const std::string token = Token(Role::kAdmin, "ha", "");
   const std::string unit = "ha-team-" + sfx;
@@ -250,17 +141,10 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
       }
     }
   }
-  ASSERT_EQ(Sh(absl::StrCat(RedisSh(), " kill ", ha.Node(0))), 0);
-  killed_ns = now_ns();  // after the process is gone
   // Barrier: the Sentinels name the replica as the primary.
-  bool promoted = false;
-  for (int i = 0; i < 600 && !promoted; ++i) {
-    promoted = ha.SentinelView(0)["port"] == std::to_string(ha.node_port(1));
-    if (!promoted) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-  }
-  ASSERT_TRUE(promoted) << "no failover";
+  ASSERT_NO_FATAL_FAILURE(ha.KillPrimaryUntilPromoted(0, 1, [&] {
+    killed_ns = now_ns(); /* the process is gone */
+  }));
   const int64_t promoted_ns = now_ns();
   // Back as a replica of the promoted node (what the orchestrator's restart
   // does); until it has synced, writes are refused (WAIT 1 cannot be met)
