@@ -27,18 +27,26 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/events/cloud_event.h"
+#include "common/kafka/producer.h"
 #include "gtest/gtest.h"
+#include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/org/v1/org_events.pb.h"
+#include "salesops/warning/v1/warning_events.pb.h"
 #include "tests/integration/customers_env.h"
+#include "tests/integration/directory_barrier.h"
 #include "tests/integration/redis_ha.h"
 #include "tests/integration/test_env.h"
+#include "tests/integration/warning_env.h"
 
 namespace salesops::testing {
 namespace {
 
 namespace v1 = salesops::org::v1;
 namespace cv1 = salesops::customers::v1;
+namespace wv1 = salesops::warning::v1;
 
 struct Phase {
   std::string fault;
@@ -449,6 +457,147 @@ TEST(ChaosTest, CustomersReplicaKilledUnderLoad) {
   EXPECT_EQ(found, static_cast<int>(p.acked.size())) << "acknowledged customers missing";
   EXPECT_EQ(events, static_cast<int>(p.acked.size())) << "acknowledged customers without an event";
   EXPECT_EQ(doubled, 0) << "a customer created twice (two CustomerCreated event ids)";
+}
+
+// Two warning engine replicas (one deployment: shared consumer groups and leases)
+// while stalled-deal events stream in; one is killed with -9 and replaced. The
+// engine's side effect is the warning: every deal must get its stalled warning, and no
+// (rule, subject) more than one WarningRaised, whichever replica evaluated the event,
+// redelivered or not.
+TEST(ChaosTest, WarningEngineReplicaKilledUnderLoad) {
+  const TestEnv& env = TestEnv::Get();
+  const std::string sfx = UniqueSuffix();
+  // The org the warnings are routed in: a team with its supervisor and a rep.
+  OrgServer org("org-chaos-warn-" + sfx);
+  org.Start();
+  const std::string co = "cw-co-" + sfx, team = "cw-team-" + sfx;
+  const std::string sup = "cw-sup-" + sfx, rep = "cw-rep-" + sfx;
+  CreateOrgUnit(org, co, v1::ORG_UNIT_KIND_COMPANY, "");
+  CreateOrgUnit(org, team, v1::ORG_UNIT_KIND_TEAM, co);
+  CreateMember(org, sup, v1::ROLE_SUPERVISOR, team);
+  CreateMember(org, rep, v1::ROLE_REP, team);
+
+  const std::vector<std::string> shared = {"--lease_namespace=warning-chaos-" + sfx,
+                                           "--warning_engine_group=warning-engine-chaos-" + sfx,
+                                           "--warning_directory_group=warning-dir-chaos-" + sfx};
+  auto a = std::make_unique<WarningServer>(shared);
+  auto b = std::make_unique<WarningServer>(shared);
+  a->Start();
+  b->Start();
+  DirectoryBarrier known("warn:{warn}:");  // the engine's own directory
+  known.Unit(team, co);
+  known.Member(sup, team);
+  known.Member(rep, team);
+  ASSERT_TRUE(known.Wait());
+  TopicReader reader(env.kafka_bootstrap, "salesops.warning.events.v1");
+
+  // Deals that entered the proposal stage 40 days ago: each stalls at once.
+  ProducerOptions po;
+  po.bootstrap = env.kafka_bootstrap;
+  po.sasl = KafkaAs("admin");
+  po.client_id = "chaos-warning-load";
+  KafkaProducer producer(po);
+  ASSERT_TRUE(producer.Start().ok());
+  const absl::Time entered = absl::Now() - absl::Hours(24 * 40);
+  std::atomic<bool> stop{false};
+  std::atomic<int> published{0}, failed{0};
+  std::thread load([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      cv1::OpportunityStageChanged e;
+      e.set_opportunity(absl::StrCat("opportunities/cw-", sfx, "-", i));
+      e.set_customer(absl::StrCat("customers/cw-", sfx, "-", i));
+      e.set_display_name(absl::StrCat("压测商机 ", i));
+      e.set_from_stage(cv1::OPPORTUNITY_STAGE_QUALIFIED);
+      e.set_to_stage(cv1::OPPORTUNITY_STAGE_PROPOSAL);
+      e.set_owner("members/" + rep);
+      e.set_team("orgUnits/" + team);
+      e.set_region("orgUnits/" + co);
+      e.set_channel("direct");
+      e.set_customer_type("enterprise");
+      e.mutable_amount()->set_amount_minor(100'000'00 + i);
+      e.mutable_amount()->set_currency_code("CNY");
+      CloudEvent ce = MakeCloudEvent("/salesops/customers", absl::StrCat("cw-", sfx, "-", i),
+                                     e.opportunity(), e, entered + absl::Seconds(i));
+      // Synchronous: a record counts as published once Kafka has it.
+      if (producer
+              .ProduceSync("salesops.customers.events.v1", ce.key, ce.data, ToKafkaHeaders(ce),
+                           absl::Seconds(10))
+              .ok()) {
+        ++published;
+      } else {
+        ++failed;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+  absl::SleepFor(absl::Seconds(3));
+  a->Kill9();
+  const int at_kill = published.load();
+  absl::SleepFor(absl::Seconds(2));
+  std::vector<std::unique_ptr<WarningServer>> killed;
+  killed.push_back(std::move(a));
+  a = std::make_unique<WarningServer>(shared);
+  a->Start();
+  absl::SleepFor(absl::Seconds(4));
+  stop = true;
+  load.join();
+  producer.Stop();
+  const int n = published.load();
+  ASSERT_EQ(failed.load(), 0);
+  ASSERT_GT(n, 200) << "the load did not run";
+
+  // Every deal's warning, read until all are there; then, once both replicas have
+  // consumed everything and their outbox is empty, what else arrives (a duplicate).
+  // rule + " " + subject → the event ids (and warning names) of its WarningRaised records.
+  std::map<std::string, std::set<std::string>> raised;
+  std::map<std::string, int> records_of;
+  std::set<std::string> warned;  // subjects with a stalled-deal warning
+  auto absorb = [&](const std::vector<Record>& records) {
+    for (const Record& r : records) {
+      if (EventType(r) != "salesops.warning.v1.WarningRaised") {
+        continue;
+      }
+      wv1::WarningRaised w;
+      if (!w.ParseFromString(r.value) ||
+          w.warning().subject().find("cw-" + sfx + "-") == std::string::npos) {
+        continue;
+      }
+      const std::string key = w.warning().rule() + " " + w.warning().subject();
+      raised[key].insert(r.headers.at("ce_id") + " " + w.warning().name());
+      ++records_of[key];
+      warned.insert(w.warning().subject());
+    }
+  };
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(120);
+       absl::Now() < deadline && static_cast<int>(warned.size()) < n;) {
+    absorb(reader.ReadFor(absl::Seconds(1)));
+  }
+  WaitForConsumersCaughtUp(a->metrics_port(), "warning_server a");
+  WaitForConsumersCaughtUp(b->metrics_port(), "warning_server b");
+  for (int i = 0; i < 300; ++i) {
+    auto len = TestRedis().Command({"XLEN", "warn:{warn}:outbox"});
+    if (len.ok() && len->integer == 0) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  absorb(reader.ReadFor(absl::Seconds(3)));
+
+  int doubled = 0;
+  int redelivered = 0;
+  for (const auto& [key, ids] : raised) {
+    if (ids.size() != 1) {
+      ++doubled;
+      ADD_FAILURE() << key << ": " << ids.size()
+                    << " different WarningRaised: " << absl::StrJoin(ids, ", ");
+    }
+    redelivered += records_of[key] - 1;
+  }
+  std::printf("\n%-18s %16s %18s %15s %20s %12s\n", "fault", "events published",
+              "deals with warning", "double-raised", "records redelivered", "at the kill");
+  std::printf("%-18s %16d %18zu %15d %20d %12d\n\n", "warning replica", n, warned.size(), doubled,
+              redelivered, at_kill);
+  EXPECT_EQ(static_cast<int>(warned.size()), n) << "deals without their warning";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A warning_server child on a free port, wired to the test Redis and Kafka.
 #pragma once
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ class WarningServer {
  public:
   explicit WarningServer(std::vector<std::string> extra_args = {});
   void Start();
+  void Kill9() { process_.Signal(SIGKILL); }
   const std::string& addr() const { return process_.addr(); }
   int metrics_port() const { return process_.metrics_port(); }
   salesops::warning::v1::WarningService::Stub& stub() { return *stub_; }
