@@ -34,10 +34,12 @@
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/org/v1/org_events.pb.h"
+#include "salesops/targets/v1/targets_service.grpc.pb.h"
 #include "salesops/warning/v1/warning_events.pb.h"
 #include "tests/integration/customers_env.h"
 #include "tests/integration/directory_barrier.h"
 #include "tests/integration/redis_ha.h"
+#include "tests/integration/targets_env.h"
 #include "tests/integration/test_env.h"
 #include "tests/integration/warning_env.h"
 
@@ -46,6 +48,7 @@ namespace {
 
 namespace v1 = salesops::org::v1;
 namespace cv1 = salesops::customers::v1;
+namespace tv1 = salesops::targets::v1;
 namespace wv1 = salesops::warning::v1;
 
 struct Phase {
@@ -598,6 +601,174 @@ TEST(ChaosTest, WarningEngineReplicaKilledUnderLoad) {
   std::printf("%-18s %16d %18zu %15d %20d %12d\n\n", "warning replica", n, warned.size(), doubled,
               redelivered, at_kill);
   EXPECT_EQ(static_cast<int>(warned.size()), n) << "deals without their warning";
+}
+
+// Two targets replicas (one deployment: shared consumer groups and leases) while won
+// deals stream in for one rep; one is killed with -9 and replaced. Attainment is money:
+// the rep's and the team's actual must equal the sum of the deals published — not a fen
+// more or less — whichever replica applied each deal, redelivered or not.
+TEST(ChaosTest, TargetsReplicaKilledWhileDealsAreWon) {
+  const TestEnv& env = TestEnv::Get();
+  const std::string sfx = UniqueSuffix();
+  auto id = [&](const std::string& base) { return absl::StrCat("ct-", base, "-", sfx); };
+  OrgServer org("org-chaos-tgt-" + sfx);
+  org.Start();
+  CreateOrgUnit(org, id("co"), v1::ORG_UNIT_KIND_COMPANY, "");
+  CreateOrgUnit(org, id("east"), v1::ORG_UNIT_KIND_REGION, id("co"));
+  CreateOrgUnit(org, id("team"), v1::ORG_UNIT_KIND_TEAM, id("east"));
+  CreateOrgUnit(org, id("pl"), v1::ORG_UNIT_KIND_PRODUCT_LINE, id("co"));
+  CreateMember(org, id("sup"), v1::ROLE_SUPERVISOR, id("team"));
+  CreateMember(org, id("rep"), v1::ROLE_REP, id("team"));
+
+  const std::vector<std::string> shared = {"--lease_namespace=targets-chaos-" + sfx,
+                                           "--targets_attainment_group=targets-att-chaos-" + sfx,
+                                           "--targets_directory_group=targets-dir-chaos-" + sfx,
+                                           "--targets_org_changes_group=targets-org-chaos-" + sfx};
+  auto a = std::make_unique<TargetsServer>(shared);
+  auto b = std::make_unique<TargetsServer>(shared);
+  a->Start();
+  b->Start();
+  DirectoryBarrier known("tgt:{tgt}:");  // the service's own directory
+  known.Unit(id("co"), "");
+  known.Unit(id("east"), id("co"));
+  known.Unit(id("team"), id("east"));
+  known.Unit(id("pl"), id("co"));
+  known.Member(id("rep"), id("team"));
+  ASSERT_TRUE(known.Wait());
+
+  // This quarter's plan, all of it on the one rep, published.
+  const std::string admin = Token(Role::kAdmin, "chaos", "");
+  auto call = [&](auto fn, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return (b->stub().*fn)(&ctx, req, resp);
+  };
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  tv1::CreateFiscalPeriodRequest fp;
+  fp.set_fiscal_period_id(id("q"));
+  fp.mutable_fiscal_period()->set_display_name("本季度");
+  fp.mutable_fiscal_period()->set_kind(tv1::FISCAL_PERIOD_KIND_QUARTER);
+  fp.mutable_fiscal_period()->set_fiscal_year(static_cast<int>(today.year()));
+  fp.mutable_fiscal_period()->set_number((today.month() - 1) / 3 + 1);
+  fp.mutable_fiscal_period()->set_fiscal_year_start_month(1);
+  tv1::CreateFiscalPeriodResponse fpr;
+  grpc::Status s = call(&tv1::TargetsService::Stub::CreateFiscalPeriod, fp, &fpr);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  tv1::CreatePlanRequest cp;
+  cp.set_plan_id(id("plan"));
+  cp.mutable_plan()->set_display_name("季度目标");
+  cp.mutable_plan()->set_period(fpr.fiscal_period().name());
+  cp.mutable_plan()->set_scope("orgUnits/" + id("co"));
+  cp.mutable_plan()->mutable_total()->set_amount_minor(1'000'000'00);
+  cp.mutable_plan()->mutable_total()->set_currency_code("CNY");
+  cp.mutable_plan()->set_attainment_basis(tv1::ATTAINMENT_BASIS_BOOKING);
+  tv1::CreatePlanResponse plan;
+  s = call(&tv1::TargetsService::Stub::CreatePlan, cp, &plan);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::string parent;
+  for (const auto& [axis, key] : std::vector<std::pair<tv1::AllocationAxis, std::string>>{
+           {tv1::ALLOCATION_AXIS_PRODUCT_LINE, "orgUnits/" + id("pl")},
+           {tv1::ALLOCATION_AXIS_TEAM, "orgUnits/" + id("team")},
+           {tv1::ALLOCATION_AXIS_REP, "members/" + id("rep")}}) {
+    tv1::AllocatePlanRequest al;
+    al.set_plan(plan.plan().name());
+    al.set_parent_cell(parent);
+    al.set_axis(axis);
+    al.set_method(tv1::ALLOCATION_METHOD_EQUAL);
+    al.add_inputs()->set_key(key);
+    tv1::AllocatePlanResponse alr;
+    s = call(&tv1::TargetsService::Stub::AllocatePlan, al, &alr);
+    ASSERT_TRUE(s.ok()) << key << ": " << s.error_message();
+    parent = alr.cells(0).name();
+  }
+  tv1::PublishPlanRequest pub;
+  pub.set_name(plan.plan().name());
+  tv1::PublishPlanResponse pubr;
+  s = call(&tv1::TargetsService::Stub::PublishPlan, pub, &pubr);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // Won deals, each of a different customer (so spread over the partitions), as the
+  // customers service publishes them.
+  ProducerOptions po;
+  po.bootstrap = env.kafka_bootstrap;
+  po.sasl = KafkaAs("admin");
+  po.client_id = "chaos-targets-load";
+  KafkaProducer producer(po);
+  ASSERT_TRUE(producer.Start().ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> published{0}, failed{0};
+  std::atomic<int64_t> sum{0};
+  std::thread load([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      cv1::OpportunityWon won;
+      won.set_opportunity(absl::StrCat("opportunities/", id("o"), "-", i));
+      won.set_customer(absl::StrCat("customers/", id("c"), "-", i));
+      won.set_owner("members/" + id("rep"));
+      won.set_team("orgUnits/" + id("team"));
+      won.set_region("orgUnits/" + id("east"));
+      won.set_product_line("orgUnits/" + id("pl"));
+      won.set_channel("direct");
+      won.set_customer_type("enterprise");
+      won.mutable_amount()->set_amount_minor(1'000'00 + i);
+      won.mutable_amount()->set_currency_code("CNY");
+      won.mutable_won_date()->set_year(static_cast<int>(today.year()));
+      won.mutable_won_date()->set_month(today.month());
+      won.mutable_won_date()->set_day(today.day());
+      CloudEvent ce = MakeCloudEvent("/salesops/customers", absl::StrCat(id("c"), "-", i),
+                                     won.opportunity(), won, absl::Now());
+      if (producer
+              .ProduceSync("salesops.customers.events.v1", ce.key, ce.data, ToKafkaHeaders(ce),
+                           absl::Seconds(10))
+              .ok()) {
+        ++published;
+        sum += won.amount().amount_minor();
+      } else {
+        ++failed;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+  absl::SleepFor(absl::Seconds(3));
+  a->Kill9();
+  const int at_kill = published.load();
+  absl::SleepFor(absl::Seconds(2));
+  std::vector<std::unique_ptr<TargetsServer>> killed;
+  killed.push_back(std::move(a));
+  a = std::make_unique<TargetsServer>(shared);
+  a->Start();
+  absl::SleepFor(absl::Seconds(4));
+  stop = true;
+  load.join();
+  producer.Stop();
+  ASSERT_EQ(failed.load(), 0);
+  ASSERT_GT(published.load(), 200) << "the load did not run";
+
+  // Barrier: the rep's actual reaches the sum; then, with both replicas caught up, it
+  // must not have gone past it (a double-applied deal would).
+  auto actual = [&](const std::string& subject) -> int64_t {
+    tv1::GetAttainmentRequest get;
+    get.set_plan(plan.plan().name());
+    get.set_subject(subject);
+    tv1::GetAttainmentResponse att;
+    grpc::Status st = call(&tv1::TargetsService::Stub::GetAttainment, get, &att);
+    return st.ok() ? att.attainment().actual().amount_minor() : -1;
+  };
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(120);
+       absl::Now() < deadline && actual("members/" + id("rep")) < sum.load();) {
+    absl::SleepFor(absl::Milliseconds(200));  // polling the service's own figure: the barrier
+  }
+  WaitForConsumersCaughtUp(a->metrics_port(), "targets_server a");
+  WaitForConsumersCaughtUp(b->metrics_port(), "targets_server b");
+  const int64_t rep = actual("members/" + id("rep"));
+  const int64_t team = actual("orgUnits/" + id("team"));
+  std::printf("\n%-17s %10s %16s %16s %16s %12s\n", "fault", "deals won", "sum (fen)", "rep actual",
+              "team actual", "at the kill");
+  std::printf("%-17s %10d %16lld %16lld %16lld %12d\n\n", "targets replica", published.load(),
+              static_cast<long long>(sum.load()), static_cast<long long>(rep),
+              static_cast<long long>(team), at_kill);
+  EXPECT_EQ(rep, sum.load()) << "the rep's attainment is not the sum of the deals won";
+  EXPECT_EQ(team, sum.load()) << "the team's attainment is not the sum of the deals won";
 }
 
 }  // namespace

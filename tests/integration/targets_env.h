@@ -1,6 +1,7 @@
 // A targets_server child on a free port, wired to the test Redis and Kafka.
 #pragma once
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ class TargetsServer {
  public:
   explicit TargetsServer(std::vector<std::string> extra_args = {});
   void Start();
+  void Kill9() { process_.Signal(SIGKILL); }
   const std::string& addr() const { return process_.addr(); }
   int metrics_port() const { return process_.metrics_port(); }
   salesops::targets::v1::TargetsService::Stub& stub() { return *stub_; }
