@@ -30,6 +30,7 @@
 #include "absl/strings/str_join.h"
 #include "common/events/cloud_event.h"
 #include "common/kafka/producer.h"
+#include "common/status/status_macros.h"
 #include "gtest/gtest.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
@@ -462,6 +463,81 @@ TEST(ChaosTest, CustomersReplicaKilledUnderLoad) {
   EXPECT_EQ(doubled, 0) << "a customer created twice (two CustomerCreated event ids)";
 }
 
+// Publishes make(0), make(1), ... to the customers topic as the admin user, as the
+// customers service would, each waited for (a record counts once Kafka has it), 5 ms
+// apart, until Stop(). `on_published(i)` runs for each one Kafka took.
+class CustomersEventStream {
+ public:
+  CustomersEventStream(std::string client_id, std::function<CloudEvent(int)> make,
+                       std::function<void(int)> on_published = {})
+      : make_(std::move(make)), on_published_(std::move(on_published)) {
+    ProducerOptions po;
+    po.bootstrap = TestEnv::Get().kafka_bootstrap;
+    po.sasl = KafkaAs("admin");
+    po.client_id = std::move(client_id);
+    producer_ = std::make_unique<KafkaProducer>(po);
+  }
+  absl::Status Start() {
+    SALESOPS_RETURN_IF_ERROR(producer_->Start());
+    thread_ = std::thread([this] {
+      for (int i = 0; !stop_.load(); ++i) {
+        CloudEvent ce = make_(i);
+        if (producer_
+                ->ProduceSync("salesops.customers.events.v1", ce.key, ce.data, ToKafkaHeaders(ce),
+                              absl::Seconds(10))
+                .ok()) {
+          if (on_published_) {
+            on_published_(i);
+          }
+          ++published_;
+        } else {
+          ++failed_;
+        }
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+    });
+    return absl::OkStatus();
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    producer_->Stop();
+  }
+  ~CustomersEventStream() { Stop(); }
+  int published() const { return published_.load(); }
+  int failed() const { return failed_.load(); }
+
+ private:
+  std::function<CloudEvent(int)> make_;
+  std::function<void(int)> on_published_;
+  std::unique_ptr<KafkaProducer> producer_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> published_{0}, failed_{0};
+};
+
+// The replica fault of the consumer tests: 3 s into `stream`, kill -9 `server`; 2 s
+// later a new replica with the same flags takes its place; 4 s more, then the stream
+// stops. Returns how many events were published before the kill. The killed server
+// object is kept in `killed` (its process is gone).
+template <typename Server>
+int KillReplicaDuring(CustomersEventStream& stream, std::unique_ptr<Server>& server,
+                      const std::vector<std::string>& flags,
+                      std::vector<std::unique_ptr<Server>>& killed) {
+  absl::SleepFor(absl::Seconds(3));
+  server->Kill9();
+  const int at_kill = stream.published();
+  absl::SleepFor(absl::Seconds(2));
+  killed.push_back(std::move(server));
+  server = std::make_unique<Server>(flags);
+  server->Start();
+  absl::SleepFor(absl::Seconds(4));
+  stream.Stop();
+  return at_kill;
+}
+
 // Two warning engine replicas (one deployment: shared consumer groups and leases)
 // while stalled-deal events stream in; one is killed with -9 and replaced. The
 // engine's side effect is the warning: every deal must get its stalled warning, and no
@@ -495,59 +571,30 @@ TEST(ChaosTest, WarningEngineReplicaKilledUnderLoad) {
   TopicReader reader(env.kafka_bootstrap, "salesops.warning.events.v1");
 
   // Deals that entered the proposal stage 40 days ago: each stalls at once.
-  ProducerOptions po;
-  po.bootstrap = env.kafka_bootstrap;
-  po.sasl = KafkaAs("admin");
-  po.client_id = "chaos-warning-load";
-  KafkaProducer producer(po);
-  ASSERT_TRUE(producer.Start().ok());
   const absl::Time entered = absl::Now() - absl::Hours(24 * 40);
-  std::atomic<bool> stop{false};
-  std::atomic<int> published{0}, failed{0};
-  std::thread load([&] {
-    for (int i = 0; !stop.load(); ++i) {
-      cv1::OpportunityStageChanged e;
-      e.set_opportunity(absl::StrCat("opportunities/cw-", sfx, "-", i));
-      e.set_customer(absl::StrCat("customers/cw-", sfx, "-", i));
-      e.set_display_name(absl::StrCat("压测商机 ", i));
-      e.set_from_stage(cv1::OPPORTUNITY_STAGE_QUALIFIED);
-      e.set_to_stage(cv1::OPPORTUNITY_STAGE_PROPOSAL);
-      e.set_owner("members/" + rep);
-      e.set_team("orgUnits/" + team);
-      e.set_region("orgUnits/" + co);
-      e.set_channel("direct");
-      e.set_customer_type("enterprise");
-      e.mutable_amount()->set_amount_minor(100'000'00 + i);
-      e.mutable_amount()->set_currency_code("CNY");
-      CloudEvent ce = MakeCloudEvent("/salesops/customers", absl::StrCat("cw-", sfx, "-", i),
-                                     e.opportunity(), e, entered + absl::Seconds(i));
-      // Synchronous: a record counts as published once Kafka has it.
-      if (producer
-              .ProduceSync("salesops.customers.events.v1", ce.key, ce.data, ToKafkaHeaders(ce),
-                           absl::Seconds(10))
-              .ok()) {
-        ++published;
-      } else {
-        ++failed;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
+  CustomersEventStream stream("chaos-warning-load", [&](int i) {
+    cv1::OpportunityStageChanged e;
+    e.set_opportunity(absl::StrCat("opportunities/cw-", sfx, "-", i));
+    e.set_customer(absl::StrCat("customers/cw-", sfx, "-", i));
+    e.set_display_name(absl::StrCat("压测商机 ", i));
+    e.set_from_stage(cv1::OPPORTUNITY_STAGE_QUALIFIED);
+    e.set_to_stage(cv1::OPPORTUNITY_STAGE_PROPOSAL);
+    e.set_owner("members/" + rep);
+    e.set_team("orgUnits/" + team);
+    e.set_region("orgUnits/" + co);
+    e.set_channel("direct");
+    e.set_customer_type("enterprise");
+    e.mutable_amount()->set_amount_minor(100'000'00 + i);
+    e.mutable_amount()->set_currency_code("CNY");
+    return MakeCloudEvent("/salesops/customers", absl::StrCat("cw-", sfx, "-", i), e.opportunity(),
+                          e, entered + absl::Seconds(i));
   });
-  absl::SleepFor(absl::Seconds(3));
-  a->Kill9();
-  const int at_kill = published.load();
-  absl::SleepFor(absl::Seconds(2));
+  ASSERT_TRUE(stream.Start().ok());
   std::vector<std::unique_ptr<WarningServer>> killed;
-  killed.push_back(std::move(a));
-  a = std::make_unique<WarningServer>(shared);
-  a->Start();
-  absl::SleepFor(absl::Seconds(4));
-  stop = true;
-  load.join();
-  producer.Stop();
-  const int n = published.load();
-  ASSERT_EQ(failed.load(), 0);
-  ASSERT_GT(n, 200) << "the load did not run";
+  const int at_kill = KillReplicaDuring(stream, a, shared, killed);
+  ASSERT_EQ(stream.failed(), 0);
+  ASSERT_GT(stream.published(), 200) << "the load did not run";
+  const int n = stream.published();
 
   // Every deal's warning, read until all are there; then, once both replicas have
   // consumed everything and their outbox is empty, what else arrives (a duplicate).
@@ -689,60 +736,35 @@ TEST(ChaosTest, TargetsReplicaKilledWhileDealsAreWon) {
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   // Won deals, each of a different customer (so spread over the partitions), as the
-  // customers service publishes them.
-  ProducerOptions po;
-  po.bootstrap = env.kafka_bootstrap;
-  po.sasl = KafkaAs("admin");
-  po.client_id = "chaos-targets-load";
-  KafkaProducer producer(po);
-  ASSERT_TRUE(producer.Start().ok());
-  std::atomic<bool> stop{false};
-  std::atomic<int> published{0}, failed{0};
+  // customers service publishes them; deal i is worth 1,000.00 yuan + i fen.
+  auto amount = [](int i) -> int64_t { return 1'000'00 + i; };
   std::atomic<int64_t> sum{0};
-  std::thread load([&] {
-    for (int i = 0; !stop.load(); ++i) {
-      cv1::OpportunityWon won;
-      won.set_opportunity(absl::StrCat("opportunities/", id("o"), "-", i));
-      won.set_customer(absl::StrCat("customers/", id("c"), "-", i));
-      won.set_owner("members/" + id("rep"));
-      won.set_team("orgUnits/" + id("team"));
-      won.set_region("orgUnits/" + id("east"));
-      won.set_product_line("orgUnits/" + id("pl"));
-      won.set_channel("direct");
-      won.set_customer_type("enterprise");
-      won.mutable_amount()->set_amount_minor(1'000'00 + i);
-      won.mutable_amount()->set_currency_code("CNY");
-      won.mutable_won_date()->set_year(static_cast<int>(today.year()));
-      won.mutable_won_date()->set_month(today.month());
-      won.mutable_won_date()->set_day(today.day());
-      CloudEvent ce = MakeCloudEvent("/salesops/customers", absl::StrCat(id("c"), "-", i),
-                                     won.opportunity(), won, absl::Now());
-      if (producer
-              .ProduceSync("salesops.customers.events.v1", ce.key, ce.data, ToKafkaHeaders(ce),
-                           absl::Seconds(10))
-              .ok()) {
-        ++published;
-        sum += won.amount().amount_minor();
-      } else {
-        ++failed;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-  });
-  absl::SleepFor(absl::Seconds(3));
-  a->Kill9();
-  const int at_kill = published.load();
-  absl::SleepFor(absl::Seconds(2));
+  CustomersEventStream stream(
+      "chaos-targets-load",
+      [&](int i) {
+        cv1::OpportunityWon won;
+        won.set_opportunity(absl::StrCat("opportunities/", id("o"), "-", i));
+        won.set_customer(absl::StrCat("customers/", id("c"), "-", i));
+        won.set_owner("members/" + id("rep"));
+        won.set_team("orgUnits/" + id("team"));
+        won.set_region("orgUnits/" + id("east"));
+        won.set_product_line("orgUnits/" + id("pl"));
+        won.set_channel("direct");
+        won.set_customer_type("enterprise");
+        won.mutable_amount()->set_amount_minor(amount(i));
+        won.mutable_amount()->set_currency_code("CNY");
+        won.mutable_won_date()->set_year(static_cast<int>(today.year()));
+        won.mutable_won_date()->set_month(today.month());
+        won.mutable_won_date()->set_day(today.day());
+        return MakeCloudEvent("/salesops/customers", absl::StrCat(id("c"), "-", i),
+                              won.opportunity(), won, absl::Now());
+      },
+      [&](int i) { sum += amount(i); });
+  ASSERT_TRUE(stream.Start().ok());
   std::vector<std::unique_ptr<TargetsServer>> killed;
-  killed.push_back(std::move(a));
-  a = std::make_unique<TargetsServer>(shared);
-  a->Start();
-  absl::SleepFor(absl::Seconds(4));
-  stop = true;
-  load.join();
-  producer.Stop();
-  ASSERT_EQ(failed.load(), 0);
-  ASSERT_GT(published.load(), 200) << "the load did not run";
+  const int at_kill = KillReplicaDuring(stream, a, shared, killed);
+  ASSERT_EQ(stream.failed(), 0);
+  ASSERT_GT(stream.published(), 200) << "the load did not run";
 
   // Barrier: the rep's actual reaches the sum; then, with both replicas caught up, it
   // must not have gone past it (a double-applied deal would).
@@ -764,7 +786,7 @@ TEST(ChaosTest, TargetsReplicaKilledWhileDealsAreWon) {
   const int64_t team = actual("orgUnits/" + id("team"));
   std::printf("\n%-17s %10s %16s %16s %16s %12s\n", "fault", "deals won", "sum (fen)", "rep actual",
               "team actual", "at the kill");
-  std::printf("%-17s %10d %16lld %16lld %16lld %12d\n\n", "targets replica", published.load(),
+  std::printf("%-17s %10d %16lld %16lld %16lld %12d\n\n", "targets replica", stream.published(),
               static_cast<long long>(sum.load()), static_cast<long long>(rep),
               static_cast<long long>(team), at_kill);
   EXPECT_EQ(rep, sum.load()) << "the rep's attainment is not the sum of the deals won";
