@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check test-alone clean asyncapi asyncapi-lint k8s-check
+.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check test-alone clean asyncapi asyncapi-lint k8s-check image-check
 
 all: build
 
@@ -104,6 +104,15 @@ k8s-check: build
 	@cd tools/k8scheck && go run . --chart ../../deploy/helm/salesops --topics ../../deploy/local/topics.txt \
 	  --bin-dir $(abspath $(BUILD_DIR))
 	@cd tools/k8scheck && go test ./...
+
+# Developer check, needs root and the Debian mirror, no Docker (so not part of `make test`):
+# the runtime stage's apt package list in deploy/docker/Dockerfile installed into a fresh
+# minimal bookworm root (the cached debootstrap tarball of fresh-debian-check), then every
+# per-service stage's binary and the probe copied in from the build, checked with ldd for
+# a missing shared library and run with --helpfull as the images' user 10001. It does not
+# build the images.
+image-check: build
+	@bash deploy/docker/check-runtime.sh $(abspath $(BUILD_DIR))
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz
