@@ -258,25 +258,32 @@ TEST(KafkaMutualTlsTest, ServiceWithClientCertificatePublishesItsEvents) {
   EXPECT_EQ(records[0].headers["ce_type"], "salesops.org.v1.OrgUnitCreated");
 }
 
+// Starts an org_server with `args` that must refuse to start: exit code 2 within 20 s.
+// Returns what it logged (a test failure when it kept running or exited otherwise).
+std::string StartupRefusal(const std::string& name, std::vector<std::string> args) {
+  const std::string log =
+      absl::StrCat(TestEnv::Get().tmp, "/org_server-", name, "-", UniqueSuffix(), ".log");
+  Process org(SALESOPS_ORG_SERVER, std::move(args), log);
+  org.Start();
+  const int status = org.WaitForExit(absl::Seconds(20));
+  EXPECT_NE(status, -1) << "org_server did not stop";
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 // A client certificate without its key (or the other way round) stops start-up with
 // exit code 2, naming the missing flag.
 TEST(KafkaMutualTlsTest, CertificateWithoutKeyFailsFastNamingTheFlag) {
   const TestEnv& env = TestEnv::Get();
-  const std::string log = absl::StrCat(env.tmp, "/org_server-certnokey-", UniqueSuffix(), ".log");
-  Process org(SALESOPS_ORG_SERVER,
-              {absl::StrCat("--org_addr=127.0.0.1:", FreePort()), "--metrics_port=-1",
-               "--redis_addr=" + env.redis_addr, "--kafka_bootstrap=" + env.kafka_bootstrap,
-               std::string("--jwt_hs256_secret=") + kTestJwtSecret,
-               "--kafka_client_cert_file=" + env.tls_dir + "/client-org.pem"},
-              log);
-  org.Start();
-  const int status = org.WaitForExit(absl::Seconds(20));
-  ASSERT_NE(status, -1) << "org_server did not stop";
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_THAT(text.str(), HasSubstr("--kafka_client_key_file (SALESOPS_KAFKA_CLIENT_KEY_FILE)"));
+  const std::string log = StartupRefusal(
+      "certnokey", {absl::StrCat("--org_addr=127.0.0.1:", FreePort()), "--metrics_port=-1",
+                    "--redis_addr=" + env.redis_addr, "--kafka_bootstrap=" + env.kafka_bootstrap,
+                    std::string("--jwt_hs256_secret=") + kTestJwtSecret,
+                    "--kafka_client_cert_file=" + env.tls_dir + "/client-org.pem"});
+  EXPECT_THAT(log, HasSubstr("--kafka_client_key_file (SALESOPS_KAFKA_CLIENT_KEY_FILE)"));
 }
 
 // An org_server with TLS and mTLS on, started once for the transport tests.
@@ -330,21 +337,11 @@ TEST_F(TransportTest, ClientWithoutCertificateIsRefused) {
 // Plaintext on a non-loopback address stops start-up with exit code 2 and a
 // message naming --allow_plaintext.
 TEST(TransportStartupTest, PlaintextOffLoopbackFailsFastNamingTheFlag) {
-  const TestEnv& env = TestEnv::Get();
-  const std::string log = absl::StrCat(env.tmp, "/org_server-plaintext-", UniqueSuffix(), ".log");
-  Process org(SALESOPS_ORG_SERVER,
-              {absl::StrCat("--org_addr=0.0.0.0:", FreePort()), "--metrics_port=-1",
-               std::string("--jwt_hs256_secret=") + kTestJwtSecret},
-              log);
-  org.Start();
-  const int status = org.WaitForExit(absl::Seconds(20));
-  ASSERT_NE(status, -1) << "org_server did not stop";
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_THAT(text.str(), HasSubstr("--allow_plaintext (SALESOPS_ALLOW_PLAINTEXT)"));
-  EXPECT_THAT(text.str(), HasSubstr("0.0.0.0"));
+  const std::string log = StartupRefusal(
+      "plaintext", {absl::StrCat("--org_addr=0.0.0.0:", FreePort()), "--metrics_port=-1",
+                    std::string("--jwt_hs256_secret=") + kTestJwtSecret});
+  EXPECT_THAT(log, HasSubstr("--allow_plaintext (SALESOPS_ALLOW_PLAINTEXT)"));
+  EXPECT_THAT(log, HasSubstr("0.0.0.0"));
 }
 
 // The local addresses (hex, as in /proc/net/tcp{,6}) listening on TCP `port`.
