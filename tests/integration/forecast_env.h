@@ -2,6 +2,7 @@
 // its scheduled jobs every 200 ms (the refresh still once per hour).
 #pragma once
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ class ForecastServer {
  public:
   explicit ForecastServer(std::vector<std::string> extra_args = {});
   void Start();
+  void Kill9() { process_.Signal(SIGKILL); }
   const std::string& addr() const { return process_.addr(); }
   int metrics_port() const { return process_.metrics_port(); }
   salesops::forecast::v1::ForecastService::Stub& stub() { return *stub_; }

@@ -18,6 +18,7 @@ class PerformanceServer {
  public:
   explicit PerformanceServer(std::vector<std::string> extra_args = {});
   void Start();
+  void Kill9() { process_.Signal(SIGKILL); }
   void Stop() { process_.Signal(SIGTERM); }
   const std::string& addr() const { return process_.addr(); }
   int metrics_port() const { return process_.metrics_port(); }
