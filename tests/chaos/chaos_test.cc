@@ -13,8 +13,9 @@
 // the client spreads its calls over the two serving ones, as a Service would,
 // and a call that fails is retried on the next.
 // Prints a table (with the seconds until writes were acknowledged again) and
-// fails on any loss or double-apply. The replicas of the consuming services are
-// killed in consumer_chaos_test.cc, in the same binary.
+// fails on any loss or double-apply. Then the same for one of two customers replicas
+// and one of two gateway replicas (the write path over HTTP). The replicas of the
+// consuming services are killed in consumer_chaos_test.cc, in the same binary.
 #include <signal.h>
 #include <stdio.h>
 
@@ -27,6 +28,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/events/cloud_event.h"
@@ -35,6 +37,7 @@
 #include "salesops/customers/v1/customers_service.grpc.pb.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "tests/integration/customers_env.h"
+#include "tests/integration/gateway_env.h"
 #include "tests/integration/redis_ha.h"
 #include "tests/integration/test_env.h"
 
@@ -453,6 +456,108 @@ TEST(ChaosTest, CustomersReplicaKilledUnderLoad) {
   EXPECT_EQ(found, static_cast<int>(p.acked.size())) << "acknowledged customers missing";
   EXPECT_EQ(events, static_cast<int>(p.acked.size())) << "acknowledged customers without an event";
   EXPECT_EQ(doubled, 0) << "a customer created twice (two CustomerCreated event ids)";
+}
+
+// Two gateway replicas in front of one org service, as two pods behind one Service: a
+// client's CreateMember calls (Connect JSON over HTTP, retried with the same
+// request_id until acknowledged) alternate between them; one is killed with -9 and
+// replaced. Every acknowledged member must be in the org service, with exactly one
+// MemberJoined event id on the topic.
+TEST(ChaosTest, GatewayReplicaKilledUnderLoad) {
+  const TestEnv& env = TestEnv::Get();
+  const std::string sfx = UniqueSuffix();
+  const std::string admin = Token(Role::kAdmin, "chaos", "");
+  TopicReader reader(env.kafka_bootstrap, "salesops.org.events.v1");
+  OrgServer org("org-chaos-gw-" + sfx);
+  org.Start();
+  const std::string co = "cg-co-" + sfx, team = "cg-team-" + sfx;
+  CreateOrgUnit(org, co, v1::ORG_UNIT_KIND_COMPANY, "");
+  CreateOrgUnit(org, team, v1::ORG_UNIT_KIND_TEAM, co);
+  const std::vector<std::string> shared = {"--lease_namespace=gateway-chaos-" + sfx,
+                                           "--directory_group=gateway-directory-chaos-" + sfx};
+  auto replica = [&] { return std::make_unique<GatewayServer>(org.addr(), shared); };
+  auto a = replica();
+  auto b = replica();
+  a->Start();
+  b->Start();
+  std::array<std::atomic<GatewayServer*>, 2> gateways;
+  gateways[0] = a.get();
+  gateways[1] = b.get();
+  std::atomic<size_t> next{0};
+  Load load([&](const std::string& id, const std::string& unit) {
+    GatewayServer* gateway = gateways[next.fetch_add(1) % gateways.size()].load();
+    const std::string body = absl::StrCat(
+        R"({"memberId": ")", id, R"(", "requestId": "req-)", id,
+        R"(", "member": {"displayName": "压测", "email": ")", id,
+        R"(@chaos.example.com", "role": "ROLE_REP", "department": "DEPARTMENT_SALES", )",
+        R"("orgUnit": "orgUnits/)", unit, R"("}})");
+    const HttpAnswer answer =
+        gateway->Call("/salesops.org.v1.OrgService/CreateMember", body, admin);
+    if (answer.status == 200 ||
+        (answer.status == 409 && absl::StrContains(answer.body, "already_exists"))) {
+      return grpc::Status::OK;  // 409: created by an earlier attempt whose answer was lost
+    }
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        absl::StrCat("HTTP ", answer.status, ": ", answer.body));
+  });
+
+  Phase p;
+  p.fault = "gateway replica";
+  p.unit = team;
+  std::vector<std::unique_ptr<GatewayServer>> killed;
+  load.Run(&p, /*writers=*/4, /*every=*/absl::Milliseconds(20));
+  absl::SleepFor(absl::Seconds(3));
+  a->Kill9();
+  load.MarkFault(&p);
+  absl::SleepFor(absl::Seconds(2));
+  killed.push_back(std::move(a));
+  a = replica();
+  a->Start();
+  gateways[0] = a.get();
+  absl::SleepFor(absl::Seconds(4));
+  load.Stop();
+
+  std::map<std::string, std::set<std::string>> joined;  // member id -> event ids
+  auto absorb = [&](const std::vector<Record>& records) {
+    for (const Record& r : records) {
+      if (EventType(r) == "salesops.org.v1.MemberJoined" && p.acked.count(r.key) > 0) {
+        joined[r.key].insert(r.headers.at("ce_id"));
+      }
+    }
+  };
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(120);
+       absl::Now() < deadline && joined.size() < p.acked.size();) {
+    absorb(reader.ReadFor(absl::Seconds(2)));
+  }
+  int found = 0, events = 0, doubled = 0;
+  for (const std::string& id : p.acked) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin);
+    v1::GetMemberRequest req;
+    req.set_name("members/" + id);
+    v1::GetMemberResponse resp;
+    if (org.stub().GetMember(&ctx, req, &resp).ok() && resp.member().name() == req.name()) {
+      ++found;
+    }
+    auto it = joined.find(id);
+    if (it != joined.end()) {
+      ++events;
+      doubled += it->second.size() > 1 ? 1 : 0;
+    }
+  }
+  const double back = p.first_ack_after == absl::InfiniteFuture()
+                          ? -1
+                          : absl::ToDoubleSeconds(p.first_ack_after - p.fault_at);
+  std::printf("\n%-18s %12s %12s %16s %12s %18s %14s\n", "fault", "writes acked", "writes found",
+              "events expected", "events seen", "two event ids", "writes back s");
+  std::printf("%-18s %12zu %12d %16zu %12d %18d %14.2f\n", p.fault.c_str(), p.acked.size(), found,
+              p.acked.size(), events, doubled, back);
+  std::printf("(failed calls retried by the client: %d)\n\n", p.failed_calls);
+  EXPECT_GT(p.acked.size(), 50u) << "the load did not run";
+  EXPECT_GE(back, 0) << "no write was acknowledged after the kill";
+  EXPECT_EQ(found, static_cast<int>(p.acked.size())) << "acknowledged members missing";
+  EXPECT_EQ(events, static_cast<int>(p.acked.size())) << "acknowledged members without an event";
+  EXPECT_EQ(doubled, 0) << "a member joined twice (two MemberJoined event ids)";
 }
 
 }  // namespace

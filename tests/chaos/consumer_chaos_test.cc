@@ -503,15 +503,20 @@ TEST(ChaosTest, ForecastReplicaKilledWhileDealsAreWon) {
 }
 
 // Two sync replicas while stalled-deal warnings stream in for a team whose group robot
-// is routed them; one is killed with -9 (possibly mid-POST) and replaced. A group must
-// never get a warning twice, and no warning may vanish: each one reaches the robot, or
-// (the POST the kill interrupted) shows as an IN_DOUBT delivery for an admin to decide.
+// is routed them (each answer 40 ms late); one is killed with -9, most likely in the
+// middle of a POST, and replaced. A group must never get a warning twice, and no
+// warning may vanish: each one reaches the robot, or shows as an IN_DOUBT delivery
+// for an admin to decide (the POST the kill interrupted: the group may have it).
 TEST(ChaosTest, SyncReplicaKilledWhileWarningsAreRouted) {
   const std::string sfx = UniqueSuffix();
   auto id = [&](const std::string& base) { return absl::StrCat("cs-", base, "-", sfx); };
   SystemClock wall;
   salesops::sync::FakeGroupRobot robot(wall);
   robot.AddWeCom("team", "k-" + sfx);
+  // Each answer 40 ms late, as a slow platform: the replicas always have a POST in
+  // flight, so the kill interrupts one (a message the group got, whose answer never came).
+  robot.Script("team", std::vector<salesops::sync::RobotAnswer>(
+                           20'000, salesops::sync::RobotAnswer::Late(absl::Milliseconds(40))));
   ASSERT_TRUE(robot.Start().ok());
   const std::string routes = absl::StrCat(TestEnv::Get().tmp, "/chaos-routes-", sfx, ".json");
   {
@@ -561,28 +566,33 @@ TEST(ChaosTest, SyncReplicaKilledWhileWarningsAreRouted) {
   ASSERT_GT(stream.published(), 200) << "the load did not run";
   const int n = stream.published();
 
-  // What the group got, by warning; and the deliveries left in doubt.
-  auto received = [&] {
+  // The warning a title names: i of "【cs-w-…-i】", or -1.
+  const std::string mark = "【" + id("w") + "-";
+  auto warning_of = [&](const std::string& title) {
+    const size_t at = title.find(mark);
+    const size_t to = at == std::string::npos ? at : title.find("】", at + mark.size());
+    int i = -1;
+    if (to == std::string::npos ||
+        !absl::SimpleAtoi(title.substr(at + mark.size(), to - at - mark.size()), &i)) {
+      return -1;
+    }
+    return i;
+  };
+  auto received = [&] {  // what the group got: warning → times
     std::map<int, int> got;
     for (const auto& m : robot.MessagesOf("team")) {
-      for (size_t at = m.title.find("【" + id("w") + "-"); at != std::string::npos;
-           at = std::string::npos) {
-        const size_t from = at + std::string("【" + id("w") + "-").size();
-        const size_t to = m.title.find("】", from);
-        int i = -1;
-        if (to != std::string::npos && absl::SimpleAtoi(m.title.substr(from, to - from), &i)) {
-          ++got[i];
-        }
+      if (const int i = warning_of(m.title); i >= 0) {
+        ++got[i];
       }
     }
     return got;
   };
   const std::string admin = Token(Role::kAdmin, "chaos", "");
-  auto in_doubt = [&] {
+  auto deliveries_in = [&](sv1::DeliveryState state) {  // the warnings with a delivery in `state`
     std::set<int> out;
     sv1::ListDeliveriesRequest req;
     req.set_route("notificationRoutes/team-wecom");
-    req.set_state(sv1::DELIVERY_STATE_IN_DOUBT);
+    req.set_state(state);
     req.set_page_size(100);
     do {
       grpc::ClientContext ctx;
@@ -592,26 +602,26 @@ TEST(ChaosTest, SyncReplicaKilledWhileWarningsAreRouted) {
         break;
       }
       for (const auto& d : resp.deliveries()) {
-        for (int i = 0; i < n; ++i) {
-          if (absl::StrContains(d.title(), subject(i))) {
-            out.insert(i);
-          }
+        if (const int i = warning_of(d.title()); i >= 0) {
+          out.insert(i);
         }
       }
       req.set_page_token(resp.next_page_token());
     } while (!req.page_token().empty());
     return out;
   };
-  // Barrier: every warning delivered or in doubt (the lease, 6 s, must run out first).
-  Until([&] {
-    const std::map<int, int> got = received();
-    return static_cast<int>(got.size()) >= n ||
-           static_cast<int>(got.size() + in_doubt().size()) >= n;
-  });
+  // Barrier: both replicas have read every warning; then none of their deliveries is
+  // still pending or in flight (an interrupted one turns IN_DOUBT once its 6 s lease
+  // runs out, and must then stay unsent).
   WaitForConsumersCaughtUp(a->metrics_port(), "sync_server a");
   WaitForConsumersCaughtUp(b->metrics_port(), "sync_server b");
+  Until([&] {
+    return deliveries_in(sv1::DELIVERY_STATE_PENDING).empty() &&
+           deliveries_in(sv1::DELIVERY_STATE_SENDING).empty();
+  });
   const std::map<int, int> got = received();
-  const std::set<int> doubt = in_doubt();
+  const std::set<int> doubt = deliveries_in(sv1::DELIVERY_STATE_IN_DOUBT);
+  const size_t sent = deliveries_in(sv1::DELIVERY_STATE_SENT).size();
   int twice = 0, lost = 0;
   for (int i = 0; i < n; ++i) {
     auto it = got.find(i);
@@ -624,12 +634,13 @@ TEST(ChaosTest, SyncReplicaKilledWhileWarningsAreRouted) {
       ADD_FAILURE() << subject(i) << " neither reached the group nor is in doubt";
     }
   }
-  std::printf("\n%-14s %10s %14s %16s %10s %6s %12s\n", "fault", "warnings", "group got",
-              "in doubt", "got twice", "lost", "at the kill");
-  std::printf("%-14s %10d %14zu %16zu %10d %6d %12d\n\n", "sync replica", n, got.size(),
+  std::printf("\n%-14s %10s %10s %10s %10s %10s %6s %12s\n", "fault", "warnings", "group got",
+              "sent", "in doubt", "got twice", "lost", "at the kill");
+  std::printf("%-14s %10d %10zu %10zu %10zu %10d %6d %12d\n\n", "sync replica", n, got.size(), sent,
               doubt.size(), twice, lost, at_kill);
   EXPECT_TRUE(robot.rejected().empty());
   EXPECT_LE(doubt.size(), 1u) << "more in doubt than the one POST a kill can interrupt";
+  EXPECT_EQ(sent + doubt.size(), static_cast<size_t>(n)) << "a warning without its delivery";
   robot.Stop();
   std::remove(routes.c_str());
 }
