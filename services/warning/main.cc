@@ -27,8 +27,11 @@ ABSL_FLAG(std::string, warning_stage_weights,
           "Win probability per open stage in basis points (weighted pipeline for coverage)");
 ABSL_FLAG(absl::Duration, warning_scan_interval, absl::Seconds(1),
           "How often time-based rules are evaluated for the subjects due");
+ABSL_FLAG(bool, warning_engine_waves, true,
+          "Apply a consumed batch in waves: one event per key, reads and commits pipelined "
+          "(false: each event on its own, --warning_engine_lanes at once)");
 ABSL_FLAG(int, warning_engine_lanes, 4,
-          "Events of different keys the engine evaluates at once (per consumed batch)");
+          "Without waves: events of different keys the engine evaluates at once");
 ABSL_FLAG(absl::Duration, warning_rules_refresh, absl::Seconds(2),
           "How often a replica checks for rule changes made elsewhere");
 ABSL_FLAG(std::string, warning_engine_group, salesops::warning::kEngineGroup,
@@ -129,7 +132,8 @@ int main(int argc, char** argv) {
   runtime.AddConsumer(directory_group, directory_projection);
   ProjectionStore engine_seen(outbox, WarnKey("eng:seen:"));
   WarningConsumer consumer(engine_seen, store, engine, clock,
-                           absl::GetFlag(FLAGS_warning_engine_lanes));
+                           {.waves = absl::GetFlag(FLAGS_warning_engine_waves),
+                            .lanes = absl::GetFlag(FLAGS_warning_engine_lanes)});
   ConsumerOptions engine_group;
   engine_group.group_id = absl::GetFlag(FLAGS_warning_engine_group);
   engine_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic),

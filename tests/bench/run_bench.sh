@@ -237,6 +237,48 @@ PY
   exit 0
 fi
 
+# The warning engine on its own Redis: throughput with the engine's waves and the way
+# before them (each event on its own, 4 lanes), same records, same run; then latency.
+warning_bench_run() {
+  echo "== warning engine: ${BENCH_WARNING_EVENTS:-20000} events with 50 rules, waves and 4 lanes; publish → WarningRaised latency"
+  warning_redis_port=$("$local/free_port.sh")
+  "$local/redis.sh" start "$run/redis-warning" "$warning_redis_port" >/dev/null
+  "$build/tests/bench/warning_bench" --redis_addr="127.0.0.1:$warning_redis_port" \
+    $(creds admin "$run/redis-warning") \
+    --kafka_bootstrap="127.0.0.1:$kafka_port" --events="${BENCH_WARNING_EVENTS:-20000}" \
+    2>"$run/warning.log" > "$run/warning.json"
+  "$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
+}
+# BENCH_ONLY=warning: the warning engine's figures alone (two minutes, not the whole suite).
+if [ "${BENCH_ONLY:-}" = warning ]; then
+  warning_bench_run
+  cp "$run/warning.json" "$out/warning-$stamp.json"
+  python3 - "$run/warning.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
+modes = {r['mode']: r for r in rows if r['target'] == 'warning_throughput'}
+for name, r in sorted(modes.items()):
+    print("%-7s %8.0f events/s (%d processed, %d warnings raised; plain consumer %.0f/s, ratio %.3f)"
+          % (name, r['events_per_s'], r['processed'], r['warnings_raised'],
+             r['raw_consume_events_per_s'], r['events_per_s'] / r['raw_consume_events_per_s']))
+base = [r for n, r in modes.items() if n != 'waves']
+if base and 'waves' in modes:
+    w = modes['waves']
+    print("waves / %s: %.2fx (%d waves, %d events in them, %d on their own)" % (
+        base[0]['mode'], w['events_per_s'] / base[0]['events_per_s'], w['waves'], w['in_waves'],
+        w['alone']))
+lat = [r for r in rows if r['target'] == 'warning_latency']
+if lat:
+    l = lat[0]
+    print("publish -> WarningRaised p50 %.1f ms, p99 %.1f ms; raw produce -> consume p50 %.1f, p99 %.1f ms (%.1fx)"
+          % (l['p50_ms'], l['p99_ms'], l['raw_p50_ms'], l['raw_p99_ms'],
+             l['p99_ms'] / l['raw_p99_ms'] if l['raw_p99_ms'] else 0))
+    for k, v in l.get('stages', {}).items():
+        print("  %s: p50 %.1f ms, p99 %.1f ms" % (k.replace('_', ' '), v['p50_ms'], v['p99_ms']))
+PY
+  exit 0
+fi
+
 echo "== (a) gRPC: concurrency $concurrency, $rounds rounds of $duration per target"
 for _ in $(seq 1 "$rounds"); do
   load --target=echo --addr="127.0.0.1:$echo_port" --payload_bytes="$payload" >> "$run/echo.json"
@@ -259,14 +301,7 @@ retier_port=$("$local/free_port.sh")
   --events="${BENCH_ATTAINMENT_EVENTS:-20000}" --kafka_bootstrap="127.0.0.1:$kafka_port" \
   > "$run/attainment.json"
 "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
-echo "== warning engine: ${BENCH_WARNING_EVENTS:-20000} events with 50 rules; publish → WarningRaised latency"
-warning_redis_port=$("$local/free_port.sh")
-"$local/redis.sh" start "$run/redis-warning" "$warning_redis_port" >/dev/null
-"$build/tests/bench/warning_bench" --redis_addr="127.0.0.1:$warning_redis_port" \
-  $(creds admin "$run/redis-warning") \
-  --kafka_bootstrap="127.0.0.1:$kafka_port" --events="${BENCH_WARNING_EVENTS:-20000}" \
-  2>"$run/warning.log" > "$run/warning.json"
-"$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
+warning_bench_run
 echo "== performance: replay of the demo history into statements and scorecards (own Redis)"
 perf_redis_port=$("$local/free_port.sh")
 "$local/redis.sh" start "$run/redis-perf" "$perf_redis_port" >/dev/null
@@ -375,11 +410,20 @@ if 'rollup_latency' in att_rows:
     print("won deal on Kafka -> rep's roll-up: p50 %.1f ms, p99 %.1f ms, max %.1f ms; raw "
           "produce -> consume p50 %.1f ms, p99 %.1f ms" % (rl['p50_ms'], rl['p99_ms'],
           rl['max_ms'], rl['raw_p50_ms'], rl['raw_p99_ms']))
-warn = {r['target']: r for r in load('warning.json')}
-wt, wl = warn['warning_throughput'], warn['warning_latency']
-print("warning engine: %.0f events/s with %d rules (%d warnings raised); a plain consumer reads "
-      "the same records at %.0f/s" % (wt['events_per_s'], wt['rules'], wt['warnings_raised'],
-      wt['raw_consume_events_per_s']))
+warn_rows = load('warning.json')
+warn = {r['target']: r for r in warn_rows}
+modes = {r['mode']: r for r in warn_rows if r['target'] == 'warning_throughput'}
+warn['throughput_by_mode'] = modes
+wt, wl = modes.get('waves', warn['warning_throughput']), warn['warning_latency']
+for name, r in sorted(modes.items()):
+    print("warning engine (%s): %.0f events/s with %d rules (%d warnings raised; ratio to a plain "
+          "consumer %.3f)" % (name, r['events_per_s'], r['rules'], r['warnings_raised'],
+          r['events_per_s'] / r['raw_consume_events_per_s'] if r['raw_consume_events_per_s'] > 0 else 0))
+base = [r for n, r in modes.items() if n != 'waves']
+if base and 'waves' in modes and base[0]['events_per_s'] > 0:
+    print("  waves / %s in the same run: %.2fx (%d waves, %d events in them, %d on their own)"
+          % (base[0]['mode'], modes['waves']['events_per_s'] / base[0]['events_per_s'],
+             modes['waves']['waves'], modes['waves']['in_waves'], modes['waves']['alone']))
 print("publish -> WarningRaised: p50 %.1f ms, p99 %.1f ms; raw produce -> consume: p50 %.1f ms, "
       "p99 %.1f ms" % (wl['p50_ms'], wl['p99_ms'], wl['raw_p50_ms'], wl['raw_p99_ms']))
 if 'stages' in wl:

@@ -54,7 +54,9 @@ ABSL_FLAG(int, latency_events, 1000, "events in each latency phase");
 ABSL_FLAG(int, latency_warmup, 200, "events sent first in each latency phase, not counted");
 ABSL_FLAG(absl::Duration, latency_interval, absl::Milliseconds(5), "gap between latency events");
 ABSL_FLAG(int, rules, 50, "rules the engine evaluates");
-ABSL_FLAG(int, lanes, 4, "events of different keys evaluated at once (--warning_engine_lanes)");
+ABSL_FLAG(int, lanes, 4,
+          "the baseline mode: events of different keys evaluated at once, each on its own "
+          "(--warning_engine_waves=false --warning_engine_lanes)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(300), "give up after");
 
 namespace {
@@ -213,7 +215,11 @@ int main(int argc, char** argv) {
   warning::WarningEngine engine(store, directory, rule_set, engine_options);
   SystemClock clock;
   ProjectionStore seen(outbox, warning::WarnKey("eng:seen:"));
-  warning::WarningConsumer handler(seen, store, engine, clock, absl::GetFlag(FLAGS_lanes));
+  // The engine as it runs (waves), and the way it ran before them (each event on its
+  // own, `lanes` at once), measured on the same records in the same run.
+  warning::WarningConsumer handler(seen, store, engine, clock);
+  warning::WarningConsumer one_by_one(seen, store, engine, clock,
+                                      {.waves = false, .lanes = absl::GetFlag(FLAGS_lanes)});
   ProducerOptions producer_options;
   producer_options.bootstrap = bootstrap;
   producer_options.sasl = salesops::bench::KafkaAuth();
@@ -223,54 +229,76 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // ---- Throughput: the records first, then the engine.
+  // ---- Throughput: the records first, then the engine; once per mode, each on its own
+  // copy of the records (other deal and event ids: the second would find them seen).
   const absl::Time old = absl::Now() - absl::Hours(24 * 40);
-  for (int i = 0; i < n / 2; ++i) {
-    const absl::Time at = i % 2 == 0 ? old : absl::Now();  // even deals stall
-    for (const CloudEvent& e : {Created(i, run, at), StageChanged(i, run, at + absl::Seconds(1))}) {
-      (void)producer.Produce(in_topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
+  const absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_timeout);
+  bool all_processed = true;
+  for (const bool waves : {false, true}) {
+    const std::string mode = waves ? "waves" : absl::StrCat("lanes", absl::GetFlag(FLAGS_lanes));
+    const std::string topic = absl::StrCat(in_topic, ".", mode);
+    const std::string ids = absl::StrCat(run, "-", mode);
+    if (absl::Status s =
+            EnsureTopics(bootstrap, {{topic, 3}}, absl::Seconds(10), salesops::bench::KafkaAuth());
+        !s.ok()) {
+      std::fprintf(stderr, "topic: %s\n", std::string(s.message()).c_str());
+      return 1;
     }
-  }
-  (void)producer.Flush(absl::Seconds(60));
-  const int64_t raised_before = engine.stats().raised.load();
-  const absl::Time start = absl::Now();
-  KafkaEventConsumer consumer(Group(bootstrap, "bench-warning-" + run, in_topic, in_topic + ".dlq"),
-                              handler, producer);
-  (void)consumer.Start();
-  const absl::Time deadline = start + absl::GetFlag(FLAGS_timeout);
-  while (consumer.stats().processed.load() < n && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  const double engine_secs = absl::ToDoubleSeconds(absl::Now() - start);
-  const int64_t processed = consumer.stats().processed.load();
-  const int64_t raised = engine.stats().raised.load() - raised_before;
-  consumer.Stop();
-  // Baseline: a plain consumer reading the same records (includes its group join).
-  double raw_secs = -1;
-  {
-    const absl::Time t0 = absl::Now();
-    auto c = PlainConsumer(bootstrap, "bench-warning-raw-" + run, in_topic, "earliest");
-    int got = 0;
-    while (got < n && absl::Now() < deadline + absl::Seconds(60)) {
-      std::unique_ptr<RdKafka::Message> msg(c->consume(100));
-      if (msg->err() == RdKafka::ERR_NO_ERROR) {
-        ++got;
+    for (int i = 0; i < n / 2; ++i) {
+      const absl::Time at = i % 2 == 0 ? old : absl::Now();  // even deals stall
+      for (const CloudEvent& e :
+           {Created(i, ids, at), StageChanged(i, ids, at + absl::Seconds(1))}) {
+        (void)producer.Produce(topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
       }
     }
-    if (got == n) {
-      raw_secs = absl::ToDoubleSeconds(absl::Now() - t0);
+    (void)producer.Flush(absl::Seconds(60));
+    const int64_t raised_before = engine.stats().raised.load();
+    const int64_t evaluations_before = engine.stats().evaluations.load();
+    const absl::Time start = absl::Now();
+    KafkaEventConsumer consumer(
+        Group(bootstrap, absl::StrCat("bench-warning-", ids), topic, in_topic + ".dlq"),
+        waves ? handler : one_by_one, producer);
+    (void)consumer.Start();
+    while (consumer.stats().processed.load() < n && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
     }
-    c->close();
+    const double engine_secs = absl::ToDoubleSeconds(absl::Now() - start);
+    const int64_t processed = consumer.stats().processed.load();
+    const int64_t raised = engine.stats().raised.load() - raised_before;
+    all_processed = all_processed && processed == n;
+    consumer.Stop();
+    // Baseline: a plain consumer reading the same records (includes its group join).
+    double raw_secs = -1;
+    {
+      const absl::Time t0 = absl::Now();
+      auto c = PlainConsumer(bootstrap, absl::StrCat("bench-warning-raw-", ids), topic, "earliest");
+      int got = 0;
+      while (got < n && absl::Now() < deadline + absl::Seconds(60)) {
+        std::unique_ptr<RdKafka::Message> msg(c->consume(100));
+        if (msg->err() == RdKafka::ERR_NO_ERROR) {
+          ++got;
+        }
+      }
+      if (got == n) {
+        raw_secs = absl::ToDoubleSeconds(absl::Now() - t0);
+      }
+      c->close();
+    }
+    const warning::WarningConsumerStats& ws = handler.stats();
+    std::printf(
+        "{\"target\":\"warning_throughput\",\"mode\":\"%s\",\"events\":%d,\"processed\":%lld,"
+        "\"rules\":%zu,\"warnings_raised\":%lld,\"events_per_s\":%.0f,"
+        "\"raw_consume_events_per_s\":%.0f,\"rule_evaluations\":%lld,\"waves\":%lld,"
+        "\"in_waves\":%lld,\"alone\":%lld}\n",
+        mode.c_str(), n, static_cast<long long>(processed), rules->size(),
+        static_cast<long long>(raised), processed == n ? n / engine_secs : -1.0,
+        raw_secs > 0 ? n / raw_secs : -1.0,
+        static_cast<long long>(engine.stats().evaluations.load() - evaluations_before),
+        static_cast<long long>(waves ? ws.waves.load() : 0),
+        static_cast<long long>(waves ? ws.in_waves.load() : 0),
+        static_cast<long long>(waves ? ws.alone.load() : 0));
+    std::fflush(stdout);
   }
-  std::printf(
-      "{\"target\":\"warning_throughput\",\"lanes\":%d,\"events\":%d,\"processed\":%lld,\"rules\":%"
-      "zu,"
-      "\"warnings_raised\":%lld,\"events_per_s\":%.0f,\"raw_consume_events_per_s\":%.0f,"
-      "\"rule_evaluations\":%lld}\n",
-      absl::GetFlag(FLAGS_lanes), n, static_cast<long long>(processed), rules->size(),
-      static_cast<long long>(raised), processed == n ? n / engine_secs : -1.0,
-      raw_secs > 0 ? n / raw_secs : -1.0,
-      static_cast<long long>(engine.stats().evaluations.load()));
 
   // ---- Latency: publish → WarningRaised, with the relay running.
   RelayOptions relay_options;
@@ -397,5 +425,5 @@ int main(int argc, char** argv) {
       stage("publish_to_evaluated", to_evaluated_ms).c_str(),
       stage("evaluated_to_relayed", to_relayed_ms).c_str(),
       stage("relayed_to_read", to_read_ms).c_str());
-  return processed == n && static_cast<int>(engine_ms.size()) == m ? 0 : 1;
+  return all_processed && static_cast<int>(engine_ms.size()) == m ? 0 : 1;
 }

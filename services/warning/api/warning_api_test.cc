@@ -384,7 +384,7 @@ class WarningApiTest : public ::testing::Test {
                     ASSERT_TRUE(scheduler_.SweepAll().ok());
                   }};
   ProjectionStore engine_seen_{kv_, WarnKey("eng:seen:")};
-  WarningConsumer consumer_{engine_seen_, store_, engine_, clock_, 1};
+  WarningConsumer consumer_{engine_seen_, store_, engine_, clock_};
   int shipped_rules_ = 0;
 
   const CallContext rep1_ = As(Role::kRep, "rep-1", "t-hz");

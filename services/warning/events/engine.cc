@@ -1,6 +1,7 @@
 #include "services/warning/events/engine.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,13 @@ std::string Strip(const std::string& name, absl::string_view prefix) {
   return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
 }
 std::string WarningId(const v1::Warning& w) { return Strip(w.name(), "warnings/"); }
+
+// The value at `key`, or null.
+template <typename Map>
+const typename Map::mapped_type* Find(const Map& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? nullptr : &it->second;
+}
 
 }  // namespace
 
@@ -77,10 +85,10 @@ absl::StatusOr<Routing> WarningEngine::Route(const std::string& team, const std:
 absl::Status WarningEngine::Evaluate(
     std::vector<SubjectUpdate>& subjects,
     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
-    absl::Time now, WriteBatch& b) {
+    absl::Time now, WriteBatch& b, EvaluationReads* reads) {
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const RuleList> rules, rules_.Current());
   for (SubjectUpdate& s : subjects) {
-    SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, b));
+    SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, b, reads));
   }
   return absl::OkStatus();
 }
@@ -88,11 +96,17 @@ absl::Status WarningEngine::Evaluate(
 absl::Status WarningEngine::EvaluateOne(
     SubjectUpdate& s, const RuleList& rules,
     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
-    absl::Time now, WriteBatch& b) {
+    absl::Time now, WriteBatch& b, EvaluationReads* reads) {
   const v1::SubjectState& st = s.state;
   std::optional<int64_t> pipeline;
   if (st.kind() == v1::SUBJECT_KIND_REP_PERIOD || st.kind() == v1::SUBJECT_KIND_TEAM_PERIOD) {
-    SALESOPS_ASSIGN_OR_RETURN(int64_t p, store_.Pipeline(st.subject()));
+    int64_t p = 0;
+    const auto read = reads == nullptr ? nullptr : Find(reads->pipeline, st.subject());
+    if (read != nullptr) {
+      p = *read;
+    } else {
+      SALESOPS_ASSIGN_OR_RETURN(p, store_.Pipeline(st.subject()));
+    }
     auto it = pipeline_delta.find(st.subject());
     pipeline = p + (it == pipeline_delta.end() ? 0 : it->second);
   }
@@ -100,11 +114,20 @@ absl::Status WarningEngine::EvaluateOne(
   SALESOPS_ASSIGN_OR_RETURN(Routing routing, Route(st.org_unit(), st.rep()));
   facts.responsible_supervisor = routing.supervisor;
 
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<Versioned<v1::Warning>> active_list,
-                            store_.ActiveWarnings(s.key));
+  std::vector<Versioned<v1::Warning>> active_list;
+  if (const auto read = reads == nullptr ? nullptr : Find(reads->active, s.key); read != nullptr) {
+    active_list = *read;
+  } else {
+    SALESOPS_ASSIGN_OR_RETURN(active_list, store_.ActiveWarnings(s.key));
+  }
   absl::flat_hash_map<std::string, const Versioned<v1::Warning>*> active;
   for (const auto& w : active_list) {
     active[w.doc.rule()] = &w;
+  }
+  // The subject's active warnings once `b` is committed, by rule (for `reads`).
+  std::map<std::string, Versioned<v1::Warning>> after;
+  for (const auto& w : active_list) {
+    after[w.doc.rule()] = w;
   }
 
   std::optional<absl::Time> due;
@@ -145,6 +168,7 @@ absl::Status WarningEngine::EvaluateOne(
         e.set_cause_event_source(cause.source);
         e.set_cause_event_id(cause.id);
         b.Emit(MakeCloudEvent(kWarningSource, id, w.name(), e, now, cause.trace_id), kWarningTopic);
+        after[rule.name()] = {w, 1};
         stats_.raised.fetch_add(1, std::memory_order_relaxed);
         break;
       }
@@ -158,6 +182,7 @@ absl::Status WarningEngine::EvaluateOne(
           WarningStore::UnindexActive(b, old, {});
           WarningStore::IndexWarning(b, w, routing.units, true);
         }
+        after[rule.name()] = {w, current->version + 1};
         stats_.updated.fetch_add(1, std::memory_order_relaxed);
         break;
       }
@@ -175,6 +200,7 @@ absl::Status WarningEngine::EvaluateOne(
         e.set_cause_event_id(cause.id);
         b.Emit(MakeCloudEvent(kWarningSource, WarningId(w), w.name(), e, now, cause.trace_id),
                kWarningTopic);
+        after.erase(rule.name());
         stats_.resolved.fetch_add(1, std::memory_order_relaxed);
         break;
       }
@@ -183,6 +209,13 @@ absl::Status WarningEngine::EvaluateOne(
       if (!due || *next < *due) {
         due = next;
       }
+    }
+  }
+  if (reads != nullptr) {
+    std::vector<Versioned<v1::Warning>>& kept = reads->active[s.key];
+    kept.clear();
+    for (auto& [rule, w] : after) {
+      kept.push_back(std::move(w));
     }
   }
   if (s.write) {

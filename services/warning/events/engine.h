@@ -55,6 +55,17 @@ struct Routing {
   std::string supervisor;          // "members/{id}" or ""
 };
 
+// Reads the evaluation would make, made beforehand for many subjects at once (the
+// consumer's batches): the weighted pipeline of reps and teams ("members/…",
+// "orgUnits/…") and each subject key's active warnings. What is missing here is read
+// as usual. Evaluate keeps `active` current with what it writes (a warning raised,
+// updated or resolved), so the next evaluation of a batch sees it, as it would see
+// the committed batch in Redis.
+struct EvaluationReads {
+  absl::flat_hash_map<std::string, int64_t> pipeline;
+  absl::flat_hash_map<std::string, std::vector<Versioned<v1::Warning>>> active;
+};
+
 struct EngineStats {
   std::atomic<int64_t> evaluations{0};
   std::atomic<int64_t> raised{0};
@@ -69,10 +80,12 @@ class WarningEngine {
       : store_(store), directory_(directory), rules_(rules), options_(std::move(options)) {}
 
   // `pipeline_delta`: changes to the weighted pipeline (rep/team → minor)
-  // that `b` already carries but Redis does not have yet.
+  // that `b` (or a batch committed before it) carries but Redis does not have yet.
+  // `reads`: what was read for it beforehand (and is kept current), or null.
   absl::Status Evaluate(std::vector<SubjectUpdate>& subjects,
                         const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
-                        const Cause& cause, absl::Time now, WriteBatch& b);
+                        const Cause& cause, absl::Time now, WriteBatch& b,
+                        EvaluationReads* reads = nullptr);
 
   // The routing of a team ("orgUnits/{id}"), `rep` excluded as supervisor.
   absl::StatusOr<Routing> Route(const std::string& team, const std::string& rep);
@@ -91,7 +104,8 @@ class WarningEngine {
   absl::StatusOr<UnitInfo> Unit(const std::string& unit_id);
   absl::Status EvaluateOne(SubjectUpdate& s, const RuleList& rules,
                            const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
-                           const Cause& cause, absl::Time now, WriteBatch& b);
+                           const Cause& cause, absl::Time now, WriteBatch& b,
+                           EvaluationReads* reads);
 
   WarningStore& store_;
   org::OrgDirectory& directory_;

@@ -55,104 +55,92 @@ absl::StatusOr<SubjectUpdate> WarningConsumer::Load(const std::string& key) {
   return u;
 }
 
-absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<SubjectUpdate>* subjects,
-                                    absl::flat_hash_map<std::string, int64_t>* delta,
-                                    WriteBatch* b) {
+absl::StatusOr<WarningConsumer::Change> WarningConsumer::Decode(const CloudEvent& event) const {
   const std::string& t = event.type;
-  const StageWeights& w = engine_.options().stage_weights;
+  const StageWeights w = engine_.options().stage_weights;
   const absl::TimeZone tz = engine_.options().tz;
-  // One subject: load, apply `fn`, keep it when it changed.
-  auto one = [&](const std::string& key, auto fn) -> absl::Status {
+  const absl::Time time = event.time;
+  auto Watch = [&](const std::string& key, std::function<bool(v1::SubjectState*)> apply,
+                   std::string period_of = "") -> absl::StatusOr<Change> {
     if (key.empty()) {
       return InvalidField("subject", absl::StrCat(t, " names no subject"));
     }
-    SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate u, Load(key));
-    const v1::SubjectState before = u.state;
-    if (!fn(&u.state)) {
-      return absl::OkStatus();
-    }
-    u.state.mutable_update_time()->set_seconds(absl::ToUnixSeconds(event.time));
-    u.write = true;
-    if (u.state.kind() == v1::SUBJECT_KIND_OPPORTUNITY) {
-      PipelineDelta(before, u.state, delta);
-    }
-    subjects->push_back(std::move(u));
-    return absl::OkStatus();
+    return Change{key, std::move(apply), std::move(period_of)};
   };
 
-  absl::Status s = absl::OkStatus();
   if (t == "salesops.customers.v1.OpportunityCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityCreated>(event));
-    s = one(e.opportunity(),
-            [&](v1::SubjectState* st) { return ApplyOpportunityCreated(e, event.time, w, st); });
+    return Watch(e.opportunity(),
+                 [=](v1::SubjectState* st) { return ApplyOpportunityCreated(e, time, w, st); });
   } else if (t == "salesops.customers.v1.OpportunityStageChanged") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityStageChanged>(event));
-    s = one(e.opportunity(),
-            [&](v1::SubjectState* st) { return ApplyStageChanged(e, event.time, w, st); });
+    return Watch(e.opportunity(),
+                 [=](v1::SubjectState* st) { return ApplyStageChanged(e, time, w, st); });
   } else if (t == "salesops.customers.v1.OpportunityUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityUpdated>(event));
-    s = one(e.opportunity().name(),
-            [&](v1::SubjectState* st) { return ApplyOpportunityUpdated(e.opportunity(), w, st); });
+    return Watch(e.opportunity().name(), [=](v1::SubjectState* st) {
+      return ApplyOpportunityUpdated(e.opportunity(), w, st);
+    });
   } else if (t == "salesops.customers.v1.OpportunityWon") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityWon>(event));
-    s = one(e.opportunity(), [&](v1::SubjectState* st) {
+    return Watch(e.opportunity(), [=](v1::SubjectState* st) {
       return ApplyOpportunityClosed(e.opportunity(), cv1::OPPORTUNITY_STAGE_WON, st);
     });
   } else if (t == "salesops.customers.v1.OpportunityLost") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityLost>(event));
-    s = one(e.opportunity(), [&](v1::SubjectState* st) {
+    return Watch(e.opportunity(), [=](v1::SubjectState* st) {
       return ApplyOpportunityClosed(e.opportunity(), cv1::OPPORTUNITY_STAGE_LOST, st);
     });
   } else if (t == "salesops.customers.v1.CustomerCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::CustomerCreated>(event));
-    s = one(e.customer().name(), [&](v1::SubjectState* st) {
-      return ApplyCustomerCreated(e.customer(), event.time, st);
+    return Watch(e.customer().name(), [=](v1::SubjectState* st) {
+      return ApplyCustomerCreated(e.customer(), time, st);
     });
   } else if (t == "salesops.customers.v1.CustomerTierChanged") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::CustomerTierChanged>(event));
-    s = one(e.customer(), [&](v1::SubjectState* st) { return ApplyTierChanged(e, st); });
+    return Watch(e.customer(), [=](v1::SubjectState* st) { return ApplyTierChanged(e, st); });
   } else if (t == "salesops.customers.v1.ActivityLogged") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::ActivityLogged>(event));
     const absl::Time occur =
-        e.activity().has_occur_time() ? FromTs(e.activity().occur_time()) : event.time;
-    s = one(e.activity().customer(), [&](v1::SubjectState* st) {
+        e.activity().has_occur_time() ? FromTs(e.activity().occur_time()) : time;
+    return Watch(e.activity().customer(), [=](v1::SubjectState* st) {
       return ApplyActivity(e.activity().customer(), occur, st);
     });
   } else if (t == "salesops.customers.v1.CustomerClaimed") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::CustomerClaimed>(event));
-    s = one(e.customer(), [&](v1::SubjectState* st) {
-      return ApplyCustomerOwner(e.customer(), e.display_name(), e.owner(), e.team(), event.time,
-                                st);
+    return Watch(e.customer(), [=](v1::SubjectState* st) {
+      return ApplyCustomerOwner(e.customer(), e.display_name(), e.owner(), e.team(), time, st);
     });
   } else if (t == "salesops.customers.v1.CustomerHandedOver") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::CustomerHandedOver>(event));
-    s = one(e.customer(), [&](v1::SubjectState* st) {
-      return ApplyCustomerOwner(e.customer(), e.display_name(), e.to_owner(), e.to_team(),
-                                event.time, st);
+    return Watch(e.customer(), [=](v1::SubjectState* st) {
+      return ApplyCustomerOwner(e.customer(), e.display_name(), e.to_owner(), e.to_team(), time,
+                                st);
     });
   } else if (t == "salesops.customers.v1.CustomerReleasedToPool") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::CustomerReleasedToPool>(event));
-    s = one(e.customer(),
-            [&](v1::SubjectState* st) { return ApplyCustomerReleased(e.customer(), st); });
+    return Watch(e.customer(),
+                 [=](v1::SubjectState* st) { return ApplyCustomerReleased(e.customer(), st); });
   } else if (t == "salesops.customers.v1.PaymentOverdue") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentOverdue>(event));
-    s = one(e.contract(), [&](v1::SubjectState* st) { return ApplyPaymentOverdue(e, tz, st); });
+    return Watch(e.contract(),
+                 [=](v1::SubjectState* st) { return ApplyPaymentOverdue(e, tz, st); });
   } else if (t == "salesops.customers.v1.PaymentReceived") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentReceived>(event));
-    s = one(e.contract(), [&](v1::SubjectState* st) { return ApplyPaymentReceived(e, st); });
+    return Watch(e.contract(), [=](v1::SubjectState* st) { return ApplyPaymentReceived(e, st); });
   } else if (t == "salesops.customers.v1.ContractCancelled") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::ContractCancelled>(event));
-    s = one(e.contract().name(),
-            [&](v1::SubjectState* st) { return ApplyContractEnded(e.contract().name(), st); });
+    return Watch(e.contract().name(),
+                 [=](v1::SubjectState* st) { return ApplyContractEnded(e.contract().name(), st); });
   } else if (t == "salesops.customers.v1.ContractClosed") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::ContractClosed>(event));
-    s = one(e.contract().name(),
-            [&](v1::SubjectState* st) { return ApplyContractEnded(e.contract().name(), st); });
+    return Watch(e.contract().name(),
+                 [=](v1::SubjectState* st) { return ApplyContractEnded(e.contract().name(), st); });
   } else if (t == "salesops.targets.v1.AttainmentUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<targets::v1::AttainmentUpdated>(event));
     if (e.level() != targets::v1::ATTAINMENT_LEVEL_REP &&
         e.level() != targets::v1::ATTAINMENT_LEVEL_TEAM) {
-      return absl::OkStatus();
+      return Change{};
     }
     if (e.period().empty()) {
       return InvalidField("period", "AttainmentUpdated without a period");
@@ -162,10 +150,8 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
       return InvalidField("rep", "rep-level AttainmentUpdated without a rep");
     }
     const std::string key = SubjectKey(who, e.period());
-    s = one(key, [&](v1::SubjectState* st) { return ApplyAttainment(e, st); });
-    if (s.ok() && !subjects->empty()) {
-      b->SAdd(WarningStore::PeriodsKey(who), key);
-    }
+    return Watch(
+        key, [e](v1::SubjectState* st) { return ApplyAttainment(e, st); }, who);
   } else if (t == "salesops.forecast.v1.ForecastUpdated" ||
              t == "salesops.forecast.v1.ForecastGapDetected" ||
              t == "salesops.forecast.v1.ForecastGapClosed") {
@@ -191,29 +177,54 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
     }
     const std::string who = ForecastSubject(f);
     if (who.empty()) {
-      return absl::OkStatus();  // regions, the company, product lines, categories
+      return Change{};  // regions, the company, product lines, categories
     }
     if (f.period().empty()) {
       return InvalidField("forecast.period", "a forecast without a period");
     }
     const std::string key = SubjectKey(who, f.period());
-    s = one(key, [&](v1::SubjectState* st) { return ApplyForecast(f, st); });
-    if (s.ok() && !subjects->empty()) {
-      b->SAdd(WarningStore::PeriodsKey(who), key);
-    }
+    return Watch(
+        key, [f](v1::SubjectState* st) { return ApplyForecast(f, st); }, who);
   } else {
-    return absl::OkStatus();  // not something the engine watches
+    return Change{};  // not something the engine watches
   }
-  SALESOPS_RETURN_IF_ERROR(s);
+}
 
+void WarningConsumer::Apply(const CloudEvent& event, const Change& c, SubjectUpdate u,
+                            std::vector<SubjectUpdate>* subjects,
+                            absl::flat_hash_map<std::string, int64_t>* delta, WriteBatch* b) const {
+  const v1::SubjectState before = u.state;
+  if (!c.apply(&u.state)) {
+    return;
+  }
+  u.state.mutable_update_time()->set_seconds(absl::ToUnixSeconds(event.time));
+  u.write = true;
+  if (u.state.kind() == v1::SUBJECT_KIND_OPPORTUNITY) {
+    PipelineDelta(before, u.state, delta);
+  }
+  if (!c.period_of.empty()) {
+    b->SAdd(WarningStore::PeriodsKey(c.period_of), c.key);
+  }
+  subjects->push_back(std::move(u));
+}
+
+absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<SubjectUpdate>* subjects,
+                                    absl::flat_hash_map<std::string, int64_t>* delta,
+                                    WriteBatch* b) {
+  SALESOPS_ASSIGN_OR_RETURN(Change c, Decode(event));
+  if (c.key.empty()) {
+    return absl::OkStatus();
+  }
+  SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate u, Load(c.key));
+  Apply(event, c, std::move(u), subjects, delta, b);
   // A deal's weight moved: its owner's and team's coverage is re-evaluated.
   for (const auto& [who, by] : *delta) {
     b->HIncrBy(WarningStore::PipelineKey(), who, by);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> keys, store_.PeriodSubjects(who));
     for (const std::string& key : keys) {
-      SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate u, Load(key));
-      if (u.version > 0) {
-        subjects->push_back(std::move(u));
+      SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate period, Load(key));
+      if (period.version > 0) {
+        subjects->push_back(std::move(period));
       }
     }
   }
@@ -242,8 +253,272 @@ absl::Status WarningConsumer::Handle(const CloudEvent& event) {
 
 std::vector<absl::Status> WarningConsumer::HandleBatch(
     const std::vector<const CloudEvent*>& events) {
+  if (!options_.waves) {
+    return HandleInLanes(events);
+  }
   std::vector<absl::Status> out(events.size());
-  const size_t lanes = std::min<size_t>(std::max(1, lanes_), events.size());
+  // Each key's events, in batch order; a wave takes the next one of every key.
+  std::vector<std::string> keys;
+  absl::flat_hash_map<std::string, std::vector<size_t>> of_key;
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto [it, fresh] = of_key.try_emplace(events[i]->key);
+    if (fresh) {
+      keys.push_back(events[i]->key);
+    }
+    it->second.push_back(i);
+  }
+  absl::flat_hash_set<std::string> failed_keys;
+  for (size_t step = 0;; ++step) {
+    std::vector<size_t> wave;
+    for (const std::string& key : keys) {
+      const std::vector<size_t>& items = of_key[key];
+      if (step >= items.size()) {
+        continue;
+      }
+      if (failed_keys.contains(key)) {
+        out[items[step]] = Unavailable("ORDER", "an earlier event of this key is not applied yet");
+        continue;
+      }
+      wave.push_back(items[step]);
+    }
+    if (wave.empty()) {
+      bool more = false;
+      for (const std::string& key : keys) {
+        more = more || step + 1 < of_key[key].size();
+      }
+      if (!more) {
+        break;
+      }
+      continue;
+    }
+    ApplyWave(events, wave, out);
+    for (size_t i : wave) {
+      if (!out[i].ok()) {
+        failed_keys.insert(events[i]->key);
+      }
+    }
+  }
+  return out;
+}
+
+void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
+                                const std::vector<size_t>& wave, std::vector<absl::Status>& out) {
+  // Each event of the wave as it is prepared.
+  struct Item {
+    size_t index;
+    Change change;
+    std::vector<SubjectUpdate> subjects;
+    absl::flat_hash_map<std::string, int64_t> delta;
+    WriteBatch batch;
+    bool alone = false;  // applied on its own (Handle) after the wave
+  };
+  std::vector<Item> items;
+  items.reserve(wave.size());
+  std::vector<size_t> alone;  // indexes to apply on their own, in wave order
+  for (size_t i : wave) {
+    absl::StatusOr<Change> c = Decode(*events[i]);
+    if (!c.ok()) {
+      out[i] = c.status();  // a record the engine cannot read: the consumer dead-letters it
+      continue;
+    }
+    if (c->key.empty()) {
+      out[i] = absl::OkStatus();
+      continue;
+    }
+    items.push_back(Item{i, *std::move(c), {}, {}, {}, false});
+  }
+  if (items.empty()) {
+    return;
+  }
+  stats_.waves.fetch_add(1, std::memory_order_relaxed);
+  auto fall_back = [&] {  // reads failed: every event on its own
+    for (Item& it : items) {
+      out[it.index] = Handle(*events[it.index]);
+      stats_.alone.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+
+  // 1. The subjects the events update, in one round trip.
+  std::vector<std::string> subject_keys;
+  absl::flat_hash_set<std::string> taken;
+  for (Item& it : items) {
+    // Two events of the wave on one subject (different Kafka keys): the later one
+    // waits for the earlier's commit and goes alone.
+    if (!taken.insert(it.change.key).second) {
+      it.alone = true;
+      continue;
+    }
+    subject_keys.push_back(it.change.key);
+  }
+  absl::StatusOr<std::vector<std::optional<DocStore::Bytes>>> docs =
+      store_.GetManyBytes(kSubjectDoc, subject_keys);
+  if (!docs.ok()) {
+    return fall_back();
+  }
+  absl::flat_hash_map<std::string, SubjectUpdate> loaded;
+  auto parse = [&](const std::string& key, const std::optional<DocStore::Bytes>& doc) {
+    SubjectUpdate u;
+    u.key = key;
+    if (doc) {
+      if (!u.state.ParseFromString(doc->data)) {
+        return false;
+      }
+      u.version = doc->version;
+    }
+    loaded[key] = std::move(u);
+    return true;
+  };
+  for (size_t k = 0; k < subject_keys.size(); ++k) {
+    if (!parse(subject_keys[k], (*docs)[k])) {
+      return fall_back();  // Handle reports the unreadable document
+    }
+  }
+  for (Item& it : items) {
+    if (!it.alone) {
+      Apply(*events[it.index], it.change, loaded[it.change.key], &it.subjects, &it.delta,
+            &it.batch);
+    }
+  }
+
+  // 2. The period subjects of the reps and teams whose pipeline moved: their sets,
+  // then the subjects, in two round trips.
+  std::vector<std::string> whos;
+  absl::flat_hash_set<std::string> seen_who;
+  for (const Item& it : items) {
+    for (const auto& [who, by] : it.delta) {
+      if (seen_who.insert(who).second) {
+        whos.push_back(who);
+      }
+    }
+  }
+  absl::flat_hash_map<std::string, std::vector<std::string>> periods_of;
+  if (!whos.empty()) {
+    absl::StatusOr<std::vector<std::vector<std::string>>> sets = store_.PeriodSubjectsMany(whos);
+    if (!sets.ok()) {
+      return fall_back();
+    }
+    std::vector<std::string> period_keys;
+    for (size_t k = 0; k < whos.size(); ++k) {
+      periods_of[whos[k]] = std::move((*sets)[k]);
+      for (const std::string& key : periods_of[whos[k]]) {
+        if (loaded.try_emplace(key).second) {
+          period_keys.push_back(key);  // parsed below
+        }
+      }
+    }
+    if (!period_keys.empty()) {
+      absl::StatusOr<std::vector<std::optional<DocStore::Bytes>>> period_docs =
+          store_.GetManyBytes(kSubjectDoc, period_keys);
+      if (!period_docs.ok()) {
+        return fall_back();
+      }
+      for (size_t k = 0; k < period_keys.size(); ++k) {
+        if (!parse(period_keys[k], (*period_docs)[k])) {
+          return fall_back();
+        }
+      }
+    }
+  }
+  for (Item& it : items) {
+    for (const auto& [who, by] : it.delta) {
+      it.batch.HIncrBy(WarningStore::PipelineKey(), who, by);
+      for (const std::string& key : periods_of[who]) {
+        if (taken.contains(key)) {
+          it.alone = true;  // another event of the wave updates that period: after it
+        }
+        const SubjectUpdate& period = loaded[key];
+        if (period.version > 0) {
+          SubjectUpdate copy = period;
+          copy.key = key;
+          copy.write = false;
+          it.subjects.push_back(std::move(copy));
+        }
+      }
+    }
+  }
+
+  // 3. What the rules look at: the pipeline figures and the active warnings of every
+  // subject, then those warnings, in two round trips.
+  EvaluationReads reads;
+  {
+    std::vector<std::string> read_whos, read_keys;
+    absl::flat_hash_set<std::string> asked;
+    for (const Item& it : items) {
+      for (const SubjectUpdate& s : it.subjects) {
+        const v1::SubjectKind kind = s.state.kind();
+        if ((kind == v1::SUBJECT_KIND_REP_PERIOD || kind == v1::SUBJECT_KIND_TEAM_PERIOD) &&
+            asked.insert("p " + s.state.subject()).second) {
+          read_whos.push_back(s.state.subject());
+        }
+        if (asked.insert("a " + s.key).second) {
+          read_keys.push_back(s.key);
+        }
+      }
+    }
+    absl::StatusOr<WarningStore::PipelineAndActive> got =
+        store_.PipelineAndActiveMany(read_whos, read_keys);
+    if (!got.ok()) {
+      return fall_back();
+    }
+    for (size_t k = 0; k < read_whos.size(); ++k) {
+      reads.pipeline[read_whos[k]] = got->pipeline[k];
+    }
+    for (size_t k = 0; k < read_keys.size(); ++k) {
+      reads.active[read_keys[k]] = std::move(got->active[k]);
+    }
+  }
+
+  // 4. Evaluate in batch order: each event sees the pipeline changes of the wave's
+  // earlier events (their commits go first); then commit them all in one pipeline.
+  const absl::Time now = clock_.Now();
+  absl::flat_hash_map<std::string, int64_t> carried;  // the wave's deltas so far
+  std::vector<std::pair<const CloudEvent*, WriteBatch>> commits;
+  std::vector<size_t> committing;  // item positions, parallel to `commits`
+  for (size_t k = 0; k < items.size(); ++k) {
+    Item& it = items[k];
+    if (it.alone) {
+      continue;
+    }
+    if (it.subjects.empty()) {
+      out[it.index] = absl::OkStatus();
+      continue;
+    }
+    for (const auto& [who, by] : it.delta) {
+      carried[who] += by;
+    }
+    const CloudEvent& e = *events[it.index];
+    const Cause cause{e.source, e.id, e.trace_id};
+    if (absl::Status s = engine_.Evaluate(it.subjects, carried, cause, now, it.batch, &reads);
+        !s.ok()) {
+      it.alone = true;  // e.g. a read the engine made itself failed: on its own, below
+      continue;
+    }
+    commits.emplace_back(&e, std::move(it.batch));
+    committing.push_back(k);
+  }
+  std::vector<absl::StatusOr<bool>> committed = projections_.ApplyOnceMany(std::move(commits));
+  for (size_t c = 0; c < committing.size(); ++c) {
+    Item& it = items[committing[c]];
+    if (c < committed.size() && committed[c].ok() && *committed[c]) {
+      out[it.index] = absl::OkStatus();
+      stats_.in_waves.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      it.alone = true;  // a guard failed (a race, or seen before) or the commit did not answer
+    }
+  }
+  // 5. The rest on their own, from fresh reads, in wave order.
+  for (Item& it : items) {
+    if (it.alone) {
+      out[it.index] = Handle(*events[it.index]);
+      stats_.alone.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+std::vector<absl::Status> WarningConsumer::HandleInLanes(
+    const std::vector<const CloudEvent*>& events) {
+  std::vector<absl::Status> out(events.size());
+  const size_t lanes = std::min<size_t>(std::max(1, options_.lanes), events.size());
   std::vector<std::vector<size_t>> lane_items(lanes);
   for (size_t i = 0; i < events.size(); ++i) {
     lane_items[absl::HashOf(events[i]->key) % lanes].push_back(i);

@@ -61,6 +61,77 @@ absl::StatusOr<std::vector<std::string>> WarningStore::PeriodSubjects(const std:
   return Members(PeriodsKey(who));
 }
 
+absl::StatusOr<std::vector<std::vector<std::string>>> WarningStore::PeriodSubjectsMany(
+    const std::vector<std::string>& whos) {
+  std::vector<std::vector<std::string>> out;
+  if (whos.empty()) {
+    return out;
+  }
+  std::vector<std::vector<std::string>> commands;
+  for (const std::string& who : whos) {
+    commands.push_back({"SMEMBERS", PeriodsKey(who)});
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> sets, kv().Read(commands));
+  if (sets.size() != whos.size()) {
+    return absl::InternalError("SMEMBERS pipeline: replies do not match the commands");
+  }
+  for (const RedisValue& set : sets) {
+    out.push_back(Strings(set));
+  }
+  return out;
+}
+
+absl::StatusOr<WarningStore::PipelineAndActive> WarningStore::PipelineAndActiveMany(
+    const std::vector<std::string>& whos, const std::vector<std::string>& subject_keys) {
+  PipelineAndActive out;
+  out.pipeline.resize(whos.size());
+  out.active.resize(subject_keys.size());
+  if (whos.empty() && subject_keys.empty()) {
+    return out;
+  }
+  std::vector<std::vector<std::string>> commands;
+  for (const std::string& who : whos) {
+    commands.push_back({"HGET", PipelineKey(), who});
+  }
+  for (const std::string& key : subject_keys) {
+    commands.push_back({"HGETALL", ActiveKey(key)});
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> got, kv().Read(commands));
+  if (got.size() != commands.size()) {
+    return absl::InternalError("pipeline/active read: replies do not match the commands");
+  }
+  for (size_t i = 0; i < whos.size(); ++i) {
+    if (!got[i].is_nil() && !absl::SimpleAtoi(got[i].str, &out.pipeline[i])) {
+      return absl::InternalError(absl::StrCat("pipeline of ", whos[i], " is not a number"));
+    }
+  }
+  std::vector<std::string> ids;
+  std::vector<size_t> of_subject;  // parallel to ids
+  for (size_t k = 0; k < subject_keys.size(); ++k) {
+    const std::vector<std::string> fields = Strings(got[whos.size() + k]);  // rule, id, ...
+    for (size_t f = 1; f < fields.size(); f += 2) {
+      ids.push_back(fields[f]);
+      of_subject.push_back(k);
+    }
+  }
+  if (ids.empty()) {
+    return out;
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Bytes>> docs, GetManyBytes(kWarningDoc, ids));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!docs[i]) {
+      continue;  // as ActiveWarnings: an id without its document is skipped
+    }
+    Versioned<v1::Warning> w;
+    if (!w.doc.ParseFromString(docs[i]->data)) {
+      return absl::InternalError(absl::StrCat("warning ", ids[i], " does not parse"));
+    }
+    w.version = docs[i]->version;
+    out.active[of_subject[i]].push_back(std::move(w));
+  }
+  return out;
+}
+
 namespace {
 absl::string_view DimName(WarningStore::WarningsBy dim) {
   switch (dim) {

@@ -69,6 +69,18 @@ class WarningStore : public DocStore {
       const std::string& subject_key);
   absl::StatusOr<int64_t> Pipeline(const std::string& who);
   absl::StatusOr<std::vector<std::string>> PeriodSubjects(const std::string& who);
+  // The same for many at once (the consumer's waves), parallel to the arguments.
+  // One round trip.
+  absl::StatusOr<std::vector<std::vector<std::string>>> PeriodSubjectsMany(
+      const std::vector<std::string>& whos);
+  struct PipelineAndActive {
+    std::vector<int64_t> pipeline;                            // parallel to whos
+    std::vector<std::vector<Versioned<v1::Warning>>> active;  // parallel to subject_keys
+  };
+  // Pipeline(who) of each of `whos` and ActiveWarnings(key) of each of `subject_keys`:
+  // two round trips (one without active warnings).
+  absl::StatusOr<PipelineAndActive> PipelineAndActiveMany(
+      const std::vector<std::string>& whos, const std::vector<std::string>& subject_keys);
 
   // ---- Warning indexes. `units` = the subject team and its ancestors ("orgUnits/{id}").
   // Index names: "w:all", "w:unit:<unit>", "w:sup:<member>", "w:rep:<member>",
