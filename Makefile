@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check test-alone clean asyncapi asyncapi-lint k8s-check image-check
+.PHONY: all setup setup-test build web test test-unit run bench bench-forecast chaos fuzz format format-check test-alone clean asyncapi asyncapi-lint k8s-check image-check images
 
 all: build
 
@@ -113,6 +113,15 @@ k8s-check: build
 # build the images.
 image-check: build
 	@bash deploy/docker/check-runtime.sh $(abspath $(BUILD_DIR))
+
+# Developer/release step, needs root and the Debian and npm mirrors (so not part of
+# `make test`): builds deploy/docker/Dockerfile's image of every service
+# (salesops-<service>:$(IMAGE_TAG)) with docker, or without a Docker engine with
+# buildah (chroot isolation, base images from a debootstrap root when no registry is
+# reachable), and checks each image's user, entrypoint and flags.
+IMAGE_TAG ?= dev
+images:
+	@bash deploy/docker/build-images.sh $(IMAGE_TAG)
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz
