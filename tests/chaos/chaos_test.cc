@@ -356,6 +356,48 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   EXPECT_FALSE(failed) << "loss or double-apply: see the table";
 }
 
+// The check of a replica fault under writes: reads `reader` until every acknowledged
+// id of `p` has its `event_type` record (the record key is the id) or 120 s pass; then
+// every acknowledged write must be `found` and have exactly one event id. Prints the
+// phase's row.
+void CheckAcknowledgedWrites(const Phase& p, TopicReader& reader, const std::string& event_type,
+                             const std::function<bool(const std::string&)>& found_fn) {
+  std::map<std::string, std::set<std::string>> event_ids;  // id -> event ids
+  auto absorb = [&](const std::vector<Record>& records) {
+    for (const Record& r : records) {
+      if (EventType(r) == event_type && p.acked.count(r.key) > 0) {
+        event_ids[r.key].insert(r.headers.at("ce_id"));
+      }
+    }
+  };
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(120);
+       absl::Now() < deadline && event_ids.size() < p.acked.size();) {
+    absorb(reader.ReadFor(absl::Seconds(2)));
+  }
+  int found = 0, events = 0, doubled = 0;
+  for (const std::string& id : p.acked) {
+    found += found_fn(id) ? 1 : 0;
+    auto it = event_ids.find(id);
+    if (it != event_ids.end()) {
+      ++events;
+      doubled += it->second.size() > 1 ? 1 : 0;
+    }
+  }
+  const double back = p.first_ack_after == absl::InfiniteFuture()
+                          ? -1
+                          : absl::ToDoubleSeconds(p.first_ack_after - p.fault_at);
+  std::printf("\n%-18s %12s %12s %16s %12s %18s %14s\n", "fault", "writes acked", "writes found",
+              "events expected", "events seen", "two event ids", "writes back s");
+  std::printf("%-18s %12zu %12d %16zu %12d %18d %14.2f\n", p.fault.c_str(), p.acked.size(), found,
+              p.acked.size(), events, doubled, back);
+  std::printf("(failed calls retried by the client: %d)\n\n", p.failed_calls);
+  EXPECT_GT(p.acked.size(), 50u) << "the load did not run";
+  EXPECT_GE(back, 0) << "no write was acknowledged after the kill";
+  EXPECT_EQ(found, static_cast<int>(p.acked.size())) << "acknowledged writes missing";
+  EXPECT_EQ(events, static_cast<int>(p.acked.size())) << "acknowledged writes without an event";
+  EXPECT_EQ(doubled, 0) << "a write with two " << event_type << " event ids";
+}
+
 // Two customers replicas (one deployment: shared leases and consumer groups) behind
 // a client that alternates between them; under a CreateCustomer load one is killed
 // with -9 and replaced. Every acknowledged customer must be readable through the
@@ -411,51 +453,16 @@ TEST(ChaosTest, CustomersReplicaKilledUnderLoad) {
   absl::SleepFor(absl::Seconds(4));
   load.Stop();
 
-  // Every acked customer's CustomerCreated on the topic (one event id each).
-  std::map<std::string, std::set<std::string>> created;  // customer id -> event ids
-  auto absorb = [&](const std::vector<Record>& records) {
-    for (const Record& r : records) {
-      if (EventType(r) != "salesops.customers.v1.CustomerCreated") {
-        continue;
-      }
-      if (p.acked.count(r.key) > 0) {  // the record key is the customer id
-        created[r.key].insert(r.headers.at("ce_id"));
-      }
-    }
-  };
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(120);
-       absl::Now() < deadline && created.size() < p.acked.size();) {
-    absorb(reader.ReadFor(absl::Seconds(2)));
-  }
-  int found = 0, events = 0, doubled = 0;
-  for (const std::string& id : p.acked) {
-    grpc::ClientContext ctx;
-    Authorize(ctx, admin);
-    cv1::GetCustomerRequest req;
-    req.set_name("customers/" + id);
-    cv1::GetCustomerResponse resp;
-    if (b->stub().GetCustomer(&ctx, req, &resp).ok() && resp.customer().name() == req.name()) {
-      ++found;
-    }
-    auto it = created.find(id);
-    if (it != created.end()) {
-      ++events;
-      doubled += it->second.size() > 1 ? 1 : 0;
-    }
-  }
-  const double back = p.first_ack_after == absl::InfiniteFuture()
-                          ? -1
-                          : absl::ToDoubleSeconds(p.first_ack_after - p.fault_at);
-  std::printf("\n%-18s %12s %12s %16s %12s %18s %14s\n", "fault", "writes acked", "writes found",
-              "events expected", "events seen", "two event ids", "writes back s");
-  std::printf("%-18s %12zu %12d %16zu %12d %18d %14.2f\n", p.fault.c_str(), p.acked.size(), found,
-              p.acked.size(), events, doubled, back);
-  std::printf("(failed calls retried by the client: %d)\n\n", p.failed_calls);
-  EXPECT_GT(p.acked.size(), 50u) << "the load did not run";
-  EXPECT_GE(back, 0) << "no write was acknowledged after the kill";
-  EXPECT_EQ(found, static_cast<int>(p.acked.size())) << "acknowledged customers missing";
-  EXPECT_EQ(events, static_cast<int>(p.acked.size())) << "acknowledged customers without an event";
-  EXPECT_EQ(doubled, 0) << "a customer created twice (two CustomerCreated event ids)";
+  // Every acked customer readable through the survivor, with one CustomerCreated.
+  CheckAcknowledgedWrites(
+      p, reader, "salesops.customers.v1.CustomerCreated", [&](const std::string& id) {
+        grpc::ClientContext ctx;
+        Authorize(ctx, admin);
+        cv1::GetCustomerRequest req;
+        req.set_name("customers/" + id);
+        cv1::GetCustomerResponse resp;
+        return b->stub().GetCustomer(&ctx, req, &resp).ok() && resp.customer().name() == req.name();
+      });
 }
 
 // Two gateway replicas in front of one org service, as two pods behind one Service: a
@@ -517,47 +524,15 @@ TEST(ChaosTest, GatewayReplicaKilledUnderLoad) {
   absl::SleepFor(absl::Seconds(4));
   load.Stop();
 
-  std::map<std::string, std::set<std::string>> joined;  // member id -> event ids
-  auto absorb = [&](const std::vector<Record>& records) {
-    for (const Record& r : records) {
-      if (EventType(r) == "salesops.org.v1.MemberJoined" && p.acked.count(r.key) > 0) {
-        joined[r.key].insert(r.headers.at("ce_id"));
-      }
-    }
-  };
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(120);
-       absl::Now() < deadline && joined.size() < p.acked.size();) {
-    absorb(reader.ReadFor(absl::Seconds(2)));
-  }
-  int found = 0, events = 0, doubled = 0;
-  for (const std::string& id : p.acked) {
+  // Every acked member in the org service, with one MemberJoined.
+  CheckAcknowledgedWrites(p, reader, "salesops.org.v1.MemberJoined", [&](const std::string& id) {
     grpc::ClientContext ctx;
     Authorize(ctx, admin);
     v1::GetMemberRequest req;
     req.set_name("members/" + id);
     v1::GetMemberResponse resp;
-    if (org.stub().GetMember(&ctx, req, &resp).ok() && resp.member().name() == req.name()) {
-      ++found;
-    }
-    auto it = joined.find(id);
-    if (it != joined.end()) {
-      ++events;
-      doubled += it->second.size() > 1 ? 1 : 0;
-    }
-  }
-  const double back = p.first_ack_after == absl::InfiniteFuture()
-                          ? -1
-                          : absl::ToDoubleSeconds(p.first_ack_after - p.fault_at);
-  std::printf("\n%-18s %12s %12s %16s %12s %18s %14s\n", "fault", "writes acked", "writes found",
-              "events expected", "events seen", "two event ids", "writes back s");
-  std::printf("%-18s %12zu %12d %16zu %12d %18d %14.2f\n", p.fault.c_str(), p.acked.size(), found,
-              p.acked.size(), events, doubled, back);
-  std::printf("(failed calls retried by the client: %d)\n\n", p.failed_calls);
-  EXPECT_GT(p.acked.size(), 50u) << "the load did not run";
-  EXPECT_GE(back, 0) << "no write was acknowledged after the kill";
-  EXPECT_EQ(found, static_cast<int>(p.acked.size())) << "acknowledged members missing";
-  EXPECT_EQ(events, static_cast<int>(p.acked.size())) << "acknowledged members without an event";
-  EXPECT_EQ(doubled, 0) << "a member joined twice (two MemberJoined event ids)";
+    return org.stub().GetMember(&ctx, req, &resp).ok() && resp.member().name() == req.name();
+  });
 }
 
 }  // namespace

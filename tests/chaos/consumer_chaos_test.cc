@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -91,6 +92,17 @@ CloudEvent WonDeal(const std::string& prefix, int i, const std::string& rep,
   won.mutable_won_date()->set_day(today.day());
   return MakeCloudEvent("/salesops/customers", absl::StrCat(prefix, "-c-", i), won.opportunity(),
                         won, absl::Now());
+}
+
+// Through `org`: the company id("co"), its region id("east") with the team id("team")
+// (a supervisor id("sup") and the rep id("rep")), and the product line id("pl").
+void CreateSalesOrg(OrgServer& org, const std::function<std::string(const std::string&)>& id) {
+  CreateOrgUnit(org, id("co"), v1::ORG_UNIT_KIND_COMPANY, "");
+  CreateOrgUnit(org, id("east"), v1::ORG_UNIT_KIND_REGION, id("co"));
+  CreateOrgUnit(org, id("team"), v1::ORG_UNIT_KIND_TEAM, id("east"));
+  CreateOrgUnit(org, id("pl"), v1::ORG_UNIT_KIND_PRODUCT_LINE, id("co"));
+  CreateMember(org, id("sup"), v1::ROLE_SUPERVISOR, id("team"));
+  CreateMember(org, id("rep"), v1::ROLE_REP, id("team"));
 }
 
 // Polls `done` every 200 ms (the service's own figure: the barrier) for up to `limit`.
@@ -226,12 +238,7 @@ TEST(ChaosTest, TargetsReplicaKilledWhileDealsAreWon) {
   auto id = [&](const std::string& base) { return absl::StrCat("ct-", base, "-", sfx); };
   OrgServer org("org-chaos-tgt-" + sfx);
   org.Start();
-  CreateOrgUnit(org, id("co"), v1::ORG_UNIT_KIND_COMPANY, "");
-  CreateOrgUnit(org, id("east"), v1::ORG_UNIT_KIND_REGION, id("co"));
-  CreateOrgUnit(org, id("team"), v1::ORG_UNIT_KIND_TEAM, id("east"));
-  CreateOrgUnit(org, id("pl"), v1::ORG_UNIT_KIND_PRODUCT_LINE, id("co"));
-  CreateMember(org, id("sup"), v1::ROLE_SUPERVISOR, id("team"));
-  CreateMember(org, id("rep"), v1::ROLE_REP, id("team"));
+  CreateSalesOrg(org, id);
 
   const std::vector<std::string> shared = {"--lease_namespace=targets-chaos-" + sfx,
                                            "--targets_attainment_group=targets-att-chaos-" + sfx,
@@ -309,12 +316,7 @@ TEST(ChaosTest, PerformanceReplicaKilledWhileDealsAreWon) {
   auto id = [&](const std::string& base) { return absl::StrCat("cp-", base, "-", sfx); };
   OrgServer org("org-chaos-perf-" + sfx);
   org.Start();
-  CreateOrgUnit(org, id("co"), v1::ORG_UNIT_KIND_COMPANY, "");
-  CreateOrgUnit(org, id("east"), v1::ORG_UNIT_KIND_REGION, id("co"));
-  CreateOrgUnit(org, id("team"), v1::ORG_UNIT_KIND_TEAM, id("east"));
-  CreateOrgUnit(org, id("pl"), v1::ORG_UNIT_KIND_PRODUCT_LINE, id("co"));
-  CreateMember(org, id("sup"), v1::ROLE_SUPERVISOR, id("team"));
-  CreateMember(org, id("rep"), v1::ROLE_REP, id("team"));
+  CreateSalesOrg(org, id);
 
   const std::vector<std::string> shared = {
       "--lease_namespace=performance-chaos-" + sfx,
@@ -425,12 +427,7 @@ TEST(ChaosTest, ForecastReplicaKilledWhileDealsAreWon) {
   auto id = [&](const std::string& base) { return absl::StrCat("cf-", base, "-", sfx); };
   OrgServer org("org-chaos-fcst-" + sfx);
   org.Start();
-  CreateOrgUnit(org, id("co"), v1::ORG_UNIT_KIND_COMPANY, "");
-  CreateOrgUnit(org, id("east"), v1::ORG_UNIT_KIND_REGION, id("co"));
-  CreateOrgUnit(org, id("team"), v1::ORG_UNIT_KIND_TEAM, id("east"));
-  CreateOrgUnit(org, id("pl"), v1::ORG_UNIT_KIND_PRODUCT_LINE, id("co"));
-  CreateMember(org, id("sup"), v1::ROLE_SUPERVISOR, id("team"));
-  CreateMember(org, id("rep"), v1::ROLE_REP, id("team"));
+  CreateSalesOrg(org, id);
   TargetsServer targets;
   targets.Start();
   DirectoryBarrier targets_know("tgt:{tgt}:");
