@@ -314,7 +314,6 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
   };
   std::vector<Item> items;
   items.reserve(wave.size());
-  std::vector<size_t> alone;  // indexes to apply on their own, in wave order
   for (size_t i : wave) {
     absl::StatusOr<Change> c = Decode(*events[i]);
     if (!c.ok()) {
@@ -490,8 +489,12 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
     const Cause cause{e.source, e.id, e.trace_id};
     if (absl::Status s = engine_.Evaluate(it.subjects, carried, cause, now, it.batch, &reads);
         !s.ok()) {
-      it.alone = true;  // e.g. a read the engine made itself failed: on its own, below
-      continue;
+      // E.g. a read the engine made itself failed, maybe halfway through `reads`: this
+      // event and the rest of the wave on their own, below, from fresh reads.
+      for (size_t rest = k; rest < items.size(); ++rest) {
+        items[rest].alone = true;
+      }
+      break;
     }
     commits.emplace_back(&e, std::move(it.batch));
     committing.push_back(k);
