@@ -45,6 +45,7 @@ void EventStream::Stop() {
   stop_ = true;
   if (thread_.joinable()) {
     thread_.join();
+    stopped_at_ = absl::Now();
   }
   producer_->Stop();
 }

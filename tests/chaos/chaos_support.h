@@ -30,6 +30,8 @@ class EventStream {
   absl::Status Start();
   void Stop();
   int published() const { return published_.load(); }
+  // When Stop() first returned: the last event was published before it.
+  absl::Time stopped_at() const { return stopped_at_; }
   int failed() const { return failed_.load(); }
 
  private:
@@ -40,6 +42,7 @@ class EventStream {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> published_{0}, failed_{0};
+  absl::Time stopped_at_ = absl::InfiniteFuture();
 };
 
 // The replica fault of the consumer tests: 3 s into `stream`, kill -9 `server`; 2 s

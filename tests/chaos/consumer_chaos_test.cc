@@ -9,9 +9,10 @@
 //   - forecast: the team's and the rep's closed-to-date equal to the deals won;
 //   - sync: every warning reaches the team's group robot at most once, and every one
 //     not delivered is an IN_DOUBT delivery an admin can see (never silently lost).
-// Each prints a one-row table; the waits are barriers (the figure reaching its sum,
-// the consumers' caught-up gauge, an empty outbox), the 3 s / 2 s / 4 s around the
-// kill are the fault's schedule.
+// Each prints a one-row table. Its "complete s" is the recovery: from the last event
+// published to the side effect complete (the barrier met). The waits are barriers (the
+// figure reaching its sum, the consumers' caught-up gauge, an empty outbox); the 3 s /
+// 2 s / 4 s around the kill are the fault's schedule.
 #include <stdio.h>
 
 #include <atomic>
@@ -201,6 +202,7 @@ TEST(ChaosTest, WarningEngineReplicaKilledUnderLoad) {
        absl::Now() < deadline && static_cast<int>(warned.size()) < n;) {
     absorb(reader.ReadFor(absl::Seconds(1)));
   }
+  const double complete = absl::ToDoubleSeconds(absl::Now() - stream.stopped_at());
   WaitForConsumersCaughtUp(a->metrics_port(), "warning_server a");
   WaitForConsumersCaughtUp(b->metrics_port(), "warning_server b");
   for (int i = 0; i < 300; ++i) {
@@ -222,10 +224,11 @@ TEST(ChaosTest, WarningEngineReplicaKilledUnderLoad) {
     }
     redelivered += records_of[key] - 1;
   }
-  std::printf("\n%-18s %16s %18s %15s %20s %12s\n", "fault", "events published",
-              "deals with warning", "double-raised", "records redelivered", "at the kill");
-  std::printf("%-18s %16d %18zu %15d %20d %12d\n\n", "warning replica", n, warned.size(), doubled,
-              redelivered, at_kill);
+  std::printf("\n%-18s %16s %18s %15s %20s %12s %11s\n", "fault", "events published",
+              "deals with warning", "double-raised", "records redelivered", "at the kill",
+              "complete s");
+  std::printf("%-18s %16d %18zu %15d %20d %12d %11.1f\n\n", "warning replica", n, warned.size(),
+              doubled, redelivered, at_kill, complete);
   EXPECT_EQ(static_cast<int>(warned.size()), n) << "deals without their warning";
 }
 
@@ -294,15 +297,16 @@ TEST(ChaosTest, TargetsReplicaKilledWhileDealsAreWon) {
        absl::Now() < deadline && actual("members/" + id("rep")) < sum.load();) {
     absl::SleepFor(absl::Milliseconds(200));  // polling the service's own figure: the barrier
   }
+  const double complete = absl::ToDoubleSeconds(absl::Now() - stream.stopped_at());
   WaitForConsumersCaughtUp(a->metrics_port(), "targets_server a");
   WaitForConsumersCaughtUp(b->metrics_port(), "targets_server b");
   const int64_t rep = actual("members/" + id("rep"));
   const int64_t team = actual("orgUnits/" + id("team"));
-  std::printf("\n%-17s %10s %16s %16s %16s %12s\n", "fault", "deals won", "sum (fen)", "rep actual",
-              "team actual", "at the kill");
-  std::printf("%-17s %10d %16lld %16lld %16lld %12d\n\n", "targets replica", stream.published(),
-              static_cast<long long>(sum.load()), static_cast<long long>(rep),
-              static_cast<long long>(team), at_kill);
+  std::printf("\n%-17s %10s %16s %16s %16s %12s %11s\n", "fault", "deals won", "sum (fen)",
+              "rep actual", "team actual", "at the kill", "complete s");
+  std::printf("%-17s %10d %16lld %16lld %16lld %12d %11.1f\n\n", "targets replica",
+              stream.published(), static_cast<long long>(sum.load()), static_cast<long long>(rep),
+              static_cast<long long>(team), at_kill, complete);
   EXPECT_EQ(rep, sum.load()) << "the rep's attainment is not the sum of the deals won";
   EXPECT_EQ(team, sum.load()) << "the team's attainment is not the sum of the deals won";
 }
@@ -404,17 +408,18 @@ TEST(ChaosTest, PerformanceReplicaKilledWhileDealsAreWon) {
     return true;
   };
   Until([&] { return read() && st.credited_revenue().amount_minor() >= sum.load(); });
+  const double complete = absl::ToDoubleSeconds(absl::Now() - stream.stopped_at());
   WaitForConsumersCaughtUp(a->metrics_port(), "performance_server a");
   WaitForConsumersCaughtUp(b->metrics_port(), "performance_server b");
   // The statement is recomputed every 100 ms: read it once its lines name every deal.
   Until([&] { return read() && static_cast<int>(deals_on().size()) >= n; }, absl::Seconds(30));
   const int64_t credited = st.credited_revenue().amount_minor();
   const size_t on_statement = deals_on().size();
-  std::printf("\n%-20s %10s %16s %16s %14s %16s %12s\n", "fault", "deals won", "sum (fen)",
-              "credited (fen)", "deals on it", "commission (fen)", "at the kill");
-  std::printf("%-20s %10d %16lld %16lld %14zu %16lld %12d\n\n", "performance replica", n,
+  std::printf("\n%-20s %10s %16s %16s %14s %16s %12s %11s\n", "fault", "deals won", "sum (fen)",
+              "credited (fen)", "deals on it", "commission (fen)", "at the kill", "complete s");
+  std::printf("%-20s %10d %16lld %16lld %14zu %16lld %12d %11.1f\n\n", "performance replica", n,
               static_cast<long long>(sum.load()), static_cast<long long>(credited), on_statement,
-              static_cast<long long>(st.gross().amount_minor()), at_kill);
+              static_cast<long long>(st.gross().amount_minor()), at_kill, complete);
   EXPECT_EQ(credited, sum.load()) << "the statement does not credit exactly the deals won";
   EXPECT_EQ(static_cast<int>(on_statement), n) << "deals missing from the statement";
 }
@@ -486,15 +491,16 @@ TEST(ChaosTest, ForecastReplicaKilledWhileDealsAreWon) {
   ASSERT_GT(stream.published(), 200) << "the load did not run";
 
   Until([&] { return closed(team_scope) >= sum.load(); });
+  const double complete = absl::ToDoubleSeconds(absl::Now() - stream.stopped_at());
   WaitForConsumersCaughtUp(a->metrics_port(), "forecast_server a");
   WaitForConsumersCaughtUp(b->metrics_port(), "forecast_server b");
   const int64_t team = closed(team_scope);
   const int64_t rep = closed(rep_scope);
-  std::printf("\n%-18s %10s %16s %18s %18s %12s\n", "fault", "deals won", "sum (fen)",
-              "team closed (fen)", "rep closed (fen)", "at the kill");
-  std::printf("%-18s %10d %16lld %18lld %18lld %12d\n\n", "forecast replica", stream.published(),
-              static_cast<long long>(sum.load()), static_cast<long long>(team),
-              static_cast<long long>(rep), at_kill);
+  std::printf("\n%-18s %10s %16s %18s %18s %12s %11s\n", "fault", "deals won", "sum (fen)",
+              "team closed (fen)", "rep closed (fen)", "at the kill", "complete s");
+  std::printf("%-18s %10d %16lld %18lld %18lld %12d %11.1f\n\n", "forecast replica",
+              stream.published(), static_cast<long long>(sum.load()), static_cast<long long>(team),
+              static_cast<long long>(rep), at_kill, complete);
   EXPECT_EQ(team, sum.load()) << "the team's closed-to-date is not the deals won";
   EXPECT_EQ(rep, sum.load()) << "the rep's closed-to-date is not the deals won";
 }
@@ -616,6 +622,7 @@ TEST(ChaosTest, SyncReplicaKilledWhileWarningsAreRouted) {
     return deliveries_in(sv1::DELIVERY_STATE_PENDING).empty() &&
            deliveries_in(sv1::DELIVERY_STATE_SENDING).empty();
   });
+  const double complete = absl::ToDoubleSeconds(absl::Now() - stream.stopped_at());
   const std::map<int, int> got = received();
   const std::set<int> doubt = deliveries_in(sv1::DELIVERY_STATE_IN_DOUBT);
   const size_t sent = deliveries_in(sv1::DELIVERY_STATE_SENT).size();
@@ -631,10 +638,10 @@ TEST(ChaosTest, SyncReplicaKilledWhileWarningsAreRouted) {
       ADD_FAILURE() << subject(i) << " neither reached the group nor is in doubt";
     }
   }
-  std::printf("\n%-14s %10s %10s %10s %10s %10s %6s %12s\n", "fault", "warnings", "group got",
-              "sent", "in doubt", "got twice", "lost", "at the kill");
-  std::printf("%-14s %10d %10zu %10zu %10zu %10d %6d %12d\n\n", "sync replica", n, got.size(), sent,
-              doubt.size(), twice, lost, at_kill);
+  std::printf("\n%-14s %10s %10s %10s %10s %10s %6s %12s %11s\n", "fault", "warnings", "group got",
+              "sent", "in doubt", "got twice", "lost", "at the kill", "complete s");
+  std::printf("%-14s %10d %10zu %10zu %10zu %10d %6d %12d %11.1f\n\n", "sync replica", n,
+              got.size(), sent, doubt.size(), twice, lost, at_kill, complete);
   EXPECT_TRUE(robot.rejected().empty());
   EXPECT_LE(doubt.size(), 1u) << "more in doubt than the one POST a kill can interrupt";
   EXPECT_EQ(sent + doubt.size(), static_cast<size_t>(n)) << "a warning without its delivery";
