@@ -1,8 +1,5 @@
 #include "tests/integration/gateway_env.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -77,14 +74,6 @@ HttpAnswer GatewayServer::Call(const std::string& path, const std::string& json,
   return {res->status, res->body};
 }
 
-std::string GatewayServer::Logs() const {
-  if (!process_) {
-    return "";
-  }
-  std::ifstream in(process_->log_path());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string GatewayServer::Logs() const { return process_ ? process_->Logs() : ""; }
 
 }  // namespace salesops::testing

@@ -426,15 +426,14 @@ void ServiceProcess::Signal(int sig) {
   }
 }
 
-std::string ServiceProcess::Logs() const {
-  if (!process_) {
-    return "";
-  }
-  std::ifstream in(process_->log_path());
+std::string Process::Logs() const {
+  std::ifstream in(log_path_);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
+
+std::string ServiceProcess::Logs() const { return process_ ? process_->Logs() : ""; }
 
 std::function<bool()> AnswersNotFound(std::function<grpc::Status(grpc::ClientContext*)> call) {
   return [call = std::move(call)] {
@@ -481,15 +480,7 @@ void CreateMember(OrgServer& org, const std::string& id, int role, const std::st
 void OrgServer::Kill9() { process_->Signal(SIGKILL); }
 void OrgServer::Stop() { process_->Signal(SIGTERM); }
 
-std::string OrgServer::Logs() const {
-  if (!process_) {
-    return "";
-  }
-  std::ifstream in(process_->log_path());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string OrgServer::Logs() const { return process_ ? process_->Logs() : ""; }
 
 struct TopicReader::Impl {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;

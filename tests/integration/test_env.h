@@ -106,6 +106,8 @@ class Process {
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
+  // What the process wrote to its log so far.
+  std::string Logs() const;
 
  private:
   std::string binary_;
