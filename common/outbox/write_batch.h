@@ -57,6 +57,16 @@ class WriteBatch {
   // Appends another batch's guards, writes and events (after this one's).
   void Append(WriteBatch other);
 
+  // Calls f(command, key, args) for each write, in order ("HINCRBY", key,
+  // {field, by}), for callers that keep a read snapshot current with what a
+  // batch will write (common/docstore/hash_snapshot.h).
+  template <typename F>
+  void ForEachWrite(F&& f) const {
+    for (const Op& op : ops_) {
+      f(op.command, op.key, op.args);
+    }
+  }
+
   bool empty() const { return guards_.empty() && ops_.empty() && events_.empty(); }
   size_t event_count() const { return events_.size(); }
   size_t op_count() const { return ops_.size(); }

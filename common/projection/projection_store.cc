@@ -31,15 +31,20 @@ absl::StatusOr<CommitResult> ProjectionStore::TryApplyOnce(const CloudEvent& eve
   return outbox_.Commit(Guarded(event, std::move(batch)));
 }
 
-std::vector<absl::StatusOr<bool>> ProjectionStore::ApplyOnceMany(
+std::vector<absl::StatusOr<CommitResult>> ProjectionStore::TryApplyOnceMany(
     std::vector<std::pair<const CloudEvent*, WriteBatch>> items) {
   std::vector<WriteBatch> batches;
   batches.reserve(items.size());
   for (auto& [event, batch] : items) {
     batches.push_back(Guarded(*event, std::move(batch)));
   }
+  return outbox_.CommitMany(batches);
+}
+
+std::vector<absl::StatusOr<bool>> ProjectionStore::ApplyOnceMany(
+    std::vector<std::pair<const CloudEvent*, WriteBatch>> items) {
   std::vector<absl::StatusOr<bool>> out;
-  for (auto& r : outbox_.CommitMany(batches)) {
+  for (auto& r : TryApplyOnceMany(std::move(items))) {
     if (r.ok()) {
       out.push_back(r->committed);
     } else {

@@ -39,6 +39,9 @@ class ProjectionStore {
   // caller can tell "applied before" (failed_tag "seen") from its own guard
   // failing (then re-read and try again).
   absl::StatusOr<CommitResult> TryApplyOnce(const CloudEvent& event, WriteBatch batch);
+  // TryApplyOnce for many events in one Redis round trip; results in order.
+  std::vector<absl::StatusOr<CommitResult>> TryApplyOnceMany(
+      std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
 
   std::string SeenKey(const CloudEvent& event) const;
   // The failed_tag of a TryApplyOnce whose event had been applied before.

@@ -2,7 +2,10 @@
 // attainment projection applies (match against a published plan's cells,
 // effectively-once commit with the AttainmentUpdated events), against a
 // baseline measured in the same run: the bare effectively-once cost —
-// ProjectionStore::ApplyOnce of one counter increment per event.
+// ProjectionStore::ApplyOnce of one counter increment per event. Both run one
+// event at a time and in batches of 256 as the Kafka consumer hands them over
+// (the projection's HandleBatch waves; ApplyOnceMany for the baseline), on
+// fresh events each time; attainment_over_baseline compares the batched pair.
 // Writes a plan straight into its own Redis: 4 product lines × 3 regions ×
 // 3 channels × 3 customer types = 108 cells, then `--reps` rep cells. Prints
 // one JSON line. With --kafka_bootstrap it also measures how soon a won deal
@@ -254,48 +257,107 @@ int Run() {
                           absl::Now());
   };
 
+  // Each measured two ways, on fresh events each time: one event at a time,
+  // and in batches of kBatch as the Kafka consumer hands them over
+  // (HandleBatch: waves; the baseline: ApplyOnceMany).
+  constexpr int kBatch = 256;
+  // The events of step i: one, or the next batch.
+  auto step = [&](int i, bool batched, const std::string& run) {
+    const int n = batched ? std::min(kBatch, n_events - i) : 1;
+    std::vector<CloudEvent> events;
+    for (int k = 0; k < n; ++k) {
+      events.push_back(event(i + k, run));
+    }
+    return events;
+  };
   // Baseline: one counter increment per event, applied once.
   ProjectionStore base_seen(outbox, TgtKey("base:seen:"));
-  absl::Time t0 = absl::Now();
-  for (int i = 0; i < n_events; ++i) {
-    CloudEvent e = event(i, "base");
-    WriteBatch b;
-    b.HIncrBy(TgtKey("base:count"), "n", 1);
-    if (!base_seen.ApplyOnce(e, std::move(b)).ok()) {
-      return 1;
+  auto baseline = [&](const std::string& run, bool batched) -> double {
+    const absl::Time t0 = absl::Now();
+    for (int i = 0; i < n_events; i += batched ? kBatch : 1) {
+      const std::vector<CloudEvent> events = step(i, batched, run);
+      std::vector<std::pair<const CloudEvent*, WriteBatch>> items;
+      for (const CloudEvent& e : events) {
+        WriteBatch b;
+        b.HIncrBy(TgtKey("base:count"), "n", 1);
+        items.emplace_back(&e, std::move(b));
+      }
+      if (!batched) {
+        if (!base_seen.ApplyOnce(*items[0].first, std::move(items[0].second)).ok()) {
+          return -1;
+        }
+        continue;
+      }
+      for (const auto& r : base_seen.ApplyOnceMany(std::move(items))) {
+        if (!r.ok()) {
+          return -1;
+        }
+      }
     }
-  }
-  const double base_s = absl::ToDoubleSeconds(absl::Now() - t0);
+    return absl::ToDoubleSeconds(absl::Now() - t0);
+  };
 
   ProjectionStore seen(outbox, TgtKey("att:seen:"));
   org::OrgDirectory directory(redis, kKeyPrefix);
   PlanModelCache models(store, directory);
   AttainmentProjection projection(seen, store, models, clock, tz);
-  t0 = absl::Now();
-  for (int i = 0; i < n_events; ++i) {
-    absl::Status s = projection.Handle(event(i, "att"));
-    if (!s.ok()) {
-      std::fprintf(stderr, "handle: %s\n", std::string(s.message()).c_str());
-      return 1;
+  auto attainment = [&](const std::string& run, bool batched) -> double {
+    const absl::Time t0 = absl::Now();
+    for (int i = 0; i < n_events; i += batched ? kBatch : 1) {
+      const std::vector<CloudEvent> events = step(i, batched, run);
+      if (!batched) {
+        absl::Status s = projection.Handle(events[0]);
+        if (!s.ok()) {
+          std::fprintf(stderr, "handle: %s\n", std::string(s.message()).c_str());
+          return -1;
+        }
+        continue;
+      }
+      std::vector<const CloudEvent*> ptrs;
+      for (const CloudEvent& e : events) {
+        ptrs.push_back(&e);
+      }
+      for (const absl::Status& s : projection.HandleBatch(ptrs)) {
+        if (!s.ok()) {
+          std::fprintf(stderr, "handle batch: %s\n", std::string(s.message()).c_str());
+          return -1;
+        }
+      }
     }
+    return absl::ToDoubleSeconds(absl::Now() - t0);
+  };
+  const double base_s = baseline("base", false);
+  const double att_one_s = attainment("att", false);
+  const double base_batched_s = baseline("base-batched", true);
+  const double att_s = attainment("att-batched", true);
+  if (base_s < 0 || att_one_s < 0 || base_batched_s < 0 || att_s < 0) {
+    return 1;
   }
-  const double att_s = absl::ToDoubleSeconds(absl::Now() - t0);
+  // Every event landed on root, one 4-dimension cell and one rep cell, twice
+  // (one at a time, then in batches).
   // Every event landed on root, one 4-dimension cell and one rep cell.
   auto root = redis.Command({"HGET", RollupKey("bench"), CellField("root")});
   int64_t expected_root = 0;
   for (int i = 0; i < n_events; ++i) {
-    expected_root += 10'000 + i;
+    expected_root += 2 * (10'000 + i);
   }
   int64_t got_root = 0;
   if (root.ok() && !root->is_nil()) {
     (void)absl::SimpleAtoi(root->str, &got_root);
   }
   std::printf(
-      "{\"target\":\"attainment\",\"events\":%d,\"cells\":%d,\"attainment_s\":%.2f,"
-      "\"events_per_s\":%.0f,\"baseline_s\":%.2f,\"baseline_events_per_s\":%.0f,"
-      "\"attainment_over_baseline\":%.2f,\"root_actual_ok\":%s}\n",
-      n_events, 1 + 108 + n_reps, att_s, n_events / att_s, base_s, n_events / base_s,
-      base_s / att_s, got_root == expected_root ? "true" : "false");
+      "{\"target\":\"attainment\",\"events\":%d,\"cells\":%d,\"batch\":%d,\"attainment_s\":%.2f,"
+      "\"events_per_s\":%.0f,\"one_by_one_events_per_s\":%.0f,\"baseline_s\":%.2f,"
+      "\"baseline_events_per_s\":%.0f,\"baseline_batched_events_per_s\":%.0f,"
+      "\"attainment_over_baseline\":%.2f,\"one_by_one_over_baseline\":%.2f,"
+      "\"batched_over_one_by_one_baseline\":%.2f,\"waves\":%lld,\"in_waves\":%lld,"
+      "\"alone\":%lld,\"root_actual_ok\":%s}\n",
+      n_events, 1 + 108 + n_reps, kBatch, att_s, n_events / att_s, n_events / att_one_s, base_s,
+      n_events / base_s, n_events / base_batched_s, base_batched_s / att_s, base_s / att_one_s,
+      base_s / att_s, static_cast<long long>(projection.batch_stats().waves.load()),
+      static_cast<long long>(projection.batch_stats().in_waves.load()),
+      static_cast<long long>(projection.batch_stats().alone.load()),
+      got_root == expected_root ? "true" : "false");
   if (got_root != expected_root) {
     return 1;
   }

@@ -7,6 +7,7 @@
 #include "services/targets/api/targets_api.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -193,20 +194,28 @@ class TargetsApiTest : public ::testing::Test {
     return resp;
   }
 
+  // The deal facts every opportunity event carries (product line pl-erp, direct, enterprise).
+  template <typename E>
+  static void SetDeal(E& e, const std::string& opp, const std::string& rep, const std::string& team,
+                      const std::string& region, int64_t amount,
+                      const std::string& currency = "CNY") {
+    e.set_opportunity("opportunities/" + opp);
+    e.set_owner("members/" + rep);
+    e.set_team("orgUnits/" + team);
+    e.set_region("orgUnits/" + region);
+    e.set_product_line("orgUnits/pl-erp");
+    e.set_channel("direct");
+    e.set_customer_type("enterprise");
+    e.mutable_amount()->set_amount_minor(amount);
+    e.mutable_amount()->set_currency_code(currency);
+  }
+
   // A won deal as the customers service publishes it, dated on the clock's day.
   CloudEvent WonDeal(const std::string& id, const std::string& rep, const std::string& team,
                      const std::string& region, int64_t amount) const {
     cv1::OpportunityWon won;
-    won.set_opportunity("opportunities/" + id);
+    SetDeal(won, id, rep, team, region, amount);
     won.set_customer("customers/c-" + id);
-    won.set_owner("members/" + rep);
-    won.set_team("orgUnits/" + team);
-    won.set_region("orgUnits/" + region);
-    won.set_product_line("orgUnits/pl-erp");
-    won.set_channel("direct");
-    won.set_customer_type("enterprise");
-    won.mutable_amount()->set_amount_minor(amount);
-    won.mutable_amount()->set_currency_code("CNY");
     const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), tz_);
     won.mutable_won_date()->set_year(static_cast<int>(today.year()));
     won.mutable_won_date()->set_month(today.month());
@@ -522,6 +531,204 @@ TEST_F(TargetsApiTest, AFailedCommitLeavesNothingBehind) {
   v1::GetPlanResponse got;
   EXPECT_EQ(api_.GetPlan(Director(), get, &got).code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(CreatePlan(Director(), "p-lost", "acme", 1'000).ok()) << "the retry succeeds";
+}
+
+// One world of the fixture, to run the same events twice side by side.
+class AttainmentWorld : public TargetsApiTest {
+ public:
+  void TestBody() override {}
+  void Build() {
+    SetUp();
+    plan_ = AllocatedPlan("p-q4", 1'200'000, /*two_teams=*/true).plan;
+    ASSERT_TRUE(Publish(Director(), plan_.name()).ok());
+    setup_events_ = kv_.Events().size();
+  }
+  template <typename E>
+  CloudEvent Deal(const std::string& event_id, E e, const std::string& opp, const std::string& rep,
+                  const std::string& team, const std::string& region, int64_t amount,
+                  const std::string& cur = "CNY") {
+    SetDeal(e, opp, rep, team, region, amount, cur);
+    CloudEvent out =
+        MakeCloudEvent("/salesops/customers", "c-" + opp, e.opportunity(), e, clock_.Now());
+    out.id = event_id;  // the same in both worlds, and a redelivery keeps it
+    return out;
+  }
+  CloudEvent Won(const std::string& event_id, const std::string& opp, const std::string& rep,
+                 const std::string& team, const std::string& region, int64_t amount,
+                 const std::string& cur = "CNY") {
+    cv1::OpportunityWon w;
+    const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), tz_);
+    w.mutable_won_date()->set_year(static_cast<int>(today.year()));
+    w.mutable_won_date()->set_month(today.month());
+    w.mutable_won_date()->set_day(today.day());
+    return Deal(event_id, w, opp, rep, team, region, amount, cur);
+  }
+  // Every figure the projection keeps, as one comparable map.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> Figures(
+      const std::vector<std::string>& opps) {
+    const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), tz_);
+    std::vector<std::string> keys = {
+        RollupKey("p-q4"),
+        PipelineKey("CNY"),
+        PipelineKey("USD"),
+        BookingsKey("CNY", absl::CivilMonth(today)),
+        FactsKey(v1::ATTAINMENT_BASIS_BOOKING, "CNY", absl::CivilMonth(today)),
+        RevsKey()};
+    for (const std::string& o : opps) {
+      keys.push_back(OpportunityKey(o));
+    }
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+    for (const std::string& k : keys) {
+      auto all = store_.HGetAll(k);
+      EXPECT_TRUE(all.ok()) << all.status();
+      std::vector<std::pair<std::string, std::string>> sorted = all.value_or(decltype(sorted)());
+      std::sort(sorted.begin(), sorted.end());
+      out[k] = sorted;
+    }
+    return out;
+  }
+  // The events the projection caused, without their random ids: type, subject,
+  // and the figures they carry, in commit order; those of the set-up (the
+  // publication) left out.
+  std::vector<std::string> Caused() const {
+    std::vector<std::string> out;
+    const auto events = kv_.Events();
+    for (size_t i = setup_events_; i < events.size(); ++i) {
+      const CloudEvent& e = events[i].first;
+      if (e.type == "salesops.targets.v1.AttainmentUpdated") {
+        auto u = DecodePayload<v1::AttainmentUpdated>(e);
+        EXPECT_TRUE(u.ok());
+        out.push_back(absl::StrCat("updated ", u->subject(), " actual=", u->actual().amount_minor(),
+                                   " unplanned=", u->unplanned().amount_minor(),
+                                   " cause=", u->cause_event_id()));
+      } else if (e.type == "salesops.targets.v1.BookingUnplanned") {
+        auto u = DecodePayload<v1::BookingUnplanned>(e);
+        EXPECT_TRUE(u.ok());
+        out.push_back(absl::StrCat("unplanned ", u->rep(), " ", u->amount().amount_minor(),
+                                   " cause=", u->cause_event_id()));
+      }
+    }
+    return out;
+  }
+  AttainmentProjection& projection() { return attainment_; }
+  InMemoryKv& kv() { return kv_; }
+  v1::TargetPlan plan_;
+  size_t setup_events_ = 0;
+};
+
+// A mixed batch: deals opened, re-priced, won (several by one rep, so the
+// figures their events carry chain through the wave), lost, won without ever
+// being opened, in another currency, delivered twice, and one poison record.
+std::vector<CloudEvent> MixedBatch(AttainmentWorld& w, std::vector<std::string>* opps) {
+  std::vector<CloudEvent> out;
+  auto created = [&](const std::string& id, const std::string& opp, const std::string& rep,
+                     const std::string& team, const std::string& region, int64_t amount) {
+    opps->push_back(opp);
+    out.push_back(w.Deal(id, cv1::OpportunityCreated(), opp, rep, team, region, amount));
+  };
+  created("e1", "o1", "rep-1", "t-hz", "east", 100'000);
+  created("e2", "o2", "rep-1", "t-hz", "east", 50'000);
+  created("e3", "o3", "rep-2", "t-hz", "east", 70'000);
+  created("e4", "o4", "rep-4", "t-sh", "east", 40'000);
+  created("e5", "o5", "rep-5", "t-cd", "west", 30'000);
+  cv1::OpportunityStageChanged repriced;
+  repriced.set_to_stage(cv1::OPPORTUNITY_STAGE_NEGOTIATION);
+  out.push_back(w.Deal("e6", repriced, "o1", "rep-1", "t-hz", "east", 120'000));
+  out.push_back(w.Won("e7", "o2", "rep-1", "t-hz", "east", 50'000));
+  out.push_back(w.Won("e8", "o3", "rep-2", "t-hz", "east", 70'000));
+  out.push_back(w.Won("e9", "o6", "rep-1", "t-hz", "east", 25'000));  // never opened
+  opps->push_back("o6");
+  out.push_back(w.Won("e7", "o2", "rep-1", "t-hz", "east", 50'000));  // delivered again
+  out.push_back(w.Deal("e10", cv1::OpportunityLost(), "o4", "rep-4", "t-sh", "east", 0));
+  out.push_back(w.Won("e11", "o5", "rep-5", "t-cd", "west", 30'000));  // no cell: unplanned
+  out.push_back(w.Won("e12", "o7", "rep-1", "t-hz", "east", -5));      // poison
+  out.push_back(w.Won("e13", "o8", "rep-4", "t-sh", "east", 9'000, "USD"));
+  opps->push_back("o8");
+  out.push_back(w.Won("e14", "o1", "rep-1", "t-hz", "east", 120'000));
+  out.push_back(w.Won("e15", "o9", "rep-3", "t-hz", "east", 10'000));
+  out.push_back(w.Won("e16", "o10", "rep-4", "t-sh", "east", 20'000));
+  opps->push_back("o9");
+  opps->push_back("o10");
+  return out;
+}
+
+// Two identical worlds and the mixed batch: `waves` takes it through
+// HandleBatch (after `before_waves`), `single` one event at a time.
+struct SideBySide {
+  AttainmentWorld waves, single;
+  std::vector<std::string> opps;
+  std::vector<absl::Status> in_waves, one_by_one;
+
+  explicit SideBySide(const std::function<void(AttainmentWorld&)>& before_waves = nullptr) {
+    waves.Build();
+    single.Build();
+    std::vector<std::string> unused;
+    const std::vector<CloudEvent> batch = MixedBatch(waves, &opps);
+    const std::vector<CloudEvent> same = MixedBatch(single, &unused);
+    std::vector<const CloudEvent*> ptrs;
+    for (const CloudEvent& e : batch) {
+      ptrs.push_back(&e);
+    }
+    if (before_waves) {
+      before_waves(waves);
+    }
+    in_waves = waves.projection().HandleBatch(ptrs);
+    for (const CloudEvent& e : same) {
+      one_by_one.push_back(single.projection().Handle(e));
+    }
+  }
+};
+
+// Waves give exactly what one event at a time gives: the same figures, and
+// the same events carrying the same totals in the same order.
+TEST(AttainmentWavesTest, ABatchInWavesEqualsTheSameEventsOneByOne) {
+  SideBySide run;
+  AttainmentWorld& waves = run.waves;
+  AttainmentWorld& single = run.single;
+  const std::vector<std::string>& opps = run.opps;
+  const std::vector<absl::Status>& in_waves = run.in_waves;
+  ASSERT_EQ(in_waves.size(), run.one_by_one.size());
+  for (size_t i = 0; i < in_waves.size(); ++i) {
+    EXPECT_EQ(in_waves[i].code(), run.one_by_one[i].code())
+        << "event " << i << ": " << in_waves[i] << " vs " << run.one_by_one[i];
+  }
+  EXPECT_EQ(in_waves[12].code(), absl::StatusCode::kInvalidArgument) << "the poison record";
+
+  EXPECT_EQ(waves.Figures(opps), single.Figures(opps));
+  const std::vector<std::string> caused = waves.Caused();
+  EXPECT_EQ(caused, single.Caused());
+  EXPECT_GT(caused.size(), 20u) << "the won deals moved the roll-ups";
+  // rep-1 won 50,000, 25,000 and 120,000 in the batch: their events carry the running total.
+  std::vector<std::string> rep1;
+  for (const std::string& c : caused) {
+    if (absl::StartsWith(c, "updated members/rep-1 ")) {
+      rep1.push_back(c.substr(0, c.find(" unplanned")));
+    }
+  }
+  EXPECT_THAT(
+      rep1, ElementsAre("updated members/rep-1 actual=50000", "updated members/rep-1 actual=75000",
+                        "updated members/rep-1 actual=195000"));
+  const AttainmentBatchStats& stats = waves.projection().batch_stats();
+  EXPECT_EQ(stats.waves.load(), 3) << "o1 and o2 recur: the batch splits twice";
+  EXPECT_EQ(stats.alone.load(), 0);
+  EXPECT_EQ(stats.in_waves.load(), 15) << "all but the redelivery and the poison";
+}
+
+// A wave whose commit partly fails (a script refused, as by a lost
+// connection) applies the failed events on their own: nothing lost, nothing twice.
+TEST(AttainmentWavesTest, AFailedCommitInAWaveIsAppliedAlone) {
+  // The wave's first script fails.
+  SideBySide run([](AttainmentWorld& w) { w.kv().FailNextCommit(); });
+  AttainmentWorld& waves = run.waves;
+  AttainmentWorld& single = run.single;
+  const std::vector<std::string>& opps = run.opps;
+  const std::vector<absl::Status>& in_waves = run.in_waves;
+  for (size_t i = 0; i < in_waves.size(); ++i) {
+    EXPECT_EQ(in_waves[i].ok(), i != 12) << i << ": " << in_waves[i];
+  }
+  EXPECT_EQ(waves.Figures(opps), single.Figures(opps));
+  EXPECT_EQ(waves.projection().batch_stats().alone.load(), 1);
+  EXPECT_EQ(waves.Caused().size(), single.Caused().size()) << "each update once";
 }
 
 }  // namespace

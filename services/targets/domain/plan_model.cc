@@ -62,6 +62,44 @@ bool CellMatches(const v1::AllocationCell& c, const DealFacts& d) {
   return true;
 }
 
+int64_t CellExpectedToDate(const v1::FiscalPeriod& period, const v1::AllocationCell& cell,
+                           absl::CivilDay today) {
+  const int64_t target = cell.amount().amount_minor();
+  // Expected to date from the cell's monthly phasing.
+  PeriodProgress p;
+  const absl::CivilDay start(period.start_date().year(), period.start_date().month(),
+                             period.start_date().day());
+  const absl::CivilDay end(period.end_date().year(), period.end_date().month(),
+                           period.end_date().day());
+  if (today < start) {
+    return 0;
+  }
+  if (today > end) {
+    return target;
+  }
+  if (cell.monthly_amounts().empty()) {
+    return 0;
+  }
+  p.month_index = 0;
+  int idx = 0;
+  p.monthly.reserve(cell.monthly_amounts_size());
+  p.days_in_month.reserve(cell.monthly_amounts_size());
+  for (const auto& m : cell.monthly_amounts()) {
+    p.monthly.push_back(m.amount().amount_minor());
+    const absl::CivilMonth cm(m.year(), m.month());
+    p.days_in_month.push_back(DaysIn(cm));
+    if (absl::CivilMonth(today) > cm) {
+      p.month_index = idx + 1;
+      p.day_of_month = 0;
+    } else if (absl::CivilMonth(today) == cm) {
+      p.month_index = idx;
+      p.day_of_month = today.day();
+    }
+    ++idx;
+  }
+  return ExpectedToDate(p);
+}
+
 v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& period,
                             const v1::AllocationCell& cell, int64_t actual, absl::Time now,
                             absl::TimeZone tz) {
@@ -83,36 +121,7 @@ v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& 
   a.set_basis(plan.attainment_basis());
   const std::string cur = plan.total().currency_code();
   const int64_t target = cell.amount().amount_minor();
-  // Expected to date from the cell's monthly phasing.
-  PeriodProgress p;
-  const absl::CivilDay today = absl::ToCivilDay(now, tz);
-  const absl::CivilDay start(period.start_date().year(), period.start_date().month(),
-                             period.start_date().day());
-  const absl::CivilDay end(period.end_date().year(), period.end_date().month(),
-                           period.end_date().day());
-  p.month_index = 0;
-  int idx = 0;
-  for (const auto& m : cell.monthly_amounts()) {
-    p.monthly.push_back(m.amount().amount_minor());
-    const absl::CivilMonth cm(m.year(), m.month());
-    p.days_in_month.push_back(DaysIn(cm));
-    if (absl::CivilMonth(today) > cm) {
-      p.month_index = idx + 1;
-      p.day_of_month = 0;
-    } else if (absl::CivilMonth(today) == cm) {
-      p.month_index = idx;
-      p.day_of_month = today.day();
-    }
-    ++idx;
-  }
-  int64_t expected = 0;
-  if (today < start) {
-    expected = 0;
-  } else if (today > end || p.monthly.empty()) {
-    expected = today > end ? target : 0;
-  } else {
-    expected = ExpectedToDate(p);
-  }
+  const int64_t expected = CellExpectedToDate(period, cell, absl::ToCivilDay(now, tz));
   auto money = [&cur](int64_t v) {
     salesops::common::v1::Money m;
     m.set_amount_minor(v);
@@ -199,18 +208,45 @@ v1::AttainmentLevel LevelOf(RollupLevel level) {
 
 v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, int64_t actual,
                                 int64_t unplanned, absl::Time now, absl::TimeZone tz) {
-  int64_t expected = 0;
   std::string team;
+  const absl::CivilDay today = absl::ToCivilDay(now, tz);
+  const std::string subject_field = ActualField(s);
+  std::optional<int64_t> expected;
+  if (model.expected_memo != nullptr) {
+    absl::MutexLock lock(&model.expected_memo->mu);
+    auto it = model.expected_memo->by_subject.find(subject_field);
+    if (it != model.expected_memo->by_subject.end() && it->second.first == today) {
+      expected = it->second.second;
+    }
+  }
+  int64_t sum = 0;
   for (const std::string& key : model.rollup.TopmostCells(s)) {
     auto it = model.cell_index.find(key);
     if (it == model.cell_index.end()) {
       continue;
     }
     const v1::AllocationCell& cell = model.cells[it->second];
-    expected +=
-        AttainmentOf(model.plan, model.period, cell, 0, now, tz).expected_to_date().amount_minor();
-    if (team.empty() && s.level == RollupLevel::kRep) {
+    if (!expected) {
+      sum += CellExpectedToDate(model.period, cell, today);
+    }
+    if (s.level != RollupLevel::kRep) {
+      if (expected) {
+        break;  // only a rep's team is read from its cells
+      }
+      continue;
+    }
+    if (team.empty()) {
       team = StripName(cell.org_unit());
+      if (expected) {
+        break;
+      }
+    }
+  }
+  if (!expected) {
+    expected = sum;
+    if (model.expected_memo != nullptr) {
+      absl::MutexLock lock(&model.expected_memo->mu);
+      model.expected_memo->by_subject[subject_field] = {today, sum};
     }
   }
   v1::Attainment a;
@@ -246,11 +282,11 @@ v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, 
   const int64_t target = model.rollup.Target(s);
   *a.mutable_target() = money(target);
   *a.mutable_actual() = money(actual);
-  *a.mutable_expected_to_date() = money(expected);
+  *a.mutable_expected_to_date() = money(*expected);
   *a.mutable_unplanned() = money(unplanned);
   a.set_attainment_basis_points(RatioBasisPoints(actual, target));
-  a.set_pace_basis_points(expected > 0 ? RatioBasisPoints(actual, expected) : 10000);
-  *a.mutable_gap_to_expected() = money(expected - actual);
+  a.set_pace_basis_points(*expected > 0 ? RatioBasisPoints(actual, *expected) : 10000);
+  *a.mutable_gap_to_expected() = money(*expected - actual);
   *a.mutable_remaining() = money(target - actual);
   *a.mutable_as_of() = ToTs(now);
   return a;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +15,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "salesops/targets/v1/targets_resources.pb.h"
 #include "services/targets/domain/rollup.h"
@@ -36,6 +39,10 @@ struct DealFacts {
 bool CellMatches(const v1::AllocationCell& cell, const DealFacts& deal);
 RollupBooking BookingOf(const DealFacts& d);
 
+// What a cell's monthly phasing expects booked by the end of `today` (0
+// before the period, the whole target after it).
+int64_t CellExpectedToDate(const v1::FiscalPeriod& period, const v1::AllocationCell& cell,
+                           absl::CivilDay today);
 // Attainment of one cell at `now` with `actual` booked.
 v1::Attainment AttainmentOf(const v1::TargetPlan& plan, const v1::FiscalPeriod& period,
                             const v1::AllocationCell& cell, int64_t actual, absl::Time now,
@@ -49,6 +56,14 @@ struct PlanModel {
   std::vector<v1::AllocationCell> cells;
   absl::flat_hash_map<std::string, size_t> cell_index;  // cell key → cells[i]
   RollupModel rollup;
+  // A subject's expected-to-date depends only on the model and the day: worked
+  // out once per (subject, day) and remembered here (shared by copies).
+  struct ExpectedMemo {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, std::pair<absl::CivilDay, int64_t>> by_subject
+        ABSL_GUARDED_BY(mu);
+  };
+  std::shared_ptr<ExpectedMemo> expected_memo = std::make_shared<ExpectedMemo>();
 };
 // The model of a plan version from its cells; `region_of` names each team's
 // region ("" if none), asked once per team.

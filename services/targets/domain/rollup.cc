@@ -212,6 +212,25 @@ void RollupModel::Index() {
     std::sort(list.begin(), list.end());
   }
   std::sort(leaves_.begin(), leaves_.end());
+  is_leaf_.assign(cells_.size(), false);
+  for (size_t i : leaves_) {
+    is_leaf_[i] = true;
+  }
+  // A cell that fixes a member matches only that member's bookings: index them
+  // by member, so matching a booking looks at the other cells and the rep's own.
+  for (size_t i = 0; i < cells_.size(); ++i) {
+    (cells_[i].member.empty() ? unfixed_ : by_member_[cells_[i].member]).push_back(i);
+  }
+}
+
+std::vector<size_t> RollupModel::Candidates(const RollupBooking& b) const {
+  std::vector<size_t> out = unfixed_;
+  auto it = by_member_.find(b.rep);
+  if (it != by_member_.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    std::sort(out.begin(), out.end());  // key order, as a scan of every cell gives
+  }
+  return out;
 }
 
 bool RollupModel::Matches(const RollupCell& c, const RollupBooking& b) const {
@@ -254,17 +273,17 @@ std::vector<RollupSubject> RollupModel::Attribute(const RollupBooking& b) const 
 
 std::vector<std::string> RollupModel::MatchingCells(const RollupBooking& b) const {
   std::vector<std::string> out;
-  for (const RollupCell& c : cells_) {
-    if (Matches(c, b)) {
-      out.push_back(c.key);
+  for (size_t i : Candidates(b)) {
+    if (Matches(cells_[i], b)) {
+      out.push_back(cells_[i].key);
     }
   }
   return out;
 }
 
 bool RollupModel::IsPlanned(const RollupBooking& b) const {
-  for (size_t i : leaves_) {
-    if (Matches(cells_[i], b)) {
+  for (size_t i : Candidates(b)) {
+    if (is_leaf_[i] && Matches(cells_[i], b)) {
       return true;
     }
   }

@@ -117,6 +117,8 @@ class RollupModel {
  private:
   bool Belongs(const RollupCell& c, const RollupSubject& s) const;
   bool Matches(const RollupCell& c, const RollupBooking& b) const;
+  // The cells that may match a booking (the others fix another member), in key order.
+  std::vector<size_t> Candidates(const RollupBooking& b) const;
   void Index();
 
   std::vector<RollupCell> cells_;  // sorted by key
@@ -127,6 +129,9 @@ class RollupModel {
   // Topmost cells per subject field ("a|r|x" etc.), computed once.
   absl::flat_hash_map<std::string, std::vector<size_t>> topmost_;
   std::vector<size_t> leaves_;
+  std::vector<bool> is_leaf_;
+  std::vector<size_t> unfixed_;                                      // cells fixing no member
+  absl::flat_hash_map<std::string, std::vector<size_t>> by_member_;  // member → their cells
 };
 
 // All counters for a set of bookings (a version being published, a draft

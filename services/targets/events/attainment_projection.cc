@@ -1,8 +1,13 @@
 #include "services/targets/events/attainment_projection.h"
 
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/docstore/hash_snapshot.h"
 #include "common/events/cloud_event.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
@@ -77,25 +82,94 @@ v1::AttainmentUpdated AttainmentEvent(const v1::Attainment& a, const v1::FiscalP
   return u;
 }
 
-absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const DealFacts& deal,
-                                              absl::CivilDay day, v1::AttainmentBasis basis,
-                                              WriteBatch& b) {
-  const RollupBooking booking = BookingOf(deal);
-  b.HIncrBy(FactsKey(basis, deal.currency, absl::CivilMonth(day)), BookingTuple(booking),
-            deal.amount_minor);
-  b.HIncrBy(RevsKey(), FactsRevField(basis, deal.currency), 1);
-  // Which versions are published is read every time, under the revision a
-  // publication bumps: if one is published meanwhile, this commit fails and
-  // the event is applied again against the new list.
-  SALESOPS_ASSIGN_OR_RETURN(PublishedPlans head, store_.ReadPublishedPlans(1000));
-  b.ExpectHashField(RevsKey(), kPlansRevField, head.revision, "plans_rev");
-  const absl::Time now = clock_.Now();
+// What an event asks for, decoded once (a wave plans its reads from it).
+struct AttainmentProjection::Change {
+  enum class Kind { kNone, kCreated, kOpen, kWon, kLost, kPayment };
+  Kind kind = Kind::kNone;
+  std::string opp;       // the opportunity's name (all kinds but kPayment)
+  DealFacts deal;        // kCreated, kWon, kPayment
+  std::string currency;  // kOpen: the deal's amount now
+  int64_t amount = 0;
+  absl::CivilDay day;                                            // kWon, kPayment
+  v1::AttainmentBasis basis = v1::ATTAINMENT_BASIS_UNSPECIFIED;  // kWon, kPayment
+
+  bool ReadsDeal() const {
+    return kind == Kind::kOpen || kind == Kind::kWon || kind == Kind::kLost;
+  }
+  bool Books() const { return kind == Kind::kWon || kind == Kind::kPayment; }
+};
+
+class AttainmentProjection::Reads {
+ public:
+  virtual ~Reads() = default;
+  virtual absl::StatusOr<PublishedPlans> Plans() = 0;
+  virtual absl::StatusOr<std::vector<std::optional<std::string>>> HMGet(
+      const std::string& key, const std::vector<std::string>& fields) = 0;
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HGetAll(
+      const std::string& key) = 0;
+};
+
+class AttainmentProjection::StoreReads final : public AttainmentProjection::Reads {
+ public:
+  explicit StoreReads(TargetsStore& store) : store_(store) {}
+  absl::StatusOr<PublishedPlans> Plans() override { return store_.ReadPublishedPlans(kMaxPlans); }
+  absl::StatusOr<std::vector<std::optional<std::string>>> HMGet(
+      const std::string& key, const std::vector<std::string>& fields) override {
+    return store_.HMGet(key, fields);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HGetAll(
+      const std::string& key) override {
+    return store_.HGetAll(key);
+  }
+  static constexpr int kMaxPlans = 1000;
+
+ private:
+  TargetsStore& store_;
+};
+
+class AttainmentProjection::WaveReads final : public AttainmentProjection::Reads {
+ public:
+  WaveReads(const PublishedPlans& plans, const HashSnapshot& snapshot)
+      : plans_(plans), snapshot_(snapshot) {}
+  absl::StatusOr<PublishedPlans> Plans() override { return plans_; }
+  absl::StatusOr<std::vector<std::optional<std::string>>> HMGet(
+      const std::string& key, const std::vector<std::string>& fields) override {
+    return snapshot_.GetMany(key, fields);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HGetAll(
+      const std::string& key) override {
+    return snapshot_.GetAll(key);
+  }
+
+ private:
+  const PublishedPlans& plans_;
+  const HashSnapshot& snapshot_;
+};
+
+namespace {
+
+// The roll-up figures (actual, unplanned of each subject) a booking's events carry.
+std::vector<std::string> BeforeFields(const std::vector<RollupSubject>& subjects) {
+  std::vector<std::string> fields;
+  for (const RollupSubject& subject : subjects) {
+    fields.push_back(ActualField(subject));
+    fields.push_back(UnplannedField(subject));
+  }
+  return fields;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::pair<std::string, std::shared_ptr<const PlanModel>>>>
+AttainmentProjection::PlansFor(const PublishedPlans& head, v1::AttainmentBasis basis,
+                               const std::string& currency, absl::CivilDay day) {
+  std::vector<std::pair<std::string, std::shared_ptr<const PlanModel>>> out;
   for (const std::string& plan_id : head.plan_ids) {
     SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const PlanModel> model, models_.Get(plan_id));
     if (model->plan.attainment_basis() != basis) {
       continue;
     }
-    if (model->plan.total().currency_code() != deal.currency) {
+    if (model->plan.total().currency_code() != currency) {
       continue;
     }
     const auto& s = model->period.start_date();
@@ -104,16 +178,31 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
         day > absl::CivilDay(e.year(), e.month(), e.day())) {
       continue;
     }
+    out.emplace_back(plan_id, std::move(model));
+  }
+  return out;
+}
+
+absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const DealFacts& deal,
+                                              absl::CivilDay day, v1::AttainmentBasis basis,
+                                              Reads& reads, WriteBatch& b) {
+  const RollupBooking booking = BookingOf(deal);
+  b.HIncrBy(FactsKey(basis, deal.currency, absl::CivilMonth(day)), BookingTuple(booking),
+            deal.amount_minor);
+  b.HIncrBy(RevsKey(), FactsRevField(basis, deal.currency), 1);
+  // Which versions are published is read every time, under the revision a
+  // publication bumps: if one is published meanwhile, this commit fails and
+  // the event is applied again against the new list.
+  SALESOPS_ASSIGN_OR_RETURN(PublishedPlans head, reads.Plans());
+  b.ExpectHashField(RevsKey(), kPlansRevField, head.revision, "plans_rev");
+  const absl::Time now = clock_.Now();
+  SALESOPS_ASSIGN_OR_RETURN(auto plans, PlansFor(head, basis, deal.currency, day));
+  for (const auto& [plan_id, model] : plans) {
     const std::vector<RollupSubject> subjects = model->rollup.Attribute(booking);
     const bool planned = model->rollup.IsPlanned(booking);
     // The subjects' figures before this booking, for the events' totals.
-    std::vector<std::string> fields;
-    for (const RollupSubject& subject : subjects) {
-      fields.push_back(ActualField(subject));
-      fields.push_back(UnplannedField(subject));
-    }
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> before,
-                              store_.HMGet(RollupKey(plan_id), fields));
+                              reads.HMGet(RollupKey(plan_id), BeforeFields(subjects)));
     for (const auto& [field, delta] : model->rollup.Increments(booking)) {
       auto [key, f] = CounterLocation(plan_id, field);
       b.HIncrBy(std::move(key), std::move(f), delta);
@@ -176,10 +265,15 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
 }
 
 absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
+  SALESOPS_ASSIGN_OR_RETURN(Change change, Decode(event));
+  if (change.kind == Change::Kind::kNone) {
+    return absl::OkStatus();
+  }
+  StoreReads reads(store_);
   // A publication between reading the published plans and committing fails
   // the plans guard: build the change again against the new list.
   for (int attempt = 0; attempt < 8; ++attempt) {
-    SALESOPS_ASSIGN_OR_RETURN(WriteBatch b, BatchFor(event));
+    SALESOPS_ASSIGN_OR_RETURN(WriteBatch b, BatchFor(event, change, reads));
     if (b.empty()) {
       return absl::OkStatus();
     }
@@ -194,110 +288,280 @@ absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
   return Unavailable("PLANS_CHANGING", "plans kept being published while applying the event");
 }
 
-absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& event) {
+absl::StatusOr<AttainmentProjection::Change> AttainmentProjection::Decode(
+    const CloudEvent& event) const {
   const std::string& t = event.type;
-  WriteBatch b;
+  Change c;
   if (t == "salesops.customers.v1.OpportunityCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityCreated>(event));
-    DealFacts d = FactsOf(e);
-    if (d.amount_minor < 0) {
+    c.kind = Change::Kind::kCreated;
+    c.opp = e.opportunity();
+    c.deal = FactsOf(e);
+    if (c.deal.amount_minor < 0) {
       return InvalidField("amount", "negative");
     }
-    std::vector<std::pair<std::string, std::string>> rec = {
-        {"cur", d.currency}, {"amount", absl::StrCat(d.amount_minor)}};
-    for (const auto& f : Fields(d)) {
-      rec.push_back(f);
+  } else if (t == "salesops.customers.v1.OpportunityStageChanged") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityStageChanged>(event));
+    if (e.to_stage() == cv1::OPPORTUNITY_STAGE_WON || e.to_stage() == cv1::OPPORTUNITY_STAGE_LOST) {
+      return c;  // the Won/Lost event that follows closes it
     }
-    b.HSet(OppKey(e.opportunity()), rec);
-    AddPerDimension(b, PipeKey(d.currency), d, d.amount_minor);
-  } else if (t == "salesops.customers.v1.OpportunityStageChanged" ||
-             t == "salesops.customers.v1.OpportunityWon" ||
-             t == "salesops.customers.v1.OpportunityLost") {
-    std::string opp, cur;
-    int64_t amount = 0;
-    bool closed = false;
-    DealFacts won;
-    absl::CivilDay won_day;
-    if (t == "salesops.customers.v1.OpportunityStageChanged") {
-      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityStageChanged>(event));
-      opp = e.opportunity();
-      amount = e.amount().amount_minor();
-      cur = e.amount().currency_code();
-      closed = e.to_stage() == salesops::customers::v1::OPPORTUNITY_STAGE_WON ||
-               e.to_stage() == salesops::customers::v1::OPPORTUNITY_STAGE_LOST;
-      if (closed) {
-        return WriteBatch();  // the Won/Lost event that follows closes it
-      }
-    } else if (t == "salesops.customers.v1.OpportunityWon") {
-      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityWon>(event));
-      opp = e.opportunity();
-      won = FactsOf(e);
-      if (won.amount_minor < 0) {
-        return InvalidField("amount", "negative");
-      }
-      if (!e.has_won_date()) {
-        return InvalidField("won_date", "required");
-      }
-      won_day = absl::CivilDay(e.won_date().year(), e.won_date().month(), e.won_date().day());
-      closed = true;
-      AddPerDimension(b, BookKey(won.currency, won_day), won, won.amount_minor);
-      SALESOPS_RETURN_IF_ERROR(AddBooking(event, won, won_day, v1::ATTAINMENT_BASIS_BOOKING, b));
-    } else {
-      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityLost>(event));
-      opp = e.opportunity();
-      closed = true;
+    c.kind = Change::Kind::kOpen;
+    c.opp = e.opportunity();
+    c.amount = e.amount().amount_minor();
+    c.currency = e.amount().currency_code();
+  } else if (t == "salesops.customers.v1.OpportunityWon") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityWon>(event));
+    c.kind = Change::Kind::kWon;
+    c.opp = e.opportunity();
+    c.deal = FactsOf(e);
+    if (c.deal.amount_minor < 0) {
+      return InvalidField("amount", "negative");
     }
-    // The open pipeline: take the deal's recorded amount out (closed) or
-    // adjust it to the new amount (still open).
-    SALESOPS_ASSIGN_OR_RETURN(auto rec, store_.HGetAll(OppKey(opp)));
-    if (!rec.empty()) {
-      DealFacts d;
-      int64_t recorded = 0;
-      for (const auto& [f, v] : rec) {
-        if (f == "cur") {
-          d.currency = v;
-        } else if (f == "amount") {
-          (void)absl::SimpleAtoi(v, &recorded);
-        } else if (f == "pl") {
-          d.product_line = v;
-        } else if (f == "rg") {
-          d.region = v;
-        } else if (f == "ch") {
-          d.channel = v;
-        } else if (f == "ct") {
-          d.customer_type = v;
-        } else if (f == "tm") {
-          d.team = v;
-        } else if (f == "rp") {
-          d.rep = v;
-        }
-      }
-      if (closed) {
-        AddPerDimension(b, PipeKey(d.currency), d, -recorded);
-        b.Del(OppKey(opp));
-      } else if (cur == d.currency && amount != recorded) {
-        AddPerDimension(b, PipeKey(d.currency), d, amount - recorded);
-        b.HSet(OppKey(opp), {{"amount", absl::StrCat(amount)}});
-      }
+    if (!e.has_won_date()) {
+      return InvalidField("won_date", "required");
     }
-  } else if (t == "salesops.customers.v1.PaymentReceived" ||
-             t == "salesops.customers.v1.PaymentRefunded") {
-    DealFacts d;
-    absl::CivilDay day;
-    if (t == "salesops.customers.v1.PaymentReceived") {
-      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentReceived>(event));
-      d = FactsOf(e);
-      day = absl::CivilDay(e.received_date().year(), e.received_date().month(),
+    c.day = absl::CivilDay(e.won_date().year(), e.won_date().month(), e.won_date().day());
+    c.basis = v1::ATTAINMENT_BASIS_BOOKING;
+  } else if (t == "salesops.customers.v1.OpportunityLost") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::OpportunityLost>(event));
+    c.kind = Change::Kind::kLost;
+    c.opp = e.opportunity();
+  } else if (t == "salesops.customers.v1.PaymentReceived") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentReceived>(event));
+    c.kind = Change::Kind::kPayment;
+    c.deal = FactsOf(e);
+    c.day = absl::CivilDay(e.received_date().year(), e.received_date().month(),
                            e.received_date().day());
-    } else {
-      SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentRefunded>(event));
-      d = FactsOf(e);
-      d.amount_minor = -d.amount_minor;
-      day = absl::CivilDay(e.refund_date().year(), e.refund_date().month(), e.refund_date().day());
+    c.basis = v1::ATTAINMENT_BASIS_COLLECTION;
+  } else if (t == "salesops.customers.v1.PaymentRefunded") {
+    SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<cv1::PaymentRefunded>(event));
+    c.kind = Change::Kind::kPayment;
+    c.deal = FactsOf(e);
+    c.deal.amount_minor = -c.deal.amount_minor;
+    c.day = absl::CivilDay(e.refund_date().year(), e.refund_date().month(), e.refund_date().day());
+    c.basis = v1::ATTAINMENT_BASIS_COLLECTION;
+  }
+  return c;
+}
+
+absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& event, const Change& c,
+                                                          Reads& reads) {
+  WriteBatch b;
+  switch (c.kind) {
+    case Change::Kind::kNone:
+      return b;
+    case Change::Kind::kCreated: {
+      const DealFacts& d = c.deal;
+      std::vector<std::pair<std::string, std::string>> rec = {
+          {"cur", d.currency}, {"amount", absl::StrCat(d.amount_minor)}};
+      for (const auto& f : Fields(d)) {
+        rec.push_back(f);
+      }
+      b.HSet(OppKey(c.opp), rec);
+      AddPerDimension(b, PipeKey(d.currency), d, d.amount_minor);
+      return b;
     }
-    SALESOPS_RETURN_IF_ERROR(AddBooking(event, d, day, v1::ATTAINMENT_BASIS_COLLECTION, b));
+    case Change::Kind::kPayment:
+      SALESOPS_RETURN_IF_ERROR(AddBooking(event, c.deal, c.day, c.basis, reads, b));
+      return b;
+    case Change::Kind::kOpen:
+    case Change::Kind::kWon:
+    case Change::Kind::kLost:
+      break;
+  }
+  const bool closed = c.kind != Change::Kind::kOpen;
+  if (c.kind == Change::Kind::kWon) {
+    AddPerDimension(b, BookKey(c.deal.currency, c.day), c.deal, c.deal.amount_minor);
+    SALESOPS_RETURN_IF_ERROR(AddBooking(event, c.deal, c.day, c.basis, reads, b));
+  }
+  // The open pipeline: take the deal's recorded amount out (closed) or
+  // adjust it to the new amount (still open).
+  SALESOPS_ASSIGN_OR_RETURN(auto rec, reads.HGetAll(OppKey(c.opp)));
+  if (!rec.empty()) {
+    DealFacts d;
+    int64_t recorded = 0;
+    for (const auto& [f, v] : rec) {
+      if (f == "cur") {
+        d.currency = v;
+      } else if (f == "amount") {
+        (void)absl::SimpleAtoi(v, &recorded);
+      } else if (f == "pl") {
+        d.product_line = v;
+      } else if (f == "rg") {
+        d.region = v;
+      } else if (f == "ch") {
+        d.channel = v;
+      } else if (f == "ct") {
+        d.customer_type = v;
+      } else if (f == "tm") {
+        d.team = v;
+      } else if (f == "rp") {
+        d.rep = v;
+      }
+    }
+    if (closed) {
+      AddPerDimension(b, PipeKey(d.currency), d, -recorded);
+      b.Del(OppKey(c.opp));
+    } else if (c.currency == d.currency && c.amount != recorded) {
+      AddPerDimension(b, PipeKey(d.currency), d, c.amount - recorded);
+      b.HSet(OppKey(c.opp), {{"amount", absl::StrCat(c.amount)}});
+    }
   }
   return b;
+}
+
+std::vector<absl::Status> AttainmentProjection::HandleBatch(
+    const std::vector<const CloudEvent*>& events) {
+  std::vector<absl::Status> out(events.size(), absl::OkStatus());
+  std::vector<Change> changes(events.size());
+  // Waves are runs of consecutive events with no opportunity twice: an event
+  // never reads a deal record another event of its wave writes, so one that
+  // has to be redone alone cannot have misled the others.
+  absl::flat_hash_set<std::string> opps;
+  size_t begin = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::StatusOr<Change> c = Decode(*events[i]);
+    if (!c.ok()) {
+      out[i] = c.status();  // the consumer dead-letters it, one by one
+      continue;
+    }
+    changes[i] = *std::move(c);
+    if (!changes[i].opp.empty() && !opps.insert(changes[i].opp).second) {
+      Wave(events, changes, begin, i, out);
+      begin = i;
+      opps = {changes[i].opp};
+    }
+  }
+  Wave(events, changes, begin, events.size(), out);
+  return out;
+}
+
+void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
+                                const std::vector<Change>& changes, size_t begin, size_t end,
+                                std::vector<absl::Status>& out) {
+  std::vector<size_t> todo;
+  for (size_t i = begin; i < end; ++i) {
+    if (out[i].ok() && changes[i].kind != Change::Kind::kNone) {
+      todo.push_back(i);
+    }
+  }
+  if (todo.empty()) {
+    return;
+  }
+  auto alone = [&](size_t from) {
+    for (size_t k = from; k < todo.size(); ++k) {
+      out[todo[k]] = Handle(*events[todo[k]]);
+      ++stats_.alone;
+    }
+  };
+  // First round trip: the published plans, which events were applied before,
+  // and the deals' records.
+  std::vector<std::vector<std::string>> reads =
+      TargetsStore::PublishedPlansCommands(StoreReads::kMaxPlans);
+  for (size_t i : todo) {
+    reads.push_back({"EXISTS", projections_.SeenKey(*events[i])});
+  }
+  std::vector<std::string> deal_keys;
+  for (size_t i : todo) {
+    if (changes[i].ReadsDeal()) {
+      deal_keys.push_back(OppKey(changes[i].opp));
+      reads.push_back({"HGETALL", deal_keys.back()});
+    }
+  }
+  absl::StatusOr<std::vector<RedisValue>> first = store_.ReadMany(reads);
+  if (!first.ok()) {
+    alone(0);  // each on its own, with its own retries
+    return;
+  }
+  const PublishedPlans plans = TargetsStore::ParsePublishedPlans((*first)[0], (*first)[1]);
+  HashSnapshot snapshot;
+  for (size_t k = 0; k < deal_keys.size(); ++k) {
+    snapshot.PutWhole(deal_keys[k], (*first)[2 + todo.size() + k]);
+  }
+  // Second round trip: the roll-up figures every booking of the wave reaches.
+  std::map<std::string, std::set<std::string>> figures;  // roll-up key → fields
+  for (size_t i : todo) {
+    const Change& c = changes[i];
+    if (!c.Books()) {
+      continue;
+    }
+    absl::StatusOr<std::vector<std::pair<std::string, std::shared_ptr<const PlanModel>>>> matching =
+        PlansFor(plans, c.basis, c.deal.currency, c.day);
+    if (!matching.ok()) {
+      alone(0);
+      return;
+    }
+    const RollupBooking booking = BookingOf(c.deal);
+    for (const auto& [plan_id, model] : *matching) {
+      for (std::string& f : BeforeFields(model->rollup.Attribute(booking))) {
+        figures[RollupKey(plan_id)].insert(std::move(f));
+      }
+    }
+  }
+  if (!figures.empty()) {
+    std::vector<std::vector<std::string>> hmgets;
+    std::vector<std::vector<std::string>> fields;
+    for (const auto& [key, set] : figures) {
+      fields.emplace_back(set.begin(), set.end());
+      std::vector<std::string> cmd = {"HMGET", key};
+      cmd.insert(cmd.end(), set.begin(), set.end());
+      hmgets.push_back(std::move(cmd));
+    }
+    absl::StatusOr<std::vector<RedisValue>> second = store_.ReadMany(hmgets);
+    if (!second.ok()) {
+      alone(0);
+      return;
+    }
+    for (size_t k = 0; k < hmgets.size(); ++k) {
+      snapshot.PutFields(hmgets[k][1], fields[k], (*second)[k]);
+    }
+  }
+  // Each event's change in order, against the snapshot kept current.
+  WaveReads wave_reads(plans, snapshot);
+  std::vector<std::pair<const CloudEvent*, WriteBatch>> items;
+  std::vector<size_t> where;  // todo index of items[j]
+  absl::flat_hash_set<std::string> seen_in_wave;
+  size_t cut = todo.size();  // from here on, one by one
+  for (size_t k = 0; k < todo.size(); ++k) {
+    const size_t i = todo[k];
+    const bool seen = (*first)[2 + k].integer != 0;
+    if (seen || !seen_in_wave.insert(projections_.SeenKey(*events[i])).second) {
+      continue;  // applied before (or earlier in this wave): changes nothing
+    }
+    absl::StatusOr<WriteBatch> b = BatchFor(*events[i], changes[i], wave_reads);
+    if (!b.ok()) {
+      if (ErrorReason(b.status()) == kNotInSnapshot) {
+        cut = k;  // a read the plan missed: this one and the rest go alone, in order
+        break;
+      }
+      out[i] = b.status();  // a bad event: no effect on the others
+      continue;
+    }
+    if (b->empty()) {
+      continue;
+    }
+    snapshot.Apply(*b);
+    items.emplace_back(events[i], *std::move(b));
+    where.push_back(k);
+  }
+  ++stats_.waves;
+  std::vector<absl::StatusOr<CommitResult>> results =
+      projections_.TryApplyOnceMany(std::move(items));
+  std::vector<size_t> redo;
+  for (size_t j = 0; j < results.size(); ++j) {
+    const absl::StatusOr<CommitResult>& r = results[j];
+    if (r.ok() && (r->committed || r->failed_tag == ProjectionStore::kSeenTag)) {
+      ++stats_.in_waves;
+    } else {
+      redo.push_back(where[j]);
+    }
+  }
+  // Lost races (plans revision) and errors: on their own, fresh reads, in order.
+  for (size_t k : redo) {
+    out[todo[k]] = Handle(*events[todo[k]]);
+    ++stats_.alone;
+  }
+  alone(cut);
 }
 
 }  // namespace salesops::targets

@@ -13,6 +13,7 @@
 // BookingUnplanned when no cell covered it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
@@ -29,6 +30,13 @@ namespace salesops::targets {
 inline constexpr char kAttainmentGroup[] = "targets-attainment";
 inline constexpr char kAttainmentDlq[] = "salesops.targets-attainment.dlq.v1";
 
+// Counts of HandleBatch's work (read them from any thread).
+struct AttainmentBatchStats {
+  std::atomic<int64_t> waves{0};
+  std::atomic<int64_t> in_waves{0};  // events committed as part of a wave
+  std::atomic<int64_t> alone{0};     // wave events redone on their own (a lost race, an error)
+};
+
 class AttainmentProjection final : public EventHandler {
  public:
   // `models`: published plans' models (shared with the API).
@@ -36,20 +44,43 @@ class AttainmentProjection final : public EventHandler {
                        const Clock& clock, absl::TimeZone tz)
       : projections_(projections), store_(store), models_(models), clock_(clock), tz_(tz) {}
   absl::Status Handle(const CloudEvent& event) override;
+  // A consumer's batch in waves: consecutive events, no opportunity twice in a
+  // wave. A wave reads what its events need in two pipelined round trips (the
+  // published plans with the seen ids and the deals' records, then the roll-up
+  // figures the bookings reach), builds each event's change in order against
+  // a snapshot that follows the earlier events' writes (so each carries the
+  // figures it would have seen one by one), and commits them as one pipeline,
+  // each still guarded and effectively-once. An event whose commit lost a race
+  // (a publication moved the plans revision) is applied again on its own.
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override;
+  const AttainmentBatchStats& batch_stats() const { return stats_; }
 
  private:
+  struct Change;     // what an event asks for, decoded
+  class Reads;       // where a change's reads come from:
+  class StoreReads;  //   the store (one event at a time),
+  class WaveReads;   //   or a wave's snapshot
+  absl::StatusOr<Change> Decode(const CloudEvent& event) const;
   // The whole change an event makes, guarded by the plans revision it read.
-  absl::StatusOr<WriteBatch> BatchFor(const CloudEvent& event);
+  absl::StatusOr<WriteBatch> BatchFor(const CloudEvent& event, const Change& change, Reads& reads);
   // Records the booking as a fact of its month and adds it to every published
   // plan of its period with that basis; appends the events it causes.
   absl::Status AddBooking(const CloudEvent& cause, const DealFacts& deal, absl::CivilDay day,
-                          v1::AttainmentBasis basis, WriteBatch& b);
+                          v1::AttainmentBasis basis, Reads& reads, WriteBatch& b);
+  // The published plans (id, model) a booking of `basis`, `currency` on `day` counts towards.
+  absl::StatusOr<std::vector<std::pair<std::string, std::shared_ptr<const PlanModel>>>> PlansFor(
+      const PublishedPlans& head, v1::AttainmentBasis basis, const std::string& currency,
+      absl::CivilDay day);
+  // events[begin, end) as one wave (no opportunity twice); results into `out`.
+  void Wave(const std::vector<const CloudEvent*>& events, const std::vector<Change>& changes,
+            size_t begin, size_t end, std::vector<absl::Status>& out);
 
   ProjectionStore& projections_;
   TargetsStore& store_;
   PlanModelCache& models_;
   const Clock& clock_;
   absl::TimeZone tz_;
+  AttainmentBatchStats stats_;
 };
 
 // The AttainmentUpdated event of a roll-up figure.

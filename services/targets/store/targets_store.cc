@@ -75,15 +75,22 @@ absl::StatusOr<FactsRead> TargetsStore::ReadFacts(const std::string& rev_field,
   return out;
 }
 
-absl::StatusOr<PublishedPlans> TargetsStore::ReadPublishedPlans(int limit) {
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> head,
-                            kv().Read({{"HGET", RevsKey(), kPlansRevField},
-                                       {"ZRANGEBYLEX", Index("plan:published"), "-", "+", "LIMIT",
-                                        "0", absl::StrCat(limit)}}));
+std::vector<std::vector<std::string>> TargetsStore::PublishedPlansCommands(int limit) {
+  return {{"HGET", RevsKey(), kPlansRevField},
+          {"ZRANGEBYLEX", Index("plan:published"), "-", "+", "LIMIT", "0", absl::StrCat(limit)}};
+}
+
+PublishedPlans TargetsStore::ParsePublishedPlans(const RedisValue& revision,
+                                                 const RedisValue& ids) {
   PublishedPlans out;
-  out.revision = head[0].is_nil() ? "" : head[0].str;
-  out.plan_ids = Strings(head[1]);
+  out.revision = revision.is_nil() ? "" : revision.str;
+  out.plan_ids = Strings(ids);
   return out;
+}
+
+absl::StatusOr<PublishedPlans> TargetsStore::ReadPublishedPlans(int limit) {
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> head, kv().Read(PublishedPlansCommands(limit)));
+  return ParsePublishedPlans(head[0], head[1]);
 }
 
 absl::StatusOr<std::vector<std::vector<std::optional<std::string>>>> TargetsStore::HMGetMany(

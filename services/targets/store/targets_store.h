@@ -67,6 +67,15 @@ class TargetsStore : public DocStore {
                                       const std::vector<std::string>& month_keys);
   // One round trip: the plans revision and up to `limit` published plan ids.
   absl::StatusOr<PublishedPlans> ReadPublishedPlans(int limit);
+  // The same read as two commands, for a caller that pipelines it with others,
+  // and its replies parsed.
+  static std::vector<std::vector<std::string>> PublishedPlansCommands(int limit);
+  static PublishedPlans ParsePublishedPlans(const RedisValue& revision, const RedisValue& ids);
+  // One round trip of any reads kv.h allows, for a caller that plans a batch's reads.
+  absl::StatusOr<std::vector<RedisValue>> ReadMany(
+      const std::vector<std::vector<std::string>>& commands) {
+    return kv().Read(commands);
+  }
   // One round trip: `fields` of each hash, parallel to `keys`.
   absl::StatusOr<std::vector<std::vector<std::optional<std::string>>>> HMGetMany(
       const std::vector<std::string>& keys, const std::vector<std::string>& fields);
