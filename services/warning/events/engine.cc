@@ -114,28 +114,38 @@ absl::Status WarningEngine::EvaluateOne(
   SALESOPS_ASSIGN_OR_RETURN(Routing routing, Route(st.org_unit(), st.rep()));
   facts.responsible_supervisor = routing.supervisor;
 
-  std::vector<Versioned<v1::Warning>> active_list;
+  // The subject's active warnings: a wave's reads are used in place, not copied.
+  std::vector<Versioned<v1::Warning>> fetched;
+  const std::vector<Versioned<v1::Warning>>* active_list = nullptr;
   if (const auto read = reads == nullptr ? nullptr : Find(reads->active, s.key); read != nullptr) {
-    active_list = *read;
+    active_list = read;
   } else {
-    SALESOPS_ASSIGN_OR_RETURN(active_list, store_.ActiveWarnings(s.key));
+    SALESOPS_ASSIGN_OR_RETURN(fetched, store_.ActiveWarnings(s.key));
+    active_list = &fetched;
   }
   absl::flat_hash_map<std::string, const Versioned<v1::Warning>*> active;
-  for (const auto& w : active_list) {
+  for (const auto& w : *active_list) {
     active[w.doc.rule()] = &w;
   }
-  // The subject's active warnings once `b` is committed, by rule (for `reads`).
-  std::map<std::string, Versioned<v1::Warning>> after;
-  for (const auto& w : active_list) {
-    after[w.doc.rule()] = w;
-  }
+  // What `b` changes in them, by rule (nullopt: resolved), to keep `reads` current.
+  std::map<std::string, std::optional<Versioned<v1::Warning>>> changed;
 
   std::optional<absl::Time> due;
   for (const v1::Rule& rule : rules) {
     if (!AppliesTo(rule.condition(), st.kind())) {
       continue;
     }
-    const v1::Rule eff = EffectiveRule(rule, routing.units);
+    // Most rules carry no override and apply everywhere: then the effective rule
+    // is the rule itself, and copying it for every subject is wasted work.
+    const bool as_is =
+        rule.overrides().empty() &&
+        (rule.scope().empty() || std::find(routing.units.begin(), routing.units.end(),
+                                           rule.scope()) != routing.units.end());
+    v1::Rule effective;
+    if (!as_is) {
+      effective = EffectiveRule(rule, routing.units);
+    }
+    const v1::Rule& eff = as_is ? rule : effective;
     absl::StatusOr<Evaluation> ev = warning::Evaluate(eff, facts, now);
     if (!ev.ok()) {
       LogWarning("rule not evaluable", {{"rule", rule.name()},
@@ -168,7 +178,7 @@ absl::Status WarningEngine::EvaluateOne(
         e.set_cause_event_source(cause.source);
         e.set_cause_event_id(cause.id);
         b.Emit(MakeCloudEvent(kWarningSource, id, w.name(), e, now, cause.trace_id), kWarningTopic);
-        after[rule.name()] = {w, 1};
+        changed[rule.name()] = Versioned<v1::Warning>{w, 1};
         stats_.raised.fetch_add(1, std::memory_order_relaxed);
         break;
       }
@@ -182,7 +192,7 @@ absl::Status WarningEngine::EvaluateOne(
           WarningStore::UnindexActive(b, old, {});
           WarningStore::IndexWarning(b, w, routing.units, true);
         }
-        after[rule.name()] = {w, current->version + 1};
+        changed[rule.name()] = Versioned<v1::Warning>{w, current->version + 1};
         stats_.updated.fetch_add(1, std::memory_order_relaxed);
         break;
       }
@@ -200,7 +210,7 @@ absl::Status WarningEngine::EvaluateOne(
         e.set_cause_event_id(cause.id);
         b.Emit(MakeCloudEvent(kWarningSource, WarningId(w), w.name(), e, now, cause.trace_id),
                kWarningTopic);
-        after.erase(rule.name());
+        changed[rule.name()] = std::nullopt;
         stats_.resolved.fetch_add(1, std::memory_order_relaxed);
         break;
       }
@@ -211,12 +221,19 @@ absl::Status WarningEngine::EvaluateOne(
       }
     }
   }
-  if (reads != nullptr) {
-    std::vector<Versioned<v1::Warning>>& kept = reads->active[s.key];
-    kept.clear();
-    for (auto& [rule, w] : after) {
-      kept.push_back(std::move(w));
+  if (reads != nullptr && (!changed.empty() || active_list == &fetched)) {
+    std::vector<Versioned<v1::Warning>> kept;
+    for (const auto& w : *active_list) {
+      if (!changed.contains(w.doc.rule())) {
+        kept.push_back(w);
+      }
     }
+    for (auto& [rule, w] : changed) {
+      if (w) {
+        kept.push_back(*std::move(w));
+      }
+    }
+    reads->active[s.key] = std::move(kept);
   }
   if (s.write) {
     WarningStore::PutDoc(b, kSubjectDoc, s.key, s.state, s.version);
