@@ -64,22 +64,40 @@ absl::StatusOr<std::vector<std::optional<DocStore::Bytes>>> DocStore::GetManyByt
   return out;
 }
 
+absl::StatusOr<std::vector<int64_t>> DocStore::GetDocs(const std::vector<DocRef>& refs) {
+  std::vector<int64_t> versions(refs.size(), 0);
+  if (refs.empty()) {
+    return versions;
+  }
+  std::vector<std::vector<std::string>> cmds;
+  cmds.reserve(refs.size());
+  for (const DocRef& r : refs) {
+    cmds.push_back({"HMGET", DocKeyWith(prefix_, r.kind, r.id), "v", "pb"});
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, kv_.Read(cmds));
+  for (size_t i = 0; i < refs.size() && i < replies.size(); ++i) {
+    const RedisValue& v = replies[i];
+    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+      continue;  // absent
+    }
+    if (!refs[i].out->ParseFromString(v.elements[1].str)) {
+      return Internal("CORRUPT_DOCUMENT",
+                      absl::StrCat("stored ", refs[i].kind, " ", refs[i].id, " does not parse"));
+    }
+    versions[i] = ToInt(v.elements[0].str);
+  }
+  return versions;
+}
+
 absl::StatusOr<std::vector<int64_t>> DocStore::GetManyRaw(
     absl::string_view kind, const std::vector<std::string>& ids,
     const std::vector<google::protobuf::Message*>& out) {
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<Bytes>> docs, GetManyBytes(kind, ids));
-  std::vector<int64_t> versions(ids.size(), 0);
+  std::vector<DocRef> refs;
+  refs.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (!docs[i]) {
-      continue;
-    }
-    if (!out[i]->ParseFromString(docs[i]->data)) {
-      return Internal("CORRUPT_DOCUMENT",
-                      absl::StrCat("stored ", kind, " ", ids[i], " does not parse"));
-    }
-    versions[i] = docs[i]->version;
+    refs.push_back({kind, ids[i], out[i]});
   }
-  return versions;
+  return GetDocs(refs);
 }
 
 absl::StatusOr<std::vector<std::string>> DocStore::Range(const std::string& index,

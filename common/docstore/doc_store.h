@@ -118,6 +118,14 @@ class DocStore {
   // One round trip; parallel to `ids`, nullopt for an absent document.
   absl::StatusOr<std::vector<std::optional<Bytes>>> GetManyBytes(
       absl::string_view kind, const std::vector<std::string>& ids);
+  // Documents of any kinds in one round trip: versions (0 = absent) parallel
+  // to `refs`, each parsed into its `out`.
+  struct DocRef {
+    absl::string_view kind;
+    std::string id;
+    google::protobuf::Message* out;
+  };
+  absl::StatusOr<std::vector<int64_t>> GetDocs(const std::vector<DocRef>& refs);
   // Versions (0 = absent) parallel to ids; docs parsed into `out`.
   absl::StatusOr<std::vector<int64_t>> GetManyRaw(
       absl::string_view kind, const std::vector<std::string>& ids,

@@ -55,25 +55,46 @@ absl::StatusOr<absl::Time> EffectiveTime(const CallContext& call,
   return t;
 }
 
-absl::StatusOr<Policies> LoadPolicies(CustomersStore& store) {
-  Policies p;
-  SALESOPS_ASSIGN_OR_RETURN(auto tier, store.Get<v1::TierPolicy>(kPolicy, "tier"));
-  if (tier) {
-    p.tier = std::move(tier->doc);
-    p.tier_version = tier->version;
-  } else {
+namespace {
+
+// The stored policies read into `p` (defaults where none is stored yet).
+void FillPolicies(Policies& p, int64_t tier_version, int64_t pool_version) {
+  p.tier_version = tier_version;
+  if (tier_version == 0) {
     p.tier = DefaultTierPolicy();
     p.tier.set_etag("0");
   }
-  SALESOPS_ASSIGN_OR_RETURN(auto pool, store.Get<v1::PoolPolicy>(kPolicy, "pool"));
-  if (pool) {
-    p.pool = std::move(pool->doc);
-    p.pool_version = pool->version;
-  } else {
+  p.pool_version = pool_version;
+  if (pool_version == 0) {
     p.pool = DefaultPoolPolicy();
     p.pool.set_etag("0");
   }
+}
+
+}  // namespace
+
+absl::StatusOr<Policies> LoadPolicies(CustomersStore& store) {
+  Policies p;
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> v, store.GetDocs({{kPolicy, "tier", &p.tier},
+                                                                   {kPolicy, "pool", &p.pool}}));
+  FillPolicies(p, v[0], v[1]);
   return p;
+}
+
+absl::StatusOr<std::pair<Versioned<v1::Customer>, Policies>> LoadCustomerAndPolicies(
+    CustomersStore& store, const std::string& id) {
+  std::pair<Versioned<v1::Customer>, Policies> out;
+  Policies& p = out.second;
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<int64_t> v, store.GetDocs({{kCustomer, id, &out.first.doc},
+                                                                   {kPolicy, "tier", &p.tier},
+                                                                   {kPolicy, "pool", &p.pool}}));
+  if (v[0] == 0) {
+    return NotFound("CUSTOMER_NOT_FOUND", absl::StrCat("customers/", id, " does not exist"));
+  }
+  out.first.version = v[0];
+  out.first.doc.set_etag(absl::StrCat(v[0]));
+  FillPolicies(p, v[1], v[2]);
+  return out;
 }
 
 std::string IdOf(Violations& v, const std::string& field, const std::string& name,

@@ -57,7 +57,11 @@ struct Policies {
   v1::PoolPolicy pool;
   int64_t pool_version = 0;
 };
+// Both policies in one round trip.
 absl::StatusOr<Policies> LoadPolicies(CustomersStore& store);
+// A customer (NOT_FOUND when absent, etag set) and the policies, in one round trip.
+absl::StatusOr<std::pair<Versioned<v1::Customer>, Policies>> LoadCustomerAndPolicies(
+    CustomersStore& store, const std::string& id);
 
 // Id of "collection/id" (violation added when malformed).
 std::string IdOf(Violations& v, const std::string& field, const std::string& name,

@@ -242,7 +242,10 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
     return replay(*seen);
   }
 
-  SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, customer_id));
+  // The customer and the policies the commit needs, in one round trip.
+  SALESOPS_ASSIGN_OR_RETURN(auto loaded, LoadCustomerAndPolicies(store_, customer_id));
+  const Versioned<v1::Customer>& cust = loaded.first;
+  const Policies& policies = loaded.second;
   SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
   if (!CanRead(a)) {
     return DenyRead(o.customer());
@@ -293,7 +296,6 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   *o.mutable_update_time() = ToTs(at);
   o.clear_etag();
 
-  SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
   WriteBatch b;
   CustomersStore::PutDoc(b, kOpportunity, id, o, 0);
   GuardRequest(b, call, req.request_id(), o.name());
@@ -639,8 +641,10 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   }
   *next.mutable_update_time() = ToTs(at);
   next.clear_etag();
-  SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
-  SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, StripPrefix(next.customer())));
+  SALESOPS_ASSIGN_OR_RETURN(auto loaded,
+                            LoadCustomerAndPolicies(store_, StripPrefix(next.customer())));
+  const Versioned<v1::Customer>& cust = loaded.first;
+  const Policies& policies = loaded.second;
   WriteBatch b;
   CustomersStore::PutDoc(b, kOpportunity, id, next, cur.version);
   // `at` may be an admin's backfill_time: the activity clock only moves forward.

@@ -1,0 +1,48 @@
+// DocStore::GetDocs: documents of several kinds in one read, each parsed into
+// its own message, absent ones at version 0, a corrupt one an error.
+#include "common/docstore/doc_store.h"
+
+#include "common/docstore/in_memory_kv.h"
+#include "gmock/gmock.h"
+#include "salesops/common/v1/common.pb.h"
+
+namespace salesops {
+namespace {
+
+TEST(DocStoreTest, GetDocsReadsSeveralKindsAtOnce) {
+  InMemoryKv kv;
+  DocStore store(kv, kv, "t:{t}:");
+  common::v1::Money money;
+  money.set_amount_minor(1250);
+  money.set_currency_code("CNY");
+  common::v1::Date date;
+  date.set_year(2026);
+  date.set_month(12);
+  date.set_day(4);
+  WriteBatch b;
+  DocStore::PutDocWith("t:{t}:", b, "money", "m1", money, 0);
+  DocStore::PutDocWith("t:{t}:", b, "date", "d1", date, 0);
+  ASSERT_TRUE(store.Commit(b).ok());
+  WriteBatch again;
+  DocStore::PutDocWith("t:{t}:", again, "date", "d1", date, 1);
+  ASSERT_TRUE(store.Commit(again).ok());
+
+  common::v1::Money got_money, absent;
+  common::v1::Date got_date;
+  absl::StatusOr<std::vector<int64_t>> v = store.GetDocs(
+      {{"date", "d1", &got_date}, {"money", "missing", &absent}, {"money", "m1", &got_money}});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_THAT(*v, ::testing::ElementsAre(2, 0, 1));
+  EXPECT_EQ(got_date.day(), 4);
+  EXPECT_EQ(got_money.amount_minor(), 1250);
+  EXPECT_EQ(absent.amount_minor(), 0);
+
+  WriteBatch corrupt;
+  DocStore::PutBytesWith("t:{t}:", corrupt, "money", "bad", std::string("\xff\xff\xff", 3), 0);
+  ASSERT_TRUE(store.Commit(corrupt).ok());
+  common::v1::Money bad;
+  EXPECT_EQ(store.GetDocs({{"money", "bad", &bad}}).status().code(), absl::StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace salesops
