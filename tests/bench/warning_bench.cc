@@ -9,7 +9,8 @@
 //     uncounted warm-up events); time
 //     from the producer call to the WarningRaised (outbox → relay → Kafka)
 //     read by a plain consumer, p50/p99; baseline: produce → consume of
-//     same-size records on another topic, same rate. Each WarningRaised also
+//     same-size records on another topic, one sent at each tick next to the
+//     engine's event (same moments, same machine state). Each WarningRaised also
 //     splits its latency into three stages, from its own stamps: publish →
 //     evaluated (ce_time: broker, the engine's poll, its reads and rules),
 //     evaluated → handed to Kafka by the relay (the record's CreateTime: the
@@ -58,6 +59,9 @@ ABSL_FLAG(int, lanes, 4,
           "the baseline mode: events of different keys evaluated at once, each on its own "
           "(--warning_engine_waves=false --warning_engine_lanes)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(300), "give up after");
+ABSL_FLAG(std::string, latency_samples, "",
+          "if set, each latency event's publish time and stages (ms) written there as CSV, to "
+          "see when the slow ones happen");
 
 namespace {
 
@@ -312,13 +316,23 @@ int main(int argc, char** argv) {
   (void)live.Start();
   auto warnings =
       PlainConsumer(bootstrap, "bench-warning-out-" + run, warning::kWarningTopic, "latest");
+  // Baseline, in the same moments: each tick also produces a same-size record on
+  // another topic, read by a plain consumer. Engine and raw records share the
+  // machine's state (JIT, page cache, other load) instead of following each other.
+  auto raw = PlainConsumer(bootstrap, "bench-warning-rawlat-" + run, raw_topic, "latest");
   absl::SleepFor(absl::Seconds(3));  // the engine's group joins
   absl::Mutex mu;
-  absl::flat_hash_map<std::string, absl::Time> sent;  // cause event id → publish time
-  std::vector<double> engine_ms;
+  absl::flat_hash_map<std::string, absl::Time> sent;      // cause event id → publish time
+  absl::flat_hash_map<std::string, absl::Time> raw_sent;  // raw record key → publish time
+  std::vector<double> engine_ms, raw_ms;
   // Per stage (see the top): publish → evaluated, → relayed, → read.
   std::vector<double> to_evaluated_ms, to_relayed_ms, to_read_ms;
-  std::atomic<bool> done{false};
+  struct Sample {
+    absl::Time sent;
+    double total, evaluated, relayed, read;
+  };
+  std::vector<Sample> samples;
+  std::atomic<bool> done{false}, raw_done{false};
   std::thread reader([&] {
     const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
     while (!done.load() && absl::Now() < end) {
@@ -349,6 +363,8 @@ int main(int argc, char** argv) {
         to_evaluated_ms.push_back(absl::ToDoubleMilliseconds(evaluated - it->second));
         to_relayed_ms.push_back(absl::ToDoubleMilliseconds(relayed - evaluated));
         to_read_ms.push_back(absl::ToDoubleMilliseconds(now - relayed));
+        samples.push_back({it->second, engine_ms.back(), to_evaluated_ms.back(),
+                           to_relayed_ms.back(), to_read_ms.back()});
       }
       sent.erase(it);
       if (static_cast<int>(engine_ms.size()) == m) {
@@ -356,60 +372,68 @@ int main(int argc, char** argv) {
       }
     }
   });
+  std::thread raw_reader([&] {
+    const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
+    while (!raw_done.load() && absl::Now() < end) {
+      std::unique_ptr<RdKafka::Message> msg(raw->consume(50));
+      if (msg->err() != RdKafka::ERR_NO_ERROR || msg->key() == nullptr) {
+        continue;
+      }
+      const absl::Time now = absl::Now();
+      absl::MutexLock lock(&mu);
+      auto it = raw_sent.find(*msg->key());
+      if (it == raw_sent.end()) {
+        continue;
+      }
+      raw_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
+      raw_sent.erase(it);
+      if (static_cast<int>(raw_ms.size()) == m) {
+        raw_done = true;
+      }
+    }
+  });
   const absl::Duration gap = absl::GetFlag(FLAGS_latency_interval);
   const int warmup = absl::GetFlag(FLAGS_latency_warmup);
   for (int i = -warmup; i < m; ++i) {
     CloudEvent e = StageChanged(n + warmup + i, run, old);
-    if (i >= 0) {
-      absl::MutexLock lock(&mu);
-      sent[e.id] = absl::Now();
+    CloudEvent r = StageChanged(n + m + 2 * warmup + i, run, old);  // same size
+    const std::string raw_key = absl::StrCat("raw-", i);
+    // Alternate which goes first, so neither always waits behind the other.
+    for (int k = 0; k < 2; ++k) {
+      if ((k == 0) == (i % 2 == 0)) {
+        if (i >= 0) {
+          absl::MutexLock lock(&mu);
+          sent[e.id] = absl::Now();
+        }
+        (void)producer.Produce(live_topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
+      } else {
+        if (i >= 0) {
+          absl::MutexLock lock(&mu);
+          raw_sent[raw_key] = absl::Now();
+        }
+        (void)producer.Produce(raw_topic, raw_key, r.data, ToKafkaHeaders(r), [](absl::Status) {});
+      }
     }
-    (void)producer.Produce(live_topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
     absl::SleepFor(gap);
   }
   reader.join();
+  raw_reader.join();
+  if (const std::string path = absl::GetFlag(FLAGS_latency_samples); !path.empty()) {
+    if (FILE* f = std::fopen(path.c_str(), "w"); f != nullptr) {
+      std::sort(samples.begin(), samples.end(),
+                [](const Sample& a, const Sample& b) { return a.sent < b.sent; });
+      const absl::Time first = samples.empty() ? absl::Now() : samples.front().sent;
+      std::fprintf(f, "sent_ms,total_ms,to_evaluated_ms,to_relayed_ms,to_read_ms\n");
+      for (const Sample& x : samples) {
+        std::fprintf(f, "%.1f,%.2f,%.2f,%.2f,%.2f\n", absl::ToDoubleMilliseconds(x.sent - first),
+                     x.total, x.evaluated, x.relayed, x.read);
+      }
+      std::fclose(f);
+    }
+  }
   live.Stop();
   relay.Stop(absl::Seconds(5));
-  // Baseline: produce → consume of same-size records, same rate.
-  std::vector<double> raw_ms;
-  {
-    auto c = PlainConsumer(bootstrap, "bench-warning-rawlat-" + run, raw_topic, "latest");
-    absl::flat_hash_map<std::string, absl::Time> raw_sent;
-    absl::Mutex raw_mu;
-    std::atomic<bool> raw_done{false};
-    std::thread rr([&] {
-      const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
-      while (!raw_done.load() && absl::Now() < end) {
-        std::unique_ptr<RdKafka::Message> msg(c->consume(50));
-        if (msg->err() != RdKafka::ERR_NO_ERROR) {
-          continue;
-        }
-        const absl::Time now = absl::Now();
-        absl::MutexLock lock(&raw_mu);
-        auto it = raw_sent.find(*msg->key());
-        if (it == raw_sent.end()) {
-          continue;
-        }
-        raw_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
-        raw_sent.erase(it);
-        if (static_cast<int>(raw_ms.size()) == m) {
-          raw_done = true;
-        }
-      }
-    });
-    for (int i = -warmup; i < m; ++i) {
-      CloudEvent e = StageChanged(n + m + 2 * warmup + i, run, old);
-      const std::string key = absl::StrCat("raw-", i);
-      if (i >= 0) {
-        absl::MutexLock lock(&raw_mu);
-        raw_sent[key] = absl::Now();
-      }
-      (void)producer.Produce(raw_topic, key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
-      absl::SleepFor(gap);
-    }
-    rr.join();
-    c->close();
-  }
+  raw->close();
   warnings->close();
   producer.Stop();
   auto stage = [](const char* name, const std::vector<double>& v) {
