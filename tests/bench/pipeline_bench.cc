@@ -151,8 +151,12 @@ class CountingProjection final : public EventHandler {
   std::string key_;
 };
 
+struct PipelineStages {
+  double committed_s = 0, relayed_s = 0, applied_s = 0;
+};
+
 double PipelinePhase(const std::string& bootstrap, const std::string& topic, int n,
-                     const std::string& run) {
+                     const std::string& run, PipelineStages* stages) {
   RedisClient redis(Redis());
   const std::string tag = absl::StrCat("{bench-", run, "}");
   TransactionalOutbox outbox(redis, absl::StrCat("bench:", tag, ":outbox"));
@@ -198,13 +202,37 @@ double PipelinePhase(const std::string& bootstrap, const std::string& topic, int
     });
   }
   const absl::Time deadline = start + absl::GetFlag(FLAGS_timeout);
+  // When each stage had seen every event: committed (writers done), handed to
+  // Kafka and confirmed (relay), applied (consumer). The slowest stage is the
+  // one whose time is close to the total.
+  std::atomic<int> writers_done{0};
+  absl::Time committed_at = absl::InfinitePast(), relayed_at = absl::InfinitePast();
+  std::thread joiner([&] {
+    for (auto& t : threads) {
+      t.join();
+    }
+    writers_done = 1;
+  });
   while (handler.handled.load() < n && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
+    absl::SleepFor(absl::Milliseconds(2));
+    if (committed_at == absl::InfinitePast() && writers_done.load() == 1) {
+      committed_at = absl::Now();
+    }
+    if (relayed_at == absl::InfinitePast() && relay.stats().published.load() >= n) {
+      relayed_at = absl::Now();
+    }
   }
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
-  for (auto& t : threads) {
-    t.join();
+  joiner.join();
+  if (committed_at == absl::InfinitePast()) {
+    committed_at = absl::Now();
   }
+  if (relayed_at == absl::InfinitePast()) {
+    relayed_at = absl::Now();
+  }
+  stages->committed_s = absl::ToDoubleSeconds(committed_at - start);
+  stages->relayed_s = absl::ToDoubleSeconds(relayed_at - start);
+  stages->applied_s = secs;
   const bool done = handler.handled.load() == n && failures.load() == 0;
   consumer.Stop();
   relay.Stop();
@@ -230,13 +258,15 @@ int main(int argc, char** argv) {
   }
   size_t bytes = 0;
   const double raw = RawPhase(bootstrap, raw_topic, n, run, &bytes);
-  const double pipeline = PipelinePhase(bootstrap, pipe_topic, n, run);
+  PipelineStages stages;
+  const double pipeline = PipelinePhase(bootstrap, pipe_topic, n, run, &stages);
   std::printf(
       "{\"target\":\"kafka_raw\",\"events\":%d,\"event_bytes\":%zu,\"events_per_s\":%.0f}\n", n,
       bytes, raw);
   std::printf(
-      "{\"target\":\"outbox_pipeline\",\"events\":%d,\"event_bytes\":%zu,\"events_per_s\":%.0f}\n",
-      n, bytes, pipeline);
+      "{\"target\":\"outbox_pipeline\",\"events\":%d,\"event_bytes\":%zu,\"events_per_s\":%.0f,"
+      "\"stages_s\":{\"committed\":%.2f,\"relayed\":%.2f,\"applied\":%.2f}}\n",
+      n, bytes, pipeline, stages.committed_s, stages.relayed_s, stages.applied_s);
   std::printf("{\"target\":\"pipeline_over_raw\",\"ratio\":%.3f}\n",
               raw > 0 && pipeline > 0 ? pipeline / raw : 0.0);
   return raw > 0 && pipeline > 0 ? 0 : 1;
