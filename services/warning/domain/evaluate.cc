@@ -204,13 +204,11 @@ bool CurrencyMismatch(const v1::Threshold& t, const std::string& currency) {
          t.min_amount().currency_code() != currency;
 }
 
-// Shared by the period conditions: the grace check. nullopt = go on.
-std::optional<Evaluation> Grace(const Evaluation& ev, const v1::Threshold& t, const SubjectFacts& f,
-                                FactSink& sink) {
+// Shared by the period conditions: the grace check. nullopt = go on (and the
+// days elapsed, when known, become the warning's first fact: Elapsed()).
+std::optional<Evaluation> Grace(const Evaluation& ev, const v1::Threshold& t,
+                                const SubjectFacts& f) {
   if (t.grace_days() <= 0) {
-    if (f.period_elapsed_days.has_value()) {
-      sink.Count("elapsed_days", "已过天数", "Days elapsed", *f.period_elapsed_days);
-    }
     return std::nullopt;
   }
   if (!f.period_elapsed_days.has_value()) {
@@ -219,8 +217,13 @@ std::optional<Evaluation> Grace(const Evaluation& ev, const v1::Threshold& t, co
   if (*f.period_elapsed_days < t.grace_days()) {
     return Clear(ev, v1::WARNING_RESOLUTION_CONDITION_CLEARED);
   }
-  sink.Count("elapsed_days", "已过天数", "Days elapsed", *f.period_elapsed_days);
   return std::nullopt;
+}
+
+void Elapsed(const SubjectFacts& f, FactSink& sink) {
+  if (f.period_elapsed_days.has_value()) {
+    sink.Count("elapsed_days", "已过天数", "Days elapsed", *f.period_elapsed_days);
+  }
 }
 
 bool IsPeriodCondition(v1::ConditionKind kind) {
@@ -269,17 +272,22 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
   const v1::Threshold& t = rule.threshold();
   const v1::WarningResolution cleared = v1::WARNING_RESOLUTION_CONDITION_CLEARED;
   FactSink sink(w);
-  bool holds = false;
+  // Facts are rendered only once the condition holds: a cleared or unknown
+  // verdict carries none, and most evaluations (every rule, every event) are
+  // exactly that.
 
   switch (kind) {
     case v1::CONDITION_KIND_PACE_BELOW_PLAN: {
       if (!f.pace_bp.has_value()) {
         return Unknown(std::move(ev), "pace_bp");
       }
-      if (std::optional<Evaluation> g = Grace(ev, t, f, sink)) {
+      if (std::optional<Evaluation> g = Grace(ev, t, f)) {
         return *std::move(g);
       }
-      holds = *f.pace_bp < t.ratio_basis_points();
+      if (!(*f.pace_bp < t.ratio_basis_points())) {
+        return Clear(std::move(ev), cleared);
+      }
+      Elapsed(f, sink);
       sink.Bp("pace_pct", "进度", "Pace", *f.pace_bp, false);
       sink.Bp("threshold_pct", "阈值", "Threshold", t.ratio_basis_points(), false);
       break;
@@ -294,12 +302,15 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
       if (*f.target_remaining_minor <= 0) {
         return Clear(std::move(ev), cleared);  // target reached: no coverage needed
       }
-      if (std::optional<Evaluation> g = Grace(ev, t, f, sink)) {
+      if (std::optional<Evaluation> g = Grace(ev, t, f)) {
         return *std::move(g);
       }
       // Exact: pipeline / remaining < ratio / 10000, without rounding.
-      holds = absl::int128(*f.weighted_pipeline_minor) * 10000 <
-              absl::int128(t.ratio_basis_points()) * *f.target_remaining_minor;
+      if (!(absl::int128(*f.weighted_pipeline_minor) * 10000 <
+            absl::int128(t.ratio_basis_points()) * *f.target_remaining_minor)) {
+        return Clear(std::move(ev), cleared);
+      }
+      Elapsed(f, sink);
       sink.Bp("coverage_x", "覆盖倍数", "Coverage",
               BasisPoints(*f.weighted_pipeline_minor, *f.target_remaining_minor), true);
       sink.Bp("threshold_x", "阈值", "Threshold", t.ratio_basis_points(), true);
@@ -332,8 +343,10 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
         }
       }
       const int64_t days = DaysBetween(*f.stage_entered, now);
-      holds =
-          days >= t.days() && !(f.amount_minor.has_value() && BelowMinAmount(t, *f.amount_minor));
+      if (!(days >= t.days() &&
+            !(f.amount_minor.has_value() && BelowMinAmount(t, *f.amount_minor)))) {
+        return Clear(std::move(ev), cleared);
+      }
       const StageNames names = StageNameOf(f.stage);
       sink.Text("stage", "阶段", "Stage", names.key, names.zh, names.key);
       sink.Count("days", "停留天数", "Days in stage", days);
@@ -361,7 +374,9 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
         limit = *f.visit_cadence_days;
       }
       const int64_t days = DaysBetween(*f.last_activity, now);
-      holds = days >= limit;
+      if (!(days >= limit)) {
+        return Clear(std::move(ev), cleared);
+      }
       sink.Text("tier", "客户等级", "Tier", TierName(f.tier), TierName(f.tier), TierName(f.tier));
       sink.Count("days", "未跟进天数", "Days without activity", days);
       sink.Count("threshold_days", "阈值天数", "Limit (days)", limit);
@@ -381,8 +396,10 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
         return Unknown(std::move(ev), "currency_code");
       }
       const int64_t days = DaysBetween(*f.payment_due, now);
-      holds =
-          now > *f.payment_due && days >= t.days() && !BelowMinAmount(t, *f.overdue_amount_minor);
+      if (!(now > *f.payment_due && days >= t.days() &&
+            !BelowMinAmount(t, *f.overdue_amount_minor))) {
+        return Clear(std::move(ev), cleared);
+      }
       sink.Count("days", "逾期天数", "Days overdue", days);
       sink.Count("threshold_days", "阈值天数", "Limit (days)", t.days());
       sink.Money("amount", "逾期金额", "Overdue amount", *f.overdue_amount_minor, f.currency_code);
@@ -393,9 +410,8 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
         return Unknown(std::move(ev), "tier");
       }
       // S = 1 … C = 4: a larger value is a lower tier.
-      holds = f.previous_tier != customers::v1::CUSTOMER_TIER_UNSPECIFIED &&
-              TierListed(t, f.previous_tier) && f.tier > f.previous_tier;
-      if (!holds) {
+      if (!(f.previous_tier != customers::v1::CUSTOMER_TIER_UNSPECIFIED &&
+            TierListed(t, f.previous_tier) && f.tier > f.previous_tier)) {
         return Clear(std::move(ev), cleared);
       }
       sink.Text("from_tier", "原等级", "From tier", TierName(f.previous_tier),
@@ -414,11 +430,14 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
       if (*f.target_minor <= 0) {
         return Clear(std::move(ev), cleared);
       }
-      if (std::optional<Evaluation> g = Grace(ev, t, f, sink)) {
+      if (std::optional<Evaluation> g = Grace(ev, t, f)) {
         return *std::move(g);
       }
       const absl::int128 gap = absl::int128(*f.target_minor) - *f.forecast_minor;
-      holds = gap * 10000 > absl::int128(t.ratio_basis_points()) * *f.target_minor;
+      if (!(gap * 10000 > absl::int128(t.ratio_basis_points()) * *f.target_minor)) {
+        return Clear(std::move(ev), cleared);
+      }
+      Elapsed(f, sink);
       sink.Bp("gap_pct", "缺口", "Gap", SaturatingInt64(gap * 10000 / *f.target_minor), false);
       sink.Bp("threshold_pct", "阈值", "Threshold", t.ratio_basis_points(), false);
       sink.Money("forecast", "预测", "Forecast", *f.forecast_minor, f.currency_code);
@@ -429,9 +448,7 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
       return InvalidField("rule.condition", "unknown condition");
   }
 
-  if (!holds) {
-    return Clear(std::move(ev), cleared);
-  }
+  // Here the condition holds.
   sink.Subject(f.subject_display_name.empty() ? f.subject : f.subject_display_name);
   ev.verdict = Verdict::kHolds;
   w.set_severity(rule.severity());

@@ -524,6 +524,71 @@ TEST(DedupKeyTest, PeriodOnlyForPeriodConditions) {
             "rules/opportunity-stalled-lead|opportunities/9");
 }
 
+// ---- Facts: in a fixed order when the condition holds, none otherwise ----
+
+std::vector<std::string> FactKeys(const Evaluation& ev) {
+  std::vector<std::string> keys;
+  for (const v1::Fact& f : ev.warning.facts()) {
+    keys.push_back(f.key());
+  }
+  return keys;
+}
+
+// Facts are part of what Reconcile compares (a changed fact is an update), so
+// their order is fixed; a cleared or unknown verdict carries none.
+TEST(FactsTest, EveryConditionListsItsFactsInOrderOnlyWhenItHolds) {
+  using Keys = std::vector<std::string>;
+  struct Case {
+    const char* name;
+    v1::Rule rule;
+    SubjectFacts holds, clears;
+    Keys keys;
+  };
+  const std::vector<Case> cases = {
+      {"pace", Shipped("rules/pace-below-plan"), Rep(5'000), Rep(9'000),
+       Keys{"elapsed_days", "pace_pct", "threshold_pct"}},
+      {"coverage", Shipped("rules/pipeline-coverage-low"), Coverage(1'000'000, 1'000'000),
+       Coverage(4'000'000, 1'000'000),
+       Keys{"elapsed_days", "coverage_x", "threshold_x", "weighted_pipeline", "target_remaining"}},
+      {"stalled", Shipped("rules/opportunity-stalled-lead"),
+       Opportunity(customers::v1::OPPORTUNITY_STAGE_LEAD, 400),
+       Opportunity(customers::v1::OPPORTUNITY_STAGE_LEAD, 1),
+       Keys{"stage", "days", "threshold_days", "amount"}},
+      {"neglected", Shipped("rules/key-customer-neglected"),
+       Customer(customers::v1::CUSTOMER_TIER_S, 45), Customer(customers::v1::CUSTOMER_TIER_S, 1),
+       Keys{"tier", "days", "threshold_days"}},
+      {"payment", Shipped("rules/payment-overdue"), Contract(absl::Hours(24 * 40)),
+       Contract(-absl::Hours(48)), Keys{"days", "threshold_days", "amount"}},
+      {"tier", Shipped("rules/key-account-tier-downgrade"),
+       TierChange(customers::v1::CUSTOMER_TIER_S, customers::v1::CUSTOMER_TIER_B),
+       TierChange(customers::v1::CUSTOMER_TIER_B, customers::v1::CUSTOMER_TIER_S),
+       Keys{"from_tier", "to_tier"}},
+      {"forecast", EnabledForecastGap(), Forecast(500'000, 1'000'000),
+       Forecast(1'000'000, 1'000'000),
+       Keys{"elapsed_days", "gap_pct", "threshold_pct", "forecast", "target"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Evaluation held = Eval(c.rule, c.holds);
+    EXPECT_EQ(held.verdict, Verdict::kHolds);
+    EXPECT_EQ(FactKeys(held), c.keys);
+    EXPECT_FALSE(held.warning.message().zh().empty());
+    const Evaluation cleared = Eval(c.rule, c.clears);
+    EXPECT_EQ(cleared.verdict, Verdict::kClear);
+    EXPECT_TRUE(cleared.warning.facts().empty());
+    EXPECT_EQ(cleared.warning.dedup_key(), held.warning.dedup_key());
+  }
+  // Inside the grace period (pace: 14 days): cleared, no facts; unknown, no facts.
+  const Evaluation grace = Eval(Shipped("rules/pace-below-plan"), Rep(5'000, 3));
+  EXPECT_EQ(grace.verdict, Verdict::kClear);
+  EXPECT_TRUE(grace.warning.facts().empty());
+  SubjectFacts no_days = Rep(5'000);
+  no_days.period_elapsed_days.reset();
+  const Evaluation unknown = Eval(Shipped("rules/pace-below-plan"), no_days);
+  EXPECT_EQ(unknown.verdict, Verdict::kUnknown);
+  EXPECT_TRUE(unknown.warning.facts().empty());
+}
+
 // ---- Reconcile: idempotency ----
 
 Reconciliation Rec(const v1::Warning* active, const Evaluation& ev, absl::Time now = kNow) {
