@@ -264,10 +264,13 @@ std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::CommitMany(
     cmd.insert(cmd.end(), args.begin(), args.end());
     commands.push_back(std::move(cmd));
   }
-  absl::StatusOr<std::vector<RedisValue>> replies = redis_.Pipeline(commands);
+  // Acknowledged like Commit: with --redis_wait_replicas, only once the
+  // replicas have the whole pipeline.
+  absl::StatusOr<std::vector<RedisValue>> replies = redis_.PipelineReplicated(std::move(commands));
   if (!replies.ok()) {
-    // Nothing is known about which ran: report the error for every batch. The
-    // callers' guards (event ids, versions) make a retry safe.
+    // Nothing is known about which ran (or whether it survives a failover):
+    // report the error for every batch. The callers' guards (event ids,
+    // versions) make a retry safe.
     for (size_t i = 0; i < batches.size(); ++i) {
       out.push_back(replies.status());
     }

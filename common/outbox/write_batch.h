@@ -128,7 +128,8 @@ class TransactionalOutbox final : public BatchCommitter {
       : redis_(redis), stream_key_(std::move(stream_key)) {}
 
   absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) override;
-  // One Redis pipeline of EVALSHAs.
+  // One Redis pipeline of EVALSHAs, acknowledged like Commit (WAIT after the
+  // last with --redis_wait_replicas).
   std::vector<absl::StatusOr<CommitResult>> CommitMany(
       const std::vector<WriteBatch>& batches) override;
 

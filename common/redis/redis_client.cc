@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
 #include "common/status/reasons.h"
+#include "common/status/status_macros.h"
 
 namespace salesops {
 namespace {
@@ -261,6 +262,30 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
   return out;
 }
 
+namespace {
+
+// WAIT's reply: OK when at least `wait_replicas` acknowledged the writes before it.
+absl::Status Replicated(const RedisOptions& options, const RedisValue& acked) {
+  if (acked.type == RedisValue::Type::kInteger && acked.integer >= options.wait_replicas) {
+    return absl::OkStatus();
+  }
+  return Unavailable(
+      "REDIS_NOT_REPLICATED",
+      absl::StrCat(
+          "the write reached the redis primary but ",
+          acked.type == RedisValue::Type::kInteger ? std::to_string(acked.integer) : acked.str,
+          " of ", options.wait_replicas, " replicas within ",
+          absl::FormatDuration(options.wait_timeout),
+          "; it may not survive a failover (retry with the same request id)"));
+}
+
+std::vector<std::string> WaitCommand(const RedisOptions& options) {
+  return {"WAIT", std::to_string(options.wait_replicas),
+          std::to_string(absl::ToInt64Milliseconds(options.wait_timeout))};
+}
+
+}  // namespace
+
 absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
                                                  const std::vector<std::string>& keys,
                                                  const std::vector<std::string>& args) {
@@ -275,8 +300,7 @@ absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
   argv.insert(argv.end(), args.begin(), args.end());
   if (options_.wait_replicas > 0) {
     // Same round trip: WAIT runs right after the script, on this connection.
-    commands.push_back({"WAIT", std::to_string(options_.wait_replicas),
-                        std::to_string(absl::ToInt64Milliseconds(options_.wait_timeout))});
+    commands.push_back(WaitCommand(options_));
   }
   auto r = Pipeline(commands);
   if (!r.ok()) {
@@ -296,17 +320,7 @@ absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
     return RedisErrorStatus(v.str);
   }
   if (options_.wait_replicas > 0) {
-    const RedisValue& acked = r->back();
-    if (acked.type != RedisValue::Type::kInteger || acked.integer < options_.wait_replicas) {
-      return Unavailable(
-          "REDIS_NOT_REPLICATED",
-          absl::StrCat(
-              "the write reached the redis primary but ",
-              acked.type == RedisValue::Type::kInteger ? std::to_string(acked.integer) : acked.str,
-              " of ", options_.wait_replicas, " replicas within ",
-              absl::FormatDuration(options_.wait_timeout),
-              "; it may not survive a failover (retry with the same request id)"));
-    }
+    SALESOPS_RETURN_IF_ERROR(Replicated(options_, r->back()));
   }
   return v;
 }
@@ -364,6 +378,18 @@ absl::StatusOr<std::vector<RedisValue>> RedisClient::Pipeline(
   auto r = conn->Pipeline(commands);
   Release(std::move(conn));
   return r;
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisClient::PipelineReplicated(
+    std::vector<std::vector<std::string>> commands) {
+  if (options_.wait_replicas <= 0 || commands.empty()) {
+    return Pipeline(commands);
+  }
+  commands.push_back(WaitCommand(options_));
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, Pipeline(commands));
+  SALESOPS_RETURN_IF_ERROR(Replicated(options_, replies.back()));
+  replies.pop_back();
+  return replies;
 }
 
 absl::StatusOr<RedisValue> RedisClient::Eval(const LuaScript& script,

@@ -127,6 +127,13 @@ class RedisClient {
   absl::StatusOr<RedisValue> Command(const std::vector<std::string>& argv);
   absl::StatusOr<std::vector<RedisValue>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
+  // A pipeline of writes, acknowledged like Eval: with `wait_replicas`, WAIT
+  // follows the last command in the same round trip, and fewer replicas within
+  // `wait_timeout` fail the whole call (UNAVAILABLE, REDIS_NOT_REPLICATED: the
+  // commands ran on the primary but may not survive its loss). One reply per
+  // command (WAIT's is not returned); error replies stay per command.
+  absl::StatusOr<std::vector<RedisValue>> PipelineReplicated(
+      std::vector<std::vector<std::string>> commands);
   absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
 

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/outbox/write_batch.h"
 #include "common/status/errors.h"
 #include "gtest/gtest.h"
 #include "tests/integration/redis_ha.h"
@@ -53,10 +54,40 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
     auto r = strict.Eval(kSet, {"org:{org}:ha-probe"}, {"1"});
     EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
     EXPECT_EQ(ErrorReason(r.status()), "REDIS_NOT_REPLICATED");
+    // Batched commits (consumers' waves, jobs) are acknowledged the same way.
+    auto many = [](RedisClient& redis, const std::string& value) {
+      TransactionalOutbox outbox(redis, "org:{org}:ha-probe-outbox");
+      std::vector<WriteBatch> batches(2);
+      batches[0].Set("org:{org}:ha-probe-a", value);
+      batches[1].Set("org:{org}:ha-probe-b", value);
+      return outbox.CommitMany(batches);
+    };
+    {
+      // Loaded first, so the batch goes out as EVALSHAs (a NOSCRIPT reply would
+      // fall back to Commit, one EVAL and its own WAIT at a time).
+      RedisOptions no_wait = o;
+      no_wait.wait_replicas = 0;
+      RedisClient plain(no_wait);
+      WriteBatch load;
+      load.Set("org:{org}:ha-probe-load", "1");
+      auto loaded = TransactionalOutbox(plain, "org:{org}:ha-probe-outbox").Commit(load);
+      ASSERT_TRUE(loaded.ok()) << loaded.status();
+    }
+    for (const auto& r : many(strict, "1")) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+      EXPECT_EQ(ErrorReason(r.status()), "REDIS_NOT_REPLICATED");
+    }
     o.wait_replicas = 1;
     RedisClient one(o);
     auto replicated = one.Eval(kSet, {"org:{org}:ha-probe"}, {"2"});
     EXPECT_TRUE(replicated.ok()) << replicated.status();
+    for (const auto& r : many(one, "2")) {
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_TRUE(r->committed);
+    }
+    auto b = admin.Command({"GET", "org:{org}:ha-probe-b"});
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(b->str, "2");
   }
 
   const std::string sfx = UniqueSuffix();
