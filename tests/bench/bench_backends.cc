@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
@@ -104,6 +105,49 @@ std::string Header(RdKafka::Message& m, const std::string& name) {
     return std::string(static_cast<const char*>(x.value()), x.value_size());
   }
   return "";
+}
+
+RawLatency::RawLatency(std::unique_ptr<RdKafka::KafkaConsumer> consumer, int n,
+                       absl::Duration timeout)
+    : consumer_(std::move(consumer)), n_(n) {
+  const absl::Time end = absl::Now() + timeout;
+  reader_ = std::thread([this, end] { Read(end); });
+}
+
+RawLatency::~RawLatency() { (void)Wait(); }
+
+void RawLatency::Sent(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  sent_[key] = absl::Now();
+}
+
+void RawLatency::Read(absl::Time end) {
+  while (!done_.load() && absl::Now() < end) {
+    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(50));
+    if (msg->err() != RdKafka::ERR_NO_ERROR || msg->key() == nullptr) {
+      continue;
+    }
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&mu_);
+    auto it = sent_.find(*msg->key());
+    if (it == sent_.end()) {
+      continue;
+    }
+    ms_.push_back(absl::ToDoubleMilliseconds(now - it->second));
+    sent_.erase(it);
+    if (static_cast<int>(ms_.size()) == n_) {
+      done_ = true;
+    }
+  }
+}
+
+std::vector<double> RawLatency::Wait() {
+  if (reader_.joinable()) {
+    reader_.join();
+    consumer_->close();
+  }
+  absl::MutexLock lock(&mu_);
+  return ms_;
 }
 
 }  // namespace salesops::bench

@@ -13,10 +13,15 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/sasl.h"
 #include "common/redis/redis_client.h"
@@ -49,5 +54,31 @@ double Percentile(std::vector<double> v, double p);
 
 // The value of header `name` of a raw record ("" if absent).
 std::string Header(RdKafka::Message& m, const std::string& name);
+
+// The raw produce → consume baseline of the latency benchmarks: call Sent(key)
+// right before producing a record with that key; a reader thread on `consumer`
+// matches each record read to its send time, until `n` have arrived or
+// `timeout` passed. Wait() joins and returns the latencies in ms.
+//
+//   RawLatency raw(PlainConsumer(..., "latest"), 1000, absl::Minutes(5));
+//   raw.Sent(key); producer.Produce(topic, key, ...);  ...  auto ms = raw.Wait();
+class RawLatency {
+ public:
+  RawLatency(std::unique_ptr<RdKafka::KafkaConsumer> consumer, int n, absl::Duration timeout);
+  ~RawLatency();
+  void Sent(const std::string& key);
+  std::vector<double> Wait();
+
+ private:
+  void Read(absl::Time end);
+
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  const int n_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> sent_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> ms_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> done_{false};
+  std::thread reader_;
+};
 
 }  // namespace salesops::bench

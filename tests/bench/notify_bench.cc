@@ -60,6 +60,7 @@ using namespace salesops;
 using salesops::bench::Group;
 using salesops::bench::Percentile;
 using salesops::bench::PlainConsumer;
+using salesops::bench::RawLatency;
 namespace wv1 = salesops::warning::v1;
 
 std::string Team(const std::string& run, int t) { return absl::StrCat("nb-", run, "-team-", t); }
@@ -333,42 +334,18 @@ int main(int argc, char** argv) {
   // Baseline: produce → consume of same-size records, same rate.
   std::vector<double> raw_ms;
   {
-    auto c = PlainConsumer(bootstrap, "bench-notify-rawlat-" + run, raw_topic, "latest");
-    absl::flat_hash_map<std::string, absl::Time> raw_sent;
-    absl::Mutex raw_mu;
-    std::atomic<bool> raw_done{false};
-    std::thread rr([&] {
-      const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
-      while (!raw_done.load() && absl::Now() < end) {
-        std::unique_ptr<RdKafka::Message> msg(c->consume(50));
-        if (msg->err() != RdKafka::ERR_NO_ERROR) {
-          continue;
-        }
-        const absl::Time now = absl::Now();
-        absl::MutexLock lock(&raw_mu);
-        auto it = raw_sent.find(*msg->key());
-        if (it == raw_sent.end()) {
-          continue;
-        }
-        raw_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
-        raw_sent.erase(it);
-        if (static_cast<int>(raw_ms.size()) == m) {
-          raw_done = true;
-        }
-      }
-    });
+    RawLatency raw(PlainConsumer(bootstrap, "bench-notify-rawlat-" + run, raw_topic, "latest"), m,
+                   absl::GetFlag(FLAGS_timeout));
     for (int i = -warmup; i < m; ++i) {
       const CloudEvent e = Raised(run, 3 * n + i, teams);
       const std::string key = absl::StrCat("raw-", i);
       if (i >= 0) {
-        absl::MutexLock lock(&raw_mu);
-        raw_sent[key] = absl::Now();
+        raw.Sent(key);
       }
       (void)producer.Produce(raw_topic, key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
       absl::SleepFor(gap);
     }
-    rr.join();
-    c->close();
+    raw_ms = raw.Wait();
   }
   producer.Stop();
   robot.Stop();

@@ -72,6 +72,7 @@ using salesops::bench::Group;
 using salesops::bench::Header;
 using salesops::bench::Percentile;
 using salesops::bench::PlainConsumer;
+using salesops::bench::RawLatency;
 
 constexpr int kTeams = 4;
 constexpr int kRepsPerTeam = 5;
@@ -319,12 +320,12 @@ int main(int argc, char** argv) {
   // Baseline, in the same moments: each tick also produces a same-size record on
   // another topic, read by a plain consumer. Engine and raw records share the
   // machine's state (JIT, page cache, other load) instead of following each other.
-  auto raw = PlainConsumer(bootstrap, "bench-warning-rawlat-" + run, raw_topic, "latest");
+  RawLatency raw(PlainConsumer(bootstrap, "bench-warning-rawlat-" + run, raw_topic, "latest"), m,
+                 absl::GetFlag(FLAGS_timeout));
   absl::SleepFor(absl::Seconds(3));  // the engine's group joins
   absl::Mutex mu;
-  absl::flat_hash_map<std::string, absl::Time> sent;      // cause event id → publish time
-  absl::flat_hash_map<std::string, absl::Time> raw_sent;  // raw record key → publish time
-  std::vector<double> engine_ms, raw_ms;
+  absl::flat_hash_map<std::string, absl::Time> sent;  // cause event id → publish time
+  std::vector<double> engine_ms;
   // Per stage (see the top): publish → evaluated, → relayed, → read.
   std::vector<double> to_evaluated_ms, to_relayed_ms, to_read_ms;
   struct Sample {
@@ -332,7 +333,7 @@ int main(int argc, char** argv) {
     double total, evaluated, relayed, read;
   };
   std::vector<Sample> samples;
-  std::atomic<bool> done{false}, raw_done{false};
+  std::atomic<bool> done{false};
   std::thread reader([&] {
     const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
     while (!done.load() && absl::Now() < end) {
@@ -372,26 +373,6 @@ int main(int argc, char** argv) {
       }
     }
   });
-  std::thread raw_reader([&] {
-    const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_timeout);
-    while (!raw_done.load() && absl::Now() < end) {
-      std::unique_ptr<RdKafka::Message> msg(raw->consume(50));
-      if (msg->err() != RdKafka::ERR_NO_ERROR || msg->key() == nullptr) {
-        continue;
-      }
-      const absl::Time now = absl::Now();
-      absl::MutexLock lock(&mu);
-      auto it = raw_sent.find(*msg->key());
-      if (it == raw_sent.end()) {
-        continue;
-      }
-      raw_ms.push_back(absl::ToDoubleMilliseconds(now - it->second));
-      raw_sent.erase(it);
-      if (static_cast<int>(raw_ms.size()) == m) {
-        raw_done = true;
-      }
-    }
-  });
   const absl::Duration gap = absl::GetFlag(FLAGS_latency_interval);
   const int warmup = absl::GetFlag(FLAGS_latency_warmup);
   for (int i = -warmup; i < m; ++i) {
@@ -408,8 +389,7 @@ int main(int argc, char** argv) {
         (void)producer.Produce(live_topic, e.key, e.data, ToKafkaHeaders(e), [](absl::Status) {});
       } else {
         if (i >= 0) {
-          absl::MutexLock lock(&mu);
-          raw_sent[raw_key] = absl::Now();
+          raw.Sent(raw_key);
         }
         (void)producer.Produce(raw_topic, raw_key, r.data, ToKafkaHeaders(r), [](absl::Status) {});
       }
@@ -417,7 +397,7 @@ int main(int argc, char** argv) {
     absl::SleepFor(gap);
   }
   reader.join();
-  raw_reader.join();
+  const std::vector<double> raw_ms = raw.Wait();
   if (const std::string path = absl::GetFlag(FLAGS_latency_samples); !path.empty()) {
     if (FILE* f = std::fopen(path.c_str(), "w"); f != nullptr) {
       std::sort(samples.begin(), samples.end(),
@@ -433,7 +413,6 @@ int main(int argc, char** argv) {
   }
   live.Stop();
   relay.Stop(absl::Seconds(5));
-  raw->close();
   warnings->close();
   producer.Stop();
   auto stage = [](const char* name, const std::vector<double>& v) {
