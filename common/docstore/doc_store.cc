@@ -266,7 +266,13 @@ absl::StatusOr<std::optional<std::string>> DocStore::SeenRequest(absl::string_vi
   if (request_id.empty()) {
     return std::nullopt;
   }
-  return GetString(RequestKeyWith(prefix_, caller, request_id));
+  const std::string key = RequestKeyWith(prefix_, caller, request_id);
+  SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> seen, GetString(key));
+  if (seen) {
+    // The caller answers from it: only once it would survive a failover.
+    SALESOPS_RETURN_IF_ERROR(kv_.AwaitReplicated(key));
+  }
+  return seen;
 }
 
 absl::Status DocStore::Commit(const WriteBatch& batch) {

@@ -41,6 +41,11 @@ class KvReader {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HGetAll(const std::string& key);
   absl::StatusOr<std::vector<std::string>> SMembers(const std::string& key);
 
+  // Before answering from what an earlier attempt wrote (a request_id replay
+  // read back): OK once that write would survive the loss of the primary
+  // (RedisClient::AwaitReplicated on `key`'s hash tag). Maps have no replicas.
+  virtual absl::Status AwaitReplicated(const std::string& key) { return absl::OkStatus(); }
+
  protected:
   virtual absl::StatusOr<std::vector<RedisValue>> DoRead(
       const std::vector<std::vector<std::string>>& commands) = 0;
@@ -49,6 +54,9 @@ class KvReader {
 class RedisKvReader final : public KvReader {
  public:
   explicit RedisKvReader(RedisClient& redis) : redis_(redis) {}
+  absl::Status AwaitReplicated(const std::string& key) override {
+    return redis_.AwaitReplicated(key);
+  }
 
  protected:
   absl::StatusOr<std::vector<RedisValue>> DoRead(

@@ -266,7 +266,8 @@ std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::CommitMany(
   }
   // Acknowledged like Commit: with --redis_wait_replicas, only once the
   // replicas have the whole pipeline.
-  absl::StatusOr<std::vector<RedisValue>> replies = redis_.PipelineReplicated(std::move(commands));
+  absl::StatusOr<std::vector<RedisValue>> replies =
+      redis_.PipelineReplicated(std::move(commands), stream_key_);
   if (!replies.ok()) {
     // Nothing is known about which ran (or whether it survives a failover):
     // report the error for every batch. The callers' guards (event ids,

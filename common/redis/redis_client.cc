@@ -279,6 +279,12 @@ absl::Status Replicated(const RedisOptions& options, const RedisValue& acked) {
           "; it may not survive a failover (retry with the same request id)"));
 }
 
+// A write every replica must receive (SET always propagates), so WAIT after it
+// covers every write before it on any connection.
+std::vector<std::string> BarrierCommand(std::string_view key) {
+  return {"SET", ReplicationBarrierKey(key), "1"};
+}
+
 std::vector<std::string> WaitCommand(const RedisOptions& options) {
   return {"WAIT", std::to_string(options.wait_replicas),
           std::to_string(absl::ToInt64Milliseconds(options.wait_timeout))};
@@ -290,7 +296,7 @@ absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
                                                  const std::vector<std::string>& keys,
                                                  const std::vector<std::string>& args) {
   std::vector<std::vector<std::string>> commands;
-  commands.reserve(2);  // `argv` below must stay valid when WAIT is added
+  commands.reserve(3);  // `argv` below must stay valid when the barrier and WAIT are added
   std::vector<std::string>& argv = commands.emplace_back();
   argv.reserve(3 + keys.size() + args.size());
   argv.push_back("EVALSHA");
@@ -299,7 +305,11 @@ absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
   if (options_.wait_replicas > 0) {
-    // Same round trip: WAIT runs right after the script, on this connection.
+    // Same round trip: the barrier and WAIT run right after the script, on
+    // this connection (the barrier also covers a script that wrote nothing).
+    if (!keys.empty()) {
+      commands.push_back(BarrierCommand(keys.front()));
+    }
     commands.push_back(WaitCommand(options_));
   }
   auto r = Pipeline(commands);
@@ -320,6 +330,9 @@ absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
     return RedisErrorStatus(v.str);
   }
   if (options_.wait_replicas > 0) {
+    if (r->size() == 3 && (*r)[1].type == RedisValue::Type::kError) {
+      return RedisErrorStatus((*r)[1].str);  // the barrier: WAIT covered our writes only
+    }
     SALESOPS_RETURN_IF_ERROR(Replicated(options_, r->back()));
   }
   return v;
@@ -381,15 +394,41 @@ absl::StatusOr<std::vector<RedisValue>> RedisClient::Pipeline(
 }
 
 absl::StatusOr<std::vector<RedisValue>> RedisClient::PipelineReplicated(
-    std::vector<std::vector<std::string>> commands) {
+    std::vector<std::vector<std::string>> commands, std::string_view barrier_key) {
   if (options_.wait_replicas <= 0 || commands.empty()) {
     return Pipeline(commands);
   }
+  commands.push_back(BarrierCommand(barrier_key));
   commands.push_back(WaitCommand(options_));
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, Pipeline(commands));
+  const RedisValue& barrier = replies[replies.size() - 2];
+  if (barrier.type == RedisValue::Type::kError) {
+    return RedisErrorStatus(barrier.str);  // WAIT then covered this connection's writes only
+  }
   SALESOPS_RETURN_IF_ERROR(Replicated(options_, replies.back()));
-  replies.pop_back();
+  replies.resize(replies.size() - 2);
   return replies;
+}
+
+absl::Status RedisClient::AwaitReplicated(std::string_view key) {
+  if (options_.wait_replicas <= 0) {
+    return absl::OkStatus();
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies,
+                            Pipeline({BarrierCommand(key), WaitCommand(options_)}));
+  if (replies.front().type == RedisValue::Type::kError) {
+    return RedisErrorStatus(replies.front().str);
+  }
+  return Replicated(options_, replies.back());
+}
+
+std::string ReplicationBarrierKey(std::string_view key) {
+  size_t open = key.find('{');
+  size_t close = open == std::string_view::npos ? open : key.find('}', open);
+  if (close == std::string_view::npos) {
+    return std::string(key) + ":replicated";
+  }
+  return std::string(key.substr(0, close + 1)) + ":replicated";
 }
 
 absl::StatusOr<RedisValue> RedisClient::Eval(const LuaScript& script,

@@ -73,6 +73,13 @@ struct RedisOptions {
   // replicas; fewer within `wait_timeout` fails the call with UNAVAILABLE
   // (reason REDIS_NOT_REPLICATED: it ran on the primary, but may not survive
   // its loss; a retry with the same request id is safe).
+  //
+  // WAIT covers the writes of its own connection only, and a retry's script
+  // often writes nothing (its guard finds the request or the event already
+  // applied, by an earlier attempt on another pooled connection). So WAIT is
+  // preceded by a write to a barrier key (ReplicationBarrierKey of the
+  // script's first key): the replication stream is ordered, so replicas that
+  // have the barrier have every write made before it, the earlier attempt's too.
   int wait_replicas = 0;
   absl::Duration wait_timeout = absl::Seconds(1);
 };
@@ -132,8 +139,14 @@ class RedisClient {
   // `wait_timeout` fail the whole call (UNAVAILABLE, REDIS_NOT_REPLICATED: the
   // commands ran on the primary but may not survive its loss). One reply per
   // command (WAIT's is not returned); error replies stay per command.
+  // `barrier_key`: a key the writes' hash tag and ACL allow (see wait_replicas).
   absl::StatusOr<std::vector<RedisValue>> PipelineReplicated(
-      std::vector<std::vector<std::string>> commands);
+      std::vector<std::vector<std::string>> commands, std::string_view barrier_key);
+  // Before answering from what an earlier attempt wrote (a request_id replay
+  // read back, no script): OK once the replicas have every write made so far,
+  // that attempt's too (a barrier write on `key`'s hash tag, then WAIT). OK at
+  // once without wait_replicas.
+  absl::Status AwaitReplicated(std::string_view key);
   absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
 
@@ -159,6 +172,12 @@ class RedisClient {
 // reason REDIS_AUTH_FAILED), INTERNAL otherwise (NOPERM, a key or command the
 // ACL user may not use, with reason REDIS_NOPERM: a bug, not bad input).
 absl::Status RedisErrorStatus(const std::string& reply);
+
+// The barrier key of a write to `key` (see RedisOptions::wait_replicas): its
+// prefix up to the hash tag's closing brace, then ":replicated"
+// ("org:{org}:unit:u1" → "org:{org}:replicated"), so it shares the key's slot
+// and its service's ACL prefix; `key` + ":replicated" when it has no tag.
+std::string ReplicationBarrierKey(std::string_view key);
 
 // Helpers for reading replies.
 absl::StatusOr<long long> AsInteger(const RedisValue& v);

@@ -51,6 +51,28 @@ TEST(RedisClientTest, ScriptSha1MatchesRedis) {
   EXPECT_EQ(LuaScript("return 1").sha1(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
 }
 
+// The barrier a replicated write ends with shares the key's hash tag (its slot)
+// and its service's prefix (its ACL), and is one key per tag, not per key.
+TEST(RedisClientTest, ReplicationBarrierKeySharesTheHashTag) {
+  EXPECT_EQ(ReplicationBarrierKey("org:{org}:unit:u1"), "org:{org}:replicated");
+  EXPECT_EQ(ReplicationBarrierKey("org:{org}:outbox"), "org:{org}:replicated");
+  EXPECT_EQ(ReplicationBarrierKey("cust:{cust}:req:a/b}"), "cust:{cust}:replicated");
+  EXPECT_EQ(ReplicationBarrierKey("plain"), "plain:replicated");
+  EXPECT_EQ(ReplicationBarrierKey("open{only"), "open{only:replicated");
+}
+
+// Without wait_replicas nothing is sent: no server is needed to be acknowledged.
+TEST(RedisClientTest, AwaitReplicatedWithoutReplicasIsImmediate) {
+  RedisOptions opts;
+  opts.port = 1;  // nothing listens
+  RedisClient client(opts);
+  EXPECT_TRUE(client.AwaitReplicated("org:{org}:req:x").ok());
+  opts.wait_replicas = 1;
+  opts.connect_timeout = absl::Milliseconds(200);
+  RedisClient waiting(opts);
+  EXPECT_EQ(waiting.AwaitReplicated("org:{org}:req:x").code(), absl::StatusCode::kUnavailable);
+}
+
 // Nothing listening: UNAVAILABLE (nothing was sent), and the pool recovers its slot.
 TEST(RedisClientTest, NoServerIsUnavailable) {
   RedisOptions opts;

@@ -12,6 +12,9 @@
 // With one, the replica Sentinel promotes is the one WAIT waited for; the
 // price is that writes are refused (UNAVAILABLE, retried by the client) from
 // the primary's loss until a replica is attached again.
+#include <signal.h>
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -90,6 +93,42 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
     EXPECT_EQ(b->str, "2");
   }
 
+  // A retry that writes nothing, because an earlier attempt on another connection
+  // applied it, is acknowledged only once the replica has that attempt's writes
+  // (WAIT alone covers its own connection's). The replica is stopped so that it
+  // cannot confirm anything new while it is still attached.
+  {
+    RedisOptions o = ha.As("org");
+    o.wait_replicas = 1;
+    o.wait_timeout = absl::Milliseconds(300);
+    RedisClient retry(o);
+    static const LuaScript kGet("return redis.call('GET', KEYS[1])");
+    const std::string key = "org:{org}:ha-retry-" + UniqueSuffix();
+    ASSERT_TRUE(retry.Eval(kGet, {key}, {}).ok());  // its pooled connection, made now
+    const pid_t replica = ha.NodePid(1);
+    ASSERT_GT(replica, 0);
+    ASSERT_EQ(kill(replica, SIGSTOP), 0);
+    // The earlier attempt: on the primary, not yet on the replica.
+    auto earlier = admin.Command({"SET", key, "1"});
+    // The retry's script finds it applied and writes nothing; a replay reads it back.
+    auto script_retry = retry.Eval(kGet, {key}, {});
+    absl::Status replay = retry.AwaitReplicated(key);
+    ASSERT_EQ(kill(replica, SIGCONT), 0);
+    ASSERT_TRUE(earlier.ok()) << earlier.status();
+    EXPECT_EQ(script_retry.status().code(), absl::StatusCode::kUnavailable)
+        << "acknowledged before the replica had the earlier attempt's write";
+    EXPECT_EQ(ErrorReason(script_retry.status()), "REDIS_NOT_REPLICATED");
+    EXPECT_EQ(replay.code(), absl::StatusCode::kUnavailable) << replay;
+    EXPECT_EQ(ErrorReason(replay), "REDIS_NOT_REPLICATED");
+    // Once the replica has caught up, the same retry is acknowledged.
+    o.wait_timeout = absl::Seconds(10);
+    RedisClient patient(o);
+    auto again = patient.Eval(kGet, {key}, {});
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->str, "1");
+    EXPECT_TRUE(patient.AwaitReplicated(key).ok());
+  }
+
   const std::string sfx = UniqueSuffix();
   OrgServer org("org-ha-" + sfx, ha.ServiceArgs("org"));
   org.Start();
@@ -98,6 +137,42 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
   CreateOrgUnit(org, "ha-co-" + sfx, v1::ORG_UNIT_KIND_COMPANY, "");
   CreateOrgUnit(org, unit, v1::ORG_UNIT_KIND_TEAM, "ha-co-" + sfx);
   TopicReader reader(env.kafka_bootstrap, "salesops.org.events.v1");
+
+  // A replayed request is answered only once what its first attempt wrote would
+  // survive the primary's loss. The replica is stopped: the first attempt fails
+  // REDIS_NOT_REPLICATED with its write on the primary only; the retry finds the
+  // request done and must not be acknowledged until the replica has it.
+  {
+    auto create = [&](const std::string& request_id) {
+      grpc::ClientContext ctx;
+      Authorize(ctx, token);
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      v1::CreateOrgUnitRequest req;
+      req.set_org_unit_id("ha-replay-" + sfx);
+      req.set_request_id(request_id);
+      req.mutable_org_unit()->set_display_name("重放");
+      req.mutable_org_unit()->set_kind(v1::ORG_UNIT_KIND_TEAM);
+      req.mutable_org_unit()->set_parent("orgUnits/ha-co-" + sfx);
+      v1::CreateOrgUnitResponse resp;
+      grpc::Status s = org.stub().CreateOrgUnit(&ctx, req, &resp);
+      EXPECT_TRUE(!s.ok() || resp.org_unit().name() == "orgUnits/ha-replay-" + sfx);
+      return s;
+    };
+    const std::string request_id = "req-replay-" + sfx;
+    const pid_t replica = ha.NodePid(1);
+    ASSERT_GT(replica, 0);
+    ASSERT_EQ(kill(replica, SIGSTOP), 0);
+    const grpc::Status first = create(request_id);
+    const grpc::Status replayed = create(request_id);
+    ASSERT_EQ(kill(replica, SIGCONT), 0);
+    EXPECT_EQ(first.error_code(), grpc::StatusCode::UNAVAILABLE) << first.error_message();
+    EXPECT_EQ(replayed.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "a replay acknowledged before the replica had its first attempt's write: "
+        << replayed.error_message();
+    // The replica caught up (WAIT waits up to 500 ms for it): the replay is acknowledged.
+    const grpc::Status later = create(request_id);
+    EXPECT_TRUE(later.ok()) << later.error_message();
+  }
 
   std::mutex mu;
   std::set<std::string> acked;

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -73,6 +74,11 @@ void RedisHa::Start() {
 }
 
 std::string RedisHa::Node(int i) const { return absl::StrCat(dir_, "/node", i); }
+
+int RedisHa::NodePid(int i) const {
+  int pid = 0;
+  return absl::SimpleAtoi(ReadFirstLine(Node(i) + "/redis.pid"), &pid) ? pid : -1;
+}
 
 std::string RedisHa::PasswordFile(const std::string& user) const {
   return absl::StrCat(Node(0), "/users/", user, ".password");

@@ -28,6 +28,8 @@ class RedisHa {
 
   std::string Node(int i) const;
   int node_port(int i) const { return nodes_[i]; }
+  // The pid of node `i`'s redis-server (from its redis.pid), e.g. to stop it for a while.
+  int NodePid(int i) const;
   std::string PasswordFile(const std::string& user) const;
   // "127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3".
   std::string SentinelList() const;

@@ -368,10 +368,13 @@ absl::StatusOr<std::vector<int64_t>> RedisOrgRepository::Headcounts(
 
 absl::StatusOr<std::optional<std::string>> RedisOrgRepository::FindRequest(
     const std::string& request_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"GET", RequestKey(request_id)}));
+  const std::string key = RequestKey(request_id);
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"GET", key}));
   if (v.is_nil()) {
     return std::nullopt;
   }
+  // The caller answers from it: only once it would survive a failover.
+  SALESOPS_RETURN_IF_ERROR(kv_.AwaitReplicated(key));
   return v.str;
 }
 

@@ -147,12 +147,13 @@ absl::StatusOr<std::optional<std::string>> RedisPerformanceRepository::FindReque
   if (request_id.empty()) {
     return std::nullopt;
   }
-  SALESOPS_ASSIGN_OR_RETURN(
-      RedisValue v,
-      redis_.Command({"GET", PerfKey(absl::StrCat("req:", caller, "/", request_id))}));
+  const std::string key = PerfKey(absl::StrCat("req:", caller, "/", request_id));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, redis_.Command({"GET", key}));
   if (v.is_nil()) {
     return std::nullopt;
   }
+  // The caller answers from it: only once it would survive a failover.
+  SALESOPS_RETURN_IF_ERROR(redis_.AwaitReplicated(key));
   return v.str;
 }
 
@@ -168,8 +169,15 @@ absl::StatusOr<std::vector<bool>> RedisPerformanceRepository::Applied(
     cmds.push_back({"EXISTS", SeenKey(*e)});
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, redis_.Pipeline(cmds));
+  bool any = false;
   for (size_t i = 0; i < events.size() && i < replies.size(); ++i) {
     out[i] = replies[i].integer > 0;
+    any = any || out[i];
+  }
+  if (any) {
+    // The consumer skips these and moves its offset past them: only once the
+    // earlier attempt's writes would survive a failover.
+    SALESOPS_RETURN_IF_ERROR(redis_.AwaitReplicated(cmds.front()[1]));
   }
   return out;
 }

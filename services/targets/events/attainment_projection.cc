@@ -473,6 +473,18 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
     alone(0);  // each on its own, with its own retries
     return;
   }
+  for (size_t k = 0; k < todo.size(); ++k) {
+    if ((*first)[2 + k].integer != 0) {
+      // Applied before (an earlier attempt) and skipped below, its offset then
+      // stored: only once those writes would survive a failover. On failure
+      // each goes alone, through a script that waits the same way.
+      if (!store_.AwaitReplicated(projections_.SeenKey(*events[todo[k]])).ok()) {
+        alone(0);
+        return;
+      }
+      break;
+    }
+  }
   const PublishedPlans plans = TargetsStore::ParsePublishedPlans((*first)[0], (*first)[1]);
   HashSnapshot snapshot;
   for (size_t k = 0; k < deal_keys.size(); ++k) {

@@ -76,6 +76,8 @@ class TargetsStore : public DocStore {
       const std::vector<std::vector<std::string>>& commands) {
     return kv().Read(commands);
   }
+  // Before skipping what an earlier attempt applied: see KvReader::AwaitReplicated.
+  absl::Status AwaitReplicated(const std::string& key) { return kv().AwaitReplicated(key); }
   // One round trip: `fields` of each hash, parallel to `keys`.
   absl::StatusOr<std::vector<std::vector<std::optional<std::string>>>> HMGetMany(
       const std::vector<std::string>& keys, const std::vector<std::string>& fields);
