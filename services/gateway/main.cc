@@ -25,7 +25,8 @@
 #include "services/gateway/connect/method_registry.h"
 #include "services/gateway/connect/transcoder.h"
 #include "services/gateway/http/gateway_http_server.h"
-#include "services/gateway/stream/directory_org_view.h"
+#include "services/gateway/store/directory_org_view.h"
+#include "services/gateway/store/gateway_keys.h"
 #include "services/gateway/stream/kafka_source.h"
 #include "services/gateway/stream/stream_auth.h"
 #include "services/gateway/stream/stream_feed.h"
@@ -81,8 +82,6 @@ ABSL_FLAG(std::string, directory_topic, "salesops.org.events.v1",
           "Topic the org service publishes on");
 
 namespace {
-
-constexpr char kKeyPrefix[] = "gw:{gw}:";
 
 void RaiseFileLimit() {
   // Thousands of open streams need as many sockets as the hard limit allows.
@@ -194,8 +193,8 @@ int main(int argc, char** argv) {
   }
 
   // The org directory projection (shared by all instances, effectively once).
-  TransactionalOutbox outbox(redis, absl::StrCat(kKeyPrefix, "outbox"));
-  ProjectionStore projection_store(outbox, absl::StrCat(kKeyPrefix, "dir:seen:"));
+  TransactionalOutbox outbox(redis, OutboxKey());
+  ProjectionStore projection_store(outbox, DirectorySeenPrefix());
   org::OrgDirectoryProjection directory_projection(projection_store, redis, kKeyPrefix);
   KafkaSourceOptions directory_options;
   directory_options.bootstrap = settings.kafka_bootstrap;

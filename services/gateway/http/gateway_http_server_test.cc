@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "salesops/org/v1/org_service.pb.h"
 #include "services/gateway/http/gzip.h"
+#include "services/gateway/store/in_memory_org_view.h"
 
 namespace salesops::gateway {
 namespace {
@@ -51,15 +52,11 @@ class FakeBackend final : public UnaryBackend {
   std::string last_authorization;
 };
 
-class NoOrg final : public OrgView {
- public:
-  std::string TeamOf(const std::string&) override { return ""; }
-  std::string RegionOf(const std::string& u) override { return u == "t1" ? "r1" : ""; }
-};
-
 class GatewayHttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    org_.Unit("r1", "", /*region=*/true);
+    org_.Unit("t1", "r1");
     char tmpl[] = "/tmp/gw-http-XXXXXX";
     web_ = mkdtemp(tmpl);
     std::ofstream(web_ + "/index.html") << "<!doctype html><title>SalesOps</title>";
@@ -100,7 +97,7 @@ class GatewayHttpServerTest : public ::testing::Test {
   std::string web_;
   SystemClock clock_;
   FakeBackend backend_;
-  NoOrg org_;
+  InMemoryOrgView org_;  // t1 in region r1; no members
   EventHub hub_{HubOptions{}};
   MetricsRegistry metrics_;
   std::unique_ptr<MethodRegistry> registry_;

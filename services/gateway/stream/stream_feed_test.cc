@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "salesops/customers/v1/customers_events.pb.h"
+#include "services/gateway/store/in_memory_org_view.h"
 
 namespace salesops::gateway {
 namespace {
@@ -15,11 +16,12 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class FakeOrg final : public OrgView {
- public:
-  std::string TeamOf(const std::string& m) override { return m == "rep1" ? "t1" : ""; }
-  std::string RegionOf(const std::string& u) override { return u == "t1" ? "r1" : ""; }
-};
+// The chart of these tests: rep1 in team t1 of region r1.
+void Chart(InMemoryOrgView& org) {
+  org.Unit("r1", "", /*region=*/true);
+  org.Unit("t1", "r1");
+  org.Member("rep1", "t1");
+}
 
 CloudEvent OpportunityCreated() {
   salesops::customers::v1::OpportunityCreated e;
@@ -31,7 +33,8 @@ CloudEvent OpportunityCreated() {
 }
 
 TEST(StreamFeedTest, RendersTheFrameOnceWithJsonPayloadAndResolvedScope) {
-  FakeOrg org;
+  InMemoryOrgView org;
+  Chart(org);
   absl::StatusOr<StreamEvent> e =
       RenderStreamEvent({"salesops.customers.events.v1", 2, 41}, OpportunityCreated(), org);
   ASSERT_TRUE(e.ok()) << e.status();
@@ -49,7 +52,8 @@ TEST(StreamFeedTest, RendersTheFrameOnceWithJsonPayloadAndResolvedScope) {
 }
 
 TEST(StreamFeedTest, UnknownTypesAndBadPayloadsAreRefused) {
-  FakeOrg org;
+  InMemoryOrgView org;
+  Chart(org);
   CloudEvent e = OpportunityCreated();
   e.type = "salesops.customers.v1.NoSuchEvent";
   EXPECT_EQ(RenderStreamEvent({"t", 0, 1}, e, org).status().code(),
@@ -61,7 +65,8 @@ TEST(StreamFeedTest, UnknownTypesAndBadPayloadsAreRefused) {
 }
 
 TEST(StreamFeedTest, HandlePublishesToTheHub) {
-  FakeOrg org;
+  InMemoryOrgView org;
+  Chart(org);
   EventHub hub({});
   StreamFeed feed(hub, org);
   ResumeResult r;

@@ -1,4 +1,4 @@
-#include "services/gateway/stream/directory_org_view.h"
+#include "services/gateway/store/directory_org_view.h"
 
 namespace salesops::gateway {
 

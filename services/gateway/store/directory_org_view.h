@@ -1,5 +1,5 @@
 // The OrgView of the live stream over the gateway's org directory projection
-// (services/org/directory, in Redis under gw:{gw}:), with a small in-memory
+// (common/directory, in Redis under gateway_keys.h's prefix), with a small in-memory
 // cache: every event asks for the teams and regions it names, and the answers
 // change only with reorganisations. Answers are remembered for `ttl` (unknown
 // ones for a second, so a member who just joined is found soon); Redis errors
