@@ -38,7 +38,15 @@ class OrgStoreTest : public ::testing::Test {
     u.parent_id = parent;
     u.version = 1;
     u.create_time = u.update_time = now_;
-    EXPECT_TRUE(repo_->CreateUnit(u, "", Event(u.id)).ok());
+    UnitKind parent_kind = UnitKind::kCompany;  // ignored for a root
+    if (!parent.empty()) {
+      auto p = repo_->GetUnit(parent);
+      EXPECT_TRUE(p.ok() && p->has_value()) << parent;
+      if (p.ok() && p->has_value()) {
+        parent_kind = (*p)->kind;
+      }
+    }
+    EXPECT_TRUE(repo_->CreateUnit(u, parent_kind, "", Event(u.id)).ok());
     return u;
   }
 

@@ -152,17 +152,45 @@ absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgU
   unit.version = 1;
   unit.create_time = unit.update_time = clock_.Now();
 
-  std::optional<OrgUnit> parent;
-  if (!parent_id.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(parent, LoadUnit(parent_id, "org_unit.parent", true));
-  }
-  SALESOPS_RETURN_IF_ERROR(CheckParent(unit, parent ? &*parent : nullptr, "org_unit.parent"));
-
   v1::OrgUnitCreated event;
   *event.mutable_org_unit() = ToProto(unit, 0);
   *event.mutable_actor() = MakeActor(call.principal, call.trace_id);
-  absl::Status s = repo_.CreateUnit(
-      unit, rid, OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time, call.trace_id));
+  const CloudEvent ce =
+      OrgEvent(unit.id, UnitName(unit.id), event, unit.create_time, call.trace_id);
+  // The placement rule needs only the parent's kind, which a unit keeps for
+  // life: taken from the cache when known (no read), and the commit checks the
+  // parent is still of that kind. A parent deleted and made again under the
+  // same id with another kind fails that check, or the rule; then it is read.
+  absl::Status s;
+  for (bool cached = true;; cached = false) {
+    std::optional<OrgUnit> parent;
+    if (!parent_id.empty()) {
+      std::optional<UnitKind> kind = cached ? unit_kinds_.Get(parent_id) : std::nullopt;
+      if (kind) {
+        parent.emplace();
+        parent->id = parent_id;
+        parent->kind = *kind;
+      } else {
+        cached = false;
+        SALESOPS_ASSIGN_OR_RETURN(parent, LoadUnit(parent_id, "org_unit.parent", true));
+        unit_kinds_.Put(parent_id, parent->kind);
+      }
+    }
+    s = CheckParent(unit, parent ? &*parent : nullptr, "org_unit.parent");
+    if (!s.ok()) {
+      if (cached) {
+        unit_kinds_.Erase(parent_id);  // refused on a kind that may be stale: read it
+        continue;
+      }
+      return s;
+    }
+    s = repo_.CreateUnit(unit, parent ? parent->kind : UnitKind::kCompany, rid, ce);
+    if (cached && ErrorReason(s) == reason::kOrgUnitNotFound) {
+      unit_kinds_.Erase(parent_id);  // gone, or no longer of that kind: read it
+      continue;
+    }
+    break;
+  }
   if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay();  // a concurrent retry of the same request won
   }

@@ -4,10 +4,15 @@
 // together with its event. Plain C++ over protobuf messages, no gRPC types, so
 // tests can call it directly; OrgGrpcService only adapts.
 //
-// Thread-safe: no mutable state of its own.
+// Thread-safe: its only state is a cache of units' kinds (UnitKindCache).
 #pragma once
 
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "common/server/rpc.h"
 #include "common/time/clock.h"
 #include "salesops/org/v1/org_service.pb.h"
@@ -17,6 +22,34 @@ namespace salesops::org {
 
 // Which roles may call which method (object-level checks come on top).
 MethodPolicy OrgMethodPolicy();
+
+// Units' kinds as last read, for placement checks without a read (a unit's
+// kind never changes; a commit re-checks it). Bounded: emptied when full.
+// Thread-safe.
+class UnitKindCache {
+ public:
+  std::optional<UnitKind> Get(const std::string& id) {
+    absl::MutexLock lock(&mu_);
+    auto it = kinds_.find(id);
+    return it == kinds_.end() ? std::nullopt : std::optional<UnitKind>(it->second);
+  }
+  void Put(const std::string& id, UnitKind kind) {
+    absl::MutexLock lock(&mu_);
+    if (kinds_.size() >= kMaxEntries) {
+      kinds_.clear();
+    }
+    kinds_[id] = kind;
+  }
+  void Erase(const std::string& id) {
+    absl::MutexLock lock(&mu_);
+    kinds_.erase(id);
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 100000;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, UnitKind> kinds_ ABSL_GUARDED_BY(mu_);
+};
 
 class OrgApi {
  public:
@@ -94,6 +127,7 @@ class OrgApi {
 
   OrgRepository& repo_;
   const Clock& clock_;
+  UnitKindCache unit_kinds_;
 };
 
 }  // namespace salesops::org

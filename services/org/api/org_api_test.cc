@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "salesops/org/v1/org_events.pb.h"
 #include "services/org/api/api_util.h"
+#include "services/org/domain/reasons.h"
 #include "services/org/store/testing/org_repositories.h"
 
 namespace salesops::org {
@@ -105,6 +106,39 @@ TEST_P(OrgApiTest, CommandsRecordTheirEvents) {
   EXPECT_EQ(m.reason(), "支援西区");
   EXPECT_EQ(m.actor().member_id(), "admin");
   EXPECT_EQ(m.member().etag(), "2");
+}
+
+// A unit is placed by its parent's kind as it is now, even when that kind was
+// remembered from an earlier create: here the parent is deleted and made again
+// under the same id with another kind, both ways.
+TEST_P(OrgApiTest, PlacementJudgesTheParentAsItIsNow) {
+  auto remove = [&](const std::string& id) {
+    v1::DeleteOrgUnitRequest req;
+    req.set_name("orgUnits/" + id);
+    v1::DeleteOrgUnitResponse resp;
+    return api_.DeleteOrgUnit(admin_, req, &resp);
+  };
+  ASSERT_TRUE(Unit(admin_, "acme", v1::ORG_UNIT_KIND_COMPANY, "").ok());
+  ASSERT_TRUE(Unit(admin_, "unit-x", v1::ORG_UNIT_KIND_REGION, "acme").ok());
+  ASSERT_TRUE(
+      Unit(admin_, "team-1", v1::ORG_UNIT_KIND_TEAM, "unit-x").ok());  // unit-x known as a region
+  ASSERT_TRUE(remove("team-1").ok());
+  ASSERT_TRUE(remove("unit-x").ok());
+  ASSERT_TRUE(Unit(admin_, "unit-x", v1::ORG_UNIT_KIND_PRODUCT_LINE, "acme").ok());
+  absl::Status s = Unit(admin_, "team-2", v1::ORG_UNIT_KIND_TEAM, "unit-x");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("product line")) << s;
+  // Now known as a product line; made a region again, it takes the team.
+  ASSERT_TRUE(remove("unit-x").ok());
+  ASSERT_TRUE(Unit(admin_, "unit-x", v1::ORG_UNIT_KIND_REGION, "acme").ok());
+  s = Unit(admin_, "team-3", v1::ORG_UNIT_KIND_TEAM, "unit-x");
+  EXPECT_TRUE(s.ok()) << s;
+  // A parent that is gone is still named.
+  ASSERT_TRUE(remove("team-3").ok());
+  ASSERT_TRUE(remove("unit-x").ok());
+  s = Unit(admin_, "team-4", v1::ORG_UNIT_KIND_TEAM, "unit-x");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(ErrorReason(s), reason::kOrgUnitNotFound);
 }
 
 // An update that changes nothing records no event and keeps the etag.

@@ -108,9 +108,12 @@ class OrgRepository {
   // The resource name stored for a create's request_id, if any.
   virtual absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& request_id) = 0;
 
-  // ALREADY_EXISTS (id or request_id) / NOT_FOUND (parent vanished).
-  virtual absl::Status CreateUnit(const OrgUnit& unit, const std::string& request_id,
-                                  const CloudEvent& event) = 0;
+  // ALREADY_EXISTS (id or request_id) / NOT_FOUND (the parent vanished, or is
+  // no longer of `parent_kind`, the kind its placement was checked against:
+  // a parent deleted and made again under the same id). `parent_kind` is
+  // ignored for a root.
+  virtual absl::Status CreateUnit(const OrgUnit& unit, UnitKind parent_kind,
+                                  const std::string& request_id, const CloudEvent& event) = 0;
   // `ancestry_of_new_parent` is re-checked atomically when re-parenting.
   virtual absl::Status UpdateUnit(const OrgUnit& before, const OrgUnit& after,
                                   const Ancestry* ancestry_of_new_parent,

@@ -151,7 +151,8 @@ absl::StatusOr<std::optional<std::string>> InMemoryOrgRepository::FindRequest(
   return it->second;
 }
 
-absl::Status InMemoryOrgRepository::CreateUnit(const OrgUnit& unit, const std::string& request_id,
+absl::Status InMemoryOrgRepository::CreateUnit(const OrgUnit& unit, UnitKind parent_kind,
+                                               const std::string& request_id,
                                                const CloudEvent& event) {
   absl::MutexLock lock(&mu_);
   if (!request_id.empty() && requests_.contains(request_id)) {
@@ -160,8 +161,11 @@ absl::Status InMemoryOrgRepository::CreateUnit(const OrgUnit& unit, const std::s
   if (units_.contains(unit.id)) {
     return AlreadyExists(reason::kResourceExists, "exists", "");
   }
-  if (!unit.parent_id.empty() && !units_.contains(unit.parent_id)) {
-    return NotFound(reason::kOrgUnitNotFound, "parent vanished");
+  if (!unit.parent_id.empty()) {
+    auto parent = units_.find(unit.parent_id);
+    if (parent == units_.end() || parent->second.kind != parent_kind) {
+      return NotFound(reason::kOrgUnitNotFound, "parent vanished");
+    }
   }
   units_[unit.id] = unit;
   if (!request_id.empty()) {

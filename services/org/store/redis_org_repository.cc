@@ -378,7 +378,8 @@ absl::StatusOr<std::optional<std::string>> RedisOrgRepository::FindRequest(
   return v.str;
 }
 
-absl::Status RedisOrgRepository::CreateUnit(const OrgUnit& unit, const std::string& request_id,
+absl::Status RedisOrgRepository::CreateUnit(const OrgUnit& unit, UnitKind parent_kind,
+                                            const std::string& request_id,
                                             const CloudEvent& event) {
   WriteBatch b;
   if (!request_id.empty()) {
@@ -386,7 +387,9 @@ absl::Status RedisOrgRepository::CreateUnit(const OrgUnit& unit, const std::stri
   }
   b.ExpectAbsent(UnitKey(unit.id), "exists");
   if (!unit.parent_id.empty()) {
-    b.ExpectPresent(UnitKey(unit.parent_id), "parent");
+    // Present and still of the kind the placement was checked against.
+    b.ExpectHashField(UnitKey(unit.parent_id), "kind", absl::StrCat(static_cast<int>(parent_kind)),
+                      "parent");
     b.SAdd(ChildrenKey(unit.parent_id), unit.id);
   }
   b.HSet(UnitKey(unit.id), UnitFields(unit));

@@ -67,7 +67,7 @@ class RedisOrgRepository final : public OrgRepository {
       const std::vector<std::string>& unit_ids) override;
   absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& request_id) override;
 
-  absl::Status CreateUnit(const OrgUnit& unit, const std::string& request_id,
+  absl::Status CreateUnit(const OrgUnit& unit, UnitKind parent_kind, const std::string& request_id,
                           const CloudEvent& event) override;
   absl::Status UpdateUnit(const OrgUnit& before, const OrgUnit& after,
                           const Ancestry* ancestry_of_new_parent, const CloudEvent& event) override;
