@@ -9,6 +9,7 @@
 #include "common/log/log.h"
 #include "common/outbox/write_batch.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 
 namespace salesops {
 
@@ -169,10 +170,36 @@ absl::Status OutboxRelay::ReadNew() {
   if (r->is_nil() || r->elements.empty()) {
     return absl::OkStatus();
   }
-  for (Entry& e : ParseEntries(r->elements[0].elements[1])) {
+  std::vector<Entry> entries = ParseEntries(r->elements[0].elements[1]);
+  SALESOPS_RETURN_IF_ERROR(AwaitReplicated());
+  for (Entry& e : entries) {
     Publish(std::move(e));
   }
   return absl::OkStatus();
+}
+
+absl::Status OutboxRelay::AwaitReplicated() {
+  const RedisOptions& o = redis_.options();
+  if (o.wait_replicas <= 0) {
+    return absl::OkStatus();
+  }
+  // An entry read from the primary may not be on a replica yet: published now
+  // and then lost with the primary, its write would be gone (the writer was
+  // told REDIS_NOT_REPLICATED and retries) while its event stayed on Kafka.
+  // WAIT on this connection after the read (itself a write: the group's
+  // pending list) covers every entry it returned. Not confirmed: the entries
+  // stay pending here, and are published once confirmed or re-claimed.
+  while (!stopping_.load()) {
+    auto w = blocking_conn_->Command({"WAIT", std::to_string(o.wait_replicas),
+                                      std::to_string(absl::ToInt64Milliseconds(o.wait_timeout))});
+    if (!w.ok()) {
+      return w.status();
+    }
+    if (w->type == RedisValue::Type::kInteger && w->integer >= o.wait_replicas) {
+      return absl::OkStatus();
+    }
+  }
+  return Unavailable("REDIS_NOT_REPLICATED", "relay stopping before the replicas confirmed");
 }
 
 absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
@@ -202,6 +229,8 @@ absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
     }
     cursor = r->elements[0].str;
     std::vector<Entry> entries = ParseEntries(r->elements[1]);
+    // Re-claimed entries too are published only once the replicas have them.
+    SALESOPS_RETURN_IF_ERROR(redis_.AwaitReplicated(options_.stream_key));
     std::vector<std::string> deleted_ids;  // pending entries whose data is gone
     for (const auto& e : r->elements[1].elements) {
       if (e.elements.size() >= 2 && e.elements[1].is_nil()) {

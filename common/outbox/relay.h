@@ -14,6 +14,9 @@
 // cut off, not dead, may still deliver what it had handed to Kafka: a
 // duplicate of an event already published, dropped by consumers by event id.
 //
+// With RedisOptions::wait_replicas, an entry is published only once the
+// replicas have it: an event never outlives its write in a failover.
+//
 //   OutboxRelay relay(redis, producer, {.stream_key = "org:{org}:outbox"});
 //   relay.Start();  ...  relay.Stop();
 //
@@ -83,6 +86,9 @@ class OutboxRelay {
   void Loop();
   absl::Status EnsureGroup();
   absl::Status ReadNew();
+  // With RedisOptions::wait_replicas: OK once the replicas have every entry
+  // this relay's blocking connection has read.
+  absl::Status AwaitReplicated();
   // Re-publishes pending entries idle at least `min_idle`; false in `*done`
   // when it stopped early for lack of room (the rest waits for the next pass).
   absl::Status Reclaim(absl::Duration min_idle, bool* done);

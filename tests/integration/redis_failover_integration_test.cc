@@ -164,7 +164,19 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
     ASSERT_EQ(kill(replica, SIGSTOP), 0);
     const grpc::Status first = create(request_id);
     const grpc::Status replayed = create(request_id);
+    // Nor does its event reach Kafka: lost with the primary now, the write would be
+    // gone and the event not (the relay reads the outbox within milliseconds).
+    auto created = [&](const std::vector<Record>& records) {
+      for (const Record& r : records) {
+        if (r.key == "ha-replay-" + sfx) {
+          return true;
+        }
+      }
+      return false;
+    };
+    const bool published_unconfirmed = created(reader.ReadFor(absl::Seconds(2)));
     ASSERT_EQ(kill(replica, SIGCONT), 0);
+    EXPECT_FALSE(published_unconfirmed) << "an event published before the replica had its write";
     EXPECT_EQ(first.error_code(), grpc::StatusCode::UNAVAILABLE) << first.error_message();
     EXPECT_EQ(replayed.error_code(), grpc::StatusCode::UNAVAILABLE)
         << "a replay acknowledged before the replica had its first attempt's write: "
@@ -172,6 +184,12 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
     // The replica caught up (WAIT waits up to 500 ms for it): the replay is acknowledged.
     const grpc::Status later = create(request_id);
     EXPECT_TRUE(later.ok()) << later.error_message();
+    // Confirmed now: published.
+    bool published = false;
+    for (int i = 0; i < 30 && !published; ++i) {
+      published = created(reader.ReadFor(absl::Seconds(1)));
+    }
+    EXPECT_TRUE(published) << "the event of a confirmed write never reached Kafka";
   }
 
   std::mutex mu;
