@@ -1,7 +1,9 @@
 #include "common/docstore/kv_contract.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "common/docstore/doc_store.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
@@ -278,6 +280,139 @@ TEST_P(KvContractTest, CommitManyKeepsEachBatchAtomicOnItsOwn) {
   std::vector<std::string> members = Strings(Read({"SMEMBERS", K("set")}));
   std::sort(members.begin(), members.end());
   EXPECT_THAT(members, ElementsAre("first", "third"));
+}
+
+// WriteBatch::Combine: many batches as one script end where committing them
+// one by one ends, on random mixes of every write command over a few keys
+// (increments of one field are summed, so they must agree with the HSETs,
+// HDELs and DELs around them).
+TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
+  uint64_t rng = 0x5eed;
+  auto next = [&rng](int n) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int>((rng >> 33) % static_cast<uint64_t>(n));
+  };
+  const std::vector<std::string> hashes = {"h0", "h1"}, sets = {"s0"}, zsets = {"z0"},
+                                 strings = {"t0"};
+  // One batch's writes under `side` ("a:" one by one, "b:" combined).
+  struct Step {
+    int kind, key, field, value;
+  };
+  auto build = [&](const std::vector<Step>& steps, const std::string& side) {
+    WriteBatch b;
+    for (const Step& st : steps) {
+      const std::string f = absl::StrCat("f", st.field), v = absl::StrCat(st.value);
+      switch (st.kind) {
+        case 0:
+        case 1:
+        case 2:  // increments are the common case
+          b.HIncrBy(K(side + hashes[st.key % 2]), f, st.value - 5);
+          break;
+        case 3:
+          b.HSet(K(side + hashes[st.key % 2]), {{f, v}});
+          break;
+        case 4:
+          b.HDel(K(side + hashes[st.key % 2]), {f});
+          break;
+        case 5:
+          b.Del(K(side + hashes[st.key % 2]));
+          break;
+        case 6:
+          b.SAdd(K(side + sets[0]), f);
+          break;
+        case 7:
+          b.SRem(K(side + sets[0]), f);
+          break;
+        case 8:
+          b.ZAdd(K(side + zsets[0]), st.value, f);
+          break;
+        case 9:
+          b.ZRem(K(side + zsets[0]), f);
+          break;
+        default:
+          b.Set(K(side + strings[0]), v);
+          break;
+      }
+    }
+    return b;
+  };
+  auto snapshot = [&](const std::string& side) {
+    std::vector<std::string> out;
+    for (const std::string& h : hashes) {
+      absl::StatusOr<std::vector<std::pair<std::string, std::string>>> all =
+          kv_.reader->HGetAll(K(side + h));
+      EXPECT_TRUE(all.ok());
+      std::vector<std::string> fields;
+      for (const auto& [f, v] : all.value_or(decltype(all)::value_type{})) {
+        fields.push_back(absl::StrCat(h, ".", f, "=", v));
+      }
+      std::sort(fields.begin(), fields.end());
+      out.insert(out.end(), fields.begin(), fields.end());
+    }
+    std::vector<std::string> members = Strings(Read({"SMEMBERS", K(side + sets[0])}));
+    std::sort(members.begin(), members.end());
+    out.insert(out.end(), members.begin(), members.end());
+    for (const std::string& m :
+         Strings(Read({"ZRANGEBYSCORE", K(side + zsets[0]), "-inf", "+inf"}))) {
+      out.push_back(absl::StrCat("z.", m, "=", Read({"ZSCORE", K(side + zsets[0]), m}).str));
+    }
+    out.push_back(absl::StrCat("t=", Read({"GET", K(side + strings[0])}).str));
+    return out;
+  };
+  size_t summed = 0;
+  for (int round = 0; round < 30; ++round) {
+    std::vector<WriteBatch> one_by_one, to_combine;
+    size_t ops = 0;
+    for (int n = 1 + next(12); n > 0; --n) {
+      std::vector<Step> steps;
+      for (int k = 1 + next(5); k > 0; --k) {
+        steps.push_back({next(11), next(2), next(3), next(11)});
+      }
+      one_by_one.push_back(build(steps, "a:"));
+      to_combine.push_back(build(steps, "b:"));
+      ops += to_combine.back().op_count();
+    }
+    for (const WriteBatch& b : one_by_one) {
+      ASSERT_TRUE(Commit(b).committed);
+    }
+    std::optional<WriteBatch> combined = WriteBatch::Combine(to_combine);
+    ASSERT_TRUE(combined.has_value()) << "no guards: nothing to refuse";
+    summed += ops - combined->op_count();
+    ASSERT_TRUE(Commit(*combined).committed);
+    ASSERT_EQ(snapshot("a:"), snapshot("b:")) << "round " << round;
+  }
+  EXPECT_GT(summed, 0u) << "no increments were summed: the test exercises nothing";
+}
+
+// A combined commit is all or nothing: a later batch's failing guard stops the
+// earlier batches' writes and events too.
+TEST_P(KvContractTest, ACombinedCommitIsAllOrNothing) {
+  CloudEvent e;
+  e.id = "e-1";
+  e.source = "/salesops/test";
+  e.type = "salesops.test.v1.Happened";
+  std::vector<WriteBatch> batches(3);
+  batches[0].HIncrBy(K("h"), "n", 1);
+  batches[0].Emit(e, "salesops.test.events.v1");
+  batches[1].HIncrBy(K("h"), "n", 2);
+  batches[2].ExpectPresent(K("nothing"), "present:nothing");
+  batches[2].HIncrBy(K("h"), "n", 4);
+  std::optional<WriteBatch> combined = WriteBatch::Combine(batches);
+  ASSERT_TRUE(combined.has_value());
+  CommitResult r = Commit(*combined);
+  EXPECT_FALSE(r.committed);
+  EXPECT_EQ(r.failed_tag, "present:nothing");
+  EXPECT_THAT(r.outbox_ids, IsEmpty());
+  EXPECT_EQ(Read({"EXISTS", K("h")}).integer, 0);
+
+  batches.pop_back();
+  combined = WriteBatch::Combine(batches);
+  ASSERT_TRUE(combined.has_value());
+  EXPECT_EQ(combined->op_count(), 1u) << "1 + 2 on one field: one increment";
+  r = Commit(*combined);
+  EXPECT_TRUE(r.committed);
+  EXPECT_EQ(r.outbox_ids.size(), 1u);
+  EXPECT_EQ(Read({"HGET", K("h"), "n"}).str, "3");
 }
 
 TEST_P(KvContractTest, DocStoreVersionsReplaysAndPaging) {

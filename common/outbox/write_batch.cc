@@ -1,6 +1,9 @@
 #include "common/outbox/write_batch.h"
 
+#include <tuple>
+
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -12,14 +15,15 @@ namespace salesops {
 namespace {
 
 // KEYS[1] is the outbox stream; every other key is referenced by index.
-// ARGV is a small program: guards, then writes, then stream entries.
+// ARGV is a small program: guards, then writes, then stream entries. Arguments
+// are passed on straight from ARGV (unpack with bounds), never copied into tables.
 const LuaScript& CommitScript() {
   static const LuaScript script(R"lua(
-local a = 1
-local function nx() local v = ARGV[a]; a = a + 1; return v end
-local ng = tonumber(nx())
-for i = 1, ng do
-  local kind = nx(); local k = KEYS[tonumber(nx())]; local p1 = nx(); local p2 = nx()
+local a = 2
+for i = 1, tonumber(ARGV[1]) do
+  local kind = ARGV[a]; local k = KEYS[tonumber(ARGV[a + 1])]; local p1 = ARGV[a + 2]
+  local p2 = ARGV[a + 3]
+  a = a + 4
   if kind == 'hf' then
     local cur = redis.call('HGET', k, p1)
     if cur == false then cur = '' end
@@ -39,20 +43,18 @@ for i = 1, ng do
     return redis.error_reply('unknown guard ' .. kind)
   end
 end
-local no = tonumber(nx())
+local no = tonumber(ARGV[a]); a = a + 1
 for i = 1, no do
-  local cmd = nx(); local k = KEYS[tonumber(nx())]; local n = tonumber(nx())
-  local args = {}
-  for j = 1, n do args[j] = nx() end
-  redis.call(cmd, k, unpack(args))
+  local n = tonumber(ARGV[a + 2])
+  redis.call(ARGV[a], KEYS[tonumber(ARGV[a + 1])], unpack(ARGV, a + 3, a + 2 + n))
+  a = a + 3 + n
 end
-local ne = tonumber(nx())
+local ne = tonumber(ARGV[a]); a = a + 1
 local ids = {}
 for i = 1, ne do
-  local n = tonumber(nx())
-  local f = {}
-  for j = 1, n do f[j] = nx() end
-  ids[i] = redis.call('XADD', KEYS[1], '*', unpack(f))
+  local n = tonumber(ARGV[a])
+  ids[i] = redis.call('XADD', KEYS[1], '*', unpack(ARGV, a + 1, a + n))
+  a = a + 1 + n
 end
 return {1, ids}
 )lua");
@@ -127,6 +129,69 @@ void WriteBatch::Append(WriteBatch other) {
   for (auto& e : other.events_) {
     events_.push_back(std::move(e));
   }
+}
+
+std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& batches) {
+  WriteBatch out;
+  // What the batches so far write: any part of a key, and single hash fields
+  // (a whole-key write such as SET or DEL is in `whole`).
+  absl::flat_hash_set<std::string> touched;
+  absl::flat_hash_set<std::string> whole;
+  absl::flat_hash_set<std::pair<std::string, std::string>> fields;
+  absl::flat_hash_set<std::tuple<std::string, std::string, std::string, std::string>> guards;
+  // Increments that later ones may join: key → field → (index in out.ops_, sum).
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::pair<size_t, long long>>>
+      open;
+  for (const WriteBatch& b : batches) {
+    for (const Guard& g : b.guards_) {
+      const bool reads_written = g.kind == "hf"
+                                     ? whole.contains(g.key) || fields.contains({g.key, g.a})
+                                     : touched.contains(g.key);
+      if (reads_written) {
+        return std::nullopt;
+      }
+      if (guards.emplace(g.kind, g.key, g.a, g.b).second) {
+        out.guards_.push_back(g);
+      }
+    }
+    for (const Op& op : b.ops_) {
+      touched.insert(op.key);
+      if (op.command == "HINCRBY" && op.args.size() == 2) {
+        fields.emplace(op.key, op.args[0]);
+        long long by = 0;
+        if (absl::SimpleAtoi(op.args[1], &by)) {
+          auto& per_key = open[op.key];
+          auto it = per_key.find(op.args[0]);
+          long long sum = 0;
+          if (it != per_key.end() && !__builtin_add_overflow(it->second.second, by, &sum)) {
+            it->second.second = sum;
+            out.ops_[it->second.first].args[1] = std::to_string(sum);
+            continue;
+          }
+          per_key[op.args[0]] = {out.ops_.size(), by};
+        }
+        out.ops_.push_back(op);
+        continue;
+      }
+      open.erase(op.key);
+      if (op.command == "HSET") {
+        for (size_t i = 0; i < op.args.size(); i += 2) {
+          fields.emplace(op.key, op.args[i]);
+        }
+      } else if (op.command == "HDEL") {
+        for (const std::string& f : op.args) {
+          fields.emplace(op.key, f);
+        }
+      } else {
+        whole.insert(op.key);
+      }
+      out.ops_.push_back(op);
+    }
+    for (const auto& e : b.events_) {
+      out.events_.push_back(e);
+    }
+  }
+  return out;
 }
 
 void WriteBatch::Emit(const CloudEvent& event, std::string topic) {

@@ -19,6 +19,7 @@
 // Cluster slot); the OutboxRelay publishes and deletes its entries.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,16 @@ class WriteBatch {
 
   // Appends another batch's guards, writes and events (after this one's).
   void Append(WriteBatch other);
+
+  // `batches` as one batch with the effect of committing them one after
+  // another when every guard holds: all guards first (identical ones once),
+  // then the writes and events in order. Increments of one hash field are
+  // summed into the first where nothing else wrote that key in between (one
+  // HINCRBY instead of one per event: the projections' hot counters).
+  // nullopt when a batch's guard reads what an earlier batch writes: their
+  // order matters, so they must commit one by one. All or nothing: if a guard
+  // fails, none of the batches is applied.
+  static std::optional<WriteBatch> Combine(const std::vector<WriteBatch>& batches);
 
   // Calls f(command, key, args) for each write, in order ("HINCRBY", key,
   // {field, by}), for callers that keep a read snapshot current with what a

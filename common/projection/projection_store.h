@@ -12,7 +12,9 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,6 +45,17 @@ class ProjectionStore {
   std::vector<absl::StatusOr<CommitResult>> TryApplyOnceMany(
       std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
 
+  // TryApplyOnceMany as few commits as it can: the events' batches combined
+  // (WriteBatch::Combine) into one script per chunk, applied all together or
+  // not at all, their counters summed. Where that cannot be (a batch's guard
+  // reads what an earlier one writes, a guard fails, e.g. an event applied
+  // meanwhile by another consumer), the chunk goes as TryApplyOnceMany does,
+  // each event on its own. Results in order, as TryApplyOnceMany's.
+  std::vector<absl::StatusOr<CommitResult>> TryApplyCombined(
+      std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
+  // How many combined commits fell back to one commit per event (thread-safe).
+  int64_t combined_fallbacks() const { return combined_fallbacks_.load(); }
+
   std::string SeenKey(const CloudEvent& event) const;
   // The failed_tag of a TryApplyOnce whose event had been applied before.
   static constexpr char kSeenTag[] = "seen";
@@ -53,6 +66,7 @@ class ProjectionStore {
   BatchCommitter& outbox_;
   std::string seen_prefix_;
   absl::Duration seen_ttl_;
+  std::atomic<int64_t> combined_fallbacks_{0};
 };
 
 }  // namespace salesops

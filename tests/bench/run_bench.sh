@@ -265,6 +265,9 @@ print("attainment from won deals, %d events against %d cells (batches of %d):" %
 print("  batched (waves) %.0f events/s vs bare effectively-once apply batched %.0f/s: ratio %.2f (bar 0.50) %s"
       % (a['events_per_s'], a['baseline_batched_events_per_s'], a['attainment_over_baseline'],
          "ok" if a['attainment_over_baseline'] >= 0.5 else "MISSED"))
+if 'baseline_combined_events_per_s' in a:
+    print("  batched vs the bare apply committed combined as the waves are %.0f/s: ratio %.3f"
+          % (a['baseline_combined_events_per_s'], a['attainment_over_combined_baseline']))
 print("  one at a time %.0f events/s vs bare apply one at a time %.0f/s: ratio %.2f"
       % (a['one_by_one_events_per_s'], a['baseline_events_per_s'], a['one_by_one_over_baseline']))
 print("  batched attainment / one-at-a-time bare apply: %.2f; %d waves, %d events in them, %d alone; root actual ok: %s"

@@ -558,7 +558,7 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
   }
   ++stats_.waves;
   std::vector<absl::StatusOr<CommitResult>> results =
-      projections_.TryApplyOnceMany(std::move(items));
+      projections_.TryApplyCombined(std::move(items));
   std::vector<size_t> redo;
   for (size_t j = 0; j < results.size(); ++j) {
     const absl::StatusOr<CommitResult>& r = results[j];

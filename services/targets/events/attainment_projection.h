@@ -49,9 +49,11 @@ class AttainmentProjection final : public EventHandler {
   // published plans with the seen ids and the deals' records, then the roll-up
   // figures the bookings reach), builds each event's change in order against
   // a snapshot that follows the earlier events' writes (so each carries the
-  // figures it would have seen one by one), and commits them as one pipeline,
-  // each still guarded and effectively-once. An event whose commit lost a race
-  // (a publication moved the plans revision) is applied again on its own.
+  // figures it would have seen one by one), and commits them together
+  // (ProjectionStore::TryApplyCombined: one script per chunk, all or nothing,
+  // the roll-up increments summed), each still guarded and effectively-once.
+  // An event whose commit lost a race (a publication moved the plans
+  // revision) or failed is applied again on its own.
   std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override;
   const AttainmentBatchStats& batch_stats() const { return stats_; }
 

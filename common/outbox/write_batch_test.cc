@@ -1,0 +1,148 @@
+// WriteBatch::Combine's rules that need no store: when batches may be
+// combined, which guards are kept, and which increments are summed. What a
+// combined batch does in a store (the same end state as one by one, all or
+// nothing) is in the kv contract suite (common/docstore/kv_contract.cc), which
+// runs on InMemoryKv and on a real Redis.
+#include "common/outbox/write_batch.h"
+
+#include <climits>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace salesops {
+namespace {
+
+using ::testing::ElementsAre;
+
+// "COMMAND key arg…" for each write, in order.
+std::vector<std::string> Writes(const WriteBatch& b) {
+  std::vector<std::string> out;
+  b.ForEachWrite([&](const std::string& command, const std::string& key,
+                     const std::vector<std::string>& args) {
+    std::string line = command + " " + key;
+    for (const std::string& a : args) {
+      line += " " + a;
+    }
+    out.push_back(line);
+  });
+  return out;
+}
+
+TEST(WriteBatchCombineTest, IncrementsOfOneFieldAreSummedIntoTheFirst) {
+  std::vector<WriteBatch> batches(4);
+  batches[0].HIncrBy("h", "a", 1);
+  batches[1].HIncrBy("other", "a", 10);
+  batches[1].HIncrBy("h", "a", 2);
+  batches[2].HIncrBy("h", "b", 5);
+  batches[3].HIncrBy("h", "a", -4);
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(Writes(*c), ElementsAre("HINCRBY h a -1", "HINCRBY other a 10", "HINCRBY h b 5"));
+}
+
+TEST(WriteBatchCombineTest, AnotherWriteToTheKeyEndsTheSum) {
+  for (const char* between : {"HSET", "HDEL", "DEL"}) {
+    std::vector<WriteBatch> batches(3);
+    batches[0].HIncrBy("h", "a", 1);
+    if (std::string(between) == "HSET") {
+      batches[1].HSet("h", {{"z", "1"}});
+    } else if (std::string(between) == "HDEL") {
+      batches[1].HDel("h", {"a"});
+    } else {
+      batches[1].Del("h");
+    }
+    batches[2].HIncrBy("h", "a", 2);
+    std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+    ASSERT_TRUE(c.has_value()) << between;
+    EXPECT_EQ(c->op_count(), 3u) << between << ": the second increment must stay after it";
+  }
+}
+
+TEST(WriteBatchCombineTest, ASumThatWouldOverflowIsNotMade) {
+  std::vector<WriteBatch> batches(2);
+  batches[0].HIncrBy("h", "a", LLONG_MAX);
+  batches[1].HIncrBy("h", "a", 1);
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->op_count(), 2u) << "Redis refuses the overflow itself, as one by one would";
+}
+
+// A guard that reads what an earlier batch writes would see another value one
+// by one than combined (all guards are checked first): not combinable.
+TEST(WriteBatchCombineTest, AGuardOnAnEarlierBatchsWriteRefusesToCombine) {
+  struct Case {
+    const char* name;
+    void (*write)(WriteBatch&);
+    void (*guard)(WriteBatch&);
+    bool combinable;
+  };
+  const Case cases[] = {
+      {"field guard after an increment of it", [](WriteBatch& b) { b.HIncrBy("h", "v", 1); },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "1", "v"); }, false},
+      {"field guard after HSET of it",
+       [](WriteBatch& b) {
+         b.HSet("h", {{"v", "2"}});
+       },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "2", "v"); }, false},
+      {"field guard after HDEL of it", [](WriteBatch& b) { b.HDel("h", {"v"}); },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "", "v"); }, false},
+      {"field guard after DEL of the key", [](WriteBatch& b) { b.Del("h"); },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "", "v"); }, false},
+      {"field guard on another field", [](WriteBatch& b) { b.HIncrBy("h", "n", 1); },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "1", "v"); }, true},
+      {"absent guard after a field write", [](WriteBatch& b) { b.HIncrBy("h", "n", 1); },
+       [](WriteBatch& b) { b.ExpectAbsent("h", "absent"); }, false},
+      {"absent guard after SET", [](WriteBatch& b) { b.Set("seen", "1"); },
+       [](WriteBatch& b) { b.ExpectAbsent("seen", "seen"); }, false},
+      {"present guard after SADD", [](WriteBatch& b) { b.SAdd("s", "m"); },
+       [](WriteBatch& b) { b.ExpectPresent("s", "present"); }, false},
+      {"empty-set guard after SREM", [](WriteBatch& b) { b.SRem("s", "m"); },
+       [](WriteBatch& b) { b.ExpectSetEmpty("s", "empty"); }, false},
+      {"absent guard on an untouched key", [](WriteBatch& b) { b.SAdd("s", "m"); },
+       [](WriteBatch& b) { b.ExpectAbsent("seen", "seen"); }, true},
+  };
+  for (const Case& c : cases) {
+    std::vector<WriteBatch> batches(2);
+    c.write(batches[0]);
+    c.guard(batches[1]);
+    EXPECT_EQ(WriteBatch::Combine(batches).has_value(), c.combinable) << c.name;
+    // The other way round (the guard first) is always fine: it is checked
+    // before the write, as it would be one by one.
+    std::vector<WriteBatch> reversed(2);
+    c.guard(reversed[0]);
+    c.write(reversed[1]);
+    EXPECT_TRUE(WriteBatch::Combine(reversed).has_value()) << c.name << ", reversed";
+  }
+}
+
+// A batch's guards on its own writes are fine: one by one they are checked
+// before its writes too.
+TEST(WriteBatchCombineTest, ABatchMayGuardWhatItWritesItself) {
+  std::vector<WriteBatch> batches(2);
+  for (int i = 0; i < 2; ++i) {
+    const std::string seen = "seen:" + std::to_string(i);
+    batches[i].ExpectAbsent(seen, "seen");
+    batches[i].Set(seen, "1");
+    batches[i].HIncrBy("h", "n", 1);
+  }
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(Writes(*c), ElementsAre("SET seen:0 1", "HINCRBY h n 2", "SET seen:1 1"));
+}
+
+// The same event twice must not combine: the second's seen guard reads the
+// first's write, so combined both would pass and apply it twice.
+TEST(WriteBatchCombineTest, TheSameSeenKeyTwiceRefusesToCombine) {
+  std::vector<WriteBatch> batches(2);
+  for (WriteBatch& b : batches) {
+    b.ExpectAbsent("seen:e1", "seen");
+    b.Set("seen:e1", "1");
+  }
+  EXPECT_FALSE(WriteBatch::Combine(batches).has_value());
+}
+
+}  // namespace
+}  // namespace salesops

@@ -1,0 +1,156 @@
+// ProjectionStore::TryApplyCombined on InMemoryKv: many events applied in one
+// combined commit, each once, with the results TryApplyOnceMany would give,
+// and the fall-back to one commit per event when they cannot combine or a
+// guard fails. (The combined script on a real Redis: the kv contract suite.)
+#include "common/projection/projection_store.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/docstore/in_memory_kv.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace salesops {
+namespace {
+
+using ::testing::ElementsAre;
+
+CloudEvent Event(int i) {
+  CloudEvent e;
+  e.id = absl::StrCat("e-", i);
+  e.source = "/salesops/test";
+  e.type = "salesops.test.v1.Happened";
+  e.key = "k";
+  return e;
+}
+
+class ProjectionStoreCombinedTest : public ::testing::Test {
+ protected:
+  // Each event adds i to a counter and emits one event of its own (id "out-i").
+  std::vector<std::pair<const CloudEvent*, WriteBatch>> Items(const std::vector<CloudEvent>& in) {
+    std::vector<std::pair<const CloudEvent*, WriteBatch>> items;
+    for (const CloudEvent& e : in) {
+      WriteBatch b;
+      int i = 0;
+      (void)absl::SimpleAtoi(e.id.substr(2), &i);
+      b.HIncrBy("p:count", "n", i);
+      CloudEvent out = e;
+      out.id = absl::StrCat("out-", i);
+      b.Emit(out, "salesops.test.events.v1");
+      items.emplace_back(&e, std::move(b));
+    }
+    return items;
+  }
+  std::string Count() {
+    absl::StatusOr<RedisValue> v = kv_.ReadOne({"HGET", "p:count", "n"});
+    return v.ok() ? v->str : "error";
+  }
+  std::vector<std::string> EmittedIds() {
+    std::vector<std::string> ids;
+    for (const auto& [e, topic] : kv_.Events()) {
+      ids.push_back(e.id);
+    }
+    return ids;
+  }
+
+  InMemoryKv kv_;
+  ProjectionStore store_{kv_, "p:seen:"};
+};
+
+TEST_F(ProjectionStoreCombinedTest, EventsApplyOnceTogetherWithTheirEventsInOrder) {
+  std::vector<CloudEvent> events = {Event(1), Event(2), Event(3)};
+  std::vector<absl::StatusOr<CommitResult>> r = store_.TryApplyCombined(Items(events));
+  ASSERT_EQ(r.size(), 3u);
+  for (const auto& each : r) {
+    ASSERT_TRUE(each.ok());
+    EXPECT_TRUE(each->committed);
+    EXPECT_EQ(each->outbox_ids.size(), 1u) << "each item gets the ids of its own events";
+  }
+  EXPECT_EQ(Count(), "6");
+  EXPECT_THAT(EmittedIds(), ElementsAre("out-1", "out-2", "out-3"));
+  EXPECT_EQ(store_.combined_fallbacks(), 0);
+
+  // Redelivered: nothing changes, each says it was applied before.
+  r = store_.TryApplyCombined(Items(events));
+  ASSERT_EQ(r.size(), 3u);
+  for (const auto& each : r) {
+    ASSERT_TRUE(each.ok());
+    EXPECT_FALSE(each->committed);
+    EXPECT_EQ(each->failed_tag, ProjectionStore::kSeenTag);
+  }
+  EXPECT_EQ(Count(), "6");
+  EXPECT_EQ(EmittedIds().size(), 3u);
+}
+
+// One event of the chunk applied before (by another consumer): the combined
+// commit fails on its guard and writes nothing; then each goes on its own.
+TEST_F(ProjectionStoreCombinedTest, AnEventAppliedBeforeSendsTheChunkOneByOne) {
+  std::vector<CloudEvent> first = {Event(2)};
+  ASSERT_TRUE(store_.TryApplyCombined(Items(first))[0]->committed);
+  std::vector<CloudEvent> events = {Event(1), Event(2), Event(4)};
+  std::vector<absl::StatusOr<CommitResult>> r = store_.TryApplyCombined(Items(events));
+  ASSERT_EQ(r.size(), 3u);
+  ASSERT_TRUE(r[0].ok() && r[1].ok() && r[2].ok());
+  EXPECT_TRUE(r[0]->committed);
+  EXPECT_FALSE(r[1]->committed);
+  EXPECT_EQ(r[1]->failed_tag, ProjectionStore::kSeenTag);
+  EXPECT_TRUE(r[2]->committed);
+  EXPECT_EQ(Count(), "7");
+  EXPECT_THAT(EmittedIds(), ElementsAre("out-2", "out-1", "out-4"));
+  EXPECT_EQ(store_.combined_fallbacks(), 1);
+}
+
+// The same event twice in one call cannot combine (its second seen guard reads
+// the first's write): one by one, it applies once.
+TEST_F(ProjectionStoreCombinedTest, TheSameEventTwiceAppliesOnce) {
+  std::vector<CloudEvent> events = {Event(5), Event(5)};
+  std::vector<absl::StatusOr<CommitResult>> r = store_.TryApplyCombined(Items(events));
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_TRUE(r[0].ok() && r[1].ok());
+  EXPECT_TRUE(r[0]->committed);
+  EXPECT_FALSE(r[1]->committed);
+  EXPECT_EQ(Count(), "5");
+  EXPECT_EQ(store_.combined_fallbacks(), 1);
+}
+
+// The store not answering: every event gets the error, none is applied.
+TEST_F(ProjectionStoreCombinedTest, AFailedCommitFailsEveryEvent) {
+  std::vector<CloudEvent> events = {Event(1), Event(2)};
+  kv_.FailNextCommit();
+  std::vector<absl::StatusOr<CommitResult>> r = store_.TryApplyCombined(Items(events));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(r[1].status().code(), absl::StatusCode::kUnavailable);
+  absl::StatusOr<RedisValue> v = kv_.ReadOne({"EXISTS", "p:count"});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->integer, 0);
+}
+
+// Large waves are cut into chunks (a script keeps Redis busy while it runs):
+// every event still applies once and in order.
+TEST_F(ProjectionStoreCombinedTest, ALargeWaveAppliesEveryEventOnceInOrder) {
+  std::vector<CloudEvent> events;
+  int64_t sum = 0;
+  for (int i = 1; i <= 3000; ++i) {
+    events.push_back(Event(i));
+    sum += i;
+  }
+  std::vector<absl::StatusOr<CommitResult>> r = store_.TryApplyCombined(Items(events));
+  ASSERT_EQ(r.size(), events.size());
+  for (const auto& each : r) {
+    ASSERT_TRUE(each.ok());
+    EXPECT_TRUE(each->committed);
+  }
+  EXPECT_EQ(Count(), absl::StrCat(sum));
+  std::vector<std::string> ids = EmittedIds();
+  ASSERT_EQ(ids.size(), events.size());
+  EXPECT_EQ(ids.front(), "out-1");
+  EXPECT_EQ(ids.back(), "out-3000");
+  EXPECT_EQ(store_.combined_fallbacks(), 0);
+}
+
+}  // namespace
+}  // namespace salesops
