@@ -25,6 +25,16 @@ absl::Status CheckAgainst(const Principal& claimed, const std::optional<CurrentM
   return absl::OkStatus();
 }
 
+std::optional<absl::Status> CachingPrincipalResolver::CheckCached(const Principal& claimed) {
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  auto it = cache_.find(claimed.member_id);
+  if (it != cache_.end() && it->second.expires > now) {
+    return CheckAgainst(claimed, it->second.member);
+  }
+  return std::nullopt;
+}
+
 absl::Status CachingPrincipalResolver::Check(const Principal& claimed) {
   const absl::Time now = clock_.Now();
   {

@@ -47,6 +47,9 @@ class PrincipalResolver {
   virtual ~PrincipalResolver() = default;
   // OK when the token's principal still holds; the error otherwise.
   virtual absl::Status Check(const Principal& claimed) = 0;
+  // Check's answer when it needs no I/O (nullopt: it would have to look the
+  // member up), so a handler that must not block can run the guard inline.
+  virtual std::optional<absl::Status> CheckCached(const Principal& claimed) { return std::nullopt; }
 };
 
 // Looks members up through a MemberLookup and remembers the answer for `ttl`,
@@ -58,6 +61,7 @@ class CachingPrincipalResolver final : public PrincipalResolver {
                            size_t max_entries = 10000)
       : lookup_(lookup), clock_(clock), ttl_(ttl), max_entries_(max_entries) {}
   absl::Status Check(const Principal& claimed) override;
+  std::optional<absl::Status> CheckCached(const Principal& claimed) override;
 
  private:
   struct Entry {

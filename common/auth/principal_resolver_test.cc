@@ -73,6 +73,32 @@ TEST(PrincipalResolverTest, CachesForTtlThenSeesChange) {
   EXPECT_EQ(lookup.calls, 2);
 }
 
+// CheckCached answers only from a fresh entry, with Check's answer, and never
+// looks up; once the entry expires it says "look it up" (nullopt).
+TEST(PrincipalResolverTest, CheckCachedAnswersOnlyFromAFreshEntry) {
+  FakeLookup lookup;
+  lookup.members["sup-1"] = {Role::kSupervisor, "team-1", false};
+  lookup.members["gone"] = {Role::kRep, "team-1", true};
+  FakeClock clock(kT0);
+  CachingPrincipalResolver resolver(lookup, clock, absl::Seconds(2));
+  const Principal gone{"gone", Role::kRep, "team-1"};
+  EXPECT_FALSE(resolver.CheckCached(Sup()).has_value());
+  EXPECT_EQ(lookup.calls, 0);
+  ASSERT_TRUE(resolver.Check(Sup()).ok());
+  ASSERT_FALSE(resolver.Check(gone).ok());
+  ASSERT_TRUE(resolver.CheckCached(Sup()).has_value());
+  EXPECT_TRUE(resolver.CheckCached(Sup())->ok());
+  ASSERT_TRUE(resolver.CheckCached(gone).has_value());
+  EXPECT_EQ(ErrorReason(*resolver.CheckCached(gone)), "MEMBER_LEFT");
+  // The cached answer is checked against this token's claims: a token with
+  // another role than the org's is stale even while cached.
+  ASSERT_TRUE(resolver.CheckCached({"sup-1", Role::kRep, "team-1"}).has_value());
+  EXPECT_FALSE(resolver.CheckCached({"sup-1", Role::kRep, "team-1"})->ok());
+  clock.Advance(absl::Seconds(3));
+  EXPECT_FALSE(resolver.CheckCached(Sup()).has_value());
+  EXPECT_EQ(lookup.calls, 2);
+}
+
 // When the org view cannot be read the call fails closed (UNAVAILABLE), not open.
 TEST(PrincipalResolverTest, LookupFailureFailsClosed) {
   FakeLookup lookup;

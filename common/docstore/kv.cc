@@ -55,6 +55,20 @@ absl::StatusOr<std::vector<RedisValue>> KvReader::Read(
   return DoRead(commands);
 }
 
+void KvReader::ReadAsync(const std::vector<std::vector<std::string>>& commands, ReadDone done) {
+  for (const auto& c : commands) {
+    if (absl::Status s = CheckRead(c); !s.ok()) {
+      done(s);
+      return;
+    }
+  }
+  if (commands.empty()) {
+    done(std::vector<RedisValue>{});
+    return;
+  }
+  DoReadAsync(commands, std::move(done));
+}
+
 absl::StatusOr<RedisValue> KvReader::ReadOne(std::vector<std::string> command) {
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> r, Read({std::move(command)}));
   return std::move(r[0]);
@@ -84,16 +98,37 @@ absl::StatusOr<std::vector<std::string>> KvReader::SMembers(const std::string& k
   return Strings(v);
 }
 
-absl::StatusOr<std::vector<RedisValue>> RedisKvReader::DoRead(
-    const std::vector<std::vector<std::string>>& commands) {
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> out, redis_.Pipeline(commands));
-  // An error reply (WRONGTYPE...) fails the whole read, as InMemoryKv does.
-  for (const RedisValue& v : out) {
-    if (v.type == RedisValue::Type::kError) {
-      return RedisErrorStatus(v.str);
+namespace {
+
+// An error reply (WRONGTYPE...) fails the whole read, as InMemoryKv does.
+absl::StatusOr<std::vector<RedisValue>> WithoutErrorReplies(
+    absl::StatusOr<std::vector<RedisValue>> out) {
+  if (out.ok()) {
+    for (const RedisValue& v : *out) {
+      if (v.type == RedisValue::Type::kError) {
+        return RedisErrorStatus(v.str);
+      }
     }
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<RedisValue>> RedisKvReader::DoRead(
+    const std::vector<std::vector<std::string>>& commands) {
+  return WithoutErrorReplies(redis_.Pipeline(commands));
+}
+
+void RedisKvReader::DoReadAsync(const std::vector<std::vector<std::string>>& commands,
+                                ReadDone done) {
+  if (mux_ == nullptr) {
+    done(DoRead(commands));
+    return;
+  }
+  mux_->Send(commands, [done = std::move(done)](absl::StatusOr<std::vector<RedisValue>> out) {
+    done(WithoutErrorReplies(std::move(out)));
+  });
 }
 
 std::vector<std::string> Strings(const RedisValue& v) {

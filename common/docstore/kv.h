@@ -16,6 +16,7 @@
 // a unit test runs it on InMemoryKv, an integration test on a real Redis.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/redis/redis_client.h"
+#include "common/redis/redis_mux.h"
 
 namespace salesops {
 
@@ -35,6 +37,13 @@ class KvReader {
   absl::StatusOr<std::vector<RedisValue>> Read(
       const std::vector<std::vector<std::string>>& commands);
   absl::StatusOr<RedisValue> ReadOne(std::vector<std::string> command);
+
+  // The same read, answered through `done` exactly once: on this thread before
+  // ReadAsync returns (maps, Redis without a RedisMux, a refused command), or
+  // later on a RedisMux reader thread. For handlers that must not hold a
+  // thread while Redis answers; `done` must not block.
+  using ReadDone = std::function<void(absl::StatusOr<std::vector<RedisValue>>)>;
+  void ReadAsync(const std::vector<std::vector<std::string>>& commands, ReadDone done);
 
   // Conveniences over Read.
   absl::StatusOr<std::optional<std::string>> HGet(const std::string& key, const std::string& field);
@@ -49,11 +58,15 @@ class KvReader {
  protected:
   virtual absl::StatusOr<std::vector<RedisValue>> DoRead(
       const std::vector<std::vector<std::string>>& commands) = 0;
+  virtual void DoReadAsync(const std::vector<std::vector<std::string>>& commands, ReadDone done) {
+    done(DoRead(commands));
+  }
 };
 
 class RedisKvReader final : public KvReader {
  public:
-  explicit RedisKvReader(RedisClient& redis) : redis_(redis) {}
+  // With `mux`, ReadAsync goes through it (Read stays on `redis`). Not owned.
+  explicit RedisKvReader(RedisClient& redis, RedisMux* mux = nullptr) : redis_(redis), mux_(mux) {}
   absl::Status AwaitReplicated(const std::string& key) override {
     return redis_.AwaitReplicated(key);
   }
@@ -61,9 +74,11 @@ class RedisKvReader final : public KvReader {
  protected:
   absl::StatusOr<std::vector<RedisValue>> DoRead(
       const std::vector<std::vector<std::string>>& commands) override;
+  void DoReadAsync(const std::vector<std::vector<std::string>>& commands, ReadDone done) override;
 
  private:
   RedisClient& redis_;
+  RedisMux* mux_;
 };
 
 // The strings of an array reply (nil elements read as "").

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/docstore/doc_store.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
@@ -237,6 +239,91 @@ TEST_P(KvContractTest, OnlyReadCommandsAreAllowed) {
         << (c.empty() ? "(empty)" : c[0]);
   }
   EXPECT_EQ(Read({"EXISTS", K("x")}).integer, 0);
+}
+
+// ReadAsync answers exactly what Read answers, once: values, a wrong-type
+// read's error, a refused command, an empty pipeline. Many reads in flight at
+// once each get their own replies (a RedisMux shares connections).
+TEST_P(KvContractTest, ReadAsyncAnswersWhatReadAnswers) {
+  WriteBatch b;
+  b.HSet(K("h"), {{"f", "1"}, {"g", "2"}});
+  b.Set(K("s"), "v");
+  b.ZAdd(K("z"), 1, "a");
+  b.ZAdd(K("z"), 2, "b");
+  ASSERT_TRUE(Commit(b).committed);
+  auto await = [&](std::vector<std::vector<std::string>> cmds) {
+    absl::Mutex mu;
+    int answers = 0;
+    absl::StatusOr<std::vector<RedisValue>> got;
+    kv_.reader->ReadAsync(cmds, [&](absl::StatusOr<std::vector<RedisValue>> r) {
+      absl::MutexLock lock(&mu);
+      ++answers;
+      got = std::move(r);
+    });
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n > 0; }, &answers));
+    EXPECT_EQ(answers, 1);
+    return got;
+  };
+  const std::vector<std::vector<std::string>> reads = {{"HGETALL", K("h")},
+                                                       {"GET", K("s")},
+                                                       {"HGET", K("h"), "missing"},
+                                                       {"ZRANGEBYSCORE", K("z"), "-inf", "+inf"},
+                                                       {"EXISTS", K("nothing")}};
+  absl::StatusOr<std::vector<RedisValue>> sync = kv_.reader->Read(reads);
+  absl::StatusOr<std::vector<RedisValue>> async = await(reads);
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  ASSERT_TRUE(async.ok()) << async.status();
+  ASSERT_EQ(async->size(), sync->size());
+  EXPECT_EQ(AsPairs((*async)[0]), AsPairs((*sync)[0]));
+  EXPECT_EQ((*async)[1].str, "v");
+  EXPECT_TRUE((*async)[2].is_nil());
+  EXPECT_THAT(Strings((*async)[3]), ElementsAre("a", "b"));
+  EXPECT_EQ((*async)[4].integer, 0);
+
+  EXPECT_EQ(await({{"GET", K("h")}}).status().code(),
+            kv_.reader->Read({{"GET", K("h")}}).status().code());
+  EXPECT_FALSE(await({{"GET", K("h")}}).ok());
+  EXPECT_EQ(await({{"DEL", K("s")}}).status().code(), absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<std::vector<RedisValue>> none = await({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  // 200 reads in flight from 4 threads: each answer is its own key's value.
+  WriteBatch many;
+  for (int i = 0; i < 200; ++i) {
+    many.Set(K(absl::StrCat("k", i)), absl::StrCat("value-", i));
+  }
+  ASSERT_TRUE(Commit(many).committed);
+  absl::Mutex mu;
+  int answered = 0;
+  int wrong = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < 200; i += 4) {
+        kv_.reader->ReadAsync(
+            {{"GET", K(absl::StrCat("k", i))}, {"EXISTS", K(absl::StrCat("k", i))}},
+            [&, i](absl::StatusOr<std::vector<RedisValue>> r) {
+              absl::MutexLock lock(&mu);
+              ++answered;
+              if (!r.ok() || r->size() != 2 || (*r)[0].str != absl::StrCat("value-", i) ||
+                  (*r)[1].integer != 1) {
+                ++wrong;
+              }
+            });
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(
+      +[](int* n) { return *n >= 200; }, &answered));
+  EXPECT_EQ(answered, 200);
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST_P(KvContractTest, EventsCommitWithTheBatchOnly) {

@@ -67,6 +67,34 @@ RedisConnection::RedisConnection(const RedisOptions& options, absl::Duration com
 
 RedisConnection::~RedisConnection() { Drop(); }
 
+int RedisConnection::socket_fd() const { return ctx_ == nullptr ? -1 : ctx_->fd; }
+
+RedisValue RedisValueFromReply(const redisReply* reply) { return Convert(reply); }
+
+absl::StatusOr<std::string> EncodeCommands(const std::vector<std::vector<std::string>>& commands) {
+  std::string bytes;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& cmd : commands) {
+    argv.clear();
+    lens.clear();
+    for (const auto& a : cmd) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    char* formatted = nullptr;
+    const int n =
+        redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
+    if (n < 0 || formatted == nullptr) {
+      return MakeError(absl::StatusCode::kInternal, "REDIS_FORMAT",
+                       "redis: cannot encode a command");
+    }
+    bytes.append(formatted, static_cast<size_t>(n));
+    redisFreeCommand(formatted);
+  }
+  return bytes;
+}
+
 void RedisConnection::Drop() {
   if (ctx_ != nullptr) {
     redisFree(ctx_);
@@ -215,21 +243,14 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     return s;
   }
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& cmd : commands) {
-    argv.clear();
-    lens.clear();
-    for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-        REDIS_OK) {
-      std::string why = ctx_->errstr;
-      Drop();
-      return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis append: ", why));
-    }
+  absl::StatusOr<std::string> bytes = EncodeCommands(commands);
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  if (redisAppendFormattedCommand(ctx_, bytes->data(), bytes->size()) != REDIS_OK) {
+    std::string why = ctx_->errstr;
+    Drop();
+    return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis append: ", why));
   }
   // Send everything first: a failure here means nothing reached Redis.
   for (int done = 0; !done;) {

@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 
 struct redisContext;
+struct redisReply;
 
 namespace salesops {
 
@@ -112,6 +113,11 @@ class RedisConnection {
                                   const std::vector<std::string>& args);
   // False after an I/O error: the pool then drops it and reconnects.
   bool healthy() const { return ctx_ != nullptr; }
+  // Opens and authenticates now (it is otherwise opened by the first command).
+  absl::Status Connect() { return EnsureConnected(); }
+  // The open socket (blocking, with the command timeout), -1 when closed. For
+  // RedisMux, which writes and reads it itself after Connect.
+  int socket_fd() const;
 
  private:
   absl::Status EnsureConnected();
@@ -178,6 +184,13 @@ absl::Status RedisErrorStatus(const std::string& reply);
 // ("org:{org}:unit:u1" → "org:{org}:replicated"), so it shares the key's slot
 // and its service's ACL prefix; `key` + ":replicated" when it has no tag.
 std::string ReplicationBarrierKey(std::string_view key);
+
+// A hiredis reply as a RedisValue (RedisMux parses replies itself).
+RedisValue RedisValueFromReply(const redisReply* reply);
+
+// Commands in Redis' wire protocol, as hiredis formats them (INTERNAL only
+// when out of memory).
+absl::StatusOr<std::string> EncodeCommands(const std::vector<std::vector<std::string>>& commands);
 
 // Helpers for reading replies.
 absl::StatusOr<long long> AsInteger(const RedisValue& v);

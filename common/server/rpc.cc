@@ -1,8 +1,10 @@
 #include "common/server/rpc.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -116,8 +118,7 @@ std::pair<Counter*, Histogram*> RpcRunner::MetricsFor(const std::string& method,
   return m;
 }
 
-absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::string_view method,
-                                  CallContext* call) const {
+absl::Status RpcRunner::VerifyToken(const grpc::ServerContextBase& ctx, CallContext* call) const {
   std::string auth = Metadata(ctx, "authorization");
   if (auth.empty()) {
     return Unauthenticated("TOKEN_MISSING", "missing 'authorization: Bearer <jwt>' metadata");
@@ -130,12 +131,35 @@ absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::stri
     return principal.status();
   }
   call->principal = *std::move(principal);
+  return absl::OkStatus();
+}
+
+absl::Status RpcRunner::CheckCaller(absl::string_view method, CallContext* call) const {
   if (resolver_ != nullptr) {
     if (absl::Status s = resolver_->Check(call->principal); !s.ok()) {
       return s;
     }
   }
   return policy_.Check(method, call->principal);
+}
+
+absl::Status RpcRunner::Authorize(const grpc::ServerContextBase& ctx, absl::string_view method,
+                                  CallContext* call) const {
+  if (absl::Status s = VerifyToken(ctx, call); !s.ok()) {
+    return s;
+  }
+  return CheckCaller(method, call);
+}
+
+absl::Status RpcRunner::Limit(const CallContext& call) const {
+  absl::Duration wait;
+  if (limiter_ == nullptr || limiter_->Allow(call.principal, &wait)) {
+    return absl::OkStatus();
+  }
+  return MakeError(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+                   absl::StrCat("too many requests; retry after ",
+                                absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))),
+                   {{"retry_after_ms", absl::StrCat(absl::ToInt64Milliseconds(wait) + 1)}});
 }
 
 grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx, absl::string_view method,
@@ -157,6 +181,23 @@ grpc::ServerUnaryReactor* RpcRunner::Run(grpc::CallbackServerContext* ctx, absl:
   return reactor;
 }
 
+void RpcRunner::Prepare(grpc::CallbackServerContext* ctx, const std::string& method,
+                        absl::Time start, CallContext* call) const {
+  call->method = method;
+  call->trace_id = Metadata(*ctx, "x-trace-id");
+  if (!IsHex32(call->trace_id)) {
+    call->trace_id = TraceIdFromTraceParent(Metadata(*ctx, "traceparent"));
+  }
+  if (!IsHex32(call->trace_id)) {
+    call->trace_id = NewTraceId();
+  }
+  ctx->AddTrailingMetadata("x-trace-id", call->trace_id);
+  call->deadline = start + max_duration_;
+  if (const auto client = ctx->deadline(); client != std::chrono::system_clock::time_point::max()) {
+    call->deadline = std::min(call->deadline, absl::FromChrono(client));
+  }
+}
+
 void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
                         const std::string& method, absl::Time start, const Handler& handler) {
   if (ctx->IsCancelled()) {
@@ -167,31 +208,11 @@ void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReact
     return;
   }
   CallContext call;
-  call.method = method;
-  call.trace_id = Metadata(*ctx, "x-trace-id");
-  if (!IsHex32(call.trace_id)) {
-    call.trace_id = TraceIdFromTraceParent(Metadata(*ctx, "traceparent"));
-  }
-  if (!IsHex32(call.trace_id)) {
-    call.trace_id = NewTraceId();
-  }
+  Prepare(ctx, method, start, &call);
   ScopedTraceId trace(call.trace_id);
-  ctx->AddTrailingMetadata("x-trace-id", call.trace_id);
-
-  call.deadline = start + max_duration_;
-  if (const auto client = ctx->deadline(); client != std::chrono::system_clock::time_point::max()) {
-    call.deadline = std::min(call.deadline, absl::FromChrono(client));
-  }
   absl::Status status = Authorize(*ctx, method, &call);
-  if (status.ok() && limiter_ != nullptr) {
-    absl::Duration wait;
-    if (!limiter_->Allow(call.principal, &wait)) {
-      status =
-          MakeError(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
-                    absl::StrCat("too many requests; retry after ",
-                                 absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))),
-                    {{"retry_after_ms", absl::StrCat(absl::ToInt64Milliseconds(wait) + 1)}});
-    }
+  if (status.ok()) {
+    status = Limit(call);
   }
   if (status.ok()) {
     try {
@@ -202,6 +223,86 @@ void RpcRunner::Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReact
       status = Internal("UNHANDLED_EXCEPTION", "unknown exception");
     }
   }
+  Complete(ctx, reactor, call, start, status);
+}
+
+struct RpcRunner::AsyncCall {
+  grpc::CallbackServerContext* ctx;
+  grpc::ServerUnaryReactor* reactor;
+  absl::Time start;
+  CallContext call;
+  std::atomic<bool> finished{false};
+};
+
+grpc::ServerUnaryReactor* RpcRunner::RunAsync(grpc::CallbackServerContext* ctx,
+                                              absl::string_view method, AsyncHandler handler) {
+  auto state = std::make_shared<AsyncCall>();
+  state->ctx = ctx;
+  state->reactor = ctx->DefaultReactor();
+  state->start = absl::Now();
+  Prepare(ctx, std::string(method), state->start, &state->call);
+  ScopedTraceId trace(state->call.trace_id);
+  absl::Status status = VerifyToken(*ctx, &state->call);
+  if (!status.ok()) {
+    Complete(ctx, state->reactor, state->call, state->start, status);
+    return state->reactor;
+  }
+  std::optional<absl::Status> known;  // the caller's check, when it needs no I/O
+  if (pool_ != nullptr && !async_reads_non_blocking_) {
+    // The handler's reads may block: everything runs on the pool.
+  } else if (resolver_ == nullptr) {
+    known = policy_.Check(method, state->call.principal);
+  } else if (std::optional<absl::Status> cached = resolver_->CheckCached(state->call.principal)) {
+    known = cached->ok() ? policy_.Check(method, state->call.principal) : *cached;
+  }
+  if (known || pool_ == nullptr) {
+    status = known ? *known : CheckCaller(method, &state->call);
+    if (!status.ok()) {
+      Complete(ctx, state->reactor, state->call, state->start, status);
+      return state->reactor;
+    }
+    StartAsync(state, handler);
+    return state->reactor;
+  }
+  if (!pool_->TrySubmit([this, state, h = std::move(handler)] {
+        ScopedTraceId trace(state->call.trace_id);
+        absl::Status s = CheckCaller(state->call.method, &state->call);
+        if (!s.ok()) {
+          Complete(state->ctx, state->reactor, state->call, state->start, s);
+          return;
+        }
+        StartAsync(state, h);
+      })) {
+    MetricsFor(state->call.method, "RESOURCE_EXHAUSTED").first->Increment();
+    state->reactor->Finish(ToGrpcStatus(MakeError(
+        absl::StatusCode::kResourceExhausted, "OVERLOADED", "server busy; retry with backoff")));
+  }
+  return state->reactor;
+}
+
+void RpcRunner::StartAsync(const std::shared_ptr<AsyncCall>& state, const AsyncHandler& handler) {
+  Done done = [this, state](absl::Status s) {
+    if (state->finished.exchange(true)) {
+      return;  // answered already
+    }
+    ScopedTraceId trace(state->call.trace_id);
+    Complete(state->ctx, state->reactor, state->call, state->start, s);
+  };
+  if (absl::Status s = Limit(state->call); !s.ok()) {
+    done(s);
+    return;
+  }
+  try {
+    handler(state->call, done);
+  } catch (const std::exception& e) {
+    done(Internal("UNHANDLED_EXCEPTION", e.what()));
+  } catch (...) {
+    done(Internal("UNHANDLED_EXCEPTION", "unknown exception"));
+  }
+}
+
+void RpcRunner::Complete(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                         const CallContext& call, absl::Time start, const absl::Status& status) {
   if (status.ok() && call.replayed) {
     ctx->AddTrailingMetadata("salesops-replayed", "1");
   }

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -87,6 +88,18 @@ class RpcRunner {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, absl::string_view method,
                                 Handler handler);
 
+  // A handler that does not hold a thread while it waits: it starts its reads
+  // (KvReader::ReadAsync) and returns; `done` finishes the call, once, on the
+  // thread the answer arrives on (a RedisMux reader), or inline. With
+  // SetAsyncReadsNonBlocking(true) the guard and the handler's start run on
+  // gRPC's callback thread when the guard needs no I/O (the token's member
+  // checked recently); otherwise on the pool first, as Run does. An exception
+  // before `done` is INTERNAL; a second `done` is ignored.
+  using Done = std::function<void(absl::Status)>;
+  using AsyncHandler = std::function<void(const CallContext&, Done)>;
+  grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* ctx, absl::string_view method,
+                                     AsyncHandler handler);
+
   // The guard alone (no reactor), for streaming handlers and tests.
   absl::Status Authorize(const grpc::ServerContextBase& ctx, absl::string_view method,
                          CallContext* call) const;
@@ -94,6 +107,10 @@ class RpcRunner {
   // Optional parts of the guard, set before serving. Not owned.
   void SetPrincipalResolver(PrincipalResolver* resolver) { resolver_ = resolver; }
   void SetRateLimiter(PrincipalRateLimiter* limiter) { limiter_ = limiter; }
+  // True when RunAsync handlers' reads never block (they go through a
+  // RedisMux): they may then start on gRPC's callback thread. False (the
+  // default): they start on the pool, where a blocking read is harmless.
+  void SetAsyncReadsNonBlocking(bool v) { async_reads_non_blocking_ = v; }
   // Upper bound of a handler's time whatever the client's deadline.
   void SetMaxDuration(absl::Duration d) { max_duration_ = d; }
   const MethodPolicy& policy() const { return policy_; }
@@ -101,6 +118,16 @@ class RpcRunner {
  private:
   void Execute(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
                const std::string& method, absl::Time start, const Handler& handler);
+  // The parts of a call before and after its handler.
+  void Prepare(grpc::CallbackServerContext* ctx, const std::string& method, absl::Time start,
+               CallContext* call) const;
+  absl::Status VerifyToken(const grpc::ServerContextBase& ctx, CallContext* call) const;
+  absl::Status CheckCaller(absl::string_view method, CallContext* call) const;
+  absl::Status Limit(const CallContext& call) const;
+  void Complete(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                const CallContext& call, absl::Time start, const absl::Status& status);
+  struct AsyncCall;
+  void StartAsync(const std::shared_ptr<AsyncCall>& state, const AsyncHandler& handler);
   // Per (method, code) metric objects, looked up once.
   std::pair<Counter*, Histogram*> MetricsFor(const std::string& method, const std::string& code);
 
@@ -112,6 +139,7 @@ class RpcRunner {
   PrincipalResolver* resolver_ = nullptr;
   PrincipalRateLimiter* limiter_ = nullptr;
   absl::Duration max_duration_ = absl::Seconds(30);
+  bool async_reads_non_blocking_ = false;
   absl::Mutex metrics_mu_;
   absl::flat_hash_map<std::string, std::pair<Counter*, Histogram*>> metric_cache_
       ABSL_GUARDED_BY(metrics_mu_);

@@ -80,6 +80,9 @@ ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(10),
           "How long in-flight RPCs may finish on SIGTERM");
 ABSL_FLAG(int, rpc_workers, 12,
           "Threads running RPC handlers (they block on Redis); 0 = on gRPC's threads");
+ABSL_FLAG(int, redis_read_connections, 2,
+          "Connections shared by the reads that wait without a thread (RedisMux); 0 = none, "
+          "those reads then block a worker like the rest");
 ABSL_FLAG(int, rpc_queue, 10000, "RPCs waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(std::string, clock_offset_file, "",
           "TESTS ONLY: a file holding seconds added to the business clock (deadlines, stalls, "
@@ -271,6 +274,10 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   }
   s.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
   s.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);
+  s.redis_read_connections = absl::GetFlag(FLAGS_redis_read_connections);
+  if (s.redis_read_connections < 0 || s.redis_read_connections > 64) {
+    check.Fail("redis_read_connections", "must be 0..64");
+  }
   if (s.rpc_workers < 0 || s.rpc_workers > 1024) {
     check.Fail("rpc_workers", "must be 0..1024 (0 runs handlers on gRPC's threads)");
   }

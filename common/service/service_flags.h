@@ -18,6 +18,7 @@
 
 ABSL_DECLARE_FLAG(std::string, redis_addr);
 ABSL_DECLARE_FLAG(int, redis_pool_size);
+ABSL_DECLARE_FLAG(int, redis_read_connections);
 ABSL_DECLARE_FLAG(std::string, redis_user);
 ABSL_DECLARE_FLAG(std::string, redis_password_file);
 ABSL_DECLARE_FLAG(std::string, redis_sentinels);
@@ -69,6 +70,7 @@ struct ServiceSettings {
   absl::Duration lease_ttl;
   std::string lease_namespace;
   int rpc_workers = 12;
+  int redis_read_connections = 2;
   int rpc_queue = 10000;
 };
 

@@ -1,11 +1,13 @@
 // The org service's composition root: builds the adapters, hands them in, and
 // runs until SIGTERM/SIGINT. Wiring only; no logic.
 #include <algorithm>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
+#include "common/redis/redis_mux.h"
 #include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/service/service_runtime.h"
@@ -38,13 +40,18 @@ int main(int argc, char** argv) {
   MetricsRegistry metrics;
   RedisClient redis(settings.redis);
   TransactionalOutbox outbox(redis, OrgKey("outbox"));
-  RedisOrgRepository repo(redis, outbox);
+  std::unique_ptr<RedisMux> read_mux;
+  if (settings.redis_read_connections > 0) {
+    read_mux = std::make_unique<RedisMux>(settings.redis, settings.redis_read_connections);
+  }
+  RedisOrgRepository repo(redis, outbox, read_mux.get());
   ApplyTokenFlags("org", settings.jwt);
   JwtVerifier verifier(settings.jwt, clock);
   OrgApi api(repo, clock);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("org", verifier, OrgMethodPolicy(), metrics,
                 settings.rpc_workers > 0 ? &workers : nullptr);
+  rpc.SetAsyncReadsNonBlocking(read_mux != nullptr);
   RepositoryMemberLookup member_lookup(repo);
   CallGuard call_guard(rpc, &member_lookup, clock);
   OrgGrpcService service(api, rpc);

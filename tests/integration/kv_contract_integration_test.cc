@@ -21,7 +21,22 @@ KvUnderTest MakeRedis() {
   return KvUnderTest{&kv->reader, &kv->outbox, prefix, kv};
 }
 
-INSTANTIATE_TEST_SUITE_P(Redis, KvContractTest, ::testing::Values(KvFactory(&MakeRedis)));
+// The same reader with its async reads through a RedisMux (two connections).
+struct RedisKvWithMux {
+  RedisMux mux{RedisAs("admin"), 2};
+  RedisKvReader reader{TestRedis(), &mux};
+  TransactionalOutbox outbox;
+  explicit RedisKvWithMux(const std::string& stream) : outbox(TestRedis(), stream) {}
+};
+
+KvUnderTest MakeRedisWithMux() {
+  const std::string prefix = absl::StrCat("kvc:{kvc}:", UniqueSuffix(), ":");
+  auto kv = std::make_shared<RedisKvWithMux>(prefix + "outbox");
+  return KvUnderTest{&kv->reader, &kv->outbox, prefix, kv};
+}
+
+INSTANTIATE_TEST_SUITE_P(Redis, KvContractTest,
+                         ::testing::Values(KvFactory(&MakeRedis), KvFactory(&MakeRedisWithMux)));
 
 }  // namespace
 }  // namespace salesops::testing

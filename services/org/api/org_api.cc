@@ -207,17 +207,40 @@ absl::Status OrgApi::CreateOrgUnit(const CallContext& call, const v1::CreateOrgU
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::Status AnswerGetOrgUnit(const std::string& id, OrgRepository::UnitWithHeadcount found,
+                              v1::GetOrgUnitResponse* resp) {
+  SALESOPS_RETURN_IF_ERROR(found.status());
+  if (!*found) {
+    return NotFound(reason::kOrgUnitNotFound, absl::StrCat(UnitName(id), " does not exist"));
+  }
+  *resp->mutable_org_unit() = ToProto((*found)->first, (*found)->second);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status OrgApi::GetOrgUnit(const CallContext& call, const v1::GetOrgUnitRequest& req,
                                 v1::GetOrgUnitResponse* resp) {
   Violations v;
   std::string id = ParseResourceName(v, "name", req.name(), "orgUnits");
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto found, repo_.GetUnitWithHeadcount(id));
-  if (!found) {
-    return NotFound(reason::kOrgUnitNotFound, absl::StrCat(UnitName(id), " does not exist"));
+  return AnswerGetOrgUnit(id, repo_.GetUnitWithHeadcount(id), resp);
+}
+
+void OrgApi::GetOrgUnitAsync(const CallContext& call, const v1::GetOrgUnitRequest& req,
+                             v1::GetOrgUnitResponse* resp, std::function<void(absl::Status)> done) {
+  Violations v;
+  std::string id = ParseResourceName(v, "name", req.name(), "orgUnits");
+  if (absl::Status s = v.Finish(); !s.ok()) {
+    done(s);
+    return;
   }
-  *resp->mutable_org_unit() = ToProto(found->first, found->second);
-  return absl::OkStatus();
+  repo_.GetUnitWithHeadcountAsync(
+      id, [id, resp, done = std::move(done)](OrgRepository::UnitWithHeadcount found) {
+        done(AnswerGetOrgUnit(id, std::move(found), resp));
+      });
 }
 
 absl::Status OrgApi::ListOrgUnits(const CallContext& call, const v1::ListOrgUnitsRequest& req,

@@ -7,6 +7,7 @@
 // Thread-safe: its only state is a cache of units' kinds (UnitKindCache).
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
@@ -59,6 +60,10 @@ class OrgApi {
                              v1::CreateOrgUnitResponse* resp);
   absl::Status GetOrgUnit(const CallContext& call, const v1::GetOrgUnitRequest& req,
                           v1::GetOrgUnitResponse* resp);
+  // The same answer through `done` (once, perhaps on another thread): the
+  // read does not hold the calling thread (RpcRunner::RunAsync).
+  void GetOrgUnitAsync(const CallContext& call, const v1::GetOrgUnitRequest& req,
+                       v1::GetOrgUnitResponse* resp, std::function<void(absl::Status)> done);
   absl::Status ListOrgUnits(const CallContext& call, const v1::ListOrgUnitsRequest& req,
                             v1::ListOrgUnitsResponse* resp);
   absl::Status UpdateOrgUnit(const CallContext& call, const v1::UpdateOrgUnitRequest& req,

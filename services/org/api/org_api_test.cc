@@ -74,6 +74,42 @@ class OrgApiTest : public ::testing::TestWithParam<const char*> {
   CallContext admin_ = As(Role::kAdmin, "admin", "");
 };
 
+// GetOrgUnitAsync answers, once, what GetOrgUnit answers: the unit with its
+// headcount, NOT_FOUND, or INVALID_ARGUMENT naming the field.
+TEST_P(OrgApiTest, GetOrgUnitAsyncAnswersWhatGetOrgUnitAnswers) {
+  Tree();
+  ASSERT_TRUE(Member(admin_, "mem-1", "t-sh").ok());
+  ASSERT_TRUE(Member(admin_, "mem-2", "t-sh").ok());
+  for (const char* name : {"orgUnits/t-sh", "orgUnits/east", "orgUnits/nope", "t-sh", ""}) {
+    v1::GetOrgUnitRequest req;
+    req.set_name(name);
+    v1::GetOrgUnitResponse sync_resp;
+    absl::Status sync = api_.GetOrgUnit(admin_, req, &sync_resp);
+    v1::GetOrgUnitResponse async_resp;
+    int answers = 0;
+    absl::Status async;
+    api_.GetOrgUnitAsync(admin_, req, &async_resp, [&](absl::Status s) {
+      ++answers;
+      async = s;
+    });
+    ASSERT_EQ(answers, 1) << name;  // the in-memory repository answers inline
+    EXPECT_EQ(async.code(), sync.code()) << name;
+    EXPECT_EQ(ErrorReason(async), ErrorReason(sync)) << name;
+    EXPECT_EQ(async_resp.SerializeAsString(), sync_resp.SerializeAsString()) << name;
+  }
+  v1::GetOrgUnitRequest req;
+  req.set_name("orgUnits/t-sh");
+  v1::GetOrgUnitResponse resp;
+  absl::Status s;
+  api_.GetOrgUnitAsync(admin_, req, &resp, [&](absl::Status got) { s = got; });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(resp.org_unit().name(), "orgUnits/t-sh");
+  req.set_name("t-sh");
+  api_.GetOrgUnitAsync(admin_, req, &resp, [&](absl::Status got) { s = got; });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.ToString().find("name"), std::string::npos) << s;
+}
+
 // Each command records exactly its event, keyed by the aggregate, with the actor.
 TEST_P(OrgApiTest, CommandsRecordTheirEvents) {
   Tree();

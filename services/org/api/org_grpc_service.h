@@ -25,9 +25,10 @@ class OrgGrpcService final : public v1::OrgService::CallbackService {
   grpc::ServerUnaryReactor* GetOrgUnit(grpc::CallbackServerContext* ctx,
                                        const v1::GetOrgUnitRequest* req,
                                        v1::GetOrgUnitResponse* resp) override {
-    return rpc_.Run(ctx, "GetOrgUnit", [this, req, resp](const CallContext& call) {
-      return api_.GetOrgUnit(call, *req, resp);
-    });
+    return rpc_.RunAsync(ctx, "GetOrgUnit",
+                         [this, req, resp](const CallContext& call, RpcRunner::Done done) {
+                           api_.GetOrgUnitAsync(call, *req, resp, std::move(done));
+                         });
   }
   grpc::ServerUnaryReactor* ListOrgUnits(grpc::CallbackServerContext* ctx,
                                          const v1::ListOrgUnitsRequest* req,

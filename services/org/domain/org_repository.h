@@ -5,6 +5,7 @@
 // ABORTED instead of overwriting.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -96,6 +97,13 @@ class OrgRepository {
   // The unit and its headcount in one round trip (the read path of GetOrgUnit).
   virtual absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> GetUnitWithHeadcount(
       const std::string& id) = 0;
+  // The same, answered through `done` exactly once, possibly later on another
+  // thread (Redis through a RedisMux), so the caller holds no thread meanwhile.
+  using UnitWithHeadcount = absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>>;
+  virtual void GetUnitWithHeadcountAsync(const std::string& id,
+                                         std::function<void(UnitWithHeadcount)> done) {
+    done(GetUnitWithHeadcount(id));
+  }
   // NOT_FOUND if the unit does not exist. Loops are cut (defensive).
   virtual absl::StatusOr<Ancestry> GetAncestry(const std::string& unit_id) = 0;
   // Ids in order after `after`, at most `scan_limit` scanned.

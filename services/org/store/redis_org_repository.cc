@@ -254,16 +254,36 @@ absl::StatusOr<std::optional<Member>> RedisOrgRepository::GetMember(const std::s
   return ParseMember(v);
 }
 
-absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> RedisOrgRepository::GetUnitWithHeadcount(
-    const std::string& id) {
-  SALESOPS_ASSIGN_OR_RETURN(
-      std::vector<RedisValue> v,
-      kv_.Read({{"HGETALL", UnitKey(id)}, {"HGET", OrgKey("headcount"), id}}));
-  std::optional<OrgUnit> unit = ParseUnit(v[0]);
+namespace {
+
+std::vector<std::vector<std::string>> UnitWithHeadcountReads(const std::string& id) {
+  return {{"HGETALL", UnitKey(id)}, {"HGET", OrgKey("headcount"), id}};
+}
+
+OrgRepository::UnitWithHeadcount ParseUnitWithHeadcount(absl::StatusOr<std::vector<RedisValue>> v) {
+  if (!v.ok()) {
+    return v.status();
+  }
+  std::optional<OrgUnit> unit = ParseUnit((*v)[0]);
   if (!unit) {
     return std::nullopt;
   }
-  return std::make_pair(*std::move(unit), v[1].is_nil() ? int64_t{0} : ToInt(v[1].str));
+  return std::make_pair(*std::move(unit), (*v)[1].is_nil() ? int64_t{0} : ToInt((*v)[1].str));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> RedisOrgRepository::GetUnitWithHeadcount(
+    const std::string& id) {
+  return ParseUnitWithHeadcount(kv_.Read(UnitWithHeadcountReads(id)));
+}
+
+void RedisOrgRepository::GetUnitWithHeadcountAsync(const std::string& id,
+                                                   std::function<void(UnitWithHeadcount)> done) {
+  kv_.ReadAsync(UnitWithHeadcountReads(id),
+                [done = std::move(done)](absl::StatusOr<std::vector<RedisValue>> v) {
+                  done(ParseUnitWithHeadcount(std::move(v)));
+                });
 }
 
 absl::StatusOr<Ancestry> RedisOrgRepository::GetAncestry(const std::string& unit_id) {

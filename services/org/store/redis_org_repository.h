@@ -44,8 +44,9 @@ std::string CoverageKey(absl::string_view month, absl::string_view team);
 
 class RedisOrgRepository final : public OrgRepository {
  public:
-  RedisOrgRepository(RedisClient& redis, TransactionalOutbox& outbox)
-      : owned_kv_(std::make_unique<RedisKvReader>(redis)),
+  // With `mux` (not owned), GetUnitWithHeadcountAsync reads through it.
+  RedisOrgRepository(RedisClient& redis, TransactionalOutbox& outbox, RedisMux* mux = nullptr)
+      : owned_kv_(std::make_unique<RedisKvReader>(redis, mux)),
         kv_(*owned_kv_),
         outbox_(outbox),
         docs_(kv_, outbox_, kKeyPrefix) {}
@@ -58,6 +59,8 @@ class RedisOrgRepository final : public OrgRepository {
   absl::StatusOr<std::optional<Member>> GetMember(const std::string& id) override;
   absl::StatusOr<std::optional<std::pair<OrgUnit, int64_t>>> GetUnitWithHeadcount(
       const std::string& id) override;
+  void GetUnitWithHeadcountAsync(const std::string& id,
+                                 std::function<void(UnitWithHeadcount)> done) override;
   absl::StatusOr<Ancestry> GetAncestry(const std::string& unit_id) override;
   absl::StatusOr<UnitPage> ScanUnits(const std::string& after, int scan_limit) override;
   absl::StatusOr<MemberPage> ScanMembers(const std::string& after, int scan_limit) override;

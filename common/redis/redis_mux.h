@@ -1,0 +1,59 @@
+// Reads without a thread blocked per call. Concurrent callers' pipelines share
+// a few connections: Send writes a call's commands and returns at once; one
+// reader thread per connection parses the replies as they arrive and hands each
+// call its own, in order, on that thread. Under load many calls' commands leave
+// in one write and come back in one read (fewer system calls here and in
+// Redis), and a call costs no hand-off to a worker thread that then sleeps on
+// its socket: the RPC's gRPC thread sends, the reader thread answers.
+//
+// For reads. Writes stay on RedisClient: their scripts, WAIT and retries need
+// a connection of their own for the call.
+//
+//   RedisMux mux(redis.options(), /*connections=*/2);
+//   mux.Send({{"HGETALL", key}}, [](absl::StatusOr<std::vector<RedisValue>> r) { ... });
+//
+// Errors, as RedisClient reports them: no open connection is UNAVAILABLE
+// (REDIS_UNAVAILABLE) at once, nothing sent; the reader reopens it in the
+// background (through the sentinels when configured). A connection lost, or a
+// reply later than the command timeout, fails every call waiting on that
+// connection with DEADLINE_EXCEEDED (REDIS_OUTCOME_UNKNOWN), and the
+// connection is reopened. Error replies are returned per command, not as a
+// failed call. `done` runs exactly once, on the caller's thread (refused at
+// once) or on a reader thread; it must not block.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/redis/redis_client.h"
+
+namespace salesops {
+
+class RedisMux {
+ public:
+  using Done = std::function<void(absl::StatusOr<std::vector<RedisValue>>)>;
+
+  // Opens the connections (each waits at most the connect timeout) and starts
+  // their readers; one that cannot open yet keeps trying in the background.
+  RedisMux(RedisOptions options, int connections);
+  // Fails what still waits (UNAVAILABLE) and joins the readers.
+  ~RedisMux();
+  RedisMux(const RedisMux&) = delete;
+  RedisMux& operator=(const RedisMux&) = delete;
+
+  void Send(const std::vector<std::vector<std::string>>& commands, Done done);
+
+  // Connections open now (tests, readiness).
+  int open_connections() const;
+
+ private:
+  class Lane;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::atomic<unsigned> next_{0};
+};
+
+}  // namespace salesops

@@ -1,0 +1,142 @@
+// RedisMux on the real test Redis: replies per command, and what a waiting
+// call gets when its connection is lost, when Redis does not answer in time,
+// when nothing listens, and when the mux stops. Ordering under many calls in
+// flight is in the kv contract (ReadAsyncAnswersWhatReadAnswers, its
+// RedisWithMux instantiation).
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/redis/redis_mux.h"
+#include "common/status/errors.h"
+#include "gtest/gtest.h"
+#include "tests/integration/test_env.h"
+
+namespace salesops::testing {
+namespace {
+
+using Result = absl::StatusOr<std::vector<RedisValue>>;
+
+// One call's answer, and how many times it came.
+struct Answer {
+  absl::Mutex mu;
+  int count = 0;
+  Result result;
+  RedisMux::Done Done() {
+    return [this](Result r) {
+      absl::MutexLock lock(&mu);
+      ++count;
+      result = std::move(r);
+    };
+  }
+  Result Wait() {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n > 0; }, &count));
+    return result;
+  }
+};
+
+Result Send(RedisMux& mux, std::vector<std::vector<std::string>> commands) {
+  Answer a;
+  mux.Send(commands, a.Done());
+  return a.Wait();
+}
+
+// Barrier: the mux has reopened its connections (the reader does it in the
+// background), within `limit`.
+bool AwaitOpen(RedisMux& mux, int want, absl::Duration limit) {
+  const absl::Time end = absl::Now() + limit;
+  while (mux.open_connections() < want) {
+    if (absl::Now() > end) {
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+std::string Key(const std::string& what) {
+  return absl::StrCat("mux:{mux}:", UniqueSuffix(), what);
+}
+
+// An error reply fails its command only; the pipeline's other replies stand.
+TEST(RedisMuxTest, ErrorRepliesStayPerCommand) {
+  RedisMux mux(RedisAs("admin"), 2);
+  ASSERT_EQ(mux.open_connections(), 2);
+  const std::string k = Key("s");
+  Result r = Send(mux, {{"SET", k, "v"}, {"HGET", k, "f"}, {"GET", k}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[0].str, "OK");
+  EXPECT_EQ((*r)[1].type, RedisValue::Type::kError);
+  EXPECT_EQ((*r)[1].str.rfind("WRONGTYPE", 0), 0u) << (*r)[1].str;
+  EXPECT_EQ((*r)[2].str, "v");
+}
+
+// A call waiting when its connection is cut is told its outcome is unknown,
+// once; the mux reopens the connection and the next call is answered.
+TEST(RedisMuxTest, ALostConnectionFailsWhatWaitsAndReopens) {
+  RedisMux mux(RedisAs("admin"), 1);
+  Result id = Send(mux, {{"CLIENT", "ID"}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  Answer blocked;
+  mux.Send({{"BLPOP", Key("never"), "30"}}, blocked.Done());
+  // The kill goes through another connection, after the BLPOP is on the wire:
+  // the mux writes before Send returns.
+  ASSERT_TRUE(TestRedis().Command({"CLIENT", "KILL", "ID", absl::StrCat((*id)[0].integer)}).ok());
+  Result r = blocked.Wait();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_EQ(ErrorReason(r.status()), "REDIS_OUTCOME_UNKNOWN");
+  ASSERT_TRUE(AwaitOpen(mux, 1, absl::Seconds(10)));
+  Result after = Send(mux, {{"EXISTS", Key("x")}});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ((*after)[0].integer, 0);
+  absl::MutexLock lock(&blocked.mu);
+  EXPECT_EQ(blocked.count, 1);
+}
+
+// No reply within the command timeout fails the waiting call (the connection is
+// reopened, since the late reply would put it out of step).
+TEST(RedisMuxTest, NoReplyWithinTheCommandTimeoutFailsTheCall) {
+  RedisOptions o = RedisAs("admin");
+  o.command_timeout = absl::Milliseconds(300);
+  RedisMux mux(o, 1);
+  const absl::Time start = absl::Now();
+  Result r = Send(mux, {{"BLPOP", Key("never"), "20"}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_EQ(ErrorReason(r.status()), "REDIS_OUTCOME_UNKNOWN");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  ASSERT_TRUE(AwaitOpen(mux, 1, absl::Seconds(10)));
+  EXPECT_TRUE(Send(mux, {{"PING"}}).ok());
+}
+
+// Nothing listening: refused at once with UNAVAILABLE, nothing sent.
+TEST(RedisMuxTest, NothingListeningIsUnavailable) {
+  RedisOptions o = RedisAs("admin");
+  o.port = 1;  // privileged, nothing of ours listens there
+  o.connect_timeout = absl::Milliseconds(500);
+  RedisMux mux(o, 2);
+  EXPECT_EQ(mux.open_connections(), 0);
+  Result r = Send(mux, {{"PING"}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReason(r.status()), "REDIS_UNAVAILABLE");
+}
+
+// A mux that stops answers what still waits, once, with an error.
+TEST(RedisMuxTest, StoppingAnswersWhatWaits) {
+  Answer blocked;
+  {
+    RedisMux mux(RedisAs("admin"), 1);
+    mux.Send({{"BLPOP", Key("never"), "30"}}, blocked.Done());
+  }
+  Result r = blocked.Wait();
+  EXPECT_FALSE(r.ok());
+  absl::MutexLock lock(&blocked.mu);
+  EXPECT_EQ(blocked.count, 1);
+}
+
+}  // namespace
+}  // namespace salesops::testing
