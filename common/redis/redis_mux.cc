@@ -95,7 +95,14 @@ class RedisMux::Lane {
     return fd_ >= 0;
   }
 
+  bool AwaitOpen(absl::Time deadline) const {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithDeadline(absl::Condition(this, &Lane::OpenLocked), deadline);
+  }
+
  private:
+  bool OpenLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return fd_ >= 0; }
+
   struct Call {
     size_t expected;
     std::vector<RedisValue> replies;
@@ -269,6 +276,15 @@ void RedisMux::Send(const std::vector<std::vector<std::string>>& commands, Done 
     }
   }
   Deliver(done, Unavailable(reason::kRedisUnavailable, "redis: no open connection (reconnecting)"));
+}
+
+bool RedisMux::AwaitAllOpen(absl::Time deadline) const {
+  for (const auto& lane : lanes_) {
+    if (!lane->AwaitOpen(deadline)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 int RedisMux::open_connections() const {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 
 namespace salesops {
@@ -49,6 +50,8 @@ class RedisMux {
 
   // Connections open now (tests, readiness).
   int open_connections() const;
+  // Waits until every connection is open (true), or until `deadline` (false).
+  bool AwaitAllOpen(absl::Time deadline) const;
 
  private:
   class Lane;
