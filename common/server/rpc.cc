@@ -247,16 +247,21 @@ grpc::ServerUnaryReactor* RpcRunner::RunAsync(grpc::CallbackServerContext* ctx,
     Complete(ctx, state->reactor, state->call, state->start, status);
     return state->reactor;
   }
-  std::optional<absl::Status> known;  // the caller's check, when it needs no I/O
-  if (pool_ != nullptr && !async_reads_non_blocking_) {
-    // The handler's reads may block: everything runs on the pool.
-  } else if (resolver_ == nullptr) {
-    known = policy_.Check(method, state->call.principal);
-  } else if (std::optional<absl::Status> cached = resolver_->CheckCached(state->call.principal)) {
-    known = cached->ok() ? policy_.Check(method, state->call.principal) : *cached;
+  // Inline on this (gRPC's) thread when nothing on the way blocks: no pool to
+  // go to, or reads that never block and a member check answered from cache.
+  bool inline_here = pool_ == nullptr;
+  if (!inline_here && async_reads_non_blocking_) {
+    std::optional<absl::Status> cached =
+        resolver_ == nullptr ? absl::OkStatus() : resolver_->CheckCached(state->call.principal);
+    inline_here = cached.has_value();
+    if (inline_here && !cached->ok()) {
+      Complete(ctx, state->reactor, state->call, state->start, *cached);
+      return state->reactor;
+    }
   }
-  if (known || pool_ == nullptr) {
-    status = known ? *known : CheckCaller(method, &state->call);
+  if (inline_here) {
+    status = pool_ == nullptr ? CheckCaller(method, &state->call)
+                              : policy_.Check(method, state->call.principal);
     if (!status.ok()) {
       Complete(ctx, state->reactor, state->call, state->start, status);
       return state->reactor;
