@@ -18,6 +18,17 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
+// An event to emit: the contract does not look inside it.
+CloudEvent TestEvent(std::string id) {
+  CloudEvent e;
+  e.id = std::move(id);
+  e.source = "/salesops/test";
+  e.type = "salesops.test.v1.Happened";
+  e.key = "k";
+  e.data = "payload";
+  return e;
+}
+
 }  // namespace
 
 void KvContractTest::SetUp() {
@@ -327,12 +338,7 @@ TEST_P(KvContractTest, ReadAsyncAnswersWhatReadAnswers) {
 }
 
 TEST_P(KvContractTest, EventsCommitWithTheBatchOnly) {
-  CloudEvent e;
-  e.id = "e-1";
-  e.source = "/salesops/test";
-  e.type = "salesops.test.v1.Happened";
-  e.key = "k";
-  e.data = "payload";
+  CloudEvent e = TestEvent("e-1");
   WriteBatch ok;
   ok.HSet(K("h"), {{"f", "1"}});
   ok.Emit(e, "salesops.test.events.v1");
@@ -367,6 +373,57 @@ TEST_P(KvContractTest, CommitManyKeepsEachBatchAtomicOnItsOwn) {
   std::vector<std::string> members = Strings(Read({"SMEMBERS", K("set")}));
   std::sort(members.begin(), members.end());
   EXPECT_THAT(members, ElementsAre("first", "third"));
+}
+
+// A stream answers what CommitMany answers, batch by batch, also past the
+// point where the Redis stream sends (every few batches), with events in the
+// outbox in order.
+TEST_P(KvContractTest, CommitStreamAnswersEachBatchAsCommitManyWould) {
+  const CloudEvent e = TestEvent("e-stream");
+  std::unique_ptr<CommitStream> stream = kv_.committer->OpenStream();
+  constexpr int kBatches = 21;  // not a multiple of any send interval
+  for (int i = 0; i < kBatches; ++i) {
+    WriteBatch b;
+    if (i % 5 == 3) {
+      b.ExpectPresent(K("nothing"), absl::StrCat("present:", i));  // refused
+    }
+    b.SAdd(K("stream"), absl::StrCat("m", i));
+    b.HIncrBy(K("count"), "n", 1);
+    b.Emit(e, "salesops.test.events.v1");
+    stream->Add(std::move(b));
+  }
+  std::vector<absl::StatusOr<CommitResult>> results = stream->Finish();
+  ASSERT_EQ(results.size(), static_cast<size_t>(kBatches));
+  int committed = 0;
+  for (int i = 0; i < kBatches; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    if (i % 5 == 3) {
+      EXPECT_FALSE(results[i]->committed) << i;
+      EXPECT_EQ(results[i]->failed_tag, absl::StrCat("present:", i));
+      EXPECT_THAT(results[i]->outbox_ids, IsEmpty());
+    } else {
+      EXPECT_TRUE(results[i]->committed) << i;
+      EXPECT_EQ(results[i]->outbox_ids.size(), 1u) << i;
+      ++committed;
+    }
+  }
+  EXPECT_EQ(Strings(Read({"SMEMBERS", K("stream")})).size(), static_cast<size_t>(committed));
+  EXPECT_EQ(Read({"HGET", K("count"), "n"}).str, absl::StrCat(committed));
+  // An empty stream answers nothing, and a stream given up before Finish leaves the
+  // store usable (its batches may or may not have run).
+  EXPECT_THAT(kv_.committer->OpenStream()->Finish(), IsEmpty());
+  {
+    std::unique_ptr<CommitStream> abandoned = kv_.committer->OpenStream();
+    for (int i = 0; i < 9; ++i) {
+      WriteBatch b;
+      b.SAdd(K("abandoned"), absl::StrCat("m", i));
+      abandoned->Add(std::move(b));
+    }
+  }
+  WriteBatch after;
+  after.SAdd(K("after"), "x");
+  EXPECT_TRUE(Commit(after).committed);
+  EXPECT_THAT(Strings(Read({"SMEMBERS", K("after")})), ElementsAre("x"));
 }
 
 // WriteBatch::Combine: many batches as one script end where committing them
@@ -474,10 +531,7 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
 // A combined commit is all or nothing: a later batch's failing guard stops the
 // earlier batches' writes and events too.
 TEST_P(KvContractTest, ACombinedCommitIsAllOrNothing) {
-  CloudEvent e;
-  e.id = "e-1";
-  e.source = "/salesops/test";
-  e.type = "salesops.test.v1.Happened";
+  const CloudEvent e = TestEvent("e-1");
   std::vector<WriteBatch> batches(3);
   batches[0].HIncrBy(K("h"), "n", 1);
   batches[0].Emit(e, "salesops.test.events.v1");

@@ -19,6 +19,7 @@
 // Cluster slot); the OutboxRelay publishes and deletes its entries.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -117,6 +118,17 @@ inline constexpr char kTopic[] = "topic";
 inline constexpr char kData[] = "data";
 }  // namespace outbox_fields
 
+// Batches handed over one by one (BatchCommitter::OpenStream), for a caller that
+// prepares many: Add may send a batch at once, so the store runs it while the
+// caller prepares the next; Finish answers each, in order, as CommitMany would
+// have. Each batch is atomic on its own. Not thread-safe.
+class CommitStream {
+ public:
+  virtual ~CommitStream() = default;
+  virtual void Add(WriteBatch batch) = 0;
+  virtual std::vector<absl::StatusOr<CommitResult>> Finish() = 0;
+};
+
 // Where batches are committed: TransactionalOutbox on Redis, InMemoryKv
 // (common/docstore/in_memory_kv.h) in api unit tests.
 class BatchCommitter {
@@ -130,6 +142,9 @@ class BatchCommitter {
   // own; results in the same order.
   virtual std::vector<absl::StatusOr<CommitResult>> CommitMany(
       const std::vector<WriteBatch>& batches) = 0;
+  // A CommitStream; this one keeps the batches and commits them with CommitMany
+  // at Finish.
+  virtual std::unique_ptr<CommitStream> OpenStream();
 };
 
 // Thread-safe (RedisClient is).
@@ -143,10 +158,24 @@ class TransactionalOutbox final : public BatchCommitter {
   // last with --redis_wait_replicas).
   std::vector<absl::StatusOr<CommitResult>> CommitMany(
       const std::vector<WriteBatch>& batches) override;
+  // Sends the batches' scripts every few batches on one connection, without
+  // waiting for their replies; Finish reads them (and WAITs, as CommitMany).
+  std::unique_ptr<CommitStream> OpenStream() override;
 
   const std::string& stream_key() const { return stream_key_; }
 
+  // The EVALSHA that commits `batch`: as arguments, and appended to `out` in Redis'
+  // protocol (the same bytes EncodeCommands makes of the arguments; the stream's
+  // way, without the vectors in between).
+  std::vector<std::string> CommitCommand(const WriteBatch& batch) const;
+  void AppendCommitCommand(const WriteBatch& batch, std::string* out) const;
+
  private:
+  class RedisStream;
+
+  // Each batch's result from the pipeline's replies.
+  std::vector<absl::StatusOr<CommitResult>> Answer(const std::vector<WriteBatch>& batches,
+                                                   absl::StatusOr<std::vector<RedisValue>> replies);
   void Encode(const WriteBatch& batch, std::vector<std::string>* keys,
               std::vector<std::string>* args) const;
   static absl::StatusOr<CommitResult> Decode(const WriteBatch& batch, const RedisValue& v);

@@ -1,4 +1,5 @@
-// WriteBatch::Combine's rules that need no store: when batches may be
+// The commit command's two encodings agree, and whole ZADD scores print as %.17g
+// prints them. Then WriteBatch::Combine's rules that need no store: when batches may be
 // combined, which guards are kept, and which increments are summed. What a
 // combined batch does in a store (the same end state as one by one, all or
 // nothing) is in the kv contract suite (common/docstore/kv_contract.cc), which
@@ -9,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -142,6 +145,54 @@ TEST(WriteBatchCombineTest, TheSameSeenKeyTwiceRefusesToCombine) {
     b.Set("seen:e1", "1");
   }
   EXPECT_FALSE(WriteBatch::Combine(batches).has_value());
+}
+
+// The stream's encoding, written straight from the batch, is byte for byte what
+// hiredis makes of the argument vector: guards, repeated and new keys, every
+// write kind, events with binary data, and an empty batch.
+TEST(CommitCommandTest, StreamEncodingIsTheArgumentVectorsEncoding) {
+  RedisClient redis(RedisOptions{});  // never connects: only the encodings are compared
+  TransactionalOutbox outbox(redis, "t:{t}:outbox");
+  CloudEvent e;
+  e.id = "e1";
+  e.source = "/salesops/test";
+  e.type = "salesops.test.v1.Thing";
+  e.key = "k";
+  e.data = std::string("\0bin\r\n\xff", 8);
+  e.time = absl::FromUnixMicros(1700000000123456);
+  std::vector<WriteBatch> batches(3);
+  batches[0].ExpectHashField("t:{t}:h", "f", "", "raised");
+  batches[0].ExpectAbsent("t:{t}:seen:e1", "seen");
+  batches[0].HSet("t:{t}:h", {{"f", "v"}, {"g", ""}});
+  batches[0].HIncrBy("t:{t}:c", "n", -3);
+  batches[0].ZAdd("t:{t}:z", 1.5, "m");
+  batches[0].ZAdd("t:{t}:z", 1700000000, "n");
+  batches[0].ZRem("t:{t}:z", "o");
+  batches[0].Set("t:{t}:seen:e1", "1", 60);
+  batches[0].HDel("t:{t}:h", {"x"});
+  batches[0].SAdd("t:{t}:s", "a");
+  batches[0].Del("t:{t}:gone");
+  batches[0].Emit(e, "salesops.test.events.v1");
+  batches[0].Emit(e, "salesops.test.events.v1");
+  batches[1].SAdd("t:{t}:outbox", "the stream key as an ordinary key");
+  for (const WriteBatch& b : batches) {
+    std::string streamed;
+    outbox.AppendCommitCommand(b, &streamed);
+    absl::StatusOr<std::string> encoded = EncodeCommands({outbox.CommitCommand(b)});
+    ASSERT_TRUE(encoded.ok());
+    EXPECT_EQ(streamed, *encoded);
+  }
+}
+
+TEST(CommitCommandTest, ZAddScoresPrintAsPrintfWould) {
+  for (double score : {0.0, -0.0, 1.0, -7.0, 1700000000.0, 1.5, 0.1, 1e15, 1e300, -2.5e-7}) {
+    WriteBatch b;
+    b.ZAdd("z", score, "m");
+    std::vector<std::string> writes = Writes(b);
+    ASSERT_EQ(writes.size(), 1u);
+    std::string want = absl::StrFormat("ZADD z %.17g m", score);
+    EXPECT_EQ(writes[0], want) << score;
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,25 @@ class ProjectionStore {
   // TryApplyOnce for many events in one Redis round trip; results in order.
   std::vector<absl::StatusOr<CommitResult>> TryApplyOnceMany(
       std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
+
+  // TryApplyOnceMany for events prepared one after another: Add hands an event's
+  // batch to the store at once (BatchCommitter::OpenStream), so it is applied
+  // while the caller prepares the next; Finish answers each, in order.
+  class Stream {
+   public:
+    void Add(const CloudEvent& event, WriteBatch batch) {
+      stream_->Add(store_.Guarded(event, std::move(batch)));
+    }
+    std::vector<absl::StatusOr<CommitResult>> Finish() { return stream_->Finish(); }
+
+   private:
+    friend class ProjectionStore;
+    explicit Stream(const ProjectionStore& store)
+        : store_(store), stream_(store.outbox_.OpenStream()) {}
+    const ProjectionStore& store_;
+    std::unique_ptr<CommitStream> stream_;
+  };
+  Stream OpenStream() { return Stream(*this); }
 
   // TryApplyOnceMany as few commits as it can: the events' batches combined
   // (WriteBatch::Combine) into one script per chunk, applied all together or

@@ -240,19 +240,24 @@ absl::StatusOr<RedisValue> RedisConnection::Command(const std::vector<std::strin
 
 absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
+  SALESOPS_RETURN_IF_ERROR(Send(commands));
+  return Receive(commands.size());
+}
+
+absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& commands) {
+  SALESOPS_ASSIGN_OR_RETURN(std::string bytes, EncodeCommands(commands));
+  return SendEncoded(bytes);
+}
+
+absl::Status RedisConnection::SendEncoded(std::string_view bytes) {
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     return s;
   }
-  absl::StatusOr<std::string> bytes = EncodeCommands(commands);
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  if (redisAppendFormattedCommand(ctx_, bytes->data(), bytes->size()) != REDIS_OK) {
+  if (redisAppendFormattedCommand(ctx_, bytes.data(), bytes.size()) != REDIS_OK) {
     std::string why = ctx_->errstr;
     Drop();
     return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis append: ", why));
   }
-  // Send everything first: a failure here means nothing reached Redis.
   for (int done = 0; !done;) {
     if (redisBufferWrite(ctx_, &done) != REDIS_OK) {
       std::string why = ctx_->errstr;
@@ -260,12 +265,16 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
       return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis write: ", why));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisConnection::Receive(size_t n) {
   std::vector<RedisValue> out;
-  out.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i) {
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
     void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
-      std::string why = ctx_->errstr;
+    if (ctx_ == nullptr || redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+      std::string why = ctx_ == nullptr ? "connection closed" : ctx_->errstr;
       Drop();
       return MakeError(absl::StatusCode::kDeadlineExceeded, "REDIS_OUTCOME_UNKNOWN",
                        absl::StrCat("redis: no reply (", why, "); the command may have run"));
@@ -441,6 +450,94 @@ absl::Status RedisClient::AwaitReplicated(std::string_view key) {
     return RedisErrorStatus(replies.front().str);
   }
   return Replicated(options_, replies.back());
+}
+
+std::unique_ptr<RedisClient::Stream> RedisClient::OpenStream() {
+  return std::unique_ptr<Stream>(new Stream(*this));
+}
+
+RedisClient::Stream::~Stream() {
+  if (conn_ == nullptr) {
+    return;
+  }
+  if (pending_ > 0 && conn_->healthy()) {
+    (void)conn_->Receive(pending_);  // not finished: the replies still come, before the next user's
+  }
+  client_.Release(std::move(conn_));
+}
+
+absl::Status RedisClient::Stream::Send(std::string_view encoded, size_t count) {
+  if (!status_.ok()) {
+    return status_;
+  }
+  if (finished_) {
+    return Internal("REDIS_STREAM_FINISHED", "send after finish");
+  }
+  if (count == 0) {
+    return absl::OkStatus();
+  }
+  if (conn_ == nullptr) {
+    absl::Status st;
+    conn_ = client_.Acquire(&st);
+    if (conn_ == nullptr) {
+      status_ = st;
+      return status_;
+    }
+  }
+  if (absl::Status s = conn_->SendEncoded(encoded); !s.ok()) {
+    // The first part: nothing is known to have reached Redis, as with Pipeline. A
+    // later one: the earlier parts may have run.
+    status_ = sent_ == 0
+                  ? s
+                  : MakeError(absl::StatusCode::kDeadlineExceeded, "REDIS_OUTCOME_UNKNOWN",
+                              absl::StrCat("redis: a pipeline was cut short after ", sent_,
+                                           " commands (", s.message(), "); they may have run"));
+    pending_ = 0;
+    return status_;
+  }
+  sent_ += count;
+  pending_ += count;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisClient::Stream::Finish(std::string_view barrier_key) {
+  if (!status_.ok()) {
+    return status_;
+  }
+  if (finished_) {
+    return Internal("REDIS_STREAM_FINISHED", "finished twice");
+  }
+  finished_ = true;
+  if (sent_ == 0) {
+    return std::vector<RedisValue>{};
+  }
+  const RedisOptions& options = client_.options_;
+  const bool wait = options.wait_replicas > 0;
+  if (wait) {
+    if (absl::Status s = conn_->Send({BarrierCommand(barrier_key), WaitCommand(options)});
+        !s.ok()) {
+      pending_ = 0;
+      status_ = MakeError(absl::StatusCode::kDeadlineExceeded, "REDIS_OUTCOME_UNKNOWN",
+                          absl::StrCat("redis: ", s.message(), "; the pipeline may have run"));
+      return status_;
+    }
+    pending_ += 2;
+  }
+  absl::StatusOr<std::vector<RedisValue>> replies = conn_->Receive(pending_);
+  pending_ = 0;
+  if (!replies.ok()) {
+    status_ = replies.status();
+    return status_;
+  }
+  if (wait) {
+    const RedisValue& barrier = (*replies)[replies->size() - 2];
+    if (barrier.type == RedisValue::Type::kError) {
+      return RedisErrorStatus(barrier.str);  // WAIT then covered this connection's writes only
+    }
+    SALESOPS_RETURN_IF_ERROR(Replicated(options, replies->back()));
+    replies->resize(replies->size() - 2);
+  }
+  return replies;
 }
 
 std::string ReplicationBarrierKey(std::string_view key) {

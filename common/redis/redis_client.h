@@ -109,6 +109,12 @@ class RedisConnection {
   absl::StatusOr<RedisValue> Command(const std::vector<std::string>& argv);
   absl::StatusOr<std::vector<RedisValue>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
+  // Pipeline in two halves: Send writes the commands (Redis starts on them) and
+  // returns; Receive reads the next `n` replies, in order. A failed Send or
+  // Receive closes the connection.
+  absl::Status Send(const std::vector<std::vector<std::string>>& commands);
+  absl::Status SendEncoded(std::string_view bytes);  // from EncodeCommands
+  absl::StatusOr<std::vector<RedisValue>> Receive(size_t n);
   absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
   // False after an I/O error: the pool then drops it and reconnects.
@@ -155,6 +161,35 @@ class RedisClient {
   absl::Status AwaitReplicated(std::string_view key);
   absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
+
+  // A pipeline sent in parts, for a caller with more to compute while Redis runs
+  // what it has: each Send writes its commands at once, without waiting for
+  // replies; Finish reads them all, acknowledged like PipelineReplicated. Holds
+  // one pooled connection until it is destroyed. Not thread-safe.
+  class Stream {
+   public:
+    ~Stream();
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    // Commands in Redis' wire protocol (EncodeCommands) and how many they are.
+    // After a failed Send the rest are not sent, and Finish fails.
+    absl::Status Send(std::string_view encoded, size_t count);
+    // One reply per command sent (WAIT's not included), or the error for all of
+    // them: UNAVAILABLE when nothing was sent (no connection), DEADLINE_EXCEEDED
+    // REDIS_OUTCOME_UNKNOWN when some were and the rest failed or went unanswered.
+    absl::StatusOr<std::vector<RedisValue>> Finish(std::string_view barrier_key);
+
+   private:
+    friend class RedisClient;
+    explicit Stream(RedisClient& client) : client_(client) {}
+    RedisClient& client_;
+    std::unique_ptr<RedisConnection> conn_;
+    absl::Status status_;  // the first failure
+    size_t sent_ = 0;      // commands written
+    size_t pending_ = 0;   // replies not read yet
+    bool finished_ = false;
+  };
+  std::unique_ptr<Stream> OpenStream();
 
   // A new connection outside the pool, for blocking commands.
   std::unique_ptr<RedisConnection> NewDedicatedConnection(absl::Duration command_timeout) const;

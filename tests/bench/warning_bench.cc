@@ -19,17 +19,21 @@
 //
 //   warning_bench --redis_addr=127.0.0.1:P --kafka_bootstrap=127.0.0.1:P --events=20000
 #include <librdkafka/rdkafkacpp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/config/config.h"
@@ -79,6 +83,34 @@ constexpr int kRepsPerTeam = 5;
 
 std::string Team(int i) { return absl::StrCat("bench-team-", i % kTeams); }
 std::string Rep(int i) { return absl::StrCat("bench-rep-", i % (kTeams * kRepsPerTeam)); }
+
+// CPU seconds this process has used (every thread: the engine's consumer, librdkafka's).
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds Redis has used (INFO cpu), or -1 when it does not say.
+double RedisCpuSeconds(RedisClient& redis) {
+  absl::StatusOr<RedisValue> info = redis.Command({"INFO", "cpu"});
+  if (!info.ok()) {
+    return -1;
+  }
+  double total = 0;
+  int found = 0;
+  for (absl::string_view line : absl::StrSplit(info->str, absl::ByAnyChar("\r\n"))) {
+    for (absl::string_view field : {"used_cpu_sys:", "used_cpu_user:"}) {
+      double v = 0;
+      if (absl::ConsumePrefix(&line, field) && absl::SimpleAtod(line, &v)) {
+        total += v;
+        ++found;
+      }
+    }
+  }
+  return found == 2 ? total : -1;
+}
 
 // The org the engine routes through: a company, four teams with a supervisor
 // and five reps each, fed to the directory projection as org events.
@@ -259,15 +291,31 @@ int main(int argc, char** argv) {
     (void)producer.Flush(absl::Seconds(60));
     const int64_t raised_before = engine.stats().raised.load();
     const int64_t evaluations_before = engine.stats().evaluations.load();
+    const double cpu_before = ProcessCpuSeconds();
+    const double redis_cpu_before = RedisCpuSeconds(redis);
     const absl::Time start = absl::Now();
     KafkaEventConsumer consumer(
         Group(bootstrap, absl::StrCat("bench-warning-", ids), topic, in_topic + ".dlq"),
         waves ? handler : one_by_one, producer);
     (void)consumer.Start();
+    // The consumer's group join comes first (about a second here; the baseline's takes
+    // ~0.1 s): the steady rate is also reported, from the first event processed.
+    std::optional<absl::Time> first;
     while (consumer.stats().processed.load() < n && absl::Now() < deadline) {
+      if (!first && consumer.stats().processed.load() > 0) {
+        first = absl::Now();
+      }
       absl::SleepFor(absl::Milliseconds(5));
     }
     const double engine_secs = absl::ToDoubleSeconds(absl::Now() - start);
+    const double steady_secs = first ? absl::ToDoubleSeconds(absl::Now() - *first) : -1;
+    // Where the time went: CPU per event in this process (the engine and its Kafka
+    // client) and in Redis (the engine's reads and commit scripts).
+    const double engine_cpu_us = (ProcessCpuSeconds() - cpu_before) * 1e6 / n;
+    const double redis_cpu_after = RedisCpuSeconds(redis);
+    const double redis_cpu_us = redis_cpu_before < 0 || redis_cpu_after < 0
+                                    ? -1.0
+                                    : (redis_cpu_after - redis_cpu_before) * 1e6 / n;
     const int64_t processed = consumer.stats().processed.load();
     const int64_t raised = engine.stats().raised.load() - raised_before;
     all_processed = all_processed && processed == n;
@@ -293,15 +341,18 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"target\":\"warning_throughput\",\"mode\":\"%s\",\"events\":%d,\"processed\":%lld,"
         "\"rules\":%zu,\"warnings_raised\":%lld,\"events_per_s\":%.0f,"
+        "\"events_per_s_after_join\":%.0f,"
         "\"raw_consume_events_per_s\":%.0f,\"rule_evaluations\":%lld,\"waves\":%lld,"
-        "\"in_waves\":%lld,\"alone\":%lld}\n",
+        "\"in_waves\":%lld,\"alone\":%lld,\"engine_cpu_us_per_event\":%.1f,"
+        "\"redis_cpu_us_per_event\":%.1f}\n",
         mode.c_str(), n, static_cast<long long>(processed), rules->size(),
         static_cast<long long>(raised), processed == n ? n / engine_secs : -1.0,
+        processed == n && steady_secs > 0 ? n / steady_secs : -1.0,
         raw_secs > 0 ? n / raw_secs : -1.0,
         static_cast<long long>(engine.stats().evaluations.load() - evaluations_before),
         static_cast<long long>(waves ? ws.waves.load() : 0),
         static_cast<long long>(waves ? ws.in_waves.load() : 0),
-        static_cast<long long>(waves ? ws.alone.load() : 0));
+        static_cast<long long>(waves ? ws.alone.load() : 0), engine_cpu_us, redis_cpu_us);
     std::fflush(stdout);
   }
 

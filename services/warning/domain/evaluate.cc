@@ -8,6 +8,7 @@
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/warning/domain/rules.h"
@@ -179,18 +180,20 @@ class FactSink {
   absl::flat_hash_map<std::string, std::string> en_;
 };
 
-Evaluation Clear(Evaluation ev, v1::WarningResolution why) {
+// The verdicts other than kHolds, set in place (an Evaluation is not copied: its
+// warning is a large message, and most evaluations end here).
+absl::Status Clear(Evaluation& ev, v1::WarningResolution why) {
   ev.verdict = Verdict::kClear;
   ev.resolution = why;
   ev.warning.clear_facts();
-  return ev;
+  return absl::OkStatus();
 }
 
-Evaluation Unknown(Evaluation ev, absl::string_view missing) {
+absl::Status Unknown(Evaluation& ev, absl::string_view missing) {
   ev.verdict = Verdict::kUnknown;
   ev.missing = absl::StrCat("facts.", missing);
   ev.warning.clear_facts();
-  return ev;
+  return absl::OkStatus();
 }
 
 bool BelowMinAmount(const v1::Threshold& t, int64_t amount) {
@@ -204,20 +207,22 @@ bool CurrencyMismatch(const v1::Threshold& t, const std::string& currency) {
          t.min_amount().currency_code() != currency;
 }
 
-// Shared by the period conditions: the grace check. nullopt = go on (and the
-// days elapsed, when known, become the warning's first fact: Elapsed()).
-std::optional<Evaluation> Grace(const Evaluation& ev, const v1::Threshold& t,
-                                const SubjectFacts& f) {
+// Shared by the period conditions: the grace check. True when it decided `ev`;
+// false = go on (and the days elapsed, when known, become the warning's first
+// fact: Elapsed()).
+bool Grace(Evaluation& ev, const v1::Threshold& t, const SubjectFacts& f) {
   if (t.grace_days() <= 0) {
-    return std::nullopt;
+    return false;
   }
   if (!f.period_elapsed_days.has_value()) {
-    return Unknown(ev, "period_elapsed_days");
+    (void)Unknown(ev, "period_elapsed_days");
+    return true;
   }
   if (*f.period_elapsed_days < t.grace_days()) {
-    return Clear(ev, v1::WARNING_RESOLUTION_CONDITION_CLEARED);
+    (void)Clear(ev, v1::WARNING_RESOLUTION_CONDITION_CLEARED);
+    return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 void Elapsed(const SubjectFacts& f, FactSink& sink) {
@@ -241,32 +246,17 @@ std::string DedupKey(absl::string_view rule, absl::string_view subject, absl::st
   return absl::StrCat(rule, "|", subject, "|", period);
 }
 
-absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f, absl::Time now) {
+namespace {
+
+// The verdict, and for kHolds what the warning says (Evaluate adds which warning it is).
+absl::Status Judge(const v1::Rule& rule, const SubjectFacts& f, absl::Time now, Evaluation& ev) {
   const v1::ConditionKind kind = rule.condition();
-  if (rule.name().empty()) {
-    return InvalidField("rule.name", "must be set to evaluate a rule");
-  }
-  if (kind == v1::CONDITION_KIND_UNSPECIFIED || !v1::ConditionKind_IsValid(kind)) {
-    return InvalidField("rule.condition", "must be set");
-  }
-  if (f.subject.empty()) {
-    return InvalidField("facts.subject", "must name the subject");
-  }
-
-  Evaluation ev;
   v1::Warning& w = ev.warning;
-  w.set_rule(rule.name());
-  w.set_condition(kind);
-  w.set_subject(f.subject);
-  const std::string& period = IsPeriodCondition(kind) ? f.period : std::string();
-  w.set_period(period);
-  w.set_dedup_key(DedupKey(rule.name(), f.subject, period));
-
   if (!rule.enabled()) {
-    return Clear(std::move(ev), v1::WARNING_RESOLUTION_RULE_CHANGED);
+    return Clear(ev, v1::WARNING_RESOLUTION_RULE_CHANGED);
   }
   if (f.subject_closed) {
-    return Clear(std::move(ev), v1::WARNING_RESOLUTION_SUBJECT_CLOSED);
+    return Clear(ev, v1::WARNING_RESOLUTION_SUBJECT_CLOSED);
   }
 
   const v1::Threshold& t = rule.threshold();
@@ -279,13 +269,13 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
   switch (kind) {
     case v1::CONDITION_KIND_PACE_BELOW_PLAN: {
       if (!f.pace_bp.has_value()) {
-        return Unknown(std::move(ev), "pace_bp");
+        return Unknown(ev, "pace_bp");
       }
-      if (std::optional<Evaluation> g = Grace(ev, t, f)) {
-        return *std::move(g);
+      if (Grace(ev, t, f)) {
+        return absl::OkStatus();
       }
       if (!(*f.pace_bp < t.ratio_basis_points())) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       Elapsed(f, sink);
       sink.Bp("pace_pct", "进度", "Pace", *f.pace_bp, false);
@@ -294,21 +284,21 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
     }
     case v1::CONDITION_KIND_PIPELINE_COVERAGE_LOW: {
       if (!f.target_remaining_minor.has_value()) {
-        return Unknown(std::move(ev), "target_remaining_minor");
+        return Unknown(ev, "target_remaining_minor");
       }
       if (!f.weighted_pipeline_minor.has_value()) {
-        return Unknown(std::move(ev), "weighted_pipeline_minor");
+        return Unknown(ev, "weighted_pipeline_minor");
       }
       if (*f.target_remaining_minor <= 0) {
-        return Clear(std::move(ev), cleared);  // target reached: no coverage needed
+        return Clear(ev, cleared);  // target reached: no coverage needed
       }
-      if (std::optional<Evaluation> g = Grace(ev, t, f)) {
-        return *std::move(g);
+      if (Grace(ev, t, f)) {
+        return absl::OkStatus();
       }
       // Exact: pipeline / remaining < ratio / 10000, without rounding.
       if (!(absl::int128(*f.weighted_pipeline_minor) * 10000 <
             absl::int128(t.ratio_basis_points()) * *f.target_remaining_minor)) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       Elapsed(f, sink);
       sink.Bp("coverage_x", "覆盖倍数", "Coverage",
@@ -322,30 +312,30 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
     }
     case v1::CONDITION_KIND_OPPORTUNITY_STALLED: {
       if (f.stage == customers::v1::OPPORTUNITY_STAGE_UNSPECIFIED) {
-        return Unknown(std::move(ev), "stage");
+        return Unknown(ev, "stage");
       }
       if (!IsOpenStage(f.stage)) {
-        return Clear(std::move(ev), v1::WARNING_RESOLUTION_SUBJECT_CLOSED);
+        return Clear(ev, v1::WARNING_RESOLUTION_SUBJECT_CLOSED);
       }
       if (std::optional<OpportunityStage> only = StalledRuleStage(rule);
           only.has_value() && *only != f.stage) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       if (!f.stage_entered.has_value()) {
-        return Unknown(std::move(ev), "stage_entered");
+        return Unknown(ev, "stage_entered");
       }
       if (t.has_min_amount() && t.min_amount().amount_minor() > 0) {
         if (!f.amount_minor.has_value()) {
-          return Unknown(std::move(ev), "amount_minor");
+          return Unknown(ev, "amount_minor");
         }
         if (CurrencyMismatch(t, f.currency_code)) {
-          return Unknown(std::move(ev), "currency_code");
+          return Unknown(ev, "currency_code");
         }
       }
       const int64_t days = DaysBetween(*f.stage_entered, now);
       if (!(days >= t.days() &&
             !(f.amount_minor.has_value() && BelowMinAmount(t, *f.amount_minor)))) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       const StageNames names = StageNameOf(f.stage);
       sink.Text("stage", "阶段", "Stage", names.key, names.zh, names.key);
@@ -358,24 +348,24 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
     }
     case v1::CONDITION_KIND_KEY_CUSTOMER_NEGLECTED: {
       if (f.tier == customers::v1::CUSTOMER_TIER_UNSPECIFIED) {
-        return Unknown(std::move(ev), "tier");
+        return Unknown(ev, "tier");
       }
       if (!TierListed(t, f.tier)) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       if (!f.last_activity.has_value()) {
-        return Unknown(std::move(ev), "last_activity");
+        return Unknown(ev, "last_activity");
       }
       int64_t limit = t.days();
       if (limit == 0) {
         if (!f.visit_cadence_days.has_value() || *f.visit_cadence_days <= 0) {
-          return Unknown(std::move(ev), "visit_cadence_days");
+          return Unknown(ev, "visit_cadence_days");
         }
         limit = *f.visit_cadence_days;
       }
       const int64_t days = DaysBetween(*f.last_activity, now);
       if (!(days >= limit)) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       sink.Text("tier", "客户等级", "Tier", TierName(f.tier), TierName(f.tier), TierName(f.tier));
       sink.Count("days", "未跟进天数", "Days without activity", days);
@@ -384,21 +374,21 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
     }
     case v1::CONDITION_KIND_PAYMENT_OVERDUE: {
       if (!f.overdue_amount_minor.has_value()) {
-        return Unknown(std::move(ev), "overdue_amount_minor");
+        return Unknown(ev, "overdue_amount_minor");
       }
       if (*f.overdue_amount_minor <= 0) {
-        return Clear(std::move(ev), v1::WARNING_RESOLUTION_SUBJECT_CLOSED);  // paid
+        return Clear(ev, v1::WARNING_RESOLUTION_SUBJECT_CLOSED);  // paid
       }
       if (!f.payment_due.has_value()) {
-        return Unknown(std::move(ev), "payment_due");
+        return Unknown(ev, "payment_due");
       }
       if (CurrencyMismatch(t, f.currency_code)) {
-        return Unknown(std::move(ev), "currency_code");
+        return Unknown(ev, "currency_code");
       }
       const int64_t days = DaysBetween(*f.payment_due, now);
       if (!(now > *f.payment_due && days >= t.days() &&
             !BelowMinAmount(t, *f.overdue_amount_minor))) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       sink.Count("days", "逾期天数", "Days overdue", days);
       sink.Count("threshold_days", "阈值天数", "Limit (days)", t.days());
@@ -407,12 +397,12 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
     }
     case v1::CONDITION_KIND_TIER_DOWNGRADE: {
       if (f.tier == customers::v1::CUSTOMER_TIER_UNSPECIFIED) {
-        return Unknown(std::move(ev), "tier");
+        return Unknown(ev, "tier");
       }
       // S = 1 … C = 4: a larger value is a lower tier.
       if (!(f.previous_tier != customers::v1::CUSTOMER_TIER_UNSPECIFIED &&
             TierListed(t, f.previous_tier) && f.tier > f.previous_tier)) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       sink.Text("from_tier", "原等级", "From tier", TierName(f.previous_tier),
                 TierName(f.previous_tier), TierName(f.previous_tier));
@@ -422,20 +412,20 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
     }
     case v1::CONDITION_KIND_FORECAST_GAP: {
       if (!f.forecast_minor.has_value()) {
-        return Unknown(std::move(ev), "forecast_minor");
+        return Unknown(ev, "forecast_minor");
       }
       if (!f.target_minor.has_value()) {
-        return Unknown(std::move(ev), "target_minor");
+        return Unknown(ev, "target_minor");
       }
       if (*f.target_minor <= 0) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
-      if (std::optional<Evaluation> g = Grace(ev, t, f)) {
-        return *std::move(g);
+      if (Grace(ev, t, f)) {
+        return absl::OkStatus();
       }
       const absl::int128 gap = absl::int128(*f.target_minor) - *f.forecast_minor;
       if (!(gap * 10000 > absl::int128(t.ratio_basis_points()) * *f.target_minor)) {
-        return Clear(std::move(ev), cleared);
+        return Clear(ev, cleared);
       }
       Elapsed(f, sink);
       sink.Bp("gap_pct", "缺口", "Gap", SaturatingInt64(gap * 10000 / *f.target_minor), false);
@@ -460,7 +450,37 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
   w.mutable_message()->set_en(RenderMessage(rule.message_template().en(), sink.en()));
   *w.mutable_last_evaluate_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
-  return ev;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f, absl::Time now,
+                                    Detail detail) {
+  const v1::ConditionKind kind = rule.condition();
+  if (rule.name().empty()) {
+    return InvalidField("rule.name", "must be set to evaluate a rule");
+  }
+  if (kind == v1::CONDITION_KIND_UNSPECIFIED || !v1::ConditionKind_IsValid(kind)) {
+    return InvalidField("rule.condition", "must be set");
+  }
+  if (f.subject.empty()) {
+    return InvalidField("facts.subject", "must name the subject");
+  }
+  absl::StatusOr<Evaluation> out(absl::in_place);
+  Evaluation& ev = *out;
+  SALESOPS_RETURN_IF_ERROR(Judge(rule, f, now, ev));
+  if (detail == Detail::kVerdictOnly && ev.verdict != Verdict::kHolds) {
+    return out;  // most evaluations: no strings to build
+  }
+  v1::Warning& w = ev.warning;
+  w.set_rule(rule.name());
+  w.set_condition(kind);
+  w.set_subject(f.subject);
+  const std::string& period = IsPeriodCondition(kind) ? f.period : std::string();
+  w.set_period(period);
+  w.set_dedup_key(DedupKey(rule.name(), f.subject, period));
+  return out;
 }
 
 namespace {

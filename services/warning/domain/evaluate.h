@@ -115,8 +115,12 @@ std::string DedupKey(absl::string_view rule, absl::string_view subject, absl::st
 // clears with RULE_CHANGED; subject_closed clears with SUBJECT_CLOSED.
 // INVALID_ARGUMENT "rule.condition" / "rule.name" / "facts.subject" when the
 // rule or subject is not usable at all.
-absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& facts,
-                                    absl::Time now);
+// `detail`: kFull as above; kVerdictOnly leaves the warning of a verdict other
+// than kHolds empty, for a caller with no active warning of the rule (to whom any
+// other verdict means kNone: Reconcile(nullptr, …)), spared building its strings.
+enum class Detail { kFull, kVerdictOnly };
+absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& facts, absl::Time now,
+                                    Detail detail = Detail::kFull);
 
 enum class Action {
   kNone,     // nothing to store or publish

@@ -589,6 +589,68 @@ TEST(FactsTest, EveryConditionListsItsFactsInOrderOnlyWhenItHolds) {
   EXPECT_TRUE(unknown.warning.facts().empty());
 }
 
+// ---- Detail::kVerdictOnly ----
+
+// Every shipped rule (and the disabled one enabled, and one disabled) on facts that
+// hold, clear, are unknown, in grace and closed: the light evaluation gives the same
+// verdict, resolution and missing fact; a verdict that holds carries the same
+// warning, any other an empty one.
+TEST(VerdictOnlyTest, AgreesWithTheFullEvaluationAndBuildsOnlyWhatHolds) {
+  std::vector<v1::Rule> rules = DefaultRules().value();
+  rules.push_back(EnabledForecastGap());
+  v1::Rule disabled = Shipped("rules/pace-below-plan");
+  disabled.set_enabled(false);
+  rules.push_back(disabled);
+  SubjectFacts closed = Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 90);
+  closed.subject_closed = true;
+  SubjectFacts bare;
+  bare.subject = "customers/3";
+  const std::vector<SubjectFacts> facts = {
+      Rep(7250, 40),
+      Rep(9000),
+      Rep(7000, 3),
+      Coverage(1'000'00, 1'000'00),
+      Coverage(9'000'00, 1'000'00),
+      Coverage(0, 0),
+      Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 90),
+      Opportunity(customers::v1::OPPORTUNITY_STAGE_LEAD, 1),
+      closed,
+      Customer(customers::v1::CUSTOMER_TIER_S, 60),
+      Customer(customers::v1::CUSTOMER_TIER_C, 60),
+      Contract(absl::Hours(24 * 40)),
+      Contract(-absl::Hours(24)),
+      TierChange(customers::v1::CUSTOMER_TIER_S, customers::v1::CUSTOMER_TIER_B),
+      Forecast(100, 1'000),
+      Forecast(1'000, 1'000),
+      bare};
+  int holds = 0, others = 0;
+  for (const v1::Rule& rule : rules) {
+    for (const SubjectFacts& f : facts) {
+      absl::StatusOr<Evaluation> full = Evaluate(rule, f, kNow, Detail::kFull);
+      absl::StatusOr<Evaluation> light = Evaluate(rule, f, kNow, Detail::kVerdictOnly);
+      ASSERT_EQ(full.ok(), light.ok()) << rule.name() << " " << f.subject;
+      if (!full.ok()) {
+        continue;
+      }
+      SCOPED_TRACE(rule.name() + " on " + f.subject);
+      EXPECT_EQ(light->verdict, full->verdict);
+      EXPECT_EQ(light->resolution, full->resolution);
+      EXPECT_EQ(light->missing, full->missing);
+      if (full->verdict == Verdict::kHolds) {
+        EXPECT_EQ(light->warning.SerializeAsString(), full->warning.SerializeAsString());
+        ++holds;
+      } else {
+        EXPECT_EQ(light->warning.ByteSizeLong(), 0u);
+        EXPECT_FALSE(full->warning.dedup_key().empty());
+        EXPECT_EQ(Reconcile(nullptr, *light, kNow)->action, Action::kNone);
+        ++others;
+      }
+    }
+  }
+  EXPECT_GT(holds, 5);
+  EXPECT_GT(others, 20);
+}
+
 // ---- Reconcile: idempotency ----
 
 Reconciliation Rec(const v1::Warning* active, const Evaluation& ev, absl::Time now = kNow) {

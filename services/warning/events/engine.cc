@@ -31,29 +31,30 @@ const typename Map::mapped_type* Find(const Map& m, const std::string& key) {
 
 }  // namespace
 
-absl::StatusOr<WarningEngine::UnitInfo> WarningEngine::Unit(const std::string& unit_id) {
+absl::StatusOr<std::shared_ptr<const WarningEngine::UnitInfo>> WarningEngine::Unit(
+    const std::string& unit_id) {
   const absl::Time now = absl::Now();
   {
     absl::MutexLock lock(&mu_);
     auto it = units_.find(unit_id);
-    if (it != units_.end() && now - it->second.loaded < options_.routing_ttl) {
+    if (it != units_.end() && now - it->second->loaded < options_.routing_ttl) {
       return it->second;
     }
   }
-  UnitInfo info;
-  info.loaded = now;
+  auto info = std::make_shared<UnitInfo>();
+  info->loaded = now;
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> chain, directory_.UnitAndAncestors(unit_id));
   for (const std::string& u : chain) {
-    info.chain.push_back(absl::StrCat("orgUnits/", u));
+    info->chain.push_back(absl::StrCat("orgUnits/", u));
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> members, directory_.MembersOf(unit_id));
   for (const std::string& m : members) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> dm, directory_.Member(m));
     if (dm && !dm->left && dm->role >= kRoleSupervisor) {
-      info.leads.emplace_back(dm->role, absl::StrCat("members/", m));
+      info->leads.emplace_back(dm->role, absl::StrCat("members/", m));
     }
   }
-  std::sort(info.leads.begin(), info.leads.end());
+  std::sort(info->leads.begin(), info->leads.end());
   absl::MutexLock lock(&mu_);
   units_[unit_id] = info;
   return info;
@@ -65,14 +66,14 @@ absl::StatusOr<Routing> WarningEngine::Route(const std::string& team, const std:
   if (team_id.empty()) {
     return r;
   }
-  SALESOPS_ASSIGN_OR_RETURN(UnitInfo info, Unit(team_id));
-  r.units = info.chain;
+  SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const UnitInfo> info, Unit(team_id));
+  r.units = info->chain;
   if (r.units.empty()) {
     r.units.push_back(absl::StrCat("orgUnits/", team_id));
   }
   for (const std::string& unit : r.units) {
-    SALESOPS_ASSIGN_OR_RETURN(UnitInfo u, Unit(Strip(unit, "orgUnits/")));
-    for (const auto& [role, member] : u.leads) {
+    SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const UnitInfo> u, Unit(Strip(unit, "orgUnits/")));
+    for (const auto& [role, member] : u->leads) {
       if (member != rep) {
         r.supervisor = member;
         return r;
@@ -146,7 +147,12 @@ absl::Status WarningEngine::EvaluateOne(
       effective = EffectiveRule(rule, routing.units);
     }
     const v1::Rule& eff = as_is ? rule : effective;
-    absl::StatusOr<Evaluation> ev = warning::Evaluate(eff, facts, now);
+    auto it = active.find(rule.name());
+    const Versioned<v1::Warning>* current = it == active.end() ? nullptr : it->second;
+    // Without an active warning only a verdict that holds matters (Reconcile): the
+    // others need not name their warning.
+    absl::StatusOr<Evaluation> ev = warning::Evaluate(
+        eff, facts, now, current == nullptr ? Detail::kVerdictOnly : Detail::kFull);
     if (!ev.ok()) {
       LogWarning("rule not evaluable", {{"rule", rule.name()},
                                         {"subject", s.key},
@@ -154,11 +160,8 @@ absl::Status WarningEngine::EvaluateOne(
       continue;
     }
     stats_.evaluations.fetch_add(1, std::memory_order_relaxed);
-    auto it = active.find(rule.name());
-    const Versioned<v1::Warning>* current = it == active.end() ? nullptr : it->second;
     SALESOPS_ASSIGN_OR_RETURN(Reconciliation r,
                               Reconcile(current ? &current->doc : nullptr, *ev, now));
-    const std::string active_key = WarningStore::ActiveKey(s.key);
     switch (r.action) {
       case Action::kNone:
         break;
@@ -167,6 +170,7 @@ absl::Status WarningEngine::EvaluateOne(
         v1::Warning w = std::move(r.warning);
         w.set_name(absl::StrCat("warnings/", id));
         w.clear_etag();
+        const std::string active_key = WarningStore::ActiveKey(s.key);
         // Guard: nobody raised this condition meanwhile.
         b.ExpectHashField(active_key, rule.name(), "", absl::StrCat("raised:", s.key));
         WarningStore::PutDoc(b, kWarningDoc, id, w, 0);
@@ -201,7 +205,7 @@ absl::Status WarningEngine::EvaluateOne(
         w.clear_etag();
         WarningStore::PutDoc(b, kWarningDoc, WarningId(w), w, current->version);
         WarningStore::UnindexActive(b, w, routing.units);
-        b.HDel(active_key, {rule.name()});
+        b.HDel(WarningStore::ActiveKey(s.key), {rule.name()});
         v1::WarningResolved e;
         *e.mutable_warning() = w;
         e.mutable_warning()->set_etag(absl::StrCat(current->version + 1));

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -101,7 +102,7 @@ class WarningEngine {
     std::vector<std::pair<int, std::string>> leads;
     absl::Time loaded;
   };
-  absl::StatusOr<UnitInfo> Unit(const std::string& unit_id);
+  absl::StatusOr<std::shared_ptr<const UnitInfo>> Unit(const std::string& unit_id);
   absl::Status EvaluateOne(SubjectUpdate& s, const RuleList& rules,
                            const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
                            const Cause& cause, absl::Time now, WriteBatch& b,
@@ -113,7 +114,7 @@ class WarningEngine {
   EngineOptions options_;
   EngineStats stats_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, UnitInfo> units_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<const UnitInfo>> units_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::warning

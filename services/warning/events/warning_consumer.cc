@@ -468,11 +468,16 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
   }
 
   // 4. Evaluate in batch order: each event sees the pipeline changes of the wave's
-  // earlier events (their commits go first); then commit them all in one pipeline.
+  // earlier events (their commits go first). Each commit is handed to Redis as soon as
+  // its event is evaluated, so Redis runs the wave's scripts while the next events are
+  // evaluated; the replies are read at the end. That is safe because the evaluation
+  // reads nothing the wave writes: every subject's pipeline figure and active warnings
+  // are in `reads` (read above, before any commit, and kept current), and routing
+  // comes from the org directory.
   const absl::Time now = clock_.Now();
   absl::flat_hash_map<std::string, int64_t> carried;  // the wave's deltas so far
-  std::vector<std::pair<const CloudEvent*, WriteBatch>> commits;
-  std::vector<size_t> committing;  // item positions, parallel to `commits`
+  ProjectionStore::Stream commits = projections_.OpenStream();
+  std::vector<size_t> committing;  // item positions, in the order of their commits
   for (size_t k = 0; k < items.size(); ++k) {
     Item& it = items[k];
     if (it.alone) {
@@ -496,13 +501,13 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
       }
       break;
     }
-    commits.emplace_back(&e, std::move(it.batch));
+    commits.Add(e, std::move(it.batch));
     committing.push_back(k);
   }
-  std::vector<absl::StatusOr<bool>> committed = projections_.ApplyOnceMany(std::move(commits));
+  std::vector<absl::StatusOr<CommitResult>> committed = commits.Finish();
   for (size_t c = 0; c < committing.size(); ++c) {
     Item& it = items[committing[c]];
-    if (c < committed.size() && committed[c].ok() && *committed[c]) {
+    if (c < committed.size() && committed[c].ok() && committed[c]->committed) {
       out[it.index] = absl::OkStatus();
       stats_.in_waves.fetch_add(1, std::memory_order_relaxed);
     } else {
