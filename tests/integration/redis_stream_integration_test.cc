@@ -19,14 +19,19 @@ std::string Key(const std::string& what) {
   return absl::StrCat("stream:{stream}:", UniqueSuffix(), what);
 }
 
+// A pool of one: a stream gets the connection an earlier command used.
+RedisOptions OneConnection() {
+  RedisOptions options = RedisAs("admin");
+  options.pool_size = 1;
+  return options;
+}
+
 absl::StatusOr<std::string> Encoded(std::vector<std::vector<std::string>> commands) {
   return EncodeCommands(commands);
 }
 
 TEST(RedisStreamTest, RepliesComeInOrderAcrossParts) {
-  RedisOptions options = RedisAs("admin");
-  options.pool_size = 1;
-  RedisClient redis(options);
+  RedisClient redis(OneConnection());
   const std::string k = Key("n");
   std::unique_ptr<RedisClient::Stream> stream = redis.OpenStream();
   for (int part = 0; part < 3; ++part) {
@@ -46,9 +51,7 @@ TEST(RedisStreamTest, RepliesComeInOrderAcrossParts) {
 // Cut after the first part: the second part's send or the replies fail, and the
 // stream reports it for every command, as "may have run" (the first part did).
 TEST(RedisStreamTest, ACutConnectionFailsTheWholeStreamAsOutcomeUnknown) {
-  RedisOptions options = RedisAs("admin");
-  options.pool_size = 1;  // the stream gets the connection whose id is asked here
-  RedisClient redis(options);
+  RedisClient redis(OneConnection());  // the stream gets the connection whose id is asked here
   absl::StatusOr<RedisValue> id = redis.Command({"CLIENT", "ID"});
   ASSERT_TRUE(id.ok()) << id.status();
   const std::string k = Key("cut");
@@ -74,9 +77,7 @@ TEST(RedisStreamTest, ACutConnectionFailsTheWholeStreamAsOutcomeUnknown) {
 // Given up before Finish: the replies still due are read before the pooled
 // connection goes back, so the next caller gets its own reply, not one of them.
 TEST(RedisStreamTest, AnUnfinishedStreamLeavesItsConnectionClean) {
-  RedisOptions options = RedisAs("admin");
-  options.pool_size = 1;
-  RedisClient redis(options);
+  RedisClient redis(OneConnection());
   const std::string k = Key("left");
   {
     std::unique_ptr<RedisClient::Stream> stream = redis.OpenStream();
