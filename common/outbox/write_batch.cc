@@ -462,8 +462,10 @@ class TransactionalOutbox::RedisStream final : public CommitStream {
       : outbox_(outbox), stream_(outbox.redis_.OpenStream()) {}
 
   void Add(WriteBatch batch) override {
-    outbox_.AppendCommitCommand(batch, &unsent_);
-    ++unsent_count_;
+    if (failed_.ok()) {  // after a failure nothing more is sent: Finish reports it for all
+      outbox_.AppendCommitCommand(batch, &unsent_);
+      ++unsent_count_;
+    }
     batches_.push_back(std::move(batch));
     // A few scripts per write: Redis starts on them now, without a syscall per batch.
     if (unsent_count_ >= kSendEvery) {
