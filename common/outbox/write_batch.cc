@@ -1,6 +1,7 @@
 #include "common/outbox/write_batch.h"
 
 #include <cmath>
+#include <deque>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -249,35 +250,33 @@ absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
   return std::make_pair(std::move(e), std::move(topic));
 }
 
-void TransactionalOutbox::Encode(const WriteBatch& batch, std::vector<std::string>* keys,
-                                 std::vector<std::string>* args) const {
-  keys->push_back(stream_key_);
-  absl::flat_hash_map<std::string, int> index = {{stream_key_, 1}};
-  auto key_ref = [&](const std::string& key) {
-    auto [it, inserted] = index.try_emplace(key, static_cast<int>(keys->size()) + 1);
-    if (inserted) {
-      keys->push_back(key);
-    }
-    return std::to_string(it->second);
+void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) const {
+  CommitArgs& c = *out;
+  c.keys.push_back(stream_key_);
+  absl::flat_hash_map<std::string_view, int> index = {{stream_key_, 1}};
+  auto number = [&](size_t n) -> std::string_view {
+    return c.numbers.emplace_back(absl::StrCat(n));
   };
-  args->push_back(std::to_string(batch.guards_.size()));
+  auto key_ref = [&](const std::string& key) {
+    auto [it, inserted] = index.try_emplace(key, static_cast<int>(c.keys.size()) + 1);
+    if (inserted) {
+      c.keys.push_back(key);
+    }
+    return number(it->second);
+  };
+  c.args.push_back(number(batch.guards_.size()));
   for (const auto& g : batch.guards_) {
-    args->push_back(g.kind);
-    args->push_back(key_ref(g.key));
-    args->push_back(g.a);
-    args->push_back(g.b);
+    c.args.insert(c.args.end(), {g.kind, key_ref(g.key), g.a, g.b});
   }
-  args->push_back(std::to_string(batch.ops_.size()));
+  c.args.push_back(number(batch.ops_.size()));
   for (const auto& op : batch.ops_) {
-    args->push_back(op.command);
-    args->push_back(key_ref(op.key));
-    args->push_back(std::to_string(op.args.size()));
-    args->insert(args->end(), op.args.begin(), op.args.end());
+    c.args.insert(c.args.end(), {op.command, key_ref(op.key), number(op.args.size())});
+    c.args.insert(c.args.end(), op.args.begin(), op.args.end());
   }
-  args->push_back(std::to_string(batch.events_.size()));
+  c.args.push_back(number(batch.events_.size()));
   for (const auto& fields : batch.events_) {
-    args->push_back(std::to_string(fields.size()));
-    args->insert(args->end(), fields.begin(), fields.end());
+    c.args.push_back(number(fields.size()));
+    c.args.insert(c.args.end(), fields.begin(), fields.end());
   }
 }
 
@@ -310,9 +309,11 @@ absl::StatusOr<CommitResult> TransactionalOutbox::Decode(const WriteBatch& batch
 }
 
 absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch) {
-  std::vector<std::string> keys, args;
-  Encode(batch, &keys, &args);
-  absl::StatusOr<RedisValue> reply = redis_.Eval(CommitScript(), keys, args);
+  CommitArgs c;
+  Arguments(batch, &c);
+  absl::StatusOr<RedisValue> reply =
+      redis_.Eval(CommitScript(), std::vector<std::string>(c.keys.begin(), c.keys.end()),
+                  std::vector<std::string>(c.args.begin(), c.args.end()));
   if (!reply.ok()) {
     return reply.status();
   }
@@ -330,67 +331,28 @@ void AppendBulk(std::string* out, std::string_view s) {
 }  // namespace
 
 void TransactionalOutbox::AppendCommitCommand(const WriteBatch& batch, std::string* out) const {
-  // The same command as CommitCommand, written in Redis' protocol straight from the
-  // batch: no argument vectors in between. Keys first (each once, by first use).
-  std::vector<std::string_view> keys = {stream_key_};
-  absl::flat_hash_map<std::string_view, int> index = {{stream_key_, 1}};
-  auto add_key = [&](const std::string& key) {
-    if (index.try_emplace(key, static_cast<int>(keys.size()) + 1).second) {
-      keys.push_back(key);
-    }
-  };
-  size_t argc = 3 + 3;  // EVALSHA sha numkeys, and the three counts
-  for (const auto& g : batch.guards_) {
-    add_key(g.key);
-    argc += 4;
-  }
-  for (const auto& op : batch.ops_) {
-    add_key(op.key);
-    argc += 3 + op.args.size();
-  }
-  for (const auto& fields : batch.events_) {
-    argc += 1 + fields.size();
-  }
-  argc += keys.size();
-  absl::StrAppend(out, "*", argc, "\r\n");
+  // Written in Redis' protocol straight from the batch's arguments (views into it).
+  CommitArgs c;
+  Arguments(batch, &c);
+  absl::StrAppend(out, "*", 3 + c.keys.size() + c.args.size(), "\r\n");
   AppendBulk(out, "EVALSHA");
   AppendBulk(out, CommitScript().sha1());
-  AppendBulk(out, absl::StrCat(keys.size()));
-  for (std::string_view k : keys) {
+  AppendBulk(out, absl::StrCat(c.keys.size()));
+  for (std::string_view k : c.keys) {
     AppendBulk(out, k);
   }
-  AppendBulk(out, absl::StrCat(batch.guards_.size()));
-  for (const auto& g : batch.guards_) {
-    AppendBulk(out, g.kind);
-    AppendBulk(out, absl::StrCat(index[g.key]));
-    AppendBulk(out, g.a);
-    AppendBulk(out, g.b);
-  }
-  AppendBulk(out, absl::StrCat(batch.ops_.size()));
-  for (const auto& op : batch.ops_) {
-    AppendBulk(out, op.command);
-    AppendBulk(out, absl::StrCat(index[op.key]));
-    AppendBulk(out, absl::StrCat(op.args.size()));
-    for (const std::string& a : op.args) {
-      AppendBulk(out, a);
-    }
-  }
-  AppendBulk(out, absl::StrCat(batch.events_.size()));
-  for (const auto& fields : batch.events_) {
-    AppendBulk(out, absl::StrCat(fields.size()));
-    for (const std::string& f : fields) {
-      AppendBulk(out, f);
-    }
+  for (std::string_view a : c.args) {
+    AppendBulk(out, a);
   }
 }
 
 std::vector<std::string> TransactionalOutbox::CommitCommand(const WriteBatch& batch) const {
-  std::vector<std::string> keys, args;
-  Encode(batch, &keys, &args);
-  std::vector<std::string> cmd = {"EVALSHA", CommitScript().sha1(), std::to_string(keys.size())};
-  cmd.reserve(cmd.size() + keys.size() + args.size());
-  std::move(keys.begin(), keys.end(), std::back_inserter(cmd));
-  std::move(args.begin(), args.end(), std::back_inserter(cmd));
+  CommitArgs c;
+  Arguments(batch, &c);
+  std::vector<std::string> cmd = {"EVALSHA", CommitScript().sha1(), absl::StrCat(c.keys.size())};
+  cmd.reserve(cmd.size() + c.keys.size() + c.args.size());
+  cmd.insert(cmd.end(), c.keys.begin(), c.keys.end());
+  cmd.insert(cmd.end(), c.args.begin(), c.args.end());
   return cmd;
 }
 

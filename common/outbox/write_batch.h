@@ -19,9 +19,11 @@
 // Cluster slot); the OutboxRelay publishes and deletes its entries.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -176,8 +178,19 @@ class TransactionalOutbox final : public BatchCommitter {
   // Each batch's result from the pipeline's replies.
   std::vector<absl::StatusOr<CommitResult>> Answer(const std::vector<WriteBatch>& batches,
                                                    absl::StatusOr<std::vector<RedisValue>> replies);
-  void Encode(const WriteBatch& batch, std::vector<std::string>* keys,
-              std::vector<std::string>* args) const;
+  // The commit script's keys and arguments, as views into the batch and this
+  // outbox (the numbers among them kept in `numbers`): the one traversal behind
+  // Commit, CommitCommand and AppendCommitCommand.
+  struct CommitArgs {
+    std::vector<std::string_view> keys;
+    std::vector<std::string_view> args;
+    std::deque<std::string> numbers;  // a deque: views into it stay valid as it grows
+    CommitArgs() = default;
+    CommitArgs(const CommitArgs&) = delete;
+    CommitArgs& operator=(const CommitArgs&) = delete;
+  };
+  // Filled in place, not returned: the views must not outlive `numbers` where it is.
+  void Arguments(const WriteBatch& batch, CommitArgs* c) const;
   static absl::StatusOr<CommitResult> Decode(const WriteBatch& batch, const RedisValue& v);
 
   RedisClient& redis_;
