@@ -455,8 +455,12 @@ absl::Status Judge(const v1::Rule& rule, const SubjectFacts& f, absl::Time now, 
 
 }  // namespace
 
-absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f, absl::Time now,
-                                    Detail detail) {
+absl::Status EvaluateInto(const v1::Rule& rule, const SubjectFacts& f, absl::Time now,
+                          Detail detail, Evaluation& ev) {
+  ev.verdict = Verdict::kUnknown;
+  ev.resolution = v1::WARNING_RESOLUTION_UNSPECIFIED;
+  ev.missing.clear();
+  ev.warning.Clear();
   const v1::ConditionKind kind = rule.condition();
   if (rule.name().empty()) {
     return InvalidField("rule.name", "must be set to evaluate a rule");
@@ -467,11 +471,9 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
   if (f.subject.empty()) {
     return InvalidField("facts.subject", "must name the subject");
   }
-  absl::StatusOr<Evaluation> out(absl::in_place);
-  Evaluation& ev = *out;
   SALESOPS_RETURN_IF_ERROR(Judge(rule, f, now, ev));
   if (detail == Detail::kVerdictOnly && ev.verdict != Verdict::kHolds) {
-    return out;  // most evaluations: no strings to build
+    return absl::OkStatus();  // most evaluations: no strings to build
   }
   v1::Warning& w = ev.warning;
   w.set_rule(rule.name());
@@ -480,6 +482,13 @@ absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f,
   const std::string& period = IsPeriodCondition(kind) ? f.period : std::string();
   w.set_period(period);
   w.set_dedup_key(DedupKey(rule.name(), f.subject, period));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& f, absl::Time now,
+                                    Detail detail) {
+  absl::StatusOr<Evaluation> out(absl::in_place);
+  SALESOPS_RETURN_IF_ERROR(EvaluateInto(rule, f, now, detail, *out));
   return out;
 }
 

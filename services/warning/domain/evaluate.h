@@ -121,6 +121,10 @@ std::string DedupKey(absl::string_view rule, absl::string_view subject, absl::st
 enum class Detail { kFull, kVerdictOnly };
 absl::StatusOr<Evaluation> Evaluate(const v1::Rule& rule, const SubjectFacts& facts, absl::Time now,
                                     Detail detail = Detail::kFull);
+// The same into `ev`, which is reset first: a caller evaluating many rules keeps
+// one Evaluation instead of constructing and destroying a Warning for each.
+absl::Status EvaluateInto(const v1::Rule& rule, const SubjectFacts& facts, absl::Time now,
+                          Detail detail, Evaluation& ev);
 
 enum class Action {
   kNone,     // nothing to store or publish

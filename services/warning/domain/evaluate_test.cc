@@ -591,38 +591,48 @@ TEST(FactsTest, EveryConditionListsItsFactsInOrderOnlyWhenItHolds) {
 
 // ---- Detail::kVerdictOnly ----
 
+// The shipped rules, an enabled forecast-gap rule and a disabled one.
+std::vector<v1::Rule> EveryKindOfRule() {
+  std::vector<v1::Rule> out = DefaultRules().value();
+  out.push_back(EnabledForecastGap());
+  v1::Rule disabled = Shipped("rules/pace-below-plan");
+  disabled.set_enabled(false);
+  out.push_back(disabled);
+  return out;
+}
+
+// Facts for every condition: holding, clear, unknown, in grace, closed.
+std::vector<SubjectFacts> EveryVerdictFacts() {
+  SubjectFacts closed = Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 90);
+  closed.subject_closed = true;
+  SubjectFacts bare;
+  bare.subject = "customers/3";
+  return {Rep(7250, 40),
+          Rep(9000),
+          Rep(7000, 3),
+          Coverage(1'000'00, 1'000'00),
+          Coverage(9'000'00, 1'000'00),
+          Coverage(0, 0),
+          Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 90),
+          Opportunity(customers::v1::OPPORTUNITY_STAGE_LEAD, 1),
+          closed,
+          Customer(customers::v1::CUSTOMER_TIER_S, 60),
+          Customer(customers::v1::CUSTOMER_TIER_C, 60),
+          Contract(absl::Hours(24 * 40)),
+          Contract(-absl::Hours(24)),
+          TierChange(customers::v1::CUSTOMER_TIER_S, customers::v1::CUSTOMER_TIER_B),
+          Forecast(100, 1'000),
+          Forecast(1'000, 1'000),
+          bare};
+}
+
 // Every shipped rule (and the disabled one enabled, and one disabled) on facts that
 // hold, clear, are unknown, in grace and closed: the light evaluation gives the same
 // verdict, resolution and missing fact; a verdict that holds carries the same
 // warning, any other an empty one.
 TEST(VerdictOnlyTest, AgreesWithTheFullEvaluationAndBuildsOnlyWhatHolds) {
-  std::vector<v1::Rule> rules = DefaultRules().value();
-  rules.push_back(EnabledForecastGap());
-  v1::Rule disabled = Shipped("rules/pace-below-plan");
-  disabled.set_enabled(false);
-  rules.push_back(disabled);
-  SubjectFacts closed = Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 90);
-  closed.subject_closed = true;
-  SubjectFacts bare;
-  bare.subject = "customers/3";
-  const std::vector<SubjectFacts> facts = {
-      Rep(7250, 40),
-      Rep(9000),
-      Rep(7000, 3),
-      Coverage(1'000'00, 1'000'00),
-      Coverage(9'000'00, 1'000'00),
-      Coverage(0, 0),
-      Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 90),
-      Opportunity(customers::v1::OPPORTUNITY_STAGE_LEAD, 1),
-      closed,
-      Customer(customers::v1::CUSTOMER_TIER_S, 60),
-      Customer(customers::v1::CUSTOMER_TIER_C, 60),
-      Contract(absl::Hours(24 * 40)),
-      Contract(-absl::Hours(24)),
-      TierChange(customers::v1::CUSTOMER_TIER_S, customers::v1::CUSTOMER_TIER_B),
-      Forecast(100, 1'000),
-      Forecast(1'000, 1'000),
-      bare};
+  const std::vector<v1::Rule> rules = EveryKindOfRule();
+  const std::vector<SubjectFacts> facts = EveryVerdictFacts();
   int holds = 0, others = 0;
   for (const v1::Rule& rule : rules) {
     for (const SubjectFacts& f : facts) {
@@ -649,6 +659,40 @@ TEST(VerdictOnlyTest, AgreesWithTheFullEvaluationAndBuildsOnlyWhatHolds) {
   }
   EXPECT_GT(holds, 5);
   EXPECT_GT(others, 20);
+}
+
+// The engine keeps one Evaluation for all its rules: whatever the one before
+// left in it (a holding warning's facts, a missing fact, an error), the next
+// evaluation reads exactly as a fresh one.
+TEST(EvaluateIntoTest, AReusedEvaluationReadsAsAFreshOne) {
+  std::vector<v1::Rule> rules = EveryKindOfRule();
+  v1::Rule unnamed = rules[0];
+  unnamed.clear_name();
+  rules.insert(rules.begin() + 2, unnamed);  // an error between the others
+  const std::vector<SubjectFacts> facts = EveryVerdictFacts();
+  Evaluation reused;
+  int compared = 0, failed = 0;
+  for (const Detail detail : {Detail::kFull, Detail::kVerdictOnly}) {
+    for (const SubjectFacts& f : facts) {
+      for (const v1::Rule& rule : rules) {
+        SCOPED_TRACE(rule.name() + " on " + f.subject);
+        absl::StatusOr<Evaluation> fresh = Evaluate(rule, f, kNow, detail);
+        absl::Status got = EvaluateInto(rule, f, kNow, detail, reused);
+        ASSERT_EQ(got, fresh.status());
+        if (!got.ok()) {
+          ++failed;
+          continue;
+        }
+        EXPECT_EQ(reused.verdict, fresh->verdict);
+        EXPECT_EQ(reused.resolution, fresh->resolution);
+        EXPECT_EQ(reused.missing, fresh->missing);
+        EXPECT_EQ(reused.warning.SerializeAsString(), fresh->warning.SerializeAsString());
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(failed, 2 * static_cast<int>(facts.size()));
+  EXPECT_EQ(compared, 2 * static_cast<int>(facts.size() * (rules.size() - 1)));
 }
 
 // ---- Reconcile: idempotency ----

@@ -132,6 +132,9 @@ absl::Status WarningEngine::EvaluateOne(
   std::map<std::string, std::optional<Versioned<v1::Warning>>> changed;
 
   std::optional<absl::Time> due;
+  // One of each for every rule: a Warning per rule would mostly be built to be destroyed.
+  Evaluation ev;
+  Reconciliation r;
   for (const v1::Rule& rule : rules) {
     if (!AppliesTo(rule.condition(), st.kind())) {
       continue;
@@ -151,17 +154,19 @@ absl::Status WarningEngine::EvaluateOne(
     const Versioned<v1::Warning>* current = it == active.end() ? nullptr : it->second;
     // Without an active warning only a verdict that holds matters (Reconcile): the
     // others need not name their warning.
-    absl::StatusOr<Evaluation> ev = warning::Evaluate(
-        eff, facts, now, current == nullptr ? Detail::kVerdictOnly : Detail::kFull);
-    if (!ev.ok()) {
-      LogWarning("rule not evaluable", {{"rule", rule.name()},
-                                        {"subject", s.key},
-                                        {"error", std::string(ev.status().message())}});
+    if (absl::Status bad = warning::EvaluateInto(
+            eff, facts, now, current == nullptr ? Detail::kVerdictOnly : Detail::kFull, ev);
+        !bad.ok()) {
+      LogWarning(
+          "rule not evaluable",
+          {{"rule", rule.name()}, {"subject", s.key}, {"error", std::string(bad.message())}});
       continue;
     }
     stats_.evaluations.fetch_add(1, std::memory_order_relaxed);
-    SALESOPS_ASSIGN_OR_RETURN(Reconciliation r,
-                              Reconcile(current ? &current->doc : nullptr, *ev, now));
+    r.action = Action::kNone;
+    if (current != nullptr || ev.verdict == Verdict::kHolds) {
+      SALESOPS_ASSIGN_OR_RETURN(r, Reconcile(current ? &current->doc : nullptr, ev, now));
+    }  // else kNone, as Reconcile(nullptr, …) of any verdict that does not hold
     switch (r.action) {
       case Action::kNone:
         break;
