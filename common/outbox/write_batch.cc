@@ -1,6 +1,7 @@
 #include "common/outbox/write_batch.h"
 
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <tuple>
 
@@ -322,10 +323,25 @@ absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch
 
 namespace {
 
+// "$<length>\r\n<bytes>\r\n", grown once.
 void AppendBulk(std::string* out, std::string_view s) {
-  absl::StrAppend(out, "$", s.size(), "\r\n");
-  out->append(s);
-  out->append("\r\n");
+  char digits[absl::numbers_internal::kFastToBufferSize];
+  char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(s.size()), digits);
+  const size_t n = static_cast<size_t>(end - digits);
+  const size_t at = out->size();
+  out->resize(at + 1 + n + 2 + s.size() + 2);
+  char* p = out->data() + at;
+  *p++ = '$';
+  std::memcpy(p, digits, n);
+  p += n;
+  *p++ = '\r';
+  *p++ = '\n';
+  if (!s.empty()) {
+    std::memcpy(p, s.data(), s.size());
+  }
+  p += s.size();
+  *p++ = '\r';
+  *p = '\n';
 }
 
 }  // namespace

@@ -308,9 +308,11 @@ for name, r in sorted(modes.items()):
     print("%-7s %8.0f events/s (%d processed, %d warnings raised; plain consumer %.0f/s, ratio %.3f)"
           % (name, r['events_per_s'], r['processed'], r['warnings_raised'],
              r['raw_consume_events_per_s'], r['events_per_s'] / r['raw_consume_events_per_s']))
-    print("        %8.0f events/s after the group join; CPU per event: engine %.0f us, redis %.0f us"
+    print("        %8.0f events/s after the group join; CPU per event: engine %.0f us, redis %.0f us,"
+          " whole machine %.0f us (%d cores %.0f%% busy)"
           % (r.get('events_per_s_after_join', -1), r.get('engine_cpu_us_per_event', -1),
-             r.get('redis_cpu_us_per_event', -1)))
+             r.get('redis_cpu_us_per_event', -1), r.get('machine_cpu_us_per_event', -1),
+             r.get('cores', 0), 100 * r.get('machine_busy', -1)))
 base = [r for n, r in modes.items() if n != 'waves']
 if base and 'waves' in modes:
     w = modes['waves']
@@ -509,9 +511,11 @@ for name, r in sorted(modes.items()):
     print("warning engine (%s): %.0f events/s with %d rules (%d warnings raised; ratio to a plain "
           "consumer %.3f)" % (name, r['events_per_s'], r['rules'], r['warnings_raised'],
           r['events_per_s'] / r['raw_consume_events_per_s'] if r['raw_consume_events_per_s'] > 0 else 0))
-    print("  %.0f events/s after the group join; CPU per event: engine %.0f us, redis %.0f us"
+    print("  %.0f events/s after the group join; CPU per event: engine %.0f us, redis %.0f us, "
+          "whole machine %.0f us (%d cores %.0f%% busy)"
           % (r.get('events_per_s_after_join', -1), r.get('engine_cpu_us_per_event', -1),
-             r.get('redis_cpu_us_per_event', -1)))
+             r.get('redis_cpu_us_per_event', -1), r.get('machine_cpu_us_per_event', -1),
+             r.get('cores', 0), 100 * r.get('machine_busy', -1)))
 base = [r for n, r in modes.items() if n != 'waves']
 if base and 'waves' in modes and base[0]['events_per_s'] > 0:
     print("  waves / %s in the same run: %.2fx (%d waves, %d events in them, %d on their own)"

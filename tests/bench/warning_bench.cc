@@ -20,6 +20,7 @@
 //   warning_bench --redis_addr=127.0.0.1:P --kafka_bootstrap=127.0.0.1:P --events=20000
 #include <librdkafka/rdkafkacpp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -90,6 +91,28 @@ double ProcessCpuSeconds() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// The machine's busy and total CPU seconds over all cores (/proc/stat), or {-1, -1}:
+// with the engine's and Redis' own, what the broker and everything else take.
+std::pair<double, double> MachineCpuSeconds() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) {
+    return {-1, -1};
+  }
+  unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
+  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                              &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  if (got != 8 || hz <= 0) {
+    return {-1, -1};
+  }
+  double total = 0;
+  for (unsigned long long x : v) {
+    total += static_cast<double>(x);
+  }
+  return {(total - static_cast<double>(v[3] + v[4])) / hz, total / hz};
 }
 
 // CPU seconds Redis has used (INFO cpu), or -1 when it does not say.
@@ -293,6 +316,7 @@ int main(int argc, char** argv) {
     const int64_t evaluations_before = engine.stats().evaluations.load();
     const double cpu_before = ProcessCpuSeconds();
     const double redis_cpu_before = RedisCpuSeconds(redis);
+    const auto [machine_busy_before, machine_total_before] = MachineCpuSeconds();
     const absl::Time start = absl::Now();
     KafkaEventConsumer consumer(
         Group(bootstrap, absl::StrCat("bench-warning-", ids), topic, in_topic + ".dlq"),
@@ -316,6 +340,15 @@ int main(int argc, char** argv) {
     const double redis_cpu_us = redis_cpu_before < 0 || redis_cpu_after < 0
                                     ? -1.0
                                     : (redis_cpu_after - redis_cpu_before) * 1e6 / n;
+    const auto [machine_busy_after, machine_total_after] = MachineCpuSeconds();
+    const bool machine_known = machine_busy_before >= 0 && machine_busy_after >= 0 &&
+                               machine_total_after > machine_total_before;
+    // All processes (engine, Redis, the broker, the rest), and how busy the cores were.
+    const double machine_cpu_us =
+        machine_known ? (machine_busy_after - machine_busy_before) * 1e6 / n : -1.0;
+    const double machine_busy = machine_known ? (machine_busy_after - machine_busy_before) /
+                                                    (machine_total_after - machine_total_before)
+                                              : -1.0;
     const int64_t processed = consumer.stats().processed.load();
     const int64_t raised = engine.stats().raised.load() - raised_before;
     all_processed = all_processed && processed == n;
@@ -344,7 +377,8 @@ int main(int argc, char** argv) {
         "\"events_per_s_after_join\":%.0f,"
         "\"raw_consume_events_per_s\":%.0f,\"rule_evaluations\":%lld,\"waves\":%lld,"
         "\"in_waves\":%lld,\"alone\":%lld,\"engine_cpu_us_per_event\":%.1f,"
-        "\"redis_cpu_us_per_event\":%.1f}\n",
+        "\"redis_cpu_us_per_event\":%.1f,\"machine_cpu_us_per_event\":%.1f,"
+        "\"machine_busy\":%.2f,\"cores\":%ld}\n",
         mode.c_str(), n, static_cast<long long>(processed), rules->size(),
         static_cast<long long>(raised), processed == n ? n / engine_secs : -1.0,
         processed == n && steady_secs > 0 ? n / steady_secs : -1.0,
@@ -352,7 +386,8 @@ int main(int argc, char** argv) {
         static_cast<long long>(engine.stats().evaluations.load() - evaluations_before),
         static_cast<long long>(waves ? ws.waves.load() : 0),
         static_cast<long long>(waves ? ws.in_waves.load() : 0),
-        static_cast<long long>(waves ? ws.alone.load() : 0), engine_cpu_us, redis_cpu_us);
+        static_cast<long long>(waves ? ws.alone.load() : 0), engine_cpu_us, redis_cpu_us,
+        machine_cpu_us, machine_busy, sysconf(_SC_NPROCESSORS_ONLN));
     std::fflush(stdout);
   }
 

@@ -145,11 +145,11 @@ absl::Status WarningEngine::EvaluateOne(
         rule.overrides().empty() &&
         (rule.scope().empty() || std::find(routing.units.begin(), routing.units.end(),
                                            rule.scope()) != routing.units.end());
-    v1::Rule effective;
+    std::optional<v1::Rule> effective;
     if (!as_is) {
       effective = EffectiveRule(rule, routing.units);
     }
-    const v1::Rule& eff = as_is ? rule : effective;
+    const v1::Rule& eff = as_is ? rule : *effective;
     auto it = active.find(rule.name());
     const Versioned<v1::Warning>* current = it == active.end() ? nullptr : it->second;
     // Without an active warning only a verdict that holds matters (Reconcile): the
