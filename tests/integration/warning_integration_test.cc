@@ -261,6 +261,7 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   absl::Cleanup today = [] { SetClockOffset(absl::ZeroDuration()); };
   TopicReader warnings(env.kafka_bootstrap, kWarningTopic);
   TopicReader customer_events(env.kafka_bootstrap, kCustomersTopic);
+  TopicReader published(env.kafka_bootstrap, kCustomersTopic);
 
   // A poison record first: the engine must go past it.
   ASSERT_TRUE(ProduceRaw(env.kafka_bootstrap, kCustomersTopic, "poison", "not protobuf",
@@ -287,7 +288,20 @@ TEST_F(WarningTest, AStalledDealWarnsItsSupervisorAndResolvesWhenItMovesExactlyO
   ASSERT_EQ(opp.opportunity().stage(), cv1::OPPORTUNITY_STAGE_LEAD);
   const std::string subject = opp.opportunity().name();
 
-  // Fresh: nothing to warn about, once the engine has seen the deal.
+  // Fresh: nothing to warn about, once the engine has seen the deal. The deal's
+  // event reaches Kafka through the customers relay, the barrier straight from
+  // here: it goes on the topic only after the event, or it can overtake it (the
+  // engine then evaluates the deal only once the clock below has moved on, and
+  // raises its warning from the event instead of the scheduler).
+  ASSERT_EQ(published
+                .ReadUntil(
+                    [&](const Record& rec) {
+                      return rec.key == Id("cust") &&
+                             EventType(rec) == "salesops.customers.v1.OpportunityCreated";
+                    },
+                    1, absl::Seconds(30))
+                .size(),
+            1u);
   ASSERT_NO_FATAL_FAILURE(EngineCaughtUpWith(Id("cust")));
   wv1::ListWarningsRequest by_subject;
   by_subject.set_subject(subject);
