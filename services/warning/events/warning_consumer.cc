@@ -217,13 +217,20 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
   }
   SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate u, Load(c.key));
   Apply(event, c, std::move(u), subjects, delta, b);
-  // A deal's weight moved: its owner's and team's coverage is re-evaluated.
+  // A deal's weight moved: its owner's and team's coverage is re-evaluated. Each
+  // period subject is also rewritten (its state as read, the next version), so that
+  // its version guards every evaluation of it: one that read the pipeline figure
+  // before another commit moved it (another replica's event, the scheduler's run)
+  // fails its guard and is redone from fresh reads, instead of committing a verdict
+  // on a figure that no longer holds (two deals lost at once, each leaving the
+  // coverage met on its own, would otherwise raise nothing).
   for (const auto& [who, by] : *delta) {
     b->HIncrBy(WarningStore::PipelineKey(), who, by);
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> keys, store_.PeriodSubjects(who));
     for (const std::string& key : keys) {
       SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate period, Load(key));
       if (period.version > 0) {
+        period.write = true;  // see above
         subjects->push_back(std::move(period));
       }
     }
@@ -429,7 +436,7 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
         if (period.version > 0) {
           SubjectUpdate copy = period;
           copy.key = key;
-          copy.write = false;
+          copy.write = true;  // as in Build; its version is set in wave order below
           it.subjects.push_back(std::move(copy));
         }
       }
@@ -476,6 +483,9 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
   // comes from the org directory.
   const absl::Time now = clock_.Now();
   absl::flat_hash_map<std::string, int64_t> carried;  // the wave's deltas so far
+  // Each period subject's version as the wave's commits so far leave it: a period
+  // several events of the wave move is rewritten by each, in order.
+  absl::flat_hash_map<std::string, int64_t> period_version;
   ProjectionStore::Stream commits = projections_.OpenStream();
   std::vector<size_t> committing;  // item positions, in the order of their commits
   for (size_t k = 0; k < items.size(); ++k) {
@@ -489,6 +499,11 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
     }
     for (const auto& [who, by] : it.delta) {
       carried[who] += by;
+    }
+    for (SubjectUpdate& s : it.subjects) {
+      if (s.write && s.key != it.change.key) {  // a period subject (step 2)
+        s.version = period_version.try_emplace(s.key, s.version).first->second++;
+      }
     }
     const CloudEvent& e = *events[it.index];
     const Cause cause{e.source, e.id, e.trace_id};

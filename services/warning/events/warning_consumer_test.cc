@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -70,16 +71,20 @@ struct World {
     return o;
   }
 
-  // Every subject's state and active warnings (rule, severity, supervisor, rep, unit:
-  // not the generated ids), by subject key.
-  std::map<std::string, std::string> Snapshot(const std::vector<std::string>& keys) {
+  // Every subject's state, version and active warnings (rule, severity, supervisor,
+  // rep, unit: not the generated ids), by subject key. A period subject's version
+  // counts the events that moved its pipeline since it was created, so it depends on
+  // the order of events of different keys: `versions` = false leaves it out.
+  std::map<std::string, std::string> Snapshot(const std::vector<std::string>& keys,
+                                              bool versions = true) {
     std::map<std::string, std::string> out;
     for (const std::string& key : keys) {
       auto subject = store.GetSubject(key);
       EXPECT_TRUE(subject.ok()) << subject.status();
       std::string text;
       if (subject.ok() && *subject) {
-        text = absl::StrCat("v", (*subject)->version, " ", (*subject)->doc.ShortDebugString());
+        text = absl::StrCat(versions ? absl::StrCat("v", (*subject)->version, " ") : "",
+                            (*subject)->doc.ShortDebugString());
       }
       auto active = store.ActiveWarnings(key);
       EXPECT_TRUE(active.ok()) << active.status();
@@ -145,6 +150,34 @@ struct World {
   WarningEngine engine{store, directory, rules, Options()};
   ProjectionStore seen{kv, WarnKey("eng:seen:")};
   WarningConsumer consumer{seen, store, engine, clock};
+};
+
+// Commits to `kv`, running `before_first` (once) just before the first commit: what
+// another replica committing between this one's reads and its commit looks like.
+class InterleavingCommitter final : public BatchCommitter {
+ public:
+  explicit InterleavingCommitter(InMemoryKv& kv) : kv_(kv) {}
+  std::function<void()> before_first;
+
+  absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) override {
+    RunHook();
+    return kv_.Commit(batch);
+  }
+  std::vector<absl::StatusOr<CommitResult>> CommitMany(
+      const std::vector<WriteBatch>& batches) override {
+    RunHook();
+    return kv_.CommitMany(batches);
+  }
+
+ private:
+  void RunHook() {
+    if (before_first) {
+      std::function<void()> hook = std::move(before_first);
+      before_first = nullptr;
+      hook();
+    }
+  }
+  InMemoryKv& kv_;
 };
 
 class WarningConsumerWavesTest : public ::testing::Test {
@@ -301,7 +334,7 @@ TEST_F(WarningConsumerWavesTest, WavesEndWhereOneByOneEnds) {
   for (const CloudEvent& e : batch) {
     (void)in_batch_order.consumer.Handle(e);
   }
-  EXPECT_EQ(waves.Snapshot(keys), in_batch_order.Snapshot(keys));
+  EXPECT_EQ(waves.Snapshot(keys, /*versions=*/false), in_batch_order.Snapshot(keys, false));
   EXPECT_EQ(waves.Pipelines(), in_batch_order.Pipelines());
 
   EXPECT_EQ(waves.Snapshot(keys), alone.Snapshot(keys));
@@ -360,6 +393,54 @@ TEST_F(WarningConsumerWavesTest, ARedeliveredBatchChangesNothing) {
   }
   EXPECT_EQ(w.Snapshot(keys), once);
   EXPECT_EQ(w.EventCounts(), events_once);
+}
+
+// Two deals of one rep are won at once on two replicas (two Kafka keys). Each
+// leaves the rep's coverage met on its own; both together do not. The second
+// replica read the pipeline figure before the first one's commit moved it: its
+// commit must not stand on that figure (it would raise nothing). The rep's period
+// subject is rewritten with every pipeline move, so its version guard sends the
+// second evaluation back to fresh reads, and the coverage warning is raised.
+TEST_F(WarningConsumerWavesTest, AnEvaluationOnAPipelineFigureAnotherCommitMovedIsRedone) {
+  for (const bool waves : {false, true}) {
+    SCOPED_TRACE(waves ? "the second replica's event in a wave" : "one by one");
+    World w(clock_);
+    InterleavingCommitter interleaving(w.kv);
+    ProjectionStore other_seen(interleaving, WarnKey("eng:seen:"));
+    WarningConsumer other(other_seen, w.store, w.engine, clock_);
+    const std::string period = SubjectKey("members/rep-1", kPeriod);
+    ASSERT_TRUE(w.consumer.Handle(Attainment("plan-a", 1)).ok());
+    // Six proposals of ¥50,000 weighted: ¥300,000 against the ¥249,000 that covers
+    // the ¥83,000 still to go 3×.
+    for (int deal = 0; deal < 6; ++deal) {
+      ASSERT_TRUE(w.consumer.Handle(ToProposal(deal, absl::StrCat("k-", deal), 1, 1)).ok());
+    }
+    auto coverage_warnings = [&] {
+      auto active = w.store.ActiveWarnings(period);
+      EXPECT_TRUE(active.ok()) << active.status();
+      int n = 0;
+      for (const auto& warning : active.ok() ? *active : std::vector<Versioned<v1::Warning>>{}) {
+        n += warning.doc.rule() == "rules/pipeline-coverage-low" ? 1 : 0;
+      }
+      return n;
+    };
+    ASSERT_EQ(coverage_warnings(), 0) << "covered before the deals are won";
+    ASSERT_GE(w.Pipelines().at("members/rep-1"), 300'000'00);
+
+    const CloudEvent first = Won(0, "k-0", 1), second = Won(1, "k-1", 1);
+    interleaving.before_first = [&] { EXPECT_TRUE(w.consumer.Handle(first).ok()); };
+    if (waves) {
+      const std::vector<const CloudEvent*> batch = {&second};
+      std::vector<absl::Status> got = other.HandleBatch(batch);
+      ASSERT_EQ(got.size(), 1u);
+      EXPECT_TRUE(got[0].ok()) << got[0];
+    } else {
+      EXPECT_TRUE(other.Handle(second).ok());
+    }
+    EXPECT_FALSE(interleaving.before_first) << "the first replica's commit came in between";
+    EXPECT_LT(w.Pipelines().at("members/rep-1"), 249'000'00);
+    EXPECT_EQ(coverage_warnings(), 1) << "both wins together leave the coverage short";
+  }
 }
 
 }  // namespace
