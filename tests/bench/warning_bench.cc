@@ -36,6 +36,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/config/config.h"
 #include "common/directory/org_directory.h"
@@ -48,6 +49,7 @@
 #include "common/time/clock.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/org/v1/org_events.pb.h"
+#include "salesops/targets/v1/targets_events.pb.h"
 #include "salesops/warning/v1/warning_events.pb.h"
 #include "services/warning/domain/rules.h"
 #include "services/warning/events/warning_consumer.h"
@@ -63,6 +65,9 @@ ABSL_FLAG(int, rules, 50, "rules the engine evaluates");
 ABSL_FLAG(int, lanes, 4,
           "the baseline mode: events of different keys evaluated at once, each on its own "
           "(--warning_engine_waves=false --warning_engine_lanes)");
+ABSL_FLAG(bool, period_subjects, false,
+          "give every rep and team an attainment this quarter first (applied before the "
+          "timed phase), so each deal event also re-evaluates its rep's and team's period");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(300), "give up after");
 ABSL_FLAG(std::string, latency_samples, "",
           "if set, each latency event's publish time and stages (ms) written there as CSV, to "
@@ -209,6 +214,38 @@ CloudEvent Created(int i, const std::string& run, absl::Time at) {
                         at);
 }
 
+// The attainment of rep `r` (or, with r < 0, of team -r-1) this quarter: far from
+// its target, so the period rules have something to say.
+CloudEvent Attainment(int r, const std::string& run, absl::Time now) {
+  namespace tv1 = salesops::targets::v1;
+  const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+  const int quarter = (today.month() - 1) / 3;
+  const absl::CivilMonth start(today.year(), quarter * 3 + 1);
+  const absl::CivilDay end = absl::CivilDay(start + 3) - 1;
+  tv1::AttainmentUpdated e;
+  e.set_plan("plans/bench-" + run);
+  e.set_period(absl::StrCat("fiscalPeriods/FY", today.year(), "-Q", quarter + 1));
+  const bool rep = r >= 0;
+  e.set_level(rep ? tv1::ATTAINMENT_LEVEL_REP : tv1::ATTAINMENT_LEVEL_TEAM);
+  e.set_subject(rep ? "members/" + Rep(r) : "orgUnits/" + Team(-r - 1));
+  if (rep) {
+    e.set_rep("members/" + Rep(r));
+  }
+  e.set_team("orgUnits/" + Team(rep ? r : -r - 1));
+  e.mutable_target()->set_amount_minor(rep ? 10'000'000'00 : 50'000'000'00);
+  e.mutable_target()->set_currency_code("CNY");
+  e.mutable_actual()->set_amount_minor(rep ? 1'000'000'00 : 5'000'000'00);
+  e.mutable_actual()->set_currency_code("CNY");
+  e.mutable_period_start_date()->set_year(static_cast<int>(start.year()));
+  e.mutable_period_start_date()->set_month(start.month());
+  e.mutable_period_start_date()->set_day(1);
+  e.mutable_period_end_date()->set_year(static_cast<int>(end.year()));
+  e.mutable_period_end_date()->set_month(end.month());
+  e.mutable_period_end_date()->set_day(end.day());
+  e.set_attainment_basis_points(1000);
+  return MakeCloudEvent("/salesops/targets", absl::StrCat("a", run, "-", r), e.subject(), e, now);
+}
+
 CloudEvent StageChanged(int i, const std::string& run, absl::Time at) {
   cv1::OpportunityStageChanged e;
   e.set_opportunity(absl::StrCat("opportunities/b", run, "-", i));
@@ -298,6 +335,15 @@ int main(int argc, char** argv) {
     const std::string mode = waves ? "waves" : absl::StrCat("lanes", absl::GetFlag(FLAGS_lanes));
     const std::string topic = absl::StrCat(in_topic, ".", mode);
     const std::string ids = absl::StrCat(run, "-", mode);
+    if (absl::GetFlag(FLAGS_period_subjects)) {
+      // Reps r >= 0, teams -t-1; applied directly: the periods exist before the deals.
+      for (int r = -kTeams; r < kTeams * kRepsPerTeam; ++r) {
+        if (absl::Status s = handler.Handle(Attainment(r, ids, absl::Now())); !s.ok()) {
+          std::fprintf(stderr, "attainment: %s\n", std::string(s.message()).c_str());
+          return 1;
+        }
+      }
+    }
     if (absl::Status s =
             EnsureTopics(bootstrap, {{topic, 3}}, absl::Seconds(10), salesops::bench::KafkaAuth());
         !s.ok()) {

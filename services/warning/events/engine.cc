@@ -249,6 +249,8 @@ absl::Status WarningEngine::EvaluateOne(
     if (s.version == 0) {
       b.ZAdd(WarningStore::SubjectsIndex(), 0, s.key);
     }
+  } else if (s.touch) {
+    WarningStore::TouchDoc(b, kSubjectDoc, s.key, s.version);
   }
   if (due) {
     b.ZAdd(WarningStore::DueKey(), static_cast<double>(absl::ToUnixSeconds(*due) + 1), s.key);

@@ -49,6 +49,7 @@ struct SubjectUpdate {
   v1::SubjectState state;
   int64_t version = 0;  // as read; 0 = not stored yet
   bool write = false;   // store `state`, guarded on `version`
+  bool touch = false;   // else: only the next version, guarded on `version`
 };
 
 struct Routing {

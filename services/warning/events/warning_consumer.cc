@@ -218,7 +218,7 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
   SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate u, Load(c.key));
   Apply(event, c, std::move(u), subjects, delta, b);
   // A deal's weight moved: its owner's and team's coverage is re-evaluated. Each
-  // period subject is also rewritten (its state as read, the next version), so that
+  // period subject also gets its next version (TouchDoc, the state as it is), so that
   // its version guards every evaluation of it: one that read the pipeline figure
   // before another commit moved it (another replica's event, the scheduler's run)
   // fails its guard and is redone from fresh reads, instead of committing a verdict
@@ -230,7 +230,7 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
     for (const std::string& key : keys) {
       SALESOPS_ASSIGN_OR_RETURN(SubjectUpdate period, Load(key));
       if (period.version > 0) {
-        period.write = true;  // see above
+        period.touch = true;  // see above
         subjects->push_back(std::move(period));
       }
     }
@@ -436,7 +436,7 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
         if (period.version > 0) {
           SubjectUpdate copy = period;
           copy.key = key;
-          copy.write = true;  // as in Build; its version is set in wave order below
+          copy.touch = true;  // as in Build; its version is set in wave order below
           it.subjects.push_back(std::move(copy));
         }
       }
@@ -501,7 +501,7 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
       carried[who] += by;
     }
     for (SubjectUpdate& s : it.subjects) {
-      if (s.write && s.key != it.change.key) {  // a period subject (step 2)
+      if (s.touch) {  // a period subject (step 2)
         s.version = period_version.try_emplace(s.key, s.version).first->second++;
       }
     }

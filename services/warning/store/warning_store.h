@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/docstore/doc_store.h"
 #include "salesops/warning/v1/warning_resources.pb.h"
@@ -52,6 +53,16 @@ class WarningStore : public DocStore {
   static void PutDoc(WriteBatch& b, absl::string_view kind, absl::string_view id,
                      const google::protobuf::Message& doc, int64_t expect_version) {
     PutDocWith(kKeyPrefix, b, kind, id, doc, expect_version);
+  }
+  // The document's next version, its content unchanged, guarded like PutDoc: a
+  // write that must fail the guards of evaluations made on what it changes
+  // elsewhere (a period subject's pipeline figure).
+  static void TouchDoc(WriteBatch& b, absl::string_view kind, absl::string_view id,
+                       int64_t expect_version) {
+    const std::string key = DocKey(kind, id);
+    b.ExpectHashField(key, "v", absl::StrCat(expect_version),
+                      absl::StrCat("version:", kind, ":", id));
+    b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}});
   }
 
   // ---- Subjects.
