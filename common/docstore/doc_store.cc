@@ -246,6 +246,14 @@ void DocStore::PutBytesWith(absl::string_view prefix, WriteBatch& b, absl::strin
   b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}, {"pb", std::move(bytes)}});
 }
 
+void DocStore::TouchDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
+                            absl::string_view id, int64_t expect_version) {
+  const std::string key = DocKeyWith(prefix, kind, id);
+  b.ExpectHashField(key, "v", absl::StrCat(expect_version),
+                    absl::StrCat("version:", kind, ":", id));
+  b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}});
+}
+
 std::string DocStore::RequestKeyWith(absl::string_view prefix, absl::string_view caller,
                                      absl::string_view request_id) {
   return absl::StrCat(prefix, "req:", caller, "/", request_id);

@@ -72,6 +72,10 @@ class DocStore {
   // protobuf message, or one serialized already).
   static void PutBytesWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
                            absl::string_view id, std::string bytes, int64_t expect_version);
+  // Only the next version (expect_version + 1, guarded like PutDocWith), the document
+  // as it is: a change kept elsewhere that evaluations of the document depend on.
+  static void TouchDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
+                           absl::string_view id, int64_t expect_version);
 
   // nullopt when absent; INTERNAL when the stored bytes do not parse.
   absl::StatusOr<std::optional<int64_t>> GetRaw(absl::string_view kind, absl::string_view id,

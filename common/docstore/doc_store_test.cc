@@ -1,5 +1,6 @@
 // DocStore::GetDocs: documents of several kinds in one read, each parsed into
 // its own message, absent ones at version 0, a corrupt one an error.
+// DocStore::TouchDocWith: the next version alone, guarded.
 #include "common/docstore/doc_store.h"
 
 #include "common/docstore/in_memory_kv.h"
@@ -42,6 +43,38 @@ TEST(DocStoreTest, GetDocsReadsSeveralKindsAtOnce) {
   ASSERT_TRUE(store.Commit(corrupt).ok());
   common::v1::Money bad;
   EXPECT_EQ(store.GetDocs({{"money", "bad", &bad}}).status().code(), absl::StatusCode::kInternal);
+}
+
+// A document's version moves without its content (a change kept elsewhere that
+// evaluations of it depend on): a write on the old version is then refused, and
+// the document reads as before.
+TEST(DocStoreTest, TouchMovesTheVersionOnlyAndIsGuarded) {
+  InMemoryKv kv;
+  DocStore store(kv, kv, "t:{t}:");
+  common::v1::Money money;
+  money.set_amount_minor(1250);
+  money.set_currency_code("CNY");
+  WriteBatch put;
+  DocStore::PutDocWith("t:{t}:", put, "money", "m1", money, 0);
+  ASSERT_TRUE(store.Commit(put).ok());
+
+  WriteBatch touch;
+  DocStore::TouchDocWith("t:{t}:", touch, "money", "m1", 1);
+  ASSERT_TRUE(store.Commit(touch).ok());
+  common::v1::Money got;
+  absl::StatusOr<std::vector<int64_t>> v = store.GetDocs({{"money", "m1", &got}});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_THAT(*v, ::testing::ElementsAre(2));
+  EXPECT_EQ(got.SerializeAsString(), money.SerializeAsString());
+
+  WriteBatch stale_touch, stale_put;
+  DocStore::TouchDocWith("t:{t}:", stale_touch, "money", "m1", 1);
+  DocStore::PutDocWith("t:{t}:", stale_put, "money", "m1", money, 1);
+  EXPECT_TRUE(absl::IsAborted(store.Commit(stale_touch)));
+  EXPECT_TRUE(absl::IsAborted(store.Commit(stale_put)));
+  v = store.GetDocs({{"money", "m1", &got}});
+  ASSERT_TRUE(v.ok());
+  EXPECT_THAT(*v, ::testing::ElementsAre(2));
 }
 
 }  // namespace

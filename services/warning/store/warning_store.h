@@ -59,10 +59,7 @@ class WarningStore : public DocStore {
   // elsewhere (a period subject's pipeline figure).
   static void TouchDoc(WriteBatch& b, absl::string_view kind, absl::string_view id,
                        int64_t expect_version) {
-    const std::string key = DocKey(kind, id);
-    b.ExpectHashField(key, "v", absl::StrCat(expect_version),
-                      absl::StrCat("version:", kind, ":", id));
-    b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}});
+    TouchDocWith(kKeyPrefix, b, kind, id, expect_version);
   }
 
   // ---- Subjects.

@@ -3,7 +3,6 @@
 #include <set>
 
 #include "gtest/gtest.h"
-#include "services/warning/store/in_memory_warning_store.h"
 
 namespace salesops::warning {
 namespace {
@@ -50,38 +49,6 @@ TEST(WarningStoreKeysTest, IndexingAWarningCoversEveryUnitOfItsChain) {
   WriteBatch r;
   WarningStore::UnindexActive(r, w, {"orgUnits/team", "orgUnits/east", "orgUnits/co"});
   EXPECT_EQ(r.op_count(), 7u);
-}
-
-// A period subject's version moves without its document: the next evaluation on
-// the old version fails its guard, and the state reads as before.
-TEST(WarningStoreTouchTest, TouchMovesTheVersionOnlyAndIsGuarded) {
-  InMemoryWarningStore store;
-  v1::SubjectState st;
-  st.set_subject("members/7");
-  st.set_target_minor(183'000'00);
-  const std::string key = "members/7|fiscalPeriods/FY2026-Q4";
-  WriteBatch put;
-  WarningStore::PutDoc(put, kSubjectDoc, key, st, 0);
-  ASSERT_TRUE(store.Commit(put).ok());
-
-  WriteBatch touch;
-  WarningStore::TouchDoc(touch, kSubjectDoc, key, 1);
-  ASSERT_TRUE(store.Commit(touch).ok());
-  auto got = store.GetSubject(key);
-  ASSERT_TRUE(got.ok() && got->has_value()) << got.status();
-  EXPECT_EQ((*got)->version, 2);
-  EXPECT_EQ((*got)->doc.SerializeAsString(), st.SerializeAsString());
-
-  // On the version before: refused, nothing written.
-  WriteBatch stale;
-  WarningStore::TouchDoc(stale, kSubjectDoc, key, 1);
-  EXPECT_TRUE(absl::IsAborted(store.Commit(stale)));
-  WriteBatch stale_put;
-  WarningStore::PutDoc(stale_put, kSubjectDoc, key, st, 1);
-  EXPECT_TRUE(absl::IsAborted(store.Commit(stale_put)));
-  got = store.GetSubject(key);
-  ASSERT_TRUE(got.ok() && got->has_value());
-  EXPECT_EQ((*got)->version, 2);
 }
 
 }  // namespace
