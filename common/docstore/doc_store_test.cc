@@ -10,22 +10,29 @@
 namespace salesops {
 namespace {
 
+constexpr char kPrefix[] = "t:{t}:";
+
+common::v1::Money Cny(int64_t minor) {
+  common::v1::Money m;
+  m.set_amount_minor(minor);
+  m.set_currency_code("CNY");
+  return m;
+}
+
 TEST(DocStoreTest, GetDocsReadsSeveralKindsAtOnce) {
   InMemoryKv kv;
-  DocStore store(kv, kv, "t:{t}:");
-  common::v1::Money money;
-  money.set_amount_minor(1250);
-  money.set_currency_code("CNY");
+  DocStore store(kv, kv, kPrefix);
+  const common::v1::Money money = Cny(1250);
   common::v1::Date date;
   date.set_year(2026);
   date.set_month(12);
   date.set_day(4);
   WriteBatch b;
-  DocStore::PutDocWith("t:{t}:", b, "money", "m1", money, 0);
-  DocStore::PutDocWith("t:{t}:", b, "date", "d1", date, 0);
+  DocStore::PutDocWith(kPrefix, b, "money", "m1", money, 0);
+  DocStore::PutDocWith(kPrefix, b, "date", "d1", date, 0);
   ASSERT_TRUE(store.Commit(b).ok());
   WriteBatch again;
-  DocStore::PutDocWith("t:{t}:", again, "date", "d1", date, 1);
+  DocStore::PutDocWith(kPrefix, again, "date", "d1", date, 1);
   ASSERT_TRUE(store.Commit(again).ok());
 
   common::v1::Money got_money, absent;
@@ -39,7 +46,7 @@ TEST(DocStoreTest, GetDocsReadsSeveralKindsAtOnce) {
   EXPECT_EQ(absent.amount_minor(), 0);
 
   WriteBatch corrupt;
-  DocStore::PutBytesWith("t:{t}:", corrupt, "money", "bad", std::string("\xff\xff\xff", 3), 0);
+  DocStore::PutBytesWith(kPrefix, corrupt, "money", "bad", std::string("\xff\xff\xff", 3), 0);
   ASSERT_TRUE(store.Commit(corrupt).ok());
   common::v1::Money bad;
   EXPECT_EQ(store.GetDocs({{"money", "bad", &bad}}).status().code(), absl::StatusCode::kInternal);
@@ -50,16 +57,14 @@ TEST(DocStoreTest, GetDocsReadsSeveralKindsAtOnce) {
 // the document reads as before.
 TEST(DocStoreTest, TouchMovesTheVersionOnlyAndIsGuarded) {
   InMemoryKv kv;
-  DocStore store(kv, kv, "t:{t}:");
-  common::v1::Money money;
-  money.set_amount_minor(1250);
-  money.set_currency_code("CNY");
+  DocStore store(kv, kv, kPrefix);
+  const common::v1::Money money = Cny(1250);
   WriteBatch put;
-  DocStore::PutDocWith("t:{t}:", put, "money", "m1", money, 0);
+  DocStore::PutDocWith(kPrefix, put, "money", "m1", money, 0);
   ASSERT_TRUE(store.Commit(put).ok());
 
   WriteBatch touch;
-  DocStore::TouchDocWith("t:{t}:", touch, "money", "m1", 1);
+  DocStore::TouchDocWith(kPrefix, touch, "money", "m1", 1);
   ASSERT_TRUE(store.Commit(touch).ok());
   common::v1::Money got;
   absl::StatusOr<std::vector<int64_t>> v = store.GetDocs({{"money", "m1", &got}});
@@ -68,8 +73,8 @@ TEST(DocStoreTest, TouchMovesTheVersionOnlyAndIsGuarded) {
   EXPECT_EQ(got.SerializeAsString(), money.SerializeAsString());
 
   WriteBatch stale_touch, stale_put;
-  DocStore::TouchDocWith("t:{t}:", stale_touch, "money", "m1", 1);
-  DocStore::PutDocWith("t:{t}:", stale_put, "money", "m1", money, 1);
+  DocStore::TouchDocWith(kPrefix, stale_touch, "money", "m1", 1);
+  DocStore::PutDocWith(kPrefix, stale_put, "money", "m1", money, 1);
   EXPECT_TRUE(absl::IsAborted(store.Commit(stale_touch)));
   EXPECT_TRUE(absl::IsAborted(store.Commit(stale_put)));
   v = store.GetDocs({{"money", "m1", &got}});
