@@ -1,7 +1,6 @@
 #include "common/outbox/write_batch.h"
 
 #include <cmath>
-#include <cstring>
 #include <deque>
 #include <tuple>
 
@@ -13,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 
 namespace salesops {
 namespace {
@@ -310,6 +310,19 @@ absl::StatusOr<CommitResult> TransactionalOutbox::Decode(const WriteBatch& batch
 }
 
 absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch) {
+  std::string bytes;
+  AppendCommitCommand(batch, &bytes);
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, Send(bytes, 1));
+  if (replies.size() != 1) {
+    return Internal("OUTBOX_BAD_REPLY", "one commit, not one reply");
+  }
+  if (replies[0].type == RedisValue::Type::kError && absl::StartsWith(replies[0].str, "NOSCRIPT")) {
+    return CommitByEval(batch);  // not loaded yet: EVAL loads it
+  }
+  return Decode(batch, replies[0]);
+}
+
+absl::StatusOr<CommitResult> TransactionalOutbox::CommitByEval(const WriteBatch& batch) {
   CommitArgs c;
   Arguments(batch, &c);
   absl::StatusOr<RedisValue> reply =
@@ -321,36 +334,18 @@ absl::StatusOr<CommitResult> TransactionalOutbox::Commit(const WriteBatch& batch
   return Decode(batch, *reply);
 }
 
-namespace {
-
-// "$<length>\r\n<bytes>\r\n", grown once.
-void AppendBulk(std::string* out, std::string_view s) {
-  char digits[absl::numbers_internal::kFastToBufferSize];
-  char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(s.size()), digits);
-  const size_t n = static_cast<size_t>(end - digits);
-  const size_t at = out->size();
-  out->resize(at + 1 + n + 2 + s.size() + 2);
-  char* p = out->data() + at;
-  *p++ = '$';
-  std::memcpy(p, digits, n);
-  p += n;
-  *p++ = '\r';
-  *p++ = '\n';
-  if (!s.empty()) {
-    std::memcpy(p, s.data(), s.size());
-  }
-  p += s.size();
-  *p++ = '\r';
-  *p = '\n';
+absl::StatusOr<std::vector<RedisValue>> TransactionalOutbox::Send(std::string_view encoded,
+                                                                  size_t count) {
+  std::unique_ptr<RedisClient::Stream> stream = redis_.OpenStream();
+  SALESOPS_RETURN_IF_ERROR(stream->Send(encoded, count));
+  return stream->Finish(stream_key_);
 }
-
-}  // namespace
 
 void TransactionalOutbox::AppendCommitCommand(const WriteBatch& batch, std::string* out) const {
   // Written in Redis' protocol straight from the batch's arguments (views into it).
   CommitArgs c;
   Arguments(batch, &c);
-  absl::StrAppend(out, "*", 3 + c.keys.size() + c.args.size(), "\r\n");
+  AppendArrayHeader(out, 3 + c.keys.size() + c.args.size());
   AppendBulk(out, "EVALSHA");
   AppendBulk(out, CommitScript().sha1());
   AppendBulk(out, absl::StrCat(c.keys.size()));
@@ -378,14 +373,13 @@ std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::CommitMany(
   if (batches.empty()) {
     return out;
   }
-  std::vector<std::vector<std::string>> commands;
-  commands.reserve(batches.size());
+  std::string bytes;
   for (const auto& b : batches) {
-    commands.push_back(CommitCommand(b));
+    AppendCommitCommand(b, &bytes);
   }
   // Acknowledged like Commit: with --redis_wait_replicas, only once the
   // replicas have the whole pipeline.
-  return Answer(batches, redis_.PipelineReplicated(std::move(commands), stream_key_));
+  return Answer(batches, Send(bytes, batches.size()));
 }
 
 std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::Answer(
@@ -405,7 +399,7 @@ std::vector<absl::StatusOr<CommitResult>> TransactionalOutbox::Answer(
   for (size_t i = 0; i < batches.size(); ++i) {
     const RedisValue& v = (*replies)[i];
     if (v.type == RedisValue::Type::kError && absl::StartsWith(v.str, "NOSCRIPT")) {
-      out.push_back(Commit(batches[i]));  // not loaded yet: EVAL loads it
+      out.push_back(CommitByEval(batches[i]));  // not loaded yet: EVAL loads it
     } else {
       out.push_back(Decode(batches[i], v));
     }

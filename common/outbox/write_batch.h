@@ -155,9 +155,11 @@ class TransactionalOutbox final : public BatchCommitter {
   TransactionalOutbox(RedisClient& redis, std::string stream_key)
       : redis_(redis), stream_key_(std::move(stream_key)) {}
 
+  // One EVALSHA, written in Redis' protocol straight from the batch; acknowledged
+  // once durable as configured (WAIT after it with --redis_wait_replicas).
   absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) override;
   // One Redis pipeline of EVALSHAs, acknowledged like Commit (WAIT after the
-  // last with --redis_wait_replicas).
+  // last).
   std::vector<absl::StatusOr<CommitResult>> CommitMany(
       const std::vector<WriteBatch>& batches) override;
   // Sends the batches' scripts every few batches on one connection, without
@@ -175,6 +177,11 @@ class TransactionalOutbox final : public BatchCommitter {
  private:
   class RedisStream;
 
+  // The commit through EVAL, which loads the script (after NOSCRIPT).
+  absl::StatusOr<CommitResult> CommitByEval(const WriteBatch& batch);
+  // `count` encoded commands on one connection, their replies acknowledged like
+  // RedisClient::PipelineReplicated.
+  absl::StatusOr<std::vector<RedisValue>> Send(std::string_view encoded, size_t count);
   // Each batch's result from the pipeline's replies.
   std::vector<absl::StatusOr<CommitResult>> Answer(const std::vector<WriteBatch>& batches,
                                                    absl::StatusOr<std::vector<RedisValue>> replies);

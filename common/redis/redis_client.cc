@@ -4,6 +4,8 @@
 #include <openssl/sha.h>
 #include <sys/time.h>
 
+#include <cstring>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -71,26 +73,49 @@ int RedisConnection::socket_fd() const { return ctx_ == nullptr ? -1 : ctx_->fd;
 
 RedisValue RedisValueFromReply(const redisReply* reply) { return Convert(reply); }
 
-absl::StatusOr<std::string> EncodeCommands(const std::vector<std::vector<std::string>>& commands) {
-  std::string bytes;
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
+void AppendArrayHeader(std::string* out, size_t n) {
+  char digits[absl::numbers_internal::kFastToBufferSize];
+  char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(n), digits);
+  out->push_back('*');
+  out->append(digits, end);
+  out->append("\r\n", 2);
+}
+
+void AppendBulk(std::string* out, std::string_view s) {
+  char digits[absl::numbers_internal::kFastToBufferSize];
+  char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(s.size()), digits);
+  const size_t n = static_cast<size_t>(end - digits);
+  const size_t at = out->size();
+  out->resize(at + 1 + n + 2 + s.size() + 2);  // grown once
+  char* p = out->data() + at;
+  *p++ = '$';
+  std::memcpy(p, digits, n);
+  p += n;
+  *p++ = '\r';
+  *p++ = '\n';
+  if (!s.empty()) {
+    std::memcpy(p, s.data(), s.size());
+  }
+  p += s.size();
+  *p++ = '\r';
+  *p = '\n';
+}
+
+std::string EncodeCommands(const std::vector<std::vector<std::string>>& commands) {
+  size_t size = 0;
   for (const auto& cmd : commands) {
-    argv.clear();
-    lens.clear();
+    size += 16;
     for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
+      size += a.size() + 16;
     }
-    char* formatted = nullptr;
-    const int n =
-        redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
-    if (n < 0 || formatted == nullptr) {
-      return MakeError(absl::StatusCode::kInternal, "REDIS_FORMAT",
-                       "redis: cannot encode a command");
+  }
+  std::string bytes;
+  bytes.reserve(size);
+  for (const auto& cmd : commands) {
+    AppendArrayHeader(&bytes, cmd.size());
+    for (const auto& a : cmd) {
+      AppendBulk(&bytes, a);
     }
-    bytes.append(formatted, static_cast<size_t>(n));
-    redisFreeCommand(formatted);
   }
   return bytes;
 }
@@ -245,8 +270,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
 }
 
 absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& commands) {
-  SALESOPS_ASSIGN_OR_RETURN(std::string bytes, EncodeCommands(commands));
-  return SendEncoded(bytes);
+  return SendEncoded(EncodeCommands(commands));
 }
 
 absl::Status RedisConnection::SendEncoded(std::string_view bytes) {

@@ -223,9 +223,13 @@ std::string ReplicationBarrierKey(std::string_view key);
 // A hiredis reply as a RedisValue (RedisMux parses replies itself).
 RedisValue RedisValueFromReply(const redisReply* reply);
 
-// Commands in Redis' wire protocol, as hiredis formats them (INTERNAL only
-// when out of memory).
-absl::StatusOr<std::string> EncodeCommands(const std::vector<std::vector<std::string>>& commands);
+// Redis' wire protocol (RESP), the bytes hiredis' redisFormatCommandArgv makes
+// without its printf: a command is AppendArrayHeader(argc), then AppendBulk per
+// argument ("$<length>\r\n<bytes>\r\n").
+void AppendArrayHeader(std::string* out, size_t n);
+void AppendBulk(std::string* out, std::string_view s);
+// Commands in that protocol.
+std::string EncodeCommands(const std::vector<std::vector<std::string>>& commands);
 
 // Helpers for reading replies.
 absl::StatusOr<long long> AsInteger(const RedisValue& v);

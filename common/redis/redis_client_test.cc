@@ -1,8 +1,11 @@
 // Redis client behaviour that needs no server: error classification (ACL
-// replies included), script hashing, and the status when nothing listens.
+// replies included), script hashing, the wire encoding, and the status when
+// nothing listens.
 // AUTH on connect is covered against the real server in
 // tests/integration/infra_security_integration_test.cc.
 #include "common/redis/redis_client.h"
+
+#include <hiredis/hiredis.h>
 
 #include "common/status/errors.h"
 #include "gtest/gtest.h"
@@ -49,6 +52,52 @@ TEST(RedisClientTest, AclRepliesAreClassified) {
 // Scripts are addressed by the SHA1 Redis computes for SCRIPT LOAD.
 TEST(RedisClientTest, ScriptSha1MatchesRedis) {
   EXPECT_EQ(LuaScript("return 1").sha1(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+}
+
+// What hiredis' own formatter makes of the same arguments.
+std::string HiredisFormat(const std::vector<std::vector<std::string>>& commands) {
+  std::string bytes;
+  for (const auto& cmd : commands) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : cmd) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    char* formatted = nullptr;
+    const int n =
+        redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
+    EXPECT_GT(n, 0);
+    bytes.append(formatted, static_cast<size_t>(n));
+    redisFreeCommand(formatted);
+  }
+  return bytes;
+}
+
+// Our encoder writes exactly what hiredis would send: empty and binary
+// arguments, lengths across digit counts, one command and many.
+TEST(RedisClientTest, EncodingIsHiredisProtocol) {
+  const std::string binary("a\0b\r\n\xff", 6);
+  std::vector<std::vector<std::string>> commands = {
+      {"PING"},
+      {"SET", "k", ""},
+      {"HSET", "h", "f", binary},
+      {"EVALSHA", std::string(40, 'e'), "1", "k", std::string(9, 'x'), std::string(10, 'y'),
+       std::string(99, 'z'), std::string(100, 'w'), std::string(70000, 'v')},
+  };
+  std::vector<std::string> many(123, "m");
+  many[0] = "SADD";
+  commands.push_back(many);
+  EXPECT_EQ(EncodeCommands(commands), HiredisFormat(commands));
+  for (const auto& cmd : commands) {
+    EXPECT_EQ(EncodeCommands({cmd}), HiredisFormat({cmd}));
+  }
+  EXPECT_EQ(EncodeCommands({}), "");
+  std::string appended = "prefix";
+  AppendArrayHeader(&appended, 2);
+  AppendBulk(&appended, "GET");
+  AppendBulk(&appended, "");
+  EXPECT_EQ(appended, "prefix*2\r\n$3\r\nGET\r\n$0\r\n\r\n");
 }
 
 // The barrier a replicated write ends with shares the key's hash tag (its slot)

@@ -263,15 +263,11 @@ void RedisMux::Send(const std::vector<std::vector<std::string>>& commands, Done 
     Deliver(done, std::vector<RedisValue>{});
     return;
   }
-  absl::StatusOr<std::string> bytes = EncodeCommands(commands);
-  if (!bytes.ok()) {
-    Deliver(done, bytes.status());
-    return;
-  }
+  const std::string bytes = EncodeCommands(commands);
   const size_t n = lanes_.size();
   const size_t first = next_.fetch_add(1, std::memory_order_relaxed) % n;
   for (size_t i = 0; i < n; ++i) {
-    if (lanes_[(first + i) % n]->TrySend(*bytes, commands.size(), done)) {
+    if (lanes_[(first + i) % n]->TrySend(bytes, commands.size(), done)) {
       return;
     }
   }

@@ -1,10 +1,17 @@
 #include "tests/bench/bench_backends.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/config/config.h"
 
 ABSL_FLAG(std::string, redis_user, "", "Redis ACL user; empty = no AUTH");
@@ -86,6 +93,52 @@ ConsumerOptions Group(const std::string& bootstrap, const std::string& group,
   o.topic_owners = {{topic, owner}};
   o.dlq_topic = dlq;
   return o;
+}
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::pair<double, double> MachineCpuSeconds() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) {
+    return {-1, -1};
+  }
+  unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
+  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                              &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  if (got != 8 || hz <= 0) {
+    return {-1, -1};
+  }
+  double total = 0;
+  for (unsigned long long x : v) {
+    total += static_cast<double>(x);
+  }
+  return {(total - static_cast<double>(v[3] + v[4])) / hz, total / hz};
+}
+
+double RedisCpuSeconds(RedisClient& redis) {
+  absl::StatusOr<RedisValue> info = redis.Command({"INFO", "cpu"});
+  if (!info.ok()) {
+    return -1;
+  }
+  double total = 0;
+  int found = 0;
+  for (absl::string_view line : absl::StrSplit(info->str, absl::ByAnyChar("\r\n"))) {
+    for (absl::string_view field : {"used_cpu_sys:", "used_cpu_user:"}) {
+      double v = 0;
+      if (absl::ConsumePrefix(&line, field) && absl::SimpleAtod(line, &v)) {
+        total += v;
+        ++found;
+      }
+    }
+  }
+  return found == 2 ? total : -1;
 }
 
 double Percentile(std::vector<double> v, double p) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -48,6 +49,16 @@ std::unique_ptr<RdKafka::KafkaConsumer> PlainConsumer(const std::string& bootstr
 ConsumerOptions Group(const std::string& bootstrap, const std::string& group,
                       const std::string& topic, const std::string& dlq,
                       const std::string& owner = "customers");
+
+// CPU seconds this process has used (every thread: the consumer's, librdkafka's).
+double ProcessCpuSeconds();
+
+// The machine's busy and total CPU seconds over all cores (/proc/stat), or {-1, -1}:
+// with the process' and Redis' own, what the broker and everything else take.
+std::pair<double, double> MachineCpuSeconds();
+
+// CPU seconds Redis has used (INFO cpu), or -1 when it does not say.
+double RedisCpuSeconds(RedisClient& redis);
 
 // The p-quantile (0..1) of `v` (nearest rank); -1 when empty.
 double Percentile(std::vector<double> v, double p);

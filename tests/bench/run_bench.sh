@@ -272,6 +272,10 @@ print("  one at a time %.0f events/s vs bare apply one at a time %.0f/s: ratio %
       % (a['one_by_one_events_per_s'], a['baseline_events_per_s'], a['one_by_one_over_baseline']))
 print("  batched attainment / one-at-a-time bare apply: %.2f; %d waves, %d events in them, %d alone; root actual ok: %s"
       % (a['batched_over_one_by_one_baseline'], a['waves'], a['in_waves'], a['alone'], a['root_actual_ok']))
+if 'client_cpu_us_per_event' in a:
+    print("  CPU per event, batched: projection %.1f us + Redis %.1f us; bare apply %.1f + %.1f us"
+          % (a['client_cpu_us_per_event'], a['redis_cpu_us_per_event'],
+             a['baseline_client_cpu_us_per_event'], a['baseline_redis_cpu_us_per_event']))
 if 'rollup_latency' in rows:
     rl = rows['rollup_latency']
     print("  won deal on Kafka -> rep's roll-up: p50 %.1f ms, p99 %.1f ms; raw produce -> consume p50 %.1f, p99 %.1f ms"

@@ -19,7 +19,6 @@
 //
 //   warning_bench --redis_addr=127.0.0.1:P --kafka_bootstrap=127.0.0.1:P --events=20000
 #include <librdkafka/rdkafkacpp.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,65 +79,18 @@ namespace cv1 = salesops::customers::v1;
 namespace wv1 = salesops::warning::v1;
 using salesops::bench::Group;
 using salesops::bench::Header;
+using salesops::bench::MachineCpuSeconds;
 using salesops::bench::Percentile;
 using salesops::bench::PlainConsumer;
+using salesops::bench::ProcessCpuSeconds;
 using salesops::bench::RawLatency;
+using salesops::bench::RedisCpuSeconds;
 
 constexpr int kTeams = 4;
 constexpr int kRepsPerTeam = 5;
 
 std::string Team(int i) { return absl::StrCat("bench-team-", i % kTeams); }
 std::string Rep(int i) { return absl::StrCat("bench-rep-", i % (kTeams * kRepsPerTeam)); }
-
-// CPU seconds this process has used (every thread: the engine's consumer, librdkafka's).
-double ProcessCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// The machine's busy and total CPU seconds over all cores (/proc/stat), or {-1, -1}:
-// with the engine's and Redis' own, what the broker and everything else take.
-std::pair<double, double> MachineCpuSeconds() {
-  std::FILE* f = std::fopen("/proc/stat", "r");
-  if (f == nullptr) {
-    return {-1, -1};
-  }
-  unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
-  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-                              &v[3], &v[4], &v[5], &v[6], &v[7]);
-  std::fclose(f);
-  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
-  if (got != 8 || hz <= 0) {
-    return {-1, -1};
-  }
-  double total = 0;
-  for (unsigned long long x : v) {
-    total += static_cast<double>(x);
-  }
-  return {(total - static_cast<double>(v[3] + v[4])) / hz, total / hz};
-}
-
-// CPU seconds Redis has used (INFO cpu), or -1 when it does not say.
-double RedisCpuSeconds(RedisClient& redis) {
-  absl::StatusOr<RedisValue> info = redis.Command({"INFO", "cpu"});
-  if (!info.ok()) {
-    return -1;
-  }
-  double total = 0;
-  int found = 0;
-  for (absl::string_view line : absl::StrSplit(info->str, absl::ByAnyChar("\r\n"))) {
-    for (absl::string_view field : {"used_cpu_sys:", "used_cpu_user:"}) {
-      double v = 0;
-      if (absl::ConsumePrefix(&line, field) && absl::SimpleAtod(line, &v)) {
-        total += v;
-        ++found;
-      }
-    }
-  }
-  return found == 2 ? total : -1;
-}
 
 // The org the engine routes through: a company, four teams with a supervisor
 // and five reps each, fed to the directory projection as org events.
