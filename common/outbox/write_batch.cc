@@ -439,8 +439,9 @@ class TransactionalOutbox::RedisStream final : public CommitStream {
       ++unsent_count_;
     }
     batches_.push_back(std::move(batch));
-    // A few scripts per write: Redis starts on them now, without a syscall per batch.
-    if (unsent_count_ >= kSendEvery) {
+    // A few scripts per write, or one large one (a combined chunk): Redis starts
+    // on them now, without a syscall per small batch.
+    if (unsent_count_ >= kSendEvery || unsent_.size() >= kSendBytes) {
       Flush();
     }
   }
@@ -452,6 +453,7 @@ class TransactionalOutbox::RedisStream final : public CommitStream {
 
  private:
   static constexpr size_t kSendEvery = 8;
+  static constexpr size_t kSendBytes = 32 * 1024;
 
   void Flush() {
     if (unsent_count_ > 0 && failed_.ok()) {

@@ -3,9 +3,28 @@
 #include <iterator>
 #include <optional>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
 
 namespace salesops {
+
+namespace {
+
+// A chain marker lives from one chunk's script to the next's, which deletes
+// it; one left by a stream that stopped half-way expires.
+constexpr long long kChainMarkerTtlSeconds = 300;
+
+}  // namespace
+
+ProjectionStore::ProjectionStore(BatchCommitter& outbox, std::string seen_prefix,
+                                 absl::Duration seen_ttl)
+    : outbox_(outbox),
+      seen_prefix_(std::move(seen_prefix)),
+      seen_ttl_(seen_ttl),
+      chain_prefix_(absl::StrCat(
+          seen_prefix_,
+          "chain:", absl::Hex(absl::Uniform<uint64_t>(absl::BitGen()), absl::kZeroPad16), ":")) {}
 
 std::string ProjectionStore::SeenKey(const CloudEvent& event) const {
   // (source, id) identifies an event.
@@ -46,57 +65,101 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::TryApplyOnceMany(
 
 std::vector<absl::StatusOr<CommitResult>> ProjectionStore::TryApplyCombined(
     std::vector<std::pair<const CloudEvent*, WriteBatch>> items) {
-  // A chunk's script keeps Redis busy for its whole length: bound it.
-  constexpr size_t kMaxChunkWrites = 4096;
-  std::vector<WriteBatch> batches;
-  batches.reserve(items.size());
+  CombinedStream stream = OpenCombined();
   for (auto& [event, batch] : items) {
-    batches.push_back(Guarded(*event, std::move(batch)));
+    stream.Add(*event, std::move(batch));
   }
+  return stream.Finish();
+}
+
+ProjectionStore::CombinedStream::CombinedStream(ProjectionStore& store, size_t max_chunk_writes)
+    : store_(store), max_chunk_writes_(max_chunk_writes), stream_(store.outbox_.OpenStream()) {}
+
+void ProjectionStore::CombinedStream::Add(const CloudEvent& event, WriteBatch batch) {
+  WriteBatch guarded = store_.Guarded(event, std::move(batch));
+  const size_t writes = guarded.op_count() + guarded.event_count();
+  if (!open_.empty() && open_writes_ + writes > max_chunk_writes_) {
+    Close(/*last=*/false);
+  }
+  open_.push_back(std::move(guarded));
+  open_writes_ += writes;
+}
+
+void ProjectionStore::CombinedStream::Close(bool last) {
+  if (open_.empty()) {
+    return;
+  }
+  Chunk chunk;
+  chunk.batches = std::move(open_);
+  open_.clear();
+  open_writes_ = 0;
+  std::optional<WriteBatch> combined;
+  if (streaming_) {
+    combined = WriteBatch::Combine(chunk.batches);
+  }
+  if (!combined.has_value()) {
+    // One by one at Finish, after the chunks sent so far are answered; so is
+    // everything after it, which must not overtake it.
+    streaming_ = false;
+    chunks_.push_back(std::move(chunk));
+    return;
+  }
+  if (!marker_.empty()) {
+    combined->ExpectPresent(marker_, kChainTag);
+    combined->Del(marker_);
+    marker_.clear();
+  }
+  if (!last) {
+    marker_ = absl::StrCat(store_.chain_prefix_, store_.chain_count_.fetch_add(1));
+    combined->Set(marker_, "1", kChainMarkerTtlSeconds);
+  }
+  stream_->Add(*std::move(combined));
+  chunk.sent = true;
+  chunks_.push_back(std::move(chunk));
+}
+
+std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finish() {
+  Close(/*last=*/true);
+  std::vector<absl::StatusOr<CommitResult>> sent = stream_->Finish();
   std::vector<absl::StatusOr<CommitResult>> out;
-  out.reserve(batches.size());
-  size_t begin = 0;
-  while (begin < batches.size()) {
-    size_t end = begin;
-    size_t writes = 0;
-    while (end < batches.size() &&
-           (end == begin ||
-            writes + batches[end].op_count() + batches[end].event_count() <= kMaxChunkWrites)) {
-      writes += batches[end].op_count() + batches[end].event_count();
-      ++end;
-    }
-    const std::vector<WriteBatch> chunk(std::make_move_iterator(batches.begin() + begin),
-                                        std::make_move_iterator(batches.begin() + end));
-    begin = end;
-    if (chunk.size() > 1) {
-      std::optional<WriteBatch> combined = WriteBatch::Combine(chunk);
-      if (combined.has_value()) {
-        absl::StatusOr<CommitResult> r = outbox_.Commit(*combined);
-        if (!r.ok()) {
-          // Nothing is known about whether it ran: the same error for each
-          // (their seen guards make a retry safe).
-          out.insert(out.end(), chunk.size(), r.status());
-          continue;
-        }
-        if (r->committed) {
-          size_t next_id = 0;
-          for (const WriteBatch& b : chunk) {
-            CommitResult each;
-            each.committed = true;
-            for (size_t k = 0; k < b.event_count() && next_id < r->outbox_ids.size(); ++k) {
-              each.outbox_ids.push_back(r->outbox_ids[next_id++]);
-            }
-            out.push_back(std::move(each));
-          }
-          continue;
-        }
+  size_t next = 0;  // in `sent`
+  for (Chunk& chunk : chunks_) {
+    if (chunk.sent) {
+      absl::StatusOr<CommitResult> r =
+          next < sent.size() ? std::move(sent[next])
+                             : Internal("PROJECTION_STREAM", "a chunk went unanswered");
+      ++next;
+      if (!r.ok()) {
+        // Nothing is known about whether it ran: the same error for each
+        // (their seen guards make a retry safe).
+        out.insert(out.end(), chunk.batches.size(), r.status());
+        continue;
       }
-      ++combined_fallbacks_;
+      if (!r->committed && chunk.batches.size() == 1 && r->failed_tag != kChainTag) {
+        out.push_back(*std::move(r));  // its own guard: what it alone would get
+        continue;
+      }
+      if (r->committed) {
+        size_t next_id = 0;
+        for (const WriteBatch& b : chunk.batches) {
+          CommitResult each;
+          each.committed = true;
+          for (size_t k = 0; k < b.event_count() && next_id < r->outbox_ids.size(); ++k) {
+            each.outbox_ids.push_back(r->outbox_ids[next_id++]);
+          }
+          out.push_back(std::move(each));
+        }
+        continue;
+      }
     }
-    for (auto& r : outbox_.CommitMany(chunk)) {
+    if (chunk.batches.size() > 1) {
+      ++store_.combined_fallbacks_;
+    }
+    for (auto& r : store_.outbox_.CommitMany(chunk.batches)) {
       out.push_back(std::move(r));
     }
   }
+  chunks_.clear();
   return out;
 }
 

@@ -28,8 +28,7 @@ class ProjectionStore {
  public:
   // `seen_prefix` e.g. "org:{org}:headcount:seen:" (keep the keyspace's hash tag).
   ProjectionStore(BatchCommitter& outbox, std::string seen_prefix,
-                  absl::Duration seen_ttl = absl::Hours(24 * 15))
-      : outbox_(outbox), seen_prefix_(std::move(seen_prefix)), seen_ttl_(seen_ttl) {}
+                  absl::Duration seen_ttl = absl::Hours(24 * 15));
 
   // True when applied now, false when the event had been applied before.
   absl::StatusOr<bool> ApplyOnce(const CloudEvent& event, WriteBatch batch);
@@ -76,6 +75,50 @@ class ProjectionStore {
   // How many combined commits fell back to one commit per event (thread-safe).
   int64_t combined_fallbacks() const { return combined_fallbacks_.load(); }
 
+  // TryApplyCombined for events prepared one after another: Add keeps an
+  // event's batch, and each chunk, once full, goes to the store combined at
+  // once (BatchCommitter::OpenStream), so Redis applies it while the caller
+  // prepares the next. Finish answers each event, in order, as TryApplyCombined.
+  // A chunk commits only if the one before it did: it guards a marker the
+  // earlier chunk sets. So once a chunk is refused every later one is too, and
+  // all of them then go one event at a time, in order, as TryApplyCombined's
+  // would: an event's own events never overtake an earlier event's. A chunk
+  // that cannot combine, and every chunk after it, is sent at Finish instead.
+  // Not thread-safe; one per wave.
+  class CombinedStream {
+   public:
+    void Add(const CloudEvent& event, WriteBatch batch);
+    std::vector<absl::StatusOr<CommitResult>> Finish();
+
+   private:
+    friend class ProjectionStore;
+    CombinedStream(ProjectionStore& store, size_t max_chunk_writes);
+    // Sends the open chunk combined (or keeps it for Finish). `last`: no chunk
+    // follows, so it sets no marker.
+    void Close(bool last);
+
+    struct Chunk {
+      std::vector<WriteBatch> batches;  // guarded, each as it would commit alone
+      bool sent = false;                // combined, in stream_; else committed at Finish
+    };
+    ProjectionStore& store_;
+    const size_t max_chunk_writes_;
+    std::unique_ptr<CommitStream> stream_;
+    std::vector<Chunk> chunks_;
+    std::vector<WriteBatch> open_;
+    size_t open_writes_ = 0;
+    std::string marker_;  // the last chunk sent sets it; "" when none
+    bool streaming_ = true;
+  };
+  // `max_chunk_writes`: a chunk's script keeps Redis busy while it runs, and is
+  // what the caller's next chunk overlaps with.
+  CombinedStream OpenCombined(size_t max_chunk_writes = kMaxChunkWrites) {
+    return CombinedStream(*this, max_chunk_writes);
+  }
+  static constexpr size_t kMaxChunkWrites = 4096;
+  // The failed_tag of a chunk refused because the chunk before it was.
+  static constexpr char kChainTag[] = "chain";
+
   std::string SeenKey(const CloudEvent& event) const;
   // The failed_tag of a TryApplyOnce whose event had been applied before.
   static constexpr char kSeenTag[] = "seen";
@@ -87,6 +130,9 @@ class ProjectionStore {
   std::string seen_prefix_;
   absl::Duration seen_ttl_;
   std::atomic<int64_t> combined_fallbacks_{0};
+  // Chain markers: "<seen_prefix>chain:<random>:<n>", unique per store and chunk.
+  const std::string chain_prefix_;
+  std::atomic<uint64_t> chain_count_{0};
 };
 
 }  // namespace salesops

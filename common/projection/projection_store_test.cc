@@ -1,9 +1,12 @@
-// ProjectionStore::TryApplyCombined on InMemoryKv: many events applied in one
-// combined commit, each once, with the results TryApplyOnceMany would give,
-// and the fall-back to one commit per event when they cannot combine or a
-// guard fails. (The combined script on a real Redis: the kv contract suite.)
+// ProjectionStore::TryApplyCombined and CombinedStream on InMemoryKv: many
+// events applied in one combined commit, each once, with the results
+// TryApplyOnceMany would give, and the fall-back to one commit per event when
+// they cannot combine or a guard fails; chunks of a stream committed in order,
+// a refused chunk holding back every later one. (The combined script on a real
+// Redis: the kv contract suite.)
 #include "common/projection/projection_store.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,8 +59,23 @@ class ProjectionStoreCombinedTest : public ::testing::Test {
     return ids;
   }
 
+  // Events 1..40 (sum 820) through a stream of 10 per chunk: each is 3 writes
+  // (seen marker, counter, its event).
+  std::vector<absl::StatusOr<CommitResult>> StreamFortyEvents(ProjectionStore& store) {
+    streamed_.clear();
+    for (int i = 1; i <= 40; ++i) {
+      streamed_.push_back(Event(i));
+    }
+    ProjectionStore::CombinedStream stream = store.OpenCombined(30);
+    for (auto& [event, batch] : Items(streamed_)) {
+      stream.Add(*event, std::move(batch));
+    }
+    return stream.Finish();
+  }
+
   InMemoryKv kv_;
   ProjectionStore store_{kv_, "p:seen:"};
+  std::vector<CloudEvent> streamed_;
 };
 
 TEST_F(ProjectionStoreCombinedTest, EventsApplyOnceTogetherWithTheirEventsInOrder) {
@@ -150,6 +168,93 @@ TEST_F(ProjectionStoreCombinedTest, ALargeWaveAppliesEveryEventOnceInOrder) {
   EXPECT_EQ(ids.front(), "out-1");
   EXPECT_EQ(ids.back(), "out-3000");
   EXPECT_EQ(store_.combined_fallbacks(), 0);
+}
+
+// A stream's chunks go to the store before the first is answered. When one is
+// refused (an event in it applied before), every later chunk is refused too,
+// and all then go one event at a time: no event's own events overtake an
+// earlier event's, as they would if later chunks committed on their own.
+TEST_F(ProjectionStoreCombinedTest, AChunkAfterARefusedOneWaitsForIt) {
+  std::vector<CloudEvent> before = {Event(5)};
+  ASSERT_TRUE(store_.TryApplyCombined(Items(before))[0]->committed);
+  std::vector<absl::StatusOr<CommitResult>> r = StreamFortyEvents(store_);
+  ASSERT_EQ(r.size(), 40u);
+  for (size_t k = 0; k < r.size(); ++k) {
+    ASSERT_TRUE(r[k].ok()) << k;
+    EXPECT_EQ(r[k]->committed, k != 4) << k;
+  }
+  EXPECT_EQ(r[4]->failed_tag, ProjectionStore::kSeenTag);
+  EXPECT_EQ(Count(), "820");
+  std::vector<std::string> want = {"out-5"};
+  for (int i = 1; i <= 40; ++i) {
+    if (i != 5) {
+      want.push_back(absl::StrCat("out-", i));
+    }
+  }
+  EXPECT_EQ(EmittedIds(), want);
+  EXPECT_EQ(store_.combined_fallbacks(), 4) << "the refused chunk and the three after it";
+}
+
+// Records which chain markers the committed batches set and delete.
+class MarkerRecorder final : public BatchCommitter {
+ public:
+  explicit MarkerRecorder(InMemoryKv& kv) : kv_(kv) {}
+  absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) override {
+    absl::StatusOr<CommitResult> r = kv_.Commit(batch);
+    Record(batch, r);
+    return r;
+  }
+  std::vector<absl::StatusOr<CommitResult>> CommitMany(
+      const std::vector<WriteBatch>& batches) override {
+    std::vector<absl::StatusOr<CommitResult>> out;
+    for (const WriteBatch& b : batches) {
+      out.push_back(Commit(b));
+    }
+    return out;
+  }
+  std::set<std::string> set, deleted;
+
+ private:
+  void Record(const WriteBatch& b, const absl::StatusOr<CommitResult>& r) {
+    if (!r.ok() || !r->committed) {
+      return;
+    }
+    b.ForEachWrite(
+        [&](const std::string& command, const std::string& key, const std::vector<std::string>&) {
+          if (key.find(":chain:") != std::string::npos) {
+            (command == "SET" ? set : deleted).insert(key);
+          }
+        });
+  }
+  InMemoryKv& kv_;
+};
+
+// Every chunk commits combined, in order; each marker a chunk sets for the next
+// is deleted by it, and the last chunk sets none.
+TEST_F(ProjectionStoreCombinedTest, AStreamCommitsEveryChunkAndLeavesNoMarker) {
+  MarkerRecorder recorder(kv_);
+  ProjectionStore store(recorder, "p:seen:");
+  std::vector<absl::StatusOr<CommitResult>> r = StreamFortyEvents(store);
+  ASSERT_EQ(r.size(), 40u);
+  for (const auto& each : r) {
+    ASSERT_TRUE(each.ok());
+    EXPECT_TRUE(each->committed);
+    EXPECT_EQ(each->outbox_ids.size(), 1u);
+  }
+  EXPECT_EQ(Count(), "820");
+  std::vector<std::string> ids = EmittedIds();
+  ASSERT_EQ(ids.size(), 40u);
+  for (size_t k = 0; k < ids.size(); ++k) {
+    EXPECT_EQ(ids[k], absl::StrCat("out-", k + 1));
+  }
+  EXPECT_EQ(store.combined_fallbacks(), 0);
+  EXPECT_EQ(recorder.set.size(), 3u) << "four chunks, three links";
+  EXPECT_EQ(recorder.deleted, recorder.set);
+  for (const std::string& key : recorder.set) {
+    absl::StatusOr<RedisValue> v = kv_.ReadOne({"EXISTS", key});
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(v->integer, 0) << key;
+  }
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ namespace {
 
 namespace cv1 = salesops::customers::v1;
 
+// A wave's commits go out in chunks of about this many writes (a won deal is
+// ~25): Redis applies one while the next is prepared.
+constexpr size_t kWaveChunkWrites = 1024;
+
 std::string OppKey(const std::string& opp) { return OpportunityKey(StripName(opp)); }
 std::string PipeKey(const std::string& cur) { return PipelineKey(cur); }
 std::string BookKey(const std::string& cur, absl::CivilDay d) {
@@ -529,9 +533,10 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
     }
   }
   // Each event's change in order, against the snapshot kept current.
+  // Each one's commit goes out with its chunk while the next are prepared.
   WaveReads wave_reads(plans, snapshot);
-  std::vector<std::pair<const CloudEvent*, WriteBatch>> items;
-  std::vector<size_t> where;  // todo index of items[j]
+  ProjectionStore::CombinedStream commits = projections_.OpenCombined(kWaveChunkWrites);
+  std::vector<size_t> where;  // todo index of the j-th event committed
   absl::flat_hash_set<std::string> seen_in_wave;
   size_t cut = todo.size();  // from here on, one by one
   for (size_t k = 0; k < todo.size(); ++k) {
@@ -553,12 +558,11 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
       continue;
     }
     snapshot.Apply(*b);
-    items.emplace_back(events[i], *std::move(b));
+    commits.Add(*events[i], *std::move(b));
     where.push_back(k);
   }
   ++stats_.waves;
-  std::vector<absl::StatusOr<CommitResult>> results =
-      projections_.TryApplyCombined(std::move(items));
+  std::vector<absl::StatusOr<CommitResult>> results = commits.Finish();
   std::vector<size_t> redo;
   for (size_t j = 0; j < results.size(); ++j) {
     const absl::StatusOr<CommitResult>& r = results[j];
