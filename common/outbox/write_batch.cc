@@ -141,14 +141,24 @@ void WriteBatch::Append(WriteBatch other) {
 
 std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& batches) {
   WriteBatch out;
+  size_t ops = 0, events = 0;
+  for (const WriteBatch& b : batches) {
+    ops += b.ops_.size();
+    events += b.events_.size();
+  }
+  out.ops_.reserve(ops);
+  out.events_.reserve(events);
   // What the batches so far write: any part of a key, and single hash fields
-  // (a whole-key write such as SET or DEL is in `whole`).
-  absl::flat_hash_set<std::string> touched;
-  absl::flat_hash_set<std::string> whole;
-  absl::flat_hash_set<std::pair<std::string, std::string>> fields;
-  absl::flat_hash_set<std::tuple<std::string, std::string, std::string, std::string>> guards;
+  // (a whole-key write such as SET or DEL is in `whole`). Views into `batches`.
+  absl::flat_hash_set<std::string_view> touched;
+  absl::flat_hash_set<std::string_view> whole;
+  absl::flat_hash_set<std::pair<std::string_view, std::string_view>> fields;
+  absl::flat_hash_set<
+      std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>>
+      guards;
   // Increments that later ones may join: key → field → (index in out.ops_, sum).
-  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::pair<size_t, long long>>>
+  absl::flat_hash_map<std::string_view,
+                      absl::flat_hash_map<std::string_view, std::pair<size_t, long long>>>
       open;
   for (const WriteBatch& b : batches) {
     for (const Guard& g : b.guards_) {
