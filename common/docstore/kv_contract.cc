@@ -556,6 +556,49 @@ TEST_P(KvContractTest, ACombinedCommitIsAllOrNothing) {
   EXPECT_EQ(Read({"HGET", K("h"), "n"}).str, "3");
 }
 
+// A document moved on by three events in turn (each expects the version the
+// one before wrote) combines into one commit that checks only the first
+// version: it ends where one by one ends, and is refused, with nothing
+// applied, when the document moved meanwhile.
+TEST_P(KvContractTest, AVersionChainCombinesAndGuardsItsFirstVersion) {
+  google::protobuf::StringValue doc;
+  auto chain = [&](int64_t from) {
+    std::vector<WriteBatch> batches(3);
+    for (int i = 0; i < 3; ++i) {
+      doc.set_value(absl::StrCat("v", from + i + 1));
+      DocStore::PutDocWith(kv_.prefix, batches[i], "note", "n-1", doc, from + i);
+      batches[i].HIncrBy(K("moves"), "n", 1);
+    }
+    return WriteBatch::Combine(batches);
+  };
+  doc.set_value("v1");
+  WriteBatch create;
+  DocStore::PutDocWith(kv_.prefix, create, "note", "n-1", doc, 0);
+  ASSERT_TRUE(Commit(create).committed);
+
+  std::optional<WriteBatch> combined = chain(1);
+  ASSERT_TRUE(combined.has_value());
+  EXPECT_EQ(combined->guard_count(), 1u);
+  ASSERT_TRUE(Commit(*combined).committed);
+  DocStore store(*kv_.reader, *kv_.committer, kv_.prefix);
+  auto got = store.Get<google::protobuf::StringValue>("note", "n-1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->version, 4);
+  EXPECT_EQ((*got)->doc.value(), "v4");
+  EXPECT_EQ(Read({"HGET", K("moves"), "n"}).str, "3");
+
+  // The same chain again, from version 1: the store is at 4.
+  combined = chain(1);
+  ASSERT_TRUE(combined.has_value());
+  CommitResult r = Commit(*combined);
+  EXPECT_FALSE(r.committed);
+  EXPECT_EQ(r.failed_tag, "version:note:n-1");
+  got = store.Get<google::protobuf::StringValue>("note", "n-1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->version, 4);
+  EXPECT_EQ(Read({"HGET", K("moves"), "n"}).str, "3");
+}
+
 TEST_P(KvContractTest, DocStoreVersionsReplaysAndPaging) {
   DocStore store(*kv_.reader, *kv_.committer, kv_.prefix);
   google::protobuf::StringValue doc;

@@ -150,9 +150,13 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   out.events_.reserve(events);
   // What the batches so far write: any part of a key, and single hash fields
   // (a whole-key write such as SET or DEL is in `whole`). Views into `batches`.
+  // A field's value as the last write left it ("" deleted), nullopt where not
+  // known here (incremented).
   absl::flat_hash_set<std::string_view> touched;
   absl::flat_hash_set<std::string_view> whole;
-  absl::flat_hash_set<std::pair<std::string_view, std::string_view>> fields;
+  absl::flat_hash_map<std::pair<std::string_view, std::string_view>,
+                      std::optional<std::string_view>>
+      fields;
   absl::flat_hash_set<
       std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>>
       guards;
@@ -162,10 +166,19 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
       open;
   for (const WriteBatch& b : batches) {
     for (const Guard& g : b.guards_) {
-      const bool reads_written = g.kind == "hf"
-                                     ? whole.contains(g.key) || fields.contains({g.key, g.a})
-                                     : touched.contains(g.key);
-      if (reads_written) {
+      if (g.kind == "hf" && !whole.contains(g.key)) {
+        if (auto it = fields.find(std::pair<std::string_view, std::string_view>(g.key, g.a));
+            it != fields.end()) {
+          // An earlier batch wrote the field. One by one, this guard would read
+          // that write: it holds when the earlier batches committed (then
+          // dropped: a version chain, one document moved by several events)
+          // or never (not combinable).
+          if (it->second.has_value() && *it->second == g.b) {
+            continue;
+          }
+          return std::nullopt;
+        }
+      } else if (g.kind == "hf" || touched.contains(g.key)) {
         return std::nullopt;
       }
       if (guards.emplace(g.kind, g.key, g.a, g.b).second) {
@@ -175,7 +188,8 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
     for (const Op& op : b.ops_) {
       touched.insert(op.key);
       if (op.command == "HINCRBY" && op.args.size() == 2) {
-        fields.emplace(op.key, op.args[0]);
+        fields.insert_or_assign(std::pair<std::string_view, std::string_view>(op.key, op.args[0]),
+                                std::nullopt);
         long long by = 0;
         if (absl::SimpleAtoi(op.args[1], &by)) {
           auto& per_key = open[op.key];
@@ -193,12 +207,14 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
       }
       open.erase(op.key);
       if (op.command == "HSET") {
-        for (size_t i = 0; i < op.args.size(); i += 2) {
-          fields.emplace(op.key, op.args[i]);
+        for (size_t i = 0; i + 1 < op.args.size(); i += 2) {
+          fields.insert_or_assign(std::pair<std::string_view, std::string_view>(op.key, op.args[i]),
+                                  std::string_view(op.args[i + 1]));
         }
       } else if (op.command == "HDEL") {
         for (const std::string& f : op.args) {
-          fields.emplace(op.key, f);
+          fields.insert_or_assign(std::pair<std::string_view, std::string_view>(op.key, f),
+                                  std::string_view());
         }
       } else {
         whole.insert(op.key);

@@ -66,9 +66,12 @@ class WriteBatch {
   // then the writes and events in order. Increments of one hash field are
   // summed into the first where nothing else wrote that key in between (one
   // HINCRBY instead of one per event: the projections' hot counters).
-  // nullopt when a batch's guard reads what an earlier batch writes: their
-  // order matters, so they must commit one by one. All or nothing: if a guard
-  // fails, none of the batches is applied.
+  // A batch's guard on a hash field an earlier batch sets to the very value
+  // it expects holds whenever the earlier ones commit, and is dropped (a
+  // document's version moved on by several events in turn). nullopt when a
+  // guard reads anything else an earlier batch writes: their order matters,
+  // so they must commit one by one. All or nothing: if a guard fails, none of
+  // the batches is applied.
   static std::optional<WriteBatch> Combine(const std::vector<WriteBatch>& batches);
 
   // Calls f(command, key, args) for each write, in order ("HINCRBY", key,
@@ -82,6 +85,7 @@ class WriteBatch {
   }
 
   bool empty() const { return guards_.empty() && ops_.empty() && events_.empty(); }
+  size_t guard_count() const { return guards_.size(); }
   size_t event_count() const { return events_.size(); }
   size_t op_count() const { return ops_.size(); }
 

@@ -85,13 +85,25 @@ TEST(WriteBatchCombineTest, AGuardOnAnEarlierBatchsWriteRefusesToCombine) {
   const Case cases[] = {
       {"field guard after an increment of it", [](WriteBatch& b) { b.HIncrBy("h", "v", 1); },
        [](WriteBatch& b) { b.ExpectHashField("h", "v", "1", "v"); }, false},
-      {"field guard after HSET of it",
+      {"field guard after HSET of it to another value",
        [](WriteBatch& b) {
          b.HSet("h", {{"v", "2"}});
        },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "3", "v"); }, false},
+      {"field guard after HDEL of it, expecting a value", [](WriteBatch& b) { b.HDel("h", {"v"}); },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "1", "v"); }, false},
+      {"field guard after HSET of it and an increment",
+       [](WriteBatch& b) {
+         b.HSet("h", {{"v", "2"}});
+         b.HIncrBy("h", "v", 1);
+       },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "3", "v"); }, false},
+      {"field guard after HSET of it and DEL of the key",
+       [](WriteBatch& b) {
+         b.HSet("h", {{"v", "2"}});
+         b.Del("h");
+       },
        [](WriteBatch& b) { b.ExpectHashField("h", "v", "2", "v"); }, false},
-      {"field guard after HDEL of it", [](WriteBatch& b) { b.HDel("h", {"v"}); },
-       [](WriteBatch& b) { b.ExpectHashField("h", "v", "", "v"); }, false},
       {"field guard after DEL of the key", [](WriteBatch& b) { b.Del("h"); },
        [](WriteBatch& b) { b.ExpectHashField("h", "v", "", "v"); }, false},
       {"field guard on another field", [](WriteBatch& b) { b.HIncrBy("h", "n", 1); },
@@ -119,6 +131,27 @@ TEST(WriteBatchCombineTest, AGuardOnAnEarlierBatchsWriteRefusesToCombine) {
     c.write(reversed[1]);
     EXPECT_TRUE(WriteBatch::Combine(reversed).has_value()) << c.name << ", reversed";
   }
+}
+
+// A guard on a field an earlier batch sets to the value it expects holds
+// whenever that batch commits: combined, it is dropped (it would read the value
+// before the chunk). A document moved on by several events in turn: each
+// expects the version the one before wrote.
+TEST(WriteBatchCombineTest, AGuardOnTheValueAnEarlierBatchWroteIsDropped) {
+  std::vector<WriteBatch> batches(4);
+  batches[0].ExpectHashField("doc", "v", "5", "version");
+  batches[0].HSet("doc", {{"v", "6"}, {"pb", "a"}});
+  batches[1].ExpectHashField("doc", "v", "6", "version");
+  batches[1].HSet("doc", {{"v", "7"}});
+  batches[2].HDel("active", {"rule"});
+  batches[3].ExpectHashField("doc", "v", "7", "version");
+  batches[3].ExpectHashField("active", "rule", "", "raised");
+  batches[3].HSet("doc", {{"v", "8"}, {"pb", "b"}});
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->guard_count(), 1u) << "only the first batch's guard reads the store";
+  EXPECT_THAT(Writes(*c), ElementsAre("HSET doc v 6 pb a", "HSET doc v 7", "HDEL active rule",
+                                      "HSET doc v 8 pb b"));
 }
 
 // A batch's guards on its own writes are fine: one by one they are checked
