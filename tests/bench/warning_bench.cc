@@ -64,6 +64,8 @@ ABSL_FLAG(int, rules, 50, "rules the engine evaluates");
 ABSL_FLAG(int, lanes, 4,
           "the baseline mode: events of different keys evaluated at once, each on its own "
           "(--warning_engine_waves=false --warning_engine_lanes)");
+ABSL_FLAG(bool, lanes_phase, true,
+          "also measure the lanes baseline (false: the waves alone, e.g. to profile them)");
 ABSL_FLAG(bool, period_subjects, false,
           "give every rep and team an attainment this quarter first (applied before the "
           "timed phase), so each deal event also re-evaluates its rep's and team's period");
@@ -284,6 +286,9 @@ int main(int argc, char** argv) {
   const absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_timeout);
   bool all_processed = true;
   for (const bool waves : {false, true}) {
+    if (!waves && !absl::GetFlag(FLAGS_lanes_phase)) {
+      continue;
+    }
     const std::string mode = waves ? "waves" : absl::StrCat("lanes", absl::GetFlag(FLAGS_lanes));
     const std::string topic = absl::StrCat(in_topic, ".", mode);
     const std::string ids = absl::StrCat(run, "-", mode);
