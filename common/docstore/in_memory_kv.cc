@@ -422,7 +422,7 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
     }
   }
   for (const auto& fields : batch.events_) {
-    events_.push_back(fields);
+    events_.push_back(*fields);
     result.outbox_ids.push_back(absl::StrCat(events_.size(), "-0"));
   }
   result.committed = true;

@@ -160,6 +160,9 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   absl::flat_hash_set<
       std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>>
       guards;
+  touched.reserve(ops);
+  fields.reserve(ops);
+  guards.reserve(ops);
   // Increments that later ones may join: key → field → (index in out.ops_, sum).
   absl::flat_hash_map<std::string_view,
                       absl::flat_hash_map<std::string_view, std::pair<size_t, long long>>>
@@ -229,7 +232,7 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
 }
 
 void WriteBatch::Emit(const CloudEvent& event, std::string topic) {
-  events_.push_back(ToOutboxFields(event, topic));
+  events_.push_back(std::make_shared<const std::vector<std::string>>(ToOutboxFields(event, topic)));
 }
 
 std::vector<std::string> ToOutboxFields(const CloudEvent& e, const std::string& topic) {
@@ -279,17 +282,37 @@ absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
 
 void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) const {
   CommitArgs& c = *out;
+  size_t args = 3 + 4 * batch.guards_.size();
+  for (const auto& op : batch.ops_) {
+    args += 3 + op.args.size();
+  }
+  for (const auto& fields : batch.events_) {
+    args += 1 + fields->size();
+  }
+  c.args.reserve(args);
+  c.keys.reserve(1 + batch.guards_.size() + batch.ops_.size());
   c.keys.push_back(stream_key_);
-  absl::flat_hash_map<std::string_view, int> index = {{stream_key_, 1}};
+  absl::flat_hash_map<std::string_view, int> index;
+  index.reserve(c.keys.capacity());
+  index.emplace(stream_key_, 1);
   auto number = [&](size_t n) -> std::string_view {
     return c.numbers.emplace_back(absl::StrCat(n));
   };
+  // A key is named by its place in KEYS; a batch often writes one key several
+  // times in a row (a hash's fields, then its index entries).
+  std::string_view last_key;
+  std::string_view last_ref;
   auto key_ref = [&](const std::string& key) {
+    if (!last_ref.empty() && key == last_key) {
+      return last_ref;
+    }
     auto [it, inserted] = index.try_emplace(key, static_cast<int>(c.keys.size()) + 1);
     if (inserted) {
       c.keys.push_back(key);
     }
-    return number(it->second);
+    last_key = key;
+    last_ref = number(it->second);
+    return last_ref;
   };
   c.args.push_back(number(batch.guards_.size()));
   for (const auto& g : batch.guards_) {
@@ -302,8 +325,8 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
   }
   c.args.push_back(number(batch.events_.size()));
   for (const auto& fields : batch.events_) {
-    c.args.push_back(number(fields.size()));
-    c.args.insert(c.args.end(), fields.begin(), fields.end());
+    c.args.push_back(number(fields->size()));
+    c.args.insert(c.args.end(), fields->begin(), fields->end());
   }
 }
 
@@ -371,16 +394,9 @@ void TransactionalOutbox::AppendCommitCommand(const WriteBatch& batch, std::stri
   // Written in Redis' protocol straight from the batch's arguments (views into it).
   CommitArgs c;
   Arguments(batch, &c);
-  AppendArrayHeader(out, 3 + c.keys.size() + c.args.size());
-  AppendBulk(out, "EVALSHA");
-  AppendBulk(out, CommitScript().sha1());
-  AppendBulk(out, absl::StrCat(c.keys.size()));
-  for (std::string_view k : c.keys) {
-    AppendBulk(out, k);
-  }
-  for (std::string_view a : c.args) {
-    AppendBulk(out, a);
-  }
+  const std::string keys = absl::StrCat(c.keys.size());
+  const std::string_view head[] = {"EVALSHA", CommitScript().sha1(), keys};
+  AppendCommand(out, {head, c.keys, c.args});
 }
 
 std::vector<std::string> TransactionalOutbox::CommitCommand(const WriteBatch& batch) const {

@@ -101,7 +101,9 @@ class WriteBatch {
   };
   std::vector<Guard> guards_;
   std::vector<Op> ops_;
-  std::vector<std::vector<std::string>> events_;  // stream entry field/value list
+  // Each event's outbox stream entry, field/value list. Shared, not copied, by
+  // the batches Combine makes of it (the larger part of a projection's batch).
+  std::vector<std::shared_ptr<const std::vector<std::string>>> events_;
 };
 
 struct CommitResult {

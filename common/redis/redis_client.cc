@@ -73,32 +73,74 @@ int RedisConnection::socket_fd() const { return ctx_ == nullptr ? -1 : ctx_->fd;
 
 RedisValue RedisValueFromReply(const redisReply* reply) { return Convert(reply); }
 
-void AppendArrayHeader(std::string* out, size_t n) {
-  char digits[absl::numbers_internal::kFastToBufferSize];
-  char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(n), digits);
-  out->push_back('*');
-  out->append(digits, end);
-  out->append("\r\n", 2);
+namespace {
+
+size_t Digits(uint64_t n) {
+  size_t d = 1;
+  for (; n >= 10; n /= 10) {
+    ++d;
+  }
+  return d;
 }
 
-void AppendBulk(std::string* out, std::string_view s) {
-  char digits[absl::numbers_internal::kFastToBufferSize];
-  char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(s.size()), digits);
-  const size_t n = static_cast<size_t>(end - digits);
-  const size_t at = out->size();
-  out->resize(at + 1 + n + 2 + s.size() + 2);  // grown once
-  char* p = out->data() + at;
-  *p++ = '$';
-  std::memcpy(p, digits, n);
-  p += n;
-  *p++ = '\r';
-  *p++ = '\n';
+// "<tag><n>\r\n" at p; returns the end.
+char* WriteLine(char* p, char tag, uint64_t n) {
+  *p++ = tag;
+  char* end = p + Digits(n);
+  char* q = end;
+  do {
+    *--q = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  end[0] = '\r';
+  end[1] = '\n';
+  return end + 2;
+}
+
+size_t BulkSize(std::string_view s) { return 1 + Digits(s.size()) + 2 + s.size() + 2; }
+
+char* WriteBulk(char* p, std::string_view s) {
+  p = WriteLine(p, '$', s.size());
   if (!s.empty()) {
     std::memcpy(p, s.data(), s.size());
   }
   p += s.size();
-  *p++ = '\r';
-  *p = '\n';
+  p[0] = '\r';
+  p[1] = '\n';
+  return p + 2;
+}
+
+}  // namespace
+
+void AppendArrayHeader(std::string* out, size_t n) {
+  const size_t at = out->size();
+  out->resize(at + 1 + Digits(n) + 2);
+  WriteLine(out->data() + at, '*', n);
+}
+
+void AppendBulk(std::string* out, std::string_view s) {
+  const size_t at = out->size();
+  out->resize(at + BulkSize(s));  // grown once
+  WriteBulk(out->data() + at, s);
+}
+
+void AppendCommand(std::string* out,
+                   std::initializer_list<absl::Span<const std::string_view>> args) {
+  size_t argc = 0, size = 0;
+  for (absl::Span<const std::string_view> part : args) {
+    argc += part.size();
+    for (std::string_view a : part) {
+      size += BulkSize(a);
+    }
+  }
+  const size_t at = out->size();
+  out->resize(at + 1 + Digits(argc) + 2 + size);  // grown once, then written
+  char* p = WriteLine(out->data() + at, '*', argc);
+  for (absl::Span<const std::string_view> part : args) {
+    for (std::string_view a : part) {
+      p = WriteBulk(p, a);
+    }
+  }
 }
 
 std::string EncodeCommands(const std::vector<std::vector<std::string>>& commands) {

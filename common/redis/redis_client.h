@@ -21,6 +21,7 @@
 // (consumers retry) rather than treat their input as bad.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 struct redisContext;
 struct redisReply;
@@ -228,6 +230,10 @@ RedisValue RedisValueFromReply(const redisReply* reply);
 // argument ("$<length>\r\n<bytes>\r\n").
 void AppendArrayHeader(std::string* out, size_t n);
 void AppendBulk(std::string* out, std::string_view s);
+// One command of the arguments in `args`, in order, the buffer grown once for
+// all of them (a commit script's ~100 arguments per event).
+void AppendCommand(std::string* out,
+                   std::initializer_list<absl::Span<const std::string_view>> args);
 // Commands in that protocol.
 std::string EncodeCommands(const std::vector<std::vector<std::string>>& commands);
 

@@ -98,6 +98,17 @@ TEST(RedisClientTest, EncodingIsHiredisProtocol) {
   AppendBulk(&appended, "GET");
   AppendBulk(&appended, "");
   EXPECT_EQ(appended, "prefix*2\r\n$3\r\nGET\r\n$0\r\n\r\n");
+  // One command from several runs of arguments (an empty one among them),
+  // appended after what the buffer holds.
+  for (const auto& cmd : commands) {
+    std::vector<std::string_view> views(cmd.begin(), cmd.end());
+    const size_t half = views.size() / 2;
+    std::string out = "prefix";
+    AppendCommand(&out, {absl::MakeConstSpan(views).subspan(0, half),
+                         {},
+                         absl::MakeConstSpan(views).subspan(half)});
+    EXPECT_EQ(out, "prefix" + HiredisFormat({cmd})) << cmd[0];
+  }
 }
 
 // The barrier a replicated write ends with shares the key's hash tag (its slot)

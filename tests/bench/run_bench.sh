@@ -451,7 +451,7 @@ echo "== (d) customers writes through 1, 2, 3 replicas on a 3-node Kafka cluster
 replicas_bench
 "$local/kafka.sh" stop "$run/kafka3" >/dev/null 2>&1 || true
 echo "== (c) Google Benchmark suites"
-for b in common/common_jwt_benchmark common/common_events_benchmark \
+for b in common/common_jwt_benchmark common/common_events_benchmark common/common_outbox_benchmark \
          common/common_validation_benchmark services/org/org_rules_benchmark; do
   "$build/$b" --benchmark_min_time=0.2 --benchmark_format=json \
     --benchmark_out="$out/$(basename "$b")-$stamp.json" --benchmark_out_format=json \
