@@ -141,8 +141,9 @@ void WriteBatch::Append(WriteBatch other) {
 
 std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& batches) {
   WriteBatch out;
-  size_t ops = 0, events = 0;
+  size_t guard_total = 0, ops = 0, events = 0;
   for (const WriteBatch& b : batches) {
+    guard_total += b.guards_.size();
     ops += b.ops_.size();
     events += b.events_.size();
   }
@@ -162,7 +163,7 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
       guards;
   touched.reserve(ops);
   fields.reserve(ops);
-  guards.reserve(ops);
+  guards.reserve(guard_total);
   // Increments that later ones may join: key → field → (index in out.ops_, sum).
   absl::flat_hash_map<std::string_view,
                       absl::flat_hash_map<std::string_view, std::pair<size_t, long long>>>

@@ -183,13 +183,13 @@ absl::Status WarningEngine::EvaluateOne(
         b.HSet(active_key, {{rule.name(), id}});
         // The warning moves into its event and back out: a Warning (its facts)
         // is copied nowhere on the way.
-        const std::string name = w.name();
         v1::WarningRaised e;
         *e.mutable_warning() = std::move(w);
         e.mutable_warning()->set_etag("1");
         e.set_cause_event_source(cause.source);
         e.set_cause_event_id(cause.id);
-        b.Emit(MakeCloudEvent(kWarningSource, id, name, e, now, cause.trace_id), kWarningTopic);
+        b.Emit(MakeCloudEvent(kWarningSource, id, e.warning().name(), e, now, cause.trace_id),
+               kWarningTopic);
         w = std::move(*e.mutable_warning());
         w.clear_etag();
         changed[rule.name()] = Versioned<v1::Warning>{std::move(w), 1};
@@ -216,15 +216,15 @@ absl::Status WarningEngine::EvaluateOne(
         WarningStore::PutDoc(b, kWarningDoc, WarningId(w), w, current->version);
         WarningStore::UnindexActive(b, w, routing.units);
         b.HDel(WarningStore::ActiveKey(s.key), {rule.name()});
-        const std::string id = WarningId(w);
-        const std::string name = w.name();
         v1::WarningResolved e;
         e.set_resolution(w.resolution());
         *e.mutable_warning() = std::move(w);
         e.mutable_warning()->set_etag(absl::StrCat(current->version + 1));
         e.set_cause_event_source(cause.source);
         e.set_cause_event_id(cause.id);
-        b.Emit(MakeCloudEvent(kWarningSource, id, name, e, now, cause.trace_id), kWarningTopic);
+        b.Emit(MakeCloudEvent(kWarningSource, WarningId(e.warning()), e.warning().name(), e, now,
+                              cause.trace_id),
+               kWarningTopic);
         changed[rule.name()] = std::nullopt;
         stats_.resolved.fetch_add(1, std::memory_order_relaxed);
         break;
