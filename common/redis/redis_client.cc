@@ -2,8 +2,10 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -167,6 +169,13 @@ void RedisConnection::Drop() {
     redisFree(ctx_);
     ctx_ = nullptr;
   }
+  unanswered_ = 0;
+}
+
+bool RedisConnection::ClosedWhileIdle() const {
+  char byte;
+  ssize_t n = ::recv(ctx_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 namespace {
@@ -312,10 +321,13 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
 }
 
 absl::Status RedisConnection::Send(const std::vector<std::vector<std::string>>& commands) {
-  return SendEncoded(EncodeCommands(commands));
+  return SendEncoded(EncodeCommands(commands), commands.size());
 }
 
-absl::Status RedisConnection::SendEncoded(std::string_view bytes) {
+absl::Status RedisConnection::SendEncoded(std::string_view bytes, size_t commands) {
+  if (ctx_ != nullptr && unanswered_ == 0 && ClosedWhileIdle()) {
+    Drop();  // nothing of ours was on it: reopened below, as for a first use
+  }
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     return s;
   }
@@ -331,6 +343,7 @@ absl::Status RedisConnection::SendEncoded(std::string_view bytes) {
       return Unavailable(reason::kRedisUnavailable, absl::StrCat("redis write: ", why));
     }
   }
+  unanswered_ += commands;
   return absl::OkStatus();
 }
 
@@ -347,6 +360,9 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Receive(size_t n) {
     }
     ReplyPtr reply(static_cast<redisReply*>(raw));
     out.push_back(Convert(reply.get()));
+    if (unanswered_ > 0) {
+      --unanswered_;
+    }
   }
   for (const RedisValue& v : out) {
     if (v.type == RedisValue::Type::kError && absl::StartsWith(v.str, "READONLY")) {
@@ -550,7 +566,7 @@ absl::Status RedisClient::Stream::Send(std::string_view encoded, size_t count) {
       return status_;
     }
   }
-  if (absl::Status s = conn_->SendEncoded(encoded); !s.ok()) {
+  if (absl::Status s = conn_->SendEncoded(encoded, count); !s.ok()) {
     // The first part: nothing is known to have reached Redis, as with Pipeline. A
     // later one: the earlier parts may have run.
     status_ = sent_ == 0

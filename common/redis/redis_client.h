@@ -113,9 +113,13 @@ class RedisConnection {
       const std::vector<std::vector<std::string>>& commands);
   // Pipeline in two halves: Send writes the commands (Redis starts on them) and
   // returns; Receive reads the next `n` replies, in order. A failed Send or
-  // Receive closes the connection.
+  // Receive closes the connection. A Send with no reply still due first checks
+  // that Redis has not closed the connection meanwhile (a restart, a failover,
+  // CLIENT KILL) and opens a new one if it has, so an idle pooled connection
+  // Redis dropped costs a reconnect, not a failed call.
   absl::Status Send(const std::vector<std::vector<std::string>>& commands);
-  absl::Status SendEncoded(std::string_view bytes);  // from EncodeCommands
+  // `bytes` from EncodeCommands, holding `commands` commands.
+  absl::Status SendEncoded(std::string_view bytes, size_t commands);
   absl::StatusOr<std::vector<RedisValue>> Receive(size_t n);
   absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
@@ -132,10 +136,14 @@ class RedisConnection {
   // The primary's address from the sentinels (options_.sentinels).
   absl::Status ResolvePrimary(std::string* host, int* port);
   void Drop();
+  // True when the open connection, with no reply due, has something to read:
+  // the end of the stream (Redis closed it) or bytes nobody asked for.
+  bool ClosedWhileIdle() const;
 
   RedisOptions options_;
   absl::Duration command_timeout_;
   redisContext* ctx_ = nullptr;
+  size_t unanswered_ = 0;  // commands sent whose replies are not yet read
 };
 
 class RedisClient {

@@ -64,6 +64,7 @@ class RedisMux::Lane {
       reader_.join();
     }
     FailAll(Unavailable(reason::kRedisUnavailable, "redis: shutting down"));
+    FailParked(Unavailable(reason::kRedisUnavailable, "redis: shutting down"));
   }
 
   // False (and `done` untouched) when this lane has no open connection.
@@ -72,6 +73,61 @@ class RedisMux::Lane {
     if (fd_ < 0 || stopping_) {
       return false;
     }
+    SendLocked(bytes, replies, std::move(done));
+    return true;
+  }
+
+  // For a call that found no lane open: sent now if this lane has opened
+  // meanwhile, otherwise held while the reader tries to open the connection at
+  // once (not after its back-off); sent when it opens, UNAVAILABLE when it
+  // cannot. So the first call after Redis comes back reconnects, as a
+  // RedisClient call does, instead of being refused until the back-off ends.
+  void SendOrPark(std::string bytes, size_t replies, Done& done) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!stopping_) {
+        if (fd_ >= 0) {
+          SendLocked(bytes, replies, std::move(done));
+        } else {
+          parked_.push_back(Parked{std::move(bytes), replies, std::move(done)});
+        }
+        return;
+      }
+    }
+    Deliver(done, Unavailable(reason::kRedisUnavailable, "redis: shutting down"));
+  }
+
+  bool open() const {
+    absl::MutexLock lock(&mu_);
+    return fd_ >= 0;
+  }
+
+  bool AwaitOpen(absl::Time deadline) const {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithDeadline(absl::Condition(this, &Lane::OpenLocked), deadline);
+  }
+
+ private:
+  bool OpenLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return fd_ >= 0; }
+  bool StoppingOrParkedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !parked_.empty();
+  }
+
+  struct Call {
+    size_t expected;
+    std::vector<RedisValue> replies;
+    Done done;
+    absl::Time sent;
+  };
+  struct Parked {
+    std::string bytes;
+    size_t replies;
+    Done done;
+  };
+
+  // Writes a call on the open connection; it then waits for its replies.
+  void SendLocked(const std::string& bytes, size_t replies, Done done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     waiting_.push_back(Call{replies, {}, std::move(done), absl::Now()});
     size_t sent = 0;
     while (sent < bytes.size()) {
@@ -87,29 +143,9 @@ class RedisMux::Lane {
       }
       sent += static_cast<size_t>(n);
     }
-    return true;
   }
 
-  bool open() const {
-    absl::MutexLock lock(&mu_);
-    return fd_ >= 0;
-  }
-
-  bool AwaitOpen(absl::Time deadline) const {
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithDeadline(absl::Condition(this, &Lane::OpenLocked), deadline);
-  }
-
- private:
-  bool OpenLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return fd_ >= 0; }
-
-  struct Call {
-    size_t expected;
-    std::vector<RedisValue> replies;
-    Done done;
-    absl::Time sent;
-  };
-
+  // Opens the connection and sends the calls held for it.
   bool Open() {
     auto conn = std::make_unique<RedisConnection>(options_, options_.command_timeout);
     if (absl::Status s = conn->Connect(); !s.ok()) {
@@ -120,7 +156,25 @@ class RedisMux::Lane {
     absl::MutexLock lock(&mu_);
     fd_ = conn->socket_fd();
     conn_ = std::move(conn);
+    std::deque<Parked> parked;
+    parked.swap(parked_);
+    for (Parked& p : parked) {
+      SendLocked(p.bytes, p.replies, std::move(p.done));
+    }
     return true;
+  }
+
+  // Fails the calls held for a connection that could not be opened (or for a
+  // stopping lane): nothing of theirs was sent.
+  void FailParked(const absl::Status& status) {
+    std::deque<Parked> failed;
+    {
+      absl::MutexLock lock(&mu_);
+      failed.swap(parked_);
+    }
+    for (Parked& p : failed) {
+      Deliver(p.done, status);
+    }
   }
 
   // Closes the connection and fails every call waiting on it.
@@ -161,8 +215,10 @@ class RedisMux::Lane {
           backoff = absl::Milliseconds(50);
           continue;
         }
+        FailParked(Unavailable(reason::kRedisUnavailable, "redis: cannot open a connection"));
+        // A call held meanwhile cuts the back-off short: it asks for an attempt now.
         absl::MutexLock lock(&mu_);
-        mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+        mu_.AwaitWithTimeout(absl::Condition(this, &Lane::StoppingOrParkedLocked), backoff);
         backoff = std::min(backoff * 2, absl::Seconds(1));
         continue;
       }
@@ -241,6 +297,7 @@ class RedisMux::Lane {
   std::unique_ptr<RedisConnection> conn_ ABSL_GUARDED_BY(mu_);
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   std::deque<Call> waiting_ ABSL_GUARDED_BY(mu_);
+  std::deque<Parked> parked_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reader_;
 };
@@ -263,7 +320,7 @@ void RedisMux::Send(const std::vector<std::vector<std::string>>& commands, Done 
     Deliver(done, std::vector<RedisValue>{});
     return;
   }
-  const std::string bytes = EncodeCommands(commands);
+  std::string bytes = EncodeCommands(commands);
   const size_t n = lanes_.size();
   const size_t first = next_.fetch_add(1, std::memory_order_relaxed) % n;
   for (size_t i = 0; i < n; ++i) {
@@ -271,7 +328,7 @@ void RedisMux::Send(const std::vector<std::vector<std::string>>& commands, Done 
       return;
     }
   }
-  Deliver(done, Unavailable(reason::kRedisUnavailable, "redis: no open connection (reconnecting)"));
+  lanes_[first]->SendOrPark(std::move(bytes), commands.size(), done);
 }
 
 bool RedisMux::AwaitAllOpen(absl::Time deadline) const {

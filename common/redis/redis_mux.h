@@ -12,9 +12,11 @@
 //   RedisMux mux(redis.options(), /*connections=*/2);
 //   mux.Send({{"HGETALL", key}}, [](absl::StatusOr<std::vector<RedisValue>> r) { ... });
 //
-// Errors, as RedisClient reports them: no open connection is UNAVAILABLE
-// (REDIS_UNAVAILABLE) at once, nothing sent; the reader reopens it in the
-// background (through the sentinels when configured). A connection lost, or a
+// Errors, as RedisClient reports them. A connection lost is reopened by its
+// reader in the background (through the sentinels when configured), with a
+// growing back-off while Redis stays away; a call that finds no connection open
+// makes a reader try at once and waits for that attempt, then is sent, or is
+// UNAVAILABLE (REDIS_UNAVAILABLE) with nothing sent. A connection lost, or a
 // reply later than the command timeout, fails every call waiting on that
 // connection with DEADLINE_EXCEEDED (REDIS_OUTCOME_UNKNOWN), and the
 // connection is reopened. Error replies are returned per command, not as a

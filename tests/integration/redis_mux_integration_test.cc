@@ -112,6 +112,33 @@ TEST(RedisMuxTest, NothingListeningIsUnavailable) {
   EXPECT_EQ(ErrorReason(r.status()), "REDIS_UNAVAILABLE");
 }
 
+// Redis restarted: the first call after it is back is answered. A call that
+// finds no open connection makes the reader try at once instead of waiting out
+// its back-off (which had grown to a second while Redis was down), and waits
+// for that attempt; while Redis is down the attempt fails and the call is
+// UNAVAILABLE, nothing sent.
+TEST(RedisMuxTest, TheFirstCallAfterARestartIsAnswered) {
+  RedisMux mux(RedisAs("admin"), 2);
+  ASSERT_TRUE(Send(mux, {{"PING"}}).ok());
+  KillRedis();
+  // Calls while Redis is down fail, each after an attempt to reopen; enough of
+  // them that every lane's back-off reaches its one-second cap.
+  for (int i = 0; i < 16; ++i) {
+    Result down = Send(mux, {{"PING"}});
+    ASSERT_FALSE(down.ok());
+    EXPECT_TRUE(down.status().code() == absl::StatusCode::kUnavailable ||
+                down.status().code() == absl::StatusCode::kDeadlineExceeded)
+        << down.status();
+  }
+  Result refused = Send(mux, {{"PING"}});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+  EXPECT_EQ(ErrorReason(refused.status()), "REDIS_UNAVAILABLE");
+  StartRedis();
+  Result back = Send(mux, {{"PING"}});
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ((*back)[0].str, "PONG");
+}
+
 // A mux that stops answers what still waits, once, with an error.
 TEST(RedisMuxTest, StoppingAnswersWhatWaits) {
   Answer blocked;

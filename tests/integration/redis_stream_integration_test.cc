@@ -1,8 +1,9 @@
 // RedisClient::Stream on the real test Redis: replies in order across parts,
 // what a caller gets when the connection is cut between two parts (every
 // command fails with REDIS_OUTCOME_UNKNOWN, so the warning engine redoes each
-// event on its own, guarded), and that a stream given up before Finish leaves
-// its pooled connection clean. The outbox's stream (TransactionalOutbox::
+// event on its own, guarded), that a stream given up before Finish leaves
+// its pooled connection clean, and that an idle pooled connection Redis closed
+// is reopened before the next command. The outbox's stream (TransactionalOutbox::
 // OpenStream) answering per batch is in the kv contract
 // (CommitStreamAnswersEachBatchAsCommitManyWould).
 #include "absl/strings/str_cat.h"
@@ -72,6 +73,19 @@ TEST(RedisStreamTest, ACutConnectionFailsTheWholeStreamAsOutcomeUnknown) {
   absl::StatusOr<RedisValue> after = redis.Command({"ECHO", "back"});
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->str, "back");
+}
+
+// Redis closed an idle pooled connection (a restart, a failover, CLIENT KILL):
+// the next command notices before it sends, opens a new connection and is
+// answered, instead of failing as "may have run".
+TEST(RedisStreamTest, AnIdleConnectionRedisClosedIsReopenedBeforeTheNextCommand) {
+  RedisClient redis(OneConnection());
+  absl::StatusOr<RedisValue> id = redis.Command({"CLIENT", "ID"});
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(TestRedis().Command({"CLIENT", "KILL", "ID", absl::StrCat(id->integer)}).ok());
+  absl::StatusOr<RedisValue> after = redis.Command({"CLIENT", "ID"});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_NE(after->integer, id->integer);  // a new connection
 }
 
 // Given up before Finish: the replies still due are read before the pooled
