@@ -397,24 +397,38 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
       data_.erase(op.key);
     } else if (op.command == "SADD") {
       SALESOPS_ASSIGN_OR_RETURN(Value * v, Upsert(op.key, T::kSet));
-      v->set.insert(a[0]);
+      v->set.insert(a.begin(), a.end());
     } else if (op.command == "SREM") {
       SALESOPS_ASSIGN_OR_RETURN(const Value* found, Find(op.key, T::kSet));
       if (found != nullptr) {
-        data_[op.key].set.erase(a[0]);
+        for (const std::string& m : a) {
+          data_[op.key].set.erase(m);
+        }
         DropIfEmpty(op.key);
       }
     } else if (op.command == "ZADD") {
-      SALESOPS_ASSIGN_OR_RETURN(Value * v, Upsert(op.key, T::kZSet));
-      double score = 0;
-      if (!absl::SimpleAtod(a[0], &score)) {
-        return RedisErrorStatus("ERR value is not a valid float");
+      // Score/member pairs, in order (a member twice: the later score stays).
+      if (a.empty() || a.size() % 2 != 0) {
+        return RedisErrorStatus("ERR syntax error");
       }
-      v->zset[a[1]] = score;
+      for (size_t i = 0; i < a.size(); i += 2) {
+        double score = 0;
+        if (!absl::SimpleAtod(a[i], &score)) {
+          return RedisErrorStatus("ERR value is not a valid float");
+        }
+      }
+      SALESOPS_ASSIGN_OR_RETURN(Value * v, Upsert(op.key, T::kZSet));
+      for (size_t i = 0; i < a.size(); i += 2) {
+        double score = 0;
+        (void)absl::SimpleAtod(a[i], &score);
+        v->zset[a[i + 1]] = score;
+      }
     } else if (op.command == "ZREM") {
       SALESOPS_ASSIGN_OR_RETURN(const Value* found, Find(op.key, T::kZSet));
       if (found != nullptr) {
-        data_[op.key].zset.erase(a[0]);
+        for (const std::string& m : a) {
+          data_[op.key].zset.erase(m);
+        }
         DropIfEmpty(op.key);
       }
     } else {

@@ -428,8 +428,8 @@ TEST_P(KvContractTest, CommitStreamAnswersEachBatchAsCommitManyWould) {
 
 // WriteBatch::Combine: many batches as one script end where committing them
 // one by one ends, on random mixes of every write command over a few keys
-// (increments of one field are summed, so they must agree with the HSETs,
-// HDELs and DELs around them).
+// (increments of one field are summed, and writes of one command to one key
+// joined, so they must agree with the other writes around them).
 TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
   uint64_t rng = 0x5eed;
   auto next = [&rng](int n) {
@@ -503,7 +503,7 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
     out.push_back(absl::StrCat("t=", Read({"GET", K(side + strings[0])}).str));
     return out;
   };
-  size_t summed = 0;
+  size_t summed = 0, joined = 0;
   for (int round = 0; round < 30; ++round) {
     std::vector<WriteBatch> one_by_one, to_combine;
     size_t ops = 0;
@@ -522,10 +522,16 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
     std::optional<WriteBatch> combined = WriteBatch::Combine(to_combine);
     ASSERT_TRUE(combined.has_value()) << "no guards: nothing to refuse";
     summed += ops - combined->op_count();
+    combined->ForEachWrite([&joined](const std::string& command, const std::string&,
+                                     const std::vector<std::string>& args) {
+      const size_t single = command == "ZADD" || command == "HSET" ? 2 : 1;
+      joined += command != "HINCRBY" && args.size() > single ? 1 : 0;
+    });
     ASSERT_TRUE(Commit(*combined).committed);
     ASSERT_EQ(snapshot("a:"), snapshot("b:")) << "round " << round;
   }
   EXPECT_GT(summed, 0u) << "no increments were summed: the test exercises nothing";
+  EXPECT_GT(joined, 0u) << "no writes were joined: the test exercises nothing";
 }
 
 // A combined commit is all or nothing: a later batch's failing guard stops the

@@ -139,6 +139,21 @@ void WriteBatch::Append(WriteBatch other) {
   }
 }
 
+namespace {
+
+// Writes whose arguments are a list of members or field/value pairs, applied
+// in order, so that two of them on one key are one with both lists.
+bool Joinable(std::string_view command) {
+  return command == "ZADD" || command == "ZREM" || command == "HSET" || command == "HDEL" ||
+         command == "SADD" || command == "SREM";
+}
+
+// Well under what the script's unpack() and redis.call can pass (Lua's
+// LUAI_MAXCSTACK, 8,000 values).
+constexpr size_t kMaxJoinedArguments = 1024;
+
+}  // namespace
+
 std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& batches) {
   WriteBatch out;
   size_t guard_total = 0, ops = 0, events = 0;
@@ -168,6 +183,11 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   absl::flat_hash_map<std::string_view,
                       absl::flat_hash_map<std::string_view, std::pair<size_t, long long>>>
       open;
+  // Per key, the last write to it in out.ops_ when it is one that later writes
+  // of the same command may join (their members or fields appended: one
+  // redis.call instead of one per event, the indexes' ZADDs above all).
+  absl::flat_hash_map<std::string_view, size_t> joinable;
+  joinable.reserve(ops);
   for (const WriteBatch& b : batches) {
     for (const Guard& g : b.guards_) {
       if (g.kind == "hf" && !whole.contains(g.key)) {
@@ -206,6 +226,7 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
           }
           per_key[op.args[0]] = {out.ops_.size(), by};
         }
+        joinable.erase(op.key);
         out.ops_.push_back(op);
         continue;
       }
@@ -222,6 +243,22 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
         }
       } else {
         whole.insert(op.key);
+      }
+      if (Joinable(op.command)) {
+        auto [it, first] = joinable.try_emplace(op.key, out.ops_.size());
+        if (!first) {
+          Op& into = out.ops_[it->second];
+          if (into.command == op.command &&
+              into.args.size() + op.args.size() <= kMaxJoinedArguments) {
+            // Nothing wrote the key since `into`, so applying these members
+            // there instead of here changes nothing but the call count.
+            into.args.insert(into.args.end(), op.args.begin(), op.args.end());
+            continue;
+          }
+          it->second = out.ops_.size();
+        }
+      } else {
+        joinable.erase(op.key);
       }
       out.ops_.push_back(op);
     }

@@ -65,7 +65,10 @@ class WriteBatch {
   // another when every guard holds: all guards first (identical ones once),
   // then the writes and events in order. Increments of one hash field are
   // summed into the first where nothing else wrote that key in between (one
-  // HINCRBY instead of one per event: the projections' hot counters).
+  // HINCRBY instead of one per event: the projections' hot counters). Writes of
+  // one command to one key with nothing else writing it in between (ZADD, ZREM,
+  // HSET, HDEL, SADD, SREM) join into the first: one call with all their
+  // members (the warning indexes' ZADDs).
   // A batch's guard on a hash field an earlier batch sets to the very value
   // it expects holds whenever the earlier ones commit, and is dropped (a
   // document's version moved on by several events in turn). nullopt when a

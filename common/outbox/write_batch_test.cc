@@ -1,15 +1,18 @@
 // The commit command's two encodings agree, and whole ZADD scores print as %.17g
 // prints them. Then WriteBatch::Combine's rules that need no store: when batches may be
-// combined, which guards are kept, and which increments are summed. What a
+// combined, which guards are kept, which increments are summed and which writes
+// are joined into one call. What a
 // combined batch does in a store (the same end state as one by one, all or
 // nothing) is in the kv contract suite (common/docstore/kv_contract.cc), which
 // runs on InMemoryKv and on a real Redis.
 #include "common/outbox/write_batch.h"
 
+#include <algorithm>
 #include <climits>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -62,6 +65,72 @@ TEST(WriteBatchCombineTest, AnotherWriteToTheKeyEndsTheSum) {
     ASSERT_TRUE(c.has_value()) << between;
     EXPECT_EQ(c->op_count(), 3u) << between << ": the second increment must stay after it";
   }
+}
+
+TEST(WriteBatchCombineTest, WritesOfOneCommandToOneKeyJoinIntoTheFirst) {
+  std::vector<WriteBatch> batches(3);
+  batches[0].ZAdd("z", 1, "a");
+  batches[0].HSet("h", {{"f", "1"}});
+  batches[1].ZAdd("other", 5, "x");
+  batches[1].ZAdd("z", 2, "b");
+  batches[1].SAdd("s", "m");
+  batches[1].HSet("h", {{"g", "2"}, {"f", "3"}});
+  batches[2].ZAdd("z", 3, "a");
+  batches[2].SAdd("s", "n");
+  batches[2].ZRem("r", "p");
+  batches[2].ZRem("r", "q");
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(Writes(*c), ElementsAre("ZADD z 1 a 2 b 3 a", "HSET h f 1 g 2 f 3", "ZADD other 5 x",
+                                      "SADD s m n", "ZREM r p q"));
+}
+
+TEST(WriteBatchCombineTest, AnotherWriteToTheKeyEndsTheJoin) {
+  for (const char* between : {"ZREM", "DEL", "HINCRBY", "HDEL"}) {
+    std::vector<WriteBatch> batches(3);
+    const bool hash = std::string(between) == "HINCRBY" || std::string(between) == "HDEL";
+    if (hash) {
+      batches[0].HSet("k", {{"f", "1"}});
+    } else {
+      batches[0].ZAdd("k", 1, "a");
+    }
+    if (std::string(between) == "ZREM") {
+      batches[1].ZRem("k", "a");
+    } else if (std::string(between) == "DEL") {
+      batches[1].Del("k");
+    } else if (std::string(between) == "HINCRBY") {
+      batches[1].HIncrBy("k", "f", 1);
+    } else {
+      batches[1].HDel("k", {"f"});
+    }
+    if (hash) {
+      batches[2].HSet("k", {{"f", "5"}});
+    } else {
+      batches[2].ZAdd("k", 2, "a");
+    }
+    std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+    ASSERT_TRUE(c.has_value()) << between;
+    EXPECT_EQ(c->op_count(), 3u) << between << ": the last write must stay after it";
+  }
+}
+
+TEST(WriteBatchCombineTest, AJoinedWriteStaysWithinTheScriptsArgumentLimit) {
+  std::vector<WriteBatch> batches(2000);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    batches[i].ZAdd("z", static_cast<double>(i), absl::StrCat("m", i));
+  }
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  size_t members = 0, largest = 0;
+  c->ForEachWrite([&](const std::string& command, const std::string& key,
+                      const std::vector<std::string>& args) {
+    EXPECT_EQ(command, "ZADD");
+    members += args.size() / 2;
+    largest = std::max(largest, args.size());
+  });
+  EXPECT_EQ(members, 2000u);
+  EXPECT_LE(largest, 1024u);
+  EXPECT_EQ(c->op_count(), 4u);  // 512 members (1,024 arguments) a call
 }
 
 TEST(WriteBatchCombineTest, ASumThatWouldOverflowIsNotMade) {
@@ -150,8 +219,8 @@ TEST(WriteBatchCombineTest, AGuardOnTheValueAnEarlierBatchWroteIsDropped) {
   std::optional<WriteBatch> c = WriteBatch::Combine(batches);
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->guard_count(), 1u) << "only the first batch's guard reads the store";
-  EXPECT_THAT(Writes(*c), ElementsAre("HSET doc v 6 pb a", "HSET doc v 7", "HDEL active rule",
-                                      "HSET doc v 8 pb b"));
+  // The document's HSETs join into one (nothing else writes it in between).
+  EXPECT_THAT(Writes(*c), ElementsAre("HSET doc v 6 pb a v 7 v 8 pb b", "HDEL active rule"));
 }
 
 // A batch's guards on its own writes are fine: one by one they are checked
