@@ -411,17 +411,15 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
       if (a.empty() || a.size() % 2 != 0) {
         return RedisErrorStatus("ERR syntax error");
       }
-      for (size_t i = 0; i < a.size(); i += 2) {
-        double score = 0;
-        if (!absl::SimpleAtod(a[i], &score)) {
+      std::vector<double> scores(a.size() / 2);  // all checked before any is added
+      for (size_t i = 0; i < scores.size(); ++i) {
+        if (!absl::SimpleAtod(a[2 * i], &scores[i])) {
           return RedisErrorStatus("ERR value is not a valid float");
         }
       }
       SALESOPS_ASSIGN_OR_RETURN(Value * v, Upsert(op.key, T::kZSet));
-      for (size_t i = 0; i < a.size(); i += 2) {
-        double score = 0;
-        (void)absl::SimpleAtod(a[i], &score);
-        v->zset[a[i + 1]] = score;
+      for (size_t i = 0; i < scores.size(); ++i) {
+        v->zset[a[2 * i + 1]] = scores[i];
       }
     } else if (op.command == "ZREM") {
       SALESOPS_ASSIGN_OR_RETURN(const Value* found, Find(op.key, T::kZSet));
