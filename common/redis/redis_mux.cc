@@ -102,6 +102,8 @@ class RedisMux::Lane {
     return fd_ >= 0;
   }
 
+  int64_t writes() const { return writes_.load(std::memory_order_relaxed); }
+
   bool AwaitOpen(absl::Time deadline) const {
     absl::MutexLock lock(&mu_);
     return mu_.AwaitWithDeadline(absl::Condition(this, &Lane::OpenLocked), deadline);
@@ -125,10 +127,36 @@ class RedisMux::Lane {
     Done done;
   };
 
-  // Writes a call on the open connection; it then waits for its replies.
+  // Queues a call on the open connection; it then waits for its replies. With
+  // nothing unanswered on the connection its commands are written at once;
+  // otherwise they are held, and the reader writes everything held in one go
+  // when the next reply arrives (a reply is due, so it will). So under load
+  // many calls leave in one write, and Redis reads them in one.
   void SendLocked(const std::string& bytes, size_t replies, Done done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     waiting_.push_back(Call{replies, {}, std::move(done), absl::Now()});
+    if (sent_unanswered_ > 0) {
+      held_.append(bytes);
+      ++held_calls_;
+      return;
+    }
+    ++sent_unanswered_;
+    WriteLocked(bytes);
+  }
+
+  // Writes the held calls (the reader, on a reply).
+  void FlushHeldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (held_calls_ == 0) {
+      return;
+    }
+    sent_unanswered_ += held_calls_;
+    held_calls_ = 0;
+    WriteLocked(held_);
+    held_.clear();
+  }
+
+  void WriteLocked(const std::string& bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writes_.fetch_add(1, std::memory_order_relaxed);
     size_t sent = 0;
     while (sent < bytes.size()) {
       ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
@@ -177,17 +205,26 @@ class RedisMux::Lane {
     }
   }
 
-  // Closes the connection and fails every call waiting on it.
+  // Closes the connection and fails every call waiting on it: those written
+  // with `status`, those still held (the last ones) UNAVAILABLE, nothing of
+  // theirs sent.
   void FailAll(const absl::Status& status) {
     std::deque<Call> failed;
+    size_t held = 0;
     {
       absl::MutexLock lock(&mu_);
       failed.swap(waiting_);
+      held = held_calls_;
+      held_.clear();
+      held_calls_ = 0;
+      sent_unanswered_ = 0;
       conn_.reset();
       fd_ = -1;
     }
-    for (Call& c : failed) {
-      Deliver(c.done, status);
+    const absl::Status unsent =
+        Unavailable(reason::kRedisUnavailable, "redis: connection lost before the call was sent");
+    for (size_t i = 0; i < failed.size(); ++i) {
+      Deliver(failed[i].done, i + held < failed.size() ? status : unsent);
     }
   }
 
@@ -277,7 +314,11 @@ class RedisMux::Lane {
           if (front.replies.size() == front.expected) {
             finished.push_back(std::move(front));
             waiting_.pop_front();
+            --sent_unanswered_;
           }
+        }
+        if (!broken) {
+          FlushHeldLocked();
         }
       }
       for (Call& c : finished) {
@@ -298,6 +339,12 @@ class RedisMux::Lane {
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   std::deque<Call> waiting_ ABSL_GUARDED_BY(mu_);
   std::deque<Parked> parked_ ABSL_GUARDED_BY(mu_);
+  // waiting_ is the calls written and not yet answered (sent_unanswered_),
+  // then those held (held_calls_, their commands in held_).
+  size_t sent_unanswered_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string held_ ABSL_GUARDED_BY(mu_);
+  size_t held_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> writes_{0};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reader_;
 };
@@ -338,6 +385,14 @@ bool RedisMux::AwaitAllOpen(absl::Time deadline) const {
     }
   }
   return true;
+}
+
+int64_t RedisMux::writes() const {
+  int64_t n = 0;
+  for (const auto& lane : lanes_) {
+    n += lane->writes();
+  }
+  return n;
 }
 
 int RedisMux::open_connections() const {

@@ -1,10 +1,13 @@
 // Reads without a thread blocked per call. Concurrent callers' pipelines share
-// a few connections: Send writes a call's commands and returns at once; one
+// a few connections: Send queues a call's commands and returns at once; one
 // reader thread per connection parses the replies as they arrive and hands each
-// call its own, in order, on that thread. Under load many calls' commands leave
-// in one write and come back in one read (fewer system calls here and in
-// Redis), and a call costs no hand-off to a worker thread that then sleeps on
-// its socket: the RPC's gRPC thread sends, the reader thread answers.
+// call its own, in order, on that thread. A call on a connection with nothing
+// unanswered is written at once; one made while replies are due is held, and
+// the reader writes all that is held in one go as the next reply arrives. So
+// under load many calls' commands leave in one write and come back in one read
+// (fewer system calls here and in Redis), and a call costs no hand-off to a
+// worker thread that then sleeps on its socket: the RPC's gRPC thread sends,
+// the reader thread answers.
 //
 // For reads. Writes stay on RedisClient: their scripts, WAIT and retries need
 // a connection of their own for the call.
@@ -18,10 +21,10 @@
 // makes a reader try at once and waits for that attempt, then is sent, or is
 // UNAVAILABLE (REDIS_UNAVAILABLE) with nothing sent. A connection lost, or a
 // reply later than the command timeout, fails every call waiting on that
-// connection with DEADLINE_EXCEEDED (REDIS_OUTCOME_UNKNOWN), and the
-// connection is reopened. Error replies are returned per command, not as a
-// failed call. `done` runs exactly once, on the caller's thread (refused at
-// once) or on a reader thread; it must not block.
+// connection with DEADLINE_EXCEEDED (REDIS_OUTCOME_UNKNOWN), those still held
+// for it UNAVAILABLE (nothing sent), and the connection is reopened. Error replies are returned per
+// command, not as a failed call. `done` runs exactly once, on the caller's thread (refused at once)
+// or on a reader thread; it must not block.
 #pragma once
 
 #include <atomic>
@@ -52,6 +55,8 @@ class RedisMux {
 
   // Connections open now (tests, readiness).
   int open_connections() const;
+  // Writes to Redis so far, each carrying one or more calls (tests).
+  int64_t writes() const;
   // Waits until every connection is open (true), or until `deadline` (false).
   bool AwaitAllOpen(absl::Time deadline) const;
 

@@ -1,5 +1,6 @@
-// RedisMux on the real test Redis: replies per command, and what a waiting
-// call gets when its connection is lost, when Redis does not answer in time,
+// RedisMux on the real test Redis: replies per command, calls made while a
+// reply is due leaving in one write, and what a waiting call gets when its
+// connection is lost, when Redis does not answer in time,
 // when nothing listens, and when the mux stops. Ordering under many calls in
 // flight is in the kv contract (ReadAsyncAnswersWhatReadAnswers, its
 // RedisWithMux instantiation).
@@ -83,6 +84,65 @@ TEST(RedisMuxTest, ALostConnectionFailsWhatWaitsAndReopens) {
   EXPECT_EQ((*after)[0].integer, 0);
   absl::MutexLock lock(&blocked.mu);
   EXPECT_EQ(blocked.count, 1);
+}
+
+// Calls made while a reply is due are held and leave together in one write
+// when it comes, each answered with its own replies, in order.
+TEST(RedisMuxTest, CallsMadeWhileAReplyIsDueLeaveInOneWrite) {
+  RedisMux mux(RedisAs("admin"), 1);
+  const std::string list = Key("list");
+  Answer blocked;
+  mux.Send({{"BLPOP", list, "30"}}, blocked.Done());
+  ASSERT_EQ(mux.writes(), 1);
+  constexpr int kCalls = 50;
+  std::vector<std::unique_ptr<Answer>> answers;
+  for (int i = 0; i < kCalls; ++i) {
+    answers.push_back(std::make_unique<Answer>());
+    mux.Send({{"ECHO", absl::StrCat("a", i)}, {"ECHO", absl::StrCat("b", i)}},
+             answers.back()->Done());
+  }
+  EXPECT_EQ(mux.writes(), 1);  // all held behind the BLPOP
+  ASSERT_TRUE(TestRedis().Command({"RPUSH", list, "x"}).ok());
+  Result popped = blocked.Wait();
+  ASSERT_TRUE(popped.ok()) << popped.status();
+  ASSERT_EQ(popped->size(), 1u);
+  ASSERT_EQ((*popped)[0].elements.size(), 2u);
+  EXPECT_EQ((*popped)[0].elements[1].str, "x");
+  for (int i = 0; i < kCalls; ++i) {
+    Result r = answers[i]->Wait();
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->size(), 2u);
+    EXPECT_EQ((*r)[0].str, absl::StrCat("a", i));
+    EXPECT_EQ((*r)[1].str, absl::StrCat("b", i));
+  }
+  EXPECT_EQ(mux.writes(), 2);
+}
+
+// A connection lost with calls held for it: the one written is told its
+// outcome is unknown, the held ones UNAVAILABLE (nothing of theirs was sent),
+// each once.
+TEST(RedisMuxTest, CallsHeldWhenTheConnectionIsLostAreUnavailable) {
+  RedisMux mux(RedisAs("admin"), 1);
+  Result id = Send(mux, {{"CLIENT", "ID"}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  Answer blocked;
+  mux.Send({{"BLPOP", Key("never"), "30"}}, blocked.Done());
+  Answer held[3];
+  for (Answer& a : held) {
+    mux.Send({{"PING"}}, a.Done());
+  }
+  ASSERT_TRUE(TestRedis().Command({"CLIENT", "KILL", "ID", absl::StrCat((*id)[0].integer)}).ok());
+  Result r = blocked.Wait();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  for (Answer& a : held) {
+    Result h = a.Wait();
+    EXPECT_EQ(h.status().code(), absl::StatusCode::kUnavailable) << h.status();
+    EXPECT_EQ(ErrorReason(h.status()), "REDIS_UNAVAILABLE");
+    absl::MutexLock lock(&a.mu);
+    EXPECT_EQ(a.count, 1);
+  }
+  ASSERT_TRUE(mux.AwaitAllOpen(absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(Send(mux, {{"PING"}}).ok());
 }
 
 // No reply within the command timeout fails the waiting call (the connection is
