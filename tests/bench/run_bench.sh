@@ -289,16 +289,25 @@ if [ "${BENCH_ONLY:-}" = attainment ]; then
   exit 0
 fi
 # The warning engine on its own Redis: throughput with the engine's waves and the way
-# before them (each event on its own, 4 lanes), same records, same run; then latency.
+# before them (each event on its own, 4 lanes), same records, same run, BENCH_ROUNDS
+# rounds (waves, lanes, waves, lanes, …; each on a fresh Redis; the best of each mode
+# counts, as for the gRPC targets); latency in the first round.
 warning_bench_run() {
-  echo "== warning engine: ${BENCH_WARNING_EVENTS:-20000} events with 50 rules, waves and 4 lanes; publish → WarningRaised latency"
-  warning_redis_port=$("$local/free_port.sh")
-  "$local/redis.sh" start "$run/redis-warning" "$warning_redis_port" >/dev/null
-  "$build/tests/bench/warning_bench" --redis_addr="127.0.0.1:$warning_redis_port" \
-    $(creds admin "$run/redis-warning") \
-    --kafka_bootstrap="127.0.0.1:$kafka_port" --events="${BENCH_WARNING_EVENTS:-20000}" \
-    2>"$run/warning.log" > "$run/warning.json"
-  "$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
+  echo "== warning engine: ${BENCH_WARNING_EVENTS:-20000} events with 50 rules, waves and 4 lanes, $rounds rounds; publish → WarningRaised latency"
+  : > "$run/warning.json"
+  for r in $(seq 1 "$rounds"); do
+    warning_redis_port=$("$local/free_port.sh")
+    "$local/redis.sh" start "$run/redis-warning" "$warning_redis_port" >/dev/null
+    "$build/tests/bench/warning_bench" --redis_addr="127.0.0.1:$warning_redis_port" \
+      $(creds admin "$run/redis-warning") \
+      --kafka_bootstrap="127.0.0.1:$kafka_port" --events="${BENCH_WARNING_EVENTS:-20000}" \
+      --latency_phase="$([ "$r" = 1 ] && echo true || echo false)" \
+      2>>"$run/warning.log" | while IFS= read -r line; do
+      case "$line" in "{"*) echo "{\"round\": $r, ${line#\{}" ;; esac
+    done >> "$run/warning.json"
+    "$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
+    rm -rf "$run/redis-warning"
+  done
 }
 # BENCH_ONLY=warning: the warning engine's figures alone (two minutes, not the whole suite).
 if [ "${BENCH_ONLY:-}" = warning ]; then
@@ -307,7 +316,16 @@ if [ "${BENCH_ONLY:-}" = warning ]; then
   python3 - "$run/warning.json" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
-modes = {r['mode']: r for r in rows if r['target'] == 'warning_throughput'}
+modes = {}  # each mode's best round: the steady rate, after the group join
+for r in rows:
+    if r['target'] == 'warning_throughput':
+        best = modes.get(r['mode'])
+        if best is None or r['events_per_s_after_join'] > best['events_per_s_after_join']:
+            modes[r['mode']] = r
+for name in sorted(modes):
+    print("%-7s rounds after the join (events/s): %s" % (name, ", ".join(
+        "%.0f" % r['events_per_s_after_join'] for r in rows
+        if r['target'] == 'warning_throughput' and r['mode'] == name)))
 for name, r in sorted(modes.items()):
     print("%-7s %8.0f events/s (%d processed, %d warnings raised; plain consumer %.0f/s, ratio %.3f)"
           % (name, r['events_per_s'], r['processed'], r['warnings_raised'],
@@ -317,6 +335,10 @@ for name, r in sorted(modes.items()):
           % (r.get('events_per_s_after_join', -1), r.get('engine_cpu_us_per_event', -1),
              r.get('redis_cpu_us_per_event', -1), r.get('machine_cpu_us_per_event', -1),
              r.get('cores', 0), 100 * r.get('machine_busy', -1)))
+if 'waves' in modes:
+    v = modes['waves']['events_per_s_after_join']
+    print("warning engine (waves, best round after the join): %.0f events/s, bar 10000 %s"
+          % (v, "ok" if v >= 10000 else "MISSED"))
 base = [r for n, r in modes.items() if n != 'waves']
 if base and 'waves' in modes:
     w = modes['waves']
@@ -508,9 +530,18 @@ att = att_rows['attainment']
 ratios['attainment_over_apply'] = att['attainment_over_baseline']  # printed after this summary
 warn_rows = load('warning.json')
 warn = {r['target']: r for r in warn_rows}
-modes = {r['mode']: r for r in warn_rows if r['target'] == 'warning_throughput'}
+modes = {}  # each mode's best round: the steady rate, after the group join
+for r in warn_rows:
+    if r['target'] == 'warning_throughput':
+        best = modes.get(r['mode'])
+        if best is None or r['events_per_s_after_join'] > best['events_per_s_after_join']:
+            modes[r['mode']] = r
 warn['throughput_by_mode'] = modes
+warn['rounds'] = [r for r in warn_rows if r['target'] == 'warning_throughput']
 wt, wl = modes.get('waves', warn['warning_throughput']), warn['warning_latency']
+for name in sorted(modes):
+    print("warning engine (%s) rounds after the join (events/s): %s" % (name, ", ".join(
+        "%.0f" % r['events_per_s_after_join'] for r in warn['rounds'] if r['mode'] == name)))
 for name, r in sorted(modes.items()):
     print("warning engine (%s): %.0f events/s with %d rules (%d warnings raised; ratio to a plain "
           "consumer %.3f)" % (name, r['events_per_s'], r['rules'], r['warnings_raised'],
@@ -585,6 +616,10 @@ if wl['raw_p99_ms']:
     v = ratios['warning_p99_over_raw_p99']
     print("%-20s %7.3f %6.2f %s (at most)" % ('warning_p99_over_raw_p99', v, 3.0,
                                                "ok" if v <= 3.0 else "MISSED"))
+if 'waves' in modes:  # an absolute bar: events/s, the waves' best round after the group join
+    v = modes['waves']['events_per_s_after_join']
+    print("%-20s %7.0f %6.0f %s (events/s after the join, at least)" % (
+        'warning_events_per_s', v, 10000, "ok" if v >= 10000 else "MISSED"))
 micro = {}
 for path in glob.glob(os.path.join(out, "*-%s.json" % stamp)):
     with open(path) as f:

@@ -66,6 +66,9 @@ ABSL_FLAG(int, lanes, 4,
           "(--warning_engine_waves=false --warning_engine_lanes)");
 ABSL_FLAG(bool, lanes_phase, true,
           "also measure the lanes baseline (false: the waves alone, e.g. to profile them)");
+ABSL_FLAG(bool, latency_phase, true,
+          "also measure publish → WarningRaised latency (false: throughput only, e.g. for "
+          "make bench's later rounds)");
 ABSL_FLAG(bool, period_subjects, false,
           "give every rep and team an attainment this quarter first (applied before the "
           "timed phase), so each deal event also re-evaluates its rep's and team's period");
@@ -394,6 +397,11 @@ int main(int argc, char** argv) {
         static_cast<long long>(waves ? ws.alone.load() : 0), engine_cpu_us, redis_cpu_us,
         machine_cpu_us, machine_busy, sysconf(_SC_NPROCESSORS_ONLN));
     std::fflush(stdout);
+  }
+
+  if (!absl::GetFlag(FLAGS_latency_phase)) {
+    producer.Stop();
+    return all_processed ? 0 : 1;
   }
 
   // ---- Latency: publish → WarningRaised, with the relay running.
