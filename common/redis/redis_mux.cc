@@ -135,7 +135,7 @@ class RedisMux::Lane {
   void SendLocked(const std::string& bytes, size_t replies, Done done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     waiting_.push_back(Call{replies, {}, std::move(done), absl::Now()});
-    if (sent_unanswered_ > 0) {
+    if (sent_unanswered_ > 0 || held_calls_ > 0) {
       held_.append(bytes);
       ++held_calls_;
       return;
@@ -305,8 +305,8 @@ class RedisMux::Lane {
       {
         absl::MutexLock lock(&mu_);
         for (RedisValue& v : values) {
-          if (waiting_.empty()) {
-            broken = true;  // a reply nobody asked for: out of step
+          if (sent_unanswered_ == 0) {
+            broken = true;  // a reply nobody asked for (or for a call not sent): out of step
             break;
           }
           Call& front = waiting_.front();

@@ -67,10 +67,10 @@ TEST(RedisMuxTest, ErrorRepliesStayPerCommand) {
 // A call waiting when its connection is cut is told its outcome is unknown,
 // once; the mux reopens the connection and the next call is answered.
 TEST(RedisMuxTest, ALostConnectionFailsWhatWaitsAndReopens) {
+  Answer blocked;  // outlives the mux, which may still answer it as it stops
   RedisMux mux(RedisAs("admin"), 1);
   Result id = Send(mux, {{"CLIENT", "ID"}});
   ASSERT_TRUE(id.ok()) << id.status();
-  Answer blocked;
   mux.Send({{"BLPOP", Key("never"), "30"}}, blocked.Done());
   // The kill goes through another connection, after the BLPOP is on the wire:
   // the mux writes before Send returns.
@@ -89,13 +89,14 @@ TEST(RedisMuxTest, ALostConnectionFailsWhatWaitsAndReopens) {
 // Calls made while a reply is due are held and leave together in one write
 // when it comes, each answered with its own replies, in order.
 TEST(RedisMuxTest, CallsMadeWhileAReplyIsDueLeaveInOneWrite) {
+  constexpr int kCalls = 50;
+  Answer blocked;  // the answers outlive the mux, which may still answer them as it stops
+  std::vector<std::unique_ptr<Answer>> answers;
   RedisMux mux(RedisAs("admin"), 1);
+  ASSERT_EQ(mux.open_connections(), 1);
   const std::string list = Key("list");
-  Answer blocked;
   mux.Send({{"BLPOP", list, "30"}}, blocked.Done());
   ASSERT_EQ(mux.writes(), 1);
-  constexpr int kCalls = 50;
-  std::vector<std::unique_ptr<Answer>> answers;
   for (int i = 0; i < kCalls; ++i) {
     answers.push_back(std::make_unique<Answer>());
     mux.Send({{"ECHO", absl::StrCat("a", i)}, {"ECHO", absl::StrCat("b", i)}},
@@ -122,18 +123,19 @@ TEST(RedisMuxTest, CallsMadeWhileAReplyIsDueLeaveInOneWrite) {
 // outcome is unknown, the held ones UNAVAILABLE (nothing of theirs was sent),
 // each once.
 TEST(RedisMuxTest, CallsHeldWhenTheConnectionIsLostAreUnavailable) {
+  Answer blocked;  // the answers outlive the mux, which may still answer them as it stops
+  Answer held[3];
   RedisMux mux(RedisAs("admin"), 1);
   Result id = Send(mux, {{"CLIENT", "ID"}});
   ASSERT_TRUE(id.ok()) << id.status();
-  Answer blocked;
   mux.Send({{"BLPOP", Key("never"), "30"}}, blocked.Done());
-  Answer held[3];
   for (Answer& a : held) {
     mux.Send({{"PING"}}, a.Done());
   }
   ASSERT_TRUE(TestRedis().Command({"CLIENT", "KILL", "ID", absl::StrCat((*id)[0].integer)}).ok());
   Result r = blocked.Wait();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_EQ(ErrorReason(r.status()), "REDIS_OUTCOME_UNKNOWN");
   for (Answer& a : held) {
     Result h = a.Wait();
     EXPECT_EQ(h.status().code(), absl::StatusCode::kUnavailable) << h.status();
