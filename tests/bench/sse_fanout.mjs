@@ -48,7 +48,8 @@ function open(i) {
         }
       }
     })().catch((e) => {
-      if (e.name !== "AbortError") console.error(String(e));
+      // undici says only "fetch failed"; the reason (ECONNRESET, a timeout, …) is its cause.
+      if (e.name !== "AbortError") console.error(`connection ${i}: ${e}${e.cause ? ` (${e.cause})` : ""}`);
       resolveConnected();
     });
   });
