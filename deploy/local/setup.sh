@@ -10,7 +10,7 @@ root=$(cd "$here/../.." && pwd)
 packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev librdkafka-dev libhiredis-dev libssl-dev
+  libabsl-dev librdkafka-dev libhiredis-dev libssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   libjwt-dev libcpp-httplib-dev nlohmann-json3-dev
   golang-github-gogo-googleapis-dev
