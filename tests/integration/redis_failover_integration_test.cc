@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +31,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/events/cloud_event.h"
+#include "common/kafka/producer.h"
+#include "common/outbox/relay.h"
 #include "common/outbox/write_batch.h"
 #include "common/status/errors.h"
 #include "gtest/gtest.h"
@@ -333,6 +337,81 @@ TEST(RedisFailoverTest, AcknowledgedWritesSurviveThePrimarysLoss) {
   ASSERT_TRUE(role.ok());
   ASSERT_FALSE(role->elements.empty());
   EXPECT_EQ(role->elements[0].str, "master");
+}
+
+// The relay publishes an outbox entry only once the replica has it, also when the
+// entry arrives while the relay is blocked reading the stream (its usual state when
+// idle) and the replica has acknowledged everything before: Redis 7.0 then leaves
+// the relay connection's offset as it was before the read, and a WAIT there alone
+// answers 1 with the replica stopped. Each round: the replica acknowledges all
+// writes so far, is stopped, an entry is written by a client that does not wait for
+// it, and must not reach Kafka within the relay's read-and-WAIT cycle; once the
+// replica is back, it does.
+TEST(RedisFailoverTest, RelayPublishesAnEntryOnlyOnceTheReplicaHasIt) {
+  const TestEnv& env = TestEnv::Get();
+  RedisHa ha;
+  ASSERT_NO_FATAL_FAILURE(ha.Start());
+  RedisClient admin(ha.As("admin"));
+  RedisOptions o = ha.As("org");
+  o.wait_replicas = 1;
+  o.wait_timeout = absl::Milliseconds(200);
+  RedisClient redis(o);
+  RedisOptions no_wait = o;
+  no_wait.wait_replicas = 0;
+  RedisClient writer(no_wait);
+  ProducerOptions po;
+  po.bootstrap = env.kafka_bootstrap;
+  po.sasl = KafkaAs("org");
+  KafkaProducer producer(po);
+  ASSERT_TRUE(producer.Start().ok());
+  const std::string sfx = UniqueSuffix();
+  const std::string topic = "salesops.org.events.v1";
+  RelayOptions ro;
+  ro.stream_key = "org:{org}:relay-ha-" + sfx;
+  OutboxRelay relay(redis, producer, ro);
+  relay.Start();
+  TopicReader reader(env.kafka_bootstrap, topic);
+  TransactionalOutbox outbox(writer, ro.stream_key);
+  const pid_t replica = ha.NodePid(1);
+  ASSERT_GT(replica, 0);
+
+  constexpr int kRounds = 4;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string key = absl::StrCat("relay-ha-", sfx, "-", i);
+    auto synced = admin.Pipeline({{"SET", "org:{org}:relay-ha-sync", key}, {"WAIT", "1", "5000"}});
+    ASSERT_TRUE(synced.ok()) << synced.status();
+    ASSERT_EQ(synced->back().integer, 1) << "the replica did not acknowledge";
+    ASSERT_EQ(kill(replica, SIGSTOP), 0);
+    CloudEvent e;
+    e.id = key;
+    e.source = "/salesops/org";
+    e.type = "salesops.org.v1.OrgUnitUpdated";
+    e.subject = "orgUnits/" + key;
+    e.key = key;
+    e.time = absl::Now();
+    e.data = "x";
+    WriteBatch b;
+    b.Emit(e, topic);
+    auto committed = outbox.Commit(b);
+    // Longer than the relay's blocking read (200 ms) and its WAIT (200 ms).
+    const std::vector<Record> early = reader.ReadFor(absl::Milliseconds(600));
+    ASSERT_EQ(kill(replica, SIGCONT), 0);
+    ASSERT_TRUE(committed.ok()) << committed.status();
+    ASSERT_TRUE(committed->committed);
+    EXPECT_FALSE(
+        std::any_of(early.begin(), early.end(), [&](const Record& r) { return r.key == key; }))
+        << "round " << i << ": published before the replica had it";
+    // The replica is back: the entry goes out (unless it already did, above).
+    if (!std::any_of(early.begin(), early.end(), [&](const Record& r) { return r.key == key; })) {
+      EXPECT_EQ(
+          reader.ReadUntil([&](const Record& r) { return r.key == key; }, 1, absl::Seconds(30))
+              .size(),
+          1u)
+          << "round " << i << ": never published";
+    }
+  }
+  relay.Stop(absl::Seconds(5));
+  producer.Stop();
 }
 
 }  // namespace
