@@ -11,10 +11,15 @@
 //     read by a plain consumer, p50/p99; baseline: produce → consume of
 //     same-size records on another topic, one sent at each tick next to the
 //     engine's event (same moments, same machine state). Each WarningRaised also
-//     splits its latency into three stages, from its own stamps: publish →
-//     evaluated (ce_time: broker, the engine's poll, its reads and rules),
-//     evaluated → handed to Kafka by the relay (the record's CreateTime: the
-//     commit and the outbox wait), and → read (broker and consumer).
+//     splits its latency into five stages: publish → received (the engine's
+//     handler called with its cause: broker, the consumer's fetch and decode) →
+//     evaluated (the WarningRaised's ce_time, taken as its wave's rules start:
+//     the wave's reads and the batch's earlier waves) → applied (the handler
+//     returned: the rules, the commit and its acknowledgement) → relayed (the
+//     record's CreateTime: the outbox wait and the relay's produce; can be a
+//     little below 0, as the relay may see the entry before the engine reads
+//     its commit's reply, and CreateTime is in whole ms) → read (broker and
+//     consumer).
 // Prints JSON lines.
 //
 //   warning_bench --redis_addr=127.0.0.1:P --kafka_bootstrap=127.0.0.1:P --events=20000
@@ -202,6 +207,45 @@ CloudEvent Attainment(int r, const std::string& run, absl::Time now) {
   e.set_attainment_basis_points(1000);
   return MakeCloudEvent("/salesops/targets", absl::StrCat("a", run, "-", r), e.subject(), e, now);
 }
+
+// The engine's handler, noting when each event first reached it and when its
+// handling last returned (applied, or given up on), for the latency stages.
+class Stamped final : public EventHandler {
+ public:
+  explicit Stamped(EventHandler& inner) : inner_(inner) {}
+  absl::Status Handle(const CloudEvent& e) override {
+    const absl::Time in = absl::Now();
+    absl::Status s = inner_.Handle(e);
+    Note({&e}, in);
+    return s;
+  }
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override {
+    const absl::Time in = absl::Now();
+    std::vector<absl::Status> out = inner_.HandleBatch(events);
+    Note(events, in);
+    return out;
+  }
+  struct Times {
+    absl::Time received, returned;
+  };
+  std::optional<Times> Of(const std::string& id) {
+    absl::MutexLock lock(&mu_);
+    auto it = times_.find(id);
+    return it == times_.end() ? std::nullopt : std::optional<Times>(it->second);
+  }
+
+ private:
+  void Note(const std::vector<const CloudEvent*>& events, absl::Time in) {
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&mu_);
+    for (const CloudEvent* e : events) {
+      times_.try_emplace(e->id, Times{in, now}).first->second.returned = now;
+    }
+  }
+  EventHandler& inner_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Times> times_ ABSL_GUARDED_BY(mu_);
+};
 
 CloudEvent StageChanged(int i, const std::string& run, absl::Time at) {
   cv1::OpportunityStageChanged e;
@@ -410,8 +454,9 @@ int main(int argc, char** argv) {
   OutboxRelay relay(redis, producer, relay_options);
   relay.Start();
   absl::SleepFor(absl::Seconds(2));  // the throughput phase's outbox drains
+  Stamped stamped(handler);
   KafkaEventConsumer live(
-      Group(bootstrap, "bench-warning-live-" + run, live_topic, in_topic + ".dlq"), handler,
+      Group(bootstrap, "bench-warning-live-" + run, live_topic, in_topic + ".dlq"), stamped,
       producer);
   (void)live.Start();
   auto warnings =
@@ -425,11 +470,10 @@ int main(int argc, char** argv) {
   absl::Mutex mu;
   absl::flat_hash_map<std::string, absl::Time> sent;  // cause event id → publish time
   std::vector<double> engine_ms;
-  // Per stage (see the top): publish → evaluated, → relayed, → read.
-  std::vector<double> to_evaluated_ms, to_relayed_ms, to_read_ms;
+  // Each WarningRaised's moments; its stages (see the top) once all are in.
   struct Sample {
-    absl::Time sent;
-    double total, evaluated, relayed, read;
+    std::string cause;
+    absl::Time sent, evaluated, relayed, read;
   };
   std::vector<Sample> samples;
   std::atomic<bool> done{false};
@@ -459,12 +503,8 @@ int main(int argc, char** argv) {
       const RdKafka::MessageTimestamp ts = msg->timestamp();
       if (absl::ParseTime(absl::RFC3339_full, Header(*msg, "ce_time"), &evaluated, &err) &&
           ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME) {
-        const absl::Time relayed = absl::FromUnixMillis(ts.timestamp);
-        to_evaluated_ms.push_back(absl::ToDoubleMilliseconds(evaluated - it->second));
-        to_relayed_ms.push_back(absl::ToDoubleMilliseconds(relayed - evaluated));
-        to_read_ms.push_back(absl::ToDoubleMilliseconds(now - relayed));
-        samples.push_back({it->second, engine_ms.back(), to_evaluated_ms.back(),
-                           to_relayed_ms.back(), to_read_ms.back()});
+        samples.push_back(
+            {it->first, it->second, evaluated, absl::FromUnixMillis(ts.timestamp), now});
       }
       sent.erase(it);
       if (static_cast<int>(engine_ms.size()) == m) {
@@ -497,35 +537,62 @@ int main(int argc, char** argv) {
   }
   reader.join();
   const std::vector<double> raw_ms = raw.Wait();
+  live.Stop();
+  constexpr int kStages = 5;
+  constexpr const char* kStageNames[kStages] = {"publish_to_received", "received_to_evaluated",
+                                                "evaluated_to_applied", "applied_to_relayed",
+                                                "relayed_to_read"};
+  std::vector<double> stage_ms[kStages];
+  std::sort(samples.begin(), samples.end(),
+            [](const Sample& a, const Sample& b) { return a.sent < b.sent; });
+  FILE* csv = nullptr;
   if (const std::string path = absl::GetFlag(FLAGS_latency_samples); !path.empty()) {
-    if (FILE* f = std::fopen(path.c_str(), "w"); f != nullptr) {
-      std::sort(samples.begin(), samples.end(),
-                [](const Sample& a, const Sample& b) { return a.sent < b.sent; });
-      const absl::Time first = samples.empty() ? absl::Now() : samples.front().sent;
-      std::fprintf(f, "sent_ms,total_ms,to_evaluated_ms,to_relayed_ms,to_read_ms\n");
-      for (const Sample& x : samples) {
-        std::fprintf(f, "%.1f,%.2f,%.2f,%.2f,%.2f\n", absl::ToDoubleMilliseconds(x.sent - first),
-                     x.total, x.evaluated, x.relayed, x.read);
+    csv = std::fopen(path.c_str(), "w");
+  }
+  if (csv != nullptr) {
+    std::fprintf(csv, "sent_ms,total_ms");
+    for (const char* name : kStageNames) {
+      std::fprintf(csv, ",%s_ms", name);
+    }
+    std::fprintf(csv, "\n");
+  }
+  for (const Sample& x : samples) {
+    const std::optional<Stamped::Times> at = stamped.Of(x.cause);
+    if (!at.has_value()) {
+      continue;  // cannot be (the handler call that committed it has returned); not counted
+    }
+    const absl::Time moments[kStages + 1] = {x.sent,       at->received, x.evaluated,
+                                             at->returned, x.relayed,    x.read};
+    for (int k = 0; k < kStages; ++k) {
+      stage_ms[k].push_back(absl::ToDoubleMilliseconds(moments[k + 1] - moments[k]));
+    }
+    if (csv != nullptr) {
+      std::fprintf(csv, "%.1f,%.2f", absl::ToDoubleMilliseconds(x.sent - samples.front().sent),
+                   absl::ToDoubleMilliseconds(x.read - x.sent));
+      for (int k = 0; k < kStages; ++k) {
+        std::fprintf(csv, ",%.2f", stage_ms[k].back());
       }
-      std::fclose(f);
+      std::fprintf(csv, "\n");
     }
   }
-  live.Stop();
+  if (csv != nullptr) {
+    std::fclose(csv);
+  }
   relay.Stop(absl::Seconds(5));
   warnings->close();
   producer.Stop();
-  auto stage = [](const char* name, const std::vector<double>& v) {
-    return absl::StrFormat("\"%s\":{\"n\":%d,\"p50_ms\":%.1f,\"p99_ms\":%.1f}", name, v.size(),
-                           Percentile(v, 0.5), Percentile(v, 0.99));
-  };
+  std::string stages;
+  for (int k = 0; k < kStages; ++k) {
+    absl::StrAppend(&stages, k > 0 ? "," : "",
+                    absl::StrFormat("\"%s\":{\"n\":%d,\"p50_ms\":%.1f,\"p99_ms\":%.1f}",
+                                    kStageNames[k], stage_ms[k].size(),
+                                    Percentile(stage_ms[k], 0.5), Percentile(stage_ms[k], 0.99)));
+  }
   std::printf(
       "{\"target\":\"warning_latency\",\"events\":%d,\"received\":%zu,\"p50_ms\":%.1f,"
       "\"p99_ms\":%.1f,\"raw_received\":%zu,\"raw_p50_ms\":%.1f,\"raw_p99_ms\":%.1f,"
-      "\"stages\":{%s,%s,%s}}\n",
+      "\"stages\":{%s}}\n",
       m, engine_ms.size(), Percentile(engine_ms, 0.5), Percentile(engine_ms, 0.99), raw_ms.size(),
-      Percentile(raw_ms, 0.5), Percentile(raw_ms, 0.99),
-      stage("publish_to_evaluated", to_evaluated_ms).c_str(),
-      stage("evaluated_to_relayed", to_relayed_ms).c_str(),
-      stage("relayed_to_read", to_read_ms).c_str());
+      Percentile(raw_ms, 0.5), Percentile(raw_ms, 0.99), stages.c_str());
   return all_processed && static_cast<int>(engine_ms.size()) == m ? 0 : 1;
 }
