@@ -179,37 +179,18 @@ absl::Status OutboxRelay::ReadNew() {
 }
 
 absl::Status OutboxRelay::AwaitReplicated() {
-  const RedisOptions& o = redis_.options();
-  if (o.wait_replicas <= 0) {
-    return absl::OkStatus();
-  }
   // An entry read from the primary may not be on a replica yet: published now
   // and then lost with the primary, its write would be gone (the writer was
   // told REDIS_NOT_REPLICATED and retries) while its event stayed on Kafka.
-  // WAIT waits for the offset of its connection's last write, and a read that
-  // was blocked when the entry came does not count as one: Redis 7.0 serves it
-  // from the writer's command and leaves this connection's offset where it was
-  // before (a WAIT right after it answered 1 with the only replica stopped;
-  // RedisFailoverTest.RelayPublishesAnEntryOnlyOnceTheReplicaHasIt). So a
-  // barrier write goes first (RedisOptions::wait_replicas): the replication
-  // stream is ordered, so a replica that has it has every entry read before
-  // it. Not confirmed: the entries stay pending here, and are published once
+  // Barrier and WAIT on the connection that read them
+  // (RedisConnection::AwaitReplicated: a WAIT alone misses entries a blocked
+  // read was served; RedisFailoverTest.RelayPublishesAnEntryOnlyOnceTheReplicaHasIt).
+  // Not confirmed: the entries stay pending here, and are published once
   // confirmed or re-claimed.
-  const std::vector<std::vector<std::string>> barrier_and_wait = {
-      {"SET", ReplicationBarrierKey(options_.stream_key), "1"},
-      {"WAIT", std::to_string(o.wait_replicas),
-       std::to_string(absl::ToInt64Milliseconds(o.wait_timeout))}};
   while (!stopping_.load()) {
-    auto r = blocking_conn_->Pipeline(barrier_and_wait);
-    if (!r.ok()) {
-      return r.status();
-    }
-    if (r->front().type == RedisValue::Type::kError) {
-      return RedisErrorStatus(r->front().str);
-    }
-    const RedisValue& w = r->back();
-    if (w.type == RedisValue::Type::kInteger && w.integer >= o.wait_replicas) {
-      return absl::OkStatus();
+    absl::Status s = blocking_conn_->AwaitReplicated(options_.stream_key);
+    if (ErrorReason(s) != "REDIS_NOT_REPLICATED") {
+      return s;  // OK, or the connection failed
     }
   }
   return Unavailable("REDIS_NOT_REPLICATED", "relay stopping before the replicas confirmed");

@@ -450,6 +450,18 @@ absl::StatusOr<RedisValue> RedisConnection::Eval(const LuaScript& script,
   return v;
 }
 
+absl::Status RedisConnection::AwaitReplicated(std::string_view key) {
+  if (options_.wait_replicas <= 0) {
+    return absl::OkStatus();
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies,
+                            Pipeline({BarrierCommand(key), WaitCommand(options_)}));
+  if (replies.front().type == RedisValue::Type::kError) {
+    return RedisErrorStatus(replies.front().str);
+  }
+  return Replicated(options_, replies.back());
+}
+
 RedisClient::RedisClient(RedisOptions options) : options_(std::move(options)) {}
 RedisClient::~RedisClient() = default;
 
@@ -526,12 +538,14 @@ absl::Status RedisClient::AwaitReplicated(std::string_view key) {
   if (options_.wait_replicas <= 0) {
     return absl::OkStatus();
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies,
-                            Pipeline({BarrierCommand(key), WaitCommand(options_)}));
-  if (replies.front().type == RedisValue::Type::kError) {
-    return RedisErrorStatus(replies.front().str);
+  absl::Status st;
+  auto conn = Acquire(&st);
+  if (!conn) {
+    return st;
   }
-  return Replicated(options_, replies.back());
+  absl::Status s = conn->AwaitReplicated(key);
+  Release(std::move(conn));
+  return s;
 }
 
 std::unique_ptr<RedisClient::Stream> RedisClient::OpenStream() {

@@ -123,6 +123,13 @@ class RedisConnection {
   absl::StatusOr<std::vector<RedisValue>> Receive(size_t n);
   absl::StatusOr<RedisValue> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
+  // With `wait_replicas`: a barrier write on `key`'s hash tag, then WAIT, on this
+  // connection; OK once the replicas have every write made so far (anyone's: the
+  // replication stream is ordered), else UNAVAILABLE / REDIS_NOT_REPLICATED. A WAIT
+  // alone would not do after a read served from a blocked XREADGROUP: Redis 7.0
+  // leaves the connection's offset where it was before that read. OK at once
+  // without wait_replicas.
+  absl::Status AwaitReplicated(std::string_view key);
   // False after an I/O error: the pool then drops it and reconnects.
   bool healthy() const { return ctx_ != nullptr; }
   // Opens and authenticates now (it is otherwise opened by the first command).
