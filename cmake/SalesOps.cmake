@@ -28,6 +28,11 @@ function(salesops_cc_test)
   add_executable(${A_NAME} ${A_SRCS})
   target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/protos)
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock GTest::gtest_main ${SALESOPS_MALLOC_LIBS})
+  # A test's own sources (the code under test is in the libraries, built as configured)
+  # at -O1 with line tables only: gmock's expansions at -O2 -g were 40% of a cold build's
+  # compile time, and -O1 -g1 compiles them in 0.62 of the time (README.md, "Build time").
+  # A failing test's backtrace keeps its file and line.
+  target_compile_options(${A_NAME} PRIVATE $<$<CONFIG:RelWithDebInfo>:-O1 -g1>)
   if(NOT A_LABELS)
     set(A_LABELS unit)
   endif()
