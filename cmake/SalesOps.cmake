@@ -30,7 +30,7 @@ function(salesops_cc_test)
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock GTest::gtest_main ${SALESOPS_MALLOC_LIBS})
   # A test's own sources (the code under test is in the libraries, built as configured)
   # at -O1 with line tables only: gmock's expansions at -O2 -g were 40% of a cold build's
-  # compile time, and -O1 -g1 compiles them in 0.62 of the time (README.md, "Build time").
+  # compile time, and -O1 -g1 compiles them in 0.66 of the time (README.md, "Build time").
   # A failing test's backtrace keeps its file and line.
   target_compile_options(${A_NAME} PRIVATE $<$<CONFIG:RelWithDebInfo>:-O1 -g1>)
   if(NOT A_LABELS)
