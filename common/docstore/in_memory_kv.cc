@@ -131,6 +131,11 @@ void InMemoryKv::FailNextCommit() {
   fail_next_ = true;
 }
 
+void InMemoryKv::BeforeNextCommit(std::function<void()> writer) {
+  absl::MutexLock lock(&mu_);
+  before_next_ = std::move(writer);
+}
+
 std::vector<std::pair<CloudEvent, std::string>> InMemoryKv::Events() const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::pair<CloudEvent, std::string>> out;
@@ -307,6 +312,14 @@ absl::StatusOr<RedisValue> InMemoryKv::ReadLocked(const std::vector<std::string>
 }
 
 absl::StatusOr<CommitResult> InMemoryKv::Commit(const WriteBatch& batch) {
+  std::function<void()> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    writer.swap(before_next_);
+  }
+  if (writer) {
+    writer();
+  }
   absl::MutexLock lock(&mu_);
   return CommitLocked(batch);
 }

@@ -7,6 +7,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -34,6 +35,10 @@ class InMemoryKv final : public KvReader, public BatchCommitter {
   // Makes the next Commit fail with UNAVAILABLE (nothing written), as a lost
   // Redis connection would.
   void FailNextCommit();
+  // Runs `writer` once, just before the next Commit applies (outside the lock, so
+  // it may commit too): another writer landing between a handler's read and its
+  // commit, for tests of lost races.
+  void BeforeNextCommit(std::function<void()> writer);
 
  protected:
   absl::StatusOr<std::vector<RedisValue>> DoRead(
@@ -63,6 +68,7 @@ class InMemoryKv final : public KvReader, public BatchCommitter {
   std::map<std::string, Value> data_ ABSL_GUARDED_BY(mu_);
   std::vector<std::vector<std::string>> events_ ABSL_GUARDED_BY(mu_);
   bool fail_next_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> before_next_ ABSL_GUARDED_BY(mu_);
 };
 
 // A service's store on maps: the in-memory twin of its Redis store. `Store` is

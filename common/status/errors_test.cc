@@ -2,6 +2,7 @@
 // one absl -> grpc mapping) and status_macros.h.
 #include "common/status/errors.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/cord.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
+#include "common/status/write_race.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -162,6 +164,43 @@ TEST(ErrorsTest, IsRetryable) {
 }
 
 // OK maps to grpc OK with no details.
+// RetryWriteRace runs `attempt` again for a lost race, except the caller's own
+// ETAG_MISMATCH when it sent an etag; `outcomes` are the attempts' results in turn.
+int AttemptsUntilDone(bool caller_sent_etag, const std::vector<absl::Status>& outcomes,
+                      absl::Status* last) {
+  size_t i = 0;
+  *last = RetryWriteRace(caller_sent_etag,
+                         [&] { return outcomes[std::min(i++, outcomes.size() - 1)]; });
+  return static_cast<int>(i);
+}
+
+TEST(WriteRaceTest, WhoseRaceDecidesWhetherItRunsAgain) {
+  const absl::Status mismatch = Aborted(reason::kEtagMismatch, "deal changed");
+  const absl::Status conflict = Aborted(reason::kWriteConflict, "write guard failed: clock");
+  const absl::Status claim = Aborted("CONCURRENT_CLAIM", "another claim");
+  absl::Status last;
+  // No etag: any lost race runs again, until it commits.
+  EXPECT_EQ(AttemptsUntilDone(false, {mismatch, conflict, absl::OkStatus()}, &last), 3);
+  EXPECT_TRUE(last.ok()) << last;
+  // An etag: its own mismatch goes back at once ...
+  EXPECT_EQ(AttemptsUntilDone(true, {mismatch, absl::OkStatus()}, &last), 1);
+  EXPECT_EQ(ErrorReason(last), reason::kEtagMismatch);
+  // ... a race on anything else runs again.
+  EXPECT_EQ(AttemptsUntilDone(true, {conflict, claim, absl::OkStatus()}, &last), 3);
+  EXPECT_TRUE(last.ok()) << last;
+  // ... and stops at its own mismatch found on a later attempt.
+  EXPECT_EQ(AttemptsUntilDone(true, {conflict, mismatch, absl::OkStatus()}, &last), 2);
+  EXPECT_EQ(ErrorReason(last), reason::kEtagMismatch);
+  // Not a race (ABORTED for another reason, or another code): back at once.
+  EXPECT_EQ(AttemptsUntilDone(false, {Aborted("CONCURRENT_PUBLISH", "x"), absl::OkStatus()}, &last),
+            1);
+  EXPECT_EQ(AttemptsUntilDone(false, {Unavailable("REDIS_UNAVAILABLE", "x")}, &last), 1);
+  EXPECT_EQ(last.code(), absl::StatusCode::kUnavailable);
+  // A race that keeps being lost gives up after kWriteRaceAttempts, with the last error.
+  EXPECT_EQ(AttemptsUntilDone(true, {conflict}, &last), kWriteRaceAttempts);
+  EXPECT_EQ(ErrorReason(last), reason::kWriteConflict);
+}
+
 TEST(GrpcStatusTest, OkMapsToOk) {
   grpc::Status g = ToGrpcStatus(absl::OkStatus());
   EXPECT_TRUE(g.ok());

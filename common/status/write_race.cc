@@ -14,6 +14,10 @@ bool IsWriteRace(const absl::Status& s) {
          r == "CONCURRENT_REORGANISATION" || r == "CONCURRENT_CLAIM";
 }
 
+bool IsEtagMismatch(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kAborted && ErrorReason(s) == reason::kEtagMismatch;
+}
+
 namespace {
 
 bool NonEmptyEtag(const google::protobuf::Message& m) {

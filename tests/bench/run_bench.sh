@@ -408,6 +408,13 @@ for name, r in got.items():
                                                                  else "MISSED")))
 print("rounds (QPS): " + "; ".join("%s %s" % (n, [round(r['qps']) for r in rows(n + '.json')])
                                    for n in ('echo', 'read', 'write', 'gateway')))
+# Failed calls in any round (a lost race answered ABORTED, say) with the first one's error.
+for n, rs in (('echo', rows('echo.json')), ('read', rows('read.json')), ('write', rows('write.json')),
+              ('customers', cust), ('gateway', rows('gateway.json'))):
+    for r in rs:
+        if r.get('errors'):
+            print("errors: %s: %d in a round (first: %s)" % (r.get('target', n), r['errors'],
+                                                           r.get('first_error', '')))
 PY
   exit 0
 fi

@@ -250,7 +250,9 @@ absl::Status TouchActivityForward(CustomersStore& store, WriteBatch& b,
   if (!seen.empty() && absl::SimpleAtoi(seen, &recorded) && absl::ToUnixSeconds(t) <= recorded) {
     return absl::OkStatus();  // not later: the clock stays
   }
-  b.ExpectHashField(LastActivityKey(), id, seen, "version:last_activity");
+  // Not the caller's resource: a concurrent touch is WRITE_CONFLICT (runs again, etag or not;
+  // common/status/write_race.h), never the ETAG_MISMATCH of a "version:" guard.
+  b.ExpectHashField(LastActivityKey(), id, seen, "activity_clock:" + id);
   TouchActivity(b, customer, t, pool);
   return absl::OkStatus();
 }

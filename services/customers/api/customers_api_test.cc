@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "salesops/common/v1/common.pb.h"
 #include "salesops/customers/v1/customers_events.pb.h"
+#include "services/customers/api/customers_grpc_service.h"
 #include "services/customers/jobs/customers_jobs.h"
 #include "services/customers/store/customers_store.h"
 #include "services/customers/store/in_memory_customers_store.h"
@@ -672,6 +673,71 @@ TEST_F(CustomersApiTest, StagesMoveForwardSkipAheadAndBack) {
   EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
   EXPECT_EQ(ErrorReason(s), "ETAG_MISMATCH");
   EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.OpportunityStageChanged").size(), 3u);
+}
+
+// Two deals of one customer moved at once both move the customer's activity
+// clock. The one that commits second finds the clock moved since its read: a
+// race on the customer, not on the deal its etag names, so it runs again
+// (RetryingStale, as the gRPC adapter runs it) and succeeds. A change to the
+// deal itself between read and commit is the caller's ETAG_MISMATCH, at once.
+TEST_F(CustomersApiTest, AConcurrentTouchOfTheCustomerIsNotTheCallersEtagMismatch) {
+  v1::Customer c = NewCustomer(rep1_, "并发客户");
+  v1::Opportunity first = NewOpp(rep1_, c, 5'000'000);
+  v1::Opportunity second = NewOpp(rep1_, c, 7'000'000);
+  clock_.Advance(absl::Hours(2));  // both changes move the clock forward
+
+  auto served = [&](v1::Opportunity& o, v1::OpportunityStage stage, int& attempts) {
+    v1::ChangeOpportunityStageRequest req;
+    req.set_name(o.name());
+    req.set_etag(o.etag());
+    req.set_stage(stage);
+    v1::ChangeOpportunityStageResponse resp;
+    absl::Status s = RetryingStale(req, [&] {
+      ++attempts;
+      resp.Clear();
+      return api_.ChangeOpportunityStage(rep1_, req, &resp);
+    });
+    if (s.ok()) {
+      o = resp.opportunity();
+    }
+    return s;
+  };
+
+  // The second deal's change lands between the first's read and its commit.
+  kv_.BeforeNextCommit(
+      [&] { ASSERT_TRUE(Stage(rep1_, second, v1::OPPORTUNITY_STAGE_QUALIFIED).ok()); });
+  int attempts = 0;
+  absl::Status s = served(first, v1::OPPORTUNITY_STAGE_QUALIFIED, attempts);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(first.stage(), v1::OPPORTUNITY_STAGE_QUALIFIED);
+  EXPECT_EQ(first.etag(), "2");
+  EXPECT_EQ(second.stage(), v1::OPPORTUNITY_STAGE_QUALIFIED);
+  EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.OpportunityStageChanged").size(), 2u);
+
+  // Without the retry the lost race is a WRITE_CONFLICT naming the customer's clock,
+  // never ETAG_MISMATCH: the caller's etag was current.
+  clock_.Advance(absl::Hours(2));
+  kv_.BeforeNextCommit(
+      [&] { ASSERT_TRUE(Stage(rep1_, second, v1::OPPORTUNITY_STAGE_PROPOSAL).ok()); });
+  s = Stage(rep1_, first, v1::OPPORTUNITY_STAGE_PROPOSAL);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_EQ(ErrorReason(s), "WRITE_CONFLICT") << s;
+  EXPECT_EQ(first.stage(), v1::OPPORTUNITY_STAGE_QUALIFIED);
+
+  // The deal itself moved meanwhile (by the same rep elsewhere): the caller's etag
+  // is stale, so it gets ABORTED ETAG_MISMATCH after one attempt and nothing changes.
+  clock_.Advance(absl::Hours(2));
+  v1::Opportunity elsewhere = first;
+  kv_.BeforeNextCommit(
+      [&] { ASSERT_TRUE(Stage(rep1_, elsewhere, v1::OPPORTUNITY_STAGE_NEGOTIATION).ok()); });
+  attempts = 0;
+  s = served(first, v1::OPPORTUNITY_STAGE_PROPOSAL, attempts);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_EQ(ErrorReason(s), "ETAG_MISMATCH") << s;
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(elsewhere.stage(), v1::OPPORTUNITY_STAGE_NEGOTIATION);
+  EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.OpportunityStageChanged").size(), 4u);
 }
 
 // WON (from CONTRACT, no contract linked) closes the deal and emits
