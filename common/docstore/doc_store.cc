@@ -230,18 +230,19 @@ absl::StatusOr<bool> DocStore::Exists(const std::string& key) {
 
 void DocStore::PutDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
                           absl::string_view id, const google::protobuf::Message& doc,
-                          int64_t expect_version) {
-  PutBytesWith(prefix, b, kind, id, doc.SerializeAsString(), expect_version);
+                          int64_t expect_version, absl::string_view version_tag) {
+  PutBytesWith(prefix, b, kind, id, doc.SerializeAsString(), expect_version, version_tag);
 }
 
 void DocStore::PutBytesWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
-                            absl::string_view id, std::string bytes, int64_t expect_version) {
+                            absl::string_view id, std::string bytes, int64_t expect_version,
+                            absl::string_view version_tag) {
   const std::string key = DocKeyWith(prefix, kind, id);
   if (expect_version == 0) {
     b.ExpectAbsent(key, absl::StrCat("exists:", kind, ":", id));
   } else {
     b.ExpectHashField(key, "v", absl::StrCat(expect_version),
-                      absl::StrCat("version:", kind, ":", id));
+                      absl::StrCat(version_tag, ":", kind, ":", id));
   }
   b.HSet(key, {{"v", absl::StrCat(expect_version + 1)}, {"pb", std::move(bytes)}});
 }

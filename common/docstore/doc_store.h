@@ -64,14 +64,20 @@ class DocStore {
   static std::string IndexWith(absl::string_view prefix, absl::string_view name,
                                absl::string_view value = "");
   // Writes the document at version expect_version + 1, guarded on
-  // expect_version (0 = must not exist yet).
+  // expect_version (0 = must not exist yet). The guard's tag is
+  // "<version_tag>:<kind>:<id>": "version" (ABORTED ETAG_MISMATCH) for the
+  // document the caller's etag names; another word (the service's mapper, e.g.
+  // WRITE_CONFLICT) for a second document the write also changes, so that a race
+  // on it runs again instead of reading as the caller's stale etag
+  // (common/status/write_race.h).
   static void PutDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
                          absl::string_view id, const google::protobuf::Message& doc,
-                         int64_t expect_version);
+                         int64_t expect_version, absl::string_view version_tag = "version");
   // The same with the document's bytes as they are (a document that is not a
   // protobuf message, or one serialized already).
   static void PutBytesWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,
-                           absl::string_view id, std::string bytes, int64_t expect_version);
+                           absl::string_view id, std::string bytes, int64_t expect_version,
+                           absl::string_view version_tag = "version");
   // Only the next version (expect_version + 1, guarded like PutDocWith), the document
   // as it is: a change kept elsewhere that evaluations of the document depend on.
   static void TouchDocWith(absl::string_view prefix, WriteBatch& b, absl::string_view kind,

@@ -192,7 +192,7 @@ absl::Status CustomersApi::CreateContract(const CallContext& call,
     v1::Opportunity linked = opp->doc;
     linked.set_contract(c.name());
     *linked.mutable_update_time() = ToTs(now);
-    CustomersStore::PutDoc(b, kOpportunity, opp_id, linked, opp->version);
+    CustomersStore::PutOtherDoc(b, kOpportunity, opp_id, linked, opp->version);
   }
   absl::Status s = store_.Commit(b);
   if (ErrorReason(s) == reason::kRequestReplayed) {
@@ -372,7 +372,7 @@ absl::Status CustomersApi::SignContract(const CallContext& call, const v1::SignC
       *won.mutable_close_time() = ToTs(at);
       *won.mutable_update_time() = ToTs(now);
       won.clear_etag();
-      CustomersStore::PutDoc(b, kOpportunity, StripPrefix(won.name()), won, o->version);
+      CustomersStore::PutOtherDoc(b, kOpportunity, StripPrefix(won.name()), won, o->version);
       EmitStageChange(b, call, o->doc, won, h->reason(), at, tz_);
       won.set_etag(absl::StrCat(o->version + 1));
       *resp->mutable_opportunity() = won;

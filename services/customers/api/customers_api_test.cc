@@ -225,6 +225,19 @@ class CustomersApiTest : public ::testing::Test {
     return resp;
   }
 
+  // A deal of `c` (rep-1's) at the contract stage with a draft contract linked; the
+  // deal's etag is cleared, since linking the contract changed the deal.
+  std::pair<v1::Opportunity, v1::Contract> DealWithDraftContract(const v1::Customer& c) {
+    v1::Opportunity o = NewOpp(rep1_, c, 30'000'000);
+    for (auto st : {v1::OPPORTUNITY_STAGE_NEGOTIATION, v1::OPPORTUNITY_STAGE_CONTRACT}) {
+      EXPECT_TRUE(Stage(rep1_, o, st).ok()) << st;
+    }
+    absl::StatusOr<v1::Contract> k = CreateContract(rep1_, c, o.name());
+    EXPECT_TRUE(k.ok()) << k.status();
+    o.clear_etag();
+    return {o, k.ok() ? *k : v1::Contract()};
+  }
+
   // The payloads of the committed events of one type, in commit order.
   template <typename T>
   std::vector<T> Payloads(const std::string& type) const {
@@ -740,6 +753,50 @@ TEST_F(CustomersApiTest, AConcurrentTouchOfTheCustomerIsNotTheCallersEtagMismatc
   EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.OpportunityStageChanged").size(), 4u);
 }
 
+// Signing a contract also wins its deal. The deal moving between the signature's
+// read and its commit is a race on a document the contract's etag does not name:
+// it runs again on the fresh deal (here: no longer at the contract stage, so
+// FAILED_PRECONDITION), never ABORTED ETAG_MISMATCH for a current etag.
+TEST_F(CustomersApiTest, TheDealMovingWhileItsContractIsSignedRunsTheSignatureAgain) {
+  v1::Customer c = NewCustomer(rep1_, "签约竞态客户");
+  auto deal = DealWithDraftContract(c);
+  v1::Opportunity& o = deal.first;
+  const v1::Contract& k = deal.second;
+
+  v1::SignContractRequest req;
+  req.set_name(k.name());
+  req.set_etag(k.etag());
+  ASSERT_FALSE(req.etag().empty());
+  v1::SignContractResponse resp;
+  kv_.BeforeNextCommit([&] {
+    ASSERT_TRUE(Stage(rep1_, o, v1::OPPORTUNITY_STAGE_NEGOTIATION, "客户要求重谈").ok());
+  });
+  int attempts = 0;
+  absl::Status s = RetryingStale(req, [&] {
+    ++attempts;
+    resp.Clear();
+    return api_.SignContract(rep1_, req, &resp);
+  });
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(ErrorReason(s), "OPPORTUNITY_NOT_AT_CONTRACT") << s;
+  EXPECT_TRUE(kv_.EventsOfType("salesops.customers.v1.ContractSigned").empty());
+  EXPECT_TRUE(kv_.EventsOfType("salesops.customers.v1.OpportunityWon").empty());
+
+  // Back at the contract stage, the same etag signs it.
+  ASSERT_TRUE(Stage(rep1_, o, v1::OPPORTUNITY_STAGE_CONTRACT).ok());
+  attempts = 0;
+  s = RetryingStale(req, [&] {
+    ++attempts;
+    resp.Clear();
+    return api_.SignContract(rep1_, req, &resp);
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(resp.opportunity().stage(), v1::OPPORTUNITY_STAGE_WON);
+  EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.OpportunityWon").size(), 1u);
+}
+
 // WON (from CONTRACT, no contract linked) closes the deal and emits
 // OpportunityWon with the facts targets and commission need; a closed deal
 // never changes again.
@@ -1000,16 +1057,12 @@ TEST_F(CustomersApiTest, PoolJobKeepsACustomerWithRecentActivity) {
 // OpportunityWon naming the contract; a retried payment is recorded once.
 TEST_F(CustomersApiTest, SigningTheContractWinsTheDealAndPaymentsAreRecordedOnce) {
   v1::Customer c = NewCustomer(rep1_, "签约客户");
-  v1::Opportunity o = NewOpp(rep1_, c, 30'000'000);
-  for (auto st : {v1::OPPORTUNITY_STAGE_NEGOTIATION, v1::OPPORTUNITY_STAGE_CONTRACT}) {
-    ASSERT_TRUE(Stage(rep1_, o, st).ok()) << st;
-  }
-  absl::StatusOr<v1::Contract> k = CreateContract(rep1_, c, o.name());
-  ASSERT_TRUE(k.ok()) << k.status();
-  EXPECT_EQ(k->state(), v1::CONTRACT_STATE_DRAFT);
-  EXPECT_EQ(k->owner(), "members/rep-1");
+  auto deal = DealWithDraftContract(c);
+  v1::Opportunity& o = deal.first;
+  const v1::Contract& k = deal.second;
+  EXPECT_EQ(k.state(), v1::CONTRACT_STATE_DRAFT);
+  EXPECT_EQ(k.owner(), "members/rep-1");
 
-  o.clear_etag();  // linking the contract changed the deal
   absl::Status s = Stage(rep1_, o, v1::OPPORTUNITY_STAGE_WON);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_EQ(ErrorReason(s), "SIGN_THE_CONTRACT");
@@ -1018,20 +1071,20 @@ TEST_F(CustomersApiTest, SigningTheContractWinsTheDealAndPaymentsAreRecordedOnce
   EXPECT_EQ(ErrorReason(second.status()), "OPPORTUNITY_HAS_CONTRACT");
 
   // Another rep may not sign it.
-  EXPECT_EQ(Sign(rep3_, *k).status().code(), absl::StatusCode::kPermissionDenied);
-  absl::StatusOr<v1::SignContractResponse> signed_resp = Sign(rep1_, *k);
+  EXPECT_EQ(Sign(rep3_, k).status().code(), absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<v1::SignContractResponse> signed_resp = Sign(rep1_, k);
   ASSERT_TRUE(signed_resp.ok()) << signed_resp.status();
   EXPECT_EQ(signed_resp->contract().state(), v1::CONTRACT_STATE_SIGNED);
   EXPECT_EQ(signed_resp->opportunity().stage(), v1::OPPORTUNITY_STAGE_WON);
   std::vector<v1::OpportunityWon> won =
       Payloads<v1::OpportunityWon>("salesops.customers.v1.OpportunityWon");
   ASSERT_EQ(won.size(), 1u);
-  EXPECT_EQ(won[0].contract(), k->name());
+  EXPECT_EQ(won[0].contract(), k.name());
   EXPECT_EQ(won[0].amount().amount_minor(), 30'000'000);
   EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.ContractSigned").size(), 1u);
 
   v1::RecordPaymentRequest pay;
-  pay.set_contract(k->name());
+  pay.set_contract(k.name());
   *pay.mutable_payment()->mutable_amount() = Cny(10'000'000);
   *pay.mutable_payment()->mutable_received_date() = DateIn(absl::ZeroDuration());
   pay.set_request_id("pay-1");

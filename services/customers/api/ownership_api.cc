@@ -286,7 +286,7 @@ absl::Status CustomersApi::HandOverCustomer(const CallContext& call,
       moved.set_owner(req.new_owner());
       moved.set_team(Unit(m->team));
       *moved.mutable_update_time() = ToTs(now);
-      CustomersStore::PutDoc(b, kOpportunity, oid, moved, o.version);
+      CustomersStore::PutOtherDoc(b, kOpportunity, oid, moved, o.version);
       b.ZRem(OpportunitiesOfOwnerIndex(StripPrefix(o.doc.owner())), oid);
       b.ZAdd(OpportunitiesOfOwnerIndex(to), 0, oid);
       b.ZRem(OpportunitiesOfTeamIndex(StripPrefix(o.doc.team())), oid);

@@ -102,6 +102,13 @@ class CustomersStore : public DocStore {
                      const google::protobuf::Message& doc, int64_t expect_version) {
     PutDocWith(kKeyPrefix, b, kind, id, doc, expect_version);
   }
+  // A document the write changes besides the one the caller's etag names (the deal
+  // a signed contract wins, the deals a hand-over moves): a race on it is
+  // WRITE_CONFLICT and runs again, never the caller's ETAG_MISMATCH.
+  static void PutOtherDoc(WriteBatch& b, absl::string_view kind, absl::string_view id,
+                          const google::protobuf::Message& doc, int64_t expect_version) {
+    PutDocWith(kKeyPrefix, b, kind, id, doc, expect_version, "also_changed");
+  }
 };
 
 }  // namespace salesops::customers
