@@ -311,7 +311,7 @@ absl::StatusOr<RedisValue> InMemoryKv::ReadLocked(const std::vector<std::string>
   return Arr(std::move(page));
 }
 
-absl::StatusOr<CommitResult> InMemoryKv::Commit(const WriteBatch& batch) {
+void InMemoryKv::RunBeforeNextCommit() {
   std::function<void()> writer;
   {
     absl::MutexLock lock(&mu_);
@@ -320,12 +320,17 @@ absl::StatusOr<CommitResult> InMemoryKv::Commit(const WriteBatch& batch) {
   if (writer) {
     writer();
   }
+}
+
+absl::StatusOr<CommitResult> InMemoryKv::Commit(const WriteBatch& batch) {
+  RunBeforeNextCommit();
   absl::MutexLock lock(&mu_);
   return CommitLocked(batch);
 }
 
 std::vector<absl::StatusOr<CommitResult>> InMemoryKv::CommitMany(
     const std::vector<WriteBatch>& batches) {
+  RunBeforeNextCommit();
   absl::MutexLock lock(&mu_);
   std::vector<absl::StatusOr<CommitResult>> out;
   for (const WriteBatch& b : batches) {

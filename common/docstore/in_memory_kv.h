@@ -35,7 +35,7 @@ class InMemoryKv final : public KvReader, public BatchCommitter {
   // Makes the next Commit fail with UNAVAILABLE (nothing written), as a lost
   // Redis connection would.
   void FailNextCommit();
-  // Runs `writer` once, just before the next Commit applies (outside the lock, so
+  // Runs `writer` once, just before the next Commit or CommitMany applies (outside the lock, so
   // it may commit too): another writer landing between a handler's read and its
   // commit, for tests of lost races.
   void BeforeNextCommit(std::function<void()> writer);
@@ -54,6 +54,8 @@ class InMemoryKv final : public KvReader, public BatchCommitter {
   };
   absl::StatusOr<RedisValue> ReadLocked(const std::vector<std::string>& c) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Takes the BeforeNextCommit writer, if any, and runs it without the lock.
+  void RunBeforeNextCommit() ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<CommitResult> CommitLocked(const WriteBatch& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The value at `key` if it has `type`; nullptr when absent; WRONGTYPE error

@@ -163,7 +163,6 @@ TEST(ErrorsTest, IsRetryable) {
   EXPECT_FALSE(IsRetryable(Internal("X", "bug")));
 }
 
-// OK maps to grpc OK with no details.
 // RetryWriteRace runs `attempt` again for a lost race, except the caller's own
 // ETAG_MISMATCH when it sent an etag; `outcomes` are the attempts' results in turn.
 int AttemptsUntilDone(bool caller_sent_etag, const std::vector<absl::Status>& outcomes,
@@ -201,6 +200,7 @@ TEST(WriteRaceTest, WhoseRaceDecidesWhetherItRunsAgain) {
   EXPECT_EQ(ErrorReason(last), reason::kWriteConflict);
 }
 
+// OK maps to grpc OK with no details.
 TEST(GrpcStatusTest, OkMapsToOk) {
   grpc::Status g = ToGrpcStatus(absl::OkStatus());
   EXPECT_TRUE(g.ok());
