@@ -1147,10 +1147,11 @@ absl::Status TargetsApi::StageCounters(const PlanModel& model, WriteBatch& b,
   SALESOPS_ASSIGN_OR_RETURN(PeriodBookings facts, LoadPeriodBookings(store_, model));
   *counters = RollupFromBookings(model.rollup, facts.bookings);
   // A booking recorded after the read above would be missed: the commit then
-  // fails on the bookings revision and the publication is computed again.
-  b.ExpectHashField(
-      RevsKey(), FactsRevField(model.plan.attainment_basis(), model.plan.total().currency_code()),
-      facts.revision, "version:bookings");
+  // fails on the bookings revision (WRITE_CONFLICT, not the caller's etag) and the
+  // publication is computed again.
+  const std::string rev_field =
+      FactsRevField(model.plan.attainment_basis(), model.plan.total().currency_code());
+  b.ExpectHashField(RevsKey(), rev_field, facts.revision, absl::StrCat("bookings_rev:", rev_field));
   const std::string plan_id = StripName(model.plan.name());
   b.Del(RollupKey(plan_id));
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_key;
@@ -1173,7 +1174,8 @@ absl::Status TargetsApi::StageCounters(const PlanModel& model, WriteBatch& b,
 absl::Status TargetsApi::PublishPlan(const CallContext& call, const v1::PublishPlanRequest& req,
                                      v1::PublishPlanResponse* resp) {
   // Bookings arriving while the counters are computed fail the bookings guard
-  // (ABORTED): compute again. A caller's stale etag fails CheckEtag instead.
+  // (WRITE_CONFLICT): compute again, which checks the caller's etag again. Another
+  // version published meanwhile is CONCURRENT_PUBLISH, not run again.
   return RetryWriteRace(!req.etag().empty(), [&] {
     resp->Clear();
     return PublishOnce(call, req, resp);
@@ -1217,7 +1219,9 @@ absl::Status TargetsApi::PublishOnce(const CallContext& call, const v1::PublishP
       v1::TargetPlan old = prev->doc;
       old.set_state(v1::PLAN_STATE_SUPERSEDED);
       *old.mutable_update_time() = ToTs(now);
-      TargetsStore::PutDoc(b, kPlan, *previous_id, old, prev->version);
+      // Only a publication changes a published version: a race on it is another
+      // version published meanwhile (CONCURRENT_PUBLISH, as below), never the caller's etag.
+      TargetsStore::PutDocWith(kKeyPrefix, b, kPlan, *previous_id, old, prev->version, "published");
       b.ZRem(PublishedPlansIndex(), *previous_id);
       superseded = old.name();
     }

@@ -194,6 +194,45 @@ class TargetsApiTest : public ::testing::Test {
     return resp;
   }
 
+  // The plan as stored now (its etag is its current version).
+  v1::TargetPlan PlanNow(const std::string& plan) {
+    v1::GetPlanRequest req;
+    req.set_name(plan);
+    v1::GetPlanResponse resp;
+    absl::Status s = api_.GetPlan(Director(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s;
+    return resp.plan();
+  }
+
+  // A new draft version of `source`, with the id `id`.
+  v1::TargetPlan NewVersion(const std::string& source, const std::string& id) {
+    v1::CreatePlanVersionRequest req;
+    req.set_source_plan(source);
+    req.set_plan_id(id);
+    req.set_change_reason("年中调整");
+    v1::CreatePlanVersionResponse resp;
+    absl::Status s = api_.CreatePlanVersion(Director(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s;
+    return resp.plan();
+  }
+
+  // `writer` lands between the next commit's read and its apply (another writer
+  // winning a race); every commit tried after it — the call run again — counts in
+  // commits_after_, until StopCounting().
+  void BeforeNextCommit(std::function<void()> writer) {
+    kv_.BeforeNextCommit([this, writer = std::move(writer)] {
+      writer();
+      CountCommits();
+    });
+  }
+  void CountCommits() {
+    kv_.BeforeNextCommit([this] {
+      ++commits_after_;
+      CountCommits();
+    });
+  }
+  void StopCounting() { kv_.BeforeNextCommit(nullptr); }
+
   // The deal facts every opportunity event carries (product line pl-erp, direct, enterprise).
   template <typename E>
   static void SetDeal(E& e, const std::string& opp, const std::string& rep, const std::string& team,
@@ -248,6 +287,7 @@ class TargetsApiTest : public ::testing::Test {
     return out;
   }
 
+  int commits_after_ = 0;
   bool quarter_created_ = false;
   absl::TimeZone tz_ = BusinessZone();
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 11, 10, 10, 0, 0), BusinessZone())};
@@ -444,6 +484,57 @@ TEST_F(TargetsApiTest, PublishAnnouncesEveryRollupWithItsTeam) {
   EXPECT_TRUE(saw_rep4);
   // A draft cannot be published twice.
   EXPECT_EQ(ErrorReason(Publish(Director(), a.plan.name()).status()), "PLAN_NOT_DRAFT");
+}
+
+// A booking that arrives while a plan is published moves the facts revision the
+// publication's counters were computed under: a race on the bookings, not on the
+// plan the caller's etag names. The publication runs again and counts the booking,
+// never ABORTED ETAG_MISMATCH for a current etag.
+TEST_F(TargetsApiTest, ABookingDuringPublicationRunsItAgainAndCountsIt) {
+  Allocated a = AllocatedPlan("p-race", 3'000'000);
+  v1::PublishPlanRequest req;
+  req.set_name(a.plan.name());
+  req.set_etag(PlanNow(a.plan.name()).etag());
+  ASSERT_FALSE(req.etag().empty());
+  BeforeNextCommit([&] {
+    ASSERT_TRUE(attainment_.Handle(WonDeal("d-mid", "rep-1", "t-hz", "east", 250'000)).ok());
+  });
+  v1::PublishPlanResponse resp;
+  absl::Status s = api_.PublishPlan(Director(), req, &resp);
+  StopCounting();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 1) << "run once more, on the fresh bookings";
+  EXPECT_EQ(resp.plan().state(), v1::PLAN_STATE_PUBLISHED);
+  EXPECT_EQ(kv_.EventsOfType("salesops.targets.v1.PlanPublished").size(), 1u);
+  absl::StatusOr<v1::Attainment> rep = Attainment(Rep("rep-1"), a.plan.name(), "members/rep-1");
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  EXPECT_EQ(rep->actual().amount_minor(), 250'000) << "the booking of the race is counted";
+}
+
+// Two new versions of a plan published at once both supersede the version in
+// force. The one that commits second lost a decision, not a read of the plan its
+// etag names: ABORTED CONCURRENT_PUBLISH, as for two first publications, not run
+// again (it would silently supersede the other), and the other stays in force.
+TEST_F(TargetsApiTest, TwoVersionsPublishedAtOnceAreAConcurrentPublishNotAStaleEtag) {
+  Allocated a = AllocatedPlan("p-ver", 1'200'000);
+  ASSERT_TRUE(Publish(Director(), a.plan.name()).ok());
+  const v1::TargetPlan mine = NewVersion(a.plan.name(), "p-ver-b");
+  const v1::TargetPlan theirs = NewVersion(a.plan.name(), "p-ver-c");
+  v1::PublishPlanRequest req;
+  req.set_name(mine.name());
+  req.set_etag(mine.etag());
+  ASSERT_FALSE(req.etag().empty());
+  BeforeNextCommit([&] { ASSERT_TRUE(Publish(Director(), theirs.name()).ok()); });
+  v1::PublishPlanResponse resp;
+  absl::Status s = api_.PublishPlan(Director(), req, &resp);
+  StopCounting();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_EQ(ErrorReason(s), "CONCURRENT_PUBLISH") << s;
+  EXPECT_EQ(commits_after_, 0) << "a decision conflict is not run again";
+  EXPECT_EQ(PlanNow(mine.name()).state(), v1::PLAN_STATE_DRAFT);
+  EXPECT_EQ(PlanNow(theirs.name()).state(), v1::PLAN_STATE_PUBLISHED);
+  EXPECT_EQ(PlanNow(a.plan.name()).state(), v1::PLAN_STATE_SUPERSEDED);
+  EXPECT_EQ(kv_.EventsOfType("salesops.targets.v1.PlanPublished").size(), 2u);
 }
 
 // A won deal after publication moves the rep, team and company once, even
