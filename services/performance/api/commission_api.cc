@@ -7,6 +7,7 @@
 #include "common/log/log.h"
 #include "common/money/money.h"
 #include "common/status/reasons.h"
+#include "common/status/write_race.h"
 #include "common/time/proto_time.h"
 #include "common/validation/output_only.h"
 #include "google/protobuf/util/field_mask_util.h"
@@ -349,6 +350,17 @@ absl::Status PerformanceApi::UpdateCommissionPlan(const CallContext& call,
 absl::Status PerformanceApi::ActivateCommissionPlan(const CallContext& call,
                                                     const v1::ActivateCommissionPlanRequest& req,
                                                     v1::ActivateCommissionPlanResponse* resp) {
+  // The plan superseded changing meanwhile (another version of it activated) is
+  // WRITE_CONFLICT: run again, which checks the caller's etag again.
+  return RetryWriteRace(!req.etag().empty(), [&] {
+    resp->Clear();
+    return ActivateCommissionPlanOnce(call, req, resp);
+  });
+}
+
+absl::Status PerformanceApi::ActivateCommissionPlanOnce(
+    const CallContext& call, const v1::ActivateCommissionPlanRequest& req,
+    v1::ActivateCommissionPlanResponse* resp) {
   Violations v;
   const std::string id = IdOf(v, "name", req.name(), "commissionPlans");
   CheckText(v, "reason", req.reason(), 0, 500);
@@ -392,7 +404,7 @@ absl::Status PerformanceApi::ActivateCommissionPlan(const CallContext& call,
     }
     old.doc.set_state(v1::COMMISSION_PLAN_STATE_RETIRED);
     *old.doc.mutable_update_time() = ToTs(now);
-    c.PutDoc(DocKind::kPlan, old_id, Stored(old.doc), old.version);
+    c.PutOtherDoc(DocKind::kPlan, old_id, Stored(old.doc), old.version);
     old.doc.set_etag(absl::StrCat(old.version + 1));
     superseded = old.doc;
   }

@@ -152,6 +152,10 @@ class PerformanceApi {
   absl::Status GradeFromActuals(v1::Okr& okr);
   absl::Status CheckOkrScope(const CallContext& call, const v1::Okr& okr);
   absl::Status CheckPlan(const v1::CommissionPlan& plan, const std::string& field);
+  // One attempt of ActivateCommissionPlan (run again by RetryWriteRace).
+  absl::Status ActivateCommissionPlanOnce(const CallContext& call,
+                                          const v1::ActivateCommissionPlanRequest& req,
+                                          v1::ActivateCommissionPlanResponse* resp);
   // Reviews (review_api.cc): the figures and analysis of a rep's cycle; the
   // review written (created, or refreshed while GENERATED when `refresh`).
   absl::StatusOr<v1::BiweeklyReview> BuildReview(const std::string& member,

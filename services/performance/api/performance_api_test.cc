@@ -5,6 +5,8 @@
 // credit splits, the payroll export — without Redis, Kafka or gRPC.
 #include "services/performance/api/performance_api.h"
 
+#include <functional>
+
 #include "absl/strings/match.h"
 #include "common/csv/csv.h"
 #include "gmock/gmock.h"
@@ -21,7 +23,24 @@ using testing::Fields;
 using ::testing::HasSubstr;
 using testing::Won;
 
-class PerformanceApiTest : public testing::PerformanceTest {};
+class PerformanceApiTest : public testing::PerformanceTest {
+ protected:
+  // Issues rep-1's FY2026-Q3 statement with its current etag while `writer` lands
+  // between the issue's read and its commit; commits_after_ counts its runs after
+  // the first.
+  absl::Status IssueQ3While(std::function<void()> writer,
+                            v1::IssueCommissionStatementResponse* issued) {
+    const v1::CommissionStatement q3 = Statement("FY2026-Q3", "rep-1");
+    v1::IssueCommissionStatementRequest issue;
+    issue.set_name(q3.name());
+    issue.set_etag(q3.etag());
+    EXPECT_FALSE(issue.etag().empty());
+    BeforeNextCommit(std::move(writer));
+    absl::Status s = api_.IssueCommissionStatement(director_, issue, issued);
+    StopCounting();
+    return s;
+  }
+};
 
 // A won deal becomes a statement line (2 % below target) and a scorecard; the
 // accrual is an event naming its cause.
@@ -438,6 +457,118 @@ TEST_F(PerformanceApiTest, AwardBonus) {
   EXPECT_EQ(resp.commission_statement().bonus_total().amount_minor(), 2'000'00);
   EXPECT_EQ(resp.commission_statement().net_payable().amount_minor(), 200'00 + 2'000'00);
   EXPECT_EQ(CountEvents("salesops.performance.v1.BonusAwarded"), 1);
+}
+
+// A deal applied between an issue's read and its commit moves the rep's inputs
+// (their revision), not the statement the caller's etag names: the issue runs
+// again and issues what the facts say now, never ABORTED ETAG_MISMATCH for a
+// current etag.
+TEST_F(PerformanceApiTest, ADealArrivingWhileAStatementIsIssuedRunsTheIssueAgain) {
+  SetUpPlan();
+  Deliver({Won("w-1", "opp-1", "rep-1", "team-east-1", 50'000'00, absl::CivilDay(2026, 8, 1))});
+  v1::IssueCommissionStatementResponse issued;
+  absl::Status s = IssueQ3While(
+      [&] {
+        Project({Won("w-2", "opp-2", "rep-1", "team-east-1", 10'000'00, absl::CivilDay(2026, 9, 30),
+                     "c2")});
+      },
+      &issued);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 1) << "run once more, on the fresh inputs";
+  EXPECT_EQ(issued.commission_statement().state(), v1::STATEMENT_STATE_ISSUED);
+  // 60,000 below the 100,000 target at 2 %: the late deal is on the issued statement.
+  EXPECT_EQ(issued.commission_statement().net_payable().amount_minor(), 1'200'00);
+  EXPECT_EQ(Statement("FY2026-Q3", "rep-1").net_payable().amount_minor(), 1'200'00);
+  EXPECT_EQ(CountEvents("salesops.performance.v1.CommissionStatementIssued"), 1);
+}
+
+// Issuing a statement also writes the rep's later drafts. The recompute job
+// rewriting one of them meanwhile changed a statement the caller's etag does not
+// name: the issue runs again, never ABORTED ETAG_MISMATCH naming the other one.
+TEST_F(PerformanceApiTest, TheNextStatementRecomputedWhileOneIsIssuedRunsTheIssueAgain) {
+  SetUpPlan();
+  Deliver(
+      {Won("w-1", "opp-1", "rep-1", "team-east-1", 50'000'00, absl::CivilDay(2026, 8, 1)),
+       Won("w-2", "opp-2", "rep-1", "team-east-1", 10'000'00, absl::CivilDay(2026, 11, 1), "c2")});
+  // A Q4 deal the projection applied and the job has not recomputed yet.
+  Project(
+      {Won("w-3", "opp-3", "rep-1", "team-east-1", 20'000'00, absl::CivilDay(2026, 11, 5), "c3")});
+  v1::IssueCommissionStatementResponse issued;
+  absl::Status s =
+      IssueQ3While([&] { ASSERT_TRUE(recomputer_.RecomputeRep("rep-1").ok()); }, &issued);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 1) << "run once more, on the fresh Q4 draft";
+  EXPECT_EQ(issued.commission_statement().state(), v1::STATEMENT_STATE_ISSUED);
+  EXPECT_EQ(issued.commission_statement().net_payable().amount_minor(), 1'000'00);
+  EXPECT_EQ(Statement("FY2026-Q4", "rep-1").net_payable().amount_minor(), 600'00);
+  EXPECT_EQ(CountEvents("salesops.performance.v1.CommissionStatementIssued"), 1);
+}
+
+// The recompute job that loses its race on the rep's inputs (a deal applied
+// between its read and its commit: WRITE_CONFLICT) runs again, as it did when
+// that guard was an ETAG_MISMATCH.
+TEST_F(PerformanceApiTest, ADealArrivingWhileARepIsRecomputedRunsTheRecomputeAgain) {
+  SetUpPlan();
+  Deliver({Won("w-1", "opp-1", "rep-1", "team-east-1", 10'000'00, absl::CivilDay(2026, 11, 1))});
+  Project(
+      {Won("w-2", "opp-2", "rep-1", "team-east-1", 20'000'00, absl::CivilDay(2026, 11, 2), "c2")});
+  BeforeNextCommit([&] {
+    Project({Won("w-3", "opp-3", "rep-1", "team-east-1", 30'000'00, absl::CivilDay(2026, 11, 3),
+                 "c3")});
+  });
+  absl::Status s = recomputer_.RecomputeRep("rep-1");
+  StopCounting();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 1);
+  EXPECT_EQ(Statement("FY2026-Q4", "rep-1").net_payable().amount_minor(), 1'200'00);
+}
+
+// Two new versions of a plan activated at once both retire the plan they
+// supersede. The one that commits second finds that plan changed, a document its
+// etag does not name: it runs again on the fresh plan and is activated as it
+// would be after the other, never ABORTED ETAG_MISMATCH for a current etag.
+TEST_F(PerformanceApiTest, TwoVersionsActivatedAtOnceBothRetireThePlanTheySupersede) {
+  SetUpPlan();
+  v1::GetCommissionPlanRequest get;
+  get.set_name("commissionPlans/plan-2026");
+  v1::GetCommissionPlanResponse current;
+  ASSERT_TRUE(api_.GetCommissionPlan(admin_, get, &current).ok());
+  auto new_version = [&](const std::string& id, absl::CivilDay start) {
+    v1::CreateCommissionPlanRequest req;
+    req.set_commission_plan_id(id);
+    *req.mutable_commission_plan() = current.commission_plan();
+    req.mutable_commission_plan()->set_supersedes("commissionPlans/plan-2026");
+    *req.mutable_commission_plan()->mutable_effective_start_date() = ToDate(start);
+    v1::CreateCommissionPlanResponse created;
+    absl::Status s = api_.CreateCommissionPlan(admin_, req, &created);
+    EXPECT_TRUE(s.ok()) << s;
+    return created.commission_plan();
+  };
+  const v1::CommissionPlan mine = new_version("plan-2027", absl::CivilDay(2027, 1, 1));
+  const v1::CommissionPlan theirs = new_version("plan-2027-h2", absl::CivilDay(2027, 7, 1));
+  v1::ActivateCommissionPlanRequest req;
+  req.set_name(mine.name());
+  req.set_etag(mine.etag());
+  ASSERT_FALSE(req.etag().empty());
+  BeforeNextCommit([&] {
+    v1::ActivateCommissionPlanRequest other;
+    other.set_name(theirs.name());
+    v1::ActivateCommissionPlanResponse done;
+    ASSERT_TRUE(api_.ActivateCommissionPlan(admin_, other, &done).ok());
+  });
+  v1::ActivateCommissionPlanResponse resp;
+  absl::Status s = api_.ActivateCommissionPlan(admin_, req, &resp);
+  StopCounting();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 1) << "run once more, on the plan the other retired";
+  EXPECT_EQ(resp.commission_plan().state(), v1::COMMISSION_PLAN_STATE_ACTIVE);
+  EXPECT_EQ(resp.superseded().state(), v1::COMMISSION_PLAN_STATE_RETIRED);
+  EXPECT_EQ(DayOf(resp.superseded().effective_end_date()), absl::CivilDay(2026, 12, 31));
+  EXPECT_EQ(resp.superseded().etag(), "4") << "created, activated, retired twice";
+  ASSERT_TRUE(api_.GetCommissionPlan(admin_, get, &current).ok());
+  EXPECT_EQ(current.commission_plan().etag(), "4");
+  EXPECT_EQ(DayOf(current.commission_plan().effective_end_date()), absl::CivilDay(2026, 12, 31));
+  EXPECT_EQ(CountEvents("salesops.performance.v1.CommissionPlanActivated"), 3);
 }
 
 // A split moves a deal's credit between reps, cent-exact, on both statements.

@@ -13,8 +13,8 @@
 #include "absl/strings/str_split.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
-#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
+#include "common/status/write_race.h"
 #include "common/time/proto_time.h"
 
 namespace salesops::performance {
@@ -23,10 +23,6 @@ namespace {
 constexpr int kMaxPeriodsPerRep = 400;
 constexpr int kMaxOkrsPerSubject = 200;
 constexpr int kMaxRetries = 5;
-
-bool IsRace(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kAborted && ErrorReason(s) == reason::kEtagMismatch;
-}
 
 int64_t Int(const FieldMap& m, absl::string_view field) {
   auto it = std::lower_bound(m.begin(), m.end(), field,
@@ -578,7 +574,9 @@ absl::StatusOr<RepState> Recomputer::ComputeRep(const std::string& member) {
 absl::Status Recomputer::CommitRep(const RepState& st, Change extra) {
   Change c = std::move(extra);
   const std::string work = RepWork(st.member);
-  c.ExpectField(MapKind::kRevisions, "", work, st.revision);
+  // Neither the rep's inputs nor the drafts below are what an issuing caller's
+  // etag names (that statement comes in `extra`): a race on them is WRITE_CONFLICT.
+  c.ExpectOtherField(MapKind::kRevisions, "", work, st.revision);
   c.RemoveFromIndex(kWorkIndex, work);
   for (const auto& [field, value] : st.causes) {
     c.DelField(MapKind::kCauses, work, field);
@@ -601,7 +599,7 @@ absl::Status Recomputer::CommitRep(const RepState& st, Change extra) {
       c.AddToIndex(kStatementsIndex, e.id);
       c.AddToIndex(MemberStatementsIndex(st.member), e.id);
     } else if (e.stored->data != bytes) {
-      c.PutDoc(DocKind::kStatement, e.id, bytes, e.stored->version);
+      c.PutOtherDoc(DocKind::kStatement, e.id, bytes, e.stored->version);
     }
     // A clawback line not on the stored statement is new: say so once.
     std::set<std::pair<std::string, std::string>> before;
@@ -674,7 +672,7 @@ absl::Status Recomputer::RecomputeRep(const std::string& member) {
       return st.status();
     }
     s = CommitRep(*st);
-    if (!IsRace(s)) {
+    if (!IsWriteRace(s)) {
       return s;
     }
   }
@@ -1002,7 +1000,7 @@ absl::StatusOr<std::optional<v1::Scorecard>> Recomputer::RecomputeCard(const std
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     SALESOPS_ASSIGN_OR_RETURN(CardState st, ComputeCard(period, subject));
     absl::StatusOr<std::optional<v1::Scorecard>> r = CommitCard(st);
-    if (r.ok() || !IsRace(r.status())) {
+    if (r.ok() || !IsWriteRace(r.status())) {
       return r;
     }
     s = r.status();
@@ -1024,7 +1022,7 @@ absl::Status Recomputer::RunOne(const std::string& item) {
     drop.RemoveFromIndex(kWorkIndex, item);
     s = repo_.Commit(drop);
   }
-  if (s.ok() || IsRace(s)) {
+  if (s.ok() || IsWriteRace(s)) {
     return absl::OkStatus();  // a lost race stays listed
   }
   if (IsRetryable(s)) {

@@ -10,6 +10,7 @@
 #include "common/log/log.h"
 #include "common/money/money.h"
 #include "common/status/reasons.h"
+#include "common/status/write_race.h"
 #include "common/time/proto_time.h"
 #include "services/performance/api/api_util.h"
 #include "services/performance/api/deal_credit.h"
@@ -183,15 +184,20 @@ absl::Status PerformanceApi::IssueCommissionStatement(
   if (st.doc.state() != v1::STATEMENT_STATE_DRAFT) {
     return FailedPrecondition("STATEMENT_NOT_DRAFT", "only a DRAFT statement can be issued");
   }
-  const auto [period, member] = *SplitStatementId(StripName(req.name()));
-  absl::Status last;
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  const std::pair<std::string, std::string> ids = *SplitStatementId(StripName(req.name()));
+  const std::string& period = ids.first;
+  const std::string& member = ids.second;
+  // A race on the rep's inputs or other statements (WRITE_CONFLICT) runs again;
+  // the statement itself changing is the caller's ETAG_MISMATCH when it sent an etag.
+  return RetryWriteRace(!req.etag().empty(), [&]() -> absl::Status {
     // Issue what the facts say now (the stored draft may be a moment behind).
     SALESOPS_ASSIGN_OR_RETURN(RepState rep, recomputer_.ComputeRep(member));
     ChainEntry* e = rep.Find(period);
     if (e == nullptr || !e->stored) {
       return NotFound("STATEMENT_NOT_FOUND", req.name());
     }
+    // Checked again on every run: a run after a lost race reads a fresh version.
+    SALESOPS_RETURN_IF_ERROR(CheckEtag(req.etag(), e->stored->version, req.name()));
     if (e->state != StatementState::kDraft) {
       return FailedPrecondition("STATEMENT_NOT_DRAFT", "only a DRAFT statement can be issued");
     }
@@ -225,16 +231,10 @@ absl::Status PerformanceApi::IssueCommissionStatement(
     extra.Emit(CallEvent(call, member, issued.name(), ev, now));
     // The recomputer leaves this one alone: it is issued in the same commit.
     e->state = StatementState::kIssued;
-    last = recomputer_.CommitRep(rep, std::move(extra));
-    if (last.ok()) {
-      *resp->mutable_commission_statement() = std::move(issued);
-      return absl::OkStatus();
-    }
-    if (ErrorReason(last) != reason::kEtagMismatch || !req.etag().empty()) {
-      return last;
-    }
-  }
-  return last;
+    SALESOPS_RETURN_IF_ERROR(recomputer_.CommitRep(rep, std::move(extra)));
+    *resp->mutable_commission_statement() = std::move(issued);
+    return absl::OkStatus();
+  });
 }
 
 absl::Status PerformanceApi::MarkCommissionStatementPaid(

@@ -9,6 +9,7 @@
 //        └ region-west ─ team-west-1: sup-w, rep-4
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -173,9 +174,9 @@ class PerformanceTest : public ::testing::Test {
     ASSERT_TRUE(api_.CreateKpiDefinition(admin_, req, &resp).ok());
   }
 
-  // Applies events through the projection (as one consumer batch) and runs
-  // the recompute job until nothing is left.
-  void Deliver(const std::vector<CloudEvent>& events) {
+  // Applies events through the projection only (as one consumer batch): the
+  // statements they change are recomputed later, by the job.
+  void Project(const std::vector<CloudEvent>& events) {
     std::vector<const CloudEvent*> batch;
     for (const CloudEvent& e : events) {
       batch.push_back(&e);
@@ -183,6 +184,12 @@ class PerformanceTest : public ::testing::Test {
     for (const absl::Status& s : projection_.HandleBatch(batch)) {
       ASSERT_TRUE(s.ok()) << s;
     }
+  }
+
+  // Applies events through the projection and runs the recompute job until
+  // nothing is left.
+  void Deliver(const std::vector<CloudEvent>& events) {
+    Project(events);
     ASSERT_TRUE(recomputer_.RunPending(absl::Seconds(30)).ok());
   }
 
@@ -194,6 +201,17 @@ class PerformanceTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s;
     return resp.commission_statement();
   }
+
+  // `writer` lands between the next commit's read and its apply (another writer
+  // winning a race); commits_after_ then counts the commits tried after it — the
+  // call run again — until StopCounting().
+  void BeforeNextCommit(std::function<void()> writer) {
+    repo_.BeforeNextCommit([this, writer = std::move(writer)] {
+      writer();
+      CountCommits();
+    });
+  }
+  void StopCounting() { repo_.BeforeNextCommit(nullptr); }
 
   std::vector<std::string> EventTypes() {
     std::vector<std::string> out;
@@ -210,6 +228,7 @@ class PerformanceTest : public ::testing::Test {
     return n;
   }
 
+  int commits_after_ = 0;
   FakeClock clock_{ChinaNoon(2026, 11, 27)};
   InMemoryPerformanceRepository repo_;
   InMemoryOrgView org_;
@@ -224,6 +243,14 @@ class PerformanceTest : public ::testing::Test {
   CallContext mgr_ = As(Role::kManager, "mgr-east", "region-east");
   CallContext rep1_ = As(Role::kRep, "rep-1", "team-east-1");
   CallContext rep2_ = As(Role::kRep, "rep-2", "team-east-1");
+
+ private:
+  void CountCommits() {
+    repo_.BeforeNextCommit([this] {
+      ++commits_after_;
+      CountCommits();
+    });
+  }
 };
 
 inline std::vector<std::string> Fields(const absl::Status& s) {

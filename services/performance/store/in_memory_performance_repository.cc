@@ -119,6 +119,14 @@ absl::StatusOr<std::vector<bool>> InMemoryPerformanceRepository::Applied(
 
 absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
                                                    const std::vector<const CloudEvent*>& applying) {
+  std::function<void()> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    writer.swap(before_next_);
+  }
+  if (writer) {
+    writer();
+  }
   absl::MutexLock lock(&mu_);
   if (fail_next_ > 0) {
     --fail_next_;
@@ -145,6 +153,9 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
         return AlreadyExists(reason::kResourceExists, absl::StrCat(name, " already exists"), name);
       }
     } else if (it == docs_.end() || it->second.version != d.expect_version) {
+      if (d.other) {
+        return Aborted(reason::kWriteConflict, absl::StrCat(name, " changed meanwhile; run again"));
+      }
       return Aborted(reason::kEtagMismatch,
                      absl::StrCat(name, " changed since it was read (etag); re-read and retry"));
     }
@@ -162,6 +173,11 @@ absl::Status InMemoryPerformanceRepository::Commit(const Change& change,
       }
     }
     if (current != f.value) {
+      if (f.other) {
+        return Aborted(reason::kWriteConflict,
+                       absl::StrCat(MapKindName(f.map), ":", f.id, ":", f.field,
+                                    " changed meanwhile; run again"));
+      }
       return Aborted(reason::kEtagMismatch, "changed since it was read; re-read and retry");
     }
   }
@@ -228,6 +244,11 @@ std::vector<CloudEvent> InMemoryPerformanceRepository::events() const {
 void InMemoryPerformanceRepository::FailNextCommits(int n) {
   absl::MutexLock lock(&mu_);
   fail_next_ = n;
+}
+
+void InMemoryPerformanceRepository::BeforeNextCommit(std::function<void()> writer) {
+  absl::MutexLock lock(&mu_);
+  before_next_ = std::move(writer);
 }
 
 }  // namespace salesops::performance

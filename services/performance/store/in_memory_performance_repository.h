@@ -10,6 +10,7 @@
 //   for (const CloudEvent& e : repo.events()) …
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -44,6 +45,10 @@ class InMemoryPerformanceRepository final : public PerformanceRepository {
   // Test hook: the next `n` commits fail with ABORTED ETAG_MISMATCH before
   // writing anything (a lost race).
   void FailNextCommits(int n);
+  // Test hook: runs `writer` once, just before the next Commit applies (outside
+  // the lock, so it may commit too): another writer landing between a handler's
+  // read and its commit, for tests of lost races.
+  void BeforeNextCommit(std::function<void()> writer);
 
  private:
   using MapKey = std::pair<MapKind, std::string>;
@@ -55,6 +60,7 @@ class InMemoryPerformanceRepository final : public PerformanceRepository {
   std::set<std::string> applied_ ABSL_GUARDED_BY(mu_);
   std::vector<CloudEvent> events_ ABSL_GUARDED_BY(mu_);
   int fail_next_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void()> before_next_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::performance

@@ -88,14 +88,16 @@ struct Change {
     std::string id;
     std::string data;
     int64_t expect_version;  // 0: must not exist yet
+    bool other = false;      // PutOtherDoc: a lost race is WRITE_CONFLICT
   };
   struct FieldOp {
     enum Op { kSet, kDel, kAdd, kExpect } op;
     MapKind map;
     std::string id;
     std::string field;
-    std::string value;  // kSet, kExpect ("" = absent)
-    int64_t by = 0;     // kAdd
+    std::string value;   // kSet, kExpect ("" = absent)
+    int64_t by = 0;      // kAdd
+    bool other = false;  // kExpect of ExpectOtherField: a lost race is WRITE_CONFLICT
   };
   struct IndexOp {
     std::string index;
@@ -108,9 +110,18 @@ struct Change {
   std::string request_caller, request_id, request_resource;
   std::vector<CloudEvent> events;
 
-  // Writes the document at expect_version + 1 (0 = it must not exist yet).
+  // Writes the document at expect_version + 1 (0 = it must not exist yet); a
+  // version that moved meanwhile is ABORTED ETAG_MISMATCH: the document the
+  // caller's etag names.
   void PutDoc(DocKind kind, std::string id, std::string data, int64_t expect_version) {
     docs.push_back({kind, std::move(id), std::move(data), expect_version});
+  }
+  // The same for a document the change writes besides the one the caller's etag
+  // names (the plan a new version supersedes, a rep's other statements): a
+  // version that moved meanwhile is ABORTED WRITE_CONFLICT, which runs the call
+  // again (common/status/write_race.h), never the caller's ETAG_MISMATCH.
+  void PutOtherDoc(DocKind kind, std::string id, std::string data, int64_t expect_version) {
+    docs.push_back({kind, std::move(id), std::move(data), expect_version, true});
   }
   void SetField(MapKind map, std::string id, std::string field, std::string value) {
     fields.push_back({FieldOp::kSet, map, std::move(id), std::move(field), std::move(value)});
@@ -121,9 +132,16 @@ struct Change {
   void AddToField(MapKind map, std::string id, std::string field, int64_t by) {
     fields.push_back({FieldOp::kAdd, map, std::move(id), std::move(field), "", by});
   }
-  // Guard: the field holds `value` ("" = absent), else ABORTED ETAG_MISMATCH.
+  // Guard: the field holds `value` ("" = absent), else ABORTED ETAG_MISMATCH
+  // (a field the caller's etag names, such as a negotiation case's notes).
   void ExpectField(MapKind map, std::string id, std::string field, std::string value) {
     fields.push_back({FieldOp::kExpect, map, std::move(id), std::move(field), std::move(value)});
+  }
+  // Guard on a field the caller's etag does not name (a revision other writers
+  // bump): else ABORTED WRITE_CONFLICT, like PutOtherDoc.
+  void ExpectOtherField(MapKind map, std::string id, std::string field, std::string value) {
+    fields.push_back(
+        {FieldOp::kExpect, map, std::move(id), std::move(field), std::move(value), 0, true});
   }
   void AddToIndex(std::string index, std::string member) {
     indexes.push_back({std::move(index), std::move(member), false});
@@ -171,7 +189,8 @@ class PerformanceRepository {
 
   // Commits `change` atomically, recording every event of `applying` as
   // applied in the same transaction. Errors: ABORTED ETAG_MISMATCH (a version
-  // or field guard), ALREADY_EXISTS RESOURCE_EXISTS (a document put with
+  // or field guard), ABORTED WRITE_CONFLICT (a guard of PutOtherDoc or
+  // ExpectOtherField), ALREADY_EXISTS RESOURCE_EXISTS (a document put with
   // expect_version 0), ALREADY_EXISTS REQUEST_REPLAYED (message = the
   // resource), ABORTED EVENT_ALREADY_APPLIED (one of `applying` was applied
   // meanwhile), UNAVAILABLE.

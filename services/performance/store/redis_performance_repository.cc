@@ -15,6 +15,8 @@ namespace salesops::performance {
 namespace {
 
 constexpr char kSeenTag[] = "seen";
+// Guards of PutOtherDoc and ExpectOtherField: WRITE_CONFLICT, not ETAG_MISMATCH.
+constexpr char kOtherTag[] = "also_changed";
 
 int64_t ToInt(const std::string& s) {
   int64_t v = 0;
@@ -198,14 +200,17 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
     if (d.expect_version == 0) {
       b.ExpectAbsent(key, absl::StrCat("exists:", DocResourceName(d.kind, d.id)));
     } else {
-      b.ExpectHashField(key, "v", absl::StrCat(d.expect_version),
-                        absl::StrCat("version:", DocResourceName(d.kind, d.id)));
+      b.ExpectHashField(
+          key, "v", absl::StrCat(d.expect_version),
+          absl::StrCat(d.other ? kOtherTag : "version", ":", DocResourceName(d.kind, d.id)));
     }
   }
   for (const Change::FieldOp& f : change.fields) {
     if (f.op == Change::FieldOp::kExpect) {
-      b.ExpectHashField(MapKey(f.map, f.id), f.field, f.value,
-                        absl::StrCat("field:", MapKindName(f.map), ":", f.id));
+      b.ExpectHashField(
+          MapKey(f.map, f.id), f.field, f.value,
+          f.other ? absl::StrCat(kOtherTag, ":", MapKindName(f.map), ":", f.id, ":", f.field)
+                  : absl::StrCat("field:", MapKindName(f.map), ":", f.id));
     }
   }
   // Writes. A batch of events repeats itself (the same counter, work item or
@@ -309,6 +314,9 @@ absl::Status RedisPerformanceRepository::Commit(const Change& change,
   }
   if (what == "request") {
     return AlreadyExists(reason::kRequestReplayed, r.current, r.current);
+  }
+  if (what == kOtherTag) {
+    return Aborted(reason::kWriteConflict, absl::StrCat(detail, " changed meanwhile; run again"));
   }
   return Aborted(reason::kEtagMismatch,
                  absl::StrCat(detail, " changed since it was read (etag); re-read and retry"));
