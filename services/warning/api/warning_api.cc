@@ -613,6 +613,16 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
     v.Add("proposal.warnings", "name the warning the proposal is about");
   }
   SALESOPS_RETURN_IF_ERROR(v.Finish());
+  // The warning changing meanwhile (the engine, an acknowledgement, another
+  // proposal) is a lost race: run again, request_id and warning read afresh.
+  return RetryWriteRace(/*caller_sent_etag=*/false,
+                        [&] { return CreateProposalOnce(call, req, resp); });
+}
+
+absl::Status WarningApi::CreateProposalOnce(const CallContext& call,
+                                            const v1::CreateProposalRequest& req,
+                                            v1::CreateProposalResponse* resp) {
+  resp->Clear();
   if (!req.request_id().empty()) {
     SALESOPS_ASSIGN_OR_RETURN(auto seen, store_.SeenRequest(Caller(call), req.request_id()));
     if (seen) {
@@ -640,7 +650,7 @@ absl::Status WarningApi::CreateProposal(const CallContext& call,
   v1::Warning w = warning.doc;
   w.clear_etag();
   w.add_proposals(p.name());
-  WarningStore::PutDoc(b, kWarningDoc, w.name().substr(9), w, warning.version);
+  WarningStore::PutOtherDoc(b, kWarningDoc, w.name().substr(9), w, warning.version);
   WarningStore::IndexProposal(b, id, p, warning.doc.name(), ctx.unit_and_ancestors);
   v1::ProposalOpened e;
   *e.mutable_proposal() = p;

@@ -81,6 +81,9 @@ class WarningApi {
                                                                const std::string& field,
                                                                const std::string& name);
   absl::StatusOr<ProposalContext> ContextOf(const std::string& unit);
+  // One attempt of CreateProposal (run again by RetryWriteRace).
+  absl::Status CreateProposalOnce(const CallContext& call, const v1::CreateProposalRequest& req,
+                                  v1::CreateProposalResponse* resp);
   // Stores a changed proposal (guarded on `version`) with its event.
   absl::Status SaveProposal(const CallContext& call, const v1::StrategyProposal& p, int64_t version,
                             const google::protobuf::Message& event, WriteBatch b = WriteBatch());

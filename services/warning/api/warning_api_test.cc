@@ -12,6 +12,7 @@
 #include "services/warning/api/warning_api.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -952,6 +953,42 @@ TEST_F(WarningApiTest, SupervisorOpensAProposalOnTheirTeamsWarning) {
   listed.Clear();
   ASSERT_TRUE(api_.ListProposals(sup3_, v1::ListProposalsRequest(), &listed).ok());
   EXPECT_EQ(listed.proposals_size(), 0);
+}
+
+// Opening a proposal also writes the warning it is about (its list of
+// proposals). The warning changing between the proposal's read and its commit
+// (acknowledged, another proposal on it) is a race on a document the request
+// does not name: it runs again on the fresh warning and keeps what the other
+// writers did, never ABORTED ETAG_MISMATCH for a request that sent no etag.
+TEST_F(WarningApiTest, TheWarningChangingWhileAProposalOpensRunsItAgain) {
+  const v1::Warning w = RaiseOverdue("k-race", "rep-1", "t-hz");
+  v1::CreateProposalRequest req = ProposalRequest(w);
+  req.set_request_id("open-race");
+  std::string theirs;
+  int runs_again = 0;
+  std::function<void()> count = [&] {
+    ++runs_again;
+    kv_.BeforeNextCommit(count);
+  };
+  kv_.BeforeNextCommit([&] {
+    ASSERT_TRUE(Acknowledge(sup1_, w.name(), "", "这周跟进").ok());
+    v1::CreateProposalRequest other = ProposalRequest(w);
+    other.mutable_proposal()->set_title("另一个方案");
+    absl::StatusOr<v1::StrategyProposal> p = CreateProposal(sup1_, other);
+    ASSERT_TRUE(p.ok()) << p.status();
+    theirs = p->name();
+    kv_.BeforeNextCommit(count);
+  });
+  absl::StatusOr<v1::StrategyProposal> mine = CreateProposal(sup1_, req);
+  kv_.BeforeNextCommit(nullptr);
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  EXPECT_EQ(runs_again, 1);
+  EXPECT_EQ(mine->state(), v1::PROPOSAL_STATE_OPEN);
+  EXPECT_EQ(Count("salesops.warning.v1.ProposalOpened"), 2u);
+  absl::StatusOr<v1::Warning> read = GetWarning(sup1_, w.name());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->state(), v1::WARNING_STATE_ACKNOWLEDGED) << "the acknowledgement is kept";
+  EXPECT_THAT(read->proposals(), ElementsAre(theirs, mine->name()));
 }
 
 // Bad proposal input is INVALID_ARGUMENT naming the field (NOT_FOUND for a

@@ -54,6 +54,13 @@ class WarningStore : public DocStore {
                      const google::protobuf::Message& doc, int64_t expect_version) {
     PutDocWith(kKeyPrefix, b, kind, id, doc, expect_version);
   }
+  // A document the write changes besides the one it is about (the warning a new
+  // proposal is listed on): a race on it is WRITE_CONFLICT and runs again, never
+  // ETAG_MISMATCH.
+  static void PutOtherDoc(WriteBatch& b, absl::string_view kind, absl::string_view id,
+                          const google::protobuf::Message& doc, int64_t expect_version) {
+    PutDocWith(kKeyPrefix, b, kind, id, doc, expect_version, "also_changed");
+  }
   // The document's next version, its content unchanged, guarded like PutDoc: a
   // write that must fail the guards of evaluations made on what it changes
   // elsewhere (a period subject's pipeline figure).
