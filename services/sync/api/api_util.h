@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,6 +17,7 @@
 #include "common/status/errors.h"
 #include "common/status/reasons.h"
 #include "common/status/status_macros.h"
+#include "common/status/write_race.h"
 #include "common/validation/validation.h"
 #include "salesops/common/v1/common.pb.h"
 #include "services/sync/domain/indexing.h"
@@ -30,8 +32,6 @@ inline constexpr int kMaxPageSize = 500;
 // shorter page with a token to continue (AIP-158): a rare filter cannot make
 // one call read everything.
 inline constexpr int kMaxScanPerCall = 2000;
-// Retries of a read-modify-write that lost a race when the caller sent no etag.
-inline constexpr int kMaxInternalRetries = 5;
 
 // A new event of the sync service about `subject` (key = the aggregate id).
 inline CloudEvent SyncEvent(const std::string& key, const std::string& subject,
@@ -164,18 +164,12 @@ inline void CheckHttpsUrl(Violations& v, const std::string& field, const std::st
 // A caller-chosen id, or a new one that sorts newest first.
 inline std::string NewId() { return NewUuid(); }
 
-// Runs a read-modify-write; with no client etag, lost races are retried.
+// Runs a read-modify-write under the one policy of common/status/write_race.h:
+// a lost race runs again, except the caller's own ETAG_MISMATCH when it sent an
+// etag (a race on another document, WRITE_CONFLICT, runs again either way).
 template <typename F>
 absl::Status WithRetry(bool client_etag, F&& attempt) {
-  absl::Status s;
-  for (int i = 0; i < kMaxInternalRetries; ++i) {
-    s = attempt();
-    if (client_etag || s.code() != absl::StatusCode::kAborted ||
-        ErrorReason(s) != reason::kEtagMismatch) {
-      return s;
-    }
-  }
-  return s;
+  return RetryWriteRace(client_etag, std::forward<F>(attempt));
 }
 
 }  // namespace salesops::sync

@@ -59,6 +59,18 @@ std::string RecipientKey(const std::string& recipient) {
 
 absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCustomerRequest& req,
                                     v1::ShareCustomerResponse* resp) {
+  // The grant changing meanwhile (another share under it, or its revocation) is a
+  // lost race: run again, which checks the request_id and reads the grant afresh
+  // (GRANT_DOES_NOT_ALLOW once revoked).
+  return WithRetry(/*client_etag=*/false, [&] {
+    resp->Clear();
+    return ShareCustomerOnce(call, req, resp);
+  });
+}
+
+absl::Status SyncApi::ShareCustomerOnce(const CallContext& call,
+                                        const v1::ShareCustomerRequest& req,
+                                        v1::ShareCustomerResponse* resp) {
   v1::CustomerShare in = req.share();
   ClearOutputOnly(&in);
   Violations v;
@@ -156,10 +168,10 @@ absl::Status SyncApi::ShareCustomer(const CallContext& call, const v1::ShareCust
     c.Index(Ix("share:grant:", grant_id), id);
   }
   // The grant as it was when decided: a revocation committed meanwhile (whose
-  // projection revokes the grant's shares) makes this commit fail instead of
-  // leaving a share the revocation never saw.
+  // projection revokes the grant's shares) makes this commit fail (WRITE_CONFLICT,
+  // run again) instead of leaving a share the revocation never saw.
   if (grant_used) {
-    c.Put(DocKind::kGrant, grant_id, grant_used->doc, grant_used->version);
+    c.PutOther(DocKind::kGrant, grant_id, grant_used->doc, grant_used->version);
   }
   if (in.has_expire_time()) {
     c.Schedule(kShareExpiry, id, in.expire_time().seconds());

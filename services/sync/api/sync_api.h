@@ -97,6 +97,9 @@ class SyncApi {
  private:
   // The caller with their department and unit chain from the directory.
   absl::StatusOr<Viewer> ViewerOf(const CallContext& call);
+  // One attempt of ShareCustomer (run again by WithRetry).
+  absl::Status ShareCustomerOnce(const CallContext& call, const v1::ShareCustomerRequest& req,
+                                 v1::ShareCustomerResponse* resp);
 
   SyncRepository& repo_;
   Directory& directory_;

@@ -163,6 +163,52 @@ class SyncApiTest : public ::testing::Test {
     ev.id = event_id;
     return ev;
   }
+  // A sharing grant of cust-1 to `grantee`'s subtree, granted or (revoked) revoked.
+  CloudEvent Grant(const std::string& id, const std::string& grantee, bool revoked = false) {
+    cv1::SharingGrant g;
+    g.set_name("sharingGrants/" + id);
+    g.set_customer("customers/cust-1");
+    g.set_grantee("orgUnits/" + grantee);
+    g.set_purpose("行业案例");
+    CloudEvent ev;
+    if (revoked) {
+      *g.mutable_revoke_time() = ToTs(clock_.Now());
+      cv1::SharingRevoked e;
+      *e.mutable_sharing_grant() = g;
+      ev = MakeCloudEvent("/salesops/customers", id, g.name(), e, clock_.Now());
+    } else {
+      cv1::SharingGranted e;
+      *e.mutable_sharing_grant() = g;
+      ev = MakeCloudEvent("/salesops/customers", id, g.name(), e, clock_.Now());
+    }
+    ev.id = (revoked ? "gr-" : "gg-") + id;
+    return ev;
+  }
+  // rep-1 sharing cust-1 with `unit` under sharing grant `grant`.
+  absl::Status ShareUnder(const std::string& grant, const std::string& unit,
+                          v1::ShareCustomerResponse* resp) {
+    v1::ShareCustomerRequest req;
+    req.mutable_share()->set_customer("customers/cust-1");
+    req.mutable_share()->set_recipient("orgUnits/" + unit);
+    req.mutable_share()->set_sharing_grant("sharingGrants/" + grant);
+    req.mutable_share()->set_purpose("行业案例");
+    return api_.ShareCustomer(rep1_, req, resp);
+  }
+  // `writer` lands between the next commit's read and its apply; commits_after_
+  // then counts the commits tried after it (the call run again).
+  void BeforeNextCommit(std::function<void()> writer) {
+    repo_.BeforeNextCommit([this, writer = std::move(writer)] {
+      writer();
+      CountCommits();
+    });
+  }
+  void CountCommits() {
+    repo_.BeforeNextCommit([this] {
+      ++commits_after_;
+      CountCommits();
+    });
+  }
+
   CloudEvent WarningRaised(const std::string& event_id, const std::string& team) {
     wv1::WarningRaised e;
     wv1::Warning* w = e.mutable_warning();
@@ -227,6 +273,7 @@ class SyncApiTest : public ::testing::Test {
     return resp.task_force();
   }
 
+  int commits_after_ = 0;
   FakeClock clock_;
   InMemorySyncRepository repo_;
   InMemoryDirectory dir_;
@@ -684,6 +731,50 @@ TEST_F(SyncApiTest, ShareTopicCarriesAMinimisedRecordThenATombstone) {
   ASSERT_EQ(sink_.records.size(), 2u);
   EXPECT_EQ(sink_.records[1].key, "cust-1");
   EXPECT_FALSE(sink_.records[1].value.has_value()) << "a tombstone";
+}
+
+// A share under a grant re-puts the grant, so that a revocation committed
+// meanwhile fails it. Two shares under one grant at once therefore race on the
+// grant, which the request does not name: the second runs again and both are
+// made, never ABORTED ETAG_MISMATCH for a request without an etag.
+TEST_F(SyncApiTest, TwoSharesUnderOneGrantAtOnceAreBothMade) {
+  ASSERT_TRUE(projection_.Handle(CustomerCreated("cust-1", cv1::CUSTOMER_TIER_A)).ok());
+  ASSERT_TRUE(projection_.Handle(Grant("g-1", "acme")).ok());
+  v1::ShareCustomerResponse theirs;
+  BeforeNextCommit([&] { ASSERT_TRUE(ShareUnder("g-1", "dept-product", &theirs).ok()); });
+  v1::ShareCustomerResponse mine;
+  absl::Status s = ShareUnder("g-1", "dept-marketing", &mine);
+  repo_.BeforeNextCommit(nullptr);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 1) << "run once more, on the fresh grant";
+  EXPECT_EQ(mine.share().state(), v1::SHARE_STATE_ACTIVE);
+  EXPECT_EQ(EventsOf("salesops.sync.v1.CustomerShared"), 2);
+  v1::ListCustomerSharesRequest list;
+  list.set_customer("customers/cust-1");
+  v1::ListCustomerSharesResponse listed;
+  ASSERT_TRUE(api_.ListCustomerShares(rep1_, list, &listed).ok());
+  std::vector<std::string> names;
+  for (const v1::CustomerShare& sh : listed.shares()) {
+    names.push_back(sh.name());
+  }
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre(mine.share().name(), theirs.share().name()));
+}
+
+// The grant revoked between a share's read and its commit: the share runs again,
+// finds the grant revoked and is refused (FAILED_PRECONDITION), so no share
+// outlives the revocation that never saw it.
+TEST_F(SyncApiTest, AGrantRevokedWhileAShareIsMadeRefusesTheShare) {
+  ASSERT_TRUE(projection_.Handle(CustomerCreated("cust-1", cv1::CUSTOMER_TIER_A)).ok());
+  ASSERT_TRUE(projection_.Handle(Grant("g-1", "dept-marketing")).ok());
+  BeforeNextCommit(
+      [&] { ASSERT_TRUE(projection_.Handle(Grant("g-1", "dept-marketing", true)).ok()); });
+  v1::ShareCustomerResponse resp;
+  absl::Status s = ShareUnder("g-1", "dept-marketing", &resp);
+  repo_.BeforeNextCommit(nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(ErrorReason(s), "GRANT_DOES_NOT_ALLOW") << s;
+  EXPECT_EQ(commits_after_, 0) << "the run again is refused before its commit";
+  EXPECT_EQ(EventsOf("salesops.sync.v1.CustomerShared"), 0);
 }
 
 // Two publishers (replicas): A reads the customer with its share active; the

@@ -60,6 +60,7 @@ struct DocPut {
   std::string id;
   std::string data;
   int64_t expect_version = 0;
+  bool other = false;  // PutOther: a lost race is WRITE_CONFLICT
 };
 // A member added to / removed from a lexicographically ordered index.
 struct IndexOp {
@@ -101,6 +102,14 @@ struct Change {
   void Put(DocKind kind, std::string id, const google::protobuf::Message& doc,
            int64_t expect_version) {
     puts.push_back({kind, std::move(id), doc.SerializeAsString(), expect_version});
+  }
+  // The same for a document the change writes besides the one the caller names
+  // (the grant a share was decided on): a version that moved meanwhile is
+  // ABORTED WRITE_CONFLICT, which runs the call again (common/status/write_race.h),
+  // never the caller's ETAG_MISMATCH.
+  void PutOther(DocKind kind, std::string id, const google::protobuf::Message& doc,
+                int64_t expect_version) {
+    puts.push_back({kind, std::move(id), doc.SerializeAsString(), expect_version, true});
   }
   void Index(std::string index, std::string member) {
     indexes.push_back({std::move(index), std::move(member), true});
@@ -160,8 +169,8 @@ class SyncRepository {
   virtual absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& caller,
                                                                  const std::string& request_id) = 0;
 
-  // All or nothing. ABORTED ETAG_MISMATCH when a version guard fails,
-  // ALREADY_EXISTS RESOURCE_EXISTS (a create's id) or REQUEST_REPLAYED (the
+  // All or nothing. ABORTED ETAG_MISMATCH when a version guard fails (WRITE_CONFLICT
+  // for a PutOther's), ALREADY_EXISTS RESOURCE_EXISTS (a create's id) or REQUEST_REPLAYED (the
   // request_id was used meanwhile; the message names its resource).
   virtual absl::Status Commit(const Change& change) = 0;
   // Commit plus the event's (source, id) recorded for `consumer` in the same

@@ -101,6 +101,10 @@ absl::Status InMemorySyncRepository::CommitLocked(const Change& c) {
         return AlreadyExists(reason::kResourceExists, absl::StrCat(what, " already exists"), what);
       }
     } else if (it == docs_.end() || it->second.version != p.expect_version) {
+      if (p.other) {
+        return Aborted(reason::kWriteConflict,
+                       absl::StrCat("write guard failed: also_changed:", what));
+      }
       return Aborted(reason::kEtagMismatch,
                      absl::StrCat(what, " changed since it was read (etag); re-read and retry"));
     }
@@ -138,7 +142,24 @@ absl::Status InMemorySyncRepository::CommitLocked(const Change& c) {
   return absl::OkStatus();
 }
 
+void InMemorySyncRepository::BeforeNextCommit(std::function<void()> writer) {
+  absl::MutexLock lock(&mu_);
+  before_next_ = std::move(writer);
+}
+
+void InMemorySyncRepository::RunBeforeNextCommit() {
+  std::function<void()> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    writer.swap(before_next_);
+  }
+  if (writer) {
+    writer();
+  }
+}
+
 absl::Status InMemorySyncRepository::Commit(const Change& change) {
+  RunBeforeNextCommit();
   absl::MutexLock lock(&mu_);
   return CommitLocked(change);
 }
@@ -146,6 +167,7 @@ absl::Status InMemorySyncRepository::Commit(const Change& change) {
 absl::StatusOr<ApplyOutcome> InMemorySyncRepository::ApplyOnce(const std::string& consumer,
                                                                const CloudEvent& cause,
                                                                const Change& change) {
+  RunBeforeNextCommit();
   absl::MutexLock lock(&mu_);
   const std::string key = absl::StrCat(consumer, "|", cause.source, "|", cause.id);
   if (seen_.count(key) > 0) {

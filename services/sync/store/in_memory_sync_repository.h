@@ -5,6 +5,7 @@
 // service itself. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -38,8 +39,14 @@ class InMemorySyncRepository final : public SyncRepository {
   std::vector<OutEvent> events() const;
   std::vector<OutEvent> EventsOfType(const std::string& type) const;
   void ClearEvents();
+  // Test hook: runs `writer` once, just before the next Commit or ApplyOnce
+  // applies (outside the lock, so it may commit too): another writer landing
+  // between a handler's read and its commit, for tests of lost races.
+  void BeforeNextCommit(std::function<void()> writer);
 
  private:
+  // Takes the BeforeNextCommit writer, if any, and runs it without the lock.
+  void RunBeforeNextCommit() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status CommitLocked(const Change& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
@@ -53,6 +60,7 @@ class InMemorySyncRepository final : public SyncRepository {
   std::map<std::string, int64_t> share_seq_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> share_dirty_ ABSL_GUARDED_BY(mu_);  // customer → ms
   std::vector<OutEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> before_next_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::sync

@@ -119,8 +119,10 @@ WriteBatch RedisSyncRepository::ToBatch(const Change& c) const {
     if (p.expect_version == 0) {
       b.ExpectAbsent(key, absl::StrCat("exists:", DocKindName(p.kind), "/", p.id));
     } else {
-      b.ExpectHashField(key, "v", absl::StrCat(p.expect_version),
-                        absl::StrCat("version:", DocKindName(p.kind), "/", p.id));
+      // "also_changed:" is no tag Failure knows: WRITE_CONFLICT.
+      b.ExpectHashField(
+          key, "v", absl::StrCat(p.expect_version),
+          absl::StrCat(p.other ? "also_changed:" : "version:", DocKindName(p.kind), "/", p.id));
     }
     b.HSet(key, {{"v", absl::StrCat(p.expect_version + 1)}, {"pb", p.data}});
   }
