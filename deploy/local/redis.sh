@@ -57,6 +57,12 @@ service_commands="-@all +ping +get +set +del +exists +type +hget +hmget +hgetall
   +zrangebyscore +zcard +xadd +xlen +xgroup|create +xreadgroup +xack +xdel +xautoclaim
   +eval +evalsha +role +wait"
 
+# Users with a read cache (common/redis/redis_read_cache.h) may also ask Redis to report
+# changes of keys (CLIENT TRACKING ... BCAST, on channel __redis__:invalidate). Only
+# those: Redis 7.0 does not check a tracking prefix against the user's key patterns, so
+# it could learn other keyspaces' key names (not values).
+read_cache_users="org"
+read_cache_permissions="&__redis__:invalidate +client|id +client|tracking +subscribe"
 start_timeout=20
 stop_timeout=10
 
@@ -104,7 +110,7 @@ served_by() {
 
 # Passwords (made once per DIR, hex so they need no quoting) and DIR/users.acl from them.
 write_acl() {
-  local user prefix f entry
+  local user prefix f entry extra
   mkdir -p "$dir/users"
   chmod 700 "$dir/users"
   for user in default admin $(for entry in "${service_users[@]}"; do echo "${entry%% *}"; done); do
@@ -120,7 +126,9 @@ write_acl() {
     echo "user admin on #$(sha admin) ~* &* +@all"
     for entry in "${service_users[@]}"; do
       read -r user prefix <<<"$entry"
-      echo "user $user on #$(sha "$user") resetchannels ~$prefix* $(echo $service_commands)"
+      extra=""
+      case " $read_cache_users " in *" $user "*) extra=" $read_cache_permissions" ;; esac
+      echo "user $user on #$(sha "$user") resetchannels ~$prefix* $(echo $service_commands)$extra"
     done
   } | (umask 077; cat >"$dir/users.acl.tmp") || die "cannot write $dir/users.acl"
   mv "$dir/users.acl.tmp" "$dir/users.acl"

@@ -5,9 +5,11 @@
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
+#include "common/docstore/caching_kv.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
 #include "common/redis/redis_mux.h"
+#include "common/redis/redis_read_cache.h"
 #include "common/service/call_guard.h"
 #include "common/service/service_flags.h"
 #include "common/service/service_runtime.h"
@@ -24,6 +26,9 @@ ABSL_FLAG(std::string, org_headcount_group, salesops::org::kHeadcountGroup,
 ABSL_FLAG(bool, org_revenue_consumer, true,
           "Run the revenue projection consumer (OpportunityWon from the customers topic; feeds "
           "the team-efficiency view)");
+ABSL_FLAG(bool, org_read_cache, true,
+          "Answer GetOrgUnit from memory, kept exact by Redis' invalidation reports "
+          "(CLIENT TRACKING); needs --redis_read_connections > 0");
 ABSL_FLAG(std::string, org_revenue_group, salesops::org::kRevenueGroup,
           "Kafka consumer group of the revenue projection");
 
@@ -44,7 +49,43 @@ int main(int argc, char** argv) {
   if (settings.redis_read_connections > 0) {
     read_mux = std::make_unique<RedisMux>(settings.redis, settings.redis_read_connections);
   }
-  RedisOrgRepository repo(redis, outbox, read_mux.get());
+  // GetOrgUnit's reads (a unit and its headcount) from memory: the API's commits
+  // drop the keys they wrote before they are acknowledged (a caller reads its own
+  // write); every other change (the projections', other replicas') arrives as
+  // Redis' report.
+  std::unique_ptr<RedisReadCache> read_cache;
+  if (read_mux != nullptr && absl::GetFlag(FLAGS_org_read_cache)) {
+    read_cache = std::make_unique<RedisReadCache>(
+        settings.redis,
+        RedisReadCache::Options{.prefixes = {OrgKey("unit:"), OrgKey("headcount")}});
+  }
+  if (read_cache != nullptr) {
+    RedisReadCache* c = read_cache.get();
+    const Labels cache_labels = {{"cache", "org_units"}, {"service", "org"}};
+    metrics.AddCounterFn("salesops_read_cache_hits_total", "Reads answered from memory",
+                         cache_labels, [c] { return double(c->table().hits()); });
+    metrics.AddCounterFn("salesops_read_cache_misses_total", "Reads sent to Redis", cache_labels,
+                         [c] { return double(c->table().misses()); });
+    metrics.AddCounterFn("salesops_read_cache_reports_total",
+                         "Change reports heard from Redis (each drops what read those keys)",
+                         cache_labels, [c] { return double(c->reports()); });
+    metrics.AddGauge(
+        "salesops_read_cache_live",
+        "1 while the cache hears Redis' change reports (else every read goes to Redis)",
+        cache_labels, [c] { return c->live() ? 1.0 : 0.0; });
+    metrics.AddGauge("salesops_read_cache_entries", "Replies held", cache_labels,
+                     [c] { return double(c->table().size()); });
+  }
+  RedisKvReader redis_kv(redis, read_mux.get());
+  std::unique_ptr<KvReader> cached_kv;
+  std::unique_ptr<BatchCommitter> invalidating;
+  if (read_cache != nullptr) {
+    cached_kv = std::make_unique<CachingKvReader>(redis_kv, read_cache->table());
+    invalidating = std::make_unique<InvalidatingCommitter>(outbox, read_cache->table());
+  }
+  KvReader& kv = cached_kv != nullptr ? *cached_kv : redis_kv;
+  BatchCommitter& committer = invalidating != nullptr ? *invalidating : outbox;
+  RedisOrgRepository repo(kv, committer);
   ApplyTokenFlags("org", settings.jwt);
   JwtVerifier verifier(settings.jwt, clock);
   OrgApi api(repo, clock);

@@ -466,6 +466,75 @@ TEST_F(OrgApiTest, MetricsEndpoint) {
   EXPECT_THAT(res->body, HasSubstr("salesops_consumer_lag{"));
 }
 
+// GetOrgUnit is answered from memory (the read cache, on by default), and stays
+// exact: this replica's own write reads back at once, and another replica's
+// write is read back as soon as this one has heard Redis' report of it. The
+// reader runs no consumers: its projections' commits would empty its cache too,
+// and the report alone must do it.
+TEST_F(OrgApiTest, GetOrgUnitFromMemoryStaysExactAcrossReplicas) {
+  OrgServer reader("", {"--org_headcount_consumer=false", "--org_revenue_consumer=false"});
+  reader.Start();
+  const int port = reader.metrics_port();
+  const std::string live = "salesops_read_cache_live{cache=\"org_units\",service=\"org\"}";
+  const std::string hits = "salesops_read_cache_hits_total{cache=\"org_units\",service=\"org\"}";
+  const std::string reports =
+      "salesops_read_cache_reports_total{cache=\"org_units\",service=\"org\"}";
+  ASSERT_TRUE(WaitForMetrics(
+      {port}, live, [](const std::vector<double>& v) { return v[0] == 1; }, absl::Seconds(10)));
+  OrgServer other;
+  other.Start();
+  v1::OrgUnit unit;
+  ASSERT_TRUE(CreateUnit(admin_, "co-" + sfx_, "旧名", v1::ORG_UNIT_KIND_COMPANY, "", &unit).ok());
+  grpc::Status last;
+  auto get = [&](OrgServer& via) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin_);
+    v1::GetOrgUnitRequest req;
+    req.set_name(unit.name());
+    v1::GetOrgUnitResponse resp;
+    last = via.stub().GetOrgUnit(&ctx, req, &resp);
+    EXPECT_TRUE(last.ok()) << last.error_code() << " " << last.error_message();
+    return resp.org_unit();
+  };
+  auto rename = [&](OrgServer& via, const std::string& name, const std::string& etag) {
+    grpc::ClientContext ctx;
+    Authorize(ctx, admin_);
+    v1::UpdateOrgUnitRequest req;
+    req.mutable_org_unit()->set_name(unit.name());
+    req.mutable_org_unit()->set_display_name(name);
+    req.mutable_org_unit()->set_etag(etag);
+    req.mutable_update_mask()->add_paths("display_name");
+    v1::UpdateOrgUnitResponse resp;
+    grpc::Status s = via.stub().UpdateOrgUnit(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  };
+  EXPECT_EQ(get(reader).display_name(), "旧名");
+  const double hits_before = MetricValue(port, hits);
+  EXPECT_EQ(get(reader).display_name(), "旧名");
+  EXPECT_EQ(MetricValue(port, hits), hits_before + 1);
+
+  // Its own write: read back at once. (Its commit empties its cache before the
+  // acknowledgement, so this holds before any report; that part is unit-tested,
+  // CachingKvTest.OwnCommitsAreReadBackAtOnce: here the report is usually first.)
+  rename(reader, "新名", "1");
+  EXPECT_EQ(get(reader).display_name(), "新名");
+  EXPECT_EQ(get(reader).etag(), "2");
+
+  // Another replica's write: read back once this replica has heard Redis'
+  // report of it (other reports may come first, so the barrier is the answer
+  // itself; a cache that missed the report would answer "新名" until the deadline).
+  const double reports_before = MetricValue(port, reports);
+  rename(other, "又一名", "2");
+  v1::OrgUnit after;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    after = get(reader);
+  } while (last.ok() && after.display_name() != "又一名" && absl::Now() < deadline);
+  EXPECT_EQ(after.display_name(), "又一名");
+  EXPECT_EQ(after.etag(), "3");
+  EXPECT_GT(MetricValue(port, reports), reports_before);
+}
+
 // After SCRIPT FLUSH the write script is reloaded (EVALSHA falls back to EVAL).
 TEST_F(OrgApiTest, ScriptFlushIsSurvived) {
   ASSERT_TRUE(TestRedis().Command({"SCRIPT", "FLUSH"}).ok());
