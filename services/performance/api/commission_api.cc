@@ -485,7 +485,15 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     }
     return true;
   };
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  // A fact of the deal applied meanwhile (the projection bumps the deal's
+  // revision) is WRITE_CONFLICT: run again, which moves that fact too and checks
+  // the caller's etag again; the split itself replaced is their ETAG_MISMATCH.
+  return RetryWriteRace(!in.etag().empty(), [&]() -> absl::Status {
+    resp->Clear();
+    // The deal's revision before its facts: a fact applied after this read
+    // fails the commit, whether or not the reads below saw it.
+    const std::string deal_rev = absl::StrCat("d|", opp);
+    SALESOPS_ASSIGN_OR_RETURN(auto rev, repo_.GetFields(MapKind::kRevisions, "", {deal_rev}));
     SALESOPS_ASSIGN_OR_RETURN(auto deal_maps, repo_.GetMaps(MapKind::kDeal, {opp}));
     SALESOPS_ASSIGN_OR_RETURN(std::optional<Doc> doc, repo_.GetDoc(DocKind::kSplit, opp));
     std::optional<v1::CreditSplit> previous;
@@ -539,11 +547,10 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     *next.mutable_update_time() = ToTs(now);
     Change c;
     c.PutDoc(DocKind::kSplit, opp, next.SerializeAsString(), doc ? doc->version : 0);
-    // The deal's facts move with the split (the projection guards the same key).
-    SALESOPS_ASSIGN_OR_RETURN(auto rev,
-                              repo_.GetFields(MapKind::kRevisions, "", {absl::StrCat("d|", opp)}));
-    c.ExpectField(MapKind::kRevisions, "", absl::StrCat("d|", opp), rev[0].value_or(""));
-    c.AddToField(MapKind::kRevisions, "", absl::StrCat("d|", opp), 1);
+    // The deal's facts move with the split (the projection guards the same key,
+    // and bumps it with every fact it places).
+    c.ExpectOtherField(MapKind::kRevisions, "", deal_rev, rev[0].value_or(""));
+    c.AddToField(MapKind::kRevisions, "", deal_rev, 1);
     deal.SetSplit(next);
     const std::vector<std::string> touched = deal.Replace(c, nullptr);
     c.RememberRequest(call.principal.member_id, req.request_id(), name);
@@ -558,13 +565,11 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     absl::Status s = repo_.Commit(c);
     if (ErrorReason(s) == reason::kRequestReplayed) {
       seen = std::string(s.message());
-      continue;
-    }
-    if (ErrorReason(s) == reason::kEtagMismatch && in.etag().empty()) {
-      continue;
+      return Aborted(reason::kWriteConflict, "the request was made meanwhile; run again");
     }
     if (ErrorReason(s) == reason::kResourceExists) {
-      continue;  // a split was set meanwhile
+      // A split was set meanwhile: the next run replaces it (or fails the etag).
+      return Aborted(reason::kWriteConflict, absl::StrCat(name, " was set meanwhile; run again"));
     }
     SALESOPS_RETURN_IF_ERROR(s);
     // The statements of everyone the split touched, now (the job would too).
@@ -577,8 +582,7 @@ absl::Status PerformanceApi::SetCreditSplit(const CallContext& call,
     next.set_etag(absl::StrCat(doc ? doc->version + 1 : 1));
     *resp->mutable_credit_split() = std::move(next);
     return absl::OkStatus();
-  }
-  return Aborted("CONCURRENT_CHANGES", "the deal kept changing; retry");
+  });
 }
 
 absl::Status PerformanceApi::GetCreditSplit(const CallContext& call,

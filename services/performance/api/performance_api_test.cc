@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "common/csv/csv.h"
+#include "common/status/reasons.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/performance/api/test_support.h"
@@ -597,6 +598,65 @@ TEST_F(PerformanceApiTest, CreditSplitMovesCredit) {
   EXPECT_EQ(split.credit_split().shares_size(), 2);
   EXPECT_EQ(api_.GetCreditSplit(As(Role::kRep, "rep-4", "team-west-1"), get, &split).code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// A refund applied between a split's read and its commit is a fact of the deal
+// the split did not move: the split runs again and credits it 50/50 like the
+// win, never leaves it credited to rep-1 alone (3,000.01 and 5,000.00).
+TEST_F(PerformanceApiTest, ARefundArrivingWhileASplitIsSetRunsTheSplitAgain) {
+  WinOpp1();
+  BeforeNextCommit([&] { Project({RefundOfOpp1()}); });
+  absl::Status s = SetSplit("opp-1", kEvenly);
+  StopCounting();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 3) << "the split once more, then rep-1's and rep-2's statements";
+  ExpectCredited(4'000'01, 4'000'00);  // 10,000.01 won less 2,000.00 refunded, each 50/50
+}
+
+// The same with the caller's etag: it names the split, which did not change, so
+// the split runs again (checking the etag again) instead of failing, and the
+// refund is not left split 80/20 under the replaced split (3,400.01 and 4,600.00).
+TEST_F(PerformanceApiTest, ARefundArrivingWhileASplitIsReplacedRunsTheReplaceAgain) {
+  WinOpp1();
+  v1::CreditSplit split;
+  ASSERT_TRUE(SetSplit("opp-1", {{"rep-1", 800'000}, {"rep-2", 200'000}}, "", &split).ok());
+  ASSERT_EQ(split.etag(), "1");
+  BeforeNextCommit([&] { Project({RefundOfOpp1()}); });
+  absl::Status s = SetSplit("opp-1", kEvenly, "1", &split);
+  StopCounting();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(commits_after_, 3) << "the split once more, then rep-1's and rep-2's statements";
+  EXPECT_EQ(split.etag(), "2");
+  ExpectCredited(4'000'01, 4'000'00);
+}
+
+// The split the caller's etag names replaced meanwhile is their ETAG_MISMATCH,
+// answered at once, not run again over the other caller's split.
+TEST_F(PerformanceApiTest, ASplitReplacedMeanwhileIsTheCallersEtagMismatch) {
+  WinOpp1();
+  ASSERT_TRUE(SetSplit("opp-1", {{"rep-1", 800'000}, {"rep-2", 200'000}}).ok());
+  BeforeNextCommit([&] {
+    ASSERT_TRUE(SetSplit("opp-1", {{"rep-1", 700'000}, {"rep-2", 300'000}}).ok());
+  });
+  absl::Status s = SetSplit("opp-1", kEvenly, "1");
+  StopCounting();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ErrorReason(s), reason::kEtagMismatch) << s;
+  EXPECT_EQ(commits_after_, 0);
+  ExpectCredited(7'000'01, 3'000'00);
+}
+
+// A refund applied after the split read the deal's facts but before it read the
+// deal's revision: the revision is read first, so the split reads the refund
+// and credits it 50/50 in one run.
+TEST_F(PerformanceApiTest, ARefundArrivingWhileASplitReadsTheDealIsSplitToo) {
+  WinOpp1();
+  testing::LandBeforeRevisionRead racy(repo_);
+  Recomputer recomputer(racy, org_, clock_, options_);
+  PerformanceApi api(racy, org_, recomputer, clock_);
+  racy.Before("d|opp-1", [&] { Project({RefundOfOpp1()}); });
+  ASSERT_TRUE(SetSplitWith(api, "opp-1", kEvenly).ok());
+  ExpectCredited(4'000'01, 4'000'00);
 }
 
 // OKRs: created DRAFT, activated, graded; the scorecard blends them in.

@@ -1,7 +1,8 @@
 // Test support for the performance API and projection tests: an in-memory
 // repository and org, a fake clock, the demo-sized organisation below, a
-// commission plan and KPI set, and customers events built as the customers
-// service publishes them. Test-only.
+// commission plan and KPI set, customers events built as the customers
+// service publishes them, and a repository that lands a writer mid-read.
+// Test-only.
 //
 //   acme ─ region-east ─ team-east-1: sup-1 (supervisor), rep-1, rep-2
 //        │             └ team-east-2: rep-3
@@ -9,8 +10,10 @@
 //        └ region-west ─ team-west-1: sup-w, rep-4
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -101,6 +104,64 @@ inline CloudEvent Activity(const std::string& event_id, const std::string& owner
   e.id = event_id;
   return e;
 }
+
+// The repository of a test with a writer landed just before the next read of
+// one revision field: between what a handler read before that field and its
+// commit, where BeforeNextCommit cannot reach. Forwards everything else to
+// `repo`, which it borrows. Not thread-safe: one test thread drives it.
+class LandBeforeRevisionRead final : public PerformanceRepository {
+ public:
+  explicit LandBeforeRevisionRead(PerformanceRepository& repo) : repo_(repo) {}
+
+  // Runs `writer` once, before the next GetFields of `field` in kRevisions.
+  void Before(std::string field, std::function<void()> writer) {
+    field_ = std::move(field);
+    writer_ = std::move(writer);
+  }
+
+  absl::StatusOr<std::optional<Doc>> GetDoc(DocKind kind, const std::string& id) override {
+    return repo_.GetDoc(kind, id);
+  }
+  absl::StatusOr<std::vector<std::optional<Doc>>> GetDocs(
+      DocKind kind, const std::vector<std::string>& ids) override {
+    return repo_.GetDocs(kind, ids);
+  }
+  absl::StatusOr<std::vector<std::string>> Range(const std::string& index,
+                                                 const std::string& prefix,
+                                                 const std::string& after, int limit) override {
+    return repo_.Range(index, prefix, after, limit);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> GetFields(
+      MapKind map, const std::string& id, const std::vector<std::string>& fields) override {
+    if (writer_ && map == MapKind::kRevisions &&
+        std::find(fields.begin(), fields.end(), field_) != fields.end()) {
+      std::function<void()> writer;
+      writer.swap(writer_);
+      writer();
+    }
+    return repo_.GetFields(map, id, fields);
+  }
+  absl::StatusOr<std::vector<FieldMap>> GetMaps(MapKind map,
+                                                const std::vector<std::string>& ids) override {
+    return repo_.GetMaps(map, ids);
+  }
+  absl::StatusOr<std::optional<std::string>> FindRequest(const std::string& caller,
+                                                         const std::string& request_id) override {
+    return repo_.FindRequest(caller, request_id);
+  }
+  absl::StatusOr<std::vector<bool>> Applied(const std::vector<const CloudEvent*>& events) override {
+    return repo_.Applied(events);
+  }
+  absl::Status Commit(const Change& change,
+                      const std::vector<const CloudEvent*>& applying) override {
+    return repo_.Commit(change, applying);
+  }
+
+ private:
+  PerformanceRepository& repo_;
+  std::string field_;
+  std::function<void()> writer_;
+};
 
 class PerformanceTest : public ::testing::Test {
  protected:
@@ -212,6 +273,58 @@ class PerformanceTest : public ::testing::Test {
     });
   }
   void StopCounting() { repo_.BeforeNextCommit(nullptr); }
+
+  // Credit split shares in millionths by member id.
+  using Shares = std::vector<std::pair<std::string, int64_t>>;
+  static inline const Shares kEvenly = {{"rep-1", 500'000}, {"rep-2", 500'000}};
+
+  // Sets `opp`'s credit split as sup-1, replacing the version `etag` names
+  // when one is given.
+  absl::Status SetSplit(const std::string& opp, const Shares& shares, const std::string& etag = "",
+                        v1::CreditSplit* out = nullptr) {
+    return SetSplitWith(api_, opp, shares, etag, out);
+  }
+  absl::Status SetSplitWith(PerformanceApi& api, const std::string& opp, const Shares& shares,
+                            const std::string& etag = "", v1::CreditSplit* out = nullptr) {
+    v1::SetCreditSplitRequest req;
+    req.mutable_credit_split()->set_opportunity("opportunities/" + opp);
+    req.mutable_credit_split()->set_etag(etag);
+    for (const auto& [member, share] : shares) {
+      auto* s = req.mutable_credit_split()->add_shares();
+      s->set_member("members/" + member);
+      s->set_share_millionths(share);
+    }
+    req.set_reason("联合跟进");
+    v1::SetCreditSplitResponse resp;
+    absl::Status s = api.SetCreditSplit(sup1_, req, &resp);
+    if (out != nullptr) {
+      *out = resp.credit_split();
+    }
+    return s;
+  }
+
+  // The deal the split race tests split: rep-1's opp-1, won for 10,000.01 in
+  // FY2026-Q4 under the plan; then a refund of 2,000.00 of it.
+  void WinOpp1() {
+    SetUpPlan();
+    Deliver({Won("w-1", "opp-1", "rep-1", "team-east-1", 10'000'01, absl::CivilDay(2026, 11, 1))});
+  }
+  static CloudEvent RefundOfOpp1() {
+    return Refund("r-1", "opp-1", "rep-1", "team-east-1", 2'000'00, absl::CivilDay(2026, 11, 5));
+  }
+  // Runs the recompute job; rep-1's and rep-2's FY2026-Q4 credited revenue.
+  void ExpectCredited(int64_t rep1, int64_t rep2) {
+    ASSERT_TRUE(recomputer_.RunPending(absl::Seconds(10)).ok());
+    EXPECT_EQ(Statement("FY2026-Q4", "rep-1").credited_revenue().amount_minor(), rep1);
+    EXPECT_EQ(Statement("FY2026-Q4", "rep-2").credited_revenue().amount_minor(), rep2);
+  }
+
+  // The deal's revision: what a credit split being set guards its facts with.
+  std::string DealRevision(const std::string& opp) {
+    auto rev = repo_.GetFields(MapKind::kRevisions, "", {"d|" + opp});
+    EXPECT_TRUE(rev.ok()) << rev.status();
+    return rev.ok() ? (*rev)[0].value_or("") : "";
+  }
 
   std::vector<std::string> EventTypes() {
     std::vector<std::string> out;

@@ -472,9 +472,11 @@ class BatchBuilder {
 
   // A deal's facts are placed from what was read: a credit split set
   // meanwhile (the API bumps the deal's revision) makes the commit fail and
-  // the batch be decided again. The other records read here (opportunities,
-  // first wins, overdue instalments, targets) are keyed by the customer or
-  // plan the events are keyed by, so one consumer (the partition's) writes them.
+  // the batch be decided again. Every fact placed bumps it in turn (Record),
+  // so a split being set meanwhile runs again and moves that fact too. The
+  // other records read here (opportunities, first wins, overdue instalments,
+  // targets) are keyed by the customer or plan the events are keyed by, so
+  // one consumer (the partition's) writes them.
   void Guard(const std::string& key) {
     if (guarded_.insert(key).second) {
       c_.ExpectField(MapKind::kRevisions, "", key, s_.revisions[key]);
@@ -625,6 +627,7 @@ class BatchBuilder {
       return;
     }
     deal.Record(c_, Fact(p, kind, period), p.event);
+    c_.AddToField(MapKind::kRevisions, "", absl::StrCat("d|", p.opportunity), 1);
     if (!p.team.empty() && !p.owner.empty()) {
       c_.AddToIndex(TeamMembersIndex(p.team, period), p.owner);
     }
@@ -870,8 +873,21 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
     }
   }
   Snapshot s;
-  std::vector<std::string> keys;
+  // The revisions the commit guards before what they guard: a write landing
+  // after this read fails the commit, whether or not the reads below saw it.
   const std::vector<std::string> deal_ids(deals.begin(), deals.end());
+  const std::vector<std::string> closed_ids(closed.begin(), closed.end());
+  std::vector<std::string> keys;
+  for (const std::string& id : deal_ids) {
+    keys.push_back(absl::StrCat("d|", id));
+  }
+  for (const std::string& id : closed_ids) {
+    keys.push_back(absl::StrCat("u|", id));
+  }
+  SALESOPS_ASSIGN_OR_RETURN(auto revs, repo.GetFields(MapKind::kRevisions, "", keys));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    s.revisions[keys[i]] = revs[i].value_or("");
+  }
   SALESOPS_ASSIGN_OR_RETURN(auto deal_maps, repo.GetMaps(MapKind::kDeal, deal_ids));
   SALESOPS_ASSIGN_OR_RETURN(auto splits, repo.GetDocs(DocKind::kSplit, deal_ids));
   for (size_t i = 0; i < deal_ids.size(); ++i) {
@@ -883,7 +899,6 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
       }
     }
     s.deals.emplace(deal_ids[i], DealCredit::Parse(deal_ids[i], deal_maps[i], split));
-    keys.push_back(absl::StrCat("d|", deal_ids[i]));
   }
   const std::vector<std::string> opp_ids(opps.begin(), opps.end());
   SALESOPS_ASSIGN_OR_RETURN(auto opp_maps, repo.GetMaps(MapKind::kOpportunity, opp_ids));
@@ -918,15 +933,9 @@ absl::StatusOr<Snapshot> Read(PerformanceRepository& repo, const std::vector<Par
         s.team_members[t],
         repo.Range(TeamMembersIndex(t.substr(0, bar), t.substr(bar + 1)), "", "", 10'000));
   }
-  const std::vector<std::string> closed_ids(closed.begin(), closed.end());
   SALESOPS_ASSIGN_OR_RETURN(auto uses, repo.GetMaps(MapKind::kScriptUses, closed_ids));
   for (size_t i = 0; i < closed_ids.size(); ++i) {
     s.script_uses[closed_ids[i]] = std::move(uses[i]);
-    keys.push_back(absl::StrCat("u|", closed_ids[i]));
-  }
-  SALESOPS_ASSIGN_OR_RETURN(auto revs, repo.GetFields(MapKind::kRevisions, "", keys));
-  for (size_t i = 0; i < keys.size(); ++i) {
-    s.revisions[keys[i]] = revs[i].value_or("");
   }
   return s;
 }

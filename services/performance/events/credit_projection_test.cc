@@ -1,7 +1,8 @@
 // The credit projection over the in-memory repository: which events move
 // which inputs, that a bad event fails alone while the rest of its batch is
-// applied, that a redelivered batch changes nothing, and that targets'
-// AttainmentUpdated sets the statement's target and the attainment KPI.
+// applied, that a redelivered batch changes nothing, that targets'
+// AttainmentUpdated sets the statement's target and the attainment KPI, and
+// that a deal's facts and a credit split being set meet on the deal's revision.
 #include "services/performance/events/credit_projection.h"
 
 #include "gmock/gmock.h"
@@ -104,6 +105,53 @@ TEST_F(CreditProjectionTest, KpiCounters) {
   auto team = recomputer_.Actuals("FY2026-Q4", "orgUnits/team-east-1", kpis);
   ASSERT_TRUE(team.ok());
   EXPECT_EQ((*team)[3].value, 30'000'00);
+}
+
+// Every fact applied moves its deal's revision in the commit that applies it,
+// one step per fact, batched or not, so a credit split being set (which guards
+// the revision) learns of it; a redelivered fact is not applied and moves nothing.
+TEST_F(CreditProjectionTest, ApplyingADealFactMovesTheDealsRevision) {
+  const CloudEvent won =
+      Won("w-1", "opp-1", "rep-1", "team-east-1", 10'000'00, absl::CivilDay(2026, 11, 1));
+  const CloudEvent refund = testing::Refund("r-1", "opp-1", "rep-1", "team-east-1", 1'000'00,
+                                            absl::CivilDay(2026, 11, 5));
+  ASSERT_TRUE(projection_.Handle(won).ok());
+  EXPECT_EQ(DealRevision("opp-1"), "1");
+  Project(
+      {refund,
+       testing::Refund("r-2", "opp-1", "rep-1", "team-east-1", 500'00, absl::CivilDay(2026, 11, 6)),
+       Won("w-2", "opp-2", "rep-2", "team-east-1", 3'000'00, absl::CivilDay(2026, 11, 2), "cust-2"),
+       testing::Activity("a-1", "rep-1", "team-east-1", absl::CivilDay(2026, 11, 2), true, 5)});
+  EXPECT_EQ(DealRevision("opp-1"), "3");
+  EXPECT_EQ(DealRevision("opp-2"), "1");
+  ASSERT_TRUE(projection_.Handle(won).ok());
+  Project({refund, testing::Refund("r-3", "opp-1", "rep-1", "team-east-1", 200'00,
+                                   absl::CivilDay(2026, 11, 7))});
+  EXPECT_EQ(DealRevision("opp-1"), "4") << "r-3 only: w-1 and r-1 were applied before";
+}
+
+// A credit split set between the projection's read of a deal and its commit
+// fails the commit's guard: the batch is decided again and the refund credited
+// under the new split, like the win the split moved.
+TEST_F(CreditProjectionTest, ASplitSetWhileARefundIsAppliedSplitsTheRefund) {
+  WinOpp1();
+  BeforeNextCommit([&] { ASSERT_TRUE(SetSplit("opp-1", kEvenly).ok()); });
+  Project({RefundOfOpp1()});
+  StopCounting();
+  EXPECT_EQ(commits_after_, 1) << "the batch once more, under the split";
+  ExpectCredited(4'000'01, 4'000'00);
+}
+
+// The same with the split set after the projection read the deal's split but
+// before it read the deal's revision: the revision is read first, so the
+// guard still catches it (not 3,000.01 and 5,000.00: the refund rep-1's alone).
+TEST_F(CreditProjectionTest, ASplitSetWhileTheProjectionReadsTheDealSplitsTheRefund) {
+  WinOpp1();
+  testing::LandBeforeRevisionRead racy(repo_);
+  CreditProjection projection(racy, options_);
+  racy.Before("d|opp-1", [&] { ASSERT_TRUE(SetSplit("opp-1", kEvenly).ok()); });
+  ASSERT_TRUE(projection.Handle(RefundOfOpp1()).ok());
+  ExpectCredited(4'000'01, 4'000'00);
 }
 
 }  // namespace
