@@ -53,6 +53,9 @@ ABSL_FLAG(absl::Duration, http_max_deadline, absl::Seconds(30),
 ABSL_FLAG(int, http_threads, 2048,
           "Most HTTP connections served at once (one thread each, live streams included)");
 ABSL_FLAG(int, http_queue, 1024, "Connections waiting for a thread before 503");
+ABSL_FLAG(int, http_listen_backlog, 4096,
+          "Connections the kernel holds before they are accepted (capped by "
+          "net.core.somaxconn): room for a burst of reconnects");
 ABSL_FLAG(absl::Duration, http_keep_alive, absl::Seconds(5), "Idle keep-alive connection timeout");
 ABSL_FLAG(int64_t, http_gzip_min_bytes, 1024,
           "Responses at least this large are gzipped when the client accepts gzip");
@@ -138,6 +141,9 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_http_threads) < 4) {
     check.Fail("http_threads", "must be >= 4");
+  }
+  if (absl::GetFlag(FLAGS_http_listen_backlog) < 1) {
+    check.Fail("http_listen_backlog", "must be >= 1");
   }
   if (absl::GetFlag(FLAGS_http_queue) < 1) {
     check.Fail("http_queue", "must be >= 1");
@@ -254,6 +260,7 @@ int main(int argc, char** argv) {
   http_options.max_request_bytes = static_cast<size_t>(max_body);
   http_options.max_threads = absl::GetFlag(FLAGS_http_threads);
   http_options.max_queue = static_cast<size_t>(absl::GetFlag(FLAGS_http_queue));
+  http_options.listen_backlog = absl::GetFlag(FLAGS_http_listen_backlog);
   http_options.keep_alive_timeout = absl::GetFlag(FLAGS_http_keep_alive);
   http_options.gzip_min_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_http_gzip_min_bytes));
   http_options.max_streams = absl::GetFlag(FLAGS_stream_max_connections);

@@ -1,5 +1,7 @@
 #include "services/gateway/http/gateway_http_server.h"
 
+#include <sys/socket.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -116,6 +118,11 @@ absl::Status GatewayHttpServer::Start() {
   server_->set_write_timeout(absl::ToInt64Seconds(options_.write_timeout));
   server_->set_payload_max_length(options_.max_request_bytes);
   server_->set_tcp_nodelay(true);
+  // Only the listening socket goes through this (before bind and listen).
+  server_->set_socket_options([this](int sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
 
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_start = absl::Now();
@@ -191,7 +198,23 @@ absl::Status GatewayHttpServer::Start() {
     return Unavailable("LISTEN_FAILED",
                        absl::StrCat("cannot listen on ", options_.host, ":", options_.port));
   }
+  // cpp-httplib has listened with its compiled-in backlog (5); listening again
+  // on the same socket sets ours.
+  if (listen_fd_ < 0 || ::listen(listen_fd_, options_.listen_backlog) != 0) {
+    return Unavailable("LISTEN_FAILED", absl::StrCat("cannot set the listen backlog on ",
+                                                     options_.host, ":", port_));
+  }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until its accept loop has started (it
+  // checks is_running()), so a Stop() right after Start() would leave the loop
+  // in accept() and the join hanging: return once it runs.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!server_->is_running()) {
+    if (absl::Now() > deadline) {
+      return Internal("LISTEN_FAILED", "the HTTP server's accept loop did not start");
+    }
+    absl::SleepFor(absl::Microseconds(200));
+  }
   LogInfo("http listening", {{"http_port", port_},
                              {"tls", options_.tls_cert_file.empty() ? "off" : "on"},
                              {"web_root", files_.enabled() ? "serving" : "absent"}});

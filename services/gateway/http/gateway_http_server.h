@@ -56,6 +56,11 @@ struct HttpServerOptions {
   size_t max_request_bytes = 4 * 1024 * 1024;
   int max_threads = 2048;
   size_t max_queue = 1024;
+  // Connections the kernel holds before they are accepted (capped by
+  // net.core.somaxconn). Debian's cpp-httplib listens with 5, which a burst of
+  // reconnects (every phone after a gateway restart) overflows: the kernel then
+  // drops or resets them.
+  int listen_backlog = 4096;
   absl::Duration keep_alive_timeout = absl::Seconds(5);
   absl::Duration read_timeout = absl::Seconds(10);
   absl::Duration write_timeout = absl::Seconds(10);
@@ -108,6 +113,7 @@ class GatewayHttpServer {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> streams_{0};
+  int listen_fd_ = -1;  // the listening socket, recorded as cpp-httplib opens it
   absl::Mutex metrics_mu_;
   absl::flat_hash_map<std::string, std::pair<Counter*, Histogram*>> metric_cache_
       ABSL_GUARDED_BY(metrics_mu_);

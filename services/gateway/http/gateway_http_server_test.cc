@@ -4,6 +4,15 @@
 // RPC, and the live stream (authentication, events by scope, heartbeats).
 #include "services/gateway/http/gateway_http_server.h"
 
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -106,6 +115,66 @@ class GatewayHttpServerTest : public ::testing::Test {
   std::unique_ptr<StreamAuthenticator> auth_;
   std::unique_ptr<GatewayHttpServer> server_;
 };
+
+// The most connections the kernel holds for the TCP socket listening on
+// 127.0.0.1:`port` before they are accepted (what `ss -lnt` shows as Send-Q),
+// read with sock_diag; -1 when none is found.
+int ListenBacklog(int port) {
+  int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) {
+    return -1;
+  }
+  struct {
+    nlmsghdr header;
+    inet_diag_req_v2 request;
+  } query{};
+  query.header.nlmsg_len = sizeof(query);
+  query.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  query.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  query.request.sdiag_family = AF_INET;
+  query.request.sdiag_protocol = IPPROTO_TCP;
+  query.request.idiag_states = 1u << TCP_LISTEN;
+  int backlog = -1;
+  if (::send(fd, &query, sizeof(query), 0) == static_cast<ssize_t>(sizeof(query))) {
+    std::vector<char> buf(64 * 1024);
+    for (bool done = false; !done;) {
+      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n <= 0) {
+        break;
+      }
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, n);
+           h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+          done = true;
+          break;
+        }
+        auto* msg = static_cast<inet_diag_msg*>(NLMSG_DATA(h));
+        if (ntohs(msg->id.idiag_sport) == port) {
+          backlog = static_cast<int>(msg->idiag_wqueue);  // a listener's: its backlog
+        }
+      }
+    }
+  }
+  ::close(fd);
+  return backlog;
+}
+
+int SoMaxConn() {
+  int v = 0;
+  std::ifstream("/proc/sys/net/core/somaxconn") >> v;
+  return v;
+}
+
+// cpp-httplib (Debian's build) listens with a backlog of 5: a burst of
+// connections (every phone reconnecting after a gateway restart; `make
+// bench`'s SSE fan-out opening 100 at once on a busy machine) overflowed it and
+// the kernel reset some. The gateway listens again with its own.
+TEST_F(GatewayHttpServerTest, TheListenQueueHoldsABurstOfConnections) {
+  const int somaxconn = SoMaxConn();
+  ASSERT_GT(somaxconn, 5);
+  EXPECT_EQ(ListenBacklog(server_->port()),
+            std::min(HttpServerOptions{}.listen_backlog, somaxconn));
+}
 
 TEST_F(GatewayHttpServerTest, ConnectCallWithCorsHeadersForTheAllowedOrigin) {
   httplib::Client c = Client();
