@@ -25,8 +25,8 @@
 //    and before its acknowledgement (InvalidatingCommitter, caching_kv.h), so a
 //    caller reads its own write on the replica that made it.
 // What it does not give: another replica may answer from memory for as long as
-// its listener takes to hear of a change (usually well under a millisecond on
-// one network; never more than `max_silence`). Use it for reads a user looks at,
+// its listener takes to hear of a change (one message from Redis; never more
+// than `max_silence`). Use it for reads a user looks at,
 // never for the reads a write decides on.
 //
 //   RedisReadCache cache(redis_options, {.prefixes = {"org:{org}:unit:"}});
