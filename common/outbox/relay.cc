@@ -36,6 +36,13 @@ void OutboxRelay::Stop(absl::Duration drain) {
   }
   stopping_ = true;
   thread_.join();
+  // Read ahead and not handed over yet: they go out with the rest.
+  for (Entry& e : held_) {
+    Publish(std::move(e));
+  }
+  held_.clear();
+  held_bytes_ = 0;
+  stats_.held = 0;
   // Deliveries confirmed during the flush are acknowledged below, so they are
   // not published again by the next relay.
   (void)producer_.Flush(drain);
@@ -93,6 +100,11 @@ void OutboxRelay::Loop() {
         next_claim = absl::Now();
         LogInfo("outbox relay active", {{"stream", options_.stream_key}});
       } else {
+        // Read but not handed over: pending under our name, so the holder of
+        // the lease re-claims them.
+        held_.clear();
+        held_bytes_ = 0;
+        stats_.held = 0;
         LogInfo("outbox relay standing by (lease held elsewhere)",
                 {{"stream", options_.stream_key}});
       }
@@ -149,33 +161,93 @@ void OutboxRelay::Loop() {
   stats_.active = 0;
 }
 
-absl::Status OutboxRelay::ReadNew() {
-  int room;
-  {
-    absl::MutexLock lock(&mu_);
-    room = options_.max_in_flight - static_cast<int>(in_flight_.size());
+absl::StatusOr<std::vector<OutboxRelay::Entry>> OutboxRelay::Read(int count, bool block) {
+  std::vector<std::string> cmd = {"XREADGROUP",           "GROUP", options_.group,
+                                  options_.consumer_name, "COUNT", std::to_string(count)};
+  if (block) {
+    // Short blocks so confirmed entries are deleted promptly and Stop() is quick.
+    cmd.insert(cmd.end(), {"BLOCK", "200"});
   }
-  if (room <= 0) {
-    absl::SleepFor(absl::Milliseconds(20));
-    return absl::OkStatus();
-  }
-  int count = std::min(room, options_.batch_size);
-  // Short blocks so confirmed entries are deleted promptly and Stop() is quick.
-  auto r = blocking_conn_->Command({"XREADGROUP", "GROUP", options_.group, options_.consumer_name,
-                                    "COUNT", std::to_string(count), "BLOCK", "200", "STREAMS",
-                                    options_.stream_key, ">"});
+  cmd.insert(cmd.end(), {"STREAMS", options_.stream_key, ">"});
+  auto r = blocking_conn_->Command(cmd);
   if (!r.ok()) {
     return r.status();
   }
   if (r->is_nil() || r->elements.empty()) {
-    return absl::OkStatus();
+    return std::vector<Entry>{};
   }
   std::vector<Entry> entries = ParseEntries(r->elements[0].elements[1]);
   SALESOPS_RETURN_IF_ERROR(AwaitReplicated());
+  return entries;
+}
+
+absl::Status OutboxRelay::ReadNew() {
+  int room;
+  bool answering;
+  {
+    absl::MutexLock lock(&mu_);
+    room = options_.max_in_flight - static_cast<int>(in_flight_.size() + held_.size());
+    answering = options_.one_round_at_a_time && unanswered_ >= kProducerRequestWindow;
+  }
+  if (answering) {
+    // Kafka is answering the last round: read the next one meanwhile (what
+    // fits in one request), then wait for the answer before handing it over.
+    while (room > 0 && held_bytes_ < options_.round_bytes) {
+      const int count = std::min(room, options_.batch_size);
+      SALESOPS_ASSIGN_OR_RETURN(std::vector<Entry> more, Read(count, false));
+      room -= static_cast<int>(more.size());
+      for (Entry& e : more) {
+        held_bytes_ += EntryBytes(e);
+        held_.push_back(std::move(e));
+      }
+      stats_.held = static_cast<int64_t>(held_.size());
+      if (static_cast<int>(more.size()) < count) {
+        break;  // nothing more waiting
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    if (!mu_.AwaitWithTimeout(
+            absl::Condition(
+                +[](int* n) { return *n < kProducerRequestWindow; }, &unanswered_),
+            options_.round_wait)) {
+      return absl::OkStatus();  // still answering: acknowledge, claim, come back
+    }
+  }
+  std::vector<Entry> entries;
+  entries.swap(held_);
+  held_bytes_ = 0;
+  stats_.held = 0;
+  if (entries.empty()) {
+    if (room <= 0) {
+      absl::SleepFor(absl::Milliseconds(20));
+      return absl::OkStatus();
+    }
+    SALESOPS_ASSIGN_OR_RETURN(entries, Read(std::min(room, options_.batch_size), true));
+    if (entries.empty()) {
+      return absl::OkStatus();
+    }
+  }
   for (Entry& e : entries) {
     Publish(std::move(e));
   }
+  SendRound(absl::Milliseconds(1));
   return absl::OkStatus();
+}
+
+size_t OutboxRelay::EntryBytes(const Entry& e) {
+  size_t n = 0;
+  for (const auto& [k, v] : e.fields) {
+    n += k.size() + v.size();
+  }
+  return n;
+}
+
+void OutboxRelay::SendRound(absl::Duration wait) {
+  if (options_.one_round_at_a_time && wait > absl::ZeroDuration()) {
+    // The round is the batch: a flush makes the producer send it now rather
+    // than after linger.ms (and serves delivery reports here while it waits).
+    (void)producer_.Flush(wait);
+  }
 }
 
 absl::Status OutboxRelay::AwaitReplicated() {
@@ -236,6 +308,7 @@ absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
       ack.insert(ack.end(), deleted_ids.begin(), deleted_ids.end());
       (void)redis_.Command(ack);
     }
+    bool published = false;
     for (Entry& e : entries) {
       bool busy;
       {
@@ -247,6 +320,10 @@ absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
       }
       ++stats_.reclaimed;
       Publish(std::move(e));
+      published = true;
+    }
+    if (published) {
+      SendRound(options_.round_wait);  // a page at a time
     }
   } while (cursor != "0-0" && !stopping_.load());
   *done = cursor == "0-0";
@@ -266,11 +343,13 @@ void OutboxRelay::Publish(Entry entry) {
   {
     absl::MutexLock lock(&mu_);
     in_flight_.insert(entry.stream_id);
+    stats_.unanswered = ++unanswered_;
   }
   std::string id = entry.stream_id;
   absl::Status s = producer_.Produce(topic, event.key, event.data, ToKafkaHeaders(event),
                                      [this, id](absl::Status st) {
                                        absl::MutexLock lock(&mu_);
+                                       stats_.unanswered = --unanswered_;
                                        if (st.ok()) {
                                          delivered_.push_back(id);
                                          ++stats_.published;
@@ -283,6 +362,7 @@ void OutboxRelay::Publish(Entry entry) {
   if (!s.ok()) {
     absl::MutexLock lock(&mu_);
     in_flight_.erase(id);
+    stats_.unanswered = --unanswered_;
     ++stats_.failed;
     LogWarning("outbox relay: produce failed", {{"error", std::string(s.message())}});
   }

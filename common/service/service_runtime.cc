@@ -69,6 +69,12 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
                     svc, [this] { return relay_->stats().active.load(); });
   metrics_.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
                     [this] { return relay_->stats().backlog.load(); });
+  metrics_.AddGauge("salesops_outbox_unanswered",
+                    "Outbox entries handed to Kafka whose delivery is not answered yet", svc,
+                    [this] { return relay_->stats().unanswered.load(); });
+  metrics_.AddGauge("salesops_outbox_held",
+                    "Outbox entries read ahead, handed to Kafka once it has answered", svc,
+                    [this] { return relay_->stats().held.load(); });
   metrics_.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
                         [this] { return relay_->stats().published.load(); });
   metrics_.AddCounterFn("salesops_outbox_delivery_failures_total",

@@ -1,12 +1,17 @@
 // The write → outbox → Kafka → consumer path of the org service against a real
 // Redis and a real Kafka broker: CloudEvents on the topic, no event lost when
 // the broker is down or the service is killed, effectively-once projection
-// under redelivery, and poison records dead-lettered while the consumer goes on.
+// under redelivery, and poison records dead-lettered while the consumer goes on;
+// the relay hands records to Kafka a round at a time.
 #include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/events/cloud_event.h"
+#include "common/kafka/producer.h"
+#include "common/outbox/relay.h"
+#include "common/outbox/write_batch.h"
+#include "common/redis/redis_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "salesops/org/v1/org_events.pb.h"
@@ -349,6 +354,83 @@ TEST_F(OrgEventsTest, GracefulShutdownPublishesPendingEvents) {
   }
   std::vector<Record> records = reader.ReadUntil(Mine("-" + sfx_), 21, absl::Seconds(30));
   EXPECT_EQ(records.size(), 21u);
+}
+
+// The relay hands records to Kafka a round at a time: while 5 or more are
+// unanswered (here 6 for a topic the broker does not have, which librdkafka
+// holds until message.timeout.ms), the entries written after them are read
+// ahead but stay out of the producer's queue (relay.h: queued behind an
+// unanswered request, librdkafka 2.0's idempotent producer spins). Once the 6
+// fail, the held entries go out, in commit order; the 6 stay pending in the
+// outbox for a later retry.
+TEST(OutboxRelayTest, EntriesWaitForTheRoundAheadToBeAnswered) {
+  const TestEnv& env = TestEnv::Get();
+  const std::string sfx = UniqueSuffix();
+  RedisClient redis(RedisAs("org"));
+  ProducerOptions po;
+  po.bootstrap = env.kafka_bootstrap;
+  po.sasl = KafkaAs("org");
+  po.message_timeout = absl::Seconds(3);
+  KafkaProducer producer(po);
+  ASSERT_TRUE(producer.Start().ok());
+  RelayOptions ro;
+  ro.stream_key = "org:{org}:relay-round-" + sfx;
+  OutboxRelay relay(redis, producer, ro);
+  TransactionalOutbox outbox(redis, ro.stream_key);
+  TopicReader reader(env.kafka_bootstrap, kTopic);
+  auto commit = [&](const std::string& topic, const std::string& key, int i) {
+    CloudEvent e;
+    e.id = absl::StrCat("round-", sfx, "-", i);
+    e.source = "/salesops/org";
+    e.type = "salesops.org.v1.OrgUnitUpdated";
+    e.subject = "orgUnits/" + key;
+    e.key = key;
+    e.time = absl::Now();
+    e.data = absl::StrCat(i);
+    WriteBatch b;
+    b.Emit(e, topic);
+    auto r = outbox.Commit(b);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->committed);
+  };
+  // Polls a relay figure until it reaches `want` (a barrier, not a pause).
+  auto await = [](const std::atomic<int64_t>& figure, int64_t want) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (figure.load() != want && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return figure.load();
+  };
+  constexpr int kAhead = 6;
+  constexpr int kBehind = 20;
+  for (int i = 0; i < kAhead; ++i) {
+    commit("salesops.org.no-such-topic-" + sfx + ".v1", "ahead-" + sfx, i);
+  }
+  relay.Start();
+  ASSERT_EQ(await(relay.stats().unanswered, kAhead), kAhead);
+  const std::string key = "behind-" + sfx;
+  for (int i = 0; i < kBehind; ++i) {
+    commit(kTopic, key, kAhead + i);
+  }
+  ASSERT_EQ(await(relay.stats().held, kBehind), kBehind) << "the relay did not read ahead";
+  EXPECT_EQ(producer.OutQueueLength(), kAhead) << "records were queued behind the round";
+  EXPECT_EQ(relay.stats().published.load(), 0);
+
+  std::vector<Record> records =
+      reader.ReadUntil([&](const Record& r) { return r.key == key; }, kBehind, absl::Seconds(30));
+  ASSERT_EQ(records.size(), static_cast<size_t>(kBehind));
+  for (int i = 0; i < kBehind; ++i) {
+    EXPECT_EQ(records[i].headers.at("ce_id"), absl::StrCat("round-", sfx, "-", kAhead + i));
+  }
+  EXPECT_EQ(relay.stats().failed.load(), kAhead);
+  EXPECT_EQ(await(relay.stats().published, kBehind), kBehind);
+  relay.Stop(absl::Seconds(5));
+  producer.Stop();
+  RedisClient admin(RedisAs("admin"));
+  auto pending = admin.Command({"XPENDING", ro.stream_key, ro.group});
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_EQ(pending->elements[0].integer, kAhead) << "the failed round stays in the outbox";
+  (void)admin.Command({"DEL", ro.stream_key});
 }
 
 }  // namespace
