@@ -37,12 +37,9 @@ void OutboxRelay::Stop(absl::Duration drain) {
   stopping_ = true;
   thread_.join();
   // Read ahead and not handed over yet: they go out with the rest.
-  for (Entry& e : held_) {
+  for (Entry& e : TakeHeld()) {
     Publish(std::move(e));
   }
-  held_.clear();
-  held_bytes_ = 0;
-  stats_.held = 0;
   // Deliveries confirmed during the flush are acknowledged below, so they are
   // not published again by the next relay.
   (void)producer_.Flush(drain);
@@ -102,9 +99,7 @@ void OutboxRelay::Loop() {
       } else {
         // Read but not handed over: pending under our name, so the holder of
         // the lease re-claims them.
-        held_.clear();
-        held_bytes_ = 0;
-        stats_.held = 0;
+        (void)TakeHeld();
         LogInfo("outbox relay standing by (lease held elsewhere)",
                 {{"stream", options_.stream_key}});
       }
@@ -195,13 +190,10 @@ absl::Status OutboxRelay::ReadNew() {
     while (room > 0 && held_bytes_ < options_.round_bytes) {
       const int count = std::min(room, options_.batch_size);
       SALESOPS_ASSIGN_OR_RETURN(std::vector<Entry> more, Read(count, false));
-      room -= static_cast<int>(more.size());
-      for (Entry& e : more) {
-        held_bytes_ += EntryBytes(e);
-        held_.push_back(std::move(e));
-      }
-      stats_.held = static_cast<int64_t>(held_.size());
-      if (static_cast<int>(more.size()) < count) {
+      const int got = static_cast<int>(more.size());
+      room -= got;
+      Hold(std::move(more));
+      if (got < count) {
         break;  // nothing more waiting
       }
     }
@@ -213,10 +205,7 @@ absl::Status OutboxRelay::ReadNew() {
       return absl::OkStatus();  // still answering: acknowledge, claim, come back
     }
   }
-  std::vector<Entry> entries;
-  entries.swap(held_);
-  held_bytes_ = 0;
-  stats_.held = 0;
+  std::vector<Entry> entries = TakeHeld();
   if (entries.empty()) {
     if (room <= 0) {
       absl::SleepFor(absl::Milliseconds(20));
@@ -232,6 +221,35 @@ absl::Status OutboxRelay::ReadNew() {
   }
   SendRound(absl::Milliseconds(1));
   return absl::OkStatus();
+}
+
+void OutboxRelay::Hold(std::vector<Entry> more) {
+  for (Entry& e : more) {
+    held_bytes_ += EntryBytes(e);
+    held_.push_back(std::move(e));
+  }
+  absl::MutexLock lock(&mu_);  // so WaitUntil sees the change
+  stats_.held = static_cast<int64_t>(held_.size());
+}
+
+std::vector<OutboxRelay::Entry> OutboxRelay::TakeHeld() {
+  std::vector<Entry> out;
+  out.swap(held_);
+  held_bytes_ = 0;
+  absl::MutexLock lock(&mu_);
+  stats_.held = 0;
+  return out;
+}
+
+bool OutboxRelay::WaitUntil(const std::function<bool(const RelayStats&)>& done,
+                            absl::Duration timeout) {
+  struct Check {
+    const std::function<bool(const RelayStats&)>* done;
+    const RelayStats* stats;
+    bool operator()() const { return (*done)(*stats); }
+  } check{&done, &stats_};
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&check), timeout);
 }
 
 size_t OutboxRelay::EntryBytes(const Entry& e) {

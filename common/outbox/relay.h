@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,6 +101,10 @@ class OutboxRelay {
   void Stop(absl::Duration drain = absl::Seconds(10));
 
   const RelayStats& stats() const { return stats_; }
+  // Blocks until `done(stats())` holds or `timeout` passes; whether it held.
+  // Woken by every change of published, failed, unanswered and held (a
+  // barrier, not polling).
+  bool WaitUntil(const std::function<bool(const RelayStats&)>& done, absl::Duration timeout);
 
  private:
   struct Entry {
@@ -120,6 +125,9 @@ class OutboxRelay {
   // replicas have them (AwaitReplicated).
   absl::StatusOr<std::vector<Entry>> Read(int count, bool block);
   static size_t EntryBytes(const Entry& e);
+  // Adds entries read ahead to held_, or takes them all out of it.
+  void Hold(std::vector<Entry> more);
+  std::vector<Entry> TakeHeld();
   // With one_round_at_a_time: sends what Publish handed over now, waiting up
   // to `wait` for Kafka's answers.
   void SendRound(absl::Duration wait);

@@ -393,13 +393,11 @@ TEST(OutboxRelayTest, EntriesWaitForTheRoundAheadToBeAnswered) {
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_TRUE(r->committed);
   };
-  // Polls a relay figure until it reaches `want` (a barrier, not a pause).
-  auto await = [](const std::atomic<int64_t>& figure, int64_t want) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (figure.load() != want && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return figure.load();
+  // Waits (woken by the relay, no polling) until a relay figure reaches `want`.
+  auto await = [&](const std::atomic<int64_t> RelayStats::*figure, int64_t want) {
+    (void)relay.WaitUntil([&](const RelayStats& st) { return (st.*figure).load() == want; },
+                          absl::Seconds(20));
+    return (relay.stats().*figure).load();
   };
   constexpr int kAhead = 6;
   constexpr int kBehind = 20;
@@ -407,12 +405,12 @@ TEST(OutboxRelayTest, EntriesWaitForTheRoundAheadToBeAnswered) {
     commit("salesops.org.no-such-topic-" + sfx + ".v1", "ahead-" + sfx, i);
   }
   relay.Start();
-  ASSERT_EQ(await(relay.stats().unanswered, kAhead), kAhead);
+  ASSERT_EQ(await(&RelayStats::unanswered, kAhead), kAhead);
   const std::string key = "behind-" + sfx;
   for (int i = 0; i < kBehind; ++i) {
     commit(kTopic, key, kAhead + i);
   }
-  ASSERT_EQ(await(relay.stats().held, kBehind), kBehind) << "the relay did not read ahead";
+  ASSERT_EQ(await(&RelayStats::held, kBehind), kBehind) << "the relay did not read ahead";
   EXPECT_EQ(producer.OutQueueLength(), kAhead) << "records were queued behind the round";
   EXPECT_EQ(relay.stats().published.load(), 0);
 
@@ -423,7 +421,7 @@ TEST(OutboxRelayTest, EntriesWaitForTheRoundAheadToBeAnswered) {
     EXPECT_EQ(records[i].headers.at("ce_id"), absl::StrCat("round-", sfx, "-", kAhead + i));
   }
   EXPECT_EQ(relay.stats().failed.load(), kAhead);
-  EXPECT_EQ(await(relay.stats().published, kBehind), kBehind);
+  EXPECT_EQ(await(&RelayStats::published, kBehind), kBehind);
   relay.Stop(absl::Seconds(5));
   producer.Stop();
   RedisClient admin(RedisAs("admin"));
