@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "salesops/org/v1/org_events.pb.h"
@@ -153,44 +156,173 @@ absl::StatusOr<std::vector<std::string>> OrgDirectory::Units() {
   return out;
 }
 
-absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
+// What an org event changes in the directory, decoded once.
+struct OrgDirectoryProjection::Change {
+  enum class Kind { kNone, kMember, kUnit };
+  Kind kind = Kind::kNone;
+  salesops::org::v1::Member member;  // kMember
+  bool left = false;                 // kMember: MemberLeft
+  salesops::org::v1::OrgUnit unit;   // kUnit
+  // What it writes: "m:<member id>" or "u:<unit id>" (a wave holds each once).
+  std::string entry;
+};
+
+absl::StatusOr<OrgDirectoryProjection::Change> OrgDirectoryProjection::Decode(
+    const CloudEvent& event) const {
   namespace ov1 = salesops::org::v1;
-  absl::StatusOr<WriteBatch> batch = WriteBatch();
   const std::string& t = event.type;
-  // The member's team as the directory has it, to move them between team sets.
-  auto previous_team = [&](const ov1::Member& m) -> std::string {
-    const std::string name = m.name();
-    if (name.size() <= 8) {
-      return "";
-    }
-    auto v = kv_.ReadOne({"HGET", MemberKey(prefix_, name.substr(8)), "team"});
-    return v.ok() && !v->is_nil() ? v->str : "";
-  };
+  Change c;
   if (t == "salesops.org.v1.MemberJoined") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberJoined>(event));
-    batch = PutMember(prefix_, e.member(), false, previous_team(e.member()));
+    c.member = e.member();
   } else if (t == "salesops.org.v1.MemberUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberUpdated>(event));
-    batch = PutMember(prefix_, e.member(), false, previous_team(e.member()));
+    c.member = e.member();
   } else if (t == "salesops.org.v1.MemberMoved") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberMoved>(event));
-    batch = PutMember(prefix_, e.member(), false, previous_team(e.member()));
+    c.member = e.member();
   } else if (t == "salesops.org.v1.MemberLeft") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::MemberLeft>(event));
-    batch = PutMember(prefix_, e.member(), true, previous_team(e.member()));
+    c.member = e.member();
+    c.left = true;
   } else if (t == "salesops.org.v1.OrgUnitCreated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::OrgUnitCreated>(event));
-    batch = PutUnit(prefix_, e.org_unit());
+    c.kind = Change::Kind::kUnit;
+    c.unit = e.org_unit();
   } else if (t == "salesops.org.v1.OrgUnitUpdated") {
     SALESOPS_ASSIGN_OR_RETURN(auto e, DecodePayload<ov1::OrgUnitUpdated>(event));
-    batch = PutUnit(prefix_, e.org_unit());
+    c.kind = Change::Kind::kUnit;
+    c.unit = e.org_unit();
   } else {
-    return absl::OkStatus();  // other org events do not change the directory
+    return c;  // other org events do not change the directory
+  }
+  if (c.kind == Change::Kind::kUnit) {
+    SALESOPS_ASSIGN_OR_RETURN(std::string id, IdOf(c.unit.name(), "orgUnits/", "org_unit.name"));
+    c.entry = absl::StrCat("u:", id);
+  } else {
+    c.kind = Change::Kind::kMember;
+    SALESOPS_ASSIGN_OR_RETURN(std::string id, IdOf(c.member.name(), "members/", "member.name"));
+    c.entry = absl::StrCat("m:", id);
+  }
+  return c;
+}
+
+absl::Status OrgDirectoryProjection::Handle(const CloudEvent& event) {
+  SALESOPS_ASSIGN_OR_RETURN(Change c, Decode(event));
+  absl::StatusOr<WriteBatch> batch = WriteBatch();
+  if (c.kind == Change::Kind::kUnit) {
+    batch = PutUnit(prefix_, c.unit);
+  } else if (c.kind == Change::Kind::kMember) {
+    // The member's team as the directory has it, to move them between team sets.
+    auto v = kv_.ReadOne({"HGET", MemberKey(prefix_, c.entry.substr(2)), "team"});
+    batch = PutMember(prefix_, c.member, c.left, v.ok() && !v->is_nil() ? v->str : "");
+  } else {
+    return absl::OkStatus();
   }
   if (!batch.ok()) {
     return batch.status();
   }
   return store_.ApplyOnce(event, *std::move(batch)).status();
+}
+
+std::vector<absl::Status> OrgDirectoryProjection::HandleBatch(
+    const std::vector<const CloudEvent*>& events) {
+  std::vector<absl::Status> out(events.size(), absl::OkStatus());
+  std::vector<std::optional<Change>> changes(events.size());
+  // The teams of the batch's members as the directory has them, in one read.
+  std::vector<std::string> members;
+  absl::flat_hash_set<std::string> asked;
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::StatusOr<Change> c = Decode(*events[i]);
+    if (!c.ok()) {
+      out[i] = c.status();  // the consumer dead-letters it, one by one
+      continue;
+    }
+    if (c->kind == Change::Kind::kNone) {
+      continue;
+    }
+    if (c->kind == Change::Kind::kMember && asked.insert(c->entry).second) {
+      members.push_back(c->entry.substr(2));
+    }
+    changes[i] = *std::move(c);
+  }
+  absl::flat_hash_map<std::string, std::string> team;  // member id → team now
+  if (!members.empty()) {
+    std::vector<std::vector<std::string>> reads;
+    for (const std::string& id : members) {
+      reads.push_back({"HGET", MemberKey(prefix_, id), "team"});
+    }
+    absl::StatusOr<std::vector<RedisValue>> got = kv_.Read(reads);
+    if (!got.ok() || got->size() != members.size()) {
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (changes[i].has_value()) {
+          out[i] = got.ok() ? Internal("DIRECTORY_READ", "replies missing") : got.status();
+        }
+      }
+      return out;
+    }
+    for (size_t k = 0; k < members.size(); ++k) {
+      if (!(*got)[k].is_nil()) {
+        team[members[k]] = (*got)[k].str;
+      }
+    }
+  }
+  // Waves: each member or unit at most once, committed in order.
+  size_t i = 0;
+  while (i < events.size()) {
+    std::vector<std::pair<const CloudEvent*, WriteBatch>> items;
+    std::vector<size_t> where;
+    absl::flat_hash_set<std::string> entries;
+    for (; i < events.size(); ++i) {
+      if (!changes[i].has_value()) {
+        continue;
+      }
+      const Change& c = *changes[i];
+      if (!entries.insert(c.entry).second) {
+        break;  // the next wave starts here
+      }
+      absl::StatusOr<WriteBatch> b = WriteBatch();
+      if (c.kind == Change::Kind::kUnit) {
+        b = PutUnit(prefix_, c.unit);
+      } else {
+        const std::string id = c.entry.substr(2);
+        auto it = team.find(id);
+        b = PutMember(prefix_, c.member, c.left, it == team.end() ? "" : it->second);
+        if (b.ok()) {
+          team[id] = std::string(absl::StripPrefix(c.member.org_unit(), "orgUnits/"));
+        }
+      }
+      if (!b.ok()) {
+        out[i] = b.status();
+        continue;
+      }
+      items.emplace_back(events[i], *std::move(b));
+      where.push_back(i);
+    }
+    std::vector<absl::StatusOr<CommitResult>> results = store_.TryApplyCombined(std::move(items));
+    bool failed = false;
+    for (size_t k = 0; k < where.size(); ++k) {
+      const absl::StatusOr<CommitResult>* r = k < results.size() ? &results[k] : nullptr;
+      if (r != nullptr && r->ok() &&
+          ((*r)->committed || (*r)->failed_tag == ProjectionStore::kSeenTag)) {
+        continue;
+      }
+      failed = true;
+      out[where[k]] = r == nullptr || !r->ok()
+                          ? (r == nullptr ? Internal("DIRECTORY_COMMIT", "no result") : r->status())
+                          : Unavailable("DIRECTORY_COMMIT",
+                                        absl::StrCat("guard ", (*r)->failed_tag, " failed"));
+    }
+    if (failed) {
+      // Not applied: the consumer takes them one by one, after the failed ones.
+      for (; i < events.size(); ++i) {
+        if (changes[i].has_value()) {
+          out[i] = Unavailable("DIRECTORY_BATCH_STOPPED", "an earlier event of the batch failed");
+        }
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace salesops::org

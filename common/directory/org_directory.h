@@ -67,6 +67,14 @@ class DirectoryMemberLookup final : public MemberLookup {
 };
 
 // The consumer side: org events → directory entries.
+//
+// HandleBatch applies what the consumer fetched in as few Redis scripts as it
+// can (ProjectionStore::TryApplyCombined): a member's previous team is read
+// for the whole batch in one round trip, and the batch commits in waves, runs
+// of events that touch a member or unit at most once. An event that fails
+// stops the batch there: the later waves are not applied but answered
+// UNAVAILABLE, so the consumer applies them one by one after it, in order
+// (never an older state over a newer one).
 class OrgDirectoryProjection final : public EventHandler {
  public:
   OrgDirectoryProjection(ProjectionStore& store, KvReader& kv, std::string prefix)
@@ -77,8 +85,12 @@ class OrgDirectoryProjection final : public EventHandler {
         kv_(*owned_),
         prefix_(std::move(prefix)) {}
   absl::Status Handle(const CloudEvent& event) override;
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override;
 
  private:
+  struct Change;
+  absl::StatusOr<Change> Decode(const CloudEvent& event) const;
+
   ProjectionStore& store_;
   std::unique_ptr<KvReader> owned_;
   KvReader& kv_;

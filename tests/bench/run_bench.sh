@@ -9,7 +9,9 @@
 #       against the same echo baseline;
 #   (a'') re-tiering BENCH_RETIER_CUSTOMERS (100,000) customers with the tier job, against
 #       reading the same data; Redis memory per customer (own Redis instance);
-#   (a''') warning engine: events/s with 50 rules, and publish → WarningRaised p50/p99
+#   (a''') the org directory catching up: org events applied one at a time and in the
+#       consumer's batches of 256 (directory_bench, own Redis);
+#   (a'''') warning engine: events/s with 50 rules, and publish → WarningRaised p50/p99
 #       next to raw produce → consume latency on the same broker;
 #   (b) events: raw librdkafka produce+consume vs outbox → relay → Kafka → consumer;
 #   (c) Google Benchmark suites of domain and common code;
@@ -51,6 +53,7 @@ cleanup() {
   "$local/redis.sh" stop "$run/redis" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-attainment" >/dev/null 2>&1 || true
+  "$local/redis.sh" stop "$run/redis-directory" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-warning" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-notify" >/dev/null 2>&1 || true
   "$local/redis.sh" stop "$run/redis-ha-r" >/dev/null 2>&1 || true
@@ -431,6 +434,12 @@ retier_port=$("$local/free_port.sh")
 "$local/redis.sh" stop "$run/redis-retier" >/dev/null 2>&1 || true
 echo "== attainment: ${BENCH_ATTAINMENT_EVENTS:-20000} won deals, one at a time and in batches (own Redis)"
 attainment_bench_run
+echo "== org directory catching up: 20,000 org events, one at a time and in batches (own Redis)"
+directory_port=$("$local/free_port.sh")
+"$local/redis.sh" start "$run/redis-directory" "$directory_port" >/dev/null
+"$build/tests/bench/directory_bench" --redis_addr="127.0.0.1:$directory_port" \
+  $(creds admin "$run/redis-directory") > "$run/directory.json"
+"$local/redis.sh" stop "$run/redis-directory" >/dev/null 2>&1 || true
 warning_bench_run
 echo "== performance: replay of the demo history into statements and scorecards (own Redis)"
 perf_redis_port=$("$local/free_port.sh")
@@ -545,6 +554,12 @@ print("\nre-tiering %d customers: %.1f s (%.0f customers/s); reading the same da
          retier['bytes_per_deal']))
 att_rows = {r['target']: r for r in load('attainment.json')}
 att = att_rows['attainment']
+directory = load('directory.json')[0]
+print("org directory catching up (%d events): %.0f events/s in batches of %d vs %.0f/s one at a "
+      "time (%.1fx); same directory: %s"
+      % (directory['events'], directory['batched_events_per_s'], directory['batch'],
+         directory['one_by_one_events_per_s'], directory['batched_over_one_by_one'],
+         directory['same_directory']))
 ratios['attainment_over_apply'] = att['attainment_over_baseline']  # printed after this summary
 warn_rows = load('warning.json')
 warn = {r['target']: r for r in warn_rows}
@@ -646,7 +661,7 @@ summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write":
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage, "gateway_read": gateway},
            "grpc_rounds_qps": all_rounds,
-           "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "warning": warn, "performance": perf, "review": review, "notify": notify, "ratios": ratios, "bars": bars, "micro_ns": micro}
+           "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "directory": directory, "warning": warn, "performance": perf, "review": review, "notify": notify, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
 print("\nwritten: bench-results/summary-%s.json" % stamp)
