@@ -11,6 +11,7 @@ constexpr char kSecret[] = "benchmark-secret-0123456789abcdefghijkl";
 JwtVerifierOptions Hs256Options() {
   JwtVerifierOptions o;
   o.hs256_secret = kSecret;
+  o.audience = ServiceAudience("org");  // as the org service verifies a sign-in token
   return o;
 }
 
@@ -20,6 +21,10 @@ void BM_VerifyHs256Cached(benchmark::State& state) {
   JwtVerifier verifier(Hs256Options(), clock);
   auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"}, absl::Hours(1),
                        absl::Now());
+  if (auto first = verifier.Verify(*token); !first.ok()) {
+    state.SkipWithError(first.status().ToString().c_str());  // a refusal is never cached
+    return;
+  }
   for (auto _ : state) {
     auto p = verifier.Verify(*token);
     benchmark::DoNotOptimize(p);
@@ -32,6 +37,10 @@ void BM_VerifyHs256Uncached(benchmark::State& state) {
   SystemClock clock;
   auto token = MintJwt({.key = kSecret}, {"m-1", Role::kSupervisor, "team-east-1"}, absl::Hours(1),
                        absl::Now());
+  if (auto first = JwtVerifier(Hs256Options(), clock).Verify(*token); !first.ok()) {
+    state.SkipWithError(first.status().ToString().c_str());  // measure acceptance, not refusal
+    return;
+  }
   for (auto _ : state) {
     JwtVerifier verifier(Hs256Options(), clock);
     auto p = verifier.Verify(*token);
