@@ -110,8 +110,12 @@ absl::StatusOr<std::vector<std::string>> OrgDirectory::UnitAndAncestors(
   return out;
 }
 
+std::vector<std::string> OrgDirectory::KindOfCommand(const std::string& unit_id) const {
+  return {"HGET", UnitKey(prefix_, unit_id), "kind"};
+}
+
 absl::StatusOr<int> OrgDirectory::KindOf(const std::string& unit_id) {
-  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne({"HGET", UnitKey(prefix_, unit_id), "kind"}));
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv_.ReadOne(KindOfCommand(unit_id)));
   int kind = 0;
   if (!v.is_nil()) {
     (void)absl::SimpleAtoi(v.str, &kind);

@@ -44,6 +44,8 @@ class OrgDirectory {
   absl::StatusOr<std::string> RegionOf(const std::string& unit_id);
   // The unit's kind (salesops.org.v1.OrgUnitKind), 0 when unknown.
   absl::StatusOr<int> KindOf(const std::string& unit_id);
+  // The command KindOf sends (prefetched with a write's other reads).
+  std::vector<std::string> KindOfCommand(const std::string& unit_id) const;
   // Members currently in the unit (not those who left).
   absl::StatusOr<std::vector<std::string>> MembersOf(const std::string& unit_id);
   // Every unit the directory has seen, sorted.

@@ -72,7 +72,7 @@ absl::StatusOr<std::vector<int64_t>> DocStore::GetDocs(const std::vector<DocRef>
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(refs.size());
   for (const DocRef& r : refs) {
-    cmds.push_back({"HMGET", DocKeyWith(prefix_, r.kind, r.id), "v", "pb"});
+    cmds.push_back(GetDocCommand(r.kind, r.id));
   }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, kv_.Read(cmds));
   for (size_t i = 0; i < refs.size() && i < replies.size(); ++i) {
@@ -268,6 +268,19 @@ void DocStore::GuardRequestWith(absl::string_view prefix, WriteBatch& b, absl::s
   const std::string key = RequestKeyWith(prefix, caller, request_id);
   b.ExpectAbsent(key, "request:");
   b.Set(key, resource, 24 * 3600);
+}
+
+std::vector<std::string> DocStore::GetDocCommand(absl::string_view kind,
+                                                 absl::string_view id) const {
+  return {"HMGET", DocKeyWith(prefix_, kind, id), "v", "pb"};
+}
+
+std::vector<std::string> DocStore::SeenRequestCommand(absl::string_view caller,
+                                                      absl::string_view request_id) const {
+  if (request_id.empty()) {
+    return {};
+  }
+  return {"GET", RequestKeyWith(prefix_, caller, request_id)};
 }
 
 absl::StatusOr<std::optional<std::string>> DocStore::SeenRequest(absl::string_view caller,

@@ -186,10 +186,18 @@ class DocStore {
   absl::StatusOr<std::optional<std::string>> SeenRequest(absl::string_view caller,
                                                          absl::string_view request_id);
 
- protected:
-  // Reads beyond documents and indexes, for the service stores' own keys.
+  // The commands SeenRequest and GetDocs send, for a caller that prefetches
+  // them with its other reads (prefetched_kv.h); SeenRequestCommand is empty
+  // for an empty request_id (nothing to read).
+  std::vector<std::string> SeenRequestCommand(absl::string_view caller,
+                                              absl::string_view request_id) const;
+  std::vector<std::string> GetDocCommand(absl::string_view kind, absl::string_view id) const;
+
+  // What the store reads through: a handler builds its call's own store on a
+  // PrefetchedKv over it. Also the service stores' reads beyond documents.
   KvReader& kv() { return kv_; }
 
+ protected:
  private:
   std::unique_ptr<KvReader> owned_kv_;
   KvReader& kv_;

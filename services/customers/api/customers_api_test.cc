@@ -18,6 +18,7 @@
 #include "common/docstore/in_memory_kv.h"
 #include "common/status/errors.h"
 #include "common/testing/api_test_support.h"
+#include "common/testing/counting_kv.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
 #include "gmock/gmock.h"
@@ -1197,6 +1198,74 @@ TEST_F(CustomersApiTest, BackdatedContractSigningDoesNotMoveTheActivityClockBack
   read = Get(rep1_, c.name());
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->pool_state(), v1::POOL_STATE_OWNED);
+}
+
+// Issue #19: a new deal reads what it decides on in one round trip, then
+// commits: the request id, the customer, both policies, the activity clock and
+// the product line's kind come from one prefetched pipeline.
+TEST_F(CustomersApiTest, CreateOpportunityReadsOnceBeforeItsCommit) {
+  const CallContext rep = As(Role::kRep, "rep-1", "t-hz");
+  const v1::Customer c = NewCustomer(rep, "杭州精密机械");
+  test_support::CountingKv counting(kv_);
+  CustomersStore store(counting, kv_);
+  OrgDirectory directory(counting, kKeyPrefix);
+  CustomersApi api(store, directory, clock_, tz_);
+  v1::CreateOpportunityRequest req;
+  req.set_request_id("2f1e4c7a-0d3b-4a8e-9c61-5b2f7e9d1a04");
+  req.mutable_opportunity()->set_customer(c.name());
+  req.mutable_opportunity()->set_display_name("年度采购项目");
+  *req.mutable_opportunity()->mutable_amount() = Cny(500'000'00);
+  req.mutable_opportunity()->set_product_line("orgUnits/pl-erp");
+  req.mutable_opportunity()->set_channel("direct");
+  v1::CreateOpportunityResponse resp;
+  absl::Status created = api.CreateOpportunity(rep, req, &resp);
+  ASSERT_TRUE(created.ok()) << created;
+  EXPECT_EQ(counting.reads, 1);
+  EXPECT_EQ(resp.opportunity().owner(), "members/rep-1");
+  EXPECT_EQ(resp.opportunity().team(), "orgUnits/t-hz");
+
+  // Its retry reads the request id, then the deal it made: still no guesswork.
+  counting.reads = 0;
+  v1::CreateOpportunityResponse again;
+  ASSERT_TRUE(api.CreateOpportunity(rep, req, &again).ok());
+  EXPECT_EQ(again.opportunity().name(), resp.opportunity().name());
+  EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.OpportunityCreated").size(), 1u);
+
+  // Not a product line: refused, naming the field, from the same single read.
+  counting.reads = 0;
+  req.set_request_id("");
+  req.mutable_opportunity()->set_product_line("orgUnits/t-hz");
+  absl::Status s = api.CreateOpportunity(rep, req, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(FieldOf(s), "opportunity.product_line");
+  EXPECT_EQ(counting.reads, 1);
+}
+
+TEST_F(CustomersApiTest, ChangeOpportunityStageReadsTwiceBeforeItsCommit) {
+  const CallContext rep = As(Role::kRep, "rep-1", "t-hz");
+  const v1::Customer c = NewCustomer(rep, "杭州精密机械");
+  v1::Opportunity o = NewOpp(rep, c, 500'000'00);
+  test_support::CountingKv counting(kv_);
+  CustomersStore store(counting, kv_);
+  OrgDirectory directory(counting, kKeyPrefix);
+  CustomersApi api(store, directory, clock_, tz_);
+  clock_.Advance(absl::Hours(2));
+  v1::ChangeOpportunityStageRequest req;
+  req.set_name(o.name());
+  req.set_etag(o.etag());
+  req.set_stage(v1::OPPORTUNITY_STAGE_QUALIFIED);
+  v1::ChangeOpportunityStageResponse resp;
+  absl::Status s = api.ChangeOpportunityStage(rep, req, &resp);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(counting.reads, 2);
+  EXPECT_EQ(resp.opportunity().stage(), v1::OPPORTUNITY_STAGE_QUALIFIED);
+  // The activity clock moved with it, read from the prefetch and guarded.
+  absl::StatusOr<v1::Customer> read = Get(rep, c.name());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->last_activity_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  // A stale etag is still refused (the deal's version guard, not the prefetch, decides).
+  s = api.ChangeOpportunityStage(rep, req, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/docstore/prefetched_kv.h"
 #include "common/ids/ids.h"
 #include "common/money/money.h"
 #include "common/status/errors.h"
@@ -226,12 +227,23 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   SALESOPS_RETURN_IF_ERROR(ValidateOpportunityFields(o, at, tz_));
 
-  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
+  // Every read the write decides on in one round trip (the request id, the
+  // customer, the policies, its activity clock, the product line's kind); the
+  // rest of the call reads through `reads` as it would read Redis.
+  PrefetchedKv reads(store_.kv());
+  reads.Prefetch({store_.SeenRequestCommand(call.principal.member_id, req.request_id()),
+                  store_.GetDocCommand(kCustomer, customer_id),
+                  store_.GetDocCommand(kPolicy, "tier"), store_.GetDocCommand(kPolicy, "pool"),
+                  CustomersStore::LastActivityCommand(customer_id),
+                  directory_.KindOfCommand(product_line)});
+  CustomersStore store(reads, store_.outbox());
+  OrgDirectory directory(reads, kKeyPrefix);
+  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store, call, req.request_id()));
   auto replay = [&](const std::string& name) -> absl::Status {
     SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(name, "opportunities/"));
-    SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadOpp(store_, StripPrefix(name)));
+    SALESOPS_ASSIGN_OR_RETURN(auto existing, LoadOpp(store, StripPrefix(name)));
     SALESOPS_ASSIGN_OR_RETURN(Access a,
-                              OppAccess(store_, directory_, call, existing.doc, clock_.Now()));
+                              OppAccess(store, directory, call, existing.doc, clock_.Now()));
     if (!CanRead(a)) {
       return DenyRead(name);
     }
@@ -243,10 +255,10 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   }
 
   // The customer and the policies the commit needs, in one round trip.
-  SALESOPS_ASSIGN_OR_RETURN(auto loaded, LoadCustomerAndPolicies(store_, customer_id));
+  SALESOPS_ASSIGN_OR_RETURN(auto loaded, LoadCustomerAndPolicies(store, customer_id));
   const Versioned<v1::Customer>& cust = loaded.first;
   const Policies& policies = loaded.second;
-  SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
+  SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store, directory, call, cust.doc, now));
   if (!CanRead(a)) {
     return DenyRead(o.customer());
   }
@@ -257,7 +269,7 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
     return FailedPrecondition("CUSTOMER_IN_POOL",
                               "claim the customer before opening deals with it");
   }
-  SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(product_line));
+  SALESOPS_ASSIGN_OR_RETURN(int kind, directory.KindOf(product_line));
   if (kind != 4) {  // salesops.org.v1.ORG_UNIT_KIND_PRODUCT_LINE
     return InvalidArgument({{"opportunity.product_line",
                              absl::StrCat(o.product_line(), " is not a known product line")}},
@@ -301,7 +313,7 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   GuardRequest(b, call, req.request_id(), o.name());
   IndexOpp(b, o);
   // `at` may be an admin's backfill_time: the activity clock only moves forward.
-  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(store_, b, cust.doc, at, policies.pool));
+  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(store, b, cust.doc, at, policies.pool));
   v1::OpportunityCreated e;
   e.set_opportunity(o.name());
   e.set_customer(o.customer());
@@ -318,7 +330,7 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   *e.mutable_actor() = ActorOf(call);
   Emit(b, call, customer_id, o.name(), e, at);
   AddStageTask(b, call, o, at);
-  absl::Status s = store_.Commit(b);
+  absl::Status s = store.Commit(b);
   if (ErrorReason(s) == reason::kRequestReplayed) {
     return replay(std::string(s.message()));
   }
@@ -589,8 +601,15 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   const std::string id = IdOf(v, "name", req.name(), "opportunities");
   CheckText(v, "lost_to_competitor", req.lost_to_competitor(), 0, 200);
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadOpp(store_, id));
-  SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store_, directory_, call, cur.doc, now));
+  // Two round trips before the commit, not four: the deal with the policies,
+  // then (the deal names it) the customer with its activity clock.
+  PrefetchedKv reads(store_.kv());
+  reads.Prefetch({store_.GetDocCommand(kOpportunity, id), store_.GetDocCommand(kPolicy, "tier"),
+                  store_.GetDocCommand(kPolicy, "pool")});
+  CustomersStore store(reads, store_.outbox());
+  OrgDirectory directory(reads, kKeyPrefix);
+  SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadOpp(store, id));
+  SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store, directory, call, cur.doc, now));
   if (!CanRead(a)) {
     return DenyRead(req.name());
   }
@@ -641,16 +660,18 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   }
   *next.mutable_update_time() = ToTs(at);
   next.clear_etag();
-  SALESOPS_ASSIGN_OR_RETURN(auto loaded,
-                            LoadCustomerAndPolicies(store_, StripPrefix(next.customer())));
+  const std::string customer_id = StripPrefix(next.customer());
+  reads.Prefetch({store.GetDocCommand(kCustomer, customer_id),
+                  CustomersStore::LastActivityCommand(customer_id)});
+  SALESOPS_ASSIGN_OR_RETURN(auto loaded, LoadCustomerAndPolicies(store, customer_id));
   const Versioned<v1::Customer>& cust = loaded.first;
   const Policies& policies = loaded.second;
   WriteBatch b;
   CustomersStore::PutDoc(b, kOpportunity, id, next, cur.version);
   // `at` may be an admin's backfill_time: the activity clock only moves forward.
-  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(store_, b, cust.doc, at, policies.pool));
+  SALESOPS_RETURN_IF_ERROR(TouchActivityForward(store, b, cust.doc, at, policies.pool));
   EmitStageChange(b, call, cur.doc, next, req.reason(), at, tz_);
-  SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
+  SALESOPS_RETURN_IF_ERROR(store.Commit(b));
   next.set_etag(absl::StrCat(cur.version + 1));
   *resp->mutable_opportunity() = std::move(next);
   return absl::OkStatus();

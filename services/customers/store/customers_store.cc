@@ -130,8 +130,12 @@ CustomersStore::CustomersStore(KvReader& kv, BatchCommitter& committer)
     : DocStore(kv, committer, kKeyPrefix, MapConflict) {}
 
 absl::StatusOr<std::string> CustomersStore::LastActivityText(const std::string& customer_id) {
-  SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> v, HGet(LastActivityKey(), customer_id));
-  return v.value_or("");
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v, kv().ReadOne(LastActivityCommand(customer_id)));
+  return v.is_nil() ? std::string() : std::move(v.str);
+}
+
+std::vector<std::string> CustomersStore::LastActivityCommand(const std::string& customer_id) {
+  return {"HGET", LastActivityKey(), customer_id};
 }
 
 absl::StatusOr<std::vector<std::optional<int64_t>>> CustomersStore::LastActivities(

@@ -80,6 +80,8 @@ class CustomersStore : public DocStore {
   // The customer's last-activity clock as stored ("" when none): the value a
   // guarded forward move compares with.
   absl::StatusOr<std::string> LastActivityText(const std::string& customer_id);
+  // The command LastActivityText sends (prefetched with a write's other reads).
+  static std::vector<std::string> LastActivityCommand(const std::string& customer_id);
   // Unix seconds per customer, parallel to `customer_ids`; nullopt when none.
   absl::StatusOr<std::vector<std::optional<int64_t>>> LastActivities(
       const std::vector<std::string>& customer_ids);
