@@ -1241,6 +1241,37 @@ TEST_F(CustomersApiTest, CreateOpportunityReadsOnceBeforeItsCommit) {
   EXPECT_EQ(counting.reads, 1);
 }
 
+TEST_F(CustomersApiTest, LogActivityReadsOnceBeforeItsCommit) {
+  const CallContext rep = As(Role::kRep, "rep-1", "t-hz");
+  const v1::Customer c = NewCustomer(rep, "杭州精密机械");
+  const v1::Opportunity o = NewOpp(rep, c, 500'000'00);
+  test_support::CountingKv counting(kv_);
+  CustomersStore store(counting, kv_);
+  OrgDirectory directory(counting, kKeyPrefix);
+  CustomersApi api(store, directory, clock_, tz_);
+  clock_.Advance(absl::Hours(3));
+  v1::LogActivityRequest req;
+  req.set_request_id("6c0d2a9e-41b7-4f3a-8e5d-2b9c7a1f0e33");
+  req.mutable_activity()->set_customer(c.name());
+  req.mutable_activity()->set_opportunity(o.name());
+  req.mutable_activity()->set_kind(v1::ACTIVITY_KIND_VISIT);
+  req.mutable_activity()->set_summary("拜访采购部，确认预算");
+  v1::LogActivityResponse resp;
+  absl::Status s = api.LogActivity(rep, req, &resp);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(counting.reads, 1);
+  absl::StatusOr<v1::Customer> read = Get(rep, c.name());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->last_activity_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  // A deal of another customer is still refused, naming the field.
+  const v1::Customer other = NewCustomer(rep, "苏州电子");
+  req.set_request_id("");
+  req.mutable_activity()->set_customer(other.name());
+  s = api.LogActivity(rep, req, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(FieldOf(s), "activity.opportunity");
+}
+
 TEST_F(CustomersApiTest, ChangeOpportunityStageReadsTwiceBeforeItsCommit) {
   const CallContext rep = As(Role::kRep, "rep-1", "t-hz");
   const v1::Customer c = NewCustomer(rep, "杭州精密机械");

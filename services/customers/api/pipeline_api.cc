@@ -720,24 +720,35 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   }
   CheckRequestId(v, req.request_id());
   SALESOPS_RETURN_IF_ERROR(v.Finish());
-  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store_, call, req.request_id()));
+  // The reads a visit decides on in one round trip: the request id, the
+  // customer, the deal it is about, the policies and the activity clock.
+  PrefetchedKv reads(store_.kv());
+  reads.Prefetch(
+      {store_.SeenRequestCommand(call.principal.member_id, req.request_id()),
+       store_.GetDocCommand(kCustomer, customer_id),
+       opp_id.empty() ? std::vector<std::string>() : store_.GetDocCommand(kOpportunity, opp_id),
+       store_.GetDocCommand(kPolicy, "tier"), store_.GetDocCommand(kPolicy, "pool"),
+       CustomersStore::LastActivityCommand(customer_id)});
+  CustomersStore store(reads, store_.outbox());
+  OrgDirectory directory(reads, kKeyPrefix);
+  SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store, call, req.request_id()));
   if (seen) {
     SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "activities/"));
     SALESOPS_ASSIGN_OR_RETURN(auto existing,
-                              store_.Get<v1::Activity>(kActivity, StripPrefix(*seen)));
+                              store.Get<v1::Activity>(kActivity, StripPrefix(*seen)));
     if (!existing) {
       return RequestIdReused();
     }
-    SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store_, StripPrefix(existing->doc.customer())));
-    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, c.doc, now));
+    SALESOPS_ASSIGN_OR_RETURN(auto c, LoadCustomer(store, StripPrefix(existing->doc.customer())));
+    SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store, directory, call, c.doc, now));
     if (!CanRead(a)) {
       return DenyRead(existing->doc.name());
     }
     *resp->mutable_activity() = std::move(existing->doc);
     return absl::OkStatus();
   }
-  SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store_, customer_id));
-  SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store_, directory_, call, cust.doc, now));
+  SALESOPS_ASSIGN_OR_RETURN(auto cust, LoadCustomer(store, customer_id));
+  SALESOPS_ASSIGN_OR_RETURN(Access a, AccessTo(store, directory, call, cust.doc, now));
   if (!CanRead(a)) {
     return DenyRead(act.customer());
   }
@@ -745,7 +756,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     return DenyWrite(act.customer());
   }
   if (!opp_id.empty()) {
-    SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store_, opp_id));
+    SALESOPS_ASSIGN_OR_RETURN(auto o, LoadOpp(store, opp_id));
     if (o.doc.customer() != cust.doc.name()) {
       return InvalidArgument({{"activity.opportunity", "belongs to another customer"}},
                              "OPPORTUNITY_OF_OTHER_CUSTOMER");
@@ -769,7 +780,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
       return PermissionDenied("NOT_IN_SCOPE", "a rep logs their own activities");
     }
     SALESOPS_RETURN_IF_ERROR(
-        CheckNamedMember(directory_, call, cust.doc, performer, "activity.performed_by"));
+        CheckNamedMember(directory, call, cust.doc, performer, "activity.performed_by"));
   }
   std::string follow_up_assignee = performer;
   if (req.has_follow_up() && !req.follow_up().assignee().empty()) {
@@ -777,7 +788,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     follow_up_assignee = IdOf(fv, "follow_up.assignee", req.follow_up().assignee(), "members");
     SALESOPS_RETURN_IF_ERROR(fv.Finish());
     SALESOPS_RETURN_IF_ERROR(
-        CheckNamedMember(directory_, call, cust.doc, follow_up_assignee, "follow_up.assignee"));
+        CheckNamedMember(directory, call, cust.doc, follow_up_assignee, "follow_up.assignee"));
   }
   // Time-ordered ids: listing an index in id order lists activities by time.
   const std::string id =
@@ -786,7 +797,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   act.set_performed_by(absl::StrCat("members/", performer));
   *act.mutable_occur_time() = ToTs(occur);
   *act.mutable_create_time() = ToTs(at);
-  SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store_));
+  SALESOPS_ASSIGN_OR_RETURN(Policies policies, LoadPolicies(store));
   WriteBatch b;
   CustomersStore::PutDoc(b, kActivity, id, act, 0);
   GuardRequest(b, call, req.request_id(), act.name());
@@ -796,7 +807,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   }
   b.ZAdd(ActivitiesByIndex(performer), 0, id);
   SALESOPS_RETURN_IF_ERROR(TouchActivityForward(
-      store_, b, cust.doc, std::max(occur, absl::FromUnixSeconds(0)), policies.pool));
+      store, b, cust.doc, std::max(occur, absl::FromUnixSeconds(0)), policies.pool));
   v1::ActivityLogged e;
   *e.mutable_activity() = act;
   e.set_customer_owner(cust.doc.owner());
@@ -833,7 +844,7 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
     t.set_etag("1");
     *resp->add_tasks() = std::move(t);
   }
-  absl::Status s = store_.Commit(b);
+  absl::Status s = store.Commit(b);
   if (ErrorReason(s) == reason::kRequestReplayed) {
     return AlreadyExists(reason::kRequestReplayed, "the same request_id is being processed; retry",
                          "");
