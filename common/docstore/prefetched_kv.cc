@@ -24,6 +24,15 @@ void PrefetchedKv::Prefetch(const std::vector<std::vector<std::string>>& command
   }
   ++round_trips_;
   absl::StatusOr<std::vector<RedisValue>> got = underneath_.Read(reads);
+  if (!got.ok() && (absl::IsUnavailable(got.status()) || absl::IsDeadlineExceeded(got.status()))) {
+    // Redis away or slow: the call's reads of these commands fail the same way at
+    // once, instead of each waiting out another timeout.
+    failure_ = got.status();
+    for (const std::vector<std::string>& c : reads) {
+      failed_.insert(Key(c));
+    }
+    return;
+  }
   if (!got.ok() || got->size() != reads.size()) {
     return;  // nothing kept: each read goes underneath and meets the failure there
   }
@@ -38,6 +47,9 @@ absl::StatusOr<std::vector<RedisValue>> PrefetchedKv::DoRead(
   keys.reserve(commands.size());
   for (const std::vector<std::string>& c : commands) {
     keys.push_back(Key(c));
+    if (failed_.erase(keys.back()) > 0) {
+      return failure_;
+    }
     if (!kept_.contains(keys.back())) {
       ++round_trips_;
       return underneath_.Read(commands);

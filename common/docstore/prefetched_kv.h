@@ -12,8 +12,10 @@
 // What it answers is what the reader underneath answered moments earlier, in the
 // same call: the commit's guards decide as they did when the reads were separate
 // round trips. A reply answers once (a second identical read goes underneath, so
-// a retry after a lost race reads afresh). A failed prefetch keeps nothing: the
-// reads then go underneath, which reports the failure where it happens. One per
+// a retry after a lost race reads afresh). A prefetch that meets Redis away or
+// too slow (UNAVAILABLE, DEADLINE_EXCEEDED) answers the first read of each of its
+// commands with that error at once, rather than have each wait out its own
+// timeout; any other failure keeps nothing, and the reads go underneath. One per
 // call; not thread-safe.
 #pragma once
 
@@ -22,6 +24,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "common/docstore/kv.h"
 
 namespace salesops {
@@ -51,6 +55,8 @@ class PrefetchedKv final : public KvReader {
 
   KvReader& underneath_;
   absl::flat_hash_map<std::string, RedisValue> kept_;
+  absl::flat_hash_set<std::string> failed_;  // commands whose prefetch Redis failed
+  absl::Status failure_;
   int64_t round_trips_ = 0;
   int64_t answered_ = 0;
 };

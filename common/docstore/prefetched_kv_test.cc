@@ -70,6 +70,42 @@ TEST(PrefetchedKvTest, AFailedPrefetchKeepsNothing) {
   EXPECT_EQ(reads.round_trips(), 2);
 }
 
+// Redis away: the call's reads of the prefetched commands fail at once with
+// the prefetch's error (no second timeout); others still go underneath.
+// AwaitReplicated (a request-id replay waiting for the replicas) is the reader's
+// underneath, never skipped.
+class Unreachable final : public KvReader {
+ public:
+  int reads = 0;
+  absl::Status AwaitReplicated(const std::string& key) override {
+    return absl::UnavailableError("not replicated: " + key);
+  }
+
+ protected:
+  absl::StatusOr<std::vector<RedisValue>> DoRead(
+      const std::vector<std::vector<std::string>>& commands) override {
+    ++reads;
+    return absl::UnavailableError("redis away");
+  }
+};
+
+TEST(PrefetchedKvTest, RedisAwayFailsThePrefetchedReadsAtOnce) {
+  Unreachable under;
+  PrefetchedKv reads(under);
+  reads.Prefetch({{"HGET", "p:{p}:h", "a"}, {"GET", "p:{p}:k"}});
+  EXPECT_EQ(under.reads, 1);
+  absl::StatusOr<std::optional<std::string>> a = reads.HGet("p:{p}:h", "a");
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kUnavailable) << a.status();
+  EXPECT_EQ(under.reads, 1);
+  // Answered once: the same read again goes underneath.
+  a = reads.HGet("p:{p}:h", "a");
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(under.reads, 2);
+  absl::Status replicated = reads.AwaitReplicated("p:{p}:k");
+  EXPECT_EQ(replicated.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(replicated.message()), ::testing::HasSubstr("not replicated"));
+}
+
 TEST(PrefetchedKvTest, AStoreOnItReadsDocumentsAndRequestIdsFromThePrefetch) {
   InMemoryKv kv;
   DocStore store(kv, kv, kPrefix);

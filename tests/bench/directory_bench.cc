@@ -3,7 +3,8 @@
 // (Handle, the way before batches) and as the Kafka consumer hands them over,
 // 256 at once (HandleBatch: one read of the members' teams, waves of combined
 // commits), on fresh events each time. The events are a reorganisation: units
-// made, members joining and then moving between teams, so batches hold waves.
+// made, then groups of members joining and moving twice between teams, so a
+// batch holds each member up to three times and commits in several waves.
 // Prints one JSON line; checks that both ways leave the same directory. Talks
 // to the given Redis only; stops by itself.
 #include <cstdio>
@@ -35,7 +36,11 @@ namespace {
 namespace ov1 = salesops::org::v1;
 constexpr int kBatch = 256;
 
-// `run` keeps each way's event ids (and keyspace) apart.
+// `run` keeps each way's event ids (and keyspace) apart. After the teams, the
+// members come in groups of kGroup: the group joins, then moves twice (each
+// member to another team each time), so a consumer batch of 256 holds the same
+// members several times and commits in three or four waves.
+constexpr int kGroup = 64;
 std::vector<CloudEvent> Reorganisation(const std::string& run, int n, int teams) {
   std::vector<CloudEvent> out;
   auto add = [&](const std::string& key, const google::protobuf::Message& payload) {
@@ -50,19 +55,24 @@ std::vector<CloudEvent> Reorganisation(const std::string& run, int n, int teams)
     u.mutable_org_unit()->set_kind(ov1::ORG_UNIT_KIND_TEAM);
     add(absl::StrCat("team-", t), u);
   }
-  const int members = (n - static_cast<int>(out.size())) / 2;
-  for (int i = 0; static_cast<int>(out.size()) < n; ++i) {
-    const int m = i % std::max(members, 1);
-    ov1::MemberMoved e;  // the first of each member joins, the rest move
-    e.mutable_member()->set_name(absl::StrCat("members/m-", m));
-    e.mutable_member()->set_org_unit(absl::StrCat("orgUnits/team-", (i * 7) % teams));
-    e.mutable_member()->set_role(ov1::ROLE_REP);
-    if (i < members) {
-      ov1::MemberJoined j;
-      *j.mutable_member() = e.member();
-      add(absl::StrCat("m-", m), j);
-    } else {
-      add(absl::StrCat("m-", m), e);
+  for (int group = 0; static_cast<int>(out.size()) < n; ++group) {
+    for (int step = 0; step < 3; ++step) {  // joined, moved, moved again
+      for (int k = 0; k < kGroup && static_cast<int>(out.size()) < n; ++k) {
+        const int m = group * kGroup + k;
+        ov1::Member member;
+        member.set_name(absl::StrCat("members/m-", m));
+        member.set_org_unit(absl::StrCat("orgUnits/team-", (m * 7 + step * 13) % teams));
+        member.set_role(ov1::ROLE_REP);
+        if (step == 0) {
+          ov1::MemberJoined j;
+          *j.mutable_member() = member;
+          add(absl::StrCat("m-", m), j);
+        } else {
+          ov1::MemberMoved e;
+          *e.mutable_member() = member;
+          add(absl::StrCat("m-", m), e);
+        }
+      }
     }
   }
   return out;

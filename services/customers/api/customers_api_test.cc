@@ -1294,7 +1294,7 @@ TEST_F(CustomersApiTest, ChangeOpportunityStageReadsTwiceBeforeItsCommit) {
   absl::StatusOr<v1::Customer> read = Get(rep, c.name());
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->last_activity_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
-  // A stale etag is still refused (the deal's version guard, not the prefetch, decides).
+  // A stale etag is still refused: the deal read for the check is the current one.
   s = api.ChangeOpportunityStage(rep, req, &resp);
   EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
 }
