@@ -152,9 +152,7 @@ int Latency(const std::string& bootstrap, RedisClient& redis, AttainmentProjecti
 
 int Run() {
   RedisOptions o;
-  std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis_addr), ':');
-  o.host = hp[0];
-  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) {
+  if (!SplitHostPort(absl::GetFlag(FLAGS_redis_addr), &o.host, &o.port)) {
     return 2;
   }
   salesops::bench::ApplyRedisAuth(&o);

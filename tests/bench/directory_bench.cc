@@ -13,9 +13,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/config/config.h"
 #include "common/directory/org_directory.h"
@@ -80,9 +78,7 @@ std::vector<CloudEvent> Reorganisation(const std::string& run, int n, int teams)
 
 int Run() {
   RedisOptions o;
-  std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis_addr), ':');
-  o.host = hp[0];
-  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) {
+  if (!SplitHostPort(absl::GetFlag(FLAGS_redis_addr), &o.host, &o.port)) {
     return 2;
   }
   salesops::bench::ApplyRedisAuth(&o);

@@ -53,9 +53,7 @@ int64_t UsedMemory(RedisClient& redis) {
 
 int Run() {
   RedisOptions o;
-  std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis_addr), ':');
-  o.host = hp[0];
-  if (hp.size() < 2 || !absl::SimpleAtoi(hp[1], &o.port)) {
+  if (!SplitHostPort(absl::GetFlag(FLAGS_redis_addr), &o.host, &o.port)) {
     return 2;
   }
   o.pool_size = 4;

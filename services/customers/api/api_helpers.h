@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/directory/org_directory.h"
+#include "common/docstore/prefetched_kv.h"
 #include "common/outbox/write_batch.h"
 #include "common/server/api_support.h"
 #include "common/server/rpc.h"
@@ -62,6 +63,20 @@ absl::StatusOr<Policies> LoadPolicies(CustomersStore& store);
 // A customer (NOT_FOUND when absent, etag set) and the policies, in one round trip.
 absl::StatusOr<std::pair<Versioned<v1::Customer>, Policies>> LoadCustomerAndPolicies(
     CustomersStore& store, const std::string& id);
+
+// A write's own view of the store and the org directory, read through one
+// prefetch (common/docstore/prefetched_kv.h): the handler sends the reads it
+// decides on at once, then runs its usual code on `store` and `directory`.
+// `reads` may add a later prefetch (a read that depends on an earlier one).
+struct PrefetchedCall {
+  PrefetchedCall(CustomersStore& shared, const std::vector<std::vector<std::string>>& commands)
+      : reads(shared.kv()), store(reads, shared.outbox()), directory(reads, kKeyPrefix) {
+    reads.Prefetch(commands);
+  }
+  PrefetchedKv reads;
+  CustomersStore store;
+  OrgDirectory directory;
+};
 
 // Id of "collection/id" (violation added when malformed).
 std::string IdOf(Violations& v, const std::string& field, const std::string& name,

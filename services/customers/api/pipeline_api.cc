@@ -4,7 +4,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/docstore/prefetched_kv.h"
 #include "common/ids/ids.h"
 #include "common/money/money.h"
 #include "common/status/errors.h"
@@ -230,14 +229,14 @@ absl::Status CustomersApi::CreateOpportunity(const CallContext& call,
   // Every read the write decides on in one round trip (the request id, the
   // customer, the policies, its activity clock, the product line's kind); the
   // rest of the call reads through `reads` as it would read Redis.
-  PrefetchedKv reads(store_.kv());
-  reads.Prefetch({store_.SeenRequestCommand(call.principal.member_id, req.request_id()),
-                  store_.GetDocCommand(kCustomer, customer_id),
-                  store_.GetDocCommand(kPolicy, "tier"), store_.GetDocCommand(kPolicy, "pool"),
-                  CustomersStore::LastActivityCommand(customer_id),
-                  directory_.KindOfCommand(product_line)});
-  CustomersStore store(reads, store_.outbox());
-  OrgDirectory directory(reads, kKeyPrefix);
+  PrefetchedCall call_reads(
+      store_,
+      {store_.SeenRequestCommand(call.principal.member_id, req.request_id()),
+       store_.GetDocCommand(kCustomer, customer_id), store_.GetDocCommand(kPolicy, "tier"),
+       store_.GetDocCommand(kPolicy, "pool"), CustomersStore::LastActivityCommand(customer_id),
+       directory_.KindOfCommand(product_line)});
+  CustomersStore& store = call_reads.store;
+  OrgDirectory& directory = call_reads.directory;
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store, call, req.request_id()));
   auto replay = [&](const std::string& name) -> absl::Status {
     SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(name, "opportunities/"));
@@ -603,11 +602,11 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // Two round trips before the commit, not four: the deal with the policies,
   // then (the deal names it) the customer with its activity clock.
-  PrefetchedKv reads(store_.kv());
-  reads.Prefetch({store_.GetDocCommand(kOpportunity, id), store_.GetDocCommand(kPolicy, "tier"),
-                  store_.GetDocCommand(kPolicy, "pool")});
-  CustomersStore store(reads, store_.outbox());
-  OrgDirectory directory(reads, kKeyPrefix);
+  PrefetchedCall call_reads(
+      store_, {store_.GetDocCommand(kOpportunity, id), store_.GetDocCommand(kPolicy, "tier"),
+               store_.GetDocCommand(kPolicy, "pool")});
+  CustomersStore& store = call_reads.store;
+  OrgDirectory& directory = call_reads.directory;
   SALESOPS_ASSIGN_OR_RETURN(auto cur, LoadOpp(store, id));
   SALESOPS_ASSIGN_OR_RETURN(Access a, OppAccess(store, directory, call, cur.doc, now));
   if (!CanRead(a)) {
@@ -661,8 +660,8 @@ absl::Status CustomersApi::ChangeOpportunityStage(const CallContext& call,
   *next.mutable_update_time() = ToTs(at);
   next.clear_etag();
   const std::string customer_id = StripPrefix(next.customer());
-  reads.Prefetch({store.GetDocCommand(kCustomer, customer_id),
-                  CustomersStore::LastActivityCommand(customer_id)});
+  call_reads.reads.Prefetch({store.GetDocCommand(kCustomer, customer_id),
+                             CustomersStore::LastActivityCommand(customer_id)});
   SALESOPS_ASSIGN_OR_RETURN(auto loaded, LoadCustomerAndPolicies(store, customer_id));
   const Versioned<v1::Customer>& cust = loaded.first;
   const Policies& policies = loaded.second;
@@ -722,15 +721,15 @@ absl::Status CustomersApi::LogActivity(const CallContext& call, const v1::LogAct
   SALESOPS_RETURN_IF_ERROR(v.Finish());
   // The reads a visit decides on in one round trip: the request id, the
   // customer, the deal it is about, the policies and the activity clock.
-  PrefetchedKv reads(store_.kv());
-  reads.Prefetch(
+  PrefetchedCall call_reads(
+      store_,
       {store_.SeenRequestCommand(call.principal.member_id, req.request_id()),
        store_.GetDocCommand(kCustomer, customer_id),
        opp_id.empty() ? std::vector<std::string>() : store_.GetDocCommand(kOpportunity, opp_id),
        store_.GetDocCommand(kPolicy, "tier"), store_.GetDocCommand(kPolicy, "pool"),
        CustomersStore::LastActivityCommand(customer_id)});
-  CustomersStore store(reads, store_.outbox());
-  OrgDirectory directory(reads, kKeyPrefix);
+  CustomersStore& store = call_reads.store;
+  OrgDirectory& directory = call_reads.directory;
   SALESOPS_ASSIGN_OR_RETURN(auto seen, SeenRequest(store, call, req.request_id()));
   if (seen) {
     SALESOPS_RETURN_IF_ERROR(CheckReplayTarget(*seen, "activities/"));
