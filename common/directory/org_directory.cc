@@ -306,16 +306,17 @@ std::vector<absl::Status> OrgDirectoryProjection::HandleBatch(
     std::vector<absl::StatusOr<CommitResult>> results = store_.TryApplyCombined(std::move(items));
     bool failed = false;
     for (size_t k = 0; k < where.size(); ++k) {
-      const absl::StatusOr<CommitResult>* r = k < results.size() ? &results[k] : nullptr;
-      if (r != nullptr && r->ok() &&
-          ((*r)->committed || (*r)->failed_tag == ProjectionStore::kSeenTag)) {
-        continue;
+      if (k >= results.size()) {
+        out[where[k]] = Internal("DIRECTORY_COMMIT", "no result");
+      } else if (!results[k].ok()) {
+        out[where[k]] = results[k].status();
+      } else if (results[k]->committed || results[k]->failed_tag == ProjectionStore::kSeenTag) {
+        continue;  // applied now, or before
+      } else {
+        out[where[k]] = Unavailable("DIRECTORY_COMMIT",
+                                    absl::StrCat("guard ", results[k]->failed_tag, " failed"));
       }
       failed = true;
-      out[where[k]] = r == nullptr || !r->ok()
-                          ? (r == nullptr ? Internal("DIRECTORY_COMMIT", "no result") : r->status())
-                          : Unavailable("DIRECTORY_COMMIT",
-                                        absl::StrCat("guard ", (*r)->failed_tag, " failed"));
     }
     if (failed) {
       // Not applied: the consumer takes them one by one, after the failed ones.
