@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/kafka/kafka_log.h"
+#include "common/kafka/record_batch.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
 
@@ -142,28 +144,11 @@ void KafkaEventConsumer::Stop() {
 
 void KafkaEventConsumer::Loop() {
   absl::Time next_lag = absl::Now();
-  std::vector<std::unique_ptr<RdKafka::Message>> batch;
   while (!stopping_.load()) {
-    batch.clear();
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
+    RecordBatch batch = NextBatch(*consumer_, 200, options_.max_batch);
     if (absl::Now() >= next_lag) {
       RefreshLag();
       next_lag = absl::Now() + absl::Seconds(1);
-    }
-    // Take what has already arrived, up to max_batch, without waiting for more.
-    while (true) {
-      const RdKafka::ErrorCode err = msg->err();
-      if (err == RdKafka::ERR_NO_ERROR) {
-        batch.push_back(std::move(msg));
-      } else if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
-        // Transient errors (broker down, unknown topic while it is being
-        // created): librdkafka recovers by itself; log and keep polling.
-        LogWarning("kafka consume error", {{"error", msg->errstr()}});
-      }
-      if (err != RdKafka::ERR_NO_ERROR || static_cast<int>(batch.size()) >= options_.max_batch) {
-        break;
-      }
-      msg.reset(consumer_->consume(0));
     }
     if (batch.empty()) {
       continue;
@@ -171,18 +156,7 @@ void KafkaEventConsumer::Loop() {
     if (!ProcessBatch(batch)) {
       return;  // stopping mid-retry: offsets stay, the records are redone later
     }
-    // Offsets after processing: per partition, the last record + 1.
-    std::map<std::pair<std::string, int32_t>, int64_t> next;
-    for (const auto& m : batch) {
-      auto& o = next[{m->topic_name(), m->partition()}];
-      o = std::max(o, m->offset() + 1);
-    }
-    std::vector<RdKafka::TopicPartition*> offsets;
-    for (const auto& [tp, off] : next) {
-      offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, off));
-    }
-    consumer_->offsets_store(offsets);
-    RdKafka::TopicPartition::destroy(offsets);
+    StoreOffsetsAfter(*consumer_, batch);
   }
 }
 
@@ -201,32 +175,14 @@ KafkaHeaders HeadersOf(RdKafka::Message& message) {
 
 }  // namespace
 
-bool KafkaEventConsumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch) {
+bool KafkaEventConsumer::ProcessBatch(RecordBatch& batch) {
   if (batch.size() == 1) {
     return Process(*batch[0]);
   }
-  std::vector<CloudEvent> events;
-  std::vector<size_t> index;  // events[i] came from batch[index[i]]
-  std::vector<bool> done(batch.size(), false);
-  events.reserve(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    absl::StatusOr<CloudEvent> e = Decode(*batch[i]);
-    if (e.ok()) {
-      events.push_back(*std::move(e));
-      index.push_back(i);
-    }
-  }
-  std::vector<const CloudEvent*> ptrs;
-  for (const auto& e : events) {
-    ptrs.push_back(&e);
-  }
-  std::vector<absl::Status> results = handler_.HandleBatch(ptrs);
-  for (size_t k = 0; k < results.size() && k < index.size(); ++k) {
-    if (results[k].ok()) {
-      done[index[k]] = true;
-      ++stats_.processed;
-    }
-  }
+  const std::vector<bool> done = HandledTogether(
+      batch, [&](RdKafka::Message& m) { return Decode(m); },
+      [&](const std::vector<const CloudEvent*>& events) { return handler_.HandleBatch(events); });
+  stats_.processed += std::count(done.begin(), done.end(), true);
   // Undecodable or foreign records and first-try failures take the one-by-one
   // path (retries, dead-lettering), in their original order.
   for (size_t i = 0; i < batch.size(); ++i) {

@@ -210,6 +210,10 @@ int main(int argc, char** argv) {
   KafkaSource directory_source(directory_options, [&](const StreamPosition&, const CloudEvent& e) {
     return directory_projection.Handle(e);
   });
+  // A reorganisation's events in a few scripts, as the services' directories do.
+  directory_source.SetBatchHandler([&](const std::vector<const CloudEvent*>& events) {
+    return directory_projection.HandleBatch(events);
+  });
   org::OrgDirectory directory(redis, kKeyPrefix);
   DirectoryOrgView org_view(directory, clock, absl::GetFlag(FLAGS_stream_org_cache_ttl));
 

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/kafka_log.h"
+#include "common/kafka/record_batch.h"
 #include "common/log/log.h"
 #include "common/status/errors.h"
 
@@ -65,6 +66,9 @@ absl::Status KafkaSource::Start() {
                                                  "whose events may it carry?"));
     }
     owners_[topic] = std::move(owner);
+  }
+  if (batch_handler_ && options_.from_end) {
+    return InvalidField("batch_handler", "a live source hands its records over one by one");
   }
   std::map<std::string, std::string> props = {
       {"bootstrap.servers", options_.bootstrap},
@@ -129,35 +133,27 @@ void KafkaSource::Stop() {
 
 void KafkaSource::Loop() {
   absl::Time next_lag = absl::Now();
+  // With a batch handler, the records already fetched too.
+  const int max_batch = batch_handler_ ? std::max(1, options_.max_batch) : 1;
   while (!stopping_.load()) {
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(100));
+    RecordBatch batch = NextBatch(*consumer_, 100, max_batch);
     if (absl::Now() >= next_lag) {
       RefreshLag();
       next_lag = absl::Now() + absl::Seconds(1);
     }
-    const RdKafka::ErrorCode err = msg->err();
-    if (err == RdKafka::ERR__TIMED_OUT || err == RdKafka::ERR__PARTITION_EOF) {
+    if (batch.empty()) {
       continue;
     }
-    if (err != RdKafka::ERR_NO_ERROR) {
-      // Broker down, topic not created yet: librdkafka recovers by itself.
-      LogWarning("kafka consume error", {{"error", msg->errstr()}});
-      continue;
-    }
-    if (!Process(*msg)) {
-      return;  // stopping mid-retry: the offset stays
+    if (!ProcessBatch(batch)) {
+      return;  // stopping mid-retry: the offsets stay
     }
     if (!options_.from_end) {
-      std::vector<RdKafka::TopicPartition*> offsets = {
-          RdKafka::TopicPartition::create(msg->topic_name(), msg->partition(), msg->offset() + 1)};
-      consumer_->offsets_store(offsets);
-      RdKafka::TopicPartition::destroy(offsets);
+      StoreOffsetsAfter(*consumer_, batch);
     }
   }
 }
 
-bool KafkaSource::Process(RdKafka::Message& message) {
-  const StreamPosition at{message.topic_name(), message.partition(), message.offset()};
+absl::StatusOr<CloudEvent> KafkaSource::Decode(RdKafka::Message& message) const {
   KafkaHeaders headers;
   if (const RdKafka::Headers* h = message.headers(); h != nullptr) {
     for (const auto& header : h->get_all()) {
@@ -168,15 +164,41 @@ bool KafkaSource::Process(RdKafka::Message& message) {
   absl::StatusOr<CloudEvent> event = FromKafkaRecord(
       message.key() ? *message.key() : "",
       std::string(static_cast<const char*>(message.payload()), message.len()), headers);
-  if (event.ok()) {
-    auto owner = owners_.find(at.topic);
-    absl::Status provenance =
-        owner == owners_.end() ? PermissionDenied("EVENT_PROVENANCE", "topic has no declared owner")
-                               : CheckProvenance(*event, owner->second);
-    if (!provenance.ok()) {
-      event = provenance;
+  if (!event.ok()) {
+    return event;
+  }
+  auto owner = owners_.find(message.topic_name());
+  absl::Status provenance =
+      owner == owners_.end() ? PermissionDenied("EVENT_PROVENANCE", "topic has no declared owner")
+                             : CheckProvenance(*event, owner->second);
+  if (!provenance.ok()) {
+    return provenance;
+  }
+  return event;
+}
+
+bool KafkaSource::ProcessBatch(RecordBatch& batch) {
+  std::vector<bool> done(batch.size(), false);
+  if (batch.size() > 1) {
+    done = HandledTogether(
+        batch, [&](RdKafka::Message& m) { return Decode(m); }, batch_handler_);
+    const int64_t n = std::count(done.begin(), done.end(), true);
+    stats_.processed += n;
+    stats_.batched += n;
+  }
+  // The rest (undecodable or foreign records, first-try failures) one by one,
+  // in their order.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!done[i] && !Process(*batch[i])) {
+      return false;
     }
   }
+  return true;
+}
+
+bool KafkaSource::Process(RdKafka::Message& message) {
+  const StreamPosition at{message.topic_name(), message.partition(), message.offset()};
+  absl::StatusOr<CloudEvent> event = Decode(message);
   if (!event.ok()) {
     ++stats_.skipped;
     LogWarning("skipping kafka record",

@@ -21,6 +21,16 @@
 //                      [&](const StreamPosition& at, const CloudEvent& e) { … return OkStatus();
 //                      });
 //   source.Start(); … source.Stop();
+//
+// Committed mode may also take a batch handler (SetBatchHandler): the records
+// already fetched, up to max_batch, go to it at once (the org directory then
+// commits them in a few scripts, not one per event). A record it does not
+// answer OK, and one that does not decode, takes the one-by-one way
+// afterwards (the handler, retries, skipping), in the order of the records.
+// The batch handler must therefore answer a record OK only if every earlier
+// record of its partition in the batch was answered OK (OrgDirectoryProjection::
+// HandleBatch fails all records after a failed commit). Offsets are stored
+// once the whole batch is handled.
 #pragma once
 
 #include <atomic>
@@ -32,6 +42,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/events/cloud_event.h"
 #include "common/kafka/sasl.h"
@@ -56,10 +67,14 @@ struct KafkaSourceOptions {
   absl::Duration retry_backoff = absl::Milliseconds(200);
   absl::Duration max_retry_backoff = absl::Seconds(5);
   std::map<std::string, std::string> extra;  // librdkafka properties
+  // Records handed to the batch handler at once (those already fetched; never
+  // waits to fill). Used only with a batch handler.
+  int max_batch = 256;
 };
 
 struct KafkaSourceStats {
   std::atomic<int64_t> processed{0};
+  std::atomic<int64_t> batched{0};  // of processed: answered OK by the batch handler
   std::atomic<int64_t> skipped{0};  // undecodable, foreign or failing records
   std::atomic<int64_t> lag{0};
   std::atomic<int64_t> caught_up{0};
@@ -69,12 +84,18 @@ struct KafkaSourceStats {
 class KafkaSource {
  public:
   using Handler = std::function<absl::Status(const StreamPosition&, const CloudEvent&)>;
+  // One status per event, in order (see the top of this file).
+  using BatchHandler =
+      std::function<std::vector<absl::Status>(const std::vector<const CloudEvent*>&)>;
   KafkaSource(KafkaSourceOptions options, Handler handler);
   ~KafkaSource();
   KafkaSource(const KafkaSource&) = delete;
   KafkaSource& operator=(const KafkaSource&) = delete;
 
-  // INVALID_ARGUMENT for a topic without a conventional owner or a bad property.
+  // Committed mode only; before Start.
+  void SetBatchHandler(BatchHandler batch) { batch_handler_ = std::move(batch); }
+  // INVALID_ARGUMENT for a topic without a conventional owner or a bad
+  // property, or a batch handler in live mode.
   absl::Status Start();
   // Stops after the current record; commits stored offsets (committed mode).
   void Stop();
@@ -85,12 +106,16 @@ class KafkaSource {
  private:
   class Rebalancer;
   void Loop();
-  // False when stopping interrupted the retries.
+  // The record as a CloudEvent from its topic's owner.
+  absl::StatusOr<CloudEvent> Decode(RdKafka::Message& message) const;
+  // False when stopping interrupted the retries (for a batch: of any record).
   bool Process(RdKafka::Message& message);
+  bool ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch);
   void RefreshLag();
 
   KafkaSourceOptions options_;
   Handler handler_;
+  BatchHandler batch_handler_;
   std::map<std::string, std::string> owners_;  // topic → owning service
   std::unique_ptr<RdKafka::EventCb> logger_;
   std::unique_ptr<Rebalancer> rebalancer_;
