@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "common/directory/testing/org_event_list.h"
 #include "common/docstore/in_memory_kv.h"
 #include "common/events/cloud_event.h"
 #include "common/projection/projection_store.h"
@@ -24,50 +24,7 @@ namespace ov1 = salesops::org::v1;
 
 constexpr char kPrefix[] = "test:{t}:";
 
-// Org events as the org service publishes them, with ids of their own.
-class Events {
- public:
-  void Unit(const std::string& id, const std::string& parent, ov1::OrgUnitKind kind,
-            bool update = false) {
-    ov1::OrgUnit u;
-    u.set_name(absl::StrCat("orgUnits/", id));
-    if (!parent.empty()) {
-      u.set_parent(absl::StrCat("orgUnits/", parent));
-    }
-    u.set_kind(kind);
-    u.set_display_name(id);
-    if (update) {
-      ov1::OrgUnitUpdated e;
-      *e.mutable_org_unit() = u;
-      Add(id, e);
-    } else {
-      ov1::OrgUnitCreated e;
-      *e.mutable_org_unit() = u;
-      Add(id, e);
-    }
-  }
-  template <typename E>
-  void Member(const std::string& id, const std::string& team, ov1::Role role) {
-    E e;
-    e.mutable_member()->set_name(absl::StrCat("members/", id));
-    e.mutable_member()->set_org_unit(absl::StrCat("orgUnits/", team));
-    e.mutable_member()->set_role(role);
-    Add(id, e);
-  }
-  void Add(const std::string& key, const google::protobuf::Message& payload) {
-    CloudEvent e = MakeCloudEvent("/salesops/org", key, key, payload, absl::Now());
-    e.id = absl::StrCat("ev-", all.size());
-    all.push_back(std::move(e));
-  }
-  std::vector<const CloudEvent*> Pointers() const {
-    std::vector<const CloudEvent*> out;
-    for (const CloudEvent& e : all) {
-      out.push_back(&e);
-    }
-    return out;
-  }
-  std::vector<CloudEvent> all;
-};
+using Events = testing::OrgEventList;
 
 // A reorganisation in one fetch: units made and moved, members joining,
 // moving twice (so the batch has several waves), leaving; an org event the

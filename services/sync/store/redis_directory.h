@@ -38,7 +38,15 @@ class RedisDirectory final : public Directory {
 class DirectoryProjection final : public EventHandler {
  public:
   DirectoryProjection(TransactionalOutbox& outbox, RedisClient& redis);
+  // Over any committer and reader (tests: InMemoryKv).
+  DirectoryProjection(BatchCommitter& committer, KvReader& kv);
   absl::Status Handle(const CloudEvent& event) override;
+  // The directory in waves (OrgDirectoryProjection::HandleBatch), then the
+  // departments in one combined commit, of the events up to the first one the
+  // directory did not take. From the first event whose directory part or
+  // department is not written, every event is answered not OK (UNAVAILABLE if
+  // nothing else), so the consumer redoes them on their own, in order.
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override;
 
  private:
   ProjectionStore org_seen_;
