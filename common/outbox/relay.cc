@@ -211,10 +211,32 @@ absl::Status OutboxRelay::ReadNew() {
       absl::SleepFor(absl::Milliseconds(20));
       return absl::OkStatus();
     }
-    SALESOPS_ASSIGN_OR_RETURN(entries, Read(std::min(room, options_.batch_size), true));
+    const int count = std::min(room, options_.batch_size);
+    SALESOPS_ASSIGN_OR_RETURN(entries, Read(count, true));
     if (entries.empty()) {
       return absl::OkStatus();
     }
+    // What is written meanwhile joins this round.
+    if (options_.linger > absl::ZeroDuration() && static_cast<int>(entries.size()) < count) {
+      {
+        absl::MutexLock lock(&mu_);  // read, not handed over yet: held (WaitUntil sees it)
+        stats_.held = static_cast<int64_t>(entries.size());
+      }
+      absl::SleepFor(options_.linger);
+      // A failed read here only makes the round smaller.
+      absl::StatusOr<std::vector<Entry>> more =
+          Read(count - static_cast<int>(entries.size()), false);
+      if (more.ok()) {
+        for (Entry& e : *more) {
+          entries.push_back(std::move(e));
+        }
+      }
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.held = 0;
+    ++stats_.rounds;
   }
   for (Entry& e : entries) {
     Publish(std::move(e));

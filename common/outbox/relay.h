@@ -64,6 +64,11 @@ struct RelayOptions {
   // While Kafka answers, entries are read ahead up to about this many bytes:
   // a round that fits one produce request (librdkafka's batch.size, 1 MB).
   size_t round_bytes = 512 * 1024;
+  // A round whose read found less than a full batch waits this long for more
+  // before it goes (as a producer's linger.ms): under load Kafka gets fewer,
+  // larger produce requests (one per partition per round) and its consumers
+  // fewer fetches, for up to this much more latency per event. Zero: at once.
+  absl::Duration linger = absl::Milliseconds(3);
   // An entry pending this long with no live relay working on it is re-claimed.
   // Keep it above the producer's message timeout: a live relay's slow entries
   // are otherwise published a second time by another replica (harmless, wasteful).
@@ -81,9 +86,12 @@ struct RelayStats {
   std::atomic<int64_t> backlog{0};    // XLEN, refreshed every second
   std::atomic<int64_t> takeovers{0};  // times this relay became the active one
   std::atomic<int> active{0};         // 1 while relaying (holding the lease, if any)
-  // Handed to Kafka, not answered yet; read ahead, waiting for those answers.
+  // Handed to Kafka, not answered yet; read ahead, waiting for those answers
+  // (or read and lingering, RelayOptions::linger).
   std::atomic<int64_t> unanswered{0};
   std::atomic<int64_t> held{0};
+  // Rounds handed to Kafka (published / rounds: entries per round).
+  std::atomic<int64_t> rounds{0};
 };
 
 class OutboxRelay {

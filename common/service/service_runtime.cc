@@ -60,6 +60,7 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
   RelayOptions relay;
   relay.stream_key = outbox_stream;
   relay.claim_min_idle = settings_.outbox_claim_min_idle;
+  relay.linger = settings_.outbox_relay_linger;
   relay.lease = relay_lease_.get();
   relay_ = std::make_unique<OutboxRelay>(redis_, *producer_, relay);
   relay_->Start();
@@ -73,10 +74,15 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
                     "Outbox entries handed to Kafka whose delivery is not answered yet", svc,
                     [this] { return relay_->stats().unanswered.load(); });
   metrics_.AddGauge("salesops_outbox_held",
-                    "Outbox entries read ahead, handed to Kafka once it has answered", svc,
-                    [this] { return relay_->stats().held.load(); });
+                    "Outbox entries read, not yet handed to Kafka (it is answering the round "
+                    "ahead, or the round lingers)",
+                    svc, [this] { return relay_->stats().held.load(); });
   metrics_.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
                         [this] { return relay_->stats().published.load(); });
+  metrics_.AddCounterFn("salesops_outbox_rounds_total",
+                        "Rounds of outbox entries handed to Kafka (published / rounds: entries "
+                        "per round)",
+                        svc, [this] { return relay_->stats().rounds.load(); });
   metrics_.AddCounterFn("salesops_outbox_delivery_failures_total",
                         "Outbox deliveries that failed (entries retried later)", svc,
                         [this] { return relay_->stats().failed.load(); });

@@ -286,6 +286,19 @@ TEST(KafkaMutualTlsTest, CertificateWithoutKeyFailsFastNamingTheFlag) {
   EXPECT_THAT(log, HasSubstr("--kafka_client_key_file (SALESOPS_KAFKA_CLIENT_KEY_FILE)"));
 }
 
+// A relay linger out of its range (0..100ms) stops start-up naming the flag.
+TEST(RelayLingerStartupTest, OutOfRangeFailsFastNamingTheFlag) {
+  const TestEnv& env = TestEnv::Get();
+  for (const char* linger : {"150ms", "-1ms"}) {
+    const std::string log = StartupRefusal(
+        "linger", {absl::StrCat("--org_addr=127.0.0.1:", FreePort()), "--metrics_port=-1",
+                   "--redis_addr=" + env.redis_addr, "--kafka_bootstrap=" + env.kafka_bootstrap,
+                   std::string("--jwt_hs256_secret=") + kTestJwtSecret,
+                   std::string("--outbox_relay_linger=") + linger});
+    EXPECT_THAT(log, HasSubstr("--outbox_relay_linger (SALESOPS_OUTBOX_RELAY_LINGER)")) << linger;
+  }
+}
+
 // An org_server with TLS and mTLS on, started once for the transport tests.
 class TransportTest : public ::testing::Test {
  protected:
