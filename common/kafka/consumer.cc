@@ -146,17 +146,18 @@ void KafkaEventConsumer::Loop() {
   absl::Time next_lag = absl::Now();
   while (!stopping_.load()) {
     RecordBatch batch = NextBatch(*consumer_, 200, options_.max_batch);
+    if (!batch.empty()) {
+      if (!ProcessBatch(batch)) {
+        return;  // stopping mid-retry: offsets stay, the records are redone later
+      }
+      StoreOffsetsAfter(*consumer_, batch);
+    }
+    // After the batch is handled: the position counts what was taken, so
+    // earlier a whole batch would read as caught up before it was applied.
     if (absl::Now() >= next_lag) {
       RefreshLag();
       next_lag = absl::Now() + absl::Seconds(1);
     }
-    if (batch.empty()) {
-      continue;
-    }
-    if (!ProcessBatch(batch)) {
-      return;  // stopping mid-retry: offsets stay, the records are redone later
-    }
-    StoreOffsetsAfter(*consumer_, batch);
   }
 }
 

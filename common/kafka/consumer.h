@@ -57,7 +57,9 @@ class EventHandler {
   // one status per event, in order. The default handles them one by one.
   // Records that fail here are retried one by one after the later ones in the
   // batch were applied: override only where per-key order does not matter
-  // (commutative projections such as counters).
+  // (commutative projections such as counters), or where a record is answered
+  // OK only if no earlier record of its key failed in a way a retry could fix
+  // (the org directory projections: a failed commit fails every later record).
   virtual std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) {
     std::vector<absl::Status> out;
     out.reserve(events.size());

@@ -206,6 +206,7 @@ absl::Status OutboxRelay::ReadNew() {
     }
   }
   std::vector<Entry> entries = TakeHeld();
+  absl::Status linger_read = absl::OkStatus();
   if (entries.empty()) {
     if (room <= 0) {
       absl::SleepFor(absl::Milliseconds(20));
@@ -223,12 +224,18 @@ absl::Status OutboxRelay::ReadNew() {
         stats_.held = static_cast<int64_t>(entries.size());
       }
       absl::SleepFor(options_.linger);
-      // A failed read here only makes the round smaller.
-      absl::StatusOr<std::vector<Entry>> more =
-          Read(count - static_cast<int>(entries.size()), false);
-      if (more.ok()) {
-        for (Entry& e : *more) {
-          entries.push_back(std::move(e));
+      if (!stopping_.load()) {
+        // A failed read still lets this round go, and is reported after it
+        // (logged, backed off). What it may have read stays pending under this
+        // relay's name, as after a failed read of a round, for a re-claim.
+        absl::StatusOr<std::vector<Entry>> more =
+            Read(count - static_cast<int>(entries.size()), false);
+        if (more.ok()) {
+          for (Entry& e : *more) {
+            entries.push_back(std::move(e));
+          }
+        } else {
+          linger_read = more.status();
         }
       }
     }
@@ -242,7 +249,7 @@ absl::Status OutboxRelay::ReadNew() {
     Publish(std::move(e));
   }
   SendRound(absl::Milliseconds(1));
-  return absl::OkStatus();
+  return linger_read;
 }
 
 void OutboxRelay::Hold(std::vector<Entry> more) {

@@ -137,18 +137,18 @@ void KafkaSource::Loop() {
   const int max_batch = batch_handler_ ? std::max(1, options_.max_batch) : 1;
   while (!stopping_.load()) {
     RecordBatch batch = NextBatch(*consumer_, 100, max_batch);
+    if (!batch.empty()) {
+      if (!ProcessBatch(batch)) {
+        return;  // stopping mid-retry: the offsets stay
+      }
+      if (!options_.from_end) {
+        StoreOffsetsAfter(*consumer_, batch);
+      }
+    }
+    // After the batch is handled (the position counts what was taken).
     if (absl::Now() >= next_lag) {
       RefreshLag();
       next_lag = absl::Now() + absl::Seconds(1);
-    }
-    if (batch.empty()) {
-      continue;
-    }
-    if (!ProcessBatch(batch)) {
-      return;  // stopping mid-retry: the offsets stay
-    }
-    if (!options_.from_end) {
-      StoreOffsetsAfter(*consumer_, batch);
     }
   }
 }

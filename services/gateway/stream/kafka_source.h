@@ -27,10 +27,11 @@
 // commits them in a few scripts, not one per event). A record it does not
 // answer OK, and one that does not decode, takes the one-by-one way
 // afterwards (the handler, retries, skipping), in the order of the records.
-// The batch handler must therefore answer a record OK only if every earlier
-// record of its partition in the batch was answered OK (OrgDirectoryProjection::
-// HandleBatch fails all records after a failed commit). Offsets are stored
-// once the whole batch is handled.
+// So a record answered OK must not depend on an earlier record of its
+// partition that a retry could still apply: OrgDirectoryProjection::HandleBatch
+// fails every record after a failed commit (a record that does not decode
+// fails the same way every time, so the ones after it may go on). Offsets are
+// stored once the whole batch is handled.
 #pragma once
 
 #include <atomic>
@@ -97,7 +98,7 @@ class KafkaSource {
   // INVALID_ARGUMENT for a topic without a conventional owner or a bad
   // property, or a batch handler in live mode.
   absl::Status Start();
-  // Stops after the current record; commits stored offsets (committed mode).
+  // Stops after the current batch (or mid-retry); commits stored offsets (committed mode).
   void Stop();
   // At least one partition assigned and positioned: events from now on arrive.
   bool live() const { return stats_.assigned.load() > 0; }
