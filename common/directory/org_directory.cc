@@ -310,7 +310,7 @@ std::vector<absl::Status> OrgDirectoryProjection::HandleBatch(
         out[where[k]] = Internal("DIRECTORY_COMMIT", "no result");
       } else if (!results[k].ok()) {
         out[where[k]] = results[k].status();
-      } else if (results[k]->committed || results[k]->failed_tag == ProjectionStore::kSeenTag) {
+      } else if (ProjectionStore::Applied(*results[k])) {
         continue;  // applied now, or before
       } else {
         out[where[k]] = Unavailable("DIRECTORY_COMMIT",

@@ -122,6 +122,8 @@ class ProjectionStore {
   std::string SeenKey(const CloudEvent& event) const;
   // The failed_tag of a TryApplyOnce whose event had been applied before.
   static constexpr char kSeenTag[] = "seen";
+  // A Try* result with nothing left to do: applied now, or before.
+  static bool Applied(const CommitResult& r) { return r.committed || r.failed_tag == kSeenTag; }
 
  private:
   WriteBatch Guarded(const CloudEvent& event, WriteBatch batch) const;

@@ -119,12 +119,12 @@ std::vector<absl::Status> DirectoryProjection::HandleBatch(
     }
   }
   size_t stop = i;  // the first event whose department is not written here
-  std::vector<absl::StatusOr<CommitResult>> results = dept_seen_.TryApplyCombined(std::move(items));
+  std::vector<absl::StatusOr<CommitResult>> results;
+  if (!items.empty()) {  // unit events only: nothing to commit
+    results = dept_seen_.TryApplyCombined(std::move(items));
+  }
   for (size_t k = 0; k < where.size(); ++k) {
-    const bool applied =
-        k < results.size() && results[k].ok() &&
-        (results[k]->committed || results[k]->failed_tag == ProjectionStore::kSeenTag);
-    if (!applied) {
+    if (k >= results.size() || !results[k].ok() || !ProjectionStore::Applied(*results[k])) {
       stop = std::min(stop, where[k]);
       break;
     }

@@ -282,7 +282,7 @@ absl::Status AttainmentProjection::Handle(const CloudEvent& event) {
       return absl::OkStatus();
     }
     SALESOPS_ASSIGN_OR_RETURN(CommitResult r, projections_.TryApplyOnce(event, std::move(b)));
-    if (r.committed || r.failed_tag == ProjectionStore::kSeenTag) {
+    if (ProjectionStore::Applied(r)) {
       return absl::OkStatus();
     }
     if (r.failed_tag != "plans_rev") {
@@ -566,7 +566,7 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
   std::vector<size_t> redo;
   for (size_t j = 0; j < results.size(); ++j) {
     const absl::StatusOr<CommitResult>& r = results[j];
-    if (r.ok() && (r->committed || r->failed_tag == ProjectionStore::kSeenTag)) {
+    if (r.ok() && ProjectionStore::Applied(*r)) {
       ++stats_.in_waves;
     } else {
       redo.push_back(where[j]);

@@ -254,7 +254,7 @@ absl::Status WarningConsumer::Handle(const CloudEvent& event) {
     }
     SALESOPS_RETURN_IF_ERROR(engine_.Evaluate(subjects, delta, cause, clock_.Now(), b));
     SALESOPS_ASSIGN_OR_RETURN(CommitResult r, projections_.TryApplyOnce(event, std::move(b)));
-    if (r.committed || r.failed_tag == ProjectionStore::kSeenTag) {
+    if (ProjectionStore::Applied(r)) {
       return absl::OkStatus();
     }
   }
