@@ -451,8 +451,8 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
       return Internal("UNKNOWN_WRITE", op.command);
     }
   }
-  for (const auto& fields : batch.events_) {
-    events_.push_back(*fields);
+  for (const auto& e : batch.events_) {
+    events_.push_back(*e.fields);
     result.outbox_ids.push_back(absl::StrCat(events_.size(), "-0"));
   }
   result.committed = true;

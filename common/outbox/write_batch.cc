@@ -154,13 +154,25 @@ constexpr size_t kMaxJoinedArguments = 1024;
 
 }  // namespace
 
-std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& batches) {
+std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& batches,
+                                              std::vector<size_t>* published) {
   WriteBatch out;
   size_t guard_total = 0, ops = 0, events = 0;
-  for (const WriteBatch& b : batches) {
+  // Each state key's last event: (batch, index in its events_).
+  absl::flat_hash_map<std::string_view, std::pair<size_t, size_t>> latest;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const WriteBatch& b = batches[i];
     guard_total += b.guards_.size();
     ops += b.ops_.size();
     events += b.events_.size();
+    for (size_t k = 0; k < b.events_.size(); ++k) {
+      if (!b.events_[k].state_key.empty()) {
+        latest.insert_or_assign(b.events_[k].state_key, std::make_pair(i, k));
+      }
+    }
+  }
+  if (published != nullptr) {
+    published->assign(batches.size(), 0);
   }
   out.ops_.reserve(ops);
   out.events_.reserve(events);
@@ -188,7 +200,8 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   // redis.call instead of one per event, the indexes' ZADDs above all).
   absl::flat_hash_map<std::string_view, size_t> joinable;
   joinable.reserve(ops);
-  for (const WriteBatch& b : batches) {
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const WriteBatch& b = batches[i];
     for (const Guard& g : b.guards_) {
       if (g.kind == "hf" && !whole.contains(g.key)) {
         if (auto it = fields.find(std::pair<std::string_view, std::string_view>(g.key, g.a));
@@ -262,15 +275,28 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
       }
       out.ops_.push_back(op);
     }
-    for (const auto& e : b.events_) {
+    for (size_t k = 0; k < b.events_.size(); ++k) {
+      const Event& e = b.events_[k];
+      if (!e.state_key.empty() && latest.at(e.state_key) != std::make_pair(i, k)) {
+        continue;  // a later event states the key anew
+      }
       out.events_.push_back(e);
+      if (published != nullptr) {
+        ++(*published)[i];
+      }
     }
   }
   return out;
 }
 
 void WriteBatch::Emit(const CloudEvent& event, std::string topic) {
-  events_.push_back(std::make_shared<const std::vector<std::string>>(ToOutboxFields(event, topic)));
+  events_.push_back(
+      {std::make_shared<const std::vector<std::string>>(ToOutboxFields(event, topic)), ""});
+}
+
+void WriteBatch::EmitLatest(const CloudEvent& event, std::string topic, std::string state_key) {
+  events_.push_back({std::make_shared<const std::vector<std::string>>(ToOutboxFields(event, topic)),
+                     std::move(state_key)});
 }
 
 std::vector<std::string> ToOutboxFields(const CloudEvent& e, const std::string& topic) {
@@ -324,8 +350,8 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
   for (const auto& op : batch.ops_) {
     args += 3 + op.args.size();
   }
-  for (const auto& fields : batch.events_) {
-    args += 1 + fields->size();
+  for (const auto& e : batch.events_) {
+    args += 1 + e.fields->size();
   }
   c.args.reserve(args);
   c.keys.reserve(1 + batch.guards_.size() + batch.ops_.size());
@@ -362,9 +388,9 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
     c.args.insert(c.args.end(), op.args.begin(), op.args.end());
   }
   c.args.push_back(number(batch.events_.size()));
-  for (const auto& fields : batch.events_) {
-    c.args.push_back(number(fields->size()));
-    c.args.insert(c.args.end(), fields->begin(), fields->end());
+  for (const auto& e : batch.events_) {
+    c.args.push_back(number(e.fields->size()));
+    c.args.insert(c.args.end(), e.fields->begin(), e.fields->end());
   }
 }
 

@@ -57,6 +57,12 @@ class WriteBatch {
 
   // An event to publish on `topic` once the batch commits.
   void Emit(const CloudEvent& event, std::string topic);
+  // An event that states what `state_key` is now (a roll-up's figures), so a
+  // later one of the same key makes it stale. Committed alone, a batch
+  // publishes it like any other; where Combine joins batches, only the last
+  // event of each state key is published, at its own place among the others
+  // (as a Kafka Streams record cache forwards only a key's latest value).
+  void EmitLatest(const CloudEvent& event, std::string topic, std::string state_key);
 
   // Appends another batch's guards, writes and events (after this one's).
   void Append(WriteBatch other);
@@ -68,14 +74,17 @@ class WriteBatch {
   // HINCRBY instead of one per event: the projections' hot counters). Writes of
   // one command to one key with nothing else writing it in between (ZADD, ZREM,
   // HSET, HDEL, SADD, SREM) join into the first: one call with all their
-  // members (the warning indexes' ZADDs).
+  // members (the warning indexes' ZADDs). Of the events emitted with
+  // EmitLatest, only the last one per state key is kept; `published`, when
+  // given, gets how many of each batch's events the result publishes.
   // A batch's guard on a hash field an earlier batch sets to the very value
   // it expects holds whenever the earlier ones commit, and is dropped (a
   // document's version moved on by several events in turn). nullopt when a
   // guard reads anything else an earlier batch writes: their order matters,
   // so they must commit one by one. All or nothing: if a guard fails, none of
   // the batches is applied.
-  static std::optional<WriteBatch> Combine(const std::vector<WriteBatch>& batches);
+  static std::optional<WriteBatch> Combine(const std::vector<WriteBatch>& batches,
+                                           std::vector<size_t>* published = nullptr);
 
   // Calls f(command, key, args) for each write, in order ("HINCRBY", key,
   // {field, by}), for callers that keep a read snapshot current with what a
@@ -104,9 +113,13 @@ class WriteBatch {
   };
   std::vector<Guard> guards_;
   std::vector<Op> ops_;
-  // Each event's outbox stream entry, field/value list. Shared, not copied, by
-  // the batches Combine makes of it (the larger part of a projection's batch).
-  std::vector<std::shared_ptr<const std::vector<std::string>>> events_;
+  struct Event {
+    // The outbox stream entry, field/value list. Shared, not copied, by the
+    // batches Combine makes of it (the larger part of a projection's batch).
+    std::shared_ptr<const std::vector<std::string>> fields;
+    std::string state_key;  // EmitLatest's; empty for Emit
+  };
+  std::vector<Event> events_;
 };
 
 struct CommitResult {

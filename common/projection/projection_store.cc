@@ -95,7 +95,7 @@ void ProjectionStore::CombinedStream::Close(bool last) {
   open_writes_ = 0;
   std::optional<WriteBatch> combined;
   if (streaming_) {
-    combined = WriteBatch::Combine(chunk.batches);
+    combined = WriteBatch::Combine(chunk.batches, &chunk.published);
   }
   if (!combined.has_value()) {
     // One by one at Finish, after the chunks sent so far are answered; so is
@@ -141,10 +141,10 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finis
       }
       if (r->committed) {
         size_t next_id = 0;
-        for (const WriteBatch& b : chunk.batches) {
+        for (size_t published : chunk.published) {
           CommitResult each;
           each.committed = true;
-          for (size_t k = 0; k < b.event_count() && next_id < r->outbox_ids.size(); ++k) {
+          for (size_t k = 0; k < published && next_id < r->outbox_ids.size(); ++k) {
             each.outbox_ids.push_back(r->outbox_ids[next_id++]);
           }
           out.push_back(std::move(each));

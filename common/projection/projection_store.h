@@ -100,6 +100,7 @@ class ProjectionStore {
     struct Chunk {
       std::vector<WriteBatch> batches;  // guarded, each as it would commit alone
       bool sent = false;                // combined, in stream_; else committed at Finish
+      std::vector<size_t> published;    // sent: how many of each batch's events it publishes
     };
     ProjectionStore& store_;
     const size_t max_chunk_writes_;

@@ -121,6 +121,64 @@ TEST_F(ProjectionStoreCombinedTest, AnEventAppliedBeforeSendsTheChunkOneByOne) {
   EXPECT_EQ(store_.combined_fallbacks(), 1);
 }
 
+// Events that state what something is now (WriteBatch::EmitLatest): a
+// combined commit publishes the last of each state key, at its own place, and
+// every plain event; each item gets the ids of what it published. Committed
+// one by one (the chunk cannot combine), every one is published.
+TEST_F(ProjectionStoreCombinedTest, ACombinedCommitPublishesTheLatestStateOfEachKey) {
+  auto items = [](const std::vector<CloudEvent>& in) {
+    std::vector<std::pair<const CloudEvent*, WriteBatch>> out;
+    for (const CloudEvent& e : in) {
+      WriteBatch b;
+      b.HIncrBy("p:count", "n", 1);
+      for (const char* key : {"total", e.subject.c_str()}) {
+        CloudEvent state = e;
+        state.id = absl::StrCat(key, "@", e.id);
+        b.EmitLatest(state, "salesops.test.events.v1", key);
+      }
+      CloudEvent fact = e;
+      fact.id = absl::StrCat("fact@", e.id);
+      b.Emit(fact, "salesops.test.events.v1");
+      out.emplace_back(&e, std::move(b));
+    }
+    return out;
+  };
+  std::vector<CloudEvent> events = {Event(1), Event(2), Event(3)};
+  events[0].subject = "a";
+  events[1].subject = "b";
+  events[2].subject = "a";
+  std::vector<absl::StatusOr<CommitResult>> r = store_.TryApplyCombined(items(events));
+  ASSERT_EQ(r.size(), 3u);
+  std::vector<size_t> ids;
+  for (const auto& each : r) {
+    ASSERT_TRUE(each.ok());
+    EXPECT_TRUE(each->committed);
+    ids.push_back(each->outbox_ids.size());
+  }
+  EXPECT_THAT(EmittedIds(),
+              ElementsAre("fact@e-1", "b@e-2", "fact@e-2", "total@e-3", "a@e-3", "fact@e-3"));
+  EXPECT_THAT(ids, ElementsAre(1, 2, 3));
+  EXPECT_EQ(Count(), "3");
+
+  // Event 5 applied before: the chunk goes one by one, and 4 and 6 publish
+  // all their events.
+  std::vector<CloudEvent> applied = {Event(5)};
+  applied[0].subject = "a";
+  ASSERT_TRUE(store_.TryApplyCombined(items(applied))[0]->committed);
+  std::vector<CloudEvent> more = {Event(4), Event(5), Event(6)};
+  more[0].subject = "a";
+  more[1].subject = "a";
+  more[2].subject = "a";
+  const size_t before = EmittedIds().size();
+  r = store_.TryApplyCombined(items(more));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(store_.combined_fallbacks(), 1);
+  std::vector<std::string> emitted = EmittedIds();
+  emitted.erase(emitted.begin(), emitted.begin() + static_cast<std::ptrdiff_t>(before));
+  EXPECT_THAT(emitted,
+              ElementsAre("total@e-4", "a@e-4", "fact@e-4", "total@e-6", "a@e-6", "fact@e-6"));
+}
+
 // The same event twice in one call cannot combine (its second seen guard reads
 // the first's write): one by one, it applies once.
 TEST_F(ProjectionStoreCombinedTest, TheSameEventTwiceAppliesOnce) {

@@ -228,10 +228,12 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
       if (a.level() == v1::ATTAINMENT_LEVEL_REP && a.team().empty() && !deal.team.empty()) {
         a.set_team(absl::StrCat("orgUnits/", deal.team));
       }
-      b.Emit(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
-                            AttainmentEvent(a, model->period, cause.source, cause.id), now,
-                            cause.trace_id),
-             kTargetsTopic);
+      // The subject's figures now: in a wave, a later booking's event for the
+      // same plan and subject states them anew (WriteBatch::EmitLatest).
+      b.EmitLatest(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
+                                  AttainmentEvent(a, model->period, cause.source, cause.id), now,
+                                  cause.trace_id),
+                   kTargetsTopic, absl::StrCat(plan_id, " ", a.level(), " ", a.subject()));
     }
     if (!planned) {
       v1::BookingUnplanned u;
