@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string_view>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
@@ -318,6 +320,13 @@ absl::Status OutboxRelay::AwaitReplicated() {
 absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
   std::string cursor = "0-0";
   *done = false;
+  // Read ahead and held here (ReadNew), pending under our name: they go out
+  // with their round, however long it waits. (held_ does not change meanwhile:
+  // both run on the relay's thread.)
+  absl::flat_hash_set<std::string_view> held;
+  for (const Entry& e : held_) {
+    held.insert(e.stream_id);
+  }
   do {
     int room;
     {
@@ -362,8 +371,8 @@ absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
         absl::MutexLock lock(&mu_);
         busy = in_flight_.contains(e.stream_id);
       }
-      if (busy) {
-        continue;  // ours, still waiting for Kafka: not abandoned
+      if (busy || held.contains(e.stream_id)) {
+        continue;  // ours, with Kafka or waiting for a round: not abandoned
       }
       ++stats_.reclaimed;
       Publish(std::move(e));

@@ -3,6 +3,7 @@
 // the broker is down or the service is killed, effectively-once projection
 // under redelivery, and poison records dead-lettered while the consumer goes on;
 // the relay hands records to Kafka a round at a time.
+#include <functional>
 #include <map>
 #include <set>
 
@@ -356,31 +357,29 @@ TEST_F(OrgEventsTest, GracefulShutdownPublishesPendingEvents) {
   EXPECT_EQ(records.size(), 21u);
 }
 
-// The relay hands records to Kafka a round at a time: while 5 or more are
-// unanswered (here 6 for a topic the broker does not have, which librdkafka
-// holds until message.timeout.ms), the entries written after them are read
-// ahead but stay out of the producer's queue (relay.h: queued behind an
-// unanswered request, librdkafka 2.0's idempotent producer spins). Once the 6
-// fail, the held entries go out, in commit order; the 6 stay pending in the
-// outbox for a later retry.
-TEST(OutboxRelayTest, EntriesWaitForTheRoundAheadToBeAnswered) {
-  const TestEnv& env = TestEnv::Get();
-  const std::string sfx = UniqueSuffix();
-  RedisClient redis(RedisAs("org"));
-  ProducerOptions po;
-  po.bootstrap = env.kafka_bootstrap;
-  po.sasl = KafkaAs("org");
-  po.message_timeout = absl::Seconds(3);
-  KafkaProducer producer(po);
-  ASSERT_TRUE(producer.Start().ok());
-  RelayOptions ro;
-  ro.stream_key = "org:{org}:relay-round-" + sfx;
-  OutboxRelay relay(redis, producer, ro);
-  TransactionalOutbox outbox(redis, ro.stream_key);
-  TopicReader reader(env.kafka_bootstrap, kTopic);
-  auto commit = [&](const std::string& topic, const std::string& key, int i) {
+// A relay on its own outbox stream, a producer whose records fail after 3 s
+// (message.timeout.ms), and a reader of the org topic from now on.
+class RelayRig {
+ public:
+  RelayRig(const std::string& name, const std::function<void(RelayOptions&)>& options = nullptr)
+      : sfx_(UniqueSuffix()),
+        redis_(RedisAs("org")),
+        producer_(Producer()),
+        relay_options_(Options(name, sfx_, options)),
+        relay_(redis_, producer_, relay_options_),
+        outbox_(redis_, relay_options_.stream_key),
+        reader_(TestEnv::Get().kafka_bootstrap, kTopic) {
+    EXPECT_TRUE(producer_.Start().ok());
+  }
+  ~RelayRig() {
+    relay_.Stop(absl::Seconds(5));
+    producer_.Stop();
+    (void)RedisClient(RedisAs("admin")).Command({"DEL", relay_options_.stream_key});
+  }
+  // Commits an event with id "<sfx>-<i>" on `topic` and `key`.
+  void Commit(const std::string& topic, const std::string& key, int i) {
     CloudEvent e;
-    e.id = absl::StrCat("round-", sfx, "-", i);
+    e.id = Id(i);
     e.source = "/salesops/org";
     e.type = "salesops.org.v1.OrgUnitUpdated";
     e.subject = "orgUnits/" + key;
@@ -389,46 +388,140 @@ TEST(OutboxRelayTest, EntriesWaitForTheRoundAheadToBeAnswered) {
     e.data = absl::StrCat(i);
     WriteBatch b;
     b.Emit(e, topic);
-    auto r = outbox.Commit(b);
+    auto r = outbox_.Commit(b);
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_TRUE(r->committed);
-  };
-  // Waits (woken by the relay, no polling) until a relay figure reaches `want`.
-  auto await = [&](const std::atomic<int64_t> RelayStats::*figure, int64_t want) {
-    (void)relay.WaitUntil([&](const RelayStats& st) { return (st.*figure).load() == want; },
-                          absl::Seconds(20));
-    return (relay.stats().*figure).load();
-  };
+  }
+  std::string Id(int i) const { return absl::StrCat(sfx_, "-", i); }
+  // A topic the broker does not have: its records wait 3 s, then fail.
+  std::string StuckTopic() const { return "salesops.org.no-such-topic-" + sfx_ + ".v1"; }
+  // Waits (woken by the relay, no polling) until a relay figure is `want`.
+  int64_t Await(const std::atomic<int64_t> RelayStats::*figure, int64_t want) {
+    (void)relay_.WaitUntil([&](const RelayStats& st) { return (st.*figure).load() == want; },
+                           absl::Seconds(20));
+    return (relay_.stats().*figure).load();
+  }
+  // Starts the relay with `ahead` entries for the stuck topic in its first
+  // round, then commits `behind` entries on one key of the org topic (ids
+  // ahead..ahead+behind-1), which it reads ahead and holds. Returns that key
+  // ("" when the relay did not get there).
+  std::string HoldBehindAStuckRound(int ahead, int behind) {
+    for (int i = 0; i < ahead; ++i) {
+      Commit(StuckTopic(), "stuck-" + sfx_, i);
+    }
+    relay_.Start();
+    EXPECT_EQ(Await(&RelayStats::unanswered, ahead), ahead);
+    const std::string key = "behind-" + sfx_;
+    for (int i = 0; i < behind; ++i) {
+      Commit(kTopic, key, ahead + i);
+    }
+    const int64_t held = Await(&RelayStats::held, behind);
+    EXPECT_EQ(held, behind) << "the relay did not read ahead";
+    return held == behind ? key : "";
+  }
+  const std::string& sfx() const { return sfx_; }
+  OutboxRelay& relay() { return relay_; }
+  KafkaProducer& producer() { return producer_; }
+  TopicReader& reader() { return reader_; }
+  const RelayOptions& options() const { return relay_options_; }
+
+ private:
+  static ProducerOptions Producer() {
+    ProducerOptions po;
+    po.bootstrap = TestEnv::Get().kafka_bootstrap;
+    po.sasl = KafkaAs("org");
+    po.message_timeout = absl::Seconds(3);
+    return po;
+  }
+  static RelayOptions Options(const std::string& name, const std::string& sfx,
+                              const std::function<void(RelayOptions&)>& options) {
+    RelayOptions ro;
+    ro.stream_key = absl::StrCat("org:{org}:", name, "-", sfx);
+    if (options) {
+      options(ro);
+    }
+    return ro;
+  }
+  std::string sfx_;
+  RedisClient redis_;
+  KafkaProducer producer_;
+  RelayOptions relay_options_;
+  OutboxRelay relay_;
+  TransactionalOutbox outbox_;
+  TopicReader reader_;
+};
+
+// The relay hands records to Kafka a round at a time: while 5 or more are
+// unanswered (here 6 for a topic the broker does not have, which librdkafka
+// holds until message.timeout.ms), the entries written after them are read
+// ahead but stay out of the producer's queue (relay.h: queued behind an
+// unanswered request, librdkafka 2.0's idempotent producer spins). Once the 6
+// fail, the held entries go out, in commit order; the 6 stay pending in the
+// outbox for a later retry.
+TEST(OutboxRelayTest, EntriesWaitForTheRoundAheadToBeAnswered) {
+  RelayRig rig("relay-round");
   constexpr int kAhead = 6;
   constexpr int kBehind = 20;
-  for (int i = 0; i < kAhead; ++i) {
-    commit("salesops.org.no-such-topic-" + sfx + ".v1", "ahead-" + sfx, i);
-  }
-  relay.Start();
-  ASSERT_EQ(await(&RelayStats::unanswered, kAhead), kAhead);
-  const std::string key = "behind-" + sfx;
-  for (int i = 0; i < kBehind; ++i) {
-    commit(kTopic, key, kAhead + i);
-  }
-  ASSERT_EQ(await(&RelayStats::held, kBehind), kBehind) << "the relay did not read ahead";
-  EXPECT_EQ(producer.OutQueueLength(), kAhead) << "records were queued behind the round";
-  EXPECT_EQ(relay.stats().published.load(), 0);
+  const std::string key = rig.HoldBehindAStuckRound(kAhead, kBehind);
+  ASSERT_FALSE(key.empty());
+  EXPECT_EQ(rig.producer().OutQueueLength(), kAhead) << "records were queued behind the round";
+  EXPECT_EQ(rig.relay().stats().published.load(), 0);
 
-  std::vector<Record> records =
-      reader.ReadUntil([&](const Record& r) { return r.key == key; }, kBehind, absl::Seconds(30));
+  std::vector<Record> records = rig.reader().ReadUntil(
+      [&](const Record& r) { return r.key == key; }, kBehind, absl::Seconds(30));
   ASSERT_EQ(records.size(), static_cast<size_t>(kBehind));
   for (int i = 0; i < kBehind; ++i) {
-    EXPECT_EQ(records[i].headers.at("ce_id"), absl::StrCat("round-", sfx, "-", kAhead + i));
+    EXPECT_EQ(records[i].headers.at("ce_id"), rig.Id(kAhead + i));
   }
-  EXPECT_EQ(relay.stats().failed.load(), kAhead);
-  EXPECT_EQ(await(&RelayStats::published, kBehind), kBehind);
-  relay.Stop(absl::Seconds(5));
-  producer.Stop();
+  EXPECT_EQ(rig.relay().stats().failed.load(), kAhead);
+  EXPECT_EQ(rig.Await(&RelayStats::published, kBehind), kBehind);
+  rig.relay().Stop(absl::Seconds(5));
   RedisClient admin(RedisAs("admin"));
-  auto pending = admin.Command({"XPENDING", ro.stream_key, ro.group});
+  auto pending = admin.Command({"XPENDING", rig.options().stream_key, rig.options().group});
   ASSERT_TRUE(pending.ok()) << pending.status();
   EXPECT_EQ(pending->elements[0].integer, kAhead) << "the failed round stays in the outbox";
-  (void)admin.Command({"DEL", ro.stream_key});
+}
+
+// Entries read ahead wait, pending under the relay's name, for the round
+// before them to be answered. A re-claim pass meanwhile (here the round takes
+// 3 s, the re-claim idle time is 0.5 s) must leave them to that round: each
+// entry reaches Kafka once.
+TEST(OutboxRelayTest, EntriesReadAheadAreNotReclaimedToo) {
+  RelayRig rig("relay-ahead", [](RelayOptions& ro) {
+    ro.claim_min_idle = absl::Milliseconds(500);
+    ro.claim_interval = absl::Milliseconds(50);
+  });
+  constexpr int kAhead = 6;
+  constexpr int kBehind = 20;
+  const std::string key = rig.HoldBehindAStuckRound(kAhead, kBehind);
+  ASSERT_FALSE(key.empty());
+  // The stuck round failing (3 s) frees the held round; its entries arrive.
+  std::vector<Record> records = rig.reader().ReadUntil(
+      [&](const Record& r) { return r.key == key; }, kBehind, absl::Seconds(30));
+  ASSERT_EQ(records.size(), static_cast<size_t>(kBehind));
+  EXPECT_GT(rig.relay().stats().reclaimed.load(), 0) << "a re-claim pass took the failed round";
+  // Barrier: nothing held any more, then one more entry on the same key (same
+  // partition), published after all the relay handed over; a copy of the 20
+  // arrives before it.
+  ASSERT_EQ(rig.Await(&RelayStats::held, 0), 0);
+  const std::string sentinel = rig.Id(kAhead + kBehind);
+  rig.Commit(kTopic, key, kAhead + kBehind);
+  std::vector<Record> more = rig.reader().ReadUntil(
+      [&](const Record& r) {
+        if (r.key != key) {
+          return false;
+        }
+        records.push_back(r);
+        return r.headers.at("ce_id") == sentinel;
+      },
+      1, absl::Seconds(30));
+  ASSERT_EQ(more.size(), 1u) << "the sentinel";
+  std::set<std::string> ids;
+  for (const Record& r : records) {
+    ids.insert(r.headers.at("ce_id"));
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kBehind + 1));
+  EXPECT_EQ(records.size(), static_cast<size_t>(kBehind + 1)) << "an entry published twice";
 }
 
 // With a linger, a round whose read found less than a batch waits for what is
