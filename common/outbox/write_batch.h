@@ -58,10 +58,11 @@ class WriteBatch {
   // An event to publish on `topic` once the batch commits.
   void Emit(const CloudEvent& event, std::string topic);
   // An event that states what `state_key` is now (a roll-up's figures), so a
-  // later one of the same key makes it stale. Committed alone, a batch
-  // publishes it like any other; where Combine joins batches, only the last
-  // event of each state key is published, at its own place among the others
-  // (as a Kafka Streams record cache forwards only a key's latest value).
+  // later one of the same key makes it stale. A batch committed as it is
+  // (Commit, CommitMany) publishes it like any other; in what Combine makes
+  // of batches (one of them too), only the last event of each state key is
+  // published, at its own place among the others (as a Kafka Streams record
+  // cache forwards only a key's latest value).
   void EmitLatest(const CloudEvent& event, std::string topic, std::string state_key);
 
   // Appends another batch's guards, writes and events (after this one's).

@@ -238,6 +238,39 @@ TEST(WriteBatchCombineTest, ABatchMayGuardWhatItWritesItself) {
   EXPECT_THAT(Writes(*c), ElementsAre("SET seen:0 1", "HINCRBY h n 2", "SET seen:1 1"));
 }
 
+// Of the events emitted with EmitLatest, Combine keeps the last per state key
+// (also within one batch) and every plain event; `published` counts what it
+// kept of each batch.
+TEST(WriteBatchCombineTest, OnlyTheLastEventOfEachStateKeyIsKept) {
+  auto event = [](const std::string& id) {
+    CloudEvent e;
+    e.id = id;
+    e.type = "salesops.test.v1.Happened";
+    return e;
+  };
+  std::vector<WriteBatch> batches(3);
+  batches[0].Emit(event("a"), "t");
+  batches[0].EmitLatest(event("k1@0"), "t", "k1");
+  batches[0].EmitLatest(event("k2@0"), "t", "k2");
+  batches[1].EmitLatest(event("k1@1"), "t", "k1");
+  batches[1].Emit(event("b"), "t");
+  batches[2].EmitLatest(event("k1@2a"), "t", "k1");
+  batches[2].EmitLatest(event("k1@2b"), "t", "k1");
+  std::vector<size_t> published;
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches, &published);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(published, ElementsAre(2, 1, 1)) << "a and k2@0; b; k1@2b";
+  EXPECT_EQ(c->event_count(), 4u);
+
+  // One batch alone through Combine: its own later event of a key wins too.
+  std::vector<WriteBatch> one(1);
+  one[0].EmitLatest(event("k@0"), "t", "k");
+  one[0].EmitLatest(event("k@1"), "t", "k");
+  c = WriteBatch::Combine(one, &published);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(published, ElementsAre(1));
+}
+
 // The same event twice must not combine: the second's seen guard reads the
 // first's write, so combined both would pass and apply it twice.
 TEST(WriteBatchCombineTest, TheSameSeenKeyTwiceRefusesToCombine) {

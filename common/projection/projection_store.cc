@@ -100,6 +100,7 @@ void ProjectionStore::CombinedStream::Close(bool last) {
   if (!combined.has_value()) {
     // One by one at Finish, after the chunks sent so far are answered; so is
     // everything after it, which must not overtake it.
+    chunk.published.clear();  // read for sent chunks only
     streaming_ = false;
     chunks_.push_back(std::move(chunk));
     return;

@@ -69,7 +69,9 @@ class ProjectionStore {
   // not at all, their counters summed. Where that cannot be (a batch's guard
   // reads what an earlier one writes, a guard fails, e.g. an event applied
   // meanwhile by another consumer), the chunk goes as TryApplyOnceMany does,
-  // each event on its own. Results in order, as TryApplyOnceMany's.
+  // each event on its own. Results in order, as TryApplyOnceMany's, except
+  // that an event's outbox_ids are those of its events the combined commit
+  // published (WriteBatch::EmitLatest's superseded ones are not).
   std::vector<absl::StatusOr<CommitResult>> TryApplyCombined(
       std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
   // How many combined commits fell back to one commit per event (thread-safe).

@@ -837,6 +837,40 @@ TEST(AttainmentWavesTest, ABatchInWavesEqualsTheSameEventsOneByOne) {
   EXPECT_EQ(stats.in_waves.load(), 15) << "all but the redelivery and the poison";
 }
 
+// A rep without a cell in the plan is placed by each deal's team, and
+// consumers keep a figure per team (forecast): two deals in one wave, in two
+// teams, publish the rep's update for each team.
+TEST(AttainmentWavesTest, ARepWithoutACellKeepsAnUpdatePerTeam) {
+  AttainmentWorld w;
+  w.Build();
+  const std::vector<CloudEvent> batch = {
+      w.Won("u1", "q1", "rep-5", "t-cd", "west", 30'000),
+      w.Won("u2", "q2", "rep-5", "t-hz", "east", 20'000),
+      w.Won("u3", "q3", "rep-5", "t-cd", "west", 10'000),
+  };
+  std::vector<const CloudEvent*> ptrs;
+  for (const CloudEvent& e : batch) {
+    ptrs.push_back(&e);
+  }
+  for (const absl::Status& s : w.projection().HandleBatch(ptrs)) {
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  std::vector<std::string> rep5;  // team, actual, cause of each rep-5 update
+  for (const auto& [e, topic] : w.kv().Events()) {
+    if (e.type != "salesops.targets.v1.AttainmentUpdated") {
+      continue;
+    }
+    auto u = DecodePayload<v1::AttainmentUpdated>(e);
+    ASSERT_TRUE(u.ok());
+    if (u->subject() == "members/rep-5") {
+      rep5.push_back(
+          absl::StrCat(u->team(), " ", u->actual().amount_minor(), " ", u->cause_event_id()));
+    }
+  }
+  EXPECT_THAT(rep5, ElementsAre("orgUnits/t-hz 50000 u2", "orgUnits/t-cd 60000 u3"));
+  EXPECT_EQ(w.projection().batch_stats().in_waves.load(), 3);
+}
+
 // A wave whose commit fails (as by a lost connection) applies its events on
 // their own: nothing lost, nothing twice.
 TEST(AttainmentWavesTest, AFailedCommitInAWaveIsAppliedAlone) {

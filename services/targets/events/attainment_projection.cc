@@ -233,7 +233,10 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
       b.EmitLatest(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
                                   AttainmentEvent(a, model->period, cause.source, cause.id), now,
                                   cause.trace_id),
-                   kTargetsTopic, absl::StrCat(plan_id, " ", a.level(), " ", a.subject()));
+                   kTargetsTopic,
+                   // A rep's team is part of the state: without a cell, the
+                   // deal names it, and consumers (forecast) keep a figure per team.
+                   absl::StrCat(plan_id, " ", a.level(), " ", a.subject(), " ", a.team()));
     }
     if (!planned) {
       v1::BookingUnplanned u;

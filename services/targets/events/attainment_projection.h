@@ -9,8 +9,9 @@
 // it too), and counts towards every published plan of its period: the cells
 // whose fixed dimensions, team and rep match it, and the roll-ups of its rep,
 // team, region and company (domain/rollup.h) — unplanned where no cell
-// covers it. One AttainmentUpdated per roll-up subject it moved; a
-// BookingUnplanned when no cell covered it.
+// covers it. One AttainmentUpdated per roll-up subject it moved (of those a
+// combined commit of several events holds, only each subject's last:
+// WriteBatch::EmitLatest); a BookingUnplanned when no cell covered it.
 #pragma once
 
 #include <atomic>
