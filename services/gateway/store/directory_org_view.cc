@@ -19,7 +19,12 @@ std::string DirectoryOrgView::Cached(absl::flat_hash_map<std::string, Entry>& ca
   }
   absl::MutexLock lock(&mu_);
   if (cache.size() >= max_entries_) {
-    cache.clear();
+    // Full: the expired answers go first; if that is not a quarter, arbitrary
+    // live ones too (a flat_hash_map's order), never the whole cache at once.
+    absl::erase_if(cache, [&](const auto& kv) { return kv.second.expires <= now; });
+    for (auto it = cache.begin(); it != cache.end() && cache.size() > max_entries_ * 3 / 4;) {
+      cache.erase(it++);
+    }
   }
   cache[key] = Entry{*v, now + (v->empty() ? absl::Seconds(1) : ttl_)};
   return *v;

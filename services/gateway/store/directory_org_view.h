@@ -4,6 +4,8 @@
 // change only with reorganisations. Answers are remembered for `ttl` (unknown
 // ones for a second, so a member who just joined is found soon); Redis errors
 // are not remembered (the event is then scoped by what its payload names).
+// At `max_entries` a cache drops its expired answers, then live ones down to
+// three quarters: a large organisation never loses the whole cache at once.
 //
 //   DirectoryOrgView view(directory, clock, absl::Seconds(30));
 //   std::string region = view.RegionOf("team-east-1");

@@ -38,8 +38,10 @@ const std::vector<Expected> kTeams = {{"rep1", "t1"}, {"sup1", "t1"}, {"rep2", "
 
 class DirectoryChart {
  public:
-  DirectoryChart()
-      : seed_(kv_, kKeyPrefix), directory_(kv_, kKeyPrefix), view_(directory_, clock_, kTtl) {
+  explicit DirectoryChart(size_t max_entries = 50000)
+      : seed_(kv_, kKeyPrefix),
+        directory_(kv_, kKeyPrefix),
+        view_(directory_, clock_, kTtl, max_entries) {
     seed_.Unit("co", "", ov1::ORG_UNIT_KIND_COMPANY);
     seed_.Unit("r1", "co", ov1::ORG_UNIT_KIND_REGION);
     seed_.Unit("r2", "co", ov1::ORG_UNIT_KIND_REGION);
@@ -143,6 +145,41 @@ TEST(OrgViewTest, DirectoryViewAsksAgainForAnUnknownAfterASecond) {
   chart.clock().Advance(absl::Milliseconds(600));
   EXPECT_EQ(view.TeamOf("new-rep"), "new-team");
   EXPECT_EQ(view.RegionOf("new-team"), "r2");
+}
+
+// A full cache makes room by dropping its expired answers, not the live ones
+// (a large organisation's events keep finding their teams in memory); with
+// none expired, it drops some and stays bounded.
+TEST(OrgViewTest, AFullDirectoryViewDropsExpiredAnswersFirst) {
+  DirectoryChart chart(/*max_entries=*/4);
+  DirectoryOrgView& view = chart.view();
+  ASSERT_EQ(view.TeamOf("ghost"), "");  // unknown: kept for a second
+  ASSERT_EQ(view.TeamOf("nobody"), "");
+  ASSERT_EQ(view.TeamOf("rep1"), "t1");
+  ASSERT_EQ(view.TeamOf("sup1"), "t1");  // full
+  chart.seed().Member("rep1", "t3", ov1::ROLE_REP);
+  chart.seed().Member("sup1", "t3", ov1::ROLE_SUPERVISOR);
+  chart.clock().Advance(absl::Seconds(2));
+  EXPECT_EQ(view.TeamOf("rep2"), "t3") << "a new answer, in place of the expired ones";
+  EXPECT_EQ(view.TeamOf("rep1"), "t1") << "still answered from the cache";
+  EXPECT_EQ(view.TeamOf("sup1"), "t1");
+  // All live: ten more answers keep at most four; some of the earlier ones go.
+  const std::vector<std::string> others = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+  for (const std::string& id : others) {
+    chart.seed().Member(id, "t1", ov1::ROLE_REP);
+    EXPECT_EQ(view.TeamOf(id), "t1");
+  }
+  for (const std::string& id : others) {
+    chart.seed().Member(id, "t3", ov1::ROLE_REP);
+  }
+  EXPECT_EQ(view.TeamOf("j"), "t1") << "the last answer is kept";
+  int cached = 1;  // answers still from the cache after the chart moved them all
+  for (const std::string& id : others) {
+    if (id != "j") {
+      cached += view.TeamOf(id) == "t1" ? 1 : 0;
+    }
+  }
+  EXPECT_LE(cached, 4) << "no more than max_entries answers were kept";
 }
 
 }  // namespace
