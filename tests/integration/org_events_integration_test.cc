@@ -530,46 +530,22 @@ TEST(OutboxRelayTest, EntriesReadAheadAreNotReclaimedToo) {
 // written meanwhile: two entries, the second written while the first lingers,
 // go to Kafka in one round; without it, in two.
 TEST(OutboxRelayTest, ALingeringRoundTakesWhatIsWrittenMeanwhile) {
-  const TestEnv& env = TestEnv::Get();
   for (const absl::Duration linger : {absl::Seconds(2), absl::ZeroDuration()}) {
-    const std::string sfx = UniqueSuffix();
-    RedisClient redis(RedisAs("org"));
-    ProducerOptions po;
-    po.bootstrap = env.kafka_bootstrap;
-    po.sasl = KafkaAs("org");
-    KafkaProducer producer(po);
-    ASSERT_TRUE(producer.Start().ok());
-    RelayOptions ro;
-    ro.stream_key = "org:{org}:relay-linger-" + sfx;
-    ro.linger = linger;
-    OutboxRelay relay(redis, producer, ro);
-    TransactionalOutbox outbox(redis, ro.stream_key);
-    auto commit = [&](int i) {
-      CloudEvent e = MakeCloudEvent("/salesops/org", "linger-" + sfx, "orgUnits/linger-" + sfx,
-                                    v1::OrgUnitUpdated(), absl::Now());
-      WriteBatch b;
-      b.Emit(e, kTopic);
-      auto r = outbox.Commit(b);
-      ASSERT_TRUE(r.ok() && r->committed) << i;
-    };
+    RelayRig rig("relay-linger", [&](RelayOptions& ro) { ro.linger = linger; });
+    OutboxRelay& relay = rig.relay();
+    const std::string key = "linger-" + rig.sfx();
     relay.Start();
-    commit(1);
+    rig.Commit(kTopic, key, 1);
     // Barriers (woken by the relay): the first entry lingers, or is published.
     if (linger > absl::ZeroDuration()) {
-      ASSERT_TRUE(relay.WaitUntil([](const RelayStats& st) { return st.held.load() == 1; },
-                                  absl::Seconds(20)));
+      ASSERT_EQ(rig.Await(&RelayStats::held, 1), 1);
     } else {
-      ASSERT_TRUE(relay.WaitUntil([](const RelayStats& st) { return st.published.load() == 1; },
-                                  absl::Seconds(20)));
+      ASSERT_EQ(rig.Await(&RelayStats::published, 1), 1);
     }
-    commit(2);
-    ASSERT_TRUE(relay.WaitUntil([](const RelayStats& st) { return st.published.load() == 2; },
-                                absl::Seconds(20)));
+    rig.Commit(kTopic, key, 2);
+    ASSERT_EQ(rig.Await(&RelayStats::published, 2), 2);
     EXPECT_EQ(relay.stats().rounds.load(), linger > absl::ZeroDuration() ? 1 : 2)
         << "linger " << linger;
-    relay.Stop(absl::Seconds(5));
-    producer.Stop();
-    (void)RedisClient(RedisAs("admin")).Command({"DEL", ro.stream_key});
   }
 }
 
