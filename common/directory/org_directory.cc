@@ -123,19 +123,29 @@ absl::StatusOr<int> OrgDirectory::KindOf(const std::string& unit_id) {
   return kind;
 }
 
+absl::StatusOr<std::optional<DirectoryUnit>> OrgDirectory::Unit(const std::string& unit_id) {
+  SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
+                            kv_.ReadOne({"HMGET", UnitKey(prefix_, unit_id), "parent", "kind"}));
+  if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+    return std::nullopt;
+  }
+  DirectoryUnit u;
+  u.parent = v.elements[0].str;
+  (void)absl::SimpleAtoi(v.elements[1].str, &u.kind);
+  return u;
+}
+
 absl::StatusOr<std::string> OrgDirectory::RegionOf(const std::string& unit_id) {
   std::string id = unit_id;
   for (int depth = 0; depth < 32 && !id.empty(); ++depth) {
-    SALESOPS_ASSIGN_OR_RETURN(RedisValue v,
-                              kv_.ReadOne({"HMGET", UnitKey(prefix_, id), "parent", "kind"}));
-    if (v.elements.size() != 2 || v.elements[0].is_nil()) {
+    SALESOPS_ASSIGN_OR_RETURN(std::optional<DirectoryUnit> u, Unit(id));
+    if (!u) {
       return std::string();
     }
-    if (v.elements[1].str ==
-        absl::StrCat(static_cast<int>(salesops::org::v1::ORG_UNIT_KIND_REGION))) {
+    if (u->kind == salesops::org::v1::ORG_UNIT_KIND_REGION) {
       return id;
     }
-    id = v.elements[0].str;
+    id = u->parent;
   }
   return std::string();
 }

@@ -24,6 +24,12 @@
 
 namespace salesops::org {
 
+// A unit's place: its parent ("" for the top) and kind (salesops.org.v1.OrgUnitKind).
+struct DirectoryUnit {
+  std::string parent;
+  int kind = 0;
+};
+
 struct DirectoryMember {
   std::string team;  // unit id
   int role = 0;      // salesops.org.v1.Role
@@ -42,6 +48,9 @@ class OrgDirectory {
   absl::StatusOr<std::vector<std::string>> UnitAndAncestors(const std::string& unit_id);
   // The nearest unit of kind REGION at or above `unit_id`, "" if none.
   absl::StatusOr<std::string> RegionOf(const std::string& unit_id);
+  // The unit's parent and kind (one read); nullopt when the directory has no
+  // such unit. For callers that walk the tree through a cache of their own.
+  absl::StatusOr<std::optional<DirectoryUnit>> Unit(const std::string& unit_id);
   // The unit's kind (salesops.org.v1.OrgUnitKind), 0 when unknown.
   absl::StatusOr<int> KindOf(const std::string& unit_id);
   // The command KindOf sends (prefetched with a write's other reads).

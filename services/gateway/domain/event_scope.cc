@@ -151,7 +151,13 @@ void ResolveScope(OrgView& org, EventScope* scope) {
     }
   }
   for (const std::string& u : std::vector<std::string>(scope->units)) {
-    scope->AddRegion(org.RegionOf(u));
+    auto place = std::find_if(scope->places.begin(), scope->places.end(),
+                              [&](const EventScope::Place& p) { return p.unit == u; });
+    if (place == scope->places.end()) {
+      scope->AddRegion(org.RegionOf(u));
+    } else {
+      scope->AddRegion(place->region ? u : org.RegionOf(place->parent));
+    }
   }
 }
 
@@ -178,6 +184,21 @@ bool MaySee(const Viewer& viewer, const EventScope& scope) {
   return false;
 }
 
+// The place an OrgUnit message states for its unit.
+void TakePlace(const Message* unit, EventScope* out) {
+  if (unit == nullptr) {
+    return;
+  }
+  const std::string id(IdIn(StringField(*unit, "name"), kOrgUnits));
+  const FieldDescriptor* kind = unit->GetDescriptor()->FindFieldByName("kind");
+  if (id.empty() || kind == nullptr || kind->cpp_type() != FieldDescriptor::CPPTYPE_ENUM) {
+    return;
+  }
+  out->places.push_back(
+      {id, std::string(IdIn(StringField(*unit, "parent"), kOrgUnits)),
+       unit->GetReflection()->GetEnum(*unit, kind)->name() == "ORG_UNIT_KIND_REGION"});
+}
+
 EventScope OrgEventScope(const Message& event) {
   const absl::string_view type = TypeName(event);
   // Company-wide settings of the talent programme.
@@ -185,6 +206,11 @@ EventScope OrgEventScope(const Message& event) {
     return {};
   }
   EventScope scope = NamedRefs(event);
+  // A unit's own events say where it is now (an update's `previous` parent is
+  // among the units already, so the region it left sees the move too).
+  if (IsOneOf(type, {"OrgUnitCreated", "OrgUnitUpdated", "OrgUnitDeleted"})) {
+    TakePlace(MessageField(event, "org_unit"), &scope);
+  }
   // Assessments and promotion requests are for the people who assess (the org
   // service lets no rep read them), not for the person assessed.
   if (IsOneOf(type, {"AssessmentRecorded", "PromotionRequestSubmitted", "PromotionRequestApproved",

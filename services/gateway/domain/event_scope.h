@@ -28,6 +28,13 @@ struct EventScope {
   std::vector<std::string> members;  // people the event is about or names
   std::vector<std::string> units;    // teams (or departments, regions) it concerns
   std::vector<std::string> regions;  // regions it concerns (given or resolved)
+  // Where the event itself puts a unit it names (an org unit created, updated,
+  // deleted): newer than the org directory, which may not have it yet.
+  struct Place {
+    std::string unit, parent;
+    bool region = false;
+  };
+  std::vector<Place> places;
   // The lowest role that may see it at all (talent assessments: supervisors up).
   Role min_role = Role::kRep;
 
@@ -49,7 +56,8 @@ class OrgView {
 
 // Completes a scope read from a payload: when the event names no unit, the
 // teams of the members it names (a supervisor sees their reps' events);
-// then the region of every unit (a manager sees the region's events).
+// then the region of every unit (a manager sees the region's events), from
+// the unit's place in the event when it states one, else from the org.
 void ResolveScope(OrgView& org, EventScope* scope);
 
 // Who is watching, from their verified token and the org directory.

@@ -226,6 +226,63 @@ TEST(EventScopeTest, AMemberMoveIsSeenByTheMemberAndBothTeams) {
               UnorderedElementsAre("rep1", "sup1", "sup3", "mgr1", "mgr2", "dir", "admin"));
 }
 
+// An OrgView that answers from FakeOrg and notes which units it was asked about.
+class AskedOrg final : public OrgView {
+ public:
+  std::string TeamOf(const std::string& m) override { return org_.TeamOf(m); }
+  std::string RegionOf(const std::string& u) override {
+    asked.push_back(u);
+    return org_.RegionOf(u);
+  }
+  std::vector<std::string> asked;
+
+ private:
+  FakeOrg org_;
+};
+
+// A unit's own events say where it is: the org (the gateway's directory, which
+// may not have the unit yet) is asked about its parent, never about the unit.
+TEST(EventScopeTest, AUnitsOwnEventPlacesItWithoutAskingTheOrgAboutIt) {
+  namespace ov1 = salesops::org::v1;
+  ov1::OrgUnitCreated team;
+  team.mutable_org_unit()->set_name("orgUnits/t9");
+  team.mutable_org_unit()->set_kind(ov1::ORG_UNIT_KIND_TEAM);
+  team.mutable_org_unit()->set_parent("orgUnits/r2");
+  team.mutable_actor()->set_member_id("admin");
+  AskedOrg org;
+  EventScope s = ScopeOfEvent(team);
+  ResolveScope(org, &s);
+  EXPECT_THAT(s.units, ElementsAre("t9", "r2"));
+  EXPECT_THAT(s.regions, ElementsAre("r2"));
+  EXPECT_THAT(org.asked, ::testing::Each(::testing::Ne("t9")));
+  EXPECT_THAT(Audience(s), UnorderedElementsAre("mgr2", "dir", "admin"));
+
+  // A new region is its own region.
+  ov1::OrgUnitCreated region;
+  region.mutable_org_unit()->set_name("orgUnits/r9");
+  region.mutable_org_unit()->set_kind(ov1::ORG_UNIT_KIND_REGION);
+  region.mutable_org_unit()->set_parent("orgUnits/co");
+  org.asked.clear();
+  s = ScopeOfEvent(region);
+  ResolveScope(org, &s);
+  EXPECT_THAT(s.regions, ElementsAre("r9"));
+  EXPECT_THAT(org.asked, ElementsAre("co"));
+
+  // A team moved from r1 to r2: where the event puts it, and the region it left.
+  ov1::OrgUnitUpdated moved;
+  moved.mutable_org_unit()->set_name("orgUnits/t1");
+  moved.mutable_org_unit()->set_kind(ov1::ORG_UNIT_KIND_TEAM);
+  moved.mutable_org_unit()->set_parent("orgUnits/r2");
+  *moved.mutable_previous() = moved.org_unit();
+  moved.mutable_previous()->set_parent("orgUnits/r1");
+  org.asked.clear();
+  s = ScopeOfEvent(moved);
+  ResolveScope(org, &s);
+  EXPECT_THAT(s.regions, UnorderedElementsAre("r1", "r2"));
+  EXPECT_THAT(org.asked, ::testing::Each(::testing::Ne("t1")));
+  EXPECT_THAT(Audience(s), UnorderedElementsAre("sup1", "mgr1", "mgr2", "dir", "admin"));
+}
+
 TEST(EventScopeTest, ForecastGapOfARegionIsTheRegionsManagers) {
   namespace fv1 = salesops::forecast::v1;
   fv1::ForecastGapDetected e;

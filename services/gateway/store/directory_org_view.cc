@@ -1,21 +1,31 @@
 #include "services/gateway/store/directory_org_view.h"
 
-namespace salesops::gateway {
+#include <algorithm>
 
-template <typename Load>
-std::string DirectoryOrgView::Cached(absl::flat_hash_map<std::string, Entry>& cache,
-                                     const std::string& key, Load load) {
-  const absl::Time now = clock_.Now();
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = cache.find(key);
-    if (it != cache.end() && it->second.expires > now) {
-      return it->second.value;
-    }
+#include "salesops/org/v1/org_resources.pb.h"
+
+namespace salesops::gateway {
+namespace {
+
+constexpr absl::Duration kUnknownTtl = absl::Seconds(1);
+constexpr int kMaxDepth = 32;  // as OrgDirectory::RegionOf
+
+}  // namespace
+
+std::optional<DirectoryOrgView::Entry> DirectoryOrgView::Find(
+    absl::flat_hash_map<std::string, Entry>& cache, const std::string& key, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  auto it = cache.find(key);
+  if (it != cache.end() && it->second.expires > now) {
+    return it->second;
   }
-  absl::StatusOr<std::string> v = load();  // outside the lock: a Redis round trip
-  if (!v.ok()) {
-    return "";
+  return std::nullopt;
+}
+
+void DirectoryOrgView::Remember(absl::flat_hash_map<std::string, Entry>& cache,
+                                const std::string& key, const Entry& e, absl::Time now) {
+  if (e.expires <= now) {
+    return;
   }
   absl::MutexLock lock(&mu_);
   if (cache.size() >= max_entries_) {
@@ -26,7 +36,21 @@ std::string DirectoryOrgView::Cached(absl::flat_hash_map<std::string, Entry>& ca
       cache.erase(it++);
     }
   }
-  cache[key] = Entry{*v, now + (v->empty() ? absl::Seconds(1) : ttl_)};
+  cache[key] = e;
+}
+
+template <typename Load>
+std::string DirectoryOrgView::Cached(absl::flat_hash_map<std::string, Entry>& cache,
+                                     const std::string& key, Load load) {
+  const absl::Time now = clock_.Now();
+  if (std::optional<Entry> e = Find(cache, key, now)) {
+    return e->value;
+  }
+  absl::StatusOr<std::string> v = load();  // outside the lock: a Redis round trip
+  if (!v.ok()) {
+    return "";
+  }
+  Remember(cache, key, Entry{*v, now + (v->empty() ? kUnknownTtl : ttl_)}, now);
   return *v;
 }
 
@@ -47,7 +71,32 @@ std::string DirectoryOrgView::RegionOf(const std::string& unit_id) {
   if (unit_id.empty()) {
     return "";
   }
-  return Cached(regions_, unit_id, [&]() { return directory_.RegionOf(unit_id); });
+  return Region(unit_id, 0).value;
+}
+
+DirectoryOrgView::Entry DirectoryOrgView::Region(const std::string& unit_id, int depth) {
+  const absl::Time now = clock_.Now();
+  if (std::optional<Entry> e = Find(regions_, unit_id, now)) {
+    return *e;
+  }
+  absl::StatusOr<std::optional<org::DirectoryUnit>> u = directory_.Unit(unit_id);
+  Entry e;
+  if (!u.ok()) {
+    return Entry{"", absl::InfinitePast()};  // not remembered, nor what was made from it
+  }
+  if (!u->has_value() || depth >= kMaxDepth) {
+    e = Entry{"", now + kUnknownTtl};  // unknown (or a parent loop)
+  } else if ((*u)->kind == org::v1::ORG_UNIT_KIND_REGION) {
+    e = Entry{unit_id, now + ttl_};
+  } else if ((*u)->parent.empty()) {
+    e = Entry{"", now + ttl_};  // no region above it
+  } else {
+    // The parent's answer, cached or read: the units of a region share it.
+    const Entry up = Region((*u)->parent, depth + 1);
+    e = Entry{up.value, std::min(now + ttl_, up.expires)};
+  }
+  Remember(regions_, unit_id, e, now);
+  return e;
 }
 
 }  // namespace salesops::gateway

@@ -4,6 +4,9 @@
 // change only with reorganisations. Answers are remembered for `ttl` (unknown
 // ones for a second, so a member who just joined is found soon); Redis errors
 // are not remembered (the event is then scoped by what its payload names).
+// A unit's region is found a level at a time through the cache: a new team
+// costs one read (its own place) under a region already known, and its answer
+// lasts no longer than the answers it was made from.
 // At `max_entries` a cache drops its expired answers, then live ones down to
 // three quarters: a large organisation never loses the whole cache at once.
 //
@@ -13,6 +16,7 @@
 // Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -43,6 +47,14 @@ class DirectoryOrgView final : public OrgView {
   template <typename Load>
   std::string Cached(absl::flat_hash_map<std::string, Entry>& cache, const std::string& key,
                      Load load);
+  // The live cached entry for key, if any.
+  std::optional<Entry> Find(absl::flat_hash_map<std::string, Entry>& cache, const std::string& key,
+                            absl::Time now);
+  // Keeps `e` for key (unless it expires by `now`), making room first when full.
+  void Remember(absl::flat_hash_map<std::string, Entry>& cache, const std::string& key,
+                const Entry& e, absl::Time now);
+  // The unit's region and until when that answer holds; `depth` ends a parent loop.
+  Entry Region(const std::string& unit_id, int depth);
 
   org::OrgDirectory& directory_;
   const Clock& clock_;

@@ -10,6 +10,7 @@
 
 #include "common/directory/testing/directory_seed.h"
 #include "common/docstore/in_memory_kv.h"
+#include "common/testing/counting_kv.h"
 #include "common/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/gateway/store/directory_org_view.h"
@@ -40,7 +41,8 @@ class DirectoryChart {
  public:
   explicit DirectoryChart(size_t max_entries = 50000)
       : seed_(kv_, kKeyPrefix),
-        directory_(kv_, kKeyPrefix),
+        counting_(kv_),
+        directory_(counting_, kKeyPrefix),
         view_(directory_, clock_, kTtl, max_entries) {
     seed_.Unit("co", "", ov1::ORG_UNIT_KIND_COMPANY);
     seed_.Unit("r1", "co", ov1::ORG_UNIT_KIND_REGION);
@@ -59,11 +61,13 @@ class DirectoryChart {
   DirectoryOrgView& view() { return view_; }
   org::testing::DirectorySeed& seed() { return seed_; }
   FakeClock& clock() { return clock_; }
+  int reads() const { return counting_.reads; }
 
  private:
   InMemoryKv kv_;
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   org::testing::DirectorySeed seed_;
+  test_support::CountingKv counting_;
   org::OrgDirectory directory_;
   DirectoryOrgView view_;
 };
@@ -145,6 +149,39 @@ TEST(OrgViewTest, DirectoryViewAsksAgainForAnUnknownAfterASecond) {
   chart.clock().Advance(absl::Milliseconds(600));
   EXPECT_EQ(view.TeamOf("new-rep"), "new-team");
   EXPECT_EQ(view.RegionOf("new-team"), "r2");
+}
+
+// A region is found a level at a time through the cache: the units under a
+// known region or department cost one read each, and a unit's answer expires
+// with the answers above it, so a reorganisation higher up shows within the ttl.
+TEST(OrgViewTest, DirectoryViewWalksUpThroughItsCache) {
+  DirectoryChart chart;
+  DirectoryOrgView& view = chart.view();
+  ASSERT_EQ(view.RegionOf("t3"), "r2");  // t3, d2, r2
+  EXPECT_EQ(chart.reads(), 3);
+  chart.seed().Unit("t4", "d2", ov1::ORG_UNIT_KIND_TEAM);
+  EXPECT_EQ(view.RegionOf("t4"), "r2");
+  EXPECT_EQ(chart.reads(), 4) << "only t4 itself is read";
+  EXPECT_EQ(view.RegionOf("d2"), "r2");
+  EXPECT_EQ(chart.reads(), 4);
+
+  chart.clock().Advance(kTtl / 2);
+  chart.seed().Unit("t5", "d2", ov1::ORG_UNIT_KIND_TEAM);
+  ASSERT_EQ(view.RegionOf("t5"), "r2");  // read now, from d2's answer of 15 s ago
+  chart.seed().Unit("d2", "r1", ov1::ORG_UNIT_KIND_DEPARTMENT);  // d2 moves to r1
+  chart.clock().Advance(kTtl / 2 + absl::Seconds(1));
+  EXPECT_EQ(view.RegionOf("t5"), "r1") << "t5's answer went with d2's, not 30 s after its own read";
+  EXPECT_EQ(view.RegionOf("t3"), "r1");
+}
+
+TEST(OrgViewTest, DirectoryViewEndsAParentLoop) {
+  DirectoryChart chart;
+  chart.seed().Unit("a", "b", ov1::ORG_UNIT_KIND_TEAM);
+  chart.seed().Unit("b", "a", ov1::ORG_UNIT_KIND_DEPARTMENT);
+  EXPECT_EQ(chart.view().RegionOf("a"), "");
+  const int reads = chart.reads();
+  EXPECT_EQ(chart.view().RegionOf("b"), "");
+  EXPECT_EQ(chart.reads(), reads) << "the loop's answer is kept (a second, as an unknown)";
 }
 
 // A full cache makes room by dropping its expired answers, not the live ones
