@@ -437,7 +437,7 @@ bool GatewayHttpServer::Pump(StreamState& st, httplib::DataSink& sink) {
   std::vector<EventPtr> batch;
   const Subscription::State state = st.sub->Next(options_.heartbeat, &batch);
   for (const EventPtr& e : batch) {
-    out += e->frame;
+    out += e->frame->text();
   }
   bool end = false;
   if (state == Subscription::State::kOverflowed) {

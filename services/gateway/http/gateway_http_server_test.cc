@@ -354,8 +354,8 @@ StreamEvent Event(int64_t offset, const std::string& owner) {
   StreamEvent e;
   e.position = {"salesops.customers.events.v1", 0, offset};
   e.scope.AddMember(owner);
-  e.frame =
-      "id: salesops.customers.events.v1-0-" + std::to_string(offset) + "\nevent: x\ndata: {}\n\n";
+  e.frame = std::make_shared<const LazyFrame>("id: salesops.customers.events.v1-0-" +
+                                              std::to_string(offset) + "\nevent: x\ndata: {}\n\n");
   return e;
 }
 

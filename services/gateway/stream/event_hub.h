@@ -26,8 +26,10 @@
 // Thread-safe. Lock order: hub, then subscription.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -43,12 +46,30 @@
 
 namespace salesops::gateway {
 
+// An event's SSE frame, made when first asked for and then kept: the
+// connections that may see the event share one rendering, and an event that no
+// connection takes (nobody watching, or nobody allowed to) is never rendered.
+// Thread-safe.
+class LazyFrame {
+ public:
+  explicit LazyFrame(std::string text);  // made already
+  explicit LazyFrame(std::function<std::string()> render);
+  const std::string& text() const;
+  bool rendered() const;
+
+ private:
+  mutable absl::once_flag once_;
+  mutable std::function<std::string()> render_;  // dropped once it has run
+  mutable std::string text_;
+  mutable std::atomic<bool> rendered_{false};
+};
+
 struct StreamEvent {
   StreamPosition position;
   std::string type;
-  EventScope scope;   // resolved (ResolveScope)
-  std::string frame;  // the SSE frame, rendered once for every connection
-  uint64_t seq = 0;   // arrival order in this gateway (set by Publish)
+  EventScope scope;                        // resolved (ResolveScope)
+  std::shared_ptr<const LazyFrame> frame;  // the SSE frame, once for every connection
+  uint64_t seq = 0;                        // arrival order in this gateway (set by Publish)
 };
 using EventPtr = std::shared_ptr<const StreamEvent>;
 

@@ -29,7 +29,7 @@ StreamEvent Event(const std::string& topic, int32_t partition, int64_t offset,
   e.position = {topic, partition, offset};
   e.type = "salesops.customers.v1.OpportunityCreated";
   e.scope.AddMember(owner);
-  e.frame = FormatStreamId(e.position);
+  e.frame = std::make_shared<const LazyFrame>(FormatStreamId(e.position));
   return e;
 }
 
@@ -39,9 +39,42 @@ std::vector<std::string> Drain(Subscription& sub) {
   sub.Next(absl::ZeroDuration(), &batch);
   std::vector<std::string> ids;
   for (const EventPtr& e : batch) {
-    ids.push_back(e->frame);
+    ids.push_back(e->frame->text());
   }
   return ids;
+}
+
+// A frame is rendered when a connection first takes it, once for all of them;
+// an event nobody may see (or with nobody watching) is never rendered.
+TEST(EventHubTest, FramesAreRenderedOnceAndOnlyForAConnectionThatTakesThem) {
+  EventHub hub({});
+  int renders = 0;
+  auto counted = [&](StreamEvent e) {
+    e.frame = std::make_shared<const LazyFrame>([&renders, id = FormatStreamId(e.position)] {
+      ++renders;
+      return id;
+    });
+    return e;
+  };
+  hub.Publish(counted(Event(kTopicA, 0, 9, "rep1")));  // nobody watching
+  hub.Publish(counted(Event(kTopicA, 0, 10, "rep1")));
+  ResumeResult r;
+  auto rep2 = hub.Subscribe(kRep2, std::nullopt, &r);
+  auto admin = hub.Subscribe(kAdmin, std::nullopt, &r);
+  auto admin2 = hub.Subscribe(kAdmin, std::nullopt, &r);
+  hub.Publish(counted(Event(kTopicA, 0, 11, "rep1")));  // rep2 may not see it
+  EXPECT_EQ(renders, 0);
+  EXPECT_THAT(Drain(*rep2), IsEmpty());
+  EXPECT_EQ(renders, 0);
+  EXPECT_THAT(Drain(*admin), ElementsAre(absl::StrCat(kTopicA, "-0-11")));
+  EXPECT_THAT(Drain(*admin2), ElementsAre(absl::StrCat(kTopicA, "-0-11")));
+  EXPECT_EQ(renders, 1);
+  // A resume replays an event nobody took before: rendered then; 9 never is.
+  auto late = hub.Subscribe(kAdmin, StreamPosition{kTopicA, 0, 9}, &r);
+  ASSERT_EQ(r.kind, ResumeResult::Kind::kReplayed);
+  EXPECT_THAT(Drain(*late),
+              ElementsAre(absl::StrCat(kTopicA, "-0-10"), absl::StrCat(kTopicA, "-0-11")));
+  EXPECT_EQ(renders, 2);
 }
 
 TEST(EventHubTest, EachConnectionGetsOnlyWhatItsViewerMaySee) {

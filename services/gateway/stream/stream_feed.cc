@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/log/log.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
@@ -21,21 +22,27 @@ absl::StatusOr<StreamEvent> RenderStreamEvent(const StreamPosition& at, const Cl
     return absl::InvalidArgumentError(
         absl::StrCat("event type ", event.type, " is not known to this gateway"));
   }
-  std::unique_ptr<google::protobuf::Message> payload(prototype->New());
+  std::shared_ptr<google::protobuf::Message> payload(prototype->New());
   if (!payload->ParseFromString(event.data)) {
     return absl::InvalidArgumentError(absl::StrCat("payload does not parse as ", event.type));
-  }
-  std::string json;
-  if (auto s = google::protobuf::util::MessageToJsonString(*payload, &json); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "payload has no JSON form: ", absl::string_view(s.message().data(), s.message().size())));
   }
   StreamEvent out;
   out.position = at;
   out.type = event.type;
   out.scope = ScopeOfEvent(*payload);
   ResolveScope(org, &out.scope);
-  out.frame = EventFrame(FormatStreamId(at), event.type, json);
+  out.frame =
+      std::make_shared<const LazyFrame>([payload, id = FormatStreamId(at), type = event.type] {
+        std::string json;
+        if (auto s = google::protobuf::util::MessageToJsonString(*payload, &json); !s.ok()) {
+          // A parsed message always has one; should it not, the event is left out
+          // of the stream (an empty frame) and said so once, here.
+          LogWarning("stream event has no JSON form",
+                     {{"id", id}, {"error", std::string(s.message().data(), s.message().size())}});
+          return std::string();
+        }
+        return EventFrame(id, type, json);
+      });
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Turns the CloudEvents the live KafkaSource reads into stream events: the
 // payload decoded as the message its ce_type names (through the descriptors
-// linked into the gateway) and rendered once as JSON (lowerCamel, as Connect
-// and the web client's generated types use), its scope read by the event
+// linked into the gateway), rendered as JSON (lowerCamel, as Connect and the
+// web client's generated types use) once, when a connection first takes it
+// (LazyFrame: with nobody watching, nothing is rendered), its scope read by the event
 // family's function and resolved against the org directory, then published
 // to the hub.
 //

@@ -39,13 +39,16 @@ TEST(StreamFeedTest, RendersTheFrameOnceWithJsonPayloadAndResolvedScope) {
       RenderStreamEvent({"salesops.customers.events.v1", 2, 41}, OpportunityCreated(), org);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->type, "salesops.customers.v1.OpportunityCreated");
-  EXPECT_TRUE(absl::StartsWith(e->frame,
+  EXPECT_FALSE(e->frame->rendered()) << "rendered when a connection takes it";
+  const std::string& frame = e->frame->text();
+  EXPECT_EQ(&e->frame->text(), &frame) << "once";
+  EXPECT_TRUE(absl::StartsWith(frame,
                                "id: salesops.customers.events.v1-2-41\n"
                                "event: salesops.customers.v1.OpportunityCreated\n"
                                "data: {"));
-  EXPECT_THAT(e->frame, HasSubstr(R"("displayName":"年度采购项目")"));
-  EXPECT_THAT(e->frame, HasSubstr(R"("owner":"members/rep1")"));
-  EXPECT_TRUE(absl::EndsWith(e->frame, "}\n\n"));
+  EXPECT_THAT(frame, HasSubstr(R"("displayName":"年度采购项目")"));
+  EXPECT_THAT(frame, HasSubstr(R"("owner":"members/rep1")"));
+  EXPECT_TRUE(absl::EndsWith(frame, "}\n\n"));
   EXPECT_THAT(e->scope.members, ElementsAre("rep1"));
   EXPECT_THAT(e->scope.units, ElementsAre("t1"));
   EXPECT_THAT(e->scope.regions, ElementsAre("r1"));
