@@ -131,7 +131,9 @@ absl::StatusOr<std::optional<DirectoryUnit>> OrgDirectory::Unit(const std::strin
   }
   DirectoryUnit u;
   u.parent = v.elements[0].str;
-  (void)absl::SimpleAtoi(v.elements[1].str, &u.kind);
+  if (!absl::SimpleAtoi(v.elements[1].str, &u.kind)) {
+    u.kind = 0;  // unknown
+  }
   return u;
 }
 

@@ -132,6 +132,21 @@ void TakeFields(const Message* m, std::initializer_list<absl::string_view> names
   }
 }
 
+// The place an OrgUnit message states for its unit.
+void TakePlace(const Message* unit, EventScope* out) {
+  if (unit == nullptr) {
+    return;
+  }
+  const std::string id(IdIn(StringField(*unit, "name"), kOrgUnits));
+  const FieldDescriptor* kind = unit->GetDescriptor()->FindFieldByName("kind");
+  if (id.empty() || kind == nullptr || kind->cpp_type() != FieldDescriptor::CPPTYPE_ENUM) {
+    return;
+  }
+  out->places.push_back(
+      {id, std::string(IdIn(StringField(*unit, "parent"), kOrgUnits)),
+       unit->GetReflection()->GetEnum(*unit, kind)->name() == "ORG_UNIT_KIND_REGION"});
+}
+
 }  // namespace
 
 void EventScope::AddMember(absl::string_view id) { AddOnce(members, id); }
@@ -182,21 +197,6 @@ bool MaySee(const Viewer& viewer, const EventScope& scope) {
     return true;
   }
   return false;
-}
-
-// The place an OrgUnit message states for its unit.
-void TakePlace(const Message* unit, EventScope* out) {
-  if (unit == nullptr) {
-    return;
-  }
-  const std::string id(IdIn(StringField(*unit, "name"), kOrgUnits));
-  const FieldDescriptor* kind = unit->GetDescriptor()->FindFieldByName("kind");
-  if (id.empty() || kind == nullptr || kind->cpp_type() != FieldDescriptor::CPPTYPE_ENUM) {
-    return;
-  }
-  out->places.push_back(
-      {id, std::string(IdIn(StringField(*unit, "parent"), kOrgUnits)),
-       unit->GetReflection()->GetEnum(*unit, kind)->name() == "ORG_UNIT_KIND_REGION"});
 }
 
 EventScope OrgEventScope(const Message& event) {

@@ -437,7 +437,9 @@ bool GatewayHttpServer::Pump(StreamState& st, httplib::DataSink& sink) {
   std::vector<EventPtr> batch;
   const Subscription::State state = st.sub->Next(options_.heartbeat, &batch);
   for (const EventPtr& e : batch) {
-    out += e->frame->text();
+    if (e->frame != nullptr) {
+      out += e->frame->text();
+    }
   }
   bool end = false;
   if (state == Subscription::State::kOverflowed) {

@@ -79,13 +79,16 @@ DirectoryOrgView::Entry DirectoryOrgView::Region(const std::string& unit_id, int
   if (std::optional<Entry> e = Find(regions_, unit_id, now)) {
     return *e;
   }
+  if (depth >= kMaxDepth) {
+    return Entry{"", now + kUnknownTtl};  // a parent loop: kept as an unknown
+  }
   absl::StatusOr<std::optional<org::DirectoryUnit>> u = directory_.Unit(unit_id);
   Entry e;
   if (!u.ok()) {
     return Entry{"", absl::InfinitePast()};  // not remembered, nor what was made from it
   }
-  if (!u->has_value() || depth >= kMaxDepth) {
-    e = Entry{"", now + kUnknownTtl};  // unknown (or a parent loop)
+  if (!u->has_value()) {
+    e = Entry{"", now + kUnknownTtl};  // unknown
   } else if ((*u)->kind == org::v1::ORG_UNIT_KIND_REGION) {
     e = Entry{unit_id, now + ttl_};
   } else if ((*u)->parent.empty()) {

@@ -32,13 +32,19 @@ absl::StatusOr<StreamEvent> RenderStreamEvent(const StreamPosition& at, const Cl
   out.scope = ScopeOfEvent(*payload);
   ResolveScope(org, &out.scope);
   out.frame =
-      std::make_shared<const LazyFrame>([payload, id = FormatStreamId(at), type = event.type] {
+      std::make_shared<const LazyFrame>([payload, id = FormatStreamId(at), type = event.type,
+                                         event_id = event.id, trace = event.trace_id] {
         std::string json;
         if (auto s = google::protobuf::util::MessageToJsonString(*payload, &json); !s.ok()) {
-          // A parsed message always has one; should it not, the event is left out
-          // of the stream (an empty frame) and said so once, here.
-          LogWarning("stream event has no JSON form",
-                     {{"id", id}, {"error", std::string(s.message().data(), s.message().size())}});
+          // Our events always have one (a Timestamp out of JSON's range would
+          // not); should one not, it is left out of the stream (an empty frame)
+          // and said so once, here.
+          LogWarning("stream event has no JSON form; not sent",
+                     {{"id", id},
+                      {"type", type},
+                      {"event_id", event_id},
+                      {"trace_id", trace},
+                      {"error", std::string(s.message().data(), s.message().size())}});
           return std::string();
         }
         return EventFrame(id, type, json);

@@ -24,7 +24,9 @@
 namespace salesops::gateway {
 
 // The stream event for `event` (not yet published). INVALID_ARGUMENT when
-// its type is not linked into the gateway or its payload does not parse.
+// its type is not linked into the gateway or its payload does not parse. Its
+// frame is rendered later (LazyFrame); a payload with no JSON form (none of
+// ours) then renders empty, is sent to nobody and logged with its ids.
 absl::StatusOr<StreamEvent> RenderStreamEvent(const StreamPosition& at, const CloudEvent& event,
                                               OrgView& org);
 
