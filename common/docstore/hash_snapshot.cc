@@ -94,17 +94,19 @@ void HashSnapshot::Apply(const WriteBatch& batch) {
       for (const std::string& f : args) {
         hash.fields[f] = std::nullopt;
       }
-    } else if (command == "HINCRBY" && args.size() == 2) {
-      auto f = hash.fields.find(args[0]);
-      if (f == hash.fields.end() && !hash.whole) {
-        return;  // its value before is unknown, so is its value after
+    } else if (command == "HINCRBY") {
+      for (size_t i = 0; i + 1 < args.size(); i += 2) {  // several fields from Combine
+        auto f = hash.fields.find(args[i]);
+        if (f == hash.fields.end() && !hash.whole) {
+          continue;  // its value before is unknown, so is its value after
+        }
+        long long before = 0, by = 0;
+        if (f != hash.fields.end() && f->second) {
+          (void)absl::SimpleAtoi(*f->second, &before);
+        }
+        (void)absl::SimpleAtoi(args[i + 1], &by);
+        hash.fields[args[i]] = absl::StrCat(before + by);
       }
-      long long before = 0, by = 0;
-      if (f != hash.fields.end() && f->second) {
-        (void)absl::SimpleAtoi(*f->second, &before);
-      }
-      (void)absl::SimpleAtoi(args[1], &by);
-      hash.fields[args[0]] = absl::StrCat(before + by);
     } else if (command == "DEL") {
       hash.whole = true;
       hash.fields.clear();

@@ -220,6 +220,14 @@ absl::StatusOr<RedisValue> InMemoryKv::ReadLocked(const std::vector<std::string>
     SALESOPS_ASSIGN_OR_RETURN(const Value* v, Find(key, T::kString));
     return v ? Str(v->str) : Nil();
   }
+  if (name == "MGET") {  // a key that holds no string reads as nil, as in Redis
+    std::vector<RedisValue> e;
+    for (size_t i = 1; i < c.size(); ++i) {
+      auto it = data_.find(c[i]);
+      e.push_back(it != data_.end() && it->second.type == T::kString ? Str(it->second.str) : Nil());
+    }
+    return Arr(std::move(e));
+  }
   if (name == "HGET" || name == "HMGET" || name == "HGETALL") {
     SALESOPS_ASSIGN_OR_RETURN(const Value* v, Find(key, T::kHash));
     auto field = [&](const std::string& f) {
@@ -400,12 +408,15 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
       }
     } else if (op.command == "HINCRBY") {
       SALESOPS_ASSIGN_OR_RETURN(Value * v, Upsert(op.key, T::kHash));
-      long long cur = 0, by = 0;
-      std::string& field = v->hash[a[0]];
-      if ((!field.empty() && !absl::SimpleAtoi(field, &cur)) || !absl::SimpleAtoi(a[1], &by)) {
-        return RedisErrorStatus("ERR hash value is not an integer");
+      for (size_t i = 0; i + 1 < a.size(); i += 2) {  // several fields from Combine
+        long long cur = 0, by = 0;
+        std::string& field = v->hash[a[i]];
+        if ((!field.empty() && !absl::SimpleAtoi(field, &cur)) ||
+            !absl::SimpleAtoi(a[i + 1], &by)) {
+          return RedisErrorStatus("ERR hash value is not an integer");
+        }
+        field = absl::StrCat(cur + by);
       }
-      field = absl::StrCat(cur + by);
     } else if (op.command == "SET") {
       Value& v = data_[op.key];  // SET replaces whatever the key held
       v = Value{};
@@ -452,7 +463,7 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
     }
   }
   for (const auto& e : batch.events_) {
-    events_.push_back(*e.fields);
+    events_.push_back(e.entry->fields());
     result.outbox_ids.push_back(absl::StrCat(events_.size(), "-0"));
   }
   result.committed = true;

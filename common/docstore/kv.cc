@@ -30,6 +30,9 @@ absl::Status CheckRead(const std::vector<std::string>& c) {
   if (name == "HMGET") {
     return need(3, /*at_least=*/true);
   }
+  if (name == "MGET") {
+    return need(2, /*at_least=*/true);
+  }
   if (name == "ZRANGEBYLEX" || name == "ZRANGEBYSCORE") {
     if (c.size() == 4) {
       return absl::OkStatus();

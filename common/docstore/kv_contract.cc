@@ -1,6 +1,7 @@
 #include "common/docstore/kv_contract.h"
 
 #include <algorithm>
+#include <climits>
 #include <optional>
 #include <thread>
 
@@ -152,6 +153,12 @@ TEST_P(KvContractTest, EachWriteCommandReadsBack) {
   EXPECT_EQ(Read({"ZSCORE", K("z"), "five"}).str, "5");
   EXPECT_EQ(Read({"ZSCORE", K("z"), "one-and-a-half"}).str, "1.5");
   EXPECT_TRUE(Read({"ZSCORE", K("z"), "nine"}).is_nil());
+  RedisValue strings = Read({"MGET", K("s"), K("gone"), K("h"), K("s")});
+  ASSERT_EQ(strings.elements.size(), 4u);
+  EXPECT_EQ(strings.elements[0].str, "text");
+  EXPECT_TRUE(strings.elements[1].is_nil()) << "missing";
+  EXPECT_TRUE(strings.elements[2].is_nil()) << "a hash is no string";
+  EXPECT_EQ(strings.elements[3].str, "text");
   EXPECT_TRUE(Read({"HGET", K("absent"), "a"}).is_nil());
   EXPECT_THAT(Read({"HMGET", K("absent"), "a"}).elements.size(), 1u);
   EXPECT_THAT(Strings(Read({"SMEMBERS", K("absent")})), IsEmpty());
@@ -243,6 +250,7 @@ TEST_P(KvContractTest, OnlyReadCommandsAreAllowed) {
                                              {"SET", K("x"), "1"},
                                              {"FLUSHALL"},
                                              {"HGET", K("x")},
+                                             {"MGET"},
                                              {"ZRANGEBYLEX", K("x"), "-", "+", "LIMIT", "0"},
                                              {}}) {
     absl::StatusOr<RedisValue> v = kv_.reader->ReadOne(c);
@@ -524,14 +532,66 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
     summed += ops - combined->op_count();
     combined->ForEachWrite([&joined](const std::string& command, const std::string&,
                                      const std::vector<std::string>& args) {
-      const size_t single = command == "ZADD" || command == "HSET" ? 2 : 1;
-      joined += command != "HINCRBY" && args.size() > single ? 1 : 0;
+      const size_t single = command == "ZADD" || command == "HSET" || command == "HINCRBY" ? 2 : 1;
+      joined += args.size() > single ? 1 : 0;
     });
     ASSERT_TRUE(Commit(*combined).committed);
     ASSERT_EQ(snapshot("a:"), snapshot("b:")) << "round " << round;
   }
   EXPECT_GT(summed, 0u) << "no increments were summed: the test exercises nothing";
   EXPECT_GT(joined, 0u) << "no writes were joined: the test exercises nothing";
+}
+
+// Several absent guards (a combined chunk's seen markers) hold together when
+// none of their keys exists; when one does, the first of them fails, names
+// itself and says what it found, and nothing is written.
+TEST_P(KvContractTest, ManyAbsentGuardsFailOnTheFirstKeyThatExists) {
+  auto batch = [&] {
+    WriteBatch b;
+    for (int i = 0; i < 5; ++i) {
+      b.ExpectAbsent(K(absl::StrCat("seen:", i)), absl::StrCat("seen ", i));
+    }
+    b.HIncrBy(K("h"), "n", 1);
+    return b;
+  };
+  ASSERT_TRUE(Commit(batch()).committed);
+  EXPECT_EQ(Read({"HGET", K("h"), "n"}).str, "1");
+
+  WriteBatch seed;
+  seed.Set(K("seen:3"), "three");
+  seed.Set(K("seen:4"), "four");
+  ASSERT_TRUE(Commit(seed).committed);
+  CommitResult r = Commit(batch());
+  EXPECT_FALSE(r.committed);
+  EXPECT_EQ(r.failed_tag, "seen 3");
+  EXPECT_EQ(r.current, "three");
+  EXPECT_EQ(Read({"HGET", K("h"), "n"}).str, "1");
+}
+
+// Increments of many fields of one hash in one write (what Combine makes of a
+// projection's counters) add to what each field held, create the missing
+// ones, and keep exact integers up to Redis' 64-bit limits.
+TEST_P(KvContractTest, AnIncrementOfManyFieldsAddsToEach) {
+  WriteBatch seed;
+  seed.HSet(K("h"), {{"big", "9007199254740993"}, {"neg", "-7"}, {"zero", "0"}});
+  ASSERT_TRUE(Commit(seed).committed);
+  std::vector<WriteBatch> batches(2);
+  batches[0].HIncrBy(K("h"), "big", 2);
+  batches[0].HIncrBy(K("h"), "neg", 7);
+  batches[1].HIncrBy(K("h"), "zero", -999999999999999);
+  batches[1].HIncrBy(K("h"), "new", 123456789012);
+  batches[1].HIncrBy(K("h"), "max", LLONG_MAX);
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->op_count(), 1u);
+  ASSERT_TRUE(Commit(*c).committed);
+  RedisValue v = Read({"HMGET", K("h"), "big", "neg", "zero", "new", "max"});
+  ASSERT_EQ(v.elements.size(), 5u);
+  EXPECT_EQ(v.elements[0].str, "9007199254740995");
+  EXPECT_EQ(v.elements[1].str, "0");
+  EXPECT_EQ(v.elements[2].str, "-999999999999999");
+  EXPECT_EQ(v.elements[3].str, "123456789012");
+  EXPECT_EQ(v.elements[4].str, absl::StrCat(LLONG_MAX));
 }
 
 // A combined commit is all or nothing: a later batch's failing guard stops the

@@ -19,11 +19,24 @@ namespace {
 
 // KEYS[1] is the outbox stream; every other key is referenced by index.
 // ARGV is a small program: guards, then writes, then stream entries. Arguments
-// are passed on straight from ARGV (unpack with bounds), never copied into tables.
+// are passed on straight from ARGV (unpack with bounds), never copied into
+// tables, but for one thing: the keys of the absent guards (a combined chunk's
+// seen markers, one per event) are first checked with one EXISTS of them all,
+// and one by one only when one exists, to name the first. An HINCRBY of several
+// fields (Combine's) is one HINCRBY per field.
 const LuaScript& CommitScript() {
   static const LuaScript script(R"lua(
+local ng = tonumber(ARGV[1])
+local none_exist = false
+if ng > 1 and ng <= 4000 then
+  local ks = {}
+  for g = 2, 4 * ng - 2, 4 do
+    if ARGV[g] == 'absent' then ks[#ks + 1] = KEYS[tonumber(ARGV[g + 1])] end
+  end
+  none_exist = #ks > 1 and redis.call('EXISTS', unpack(ks)) == 0
+end
 local a = 2
-for i = 1, tonumber(ARGV[1]) do
+for i = 1, ng do
   local kind = ARGV[a]; local k = KEYS[tonumber(ARGV[a + 1])]; local p1 = ARGV[a + 2]
   local p2 = ARGV[a + 3]
   a = a + 4
@@ -32,7 +45,7 @@ for i = 1, tonumber(ARGV[1]) do
     if cur == false then cur = '' end
     if cur ~= p2 then return {0, i, cur} end
   elseif kind == 'absent' then
-    if redis.call('EXISTS', k) == 1 then
+    if not none_exist and redis.call('EXISTS', k) == 1 then
       local cur = ''
       if redis.call('TYPE', k)['ok'] == 'string' then cur = redis.call('GET', k) end
       return {0, i, cur}
@@ -49,7 +62,12 @@ end
 local no = tonumber(ARGV[a]); a = a + 1
 for i = 1, no do
   local n = tonumber(ARGV[a + 2])
-  redis.call(ARGV[a], KEYS[tonumber(ARGV[a + 1])], unpack(ARGV, a + 3, a + 2 + n))
+  if n > 2 and ARGV[a] == 'HINCRBY' then
+    local k = KEYS[tonumber(ARGV[a + 1])]
+    for j = a + 3, a + 1 + n, 2 do redis.call('HINCRBY', k, ARGV[j], ARGV[j + 1]) end
+  else
+    redis.call(ARGV[a], KEYS[tonumber(ARGV[a + 1])], unpack(ARGV, a + 3, a + 2 + n))
+  end
   a = a + 3 + n
 end
 local ne = tonumber(ARGV[a]); a = a + 1
@@ -191,10 +209,17 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   touched.reserve(ops);
   fields.reserve(ops);
   guards.reserve(guard_total);
-  // Increments that later ones may join: key → field → (index in out.ops_, sum).
-  absl::flat_hash_map<std::string_view,
-                      absl::flat_hash_map<std::string_view, std::pair<size_t, long long>>>
-      open;
+  // Increments that later ones may join, per key: each field's (index in
+  // out.ops_, place in its arguments, sum), and the increment a new field joins.
+  struct Sum {
+    size_t op, at;
+    long long sum;
+  };
+  struct OpenIncrements {
+    absl::flat_hash_map<std::string_view, Sum> fields;
+    size_t into = 0;
+  };
+  absl::flat_hash_map<std::string_view, OpenIncrements> open;
   // Per key, the last write to it in out.ops_ when it is one that later writes
   // of the same command may join (their members or fields appended: one
   // redis.call instead of one per event, the indexes' ZADDs above all).
@@ -229,15 +254,26 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
                                 std::nullopt);
         long long by = 0;
         if (absl::SimpleAtoi(op.args[1], &by)) {
-          auto& per_key = open[op.key];
-          auto it = per_key.find(op.args[0]);
+          auto [per_key, opened] = open.try_emplace(op.key);
+          OpenIncrements& inc = per_key->second;
+          auto it = inc.fields.find(op.args[0]);
           long long sum = 0;
-          if (it != per_key.end() && !__builtin_add_overflow(it->second.second, by, &sum)) {
-            it->second.second = sum;
-            out.ops_[it->second.first].args[1] = std::to_string(sum);
+          if (it != inc.fields.end() && !__builtin_add_overflow(it->second.sum, by, &sum)) {
+            it->second.sum = sum;
+            out.ops_[it->second.op].args[it->second.at + 1] = std::to_string(sum);
             continue;
           }
-          per_key[op.args[0]] = {out.ops_.size(), by};
+          if (!opened && it == inc.fields.end() &&
+              out.ops_[inc.into].args.size() + 2 <= kMaxJoinedArguments) {
+            // Another field of a hash nothing else wrote since: one call for both.
+            Op& into = out.ops_[inc.into];
+            inc.fields[op.args[0]] = {inc.into, into.args.size(), by};
+            into.args.push_back(op.args[0]);
+            into.args.push_back(op.args[1]);
+            continue;
+          }
+          inc.fields[op.args[0]] = {out.ops_.size(), 0, by};
+          inc.into = out.ops_.size();
         }
         joinable.erase(op.key);
         out.ops_.push_back(op);
@@ -289,14 +325,29 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   return out;
 }
 
+const std::vector<std::string>& WriteBatch::Entry::fields() const {
+  if (lazy_) {
+    absl::call_once(once_, [this] {
+      fields_ = ToOutboxFields(make_(), topic_);
+      make_ = nullptr;  // what it captured is not needed any more
+    });
+  }
+  return fields_;
+}
+
 void WriteBatch::Emit(const CloudEvent& event, std::string topic) {
-  events_.push_back(
-      {std::make_shared<const std::vector<std::string>>(ToOutboxFields(event, topic)), ""});
+  events_.push_back({std::make_shared<const Entry>(ToOutboxFields(event, topic)), ""});
 }
 
 void WriteBatch::EmitLatest(const CloudEvent& event, std::string topic, std::string state_key) {
-  events_.push_back({std::make_shared<const std::vector<std::string>>(ToOutboxFields(event, topic)),
-                     std::move(state_key)});
+  events_.push_back(
+      {std::make_shared<const Entry>(ToOutboxFields(event, topic)), std::move(state_key)});
+}
+
+void WriteBatch::EmitLatest(std::function<CloudEvent()> make, std::string topic,
+                            std::string state_key) {
+  events_.push_back(
+      {std::make_shared<const Entry>(std::move(make), std::move(topic)), std::move(state_key)});
 }
 
 std::vector<std::string> ToOutboxFields(const CloudEvent& e, const std::string& topic) {
@@ -351,7 +402,7 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
     args += 3 + op.args.size();
   }
   for (const auto& e : batch.events_) {
-    args += 1 + e.fields->size();
+    args += 1 + e.entry->fields().size();
   }
   c.args.reserve(args);
   c.keys.reserve(1 + batch.guards_.size() + batch.ops_.size());
@@ -389,8 +440,9 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
   }
   c.args.push_back(number(batch.events_.size()));
   for (const auto& e : batch.events_) {
-    c.args.push_back(number(e.fields->size()));
-    c.args.insert(c.args.end(), e.fields->begin(), e.fields->end());
+    const std::vector<std::string>& fields = e.entry->fields();
+    c.args.push_back(number(fields.size()));
+    c.args.insert(c.args.end(), fields.begin(), fields.end());
   }
 }
 

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
 #include "common/events/cloud_event.h"
 #include "common/redis/redis_client.h"
@@ -64,6 +66,11 @@ class WriteBatch {
   // published, at its own place among the others (as a Kafka Streams record
   // cache forwards only a key's latest value).
   void EmitLatest(const CloudEvent& event, std::string topic, std::string state_key);
+  // The same, with the event made only if it is published: `make` runs at most
+  // once, when the batch (or what Combine makes of it) is committed, and never
+  // for an event a later one of its state key supersedes. It must capture by
+  // value what it needs.
+  void EmitLatest(std::function<CloudEvent()> make, std::string topic, std::string state_key);
 
   // Appends another batch's guards, writes and events (after this one's).
   void Append(WriteBatch other);
@@ -88,7 +95,8 @@ class WriteBatch {
                                            std::vector<size_t>* published = nullptr);
 
   // Calls f(command, key, args) for each write, in order ("HINCRBY", key,
-  // {field, by}), for callers that keep a read snapshot current with what a
+  // {field, by}; in what Combine makes, {field, by, field, by, …} with each
+  // field once), for callers that keep a read snapshot current with what a
   // batch will write (common/docstore/hash_snapshot.h).
   template <typename F>
   void ForEachWrite(F&& f) const {
@@ -114,10 +122,26 @@ class WriteBatch {
   };
   std::vector<Guard> guards_;
   std::vector<Op> ops_;
+  // The outbox stream entry, field/value list, made on first use when it is
+  // made by a function. Thread-safe.
+  class Entry {
+   public:
+    explicit Entry(std::vector<std::string> fields) : fields_(std::move(fields)) {}
+    Entry(std::function<CloudEvent()> make, std::string topic)
+        : lazy_(true), make_(std::move(make)), topic_(std::move(topic)) {}
+    const std::vector<std::string>& fields() const;
+
+   private:
+    const bool lazy_ = false;
+    mutable absl::once_flag once_;
+    mutable std::function<CloudEvent()> make_;
+    std::string topic_;
+    mutable std::vector<std::string> fields_;
+  };
   struct Event {
-    // The outbox stream entry, field/value list. Shared, not copied, by the
-    // batches Combine makes of it (the larger part of a projection's batch).
-    std::shared_ptr<const std::vector<std::string>> fields;
+    // Shared, not copied, by the batches Combine makes of it (the larger part
+    // of a projection's batch).
+    std::shared_ptr<const Entry> entry;
     std::string state_key;  // EmitLatest's; empty for Emit
   };
   std::vector<Event> events_;

@@ -37,16 +37,46 @@ std::vector<std::string> Writes(const WriteBatch& b) {
   return out;
 }
 
-TEST(WriteBatchCombineTest, IncrementsOfOneFieldAreSummedIntoTheFirst) {
+// Increments of one field are summed, and those of one hash join into its first
+// increment: one call, each field once.
+TEST(WriteBatchCombineTest, IncrementsOfOneHashJoinIntoTheFirstAndOneFieldsAreSummed) {
   std::vector<WriteBatch> batches(4);
   batches[0].HIncrBy("h", "a", 1);
   batches[1].HIncrBy("other", "a", 10);
   batches[1].HIncrBy("h", "a", 2);
   batches[2].HIncrBy("h", "b", 5);
   batches[3].HIncrBy("h", "a", -4);
+  batches[3].HIncrBy("h", "c", 0);
   std::optional<WriteBatch> c = WriteBatch::Combine(batches);
   ASSERT_TRUE(c.has_value());
-  EXPECT_THAT(Writes(*c), ElementsAre("HINCRBY h a -1", "HINCRBY other a 10", "HINCRBY h b 5"));
+  EXPECT_THAT(Writes(*c), ElementsAre("HINCRBY h a -1 b 5 c 0", "HINCRBY other a 10"));
+}
+
+TEST(WriteBatchCombineTest, AJoinedIncrementStaysWithinTheScriptsArgumentLimit) {
+  std::vector<WriteBatch> batches(1500);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    batches[i].HIncrBy("h", absl::StrCat("f", i), 1);
+    batches[i].HIncrBy("h", "total", 1);
+  }
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  size_t fields = 0, largest = 0;
+  long long total = 0;
+  c->ForEachWrite([&](const std::string& command, const std::string& key,
+                      const std::vector<std::string>& args) {
+    EXPECT_EQ(command, "HINCRBY");
+    fields += args.size() / 2;
+    largest = std::max(largest, args.size());
+    for (size_t k = 0; k + 1 < args.size(); k += 2) {
+      if (args[k] == "total") {
+        total += std::stoll(args[k + 1]);
+      }
+    }
+  });
+  EXPECT_EQ(fields, 1501u) << "1,500 fields and the total once";
+  EXPECT_EQ(total, 1500);
+  EXPECT_LE(largest, 1024u);
+  EXPECT_EQ(c->op_count(), 3u);  // 512 fields (1,024 arguments) a call, the total in the first
 }
 
 TEST(WriteBatchCombineTest, AnotherWriteToTheKeyEndsTheSum) {
@@ -134,12 +164,14 @@ TEST(WriteBatchCombineTest, AJoinedWriteStaysWithinTheScriptsArgumentLimit) {
 }
 
 TEST(WriteBatchCombineTest, ASumThatWouldOverflowIsNotMade) {
-  std::vector<WriteBatch> batches(2);
+  std::vector<WriteBatch> batches(3);
   batches[0].HIncrBy("h", "a", LLONG_MAX);
   batches[1].HIncrBy("h", "a", 1);
+  batches[2].HIncrBy("h", "b", 1);
   std::optional<WriteBatch> c = WriteBatch::Combine(batches);
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(c->op_count(), 2u) << "Redis refuses the overflow itself, as one by one would";
+  EXPECT_THAT(Writes(*c), ElementsAre(absl::StrCat("HINCRBY h a ", LLONG_MAX), "HINCRBY h a 1 b 1"))
+      << "Redis refuses the overflow itself, as one by one would";
 }
 
 // A guard that reads what an earlier batch writes would see another value one
@@ -269,6 +301,40 @@ TEST(WriteBatchCombineTest, OnlyTheLastEventOfEachStateKeyIsKept) {
   c = WriteBatch::Combine(one, &published);
   ASSERT_TRUE(c.has_value());
   EXPECT_THAT(published, ElementsAre(1));
+}
+
+// An event made by a function is made once, when it is published, and never
+// when a later event of its state key supersedes it.
+TEST(WriteBatchCombineTest, AnEventMadeByAFunctionIsMadeOnlyIfPublished) {
+  std::vector<std::string> made;
+  auto maker = [&made](const std::string& id) {
+    return [&made, id] {
+      made.push_back(id);
+      CloudEvent e;
+      e.id = id;
+      e.type = "salesops.test.v1.Happened";
+      return e;
+    };
+  };
+  std::vector<WriteBatch> batches(3);
+  batches[0].EmitLatest(maker("k1@0"), "t", "k1");
+  batches[0].EmitLatest(maker("k2@0"), "t", "k2");
+  batches[1].EmitLatest(maker("k1@1"), "t", "k1");
+  batches[2].EmitLatest(maker("k1@2"), "t", "k1");
+  std::vector<size_t> published;
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches, &published);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(published, ElementsAre(1, 0, 1));
+  EXPECT_THAT(made, ElementsAre()) << "nothing is made before it is committed";
+
+  RedisClient redis(RedisOptions{});  // never connects: only the encoding is made
+  TransactionalOutbox outbox(redis, "t:{t}:outbox");
+  const std::vector<std::string> first = outbox.CommitCommand(*c);
+  EXPECT_THAT(made, ElementsAre("k2@0", "k1@2"));
+  EXPECT_EQ(outbox.CommitCommand(*c), first) << "made once: the same ids again";
+  EXPECT_EQ(made.size(), 2u);
+  EXPECT_NE(std::find(first.begin(), first.end(), "k1@2"), first.end());
+  EXPECT_EQ(std::find(first.begin(), first.end(), "k1@1"), first.end());
 }
 
 // The same event twice must not combine: the second's seen guard reads the

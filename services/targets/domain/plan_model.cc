@@ -206,9 +206,22 @@ v1::AttainmentLevel LevelOf(RollupLevel level) {
   return v1::ATTAINMENT_LEVEL_UNSPECIFIED;
 }
 
+std::string RepTeam(const PlanModel& model, const RollupSubject& rep) {
+  for (const std::string& key : model.rollup.TopmostCells(rep)) {
+    auto it = model.cell_index.find(key);
+    if (it == model.cell_index.end()) {
+      continue;
+    }
+    std::string team = StripName(model.cells[it->second].org_unit());
+    if (!team.empty()) {
+      return team;
+    }
+  }
+  return "";
+}
+
 v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, int64_t actual,
                                 int64_t unplanned, absl::Time now, absl::TimeZone tz) {
-  std::string team;
   const absl::CivilDay today = absl::ToCivilDay(now, tz);
   const std::string subject_field = ActualField(s);
   std::optional<int64_t> expected;
@@ -219,36 +232,21 @@ v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, 
       expected = it->second.second;
     }
   }
-  int64_t sum = 0;
-  for (const std::string& key : model.rollup.TopmostCells(s)) {
-    auto it = model.cell_index.find(key);
-    if (it == model.cell_index.end()) {
-      continue;
-    }
-    const v1::AllocationCell& cell = model.cells[it->second];
-    if (!expected) {
-      sum += CellExpectedToDate(model.period, cell, today);
-    }
-    if (s.level != RollupLevel::kRep) {
-      if (expected) {
-        break;  // only a rep's team is read from its cells
-      }
-      continue;
-    }
-    if (team.empty()) {
-      team = StripName(cell.org_unit());
-      if (expected) {
-        break;
-      }
-    }
-  }
   if (!expected) {
+    int64_t sum = 0;
+    for (const std::string& key : model.rollup.TopmostCells(s)) {
+      auto it = model.cell_index.find(key);
+      if (it != model.cell_index.end()) {
+        sum += CellExpectedToDate(model.period, model.cells[it->second], today);
+      }
+    }
     expected = sum;
     if (model.expected_memo != nullptr) {
       absl::MutexLock lock(&model.expected_memo->mu);
       model.expected_memo->by_subject[subject_field] = {today, sum};
     }
   }
+  std::string team = s.level == RollupLevel::kRep ? RepTeam(model, s) : "";
   v1::Attainment a;
   a.set_plan(model.plan.name());
   a.set_period(model.plan.period());
@@ -263,8 +261,6 @@ v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, 
   }
   if (s.level == RollupLevel::kTeam) {
     team = s.id;
-  }
-  if (s.level == RollupLevel::kTeam) {
     a.set_team(a.subject());
   }
   const std::string region =

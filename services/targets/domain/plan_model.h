@@ -77,6 +77,10 @@ absl::StatusOr<PlanModel> BuildPlanModel(
 std::string SubjectName(const PlanModel& model, const RollupSubject& s);
 v1::AttainmentLevel LevelOf(RollupLevel level);
 
+// The team a rep's roll-up names (RollupAttainment's team): the org unit of its
+// first topmost cell that has one; "" when the plan gives it none.
+std::string RepTeam(const PlanModel& model, const RollupSubject& rep);
+
 // Attainment of a roll-up subject from its counters: target from its topmost
 // cells, expected to date from their phasing, pace from the sums.
 v1::Attainment RollupAttainment(const PlanModel& model, const RollupSubject& s, int64_t actual,

@@ -221,22 +221,37 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
       if (!planned) {
         unplanned += deal.amount_minor;
       }
-      v1::Attainment a = RollupAttainment(*model, subjects[i], actual, unplanned, now, tz_);
-      // A rep without a cell in this plan (new, or booking outside it) has no
-      // team from the plan: the deal's team is where the booking happened.
-      // Consumers (forecast) need it on every rep-level update.
-      if (a.level() == v1::ATTAINMENT_LEVEL_REP && a.team().empty() && !deal.team.empty()) {
-        a.set_team(absl::StrCat("orgUnits/", deal.team));
+      // The event's team is part of the state: a rep without a cell in this
+      // plan (new, or booking outside it) has no team from the plan, so the
+      // deal's team is where the booking happened. Consumers (forecast) need
+      // it on every rep-level update, and keep a figure per team.
+      const RollupSubject& subject = subjects[i];
+      std::string team;
+      if (subject.level == RollupLevel::kRep) {
+        team = RepTeam(*model, subject);
+        if (team.empty()) {
+          team = deal.team;
+        }
+      } else if (subject.level == RollupLevel::kTeam) {
+        team = subject.id;
       }
+      std::string team_name = team.empty() ? "" : absl::StrCat("orgUnits/", team);
+      std::string state_key = absl::StrCat(plan_id, " ", LevelOf(subject.level), " ",
+                                           SubjectName(*model, subject), " ", team_name);
       // The subject's figures now: in a wave, a later booking's event for the
-      // same plan and subject states them anew (WriteBatch::EmitLatest).
-      b.EmitLatest(MakeCloudEvent(kTargetsSource, plan_id, a.subject(),
-                                  AttainmentEvent(a, model->period, cause.source, cause.id), now,
-                                  cause.trace_id),
-                   kTargetsTopic,
-                   // A rep's team is part of the state: without a cell, the
-                   // deal names it, and consumers (forecast) keep a figure per team.
-                   absl::StrCat(plan_id, " ", a.level(), " ", a.subject(), " ", a.team()));
+      // same plan and subject states them anew (WriteBatch::EmitLatest), and
+      // this one is then never made.
+      b.EmitLatest(
+          [model = model, plan = plan_id, subject, actual, unplanned, now, tz = tz_, team_name,
+           source = cause.source, id = cause.id, trace = cause.trace_id] {
+            v1::Attainment a = RollupAttainment(*model, subject, actual, unplanned, now, tz);
+            if (a.level() == v1::ATTAINMENT_LEVEL_REP && a.team().empty()) {
+              a.set_team(team_name);
+            }
+            return MakeCloudEvent(kTargetsSource, plan, a.subject(),
+                                  AttainmentEvent(a, model->period, source, id), now, trace);
+          },
+          kTargetsTopic, std::move(state_key));
     }
     if (!planned) {
       v1::BookingUnplanned u;
@@ -467,9 +482,12 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
   // and the deals' records.
   std::vector<std::vector<std::string>> reads =
       TargetsStore::PublishedPlansCommands(StoreReads::kMaxPlans);
+  // The seen markers are strings: one MGET for all of them.
+  std::vector<std::string> mget = {"MGET"};
   for (size_t i : todo) {
-    reads.push_back({"EXISTS", projections_.SeenKey(*events[i])});
+    mget.push_back(projections_.SeenKey(*events[i]));
   }
+  reads.push_back(std::move(mget));
   std::vector<std::string> deal_keys;
   for (size_t i : todo) {
     if (changes[i].ReadsDeal()) {
@@ -482,8 +500,14 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
     alone(0);  // each on its own, with its own retries
     return;
   }
+  const RedisValue& markers = (*first)[2];
+  if (markers.elements.size() != todo.size()) {
+    alone(0);
+    return;
+  }
+  auto applied_before = [&markers](size_t k) { return !markers.elements[k].is_nil(); };
   for (size_t k = 0; k < todo.size(); ++k) {
-    if ((*first)[2 + k].integer != 0) {
+    if (applied_before(k)) {
       // Applied before (an earlier attempt) and skipped below, its offset then
       // stored: only once those writes would survive a failover. On failure
       // each goes alone, through a script that waits the same way.
@@ -497,7 +521,7 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
   const PublishedPlans plans = TargetsStore::ParsePublishedPlans((*first)[0], (*first)[1]);
   HashSnapshot snapshot;
   for (size_t k = 0; k < deal_keys.size(); ++k) {
-    snapshot.PutWhole(deal_keys[k], (*first)[2 + todo.size() + k]);
+    snapshot.PutWhole(deal_keys[k], (*first)[3 + k]);
   }
   // Second round trip: the roll-up figures every booking of the wave reaches.
   std::map<std::string, std::set<std::string>> figures;  // roll-up key → fields
@@ -546,7 +570,7 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
   size_t cut = todo.size();  // from here on, one by one
   for (size_t k = 0; k < todo.size(); ++k) {
     const size_t i = todo[k];
-    const bool seen = (*first)[2 + k].integer != 0;
+    const bool seen = applied_before(k);
     if (seen || !seen_in_wave.insert(projections_.SeenKey(*events[i])).second) {
       continue;  // applied before (or earlier in this wave): changes nothing
     }
