@@ -223,14 +223,20 @@ void RollupModel::Index() {
   }
 }
 
-std::vector<size_t> RollupModel::Candidates(const RollupBooking& b) const {
-  std::vector<size_t> out = unfixed_;
+void RollupModel::ForEachCandidate(const RollupBooking& b,
+                                   absl::FunctionRef<bool(size_t)> f) const {
+  // Two lists in key order (cell index order), merged as they are walked: no
+  // copy per booking of the cells that fix no member.
+  static const std::vector<size_t> kNone;
   auto it = by_member_.find(b.rep);
-  if (it != by_member_.end()) {
-    out.insert(out.end(), it->second.begin(), it->second.end());
-    std::sort(out.begin(), out.end());  // key order, as a scan of every cell gives
+  const std::vector<size_t>& mine = it == by_member_.end() ? kNone : it->second;
+  size_t u = 0, m = 0;
+  while (u < unfixed_.size() || m < mine.size()) {
+    const bool from_unfixed = m == mine.size() || (u < unfixed_.size() && unfixed_[u] < mine[m]);
+    if (!f(from_unfixed ? unfixed_[u++] : mine[m++])) {
+      return;
+    }
   }
-  return out;
 }
 
 bool RollupModel::Matches(const RollupCell& c, const RollupBooking& b) const {
@@ -273,21 +279,22 @@ std::vector<RollupSubject> RollupModel::Attribute(const RollupBooking& b) const 
 
 std::vector<std::string> RollupModel::MatchingCells(const RollupBooking& b) const {
   std::vector<std::string> out;
-  for (size_t i : Candidates(b)) {
+  ForEachCandidate(b, [&](size_t i) {
     if (Matches(cells_[i], b)) {
       out.push_back(cells_[i].key);
     }
-  }
+    return true;
+  });
   return out;
 }
 
 bool RollupModel::IsPlanned(const RollupBooking& b) const {
-  for (size_t i : Candidates(b)) {
-    if (is_leaf_[i] && Matches(cells_[i], b)) {
-      return true;
-    }
-  }
-  return false;
+  bool planned = false;
+  ForEachCandidate(b, [&](size_t i) {
+    planned = is_leaf_[i] && Matches(cells_[i], b);
+    return !planned;
+  });
+  return planned;
 }
 
 std::vector<std::pair<std::string, int64_t>> RollupModel::Increments(const RollupBooking& b) const {

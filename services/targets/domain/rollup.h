@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 
 namespace salesops::targets {
@@ -117,8 +118,9 @@ class RollupModel {
  private:
   bool Belongs(const RollupCell& c, const RollupSubject& s) const;
   bool Matches(const RollupCell& c, const RollupBooking& b) const;
-  // The cells that may match a booking (the others fix another member), in key order.
-  std::vector<size_t> Candidates(const RollupBooking& b) const;
+  // Calls f with each cell that may match a booking (the others fix another
+  // member), in key order, until f returns false.
+  void ForEachCandidate(const RollupBooking& b, absl::FunctionRef<bool(size_t)> f) const;
   void Index();
 
   std::vector<RollupCell> cells_;  // sorted by key
