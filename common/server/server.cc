@@ -114,6 +114,15 @@ absl::Status ServerRunner::Start() {
   if (absl::Status s = CheckTransportSecurity(options_); !s.ok()) {
     return s;
   }
+  // gRPC listens with SO_REUSEPORT: on one port with /metrics, both would
+  // listen and the kernel would share the connections out between them.
+  std::string grpc_host;
+  int grpc_port = 0;
+  if (options_.metrics_port > 0 && SplitHostPort(options_.listen_addr, &grpc_host, &grpc_port) &&
+      grpc_port == options_.metrics_port) {
+    return InvalidField("metrics_port",
+                        absl::StrCat("must differ from the gRPC port (both ", grpc_port, ")"));
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   if (options_.reflection) {

@@ -70,6 +70,21 @@ TEST(ServerTransportTest, RunnerRefusesPlaintextOffLoopback) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("allow_plaintext"));
 }
 
+// /metrics on the gRPC port would share its connections with gRPC (which
+// listens with SO_REUSEPORT): refused before either listens.
+TEST(ServerTransportTest, RunnerRefusesMetricsOnTheGrpcPort) {
+  MetricsRegistry metrics;
+  ServerOptions o;
+  o.listen_addr = "127.0.0.1:45713";
+  o.allow_plaintext = true;
+  o.metrics_port = 45713;
+  ServerRunner runner(o, metrics);
+  absl::Status s = runner.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("metrics_port"));
+  EXPECT_EQ(runner.metrics_port(), -1) << "nothing listens";
+}
+
 class EchoServer final : public bench::v1::EchoService::CallbackService {
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
                                  const bench::v1::EchoRequest* req,

@@ -227,6 +227,9 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   }
   if (metrics_port < -1 || metrics_port > 65535) {
     check.Fail("metrics_port", "must be -1..65535");
+  } else if (metrics_port > 0 && metrics_port == grpc_port) {
+    check.Fail("metrics_port",
+               absl::StrCat("must differ from the gRPC port (both ", grpc_port, ")"));
   }
   // Its own host, not the gRPC one: a service serving gRPC on 0.0.0.0 does not
   // expose its metrics to the network unless told to.
