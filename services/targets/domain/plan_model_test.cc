@@ -195,6 +195,12 @@ TEST(RollupAttainmentTest, RollupSubjectsTakeTargetsTeamsAndRegionsFromTheModel)
   EXPECT_EQ(rep.region(), "orgUnits/east");
   EXPECT_EQ(rep.target().amount_minor(), 180000);
   EXPECT_EQ(rep.attainment_basis_points(), 5000);
+  // The same team again once the subject's expected figure is remembered, and
+  // from RepTeam, which the projection keys its events by.
+  EXPECT_EQ(RollupAttainment(*model, RollupSubject::Rep("rep-1"), 1, 0, now, Zone()).team(),
+            "orgUnits/t-hz");
+  EXPECT_EQ(RepTeam(*model, RollupSubject::Rep("rep-1")), "t-hz");
+  EXPECT_EQ(RepTeam(*model, RollupSubject::Rep("rep-9")), "");
 
   v1::Attainment t = RollupAttainment(*model, RollupSubject::Team("t-hz"), 150000, 0, now, Zone());
   EXPECT_EQ(t.subject(), "orgUnits/t-hz");
