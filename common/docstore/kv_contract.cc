@@ -511,7 +511,7 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
     out.push_back(absl::StrCat("t=", Read({"GET", K(side + strings[0])}).str));
     return out;
   };
-  size_t summed = 0, joined = 0;
+  size_t summed = 0, joined = 0, joined_increments = 0;
   for (int round = 0; round < 30; ++round) {
     std::vector<WriteBatch> one_by_one, to_combine;
     size_t ops = 0;
@@ -530,16 +530,17 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
     std::optional<WriteBatch> combined = WriteBatch::Combine(to_combine);
     ASSERT_TRUE(combined.has_value()) << "no guards: nothing to refuse";
     summed += ops - combined->op_count();
-    combined->ForEachWrite([&joined](const std::string& command, const std::string&,
-                                     const std::vector<std::string>& args) {
+    combined->ForEachWrite([&](const std::string& command, const std::string&,
+                               const std::vector<std::string>& args) {
       const size_t single = command == "ZADD" || command == "HSET" || command == "HINCRBY" ? 2 : 1;
-      joined += args.size() > single ? 1 : 0;
+      (command == "HINCRBY" ? joined_increments : joined) += args.size() > single ? 1 : 0;
     });
     ASSERT_TRUE(Commit(*combined).committed);
     ASSERT_EQ(snapshot("a:"), snapshot("b:")) << "round " << round;
   }
   EXPECT_GT(summed, 0u) << "no increments were summed: the test exercises nothing";
   EXPECT_GT(joined, 0u) << "no writes were joined: the test exercises nothing";
+  EXPECT_GT(joined_increments, 0u) << "no increments of several fields were joined";
 }
 
 // Several absent guards (a combined chunk's seen markers) hold together when
@@ -548,8 +549,12 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
 TEST_P(KvContractTest, ManyAbsentGuardsFailOnTheFirstKeyThatExists) {
   auto batch = [&] {
     WriteBatch b;
+    b.ExpectHashField(K("h"), "v", "", "version");  // other kinds around them
     for (int i = 0; i < 5; ++i) {
       b.ExpectAbsent(K(absl::StrCat("seen:", i)), absl::StrCat("seen ", i));
+      if (i == 2) {
+        b.ExpectSetEmpty(K("set"), "empty");
+      }
     }
     b.HIncrBy(K("h"), "n", 1);
     return b;

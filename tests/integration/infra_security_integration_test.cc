@@ -286,6 +286,20 @@ TEST(KafkaMutualTlsTest, CertificateWithoutKeyFailsFastNamingTheFlag) {
   EXPECT_THAT(log, HasSubstr("--kafka_client_key_file (SALESOPS_KAFKA_CLIENT_KEY_FILE)"));
 }
 
+// /metrics on the gRPC port stops start-up naming the flag: gRPC listens with
+// SO_REUSEPORT, so both would listen and split the connections.
+TEST(MetricsPortStartupTest, TheGrpcPortIsRefused) {
+  const TestEnv& env = TestEnv::Get();
+  const int port = FreePort();
+  const std::string log = StartupRefusal(
+      "metricsport",
+      {absl::StrCat("--org_addr=127.0.0.1:", port), absl::StrCat("--metrics_port=", port),
+       "--redis_addr=" + env.redis_addr, "--kafka_bootstrap=" + env.kafka_bootstrap,
+       std::string("--jwt_hs256_secret=") + kTestJwtSecret});
+  EXPECT_THAT(log, HasSubstr("--metrics_port (SALESOPS_METRICS_PORT)"));
+  EXPECT_THAT(log, HasSubstr("must differ from the gRPC port"));
+}
+
 // A relay linger out of its range (0..100ms) stops start-up naming the flag.
 TEST(RelayLingerStartupTest, OutOfRangeFailsFastNamingTheFlag) {
   const TestEnv& env = TestEnv::Get();

@@ -230,21 +230,29 @@ int FreePort() {
   static absl::Mutex mu(absl::kConstInit);
   static auto* given = new absl::flat_hash_set<int>();
   absl::MutexLock lock(&mu);
-  for (;;) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+      break;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
     socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    int port = ntohs(addr.sin_port);
+    const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
     close(fd);
+    if (!ok) {
+      break;
+    }
+    const int port = ntohs(addr.sin_port);
     if (given->insert(port).second) {
       return port;
     }
   }
+  ADD_FAILURE() << "no free loopback port";
+  return 0;
 }
 
 std::string UniqueSuffix() {

@@ -176,6 +176,15 @@ TEST(RollupAttainmentTest, RollupSubjectsTakeTargetsTeamsAndRegionsFromTheModel)
     *rep.mutable_dimensions() = pl.dimensions();
     cells.push_back(rep);
   }
+  // rep-3 has two cells, the first (in key order) without a team.
+  for (const auto& [key, org_unit] :
+       std::vector<std::pair<std::string, std::string>>{{"r3a", ""}, {"r3b", "orgUnits/t-hz"}}) {
+    v1::AllocationCell rep = Cell(key, "team", v1::ALLOCATION_AXIS_REP, 0);
+    rep.set_org_unit(org_unit);
+    rep.set_member("members/rep-3");
+    *rep.mutable_dimensions() = pl.dimensions();
+    cells.push_back(rep);
+  }
   std::map<std::string, int> asked;
   absl::StatusOr<PlanModel> model =
       BuildPlanModel(Plan(), 3, Period(), cells, [&](const std::string& t) {
@@ -184,7 +193,7 @@ TEST(RollupAttainmentTest, RollupSubjectsTakeTargetsTeamsAndRegionsFromTheModel)
       });
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(model->version, 3);
-  EXPECT_EQ(model->cells.size(), 5u);
+  EXPECT_EQ(model->cells.size(), 7u);
   EXPECT_EQ(asked, (std::map<std::string, int>{{"t-hz", 1}}));
 
   const absl::Time now = At(absl::CivilDay(2026, 12, 1));
@@ -195,12 +204,17 @@ TEST(RollupAttainmentTest, RollupSubjectsTakeTargetsTeamsAndRegionsFromTheModel)
   EXPECT_EQ(rep.region(), "orgUnits/east");
   EXPECT_EQ(rep.target().amount_minor(), 180000);
   EXPECT_EQ(rep.attainment_basis_points(), 5000);
-  // The same team again once the subject's expected figure is remembered, and
-  // from RepTeam, which the projection keys its events by.
-  EXPECT_EQ(RollupAttainment(*model, RollupSubject::Rep("rep-1"), 1, 0, now, Zone()).team(),
-            "orgUnits/t-hz");
   EXPECT_EQ(RepTeam(*model, RollupSubject::Rep("rep-1")), "t-hz");
   EXPECT_EQ(RepTeam(*model, RollupSubject::Rep("rep-9")), "");
+  // A rep's team is the first of its cells' teams there is, whether or not its
+  // expected figure is remembered yet (the second call), and RepTeam, which the
+  // projection keys its events by, names the same.
+  for (int call = 0; call < 2; ++call) {
+    EXPECT_EQ(RollupAttainment(*model, RollupSubject::Rep("rep-3"), 1, 0, now, Zone()).team(),
+              "orgUnits/t-hz")
+        << "call " << call;
+  }
+  EXPECT_EQ(RepTeam(*model, RollupSubject::Rep("rep-3")), "t-hz");
 
   v1::Attainment t = RollupAttainment(*model, RollupSubject::Team("t-hz"), 150000, 0, now, Zone());
   EXPECT_EQ(t.subject(), "orgUnits/t-hz");
