@@ -19,6 +19,8 @@
 // itself.
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -344,11 +346,15 @@ int Run() {
   struct Cpu {
     double client_us = -1;
     double redis_us = -1;
+    std::string calls = "{}";  // Redis calls per event, by command
   };
   auto measured = [&](Cpu& cpu, auto phase) {
     const double client0 = salesops::bench::ProcessCpuSeconds();
     const double redis0 = salesops::bench::RedisCpuSeconds(redis);
+    const std::map<std::string, long long> calls0 = salesops::bench::RedisCommandCalls(redis);
     const double s = phase();
+    cpu.calls = salesops::bench::CallsPerEventJson(
+        calls0, salesops::bench::RedisCommandCalls(redis), n_events);
     const double redis1 = salesops::bench::RedisCpuSeconds(redis);
     cpu.client_us = (salesops::bench::ProcessCpuSeconds() - client0) * 1e6 / n_events;
     if (redis0 >= 0 && redis1 >= 0) {
@@ -386,6 +392,7 @@ int Run() {
       "\"attainment_over_combined_baseline\":%.3f,\"waves\":%lld,\"in_waves\":%lld,"
       "\"alone\":%lld,\"client_cpu_us_per_event\":%.1f,\"redis_cpu_us_per_event\":%.1f,"
       "\"baseline_client_cpu_us_per_event\":%.1f,\"baseline_redis_cpu_us_per_event\":%.1f,"
+      "\"redis_calls_per_event\":%s,\"baseline_redis_calls_per_event\":%s,"
       "\"root_actual_ok\":%s}\n",
       n_events, 1 + 108 + n_reps, kBatch, att_s, n_events / att_s, n_events / att_one_s, base_s,
       n_events / base_s, n_events / base_batched_s, base_batched_s / att_s, base_s / att_one_s,
@@ -393,8 +400,8 @@ int Run() {
       static_cast<long long>(projection.batch_stats().waves.load()),
       static_cast<long long>(projection.batch_stats().in_waves.load()),
       static_cast<long long>(projection.batch_stats().alone.load()), att_cpu.client_us,
-      att_cpu.redis_us, base_cpu.client_us, base_cpu.redis_us,
-      got_root == expected_root ? "true" : "false");
+      att_cpu.redis_us, base_cpu.client_us, base_cpu.redis_us, att_cpu.calls.c_str(),
+      base_cpu.calls.c_str(), got_root == expected_root ? "true" : "false");
   if (got_root != expected_root) {
     return 1;
   }

@@ -10,6 +10,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/config/config.h"
@@ -139,6 +141,46 @@ double RedisCpuSeconds(RedisClient& redis) {
     }
   }
   return found == 2 ? total : -1;
+}
+
+std::map<std::string, long long> RedisCommandCalls(RedisClient& redis) {
+  std::map<std::string, long long> out;
+  absl::StatusOr<RedisValue> info = redis.Command({"INFO", "commandstats"});
+  if (!info.ok()) {
+    return out;
+  }
+  // cmdstat_hincrby:calls=219608,usec=98402,…
+  for (absl::string_view line : absl::StrSplit(info->str, absl::ByAnyChar("\r\n"))) {
+    if (!absl::ConsumePrefix(&line, "cmdstat_")) {
+      continue;
+    }
+    const size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) {
+      continue;
+    }
+    absl::string_view rest = line.substr(colon + 1);
+    long long calls = 0;
+    if (absl::ConsumePrefix(&rest, "calls=") &&
+        absl::SimpleAtoi(rest.substr(0, rest.find(',')), &calls)) {
+      out[std::string(line.substr(0, colon))] = calls;
+    }
+  }
+  return out;
+}
+
+std::string CallsPerEventJson(const std::map<std::string, long long>& before,
+                              const std::map<std::string, long long>& after, double n) {
+  std::string out = "{";
+  for (const auto& [command, calls] : after) {
+    auto it = before.find(command);
+    const double per = (calls - (it == before.end() ? 0 : it->second)) / n;
+    if (command == "info" || per < 0.01) {
+      continue;
+    }
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", command,
+                    "\":", absl::StrFormat("%.2f", per));
+  }
+  return out + "}";
 }
 
 double Percentile(std::vector<double> v, double p) {

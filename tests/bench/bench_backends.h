@@ -14,6 +14,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -59,6 +60,14 @@ std::pair<double, double> MachineCpuSeconds();
 
 // CPU seconds Redis has used (INFO cpu), or -1 when it does not say.
 double RedisCpuSeconds(RedisClient& redis);
+
+// Calls of each command so far (INFO commandstats: "hincrby" → calls, those a
+// script makes included), empty when Redis does not say.
+std::map<std::string, long long> RedisCommandCalls(RedisClient& redis);
+// What `after` adds to `before` per `n` (calls per event), commands of at least
+// 0.01 a time, as a JSON object ({"hincrby":11.02,…}); INFO itself left out.
+std::string CallsPerEventJson(const std::map<std::string, long long>& before,
+                              const std::map<std::string, long long>& after, double n);
 
 // The p-quantile (0..1) of `v` (nearest rank); -1 when empty.
 double Percentile(std::vector<double> v, double p);

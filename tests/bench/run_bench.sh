@@ -285,6 +285,10 @@ if 'client_cpu_us_per_event' in a:
     print("  CPU per event, batched: projection %.1f us + Redis %.1f us; bare apply %.1f + %.1f us"
           % (a['client_cpu_us_per_event'], a['redis_cpu_us_per_event'],
              a['baseline_client_cpu_us_per_event'], a['baseline_redis_cpu_us_per_event']))
+if 'redis_calls_per_event' in a:
+    calls = lambda c: ", ".join("%s %.2f" % kv for kv in sorted(c.items(), key=lambda kv: -kv[1]))
+    print("  Redis calls per event, batched (scripts' own included): %s; bare apply: %s"
+          % (calls(a['redis_calls_per_event']), calls(a['baseline_redis_calls_per_event'])))
 if 'rollup_latency' in rows:
     rl = rows['rollup_latency']
     print("  won deal on Kafka -> rep's roll-up: p50 %.1f ms, p99 %.1f ms; raw produce -> consume p50 %.1f, p99 %.1f ms"
