@@ -463,7 +463,7 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
     }
   }
   for (const auto& e : batch.events_) {
-    events_.push_back(e.entry->fields());
+    events_.push_back(e.entry->get());
     result.outbox_ids.push_back(absl::StrCat(events_.size(), "-0"));
   }
   result.committed = true;

@@ -325,16 +325,6 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   return out;
 }
 
-const std::vector<std::string>& WriteBatch::Entry::fields() const {
-  if (lazy_) {
-    absl::call_once(once_, [this] {
-      fields_ = ToOutboxFields(make_(), topic_);
-      make_ = nullptr;  // what it captured is not needed any more
-    });
-  }
-  return fields_;
-}
-
 void WriteBatch::Emit(const CloudEvent& event, std::string topic) {
   events_.push_back({std::make_shared<const Entry>(ToOutboxFields(event, topic)), ""});
 }
@@ -346,8 +336,11 @@ void WriteBatch::EmitLatest(const CloudEvent& event, std::string topic, std::str
 
 void WriteBatch::EmitLatest(std::function<CloudEvent()> make, std::string topic,
                             std::string state_key) {
-  events_.push_back(
-      {std::make_shared<const Entry>(std::move(make), std::move(topic)), std::move(state_key)});
+  events_.push_back({std::make_shared<const Entry>(std::function<std::vector<std::string>()>(
+                         [make = std::move(make), topic = std::move(topic)] {
+                           return ToOutboxFields(make(), topic);
+                         })),
+                     std::move(state_key)});
 }
 
 std::vector<std::string> ToOutboxFields(const CloudEvent& e, const std::string& topic) {
@@ -402,7 +395,7 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
     args += 3 + op.args.size();
   }
   for (const auto& e : batch.events_) {
-    args += 1 + e.entry->fields().size();
+    args += 1 + e.entry->get().size();
   }
   c.args.reserve(args);
   c.keys.reserve(1 + batch.guards_.size() + batch.ops_.size());
@@ -440,7 +433,7 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
   }
   c.args.push_back(number(batch.events_.size()));
   for (const auto& e : batch.events_) {
-    const std::vector<std::string>& fields = e.entry->fields();
+    const std::vector<std::string>& fields = e.entry->get();
     c.args.push_back(number(fields.size()));
     c.args.insert(c.args.end(), fields.begin(), fields.end());
   }

@@ -28,8 +28,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
+#include "common/concurrency/made_once.h"
 #include "common/events/cloud_event.h"
 #include "common/redis/redis_client.h"
 
@@ -122,22 +122,9 @@ class WriteBatch {
   };
   std::vector<Guard> guards_;
   std::vector<Op> ops_;
-  // The outbox stream entry, field/value list, made on first use when it is
-  // made by a function. Thread-safe.
-  class Entry {
-   public:
-    explicit Entry(std::vector<std::string> fields) : fields_(std::move(fields)) {}
-    Entry(std::function<CloudEvent()> make, std::string topic)
-        : lazy_(true), make_(std::move(make)), topic_(std::move(topic)) {}
-    const std::vector<std::string>& fields() const;
-
-   private:
-    const bool lazy_ = false;
-    mutable absl::once_flag once_;
-    mutable std::function<CloudEvent()> make_;
-    std::string topic_;
-    mutable std::vector<std::string> fields_;
-  };
+  // The outbox stream entry, field/value list (made on first use when
+  // EmitLatest was given a function).
+  using Entry = MadeOnce<std::vector<std::string>>;
   struct Event {
     // Shared, not copied, by the batches Combine makes of it (the larger part
     // of a projection's batch).

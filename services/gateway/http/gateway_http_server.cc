@@ -438,7 +438,7 @@ bool GatewayHttpServer::Pump(StreamState& st, httplib::DataSink& sink) {
   const Subscription::State state = st.sub->Next(options_.heartbeat, &batch);
   for (const EventPtr& e : batch) {
     if (e->frame != nullptr) {
-      out += e->frame->text();
+      out += e->frame->get();
     }
   }
   bool end = false;

@@ -4,24 +4,6 @@
 
 namespace salesops::gateway {
 
-LazyFrame::LazyFrame(std::string text) : text_(std::move(text)) {
-  absl::call_once(once_, [] {});
-  rendered_ = true;
-}
-
-LazyFrame::LazyFrame(std::function<std::string()> render) : render_(std::move(render)) {}
-
-const std::string& LazyFrame::text() const {
-  absl::call_once(once_, [this] {
-    text_ = render_();
-    render_ = nullptr;
-    rendered_ = true;
-  });
-  return text_;
-}
-
-bool LazyFrame::rendered() const { return rendered_; }
-
 Subscription::State Subscription::Next(absl::Duration timeout, std::vector<EventPtr>* out) {
   out->clear();
   absl::MutexLock lock(&mu_);

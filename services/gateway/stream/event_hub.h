@@ -37,10 +37,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/concurrency/made_once.h"
 #include "services/gateway/domain/event_scope.h"
 #include "services/gateway/domain/stream_position.h"
 
@@ -50,19 +50,7 @@ namespace salesops::gateway {
 // connections that may see the event share one rendering, and an event that no
 // connection takes (nobody watching, or nobody allowed to) is never rendered.
 // Thread-safe.
-class LazyFrame {
- public:
-  explicit LazyFrame(std::string text);  // made already
-  explicit LazyFrame(std::function<std::string()> render);
-  const std::string& text() const;
-  bool rendered() const;
-
- private:
-  mutable absl::once_flag once_;
-  mutable std::function<std::string()> render_;  // dropped once it has run
-  mutable std::string text_;
-  mutable std::atomic<bool> rendered_{false};
-};
+using LazyFrame = MadeOnce<std::string>;
 
 struct StreamEvent {
   StreamPosition position;

@@ -39,7 +39,7 @@ std::vector<std::string> Drain(Subscription& sub) {
   sub.Next(absl::ZeroDuration(), &batch);
   std::vector<std::string> ids;
   for (const EventPtr& e : batch) {
-    ids.push_back(e->frame->text());
+    ids.push_back(e->frame->get());
   }
   return ids;
 }

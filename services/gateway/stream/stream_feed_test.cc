@@ -39,9 +39,9 @@ TEST(StreamFeedTest, RendersTheFrameOnceWithJsonPayloadAndResolvedScope) {
       RenderStreamEvent({"salesops.customers.events.v1", 2, 41}, OpportunityCreated(), org);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->type, "salesops.customers.v1.OpportunityCreated");
-  EXPECT_FALSE(e->frame->rendered()) << "rendered when a connection takes it";
-  const std::string& frame = e->frame->text();
-  EXPECT_TRUE(e->frame->rendered());
+  EXPECT_FALSE(e->frame->made()) << "rendered when a connection takes it";
+  const std::string& frame = e->frame->get();
+  EXPECT_TRUE(e->frame->made());
   EXPECT_TRUE(absl::StartsWith(frame,
                                "id: salesops.customers.events.v1-2-41\n"
                                "event: salesops.customers.v1.OpportunityCreated\n"
