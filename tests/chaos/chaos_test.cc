@@ -21,6 +21,7 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -85,6 +86,7 @@ class Load {
               phase->acked.insert(id);
               if (sent > phase->fault_at && phase->first_ack_after == absl::InfiniteFuture()) {
                 phase->first_ack_after = absl::Now();
+                back_.notify_all();
               }
               break;
             }
@@ -109,6 +111,15 @@ class Load {
     phase->fault_at = absl::Now();
   }
 
+  // Waits until a write sent after the fault was acknowledged, or `limit` has
+  // passed (the check after the phase then reports it): a phase does not end
+  // before the service is back, however long the fault's recovery takes here.
+  void WaitUntilBack(Phase* phase, absl::Duration limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    back_.wait_for(lock, absl::ToChronoMilliseconds(limit),
+                   [phase] { return phase->first_ack_after != absl::InfiniteFuture(); });
+  }
+
   void Stop() {
     stop_ = true;
     for (auto& t : threads_) {
@@ -122,6 +133,7 @@ class Load {
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
   std::mutex mu_;
+  std::condition_variable back_;
 };
 
 // CreateMember through the serving replicas in turn.
@@ -272,7 +284,8 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
       consuming = std::make_unique<OrgServer>(group, ha.ServiceArgs("org"));
       consuming->Start();
     }
-    absl::SleepFor(absl::Seconds(4));
+    load.WaitUntilBack(&p, absl::Seconds(60));
+    absl::SleepFor(absl::Seconds(4));  // writes keep coming once it is back
     load.Stop();
   }
 
