@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   attainment_group.group_id = absl::GetFlag(FLAGS_targets_attainment_group);
   attainment_group.topics = {absl::GetFlag(FLAGS_customers_topic)};
   attainment_group.dlq_topic = kAttainmentDlq;
+  attainment_group.max_batch = kAttainmentMaxBatch;
   runtime.AddConsumer(attainment_group, attainment);
   OrgChangeHandler org_changes(api);
   ConsumerOptions org_changes_group;

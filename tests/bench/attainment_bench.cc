@@ -3,8 +3,9 @@
 // effectively-once commit with the AttainmentUpdated events), against a
 // baseline measured in the same run: the bare effectively-once cost —
 // ProjectionStore::ApplyOnce of one counter increment per event. Both run one
-// event at a time and in batches of 256 as the Kafka consumer hands them over
-// (the projection's HandleBatch waves; ApplyOnceMany for the baseline), on
+// event at a time and in batches of kAttainmentMaxBatch (2048) as the targets
+// service's Kafka consumer hands them over when events queue up (the
+// projection's HandleBatch waves; ApplyOnceMany for the baseline), on
 // fresh events each time; attainment_over_baseline compares the batched pair.
 // The waves commit combined (ProjectionStore::TryApplyCombined: one script per
 // chunk, increments of one field summed), so the bare apply is also measured
@@ -262,9 +263,9 @@ int Run() {
   };
 
   // Each measured two ways, on fresh events each time: one event at a time,
-  // and in batches of kBatch as the Kafka consumer hands them over
-  // (HandleBatch: waves; the baseline: ApplyOnceMany).
-  constexpr int kBatch = 256;
+  // and in batches of kBatch as the targets service's Kafka consumer hands
+  // them over (HandleBatch: waves; the baseline: ApplyOnceMany).
+  constexpr int kBatch = kAttainmentMaxBatch;
   // The events of step i: one, or the next batch.
   auto step = [&](int i, bool batched, const std::string& run) {
     const int n = batched ? std::min(kBatch, n_events - i) : 1;

@@ -871,6 +871,73 @@ TEST(AttainmentWavesTest, ARepWithoutACellKeepsAnUpdatePerTeam) {
   EXPECT_EQ(w.projection().batch_stats().in_waves.load(), 3);
 }
 
+// A wave too large for one script (a consumer batch when events queue up)
+// commits in chained chunks: the same figures as one event at a time, and a
+// subject's running total published once per chunk, rising.
+TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
+  AttainmentWorld waves, single;
+  waves.Build();
+  single.Build();
+  struct Rep {
+    const char* rep;
+    const char* team;
+    const char* region;
+  };
+  const Rep reps[] = {{"rep-1", "t-hz", "east"},
+                      {"rep-2", "t-hz", "east"},
+                      {"rep-3", "t-hz", "east"},
+                      {"rep-4", "t-sh", "east"},
+                      {"rep-5", "t-cd", "west"}};
+  std::vector<std::string> opps;
+  std::vector<CloudEvent> in_waves, one_by_one;
+  for (int i = 0; i < 400; ++i) {
+    const Rep& r = reps[i % 5];
+    const std::string id = absl::StrCat("w", i), opp = absl::StrCat("big-", i);
+    opps.push_back(opp);
+    in_waves.push_back(waves.Won(id, opp, r.rep, r.team, r.region, 1'000 + i));
+    one_by_one.push_back(single.Won(id, opp, r.rep, r.team, r.region, 1'000 + i));
+  }
+  std::vector<const CloudEvent*> ptrs;
+  for (const CloudEvent& e : in_waves) {
+    ptrs.push_back(&e);
+  }
+  for (const absl::Status& s : waves.projection().HandleBatch(ptrs)) {
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  for (const CloudEvent& e : one_by_one) {
+    ASSERT_TRUE(single.projection().Handle(e).ok());
+  }
+  EXPECT_EQ(waves.Figures(opps), single.Figures(opps));
+  ExpectSameLatestFigures(waves.Caused(), single.Caused());
+  const AttainmentBatchStats& stats = waves.projection().batch_stats();
+  EXPECT_EQ(stats.waves.load(), 1);
+  EXPECT_EQ(stats.in_waves.load(), 400);
+  EXPECT_EQ(stats.alone.load(), 0);
+  // rep-1's figure: once per chunk that booked for it, each the running total.
+  std::vector<int64_t> rep1;
+  const auto events = waves.kv().Events();
+  for (size_t i = waves.setup_events_; i < events.size(); ++i) {
+    const CloudEvent& e = events[i].first;
+    if (e.type != "salesops.targets.v1.AttainmentUpdated") {
+      continue;
+    }
+    auto u = DecodePayload<v1::AttainmentUpdated>(e);
+    ASSERT_TRUE(u.ok());
+    if (u->subject() == "members/rep-1") {
+      rep1.push_back(u->actual().amount_minor());
+    }
+  }
+  ASSERT_GE(rep1.size(), 2u) << "400 deals are more than one chunk";
+  EXPECT_LT(rep1.size(), 80u) << "fewer updates than rep-1's deals: summed within a chunk";
+  EXPECT_TRUE(std::is_sorted(rep1.begin(), rep1.end()));
+  EXPECT_EQ(std::adjacent_find(rep1.begin(), rep1.end()), rep1.end());
+  int64_t total = 0;
+  for (int i = 0; i < 400; i += 5) {
+    total += 1'000 + i;
+  }
+  EXPECT_EQ(rep1.back(), total);
+}
+
 // A wave whose commit fails (as by a lost connection) applies its events on
 // their own: nothing lost, nothing twice.
 TEST(AttainmentWavesTest, AFailedCommitInAWaveIsAppliedAlone) {

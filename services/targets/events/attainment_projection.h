@@ -30,6 +30,14 @@ namespace salesops::targets {
 
 inline constexpr char kAttainmentGroup[] = "targets-attainment";
 inline constexpr char kAttainmentDlq[] = "salesops.targets-attainment.dlq.v1";
+// Records handed to HandleBatch at once (the consumer takes those already
+// fetched, so this only matters when events queue up, as at quarter end). A
+// batch is a wave or a few: each wave pays two read round trips, filling the
+// commit pipeline and draining it, and sums increments of one field within a
+// commit chunk, so the larger it is the less each deal costs. 2048 applied
+// ~25 % more won deals per second than 256 in attainment_bench; a batch is
+// still well under a second of work.
+inline constexpr int kAttainmentMaxBatch = 2048;
 
 // Counts of HandleBatch's work (read them from any thread).
 struct AttainmentBatchStats {
