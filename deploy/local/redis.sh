@@ -52,9 +52,9 @@ service_users=(
 # for the command names there when adding one). Scripts (EVAL/EVALSHA) may call only
 # what the caller may call, on keys the caller may touch. ROLE and WAIT: a client that
 # follows a Sentinel-managed primary checks the role it connected to and waits for replicas.
-service_commands="-@all +ping +get +set +del +exists +type +hget +hmget +hgetall +hvals
+service_commands="-@all +ping +get +mget +set +del +exists +type +hget +hmget +hgetall +hvals
   +hset +hsetnx +hincrby +hdel +sadd +srem +smembers +scard +zadd +zrem +zrange +zrangebylex
-  +zrangebyscore +zcard +xadd +xlen +xgroup|create +xreadgroup +xack +xdel +xautoclaim
+  +zrangebyscore +zscore +zcard +xadd +xlen +xgroup|create +xreadgroup +xack +xdel +xautoclaim
   +eval +evalsha +role +wait"
 
 # Users with a read cache (common/redis/redis_read_cache.h) may also ask Redis to report

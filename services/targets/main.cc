@@ -101,5 +101,14 @@ int main(int argc, char** argv) {
   org_changes_group.topics = {absl::GetFlag(FLAGS_org_topic)};
   org_changes_group.dlq_topic = kOrgChangesDlq;
   runtime.AddConsumer(org_changes_group, org_changes);
+  const Labels svc = {{"service", "targets"}};
+  metrics.AddCounterFn("salesops_attainment_waves_total",
+                       "Consumer batches' waves (deals read and committed together)", svc,
+                       [&] { return attainment.batch_stats().waves.load(); });
+  metrics.AddCounterFn("salesops_attainment_wave_events_total", "Events committed in a wave", svc,
+                       [&] { return attainment.batch_stats().in_waves.load(); });
+  metrics.AddCounterFn("salesops_attainment_alone_events_total",
+                       "Wave events applied on their own (a lost race, a failed read or commit)",
+                       svc, [&] { return attainment.batch_stats().alone.load(); });
   return runtime.Serve(&service, kTargetsServiceName);
 }

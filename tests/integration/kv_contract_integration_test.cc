@@ -35,8 +35,26 @@ KvUnderTest MakeRedisWithMux() {
   return KvUnderTest{&kv->reader, &kv->outbox, prefix, kv};
 }
 
+// The same as a service's own ACL user (deploy/local/redis.sh) on its key
+// prefix: every read KvReader allows and every write a WriteBatch makes must be
+// a command service users may run. A store that sends one they may not (MGET
+// once) gets NOPERM in production while the admin user's tests pass.
+struct RedisKvAsService {
+  RedisClient redis{RedisAs("targets")};
+  RedisKvReader reader{redis};
+  TransactionalOutbox outbox;
+  explicit RedisKvAsService(const std::string& stream) : outbox(redis, stream) {}
+};
+
+KvUnderTest MakeRedisAsService() {
+  const std::string prefix = absl::StrCat("tgt:{tgt}:kvc:", UniqueSuffix(), ":");
+  auto kv = std::make_shared<RedisKvAsService>(prefix + "outbox");
+  return KvUnderTest{&kv->reader, &kv->outbox, prefix, kv};
+}
+
 INSTANTIATE_TEST_SUITE_P(Redis, KvContractTest,
-                         ::testing::Values(KvFactory(&MakeRedis), KvFactory(&MakeRedisWithMux)));
+                         ::testing::Values(KvFactory(&MakeRedis), KvFactory(&MakeRedisWithMux),
+                                           KvFactory(&MakeRedisAsService)));
 
 }  // namespace
 }  // namespace salesops::testing

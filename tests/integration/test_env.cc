@@ -592,11 +592,17 @@ absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
 
 namespace {
 
-// Keeps the error of the last delivery report.
-class LastDelivery : public RdKafka::DeliveryReportCb {
+// Counts delivery reports and keeps the first failure's error.
+class Deliveries : public RdKafka::DeliveryReportCb {
  public:
-  void dr_cb(RdKafka::Message& message) override { err = message.err(); }
+  void dr_cb(RdKafka::Message& message) override {
+    ++reports;
+    if (err == RdKafka::ERR_NO_ERROR || err == RdKafka::ERR__STATE) {
+      err = message.err();  // the first failure stays
+    }
+  }
   RdKafka::ErrorCode err = RdKafka::ERR__STATE;  // no report yet
+  size_t reports = 0;
 };
 
 }  // namespace
@@ -605,6 +611,16 @@ absl::Status ProduceRawAs(const KafkaSasl& sasl, const std::string& bootstrap,
                           const std::string& topic, const std::string& key,
                           const std::string& value,
                           const std::vector<std::pair<std::string, std::string>>& headers) {
+  return ProduceRawManyAs(sasl, bootstrap, topic, {RawRecord{key, value, headers}});
+}
+
+absl::Status ProduceRawMany(const std::string& bootstrap, const std::string& topic,
+                            const std::vector<RawRecord>& records) {
+  return ProduceRawManyAs(KafkaAs("admin"), bootstrap, topic, records);
+}
+
+absl::Status ProduceRawManyAs(const KafkaSasl& sasl, const std::string& bootstrap,
+                              const std::string& topic, const std::vector<RawRecord>& records) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
@@ -613,27 +629,32 @@ absl::Status ProduceRawAs(const KafkaSasl& sasl, const std::string& bootstrap,
   }
   conf->set("enable.idempotence", "true", err);  // as the services' producers
   conf->set("message.timeout.ms", "15000", err);
-  LastDelivery delivery;
+  // Records queued together go out together (one request when they fit).
+  conf->set("linger.ms", "50", err);
+  Deliveries delivery;
   conf->set("dr_cb", &delivery, err);
   std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), err));
   if (!p) {
     return absl::InternalError(err);
   }
-  RdKafka::Headers* h = RdKafka::Headers::create();
-  for (const auto& [k, v] : headers) {
-    h->add(k, v.data(), v.size());
-  }
-  RdKafka::ErrorCode code = p->produce(
-      topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h, nullptr);
-  if (code != RdKafka::ERR_NO_ERROR) {
-    delete h;
-    return absl::UnavailableError(RdKafka::err2str(code));
+  for (const RawRecord& r : records) {
+    RdKafka::Headers* h = RdKafka::Headers::create();
+    for (const auto& [k, v] : r.headers) {
+      h->add(k, v.data(), v.size());
+    }
+    RdKafka::ErrorCode code =
+        p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                   const_cast<char*>(r.value.data()), r.value.size(), r.key.data(), r.key.size(), 0,
+                   h, nullptr);
+    if (code != RdKafka::ERR_NO_ERROR) {
+      delete h;
+      return absl::UnavailableError(RdKafka::err2str(code));
+    }
   }
   if (p->flush(20000) != RdKafka::ERR_NO_ERROR || p->outq_len() > 0) {
     return absl::UnavailableError("not delivered");
   }
-  if (delivery.err == RdKafka::ERR_NO_ERROR) {
+  if (delivery.err == RdKafka::ERR_NO_ERROR && delivery.reports == records.size()) {
     return absl::OkStatus();
   }
   // An idempotent producer that may write no topic at all cannot even get a

@@ -216,6 +216,16 @@ absl::Status ProduceRawAs(const KafkaSasl& sasl, const std::string& bootstrap,
                           const std::string& topic, const std::string& key,
                           const std::string& value,
                           const std::vector<std::pair<std::string, std::string>>& headers);
+// Several records queued together and sent as one (a consumer then most
+// likely fetches them in one batch), as the admin user or `sasl`'s.
+struct RawRecord {
+  std::string key, value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+absl::Status ProduceRawMany(const std::string& bootstrap, const std::string& topic,
+                            const std::vector<RawRecord>& records);
+absl::Status ProduceRawManyAs(const KafkaSasl& sasl, const std::string& bootstrap,
+                              const std::string& topic, const std::vector<RawRecord>& records);
 
 // The local broker of this test run, controlled through deploy/local/kafka.sh.
 void StopBroker();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "common/docstore/hash_snapshot.h"
 #include "common/events/cloud_event.h"
+#include "common/log/log.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "salesops/customers/v1/customers_events.pb.h"
@@ -498,7 +499,11 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
   }
   absl::StatusOr<std::vector<RedisValue>> first = store_.ReadMany(reads);
   if (!first.ok()) {
-    alone(0);  // each on its own, with its own retries
+    // Each on its own, with its own retries. Said aloud: a read refused every
+    // time (a Redis user without MGET) would otherwise only show as slowness.
+    LogWarning("attainment wave read failed; applying its events one at a time",
+               {{"error", first.status().ToString()}, {"events", todo.size()}});
+    alone(0);
     return;
   }
   const RedisValue& markers = (*first)[2];
@@ -555,6 +560,8 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
     }
     absl::StatusOr<std::vector<RedisValue>> second = store_.ReadMany(hmgets);
     if (!second.ok()) {
+      LogWarning("attainment wave read failed; applying its events one at a time",
+                 {{"error", second.status().ToString()}, {"events", todo.size()}});
       alone(0);
       return;
     }
