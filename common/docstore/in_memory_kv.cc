@@ -126,9 +126,9 @@ std::vector<std::pair<double, std::string>> Ordered(const std::map<std::string, 
 
 }  // namespace
 
-void InMemoryKv::FailNextCommit() {
+void InMemoryKv::FailNextCommit(int n) {
   absl::MutexLock lock(&mu_);
-  fail_next_ = true;
+  fail_next_ = n;
 }
 
 void InMemoryKv::BeforeNextCommit(std::function<void()> writer) {
@@ -349,8 +349,8 @@ std::vector<absl::StatusOr<CommitResult>> InMemoryKv::CommitMany(
 
 absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
   using T = Value::Type;
-  if (fail_next_) {
-    fail_next_ = false;
+  if (fail_next_ > 0) {
+    --fail_next_;
     return Unavailable("REDIS_UNAVAILABLE", "in-memory store told to fail this commit");
   }
   CommitResult result;

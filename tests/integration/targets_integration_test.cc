@@ -399,7 +399,12 @@ TEST_F(TargetsTest, AWonOpportunityMovesAttainmentExactlyOnceEvenWhenRedelivered
   // wave; the copy skipped as seen), as the service's own Redis user: a read
   // that user may not make (MGET once) sends every event the slow way, one at
   // a time, to the same figures.
-  EXPECT_GE(MetricValue(server_->metrics_port(), in_waves), in_waves_before + 1);
+  // (The counter moves just after the commit the figures above were read from.)
+  EXPECT_TRUE(WaitForMetrics(
+      {server_->metrics_port()}, in_waves,
+      [&](const std::vector<double>& v) { return v[0] >= in_waves_before + 1; }, absl::Seconds(10)))
+      << MetricValue(server_->metrics_port(), in_waves) << " events in waves, " << in_waves_before
+      << " before";
 }
 
 // Bookings recorded by this service (from the test's own won deal) drive the

@@ -648,6 +648,9 @@ absl::Status ProduceRawManyAs(const KafkaSasl& sasl, const std::string& bootstra
                    h, nullptr);
     if (code != RdKafka::ERR_NO_ERROR) {
       delete h;
+      // Nothing still queued goes out after the caller saw the error (records
+      // already sent may still land).
+      p->purge(RdKafka::Producer::PURGE_QUEUE);
       return absl::UnavailableError(RdKafka::err2str(code));
     }
   }

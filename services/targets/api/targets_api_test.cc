@@ -938,6 +938,42 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   EXPECT_EQ(rep1.back(), total);
 }
 
+// An event that fails in its wave and again alone (the consumer retries it
+// after the batch) holds back the later events of its deal, so they still
+// apply after it: a Won applied before its deal's Created would leave the
+// deal in the open pipeline for good. Other deals' events go ahead.
+TEST(AttainmentWavesTest, AFailedEventHoldsBackTheLaterEventsOfItsDeal) {
+  AttainmentWorld waves, single;
+  waves.Build();
+  single.Build();
+  auto batch = [](AttainmentWorld& w) {
+    return std::vector<CloudEvent>{
+        w.Deal("f1", cv1::OpportunityCreated(), "fo1", "rep-1", "t-hz", "east", 100'000),
+        w.Won("f2", "fo1", "rep-1", "t-hz", "east", 100'000),
+        w.Won("f3", "fo2", "rep-2", "t-hz", "east", 40'000),
+    };
+  };
+  const std::vector<CloudEvent> in_waves = batch(waves);
+  std::vector<const CloudEvent*> ptrs;
+  for (const CloudEvent& e : in_waves) {
+    ptrs.push_back(&e);
+  }
+  waves.kv().FailNextCommit(2);  // f1's wave, then f1 alone
+  const std::vector<absl::Status> out = waves.projection().HandleBatch(ptrs);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].code(), absl::StatusCode::kUnavailable) << out[0];
+  EXPECT_EQ(out[1].code(), absl::StatusCode::kUnavailable) << out[1];
+  EXPECT_EQ(ErrorReason(out[1]), "ATTAINMENT_ORDER") << out[1];
+  EXPECT_TRUE(out[2].ok()) << out[2];
+  // The consumer then takes the failed ones one by one, in order.
+  EXPECT_TRUE(waves.projection().Handle(in_waves[0]).ok());
+  EXPECT_TRUE(waves.projection().Handle(in_waves[1]).ok());
+  for (const CloudEvent& e : batch(single)) {
+    ASSERT_TRUE(single.projection().Handle(e).ok());
+  }
+  EXPECT_EQ(waves.Figures({"fo1", "fo2"}), single.Figures({"fo1", "fo2"}));
+}
+
 // A wave whose commit fails (as by a lost connection) applies its events on
 // their own: nothing lost, nothing twice.
 TEST(AttainmentWavesTest, AFailedCommitInAWaveIsAppliedAlone) {

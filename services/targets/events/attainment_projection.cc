@@ -443,6 +443,24 @@ std::vector<absl::Status> AttainmentProjection::HandleBatch(
   // Waves are runs of consecutive events with no opportunity twice: an event
   // never reads a deal record another event of its wave writes, so one that
   // has to be redone alone cannot have misled the others.
+  // An event that failed (the consumer retries it after this batch, one by
+  // one) holds back the later events of its opportunity: applied before it,
+  // a Won would find no deal record to take out of the open pipeline.
+  absl::flat_hash_set<std::string> failed_opps;
+  auto wave = [&](size_t from, size_t to) {
+    for (size_t k = from; k < to; ++k) {
+      if (out[k].ok() && failed_opps.contains(changes[k].opp)) {
+        out[k] = Unavailable("ATTAINMENT_ORDER",
+                             "an earlier event of the opportunity failed in this batch");
+      }
+    }
+    Wave(events, changes, from, to, out);
+    for (size_t k = from; k < to; ++k) {
+      if (!out[k].ok() && !changes[k].opp.empty()) {
+        failed_opps.insert(changes[k].opp);
+      }
+    }
+  };
   absl::flat_hash_set<std::string> opps;
   size_t begin = 0;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -453,12 +471,12 @@ std::vector<absl::Status> AttainmentProjection::HandleBatch(
     }
     changes[i] = *std::move(c);
     if (!changes[i].opp.empty() && !opps.insert(changes[i].opp).second) {
-      Wave(events, changes, begin, i, out);
+      wave(begin, i);
       begin = i;
       opps = {changes[i].opp};
     }
   }
-  Wave(events, changes, begin, events.size(), out);
+  wave(begin, events.size());
   return out;
 }
 
