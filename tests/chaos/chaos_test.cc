@@ -48,6 +48,11 @@ namespace {
 namespace v1 = salesops::org::v1;
 namespace cv1 = salesops::customers::v1;
 
+// A phase's load windows, by count (~200 writes a second): before the fault,
+// and after the service is back (writes keep coming, and land, once it is).
+constexpr size_t kAcksBeforeFault = 500;
+constexpr size_t kAcksAfterBack = 600;
+
 struct Phase {
   std::string fault;
   std::string unit;
@@ -86,8 +91,8 @@ class Load {
               phase->acked.insert(id);
               if (sent > phase->fault_at && phase->first_ack_after == absl::InfiniteFuture()) {
                 phase->first_ack_after = absl::Now();
-                back_.notify_all();
               }
+              acked_.notify_all();
               break;
             }
             {
@@ -116,8 +121,18 @@ class Load {
   // before the service is back, however long the fault's recovery takes here.
   void WaitUntilBack(Phase* phase, absl::Duration limit) {
     std::unique_lock<std::mutex> lock(mu_);
-    back_.wait_for(lock, absl::ToChronoMilliseconds(limit),
-                   [phase] { return phase->first_ack_after != absl::InfiniteFuture(); });
+    acked_.wait_for(lock, absl::ToChronoMilliseconds(limit),
+                    [phase] { return phase->first_ack_after != absl::InfiniteFuture(); });
+  }
+
+  // Waits until `n` more writes of the phase were acknowledged (or `limit`
+  // passed: the phase's checks then report a load that did not run): the load
+  // windows around a fault end by count, not by the clock.
+  void WaitForMoreAcks(Phase* phase, size_t n, absl::Duration limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const size_t target = phase->acked.size() + n;
+    acked_.wait_for(lock, absl::ToChronoMilliseconds(limit),
+                    [phase, target] { return phase->acked.size() >= target; });
   }
 
   void Stop() {
@@ -133,7 +148,7 @@ class Load {
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
   std::mutex mu_;
-  std::condition_variable back_;
+  std::condition_variable acked_;  // a write was acknowledged
 };
 
 // CreateMember through the serving replicas in turn.
@@ -251,14 +266,14 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
   Load load(CreateMembers(current, admin));
   for (Phase& p : phases) {
     load.Run(&p, /*writers=*/4, /*every=*/absl::Milliseconds(20));
-    absl::SleepFor(absl::Seconds(3));
+    load.WaitForMoreAcks(&p, kAcksBeforeFault, absl::Seconds(60));
     if (p.fault == "kafka broker") {
       ASSERT_EQ(std::system(absl::StrCat(SALESOPS_SOURCE_DIR, "/deploy/local/kafka.sh kill ",
                                          BrokerToKill("salesops.org.events.v1"), " >/dev/null 2>&1")
                                 .c_str()),
                 0);
       load.MarkFault(&p);
-      absl::SleepFor(absl::Seconds(3));
+      absl::SleepFor(absl::Seconds(3));  // the outage: how long the broker stays down
       StartBroker();
     } else if (p.fault == "redis primary") {
       const int replica = 1 - primary;
@@ -271,7 +286,7 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     } else if (p.fault == "org replica") {
       serving->Kill9();
       load.MarkFault(&p);
-      absl::SleepFor(absl::Seconds(2));
+      absl::SleepFor(absl::Seconds(2));  // the outage: how long the replica stays down
       killed.push_back(std::move(serving));
       serving = serving_replica();
       serving->Start();
@@ -279,13 +294,13 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     } else {
       consuming->Kill9();
       load.MarkFault(&p);
-      absl::SleepFor(absl::Seconds(3));
+      absl::SleepFor(absl::Seconds(3));  // the outage: how long the consumer stays down
       killed.push_back(std::move(consuming));
       consuming = std::make_unique<OrgServer>(group, ha.ServiceArgs("org"));
       consuming->Start();
     }
     load.WaitUntilBack(&p, absl::Seconds(60));
-    absl::SleepFor(absl::Seconds(4));  // writes keep coming once it is back
+    load.WaitForMoreAcks(&p, kAcksAfterBack, absl::Seconds(60));
     load.Stop();
   }
 
@@ -455,15 +470,15 @@ TEST(ChaosTest, CustomersReplicaKilledUnderLoad) {
   p.unit = "cc-" + sfx;
   std::vector<std::unique_ptr<CustomersServer>> killed;
   load.Run(&p, /*writers=*/4, /*every=*/absl::Milliseconds(20));
-  absl::SleepFor(absl::Seconds(3));
+  load.WaitForMoreAcks(&p, kAcksBeforeFault, absl::Seconds(60));
   a->Kill9();
   load.MarkFault(&p);
-  absl::SleepFor(absl::Seconds(2));
+  absl::SleepFor(absl::Seconds(2));  // the outage: how long the replica stays down
   killed.push_back(std::move(a));
   a = std::make_unique<CustomersServer>(shared);
   a->Start();
   servers[0] = a.get();
-  absl::SleepFor(absl::Seconds(4));
+  load.WaitForMoreAcks(&p, kAcksAfterBack, absl::Seconds(60));
   load.Stop();
 
   // Every acked customer readable through the survivor, with one CustomerCreated.
@@ -526,15 +541,15 @@ TEST(ChaosTest, GatewayReplicaKilledUnderLoad) {
   p.unit = team;
   std::vector<std::unique_ptr<GatewayServer>> killed;
   load.Run(&p, /*writers=*/4, /*every=*/absl::Milliseconds(20));
-  absl::SleepFor(absl::Seconds(3));
+  load.WaitForMoreAcks(&p, kAcksBeforeFault, absl::Seconds(60));
   a->Kill9();
   load.MarkFault(&p);
-  absl::SleepFor(absl::Seconds(2));
+  absl::SleepFor(absl::Seconds(2));  // the outage: how long the replica stays down
   killed.push_back(std::move(a));
   a = replica();
   a->Start();
   gateways[0] = a.get();
-  absl::SleepFor(absl::Seconds(4));
+  load.WaitForMoreAcks(&p, kAcksAfterBack, absl::Seconds(60));
   load.Stop();
 
   // Every acked member in the org service, with one MemberJoined.
