@@ -52,6 +52,9 @@ namespace cv1 = salesops::customers::v1;
 // and after the service is back (writes keep coming, and land, once it is).
 constexpr size_t kAcksBeforeFault = 500;
 constexpr size_t kAcksAfterBack = 600;
+// How long a fault lasts, also by count: writes keep landing meanwhile (in the
+// outbox while the broker is down, through the surviving replica).
+constexpr size_t kAcksDuringFault = 400;
 
 struct Phase {
   std::string fault;
@@ -273,7 +276,8 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
                                 .c_str()),
                 0);
       load.MarkFault(&p);
-      absl::SleepFor(absl::Seconds(3));  // the outage: how long the broker stays down
+      load.WaitForMoreAcks(&p, kAcksDuringFault,
+                           absl::Seconds(60));  // the outage, while the broker is down
       StartBroker();
     } else if (p.fault == "redis primary") {
       const int replica = 1 - primary;
@@ -286,7 +290,8 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     } else if (p.fault == "org replica") {
       serving->Kill9();
       load.MarkFault(&p);
-      absl::SleepFor(absl::Seconds(2));  // the outage: how long the replica stays down
+      load.WaitForMoreAcks(&p, kAcksDuringFault,
+                           absl::Seconds(60));  // the outage, while the replica is down
       killed.push_back(std::move(serving));
       serving = serving_replica();
       serving->Start();
@@ -294,7 +299,8 @@ TEST(ChaosTest, NoLossNoDoubleApplyUnderKills) {
     } else {
       consuming->Kill9();
       load.MarkFault(&p);
-      absl::SleepFor(absl::Seconds(3));  // the outage: how long the consumer stays down
+      load.WaitForMoreAcks(&p, kAcksDuringFault,
+                           absl::Seconds(60));  // the outage, while the consumer is down
       killed.push_back(std::move(consuming));
       consuming = std::make_unique<OrgServer>(group, ha.ServiceArgs("org"));
       consuming->Start();
@@ -473,7 +479,8 @@ TEST(ChaosTest, CustomersReplicaKilledUnderLoad) {
   load.WaitForMoreAcks(&p, kAcksBeforeFault, absl::Seconds(60));
   a->Kill9();
   load.MarkFault(&p);
-  absl::SleepFor(absl::Seconds(2));  // the outage: how long the replica stays down
+  load.WaitForMoreAcks(&p, kAcksDuringFault,
+                       absl::Seconds(60));  // the outage, while the replica is down
   killed.push_back(std::move(a));
   a = std::make_unique<CustomersServer>(shared);
   a->Start();
@@ -544,7 +551,8 @@ TEST(ChaosTest, GatewayReplicaKilledUnderLoad) {
   load.WaitForMoreAcks(&p, kAcksBeforeFault, absl::Seconds(60));
   a->Kill9();
   load.MarkFault(&p);
-  absl::SleepFor(absl::Seconds(2));  // the outage: how long the replica stays down
+  load.WaitForMoreAcks(&p, kAcksDuringFault,
+                       absl::Seconds(60));  // the outage, while the replica is down
   killed.push_back(std::move(a));
   a = replica();
   a->Start();
