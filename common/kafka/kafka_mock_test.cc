@@ -1,6 +1,8 @@
 // Unit tests of KafkaProducer's delivery and error handling, against
 // librdkafka's built-in mock cluster (test.mock.num.brokers) or an address
 // where nothing listens. No real Kafka is needed.
+#include <librdkafka/rdkafkacpp.h>
+
 #include <atomic>
 #include <future>
 #include <memory>
@@ -94,6 +96,24 @@ TEST(KafkaProducerMockTest, ProduceSyncSucceeds) {
   ASSERT_TRUE(producer.Start().ok());
   absl::Status s =
       producer.ProduceSync("salesops.test.v1", "key-1", "value-1", kHeaders, absl::Seconds(5));
+  EXPECT_TRUE(s.ok()) << s;
+  producer.Stop();
+}
+
+// librdkafka reports a DUPLICATE_SEQUENCE_NUMBER answer as a success without an
+// offset, though the broker did not store the record (here it is the first
+// send). That is no delivery: UNAVAILABLE, KAFKA_DELIVERY_UNCONFIRMED, so the
+// caller produces again, and the next record is delivered as usual.
+TEST(KafkaProducerMockTest, AnAckWithoutAnOffsetIsNotADelivery) {
+  KafkaProducer producer(MockOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  producer.InjectProduceErrorsForTest({RdKafka::ERR_DUPLICATE_SEQUENCE_NUMBER});
+  absl::Status s =
+      producer.ProduceSync("salesops.test.v1", "key-1", "value-1", kHeaders, absl::Seconds(5));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(ErrorReason(s), "KAFKA_DELIVERY_UNCONFIRMED") << s;
+  EXPECT_THAT(s.message(), HasSubstr("without an offset"));
+  s = producer.ProduceSync("salesops.test.v1", "key-1", "value-1", kHeaders, absl::Seconds(5));
   EXPECT_TRUE(s.ok()) << s;
   producer.Stop();
 }

@@ -1,6 +1,7 @@
 #include "common/kafka/producer.h"
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <future>
@@ -19,8 +20,14 @@ class KafkaProducer::DeliveryReporter : public RdKafka::DeliveryReportCb {
     if (done == nullptr) {
       return;
     }
-    if (message.err() == RdKafka::ERR_NO_ERROR) {
+    if (message.err() == RdKafka::ERR_NO_ERROR && message.offset() >= 0) {
       (*done)(absl::OkStatus());
+    } else if (message.err() == RdKafka::ERR_NO_ERROR) {
+      // No offset: a duplicate-sequence answer or an implicit ack (producer.h).
+      (*done)(
+          Unavailable("KAFKA_DELIVERY_UNCONFIRMED",
+                      absl::StrCat("delivery to ", message.topic_name(), " [", message.partition(),
+                                   "] acknowledged without an offset: not known to be stored")));
     } else {
       (*done)(Unavailable("KAFKA_DELIVERY_FAILED",
                           absl::StrCat("delivery to ", message.topic_name(),
@@ -179,6 +186,27 @@ void KafkaProducer::RaiseFatalErrorForTest(const std::string& reason) {
     rd_kafka_test_fatal_error(producer_->c_ptr(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
                               reason.c_str());
   }
+}
+
+void KafkaProducer::InjectProduceErrorsForTest(const std::vector<int>& errors) {
+  rd_kafka_mock_cluster_t* cluster =
+      producer_ ? rd_kafka_handle_mock_cluster(producer_->c_ptr()) : nullptr;
+  if (cluster == nullptr) {
+    LogError("InjectProduceErrorsForTest: not a mock cluster producer");
+    return;
+  }
+  std::vector<rd_kafka_resp_err_t> codes;
+  for (int e : errors) {
+    codes.push_back(static_cast<rd_kafka_resp_err_t>(e));
+  }
+  // ApiKey 0: Produce (the key constants are not in the public headers).
+  rd_kafka_mock_push_request_errors_array(cluster, /*ApiKey=*/0, codes.size(), codes.data());
+}
+
+std::string KafkaProducer::MockBootstrapsForTest() const {
+  rd_kafka_mock_cluster_t* cluster =
+      producer_ ? rd_kafka_handle_mock_cluster(producer_->c_ptr()) : nullptr;
+  return cluster == nullptr ? "" : rd_kafka_mock_cluster_bootstraps(cluster);
 }
 
 int KafkaProducer::OutQueueLength() const { return producer_ ? producer_->outq_len() : 0; }

@@ -2,7 +2,16 @@
 // duplicates from retries: enable.idempotence=true (implies acks=all and
 // ordered retries). Every Produce() gets exactly one delivery callback, run on
 // the producer's own poll thread; a successful callback means the broker has
-// the record durably (all in-sync replicas).
+// the record durably (all in-sync replicas) and told us its offset.
+//
+// librdkafka also reports success without an offset, and that is no proof the
+// record is stored: a DUPLICATE_SEQUENCE_NUMBER answer (an earlier send was
+// stored, librdkafka assumes), and an "implicit ack" (a later batch of the same
+// partition succeeded, so librdkafka takes an earlier unanswered or failed one
+// as stored; a broker without state for the producer, e.g. after a restart,
+// accepts the later batch at any sequence, so the earlier one may be lost).
+// Those are reported as UNAVAILABLE, reason KAFKA_DELIVERY_UNCONFIRMED: the
+// caller produces again (a duplicate at worst, dropped by consumers by event id).
 //
 //   KafkaProducer producer({.bootstrap = "127.0.0.1:9092"});
 //   SALESOPS_RETURN_IF_ERROR(producer.Start());
@@ -17,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -80,6 +90,11 @@ class KafkaProducer {
 
   // Tests only: makes librdkafka raise a fatal error on this producer.
   void RaiseFatalErrorForTest(const std::string& reason);
+  // Tests only, on a mock cluster (bootstrap "mock"): the next `errors.size()`
+  // produce requests are answered with these Kafka error codes, in order.
+  void InjectProduceErrorsForTest(const std::vector<int>& errors);
+  // Tests only: the mock cluster's listener ("127.0.0.1:port"), "" otherwise.
+  std::string MockBootstrapsForTest() const;
 
  private:
   class DeliveryReporter;

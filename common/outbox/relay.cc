@@ -48,6 +48,7 @@ void OutboxRelay::Stop(absl::Duration drain) {
   absl::Time deadline = absl::Now() + drain;
   while (absl::Now() < deadline) {
     (void)AckDelivered();
+    DropUnconfirmed();  // not published again here: pending for the next relay
     absl::MutexLock lock(&mu_);
     if (in_flight_.empty()) {
       break;
@@ -113,6 +114,10 @@ void OutboxRelay::Loop() {
     }
     if (s.ok()) {
       s = AckDelivered();  // our own confirmed deliveries, active or not
+    }
+    if (s.ok()) {
+      // Active: published again now. Standing by: left pending for the holder.
+      s = active ? RepublishUnconfirmed() : (DropUnconfirmed(), absl::OkStatus());
     }
     // Every replica reports the backlog, the standing-by ones too.
     if (s.ok() && absl::Now() >= next_backlog) {
@@ -409,6 +414,12 @@ void OutboxRelay::Publish(Entry entry) {
                                        if (st.ok()) {
                                          delivered_.push_back(id);
                                          ++stats_.published;
+                                       } else if (ErrorReason(st) == "KAFKA_DELIVERY_UNCONFIRMED") {
+                                         // Acknowledged, perhaps not stored
+                                         // (producer.h): published again at
+                                         // once; in flight till then.
+                                         unconfirmed_.push_back(id);
+                                         ++stats_.unconfirmed;
                                        } else {
                                          // Stays pending in Redis; re-claimed after claim_min_idle.
                                          in_flight_.erase(id);
@@ -422,6 +433,59 @@ void OutboxRelay::Publish(Entry entry) {
     ++stats_.failed;
     LogWarning("outbox relay: produce failed", {{"error", std::string(s.message())}});
   }
+}
+
+absl::Status OutboxRelay::RepublishUnconfirmed() {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&mu_);
+    ids.swap(unconfirmed_);
+  }
+  if (ids.empty()) {
+    return absl::OkStatus();
+  }
+  // The entries again, still pending under our name (XCLAIM to ourselves with
+  // no idle time; an id whose entry is gone comes back empty).
+  std::vector<std::string> claim = {"XCLAIM", options_.stream_key, options_.group,
+                                    options_.consumer_name, "0"};
+  claim.insert(claim.end(), ids.begin(), ids.end());
+  auto r = redis_.Command(claim);
+  if (r.ok()) {
+    // Re-claimed entries too are published only once the replicas have them.
+    absl::Status replicated = redis_.AwaitReplicated(options_.stream_key);
+    if (!replicated.ok()) {
+      r = replicated;
+    }
+  }
+  if (!r.ok()) {
+    absl::MutexLock lock(&mu_);  // tried again on the next turn
+    unconfirmed_.insert(unconfirmed_.end(), ids.begin(), ids.end());
+    return r.status();
+  }
+  std::vector<Entry> entries = ParseEntries(*r);
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& id : ids) {
+      in_flight_.erase(id);
+    }
+  }
+  LogWarning("outbox relay: deliveries acknowledged without an offset, publishing them again",
+             {{"stream", options_.stream_key},
+              {"entries", static_cast<int64_t>(ids.size())},
+              {"found", static_cast<int64_t>(entries.size())}});
+  for (Entry& e : entries) {
+    Publish(std::move(e));
+  }
+  SendRound(absl::Milliseconds(1));
+  return absl::OkStatus();
+}
+
+void OutboxRelay::DropUnconfirmed() {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : unconfirmed_) {
+    in_flight_.erase(id);  // pending in Redis: re-claimed by whoever relays
+  }
+  unconfirmed_.clear();
 }
 
 absl::Status OutboxRelay::AckDelivered() {

@@ -3,8 +3,10 @@
 // acks=all). Entries are read through a Redis consumer group, so entries a
 // crashed relay had read but not confirmed stay pending and are re-claimed
 // (XAUTOCLAIM) by a live relay after `claim_min_idle`. Kafka down ⇒ entries
-// wait; Redis down ⇒ the relay retries. Delivery is at least once; consumers
-// drop duplicates by event id.
+// wait; Redis down ⇒ the relay retries. An acknowledgement without an offset
+// is no proof (KafkaProducer: KAFKA_DELIVERY_UNCONFIRMED): the entry is
+// published again at once. Delivery is at least once; consumers drop
+// duplicates by event id.
 //
 // Replicas: with a lease, only the replica holding it relays, so one
 // aggregate's events reach Kafka in commit order however many replicas run.
@@ -83,6 +85,9 @@ struct RelayStats {
   std::atomic<int64_t> published{0};
   std::atomic<int64_t> failed{0};
   std::atomic<int64_t> reclaimed{0};
+  // Acknowledged by Kafka without an offset (not known to be stored), and so
+  // published again (KafkaProducer: KAFKA_DELIVERY_UNCONFIRMED).
+  std::atomic<int64_t> unconfirmed{0};
   std::atomic<int64_t> backlog{0};    // XLEN, refreshed every second
   std::atomic<int64_t> takeovers{0};  // times this relay became the active one
   std::atomic<int> active{0};         // 1 while relaying (holding the lease, if any)
@@ -140,6 +145,10 @@ class OutboxRelay {
   // to `wait` for Kafka's answers.
   void SendRound(absl::Duration wait);
   absl::Status AckDelivered();
+  // Publishes again what Kafka acknowledged without an offset (unconfirmed_),
+  // or, standing by or stopping, leaves it pending for the next relay.
+  absl::Status RepublishUnconfirmed();
+  void DropUnconfirmed();
   std::vector<Entry> ParseEntries(const RedisValue& entries);
 
   RedisClient& redis_;
@@ -158,6 +167,8 @@ class OutboxRelay {
   std::vector<Entry> held_;
   size_t held_bytes_ = 0;
   std::vector<std::string> delivered_ ABSL_GUARDED_BY(mu_);
+  // Acknowledged without an offset; still in in_flight_ until published again.
+  std::vector<std::string> unconfirmed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops

@@ -83,6 +83,10 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
                         "Rounds of outbox entries handed to Kafka (published / rounds: entries "
                         "per round)",
                         svc, [this] { return relay_->stats().rounds.load(); });
+  metrics_.AddCounterFn("salesops_outbox_unconfirmed_total",
+                        "Outbox entries Kafka acknowledged without an offset (not known to be "
+                        "stored), published again",
+                        svc, [this] { return relay_->stats().unconfirmed.load(); });
   metrics_.AddCounterFn("salesops_outbox_delivery_failures_total",
                         "Outbox deliveries that failed (entries retried later)", svc,
                         [this] { return relay_->stats().failed.load(); });

@@ -54,7 +54,7 @@ service_users=(
 # follows a Sentinel-managed primary checks the role it connected to and waits for replicas.
 service_commands="-@all +ping +get +mget +set +del +exists +type +hget +hmget +hgetall +hvals
   +hset +hsetnx +hincrby +hdel +sadd +srem +smembers +scard +zadd +zrem +zrange +zrangebylex
-  +zrangebyscore +zscore +zcard +xadd +xlen +xgroup|create +xreadgroup +xack +xdel +xautoclaim
+  +zrangebyscore +zscore +zcard +xadd +xlen +xgroup|create +xreadgroup +xack +xdel +xautoclaim +xclaim
   +eval +evalsha +role +wait"
 
 # Users with a read cache (common/redis/redis_read_cache.h) may also ask Redis to report

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -504,6 +505,7 @@ std::string OrgServer::Logs() const { return process_ ? process_->Logs() : ""; }
 
 struct TopicReader::Impl {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  std::map<std::string, int> errors;
 };
 
 TopicReader::TopicReader(const std::string& bootstrap, const std::string& topic)
@@ -553,6 +555,10 @@ std::vector<Record> TopicReader::ReadUntil(const std::function<bool(const Record
   while (out.size() < count && absl::Now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(impl_->consumer->consume(200));
     if (m->err() != RdKafka::ERR_NO_ERROR) {
+      if (m->err() != RdKafka::ERR__TIMED_OUT && m->err() != RdKafka::ERR__PARTITION_EOF) {
+        ++impl_->errors[absl::StrCat(RdKafka::err2str(m->err()), " (partition ", m->partition(),
+                                     ")")];
+      }
       continue;
     }
     Record r;
@@ -571,6 +577,14 @@ std::vector<Record> TopicReader::ReadUntil(const std::function<bool(const Record
     }
   }
   return out;
+}
+
+std::string TopicReader::Errors() const {
+  std::string out;
+  for (const auto& [error, count] : impl_->errors) {
+    absl::StrAppend(&out, out.empty() ? "" : "; ", error, "×", count);
+  }
+  return out.empty() ? "none" : out;
 }
 
 std::vector<Record> TopicReader::ReadFor(absl::Duration window) {

@@ -199,6 +199,9 @@ class TopicReader {
                                 absl::Duration timeout);
   // Everything that arrives within `window`.
   std::vector<Record> ReadFor(absl::Duration window);
+  // The consumer's errors so far other than poll timeouts (e.g. an offset
+  // reset or a broker transport error), "name×count" each; for failure messages.
+  std::string Errors() const;
 
  private:
   struct Impl;
