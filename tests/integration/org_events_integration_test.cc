@@ -337,6 +337,15 @@ TEST_F(OrgEventsTest, KilledServiceLosesNoEvent) {
     keys.insert(r.key);
   }
   EXPECT_EQ(keys.size(), 50u);
+  if (keys.size() < 50) {
+    std::set<std::string> missing;
+    for (int i = 0; i < 50; ++i) {
+      if (keys.count(absl::StrCat("k", i, "-", sfx_)) == 0) {
+        missing.insert(absl::StrCat("k", i, "-", sfx_));
+      }
+    }
+    ADD_FAILURE() << "the others:\n" << WhereAre(missing, *server, reader);
+  }
 }
 
 // The same event delivered twice (same ce_source + ce_id) moves the
