@@ -115,9 +115,10 @@ void OutboxRelay::Loop() {
     if (s.ok()) {
       s = AckDelivered();  // our own confirmed deliveries, active or not
     }
-    if (s.ok()) {
-      // Active: published again now. Standing by: left pending for the holder.
-      s = active ? RepublishUnconfirmed() : (DropUnconfirmed(), absl::OkStatus());
+    if (s.ok() && active) {
+      s = RepublishUnconfirmed();
+    } else if (!active) {
+      DropUnconfirmed();  // left pending for the holder of the lease
     }
     // Every replica reports the backlog, the standing-by ones too.
     if (s.ok() && absl::Now() >= next_backlog) {
@@ -445,18 +446,12 @@ absl::Status OutboxRelay::RepublishUnconfirmed() {
     return absl::OkStatus();
   }
   // The entries again, still pending under our name (XCLAIM to ourselves with
-  // no idle time; an id whose entry is gone comes back empty).
+  // no idle time; an id whose entry is gone comes back empty). The replicas
+  // have them already: they were published once.
   std::vector<std::string> claim = {"XCLAIM", options_.stream_key, options_.group,
                                     options_.consumer_name, "0"};
   claim.insert(claim.end(), ids.begin(), ids.end());
   auto r = redis_.Command(claim);
-  if (r.ok()) {
-    // Re-claimed entries too are published only once the replicas have them.
-    absl::Status replicated = redis_.AwaitReplicated(options_.stream_key);
-    if (!replicated.ok()) {
-      r = replicated;
-    }
-  }
   if (!r.ok()) {
     absl::MutexLock lock(&mu_);  // tried again on the next turn
     unconfirmed_.insert(unconfirmed_.end(), ids.begin(), ids.end());

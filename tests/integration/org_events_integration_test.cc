@@ -97,6 +97,19 @@ class OrgEventsTest : public ::testing::Test {
     };
   }
 
+  // The keys `<letter>0-<sfx>` .. `<letter>(n-1)-<sfx>` no record in `got` has.
+  static std::set<std::string> MissingKeys(char letter, int n, const std::string& sfx,
+                                           const std::vector<Record>& got) {
+    std::set<std::string> missing;
+    for (int i = 0; i < n; ++i) {
+      missing.insert(absl::StrCat(std::string(1, letter), i, "-", sfx));
+    }
+    for (const Record& r : got) {
+      missing.erase(r.key);
+    }
+    return missing;
+  }
+
   // Where the events of `keys` are when they did not reach the topic: still in
   // the outbox (and pending with which relay, for how long), the relay's
   // figures, the reader's errors and the server's warnings. For failure messages.
@@ -238,15 +251,8 @@ TEST_F(OrgEventsTest, BrokerDownWritesWaitInTheOutbox) {
       reader.ReadUntil([&](const Record& r) { return Mine("-" + sfx_)(r) && r.key[0] == 'r'; }, 100,
                        absl::Seconds(90));
   if (records.size() < 100) {
-    std::set<std::string> missing;
-    for (int i = 0; i < 100; ++i) {
-      missing.insert(absl::StrCat("r", i, "-", sfx_));
-    }
-    for (const Record& r : records) {
-      missing.erase(r.key);
-    }
     ADD_FAILURE() << records.size() << " of 100 events arrived in 90 s; the others:\n"
-                  << WhereAre(missing, server, reader);
+                  << WhereAre(MissingKeys('r', 100, sfx_, records), server, reader);
   }
   // Barrier instead of reading a while longer: one more write per partition
   // the records used (a rename of a unit whose record went there, so the same
@@ -338,13 +344,8 @@ TEST_F(OrgEventsTest, KilledServiceLosesNoEvent) {
   }
   EXPECT_EQ(keys.size(), 50u);
   if (keys.size() < 50) {
-    std::set<std::string> missing;
-    for (int i = 0; i < 50; ++i) {
-      if (keys.count(absl::StrCat("k", i, "-", sfx_)) == 0) {
-        missing.insert(absl::StrCat("k", i, "-", sfx_));
-      }
-    }
-    ADD_FAILURE() << "the others:\n" << WhereAre(missing, *server, reader);
+    ADD_FAILURE() << keys.size() << " of 50 events arrived in 90 s; the others:\n"
+                  << WhereAre(MissingKeys('k', 50, sfx_, records), *server, reader);
   }
 }
 
