@@ -136,8 +136,10 @@ int main(int argc, char** argv) {
       ++in_flight;
     }
   }
+  // "started": every call made, the warm-up's and the last in-flight ones included (the
+  // work a server-side counter over the whole run saw).
   salesops::bench::PrintLoadLine(target, concurrency,
                                  absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)), latencies_us,
-                                 errors, first_error);
+                                 errors, first_error, absl::StrCat(",\"started\":", slot));
   return errors > 0 && latencies_us.empty() ? 1 : 0;
 }

@@ -99,10 +99,12 @@ pids+=($!)
   --redis_addr="127.0.0.1:$redis_port" --kafka_bootstrap="127.0.0.1:$kafka_port" \
   $(creds org "$run/redis") --log_level=warning > "$run/org.log" 2>&1 &
 pids+=($!)
+org_pid=$!
 "$build/services/customers/customers_server" --customers_addr="127.0.0.1:$customers_port" \
   --metrics_port=0 --redis_addr="127.0.0.1:$redis_port" --kafka_bootstrap="127.0.0.1:$kafka_port" \
   $(creds customers "$run/redis") --log_level=warning > "$run/customers.log" 2>&1 &
 pids+=($!)
+customers_pid=$!
 # The gateway in front of the org service (plain HTTP on loopback, mTLS to org), for
 # the same read over HTTP/JSON and the live stream's fan-out.
 gateway_port=$("$local/free_port.sh")
@@ -113,6 +115,7 @@ env -u SALESOPS_TLS_CERT_FILE -u SALESOPS_TLS_KEY_FILE -u SALESOPS_TLS_CLIENT_CA
   --kafka_bootstrap="127.0.0.1:$kafka_port" $(creds gateway "$run/redis") --log_level=warning \
   > "$run/gateway.log" 2>&1 &
 pids+=($!)
+gateway_pid=$!
 ctl="$build/tools/salesopsctl/salesopsctl"
 export SALESOPS_ORG_ADDR="127.0.0.1:$org_port"
 for _ in $(seq 1 100); do "$ctl" org list-units >/dev/null 2>&1 && break; sleep 0.1; done
@@ -381,6 +384,34 @@ PY
   exit 0
 fi
 
+# Where an org write's work goes: a snapshot of Redis' INFO commandstats, the CPU ticks of
+# each process of the set-up and the machine's (/proc/stat) as one JSON line; a write
+# round's pair of snapshots, divided by its calls, is printed per write (the relay's and
+# consumers' work that trails the round's end falls outside it).
+work_snapshot() {
+  python3 - "$(cat "$run/redis/redis.pid")" "$(cat "$run/kafka/kafka.pid")" \
+    "$org_pid" "$customers_pid" "$gateway_pid" \
+    "$("$local/redis.sh" cli "$run/redis" "$redis_port" info commandstats | tr -d '\r' | \
+       grep '^cmdstat_' | tr '\n' ' ')" <<'PY'
+import json, sys
+redis, kafka, org, customers, gateway, stats = sys.argv[1:7]
+def ticks(pid):
+    try:
+        f = open('/proc/%s/stat' % pid).read().rsplit(')', 1)[1].split()
+        return int(f[11]) + int(f[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+cmds = {}
+for item in stats.split():
+    name, rest = item[len('cmdstat_'):].split(':', 1)
+    kv = dict(p.split('=') for p in rest.split(','))
+    cmds[name] = [int(kv['calls']), float(kv['usec'])]
+cpu = [int(x) for x in open('/proc/stat').readline().split()[1:]]
+print(json.dumps({"commands": cmds, "machine_busy": sum(cpu) - cpu[3] - cpu[4],
+                  "ticks": {n: ticks(p) for n, p in (("redis", redis), ("kafka broker", kafka),
+                            ("org", org), ("customers", customers), ("gateway", gateway))}}))
+PY
+}
 warm_up() {
   local warm="${BENCH_WARMUP:-20s}"
   case "$warm" in 0 | 0s | 0ms | 0m) return 0 ;; esac
@@ -398,8 +429,10 @@ grpc_rounds() {
     load --target=org_read --addr="127.0.0.1:$org_port" --token="$token" \
       --unit=orgUnits/bench-region >> "$run/read.json"
     gateway_read >> "$run/gateway.json"
+    work_snapshot >> "$run/write-work.json"
     load --target=org_write --addr="127.0.0.1:$org_port" --token="$token" \
       --unit=orgUnits/bench-region >> "$run/write.json"
+    work_snapshot >> "$run/write-work.json"
     "$build/tests/bench/customers_load" --addr="127.0.0.1:$customers_port" --token="$token" \
       --concurrency="$concurrency" --duration="$duration" >> "$run/customers.json"
   done
@@ -440,6 +473,7 @@ for n, rs in (('echo', rows('echo.json')), ('read', rows('read.json')), ('write'
             print("errors: %s: %d in a round (first: %s)" % (r.get('target', n), r['errors'],
                                                            r.get('first_error', '')))
 PY
+  python3 "$root/tests/bench/write_work.py" "$run"
   exit 0
 fi
 grpc_rounds
@@ -528,6 +562,7 @@ for b in common/common_jwt_benchmark common/common_events_benchmark common/commo
     > /dev/null
 done
 
+python3 "$root/tests/bench/write_work.py" "$run"
 python3 - "$run" "$out" "$stamp" <<'PY'
 import json, sys, glob, os
 run, out, stamp = sys.argv[1:4]
@@ -552,6 +587,11 @@ print("\n%-26s %10s %9s %9s %7s" % ("gRPC", "QPS", "p50 us", "p99 us", "errors")
 for name, r in rows:
     print("%-28s %10.0f %9d %9d %7d" % (name, r['qps'], r['p50_us'], r['p99_us'], r['errors']))
 print("rounds (QPS): %s" % all_rounds)
+try:
+    with open(os.path.join(run, 'write-work-summary.json')) as f:
+        write_work = json.load(f)
+except OSError:
+    write_work = []
 sse = (load('sse.json') or [None])[0]
 if sse:
     print("SSE fan-out: %d connections x %d events, %d deliveries, %d missed; commit -> frame "
@@ -681,7 +721,7 @@ for k in sorted(micro):
 summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write": write,
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage, "gateway_read": gateway},
-           "grpc_rounds_qps": all_rounds,
+           "grpc_rounds_qps": all_rounds, "org_write_work": write_work,
            "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "directory": directory, "warning": warn, "performance": perf, "review": review, "notify": notify, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
