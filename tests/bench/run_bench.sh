@@ -407,7 +407,8 @@ for item in stats.split():
     kv = dict(p.split('=') for p in rest.split(','))
     cmds[name] = [int(kv['calls']), float(kv['usec'])]
 cpu = [int(x) for x in open('/proc/stat').readline().split()[1:]]
-print(json.dumps({"commands": cmds, "machine_busy": sum(cpu) - cpu[3] - cpu[4],
+# user nice system idle iowait irq softirq steal (guest time is inside user already)
+print(json.dumps({"commands": cmds, "machine_busy": sum(cpu[:8]) - cpu[3] - cpu[4],
                   "ticks": {n: ticks(p) for n, p in (("redis", redis), ("kafka broker", kafka),
                             ("org", org), ("customers", customers), ("gateway", gateway))}}))
 PY
