@@ -196,6 +196,7 @@ class LoadClient {
 
   // Phase (a). The opportunities it creates feed phase (b).
   void CreatePhase(int concurrency) {
+    const int64_t started_before = started_;
     Window w(absl::Now());
     for (int i = 0; i < concurrency; ++i) {
       StartCreate(i, false);
@@ -219,8 +220,9 @@ class LoadClient {
         ++in_flight;
       }
     }
-    w.Print("customers_create_opportunity", concurrency,
-            absl::StrCat(",\"resp_bytes\":", resp_bytes_));
+    w.Print(
+        "customers_create_opportunity", concurrency,
+        absl::StrCat(",\"resp_bytes\":", resp_bytes_, ",\"started\":", started_ - started_before));
   }
 
   // Phase (b): each slot walks one opportunity at a time up the stages.
@@ -230,6 +232,7 @@ class LoadClient {
                                           : v1::OPPORTUNITY_STAGE_CONTRACT;
     std::vector<Opp> slots(static_cast<size_t>(concurrency));
     int64_t refills = 0, refill_errors = 0, walked = 0;
+    const int64_t started_before = started_;
     Window w(absl::Now());
     // Starts the slot's next call: a stage change, or a refill create when it
     // needs a new opportunity and the pool is empty.
@@ -251,6 +254,7 @@ class LoadClient {
       auto* c = new Call;
       c->slot = slot;
       Prepare(c->ctx);
+      ++started_;
       c->start = absl::Now();
       v1::ChangeOpportunityStageRequest req;
       req.set_name(opp.name);
@@ -291,7 +295,8 @@ class LoadClient {
     }
     w.Print("customers_change_stage", concurrency,
             absl::StrCat(",\"opportunities_walked\":", walked, ",\"refills\":", refills,
-                         ",\"refill_errors\":", refill_errors));
+                         ",\"refill_errors\":", refill_errors,
+                         ",\"started\":", started_ - started_before));
   }
 
  private:
@@ -336,6 +341,7 @@ class LoadClient {
     const std::string id = absl::StrCat("b", run_id_, "-x-", seq_++);
     req.set_opportunity_id(id);
     req.set_request_id(id);
+    ++started_;
     c->start = absl::Now();
     c->create = StubFor(slot).AsyncCreateOpportunity(&c->ctx, req, &cq_);
     c->create->Finish(&c->create_resp, &c->status, c);
@@ -348,6 +354,9 @@ class LoadClient {
   std::vector<v1::CreateOpportunityRequest> templates_;
   std::vector<Opp> pool_;  // created, at LEAD, not yet walked
   int64_t seq_ = 0;
+  // Calls made (warm-up, refills and the last in-flight ones included): each phase's line
+  // prints its own as "started", the work a server-side counter over the phase saw.
+  int64_t started_ = 0;
   size_t resp_bytes_ = 0;  // of one CreateOpportunityResponse, to size the echo baseline
 };
 

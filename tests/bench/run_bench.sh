@@ -384,10 +384,11 @@ PY
   exit 0
 fi
 
-# Where an org write's work goes: a snapshot of Redis' INFO commandstats, the CPU ticks of
-# each process of the set-up and the machine's (/proc/stat) as one JSON line; a write
-# round's pair of snapshots, divided by its calls, is printed per write (the relay's and
-# consumers' work that trails the round's end falls outside it).
+# Where a write's work goes: a snapshot of Redis' INFO commandstats, the CPU ticks of each
+# process of the set-up and the machine's (/proc/stat) as one JSON line; a write round's
+# pair of snapshots (org writes; customers writes), divided by its calls, is printed per
+# write by write_work.py (the relay's and consumers' work that trails the round's end
+# falls outside it).
 work_snapshot() {
   python3 - "$(cat "$run/redis/redis.pid")" "$(cat "$run/kafka/kafka.pid")" \
     "$org_pid" "$customers_pid" "$gateway_pid" \
@@ -434,8 +435,10 @@ grpc_rounds() {
     load --target=org_write --addr="127.0.0.1:$org_port" --token="$token" \
       --unit=orgUnits/bench-region >> "$run/write.json"
     work_snapshot >> "$run/write-work.json"
+    work_snapshot >> "$run/customers-work.json"
     "$build/tests/bench/customers_load" --addr="127.0.0.1:$customers_port" --token="$token" \
       --concurrency="$concurrency" --duration="$duration" >> "$run/customers.json"
+    work_snapshot >> "$run/customers-work.json"
   done
 }
 # BENCH_ONLY=grpc: part (a) alone (echo, org read and write, the gateway read, customers
@@ -592,7 +595,7 @@ try:
     with open(os.path.join(run, 'write-work-summary.json')) as f:
         write_work = json.load(f)
 except OSError:
-    write_work = []
+    write_work = {}
 sse = (load('sse.json') or [None])[0]
 if sse:
     print("SSE fan-out: %d connections x %d events, %d deliveries, %d missed; commit -> frame "
@@ -722,7 +725,7 @@ for k in sorted(micro):
 summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write": write,
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage, "gateway_read": gateway},
-           "grpc_rounds_qps": all_rounds, "org_write_work": write_work,
+           "grpc_rounds_qps": all_rounds, "write_work": write_work,
            "sse_fanout": sse, "events": pipe, "retier": retier, "attainment": att, "directory": directory, "warning": warn, "performance": perf, "review": review, "notify": notify, "ratios": ratios, "bars": bars, "micro_ns": micro}
 with open(os.path.join(out, "summary-%s.json" % stamp), "w") as f:
     json.dump(summary, f, indent=1)
