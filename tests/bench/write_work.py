@@ -19,11 +19,12 @@ import sys
 
 TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
 
-# (key, title, load lines, snapshots, load lines per round)
+# (key, title, load lines, snapshots, the targets of one round's lines)
 SETS = [
-    ("org_write", "org write CreateOrgUnit", "write.json", "write-work.json", 1),
+    ("org_write", "org write CreateOrgUnit", "write.json", "write-work.json", ["org_write"]),
     ("customers_writes", "customers writes (CreateOpportunity and ChangeOpportunityStage "
-     "phases together)", "customers.json", "customers-work.json", 2),
+     "phases together)", "customers.json", "customers-work.json",
+     ["customers_create_opportunity", "customers_change_stage"]),
 ]
 
 
@@ -35,12 +36,14 @@ def lines(path):
         return []
 
 
-def per_write(loads, snaps, per_round):
+def per_write(loads, snaps, targets):
     out = []
+    per_round = len(targets)
     for i in range(len(loads) // per_round):
         group = loads[i * per_round:(i + 1) * per_round]
         n = sum(r.get("started", 0) for r in group)
-        if 2 * i + 1 >= len(snaps) or not n:
+        # A round whose tool failed part-way prints fewer lines: stop rather than misalign.
+        if [r.get("target") for r in group] != targets or 2 * i + 1 >= len(snaps) or not n:
             break
         before, after = snaps[2 * i], snaps[2 * i + 1]
         cmds = {}
@@ -58,9 +61,9 @@ def per_write(loads, snaps, per_round):
 def main():
     run = sys.argv[1]
     summary = {}
-    for key, title, load_file, snap_file, per_round in SETS:
+    for key, title, load_file, snap_file, targets in SETS:
         rounds = per_write(lines(os.path.join(run, load_file)),
-                           lines(os.path.join(run, snap_file)), per_round)
+                           lines(os.path.join(run, snap_file)), targets)
         summary[key] = rounds
         if not rounds:
             continue
