@@ -456,9 +456,12 @@ TEST_P(KvContractTest, CombinedBatchesEndWhereTheyWouldOneByOne) {
       const std::string f = absl::StrCat("f", st.field), v = absl::StrCat(st.value);
       switch (st.kind) {
         case 0:
-        case 1:
-        case 2:  // increments are the common case
+        case 1:  // increments are the common case
           b.HIncrBy(K(side + hashes[st.key % 2]), f, st.value - 5);
+          break;
+        case 2:  // several fields of one hash at once (a field may repeat)
+          b.HIncrBy(K(side + hashes[st.key % 2]),
+                    {{f, st.value - 5}, {absl::StrCat("f", (st.field + st.value) % 3), st.value}});
           break;
         case 3:
           b.HSet(K(side + hashes[st.key % 2]), {{f, v}});

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <deque>
+#include <iterator>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -118,6 +119,19 @@ void WriteBatch::HDel(std::string key, std::vector<std::string> fields) {
 void WriteBatch::HIncrBy(std::string key, std::string field, long long by) {
   ops_.push_back({"HINCRBY", std::move(key), {std::move(field), std::to_string(by)}});
 }
+void WriteBatch::HIncrBy(std::string key,
+                         std::vector<std::pair<std::string, long long>> increments) {
+  if (increments.empty()) {
+    return;  // HINCRBY needs a field
+  }
+  std::vector<std::string> args;
+  args.reserve(2 * increments.size());
+  for (auto& [field, by] : increments) {
+    args.push_back(std::move(field));
+    args.push_back(std::to_string(by));
+  }
+  ops_.push_back({"HINCRBY", std::move(key), std::move(args)});
+}
 void WriteBatch::Set(std::string key, std::string value, long long ttl_seconds) {
   std::vector<std::string> args = {std::move(value)};
   if (ttl_seconds > 0) {
@@ -145,16 +159,13 @@ void WriteBatch::ZRem(std::string key, std::string member) {
   ops_.push_back({"ZREM", std::move(key), {std::move(member)}});
 }
 
-void WriteBatch::Append(WriteBatch other) {
-  for (auto& g : other.guards_) {
-    guards_.push_back(std::move(g));
-  }
-  for (auto& o : other.ops_) {
-    ops_.push_back(std::move(o));
-  }
-  for (auto& e : other.events_) {
-    events_.push_back(std::move(e));
-  }
+void WriteBatch::Prepend(WriteBatch first) {
+  guards_.insert(guards_.begin(), std::make_move_iterator(first.guards_.begin()),
+                 std::make_move_iterator(first.guards_.end()));
+  ops_.insert(ops_.begin(), std::make_move_iterator(first.ops_.begin()),
+              std::make_move_iterator(first.ops_.end()));
+  events_.insert(events_.begin(), std::make_move_iterator(first.events_.begin()),
+                 std::make_move_iterator(first.events_.end()));
 }
 
 namespace {
@@ -178,11 +189,20 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   size_t guard_total = 0, ops = 0, events = 0;
   // Each state key's last event: (batch, index in its events_).
   absl::flat_hash_map<std::string_view, std::pair<size_t, size_t>> latest;
+  // The keys some guard reads (hf: a hash field of them): only writes to these
+  // can decide whether the batches combine, so only theirs are tracked below.
+  absl::flat_hash_set<std::string_view> guarded, field_guarded;
   for (size_t i = 0; i < batches.size(); ++i) {
     const WriteBatch& b = batches[i];
     guard_total += b.guards_.size();
     ops += b.ops_.size();
     events += b.events_.size();
+    for (const Guard& g : b.guards_) {
+      guarded.insert(g.key);
+      if (g.kind == "hf") {
+        field_guarded.insert(g.key);
+      }
+    }
     for (size_t k = 0; k < b.events_.size(); ++k) {
       if (!b.events_[k].state_key.empty()) {
         latest.insert_or_assign(b.events_[k].state_key, std::make_pair(i, k));
@@ -194,10 +214,10 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   }
   out.ops_.reserve(ops);
   out.events_.reserve(events);
-  // What the batches so far write: any part of a key, and single hash fields
-  // (a whole-key write such as SET or DEL is in `whole`). Views into `batches`.
-  // A field's value as the last write left it ("" deleted), nullopt where not
-  // known here (incremented).
+  // What the batches so far write of the guarded keys: any part of a key,
+  // and single hash fields of the field-guarded ones (a whole-key write such
+  // as SET or DEL is in `whole`). Views into `batches`. A field's value as the
+  // last write left it ("" deleted), nullopt where not known here (incremented).
   absl::flat_hash_set<std::string_view> touched;
   absl::flat_hash_set<std::string_view> whole;
   absl::flat_hash_map<std::pair<std::string_view, std::string_view>,
@@ -206,8 +226,7 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   absl::flat_hash_set<
       std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>>
       guards;
-  touched.reserve(ops);
-  fields.reserve(ops);
+  touched.reserve(guarded.size());
   guards.reserve(guard_total);
   // Increments that later ones may join, per key: each field's (index in
   // out.ops_, place in its arguments, sum), and the increment a new field joins.
@@ -224,7 +243,6 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   // of the same command may join (their members or fields appended: one
   // redis.call instead of one per event, the indexes' ZADDs above all).
   absl::flat_hash_map<std::string_view, size_t> joinable;
-  joinable.reserve(ops);
   for (size_t i = 0; i < batches.size(); ++i) {
     const WriteBatch& b = batches[i];
     for (const Guard& g : b.guards_) {
@@ -248,39 +266,67 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
       }
     }
     for (const Op& op : b.ops_) {
-      touched.insert(op.key);
-      if (op.command == "HINCRBY" && op.args.size() == 2) {
-        fields.insert_or_assign(std::pair<std::string_view, std::string_view>(op.key, op.args[0]),
-                                std::nullopt);
-        long long by = 0;
-        if (absl::SimpleAtoi(op.args[1], &by)) {
-          auto [per_key, opened] = open.try_emplace(op.key);
-          OpenIncrements& inc = per_key->second;
-          auto it = inc.fields.find(op.args[0]);
+      const bool is_guarded = guarded.contains(op.key);
+      const bool is_field_guarded = is_guarded && field_guarded.contains(op.key);
+      if (is_guarded) {
+        touched.insert(op.key);
+      }
+      if (op.command == "HINCRBY" && op.args.size() % 2 == 0 && !op.args.empty()) {
+        if (is_field_guarded) {
+          for (size_t j = 0; j < op.args.size(); j += 2) {
+            fields.insert_or_assign(
+                std::pair<std::string_view, std::string_view>(op.key, op.args[j]), std::nullopt);
+          }
+        }
+        if (!joinable.empty()) {
+          joinable.erase(op.key);
+        }
+        bool integers = true;
+        for (size_t j = 1; j < op.args.size() && integers; j += 2) {
+          long long by = 0;
+          integers = absl::SimpleAtoi(op.args[j], &by);
+        }
+        if (!integers) {
+          open.erase(op.key);  // Redis refuses it; nothing may move across it
+          out.ops_.push_back(op);
+          continue;
+        }
+        auto [per_key, opened] = open.try_emplace(op.key);
+        OpenIncrements& inc = per_key->second;
+        bool can_join = !opened;  // into inc.into
+        for (size_t j = 0; j < op.args.size(); j += 2) {
+          long long by = 0;
+          (void)absl::SimpleAtoi(op.args[j + 1], &by);
+          auto [it, fresh] = inc.fields.try_emplace(op.args[j]);
           long long sum = 0;
-          if (it != inc.fields.end() && !__builtin_add_overflow(it->second.sum, by, &sum)) {
+          if (!fresh && !__builtin_add_overflow(it->second.sum, by, &sum)) {
             it->second.sum = sum;
             out.ops_[it->second.op].args[it->second.at + 1] = std::to_string(sum);
             continue;
           }
-          if (!opened && it == inc.fields.end() &&
-              out.ops_[inc.into].args.size() + 2 <= kMaxJoinedArguments) {
+          if (can_join && fresh && out.ops_[inc.into].args.size() + 2 <= kMaxJoinedArguments) {
             // Another field of a hash nothing else wrote since: one call for both.
             Op& into = out.ops_[inc.into];
-            inc.fields[op.args[0]] = {inc.into, into.args.size(), by};
-            into.args.push_back(op.args[0]);
-            into.args.push_back(op.args[1]);
+            it->second = {inc.into, into.args.size(), by};
+            into.args.push_back(op.args[j]);
+            into.args.push_back(op.args[j + 1]);
             continue;
           }
-          inc.fields[op.args[0]] = {out.ops_.size(), 0, by};
+          // A call of its own (the key's first, a sum that would overflow, a
+          // full one); the key's next new fields join it.
+          it->second = {out.ops_.size(), 0, by};
           inc.into = out.ops_.size();
+          out.ops_.push_back({op.command, op.key, {op.args[j], op.args[j + 1]}});
+          can_join = true;
         }
-        joinable.erase(op.key);
-        out.ops_.push_back(op);
         continue;
       }
-      open.erase(op.key);
-      if (op.command == "HSET") {
+      if (!open.empty()) {
+        open.erase(op.key);
+      }
+      if (!is_field_guarded) {
+        // Nothing reads its fields or asks whether it was written whole.
+      } else if (op.command == "HSET") {
         for (size_t i = 0; i + 1 < op.args.size(); i += 2) {
           fields.insert_or_assign(std::pair<std::string_view, std::string_view>(op.key, op.args[i]),
                                   std::string_view(op.args[i + 1]));

@@ -50,6 +50,9 @@ class WriteBatch {
   void HSet(std::string key, std::vector<std::pair<std::string, std::string>> fields);
   void HDel(std::string key, std::vector<std::string> fields);
   void HIncrBy(std::string key, std::string field, long long by);
+  // Several fields of one hash at once (one write instead of one per field;
+  // Combine sums each like a single-field increment). None: no write.
+  void HIncrBy(std::string key, std::vector<std::pair<std::string, long long>> increments);
   void Set(std::string key, std::string value, long long ttl_seconds = 0);
   void Del(std::string key);
   void SAdd(std::string key, std::string member);
@@ -72,8 +75,10 @@ class WriteBatch {
   // value what it needs.
   void EmitLatest(std::function<CloudEvent()> make, std::string topic, std::string state_key);
 
-  // Appends another batch's guards, writes and events (after this one's).
-  void Append(WriteBatch other);
+  // Puts another batch's guards, writes and events before this one's (a
+  // projection's seen-marker guard and write in front of an event's batch,
+  // without moving the batch's own writes into a new one).
+  void Prepend(WriteBatch first);
 
   // `batches` as one batch with the effect of committing them one after
   // another when every guard holds: all guards first (identical ones once),

@@ -52,6 +52,36 @@ TEST(WriteBatchCombineTest, IncrementsOfOneHashJoinIntoTheFirstAndOneFieldsAreSu
   EXPECT_THAT(Writes(*c), ElementsAre("HINCRBY h a -1 b 5 c 0", "HINCRBY other a 10"));
 }
 
+// An increment of several fields at once is summed field by field, like
+// single-field ones, and with them; a field it names twice is summed too.
+TEST(WriteBatchCombineTest, IncrementsOfSeveralFieldsSumFieldByField) {
+  std::vector<WriteBatch> batches(3);
+  batches[0].HIncrBy("h", {{"a", 1}, {"b", 2}});
+  batches[1].HIncrBy("h", "b", 3);
+  batches[1].HIncrBy("other", {{"x", 7}});
+  batches[2].HIncrBy("h", {{"c", 4}, {"a", -1}, {"c", 1}});
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(Writes(*c), ElementsAre("HINCRBY h a 0 b 5 c 5", "HINCRBY other x 7"));
+  // Written as one call per key in the batch itself.
+  EXPECT_THAT(Writes(batches[0]), ElementsAre("HINCRBY h a 1 b 2"));
+  WriteBatch none;
+  none.HIncrBy("h", std::vector<std::pair<std::string, long long>>{});
+  EXPECT_TRUE(none.empty());
+}
+
+// Another write to the key between two increments of several fields ends the
+// sum, as it does for single fields: the later increment is a call of its own.
+TEST(WriteBatchCombineTest, AnotherWriteEndsASumOfSeveralFields) {
+  std::vector<WriteBatch> batches(3);
+  batches[0].HIncrBy("h", {{"a", 1}, {"b", 2}});
+  batches[1].HDel("h", {"a"});
+  batches[2].HIncrBy("h", {{"a", 1}, {"b", 2}});
+  std::optional<WriteBatch> c = WriteBatch::Combine(batches);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(Writes(*c), ElementsAre("HINCRBY h a 1 b 2", "HDEL h a", "HINCRBY h a 1 b 2"));
+}
+
 TEST(WriteBatchCombineTest, AJoinedIncrementStaysWithinTheScriptsArgumentLimit) {
   std::vector<WriteBatch> batches(1500);
   for (size_t i = 0; i < batches.size(); ++i) {
@@ -208,6 +238,16 @@ TEST(WriteBatchCombineTest, AGuardOnAnEarlierBatchsWriteRefusesToCombine) {
       {"field guard after DEL of the key", [](WriteBatch& b) { b.Del("h"); },
        [](WriteBatch& b) { b.ExpectHashField("h", "v", "", "v"); }, false},
       {"field guard on another field", [](WriteBatch& b) { b.HIncrBy("h", "n", 1); },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "1", "v"); }, true},
+      {"field guard after an increment of it among others",
+       [](WriteBatch& b) {
+         b.HIncrBy("h", {{"n", 1}, {"v", 1}});
+       },
+       [](WriteBatch& b) { b.ExpectHashField("h", "v", "1", "v"); }, false},
+      {"field guard on a field an increment of several leaves alone",
+       [](WriteBatch& b) {
+         b.HIncrBy("h", {{"n", 1}, {"m", 1}});
+       },
        [](WriteBatch& b) { b.ExpectHashField("h", "v", "1", "v"); }, true},
       {"absent guard after a field write", [](WriteBatch& b) { b.HIncrBy("h", "n", 1); },
        [](WriteBatch& b) { b.ExpectAbsent("h", "absent"); }, false},

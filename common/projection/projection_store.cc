@@ -33,11 +33,11 @@ std::string ProjectionStore::SeenKey(const CloudEvent& event) const {
 
 WriteBatch ProjectionStore::Guarded(const CloudEvent& event, WriteBatch batch) const {
   std::string seen = SeenKey(event);
-  WriteBatch guarded;
-  guarded.ExpectAbsent(seen, kSeenTag);
-  guarded.Set(seen, "1", absl::ToInt64Seconds(seen_ttl_));
-  guarded.Append(std::move(batch));
-  return guarded;
+  WriteBatch marker;
+  marker.ExpectAbsent(seen, kSeenTag);
+  marker.Set(std::move(seen), "1", absl::ToInt64Seconds(seen_ttl_));
+  batch.Prepend(std::move(marker));
+  return batch;
 }
 
 absl::StatusOr<bool> ProjectionStore::ApplyOnce(const CloudEvent& event, WriteBatch batch) {
