@@ -176,6 +176,9 @@ absl::StatusOr<PlanModel> BuildPlanModel(
     rc.push_back(std::move(r));
   }
   SALESOPS_ASSIGN_OR_RETURN(m->rollup, RollupModel::Build(std::move(rc), std::move(team_region)));
+  for (const RollupSubject& rep : m->rollup.Subjects(RollupLevel::kRep)) {
+    m->rep_team[rep.id] = TeamOfTopmostCells(*m, rep);
+  }
   return model;
 }
 
@@ -207,6 +210,11 @@ v1::AttainmentLevel LevelOf(RollupLevel level) {
 }
 
 std::string RepTeam(const PlanModel& model, const RollupSubject& rep) {
+  auto it = model.rep_team.find(rep.id);
+  return it != model.rep_team.end() ? it->second : TeamOfTopmostCells(model, rep);
+}
+
+std::string TeamOfTopmostCells(const PlanModel& model, const RollupSubject& rep) {
   for (const std::string& key : model.rollup.TopmostCells(rep)) {
     auto it = model.cell_index.find(key);
     if (it == model.cell_index.end()) {

@@ -64,6 +64,9 @@ struct PlanModel {
         ABSL_GUARDED_BY(mu);
   };
   std::shared_ptr<ExpectedMemo> expected_memo = std::make_shared<ExpectedMemo>();
+  // RepTeam of each rep the plan has cells for, worked out once (every
+  // rep-level AttainmentUpdated names it).
+  absl::flat_hash_map<std::string, std::string> rep_team;
 };
 // The model of a plan version from its cells; `region_of` names each team's
 // region ("" if none), asked once per team.
@@ -80,6 +83,8 @@ v1::AttainmentLevel LevelOf(RollupLevel level);
 // The team a rep's roll-up names (RollupAttainment's team): the org unit of its
 // first topmost cell that has one; "" when the plan gives it none.
 std::string RepTeam(const PlanModel& model, const RollupSubject& rep);
+// The same worked out from the cells (what BuildPlanModel remembers).
+std::string TeamOfTopmostCells(const PlanModel& model, const RollupSubject& rep);
 
 // Attainment of a roll-up subject from its counters: target from its topmost
 // cells, expected to date from their phasing, pace from the sums.

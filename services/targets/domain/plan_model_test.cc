@@ -215,6 +215,12 @@ TEST(RollupAttainmentTest, RollupSubjectsTakeTargetsTeamsAndRegionsFromTheModel)
         << "call " << call;
   }
   EXPECT_EQ(RepTeam(*model, RollupSubject::Rep("rep-3")), "t-hz");
+  // Remembered at build for each rep of the plan: what its cells say.
+  EXPECT_EQ(model->rep_team.size(), model->rollup.Subjects(RollupLevel::kRep).size());
+  EXPECT_EQ(model->rep_team.at("rep-3"), "t-hz");
+  for (const RollupSubject& r : model->rollup.Subjects(RollupLevel::kRep)) {
+    EXPECT_EQ(RepTeam(*model, r), TeamOfTopmostCells(*model, r)) << r.id;
+  }
 
   v1::Attainment t = RollupAttainment(*model, RollupSubject::Team("t-hz"), 150000, 0, now, Zone());
   EXPECT_EQ(t.subject(), "orgUnits/t-hz");
