@@ -348,14 +348,16 @@ int Run() {
     double client_us = -1;
     double redis_us = -1;
     std::string calls = "{}";  // Redis calls per event, by command
+    std::string usec = "{}";   // microseconds inside Redis per event, by command
   };
   auto measured = [&](Cpu& cpu, auto phase) {
     const double client0 = salesops::bench::ProcessCpuSeconds();
     const double redis0 = salesops::bench::RedisCpuSeconds(redis);
-    const std::map<std::string, long long> calls0 = salesops::bench::RedisCommandCalls(redis);
+    const auto stats0 = salesops::bench::RedisCommandStats(redis);
     const double s = phase();
-    cpu.calls = salesops::bench::CallsPerEventJson(
-        calls0, salesops::bench::RedisCommandCalls(redis), n_events);
+    const auto stats1 = salesops::bench::RedisCommandStats(redis);
+    cpu.calls = salesops::bench::PerEventJson(stats0, stats1, n_events, /*usec=*/false);
+    cpu.usec = salesops::bench::PerEventJson(stats0, stats1, n_events, /*usec=*/true);
     const double redis1 = salesops::bench::RedisCpuSeconds(redis);
     cpu.client_us = (salesops::bench::ProcessCpuSeconds() - client0) * 1e6 / n_events;
     if (redis0 >= 0 && redis1 >= 0) {
@@ -394,6 +396,7 @@ int Run() {
       "\"alone\":%lld,\"client_cpu_us_per_event\":%.1f,\"redis_cpu_us_per_event\":%.1f,"
       "\"baseline_client_cpu_us_per_event\":%.1f,\"baseline_redis_cpu_us_per_event\":%.1f,"
       "\"redis_calls_per_event\":%s,\"baseline_redis_calls_per_event\":%s,"
+      "\"redis_usec_per_event\":%s,\"baseline_redis_usec_per_event\":%s,"
       "\"root_actual_ok\":%s}\n",
       n_events, 1 + 108 + n_reps, kBatch, att_s, n_events / att_s, n_events / att_one_s, base_s,
       n_events / base_s, n_events / base_batched_s, base_batched_s / att_s, base_s / att_one_s,
@@ -402,7 +405,8 @@ int Run() {
       static_cast<long long>(projection.batch_stats().in_waves.load()),
       static_cast<long long>(projection.batch_stats().alone.load()), att_cpu.client_us,
       att_cpu.redis_us, base_cpu.client_us, base_cpu.redis_us, att_cpu.calls.c_str(),
-      base_cpu.calls.c_str(), got_root == expected_root ? "true" : "false");
+      base_cpu.calls.c_str(), att_cpu.usec.c_str(), base_cpu.usec.c_str(),
+      got_root == expected_root ? "true" : "false");
   if (got_root != expected_root) {
     return 1;
   }

@@ -143,8 +143,8 @@ double RedisCpuSeconds(RedisClient& redis) {
   return found == 2 ? total : -1;
 }
 
-std::map<std::string, long long> RedisCommandCalls(RedisClient& redis) {
-  std::map<std::string, long long> out;
+std::map<std::string, CommandStat> RedisCommandStats(RedisClient& redis) {
+  std::map<std::string, CommandStat> out;
   absl::StatusOr<RedisValue> info = redis.Command({"INFO", "commandstats"});
   if (!info.ok()) {
     return out;
@@ -158,22 +158,29 @@ std::map<std::string, long long> RedisCommandCalls(RedisClient& redis) {
     if (colon == absl::string_view::npos) {
       continue;
     }
-    absl::string_view rest = line.substr(colon + 1);
-    long long calls = 0;
-    if (absl::ConsumePrefix(&rest, "calls=") &&
-        absl::SimpleAtoi(rest.substr(0, rest.find(',')), &calls)) {
-      out[std::string(line.substr(0, colon))] = calls;
+    CommandStat stat;
+    bool calls = false, usec = false;
+    for (absl::string_view part : absl::StrSplit(line.substr(colon + 1), ',')) {
+      if (absl::ConsumePrefix(&part, "calls=")) {
+        calls = absl::SimpleAtoi(part, &stat.calls);
+      } else if (absl::ConsumePrefix(&part, "usec=")) {
+        usec = absl::SimpleAtoi(part, &stat.usec);
+      }
+    }
+    if (calls && usec) {
+      out[std::string(line.substr(0, colon))] = stat;
     }
   }
   return out;
 }
 
-std::string CallsPerEventJson(const std::map<std::string, long long>& before,
-                              const std::map<std::string, long long>& after, double n) {
+std::string PerEventJson(const std::map<std::string, CommandStat>& before,
+                         const std::map<std::string, CommandStat>& after, double n, bool usec) {
   std::string out = "{";
-  for (const auto& [command, calls] : after) {
+  for (const auto& [command, stat] : after) {
     auto it = before.find(command);
-    const double per = (calls - (it == before.end() ? 0 : it->second)) / n;
+    const CommandStat was = it == before.end() ? CommandStat{} : it->second;
+    const double per = (usec ? stat.usec - was.usec : stat.calls - was.calls) / n;
     if (command == "info" || per < 0.01) {
       continue;
     }

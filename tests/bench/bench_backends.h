@@ -61,13 +61,19 @@ std::pair<double, double> MachineCpuSeconds();
 // CPU seconds Redis has used (INFO cpu), or -1 when it does not say.
 double RedisCpuSeconds(RedisClient& redis);
 
-// Calls of each command so far (INFO commandstats: "hincrby" → calls, those a
-// script makes included), empty when Redis does not say.
-std::map<std::string, long long> RedisCommandCalls(RedisClient& redis);
-// What `after` adds to `before` per `n` (calls per event), commands of at least
-// 0.01 a time, as a JSON object ({"hincrby":11.02,…}); INFO itself left out.
-std::string CallsPerEventJson(const std::map<std::string, long long>& before,
-                              const std::map<std::string, long long>& after, double n);
+// Calls of each command so far and the time Redis spent in them (INFO
+// commandstats: "hincrby" → {calls, usec}; the calls a script makes are counted
+// too, and a script's time includes theirs), empty when Redis does not say.
+struct CommandStat {
+  long long calls = 0;
+  long long usec = 0;
+};
+std::map<std::string, CommandStat> RedisCommandStats(RedisClient& redis);
+// What `after` adds to `before` per `n` (calls, or with `usec` microseconds,
+// per event), commands of at least 0.01 a time, as a JSON object
+// ({"hincrby":11.02,…}); INFO itself left out.
+std::string PerEventJson(const std::map<std::string, CommandStat>& before,
+                         const std::map<std::string, CommandStat>& after, double n, bool usec);
 
 // The p-quantile (0..1) of `v` (nearest rank); -1 when empty.
 double Percentile(std::vector<double> v, double p);
