@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -281,10 +282,11 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
         if (!joinable.empty()) {
           joinable.erase(op.key);
         }
+        // Each field's increment, parsed once.
+        absl::InlinedVector<long long, 8> bys(op.args.size() / 2);
         bool integers = true;
         for (size_t j = 1; j < op.args.size() && integers; j += 2) {
-          long long by = 0;
-          integers = absl::SimpleAtoi(op.args[j], &by);
+          integers = absl::SimpleAtoi(op.args[j], &bys[j / 2]);
         }
         if (!integers) {
           open.erase(op.key);  // Redis refuses it; nothing may move across it
@@ -295,8 +297,7 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
         OpenIncrements& inc = per_key->second;
         bool can_join = !opened;  // into inc.into
         for (size_t j = 0; j < op.args.size(); j += 2) {
-          long long by = 0;
-          (void)absl::SimpleAtoi(op.args[j + 1], &by);
+          const long long by = bys[j / 2];
           auto [it, fresh] = inc.fields.try_emplace(op.args[j]);
           long long sum = 0;
           if (!fresh && !__builtin_add_overflow(it->second.sum, by, &sum)) {
