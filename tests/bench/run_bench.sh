@@ -294,7 +294,7 @@ if 'redis_calls_per_event' in a:
           % (calls(a['redis_calls_per_event']), calls(a['baseline_redis_calls_per_event'])))
 if 'redis_usec_per_event' in a:
     # A script's time includes the calls it makes: the rest of it is the script's own work
-    # (its ARGV, dispatching each call, the AOF feed).
+    # (the Lua around the calls: its ARGV, its loop, each call's dispatch).
     def usec(u):
         script = u.get('evalsha', 0) + u.get('eval', 0)
         inner = sum(v for k, v in u.items() if k not in ('evalsha', 'eval', 'mget', 'hmget', 'hgetall', 'zrangebylex', 'hget'))
