@@ -855,28 +855,27 @@ absl::Status TargetsApi::AllocatePlan(const CallContext& call, const v1::Allocat
         weights[i] = static_cast<int64_t>(members.size());
       }
     }
-  } else if (req.method() == v1::ALLOCATION_METHOD_HISTORICAL_SHARE ||
-             req.method() == v1::ALLOCATION_METHOD_POTENTIAL_WEIGHTED) {
-    std::vector<std::string> hashes;
-    if (req.method() == v1::ALLOCATION_METHOD_HISTORICAL_SHARE) {
-      for (absl::CivilMonth m(ToDay(req.history_start_date()));
-           m <= absl::CivilMonth(ToDay(req.history_end_date())); ++m) {
-        hashes.push_back(BookingsKey(cur, m));
-      }
-    } else {
-      hashes.push_back(PipelineKey(cur));
+  } else if (req.method() == v1::ALLOCATION_METHOD_HISTORICAL_SHARE) {
+    SALESOPS_ASSIGN_OR_RETURN(
+        auto won,
+        WonByDimension(store_, cur, absl::CivilMonth(ToDay(req.history_start_date())),
+                       absl::CivilMonth(ToDay(req.history_end_date())), AxisKeyOf(req.axis())));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto it = won.find(keys[i]);
+      weights[i] = it == won.end() ? 0 : std::max<int64_t>(it->second, 0);
     }
+  } else if (req.method() == v1::ALLOCATION_METHOD_POTENTIAL_WEIGHTED) {
     std::vector<std::string> fields;
     for (const auto& k : keys) {
       fields.push_back(HistoryField(req.axis(), k));
     }
-    SALESOPS_ASSIGN_OR_RETURN(auto replies, store_.HMGetMany(hashes, fields));
+    SALESOPS_ASSIGN_OR_RETURN(auto replies, store_.HMGetMany({PipelineKey(cur)}, fields));
     std::fill(weights.begin(), weights.end(), 0);
     for (const auto& r : replies) {
       for (size_t i = 0; i < keys.size() && i < r.size(); ++i) {
         int64_t x = 0;
         if (r[i] && absl::SimpleAtoi(*r[i], &x) && x > 0) {
-          weights[i] = CheckedAdd(weights[i], x).value_or(INT64_MAX);
+          weights[i] = x;
         }
       }
     }
@@ -1433,29 +1432,26 @@ absl::StatusOr<v1::Attainment> TargetsApi::SubjectAttainment(const Measured& m,
   if (breakdown != nullptr) {
     static const char* kNames[] = {"product_line", "channel", "customer_type"};
     const char* dim_name = kNames[static_cast<int>(*breakdown)];
-    const char* code = *breakdown == RollupDimension::kProductLine ? "pl="
-                       : *breakdown == RollupDimension::kChannel   ? "ch="
-                                                                   : "ct=";
-    absl::flat_hash_map<std::string, int64_t> actual_by;
+    // The subject's breakdown fields: its own hash when live, else the part
+    // after "a|<l>|<id>|" of the counters computed from bookings.
+    std::vector<std::pair<std::string, int64_t>> fields;
     if (m.live) {
       SALESOPS_ASSIGN_OR_RETURN(
           auto all, store_.HGetAll(RollupBreakdownKey(StripName(model.plan.name()), s)));
-      for (const auto& [field, value] : all) {
-        if (!absl::StartsWith(field, code)) {
-          continue;
-        }
+      for (auto& [field, value] : all) {
         int64_t x = 0;
         (void)absl::SimpleAtoi(value, &x);
-        actual_by[field.substr(3)] += x;
+        fields.emplace_back(std::move(field), x);
       }
     } else {
-      const std::string prefix = BreakdownField(s, *breakdown, "");
+      const std::string prefix = absl::StrCat(ActualField(s), "|");
       for (const auto& [field, value] : m.counters) {
         if (absl::StartsWith(field, prefix)) {
-          actual_by[field.substr(prefix.size())] += value;
+          fields.emplace_back(field.substr(prefix.size()), value);
         }
       }
     }
+    absl::flat_hash_map<std::string, int64_t> actual_by = BreakdownActuals(fields, *breakdown);
     absl::flat_hash_map<std::string, int64_t> target_by = model.rollup.TargetBy(s, *breakdown);
     std::vector<std::string> values;
     for (const auto& [v, t] : target_by) {

@@ -4,7 +4,9 @@
 #include <functional>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status/errors.h"
 
 namespace salesops::targets {
@@ -92,8 +94,60 @@ bool ParseRollupDimension(const std::string& name, RollupDimension* out) {
 
 std::string ActualField(const RollupSubject& s) { return absl::StrCat("a|", SubjectPart(s)); }
 std::string UnplannedField(const RollupSubject& s) { return absl::StrCat("u|", SubjectPart(s)); }
-std::string BreakdownField(const RollupSubject& s, RollupDimension d, const std::string& value) {
-  return absl::StrCat("a|", SubjectPart(s), "|", DimensionCode(d), "=", value);
+std::string MixField(const RollupSubject& s, const RollupBooking& b) {
+  return absl::StrCat("a|", SubjectPart(s), "|m=", EscapeTuplePart(b.product_line), "|",
+                      EscapeTuplePart(b.channel), "|", EscapeTuplePart(b.customer_type));
+}
+
+absl::flat_hash_map<std::string, int64_t> BreakdownActuals(
+    const std::vector<std::pair<std::string, int64_t>>& fields, RollupDimension d) {
+  const std::string per_dimension = absl::StrCat(DimensionCode(d), "=");
+  const size_t part = d == RollupDimension::kProductLine ? 0
+                      : d == RollupDimension::kChannel   ? 1
+                                                         : 2;
+  absl::flat_hash_map<std::string, int64_t> out;
+  for (const auto& [field, value] : fields) {
+    const absl::string_view f = field;
+    if (absl::StartsWith(f, "m=")) {
+      std::vector<absl::string_view> parts = absl::StrSplit(f.substr(2), '|');
+      if (parts.size() == 3) {
+        out[UnescapeTuplePart(parts[part])] += value;
+      }
+    } else if (absl::StartsWith(f, per_dimension)) {
+      out[std::string(f.substr(per_dimension.size()))] += value;
+    }
+  }
+  return out;
+}
+
+std::string EscapeTuplePart(absl::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '%') {
+      out += "%25";
+    } else if (c == '|') {
+      out += "%7C";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string UnescapeTuplePart(absl::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v.substr(i, 3) == "%7C") {
+      out.push_back('|');
+      i += 2;
+    } else if (v.substr(i, 3) == "%25") {
+      out.push_back('%');
+      i += 2;
+    } else {
+      out.push_back(v[i]);
+    }
+  }
+  return out;
 }
 std::string CellField(const std::string& cell_key) { return absl::StrCat("cell|", cell_key); }
 
@@ -308,8 +362,13 @@ std::vector<std::pair<std::string, int64_t>> RollupModel::Increments(const Rollu
     if (!planned) {
       out.emplace_back(UnplannedField(s), b.amount);
     }
+    if (s.level == RollupLevel::kRep) {
+      out.emplace_back(MixField(s, b), b.amount);
+      continue;
+    }
     for (RollupDimension d : kDimensions) {
-      out.emplace_back(BreakdownField(s, d, BookingValue(b, d)), b.amount);
+      out.emplace_back(absl::StrCat(ActualField(s), "|", DimensionCode(d), "=", BookingValue(b, d)),
+                       b.amount);
     }
   }
   return out;

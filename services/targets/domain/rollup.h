@@ -33,6 +33,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace salesops::targets {
 
@@ -74,14 +75,36 @@ enum class RollupDimension { kProductLine, kChannel, kCustomerType };
 bool ParseRollupDimension(const std::string& name, RollupDimension* out);
 
 // Counter field names, in one hash per plan:
-//   "a|<l>|<id>"            actual of a subject (l: r, t, g, c; id "" for c)
-//   "u|<l>|<id>"            its unplanned part
-//   "a|<l>|<id>|<d>=<v>"    its actual for dimension d (pl, ch, ct) = value v
-//   "cell|<key>"            actual of one cell (the bookings matching it)
+//   "a|<l>|<id>"                 actual of a subject (l: r, t, g, c; id "" for c)
+//   "u|<l>|<id>"                 its unplanned part
+//   "a|<l>|<id>|<d>=<v>"         a team's, region's or the company's actual
+//                                for dimension d (pl, ch, ct) = value v
+//   "a|r|<id>|m=<pl>|<ch>|<ct>"  a rep's actual for one mix of product line,
+//                                channel and customer type (values escaped
+//                                with EscapeTuplePart)
+//   "cell|<key>"                 actual of one cell (the bookings matching it)
+// A breakdown by one dimension sums either form (BreakdownActuals). Why two:
+// a rep's counters are the rep's own, so a booking writes one mix instead of
+// three fields (each a write in Redis that no other deal shares); the other
+// levels' fields are shared by many deals, which a wave sums into one write
+// each, and their few values (~10) beat the mixes' many (up to 36) there.
+// A rep's counters written before 2026-12-07 are per-dimension fields; they
+// are read as they are, so a plan live across the change adds up.
 std::string ActualField(const RollupSubject& s);
 std::string UnplannedField(const RollupSubject& s);
-std::string BreakdownField(const RollupSubject& s, RollupDimension d, const std::string& value);
+std::string MixField(const RollupSubject& s, const RollupBooking& b);
 std::string CellField(const std::string& cell_key);
+
+// A subject's actual per value of `d`, from its breakdown fields: each is the
+// part of a field after "a|<l>|<id>|" with its value. Mixes and
+// per-dimension fields count alike; other fields are skipped.
+absl::flat_hash_map<std::string, int64_t> BreakdownActuals(
+    const std::vector<std::pair<std::string, int64_t>>& fields, RollupDimension d);
+
+// '|' separates the parts of a tuple (a mix, a booking's facts field):
+// values escape it, and the escape itself, as %7C and %25.
+std::string EscapeTuplePart(absl::string_view v);
+std::string UnescapeTuplePart(absl::string_view v);
 
 class RollupModel {
  public:

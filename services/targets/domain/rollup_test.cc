@@ -96,6 +96,19 @@ int64_t Get(const absl::flat_hash_map<std::string, int64_t>& counters, const std
   return it == counters.end() ? 0 : it->second;
 }
 
+// A subject's actual for value `v` of `d`, from its breakdown counters.
+int64_t Breakdown(const absl::flat_hash_map<std::string, int64_t>& counters, const RollupSubject& s,
+                  RollupDimension d, const std::string& v) {
+  const std::string prefix = ActualField(s) + "|";
+  std::vector<std::pair<std::string, int64_t>> fields;
+  for (const auto& [field, value] : counters) {
+    if (field.rfind(prefix, 0) == 0) {
+      fields.emplace_back(field.substr(prefix.size()), value);
+    }
+  }
+  return Get(BreakdownActuals(fields, d), v);
+}
+
 // A rep's target is the sum of their cells in every product line; the team's
 // and region's are their topmost cells (no double counting of the reps below).
 TEST(RollupTest, TargetsFromTopmostCells) {
@@ -138,10 +151,61 @@ TEST(RollupTest, WorkedExampleWithUnplannedDeal) {
   EXPECT_EQ(Get(c, CellField("root")), 220);  // the root fixes nothing: every deal matches it
   EXPECT_FALSE(m.IsPlanned(deals[2]));
   EXPECT_TRUE(m.IsPlanned(deals[0]));
-  EXPECT_EQ(
-      Get(c, BreakdownField(RollupSubject::Rep("r1"), RollupDimension::kProductLine, "pl-edge")),
-      70);
+  EXPECT_EQ(Breakdown(c, RollupSubject::Rep("r1"), RollupDimension::kProductLine, "pl-edge"), 70);
+  EXPECT_EQ(Breakdown(c, RollupSubject::Team("t1"), RollupDimension::kChannel, "direct"), 220);
+  EXPECT_EQ(Breakdown(c, RollupSubject::Company(), RollupDimension::kCustomerType, "enterprise"),
+            220);
   EXPECT_EQ(Get(c, ActualField(RollupSubject::Region("west"))), 0);
+}
+
+// A booking writes one mix counter for its rep (not one per dimension), and
+// a field per dimension for the team, region and company, whose fields many
+// deals share.
+TEST(RollupTest, OneMixForTheRepAFieldPerDimensionAbove) {
+  const RollupModel m = ExampleModel();
+  const RollupBooking b = Won("r1", "t1", "east", "pl-cloud", 100);
+  std::vector<std::string> breakdown;
+  for (const auto& [field, delta] : m.Increments(b)) {
+    EXPECT_EQ(delta, 100) << field;
+    if (field.rfind("a|", 0) == 0 && field.find('|', field.find('|', 2) + 1) != std::string::npos) {
+      breakdown.push_back(field);
+    }
+  }
+  EXPECT_THAT(breakdown,
+              ElementsAre("a|r|r1|m=pl-cloud|direct|enterprise", "a|t|t1|pl=pl-cloud",
+                          "a|t|t1|ch=direct", "a|t|t1|ct=enterprise", "a|g|east|pl=pl-cloud",
+                          "a|g|east|ch=direct", "a|g|east|ct=enterprise", "a|c||pl=pl-cloud",
+                          "a|c||ch=direct", "a|c||ct=enterprise"));
+}
+
+// A breakdown sums the mixes by the asked dimension, values with '|' and '%'
+// come back whole, and per-dimension fields (pl=, ch=, ct=: a rep's before
+// mixes) add to them: a plan live across the change reads every booking
+// once. Other fields are skipped.
+TEST(RollupTest, BreakdownReadsMixesAndOlderFields) {
+  RollupBooking odd{"r1", "t1", "east", "pl|50%", "web|x", "smb", 7};
+  const std::string mix = MixField(RollupSubject::Rep("r1"), odd);
+  EXPECT_EQ(mix, "a|r|r1|m=pl%7C50%25|web%7Cx|smb");
+  const std::vector<std::pair<std::string, int64_t>> fields = {
+      {mix.substr(std::string("a|r|r1|").size()), 7},
+      {"m=pl-a|direct|smb", 10},
+      {"m=pl-a|web|enterprise", 5},
+      {"pl=pl-a", 100},  // before mixes: one booking of 100 in pl-a, direct, smb
+      {"ch=direct", 100},
+      {"ct=smb", 100},
+      {"zz=ignored", 1},
+      {"m=too|few", 1}};
+  EXPECT_THAT(BreakdownActuals(fields, RollupDimension::kProductLine),
+              UnorderedElementsAre(std::pair<const std::string, int64_t>("pl|50%", 7),
+                                   std::pair<const std::string, int64_t>("pl-a", 115)));
+  EXPECT_THAT(BreakdownActuals(fields, RollupDimension::kChannel),
+              UnorderedElementsAre(std::pair<const std::string, int64_t>("web|x", 7),
+                                   std::pair<const std::string, int64_t>("direct", 110),
+                                   std::pair<const std::string, int64_t>("web", 5)));
+  EXPECT_THAT(BreakdownActuals(fields, RollupDimension::kCustomerType),
+              UnorderedElementsAre(std::pair<const std::string, int64_t>("smb", 117),
+                                   std::pair<const std::string, int64_t>("enterprise", 5)));
+  EXPECT_EQ(UnescapeTuplePart(EscapeTuplePart("a%7C|%%25")), "a%7C|%%25");
 }
 
 // A deal by a rep the plan gave no cell to still counts for their team,
@@ -380,7 +444,7 @@ TEST(RollupPropertyTest, LevelsReconcileToTheCent) {
     // Breakdown of the company by product line adds up to its actual.
     int64_t bd = 0;
     for (const char* pl : {"pl-a", "pl-b", "pl-c", "pl-z"}) {
-      bd += Get(c, BreakdownField(RollupSubject::Company(), RollupDimension::kProductLine, pl));
+      bd += Breakdown(c, RollupSubject::Company(), RollupDimension::kProductLine, pl);
     }
     ASSERT_EQ(bd, total) << iter;
 

@@ -23,7 +23,7 @@ namespace {
 namespace cv1 = salesops::customers::v1;
 
 // A wave's commits go out in chunks of about this many writes (a won deal is
-// ~11: one per hash it increments, its seen marker, its events): Redis applies
+// ~10: one per hash it increments, its seen marker, its events): Redis applies
 // one while the next is prepared. Larger chunks sum more increments of one
 // field, but a chunk's script holds Redis (~1.4 ms at 1024, ~90 deals;
 // attainment_bench with slowlog).
@@ -31,9 +31,6 @@ constexpr size_t kWaveChunkWrites = 1024;
 
 std::string OppKey(const std::string& opp) { return OpportunityKey(StripName(opp)); }
 std::string PipeKey(const std::string& cur) { return PipelineKey(cur); }
-std::string BookKey(const std::string& cur, absl::CivilDay d) {
-  return BookingsKey(cur, absl::CivilMonth(d));
-}
 
 template <typename E>
 DealFacts FactsOf(const E& e) {
@@ -412,7 +409,7 @@ absl::StatusOr<WriteBatch> AttainmentProjection::BatchFor(const CloudEvent& even
   }
   const bool closed = c.kind != Change::Kind::kOpen;
   if (c.kind == Change::Kind::kWon) {
-    AddPerDimension(b, BookKey(c.deal.currency, c.day), c.deal, c.deal.amount_minor);
+    // Kept as booking facts (AddBooking), which historical shares read too.
     SALESOPS_RETURN_IF_ERROR(AddBooking(event, c.deal, c.day, c.basis, reads, b));
   }
   // The open pipeline: take the deal's recorded amount out (closed) or

@@ -1,7 +1,10 @@
 #include "services/targets/store/plan_store.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -55,36 +58,6 @@ const char* BasisCode(v1::AttainmentBasis b) {
   return b == v1::ATTAINMENT_BASIS_COLLECTION ? "col" : "book";
 }
 
-// '|' separates tuple parts: escape it (and the escape) inside values.
-std::string Escape(absl::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '%') {
-      out += "%25";
-    } else if (c == '|') {
-      out += "%7C";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-std::string Unescape(absl::string_view v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v.substr(i, 3) == "%7C") {
-      out.push_back('|');
-      i += 2;
-    } else if (v.substr(i, 3) == "%25") {
-      out.push_back('%');
-      i += 2;
-    } else {
-      out.push_back(v[i]);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string RollupKey(const std::string& plan_id) {
@@ -104,7 +77,8 @@ std::string FactsRevField(v1::AttainmentBasis basis, const std::string& currency
 
 std::pair<std::string, std::string> CounterLocation(const std::string& plan_id,
                                                     const std::string& field) {
-  // "a|<l>|<id>|<d>=<v>": the fourth part makes it a breakdown field.
+  // "a|<l>|<id>|<d>=<v>" or "a|r|<id>|m=...": the fourth part makes it a
+  // breakdown field.
   if (field.rfind("a|", 0) == 0) {
     const size_t second = field.find('|', 2);
     const size_t third = second == std::string::npos ? second : field.find('|', second + 1);
@@ -119,8 +93,9 @@ std::pair<std::string, std::string> CounterLocation(const std::string& plan_id,
 }
 
 std::string BookingTuple(const RollupBooking& b) {
-  return absl::StrCat(Escape(b.rep), "|", Escape(b.team), "|", Escape(b.region), "|",
-                      Escape(b.product_line), "|", Escape(b.channel), "|", Escape(b.customer_type));
+  return absl::StrCat(EscapeTuplePart(b.rep), "|", EscapeTuplePart(b.team), "|",
+                      EscapeTuplePart(b.region), "|", EscapeTuplePart(b.product_line), "|",
+                      EscapeTuplePart(b.channel), "|", EscapeTuplePart(b.customer_type));
 }
 
 bool ParseBookingTuple(absl::string_view tuple, RollupBooking* out) {
@@ -128,12 +103,12 @@ bool ParseBookingTuple(absl::string_view tuple, RollupBooking* out) {
   if (p.size() != 6) {
     return false;
   }
-  out->rep = Unescape(p[0]);
-  out->team = Unescape(p[1]);
-  out->region = Unescape(p[2]);
-  out->product_line = Unescape(p[3]);
-  out->channel = Unescape(p[4]);
-  out->customer_type = Unescape(p[5]);
+  out->rep = UnescapeTuplePart(p[0]);
+  out->team = UnescapeTuplePart(p[1]);
+  out->region = UnescapeTuplePart(p[2]);
+  out->product_line = UnescapeTuplePart(p[3]);
+  out->channel = UnescapeTuplePart(p[4]);
+  out->customer_type = UnescapeTuplePart(p[5]);
   return true;
 }
 
@@ -214,6 +189,55 @@ absl::StatusOr<PeriodBookings> LoadPeriodBookings(TargetsStore& store, const Pla
       }
       b.amount = amount;
       out.bookings.push_back(std::move(b));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> WonByDimension(
+    TargetsStore& store, const std::string& currency, absl::CivilMonth first, absl::CivilMonth last,
+    absl::string_view dimension) {
+  static constexpr absl::string_view kCodes[] = {"rp", "tm", "rg", "pl", "ch", "ct"};
+  const auto code = std::find(std::begin(kCodes), std::end(kCodes), dimension);
+  if (code == std::end(kCodes)) {
+    return absl::InternalError(absl::StrCat("no booking dimension ", dimension));
+  }
+  std::vector<std::vector<std::string>> reads;
+  for (absl::CivilMonth m = first; m <= last; ++m) {
+    reads.push_back({"HGETALL", FactsKey(v1::ATTAINMENT_BASIS_BOOKING, currency, m)});
+    reads.push_back({"HGETALL", BookingsKey(currency, m)});
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<RedisValue> months, store.ReadMany(reads));
+  absl::flat_hash_map<std::string, int64_t> out;
+  auto add = [&out](std::string value, absl::string_view amount) {
+    int64_t x = 0;
+    if (absl::SimpleAtoi(amount, &x)) {
+      int64_t& sum = out[std::move(value)];
+      if (__builtin_add_overflow(sum, x, &sum)) {
+        sum = x > 0 ? INT64_MAX : INT64_MIN;
+      }
+    }
+  };
+  const std::string legacy = absl::StrCat(dimension, "=");
+  for (size_t i = 0; i + 1 < months.size(); i += 2) {
+    const RedisValue& facts = months[i];
+    if (!facts.elements.empty()) {
+      for (size_t j = 0; j + 1 < facts.elements.size(); j += 2) {
+        RollupBooking b;
+        if (!ParseBookingTuple(facts.elements[j].str, &b)) {
+          continue;  // not ours: the tuple format is the projection's
+        }
+        const std::string* parts[] = {&b.rep,          &b.team,    &b.region,
+                                      &b.product_line, &b.channel, &b.customer_type};
+        add(std::move(*parts[code - std::begin(kCodes)]), facts.elements[j + 1].str);
+      }
+      continue;
+    }
+    const RedisValue& older = months[i + 1];
+    for (size_t j = 0; j + 1 < older.elements.size(); j += 2) {
+      if (absl::StartsWith(older.elements[j].str, legacy)) {
+        add(older.elements[j].str.substr(legacy.size()), older.elements[j + 1].str);
+      }
     }
   }
   return out;

@@ -1,11 +1,13 @@
 // Where a plan's cells, roll-up counters and bookings are kept, and loading a
 // plan version's model (services/targets/domain/plan_model.h) from them:
 //   "tgt:{tgt}:rollup:<plan>"        {cell|<key>, a|<l>|<id>, u|<l>|<id>: minor units}
-//   "tgt:{tgt}:rollup_bd:<plan>:<l>|<id>"  {pl=<v>, ch=<v>, ct=<v>: minor units}
+//   "tgt:{tgt}:rollup_bd:<plan>:<l>|<id>"  {pl=<v>, ch=<v>, ct=<v>; a rep's:
+//                                          m=<pl>|<ch>|<ct>: minor units}
 //   "tgt:{tgt}:facts:<basis>:<cur>:<yyyy-mm>"  {<booking tuple>: minor units}
 //   "tgt:{tgt}:revs"  {plans: +1 per publication; facts:<basis>:<cur>: +1 per booking}
 // Bookings are kept per month as facts, so a plan version published later
-// (or a draft being read) gets its figures from every booking of its period;
+// (or a draft being read) gets its figures from every booking of its period,
+// and a historical share its weights (WonByDimension);
 // the two revisions make a publication and a concurrent booking never miss
 // each other (each side's commit is guarded by the other's revision).
 #pragma once
@@ -81,5 +83,15 @@ struct PeriodBookings {
   std::string revision;  // HGET revs facts:<basis>:<cur> ("" = none yet)
 };
 absl::StatusOr<PeriodBookings> LoadPeriodBookings(TargetsStore& store, const PlanModel& model);
+
+// Won deals per value of one dimension ("pl", "rg", "ch", "ct", "tm" or "rp":
+// product line, the deal's region, channel, customer type, team, rep) in the
+// months [first, last], for historical shares: from each month's booking
+// facts; a month without facts (deals from before facts were kept) from the
+// per-dimension hash won deals were counted in until 2026-12-07
+// (BookingsKey). One round trip.
+absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> WonByDimension(
+    TargetsStore& store, const std::string& currency, absl::CivilMonth first, absl::CivilMonth last,
+    absl::string_view dimension);
 
 }  // namespace salesops::targets

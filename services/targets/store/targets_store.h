@@ -2,8 +2,9 @@
 // "tgt:{tgt}:" keyspace. Documents: fiscal periods, plans, allocation cells
 // (id "<plan>~<cell>"). Attainment actuals per plan are a hash
 // "tgt:{tgt}:actual:<plan>" {cell: minor units}, bookings history per month
-// "tgt:{tgt}:book:<yyyy-mm>" {<dimension>=<value>: minor units}, open pipeline
-// "tgt:{tgt}:pipe" {<dimension>=<value>: minor units}.
+// "tgt:{tgt}:book:<cur>:<yyyy-mm>" {<dimension>=<value>: minor units} (written
+// until 2026-12-07; won deals are now read from the booking facts, see
+// plan_store.h), open pipeline "tgt:{tgt}:pipe:<cur>" {<dimension>=<value>: minor units}.
 #pragma once
 
 #include <optional>
@@ -39,7 +40,8 @@ std::string PublishedPlansIndex();                       // the published versio
 std::string PublishedPlanKey(absl::string_view series);  // string: that version's id
 // Deals as the attainment projection records them, for historical shares:
 // an opportunity's last known facts, the open pipeline per currency (hash),
-// bookings per currency and month (hash).
+// and the hash won deals were counted in per currency and month until
+// 2026-12-07 (read only for months that have no booking facts).
 std::string OpportunityKey(absl::string_view opportunity_id);
 std::string PipelineKey(absl::string_view currency);
 std::string BookingsKey(absl::string_view currency, absl::CivilMonth month);
