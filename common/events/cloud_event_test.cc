@@ -7,12 +7,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/outbox/write_batch.h"
 #include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "salesops/common/v1/common.pb.h"
+#include "salesops/common/v1/outbox_entry.pb.h"
 
 namespace salesops {
 namespace {
@@ -301,22 +303,67 @@ TEST(OutboxFieldsTest, BinaryDataPreserved) {
   EXPECT_EQ(back->first.data, e.data);
 }
 
-// An entry without id, type or topic, or with a non-numeric time, is rejected.
-TEST(OutboxFieldsTest, RejectsIncompleteEntries) {
-  auto fields = Pairs(ToOutboxFields(SampleEvent(), "t"));
-  for (const char* name : {outbox_fields::kId, outbox_fields::kType, outbox_fields::kTopic}) {
-    SCOPED_TRACE(name);
-    std::vector<std::pair<std::string, std::string>> partial;
-    for (const auto& f : fields) {
-      if (f.first != name) {
-        partial.push_back(f);
-      }
-    }
-    auto r = FromOutboxFields(partial);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+// An entry is one field, a serialized OutboxEntry: Redis handles two
+// arguments per event, not eighteen.
+TEST(OutboxFieldsTest, AnEntryIsOneField) {
+  const CloudEvent e = SampleEvent();
+  const std::vector<std::string> flat = ToOutboxFields(e, "t");
+  ASSERT_EQ(flat.size(), 2u);
+  EXPECT_EQ(flat[0], outbox_fields::kEntry);
+  common::v1::OutboxEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(flat[1]));
+  EXPECT_EQ(entry.id(), e.id);
+  EXPECT_EQ(entry.topic(), "t");
+}
+
+// The fields an entry had before (one per attribute) as a stream holding
+// entries from an older binary has them: read the same.
+std::vector<std::pair<std::string, std::string>> AttributeFields(const CloudEvent& e,
+                                                                 const std::string& topic) {
+  namespace f = outbox_fields;
+  return {{f::kId, e.id},          {f::kSource, e.source},
+          {f::kType, e.type},      {f::kSubject, e.subject},
+          {f::kKey, e.key},        {f::kTime, absl::StrCat(absl::ToUnixMicros(e.time))},
+          {f::kTrace, e.trace_id}, {f::kTopic, topic},
+          {f::kData, e.data}};
+}
+
+TEST(OutboxFieldsTest, EntriesOfAFieldPerAttributeStillRead) {
+  const CloudEvent e = SampleEvent();
+  auto older = FromOutboxFields(AttributeFields(e, "salesops.org.events.v1"));
+  auto now = FromOutboxFields(Pairs(ToOutboxFields(e, "salesops.org.events.v1")));
+  ASSERT_TRUE(older.ok()) << older.status();
+  ASSERT_TRUE(now.ok()) << now.status();
+  for (const auto* r : {&*older, &*now}) {
+    EXPECT_EQ(r->second, "salesops.org.events.v1");
+    EXPECT_EQ(r->first.id, e.id);
+    EXPECT_EQ(r->first.type, e.type);
+    EXPECT_EQ(r->first.subject, e.subject);
+    EXPECT_EQ(r->first.key, e.key);
+    EXPECT_EQ(r->first.time, e.time);
+    EXPECT_EQ(r->first.trace_id, e.trace_id);
+    EXPECT_EQ(r->first.data, e.data);
   }
-  auto bad_time = fields;
+}
+
+// An entry without id, type or topic (either form), one that is not an
+// OutboxEntry, or an older one with a non-numeric time, is rejected.
+TEST(OutboxFieldsTest, RejectsIncompleteEntries) {
+  for (int which = 0; which < 3; ++which) {
+    SCOPED_TRACE(which);
+    CloudEvent e = SampleEvent();
+    std::string topic = "t";
+    (which == 0 ? e.id : which == 1 ? e.type : topic).clear();
+    for (const auto& fields : {Pairs(ToOutboxFields(e, topic)), AttributeFields(e, topic)}) {
+      auto r = FromOutboxFields(fields);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    }
+  }
+  auto garbage = FromOutboxFields({{outbox_fields::kEntry, std::string("\xff\xff\xff", 3)}});
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().code(), absl::StatusCode::kInvalidArgument);
+  auto bad_time = AttributeFields(SampleEvent(), "t");
   for (auto& f : bad_time) {
     if (f.first == outbox_fields::kTime) {
       f.second = "soon";

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "salesops/common/v1/outbox_entry.pb.h"
 
 namespace salesops {
 namespace {
@@ -391,19 +392,25 @@ void WriteBatch::EmitLatest(std::function<CloudEvent()> make, std::string topic,
 }
 
 std::vector<std::string> ToOutboxFields(const CloudEvent& e, const std::string& topic) {
-  namespace f = outbox_fields;
-  return {f::kId,    e.id,       f::kSource,  e.source,
-          f::kType,  e.type,     f::kSubject, e.subject,
-          f::kKey,   e.key,      f::kTime,    absl::StrCat(absl::ToUnixMicros(e.time)),
-          f::kTrace, e.trace_id, f::kTopic,   topic,
-          f::kData,  e.data};
+  common::v1::OutboxEntry entry;
+  entry.set_id(e.id);
+  entry.set_source(e.source);
+  entry.set_type(e.type);
+  entry.set_subject(e.subject);
+  entry.set_key(e.key);
+  entry.set_time_micros(absl::ToUnixMicros(e.time));
+  entry.set_trace_id(e.trace_id);
+  entry.set_topic(topic);
+  entry.set_data(e.data);
+  return {outbox_fields::kEntry, entry.SerializeAsString()};
 }
 
-absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
-    const std::vector<std::pair<std::string, std::string>>& fields) {
+namespace {
+
+// An entry as written before 2026-12-07: a field per attribute.
+absl::Status FromAttributeFields(const std::vector<std::pair<std::string, std::string>>& fields,
+                                 CloudEvent& e, std::string& topic) {
   namespace f = outbox_fields;
-  CloudEvent e;
-  std::string topic;
   int64_t micros = 0;
   for (const auto& [name, value] : fields) {
     if (name == f::kId) {
@@ -428,10 +435,36 @@ absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
       e.data = value;
     }
   }
+  e.time = absl::FromUnixMicros(micros);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
+    const std::vector<std::pair<std::string, std::string>>& fields) {
+  CloudEvent e;
+  std::string topic;
+  if (fields.size() == 1 && fields[0].first == outbox_fields::kEntry) {
+    common::v1::OutboxEntry entry;
+    if (!entry.ParseFromString(fields[0].second)) {
+      return InvalidField("outbox", "entry is not an OutboxEntry");
+    }
+    e.id = std::move(*entry.mutable_id());
+    e.source = std::move(*entry.mutable_source());
+    e.type = std::move(*entry.mutable_type());
+    e.subject = std::move(*entry.mutable_subject());
+    e.key = std::move(*entry.mutable_key());
+    e.time = absl::FromUnixMicros(entry.time_micros());
+    e.trace_id = std::move(*entry.mutable_trace_id());
+    topic = std::move(*entry.mutable_topic());
+    e.data = std::move(*entry.mutable_data());
+  } else {
+    SALESOPS_RETURN_IF_ERROR(FromAttributeFields(fields, e, topic));
+  }
   if (e.id.empty() || e.type.empty() || topic.empty()) {
     return InvalidField("outbox", "entry lacks id, type or topic");
   }
-  e.time = absl::FromUnixMicros(micros);
   return std::make_pair(std::move(e), std::move(topic));
 }
 

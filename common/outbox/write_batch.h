@@ -146,8 +146,12 @@ struct CommitResult {
   std::vector<std::string> outbox_ids;
 };
 
-// Field names of an outbox stream entry.
+// Field names of an outbox stream entry. Entries are written as one field,
+// kEntry: a salesops.common.v1.OutboxEntry. Entries written before 2026-12-07
+// had a field per attribute (the rest below); FromOutboxFields still reads
+// those, so a stream that holds both relays both.
 namespace outbox_fields {
+inline constexpr char kEntry[] = "e";
 inline constexpr char kId[] = "id";
 inline constexpr char kSource[] = "source";
 inline constexpr char kType[] = "type";

@@ -138,13 +138,17 @@ class OrgEventsTest : public ::testing::Test {
           continue;
         }
         const auto& fields = e.elements[1].elements;
+        std::vector<std::pair<std::string, std::string>> pairs;
         for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-          if (fields[i].str == outbox_fields::kKey && keys.count(fields[i + 1].str) > 0) {
-            found.insert(fields[i + 1].str);
-            auto it = pending.find(e.elements[0].str);
-            absl::StrAppend(&out, fields[i + 1].str, ": in the outbox as ", e.elements[0].str, ", ",
-                            it == pending.end() ? "not read by a relay" : it->second, "\n");
-          }
+          pairs.emplace_back(fields[i].str, fields[i + 1].str);
+        }
+        auto entry = FromOutboxFields(pairs);
+        if (entry.ok() && keys.count(entry->first.key) > 0) {
+          const std::string& key = entry->first.key;
+          found.insert(key);
+          auto it = pending.find(e.elements[0].str);
+          absl::StrAppend(&out, key, ": in the outbox as ", e.elements[0].str, ", ",
+                          it == pending.end() ? "not read by a relay" : it->second, "\n");
         }
       }
     }
