@@ -657,6 +657,35 @@ TEST_F(TargetsApiTest, HistoricalShareWeighsBookingFactsAndOlderMonths) {
                 {"members/rep-1", 350'000}, {"members/rep-2", 300'000}, {"members/rep-3", 0}}));
 }
 
+// CountersByHash puts every increment where CounterLocation does, one entry
+// per hash, hashes in first-seen order, fields in their order.
+TEST(PlanStoreTest, CountersByHashGroupsAsCounterLocationPlaces) {
+  const std::vector<std::pair<std::string, int64_t>> increments = {
+      {"cell|root", 5},          {"a|r|rep-1", 5}, {"a|r|rep-1|m=pl|direct|smb", 5},
+      {"a|t|t-hz", 5},           {"u|t|t-hz", 5},  {"a|t|t-hz|pl=pl", 5},
+      {"a|t|t-hz|ch=direct", 5}, {"a|c|", 5},      {"a|c||ct=smb", 5}};
+  const auto grouped = CountersByHash("p-1", increments);
+  std::vector<std::pair<std::string, std::string>> placed, expected;
+  std::vector<std::string> keys;
+  for (const auto& [key, fields] : grouped) {
+    keys.push_back(key);
+    for (const auto& [field, delta] : fields) {
+      EXPECT_EQ(delta, 5);
+      placed.emplace_back(key, field);
+    }
+  }
+  for (const auto& [field, delta] : increments) {
+    expected.push_back(CounterLocation("p-1", field));
+  }
+  std::sort(placed.begin(), placed.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(placed, expected);
+  EXPECT_THAT(keys,
+              ElementsAre(RollupKey("p-1"), RollupBreakdownKey("p-1", RollupSubject::Rep("rep-1")),
+                          RollupBreakdownKey("p-1", RollupSubject::Team("t-hz")),
+                          RollupBreakdownKey("p-1", RollupSubject::Company())));
+}
+
 // A rep who moves to a team the plan covers takes their open target along,
 // in a new published version; the same change delivered again changes nothing.
 TEST_F(TargetsApiTest, AMovedRepTakesTheTargetToTheNewTeamOnce) {

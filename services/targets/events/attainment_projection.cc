@@ -1,9 +1,8 @@
 #include "services/targets/events/attainment_projection.h"
 
 #include <algorithm>
-#include <map>
-#include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -212,17 +211,7 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> before,
                               reads.HMGet(RollupKey(plan_id), BeforeFields(subjects)));
     // One write per hash: the plan's roll-up and each subject's breakdown.
-    std::vector<std::pair<std::string, std::vector<std::pair<std::string, long long>>>> per_key;
-    for (const auto& [field, delta] : model->rollup.Increments(booking)) {
-      auto [key, f] = CounterLocation(plan_id, field);
-      auto it = std::find_if(per_key.begin(), per_key.end(),
-                             [&key = key](const auto& k) { return k.first == key; });
-      if (it == per_key.end()) {
-        it = per_key.insert(per_key.end(), {std::move(key), {}});
-      }
-      it->second.emplace_back(std::move(f), delta);
-    }
-    for (auto& [key, increments] : per_key) {
+    for (auto& [key, increments] : CountersByHash(plan_id, model->rollup.Increments(booking))) {
       b.HIncrBy(std::move(key), std::move(increments));
     }
     for (size_t i = 0; i < subjects.size(); ++i) {
@@ -560,7 +549,8 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
     snapshot.PutWhole(deal_keys[k], (*first)[3 + k]);
   }
   // Second round trip: the roll-up figures every booking of the wave reaches.
-  std::map<std::string, std::set<std::string>> figures;  // roll-up key → fields
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> figures;  // key → fields
+  absl::flat_hash_map<std::string, std::string> rollup_keys;                   // plan → key
   for (size_t i : todo) {
     const Change& c = changes[i];
     if (!c.Books()) {
@@ -574,8 +564,13 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
     }
     const RollupBooking booking = BookingOf(c.deal);
     for (const auto& [plan_id, model] : *matching) {
+      auto key = rollup_keys.find(plan_id);
+      if (key == rollup_keys.end()) {
+        key = rollup_keys.emplace(plan_id, RollupKey(plan_id)).first;
+      }
+      absl::flat_hash_set<std::string>& fields = figures[key->second];
       for (std::string& f : BeforeFields(model->rollup.Attribute(booking))) {
-        figures[RollupKey(plan_id)].insert(std::move(f));
+        fields.insert(std::move(f));
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "services/targets/store/plan_store.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <utility>
 
@@ -90,6 +91,44 @@ std::pair<std::string, std::string> CounterLocation(const std::string& plan_id,
     }
   }
   return {RollupKey(plan_id), field};
+}
+
+std::vector<std::pair<std::string, std::vector<std::pair<std::string, long long>>>> CountersByHash(
+    const std::string& plan_id, std::vector<std::pair<std::string, int64_t>> increments) {
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, long long>>>> out;
+  std::vector<std::pair<std::string, size_t>> subjects;  // "a|<l>|<id>" → its place in out
+  size_t rollup = SIZE_MAX;
+  for (auto& [field, delta] : increments) {
+    // "a|<l>|<id>|...": the fourth part makes it a breakdown field (CounterLocation).
+    size_t third = std::string::npos;
+    if (field.rfind("a|", 0) == 0) {
+      const size_t second = field.find('|', 2);
+      third = second == std::string::npos ? second : field.find('|', second + 1);
+    }
+    size_t at;
+    if (third == std::string::npos) {
+      if (rollup == SIZE_MAX) {
+        rollup = out.size();
+        out.emplace_back(RollupKey(plan_id), std::vector<std::pair<std::string, long long>>());
+      }
+      at = rollup;
+      out[at].second.emplace_back(std::move(field), delta);
+      continue;
+    }
+    const absl::string_view subject = absl::string_view(field).substr(0, third);
+    auto it = std::find_if(subjects.begin(), subjects.end(),
+                           [subject](const auto& s) { return s.first == subject; });
+    if (it == subjects.end()) {
+      RollupSubject s;
+      s.level = LevelFromCode(field[2]);
+      s.id = field.substr(field.find('|', 2) + 1, third - field.find('|', 2) - 1);
+      it = subjects.insert(subjects.end(), {std::string(subject), out.size()});
+      out.emplace_back(RollupBreakdownKey(plan_id, s),
+                       std::vector<std::pair<std::string, long long>>());
+    }
+    out[it->second].second.emplace_back(field.substr(third + 1), delta);
+  }
+  return out;
 }
 
 std::string BookingTuple(const RollupBooking& b) {

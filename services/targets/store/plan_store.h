@@ -50,6 +50,11 @@ std::string FactsRevField(v1::AttainmentBasis basis, const std::string& currency
 // plan's roll-up hash.
 std::pair<std::string, std::string> CounterLocation(const std::string& plan_id,
                                                     const std::string& field);
+// A booking's increments (RollupModel::Increments) grouped by the hash each
+// goes to, as CounterLocation places them, hashes in first-seen order: one
+// HINCRBY per hash. Each hash's key is built once.
+std::vector<std::pair<std::string, std::vector<std::pair<std::string, long long>>>> CountersByHash(
+    const std::string& plan_id, std::vector<std::pair<std::string, int64_t>> increments);
 
 // A booking as a facts hash field: "rep|team|region|pl|ch|ct" (ids, codes).
 std::string BookingTuple(const RollupBooking& b);
