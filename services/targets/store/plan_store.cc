@@ -76,19 +76,39 @@ std::string FactsRevField(v1::AttainmentBasis basis, const std::string& currency
   return absl::StrCat("facts:", BasisCode(basis), ":", currency);
 }
 
+namespace {
+
+// A breakdown field "a|<l>|<id>|<d>=<v>" or "a|r|<id>|m=..." (its fourth part
+// makes it one): its subject, "a|<l>|<id>" (a view into `field`), and where
+// the part kept in the subject's hash starts. False for a field of the plan's
+// roll-up hash.
+bool SplitBreakdownField(const std::string& field, absl::string_view* subject, size_t* rest) {
+  if (field.rfind("a|", 0) != 0) {
+    return false;
+  }
+  const size_t second = field.find('|', 2);
+  const size_t third = second == std::string::npos ? second : field.find('|', second + 1);
+  if (third == std::string::npos) {
+    return false;
+  }
+  *subject = absl::string_view(field).substr(0, third);
+  *rest = third + 1;
+  return true;
+}
+
+// The subject named "a|<l>|<id>".
+RollupSubject SubjectOf(absl::string_view part) {
+  return {LevelFromCode(part[2]), std::string(part.substr(4))};
+}
+
+}  // namespace
+
 std::pair<std::string, std::string> CounterLocation(const std::string& plan_id,
                                                     const std::string& field) {
-  // "a|<l>|<id>|<d>=<v>" or "a|r|<id>|m=...": the fourth part makes it a
-  // breakdown field.
-  if (field.rfind("a|", 0) == 0) {
-    const size_t second = field.find('|', 2);
-    const size_t third = second == std::string::npos ? second : field.find('|', second + 1);
-    if (third != std::string::npos) {
-      RollupSubject s;
-      s.level = LevelFromCode(field[2]);
-      s.id = field.substr(second + 1, third - second - 1);
-      return {RollupBreakdownKey(plan_id, s), field.substr(third + 1)};
-    }
+  absl::string_view subject;
+  size_t rest = 0;
+  if (SplitBreakdownField(field, &subject, &rest)) {
+    return {RollupBreakdownKey(plan_id, SubjectOf(subject)), field.substr(rest)};
   }
   return {RollupKey(plan_id), field};
 }
@@ -99,34 +119,24 @@ std::vector<std::pair<std::string, std::vector<std::pair<std::string, long long>
   std::vector<std::pair<std::string, size_t>> subjects;  // "a|<l>|<id>" → its place in out
   size_t rollup = SIZE_MAX;
   for (auto& [field, delta] : increments) {
-    // "a|<l>|<id>|...": the fourth part makes it a breakdown field (CounterLocation).
-    size_t third = std::string::npos;
-    if (field.rfind("a|", 0) == 0) {
-      const size_t second = field.find('|', 2);
-      third = second == std::string::npos ? second : field.find('|', second + 1);
-    }
-    size_t at;
-    if (third == std::string::npos) {
+    absl::string_view subject;
+    size_t rest = 0;
+    if (!SplitBreakdownField(field, &subject, &rest)) {
       if (rollup == SIZE_MAX) {
         rollup = out.size();
         out.emplace_back(RollupKey(plan_id), std::vector<std::pair<std::string, long long>>());
       }
-      at = rollup;
-      out[at].second.emplace_back(std::move(field), delta);
+      out[rollup].second.emplace_back(std::move(field), delta);
       continue;
     }
-    const absl::string_view subject = absl::string_view(field).substr(0, third);
     auto it = std::find_if(subjects.begin(), subjects.end(),
-                           [subject](const auto& s) { return s.first == subject; });
+                           [subject](const auto& known) { return known.first == subject; });
     if (it == subjects.end()) {
-      RollupSubject s;
-      s.level = LevelFromCode(field[2]);
-      s.id = field.substr(field.find('|', 2) + 1, third - field.find('|', 2) - 1);
       it = subjects.insert(subjects.end(), {std::string(subject), out.size()});
-      out.emplace_back(RollupBreakdownKey(plan_id, s),
+      out.emplace_back(RollupBreakdownKey(plan_id, SubjectOf(subject)),
                        std::vector<std::pair<std::string, long long>>());
     }
-    out[it->second].second.emplace_back(field.substr(third + 1), delta);
+    out[it->second].second.emplace_back(field.substr(rest), delta);
   }
   return out;
 }
@@ -266,8 +276,8 @@ absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> WonByDimension(
         if (!ParseBookingTuple(facts.elements[j].str, &b)) {
           continue;  // not ours: the tuple format is the projection's
         }
-        const std::string* parts[] = {&b.rep,          &b.team,    &b.region,
-                                      &b.product_line, &b.channel, &b.customer_type};
+        std::string* parts[] = {&b.rep,          &b.team,    &b.region,
+                                &b.product_line, &b.channel, &b.customer_type};
         add(std::move(*parts[code - std::begin(kCodes)]), facts.elements[j + 1].str);
       }
       continue;
