@@ -1,5 +1,7 @@
 #include "common/docstore/hash_snapshot.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
@@ -75,6 +77,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HashSnapshot::G
       out.emplace_back(f, *v);
     }
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -105,7 +108,10 @@ void HashSnapshot::Apply(const WriteBatch& batch) {
           (void)absl::SimpleAtoi(*f->second, &before);
         }
         (void)absl::SimpleAtoi(args[i + 1], &by);
-        hash.fields[args[i]] = absl::StrCat(before + by);
+        if (f == hash.fields.end()) {
+          f = hash.fields.try_emplace(args[i]).first;
+        }
+        f->second = absl::StrCat(before + by);
       }
     } else if (command == "DEL") {
       hash.whole = true;

@@ -17,7 +17,6 @@
 // (nothing reads them from the snapshot). Not thread-safe.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,7 +44,7 @@ class HashSnapshot {
                                                  const std::string& field) const;
   absl::StatusOr<std::vector<std::optional<std::string>>> GetMany(
       const std::string& key, const std::vector<std::string>& fields) const;
-  // The whole hash, fields in order; only for hashes read whole.
+  // The whole hash, fields in name order; only for hashes read whole.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> GetAll(
       const std::string& key) const;
 
@@ -55,7 +54,9 @@ class HashSnapshot {
  private:
   struct Hash {
     bool whole = false;  // every field is known: one not in `fields` is absent
-    std::map<std::string, std::optional<std::string>> fields;
+    // Unordered: a wave's roll-up hash holds thousands of fields, looked up
+    // several times per event; GetAll sorts its (small) answer.
+    absl::flat_hash_map<std::string, std::optional<std::string>> fields;
   };
   absl::flat_hash_map<std::string, Hash> hashes_;
 };

@@ -232,12 +232,16 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
   guards.reserve(guard_total);
   // Increments that later ones may join, per key: each field's (index in
   // out.ops_, place in its arguments, sum), and the increment a new field joins.
+  // A sum's text is written into its argument once, at the end (`joined`:
+  // it took more than its first increment).
   struct Sum {
     size_t op, at;
     long long sum;
+    bool joined = false;
   };
+  std::vector<Sum> sums;
   struct OpenIncrements {
-    absl::flat_hash_map<std::string_view, Sum> fields;
+    absl::flat_hash_map<std::string_view, size_t> fields;  // → sums
     size_t into = 0;
   };
   absl::flat_hash_map<std::string_view, OpenIncrements> open;
@@ -299,24 +303,25 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
         bool can_join = !opened;  // into inc.into
         for (size_t j = 0; j < op.args.size(); j += 2) {
           const long long by = bys[j / 2];
-          auto [it, fresh] = inc.fields.try_emplace(op.args[j]);
+          auto [it, fresh] = inc.fields.try_emplace(op.args[j], sums.size());
           long long sum = 0;
-          if (!fresh && !__builtin_add_overflow(it->second.sum, by, &sum)) {
-            it->second.sum = sum;
-            out.ops_[it->second.op].args[it->second.at + 1] = std::to_string(sum);
+          if (!fresh && !__builtin_add_overflow(sums[it->second].sum, by, &sum)) {
+            sums[it->second].sum = sum;
+            sums[it->second].joined = true;
             continue;
           }
+          it->second = sums.size();
           if (can_join && fresh && out.ops_[inc.into].args.size() + 2 <= kMaxJoinedArguments) {
             // Another field of a hash nothing else wrote since: one call for both.
             Op& into = out.ops_[inc.into];
-            it->second = {inc.into, into.args.size(), by};
+            sums.push_back({inc.into, into.args.size(), by});
             into.args.push_back(op.args[j]);
             into.args.push_back(op.args[j + 1]);
             continue;
           }
           // A call of its own (the key's first, a sum that would overflow, a
           // full one); the key's next new fields join it.
-          it->second = {out.ops_.size(), 0, by};
+          sums.push_back({out.ops_.size(), 0, by});
           inc.into = out.ops_.size();
           out.ops_.push_back({op.command, op.key, {op.args[j], op.args[j + 1]}});
           can_join = true;
@@ -368,6 +373,11 @@ std::optional<WriteBatch> WriteBatch::Combine(const std::vector<WriteBatch>& bat
       if (published != nullptr) {
         ++(*published)[i];
       }
+    }
+  }
+  for (const Sum& s : sums) {
+    if (s.joined) {
+      out.ops_[s.op].args[s.at + 1] = std::to_string(s.sum);
     }
   }
   return out;

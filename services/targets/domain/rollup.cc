@@ -272,47 +272,94 @@ void RollupModel::Index() {
   }
   // A cell that fixes a member matches only that member's bookings: index them
   // by member, so matching a booking looks at the other cells and the rep's own.
+  cell_codes_.reserve(cells_.size());
+  for (const RollupCell& c : cells_) {
+    auto code = [this](int d, const std::string& v) -> uint32_t {
+      if (v.empty()) {
+        return 0;  // fixes nothing
+      }
+      return value_codes_[d]
+          .try_emplace(v, static_cast<uint32_t>(value_codes_[d].size()) + 1)
+          .first->second;
+    };
+    // A team fixes who matches only on team-axis and rep cells (a rep's
+    // cell carries the team it was planned in).
+    const bool team_fixed = c.team_axis || !c.member.empty();
+    cell_codes_.push_back({{code(0, c.product_line), code(1, c.region), code(2, c.channel),
+                            code(3, c.customer_type), team_fixed ? code(4, c.team) : 0}});
+  }
+  // The dimension most cells without a member fix is the one they are indexed by.
+  size_t fixed[5] = {0, 0, 0, 0, 0};
   for (size_t i = 0; i < cells_.size(); ++i) {
-    (cells_[i].member.empty() ? unfixed_ : by_member_[cells_[i].member]).push_back(i);
+    if (!cells_[i].member.empty()) {
+      by_member_[cells_[i].member].push_back(i);
+      continue;
+    }
+    for (int d = 0; d < 5; ++d) {
+      fixed[d] += cell_codes_[i].of[d] != 0;
+    }
+  }
+  indexed_ = static_cast<int>(std::max_element(std::begin(fixed), std::end(fixed)) - fixed);
+  by_value_.assign(value_codes_[indexed_].size() + 1, {});
+  for (size_t i = 0; i < cells_.size(); ++i) {
+    if (!cells_[i].member.empty()) {
+      continue;
+    }
+    const uint32_t v = cell_codes_[i].of[indexed_];
+    (v == 0 ? open_ : by_value_[v]).push_back(i);
   }
 }
 
-void RollupModel::ForEachCandidate(const RollupBooking& b,
+void RollupModel::ForEachCandidate(const RollupBooking& b, const BookingCodes& codes,
                                    absl::FunctionRef<bool(size_t)> f) const {
-  // Two lists in key order (cell index order), merged as they are walked: no
-  // copy per booking of the cells that fix no member.
+  // Three lists in key order (cell index order), merged as they are walked:
+  // no copy per booking of the cells they hold.
   static const std::vector<size_t> kNone;
   auto it = by_member_.find(b.rep);
   const std::vector<size_t>& mine = it == by_member_.end() ? kNone : it->second;
-  size_t u = 0, m = 0;
-  while (u < unfixed_.size() || m < mine.size()) {
-    const bool from_unfixed = m == mine.size() || (u < unfixed_.size() && unfixed_[u] < mine[m]);
-    if (!f(from_unfixed ? unfixed_[u++] : mine[m++])) {
+  const uint32_t value = codes.of[indexed_];
+  const std::vector<size_t>& fixing = value < by_value_.size() ? by_value_[value] : kNone;
+  const std::vector<size_t>* lists[] = {&open_, &fixing, &mine};
+  size_t at[] = {0, 0, 0};
+  constexpr size_t kEnd = ~size_t{0};
+  for (;;) {
+    int next = -1;
+    size_t least = kEnd;
+    for (int l = 0; l < 3; ++l) {
+      if (at[l] < lists[l]->size() && (*lists[l])[at[l]] < least) {
+        least = (*lists[l])[at[l]];
+        next = l;
+      }
+    }
+    if (next < 0) {
+      return;
+    }
+    ++at[next];
+    if (!f(least)) {
       return;
     }
   }
 }
 
-bool RollupModel::Matches(const RollupCell& c, const RollupBooking& b) const {
-  if (!c.product_line.empty() && c.product_line != b.product_line) {
-    return false;
+RollupModel::BookingCodes RollupModel::CodesOf(const RollupBooking& b) const {
+  auto code = [this](int d, const std::string& v) {
+    auto it = value_codes_[d].find(v);
+    return it == value_codes_[d].end() ? kNoCode : it->second;
+  };
+  return {{code(0, b.product_line), code(1, b.region), code(2, b.channel), code(3, b.customer_type),
+           code(4, b.team)}};
+}
+
+bool RollupModel::Matches(size_t i, const RollupBooking& b, const BookingCodes& codes) const {
+  // A cell fixes a dimension (code ≥ 1) to the booking's value, or not at all.
+  const BookingCodes& c = cell_codes_[i];
+  for (int d = 0; d < 5; ++d) {
+    if (c.of[d] != 0 && c.of[d] != codes.of[d]) {
+      return false;
+    }
   }
-  if (!c.region.empty() && c.region != b.region) {
-    return false;
-  }
-  if (!c.channel.empty() && c.channel != b.channel) {
-    return false;
-  }
-  if (!c.customer_type.empty() && c.customer_type != b.customer_type) {
-    return false;
-  }
-  if ((c.team_axis || !c.member.empty()) && !c.team.empty() && c.team != b.team) {
-    return false;
-  }
-  if (!c.member.empty() && c.member != b.rep) {
-    return false;
-  }
-  return true;
+  const std::string& member = cells_[i].member;
+  return member.empty() || member == b.rep;
 }
 
 std::vector<RollupSubject> RollupModel::Attribute(const RollupBooking& b) const {
@@ -333,8 +380,9 @@ std::vector<RollupSubject> RollupModel::Attribute(const RollupBooking& b) const 
 
 std::vector<std::string> RollupModel::MatchingCells(const RollupBooking& b) const {
   std::vector<std::string> out;
-  ForEachCandidate(b, [&](size_t i) {
-    if (Matches(cells_[i], b)) {
+  const BookingCodes codes = CodesOf(b);
+  ForEachCandidate(b, codes, [&](size_t i) {
+    if (Matches(i, b, codes)) {
       out.push_back(cells_[i].key);
     }
     return true;
@@ -344,31 +392,43 @@ std::vector<std::string> RollupModel::MatchingCells(const RollupBooking& b) cons
 
 bool RollupModel::IsPlanned(const RollupBooking& b) const {
   bool planned = false;
-  ForEachCandidate(b, [&](size_t i) {
-    planned = is_leaf_[i] && Matches(cells_[i], b);
+  const BookingCodes codes = CodesOf(b);
+  ForEachCandidate(b, codes, [&](size_t i) {
+    planned = is_leaf_[i] && Matches(i, b, codes);
     return !planned;
   });
   return planned;
 }
 
-std::vector<std::pair<std::string, int64_t>> RollupModel::Increments(const RollupBooking& b) const {
+std::vector<std::pair<std::string, int64_t>> RollupModel::Increments(const RollupBooking& b,
+                                                                     bool* is_planned) const {
   std::vector<std::pair<std::string, int64_t>> out;
-  for (const std::string& key : MatchingCells(b)) {
-    out.emplace_back(CellField(key), b.amount);
+  // One walk: the matching cells, and whether a leaf is among them.
+  bool planned = false;
+  const BookingCodes codes = CodesOf(b);
+  ForEachCandidate(b, codes, [&](size_t i) {
+    if (Matches(i, b, codes)) {
+      out.emplace_back(CellField(cells_[i].key), b.amount);
+      planned = planned || is_leaf_[i];
+    }
+    return true;
+  });
+  if (is_planned != nullptr) {
+    *is_planned = planned;
   }
-  const bool planned = IsPlanned(b);
   for (const RollupSubject& s : Attribute(b)) {
-    out.emplace_back(ActualField(s), b.amount);
+    const std::string actual = ActualField(s);
+    out.emplace_back(actual, b.amount);
     if (!planned) {
       out.emplace_back(UnplannedField(s), b.amount);
     }
     if (s.level == RollupLevel::kRep) {
       out.emplace_back(MixField(s, b), b.amount);
-      continue;
-    }
-    for (RollupDimension d : kDimensions) {
-      out.emplace_back(absl::StrCat(ActualField(s), "|", DimensionCode(d), "=", BookingValue(b, d)),
-                       b.amount);
+    } else {
+      for (RollupDimension d : kDimensions) {
+        out.emplace_back(absl::StrCat(actual, "|", DimensionCode(d), "=", BookingValue(b, d)),
+                         b.amount);
+      }
     }
   }
   return out;

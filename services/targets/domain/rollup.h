@@ -122,8 +122,10 @@ class RollupModel {
   // Whether some leaf cell covers it.
   bool IsPlanned(const RollupBooking& b) const;
   // Every counter increment one booking makes (cells, totals, unplanned,
-  // breakdowns), for HINCRBY; deterministic order.
-  std::vector<std::pair<std::string, int64_t>> Increments(const RollupBooking& b) const;
+  // breakdowns), for HINCRBY; deterministic order. `planned` (optional):
+  // IsPlanned(b), found by the same walk over the cells.
+  std::vector<std::pair<std::string, int64_t>> Increments(const RollupBooking& b,
+                                                          bool* planned = nullptr) const;
 
   int64_t Target(const RollupSubject& s) const;
   // The subject's topmost cells (whose targets sum to Target), in key order.
@@ -139,11 +141,22 @@ class RollupModel {
   std::string RegionOfTeam(const std::string& team) const;
 
  private:
+  // Values as codes of value_codes_, per dimension: product line, region,
+  // channel, customer type, team. A booking's: kNoCode where no cell fixes
+  // its value; a cell's: 0 where it fixes nothing.
+  struct BookingCodes {
+    uint32_t of[5];
+  };
+  static constexpr uint32_t kNoCode = ~uint32_t{0};
+  BookingCodes CodesOf(const RollupBooking& b) const;
   bool Belongs(const RollupCell& c, const RollupSubject& s) const;
-  bool Matches(const RollupCell& c, const RollupBooking& b) const;
+  // Whether cell i matches the booking `b` (whose codes are `codes`).
+  bool Matches(size_t i, const RollupBooking& b, const BookingCodes& codes) const;
   // Calls f with each cell that may match a booking (the others fix another
-  // member), in key order, until f returns false.
-  void ForEachCandidate(const RollupBooking& b, absl::FunctionRef<bool(size_t)> f) const;
+  // member, or another value of the indexed dimension), in key order, until f
+  // returns false.
+  void ForEachCandidate(const RollupBooking& b, const BookingCodes& codes,
+                        absl::FunctionRef<bool(size_t)> f) const;
   void Index();
 
   std::vector<RollupCell> cells_;  // sorted by key
@@ -155,8 +168,15 @@ class RollupModel {
   absl::flat_hash_map<std::string, std::vector<size_t>> topmost_;
   std::vector<size_t> leaves_;
   std::vector<bool> is_leaf_;
-  std::vector<size_t> unfixed_;                                      // cells fixing no member
   absl::flat_hash_map<std::string, std::vector<size_t>> by_member_;  // member → their cells
+  // Every booking is matched against the cells that fix no member: they
+  // compare numbers, not strings, and only those of the booking's value of
+  // the dimension most of them fix (indexed_), or that leave it open.
+  std::vector<BookingCodes> cell_codes_;
+  absl::flat_hash_map<std::string, uint32_t> value_codes_[5];
+  int indexed_ = 0;
+  std::vector<size_t> open_;                   // fixing no member, nor a value of indexed_
+  std::vector<std::vector<size_t>> by_value_;  // code of indexed_ → those fixing it (no member)
 };
 
 // All counters for a set of bookings (a version being published, a draft

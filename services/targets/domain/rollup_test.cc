@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -379,6 +380,66 @@ RollupBooking RandomBooking(std::mt19937& rng, const RandomWorld& w) {
   return b;
 }
 
+// Matching compares codes of the values cells fix; it must say what comparing
+// the strings says, for every dimension, fixed or open, known or unknown
+// values, empty ones, a team on cells where it does not count, and members.
+TEST(RollupPropertyTest, MatchingCellsIsTheStringComparison) {
+  std::mt19937 rng(20261207);
+  const std::vector<std::string> values = {"", "a", "b", "c"};
+  auto pick = [&] { return values[rng() % values.size()]; };
+  auto reference = [](const RollupCell& c, const RollupBooking& b) {
+    auto fits = [](const std::string& cell, const std::string& booking) {
+      return cell.empty() || cell == booking;
+    };
+    const bool team_counts = c.team_axis || !c.member.empty();
+    return fits(c.product_line, b.product_line) && fits(c.region, b.region) &&
+           fits(c.channel, b.channel) && fits(c.customer_type, b.customer_type) &&
+           (!team_counts || fits(c.team, b.team)) && fits(c.member, b.rep);
+  };
+  for (int iter = 0; iter < 200; ++iter) {
+    std::vector<RollupCell> cells = {Cell("root", "", 100)};
+    for (int i = static_cast<int>(rng() % 30); i > 0; --i) {
+      RollupCell c = Cell("c" + std::to_string(i), cells[rng() % cells.size()].key, 1);
+      c.product_line = pick();
+      c.region = pick();
+      c.channel = pick();
+      c.customer_type = pick();
+      c.team = pick();
+      c.team_axis = rng() % 2 == 0;
+      c.member = rng() % 3 == 0 ? pick() : "";
+      cells.push_back(c);
+    }
+    absl::StatusOr<RollupModel> m = RollupModel::Build(cells, {{"a", "east"}});
+    ASSERT_TRUE(m.ok()) << m.status();
+    for (int n = 0; n < 50; ++n) {
+      RollupBooking b;
+      b.product_line = pick();
+      b.region = pick();
+      b.channel = pick();
+      b.customer_type = rng() % 5 == 0 ? "unknown" : pick();
+      b.team = pick();
+      b.rep = pick();
+      b.amount = 1;
+      std::vector<std::string> want;
+      bool planned = false;
+      for (const RollupCell& c : m->cells()) {  // key order, as MatchingCells answers
+        if (reference(c, b)) {
+          want.push_back(c.key);
+        }
+      }
+      for (const std::string& key : want) {
+        bool leaf = true;
+        for (const RollupCell& c : m->cells()) {
+          leaf = leaf && c.parent != key;
+        }
+        planned = planned || leaf;
+      }
+      ASSERT_EQ(m->MatchingCells(b), want) << iter << " " << n;
+      ASSERT_EQ(m->IsPlanned(b), planned) << iter << " " << n;
+    }
+  }
+}
+
 // For random plans and booking streams, to the cent: every level equals the
 // sum of its children plus what could not be attributed further down; the
 // company equals all bookings; unplanned sums match; targets equal the
@@ -417,6 +478,16 @@ TEST(RollupPropertyTest, LevelsReconcileToTheCent) {
       if (!m.IsPlanned(b)) {
         unplanned_team[b.team] += b.amount;
       }
+      // Increments' own walk finds the same cells, and the same answer.
+      bool planned = !m.IsPlanned(b);
+      std::vector<std::string> cells;
+      for (const auto& [field, by] : m.Increments(b, &planned)) {
+        if (absl::StartsWith(field, "cell|")) {
+          cells.push_back(field.substr(5));
+        }
+      }
+      ASSERT_EQ(planned, m.IsPlanned(b)) << iter;
+      ASSERT_EQ(cells, m.MatchingCells(b)) << iter;
     }
     ASSERT_EQ(Get(c, ActualField(RollupSubject::Company())), total) << iter;
     int64_t regions_sum = 0;

@@ -155,6 +155,15 @@ class AttainmentProjection::WaveReads final : public AttainmentProjection::Reads
 
 namespace {
 
+// What a booking's AttainmentUpdated events for one plan have in common.
+struct EventContext {
+  std::shared_ptr<const PlanModel> model;
+  std::string plan;
+  std::string source, id, trace;  // the cause's
+  absl::Time now;
+  absl::TimeZone tz;
+};
+
 // The roll-up figures (actual, unplanned of each subject) a booking's events carry.
 std::vector<std::string> BeforeFields(const std::vector<RollupSubject>& subjects) {
   std::vector<std::string> fields;
@@ -205,14 +214,20 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
   const absl::Time now = clock_.Now();
   SALESOPS_ASSIGN_OR_RETURN(auto plans, PlansFor(head, basis, deal.currency, day));
   for (const auto& [plan_id, model] : plans) {
+    // What every subject's event shares, kept once for them all: an event is
+    // made only if no later booking of its wave moves the same subject.
+    const auto context = std::make_shared<const EventContext>(
+        EventContext{model, plan_id, cause.source, cause.id, cause.trace_id, now, tz_});
     const std::vector<RollupSubject> subjects = model->rollup.Attribute(booking);
-    const bool planned = model->rollup.IsPlanned(booking);
+    bool planned = false;
+    std::vector<std::pair<std::string, int64_t>> increments =
+        model->rollup.Increments(booking, &planned);
     // The subjects' figures before this booking, for the events' totals.
     SALESOPS_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> before,
                               reads.HMGet(RollupKey(plan_id), BeforeFields(subjects)));
     // One write per hash: the plan's roll-up and each subject's breakdown.
-    for (auto& [key, increments] : CountersByHash(plan_id, model->rollup.Increments(booking))) {
-      b.HIncrBy(std::move(key), std::move(increments));
+    for (auto& [key, by_hash] : CountersByHash(plan_id, std::move(increments))) {
+      b.HIncrBy(std::move(key), std::move(by_hash));
     }
     for (size_t i = 0; i < subjects.size(); ++i) {
       int64_t actual = 0, unplanned = 0;
@@ -245,14 +260,15 @@ absl::Status AttainmentProjection::AddBooking(const CloudEvent& cause, const Dea
       // same plan and subject states them anew (WriteBatch::EmitLatest), and
       // this one is then never made.
       b.EmitLatest(
-          [model = model, plan = plan_id, subject, actual, unplanned, now, tz = tz_, team_name,
-           source = cause.source, id = cause.id, trace = cause.trace_id] {
-            v1::Attainment a = RollupAttainment(*model, subject, actual, unplanned, now, tz);
+          [context, subject, actual, unplanned, team_name] {
+            const EventContext& c = *context;
+            v1::Attainment a = RollupAttainment(*c.model, subject, actual, unplanned, c.now, c.tz);
             if (a.level() == v1::ATTAINMENT_LEVEL_REP && a.team().empty()) {
               a.set_team(team_name);
             }
-            return MakeCloudEvent(kTargetsSource, plan, a.subject(),
-                                  AttainmentEvent(a, model->period, source, id), now, trace);
+            return MakeCloudEvent(kTargetsSource, c.plan, a.subject(),
+                                  AttainmentEvent(a, c.model->period, c.source, c.id), c.now,
+                                  c.trace);
           },
           kTargetsTopic, std::move(state_key));
     }
