@@ -113,6 +113,10 @@ void ProjectionStore::CombinedStream::Close(bool last) {
   if (!last) {
     marker_ = absl::StrCat(store_.chain_prefix_, store_.chain_count_.fetch_add(1));
     combined->Set(marker_, "1", kChainMarkerTtlSeconds);
+  } else {
+    // Nothing chains on to it: should more be added (after SendLast), it
+    // commits one event at a time at Finish, after this chunk's answer.
+    streaming_ = false;
   }
   stream_->Add(*std::move(combined));
   chunk.sent = true;

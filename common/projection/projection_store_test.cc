@@ -315,5 +315,34 @@ TEST_F(ProjectionStoreCombinedTest, AStreamCommitsEveryChunkAndLeavesNoMarker) {
   }
 }
 
+// SendLast sends the open chunk as the last one; Finish then only waits. An
+// event added after it still commits, once and after the chunk, on its own.
+TEST_F(ProjectionStoreCombinedTest, EventsAddedAfterTheLastChunkCommitOneByOneAfterIt) {
+  MarkerRecorder recorder(kv_);
+  ProjectionStore store(recorder, "p:seen:");
+  std::vector<CloudEvent> events;
+  for (int i = 1; i <= 6; ++i) {
+    events.push_back(Event(i));
+  }
+  std::vector<std::pair<const CloudEvent*, WriteBatch>> items = Items(events);
+  ProjectionStore::CombinedStream stream = store.OpenCombined(30);
+  for (size_t k = 0; k < 4; ++k) {
+    stream.Add(*items[k].first, std::move(items[k].second));
+  }
+  stream.SendLast();
+  stream.Add(*items[4].first, std::move(items[4].second));
+  stream.Add(*items[5].first, std::move(items[5].second));
+  std::vector<absl::StatusOr<CommitResult>> r = stream.Finish();
+  ASSERT_EQ(r.size(), 6u);
+  for (const auto& each : r) {
+    ASSERT_TRUE(each.ok());
+    EXPECT_TRUE(each->committed);
+  }
+  EXPECT_EQ(Count(), "21");
+  EXPECT_THAT(EmittedIds(), ElementsAre("out-1", "out-2", "out-3", "out-4", "out-5", "out-6"));
+  EXPECT_TRUE(recorder.set.empty()) << "the last chunk links to nothing";
+  EXPECT_EQ(store.combined_fallbacks(), 1) << "the two after it, one at a time";
+}
+
 }  // namespace
 }  // namespace salesops

@@ -110,5 +110,18 @@ int main(int argc, char** argv) {
   metrics.AddCounterFn("salesops_attainment_alone_events_total",
                        "Wave events applied on their own (a lost race, a failed read or commit)",
                        svc, [&] { return attainment.batch_stats().alone.load(); });
+  // Which side sets a busy consumer's pace: a large commit_wait share is
+  // Redis catching up with the commits sent; a large build share, this process.
+  const std::pair<const char*, const std::atomic<int64_t>*> steps[] = {
+      {"read", &attainment.batch_stats().read_ns},
+      {"build", &attainment.batch_stats().build_ns},
+      {"commit_wait", &attainment.batch_stats().commit_wait_ns}};
+  for (const auto& [step, ns] : steps) {
+    metrics.AddCounterFn("salesops_attainment_wave_seconds_total",
+                         "Waves' time by step: waiting for reads, building and sending the "
+                         "commits, waiting for the last commits' answers",
+                         {{"service", "targets"}, {"step", step}},
+                         [ns = ns] { return static_cast<double>(ns->load()) / 1e9; });
+  }
   return runtime.Serve(&service, kTargetsServiceName);
 }

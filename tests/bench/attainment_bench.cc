@@ -370,6 +370,15 @@ int Run() {
     return s;
   };
   Cpu base_cpu, att_cpu;
+  // The waves' time by step (AttainmentBatchStats), ms over a round.
+  struct Steps {
+    double read = 0, build = 0, commit_wait = 0;
+  };
+  auto steps_now = [&projection] {
+    const AttainmentBatchStats& st = projection.batch_stats();
+    return Steps{st.read_ns.load() / 1e6, st.build_ns.load() / 1e6, st.commit_wait_ns.load() / 1e6};
+  };
+  Steps att_steps;
   const double base_s = baseline("base", 0);
   const double att_one_s = attainment("att", false);
   const double base_combined_s = baseline("base-combined", 2);
@@ -381,8 +390,10 @@ int Run() {
   for (int r = 0; r < rounds; ++r) {
     Cpu b, a;
     const double bs = measured(b, [&] { return baseline(absl::StrCat("base-batched-", r), 1); });
+    const Steps steps0 = steps_now();
     const double as =
         measured(a, [&] { return attainment(absl::StrCat("att-batched-", r), true); });
+    const Steps steps1 = steps_now();
     if (bs < 0 || as < 0) {
       return 1;
     }
@@ -395,6 +406,8 @@ int Run() {
     if (att_s < 0 || as < att_s) {
       att_s = as;
       att_cpu = a;
+      att_steps = {steps1.read - steps0.read, steps1.build - steps0.build,
+                   steps1.commit_wait - steps0.commit_wait};
     }
   }
   if (base_s < 0 || att_one_s < 0 || base_combined_s < 0) {
@@ -430,7 +443,8 @@ int Run() {
       "\"redis_calls_per_event\":%s,\"baseline_redis_calls_per_event\":%s,"
       "\"redis_usec_per_event\":%s,\"baseline_redis_usec_per_event\":%s,"
       "\"rounds\":%d,\"batched_rounds_events_per_s\":%s,"
-      "\"baseline_batched_rounds_events_per_s\":%s,\"root_actual_ok\":%s}\n",
+      "\"baseline_batched_rounds_events_per_s\":%s,\"wave_ms\":{\"read\":%.1f,\"build\":%.1f,"
+      "\"commit_wait\":%.1f},\"root_actual_ok\":%s}\n",
       n_events, 1 + 108 + n_reps, kBatch, att_s, n_events / att_s, n_events / att_one_s, base_s,
       n_events / base_s, n_events / base_batched_s, base_batched_s / att_s, base_s / att_one_s,
       base_s / att_s, n_events / base_combined_s, base_combined_s / att_s,
@@ -439,8 +453,8 @@ int Run() {
       static_cast<long long>(projection.batch_stats().alone.load()), att_cpu.client_us,
       att_cpu.redis_us, base_cpu.client_us, base_cpu.redis_us, att_cpu.calls.c_str(),
       base_cpu.calls.c_str(), att_cpu.usec.c_str(), base_cpu.usec.c_str(), rounds,
-      list(att_rounds).c_str(), list(base_rounds).c_str(),
-      got_root == expected_root ? "true" : "false");
+      list(att_rounds).c_str(), list(base_rounds).c_str(), att_steps.read, att_steps.build,
+      att_steps.commit_wait, got_root == expected_root ? "true" : "false");
   if (got_root != expected_root) {
     return 1;
   }

@@ -289,6 +289,11 @@ print("  one at a time %.0f events/s vs bare apply one at a time %.0f/s: ratio %
       % (a['one_by_one_events_per_s'], a['baseline_events_per_s'], a['one_by_one_over_baseline']))
 print("  batched attainment / one-at-a-time bare apply: %.2f; %d waves, %d events in them, %d alone; root actual ok: %s"
       % (a['batched_over_one_by_one_baseline'], a['waves'], a['in_waves'], a['alone'], a['root_actual_ok']))
+if 'wave_ms' in a:
+    w = a['wave_ms']
+    print("  the best round's waves, ms: reading %.0f, building and sending commits %.0f, waiting for "
+          "Redis to answer the last ones %.0f (of %.0f ms in the round)"
+          % (w['read'], w['build'], w['commit_wait'], 1000 * a['attainment_s']))
 if 'client_cpu_us_per_event' in a:
     print("  CPU per event, batched: projection %.1f us + Redis %.1f us; bare apply %.1f + %.1f us"
           % (a['client_cpu_us_per_event'], a['redis_cpu_us_per_event'],

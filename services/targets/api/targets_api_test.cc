@@ -7,6 +7,7 @@
 #include "services/targets/api/targets_api.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -1033,9 +1034,13 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   for (const CloudEvent& e : in_waves) {
     ptrs.push_back(&e);
   }
+  const auto start = std::chrono::steady_clock::now();
   for (const absl::Status& s : waves.projection().HandleBatch(ptrs)) {
     EXPECT_TRUE(s.ok()) << s;
   }
+  const int64_t wall_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
   for (const CloudEvent& e : one_by_one) {
     ASSERT_TRUE(single.projection().Handle(e).ok());
   }
@@ -1045,6 +1050,13 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   EXPECT_EQ(stats.waves.load(), 1);
   EXPECT_EQ(stats.in_waves.load(), 400);
   EXPECT_EQ(stats.alone.load(), 0);
+  // The wave's time by step: each step took some, and together no more
+  // than the whole call.
+  EXPECT_GT(stats.read_ns.load(), 0);
+  EXPECT_GT(stats.build_ns.load(), 0);
+  EXPECT_GT(stats.commit_wait_ns.load(), 0);
+  EXPECT_LE(stats.read_ns.load() + stats.build_ns.load() + stats.commit_wait_ns.load(), wall_ns);
+  EXPECT_EQ(single.projection().batch_stats().build_ns.load(), 0) << "no wave one by one";
   // rep-1's figure: once per chunk that booked for it, each the running total.
   std::vector<int64_t> rep1;
   const auto events = waves.kv().Events();

@@ -1,6 +1,7 @@
 #include "services/targets/events/attainment_projection.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -515,6 +516,13 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
       ++stats_.alone;
     }
   };
+  // Adds the time since the last lap to `to`.
+  auto lap_start = std::chrono::steady_clock::now();
+  auto lap = [&lap_start](std::atomic<int64_t>& to) {
+    const auto now = std::chrono::steady_clock::now();
+    to += std::chrono::duration_cast<std::chrono::nanoseconds>(now - lap_start).count();
+    lap_start = now;
+  };
   // First round trip: the published plans, which events were applied before,
   // and the deals' records.
   std::vector<std::vector<std::string>> reads =
@@ -532,7 +540,9 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
       reads.push_back({"HGETALL", deal_keys.back()});
     }
   }
+  lap(stats_.build_ns);  // preparing reads counts as building
   absl::StatusOr<std::vector<RedisValue>> first = store_.ReadMany(reads);
+  lap(stats_.read_ns);
   if (!first.ok()) {
     // Each on its own, with its own retries. Said aloud: a read refused every
     // time (a Redis user without MGET) would otherwise only show as slowness.
@@ -599,7 +609,9 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
       cmd.insert(cmd.end(), set.begin(), set.end());
       hmgets.push_back(std::move(cmd));
     }
+    lap(stats_.build_ns);
     absl::StatusOr<std::vector<RedisValue>> second = store_.ReadMany(hmgets);
+    lap(stats_.read_ns);
     if (!second.ok()) {
       LogWarning("attainment wave read failed; applying its events one at a time",
                  {{"error", second.status().ToString()}, {"events", todo.size()}});
@@ -640,7 +652,10 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
     where.push_back(k);
   }
   ++stats_.waves;
+  commits.SendLast();
+  lap(stats_.build_ns);
   std::vector<absl::StatusOr<CommitResult>> results = commits.Finish();
+  lap(stats_.commit_wait_ns);
   std::vector<size_t> redo;
   for (size_t j = 0; j < results.size(); ++j) {
     const absl::StatusOr<CommitResult>& r = results[j];

@@ -44,6 +44,13 @@ struct AttainmentBatchStats {
   std::atomic<int64_t> waves{0};
   std::atomic<int64_t> in_waves{0};  // events committed as part of a wave
   std::atomic<int64_t> alone{0};     // wave events redone on their own (a lost race, an error)
+  // Where the waves' time goes, ns: waiting for their two reads; building
+  // their commits (Redis applies each chunk meanwhile); waiting, once all are
+  // sent, for Redis to answer the last ones. The last two tell which side
+  // sets the pace: a long wait is Redis catching up.
+  std::atomic<int64_t> read_ns{0};
+  std::atomic<int64_t> build_ns{0};
+  std::atomic<int64_t> commit_wait_ns{0};
 };
 
 class AttainmentProjection final : public EventHandler {
