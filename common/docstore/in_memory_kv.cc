@@ -462,9 +462,13 @@ absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
       return Internal("UNKNOWN_WRITE", op.command);
     }
   }
-  for (const auto& e : batch.events_) {
-    events_.push_back(e.entry->get());
-    result.outbox_ids.push_back(absl::StrCat(events_.size(), "-0"));
+  // As Redis keeps them: up to kEventsPerEntry events to an entry (kept here
+  // one by one, for Events()).
+  for (size_t k = 0; k < batch.events_.size(); ++k) {
+    events_.push_back(batch.events_[k].entry->get());
+    if (k % kEventsPerEntry == 0) {
+      result.outbox_ids.push_back(absl::StrCat(events_.size(), "-0"));
+    }
   }
   result.committed = true;
   return result;

@@ -354,7 +354,7 @@ TEST_P(KvContractTest, EventsCommitWithTheBatchOnly) {
   ok.Emit(e, "salesops.test.events.v1");
   CommitResult r = Commit(ok);
   EXPECT_TRUE(r.committed);
-  EXPECT_EQ(r.outbox_ids.size(), 2u);
+  EXPECT_EQ(r.outbox_ids.size(), 1u) << "a commit's events are one entry";
 
   WriteBatch refused;
   refused.ExpectAbsent(K("h"), "exists:h");
@@ -362,6 +362,21 @@ TEST_P(KvContractTest, EventsCommitWithTheBatchOnly) {
   r = Commit(refused);
   EXPECT_FALSE(r.committed);
   EXPECT_THAT(r.outbox_ids, IsEmpty());
+}
+
+// More events than an entry holds make several entries, in order.
+TEST_P(KvContractTest, ACommitOfManyEventsFillsAnEntryAtATime) {
+  WriteBatch b;
+  b.HSet(K("many"), {{"f", "1"}});
+  CloudEvent e = TestEvent("e-0");
+  for (size_t i = 0; i < kEventsPerEntry + 3; ++i) {
+    e.id = absl::StrCat("many-", i);
+    b.Emit(e, "salesops.test.events.v1");
+  }
+  CommitResult r = Commit(b);
+  EXPECT_TRUE(r.committed);
+  ASSERT_EQ(r.outbox_ids.size(), 2u);
+  EXPECT_NE(r.outbox_ids[0], r.outbox_ids[1]);
 }
 
 TEST_P(KvContractTest, CommitManyKeepsEachBatchAtomicOnItsOwn) {

@@ -375,6 +375,52 @@ TEST(OutboxFieldsTest, RejectsIncompleteEntries) {
   EXPECT_EQ(FieldViolations(r.status())[0].field, "outbox.time");
 }
 
+// A commit's several events are one entry (kEntries): read back in order,
+// each whole, also with a payload long enough for a multi-byte length; an
+// entry of one event and an older one read as one event. FromOutboxFields,
+// which answers one event, refuses a bundle instead of answering its first.
+TEST(OutboxFieldsTest, AnEntryOfSeveralEventsReadsBackInOrder) {
+  std::vector<std::string> serialized;
+  std::vector<CloudEvent> in;
+  for (int i = 0; i < 3; ++i) {
+    CloudEvent e = SampleEvent();
+    e.id = absl::StrCat("e-", i);
+    e.data = std::string(i == 1 ? 70'000 : 5 + i, static_cast<char>('a' + i));
+    in.push_back(e);
+    serialized.push_back(ToOutboxFields(e, absl::StrCat("topic-", i))[1]);
+  }
+  const std::string bundle = OutboxEntriesOf({serialized[0], serialized[1], serialized[2]});
+  common::v1::OutboxEntries parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bundle)) << "protobuf's own encoding of OutboxEntries";
+  ASSERT_EQ(parsed.entries_size(), 3);
+  auto back = FromOutboxEntry({{outbox_fields::kEntries, bundle}});
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ((*back)[i].first.id, in[i].id);
+    EXPECT_EQ((*back)[i].first.data, in[i].data);
+    EXPECT_EQ((*back)[i].first.time, in[i].time);
+    EXPECT_EQ((*back)[i].second, absl::StrCat("topic-", i));
+  }
+  for (const auto& one : {Pairs(ToOutboxFields(in[0], "t")), AttributeFields(in[0], "t")}) {
+    auto r = FromOutboxEntry(one);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].first.id, "e-0");
+  }
+  auto refused = FromOutboxFields({{outbox_fields::kEntries, bundle}});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  // Nothing in it, not an OutboxEntries, or one of its events incomplete.
+  CloudEvent no_type = SampleEvent();
+  no_type.type.clear();
+  for (const std::string& bad :
+       {std::string(), std::string("\xff\xff\xff", 3),
+        OutboxEntriesOf({serialized[0], ToOutboxFields(no_type, "t")[1]})}) {
+    auto r = FromOutboxEntry({{outbox_fields::kEntries, bad}});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad.size();
+  }
+}
+
 }  // namespace
 }  // namespace salesops
 

@@ -393,7 +393,7 @@ absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
 }
 
 void OutboxRelay::Publish(Entry entry) {
-  auto parsed = FromOutboxFields(entry.fields);
+  auto parsed = FromOutboxEntry(entry.fields);
   if (!parsed.ok()) {
     // Written by our own script, so this is a bug; keep the entry (pending)
     // for inspection rather than drop it silently.
@@ -401,38 +401,69 @@ void OutboxRelay::Publish(Entry entry) {
              {{"stream_id", entry.stream_id}, {"error", std::string(parsed.status().message())}});
     return;
   }
-  const auto& [event, topic] = *parsed;
+  // An entry holds one event or a commit's several: it is delivered once all
+  // of them are; published again (all of them) if one was not confirmed; left
+  // pending for a re-claim if one failed.
+  struct Answers {
+    size_t unanswered;
+    bool failed = false;
+    bool unconfirmed = false;
+  };
+  const size_t n = parsed->size();
+  auto answers = std::make_shared<Answers>(Answers{n});
+  const std::string id = entry.stream_id;
+  // The entry's last answer decides (called with mu_ held).
+  auto settle = [this, id](const Answers& a) {
+    if (a.failed) {
+      in_flight_.erase(id);  // stays pending in Redis: re-claimed after claim_min_idle
+    } else if (a.unconfirmed) {
+      unconfirmed_.push_back(id);  // published again at once; in flight till then
+    } else {
+      delivered_.push_back(id);
+    }
+  };
   {
     absl::MutexLock lock(&mu_);
-    in_flight_.insert(entry.stream_id);
-    stats_.unanswered = ++unanswered_;
+    in_flight_.insert(id);
+    unanswered_ += static_cast<int>(n);
+    stats_.unanswered = unanswered_;
   }
-  std::string id = entry.stream_id;
-  absl::Status s = producer_.Produce(topic, event.key, event.data, ToKafkaHeaders(event),
-                                     [this, id](absl::Status st) {
-                                       absl::MutexLock lock(&mu_);
-                                       stats_.unanswered = --unanswered_;
-                                       if (st.ok()) {
-                                         delivered_.push_back(id);
-                                         ++stats_.published;
-                                       } else if (ErrorReason(st) == "KAFKA_DELIVERY_UNCONFIRMED") {
-                                         // Acknowledged, perhaps not stored
-                                         // (producer.h): published again at
-                                         // once; in flight till then.
-                                         unconfirmed_.push_back(id);
-                                         ++stats_.unconfirmed;
-                                       } else {
-                                         // Stays pending in Redis; re-claimed after claim_min_idle.
-                                         in_flight_.erase(id);
-                                         ++stats_.failed;
-                                       }
-                                     });
-  if (!s.ok()) {
-    absl::MutexLock lock(&mu_);
-    in_flight_.erase(id);
-    stats_.unanswered = --unanswered_;
-    ++stats_.failed;
-    LogWarning("outbox relay: produce failed", {{"error", std::string(s.message())}});
+  for (size_t k = 0; k < n; ++k) {
+    const auto& [event, topic] = (*parsed)[k];
+    absl::Status s =
+        producer_.Produce(topic, event.key, event.data, ToKafkaHeaders(event),
+                          [this, answers, settle](absl::Status st) {
+                            absl::MutexLock lock(&mu_);
+                            stats_.unanswered = --unanswered_;
+                            if (st.ok()) {
+                              ++stats_.published;
+                            } else if (ErrorReason(st) == "KAFKA_DELIVERY_UNCONFIRMED") {
+                              // Acknowledged, perhaps not stored (producer.h).
+                              answers->unconfirmed = true;
+                              ++stats_.unconfirmed;
+                            } else {
+                              answers->failed = true;
+                              ++stats_.failed;
+                            }
+                            if (--answers->unanswered == 0) {
+                              settle(*answers);
+                            }
+                          });
+    if (!s.ok()) {
+      // Neither this event nor the entry's later ones were handed over.
+      LogWarning("outbox relay: produce failed", {{"error", std::string(s.message())}});
+      absl::MutexLock lock(&mu_);
+      const size_t not_sent = n - k;
+      unanswered_ -= static_cast<int>(not_sent);
+      stats_.unanswered = unanswered_;
+      ++stats_.failed;
+      answers->failed = true;
+      answers->unanswered -= not_sent;
+      if (answers->unanswered == 0) {
+        settle(*answers);
+      }
+      return;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // The outbox relay: publishes a service's outbox stream to Kafka and deletes
-// each entry only after Kafka confirmed its delivery (idempotent producer,
-// acks=all). Entries are read through a Redis consumer group, so entries a
-// crashed relay had read but not confirmed stay pending and are re-claimed
+// each entry only after Kafka confirmed the delivery of its events (one, or a
+// commit's several; idempotent producer, acks=all). Entries are read through a Redis consumer
+// group, so entries a crashed relay had read but not confirmed stay pending and are re-claimed
 // (XAUTOCLAIM) by a live relay after `claim_min_idle`. Kafka down ⇒ entries
 // wait; Redis down ⇒ the relay retries. An acknowledgement without an offset
 // is no proof (KafkaProducer: KAFKA_DELIVERY_UNCONFIRMED): the entry is
@@ -82,6 +82,7 @@ struct RelayOptions {
 };
 
 struct RelayStats {
+  // Events (an entry holds one, or a commit's several), as Kafka answered them.
   std::atomic<int64_t> published{0};
   std::atomic<int64_t> failed{0};
   std::atomic<int64_t> reclaimed{0};
@@ -95,7 +96,7 @@ struct RelayStats {
   // (or read and lingering, RelayOptions::linger).
   std::atomic<int64_t> unanswered{0};
   std::atomic<int64_t> held{0};
-  // Rounds handed to Kafka (published / rounds: entries per round).
+  // Rounds handed to Kafka (published / rounds: events per round).
   std::atomic<int64_t> rounds{0};
 };
 

@@ -449,33 +449,87 @@ absl::Status FromAttributeFields(const std::vector<std::pair<std::string, std::s
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::pair<CloudEvent, std::string>> EventOf(common::v1::OutboxEntry& entry) {
+  CloudEvent e;
+  e.id = std::move(*entry.mutable_id());
+  e.source = std::move(*entry.mutable_source());
+  e.type = std::move(*entry.mutable_type());
+  e.subject = std::move(*entry.mutable_subject());
+  e.key = std::move(*entry.mutable_key());
+  e.time = absl::FromUnixMicros(entry.time_micros());
+  e.trace_id = std::move(*entry.mutable_trace_id());
+  std::string topic = std::move(*entry.mutable_topic());
+  e.data = std::move(*entry.mutable_data());
+  if (e.id.empty() || e.type.empty() || topic.empty()) {
+    return InvalidField("outbox", "entry lacks id, type or topic");
+  }
+  return std::make_pair(std::move(e), std::move(topic));
+}
+
 }  // namespace
 
 absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
     const std::vector<std::pair<std::string, std::string>>& fields) {
-  CloudEvent e;
-  std::string topic;
   if (fields.size() == 1 && fields[0].first == outbox_fields::kEntry) {
     common::v1::OutboxEntry entry;
     if (!entry.ParseFromString(fields[0].second)) {
       return InvalidField("outbox", "entry is not an OutboxEntry");
     }
-    e.id = std::move(*entry.mutable_id());
-    e.source = std::move(*entry.mutable_source());
-    e.type = std::move(*entry.mutable_type());
-    e.subject = std::move(*entry.mutable_subject());
-    e.key = std::move(*entry.mutable_key());
-    e.time = absl::FromUnixMicros(entry.time_micros());
-    e.trace_id = std::move(*entry.mutable_trace_id());
-    topic = std::move(*entry.mutable_topic());
-    e.data = std::move(*entry.mutable_data());
-  } else {
-    SALESOPS_RETURN_IF_ERROR(FromAttributeFields(fields, e, topic));
+    return EventOf(entry);
   }
+  if (fields.size() == 1 && fields[0].first == outbox_fields::kEntries) {
+    return InvalidField("outbox", "an entry of several events (read it with FromOutboxEntry)");
+  }
+  CloudEvent e;
+  std::string topic;
+  SALESOPS_RETURN_IF_ERROR(FromAttributeFields(fields, e, topic));
   if (e.id.empty() || e.type.empty() || topic.empty()) {
     return InvalidField("outbox", "entry lacks id, type or topic");
   }
   return std::make_pair(std::move(e), std::move(topic));
+}
+
+absl::StatusOr<std::vector<std::pair<CloudEvent, std::string>>> FromOutboxEntry(
+    const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<std::pair<CloudEvent, std::string>> out;
+  if (fields.size() != 1 || fields[0].first != outbox_fields::kEntries) {
+    SALESOPS_ASSIGN_OR_RETURN(auto one, FromOutboxFields(fields));
+    out.push_back(std::move(one));
+    return out;
+  }
+  common::v1::OutboxEntries entries;
+  if (!entries.ParseFromString(fields[0].second) || entries.entries().empty()) {
+    return InvalidField("outbox", "entry is not a non-empty OutboxEntries");
+  }
+  out.reserve(entries.entries_size());
+  for (common::v1::OutboxEntry& entry : *entries.mutable_entries()) {
+    SALESOPS_ASSIGN_OR_RETURN(auto one, EventOf(entry));
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+std::string OutboxEntriesOf(const std::vector<std::string_view>& serialized_entries) {
+  // Protobuf's wire format: each as field 1, length-delimited (tag 0x0A, the
+  // length as a varint, the bytes).
+  size_t size = 0;
+  for (std::string_view e : serialized_entries) {
+    size += 1 + 10 + e.size();
+  }
+  std::string out;
+  out.reserve(size);
+  for (std::string_view e : serialized_entries) {
+    out.push_back('\x0a');
+    for (uint64_t n = e.size();; n >>= 7) {
+      if (n < 0x80) {
+        out.push_back(static_cast<char>(n));
+        break;
+      }
+      out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    }
+    out.append(e);
+  }
+  return out;
 }
 
 void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) const {
@@ -485,7 +539,7 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
     args += 3 + op.args.size();
   }
   for (const auto& e : batch.events_) {
-    args += 1 + e.entry->get().size();
+    args += 1 + e.entry->get().size();  // at most: several share an entry
   }
   c.args.reserve(args);
   c.keys.reserve(1 + batch.guards_.size() + batch.ops_.size());
@@ -521,9 +575,31 @@ void TransactionalOutbox::Arguments(const WriteBatch& batch, CommitArgs* out) co
     c.args.insert(c.args.end(), {op.command, key_ref(op.key), number(op.args.size())});
     c.args.insert(c.args.end(), op.args.begin(), op.args.end());
   }
-  c.args.push_back(number(batch.events_.size()));
+  // One event: its entry as it is. Several: kEventsPerEntry at a time as one
+  // entry (an entry made otherwise, which Emit never does, goes on its own).
+  std::vector<std::vector<std::string_view>> entries;  // each: its fields
+  std::vector<std::string_view> bundle;
+  auto close_bundle = [&] {
+    if (!bundle.empty()) {
+      entries.push_back({outbox_fields::kEntries, c.bundles.emplace_back(OutboxEntriesOf(bundle))});
+      bundle.clear();
+    }
+  };
   for (const auto& e : batch.events_) {
     const std::vector<std::string>& fields = e.entry->get();
+    if (batch.events_.size() > 1 && fields.size() == 2 && fields[0] == outbox_fields::kEntry) {
+      bundle.push_back(fields[1]);
+      if (bundle.size() == kEventsPerEntry) {
+        close_bundle();
+      }
+      continue;
+    }
+    close_bundle();
+    entries.emplace_back(fields.begin(), fields.end());
+  }
+  close_bundle();
+  c.args.push_back(number(entries.size()));
+  for (const auto& fields : entries) {
     c.args.push_back(number(fields.size()));
     c.args.insert(c.args.end(), fields.begin(), fields.end());
   }

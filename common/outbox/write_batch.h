@@ -143,15 +143,26 @@ struct CommitResult {
   bool committed = false;
   std::string failed_tag;  // the failed guard's tag
   std::string current;     // what the failed guard found
+  // The stream entries holding the commit's events: one for up to
+  // kEventsPerEntry events (none without events).
   std::vector<std::string> outbox_ids;
 };
 
-// Field names of an outbox stream entry. Entries are written as one field,
-// kEntry: a salesops.common.v1.OutboxEntry. Entries written before 2026-12-07
-// had a field per attribute (the rest below); FromOutboxFields still reads
-// those, so a stream that holds both relays both.
+// A commit's events are one outbox entry (outbox_fields::kEntries) of up to
+// this many: Redis stores, copies into its AOF and the relay reads and
+// deletes one entry instead of one per event, and an entry stays well
+// within one produce round of the relay.
+inline constexpr size_t kEventsPerEntry = 256;
+
+// Field names of an outbox stream entry. An entry is one field: kEntry, a
+// salesops.common.v1.OutboxEntry, for a commit of one event; kEntries, a
+// salesops.common.v1.OutboxEntries, for a commit of several (up to
+// kEventsPerEntry each: more make several entries). Entries written before
+// 2026-12-07 had a field per attribute (the rest below); FromOutboxEntry
+// still reads those, so a stream that holds every form relays them all.
 namespace outbox_fields {
 inline constexpr char kEntry[] = "e";
+inline constexpr char kEntries[] = "es";
 inline constexpr char kId[] = "id";
 inline constexpr char kSource[] = "source";
 inline constexpr char kType[] = "type";
@@ -235,6 +246,7 @@ class TransactionalOutbox final : public BatchCommitter {
     std::vector<std::string_view> keys;
     std::vector<std::string_view> args;
     std::deque<std::string> numbers;  // a deque: views into it stay valid as it grows
+    std::deque<std::string> bundles;  // kEntries values, likewise
     CommitArgs() = default;
     CommitArgs(const CommitArgs&) = delete;
     CommitArgs& operator=(const CommitArgs&) = delete;
@@ -249,7 +261,15 @@ class TransactionalOutbox final : public BatchCommitter {
 
 // Converts between CloudEvent + topic and the stream entry's fields.
 std::vector<std::string> ToOutboxFields(const CloudEvent& event, const std::string& topic);
+// One event's entry (kEntry, or a field per attribute); INVALID_ARGUMENT for
+// an entry of several (FromOutboxEntry reads those).
 absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
     const std::vector<std::pair<std::string, std::string>>& fields);
+// Every event of an entry, in order, whichever form it has.
+absl::StatusOr<std::vector<std::pair<CloudEvent, std::string>>> FromOutboxEntry(
+    const std::vector<std::pair<std::string, std::string>>& fields);
+// The kEntries value holding these OutboxEntry serializations, in order
+// (each as it is: an OutboxEntries is their concatenation as field 1).
+std::string OutboxEntriesOf(const std::vector<std::string_view>& serialized_entries);
 
 }  // namespace salesops

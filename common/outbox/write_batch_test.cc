@@ -431,6 +431,55 @@ TEST(CommitCommandTest, StreamEncodingIsTheArgumentVectorsEncoding) {
   }
 }
 
+// The commit command writes one stream entry for a commit's events, in
+// order, kEventsPerEntry at most to an entry; one event stays an entry of one.
+TEST(CommitCommandTest, ACommitsEventsAreOneEntryEach256) {
+  RedisClient redis(RedisOptions{});  // never connects: only the command is read
+  TransactionalOutbox outbox(redis, "t:{t}:outbox");
+  auto entries_of = [&](const WriteBatch& b) {
+    // The script's arguments end with: count, then per entry its field count
+    // and fields.
+    std::vector<std::string> cmd = outbox.CommitCommand(b);
+    std::vector<std::vector<std::pair<std::string, std::string>>> out;
+    for (size_t i = 0; i + 2 < cmd.size(); ++i) {
+      if ((cmd[i + 1] == outbox_fields::kEntries || cmd[i + 1] == outbox_fields::kEntry) &&
+          cmd[i] == "2") {
+        out.push_back({{cmd[i + 1], cmd[i + 2]}});
+      }
+    }
+    return out;
+  };
+  CloudEvent e;
+  e.source = "/salesops/test";
+  e.type = "salesops.test.v1.Thing";
+  e.key = "k";
+  WriteBatch one, many;
+  e.id = "only";
+  one.Emit(e, "t1");
+  for (size_t i = 0; i < kEventsPerEntry + 1; ++i) {
+    e.id = absl::StrCat("e-", i);
+    many.Emit(e, "t1");
+  }
+  auto single = entries_of(one);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0][0].first, outbox_fields::kEntry);
+  auto bundles = entries_of(many);
+  ASSERT_EQ(bundles.size(), 2u);
+  std::vector<std::string> ids;
+  for (const auto& fields : bundles) {
+    EXPECT_EQ(fields[0].first, outbox_fields::kEntries);
+    auto events = FromOutboxEntry(fields);
+    ASSERT_TRUE(events.ok()) << events.status();
+    for (const auto& [event, topic] : *events) {
+      ids.push_back(event.id);
+    }
+  }
+  ASSERT_EQ(ids.size(), kEventsPerEntry + 1);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(ids[i], absl::StrCat("e-", i));
+  }
+}
+
 TEST(CommitCommandTest, ZAddScoresPrintAsPrintfWould) {
   for (double score : {0.0, -0.0, 1.0, -7.0, 1700000000.0, 1.5, 0.1, 1e15, 1e300, -2.5e-7}) {
     WriteBatch b;

@@ -145,13 +145,20 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finis
         continue;
       }
       if (r->committed) {
-        size_t next_id = 0;
+        // The chunk's events are its entries', kEventsPerEntry to an entry:
+        // each event gets the entries its events are in.
+        size_t at = 0;  // the chunk's events so far
         for (size_t published : chunk.published) {
           CommitResult each;
           each.committed = true;
-          for (size_t k = 0; k < published && next_id < r->outbox_ids.size(); ++k) {
-            each.outbox_ids.push_back(r->outbox_ids[next_id++]);
+          for (size_t k = at; k < at + published; ++k) {
+            const size_t entry = k / kEventsPerEntry;
+            if (entry < r->outbox_ids.size() &&
+                (each.outbox_ids.empty() || each.outbox_ids.back() != r->outbox_ids[entry])) {
+              each.outbox_ids.push_back(r->outbox_ids[entry]);
+            }
           }
+          at += published;
           out.push_back(std::move(each));
         }
         continue;

@@ -70,8 +70,9 @@ class ProjectionStore {
   // reads what an earlier one writes, a guard fails, e.g. an event applied
   // meanwhile by another consumer), the chunk goes as TryApplyOnceMany does,
   // each event on its own. Results in order, as TryApplyOnceMany's, except
-  // that an event's outbox_ids are those of its events the combined commit
-  // published (WriteBatch::EmitLatest's superseded ones are not).
+  // that an event's outbox_ids are the entries holding its events the
+  // combined commit published (WriteBatch::EmitLatest's superseded ones are
+  // not), entries it may share with other events of the commit.
   std::vector<absl::StatusOr<CommitResult>> TryApplyCombined(
       std::vector<std::pair<const CloudEvent*, WriteBatch>> items);
   // How many combined commits fell back to one commit per event (thread-safe).

@@ -77,10 +77,11 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
                     "Outbox entries read, not yet handed to Kafka (it is answering the round "
                     "ahead, or the round lingers)",
                     svc, [this] { return relay_->stats().held.load(); });
-  metrics_.AddCounterFn("salesops_outbox_published_total", "Outbox entries delivered to Kafka", svc,
+  metrics_.AddCounterFn("salesops_outbox_published_total",
+                        "Outbox events delivered to Kafka (an entry holds a commit's events)", svc,
                         [this] { return relay_->stats().published.load(); });
   metrics_.AddCounterFn("salesops_outbox_rounds_total",
-                        "Rounds of outbox entries handed to Kafka (published / rounds: entries "
+                        "Rounds of outbox entries handed to Kafka (published / rounds: events "
                         "per round)",
                         svc, [this] { return relay_->stats().rounds.load(); });
   metrics_.AddCounterFn("salesops_outbox_unconfirmed_total",
