@@ -270,8 +270,7 @@ void RollupModel::Index() {
   for (size_t i : leaves_) {
     is_leaf_[i] = true;
   }
-  // A cell that fixes a member matches only that member's bookings: index them
-  // by member, so matching a booking looks at the other cells and the rep's own.
+  // Each cell's fixed values as codes (value_codes_), so matching compares numbers.
   cell_codes_.reserve(cells_.size());
   for (const RollupCell& c : cells_) {
     auto code = [this](int d, const std::string& v) -> uint32_t {
@@ -288,7 +287,10 @@ void RollupModel::Index() {
     cell_codes_.push_back({{code(0, c.product_line), code(1, c.region), code(2, c.channel),
                             code(3, c.customer_type), team_fixed ? code(4, c.team) : 0}});
   }
-  // The dimension most cells without a member fix is the one they are indexed by.
+  // A cell that fixes a member matches only that member's bookings: index them
+  // by member. The others are indexed by the dimension most of them fix, so
+  // matching a booking looks at the rep's own cells, those fixing its value
+  // of that dimension, and those leaving it open.
   size_t fixed[5] = {0, 0, 0, 0, 0};
   for (size_t i = 0; i < cells_.size(); ++i) {
     if (!cells_[i].member.empty()) {
