@@ -253,11 +253,27 @@ absl::Status OutboxRelay::ReadNew() {
     stats_.held = 0;
     ++stats_.rounds;
   }
-  for (Entry& e : entries) {
-    Publish(std::move(e));
+  for (size_t k = 0; k < entries.size(); ++k) {
+    if (!RoomForEvents()) {
+      // The rest goes with the next round.
+      Hold(std::vector<Entry>(std::make_move_iterator(entries.begin() + k),
+                              std::make_move_iterator(entries.end())));
+      break;
+    }
+    Publish(std::move(entries[k]));
   }
   SendRound(absl::Milliseconds(1));
   return linger_read;
+}
+
+bool OutboxRelay::RoomForEvents() {
+  struct Room {
+    const int* unanswered;
+    int max;
+    bool operator()() const { return *unanswered < max; }
+  } room{&unanswered_, options_.max_unanswered_events};
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&room), options_.round_wait);
 }
 
 void OutboxRelay::Hold(std::vector<Entry> more) {
@@ -371,7 +387,8 @@ absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
       (void)redis_.Command(ack);
     }
     bool published = false;
-    for (Entry& e : entries) {
+    for (size_t k = 0; k < entries.size(); ++k) {
+      Entry& e = entries[k];
       bool busy;
       {
         absl::MutexLock lock(&mu_);
@@ -379,6 +396,21 @@ absl::Status OutboxRelay::Reclaim(absl::Duration min_idle, bool* done) {
       }
       if (busy || held.contains(e.stream_id)) {
         continue;  // ours, with Kafka or waiting for a round: not abandoned
+      }
+      if (!RoomForEvents()) {
+        // Claimed, and now pending under our name: they go with the next
+        // round; the rest of the stream waits for the next pass.
+        std::vector<Entry> rest;
+        for (; k < entries.size(); ++k) {
+          if (!held.contains(entries[k].stream_id)) {
+            rest.push_back(std::move(entries[k]));
+          }
+        }
+        Hold(std::move(rest));
+        if (published) {
+          SendRound(options_.round_wait);
+        }
+        return absl::OkStatus();
       }
       ++stats_.reclaimed;
       Publish(std::move(e));
@@ -456,7 +488,7 @@ void OutboxRelay::Publish(Entry entry) {
       const size_t not_sent = n - k;
       unanswered_ -= static_cast<int>(not_sent);
       stats_.unanswered = unanswered_;
-      ++stats_.failed;
+      stats_.failed += static_cast<int64_t>(not_sent);
       answers->failed = true;
       answers->unanswered -= not_sent;
       if (answers->unanswered == 0) {

@@ -50,6 +50,11 @@ struct RelayOptions {
   int batch_size = 500;
   // Bound on entries handed to Kafka and not yet confirmed or acknowledged.
   int max_in_flight = 10000;
+  // Events handed to Kafka and not answered, at most (plus one entry's): half
+  // of librdkafka's queue (queue.buffering.max.messages, 100,000), so that an
+  // entry's events never find it full. max_in_flight and batch_size count
+  // entries, and an entry holds up to kEventsPerEntry events.
+  int max_unanswered_events = 50'000;
   // Entries are handed to Kafka a round at a time: the next round is read
   // while Kafka answers for the last one, and handed over once fewer than 5
   // records are unanswered. librdkafka 2.0's idempotent producer counts
@@ -63,8 +68,10 @@ struct RelayOptions {
   // How long the relay waits for a round's answers before it acknowledges
   // what was confirmed, re-claims, and waits again.
   absl::Duration round_wait = absl::Milliseconds(200);
-  // While Kafka answers, entries are read ahead up to about this many bytes:
-  // a round that fits one produce request (librdkafka's batch.size, 1 MB).
+  // While Kafka answers, entries are read ahead until they pass this many
+  // bytes: about a round that fits one produce request (librdkafka's
+  // batch.size, 1 MB). One read takes up to batch_size entries, so a round of
+  // entries holding many events each (a combined commit's) can be larger.
   size_t round_bytes = 512 * 1024;
   // A round whose read found less than a full batch waits this long for more
   // before it goes (as a producer's linger.ms): under load Kafka gets fewer,
@@ -85,15 +92,15 @@ struct RelayStats {
   // Events (an entry holds one, or a commit's several), as Kafka answered them.
   std::atomic<int64_t> published{0};
   std::atomic<int64_t> failed{0};
-  std::atomic<int64_t> reclaimed{0};
+  std::atomic<int64_t> reclaimed{0};  // entries
   // Acknowledged by Kafka without an offset (not known to be stored), and so
   // published again (KafkaProducer: KAFKA_DELIVERY_UNCONFIRMED).
   std::atomic<int64_t> unconfirmed{0};
   std::atomic<int64_t> backlog{0};    // XLEN, refreshed every second
   std::atomic<int64_t> takeovers{0};  // times this relay became the active one
   std::atomic<int> active{0};         // 1 while relaying (holding the lease, if any)
-  // Handed to Kafka, not answered yet; read ahead, waiting for those answers
-  // (or read and lingering, RelayOptions::linger).
+  // Events handed to Kafka, not answered yet; entries read ahead, waiting for
+  // those answers (or read and lingering, RelayOptions::linger).
   std::atomic<int64_t> unanswered{0};
   std::atomic<int64_t> held{0};
   // Rounds handed to Kafka (published / rounds: events per round).
@@ -135,6 +142,9 @@ class OutboxRelay {
   // when it stopped early for lack of room (the rest waits for the next pass).
   absl::Status Reclaim(absl::Duration min_idle, bool* done);
   void Publish(Entry entry);
+  // Whether fewer than max_unanswered_events are unanswered, waiting up to
+  // round_wait for answers.
+  bool RoomForEvents();
   // Up to `count` new entries, blocking briefly for them or not; OK once the
   // replicas have them (AwaitReplicated).
   absl::StatusOr<std::vector<Entry>> Read(int count, bool block);

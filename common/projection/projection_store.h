@@ -92,8 +92,8 @@ class ProjectionStore {
    public:
     void Add(const CloudEvent& event, WriteBatch batch);
     // Sends the open chunk as the last one, so that Finish only waits for the
-    // answers (optional: Finish does it too). Events added after it are
-    // committed one at a time by Finish, after the chunks sent.
+    // answers (optional: Finish does it too). Events added after it had sent
+    // a chunk are committed one at a time by Finish, after the chunks sent.
     void SendLast() { Close(/*last=*/true); }
     std::vector<absl::StatusOr<CommitResult>> Finish();
 

@@ -68,10 +68,11 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
   metrics_.AddGauge("salesops_outbox_relay_active",
                     "1 on the replica whose relay publishes the outbox (holds the relay lease)",
                     svc, [this] { return relay_->stats().active.load(); });
-  metrics_.AddGauge("salesops_outbox_backlog", "Outbox entries not yet published", svc,
+  metrics_.AddGauge("salesops_outbox_backlog",
+                    "Outbox entries not yet published (an entry holds a commit's events)", svc,
                     [this] { return relay_->stats().backlog.load(); });
   metrics_.AddGauge("salesops_outbox_unanswered",
-                    "Outbox entries handed to Kafka whose delivery is not answered yet", svc,
+                    "Outbox events handed to Kafka whose delivery is not answered yet", svc,
                     [this] { return relay_->stats().unanswered.load(); });
   metrics_.AddGauge("salesops_outbox_held",
                     "Outbox entries read, not yet handed to Kafka (it is answering the round "

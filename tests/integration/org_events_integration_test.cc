@@ -805,6 +805,22 @@ TEST(OutboxRelayTest, AnEntryOfSeveralEventsIsDeletedOnceAllAreStored) {
   again.Stop(absl::Seconds(5));
   EXPECT_EQ(StoredOnMock(producer, topic), 3 + 3);
   EXPECT_EQ(outbox_length(), 0);
+
+  // Entries of many events, more than the relay lets go unanswered at once:
+  // each waits for room, and every event arrives.
+  for (int c = 0; c < 3; ++c) {
+    commit(absl::StrCat("c", c, "-"), static_cast<int>(kEventsPerEntry));
+  }
+  RelayOptions small = ro;
+  small.max_unanswered_events = 300;
+  OutboxRelay capped(redis, producer, small);
+  capped.Start();
+  const int64_t want = 3 * static_cast<int64_t>(kEventsPerEntry);
+  EXPECT_TRUE(capped.WaitUntil([want](const RelayStats& st) { return st.published.load() == want; },
+                               absl::Seconds(30)));
+  capped.Stop(absl::Seconds(5));
+  EXPECT_EQ(StoredOnMock(producer, topic), 6 + want);
+  EXPECT_EQ(outbox_length(), 0);
   producer.Stop();
   (void)RedisClient(RedisAs("admin")).Command({"DEL", ro.stream_key});
 }
