@@ -15,6 +15,8 @@
 #include "absl/time/time.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "salesops/common/v1/outbox_entry.pb.h"
 
 namespace salesops {
@@ -510,24 +512,19 @@ absl::StatusOr<std::vector<std::pair<CloudEvent, std::string>>> FromOutboxEntry(
 }
 
 std::string OutboxEntriesOf(const std::vector<std::string_view>& serialized_entries) {
-  // Protobuf's wire format: each as field 1, length-delimited (tag 0x0A, the
-  // length as a varint, the bytes).
-  size_t size = 0;
-  for (std::string_view e : serialized_entries) {
-    size += 1 + 10 + e.size();
-  }
+  // Each as OutboxEntries' field 1, length-delimited: what serializing the
+  // message would write, without parsing the entries back first.
   std::string out;
-  out.reserve(size);
-  for (std::string_view e : serialized_entries) {
-    out.push_back('\x0a');
-    for (uint64_t n = e.size();; n >>= 7) {
-      if (n < 0x80) {
-        out.push_back(static_cast<char>(n));
-        break;
-      }
-      out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  {
+    google::protobuf::io::StringOutputStream raw(&out);
+    google::protobuf::io::CodedOutputStream coded(&raw);
+    // Field number, wire type 2 (length-delimited).
+    constexpr uint32_t kTag = (common::v1::OutboxEntries::kEntriesFieldNumber << 3) | 2;
+    for (std::string_view e : serialized_entries) {
+      coded.WriteTag(kTag);
+      coded.WriteVarint32(static_cast<uint32_t>(e.size()));
+      coded.WriteRaw(e.data(), static_cast<int>(e.size()));
     }
-    out.append(e);
   }
   return out;
 }
