@@ -867,11 +867,12 @@ std::vector<CloudEvent> MixedBatch(AttainmentWorld& w, std::vector<std::string>*
   return out;
 }
 
-// What a wave publishes against what one event at a time publishes: the
-// same events in the same order, but of a subject's AttainmentUpdated events
-// in one combined commit only the last (WriteBatch::EmitLatest): so `waves`
-// is a subsequence of `single`, every BookingUnplanned is kept, and each
-// subject's last figure is the same.
+// What a wave publishes against what one event at a time publishes, the
+// latter taking the events in the order the waves apply them (each rep's
+// bookings side by side in its wave): the same events in the same order, but
+// of a subject's AttainmentUpdated events in one combined commit only the
+// last (WriteBatch::EmitLatest): so `waves` is a subsequence of `single`,
+// every BookingUnplanned is kept, and each subject's last figure is the same.
 void ExpectSameLatestFigures(const std::vector<std::string>& waves,
                              const std::vector<std::string>& single) {
   size_t at = 0;
@@ -897,8 +898,17 @@ void ExpectSameLatestFigures(const std::vector<std::string>& waves,
   EXPECT_EQ(last(waves), last(single));
 }
 
+// The order HandleBatch applies MixedBatch in: within each of its three waves
+// (o1 and o2 recur), each rep's bookings side by side at its first booking's
+// place. Wave two: e6 (a re-pricing, no booking), rep-1's e7 and e9, rep-2's
+// e8. Wave three: rep-1's e7 (again) and e14, e10 (lost), rep-5's e11, the
+// poison e12 (nothing to apply), rep-4's e13 and e16, rep-3's e15.
+const std::vector<size_t> kMixedBatchWaveOrder = {0, 1,  2,  3,  4,  5,  6,  8, 7,
+                                                  9, 14, 10, 11, 12, 13, 16, 15};
+
 // Two identical worlds and the mixed batch: `waves` takes it through
-// HandleBatch (after `before_waves`), `single` one event at a time.
+// HandleBatch (after `before_waves`), `single` one event at a time, in the
+// order the waves apply it (`one_by_one[k]` is the status of event k).
 struct SideBySide {
   AttainmentWorld waves, single;
   std::vector<std::string> opps;
@@ -910,6 +920,7 @@ struct SideBySide {
     std::vector<std::string> unused;
     const std::vector<CloudEvent> batch = MixedBatch(waves, &opps);
     const std::vector<CloudEvent> same = MixedBatch(single, &unused);
+    EXPECT_EQ(same.size(), kMixedBatchWaveOrder.size());
     std::vector<const CloudEvent*> ptrs;
     for (const CloudEvent& e : batch) {
       ptrs.push_back(&e);
@@ -918,8 +929,9 @@ struct SideBySide {
       before_waves(waves);
     }
     in_waves = waves.projection().HandleBatch(ptrs);
-    for (const CloudEvent& e : same) {
-      one_by_one.push_back(single.projection().Handle(e));
+    one_by_one.resize(same.size());
+    for (size_t k : kMixedBatchWaveOrder) {
+      one_by_one[k] = single.projection().Handle(same[k]);
     }
   }
 };
@@ -1041,8 +1053,12 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   const int64_t wall_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();
-  for (const CloudEvent& e : one_by_one) {
-    ASSERT_TRUE(single.projection().Handle(e).ok());
+  // One by one in the order the wave applies them: each rep's deals side by
+  // side, the reps in the order they first booked.
+  for (int r = 0; r < 5; ++r) {
+    for (int i = r; i < 400; i += 5) {
+      ASSERT_TRUE(single.projection().Handle(one_by_one[i]).ok());
+    }
   }
   EXPECT_EQ(waves.Figures(opps), single.Figures(opps));
   ExpectSameLatestFigures(waves.Caused(), single.Caused());
@@ -1057,8 +1073,10 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   EXPECT_GT(stats.commit_wait_ns.load(), 0);
   EXPECT_LE(stats.read_ns.load() + stats.build_ns.load() + stats.commit_wait_ns.load(), wall_ns);
   EXPECT_EQ(single.projection().batch_stats().build_ns.load(), 0) << "no wave one by one";
-  // rep-1's figure: once per chunk that booked for it, each the running total.
-  std::vector<int64_t> rep1;
+  // A subject's figure: once per chunk that booked for it, each the running
+  // total. t-hz (rep-1, rep-2, rep-3: 240 deals) spans chunks; rep-1's 80
+  // deals, side by side, span one or two.
+  std::vector<int64_t> rep1, hz;
   const auto events = waves.kv().Events();
   for (size_t i = waves.setup_events_; i < events.size(); ++i) {
     const CloudEvent& e = events[i].first;
@@ -1069,17 +1087,28 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
     ASSERT_TRUE(u.ok());
     if (u->subject() == "members/rep-1") {
       rep1.push_back(u->actual().amount_minor());
+    } else if (u->subject() == "orgUnits/t-hz") {
+      hz.push_back(u->actual().amount_minor());
     }
   }
-  ASSERT_GE(rep1.size(), 2u) << "400 deals are more than one chunk";
-  EXPECT_LT(rep1.size(), 80u) << "fewer updates than rep-1's deals: summed within a chunk";
+  ASSERT_GE(hz.size(), 2u) << "240 deals are more than one chunk";
+  EXPECT_LT(hz.size(), 240u) << "fewer updates than t-hz's deals: summed within a chunk";
+  EXPECT_TRUE(std::is_sorted(hz.begin(), hz.end()));
+  EXPECT_EQ(std::adjacent_find(hz.begin(), hz.end()), hz.end());
+  ASSERT_GE(rep1.size(), 1u);
+  EXPECT_LE(rep1.size(), 2u) << "rep-1's deals side by side, in one chunk or two";
   EXPECT_TRUE(std::is_sorted(rep1.begin(), rep1.end()));
-  EXPECT_EQ(std::adjacent_find(rep1.begin(), rep1.end()), rep1.end());
-  int64_t total = 0;
-  for (int i = 0; i < 400; i += 5) {
-    total += 1'000 + i;
+  int64_t rep1_total = 0, hz_total = 0;
+  for (int i = 0; i < 400; ++i) {
+    if (i % 5 == 0) {
+      rep1_total += 1'000 + i;
+    }
+    if (i % 5 < 3) {
+      hz_total += 1'000 + i;
+    }
   }
-  EXPECT_EQ(rep1.back(), total);
+  EXPECT_EQ(rep1.back(), rep1_total);
+  EXPECT_EQ(hz.back(), hz_total);
 }
 
 // An event that fails in its wave and again alone (the consumer retries it

@@ -498,6 +498,31 @@ std::vector<absl::Status> AttainmentProjection::HandleBatch(
   return out;
 }
 
+void AttainmentProjection::GroupByRep(const std::vector<Change>& changes,
+                                      std::vector<size_t>& todo) {
+  // Each rep's place: where its first booking is. Events that book nothing
+  // keep their own place.
+  absl::flat_hash_map<absl::string_view, size_t> first;
+  std::vector<std::pair<size_t, size_t>> order;  // (group, todo index)
+  order.reserve(todo.size());
+  for (size_t k = 0; k < todo.size(); ++k) {
+    const Change& c = changes[todo[k]];
+    size_t group = k;
+    if (c.Books()) {
+      group = first.try_emplace(c.deal.rep, k).first->second;
+    }
+    order.emplace_back(group, k);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<size_t> grouped;
+  grouped.reserve(todo.size());
+  for (const auto& [group, k] : order) {
+    grouped.push_back(todo[k]);
+  }
+  todo = std::move(grouped);
+}
+
 void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
                                 const std::vector<Change>& changes, size_t begin, size_t end,
                                 std::vector<absl::Status>& out) {
@@ -510,6 +535,7 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
   if (todo.empty()) {
     return;
   }
+  GroupByRep(changes, todo);
   auto alone = [&](size_t from) {
     for (size_t k = from; k < todo.size(); ++k) {
       out[todo[k]] = Handle(*events[todo[k]]);
@@ -622,7 +648,7 @@ void AttainmentProjection::Wave(const std::vector<const CloudEvent*>& events,
       snapshot.PutFields(hmgets[k][1], fields[k], (*second)[k]);
     }
   }
-  // Each event's change in order, against the snapshot kept current.
+  // Each event's change in the wave's order (GroupByRep), against the snapshot kept current.
   // Each one's commit goes out with its chunk while the next are prepared.
   WaveReads wave_reads(plans, snapshot);
   ProjectionStore::CombinedStream commits = projections_.OpenCombined(kWaveChunkWrites);

@@ -63,9 +63,10 @@ class AttainmentProjection final : public EventHandler {
   // A consumer's batch in waves: consecutive events, no opportunity twice in a
   // wave. A wave reads what its events need in two pipelined round trips (the
   // published plans with the seen ids and the deals' records, then the roll-up
-  // figures the bookings reach), builds each event's change in order against
-  // a snapshot that follows the earlier events' writes (so each carries the
-  // figures it would have seen one by one), and commits them together
+  // figures the bookings reach), builds each event's change in turn, each
+  // rep's bookings side by side (GroupByRep), against a snapshot that follows
+  // the earlier events' writes (so each carries the figures it would have seen
+  // one by one in that order), and commits them together
   // (ProjectionStore::TryApplyCombined: one script per chunk, all or nothing,
   // the roll-up increments summed), each still guarded and effectively-once.
   // An event whose commit lost a race (a publication moved the plans
@@ -89,6 +90,14 @@ class AttainmentProjection final : public EventHandler {
   absl::StatusOr<std::vector<std::pair<std::string, std::shared_ptr<const PlanModel>>>> PlansFor(
       const PublishedPlans& head, v1::AttainmentBasis basis, const std::string& currency,
       absl::CivilDay day);
+  // Reorders a wave's events (indexes into `changes`) so that each rep's
+  // bookings are side by side, in the order they came, at its first
+  // booking's place; the rest keep theirs. A wave's events touch different
+  // opportunities and add to counters, so they may apply in any order: side
+  // by side, a rep's bookings fall in one commit chunk, where the rep's own
+  // counters (its roll-up figures, its cell) are summed into one write and
+  // its AttainmentUpdated is made once, for the last of them.
+  static void GroupByRep(const std::vector<Change>& changes, std::vector<size_t>& todo);
   // events[begin, end) as one wave (no opportunity twice); results into `out`.
   void Wave(const std::vector<const CloudEvent*>& events, const std::vector<Change>& changes,
             size_t begin, size_t end, std::vector<absl::Status>& out);
