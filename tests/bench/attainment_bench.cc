@@ -3,7 +3,7 @@
 // effectively-once commit with the AttainmentUpdated events), against a
 // baseline measured in the same run: the bare effectively-once cost —
 // ProjectionStore::ApplyOnce of one counter increment per event. Both run one
-// event at a time and in batches of kAttainmentMaxBatch (2048) as the targets
+// event at a time and in batches of kAttainmentMaxBatch (8192) as the targets
 // service's Kafka consumer hands them over when events queue up (the
 // projection's HandleBatch waves; ApplyOnceMany for the baseline), on
 // fresh events each time; attainment_over_baseline compares the batched pair:
