@@ -34,13 +34,17 @@ inline constexpr char kAttainmentDlq[] = "salesops.targets-attainment.dlq.v1";
 // fetched, so this only matters when events queue up, as at quarter end). A
 // batch is a wave or a few: each wave pays two read round trips, filling the
 // commit pipeline and draining it, and sums increments of one field within a
-// commit chunk, so the larger it is the less each deal costs. 2048 (with
-// chunks of 2,048 writes) applied ~20 % more won deals per second than 256
-// (with 1,024) in attainment_bench. With each rep's bookings side by side in
-// a wave (GroupByRep), a larger wave also sums more of a rep's own counters:
-// 8192 against 2048, binaries alternating on fresh Redis, Redis CPU per deal
-// 12.2 / 12.7 µs against 14.3 / 16.9, HINCRBYs per deal 3.74 against 4.33.
-// A batch is still a fraction of a second of work (~0.2 s at 40,000 deals/s).
+// commit chunk, so the larger it is the less each deal costs. In
+// attainment_bench, 2048 applied ~20 % more won deals per second than 256
+// (2026-12-05, chunks of 2,048 writes then; 1,024 now). With each rep's
+// bookings side by side in a wave (GroupByRep), a larger wave also sums more
+// of a rep's own counters: 8192 against 2048, binaries alternating on fresh
+// Redis, Redis CPU per deal 12.2 / 12.7 µs against 14.3 / 16.9, HINCRBYs per
+// deal 3.74 against 4.33. A batch is ~0.2 s of work in waves (40,000 deals/s);
+// one whose waves fall back to one event at a time (a refused chunk, a plan
+// published meanwhile) takes ~3–4 s at the bench's 2,400 events/s one by one,
+// and a rebalance or Stop() waits for it (librdkafka's max.poll.interval.ms
+// is 300 s).
 inline constexpr int kAttainmentMaxBatch = 8192;
 
 // Counts of HandleBatch's work (read them from any thread).
@@ -97,10 +101,12 @@ class AttainmentProjection final : public EventHandler {
   // Reorders a wave's events (indexes into `changes`) so that each rep's
   // bookings are side by side, in the order they came, at its first
   // booking's place; the rest keep theirs. A wave's events touch different
-  // opportunities and add to counters, so they may apply in any order: side
-  // by side, a rep's bookings fall in one commit chunk, where the rep's own
-  // counters (its roll-up figures, its cell) are summed into one write and
-  // its AttainmentUpdated is made once, for the last of them.
+  // opportunities (payments name none and only add to counters) and
+  // otherwise add to counters, so they may apply in any order. Side by side,
+  // a rep's bookings mostly fall in one commit chunk (~90 deals to a chunk;
+  // a longer run spans several), where the rep's own counters (its roll-up
+  // figure, its cell) are summed into one write and its AttainmentUpdated is
+  // made once per chunk and state key, for the last of them.
   static void GroupByRep(const std::vector<Change>& changes, std::vector<size_t>& todo);
   // events[begin, end) as one wave (no opportunity twice); results into `out`.
   void Wave(const std::vector<const CloudEvent*>& events, const std::vector<Change>& changes,
