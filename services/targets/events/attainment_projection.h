@@ -100,11 +100,11 @@ class AttainmentProjection final : public EventHandler {
       absl::CivilDay day);
   // Reorders a wave's events (indexes into `changes`) so that each rep's
   // bookings are side by side, in the order they came, at its first
-  // booking's place; the rest keep theirs. A wave's events touch different
-  // opportunities (payments name none and only add to counters) and
-  // otherwise add to counters, so they may apply in any order. Side by side,
-  // a rep's bookings mostly fall in one commit chunk (~90 deals to a chunk;
-  // a longer run spans several), where the rep's own counters (its roll-up
+  // booking's place; the rest keep theirs. Each event of a wave touches its
+  // own deal's record (payments have none) and otherwise only adds to
+  // counters, so they may apply in any order. Side by side, a rep's bookings
+  // mostly fall in one commit chunk (~90 deals to a chunk in the bench's
+  // plan; a longer run spans several), where the rep's own counters (its roll-up
   // figure, its cell) are summed into one write and its AttainmentUpdated is
   // made once per chunk and state key, for the last of them.
   static void GroupByRep(const std::vector<Change>& changes, std::vector<size_t>& todo);
