@@ -451,6 +451,14 @@ absl::Status FromAttributeFields(const std::vector<std::pair<std::string, std::s
   return absl::OkStatus();
 }
 
+// An entry's event and topic, once it names all an event needs.
+absl::StatusOr<std::pair<CloudEvent, std::string>> Complete(CloudEvent e, std::string topic) {
+  if (e.id.empty() || e.type.empty() || topic.empty()) {
+    return InvalidField("outbox", "entry lacks id, type or topic");
+  }
+  return std::make_pair(std::move(e), std::move(topic));
+}
+
 absl::StatusOr<std::pair<CloudEvent, std::string>> EventOf(common::v1::OutboxEntry& entry) {
   CloudEvent e;
   e.id = std::move(*entry.mutable_id());
@@ -462,10 +470,7 @@ absl::StatusOr<std::pair<CloudEvent, std::string>> EventOf(common::v1::OutboxEnt
   e.trace_id = std::move(*entry.mutable_trace_id());
   std::string topic = std::move(*entry.mutable_topic());
   e.data = std::move(*entry.mutable_data());
-  if (e.id.empty() || e.type.empty() || topic.empty()) {
-    return InvalidField("outbox", "entry lacks id, type or topic");
-  }
-  return std::make_pair(std::move(e), std::move(topic));
+  return Complete(std::move(e), std::move(topic));
 }
 
 }  // namespace
@@ -485,10 +490,7 @@ absl::StatusOr<std::pair<CloudEvent, std::string>> FromOutboxFields(
   CloudEvent e;
   std::string topic;
   SALESOPS_RETURN_IF_ERROR(FromAttributeFields(fields, e, topic));
-  if (e.id.empty() || e.type.empty() || topic.empty()) {
-    return InvalidField("outbox", "entry lacks id, type or topic");
-  }
-  return std::make_pair(std::move(e), std::move(topic));
+  return Complete(std::move(e), std::move(topic));
 }
 
 absl::StatusOr<std::vector<std::pair<CloudEvent, std::string>>> FromOutboxEntry(
