@@ -688,6 +688,26 @@ int64_t StoredOnMock(KafkaProducer& producer, const std::string& topic) {
   }
   return stored;
 }
+// A relay's options for the mock cluster tests: its own outbox stream, and
+// no re-claim pass while a test runs (the relay's own retries only).
+RelayOptions MockRelayOptions(const std::string& name, const std::string& sfx) {
+  RelayOptions ro;
+  ro.stream_key = absl::StrCat("org:{org}:", name, "-", sfx);
+  ro.claim_min_idle = absl::Seconds(60);
+  return ro;
+}
+// An org unit's event of those tests: all of one key, so one partition.
+CloudEvent UnitEvent(std::string id, const std::string& sfx, std::string data) {
+  CloudEvent e;
+  e.id = std::move(id);
+  e.source = "/salesops/org";
+  e.type = "salesops.org.v1.OrgUnitUpdated";
+  e.subject = "orgUnits/u-" + sfx;
+  e.key = "u-" + sfx;
+  e.time = absl::Now();
+  e.data = std::move(data);
+  return e;
+}
 
 // librdkafka acknowledges some records without an offset and without proof
 // they are stored (producer.h: a DUPLICATE_SEQUENCE_NUMBER answer, an implicit
@@ -700,22 +720,12 @@ TEST(OutboxRelayTest, AnAckWithoutAnOffsetIsPublishedAgain) {
   KafkaProducer producer(MockKafka());
   ASSERT_TRUE(producer.Start().ok());
   RedisClient redis(RedisAs("org"));
-  RelayOptions ro;
-  ro.stream_key = absl::StrCat("org:{org}:relay-unconfirmed-", sfx);
-  ro.claim_min_idle = absl::Seconds(60);  // not the re-claim pass: the relay's own retry
+  const RelayOptions ro = MockRelayOptions("relay-unconfirmed", sfx);
   OutboxRelay relay(redis, producer, ro);
   TransactionalOutbox outbox(redis, ro.stream_key);
   const std::string topic = "salesops.relay-unconfirmed-" + sfx + ".v1";
-  CloudEvent e;
-  e.id = sfx;
-  e.source = "/salesops/org";
-  e.type = "salesops.org.v1.OrgUnitUpdated";
-  e.subject = "orgUnits/u-" + sfx;
-  e.key = "u-" + sfx;
-  e.time = absl::Now();
-  e.data = "1";
   WriteBatch b;
-  b.Emit(e, topic);
+  b.Emit(UnitEvent(sfx, sfx, "1"), topic);
   auto committed = outbox.Commit(b);
   ASSERT_TRUE(committed.ok()) << committed.status();
 
@@ -747,24 +757,15 @@ TEST(OutboxRelayTest, AnEntryOfSeveralEventsIsDeletedOnceAllAreStored) {
   KafkaProducer producer(MockKafka());
   ASSERT_TRUE(producer.Start().ok());
   RedisClient redis(RedisAs("org"));
-  RelayOptions ro;
-  ro.stream_key = absl::StrCat("org:{org}:relay-bundle-", sfx);
-  ro.claim_min_idle = absl::Seconds(60);
+  const RelayOptions ro = MockRelayOptions("relay-bundle", sfx);
   OutboxRelay relay(redis, producer, ro);
   TransactionalOutbox outbox(redis, ro.stream_key);
   const std::string topic = "salesops.relay-bundle-" + sfx + ".v1";
   auto commit = [&](const std::string& prefix, int events) {
     WriteBatch b;
     for (int i = 0; i < events; ++i) {
-      CloudEvent e;
-      e.id = absl::StrCat(prefix, i, "-", sfx);
-      e.source = "/salesops/org";
-      e.type = "salesops.org.v1.OrgUnitUpdated";
-      e.subject = "orgUnits/u-" + sfx;
-      e.key = "u-" + sfx;  // one partition: one produce request per round
-      e.time = absl::Now();
-      e.data = std::string(200 + i, 'x');
-      b.Emit(e, topic);
+      // One key, one partition: one produce request per round.
+      b.Emit(UnitEvent(absl::StrCat(prefix, i, "-", sfx), sfx, std::string(200 + i, 'x')), topic);
     }
     auto r = outbox.Commit(b);
     ASSERT_TRUE(r.ok()) << r.status();
