@@ -126,9 +126,10 @@ std::vector<std::pair<double, std::string>> Ordered(const std::map<std::string, 
 
 }  // namespace
 
-void InMemoryKv::FailNextCommit(int n) {
+void InMemoryKv::FailNextCommit(int n, int after) {
   absl::MutexLock lock(&mu_);
   fail_next_ = n;
+  fail_after_ = after;
 }
 
 void InMemoryKv::BeforeNextCommit(std::function<void()> writer) {
@@ -349,7 +350,9 @@ std::vector<absl::StatusOr<CommitResult>> InMemoryKv::CommitMany(
 
 absl::StatusOr<CommitResult> InMemoryKv::CommitLocked(const WriteBatch& batch) {
   using T = Value::Type;
-  if (fail_next_ > 0) {
+  if (fail_after_ > 0) {
+    --fail_after_;
+  } else if (fail_next_ > 0) {
     --fail_next_;
     return Unavailable("REDIS_UNAVAILABLE", "in-memory store told to fail this commit");
   }

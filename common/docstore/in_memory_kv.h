@@ -33,8 +33,9 @@ class InMemoryKv final : public KvReader, public BatchCommitter {
   // The events of one type ("salesops.org.v1.MemberJoined").
   std::vector<CloudEvent> EventsOfType(const std::string& type) const;
   // Makes the next `n` commits (each batch of a CommitMany counts) fail with
-  // UNAVAILABLE (nothing written), as a lost Redis connection would.
-  void FailNextCommit(int n = 1);
+  // UNAVAILABLE (nothing written), as a lost Redis connection would; `after`
+  // commits first go through as usual.
+  void FailNextCommit(int n = 1, int after = 0);
   // Runs `writer` once, just before the next Commit or CommitMany applies (outside the lock, so
   // it may commit too): another writer landing between a handler's read and its
   // commit, for tests of lost races.
@@ -70,6 +71,7 @@ class InMemoryKv final : public KvReader, public BatchCommitter {
   std::map<std::string, Value> data_ ABSL_GUARDED_BY(mu_);
   std::vector<std::vector<std::string>> events_ ABSL_GUARDED_BY(mu_);
   int fail_next_ ABSL_GUARDED_BY(mu_) = 0;
+  int fail_after_ ABSL_GUARDED_BY(mu_) = 0;
   std::function<void()> before_next_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -128,6 +128,12 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finis
   std::vector<absl::StatusOr<CommitResult>> sent = stream_->Finish();
   std::vector<absl::StatusOr<CommitResult>> out;
   size_t next = 0;  // in `sent`
+  // Whether a chunk sent so far failed without saying what it did. The batches
+  // after it were made assuming its writes (a roll-up figure, a version), so
+  // those it did not commit itself must not commit one by one: they could
+  // state figures that count writes which never happened, or land before the
+  // failed chunk's events when those are redone.
+  absl::Status unknown;
   for (Chunk& chunk : chunks_) {
     if (chunk.sent) {
       absl::StatusOr<CommitResult> r =
@@ -138,6 +144,9 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finis
         // Nothing is known about whether it ran: the same error for each
         // (their seen guards make a retry safe).
         out.insert(out.end(), chunk.batches.size(), r.status());
+        if (unknown.ok()) {
+          unknown = r.status();
+        }
         continue;
       }
       if (!r->committed && chunk.batches.size() == 1 && r->failed_tag != kChainTag) {
@@ -163,6 +172,15 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finis
         }
         continue;
       }
+    }
+    if (!unknown.ok()) {
+      // Not applied (a combined commit is all or nothing): redone by the
+      // caller from fresh reads, after the failed chunk's own events.
+      out.insert(
+          out.end(), chunk.batches.size(),
+          Unavailable("PROJECTION_CHUNK_UNKNOWN",
+                      absl::StrCat("an earlier chunk of the stream failed: ", unknown.message())));
+      continue;
     }
     if (chunk.batches.size() > 1) {
       ++store_.combined_fallbacks_;

@@ -255,22 +255,88 @@ TEST_F(ProjectionStoreCombinedTest, AChunkAfterARefusedOneWaitsForIt) {
   EXPECT_EQ(store_.combined_fallbacks(), 4) << "the refused chunk and the three after it";
 }
 
+// A committer over InMemoryKv that looks at each batch: CommitMany is Commit
+// for each, in order.
+class EachBatch : public BatchCommitter {
+ public:
+  std::vector<absl::StatusOr<CommitResult>> CommitMany(
+      const std::vector<WriteBatch>& batches) final {
+    std::vector<absl::StatusOr<CommitResult>> out;
+    for (const WriteBatch& b : batches) {
+      out.push_back(Commit(b));
+    }
+    return out;
+  }
+};
+
+// Answers the `fail_at`-th batch it is given with an error, applying nothing
+// of it (a script Redis refused, e.g. OOM, or a value it cannot add to), and
+// commits the others.
+class FailingAt final : public EachBatch {
+ public:
+  FailingAt(InMemoryKv& kv, int fail_at) : kv_(kv), fail_at_(fail_at) {}
+  absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) override {
+    if (++given_ == fail_at_) {
+      return absl::InternalError("ERR hash value is not an integer");
+    }
+    return kv_.Commit(batch);
+  }
+  int given() const { return given_; }
+
+ private:
+  InMemoryKv& kv_;
+  const int fail_at_;
+  int given_ = 0;
+};
+
+// The second of four chunks fails with an error; the two after it are refused
+// by its missing marker. Their batches were made assuming the failed chunk's
+// writes, so they must not commit one by one (each would publish a figure
+// counting events that were not applied, ahead of those events): they get an
+// error too, and nothing after the first chunk is applied.
+TEST_F(ProjectionStoreCombinedTest, ChunksAfterOneThatFailedAreNotCommittedOneByOne) {
+  FailingAt failing(kv_, 2);
+  ProjectionStore store(failing, "p:seen:");
+  std::vector<absl::StatusOr<CommitResult>> r = StreamFortyEvents(store);
+  ASSERT_EQ(r.size(), 40u);
+  for (size_t k = 0; k < 10; ++k) {
+    ASSERT_TRUE(r[k].ok()) << k;
+    EXPECT_TRUE(r[k]->committed) << k;
+  }
+  for (size_t k = 10; k < 20; ++k) {
+    EXPECT_EQ(r[k].status().code(), absl::StatusCode::kInternal) << k;
+  }
+  for (size_t k = 20; k < 40; ++k) {
+    EXPECT_EQ(r[k].status().code(), absl::StatusCode::kUnavailable) << k;
+    EXPECT_THAT(std::string(r[k].status().message()),
+                ::testing::HasSubstr("ERR hash value is not an integer"))
+        << k;
+  }
+  EXPECT_EQ(failing.given(), 4) << "four chunks, nothing one by one";
+  EXPECT_EQ(Count(), "55");
+  std::vector<std::string> want;
+  for (int i = 1; i <= 10; ++i) {
+    want.push_back(absl::StrCat("out-", i));
+  }
+  EXPECT_EQ(EmittedIds(), want);
+  EXPECT_EQ(store.combined_fallbacks(), 0);
+
+  // Redone by the caller, in order, each on its own: every event applies once.
+  std::vector<std::pair<const CloudEvent*, WriteBatch>> items = Items(streamed_);
+  for (size_t k = 10; k < 40; ++k) {
+    ASSERT_TRUE(store_.TryApplyOnce(*items[k].first, std::move(items[k].second))->committed);
+  }
+  EXPECT_EQ(Count(), "820");
+}
+
 // Records which chain markers the committed batches set and delete.
-class MarkerRecorder final : public BatchCommitter {
+class MarkerRecorder final : public EachBatch {
  public:
   explicit MarkerRecorder(InMemoryKv& kv) : kv_(kv) {}
   absl::StatusOr<CommitResult> Commit(const WriteBatch& batch) override {
     absl::StatusOr<CommitResult> r = kv_.Commit(batch);
     Record(batch, r);
     return r;
-  }
-  std::vector<absl::StatusOr<CommitResult>> CommitMany(
-      const std::vector<WriteBatch>& batches) override {
-    std::vector<absl::StatusOr<CommitResult>> out;
-    for (const WriteBatch& b : batches) {
-      out.push_back(Commit(b));
-    }
-    return out;
   }
   std::set<std::string> set, deleted;
 

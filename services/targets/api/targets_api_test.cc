@@ -1038,33 +1038,44 @@ TEST(AttainmentWavesTest, ARepWithoutACellKeepsAnUpdatePerTeam) {
 // A wave too large for one script (a consumer batch when events queue up)
 // commits in chained chunks: the same figures as one event at a time, and a
 // subject's running total published once per chunk, rising.
+// 400 won deals, the i-th (event "w<i>", deal "big-<i>", 1,000 + i) booked by
+// the (i % reps)-th of rep-1..rep-5 (rep-1..3 in t-hz, rep-4 in t-sh, east;
+// rep-5 in t-cd, west), for one world; `opps` gets the deals.
+std::vector<CloudEvent> FourHundredWon(AttainmentWorld& w, int reps,
+                                       std::vector<std::string>* opps = nullptr) {
+  const char* const all[][3] = {{"rep-1", "t-hz", "east"},
+                                {"rep-2", "t-hz", "east"},
+                                {"rep-3", "t-hz", "east"},
+                                {"rep-4", "t-sh", "east"},
+                                {"rep-5", "t-cd", "west"}};
+  std::vector<CloudEvent> out;
+  for (int i = 0; i < 400; ++i) {
+    const auto& r = all[i % reps];
+    const std::string opp = absl::StrCat("big-", i);
+    if (opps != nullptr) {
+      opps->push_back(opp);
+    }
+    out.push_back(w.Won(absl::StrCat("w", i), opp, r[0], r[1], r[2], 1'000 + i));
+  }
+  return out;
+}
+
+std::vector<const CloudEvent*> Pointers(const std::vector<CloudEvent>& events) {
+  std::vector<const CloudEvent*> ptrs;
+  for (const CloudEvent& e : events) {
+    ptrs.push_back(&e);
+  }
+  return ptrs;
+}
+
 TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   AttainmentWorld waves, single;
   waves.Build();
   single.Build();
-  struct Rep {
-    const char* rep;
-    const char* team;
-    const char* region;
-  };
-  const Rep reps[] = {{"rep-1", "t-hz", "east"},
-                      {"rep-2", "t-hz", "east"},
-                      {"rep-3", "t-hz", "east"},
-                      {"rep-4", "t-sh", "east"},
-                      {"rep-5", "t-cd", "west"}};
   std::vector<std::string> opps;
-  std::vector<CloudEvent> in_waves, one_by_one;
-  for (int i = 0; i < 400; ++i) {
-    const Rep& r = reps[i % 5];
-    const std::string id = absl::StrCat("w", i), opp = absl::StrCat("big-", i);
-    opps.push_back(opp);
-    in_waves.push_back(waves.Won(id, opp, r.rep, r.team, r.region, 1'000 + i));
-    one_by_one.push_back(single.Won(id, opp, r.rep, r.team, r.region, 1'000 + i));
-  }
-  std::vector<const CloudEvent*> ptrs;
-  for (const CloudEvent& e : in_waves) {
-    ptrs.push_back(&e);
-  }
+  const std::vector<CloudEvent> in_waves = FourHundredWon(waves, 5, &opps);
+  const std::vector<CloudEvent> one_by_one = FourHundredWon(single, 5);
+  const std::vector<const CloudEvent*> ptrs = Pointers(in_waves);
   const auto start = std::chrono::steady_clock::now();
   for (const absl::Status& s : waves.projection().HandleBatch(ptrs)) {
     EXPECT_TRUE(s.ok()) << s;
@@ -1129,6 +1140,39 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   }
   EXPECT_EQ(rep1.back(), rep1_total);
   EXPECT_EQ(hz.back(), hz_total);
+}
+
+// A wave's second commit chunk fails without an answer (as by a lost
+// connection); the chunks after it, made assuming its writes, are then refused
+// by its missing marker. They must not commit one by one: each would publish a
+// rep's or team's figure counting the failed chunk's deals before those are
+// applied. They are redone alone after the failed chunk's events, in the
+// wave's order, so every figure published is one that the same events one by
+// one in that order publish too.
+TEST(AttainmentWavesTest, ChunksAfterAFailedOneAreRedoneInOrder) {
+  AttainmentWorld waves, single;
+  waves.Build();
+  single.Build();
+  std::vector<std::string> opps;
+  const std::vector<CloudEvent> in_waves = FourHundredWon(waves, 4, &opps);
+  const std::vector<CloudEvent> one_by_one = FourHundredWon(single, 4);
+  const std::vector<const CloudEvent*> ptrs = Pointers(in_waves);
+  waves.kv().FailNextCommit(/*n=*/1, /*after=*/1);  // the wave's second chunk
+  for (const absl::Status& s : waves.projection().HandleBatch(ptrs)) {
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  for (int r = 0; r < 4; ++r) {
+    for (int i = r; i < 400; i += 4) {
+      ASSERT_TRUE(single.projection().Handle(one_by_one[i]).ok());
+    }
+  }
+  EXPECT_EQ(waves.Figures(opps), single.Figures(opps));
+  ExpectSameLatestFigures(waves.Caused(), single.Caused());
+  const AttainmentBatchStats& stats = waves.projection().batch_stats();
+  EXPECT_EQ(stats.waves.load(), 1);
+  EXPECT_GT(stats.in_waves.load(), 0) << "the first chunk";
+  EXPECT_GT(stats.alone.load(), 100) << "the failed chunk and those after it";
+  EXPECT_EQ(stats.in_waves.load() + stats.alone.load(), 400);
 }
 
 // An event that fails in its wave and again alone (the consumer retries it
