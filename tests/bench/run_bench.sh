@@ -4,7 +4,9 @@
 #   (a) gRPC: bare echo (callback API) vs org GetOrgUnit (read) vs org CreateOrgUnit
 #       (write: Redis + outbox), one async load client, same concurrency and duration;
 #       the same read through the gateway over HTTP/JSON (http_load: as many
-#       keep-alive connections as calls in flight) against the read over gRPC;
+#       keep-alive connections as calls in flight) against the read over gRPC; the
+#       write floor (write_floor_server: one commit script with its event, relayed,
+#       nothing else) against echo, and the services' writes against it;
 #   (a') customers: CreateOpportunity and ChangeOpportunityStage (writes with events)
 #       against the same echo baseline;
 #   (a'') re-tiering BENCH_RETIER_CUSTOMERS (100,000) customers with the tier job, against
@@ -100,6 +102,23 @@ pids+=($!)
   $(creds org "$run/redis") --log_level=warning > "$run/org.log" 2>&1 &
 pids+=($!)
 org_pid=$!
+# The write floor (write_floor_server.cc): echo's service whose every call is one commit
+# script with its event, relayed to Kafka, and nothing else; reached without a hand-off
+# (mux), through a worker thread as the services' writes (pool), and without the event
+# (bare). The org and customers writes can only be slower.
+floor_pids=()
+for f in mux pool bare; do
+  port=$("$local/free_port.sh")
+  printf -v "floor_${f}_port" '%s' "$port"
+  path=$f; event=true
+  [ "$f" = bare ] && { path=mux; event=false; }
+  "$build/tests/bench/write_floor_server" --floor_addr="127.0.0.1:$port" --floor_path="$path" \
+    --floor_event="$event" --metrics_port=0 --redis_addr="127.0.0.1:$redis_port" \
+    --kafka_bootstrap="127.0.0.1:$kafka_port" $(creds admin "$run/redis") --log_level=warning \
+    > "$run/floor-$f.log" 2>&1 &
+  pids+=($!)
+  floor_pids+=($!)
+done
 "$build/services/customers/customers_server" --customers_addr="127.0.0.1:$customers_port" \
   --metrics_port=0 --redis_addr="127.0.0.1:$redis_port" --kafka_bootstrap="127.0.0.1:$kafka_port" \
   $(creds customers "$run/redis") --log_level=warning > "$run/customers.log" 2>&1 &
@@ -411,11 +430,11 @@ fi
 # falls outside it).
 work_snapshot() {
   python3 - "$(cat "$run/redis/redis.pid")" "$(cat "$run/kafka/kafka.pid")" \
-    "$org_pid" "$customers_pid" "$gateway_pid" \
+    "$org_pid" "$customers_pid" "$gateway_pid" "${floor_pids[*]}" \
     "$("$local/redis.sh" cli "$run/redis" "$redis_port" info commandstats | tr -d '\r' | \
        grep '^cmdstat_' | tr '\n' ' ')" <<'PY'
 import json, sys
-redis, kafka, org, customers, gateway, stats = sys.argv[1:7]
+redis, kafka, org, customers, gateway, floors, stats = sys.argv[1:8]
 def ticks(pid):
     try:
         f = open('/proc/%s/stat' % pid).read().rsplit(')', 1)[1].split()
@@ -430,8 +449,9 @@ for item in stats.split():
 cpu = [int(x) for x in open('/proc/stat').readline().split()[1:]]
 # user nice system idle iowait irq softirq steal (guest time is inside user already)
 print(json.dumps({"commands": cmds, "machine_busy": sum(cpu[:8]) - cpu[3] - cpu[4],
-                  "ticks": {n: ticks(p) for n, p in (("redis", redis), ("kafka broker", kafka),
-                            ("org", org), ("customers", customers), ("gateway", gateway))}}))
+                  "ticks": dict({n: ticks(p) for n, p in (("redis", redis), ("kafka broker", kafka),
+                            ("org", org), ("customers", customers), ("gateway", gateway))},
+                                **{"floors": sum(ticks(p) for p in floors.split())})}))
 PY
 }
 warm_up() {
@@ -455,6 +475,13 @@ grpc_rounds() {
     load --target=org_write --addr="127.0.0.1:$org_port" --token="$token" \
       --unit=orgUnits/bench-region >> "$run/write.json"
     work_snapshot >> "$run/write-work.json"
+    for f in mux pool bare; do
+      port_var="floor_${f}_port"
+      work_snapshot >> "$run/floor-$f-work.json"
+      load --target=echo --addr="127.0.0.1:${!port_var}" --payload_bytes="$payload" \
+        >> "$run/floor-$f.json"
+      work_snapshot >> "$run/floor-$f-work.json"
+    done
     work_snapshot >> "$run/customers-work.json"
     "$build/tests/bench/customers_load" --addr="127.0.0.1:$customers_port" --token="$token" \
       --concurrency="$concurrency" --duration="$duration" >> "$run/customers.json"
@@ -477,7 +504,10 @@ got = {"echo": best(rows('echo.json')), "org read GetOrgUnit": best(rows('read.j
        "customers CreateOpportunity":
            best([r for r in cust if r['target'] == 'customers_create_opportunity']),
        "customers ChangeStage": best([r for r in cust if r['target'] == 'customers_change_stage']),
-       "gateway GetOrgUnit HTTP/JSON": best(rows('gateway.json'))}
+       "gateway GetOrgUnit HTTP/JSON": best(rows('gateway.json')),
+       "write floor (no hand-off)": best(rows('floor-mux.json')),
+       "write floor (worker thread)": best(rows('floor-pool.json')),
+       "write floor without event": best(rows('floor-bare.json'))}
 bars = {"org read GetOrgUnit": 0.6, "org write CreateOrgUnit": 0.3,
         "customers CreateOpportunity": 0.25, "customers ChangeStage": 0.25}
 echo = got["echo"]['qps']
@@ -488,10 +518,16 @@ for name, r in got.items():
           r['qps'] / echo, "" if bar is None else "%.2f %s" % (bar, "ok" if r['qps'] / echo >= bar
                                                                  else "MISSED")))
 print("rounds (QPS): " + "; ".join("%s %s" % (n, [round(r['qps']) for r in rows(n + '.json')])
-                                   for n in ('echo', 'read', 'write', 'gateway')))
+                                   for n in ('echo', 'read', 'write', 'gateway', 'floor-mux',
+                                             'floor-pool', 'floor-bare')))
+floor = got["write floor (no hand-off)"]['qps']
+print("of the write floor (no hand-off): org write %.2f, CreateOpportunity %.2f, ChangeStage %.2f"
+      % tuple(got[n]['qps'] / floor for n in ("org write CreateOrgUnit",
+              "customers CreateOpportunity", "customers ChangeStage")))
 # Failed calls in any round (a lost race answered ABORTED, say) with the first one's error.
 for n, rs in (('echo', rows('echo.json')), ('read', rows('read.json')), ('write', rows('write.json')),
-              ('customers', cust), ('gateway', rows('gateway.json'))):
+              ('customers', cust), ('gateway', rows('gateway.json')),
+              ('floor', rows('floor-mux.json') + rows('floor-pool.json') + rows('floor-bare.json'))):
     for r in rs:
         if r.get('errors'):
             print("errors: %s: %d in a round (first: %s)" % (r.get('target', n), r['errors'],
@@ -604,9 +640,13 @@ if steady:
 cust = load('customers.json')
 c_create = best([r for r in cust if r['target'] == 'customers_create_opportunity'])
 c_stage = best([r for r in cust if r['target'] == 'customers_change_stage'])
+floors = {f: best(load('floor-%s.json' % f)) for f in ('mux', 'pool', 'bare')}
+all_rounds.update({'floor-' + f: [round(r['qps']) for r in load('floor-%s.json' % f)]
+                   for f in floors})
 rows = [("echo (baseline)", echo), ("org read  GetOrgUnit", read), ("org write CreateOrgUnit", write),
         ("customers CreateOpportunity", c_create), ("customers ChangeStage", c_stage),
-        ("gateway GetOrgUnit HTTP/JSON", gateway)]
+        ("gateway GetOrgUnit HTTP/JSON", gateway), ("write floor (no hand-off)", floors['mux']),
+        ("write floor (worker thread)", floors['pool']), ("write floor without event", floors['bare'])]
 print("\n%-26s %10s %9s %9s %7s" % ("gRPC", "QPS", "p50 us", "p99 us", "errors"))
 for name, r in rows:
     print("%-28s %10.0f %9d %9d %7d" % (name, r['qps'], r['p50_us'], r['p99_us'], r['errors']))
@@ -630,6 +670,12 @@ ratios = {
     "cust_create_over_echo": c_create['qps'] / echo['qps'] if echo['qps'] else 0,
     "cust_stage_over_echo": c_stage['qps'] / echo['qps'] if echo['qps'] else 0,
     "gateway_read_over_grpc_read": gateway['qps'] / read['qps'] if read['qps'] else 0,
+    # The least a write with its event can be (write_floor_server.cc), and the services'
+    # writes against it: what write/echo could reach here, and how far each is from it.
+    "write_floor_over_echo": floors['mux']['qps'] / echo['qps'] if echo['qps'] else 0,
+    "write_over_write_floor": write['qps'] / floors['mux']['qps'] if floors['mux']['qps'] else 0,
+    "cust_create_over_write_floor":
+        c_create['qps'] / floors['mux']['qps'] if floors['mux']['qps'] else 0,
 }
 retier = load('retier.json')[0]
 print("\nre-tiering %d customers: %.1f s (%.0f customers/s); reading the same data: %.1f s "
@@ -719,7 +765,10 @@ bars = {"read_over_echo": 0.6, "write_over_echo": 0.3, "pipeline_over_raw": 0.6,
         "attainment_over_apply": 0.5}
 print("\n%-20s %7s %6s %s" % ("ratio", "value", "bar", ""))
 for k, v in ratios.items():
-    print("%-20s %7.3f %6.2f %s" % (k, v, bars[k], "ok" if v >= bars[k] else "MISSED"))
+    if k in bars:
+        print("%-20s %7.3f %6.2f %s" % (k, v, bars[k], "ok" if v >= bars[k] else "MISSED"))
+    else:
+        print("%-20s %7.3f %6s (no bar)" % (k, v, ""))
 # Lower is better for this one: publish -> WarningRaised p99 over raw produce -> consume p99,
 # the raw records sent at the same ticks (warning_bench).
 if wl['raw_p99_ms']:
@@ -743,6 +792,8 @@ print("\nmicro-benchmarks (ns/op):")
 for k in sorted(micro):
     print("  %-40s %10.1f" % (k, micro[k]))
 summary = {"stamp": stamp, "grpc": {"echo": echo, "org_read": read, "org_write": write,
+                                    "write_floor": floors['mux'], "write_floor_pool": floors['pool'],
+                                    "write_floor_bare": floors['bare'],
                                     "customers_create_opportunity": c_create,
                                     "customers_change_stage": c_stage, "gateway_read": gateway},
            "grpc_rounds_qps": all_rounds, "write_work": write_work,

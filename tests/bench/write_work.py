@@ -25,6 +25,12 @@ SETS = [
     ("customers_writes", "customers writes (CreateOpportunity and ChangeOpportunityStage "
      "phases together)", "customers.json", "customers-work.json",
      ["customers_create_opportunity", "customers_change_stage"]),
+    ("floor_mux", "write floor: one commit script with its event, relayed (no hand-off)",
+     "floor-mux.json", "floor-mux-work.json", ["echo"]),
+    ("floor_pool", "write floor through a worker thread (as the services)",
+     "floor-pool.json", "floor-pool-work.json", ["echo"]),
+    ("floor_bare", "write floor without the event (no hand-off)", "floor-bare.json",
+     "floor-bare-work.json", ["echo"]),
 ]
 
 
