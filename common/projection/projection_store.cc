@@ -150,7 +150,9 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finis
         continue;
       }
       if (!r->committed && chunk.batches.size() == 1 && r->failed_tag != kChainTag) {
-        out.push_back(*std::move(r));  // its own guard: what it alone would get
+        // Its own guard: what it alone would get. After an unknown chunk, too:
+        // not applied either way, so the caller redoes it as it would the error.
+        out.push_back(*std::move(r));
         continue;
       }
       if (r->committed) {
@@ -186,6 +188,13 @@ std::vector<absl::StatusOr<CommitResult>> ProjectionStore::CombinedStream::Finis
       ++store_.combined_fallbacks_;
     }
     for (auto& r : store_.outbox_.CommitMany(chunk.batches)) {
+      // One by one, the same holds for the chunks after it. (Within one
+      // CommitMany, batches after one that failed are already sent; a lost
+      // connection fails them all, but a script refused on its own, e.g. by
+      // OOM, may leave later ones to commit.)
+      if (!r.ok() && unknown.ok()) {
+        unknown = r.status();
+      }
       out.push_back(std::move(r));
     }
   }

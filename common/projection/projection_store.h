@@ -88,7 +88,8 @@ class ProjectionStore {
   // would: an event's own events never overtake an earlier event's. A chunk
   // that cannot combine, and every chunk after it, is sent at Finish instead.
   // Once a chunk fails without an answer (an error: it may or may not have
-  // run), every later chunk's events it did not commit get an error too
+  // run; combined, or one of a refused chunk's batches committed one by one),
+  // every later chunk's events it did not commit get an error too
   // (PROJECTION_CHUNK_UNKNOWN) rather than going one by one: their batches
   // were made assuming its writes, so the caller redoes them from fresh reads.
   // Not thread-safe; one per wave.

@@ -329,6 +329,34 @@ TEST_F(ProjectionStoreCombinedTest, ChunksAfterOneThatFailedAreNotCommittedOneBy
   EXPECT_EQ(Count(), "820");
 }
 
+// The same when the failed commit is one of a refused chunk's, committed one
+// by one: an event of the second chunk was applied before, so that chunk goes
+// one by one, and its second event fails unanswered. The chunks after it are
+// not committed one by one either.
+TEST_F(ProjectionStoreCombinedTest, ChunksAfterAFailedOneByOneCommitAreNotCommittedEither) {
+  std::vector<CloudEvent> before = {Event(15)};
+  ASSERT_TRUE(store_.TryApplyCombined(Items(before))[0]->committed);
+  // Batches given: chunk 1 (ok), chunk 2 combined (refused: e-15 seen), chunks 3
+  // and 4 combined (refused: chain), then chunk 2's ten one by one: e-11 is the
+  // fifth batch, e-12 the sixth.
+  FailingAt failing(kv_, 6);
+  ProjectionStore store(failing, "p:seen:");
+  std::vector<absl::StatusOr<CommitResult>> r = StreamFortyEvents(store);
+  ASSERT_EQ(r.size(), 40u);
+  for (size_t k = 0; k < 10; ++k) {
+    ASSERT_TRUE(r[k].ok()) << k;
+    EXPECT_TRUE(r[k]->committed) << k;
+  }
+  ASSERT_TRUE(r[10].ok());
+  EXPECT_TRUE(r[10]->committed);
+  EXPECT_EQ(r[11].status().code(), absl::StatusCode::kInternal);
+  for (size_t k = 20; k < 40; ++k) {
+    EXPECT_EQ(r[k].status().code(), absl::StatusCode::kUnavailable) << k;
+  }
+  EXPECT_EQ(failing.given(), 14) << "four chunks, then chunk 2's ten one by one";
+  EXPECT_EQ(store.combined_fallbacks(), 1) << "chunk 2 alone";
+}
+
 // Records which chain markers the committed batches set and delete.
 class MarkerRecorder final : public EachBatch {
  public:

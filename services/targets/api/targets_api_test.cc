@@ -1171,7 +1171,8 @@ TEST(AttainmentWavesTest, ChunksAfterAFailedOneAreRedoneInOrder) {
   const AttainmentBatchStats& stats = waves.projection().batch_stats();
   EXPECT_EQ(stats.waves.load(), 1);
   EXPECT_GT(stats.in_waves.load(), 0) << "the first chunk";
-  EXPECT_GT(stats.alone.load(), 100) << "the failed chunk and those after it";
+  // At least three chunks: the failed one and one after it that a chain refused.
+  EXPECT_GT(stats.alone.load(), 2 * stats.in_waves.load()) << "the failed chunk and those after";
   EXPECT_EQ(stats.in_waves.load() + stats.alone.load(), 400);
 }
 
