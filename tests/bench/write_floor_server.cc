@@ -10,12 +10,14 @@
 //   write_floor_server --floor_addr=127.0.0.1:0 --redis_addr=… --kafka_bootstrap=…
 //       [--floor_path=mux|pool] [--floor_event=true]
 //
-// --floor_path: how a call reaches Redis. `pool` as the services do (a worker
-// thread takes the call and blocks on its own connection); `mux` without any
-// hand-off (the gRPC thread writes the script to a shared connection and the
-// reader thread that parses the reply finishes the call: RedisMux, as the org
-// service's reads). --floor_event=false leaves the event out (a Redis write
-// alone; the relay then has nothing to do). Stops on SIGTERM.
+// --floor_path: how a call reaches Redis. `pool` as the services' writes do (a
+// worker thread takes the call and blocks on its own connection): the floor of
+// the design as built. `mux` without any hand-off (the gRPC thread writes the
+// script to a shared connection and the reader thread that parses the reply
+// finishes the call: RedisMux, which the services use for reads only, since a
+// write's WAIT and retries need a connection of its own; no WAIT here): the
+// floor of a write path the services do not have. --floor_event=false leaves the event out (a Redis
+// write alone; the relay then has nothing to do). Stops on SIGTERM.
 #include <atomic>
 #include <memory>
 
@@ -39,7 +41,6 @@ namespace salesops {
 namespace {
 
 constexpr char kTopic[] = "salesops.bench.floor.v1";
-constexpr char kOutbox[] = "floor:{f}:outbox";
 
 class FloorService final : public bench::v1::EchoService::CallbackService {
  public:
@@ -119,15 +120,18 @@ int main(int argc, char** argv) {
     LogError("bad setting --floor_path: mux or pool", {{"value", path}});
     return 2;
   }
+  const bool event = absl::GetFlag(FLAGS_floor_event);
+  // Each variant its own outbox, so its own relay (the lease is the stream's).
+  const std::string outbox_key = absl::StrCat("floor:{f}:", path, event ? "" : "-bare", ":outbox");
   MetricsRegistry metrics;
   RedisClient redis(settings.redis);
-  TransactionalOutbox outbox(redis, kOutbox);
+  TransactionalOutbox outbox(redis, outbox_key);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   std::unique_ptr<RedisMux> mux;
   if (path == "mux") {
     mux = std::make_unique<RedisMux>(settings.redis, std::max(1, settings.redis_read_connections));
   }
-  FloorService service(outbox, mux.get(), workers, absl::GetFlag(FLAGS_floor_event));
+  FloorService service(outbox, mux.get(), workers, event);
   // One commit through the client first: it loads the script, so the mux's
   // EVALSHAs find it.
   if (absl::StatusOr<CommitResult> r = outbox.Commit(service.Batch("warm")); !r.ok()) {
@@ -135,7 +139,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   ServiceRuntime runtime("floor", settings, metrics, redis, workers);
-  if (!runtime.StartEvents(kOutbox, {{kTopic, 3}}).ok()) {
+  if (!runtime.StartEvents(outbox_key, {{kTopic, 3}}).ok()) {
     return 2;
   }
   return runtime.Serve(&service, "salesops.bench.v1.EchoService");
