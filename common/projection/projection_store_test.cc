@@ -73,6 +73,25 @@ class ProjectionStoreCombinedTest : public ::testing::Test {
     return stream.Finish();
   }
 
+  // r[from, to) committed.
+  static void ExpectCommitted(const std::vector<absl::StatusOr<CommitResult>>& r, size_t from,
+                              size_t to) {
+    for (size_t k = from; k < to; ++k) {
+      ASSERT_TRUE(r[k].ok()) << k << ": " << r[k].status();
+      EXPECT_TRUE(r[k]->committed) << k;
+    }
+  }
+  // r[from, to) refused as the chunks after an unanswered one are.
+  static void ExpectAfterUnknown(const std::vector<absl::StatusOr<CommitResult>>& r, size_t from,
+                                 size_t to) {
+    for (size_t k = from; k < to; ++k) {
+      EXPECT_EQ(r[k].status().code(), absl::StatusCode::kUnavailable) << k;
+      EXPECT_THAT(std::string(r[k].status().message()),
+                  ::testing::HasSubstr("ERR hash value is not an integer"))
+          << k;
+    }
+  }
+
   InMemoryKv kv_;
   ProjectionStore store_{kv_, "p:seen:"};
   std::vector<CloudEvent> streamed_;
@@ -299,19 +318,11 @@ TEST_F(ProjectionStoreCombinedTest, ChunksAfterOneThatFailedAreNotCommittedOneBy
   ProjectionStore store(failing, "p:seen:");
   std::vector<absl::StatusOr<CommitResult>> r = StreamFortyEvents(store);
   ASSERT_EQ(r.size(), 40u);
-  for (size_t k = 0; k < 10; ++k) {
-    ASSERT_TRUE(r[k].ok()) << k;
-    EXPECT_TRUE(r[k]->committed) << k;
-  }
+  ExpectCommitted(r, 0, 10);
   for (size_t k = 10; k < 20; ++k) {
     EXPECT_EQ(r[k].status().code(), absl::StatusCode::kInternal) << k;
   }
-  for (size_t k = 20; k < 40; ++k) {
-    EXPECT_EQ(r[k].status().code(), absl::StatusCode::kUnavailable) << k;
-    EXPECT_THAT(std::string(r[k].status().message()),
-                ::testing::HasSubstr("ERR hash value is not an integer"))
-        << k;
-  }
+  ExpectAfterUnknown(r, 20, 40);
   EXPECT_EQ(failing.given(), 4) << "four chunks, nothing one by one";
   EXPECT_EQ(Count(), "55");
   std::vector<std::string> want;
@@ -343,16 +354,9 @@ TEST_F(ProjectionStoreCombinedTest, ChunksAfterAFailedOneByOneCommitAreNotCommit
   ProjectionStore store(failing, "p:seen:");
   std::vector<absl::StatusOr<CommitResult>> r = StreamFortyEvents(store);
   ASSERT_EQ(r.size(), 40u);
-  for (size_t k = 0; k < 10; ++k) {
-    ASSERT_TRUE(r[k].ok()) << k;
-    EXPECT_TRUE(r[k]->committed) << k;
-  }
-  ASSERT_TRUE(r[10].ok());
-  EXPECT_TRUE(r[10]->committed);
+  ExpectCommitted(r, 0, 11);
   EXPECT_EQ(r[11].status().code(), absl::StatusCode::kInternal);
-  for (size_t k = 20; k < 40; ++k) {
-    EXPECT_EQ(r[k].status().code(), absl::StatusCode::kUnavailable) << k;
-  }
+  ExpectAfterUnknown(r, 20, 40);
   EXPECT_EQ(failing.given(), 14) << "four chunks, then chunk 2's ten one by one";
   EXPECT_EQ(store.combined_fallbacks(), 1) << "chunk 2 alone";
 }

@@ -1068,6 +1068,16 @@ std::vector<const CloudEvent*> Pointers(const std::vector<CloudEvent>& events) {
   return ptrs;
 }
 
+// FourHundredWon's events one by one in the order a wave applies them: each
+// rep's deals side by side, the reps in the order they first booked.
+void HandleGroupedByRep(AttainmentWorld& w, const std::vector<CloudEvent>& events, int reps) {
+  for (int r = 0; r < reps; ++r) {
+    for (size_t i = r; i < events.size(); i += reps) {
+      ASSERT_TRUE(w.projection().Handle(events[i]).ok()) << i;
+    }
+  }
+}
+
 TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   AttainmentWorld waves, single;
   waves.Build();
@@ -1083,13 +1093,7 @@ TEST(AttainmentWavesTest, AWaveOfManyChunksEqualsTheSameEventsOneByOne) {
   const int64_t wall_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();
-  // One by one in the order the wave applies them: each rep's deals side by
-  // side, the reps in the order they first booked.
-  for (int r = 0; r < 5; ++r) {
-    for (int i = r; i < 400; i += 5) {
-      ASSERT_TRUE(single.projection().Handle(one_by_one[i]).ok());
-    }
-  }
+  HandleGroupedByRep(single, one_by_one, 5);
   EXPECT_EQ(waves.Figures(opps), single.Figures(opps));
   ExpectSameLatestFigures(waves.Caused(), single.Caused());
   const AttainmentBatchStats& stats = waves.projection().batch_stats();
@@ -1161,11 +1165,7 @@ TEST(AttainmentWavesTest, ChunksAfterAFailedOneAreRedoneInOrder) {
   for (const absl::Status& s : waves.projection().HandleBatch(ptrs)) {
     EXPECT_TRUE(s.ok()) << s;
   }
-  for (int r = 0; r < 4; ++r) {
-    for (int i = r; i < 400; i += 4) {
-      ASSERT_TRUE(single.projection().Handle(one_by_one[i]).ok());
-    }
-  }
+  HandleGroupedByRep(single, one_by_one, 4);
   EXPECT_EQ(waves.Figures(opps), single.Figures(opps));
   ExpectSameLatestFigures(waves.Caused(), single.Caused());
   const AttainmentBatchStats& stats = waves.projection().batch_stats();
