@@ -185,9 +185,15 @@ bool KafkaEventConsumer::ProcessBatch(RecordBatch& batch) {
       [&](const std::vector<const CloudEvent*>& events) { return handler_.HandleBatch(events); });
   stats_.processed += std::count(done.begin(), done.end(), true);
   // Undecodable or foreign records and first-try failures take the one-by-one
-  // path (retries, dead-lettering), in their original order.
+  // path (retries, dead-lettering), in their original order. A stop ends it
+  // after the record it is on, not after the batch (up to max_batch records
+  // one by one, seconds): no offset of the batch is stored, and the records
+  // are redone after restart, as the handler's effectively-once apply allows.
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!done[i] && !Process(*batch[i])) {
+    if (done[i]) {
+      continue;
+    }
+    if (stopping_.load() || !Process(*batch[i])) {
       return false;
     }
   }

@@ -118,6 +118,10 @@ class KafkaEventConsumer {
   absl::Status Start();
   // Stops the loop after the current record, commits stored offsets, closes.
   void Stop();
+  // Asks the loop to stop after the current record and returns at once (Stop
+  // still joins it): a service's consumers wind down together, not one after
+  // another behind each one's batch.
+  void RequestStop() { stopping_ = true; }
 
   const ConsumerStats& stats() const { return stats_; }
 

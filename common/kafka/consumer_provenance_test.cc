@@ -1,8 +1,9 @@
 // The shared consumer's provenance check: on a topic owned by a service, only
 // events whose ce_source and ce_type are that service's reach the handler;
 // the rest are dead-lettered with the reason and the consumer goes on; a
-// record its handler calls bad is dead-lettered after one attempt. Runs
-// against librdkafka's in-process mock cluster (no real Kafka needed).
+// record its handler calls bad is dead-lettered after one attempt; a stop
+// during a batch's one-by-one pass leaves the rest of the batch for later.
+// Runs against librdkafka's in-process mock cluster (no real Kafka needed).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <librdkafka/rdkafkacpp.h>
@@ -305,6 +306,76 @@ TEST(ProvenanceMockTest, ARestartedConsumerWithNothingNewIsCaughtUp) {
   EXPECT_EQ(second.stats().lag.load(), 0);
   second.Stop();
   EXPECT_EQ(second.stats().processed.load(), 0) << "nothing was read again";
+  producer.Stop();
+}
+
+// Fails every batch at once (so each record goes one by one) and asks its
+// consumer to stop while handling the first record on its own.
+class StopOnFirstHandler : public RecordingHandler {
+ public:
+  std::vector<absl::Status> HandleBatch(const std::vector<const CloudEvent*>& events) override {
+    absl::MutexLock lock(&mu_);
+    batch_sizes_.push_back(events.size());
+    return std::vector<absl::Status>(events.size(), absl::UnavailableError("batch refused"));
+  }
+  absl::Status Handle(const CloudEvent& event) override {
+    consumer->RequestStop();
+    return RecordingHandler::Handle(event);
+  }
+  std::vector<size_t> batch_sizes() {
+    absl::MutexLock lock(&mu_);
+    return batch_sizes_;
+  }
+  KafkaEventConsumer* consumer = nullptr;
+
+ private:
+  absl::Mutex mu_;
+  std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
+};
+
+// A stop while a failed batch's records go one by one ends the pass after the
+// record in hand, not after up to max_batch more; no offset of the batch is
+// stored, so the next consumer of the group is handed all of it, in order.
+TEST(ProvenanceMockTest, StopEndsABatchsOneByOnePassAndTheBatchIsRedone) {
+  MockCluster cluster;
+  ProducerOptions popts;
+  popts.bootstrap = cluster.bootstrap();
+  popts.linger = absl::Milliseconds(100);  // the six in one record batch, fetched together
+  popts.message_timeout = absl::Seconds(10);
+  KafkaProducer producer(popts);
+  ASSERT_TRUE(producer.Start().ok());
+  const std::vector<std::string> ids = {"e-1", "e-2", "e-3", "e-4", "e-5", "e-6"};
+  for (const std::string& id : ids) {
+    CloudEvent e = Event(id, "/salesops/org", "salesops.org.v1.OrgUnitCreated");
+    ASSERT_TRUE(producer
+                    .Produce(kOrgTopic, e.key, e.data, ToKafkaHeaders(e),
+                             [](absl::Status s) { EXPECT_TRUE(s.ok()) << s; })
+                    .ok());
+  }
+  ASSERT_TRUE(producer.Flush(absl::Seconds(10)).ok());
+  ConsumerOptions copts;
+  copts.bootstrap = cluster.bootstrap();
+  copts.group_id = "org-stop-mid-batch-test";
+  copts.topics = {kOrgTopic};
+  copts.dlq_topic = kDlq;
+  {
+    StopOnFirstHandler handler;
+    KafkaEventConsumer first(copts, handler, producer);
+    handler.consumer = &first;
+    ASSERT_TRUE(first.Start().ok());
+    EXPECT_THAT(handler.WaitFor(1, absl::Seconds(20)), ElementsAre("e-1"));
+    first.Stop();  // joins the loop: whatever it was going to handle, it has
+    // All six were in one record batch before the consumer started: one batch.
+    ASSERT_THAT(handler.batch_sizes(), ElementsAre(ids.size()));
+    EXPECT_THAT(handler.WaitFor(1, absl::ZeroDuration()), ElementsAre("e-1"))
+        << "records after the stop were handled";
+    EXPECT_EQ(first.stats().processed.load(), 1);
+  }
+  RecordingHandler handler;
+  KafkaEventConsumer second(copts, handler, producer);
+  ASSERT_TRUE(second.Start().ok());
+  EXPECT_THAT(handler.WaitFor(ids.size(), absl::Seconds(20)), ::testing::ElementsAreArray(ids));
+  second.Stop();
   producer.Stop();
 }
 

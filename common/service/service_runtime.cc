@@ -164,6 +164,9 @@ void ServiceRuntime::StopEvents() {
     jobs_lease_->Stop();  // another replica's scheduler takes over now
   }
   for (auto& c : consumers_) {
+    c->RequestStop();  // all of them at once: each then stops after its record
+  }
+  for (auto& c : consumers_) {
     c->Stop();
   }
   // The relay before the producer: its delivery callbacks use the relay.

@@ -187,9 +187,12 @@ bool KafkaSource::ProcessBatch(RecordBatch& batch) {
     stats_.batched += n;
   }
   // The rest (undecodable or foreign records, first-try failures) one by one,
-  // in their order.
+  // in their order, until a stop (the batch's offsets stay: redone later).
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!done[i] && !Process(*batch[i])) {
+    if (done[i]) {
+      continue;
+    }
+    if (stopping_.load() || !Process(*batch[i])) {
       return false;
     }
   }
