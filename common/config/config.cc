@@ -8,7 +8,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -22,6 +24,14 @@ std::string EnvNameForFlag(absl::string_view flag) {
 
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, absl::string_view usage) {
   absl::SetProgramUsageMessage(usage);
+  // --help lists every flag of ours (they live in common/ and the services'
+  // libraries, not in a file named after the binary, which is all Abseil's
+  // default lists); Abseil's own flags stay under --helpfull.
+  absl::FlagsUsageConfig help;
+  help.contains_help_flags = [](absl::string_view file) {
+    return !absl::StrContains(file, "absl/");
+  };
+  absl::SetFlagsUsageConfig(help);
   ApplyEnvTwins();
   return absl::ParseCommandLine(argc, argv);
 }

@@ -51,6 +51,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -185,7 +186,10 @@ int Report(const grpc::Status& s) {
   if (s.ok()) {
     return 0;
   }
-  std::fprintf(stderr, "error %d: %s\n", s.error_code(), s.error_message().c_str());
+  // gRPC's codes are absl's, number for number.
+  std::fprintf(stderr, "error %s (%d): %s\n",
+               absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())).c_str(),
+               s.error_code(), s.error_message().c_str());
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE && absl::GetFlag(FLAGS_tls_ca_file).empty()) {
     std::fprintf(stderr,
                  "(this was plaintext: the services serve TLS; set --tls_ca_file or "
@@ -705,30 +709,45 @@ void PrintTable(const google::protobuf::Message& resp) {
   }
   const google::protobuf::Reflection* r = resp.GetReflection();
   const google::protobuf::Descriptor* rd = rows->message_type();
-  std::vector<const google::protobuf::FieldDescriptor*> cols;
-  for (int i = 0; i < rd->field_count() && cols.size() < 8; ++i) {
+  // The rows' plain fields, less those empty in every row (a team's rows have
+  // no rep), up to kMaxColumns: the figures come after a resource's names
+  // (ListAttainment's target, actual and pace are its 9th to 12th).
+  constexpr size_t kMaxColumns = 12;
+  std::vector<const google::protobuf::FieldDescriptor*> plain;
+  for (int i = 0; i < rd->field_count(); ++i) {
     const auto* f = rd->field(i);
-    const bool plain =
-        !f->is_repeated() && (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
-                              f->message_type()->full_name() == "salesops.common.v1.Money");
-    if (plain && f->name() != "etag") {
-      cols.push_back(f);
+    if (!f->is_repeated() && f->name() != "etag" &&
+        (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+         f->message_type()->full_name() == "salesops.common.v1.Money")) {
+      plain.push_back(f);
     }
   }
-  std::vector<std::vector<std::string>> cells;
+  const int n = r->FieldSize(resp, rows);
+  std::vector<std::vector<std::string>> by_field(plain.size());
+  for (size_t c = 0; c < plain.size(); ++c) {
+    for (int i = 0; i < n; ++i) {
+      by_field[c].push_back(Clip(Cell(r->GetRepeatedMessage(resp, rows, i), plain[c]), 40));
+    }
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> cols;
+  std::vector<std::vector<std::string>> cells(n);
+  for (size_t c = 0; c < plain.size() && cols.size() < kMaxColumns; ++c) {
+    const bool all_empty = n > 0 && std::all_of(by_field[c].begin(), by_field[c].end(),
+                                                [](const std::string& v) { return v.empty(); });
+    if (all_empty) {
+      continue;
+    }
+    cols.push_back(plain[c]);
+    for (int i = 0; i < n; ++i) {
+      cells[i].push_back(std::move(by_field[c][i]));
+    }
+  }
   std::vector<size_t> width(cols.size());
   for (size_t c = 0; c < cols.size(); ++c) {
     width[c] = cols[c]->name().size();
-  }
-  for (int i = 0; i < r->FieldSize(resp, rows); ++i) {
-    const google::protobuf::Message& row = r->GetRepeatedMessage(resp, rows, i);
-    std::vector<std::string> line;
-    for (size_t c = 0; c < cols.size(); ++c) {
-      std::string v = Clip(Cell(row, cols[c]), 40);
-      width[c] = std::max(width[c], DisplayWidth(v));
-      line.push_back(v);
+    for (const auto& line : cells) {
+      width[c] = std::max(width[c], DisplayWidth(line[c]));
     }
-    cells.push_back(std::move(line));
   }
   auto emit = [&](const std::vector<std::string>& line) {
     std::string out;

@@ -288,9 +288,9 @@ TEST(StalledRuleTest, MessageNamesStagePerLanguage) {
   Evaluation ev = Eval(Shipped("rules/opportunity-stalled-proposal"),
                        Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 20));
   EXPECT_EQ(ev.warning.message().zh(),
-            "商机 华东医院二期（50,000.00 CNY）在「方案」阶段已停留 20 天（上限 14 天）");
+            "商机 华东医院二期（50,000.00 CNY）在「方案」阶段已停留 20 天（预警线 14 天）");
   EXPECT_EQ(ev.warning.message().en(),
-            "Opportunity 华东医院二期 (50,000.00 CNY) has been in proposal for 20 days (limit 14)");
+            "Opportunity 华东医院二期 (50,000.00 CNY) has been in proposal for 20 days (warns at 14)");
   EXPECT_EQ(FindFact(ev.warning, "stage")->text(), "proposal");
   EXPECT_EQ(ev.warning.dedup_key(), "rules/opportunity-stalled-proposal|opportunities/9");
 }
@@ -358,7 +358,7 @@ TEST(KeyCustomerNeglectedTest, ZeroDaysUsesTheTierVisitCadence) {
 TEST(KeyCustomerNeglectedTest, MessageAndMissingActivity) {
   const v1::Rule r = Shipped("rules/key-customer-neglected");
   EXPECT_EQ(Eval(r, Customer(customers::v1::CUSTOMER_TIER_S, 45)).warning.message().zh(),
-            "S 级客户 上海某集团 已 45 天无跟进记录（上限 30 天）");
+            "S 级客户 上海某集团 已 45 天无跟进记录（预警线 30 天）");
   SubjectFacts f = Customer(customers::v1::CUSTOMER_TIER_S, 45);
   f.last_activity.reset();
   EXPECT_EQ(Eval(r, f).missing, "facts.last_activity");

@@ -55,8 +55,8 @@ constexpr absl::string_view kDefaultRules[] = {
       threshold { days: 30 }
       severity: SEVERITY_INFO
       message_template {
-        zh: "商机 {subject} 在「{stage}」阶段已停留 {days} 天（上限 {threshold_days} 天）"
-        en: "Opportunity {subject} has been in {stage} for {days} days (limit {threshold_days})"
+        zh: "商机 {subject} 在「{stage}」阶段已停留 {days} 天（预警线 {threshold_days} 天）"
+        en: "Opportunity {subject} has been in {stage} for {days} days (warns at {threshold_days})"
       }
     )pb",
     R"pb(
@@ -67,8 +67,8 @@ constexpr absl::string_view kDefaultRules[] = {
       threshold { days: 21 }
       severity: SEVERITY_WARNING
       message_template {
-        zh: "商机 {subject} 在「{stage}」阶段已停留 {days} 天（上限 {threshold_days} 天）"
-        en: "Opportunity {subject} has been in {stage} for {days} days (limit {threshold_days})"
+        zh: "商机 {subject} 在「{stage}」阶段已停留 {days} 天（预警线 {threshold_days} 天）"
+        en: "Opportunity {subject} has been in {stage} for {days} days (warns at {threshold_days})"
       }
     )pb",
     R"pb(
@@ -79,8 +79,8 @@ constexpr absl::string_view kDefaultRules[] = {
       threshold { days: 14 }
       severity: SEVERITY_WARNING
       message_template {
-        zh: "商机 {subject}（{amount}）在「{stage}」阶段已停留 {days} 天（上限 {threshold_days} 天）"
-        en: "Opportunity {subject} ({amount}) has been in {stage} for {days} days (limit {threshold_days})"
+        zh: "商机 {subject}（{amount}）在「{stage}」阶段已停留 {days} 天（预警线 {threshold_days} 天）"
+        en: "Opportunity {subject} ({amount}) has been in {stage} for {days} days (warns at {threshold_days})"
       }
     )pb",
     R"pb(
@@ -91,8 +91,8 @@ constexpr absl::string_view kDefaultRules[] = {
       threshold { days: 14 }
       severity: SEVERITY_WARNING
       message_template {
-        zh: "商机 {subject}（{amount}）在「{stage}」阶段已停留 {days} 天（上限 {threshold_days} 天）"
-        en: "Opportunity {subject} ({amount}) has been in {stage} for {days} days (limit {threshold_days})"
+        zh: "商机 {subject}（{amount}）在「{stage}」阶段已停留 {days} 天（预警线 {threshold_days} 天）"
+        en: "Opportunity {subject} ({amount}) has been in {stage} for {days} days (warns at {threshold_days})"
       }
     )pb",
     R"pb(
@@ -103,8 +103,8 @@ constexpr absl::string_view kDefaultRules[] = {
       threshold { days: 7 }
       severity: SEVERITY_CRITICAL
       message_template {
-        zh: "商机 {subject}（{amount}）在「{stage}」阶段已停留 {days} 天（上限 {threshold_days} 天）"
-        en: "Opportunity {subject} ({amount}) has been in {stage} for {days} days (limit {threshold_days})"
+        zh: "商机 {subject}（{amount}）在「{stage}」阶段已停留 {days} 天（预警线 {threshold_days} 天）"
+        en: "Opportunity {subject} ({amount}) has been in {stage} for {days} days (warns at {threshold_days})"
       }
     )pb",
     R"pb(
@@ -115,8 +115,8 @@ constexpr absl::string_view kDefaultRules[] = {
       threshold { days: 30 tiers: CUSTOMER_TIER_S tiers: CUSTOMER_TIER_A }
       severity: SEVERITY_WARNING
       message_template {
-        zh: "{tier} 级客户 {subject} 已 {days} 天无跟进记录（上限 {threshold_days} 天）"
-        en: "Tier {tier} customer {subject} has had no activity for {days} days (limit {threshold_days})"
+        zh: "{tier} 级客户 {subject} 已 {days} 天无跟进记录（预警线 {threshold_days} 天）"
+        en: "Tier {tier} customer {subject} has had no activity for {days} days (warns at {threshold_days})"
       }
       renotify_after_hours: 168
     )pb",
