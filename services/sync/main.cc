@@ -32,6 +32,9 @@ ABSL_FLAG(absl::Duration, sync_webhook_timeout, absl::Seconds(5),
           "Read and write time-out of one webhook request");
 ABSL_FLAG(int, sync_notify_workers, 4, "Routes posted to at once");
 ABSL_FLAG(int, sync_notify_max_attempts, 6, "Attempts per notification, the first included");
+ABSL_FLAG(int, sync_notify_posts_per_minute, 20,
+          "Posts per group robot per minute (WeCom and DingTalk take 20); more waiting than "
+          "that go out as digests. 0 = no limit");
 ABSL_FLAG(absl::Duration, sync_notify_backoff, absl::Seconds(2),
           "Wait before the first retry of a notification (doubles per retry, with jitter)");
 ABSL_FLAG(absl::Duration, sync_notify_backoff_cap, absl::Minutes(5),
@@ -94,6 +97,11 @@ int main(int argc, char** argv) {
   dispatch.backoff_base = absl::GetFlag(FLAGS_sync_notify_backoff);
   dispatch.backoff_cap = absl::GetFlag(FLAGS_sync_notify_backoff_cap);
   dispatch.poll_interval = absl::GetFlag(FLAGS_sync_notify_poll);
+  dispatch.posts_per_minute = absl::GetFlag(FLAGS_sync_notify_posts_per_minute);
+  if (dispatch.posts_per_minute < 0 || dispatch.posts_per_minute > 6000) {
+    LogError("bad setting --sync_notify_posts_per_minute: 0 (no limit) to 6000");
+    return 2;
+  }
   HttpOptions http_options;
   http_options.read_timeout = absl::GetFlag(FLAGS_sync_webhook_timeout);
   http_options.write_timeout = absl::GetFlag(FLAGS_sync_webhook_timeout);

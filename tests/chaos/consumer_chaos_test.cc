@@ -535,7 +535,11 @@ TEST(ChaosTest, SyncReplicaKilledWhileWarningsAreRouted) {
   CreateMember(org, id("sup"), v1::ROLE_SUPERVISOR, id("team"));
 
   // Short webhook time-out and lease, so the interrupted POST turns in doubt in seconds.
+  // No posts-a-minute limit: every warning its own POST, so that the kill's
+  // interrupted POST is one warning, and a title names the warning it carries
+  // (digests are the dispatcher test's).
   const std::vector<std::string> flags = {"--sync_webhook_timeout=1s", "--sync_notify_lease=6s",
+                                          "--sync_notify_posts_per_minute=0",
                                           "--lease_namespace=sync-chaos-" + sfx};
   auto replica = [&] {  // the same routes and consumer groups for every replica
     return std::make_unique<SyncServer>(routes, flags, sfx);

@@ -1,5 +1,6 @@
 #include "services/sync/notify/dispatcher.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -11,6 +12,7 @@
 #include "salesops/sync/v1/sync_events.pb.h"
 #include "services/sync/domain/indexing.h"
 #include "services/sync/domain/names.h"
+#include "services/sync/notify/messages.h"
 #include "services/sync/notify/platforms.h"
 
 namespace salesops::sync {
@@ -177,24 +179,58 @@ absl::StatusOr<int> Dispatcher::RunOnce() {
   return attempted;
 }
 
+int Dispatcher::PostsLeft(const std::string& route, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  std::deque<absl::Time>& posted = posted_[route];
+  while (!posted.empty() && posted.front() <= now - absl::Minutes(1)) {
+    posted.pop_front();
+  }
+  return options_.posts_per_minute - static_cast<int>(posted.size());
+}
+
 int Dispatcher::DeliverAll(const std::string& route_id, const std::vector<std::string>& ids) {
   const Route* route = routes_.Find(route_id);
+  const bool paced = route != nullptr && options_.posts_per_minute > 0;
   int attempted = 0;
-  for (const std::string& id : ids) {
+  for (size_t next = 0; next < ids.size();) {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) {
         break;
       }
     }
-    if (DeliverOne(route, id)) {
-      ++attempted;
+    size_t take = 1;
+    if (paced) {
+      const int left = PostsLeft(route_id, clock_.Now());
+      if (left <= 0) {
+        break;  // the rest stay due, for when the minute has room again
+      }
+      const size_t due = ids.size() - next;
+      if (due > static_cast<size_t>(left)) {
+        // More waiting than posts left: spread them over those posts.
+        take = std::min<size_t>(std::max(1, options_.max_per_post), (due + left - 1) / left);
+      }
+    }
+    const std::vector<std::string> group(ids.begin() + next, ids.begin() + next + take);
+    next += take;
+    const Posted posted = DeliverGroup(route, group);
+    if (posted.attempted > 0) {
+      attempted += posted.attempted;
+      if (paced) {
+        absl::MutexLock lock(&mu_);
+        posted_[route_id].push_back(clock_.Now());
+      }
+    }
+    if (posted.left_over) {
+      break;  // oldest first: what did not fit goes before the rest, next pass
     }
   }
   return attempted;
 }
 
-bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
+std::optional<Loaded<v1::NotificationDelivery>> Dispatcher::LoadDue(const Route* route,
+                                                                    const std::string& id,
+                                                                    absl::Time now) {
   absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>> loaded =
       LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
   if (!loaded.ok() || !*loaded) {
@@ -203,11 +239,10 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
       c.Unschedule(kDeliveryDue, id);
       (void)repo_.Commit(c);
     }
-    return false;
+    return std::nullopt;
   }
   v1::NotificationDelivery d = (*loaded)->doc;
   const int64_t version = (*loaded)->version;
-  absl::Time now = clock_.Now();
   if (d.state() != v1::DELIVERY_STATE_PENDING) {
     // A stale due entry. Drop it only if the delivery is still as read: a
     // sender that had it SENDING may have rescheduled it meanwhile, and an
@@ -216,12 +251,11 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
     c.Put(DocKind::kDelivery, id, d, version);
     c.Unschedule(kDeliveryDue, id);
     (void)repo_.Commit(c);
-    return false;
+    return std::nullopt;
   }
   if (FromTs(d.next_attempt_time()) > now) {
-    return false;  // rescheduled meanwhile
+    return std::nullopt;  // rescheduled meanwhile
   }
-
   if (route == nullptr) {  // the route left the configuration
     d.set_state(v1::DELIVERY_STATE_DEAD);
     d.set_last_error("route no longer configured");
@@ -233,34 +267,82 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
     if (repo_.Commit(c).ok()) {
       Count("dead");
     }
-    return false;
+    return std::nullopt;
+  }
+  return *std::move(*loaded);
+}
+
+Dispatcher::Posted Dispatcher::DeliverGroup(const Route* route,
+                                            const std::vector<std::string>& ids) {
+  absl::Time now = clock_.Now();
+  std::vector<std::pair<std::string, Loaded<v1::NotificationDelivery>>> due;
+  for (const std::string& id : ids) {
+    if (std::optional<Loaded<v1::NotificationDelivery>> d = LoadDue(route, id, now)) {
+      due.emplace_back(id, *std::move(d));
+    }
+  }
+  Posted out;
+  if (due.empty()) {
+    return out;
+  }
+  // What the group is sent: the delivery itself, or a digest of those that fit.
+  std::string title = due[0].second.doc.title();
+  std::string text = due[0].second.doc.text();
+  if (due.size() > 1) {
+    std::vector<DigestItem> items;
+    for (const auto& [id, d] : due) {
+      items.push_back({d.doc.title(), d.doc.text()});
+    }
+    Digest digest = DigestOf(items, route->language, kMaxMarkdownBytes - 200);
+    out.left_over = digest.count < due.size();
+    due.resize(digest.count);
+    if (digest.count > 1) {
+      title = std::move(digest.title);
+      text = std::move(digest.markdown);
+    }
   }
 
-  // 1. Claim: from here until the outcome is recorded the delivery is SENDING.
-  v1::NotificationDelivery claimed = d;
-  claimed.set_state(v1::DELIVERY_STATE_SENDING);
-  claimed.set_attempts(d.attempts() + 1);
-  *claimed.mutable_next_attempt_time() = ToTs(now + options_.lease);
-  *claimed.mutable_update_time() = ToTs(now);
+  // 1. Claim: from here until the outcome is recorded they are SENDING, all
+  // or none (one of them taken by another sender: this pass leaves them).
+  std::vector<v1::NotificationDelivery> claimed;
   {
     Change c;
-    PutDelivery(c, id, claimed, v1::DELIVERY_STATE_PENDING, version);
-    c.Unschedule(kDeliveryDue, id);
-    c.Schedule(kDeliveryLease, id, absl::ToUnixMillis(now + options_.lease));
+    for (const auto& [id, d] : due) {
+      v1::NotificationDelivery one = d.doc;
+      one.set_state(v1::DELIVERY_STATE_SENDING);
+      one.set_attempts(d.doc.attempts() + 1);
+      *one.mutable_next_attempt_time() = ToTs(now + options_.lease);
+      *one.mutable_update_time() = ToTs(now);
+      PutDelivery(c, id, one, v1::DELIVERY_STATE_PENDING, d.version);
+      c.Unschedule(kDeliveryDue, id);
+      c.Schedule(kDeliveryLease, id, absl::ToUnixMillis(now + options_.lease));
+      claimed.push_back(std::move(one));
+    }
     if (!repo_.Commit(c).ok()) {
-      return false;  // another sender has it, or Redis is down
+      out.left_over = true;  // another sender has one, or Redis is down
+      return out;
     }
   }
 
   // 2. Post.
   const absl::Time signed_at =
       options_.signing_clock != nullptr ? options_.signing_clock->Now() : now;
-  const WebhookRequest request = BuildRequest(*route, claimed.title(), claimed.text(), signed_at);
+  const WebhookRequest request = BuildRequest(*route, title, text, signed_at);
   const HttpResult http = http_.Post(request.url, request.body);
   const Verdict verdict = Classify(route->platform, http.status, http.body, http.error);
 
-  // 3. Record.
-  now = clock_.Now();
+  // 3. Record, each on its own.
+  for (size_t i = 0; i < due.size(); ++i) {
+    Record(due[i].first, claimed[i], due[i].second.version + 1, verdict,
+           FromTs(due[i].second.doc.create_time()));
+  }
+  out.attempted = static_cast<int>(due.size());
+  return out;
+}
+
+void Dispatcher::Record(const std::string& id, const v1::NotificationDelivery& claimed,
+                        int64_t version, const Verdict& verdict, absl::Time created) {
+  const absl::Time now = clock_.Now();
   v1::NotificationDelivery done = claimed;
   *done.mutable_update_time() = ToTs(now);
   const char* result = "sent";
@@ -284,7 +366,7 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>> cur =
         attempt == 0 ? absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>>(
-                           Loaded<v1::NotificationDelivery>{claimed, version + 1})
+                           Loaded<v1::NotificationDelivery>{claimed, version})
                      : LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
     if (!cur.ok() || !*cur) {
       break;
@@ -310,7 +392,7 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
     if (s.ok()) {
       Count(result);
       if (done.state() == v1::DELIVERY_STATE_SENT && latency_ != nullptr) {
-        latency_->Observe(absl::ToDoubleSeconds(now - FromTs(d.create_time())));
+        latency_->Observe(absl::ToDoubleSeconds(now - created));
       }
       if (done.state() != v1::DELIVERY_STATE_SENT) {
         LogWarning("notification not delivered", {{"delivery", id},
@@ -327,7 +409,6 @@ bool Dispatcher::DeliverOne(const Route* route, const std::string& id) {
                {{"delivery", id}, {"error", s.ToString()}});
     }
   }
-  return true;
 }
 
 absl::StatusOr<int> Dispatcher::SweepInDoubt() {

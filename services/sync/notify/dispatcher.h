@@ -25,13 +25,22 @@
 //
 // Deliveries of one route go out one at a time, oldest first (a group reads
 // them in order and the platforms rate-limit per robot); routes in parallel
-// on `workers` threads.
+// on `workers` threads. A route gets at most `posts_per_minute` posts a
+// minute (WeCom's and DingTalk's robots refuse the 21st): when more of its
+// deliveries are due than it has posts left, a post carries several of them,
+// a digest (messages.h), claimed together and recorded each, as one. A burst
+// (an import, a reorganisation, a projection catching up) reaches a group as
+// a few digests a minute, not thousands of messages. The count is kept per
+// replica, in memory. A crash during a digest's POST leaves each delivery in
+// it IN_DOUBT, as for a single one.
 //
 //   Dispatcher d(repo, routes, http, clock, {.workers = 4});
 //   d.Start();  ...  d.Wake();  ...  d.Stop();
 #pragma once
 
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -45,6 +54,7 @@
 #include "common/metrics/metrics.h"
 #include "common/time/clock.h"
 #include "services/sync/domain/sync_repository.h"
+#include "services/sync/notify/platforms.h"
 #include "services/sync/notify/routes.h"
 #include "services/sync/notify/webhook_client.h"
 
@@ -61,6 +71,10 @@ struct DispatcherOptions {
   absl::Duration lease = absl::Seconds(30);
   absl::Duration poll_interval = absl::Milliseconds(200);
   int batch = 200;
+  // Posts per route per minute; 0: no limit.
+  int posts_per_minute = 20;
+  // Deliveries in one digest, at most (and no more than fit the platforms' 4 KB).
+  int max_per_post = 20;
   // The time request signatures carry (DingTalk and Feishu check it against
   // theirs); nullptr: the dispatcher's clock.
   const Clock* signing_clock = nullptr;
@@ -89,10 +103,23 @@ class Dispatcher {
  private:
   void Loop();
   absl::StatusOr<int> SweepInDoubt();
-  // Attempts the due deliveries of one route, in order.
+  // Attempts the due deliveries of one route, in order, within its posts a minute.
   int DeliverAll(const std::string& route_id, const std::vector<std::string>& ids);
-  // False when nothing was attempted (not due, taken by another sender, …).
-  bool DeliverOne(const Route* route, const std::string& id);
+  struct Posted {
+    int attempted = 0;       // deliveries claimed and posted
+    bool left_over = false;  // due ones that did not fit the post (they wait, in order)
+  };
+  // One post of the due ones among `ids` (a digest when more than one).
+  Posted DeliverGroup(const Route* route, const std::vector<std::string>& ids);
+  // The delivery when it is PENDING and due; settles stale due entries and
+  // deliveries whose route is gone (dead letter) on the way.
+  std::optional<Loaded<v1::NotificationDelivery>> LoadDue(const Route* route, const std::string& id,
+                                                          absl::Time now);
+  // Step 3 for one claimed delivery (version: the claim's).
+  void Record(const std::string& id, const v1::NotificationDelivery& claimed, int64_t version,
+              const Verdict& verdict, absl::Time created);
+  // Posts `route` may still make in the minute up to `now`.
+  int PostsLeft(const std::string& route, absl::Time now);
   void Count(const char* result);
 
   SyncRepository& repo_;
@@ -111,6 +138,7 @@ class Dispatcher {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> busy_routes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::deque<absl::Time>> posted_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::sync

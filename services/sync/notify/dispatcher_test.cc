@@ -575,6 +575,100 @@ TEST_F(DispatcherTest, OneRoutesDeliveriesGoOutOldestFirst) {
   EXPECT_THAT(feishu, ElementsAre("c-oldest", "b-middle", "a-newest"));
 }
 
+// More due than a route has posts left this minute: each post carries several,
+// oldest first, every delivery in exactly one post and recorded SENT once; a
+// route out of posts waits for the minute, then sends a lone delivery as itself.
+TEST_F(DispatcherTest, ABurstReachesTheGroupAsDigestsWithinItsPostsAMinute) {
+  DispatcherOptions options = TestOptions();
+  options.posts_per_minute = 5;
+  Dispatcher& d = NewDispatcher(nullptr, options);
+  std::vector<std::string> ids;
+  std::vector<std::string> titles;
+  for (int i = 0; i < 23; ++i) {
+    titles.push_back(absl::StrCat("【预警·警告】商机 #", 100 + i));
+    ids.push_back(Enqueue("east-wecom", absl::StrCat("w-", 100 + i), titles.back()));
+    clock_.Advance(absl::Milliseconds(1));
+  }
+  const std::string other = Enqueue("west-feishu", "w-other", "another group's");
+
+  EXPECT_EQ(Run(d), 24);
+  const std::vector<RobotMessage> posts = robot_.MessagesOf("east-wecom");
+  ASSERT_EQ(posts.size(), 5u);  // 23 spread over 5 posts: 5, 5, 5, 4, 4
+  std::vector<size_t> where(titles.size(), posts.size());
+  for (size_t p = 0; p < posts.size(); ++p) {
+    EXPECT_THAT(posts[p].title, HasSubstr("【汇总】"));
+    EXPECT_THAT(posts[p].title, HasSubstr("（含预警）"));
+    for (size_t t = 0; t < titles.size(); ++t) {
+      if (absl::StrContains(posts[p].text, absl::StrCat("**", titles[t], "**"))) {
+        EXPECT_EQ(where[t], posts.size()) << titles[t] << " is in two posts";
+        where[t] = p;
+      }
+    }
+  }
+  for (size_t t = 0; t < titles.size(); ++t) {
+    ASSERT_LT(where[t], posts.size()) << titles[t] << " is in no post";
+    if (t > 0) {
+      EXPECT_GE(where[t], where[t - 1]) << "oldest first";
+    }
+    const v1::NotificationDelivery stored = Load(ids[t]);
+    EXPECT_EQ(stored.state(), v1::DELIVERY_STATE_SENT) << ids[t];
+    EXPECT_EQ(stored.attempts(), 1) << ids[t];
+  }
+  EXPECT_THAT(posts[0].title, HasSubstr("5 条通知"));
+  EXPECT_THAT(posts[4].title, HasSubstr("4 条通知"));
+  EXPECT_THAT(posts[0].text, HasSubstr("华东精密"));        // each one's first line
+  EXPECT_EQ(Load(other).state(), v1::DELIVERY_STATE_SENT);  // its own group's budget
+  ASSERT_EQ(robot_.MessagesOf("west-feishu").size(), 1u);
+  EXPECT_EQ(robot_.MessagesOf("west-feishu")[0].title, "another group's");
+
+  // Out of posts for this minute: the next one waits, then goes as itself.
+  const std::string late = Enqueue("east-wecom", "w-late", "late one");
+  EXPECT_EQ(Run(d), 0);
+  EXPECT_EQ(Load(late).state(), v1::DELIVERY_STATE_PENDING);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(Run(d), 1);
+  EXPECT_EQ(Load(late).state(), v1::DELIVERY_STATE_SENT);
+  ASSERT_EQ(robot_.MessagesOf("east-wecom").size(), 6u);
+  EXPECT_EQ(robot_.MessagesOf("east-wecom")[5].title, "late one");
+}
+
+// A digest the platform does not take is retried for each delivery in it,
+// and none is in the group twice.
+TEST_F(DispatcherTest, ADigestThatFailsIsRetriedForEachOfItsDeliveries) {
+  DispatcherOptions options = TestOptions();
+  options.posts_per_minute = 1;
+  Dispatcher& d = NewDispatcher(nullptr, options);
+  robot_.Script("east-ding", {RobotAnswer::Http(500)});
+  std::vector<std::string> ids;
+  for (const char* event : {"w-1", "w-2", "w-3"}) {
+    ids.push_back(Enqueue("east-ding", event, absl::StrCat("title ", event)));
+    clock_.Advance(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(Run(d), 3);
+  EXPECT_EQ(robot_.requests(), 1);
+  EXPECT_THAT(robot_.messages(), IsEmpty());
+  for (const std::string& id : ids) {
+    const v1::NotificationDelivery stored = Load(id);
+    EXPECT_EQ(stored.state(), v1::DELIVERY_STATE_PENDING) << id;
+    EXPECT_EQ(stored.attempts(), 1) << id;
+    EXPECT_EQ(stored.last_error(), "HTTP 500") << id;
+  }
+  clock_.Advance(absl::Minutes(1));  // past the backoff and the minute
+  EXPECT_EQ(Run(d), 3);
+  const std::vector<RobotMessage> posts = robot_.MessagesOf("east-ding");
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_THAT(posts[0].title, HasSubstr("3 条通知"));
+  for (const char* title : {"**title w-1**", "**title w-2**", "**title w-3**"}) {
+    EXPECT_THAT(posts[0].text, HasSubstr(title));
+  }
+  for (const std::string& id : ids) {
+    EXPECT_EQ(Load(id).state(), v1::DELIVERY_STATE_SENT) << id;
+    EXPECT_EQ(Load(id).attempts(), 2) << id;
+  }
+  EXPECT_EQ(Run(d), 0);
+  EXPECT_EQ(robot_.requests(), 2);
+}
+
 // Neither webhook URLs nor secrets reach last_error, a stored document or an event.
 TEST_F(DispatcherTest, NoUrlOrSecretIsEverStored) {
   DispatcherOptions options = TestOptions();

@@ -1,8 +1,11 @@
 #include "services/sync/notify/messages.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/money/money.h"
 #include "common/time/proto_time.h"
@@ -153,6 +156,37 @@ std::string DisplayMoney(const salesops::common::v1::Money& m) {
   const uint64_t abs = a < 0 ? 0 - static_cast<uint64_t>(a) : static_cast<uint64_t>(a);
   return absl::StrCat(a < 0 ? "-" : "", "¥", Group(abs / 100), ".",
                       absl::Dec(abs % 100, absl::kZeroPad2));
+}
+
+Digest DigestOf(const std::vector<DigestItem>& items, const std::string& language,
+                size_t max_bytes) {
+  const bool zh = language != "en";
+  Digest d;
+  bool warnings = false;
+  for (const DigestItem& item : items) {
+    // The first line with words in it, without the bold marks around it.
+    std::string line;
+    for (absl::string_view l : absl::StrSplit(item.markdown, '\n', absl::SkipWhitespace())) {
+      l = absl::StripAsciiWhitespace(l);
+      if (absl::StartsWith(l, "**") && absl::EndsWith(l, "**") && l.size() >= 4) {
+        l = l.substr(2, l.size() - 4);
+      }
+      line = std::string(l);
+      break;
+    }
+    const std::string entry =
+        absl::StrCat(d.count + 1, ". **", item.title, "**", line.empty() ? "" : "\n", line, "\n\n");
+    if (d.count > 0 && d.markdown.size() + entry.size() > max_bytes) {
+      break;
+    }
+    absl::StrAppend(&d.markdown, Prefix(entry, max_bytes));
+    warnings = warnings || absl::StrContains(item.title, zh ? "预警" : "Warning");
+    ++d.count;
+  }
+  d.title = zh ? absl::StrCat("【汇总】", d.count, " 条通知", warnings ? "（含预警）" : "")
+               : absl::StrCat("[Digest] ", d.count, d.count == 1 ? " notice" : " notices",
+                              warnings ? " (Warnings among them)" : "");
+  return d;
 }
 
 absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& e, const std::string& language,

@@ -36,6 +36,26 @@ struct Notice {
 absl::StatusOr<std::optional<Notice>> NoticeFor(const CloudEvent& event,
                                                 const std::string& language, absl::TimeZone tz);
 
+// A queued notice, as a digest takes it.
+struct DigestItem {
+  std::string title;
+  std::string markdown;
+};
+struct Digest {
+  std::string title;
+  std::string markdown;
+  size_t count = 0;  // items [0, count) are in it
+};
+
+// Several queued notices as one message, for a group whose robot has fewer
+// posts left this minute than notices waiting: oldest first, each one's title
+// in bold and the first line of its text (what it says; its details are in
+// the dashboard), as many as fit in `max_bytes` of Markdown. At least one,
+// cut to fit if it alone does not. The title counts them, and says when
+// warnings are among them.
+Digest DigestOf(const std::vector<DigestItem>& items, const std::string& language,
+                size_t max_bytes);
+
 // "¥1,200,000.00" for CNY; "1200.50 USD" otherwise.
 std::string DisplayMoney(const salesops::common::v1::Money& m);
 

@@ -599,5 +599,35 @@ TEST(DisplayMoneyTest, OtherCurrenciesAsAmountAndCode) {
   EXPECT_EQ(DisplayMoney(Money(-1, "EUR")), "-0.01 EUR");
 }
 
+// ---- DigestOf
+
+TEST(DigestOfTest, EachNoticesTitleAndFirstLineOldestFirst) {
+  const Digest d =
+      DigestOf({{"【预警·严重】华东医院二期", "**回款逾期 30 天**\n\n> 负责人：王娟\n"},
+                {"【任务】跟进", "\n> 销售：李雷\n"},
+                {"【目标发布】Q4", ""}},
+               "zh", 4000);
+  EXPECT_EQ(d.count, 3u);
+  EXPECT_EQ(d.title, "【汇总】3 条通知（含预警）");
+  EXPECT_EQ(d.markdown,
+            "1. **【预警·严重】华东医院二期**\n回款逾期 30 天\n\n"
+            "2. **【任务】跟进**\n> 销售：李雷\n\n"
+            "3. **【目标发布】Q4**\n\n");
+}
+
+TEST(DigestOfTest, TakesWhatFitsAndAtLeastOne) {
+  const std::string long_line(300, 'x');
+  std::vector<DigestItem> items(10, DigestItem{"t", long_line});
+  Digest d = DigestOf(items, "en", 1000);
+  EXPECT_EQ(d.count, 3u);  // 3 × 311 bytes fit in 1,000; a 4th does not
+  EXPECT_LE(d.markdown.size(), 1000u);
+  EXPECT_EQ(d.title, "[Digest] 3 notices");
+
+  d = DigestOf({{"[Warning · Critical] big", std::string(5000, 'y')}}, "en", 1000);
+  EXPECT_EQ(d.count, 1u);
+  EXPECT_LE(d.markdown.size(), 1000u);
+  EXPECT_EQ(d.title, "[Digest] 1 notice (Warnings among them)");
+}
+
 }  // namespace
 }  // namespace salesops::sync
