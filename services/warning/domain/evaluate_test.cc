@@ -289,8 +289,9 @@ TEST(StalledRuleTest, MessageNamesStagePerLanguage) {
                        Opportunity(customers::v1::OPPORTUNITY_STAGE_PROPOSAL, 20));
   EXPECT_EQ(ev.warning.message().zh(),
             "商机 华东医院二期（50,000.00 CNY）在「方案」阶段已停留 20 天（预警线 14 天）");
-  EXPECT_EQ(ev.warning.message().en(),
-            "Opportunity 华东医院二期 (50,000.00 CNY) has been in proposal for 20 days (warns at 14)");
+  EXPECT_EQ(
+      ev.warning.message().en(),
+      "Opportunity 华东医院二期 (50,000.00 CNY) has been in proposal for 20 days (warns at 14)");
   EXPECT_EQ(FindFact(ev.warning, "stage")->text(), "proposal");
   EXPECT_EQ(ev.warning.dedup_key(), "rules/opportunity-stalled-proposal|opportunities/9");
 }
