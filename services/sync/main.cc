@@ -33,8 +33,8 @@ ABSL_FLAG(absl::Duration, sync_webhook_timeout, absl::Seconds(5),
 ABSL_FLAG(int, sync_notify_workers, 4, "Routes posted to at once");
 ABSL_FLAG(int, sync_notify_max_attempts, 6, "Attempts per notification, the first included");
 ABSL_FLAG(int, sync_notify_posts_per_minute, 20,
-          "Posts per group robot per minute (WeCom and DingTalk take 20); more waiting than "
-          "that go out as digests. 0 = no limit");
+          "Posts per group robot per minute from this replica (WeCom and DingTalk take 20: "
+          "with N replicas, 20 / N); more waiting than that go out as digests. 0 = no limit");
 ABSL_FLAG(absl::Duration, sync_notify_backoff, absl::Seconds(2),
           "Wait before the first retry of a notification (doubles per retry, with jitter)");
 ABSL_FLAG(absl::Duration, sync_notify_backoff_cap, absl::Minutes(5),

@@ -711,8 +711,8 @@ void PrintTable(const google::protobuf::Message& resp) {
   const google::protobuf::Descriptor* rd = rows->message_type();
   // The rows' plain fields, less those empty in every row (a team's rows have
   // no rep), up to kMaxColumns: the figures come after a resource's names
-  // (ListAttainment's target, actual and pace are its 9th to 12th).
-  constexpr size_t kMaxColumns = 12;
+  // (ListAttainment's target to pace are its 10th to 14th with a rep).
+  constexpr size_t kMaxColumns = 14;
   std::vector<const google::protobuf::FieldDescriptor*> plain;
   for (int i = 0; i < rd->field_count(); ++i) {
     const auto* f = rd->field(i);

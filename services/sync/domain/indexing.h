@@ -43,6 +43,12 @@ inline std::string Ix(absl::string_view name, absl::string_view value = "") {
 // Schedules (score: milliseconds since the epoch for deliveries, seconds for the SLAs).
 inline constexpr char kDeliveryDue[] = "dlv:due";
 inline constexpr char kDeliveryLease[] = "dlv:lease";
+// A route's due deliveries held back while it has no posts left this minute
+// (notify/dispatcher.h), scored by when each came due; and the routes with one.
+inline std::string DeliveryBacklog(absl::string_view route) {
+  return absl::StrCat("dlv:backlog:", route);
+}
+inline constexpr char kDeliveryBacklogs[] = "dlv:backlogs";
 inline constexpr char kFeedbackDue[] = "fb:due";
 inline constexpr char kLeadDue[] = "lead:due";
 inline constexpr char kShareExpiry[] = "share:expiry";
@@ -54,6 +60,9 @@ inline std::string DeliveryId(absl::string_view route, absl::string_view event_s
   const absl::string_view service =
       slash == absl::string_view::npos ? event_source : event_source.substr(slash + 1);
   return absl::StrCat(route, "~", service, "~", event_id);
+}
+inline std::string RouteOfDelivery(absl::string_view delivery_id) {
+  return std::string(delivery_id.substr(0, delivery_id.find('~')));
 }
 
 }  // namespace salesops::sync

@@ -1,6 +1,7 @@
 #include "services/sync/notify/dispatcher.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -17,6 +18,9 @@
 
 namespace salesops::sync {
 namespace {
+
+// How long a backlog found empty is not read again (unless this replica adds to it).
+constexpr absl::Duration kBacklogRecheck = absl::Seconds(10);
 
 std::string StateIndex(v1::DeliveryState s) { return Ix("dlv:state:", absl::StrCat(s)); }
 
@@ -38,10 +42,6 @@ void DeadLetter(Change& c, const v1::NotificationDelivery& d, const std::string&
   e.mutable_delivery()->clear_text();
   e.set_reason(reason);
   c.Emit(MakeCloudEvent(kSyncSource, d.route(), d.name(), e, now), kSyncTopic);
-}
-
-std::string RouteOf(const std::string& delivery_id) {
-  return delivery_id.substr(0, delivery_id.find('~'));
 }
 
 }  // namespace
@@ -131,28 +131,28 @@ void Dispatcher::Loop() {
     if (absl::StatusOr<int> swept = SweepInDoubt(); !swept.ok()) {
       LogError("notification lease sweep failed", {{"error", swept.status().ToString()}});
     }
-    absl::StatusOr<std::vector<std::string>> due =
-        repo_.Due(kDeliveryDue, absl::ToUnixMillis(clock_.Now()), options_.batch);
-    if (!due.ok()) {
-      LogError("reading due notifications failed", {{"error", due.status().ToString()}});
+    absl::StatusOr<std::map<std::string, RouteWork>> by_route = DueByRoute();
+    if (!by_route.ok()) {
+      LogError("reading due notifications failed", {{"error", by_route.status().ToString()}});
       continue;
     }
-    std::map<std::string, std::vector<std::string>> by_route;
-    for (const std::string& id : *due) {
-      by_route[RouteOf(id)].push_back(id);
-    }
-    for (auto& [route, ids] : by_route) {
+    for (auto& [route, work] : *by_route) {
+      if (work.fresh.empty() && !BacklogMayHaveWork(route, clock_.Now())) {
+        continue;  // a backlog known to be empty, or no posts left this minute for it
+      }
       {
         absl::MutexLock lock(&mu_);
         if (stopping_ || !busy_routes_.insert(route).second) {
           continue;
         }
       }
-      const bool queued = pool_->TrySubmit([this, route = route, ids = std::move(ids)] {
-        DeliverAll(route, ids);
+      const bool queued = pool_->TrySubmit([this, route = route, work = std::move(work)] {
+        const int attempted = ServeRoute(route, work);
         absl::MutexLock lock(&mu_);
         busy_routes_.erase(route);
-        wake_ = true;  // more of this route may have come due meanwhile
+        if (attempted > 0) {
+          wake_ = true;  // more of this route may have come due meanwhile
+        }
       });
       if (!queued) {
         absl::MutexLock lock(&mu_);
@@ -165,18 +165,123 @@ void Dispatcher::Loop() {
 absl::StatusOr<int> Dispatcher::RunOnce() {
   SALESOPS_ASSIGN_OR_RETURN(int swept, SweepInDoubt());
   (void)swept;
+  SALESOPS_ASSIGN_OR_RETURN(auto by_route, DueByRoute());
+  int attempted = 0;
+  for (const auto& [route, work] : by_route) {
+    attempted += ServeRoute(route, work);
+  }
+  return attempted;
+}
+
+absl::StatusOr<std::map<std::string, Dispatcher::RouteWork>> Dispatcher::DueByRoute() {
   SALESOPS_ASSIGN_OR_RETURN(
       std::vector<std::string> due,
       repo_.Due(kDeliveryDue, absl::ToUnixMillis(clock_.Now()), options_.batch));
-  std::map<std::string, std::vector<std::string>> by_route;
+  std::map<std::string, RouteWork> by_route;
   for (const std::string& id : due) {
-    by_route[RouteOf(id)].push_back(id);
+    by_route[RouteOfDelivery(id)].fresh.push_back(id);
+  }
+  SALESOPS_ASSIGN_OR_RETURN(
+      std::vector<std::string> held,
+      repo_.Due(kDeliveryBacklogs, std::numeric_limits<int64_t>::max(), 1000));
+  for (const std::string& route : held) {
+    by_route[route].held = true;  // its backlog is served before its part of the window
+  }
+  return by_route;
+}
+
+int Dispatcher::ServeRoute(const std::string& route_id, const RouteWork& work) {
+  const std::vector<std::string>& fresh = work.fresh;
+  const Route* route = routes_.Find(route_id);
+  if (route == nullptr) {
+    if (work.held) {
+      ReturnBacklog(route_id);
+    }
+    return DeliverAll(nullptr, route_id, fresh).attempted;  // dead-lettered
   }
   int attempted = 0;
-  for (const auto& [route, ids] : by_route) {
-    attempted += DeliverAll(route, ids);
+  if (work.held && BacklogMayHaveWork(route_id, clock_.Now())) {
+    absl::StatusOr<std::vector<std::string>> backlog =
+        repo_.Due(DeliveryBacklog(route_id), std::numeric_limits<int64_t>::max(), options_.batch);
+    if (!backlog.ok()) {
+      LogError("reading a notification backlog failed", {{"error", backlog.status().ToString()}});
+      return 0;
+    }
+    if (backlog->empty()) {
+      // The route stays listed (another replica may be moving deliveries to
+      // its backlog now); this one looks again after kBacklogRecheck, or at once
+      // after it moves some there itself.
+      absl::MutexLock lock(&mu_);
+      backlog_empty_at_[route_id] = clock_.Now();
+    } else {
+      const Served served = DeliverAll(route, route_id, *backlog);
+      attempted += served.attempted;
+      if (served.taken < backlog->size() ||
+          backlog->size() == static_cast<size_t>(options_.batch)) {
+        // The backlog goes first: what came due since waits behind it.
+        if (served.paused) {
+          Hold(route_id, fresh);
+        }
+        return attempted;
+      }
+    }
+  }
+  const Served served = DeliverAll(route, route_id, fresh);
+  attempted += served.attempted;
+  if (served.paused) {
+    Hold(route_id, std::vector<std::string>(fresh.begin() + static_cast<ptrdiff_t>(served.taken),
+                                            fresh.end()));
   }
   return attempted;
+}
+
+void Dispatcher::Hold(const std::string& route_id, const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>> loaded =
+        LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
+    if (!loaded.ok() || !*loaded || (*loaded)->doc.state() != v1::DELIVERY_STATE_PENDING) {
+      continue;  // the next pass settles it
+    }
+    const v1::NotificationDelivery& d = (*loaded)->doc;
+    Change c;
+    c.Put(DocKind::kDelivery, id, d, (*loaded)->version);  // only as read
+    c.Unschedule(kDeliveryDue, id);
+    c.Schedule(DeliveryBacklog(route_id), id, absl::ToUnixMillis(FromTs(d.next_attempt_time())));
+    c.Schedule(kDeliveryBacklogs, route_id, 0);
+    (void)repo_.Commit(c);
+  }
+  absl::MutexLock lock(&mu_);
+  backlog_empty_at_.erase(route_id);
+}
+
+bool Dispatcher::BacklogMayHaveWork(const std::string& route_id, absl::Time now) {
+  if (routes_.Find(route_id) == nullptr) {
+    return true;  // a backlog to give back
+  }
+  if (options_.posts_per_minute > 0 && PostsLeft(route_id, now) <= 0) {
+    return false;
+  }
+  absl::MutexLock lock(&mu_);
+  auto it = backlog_empty_at_.find(route_id);
+  return it == backlog_empty_at_.end() || now - it->second >= kBacklogRecheck;
+}
+
+void Dispatcher::ReturnBacklog(const std::string& route_id) {
+  absl::StatusOr<std::vector<std::string>> held =
+      repo_.Due(DeliveryBacklog(route_id), std::numeric_limits<int64_t>::max(), options_.batch);
+  if (!held.ok()) {
+    return;
+  }
+  const int64_t now = absl::ToUnixMillis(clock_.Now());
+  Change c;
+  for (const std::string& id : *held) {
+    c.Unschedule(DeliveryBacklog(route_id), id);
+    c.Schedule(kDeliveryDue, id, now);
+  }
+  if (held->empty()) {
+    c.Unschedule(kDeliveryBacklogs, route_id);
+  }
+  (void)repo_.Commit(c);
 }
 
 int Dispatcher::PostsLeft(const std::string& route, absl::Time now) {
@@ -188,11 +293,11 @@ int Dispatcher::PostsLeft(const std::string& route, absl::Time now) {
   return options_.posts_per_minute - static_cast<int>(posted.size());
 }
 
-int Dispatcher::DeliverAll(const std::string& route_id, const std::vector<std::string>& ids) {
-  const Route* route = routes_.Find(route_id);
+Dispatcher::Served Dispatcher::DeliverAll(const Route* route, const std::string& route_id,
+                                          const std::vector<std::string>& ids) {
   const bool paced = route != nullptr && options_.posts_per_minute > 0;
-  int attempted = 0;
-  for (size_t next = 0; next < ids.size();) {
+  Served out;
+  while (out.taken < ids.size()) {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) {
@@ -203,29 +308,34 @@ int Dispatcher::DeliverAll(const std::string& route_id, const std::vector<std::s
     if (paced) {
       const int left = PostsLeft(route_id, clock_.Now());
       if (left <= 0) {
-        break;  // the rest stay due, for when the minute has room again
+        out.paused = true;  // the rest wait for the minute to have room
+        break;
       }
-      const size_t due = ids.size() - next;
-      if (due > static_cast<size_t>(left)) {
+      const size_t due = ids.size() - out.taken;
+      if (due >= static_cast<size_t>(options_.batch)) {
+        take = std::max(1, options_.max_per_post);  // the list is a window of a larger backlog
+      } else if (due > static_cast<size_t>(left)) {
         // More waiting than posts left: spread them over those posts.
         take = std::min<size_t>(std::max(1, options_.max_per_post), (due + left - 1) / left);
       }
+      take = std::min(take, due);
     }
-    const std::vector<std::string> group(ids.begin() + next, ids.begin() + next + take);
-    next += take;
+    const std::vector<std::string> group(ids.begin() + static_cast<ptrdiff_t>(out.taken),
+                                         ids.begin() + static_cast<ptrdiff_t>(out.taken + take));
     const Posted posted = DeliverGroup(route, group);
     if (posted.attempted > 0) {
-      attempted += posted.attempted;
+      out.attempted += posted.attempted;
       if (paced) {
         absl::MutexLock lock(&mu_);
         posted_[route_id].push_back(clock_.Now());
       }
     }
     if (posted.left_over) {
-      break;  // oldest first: what did not fit goes before the rest, next pass
+      break;  // oldest first: what did not go in the post goes before the rest, next pass
     }
+    out.taken += take;
   }
-  return attempted;
+  return out;
 }
 
 std::optional<Loaded<v1::NotificationDelivery>> Dispatcher::LoadDue(const Route* route,
@@ -237,6 +347,7 @@ std::optional<Loaded<v1::NotificationDelivery>> Dispatcher::LoadDue(const Route*
     if (loaded.ok()) {  // a schedule entry without its document: drop it
       Change c;
       c.Unschedule(kDeliveryDue, id);
+      c.Unschedule(DeliveryBacklog(RouteOfDelivery(id)), id);
       (void)repo_.Commit(c);
     }
     return std::nullopt;
@@ -250,6 +361,7 @@ std::optional<Loaded<v1::NotificationDelivery>> Dispatcher::LoadDue(const Route*
     Change c;
     c.Put(DocKind::kDelivery, id, d, version);
     c.Unschedule(kDeliveryDue, id);
+    c.Unschedule(DeliveryBacklog(RouteOfDelivery(id)), id);
     (void)repo_.Commit(c);
     return std::nullopt;
   }
@@ -288,13 +400,23 @@ Dispatcher::Posted Dispatcher::DeliverGroup(const Route* route,
   // What the group is sent: the delivery itself, or a digest of those that fit.
   std::string title = due[0].second.doc.title();
   std::string text = due[0].second.doc.text();
+  // A delivery being retried goes alone: one the platform keeps refusing
+  // must not use up the attempts of those it would share a post with.
+  size_t fresh = 0;
+  while (fresh < due.size() && due[fresh].second.doc.attempts() == 0) {
+    ++fresh;
+  }
+  if (const size_t keep = std::max<size_t>(fresh, 1); keep < due.size()) {
+    out.left_over = true;  // the retried one (or those after it) in a later post, in order
+    due.resize(keep);
+  }
   if (due.size() > 1) {
     std::vector<DigestItem> items;
     for (const auto& [id, d] : due) {
       items.push_back({d.doc.title(), d.doc.text()});
     }
     Digest digest = DigestOf(items, route->language, kMaxMarkdownBytes - 200);
-    out.left_over = digest.count < due.size();
+    out.left_over = out.left_over || digest.count < due.size();
     due.resize(digest.count);
     if (digest.count > 1) {
       title = std::move(digest.title);
@@ -315,6 +437,7 @@ Dispatcher::Posted Dispatcher::DeliverGroup(const Route* route,
       *one.mutable_update_time() = ToTs(now);
       PutDelivery(c, id, one, v1::DELIVERY_STATE_PENDING, d.version);
       c.Unschedule(kDeliveryDue, id);
+      c.Unschedule(DeliveryBacklog(route->id), id);
       c.Schedule(kDeliveryLease, id, absl::ToUnixMillis(now + options_.lease));
       claimed.push_back(std::move(one));
     }

@@ -26,13 +26,19 @@
 // Deliveries of one route go out one at a time, oldest first (a group reads
 // them in order and the platforms rate-limit per robot); routes in parallel
 // on `workers` threads. A route gets at most `posts_per_minute` posts a
-// minute (WeCom's and DingTalk's robots refuse the 21st): when more of its
-// deliveries are due than it has posts left, a post carries several of them,
-// a digest (messages.h), claimed together and recorded each, as one. A burst
-// (an import, a reorganisation, a projection catching up) reaches a group as
-// a few digests a minute, not thousands of messages. The count is kept per
-// replica, in memory. A crash during a digest's POST leaves each delivery in
-// it IN_DOUBT, as for a single one.
+// minute from one replica (WeCom's and DingTalk's robots refuse the 21st; with
+// N replicas set it to 20 / N). When more of its deliveries are due than it has
+// posts left, a post carries several, a digest (messages.h): claimed in one
+// guarded commit and each recorded as the post went. A delivery being retried
+// goes alone, so one the platform keeps refusing does not use up the attempts
+// of others. A route out of posts has its due deliveries moved, in order, to a
+// backlog of its own (indexing.h), served first when the minute has room, so
+// they do not fill the window of due deliveries that every route is read from
+// (`batch`, oldest first) and hold the other groups back. A burst (an import,
+// a reorganisation, a projection catching up) reaches a group as a few digests
+// a minute, not thousands of messages. A crash during a digest's POST leaves
+// each delivery in it IN_DOUBT, as for a single one; the lease's margin over
+// the HTTP time-outs (10 s) covers a digest's records.
 //
 //   Dispatcher d(repo, routes, http, clock, {.workers = 4});
 //   d.Start();  ...  d.Wake();  ...  d.Stop();
@@ -103,11 +109,34 @@ class Dispatcher {
  private:
   void Loop();
   absl::StatusOr<int> SweepInDoubt();
-  // Attempts the due deliveries of one route, in order, within its posts a minute.
-  int DeliverAll(const std::string& route_id, const std::vector<std::string>& ids);
+  struct RouteWork {
+    std::vector<std::string> fresh;  // its part of the due window, oldest first
+    bool held = false;               // it has a backlog
+  };
+  // One pass: the due deliveries grouped by route, with the routes that have a backlog.
+  absl::StatusOr<std::map<std::string, RouteWork>> DueByRoute();
+  // A route's backlog, then its fresh ones; what a route out of posts cannot
+  // send is moved to its backlog. Attempts made.
+  int ServeRoute(const std::string& route_id, const RouteWork& work);
+  struct Served {
+    int attempted = 0;
+    size_t taken = 0;     // ids of the list dealt with; the rest wait
+    bool paused = false;  // the route ran out of posts
+  };
+  // The due deliveries `ids` of one route, in order, within its posts a minute.
+  Served DeliverAll(const Route* route, const std::string& route_id,
+                    const std::vector<std::string>& ids);
+  // Moves due deliveries of `route_id` from the due window to its backlog.
+  void Hold(const std::string& route_id, const std::vector<std::string>& ids);
+  // False when the route has no posts left this minute, or its backlog was
+  // found empty lately (and this replica has put nothing in it since).
+  bool BacklogMayHaveWork(const std::string& route_id, absl::Time now);
+  // A backlog whose route left the configuration goes back to the due
+  // window, where its deliveries are dead-lettered.
+  void ReturnBacklog(const std::string& route_id);
   struct Posted {
     int attempted = 0;       // deliveries claimed and posted
-    bool left_over = false;  // due ones that did not fit the post (they wait, in order)
+    bool left_over = false;  // due ones that did not go in the post (they wait, in order)
   };
   // One post of the due ones among `ids` (a digest when more than one).
   Posted DeliverGroup(const Route* route, const std::vector<std::string>& ids);
@@ -139,6 +168,7 @@ class Dispatcher {
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> busy_routes_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::deque<absl::Time>> posted_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> backlog_empty_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::sync

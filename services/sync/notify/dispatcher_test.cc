@@ -128,6 +128,21 @@ class DispatcherTest : public testing::Test {
     return id;
   }
 
+  // `n` deliveries for `route`, a millisecond apart, titled `<prefix><first + i>`.
+  struct Burst {
+    std::vector<std::string> ids;
+    std::vector<std::string> titles;
+  };
+  Burst EnqueueBurst(const std::string& route, int n, const std::string& prefix, int first) {
+    Burst b;
+    for (int i = first; i < first + n; ++i) {
+      b.titles.push_back(absl::StrCat(prefix, i));
+      b.ids.push_back(Enqueue(route, absl::StrCat("b-", i), b.titles.back()));
+      clock_.Advance(absl::Milliseconds(1));
+    }
+    return b;
+  }
+
   v1::NotificationDelivery Load(const std::string& id) {
     auto loaded = LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
     EXPECT_TRUE(loaded.ok() && loaded->has_value()) << id;
@@ -582,13 +597,7 @@ TEST_F(DispatcherTest, ABurstReachesTheGroupAsDigestsWithinItsPostsAMinute) {
   DispatcherOptions options = TestOptions();
   options.posts_per_minute = 5;
   Dispatcher& d = NewDispatcher(nullptr, options);
-  std::vector<std::string> ids;
-  std::vector<std::string> titles;
-  for (int i = 0; i < 23; ++i) {
-    titles.push_back(absl::StrCat("【预警·警告】商机 #", 100 + i));
-    ids.push_back(Enqueue("east-wecom", absl::StrCat("w-", 100 + i), titles.back()));
-    clock_.Advance(absl::Milliseconds(1));
-  }
+  const auto [ids, titles] = EnqueueBurst("east-wecom", 23, "【预警·警告】商机 #", 100);
   const std::string other = Enqueue("west-feishu", "w-other", "another group's");
 
   EXPECT_EQ(Run(d), 24);
@@ -633,8 +642,9 @@ TEST_F(DispatcherTest, ABurstReachesTheGroupAsDigestsWithinItsPostsAMinute) {
 }
 
 // A digest the platform does not take is retried for each delivery in it,
-// and none is in the group twice.
-TEST_F(DispatcherTest, ADigestThatFailsIsRetriedForEachOfItsDeliveries) {
+// each on its own (one the platform keeps refusing must not use up the
+// attempts of others), and none is in the group twice.
+TEST_F(DispatcherTest, ADigestThatFailsIsRetriedForEachOfItsDeliveriesAlone) {
   DispatcherOptions options = TestOptions();
   options.posts_per_minute = 1;
   Dispatcher& d = NewDispatcher(nullptr, options);
@@ -644,7 +654,7 @@ TEST_F(DispatcherTest, ADigestThatFailsIsRetriedForEachOfItsDeliveries) {
     ids.push_back(Enqueue("east-ding", event, absl::StrCat("title ", event)));
     clock_.Advance(absl::Milliseconds(1));
   }
-  EXPECT_EQ(Run(d), 3);
+  EXPECT_EQ(Run(d), 3);  // one digest of three, refused
   EXPECT_EQ(robot_.requests(), 1);
   EXPECT_THAT(robot_.messages(), IsEmpty());
   for (const std::string& id : ids) {
@@ -653,20 +663,61 @@ TEST_F(DispatcherTest, ADigestThatFailsIsRetriedForEachOfItsDeliveries) {
     EXPECT_EQ(stored.attempts(), 1) << id;
     EXPECT_EQ(stored.last_error(), "HTTP 500") << id;
   }
-  clock_.Advance(absl::Minutes(1));  // past the backoff and the minute
-  EXPECT_EQ(Run(d), 3);
-  const std::vector<RobotMessage> posts = robot_.MessagesOf("east-ding");
-  ASSERT_EQ(posts.size(), 1u);
-  EXPECT_THAT(posts[0].title, HasSubstr("3 条通知"));
-  for (const char* title : {"**title w-1**", "**title w-2**", "**title w-3**"}) {
-    EXPECT_THAT(posts[0].text, HasSubstr(title));
+  for (int minute = 1; minute <= 3; ++minute) {
+    clock_.Advance(absl::Minutes(1));  // past the backoff and the minute
+    EXPECT_EQ(Run(d), 1) << "minute " << minute;
   }
+  EXPECT_EQ(Run(d), 0);
+  std::vector<std::string> titles;
+  for (const RobotMessage& m : robot_.MessagesOf("east-ding")) {
+    titles.push_back(m.title);
+  }
+  EXPECT_THAT(titles, ElementsAre("title w-1", "title w-2", "title w-3"));
   for (const std::string& id : ids) {
     EXPECT_EQ(Load(id).state(), v1::DELIVERY_STATE_SENT) << id;
     EXPECT_EQ(Load(id).attempts(), 2) << id;
   }
+  EXPECT_EQ(robot_.requests(), 4);
+}
+
+// A route out of posts with more due than the window of due deliveries holds
+// does not keep the other routes' deliveries out of it: its own move to its
+// backlog, and go out from there oldest first as its minutes allow.
+TEST_F(DispatcherTest, ARouteOutOfPostsDoesNotHoldBackTheOthers) {
+  DispatcherOptions options = TestOptions();
+  options.batch = 10;  // the window every route is read from
+  options.posts_per_minute = 1;
+  options.max_per_post = 5;
+  Dispatcher& d = NewDispatcher(nullptr, options);
+  const auto [ids, titles] = EnqueueBurst("east-wecom", 30, "east #", 10);
+  const std::string other = Enqueue("west-feishu", "w-other", "another group's");
+
+  // No time passes: the first pass posts one digest, the next ones move the
+  // rest of east's to its backlog until west's is in the window.
+  int passes = 0;
+  while (Load(other).state() != v1::DELIVERY_STATE_SENT && passes < 10) {
+    (void)Run(d);
+    ++passes;
+  }
+  EXPECT_EQ(Load(other).state(), v1::DELIVERY_STATE_SENT) << "after " << passes << " passes";
+  EXPECT_LE(passes, 4);
+  EXPECT_EQ(robot_.MessagesOf("east-wecom").size(), 1u);
+
+  for (int minute = 1; minute <= 5; ++minute) {
+    clock_.Advance(absl::Minutes(1));
+    EXPECT_EQ(Run(d), 5) << "minute " << minute;
+  }
   EXPECT_EQ(Run(d), 0);
-  EXPECT_EQ(robot_.requests(), 2);
+  const std::vector<RobotMessage> posts = robot_.MessagesOf("east-wecom");
+  ASSERT_EQ(posts.size(), 6u);
+  for (size_t t = 0; t < titles.size(); ++t) {
+    const size_t post = t / 5;  // oldest first, five to a post
+    EXPECT_THAT(posts[post].text, HasSubstr(absl::StrCat("**", titles[t], "**")))
+        << titles[t] << " not in post " << post;
+    EXPECT_EQ(Load(ids[t]).state(), v1::DELIVERY_STATE_SENT) << ids[t];
+    EXPECT_EQ(Load(ids[t]).attempts(), 1) << ids[t];
+  }
+  EXPECT_FALSE(Scheduled(DeliveryBacklog("east-wecom"), ids.back()));
 }
 
 // Neither webhook URLs nor secrets reach last_error, a stored document or an event.
