@@ -187,13 +187,15 @@ bool KafkaEventConsumer::ProcessBatch(RecordBatch& batch) {
   // Undecodable or foreign records and first-try failures take the one-by-one
   // path (retries, dead-lettering), in their original order. A stop ends it
   // after the record it is on, not after the batch (up to max_batch records
-  // one by one, seconds): no offset of the batch is stored, and the records
-  // are redone after restart, as the handler's effectively-once apply allows.
+  // one by one, seconds): the offsets of the records before the next one are
+  // stored, and the rest are redone after restart (applied together already
+  // or not: the handler's apply is effectively once).
   for (size_t i = 0; i < batch.size(); ++i) {
     if (done[i]) {
       continue;
     }
     if (stopping_.load() || !Process(*batch[i])) {
+      StoreOffsetsAfter(*consumer_, batch, i);
       return false;
     }
   }

@@ -58,11 +58,15 @@ std::vector<bool> HandledTogether(
   return done;
 }
 
-void StoreOffsetsAfter(RdKafka::KafkaConsumer& consumer, const RecordBatch& batch) {
+void StoreOffsetsAfter(RdKafka::KafkaConsumer& consumer, const RecordBatch& batch, size_t count) {
   std::map<std::pair<std::string, int32_t>, int64_t> next;
-  for (const auto& m : batch) {
+  for (size_t i = 0; i < batch.size() && i < count; ++i) {
+    const auto& m = batch[i];
     auto& o = next[{m->topic_name(), m->partition()}];
     o = std::max(o, m->offset() + 1);
+  }
+  if (next.empty()) {
+    return;
   }
   std::vector<RdKafka::TopicPartition*> offsets;
   for (const auto& [tp, off] : next) {

@@ -38,8 +38,11 @@ std::vector<bool> HandledTogether(
     const std::function<absl::StatusOr<CloudEvent>(RdKafka::Message&)>& decode,
     const std::function<std::vector<absl::Status>(const std::vector<const CloudEvent*>&)>& handle);
 
-// Stores, per partition, the offset after the batch's last record (committed
-// with the consumer's next commit).
-void StoreOffsetsAfter(RdKafka::KafkaConsumer& consumer, const RecordBatch& batch);
+// Stores, per partition, the offset after the last of the batch's first
+// `count` records (all by default; committed with the consumer's next commit).
+// Records come in offset order per partition, so a prefix of the batch is a
+// prefix of each partition's part.
+void StoreOffsetsAfter(RdKafka::KafkaConsumer& consumer, const RecordBatch& batch,
+                       size_t count = static_cast<size_t>(-1));
 
 }  // namespace salesops

@@ -187,12 +187,16 @@ bool KafkaSource::ProcessBatch(RecordBatch& batch) {
     stats_.batched += n;
   }
   // The rest (undecodable or foreign records, first-try failures) one by one,
-  // in their order, until a stop (the batch's offsets stay: redone later).
+  // in their order, until a stop: the records before the next one are
+  // stored as read, the rest redone later.
   for (size_t i = 0; i < batch.size(); ++i) {
     if (done[i]) {
       continue;
     }
     if (stopping_.load() || !Process(*batch[i])) {
+      if (!options_.from_end) {
+        StoreOffsetsAfter(*consumer_, batch, i);
+      }
       return false;
     }
   }

@@ -19,9 +19,6 @@
 namespace salesops::sync {
 namespace {
 
-// How long a backlog found empty is not read again (unless this replica adds to it).
-constexpr absl::Duration kBacklogRecheck = absl::Seconds(10);
-
 std::string StateIndex(v1::DeliveryState s) { return Ix("dlv:state:", absl::StrCat(s)); }
 
 // Moves the delivery between state indexes and writes it.
@@ -137,8 +134,9 @@ void Dispatcher::Loop() {
       continue;
     }
     for (auto& [route, work] : *by_route) {
-      if (work.fresh.empty() && !BacklogMayHaveWork(route, clock_.Now())) {
-        continue;  // a backlog known to be empty, or no posts left this minute for it
+      if (work.fresh.empty() && routes_.Find(route) != nullptr && options_.posts_per_minute > 0 &&
+          PostsLeft(route, clock_.Now()) <= 0) {
+        continue;  // only a backlog, and no posts left for it this minute
       }
       {
         absl::MutexLock lock(&mu_);
@@ -200,7 +198,7 @@ int Dispatcher::ServeRoute(const std::string& route_id, const RouteWork& work) {
     return DeliverAll(nullptr, route_id, fresh).attempted;  // dead-lettered
   }
   int attempted = 0;
-  if (work.held && BacklogMayHaveWork(route_id, clock_.Now())) {
+  if (work.held) {
     absl::StatusOr<std::vector<std::string>> backlog =
         repo_.Due(DeliveryBacklog(route_id), std::numeric_limits<int64_t>::max(), options_.batch);
     if (!backlog.ok()) {
@@ -208,11 +206,7 @@ int Dispatcher::ServeRoute(const std::string& route_id, const RouteWork& work) {
       return 0;
     }
     if (backlog->empty()) {
-      // The route stays listed (another replica may be moving deliveries to
-      // its backlog now); this one looks again after kBacklogRecheck, or at once
-      // after it moves some there itself.
-      absl::MutexLock lock(&mu_);
-      backlog_empty_at_[route_id] = clock_.Now();
+      Unlist(route_id);
     } else {
       const Served served = DeliverAll(route, route_id, *backlog);
       attempted += served.attempted;
@@ -246,24 +240,30 @@ void Dispatcher::Hold(const std::string& route_id, const std::vector<std::string
     Change c;
     c.Put(DocKind::kDelivery, id, d, (*loaded)->version);  // only as read
     c.Unschedule(kDeliveryDue, id);
-    c.Schedule(DeliveryBacklog(route_id), id, absl::ToUnixMillis(FromTs(d.next_attempt_time())));
+    // Scored by when it was queued: a retried one keeps its place (LoadDue
+    // passes over it until its next attempt is due).
+    c.Schedule(DeliveryBacklog(route_id), id, absl::ToUnixMillis(FromTs(d.create_time())));
     c.Schedule(kDeliveryBacklogs, route_id, 0);
     (void)repo_.Commit(c);
   }
-  absl::MutexLock lock(&mu_);
-  backlog_empty_at_.erase(route_id);
 }
 
-bool Dispatcher::BacklogMayHaveWork(const std::string& route_id, absl::Time now) {
-  if (routes_.Find(route_id) == nullptr) {
-    return true;  // a backlog to give back
+void Dispatcher::Unlist(const std::string& route_id) {
+  Change c;
+  c.Unschedule(kDeliveryBacklogs, route_id);
+  if (!repo_.Commit(c).ok()) {
+    return;
   }
-  if (options_.posts_per_minute > 0 && PostsLeft(route_id, now) <= 0) {
-    return false;
+  // Another replica may have moved deliveries there since the backlog was
+  // read (its Hold lists the route in the same commit): read it again, and
+  // list it again if so, or they would wait in a backlog nobody reads.
+  absl::StatusOr<std::vector<std::string>> again =
+      repo_.Due(DeliveryBacklog(route_id), std::numeric_limits<int64_t>::max(), 1);
+  if (!again.ok() || !again->empty()) {
+    Change relist;
+    relist.Schedule(kDeliveryBacklogs, route_id, 0);
+    (void)repo_.Commit(relist);
   }
-  absl::MutexLock lock(&mu_);
-  auto it = backlog_empty_at_.find(route_id);
-  return it == backlog_empty_at_.end() || now - it->second >= kBacklogRecheck;
 }
 
 void Dispatcher::ReturnBacklog(const std::string& route_id) {
@@ -278,10 +278,10 @@ void Dispatcher::ReturnBacklog(const std::string& route_id) {
     c.Unschedule(DeliveryBacklog(route_id), id);
     c.Schedule(kDeliveryDue, id, now);
   }
-  if (held->empty()) {
-    c.Unschedule(kDeliveryBacklogs, route_id);
-  }
   (void)repo_.Commit(c);
+  if (held->empty()) {
+    Unlist(route_id);
+  }
 }
 
 int Dispatcher::PostsLeft(const std::string& route, absl::Time now) {
@@ -400,10 +400,11 @@ Dispatcher::Posted Dispatcher::DeliverGroup(const Route* route,
   // What the group is sent: the delivery itself, or a digest of those that fit.
   std::string title = due[0].second.doc.title();
   std::string text = due[0].second.doc.text();
-  // A delivery being retried goes alone: one the platform keeps refusing
-  // must not use up the attempts of those it would share a post with.
+  // A delivery that failed twice goes alone: one the platform keeps refusing
+  // must not use up the attempts of those it would share a post with (after
+  // one failure, e.g. a short outage or a 429, they still go together).
   size_t fresh = 0;
-  while (fresh < due.size() && due[fresh].second.doc.attempts() == 0) {
+  while (fresh < due.size() && due[fresh].second.doc.attempts() < 2) {
     ++fresh;
   }
   if (const size_t keep = std::max<size_t>(fresh, 1); keep < due.size()) {
@@ -455,8 +456,9 @@ Dispatcher::Posted Dispatcher::DeliverGroup(const Route* route,
   const Verdict verdict = Classify(route->platform, http.status, http.body, http.error);
 
   // 3. Record, each on its own.
+  const double jitter = jitter_();  // one for the post: its deliveries come due together
   for (size_t i = 0; i < due.size(); ++i) {
-    Record(due[i].first, claimed[i], due[i].second.version + 1, verdict,
+    Record(due[i].first, claimed[i], due[i].second.version + 1, verdict, jitter,
            FromTs(due[i].second.doc.create_time()));
   }
   out.attempted = static_cast<int>(due.size());
@@ -464,7 +466,8 @@ Dispatcher::Posted Dispatcher::DeliverGroup(const Route* route,
 }
 
 void Dispatcher::Record(const std::string& id, const v1::NotificationDelivery& claimed,
-                        int64_t version, const Verdict& verdict, absl::Time created) {
+                        int64_t version, const Verdict& verdict, double jitter,
+                        absl::Time created) {
   const absl::Time now = clock_.Now();
   v1::NotificationDelivery done = claimed;
   *done.mutable_update_time() = ToTs(now);
@@ -478,7 +481,7 @@ void Dispatcher::Record(const std::string& id, const v1::NotificationDelivery& c
     done.set_state(v1::DELIVERY_STATE_PENDING);
     done.set_last_error(verdict.error);
     *done.mutable_next_attempt_time() = ToTs(
-        now + Backoff(claimed.attempts(), options_.backoff_base, options_.backoff_cap, jitter_()));
+        now + Backoff(claimed.attempts(), options_.backoff_base, options_.backoff_cap, jitter));
     result = "retry";
   } else {
     done.set_state(v1::DELIVERY_STATE_DEAD);

@@ -29,10 +29,11 @@
 // minute from one replica (WeCom's and DingTalk's robots refuse the 21st; with
 // N replicas set it to 20 / N). When more of its deliveries are due than it has
 // posts left, a post carries several, a digest (messages.h): claimed in one
-// guarded commit and each recorded as the post went. A delivery being retried
-// goes alone, so one the platform keeps refusing does not use up the attempts
-// of others. A route out of posts has its due deliveries moved, in order, to a
-// backlog of its own (indexing.h), served first when the minute has room, so
+// guarded commit and each recorded as the post went. A delivery that failed
+// twice goes alone, so one the platform keeps refusing does not use up the
+// attempts of others. A route out of posts has its due deliveries moved, in
+// the order they were queued, to a backlog of its own (indexing.h), served
+// first when the minute has room, and off the list once empty, so
 // they do not fill the window of due deliveries that every route is read from
 // (`batch`, oldest first) and hold the other groups back. A burst (an import,
 // a reorganisation, a projection catching up) reaches a group as a few digests
@@ -128,9 +129,8 @@ class Dispatcher {
                     const std::vector<std::string>& ids);
   // Moves due deliveries of `route_id` from the due window to its backlog.
   void Hold(const std::string& route_id, const std::vector<std::string>& ids);
-  // False when the route has no posts left this minute, or its backlog was
-  // found empty lately (and this replica has put nothing in it since).
-  bool BacklogMayHaveWork(const std::string& route_id, absl::Time now);
+  // Takes a route whose backlog was found empty off the list of backlogs.
+  void Unlist(const std::string& route_id);
   // A backlog whose route left the configuration goes back to the due
   // window, where its deliveries are dead-lettered.
   void ReturnBacklog(const std::string& route_id);
@@ -144,9 +144,9 @@ class Dispatcher {
   // deliveries whose route is gone (dead letter) on the way.
   std::optional<Loaded<v1::NotificationDelivery>> LoadDue(const Route* route, const std::string& id,
                                                           absl::Time now);
-  // Step 3 for one claimed delivery (version: the claim's).
+  // Step 3 for one claimed delivery (version: the claim's; jitter: the post's).
   void Record(const std::string& id, const v1::NotificationDelivery& claimed, int64_t version,
-              const Verdict& verdict, absl::Time created);
+              const Verdict& verdict, double jitter, absl::Time created);
   // Posts `route` may still make in the minute up to `now`.
   int PostsLeft(const std::string& route, absl::Time now);
   void Count(const char* result);
@@ -168,7 +168,6 @@ class Dispatcher {
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> busy_routes_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::deque<absl::Time>> posted_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, absl::Time> backlog_empty_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace salesops::sync

@@ -641,31 +641,35 @@ TEST_F(DispatcherTest, ABurstReachesTheGroupAsDigestsWithinItsPostsAMinute) {
   EXPECT_EQ(robot_.MessagesOf("east-wecom")[5].title, "late one");
 }
 
-// A digest the platform does not take is retried for each delivery in it,
-// each on its own (one the platform keeps refusing must not use up the
-// attempts of others), and none is in the group twice.
-TEST_F(DispatcherTest, ADigestThatFailsIsRetriedForEachOfItsDeliveriesAlone) {
+// A digest the platform does not take is retried for each delivery in it:
+// together after one failure (a short outage), each on its own after two (one
+// the platform keeps refusing must not use up the attempts of others); none is
+// in the group twice.
+TEST_F(DispatcherTest, ADigestThatFailsTwiceIsRetriedForEachOfItsDeliveriesAlone) {
   DispatcherOptions options = TestOptions();
   options.posts_per_minute = 1;
   Dispatcher& d = NewDispatcher(nullptr, options);
-  robot_.Script("east-ding", {RobotAnswer::Http(500)});
+  robot_.Script("east-ding", {RobotAnswer::Http(500), RobotAnswer::Http(500)});
   std::vector<std::string> ids;
   for (const char* event : {"w-1", "w-2", "w-3"}) {
     ids.push_back(Enqueue("east-ding", event, absl::StrCat("title ", event)));
     clock_.Advance(absl::Milliseconds(1));
   }
-  EXPECT_EQ(Run(d), 3);  // one digest of three, refused
-  EXPECT_EQ(robot_.requests(), 1);
-  EXPECT_THAT(robot_.messages(), IsEmpty());
-  for (const std::string& id : ids) {
-    const v1::NotificationDelivery stored = Load(id);
-    EXPECT_EQ(stored.state(), v1::DELIVERY_STATE_PENDING) << id;
-    EXPECT_EQ(stored.attempts(), 1) << id;
-    EXPECT_EQ(stored.last_error(), "HTTP 500") << id;
-  }
-  for (int minute = 1; minute <= 3; ++minute) {
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    EXPECT_EQ(Run(d), 3) << "attempt " << attempt;  // one digest of three, refused
+    EXPECT_EQ(robot_.requests(), attempt);
+    for (const std::string& id : ids) {
+      const v1::NotificationDelivery stored = Load(id);
+      EXPECT_EQ(stored.state(), v1::DELIVERY_STATE_PENDING) << id;
+      EXPECT_EQ(stored.attempts(), attempt) << id;
+      EXPECT_EQ(stored.last_error(), "HTTP 500") << id;
+    }
     clock_.Advance(absl::Minutes(1));  // past the backoff and the minute
+  }
+  EXPECT_THAT(robot_.messages(), IsEmpty());
+  for (int minute = 1; minute <= 3; ++minute) {
     EXPECT_EQ(Run(d), 1) << "minute " << minute;
+    clock_.Advance(absl::Minutes(1));
   }
   EXPECT_EQ(Run(d), 0);
   std::vector<std::string> titles;
@@ -675,9 +679,46 @@ TEST_F(DispatcherTest, ADigestThatFailsIsRetriedForEachOfItsDeliveriesAlone) {
   EXPECT_THAT(titles, ElementsAre("title w-1", "title w-2", "title w-3"));
   for (const std::string& id : ids) {
     EXPECT_EQ(Load(id).state(), v1::DELIVERY_STATE_SENT) << id;
-    EXPECT_EQ(Load(id).attempts(), 2) << id;
+    EXPECT_EQ(Load(id).attempts(), 3) << id;
   }
-  EXPECT_EQ(robot_.requests(), 4);
+  EXPECT_EQ(robot_.requests(), 5);
+}
+
+// A backlog whose route has left the configuration goes back to the due
+// deliveries, where they are dead-lettered, and the route leaves the list.
+TEST_F(DispatcherTest, ABacklogWhoseRouteLeftTheConfigurationIsDeadLettered) {
+  DispatcherOptions options = TestOptions();
+  options.posts_per_minute = 1;
+  Dispatcher& before = NewDispatcher(nullptr, options);
+  Enqueue("east-wecom", "w-first");
+  EXPECT_EQ(Run(before), 1);  // the minute's post
+  const std::string a = Enqueue("east-wecom", "w-a");
+  const std::string b = Enqueue("east-wecom", "w-b");
+  EXPECT_EQ(Run(before), 0);
+  ASSERT_TRUE(Scheduled(DeliveryBacklog("east-wecom"), a));
+  ASSERT_TRUE(Scheduled(DeliveryBacklog("east-wecom"), b));
+  ASSERT_TRUE(Scheduled(kDeliveryBacklogs, "east-wecom"));
+
+  absl::StatusOr<RouteTable> fewer = RouteTable::FromJson(
+      absl::StrCat(R"({"routes": [{"id": "west-feishu", "org_unit": "team-west-1",)",
+                   R"( "platform": "feishu", "events": ["warning_raised"], "url": ")",
+                   robot_.UrlOf("west-feishu"), R"(", "secret": ")", kFeishuSecret, R"("}]})"),
+      "fewer routes");
+  ASSERT_TRUE(fewer.ok()) << fewer.status();
+  Dispatcher after(repo_, *fewer, *http_, clock_, options, nullptr, [] { return 0.5; });
+  EXPECT_EQ(Run(after), 0);  // given back
+  EXPECT_EQ(Run(after), 0);  // dead-lettered
+  for (const std::string& id : {a, b}) {
+    const v1::NotificationDelivery stored = Load(id);
+    EXPECT_EQ(stored.state(), v1::DELIVERY_STATE_DEAD) << id;
+    EXPECT_EQ(stored.last_error(), "route no longer configured") << id;
+    EXPECT_FALSE(Scheduled(DeliveryBacklog("east-wecom"), id));
+    EXPECT_FALSE(Scheduled(kDeliveryDue, id));
+  }
+  EXPECT_EQ(DeadLetters().size(), 2u);
+  EXPECT_EQ(Run(after), 0);
+  EXPECT_FALSE(Scheduled(kDeliveryBacklogs, "east-wecom"));
+  EXPECT_EQ(robot_.MessagesOf("east-wecom").size(), 1u);
 }
 
 // A route out of posts with more due than the window of due deliveries holds
@@ -717,7 +758,7 @@ TEST_F(DispatcherTest, ARouteOutOfPostsDoesNotHoldBackTheOthers) {
     EXPECT_EQ(Load(ids[t]).state(), v1::DELIVERY_STATE_SENT) << ids[t];
     EXPECT_EQ(Load(ids[t]).attempts(), 1) << ids[t];
   }
-  EXPECT_FALSE(Scheduled(DeliveryBacklog("east-wecom"), ids.back()));
+  EXPECT_FALSE(Scheduled(kDeliveryBacklogs, "east-wecom")) << "an empty backlog stays listed";
 }
 
 // Neither webhook URLs nor secrets reach last_error, a stored document or an event.
