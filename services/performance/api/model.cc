@@ -404,12 +404,22 @@ std::string Describe(const StatementLine& l) {
   };
   auto it = kLabels.find(l.kind);
   std::string out = it == kLabels.end() ? std::string(LineKindName(l.kind)) : it->second;
+  std::string formula;
   if (l.rate_millionths != 0 && l.base_minor != 0) {
-    absl::StrAppend(&out, " ", FormatMinor(l.base_minor), " × ", l.rate_millionths / 10000, ".",
-                    absl::StrFormat("%04d", static_cast<int>(l.rate_millionths % 10000)), "%");
+    formula =
+        absl::StrCat(FormatMinor(l.base_minor), " × ", l.rate_millionths / 10000, ".",
+                     absl::StrFormat("%04d", static_cast<int>(l.rate_millionths % 10000)), "%");
+    absl::StrAppend(&out, " ", formula);
   }
-  if (!l.note.empty()) {
-    absl::StrAppend(&out, "（", l.note, "）");
+  // The engine's note for a rated line is the same formula: said once.
+  std::string note = l.note;
+  if (!formula.empty() && note == formula) {
+    note.clear();
+  } else if (!formula.empty() && note == absl::StrCat("reversal: ", formula)) {
+    note = "冲回";
+  }
+  if (!note.empty()) {
+    absl::StrAppend(&out, "（", note, "）");
   }
   return out;
 }

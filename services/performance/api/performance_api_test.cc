@@ -56,6 +56,7 @@ TEST_F(PerformanceApiTest, WonDealMovesStatementAndScorecard) {
   EXPECT_EQ(st.lines(0).event_id(), "w-1");
   EXPECT_EQ(st.lines(0).opportunity(), "opportunities/opp-1");
   EXPECT_EQ(st.lines(0).plan(), "commissionPlans/plan-2026");
+  EXPECT_EQ(st.lines(0).description(), "基本提成 60000.00 × 2.0000%");  // the formula once
   EXPECT_EQ(st.net_payable().amount_minor(), 1'200'00);
   EXPECT_EQ(st.attainment_basis_points(), 6'000);
   EXPECT_EQ(CountEvents("salesops.performance.v1.CommissionAccrued"), 1);
