@@ -230,19 +230,32 @@ int Dispatcher::ServeRoute(const std::string& route_id, const RouteWork& work) {
 }
 
 void Dispatcher::Hold(const std::string& route_id, const std::vector<std::string>& ids) {
-  for (const std::string& id : ids) {
-    absl::StatusOr<std::optional<Loaded<v1::NotificationDelivery>>> loaded =
-        LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
-    if (!loaded.ok() || !*loaded || (*loaded)->doc.state() != v1::DELIVERY_STATE_PENDING) {
+  if (ids.empty()) {
+    return;
+  }
+  // One read and one commit for them all (a burst moves hundreds a pass). A
+  // delivery changed meanwhile fails the commit's guard: the next pass reads again.
+  absl::StatusOr<std::vector<std::optional<StoredDoc>>> docs =
+      repo_.GetMany(DocKind::kDelivery, ids);
+  if (!docs.ok()) {
+    return;
+  }
+  Change c;
+  bool any = false;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    v1::NotificationDelivery d;
+    if (!(*docs)[i] || !d.ParseFromString((*docs)[i]->data) ||
+        d.state() != v1::DELIVERY_STATE_PENDING) {
       continue;  // the next pass settles it
     }
-    const v1::NotificationDelivery& d = (*loaded)->doc;
-    Change c;
-    c.Put(DocKind::kDelivery, id, d, (*loaded)->version);  // only as read
-    c.Unschedule(kDeliveryDue, id);
+    c.Put(DocKind::kDelivery, ids[i], d, (*docs)[i]->version);  // only as read
+    c.Unschedule(kDeliveryDue, ids[i]);
     // Scored by when it was queued: a retried one keeps its place (LoadDue
     // passes over it until its next attempt is due).
-    c.Schedule(DeliveryBacklog(route_id), id, absl::ToUnixMillis(FromTs(d.create_time())));
+    c.Schedule(DeliveryBacklog(route_id), ids[i], absl::ToUnixMillis(FromTs(d.create_time())));
+    any = true;
+  }
+  if (any) {
     c.Schedule(kDeliveryBacklogs, route_id, 0);
     (void)repo_.Commit(c);
   }

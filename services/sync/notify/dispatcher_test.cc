@@ -143,6 +143,15 @@ class DispatcherTest : public testing::Test {
     return b;
   }
 
+  // What a group's robot got, by title, in order.
+  std::vector<std::string> TitlesOf(const std::string& robot) {
+    std::vector<std::string> titles;
+    for (const RobotMessage& m : robot_.MessagesOf(robot)) {
+      titles.push_back(m.title);
+    }
+    return titles;
+  }
+
   v1::NotificationDelivery Load(const std::string& id) {
     auto loaded = LoadDoc<v1::NotificationDelivery>(repo_, DocKind::kDelivery, id);
     EXPECT_TRUE(loaded.ok() && loaded->has_value()) << id;
@@ -578,16 +587,8 @@ TEST_F(DispatcherTest, OneRoutesDeliveriesGoOutOldestFirst) {
     clock_.Advance(absl::Milliseconds(1));
   }
   EXPECT_EQ(Run(d), 6);
-  std::vector<std::string> wecom;
-  for (const RobotMessage& m : robot_.MessagesOf("east-wecom")) {
-    wecom.push_back(m.title);
-  }
-  EXPECT_THAT(wecom, ElementsAre("c-oldest", "b-middle", "a-newest"));
-  std::vector<std::string> feishu;
-  for (const RobotMessage& m : robot_.MessagesOf("west-feishu")) {
-    feishu.push_back(m.title);
-  }
-  EXPECT_THAT(feishu, ElementsAre("c-oldest", "b-middle", "a-newest"));
+  EXPECT_THAT(TitlesOf("east-wecom"), ElementsAre("c-oldest", "b-middle", "a-newest"));
+  EXPECT_THAT(TitlesOf("west-feishu"), ElementsAre("c-oldest", "b-middle", "a-newest"));
 }
 
 // More due than a route has posts left this minute: each post carries several,
@@ -672,11 +673,7 @@ TEST_F(DispatcherTest, ADigestThatFailsTwiceIsRetriedForEachOfItsDeliveriesAlone
     clock_.Advance(absl::Minutes(1));
   }
   EXPECT_EQ(Run(d), 0);
-  std::vector<std::string> titles;
-  for (const RobotMessage& m : robot_.MessagesOf("east-ding")) {
-    titles.push_back(m.title);
-  }
-  EXPECT_THAT(titles, ElementsAre("title w-1", "title w-2", "title w-3"));
+  EXPECT_THAT(TitlesOf("east-ding"), ElementsAre("title w-1", "title w-2", "title w-3"));
   for (const std::string& id : ids) {
     EXPECT_EQ(Load(id).state(), v1::DELIVERY_STATE_SENT) << id;
     EXPECT_EQ(Load(id).attempts(), 3) << id;
