@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   ApplyTokenFlags("customers", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
   CustomersApi api(store, directory, clock, tz);
-  CustomersJobs jobs(store, clock, tz);
+  CustomersJobs jobs(store, directory, clock, tz);
   WorkerPool workers(std::max(1, settings.rpc_workers), settings.rpc_queue);
   RpcRunner rpc("customers", verifier, CustomersMethodPolicy(), metrics,
                 settings.rpc_workers > 0 ? &workers : nullptr);

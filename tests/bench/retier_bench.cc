@@ -62,7 +62,8 @@ int Run() {
   TransactionalOutbox outbox(redis, CustKey("outbox"));
   CustomersStore store(redis, outbox);
   SystemClock clock;
-  CustomersJobs jobs(store, clock, absl::UTCTimeZone());
+  org::OrgDirectory directory(redis, kKeyPrefix);
+  CustomersJobs jobs(store, directory, clock, absl::UTCTimeZone());
   const int n = absl::GetFlag(FLAGS_customers);
   const int batch = absl::GetFlag(FLAGS_batch);
   const absl::Time now = absl::Now();

@@ -271,7 +271,7 @@ class CustomersApiTest : public ::testing::Test {
   // As main.cc: one store and one directory over the service's keyspace.
   OrgDirectory directory_{kv_, kKeyPrefix};
   CustomersApi api_{store_, directory_, clock_, tz_};
-  CustomersJobs jobs_{store_, clock_, tz_};
+  CustomersJobs jobs_{store_, directory_, clock_, tz_};
 
   const CallContext rep1_ = As(Role::kRep, "rep-1", "t-hz");
   const CallContext rep2_ = As(Role::kRep, "rep-2", "t-hz");
@@ -961,6 +961,42 @@ TEST_F(CustomersApiTest, ActivityWithFollowUpCreatesATask) {
   s = api_.LogActivity(rep1_, req, &resp);
   EXPECT_EQ(FieldOf(s), "activity.contact_ids[0]") << s;
   EXPECT_EQ(kv_.EventsOfType("salesops.customers.v1.ActivityLogged").size(), 1u);
+}
+
+// An overdue task names its assignee's team, for the supervisor's reminder:
+// a pool customer has no team, and the assignee may be on another team than
+// the customer.
+TEST_F(CustomersApiTest, OverdueTaskNamesTheAssigneesTeam) {
+  v1::Customer pooled = NewCustomer(rep1_, "公海客户");
+  v1::ReleaseCustomerRequest rel;
+  rel.set_name(pooled.name());
+  rel.set_reason("客户暂无需求");
+  v1::ReleaseCustomerResponse released;
+  ASSERT_TRUE(api_.ReleaseCustomer(rep1_, rel, &released).ok());
+  ASSERT_EQ(released.customer().team(), "");
+  v1::Customer owned = NewCustomer(rep1_, "杭州客户");
+
+  for (const v1::Customer* c : {&pooled, &owned}) {
+    v1::CreateTaskRequest req;
+    req.mutable_task()->set_customer(c->name());
+    req.mutable_task()->set_assignee("members/rep-4");
+    req.mutable_task()->set_title("回访");
+    *req.mutable_task()->mutable_due_time() = ToTs(clock_.Now() + absl::Hours(1));
+    v1::CreateTaskResponse created;
+    absl::Status s = api_.CreateTask(mgr_east_, req, &created);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  clock_.Advance(absl::Hours(2));
+  absl::StatusOr<JobRun> run = jobs_.RunTaskOverdueJob(500);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->changed, 2);
+  std::vector<v1::FollowUpTaskOverdue> overdue =
+      Payloads<v1::FollowUpTaskOverdue>("salesops.customers.v1.FollowUpTaskOverdue");
+  ASSERT_EQ(overdue.size(), 2u);
+  for (const v1::FollowUpTaskOverdue& e : overdue) {
+    EXPECT_EQ(e.task().assignee(), "members/rep-4");
+    EXPECT_EQ(e.team(), "orgUnits/t-sh") << e.task().customer();
+  }
 }
 
 // ---------------------------------------------------------------- pool jobs

@@ -203,12 +203,18 @@ absl::StatusOr<JobRun> CustomersJobs::RunTaskOverdueJob(int limit) {
       next.set_overdue(true);
       *next.mutable_update_time() = ToTs(now);
       CustomersStore::PutDoc(b, kTask, id, next, cur->version);
-      SALESOPS_ASSIGN_OR_RETURN(auto cust,
-                                store_.Get<v1::Customer>(kCustomer, StripPrefix(next.customer())));
       v1::FollowUpTaskOverdue e;
       *e.mutable_task() = next;
-      if (cust) {
-        e.set_team(cust->doc.team());
+      SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> assignee,
+                                directory_.Member(StripPrefix(next.assignee())));
+      if (assignee && !assignee->team.empty()) {
+        e.set_team(absl::StrCat("orgUnits/", assignee->team));
+      } else {
+        SALESOPS_ASSIGN_OR_RETURN(
+            auto cust, store_.Get<v1::Customer>(kCustomer, StripPrefix(next.customer())));
+        if (cust) {
+          e.set_team(cust->doc.team());
+        }
       }
       Emit(b, call, StripPrefix(next.customer()), next.name(), e, now);
       ++run.changed;

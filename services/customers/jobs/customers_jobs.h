@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/directory/org_directory.h"
 #include "common/time/clock.h"
 #include "services/customers/store/customers_store.h"
 
@@ -22,11 +23,16 @@ struct JobRun {
 class CustomersJobs {
  public:
   // `tz`: the business time zone for dates (due dates, claim months).
-  CustomersJobs(CustomersStore& store, const Clock& clock, absl::TimeZone tz)
-      : store_(store), clock_(clock), tz_(tz) {}
+  // `directory`: the org chart as this service keeps it, for an overdue task's
+  // assignee's team.
+  CustomersJobs(CustomersStore& store, org::OrgDirectory& directory, const Clock& clock,
+                absl::TimeZone tz)
+      : store_(store), directory_(directory), clock_(clock), tz_(tz) {}
 
-  absl::StatusOr<JobRun> RunPoolJob(int limit);            // reminders and releases
-  absl::StatusOr<JobRun> RunTaskOverdueJob(int limit);     // FollowUpTaskOverdue
+  absl::StatusOr<JobRun> RunPoolJob(int limit);  // reminders and releases
+  // FollowUpTaskOverdue, with the assignee's team (the customer's when the
+  // directory does not know the assignee): a pool customer has no team.
+  absl::StatusOr<JobRun> RunTaskOverdueJob(int limit);
   absl::StatusOr<JobRun> RunPaymentOverdueJob(int limit);  // PaymentOverdue, ACTIVE contracts
   absl::StatusOr<JobRun> RunTierJob(int limit);  // re-tier customers due (schedule/events)
 
@@ -40,6 +46,7 @@ class CustomersJobs {
 
  private:
   CustomersStore& store_;
+  org::OrgDirectory& directory_;
   const Clock& clock_;
   absl::TimeZone tz_;
 };
