@@ -17,12 +17,23 @@
 
 namespace salesops {
 
+bool Behind(const ConsumerStats& stats, int64_t max_lag) {
+  return stats.assigned.load() > 0 && (stats.ends_known.load() == 0 || stats.lag.load() > max_lag);
+}
+
 class KafkaEventConsumer::Rebalancer : public RdKafka::RebalanceCb {
  public:
+  explicit Rebalancer(ConsumerStats& stats) : stats_(stats) {}
+
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       LogInfo("kafka partitions assigned", {{"count", partitions.size()}});
+      // Until the next refresh nothing is known of the new partitions' ends:
+      // the records they bring may be a backlog.
+      stats_.ends_known = 0;
+      stats_.caught_up = 0;
+      stats_.assigned += static_cast<int64_t>(partitions.size());
       if (consumer->rebalance_protocol() == "COOPERATIVE") {
         consumer->incremental_assign(partitions);
       } else {
@@ -38,8 +49,13 @@ class KafkaEventConsumer::Rebalancer : public RdKafka::RebalanceCb {
       } else {
         consumer->unassign();
       }
+      stats_.assigned =
+          std::max<int64_t>(0, stats_.assigned.load() - static_cast<int64_t>(partitions.size()));
     }
   }
+
+ private:
+  ConsumerStats& stats_;
 };
 
 std::string ConventionalTopicOwner(absl::string_view topic) {
@@ -88,7 +104,7 @@ absl::Status KafkaEventConsumer::Start() {
     options_.topic_owners[topic] = std::move(owner);
   }
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  rebalancer_ = std::make_unique<Rebalancer>();
+  rebalancer_ = std::make_unique<Rebalancer>(stats_);
   std::string err;
   std::map<std::string, std::string> props = {
       {"bootstrap.servers", options_.bootstrap},
@@ -154,7 +170,8 @@ void KafkaEventConsumer::Loop() {
     }
     // After the batch is handled: the position counts what was taken, so
     // earlier a whole batch would read as caught up before it was applied.
-    if (absl::Now() >= next_lag) {
+    // And at once after an assignment, until the new partitions' ends are known.
+    if (absl::Now() >= next_lag || (stats_.assigned.load() > 0 && stats_.ends_known.load() == 0)) {
       RefreshLag();
       next_lag = absl::Now() + absl::Seconds(1);
     }
@@ -342,8 +359,10 @@ void KafkaEventConsumer::RefreshLag() {
       ends_known = false;  // no fetch answered yet: not "nothing to do"
     }
   }
+  stats_.assigned = static_cast<int64_t>(parts.size());
   RdKafka::TopicPartition::destroy(parts);
   stats_.lag = lag;
+  stats_.ends_known = ends_known ? 1 : 0;
   stats_.caught_up = ends_known && lag == 0 ? 1 : 0;
 }
 

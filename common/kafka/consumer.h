@@ -99,7 +99,18 @@ struct ConsumerStats {
   // partition nothing was read from since assignment counts from the group's
   // committed offset (a restarted service with nothing new is caught up).
   std::atomic<int64_t> caught_up{0};
+  // Partitions assigned, and whether their ends were known at the last
+  // refresh: an assignment clears it until the next refresh, which follows
+  // the next batch.
+  std::atomic<int64_t> assigned{0};
+  std::atomic<int64_t> ends_known{0};
 };
+
+// Whether the consumer is working through a backlog, so that what it has
+// applied is not yet the current picture: partitions assigned and either their
+// ends not known yet or more than `max_lag` records left. A consumer without
+// partitions is not behind (it has nothing to catch up with).
+bool Behind(const ConsumerStats& stats, int64_t max_lag);
 
 // The owner of a topic named salesops.<service>.events.v1, else "".
 std::string ConventionalTopicOwner(absl::string_view topic);

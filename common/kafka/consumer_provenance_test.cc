@@ -260,9 +260,35 @@ TEST(ProvenanceMockTest, BadRecordsAreDeadLetteredAtOnceOthersAfterMaxAttempts) 
   producer.Stop();
 }
 
+// Asks, as each record is handled, whether its consumer is behind (Behind
+// with no lag allowed): what the warning engine asks before judging a period.
+class BehindProbe : public RecordingHandler {
+ public:
+  absl::Status Handle(const CloudEvent& event) override {
+    {
+      absl::MutexLock lock(&mu_);
+      behind_.push_back(stats_ != nullptr && Behind(*stats_, 0));
+    }
+    return RecordingHandler::Handle(event);
+  }
+  void Watch(const ConsumerStats& stats) { stats_ = &stats; }
+  std::vector<bool> behind() {
+    absl::MutexLock lock(&mu_);
+    return behind_;
+  }
+
+ private:
+  const ConsumerStats* stats_ = nullptr;
+  absl::Mutex mu_;
+  std::vector<bool> behind_ ABSL_GUARDED_BY(mu_);
+};
+
 // A restarted consumer whose group has read everything is caught up at once,
 // though it consumes nothing (its partitions have no position until a record
-// arrives: the committed offsets stand in for it).
+// arrives: the committed offsets stand in for it). The first one, starting on
+// a backlog, is behind as it handles its first record: right after the
+// assignment nothing is known of the partition's end, and its lag once known
+// counts that record; caught up, it is no longer behind.
 TEST(ProvenanceMockTest, ARestartedConsumerWithNothingNewIsCaughtUp) {
   MockCluster cluster;
   ProducerOptions popts;
@@ -292,11 +318,15 @@ TEST(ProvenanceMockTest, ARestartedConsumerWithNothingNewIsCaughtUp) {
     return false;
   };
   {
-    RecordingHandler handler;
+    BehindProbe handler;
     KafkaEventConsumer first(copts, handler, producer);
+    handler.Watch(first.stats());
     ASSERT_TRUE(first.Start().ok());
     EXPECT_THAT(handler.WaitFor(3, absl::Seconds(20)), ElementsAre("e-1", "e-2", "e-3"));
+    ASSERT_FALSE(handler.behind().empty());
+    EXPECT_TRUE(handler.behind()[0]);
     EXPECT_TRUE(caught_up(first));
+    EXPECT_FALSE(Behind(first.stats(), 0));
     first.Stop();  // commits the stored offsets
   }
   RecordingHandler handler;
@@ -304,6 +334,7 @@ TEST(ProvenanceMockTest, ARestartedConsumerWithNothingNewIsCaughtUp) {
   ASSERT_TRUE(second.Start().ok());
   EXPECT_TRUE(caught_up(second)) << "lag " << second.stats().lag.load();
   EXPECT_EQ(second.stats().lag.load(), 0);
+  EXPECT_FALSE(Behind(second.stats(), 0));
   second.Stop();
   EXPECT_EQ(second.stats().processed.load(), 0) << "nothing was read again";
   producer.Stop();

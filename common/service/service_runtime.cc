@@ -95,7 +95,7 @@ absl::Status ServiceRuntime::StartEvents(const std::string& outbox_stream,
   return absl::OkStatus();
 }
 
-void ServiceRuntime::AddConsumer(ConsumerOptions options, EventHandler& handler) {
+const ConsumerStats& ServiceRuntime::AddConsumer(ConsumerOptions options, EventHandler& handler) {
   if (options.bootstrap.empty() || options.bootstrap == ConsumerOptions().bootstrap) {
     options.bootstrap = settings_.kafka_bootstrap;
   }
@@ -115,6 +115,7 @@ void ServiceRuntime::AddConsumer(ConsumerOptions options, EventHandler& handler)
                         [c] { return c->stats().processed.load(); });
   metrics_.AddCounterFn("salesops_consumer_dead_lettered_total", "Records sent to the DLQ", group,
                         [c] { return c->stats().dead_lettered.load(); });
+  return c->stats();
 }
 
 void ServiceRuntime::AddJob(std::string name, std::function<absl::Status()> job,

@@ -62,7 +62,7 @@ class ServiceRuntime {
   // A consumer group (bootstrap and SASL from the settings when not set;
   // topic owners by the topic names unless declared), started by Serve in the
   // order added. Handlers must outlive the runtime.
-  void AddConsumer(ConsumerOptions options, EventHandler& handler);
+  const ConsumerStats& AddConsumer(ConsumerOptions options, EventHandler& handler);
   // A job run every `interval` from Serve; jobs of the same interval share one
   // background thread, each interval has its own. A zero interval disables
   // the jobs added with it. Each job's completed runs and failed runs are

@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
 #include "common/directory/org_directory.h"
+#include "common/ids/ids.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
 #include "common/service/call_guard.h"
@@ -38,6 +39,11 @@ ABSL_FLAG(std::string, warning_engine_group, salesops::warning::kEngineGroup,
           "Kafka consumer group of the engine (customers, targets and forecast events)");
 ABSL_FLAG(std::string, warning_directory_group, "warning-org-directory",
           "Kafka consumer group of the org directory projection");
+ABSL_FLAG(int64_t, warning_catch_up_lag, 1000,
+          "Records the engine's consumer may have left to process and still judge a period's "
+          "pace, coverage and forecast gap; further behind (or with partitions just assigned), "
+          "those judgements wait until every replica is within it, so a backlog's partial "
+          "figures raise no false alarms. -1: never wait");
 ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
 ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
           "Topic the customers service publishes on");
@@ -66,6 +72,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.stage_weights = *weights;
+  // Set once the engine's consumer is added, before anything runs.
+  const ConsumerStats* engine_consumer = nullptr;
+  if (const int64_t max_lag = absl::GetFlag(FLAGS_warning_catch_up_lag); max_lag >= 0) {
+    options.behind = [&engine_consumer, max_lag] {
+      return engine_consumer != nullptr && Behind(*engine_consumer, max_lag);
+    };
+  }
   absl::StatusOr<RuleList> seed = absl::GetFlag(FLAGS_warning_rules_file).empty()
                                       ? DefaultRules()
                                       : LoadRulesFile(absl::GetFlag(FLAGS_warning_rules_file));
@@ -101,6 +114,7 @@ int main(int argc, char** argv) {
   }
   WarningEngine engine(store, directory, rules, options);
   WarningScheduler scheduler(store, engine, clock);
+  scheduler.WatchBacklog(options.behind, NewUuid());
   ApplyTokenFlags("warning", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
   WarningApi api(store, engine, directory, clock, options.tz, [&scheduler] {
@@ -139,7 +153,7 @@ int main(int argc, char** argv) {
   engine_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic),
                          absl::GetFlag(FLAGS_forecast_topic)};
   engine_group.dlq_topic = kEngineDlq;
-  runtime.AddConsumer(engine_group, consumer);
+  engine_consumer = &runtime.AddConsumer(engine_group, consumer);
   runtime.AddJob(
       "due", [&] { return scheduler.RunDue().status(); }, scan_interval);
 
@@ -150,5 +164,8 @@ int main(int argc, char** argv) {
                        [&] { return engine.stats().raised.load(); });
   metrics.AddCounterFn("salesops_warnings_resolved_total", "Warnings resolved", svc,
                        [&] { return engine.stats().resolved.load(); });
+  metrics.AddCounterFn("salesops_warning_evaluations_deferred_total",
+                       "Period evaluations put off while the engine's consumer was behind", svc,
+                       [&] { return engine.stats().deferred.load(); });
   return runtime.Serve(&service, kWarningServiceName);
 }

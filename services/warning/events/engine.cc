@@ -29,6 +29,17 @@ const typename Map::mapped_type* Find(const Map& m, const std::string& key) {
   return it == m.end() ? nullptr : &it->second;
 }
 
+void WriteSubject(const SubjectUpdate& s, WriteBatch& b) {
+  if (s.write) {
+    WarningStore::PutDoc(b, kSubjectDoc, s.key, s.state, s.version);
+    if (s.version == 0) {
+      b.ZAdd(WarningStore::SubjectsIndex(), 0, s.key);
+    }
+  } else if (s.touch) {
+    WarningStore::TouchDoc(b, kSubjectDoc, s.key, s.version);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const WarningEngine::UnitInfo>> WarningEngine::Unit(
@@ -88,8 +99,9 @@ absl::Status WarningEngine::Evaluate(
     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
     absl::Time now, WriteBatch& b, EvaluationReads* reads) {
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const RuleList> rules, rules_.Current());
+  const bool behind = options_.behind && options_.behind();
   for (SubjectUpdate& s : subjects) {
-    SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, b, reads));
+    SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, behind, b, reads));
   }
   return absl::OkStatus();
 }
@@ -97,10 +109,21 @@ absl::Status WarningEngine::Evaluate(
 absl::Status WarningEngine::EvaluateOne(
     SubjectUpdate& s, const RuleList& rules,
     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
-    absl::Time now, WriteBatch& b, EvaluationReads* reads) {
+    absl::Time now, bool behind, WriteBatch& b, EvaluationReads* reads) {
   const v1::SubjectState& st = s.state;
+  const bool period =
+      st.kind() == v1::SUBJECT_KIND_REP_PERIOD || st.kind() == v1::SUBJECT_KIND_TEAM_PERIOD;
+  if (behind && period) {
+    // Its figures may be partial: keep them, judge once they are current. Its
+    // open warnings stay as they are meanwhile.
+    WriteSubject(s, b);
+    b.ZRem(WarningStore::DueKey(), s.key);
+    b.ZAdd(WarningStore::DeferredKey(), static_cast<double>(absl::ToUnixSeconds(now)), s.key);
+    stats_.deferred.fetch_add(1, std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
   std::optional<int64_t> pipeline;
-  if (st.kind() == v1::SUBJECT_KIND_REP_PERIOD || st.kind() == v1::SUBJECT_KIND_TEAM_PERIOD) {
+  if (period) {
     int64_t p = 0;
     const auto read = reads == nullptr ? nullptr : Find(reads->pipeline, st.subject());
     if (read != nullptr) {
@@ -250,14 +273,7 @@ absl::Status WarningEngine::EvaluateOne(
     }
     reads->active[s.key] = std::move(kept);
   }
-  if (s.write) {
-    WarningStore::PutDoc(b, kSubjectDoc, s.key, s.state, s.version);
-    if (s.version == 0) {
-      b.ZAdd(WarningStore::SubjectsIndex(), 0, s.key);
-    }
-  } else if (s.touch) {
-    WarningStore::TouchDoc(b, kSubjectDoc, s.key, s.version);
-  }
+  WriteSubject(s, b);
   if (due) {
     b.ZAdd(WarningStore::DueKey(), static_cast<double>(absl::ToUnixSeconds(*due) + 1), s.key);
   } else {

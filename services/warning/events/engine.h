@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,14 @@ struct EngineOptions {
   StageWeights stage_weights = DefaultStageWeights();
   // How long a team's routing (ancestors, supervisor) is cached.
   absl::Duration routing_ttl = absl::Seconds(30);
+  // Whether the engine's consumer is still working through a backlog (null:
+  // never). While it is, a rep's or team's period figures are not the current
+  // picture: the targets topic's attainment can arrive long before the deals
+  // that make the pipeline, so a coverage or pace judged then is a false
+  // alarm. Such a subject's facts are stored and its evaluation deferred
+  // (WarningStore::DeferredKey) until the scheduler finds every replica
+  // current. Deals, customers and contracts are evaluated as always.
+  std::function<bool()> behind;
 };
 
 // The event that made the engine evaluate (empty for the scheduler).
@@ -73,6 +82,7 @@ struct EngineStats {
   std::atomic<int64_t> raised{0};
   std::atomic<int64_t> updated{0};
   std::atomic<int64_t> resolved{0};
+  std::atomic<int64_t> deferred{0};  // period evaluations put off while behind
 };
 
 class WarningEngine {
@@ -106,7 +116,7 @@ class WarningEngine {
   absl::StatusOr<std::shared_ptr<const UnitInfo>> Unit(const std::string& unit_id);
   absl::Status EvaluateOne(SubjectUpdate& s, const RuleList& rules,
                            const absl::flat_hash_map<std::string, int64_t>& pipeline_delta,
-                           const Cause& cause, absl::Time now, WriteBatch& b,
+                           const Cause& cause, absl::Time now, bool behind, WriteBatch& b,
                            EvaluationReads* reads);
 
   WarningStore& store_;

@@ -35,6 +35,7 @@
 #include "salesops/warning/v1/warning_events.pb.h"
 #include "services/warning/domain/rules.h"
 #include "services/warning/domain/subjects.h"
+#include "services/warning/jobs/scheduler.h"
 #include "services/warning/store/in_memory_warning_store.h"
 #include "services/warning/store/rule_set.h"
 #include "services/warning/store/warning_store.h"
@@ -65,9 +66,10 @@ struct World {
     EXPECT_TRUE(shipped.ok()) << shipped.status();
     EXPECT_TRUE(rules.Seed(*shipped, clock.Now()).ok());
   }
-  static EngineOptions Options() {
+  static EngineOptions Options(const World* w) {
     EngineOptions o;
     o.tz = BusinessZone();
+    o.behind = [w] { return w->behind; };
     return o;
   }
 
@@ -147,9 +149,12 @@ struct World {
   org::testing::DirectorySeed seed{kv, kKeyPrefix};
   org::OrgDirectory directory{kv, kKeyPrefix};
   RuleSet rules{store, absl::Seconds(2)};
-  WarningEngine engine{store, directory, rules, Options()};
+  // Whether the engine's consumer is behind (main.cc: its lag).
+  bool behind = false;
+  WarningEngine engine{store, directory, rules, Options(this)};
   ProjectionStore seen{kv, WarnKey("eng:seen:")};
   WarningConsumer consumer{seen, store, engine, clock};
+  WarningScheduler scheduler{store, engine, clock};
 };
 
 // Commits to `kv`, running `before_first` (once) just before the first commit: what
@@ -441,6 +446,75 @@ TEST_F(WarningConsumerWavesTest, AnEvaluationOnAPipelineFigureAnotherCommitMoved
     EXPECT_LT(w.Pipelines().at("members/rep-1"), 249'000'00);
     EXPECT_EQ(coverage_warnings(), 1) << "both wins together leave the coverage short";
   }
+}
+
+// A backlog delivers the targets topic's attainment long before the deals that
+// make the pipeline (make run's demo load did): judged then, every rep's
+// coverage is 0× and the warning is raised, posted to the group and resolved a
+// moment later. While the engine's consumer is behind, a period's evaluation
+// waits; deals are judged at once. Once no replica is behind, the scheduler
+// judges the deferred periods on their complete figures: only the real
+// shortfall is raised.
+TEST_F(WarningConsumerWavesTest, WhileBehindAPeriodIsJudgedOnlyOnceItsFiguresAreComplete) {
+  // rep-1: five proposals, coverage met; rep-2: one proposal, coverage short.
+  std::vector<CloudEvent> backlog = {Attainment("plan-a", 1), Attainment("plan-b", 2)};
+  for (int deal = 0; deal < 5; ++deal) {
+    backlog.push_back(ToProposal(deal, absl::StrCat("c-", deal), 1, 1));
+  }
+  backlog.push_back(ToProposal(5, "c-5", 2, 1));
+  backlog.push_back(ToProposal(6, "c-6", 3, 40));  // rep-3's stalled deal
+  const std::string stalled = "raised rules/opportunity-stalled-proposal opportunities/o-6";
+  const std::string rep1_raised = "raised rules/pipeline-coverage-low members/rep-1";
+  const std::string rep2_raised = "raised rules/pipeline-coverage-low members/rep-2";
+  auto logged = [](const World& w, const std::string& prefix) {
+    std::vector<std::string> log = w.WarningLog();
+    return std::count_if(log.begin(), log.end(),
+                         [&](const std::string& l) { return absl::StartsWith(l, prefix); });
+  };
+
+  // Current all along: rep-1's 0× alarm is raised and resolved within the backlog.
+  World current(clock_);
+  for (const CloudEvent& e : backlog) {
+    ASSERT_TRUE(current.consumer.Handle(e).ok());
+  }
+  EXPECT_EQ(logged(current, rep1_raised), 1);
+  EXPECT_EQ(logged(current, "resolved rules/pipeline-coverage-low members/rep-1"), 1);
+
+  World w(clock_);
+  WarningScheduler other_replica(w.store, w.engine, clock_);
+  bool other_behind = true;
+  other_replica.WatchBacklog([&] { return other_behind; }, "replica-b");
+  w.scheduler.WatchBacklog([&] { return w.behind; }, "replica-a");
+  w.behind = true;
+  for (const CloudEvent& e : backlog) {
+    ASSERT_TRUE(w.consumer.Handle(e).ok());
+  }
+  EXPECT_EQ(logged(w, stalled), 1) << "a deal is judged at once";
+  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
+  EXPECT_EQ(w.engine.stats().deferred.load(), 8) << "two attainments, six proposals of reps 1-2";
+
+  // This replica caught up, another is still behind: nothing is judged yet.
+  w.behind = false;
+  ASSERT_TRUE(other_replica.RunDue().ok());
+  absl::StatusOr<int> run = w.scheduler.RunDue();
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
+
+  other_behind = false;
+  ASSERT_TRUE(other_replica.RunDue().ok());
+  run = w.scheduler.RunDue();
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(logged(w, rep1_raised), 0) << absl::StrJoin(w.WarningLog(), "\n");
+  EXPECT_EQ(logged(w, rep2_raised), 1) << absl::StrJoin(w.WarningLog(), "\n");
+  EXPECT_EQ(logged(w, "resolved"), 0);
+  // As the current engine left them: rep-1's alarm gone, rep-2's open.
+  const std::vector<std::string> periods = {SubjectKey("members/rep-1", kPeriod),
+                                            SubjectKey("members/rep-2", kPeriod)};
+  EXPECT_EQ(w.Snapshot(periods, false), current.Snapshot(periods, false));
+  EXPECT_EQ(w.Pipelines(), current.Pipelines());
+  run = w.scheduler.RunDue();
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 1) << "judged once";
 }
 
 }  // namespace

@@ -74,7 +74,12 @@ class WarningStore : public DocStore {
   static std::string PipelineKey();                             // hash rep/team → minor
   static std::string PeriodsKey(absl::string_view who);         // set of subject keys
   static std::string DueKey();                                  // zset subject key → seconds
-  static std::string SubjectsIndex();                           // lex index of subject keys
+  // Period subjects whose evaluation waits for a consumer to catch up (zset
+  // subject key → seconds when deferred), and the replicas still behind (hash
+  // replica → seconds until which the entry counts).
+  static std::string DeferredKey();
+  static std::string BehindKey();
+  static std::string SubjectsIndex();  // lex index of subject keys
 
   absl::StatusOr<std::optional<Versioned<v1::SubjectState>>> GetSubject(const std::string& key) {
     return Get<v1::SubjectState>(kSubjectDoc, key);
