@@ -1,6 +1,7 @@
 // The forecast service's composition root: builds the adapters, hands them
 // in, and runs until SIGTERM/SIGINT. Wiring only; no logic.
 #include <algorithm>
+#include <functional>
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
@@ -47,6 +48,10 @@ ABSL_FLAG(std::string, forecast_priors,
 ABSL_FLAG(int, forecast_min_sample, 30,
           "Closed deals a team/product-line scope needs before its own probabilities are used");
 ABSL_FLAG(int, forecast_backtest_periods, 4, "Earlier periods the model choice is back-tested on");
+ABSL_FLAG(int64_t, forecast_catch_up_lag, 1000,
+          "Records the engine's consumer may have left to process and still publish current "
+          "forecasts; further behind (or with partitions just assigned), forecasts are published "
+          "provisional, without gap events, and refreshed once it has caught up. -1: never");
 ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
 ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
           "Topic the customers service publishes on");
@@ -117,6 +122,15 @@ int main(int argc, char** argv) {
   DirectoryOrgView org_view(directory);
   StatsCache stats(repo, clock, options);
   ForecastEngine engine(repo, org_view, stats, options);
+  // Set once the engine's consumer is added, before anything runs.
+  const ConsumerStats* engine_consumer = nullptr;
+  std::function<bool()> behind;
+  if (const int64_t max_lag = absl::GetFlag(FLAGS_forecast_catch_up_lag); max_lag >= 0) {
+    behind = [&engine_consumer, max_lag] {
+      return engine_consumer != nullptr && Behind(*engine_consumer, max_lag);
+    };
+  }
+  job_options.behind = behind;
   ForecastJobs jobs(repo, engine, stats, clock, job_options);
   ApplyTokenFlags("forecast", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
@@ -143,11 +157,12 @@ int main(int argc, char** argv) {
   directory_group.dlq_topic = kDirectoryDlq;
   runtime.AddConsumer(directory_group, directory_projection);
   ForecastProjection projection(repo, engine, clock);
+  projection.WatchBacklog(behind);
   ConsumerOptions engine_group;
   engine_group.group_id = absl::GetFlag(FLAGS_forecast_engine_group);
   engine_group.topics = {absl::GetFlag(FLAGS_customers_topic), absl::GetFlag(FLAGS_targets_topic)};
   engine_group.dlq_topic = kEngineDlq;
-  runtime.AddConsumer(engine_group, projection);
+  engine_consumer = &runtime.AddConsumer(engine_group, projection);
   runtime.AddJob(
       "forecast", [&] { return jobs.RunOnce(); }, absl::GetFlag(FLAGS_forecast_job_interval));
 

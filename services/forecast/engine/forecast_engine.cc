@@ -868,12 +868,16 @@ void Complete(v1::Forecast& f, int64_t target, const std::optional<Doc>& existin
   const bool gap_rule = f.category() == v1::FORECAST_CATEGORY_PIPELINE && target > 0;
   const int32_t gap_bp =
       gap_rule ? SaturatingBp(static_cast<__int128>(target) - amount, target) : 0;
-  f.set_gap_detected(gap_rule && gap_bp > threshold_bp);
-
   v1::Forecast before;
   if (existing) {
     (void)before.ParseFromString(existing->data);
   }
+  // A provisional figure may lack deals not read yet: the gap flag keeps what
+  // the last current figure said, so no gap opens or closes on it.
+  f.set_provisional(cause.provisional);
+  f.set_gap_detected(cause.provisional ? existing && before.gap_detected()
+                                       : gap_rule && gap_bp > threshold_bp);
+
   if (existing && Comparable(before) == Comparable(f)) {
     return;
   }
@@ -893,7 +897,8 @@ void Complete(v1::Forecast& f, int64_t target, const std::optional<Doc>& existin
                         before.interval_low().amount_minor() != f.interval_low().amount_minor() ||
                         before.interval_high().amount_minor() != f.interval_high().amount_minor() ||
                         before.model() != f.model() || before.target().amount_minor() != target ||
-                        before.scope().level() != f.scope().level();
+                        before.scope().level() != f.scope().level() ||
+                        before.provisional() != f.provisional();
   auto emit = [&](const google::protobuf::Message& m) {
     change.Emit(MakeCloudEvent(kForecastSource, id, f.name(), m, now, cause.trace_id));
     ++stats.events;

@@ -121,6 +121,9 @@ struct Cause {
   std::string source;
   std::string id;
   std::string trace_id;
+  // The consumer applying the cause is behind: the forecasts it writes are
+  // provisional (Forecast.provisional) and announce no gap.
+  bool provisional = false;
 };
 
 // What the caller's change does that storage does not show yet.

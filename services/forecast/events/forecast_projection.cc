@@ -308,6 +308,15 @@ absl::StatusOr<ForecastProjection::DealState> ForecastProjection::LoadDeal(
   return d;
 }
 
+Cause ForecastProjection::CauseOf(const CloudEvent& event, ForecastChange& change) const {
+  Cause cause{event.source, event.id, event.trace_id};
+  if (behind_ && behind_()) {
+    cause.provisional = true;
+    change.SetField(MetaHash(), "provisional", "1");  // ForecastJobs::Refresh redoes them
+  }
+  return cause;
+}
+
 absl::Status ForecastProjection::BuildDeal(const CloudEvent& event, ForecastChange& change) {
   const EngineOptions& o = engine_.options();
   SALESOPS_ASSIGN_OR_RETURN(std::string id, DealIdOf(event));
@@ -326,8 +335,7 @@ absl::Status ForecastProjection::BuildDeal(const CloudEvent& event, ForecastChan
   Pending pending;
   std::vector<Leaf> leaves;
   SALESOPS_RETURN_IF_ERROR(AddDeal(deal, change, pending, leaves));
-  const Cause cause{event.source, event.id, event.trace_id};
-  return engine_.Recompute(leaves, pending, cause, clock_.Now(), change);
+  return engine_.Recompute(leaves, pending, CauseOf(event, change), clock_.Now(), change);
 }
 
 std::vector<absl::Status> ForecastProjection::HandleBatch(
@@ -415,8 +423,8 @@ absl::Status ForecastProjection::HandleTogether(const std::vector<const CloudEve
     }
     // The last event stands for the batch as the recomputed forecasts' cause.
     const CloudEvent& last = *events.back();
-    SALESOPS_RETURN_IF_ERROR(engine_.Recompute(
-        leaves, pending, Cause{last.source, last.id, last.trace_id}, clock_.Now(), change));
+    SALESOPS_RETURN_IF_ERROR(
+        engine_.Recompute(leaves, pending, CauseOf(last, change), clock_.Now(), change));
     SALESOPS_ASSIGN_OR_RETURN(CommitOutcome r, repo_.CommitOnce(change, causes));
     if (r.committed) {
       stats_.applied += static_cast<int64_t>(events.size());
@@ -511,8 +519,7 @@ absl::Status ForecastProjection::BuildTarget(const CloudEvent& event, ForecastCh
     return absl::OkStatus();
   }
   change.SetField(TargetsHash(period), node, absl::StrCat(target));
-  const Cause cause{event.source, event.id, event.trace_id};
-  return engine_.ApplyTarget(period, node, cause, clock_.Now(), target, change);
+  return engine_.ApplyTarget(period, node, CauseOf(event, change), clock_.Now(), target, change);
 }
 
 }  // namespace salesops::forecast

@@ -25,6 +25,7 @@
 //                        .dlq_topic = kEngineDlq}, projection);
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -60,7 +61,13 @@ class ForecastProjection final : public EventHandler {
 
   const ProjectionStats& stats() const { return stats_; }
 
+  // `behind`: the consumer is working through a backlog. The forecasts written
+  // meanwhile are provisional (no gap announced), and the store is marked so
+  // that the refresh computes them all again once it has caught up.
+  void WatchBacklog(std::function<bool()> behind) { behind_ = std::move(behind); }
+
  private:
+  Cause CauseOf(const CloudEvent& event, ForecastChange& change) const;
   // Builds the event's change from a fresh read; an empty change = nothing to do.
   absl::Status Build(const CloudEvent& event, ForecastChange& change);
   absl::Status BuildDeal(const CloudEvent& event, ForecastChange& change);
@@ -86,6 +93,7 @@ class ForecastProjection final : public EventHandler {
   ForecastRepository& repo_;
   ForecastEngine& engine_;
   const Clock& clock_;
+  std::function<bool()> behind_;
   ProjectionStats stats_;
 };
 

@@ -171,6 +171,75 @@ TEST_F(ProjectionTest, GapDetectedAndClosed) {
   EXPECT_EQ(team->amount().amount_minor(), 950'00);
 }
 
+// In a backlog the targets topic's few events can come long before the deals
+// that meet them (make run's demo load): judged then, a team's gap opens and
+// closes a moment later, and the warning engine and the groups hear of it.
+// While the consumer is behind, forecasts are provisional and announce no gap
+// (gap_detected keeps what it was); the refresh waits until it has caught up,
+// then publishes them current, with the gap only where there is one.
+TEST_F(ProjectionTest, WhileBehindForecastsAreProvisionalAndAnnounceNoGap) {
+  bool behind = true;
+  w_.projection.WatchBacklog([&] { return behind; });
+  JobOptions options;
+  options.behind = [&] { return behind; };
+  ForecastJobs jobs{w_.repo, w_.engine, w_.stats, w_.clock, options};
+  auto team = [&] { return w_.Forecast(kQ4, {"t1", "", ""}, Category::kPipeline); };
+  auto gap_events = [&] {
+    return w_.EventsOfType("salesops.forecast.v1.ForecastGapDetected").size() +
+           w_.EventsOfType("salesops.forecast.v1.ForecastGapClosed").size();
+  };
+
+  // One small deal read, then the target: far short on what has been read.
+  ASSERT_TRUE(w_.Apply(w_.Created("o-0", "r1", "pl-a", 10'00, Stage::kLead)).ok());
+  ASSERT_TRUE(w_.Apply(w_.Target(kQ4, tv1::ATTAINMENT_LEVEL_TEAM, "t1", 1000'00)).ok());
+  ASSERT_TRUE(team().has_value());
+  EXPECT_EQ(team()->target().amount_minor(), 1000'00);
+  EXPECT_TRUE(team()->provisional());
+  EXPECT_FALSE(team()->gap_detected()) << "most of the deals not read yet";
+  ASSERT_TRUE(w_.Apply(w_.Lost("o-0")).ok());
+  ASSERT_TRUE(w_.Apply(w_.Created("o-1", "r1", "pl-a", 950'00, Stage::kContract)).ok());
+  ASSERT_TRUE(w_.Apply(w_.Won("o-1")).ok());
+  EXPECT_EQ(gap_events(), 0u);
+  absl::StatusOr<bool> refreshed = jobs.Refresh(w_.clock.Now(), false);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_FALSE(*refreshed) << "a refresh waits while the consumer is behind";
+
+  behind = false;
+  refreshed = jobs.Refresh(w_.clock.Now(), false);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_TRUE(*refreshed);
+  EXPECT_FALSE(team()->provisional());
+  EXPECT_FALSE(team()->gap_detected());
+  EXPECT_EQ(team()->amount().amount_minor(), 950'00);
+  EXPECT_EQ(gap_events(), 0u) << "5% short: no gap, and none was announced on the way";
+  std::vector<CloudEvent> updated = w_.EventsOfType("salesops.forecast.v1.ForecastUpdated");
+  ASSERT_FALSE(updated.empty());
+  v1::ForecastUpdated last;
+  for (const CloudEvent& e : updated) {
+    v1::ForecastUpdated u;
+    ASSERT_TRUE(u.ParseFromString(e.data));
+    if (u.forecast().name() == team()->name()) {
+      last = u;
+    }
+  }
+  EXPECT_FALSE(last.forecast().provisional()) << "the current figure is published";
+  refreshed = jobs.Refresh(w_.clock.Now(), false);
+  ASSERT_TRUE(refreshed.ok());
+  EXPECT_FALSE(*refreshed) << "nothing provisional is left to redo";
+
+  // A real gap found in a backlog is announced once caught up, and only then.
+  behind = true;
+  ASSERT_TRUE(w_.Apply(w_.Target(kQ4, tv1::ATTAINMENT_LEVEL_TEAM, "t1", 2000'00)).ok());
+  EXPECT_TRUE(team()->provisional());
+  EXPECT_EQ(gap_events(), 0u);
+  behind = false;
+  refreshed = jobs.Refresh(w_.clock.Now(), false);
+  ASSERT_TRUE(refreshed.ok());
+  EXPECT_TRUE(*refreshed);
+  EXPECT_TRUE(team()->gap_detected());
+  EXPECT_EQ(w_.EventsOfType("salesops.forecast.v1.ForecastGapDetected").size(), 1u);
+}
+
 // A consumer catching up: a batch of deal events is folded in order and
 // applied in one commit, with the same forecasts as event by event; the same
 // batch again changes nothing; a poison record in a batch fails alone and

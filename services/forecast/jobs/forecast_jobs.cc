@@ -282,12 +282,16 @@ absl::StatusOr<std::vector<DealRecord>> ForecastJobs::LoadDeals() {
 }
 
 absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
-  SALESOPS_ASSIGN_OR_RETURN(
-      std::vector<std::string> meta,
-      repo_.GetFields(MetaHash(), {"refresh_at", "periods_rev", "refresh_periods_rev"}));
+  if (!force && options_.behind && options_.behind()) {
+    return false;
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> meta,
+                            repo_.GetFields(MetaHash(), {"refresh_at", "periods_rev",
+                                                         "refresh_periods_rev", "provisional"}));
   const int64_t last = ToInt(meta[0]);
   const bool periods_changed = meta[1] != meta[2];
-  if (!force && !periods_changed && !meta[0].empty() &&
+  const bool provisional = !meta[3].empty();
+  if (!force && !periods_changed && !provisional && !meta[0].empty() &&
       now - absl::FromUnixSeconds(last) < options_.refresh_interval) {
     return false;
   }
@@ -296,6 +300,12 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   claim.ExpectField(MetaHash(), "refresh_at", meta[0], "refresh");
   claim.SetField(MetaHash(), "refresh_at", absl::StrCat(absl::ToUnixSeconds(now)));
   claim.SetField(MetaHash(), "refresh_periods_rev", meta[1]);
+  if (provisional) {
+    // Marked again by a provisional write after this read: the claim fails,
+    // and the next round refreshes.
+    claim.ExpectField(MetaHash(), "provisional", meta[3], "refresh");
+    claim.SetField(MetaHash(), "provisional", "");
+  }
   SALESOPS_ASSIGN_OR_RETURN(CommitOutcome won, repo_.Commit(claim, nullptr));
   if (!won.committed) {
     return false;

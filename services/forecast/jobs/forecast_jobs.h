@@ -28,6 +28,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -45,6 +46,11 @@ struct JobOptions {
   int history_months = 36;
   // Documents per commit.
   int batch = 100;
+  // The event consumer is working through a backlog (null: never). A refresh
+  // then waits (its figures would be partial and keep changing under it); once
+  // caught up, a refresh runs at once when the projection wrote provisional
+  // forecasts meanwhile, and publishes them current.
+  std::function<bool()> behind;
 };
 
 struct JobStats {

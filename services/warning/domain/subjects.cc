@@ -361,7 +361,12 @@ bool ApplyForecast(const forecast::v1::Forecast& f, v1::SubjectState* s) {
   if (!f.amount().currency_code().empty()) {
     s->set_currency_code(f.amount().currency_code());
   }
-  s->set_forecast_minor(f.amount().amount_minor());
+  if (f.provisional()) {
+    // Partial (the forecast service is catching up): no gap is judged on it.
+    s->clear_forecast_minor();
+  } else {
+    s->set_forecast_minor(f.amount().amount_minor());
+  }
   s->set_forecast_target_minor(f.target().amount_minor());
   if (!ValidDate(s->period_start()) && ValidDate(f.period_start_date())) {
     *s->mutable_period_start() = f.period_start_date();
