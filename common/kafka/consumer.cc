@@ -160,6 +160,7 @@ void KafkaEventConsumer::Stop() {
 
 void KafkaEventConsumer::Loop() {
   absl::Time next_lag = absl::Now();
+  absl::Time last_lag = absl::InfinitePast();
   while (!stopping_.load()) {
     RecordBatch batch = NextBatch(*consumer_, 200, options_.max_batch);
     if (!batch.empty()) {
@@ -170,10 +171,14 @@ void KafkaEventConsumer::Loop() {
     }
     // After the batch is handled: the position counts what was taken, so
     // earlier a whole batch would read as caught up before it was applied.
-    // And at once after an assignment, until the new partitions' ends are known.
-    if (absl::Now() >= next_lag || (stats_.assigned.load() > 0 && stats_.ends_known.load() == 0)) {
+    // And sooner after an assignment, until the new partitions' ends are known
+    // (not on every batch: a refresh may ask the broker for committed offsets).
+    const bool ends_unknown = stats_.assigned.load() > 0 && stats_.ends_known.load() == 0;
+    if (absl::Now() >= next_lag ||
+        (ends_unknown && absl::Now() >= last_lag + absl::Milliseconds(100))) {
       RefreshLag();
-      next_lag = absl::Now() + absl::Seconds(1);
+      last_lag = absl::Now();
+      next_lag = last_lag + absl::Seconds(1);
     }
   }
 }

@@ -5,7 +5,6 @@
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
 #include "common/directory/org_directory.h"
-#include "common/ids/ids.h"
 #include "common/log/log.h"
 #include "common/projection/projection_store.h"
 #include "common/service/call_guard.h"
@@ -114,7 +113,6 @@ int main(int argc, char** argv) {
   }
   WarningEngine engine(store, directory, rules, options);
   WarningScheduler scheduler(store, engine, clock);
-  scheduler.WatchBacklog(options.behind, NewUuid());
   ApplyTokenFlags("warning", settings.jwt);
   JwtVerifier verifier(settings.jwt, wall_clock);
   WarningApi api(store, engine, directory, clock, options.tz, [&scheduler] {

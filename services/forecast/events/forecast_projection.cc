@@ -312,7 +312,8 @@ Cause ForecastProjection::CauseOf(const CloudEvent& event, ForecastChange& chang
   Cause cause{event.source, event.id, event.trace_id};
   if (behind_ && behind_()) {
     cause.provisional = true;
-    change.SetField(MetaHash(), "provisional", "1");  // ForecastJobs::Refresh redoes them
+    const absl::Time wall = wall_ != nullptr ? wall_->Now() : absl::Now();
+    change.SetField(MetaHash(), "provisional", absl::StrCat(absl::ToUnixSeconds(wall)));
   }
   return cause;
 }

@@ -62,9 +62,13 @@ class ForecastProjection final : public EventHandler {
   const ProjectionStats& stats() const { return stats_; }
 
   // `behind`: the consumer is working through a backlog. The forecasts written
-  // meanwhile are provisional (no gap announced), and the store is marked so
-  // that the refresh computes them all again once it has caught up.
-  void WatchBacklog(std::function<bool()> behind) { behind_ = std::move(behind); }
+  // meanwhile are provisional (no gap announced), and the store is marked with
+  // the time (`wall`, null: the system clock) so that the refresh computes
+  // them again once no replica has written one for a while (ForecastJobs).
+  void WatchBacklog(std::function<bool()> behind, const Clock* wall = nullptr) {
+    behind_ = std::move(behind);
+    wall_ = wall;
+  }
 
  private:
   Cause CauseOf(const CloudEvent& event, ForecastChange& change) const;
@@ -93,6 +97,7 @@ class ForecastProjection final : public EventHandler {
   ForecastRepository& repo_;
   ForecastEngine& engine_;
   const Clock& clock_;
+  const Clock* wall_ = nullptr;
   std::function<bool()> behind_;
   ProjectionStats stats_;
 };

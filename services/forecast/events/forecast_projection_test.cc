@@ -179,9 +179,10 @@ TEST_F(ProjectionTest, GapDetectedAndClosed) {
 // then publishes them current, with the gap only where there is one.
 TEST_F(ProjectionTest, WhileBehindForecastsAreProvisionalAndAnnounceNoGap) {
   bool behind = true;
-  w_.projection.WatchBacklog([&] { return behind; });
+  w_.projection.WatchBacklog([&] { return behind; }, &w_.clock);
   JobOptions options;
   options.behind = [&] { return behind; };
+  options.wall_clock = &w_.clock;
   ForecastJobs jobs{w_.repo, w_.engine, w_.stats, w_.clock, options};
   auto team = [&] { return w_.Forecast(kQ4, {"t1", "", ""}, Category::kPipeline); };
   auto gap_events = [&] {
@@ -205,6 +206,11 @@ TEST_F(ProjectionTest, WhileBehindForecastsAreProvisionalAndAnnounceNoGap) {
   EXPECT_FALSE(*refreshed) << "a refresh waits while the consumer is behind";
 
   behind = false;
+  refreshed = jobs.Refresh(w_.clock.Now(), false);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_FALSE(*refreshed) << "a provisional forecast written just now: a replica may still be "
+                              "catching up";
+  w_.clock.Advance(absl::Seconds(11));
   refreshed = jobs.Refresh(w_.clock.Now(), false);
   ASSERT_TRUE(refreshed.ok()) << refreshed.status();
   EXPECT_TRUE(*refreshed);
@@ -233,6 +239,7 @@ TEST_F(ProjectionTest, WhileBehindForecastsAreProvisionalAndAnnounceNoGap) {
   EXPECT_TRUE(team()->provisional());
   EXPECT_EQ(gap_events(), 0u);
   behind = false;
+  w_.clock.Advance(absl::Seconds(11));
   refreshed = jobs.Refresh(w_.clock.Now(), false);
   ASSERT_TRUE(refreshed.ok());
   EXPECT_TRUE(*refreshed);

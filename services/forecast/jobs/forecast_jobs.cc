@@ -21,6 +21,9 @@ namespace {
 
 constexpr int kPage = 1000;
 constexpr int kMaxRetries = 5;
+// A provisional forecast written this recently means a replica is still
+// catching up: the refresh waits.
+constexpr absl::Duration kProvisionalSettles = absl::Seconds(10);
 constexpr Stage kOpenStages[] = {Stage::kLead, Stage::kQualified, Stage::kProposal,
                                  Stage::kNegotiation, Stage::kContract};
 
@@ -291,6 +294,10 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   const int64_t last = ToInt(meta[0]);
   const bool periods_changed = meta[1] != meta[2];
   const bool provisional = !meta[3].empty();
+  const absl::Time wall = options_.wall_clock != nullptr ? options_.wall_clock->Now() : absl::Now();
+  if (!force && provisional && wall < absl::FromUnixSeconds(ToInt(meta[3])) + kProvisionalSettles) {
+    return false;  // a replica wrote a provisional forecast just now: it is still catching up
+  }
   if (!force && !periods_changed && !provisional && !meta[0].empty() &&
       now - absl::FromUnixSeconds(last) < options_.refresh_interval) {
     return false;
@@ -300,12 +307,7 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   claim.ExpectField(MetaHash(), "refresh_at", meta[0], "refresh");
   claim.SetField(MetaHash(), "refresh_at", absl::StrCat(absl::ToUnixSeconds(now)));
   claim.SetField(MetaHash(), "refresh_periods_rev", meta[1]);
-  if (provisional) {
-    // Marked again by a provisional write after this read: the claim fails,
-    // and the next round refreshes.
-    claim.ExpectField(MetaHash(), "provisional", meta[3], "refresh");
-    claim.SetField(MetaHash(), "provisional", "");
-  }
+
   SALESOPS_ASSIGN_OR_RETURN(CommitOutcome won, repo_.Commit(claim, nullptr));
   if (!won.committed) {
     return false;
@@ -316,7 +318,14 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   SALESOPS_RETURN_IF_ERROR(stats_.Reload());
   SALESOPS_RETURN_IF_ERROR(LearnStageProbabilities(deals, now));
   SALESOPS_RETURN_IF_ERROR(FitModels(deals, now));
-  SALESOPS_RETURN_IF_ERROR(RecomputeAll(deals, now));
+  SALESOPS_ASSIGN_OR_RETURN(int failed, RecomputeAll(deals, now));
+  if (provisional && failed == 0) {
+    // Unless a provisional forecast was written since the read above.
+    ForecastChange settled;
+    settled.ExpectField(MetaHash(), "provisional", meta[3], "provisional");
+    settled.SetField(MetaHash(), "provisional", "");
+    SALESOPS_RETURN_IF_ERROR(repo_.Commit(settled, nullptr).status());
+  }
   ++stats_counters_.refreshes;
   LogInfo("forecast refresh done",
           {{"deals", absl::StrCat(deals.size())},
@@ -536,7 +545,9 @@ absl::Status ForecastJobs::FitModels(const std::vector<DealRecord>& deals, absl:
   return CommitInBatches(changes);
 }
 
-absl::Status ForecastJobs::RecomputeAll(const std::vector<DealRecord>& deals, absl::Time now) {
+absl::StatusOr<int> ForecastJobs::RecomputeAll(const std::vector<DealRecord>& deals,
+                                               absl::Time now) {
+  int failed = 0;
   std::map<std::string, std::set<Leaf>> by_team;
   for (const DealRecord& d : deals) {
     if (d.team.empty() || d.owner.empty()) {
@@ -568,9 +579,10 @@ absl::Status ForecastJobs::RecomputeAll(const std::vector<DealRecord>& deals, ab
       // One team's trouble does not stop the others; the next round tries again.
       LogWarning("forecast refresh of a team failed",
                  {{"team", team}, {"error", std::string(last.message())}});
+      ++failed;
     }
   }
-  return absl::OkStatus();
+  return failed;
 }
 
 }  // namespace salesops::forecast

@@ -47,10 +47,14 @@ struct JobOptions {
   // Documents per commit.
   int batch = 100;
   // The event consumer is working through a backlog (null: never). A refresh
-  // then waits (its figures would be partial and keep changing under it); once
-  // caught up, a refresh runs at once when the projection wrote provisional
-  // forecasts meanwhile, and publishes them current.
+  // then waits (its figures would be partial and keep changing under it), and
+  // so it does while any replica wrote a provisional forecast in the last
+  // 10 s (ForecastProjection::WatchBacklog marks the store). After that, the
+  // next round refreshes and publishes the forecasts current; the mark is
+  // cleared once every team was recomputed, unless marked again meanwhile.
   std::function<bool()> behind;
+  // The time of that mark (null: the system clock).
+  const Clock* wall_clock = nullptr;
 };
 
 struct JobStats {
@@ -83,7 +87,8 @@ class ForecastJobs {
   absl::StatusOr<std::vector<DealRecord>> LoadDeals();
   absl::Status LearnStageProbabilities(const std::vector<DealRecord>& deals, absl::Time now);
   absl::Status FitModels(const std::vector<DealRecord>& deals, absl::Time now);
-  absl::Status RecomputeAll(const std::vector<DealRecord>& deals, absl::Time now);
+  // Returns how many teams could not be recomputed (logged; next round).
+  absl::StatusOr<int> RecomputeAll(const std::vector<DealRecord>& deals, absl::Time now);
   absl::Status CommitInBatches(std::vector<ForecastChange>& changes);
 
   ForecastRepository& repo_;

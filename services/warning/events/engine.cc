@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/events/cloud_event.h"
 #include "common/log/log.h"
@@ -14,6 +15,10 @@
 
 namespace salesops::warning {
 namespace {
+
+// A replica behind says so at most this often, and its word counts this long.
+constexpr int64_t kBehindReportEvery = 2;
+constexpr int64_t kBehindCounts = 10;
 
 constexpr int kRoleSupervisor = 2;  // salesops.org.v1.ROLE_SUPERVISOR
 
@@ -94,12 +99,50 @@ absl::StatusOr<Routing> WarningEngine::Route(const std::string& team, const std:
   return r;
 }
 
+absl::Time WarningEngine::WallNow() const {
+  return options_.wall_clock != nullptr ? options_.wall_clock->Now() : absl::Now();
+}
+
+absl::StatusOr<bool> WarningEngine::OthersBehind(bool fresh) {
+  const absl::Time now = WallNow();
+  absl::MutexLock lock(&backlog_mu_);
+  if (!fresh && now < others_read_at_ + absl::Seconds(1)) {
+    return others_behind_;
+  }
+  SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> until,
+                            store_.GetString(WarningStore::BehindKey()));
+  int64_t u = 0;
+  others_behind_ = until && absl::SimpleAtoi(*until, &u) && u > absl::ToUnixSeconds(now);
+  others_read_at_ = now;
+  return others_behind_;
+}
+
+absl::StatusOr<bool> WarningEngine::PeriodsWait(bool fresh) {
+  if (!options_.behind) {
+    return false;
+  }
+  if (options_.behind()) {
+    return true;
+  }
+  return OthersBehind(fresh);
+}
+
 absl::Status WarningEngine::Evaluate(
     std::vector<SubjectUpdate>& subjects,
     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
     absl::Time now, WriteBatch& b, EvaluationReads* reads) {
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const RuleList> rules, rules_.Current());
-  const bool behind = options_.behind && options_.behind();
+  bool behind = false;
+  if (options_.behind && options_.behind()) {
+    behind = true;
+    const int64_t t = absl::ToUnixSeconds(WallNow());
+    int64_t next = next_report_.load();
+    if (t >= next && next_report_.compare_exchange_strong(next, t + kBehindReportEvery)) {
+      b.Set(WarningStore::BehindKey(), absl::StrCat(t + kBehindCounts), kBehindCounts);
+    }
+  } else if (options_.behind) {
+    SALESOPS_ASSIGN_OR_RETURN(behind, OthersBehind(false));
+  }
   for (SubjectUpdate& s : subjects) {
     SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, behind, b, reads));
   }

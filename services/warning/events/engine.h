@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "common/directory/org_directory.h"
 #include "common/outbox/write_batch.h"
+#include "common/time/clock.h"
 #include "services/warning/domain/subjects.h"
 #include "services/warning/store/rule_set.h"
 #include "services/warning/store/warning_store.h"
@@ -36,14 +37,19 @@ struct EngineOptions {
   StageWeights stage_weights = DefaultStageWeights();
   // How long a team's routing (ancestors, supervisor) is cached.
   absl::Duration routing_ttl = absl::Seconds(30);
-  // Whether the engine's consumer is still working through a backlog (null:
-  // never). While it is, a rep's or team's period figures are not the current
-  // picture: the targets topic's attainment can arrive long before the deals
-  // that make the pipeline, so a coverage or pace judged then is a false
-  // alarm. Such a subject's facts are stored and its evaluation deferred
-  // (WarningStore::DeferredKey) until the scheduler finds every replica
-  // current. Deals, customers and contracts are evaluated as always.
+  // Whether this replica's engine consumer is working through a backlog
+  // (null: never, and nothing below happens). While any replica's is, a rep's
+  // or team's period figures are not the current picture: the targets
+  // topic's attainment can arrive long before the deals that make the
+  // pipeline, so a coverage or pace judged then is a false alarm. Such a
+  // subject's facts are stored and its evaluation deferred
+  // (WarningStore::DeferredKey) until the scheduler finds no replica behind.
+  // Deals, customers and contracts are evaluated as always. A replica that
+  // is behind says so with its commits (WarningStore::BehindKey, at most every
+  // 2 s, counting for 10 s), so every replica knows, not only the scheduler's.
   std::function<bool()> behind;
+  // The time of that word (null: the system clock).
+  const Clock* wall_clock = nullptr;
 };
 
 // The event that made the engine evaluate (empty for the scheduler).
@@ -99,6 +105,11 @@ class WarningEngine {
                         const Cause& cause, absl::Time now, WriteBatch& b,
                         EvaluationReads* reads = nullptr);
 
+  // Whether a rep's or team's period waits (EngineOptions::behind): this
+  // replica is behind, or some replica said so within the last 10 s (read at
+  // most once a second, unless `fresh`).
+  absl::StatusOr<bool> PeriodsWait(bool fresh);
+
   // The routing of a team ("orgUnits/{id}"), `rep` excluded as supervisor.
   absl::StatusOr<Routing> Route(const std::string& team, const std::string& rep);
 
@@ -126,6 +137,12 @@ class WarningEngine {
   EngineStats stats_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const UnitInfo>> units_ ABSL_GUARDED_BY(mu_);
+  absl::Time WallNow() const;
+  absl::StatusOr<bool> OthersBehind(bool fresh);
+  std::atomic<int64_t> next_report_{0};  // wall seconds: when this replica says it again
+  absl::Mutex backlog_mu_;
+  absl::Time others_read_at_ ABSL_GUARDED_BY(backlog_mu_) = absl::InfinitePast();
+  bool others_behind_ ABSL_GUARDED_BY(backlog_mu_) = false;
 };
 
 }  // namespace salesops::warning

@@ -2,40 +2,10 @@
 
 #include <limits>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 
 namespace salesops::warning {
-
-namespace {
-constexpr int64_t kBehindEntrySeconds = 10;
-}  // namespace
-
-absl::StatusOr<bool> WarningScheduler::AnyoneBehind(absl::Time now) {
-  const int64_t t = absl::ToUnixSeconds(now);
-  if (behind_ && behind_()) {
-    WriteBatch b;
-    b.HSet(WarningStore::BehindKey(), {{replica_, absl::StrCat(t + kBehindEntrySeconds)}});
-    SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
-    reported_ = true;
-    return true;
-  }
-  if (reported_) {
-    WriteBatch b;
-    b.HDel(WarningStore::BehindKey(), {replica_});
-    SALESOPS_RETURN_IF_ERROR(store_.Commit(b));
-    reported_ = false;
-  }
-  SALESOPS_ASSIGN_OR_RETURN(auto entries, store_.HGetAll(WarningStore::BehindKey()));
-  for (const auto& [replica, until] : entries) {
-    int64_t u = 0;
-    if (absl::SimpleAtoi(until, &u) && u > t) {
-      return true;  // an entry left by a replica that stopped counts until it lapses
-    }
-  }
-  return false;
-}
 
 absl::Status WarningScheduler::ReleaseDeferred() {
   constexpr int kChunk = 1000;
@@ -61,8 +31,8 @@ absl::Status WarningScheduler::ReleaseDeferred() {
 absl::StatusOr<int> WarningScheduler::RunDue() {
   int done = 0;
   const absl::Time now = clock_.Now();
-  SALESOPS_ASSIGN_OR_RETURN(bool anyone_behind, AnyoneBehind(now));
-  if (!anyone_behind) {
+  SALESOPS_ASSIGN_OR_RETURN(bool wait, engine_.PeriodsWait(/*fresh=*/true));
+  if (!wait) {
     SALESOPS_RETURN_IF_ERROR(ReleaseDeferred());
   }
   while (true) {

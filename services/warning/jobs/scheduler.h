@@ -12,9 +12,6 @@
 //   jobs.Add("due", [&] { return scheduler.RunDue().status(); });
 #pragma once
 
-#include <functional>
-#include <string>
-
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
 #include "services/warning/events/engine.h"
@@ -27,16 +24,9 @@ class WarningScheduler {
       : store_(store), engine_(engine), clock_(clock), batch_(batch) {}
 
   // Evaluates every subject due by now. Returns how many were evaluated.
-  // First, when no replica is behind, the period subjects whose evaluation
-  // was deferred (EngineOptions::behind) become due.
+  // First, when no replica is behind (WarningEngine::PeriodsWait), the period
+  // subjects whose evaluation was deferred become due.
   absl::StatusOr<int> RunDue();
-  // `behind`: this replica's engine consumer is working through a backlog;
-  // each RunDue records it under `replica` (for 10 s, renewed while it lasts),
-  // so no replica releases the deferred subjects while any is behind.
-  void WatchBacklog(std::function<bool()> behind, std::string replica) {
-    behind_ = std::move(behind);
-    replica_ = std::move(replica);
-  }
   // Makes every known subject due now (after a rule changed); the next
   // RunDue re-evaluates them all.
   absl::Status SweepAll();
@@ -46,11 +36,7 @@ class WarningScheduler {
   WarningEngine& engine_;
   const Clock& clock_;
   int batch_;
-  std::function<bool()> behind_;
-  std::string replica_;
-  bool reported_ = false;  // this replica's entry is in WarningStore::BehindKey()
 
-  absl::StatusOr<bool> AnyoneBehind(absl::Time now);
   absl::Status ReleaseDeferred();
 };
 

@@ -74,9 +74,10 @@ class WarningStore : public DocStore {
   static std::string PipelineKey();                             // hash rep/team → minor
   static std::string PeriodsKey(absl::string_view who);         // set of subject keys
   static std::string DueKey();                                  // zset subject key → seconds
-  // Period subjects whose evaluation waits for a consumer to catch up (zset
-  // subject key → seconds when deferred), and the replicas still behind (hash
-  // replica → seconds until which the entry counts).
+  // Period subjects whose evaluation waits for the consumers to catch up
+  // (zset subject key → seconds when deferred), and the last word of a
+  // replica that is behind (string: wall-clock seconds until which it counts,
+  // with the same Redis expiry).
   static std::string DeferredKey();
   static std::string BehindKey();
   static std::string SubjectsIndex();  // lex index of subject keys
