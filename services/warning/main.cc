@@ -43,6 +43,12 @@ ABSL_FLAG(int64_t, warning_catch_up_lag, 1000,
           "pace, coverage and forecast gap; further behind (or with partitions just assigned), "
           "those judgements wait until every replica is within it, so a backlog's partial "
           "figures raise no false alarms. -1: never wait");
+ABSL_FLAG(absl::Duration, warning_history_age, absl::Minutes(10),
+          "An event this much older than now tells history (a data migration's backfill, a "
+          "long outage's backlog): what it changes is judged --warning_history_settle later, "
+          "where the history ends, not at each step of it. 0: judge every event at once");
+ABSL_FLAG(absl::Duration, warning_history_settle, absl::Seconds(30),
+          "How long after a historical event its subject is judged (see --warning_history_age)");
 ABSL_FLAG(std::string, org_topic, "salesops.org.events.v1", "Topic the org service publishes on");
 ABSL_FLAG(std::string, customers_topic, "salesops.customers.events.v1",
           "Topic the customers service publishes on");
@@ -71,6 +77,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.stage_weights = *weights;
+  options.history_age = absl::GetFlag(FLAGS_warning_history_age);
+  options.history_settle = absl::GetFlag(FLAGS_warning_history_settle);
+  if (options.history_age < absl::ZeroDuration() || options.history_settle < absl::ZeroDuration()) {
+    LogError("bad setting --warning_history_age / --warning_history_settle: must be >= 0", {});
+    return 2;
+  }
   // Set once the engine's consumer is added, before anything runs.
   const ConsumerStats* engine_consumer = nullptr;
   if (const int64_t max_lag = absl::GetFlag(FLAGS_warning_catch_up_lag); max_lag >= 0) {
@@ -165,5 +177,8 @@ int main(int argc, char** argv) {
   metrics.AddCounterFn("salesops_warning_evaluations_deferred_total",
                        "Period evaluations put off while the engine's consumer was behind", svc,
                        [&] { return engine.stats().deferred.load(); });
+  metrics.AddCounterFn("salesops_warning_evaluations_settling_total",
+                       "Evaluations put off until a replayed history settles", svc,
+                       [&] { return engine.stats().settling.load(); });
   return runtime.Serve(&service, kWarningServiceName);
 }

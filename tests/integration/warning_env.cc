@@ -12,6 +12,11 @@ void WarningServer::Start() {
       "--warning_engine_group=warning-engine-test-" + suffix_,
       "--warning_directory_group=warning-dir-test-" + suffix_,
       "--warning_scan_interval=200ms",
+      // The tests make conditions with back-dated events (a deal in its stage
+      // for 40 days, a customer quiet for 60) and expect them judged on the
+      // event, as a live one is; settling replayed history is the engine's own
+      // test (WarningConsumerWavesTest.AReplayedHistoryIsJudgedWhereItEnds).
+      "--warning_history_age=0",
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_.Start(args, AnswersNotFound([this](grpc::ClientContext* ctx) {

@@ -165,6 +165,16 @@ absl::Status WarningEngine::EvaluateOne(
     stats_.deferred.fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();
   }
+  if (options_.history_age > absl::ZeroDuration() && cause.time != absl::InfinitePast() &&
+      now - cause.time > options_.history_age) {
+    // History being replayed: judge where it ends, not each step (a later
+    // step of it moves the due time on again).
+    WriteSubject(s, b);
+    b.ZAdd(WarningStore::DueKey(),
+           static_cast<double>(absl::ToUnixSeconds(now + options_.history_settle)), s.key);
+    stats_.settling.fetch_add(1, std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
   std::optional<int64_t> pipeline;
   if (period) {
     int64_t p = 0;

@@ -50,6 +50,14 @@ struct EngineOptions {
   std::function<bool()> behind;
   // The time of that word (null: the system clock).
   const Clock* wall_clock = nullptr;
+  // An event more than `history_age` older than now tells history: a data
+  // migration's backfill (make run's demo load replays two years of deals
+  // that way) or a long outage's backlog. The subjects it changes are stored
+  // and judged `history_settle` later by the scheduler, once the history has
+  // been replayed, not at each step of it: a deal's past stages, each
+  // "stalled" until the next step a moment later, are not alarms. Zero: never.
+  absl::Duration history_age = absl::ZeroDuration();
+  absl::Duration history_settle = absl::Seconds(30);
 };
 
 // The event that made the engine evaluate (empty for the scheduler).
@@ -57,6 +65,7 @@ struct Cause {
   std::string source;
   std::string id;
   std::string trace_id;
+  absl::Time time = absl::InfinitePast();  // the event's own time (unknown: past)
 };
 
 struct SubjectUpdate {
@@ -89,6 +98,7 @@ struct EngineStats {
   std::atomic<int64_t> updated{0};
   std::atomic<int64_t> resolved{0};
   std::atomic<int64_t> deferred{0};  // period evaluations put off while behind
+  std::atomic<int64_t> settling{0};  // evaluations put off until a history settles
 };
 
 class WarningEngine {

@@ -243,7 +243,7 @@ absl::Status WarningConsumer::Build(const CloudEvent& event, std::vector<Subject
 }
 
 absl::Status WarningConsumer::Handle(const CloudEvent& event) {
-  const Cause cause{event.source, event.id, event.trace_id};
+  const Cause cause{event.source, event.id, event.trace_id, event.time};
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     std::vector<SubjectUpdate> subjects;
     absl::flat_hash_map<std::string, int64_t> delta;
@@ -511,7 +511,7 @@ void WarningConsumer::ApplyWave(const std::vector<const CloudEvent*>& events,
       }
     }
     const CloudEvent& e = *events[it.index];
-    const Cause cause{e.source, e.id, e.trace_id};
+    const Cause cause{e.source, e.id, e.trace_id, e.time};
     if (absl::Status s = engine_.Evaluate(it.subjects, carried, cause, now, it.batch, &reads);
         !s.ok()) {
       // E.g. a read the engine made itself failed, maybe halfway through `reads`: this

@@ -528,5 +528,57 @@ TEST_F(WarningConsumerWavesTest, WhileBehindAPeriodIsJudgedOnlyOnceItsFiguresAre
   EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 1) << "judged once";
 }
 
+// A data migration replays history through the live API (make run's demo load
+// replays two years of deals): each deal's past stages arrive a moment apart,
+// each "stalled" since its back-dated entry until the next step. Judged event
+// by event, every step raised a warning that the next resolved (~60,000 during
+// the demo load). An event older than history_age is judged where its
+// history ends: history_settle later, by the scheduler. Live events are
+// judged at once as before.
+TEST_F(WarningConsumerWavesTest, AReplayedHistoryIsJudgedWhereItEnds) {
+  // Deal 1: to proposal 40 days ago, won (the history's end). Deal 2: to
+  // proposal 40 days ago and still there: really stalled. Rep-2's attainment
+  // an hour old: live with a two-hour history age.
+  const std::vector<CloudEvent> events = {ToProposal(1, "c-1", 1, 40), ToProposal(2, "c-2", 1, 40),
+                                          Won(1, "c-1", 1), Attainment("plan-b", 2)};
+  const std::string stalled = "raised rules/opportunity-stalled-proposal opportunities/o-";
+  auto logged = [](const World& w, const std::string& prefix) {
+    std::vector<std::string> log = w.WarningLog();
+    return std::count_if(log.begin(), log.end(),
+                         [&](const std::string& l) { return absl::StartsWith(l, prefix); });
+  };
+
+  World each_step(clock_);  // history_age 0: every event judged at once
+  for (const CloudEvent& e : events) {
+    ASSERT_TRUE(each_step.consumer.Handle(e).ok());
+  }
+  EXPECT_EQ(logged(each_step, stalled + "1"), 1);
+  EXPECT_EQ(logged(each_step, "resolved rules/opportunity-stalled-proposal opportunities/o-1"), 1);
+
+  World w(clock_);
+  EngineOptions options = World::Options(&w);
+  options.history_age = absl::Hours(2);
+  options.history_settle = absl::Seconds(30);
+  WarningEngine engine(w.store, w.directory, w.rules, options);
+  WarningConsumer consumer(w.seen, w.store, engine, clock_);
+  WarningScheduler scheduler(w.store, engine, clock_);
+  for (const CloudEvent& e : events) {
+    ASSERT_TRUE(consumer.Handle(e).ok());
+  }
+  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low members/rep-2"), 1) << "live: at once";
+  EXPECT_EQ(logged(w, stalled), 0) << absl::StrJoin(w.WarningLog(), "\n");
+  EXPECT_EQ(engine.stats().settling.load(), 2);
+  absl::StatusOr<int> run = scheduler.RunDue();
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(logged(w, stalled), 0) << "not before the history settles";
+
+  clock_.Advance(absl::Seconds(31));
+  run = scheduler.RunDue();
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(logged(w, stalled + "1"), 0) << "won where its history ends";
+  EXPECT_EQ(logged(w, stalled + "2"), 1);
+  EXPECT_EQ(logged(w, "resolved"), 0);
+}
+
 }  // namespace
 }  // namespace salesops::warning
