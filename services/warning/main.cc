@@ -1,5 +1,7 @@
 // The warning engine's composition root: builds the adapters, hands them in,
 // and runs until SIGTERM/SIGINT. Wiring only; no logic.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/flags/flag.h"
@@ -43,6 +45,10 @@ ABSL_FLAG(int64_t, warning_catch_up_lag, 1000,
           "pace, coverage and forecast gap; further behind (or with partitions just assigned), "
           "those judgements wait until every replica is within it, so a backlog's partial "
           "figures raise no false alarms. -1: never wait");
+ABSL_FLAG(absl::Duration, warning_catch_up_max_wait, absl::Minutes(10),
+          "Periods waiting longer than this for a replica behind (see --warning_catch_up_lag) "
+          "are judged on the figures as they are, with a warning in the log: stuck, not "
+          "catching up");
 ABSL_FLAG(absl::Duration, warning_history_age, absl::Minutes(10),
           "An event this much older than now tells history (a data migration's backfill, a "
           "long outage's backlog): what it changes is judged --warning_history_settle later, "
@@ -85,6 +91,12 @@ int main(int argc, char** argv) {
   }
   // Set once the engine's consumer is added, before anything runs.
   const ConsumerStats* engine_consumer = nullptr;
+  options.max_wait = absl::GetFlag(FLAGS_warning_catch_up_max_wait);
+  {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    options.replica = absl::StrCat(host, "/", getpid());
+  }
   if (const int64_t max_lag = absl::GetFlag(FLAGS_warning_catch_up_lag); max_lag >= 0) {
     options.behind = [&engine_consumer, max_lag] {
       return engine_consumer != nullptr && Behind(*engine_consumer, max_lag);
@@ -177,6 +189,9 @@ int main(int argc, char** argv) {
   metrics.AddCounterFn("salesops_warning_evaluations_deferred_total",
                        "Period evaluations put off while the engine's consumer was behind", svc,
                        [&] { return engine.stats().deferred.load(); });
+  metrics.AddGauge("salesops_warning_periods_waiting",
+                   "1 while rep and team periods wait for a replica that is behind", svc,
+                   [&] { return engine.waiting() ? 1.0 : 0.0; });
   metrics.AddCounterFn("salesops_warning_evaluations_settling_total",
                        "Evaluations put off until a replayed history settles", svc,
                        [&] { return engine.stats().settling.load(); });

@@ -285,9 +285,6 @@ absl::StatusOr<std::vector<DealRecord>> ForecastJobs::LoadDeals() {
 }
 
 absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
-  if (!force && options_.behind && options_.behind()) {
-    return false;
-  }
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> meta,
                             repo_.GetFields(MetaHash(), {"refresh_at", "periods_rev",
                                                          "refresh_periods_rev", "provisional"}));
@@ -295,8 +292,15 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   const bool periods_changed = meta[1] != meta[2];
   const bool provisional = !meta[3].empty();
   const absl::Time wall = options_.wall_clock != nullptr ? options_.wall_clock->Now() : absl::Now();
-  if (!force && provisional && wall < absl::FromUnixSeconds(ToInt(meta[3])) + kProvisionalSettles) {
-    return false;  // a replica wrote a provisional forecast just now: it is still catching up
+  // While this replica is behind, or another wrote a provisional forecast
+  // just now, the figures are partial: wait, but never past the hourly
+  // refresh (a replica stuck behind must not stop it).
+  const bool hourly_due =
+      !meta[0].empty() && now - absl::FromUnixSeconds(last) >= options_.refresh_interval;
+  if (!force && !hourly_due &&
+      ((options_.behind && options_.behind()) ||
+       (provisional && wall < absl::FromUnixSeconds(ToInt(meta[3])) + kProvisionalSettles))) {
+    return false;
   }
   if (!force && !periods_changed && !provisional && !meta[0].empty() &&
       now - absl::FromUnixSeconds(last) < options_.refresh_interval) {
@@ -318,8 +322,9 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   SALESOPS_RETURN_IF_ERROR(stats_.Reload());
   SALESOPS_RETURN_IF_ERROR(LearnStageProbabilities(deals, now));
   SALESOPS_RETURN_IF_ERROR(FitModels(deals, now));
-  SALESOPS_ASSIGN_OR_RETURN(int failed, RecomputeAll(deals, now));
-  if (provisional && failed == 0) {
+  // A team that failed is logged and tried again by the next hourly refresh.
+  SALESOPS_ASSIGN_OR_RETURN(const int failed, RecomputeAll(deals, now));
+  if (provisional) {
     // Unless a provisional forecast was written since the read above.
     ForecastChange settled;
     settled.ExpectField(MetaHash(), "provisional", meta[3], "provisional");
@@ -329,6 +334,7 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   ++stats_counters_.refreshes;
   LogInfo("forecast refresh done",
           {{"deals", absl::StrCat(deals.size())},
+           {"teams_failed", absl::StrCat(failed)},
            {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - started))}});
   return true;
 }

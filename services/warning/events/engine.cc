@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/events/cloud_event.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -103,28 +104,72 @@ absl::Time WarningEngine::WallNow() const {
   return options_.wall_clock != nullptr ? options_.wall_clock->Now() : absl::Now();
 }
 
-absl::StatusOr<bool> WarningEngine::OthersBehind(bool fresh) {
+bool WarningEngine::OthersBehind(bool fresh) {
   const absl::Time now = WallNow();
-  absl::MutexLock lock(&backlog_mu_);
-  if (!fresh && now < others_read_at_ + absl::Seconds(1)) {
-    return others_behind_;
+  {
+    absl::MutexLock lock(&backlog_mu_);
+    if (!fresh && now < others_read_at_ + absl::Seconds(1)) {
+      return others_behind_;
+    }
+    others_read_at_ = now;  // one reader a second; the others use what it finds
   }
-  SALESOPS_ASSIGN_OR_RETURN(std::optional<std::string> until,
-                            store_.GetString(WarningStore::BehindKey()));
-  int64_t u = 0;
-  others_behind_ = until && absl::SimpleAtoi(*until, &u) && u > absl::ToUnixSeconds(now);
-  others_read_at_ = now;
-  return others_behind_;
+  absl::StatusOr<std::optional<std::string>> word = store_.GetString(WarningStore::BehindKey());
+  bool behind = true;  // unread: as if behind, the periods wait a pass
+  std::string who = "unknown (the word could not be read)";
+  if (word.ok()) {
+    behind = false;
+    if (*word) {
+      // "<wall seconds until which it counts> <replica>"
+      std::pair<std::string, std::string> parts = absl::StrSplit(**word, absl::MaxSplits(' ', 1));
+      int64_t until = 0;
+      behind = absl::SimpleAtoi(parts.first, &until) && until > absl::ToUnixSeconds(now);
+      who = parts.second;
+    }
+  } else {
+    LogWarning("warning engine: could not read whether a replica is behind",
+               {{"error", std::string(word.status().message())}});
+  }
+  absl::MutexLock lock(&backlog_mu_);
+  others_behind_ = behind;
+  others_who_ = behind ? who : "";
+  return behind;
 }
 
-absl::StatusOr<bool> WarningEngine::PeriodsWait(bool fresh) {
+bool WarningEngine::PeriodsWait(bool fresh) {
   if (!options_.behind) {
     return false;
   }
-  if (options_.behind()) {
+  const bool mine = options_.behind();
+  const bool waiting = mine || OthersBehind(fresh);
+  const int64_t t = absl::ToUnixSeconds(WallNow());
+  int64_t since = waiting_since_.load();
+  if (!waiting) {
+    if (since != 0 && waiting_since_.compare_exchange_strong(since, 0)) {
+      LogInfo("warning engine: no replica is behind; periods are judged again",
+              {{"waited_seconds", absl::StrCat(t - since)}});
+    }
+    return false;
+  }
+  if (since == 0 && waiting_since_.compare_exchange_strong(since, t)) {
+    absl::MutexLock lock(&backlog_mu_);
+    LogInfo("warning engine: a replica is catching up; rep and team periods wait",
+            {{"replica", mine ? options_.replica : others_who_}});
     return true;
   }
-  return OthersBehind(fresh);
+  if (since != 0 && t - since > absl::ToInt64Seconds(options_.max_wait)) {
+    // Stuck, not catching up (a partition without a leader, a sustained
+    // overload): judge on the figures as they are rather than never.
+    if (!overdue_logged_.exchange(true)) {
+      absl::MutexLock lock(&backlog_mu_);
+      LogWarning(
+          "warning engine: periods waited longer than --warning_catch_up_max_wait for a "
+          "replica behind; judging them on the figures as they are",
+          {{"replica", mine ? options_.replica : others_who_}});
+    }
+    return false;
+  }
+  overdue_logged_ = false;
+  return true;
 }
 
 absl::Status WarningEngine::Evaluate(
@@ -132,17 +177,20 @@ absl::Status WarningEngine::Evaluate(
     const absl::flat_hash_map<std::string, int64_t>& pipeline_delta, const Cause& cause,
     absl::Time now, WriteBatch& b, EvaluationReads* reads) {
   SALESOPS_ASSIGN_OR_RETURN(std::shared_ptr<const RuleList> rules, rules_.Current());
-  bool behind = false;
   if (options_.behind && options_.behind()) {
-    behind = true;
+    // Say so with this commit, for the other replicas (at most every 2 s).
     const int64_t t = absl::ToUnixSeconds(WallNow());
     int64_t next = next_report_.load();
     if (t >= next && next_report_.compare_exchange_strong(next, t + kBehindReportEvery)) {
-      b.Set(WarningStore::BehindKey(), absl::StrCat(t + kBehindCounts), kBehindCounts);
+      b.Set(WarningStore::BehindKey(), absl::StrCat(t + kBehindCounts, " ", options_.replica),
+            kBehindCounts);
     }
-  } else if (options_.behind) {
-    SALESOPS_ASSIGN_OR_RETURN(behind, OthersBehind(false));
   }
+  const bool any_period = std::any_of(subjects.begin(), subjects.end(), [](const SubjectUpdate& s) {
+    return s.state.kind() == v1::SUBJECT_KIND_REP_PERIOD ||
+           s.state.kind() == v1::SUBJECT_KIND_TEAM_PERIOD;
+  });
+  const bool behind = any_period && PeriodsWait(false);
   for (SubjectUpdate& s : subjects) {
     SALESOPS_RETURN_IF_ERROR(EvaluateOne(s, *rules, pipeline_delta, cause, now, behind, b, reads));
   }
@@ -165,7 +213,8 @@ absl::Status WarningEngine::EvaluateOne(
     stats_.deferred.fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();
   }
-  if (options_.history_age > absl::ZeroDuration() && cause.time != absl::InfinitePast() &&
+  // An event without a time of its own (ce_time is optional) is not history.
+  if (options_.history_age > absl::ZeroDuration() && cause.time > absl::UnixEpoch() &&
       now - cause.time > options_.history_age) {
     // History being replayed: judge where it ends, not each step (a later
     // step of it moves the due time on again).

@@ -48,8 +48,13 @@ struct EngineOptions {
   // is behind says so with its commits (WarningStore::BehindKey, at most every
   // 2 s, counting for 10 s), so every replica knows, not only the scheduler's.
   std::function<bool()> behind;
-  // The time of that word (null: the system clock).
+  // The time of that word (null: the system clock), and the name it gives.
   const Clock* wall_clock = nullptr;
+  std::string replica = "this replica";
+  // Waiting longer than this means stuck rather than catching up (a
+  // partition without a leader, a sustained overload): periods are then
+  // judged on the figures as they are, with a warning in the log.
+  absl::Duration max_wait = absl::Minutes(10);
   // An event more than `history_age` older than now tells history: a data
   // migration's backfill (make run's demo load replays two years of deals
   // that way) or a long outage's backlog. The subjects it changes are stored
@@ -117,8 +122,11 @@ class WarningEngine {
 
   // Whether a rep's or team's period waits (EngineOptions::behind): this
   // replica is behind, or some replica said so within the last 10 s (read at
-  // most once a second, unless `fresh`).
-  absl::StatusOr<bool> PeriodsWait(bool fresh);
+  // most once a second, unless `fresh`; unreadable counts as behind), and
+  // not for longer than max_wait. Logs when waiting starts and ends.
+  bool PeriodsWait(bool fresh);
+  // 1 while periods wait (for a gauge).
+  bool waiting() const { return waiting_since_.load() != 0; }
 
   // The routing of a team ("orgUnits/{id}"), `rep` excluded as supervisor.
   absl::StatusOr<Routing> Route(const std::string& team, const std::string& rep);
@@ -148,11 +156,14 @@ class WarningEngine {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const UnitInfo>> units_ ABSL_GUARDED_BY(mu_);
   absl::Time WallNow() const;
-  absl::StatusOr<bool> OthersBehind(bool fresh);
-  std::atomic<int64_t> next_report_{0};  // wall seconds: when this replica says it again
+  bool OthersBehind(bool fresh);
+  std::atomic<int64_t> next_report_{0};    // wall seconds: when this replica says it again
+  std::atomic<int64_t> waiting_since_{0};  // wall seconds; 0: periods are judged
+  std::atomic<bool> overdue_logged_{false};
   absl::Mutex backlog_mu_;
   absl::Time others_read_at_ ABSL_GUARDED_BY(backlog_mu_) = absl::InfinitePast();
   bool others_behind_ ABSL_GUARDED_BY(backlog_mu_) = false;
+  std::string others_who_ ABSL_GUARDED_BY(backlog_mu_);
 };
 
 }  // namespace salesops::warning

@@ -510,6 +510,13 @@ TEST_F(WarningConsumerWavesTest, WhileBehindAPeriodIsJudgedOnlyOnceItsFiguresAre
   run = w.scheduler.RunDue();
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
+  // This replica, caught up, defers a period its own event moves: the rest of
+  // the figures may sit on the other replica's partitions.
+  const int64_t deferred = w.engine.stats().deferred.load();
+  ASSERT_TRUE(w.consumer.Handle(ToProposal(8, "c-8", 2, 1)).ok());
+  ASSERT_TRUE(current.consumer.Handle(ToProposal(8, "c-8", 2, 1)).ok());
+  EXPECT_EQ(w.engine.stats().deferred.load(), deferred + 1);
+  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
   // No word from any replica for 10 s: the deferred periods are judged.
   other_behind = false;
   w.wall.Advance(absl::Seconds(11));
@@ -578,6 +585,54 @@ TEST_F(WarningConsumerWavesTest, AReplayedHistoryIsJudgedWhereItEnds) {
   EXPECT_EQ(logged(w, stalled + "1"), 0) << "won where its history ends";
   EXPECT_EQ(logged(w, stalled + "2"), 1);
   EXPECT_EQ(logged(w, "resolved"), 0);
+
+  // The same in waves (the consumer's batches), and an event without a time
+  // of its own (ce_time is optional; it reads as the epoch) is not history.
+  World waves(clock_);
+  WarningEngine waves_engine(waves.store, waves.directory, waves.rules, [&] {
+    EngineOptions o = World::Options(&waves);
+    o.history_age = absl::Hours(2);
+    return o;
+  }());
+  WarningConsumer waves_consumer(waves.seen, waves.store, waves_engine, clock_);
+  std::vector<CloudEvent> batch = events;
+  batch.push_back(ToProposal(3, "c-3", 1, 40));
+  batch.back().time = absl::UnixEpoch();
+  std::vector<const CloudEvent*> ptrs;
+  for (const CloudEvent& e : batch) {
+    ptrs.push_back(&e);
+  }
+  for (const absl::Status& s : waves_consumer.HandleBatch(ptrs)) {
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  EXPECT_EQ(logged(waves, stalled + "3"), 1) << "no time of its own: judged at once";
+  EXPECT_EQ(logged(waves, stalled + "1"), 0);
+  EXPECT_EQ(logged(waves, stalled + "2"), 0);
+  EXPECT_EQ(waves_engine.stats().settling.load(), 2);
+}
+
+// A replica that stays behind (a partition without a leader, a sustained
+// overload) is stuck, not catching up: after max_wait the periods are judged
+// on the figures as they are, rather than never.
+TEST_F(WarningConsumerWavesTest, AReplicaStuckBehindHoldsPeriodsNoLongerThanMaxWait) {
+  World w(clock_);
+  w.behind = true;
+  ASSERT_TRUE(w.consumer.Handle(Attainment("plan-b", 2)).ok());  // rep-2: coverage short
+  ASSERT_TRUE(w.scheduler.RunDue().ok());
+  auto raised = [&] {
+    std::vector<std::string> log = w.WarningLog();
+    return std::count_if(log.begin(), log.end(), [](const std::string& l) {
+      return absl::StartsWith(l, "raised rules/pipeline-coverage-low members/rep-2");
+    });
+  };
+  EXPECT_EQ(raised(), 0);
+  EXPECT_TRUE(w.engine.waiting());
+  w.wall.Advance(absl::Minutes(9));
+  ASSERT_TRUE(w.scheduler.RunDue().ok());
+  EXPECT_EQ(raised(), 0);
+  w.wall.Advance(absl::Minutes(2));  // 11 minutes behind: past the 10-minute default
+  ASSERT_TRUE(w.scheduler.RunDue().ok());
+  EXPECT_EQ(raised(), 1);
 }
 
 }  // namespace

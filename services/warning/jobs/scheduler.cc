@@ -31,8 +31,7 @@ absl::Status WarningScheduler::ReleaseDeferred() {
 absl::StatusOr<int> WarningScheduler::RunDue() {
   int done = 0;
   const absl::Time now = clock_.Now();
-  SALESOPS_ASSIGN_OR_RETURN(bool wait, engine_.PeriodsWait(/*fresh=*/true));
-  if (!wait) {
+  if (!engine_.PeriodsWait(/*fresh=*/true)) {
     SALESOPS_RETURN_IF_ERROR(ReleaseDeferred());
   }
   while (true) {

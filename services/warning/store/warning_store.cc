@@ -37,7 +37,7 @@ std::string WarningStore::PeriodsKey(absl::string_view who) {
 }
 std::string WarningStore::DueKey() { return WarnKey("due"); }
 std::string WarningStore::DeferredKey() { return WarnKey("deferred"); }
-std::string WarningStore::BehindKey() { return WarnKey("behind"); }
+std::string WarningStore::BehindKey() { return WarnKey("behind_until"); }
 std::string WarningStore::SubjectsIndex() { return Index("subjects"); }
 std::string WarningStore::RulesIndex() { return Index("rules"); }
 std::string WarningStore::RulesVersionKey() { return WarnKey("rules:version"); }

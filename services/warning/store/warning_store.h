@@ -76,8 +76,8 @@ class WarningStore : public DocStore {
   static std::string DueKey();                                  // zset subject key → seconds
   // Period subjects whose evaluation waits for the consumers to catch up
   // (zset subject key → seconds when deferred), and the last word of a
-  // replica that is behind (string: wall-clock seconds until which it counts,
-  // with the same Redis expiry).
+  // replica that is behind (string "<wall-clock seconds until which it counts>
+  // <replica>", with the same Redis expiry).
   static std::string DeferredKey();
   static std::string BehindKey();
   static std::string SubjectsIndex();  // lex index of subject keys
