@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   // Set once the engine's consumer is added, before anything runs.
   const ConsumerStats* engine_consumer = nullptr;
   options.max_wait = absl::GetFlag(FLAGS_warning_catch_up_max_wait);
+  if (options.max_wait <= absl::ZeroDuration()) {
+    LogError("bad setting --warning_catch_up_max_wait: must be positive", {});
+    return 2;
+  }
   {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);

@@ -232,6 +232,15 @@ TEST_F(ProjectionTest, WhileBehindForecastsAreProvisionalAndAnnounceNoGap) {
   refreshed = jobs.Refresh(w_.clock.Now(), false);
   ASSERT_TRUE(refreshed.ok());
   EXPECT_FALSE(*refreshed) << "nothing provisional is left to redo";
+  // A consumer stuck behind does not stop the hourly refresh.
+  behind = true;
+  refreshed = jobs.Refresh(w_.clock.Now() + absl::Minutes(59), false);
+  ASSERT_TRUE(refreshed.ok());
+  EXPECT_FALSE(*refreshed);
+  refreshed = jobs.Refresh(w_.clock.Now() + absl::Minutes(61), false);
+  ASSERT_TRUE(refreshed.ok());
+  EXPECT_TRUE(*refreshed) << "the hourly refresh runs, behind or not";
+  behind = false;
 
   // A real gap found in a backlog is announced once caught up, and only then.
   behind = true;

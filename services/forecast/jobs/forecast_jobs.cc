@@ -295,8 +295,11 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   // While this replica is behind, or another wrote a provisional forecast
   // just now, the figures are partial: wait, but never past the hourly
   // refresh (a replica stuck behind must not stop it).
-  const bool hourly_due =
-      !meta[0].empty() && now - absl::FromUnixSeconds(last) >= options_.refresh_interval;
+  if (!first_call_) {
+    first_call_ = now;
+  }
+  const absl::Time since = meta[0].empty() ? *first_call_ : absl::FromUnixSeconds(last);
+  const bool hourly_due = now - since >= options_.refresh_interval;
   if (!force && !hourly_due &&
       ((options_.behind && options_.behind()) ||
        (provisional && wall < absl::FromUnixSeconds(ToInt(meta[3])) + kProvisionalSettles))) {

@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -96,6 +97,9 @@ class ForecastJobs {
   StatsCache& stats_;
   const Clock& clock_;
   JobOptions options_;
+  // The first Refresh call of this instance: before any refresh ever ran, the
+  // hour a refresh may wait for a consumer behind counts from here.
+  std::optional<absl::Time> first_call_;
   JobStats stats_counters_;
 };
 

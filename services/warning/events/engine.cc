@@ -145,6 +145,7 @@ bool WarningEngine::PeriodsWait(bool fresh) {
   int64_t since = waiting_since_.load();
   if (!waiting) {
     if (since != 0 && waiting_since_.compare_exchange_strong(since, 0)) {
+      overdue_ = false;
       LogInfo("warning engine: no replica is behind; periods are judged again",
               {{"waited_seconds", absl::StrCat(t - since)}});
     }
@@ -159,7 +160,7 @@ bool WarningEngine::PeriodsWait(bool fresh) {
   if (since != 0 && t - since > absl::ToInt64Seconds(options_.max_wait)) {
     // Stuck, not catching up (a partition without a leader, a sustained
     // overload): judge on the figures as they are rather than never.
-    if (!overdue_logged_.exchange(true)) {
+    if (!overdue_.exchange(true)) {
       absl::MutexLock lock(&backlog_mu_);
       LogWarning(
           "warning engine: periods waited longer than --warning_catch_up_max_wait for a "
@@ -168,7 +169,6 @@ bool WarningEngine::PeriodsWait(bool fresh) {
     }
     return false;
   }
-  overdue_logged_ = false;
   return true;
 }
 

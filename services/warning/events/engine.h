@@ -125,8 +125,8 @@ class WarningEngine {
   // most once a second, unless `fresh`; unreadable counts as behind), and
   // not for longer than max_wait. Logs when waiting starts and ends.
   bool PeriodsWait(bool fresh);
-  // 1 while periods wait (for a gauge).
-  bool waiting() const { return waiting_since_.load() != 0; }
+  // While periods wait (for a gauge); not once they are judged past max_wait.
+  bool waiting() const { return waiting_since_.load() != 0 && !overdue_.load(); }
 
   // The routing of a team ("orgUnits/{id}"), `rep` excluded as supervisor.
   absl::StatusOr<Routing> Route(const std::string& team, const std::string& rep);
@@ -159,7 +159,7 @@ class WarningEngine {
   bool OthersBehind(bool fresh);
   std::atomic<int64_t> next_report_{0};    // wall seconds: when this replica says it again
   std::atomic<int64_t> waiting_since_{0};  // wall seconds; 0: periods are judged
-  std::atomic<bool> overdue_logged_{false};
+  std::atomic<bool> overdue_{false};       // waited past max_wait: judged anyway
   absl::Mutex backlog_mu_;
   absl::Time others_read_at_ ABSL_GUARDED_BY(backlog_mu_) = absl::InfinitePast();
   bool others_behind_ ABSL_GUARDED_BY(backlog_mu_) = false;

@@ -633,6 +633,18 @@ TEST_F(WarningConsumerWavesTest, AReplicaStuckBehindHoldsPeriodsNoLongerThanMaxW
   w.wall.Advance(absl::Minutes(2));  // 11 minutes behind: past the 10-minute default
   ASSERT_TRUE(w.scheduler.RunDue().ok());
   EXPECT_EQ(raised(), 1);
+  EXPECT_FALSE(w.engine.waiting()) << "judged: the gauge says it no longer waits";
+
+  // Caught up, then behind again: a new episode waits again from its start.
+  w.behind = false;
+  w.wall.Advance(absl::Seconds(11));
+  ASSERT_TRUE(w.scheduler.RunDue().ok());
+  w.behind = true;
+  ASSERT_TRUE(w.consumer.Handle(Attainment("plan-a", 1)).ok());
+  EXPECT_TRUE(w.engine.waiting());
+  const int64_t deferred = w.engine.stats().deferred.load();
+  ASSERT_TRUE(w.consumer.Handle(ToProposal(1, "c-1", 1, 1)).ok());
+  EXPECT_EQ(w.engine.stats().deferred.load(), deferred + 1);
 }
 
 }  // namespace
