@@ -21,6 +21,13 @@ bool Behind(const ConsumerStats& stats, int64_t max_lag) {
   return stats.assigned.load() > 0 && (stats.ends_known.load() == 0 || stats.lag.load() > max_lag);
 }
 
+std::function<bool()> BehindPredicate(const ConsumerStats* const* stats, int64_t max_lag) {
+  if (max_lag < 0) {
+    return nullptr;
+  }
+  return [stats, max_lag] { return *stats != nullptr && Behind(**stats, max_lag); };
+}
+
 class KafkaEventConsumer::Rebalancer : public RdKafka::RebalanceCb {
  public:
   explicit Rebalancer(ConsumerStats& stats) : stats_(stats) {}

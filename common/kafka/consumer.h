@@ -111,6 +111,10 @@ struct ConsumerStats {
 // ends not known yet or more than `max_lag` records left. A consumer without
 // partitions is not behind (it has nothing to catch up with).
 bool Behind(const ConsumerStats& stats, int64_t max_lag);
+// Behind as a predicate, for users built before their consumer is added:
+// false until `*stats` is set (main.cc sets it from ServiceRuntime::AddConsumer,
+// before anything runs); null when `max_lag` < 0 (never behind).
+std::function<bool()> BehindPredicate(const ConsumerStats* const* stats, int64_t max_lag);
 
 // The owner of a topic named salesops.<service>.events.v1, else "".
 std::string ConventionalTopicOwner(absl::string_view topic);

@@ -8,6 +8,11 @@
 
 namespace salesops {
 
+const Clock& SystemWallClock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 absl::Time OffsetFileClock::Now() const {
   const absl::Time wall = absl::Now();
   absl::MutexLock lock(&mu_);

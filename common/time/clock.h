@@ -26,6 +26,9 @@ class SystemClock final : public Clock {
   absl::Time Now() const override { return absl::Now(); }
 };
 
+// One SystemClock for everyone: the default of options that take a clock.
+const Clock& SystemWallClock();
+
 // A clock tests set and advance by hand. Thread-safe.
 class FakeClock final : public Clock {
  public:

@@ -124,12 +124,8 @@ int main(int argc, char** argv) {
   ForecastEngine engine(repo, org_view, stats, options);
   // Set once the engine's consumer is added, before anything runs.
   const ConsumerStats* engine_consumer = nullptr;
-  std::function<bool()> behind;
-  if (const int64_t max_lag = absl::GetFlag(FLAGS_forecast_catch_up_lag); max_lag >= 0) {
-    behind = [&engine_consumer, max_lag] {
-      return engine_consumer != nullptr && Behind(*engine_consumer, max_lag);
-    };
-  }
+  const std::function<bool()> behind =
+      BehindPredicate(&engine_consumer, absl::GetFlag(FLAGS_forecast_catch_up_lag));
   job_options.behind = behind;
   ForecastJobs jobs(repo, engine, stats, clock, job_options);
   ApplyTokenFlags("forecast", settings.jwt);

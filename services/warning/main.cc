@@ -101,11 +101,7 @@ int main(int argc, char** argv) {
     gethostname(host, sizeof(host) - 1);
     options.replica = absl::StrCat(host, "/", getpid());
   }
-  if (const int64_t max_lag = absl::GetFlag(FLAGS_warning_catch_up_lag); max_lag >= 0) {
-    options.behind = [&engine_consumer, max_lag] {
-      return engine_consumer != nullptr && Behind(*engine_consumer, max_lag);
-    };
-  }
+  options.behind = BehindPredicate(&engine_consumer, absl::GetFlag(FLAGS_warning_catch_up_lag));
   absl::StatusOr<RuleList> seed = absl::GetFlag(FLAGS_warning_rules_file).empty()
                                       ? DefaultRules()
                                       : LoadRulesFile(absl::GetFlag(FLAGS_warning_rules_file));

@@ -312,8 +312,7 @@ Cause ForecastProjection::CauseOf(const CloudEvent& event, ForecastChange& chang
   Cause cause{event.source, event.id, event.trace_id};
   if (behind_ && behind_()) {
     cause.provisional = true;
-    const absl::Time wall = wall_ != nullptr ? wall_->Now() : absl::Now();
-    change.SetField(MetaHash(), "provisional", absl::StrCat(absl::ToUnixSeconds(wall)));
+    change.SetField(MetaHash(), "provisional", absl::StrCat(absl::ToUnixSeconds(wall_->Now())));
   }
   return cause;
 }

@@ -63,11 +63,11 @@ class ForecastProjection final : public EventHandler {
 
   // `behind`: the consumer is working through a backlog. The forecasts written
   // meanwhile are provisional (no gap announced), and the store is marked with
-  // the time (`wall`, null: the system clock) so that the refresh computes
-  // them again once no replica has written one for a while (ForecastJobs).
-  void WatchBacklog(std::function<bool()> behind, const Clock* wall = nullptr) {
+  // the time (`wall`) so that the refresh computes them again once no replica
+  // has written one for a while (ForecastJobs).
+  void WatchBacklog(std::function<bool()> behind, const Clock& wall = SystemWallClock()) {
     behind_ = std::move(behind);
-    wall_ = wall;
+    wall_ = &wall;
   }
 
  private:
@@ -97,7 +97,7 @@ class ForecastProjection final : public EventHandler {
   ForecastRepository& repo_;
   ForecastEngine& engine_;
   const Clock& clock_;
-  const Clock* wall_ = nullptr;
+  const Clock* wall_ = &SystemWallClock();
   std::function<bool()> behind_;
   ProjectionStats stats_;
 };

@@ -179,7 +179,7 @@ TEST_F(ProjectionTest, GapDetectedAndClosed) {
 // then publishes them current, with the gap only where there is one.
 TEST_F(ProjectionTest, WhileBehindForecastsAreProvisionalAndAnnounceNoGap) {
   bool behind = true;
-  w_.projection.WatchBacklog([&] { return behind; }, &w_.clock);
+  w_.projection.WatchBacklog([&] { return behind; }, w_.clock);
   JobOptions options;
   options.behind = [&] { return behind; };
   options.wall_clock = &w_.clock;

@@ -291,7 +291,7 @@ absl::StatusOr<bool> ForecastJobs::Refresh(absl::Time now, bool force) {
   const int64_t last = ToInt(meta[0]);
   const bool periods_changed = meta[1] != meta[2];
   const bool provisional = !meta[3].empty();
-  const absl::Time wall = options_.wall_clock != nullptr ? options_.wall_clock->Now() : absl::Now();
+  const absl::Time wall = options_.wall_clock->Now();
   // While this replica is behind, or another wrote a provisional forecast
   // just now, the figures are partial: wait, but never past the hourly
   // refresh (a replica stuck behind must not stop it).

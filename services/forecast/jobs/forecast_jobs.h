@@ -54,8 +54,8 @@ struct JobOptions {
   // next round refreshes and publishes the forecasts current; the mark is
   // cleared once every team was recomputed, unless marked again meanwhile.
   std::function<bool()> behind;
-  // The time of that mark (null: the system clock).
-  const Clock* wall_clock = nullptr;
+  // The time of that mark.
+  const Clock* wall_clock = &SystemWallClock();
 };
 
 struct JobStats {

@@ -100,9 +100,7 @@ absl::StatusOr<Routing> WarningEngine::Route(const std::string& team, const std:
   return r;
 }
 
-absl::Time WarningEngine::WallNow() const {
-  return options_.wall_clock != nullptr ? options_.wall_clock->Now() : absl::Now();
-}
+absl::Time WarningEngine::WallNow() const { return options_.wall_clock->Now(); }
 
 bool WarningEngine::OthersBehind(bool fresh) {
   const absl::Time now = WallNow();

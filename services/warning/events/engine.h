@@ -48,8 +48,8 @@ struct EngineOptions {
   // is behind says so with its commits (WarningStore::BehindKey, at most every
   // 2 s, counting for 10 s), so every replica knows, not only the scheduler's.
   std::function<bool()> behind;
-  // The time of that word (null: the system clock), and the name it gives.
-  const Clock* wall_clock = nullptr;
+  // The time of that word, and the name it gives.
+  const Clock* wall_clock = &SystemWallClock();
   std::string replica = "this replica";
   // Waiting longer than this means stuck rather than catching up (a
   // partition without a leader, a sustained overload): periods are then

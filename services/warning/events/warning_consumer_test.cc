@@ -133,6 +133,12 @@ struct World {
     std::sort(out.begin(), out.end());
     return out;
   }
+  // How many WarningLog lines start with `prefix`.
+  int Logged(absl::string_view prefix) const {
+    std::vector<std::string> log = WarningLog();
+    return static_cast<int>(std::count_if(
+        log.begin(), log.end(), [&](const std::string& l) { return absl::StartsWith(l, prefix); }));
+  }
   std::map<std::string, int64_t> Pipelines() {
     std::map<std::string, int64_t> out;
     for (const std::string who : {"members/rep-1", "members/rep-2", "members/rep-3",
@@ -469,34 +475,29 @@ TEST_F(WarningConsumerWavesTest, WhileBehindAPeriodIsJudgedOnlyOnceItsFiguresAre
   const std::string stalled = "raised rules/opportunity-stalled-proposal opportunities/o-6";
   const std::string rep1_raised = "raised rules/pipeline-coverage-low members/rep-1";
   const std::string rep2_raised = "raised rules/pipeline-coverage-low members/rep-2";
-  auto logged = [](const World& w, const std::string& prefix) {
-    std::vector<std::string> log = w.WarningLog();
-    return std::count_if(log.begin(), log.end(),
-                         [&](const std::string& l) { return absl::StartsWith(l, prefix); });
-  };
 
   // Current all along: rep-1's 0× alarm is raised and resolved within the backlog.
   World current(clock_);
   for (const CloudEvent& e : backlog) {
     ASSERT_TRUE(current.consumer.Handle(e).ok());
   }
-  EXPECT_EQ(logged(current, rep1_raised), 1);
-  EXPECT_EQ(logged(current, "resolved rules/pipeline-coverage-low members/rep-1"), 1);
+  EXPECT_EQ(current.Logged(rep1_raised), 1);
+  EXPECT_EQ(current.Logged("resolved rules/pipeline-coverage-low members/rep-1"), 1);
 
   World w(clock_);
   w.behind = true;
   for (const CloudEvent& e : backlog) {
     ASSERT_TRUE(w.consumer.Handle(e).ok());
   }
-  EXPECT_EQ(logged(w, stalled), 1) << "a deal is judged at once";
-  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
+  EXPECT_EQ(w.Logged(stalled), 1) << "a deal is judged at once";
+  EXPECT_EQ(w.Logged("raised rules/pipeline-coverage-low"), 0);
   EXPECT_EQ(w.engine.stats().deferred.load(), 8) << "two attainments, six proposals of reps 1-2";
 
   // Caught up, but its word that it was behind still counts for 10 s.
   w.behind = false;
   absl::StatusOr<int> run = w.scheduler.RunDue();
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
+  EXPECT_EQ(w.Logged("raised rules/pipeline-coverage-low"), 0);
   // Past that, another replica (its own engine and consumer, the same Redis)
   // is behind and says so with its commit: the periods still wait.
   w.wall.Advance(absl::Seconds(11));
@@ -509,22 +510,22 @@ TEST_F(WarningConsumerWavesTest, WhileBehindAPeriodIsJudgedOnlyOnceItsFiguresAre
   ASSERT_TRUE(current.consumer.Handle(ToProposal(7, "c-7", 4, 1)).ok());
   run = w.scheduler.RunDue();
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
+  EXPECT_EQ(w.Logged("raised rules/pipeline-coverage-low"), 0);
   // This replica, caught up, defers a period its own event moves: the rest of
   // the figures may sit on the other replica's partitions.
   const int64_t deferred = w.engine.stats().deferred.load();
   ASSERT_TRUE(w.consumer.Handle(ToProposal(8, "c-8", 2, 1)).ok());
   ASSERT_TRUE(current.consumer.Handle(ToProposal(8, "c-8", 2, 1)).ok());
   EXPECT_EQ(w.engine.stats().deferred.load(), deferred + 1);
-  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 0);
+  EXPECT_EQ(w.Logged("raised rules/pipeline-coverage-low"), 0);
   // No word from any replica for 10 s: the deferred periods are judged.
   other_behind = false;
   w.wall.Advance(absl::Seconds(11));
   run = w.scheduler.RunDue();
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(logged(w, rep1_raised), 0) << absl::StrJoin(w.WarningLog(), "\n");
-  EXPECT_EQ(logged(w, rep2_raised), 1) << absl::StrJoin(w.WarningLog(), "\n");
-  EXPECT_EQ(logged(w, "resolved"), 0);
+  EXPECT_EQ(w.Logged(rep1_raised), 0) << absl::StrJoin(w.WarningLog(), "\n");
+  EXPECT_EQ(w.Logged(rep2_raised), 1) << absl::StrJoin(w.WarningLog(), "\n");
+  EXPECT_EQ(w.Logged("resolved"), 0);
   // As the current engine left them: rep-1's alarm gone, rep-2's open.
   const std::vector<std::string> periods = {SubjectKey("members/rep-1", kPeriod),
                                             SubjectKey("members/rep-2", kPeriod)};
@@ -532,7 +533,7 @@ TEST_F(WarningConsumerWavesTest, WhileBehindAPeriodIsJudgedOnlyOnceItsFiguresAre
   EXPECT_EQ(w.Pipelines(), current.Pipelines());
   run = w.scheduler.RunDue();
   ASSERT_TRUE(run.ok());
-  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low"), 1) << "judged once";
+  EXPECT_EQ(w.Logged("raised rules/pipeline-coverage-low"), 1) << "judged once";
 }
 
 // A data migration replays history through the live API (make run's demo load
@@ -549,18 +550,13 @@ TEST_F(WarningConsumerWavesTest, AReplayedHistoryIsJudgedWhereItEnds) {
   const std::vector<CloudEvent> events = {ToProposal(1, "c-1", 1, 40), ToProposal(2, "c-2", 1, 40),
                                           Won(1, "c-1", 1), Attainment("plan-b", 2)};
   const std::string stalled = "raised rules/opportunity-stalled-proposal opportunities/o-";
-  auto logged = [](const World& w, const std::string& prefix) {
-    std::vector<std::string> log = w.WarningLog();
-    return std::count_if(log.begin(), log.end(),
-                         [&](const std::string& l) { return absl::StartsWith(l, prefix); });
-  };
 
   World each_step(clock_);  // history_age 0: every event judged at once
   for (const CloudEvent& e : events) {
     ASSERT_TRUE(each_step.consumer.Handle(e).ok());
   }
-  EXPECT_EQ(logged(each_step, stalled + "1"), 1);
-  EXPECT_EQ(logged(each_step, "resolved rules/opportunity-stalled-proposal opportunities/o-1"), 1);
+  EXPECT_EQ(each_step.Logged(stalled + "1"), 1);
+  EXPECT_EQ(each_step.Logged("resolved rules/opportunity-stalled-proposal opportunities/o-1"), 1);
 
   World w(clock_);
   EngineOptions options = World::Options(&w);
@@ -572,19 +568,19 @@ TEST_F(WarningConsumerWavesTest, AReplayedHistoryIsJudgedWhereItEnds) {
   for (const CloudEvent& e : events) {
     ASSERT_TRUE(consumer.Handle(e).ok());
   }
-  EXPECT_EQ(logged(w, "raised rules/pipeline-coverage-low members/rep-2"), 1) << "live: at once";
-  EXPECT_EQ(logged(w, stalled), 0) << absl::StrJoin(w.WarningLog(), "\n");
+  EXPECT_EQ(w.Logged("raised rules/pipeline-coverage-low members/rep-2"), 1) << "live: at once";
+  EXPECT_EQ(w.Logged(stalled), 0) << absl::StrJoin(w.WarningLog(), "\n");
   EXPECT_EQ(engine.stats().settling.load(), 2);
   absl::StatusOr<int> run = scheduler.RunDue();
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(logged(w, stalled), 0) << "not before the history settles";
+  EXPECT_EQ(w.Logged(stalled), 0) << "not before the history settles";
 
   clock_.Advance(absl::Seconds(31));
   run = scheduler.RunDue();
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(logged(w, stalled + "1"), 0) << "won where its history ends";
-  EXPECT_EQ(logged(w, stalled + "2"), 1);
-  EXPECT_EQ(logged(w, "resolved"), 0);
+  EXPECT_EQ(w.Logged(stalled + "1"), 0) << "won where its history ends";
+  EXPECT_EQ(w.Logged(stalled + "2"), 1);
+  EXPECT_EQ(w.Logged("resolved"), 0);
 
   // The same in waves (the consumer's batches), and an event without a time
   // of its own (ce_time is optional; it reads as the epoch) is not history.
@@ -605,9 +601,9 @@ TEST_F(WarningConsumerWavesTest, AReplayedHistoryIsJudgedWhereItEnds) {
   for (const absl::Status& s : waves_consumer.HandleBatch(ptrs)) {
     EXPECT_TRUE(s.ok()) << s;
   }
-  EXPECT_EQ(logged(waves, stalled + "3"), 1) << "no time of its own: judged at once";
-  EXPECT_EQ(logged(waves, stalled + "1"), 0);
-  EXPECT_EQ(logged(waves, stalled + "2"), 0);
+  EXPECT_EQ(waves.Logged(stalled + "3"), 1) << "no time of its own: judged at once";
+  EXPECT_EQ(waves.Logged(stalled + "1"), 0);
+  EXPECT_EQ(waves.Logged(stalled + "2"), 0);
   EXPECT_EQ(waves_engine.stats().settling.load(), 2);
 }
 
@@ -619,12 +615,7 @@ TEST_F(WarningConsumerWavesTest, AReplicaStuckBehindHoldsPeriodsNoLongerThanMaxW
   w.behind = true;
   ASSERT_TRUE(w.consumer.Handle(Attainment("plan-b", 2)).ok());  // rep-2: coverage short
   ASSERT_TRUE(w.scheduler.RunDue().ok());
-  auto raised = [&] {
-    std::vector<std::string> log = w.WarningLog();
-    return std::count_if(log.begin(), log.end(), [](const std::string& l) {
-      return absl::StartsWith(l, "raised rules/pipeline-coverage-low members/rep-2");
-    });
-  };
+  auto raised = [&] { return w.Logged("raised rules/pipeline-coverage-low members/rep-2"); };
   EXPECT_EQ(raised(), 0);
   EXPECT_TRUE(w.engine.waiting());
   w.wall.Advance(absl::Minutes(9));
