@@ -17,6 +17,15 @@
 
 namespace salesops {
 
+std::map<std::string, std::string> PatientFetch(absl::Duration wait) {
+  const int64_t ms = absl::ToInt64Milliseconds(wait);
+  if (ms <= 0) {
+    return {};
+  }
+  return {{"fetch.wait.max.ms", std::to_string(ms)},
+          {"fetch.min.bytes", std::to_string(kPatientFetchBytes)}};
+}
+
 bool Behind(const ConsumerStats& stats, int64_t max_lag) {
   return stats.assigned.load() > 0 && (stats.ends_known.load() == 0 || stats.lag.load() > max_lag);
 }

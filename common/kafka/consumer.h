@@ -116,6 +116,16 @@ bool Behind(const ConsumerStats& stats, int64_t max_lag);
 // before anything runs); null when `max_lag` < 0 (never behind).
 std::function<bool()> BehindPredicate(const ConsumerStats* const* stats, int64_t max_lag);
 
+// librdkafka properties for a consumer nobody waits on live (a projection that
+// requests read, such as an org directory): the broker holds each fetch until
+// kPatientFetchBytes are there or `wait` has passed. Under load the consumer
+// then makes a few large fetches (and applies a few large batches) rather than
+// one per produce request, which costs the broker and the consumer far less;
+// an event waits at most `wait` longer. Empty (the broker answers as soon as
+// anything is there) when `wait` is zero.
+inline constexpr int kPatientFetchBytes = 64 * 1024;
+std::map<std::string, std::string> PatientFetch(absl::Duration wait);
+
 // The owner of a topic named salesops.<service>.events.v1, else "".
 std::string ConventionalTopicOwner(absl::string_view topic);
 

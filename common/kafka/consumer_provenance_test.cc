@@ -340,6 +340,37 @@ TEST(ProvenanceMockTest, ARestartedConsumerWithNothingNewIsCaughtUp) {
   producer.Stop();
 }
 
+// A patient consumer (PatientFetch) lets the broker hold its fetches to fill
+// them, yet a lone event still reaches it; zero asks for no such wait.
+TEST(ProvenanceMockTest, APatientConsumerStillGetsALoneEvent) {
+  EXPECT_TRUE(PatientFetch(absl::ZeroDuration()).empty());
+  EXPECT_THAT(PatientFetch(absl::Milliseconds(50)),
+              ::testing::UnorderedElementsAre(::testing::Pair("fetch.wait.max.ms", "50"),
+                                              ::testing::Pair("fetch.min.bytes", "65536")));
+  MockCluster cluster;
+  ProducerOptions popts;
+  popts.bootstrap = cluster.bootstrap();
+  popts.linger = absl::Milliseconds(1);
+  popts.message_timeout = absl::Seconds(10);
+  KafkaProducer producer(popts);
+  ASSERT_TRUE(producer.Start().ok());
+  ConsumerOptions copts;
+  copts.bootstrap = cluster.bootstrap();
+  copts.group_id = "org-patient-test";
+  copts.topics = {kOrgTopic};
+  copts.dlq_topic = kDlq;
+  copts.extra = PatientFetch(absl::Milliseconds(50));
+  RecordingHandler handler;
+  KafkaEventConsumer consumer(copts, handler, producer);
+  ASSERT_TRUE(consumer.Start().ok());
+  CloudEvent e = Event("lone-1", "/salesops/org", "salesops.org.v1.OrgUnitCreated");
+  ASSERT_TRUE(
+      producer.ProduceSync(kOrgTopic, e.key, e.data, ToKafkaHeaders(e), absl::Seconds(10)).ok());
+  EXPECT_THAT(handler.WaitFor(1, absl::Seconds(20)), ElementsAre("lone-1"));
+  consumer.Stop();
+  producer.Stop();
+}
+
 // Fails every batch at once (so each record goes one by one) and asks its
 // consumer to stop while handling the first record on its own.
 class StopOnFirstHandler : public RecordingHandler {

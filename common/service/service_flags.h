@@ -47,6 +47,7 @@ ABSL_DECLARE_FLAG(bool, allow_plaintext);
 ABSL_DECLARE_FLAG(bool, grpc_reflection);
 ABSL_DECLARE_FLAG(absl::Duration, outbox_claim_min_idle);
 ABSL_DECLARE_FLAG(absl::Duration, outbox_relay_linger);
+ABSL_DECLARE_FLAG(absl::Duration, projection_fetch_wait);
 ABSL_DECLARE_FLAG(absl::Duration, lease_ttl);
 ABSL_DECLARE_FLAG(std::string, lease_namespace);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_drain);
@@ -66,6 +67,9 @@ struct ServiceSettings {
   ServerOptions server;
   absl::Duration outbox_claim_min_idle;
   absl::Duration outbox_relay_linger;
+  // Consumers nobody waits on live (PatientFetch in consumer.h) let the broker
+  // hold a fetch this long to fill it; zero answers at once.
+  absl::Duration projection_fetch_wait;
   // The replicas' leases for the outbox relay and the scheduled jobs
   // (service_runtime.h): how long a dead holder keeps them, and the name of
   // the set of replicas that share them (the service's name by default).

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   org_changes_group.group_id = absl::GetFlag(FLAGS_customers_org_changes_group);
   org_changes_group.topics = {absl::GetFlag(FLAGS_org_topic)};
   org_changes_group.dlq_topic = kOrgChangesDlq;
+  org_changes_group.extra = PatientFetch(settings.projection_fetch_wait);
   runtime.AddConsumer(org_changes_group, org_changes);
   ProjectionStore projection_store(outbox, CustKey("dir:seen:"));
   org::OrgDirectoryProjection directory_projection(projection_store, redis, kKeyPrefix);
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   directory_group.group_id = absl::GetFlag(FLAGS_customers_directory_group);
   directory_group.topics = {absl::GetFlag(FLAGS_org_topic)};
   directory_group.dlq_topic = kOrgDirectoryDlq;
+  directory_group.extra = PatientFetch(settings.projection_fetch_wait);
   runtime.AddConsumer(directory_group, directory_projection);
 
   runtime.AddJob(

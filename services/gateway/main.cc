@@ -13,6 +13,7 @@
 #include "common/config/config.h"
 #include "common/directory/org_directory.h"
 #include "common/ids/ids.h"
+#include "common/kafka/consumer.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/projection/projection_store.h"
@@ -207,6 +208,7 @@ int main(int argc, char** argv) {
   directory_options.sasl = settings.kafka_sasl;
   directory_options.group_id = absl::GetFlag(FLAGS_directory_group);
   directory_options.topics = {absl::GetFlag(FLAGS_directory_topic)};
+  directory_options.extra = PatientFetch(settings.projection_fetch_wait);
   KafkaSource directory_source(directory_options, [&](const StreamPosition&, const CloudEvent& e) {
     return directory_projection.Handle(e);
   });

@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
     group.group_id = absl::GetFlag(FLAGS_org_headcount_group);
     group.topics = {kOrgTopic};
     group.dlq_topic = kHeadcountDlq;
+    group.extra = PatientFetch(settings.projection_fetch_wait);
     runtime.AddConsumer(group, headcount);
   }
   ProjectionStore revenue_store(outbox, OrgKey("revenue:seen:"));
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
     group.group_id = absl::GetFlag(FLAGS_org_revenue_group);
     group.topics = {kCustomersTopic};
     group.dlq_topic = kRevenueDlq;
+    group.extra = PatientFetch(settings.projection_fetch_wait);
     runtime.AddConsumer(group, revenue);
   }
   return runtime.Serve(&service, kOrgServiceName);

@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
   directory_group.group_id = absl::GetFlag(FLAGS_sync_directory_group);
   directory_group.topics = {absl::GetFlag(FLAGS_org_topic)};
   directory_group.dlq_topic = kDirectoryDlq;
+  directory_group.extra = PatientFetch(settings.projection_fetch_wait);
   runtime.AddConsumer(directory_group, directory_projection);
   SyncProjection projection(repo, directory, routes, clock, projection_options,
                             [&dispatcher] { dispatcher.Wake(); });

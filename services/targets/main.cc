@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   directory_group.group_id = absl::GetFlag(FLAGS_targets_directory_group);
   directory_group.topics = {absl::GetFlag(FLAGS_org_topic)};
   directory_group.dlq_topic = directory_dlq;
+  directory_group.extra = PatientFetch(settings.projection_fetch_wait);
   runtime.AddConsumer(directory_group, directory_projection);
   ProjectionStore attainment_seen(outbox, TgtKey("att:seen:"));
   AttainmentProjection attainment(attainment_seen, store, plan_models, clock, options.tz);
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   org_changes_group.group_id = absl::GetFlag(FLAGS_targets_org_changes_group);
   org_changes_group.topics = {absl::GetFlag(FLAGS_org_topic)};
   org_changes_group.dlq_topic = kOrgChangesDlq;
+  org_changes_group.extra = PatientFetch(settings.projection_fetch_wait);
   runtime.AddConsumer(org_changes_group, org_changes);
   const Labels svc = {{"service", "targets"}};
   metrics.AddCounterFn("salesops_attainment_waves_total",

@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
   directory_group.group_id = absl::GetFlag(FLAGS_warning_directory_group);
   directory_group.topics = {absl::GetFlag(FLAGS_org_topic)};
   directory_group.dlq_topic = directory_dlq;
+  directory_group.extra = PatientFetch(settings.projection_fetch_wait);
   runtime.AddConsumer(directory_group, directory_projection);
   ProjectionStore engine_seen(outbox, WarnKey("eng:seen:"));
   WarningConsumer consumer(engine_seen, store, engine, clock,

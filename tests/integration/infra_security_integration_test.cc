@@ -300,16 +300,22 @@ TEST(MetricsPortStartupTest, TheGrpcPortIsRefused) {
   EXPECT_THAT(log, HasSubstr("must differ from the gRPC port"));
 }
 
-// A relay linger out of its range (0..100ms) stops start-up naming the flag.
+// A relay linger (0..100ms) or a projection fetch wait (0..1s) out of its range
+// stops start-up naming the flag.
 TEST(RelayLingerStartupTest, OutOfRangeFailsFastNamingTheFlag) {
   const TestEnv& env = TestEnv::Get();
-  for (const char* linger : {"150ms", "-1ms"}) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"--outbox_relay_linger=150ms", "--outbox_relay_linger (SALESOPS_OUTBOX_RELAY_LINGER)"},
+      {"--outbox_relay_linger=-1ms", "--outbox_relay_linger (SALESOPS_OUTBOX_RELAY_LINGER)"},
+      {"--projection_fetch_wait=2s", "--projection_fetch_wait (SALESOPS_PROJECTION_FETCH_WAIT)"},
+      {"--projection_fetch_wait=-1ms", "--projection_fetch_wait (SALESOPS_PROJECTION_FETCH_WAIT)"},
+  };
+  for (const auto& [flag, named] : cases) {
     const std::string log = StartupRefusal(
         "linger", {absl::StrCat("--org_addr=127.0.0.1:", FreePort()), "--metrics_port=-1",
                    "--redis_addr=" + env.redis_addr, "--kafka_bootstrap=" + env.kafka_bootstrap,
-                   std::string("--jwt_hs256_secret=") + kTestJwtSecret,
-                   std::string("--outbox_relay_linger=") + linger});
-    EXPECT_THAT(log, HasSubstr("--outbox_relay_linger (SALESOPS_OUTBOX_RELAY_LINGER)")) << linger;
+                   std::string("--jwt_hs256_secret=") + kTestJwtSecret, std::string(flag)});
+    EXPECT_THAT(log, HasSubstr(named)) << flag;
   }
 }
 
