@@ -115,6 +115,14 @@ class MockCluster {
     rd_kafka_destroy(rk_);
   }
   std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(mcluster_); }
+  // A producer's options for this cluster, lingering `linger` (1 ms: at once).
+  ProducerOptions producer_options(absl::Duration linger = absl::Milliseconds(1)) const {
+    ProducerOptions o;
+    o.bootstrap = bootstrap();
+    o.linger = linger;
+    o.message_timeout = absl::Seconds(10);
+    return o;
+  }
 
  private:
   rd_kafka_t* rk_ = nullptr;
@@ -159,11 +167,7 @@ std::vector<DlqRecord> ReadDlq(const std::string& bootstrap, size_t n) {
 // the genuine ones before and after them are handled, in order.
 TEST(ProvenanceMockTest, ForeignEventsAreDeadLettered) {
   MockCluster cluster;
-  ProducerOptions popts;
-  popts.bootstrap = cluster.bootstrap();
-  popts.linger = absl::Milliseconds(1);
-  popts.message_timeout = absl::Seconds(10);
-  KafkaProducer producer(popts);
+  KafkaProducer producer(cluster.producer_options());
   ASSERT_TRUE(producer.Start().ok());
   const std::vector<CloudEvent> events = {
       Event("good-1", "/salesops/org", "salesops.org.v1.OrgUnitCreated"),
@@ -224,11 +228,7 @@ class FailingHandler : public RecordingHandler {
 // are handled in order.
 TEST(ProvenanceMockTest, BadRecordsAreDeadLetteredAtOnceOthersAfterMaxAttempts) {
   MockCluster cluster;
-  ProducerOptions popts;
-  popts.bootstrap = cluster.bootstrap();
-  popts.linger = absl::Milliseconds(1);
-  popts.message_timeout = absl::Seconds(10);
-  KafkaProducer producer(popts);
+  KafkaProducer producer(cluster.producer_options());
   ASSERT_TRUE(producer.Start().ok());
   for (const char* id : {"good-1", "bad-1", "stubborn-1", "good-2"}) {
     CloudEvent e = Event(id, "/salesops/org", "salesops.org.v1.OrgUnitCreated");
@@ -291,11 +291,7 @@ class BehindProbe : public RecordingHandler {
 // counts that record; caught up, it is no longer behind.
 TEST(ProvenanceMockTest, ARestartedConsumerWithNothingNewIsCaughtUp) {
   MockCluster cluster;
-  ProducerOptions popts;
-  popts.bootstrap = cluster.bootstrap();
-  popts.linger = absl::Milliseconds(1);
-  popts.message_timeout = absl::Seconds(10);
-  KafkaProducer producer(popts);
+  KafkaProducer producer(cluster.producer_options());
   ASSERT_TRUE(producer.Start().ok());
   for (const char* id : {"e-1", "e-2", "e-3"}) {
     CloudEvent e = Event(id, "/salesops/org", "salesops.org.v1.OrgUnitCreated");
@@ -348,11 +344,7 @@ TEST(ProvenanceMockTest, APatientConsumerStillGetsALoneEvent) {
               ::testing::UnorderedElementsAre(::testing::Pair("fetch.wait.max.ms", "50"),
                                               ::testing::Pair("fetch.min.bytes", "65536")));
   MockCluster cluster;
-  ProducerOptions popts;
-  popts.bootstrap = cluster.bootstrap();
-  popts.linger = absl::Milliseconds(1);
-  popts.message_timeout = absl::Seconds(10);
-  KafkaProducer producer(popts);
+  KafkaProducer producer(cluster.producer_options());
   ASSERT_TRUE(producer.Start().ok());
   ConsumerOptions copts;
   copts.bootstrap = cluster.bootstrap();
@@ -400,11 +392,8 @@ class StopOnFirstHandler : public RecordingHandler {
 // stored, so the next consumer of the group is handed the rest, in order.
 TEST(ProvenanceMockTest, StopEndsABatchsOneByOnePassAndTheRestIsRedone) {
   MockCluster cluster;
-  ProducerOptions popts;
-  popts.bootstrap = cluster.bootstrap();
-  popts.linger = absl::Milliseconds(100);  // the six in one record batch, fetched together
-  popts.message_timeout = absl::Seconds(10);
-  KafkaProducer producer(popts);
+  // The six in one record batch, fetched together.
+  KafkaProducer producer(cluster.producer_options(absl::Milliseconds(100)));
   ASSERT_TRUE(producer.Start().ok());
   const std::vector<std::string> ids = {"e-1", "e-2", "e-3", "e-4", "e-5", "e-6"};
   for (const std::string& id : ids) {
