@@ -50,11 +50,11 @@ void WriteSubject(const SubjectUpdate& s, WriteBatch& b) {
 
 absl::StatusOr<std::shared_ptr<const WarningEngine::UnitInfo>> WarningEngine::Unit(
     const std::string& unit_id) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = options_.wall_clock->Now();
   {
     absl::MutexLock lock(&mu_);
     auto it = units_.find(unit_id);
-    if (it != units_.end() && now - it->second->loaded < options_.routing_ttl) {
+    if (it != units_.end() && now - it->second->loaded < it->second->ttl) {
       return it->second;
     }
   }
@@ -64,6 +64,14 @@ absl::StatusOr<std::shared_ptr<const WarningEngine::UnitInfo>> WarningEngine::Un
   for (const std::string& u : chain) {
     info->chain.push_back(absl::StrCat("orgUnits/", u));
   }
+  // The chain always starts with the unit itself: alone, it is the top of the
+  // org or a unit the directory has no record of.
+  bool known = chain.size() > 1;
+  if (!known) {
+    SALESOPS_ASSIGN_OR_RETURN(int kind, directory_.KindOf(unit_id));
+    known = kind != 0;
+  }
+  info->ttl = known ? options_.routing_ttl : std::min(options_.routing_ttl, kUnknownUnitTtl);
   SALESOPS_ASSIGN_OR_RETURN(std::vector<std::string> members, directory_.MembersOf(unit_id));
   for (const std::string& m : members) {
     SALESOPS_ASSIGN_OR_RETURN(std::optional<org::DirectoryMember> dm, directory_.Member(m));

@@ -32,10 +32,16 @@
 
 namespace salesops::warning {
 
+inline constexpr absl::Duration kUnknownUnitTtl = absl::Seconds(1);
+
 struct EngineOptions {
   absl::TimeZone tz = absl::UTCTimeZone();
   StageWeights stage_weights = DefaultStageWeights();
-  // How long a team's routing (ancestors, supervisor) is cached.
+  // How long a team's routing (ancestors, supervisor) is cached. A team the
+  // org directory does not know (yet) is asked again after at most
+  // kUnknownUnitTtl: each service's directory follows the org topic on its
+  // own, so a deal of a team just created can arrive before this engine's
+  // directory has the team, and its warnings must not go unrouted for long.
   absl::Duration routing_ttl = absl::Seconds(30);
   // Whether this replica's engine consumer is working through a backlog
   // (null: never, and nothing below happens). While any replica's is, a rep's
@@ -141,6 +147,7 @@ class WarningEngine {
     // Members of role >= supervisor: (role, "members/{id}").
     std::vector<std::pair<int, std::string>> leads;
     absl::Time loaded;
+    absl::Duration ttl;  // routing_ttl, or kUnknownUnitTtl for a unit not known
   };
   absl::StatusOr<std::shared_ptr<const UnitInfo>> Unit(const std::string& unit_id);
   absl::Status EvaluateOne(SubjectUpdate& s, const RuleList& rules,

@@ -29,6 +29,7 @@
 #include "common/projection/projection_store.h"
 #include "common/testing/api_test_support.h"
 #include "common/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "salesops/customers/v1/customers_events.pb.h"
 #include "salesops/targets/v1/targets_events.pb.h"
@@ -198,7 +199,8 @@ class WarningConsumerWavesTest : public ::testing::Test {
  protected:
   // A deal of `rep` (customer `customer`: the Kafka key) moving from qualified to
   // proposal `days_ago` days ago.
-  CloudEvent ToProposal(int deal, const std::string& customer, int rep, int days_ago) {
+  CloudEvent ToProposal(int deal, const std::string& customer, int rep, int days_ago,
+                        const std::string& team = "") {
     cv1::OpportunityStageChanged e;
     e.set_opportunity(absl::StrCat("opportunities/o-", deal));
     e.set_customer("customers/" + customer);
@@ -206,7 +208,7 @@ class WarningConsumerWavesTest : public ::testing::Test {
     e.set_from_stage(cv1::OPPORTUNITY_STAGE_QUALIFIED);
     e.set_to_stage(cv1::OPPORTUNITY_STAGE_PROPOSAL);
     e.set_owner(absl::StrCat("members/rep-", rep));
-    e.set_team(rep <= 2 ? "orgUnits/t-hz" : "orgUnits/t-sh");
+    e.set_team(!team.empty() ? team : rep <= 2 ? "orgUnits/t-hz" : "orgUnits/t-sh");
     e.set_region("orgUnits/east");
     e.set_channel("direct");
     e.set_customer_type("enterprise");
@@ -407,6 +409,55 @@ TEST_F(WarningConsumerWavesTest, ARedeliveredBatchChangesNothing) {
   }
   EXPECT_EQ(w.Snapshot(keys), once);
   EXPECT_EQ(w.EventCounts(), events_once);
+}
+
+// Each service's directory follows the org topic on its own, so a deal of a team
+// just created can reach the engine before its directory has the team. Its
+// warning then names no supervisor; once the directory knows the team, the next
+// warning of that team is routed to its supervisor after at most
+// kUnknownUnitTtl, not after the 30 s a known team's routing is kept.
+TEST_F(WarningConsumerWavesTest, ATeamTheDirectoryLearnsLateIsRoutedOnceItKnowsIt) {
+  World w(clock_);
+  auto supervisor_of = [&](int deal) {
+    auto active = w.store.ActiveWarnings(SubjectKey(absl::StrCat("opportunities/o-", deal), ""));
+    EXPECT_TRUE(active.ok()) << active.status();
+    std::vector<std::string> out;
+    for (const auto& warning : active.ok() ? *active : std::vector<Versioned<v1::Warning>>{}) {
+      out.push_back(
+          absl::StrCat(warning.doc.org_unit(), " ", warning.doc.responsible_supervisor()));
+    }
+    return out;
+  };
+  auto handle = [&](const CloudEvent& e) {
+    for (const absl::Status& s : w.consumer.HandleBatch({&e})) {
+      EXPECT_TRUE(s.ok()) << s;
+    }
+  };
+  handle(ToProposal(100, "k-100", 5, 40, "orgUnits/t-new"));
+  EXPECT_THAT(supervisor_of(100), ::testing::ElementsAre("orgUnits/t-new "));
+
+  w.seed.Unit("t-new", "east", ov1::ORG_UNIT_KIND_TEAM);
+  w.seed.Member("sup-9", "t-new", ov1::ROLE_SUPERVISOR);
+  w.seed.Member("rep-5", "t-new", ov1::ROLE_REP);
+  handle(ToProposal(101, "k-101", 5, 40, "orgUnits/t-new"));
+  EXPECT_THAT(supervisor_of(101), ::testing::ElementsAre("orgUnits/t-new "))
+      << "an unknown team's routing is still cached, briefly";
+  w.wall.Advance(kUnknownUnitTtl);
+  handle(ToProposal(102, "k-102", 5, 40, "orgUnits/t-new"));
+  EXPECT_THAT(supervisor_of(102), ::testing::ElementsAre("orgUnits/t-new members/sup-9"));
+
+  // A known team's routing is kept for routing_ttl: a supervisor it gets later is
+  // named only once that runs out.
+  w.seed.Unit("t-gz", "east", ov1::ORG_UNIT_KIND_TEAM);
+  handle(ToProposal(103, "k-103", 6, 40, "orgUnits/t-gz"));
+  EXPECT_THAT(supervisor_of(103), ::testing::ElementsAre("orgUnits/t-gz "));
+  w.seed.Member("sup-11", "t-gz", ov1::ROLE_SUPERVISOR);
+  w.wall.Advance(kUnknownUnitTtl);
+  handle(ToProposal(104, "k-104", 6, 40, "orgUnits/t-gz"));
+  EXPECT_THAT(supervisor_of(104), ::testing::ElementsAre("orgUnits/t-gz "));
+  w.wall.Advance(EngineOptions().routing_ttl);
+  handle(ToProposal(105, "k-105", 6, 40, "orgUnits/t-gz"));
+  EXPECT_THAT(supervisor_of(105), ::testing::ElementsAre("orgUnits/t-gz members/sup-11"));
 }
 
 // Two deals of one rep are won at once on two replicas (two Kafka keys). Each
