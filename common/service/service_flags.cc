@@ -74,11 +74,12 @@ ABSL_FLAG(absl::Duration, outbox_relay_linger, absl::Milliseconds(3),
           "How long the outbox relay waits for more entries before it hands a round that is "
           "not full to Kafka (0..100ms): fewer, larger produce requests for up to this much "
           "more latency per event");
-ABSL_FLAG(absl::Duration, projection_fetch_wait, absl::Milliseconds(50),
-          "How long the broker may hold a fetch of a consumer nobody waits on live (the org "
-          "directory projections, headcount, org changes) to gather 64 KiB (0..1s; 0 = answer "
-          "as soon as anything is there): under load a few large fetches and batches rather "
-          "than one per produce, for at most this much more delay per event");
+ABSL_FLAG(
+    absl::Duration, projection_fetch_wait, absl::Milliseconds(50),
+    "How long the broker may hold a fetch of a consumer nobody waits on live (the org "
+    "directory projections, headcount, org changes) to gather 64 KiB (0 or 1ms..1s; 0 = answer "
+    "as soon as anything is there): under load a few large fetches and batches rather "
+    "than one per produce, for at most this much more delay per event");
 ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(10),
           "Replicas share one outbox relay and one scheduler through leases in Redis: how long "
           "a replica that died keeps them before another takes over (1s..5m)");
@@ -277,8 +278,10 @@ ServiceSettings LoadServiceSettings(const std::string& service, const std::strin
   }
   s.projection_fetch_wait = absl::GetFlag(FLAGS_projection_fetch_wait);
   if (s.projection_fetch_wait < absl::ZeroDuration() ||
-      s.projection_fetch_wait > absl::Seconds(1)) {
-    check.Fail("projection_fetch_wait", "must be between 0 and 1s");
+      s.projection_fetch_wait > absl::Seconds(1) ||
+      (s.projection_fetch_wait > absl::ZeroDuration() &&
+       s.projection_fetch_wait < absl::Milliseconds(1))) {
+    check.Fail("projection_fetch_wait", "must be 0 or between 1ms and 1s");
   }
   s.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
   if (s.lease_ttl < absl::Seconds(1) || s.lease_ttl > absl::Minutes(5)) {

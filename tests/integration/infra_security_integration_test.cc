@@ -300,15 +300,16 @@ TEST(MetricsPortStartupTest, TheGrpcPortIsRefused) {
   EXPECT_THAT(log, HasSubstr("must differ from the gRPC port"));
 }
 
-// A relay linger (0..100ms) or a projection fetch wait (0..1s) out of its range
-// stops start-up naming the flag.
-TEST(RelayLingerStartupTest, OutOfRangeFailsFastNamingTheFlag) {
+// A relay linger (0..100ms) or a projection fetch wait (0 or 1ms..1s) out of its
+// range stops start-up naming the flag.
+TEST(LatencyFlagsStartupTest, OutOfRangeFailsFastNamingTheFlag) {
   const TestEnv& env = TestEnv::Get();
   const std::pair<const char*, const char*> cases[] = {
       {"--outbox_relay_linger=150ms", "--outbox_relay_linger (SALESOPS_OUTBOX_RELAY_LINGER)"},
       {"--outbox_relay_linger=-1ms", "--outbox_relay_linger (SALESOPS_OUTBOX_RELAY_LINGER)"},
       {"--projection_fetch_wait=2s", "--projection_fetch_wait (SALESOPS_PROJECTION_FETCH_WAIT)"},
       {"--projection_fetch_wait=-1ms", "--projection_fetch_wait (SALESOPS_PROJECTION_FETCH_WAIT)"},
+      {"--projection_fetch_wait=500us", "--projection_fetch_wait (SALESOPS_PROJECTION_FETCH_WAIT)"},
   };
   for (const auto& [flag, named] : cases) {
     const std::string log = StartupRefusal(
