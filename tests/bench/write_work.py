@@ -83,7 +83,8 @@ def main():
                 ", ".join("%s %.2f (%.1f)" % (k, v["calls"], v["usec"]) for k, v in top[:10])))
     if any(summary.values()):
         print("  (a script's time includes the commands it calls, which are listed too; time\n"
-              "  inside Redis is wall time, so it grows when Redis waits for a core)")
+              "  inside Redis is wall time, so it grows when Redis waits for a core; a\n"
+              "  process's CPU includes its children reaped in the round: Redis' AOF rewrites)")
     with open(os.path.join(run, "write-work-summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
 
