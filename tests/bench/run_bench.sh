@@ -444,16 +444,26 @@ work_snapshot() {
     "$org_pid" "$customers_pid" "$gateway_pid" "${floor_pids[*]}" \
     "$("$local/redis.sh" cli "$rdir" "$rport" info commandstats | tr -d '\r' | \
        grep '^cmdstat_' | tr '\n' ' ')" <<'PY'
-import json, sys
+import json, os, sys
 redis, kafka, org, customers, gateway, floors, stats = sys.argv[1:8]
-# A process's CPU with that of its children it has reaped: Redis forks a child
-# (`redis-aof-rewrite`) to rewrite its AOF every few seconds under a write load.
-def ticks(pid):
+# A process's CPU with its children's, reaped or still running: Redis forks a
+# child (`redis-aof-rewrite`) to rewrite its AOF every few seconds under a write
+# load, and a rewrite's CPU belongs to the window it ran in.
+def stat(pid):
     try:
-        f = open('/proc/%s/stat' % pid).read().rsplit(')', 1)[1].split()
-        return int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
-    except (OSError, IndexError, ValueError):
+        return open('/proc/%s/stat' % pid).read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+def ticks(pid):
+    f = stat(pid)
+    if not f:
         return 0
+    total = int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+    for child in os.listdir('/proc'):
+        c = stat(child) if child.isdigit() else None
+        if c and c[1] == str(pid):
+            total += int(c[11]) + int(c[12])
+    return total
 cmds = {}
 for item in stats.split():
     name, rest = item[len('cmdstat_'):].split(':', 1)
